@@ -1,0 +1,148 @@
+/* polish — running pipelines over batches of files: options, recipes, reports, progress. */
+#ifndef POLISH_ENGINE_H
+#define POLISH_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "polish/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Limits checked before decoding (from headers where the format allows). 0 means "no limit". */
+typedef struct pol_limits {
+    uint64_t max_pixels;      /* width x height of one image; default 178,956,970 */
+    uint64_t max_bytes;       /* size of one input file; default 2 GiB */
+    uint64_t max_frames;      /* frames/pages of one input; default 1000 */
+    uint64_t max_rows;        /* rows of one table; default 50,000,000 */
+    uint64_t max_columns;     /* columns of one table; default 10,000 */
+    uint64_t max_field_bytes; /* bytes in one table cell; default 1 MiB */
+    double max_duration;      /* seconds of audio/video; default 6 h */
+} pol_limits;
+
+/* Fills `l` with the safe defaults above. */
+void pol_limits_default(pol_limits *l);
+
+/* Applies "pixels=1e8", "bytes=10M", "rows=1000" ... to `l`. Returns POL_ERR_ARG on a bad spec. */
+pol_status pol_limits_set(pol_limits *l, const char *spec, pol_err *err);
+
+/* How a batch runs. Plain data owned by the caller; pol_options_default() fills it. */
+typedef struct pol_options {
+    pol_limits limits;
+    int threads;   /* worker threads; 0 = all cores */
+    int overwrite; /* replace existing outputs */
+    int lenient;   /* salvage what can be read from damaged input instead of failing */
+    int dry_run;   /* plan only: nothing is read or written */
+} pol_options;
+
+void pol_options_default(pol_options *o);
+
+/* ---- pipelines ------------------------------------------------------------------------------ */
+
+/*
+ * A pipeline: for one domain, an ordered list of steps (op + arguments) and delivery targets; or
+ * the automatic pipeline (`polish fix`), which picks each item's domain recipe at run time.
+ * Owned by the caller: free with pol_pipeline_free() (accepts NULL).
+ */
+typedef struct pol_pipeline pol_pipeline;
+
+/* Loads and validates a YAML recipe against the registry. On error *out is NULL and `err` points
+ * at the line: "recipe.yml:7: step 2 (image.resize): unknown parameter 'widht'". */
+pol_status pol_pipeline_load_recipe(const char *path, pol_pipeline **out, pol_err *err);
+pol_status pol_pipeline_parse_recipe(const char *text, size_t len, const char *name,
+                                     pol_pipeline **out, pol_err *err);
+
+/* The automatic pipeline: each item gets its domain's automatic recipe. */
+pol_status pol_pipeline_new_auto(pol_pipeline **out, pol_err *err);
+
+/* An empty pipeline of one domain, to be filled with steps. */
+pol_status pol_pipeline_new(const char *domain, pol_pipeline **out, pol_err *err);
+
+/* Appends a step running `op` ("resize" or "image.resize"); returns its index in *index. */
+pol_status pol_pipeline_add_step(pol_pipeline *p, const char *op, size_t *index, pol_err *err);
+
+/* Sets an argument of step `index`, checked against the op's declaration. */
+pol_status pol_pipeline_set_arg(pol_pipeline *p, size_t index, const char *name, const char *value,
+                                pol_err *err);
+
+/* Sets an option of the default delivery (the domain's export op) used when writing outputs. */
+pol_status pol_pipeline_set_deliver_arg(pol_pipeline *p, const char *name, const char *value,
+                                        pol_err *err);
+
+/* Adds a named delivery target (e.g. preset "web"); returns its index. */
+pol_status pol_pipeline_add_target(pol_pipeline *p, const char *name, size_t *index, pol_err *err);
+pol_status pol_pipeline_set_target_arg(pol_pipeline *p, size_t index, const char *name,
+                                       const char *value, pol_err *err);
+
+/* Limits set by the recipe, applied on top of the caller's options. */
+const pol_limits *pol_pipeline_limits(const pol_pipeline *p);
+
+/* A human-readable plan (for --dry-run). Caller frees with free(). */
+char *pol_pipeline_describe(const pol_pipeline *p);
+
+void pol_pipeline_free(pol_pipeline *p);
+
+/* ---- reports -------------------------------------------------------------------------------- */
+
+/* The run report: per item, each step's measurements, decisions, confidence, outputs, timings and
+ * errors. Owned by the caller; pol_report_free() accepts NULL. */
+typedef struct pol_report pol_report;
+
+pol_report *pol_report_new(const char *command);
+void pol_report_free(pol_report *r);
+
+/* Asks the batch runner to keep before/after thumbnails for the HTML report (off by default). */
+void pol_report_want_thumbnails(pol_report *r, int on);
+
+/* Writes the report atomically: HTML when `path` ends in .html/.htm, JSON otherwise. */
+pol_status pol_report_write(const pol_report *r, const char *path, pol_err *err);
+
+/* The report as JSON / as short human text. Caller frees with free(); NULL when out of memory. */
+char *pol_report_json(const pol_report *r);
+char *pol_report_text(const pol_report *r);
+/* One line "INPUT: message" per failed item; "" when none. Caller frees with free(). */
+char *pol_report_errors(const pol_report *r);
+
+/* ---- batches -------------------------------------------------------------------------------- */
+
+typedef struct pol_progress {
+    size_t done, failed, total;
+    double elapsed; /* seconds since start */
+} pol_progress;
+
+/* Called from worker threads, serialised by the library, after each item. */
+typedef void (*pol_progress_fn)(const pol_progress *p, void *user);
+
+typedef enum pol_batch_mode {
+    POL_BATCH_PROCESS, /* run the pipeline, write outputs */
+    POL_BATCH_INSPECT, /* load and measure only; nothing is written */
+} pol_batch_mode;
+
+typedef struct pol_batch {
+    pol_batch_mode mode;
+    const pol_options *options;
+    const char *outdir;  /* outputs keep their input's name (and relative path inside a folder) */
+    const char *outfile; /* or: the exact output path, for a single input */
+    pol_progress_fn progress;
+    void *progress_user;
+} pol_batch;
+
+typedef struct pol_batch_result {
+    size_t total, ok, failed;
+} pol_batch_result;
+
+/*
+ * Runs `p` over files and folders (folders are walked recursively, hidden entries skipped). One bad
+ * item is recorded in the report and skipped; the others finish. Returns POL_OK when every item
+ * succeeded, POL_ERR_PARTIAL when some failed (see `res`), or another error when nothing could run
+ * (then `err` says why).
+ */
+pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_t n_inputs,
+                         const pol_batch *b, pol_report *report, pol_batch_result *res,
+                         pol_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,592 @@
+/* polish — the command line. Uses the public API only; every per-operation flag, help text and
+ * listing is generated from the operation registry. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "polish/polish.h"
+
+/* Exit codes (docs/cli.md). */
+enum { EXIT_ALL_OK = 0, EXIT_SOME_FAILED = 1, EXIT_USAGE = 2, EXIT_FATAL = 3 };
+
+typedef struct cli {
+    pol_options opt;
+    const char *output;
+    const char *report;
+    int json, quiet, markdown;
+    const char **inputs;
+    size_t n_inputs;
+    const char *prog;
+} cli;
+
+static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("polish: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs("\nTry 'polish --help'.\n", stderr);
+    va_end(ap);
+    exit(EXIT_USAGE);
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: polish COMMAND [ARGS]\n"
+          "\n"
+          "Commands:\n"
+          "  inspect FILE... [--json]              say what is wrong, in numbers\n"
+          "  fix FILE|DIR... -o OUTDIR             apply each item's automatic recipe\n"
+          "  run RECIPE.yml FILE|DIR... -o OUT     apply a written recipe\n"
+          "  DOMAIN OP [--PARAM VALUE]... IN -o OUT  run one operation\n"
+          "  ops [DOMAIN]                          list operations (--json, --markdown)\n"
+          "  help [DOMAIN | DOMAIN.OP]             explain a domain or an operation\n"
+          "  --version                             print the version\n"
+          "\n"
+          "Options:\n"
+          "  -o, --output PATH     output folder (or file, for one input)\n"
+          "  --report FILE         write the run report (.json, or .html for people)\n"
+          "  --json                machine-readable output on stdout\n"
+          "  -q, --quiet           no progress and no summary\n"
+          "  -j, --jobs N          items processed at once (default: all cores)\n"
+          "  --overwrite           replace existing outputs\n"
+          "  --lenient             salvage what can be read from damaged input\n"
+          "  --dry-run             show the plan; read and write nothing\n"
+          "  --limit KEY=VALUE     pixels, bytes, frames, rows, columns, field-bytes, duration\n"
+          "  --max-pixels N        same as --limit pixels=N\n"
+          "\n"
+          "Exit status: 0 every item succeeded, 1 some item failed, 2 usage or recipe error,\n"
+          "3 nothing could run.\n",
+          f);
+}
+
+/* ---- registry listings ---------------------------------------------------------------------- */
+
+static const char *type_word(const pol_param_desc *p)
+{
+    switch (p->type) {
+    case POL_PARAM_BOOL: return "BOOL";
+    case POL_PARAM_INT: return "INT";
+    case POL_PARAM_NUM: return "NUM";
+    case POL_PARAM_STR: return "TEXT";
+    case POL_PARAM_ENUM: return p->choices;
+    }
+    return "?";
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c < 0x20) fprintf(f, "\\u%04x", c);
+        else fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+static void param_json(FILE *f, const pol_param_desc *p)
+{
+    static const char *const types[] = {"bool", "int", "number", "string", "enum"};
+    fputs("{\"name\": ", f);
+    json_str(f, p->name);
+    fprintf(f, ", \"type\": \"%s\", \"default\": ", types[p->type]);
+    if (p->def) json_str(f, p->def);
+    else fputs("null", f);
+    if ((p->type == POL_PARAM_INT || p->type == POL_PARAM_NUM) && p->min <= p->max)
+        fprintf(f, ", \"min\": %.17g, \"max\": %.17g", p->min, p->max);
+    if (p->type == POL_PARAM_ENUM) {
+        fputs(", \"choices\": ", f);
+        json_str(f, p->choices);
+    }
+    fputs(", \"help\": ", f);
+    json_str(f, p->help);
+    fputs("}", f);
+}
+
+static void op_json(FILE *f, const pol_op_desc *op)
+{
+    fputs("{\"name\": ", f);
+    char full[128];
+    snprintf(full, sizeof full, "%s.%s", op->domain, op->name);
+    json_str(f, full);
+    fputs(", \"domain\": ", f);
+    json_str(f, op->domain);
+    fputs(", \"summary\": ", f);
+    json_str(f, op->summary);
+    fprintf(f, ", \"delivery\": %s, \"automatic\": %s, \"params\": [",
+            op->flags & POL_OP_DELIVER ? "true" : "false", op->flags & POL_OP_AUTO ? "true" : "false");
+    for (size_t i = 0; i < op->n_params; i++) {
+        if (i) fputs(", ", f);
+        param_json(f, &op->params[i]);
+    }
+    fputs("]}", f);
+}
+
+static void param_line(FILE *f, const pol_param_desc *p)
+{
+    char head[96];
+    if (p->type == POL_PARAM_BOOL) snprintf(head, sizeof head, "--%s[=BOOL]", p->name);
+    else snprintf(head, sizeof head, "--%s %s", p->name, type_word(p));
+    fprintf(f, "  %-34s %s", head, p->help ? p->help : "");
+    int paren = 0;
+    if (p->def) {
+        fprintf(f, " (default %s", p->def);
+        paren = 1;
+    }
+    if ((p->type == POL_PARAM_INT || p->type == POL_PARAM_NUM) && p->min <= p->max) {
+        fprintf(f, "%s%g..%g", paren ? "; range " : " (range ", p->min, p->max);
+        paren = 1;
+    }
+    fputs(paren ? ")\n" : "\n", f);
+}
+
+static void help_op(const pol_op_desc *op)
+{
+    printf("%s.%s — %s\n\n", op->domain, op->name, op->summary);
+    printf("usage: polish %s %s [OPTIONS] INPUT... -o OUTPUT\n", op->domain, op->name);
+    printf("in a recipe:  steps: [{op: %s, ...}]\n\n", op->name);
+    if (op->n_params) {
+        printf("parameters:\n");
+        for (size_t i = 0; i < op->n_params; i++) param_line(stdout, &op->params[i]);
+    } else {
+        printf("no parameters\n");
+    }
+    const pol_op_desc *dop = pol_domain_deliver_op(op->domain);
+    if (dop && dop != op)
+        printf("\nDelivery options of %s.%s (--quality, --format, ...) are accepted too; see "
+               "'polish help %s.%s'.\n",
+               dop->domain, dop->name, dop->domain, dop->name);
+}
+
+static int cmd_ops(cli *c, int argc, char **argv)
+{
+    const char *domain = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) c->json = 1;
+        else if (strcmp(argv[i], "--markdown") == 0) c->markdown = 1;
+        else if (argv[i][0] == '-') die_usage("ops: unknown option %s", argv[i]);
+        else domain = argv[i];
+    }
+    int known = !domain;
+    for (size_t i = 0; i < pol_domain_count(); i++) known |= domain && !strcmp(domain, pol_domain_name(i));
+    if (!known) die_usage("ops: unknown domain '%s'", domain);
+    size_t n = pol_op_count(domain);
+    if (c->json) {
+        printf("[");
+        for (size_t i = 0; i < n; i++) {
+            printf(i ? ",\n " : "\n ");
+            op_json(stdout, pol_op_at(domain, i));
+        }
+        printf("\n]\n");
+        return EXIT_ALL_OK;
+    }
+    if (c->markdown) {
+        printf("# Operations\n\nGenerated by `polish ops --markdown` from the operation registry; "
+               "do not edit by hand.\n");
+        for (size_t d = 0; d < pol_domain_count(); d++) {
+            const char *dn = pol_domain_name(d);
+            if (domain && strcmp(dn, domain) != 0) continue;
+            printf("\n## %s\n\n%s\n", dn, pol_domain_summary(d));
+            for (size_t i = 0; i < pol_op_count(dn); i++) {
+                const pol_op_desc *op = pol_op_at(dn, i);
+                printf("\n### %s.%s\n\n%s\n\n", op->domain, op->name, op->summary);
+                if (!op->n_params) {
+                    printf("No parameters.\n");
+                    continue;
+                }
+                printf("| parameter | type | default | range | help |\n|---|---|---|---|---|\n");
+                for (size_t k = 0; k < op->n_params; k++) {
+                    const pol_param_desc *p = &op->params[k];
+                    printf("| `--%s` | %s | %s | ", p->name, type_word(p), p->def ? p->def : "");
+                    if ((p->type == POL_PARAM_INT || p->type == POL_PARAM_NUM) && p->min <= p->max)
+                        printf("%g..%g", p->min, p->max);
+                    printf(" | %s |\n", p->help ? p->help : "");
+                }
+            }
+        }
+        return EXIT_ALL_OK;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const pol_op_desc *op = pol_op_at(domain, i);
+        char full[128];
+        snprintf(full, sizeof full, "%s.%s", op->domain, op->name);
+        printf("%-28s %s\n", full, op->summary);
+    }
+    return EXIT_ALL_OK;
+}
+
+static int cmd_help(cli *c, int argc, char **argv)
+{
+    (void)c;
+    if (argc == 0) {
+        usage(stdout);
+        printf("\nDomains:\n");
+        for (size_t i = 0; i < pol_domain_count(); i++)
+            printf("  %-10s %s\n", pol_domain_name(i), pol_domain_summary(i));
+        return EXIT_ALL_OK;
+    }
+    const pol_op_desc *op = pol_op_find_full(argv[0]);
+    if (!op && argc > 1) op = pol_op_find(argv[0], argv[1]);
+    if (op) {
+        help_op(op);
+        return EXIT_ALL_OK;
+    }
+    for (size_t i = 0; i < pol_domain_count(); i++) {
+        if (strcmp(argv[0], pol_domain_name(i)) == 0) {
+            printf("%s — %s\n\noperations:\n", argv[0], pol_domain_summary(i));
+            for (size_t k = 0; k < pol_op_count(argv[0]); k++) {
+                const pol_op_desc *o = pol_op_at(argv[0], k);
+                printf("  %-20s %s\n", o->name, o->summary);
+            }
+            return EXIT_ALL_OK;
+        }
+    }
+    die_usage("help: no domain or operation named '%s' (see 'polish ops')", argv[0]);
+}
+
+/* ---- running batches ------------------------------------------------------------------------ */
+
+static void progress(const pol_progress *p, void *user)
+{
+    (void)user;
+    double rate = p->elapsed > 0 ? (double)p->done / p->elapsed : 0;
+    double eta = rate > 0 ? (double)(p->total - p->done) / rate : 0;
+    int width = 24, fill = p->total ? (int)((double)width * (double)p->done / (double)p->total) : 0;
+    char bar[32];
+    for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
+    bar[width] = '\0';
+    fprintf(stderr, "\r[%s] %zu/%zu items  %.1f/s  ETA %.0fs", bar, p->done, p->total, rate, eta);
+    if (p->failed) fprintf(stderr, "  %zu failed", p->failed);
+    fprintf(stderr, "\033[K");
+    if (p->done == p->total) fputc('\n', stderr);
+    fflush(stderr);
+}
+
+/* Common options; returns 1 when argv[*i] was one (and consumed its value). */
+static int common_option(cli *c, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i];
+    pol_err err;
+    pol_err_clear(&err);
+#define NEED_VALUE()                                                                               \
+    do {                                                                                           \
+        if (*i + 1 >= argc) die_usage("%s needs a value", a);                                      \
+    } while (0)
+    if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+        NEED_VALUE();
+        c->output = argv[++*i];
+    } else if (!strncmp(a, "--output=", 9)) {
+        c->output = a + 9;
+    } else if (!strcmp(a, "--report")) {
+        NEED_VALUE();
+        c->report = argv[++*i];
+    } else if (!strncmp(a, "--report=", 9)) {
+        c->report = a + 9;
+    } else if (!strcmp(a, "--json")) {
+        c->json = 1;
+    } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+        c->quiet = 1;
+    } else if (!strcmp(a, "-j") || !strcmp(a, "--jobs") || !strncmp(a, "--jobs=", 7) ||
+               (!strncmp(a, "-j", 2) && a[2])) {
+        const char *v;
+        if (!strncmp(a, "--jobs=", 7)) v = a + 7;
+        else if (a[1] == 'j' && a[2]) v = a + 2;
+        else {
+            NEED_VALUE();
+            v = argv[++*i];
+        }
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (*end || n < 0 || n > 1024) die_usage("--jobs: '%s' is not a count", v);
+        c->opt.threads = (int)n;
+    } else if (!strcmp(a, "--overwrite")) {
+        c->opt.overwrite = 1;
+    } else if (!strcmp(a, "--lenient")) {
+        c->opt.lenient = 1;
+    } else if (!strcmp(a, "--dry-run")) {
+        c->opt.dry_run = 1;
+    } else if (!strcmp(a, "--limit")) {
+        NEED_VALUE();
+        if (pol_limits_set(&c->opt.limits, argv[++*i], &err)) die_usage("%s", err.msg);
+    } else if (!strcmp(a, "--max-pixels")) {
+        NEED_VALUE();
+        char spec[128];
+        snprintf(spec, sizeof spec, "pixels=%s", argv[++*i]);
+        if (pol_limits_set(&c->opt.limits, spec, &err)) die_usage("%s", err.msg);
+    } else {
+        return 0;
+    }
+#undef NEED_VALUE
+    return 1;
+}
+
+static void add_input(cli *c, const char *path)
+{
+    const char **v = realloc(c->inputs, (c->n_inputs + 1) * sizeof *v);
+    if (!v) {
+        fputs("polish: out of memory\n", stderr);
+        exit(EXIT_FATAL);
+    }
+    c->inputs = v;
+    c->inputs[c->n_inputs++] = path;
+}
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* -o names a folder unless there is one file input and -o looks like a file name. */
+static void output_target(const cli *c, pol_batch *b)
+{
+    b->outdir = c->output;
+    b->outfile = NULL;
+    if (!c->output) return;
+    size_t len = strlen(c->output);
+    if (len && c->output[len - 1] == '/') return;
+    if (is_dir(c->output) || c->n_inputs != 1 || is_dir(c->inputs[0])) return;
+    const char *base = strrchr(c->output, '/');
+    base = base ? base + 1 : c->output;
+    const char *dot = strrchr(base, '.');
+    if (dot && dot != base && dot[1]) {
+        b->outfile = c->output;
+        b->outdir = NULL;
+    }
+}
+
+static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const char *command)
+{
+    if (c->n_inputs == 0) die_usage("%s: no input files", command);
+    pol_batch b = {.mode = mode, .options = &c->opt};
+    if (mode == POL_BATCH_PROCESS) {
+        if (!c->output && !c->opt.dry_run) die_usage("%s: -o OUTPUT is required", command);
+        output_target(c, &b);
+    }
+    if (c->opt.dry_run && mode == POL_BATCH_PROCESS && !c->json) {
+        char *plan = pol_pipeline_describe(p);
+        if (plan) fputs(plan, stdout);
+        free(plan);
+    }
+    int tty = isatty(STDERR_FILENO);
+    if (tty && !c->quiet && !c->json && mode == POL_BATCH_PROCESS && !c->opt.dry_run)
+        b.progress = progress;
+    pol_report *r = pol_report_new(command);
+    if (!r) {
+        fputs("polish: out of memory\n", stderr);
+        return EXIT_FATAL;
+    }
+    if (c->report) {
+        size_t len = strlen(c->report);
+        pol_report_want_thumbnails(r, len > 5 && (!strcmp(c->report + len - 5, ".html") ||
+                                                  !strcmp(c->report + len - 4, ".htm")));
+    }
+    pol_err err;
+    pol_batch_result res;
+    pol_status st = pol_batch_run(p, c->inputs, c->n_inputs, &b, r, &res, &err);
+    int code = EXIT_ALL_OK;
+    if (st == POL_ERR_PARTIAL) code = EXIT_SOME_FAILED;
+    else if (st) {
+        fprintf(stderr, "polish: %s\n", err.msg);
+        pol_report_free(r);
+        return st == POL_ERR_ARG ? EXIT_USAGE : EXIT_FATAL;
+    }
+    if (c->json) {
+        char *j = pol_report_json(r);
+        if (j) printf("%s\n", j);
+        free(j);
+    } else if (mode == POL_BATCH_INSPECT || c->opt.dry_run) {
+        char *t = pol_report_text(r);
+        if (t) fputs(t, stdout);
+        free(t);
+    }
+    if (!c->json || code) {
+        char *e = pol_report_errors(r);
+        if (e && *e) {
+            for (char *line = strtok(e, "\n"); line; line = strtok(NULL, "\n"))
+                fprintf(stderr, "polish: error: %s\n", line);
+        }
+        free(e);
+    }
+    if (!c->quiet && !c->json && mode == POL_BATCH_PROCESS && !c->opt.dry_run)
+        fprintf(stderr, "polish: %zu ok, %zu failed%s%s\n", res.ok, res.failed,
+                b.outdir ? "; outputs in " : "", b.outdir ? b.outdir : "");
+    if (c->report) {
+        pol_err werr;
+        if (pol_report_write(r, c->report, &werr)) {
+            fprintf(stderr, "polish: cannot write the report: %s\n", werr.msg);
+            code = EXIT_FATAL;
+        } else if (!c->quiet && !c->json) {
+            fprintf(stderr, "polish: report in %s\n", c->report);
+        }
+    }
+    pol_report_free(r);
+    return code;
+}
+
+static void parse_plain(cli *c, int argc, char **argv, const char *command)
+{
+    for (int i = 0; i < argc; i++) {
+        if (common_option(c, argc, argv, &i)) continue;
+        if (!strcmp(argv[i], "--")) {
+            for (i++; i < argc; i++) add_input(c, argv[i]);
+            break;
+        }
+        if (argv[i][0] == '-' && argv[i][1]) die_usage("%s: unknown option %s", command, argv[i]);
+        add_input(c, argv[i]);
+    }
+}
+
+static int cmd_inspect(cli *c, int argc, char **argv)
+{
+    parse_plain(c, argc, argv, "inspect");
+    pol_pipeline *p;
+    pol_err err;
+    if (pol_pipeline_new_auto(&p, &err)) {
+        fprintf(stderr, "polish: %s\n", err.msg);
+        return EXIT_FATAL;
+    }
+    int code = run_batch(c, p, POL_BATCH_INSPECT, "inspect");
+    pol_pipeline_free(p);
+    return code;
+}
+
+static int cmd_fix(cli *c, int argc, char **argv)
+{
+    parse_plain(c, argc, argv, "fix");
+    pol_pipeline *p;
+    pol_err err;
+    if (pol_pipeline_new_auto(&p, &err)) {
+        fprintf(stderr, "polish: %s\n", err.msg);
+        return EXIT_FATAL;
+    }
+    int code = run_batch(c, p, POL_BATCH_PROCESS, "fix");
+    pol_pipeline_free(p);
+    return code;
+}
+
+static int cmd_run(cli *c, int argc, char **argv)
+{
+    if (argc < 1) die_usage("run: a recipe file is needed");
+    pol_pipeline *p;
+    pol_err err;
+    if (pol_pipeline_load_recipe(argv[0], &p, &err)) {
+        fprintf(stderr, "polish: %s\n", err.msg);
+        return err.code == POL_ERR_RECIPE || err.code == POL_ERR_ARG ? EXIT_USAGE : EXIT_FATAL;
+    }
+    parse_plain(c, argc - 1, argv + 1, "run");
+    int code = run_batch(c, p, POL_BATCH_PROCESS, "run");
+    pol_pipeline_free(p);
+    return code;
+}
+
+/* polish DOMAIN OP [--param value]... IN -o OUT */
+static int cmd_op(cli *c, const char *domain, int argc, char **argv)
+{
+    if (argc < 1) die_usage("%s: which operation? (see 'polish ops %s')", domain, domain);
+    const pol_op_desc *op = pol_op_find(domain, argv[0]);
+    if (!op) die_usage("%s has no operation '%s' (see 'polish ops %s')", domain, argv[0], domain);
+    const pol_op_desc *dop = pol_domain_deliver_op(domain);
+    pol_pipeline *p;
+    pol_err err;
+    size_t step;
+    if (pol_pipeline_new(domain, &p, &err) || pol_pipeline_add_step(p, op->name, &step, &err)) {
+        fprintf(stderr, "polish: %s\n", err.msg);
+        return EXIT_FATAL;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (common_option(c, argc, argv, &i)) continue;
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            help_op(op);
+            pol_pipeline_free(p);
+            return EXIT_ALL_OK;
+        }
+        if (!strcmp(a, "--")) {
+            for (i++; i < argc; i++) add_input(c, argv[i]);
+            break;
+        }
+        if (strncmp(a, "--", 2) != 0 || !a[2]) {
+            if (a[0] == '-' && a[1]) die_usage("%s.%s: unknown option %s", domain, op->name, a);
+            add_input(c, a);
+            continue;
+        }
+        char name[128];
+        const char *value = NULL;
+        const char *eq = strchr(a + 2, '=');
+        size_t nlen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        if (nlen >= sizeof name) die_usage("option %s is too long", a);
+        memcpy(name, a + 2, nlen);
+        name[nlen] = '\0';
+        if (eq) value = eq + 1;
+        int negated = 0;
+        const pol_param_desc *pd = pol_op_param(op, name);
+        int to_deliver = 0;
+        if (!pd && dop && dop != op && (pd = pol_op_param(dop, name))) to_deliver = 1;
+        if (!pd && !strncmp(name, "no-", 3)) {
+            pd = pol_op_param(op, name + 3);
+            if (!pd && dop && dop != op && (pd = pol_op_param(dop, name + 3))) to_deliver = 1;
+            if (pd && pd->type == POL_PARAM_BOOL) negated = 1;
+            else pd = NULL;
+        }
+        if (!pd) die_usage("%s.%s has no option --%s (see 'polish help %s.%s')", domain, op->name,
+                           name, domain, op->name);
+        if (negated) {
+            if (value) die_usage("--no-%s takes no value", pd->name);
+            value = "false";
+        } else if (!value) {
+            if (pd->type == POL_PARAM_BOOL) value = "true";
+            else if (i + 1 < argc) value = argv[++i];
+            else die_usage("--%s needs a value", name);
+        }
+        pol_status st = to_deliver ? pol_pipeline_set_deliver_arg(p, pd->name, value, &err)
+                                   : pol_pipeline_set_arg(p, step, pd->name, value, &err);
+        if (st) die_usage("%s", err.msg);
+    }
+    char command[160];
+    snprintf(command, sizeof command, "%s %s", domain, op->name);
+    int code = run_batch(c, p, POL_BATCH_PROCESS, command);
+    pol_pipeline_free(p);
+    return code;
+}
+
+int main(int argc, char **argv)
+{
+    cli c;
+    memset(&c, 0, sizeof c);
+    pol_options_default(&c.opt);
+    c.prog = argv[0];
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    int code;
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        printf("polish %s\n", pol_version());
+        return EXIT_ALL_OK;
+    }
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        usage(stdout);
+        return EXIT_ALL_OK;
+    }
+    if (!strcmp(cmd, "ops")) code = cmd_ops(&c, argc - 2, argv + 2);
+    else if (!strcmp(cmd, "help")) code = cmd_help(&c, argc - 2, argv + 2);
+    else if (!strcmp(cmd, "inspect")) code = cmd_inspect(&c, argc - 2, argv + 2);
+    else if (!strcmp(cmd, "fix")) code = cmd_fix(&c, argc - 2, argv + 2);
+    else if (!strcmp(cmd, "run")) code = cmd_run(&c, argc - 2, argv + 2);
+    else {
+        int is_domain = 0;
+        for (size_t i = 0; i < pol_domain_count(); i++) is_domain |= !strcmp(cmd, pol_domain_name(i));
+        if (!is_domain) die_usage("unknown command '%s'", cmd);
+        code = cmd_op(&c, cmd, argc - 2, argv + 2);
+    }
+    free(c.inputs);
+    return code;
+}

@@ -1,0 +1,576 @@
+/* polish — the batch runner: inputs in, a thread pool over items, one bad item never stops the
+ * rest, outputs written safely, everything recorded in the report. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "core/pipeline.h"
+#include "core/report.h"
+
+typedef struct item {
+    char *path; /* as given or found */
+    char *rel;  /* output-relative name: base name, or the path inside a given folder */
+    pol_jv *node;
+    pol_thumbs thumbs;
+    int failed;
+} item;
+
+typedef struct items {
+    item *v;
+    size_t n, cap;
+} items;
+
+static int items_add(items *it, const char *path, const char *rel)
+{
+    if (it->n == it->cap) {
+        size_t cap = it->cap ? it->cap * 2 : 64;
+        item *v = realloc(it->v, cap * sizeof *v);
+        if (!v) return 0;
+        it->v = v;
+        it->cap = cap;
+    }
+    item *x = &it->v[it->n];
+    memset(x, 0, sizeof *x);
+    x->path = pol__strdup(path);
+    x->rel = pol__strdup(rel);
+    if (!x->path || !x->rel) {
+        free(x->path);
+        free(x->rel);
+        return 0;
+    }
+    it->n++;
+    return 1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Walks a folder in name order (deterministic output), skipping hidden entries. */
+static int walk(items *it, const char *dir, const char *rel_prefix, int depth)
+{
+    if (depth > 64) return 1;
+    DIR *d = opendir(dir);
+    if (!d) return items_add(it, dir, rel_prefix[0] ? rel_prefix : pol__path_base(dir));
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    int ok = 1;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **nn = realloc(names, cap * sizeof *nn);
+            if (!nn) {
+                ok = 0;
+                break;
+            }
+            names = nn;
+        }
+        if (!(names[n] = pol__strdup(e->d_name))) {
+            ok = 0;
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    if (n) qsort(names, n, sizeof *names, cmp_str);
+    for (size_t i = 0; i < n && ok; i++) {
+        char *full = pol__asprintf("%s/%s", dir, names[i]);
+        char *rel = rel_prefix[0] ? pol__asprintf("%s/%s", rel_prefix, names[i])
+                                  : pol__strdup(names[i]);
+        struct stat st;
+        if (!full || !rel) ok = 0;
+        else if (stat(full, &st) == 0 && S_ISDIR(st.st_mode)) ok = walk(it, full, rel, depth + 1);
+        else if (stat(full, &st) == 0 && !S_ISREG(st.st_mode)) ok = 1; /* sockets, fifos */
+        else ok = items_add(it, full, rel);
+        free(full);
+        free(rel);
+    }
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+    return ok;
+}
+
+static int collect(items *it, const char *const *inputs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        if (stat(inputs[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            /* "photos/" -> "photos" so joined paths read well */
+            char *dir = pol__strdup(inputs[i]);
+            if (!dir) return 0;
+            size_t len = strlen(dir);
+            while (len > 1 && dir[len - 1] == '/') dir[--len] = '\0';
+            int ok = walk(it, dir, "", 0);
+            free(dir);
+            if (!ok) return 0;
+        } else if (!items_add(it, inputs[i], pol__path_base(inputs[i]))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int mkdir_p(const char *path)
+{
+    char *p = pol__strdup(path);
+    if (!p) return -1;
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/') continue;
+        *s = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+            free(p);
+            return -1;
+        }
+        *s = '/';
+    }
+    int rc = mkdir(p, 0777) != 0 && errno != EEXIST ? -1 : 0;
+    free(p);
+    return rc;
+}
+
+static int mkdir_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path) return 0;
+    char *dir = pol__strndup(path, (size_t)(slash - path));
+    if (!dir) return -1;
+    int rc = mkdir_p(dir);
+    free(dir);
+    return rc;
+}
+
+/* ---- recognising an input ------------------------------------------------------------------- */
+
+static int is_texty(const unsigned char *h, size_t n)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++)
+        if (h[i] == 0 || (h[i] < 0x20 && h[i] != '\n' && h[i] != '\r' && h[i] != '\t')) bad++;
+    return n && bad * 100 < n;
+}
+
+static const pol_domain *domain_of_ext(const char *path)
+{
+    const char *ext = pol__path_ext(path);
+    if (!*ext) return NULL;
+    for (size_t i = 0; i < pol__n_domains; i++)
+        for (const char *const *e = pol__domains[i]->extensions; e && *e; e++)
+            if (strcasecmp(*e, ext) == 0) return pol__domains[i];
+    return NULL;
+}
+
+static pol_status recognise(pol_run *run, const char *path, const pol_domain *want,
+                            const pol_domain **out)
+{
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        return pol__fail(run, e == ENOENT ? POL_ERR_NOT_FOUND : POL_ERR_IO, "cannot open: %s",
+                         strerror(e));
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return pol__fail(run, POL_ERR_IO, "not a regular file");
+    }
+    if (st.st_size == 0) {
+        close(fd);
+        return pol__fail(run, POL_ERR_EMPTY, "the file is empty (0 bytes)");
+    }
+    uint64_t max = run->opt->limits.max_bytes;
+    if (max && (uint64_t)st.st_size > max) {
+        close(fd);
+        return pol__fail(run, POL_ERR_LIMIT, "%lld bytes is over the limit of %llu bytes "
+                         "(--limit bytes=N)", (long long)st.st_size, (unsigned long long)max);
+    }
+    unsigned char head[4096];
+    ssize_t got = 0;
+    while (got < (ssize_t)sizeof head) {
+        ssize_t r = read(fd, head + got, sizeof head - (size_t)got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += r;
+    }
+    close(fd);
+    const pol_domain *best = NULL;
+    int best_score = 0;
+    for (size_t i = 0; i < pol__n_domains; i++) {
+        const pol_domain *d = pol__domains[i];
+        int s = d->sniff ? d->sniff(head, (size_t)got, path) : 0;
+        if (s > best_score) {
+            best_score = s;
+            best = d;
+        }
+    }
+    const pol_domain *by_ext = domain_of_ext(path);
+    const char *ext = pol__path_ext(path);
+    if (!best) {
+        if (by_ext)
+            return pol__fail(run, POL_ERR_FORMAT, "named .%s but the content is not %s data%s",
+                             ext, by_ext->name, is_texty(head, (size_t)got) ? " (it is text)" : "");
+        return pol__fail(run, POL_ERR_FORMAT, "not a recognised format%s",
+                         is_texty(head, (size_t)got) ? " (it is text)" : "");
+    }
+    if (by_ext && by_ext != best)
+        return pol__fail(run, POL_ERR_FORMAT, "named .%s but the content is %s data, not %s", ext,
+                         best->name, by_ext->name);
+    if (want && best != want)
+        return pol__fail(run, POL_ERR_FORMAT, "the content is %s data; this pipeline is for %s",
+                         best->name, want->name);
+    *out = best;
+    return POL_OK;
+}
+
+/* ---- running one item ----------------------------------------------------------------------- */
+
+typedef struct batch_ctx {
+    const pol_pipeline *pipe;
+    const pol_batch *b;
+    pol_options opt; /* with the recipe's limits */
+    items it;
+    size_t next;
+    int item_threads;
+    int want_thumbs;
+    pthread_mutex_t mu;
+    size_t done, failed;
+    double t0;
+} batch_ctx;
+
+static pol_jv *step_node(pol_run *run, const pol_op_desc *op, const pol_args *a)
+{
+    pol_jv *s = pol_jv_obj();
+    if (!s) return NULL;
+    char *name = pol__asprintf("%s.%s", op->domain, op->name);
+    pol_jv_set(s, "op", pol_jv_str(name));
+    free(name);
+    pol_jv *args = pol__args_json(a);
+    if (args && args->n) pol_jv_set(s, "args", args);
+    else pol_jv_free(args);
+    pol_jv_push(pol_jv_arr_at(run->item, "steps"), s);
+    return s;
+}
+
+static pol_status run_op(pol_run *run, const pol_op_desc *op, const pol_args *a, pol_asset *asset,
+                         const char *target)
+{
+    pol_jv *s = step_node(run, op, a);
+    if (target) pol_jv_set(s, "target", pol_jv_str(target));
+    run->step = s;
+    run->declined = 0;
+    double t = pol__now();
+    pol_status st = op->run(run, asset, a);
+    pol_jv_set(s, "seconds", pol_jv_num(pol__now() - t));
+    pol_jv_set(s, "status", pol_jv_str(st ? "failed" : run->declined ? "declined" : "applied"));
+    run->step = NULL;
+    return st;
+}
+
+/* out/<target>/<rel>, with the extension the domain will write. */
+static char *out_path(const batch_ctx *c, const item *x, const char *target, pol_asset *a)
+{
+    if (c->b->outfile && !target) return pol__strdup(c->b->outfile);
+    const char *dir = c->b->outdir ? c->b->outdir : ".";
+    char *rel = pol__strdup(x->rel);
+    if (!rel) return NULL;
+    const char *ext = a && a->domain->out_ext ? a->domain->out_ext(a) : NULL;
+    if (ext) {
+        char *dot = strrchr(rel, '.');
+        char *slash = strrchr(rel, '/');
+        if (dot && (!slash || dot > slash)) *dot = '\0';
+        char *r2 = pol__asprintf("%s.%s", rel, ext);
+        free(rel);
+        rel = r2;
+        if (!rel) return NULL;
+    }
+    size_t dl = strlen(dir);
+    while (dl > 1 && dir[dl - 1] == '/') dl--;
+    char *p = target ? pol__asprintf("%.*s/%s/%s", (int)dl, dir, target, rel)
+                     : pol__asprintf("%.*s/%s", (int)dl, dir, rel);
+    free(rel);
+    return p;
+}
+
+static pol_status save_to(pol_run *run, const batch_ctx *c, const item *x, const char *target,
+                          pol_asset *a)
+{
+    char *path = out_path(c, x, target, a);
+    if (!path) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    if (mkdir_parent(path) != 0) {
+        int e = errno;
+        pol_status st = pol__fail(run, POL_ERR_IO, "cannot create the folder for %s: %s", path,
+                                  strerror(e));
+        free(path);
+        return st;
+    }
+    double t = pol__now();
+    pol_status st = a->domain->save(run, a, path);
+    pol_jv *secs = pol_jv_obj_at(run->item, "seconds");
+    pol_jv *prev = pol_jv_get(secs, "save");
+    pol_jv_set(secs, "save", pol_jv_num((prev ? prev->num : 0) + pol__now() - t));
+    free(path);
+    return st;
+}
+
+static pol_status process(batch_ctx *c, item *x, pol_run *run)
+{
+    const pol_domain *want = c->pipe->is_auto ? NULL : c->pipe->domain;
+    const pol_domain *d;
+    pol_status st = recognise(run, x->path, want, &d);
+    if (st) return st;
+    pol_jv_set(run->item, "domain", pol_jv_str(d->name));
+    const pol_pipeline *p = pol__pipeline_for(c->pipe, d);
+    if (!p) return pol__fail(run, POL_ERR_UNSUPPORTED, "no %s recipe", d->name);
+    const pol_op_desc *dop = pol_domain_deliver_op(d->name);
+
+    if (c->b->mode == POL_BATCH_INSPECT) {
+        if (!d->inspect) return pol__fail(run, POL_ERR_UNSUPPORTED, "%s has no inspection", d->name);
+        pol_asset *a = NULL;
+        double t = pol__now();
+        st = d->load(run, x->path, &a);
+        pol_jv_set(pol_jv_obj_at(run->item, "seconds"), "load", pol_jv_num(pol__now() - t));
+        if (!st) st = d->inspect(run, a);
+        pol__asset_unref(a);
+        return st;
+    }
+
+    int deliver_in_steps = p->n_steps && dop && p->steps[p->n_steps - 1].op == dop;
+    if (c->opt.dry_run) {
+        pol_jv_set(run->item, "dry_run", pol_jv_bool(1));
+        for (size_t i = 0; i < p->n_steps; i++) step_node(run, p->steps[i].op, p->steps[i].args);
+        if (p->n_targets)
+            for (size_t i = 0; i < p->n_targets; i++) {
+                char *op = out_path(c, x, p->targets[i].name, NULL);
+                pol_jv_push(pol_jv_arr_at(run->item, "would_write"), pol_jv_str(op));
+                free(op);
+            }
+        else {
+            char *op = out_path(c, x, NULL, NULL);
+            pol_jv_push(pol_jv_arr_at(run->item, "would_write"), pol_jv_str(op));
+            free(op);
+        }
+        return POL_OK;
+    }
+
+    /* The plan, for loaders that can decode at reduced scale. */
+    size_t plan_cap = p->n_steps + p->n_targets + 1;
+    const pol_op_desc **plan_ops = calloc(plan_cap, sizeof *plan_ops);
+    const pol_args **plan_args = calloc(plan_cap, sizeof *plan_args);
+    pol_args *default_deliver = NULL;
+    if (!plan_ops || !plan_args) {
+        free(plan_ops);
+        free(plan_args);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
+    size_t pn = 0;
+    for (size_t i = 0; i < p->n_steps; i++) {
+        plan_ops[pn] = p->steps[i].op;
+        plan_args[pn++] = p->steps[i].args;
+    }
+    if (dop && !deliver_in_steps) {
+        if (p->n_targets) {
+            for (size_t i = 0; i < p->n_targets; i++) {
+                plan_ops[pn] = dop;
+                plan_args[pn++] = p->targets[i].args;
+            }
+        } else {
+            default_deliver = p->deliver ? pol__args_clone(p->deliver) : pol__args_new(dop);
+            if (!default_deliver) {
+                free(plan_ops);
+                free(plan_args);
+                return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+            }
+            plan_ops[pn] = dop;
+            plan_args[pn++] = default_deliver;
+        }
+    }
+    run->plan_ops = plan_ops;
+    run->plan_args = plan_args;
+    run->plan_n = pn;
+
+    pol_asset *a = NULL;
+    double t = pol__now();
+    st = d->load(run, x->path, &a);
+    pol_jv *secs = pol_jv_obj_at(run->item, "seconds");
+    pol_jv_set(secs, "load", pol_jv_num(pol__now() - t));
+    if (!st && c->want_thumbs && d->thumbnail) {
+        pol_err ignore;
+        pol_run trun = *run;
+        trun.err = &ignore;
+        trun.item = NULL;
+        d->thumbnail(&trun, a, 320, &x->thumbs.before, &x->thumbs.before_len);
+    }
+    t = pol__now();
+    for (size_t i = 0; !st && i < p->n_steps; i++)
+        st = run_op(run, p->steps[i].op, p->steps[i].args, a, NULL);
+    pol_jv_set(secs, "steps", pol_jv_num(pol__now() - t));
+    if (!st && c->want_thumbs && d->thumbnail) {
+        pol_err ignore;
+        pol_run trun = *run;
+        trun.err = &ignore;
+        trun.item = NULL;
+        d->thumbnail(&trun, a, 320, &x->thumbs.after, &x->thumbs.after_len);
+    }
+    if (!st) {
+        if (deliver_in_steps || !dop) {
+            st = save_to(run, c, x, NULL, a);
+        } else if (p->n_targets == 0) {
+            st = run_op(run, dop, default_deliver, a, NULL);
+            if (!st) st = save_to(run, c, x, NULL, a);
+        } else {
+            /* One decode, several deliveries: each target works on its own copy, the last on
+             * the original. */
+            for (size_t i = 0; !st && i < p->n_targets; i++) {
+                int last = i + 1 == p->n_targets;
+                pol_asset *ta = last ? pol__asset_ref(a) : pol__asset_clone(a);
+                if (!ta) {
+                    st = pol__fail(run, POL_ERR_NOMEM, "out of memory copying for %s",
+                                   p->targets[i].name);
+                    break;
+                }
+                st = run_op(run, dop, p->targets[i].args, ta, p->targets[i].name);
+                if (!st) st = save_to(run, c, x, p->targets[i].name, ta);
+                pol__asset_unref(ta);
+            }
+        }
+    }
+    pol__asset_unref(a);
+    pol__args_free(default_deliver);
+    free(plan_ops);
+    free(plan_args);
+    run->plan_ops = NULL;
+    run->plan_args = NULL;
+    run->plan_n = 0;
+    return st;
+}
+
+static void *worker(void *arg)
+{
+    batch_ctx *c = arg;
+    for (;;) {
+        pthread_mutex_lock(&c->mu);
+        size_t i = c->next++;
+        pthread_mutex_unlock(&c->mu);
+        if (i >= c->it.n) break;
+        item *x = &c->it.v[i];
+        pol_err err;
+        pol_err_clear(&err);
+        x->node = pol_jv_obj();
+        pol_jv_set(x->node, "input", pol_jv_str(x->path));
+        pol_run run = {.err = &err, .opt = &c->opt, .input = x->path,
+                       .threads = c->item_threads, .item = x->node};
+        double t = pol__now();
+        pol_status st = x->node ? process(c, x, &run)
+                                : pol__fail(&run, POL_ERR_NOMEM, "out of memory");
+        if (x->node) {
+            pol_jv_set(pol_jv_obj_at(x->node, "seconds"), "total", pol_jv_num(pol__now() - t));
+            pol_jv_set(x->node, "status", pol_jv_str(st ? "failed" : "ok"));
+            if (st) {
+                if (!err.msg[0]) pol__fail(&run, st, "%s", pol_status_str(st));
+                pol_jv *e = pol_jv_obj_at(x->node, "error");
+                pol_jv_set(e, "code", pol_jv_str(pol_status_name(st)));
+                pol_jv_set(e, "message", pol_jv_str(err.msg));
+            }
+        }
+        x->failed = st != POL_OK;
+        pthread_mutex_lock(&c->mu);
+        c->done++;
+        if (st) c->failed++;
+        if (c->b->progress) {
+            pol_progress pr = {c->done, c->failed, c->it.n, pol__now() - c->t0};
+            c->b->progress(&pr, c->b->progress_user);
+        }
+        pthread_mutex_unlock(&c->mu);
+    }
+    return NULL;
+}
+
+pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_t n_inputs,
+                         const pol_batch *b, pol_report *report, pol_batch_result *res,
+                         pol_err *err)
+{
+    pol_err_clear(err);
+    if (res) memset(res, 0, sizeof *res);
+    if (!p || !b || (!inputs && n_inputs))
+        return pol__err_set(err, POL_ERR_ARG, "pol_batch_run: missing argument");
+    if (n_inputs == 0) return pol__err_set(err, POL_ERR_ARG, "no input files");
+    batch_ctx c;
+    memset(&c, 0, sizeof c);
+    c.pipe = p;
+    c.b = b;
+    if (b->options) c.opt = *b->options;
+    else pol_options_default(&c.opt);
+    pol__pipeline_apply_limits(p, &c.opt.limits);
+    c.want_thumbs = report && report->want_thumbs;
+    c.t0 = pol__now();
+    if (!collect(&c.it, inputs, n_inputs)) {
+        for (size_t i = 0; i < c.it.n; i++) {
+            free(c.it.v[i].path);
+            free(c.it.v[i].rel);
+        }
+        free(c.it.v);
+        return pol__err_set(err, POL_ERR_NOMEM, "out of memory listing the inputs");
+    }
+    if (c.it.n == 0) {
+        free(c.it.v);
+        return pol__err_set(err, POL_ERR_NOT_FOUND, "no files found in the given folders");
+    }
+    if (b->outfile && c.it.n > 1) {
+        for (size_t i = 0; i < c.it.n; i++) {
+            free(c.it.v[i].path);
+            free(c.it.v[i].rel);
+        }
+        free(c.it.v);
+        return pol__err_set(err, POL_ERR_ARG, "several inputs need an output folder, not a file");
+    }
+    if (b->mode == POL_BATCH_PROCESS && !c.opt.dry_run && b->outdir) mkdir_p(b->outdir);
+
+    int threads = c.opt.threads > 0 ? c.opt.threads : pol__cpu_count();
+    size_t workers = (size_t)threads < c.it.n ? (size_t)threads : c.it.n;
+    /* Cores left over when there are fewer items than threads go to the items themselves. */
+    c.item_threads = threads / (int)workers;
+    if (c.item_threads < 1) c.item_threads = 1;
+    pthread_mutex_init(&c.mu, NULL);
+    pthread_t *tids = calloc(workers, sizeof *tids);
+    size_t started = 0;
+    for (size_t i = 1; tids && i < workers; i++) {
+        if (pthread_create(&tids[i], NULL, worker, &c) != 0) break;
+        started++;
+    }
+    worker(&c);
+    for (size_t i = 1; i <= started; i++) pthread_join(tids[i], NULL);
+    free(tids);
+    pthread_mutex_destroy(&c.mu);
+
+    size_t failed = 0;
+    for (size_t i = 0; i < c.it.n; i++) {
+        item *x = &c.it.v[i];
+        failed += x->failed;
+        if (report) pol__report_add_item(report, x->node, &x->thumbs);
+        else {
+            pol_jv_free(x->node);
+            free(x->thumbs.before);
+            free(x->thumbs.after);
+        }
+        free(x->path);
+        free(x->rel);
+    }
+    if (report) pol__report_set_summary(report, c.it.n, c.it.n - failed, failed, pol__now() - c.t0);
+    if (res) {
+        res->total = c.it.n;
+        res->failed = failed;
+        res->ok = c.it.n - failed;
+    }
+    free(c.it.v);
+    if (failed)
+        return pol__err_set(err, POL_ERR_PARTIAL, "%zu of %zu items failed", failed, c.it.n);
+    return POL_OK;
+}

@@ -1,0 +1,188 @@
+/* polish — the library's internal contract: runs, assets, domains, notes, output files, threads. */
+#ifndef POLISH_CORE_INTERNAL_H
+#define POLISH_CORE_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "polish/polish.h"
+#include "core/json.h"
+
+#if defined(__GNUC__)
+#define POL_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define POL_PRINTF(a, b)
+#endif
+
+#define POL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- domains -------------------------------------------------------------------------------- */
+
+typedef struct pol_domain pol_domain;
+
+/*
+ * A domain: its operations (one table), how to recognise, load, save, inspect and thumbnail its
+ * items, and the steps of its automatic recipe. One static const instance per domain, listed in
+ * src/core/domains.c.
+ */
+struct pol_domain {
+    const char *name;
+    const char *summary;
+    const pol_op_desc *const *ops;
+    size_t n_ops;
+    /* File extensions of this domain's formats (lower case, no dot), NULL-terminated. */
+    const char *const *extensions;
+    /* Confidence 0..100 that `head` (the first `n` bytes, n <= 4096) is this domain's content. */
+    int (*sniff)(const unsigned char *head, size_t n, const char *path);
+    /* Loads `path`; checks run->opt->limits from the header before decoding. */
+    pol_status (*load)(pol_run *run, const char *path, pol_asset **out);
+    /* Writes the asset to `path` (and any sidecar files) through pol__out_open/commit. */
+    pol_status (*save)(pol_run *run, pol_asset *a, const char *path);
+    /* Records what is wrong, in numbers, with pol__measure()/pol__decide(). Optional. */
+    pol_status (*inspect)(pol_run *run, pol_asset *a);
+    /* Small JPEG of the asset for HTML reports; optional. *jpeg is malloc'ed. */
+    pol_status (*thumbnail)(pol_run *run, pol_asset *a, int max_dim, unsigned char **jpeg,
+                            size_t *len);
+    /* Frees / deep-copies the domain data held by an asset. */
+    void (*data_free)(void *data);
+    void *(*data_clone)(const void *data);
+    /* Op names (without domain) of the automatic recipe, NULL-terminated. */
+    const char *const *auto_steps;
+    /* Optional: the file extension (no dot) the asset will be written as when that differs from
+     * its input's (e.g. after export --format webp), so outputs in a folder are named right.
+     * NULL (or a NULL result) keeps the input's name. */
+    const char *(*out_ext)(pol_asset *a);
+};
+
+/* Every domain, in a fixed order (src/core/domains.c). */
+extern const pol_domain *const pol__domains[];
+extern const size_t pol__n_domains;
+
+const pol_domain *pol__domain_find(const char *name);
+
+/* ---- assets --------------------------------------------------------------------------------- */
+
+/* A loaded item of a domain, reference-counted. `data` is the domain's own struct. */
+struct pol_asset {
+    int refs;
+    const pol_domain *domain;
+    void *data;
+    char *source_path; /* owned */
+};
+
+/* Takes ownership of `data`. Returns NULL (and frees `data`) when out of memory. */
+pol_asset *pol__asset_new(const pol_domain *d, void *data, const char *source_path);
+pol_asset *pol__asset_ref(pol_asset *a);
+void pol__asset_unref(pol_asset *a); /* accepts NULL */
+/* Deep copy with one reference; NULL when out of memory. */
+pol_asset *pol__asset_clone(const pol_asset *a);
+/* Replaces the data (the old data is freed). */
+void pol__asset_set_data(pol_asset *a, void *data);
+
+/* ---- arguments ------------------------------------------------------------------------------ */
+
+/*
+ * The arguments of one step, resolved against the op's declaration: every declared parameter has
+ * its default unless set. Accessors take the parameter's declared name; asking for an undeclared
+ * name is a programming error (asserts).
+ */
+int pol__arg_set(const pol_args *a, const char *name); /* given explicitly (CLI or recipe)? */
+int pol__arg_has(const pol_args *a, const char *name); /* has a value (given or default)? */
+double pol__arg_num(const pol_args *a, const char *name);
+long pol__arg_int(const pol_args *a, const char *name);
+int pol__arg_bool(const pol_args *a, const char *name);
+const char *pol__arg_str(const pol_args *a, const char *name); /* NULL when no value */
+
+/* ---- runs: one item going through a pipeline ------------------------------------------------ */
+
+struct pol_run {
+    pol_err *err;
+    const pol_options *opt; /* options with the recipe's limits applied */
+    const char *input;      /* the input path, for messages */
+    int threads;            /* threads an op may use for this item (>= 1) */
+    pol_jv *item;           /* the report node of this item */
+    pol_jv *step;           /* the report node of the running step, or NULL */
+    int declined;           /* set by pol__decline() during a step */
+    /* The whole plan of this item: its steps then its delivery (export) step, so a loader can
+     * decode at reduced scale when every output is smaller. */
+    const pol_op_desc *const *plan_ops;
+    const pol_args *const *plan_args;
+    size_t plan_n;
+};
+
+/* Sets run->err to "<input>: <message>" and returns `code`. */
+pol_status pol__fail(pol_run *run, pol_status code, const char *fmt, ...) POL_PRINTF(3, 4);
+/* Same, for code without a run (message used verbatim). */
+pol_status pol__err_set(pol_err *err, pol_status code, const char *fmt, ...) POL_PRINTF(3, 4);
+
+/* Explaining: what was measured, what was decided, how sure. Recorded into the current step (or
+ * into the item's "inspect" section during inspection). Cheap; safe to call from the op's thread. */
+void pol__measure(pol_run *run, const char *key, double value);
+void pol__measure_int(pol_run *run, const char *key, long long value);
+void pol__measure_str(pol_run *run, const char *key, const char *value);
+void pol__measure_bool(pol_run *run, const char *key, int value);
+/* A structured value (object/array) built with json.h; ownership passes to the report. */
+void pol__measure_jv(pol_run *run, const char *key, pol_jv *value);
+void pol__decide(pol_run *run, const char *fmt, ...) POL_PRINTF(2, 3);
+void pol__confidence(pol_run *run, double c); /* 0..1 */
+/* The step made no change, and why ("tilt 0.2 deg below 0.3 deg"). */
+void pol__decline(pol_run *run, const char *fmt, ...) POL_PRINTF(2, 3);
+/* A non-fatal problem worth the user's attention. */
+void pol__warn(pol_run *run, const char *fmt, ...) POL_PRINTF(2, 3);
+
+/* ---- threads -------------------------------------------------------------------------------- */
+
+/* Calls fn(user, begin, end) over [0, n) split into at most run->threads contiguous chunks of at
+ * least `grain` items, in parallel; returns when all are done. */
+void pol__parallel_for(const pol_run *run, size_t n, size_t grain,
+                       void (*fn)(void *user, size_t begin, size_t end), void *user);
+
+int pol__cpu_count(void);
+
+/* ---- safe output ---------------------------------------------------------------------------- */
+
+/*
+ * Every output goes to a temporary file in the target folder and is renamed into place by
+ * pol__out_commit(). pol__out_abort() removes the temporary; nothing half-written is ever left.
+ * An existing final file is refused (POL_ERR_EXISTS) unless run->opt->overwrite.
+ */
+typedef struct pol_outfile {
+    char *final_path;
+    char *tmp_path;
+    FILE *fp; /* open for writing ("wb") */
+    int fd;   /* fileno(fp) */
+} pol_outfile;
+
+pol_status pol__out_open(pol_run *run, const char *final_path, pol_outfile *of);
+pol_status pol__out_commit(pol_run *run, pol_outfile *of); /* closes; renames; reports the path */
+void pol__out_abort(pol_outfile *of);                      /* accepts a never-opened outfile */
+
+/* Writes a whole buffer to `path` safely (open, write, commit). */
+pol_status pol__write_file(pol_run *run, const char *path, const void *data, size_t len);
+
+/* Reads a whole file, refusing more than `max_bytes` (0 = no limit). *data is malloc'ed and
+ * NUL-terminated (not counted in *len). */
+pol_status pol__read_file(pol_run *run, const char *path, uint64_t max_bytes, unsigned char **data,
+                          size_t *len);
+
+/* ---- small helpers -------------------------------------------------------------------------- */
+
+char *pol__strdup(const char *s);
+char *pol__strndup(const char *s, size_t n);
+char *pol__asprintf(const char *fmt, ...) POL_PRINTF(1, 2);
+/* Extension without the dot, as written ("JPG"), or "" — points into `path`; compare with
+ * strcasecmp(). */
+const char *pol__path_ext(const char *path);
+/* Final path component — points into `path`. */
+const char *pol__path_base(const char *path);
+double pol__now(void); /* monotonic seconds */
+
+/* Overflow-checked multiplication of sizes; returns 0 on overflow (and leaves *out unchanged). */
+static inline int pol__mul_ok(size_t a, size_t b, size_t *out)
+{
+    if (a && b > SIZE_MAX / a) return 0;
+    *out = a * b;
+    return 1;
+}
+
+#endif

@@ -1,0 +1,243 @@
+/* polish — the ordered JSON tree used by reports: construction and serialisation. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/internal.h"
+
+static pol_jv *jv_new(pol_jv_type t)
+{
+    pol_jv *v = calloc(1, sizeof *v);
+    if (v) v->type = t;
+    return v;
+}
+
+pol_jv *pol_jv_null(void) { return jv_new(POL_JV_NULL); }
+pol_jv *pol_jv_arr(void) { return jv_new(POL_JV_ARR); }
+pol_jv *pol_jv_obj(void) { return jv_new(POL_JV_OBJ); }
+
+pol_jv *pol_jv_bool(int b)
+{
+    pol_jv *v = jv_new(POL_JV_BOOL);
+    if (v) v->i = b != 0;
+    return v;
+}
+
+pol_jv *pol_jv_num(double d)
+{
+    pol_jv *v = jv_new(POL_JV_NUM);
+    if (v) v->num = d;
+    return v;
+}
+
+pol_jv *pol_jv_int(long long i)
+{
+    pol_jv *v = jv_new(POL_JV_INT);
+    if (v) v->i = i;
+    return v;
+}
+
+pol_jv *pol_jv_str(const char *s)
+{
+    if (!s) return pol_jv_null();
+    pol_jv *v = jv_new(POL_JV_STR);
+    if (!v) return NULL;
+    v->str = pol__strdup(s);
+    if (!v->str) {
+        free(v);
+        return NULL;
+    }
+    return v;
+}
+
+void pol_jv_free(pol_jv *v)
+{
+    while (v) {
+        pol_jv *next = v->next;
+        pol_jv_free(v->first);
+        free(v->key);
+        free(v->str);
+        free(v);
+        v = next;
+    }
+}
+
+pol_jv *pol_jv_push(pol_jv *arr, pol_jv *child)
+{
+    if (!arr || !child) return child;
+    child->next = NULL;
+    if (arr->last) arr->last->next = child;
+    else arr->first = child;
+    arr->last = child;
+    arr->n++;
+    return child;
+}
+
+pol_jv *pol_jv_get(const pol_jv *obj, const char *key)
+{
+    if (!obj || obj->type != POL_JV_OBJ) return NULL;
+    for (pol_jv *c = obj->first; c; c = c->next)
+        if (c->key && strcmp(c->key, key) == 0) return c;
+    return NULL;
+}
+
+pol_jv *pol_jv_set(pol_jv *obj, const char *key, pol_jv *child)
+{
+    if (!obj || !child) {
+        pol_jv_free(child);
+        return NULL;
+    }
+    char *k = pol__strdup(key);
+    if (!k) {
+        pol_jv_free(child);
+        return NULL;
+    }
+    child->key = k;
+    /* Replace in place to keep member order stable. */
+    pol_jv *prev = NULL;
+    for (pol_jv *c = obj->first; c; prev = c, c = c->next) {
+        if (c->key && strcmp(c->key, key) == 0) {
+            child->next = c->next;
+            if (prev) prev->next = child;
+            else obj->first = child;
+            if (obj->last == c) obj->last = child;
+            c->next = NULL;
+            pol_jv_free(c);
+            return child;
+        }
+    }
+    return pol_jv_push(obj, child);
+}
+
+pol_jv *pol_jv_obj_at(pol_jv *obj, const char *key)
+{
+    pol_jv *c = pol_jv_get(obj, key);
+    if (c && c->type == POL_JV_OBJ) return c;
+    return pol_jv_set(obj, key, pol_jv_obj());
+}
+
+pol_jv *pol_jv_arr_at(pol_jv *obj, const char *key)
+{
+    pol_jv *c = pol_jv_get(obj, key);
+    if (c && c->type == POL_JV_ARR) return c;
+    return pol_jv_set(obj, key, pol_jv_arr());
+}
+
+typedef struct buf {
+    char *p;
+    size_t n, cap;
+    int oom;
+} buf;
+
+static void put(buf *b, const char *s, size_t n)
+{
+    if (b->oom) return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (b->n + n + 1 > cap) cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+}
+
+static void puts_(buf *b, const char *s) { put(b, s, strlen(s)); }
+
+static void put_str(buf *b, const char *s)
+{
+    put(b, "\"", 1);
+    const unsigned char *u = (const unsigned char *)s;
+    size_t run = 0;
+    for (size_t i = 0;; i++) {
+        unsigned char c = u[i];
+        if (c == 0 || c == '"' || c == '\\' || c < 0x20) {
+            put(b, s + i - run, run);
+            run = 0;
+            if (c == 0) break;
+            char esc[8];
+            switch (c) {
+            case '"': puts_(b, "\\\""); break;
+            case '\\': puts_(b, "\\\\"); break;
+            case '\n': puts_(b, "\\n"); break;
+            case '\r': puts_(b, "\\r"); break;
+            case '\t': puts_(b, "\\t"); break;
+            default:
+                snprintf(esc, sizeof esc, "\\u%04x", c);
+                puts_(b, esc);
+            }
+        } else {
+            run++;
+        }
+    }
+    put(b, "\"", 1);
+}
+
+static void newline(buf *b, int indent, int depth)
+{
+    if (indent <= 0) return;
+    put(b, "\n", 1);
+    for (int i = 0; i < indent * depth; i++) put(b, " ", 1);
+}
+
+static void dump(buf *b, const pol_jv *v, int indent, int depth)
+{
+    char tmp[64];
+    switch (v->type) {
+    case POL_JV_NULL: puts_(b, "null"); break;
+    case POL_JV_BOOL: puts_(b, v->i ? "true" : "false"); break;
+    case POL_JV_INT:
+        snprintf(tmp, sizeof tmp, "%lld", v->i);
+        puts_(b, tmp);
+        break;
+    case POL_JV_NUM:
+        if (!isfinite(v->num)) {
+            puts_(b, "null");
+        } else {
+            /* Shortest form that reads back well for reports: up to 6 significant digits. */
+            snprintf(tmp, sizeof tmp, "%.6g", v->num);
+            puts_(b, tmp);
+        }
+        break;
+    case POL_JV_STR: put_str(b, v->str); break;
+    case POL_JV_ARR:
+    case POL_JV_OBJ: {
+        int obj = v->type == POL_JV_OBJ;
+        put(b, obj ? "{" : "[", 1);
+        if (!v->first) {
+            put(b, obj ? "}" : "]", 1);
+            break;
+        }
+        for (const pol_jv *c = v->first; c; c = c->next) {
+            newline(b, indent, depth + 1);
+            if (obj) {
+                put_str(b, c->key ? c->key : "");
+                puts_(b, indent > 0 ? ": " : ":");
+            }
+            dump(b, c, indent, depth + 1);
+            if (c->next) put(b, ",", 1);
+        }
+        newline(b, indent, depth);
+        put(b, obj ? "}" : "]", 1);
+        break;
+    }
+    }
+}
+
+char *pol_jv_dump(const pol_jv *v, int indent)
+{
+    buf b = {0};
+    if (v) dump(&b, v, indent, 0);
+    else puts_(&b, "null");
+    if (b.oom) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
+}

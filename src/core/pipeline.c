@@ -1,0 +1,257 @@
+/* polish — pipelines: steps, delivery options and targets, built in code or from a recipe. */
+#include <stdlib.h>
+#include <string.h>
+#include "core/pipeline.h"
+
+pol_status pol_pipeline_new(const char *domain, pol_pipeline **out, pol_err *err)
+{
+    *out = NULL;
+    const pol_domain *d = pol__domain_find(domain);
+    if (!d) return pol__err_set(err, POL_ERR_ARG, "unknown domain '%s'", domain ? domain : "");
+    pol_pipeline *p = calloc(1, sizeof *p);
+    if (!p) return pol__err_set(err, POL_ERR_NOMEM, "out of memory");
+    p->domain = d;
+    *out = p;
+    return POL_OK;
+}
+
+pol_status pol_pipeline_new_auto(pol_pipeline **out, pol_err *err)
+{
+    *out = NULL;
+    pol_pipeline *p = calloc(1, sizeof *p);
+    if (!p) return pol__err_set(err, POL_ERR_NOMEM, "out of memory");
+    p->is_auto = 1;
+    p->per_domain = calloc(pol__n_domains, sizeof *p->per_domain);
+    if (!p->per_domain) {
+        free(p);
+        return pol__err_set(err, POL_ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < pol__n_domains; i++) {
+        const pol_domain *d = pol__domains[i];
+        pol_status st = pol_pipeline_new(d->name, &p->per_domain[i], err);
+        for (size_t k = 0; !st && d->auto_steps && d->auto_steps[k]; k++)
+            st = pol_pipeline_add_step(p->per_domain[i], d->auto_steps[k], NULL, err);
+        if (st) {
+            pol_pipeline_free(p);
+            return st;
+        }
+    }
+    *out = p;
+    return POL_OK;
+}
+
+void pol_pipeline_free(pol_pipeline *p)
+{
+    if (!p) return;
+    for (size_t i = 0; i < p->n_steps; i++) pol__args_free(p->steps[i].args);
+    free(p->steps);
+    pol__args_free(p->deliver);
+    for (size_t i = 0; i < p->n_targets; i++) {
+        free(p->targets[i].name);
+        pol__args_free(p->targets[i].args);
+    }
+    free(p->targets);
+    if (p->per_domain)
+        for (size_t i = 0; i < pol__n_domains; i++) pol_pipeline_free(p->per_domain[i]);
+    free(p->per_domain);
+    free(p->name);
+    free(p);
+}
+
+const pol_pipeline *pol__pipeline_for(const pol_pipeline *p, const pol_domain *d)
+{
+    if (!p->is_auto) return p->domain == d ? p : NULL;
+    for (size_t i = 0; i < pol__n_domains; i++)
+        if (pol__domains[i] == d) return p->per_domain[i];
+    return NULL;
+}
+
+static pol_status need_domain(pol_pipeline *p, pol_err *err)
+{
+    if (p->is_auto || !p->domain)
+        return pol__err_set(err, POL_ERR_ARG, "the automatic pipeline takes no explicit steps");
+    return POL_OK;
+}
+
+pol_status pol_pipeline_add_step(pol_pipeline *p, const char *name, size_t *index, pol_err *err)
+{
+    pol_status st = need_domain(p, err);
+    if (st) return st;
+    const pol_op_desc *op = strchr(name, '.') ? pol_op_find_full(name)
+                                              : pol_op_find(p->domain->name, name);
+    if (!op || strcmp(op->domain, p->domain->name) != 0)
+        return pol__err_set(err, POL_ERR_ARG, "unknown operation '%s' in domain %s "
+                            "(see 'polish ops %s')", name, p->domain->name, p->domain->name);
+    if (p->n_steps == p->cap_steps) {
+        size_t cap = p->cap_steps ? p->cap_steps * 2 : 8;
+        pol_step *s = realloc(p->steps, cap * sizeof *s);
+        if (!s) return pol__err_set(err, POL_ERR_NOMEM, "out of memory");
+        p->steps = s;
+        p->cap_steps = cap;
+    }
+    pol_args *a = pol__args_new(op);
+    if (!a) return pol__err_set(err, POL_ERR_NOMEM, "out of memory");
+    p->steps[p->n_steps] = (pol_step){op, a, 0};
+    if (index) *index = p->n_steps;
+    p->n_steps++;
+    return POL_OK;
+}
+
+pol_status pol_pipeline_set_arg(pol_pipeline *p, size_t index, const char *name, const char *value,
+                                pol_err *err)
+{
+    if (index >= p->n_steps) return pol__err_set(err, POL_ERR_ARG, "no step %zu", index);
+    return pol__args_set(p->steps[index].args, name, value, err);
+}
+
+static pol_status deliver_args(pol_pipeline *p, pol_args **out, pol_err *err)
+{
+    pol_status st = need_domain(p, err);
+    if (st) return st;
+    const pol_op_desc *op = pol_domain_deliver_op(p->domain->name);
+    if (!op)
+        return pol__err_set(err, POL_ERR_ARG, "domain %s has no delivery options",
+                            p->domain->name);
+    *out = pol__args_new(op);
+    return *out ? POL_OK : pol__err_set(err, POL_ERR_NOMEM, "out of memory");
+}
+
+pol_status pol_pipeline_set_deliver_arg(pol_pipeline *p, const char *name, const char *value,
+                                        pol_err *err)
+{
+    if (!p->deliver) {
+        pol_status st = deliver_args(p, &p->deliver, err);
+        if (st) return st;
+    }
+    return pol__args_set(p->deliver, name, value, err);
+}
+
+pol_status pol_pipeline_add_target(pol_pipeline *p, const char *name, size_t *index, pol_err *err)
+{
+    if (!name || !*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return pol__err_set(err, POL_ERR_ARG, "target name '%s' is not a plain folder name",
+                            name ? name : "");
+    for (size_t i = 0; i < p->n_targets; i++)
+        if (strcmp(p->targets[i].name, name) == 0)
+            return pol__err_set(err, POL_ERR_ARG, "two delivery targets are named '%s'", name);
+    pol_args *a;
+    pol_status st = deliver_args(p, &a, err);
+    if (st) return st;
+    pol_target *t = realloc(p->targets, (p->n_targets + 1) * sizeof *t);
+    char *n = pol__strdup(name);
+    if (!t || !n) {
+        if (t) p->targets = t;
+        free(n);
+        pol__args_free(a);
+        return pol__err_set(err, POL_ERR_NOMEM, "out of memory");
+    }
+    p->targets = t;
+    p->targets[p->n_targets] = (pol_target){n, a};
+    if (index) *index = p->n_targets;
+    p->n_targets++;
+    return POL_OK;
+}
+
+pol_status pol_pipeline_set_target_arg(pol_pipeline *p, size_t index, const char *name,
+                                       const char *value, pol_err *err)
+{
+    if (index >= p->n_targets) return pol__err_set(err, POL_ERR_ARG, "no target %zu", index);
+    return pol__args_set(p->targets[index].args, name, value, err);
+}
+
+const pol_limits *pol_pipeline_limits(const pol_pipeline *p) { return &p->limits; }
+
+void pol__pipeline_apply_limits(const pol_pipeline *p, pol_limits *b)
+{
+    unsigned s = p->limits_set;
+    if (s & LIM_PIXELS) b->max_pixels = p->limits.max_pixels;
+    if (s & LIM_BYTES) b->max_bytes = p->limits.max_bytes;
+    if (s & LIM_FRAMES) b->max_frames = p->limits.max_frames;
+    if (s & LIM_ROWS) b->max_rows = p->limits.max_rows;
+    if (s & LIM_COLUMNS) b->max_columns = p->limits.max_columns;
+    if (s & LIM_FIELD) b->max_field_bytes = p->limits.max_field_bytes;
+    if (s & LIM_DURATION) b->max_duration = p->limits.max_duration;
+}
+
+static void describe_args(char **text, const pol_args *a)
+{
+    for (size_t i = 0; i < a->op->n_params; i++) {
+        if (!a->given[i]) continue;
+        char *t = pol__asprintf("%s --%s %s", *text, a->op->params[i].name, a->values[i]);
+        if (t) {
+            free(*text);
+            *text = t;
+        }
+    }
+}
+
+static void describe_one(char **text, const pol_pipeline *p)
+{
+    char *t;
+    for (size_t i = 0; i < p->n_steps; i++) {
+        t = pol__asprintf("%s  %zu. %s.%s", *text, i + 1, p->steps[i].op->domain,
+                          p->steps[i].op->name);
+        if (t) {
+            free(*text);
+            *text = t;
+        }
+        describe_args(text, p->steps[i].args);
+        t = pol__asprintf("%s\n", *text);
+        if (t) {
+            free(*text);
+            *text = t;
+        }
+    }
+    const pol_op_desc *dop = p->domain ? pol_domain_deliver_op(p->domain->name) : NULL;
+    if (p->n_targets == 0 && dop) {
+        t = pol__asprintf("%s  deliver: %s.%s", *text, dop->domain, dop->name);
+        if (t) {
+            free(*text);
+            *text = t;
+        }
+        if (p->deliver) describe_args(text, p->deliver);
+        t = pol__asprintf("%s\n", *text);
+        if (t) {
+            free(*text);
+            *text = t;
+        }
+    }
+    for (size_t i = 0; i < p->n_targets; i++) {
+        t = pol__asprintf("%s  deliver to %s/:", *text, p->targets[i].name);
+        if (t) {
+            free(*text);
+            *text = t;
+        }
+        describe_args(text, p->targets[i].args);
+        t = pol__asprintf("%s\n", *text);
+        if (t) {
+            free(*text);
+            *text = t;
+        }
+    }
+}
+
+char *pol_pipeline_describe(const pol_pipeline *p)
+{
+    char *text = pol__strdup("");
+    if (!text) return NULL;
+    if (!p->is_auto) {
+        char *t = pol__asprintf("%s pipeline%s%s:\n", p->domain->name, p->name ? " " : "",
+                                p->name ? p->name : "");
+        if (t) {
+            free(text);
+            text = t;
+        }
+        describe_one(&text, p);
+        return text;
+    }
+    for (size_t i = 0; i < pol__n_domains; i++) {
+        char *t = pol__asprintf("%sautomatic %s recipe:\n", text, pol__domains[i]->name);
+        if (t) {
+            free(text);
+            text = t;
+        }
+        describe_one(&text, p->per_domain[i]);
+    }
+    return text;
+}

@@ -1,0 +1,42 @@
+/* polish — pipeline internals shared by the recipe loader and the batch runner. */
+#ifndef POLISH_CORE_PIPELINE_H
+#define POLISH_CORE_PIPELINE_H
+
+#include "core/args.h"
+
+typedef struct pol_step {
+    const pol_op_desc *op;
+    pol_args *args;
+    int line; /* recipe line, 0 when built in code */
+} pol_step;
+
+typedef struct pol_target {
+    char *name;
+    pol_args *args; /* arguments of the domain's deliver op */
+} pol_target;
+
+enum { LIM_PIXELS = 1, LIM_BYTES = 2, LIM_FRAMES = 4, LIM_ROWS = 8, LIM_COLUMNS = 16,
+       LIM_FIELD = 32, LIM_DURATION = 64 };
+
+struct pol_pipeline {
+    int is_auto;
+    const pol_domain *domain; /* NULL when automatic */
+    pol_step *steps;
+    size_t n_steps, cap_steps;
+    pol_args *deliver; /* default delivery options; NULL until set */
+    pol_target *targets;
+    size_t n_targets;
+    pol_limits limits; /* recipe limits; fields named in limits_set override the caller's */
+    unsigned limits_set;
+    char *name;
+    /* automatic: one pipeline per domain, built from its auto_steps */
+    pol_pipeline **per_domain;
+};
+
+/* The concrete pipeline for an item of domain `d` (itself, or the automatic one for `d`). */
+const pol_pipeline *pol__pipeline_for(const pol_pipeline *p, const pol_domain *d);
+
+/* Applies the recipe's limits over `base`. */
+void pol__pipeline_apply_limits(const pol_pipeline *p, pol_limits *base);
+
+#endif

@@ -1,0 +1,214 @@
+/* polish — the run report: a JSON tree of items and steps, written as JSON, HTML or text. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include "core/report.h"
+
+pol_report *pol_report_new(const char *command)
+{
+    pol_report *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->root = pol_jv_obj();
+    if (!r->root) {
+        free(r);
+        return NULL;
+    }
+    pol_jv_set(r->root, "polish", pol_jv_str(pol_version()));
+    pol_jv_set(r->root, "command", pol_jv_str(command ? command : ""));
+    char when[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    pol_jv_set(r->root, "started", pol_jv_str(when));
+    pol_jv_obj_at(r->root, "summary");
+    r->items = pol_jv_arr_at(r->root, "items");
+    return r;
+}
+
+void pol_report_free(pol_report *r)
+{
+    if (!r) return;
+    for (size_t i = 0; i < r->n_thumbs; i++) {
+        free(r->thumbs[i].before);
+        free(r->thumbs[i].after);
+    }
+    free(r->thumbs);
+    pol_jv_free(r->root);
+    free(r);
+}
+
+void pol_report_want_thumbnails(pol_report *r, int on)
+{
+    if (r) r->want_thumbs = on;
+}
+
+void pol__report_add_item(pol_report *r, pol_jv *item, pol_thumbs *thumbs)
+{
+    if (!r || !item) {
+        pol_jv_free(item);
+        if (thumbs) {
+            free(thumbs->before);
+            free(thumbs->after);
+        }
+        return;
+    }
+    size_t idx = r->items->n;
+    pol_jv_push(r->items, item);
+    if (!r->want_thumbs) {
+        if (thumbs) {
+            free(thumbs->before);
+            free(thumbs->after);
+        }
+        return;
+    }
+    pol_thumbs *t = realloc(r->thumbs, (idx + 1) * sizeof *t);
+    if (!t) {
+        if (thumbs) {
+            free(thumbs->before);
+            free(thumbs->after);
+        }
+        return;
+    }
+    r->thumbs = t;
+    for (size_t i = r->n_thumbs; i <= idx; i++) memset(&r->thumbs[i], 0, sizeof r->thumbs[i]);
+    if (thumbs) r->thumbs[idx] = *thumbs;
+    r->n_thumbs = idx + 1;
+}
+
+void pol__report_set_summary(pol_report *r, size_t total, size_t ok, size_t failed, double seconds)
+{
+    pol_jv *s = pol_jv_obj_at(r->root, "summary");
+    pol_jv_set(s, "items", pol_jv_int((long long)total));
+    pol_jv_set(s, "ok", pol_jv_int((long long)ok));
+    pol_jv_set(s, "failed", pol_jv_int((long long)failed));
+    pol_jv_set(s, "seconds", pol_jv_num(seconds));
+}
+
+char *pol_report_json(const pol_report *r) { return pol_jv_dump(r->root, 2); }
+
+/* ---- text ----------------------------------------------------------------------------------- */
+
+typedef struct tbuf {
+    char *p;
+    size_t n, cap;
+} tbuf;
+
+static void tput(tbuf *b, const char *fmt, ...) POL_PRINTF(2, 3);
+static void tput(tbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if (b->n + (size_t)n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 1024;
+        while (b->n + (size_t)n + 1 > cap) cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) return;
+        b->p = p;
+        b->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->n, b->cap - b->n, fmt, ap);
+    va_end(ap);
+    b->n += (size_t)n;
+}
+
+static void scalar_text(tbuf *b, const pol_jv *v)
+{
+    switch (v->type) {
+    case POL_JV_NULL: tput(b, "-"); break;
+    case POL_JV_BOOL: tput(b, "%s", v->i ? "yes" : "no"); break;
+    case POL_JV_INT: tput(b, "%lld", v->i); break;
+    case POL_JV_NUM: tput(b, "%.4g", v->num); break;
+    case POL_JV_STR: tput(b, "%s", v->str); break;
+    default: {
+        char *s = pol_jv_dump(v, 0);
+        if (s) tput(b, "%s", s);
+        free(s);
+    }
+    }
+}
+
+char *pol_report_text(const pol_report *r)
+{
+    tbuf b = {0};
+    tput(&b, "%s", "");
+    for (const pol_jv *it = r->items->first; it; it = it->next) {
+        const pol_jv *in = pol_jv_get(it, "input");
+        const pol_jv *st = pol_jv_get(it, "status");
+        const pol_jv *dom = pol_jv_get(it, "domain");
+        tput(&b, "%s  %s", st && st->str ? st->str : "?", in && in->str ? in->str : "?");
+        if (dom && dom->str) tput(&b, "  [%s]", dom->str);
+        tput(&b, "\n");
+        const pol_jv *e = pol_jv_get(it, "error");
+        if (e && pol_jv_get(e, "message"))
+            tput(&b, "    error: %s\n", pol_jv_get(e, "message")->str);
+        const pol_jv *insp = pol_jv_get(it, "inspect");
+        for (const pol_jv *m = insp ? insp->first : NULL; m; m = m->next) {
+            tput(&b, "    %-24s ", m->key);
+            scalar_text(&b, m);
+            tput(&b, "\n");
+        }
+        const pol_jv *steps = pol_jv_get(it, "steps");
+        for (const pol_jv *s = steps ? steps->first : NULL; s; s = s->next) {
+            const pol_jv *op = pol_jv_get(s, "op"), *ss = pol_jv_get(s, "status");
+            const pol_jv *why = pol_jv_get(s, "declined");
+            tput(&b, "    %-24s %s", op && op->str ? op->str : "?", ss && ss->str ? ss->str : "");
+            if (why && why->str) tput(&b, ": %s", why->str);
+            const pol_jv *dec = pol_jv_get(s, "decisions");
+            for (const pol_jv *d = dec ? dec->first : NULL; d; d = d->next)
+                tput(&b, "%s%s", d == dec->first ? ": " : "; ", d->str);
+            tput(&b, "\n");
+        }
+        const pol_jv *outs = pol_jv_get(it, "outputs");
+        for (const pol_jv *o = outs ? outs->first : NULL; o; o = o->next)
+            tput(&b, "    -> %s\n", o->str);
+    }
+    const pol_jv *s = pol_jv_get(r->root, "summary");
+    const pol_jv *ok = pol_jv_get(s, "ok"), *failed = pol_jv_get(s, "failed");
+    const pol_jv *secs = pol_jv_get(s, "seconds");
+    if (ok && failed)
+        tput(&b, "%lld ok, %lld failed in %.2f s\n", ok->i, failed->i, secs ? secs->num : 0.0);
+    return b.p;
+}
+
+char *pol_report_errors(const pol_report *r)
+{
+    tbuf b = {0};
+    tput(&b, "%s", "");
+    for (const pol_jv *it = r->items->first; it; it = it->next) {
+        const pol_jv *e = pol_jv_get(it, "error");
+        const pol_jv *m = e ? pol_jv_get(e, "message") : NULL;
+        if (m && m->str) tput(&b, "%s\n", m->str);
+    }
+    return b.p;
+}
+
+pol_status pol_report_write(const pol_report *r, const char *path, pol_err *err)
+{
+    const char *ext = pol__path_ext(path);
+    int html = strcasecmp(ext, "html") == 0 || strcasecmp(ext, "htm") == 0;
+    char *text = html ? pol__report_html(r) : pol_report_json(r);
+    if (!text) return pol__err_set(err, POL_ERR_NOMEM, "out of memory writing the report");
+    pol_options o;
+    pol_options_default(&o);
+    o.overwrite = 1; /* a report is rewritten on every run */
+    pol_run run = {.err = err, .opt = &o};
+    size_t len = strlen(text);
+    /* Text files end with a newline; the serialiser leaves room for none, so grow once. */
+    char *full = realloc(text, len + 2);
+    if (!full) {
+        free(text);
+        return pol__err_set(err, POL_ERR_NOMEM, "out of memory writing the report");
+    }
+    full[len++] = '\n';
+    full[len] = '\0';
+    text = full;
+    pol_status st = pol__write_file(&run, path, text, len);
+    free(text);
+    return st;
+}

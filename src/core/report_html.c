@@ -1,0 +1,199 @@
+/* polish — the report as a self-contained HTML page for people (thumbnails inlined). */
+#include <stdlib.h>
+#include <string.h>
+#include "core/report.h"
+
+typedef struct hbuf {
+    char *p;
+    size_t n, cap;
+    int oom;
+} hbuf;
+
+static void hput_n(hbuf *b, const char *s, size_t n)
+{
+    if (b->oom) return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (b->n + n + 1 > cap) cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+}
+
+static void hput(hbuf *b, const char *s) { hput_n(b, s, strlen(s)); }
+
+static void hesc(hbuf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<': hput(b, "&lt;"); break;
+        case '>': hput(b, "&gt;"); break;
+        case '&': hput(b, "&amp;"); break;
+        case '"': hput(b, "&quot;"); break;
+        default: hput_n(b, s, 1);
+        }
+    }
+}
+
+static void hfmt(hbuf *b, const char *fmt, ...) POL_PRINTF(2, 3);
+static void hfmt(hbuf *b, const char *fmt, ...)
+{
+    char tmp[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    hput(b, tmp);
+}
+
+static void base64(hbuf *b, const unsigned char *d, size_t n)
+{
+    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char out[4];
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)d[i] << 16;
+        if (i + 1 < n) v |= (unsigned)d[i + 1] << 8;
+        if (i + 2 < n) v |= d[i + 2];
+        out[0] = tbl[(v >> 18) & 63];
+        out[1] = tbl[(v >> 12) & 63];
+        out[2] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
+        out[3] = i + 2 < n ? tbl[v & 63] : '=';
+        hput_n(b, out, 4);
+    }
+}
+
+static void value(hbuf *b, const pol_jv *v)
+{
+    switch (v->type) {
+    case POL_JV_NULL: hput(b, "&ndash;"); break;
+    case POL_JV_BOOL: hput(b, v->i ? "yes" : "no"); break;
+    case POL_JV_INT: hfmt(b, "%lld", v->i); break;
+    case POL_JV_NUM: hfmt(b, "%.4g", v->num); break;
+    case POL_JV_STR: hesc(b, v->str); break;
+    default: {
+        char *s = pol_jv_dump(v, 0);
+        hesc(b, s);
+        free(s);
+    }
+    }
+}
+
+static void kv_list(hbuf *b, const pol_jv *obj)
+{
+    if (!obj || !obj->first) return;
+    hput(b, "<dl>");
+    for (const pol_jv *m = obj->first; m; m = m->next) {
+        hput(b, "<dt>");
+        hesc(b, m->key);
+        hput(b, "</dt><dd>");
+        value(b, m);
+        hput(b, "</dd>");
+    }
+    hput(b, "</dl>");
+}
+
+static void thumb(hbuf *b, const char *label, const unsigned char *jpeg, size_t len)
+{
+    if (!jpeg) return;
+    hfmt(b, "<figure><img alt=\"%s\" src=\"data:image/jpeg;base64,", label);
+    base64(b, jpeg, len);
+    hfmt(b, "\"><figcaption>%s</figcaption></figure>", label);
+}
+
+char *pol__report_html(const pol_report *r)
+{
+    hbuf b = {0};
+    hput(&b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+             "<title>polish report</title><style>"
+             "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}"
+             "h1{font-size:1.4em}.item{border:1px solid #ddd;border-radius:6px;padding:1em;"
+             "margin:1em 0}.ok{color:#176b1a}.failed{color:#b00020}"
+             "figure{display:inline-block;margin:0 1em 0 0}img{max-width:320px;"
+             "border:1px solid #ccc}table{border-collapse:collapse;width:100%}"
+             "td,th{border-top:1px solid #eee;padding:4px 8px;text-align:left;vertical-align:top}"
+             "dl{display:grid;grid-template-columns:max-content auto;gap:0 1em;margin:0}"
+             "dt{color:#666}dd{margin:0}.declined{color:#8a6d00}"
+             "</style></head><body>\n<h1>polish report</h1>\n");
+    const pol_jv *cmd = pol_jv_get(r->root, "command");
+    const pol_jv *started = pol_jv_get(r->root, "started");
+    hput(&b, "<p>");
+    if (cmd && cmd->str) {
+        hput(&b, "<code>");
+        hesc(&b, cmd->str);
+        hput(&b, "</code> ");
+    }
+    if (started && started->str) hesc(&b, started->str);
+    hput(&b, "</p>\n");
+    kv_list(&b, pol_jv_get(r->root, "summary"));
+    size_t idx = 0;
+    for (const pol_jv *it = r->items->first; it; it = it->next, idx++) {
+        const pol_jv *in = pol_jv_get(it, "input"), *st = pol_jv_get(it, "status");
+        const char *status = st && st->str ? st->str : "?";
+        hput(&b, "<section class=\"item\"><h2>");
+        hesc(&b, in && in->str ? in->str : "?");
+        hfmt(&b, " <span class=\"%s\">%s</span></h2>\n",
+             strcmp(status, "ok") == 0 ? "ok" : "failed", status);
+        const pol_jv *e = pol_jv_get(it, "error");
+        if (e) {
+            hput(&b, "<p class=\"failed\">");
+            const pol_jv *m = pol_jv_get(e, "message");
+            hesc(&b, m && m->str ? m->str : "failed");
+            hput(&b, "</p>");
+        }
+        if (idx < r->n_thumbs) {
+            thumb(&b, "before", r->thumbs[idx].before, r->thumbs[idx].before_len);
+            thumb(&b, "after", r->thumbs[idx].after, r->thumbs[idx].after_len);
+        }
+        kv_list(&b, pol_jv_get(it, "inspect"));
+        const pol_jv *steps = pol_jv_get(it, "steps");
+        if (steps && steps->first) {
+            hput(&b, "<table><tr><th>step</th><th>status</th><th>confidence</th>"
+                     "<th>decisions</th><th>measured</th></tr>\n");
+            for (const pol_jv *s = steps->first; s; s = s->next) {
+                const pol_jv *op = pol_jv_get(s, "op"), *ss = pol_jv_get(s, "status");
+                const pol_jv *conf = pol_jv_get(s, "confidence"), *why = pol_jv_get(s, "declined");
+                hput(&b, "<tr><td>");
+                hesc(&b, op && op->str ? op->str : "?");
+                hfmt(&b, "</td><td class=\"%s\">", ss && ss->str ? ss->str : "");
+                hesc(&b, ss && ss->str ? ss->str : "");
+                if (why && why->str) {
+                    hput(&b, ": ");
+                    hesc(&b, why->str);
+                }
+                hput(&b, "</td><td>");
+                if (conf) value(&b, conf);
+                hput(&b, "</td><td>");
+                const pol_jv *dec = pol_jv_get(s, "decisions");
+                for (const pol_jv *d = dec ? dec->first : NULL; d; d = d->next) {
+                    hesc(&b, d->str);
+                    hput(&b, "<br>");
+                }
+                hput(&b, "</td><td>");
+                kv_list(&b, pol_jv_get(s, "measured"));
+                hput(&b, "</td></tr>\n");
+            }
+            hput(&b, "</table>\n");
+        }
+        const pol_jv *outs = pol_jv_get(it, "outputs");
+        for (const pol_jv *o = outs ? outs->first : NULL; o; o = o->next) {
+            hput(&b, "<p>&rarr; <code>");
+            hesc(&b, o->str);
+            hput(&b, "</code></p>");
+        }
+        hput(&b, "</section>\n");
+    }
+    hput(&b, "</body></html>\n");
+    if (b.oom) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
+}

@@ -1,0 +1,58 @@
+/* polish — fork-join parallel loops for operations, bounded by the item's thread budget. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "core/internal.h"
+
+int pol__cpu_count(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1) n = 1;
+    if (n > 256) n = 256;
+    return (int)n;
+}
+
+typedef struct chunk {
+    void (*fn)(void *user, size_t begin, size_t end);
+    void *user;
+    size_t begin, end;
+} chunk;
+
+static void *chunk_main(void *p)
+{
+    chunk *c = p;
+    c->fn(c->user, c->begin, c->end);
+    return NULL;
+}
+
+void pol__parallel_for(const pol_run *run, size_t n, size_t grain,
+                       void (*fn)(void *user, size_t begin, size_t end), void *user)
+{
+    if (n == 0) return;
+    if (grain < 1) grain = 1;
+    size_t threads = run && run->threads > 1 ? (size_t)run->threads : 1;
+    size_t max_by_grain = (n + grain - 1) / grain;
+    if (threads > max_by_grain) threads = max_by_grain;
+    if (threads > 64) threads = 64;
+    if (threads <= 1) {
+        fn(user, 0, n);
+        return;
+    }
+    chunk chunks[64];
+    pthread_t tids[64];
+    int started[64] = {0};
+    size_t per = n / threads, extra = n % threads, at = 0;
+    for (size_t t = 0; t < threads; t++) {
+        size_t len = per + (t < extra ? 1 : 0);
+        chunks[t] = (chunk){fn, user, at, at + len};
+        at += len;
+    }
+    /* Chunk 0 runs on this thread; if a thread cannot start, its chunk runs here too. */
+    for (size_t t = 1; t < threads; t++)
+        started[t] = pthread_create(&tids[t], NULL, chunk_main, &chunks[t]) == 0;
+    chunk_main(&chunks[0]);
+    for (size_t t = 1; t < threads; t++) {
+        if (started[t]) pthread_join(tids[t], NULL);
+        else chunk_main(&chunks[t]);
+    }
+}

@@ -1,0 +1,92 @@
+/* polish — the image domain's in-memory image, delivery options and shared entry points. */
+#ifndef POLISH_IMAGE_IMAGE_H
+#define POLISH_IMAGE_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "core/internal.h"
+
+typedef enum pol_meta_policy {
+    POL_META_STRIP_PRIVATE = 0, /* default: drop GPS, serial numbers, maker notes, owner names */
+    POL_META_KEEP,              /* keep EXIF/XMP as read (orientation reset to 1 when applied) */
+    POL_META_STRIP_ALL,         /* nothing but (optionally) the ICC profile */
+} pol_meta_policy;
+
+/* How the image is written. Set by image.export (and delivery presets); zeroes mean defaults. */
+typedef struct pol_image_save {
+    char format[8];    /* "jpeg" "png" "webp" "tiff" "heif" "avif"; "" = from the output path's
+                          extension, else the source format */
+    int quality;       /* 1..100; 0 = the format's default (JPEG 85, WebP 82, HEIF 60) */
+    int bit_depth;     /* 8 or 16; 0 = the source depth where the format allows */
+    int progressive;   /* JPEG */
+    int lossless;      /* WebP */
+    pol_meta_policy metadata;
+    int keep_icc;      /* embed the ICC profile (sRGB after image.colour) — default on */
+    int keep_copyright;
+    double dpi;        /* 0 = keep */
+} pol_image_save;
+
+/*
+ * Pixels are float, interleaved, row-major, 0..1, alpha unpremultiplied, in the image's current
+ * (encoded, non-linear) colour space: the source's until image.colour converts to sRGB.
+ * channels: 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA.
+ */
+typedef struct pol_image {
+    int width, height, channels;
+    float *px; /* width * height * channels floats, 64-byte aligned */
+    int bit_depth;   /* precision of the source: 8 or 16 */
+    char format[8];  /* source format, as in pol_image_save.format */
+    int orientation; /* EXIF orientation 1..8; 1 once applied */
+    unsigned char *icc;  size_t icc_len;  /* embedded ICC profile or NULL */
+    unsigned char *exif; size_t exif_len; /* raw EXIF from the TIFF header on, or NULL */
+    unsigned char *xmp;  size_t xmp_len;
+    double dpi;      /* 0 when unknown */
+    int srgb;        /* pixels are known to be sRGB (no profile, or converted) */
+    pol_image_save save;
+} pol_image;
+
+/* Allocation. pol_image_new returns NULL when out of memory or when w*h*c overflows. */
+pol_image *pol_image_new(int width, int height, int channels);
+void pol_image_free(pol_image *im); /* accepts NULL */
+pol_image *pol_image_clone(const pol_image *im);
+/* Replaces pixels/geometry, keeping metadata: takes `px` (allocated by pol_image_alloc_px). */
+void pol_image_replace_px(pol_image *im, float *px, int width, int height, int channels);
+float *pol_image_alloc_px(int width, int height, int channels); /* NULL on overflow/OOM */
+void pol_image_free_px(float *px);
+static inline float *pol_image_row(const pol_image *im, int y)
+{
+    return im->px + (size_t)y * (size_t)im->width * (size_t)im->channels;
+}
+
+/* The image held by an image asset. */
+static inline pol_image *pol_image_of(pol_asset *a) { return (pol_image *)a->data; }
+
+/* ---- colour helpers (colour.c) -------------------------------------------------------------- */
+float pol_srgb_to_linear(float v);
+float pol_linear_to_srgb(float v);
+/* sRGB (encoded, 0..1) to CIE L*a*b* (D65), and back. */
+void pol_srgb_to_lab(const float rgb[3], float lab[3]);
+void pol_lab_to_srgb(const float lab[3], float rgb[3]);
+/* CIEDE2000 colour difference (Sharma et al. 2005). */
+double pol_ciede2000(const float lab1[3], const float lab2[3]);
+/* Mean CIEDE2000 between two RGB images of equal size (alpha ignored). */
+double pol_image_mean_de2000(const pol_image *a, const pol_image *b);
+
+/* ---- the domain ----------------------------------------------------------------------------- */
+extern const pol_domain pol__image_domain;
+extern const pol_op_desc *const pol__image_ops[];
+extern const size_t pol__image_n_ops;
+
+/* Measures a photo for `polish inspect` (analyse.c): mean L*, clipping, cast, noise, sharpness,
+ * tilt. Records with pol__measure(). */
+pol_status pol__image_analyse(pol_run *run, const pol_image *im);
+
+/* Codecs (io_*.c): decode from a file, encode to an open output file. `shrink` is a power-of-two
+ * reduction the decoder may apply (JPEG DCT scaling); 1 = full size. */
+typedef struct pol_image_load_opts {
+    int shrink;
+    int lenient;
+    const pol_limits *limits;
+} pol_image_load_opts;
+
+#endif

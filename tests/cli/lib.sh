@@ -1,0 +1,36 @@
+# polish — helpers for command-line tests: temp dirs, assertions that say what failed.
+set -u
+POLISH=${1:?usage: test.sh PATH-TO-POLISH}
+T=$(mktemp -d /tmp/polish-cli-XXXXXX)
+trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
+FAILS=0
+PASSES=0
+pass() { PASSES=$((PASSES + 1)); }
+fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
+check() { # check DESCRIPTION COMMAND...
+    local what=$1; shift
+    if "$@"; then pass; else fail "$what"; fi
+}
+# run_polish EXPECTED_EXIT ARGS... : runs polish, keeps stdout/stderr in $T/out $T/err
+run_polish() {
+    local want=$1; shift
+    "$POLISH" "$@" >"$T/out" 2>"$T/err"
+    local got=$?
+    if [ "$got" -ne "$want" ]; then
+        fail "polish $* exited $got, expected $want"
+        sed 's/^/    stderr: /' "$T/err" | head -20 >&2
+        return 1
+    fi
+    pass
+    return 0
+}
+contains() { grep -q -- "$2" "$1" || { fail "expected '$2' in $1:"; sed 's/^/    /' "$1" | head -20 >&2; }; }
+finish() {
+    echo "$PASSES passed, $FAILS failed"
+    [ "$FAILS" -eq 0 ]
+}
+# make_photo PATH [SIZE] — a real photograph from python3-skimage, as PNG or JPEG by extension.
+make_photo() {
+    convert-im6.q16 /usr/lib/python3/dist-packages/skimage/data/${3:-coffee.png} \
+        -resize "${2:-320x}" "$1"
+}

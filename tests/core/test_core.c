@@ -1,0 +1,281 @@
+/* polish — unit tests of the core: statuses, JSON, arguments, recipes, limits, safe output. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "core/internal.h"
+#include "core/args.h"
+#include "core/pipeline.h"
+
+static void test_status_table(void **state)
+{
+    (void)state;
+    assert_string_equal(pol_status_name(POL_ERR_CORRUPT), "ERR_CORRUPT");
+    assert_string_equal(pol_status_str(POL_OK), "success");
+    assert_int_equal(POL_ERR_LIMIT, 6); /* numbers are stable */
+    assert_string_equal(pol_status_str((pol_status)999), "unknown status");
+}
+
+static void test_json_dump(void **state)
+{
+    (void)state;
+    pol_jv *o = pol_jv_obj();
+    pol_jv_set(o, "a", pol_jv_int(3));
+    pol_jv_set(o, "s", pol_jv_str("q\"\n\x01"));
+    pol_jv_set(o, "n", pol_jv_num(0.0 / 0.0));
+    pol_jv_push(pol_jv_arr_at(o, "l"), pol_jv_bool(1));
+    pol_jv_set(o, "a", pol_jv_num(1.5)); /* replaces in place */
+    char *s = pol_jv_dump(o, 0);
+    assert_string_equal(s, "{\"a\":1.5,\"s\":\"q\\\"\\n\\u0001\",\"n\":null,\"l\":[true]}");
+    free(s);
+    pol_jv_free(o);
+}
+
+static void test_registry_and_args(void **state)
+{
+    (void)state;
+    assert_true(pol_domain_count() >= 2);
+    const pol_op_desc *op = pol_op_find_full("image.resize");
+    assert_non_null(op);
+    assert_ptr_equal(op, pol_op_find("image", "resize"));
+    assert_null(pol_op_find_full("image.nope"));
+    assert_null(pol_op_find_full("noperiod"));
+    /* Every declared parameter is well formed: defaults pass their own checks. */
+    for (size_t i = 0; i < pol_op_count(NULL); i++) {
+        const pol_op_desc *o = pol_op_at(NULL, i);
+        assert_non_null(o->run);
+        assert_non_null(o->summary);
+        for (size_t k = 0; k < o->n_params; k++) {
+            const pol_param_desc *p = &o->params[k];
+            assert_non_null(p->help);
+            if (p->type == POL_PARAM_ENUM) assert_non_null(p->choices);
+            if (p->def) {
+                pol_err e;
+                if (pol_param_check(p, p->def, &e) != POL_OK)
+                    fail_msg("%s.%s --%s default: %s", o->domain, o->name, p->name, e.msg);
+            }
+        }
+    }
+    const pol_param_desc *w = pol_op_param(op, "width");
+    assert_non_null(w);
+    pol_err e;
+    assert_int_equal(pol_param_check(w, "abc", &e), POL_ERR_ARG);
+    assert_non_null(strstr(e.msg, "not a number"));
+    assert_int_equal(pol_param_check(w, "0", &e), POL_ERR_ARG);
+    assert_non_null(strstr(e.msg, "minimum"));
+    assert_int_equal(pol_param_check(w, "1.5", &e), POL_ERR_ARG);
+    assert_int_equal(pol_param_check(w, "1080", &e), POL_OK);
+
+    pol_args *a = pol__args_new(op);
+    assert_int_equal(pol__args_set(a, "widht", "10", &e), POL_ERR_ARG);
+    assert_non_null(strstr(e.msg, "did you mean 'width'"));
+    assert_int_equal(pol__args_set(a, "width", "1080", &e), POL_OK);
+    assert_true(pol__arg_set(a, "width"));
+    assert_int_equal(pol__arg_int(a, "width"), 1080);
+    pol_args *b = pol__args_clone(a);
+    assert_int_equal(pol__arg_int(b, "width"), 1080);
+    pol__args_free(a);
+    pol__args_free(b);
+}
+
+static pol_status parse(const char *yaml, pol_pipeline **p, pol_err *e)
+{
+    pol_err_clear(e);
+    return pol_pipeline_parse_recipe(yaml, strlen(yaml), "r.yml", p, e);
+}
+
+static void test_recipe_valid(void **state)
+{
+    (void)state;
+    pol_pipeline *p;
+    pol_err e;
+    const char *y = "domain: image\n"
+                    "limits: {pixels: 1000000}\n"
+                    "steps:\n"
+                    "  - white-balance\n"
+                    "  - op: resize\n"
+                    "    width: 1080\n"
+                    "  - sharpen: {}\n"
+                    "deliver:\n"
+                    "  - web\n"
+                    "  - name: square\n"
+                    "    preset: instagram-square\n"
+                    "    quality: 80\n";
+    assert_int_equal(parse(y, &p, &e), POL_OK);
+    assert_int_equal(p->n_steps, 3);
+    assert_string_equal(p->steps[1].op->name, "resize");
+    assert_int_equal(pol__arg_int(p->steps[1].args, "width"), 1080);
+    assert_int_equal(p->n_targets, 2);
+    assert_string_equal(p->targets[1].name, "square");
+    assert_int_equal(pol__arg_int(p->targets[1].args, "quality"), 80);
+    pol_limits l;
+    pol_limits_default(&l);
+    pol__pipeline_apply_limits(p, &l);
+    assert_int_equal(l.max_pixels, 1000000);
+    assert_int_equal(l.max_rows, 50000000); /* untouched */
+    char *d = pol_pipeline_describe(p);
+    assert_non_null(strstr(d, "image.resize --width 1080"));
+    free(d);
+    pol_pipeline_free(p);
+}
+
+static void expect_error(const char *yaml, const char *needle)
+{
+    pol_pipeline *p = (pol_pipeline *)0x1;
+    pol_err e;
+    assert_int_equal(parse(yaml, &p, &e), POL_ERR_RECIPE);
+    assert_null(p);
+    if (!strstr(e.msg, needle)) fail_msg("expected '%s' in: %s", needle, e.msg);
+}
+
+static void test_recipe_errors(void **state)
+{
+    (void)state;
+    expect_error("domain: image\nsteps:\n  - op: resize\n    widht: 10\n",
+                 "r.yml:4: step 1 (image.resize): image.resize has no parameter 'widht' (did "
+                 "you mean 'width'?)");
+    expect_error("domain: image\nsteps:\n  - bogus\n", "r.yml:3: step 1: unknown operation");
+    expect_error("domain: nope\nsteps: [orient]\n", "r.yml:1: unknown domain 'nope'");
+    expect_error("steps: [orient]\n", "'domain' is required");
+    expect_error("domain: image\nsteps:\n  - op: resize\n    width: -3\n", "r.yml:4:");
+    expect_error("domain: image\nsteps: [orient]\nextra: 1\n", "r.yml:3: unknown key 'extra'");
+    expect_error("domain: image\nsteps: &a [orient]\nx: *a\n", "aliases");
+    expect_error("domain: image\nsteps: [orient\n", "YAML syntax error");
+    expect_error("", "empty");
+    expect_error("domain: image\n", "no steps");
+    /* Depth bomb */
+    char deep[400] = "domain: image\nsteps: ";
+    for (int i = 0; i < 40; i++) strcat(deep, "[");
+    expect_error(deep, "nesting deeper");
+    expect_error("domain: image\ndeliver:\n  - name: a/b\n", "not a plain folder name");
+}
+
+static void test_limits(void **state)
+{
+    (void)state;
+    pol_limits l;
+    pol_err e;
+    pol_limits_default(&l);
+    assert_int_equal(l.max_pixels, 178956970ull);
+    assert_int_equal(pol_limits_set(&l, "bytes=10M", &e), POL_OK);
+    assert_int_equal(l.max_bytes, 10ull << 20);
+    assert_int_equal(pol_limits_set(&l, "pixels=1e8", &e), POL_OK);
+    assert_int_equal(l.max_pixels, 100000000ull);
+    assert_int_equal(pol_limits_set(&l, "rows=abc", &e), POL_ERR_ARG);
+    assert_int_equal(pol_limits_set(&l, "nothing=1", &e), POL_ERR_ARG);
+    assert_int_equal(pol_limits_set(&l, "pixels", &e), POL_ERR_ARG);
+}
+
+static void test_safe_output(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/polish-core-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *path = pol__asprintf("%s/out.txt", dir);
+    pol_options o;
+    pol_options_default(&o);
+    pol_err e;
+    pol_jv *item = pol_jv_obj();
+    pol_run run = {.err = &e, .opt = &o, .input = "in.txt", .item = item};
+    assert_int_equal(pol__write_file(&run, path, "hello", 5), POL_OK);
+    /* The output is recorded and no temporary is left. */
+    assert_int_equal(pol_jv_get(item, "outputs")->n, 1);
+    assert_int_equal(pol__write_file(&run, path, "again", 5), POL_ERR_EXISTS);
+    assert_non_null(strstr(e.msg, "--overwrite"));
+    /* An aborted output leaves nothing behind. */
+    pol_outfile of;
+    char *other = pol__asprintf("%s/aborted.txt", dir);
+    assert_int_equal(pol__out_open(&run, other, &of), POL_OK);
+    fputs("partial", of.fp);
+    pol__out_abort(&of);
+    assert_int_not_equal(access(other, F_OK), 0);
+    o.overwrite = 1;
+    assert_int_equal(pol__write_file(&run, path, "again", 5), POL_OK);
+    unsigned char *data;
+    size_t len;
+    assert_int_equal(pol__read_file(&run, path, 0, &data, &len), POL_OK);
+    assert_int_equal(len, 5);
+    assert_memory_equal(data, "again", 5);
+    free(data);
+    assert_int_equal(pol__read_file(&run, path, 3, &data, &len), POL_ERR_LIMIT);
+    /* Only out.txt is in the folder. */
+    char *cmd = pol__asprintf("test $(ls -A %s | wc -l) -eq 1", dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    /* An unwritable folder gives a clear error naming the output. */
+    char *bad = pol__asprintf("%s/missing/sub/out.txt", dir);
+    assert_int_equal(pol__write_file(&run, bad, "x", 1), POL_ERR_IO);
+    assert_non_null(strstr(e.msg, "missing/sub/out.txt"));
+    assert_non_null(strstr(e.msg, "in.txt: "));
+    free(bad);
+    unlink(path);
+    rmdir(dir);
+    free(path);
+    free(other);
+    pol_jv_free(item);
+}
+
+typedef struct sum_ctx {
+    long *v;
+} sum_ctx;
+
+static void fill(void *user, size_t b, size_t e)
+{
+    sum_ctx *c = user;
+    for (size_t i = b; i < e; i++) c->v[i] += (long)i;
+}
+
+static void test_parallel_for(void **state)
+{
+    (void)state;
+    long v[1000] = {0};
+    sum_ctx c = {v};
+    pol_run run = {.threads = 4};
+    pol__parallel_for(&run, 1000, 10, fill, &c);
+    for (long i = 0; i < 1000; i++) assert_int_equal(v[i], i); /* each index exactly once */
+    pol__parallel_for(&run, 0, 1, fill, &c);
+    pol__parallel_for(NULL, 3, 1, fill, &c);
+    assert_int_equal(v[2], 4);
+}
+
+static void test_run_explain(void **state)
+{
+    (void)state;
+    pol_err e;
+    pol_jv *item = pol_jv_obj();
+    pol_jv *step = pol_jv_obj();
+    pol_run run = {.err = &e, .input = "x.jpg", .item = item, .step = step};
+    pol__measure(&run, "cast_b", 6.2);
+    pol__decide(&run, "gains R %.2f B %.2f", 0.94, 1.08);
+    pol__confidence(&run, 0.8);
+    pol__decline(&run, "because %d", 3);
+    assert_true(run.declined);
+    char *s = pol_jv_dump(step, 0);
+    assert_string_equal(s, "{\"measured\":{\"cast_b\":6.2},\"decisions\":[\"gains R 0.94 B "
+                           "1.08\"],\"confidence\":0.8,\"declined\":\"because 3\"}");
+    free(s);
+    assert_int_equal(pol__fail(&run, POL_ERR_CORRUPT, "bad %s", "marker"), POL_ERR_CORRUPT);
+    assert_string_equal(e.msg, "x.jpg: bad marker");
+    run.step = NULL;
+    pol__measure_int(&run, "width", 640);
+    assert_int_equal(pol_jv_get(pol_jv_get(item, "inspect"), "width")->i, 640);
+    pol_jv_free(step);
+    pol_jv_free(item);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_status_table),   cmocka_unit_test(test_json_dump),
+        cmocka_unit_test(test_registry_and_args), cmocka_unit_test(test_recipe_valid),
+        cmocka_unit_test(test_recipe_errors),  cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_safe_output),    cmocka_unit_test(test_parallel_for),
+        cmocka_unit_test(test_run_explain),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -345,7 +345,9 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
     int deliver_in_steps = p->n_steps && dop && p->steps[p->n_steps - 1].op == dop;
     if (c->opt.dry_run) {
         pol_jv_set(run->item, "dry_run", pol_jv_bool(1));
-        for (size_t i = 0; i < p->n_steps; i++) step_node(run, p->steps[i].op, p->steps[i].args);
+        for (size_t i = 0; i < p->n_steps; i++)
+            pol_jv_set(step_node(run, p->steps[i].op, p->steps[i].args), "status",
+                       pol_jv_str("planned"));
         if (p->n_targets)
             for (size_t i = 0; i < p->n_targets; i++) {
                 char *op = out_path(c, x, p->targets[i].name, NULL);

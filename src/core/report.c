@@ -167,6 +167,9 @@ char *pol_report_text(const pol_report *r)
         const pol_jv *outs = pol_jv_get(it, "outputs");
         for (const pol_jv *o = outs ? outs->first : NULL; o; o = o->next)
             tput(&b, "    -> %s\n", o->str);
+        const pol_jv *would = pol_jv_get(it, "would_write");
+        for (const pol_jv *o = would ? would->first : NULL; o; o = o->next)
+            tput(&b, "    -> %s (dry run: not written)\n", o->str);
     }
     const pol_jv *s = pol_jv_get(r->root, "summary");
     const pol_jv *ok = pol_jv_get(s, "ok"), *failed = pol_jv_get(s, "failed");

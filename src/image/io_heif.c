@@ -1,0 +1,2 @@
+/* polish — image io_heif (being written). */
+#include "image/image.h"

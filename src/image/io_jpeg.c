@@ -1,0 +1,2 @@
+/* polish — image io_jpeg (being written). */
+#include "image/image.h"

@@ -1,0 +1,2 @@
+/* polish — image io_png (being written). */
+#include "image/image.h"

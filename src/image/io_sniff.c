@@ -1,0 +1,2 @@
+/* polish — image io_sniff (being written). */
+#include "image/image.h"

@@ -1,0 +1,2 @@
+/* polish — image io_tiff (being written). */
+#include "image/image.h"

@@ -1,0 +1,2 @@
+/* polish — image io_webp (being written). */
+#include "image/image.h"

@@ -1,0 +1,2 @@
+/* polish — image metadata (being written). */
+#include "image/image.h"

@@ -1,0 +1,2 @@
+/* polish — image resample (being written). */
+#include "image/image.h"

@@ -50,11 +50,43 @@ typedef struct pol_records {
     char delim;            /* source delimiter for csv/tsv */
     char encoding[16];     /* source encoding as detected: "utf-8" "utf-16le" "windows-1252" ... */
     pol_records_save save;
+    float *role_conf;      /* per column, 0..1, confidence of roles[] */
+    size_t n_roles;        /* entries in roles[]/role_conf[] (pol__records_sync_cols) */
+    int roles_done;        /* roles inferred (or mapped) for the current columns */
+    size_t merged_rows;    /* rows folded into golden records (set by records.merge) */
 } pol_records;
 
 static inline pol_records *pol_records_of(pol_asset *a) { return (pol_records *)a->data; }
 
 extern const pol_domain pol__records_domain;
+
+/* ---- shared helpers (domain.c, roles.c) ------------------------------------------------------ */
+
+/* A new, empty records set around `rows` (taken over). NULL on OOM (rows freed). */
+pol_records *pol__records_new(pol_table *rows);
+void pol__records_free(void *data);
+
+/* Infers column roles unless done already (records.roles runs this with its options). */
+pol_status pol__records_ensure_roles(pol_run *run, pol_records *r);
+/* Infers roles from header names and content (first `sample` rows; 0 = all), then applies `map`
+ * ("col=role,col2=role"; NULL = none). Records per-column role and confidence. */
+pol_status pol__roles_infer(pol_run *run, pol_records *r, const char *map, size_t sample);
+/* First column with `role`, or -1. */
+long pol__records_col(const pol_records *r, pol_role role);
+/* Keeps roles[]/role_conf[] in step after pol_table_add_col() on r->rows. 0 ok, -1 OOM. */
+int pol__records_sync_cols(pol_records *r);
+
+/*
+ * Moves the rows whose reason[row] is not NULL from r->rows to r->quarantine (created on first
+ * use: the row's columns plus "quarantine_reason" and "source_line"), keeping order. 0 ok, -1 OOM.
+ */
+int pol__records_quarantine_rows(pol_records *r, const char *const *reason);
+/* Adds one raw row (e.g. unreadable at load) to the quarantine. 0 ok, -1 OOM. */
+int pol__records_quarantine_cells(pol_records *r, const char *const *cells, size_t n,
+                                  uint32_t src_line, const char *reason);
+
+/* Estimated duplicate rows, from the matching code when linked in (weak), for inspect. */
+size_t pol__records_estimate_duplicates(pol_run *run, const pol_records *r) __attribute__((weak));
 extern const pol_op_desc *const pol__records_ops[];
 extern const size_t pol__records_n_ops;
 

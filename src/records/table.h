@@ -30,4 +30,47 @@ const char *pol_table_get(const pol_table *t, size_t row, size_t col);
 int pol_table_set(pol_table *t, size_t row, size_t col, const char *value); /* 0 ok, -1 OOM */
 uint32_t pol_table_src_line(const pol_table *t, size_t row);
 
+/* ---- fast paths (readers, parallel standardisation) ----------------------------------------- */
+
+/*
+ * A bump allocator: many small strings, freed at once. Not thread-safe; give each thread its own
+ * and hand it to the table with pol_table_adopt_arena() when done.
+ */
+typedef struct pol_arena pol_arena;
+
+pol_arena *pol_arena_new(void);
+void pol_arena_free(pol_arena *a); /* accepts NULL */
+void *pol_arena_alloc(pol_arena *a, size_t n); /* 8-byte aligned; NULL on OOM */
+char *pol_arena_strndup(pol_arena *a, const char *s, size_t n);
+size_t pol_arena_bytes(const pol_arena *a); /* bytes held */
+
+/* The table's own arena (for strings later stored with pol_table_set_ref()). */
+pol_arena *pol_table_arena(pol_table *t);
+/* The table takes ownership of `a` (freed with the table). 0 ok, -1 OOM (then `a` is freed). */
+int pol_table_adopt_arena(pol_table *t, pol_arena *a);
+/* The table takes ownership of a malloc'ed buffer that cells point into (freed with the table).
+ * 0 ok, -1 OOM (then `buf` is freed). */
+int pol_table_adopt_buffer(pol_table *t, void *buf);
+
+/* Like pol_table_add_row() but stores the pointers as they are: they must live as long as the
+ * table (in its arena, an adopted arena or buffer, or static). */
+long pol_table_add_row_ref(pol_table *t, const char *const *cells, size_t n, uint32_t src_line);
+/* Stores `value` without copying (same lifetime rule). Distinct cells may be set from distinct
+ * threads at once. */
+void pol_table_set_ref(pol_table *t, size_t row, size_t col, const char *value);
+/* Makes room for `rows` rows in total so that appending does not reallocate. 0 ok, -1 OOM. */
+int pol_table_reserve(pol_table *t, size_t rows);
+
+/* An empty table with the same column names. */
+pol_table *pol_table_new_like(const pol_table *t);
+/* Appends row `row` of `src` (copied; extra or missing columns by position). Index or -1. */
+long pol_table_copy_row(pol_table *dst, const pol_table *src, size_t row);
+/* Keeps the rows whose keep[r] is non-zero, in order. */
+void pol_table_keep_rows(pol_table *t, const unsigned char *keep);
+/* Removes column `col`. */
+void pol_table_del_col(pol_table *t, size_t col);
+/* Reorders/selects columns: the result has n columns, column i is old column map[i] (or empty when
+ * map[i] < 0) named names[i]. 0 ok, -1 OOM. */
+int pol_table_project(pol_table *t, const long *map, const char *const *names, size_t n);
+
 #endif

@@ -1,0 +1,409 @@
+/* polish — the records domain: recognise, load, save (clean + quarantine + review), inspect. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "records/io.h"
+#include "records/records.h"
+#include "records/std.h"
+
+/* ---- the asset ------------------------------------------------------------------------------ */
+
+pol_records *pol__records_new(pol_table *rows)
+{
+    pol_records *r = calloc(1, sizeof *r);
+    if (!r) {
+        pol_table_free(rows);
+        return NULL;
+    }
+    r->rows = rows;
+    if (pol__records_sync_cols(r)) {
+        pol__records_free(r);
+        return NULL;
+    }
+    r->input_rows = pol_table_rows(rows);
+    snprintf(r->format, sizeof r->format, "csv");
+    snprintf(r->encoding, sizeof r->encoding, "utf-8");
+    r->delim = ',';
+    return r;
+}
+
+void pol__records_free(void *data)
+{
+    pol_records *r = data;
+    if (!r) return;
+    pol_table_free(r->rows);
+    pol_table_free(r->quarantine);
+    pol_table_free(r->review);
+    free(r->roles);
+    free(r->role_conf);
+    free(r);
+}
+
+static void *records_clone(const void *data)
+{
+    const pol_records *s = data;
+    pol_records *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    *r = *s;
+    r->rows = r->quarantine = r->review = NULL;
+    r->roles = NULL;
+    r->role_conf = NULL;
+    r->n_roles = 0;
+    r->rows = pol_table_clone(s->rows);
+    if (!r->rows || (s->quarantine && !(r->quarantine = pol_table_clone(s->quarantine))) ||
+        (s->review && !(r->review = pol_table_clone(s->review))) || pol__records_sync_cols(r)) {
+        pol__records_free(r);
+        return NULL;
+    }
+    size_t n = pol_table_cols(r->rows);
+    if (n && s->roles) memcpy(r->roles, s->roles, n * sizeof *r->roles);
+    if (n && s->role_conf) memcpy(r->role_conf, s->role_conf, n * sizeof *r->role_conf);
+    return r;
+}
+
+/* ---- quarantine ----------------------------------------------------------------------------- */
+
+static int ensure_quarantine(pol_records *r, size_t n_cols, const pol_table *like)
+{
+    if (r->quarantine) return 0;
+    pol_table *q = like ? pol_table_new_like(like) : pol_table_new(n_cols);
+    if (!q) return -1;
+    if (pol_table_add_col(q, "quarantine_reason") < 0 || pol_table_add_col(q, "source_line") < 0) {
+        pol_table_free(q);
+        return -1;
+    }
+    r->quarantine = q;
+    return 0;
+}
+
+static int set_tail(pol_records *r, long row, const char *reason, uint32_t line)
+{
+    size_t nc = pol_table_cols(r->quarantine);
+    char num[16];
+    snprintf(num, sizeof num, "%u", (unsigned)line);
+    if (pol_table_set(r->quarantine, (size_t)row, nc - 2, reason)) return -1;
+    return pol_table_set(r->quarantine, (size_t)row, nc - 1, num);
+}
+
+int pol__records_quarantine_rows(pol_records *r, const char *const *reason)
+{
+    size_t nr = pol_table_rows(r->rows);
+    size_t moved = 0;
+    for (size_t i = 0; i < nr; i++) moved += reason[i] != NULL;
+    if (!moved) return 0;
+    if (ensure_quarantine(r, 0, r->rows)) return -1;
+    unsigned char *keep = malloc(nr);
+    if (!keep) return -1;
+    size_t qcols = pol_table_cols(r->quarantine) - 2;
+    for (size_t i = 0; i < nr; i++) {
+        keep[i] = reason[i] == NULL;
+        if (keep[i]) continue;
+        long q = pol_table_copy_row(r->quarantine, r->rows, i);
+        if (q < 0 || set_tail(r, q, reason[i], pol_table_src_line(r->rows, i))) {
+            free(keep);
+            return -1;
+        }
+        /* Columns added after the quarantine was created (cluster_id ...) are not carried. */
+        (void)qcols;
+    }
+    pol_table_keep_rows(r->rows, keep);
+    free(keep);
+    return 0;
+}
+
+int pol__records_quarantine_cells(pol_records *r, const char *const *cells, size_t n,
+                                  uint32_t src_line, const char *reason)
+{
+    if (ensure_quarantine(r, 0, r->rows)) return -1;
+    size_t qcols = pol_table_cols(r->quarantine) - 2;
+    long q = pol_table_add_row(r->quarantine, cells, n < qcols ? n : qcols, src_line);
+    if (q < 0) return -1;
+    if (n > qcols) {
+        /* Extra fields of a ragged row go into the last data column so nothing is lost. */
+        size_t len = 0;
+        for (size_t i = qcols ? qcols - 1 : 0; i < n; i++) len += strlen(cells[i]) + 1;
+        char *joined = pol_arena_alloc(pol_table_arena(r->quarantine), len + 1);
+        if (!joined) return -1;
+        size_t k = 0;
+        for (size_t i = qcols ? qcols - 1 : 0; i < n; i++) {
+            size_t l = strlen(cells[i]);
+            memcpy(joined + k, cells[i], l);
+            k += l;
+            if (i + 1 < n) joined[k++] = '|';
+        }
+        joined[k] = '\0';
+        if (qcols) pol_table_set_ref(r->quarantine, (size_t)q, qcols - 1, joined);
+    }
+    return set_tail(r, q, reason, src_line);
+}
+
+/* ---- recognising and loading ---------------------------------------------------------------- */
+
+static const char *const extensions[] = {"csv", "tsv", "txt", "xlsx", NULL};
+
+static int sniff(const unsigned char *head, size_t n, const char *path)
+{
+    const char *ext = pol__path_ext(path);
+    if (n >= 4 && memcmp(head, "PK\3\4", 4) == 0)
+        return pol__xlsx_sniff(head, n) ? 90 : (strcasecmp(ext, "xlsx") == 0 ? 60 : 0);
+    if (n >= 2 && ((head[0] == 0xFF && head[1] == 0xFE) || (head[0] == 0xFE && head[1] == 0xFF))) {
+        /* UTF-16 with a BOM: text, if the code units look like text. */
+        return 50;
+    }
+    if (pol__looks_binary(head, n)) return 0;
+    int known = strcasecmp(ext, "csv") == 0 || strcasecmp(ext, "tsv") == 0;
+    /* Delimited text: a delimiter on the first line, or a known extension. */
+    size_t line = 0;
+    while (line < n && head[line] != '\n') line++;
+    int delims = 0;
+    for (size_t i = 0; i < line; i++)
+        delims += head[i] == ',' || head[i] == ';' || head[i] == '\t' || head[i] == '|';
+    if (known) return delims ? 80 : 50;
+    if (strcasecmp(ext, "txt") == 0) return delims ? 40 : 0;
+    return delims ? 20 : 0;
+}
+
+static pol_status load(pol_run *run, const char *path, pol_asset **out)
+{
+    *out = NULL;
+    pol_records *r = NULL;
+    pol_status st;
+    unsigned char head[8] = {0};
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return pol__fail(run, POL_ERR_IO, "cannot open %s", path);
+    size_t got = fread(head, 1, sizeof head, fp);
+    fclose(fp);
+    if (got >= 4 && memcmp(head, "PK\3\4", 4) == 0) st = pol__xlsx_load(run, path, &r);
+    else st = pol__csv_load(run, path, &r);
+    if (st) return st;
+    *out = pol__asset_new(&pol__records_domain, r, path);
+    if (!*out) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    pol__measure_int(run, "rows", (long long)pol_table_rows(r->rows));
+    pol__measure_int(run, "columns", (long long)pol_table_cols(r->rows));
+    return POL_OK;
+}
+
+/* ---- saving --------------------------------------------------------------------------------- */
+
+/* "out/leads.csv" + "quarantine" -> "out/leads.quarantine.csv". */
+static char *sidecar(const char *path, const char *what)
+{
+    const char *base = pol__path_base(path);
+    const char *dot = strrchr(base, '.');
+    if (!dot || dot == base) return pol__asprintf("%s.%s", path, what);
+    return pol__asprintf("%.*s.%s%s", (int)(dot - path), path, what, dot);
+}
+
+static const char *format_of(const pol_records *r, const char *path)
+{
+    if (r->save.format[0]) return r->save.format;
+    const char *ext = pol__path_ext(path);
+    if (strcasecmp(ext, "xlsx") == 0) return "xlsx";
+    if (strcasecmp(ext, "tsv") == 0) return "tsv";
+    if (strcasecmp(ext, "csv") == 0) return "csv";
+    return r->format[0] ? r->format : "csv";
+}
+
+static unsigned char *phone_cols(const pol_records *r, const pol_table *t)
+{
+    size_t n = pol_table_cols(t);
+    unsigned char *m = calloc(n ? n : 1, 1);
+    if (!m) return NULL;
+    if (t == r->rows)
+        for (size_t c = 0; c < n && c < r->n_roles; c++) m[c] = r->roles[c] == POL_ROLE_PHONE;
+    else
+        /* Sidecars share the leading columns of the rows. */
+        for (size_t c = 0; c < n; c++) {
+            long rc = pol_table_find(r->rows, pol_table_name(t, c));
+            m[c] = rc >= 0 && (size_t)rc < r->n_roles && r->roles[rc] == POL_ROLE_PHONE;
+        }
+    return m;
+}
+
+static pol_status write_one(pol_run *run, const pol_records *r, const pol_table *t,
+                            const char *fmt, pol_outfile *of)
+{
+    unsigned char *pc = phone_cols(r, t);
+    if (!pc) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    pol_status st;
+    if (strcmp(fmt, "xlsx") == 0) {
+        /* libxlsxwriter writes to a file name: release our handle on the temporary first. */
+        fclose(of->fp);
+        of->fp = NULL;
+        st = pol__xlsx_write(run, t, of->tmp_path, pc);
+        if (!st) {
+            of->fp = fopen(of->tmp_path, "ab");
+            if (!of->fp) st = pol__fail(run, POL_ERR_IO, "cannot reopen %s", of->tmp_path);
+            else of->fd = fileno(of->fp);
+        }
+    } else {
+        st = pol__csv_write(run, t, of->fp, strcmp(fmt, "tsv") == 0 ? '\t' : ',', pc);
+    }
+    free(pc);
+    return st;
+}
+
+static pol_status save(pol_run *run, pol_asset *a, const char *path)
+{
+    pol_records *r = pol_records_of(a);
+    const char *fmt = format_of(r, path);
+    const pol_table *tabs[3] = {r->rows, r->quarantine, r->review};
+    const char *what[3] = {NULL, "quarantine", "review"};
+    pol_outfile of[3];
+    char *paths[3] = {NULL, NULL, NULL};
+    for (int i = 0; i < 3; i++) {
+        memset(&of[i], 0, sizeof of[i]);
+        of[i].fd = -1;
+    }
+    pol_status st = POL_OK;
+    /* Open every output first, so a refusal (exists, no space) leaves nothing half done. */
+    for (int i = 0; i < 3 && !st; i++) {
+        if (!tabs[i]) continue;
+        paths[i] = i ? sidecar(path, what[i]) : pol__strdup(path);
+        if (!paths[i]) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        else st = pol__out_open(run, paths[i], &of[i]);
+    }
+    for (int i = 0; i < 3 && !st; i++)
+        if (tabs[i]) st = write_one(run, r, tabs[i], fmt, &of[i]);
+    for (int i = 0; i < 3 && !st; i++)
+        if (tabs[i]) st = pol__out_commit(run, &of[i]);
+    for (int i = 0; i < 3; i++) {
+        pol__out_abort(&of[i]);
+        free(paths[i]);
+    }
+    if (st) return st;
+    size_t clean = pol_table_rows(r->rows);
+    size_t quarantined = r->quarantine ? pol_table_rows(r->quarantine) : 0;
+    pol_jv *rows = pol_jv_obj();
+    pol_jv_set(rows, "input", pol_jv_int((long long)r->input_rows));
+    pol_jv_set(rows, "clean", pol_jv_int((long long)clean));
+    pol_jv_set(rows, "merged", pol_jv_int((long long)r->merged_rows));
+    pol_jv_set(rows, "quarantined", pol_jv_int((long long)quarantined));
+    if (r->review) pol_jv_set(rows, "review_pairs", pol_jv_int((long long)pol_table_rows(r->review)));
+    pol_jv_set(rows, "accounted",
+               pol_jv_bool(clean + r->merged_rows + quarantined == r->input_rows));
+    if (run->item) pol_jv_set(run->item, "rows", rows);
+    else pol_jv_free(rows);
+    return POL_OK;
+}
+
+static const char *out_ext(pol_asset *a)
+{
+    pol_records *r = pol_records_of(a);
+    return r->save.format[0] ? r->save.format : NULL;
+}
+
+/* ---- inspection ----------------------------------------------------------------------------- */
+
+/* Exact duplicates on a standardised email or phone: what remains when no matcher is linked. */
+static size_t exact_duplicates(pol_records *r, const char *region)
+{
+    size_t nr = pol_table_rows(r->rows);
+    long ec = pol__records_col(r, POL_ROLE_EMAIL), pc = pol__records_col(r, POL_ROLE_PHONE);
+    if ((ec < 0 && pc < 0) || nr < 2) return 0;
+    size_t cap = 16;
+    while (cap < nr * 2) cap *= 2;
+    uint64_t *set = calloc(cap, sizeof *set);
+    if (!set) return 0;
+    size_t dups = 0;
+    for (size_t i = 0; i < nr; i++) {
+        char buf[512];
+        const char *key = NULL;
+        uint64_t h = 1469598103934665603ull;
+        if (ec >= 0) {
+            const char *v = pol_table_get(r->rows, i, (size_t)ec);
+            const char *typo;
+            if (pol__email_std(v, strlen(v), buf, sizeof buf, &typo) == POL_EMAIL_OK) key = buf;
+        }
+        pol_phone ph;
+        if (!key && pc >= 0) {
+            const char *v = pol_table_get(r->rows, i, (size_t)pc);
+            if (pol__phone_parse(v, strlen(v), region, &ph) == POL_PHONE_VALID) key = ph.e164;
+        }
+        if (!key) continue;
+        for (const char *p = key; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+        if (!h) h = 1;
+        size_t j = (size_t)h & (cap - 1);
+        while (set[j] && set[j] != h) j = (j + 1) & (cap - 1);
+        if (set[j]) dups++;
+        else set[j] = h;
+    }
+    free(set);
+    return dups;
+}
+
+static pol_status inspect(pol_run *run, pol_asset *a)
+{
+    pol_records *r = pol_records_of(a);
+    pol_status st = pol__records_ensure_roles(run, r);
+    if (st) return st;
+    size_t nr = pol_table_rows(r->rows), nc = pol_table_cols(r->rows);
+    pol__measure_str(run, "format", r->format);
+    pol__measure_str(run, "encoding", r->encoding);
+    pol__measure_int(run, "rows", (long long)nr);
+    pol__measure_int(run, "columns", (long long)nc);
+    if (r->quarantine)
+        pol__measure_int(run, "unreadable_rows", (long long)pol_table_rows(r->quarantine));
+    size_t bad_email = 0, bad_phone = 0;
+    pol_jv *cols = pol_jv_arr();
+    for (size_t c = 0; c < nc; c++) {
+        size_t filled = 0, bad = 0;
+        for (size_t i = 0; i < nr; i++) {
+            const char *v = pol_table_get(r->rows, i, c);
+            if (!*v) continue;
+            filled++;
+            if (r->roles[c] == POL_ROLE_EMAIL) {
+                char buf[512];
+                const char *typo;
+                size_t n = strlen(v);
+                if (n >= sizeof buf || pol__email_std(v, n, buf, sizeof buf, &typo) !=
+                                           POL_EMAIL_OK)
+                    bad++;
+            } else if (r->roles[c] == POL_ROLE_PHONE) {
+                pol_phone ph;
+                if (pol__phone_parse(v, strlen(v), "US", &ph) != POL_PHONE_VALID) bad++;
+            }
+        }
+        if (r->roles[c] == POL_ROLE_EMAIL) bad_email += bad;
+        if (r->roles[c] == POL_ROLE_PHONE) bad_phone += bad;
+        pol_jv *o = pol_jv_obj();
+        pol_jv_set(o, "column", pol_jv_str(pol_table_name(r->rows, c)));
+        pol_jv_set(o, "role", pol_jv_str(pol_role_name(r->roles[c])));
+        pol_jv_set(o, "confidence", pol_jv_num(r->role_conf[c]));
+        pol_jv_set(o, "fill_rate", pol_jv_num(nr ? (double)filled / (double)nr : 0));
+        if (r->roles[c] == POL_ROLE_EMAIL || r->roles[c] == POL_ROLE_PHONE)
+            pol_jv_set(o, "invalid", pol_jv_int((long long)bad));
+        pol_jv_push(cols, o);
+    }
+    pol__measure_jv(run, "columns", cols);
+    pol__measure_int(run, "invalid_emails", (long long)bad_email);
+    pol__measure_int(run, "invalid_phones", (long long)bad_phone);
+    if (pol__records_estimate_duplicates) {
+        pol__measure_int(run, "estimated_duplicates",
+                         (long long)pol__records_estimate_duplicates(run, r));
+        pol__measure_str(run, "duplicates_method", "matcher");
+    } else {
+        pol__measure_int(run, "estimated_duplicates", (long long)exact_duplicates(r, "US"));
+        pol__measure_str(run, "duplicates_method", "exact email or phone");
+    }
+    return POL_OK;
+}
+
+static const char *const auto_steps[] = {"roles", "standardise", "validate", "dedupe", "merge",
+                                         NULL};
+
+const pol_domain pol__records_domain = {
+    .name = "records",
+    .summary = "contact and lead lists (CSV, TSV, XLSX): clean, standardise, deduplicate, export",
+    .ops = pol__records_ops,
+    .n_ops = 7,
+    .extensions = extensions,
+    .sniff = sniff,
+    .load = load,
+    .save = save,
+    .inspect = inspect,
+    .data_free = pol__records_free,
+    .data_clone = records_clone,
+    .auto_steps = auto_steps,
+    .out_ext = out_ext,
+};

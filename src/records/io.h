@@ -1,0 +1,66 @@
+/* polish — records readers and writers: CSV/TSV, XLSX, encodings, the formula-injection guard. */
+#ifndef POLISH_RECORDS_IO_H
+#define POLISH_RECORDS_IO_H
+
+#include <stdio.h>
+#include "records/records.h"
+
+/* ---- encodings (encoding.c) ----------------------------------------------------------------- */
+
+/*
+ * Converts a whole file image to UTF-8: a UTF-8 BOM is dropped, UTF-16 LE/BE with a BOM is
+ * transcoded, and text that is not valid UTF-8 is read as Windows-1252. On success *out is either
+ * `buf` itself (already UTF-8, BOM skipped via *out_off) or a new malloc'ed buffer (then `buf` is
+ * freed); *out has one spare byte after *out_len. `name` receives "utf-8", "utf-8-bom",
+ * "utf-16le", "utf-16be" or "windows-1252". Returns POL_OK, POL_ERR_NOMEM, or POL_ERR_CORRUPT for
+ * broken UTF-16 (message in run).
+ */
+pol_status pol__to_utf8(pol_run *run, unsigned char *buf, size_t len, unsigned char **out,
+                        size_t *out_off, size_t *out_len, char name[16]);
+
+/* 1 when buf[0..n) is valid UTF-8. */
+int pol__utf8_valid(const unsigned char *s, size_t n);
+
+/* 1 when the bytes look like binary data (NULs, many control bytes) rather than text. */
+int pol__looks_binary(const unsigned char *s, size_t n);
+
+/* ---- CSV (csv.c) ---------------------------------------------------------------------------- */
+
+/* Delimiter guessed from the first lines: ',' ';' '\t' or '|'. */
+char pol__csv_sniff_delim(const unsigned char *s, size_t n);
+
+/*
+ * Parses UTF-8 CSV text in place (`buf` must have one spare byte after `len`; the records take it
+ * over on success and on failure it is freed). `delim` 0 = detect. Rows with the wrong number of
+ * fields and an unterminated quoted field go to the quarantine with their line numbers (in
+ * lenient mode a ragged row is padded/kept instead). Limits from run->opt->limits.
+ */
+pol_status pol__csv_parse(pol_run *run, unsigned char *buf, size_t len, char delim,
+                          pol_records **out);
+
+/* Reads a CSV/TSV file (any supported encoding). */
+pol_status pol__csv_load(pol_run *run, const char *path, pol_records **out);
+
+/* Writes `t` as RFC 4180 CSV (or TSV when delim is '\t') to `fp`, with the formula guard.
+ * `phone_cols` (may be NULL) marks columns whose E.164 values stay unguarded. */
+pol_status pol__csv_write(pol_run *run, const pol_table *t, FILE *fp, char delim,
+                          const unsigned char *phone_cols);
+
+/* ---- XLSX (xlsx.c) -------------------------------------------------------------------------- */
+
+/* 1 when the zip at `path` looks like an XLSX workbook. */
+int pol__xlsx_sniff(const unsigned char *head, size_t n);
+pol_status pol__xlsx_load(pol_run *run, const char *path, pol_records **out);
+/* Writes `t` as the first sheet of a workbook to `path` (a temporary from pol__out_open). */
+pol_status pol__xlsx_write(pol_run *run, const pol_table *t, const char *path,
+                           const unsigned char *phone_cols);
+
+/* ---- formula guard -------------------------------------------------------------------------- */
+
+/* 1 when a text cell must be neutralised (starts with = + - @ tab or CR and is neither a plain
+ * number nor an E.164 phone number). */
+int pol__cell_needs_guard(const char *s);
+/* 1 when the cell is a plain decimal number ("-12", "3.5e4"), 0 otherwise. */
+int pol__cell_is_number(const char *s);
+
+#endif

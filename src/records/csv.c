@@ -1,12 +1,529 @@
 /* polish — CSV/TSV: delimiter detection, single-pass in-place parsing, guarded writing. */
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include "records/io.h"
-char pol__csv_sniff_delim(const unsigned char *s, size_t n) { (void)s; (void)n; return ','; }
-pol_status pol__csv_parse(pol_run *run, unsigned char *buf, size_t len, char delim, pol_records **out)
-{ (void)len; (void)delim; (void)out; free(buf); return pol__fail(run, POL_ERR_UNSUPPORTED, "todo"); }
+
+/* ---- delimiter detection -------------------------------------------------------------------- */
+
+char pol__csv_sniff_delim(const unsigned char *s, size_t n)
+{
+    static const char cand[4] = {',', ';', '\t', '|'};
+    enum { LINES = 30 };
+    int count[4][LINES] = {{0}};
+    int lines = 0, inq = 0;
+    size_t lim = n < 65536 ? n : 65536;
+    for (size_t i = 0; i < lim && lines < LINES; i++) {
+        unsigned char c = s[i];
+        if (c == '"') inq = !inq;
+        else if (!inq && c == '\n') lines++;
+        else if (!inq)
+            for (int k = 0; k < 4; k++)
+                if (c == (unsigned char)cand[k]) count[k][lines]++;
+    }
+    if (lines < LINES && lim == n) lines++; /* the last line has no newline */
+    if (lines > LINES) lines = LINES;
+    /* The delimiter appears the same number of times on most lines, at least once. */
+    double best = 0;
+    char pick = ',';
+    for (int k = 0; k < 4; k++) {
+        int first = count[k][0];
+        if (first == 0) continue;
+        int same = 0;
+        for (int l = 0; l < lines; l++) same += count[k][l] == first;
+        double score = (double)same / lines * (1.0 + 0.01 * first);
+        if (score > best) {
+            best = score;
+            pick = cand[k];
+        }
+    }
+    return pick;
+}
+
+/* ---- parsing -------------------------------------------------------------------------------- */
+
+typedef struct parser {
+    pol_run *run;
+    unsigned char *p, *end; /* cursor and end of the text (end[0] is a spare byte) */
+    char delim;
+    uint32_t line;          /* physical line of the cursor, 1-based */
+    const char **cells;     /* the current row's fields */
+    size_t n, cap;
+    size_t max_cols;        /* fields beyond this are counted, not stored */
+    size_t extra;           /* fields counted beyond max_cols */
+    size_t max_field;
+    int too_big;            /* a field exceeded max_field */
+    int unterminated;       /* the row has a quoted field with no closing quote */
+    unsigned char stop[256]; /* bytes that end an unquoted field */
+} parser;
+
+static int push(parser *ps, const char *cell)
+{
+    if (ps->n >= ps->max_cols) {
+        ps->extra++;
+        return 0;
+    }
+    if (ps->n == ps->cap) {
+        size_t cap = ps->cap ? ps->cap * 2 : 64;
+        const char **c = realloc(ps->cells, cap * sizeof *c);
+        if (!c) return -1;
+        ps->cells = c;
+        ps->cap = cap;
+    }
+    ps->cells[ps->n++] = cell;
+    return 0;
+}
+
+/* Finds the closing quote of the quoted field whose text starts at `s` without changing
+ * anything, so an unterminated quote can be taken back. Returns it, or NULL at the end. */
+static unsigned char *closing_quote(unsigned char *s, unsigned char *end)
+{
+    for (;;) {
+        unsigned char *q = memchr(s, '"', (size_t)(end - s));
+        if (!q) return NULL;
+        if (q + 1 < end && q[1] == '"') {
+            s = q + 2;
+            continue;
+        }
+        return q;
+    }
+}
+
+/* Parses one record starting at ps->p. Returns 1 when a record was read, 0 at the end, -1 OOM. */
+static int read_record(parser *ps)
+{
+    ps->n = 0;
+    ps->extra = 0;
+    ps->too_big = 0;
+    ps->unterminated = 0;
+    unsigned char *p = ps->p, *end = ps->end;
+    if (p >= end) return 0;
+    for (;;) {
+        unsigned char *start = p;
+        unsigned char *w; /* where the field's text ends (the NUL goes there) */
+        if (*p == '"') {
+            unsigned char *q = closing_quote(p + 1, end);
+            /* A quote that pairs with one far away across lines, followed by junk, is a
+             * missing closing quote too ("a,"b\n c,"d",e" reads b\n c, then d). */
+            if (q && q + 1 < end && q[1] != (unsigned char)ps->delim && q[1] != '\n' &&
+                q[1] != '\r' && memchr(p, '\n', (size_t)(q - p)))
+                q = NULL;
+            if (!q) {
+                ps->unterminated = 1;
+                /* Take the rest of this physical line as the record's last field. */
+                unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
+                unsigned char *e = nl ? nl : end;
+                w = e;
+                if (w > p && w[-1] == '\r') w--;
+                *w = '\0';
+                if ((size_t)(w - start) > ps->max_field) ps->too_big = 1;
+                if (push(ps, (const char *)start)) return -1;
+                p = nl ? nl + 1 : end;
+                ps->line++;
+                break;
+            }
+            /* Unescape "" in place, counting newlines for line numbers. */
+            unsigned char *r = p + 1;
+            w = p;
+            while (r < q) {
+                unsigned char *nq = memchr(r, '"', (size_t)(q - r));
+                unsigned char *seg_end = nq ? nq : q;
+                size_t len = (size_t)(seg_end - r);
+                for (unsigned char *x = memchr(r, '\n', len); x;
+                     x = memchr(x + 1, '\n', (size_t)(seg_end - x - 1)))
+                    ps->line++;
+                memmove(w, r, len);
+                w += len;
+                if (!nq) break;
+                *w++ = '"';
+                r = nq + 2;
+            }
+            p = q + 1;
+            /* Text after the closing quote ("abc"def) is kept, as spreadsheets do. */
+            if (p < end && *p != (unsigned char)ps->delim && *p != '\n' && *p != '\r') {
+                while (p < end && !ps->stop[*p]) *w++ = *p++;
+            }
+        } else {
+            while (p < end && !ps->stop[*p]) p++;
+            w = p;
+        }
+        unsigned char term = p < end ? *p : '\n';
+        *w = '\0';
+        if ((size_t)(w - start) > ps->max_field) ps->too_big = 1;
+        if (push(ps, (const char *)start)) return -1;
+        if (p >= end) break;
+        if (term == (unsigned char)ps->delim) {
+            p++;
+            continue;
+        }
+        /* End of line: \n, \r\n or a lone \r. */
+        if (term == '\r' && p + 1 < end && p[1] == '\n') p++;
+        p++;
+        ps->line++;
+        break;
+    }
+    ps->p = p;
+    return 1;
+}
+
+static int all_empty(const char *const *c, size_t from, size_t n)
+{
+    for (size_t i = from; i < n; i++)
+        if (c[i][0]) return 0;
+    return 1;
+}
+
+/* Header names made unique and non-empty, so columns can be addressed by name. */
+static int fix_header(pol_table *t)
+{
+    size_t n = pol_table_cols(t);
+    for (size_t c = 0; c < n; c++) {
+        const char *h = pol_table_name(t, c);
+        char buf[64];
+        if (!*h) {
+            snprintf(buf, sizeof buf, "column_%zu", c + 1);
+            if (pol_table_set_name(t, c, buf)) return -1;
+            continue;
+        }
+        for (size_t d = 0; d < c; d++)
+            if (strcmp(pol_table_name(t, d), h) == 0) {
+                char *nm = pol__asprintf("%s_%zu", h, c + 1);
+                if (!nm || pol_table_set_name(t, c, nm)) {
+                    free(nm);
+                    return -1;
+                }
+                free(nm);
+                break;
+            }
+    }
+    return 0;
+}
+
+typedef struct ragged {
+    size_t count;
+    char lines[200]; /* the first few line numbers, for the report */
+} ragged;
+
+static void note_line(ragged *r, uint32_t line)
+{
+    size_t l = strlen(r->lines);
+    if (r->count < 15 && l + 12 < sizeof r->lines)
+        snprintf(r->lines + l, sizeof r->lines - l, "%s%u", l ? ", " : "", (unsigned)line);
+    r->count++;
+}
+
+pol_status pol__csv_parse(pol_run *run, unsigned char *buf, size_t len, char delim,
+                          pol_records **out)
+{
+    *out = NULL;
+    const pol_limits *lim = &run->opt->limits;
+    parser ps;
+    memset(&ps, 0, sizeof ps);
+    ps.run = run;
+    ps.p = buf;
+    ps.end = buf + len;
+    ps.line = 1;
+    ps.delim = delim ? delim : pol__csv_sniff_delim(buf, len);
+    ps.max_cols = lim->max_columns ? (size_t)lim->max_columns : SIZE_MAX;
+    ps.max_field = lim->max_field_bytes ? (size_t)lim->max_field_bytes : SIZE_MAX;
+    ps.stop[(unsigned char)ps.delim] = ps.stop['\n'] = ps.stop['\r'] = 1;
+    pol_status st = POL_OK;
+    pol_records *r = NULL;
+
+    /* Header. */
+    int got = read_record(&ps);
+    if (got < 0) goto oom;
+    if (got == 0) {
+        free(buf);
+        return pol__fail(run, POL_ERR_EMPTY, "no header line");
+    }
+    if (ps.extra) {
+        size_t cols = ps.n + ps.extra;
+        free(ps.cells);
+        free(buf);
+        return pol__fail(run, POL_ERR_LIMIT,
+                         "the header has %zu columns, over the limit of %llu (--limit columns=N)",
+                         cols, (unsigned long long)lim->max_columns);
+    }
+    if (ps.too_big || ps.unterminated) {
+        free(ps.cells);
+        free(buf);
+        return pol__fail(run, POL_ERR_CORRUPT, "%s in the header line",
+                         ps.unterminated ? "unterminated quoted field" : "oversized field");
+    }
+    size_t ncols = ps.n;
+    pol_table *t = pol_table_new(ncols);
+    if (!t) goto oom;
+    r = pol__records_new(t);
+    if (!r) goto oom;
+    for (size_t c = 0; c < ncols; c++)
+        if (pol_table_set_name(t, c, ps.cells[c])) goto oom;
+    if (fix_header(t)) goto oom;
+    r->delim = ps.delim;
+    snprintf(r->format, sizeof r->format, "%s", ps.delim == '\t' ? "tsv" : "csv");
+    {
+        /* Room for the rows, estimated from the first lines, so columns rarely move. */
+        size_t sample = (size_t)(ps.p - buf);
+        size_t est = sample ? len / sample : 1;
+        if (est > 64 && est < 100000000 && pol_table_reserve(t, est + est / 8)) goto oom;
+    }
+    /* The buffer holds the cells from here on. */
+    if (pol_table_adopt_buffer(t, buf)) {
+        buf = NULL;
+        goto oom;
+    }
+    buf = NULL;
+
+    ragged shorter = {0}, longer = {0}, unterminated = {0}, oversized = {0};
+    size_t blank = 0;
+    uint64_t max_rows = lim->max_rows;
+    for (;;) {
+        uint32_t line = ps.line;
+        got = read_record(&ps);
+        if (got < 0) goto oom;
+        if (got == 0) break;
+        if (ps.n == 1 && !ps.cells[0][0] && !ps.unterminated) {
+            blank++;
+            continue;
+        }
+        const char *reason = NULL;
+        char why[96];
+        if (ps.unterminated) {
+            note_line(&unterminated, line);
+            reason = "unterminated quoted field";
+        } else if (ps.too_big) {
+            note_line(&oversized, line);
+            snprintf(why, sizeof why, "a field is over the limit of %llu bytes",
+                     (unsigned long long)lim->max_field_bytes);
+            reason = why;
+        } else if (ps.n > ncols && !(ps.extra == 0 && all_empty(ps.cells, ncols, ps.n))) {
+            note_line(&longer, line);
+            snprintf(why, sizeof why, "%zu fields where the header has %zu", ps.n + ps.extra,
+                     ncols);
+            reason = why;
+        } else if (ps.n < ncols) {
+            /* Exporters often drop trailing empty cells: pad and keep, but report. */
+            note_line(&shorter, line);
+        }
+        if (reason) {
+            r->input_rows++;
+            if (pol__records_quarantine_cells(r, ps.cells, ps.n, line, reason)) goto oom;
+            continue;
+        }
+        if (max_rows && pol_table_rows(t) >= max_rows) {
+            st = pol__fail(run, POL_ERR_LIMIT,
+                           "more than %llu rows (line %u; --limit rows=N raises the limit)",
+                           (unsigned long long)max_rows, (unsigned)line);
+            goto fail;
+        }
+        if (pol_table_add_row_ref(t, ps.cells, ps.n, line) < 0) goto oom;
+        r->input_rows++;
+    }
+    free(ps.cells);
+    ps.cells = NULL;
+    if (blank) pol__measure_int(run, "blank_lines", (long long)blank);
+    if (shorter.count) {
+        pol__measure_int(run, "short_rows", (long long)shorter.count);
+        pol__warn(run, "%zu rows have fewer fields than the header (padded), lines %s%s",
+                  shorter.count, shorter.lines, shorter.count > 15 ? ", ..." : "");
+    }
+    if (longer.count)
+        pol__warn(run, "%zu rows have more fields than the header (quarantined), lines %s%s",
+                  longer.count, longer.lines, longer.count > 15 ? ", ..." : "");
+    if (unterminated.count)
+        pol__warn(run, "%zu rows have an unterminated quoted field (quarantined), lines %s%s",
+                  unterminated.count, unterminated.lines, unterminated.count > 15 ? ", ..." : "");
+    if (oversized.count)
+        pol__warn(run, "%zu rows have a field over %llu bytes (quarantined), lines %s%s",
+                  oversized.count, (unsigned long long)lim->max_field_bytes, oversized.lines,
+                  oversized.count > 15 ? ", ..." : "");
+    if (pol_table_rows(t) == 0 && !r->quarantine) pol__warn(run, "no data rows, only a header");
+    *out = r;
+    return POL_OK;
+oom:
+    st = pol__fail(run, POL_ERR_NOMEM, "out of memory reading the table");
+fail:
+    free(ps.cells);
+    free(buf);
+    pol__records_free(r);
+    return st;
+}
+
 pol_status pol__csv_load(pol_run *run, const char *path, pol_records **out)
-{ (void)path; (void)out; return pol__fail(run, POL_ERR_UNSUPPORTED, "todo"); }
-pol_status pol__csv_write(pol_run *run, const pol_table *t, FILE *fp, char delim, const unsigned char *pc)
-{ (void)t; (void)fp; (void)delim; (void)pc; return pol__fail(run, POL_ERR_UNSUPPORTED, "todo"); }
-int pol__cell_needs_guard(const char *s) { (void)s; return 0; }
-int pol__cell_is_number(const char *s) { (void)s; return 0; }
+{
+    *out = NULL;
+    unsigned char *data;
+    size_t len;
+    pol_status st = pol__read_file(run, path, run->opt->limits.max_bytes, &data, &len);
+    if (st) return st;
+    if (len == 0) {
+        free(data);
+        return pol__fail(run, POL_ERR_EMPTY, "the file is empty");
+    }
+    size_t head = len < 65536 ? len : 65536;
+    if (pol__looks_binary(data, head)) {
+        free(data);
+        return pol__fail(run, POL_ERR_FORMAT, "binary data, not delimited text");
+    }
+    unsigned char *u8;
+    size_t off, n;
+    char enc[16];
+    st = pol__to_utf8(run, data, len, &u8, &off, &n, enc);
+    if (st) return st;
+    const char *ext = pol__path_ext(path);
+    char delim = strcasecmp(ext, "tsv") == 0 ? '\t' : 0;
+    pol_records *r;
+    if (off) memmove(u8, u8 + off, n + 1); /* the BOM goes; cells must start in the buffer */
+    st = pol__csv_parse(run, u8, n, delim, &r);
+    if (st) return st;
+    snprintf(r->encoding, sizeof r->encoding, "%s", enc);
+    if (strcmp(enc, "utf-8") != 0) pol__decide(run, "read as %s, converted to UTF-8", enc);
+    *out = r;
+    return POL_OK;
+}
+
+/* ---- writing -------------------------------------------------------------------------------- */
+
+int pol__cell_is_number(const char *s)
+{
+    const char *p = s;
+    if (*p == '-' || *p == '+') p++;
+    int digits = 0;
+    while (*p >= '0' && *p <= '9') p++, digits++;
+    if (*p == '.') {
+        p++;
+        while (*p >= '0' && *p <= '9') p++, digits++;
+    }
+    if (!digits) return 0;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '-' || *p == '+') p++;
+        if (!(*p >= '0' && *p <= '9')) return 0;
+        while (*p >= '0' && *p <= '9') p++;
+    }
+    return *p == '\0';
+}
+
+/* "+12025550143" or "+12025550143;ext=12": digits only, so no formula can hide in it. */
+static int is_e164(const char *s)
+{
+    if (s[0] != '+') return 0;
+    const char *p = s + 1;
+    int d = 0;
+    while (*p >= '0' && *p <= '9') p++, d++;
+    if (d < 7 || d > 15) return 0;
+    if (*p == '\0') return 1;
+    if (strncmp(p, ";ext=", 5) != 0) return 0;
+    p += 5;
+    d = 0;
+    while (*p >= '0' && *p <= '9') p++, d++;
+    return d > 0 && *p == '\0';
+}
+
+int pol__cell_needs_guard(const char *s)
+{
+    switch (s[0]) {
+    case '=':
+    case '@':
+    case '\t':
+    case '\r': return 1;
+    case '+':
+    case '-': return !pol__cell_is_number(s) && !is_e164(s);
+    default: return 0;
+    }
+}
+
+typedef struct wbuf {
+    FILE *fp;
+    char *b;
+    size_t n, cap;
+    int err;
+} wbuf;
+
+static void wflush(wbuf *w)
+{
+    if (w->n && fwrite(w->b, 1, w->n, w->fp) != w->n) w->err = errno ? errno : EIO;
+    w->n = 0;
+}
+
+static void wput(wbuf *w, const char *s, size_t n)
+{
+    if (w->n + n > w->cap) {
+        wflush(w);
+        if (n > w->cap) {
+            if (fwrite(s, 1, n, w->fp) != n) w->err = errno ? errno : EIO;
+            return;
+        }
+    }
+    memcpy(w->b + w->n, s, n);
+    w->n += n;
+}
+
+static inline void wputc(wbuf *w, char c)
+{
+    if (w->n == w->cap) wflush(w);
+    w->b[w->n++] = c;
+}
+
+static void write_cell(wbuf *w, const char *s, unsigned char *special, char delim)
+{
+    int guard = (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' ||
+                 s[0] == '\r') &&
+                pol__cell_needs_guard(s);
+    const char *p = s;
+    int quote = 0;
+    size_t len = 0;
+    for (; *p; p++)
+        if (special[(unsigned char)*p]) quote = 1;
+    len = (size_t)(p - s);
+    /* TSV has no quoting convention everyone agrees on; quote like CSV when needed. */
+    (void)delim;
+    if (!quote) {
+        if (guard) wputc(w, '\'');
+        wput(w, s, len);
+        return;
+    }
+    wputc(w, '"');
+    if (guard) wputc(w, '\'');
+    const char *q = s;
+    for (;;) {
+        const char *dq = strchr(q, '"');
+        if (!dq) {
+            wput(w, q, (size_t)(s + len - q));
+            break;
+        }
+        wput(w, q, (size_t)(dq - q) + 1);
+        wputc(w, '"');
+        q = dq + 1;
+    }
+    wputc(w, '"');
+}
+
+pol_status pol__csv_write(pol_run *run, const pol_table *t, FILE *fp, char delim,
+                          const unsigned char *phone_cols)
+{
+    (void)phone_cols; /* E.164 is recognised by its form in every column */
+    wbuf w = {fp, malloc(1 << 20), 0, 1 << 20, 0};
+    if (!w.b) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    unsigned char special[256] = {0};
+    special[(unsigned char)delim] = special['"'] = special['\n'] = special['\r'] = 1;
+    size_t nc = pol_table_cols(t), nr = pol_table_rows(t);
+    for (size_t c = 0; c < nc; c++) {
+        if (c) wputc(&w, delim);
+        write_cell(&w, pol_table_name(t, c), special, delim);
+    }
+    wputc(&w, '\n');
+    for (size_t r = 0; r < nr && !w.err; r++) {
+        for (size_t c = 0; c < nc; c++) {
+            if (c) wputc(&w, delim);
+            const char *v = pol_table_get(t, r, c);
+            if (*v) write_cell(&w, v, special, delim);
+        }
+        wputc(&w, '\n');
+    }
+    wflush(&w);
+    free(w.b);
+    if (w.err) return pol__fail(run, POL_ERR_IO, "writing failed: %s", strerror(w.err));
+    return POL_OK;
+}

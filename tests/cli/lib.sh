@@ -2,6 +2,8 @@
 set -u
 POLISH=${1:?usage: test.sh PATH-TO-POLISH}
 T=$(mktemp -d /tmp/polish-cli-XXXXXX)
+OUT=$T/_stdout
+ERR=$T/_stderr
 trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
 FAILS=0
 PASSES=0
@@ -14,17 +16,17 @@ check() { # check DESCRIPTION COMMAND...
 # run_polish EXPECTED_EXIT ARGS... : runs polish, keeps stdout/stderr in $T/out $T/err
 run_polish() {
     local want=$1; shift
-    "$POLISH" "$@" >"$T/out" 2>"$T/err"
+    "$POLISH" "$@" >"$OUT" 2>"$ERR"
     local got=$?
     if [ "$got" -ne "$want" ]; then
         fail "polish $* exited $got, expected $want"
-        sed 's/^/    stderr: /' "$T/err" | head -20 >&2
+        sed 's/^/    stderr: /' "$ERR" | head -20 >&2
         return 1
     fi
     pass
     return 0
 }
-contains() { grep -q -- "$2" "$1" || { fail "expected '$2' in $1:"; sed 's/^/    /' "$1" | head -20 >&2; }; }
+contains() { grep -qi -- "$2" "$1" || { fail "expected '$2' in $1:"; sed 's/^/    /' "$1" | head -20 >&2; }; }
 finish() {
     echo "$PASSES passed, $FAILS failed"
     [ "$FAILS" -eq 0 ]

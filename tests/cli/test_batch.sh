@@ -15,7 +15,7 @@ check "inputs untouched" cmp -s "$IN/b.png" "$T/in/b.png"
 
 # An existing output is not overwritten without --overwrite.
 run_polish 1 fix "$IN/a.jpg" -o "$T/out/" --quiet
-contains "$T/err" "exists"
+contains "$ERR" "exists"
 run_polish 0 fix "$IN/a.jpg" -o "$T/out/" --quiet --overwrite
 
 # Bad inputs in a batch with good ones.
@@ -39,10 +39,10 @@ for f in truncated empty text bomb; do
     check "no output for $f" sh -c "! ls '$T/badout' | grep -q '^$f'"
 done
 check "no temporary files left" sh -c "! ls -A '$T/badout' | grep -q part"
-contains "$T/err" "truncated.jpg: .*premature end"
-contains "$T/err" "empty.jpg: .*empty"
-contains "$T/err" "text.jpg: .*named .jpg but the content is not image data"
-contains "$T/err" "bomb.png: .*60000"
+contains "$ERR" "truncated.jpg: .*premature end"
+contains "$ERR" "empty.jpg: .*empty"
+contains "$ERR" "text.jpg: .*named .jpg but the content is not image data"
+contains "$ERR" "bomb.png: .*60000"
 check "report counts 4 failures" python3 -c '
 import json,sys
 r=json.load(open(sys.argv[1]))
@@ -57,11 +57,11 @@ check "lenient output written" test -s "$T/lenient/truncated.jpg"
 # An unwritable output folder (a path below a regular file) fails each item clearly.
 : > "$T/afile"
 run_polish 1 fix "$IN/a.jpg" -o "$T/afile/sub/" --quiet
-contains "$T/err" "a.jpg: cannot create the folder"
+contains "$ERR" "a.jpg: cannot create the folder"
 
 # Limits are configurable.
 run_polish 1 fix "$IN/a.jpg" -o "$T/lim/" --quiet --limit pixels=1000
-contains "$T/err" "limit"
+contains "$ERR" "limit"
 
 # One operation: resize with delivery options; export with a preset.
 run_polish 0 image resize --width 200 --quality 82 "$IN/a.jpg" -o "$T/r.jpg" --quiet
@@ -91,7 +91,7 @@ check "inspect json" python3 -c '
 import json,sys
 r=json.load(open(sys.argv[1]))
 m=r["items"][0]["inspect"]
-for k in ("width","height","format"): assert k in m, k' "$T/out"
+for k in ("width","height","format"): assert k in m, k' "$OUT"
 
 # --dry-run reads and writes nothing.
 run_polish 0 fix "$IN" -o "$T/dry" --dry-run

@@ -1,4 +1,5 @@
-/* polish — the operation registry: how an operation and its parameters are declared and looked up. */
+/* polish — the operation registry: how an operation and its parameters are declared and looked up.
+ */
 #ifndef POLISH_OP_H
 #define POLISH_OP_H
 
@@ -19,7 +20,7 @@ typedef enum pol_param_type {
 
 /* One typed parameter of an operation. Declared as static const data next to its operation. */
 typedef struct pol_param_desc {
-    const char *name;    /* lower-case, dash-separated: "strength", "max-width" */
+    const char *name; /* lower-case, dash-separated: "strength", "max-width" */
     pol_param_type type;
     const char *def;     /* default as text; NULL means "unset" (the op decides, e.g. auto) */
     double min, max;     /* range for INT and NUM; ignored when min > max */

@@ -69,11 +69,16 @@ static void usage(FILE *f)
 static const char *type_word(const pol_param_desc *p)
 {
     switch (p->type) {
-    case POL_PARAM_BOOL: return "BOOL";
-    case POL_PARAM_INT: return "INT";
-    case POL_PARAM_NUM: return "NUM";
-    case POL_PARAM_STR: return "TEXT";
-    case POL_PARAM_ENUM: return p->choices;
+    case POL_PARAM_BOOL:
+        return "BOOL";
+    case POL_PARAM_INT:
+        return "INT";
+    case POL_PARAM_NUM:
+        return "NUM";
+    case POL_PARAM_STR:
+        return "TEXT";
+    case POL_PARAM_ENUM:
+        return p->choices;
     }
     return "?";
 }
@@ -83,9 +88,12 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
     for (; s && *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
     }
     fputc('"', f);
 }
@@ -96,8 +104,10 @@ static void param_json(FILE *f, const pol_param_desc *p)
     fputs("{\"name\": ", f);
     json_str(f, p->name);
     fprintf(f, ", \"type\": \"%s\", \"default\": ", types[p->type]);
-    if (p->def) json_str(f, p->def);
-    else fputs("null", f);
+    if (p->def)
+        json_str(f, p->def);
+    else
+        fputs("null", f);
     if ((p->type == POL_PARAM_INT || p->type == POL_PARAM_NUM) && p->min <= p->max)
         fprintf(f, ", \"min\": %.17g, \"max\": %.17g", p->min, p->max);
     if (p->type == POL_PARAM_ENUM) {
@@ -120,7 +130,8 @@ static void op_json(FILE *f, const pol_op_desc *op)
     fputs(", \"summary\": ", f);
     json_str(f, op->summary);
     fprintf(f, ", \"delivery\": %s, \"automatic\": %s, \"params\": [",
-            op->flags & POL_OP_DELIVER ? "true" : "false", op->flags & POL_OP_AUTO ? "true" : "false");
+            op->flags & POL_OP_DELIVER ? "true" : "false",
+            op->flags & POL_OP_AUTO ? "true" : "false");
     for (size_t i = 0; i < op->n_params; i++) {
         if (i) fputs(", ", f);
         param_json(f, &op->params[i]);
@@ -131,8 +142,10 @@ static void op_json(FILE *f, const pol_op_desc *op)
 static void param_line(FILE *f, const pol_param_desc *p)
 {
     char head[96];
-    if (p->type == POL_PARAM_BOOL) snprintf(head, sizeof head, "--%s[=BOOL]", p->name);
-    else snprintf(head, sizeof head, "--%s %s", p->name, type_word(p));
+    if (p->type == POL_PARAM_BOOL)
+        snprintf(head, sizeof head, "--%s[=BOOL]", p->name);
+    else
+        snprintf(head, sizeof head, "--%s %s", p->name, type_word(p));
     fprintf(f, "  %-34s %s", head, p->help ? p->help : "");
     int paren = 0;
     if (p->def) {
@@ -168,13 +181,18 @@ static int cmd_ops(cli *c, int argc, char **argv)
 {
     const char *domain = NULL;
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0) c->json = 1;
-        else if (strcmp(argv[i], "--markdown") == 0) c->markdown = 1;
-        else if (argv[i][0] == '-') die_usage("ops: unknown option %s", argv[i]);
-        else domain = argv[i];
+        if (strcmp(argv[i], "--json") == 0)
+            c->json = 1;
+        else if (strcmp(argv[i], "--markdown") == 0)
+            c->markdown = 1;
+        else if (argv[i][0] == '-')
+            die_usage("ops: unknown option %s", argv[i]);
+        else
+            domain = argv[i];
     }
     int known = !domain;
-    for (size_t i = 0; i < pol_domain_count(); i++) known |= domain && !strcmp(domain, pol_domain_name(i));
+    for (size_t i = 0; i < pol_domain_count(); i++)
+        known |= domain && !strcmp(domain, pol_domain_name(i));
     if (!known) die_usage("ops: unknown domain '%s'", domain);
     size_t n = pol_op_count(domain);
     if (c->json) {
@@ -295,8 +313,10 @@ static int common_option(cli *c, int argc, char **argv, int *i)
     } else if (!strcmp(a, "-j") || !strcmp(a, "--jobs") || !strncmp(a, "--jobs=", 7) ||
                (!strncmp(a, "-j", 2) && a[2])) {
         const char *v;
-        if (!strncmp(a, "--jobs=", 7)) v = a + 7;
-        else if (a[1] == 'j' && a[2]) v = a + 2;
+        if (!strncmp(a, "--jobs=", 7))
+            v = a + 7;
+        else if (a[1] == 'j' && a[2])
+            v = a + 2;
         else {
             NEED_VALUE();
             v = argv[++*i];
@@ -391,7 +411,8 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
     pol_batch_result res;
     pol_status st = pol_batch_run(p, c->inputs, c->n_inputs, &b, r, &res, &err);
     int code = EXIT_ALL_OK;
-    if (st == POL_ERR_PARTIAL) code = EXIT_SOME_FAILED;
+    if (st == POL_ERR_PARTIAL)
+        code = EXIT_SOME_FAILED;
     else if (st) {
         fprintf(stderr, "polish: %s\n", err.msg);
         pol_report_free(r);
@@ -532,18 +553,24 @@ static int cmd_op(cli *c, const char *domain, int argc, char **argv)
         if (!pd && !strncmp(name, "no-", 3)) {
             pd = pol_op_param(op, name + 3);
             if (!pd && dop && dop != op && (pd = pol_op_param(dop, name + 3))) to_deliver = 1;
-            if (pd && pd->type == POL_PARAM_BOOL) negated = 1;
-            else pd = NULL;
+            if (pd && pd->type == POL_PARAM_BOOL)
+                negated = 1;
+            else
+                pd = NULL;
         }
-        if (!pd) die_usage("%s.%s has no option --%s (see 'polish help %s.%s')", domain, op->name,
-                           name, domain, op->name);
+        if (!pd)
+            die_usage("%s.%s has no option --%s (see 'polish help %s.%s')", domain, op->name, name,
+                      domain, op->name);
         if (negated) {
             if (value) die_usage("--no-%s takes no value", pd->name);
             value = "false";
         } else if (!value) {
-            if (pd->type == POL_PARAM_BOOL) value = "true";
-            else if (i + 1 < argc) value = argv[++i];
-            else die_usage("--%s needs a value", name);
+            if (pd->type == POL_PARAM_BOOL)
+                value = "true";
+            else if (i + 1 < argc)
+                value = argv[++i];
+            else
+                die_usage("--%s needs a value", name);
         }
         pol_status st = to_deliver ? pol_pipeline_set_deliver_arg(p, pd->name, value, &err)
                                    : pol_pipeline_set_arg(p, step, pd->name, value, &err);
@@ -576,14 +603,20 @@ int main(int argc, char **argv)
         usage(stdout);
         return EXIT_ALL_OK;
     }
-    if (!strcmp(cmd, "ops")) code = cmd_ops(&c, argc - 2, argv + 2);
-    else if (!strcmp(cmd, "help")) code = cmd_help(&c, argc - 2, argv + 2);
-    else if (!strcmp(cmd, "inspect")) code = cmd_inspect(&c, argc - 2, argv + 2);
-    else if (!strcmp(cmd, "fix")) code = cmd_fix(&c, argc - 2, argv + 2);
-    else if (!strcmp(cmd, "run")) code = cmd_run(&c, argc - 2, argv + 2);
+    if (!strcmp(cmd, "ops"))
+        code = cmd_ops(&c, argc - 2, argv + 2);
+    else if (!strcmp(cmd, "help"))
+        code = cmd_help(&c, argc - 2, argv + 2);
+    else if (!strcmp(cmd, "inspect"))
+        code = cmd_inspect(&c, argc - 2, argv + 2);
+    else if (!strcmp(cmd, "fix"))
+        code = cmd_fix(&c, argc - 2, argv + 2);
+    else if (!strcmp(cmd, "run"))
+        code = cmd_run(&c, argc - 2, argv + 2);
     else {
         int is_domain = 0;
-        for (size_t i = 0; i < pol_domain_count(); i++) is_domain |= !strcmp(cmd, pol_domain_name(i));
+        for (size_t i = 0; i < pol_domain_count(); i++)
+            is_domain |= !strcmp(cmd, pol_domain_name(i));
         if (!is_domain) die_usage("unknown command '%s'", cmd);
         code = cmd_op(&c, cmd, argc - 2, argv + 2);
     }

@@ -83,13 +83,17 @@ static int walk(items *it, const char *dir, const char *rel_prefix, int depth)
     if (n) qsort(names, n, sizeof *names, cmp_str);
     for (size_t i = 0; i < n && ok; i++) {
         char *full = pol__asprintf("%s/%s", dir, names[i]);
-        char *rel = rel_prefix[0] ? pol__asprintf("%s/%s", rel_prefix, names[i])
-                                  : pol__strdup(names[i]);
+        char *rel =
+            rel_prefix[0] ? pol__asprintf("%s/%s", rel_prefix, names[i]) : pol__strdup(names[i]);
         struct stat st;
-        if (!full || !rel) ok = 0;
-        else if (stat(full, &st) == 0 && S_ISDIR(st.st_mode)) ok = walk(it, full, rel, depth + 1);
-        else if (stat(full, &st) == 0 && !S_ISREG(st.st_mode)) ok = 1; /* sockets, fifos */
-        else ok = items_add(it, full, rel);
+        if (!full || !rel)
+            ok = 0;
+        else if (stat(full, &st) == 0 && S_ISDIR(st.st_mode))
+            ok = walk(it, full, rel, depth + 1);
+        else if (stat(full, &st) == 0 && !S_ISREG(st.st_mode))
+            ok = 1; /* sockets, fifos */
+        else
+            ok = items_add(it, full, rel);
         free(full);
         free(rel);
     }
@@ -189,8 +193,10 @@ static pol_status recognise(pol_run *run, const char *path, const pol_domain *wa
     uint64_t max = run->opt->limits.max_bytes;
     if (max && (uint64_t)st.st_size > max) {
         close(fd);
-        return pol__fail(run, POL_ERR_LIMIT, "%lld bytes is over the limit of %llu bytes "
-                         "(--limit bytes=N)", (long long)st.st_size, (unsigned long long)max);
+        return pol__fail(run, POL_ERR_LIMIT,
+                         "%lld bytes is over the limit of %llu bytes "
+                         "(--limit bytes=N)",
+                         (long long)st.st_size, (unsigned long long)max);
     }
     unsigned char head[4096];
     ssize_t got = 0;
@@ -215,8 +221,8 @@ static pol_status recognise(pol_run *run, const char *path, const pol_domain *wa
     const char *ext = pol__path_ext(path);
     if (!best) {
         if (by_ext)
-            return pol__fail(run, POL_ERR_FORMAT, "named .%s but the content is not %s data%s",
-                             ext, by_ext->name, is_texty(head, (size_t)got) ? " (it is text)" : "");
+            return pol__fail(run, POL_ERR_FORMAT, "named .%s but the content is not %s data%s", ext,
+                             by_ext->name, is_texty(head, (size_t)got) ? " (it is text)" : "");
         return pol__fail(run, POL_ERR_FORMAT, "not a recognised format%s",
                          is_texty(head, (size_t)got) ? " (it is text)" : "");
     }
@@ -253,8 +259,10 @@ static pol_jv *step_node(pol_run *run, const pol_op_desc *op, const pol_args *a)
     pol_jv_set(s, "op", pol_jv_str(name));
     free(name);
     pol_jv *args = pol__args_json(a);
-    if (args && args->n) pol_jv_set(s, "args", args);
-    else pol_jv_free(args);
+    if (args && args->n)
+        pol_jv_set(s, "args", args);
+    else
+        pol_jv_free(args);
     pol_jv_push(pol_jv_arr_at(run->item, "steps"), s);
     return s;
 }
@@ -306,8 +314,8 @@ static pol_status save_to(pol_run *run, const batch_ctx *c, const item *x, const
     if (!path) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     if (mkdir_parent(path) != 0) {
         int e = errno;
-        pol_status st = pol__fail(run, POL_ERR_IO, "cannot create the folder for %s: %s", path,
-                                  strerror(e));
+        pol_status st =
+            pol__fail(run, POL_ERR_IO, "cannot create the folder for %s: %s", path, strerror(e));
         free(path);
         return st;
     }
@@ -332,7 +340,8 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
     const pol_op_desc *dop = pol_domain_deliver_op(d->name);
 
     if (c->b->mode == POL_BATCH_INSPECT) {
-        if (!d->inspect) return pol__fail(run, POL_ERR_UNSUPPORTED, "%s has no inspection", d->name);
+        if (!d->inspect)
+            return pol__fail(run, POL_ERR_UNSUPPORTED, "%s has no inspection", d->name);
         pol_asset *a = NULL;
         double t = pol__now();
         st = d->load(run, x->path, &a);
@@ -467,11 +476,14 @@ static void *worker(void *arg)
         pol_err_clear(&err);
         x->node = pol_jv_obj();
         pol_jv_set(x->node, "input", pol_jv_str(x->path));
-        pol_run run = {.err = &err, .opt = &c->opt, .input = x->path,
-                       .threads = c->item_threads, .item = x->node};
+        pol_run run = {.err = &err,
+                       .opt = &c->opt,
+                       .input = x->path,
+                       .threads = c->item_threads,
+                       .item = x->node};
         double t = pol__now();
-        pol_status st = x->node ? process(c, x, &run)
-                                : pol__fail(&run, POL_ERR_NOMEM, "out of memory");
+        pol_status st =
+            x->node ? process(c, x, &run) : pol__fail(&run, POL_ERR_NOMEM, "out of memory");
         if (x->node) {
             pol_jv_set(pol_jv_obj_at(x->node, "seconds"), "total", pol_jv_num(pol__now() - t));
             pol_jv_set(x->node, "status", pol_jv_str(st ? "failed" : "ok"));
@@ -508,8 +520,10 @@ pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_
     memset(&c, 0, sizeof c);
     c.pipe = p;
     c.b = b;
-    if (b->options) c.opt = *b->options;
-    else pol_options_default(&c.opt);
+    if (b->options)
+        c.opt = *b->options;
+    else
+        pol_options_default(&c.opt);
     pol__pipeline_apply_limits(p, &c.opt.limits);
     c.want_thumbs = report && report->want_thumbs;
     c.t0 = pol__now();
@@ -556,7 +570,8 @@ pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_
     for (size_t i = 0; i < c.it.n; i++) {
         item *x = &c.it.v[i];
         failed += x->failed;
-        if (report) pol__report_add_item(report, x->node, &x->thumbs);
+        if (report)
+            pol__report_add_item(report, x->node, &x->thumbs);
         else {
             pol_jv_free(x->node);
             free(x->thumbs.before);

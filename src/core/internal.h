@@ -116,7 +116,8 @@ pol_status pol__fail(pol_run *run, pol_status code, const char *fmt, ...) POL_PR
 pol_status pol__err_set(pol_err *err, pol_status code, const char *fmt, ...) POL_PRINTF(3, 4);
 
 /* Explaining: what was measured, what was decided, how sure. Recorded into the current step (or
- * into the item's "inspect" section during inspection). Cheap; safe to call from the op's thread. */
+ * into the item's "inspect" section during inspection). Cheap; safe to call from the op's thread.
+ */
 void pol__measure(pol_run *run, const char *key, double value);
 void pol__measure_int(pol_run *run, const char *key, long long value);
 void pol__measure_str(pol_run *run, const char *key, const char *value);

@@ -12,9 +12,18 @@ static pol_jv *jv_new(pol_jv_type t)
     return v;
 }
 
-pol_jv *pol_jv_null(void) { return jv_new(POL_JV_NULL); }
-pol_jv *pol_jv_arr(void) { return jv_new(POL_JV_ARR); }
-pol_jv *pol_jv_obj(void) { return jv_new(POL_JV_OBJ); }
+pol_jv *pol_jv_null(void)
+{
+    return jv_new(POL_JV_NULL);
+}
+pol_jv *pol_jv_arr(void)
+{
+    return jv_new(POL_JV_ARR);
+}
+pol_jv *pol_jv_obj(void)
+{
+    return jv_new(POL_JV_OBJ);
+}
 
 pol_jv *pol_jv_bool(int b)
 {
@@ -66,8 +75,10 @@ pol_jv *pol_jv_push(pol_jv *arr, pol_jv *child)
 {
     if (!arr || !child) return child;
     child->next = NULL;
-    if (arr->last) arr->last->next = child;
-    else arr->first = child;
+    if (arr->last)
+        arr->last->next = child;
+    else
+        arr->first = child;
     arr->last = child;
     arr->n++;
     return child;
@@ -98,8 +109,10 @@ pol_jv *pol_jv_set(pol_jv *obj, const char *key, pol_jv *child)
     for (pol_jv *c = obj->first; c; prev = c, c = c->next) {
         if (c->key && strcmp(c->key, key) == 0) {
             child->next = c->next;
-            if (prev) prev->next = child;
-            else obj->first = child;
+            if (prev)
+                prev->next = child;
+            else
+                obj->first = child;
             if (obj->last == c) obj->last = child;
             c->next = NULL;
             pol_jv_free(c);
@@ -148,7 +161,10 @@ static void put(buf *b, const char *s, size_t n)
     b->p[b->n] = '\0';
 }
 
-static void puts_(buf *b, const char *s) { put(b, s, strlen(s)); }
+static void puts_(buf *b, const char *s)
+{
+    put(b, s, strlen(s));
+}
 
 static void put_str(buf *b, const char *s)
 {
@@ -163,11 +179,21 @@ static void put_str(buf *b, const char *s)
             if (c == 0) break;
             char esc[8];
             switch (c) {
-            case '"': puts_(b, "\\\""); break;
-            case '\\': puts_(b, "\\\\"); break;
-            case '\n': puts_(b, "\\n"); break;
-            case '\r': puts_(b, "\\r"); break;
-            case '\t': puts_(b, "\\t"); break;
+            case '"':
+                puts_(b, "\\\"");
+                break;
+            case '\\':
+                puts_(b, "\\\\");
+                break;
+            case '\n':
+                puts_(b, "\\n");
+                break;
+            case '\r':
+                puts_(b, "\\r");
+                break;
+            case '\t':
+                puts_(b, "\\t");
+                break;
             default:
                 snprintf(esc, sizeof esc, "\\u%04x", c);
                 puts_(b, esc);
@@ -190,8 +216,12 @@ static void dump(buf *b, const pol_jv *v, int indent, int depth)
 {
     char tmp[64];
     switch (v->type) {
-    case POL_JV_NULL: puts_(b, "null"); break;
-    case POL_JV_BOOL: puts_(b, v->i ? "true" : "false"); break;
+    case POL_JV_NULL:
+        puts_(b, "null");
+        break;
+    case POL_JV_BOOL:
+        puts_(b, v->i ? "true" : "false");
+        break;
     case POL_JV_INT:
         snprintf(tmp, sizeof tmp, "%lld", v->i);
         puts_(b, tmp);
@@ -205,7 +235,9 @@ static void dump(buf *b, const pol_jv *v, int indent, int depth)
             puts_(b, tmp);
         }
         break;
-    case POL_JV_STR: put_str(b, v->str); break;
+    case POL_JV_STR:
+        put_str(b, v->str);
+        break;
     case POL_JV_ARR:
     case POL_JV_OBJ: {
         int obj = v->type == POL_JV_OBJ;
@@ -233,8 +265,10 @@ static void dump(buf *b, const pol_jv *v, int indent, int depth)
 char *pol_jv_dump(const pol_jv *v, int indent)
 {
     buf b = {0};
-    if (v) dump(&b, v, indent, 0);
-    else puts_(&b, "null");
+    if (v)
+        dump(&b, v, indent, 0);
+    else
+        puts_(&b, "null");
     if (b.oom) {
         free(b.p);
         return NULL;

@@ -33,10 +33,20 @@ static int parse_amount(const char *s, int binary, double *out)
     double k = binary ? 1024.0 : 1000.0;
     if (*end) {
         switch (*end) {
-        case 'k': case 'K': v *= k; break;
-        case 'm': case 'M': v *= k * k; break;
-        case 'g': case 'G': v *= k * k * k; break;
-        default: return 0;
+        case 'k':
+        case 'K':
+            v *= k;
+            break;
+        case 'm':
+        case 'M':
+            v *= k * k;
+            break;
+        case 'g':
+        case 'G':
+            v *= k * k * k;
+            break;
+        default:
+            return 0;
         }
         end++;
         if (binary && (*end == 'B' || *end == 'b')) end++;
@@ -57,8 +67,8 @@ pol_status pol_limits_set(pol_limits *l, const char *spec, pol_err *err)
         uint64_t *field;
         int binary;
     } keys[] = {
-        {"pixels", &l->max_pixels, 0}, {"bytes", &l->max_bytes, 1},
-        {"frames", &l->max_frames, 0}, {"rows", &l->max_rows, 0},
+        {"pixels", &l->max_pixels, 0},   {"bytes", &l->max_bytes, 1},
+        {"frames", &l->max_frames, 0},   {"rows", &l->max_rows, 0},
         {"columns", &l->max_columns, 0}, {"field-bytes", &l->max_field_bytes, 1},
     };
     double v;

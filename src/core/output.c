@@ -96,27 +96,31 @@ pol_status pol__out_commit(pol_run *run, pol_outfile *of)
     } else {
         /* link() refuses an existing target atomically, so two workers never clobber each other. */
         rc = link(of->tmp_path, of->final_path);
-        if (rc == 0) unlink(of->tmp_path);
+        if (rc == 0)
+            unlink(of->tmp_path);
         else if (errno == EPERM || errno == ENOTSUP || errno == EXDEV) {
             struct stat st;
-            if (lstat(of->final_path, &st) == 0) errno = EEXIST;
-            else rc = rename(of->tmp_path, of->final_path);
+            if (lstat(of->final_path, &st) == 0)
+                errno = EEXIST;
+            else
+                rc = rename(of->tmp_path, of->final_path);
         }
     }
     if (rc != 0) {
         int err = errno;
         unlink(of->tmp_path);
-        pol_status st = err == EEXIST
-                            ? pol__fail(run, POL_ERR_EXISTS,
-                                        "output %s exists (use --overwrite to replace it)",
-                                        of->final_path)
-                            : pol__fail(run, POL_ERR_IO, "cannot move output into place at %s: %s",
-                                        of->final_path, strerror(err));
+        pol_status st =
+            err == EEXIST
+                ? pol__fail(run, POL_ERR_EXISTS, "output %s exists (use --overwrite to replace it)",
+                            of->final_path)
+                : pol__fail(run, POL_ERR_IO, "cannot move output into place at %s: %s",
+                            of->final_path, strerror(err));
         of->fd = -1;
         pol__out_abort(of);
         return st;
     }
-    if (run && run->item) pol_jv_push(pol_jv_arr_at(run->item, "outputs"), pol_jv_str(of->final_path));
+    if (run && run->item)
+        pol_jv_push(pol_jv_arr_at(run->item, "outputs"), pol_jv_str(of->final_path));
     free(of->tmp_path);
     free(of->final_path);
     memset(of, 0, sizeof *of);
@@ -155,8 +159,8 @@ pol_status pol__read_file(pol_run *run, const char *path, uint64_t max_bytes, un
     }
     if (max_bytes && (uint64_t)st.st_size > max_bytes) {
         close(fd);
-        return pol__fail(run, POL_ERR_LIMIT, "%s is %lld bytes, over the limit of %llu bytes",
-                         path, (long long)st.st_size, (unsigned long long)max_bytes);
+        return pol__fail(run, POL_ERR_LIMIT, "%s is %lld bytes, over the limit of %llu bytes", path,
+                         (long long)st.st_size, (unsigned long long)max_bytes);
     }
     size_t cap = (size_t)st.st_size;
     unsigned char *buf = malloc(cap + 1);

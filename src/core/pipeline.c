@@ -77,11 +77,13 @@ pol_status pol_pipeline_add_step(pol_pipeline *p, const char *name, size_t *inde
 {
     pol_status st = need_domain(p, err);
     if (st) return st;
-    const pol_op_desc *op = strchr(name, '.') ? pol_op_find_full(name)
-                                              : pol_op_find(p->domain->name, name);
+    const pol_op_desc *op =
+        strchr(name, '.') ? pol_op_find_full(name) : pol_op_find(p->domain->name, name);
     if (!op || strcmp(op->domain, p->domain->name) != 0)
-        return pol__err_set(err, POL_ERR_ARG, "unknown operation '%s' in domain %s "
-                            "(see 'polish ops %s')", name, p->domain->name, p->domain->name);
+        return pol__err_set(err, POL_ERR_ARG,
+                            "unknown operation '%s' in domain %s "
+                            "(see 'polish ops %s')",
+                            name, p->domain->name, p->domain->name);
     if (p->n_steps == p->cap_steps) {
         size_t cap = p->cap_steps ? p->cap_steps * 2 : 8;
         pol_step *s = realloc(p->steps, cap * sizeof *s);
@@ -110,8 +112,7 @@ static pol_status deliver_args(pol_pipeline *p, pol_args **out, pol_err *err)
     if (st) return st;
     const pol_op_desc *op = pol_domain_deliver_op(p->domain->name);
     if (!op)
-        return pol__err_set(err, POL_ERR_ARG, "domain %s has no delivery options",
-                            p->domain->name);
+        return pol__err_set(err, POL_ERR_ARG, "domain %s has no delivery options", p->domain->name);
     *out = pol__args_new(op);
     return *out ? POL_OK : pol__err_set(err, POL_ERR_NOMEM, "out of memory");
 }
@@ -159,7 +160,10 @@ pol_status pol_pipeline_set_target_arg(pol_pipeline *p, size_t index, const char
     return pol__args_set(p->targets[index].args, name, value, err);
 }
 
-const pol_limits *pol_pipeline_limits(const pol_pipeline *p) { return &p->limits; }
+const pol_limits *pol_pipeline_limits(const pol_pipeline *p)
+{
+    return &p->limits;
+}
 
 void pol__pipeline_apply_limits(const pol_pipeline *p, pol_limits *b)
 {

@@ -15,8 +15,15 @@ typedef struct pol_target {
     pol_args *args; /* arguments of the domain's deliver op */
 } pol_target;
 
-enum { LIM_PIXELS = 1, LIM_BYTES = 2, LIM_FRAMES = 4, LIM_ROWS = 8, LIM_COLUMNS = 16,
-       LIM_FIELD = 32, LIM_DURATION = 64 };
+enum {
+    LIM_PIXELS = 1,
+    LIM_BYTES = 2,
+    LIM_FRAMES = 4,
+    LIM_ROWS = 8,
+    LIM_COLUMNS = 16,
+    LIM_FIELD = 32,
+    LIM_DURATION = 64
+};
 
 struct pol_pipeline {
     int is_auto;

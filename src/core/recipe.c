@@ -15,8 +15,8 @@ typedef struct node node;
 struct node {
     ntype type;
     int line;
-    char *text;    /* scalar value */
-    node **kids;   /* seq items, or map key,value pairs flattened */
+    char *text;  /* scalar value */
+    node **kids; /* seq items, or map key,value pairs flattened */
     size_t n, cap;
 };
 
@@ -143,7 +143,8 @@ static pol_status parse_node(parser *P, yaml_event_t *ev, int depth, node **out)
 static pol_status parse_yaml(parser *P, const char *text, size_t len, node **root)
 {
     *root = NULL;
-    if (!yaml_parser_initialize(&P->yp)) return pol__err_set(P->err, POL_ERR_NOMEM, "out of memory");
+    if (!yaml_parser_initialize(&P->yp))
+        return pol__err_set(P->err, POL_ERR_NOMEM, "out of memory");
     yaml_parser_set_input_string(&P->yp, (const unsigned char *)text, len);
     pol_status st = POL_OK;
     node *doc = NULL;
@@ -226,17 +227,19 @@ static pol_status load_steps(parser *P, pol_pipeline *p, const node *steps)
             opname = s->text;
         } else if (s->type == N_MAP && map_get(s, "op")) { /* - op: resize \n width: 1080 */
             const node *o = map_get(s, "op");
-            if (o->type != N_SCALAR) return perr(P, o->line, "step %zu: 'op' must be a name", i + 1);
+            if (o->type != N_SCALAR)
+                return perr(P, o->line, "step %zu: 'op' must be a name", i + 1);
             opname = o->text;
             params = s;
             skip = skip_op;
         } else if (s->type == N_MAP && s->n == 2) { /* - resize: {width: 1080} */
             opname = s->kids[0]->text;
             params = s->kids[1];
-            if (params->type == N_SCALAR && params->text[0] == '\0') params = NULL;
+            if (params->type == N_SCALAR && params->text[0] == '\0')
+                params = NULL;
             else if (params->type != N_MAP)
-                return perr(P, params->line, "step %zu (%s): parameters must be a mapping",
-                            i + 1, opname);
+                return perr(P, params->line, "step %zu (%s): parameters must be a mapping", i + 1,
+                            opname);
         } else {
             return perr(P, line, "step %zu: expected an operation name or 'op: NAME'", i + 1);
         }
@@ -271,9 +274,12 @@ static pol_status load_targets(parser *P, pol_pipeline *p, const node *deliver)
             const node *n = map_get(t, "name");
             const node *preset = map_get(t, "preset");
             const node *fmt = map_get(t, "format");
-            if (n && n->type == N_SCALAR) name = n->text;
-            else if (preset && preset->type == N_SCALAR) name = preset->text;
-            else if (fmt && fmt->type == N_SCALAR) name = fmt->text;
+            if (n && n->type == N_SCALAR)
+                name = n->text;
+            else if (preset && preset->type == N_SCALAR)
+                name = preset->text;
+            else if (fmt && fmt->type == N_SCALAR)
+                name = fmt->text;
             params = t;
         }
         if (!name) return perr(P, t->line, "delivery target %zu needs a name or a preset", i + 1);
@@ -284,7 +290,8 @@ static pol_status load_targets(parser *P, pol_pipeline *p, const node *deliver)
             return perr(P, t->line, "delivery target %zu: %s", i + 1, e.msg);
         if (t->type == N_SCALAR) {
             const pol_op_desc *dop = p->targets[idx].args->op;
-            if (pol_op_param(dop, "preset") && pol__args_set(p->targets[idx].args, "preset", name, &e))
+            if (pol_op_param(dop, "preset") &&
+                pol__args_set(p->targets[idx].args, "preset", name, &e))
                 return perr(P, t->line, "delivery target %zu: %s", i + 1, e.msg);
         }
         if (params) {
@@ -303,8 +310,8 @@ static pol_status load_limits(parser *P, pol_pipeline *p, const node *lim)
     static const struct {
         const char *key;
         unsigned bit;
-    } bits[] = {{"pixels", LIM_PIXELS}, {"bytes", LIM_BYTES}, {"frames", LIM_FRAMES},
-                {"rows", LIM_ROWS}, {"columns", LIM_COLUMNS}, {"field-bytes", LIM_FIELD},
+    } bits[] = {{"pixels", LIM_PIXELS},    {"bytes", LIM_BYTES},     {"frames", LIM_FRAMES},
+                {"rows", LIM_ROWS},        {"columns", LIM_COLUMNS}, {"field-bytes", LIM_FIELD},
                 {"duration", LIM_DURATION}};
     for (size_t i = 0; i + 1 < lim->n; i += 2) {
         const node *k = lim->kids[i], *v = lim->kids[i + 1];
@@ -334,20 +341,23 @@ pol_status pol_pipeline_parse_recipe(const char *text, size_t len, const char *n
         st = perr(&P, root->line, "a recipe is a mapping with 'domain', 'steps' and 'deliver'");
         goto done;
     }
-    static const char *const known[] = {"polish", "domain", "name", "description", "steps",
-                                        "deliver", "limits", NULL};
+    static const char *const known[] = {"polish", "domain",  "name",   "description",
+                                        "steps",  "deliver", "limits", NULL};
     for (size_t i = 0; i + 1 < root->n; i += 2) {
         int ok = 0;
         for (size_t k = 0; known[k]; k++) ok |= strcmp(root->kids[i]->text, known[k]) == 0;
         if (!ok) {
-            st = perr(&P, root->kids[i]->line, "unknown key '%s' (expected domain, steps, "
-                      "deliver, limits, name, description)", root->kids[i]->text);
+            st = perr(&P, root->kids[i]->line,
+                      "unknown key '%s' (expected domain, steps, "
+                      "deliver, limits, name, description)",
+                      root->kids[i]->text);
             goto done;
         }
     }
     const node *dom = map_get(root, "domain");
     if (!dom || dom->type != N_SCALAR) {
-        st = perr(&P, dom ? dom->line : root->line, "'domain' is required (one of the domains "
+        st = perr(&P, dom ? dom->line : root->line,
+                  "'domain' is required (one of the domains "
                   "listed by 'polish ops')");
         goto done;
     }

@@ -16,8 +16,14 @@ const pol_domain *pol__domain_find(const char *name)
     return NULL;
 }
 
-size_t pol_domain_count(void) { return pol__n_domains; }
-const char *pol_domain_name(size_t i) { return i < pol__n_domains ? pol__domains[i]->name : NULL; }
+size_t pol_domain_count(void)
+{
+    return pol__n_domains;
+}
+const char *pol_domain_name(size_t i)
+{
+    return i < pol__n_domains ? pol__domains[i]->name : NULL;
+}
 const char *pol_domain_summary(size_t i)
 {
     return i < pol__n_domains ? pol__domains[i]->summary : NULL;
@@ -147,7 +153,8 @@ pol_status pol_param_check(const pol_param_desc *p, const char *value, pol_err *
             return pol__err_set(err, POL_ERR_ARG, "--%s: '%s' is not one of %s", p->name, value,
                                 p->choices);
         return POL_OK;
-    case POL_PARAM_STR: return POL_OK;
+    case POL_PARAM_STR:
+        return POL_OK;
     }
     return pol__err_set(err, POL_ERR_INTERNAL, "--%s: unknown parameter type", p->name);
 }

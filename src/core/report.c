@@ -86,7 +86,10 @@ void pol__report_set_summary(pol_report *r, size_t total, size_t ok, size_t fail
     pol_jv_set(s, "seconds", pol_jv_num(seconds));
 }
 
-char *pol_report_json(const pol_report *r) { return pol_jv_dump(r->root, 2); }
+char *pol_report_json(const pol_report *r)
+{
+    return pol_jv_dump(r->root, 2);
+}
 
 /* ---- text ----------------------------------------------------------------------------------- */
 
@@ -120,11 +123,21 @@ static void tput(tbuf *b, const char *fmt, ...)
 static void scalar_text(tbuf *b, const pol_jv *v)
 {
     switch (v->type) {
-    case POL_JV_NULL: tput(b, "-"); break;
-    case POL_JV_BOOL: tput(b, "%s", v->i ? "yes" : "no"); break;
-    case POL_JV_INT: tput(b, "%lld", v->i); break;
-    case POL_JV_NUM: tput(b, "%.4g", v->num); break;
-    case POL_JV_STR: tput(b, "%s", v->str); break;
+    case POL_JV_NULL:
+        tput(b, "-");
+        break;
+    case POL_JV_BOOL:
+        tput(b, "%s", v->i ? "yes" : "no");
+        break;
+    case POL_JV_INT:
+        tput(b, "%lld", v->i);
+        break;
+    case POL_JV_NUM:
+        tput(b, "%.4g", v->num);
+        break;
+    case POL_JV_STR:
+        tput(b, "%s", v->str);
+        break;
     default: {
         char *s = pol_jv_dump(v, 0);
         if (s) tput(b, "%s", s);

@@ -11,8 +11,8 @@ typedef struct pol_thumbs {
 } pol_thumbs;
 
 struct pol_report {
-    pol_jv *root;  /* {polish, command, started, summary, items: [...]} */
-    pol_jv *items; /* root.items */
+    pol_jv *root;       /* {polish, command, started, summary, items: [...]} */
+    pol_jv *items;      /* root.items */
     pol_thumbs *thumbs; /* parallel to items when want_thumbs */
     size_t n_thumbs;
     int want_thumbs;
@@ -20,8 +20,7 @@ struct pol_report {
 
 /* Appends an item node (ownership passes) with optional thumbnails (ownership passes). */
 void pol__report_add_item(pol_report *r, pol_jv *item, pol_thumbs *thumbs);
-void pol__report_set_summary(pol_report *r, size_t total, size_t ok, size_t failed,
-                             double seconds);
+void pol__report_set_summary(pol_report *r, size_t total, size_t ok, size_t failed, double seconds);
 /* HTML page for people (report_html.c). Returns malloc'ed text or NULL. */
 char *pol__report_html(const pol_report *r);
 

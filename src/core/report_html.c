@@ -28,17 +28,29 @@ static void hput_n(hbuf *b, const char *s, size_t n)
     b->p[b->n] = '\0';
 }
 
-static void hput(hbuf *b, const char *s) { hput_n(b, s, strlen(s)); }
+static void hput(hbuf *b, const char *s)
+{
+    hput_n(b, s, strlen(s));
+}
 
 static void hesc(hbuf *b, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
-        case '<': hput(b, "&lt;"); break;
-        case '>': hput(b, "&gt;"); break;
-        case '&': hput(b, "&amp;"); break;
-        case '"': hput(b, "&quot;"); break;
-        default: hput_n(b, s, 1);
+        case '<':
+            hput(b, "&lt;");
+            break;
+        case '>':
+            hput(b, "&gt;");
+            break;
+        case '&':
+            hput(b, "&amp;");
+            break;
+        case '"':
+            hput(b, "&quot;");
+            break;
+        default:
+            hput_n(b, s, 1);
         }
     }
 }
@@ -73,11 +85,21 @@ static void base64(hbuf *b, const unsigned char *d, size_t n)
 static void value(hbuf *b, const pol_jv *v)
 {
     switch (v->type) {
-    case POL_JV_NULL: hput(b, "&ndash;"); break;
-    case POL_JV_BOOL: hput(b, v->i ? "yes" : "no"); break;
-    case POL_JV_INT: hfmt(b, "%lld", v->i); break;
-    case POL_JV_NUM: hfmt(b, "%.4g", v->num); break;
-    case POL_JV_STR: hesc(b, v->str); break;
+    case POL_JV_NULL:
+        hput(b, "&ndash;");
+        break;
+    case POL_JV_BOOL:
+        hput(b, v->i ? "yes" : "no");
+        break;
+    case POL_JV_INT:
+        hfmt(b, "%lld", v->i);
+        break;
+    case POL_JV_NUM:
+        hfmt(b, "%.4g", v->num);
+        break;
+    case POL_JV_STR:
+        hesc(b, v->str);
+        break;
     default: {
         char *s = pol_jv_dump(v, 0);
         hesc(b, s);

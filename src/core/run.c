@@ -14,7 +14,8 @@ pol_status pol__fail(pol_run *run, pol_status code, const char *fmt, ...)
     run->err->code = code;
     if (run->input)
         snprintf(run->err->msg, sizeof run->err->msg, "%.180s: %s", run->input, msg);
-    else snprintf(run->err->msg, sizeof run->err->msg, "%s", msg);
+    else
+        snprintf(run->err->msg, sizeof run->err->msg, "%s", msg);
     return code;
 }
 
@@ -61,8 +62,10 @@ void pol__measure_bool(pol_run *run, const char *key, int value)
 void pol__measure_jv(pol_run *run, const char *key, pol_jv *value)
 {
     pol_jv *m = measured(run);
-    if (m) pol_jv_set(m, key, value);
-    else pol_jv_free(value);
+    if (m)
+        pol_jv_set(m, key, value);
+    else
+        pol_jv_free(value);
 }
 
 static void add_text(pol_run *run, const char *list, const char *fmt, va_list ap)

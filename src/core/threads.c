@@ -52,7 +52,9 @@ void pol__parallel_for(const pol_run *run, size_t n, size_t grain,
         started[t] = pthread_create(&tids[t], NULL, chunk_main, &chunks[t]) == 0;
     chunk_main(&chunks[0]);
     for (size_t t = 1; t < threads; t++) {
-        if (started[t]) pthread_join(tids[t], NULL);
-        else chunk_main(&chunks[t]);
+        if (started[t])
+            pthread_join(tids[t], NULL);
+        else
+            chunk_main(&chunks[t]);
     }
 }

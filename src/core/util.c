@@ -5,7 +5,10 @@
 #include <time.h>
 #include "core/internal.h"
 
-const char *pol_version(void) { return "0.1.0"; }
+const char *pol_version(void)
+{
+    return "0.1.0";
+}
 
 char *pol__strdup(const char *s)
 {

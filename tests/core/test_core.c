@@ -271,10 +271,10 @@ static void test_run_explain(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_status_table),   cmocka_unit_test(test_json_dump),
+        cmocka_unit_test(test_status_table),      cmocka_unit_test(test_json_dump),
         cmocka_unit_test(test_registry_and_args), cmocka_unit_test(test_recipe_valid),
-        cmocka_unit_test(test_recipe_errors),  cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_safe_output),    cmocka_unit_test(test_parallel_for),
+        cmocka_unit_test(test_recipe_errors),     cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_safe_output),       cmocka_unit_test(test_parallel_for),
         cmocka_unit_test(test_run_explain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

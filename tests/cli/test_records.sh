@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# polish — the records commands that must work exactly as written, on the sample lead list and on
+# FEBRL data when ../shared is present.
+. "$(dirname "$0")/lib.sh"
+LEADS=$POLISH_SRC/samples/leads.csv
+cp "$LEADS" "$T/leads.csv"
+rows() { python3 -c 'import csv,sys; print(sum(1 for _ in csv.reader(open(sys.argv[1], newline="", encoding="utf-8-sig"))) - 1)' "$1"; }
+
+# dedupe: every input row, in input order, with all its columns, plus cluster_id and match_score.
+run_polish 0 records dedupe "$T/leads.csv" -o "$T/dedupe.csv" --quiet
+check "dedupe keeps rows, order and columns, adds two" python3 - "$T/leads.csv" "$T/dedupe.csv" <<'PY'
+import csv, sys
+a = list(csv.DictReader(open(sys.argv[1], newline="")))
+b = list(csv.DictReader(open(sys.argv[2], newline="", encoding="utf-8-sig")))
+assert len(a) == len(b), (len(a), len(b))
+for x, y in zip(a, b):
+    for k, v in x.items():
+        assert y[k].lstrip("'") == v, (k, v, y[k])
+    assert y["cluster_id"] != "" and y["match_score"] != ""
+ids = {}
+for y in b:
+    ids.setdefault(y["cluster_id"], []).append(y["Email"])
+# The sample has obvious duplicates (Bob/Robert Johnson, Maria Garcia twice); some must cluster.
+assert len(ids) < len(b), "no duplicates found"
+PY
+
+# standardise: same rows and columns; phones E.164, emails lower-case, states two-letter codes.
+run_polish 0 records standardise "$T/leads.csv" -o "$T/std.csv" --region US --quiet
+check "standardise" python3 - "$T/leads.csv" "$T/std.csv" <<'PY'
+import csv, re, sys
+a = list(csv.DictReader(open(sys.argv[1], newline="")))
+b = list(csv.DictReader(open(sys.argv[2], newline="", encoding="utf-8-sig")))
+assert len(a) == len(b) and list(a[0].keys()) == list(b[0].keys())
+assert b[1]["Phone"].lstrip("'").startswith("+15125550187"), b[1]["Phone"]
+assert b[1]["Email"] == b[1]["Email"].lower()
+assert b[2]["State"] == "TX", b[2]["State"]
+assert all(len(r["State"]) == 2 for r in b if r["State"]), [r["State"] for r in b]
+PY
+
+# fix: clean, quarantine and review files; every input row ends in exactly one place.
+run_polish 0 fix "$T/leads.csv" -o "$T/out/" --report "$T/report.json" --quiet
+for f in leads.csv leads.quarantine.csv leads.review.csv; do
+    check "fix wrote $f" test -f "$T/out/$f"
+done
+check "quarantine has the junk rows with reasons" python3 - "$T/out/leads.quarantine.csv" <<'PY'
+import csv, sys
+q = list(csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8-sig")))
+emails = " ".join(r.get("Email", "") for r in q)
+assert "test@test.com" in emails and "asdf" in emails, emails
+reason = [k for k in q[0] if "reason" in k.lower()][0]
+assert all(r[reason] for r in q)
+PY
+
+# inspect --json: stdout is JSON with roles and fill rates.
+run_polish 0 inspect "$T/leads.csv" --json
+check "inspect json" python3 -c '
+import json,sys
+r=json.load(open(sys.argv[1]))
+assert r["items"][0]["domain"]=="records"
+assert r["items"][0]["inspect"], "no measurements"' "$OUT"
+
+# Bad input in a batch with a good list: a clear error, the good one finishes.
+printf '\x00\x01\x02\x03binary\x00' > "$T/binary.csv"
+printf 'name,email\n' > "$T/header-only.csv"
+run_polish 1 fix "$T/leads.csv" "$T/binary.csv" -o "$T/bad/" --quiet
+contains "$ERR" "binary.csv"
+check "good list finished" test -f "$T/bad/leads.csv"
+finish

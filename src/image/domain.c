@@ -1,11 +1,243 @@
 /* polish — the image domain: recognising, loading, saving, inspecting and thumbnailing photos. */
-#include "image/image.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include "image/image_io.h"
+
+typedef struct codec {
+    const char *format;
+    pol_image_load_fn load;
+    pol_image_save_fn save;
+    int default_quality;
+} codec;
+
+static const codec codecs[] = {
+    {"jpeg", pol__jpeg_load, pol__jpeg_save, 85}, {"png", pol__png_load, pol__png_save, 0},
+    {"webp", pol__webp_load, pol__webp_save, 82}, {"tiff", pol__tiff_load, pol__tiff_save, 0},
+    {"heif", pol__heif_load, pol__heif_save, 60}, {"avif", pol__heif_load, pol__heif_save, 60},
+};
+
+static const codec *codec_of(const char *format)
+{
+    for (size_t i = 0; format && i < POL_ARRAY_LEN(codecs); i++)
+        if (!strcmp(codecs[i].format, format)) return &codecs[i];
+    return NULL;
+}
+
+/* ---- reduced-scale decoding from the plan --------------------------------------------------- */
+
+/* Steps that give the same result on a reduced image as on the full one, then reduced. */
+static int scale_safe(const char *op)
+{
+    static const char *const safe[] = {"orient", "colour", "white-balance", "exposure", "tone",
+                                       "match"};
+    for (size_t i = 0; i < POL_ARRAY_LEN(safe); i++)
+        if (!strcmp(op, safe[i])) return 1;
+    return 0;
+}
+
+/* The final resize step is left at least this much reduction, so the decoder's block filter
+ * never decides the final pixels. */
+#define SHRINK_MARGIN 2.0
+
+int pol__image_plan_shrink(pol_run *run, int w, int h, int orientation)
+{
+    if (!run || !run->plan_n || w <= 0 || h <= 0) return 1;
+    if (orientation >= 5) { /* the plan's sizes refer to the upright picture */
+        int t = w;
+        w = h;
+        h = t;
+    }
+    int need_w = 0, need_h = 0, sized = 0;
+    for (size_t i = 0; i < run->plan_n; i++) {
+        const pol_op_desc *op = run->plan_ops[i];
+        const pol_args *a = run->plan_args[i];
+        if (!op || strcmp(op->domain, "image") != 0) return 1;
+        pol_resize_req q;
+        int have = 0, stop = 0;
+        if (!strcmp(op->name, "resize")) {
+            have = pol__resize_req_from_args(a, &q);
+            if (!have) continue; /* a resize without a size changes nothing */
+            stop = 1;            /* what follows works on the resized image */
+        } else if (op->flags & POL_OP_DELIVER) {
+            const char *preset = pol__arg_str(a, "preset");
+            const pol_preset *p = preset ? pol__image_preset(preset) : NULL;
+            if (!p) return 1; /* this output keeps the full size */
+            q = p->size;
+            have = q.width || q.height || q.long_edge || q.scale > 0;
+            if (!have) return 1;
+        } else if (scale_safe(op->name)) {
+            continue;
+        } else {
+            return 1;
+        }
+        int sw, sh, ow, oh;
+        if (!pol__resize_geometry(&q, w, h, &sw, &sh, &ow, &oh)) return 1;
+        if (sw > need_w) need_w = sw;
+        if (sh > need_h) need_h = sh;
+        sized = 1;
+        if (stop) break;
+    }
+    if (!sized) return 1;
+    int s = 1;
+    while (s < 8 && (w + 2 * s - 1) / (2 * s) >= SHRINK_MARGIN * need_w &&
+           (h + 2 * s - 1) / (2 * s) >= SHRINK_MARGIN * need_h)
+        s *= 2;
+    if (s > 1)
+        pol__decide(run, "decoded at 1/%d scale (%dx%d of %dx%d): every output is at most %dx%d, "
+                    "leaving at least %.0fx for the final Lanczos step", s, (w + s - 1) / s,
+                    (h + s - 1) / s, w, h, need_w, need_h, SHRINK_MARGIN);
+    return s;
+}
+
+/* ---- the domain's entry points -------------------------------------------------------------- */
+
+static int sniff(const unsigned char *head, size_t n, const char *path)
+{
+    (void)path;
+    return pol__image_sniff_format(head, n) ? 90 : 0;
+}
+
+static pol_status read_head(pol_run *run, const char *path, unsigned char *head, size_t *n)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        int e = errno;
+        return pol__fail(run, e == ENOENT ? POL_ERR_NOT_FOUND : POL_ERR_IO, "cannot open: %s",
+                         strerror(e));
+    }
+    struct stat st;
+    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(fp);
+        return pol__fail(run, POL_ERR_IO, "not a regular file");
+    }
+    uint64_t max = run && run->opt ? run->opt->limits.max_bytes : 0;
+    if (max && (uint64_t)st.st_size > max) {
+        fclose(fp);
+        return pol__fail(run, POL_ERR_LIMIT, "%lld bytes is over the limit of %llu bytes "
+                         "(--limit bytes=N)", (long long)st.st_size, (unsigned long long)max);
+    }
+    *n = fread(head, 1, *n, fp);
+    fclose(fp);
+    if (st.st_size == 0) return pol__fail(run, POL_ERR_EMPTY, "the file is empty (0 bytes)");
+    return POL_OK;
+}
+
+pol_status pol__image_load_path(pol_run *run, const char *path, pol_image **out)
+{
+    *out = NULL;
+    unsigned char head[64];
+    size_t n = sizeof head;
+    pol_status st = read_head(run, path, head, &n);
+    if (st) return st;
+    const char *fmt = pol__image_sniff_format(head, n);
+    const codec *c = codec_of(fmt);
+    if (!c) return pol__fail(run, POL_ERR_FORMAT, "not a JPEG, PNG, WebP, TIFF, HEIF or AVIF image");
+    pol_image_load_opts o = {0, run && run->opt ? run->opt->lenient : 0,
+                             run && run->opt ? &run->opt->limits : NULL};
+    return c->load(run, path, &o, out);
+}
+
+static pol_status load(pol_run *run, const char *path, pol_asset **out)
+{
+    *out = NULL;
+    pol_image *im;
+    pol_status st = pol__image_load_path(run, path, &im);
+    if (st) return st;
+    *out = pol__asset_new(&pol__image_domain, im, path);
+    return *out ? POL_OK : pol__fail(run, POL_ERR_NOMEM, "out of memory");
+}
+
+static const char *save_format(const pol_image *im, const char *path)
+{
+    if (im->save.format[0]) return im->save.format;
+    const char *f = path ? pol__image_format_of_ext(pol__path_ext(path)) : NULL;
+    return f ? f : im->format;
+}
+
+pol_status pol__image_save_path(pol_run *run, pol_image *im, const char *path)
+{
+    const char *fmt = save_format(im, path);
+    const codec *c = codec_of(fmt);
+    if (!c) return pol__fail(run, POL_ERR_UNSUPPORTED, "cannot write format '%s'", fmt);
+    pol_image_save s = im->save;
+    if (!s.quality) s.quality = c->default_quality;
+    memcpy(s.format, c->format, strlen(c->format) + 1);
+    pol_meta_out m;
+    pol_status st = pol__image_meta_prepare(run, im, &m);
+    if (st) return st;
+    pol_outfile of;
+    st = pol__out_open(run, path, &of);
+    if (!st) {
+        st = c->save(run, im, &s, &m, of.fp);
+        if (!st && (fflush(of.fp) != 0 || ferror(of.fp)))
+            st = pol__fail(run, POL_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+        if (st) pol__out_abort(&of);
+        else st = pol__out_commit(run, &of);
+    }
+    pol__image_meta_release(&m);
+    return st;
+}
+
+static pol_status save(pol_run *run, pol_asset *a, const char *path)
+{
+    return pol__image_save_path(run, pol_image_of(a), path);
+}
+
+static const char *out_ext(pol_asset *a)
+{
+    const pol_image *im = pol_image_of(a);
+    if (!im->save.format[0] || !strcmp(im->save.format, im->format)) return NULL;
+    return pol__image_ext_of_format(im->save.format);
+}
+
+static pol_status inspect(pol_run *run, pol_asset *a)
+{
+    const pol_image *im = pol_image_of(a);
+    pol__measure_int(run, "width", im->width);
+    pol__measure_int(run, "height", im->height);
+    pol__measure_str(run, "format", im->format);
+    pol__measure_int(run, "bit_depth", im->bit_depth);
+    pol__measure_int(run, "channels", im->channels);
+    pol__measure_bool(run, "alpha", im->channels == 2 || im->channels == 4);
+    pol__measure_int(run, "orientation", im->orientation);
+    pol__measure_bool(run, "icc", im->icc != NULL);
+    if (im->icc) {
+        char desc[256];
+        if (pol__icc_describe(im->icc, im->icc_len, desc, sizeof desc))
+            pol__measure_str(run, "icc_description", desc);
+        pol__measure_bool(run, "icc_is_srgb", pol__icc_is_srgb(im->icc, im->icc_len));
+    }
+    pol__measure_bool(run, "gps", pol__exif_has_gps(im->exif, im->exif_len) ||
+                                       pol__xmp_has_gps(im->xmp, im->xmp_len));
+    pol__measure_bool(run, "exif", im->exif != NULL);
+    pol__measure_bool(run, "xmp", im->xmp != NULL);
+    if (im->dpi > 0) pol__measure(run, "dpi", im->dpi);
+    return pol__image_analyse(run, im);
+}
+
+static pol_status thumbnail(pol_run *run, pol_asset *a, int max_dim, unsigned char **jpeg,
+                            size_t *len)
+{
+    const pol_image *im = pol_image_of(a);
+    pol_resize_req q = {.long_edge = max_dim, .upscale = 0};
+    int sw, sh, ow, oh;
+    pol__resize_geometry(&q, im->width, im->height, &sw, &sh, &ow, &oh);
+    float *px = pol__resample(run, im, ow, oh, POL_KERNEL_LANCZOS3);
+    if (!px) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    pol_image small = {.width = ow, .height = oh, .channels = im->channels, .px = px};
+    pol_status st = pol__jpeg_encode_mem(run, &small, 80, jpeg, len);
+    pol_image_free_px(px);
+    return st;
+}
 
 static void data_free(void *d) { pol_image_free(d); }
 static void *data_clone(const void *d) { return pol_image_clone(d); }
 
-static const char *const extensions[] = {"jpg", "jpeg", "jpe", "png", "webp", "tif", "tiff",
-                                         "heic", "heif", "avif", NULL};
+static const char *const extensions[] = {"jpg",  "jpeg", "jpe",  "jfif", "png", "webp", "tif",
+                                         "tiff", "heic", "heif", "hif",  "avif", NULL};
 static const char *const auto_steps[] = {"orient", "colour", "white-balance", "exposure", "tone",
                                          "denoise", "sharpen", "straighten", NULL};
 
@@ -16,7 +248,13 @@ const pol_domain pol__image_domain = {
     /* ops.c's table length, which is not a constant expression here; test_io_domain checks it */
     .n_ops = 12,
     .extensions = extensions,
-    .auto_steps = auto_steps,
+    .sniff = sniff,
+    .load = load,
+    .save = save,
+    .inspect = inspect,
+    .thumbnail = thumbnail,
     .data_free = data_free,
     .data_clone = data_clone,
+    .auto_steps = auto_steps,
+    .out_ext = out_ext,
 };

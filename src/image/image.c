@@ -1,7 +1,14 @@
 /* polish — the in-memory image: aligned, overflow-checked pixel buffers and deep copies. */
 #include <stdlib.h>
 #include <string.h>
-#include "image/image.h"
+#include "image/image_io.h"
+
+#define V(i) ((float)(i) / 255.0f)
+#define R4(b) V(b), V(b + 1), V(b + 2), V(b + 3)
+#define R16(b) R4(b), R4(b + 4), R4(b + 8), R4(b + 12)
+#define R64(b) R16(b), R16(b + 16), R16(b + 32), R16(b + 48)
+const float pol__u8_to_float[256] = {R64(0), R64(64), R64(128), R64(192)};
+#undef V
 
 float *pol_image_alloc_px(int width, int height, int channels)
 {
@@ -84,4 +91,56 @@ void pol_image_replace_px(pol_image *im, float *px, int width, int height, int c
     im->width = width;
     im->height = height;
     im->channels = channels;
+}
+
+pol_image *pol__image_with_channels(const pol_image *im, int channels)
+{
+    if (im->channels == channels) return (pol_image *)im;
+    pol_image *out = pol_image_clone(im);
+    if (!out) return NULL;
+    float *px = pol_image_alloc_px(im->width, im->height, channels);
+    if (!px) {
+        pol_image_free(out);
+        return NULL;
+    }
+    size_t n = (size_t)im->width * (size_t)im->height;
+    int ic = im->channels, has_a = ic == 2 || ic == 4, want_a = channels == 2 || channels == 4;
+    int icol = has_a ? ic - 1 : ic, ocol = want_a ? channels - 1 : channels;
+    for (size_t i = 0; i < n; i++) {
+        const float *s = im->px + i * (size_t)ic;
+        float *d = px + i * (size_t)channels;
+        float a = has_a ? s[ic - 1] : 1.0f;
+        float c[3];
+        if (icol == 1) c[0] = c[1] = c[2] = s[0];
+        else c[0] = s[0], c[1] = s[1], c[2] = s[2];
+        if (has_a && !want_a) /* flatten onto white so transparent areas do not turn black */
+            for (int k = 0; k < 3; k++) c[k] = c[k] * a + (1.0f - a);
+        if (ocol == 1) d[0] = icol == 1 ? c[0] : 0.2126f * c[0] + 0.7152f * c[1] + 0.0722f * c[2];
+        else d[0] = c[0], d[1] = c[1], d[2] = c[2];
+        if (want_a) d[channels - 1] = a;
+    }
+    pol_image_replace_px(out, px, im->width, im->height, channels);
+    return out;
+}
+
+pol_status pol__image_check_limits(pol_run *run, const pol_image_load_opts *o, uint64_t w,
+                                   uint64_t h, uint64_t frames, const char *format)
+{
+    const pol_limits *l = o && o->limits ? o->limits : run && run->opt ? &run->opt->limits : NULL;
+    if (w == 0 || h == 0)
+        return pol__fail(run, POL_ERR_CORRUPT, "%s header gives an empty image (%llux%llu)", format,
+                         (unsigned long long)w, (unsigned long long)h);
+    if (w > INT32_MAX / 8 || h > INT32_MAX / 8)
+        return pol__fail(run, POL_ERR_LIMIT, "%s header claims %llux%llu pixels, beyond what can be "
+                         "processed", format, (unsigned long long)w, (unsigned long long)h);
+    if (l && l->max_pixels && w * h > l->max_pixels)
+        return pol__fail(run, POL_ERR_LIMIT, "%s header claims %llux%llu = %llu pixels, over the "
+                         "limit of %llu (--limit pixels=N)", format, (unsigned long long)w,
+                         (unsigned long long)h, (unsigned long long)(w * h),
+                         (unsigned long long)l->max_pixels);
+    if (l && l->max_frames && frames > l->max_frames)
+        return pol__fail(run, POL_ERR_LIMIT, "%s has %llu frames, over the limit of %llu "
+                         "(--limit frames=N)", format, (unsigned long long)frames,
+                         (unsigned long long)l->max_frames);
+    return POL_OK;
 }

@@ -1,2 +1,410 @@
-/* polish — image io_jpeg (being written). */
-#include "image/image.h"
+/* polish — JPEG read/write with libjpeg-turbo: errors by longjmp, damaged data fails unless
+ * lenient, DCT-domain downscaling when every output is smaller, ICC/EXIF/XMP/DPI kept. */
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <jpeglib.h>
+#include <jerror.h>
+#include "image/image_io.h"
+
+static const char xmp_sig[] = "http://ns.adobe.com/xap/1.0/"; /* followed by a NUL */
+
+typedef struct jerr {
+    struct jpeg_error_mgr pub;
+    jmp_buf jb;
+    pol_run *run;
+    int lenient;
+    int warned;
+    char msg[JMSG_LENGTH_MAX];
+} jerr;
+
+static void on_error(j_common_ptr c)
+{
+    jerr *e = (jerr *)c->err;
+    c->err->format_message(c, e->msg);
+    longjmp(e->jb, 1);
+}
+
+/* Warnings that mean pixels were lost or invented; the others (stray bytes between markers, an
+ * unknown JFIF version, trailing data) leave the image intact. */
+static int loses_data(int code)
+{
+    switch (code) {
+    case JWRN_ARITH_BAD_CODE:
+    case JWRN_BOGUS_PROGRESSION:
+    case JWRN_HIT_MARKER:
+    case JWRN_HUFF_BAD_CODE:
+    case JWRN_JPEG_EOF:
+    case JWRN_MUST_RESYNC:
+    case JWRN_NOT_SEQUENTIAL:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static void on_message(j_common_ptr c, int level)
+{
+    if (level >= 0) return; /* trace messages */
+    jerr *e = (jerr *)c->err;
+    char buf[JMSG_LENGTH_MAX];
+    c->err->format_message(c, buf);
+    if (loses_data(c->err->msg_code) && !e->lenient) {
+        memcpy(e->msg, buf, sizeof buf);
+        longjmp(e->jb, 2);
+    }
+    if (e->warned++ == 0 && e->run)
+        pol__warn(e->run, "JPEG: %s%s", buf,
+                  loses_data(c->err->msg_code) ? " (kept what could be read: --lenient)" : "");
+}
+
+static void init_err(jerr *e, pol_run *run, int lenient)
+{
+    memset(e, 0, sizeof *e);
+    jpeg_std_error(&e->pub);
+    e->pub.error_exit = on_error;
+    e->pub.emit_message = on_message;
+    e->run = run;
+    e->lenient = lenient;
+}
+
+/* The image's EXIF orientation, read from the saved APP1 marker. */
+static int marker_orientation(j_decompress_ptr d)
+{
+    for (jpeg_saved_marker_ptr m = d->marker_list; m; m = m->next)
+        if (m->marker == JPEG_APP0 + 1 && m->data_length > 6 && !memcmp(m->data, "Exif\0\0", 6))
+            return pol__exif_orientation(m->data + 6, m->data_length - 6);
+    return 1;
+}
+
+static int copy_blob(unsigned char **dst, size_t *dlen, const unsigned char *src, size_t len)
+{
+    if (*dst || !len) return 1; /* first one wins */
+    *dst = malloc(len);
+    if (!*dst) return 0;
+    memcpy(*dst, src, len);
+    *dlen = len;
+    return 1;
+}
+
+/* Adobe CMYK JPEGs store inverted ink values; without a profile this naive conversion is the
+ * best available, and the result is marked sRGB. */
+static void cmyk_row(const JSAMPLE *in, float *out, int w, int inverted)
+{
+    for (int x = 0; x < w; x++, in += 4, out += 3) {
+        float c = pol__u8_to_float[in[0]], m = pol__u8_to_float[in[1]];
+        float y = pol__u8_to_float[in[2]], k = pol__u8_to_float[in[3]];
+        if (!inverted) c = 1 - c, m = 1 - m, y = 1 - y, k = 1 - k;
+        out[0] = c * k;
+        out[1] = m * k;
+        out[2] = y * k;
+    }
+}
+
+typedef struct jload {
+    struct jpeg_decompress_struct d;
+    jerr e;
+    FILE *fp;
+    JSAMPLE *rows;
+    pol_image *im;
+} jload;
+
+pol_status pol__jpeg_load(pol_run *run, const char *path, const pol_image_load_opts *o,
+                          pol_image **out)
+{
+    *out = NULL;
+    /* volatile: these are read after a longjmp */
+    jload *volatile L = calloc(1, sizeof *L);
+    if (!L) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    pol_status st = POL_OK;
+    init_err(&L->e, run, o && o->lenient);
+    L->d.err = &L->e.pub;
+    if (setjmp(L->e.jb)) {
+        st = pol__fail(run, POL_ERR_CORRUPT, "damaged JPEG: %s%s", L->e.msg,
+                       L->im && L->d.output_scanline < L->d.output_height
+                           ? " (use --lenient to keep what can be read)"
+                           : "");
+        if (L->im && L->d.output_height)
+            pol__fail(run, POL_ERR_CORRUPT, "damaged JPEG: %s at row %u of %u%s", L->e.msg,
+                      L->d.output_scanline, L->d.output_height,
+                      L->e.lenient ? "" : " (use --lenient to keep what can be read)");
+        goto done;
+    }
+    jpeg_create_decompress(&L->d);
+    L->fp = fopen(path, "rb");
+    if (!L->fp) {
+        st = pol__fail(run, POL_ERR_IO, "cannot open");
+        goto done;
+    }
+    jpeg_stdio_src(&L->d, L->fp);
+    jpeg_save_markers(&L->d, JPEG_APP0 + 1, 0xFFFF);
+    jpeg_save_markers(&L->d, JPEG_APP0 + 2, 0xFFFF);
+    jpeg_read_header(&L->d, TRUE);
+    if ((st = pol__image_check_limits(run, o, L->d.image_width, L->d.image_height, 1, "JPEG")))
+        goto done;
+
+    int orientation = marker_orientation(&L->d);
+    int shrink = o ? o->shrink : 1;
+    if (shrink <= 0)
+        shrink = pol__image_plan_shrink(run, (int)L->d.image_width, (int)L->d.image_height,
+                                        orientation);
+    if (shrink != 2 && shrink != 4 && shrink != 8) shrink = 1;
+    L->d.scale_num = 1;
+    L->d.scale_denom = (unsigned)shrink;
+    int cmyk = L->d.jpeg_color_space == JCS_CMYK || L->d.jpeg_color_space == JCS_YCCK;
+    int grey = L->d.jpeg_color_space == JCS_GRAYSCALE;
+    L->d.out_color_space = cmyk ? JCS_CMYK : grey ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_start_decompress(&L->d);
+
+    int w = (int)L->d.output_width, h = (int)L->d.output_height;
+    int nc = L->d.output_components, oc = cmyk ? 3 : nc;
+    L->im = pol_image_new(w, h, oc);
+    size_t rowbytes = (size_t)w * (size_t)nc;
+    int batch = L->d.rec_outbuf_height > 0 ? L->d.rec_outbuf_height : 1;
+    L->rows = L->im ? malloc(rowbytes * (size_t)batch) : NULL;
+    if (!L->rows) {
+        st = pol__fail(run, POL_ERR_NOMEM, "out of memory for %dx%d pixels", w, h);
+        goto done;
+    }
+    JSAMPROW ptrs[16];
+    for (int i = 0; i < batch && i < 16; i++) ptrs[i] = L->rows + (size_t)i * rowbytes;
+    int inverted = L->d.saw_Adobe_marker;
+    while (L->d.output_scanline < L->d.output_height) {
+        unsigned y0 = L->d.output_scanline;
+        unsigned got = jpeg_read_scanlines(&L->d, ptrs, (JDIMENSION)(batch < 16 ? batch : 16));
+        for (unsigned r = 0; r < got; r++) {
+            float *dst = pol_image_row(L->im, (int)(y0 + r));
+            const JSAMPLE *src = ptrs[r];
+            if (cmyk) cmyk_row(src, dst, w, inverted);
+            else
+                for (size_t i = 0; i < rowbytes; i++) dst[i] = pol__u8_to_float[src[i]];
+        }
+    }
+
+    pol_image *im = L->im;
+    im->bit_depth = 8;
+    memcpy(im->format, "jpeg", 5);
+    im->orientation = orientation;
+    JOCTET *icc = NULL;
+    unsigned icc_len = 0;
+    if (!cmyk && jpeg_read_icc_profile(&L->d, &icc, &icc_len) && icc) {
+        im->icc = icc; /* malloc'ed by libjpeg-turbo */
+        im->icc_len = icc_len;
+    } else {
+        free(icc);
+    }
+    for (jpeg_saved_marker_ptr m = L->d.marker_list; m; m = m->next) {
+        if (m->marker != JPEG_APP0 + 1) continue;
+        int ok = 1;
+        if (m->data_length > 6 && !memcmp(m->data, "Exif\0\0", 6))
+            ok = copy_blob(&im->exif, &im->exif_len, m->data + 6, m->data_length - 6);
+        else if (m->data_length > sizeof xmp_sig && !memcmp(m->data, xmp_sig, sizeof xmp_sig))
+            ok = copy_blob(&im->xmp, &im->xmp_len, m->data + sizeof xmp_sig,
+                           m->data_length - sizeof xmp_sig);
+        if (!ok) {
+            st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+    }
+    if (L->d.saw_JFIF_marker && L->d.density_unit == 1 && L->d.X_density > 1)
+        im->dpi = L->d.X_density;
+    else if (L->d.saw_JFIF_marker && L->d.density_unit == 2 && L->d.X_density > 1)
+        im->dpi = L->d.X_density * 2.54;
+    else if (im->exif)
+        im->dpi = pol__exif_dpi(im->exif, im->exif_len);
+    im->srgb = cmyk || !im->icc || pol__icc_is_srgb(im->icc, im->icc_len);
+    if (cmyk) pol__warn(run, "CMYK JPEG converted to RGB without colour management");
+    jpeg_finish_decompress(&L->d);
+    *out = L->im;
+    L->im = NULL;
+done:
+    jpeg_destroy_decompress(&L->d);
+    if (L->fp) fclose(L->fp);
+    free(L->rows);
+    pol_image_free(L->im);
+    free(L);
+    return st;
+}
+
+pol_status pol__jpeg_probe(const char *path, int *width, int *height)
+{
+    jload L;
+    memset(&L, 0, sizeof L);
+    init_err(&L.e, NULL, 0);
+    L.d.err = &L.e.pub;
+    volatile pol_status st = POL_OK;
+    FILE *volatile fp = NULL;
+    if (setjmp(L.e.jb)) {
+        st = POL_ERR_CORRUPT;
+        goto done;
+    }
+    jpeg_create_decompress(&L.d);
+    fp = fopen(path, "rb");
+    if (!fp) {
+        st = POL_ERR_IO;
+        goto done;
+    }
+    jpeg_stdio_src(&L.d, fp);
+    jpeg_read_header(&L.d, TRUE);
+    *width = (int)L.d.image_width;
+    *height = (int)L.d.image_height;
+done:
+    jpeg_destroy_decompress(&L.d);
+    if (fp) fclose(fp);
+    return st;
+}
+
+/* ---- writing -------------------------------------------------------------------------------- */
+
+typedef struct jsave {
+    struct jpeg_compress_struct c;
+    jerr e;
+    JSAMPLE *row;
+    pol_image *conv; /* channel-converted copy, when needed */
+    unsigned char *membuf; /* memory destination (libjpeg mallocs it; ours to free) */
+    unsigned long memsize;
+} jsave;
+
+static void write_pixels(jsave *S, const pol_image *im)
+{
+    size_t n = (size_t)im->width * (size_t)im->channels;
+    JSAMPROW rp[1] = {S->row};
+    for (int y = 0; y < im->height; y++) {
+        const float *src = pol_image_row(im, y);
+        for (size_t i = 0; i < n; i++) S->row[i] = pol__float_to_u8(src[i]);
+        jpeg_write_scanlines(&S->c, rp, 1);
+    }
+}
+
+/* Common set-up for file and memory destinations. Returns the image to write (grey or RGB). */
+static const pol_image *prepare(pol_run *run, jsave *S, const pol_image *im, int quality,
+                                int progressive, pol_status *st)
+{
+    *st = POL_OK;
+    const pol_image *src = im;
+    if (im->channels == 2 || im->channels == 4) {
+        /* JPEG has no alpha: flatten onto white rather than silently drop it */
+        S->conv = pol__image_with_channels(im, im->channels - 1);
+        if (!S->conv) {
+            *st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+            return NULL;
+        }
+        src = S->conv;
+        pol__warn(run, "JPEG has no transparency: alpha flattened onto white");
+    }
+    S->row = malloc((size_t)src->width * (size_t)src->channels);
+    if (!S->row) {
+        *st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    S->c.image_width = (JDIMENSION)src->width;
+    S->c.image_height = (JDIMENSION)src->height;
+    S->c.input_components = src->channels;
+    S->c.in_color_space = src->channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_set_defaults(&S->c);
+    jpeg_set_quality(&S->c, quality, TRUE);
+    if (src->channels == 3 && quality >= 90) {
+        /* high quality: keep full colour resolution (4:4:4) */
+        for (int i = 0; i < 3; i++) S->c.comp_info[i].h_samp_factor = 1;
+        for (int i = 0; i < 3; i++) S->c.comp_info[i].v_samp_factor = 1;
+    }
+    if (progressive) jpeg_simple_progression(&S->c);
+    S->c.optimize_coding = progressive ? TRUE : FALSE;
+    return src;
+}
+
+pol_status pol__jpeg_save(pol_run *run, const pol_image *im, const pol_image_save *s,
+                          const pol_meta_out *m, FILE *fp)
+{
+    jsave *volatile S = calloc(1, sizeof *S);
+    if (!S) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    volatile pol_status st = POL_OK;
+    init_err(&S->e, run, 0);
+    S->c.err = &S->e.pub;
+    if (setjmp(S->e.jb)) {
+        st = pol__fail(run, POL_ERR_IO, "writing JPEG: %s", S->e.msg);
+        goto done;
+    }
+    jpeg_create_compress(&S->c);
+    jpeg_stdio_dest(&S->c, fp);
+    pol_status pst;
+    const pol_image *src = prepare(run, S, im, s->quality > 0 ? s->quality : 85, s->progressive,
+                                   &pst);
+    if (!src) {
+        st = pst;
+        goto done;
+    }
+    if (m->dpi > 0) {
+        S->c.density_unit = 1;
+        S->c.X_density = S->c.Y_density = (UINT16)(m->dpi + 0.5);
+    }
+    jpeg_start_compress(&S->c, TRUE);
+    if (m->exif && m->exif_len + 6 <= 65533) {
+        unsigned char *buf = malloc(m->exif_len + 6);
+        if (buf) {
+            memcpy(buf, "Exif\0\0", 6);
+            memcpy(buf + 6, m->exif, m->exif_len);
+            jpeg_write_marker(&S->c, JPEG_APP0 + 1, buf, (unsigned)(m->exif_len + 6));
+            free(buf);
+        }
+    } else if (m->exif) {
+        pol__warn(run, "EXIF block of %zu bytes too large for JPEG; not written", m->exif_len);
+    }
+    if (m->icc) jpeg_write_icc_profile(&S->c, m->icc, (unsigned)m->icc_len);
+    if (m->xmp && m->xmp_len + sizeof xmp_sig <= 65533) {
+        unsigned char *buf = malloc(m->xmp_len + sizeof xmp_sig);
+        if (buf) {
+            memcpy(buf, xmp_sig, sizeof xmp_sig);
+            memcpy(buf + sizeof xmp_sig, m->xmp, m->xmp_len);
+            jpeg_write_marker(&S->c, JPEG_APP0 + 1, buf, (unsigned)(m->xmp_len + sizeof xmp_sig));
+            free(buf);
+        }
+    }
+    write_pixels(S, src);
+    jpeg_finish_compress(&S->c);
+done:
+    jpeg_destroy_compress(&S->c);
+    free(S->row);
+    pol_image_free(S->conv);
+    free(S);
+    return st;
+}
+
+pol_status pol__jpeg_encode_mem(pol_run *run, const pol_image *im, int quality,
+                                unsigned char **jpeg, size_t *len)
+{
+    *jpeg = NULL;
+    *len = 0;
+    jsave *volatile S = calloc(1, sizeof *S);
+    if (!S) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    volatile pol_status st = POL_OK;
+    init_err(&S->e, NULL, 0);
+    S->c.err = &S->e.pub;
+    if (setjmp(S->e.jb)) {
+        st = pol__fail(run, POL_ERR_INTERNAL, "encoding JPEG: %s", S->e.msg);
+        free(S->membuf);
+        goto done;
+    }
+    jpeg_create_compress(&S->c);
+    jpeg_mem_dest(&S->c, &S->membuf, &S->memsize);
+    pol_status pst;
+    const pol_image *src = prepare(NULL, S, im, quality, 0, &pst);
+    if (!src) {
+        st = pst;
+        free(S->membuf);
+        goto done;
+    }
+    jpeg_start_compress(&S->c, TRUE);
+    write_pixels(S, src);
+    jpeg_finish_compress(&S->c);
+    *jpeg = S->membuf;
+    *len = S->memsize;
+done:
+    jpeg_destroy_compress(&S->c);
+    free(S->row);
+    pol_image_free(S->conv);
+    free(S);
+    return st;
+}

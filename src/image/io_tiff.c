@@ -1,2 +1,320 @@
-/* polish — image io_tiff (being written). */
-#include "image/image.h"
+/* polish — TIFF read/write with libtiff: strips and tiles, 8/16-bit, grey/RGB, alpha, ICC, XMP,
+ * resolution; other layouts (palette, CMYK, YCbCr, 1-bit) through libtiff's RGBA reader. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <tiffio.h>
+#include "image/image_io.h"
+
+typedef struct tmsg {
+    char err[400];
+    int n_err;
+} tmsg;
+
+/* libtiff would print to stderr; keep its first error for our message instead. */
+static int on_error(TIFF *t, void *user, const char *module, const char *fmt, va_list ap)
+{
+    (void)t;
+    (void)module;
+    tmsg *m = user;
+    if (m->n_err++ == 0) vsnprintf(m->err, sizeof m->err, fmt, ap);
+    return 1;
+}
+
+static int on_warning(TIFF *t, void *user, const char *module, const char *fmt, va_list ap)
+{
+    (void)t, (void)user, (void)module, (void)fmt, (void)ap; /* unknown tags and the like */
+    return 1;
+}
+
+static TIFFOpenOptions *open_options(tmsg *m)
+{
+    TIFFOpenOptions *o = TIFFOpenOptionsAlloc();
+    if (!o) return NULL;
+    TIFFOpenOptionsSetErrorHandlerExtR(o, on_error, m);
+    TIFFOpenOptionsSetWarningHandlerExtR(o, on_warning, m);
+    return o;
+}
+
+typedef struct layout {
+    int w, h, spp, bps, colours, ch, alpha, assoc, invert, planar;
+} layout;
+
+/* Samples of one pixel (contiguous: all spp; separate: the one plane) into the float image. */
+static void put_samples(const layout *L, pol_image *im, const unsigned char *buf, int x0, int y0,
+                        int bw, int bh, int plane, tmsize_t buflen)
+{
+    int per_px = L->planar == PLANARCONFIG_SEPARATE ? 1 : L->spp;
+    size_t bytes = (size_t)L->bps / 8;
+    for (int y = 0; y < bh && y0 + y < L->h; y++) {
+        float *row = pol_image_row(im, y0 + y);
+        for (int x = 0; x < bw && x0 + x < L->w; x++) {
+            size_t at = ((size_t)y * (size_t)bw + (size_t)x) * (size_t)per_px * bytes;
+            for (int s = 0; s < per_px; s++) {
+                int sample = L->planar == PLANARCONFIG_SEPARATE ? plane : s;
+                int c = sample < L->colours ? sample : sample == L->colours && L->alpha ? L->ch - 1
+                                                                                        : -1;
+                if (c < 0) continue;
+                size_t off = at + (size_t)s * bytes;
+                if ((tmsize_t)(off + bytes) > buflen) return;
+                float v = bytes == 2 ? *(const uint16_t *)(buf + off) * (1.0f / 65535.0f)
+                                     : pol__u8_to_float[buf[off]];
+                if (L->invert && c < L->colours) v = 1.0f - v;
+                row[(size_t)(x0 + x) * (size_t)L->ch + (size_t)c] = v;
+            }
+        }
+    }
+}
+
+static pol_status read_direct(pol_run *run, TIFF *t, const layout *L, pol_image *im, tmsg *m,
+                              int lenient)
+{
+    int planes = L->planar == PLANARCONFIG_SEPARATE ? L->spp : 1;
+    int bad = 0;
+    if (TIFFIsTiled(t)) {
+        uint32_t tw = 0, th = 0;
+        TIFFGetField(t, TIFFTAG_TILEWIDTH, &tw);
+        TIFFGetField(t, TIFFTAG_TILELENGTH, &th);
+        tmsize_t size = TIFFTileSize(t);
+        if (!tw || !th || size <= 0) return pol__fail(run, POL_ERR_CORRUPT, "damaged TIFF tiles");
+        unsigned char *buf = malloc((size_t)size);
+        if (!buf) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        for (int p = 0; p < planes; p++)
+            for (uint32_t y = 0; y < (uint32_t)L->h; y += th)
+                for (uint32_t x = 0; x < (uint32_t)L->w; x += tw) {
+                    tmsize_t got = TIFFReadTile(t, buf, x, y, 0, (uint16_t)p);
+                    if (got < 0) {
+                        bad++;
+                        continue;
+                    }
+                    put_samples(L, im, buf, (int)x, (int)y, (int)tw, (int)th, p, got);
+                }
+        free(buf);
+    } else {
+        uint32_t rps = 0;
+        if (!TIFFGetField(t, TIFFTAG_ROWSPERSTRIP, &rps) || rps == 0 || rps > (uint32_t)L->h)
+            rps = (uint32_t)L->h;
+        tmsize_t size = TIFFStripSize(t);
+        if (size <= 0) return pol__fail(run, POL_ERR_CORRUPT, "damaged TIFF strips");
+        unsigned char *buf = malloc((size_t)size);
+        if (!buf) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        uint32_t per_plane = ((uint32_t)L->h + rps - 1) / rps;
+        for (int p = 0; p < planes; p++)
+            for (uint32_t s = 0; s < per_plane; s++) {
+                tmsize_t got = TIFFReadEncodedStrip(t, (uint32_t)p * per_plane + s, buf, size);
+                if (got < 0) {
+                    bad++;
+                    continue;
+                }
+                put_samples(L, im, buf, 0, (int)(s * rps), L->w, (int)rps, p, got);
+            }
+        free(buf);
+    }
+    if (bad && !lenient)
+        return pol__fail(run, POL_ERR_CORRUPT, "damaged TIFF: %s (%d blocks unreadable; use "
+                         "--lenient to keep what can be read)", m->err[0] ? m->err : "bad data",
+                         bad);
+    if (bad) pol__warn(run, "TIFF: %d blocks unreadable, left black (--lenient)", bad);
+    if (L->alpha && L->assoc) { /* our pixels are un-premultiplied */
+        size_t n = (size_t)L->w * (size_t)L->h;
+        for (size_t i = 0; i < n; i++) {
+            float *p = im->px + i * (size_t)L->ch, a = p[L->ch - 1];
+            if (a > 0)
+                for (int c = 0; c < L->colours; c++) p[c] = p[c] / a > 1 ? 1 : p[c] / a;
+        }
+    }
+    return POL_OK;
+}
+
+static pol_status read_rgba(pol_run *run, TIFF *t, const layout *L, pol_image **out, tmsg *m,
+                            int lenient)
+{
+    char emsg[1024];
+    if (!TIFFRGBAImageOK(t, emsg))
+        return pol__fail(run, POL_ERR_UNSUPPORTED, "TIFF layout not supported: %s", emsg);
+    int ch = L->alpha ? 4 : 3;
+    pol_image *im = pol_image_new(L->w, L->h, ch);
+    uint32_t *raster = im ? malloc((size_t)L->w * (size_t)L->h * 4) : NULL;
+    if (!raster) {
+        pol_image_free(im);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory for %dx%d pixels", L->w, L->h);
+    }
+    int ok = TIFFReadRGBAImageOriented(t, (uint32_t)L->w, (uint32_t)L->h, raster,
+                                       ORIENTATION_TOPLEFT, 0);
+    if (!ok && !lenient) {
+        free(raster);
+        pol_image_free(im);
+        return pol__fail(run, POL_ERR_CORRUPT, "damaged TIFF: %s", m->err[0] ? m->err : "bad data");
+    }
+    size_t n = (size_t)L->w * (size_t)L->h;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t v = raster[i];
+        float *p = im->px + i * (size_t)ch;
+        p[0] = pol__u8_to_float[TIFFGetR(v)];
+        p[1] = pol__u8_to_float[TIFFGetG(v)];
+        p[2] = pol__u8_to_float[TIFFGetB(v)];
+        if (ch == 4) {
+            float a = pol__u8_to_float[TIFFGetA(v)];
+            p[3] = a;
+            /* the RGBA reader premultiplies */
+            if (a > 0)
+                for (int c = 0; c < 3; c++) p[c] = p[c] / a > 1 ? 1 : p[c] / a;
+        }
+    }
+    free(raster);
+    im->bit_depth = 8;
+    *out = im;
+    return POL_OK;
+}
+
+pol_status pol__tiff_load(pol_run *run, const char *path, const pol_image_load_opts *o,
+                          pol_image **out)
+{
+    *out = NULL;
+    tmsg m = {{0}, 0};
+    TIFFOpenOptions *opts = open_options(&m);
+    if (!opts) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    TIFF *t = TIFFOpenExt(path, "r", opts);
+    TIFFOpenOptionsFree(opts);
+    if (!t) return pol__fail(run, POL_ERR_CORRUPT, "damaged TIFF: %s", m.err[0] ? m.err : "unreadable");
+    pol_status st = POL_OK;
+    pol_image *im = NULL;
+    int lenient = o && o->lenient;
+    layout L;
+    memset(&L, 0, sizeof L);
+    uint32_t w = 0, h = 0;
+    uint16_t spp = 1, bps = 1, photo = PHOTOMETRIC_MINISBLACK, planar = PLANARCONFIG_CONTIG,
+             fmt = SAMPLEFORMAT_UINT, compression = COMPRESSION_NONE, orient = 1;
+    TIFFGetField(t, TIFFTAG_IMAGEWIDTH, &w);
+    TIFFGetField(t, TIFFTAG_IMAGELENGTH, &h);
+    uint64_t frames = TIFFNumberOfDirectories(t);
+    if ((st = pol__image_check_limits(run, o, w, h, frames, "TIFF"))) goto done;
+    TIFFGetFieldDefaulted(t, TIFFTAG_SAMPLESPERPIXEL, &spp);
+    TIFFGetFieldDefaulted(t, TIFFTAG_BITSPERSAMPLE, &bps);
+    TIFFGetFieldDefaulted(t, TIFFTAG_PLANARCONFIG, &planar);
+    TIFFGetFieldDefaulted(t, TIFFTAG_SAMPLEFORMAT, &fmt);
+    TIFFGetFieldDefaulted(t, TIFFTAG_COMPRESSION, &compression);
+    TIFFGetField(t, TIFFTAG_PHOTOMETRIC, &photo);
+    TIFFGetFieldDefaulted(t, TIFFTAG_ORIENTATION, &orient);
+    if (photo == PHOTOMETRIC_YCBCR && compression == COMPRESSION_JPEG) {
+        TIFFSetField(t, TIFFTAG_JPEGCOLORMODE, JPEGCOLORMODE_RGB); /* libjpeg converts */
+        photo = PHOTOMETRIC_RGB;
+    }
+    L.w = (int)w, L.h = (int)h, L.spp = spp, L.bps = bps, L.planar = planar;
+    L.colours = photo == PHOTOMETRIC_RGB ? 3 : 1;
+    uint16_t n_extra = 0, *extra = NULL;
+    TIFFGetField(t, TIFFTAG_EXTRASAMPLES, &n_extra, &extra);
+    L.alpha = spp > L.colours && (n_extra == 0 || extra[0] != EXTRASAMPLE_UNSPECIFIED ||
+                                  spp == L.colours + 1);
+    L.assoc = L.alpha && n_extra && extra[0] == EXTRASAMPLE_ASSOCALPHA;
+    L.ch = L.colours + (L.alpha ? 1 : 0);
+    L.invert = photo == PHOTOMETRIC_MINISWHITE;
+    int direct = (bps == 8 || bps == 16) && fmt == SAMPLEFORMAT_UINT && spp >= L.colours &&
+                 (photo == PHOTOMETRIC_RGB || photo == PHOTOMETRIC_MINISBLACK ||
+                  photo == PHOTOMETRIC_MINISWHITE);
+    if (direct) {
+        im = pol_image_new(L.w, L.h, L.ch);
+        if (!im) {
+            st = pol__fail(run, POL_ERR_NOMEM, "out of memory for %ux%u pixels", w, h);
+            goto done;
+        }
+        memset(im->px, 0, (size_t)L.w * (size_t)L.h * (size_t)L.ch * sizeof(float));
+        if ((st = read_direct(run, t, &L, im, &m, lenient))) goto done;
+        im->bit_depth = bps;
+        im->orientation = orient >= 1 && orient <= 8 ? orient : 1;
+    } else {
+        if (fmt == SAMPLEFORMAT_IEEEFP) {
+            st = pol__fail(run, POL_ERR_UNSUPPORTED, "floating-point TIFF is not supported");
+            goto done;
+        }
+        if ((st = read_rgba(run, t, &L, &im, &m, lenient))) goto done;
+        im->orientation = 1; /* the RGBA reader has applied it */
+    }
+    memcpy(im->format, "tiff", 5);
+    uint32_t len = 0;
+    void *data = NULL;
+    if (TIFFGetField(t, TIFFTAG_ICCPROFILE, &len, &data) && len && data && (im->icc = malloc(len))) {
+        memcpy(im->icc, data, len);
+        im->icc_len = len;
+    }
+    if (TIFFGetField(t, TIFFTAG_XMLPACKET, &len, &data) && len && data && (im->xmp = malloc(len))) {
+        memcpy(im->xmp, data, len);
+        im->xmp_len = len;
+    }
+    float xres = 0;
+    uint16_t unit = RESUNIT_INCH;
+    TIFFGetFieldDefaulted(t, TIFFTAG_RESOLUTIONUNIT, &unit);
+    if (TIFFGetField(t, TIFFTAG_XRESOLUTION, &xres) && xres > 1) {
+        if (unit == RESUNIT_INCH) im->dpi = xres;
+        else if (unit == RESUNIT_CENTIMETER) im->dpi = xres * 2.54;
+    }
+    im->srgb = !im->icc || pol__icc_is_srgb(im->icc, im->icc_len);
+    if (frames > 1) pol__warn(run, "TIFF has %llu pages; only the first is used",
+                              (unsigned long long)frames);
+    *out = im;
+    im = NULL;
+done:
+    TIFFClose(t);
+    pol_image_free(im);
+    return st;
+}
+
+pol_status pol__tiff_save(pol_run *run, const pol_image *im, const pol_image_save *s,
+                          const pol_meta_out *m, FILE *fp)
+{
+    int sixteen = (s->bit_depth ? s->bit_depth : im->bit_depth) == 16;
+    tmsg msg = {{0}, 0};
+    fflush(fp);
+    int fd = dup(fileno(fp)); /* TIFFClose closes its descriptor; the caller closes fp */
+    if (fd < 0) return pol__fail(run, POL_ERR_IO, "cannot write TIFF");
+    TIFFOpenOptions *opts = open_options(&msg);
+    uint64_t bytes = (uint64_t)im->width * (uint64_t)im->height * (uint64_t)im->channels *
+                     (sixteen ? 2u : 1u);
+    TIFF *t = opts ? TIFFFdOpenExt(fd, "output", bytes > 3500000000ull ? "w8" : "w", opts) : NULL;
+    TIFFOpenOptionsFree(opts);
+    if (!t) {
+        close(fd);
+        return pol__fail(run, POL_ERR_IO, "cannot write TIFF: %s", msg.err);
+    }
+    int ch = im->channels, alpha = ch == 2 || ch == 4;
+    TIFFSetField(t, TIFFTAG_IMAGEWIDTH, (uint32_t)im->width);
+    TIFFSetField(t, TIFFTAG_IMAGELENGTH, (uint32_t)im->height);
+    TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, (uint16_t)ch);
+    TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, (uint16_t)(sixteen ? 16 : 8));
+    TIFFSetField(t, TIFFTAG_PHOTOMETRIC, ch >= 3 ? PHOTOMETRIC_RGB : PHOTOMETRIC_MINISBLACK);
+    TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+    TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_NONE);
+    TIFFSetField(t, TIFFTAG_ORIENTATION, (uint16_t)(im->orientation ? im->orientation : 1));
+    if (alpha) {
+        uint16_t ex = EXTRASAMPLE_UNASSALPHA;
+        TIFFSetField(t, TIFFTAG_EXTRASAMPLES, 1, &ex);
+    }
+    TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, TIFFDefaultStripSize(t, 0));
+    if (m->icc) TIFFSetField(t, TIFFTAG_ICCPROFILE, (uint32_t)m->icc_len, m->icc);
+    if (m->xmp) TIFFSetField(t, TIFFTAG_XMLPACKET, (uint32_t)m->xmp_len, m->xmp);
+    if (m->dpi > 0) {
+        TIFFSetField(t, TIFFTAG_XRESOLUTION, (float)m->dpi);
+        TIFFSetField(t, TIFFTAG_YRESOLUTION, (float)m->dpi);
+        TIFFSetField(t, TIFFTAG_RESOLUTIONUNIT, RESUNIT_INCH);
+    }
+    if (m->exif) pol__decide(run, "EXIF is not written to TIFF outputs");
+    pol_status st = POL_OK;
+    size_t n = (size_t)im->width * (size_t)ch;
+    void *row = malloc(n * (sixteen ? 2 : 1));
+    if (!row) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    for (int y = 0; !st && y < im->height; y++) {
+        const float *src = pol_image_row(im, y);
+        if (sixteen)
+            for (size_t i = 0; i < n; i++) ((uint16_t *)row)[i] = pol__float_to_u16(src[i]);
+        else
+            for (size_t i = 0; i < n; i++) ((uint8_t *)row)[i] = pol__float_to_u8(src[i]);
+        if (TIFFWriteScanline(t, row, (uint32_t)y, 0) < 0)
+            st = pol__fail(run, POL_ERR_IO, "writing TIFF: %s", msg.err[0] ? msg.err : "failed");
+    }
+    free(row);
+    if (!st && !TIFFFlush(t))
+        st = pol__fail(run, POL_ERR_IO, "writing TIFF: %s", msg.err[0] ? msg.err : "failed");
+    TIFFClose(t);
+    return st;
+}

@@ -1,2 +1,179 @@
-/* polish — image io_webp (being written). */
-#include "image/image.h"
+/* polish — WebP read/write with libwebp (+ mux for ICC/EXIF/XMP): lossy or lossless, alpha. */
+#include <stdlib.h>
+#include <string.h>
+#include <webp/decode.h>
+#include <webp/encode.h>
+#include <webp/mux.h>
+#include "image/image_io.h"
+
+static int get_chunk(WebPMux *mux, const char *fourcc, unsigned char **dst, size_t *len)
+{
+    WebPData d;
+    if (WebPMuxGetChunk(mux, fourcc, &d) != WEBP_MUX_OK || !d.size) return 1;
+    const unsigned char *p = d.bytes;
+    size_t n = d.size;
+    /* some writers keep the JPEG "Exif\0\0" prefix */
+    if (!strcmp(fourcc, "EXIF") && n > 6 && !memcmp(p, "Exif\0\0", 6)) p += 6, n -= 6;
+    *dst = malloc(n);
+    if (!*dst) return 0;
+    memcpy(*dst, p, n);
+    *len = n;
+    return 1;
+}
+
+pol_status pol__webp_load(pol_run *run, const char *path, const pol_image_load_opts *o,
+                          pol_image **out)
+{
+    *out = NULL;
+    unsigned char *data = NULL;
+    size_t len = 0;
+    const pol_limits *lim = o && o->limits ? o->limits : NULL;
+    pol_status st = pol__read_file(run, path, lim ? lim->max_bytes : 0, &data, &len);
+    if (st) return st;
+    pol_image *im = NULL;
+    uint8_t *buf = NULL;
+    WebPMux *mux = NULL;
+    WebPBitstreamFeatures f;
+    VP8StatusCode vs = WebPGetFeatures(data, len, &f);
+    if (vs != VP8_STATUS_OK) {
+        st = pol__fail(run, vs == VP8_STATUS_NOT_ENOUGH_DATA ? POL_ERR_CORRUPT : POL_ERR_CORRUPT,
+                       "damaged WebP header (libwebp status %d)", (int)vs);
+        goto done;
+    }
+    WebPData wd = {data, len};
+    mux = WebPMuxCreate(&wd, 0);
+    int frames = 1;
+    if (mux && f.has_animation) WebPMuxNumChunks(mux, WEBP_CHUNK_ANMF, &frames);
+    if ((st = pol__image_check_limits(run, o, (uint64_t)f.width, (uint64_t)f.height,
+                                      (uint64_t)frames, "WebP")))
+        goto done;
+    if (f.has_animation) {
+        st = pol__fail(run, POL_ERR_UNSUPPORTED, "animated WebP (%d frames) is not supported",
+                       frames);
+        goto done;
+    }
+    int ch = f.has_alpha ? 4 : 3, w = f.width, h = f.height;
+    size_t stride = (size_t)w * (size_t)ch, size = stride * (size_t)h;
+    im = pol_image_new(w, h, ch);
+    buf = im ? malloc(size) : NULL;
+    if (!buf) {
+        st = pol__fail(run, POL_ERR_NOMEM, "out of memory for %dx%d pixels", w, h);
+        goto done;
+    }
+    uint8_t *ok = ch == 4 ? WebPDecodeRGBAInto(data, len, buf, size, (int)stride)
+                          : WebPDecodeRGBInto(data, len, buf, size, (int)stride);
+    if (!ok) {
+        st = pol__fail(run, POL_ERR_CORRUPT, "damaged WebP image data");
+        goto done;
+    }
+    for (size_t i = 0; i < size; i++) im->px[i] = pol__u8_to_float[buf[i]];
+    memcpy(im->format, "webp", 5);
+    im->bit_depth = 8;
+    if (mux && (!get_chunk(mux, "ICCP", &im->icc, &im->icc_len) ||
+                !get_chunk(mux, "EXIF", &im->exif, &im->exif_len) ||
+                !get_chunk(mux, "XMP ", &im->xmp, &im->xmp_len))) {
+        st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    if (im->exif) {
+        im->orientation = pol__exif_orientation(im->exif, im->exif_len);
+        im->dpi = pol__exif_dpi(im->exif, im->exif_len);
+    }
+    im->srgb = !im->icc || pol__icc_is_srgb(im->icc, im->icc_len);
+    *out = im;
+    im = NULL;
+done:
+    WebPMuxDelete(mux);
+    pol_image_free(im);
+    free(buf);
+    free(data);
+    return st;
+}
+
+static int writer(const uint8_t *data, size_t size, const WebPPicture *pic)
+{
+    return fwrite(data, 1, size, (FILE *)pic->custom_ptr) == size;
+}
+
+static int mem_writer(const uint8_t *data, size_t size, const WebPPicture *pic)
+{
+    return WebPMemoryWrite(data, size, pic);
+}
+
+pol_status pol__webp_save(pol_run *run, const pol_image *im, const pol_image_save *s,
+                          const pol_meta_out *m, FILE *fp)
+{
+    if (im->width > WEBP_MAX_DIMENSION || im->height > WEBP_MAX_DIMENSION)
+        return pol__fail(run, POL_ERR_UNSUPPORTED, "WebP cannot hold %dx%d (max %d per side)",
+                         im->width, im->height, WEBP_MAX_DIMENSION);
+    int alpha = im->channels == 2 || im->channels == 4;
+    const pol_image *src = pol__image_with_channels(im, alpha ? 4 : 3);
+    if (!src) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    pol_status st = POL_OK;
+    WebPConfig cfg;
+    WebPPicture pic;
+    WebPMemoryWriter mw;
+    WebPMemoryWriterInit(&mw);
+    int have_pic = 0;
+    size_t n = (size_t)src->width * (size_t)src->height * (size_t)src->channels;
+    uint8_t *buf = malloc(n);
+    if (!buf || !WebPConfigPreset(&cfg, WEBP_PRESET_PHOTO, (float)(s->quality ? s->quality : 82)) ||
+        !WebPPictureInit(&pic)) {
+        st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    have_pic = 1;
+    for (size_t i = 0; i < n; i++) buf[i] = pol__float_to_u8(src->px[i]);
+    cfg.lossless = s->lossless;
+    cfg.method = 4;
+    cfg.thread_level = 1;
+    pic.use_argb = s->lossless;
+    pic.width = src->width;
+    pic.height = src->height;
+    int stride = src->width * src->channels;
+    if (!(alpha ? WebPPictureImportRGBA(&pic, buf, stride) : WebPPictureImportRGB(&pic, buf, stride))) {
+        st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    free(buf);
+    buf = NULL;
+    int meta = m->icc || m->exif || m->xmp;
+    pic.writer = meta ? mem_writer : writer;
+    pic.custom_ptr = meta ? (void *)&mw : (void *)fp;
+    if (!WebPEncode(&cfg, &pic)) {
+        st = pol__fail(run, pic.error_code == VP8_ENC_ERROR_BAD_WRITE ? POL_ERR_IO : POL_ERR_INTERNAL,
+                       "WebP encoding failed (libwebp error %d)", (int)pic.error_code);
+        goto done;
+    }
+    if (meta) {
+        /* wrap the bitstream with the metadata chunks (VP8X container) */
+        WebPMux *mux = WebPMuxNew();
+        WebPData img = {mw.mem, mw.size}, outd = {NULL, 0};
+        int ok = mux && WebPMuxSetImage(mux, &img, 0) == WEBP_MUX_OK;
+        if (ok && m->icc) {
+            WebPData c = {m->icc, m->icc_len};
+            ok = WebPMuxSetChunk(mux, "ICCP", &c, 0) == WEBP_MUX_OK;
+        }
+        if (ok && m->exif) {
+            WebPData c = {m->exif, m->exif_len};
+            ok = WebPMuxSetChunk(mux, "EXIF", &c, 0) == WEBP_MUX_OK;
+        }
+        if (ok && m->xmp) {
+            WebPData c = {m->xmp, m->xmp_len};
+            ok = WebPMuxSetChunk(mux, "XMP ", &c, 0) == WEBP_MUX_OK;
+        }
+        ok = ok && WebPMuxAssemble(mux, &outd) == WEBP_MUX_OK;
+        if (ok && fwrite(outd.bytes, 1, outd.size, fp) != outd.size)
+            st = pol__fail(run, POL_ERR_IO, "writing WebP failed");
+        else if (!ok)
+            st = pol__fail(run, POL_ERR_INTERNAL, "cannot add metadata to the WebP file");
+        WebPDataClear(&outd);
+        WebPMuxDelete(mux);
+    }
+done:
+    if (have_pic) WebPPictureFree(&pic);
+    WebPMemoryWriterClear(&mw);
+    free(buf);
+    if (src != im) pol_image_free((pol_image *)src);
+    return st;
+}

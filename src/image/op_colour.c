@@ -1,5 +1,8 @@
 /* polish — image.colour: convert pixels from the embedded ICC profile to sRGB (lcms2). */
-#include "image/image.h"
+#include <stdlib.h>
+#include <string.h>
+#include <lcms2.h>
+#include "image/image_io.h"
 
 static const pol_param_desc params[] = {
     {"intent", POL_PARAM_ENUM, "perceptual", 1, 0, "perceptual|relative|saturation|absolute",
@@ -20,9 +23,114 @@ const pol_op_desc pol__image_op_colour = {
     .flags = POL_OP_AUTO,
 };
 
+typedef struct xf_job {
+    cmsHTRANSFORM xf;
+    pol_image *im;
+} xf_job;
+
+static void xf_rows(void *user, size_t begin, size_t end)
+{
+    xf_job *j = user;
+    for (size_t y = begin; y < end; y++) {
+        float *row = pol_image_row(j->im, (int)y);
+        cmsDoTransform(j->xf, row, row, (cmsUInt32Number)j->im->width);
+    }
+}
+
+/* Grey stays grey: the target is a grey profile with the sRGB curve. */
+static cmsHPROFILE grey_srgb_profile(void)
+{
+    cmsFloat64Number p[5] = {2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045};
+    cmsToneCurve *c = cmsBuildParametricToneCurve(NULL, 4, p);
+    if (!c) return NULL;
+    cmsHPROFILE h = cmsCreateGrayProfile(cmsD50_xyY(), c);
+    cmsFreeToneCurve(c);
+    return h;
+}
+
+static unsigned char *save_profile(cmsHPROFILE h, size_t *len)
+{
+    cmsUInt32Number n = 0;
+    unsigned char *buf = NULL;
+    *len = 0;
+    if (cmsSaveProfileToMem(h, NULL, &n) && n && (buf = malloc(n)) &&
+        !cmsSaveProfileToMem(h, buf, &n)) {
+        free(buf);
+        return NULL;
+    }
+    if (buf) *len = n;
+    return buf;
+}
+
+pol_status pol__image_to_srgb(pol_run *run, pol_image *im, int intent, int black_point)
+{
+    if (!im->icc) {
+        pol__decline(run, "no embedded colour profile: the pixels are taken as sRGB");
+        im->srgb = 1;
+        return POL_OK;
+    }
+    char desc[256] = "";
+    pol__icc_describe(im->icc, im->icc_len, desc, sizeof desc);
+    pol__measure_str(run, "profile", desc[0] ? desc : "(no description)");
+    if (pol__icc_is_srgb(im->icc, im->icc_len)) {
+        pol__decline(run, "the profile '%s' is already sRGB", desc);
+        im->srgb = 1;
+        return POL_OK;
+    }
+    cmsHPROFILE in = cmsOpenProfileFromMem(im->icc, (cmsUInt32Number)im->icc_len);
+    if (!in) {
+        pol__warn(run, "the embedded colour profile cannot be read; pixels left as they are");
+        pol__decline(run, "unreadable colour profile");
+        return POL_OK;
+    }
+    int grey = im->channels <= 2, alpha = im->channels == 2 || im->channels == 4;
+    cmsColorSpaceSignature cs = cmsGetColorSpace(in);
+    if ((grey && cs != cmsSigGrayData) || (!grey && cs != cmsSigRgbData)) {
+        cmsCloseProfile(in);
+        pol__warn(run, "the profile '%s' does not match the %s pixels; ignored", desc,
+                  grey ? "grey" : "RGB");
+        pol__decline(run, "profile colour space does not match the pixels");
+        return POL_OK;
+    }
+    cmsHPROFILE outp = grey ? grey_srgb_profile() : cmsCreate_sRGBProfile();
+    cmsUInt32Number fmt = grey ? (alpha ? TYPE_GRAYA_FLT : TYPE_GRAY_FLT)
+                               : (alpha ? TYPE_RGBA_FLT : TYPE_RGB_FLT);
+    cmsUInt32Number flags = cmsFLAGS_NOCACHE | (alpha ? cmsFLAGS_COPY_ALPHA : 0) |
+                            (black_point ? cmsFLAGS_BLACKPOINTCOMPENSATION : 0);
+    cmsHTRANSFORM xf = outp ? cmsCreateTransform(in, fmt, outp, fmt, (cmsUInt32Number)intent, flags)
+                            : NULL;
+    size_t new_len = 0;
+    unsigned char *new_icc = NULL;
+    if (xf) new_icc = grey ? save_profile(outp, &new_len) : pol__icc_srgb(&new_len);
+    cmsCloseProfile(in);
+    if (outp) cmsCloseProfile(outp);
+    if (!xf || !new_icc) {
+        if (xf) cmsDeleteTransform(xf);
+        free(new_icc);
+        return pol__fail(run, POL_ERR_INTERNAL, "cannot build a colour transform from '%s' to sRGB",
+                         desc);
+    }
+    xf_job j = {xf, im};
+    pol__parallel_for(run, (size_t)im->height, 32, xf_rows, &j);
+    cmsDeleteTransform(xf);
+    free(im->icc);
+    im->icc = new_icc;
+    im->icc_len = new_len;
+    im->srgb = 1;
+    static const char *const intents[] = {"perceptual", "relative colorimetric", "saturation",
+                                          "absolute colorimetric"};
+    pol__decide(run, "converted from '%s' to sRGB (%s intent%s)", desc,
+                intents[intent >= 0 && intent < 4 ? intent : 0],
+                black_point ? ", black point compensation" : "");
+    return POL_OK;
+}
+
 static pol_status run_colour(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    (void)asset;
-    (void)args;
-    return pol__fail(run, POL_ERR_UNSUPPORTED, "image.colour: not implemented yet");
+    const char *intent = pol__arg_str(args, "intent");
+    int i = !strcmp(intent, "relative") ? INTENT_RELATIVE_COLORIMETRIC
+            : !strcmp(intent, "saturation") ? INTENT_SATURATION
+            : !strcmp(intent, "absolute") ? INTENT_ABSOLUTE_COLORIMETRIC
+                                          : INTENT_PERCEPTUAL;
+    return pol__image_to_srgb(run, pol_image_of(asset), i, pol__arg_bool(args, "black-point"));
 }

@@ -1,5 +1,6 @@
 /* polish — image.resize: Lanczos resampling in linear light to a width, height, long edge or scale. */
-#include "image/image.h"
+#include <string.h>
+#include "image/image_io.h"
 
 static const pol_param_desc params[] = {
     {"width", POL_PARAM_INT, NULL, 1, 100000, NULL, "Target width in pixels."},
@@ -27,9 +28,69 @@ const pol_op_desc pol__image_op_resize = {
     .flags = 0,
 };
 
+/* Where a cover crop goes. The quality side may provide a saliency-based placement; without it
+ * (weak reference left NULL) the window is centred. */
+__attribute__((weak)) int pol__image_saliency_window(const pol_run *run, const pol_image *im,
+                                                     double cw, double ch, double *x0, double *y0);
+
+static void cover_window(pol_run *run, const pol_image *im, double cw, double ch, double *x0,
+                         double *y0)
+{
+    *x0 = (im->width - cw) / 2;
+    *y0 = (im->height - ch) / 2;
+    if ((cw < im->width - 0.5 || ch < im->height - 0.5) && pol__image_saliency_window &&
+        pol__image_saliency_window(run, im, cw, ch, x0, y0)) {
+        pol__decide(run, "crop window placed on the most salient region (%.0f,%.0f)", *x0, *y0);
+        return;
+    }
+    if (cw < im->width - 0.5 || ch < im->height - 0.5)
+        pol__decide(run, "crop window centred");
+}
+
+pol_status pol__image_apply_resize(pol_run *run, pol_image *im, const pol_resize_req *q,
+                                   pol_kernel k, const char *what)
+{
+    int sw, sh, ow, oh;
+    if (!pol__resize_geometry(q, im->width, im->height, &sw, &sh, &ow, &oh)) {
+        pol__decline(run, "%s: no size given", what);
+        return POL_OK;
+    }
+    if (ow == im->width && oh == im->height && sw == im->width && sh == im->height) {
+        pol__decline(run, "%s: already %dx%d", what, ow, oh);
+        return POL_OK;
+    }
+    /* Source window of the output: all of it, or for a cover fit the part that survives. */
+    double cw = (double)ow * im->width / sw, ch = (double)oh * im->height / sh, x0 = 0, y0 = 0;
+    if (cw > im->width) cw = im->width;
+    if (ch > im->height) ch = im->height;
+    cover_window(run, im, cw, ch, &x0, &y0);
+    if (!im->srgb)
+        pol__decide(run, "pixels are not known to be sRGB; linearised with the sRGB curve "
+                    "(run image.colour first for exact results)");
+    float *px = pol__resample_rect(run, im, x0, y0, cw, ch, ow, oh, k);
+    if (!px) return pol__fail(run, POL_ERR_NOMEM, "out of memory resizing to %dx%d", ow, oh);
+    pol__measure_int(run, "from_width", im->width);
+    pol__measure_int(run, "from_height", im->height);
+    pol__measure_int(run, "width", ow);
+    pol__measure_int(run, "height", oh);
+    pol__measure(run, "scale", (double)sw / im->width);
+    pol__decide(run, "%s: %dx%d -> %dx%d (%s, in linear light)", what, im->width, im->height, ow,
+                oh, k == POL_KERNEL_LANCZOS3 ? "Lanczos-3" : k == POL_KERNEL_LANCZOS2 ? "Lanczos-2"
+                                                                                    : "linear");
+    pol_image_replace_px(im, px, ow, oh, im->channels);
+    return POL_OK;
+}
+
 static pol_status run_resize(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    (void)asset;
-    (void)args;
-    return pol__fail(run, POL_ERR_UNSUPPORTED, "image.resize: not implemented yet");
+    pol_resize_req q;
+    if (!pol__resize_req_from_args(args, &q)) {
+        pol__decline(run, "no size given (--width, --height, --long-edge or --scale)");
+        return POL_OK;
+    }
+    const char *kn = pol__arg_str(args, "kernel");
+    pol_kernel k = !strcmp(kn, "lanczos2") ? POL_KERNEL_LANCZOS2
+                   : !strcmp(kn, "linear") ? POL_KERNEL_LINEAR
+                                           : POL_KERNEL_LANCZOS3;
+    return pol__image_apply_resize(run, pol_image_of(asset), &q, k, "resize");
 }

@@ -1,5 +1,8 @@
 /* polish — image.sharpen: unsharp mask on luminance only, so edges sharpen without colour fringes. */
-#include "image/image.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "image/image_io.h"
 
 static const pol_param_desc params[] = {
     {"amount", POL_PARAM_NUM, NULL, 0, 5, NULL,
@@ -21,9 +24,207 @@ const pol_op_desc pol__image_op_sharpen = {
     .flags = POL_OP_AUTO,
 };
 
+#define BAND 64   /* rows per work unit: the luma scratch stays small and cache-warm */
+#define MAX_R 64  /* kernel half-width cap (sigma 20 -> 60) */
+
+typedef struct gauss {
+    float w[MAX_R + 1];
+    int r;
+} gauss;
+
+static void gauss_init(gauss *g, double sigma)
+{
+    g->r = (int)ceil(3 * sigma);
+    if (g->r < 1) g->r = 1;
+    if (g->r > MAX_R) g->r = MAX_R;
+    double sum = 0;
+    for (int i = 0; i <= g->r; i++) {
+        g->w[i] = (float)exp(-0.5 * i * i / (sigma * sigma));
+        sum += i ? 2 * g->w[i] : g->w[i];
+    }
+    for (int i = 0; i <= g->r; i++) g->w[i] = (float)(g->w[i] / sum);
+}
+
+static inline float luma_of(const float *p, int ch)
+{
+    return ch <= 2 ? p[0] : 0.2126f * p[0] + 0.7152f * p[1] + 0.0722f * p[2];
+}
+
+/* Horizontally blurred luma of rows [y0, y1) (clamped at the edges) into out (w per row). */
+static void hblur_rows(const pol_image *im, const gauss *g, int y0, int y1, float *luma, float *out)
+{
+    int w = im->width, ch = im->channels, r = g->r;
+    for (int y = y0; y < y1; y++) {
+        int sy = y < 0 ? 0 : y >= im->height ? im->height - 1 : y;
+        const float *row = pol_image_row(im, sy);
+        for (int x = 0; x < w; x++) luma[x] = luma_of(row + (size_t)x * (size_t)ch, ch);
+        float *o = out + (size_t)(y - y0) * (size_t)w;
+        for (int x = 0; x < w; x++) {
+            float acc = g->w[0] * luma[x];
+            if (x >= r && x + r < w) {
+                for (int k = 1; k <= r; k++) acc += g->w[k] * (luma[x - k] + luma[x + k]);
+            } else {
+                for (int k = 1; k <= r; k++) {
+                    int a = x - k < 0 ? 0 : x - k, b = x + k >= w ? w - 1 : x + k;
+                    acc += g->w[k] * (luma[a] + luma[b]);
+                }
+            }
+            o[x] = acc;
+        }
+    }
+}
+
+/* Blurred luma of rows [y0, y1) from horizontally blurred rows starting at y0 - r. */
+static void vblur_row(const gauss *g, const float *hb, int w, int yrel, float *out)
+{
+    int r = g->r;
+    const float *c = hb + (size_t)(yrel + r) * (size_t)w;
+    for (int x = 0; x < w; x++) out[x] = g->w[0] * c[x];
+    for (int k = 1; k <= r; k++) {
+        const float *up = c - (size_t)k * (size_t)w, *dn = c + (size_t)k * (size_t)w;
+        float wk = g->w[k];
+        for (int x = 0; x < w; x++) out[x] += wk * (up[x] + dn[x]);
+    }
+}
+
+typedef struct usm_job {
+    pol_image *src; /* read */
+    float *dst;     /* written, same layout */
+    gauss g;
+    float amount, threshold;
+    int failed;
+} usm_job;
+
+static void usm_bands(void *user, size_t begin, size_t end)
+{
+    usm_job *j = user;
+    const pol_image *im = j->src;
+    int w = im->width, ch = im->channels, r = j->g.r;
+    float *hb = malloc((size_t)(BAND + 2 * r) * (size_t)w * sizeof *hb);
+    float *luma = malloc((size_t)w * sizeof *luma);
+    float *blur = malloc((size_t)w * sizeof *blur);
+    if (!hb || !luma || !blur) {
+        j->failed = 1;
+        free(hb), free(luma), free(blur);
+        return;
+    }
+    for (size_t band = begin; band < end; band++) {
+        int y0 = (int)band * BAND, y1 = y0 + BAND > im->height ? im->height : y0 + BAND;
+        hblur_rows(im, &j->g, y0 - r, y1 + r, luma, hb);
+        for (int y = y0; y < y1; y++) {
+            vblur_row(&j->g, hb, w, y - y0, blur);
+            const float *s = pol_image_row(im, y);
+            float *d = j->dst + (size_t)y * (size_t)w * (size_t)ch;
+            float t = j->threshold, a = j->amount;
+            for (int x = 0; x < w; x++, s += ch, d += ch) {
+                float detail = luma_of(s, ch) - blur[x];
+                /* soft threshold: small differences (noise) are left alone, without a step */
+                float m = fabsf(detail) - t;
+                float delta = m > 0 ? a * copysignf(m, detail) : 0.0f;
+                int colours = ch == 2 || ch == 4 ? ch - 1 : ch;
+                for (int c = 0; c < colours; c++) {
+                    float v = s[c] + delta;
+                    d[c] = v < 0 ? 0 : v > 1 ? 1 : v;
+                }
+                if (colours < ch) d[ch - 1] = s[ch - 1];
+            }
+        }
+    }
+    free(hb), free(luma), free(blur);
+}
+
+/* Fine-detail ratio: mean |Y - G1 Y| over mean |G1 Y - G2 Y|, on bands spread over the image.
+ * Soft pictures have lost the finest octave (low ratio); crisp or noisy ones have not. */
+static double detail_ratio(const pol_image *im, double *fine_out)
+{
+    gauss g1, g2;
+    gauss_init(&g1, 1.0);
+    gauss_init(&g2, 2.0);
+    int w = im->width, r = g2.r, n_bands = 12, rows = 32;
+    if (im->height < rows + 2 * r || w < 4 * r) return -1;
+    float *hb1 = malloc((size_t)(rows + 2 * r) * (size_t)w * sizeof(float));
+    float *hb2 = malloc((size_t)(rows + 2 * r) * (size_t)w * sizeof(float));
+    float *luma = malloc((size_t)w * sizeof(float));
+    float *b1 = malloc((size_t)w * sizeof(float)), *b2 = malloc((size_t)w * sizeof(float));
+    double fine = 0, coarse = 0;
+    if (hb1 && hb2 && luma && b1 && b2) {
+        for (int b = 0; b < n_bands; b++) {
+            int y0 = r + (int)((long)(im->height - rows - 2 * r) * b / (n_bands - 1));
+            /* both blurs read from y0 - r; g1's narrower window starts r - g1.r rows later */
+            hblur_rows(im, &g1, y0 - r, y0 + rows + r, luma, hb1);
+            hblur_rows(im, &g2, y0 - r, y0 + rows + r, luma, hb2);
+            for (int y = y0; y < y0 + rows; y++) {
+                vblur_row(&g1, hb1 + (size_t)(r - g1.r) * (size_t)w, w, y - y0, b1);
+                vblur_row(&g2, hb2, w, y - y0, b2);
+                const float *s = pol_image_row(im, y);
+                for (int x = r; x < w - r; x++) {
+                    float yv = luma_of(s + (size_t)x * (size_t)im->channels, im->channels);
+                    fine += fabsf(yv - b1[x]);
+                    coarse += fabsf(b1[x] - b2[x]);
+                }
+            }
+        }
+    }
+    free(hb1), free(hb2), free(luma), free(b1), free(b2);
+    double n = (double)n_bands * rows * (w - 2 * r);
+    *fine_out = fine / n;
+    return coarse > 0 ? fine / coarse : -1;
+}
+
+/* Calibrated on in-focus Debian sample photos (ratio 0.55-0.9) against the same photos after a
+ * sigma 1.5 Gaussian blur (ratio 0.2-0.3). */
+#define CRISP_RATIO 0.55
+#define MAX_AUTO_AMOUNT 0.8
+
 static pol_status run_sharpen(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    (void)asset;
-    (void)args;
-    return pol__fail(run, POL_ERR_UNSUPPORTED, "image.sharpen: not implemented yet");
+    pol_image *im = pol_image_of(asset);
+    double radius = pol__arg_num(args, "radius");
+    double threshold = pol__arg_num(args, "threshold");
+    double amount;
+    if (pol__arg_has(args, "amount")) {
+        amount = pol__arg_num(args, "amount");
+    } else {
+        double fine = 0, ratio = detail_ratio(im, &fine);
+        pol__measure(run, "detail_ratio", ratio);
+        pol__measure(run, "fine_detail", fine);
+        if (ratio < 0) {
+            pol__decline(run, "image too small to judge its sharpness");
+            return POL_OK;
+        }
+        if (ratio >= CRISP_RATIO) {
+            pol__decline(run, "already crisp (detail ratio %.2f >= %.2f)", ratio, CRISP_RATIO);
+            return POL_OK;
+        }
+        amount = MAX_AUTO_AMOUNT * (CRISP_RATIO - ratio) / CRISP_RATIO * 1.5;
+        if (amount > MAX_AUTO_AMOUNT) amount = MAX_AUTO_AMOUNT;
+        pol__confidence(run, 0.7);
+        pol__decide(run, "soft picture (detail ratio %.2f < %.2f): amount %.2f", ratio,
+                    CRISP_RATIO, amount);
+    }
+    if (amount <= 0) {
+        pol__decline(run, "amount 0");
+        return POL_OK;
+    }
+    usm_job j;
+    memset(&j, 0, sizeof j);
+    j.src = im;
+    j.amount = (float)amount;
+    j.threshold = (float)threshold;
+    gauss_init(&j.g, radius);
+    j.dst = pol_image_alloc_px(im->width, im->height, im->channels);
+    if (!j.dst) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    size_t bands = ((size_t)im->height + BAND - 1) / BAND;
+    pol__parallel_for(run, bands, 1, usm_bands, &j);
+    if (j.failed) {
+        pol_image_free_px(j.dst);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
+    pol_image_replace_px(im, j.dst, im->width, im->height, im->channels);
+    pol__measure(run, "amount", amount);
+    pol__measure(run, "radius", radius);
+    pol__measure(run, "threshold", threshold);
+    pol__decide(run, "unsharp mask on luminance: amount %.2f, radius %.2f, threshold %.3f", amount,
+                radius, threshold);
+    return POL_OK;
 }

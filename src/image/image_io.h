@@ -1,0 +1,171 @@
+/* polish — private contract between the image domain, its codecs, metadata policy and resampler. */
+#ifndef POLISH_IMAGE_IMAGE_IO_H
+#define POLISH_IMAGE_IMAGE_IO_H
+
+#include <stdio.h>
+#include "image/image.h"
+
+/* ---- formats and sniffing (io_sniff.c) ------------------------------------------------------ */
+
+/* "jpeg", "png", "webp", "tiff", "heif", "avif" from the first bytes, or NULL. */
+const char *pol__image_sniff_format(const unsigned char *head, size_t n);
+/* Canonical format name for a file extension ("JPG" -> "jpeg"), or NULL. */
+const char *pol__image_format_of_ext(const char *ext);
+/* The usual extension of a format ("jpeg" -> "jpg"). */
+const char *pol__image_ext_of_format(const char *format);
+
+/* ---- whole files (domain.c) ----------------------------------------------------------------- */
+
+/* Loads any supported image (format by content; limits, lenient and DCT scaling from `run`). */
+pol_status pol__image_load_path(pol_run *run, const char *path, pol_image **out);
+/* Writes `im` as its save settings say (format from them, else the extension, else the source),
+ * safely (temporary file + rename). */
+pol_status pol__image_save_path(pol_run *run, pol_image *im, const char *path);
+
+/* ---- codecs (io_*.c) ------------------------------------------------------------------------ */
+
+/* What goes into the output file besides pixels, already filtered by the metadata policy. */
+typedef struct pol_meta_out {
+    const unsigned char *icc;
+    size_t icc_len;
+    unsigned char *exif; /* from the TIFF header on; owned */
+    size_t exif_len;
+    const unsigned char *xmp;
+    size_t xmp_len;
+    double dpi; /* 0: none */
+} pol_meta_out;
+
+typedef pol_status (*pol_image_load_fn)(pol_run *run, const char *path,
+                                        const pol_image_load_opts *o, pol_image **out);
+/* Encodes `im` with settings `s` (format already resolved) into the open file `fp`. */
+typedef pol_status (*pol_image_save_fn)(pol_run *run, const pol_image *im,
+                                        const pol_image_save *s, const pol_meta_out *m, FILE *fp);
+
+pol_status pol__jpeg_load(pol_run *run, const char *path, const pol_image_load_opts *o,
+                          pol_image **out);
+pol_status pol__jpeg_save(pol_run *run, const pol_image *im, const pol_image_save *s,
+                          const pol_meta_out *m, FILE *fp);
+/* Encodes an 8-bit RGB or grey image to memory (thumbnails). *jpeg is malloc'ed. */
+pol_status pol__jpeg_encode_mem(pol_run *run, const pol_image *im, int quality,
+                                unsigned char **jpeg, size_t *len);
+/* Reads the JPEG header only: size and the DCT scale the decoder would honour. */
+pol_status pol__jpeg_probe(const char *path, int *width, int *height);
+
+pol_status pol__png_load(pol_run *run, const char *path, const pol_image_load_opts *o,
+                         pol_image **out);
+pol_status pol__png_save(pol_run *run, const pol_image *im, const pol_image_save *s,
+                         const pol_meta_out *m, FILE *fp);
+pol_status pol__webp_load(pol_run *run, const char *path, const pol_image_load_opts *o,
+                          pol_image **out);
+pol_status pol__webp_save(pol_run *run, const pol_image *im, const pol_image_save *s,
+                          const pol_meta_out *m, FILE *fp);
+pol_status pol__tiff_load(pol_run *run, const char *path, const pol_image_load_opts *o,
+                          pol_image **out);
+pol_status pol__tiff_save(pol_run *run, const pol_image *im, const pol_image_save *s,
+                          const pol_meta_out *m, FILE *fp);
+pol_status pol__heif_load(pol_run *run, const char *path, const pol_image_load_opts *o,
+                          pol_image **out);
+pol_status pol__heif_save(pol_run *run, const pol_image *im, const pol_image_save *s,
+                          const pol_meta_out *m, FILE *fp);
+
+/* The power-of-two reduction (1, 2, 4, 8) a decoder may apply to a w x h source with EXIF
+ * `orientation`, judged from the run's plan: > 1 only when every output is smaller and no step
+ * before the first resize depends on full resolution. Records the decision. (domain.c) */
+int pol__image_plan_shrink(pol_run *run, int w, int h, int orientation);
+
+/* Refuses an image of w x h (and `frames`) over the run's limits before anything is decoded. */
+pol_status pol__image_check_limits(pol_run *run, const pol_image_load_opts *o, uint64_t w,
+                                   uint64_t h, uint64_t frames, const char *format);
+
+/* ---- sample conversion (image.c) ------------------------------------------------------------ */
+
+/* 8-bit sample -> float 0..1 (exact division by 255, as a table). */
+extern const float pol__u8_to_float[256];
+static inline unsigned char pol__float_to_u8(float v)
+{
+    v = v * 255.0f + 0.5f;
+    return v <= 0.0f ? 0 : v >= 255.0f ? 255 : (unsigned char)v;
+}
+static inline unsigned short pol__float_to_u16(float v)
+{
+    v = v * 65535.0f + 0.5f;
+    return v <= 0.0f ? 0 : v >= 65535.0f ? 65535 : (unsigned short)v;
+}
+/* A copy of `im` with `channels` channels (alpha composited over white when dropped, grey
+ * expanded or RGB converted to luma), or `im` itself when it already has them. */
+pol_image *pol__image_with_channels(const pol_image *im, int channels);
+
+/* ---- metadata (metadata.c) ------------------------------------------------------------------ */
+
+/* EXIF facts from a raw TIFF-header EXIF block (bounds-checked; 0 when absent). */
+int pol__exif_orientation(const unsigned char *exif, size_t len);
+int pol__exif_has_gps(const unsigned char *exif, size_t len);
+double pol__exif_dpi(const unsigned char *exif, size_t len);
+/* XMP that mentions a location. */
+int pol__xmp_has_gps(const unsigned char *xmp, size_t len);
+
+/* Applies the save policy of `im` (metadata, keep_icc, keep_copyright, dpi) to what is written. */
+pol_status pol__image_meta_prepare(pol_run *run, const pol_image *im, pol_meta_out *m);
+void pol__image_meta_release(pol_meta_out *m);
+
+/* ICC profile facts via lcms2: description (into buf), colour space; returns 0 when unreadable. */
+int pol__icc_describe(const unsigned char *icc, size_t len, char *buf, size_t buflen);
+/* The profile is sRGB (by description or by matching colorants and curves). */
+int pol__icc_is_srgb(const unsigned char *icc, size_t len);
+/* A freshly made sRGB ICC profile (malloc'ed), for embedding after conversion. */
+unsigned char *pol__icc_srgb(size_t *len);
+
+/* Turns the pixels upright as im->orientation says and sets it to 1 (op_orient.c). */
+pol_status pol__image_orient(pol_run *run, pol_image *im);
+
+/* Converts the pixels from their embedded profile to sRGB (op_colour.c); declines (recorded)
+ * when there is no profile or it is sRGB already. `intent` is an lcms2 INTENT_* value. */
+pol_status pol__image_to_srgb(pol_run *run, pol_image *im, int intent, int black_point);
+
+/* ---- resampling (resample.c) ---------------------------------------------------------------- */
+
+typedef enum pol_kernel { POL_KERNEL_LANCZOS3, POL_KERNEL_LANCZOS2, POL_KERNEL_LINEAR } pol_kernel;
+
+/* Resamples `src` to out_w x out_h in linear light (alpha-premultiplied), threaded. Returns the
+ * new pixels (pol_image_alloc_px) or NULL when out of memory. */
+float *pol__resample(const pol_run *run, const pol_image *src, int out_w, int out_h,
+                     pol_kernel k);
+/* Same, for the sub-rectangle (x0, y0, cw, ch) of src: crop and resize in one pass. */
+float *pol__resample_rect(const pol_run *run, const pol_image *src, double x0, double y0,
+                          double cw, double ch, int out_w, int out_h, pol_kernel k);
+
+/* Fast sRGB transfer curves (table + interpolation, error < 2e-5) for bulk work. */
+void pol__srgb_to_linear_n(const float *in, float *out, size_t n);
+void pol__linear_to_srgb_n(const float *in, float *out, size_t n);
+
+/* Geometry of a resize request, shared by image.resize, presets and the loader's DCT scaling. */
+typedef enum pol_fit { POL_FIT_CONTAIN, POL_FIT_COVER, POL_FIT_FILL } pol_fit;
+typedef struct pol_resize_req {
+    int width, height, long_edge; /* 0 = unset */
+    double scale;                 /* 0 = unset */
+    pol_fit fit;
+    int upscale;
+} pol_resize_req;
+/* Works out the scaled size (sw x sh, before any cover crop) and the final size (ow x oh) for a
+ * w x h source. Returns 0 when the request gives no size. */
+int pol__resize_geometry(const pol_resize_req *r, int w, int h, int *sw, int *sh, int *ow, int *oh);
+/* Fills `r` from image.resize arguments; returns 0 when none of the size arguments is set. */
+int pol__resize_req_from_args(const pol_args *a, pol_resize_req *r);
+
+/* Resizes `im` as `q` asks (cover fits crop around the most salient region, else the centre);
+ * records the change under `what`, or declines when there is nothing to do. (op_resize.c) */
+pol_status pol__image_apply_resize(pol_run *run, pol_image *im, const pol_resize_req *q,
+                                   pol_kernel k, const char *what);
+
+/* ---- delivery presets (op_export.c) --------------------------------------------------------- */
+
+typedef struct pol_preset {
+    const char *name;
+    pol_resize_req size; /* all zero: keep the size */
+    int quality;
+    double dpi;
+    int srgb; /* convert to sRGB */
+} pol_preset;
+const pol_preset *pol__image_preset(const char *name);
+
+#endif

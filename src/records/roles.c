@@ -234,7 +234,7 @@ static int name_words(const char *s)
 static void classify(const char *s, const char *region, int k[K_N])
 {
     size_t n = strlen(s);
-    char buf[16];
+    char buf[32];
     if (is_email_like(s)) {
         k[K_EMAIL]++;
         return;

@@ -71,8 +71,8 @@ int pol__email_fix_domain(char *email, size_t cap, const char *domain);
 /* ---- addresses ------------------------------------------------------------------------------ */
 
 /* Street line in USPS Publication 28 form, title case: "123 north main street apt. 4b" ->
- * "123 N Main St Apt 4B"; "#12" -> "Unit 12"? no: "# 12" -> "# 12". Returns length or (size_t)-1
- * (cap >= n+8 is enough). */
+ * "123 N Main St Apt 4B"; "P.O. Box 12" -> "PO Box 12". Returns the length or (size_t)-1 when
+ * cap < n + 16. */
 size_t pol__street_std(const char *in, size_t n, char *out, size_t cap);
 
 /* US state / territory / Canadian province / Australian state code of a name or code in any case
@@ -103,9 +103,10 @@ typedef enum pol_date_order {
 pol_date_order pol__date_order_of(const char *region);
 
 /* Parses a date in any common form ("2020-03-04", "3/4/2020", "04.03.2020", "March 4, 2020",
- * "4 Mar 2020", "20200304", "19081209" (FEBRL)) into "YYYY-MM-DD" (out[11]). Numeric dates whose
- * order is ambiguous use `order`; unambiguous ones (13/02/2020) are read as written. Returns 1
- * when it is a valid date, 2 when valid but the day/month order was ambiguous, 0 otherwise. */
-int pol__date_iso(const char *in, size_t n, pol_date_order order, char out[11]);
+ * "4 Mar 2020", "20200304", "19081209" (FEBRL)) into "YYYY-MM-DD" (out[32]); a time of day
+ * after it is kept as "THH:MM[:SS][zone]" so nothing is lost. Numeric dates whose order is
+ * ambiguous use `order`; unambiguous ones (13/02/2020) are read as written. Returns 1 when it is
+ * a valid date, 2 when valid but the day/month order was ambiguous, 0 otherwise. */
+int pol__date_iso(const char *in, size_t n, pol_date_order order, char out[32]);
 
 #endif

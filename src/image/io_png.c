@@ -197,13 +197,16 @@ pol_status pol__png_save(pol_run *run, const pol_image *im, const pol_image_save
         struct spng_exif exif = {m->exif_len, (char *)m->exif};
         if (spng_set_exif(ctx, &exif)) pol__warn(run, "EXIF rejected by the PNG encoder; not written");
     }
-    if (!rc && m->xmp) {
+    char *xmp = NULL; /* libspng wants NUL-terminated text */
+    if (!rc && m->xmp && (xmp = malloc(m->xmp_len + 1))) {
+        memcpy(xmp, m->xmp, m->xmp_len);
+        xmp[m->xmp_len] = '\0';
         struct spng_text t;
         memset(&t, 0, sizeof t);
         strcpy(t.keyword, xmp_key);
         t.type = SPNG_ITXT;
         t.length = m->xmp_len;
-        t.text = (char *)m->xmp;
+        t.text = xmp;
         t.language_tag = (char *)"";
         t.translated_keyword = (char *)"";
         if (spng_set_text(ctx, &t, 1)) pol__warn(run, "XMP rejected by the PNG encoder; not written");
@@ -232,5 +235,6 @@ pol_status pol__png_save(pol_run *run, const pol_image *im, const pol_image_save
                            spng_strerror(rc));
     free(row);
     spng_ctx_free(ctx);
+    free(xmp);
     return st;
 }

@@ -34,6 +34,9 @@ static void xf_rows(void *user, size_t begin, size_t end)
     for (size_t y = begin; y < end; y++) {
         float *row = pol_image_row(j->im, (int)y);
         cmsDoTransform(j->xf, row, row, (cmsUInt32Number)j->im->width);
+        /* float transforms are unbounded: colours outside sRGB come out below 0 or above 1 */
+        size_t n = (size_t)j->im->width * (size_t)j->im->channels;
+        for (size_t i = 0; i < n; i++) row[i] = row[i] < 0 ? 0 : row[i] > 1 ? 1 : row[i];
     }
 }
 

@@ -388,6 +388,28 @@ size_t pol__street_std(const char *in, size_t n, char *out, size_t cap)
     return o;
 }
 
+size_t pol__unit_std(const char *in, size_t n, char *out, size_t cap)
+{
+    /* The street rules find a designator after the street; here it comes first. */
+    if (cap < n + 24) return (size_t)-1;
+    char tmp[64];
+    if (n + 8 > sizeof tmp) {
+        memcpy(out, in, n);
+        out[n] = '\0';
+        return n;
+    }
+    memcpy(tmp, "1 X ", 4);
+    memcpy(tmp + 4, in, n);
+    size_t k = pol__street_std(tmp, n + 4, out, cap);
+    if (k == (size_t)-1 || k < 4 || memcmp(out, "1 X ", 4) != 0) {
+        memcpy(out, in, n);
+        out[n] = '\0';
+        return n;
+    }
+    memmove(out, out + 4, k - 3);
+    return k - 4;
+}
+
 /* ---- states --------------------------------------------------------------------------------- */
 
 static const struct {

@@ -1,7 +1,9 @@
 /* polish — input encodings: UTF-8 (BOM), UTF-16 LE/BE, Windows-1252 fallback, binary detection. */
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 #include "records/io.h"
+#include "records/std.h"
 
 int pol__utf8_valid(const unsigned char *s, size_t n)
 {
@@ -200,4 +202,80 @@ pol_status pol__to_utf8(pol_run *run, unsigned char *buf, size_t len, unsigned c
     u8[*out_len] = '\0';
     snprintf(name, 16, "windows-1252");
     return POL_OK;
+}
+
+/* ---- cleaning text -------------------------------------------------------------------------- */
+
+/* 1: a space of some kind; 2: an invisible character to drop; 0: keep. */
+static int kind_of(utf8proc_int32_t cp)
+{
+    switch (cp) {
+    case 0x00A0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
+        return 1;
+    case 0x200B: case 0x2060: case 0xFEFF: case 0x00AD: case 0x180E:
+        return 2;
+    default:
+        if (cp >= 0x2000 && cp <= 0x200A) return 1;
+        if (cp >= 0x80 && cp <= 0x9F) return 2; /* C1 controls */
+        return 0;
+    }
+}
+
+size_t pol__text_clean(const char *in, size_t n, char *out, size_t cap, int collapse)
+{
+    const unsigned char *s = (const unsigned char *)in;
+    size_t o = 0;
+    int pending = 0, non_ascii = 0;
+    if (cap < n + 1) return (size_t)-1;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            if (c == ' ' || c == '\t' || ((c == '\n' || c == '\r' || c == '\v' || c == '\f') &&
+                                          collapse)) {
+                pending = 1;
+                continue;
+            }
+            if ((c < 0x20 && c != '\n' && c != '\r') || c == 0x7F) continue;
+            if (pending && o) out[o++] = ' ';
+            pending = 0;
+            out[o++] = (char)c;
+            continue;
+        }
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate(s + i, (utf8proc_ssize_t)(n - i), &cp);
+        if (k <= 0) {
+            /* Not UTF-8: keep the byte, nothing is lost. */
+            if (pending && o) out[o++] = ' ';
+            pending = 0;
+            out[o++] = (char)c;
+            i++;
+            continue;
+        }
+        int kind = kind_of(cp);
+        if (kind == 1) {
+            pending = 1;
+        } else if (kind == 0) {
+            if (pending && o) out[o++] = ' ';
+            pending = 0;
+            memcpy(out + o, s + i, (size_t)k);
+            o += (size_t)k;
+            non_ascii = 1;
+        }
+        i += (size_t)k;
+    }
+    out[o] = '\0';
+    if (!non_ascii) return o;
+    /* Compose (NFC) so "é" typed as e + combining accent equals the precomposed one. */
+    utf8proc_uint8_t *nfc = NULL;
+    utf8proc_ssize_t r = utf8proc_map((const utf8proc_uint8_t *)out, (utf8proc_ssize_t)o, &nfc,
+                                      UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+    if (r < 0) return o; /* invalid UTF-8 inside: leave it uncomposed */
+    if ((size_t)r + 1 > cap) {
+        free(nfc);
+        return (size_t)-1;
+    }
+    memcpy(out, nfc, (size_t)r + 1);
+    free(nfc);
+    return (size_t)r;
 }

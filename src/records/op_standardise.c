@@ -1,4 +1,8 @@
 /* polish — records.standardise: names, emails, phones, addresses, dates and text made uniform. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include "records/records.h"
 #include "records/std.h"
 
@@ -23,11 +27,324 @@ static const pol_param_desc params[] = {
      "Every cell: Unicode NFC, non-breaking/zero-width spaces, runs of white space, trimming."},
 };
 
+enum { F_TEXT, F_NAME, F_EMAIL, F_PHONE, F_STREET, F_UNIT, F_CITY, F_STATE, F_POSTCODE, F_COUNTRY,
+       F_DATE, F_N };
+static const char *const field_names[F_N] = {"text", "names", "emails", "phones", "streets",
+                                             "units", "cities", "states", "postcodes",
+                                             "countries", "dates"};
+
+typedef struct stats {
+    size_t changed[F_N], invalid[F_N], values[F_N];
+    size_t typo_fixed, typo_suggested, fictional, ambiguous_dates, extensions;
+} stats;
+
+typedef struct job {
+    pol_records *r;
+    const char *region;
+    pol_date_order order;
+    int typos; /* 0 off, 1 suggest, 2 fix */
+    int keep_ext;
+    int text;
+    int *field;     /* per column: F_* to apply, or -1 for none */
+    long country_col;
+    pthread_mutex_t mu;
+    stats total;
+    char examples[5][160];
+    int n_examples;
+    int oom;
+} job;
+
+static int field_of(pol_role role, const pol_args *a)
+{
+    switch (role) {
+    case POL_ROLE_FIRST_NAME:
+    case POL_ROLE_LAST_NAME:
+    case POL_ROLE_FULL_NAME: return pol__arg_bool(a, "names") ? F_NAME : -1;
+    case POL_ROLE_EMAIL: return pol__arg_bool(a, "emails") ? F_EMAIL : -1;
+    case POL_ROLE_PHONE: return pol__arg_bool(a, "phones") ? F_PHONE : -1;
+    case POL_ROLE_STREET: return pol__arg_bool(a, "addresses") ? F_STREET : -1;
+    case POL_ROLE_ADDRESS2: return pol__arg_bool(a, "addresses") ? F_UNIT : -1;
+    case POL_ROLE_CITY: return pol__arg_bool(a, "addresses") ? F_CITY : -1;
+    case POL_ROLE_STATE: return pol__arg_bool(a, "addresses") ? F_STATE : -1;
+    case POL_ROLE_POSTCODE: return pol__arg_bool(a, "addresses") ? F_POSTCODE : -1;
+    case POL_ROLE_COUNTRY: return pol__arg_bool(a, "addresses") ? F_COUNTRY : -1;
+    case POL_ROLE_DATE: return pol__arg_bool(a, "dates") ? F_DATE : -1;
+    default: return -1;
+    }
+}
+
+/* Standardises one value (already text-cleaned) from `buf` into `tmp` (both `cap` bytes).
+ * Returns the new length, or (size_t)-1 to keep `buf`; sets *bad when the value is invalid for
+ * its field. */
+static size_t apply(job *j, int f, const char *buf, size_t len, size_t cap, char *tmp,
+                    const char *region, stats *st, int *bad)
+{
+    *bad = 0;
+    size_t k;
+    switch (f) {
+    case F_NAME:
+        k = pol__name_std(buf, len, tmp, cap);
+        break;
+    case F_EMAIL: {
+        const char *typo;
+        pol_email_status es = pol__email_std(buf, len, tmp, cap, &typo);
+        if (es == POL_EMAIL_INVALID) {
+            *bad = 1;
+            return (size_t)-1;
+        }
+        k = strlen(tmp);
+        if (typo && j->typos == 2 && pol__email_fix_domain(tmp, cap, typo) == 0) {
+            k = strlen(tmp);
+            st->typo_fixed++;
+        } else if (typo && j->typos) {
+            st->typo_suggested++;
+            if (j->n_examples < 5) {
+                pthread_mutex_lock(&j->mu);
+                if (j->n_examples < 5)
+                    snprintf(j->examples[j->n_examples++], sizeof j->examples[0],
+                             "%.100s: did you mean %s?", tmp, typo);
+                pthread_mutex_unlock(&j->mu);
+            }
+        }
+        break;
+    }
+    case F_PHONE: {
+        pol_phone ph;
+        if (pol__phone_parse(buf, len, region, &ph) != POL_PHONE_VALID) {
+            *bad = 1;
+            return (size_t)-1;
+        }
+        st->fictional += ph.fictional;
+        if (ph.ext[0]) st->extensions++;
+        if (ph.ext[0] && j->keep_ext) k = (size_t)snprintf(tmp, cap, "%s;ext=%s", ph.e164, ph.ext);
+        else k = (size_t)snprintf(tmp, cap, "%s", ph.e164);
+        break;
+    }
+    case F_STREET: k = pol__street_std(buf, len, tmp, cap); break;
+    case F_UNIT: k = pol__unit_std(buf, len, tmp, cap); break;
+    case F_CITY: k = pol__city_std(buf, len, tmp, cap); break;
+    case F_STATE: {
+        const char *code = pol__state_code(buf, len, region);
+        if (!code) {
+            *bad = 1;
+            return (size_t)-1;
+        }
+        k = (size_t)snprintf(tmp, cap, "%s", code);
+        break;
+    }
+    case F_POSTCODE:
+        k = pol__postcode_std(buf, len, region, tmp, cap);
+        if (!k) {
+            /* Regions without postcode rules are left as typed; others are flagged. */
+            static const char *const known[] = {"US", "CA", "GB", "AU", "NZ", "AT", "BE", "CH",
+                                                "DK", "NO", "DE", "FR", "ES", "IT", "FI", "MX",
+                                                "IN", "NL"};
+            for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+                if (strcasecmp(region, known[i]) == 0) *bad = 1;
+            return (size_t)-1;
+        }
+        break;
+    case F_COUNTRY: {
+        const char *code = pol__country_code(buf, len);
+        if (!code) {
+            *bad = 1;
+            return (size_t)-1;
+        }
+        k = (size_t)snprintf(tmp, cap, "%s", code);
+        break;
+    }
+    case F_DATE: {
+        char d[32];
+        int r = pol__date_iso(buf, len, j->order, d);
+        if (!r) {
+            *bad = 1;
+            return (size_t)-1;
+        }
+        st->ambiguous_dates += r == 2;
+        k = (size_t)snprintf(tmp, cap, "%s", d);
+        break;
+    }
+    default: return (size_t)-1;
+    }
+    return k < cap ? k : (size_t)-1;
+}
+
+static void work(void *user, size_t begin, size_t end)
+{
+    job *j = user;
+    pol_table *t = j->r->rows;
+    size_t nc = pol_table_cols(t);
+    pol_arena *arena = pol_arena_new();
+    stats st;
+    memset(&st, 0, sizeof st);
+    size_t cap = 4096;
+    char *buf = malloc(cap), *tmp = malloc(cap);
+    if (!arena || !buf || !tmp) goto oom;
+    for (size_t row = begin; row < end; row++) {
+        const char *region = j->region;
+        char rc[3];
+        if (j->country_col >= 0) {
+            /* A row's own country decides its phone and postcode rules. */
+            const char *cv = pol_table_get(t, row, (size_t)j->country_col);
+            const char *code = *cv ? pol__country_code(cv, strlen(cv)) : NULL;
+            if (code) {
+                memcpy(rc, code, 3);
+                region = rc;
+            }
+        }
+        for (size_t c = 0; c < nc; c++) {
+            int f = j->field[c];
+            if (f < 0 && !j->text) continue;
+            const char *v = pol_table_get(t, row, c);
+            if (!*v) continue;
+            size_t len = strlen(v);
+            if (3 * len + 64 > cap) {
+                size_t nc2 = 3 * len + 64;
+                char *b2 = realloc(buf, nc2), *t2;
+                if (!b2) goto oom;
+                buf = b2;
+                t2 = realloc(tmp, nc2);
+                if (!t2) goto oom;
+                tmp = t2;
+                cap = nc2;
+            }
+            size_t k;
+            if (j->text) {
+                k = pol__text_clean(v, len, buf, cap, f != -1 || j->r->roles[c] != POL_ROLE_TEXT);
+                if (k == (size_t)-1) continue;
+                if (k != len || memcmp(buf, v, len) != 0) st.changed[F_TEXT]++;
+            } else {
+                memcpy(buf, v, len + 1);
+                k = len;
+            }
+            const char *res = buf;
+            if (f >= 0 && k) {
+                int bad;
+                st.values[f]++;
+                size_t nk = apply(j, f, buf, k, cap, tmp, region, &st, &bad);
+                if (bad) st.invalid[f]++;
+                if (nk != (size_t)-1 && (nk != k || memcmp(tmp, buf, k) != 0)) {
+                    st.changed[f]++;
+                    res = tmp;
+                    k = nk;
+                }
+            }
+            if (k == len && memcmp(res, v, len) == 0) continue;
+            char *nv = pol_arena_strndup(arena, res, k);
+            if (!nv) goto oom;
+            pol_table_set_ref(t, row, c, nv);
+        }
+    }
+    free(buf);
+    free(tmp);
+    pthread_mutex_lock(&j->mu);
+    for (int f = 0; f < F_N; f++) {
+        j->total.changed[f] += st.changed[f];
+        j->total.invalid[f] += st.invalid[f];
+        j->total.values[f] += st.values[f];
+    }
+    j->total.typo_fixed += st.typo_fixed;
+    j->total.typo_suggested += st.typo_suggested;
+    j->total.fictional += st.fictional;
+    j->total.ambiguous_dates += st.ambiguous_dates;
+    j->total.extensions += st.extensions;
+    if (pol_table_adopt_arena(t, arena)) j->oom = 1;
+    pthread_mutex_unlock(&j->mu);
+    return;
+oom:
+    free(buf);
+    free(tmp);
+    pthread_mutex_lock(&j->mu);
+    /* Values already stored point into the arena: keep it alive with the table. */
+    if (!arena || pol_table_adopt_arena(t, arena)) j->oom = 1;
+    j->oom = 1;
+    pthread_mutex_unlock(&j->mu);
+}
+
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    (void)asset;
-    (void)args;
-    pol__decline(run, "not implemented yet");
+    pol_records *r = pol_records_of(asset);
+    pol_status st = pol__records_ensure_roles(run, r);
+    if (st) return st;
+    job j;
+    memset(&j, 0, sizeof j);
+    j.r = r;
+    j.region = pol__arg_str(args, "region");
+    if (!j.region || strlen(j.region) != 2)
+        return pol__fail(run, POL_ERR_ARG, "--region: \"%s\" is not a two-letter country code",
+                         j.region ? j.region : "");
+    if (!pol__phone_region_cc(j.region))
+        pol__warn(run, "region %s has no phone rules: national numbers are left as they are",
+                  j.region);
+    const char *order = pol__arg_str(args, "date-order");
+    j.order = strcmp(order, "mdy") == 0   ? POL_DATE_MDY
+              : strcmp(order, "dmy") == 0 ? POL_DATE_DMY
+              : strcmp(order, "ymd") == 0 ? POL_DATE_YMD
+                                          : pol__date_order_of(j.region);
+    const char *typos = pol__arg_str(args, "email-typos");
+    j.typos = strcmp(typos, "fix") == 0 ? 2 : strcmp(typos, "suggest") == 0 ? 1 : 0;
+    j.keep_ext = strcmp(pol__arg_str(args, "extensions"), "keep") == 0;
+    j.text = pol__arg_bool(args, "text");
+    size_t nc = pol_table_cols(r->rows);
+    j.field = malloc((nc ? nc : 1) * sizeof *j.field);
+    if (!j.field) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    int any = j.text;
+    for (size_t c = 0; c < nc; c++) {
+        j.field[c] = field_of(r->roles[c], args);
+        any |= j.field[c] >= 0;
+    }
+    j.country_col = pol__records_col(r, POL_ROLE_COUNTRY);
+    if (!any) {
+        free(j.field);
+        pol__decline(run, "nothing to standardise: no column has a role that is switched on");
+        return POL_OK;
+    }
+    pthread_mutex_init(&j.mu, NULL);
+    pol__parallel_for(run, pol_table_rows(r->rows), 4096, work, &j);
+    pthread_mutex_destroy(&j.mu);
+    free(j.field);
+    if (j.oom) return pol__fail(run, POL_ERR_NOMEM, "out of memory standardising");
+
+    size_t changed = 0, values = 0, invalid = 0;
+    for (int f = 0; f < F_N; f++) {
+        if (!j.total.values[f] && !j.total.changed[f]) continue;
+        pol_jv *o = pol_jv_obj();
+        if (f != F_TEXT) pol_jv_set(o, "values", pol_jv_int((long long)j.total.values[f]));
+        pol_jv_set(o, "changed", pol_jv_int((long long)j.total.changed[f]));
+        if (f != F_TEXT) pol_jv_set(o, "invalid", pol_jv_int((long long)j.total.invalid[f]));
+        pol__measure_jv(run, field_names[f], o);
+        changed += j.total.changed[f];
+        if (f != F_TEXT) {
+            values += j.total.values[f];
+            invalid += j.total.invalid[f];
+        }
+    }
+    if (j.total.typo_fixed) {
+        pol__measure_int(run, "email_typos_fixed", (long long)j.total.typo_fixed);
+        pol__decide(run, "corrected %zu misspelt email domains (--email-typos suggest to only "
+                         "report them)", j.total.typo_fixed);
+    }
+    if (j.total.typo_suggested) {
+        pol__measure_int(run, "email_typos_suggested", (long long)j.total.typo_suggested);
+        pol_jv *ex = pol_jv_arr();
+        for (int i = 0; i < j.n_examples; i++) pol_jv_push(ex, pol_jv_str(j.examples[i]));
+        pol__measure_jv(run, "email_typo_examples", ex);
+    }
+    if (j.total.fictional) pol__measure_int(run, "fictional_phones", (long long)j.total.fictional);
+    if (j.total.extensions)
+        pol__measure_int(run, "phone_extensions", (long long)j.total.extensions);
+    if (j.total.ambiguous_dates) {
+        pol__measure_int(run, "ambiguous_dates", (long long)j.total.ambiguous_dates);
+        pol__decide(run, "%zu dates could be day/month or month/day; read as %s (--date-order)",
+                    j.total.ambiguous_dates,
+                    j.order == POL_DATE_MDY ? "month/day" : j.order == POL_DATE_DMY ? "day/month"
+                                                                                    : "year first");
+    }
+    pol__measure_str(run, "region", j.region);
+    if (values) pol__confidence(run, 1.0 - (double)invalid / (double)values);
+    if (!changed) pol__decline(run, "every value was already standard");
+    else pol__decide(run, "changed %zu values; %zu invalid values left as they were and flagged",
+                     changed, invalid);
     return POL_OK;
 }
 

@@ -12,11 +12,12 @@
 
 /* ---- text ----------------------------------------------------------------------------------- */
 
-/* Unicode NFC; non-breaking and other Unicode spaces become ' '; zero-width characters and
- * control characters are removed; runs of white space collapse to one space; trimmed. Returns the
- * output length (out is NUL-terminated), or (size_t)-1 when `cap` is too small (cap >= 3*n+1 is
- * always enough) or on OOM. Invalid UTF-8 bytes are kept as they are. */
-size_t pol__text_clean(const char *in, size_t n, char *out, size_t cap);
+/* Unicode NFC; non-breaking and other Unicode spaces become ' '; zero-width characters (ZWSP,
+ * BOM, word joiner, soft hyphen) and control characters are removed; trimmed; with `collapse`,
+ * runs of white space (newlines too) become one space, else only runs of spaces and tabs.
+ * Returns the output length (out is NUL-terminated), or (size_t)-1 when `cap` is too small
+ * (cap >= 3*n+1 is always enough) or on OOM. Invalid UTF-8 bytes are kept as they are. */
+size_t pol__text_clean(const char *in, size_t n, char *out, size_t cap, int collapse);
 
 /* ---- phones --------------------------------------------------------------------------------- */
 
@@ -74,6 +75,9 @@ int pol__email_fix_domain(char *email, size_t cap, const char *domain);
  * "123 N Main St Apt 4B"; "P.O. Box 12" -> "PO Box 12". Returns the length or (size_t)-1 when
  * cap < n + 16. */
 size_t pol__street_std(const char *in, size_t n, char *out, size_t cap);
+
+/* Second address line: "apt. 4b" -> "Apt 4B", "suite 300" -> "Ste 300", "#4" -> "# 4". */
+size_t pol__unit_std(const char *in, size_t n, char *out, size_t cap);
 
 /* US state / territory / Canadian province / Australian state code of a name or code in any case
  * ("california", "Calif.", "ca", "New South Wales" with region AU) -> "CA"; NULL when unknown. */

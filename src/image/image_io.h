@@ -134,7 +134,8 @@ float *pol__resample(const pol_run *run, const pol_image *src, int out_w, int ou
 float *pol__resample_rect(const pol_run *run, const pol_image *src, double x0, double y0,
                           double cw, double ch, int out_w, int out_h, pol_kernel k);
 
-/* Fast sRGB transfer curves (table + interpolation, error < 2e-5) for bulk work. */
+/* Fast sRGB transfer curves (table + interpolation, error < 2e-5) for bulk work; input clamped
+ * to 0..1. */
 void pol__srgb_to_linear_n(const float *in, float *out, size_t n);
 void pol__linear_to_srgb_n(const float *in, float *out, size_t n);
 

@@ -47,6 +47,21 @@ static void put_samples(const layout *L, pol_image *im, const unsigned char *buf
 {
     int per_px = L->planar == PLANARCONFIG_SEPARATE ? 1 : L->spp;
     size_t bytes = (size_t)L->bps / 8;
+    if (per_px == L->ch && !L->invert) { /* the usual layout: whole rows of samples */
+        int w = bw < L->w - x0 ? bw : L->w - x0;
+        size_t n = (size_t)w * (size_t)per_px, rowbytes = (size_t)bw * (size_t)per_px * bytes;
+        for (int y = 0; y < bh && y0 + y < L->h; y++) {
+            if ((tmsize_t)((size_t)y * rowbytes + n * bytes) > buflen) return;
+            const unsigned char *src = buf + (size_t)y * rowbytes;
+            float *d = pol_image_row(im, y0 + y) + (size_t)x0 * (size_t)L->ch;
+            if (bytes == 2)
+                for (size_t i = 0; i < n; i++)
+                    d[i] = ((const uint16_t *)src)[i] * (1.0f / 65535.0f);
+            else
+                for (size_t i = 0; i < n; i++) d[i] = pol__u8_to_float[src[i]];
+        }
+        return;
+    }
     for (int y = 0; y < bh && y0 + y < L->h; y++) {
         float *row = pol_image_row(im, y0 + y);
         for (int x = 0; x < bw && x0 + x < L->w; x++) {

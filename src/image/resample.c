@@ -31,10 +31,11 @@ static void lut_init(void)
     }
 }
 
-static inline float lut_eval(const float *lut, float v, double (*exact)(double))
+/* Pixels are 0..1 by contract; anything else (or NaN) is clamped first. */
+static inline float lut_eval(const float *lut, float v)
 {
-    if (!(v >= 0.0f && v <= 1.0f)) /* out of range (or NaN): rare, do it properly */
-        return v != v ? 0.0f : v < 0.0f ? -(float)exact(-v) : (float)exact(v);
+    if (!(v >= 0.0f)) v = 0.0f;
+    if (v > 1.0f) v = 1.0f;
     float f = v * LUT_N;
     int i = (int)f;
     float t = f - (float)i;
@@ -44,13 +45,13 @@ static inline float lut_eval(const float *lut, float v, double (*exact)(double))
 void pol__srgb_to_linear_n(const float *in, float *out, size_t n)
 {
     pthread_once(&lut_once, lut_init);
-    for (size_t i = 0; i < n; i++) out[i] = lut_eval(s2l_lut, in[i], s2l_exact);
+    for (size_t i = 0; i < n; i++) out[i] = lut_eval(s2l_lut, in[i]);
 }
 
 void pol__linear_to_srgb_n(const float *in, float *out, size_t n)
 {
     pthread_once(&lut_once, lut_init);
-    for (size_t i = 0; i < n; i++) out[i] = lut_eval(l2s_lut, in[i], l2s_exact);
+    for (size_t i = 0; i < n; i++) out[i] = lut_eval(l2s_lut, in[i]);
 }
 
 /* ---- filter weights ------------------------------------------------------------------------- */
@@ -132,124 +133,150 @@ static int wtab_build(wtab *t, int in_size, double x0, double span, int out, pol
     return 1;
 }
 
-/* ---- the two passes ------------------------------------------------------------------------- */
+/* ---- the passes, band by band -------------------------------------------------------------- */
+
+/* Output rows are done in bands: each band filters just the source rows it needs horizontally
+ * into a small scratch buffer, then vertically. Memory stays at a few MB per thread, and the
+ * scratch stays in cache. Colour pixels are padded to 4 floats so a tap is one vector op. */
+#define RS_BAND 64
+
+typedef float v4f __attribute__((vector_size(16)));
 
 typedef struct rs {
     const pol_image *src;
-    int ch, alpha; /* alpha: index of the alpha channel, or -1 */
-    int x_off;     /* first source column read (horizontal taps start from here) */
+    int ch, cp;    /* channels in the image; channels in scratch (3 -> 4, padded) */
+    int alpha;     /* index of the alpha channel, or -1 */
+    int x_off;     /* first source column read */
     int in_w;      /* source columns read */
     int out_w, out_h;
-    int ylo;       /* first source row kept in tmp */
     wtab h, v;
-    float *tmp; /* out_w x (rows) x ch, linear premultiplied */
     float *dst;
     int failed;
 } rs;
 
-/* Source row -> linear premultiplied values (alpha itself stays as it is). */
-static void to_linear(const rs *r, const float *src, float *out, size_t n_px)
+/* Source row -> linear light, premultiplied, padded to cp channels. */
+static void to_linear(const rs *r, const float *src, float *lin, float *out, int n_px)
 {
-    int ch = r->ch;
-    pol__srgb_to_linear_n(src, out, n_px * (size_t)ch);
-    if (r->alpha < 0) return;
-    for (size_t i = 0; i < n_px; i++) {
-        float *p = out + i * (size_t)ch;
-        float a = src[i * (size_t)ch + (size_t)r->alpha];
-        p[r->alpha] = a;
-        for (int c = 0; c < ch - 1; c++) p[c] *= a;
+    int ch = r->ch, cp = r->cp;
+    pol__srgb_to_linear_n(src, lin, (size_t)n_px * (size_t)ch);
+    for (int i = 0; i < n_px; i++) {
+        const float *l = lin + (size_t)i * (size_t)ch;
+        float *o = out + (size_t)i * (size_t)cp;
+        if (r->alpha < 0) {
+            for (int c = 0; c < ch; c++) o[c] = l[c];
+            for (int c = ch; c < cp; c++) o[c] = 0;
+        } else {
+            float a = src[(size_t)i * (size_t)ch + (size_t)r->alpha];
+            for (int c = 0; c < ch - 1; c++) o[c] = l[c] * a;
+            o[cp - 1] = a; /* alpha last, also when padded */
+            for (int c = ch - 1; c < cp - 1; c++) o[c] = 0;
+        }
     }
 }
 
-static void pass_h(void *user, size_t begin, size_t end)
+static void hfilter(const rs *r, const float *lin, float *o)
 {
-    rs *r = user;
-    int ch = r->ch;
-    float *lin = malloc((size_t)r->in_w * (size_t)ch * sizeof *lin);
-    if (!lin) {
-        r->failed = 1;
+    const int *start = r->h.start, *nt = r->h.n;
+    const float *wt = r->h.w;
+    int stride = r->h.stride, cp = r->cp;
+    if (cp == 4) {
+        for (int x = 0; x < r->out_w; x++) {
+            const v4f *s = (const v4f *)(lin + (size_t)(start[x] - r->x_off) * 4);
+            const float *w = wt + (size_t)x * (size_t)stride;
+            v4f acc = {0, 0, 0, 0};
+            for (int k = 0; k < nt[x]; k++) acc += w[k] * s[k];
+            *(v4f *)(o + (size_t)x * 4) = acc;
+        }
         return;
     }
-    for (size_t yy = begin; yy < end; yy++) {
-        const float *srow = pol_image_row(r->src, r->ylo + (int)yy) + (size_t)r->x_off * (size_t)ch;
-        to_linear(r, srow, lin, (size_t)r->in_w);
-        float *o = r->tmp + yy * (size_t)r->out_w * (size_t)ch;
-        const int *start = r->h.start, *nt = r->h.n;
-        const float *wt = r->h.w;
-        int stride = r->h.stride;
-        if (ch == 3) {
-            for (int x = 0; x < r->out_w; x++) {
-                const float *s = lin + (size_t)(start[x] - r->x_off) * 3;
-                const float *w = wt + (size_t)x * (size_t)stride;
-                float a0 = 0, a1 = 0, a2 = 0;
-                for (int k = 0; k < nt[x]; k++, s += 3) {
-                    a0 += w[k] * s[0];
-                    a1 += w[k] * s[1];
-                    a2 += w[k] * s[2];
-                }
-                o[0] = a0, o[1] = a1, o[2] = a2;
-                o += 3;
-            }
-        } else {
-            for (int x = 0; x < r->out_w; x++) {
-                const float *s = lin + (size_t)(start[x] - r->x_off) * (size_t)ch;
-                const float *w = wt + (size_t)x * (size_t)stride;
-                float acc[4] = {0, 0, 0, 0};
-                for (int k = 0; k < nt[x]; k++, s += ch)
-                    for (int c = 0; c < ch; c++) acc[c] += w[k] * s[c];
-                for (int c = 0; c < ch; c++) o[c] = acc[c];
-                o += ch;
-            }
-        }
+    for (int x = 0; x < r->out_w; x++) {
+        const float *s = lin + (size_t)(start[x] - r->x_off) * (size_t)cp;
+        const float *w = wt + (size_t)x * (size_t)stride;
+        float acc[2] = {0, 0};
+        for (int k = 0; k < nt[x]; k++, s += cp)
+            for (int c = 0; c < cp; c++) acc[c] += w[k] * s[c];
+        for (int c = 0; c < cp; c++) o[(size_t)x * (size_t)cp + (size_t)c] = acc[c];
     }
-    free(lin);
 }
 
-static void pass_v(void *user, size_t begin, size_t end)
+/* Clamp (Lanczos lobes overshoot), un-premultiply, back to the encoded curve, drop padding. */
+static void finish_row(const rs *r, float *acc, float *enc, float *out)
+{
+    int ch = r->ch, cp = r->cp, w = r->out_w;
+    for (int x = 0; x < w; x++) {
+        float *p = acc + (size_t)x * (size_t)cp;
+        float *q = enc + (size_t)x * (size_t)ch;
+        if (r->alpha < 0) {
+            for (int c = 0; c < ch; c++) q[c] = p[c];
+        } else {
+            float a = p[cp - 1];
+            a = a < 0 ? 0 : a > 1 ? 1 : a;
+            float inv = a > 1e-6f ? 1.0f / a : 0.0f;
+            for (int c = 0; c < ch - 1; c++) q[c] = p[c] * inv;
+            q[ch - 1] = a;
+        }
+    }
+    size_t n = (size_t)w * (size_t)ch;
+    pol__linear_to_srgb_n(enc, out, n);
+    if (r->alpha >= 0)
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)x * (size_t)ch + (size_t)r->alpha;
+            out[i] = enc[i];
+        }
+}
+
+static void do_bands(void *user, size_t begin, size_t end)
 {
     rs *r = user;
-    int ch = r->ch;
-    size_t rowlen = (size_t)r->out_w * (size_t)ch;
-    float *acc = malloc(rowlen * sizeof *acc);
-    if (!acc) {
+    int cp = r->cp, ch = r->ch;
+    size_t rowlen = (size_t)r->out_w * (size_t)cp;
+    int max_rows = 0;
+    for (size_t b = begin; b < end; b++) {
+        int y0 = (int)b * RS_BAND, y1 = y0 + RS_BAND > r->out_h ? r->out_h : y0 + RS_BAND;
+        int lo = r->v.start[y0], hi = 0;
+        for (int y = y0; y < y1; y++) {
+            if (r->v.start[y] < lo) lo = r->v.start[y];
+            if (r->v.start[y] + r->v.n[y] > hi) hi = r->v.start[y] + r->v.n[y];
+        }
+        if (hi - lo > max_rows) max_rows = hi - lo;
+    }
+    size_t in_len = (size_t)r->in_w * (size_t)(cp > ch ? cp : ch);
+    float *tmp = aligned_alloc(64, ((size_t)max_rows * rowlen * sizeof(float) + 63) & ~(size_t)63);
+    float *lin = aligned_alloc(64, (in_len * sizeof(float) + 63) & ~(size_t)63);
+    float *pad = aligned_alloc(64, (in_len * sizeof(float) + 63) & ~(size_t)63);
+    float *acc = aligned_alloc(64, (rowlen * sizeof(float) + 63) & ~(size_t)63);
+    float *enc = aligned_alloc(64, (rowlen * sizeof(float) + 63) & ~(size_t)63);
+    if (!tmp || !lin || !pad || !acc || !enc) {
         r->failed = 1;
-        return;
+        goto done;
     }
-    for (size_t y = begin; y < end; y++) {
-        const float *w = r->v.w + y * (size_t)r->v.stride;
-        int s = r->v.start[y] - r->ylo, n = r->v.n[y];
-        const float *row0 = r->tmp + (size_t)s * rowlen;
-        for (size_t i = 0; i < rowlen; i++) acc[i] = w[0] * row0[i];
-        for (int k = 1; k < n; k++) {
-            const float *rk = r->tmp + (size_t)(s + k) * rowlen;
-            float wk = w[k];
-            for (size_t i = 0; i < rowlen; i++) acc[i] += wk * rk[i];
+    for (size_t b = begin; b < end; b++) {
+        int y0 = (int)b * RS_BAND, y1 = y0 + RS_BAND > r->out_h ? r->out_h : y0 + RS_BAND;
+        int lo = r->v.start[y0], hi = 0;
+        for (int y = y0; y < y1; y++) {
+            if (r->v.start[y] < lo) lo = r->v.start[y];
+            if (r->v.start[y] + r->v.n[y] > hi) hi = r->v.start[y] + r->v.n[y];
         }
-        /* Lanczos lobes overshoot: clamp, un-premultiply, back to the encoded curve */
-        if (r->alpha >= 0) {
-            for (int x = 0; x < r->out_w; x++) {
-                float *p = acc + (size_t)x * (size_t)ch;
-                float a = p[r->alpha];
-                a = a < 0 ? 0 : a > 1 ? 1 : a;
-                float inv = a > 1e-6f ? 1.0f / a : 0.0f;
-                for (int c = 0; c < ch - 1; c++) {
-                    float v = p[c] * inv;
-                    p[c] = v < 0 ? 0 : v > 1 ? 1 : v;
-                }
-                p[r->alpha] = a; /* alpha is not a colour: copied back after the curve */
-            }
-        } else {
-            for (size_t i = 0; i < rowlen; i++) acc[i] = acc[i] < 0 ? 0 : acc[i] > 1 ? 1 : acc[i];
+        for (int sy = lo; sy < hi; sy++) {
+            const float *srow = pol_image_row(r->src, sy) + (size_t)r->x_off * (size_t)ch;
+            to_linear(r, srow, lin, pad, r->in_w);
+            hfilter(r, pad, tmp + (size_t)(sy - lo) * rowlen);
         }
-        float *o = r->dst + y * rowlen;
-        pol__linear_to_srgb_n(acc, o, rowlen);
-        if (r->alpha >= 0)
-            for (int x = 0; x < r->out_w; x++) {
-                size_t i = (size_t)x * (size_t)ch + (size_t)r->alpha;
-                o[i] = acc[i];
+        for (int y = y0; y < y1; y++) {
+            const float *w = r->v.w + (size_t)y * (size_t)r->v.stride;
+            int s = r->v.start[y] - lo, n = r->v.n[y];
+            const float *row0 = tmp + (size_t)s * rowlen;
+            for (size_t i = 0; i < rowlen; i++) acc[i] = w[0] * row0[i];
+            for (int k = 1; k < n; k++) {
+                const float *rk = tmp + (size_t)(s + k) * rowlen;
+                float wk = w[k];
+                for (size_t i = 0; i < rowlen; i++) acc[i] += wk * rk[i];
             }
+            finish_row(r, acc, enc, r->dst + (size_t)y * (size_t)r->out_w * (size_t)ch);
+        }
     }
-    free(acc);
+done:
+    free(tmp), free(lin), free(pad), free(acc), free(enc);
 }
 
 float *pol__resample_rect(const pol_run *run, const pol_image *src, double x0, double y0,
@@ -272,6 +299,7 @@ float *pol__resample_rect(const pol_run *run, const pol_image *src, double x0, d
     memset(&r, 0, sizeof r);
     r.src = src;
     r.ch = ch;
+    r.cp = ch == 3 ? 4 : ch;
     r.alpha = ch == 2 || ch == 4 ? ch - 1 : -1;
     r.out_w = out_w;
     r.out_h = out_h;
@@ -290,26 +318,8 @@ float *pol__resample_rect(const pol_run *run, const pol_image *src, double x0, d
         if (r.h.start[i] + r.h.n[i] > x_end) x_end = r.h.start[i] + r.h.n[i];
     }
     r.in_w = x_end - r.x_off;
-    r.ylo = r.v.start[0];
-    int y_end = 0;
-    for (int i = 0; i < out_h; i++) {
-        if (r.v.start[i] < r.ylo) r.ylo = r.v.start[i];
-        if (r.v.start[i] + r.v.n[i] > y_end) y_end = r.v.start[i] + r.v.n[i];
-    }
-    int rows = y_end - r.ylo;
-    size_t n;
-    if (pol__mul_ok((size_t)out_w * (size_t)ch, (size_t)rows, &n) &&
-        pol__mul_ok(n, sizeof(float), &n))
-        r.tmp = malloc(n);
-    if (!r.tmp) {
-        wtab_free(&r.h);
-        wtab_free(&r.v);
-        free(dst);
-        return NULL;
-    }
-    pol__parallel_for(run, (size_t)rows, 16, pass_h, &r);
-    if (!r.failed) pol__parallel_for(run, (size_t)out_h, 16, pass_v, &r);
-    free(r.tmp);
+    size_t bands = ((size_t)out_h + RS_BAND - 1) / RS_BAND;
+    pol__parallel_for(run, bands, 1, do_bands, &r);
     wtab_free(&r.h);
     wtab_free(&r.v);
     if (r.failed) {

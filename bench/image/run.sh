@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# polish — image benchmarks: polish against libvips (vips, vipsthumbnail) and ImageMagick 6 on the
+# same inputs in one run; wall time and peak RSS (best of $REPS), ratios = peer time / polish time.
+# Usage: POLISH=build/polish bench/image/run.sh   (inputs are made in bench/out/image)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+POLISH=${POLISH:-$PWD/build/polish}
+REPS=${REPS:-3}
+OUT=$PWD/bench/out/image
+SRC=${SRC:-/usr/share/backgrounds/mate/abstract/Elephants_5640x3172.jpg}
+IM=convert-im6.q16
+command -v $IM >/dev/null || IM=convert
+mkdir -p "$OUT"
+
+# best-of-REPS "seconds peak_kb" of a command (its output goes to $OUT/.log)
+measure() {
+    local best="" rss=""
+    for _ in $(seq "$REPS"); do
+        if ! /usr/bin/time -f "%e %M" -o "$OUT/.time" "$@" >"$OUT/.log" 2>&1; then
+            echo "FAILED: $*" >&2
+            sed 's/^/    /' "$OUT/.log" >&2
+            return 1
+        fi
+        read -r t m <"$OUT/.time"
+        if [ -z "$best" ] || awk -v a="$t" -v b="$best" 'BEGIN{exit !(a < b)}'; then
+            best=$t
+            rss=$m
+        fi
+    done
+    echo "$best $rss"
+}
+
+# row NAME "secs kb" — one line of a table
+row() { printf '  %-34s %7.2f s %8.0f MB\n' "$1" "${2% *}" "$(awk -v k="${2#* }" 'BEGIN{print k/1024}')"; }
+ratio() { awk -v p="${1% *}" -v q="${2% *}" 'BEGIN{ if (p <= 0) p = 0.005; printf "%.2f", q / p }'; }
+
+echo "image benchmarks: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "  polish $("$POLISH" --version 2>&1 | head -1); $(vips --version); $($IM -version | head -1 | cut -d' ' -f2-3)"
+echo "  source photo: $SRC; best of $REPS runs"
+
+# ---- inputs (made once) ------------------------------------------------------------------------
+[ -s "$OUT/tiled.tif" ] || vips thumbnail "$SRC" "$OUT/tiled.tif[tile,tile-width=128,tile-height=128]" 5000 --height 5000 --crop centre
+[ -s "$OUT/5k.jpg" ] || vips thumbnail "$SRC" "$OUT/5k.jpg[Q=90]" 5120 --height 2880 --crop centre
+[ -s "$OUT/12mp.jpg" ] || vips thumbnail "$SRC" "$OUT/12mp.jpg[Q=92]" 4000 --height 3000 --crop centre
+
+# ---- (1) the libvips speed-and-memory pipeline -------------------------------------------------
+echo
+echo "(1) 5000x5000 tiled TIFF: crop 100 px each side, shrink 10%, 3x3 sharpen, save TIFF"
+cat >"$OUT/pipeline.yml" <<'EOF'
+domain: image
+steps:
+  - crop: {box: "100,100,4800,4800"}
+  - resize: {scale: 0.9}
+  - sharpen: {amount: 1.0, radius: 0.5, threshold: 0}
+deliver:
+  - name: tif
+    format: tiff
+EOF
+# the mask libvips' own benchmark uses, as a file for `vips conv`
+printf '3 3 8 0\n-1 -1 -1\n-1 16 -1\n-1 -1 -1\n' >"$OUT/sharpen.con"
+vips_pipeline() {
+    vips crop "$OUT/tiled.tif" "$OUT/t1.v" 100 100 4800 4800
+    vips reduce "$OUT/t1.v" "$OUT/t2.v" 1.1111 1.1111
+    vips conv "$OUT/t2.v" "$OUT/vips1.tif" "$OUT/sharpen.con"
+    rm -f "$OUT/t1.v" "$OUT/t2.v"
+}
+export -f vips_pipeline
+export OUT
+p1=$(measure "$POLISH" run "$OUT/pipeline.yml" "$OUT/tiled.tif" -o "$OUT/p1" --overwrite -q)
+v1=$(measure bash -c vips_pipeline)
+m1=$(measure $IM "$OUT/tiled.tif" -crop 4800x4800+100+100 +repage -resize 90% \
+    -morphology Convolve '3x3: -0.125,-0.125,-0.125 -0.125,2,-0.125 -0.125,-0.125,-0.125' \
+    "$OUT/im1.tif")
+row "polish run (recipe)" "$p1"
+row "vips CLI (crop, reduce, conv)" "$v1"
+row "ImageMagick convert" "$m1"
+echo "  ratios: vips/polish $(ratio "$p1" "$v1"), ImageMagick/polish $(ratio "$p1" "$m1")"
+
+# ---- (2) one large JPEG to a 1080-wide JPEG at quality 82 --------------------------------------
+echo
+echo "(2) 5120x2880 JPEG -> 1080 px wide JPEG, quality 82"
+p2=$(measure "$POLISH" image resize --width 1080 --quality 82 "$OUT/5k.jpg" -o "$OUT/p2.jpg" --overwrite)
+v2=$(measure vipsthumbnail "$OUT/5k.jpg" -s 1080x -o "$OUT/v2.jpg[Q=82]")
+v2l=$(measure vipsthumbnail --linear "$OUT/5k.jpg" -s 1080x -o "$OUT/v2l.jpg[Q=82]")
+m2=$(measure $IM "$OUT/5k.jpg" -resize 1080x -quality 82 "$OUT/m2.jpg")
+row "polish image resize" "$p2"
+row "vipsthumbnail" "$v2"
+row "vipsthumbnail --linear" "$v2l"
+row "ImageMagick convert -resize" "$m2"
+echo "  ratios: vipsthumbnail/polish $(ratio "$p2" "$v2"), vipsthumbnail --linear/polish $(ratio "$p2" "$v2l"), ImageMagick/polish $(ratio "$p2" "$m2")"
+
+# ---- (3) one photo to all six delivery presets -------------------------------------------------
+echo
+echo "(3) 12 MP JPEG -> six delivery presets"
+cat >"$OUT/six.yml" <<'EOF'
+domain: image
+deliver: [web, instagram-square, instagram-portrait, story, google-business, print-300dpi]
+EOF
+six_vips() {
+    local i=$OUT/12mp.jpg o=$OUT/v3
+    mkdir -p "$o"
+    vipsthumbnail "$i" -s 2048x2048 -o "$o/web.jpg[Q=82]"
+    vipsthumbnail "$i" -s 1080x1080 --smartcrop centre -o "$o/square.jpg[Q=90]"
+    vipsthumbnail "$i" -s 1080x1350 --smartcrop centre -o "$o/portrait.jpg[Q=90]"
+    vipsthumbnail "$i" -s 1080x1920 --smartcrop centre -o "$o/story.jpg[Q=90]"
+    vipsthumbnail "$i" -s 1200x900 --smartcrop centre -o "$o/business.jpg[Q=90]"
+    vips copy "$i" "$o/print.jpg[Q=95]" --xres 11.811 --yres 11.811
+}
+export -f six_vips
+p3=$(measure "$POLISH" run "$OUT/six.yml" "$OUT/12mp.jpg" -o "$OUT/p3" --overwrite -q)
+v3=$(measure bash -c six_vips)
+row "polish run (one decode, 6 targets)" "$p3"
+row "6 vips runs" "$v3"
+echo "  ratio: vips/polish $(ratio "$p3" "$v3")"
+
+# ---- (4) polish fix on a 12 MP photo -----------------------------------------------------------
+echo
+echo "(4) polish fix on a 12 MP JPEG (ImageMagick's auto chain for reference)"
+p4=$(measure "$POLISH" fix "$OUT/12mp.jpg" -o "$OUT/p4" --overwrite -q)
+m4=$(measure $IM "$OUT/12mp.jpg" -auto-orient -channel RGB -auto-level -auto-gamma +channel \
+    -unsharp 0x1 -quality 85 "$OUT/m4.jpg")
+row "polish fix" "$p4"
+row "ImageMagick auto chain" "$m4"
+echo "  ratio: ImageMagick/polish $(ratio "$p4" "$m4")"

@@ -1,7 +1,605 @@
 /* polish — XLSX: streaming read (minizip + expat), write (libxlsxwriter). */
+#include <expat.h>
+#include <minizip/unzip.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <xlsxwriter.h>
 #include "records/io.h"
-int pol__xlsx_sniff(const unsigned char *head, size_t n) { (void)head; (void)n; return 0; }
+
+int pol__xlsx_sniff(const unsigned char *head, size_t n)
+{
+    /* The first local file header of an Excel-written workbook is "[Content_Types].xml"; other
+     * writers put "xl/..." or "docProps/..." early. Any of these in the first 4 KiB will do. */
+    if (n < 30 || memcmp(head, "PK\3\4", 4) != 0) return 0;
+    static const char *const marks[] = {"[Content_Types].xml", "xl/", "docProps/", "_rels/"};
+    for (size_t m = 0; m < sizeof marks / sizeof marks[0]; m++) {
+        size_t l = strlen(marks[m]);
+        for (size_t i = 30; i + l <= n; i++)
+            if (memcmp(head + i, marks[m], l) == 0) return 1;
+    }
+    return 0;
+}
+
+/* ---- reading -------------------------------------------------------------------------------- */
+
+typedef struct strvec {
+    char **v;
+    size_t n, cap;
+} strvec;
+
+typedef struct xreader {
+    pol_run *run;
+    XML_Parser xp;
+    pol_arena *arena;
+    /* text being collected */
+    char *text;
+    size_t tlen, tcap;
+    int in_text;
+    int failed; /* pol_status when set */
+    /* shared strings */
+    strvec sst;
+    int in_si, in_rph;
+    /* styles: which cell formats are dates */
+    unsigned char *xf_date;
+    size_t n_xf, cap_xf;
+    int in_cellxfs;
+    struct {
+        int id;
+        int is_date;
+    } numfmt[256];
+    int n_numfmt;
+    /* sheet */
+    pol_records *r;
+    const char **cells; /* current row, by column */
+    size_t row_cap, row_n;
+    long row_num;
+    long col;
+    int cell_type; /* 's' shared, 'i' inline, 'b' bool, 'e' error, 'n' number, 'd' date */
+    int cell_style;
+    int in_v, in_is;
+    int header_done;
+    size_t max_cols, max_field;
+    uint64_t max_rows;
+} xreader;
+
+static void fail(xreader *x, pol_status st)
+{
+    if (!x->failed) x->failed = st;
+    XML_StopParser(x->xp, XML_FALSE);
+}
+
+static void text_add(void *ud, const XML_Char *s, int len)
+{
+    xreader *x = ud;
+    if (!x->in_text || x->in_rph || len <= 0) return;
+    if (x->tlen + (size_t)len + 1 > x->tcap) {
+        if (x->tlen + (size_t)len > x->max_field) {
+            pol__fail(x->run, POL_ERR_LIMIT, "a cell is over the limit of %zu bytes", x->max_field);
+            fail(x, POL_ERR_LIMIT);
+            return;
+        }
+        size_t cap = x->tcap ? x->tcap * 2 : 256;
+        while (cap < x->tlen + (size_t)len + 1) cap *= 2;
+        char *t = realloc(x->text, cap);
+        if (!t) {
+            fail(x, POL_ERR_NOMEM);
+            return;
+        }
+        x->text = t;
+        x->tcap = cap;
+    }
+    memcpy(x->text + x->tlen, s, (size_t)len);
+    x->tlen += (size_t)len;
+}
+
+static const char *attr(const XML_Char **a, const char *name)
+{
+    for (; a && a[0]; a += 2)
+        if (strcmp(a[0], name) == 0) return a[1];
+    return NULL;
+}
+
+/* "x:row" -> "row": some writers use a namespace prefix. */
+static const char *local(const char *name)
+{
+    const char *c = strchr(name, ':');
+    return c ? c + 1 : name;
+}
+
+static char *text_take(xreader *x)
+{
+    char *s = pol_arena_strndup(x->arena, x->text ? x->text : "", x->tlen);
+    x->tlen = 0;
+    if (!s) fail(x, POL_ERR_NOMEM);
+    return s;
+}
+
+/* -- shared strings -- */
+
+static void sst_start(void *ud, const XML_Char *name, const XML_Char **a)
+{
+    xreader *x = ud;
+    (void)a;
+    name = local(name);
+    if (strcmp(name, "si") == 0) {
+        x->in_si = 1;
+        x->tlen = 0;
+    } else if (strcmp(name, "rPh") == 0) {
+        x->in_rph = 1;
+    } else if (strcmp(name, "t") == 0 && x->in_si) {
+        x->in_text = 1;
+    }
+}
+
+static void sst_end(void *ud, const XML_Char *name)
+{
+    xreader *x = ud;
+    name = local(name);
+    if (strcmp(name, "t") == 0) x->in_text = 0;
+    else if (strcmp(name, "rPh") == 0) x->in_rph = 0;
+    else if (strcmp(name, "si") == 0) {
+        x->in_si = 0;
+        if (x->sst.n == x->sst.cap) {
+            size_t cap = x->sst.cap ? x->sst.cap * 2 : 1024;
+            char **v = realloc(x->sst.v, cap * sizeof *v);
+            if (!v) {
+                fail(x, POL_ERR_NOMEM);
+                return;
+            }
+            x->sst.v = v;
+            x->sst.cap = cap;
+        }
+        char *s = text_take(x);
+        if (s) x->sst.v[x->sst.n++] = s;
+    }
+}
+
+/* -- styles -- */
+
+static int builtin_date(int id) { return (id >= 14 && id <= 22) || (id >= 45 && id <= 47); }
+
+/* A custom number format shows a date when it has d, m or y outside quotes and brackets. */
+static int format_is_date(const char *code)
+{
+    int q = 0, br = 0;
+    for (const char *p = code; *p; p++) {
+        if (*p == '"') q = !q;
+        else if (q) continue;
+        else if (*p == '[') br = 1;
+        else if (*p == ']') br = 0;
+        else if (br) continue;
+        else if (*p == '\\') p += p[1] ? 1 : 0;
+        else if (strchr("dDmMyY", *p)) return 1;
+    }
+    return 0;
+}
+
+static void sty_start(void *ud, const XML_Char *name, const XML_Char **a)
+{
+    xreader *x = ud;
+    name = local(name);
+    if (strcmp(name, "numFmt") == 0 && x->n_numfmt < 256) {
+        const char *id = attr(a, "numFmtId"), *code = attr(a, "formatCode");
+        if (id && code) {
+            x->numfmt[x->n_numfmt].id = atoi(id);
+            x->numfmt[x->n_numfmt++].is_date = format_is_date(code);
+        }
+    } else if (strcmp(name, "cellXfs") == 0) {
+        x->in_cellxfs = 1;
+    } else if (strcmp(name, "xf") == 0 && x->in_cellxfs) {
+        const char *id = attr(a, "numFmtId");
+        int nid = id ? atoi(id) : 0, date = builtin_date(nid);
+        for (int i = 0; i < x->n_numfmt; i++)
+            if (x->numfmt[i].id == nid) date = x->numfmt[i].is_date;
+        if (x->n_xf == x->cap_xf) {
+            size_t cap = x->cap_xf ? x->cap_xf * 2 : 64;
+            unsigned char *v = realloc(x->xf_date, cap);
+            if (!v) {
+                fail(x, POL_ERR_NOMEM);
+                return;
+            }
+            x->xf_date = v;
+            x->cap_xf = cap;
+        }
+        x->xf_date[x->n_xf++] = (unsigned char)date;
+    }
+}
+
+static void sty_end(void *ud, const XML_Char *name)
+{
+    xreader *x = ud;
+    if (strcmp(local(name), "cellXfs") == 0) x->in_cellxfs = 0;
+}
+
+/* -- the sheet -- */
+
+/* "BC12" -> column 54 (0-based). */
+static long col_of_ref(const char *ref)
+{
+    long c = 0;
+    int any = 0;
+    for (; *ref >= 'A' && *ref <= 'Z'; ref++) {
+        c = c * 26 + (*ref - 'A' + 1);
+        any = 1;
+        if (c > 100000000) return -1;
+    }
+    return any ? c - 1 : -1;
+}
+
+/* Excel serial day (1900 system) -> ISO date, with the time when there is a fraction. */
+static int serial_to_iso(const char *v, char *out, size_t cap)
+{
+    char *end;
+    double d = strtod(v, &end);
+    if (*end || d < 1 || d > 2958465) return 0;
+    long days = (long)d;
+    double frac = d - (double)days;
+    /* Serial 60 is 1900-02-29, a day that never was (kept for Lotus compatibility). */
+    if (days == 60) return 0;
+    if (days < 60) days += 1;
+    /* Days since 1899-12-30 to a civil date (proleptic Gregorian). */
+    long z = days - 25569 + 719468; /* 25569 = serial of 1970-01-01 */
+    long era = (z >= 0 ? z : z - 146096) / 146097;
+    long doe = z - era * 146097;
+    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long y = yoe + era * 400;
+    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long mp = (5 * doy + 2) / 153;
+    long dd = doy - (153 * mp + 2) / 5 + 1;
+    long mm = mp < 10 ? mp + 3 : mp - 9;
+    y += mm <= 2;
+    long secs = (long)(frac * 86400.0 + 0.5);
+    if (secs >= 86400) secs = 86399;
+    /* Bounded values (y < 10000, mm <= 12, dd <= 31, ...) as ints keep the sizes known. */
+    int Y = (int)(y % 10000), M = (int)(mm % 100), D = (int)(dd % 100);
+    int h = (int)(secs / 3600 % 100), mi = (int)(secs / 60 % 60), se = (int)(secs % 60);
+    if (secs) snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d", Y, M, D, h, mi, se);
+    else snprintf(out, cap, "%04d-%02d-%02d", Y, M, D);
+    return 1;
+}
+
+static void row_flush(xreader *x)
+{
+    pol_records *r = x->r;
+    size_t n = x->row_n;
+    while (n && (!x->cells[n - 1] || !x->cells[n - 1][0])) n--;
+    if (!x->header_done) {
+        pol_table *t = pol_table_new(n);
+        if (!t) {
+            fail(x, POL_ERR_NOMEM);
+            return;
+        }
+        r->rows = t;
+        for (size_t c = 0; c < n; c++) {
+            char nm[32];
+            const char *h = x->cells[c] && x->cells[c][0] ? x->cells[c] : NULL;
+            if (!h) snprintf(nm, sizeof nm, "column_%zu", c + 1);
+            if (pol_table_set_name(t, c, h ? h : nm)) fail(x, POL_ERR_NOMEM);
+        }
+        x->header_done = 1;
+    } else if (n) {
+        pol_table *t = r->rows;
+        while (pol_table_cols(t) < n) {
+            /* A value right of the header: a column without a name, not a lost value. */
+            char nm[32];
+            snprintf(nm, sizeof nm, "column_%zu", pol_table_cols(t) + 1);
+            if (pol_table_add_col(t, nm) < 0) {
+                fail(x, POL_ERR_NOMEM);
+                return;
+            }
+        }
+        if (x->max_rows && pol_table_rows(t) >= x->max_rows) {
+            pol__fail(x->run, POL_ERR_LIMIT, "more than %llu rows (--limit rows=N)",
+                      (unsigned long long)x->max_rows);
+            fail(x, POL_ERR_LIMIT);
+            return;
+        }
+        if (pol_table_add_row_ref(t, x->cells, n, (uint32_t)x->row_num) < 0) {
+            fail(x, POL_ERR_NOMEM);
+            return;
+        }
+        r->input_rows++;
+    }
+    for (size_t c = 0; c < x->row_n; c++) x->cells[c] = NULL;
+    x->row_n = 0;
+}
+
+static void sheet_start(void *ud, const XML_Char *name, const XML_Char **a)
+{
+    xreader *x = ud;
+    name = local(name);
+    if (strcmp(name, "row") == 0) {
+        const char *rn = attr(a, "r");
+        x->row_num = rn ? atol(rn) : x->row_num + 1;
+        x->row_n = 0;
+        x->col = -1;
+    } else if (strcmp(name, "c") == 0) {
+        const char *ref = attr(a, "r"), *t = attr(a, "t"), *s = attr(a, "s");
+        x->col = ref ? col_of_ref(ref) : x->col + 1;
+        if (x->col < 0 || (size_t)x->col >= x->max_cols) {
+            pol__fail(x->run, POL_ERR_LIMIT, "row %ld has a cell in column %ld, over the limit of "
+                                             "%zu columns (--limit columns=N)",
+                      x->row_num, x->col + 1, x->max_cols);
+            fail(x, POL_ERR_LIMIT);
+            return;
+        }
+        x->cell_type = !t                        ? 'n'
+                       : strcmp(t, "s") == 0     ? 's'
+                       : strcmp(t, "inlineStr") == 0 ? 'i'
+                       : strcmp(t, "b") == 0     ? 'b'
+                       : strcmp(t, "e") == 0     ? 'e'
+                       : strcmp(t, "d") == 0     ? 'D'
+                       : strcmp(t, "str") == 0   ? 'i'
+                                                 : 'n';
+        long st = s ? atol(s) : 0;
+        if (x->cell_type == 'n' && st > 0 && (size_t)st < x->n_xf && x->xf_date[st])
+            x->cell_type = 'd';
+        x->tlen = 0;
+    } else if (strcmp(name, "v") == 0) {
+        x->in_v = x->in_text = 1;
+        x->tlen = 0;
+    } else if (strcmp(name, "is") == 0) {
+        x->in_is = 1;
+        x->tlen = 0;
+    } else if (strcmp(name, "rPh") == 0) {
+        x->in_rph = 1;
+    } else if (strcmp(name, "t") == 0 && x->in_is) {
+        x->in_text = 1;
+    }
+}
+
+static void sheet_end(void *ud, const XML_Char *name)
+{
+    xreader *x = ud;
+    name = local(name);
+    if (strcmp(name, "t") == 0 || strcmp(name, "v") == 0) {
+        x->in_text = 0;
+        if (strcmp(name, "v") == 0) x->in_v = 0;
+    } else if (strcmp(name, "rPh") == 0) {
+        x->in_rph = 0;
+    } else if (strcmp(name, "is") == 0) {
+        x->in_is = 0;
+    } else if (strcmp(name, "c") == 0) {
+        if (x->col < 0) return;
+        const char *val = NULL;
+        if (x->cell_type == 's') {
+            char tmp[32];
+            snprintf(tmp, sizeof tmp, "%.*s", (int)(x->tlen < 31 ? x->tlen : 31),
+                     x->text ? x->text : "");
+            x->tlen = 0;
+            long i = atol(tmp);
+            if (i < 0 || (size_t)i >= x->sst.n) {
+                pol__fail(x->run, POL_ERR_CORRUPT, "row %ld: shared string %ld does not exist",
+                          x->row_num, i);
+                fail(x, POL_ERR_CORRUPT);
+                return;
+            }
+            val = x->sst.v[i];
+        } else if (x->cell_type == 'b') {
+            val = x->tlen && x->text[0] == '1' ? "TRUE" : "FALSE";
+            x->tlen = 0;
+        } else if (x->cell_type == 'd') {
+            char raw[64], iso[32];
+            snprintf(raw, sizeof raw, "%.*s", (int)(x->tlen < 63 ? x->tlen : 63),
+                     x->text ? x->text : "");
+            if (serial_to_iso(raw, iso, sizeof iso)) {
+                x->tlen = 0;
+                val = pol_arena_strndup(x->arena, iso, strlen(iso));
+            } else {
+                val = text_take(x);
+            }
+        } else {
+            val = text_take(x);
+        }
+        if (!val) return;
+        size_t c = (size_t)x->col;
+        if (c >= x->row_cap) {
+            size_t cap = x->row_cap ? x->row_cap : 32;
+            while (cap <= c) cap *= 2;
+            const char **v = realloc(x->cells, cap * sizeof *v);
+            if (!v) {
+                fail(x, POL_ERR_NOMEM);
+                return;
+            }
+            for (size_t i = x->row_cap; i < cap; i++) v[i] = NULL;
+            x->cells = v;
+            x->row_cap = cap;
+        }
+        x->cells[c] = val;
+        if (c + 1 > x->row_n) x->row_n = c + 1;
+    } else if (strcmp(name, "row") == 0) {
+        row_flush(x);
+    }
+}
+
+/* Streams one zip member through an expat parser with the given handlers. */
+static pol_status parse_member(xreader *x, unzFile z, const char *member, XML_StartElementHandler s,
+                               XML_EndElementHandler e, int required)
+{
+    if (unzLocateFile(z, member, 0) != UNZ_OK) {
+        if (!required) return POL_OK;
+        return pol__fail(x->run, POL_ERR_CORRUPT, "the workbook has no %s", member);
+    }
+    if (unzOpenCurrentFile(z) != UNZ_OK)
+        return pol__fail(x->run, POL_ERR_CORRUPT, "cannot open %s in the workbook", member);
+    x->xp = XML_ParserCreate(NULL);
+    if (!x->xp) {
+        unzCloseCurrentFile(z);
+        return pol__fail(x->run, POL_ERR_NOMEM, "out of memory");
+    }
+    XML_SetUserData(x->xp, x);
+    XML_SetElementHandler(x->xp, s, e);
+    XML_SetCharacterDataHandler(x->xp, text_add);
+    enum { CHUNK = 1 << 16 };
+    char *b = malloc(CHUNK);
+    pol_status st = b ? POL_OK : POL_ERR_NOMEM;
+    for (;;) {
+        if (st) break;
+        int n = unzReadCurrentFile(z, b, CHUNK);
+        if (n < 0) {
+            st = pol__fail(x->run, POL_ERR_CORRUPT, "%s is damaged (zip error %d)", member, n);
+            break;
+        }
+        if (XML_Parse(x->xp, b, n, n == 0) != XML_STATUS_OK) {
+            if (x->failed) st = (pol_status)x->failed;
+            else
+                st = pol__fail(x->run, POL_ERR_CORRUPT, "%s: %s at line %lu", member,
+                               XML_ErrorString(XML_GetErrorCode(x->xp)),
+                               (unsigned long)XML_GetCurrentLineNumber(x->xp));
+            break;
+        }
+        if (n == 0) break;
+    }
+    if (st == POL_ERR_NOMEM && !x->failed) pol__fail(x->run, POL_ERR_NOMEM, "out of memory");
+    free(b);
+    XML_ParserFree(x->xp);
+    x->xp = NULL;
+    unzCloseCurrentFile(z);
+    return st;
+}
+
+/* The first worksheet: xl/worksheets/sheet1.xml, else the first one in the archive. */
+static int find_sheet(unzFile z, char *name, size_t cap)
+{
+    if (unzLocateFile(z, "xl/worksheets/sheet1.xml", 0) == UNZ_OK) {
+        snprintf(name, cap, "xl/worksheets/sheet1.xml");
+        return 1;
+    }
+    for (int rc = unzGoToFirstFile(z); rc == UNZ_OK; rc = unzGoToNextFile(z)) {
+        char fn[512];
+        if (unzGetCurrentFileInfo64(z, NULL, fn, sizeof fn, NULL, 0, NULL, 0) != UNZ_OK) break;
+        if (strncmp(fn, "xl/worksheets/", 14) == 0 && strstr(fn, ".xml") && !strchr(fn + 14, '/')) {
+            snprintf(name, cap, "%s", fn);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 pol_status pol__xlsx_load(pol_run *run, const char *path, pol_records **out)
-{ (void)path; (void)out; return pol__fail(run, POL_ERR_UNSUPPORTED, "todo"); }
-pol_status pol__xlsx_write(pol_run *run, const pol_table *t, const char *path, const unsigned char *pc)
-{ (void)t; (void)path; (void)pc; return pol__fail(run, POL_ERR_UNSUPPORTED, "todo"); }
+{
+    *out = NULL;
+    unzFile z = unzOpen64(path);
+    if (!z) return pol__fail(run, POL_ERR_CORRUPT, "not a readable XLSX (zip) file");
+    /* A zip bomb: refuse members that inflate past the input limit times a generous ratio. */
+    uint64_t total = 0, maxb = run->opt->limits.max_bytes;
+    for (int rc = unzGoToFirstFile(z); rc == UNZ_OK; rc = unzGoToNextFile(z)) {
+        unz_file_info64 fi;
+        if (unzGetCurrentFileInfo64(z, &fi, NULL, 0, NULL, 0, NULL, 0) != UNZ_OK) break;
+        total += fi.uncompressed_size;
+    }
+    if (maxb && total > maxb * 4) {
+        unzClose(z);
+        return pol__fail(run, POL_ERR_LIMIT, "the workbook inflates to %llu bytes, over 4x the "
+                                             "byte limit (--limit bytes=N)",
+                         (unsigned long long)total);
+    }
+    xreader x;
+    memset(&x, 0, sizeof x);
+    x.run = run;
+    x.arena = pol_arena_new();
+    x.max_cols = run->opt->limits.max_columns ? (size_t)run->opt->limits.max_columns : SIZE_MAX;
+    x.max_field = run->opt->limits.max_field_bytes ? (size_t)run->opt->limits.max_field_bytes
+                                                   : SIZE_MAX;
+    x.max_rows = run->opt->limits.max_rows;
+    x.r = calloc(1, sizeof *x.r);
+    pol_status st = x.arena && x.r ? POL_OK : pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    char sheet[512];
+    if (!st) st = parse_member(&x, z, "xl/sharedStrings.xml", sst_start, sst_end, 0);
+    if (!st) st = parse_member(&x, z, "xl/styles.xml", sty_start, sty_end, 0);
+    if (!st && !find_sheet(z, sheet, sizeof sheet))
+        st = pol__fail(run, POL_ERR_CORRUPT, "the workbook has no worksheet");
+    if (!st) st = parse_member(&x, z, sheet, sheet_start, sheet_end, 1);
+    unzClose(z);
+    free(x.text);
+    free(x.sst.v);
+    free(x.xf_date);
+    free(x.cells);
+    pol_table *rows = x.r ? x.r->rows : NULL;
+    if (!st && !rows) st = pol__fail(run, POL_ERR_EMPTY, "the first worksheet is empty");
+    if (!st && pol_table_adopt_arena(rows, x.arena)) {
+        x.arena = NULL;
+        st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
+    if (st) {
+        pol_arena_free(x.arena);
+        pol_table_free(rows);
+        free(x.r);
+        return st;
+    }
+    size_t input = x.r->input_rows;
+    free(x.r);
+    pol_records *r = pol__records_new(rows);
+    if (!r) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    r->input_rows = input;
+    snprintf(r->format, sizeof r->format, "xlsx");
+    snprintf(r->encoding, sizeof r->encoding, "utf-8");
+    if (pol_table_rows(rows) == 0) pol__warn(run, "no data rows, only a header");
+    *out = r;
+    return POL_OK;
+}
+
+/* ---- writing -------------------------------------------------------------------------------- */
+
+pol_status pol__xlsx_write(pol_run *run, const pol_table *t, const char *path,
+                           const unsigned char *phone_cols)
+{
+    (void)phone_cols;
+    size_t nr = pol_table_rows(t), nc = pol_table_cols(t);
+    if (nr + 1 > 1048576 || nc > 16384)
+        return pol__fail(run, POL_ERR_LIMIT,
+                         "%zu rows x %zu columns do not fit in an XLSX sheet (1,048,576 x 16,384); "
+                         "write CSV instead (--format csv)",
+                         nr + 1, nc);
+    lxw_workbook_options opt = {.constant_memory = LXW_TRUE, .tmpdir = NULL, .use_zip64 = LXW_TRUE};
+    lxw_workbook *wb = workbook_new_opt(path, &opt);
+    if (!wb) return pol__fail(run, POL_ERR_IO, "cannot create the workbook");
+    lxw_worksheet *ws = workbook_add_worksheet(wb, NULL);
+    lxw_format *bold = workbook_add_format(wb);
+    if (!ws || !bold) {
+        workbook_close(wb);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
+    format_set_bold(bold);
+    lxw_error e = LXW_NO_ERROR;
+    char *guarded = NULL;
+    size_t gcap = 0;
+    for (size_t r = 0; r <= nr && !e; r++) {
+        for (size_t c = 0; c < nc && !e; c++) {
+            const char *v = r ? pol_table_get(t, r - 1, c) : pol_table_name(t, c);
+            if (!*v) continue;
+            if (pol__cell_needs_guard(v)) {
+                /* The same neutralising prefix as in CSV, so a later "save as CSV" stays safe. */
+                size_t l = strlen(v);
+                if (l + 2 > gcap) {
+                    char *g = realloc(guarded, l + 2);
+                    if (!g) {
+                        e = LXW_ERROR_MEMORY_MALLOC_FAILED;
+                        break;
+                    }
+                    guarded = g;
+                    gcap = l + 2;
+                }
+                guarded[0] = '\'';
+                memcpy(guarded + 1, v, l + 1);
+                v = guarded;
+            }
+            e = worksheet_write_string(ws, (lxw_row_t)r, (lxw_col_t)c, v, r ? NULL : bold);
+            if (e == LXW_ERROR_MAX_STRING_LENGTH_EXCEEDED) {
+                free(guarded);
+                workbook_close(wb);
+                return pol__fail(run, POL_ERR_LIMIT,
+                                 "row %zu, column %zu has more than 32,767 characters, which XLSX "
+                                 "cannot hold; write CSV instead (--format csv)",
+                                 r, c + 1);
+            }
+        }
+    }
+    free(guarded);
+    lxw_error ce = workbook_close(wb);
+    if (e || ce)
+        return pol__fail(run, POL_ERR_IO, "writing the workbook failed: %s",
+                         lxw_strerror(e ? e : ce));
+    return POL_OK;
+}

@@ -1,5 +1,7 @@
 /* polish — image.exposure: corrects brightness by a change of exposure in linear light, with highlight protection. */
-#include "image/image.h"
+#include <math.h>
+#include <stdlib.h>
+#include "image/quality.h"
 
 static const pol_param_desc params[] = {
     {"ev", POL_PARAM_NUM, NULL, -6, 6, NULL,
@@ -11,11 +13,94 @@ static const pol_param_desc params[] = {
      "Roll off brightened highlights smoothly instead of clipping them."},
 };
 
+/* Above this linear level a brightened channel rolls off smoothly towards white. */
+#define KNEE 0.85
+
+static double shoulder(double x)
+{
+    if (x <= KNEE) return x;
+    return KNEE + (1 - KNEE) * (1 - exp(-(x - KNEE) / (1 - KNEE)));
+}
+
+/*
+ * Automatic exposure from two cues that fail differently: the white point (the 99.5th
+ * percentile of the brightest channel: a well-exposed photo reaches near white) and the
+ * log-average luminance (a typical scene averages near mid-grey). Underexposure needs both to
+ * agree; overexposure shows as a large clipped area with a bright average.
+ */
+static double auto_ev(const pol_tone_stats *t, const char **why)
+{
+    double ev_wp = log2(0.95 / (t->white > 1e-4 ? t->white : 1e-4));
+    double ev_key = log2(0.16 / (t->key > 1e-4 ? t->key : 1e-4));
+    /* Bright scenes clip too (snow, a white backdrop), so only a large blown area together with
+     * a bright average counts as overexposure. */
+    if (t->clip_all > 0.15) {
+        /* The average is useless when so much is clipped; the blown share itself says how far
+         * over the exposure went (calibrated on +1 EV: 15-35% blown). */
+        *why = "large blown-out area";
+        double ev = -log2(1 + 4 * t->clip_all);
+        return ev < -1.5 ? -1.5 : ev;
+    }
+    if (ev_wp > 0 && ev_key > 0) {
+        *why = "highlights short of white and a dark average";
+        double ev = ev_key + 0.5 < ev_wp ? ev_key + 0.5 : ev_wp;
+        return ev;
+    }
+    *why = "highlights and average agree the exposure is right";
+    return 0;
+}
+
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    (void)asset;
-    (void)args;
-    pol__decline(run, "not implemented yet");
+    pol_image *im = pol_image_of(asset);
+    double ev;
+    if (pol__arg_has(args, "ev")) {
+        ev = pol__arg_num(args, "ev");
+    } else {
+        pol_qsmall s;
+        if (pol__qsmall_make(run, im, 512, &s) != POL_OK)
+            return pol__fail(run, POL_ERR_NOMEM, "out of memory measuring exposure");
+        pol_tone_stats t;
+        pol__tone_stats(&s, &t);
+        pol__qsmall_free(&s);
+        pol__measure(run, "white_point", pol_linear_to_srgb((float)t.white));
+        pol__measure(run, "mean_lightness", t.mean_l);
+        pol__measure(run, "log_average_luminance", t.key);
+        pol__measure(run, "clipped_highlights_pct", 100 * t.clip_hi);
+        pol__measure(run, "blown_highlights_pct", 100 * t.clip_all);
+        const char *why;
+        ev = auto_ev(&t, &why);
+        double maxev = pol__arg_num(args, "max-ev"), minev = pol__arg_num(args, "min-ev");
+        pol__measure(run, "ev_estimate", ev);
+        if (fabs(ev) < minev || fabs(ev) < 1e-3) {
+            pol__decline(run, "exposure is fine (%+.2f EV needed, below %.2f): %s", ev, minev,
+                         why);
+            return POL_OK;
+        }
+        if (ev > maxev) ev = maxev;
+        if (ev < -maxev) ev = -maxev;
+        pol__confidence(run, fabs(ev) > 2 * minev ? 0.8 : 0.5);
+        pol__decide(run, "%s", why);
+    }
+    if (fabs(ev) < 1e-6) {
+        pol__decline(run, "exposure change of 0 EV");
+        return POL_OK;
+    }
+    pol__colour_init();
+    double gain = exp2(ev);
+    int protect = pol__arg_bool(args, "protect-highlights") && ev > 0;
+    float *lut = malloc(sizeof(float) * (POL_CURVE_N + 1));
+    if (!lut) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    for (int i = 0; i <= POL_CURVE_N; i++) {
+        double x = pol_srgb_to_linear((float)i / POL_CURVE_N) * gain;
+        x = protect ? shoulder(x) : x;
+        lut[i] = pol_linear_to_srgb((float)(x > 1 ? 1 : x));
+    }
+    pol__apply_curve(run, im, lut, POL_CURVE_N);
+    free(lut);
+    pol__measure(run, "ev", ev);
+    pol__decide(run, "exposure %+.2f EV in linear light%s", ev,
+                protect ? ", highlights rolled off" : "");
     return POL_OK;
 }
 

@@ -1,5 +1,7 @@
 /* polish — image.white-balance: removes colour casts (automatic estimate with a confidence check, or manual temperature/tint). */
-#include "image/image.h"
+#include <math.h>
+#include <string.h>
+#include "image/quality.h"
 
 static const pol_param_desc params[] = {
     {"mode", POL_PARAM_ENUM, "auto", 0, -1, "auto|gray-world|gray-edge|white-patch|manual",
@@ -13,11 +15,89 @@ static const pol_param_desc params[] = {
      "Automatic: decline when the estimate is less certain than this."},
 };
 
+/* Manual tint units (-100..100) to log-chromaticity distance from the locus. */
+#define TINT_SCALE 0.003
+
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    (void)asset;
-    (void)args;
-    pol__decline(run, "not implemented yet");
+    pol_image *im = pol_image_of(asset);
+    const char *mode = pol__arg_str(args, "mode");
+    double strength = pol__arg_num(args, "strength");
+    int manual = !strcmp(mode, "manual") || pol__arg_set(args, "temperature");
+    if (im->channels < 3) {
+        pol__decline(run, "a grey image has no colour cast");
+        return POL_OK;
+    }
+    double u, v;
+    if (manual) {
+        if (!pol__arg_has(args, "temperature"))
+            return pol__fail(run, POL_ERR_ARG,
+                             "white-balance --mode manual needs --temperature (kelvin)");
+        double t = pol__arg_num(args, "temperature"), tint = pol__arg_num(args, "tint");
+        pol__light_uv(t, tint * TINT_SCALE, &u, &v);
+        pol__measure(run, "temperature_k", t);
+        pol__measure(run, "tint", tint);
+    } else {
+        pol_qsmall s;
+        if (pol__qsmall_make(run, im, 384, &s) != POL_OK)
+            return pol__fail(run, POL_ERR_NOMEM, "out of memory measuring the light");
+        pol_wb_estimate e;
+        int ok = pol__wb_estimate(&s, &e);
+        pol__qsmall_free(&s);
+        if (!ok) {
+            pol__decline(run, "too few usable pixels to estimate the light (%ld)", e.n_used);
+            return POL_OK;
+        }
+        double ca, cb;
+        pol__light_cast_ab(e.raw_u, e.raw_v, &ca, &cb);
+        pol__measure(run, "cast_a", ca);
+        pol__measure(run, "cast_b", cb);
+        pol__measure(run, "light_temperature_k", e.temp_k);
+        pol__measure(run, "light_tint", e.tint / TINT_SCALE);
+        pol__measure(run, "estimator_spread", e.spread);
+        pol__confidence(run, e.confidence);
+        if (!strcmp(mode, "auto")) {
+            if (!e.plausible) {
+                pol__decline(run,
+                             "the colour bias (%.0f K, tint %+.0f) is not a plausible light: "
+                             "it is the scene's own colour",
+                             e.temp_k, e.tint / TINT_SCALE);
+                return POL_OK;
+            }
+            double minc = pol__arg_num(args, "min-confidence");
+            if (e.confidence < minc) {
+                pol__decline(run, "estimators disagree (confidence %.2f below %.2f)", e.confidence,
+                             minc);
+                return POL_OK;
+            }
+            u = e.u;
+            v = e.v;
+        } else {
+            int k = !strcmp(mode, "gray-world") ? POL_WB_GW
+                    : !strcmp(mode, "gray-edge") ? POL_WB_GE6
+                                                 : POL_WB_WP;
+            u = e.est[k][0];
+            v = e.est[k][1];
+        }
+        /* Below ~1 a*b* unit of cast the change would be invisible; leave the photo as it is. */
+        if (hypot(u, v) < 0.04) {
+            pol__decline(run, "no significant cast (%.1f a*, %.1f b*)", ca, cb);
+            return POL_OK;
+        }
+    }
+    /* Divide out the light, keeping the luminance of neutral surfaces: a wrong estimate then
+     * shifts colours without also brightening the photo, and exposure/tone set the levels. */
+    double e3[3] = {exp(u * strength), 1, exp(v * strength)}, g[3];
+    double le = 0.2126 * e3[0] + 0.7152 * e3[1] + 0.0722 * e3[2];
+    for (int k = 0; k < 3; k++) g[k] = le / e3[k];
+    pol__apply_gains(run, im, g);
+    double ca, cb;
+    pol__light_cast_ab(u, v, &ca, &cb);
+    pol__measure(run, "gain_r", g[0]);
+    pol__measure(run, "gain_g", g[1]);
+    pol__measure(run, "gain_b", g[2]);
+    pol__decide(run, "removed a cast of %+.1f a* %+.1f b*: gains R %.2f G %.2f B %.2f", ca, cb,
+                g[0], g[1], g[2]);
     return POL_OK;
 }
 

@@ -4,6 +4,8 @@
 
 #include "image/image.h"
 
+/* ---- colour fast paths (colour.c) ----------------------------------------------------------- */
+
 /* Fills the lookup tables of the fast paths below; call once before using them (idempotent). */
 void pol__colour_init(void);
 /* sRGB transfer through interpolated tables (error < 2e-6); exact outside 0..1. */
@@ -14,5 +16,113 @@ void pol__linear_to_lab_fast(const float lin[3], float lab[3]);
 /* Exact linear-sRGB <-> CIELAB. */
 void pol_linear_rgb_to_lab(const float rgb[3], float lab[3]);
 void pol_lab_to_linear_rgb(const float lab[3], float rgb[3]);
+
+/* Reads pixel `p` of an image with `channels` channels as RGB (grey is replicated). */
+static inline void pol__px_rgb(const float *p, int channels, float rgb[3])
+{
+    if (channels >= 3) {
+        rgb[0] = p[0];
+        rgb[1] = p[1];
+        rgb[2] = p[2];
+    } else {
+        rgb[0] = rgb[1] = rgb[2] = p[0];
+    }
+}
+
+static inline float pol__clampf(float v, float lo, float hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* ---- working copies (quality.c) ------------------------------------------------------------- */
+
+/*
+ * A small linear-light RGB copy of a photo for the estimators: each pixel is the mean of an
+ * f x f block of the original (f >= 1 chosen so the long side is at most max_dim), so statistics
+ * stay those of the scene rather than of the noise.
+ */
+typedef struct pol_qsmall {
+    int w, h;
+    int factor; /* original pixels per small pixel, along each axis */
+    float *rgb; /* w*h*3 linear sRGB */
+    float *y;   /* w*h relative luminance */
+} pol_qsmall;
+
+pol_status pol__qsmall_make(const pol_run *run, const pol_image *im, int max_dim, pol_qsmall *out);
+void pol__qsmall_free(pol_qsmall *s);
+
+/* Luminance of linear sRGB. */
+static inline float pol__luma(const float rgb[3])
+{
+    return 0.2126f * rgb[0] + 0.7152f * rgb[1] + 0.0722f * rgb[2];
+}
+
+/* ---- the colour of the light (quality.c) ---------------------------------------------------- */
+
+/*
+ * Light colours are handled as log-chromaticities u = ln(R/G), v = ln(B/G) in linear sRGB, where
+ * a per-channel cast is a translation. D65 (sRGB white) is (0, 0). The illuminant locus (Planckian
+ * below 4000 K, CIE daylight above) runs through it; the signed distance from the locus is the
+ * tint (positive magenta, negative green).
+ */
+void pol__light_uv(double temp_k, double tint, double *u, double *v);
+/* Nearest point of the locus: its temperature and the signed tint. */
+void pol__light_project(double u, double v, double *temp_k, double *tint);
+
+typedef struct pol_wb_estimate {
+    double u, v;         /* the light, after the plausibility projection (tint shrunk) */
+    double raw_u, raw_v; /* median of the estimators */
+    double temp_k, tint; /* of the raw estimate */
+    double spread;       /* largest disagreement between estimators (log-chroma units) */
+    double confidence;   /* 0..1 */
+    int plausible;       /* the estimate could be a real light, not the scene's own colour */
+    double est[4][2];    /* (u, v) of gray-edge p=2, gray-edge p=6, white patch, gray world */
+    long n_used;         /* pixels that took part */
+} pol_wb_estimate;
+
+/* Estimates the colour of the light from a working copy. Returns 0 when there is too little to go
+ * on (few usable pixels); then `e` holds a neutral estimate with confidence 0. */
+int pol__wb_estimate(const pol_qsmall *s, pol_wb_estimate *e);
+enum { POL_WB_GE2, POL_WB_GE6, POL_WB_WP, POL_WB_GW };
+
+/* Lab a*, b* that a neutral surface takes under the light (u, v): the cast in familiar units. */
+void pol__light_cast_ab(double u, double v, double *a, double *b);
+
+/* ---- tone statistics (quality.c) ------------------------------------------------------------ */
+
+typedef struct pol_tone_stats {
+    double white;    /* 99.5th percentile of max(R,G,B), linear */
+    double black;    /* 0.5th percentile of min(R,G,B), linear */
+    double median_y; /* median luminance, linear */
+    double key;      /* log-average luminance, linear */
+    double mean_l;   /* mean L* */
+    double clip_hi;  /* fraction of pixels with a channel at the top (working copy) */
+    double clip_all; /* fraction with every channel at the top: blown to white */
+} pol_tone_stats;
+
+void pol__tone_stats(const pol_qsmall *s, pol_tone_stats *t);
+
+/* ---- noise, sharpness, tilt ----------------------------------------------------------------- */
+
+/* Standard deviation of additive noise per channel (assumed independent and equal in R, G, B),
+ * in encoded 0..1 units (x255 for 8-bit levels), measured on luma in the flattest blocks of the
+ * full-resolution image. `confidence` 0..1. */
+double pol__noise_sigma(const pol_run *run, const pol_image *im, double *confidence);
+
+/* Edge sharpness 0..1: how much of the luminance step at strong edges happens across one pixel. */
+double pol__sharpness(const pol_run *run, const pol_image *im);
+
+/* Tilt of the horizon/verticals in degrees (positive: the scene is rotated counter-clockwise, so a
+ * clockwise rotation levels it), searched within +-max_deg. Returns 0 when there are too few
+ * straight lines to judge; confidence 0..1. (tilt.c) */
+int pol__tilt_estimate(const pol_run *run, const pol_image *im, double max_deg, double *deg,
+                       double *confidence);
+
+/* ---- pixel loops ---------------------------------------------------------------------------- */
+
+/* Applies per-channel gains in linear light to the colour channels (alpha untouched), threaded. */
+void pol__apply_gains(const pol_run *run, pol_image *im, const double gain[3]);
+
+/* Maps every colour channel (alpha untouched) through a curve of encoded values: lut[i] is the
+ * output for input i/n, linearly interpolated; n + 1 entries. Threaded. */
+void pol__apply_curve(const pol_run *run, pol_image *im, const float *lut, int n);
+#define POL_CURVE_N 4096
 
 #endif

@@ -1,0 +1,595 @@
+/* polish — estimators behind analysis and automatic correction: light colour, tone, noise, sharpness. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "image/quality.h"
+
+/* ---- working copy --------------------------------------------------------------------------- */
+
+typedef struct small_ctx {
+    const pol_image *im;
+    pol_qsmall *s;
+} small_ctx;
+
+static void small_rows(void *user, size_t begin, size_t end)
+{
+    small_ctx *c = user;
+    const pol_image *im = c->im;
+    pol_qsmall *s = c->s;
+    int f = s->factor, ch = im->channels;
+    float inv = 1.0f / (float)(f * f);
+    for (size_t sy = begin; sy < end; sy++) {
+        float *out = s->rgb + sy * (size_t)s->w * 3;
+        memset(out, 0, sizeof(float) * 3 * (size_t)s->w);
+        for (int dy = 0; dy < f; dy++) {
+            const float *row = pol_image_row(im, (int)sy * f + dy);
+            for (int sx = 0; sx < s->w; sx++) {
+                const float *p = row + (size_t)sx * f * ch;
+                float acc[3] = {0, 0, 0};
+                for (int dx = 0; dx < f; dx++, p += ch) {
+                    float rgb[3];
+                    pol__px_rgb(p, ch, rgb);
+                    for (int k = 0; k < 3; k++) acc[k] += pol__to_linear_fast(rgb[k]);
+                }
+                for (int k = 0; k < 3; k++) out[sx * 3 + k] += acc[k];
+            }
+        }
+        for (int sx = 0; sx < s->w; sx++) {
+            float *o = out + sx * 3;
+            for (int k = 0; k < 3; k++) o[k] = pol__clampf(o[k] * inv, 0, 1);
+            s->y[sy * (size_t)s->w + sx] = pol__luma(o);
+        }
+    }
+}
+
+pol_status pol__qsmall_make(const pol_run *run, const pol_image *im, int max_dim, pol_qsmall *out)
+{
+    memset(out, 0, sizeof *out);
+    pol__colour_init();
+    int longer = im->width > im->height ? im->width : im->height;
+    int f = (longer + max_dim - 1) / max_dim;
+    if (f < 1) f = 1;
+    out->factor = f;
+    out->w = im->width / f;
+    out->h = im->height / f;
+    if (out->w < 1 || out->h < 1) {
+        out->factor = f = 1;
+        out->w = im->width;
+        out->h = im->height;
+    }
+    size_t n = (size_t)out->w * (size_t)out->h;
+    out->rgb = malloc(n * 3 * sizeof(float));
+    out->y = malloc(n * sizeof(float));
+    if (!out->rgb || !out->y) {
+        pol__qsmall_free(out);
+        return POL_ERR_NOMEM;
+    }
+    small_ctx c = {im, out};
+    pol__parallel_for(run, (size_t)out->h, 8, small_rows, &c);
+    return POL_OK;
+}
+
+void pol__qsmall_free(pol_qsmall *s)
+{
+    free(s->rgb);
+    free(s->y);
+    s->rgb = s->y = NULL;
+}
+
+/* ---- the illuminant locus ------------------------------------------------------------------- */
+
+/* Chromaticity of a light of temperature T: Planckian (Kim et al. cubic fit) below 4000 K, the
+ * CIE daylight locus above, blended across 3500..4500 K so the curve has no step. */
+static void planck_xy(double T, double *x, double *y)
+{
+    double t = 1e3 / T, t2 = t * t, t3 = t2 * t;
+    double px = T < 4000 ? -0.2661239 * t3 - 0.2343589 * t2 + 0.8776956 * t + 0.179910
+                         : -3.0258469 * t3 + 2.1070379 * t2 + 0.2226347 * t + 0.240390;
+    double px2 = px * px, px3 = px2 * px, py;
+    if (T < 2222)
+        py = -1.1063814 * px3 - 1.34811020 * px2 + 2.18555832 * px - 0.20219683;
+    else if (T < 4000)
+        py = -0.9549476 * px3 - 1.37418593 * px2 + 2.09137015 * px - 0.16748867;
+    else
+        py = 3.0817580 * px3 - 5.87338670 * px2 + 3.75112997 * px - 0.37001483;
+    *x = px;
+    *y = py;
+}
+
+static void daylight_xy(double T, double *x, double *y)
+{
+    double t = 1e3 / T, t2 = t * t, t3 = t2 * t;
+    double dx = T <= 7000 ? -4.6070 * t3 + 2.9678 * t2 + 0.09911 * t + 0.244063
+                          : -2.0064 * t3 + 1.9018 * t2 + 0.24748 * t + 0.237040;
+    *x = dx;
+    *y = -3.000 * dx * dx + 2.870 * dx - 0.275;
+}
+
+static void locus_uv(double T, double *u, double *v)
+{
+    double x, y;
+    if (T <= 3500) {
+        planck_xy(T, &x, &y);
+    } else if (T >= 4500) {
+        daylight_xy(T, &x, &y);
+    } else {
+        double x1, y1, x2, y2, w = (T - 3500) / 1000;
+        planck_xy(T, &x1, &y1);
+        daylight_xy(T, &x2, &y2);
+        x = x1 + w * (x2 - x1);
+        y = y1 + w * (y2 - y1);
+    }
+    double X = x / y, Z = (1 - x - y) / y;
+    double r = 3.2404542 * X - 1.5371385 - 0.4985314 * Z;
+    double g = -0.9692660 * X + 1.8760108 + 0.0415560 * Z;
+    double b = 0.0556434 * X - 0.2040259 + 1.0572252 * Z;
+    /* The daylight fit passes within 1e-3 of D65; removing that offset makes D65 exactly (0,0). */
+    *u = log(r / g) - 0.0021;
+    *v = log(b / g) + 0.0004;
+}
+
+/* Tabulated in mired (uniform steps in 1/T are close to uniform in chromaticity). */
+#define LOCUS_MIN_MIRED 50.0  /* 20000 K */
+#define LOCUS_MAX_MIRED 560.0 /* ~1786 K */
+#define LOCUS_STEP 2.0
+#define LOCUS_N ((int)((LOCUS_MAX_MIRED - LOCUS_MIN_MIRED) / LOCUS_STEP) + 1)
+
+static void locus_at(int i, double *u, double *v)
+{
+    locus_uv(1e6 / (LOCUS_MIN_MIRED + i * LOCUS_STEP), u, v);
+}
+
+/* Unit normal of the locus at index i, pointing to magenta (more R and B relative to G). */
+static void locus_normal(int i, double *nu, double *nv)
+{
+    double u0, v0, u1, v1;
+    int a = i > 0 ? i - 1 : i, b = i < LOCUS_N - 1 ? i + 1 : i;
+    locus_at(a, &u0, &v0);
+    locus_at(b, &u1, &v1);
+    double tu = u1 - u0, tv = v1 - v0, len = hypot(tu, tv);
+    tu /= len;
+    tv /= len;
+    /* Two normals; magenta is the one with a positive u + v component. */
+    *nu = -tv;
+    *nv = tu;
+    if (*nu + *nv < 0) {
+        *nu = -*nu;
+        *nv = -*nv;
+    }
+}
+
+void pol__light_uv(double temp_k, double tint, double *u, double *v)
+{
+    if (temp_k < 1e6 / LOCUS_MAX_MIRED) temp_k = 1e6 / LOCUS_MAX_MIRED;
+    if (temp_k > 1e6 / LOCUS_MIN_MIRED) temp_k = 1e6 / LOCUS_MIN_MIRED;
+    double lu, lv, nu, nv;
+    locus_uv(temp_k, &lu, &lv);
+    int i = (int)lround((1e6 / temp_k - LOCUS_MIN_MIRED) / LOCUS_STEP);
+    locus_normal(i, &nu, &nv);
+    *u = lu + tint * nu;
+    *v = lv + tint * nv;
+}
+
+void pol__light_project(double u, double v, double *temp_k, double *tint)
+{
+    int best = 0;
+    double bd = INFINITY;
+    for (int i = 0; i < LOCUS_N; i++) {
+        double lu, lv;
+        locus_at(i, &lu, &lv);
+        double d = (lu - u) * (lu - u) + (lv - v) * (lv - v);
+        if (d < bd) {
+            bd = d;
+            best = i;
+        }
+    }
+    /* Refine along the segment towards the nearer neighbour. */
+    double mired = LOCUS_MIN_MIRED + best * LOCUS_STEP;
+    double lu, lv, nu, nv;
+    locus_at(best, &lu, &lv);
+    int nb = best < LOCUS_N - 1 ? best + 1 : best - 1;
+    double u2, v2;
+    locus_at(nb, &u2, &v2);
+    double su = u2 - lu, sv = v2 - lv, s2 = su * su + sv * sv;
+    double t = s2 > 0 ? ((u - lu) * su + (v - lv) * sv) / s2 : 0;
+    if (t < -1) t = -1;
+    if (t > 1) t = 1;
+    mired += t * (nb - best) * LOCUS_STEP;
+    if (mired < LOCUS_MIN_MIRED) mired = LOCUS_MIN_MIRED;
+    if (mired > LOCUS_MAX_MIRED) mired = LOCUS_MAX_MIRED;
+    locus_normal(best, &nu, &nv);
+    *temp_k = 1e6 / mired;
+    *tint = (u - lu) * nu + (v - lv) * nv;
+}
+
+void pol__light_cast_ab(double u, double v, double *a, double *b)
+{
+    /* A mid-grey surface (Y = 0.18) lit by the light, relative to D65. */
+    float rgb[3] = {(float)exp(u), 1.0f, (float)exp(v)}, lab[3];
+    float y = pol__luma(rgb);
+    for (int k = 0; k < 3; k++) rgb[k] *= 0.18f / y;
+    pol_linear_rgb_to_lab(rgb, lab);
+    *a = lab[1];
+    *b = lab[2];
+}
+
+/* ---- light estimators ----------------------------------------------------------------------- */
+
+/* Pixels the estimators trust: not clipped (the true colour is lost) and not near black (the
+ * chromaticity is mostly noise). */
+static int usable(const float *p) { return p[0] < 0.95f && p[1] < 0.95f && p[2] < 0.95f &&
+                                           p[0] > 0.004f && p[1] > 0.004f && p[2] > 0.004f; }
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median3(double a, double b, double c)
+{
+    double v[3] = {a, b, c};
+    qsort(v, 3, sizeof v[0], cmp_double);
+    return v[1];
+}
+
+int pol__wb_estimate(const pol_qsmall *s, pol_wb_estimate *e)
+{
+    memset(e, 0, sizeof *e);
+    e->temp_k = 6504;
+    int w = s->w, h = s->h;
+    if (w < 8 || h < 8) return 0;
+    size_t n = (size_t)w * h;
+    /* Gray-edge (van de Weijer et al. 2007): the mean of colour derivatives is achromatic under a
+     * white light. Derivatives of a lightly blurred copy, Minkowski norms p = 2 and p = 6. */
+    float *b = malloc(n * 3 * sizeof(float));
+    unsigned char *ok = malloc(n);
+    if (!b || !ok) {
+        free(b);
+        free(ok);
+        return 0;
+    }
+    for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+            int x0 = x > 0 ? x - 1 : x, x1 = x < w - 1 ? x + 1 : x;
+            int y0 = y > 0 ? y - 1 : y, y1 = y < h - 1 ? y + 1 : y;
+            for (int k = 0; k < 3; k++) {
+                const float *r0 = s->rgb + (size_t)y0 * w * 3, *r1 = s->rgb + (size_t)y * w * 3,
+                            *r2 = s->rgb + (size_t)y1 * w * 3;
+                float v = r0[x0 * 3 + k] + 2 * r0[x * 3 + k] + r0[x1 * 3 + k] +
+                          2 * (r1[x0 * 3 + k] + 2 * r1[x * 3 + k] + r1[x1 * 3 + k]) +
+                          r2[x0 * 3 + k] + 2 * r2[x * 3 + k] + r2[x1 * 3 + k];
+                b[((size_t)y * w + x) * 3 + k] = v / 16;
+            }
+            ok[(size_t)y * w + x] = (unsigned char)usable(s->rgb + ((size_t)y * w + x) * 3);
+        }
+    }
+    double m2[3] = {0, 0, 0}, m6[3] = {0, 0, 0};
+    long ne = 0;
+    for (int y = 1; y < h - 1; y++) {
+        for (int x = 1; x < w - 1; x++) {
+            size_t i = (size_t)y * w + x;
+            if (!ok[i] || !ok[i - 1] || !ok[i + 1] || !ok[i - w] || !ok[i + w]) continue;
+            for (int k = 0; k < 3; k++) {
+                const float *p = b + i * 3 + k;
+                size_t W = (size_t)w * 3;
+                double gx = (p[3 - W] + 2 * p[3] + p[3 + W]) - (p[-3 - W] + 2 * p[-3] + p[-3 + W]);
+                double gy = (p[W - 3] + 2 * p[W] + p[W + 3]) - (p[-W - 3] + 2 * p[-W] + p[-W + 3]);
+                double g2 = (gx * gx + gy * gy) / 64;
+                m2[k] += g2;
+                m6[k] += g2 * g2 * g2;
+            }
+            ne++;
+        }
+    }
+    /* White patch: the brightest usable surfaces (top 1% by R+G+B) reflect the light's colour. */
+    enum { NB = 4096 };
+    long *hist = calloc(NB, sizeof(long));
+    long nu = 0;
+    double wp[3] = {0, 0, 0}, gw[3] = {0, 0, 0};
+    if (hist) {
+        for (size_t i = 0; i < n; i++) {
+            if (!ok[i]) continue;
+            const float *p = s->rgb + i * 3;
+            int bin = (int)((p[0] + p[1] + p[2]) / 3 * (NB - 1));
+            hist[bin < 0 ? 0 : bin >= NB ? NB - 1 : bin]++;
+            for (int k = 0; k < 3; k++) gw[k] += p[k];
+            nu++;
+        }
+        long want = nu / 100 + 1, acc = 0;
+        int thr = NB - 1;
+        while (thr > 0 && acc + hist[thr] < want) acc += hist[thr--];
+        for (size_t i = 0; i < n; i++) {
+            if (!ok[i]) continue;
+            const float *p = s->rgb + i * 3;
+            int bin = (int)((p[0] + p[1] + p[2]) / 3 * (NB - 1));
+            if (bin >= thr)
+                for (int k = 0; k < 3; k++) wp[k] += p[k];
+        }
+        free(hist);
+    }
+    free(b);
+    free(ok);
+    e->n_used = (long)nu;
+    if (ne < 64 || nu < 64 || m2[1] <= 0 || m6[1] <= 0 || wp[1] <= 0) return 0;
+    for (int k = 0; k < 3; k++) {
+        m2[k] = sqrt(m2[k]);
+        m6[k] = pow(m6[k], 1.0 / 6);
+    }
+    if (m2[0] <= 0 || m2[2] <= 0 || m6[0] <= 0 || m6[2] <= 0 || wp[0] <= 0 || wp[2] <= 0 ||
+        gw[0] <= 0 || gw[1] <= 0 || gw[2] <= 0)
+        return 0;
+    const double *src[4] = {m2, m6, wp, gw};
+    for (int j = 0; j < 4; j++) {
+        e->est[j][0] = log(src[j][0] / src[j][1]);
+        e->est[j][1] = log(src[j][2] / src[j][1]);
+    }
+    /* The median of three estimators that fail on different scenes. */
+    e->raw_u = median3(e->est[0][0], e->est[1][0], e->est[2][0]);
+    e->raw_v = median3(e->est[0][1], e->est[1][1], e->est[2][1]);
+    for (int i = 0; i < 3; i++)
+        for (int j = i + 1; j < 3; j++) {
+            double d = hypot(e->est[i][0] - e->est[j][0], e->est[i][1] - e->est[j][1]);
+            if (d > e->spread) e->spread = d;
+        }
+    pol__light_project(e->raw_u, e->raw_v, &e->temp_k, &e->tint);
+    /* Real lights lie near the locus between candle-light and deep shade; an estimate far from it
+     * is the scene's own colour (foliage, a sunset, a red wall), not the light. */
+    e->plausible = e->temp_k >= 2000 && e->temp_k <= 15000 && fabs(e->tint) <= 0.3;
+    /* Keep half of the tint: green/magenta estimates are the least reliable part. */
+    double u0, v0;
+    pol__light_uv(e->temp_k, e->tint * 0.5, &u0, &v0);
+    e->u = u0;
+    e->v = v0;
+    double c = 1 - e->spread / 0.6;
+    c *= 1 - 0.5 * fabs(e->tint) / 0.3;
+    if (!e->plausible) c = 0;
+    e->confidence = c < 0 ? 0 : c > 1 ? 1 : c;
+    return 1;
+}
+
+/* ---- tone statistics ------------------------------------------------------------------------ */
+
+void pol__tone_stats(const pol_qsmall *s, pol_tone_stats *t)
+{
+    memset(t, 0, sizeof *t);
+    enum { NB = 4096 };
+    long *hw = calloc(NB, sizeof(long)), *hb = calloc(NB, sizeof(long)),
+         *hy = calloc(NB, sizeof(long));
+    size_t n = (size_t)s->w * s->h;
+    if (!hw || !hb || !hy || n == 0) {
+        free(hw);
+        free(hb);
+        free(hy);
+        return;
+    }
+    double logsum = 0, lsum = 0;
+    long clip = 0, clip_all = 0;
+    for (size_t i = 0; i < n; i++) {
+        const float *p = s->rgb + i * 3;
+        float mx = p[0] > p[1] ? p[0] : p[1], mn = p[0] < p[1] ? p[0] : p[1];
+        mx = mx > p[2] ? mx : p[2];
+        mn = mn < p[2] ? mn : p[2];
+        /* Percentiles of encoded values: finer where the eye is. */
+        hw[(int)(pol__to_srgb_fast(mx) * (NB - 1))]++;
+        hb[(int)(pol__to_srgb_fast(mn) * (NB - 1))]++;
+        hy[(int)(pol__to_srgb_fast(s->y[i]) * (NB - 1))]++;
+        logsum += log(s->y[i] + 1e-4);
+        float lab[3];
+        pol__linear_to_lab_fast(p, lab);
+        lsum += lab[0];
+        clip += mx >= 0.99f;
+        clip_all += mn >= 0.99f;
+    }
+    long acc = 0, want = (long)(n * 0.005);
+    int i = NB - 1;
+    while (i > 0 && acc + hw[i] <= want) acc += hw[i--];
+    t->white = pol_srgb_to_linear((float)i / (NB - 1));
+    acc = 0;
+    i = 0;
+    while (i < NB - 1 && acc + hb[i] <= want) acc += hb[i++];
+    t->black = pol_srgb_to_linear((float)i / (NB - 1));
+    acc = 0;
+    i = 0;
+    while (i < NB - 1 && acc + hy[i] < (long)(n / 2)) acc += hy[i++];
+    t->median_y = pol_srgb_to_linear((float)i / (NB - 1));
+    t->key = exp(logsum / n);
+    t->mean_l = lsum / n;
+    t->clip_hi = (double)clip / n;
+    t->clip_all = (double)clip_all / n;
+    free(hw);
+    free(hb);
+    free(hy);
+}
+
+/* ---- noise ---------------------------------------------------------------------------------- */
+
+/*
+ * Immerkaer's operator (the difference of two Laplacians) cancels image structure up to second
+ * order, leaving mostly noise: for white Gaussian noise its output has standard deviation 6 sigma
+ * and E|r| = 6 sigma sqrt(2/pi). Texture still leaks through, so sigma is measured per 16x16 block
+ * and read from the flattest blocks.
+ */
+#define NB_BLOCK 16
+
+typedef struct noise_ctx {
+    const pol_image *im;
+    int bw, bh;
+    float *block; /* bw*bh estimates */
+} noise_ctx;
+
+static float luma_enc(const float *p, int ch)
+{
+    return ch >= 3 ? 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2] : p[0];
+}
+
+static void noise_rows(void *user, size_t begin, size_t end)
+{
+    noise_ctx *c = user;
+    const pol_image *im = c->im;
+    int ch = im->channels;
+    float *rows[NB_BLOCK + 2];
+    float *buf = malloc(sizeof(float) * (size_t)im->width * (NB_BLOCK + 2));
+    if (!buf) {
+        for (size_t by = begin; by < end; by++)
+            for (int bx = 0; bx < c->bw; bx++) c->block[by * c->bw + bx] = NAN;
+        return;
+    }
+    for (size_t by = begin; by < end; by++) {
+        int y0 = 1 + (int)by * NB_BLOCK - 1;
+        for (int r = 0; r < NB_BLOCK + 2; r++) {
+            rows[r] = buf + (size_t)r * im->width;
+            const float *src = pol_image_row(im, y0 + r);
+            for (int x = 0; x < im->width; x++) rows[r][x] = luma_enc(src + (size_t)x * ch, ch);
+        }
+        for (int bx = 0; bx < c->bw; bx++) {
+            double sum = 0;
+            int clipped = 0;
+            for (int r = 1; r <= NB_BLOCK; r++) {
+                const float *a = rows[r - 1], *m = rows[r], *d = rows[r + 1];
+                for (int x = 1 + bx * NB_BLOCK; x <= (bx + 1) * NB_BLOCK; x++) {
+                    float v = a[x - 1] - 2 * a[x] + a[x + 1] - 2 * (m[x - 1] - 2 * m[x] + m[x + 1]) +
+                              d[x - 1] - 2 * d[x] + d[x + 1];
+                    sum += fabsf(v);
+                    /* Clipped or black areas look noiseless; keep them out of the statistics. */
+                    clipped += m[x] >= 0.995f || m[x] <= 0.005f;
+                }
+            }
+            c->block[by * c->bw + bx] =
+                clipped > NB_BLOCK * NB_BLOCK / 8
+                    ? NAN
+                    : (float)(sum / (NB_BLOCK * NB_BLOCK) * sqrt(M_PI / 2) / 6);
+        }
+    }
+    free(buf);
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return x < y ? -1 : x > y;
+}
+
+double pol__noise_sigma(const pol_run *run, const pol_image *im, double *confidence)
+{
+    *confidence = 0;
+    noise_ctx c = {im, (im->width - 2) / NB_BLOCK, (im->height - 2) / NB_BLOCK, NULL};
+    if (c.bw < 2 || c.bh < 2) return 0;
+    size_t n = (size_t)c.bw * c.bh;
+    c.block = malloc(n * sizeof(float));
+    if (!c.block) return 0;
+    pol__parallel_for(run, (size_t)c.bh, 4, noise_rows, &c);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(c.block[i])) c.block[m++] = c.block[i];
+    double sigma = 0;
+    if (m >= 8) {
+        qsort(c.block, m, sizeof(float), cmp_float);
+        /* The 10th percentile of blocks: flat enough to be free of texture, while a block's own
+         * sampling error (about 6% for 256 pixels) biases it low by ~8%, corrected here. */
+        sigma = c.block[m / 10] / 0.92;
+        /* Independent noise of equal sigma in R, G, B shows in luma as 0.668 sigma. */
+        if (im->channels >= 3) sigma /= 0.668;
+        /* Agreement of the flattest quarter says whether a noise floor exists at all. */
+        double lo = c.block[m / 20], hi = c.block[m / 4];
+        *confidence = hi > 0 ? pol__clampf((float)(lo / hi), 0, 1) : 0;
+        if (m < 64) *confidence *= (double)m / 64;
+    }
+    free(c.block);
+    return sigma;
+}
+
+/* ---- sharpness ------------------------------------------------------------------------------ */
+
+double pol__sharpness(const pol_run *run, const pol_image *im)
+{
+    (void)run;
+    /* On a grid of rows: at the strongest horizontal steps, the share of the step (over 4 pixels)
+     * made by the largest single-pixel difference. 1 = a crisp one-pixel edge, 0.25 = a ramp. */
+    int ch = im->channels, w = im->width, h = im->height;
+    if (w < 16 || h < 16) return 0;
+    double sum = 0, wsum = 0;
+    int step = h / 256 > 1 ? h / 256 : 1;
+    for (int y = 2; y < h - 2; y += step) {
+        const float *row = pol_image_row(im, y);
+        for (int x = 2; x + 3 < w; x += 2) {
+            float v[5];
+            for (int k = 0; k < 5; k++) v[k] = luma_enc(row + (size_t)(x - 1 + k) * ch, ch);
+            float total = fabsf(v[4] - v[0]);
+            if (total < 0.15f) continue;
+            float best = 0;
+            for (int k = 0; k < 4; k++) {
+                float d = fabsf(v[k + 1] - v[k]);
+                if (d > best) best = d;
+            }
+            sum += total * best / total;
+            wsum += total;
+        }
+    }
+    return wsum > 0 ? sum / wsum : 0;
+}
+
+/* ---- applying gains ------------------------------------------------------------------------- */
+
+typedef struct gain_ctx {
+    pol_image *im;
+    float g[3];
+} gain_ctx;
+
+static void gain_rows(void *user, size_t begin, size_t end)
+{
+    gain_ctx *c = user;
+    int ch = c->im->channels, w = c->im->width;
+    for (size_t y = begin; y < end; y++) {
+        float *p = pol_image_row(c->im, (int)y);
+        for (int x = 0; x < w; x++, p += ch) {
+            if (ch >= 3) {
+                float l[3];
+                for (int k = 0; k < 3; k++) l[k] = pol__to_linear_fast(p[k]) * c->g[k];
+                /* Channels pushed past white clip, as a camera's highlights do. */
+                for (int k = 0; k < 3; k++) p[k] = pol__to_srgb_fast(pol__clampf(l[k], 0, 1));
+            } else {
+                p[0] = pol__to_srgb_fast(pol__clampf(pol__to_linear_fast(p[0]) * c->g[1], 0, 1));
+            }
+        }
+    }
+}
+
+void pol__apply_gains(const pol_run *run, pol_image *im, const double gain[3])
+{
+    pol__colour_init();
+    gain_ctx c = {im, {(float)gain[0], (float)gain[1], (float)gain[2]}};
+    pol__parallel_for(run, (size_t)im->height, 16, gain_rows, &c);
+}
+
+/* ---- applying a tone curve ------------------------------------------------------------------ */
+
+typedef struct curve_ctx {
+    pol_image *im;
+    const float *lut;
+    int n;
+} curve_ctx;
+
+static void curve_rows(void *user, size_t begin, size_t end)
+{
+    curve_ctx *c = user;
+    int ch = c->im->channels, w = c->im->width;
+    int colour = ch == 2 || ch == 4 ? ch - 1 : ch;
+    for (size_t y = begin; y < end; y++) {
+        float *p = pol_image_row(c->im, (int)y);
+        for (int x = 0; x < w; x++, p += ch)
+            for (int k = 0; k < colour; k++) {
+                float f = pol__clampf(p[k], 0, 1) * (float)c->n;
+                int i = (int)f;
+                if (i >= c->n) i = c->n - 1;
+                float t = f - (float)i;
+                p[k] = c->lut[i] + t * (c->lut[i + 1] - c->lut[i]);
+            }
+    }
+}
+
+void pol__apply_curve(const pol_run *run, pol_image *im, const float *lut, int n)
+{
+    curve_ctx c = {im, lut, n};
+    pol__parallel_for(run, (size_t)im->height, 16, curve_rows, &c);
+}

@@ -1,0 +1,225 @@
+/* polish — tilt estimation from long straight lines: projection profiles of oriented edge points. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "image/quality.h"
+
+/*
+ * Straight segments are found as in a line-segment detector: pixels with a strong gradient whose
+ * edge direction is near horizontal or vertical are grown into regions of consistent direction;
+ * a region that is long and thin is a segment, and a least-squares fit over its pixels gives its
+ * angle to a small fraction of a degree. Each segment votes with its length for its deviation from
+ * the nearest axis; the tilt is the mode of those votes. Texture and foliage produce short or
+ * disagreeing segments, which is what the confidence measures.
+ */
+
+#define TILT_DIM 1024
+#define SEG_TOL_DEG 5.0 /* edge-direction tolerance while growing a region */
+
+typedef struct seg {
+    double dev; /* deviation from the axis, degrees (positive: counter-clockwise) */
+    double len; /* pixels of the working copy */
+    int vertical;
+} seg;
+
+/* Grey working copy (encoded luminance), area-averaged to at most TILT_DIM on the long side. */
+static float *grey_small(const pol_image *im, int *ow, int *oh)
+{
+    int longer = im->width > im->height ? im->width : im->height;
+    int f = (longer + TILT_DIM - 1) / TILT_DIM;
+    if (f < 1) f = 1;
+    int w = im->width / f, h = im->height / f, ch = im->channels;
+    if (w < 1 || h < 1) return NULL;
+    float *g = calloc((size_t)w * h, sizeof(float));
+    if (!g) return NULL;
+    float inv = 1.0f / (float)(f * f);
+    for (int y = 0; y < h; y++) {
+        float *o = g + (size_t)y * w;
+        for (int dy = 0; dy < f; dy++) {
+            const float *row = pol_image_row(im, y * f + dy);
+            for (int x = 0; x < w; x++) {
+                const float *p = row + (size_t)x * f * ch;
+                float acc = 0;
+                for (int dx = 0; dx < f; dx++, p += ch)
+                    acc += ch >= 3 ? 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2] : p[0];
+                o[x] += acc;
+            }
+        }
+        for (int x = 0; x < w; x++) o[x] *= inv;
+    }
+    *ow = w;
+    *oh = h;
+    return g;
+}
+
+/* Angle difference folded into [-90, 90). */
+static double angdiff(double a, double b)
+{
+    double d = fmod(a - b + 90.0, 180.0);
+    if (d < 0) d += 180;
+    return d - 90;
+}
+
+int pol__tilt_estimate(const pol_run *run, const pol_image *im, double max_deg, double *deg,
+                       double *confidence)
+{
+    (void)run;
+    *deg = 0;
+    *confidence = 0;
+    int w, h;
+    float *g = grey_small(im, &w, &h);
+    if (!g) return 0;
+    size_t n = (size_t)w * h;
+    float *mag = w >= 32 && h >= 32 ? malloc(n * sizeof(float)) : NULL;
+    float *dir = mag ? malloc(n * sizeof(float)) : NULL;   /* edge direction, degrees [0,180) */
+    int *stack = dir ? malloc(n * sizeof(int)) : NULL;
+    unsigned char *used = stack ? calloc(n, 1) : NULL;
+    size_t cap = 256, nseg = 0;
+    seg *segs = used ? malloc(cap * sizeof(seg)) : NULL;
+    if (!segs) {
+        free(g);
+        free(mag);
+        free(dir);
+        free(stack);
+        free(used);
+        return 0;
+    }
+    /* Gradients of a 3x3-smoothed copy, so the direction is not pixel-grid noise. */
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            mag[i] = 0;
+            dir[i] = 0;
+            if (y < 2 || x < 2 || y >= h - 2 || x >= w - 2) continue;
+            const float *p = g + i;
+            float gx = (p[1 - w] + 2 * p[1] + p[1 + w]) - (p[-1 - w] + 2 * p[-1] + p[-1 + w]);
+            float gy = (p[w - 1] + 2 * p[w] + p[w + 1]) - (p[-w - 1] + 2 * p[-w] + p[-w + 1]);
+            mag[i] = sqrtf(gx * gx + gy * gy);
+            /* Edge direction in a y-up frame: a horizontal line rising to the right is positive. */
+            double a = atan2(gy, gx) * 180 / M_PI + 90;
+            a = fmod(a + 360, 180);
+            dir[i] = (float)a;
+        }
+    free(g);
+    /* A Sobel response of 0.1 is a step of ~2.5% of full scale: below that, noise and compression
+     * artefacts dominate the direction. */
+    const float thr = 0.1f;
+    const double range = max_deg + SEG_TOL_DEG;
+    double min_len = (w > h ? w : h) * 0.03;
+    if (min_len < 16) min_len = 16;
+    for (size_t s0 = 0; s0 < n; s0++) {
+        if (used[s0] || mag[s0] < thr) continue;
+        double a0 = dir[s0];
+        double dh = angdiff(a0, 0), dv = angdiff(a0, 90);
+        if (fabs(dh) > range && fabs(dv) > range) continue;
+        /* Grow a region of pixels whose direction stays within the tolerance of the seed's. */
+        size_t sp = 0, cnt = 0;
+        double sw = 0, sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+        stack[sp++] = (int)s0;
+        used[s0] = 1;
+        while (sp) {
+            int i = stack[--sp];
+            int x = i % w, y = i / w;
+            double wt = mag[i];
+            sw += wt;
+            sx += wt * x;
+            sy += wt * y;
+            sxx += wt * x * x;
+            syy += wt * y * y;
+            sxy += wt * x * y;
+            cnt++;
+            for (int dy = -1; dy <= 1; dy++)
+                for (int dx = -1; dx <= 1; dx++) {
+                    int xx = x + dx, yy = y + dy;
+                    if ((!dx && !dy) || xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+                    size_t j = (size_t)yy * w + xx;
+                    if (used[j] || mag[j] < thr) continue;
+                    if (fabs(angdiff(dir[j], a0)) > SEG_TOL_DEG) continue;
+                    used[j] = 1;
+                    stack[sp++] = (int)j;
+                }
+        }
+        if (cnt < 10) continue;
+        /* Principal axis of the region (weighted by gradient magnitude). */
+        double mx = sx / sw, my = sy / sw;
+        double cxx = sxx / sw - mx * mx, cyy = syy / sw - my * my, cxy = sxy / sw - mx * my;
+        double tr = cxx + cyy, det = cxx * cyy - cxy * cxy;
+        double disc = sqrt(fmax(tr * tr / 4 - det, 0));
+        double l1 = tr / 2 + disc, l2 = tr / 2 - disc;
+        double len = sqrt(12 * fmax(l1, 0)), wid = sqrt(12 * fmax(l2, 0));
+        if (len < min_len || len < 8 * (wid + 1)) continue;
+        /* Axis angle in the y-up frame (the image's y grows downwards). */
+        double ang = atan2(-(l1 - cxx), cxy) * 180 / M_PI;
+        if (fabs(cxy) < 1e-12) ang = cxx >= cyy ? 0 : 90;
+        ang = fmod(ang + 360, 180);
+        double ddh = angdiff(ang, 0), ddv = angdiff(ang, 90);
+        int vert = fabs(ddv) < fabs(ddh);
+        double dev = vert ? ddv : ddh;
+        if (fabs(dev) > max_deg) continue;
+        if (nseg == cap) {
+            seg *ns = realloc(segs, cap * 2 * sizeof(seg));
+            if (!ns) break;
+            segs = ns;
+            cap *= 2;
+        }
+        segs[nseg++] = (seg){dev, len, vert};
+    }
+    free(mag);
+    free(dir);
+    free(stack);
+    free(used);
+    if (nseg < 2) {
+        free(segs);
+        return 0;
+    }
+    /* Each family (near-horizontal, near-vertical) gets its own mode: the length-weighted
+     * deviations under a 0.3 degree Gaussian kernel, searched every 0.02 degree, then refined as
+     * the mean of the segments within 0.6 degree of it. */
+    double mode[2] = {0, 0}, support[2] = {0, 0}, total[2] = {0, 0};
+    for (int fam = 0; fam < 2; fam++) {
+        double best = 0, bestv = 0;
+        for (size_t k = 0; k < nseg; k++)
+            if (segs[k].vertical == fam) total[fam] += segs[k].len;
+        if (total[fam] <= 0) continue;
+        for (double t = -max_deg; t <= max_deg + 1e-9; t += 0.02) {
+            double v = 0;
+            for (size_t k = 0; k < nseg; k++) {
+                if (segs[k].vertical != fam) continue;
+                double d = (segs[k].dev - t) / 0.3;
+                if (fabs(d) < 4) v += segs[k].len * exp(-0.5 * d * d);
+            }
+            if (v > bestv) {
+                bestv = v;
+                best = t;
+            }
+        }
+        double sw = 0, sd = 0;
+        for (size_t k = 0; k < nseg; k++)
+            if (segs[k].vertical == fam && fabs(segs[k].dev - best) <= 0.6) {
+                sd += segs[k].len * segs[k].len * segs[k].dev;
+                sw += segs[k].len * segs[k].len;
+                support[fam] += segs[k].len;
+            }
+        mode[fam] = sw > 0 ? sd / sw : best;
+    }
+    /* Horizontal edges recede in perspective unless they are at eye level, while verticals stay
+     * vertical when the camera is not pitched: verticals count double. When both families agree,
+     * both are used. */
+    double sh = support[0], sv = 2 * support[1];
+    int fam = sv >= sh ? 1 : 0;
+    double est = mode[fam], sup = support[fam], tot = total[fam];
+    if (sh > 0 && sv > 0 && fabs(mode[0] - mode[1]) <= 0.5) {
+        est = (mode[0] * sh + mode[1] * sv) / (sh + sv);
+        sup = support[0] + support[1];
+        tot = total[0] + total[1];
+    }
+    /* Evidence: how much line length agrees (in image diagonals), and its share of all the
+     * near-axis line length of the family. */
+    double diag = hypot(w, h);
+    double conf = pol__clampf((float)(sup / diag), 0, 1) *
+                  pol__clampf((float)(sup / (tot + 1e-9) / 0.4), 0, 1);
+    free(segs);
+    *deg = est;
+    *confidence = conf;
+    return 1;
+}

@@ -159,6 +159,19 @@ static void to_linear(const rs *r, const float *src, float *lin, float *out, int
 {
     int ch = r->ch, cp = r->cp;
     pol__srgb_to_linear_n(src, lin, (size_t)n_px * (size_t)ch);
+    /* (the general loop below would become a memcpy and a memset call per pixel) */
+    if (ch == 3) {
+        for (int i = 0; i < n_px; i++, lin += 3, out += 4)
+            out[0] = lin[0], out[1] = lin[1], out[2] = lin[2], out[3] = 0.0f;
+        return;
+    }
+    if (ch == 4) {
+        for (int i = 0; i < n_px; i++, lin += 4, out += 4) {
+            float a = src[(size_t)i * 4 + 3];
+            out[0] = lin[0] * a, out[1] = lin[1] * a, out[2] = lin[2] * a, out[3] = a;
+        }
+        return;
+    }
     for (int i = 0; i < n_px; i++) {
         const float *l = lin + (size_t)i * (size_t)ch;
         float *o = out + (size_t)i * (size_t)cp;
@@ -203,6 +216,15 @@ static void hfilter(const rs *r, const float *lin, float *o)
 static void finish_row(const rs *r, float *acc, float *enc, float *out)
 {
     int ch = r->ch, cp = r->cp, w = r->out_w;
+    if (ch == 3) {
+        for (int x = 0; x < w; x++) {
+            const float *p = acc + (size_t)x * 4;
+            float *q = enc + (size_t)x * 3;
+            q[0] = p[0], q[1] = p[1], q[2] = p[2];
+        }
+        pol__linear_to_srgb_n(enc, out, (size_t)w * 3);
+        return;
+    }
     for (int x = 0; x < w; x++) {
         float *p = acc + (size_t)x * (size_t)cp;
         float *q = enc + (size_t)x * (size_t)ch;

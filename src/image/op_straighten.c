@@ -1,5 +1,6 @@
 /* polish — image.straighten: levels a tilted horizon from long straight lines, then crops to the largest inscribed rectangle. */
-#include "image/image.h"
+#include <math.h>
+#include "image/quality.h"
 
 static const pol_param_desc params[] = {
     {"angle", POL_PARAM_NUM, NULL, -45, 45, NULL,
@@ -13,11 +14,126 @@ static const pol_param_desc params[] = {
      "Crop to the largest inscribed rectangle of the same aspect ratio."},
 };
 
+/*
+ * Rotation about the centre with a Catmull-Rom bicubic kernel (sharp, no ringing worth noticing
+ * at these small angles), then an axis-aligned crop: the largest rectangle of the original aspect
+ * ratio that fits inside the rotated frame, so no corner is left empty.
+ */
+typedef struct rot_ctx {
+    const pol_image *src;
+    float *dst;
+    int dw, dh;
+    double cs, sn; /* rotation by -tilt */
+    double ox, oy; /* offsets of the output centre in source coordinates */
+} rot_ctx;
+
+static inline void cubic_w(float t, float w[4])
+{
+    float t2 = t * t, t3 = t2 * t;
+    w[0] = -0.5f * t3 + t2 - 0.5f * t;
+    w[1] = 1.5f * t3 - 2.5f * t2 + 1;
+    w[2] = -1.5f * t3 + 2 * t2 + 0.5f * t;
+    w[3] = 0.5f * t3 - 0.5f * t2;
+}
+
+static void rot_rows(void *user, size_t begin, size_t end)
+{
+    rot_ctx *c = user;
+    const pol_image *s = c->src;
+    int ch = s->channels, W = s->width, H = s->height;
+    for (size_t yy = begin; yy < end; yy++) {
+        float *o = c->dst + yy * (size_t)c->dw * ch;
+        double dy = (double)yy - (c->dh - 1) / 2.0;
+        for (int x = 0; x < c->dw; x++, o += ch) {
+            double dx = x - (c->dw - 1) / 2.0;
+            /* Output pixel -> source position (y grows downwards). */
+            double sx = c->cs * dx - c->sn * dy + c->ox, sy = c->sn * dx + c->cs * dy + c->oy;
+            int x0 = (int)floor(sx), y0 = (int)floor(sy);
+            float wx[4], wy[4];
+            cubic_w((float)(sx - x0), wx);
+            cubic_w((float)(sy - y0), wy);
+            float acc[4] = {0, 0, 0, 0};
+            for (int j = 0; j < 4; j++) {
+                int py = y0 - 1 + j;
+                py = py < 0 ? 0 : py >= H ? H - 1 : py;
+                const float *row = pol_image_row(s, py);
+                float rowacc[4] = {0, 0, 0, 0};
+                for (int i = 0; i < 4; i++) {
+                    int px = x0 - 1 + i;
+                    px = px < 0 ? 0 : px >= W ? W - 1 : px;
+                    const float *p = row + (size_t)px * ch;
+                    for (int k = 0; k < ch; k++) rowacc[k] += wx[i] * p[k];
+                }
+                for (int k = 0; k < ch; k++) acc[k] += wy[j] * rowacc[k];
+            }
+            for (int k = 0; k < ch; k++) o[k] = pol__clampf(acc[k], 0, 1);
+        }
+    }
+}
+
+/* Rotates clockwise by `deg` (counter-clockwise when negative) and crops (or keeps the size,
+ * repeating the edges into the corners, when crop is 0). */
+static pol_status rotate(pol_run *run, pol_image *im, double deg, int crop)
+{
+    double t = deg * M_PI / 180, cs = cos(t), sn = sin(t), as = fabs(sn);
+    int W = im->width, H = im->height, dw = W, dh = H;
+    if (crop) {
+        double k = fmin(W / (W * cs + H * as), H / (W * as + H * cs));
+        dw = (int)floor(W * k);
+        dh = (int)floor(H * k);
+        if (dw < 1 || dh < 1) return pol__fail(run, POL_ERR_UNSUPPORTED, "image too small to rotate");
+    }
+    float *px = pol_image_alloc_px(dw, dh, im->channels);
+    if (!px) return pol__fail(run, POL_ERR_NOMEM, "out of memory rotating a %dx%d image", W, H);
+    /* Rotating the content clockwise by t means sampling the source counter-clockwise. */
+    rot_ctx c = {im, px, dw, dh, cs, -sn, (W - 1) / 2.0, (H - 1) / 2.0};
+    pol__parallel_for(run, (size_t)dh, 8, rot_rows, &c);
+    pol_image_replace_px(im, px, dw, dh, im->channels);
+    return POL_OK;
+}
+
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    (void)asset;
-    (void)args;
-    pol__decline(run, "not implemented yet");
+    pol_image *im = pol_image_of(asset);
+    double tilt;
+    if (pol__arg_has(args, "angle")) {
+        /* A manual angle rotates counter-clockwise, so it is the negative of a tilt. */
+        tilt = -pol__arg_num(args, "angle");
+    } else {
+        double maxa = pol__arg_num(args, "max-angle"), mina = pol__arg_num(args, "min-angle");
+        double conf;
+        if (!pol__tilt_estimate(run, im, maxa, &tilt, &conf)) {
+            pol__decline(run, "too few straight lines to judge the tilt");
+            return POL_OK;
+        }
+        pol__measure(run, "tilt_deg", tilt);
+        pol__confidence(run, conf);
+        double minc = pol__arg_num(args, "min-confidence");
+        if (conf < minc) {
+            pol__decline(run, "tilt %+.2f deg, but the lines are not convincing (confidence %.2f "
+                              "below %.2f)",
+                         tilt, conf, minc);
+            return POL_OK;
+        }
+        if (fabs(tilt) < mina) {
+            pol__decline(run, "tilt %+.2f deg is below %.2f deg", tilt, mina);
+            return POL_OK;
+        }
+    }
+    if (fabs(tilt) < 1e-6) {
+        pol__decline(run, "rotation of 0 degrees");
+        return POL_OK;
+    }
+    int W = im->width, H = im->height, crop = pol__arg_bool(args, "crop");
+    pol_status st = rotate(run, im, tilt, crop);
+    if (st != POL_OK) return st;
+    pol__measure(run, "rotation_deg", -tilt);
+    pol__decide(run, "rotated %.2f deg %s%s", fabs(tilt),
+                tilt > 0 ? "clockwise" : "counter-clockwise",
+                crop ? "" : " (corners filled from the edges)");
+    if (crop)
+        pol__decide(run, "cropped %dx%d -> %dx%d to the largest inscribed rectangle", W, H,
+                    im->width, im->height);
     return POL_OK;
 }
 

@@ -1,4 +1,6 @@
 /* polish — the in-memory image: aligned, overflow-checked pixel buffers and deep copies. */
+#include <malloc.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -11,6 +13,35 @@
 const float pol__u8_to_float[256] = {R64(0), R64(64), R64(128), R64(192)};
 #undef V
 
+/* A few freed photo-sized buffers are kept for the next allocation: a new one would come from
+ * the kernel zeroed page by page (a 12 MP float image is 144 MB), and a pipeline or a set of
+ * deliveries frees and allocates images of similar sizes over and over. Bounded, thread-safe. */
+#define POOL_SLOTS 4
+#define HUGE_PAGE ((size_t)2 << 20)
+#define POOL_MIN (4 * HUGE_PAGE)
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    void *p;
+    size_t n;
+} pool[POOL_SLOTS];
+
+static void *pool_take(size_t bytes)
+{
+    void *p = NULL;
+    pthread_mutex_lock(&pool_mu);
+    int best = -1;
+    for (int i = 0; i < POOL_SLOTS; i++)
+        if (pool[i].p && pool[i].n >= bytes && pool[i].n / 2 <= bytes &&
+            (best < 0 || pool[i].n < pool[best].n))
+            best = i;
+    if (best >= 0) {
+        p = pool[best].p;
+        pool[best].p = NULL;
+    }
+    pthread_mutex_unlock(&pool_mu);
+    return p;
+}
+
 float *pol_image_alloc_px(int width, int height, int channels)
 {
     if (width <= 0 || height <= 0 || channels <= 0 || channels > 4) return NULL;
@@ -18,12 +49,13 @@ float *pol_image_alloc_px(int width, int height, int channels)
     if (!pol__mul_ok((size_t)width, (size_t)height, &n) || !pol__mul_ok(n, (size_t)channels, &n) ||
         !pol__mul_ok(n, sizeof(float), &bytes))
         return NULL;
-    /* Photo-sized buffers go on 2 MB transparent huge pages: a 12 MP float image is 144 MB, and
-     * faulting it in 4 kB at a time costs more than many an operation on it. */
-    const size_t huge = (size_t)2 << 20;
-    if (bytes >= 4 * huge && bytes <= SIZE_MAX - huge) {
-        bytes = (bytes + huge - 1) & ~(huge - 1);
-        float *px = aligned_alloc(huge, bytes);
+    /* Photo-sized buffers go on 2 MB transparent huge pages: faulting 144 MB in 4 kB at a time
+     * costs more than many an operation on it. */
+    if (bytes >= POOL_MIN && bytes <= SIZE_MAX - HUGE_PAGE) {
+        bytes = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+        float *px = pool_take(bytes);
+        if (px) return px;
+        px = aligned_alloc(HUGE_PAGE, bytes);
         if (px) madvise(px, bytes, MADV_HUGEPAGE);
         return px;
     }
@@ -33,7 +65,32 @@ float *pol_image_alloc_px(int width, int height, int channels)
     return aligned_alloc(64, bytes);
 }
 
-void pol_image_free_px(float *px) { free(px); }
+void pol_image_free_px(float *px)
+{
+    if (!px) return;
+    size_t n = malloc_usable_size(px);
+    if (n < POOL_MIN) {
+        free(px);
+        return;
+    }
+    void *evict = px;
+    pthread_mutex_lock(&pool_mu);
+    int slot = -1;
+    for (int i = 0; i < POOL_SLOTS; i++) {
+        if (!pool[i].p) {
+            slot = i;
+            break;
+        }
+        if (pool[i].n < n && (slot < 0 || pool[i].n < pool[slot].n)) slot = i;
+    }
+    if (slot >= 0) {
+        evict = pool[slot].p; /* NULL, or a smaller buffer than this one */
+        pool[slot].p = px;
+        pool[slot].n = n;
+    }
+    pthread_mutex_unlock(&pool_mu);
+    free(evict);
+}
 
 pol_image *pol_image_new(int width, int height, int channels)
 {
@@ -56,7 +113,7 @@ pol_image *pol_image_new(int width, int height, int channels)
 void pol_image_free(pol_image *im)
 {
     if (!im) return;
-    free(im->px);
+    pol_image_free_px(im->px);
     free(im->icc);
     free(im->exif);
     free(im->xmp);
@@ -96,7 +153,7 @@ pol_image *pol_image_clone(const pol_image *src)
 
 void pol_image_replace_px(pol_image *im, float *px, int width, int height, int channels)
 {
-    if (im->px != px) free(im->px);
+    if (im->px != px) pol_image_free_px(im->px);
     im->px = px;
     im->width = width;
     im->height = height;

@@ -1,6 +1,8 @@
 /* polish — image.resize: Lanczos resampling in linear light to a width, height, long edge or scale. */
+#include <math.h>
 #include <string.h>
 #include "image/image_io.h"
+#include "image/saliency.h"
 
 static const pol_param_desc params[] = {
     {"width", POL_PARAM_INT, NULL, 1, 100000, NULL, "Target width in pixels."},
@@ -28,23 +30,27 @@ const pol_op_desc pol__image_op_resize = {
     .flags = 0,
 };
 
-/* Where a cover crop goes. The quality side may provide a saliency-based placement; without it
- * (weak reference left NULL) the window is centred. */
-__attribute__((weak)) int pol__image_saliency_window(const pol_run *run, const pol_image *im,
-                                                     double cw, double ch, double *x0, double *y0);
-
+/* Where a cover crop goes: on the most salient part of the picture (saliency.h), else centred. */
 static void cover_window(pol_run *run, const pol_image *im, double cw, double ch, double *x0,
                          double *y0)
 {
     *x0 = (im->width - cw) / 2;
     *y0 = (im->height - ch) / 2;
-    if ((cw < im->width - 0.5 || ch < im->height - 0.5) && pol__image_saliency_window &&
-        pol__image_saliency_window(run, im, cw, ch, x0, y0)) {
-        pol__decide(run, "crop window placed on the most salient region (%.0f,%.0f)", *x0, *y0);
-        return;
+    if (cw >= im->width - 0.5 && ch >= im->height - 0.5) return;
+    int w = (int)lround(cw), h = (int)lround(ch), x, y;
+    w = w < 1 ? 1 : w > im->width ? im->width : w;
+    h = h < 1 ? 1 : h > im->height ? im->height : h;
+    if (pol__image_saliency_crop(im, w, h, &x, &y) == 0) {
+        *x0 = x + (w - cw) / 2;
+        *y0 = y + (h - ch) / 2;
+        *x0 = *x0 < 0 ? 0 : *x0 > im->width - cw ? im->width - cw : *x0;
+        *y0 = *y0 < 0 ? 0 : *y0 > im->height - ch ? im->height - ch : *y0;
+        pol__decide(run, "crop window %dx%d placed on the most salient region at %.0f,%.0f "
+                    "(centre would be %.0f,%.0f)", w, h, *x0, *y0, (im->width - cw) / 2,
+                    (im->height - ch) / 2);
+    } else {
+        pol__decide(run, "crop window %dx%d centred", w, h);
     }
-    if (cw < im->width - 0.5 || ch < im->height - 0.5)
-        pol__decide(run, "crop window centred");
 }
 
 pol_status pol__image_apply_resize(pol_run *run, pol_image *im, const pol_resize_req *q,
@@ -63,11 +69,28 @@ pol_status pol__image_apply_resize(pol_run *run, pol_image *im, const pol_resize
     double cw = (double)ow * im->width / sw, ch = (double)oh * im->height / sh, x0 = 0, y0 = 0;
     if (cw > im->width) cw = im->width;
     if (ch > im->height) ch = im->height;
-    cover_window(run, im, cw, ch, &x0, &y0);
     if (!im->srgb)
         pol__decide(run, "pixels are not known to be sRGB; linearised with the sRGB curve "
                     "(run image.colour first for exact results)");
-    float *px = pol__resample_rect(run, im, x0, y0, cw, ch, ow, oh, k);
+    float *px;
+    int cropped = cw < im->width - 0.5 || ch < im->height - 0.5;
+    if (cropped && sw < im->width && sh < im->height) {
+        /* Shrinking with a crop: resize the whole picture first, then choose the window on the
+         * small copy, where judging saliency is cheap; the crop is then an exact copy. */
+        float *all = pol__resample(run, im, sw, sh, k);
+        if (!all) return pol__fail(run, POL_ERR_NOMEM, "out of memory resizing to %dx%d", sw, sh);
+        pol_image small = *im;
+        small.px = all;
+        small.width = sw;
+        small.height = sh;
+        double sx0, sy0;
+        cover_window(run, &small, ow, oh, &sx0, &sy0);
+        px = pol__resample_rect(run, &small, lround(sx0), lround(sy0), ow, oh, ow, oh, k);
+        pol_image_free_px(all);
+    } else {
+        if (cropped) cover_window(run, im, cw, ch, &x0, &y0);
+        px = pol__resample_rect(run, im, x0, y0, cw, ch, ow, oh, k);
+    }
     if (!px) return pol__fail(run, POL_ERR_NOMEM, "out of memory resizing to %dx%d", ow, oh);
     pol__measure_int(run, "from_width", im->width);
     pol__measure_int(run, "from_height", im->height);

@@ -346,8 +346,16 @@ size_t pol__street_std(const char *in, size_t n, char *out, size_t cap)
     }
     /* The suffix: the last suffix word of the street part (before a post-directional), not the
      * first word after the number ("123 Park Ave": "Park" is the name). */
+    /* Skip the house number ("12", "12B", "12-14") and a fraction ("1/2"), not "5th". */
     size_t first_name = i;
-    while (first_name < unit_at && isdigit((unsigned char)w[first_name].s[0])) first_name++;
+    if (first_name < unit_at && isdigit((unsigned char)w[first_name].s[0])) {
+        word h = w[first_name];
+        int ordinal = h.n > 2 && (in_spellings((word){h.s + h.n - 2, 2}, "st nd rd th"));
+        if (!ordinal) first_name++;
+        if (first_name < unit_at && memchr(w[first_name].s, '/', w[first_name].n) &&
+            isdigit((unsigned char)w[first_name].s[0]))
+            first_name++;
+    }
     size_t end = unit_at;
     int post_dir = 0;
     if (end > first_name + 2 && LOOKUP(w[end - 1], directions) && LOOKUP(w[end - 2], suffixes)) {
@@ -508,6 +516,17 @@ const char *pol__state_code(const char *in, size_t n, const char *region)
             if (strcasecmp(buf, states[i].code) == 0 || in_entries(states[i].names, buf, k))
                 return states[i].code;
         }
+    /* "N.Y." folds to "n y": the letters alone may be the code. */
+    char tight[48];
+    size_t t = 0;
+    for (size_t i = 0; i < k; i++)
+        if (buf[i] != ' ') tight[t++] = buf[i];
+    tight[t] = '\0';
+    if (t != k && t >= 2 && t <= 3)
+        for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
+            if (strcasecmp(tight, states[i].code) == 0 &&
+                (strcasecmp(states[i].region, want) == 0 || strcasecmp(want, "AU") != 0))
+                return states[i].code;
     return NULL;
 }
 

@@ -174,30 +174,58 @@ static int all_empty(const char *const *c, size_t from, size_t n)
     return 1;
 }
 
-/* Header names made unique and non-empty, so columns can be addressed by name. */
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* Header names made unique and non-empty, so columns can be addressed by name. A hash set keeps
+ * this linear: exports with 100,000 columns exist. */
 static int fix_header(pol_table *t)
 {
-    size_t n = pol_table_cols(t);
-    for (size_t c = 0; c < n; c++) {
-        const char *h = pol_table_name(t, c);
-        char buf[64];
-        if (!*h) {
-            snprintf(buf, sizeof buf, "column_%zu", c + 1);
-            if (pol_table_set_name(t, c, buf)) return -1;
-            continue;
+    size_t n = pol_table_cols(t), cap = 16;
+    while (cap < n * 2 + 2) cap *= 2;
+    long *set = malloc(cap * sizeof *set);
+    if (!set) return -1;
+    for (size_t i = 0; i < cap; i++) set[i] = -1;
+    int rc = 0;
+    for (size_t c = 0; c < n && !rc; c++) {
+        char *orig = pol__strdup(pol_table_name(t, c));
+        if (!orig) {
+            rc = -1;
+            break;
         }
-        for (size_t d = 0; d < c; d++)
-            if (strcmp(pol_table_name(t, d), h) == 0) {
-                char *nm = pol__asprintf("%s_%zu", h, c + 1);
-                if (!nm || pol_table_set_name(t, c, nm)) {
-                    free(nm);
-                    return -1;
-                }
+        /* "name", then "name_7" (its column number), then "name_7_2" ...; "column_7" if empty. */
+        for (int attempt = 0; attempt < 1000 && !rc; attempt++) {
+            if (attempt || !*orig) {
+                const char *base = *orig ? orig : "column";
+                char *nm = attempt <= 1 ? pol__asprintf("%s_%zu", base, c + 1)
+                                        : pol__asprintf("%s_%zu_%d", base, c + 1, attempt);
+                if (!nm || pol_table_set_name(t, c, nm)) rc = -1;
                 free(nm);
+                if (rc) break;
+            }
+            const char *h = pol_table_name(t, c);
+            size_t j = (size_t)hash_str(h) & (cap - 1);
+            int dup = 0;
+            while (set[j] >= 0) {
+                if (strcmp(pol_table_name(t, (size_t)set[j]), h) == 0) {
+                    dup = 1;
+                    break;
+                }
+                j = (j + 1) & (cap - 1);
+            }
+            if (!dup) {
+                set[j] = (long)c;
                 break;
             }
+        }
+        free(orig);
     }
-    return 0;
+    free(set);
+    return rc;
 }
 
 typedef struct ragged {

@@ -87,11 +87,19 @@ static size_t case_word(const char *w, size_t len, char *out, size_t cap)
     return o;
 }
 
-/* All letters of the word are one case (so its case carries no information). */
+/* The letters of the word are one case (so its case carries no information). ASCII letters
+ * decide when there are any: tools that upper-case only ASCII leave "ZOë". */
 static int one_case(const char *w, size_t len)
 {
-    int up = 0, low = 0;
+    int up = 0, low = 0, aup = 0, alow = 0;
     for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)w[i];
+        if (c < 0x80) {
+            aup |= isupper(c) != 0;
+            alow |= islower(c) != 0;
+            i++;
+            continue;
+        }
         utf8proc_int32_t cp;
         utf8proc_ssize_t k =
             utf8proc_iterate((const utf8proc_uint8_t *)w + i, (utf8proc_ssize_t)(len - i), &cp);
@@ -103,6 +111,7 @@ static int one_case(const char *w, size_t len)
         if (utf8proc_isupper(cp)) up = 1;
         else if (utf8proc_islower(cp)) low = 1;
     }
+    if (aup || alow) return !(aup && alow);
     return !(up && low);
 }
 

@@ -217,8 +217,8 @@ pol_phone_status pol__phone_parse(const char *s, size_t n, const char *region, p
         if (isdigit(c)) {
             if (nd >= sizeof d - 1) return out->status = POL_PHONE_INVALID;
             d[nd++] = (char)c;
-        } else if (c == '+' && nd == 0 && !plus) {
-            plus = 1;
+        } else if (c == '+' && nd == 0) {
+            plus = 1; /* "++1 202 ...": a doubled plus is still one */
         } else if (isalpha(c)) {
             if (nd >= sizeof d - 1) return out->status = POL_PHONE_INVALID;
             d[nd++] = keypad(c);
@@ -261,7 +261,17 @@ pol_phone_status pol__phone_parse(const char *s, size_t n, const char *region, p
     } else {
         if (!def) return out->status = POL_PHONE_INVALID;
         cc = def->cc;
-        pn = strip_ndd(cc, def->ndd, &p, pn);
+        /* "49 30 123456" in Germany: the country code typed without its plus, when the number
+         * is only valid that way. */
+        char ccs[8], reg[3];
+        int cl = snprintf(ccs, sizeof ccs, "%d", cc);
+        if (cc != 1 && starts_with(p, pn, ccs) && !nsn_valid(cc, p, pn, reg) &&
+            nsn_valid(cc, p + cl, pn - (size_t)cl, reg)) {
+            p += cl;
+            pn -= (size_t)cl;
+        } else {
+            pn = strip_ndd(cc, def->ndd, &p, pn);
+        }
     }
     out->cc = cc;
     char reg[3] = "";

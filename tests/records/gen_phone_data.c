@@ -39,7 +39,9 @@ static int valid_nsn(int cc, const char *nsn)
     char num[40], e[40], x[16];
     snprintf(num, sizeof num, "+%d%s", cc, nsn);
     calls++;
-    return lpn_parse(num, "ZZ", e, sizeof e, x, sizeof x) == 1;
+    /* Valid as written: libphonenumber may strip a prefix it recognises ("+52 1 ...") and
+     * validate the rest; that number is not this one. */
+    return lpn_parse(num, "ZZ", e, sizeof e, x, sizeof x) == 1 && strcmp(e, num) == 0;
 }
 
 /* A digit trie of valid national numbers of one length: per node, the digits under which every
@@ -54,12 +56,17 @@ enum { EMPTY = -2, FULL = -1 };
 
 /* Explores numbers of length `len` starting with `prefix`; returns FULL, EMPTY, or 0 with *out set
  * to a new node. */
+static int trunk_zero; /* the country dials a leading 0 nationally: no number starts with it */
+
 static int explore(int cc, int len, char *prefix, int depth, tnode **out)
 {
     enum { K = 10, MIN_DEPTH = 3, MAX_DEPTH = 6 };
     int valid = 0;
     char nsn[32];
     *out = NULL;
+    /* libphonenumber drops a trunk 0 even after +cc, so "+61 0412..." would probe as valid;
+     * such numbers are never national numbers themselves. */
+    if (depth == 1 && trunk_zero && prefix[0] == '0') return EMPTY;
     for (int s = 0; s < K; s++) {
         memcpy(nsn, prefix, (size_t)depth);
         for (int i = depth; i < len; i++) nsn[i] = (char)('0' + rnd(10));
@@ -149,6 +156,13 @@ int main(void)
     for (int i = 0; i < ncc; i++) {
         int cc = ccs[i];
         int ccd = cc >= 100 ? 3 : cc >= 10 ? 2 : 1;
+        trunk_zero = 0;
+        for (size_t k = 0; k < sizeof regions / sizeof regions[0]; k++) {
+            char ndd[8];
+            if (lpn_country_code(regions[k].region) != cc) continue;
+            lpn_ndd(regions[k].region, ndd, sizeof ndd);
+            trunk_zero |= ndd[0] == '0';
+        }
         for (int len = 4; len + ccd <= 15 && len <= 13; len++) {
             char prefix[16];
             tnode *root;

@@ -1,0 +1,128 @@
+/* polish tests — column roles from header names and from content alone, and --map overrides. */
+#include "test_csv_util.h"
+
+static pol_records *table_of(const char *const *headers, size_t nc, const char *const *rows,
+                             size_t nr)
+{
+    pol_table *t = pol_table_new(nc);
+    for (size_t c = 0; c < nc; c++) pol_table_set_name(t, c, headers[c]);
+    for (size_t r = 0; r < nr; r++) pol_table_add_row(t, rows + r * nc, nc, (uint32_t)r + 2);
+    return pol__records_new(t);
+}
+
+static void test_header_synonyms(void **state)
+{
+    (void)state;
+    rctx t;
+    rctx_init(&t);
+    /* Exports from several CRMs and FEBRL; the content is empty, so the header decides. */
+    const struct {
+        const char *header;
+        pol_role role;
+    } cases[] = {
+        {"First Name", POL_ROLE_FIRST_NAME}, {"given_name", POL_ROLE_FIRST_NAME},
+        {"Vorname", POL_ROLE_FIRST_NAME},    {"surname", POL_ROLE_LAST_NAME},
+        {"LastName", POL_ROLE_LAST_NAME},    {"Full Name", POL_ROLE_FULL_NAME},
+        {"E-Mail Address", POL_ROLE_EMAIL},  {"email_2", POL_ROLE_EMAIL},
+        {"Mobile Phone", POL_ROLE_PHONE},    {"Teléfono", POL_ROLE_PHONE},
+        {"address_1", POL_ROLE_STREET},      {"Street Address", POL_ROLE_STREET},
+        {"address_2", POL_ROLE_ADDRESS2},    {"street_number", POL_ROLE_STREET_NUMBER},
+        {"suburb", POL_ROLE_CITY},           {"Town/City", POL_ROLE_CITY},
+        {"State/Region", POL_ROLE_STATE},    {"Province", POL_ROLE_STATE},
+        {"postcode", POL_ROLE_POSTCODE},     {"ZIP Code", POL_ROLE_POSTCODE},
+        {"Country/Region", POL_ROLE_COUNTRY}, {"Company Name", POL_ROLE_COMPANY},
+        {"date_of_birth", POL_ROLE_DATE},    {"soc_sec_id", POL_ROLE_ID},
+        {"rec_id", POL_ROLE_ID},             {"Notes", POL_ROLE_TEXT},
+        {"Favourite colour", POL_ROLE_UNKNOWN},
+    };
+    size_t n = sizeof cases / sizeof cases[0];
+    const char *headers[32];
+    for (size_t i = 0; i < n; i++) headers[i] = cases[i].header;
+    pol_records *r = table_of(headers, n, NULL, 0);
+    assert_int_equal(pol__roles_infer(&t.run, r, NULL, 0), POL_OK);
+    for (size_t i = 0; i < n; i++)
+        if (r->roles[i] != cases[i].role)
+            fail_msg("\"%s\": %s, expected %s", cases[i].header, pol_role_name(r->roles[i]),
+                     pol_role_name(cases[i].role));
+    pol__records_free(r);
+    rctx_done(&t);
+}
+
+/* Columns named col1..col7 in random order: the content alone tells emails, phones, dates,
+ * states, postcodes and streets apart. */
+static void test_content_only(void **state)
+{
+    (void)state;
+    rctx t;
+    rctx_init(&t);
+    static const char *const streets[] = {"12 Main St", "400 Oak Avenue", "9 N Elm Rd",
+                                          "77 Congress Ave Ste 300", "1200 Lamar Blvd"};
+    static const char *const states[] = {"TX", "California", "ny", "FL", "Wash."};
+    uint64_t s = 77;
+    enum { NR = 300, NC = 6 };
+    static char cells[NR][NC][48];
+    const char *ptr[NR * NC];
+    pol_role expect[NC] = {POL_ROLE_EMAIL, POL_ROLE_PHONE, POL_ROLE_DATE, POL_ROLE_STATE,
+                           POL_ROLE_POSTCODE, POL_ROLE_STREET};
+    for (size_t r = 0; r < NR; r++) {
+        snprintf(cells[r][0], 48, "user%u@mail%u.com", rnd32(&s) % 1000, rnd32(&s) % 50);
+        snprintf(cells[r][1], 48, "(%u) %u-%04u", 202 + rnd32(&s) % 3 * 110, 200 + rnd32(&s) % 700,
+                 rnd32(&s) % 10000);
+        snprintf(cells[r][2], 48, "%u/%u/%u", 1 + rnd32(&s) % 12, 1 + rnd32(&s) % 28,
+                 1950 + rnd32(&s) % 60);
+        snprintf(cells[r][3], 48, "%s", states[rnd32(&s) % 5]);
+        snprintf(cells[r][4], 48, "%05u", 10000 + rnd32(&s) % 89999);
+        snprintf(cells[r][5], 48, "%s", streets[rnd32(&s) % 5]);
+        if (rnd32(&s) % 10 == 0) cells[r][rnd32(&s) % NC][0] = '\0'; /* some gaps */
+    }
+    /* Shuffle the column order. */
+    size_t perm[NC] = {3, 0, 5, 1, 4, 2};
+    const char *headers[NC] = {"col1", "col2", "col3", "col4", "col5", "col6"};
+    for (size_t r = 0; r < NR; r++)
+        for (size_t c = 0; c < NC; c++) ptr[r * NC + c] = cells[r][perm[c]];
+    pol_records *rec = table_of(headers, NC, ptr, NR);
+    assert_int_equal(pol__roles_infer(&t.run, rec, NULL, 0), POL_OK);
+    size_t right = 0;
+    for (size_t c = 0; c < NC; c++) {
+        right += rec->roles[c] == expect[perm[c]];
+        if (rec->roles[c] != expect[perm[c]])
+            print_message("  col%zu: %s, expected %s\n", c + 1, pol_role_name(rec->roles[c]),
+                          pol_role_name(expect[perm[c]]));
+    }
+    print_message("roles from content alone: %zu of %d columns\n", right, NC);
+    assert_int_equal(right, NC);
+    pol__records_free(rec);
+    rctx_done(&t);
+}
+
+static void test_map_override(void **state)
+{
+    (void)state;
+    rctx t;
+    rctx_init(&t);
+    const char *headers[] = {"a", "b"};
+    const char *rows[] = {"x@y.com", "hello"};
+    pol_records *r = table_of(headers, 2, rows, 1);
+    assert_int_equal(pol__roles_infer(&t.run, r, "b=company, a = phone", 0), POL_OK);
+    assert_int_equal(r->roles[0], POL_ROLE_PHONE);
+    assert_int_equal(r->roles[1], POL_ROLE_COMPANY);
+    assert_true(r->role_conf[1] == 1.0f);
+    assert_int_equal(pol__roles_infer(&t.run, r, "nope=email", 0), POL_ERR_ARG);
+    assert_non_null(strstr(t.err.msg, "nope"));
+    assert_int_equal(pol__roles_infer(&t.run, r, "a=emial", 0), POL_ERR_ARG);
+    assert_non_null(strstr(t.err.msg, "emial"));
+    assert_string_equal(pol_role_name(POL_ROLE_POSTCODE), "postcode");
+    assert_int_equal(pol_role_from_name("zip"), POL_ROLE_POSTCODE);
+    pol__records_free(r);
+    rctx_done(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_header_synonyms),
+        cmocka_unit_test(test_content_only),
+        cmocka_unit_test(test_map_override),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -31,8 +31,8 @@ static const codec *codec_of(const char *format)
 /* Steps that give the same result on a reduced image as on the full one, then reduced. */
 static int scale_safe(const char *op)
 {
-    static const char *const safe[] = {"orient", "colour", "white-balance", "exposure", "tone",
-                                       "match"};
+    static const char *const safe[] = {"orient",   "colour", "white-balance",
+                                       "exposure", "tone",   "match"};
     for (size_t i = 0; i < POL_ARRAY_LEN(safe); i++)
         if (!strcmp(op, safe[i])) return 1;
     return 0;
@@ -86,9 +86,10 @@ int pol__image_plan_shrink(pol_run *run, int w, int h, int orientation)
            (h + 2 * s - 1) / (2 * s) >= SHRINK_MARGIN * need_h)
         s *= 2;
     if (s > 1)
-        pol__decide(run, "decoded at 1/%d scale (%dx%d of %dx%d): every output is at most %dx%d, "
-                    "leaving at least %.0fx for the final Lanczos step", s, (w + s - 1) / s,
-                    (h + s - 1) / s, w, h, need_w, need_h, SHRINK_MARGIN);
+        pol__decide(run,
+                    "decoded at 1/%d scale (%dx%d of %dx%d): every output is at most %dx%d, "
+                    "leaving at least %.0fx for the final Lanczos step",
+                    s, (w + s - 1) / s, (h + s - 1) / s, w, h, need_w, need_h, SHRINK_MARGIN);
     return s;
 }
 
@@ -116,8 +117,10 @@ static pol_status read_head(pol_run *run, const char *path, unsigned char *head,
     uint64_t max = run && run->opt ? run->opt->limits.max_bytes : 0;
     if (max && (uint64_t)st.st_size > max) {
         fclose(fp);
-        return pol__fail(run, POL_ERR_LIMIT, "%lld bytes is over the limit of %llu bytes "
-                         "(--limit bytes=N)", (long long)st.st_size, (unsigned long long)max);
+        return pol__fail(run, POL_ERR_LIMIT,
+                         "%lld bytes is over the limit of %llu bytes "
+                         "(--limit bytes=N)",
+                         (long long)st.st_size, (unsigned long long)max);
     }
     *n = fread(head, 1, *n, fp);
     fclose(fp);
@@ -134,7 +137,8 @@ pol_status pol__image_load_path(pol_run *run, const char *path, pol_image **out)
     if (st) return st;
     const char *fmt = pol__image_sniff_format(head, n);
     const codec *c = codec_of(fmt);
-    if (!c) return pol__fail(run, POL_ERR_FORMAT, "not a JPEG, PNG, WebP, TIFF, HEIF or AVIF image");
+    if (!c)
+        return pol__fail(run, POL_ERR_FORMAT, "not a JPEG, PNG, WebP, TIFF, HEIF or AVIF image");
     pol_image_load_opts o = {0, run && run->opt ? run->opt->lenient : 0,
                              run && run->opt ? &run->opt->limits : NULL};
     return c->load(run, path, &o, out);
@@ -174,8 +178,10 @@ pol_status pol__image_save_path(pol_run *run, pol_image *im, const char *path)
         st = c->save(run, im, &s, &m, of.fp);
         if (!st && (fflush(of.fp) != 0 || ferror(of.fp)))
             st = pol__fail(run, POL_ERR_IO, "cannot write %s: %s", path, strerror(errno));
-        if (st) pol__out_abort(&of);
-        else st = pol__out_commit(run, &of);
+        if (st)
+            pol__out_abort(&of);
+        else
+            st = pol__out_commit(run, &of);
     }
     pol__image_meta_release(&m);
     return st;
@@ -210,8 +216,9 @@ static pol_status inspect(pol_run *run, pol_asset *a)
             pol__measure_str(run, "icc_description", desc);
         pol__measure_bool(run, "icc_is_srgb", pol__icc_is_srgb(im->icc, im->icc_len));
     }
-    pol__measure_bool(run, "gps", pol__exif_has_gps(im->exif, im->exif_len) ||
-                                       pol__xmp_has_gps(im->xmp, im->xmp_len));
+    pol__measure_bool(run, "gps",
+                      pol__exif_has_gps(im->exif, im->exif_len) ||
+                          pol__xmp_has_gps(im->xmp, im->xmp_len));
     pol__measure_bool(run, "exif", im->exif != NULL);
     pol__measure_bool(run, "xmp", im->xmp != NULL);
     if (im->dpi > 0) pol__measure(run, "dpi", im->dpi);
@@ -233,13 +240,19 @@ static pol_status thumbnail(pol_run *run, pol_asset *a, int max_dim, unsigned ch
     return st;
 }
 
-static void data_free(void *d) { pol_image_free(d); }
-static void *data_clone(const void *d) { return pol_image_clone(d); }
+static void data_free(void *d)
+{
+    pol_image_free(d);
+}
+static void *data_clone(const void *d)
+{
+    return pol_image_clone(d);
+}
 
-static const char *const extensions[] = {"jpg",  "jpeg", "jpe",  "jfif", "png", "webp", "tif",
+static const char *const extensions[] = {"jpg",  "jpeg", "jpe",  "jfif", "png",  "webp", "tif",
                                          "tiff", "heic", "heif", "hif",  "avif", NULL};
-static const char *const auto_steps[] = {"orient", "colour", "white-balance", "exposure", "tone",
-                                         "denoise", "sharpen", "straighten", NULL};
+static const char *const auto_steps[] = {"orient",  "colour",  "white-balance", "exposure", "tone",
+                                         "denoise", "sharpen", "straighten",    NULL};
 
 const pol_domain pol__image_domain = {
     .name = "image",

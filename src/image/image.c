@@ -69,7 +69,8 @@ void pol_image_free_px(float *px)
 {
     if (!px) return;
     size_t n = malloc_usable_size(px);
-    if (n < POOL_MIN) {
+    /* only buffers that keep the 64-byte alignment promise go back to the pool */
+    if (n < POOL_MIN || (uintptr_t)px % 64 != 0) {
         free(px);
         return;
     }
@@ -178,12 +179,16 @@ pol_image *pol__image_with_channels(const pol_image *im, int channels)
         float *d = px + i * (size_t)channels;
         float a = has_a ? s[ic - 1] : 1.0f;
         float c[3];
-        if (icol == 1) c[0] = c[1] = c[2] = s[0];
-        else c[0] = s[0], c[1] = s[1], c[2] = s[2];
+        if (icol == 1)
+            c[0] = c[1] = c[2] = s[0];
+        else
+            c[0] = s[0], c[1] = s[1], c[2] = s[2];
         if (has_a && !want_a) /* flatten onto white so transparent areas do not turn black */
             for (int k = 0; k < 3; k++) c[k] = c[k] * a + (1.0f - a);
-        if (ocol == 1) d[0] = icol == 1 ? c[0] : 0.2126f * c[0] + 0.7152f * c[1] + 0.0722f * c[2];
-        else d[0] = c[0], d[1] = c[1], d[2] = c[2];
+        if (ocol == 1)
+            d[0] = icol == 1 ? c[0] : 0.2126f * c[0] + 0.7152f * c[1] + 0.0722f * c[2];
+        else
+            d[0] = c[0], d[1] = c[1], d[2] = c[2];
         if (want_a) d[channels - 1] = a;
     }
     pol_image_replace_px(out, px, im->width, im->height, channels);
@@ -198,16 +203,20 @@ pol_status pol__image_check_limits(pol_run *run, const pol_image_load_opts *o, u
         return pol__fail(run, POL_ERR_CORRUPT, "%s header gives an empty image (%llux%llu)", format,
                          (unsigned long long)w, (unsigned long long)h);
     if (w > INT32_MAX / 8 || h > INT32_MAX / 8)
-        return pol__fail(run, POL_ERR_LIMIT, "%s header claims %llux%llu pixels, beyond what can be "
-                         "processed", format, (unsigned long long)w, (unsigned long long)h);
+        return pol__fail(run, POL_ERR_LIMIT,
+                         "%s header claims %llux%llu pixels, beyond what can be "
+                         "processed",
+                         format, (unsigned long long)w, (unsigned long long)h);
     if (l && l->max_pixels && w * h > l->max_pixels)
-        return pol__fail(run, POL_ERR_LIMIT, "%s header claims %llux%llu = %llu pixels, over the "
-                         "limit of %llu (--limit pixels=N)", format, (unsigned long long)w,
-                         (unsigned long long)h, (unsigned long long)(w * h),
-                         (unsigned long long)l->max_pixels);
+        return pol__fail(run, POL_ERR_LIMIT,
+                         "%s header claims %llux%llu = %llu pixels, over the "
+                         "limit of %llu (--limit pixels=N)",
+                         format, (unsigned long long)w, (unsigned long long)h,
+                         (unsigned long long)(w * h), (unsigned long long)l->max_pixels);
     if (l && l->max_frames && frames > l->max_frames)
-        return pol__fail(run, POL_ERR_LIMIT, "%s has %llu frames, over the limit of %llu "
-                         "(--limit frames=N)", format, (unsigned long long)frames,
-                         (unsigned long long)l->max_frames);
+        return pol__fail(run, POL_ERR_LIMIT,
+                         "%s has %llu frames, over the limit of %llu "
+                         "(--limit frames=N)",
+                         format, (unsigned long long)frames, (unsigned long long)l->max_frames);
     return POL_OK;
 }

@@ -38,8 +38,8 @@ typedef struct pol_meta_out {
 typedef pol_status (*pol_image_load_fn)(pol_run *run, const char *path,
                                         const pol_image_load_opts *o, pol_image **out);
 /* Encodes `im` with settings `s` (format already resolved) into the open file `fp`. */
-typedef pol_status (*pol_image_save_fn)(pol_run *run, const pol_image *im,
-                                        const pol_image_save *s, const pol_meta_out *m, FILE *fp);
+typedef pol_status (*pol_image_save_fn)(pol_run *run, const pol_image *im, const pol_image_save *s,
+                                        const pol_meta_out *m, FILE *fp);
 
 pol_status pol__jpeg_load(pol_run *run, const char *path, const pol_image_load_opts *o,
                           pol_image **out);
@@ -128,11 +128,10 @@ typedef enum pol_kernel { POL_KERNEL_LANCZOS3, POL_KERNEL_LANCZOS2, POL_KERNEL_L
 
 /* Resamples `src` to out_w x out_h in linear light (alpha-premultiplied), threaded. Returns the
  * new pixels (pol_image_alloc_px) or NULL when out of memory. */
-float *pol__resample(const pol_run *run, const pol_image *src, int out_w, int out_h,
-                     pol_kernel k);
+float *pol__resample(const pol_run *run, const pol_image *src, int out_w, int out_h, pol_kernel k);
 /* Same, for the sub-rectangle (x0, y0, cw, ch) of src: crop and resize in one pass. */
-float *pol__resample_rect(const pol_run *run, const pol_image *src, double x0, double y0,
-                          double cw, double ch, int out_w, int out_h, pol_kernel k);
+float *pol__resample_rect(const pol_run *run, const pol_image *src, double x0, double y0, double cw,
+                          double ch, int out_w, int out_h, pol_kernel k);
 
 /* Fast sRGB transfer curves (table + interpolation, error < 2e-5) for bulk work; input clamped
  * to 0..1. */

@@ -25,8 +25,9 @@ static unsigned char *icc_from_nclx(const struct heif_color_profile_nclx *n, siz
     cmsMLU *desc = cmsMLUalloc(NULL, 1);
     if (desc) {
         cmsMLUsetASCII(desc, "en", "US",
-                       n->color_primaries == heif_color_primaries_SMPTE_EG_432_1 ? "Display P3 (nclx)"
-                                                                                   : "RGB (nclx)");
+                       n->color_primaries == heif_color_primaries_SMPTE_EG_432_1
+                           ? "Display P3 (nclx)"
+                           : "RGB (nclx)");
         cmsWriteTag(h, cmsSigProfileDescriptionTag, desc);
         cmsMLUfree(desc);
     }
@@ -91,9 +92,11 @@ static int read_metadata(const struct heif_image_handle *hd, pol_image *im)
         }
         if (is_exif) {
             /* a 4-byte big-endian offset to the TIFF header comes first */
-            size_t off = size >= 4 ? ((size_t)buf[0] << 24 | (size_t)buf[1] << 16 |
-                                      (size_t)buf[2] << 8 | buf[3]) + 4
-                                   : size;
+            size_t off =
+                size >= 4
+                    ? ((size_t)buf[0] << 24 | (size_t)buf[1] << 16 | (size_t)buf[2] << 8 | buf[3]) +
+                          4
+                    : size;
             if (off < size) {
                 memmove(buf, buf + off, size - off);
                 im->exif = buf;
@@ -127,9 +130,10 @@ pol_status pol__heif_load(pol_run *run, const char *path, const pol_image_load_o
     }
     struct heif_error e = heif_context_read_from_file(ctx, path, NULL);
     if (e.code != heif_error_Ok) {
-        st = pol__fail(run, e.code == heif_error_Memory_allocation_error ? POL_ERR_NOMEM
-                            : e.code == heif_error_Unsupported_feature ? POL_ERR_UNSUPPORTED
-                                                                       : POL_ERR_CORRUPT,
+        st = pol__fail(run,
+                       e.code == heif_error_Memory_allocation_error ? POL_ERR_NOMEM
+                       : e.code == heif_error_Unsupported_feature   ? POL_ERR_UNSUPPORTED
+                                                                    : POL_ERR_CORRUPT,
                        "damaged or unsupported HEIF/AVIF: %s", e.message);
         goto done;
     }
@@ -146,15 +150,14 @@ pol_status pol__heif_load(pol_run *run, const char *path, const pol_image_load_o
     int alpha = heif_image_handle_has_alpha_channel(hd);
     int bits = heif_image_handle_get_luma_bits_per_pixel(hd);
     int deep = bits > 8;
-    enum heif_chroma chroma = deep ? (alpha ? heif_chroma_interleaved_RRGGBBAA_LE
-                                            : heif_chroma_interleaved_RRGGBB_LE)
-                                   : (alpha ? heif_chroma_interleaved_RGBA
-                                            : heif_chroma_interleaved_RGB);
+    enum heif_chroma chroma =
+        deep ? (alpha ? heif_chroma_interleaved_RRGGBBAA_LE : heif_chroma_interleaved_RRGGBB_LE)
+             : (alpha ? heif_chroma_interleaved_RGBA : heif_chroma_interleaved_RGB);
     e = heif_decode_image(hd, &img, heif_colorspace_RGB, chroma, NULL);
     if (e.code != heif_error_Ok) {
-        st = pol__fail(run, e.code == heif_error_Memory_allocation_error ? POL_ERR_NOMEM
-                                                                          : POL_ERR_CORRUPT,
-                       "cannot decode HEIF/AVIF: %s", e.message);
+        st = pol__fail(
+            run, e.code == heif_error_Memory_allocation_error ? POL_ERR_NOMEM : POL_ERR_CORRUPT,
+            "cannot decode HEIF/AVIF: %s", e.message);
         goto done;
     }
     /* transformations (irot/imir) are applied by libheif: the pixels come out upright */
@@ -222,8 +225,10 @@ pol_status pol__heif_save(pol_run *run, const pol_image *im, const pol_image_sav
     int avif = !strcmp(s->format, "avif");
     enum heif_compression_format cf = avif ? heif_compression_AV1 : heif_compression_HEVC;
     if (!heif_have_encoder_for_format(cf))
-        return pol__fail(run, POL_ERR_UNSUPPORTED, "no %s encoder in this libheif build; "
-                         "write JPEG, PNG, WebP or TIFF instead", avif ? "AV1 (AVIF)" : "HEVC (HEIC)");
+        return pol__fail(run, POL_ERR_UNSUPPORTED,
+                         "no %s encoder in this libheif build; "
+                         "write JPEG, PNG, WebP or TIFF instead",
+                         avif ? "AV1 (AVIF)" : "HEVC (HEIC)");
     int alpha = im->channels == 2 || im->channels == 4;
     const pol_image *src = pol__image_with_channels(im, alpha ? 4 : 3);
     if (!src) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
@@ -269,7 +274,8 @@ pol_status pol__heif_save(pol_run *run, const pol_image *im, const pol_image_sav
     }
     struct heif_writer w = {1, write_fp};
     e = heif_context_write(ctx, &w, fp);
-    if (e.code != heif_error_Ok) st = pol__fail(run, POL_ERR_IO, "writing HEIF/AVIF: %s", e.message);
+    if (e.code != heif_error_Ok)
+        st = pol__fail(run, POL_ERR_IO, "writing HEIF/AVIF: %s", e.message);
 done:
     if (hd) heif_image_handle_release(hd);
     if (img) heif_image_release(img);

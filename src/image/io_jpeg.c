@@ -148,8 +148,8 @@ pol_status pol__jpeg_load(pol_run *run, const char *path, const pol_image_load_o
     int orientation = marker_orientation(&L->d);
     int shrink = o ? o->shrink : 1;
     if (shrink <= 0)
-        shrink = pol__image_plan_shrink(run, (int)L->d.image_width, (int)L->d.image_height,
-                                        orientation);
+        shrink =
+            pol__image_plan_shrink(run, (int)L->d.image_width, (int)L->d.image_height, orientation);
     if (shrink != 2 && shrink != 4 && shrink != 8) shrink = 1;
     L->d.scale_num = 1;
     L->d.scale_denom = (unsigned)shrink;
@@ -177,7 +177,8 @@ pol_status pol__jpeg_load(pol_run *run, const char *path, const pol_image_load_o
         for (unsigned r = 0; r < got; r++) {
             float *dst = pol_image_row(L->im, (int)(y0 + r));
             const JSAMPLE *src = ptrs[r];
-            if (cmyk) cmyk_row(src, dst, w, inverted);
+            if (cmyk)
+                cmyk_row(src, dst, w, inverted);
             else
                 for (size_t i = 0; i < rowbytes; i++) dst[i] = pol__u8_to_float[src[i]];
         }
@@ -262,7 +263,7 @@ typedef struct jsave {
     struct jpeg_compress_struct c;
     jerr e;
     JSAMPLE *row;
-    pol_image *conv; /* channel-converted copy, when needed */
+    pol_image *conv;       /* channel-converted copy, when needed */
     unsigned char *membuf; /* memory destination (libjpeg mallocs it; ours to free) */
     unsigned long memsize;
 } jsave;
@@ -330,8 +331,8 @@ pol_status pol__jpeg_save(pol_run *run, const pol_image *im, const pol_image_sav
     jpeg_create_compress(&S->c);
     jpeg_stdio_dest(&S->c, fp);
     pol_status pst;
-    const pol_image *src = prepare(run, S, im, s->quality > 0 ? s->quality : 85, s->progressive,
-                                   &pst);
+    const pol_image *src =
+        prepare(run, S, im, s->quality > 0 ? s->quality : 85, s->progressive, &pst);
     if (!src) {
         st = pst;
         goto done;

@@ -11,10 +11,14 @@ static const char xmp_key[] = "XML:com.adobe.xmp";
 static int png_channels(const struct spng_ihdr *h, int has_trns)
 {
     switch (h->color_type) {
-    case SPNG_COLOR_TYPE_GRAYSCALE: return has_trns ? 2 : 1;
-    case SPNG_COLOR_TYPE_GRAYSCALE_ALPHA: return 2;
-    case SPNG_COLOR_TYPE_TRUECOLOR_ALPHA: return 4;
-    default: return has_trns ? 4 : 3; /* truecolour, indexed */
+    case SPNG_COLOR_TYPE_GRAYSCALE:
+        return has_trns ? 2 : 1;
+    case SPNG_COLOR_TYPE_GRAYSCALE_ALPHA:
+        return 2;
+    case SPNG_COLOR_TYPE_TRUECOLOR_ALPHA:
+        return 4;
+    default:
+        return has_trns ? 4 : 3; /* truecolour, indexed */
     }
 }
 
@@ -31,10 +35,18 @@ static void convert_row(const void *src, float *dst, int w, int ch, int sixteen)
             for (int k = 0; k < 4; k++) v[k] = pol__u8_to_float[s[k]];
         }
         switch (ch) {
-        case 1: dst[0] = v[0]; break;
-        case 2: dst[0] = v[0], dst[1] = v[3]; break;
-        case 3: dst[0] = v[0], dst[1] = v[1], dst[2] = v[2]; break;
-        default: dst[0] = v[0], dst[1] = v[1], dst[2] = v[2], dst[3] = v[3]; break;
+        case 1:
+            dst[0] = v[0];
+            break;
+        case 2:
+            dst[0] = v[0], dst[1] = v[3];
+            break;
+        case 3:
+            dst[0] = v[0], dst[1] = v[1], dst[2] = v[2];
+            break;
+        default:
+            dst[0] = v[0], dst[1] = v[1], dst[2] = v[2], dst[3] = v[3];
+            break;
         }
     }
 }
@@ -179,11 +191,10 @@ pol_status pol__png_save(pol_run *run, const pol_image *im, const pol_image_save
     size_t rowbytes = (size_t)im->width * (size_t)ch * (sixteen ? 2 : 1);
     unsigned char *row = malloc(rowbytes);
     int rc = row ? spng_set_png_file(ctx, fp) : SPNG_EMEM;
-    static const uint8_t types[5] = {0, SPNG_COLOR_TYPE_GRAYSCALE,
-                                     SPNG_COLOR_TYPE_GRAYSCALE_ALPHA, SPNG_COLOR_TYPE_TRUECOLOR,
-                                     SPNG_COLOR_TYPE_TRUECOLOR_ALPHA};
-    struct spng_ihdr ihdr = {(uint32_t)im->width, (uint32_t)im->height,
-                             (uint8_t)(sixteen ? 16 : 8), types[ch], 0, 0, 0};
+    static const uint8_t types[5] = {0, SPNG_COLOR_TYPE_GRAYSCALE, SPNG_COLOR_TYPE_GRAYSCALE_ALPHA,
+                                     SPNG_COLOR_TYPE_TRUECOLOR, SPNG_COLOR_TYPE_TRUECOLOR_ALPHA};
+    struct spng_ihdr ihdr = {
+        (uint32_t)im->width, (uint32_t)im->height, (uint8_t)(sixteen ? 16 : 8), types[ch], 0, 0, 0};
     if (!rc) rc = spng_set_ihdr(ctx, &ihdr);
     if (!rc && m->icc) {
         struct spng_iccp iccp;
@@ -195,7 +206,8 @@ pol_status pol__png_save(pol_run *run, const pol_image *im, const pol_image_save
     }
     if (!rc && m->exif) {
         struct spng_exif exif = {m->exif_len, (char *)m->exif};
-        if (spng_set_exif(ctx, &exif)) pol__warn(run, "EXIF rejected by the PNG encoder; not written");
+        if (spng_set_exif(ctx, &exif))
+            pol__warn(run, "EXIF rejected by the PNG encoder; not written");
     }
     char *xmp = NULL; /* libspng wants NUL-terminated text */
     if (!rc && m->xmp && (xmp = malloc(m->xmp_len + 1))) {
@@ -209,15 +221,17 @@ pol_status pol__png_save(pol_run *run, const pol_image *im, const pol_image_save
         t.text = xmp;
         t.language_tag = (char *)"";
         t.translated_keyword = (char *)"";
-        if (spng_set_text(ctx, &t, 1)) pol__warn(run, "XMP rejected by the PNG encoder; not written");
+        if (spng_set_text(ctx, &t, 1))
+            pol__warn(run, "XMP rejected by the PNG encoder; not written");
     }
     if (!rc && m->dpi > 0) {
-        struct spng_phys phys = {(uint32_t)(m->dpi / 0.0254 + 0.5), (uint32_t)(m->dpi / 0.0254 + 0.5),
-                                 1};
+        struct spng_phys phys = {(uint32_t)(m->dpi / 0.0254 + 0.5),
+                                 (uint32_t)(m->dpi / 0.0254 + 0.5), 1};
         rc = spng_set_phys(ctx, &phys);
     }
-    if (!rc) rc = spng_encode_image(ctx, NULL, 0, SPNG_FMT_PNG,
-                                    SPNG_ENCODE_PROGRESSIVE | SPNG_ENCODE_FINALIZE);
+    if (!rc)
+        rc = spng_encode_image(ctx, NULL, 0, SPNG_FMT_PNG,
+                               SPNG_ENCODE_PROGRESSIVE | SPNG_ENCODE_FINALIZE);
     size_t n = (size_t)im->width * (size_t)ch;
     for (int y = 0; !rc && y < im->height; y++) {
         const float *src = pol_image_row(im, y);
@@ -231,8 +245,9 @@ pol_status pol__png_save(pol_run *run, const pol_image *im, const pol_image_save
             break;
         }
     }
-    if (rc) st = pol__fail(run, rc == SPNG_EMEM ? POL_ERR_NOMEM : POL_ERR_IO, "writing PNG: %s",
-                           spng_strerror(rc));
+    if (rc)
+        st = pol__fail(run, rc == SPNG_EMEM ? POL_ERR_NOMEM : POL_ERR_IO, "writing PNG: %s",
+                       spng_strerror(rc));
     free(row);
     spng_ctx_free(ctx);
     free(xmp);

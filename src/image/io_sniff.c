@@ -35,9 +35,9 @@ const char *pol__image_sniff_format(const unsigned char *h, size_t n)
 static const struct {
     const char *ext, *format;
 } ext_map[] = {
-    {"jpg", "jpeg"}, {"jpeg", "jpeg"}, {"jpe", "jpeg"}, {"jfif", "jpeg"}, {"png", "png"},
-    {"webp", "webp"}, {"tif", "tiff"}, {"tiff", "tiff"}, {"heic", "heif"}, {"heif", "heif"},
-    {"hif", "heif"}, {"avif", "avif"},
+    {"jpg", "jpeg"},  {"jpeg", "jpeg"}, {"jpe", "jpeg"}, {"jfif", "jpeg"},
+    {"png", "png"},   {"webp", "webp"}, {"tif", "tiff"}, {"tiff", "tiff"},
+    {"heic", "heif"}, {"heif", "heif"}, {"hif", "heif"}, {"avif", "avif"},
 };
 
 const char *pol__image_format_of_ext(const char *ext)

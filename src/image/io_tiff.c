@@ -68,8 +68,9 @@ static void put_samples(const layout *L, pol_image *im, const unsigned char *buf
             size_t at = ((size_t)y * (size_t)bw + (size_t)x) * (size_t)per_px * bytes;
             for (int s = 0; s < per_px; s++) {
                 int sample = L->planar == PLANARCONFIG_SEPARATE ? plane : s;
-                int c = sample < L->colours ? sample : sample == L->colours && L->alpha ? L->ch - 1
-                                                                                        : -1;
+                int c = sample < L->colours                ? sample
+                        : sample == L->colours && L->alpha ? L->ch - 1
+                                                           : -1;
                 if (c < 0) continue;
                 size_t off = at + (size_t)s * bytes;
                 if ((tmsize_t)(off + bytes) > buflen) return;
@@ -127,9 +128,10 @@ static pol_status read_direct(pol_run *run, TIFF *t, const layout *L, pol_image 
         free(buf);
     }
     if (bad && !lenient)
-        return pol__fail(run, POL_ERR_CORRUPT, "damaged TIFF: %s (%d blocks unreadable; use "
-                         "--lenient to keep what can be read)", m->err[0] ? m->err : "bad data",
-                         bad);
+        return pol__fail(run, POL_ERR_CORRUPT,
+                         "damaged TIFF: %s (%d blocks unreadable; use "
+                         "--lenient to keep what can be read)",
+                         m->err[0] ? m->err : "bad data", bad);
     if (bad) pol__warn(run, "TIFF: %d blocks unreadable, left black (--lenient)", bad);
     if (L->alpha && L->assoc) { /* our pixels are un-premultiplied */
         size_t n = (size_t)L->w * (size_t)L->h;
@@ -192,7 +194,8 @@ pol_status pol__tiff_load(pol_run *run, const char *path, const pol_image_load_o
     if (!opts) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     TIFF *t = TIFFOpenExt(path, "r", opts);
     TIFFOpenOptionsFree(opts);
-    if (!t) return pol__fail(run, POL_ERR_CORRUPT, "damaged TIFF: %s", m.err[0] ? m.err : "unreadable");
+    if (!t)
+        return pol__fail(run, POL_ERR_CORRUPT, "damaged TIFF: %s", m.err[0] ? m.err : "unreadable");
     pol_status st = POL_OK;
     pol_image *im = NULL;
     int lenient = o && o->lenient;
@@ -220,8 +223,8 @@ pol_status pol__tiff_load(pol_run *run, const char *path, const pol_image_load_o
     L.colours = photo == PHOTOMETRIC_RGB ? 3 : 1;
     uint16_t n_extra = 0, *extra = NULL;
     TIFFGetField(t, TIFFTAG_EXTRASAMPLES, &n_extra, &extra);
-    L.alpha = spp > L.colours && (n_extra == 0 || extra[0] != EXTRASAMPLE_UNSPECIFIED ||
-                                  spp == L.colours + 1);
+    L.alpha = spp > L.colours &&
+              (n_extra == 0 || extra[0] != EXTRASAMPLE_UNSPECIFIED || spp == L.colours + 1);
     L.assoc = L.alpha && n_extra && extra[0] == EXTRASAMPLE_ASSOCALPHA;
     L.ch = L.colours + (L.alpha ? 1 : 0);
     L.invert = photo == PHOTOMETRIC_MINISWHITE;
@@ -249,7 +252,8 @@ pol_status pol__tiff_load(pol_run *run, const char *path, const pol_image_load_o
     memcpy(im->format, "tiff", 5);
     uint32_t len = 0;
     void *data = NULL;
-    if (TIFFGetField(t, TIFFTAG_ICCPROFILE, &len, &data) && len && data && (im->icc = malloc(len))) {
+    if (TIFFGetField(t, TIFFTAG_ICCPROFILE, &len, &data) && len && data &&
+        (im->icc = malloc(len))) {
         memcpy(im->icc, data, len);
         im->icc_len = len;
     }
@@ -261,12 +265,14 @@ pol_status pol__tiff_load(pol_run *run, const char *path, const pol_image_load_o
     uint16_t unit = RESUNIT_INCH;
     TIFFGetFieldDefaulted(t, TIFFTAG_RESOLUTIONUNIT, &unit);
     if (TIFFGetField(t, TIFFTAG_XRESOLUTION, &xres) && xres > 1) {
-        if (unit == RESUNIT_INCH) im->dpi = xres;
-        else if (unit == RESUNIT_CENTIMETER) im->dpi = xres * 2.54;
+        if (unit == RESUNIT_INCH)
+            im->dpi = xres;
+        else if (unit == RESUNIT_CENTIMETER)
+            im->dpi = xres * 2.54;
     }
     im->srgb = !im->icc || pol__icc_is_srgb(im->icc, im->icc_len);
-    if (frames > 1) pol__warn(run, "TIFF has %llu pages; only the first is used",
-                              (unsigned long long)frames);
+    if (frames > 1)
+        pol__warn(run, "TIFF has %llu pages; only the first is used", (unsigned long long)frames);
     *out = im;
     im = NULL;
 done:
@@ -284,8 +290,8 @@ pol_status pol__tiff_save(pol_run *run, const pol_image *im, const pol_image_sav
     int fd = dup(fileno(fp)); /* TIFFClose closes its descriptor; the caller closes fp */
     if (fd < 0) return pol__fail(run, POL_ERR_IO, "cannot write TIFF");
     TIFFOpenOptions *opts = open_options(&msg);
-    uint64_t bytes = (uint64_t)im->width * (uint64_t)im->height * (uint64_t)im->channels *
-                     (sixteen ? 2u : 1u);
+    uint64_t bytes =
+        (uint64_t)im->width * (uint64_t)im->height * (uint64_t)im->channels * (sixteen ? 2u : 1u);
     TIFF *t = opts ? TIFFFdOpenExt(fd, "output", bytes > 3500000000ull ? "w8" : "w", opts) : NULL;
     TIFFOpenOptionsFree(opts);
     if (!t) {

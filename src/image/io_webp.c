@@ -131,7 +131,8 @@ pol_status pol__webp_save(pol_run *run, const pol_image *im, const pol_image_sav
     pic.width = src->width;
     pic.height = src->height;
     int stride = src->width * src->channels;
-    if (!(alpha ? WebPPictureImportRGBA(&pic, buf, stride) : WebPPictureImportRGB(&pic, buf, stride))) {
+    if (!(alpha ? WebPPictureImportRGBA(&pic, buf, stride)
+                : WebPPictureImportRGB(&pic, buf, stride))) {
         st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -141,7 +142,8 @@ pol_status pol__webp_save(pol_run *run, const pol_image *im, const pol_image_sav
     pic.writer = meta ? mem_writer : writer;
     pic.custom_ptr = meta ? (void *)&mw : (void *)fp;
     if (!WebPEncode(&cfg, &pic)) {
-        st = pol__fail(run, pic.error_code == VP8_ENC_ERROR_BAD_WRITE ? POL_ERR_IO : POL_ERR_INTERNAL,
+        st = pol__fail(run,
+                       pic.error_code == VP8_ENC_ERROR_BAD_WRITE ? POL_ERR_IO : POL_ERR_INTERNAL,
                        "WebP encoding failed (libwebp error %d)", (int)pic.error_code);
         goto done;
     }

@@ -27,8 +27,9 @@ static uint32_t rd32(const tiffr *t, size_t at)
 {
     if (at + 4 > t->n) return 0;
     const unsigned char *b = t->p + at;
-    return t->le ? (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24
-                 : (uint32_t)b[3] | (uint32_t)b[2] << 8 | (uint32_t)b[1] << 16 | (uint32_t)b[0] << 24;
+    return t->le
+               ? (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24
+               : (uint32_t)b[3] | (uint32_t)b[2] << 8 | (uint32_t)b[1] << 16 | (uint32_t)b[0] << 24;
 }
 
 static int tiff_open(tiffr *t, const unsigned char *p, size_t n, size_t *ifd0)
@@ -36,9 +37,12 @@ static int tiff_open(tiffr *t, const unsigned char *p, size_t n, size_t *ifd0)
     if (!p || n < 8) return 0;
     t->p = p;
     t->n = n;
-    if (!memcmp(p, "II*\0", 4)) t->le = 1;
-    else if (!memcmp(p, "MM\0*", 4)) t->le = 0;
-    else return 0;
+    if (!memcmp(p, "II*\0", 4))
+        t->le = 1;
+    else if (!memcmp(p, "MM\0*", 4))
+        t->le = 0;
+    else
+        return 0;
     *ifd0 = rd32(t, 4);
     return *ifd0 >= 8 && *ifd0 < n;
 }
@@ -91,8 +95,10 @@ double pol__exif_dpi(const unsigned char *exif, size_t len)
     size_t u = find_tag(&t, ifd, 0x0128);
     unsigned unit = u ? rd16(&t, u + 8) : 2;
     double v = (double)num / den;
-    if (unit == 3) v *= 2.54;
-    else if (unit != 2) return 0;
+    if (unit == 3)
+        v *= 2.54;
+    else if (unit != 2)
+        return 0;
     return v > 1 && v < 100000 ? v : 0;
 }
 
@@ -197,7 +203,11 @@ static int is_private_tag(unsigned tag, int keep_copyright)
     case 0xa437: /* Photographer */
     case 0xa438: /* ImageEditor */
     case 0xc62f: /* CameraSerialNumber */
-    case 0x9c9b: case 0x9c9c: case 0x9c9d: case 0x9c9e: case 0x9c9f: /* Windows XP* text */
+    case 0x9c9b:
+    case 0x9c9c:
+    case 0x9c9d:
+    case 0x9c9e:
+    case 0x9c9f: /* Windows XP* text */
         return 1;
     default:
         return 0;
@@ -244,8 +254,7 @@ static unsigned char *filter_exif(const pol_image *im, size_t *out_len, int *rem
     if (im->save.metadata == POL_META_STRIP_PRIVATE) {
         *removed_gps = ed->ifd[EXIF_IFD_GPS]->count > 0;
         remove_if(ed->ifd[EXIF_IFD_GPS], 1, 0);
-        for (int i = 0; i < EXIF_IFD_COUNT; i++)
-            remove_if(ed->ifd[i], 0, im->save.keep_copyright);
+        for (int i = 0; i < EXIF_IFD_COUNT; i++) remove_if(ed->ifd[i], 0, im->save.keep_copyright);
     }
     /* The embedded thumbnail shows the unedited picture: never carry it over. */
     remove_if(ed->ifd[EXIF_IFD_1], 1, 0);
@@ -283,8 +292,10 @@ pol_status pol__image_meta_prepare(pol_run *run, const pol_image *im, pol_meta_o
     if (im->exif) {
         int removed_gps = 0;
         m->exif = filter_exif(im, &m->exif_len, &removed_gps);
-        if (!m->exif) pol__warn(run, "EXIF could not be parsed; not written");
-        else if (removed_gps) pol__decide(run, "GPS location removed from EXIF");
+        if (!m->exif)
+            pol__warn(run, "EXIF could not be parsed; not written");
+        else if (removed_gps)
+            pol__decide(run, "GPS location removed from EXIF");
     }
     if (im->xmp && s->metadata == POL_META_KEEP) {
         m->xmp = im->xmp;

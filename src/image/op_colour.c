@@ -96,12 +96,12 @@ pol_status pol__image_to_srgb(pol_run *run, pol_image *im, int intent, int black
         return POL_OK;
     }
     cmsHPROFILE outp = grey ? grey_srgb_profile() : cmsCreate_sRGBProfile();
-    cmsUInt32Number fmt = grey ? (alpha ? TYPE_GRAYA_FLT : TYPE_GRAY_FLT)
-                               : (alpha ? TYPE_RGBA_FLT : TYPE_RGB_FLT);
+    cmsUInt32Number fmt =
+        grey ? (alpha ? TYPE_GRAYA_FLT : TYPE_GRAY_FLT) : (alpha ? TYPE_RGBA_FLT : TYPE_RGB_FLT);
     cmsUInt32Number flags = cmsFLAGS_NOCACHE | (alpha ? cmsFLAGS_COPY_ALPHA : 0) |
                             (black_point ? cmsFLAGS_BLACKPOINTCOMPENSATION : 0);
-    cmsHTRANSFORM xf = outp ? cmsCreateTransform(in, fmt, outp, fmt, (cmsUInt32Number)intent, flags)
-                            : NULL;
+    cmsHTRANSFORM xf =
+        outp ? cmsCreateTransform(in, fmt, outp, fmt, (cmsUInt32Number)intent, flags) : NULL;
     size_t new_len = 0;
     unsigned char *new_icc = NULL;
     if (xf) new_icc = grey ? save_profile(outp, &new_len) : pol__icc_srgb(&new_len);
@@ -131,9 +131,9 @@ pol_status pol__image_to_srgb(pol_run *run, pol_image *im, int intent, int black
 static pol_status run_colour(pol_run *run, pol_asset *asset, const pol_args *args)
 {
     const char *intent = pol__arg_str(args, "intent");
-    int i = !strcmp(intent, "relative") ? INTENT_RELATIVE_COLORIMETRIC
+    int i = !strcmp(intent, "relative")     ? INTENT_RELATIVE_COLORIMETRIC
             : !strcmp(intent, "saturation") ? INTENT_SATURATION
-            : !strcmp(intent, "absolute") ? INTENT_ABSOLUTE_COLORIMETRIC
-                                          : INTENT_PERCEPTUAL;
+            : !strcmp(intent, "absolute")   ? INTENT_ABSOLUTE_COLORIMETRIC
+                                            : INTENT_PERCEPTUAL;
     return pol__image_to_srgb(run, pol_image_of(asset), i, pol__arg_bool(args, "black-point"));
 }

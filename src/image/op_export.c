@@ -40,14 +40,23 @@ const pol_op_desc pol__image_op_export = {
  * destination re-encodes anyway (a second generation of artefacts costs more than bytes). */
 static const pol_preset presets[] = {
     {"web", {.long_edge = 2048, .fit = POL_FIT_CONTAIN, .upscale = 0}, 82, 0, 1},
-    {"instagram-square", {.width = 1080, .height = 1080, .fit = POL_FIT_COVER, .upscale = 1}, 90,
-     0, 1},
-    {"instagram-portrait", {.width = 1080, .height = 1350, .fit = POL_FIT_COVER, .upscale = 1},
-     90, 0, 1},
+    {"instagram-square",
+     {.width = 1080, .height = 1080, .fit = POL_FIT_COVER, .upscale = 1},
+     90,
+     0,
+     1},
+    {"instagram-portrait",
+     {.width = 1080, .height = 1350, .fit = POL_FIT_COVER, .upscale = 1},
+     90,
+     0,
+     1},
     {"story", {.width = 1080, .height = 1920, .fit = POL_FIT_COVER, .upscale = 1}, 90, 0, 1},
     /* Google Business Profile: 4:3, recommended 1200x900 (minimum 720x720) */
-    {"google-business", {.width = 1200, .height = 900, .fit = POL_FIT_COVER, .upscale = 1}, 90,
-     0, 1},
+    {"google-business",
+     {.width = 1200, .height = 900, .fit = POL_FIT_COVER, .upscale = 1},
+     90,
+     0,
+     1},
     {"print-300dpi", {0}, 95, 300, 0},
 };
 
@@ -79,7 +88,8 @@ static pol_status run_export(pol_run *run, pol_asset *asset, const pol_args *arg
         int sw, sh, ow, oh;
         if (pol__resize_geometry(&p->size, im->width, im->height, &sw, &sh, &ow, &oh) &&
             (ow != im->width || oh != im->height || sw != im->width || sh != im->height)) {
-            pol_status st = pol__image_apply_resize(run, im, &p->size, POL_KERNEL_LANCZOS3, p->name);
+            pol_status st =
+                pol__image_apply_resize(run, im, &p->size, POL_KERNEL_LANCZOS3, p->name);
             if (st) return st;
         }
         s->quality = p->quality;
@@ -96,7 +106,7 @@ static pol_status run_export(pol_run *run, pol_asset *asset, const pol_args *arg
     const char *bd = pol__arg_str(args, "bit-depth");
     if (bd) s->bit_depth = bd[0] == '1' ? 16 : 8;
     const char *meta = pol__arg_str(args, "metadata");
-    s->metadata = meta && !strcmp(meta, "keep") ? POL_META_KEEP
+    s->metadata = meta && !strcmp(meta, "keep")        ? POL_META_KEEP
                   : meta && !strcmp(meta, "strip-all") ? POL_META_STRIP_ALL
                                                        : POL_META_STRIP_PRIVATE;
     s->keep_icc = pol__arg_bool(args, "keep-icc");
@@ -114,7 +124,6 @@ static pol_status run_export(pol_run *run, pol_asset *asset, const pol_args *arg
     pol__decide(run, "write %s, quality %s, metadata %s%s%s%s",
                 s->format[0] ? s->format : "in the output name's format", q,
                 meta ? meta : "strip-private", s->keep_icc ? ", colour profile kept" : "",
-                s->keep_copyright ? ", copyright kept" : "",
-                s->bit_depth == 16 ? ", 16-bit" : "");
+                s->keep_copyright ? ", copyright kept" : "", s->bit_depth == 16 ? ", 16-bit" : "");
     return POL_OK;
 }

@@ -1,4 +1,5 @@
-/* polish — image.orient: apply the EXIF orientation to the pixels so every viewer shows it upright. */
+/* polish — image.orient: apply the EXIF orientation to the pixels so every viewer shows it upright.
+ */
 #include <string.h>
 #include "image/image_io.h"
 
@@ -32,14 +33,30 @@ static void orient_rows(void *user, size_t begin, size_t end)
         for (int x = 0; x < j->ow; x++, d += c) {
             int sx, sy;
             switch (j->o) {
-            case 2: sx = W - 1 - x, sy = y; break;         /* mirrored */
-            case 3: sx = W - 1 - x, sy = H - 1 - y; break; /* upside down */
-            case 4: sx = x, sy = H - 1 - y; break;         /* flipped */
-            case 5: sx = y, sy = x; break;                 /* transposed */
-            case 6: sx = y, sy = H - 1 - x; break;         /* needs 90 degrees clockwise */
-            case 7: sx = W - 1 - y, sy = H - 1 - x; break; /* transversed */
-            case 8: sx = W - 1 - y, sy = x; break;         /* needs 90 degrees anticlockwise */
-            default: sx = x, sy = y; break;
+            case 2:
+                sx = W - 1 - x, sy = y;
+                break; /* mirrored */
+            case 3:
+                sx = W - 1 - x, sy = H - 1 - y;
+                break; /* upside down */
+            case 4:
+                sx = x, sy = H - 1 - y;
+                break; /* flipped */
+            case 5:
+                sx = y, sy = x;
+                break; /* transposed */
+            case 6:
+                sx = y, sy = H - 1 - x;
+                break; /* needs 90 degrees clockwise */
+            case 7:
+                sx = W - 1 - y, sy = H - 1 - x;
+                break; /* transversed */
+            case 8:
+                sx = W - 1 - y, sy = x;
+                break; /* needs 90 degrees anticlockwise */
+            default:
+                sx = x, sy = y;
+                break;
             }
             memcpy(d, s->px + ((size_t)sy * (size_t)W + (size_t)sx) * (size_t)c,
                    (size_t)c * sizeof *d);
@@ -49,9 +66,14 @@ static void orient_rows(void *user, size_t begin, size_t end)
 
 pol_status pol__image_orient(pol_run *run, pol_image *im)
 {
-    static const char *const what[9] = {"", "upright", "mirrored", "rotated 180 degrees",
-                                        "flipped vertically", "transposed",
-                                        "rotated 90 degrees clockwise", "transversed",
+    static const char *const what[9] = {"",
+                                        "upright",
+                                        "mirrored",
+                                        "rotated 180 degrees",
+                                        "flipped vertically",
+                                        "transposed",
+                                        "rotated 90 degrees clockwise",
+                                        "transversed",
                                         "rotated 90 degrees anticlockwise"};
     int o = im->orientation;
     pol__measure_int(run, "orientation", o);

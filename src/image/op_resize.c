@@ -1,4 +1,5 @@
-/* polish — image.resize: Lanczos resampling in linear light to a width, height, long edge or scale. */
+/* polish — image.resize: Lanczos resampling in linear light to a width, height, long edge or scale.
+ */
 #include <math.h>
 #include <string.h>
 #include "image/image_io.h"
@@ -45,9 +46,10 @@ static void cover_window(pol_run *run, const pol_image *im, double cw, double ch
         *y0 = y + (h - ch) / 2;
         *x0 = *x0 < 0 ? 0 : *x0 > im->width - cw ? im->width - cw : *x0;
         *y0 = *y0 < 0 ? 0 : *y0 > im->height - ch ? im->height - ch : *y0;
-        pol__decide(run, "crop window %dx%d placed on the most salient region at %.0f,%.0f "
-                    "(centre would be %.0f,%.0f)", w, h, *x0, *y0, (im->width - cw) / 2,
-                    (im->height - ch) / 2);
+        pol__decide(run,
+                    "crop window %dx%d placed on the most salient region at %.0f,%.0f "
+                    "(centre would be %.0f,%.0f)",
+                    w, h, *x0, *y0, (im->width - cw) / 2, (im->height - ch) / 2);
     } else {
         pol__decide(run, "crop window %dx%d centred", w, h);
     }
@@ -71,7 +73,7 @@ pol_status pol__image_apply_resize(pol_run *run, pol_image *im, const pol_resize
     if (ch > im->height) ch = im->height;
     if (!im->srgb)
         pol__decide(run, "pixels are not known to be sRGB; linearised with the sRGB curve "
-                    "(run image.colour first for exact results)");
+                         "(run image.colour first for exact results)");
     float *px;
     int cropped = cw < im->width - 0.5 || ch < im->height - 0.5;
     if (cropped && sw < im->width && sh < im->height) {
@@ -98,8 +100,10 @@ pol_status pol__image_apply_resize(pol_run *run, pol_image *im, const pol_resize
     pol__measure_int(run, "height", oh);
     pol__measure(run, "scale", (double)sw / im->width);
     pol__decide(run, "%s: %dx%d -> %dx%d (%s, in linear light)", what, im->width, im->height, ow,
-                oh, k == POL_KERNEL_LANCZOS3 ? "Lanczos-3" : k == POL_KERNEL_LANCZOS2 ? "Lanczos-2"
-                                                                                    : "linear");
+                oh,
+                k == POL_KERNEL_LANCZOS3   ? "Lanczos-3"
+                : k == POL_KERNEL_LANCZOS2 ? "Lanczos-2"
+                                           : "linear");
     pol_image_replace_px(im, px, ow, oh, im->channels);
     return POL_OK;
 }

@@ -1,4 +1,5 @@
-/* polish — image.sharpen: unsharp mask on luminance only, so edges sharpen without colour fringes. */
+/* polish — image.sharpen: unsharp mask on luminance only, so edges sharpen without colour fringes.
+ */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +25,8 @@ const pol_op_desc pol__image_op_sharpen = {
     .flags = POL_OP_AUTO,
 };
 
-#define BAND 64   /* rows per work unit: the luma scratch stays small and cache-warm */
-#define MAX_R 64  /* kernel half-width cap (sigma 20 -> 60) */
+#define BAND 64  /* rows per work unit: the luma scratch stays small and cache-warm */
+#define MAX_R 64 /* kernel half-width cap (sigma 20 -> 60) */
 
 typedef struct gauss {
     float w[MAX_R + 1];
@@ -199,8 +200,8 @@ static pol_status run_sharpen(pol_run *run, pol_asset *asset, const pol_args *ar
         amount = 2.0 * (CRISP_RATIO - ratio) / CRISP_RATIO;
         if (amount > MAX_AUTO_AMOUNT) amount = MAX_AUTO_AMOUNT;
         pol__confidence(run, 0.7);
-        pol__decide(run, "soft picture (detail ratio %.2f < %.2f): amount %.2f", ratio,
-                    CRISP_RATIO, amount);
+        pol__decide(run, "soft picture (detail ratio %.2f < %.2f): amount %.2f", ratio, CRISP_RATIO,
+                    amount);
     }
     if (amount <= 0) {
         pol__decline(run, "amount 0");

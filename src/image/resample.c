@@ -14,27 +14,16 @@
  * segment of sRGB -> linear in v on [0.04045, 1] (max error 2.3e-6), and linear -> sRGB in
  * t = v^(1/4) on [0.0031308, 1] (max error 1.8e-6). No tables and no branches, so the compiler
  * turns both loops into SIMD code; pixels are 0..1 by contract, anything else is clamped. */
-static inline float s2l_poly(float v)
-{
-    float p = 0.05604371f;
-    p = p * v - 0.25523970f;
-    p = p * v + 0.51184464f;
-    p = p * v - 0.63937211f;
-    p = p * v + 0.79521704f;
-    p = p * v + 0.49614000f;
-    p = p * v + 0.03449250f;
-    return p * v + 0.00087511f;
-}
+static const float s2l_c[8] = {0.05604371f, -0.25523970f, 0.51184464f, -0.63937211f,
+                               0.79521704f, 0.49614000f,  0.03449250f, 0.00087511f};
+static const float l2s_c[7] = {0.06487297f, -0.30603567f, 0.63876748f, -0.83896381f,
+                               1.36022496f, 0.14077690f,  -0.05964176f};
 
-static inline float l2s_poly(float t)
+static inline float poly(const float *c, int n, float x)
 {
-    float p = 0.06487297f;
-    p = p * t - 0.30603567f;
-    p = p * t + 0.63876748f;
-    p = p * t - 0.83896381f;
-    p = p * t + 1.36022496f;
-    p = p * t + 0.14077690f;
-    return p * t - 0.05964176f;
+    float p = c[0];
+    for (int k = 1; k < n; k++) p = p * x + c[k];
+    return p;
 }
 
 static inline float clamp01(float v)
@@ -47,10 +36,8 @@ static inline float clamp01(float v)
 static inline __m128 s2l_ps(__m128 v)
 {
     v = _mm_min_ps(_mm_max_ps(v, _mm_setzero_ps()), _mm_set1_ps(1.0f)); /* NaN -> 0 */
-    static const float c[8] = {0.05604371f, -0.25523970f, 0.51184464f, -0.63937211f,
-                               0.79521704f, 0.49614000f,  0.03449250f, 0.00087511f};
-    __m128 p = _mm_set1_ps(c[0]);
-    for (int k = 1; k < 8; k++) p = _mm_add_ps(_mm_mul_ps(p, v), _mm_set1_ps(c[k]));
+    __m128 p = _mm_set1_ps(s2l_c[0]);
+    for (int k = 1; k < 8; k++) p = _mm_add_ps(_mm_mul_ps(p, v), _mm_set1_ps(s2l_c[k]));
     __m128 lin = _mm_mul_ps(v, _mm_set1_ps(1.0f / 12.92f));
     __m128 low = _mm_cmple_ps(v, _mm_set1_ps(0.04045f));
     return _mm_or_ps(_mm_and_ps(low, lin), _mm_andnot_ps(low, p));
@@ -60,10 +47,8 @@ static inline __m128 l2s_ps(__m128 v)
 {
     v = _mm_min_ps(_mm_max_ps(v, _mm_setzero_ps()), _mm_set1_ps(1.0f));
     __m128 t = _mm_sqrt_ps(_mm_sqrt_ps(v));
-    static const float c[7] = {0.06487297f, -0.30603567f, 0.63876748f, -0.83896381f,
-                               1.36022496f, 0.14077690f,  -0.05964176f};
-    __m128 p = _mm_set1_ps(c[0]);
-    for (int k = 1; k < 7; k++) p = _mm_add_ps(_mm_mul_ps(p, t), _mm_set1_ps(c[k]));
+    __m128 p = _mm_set1_ps(l2s_c[0]);
+    for (int k = 1; k < 7; k++) p = _mm_add_ps(_mm_mul_ps(p, t), _mm_set1_ps(l2s_c[k]));
     __m128 lin = _mm_mul_ps(v, _mm_set1_ps(12.92f));
     __m128 low = _mm_cmple_ps(v, _mm_set1_ps(0.0031308f));
     return _mm_or_ps(_mm_and_ps(low, lin), _mm_andnot_ps(low, p));
@@ -78,7 +63,7 @@ void pol__srgb_to_linear_n(const float *in, float *out, size_t n)
 #endif
     for (; i < n; i++) {
         float v = clamp01(in[i]);
-        out[i] = v <= 0.04045f ? v * (1.0f / 12.92f) : s2l_poly(v);
+        out[i] = v <= 0.04045f ? v * (1.0f / 12.92f) : poly(s2l_c, 8, v);
     }
 }
 
@@ -90,7 +75,7 @@ void pol__linear_to_srgb_n(const float *in, float *out, size_t n)
 #endif
     for (; i < n; i++) {
         float v = clamp01(in[i]);
-        out[i] = v <= 0.0031308f ? v * 12.92f : l2s_poly(sqrtf(sqrtf(v)));
+        out[i] = v <= 0.0031308f ? v * 12.92f : poly(l2s_c, 7, sqrtf(sqrtf(v)));
     }
 }
 
@@ -184,10 +169,10 @@ typedef float v4f __attribute__((vector_size(16)));
 
 typedef struct rs {
     const pol_image *src;
-    int ch, cp;    /* channels in the image; channels in scratch (3 -> 4, padded) */
-    int alpha;     /* index of the alpha channel, or -1 */
-    int x_off;     /* first source column read */
-    int in_w;      /* source columns read */
+    int ch, cp; /* channels in the image; channels in scratch (3 -> 4, padded) */
+    int alpha;  /* index of the alpha channel, or -1 */
+    int x_off;  /* first source column read */
+    int in_w;   /* source columns read */
     int out_w, out_h;
     wtab h, v;
     float *dst;
@@ -341,8 +326,8 @@ done:
     free(tmp), free(lin), free(pad), free(acc), free(enc);
 }
 
-float *pol__resample_rect(const pol_run *run, const pol_image *src, double x0, double y0,
-                          double cw, double ch_, int out_w, int out_h, pol_kernel k)
+float *pol__resample_rect(const pol_run *run, const pol_image *src, double x0, double y0, double cw,
+                          double ch_, int out_w, int out_h, pol_kernel k)
 {
     if (out_w <= 0 || out_h <= 0 || cw <= 0 || ch_ <= 0) return NULL;
     int ch = src->channels;
@@ -410,8 +395,10 @@ int pol__resize_geometry(const pol_resize_req *q, int w, int h, int *sw, int *sh
     if (q->width && q->height) {
         sx = (double)q->width / w;
         sy = (double)q->height / h;
-        if (q->fit == POL_FIT_CONTAIN) sx = sy = sx < sy ? sx : sy;
-        else if (q->fit == POL_FIT_COVER) sx = sy = sx > sy ? sx : sy;
+        if (q->fit == POL_FIT_CONTAIN)
+            sx = sy = sx < sy ? sx : sy;
+        else if (q->fit == POL_FIT_COVER)
+            sx = sy = sx > sy ? sx : sy;
     } else if (q->width) {
         sx = sy = (double)q->width / w;
     } else if (q->height) {
@@ -452,7 +439,7 @@ int pol__resize_req_from_args(const pol_args *a, pol_resize_req *q)
     if (pol__arg_has(a, "long-edge")) q->long_edge = (int)pol__arg_int(a, "long-edge");
     if (pol__arg_has(a, "scale")) q->scale = pol__arg_num(a, "scale");
     const char *fit = pol__arg_str(a, "fit");
-    q->fit = fit && !strcmp(fit, "cover") ? POL_FIT_COVER
+    q->fit = fit && !strcmp(fit, "cover")  ? POL_FIT_COVER
              : fit && !strcmp(fit, "fill") ? POL_FIT_FILL
                                            : POL_FIT_CONTAIN;
     q->upscale = pol__arg_bool(a, "upscale");

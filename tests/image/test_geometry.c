@@ -35,7 +35,8 @@ static pol_image *transpose(const pol_image *s)
     for (int y = 0; y < s->height; y++)
         for (int x = 0; x < s->width; x++)
             memcpy(px + ((size_t)x * s->height + y) * s->channels,
-                   pol_image_row(s, y) + (size_t)x * s->channels, (size_t)s->channels * sizeof(float));
+                   pol_image_row(s, y) + (size_t)x * s->channels,
+                   (size_t)s->channels * sizeof(float));
     pol_image_replace_px(d, px, s->height, s->width, s->channels);
     return d;
 }
@@ -322,7 +323,8 @@ static void test_plan_shrink(void **state)
     const char *p = tpath(&t, "c.jpg");
     assert_int_equal(pol__image_save_path(&t.run, photo, p), POL_OK);
     static const char *const w100[] = {"width", "100", NULL};
-    pol_args *args[2] = {args_of(&pol__image_op_resize, w100), args_of(&pol__image_op_export, none)};
+    pol_args *args[2] = {args_of(&pol__image_op_resize, w100),
+                         args_of(&pol__image_op_export, none)};
     t.run.plan_ops = resize_export;
     t.run.plan_args = (const pol_args *const *)args;
     t.run.plan_n = 2;
@@ -347,9 +349,12 @@ static void test_presets(void **state)
     struct {
         const char *preset;
         int w, h;
-    } cases[] = {{"instagram-square", 1080, 1080}, {"instagram-portrait", 1080, 1350},
-                 {"story", 1080, 1920},           {"google-business", 1200, 900},
-                 {"web", 600, 400},               {"print-300dpi", 600, 400}};
+    } cases[] = {{"instagram-square", 1080, 1080},
+                 {"instagram-portrait", 1080, 1350},
+                 {"story", 1080, 1920},
+                 {"google-business", 1200, 900},
+                 {"web", 600, 400},
+                 {"print-300dpi", 600, 400}};
     pol_image *photo = load_photo(&t, "coffee.png");
     for (size_t i = 0; i < 6; i++) {
         pol_image *im = pol_image_clone(photo);
@@ -447,7 +452,8 @@ static void test_sharpen(void **state)
     t.run.declined = 0;
     assert_int_equal(pol__image_op_sharpen.run(&t.run, a, args), POL_OK);
     assert_false(t.run.declined);
-    if (!(edge_energy(soft2) > 1.1 * edge_energy(soft20))) fail_msg("auto sharpen gain %g", edge_energy(soft2) / edge_energy(soft20));
+    if (!(edge_energy(soft2) > 1.1 * edge_energy(soft20)))
+        fail_msg("auto sharpen gain %g", edge_energy(soft2) / edge_energy(soft20));
     pol__asset_unref(a);
     pol_image_free(soft20);
     pol__args_free(args);
@@ -467,7 +473,8 @@ static void adobe_to_srgb(const double in[3], double out[3])
                                      {0.0556434, -0.2040259, 1.0572252}};
     double lin[3], xyz[3];
     for (int i = 0; i < 3; i++) lin[i] = pow(in[i], 563.0 / 256.0);
-    for (int i = 0; i < 3; i++) xyz[i] = a2x[i][0] * lin[0] + a2x[i][1] * lin[1] + a2x[i][2] * lin[2];
+    for (int i = 0; i < 3; i++)
+        xyz[i] = a2x[i][0] * lin[0] + a2x[i][1] * lin[1] + a2x[i][2] * lin[2];
     for (int i = 0; i < 3; i++) {
         double v = x2s[i][0] * xyz[0] + x2s[i][1] * xyz[1] + x2s[i][2] * xyz[2];
         out[i] = lin_to_srgb(v < 0 ? 0 : v > 1 ? 1 : v);
@@ -491,8 +498,8 @@ static void test_colour_to_srgb(void **state)
     cmsSaveProfileToMem(h, icc, &len);
     cmsCloseProfile(h);
 
-    static const double cols[4][3] = {{0.2, 0.6, 0.3}, {0.7, 0.3, 0.2}, {0.5, 0.5, 0.5},
-                                      {0.1, 0.2, 0.6}};
+    static const double cols[4][3] = {
+        {0.2, 0.6, 0.3}, {0.7, 0.3, 0.2}, {0.5, 0.5, 0.5}, {0.1, 0.2, 0.6}};
     pol_image *im = pol_image_new(4, 1, 4);
     for (int i = 0; i < 4; i++) {
         for (int c = 0; c < 3; c++) im->px[i * 4 + c] = (float)cols[i][c];

@@ -18,8 +18,8 @@ static pol_image *make_rgba(tctx *t, int sixteen)
             float *d = pol_image_row(im, y) + (size_t)x * 4;
             for (int c = 0; c < 3; c++) {
                 d[c] = s[c];
-                if (sixteen) d[c] = (float)(round((s[c] + trand(&seed) / 255.0 * 0.9) * 65535) /
-                                            65535.0);
+                if (sixteen)
+                    d[c] = (float)(round((s[c] + trand(&seed) / 255.0 * 0.9) * 65535) / 65535.0);
                 if (d[c] > 1) d[c] = 1;
             }
             d[3] = x < 8 ? 0.0f : (float)(round((x / 95.0) * 255) / 255.0);
@@ -119,7 +119,7 @@ static void test_lossy_roundtrips(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         if (cases[i].needs_encoder &&
             !heif_have_encoder_for_format(cases[i].needs_encoder == 1 ? heif_compression_HEVC
-                                                                       : heif_compression_AV1)) {
+                                                                      : heif_compression_AV1)) {
             /* no encoder: a clear refusal instead of a file */
             pol_image *im = make_rgba(&t, 0);
             assert_int_equal(pol__image_save_path(&t.run, im, tpath(&t, cases[i].name)),
@@ -307,16 +307,21 @@ static void test_not_images(void **state)
 static void test_sniffing(void **state)
 {
     (void)state;
-    assert_string_equal(pol__image_sniff_format((const unsigned char *)"\xFF\xD8\xFF\xE1", 4), "jpeg");
-    assert_string_equal(pol__image_sniff_format((const unsigned char *)"\x89PNG\r\n\x1a\n", 8), "png");
+    assert_string_equal(pol__image_sniff_format((const unsigned char *)"\xFF\xD8\xFF\xE1", 4),
+                        "jpeg");
+    assert_string_equal(pol__image_sniff_format((const unsigned char *)"\x89PNG\r\n\x1a\n", 8),
+                        "png");
     assert_string_equal(pol__image_sniff_format((const unsigned char *)"RIFF\0\0\0\0WEBPVP8 ", 16),
                         "webp");
-    assert_string_equal(pol__image_sniff_format((const unsigned char *)"MM\0*\0\0\0\x08", 8), "tiff");
+    assert_string_equal(pol__image_sniff_format((const unsigned char *)"MM\0*\0\0\0\x08", 8),
+                        "tiff");
+    assert_string_equal(pol__image_sniff_format((const unsigned char *)"\0\0\0\x18"
+                                                                       "ftypheic\0\0\0\0mif1heic",
+                                                24),
+                        "heif");
     assert_string_equal(
-        pol__image_sniff_format((const unsigned char *)"\0\0\0\x18" "ftypheic\0\0\0\0mif1heic", 24),
-        "heif");
-    assert_string_equal(
-        pol__image_sniff_format((const unsigned char *)"\0\0\0\x1c" "ftypavif\0\0\0\0avifmif1miaf",
+        pol__image_sniff_format((const unsigned char *)"\0\0\0\x1c"
+                                                       "ftypavif\0\0\0\0avifmif1miaf",
                                 28),
         "avif");
     assert_null(pol__image_sniff_format((const unsigned char *)"GIF89a", 6));
@@ -346,8 +351,8 @@ static void test_metadata_policy(void **state)
             memcpy(im->xmp, xmp, sizeof xmp - 1);
             im->xmp_len = sizeof xmp - 1;
             im->save.metadata = policy == 0 || policy == 1 ? POL_META_STRIP_PRIVATE
-                                : policy == 2 ? POL_META_KEEP
-                                              : POL_META_STRIP_ALL;
+                                : policy == 2              ? POL_META_KEEP
+                                                           : POL_META_STRIP_ALL;
             im->save.keep_copyright = policy == 1;
             pol_image *back = roundtrip(&t, im, fmts[f]);
             int gps = pol__exif_has_gps(back->exif, back->exif_len) ||

@@ -109,7 +109,10 @@ typedef struct exif_builder {
     size_t n;
 } exif_builder;
 
-static inline void eb16(unsigned char *p, unsigned v) { p[0] = v & 255, p[1] = (v >> 8) & 255; }
+static inline void eb16(unsigned char *p, unsigned v)
+{
+    p[0] = v & 255, p[1] = (v >> 8) & 255;
+}
 static inline void eb32(unsigned char *p, uint32_t v)
 {
     for (int i = 0; i < 4; i++) p[i] = (v >> (8 * i)) & 255;

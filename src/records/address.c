@@ -1,5 +1,7 @@
 /* polish — addresses: USPS Publication 28 streets, states, postcodes, countries, cities. */
 #include <ctype.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -228,16 +230,84 @@ static const struct {
     {"Uppr", "upper uppr"},
 };
 
-static const char *lookup(word w, const void *table, size_t n, size_t stride)
+/* Every spelling of the tables above in a hash index, built once: standardising a million
+ * streets looks up several words each. */
+typedef struct spelling {
+    char key[24]; /* folded: lower case, no periods */
+    const char *abbr;
+} spelling;
+
+enum { IDX_SIZE = 1024 };
+typedef struct spell_index {
+    spelling slot[IDX_SIZE];
+} spell_index;
+
+static spell_index idx_suffixes, idx_directions, idx_units;
+static pthread_once_t idx_once = PTHREAD_ONCE_INIT;
+
+static uint32_t hash_key(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+static void index_add(spell_index *ix, const char *key, size_t n, const char *abbr)
+{
+    if (n == 0 || n >= sizeof ix->slot[0].key) return;
+    uint32_t j = hash_key(key, n) & (IDX_SIZE - 1);
+    while (ix->slot[j].abbr) {
+        if (strlen(ix->slot[j].key) == n && memcmp(ix->slot[j].key, key, n) == 0) return;
+        j = (j + 1) & (IDX_SIZE - 1);
+    }
+    memcpy(ix->slot[j].key, key, n);
+    ix->slot[j].key[n] = '\0';
+    ix->slot[j].abbr = abbr;
+}
+
+static void index_build(spell_index *ix, const void *table, size_t n, size_t stride)
 {
     for (size_t i = 0; i < n; i++) {
         const char *const *e = (const char *const *)((const char *)table + i * stride);
-        if (in_spellings(w, e[1])) return e[0];
+        for (const char *p = e[1]; *p;) {
+            const char *sp = strchr(p, ' ');
+            size_t len = sp ? (size_t)(sp - p) : strlen(p);
+            index_add(ix, p, len, e[0]);
+            if (!sp) break;
+            p = sp + 1;
+        }
+    }
+}
+
+static void build_indexes(void)
+{
+    index_build(&idx_suffixes, suffixes, sizeof suffixes / sizeof suffixes[0], sizeof suffixes[0]);
+    index_build(&idx_directions, directions, sizeof directions / sizeof directions[0],
+                sizeof directions[0]);
+    index_build(&idx_units, units, sizeof units / sizeof units[0], sizeof units[0]);
+}
+
+static const char *lookup_idx(word w, spell_index *ix)
+{
+    char buf[24];
+    size_t k = 0;
+    for (size_t i = 0; i < w.n; i++) {
+        if (w.s[i] == '.') continue;
+        if (k + 1 >= sizeof buf) return NULL;
+        buf[k++] = (char)tolower((unsigned char)w.s[i]);
+    }
+    if (!k) return NULL;
+    pthread_once(&idx_once, build_indexes);
+    uint32_t j = hash_key(buf, k) & (IDX_SIZE - 1);
+    while (ix->slot[j].abbr) {
+        if (memcmp(ix->slot[j].key, buf, k) == 0 && ix->slot[j].key[k] == '\0')
+            return ix->slot[j].abbr;
+        j = (j + 1) & (IDX_SIZE - 1);
     }
     return NULL;
 }
 
-#define LOOKUP(w, t) lookup((w), (t), sizeof(t) / sizeof((t)[0]), sizeof((t)[0]))
+#define LOOKUP(w, t) lookup_idx((w), &idx_##t)
 
 /* ---- streets -------------------------------------------------------------------------------- */
 
@@ -501,32 +571,78 @@ static int in_entries(const char *list, const char *key, size_t k)
     return 0;
 }
 
+/* States by folded name or code: several entries may share a key ("nt" is in Canada and
+ * Australia). */
+enum { ST_SIZE = 1024, ST_MAX = 4 };
+static struct {
+    char key[40];
+    short n;
+    short st[ST_MAX];
+} st_index[ST_SIZE];
+static pthread_once_t st_once = PTHREAD_ONCE_INIT;
+
+static void st_add(const char *key, size_t n, short st)
+{
+    char buf[40];
+    if (n == 0 || n >= sizeof buf) return;
+    for (size_t i = 0; i < n; i++) buf[i] = (char)tolower((unsigned char)key[i]);
+    buf[n] = '\0';
+    uint32_t j = hash_key(buf, n) & (ST_SIZE - 1);
+    while (st_index[j].n && strcmp(st_index[j].key, buf) != 0) j = (j + 1) & (ST_SIZE - 1);
+    memcpy(st_index[j].key, buf, n + 1);
+    for (short i = 0; i < st_index[j].n; i++)
+        if (st_index[j].st[i] == st) return;
+    if (st_index[j].n < ST_MAX) st_index[j].st[st_index[j].n++] = st;
+}
+
+static void st_build(void)
+{
+    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
+        st_add(states[i].code, strlen(states[i].code), (short)i);
+        for (const char *p = states[i].names; *p;) {
+            const char *e = strchr(p, '|');
+            size_t len = e ? (size_t)(e - p) : strlen(p);
+            st_add(p, len, (short)i);
+            if (!e) break;
+            p = e + 1;
+        }
+    }
+}
+
+static const char *st_find(const char *key, size_t k, const char *want)
+{
+    pthread_once(&st_once, st_build);
+    uint32_t j = hash_key(key, k) & (ST_SIZE - 1);
+    while (st_index[j].n) {
+        if (strcmp(st_index[j].key, key) == 0) {
+            /* The region's own entry first; US lists often carry Canadian provinces, but an
+             * Australian list means Australian states. */
+            for (short i = 0; i < st_index[j].n; i++)
+                if (strcasecmp(states[st_index[j].st[i]].region, want) == 0)
+                    return states[st_index[j].st[i]].code;
+            if (strcasecmp(want, "AU") == 0) return NULL;
+            return states[st_index[j].st[0]].code;
+        }
+        j = (j + 1) & (ST_SIZE - 1);
+    }
+    return NULL;
+}
+
 const char *pol__state_code(const char *in, size_t n, const char *region)
 {
     char buf[48];
     size_t k = fold(in, n, buf, sizeof buf);
     if (!k || k >= sizeof buf - 1) return NULL;
     const char *want = region && *region ? region : "US";
-    /* The region's own states and provinces first; US lists often carry Canadian ones. */
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
-            int mine = strcasecmp(states[i].region, want) == 0;
-            if (mine != (pass == 0)) continue;
-            if (pass == 1 && strcasecmp(want, "AU") == 0) continue;
-            if (strcasecmp(buf, states[i].code) == 0 || in_entries(states[i].names, buf, k))
-                return states[i].code;
-        }
+    const char *code = st_find(buf, k, want);
+    if (code) return code;
     /* "N.Y." folds to "n y": the letters alone may be the code. */
     char tight[48];
     size_t t = 0;
     for (size_t i = 0; i < k; i++)
         if (buf[i] != ' ') tight[t++] = buf[i];
     tight[t] = '\0';
-    if (t != k && t >= 2 && t <= 3)
-        for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
-            if (strcasecmp(tight, states[i].code) == 0 &&
-                (strcasecmp(states[i].region, want) == 0 || strcasecmp(want, "AU") != 0))
-                return states[i].code;
+    if (t != k && t >= 2 && t <= 3) return st_find(tight, t, want);
     return NULL;
 }
 

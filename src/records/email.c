@@ -59,11 +59,12 @@ static int within_one(const char *a, size_t la, const char *b, size_t lb)
 
 static const char *typo_fix(const char *domain)
 {
+    /* Most addresses are at a well-known provider: settle those first. */
+    for (size_t i = 0; i < sizeof popular / sizeof popular[0]; i++)
+        if (strcmp(domain, popular[i]) == 0) return NULL;
     for (size_t i = 0; i < sizeof typos / sizeof typos[0]; i++)
         if (strcmp(domain, typos[i].typo) == 0) return typos[i].fix;
     size_t l = strlen(domain);
-    for (size_t i = 0; i < sizeof popular / sizeof popular[0]; i++)
-        if (strcmp(domain, popular[i]) == 0) return NULL;
     for (size_t i = 0; i < sizeof popular / sizeof popular[0]; i++) {
         size_t pl = strlen(popular[i]);
         if (pl >= 9 && within_one(domain, l, popular[i], pl)) return popular[i];

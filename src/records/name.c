@@ -32,8 +32,10 @@ static const char *const mac_names[] = {
 
 static int in_list(const char *const *list, size_t n, const char *w, size_t len)
 {
+    int c0 = tolower((unsigned char)w[0]);
     for (size_t i = 0; i < n; i++)
-        if (strlen(list[i]) == len && strncasecmp(list[i], w, len) == 0) return 1;
+        if (list[i][0] == c0 && strncasecmp(list[i], w, len) == 0 && list[i][len] == '\0')
+            return 1;
     return 0;
 }
 
@@ -53,6 +55,20 @@ static size_t case_word(const char *w, size_t len, char *out, size_t cap)
     int start = 1;          /* next letter starts a part */
     size_t part_letters = 0; /* letters in the current part */
     while (i < len) {
+        unsigned char b = (unsigned char)w[i];
+        if (b < 0x80 && b != '-' && b != '\'') {
+            /* ASCII: no table lookups needed. */
+            if (o + 1 >= cap) return (size_t)-1;
+            if (isalpha(b)) {
+                out[o++] = (char)(start ? toupper(b) : tolower(b));
+                start = 0;
+                part_letters++;
+            } else {
+                out[o++] = (char)b;
+            }
+            i++;
+            continue;
+        }
         utf8proc_int32_t cp;
         utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)w + i,
                                               (utf8proc_ssize_t)(len - i), &cp);
@@ -137,12 +153,12 @@ size_t pol__name_std(const char *in, size_t n, char *out, size_t cap)
             continue;
         }
         int more = 0;
-        for (size_t j = i; j < n; j++)
+        for (size_t j = i; j < n && !more; j++)
             if (in[j] != ' ' && in[j] != '\t') more = 1;
         const char *suf = NULL;
-        if (words > 1)
+        if (words > 1 && len <= 5)
             for (size_t k = 0; k < sizeof suffixes / sizeof suffixes[0]; k++)
-                if (strlen(suffixes[k].in) == len && strncasecmp(suffixes[k].in, w, len) == 0)
+                if (strncasecmp(suffixes[k].in, w, len) == 0 && suffixes[k].in[len] == '\0')
                     suf = suffixes[k].out;
         if (suf) {
             size_t l = strlen(suf);

@@ -116,8 +116,15 @@ static size_t apply(job *j, int f, const char *buf, size_t len, size_t cap, char
         }
         st->fictional += ph.fictional;
         if (ph.ext[0]) st->extensions++;
-        if (ph.ext[0] && j->keep_ext) k = (size_t)snprintf(tmp, cap, "%s;ext=%s", ph.e164, ph.ext);
-        else k = (size_t)snprintf(tmp, cap, "%s", ph.e164);
+        k = strlen(ph.e164);
+        memcpy(tmp, ph.e164, k + 1);
+        if (ph.ext[0] && j->keep_ext) {
+            size_t el = strlen(ph.ext);
+            if (k + 5 + el + 1 > cap) return (size_t)-1;
+            memcpy(tmp + k, ";ext=", 5);
+            memcpy(tmp + k + 5, ph.ext, el + 1);
+            k += 5 + el;
+        }
         break;
     }
     case F_STREET: k = pol__street_std(buf, len, tmp, cap); break;

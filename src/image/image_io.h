@@ -118,9 +118,11 @@ unsigned char *pol__icc_srgb(size_t *len);
 /* Turns the pixels upright as im->orientation says and sets it to 1 (op_orient.c). */
 pol_status pol__image_orient(pol_run *run, pol_image *im);
 
-/* Converts the pixels from their embedded profile to sRGB (op_colour.c); declines (recorded)
- * when there is no profile or it is sRGB already. `intent` is an lcms2 INTENT_* value. */
-pol_status pol__image_to_srgb(pol_run *run, pol_image *im, int intent, int black_point);
+/* Converts the pixels from their embedded profile to sRGB (op_colour.c). When there is no
+ * profile or it is sRGB already nothing changes: the step declines (as_step) or, for another
+ * step's sake, notes why. `intent` is an lcms2 INTENT_* value. */
+pol_status pol__image_to_srgb(pol_run *run, pol_image *im, int intent, int black_point,
+                              int as_step);
 
 /* ---- resampling (resample.c) ---------------------------------------------------------------- */
 

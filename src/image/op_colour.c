@@ -1,4 +1,5 @@
 /* polish — image.colour: convert pixels from the embedded ICC profile to sRGB (lcms2). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <lcms2.h>
@@ -65,10 +66,21 @@ static unsigned char *save_profile(cmsHPROFILE h, size_t *len)
     return buf;
 }
 
-pol_status pol__image_to_srgb(pol_run *run, pol_image *im, int intent, int black_point)
+/* Why nothing was converted: the step's answer when it is image.colour, a note when another
+ * step (a delivery preset) asked for sRGB. */
+static void no_change(pol_run *run, int as_step, const char *why)
 {
+    if (as_step)
+        pol__decline(run, "%s", why);
+    else
+        pol__decide(run, "colour: %s", why);
+}
+
+pol_status pol__image_to_srgb(pol_run *run, pol_image *im, int intent, int black_point, int as_step)
+{
+    char why[400];
     if (!im->icc) {
-        pol__decline(run, "no embedded colour profile: the pixels are taken as sRGB");
+        no_change(run, as_step, "no embedded colour profile: the pixels are taken as sRGB");
         im->srgb = 1;
         return POL_OK;
     }
@@ -76,14 +88,15 @@ pol_status pol__image_to_srgb(pol_run *run, pol_image *im, int intent, int black
     pol__icc_describe(im->icc, im->icc_len, desc, sizeof desc);
     pol__measure_str(run, "profile", desc[0] ? desc : "(no description)");
     if (pol__icc_is_srgb(im->icc, im->icc_len)) {
-        pol__decline(run, "the profile '%s' is already sRGB", desc);
+        snprintf(why, sizeof why, "the profile '%s' is already sRGB", desc);
+        no_change(run, as_step, why);
         im->srgb = 1;
         return POL_OK;
     }
     cmsHPROFILE in = cmsOpenProfileFromMem(im->icc, (cmsUInt32Number)im->icc_len);
     if (!in) {
         pol__warn(run, "the embedded colour profile cannot be read; pixels left as they are");
-        pol__decline(run, "unreadable colour profile");
+        no_change(run, as_step, "unreadable colour profile");
         return POL_OK;
     }
     int grey = im->channels <= 2, alpha = im->channels == 2 || im->channels == 4;
@@ -92,7 +105,7 @@ pol_status pol__image_to_srgb(pol_run *run, pol_image *im, int intent, int black
         cmsCloseProfile(in);
         pol__warn(run, "the profile '%s' does not match the %s pixels; ignored", desc,
                   grey ? "grey" : "RGB");
-        pol__decline(run, "profile colour space does not match the pixels");
+        no_change(run, as_step, "profile colour space does not match the pixels");
         return POL_OK;
     }
     cmsHPROFILE outp = grey ? grey_srgb_profile() : cmsCreate_sRGBProfile();
@@ -135,5 +148,5 @@ static pol_status run_colour(pol_run *run, pol_asset *asset, const pol_args *arg
             : !strcmp(intent, "saturation") ? INTENT_SATURATION
             : !strcmp(intent, "absolute")   ? INTENT_ABSOLUTE_COLORIMETRIC
                                             : INTENT_PERCEPTUAL;
-    return pol__image_to_srgb(run, pol_image_of(asset), i, pol__arg_bool(args, "black-point"));
+    return pol__image_to_srgb(run, pol_image_of(asset), i, pol__arg_bool(args, "black-point"), 1);
 }

@@ -81,9 +81,8 @@ static pol_status run_export(pol_run *run, pol_asset *asset, const pol_args *arg
     if (p) {
         pol__measure_str(run, "preset", p->name);
         if (p->srgb && !im->srgb) {
-            pol_status st = pol__image_to_srgb(run, im, INTENT_PERCEPTUAL, 1);
+            pol_status st = pol__image_to_srgb(run, im, INTENT_PERCEPTUAL, 1, 0);
             if (st) return st;
-            run->declined = 0; /* a declined conversion is not a declined export */
         }
         int sw, sh, ow, oh;
         if (pol__resize_geometry(&p->size, im->width, im->height, &sw, &sh, &ow, &oh) &&

@@ -59,6 +59,11 @@ pol_status pol__image_apply_resize(pol_run *run, pol_image *im, const pol_resize
                                    pol_kernel k, const char *what)
 {
     int sw, sh, ow, oh;
+    if (im->orientation > 1 && im->orientation <= 8) {
+        /* sizes and crops are meant for the picture as it is seen: turn it upright first */
+        pol_status st = pol__image_orient(run, im);
+        if (st) return st;
+    }
     if (!pol__resize_geometry(q, im->width, im->height, &sw, &sh, &ow, &oh)) {
         pol__decline(run, "%s: no size given", what);
         return POL_OK;

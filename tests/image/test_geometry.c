@@ -233,6 +233,24 @@ static void test_resize_alpha_weighted(void **state)
     tctx_done(&t);
 }
 
+static void test_resize_turns_upright(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    /* stored 40x20 with "rotate 90 cw" (6): seen as 20x40, so --width 10 means 10x20 upright */
+    pol_image *im = pol_image_new(40, 20, 3);
+    for (int i = 0; i < 40 * 20 * 3; i++) im->px[i] = (float)(i % 7) / 7.0f;
+    im->orientation = 6;
+    pol_resize_req q = {.width = 10, .upscale = 1};
+    assert_int_equal(pol__image_apply_resize(&t.run, im, &q, POL_KERNEL_LANCZOS3, "t"), POL_OK);
+    assert_int_equal(im->orientation, 1);
+    assert_int_equal(im->width, 10);
+    assert_int_equal(im->height, 20);
+    pol_image_free(im);
+    tctx_done(&t);
+}
+
 static void test_resize_geometry(void **state)
 {
     (void)state;
@@ -510,7 +528,7 @@ static void test_colour_to_srgb(void **state)
     pol_image *before = pol_image_clone(im);
     assert_false(pol__icc_is_srgb(icc, len));
     t.run.declined = 0;
-    assert_int_equal(pol__image_to_srgb(&t.run, im, INTENT_RELATIVE_COLORIMETRIC, 0), POL_OK);
+    assert_int_equal(pol__image_to_srgb(&t.run, im, INTENT_RELATIVE_COLORIMETRIC, 0, 1), POL_OK);
     assert_false(t.run.declined);
     assert_true(im->srgb);
     assert_true(pol__icc_is_srgb(im->icc, im->icc_len));
@@ -528,7 +546,7 @@ static void test_colour_to_srgb(void **state)
     assert_true(moved > 0.05); /* doing nothing would fail */
     /* converting again declines: it is sRGB now */
     t.run.declined = 0;
-    assert_int_equal(pol__image_to_srgb(&t.run, im, INTENT_PERCEPTUAL, 1), POL_OK);
+    assert_int_equal(pol__image_to_srgb(&t.run, im, INTENT_PERCEPTUAL, 1, 1), POL_OK);
     assert_true(t.run.declined);
     pol_image_free(before);
     pol_image_free(im);
@@ -540,6 +558,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_orientation_all_eight),
         cmocka_unit_test(test_resize_geometry),
+        cmocka_unit_test(test_resize_turns_upright),
         cmocka_unit_test(test_resize_accuracy),
         cmocka_unit_test(test_resize_linear_light),
         cmocka_unit_test(test_resize_alpha_weighted),

@@ -1,0 +1,22 @@
+/* polish — shared output helpers of the matching ops: result columns, review set, explain file. */
+#ifndef POLISH_RECORDS_MATCH_UTIL_H
+#define POLISH_RECORDS_MATCH_UTIL_H
+
+#include "records/dedupe.h"
+
+/* Sets (adding when absent) the cluster_id and match_score columns of r->rows. */
+pol_status pol__match_write_columns(pol_run *run, pol_records *r, const pol_match_result *m);
+
+/* Replaces r->review with the near misses and refused links of `m` (records of `b`, when given,
+ * follow those of `r`). */
+pol_status pol__match_build_review(pol_run *run, pol_records *r, const pol_records *b,
+                                   const pol_match_result *m);
+
+/* Writes every kept pair with its per-field levels and weights as CSV to `path`. */
+pol_status pol__match_write_explain(pol_run *run, const pol_records *r, const pol_records *b,
+                                    const pol_match_result *m, const char *path);
+
+/* Source line of record `i` of a match over r (and b). */
+uint32_t pol__match_line(const pol_records *r, const pol_records *b, uint32_t i);
+
+#endif

@@ -1,0 +1,131 @@
+/* polish — records.against: matches new leads against an existing master list, without
+ * re-deduplicating the master: each new row gets its best master match, its score and a status. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "records/dedupe.h"
+#include "records/match_util.h"
+
+static const pol_param_desc params[] = {
+    {"against", POL_PARAM_STR, NULL, 0, -1, NULL,
+     "The master list (CSV, TSV or XLSX) to match against."},
+    {"threshold", POL_PARAM_NUM, "0.5", 0.01, 0.999, NULL,
+     "Match probability from which a new row is the master's record."},
+    {"review-low", POL_PARAM_NUM, "0.05", 0, 0.999, NULL,
+     "New rows whose best match scores from here up to the threshold are marked for review."},
+};
+
+static long ensure_col(pol_records *r, const char *name)
+{
+    long c = pol_table_find(r->rows, name);
+    if (c >= 0) return c;
+    c = pol_table_add_col(r->rows, name);
+    if (c < 0 || pol__records_sync_cols(r)) return -1;
+    return c;
+}
+
+static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
+{
+    pol_records *r = pol_records_of(asset);
+    const char *path = pol__arg_str(args, "against");
+    if (!path) return pol__fail(run, POL_ERR_ARG, "records.against needs --against MASTER.csv");
+    pol_status st = pol__records_ensure_roles(run, r);
+    if (st) return st;
+    /* The master is loaded through the domain, with the same limits; its errors name it. */
+    pol_err merr;
+    pol_err_clear(&merr);
+    pol_run mrun = *run;
+    mrun.err = &merr;
+    mrun.input = path;
+    mrun.item = NULL;
+    mrun.step = NULL;
+    pol_asset *ma = NULL;
+    st = pol__records_domain.load(&mrun, path, &ma);
+    if (!st) st = pol__records_ensure_roles(&mrun, pol_records_of(ma));
+    if (st) {
+        pol__asset_unref(ma);
+        return pol__fail(run, st, "master list: %s", merr.msg);
+    }
+    pol_records *master = pol_records_of(ma);
+    pol_match_opts o;
+    pol__match_opts_default(&o);
+    o.threshold = pol__arg_num(args, "threshold");
+    o.review_low = pol__arg_num(args, "review-low");
+    if (o.review_low > o.threshold) o.review_low = o.threshold;
+    pol_match_result m;
+    st = pol__match(run, r, master, &o, &m);
+    if (st) {
+        pol__asset_unref(ma);
+        return st;
+    }
+    size_t n_new = pol_table_rows(r->rows);
+    uint32_t *best = calloc(n_new ? n_new : 1, sizeof *best);
+    float *best_p = calloc(n_new ? n_new : 1, sizeof *best_p);
+    unsigned char *is_match = calloc(n_new ? n_new : 1, 1);
+    long c_line = ensure_col(r, "master_line"), c_score = ensure_col(r, "match_score");
+    long c_status = ensure_col(r, "match_status");
+    if (!best || !best_p || !is_match || c_line < 0 || c_score < 0 || c_status < 0) {
+        st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < m.n_pairs; i++) {
+        const pol_match_pair *p = &m.pairs[i];
+        uint32_t a = p->a, b = p->b; /* a < b, so a is the new row */
+        if (a >= n_new || b < n_new) continue;
+        int better = p->kind == POL_PAIR_MATCH ? (!is_match[a] || p->prob > best_p[a])
+                                               : (!is_match[a] && p->prob > best_p[a]);
+        if (better) {
+            best[a] = b;
+            best_p[a] = p->prob;
+            is_match[a] = p->kind == POL_PAIR_MATCH;
+        }
+    }
+    size_t matched = 0, review = 0, fresh = 0;
+    char buf[32];
+    for (size_t i = 0; i < n_new; i++) {
+        const char *status;
+        if (is_match[i]) {
+            status = "matched";
+            matched++;
+        } else if (best_p[i] > 0) {
+            status = "review";
+            review++;
+        } else {
+            status = "new";
+            fresh++;
+        }
+        buf[0] = '\0';
+        if (best_p[i] > 0) snprintf(buf, sizeof buf, "%u", pol__match_line(r, master, best[i]));
+        if (pol_table_set(r->rows, i, (size_t)c_line, buf)) goto oom;
+        snprintf(buf, sizeof buf, "%.3f", (double)best_p[i]);
+        if (pol_table_set(r->rows, i, (size_t)c_score, buf)) goto oom;
+        if (pol_table_set(r->rows, i, (size_t)c_status, status)) goto oom;
+    }
+    st = pol__match_build_review(run, r, master, &m);
+    pol__measure_int(run, "master_rows", (long long)pol_table_rows(master->rows));
+    pol__measure_int(run, "new_rows", (long long)n_new);
+    pol__measure_int(run, "matched", (long long)matched);
+    pol__measure_int(run, "review", (long long)review);
+    pol__measure_int(run, "new", (long long)fresh);
+    pol__decide(run, "%zu of %zu rows are already in the master list, %zu to review, %zu new",
+                matched, n_new, review, fresh);
+    goto done;
+oom:
+    st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+done:
+    free(best);
+    free(best_p);
+    free(is_match);
+    pol__match_result_free(&m);
+    pol__asset_unref(ma);
+    return st;
+}
+
+const pol_op_desc pol__records_op_against = {
+    .domain = "records",
+    .name = "against",
+    .summary = "Match new rows against a master list: master_line, match_score, match_status",
+    .params = params,
+    .n_params = POL_ARRAY_LEN(params),
+    .run = run,
+};

@@ -193,10 +193,10 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
     size_t n_missing = 0, n_no_contact = 0, n_bad_email = 0, n_bad_phone = 0, n_junk = 0;
-    size_t kept_invalid = 0;
+    size_t kept_invalid = 0, n_fictional = 0;
     for (size_t row = 0; row < nr; row++) {
         char why[512] = "";
-        int emails = 0, good_emails = 0, phones = 0, good_phones = 0, bad = 0;
+        int emails = 0, good_emails = 0, phones = 0, good_phones = 0, bad = 0, fictional = 0;
         char name[256] = "";
         const char *first = "", *last = "";
         for (size_t c = 0; c < nc; c++) {
@@ -229,11 +229,11 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
                 pol_phone ph;
                 phones++;
                 if (pol__phone_parse(v, strlen(v), ru.region, &ph) == POL_PHONE_VALID) {
-                    good_phones++;
-                    if (ru.junk && ph.fictional) {
-                        add_reason(why, sizeof why, "fictional phone number %s", ph.e164);
-                        n_junk++;
-                    }
+                    /* 555-0100..0199 is reserved for fiction: no contact, but sample data and
+                     * demos use it, so it sinks a row only when nothing else reaches the
+                     * person (below). */
+                    if (ru.junk && ph.fictional) fictional++;
+                    else good_phones++;
                 } else {
                     bad = 1;
                     n_bad_phone++;
@@ -259,9 +259,12 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
             }
         }
         if (ru.contact && !good_emails && !good_phones) {
-            add_reason(why, sizeof why, "%s", "no valid email or phone");
+            add_reason(why, sizeof why, "%s",
+                       fictional ? "only a fictional (555-01xx) phone number"
+                                 : "no valid email or phone");
             n_no_contact++;
         }
+        n_fictional += fictional != 0;
         if (bad && !ru.quarantine_invalid) kept_invalid++;
         if (why[0]) {
             reason[row] = pol_arena_strndup(arena, why, strlen(why));
@@ -295,6 +298,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     pol__measure_int(run, "invalid_emails", (long long)n_bad_email);
     pol__measure_int(run, "invalid_phones", (long long)n_bad_phone);
     pol__measure_int(run, "junk", (long long)n_junk);
+    pol__measure_int(run, "fictional_phones", (long long)n_fictional);
     if (kept_invalid)
         pol__decide(run, "kept %zu rows with an invalid email or phone (--invalid keep)",
                     kept_invalid);

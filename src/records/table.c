@@ -321,6 +321,8 @@ long pol_table_copy_row(pol_table *dst, const pol_table *src, size_t row)
         if (*v) {
             v = pol_arena_strndup(dst->arena, v, strlen(v));
             if (!v) return -1;
+        } else {
+            v = empty; /* an empty cell may point into the source's buffer */
         }
         dst->cols[c][r] = v;
     }

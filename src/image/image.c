@@ -65,9 +65,105 @@ float *pol_image_alloc_px(int width, int height, int channels)
     return aligned_alloc(64, bytes);
 }
 
+static int dup_blob(unsigned char **dst, const unsigned char *src, size_t len)
+{
+    *dst = NULL;
+    if (!src || !len) return 1;
+    *dst = malloc(len);
+    if (!*dst) return 0;
+    memcpy(*dst, src, len);
+    return 1;
+}
+
+/* Pixel buffers shared copy-on-write between an image and its delivery copies (domain.c's
+ * data_clone): holders per buffer. Few at a time (one per delivery in flight), so a small table. */
+#define SHARED_SLOTS 64
+static struct {
+    const float *px;
+    int holders;
+} shared[SHARED_SLOTS];
+
+int pol__image_share_px(const float *px)
+{
+    int ok = 0;
+    pthread_mutex_lock(&pool_mu);
+    int free_slot = -1;
+    for (int i = 0; i < SHARED_SLOTS && !ok; i++) {
+        if (shared[i].px == px) {
+            shared[i].holders++;
+            ok = 1;
+        } else if (!shared[i].px && free_slot < 0) {
+            free_slot = i;
+        }
+    }
+    if (!ok && free_slot >= 0) {
+        shared[free_slot].px = px;
+        shared[free_slot].holders = 2;
+        ok = 1;
+    }
+    pthread_mutex_unlock(&pool_mu);
+    return ok;
+}
+
+/* Drops one holder of a shared buffer; returns 1 when others still hold it (do not free). */
+static int unshare(const float *px)
+{
+    int still = 0;
+    pthread_mutex_lock(&pool_mu);
+    for (int i = 0; i < SHARED_SLOTS; i++)
+        if (shared[i].px == px) {
+            still = 1;
+            if (--shared[i].holders <= 1) shared[i].px = NULL; /* the last holder owns it */
+            break;
+        }
+    pthread_mutex_unlock(&pool_mu);
+    return still;
+}
+
+static int is_shared(const float *px)
+{
+    int yes = 0;
+    pthread_mutex_lock(&pool_mu);
+    for (int i = 0; i < SHARED_SLOTS && !yes; i++) yes = shared[i].px == px;
+    pthread_mutex_unlock(&pool_mu);
+    return yes;
+}
+
+int pol__image_own_px(pol_image *im)
+{
+    if (!im->px || !is_shared(im->px)) return 1;
+    float *px = pol_image_alloc_px(im->width, im->height, im->channels);
+    if (!px) return 0;
+    memcpy(px, im->px, (size_t)im->width * (size_t)im->height * (size_t)im->channels * sizeof *px);
+    pol_image_free_px(im->px); /* drops our hold */
+    im->px = px;
+    return 1;
+}
+
+pol_image *pol__image_clone_shared(const pol_image *src)
+{
+    if (!src || !pol__image_share_px(src->px)) return pol_image_clone(src);
+    pol_image *im = malloc(sizeof *im);
+    int ok = im != NULL;
+    if (ok) {
+        *im = *src;
+        im->icc = im->exif = im->xmp = NULL;
+        ok = dup_blob(&im->icc, src->icc, src->icc_len) &&
+             dup_blob(&im->exif, src->exif, src->exif_len) &&
+             dup_blob(&im->xmp, src->xmp, src->xmp_len);
+    }
+    if (!ok) {
+        if (im) im->px = NULL;
+        pol_image_free(im);
+        unshare(src->px);
+        return NULL;
+    }
+    return im;
+}
+
 void pol_image_free_px(float *px)
 {
-    if (!px) return;
+    if (!px || unshare(px)) return;
     size_t n = malloc_usable_size(px);
     /* only buffers that keep the 64-byte alignment promise go back to the pool */
     if (n < POOL_MIN || (uintptr_t)px % 64 != 0) {
@@ -119,16 +215,6 @@ void pol_image_free(pol_image *im)
     free(im->exif);
     free(im->xmp);
     free(im);
-}
-
-static int dup_blob(unsigned char **dst, const unsigned char *src, size_t len)
-{
-    *dst = NULL;
-    if (!src || !len) return 1;
-    *dst = malloc(len);
-    if (!*dst) return 0;
-    memcpy(*dst, src, len);
-    return 1;
 }
 
 pol_image *pol_image_clone(const pol_image *src)

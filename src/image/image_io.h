@@ -77,6 +77,16 @@ int pol__image_plan_shrink(pol_run *run, int w, int h, int orientation);
 pol_status pol__image_check_limits(pol_run *run, const pol_image_load_opts *o, uint64_t w,
                                    uint64_t h, uint64_t frames, const char *format);
 
+/* ---- copy-on-write pixels (image.c) -------------------------------------------------------- */
+
+/* The delivery copies the batch runner makes (one per target, via the domain's data_clone) share
+ * the pixels of the processed image: image.export replaces pixels (resize, orient) rather than
+ * writing them, and saving only reads. Code that writes pixels in place on an image that may be
+ * such a copy calls pol__image_own_px() first (0 when out of memory). pol_image_clone() still
+ * makes a full copy. */
+pol_image *pol__image_clone_shared(const pol_image *src);
+int pol__image_own_px(pol_image *im);
+
 /* ---- sample conversion (image.c) ------------------------------------------------------------ */
 
 /* 8-bit sample -> float 0..1 (exact division by 255, as a table). */

@@ -126,6 +126,11 @@ pol_status pol__image_to_srgb(pol_run *run, pol_image *im, int intent, int black
         return pol__fail(run, POL_ERR_INTERNAL, "cannot build a colour transform from '%s' to sRGB",
                          desc);
     }
+    if (!pol__image_own_px(im)) {
+        cmsDeleteTransform(xf);
+        free(new_icc);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
     xf_job j = {xf, im};
     pol__parallel_for(run, (size_t)im->height, 32, xf_rows, &j);
     cmsDeleteTransform(xf);

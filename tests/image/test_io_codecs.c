@@ -438,6 +438,27 @@ static void test_output_is_atomic(void **state)
     tctx_done(&t);
 }
 
+static void test_shared_pixels(void **state)
+{
+    (void)state;
+    pol_image *a = pol_image_new(2048, 1100, 3); /* large enough for the buffer pool too */
+    size_t n = (size_t)2048 * 1100 * 3;
+    for (size_t i = 0; i < n; i++) a->px[i] = (float)(i % 255) / 255.0f;
+    pol_image *b = pol__image_clone_shared(a), *c = pol__image_clone_shared(a);
+    assert_ptr_equal(b->px, a->px);
+    /* writing needs its own pixels; the others keep theirs */
+    assert_true(pol__image_own_px(b));
+    assert_ptr_not_equal(b->px, a->px);
+    b->px[0] = 0.5f;
+    assert_true(a->px[0] == 0.0f && c->px[0] == 0.0f);
+    /* the original can go first: the copy still reads valid memory (ASan would say) */
+    pol_image_free(a);
+    assert_true(c->px[n - 1] == (float)((n - 1) % 255) / 255.0f);
+    assert_true(pol__image_own_px(c)); /* sole holder now: nothing to copy, still fine */
+    pol_image_free(c);
+    pol_image_free(b);
+}
+
 static void test_domain_table(void **state)
 {
     (void)state;
@@ -451,6 +472,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_domain_table),
+        cmocka_unit_test(test_shared_pixels),
         cmocka_unit_test(test_sniffing),
         cmocka_unit_test(test_lossless_roundtrips),
         cmocka_unit_test(test_lossy_roundtrips),

@@ -48,8 +48,6 @@ pol_status pol__jpeg_save(pol_run *run, const pol_image *im, const pol_image_sav
 /* Encodes an 8-bit RGB or grey image to memory (thumbnails). *jpeg is malloc'ed. */
 pol_status pol__jpeg_encode_mem(pol_run *run, const pol_image *im, int quality,
                                 unsigned char **jpeg, size_t *len);
-/* Reads the JPEG header only: size and the DCT scale the decoder would honour. */
-pol_status pol__jpeg_probe(const char *path, int *width, int *height);
 
 pol_status pol__png_load(pol_run *run, const char *path, const pol_image_load_opts *o,
                          pol_image **out);

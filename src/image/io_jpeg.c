@@ -122,14 +122,12 @@ pol_status pol__jpeg_load(pol_run *run, const char *path, const pol_image_load_o
     init_err(&L->e, run, o && o->lenient);
     L->d.err = &L->e.pub;
     if (setjmp(L->e.jb)) {
-        st = pol__fail(run, POL_ERR_CORRUPT, "damaged JPEG: %s%s", L->e.msg,
-                       L->im && L->d.output_scanline < L->d.output_height
-                           ? " (use --lenient to keep what can be read)"
-                           : "");
         if (L->im && L->d.output_height)
-            pol__fail(run, POL_ERR_CORRUPT, "damaged JPEG: %s at row %u of %u%s", L->e.msg,
-                      L->d.output_scanline, L->d.output_height,
-                      L->e.lenient ? "" : " (use --lenient to keep what can be read)");
+            st = pol__fail(run, POL_ERR_CORRUPT, "damaged JPEG: %s at row %u of %u%s", L->e.msg,
+                           L->d.output_scanline, L->d.output_height,
+                           L->e.lenient ? "" : " (use --lenient to keep what can be read)");
+        else
+            st = pol__fail(run, POL_ERR_CORRUPT, "damaged JPEG: %s", L->e.msg);
         goto done;
     }
     jpeg_create_decompress(&L->d);
@@ -226,34 +224,6 @@ done:
     free(L->rows);
     pol_image_free(L->im);
     free(L);
-    return st;
-}
-
-pol_status pol__jpeg_probe(const char *path, int *width, int *height)
-{
-    jload L;
-    memset(&L, 0, sizeof L);
-    init_err(&L.e, NULL, 0);
-    L.d.err = &L.e.pub;
-    volatile pol_status st = POL_OK;
-    FILE *volatile fp = NULL;
-    if (setjmp(L.e.jb)) {
-        st = POL_ERR_CORRUPT;
-        goto done;
-    }
-    jpeg_create_decompress(&L.d);
-    fp = fopen(path, "rb");
-    if (!fp) {
-        st = POL_ERR_IO;
-        goto done;
-    }
-    jpeg_stdio_src(&L.d, fp);
-    jpeg_read_header(&L.d, TRUE);
-    *width = (int)L.d.image_width;
-    *height = (int)L.d.image_height;
-done:
-    jpeg_destroy_decompress(&L.d);
-    if (fp) fclose(fp);
     return st;
 }
 

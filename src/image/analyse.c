@@ -36,7 +36,7 @@ pol_status pol__image_analyse(pol_run *run, const pol_image *im)
     if (pol__qsmall_make(run, im, 512, &s) != POL_OK)
         return pol__fail(run, POL_ERR_NOMEM, "out of memory analysing the image");
     pol_tone_stats t;
-    pol__tone_stats(&s, &t);
+    pol__tone_stats(&s, 0.5, &t);
     pol__measure(run, "mean_lightness", t.mean_l);
     pol__measure(run, "white_point", pol_linear_to_srgb((float)t.white));
     pol__measure(run, "black_point", pol_linear_to_srgb((float)t.black));

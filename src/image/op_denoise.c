@@ -280,7 +280,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     /* Luma noise of independent per-channel noise is 0.67 sigma; the 3x3 guide divides by 3. The
      * range sigma spans the guide's noise comfortably while staying below real edges. */
     double sy = sigma / 255 * (c.ch >= 3 ? 0.668 : 1.0);
-    c.sry = (float)(sy * 1.0 * strength + 1e-4);
+    c.sry = (float)(sy * 1.6 * strength + 1e-4);
     c.src = (float)(sigma / 255 * 1.6 * chroma * strength + 1e-4);
     /* Chroma noise of B-Y, R-Y is ~1.1 sigma; its within-2x2 part carries 3/4 of the variance.
      * Shrinking against twice that keeps only residuals well above the noise. */
@@ -288,8 +288,9 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         double sc1 = sigma / 255 * 1.1 * chroma * strength;
         c.nres2 = (float)(4 * 0.75 * sc1 * sc1 + 1e-12);
     }
-    /* Restore texture only where the residual is clearly above the noise (2 sigma). */
-    c.nres_y = (float)(4 * sy * sy * strength * strength + 1e-12);
+    /* Wiener share of the residual: keep 1 - sigma^2 / E[r^2] of it where it is locally larger
+     * than the noise, none where it is noise alone. */
+    c.nres_y = (float)(sy * sy * strength * strength + 1e-12);
     c.ry = sigma > 12 ? 3 : 2;
     c.rc = 2;
     double ss = c.ry * 0.5 * (strength < 1 ? strength : 1) + 0.3, sc = 1.6;

@@ -61,7 +61,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         if (pol__qsmall_make(run, im, 512, &s) != POL_OK)
             return pol__fail(run, POL_ERR_NOMEM, "out of memory measuring exposure");
         pol_tone_stats t;
-        pol__tone_stats(&s, &t);
+        pol__tone_stats(&s, 0.5, &t);
         pol__qsmall_free(&s);
         pol__measure(run, "white_point", pol_linear_to_srgb((float)t.white));
         pol__measure(run, "mean_lightness", t.mean_l);

@@ -8,7 +8,7 @@ static const pol_param_desc params[] = {
     {"max-angle", POL_PARAM_NUM, "6", 0.5, 20, NULL, "Automatic: largest tilt corrected, in degrees."},
     {"min-angle", POL_PARAM_NUM, "0.25", 0, 5, NULL,
      "Automatic: smaller tilts are left alone."},
-    {"min-confidence", POL_PARAM_NUM, "0.5", 0, 1, NULL,
+    {"min-confidence", POL_PARAM_NUM, "0.4", 0, 1, NULL,
      "Automatic: decline when the detection is less certain than this."},
     {"crop", POL_PARAM_BOOL, "true", 0, -1, NULL,
      "Crop to the largest inscribed rectangle of the same aspect ratio."},

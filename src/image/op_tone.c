@@ -11,7 +11,7 @@ static const pol_param_desc params[] = {
     {"black", POL_PARAM_NUM, "0", 0, 0.5, NULL, "Manual: input level mapped to black (0..1)."},
     {"white", POL_PARAM_NUM, "1", 0.5, 1, NULL, "Manual: input level mapped to white (0..1)."},
     {"gamma", POL_PARAM_NUM, "1", 0.2, 5, NULL, "Manual: midtone gamma (above 1 brightens)."},
-    {"clip", POL_PARAM_NUM, "0.1", 0, 5, NULL,
+    {"clip", POL_PARAM_NUM, "0.5", 0, 5, NULL,
      "Automatic: percent of pixels allowed to clip at each end."},
     {"strength", POL_PARAM_NUM, "1", 0, 1, NULL, "Fraction of the correction applied."},
 };
@@ -38,9 +38,8 @@ static float curve_at(const tone_curve *c, double x_enc)
  * never on a deliberately light, low-contrast scene. The midtone gamma acts only when the median
  * is far from the usual range. Each part has a dead zone so a good photo is left alone.
  */
-static int auto_curve(const pol_tone_stats *t, double clip, tone_curve *c, char *why, size_t n)
+static int auto_curve(const pol_tone_stats *t, tone_curve *c, char *why, size_t n)
 {
-    (void)clip;
     c->black = 0;
     c->white = 1;
     c->gamma = 1;
@@ -102,12 +101,12 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         if (pol__qsmall_make(run, im, 512, &s) != POL_OK)
             return pol__fail(run, POL_ERR_NOMEM, "out of memory measuring tones");
         pol_tone_stats t;
-        pol__tone_stats(&s, &t);
+        pol__tone_stats(&s, pol__arg_num(args, "clip"), &t);
         pol__qsmall_free(&s);
         pol__measure(run, "white_point", pol_linear_to_srgb((float)t.white));
         pol__measure(run, "black_point", pol_linear_to_srgb((float)t.black));
         pol__measure(run, "median", pol_linear_to_srgb((float)t.median_y));
-        if (!auto_curve(&t, pol__arg_num(args, "clip"), &c, why, sizeof why)) {
+        if (!auto_curve(&t, &c, why, sizeof why)) {
             pol__decline(run, "levels and midtones are already in range");
             return POL_OK;
         }

@@ -104,7 +104,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 const pol_op_desc pol__image_op_white_balance = {
     .domain = "image",
     .name = "white-balance",
-    .summary = "Remove a colour cast: automatic (gray-edge/gray-pixel/white-patch with a confidence check) or manual temperature/tint",
+    .summary = "Remove a colour cast: automatic (gray-edge and white-patch estimators with plausibility and agreement checks) or manual temperature/tint",
     .params = params,
     .n_params = POL_ARRAY_LEN(params),
     .run = run,

@@ -350,7 +350,7 @@ int pol__wb_estimate(const pol_qsmall *s, pol_wb_estimate *e)
 
 /* ---- tone statistics ------------------------------------------------------------------------ */
 
-void pol__tone_stats(const pol_qsmall *s, pol_tone_stats *t)
+void pol__tone_stats(const pol_qsmall *s, double clip_pct, pol_tone_stats *t)
 {
     memset(t, 0, sizeof *t);
     enum { NB = 4096 };
@@ -381,7 +381,7 @@ void pol__tone_stats(const pol_qsmall *s, pol_tone_stats *t)
         clip += mx >= 0.99f;
         clip_all += mn >= 0.99f;
     }
-    long acc = 0, want = (long)(n * 0.005);
+    long acc = 0, want = (long)(n * clip_pct / 100);
     int i = NB - 1;
     while (i > 0 && acc + hw[i] <= want) acc += hw[i--];
     t->white = pol_srgb_to_linear((float)i / (NB - 1));

@@ -88,8 +88,8 @@ void pol__light_cast_ab(double u, double v, double *a, double *b);
 /* ---- tone statistics (quality.c) ------------------------------------------------------------ */
 
 typedef struct pol_tone_stats {
-    double white;    /* 99.5th percentile of max(R,G,B), linear */
-    double black;    /* 0.5th percentile of min(R,G,B), linear */
+    double white;    /* top percentile (clip_pct) of max(R,G,B), linear */
+    double black;    /* bottom percentile (clip_pct) of min(R,G,B), linear */
     double median_y; /* median luminance, linear */
     double key;      /* log-average luminance, linear */
     double mean_l;   /* mean L* */
@@ -97,7 +97,8 @@ typedef struct pol_tone_stats {
     double clip_all; /* fraction with every channel at the top: blown to white */
 } pol_tone_stats;
 
-void pol__tone_stats(const pol_qsmall *s, pol_tone_stats *t);
+/* `clip_pct`: percent of pixels allowed beyond the white and black points (0.5 is typical). */
+void pol__tone_stats(const pol_qsmall *s, double clip_pct, pol_tone_stats *t);
 
 /* ---- noise, sharpness, tilt ----------------------------------------------------------------- */
 

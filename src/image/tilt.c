@@ -107,14 +107,45 @@ int pol__tilt_estimate(const pol_run *run, const pol_image *im, double max_deg, 
     const double range = max_deg + SEG_TOL_DEG;
     double min_len = (w > h ? w : h) * 0.03;
     if (min_len < 16) min_len = 16;
-    for (size_t s0 = 0; s0 < n; s0++) {
-        if (used[s0] || mag[s0] < thr) continue;
+    /* Seeds strongest first (bucketed by magnitude), as a line-segment detector does: a region
+     * grown from the crisp middle of an edge follows it better than one grown from a faint end. */
+    enum { NBK = 256 };
+    float mmax = 0;
+    size_t nseed = 0;
+    for (size_t i = 0; i < n; i++)
+        if (mag[i] > mmax) mmax = mag[i];
+    size_t *bstart = calloc(NBK + 1, sizeof(size_t));
+    int *order = NULL;
+    if (bstart) {
+        for (size_t i = 0; i < n; i++)
+            if (mag[i] >= thr) bstart[NBK - 1 - (int)(mag[i] / (mmax + 1e-9f) * (NBK - 1))]++;
+        size_t acc = 0;
+        for (int b = 0; b <= NBK; b++) {
+            size_t c = b < NBK ? bstart[b] : 0;
+            bstart[b] = acc;
+            acc += c;
+        }
+        nseed = acc;
+        order = malloc((nseed ? nseed : 1) * sizeof(int));
+        if (order) {
+            for (size_t i = 0; i < n; i++)
+                if (mag[i] >= thr) order[bstart[NBK - 1 - (int)(mag[i] / (mmax + 1e-9f) * (NBK - 1))]++] = (int)i;
+        } else {
+            nseed = 0;
+        }
+    }
+    free(bstart);
+    for (size_t si = 0; si < nseed; si++) {
+        size_t s0 = (size_t)order[si];
+        if (used[s0]) continue;
         double a0 = dir[s0];
         double dh = angdiff(a0, 0), dv = angdiff(a0, 90);
         if (fabs(dh) > range && fabs(dv) > range) continue;
-        /* Grow a region of pixels whose direction stays within the tolerance of the seed's. */
+        /* Grow a region of pixels whose direction stays within the tolerance of the region's
+         * running mean direction (averaged on doubled angles, which wrap at 180 degrees). */
         size_t sp = 0, cnt = 0;
         double sw = 0, sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+        double dc = cos(2 * a0 * M_PI / 180), ds = sin(2 * a0 * M_PI / 180), amean = a0;
         stack[sp++] = (int)s0;
         used[s0] = 1;
         while (sp) {
@@ -128,13 +159,18 @@ int pol__tilt_estimate(const pol_run *run, const pol_image *im, double max_deg, 
             syy += wt * y * y;
             sxy += wt * x * y;
             cnt++;
+            if (cnt > 1) {
+                dc += cos(2 * dir[i] * M_PI / 180);
+                ds += sin(2 * dir[i] * M_PI / 180);
+                amean = atan2(ds, dc) * 90 / M_PI;
+            }
             for (int dy = -1; dy <= 1; dy++)
                 for (int dx = -1; dx <= 1; dx++) {
                     int xx = x + dx, yy = y + dy;
                     if ((!dx && !dy) || xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
                     size_t j = (size_t)yy * w + xx;
                     if (used[j] || mag[j] < thr) continue;
-                    if (fabs(angdiff(dir[j], a0)) > SEG_TOL_DEG) continue;
+                    if (fabs(angdiff(dir[j], amean)) > SEG_TOL_DEG) continue;
                     used[j] = 1;
                     stack[sp++] = (int)j;
                 }
@@ -164,6 +200,7 @@ int pol__tilt_estimate(const pol_run *run, const pol_image *im, double max_deg, 
         }
         segs[nseg++] = (seg){dev, len, vert};
     }
+    free(order);
     free(mag);
     free(dir);
     free(stack);
@@ -176,6 +213,8 @@ int pol__tilt_estimate(const pol_run *run, const pol_image *im, double max_deg, 
      * deviations under a 0.3 degree Gaussian kernel, searched every 0.02 degree, then refined as
      * the mean of the segments within 0.6 degree of it. */
     double mode[2] = {0, 0}, support[2] = {0, 0}, total[2] = {0, 0};
+    int members[2] = {0, 0};
+    double spread[2] = {0, 0}; /* length-weighted deviation of the cluster around its mean */
     for (int fam = 0; fam < 2; fam++) {
         double best = 0, bestv = 0;
         for (size_t k = 0; k < nseg; k++)
@@ -199,25 +238,43 @@ int pol__tilt_estimate(const pol_run *run, const pol_image *im, double max_deg, 
                 sd += segs[k].len * segs[k].len * segs[k].dev;
                 sw += segs[k].len * segs[k].len;
                 support[fam] += segs[k].len;
+                members[fam]++;
             }
         mode[fam] = sw > 0 ? sd / sw : best;
+        double sv = 0;
+        for (size_t k = 0; k < nseg; k++)
+            if (segs[k].vertical == fam && fabs(segs[k].dev - best) <= 0.6)
+                sv += segs[k].len * segs[k].len * (segs[k].dev - mode[fam]) * (segs[k].dev - mode[fam]);
+        spread[fam] = sw > 0 ? sqrt(sv / sw) : 1;
     }
     /* Horizontal edges recede in perspective unless they are at eye level, while verticals stay
-     * vertical when the camera is not pitched: verticals count double. When both families agree,
-     * both are used. */
-    double sh = support[0], sv = 2 * support[1];
-    int fam = sv >= sh ? 1 : 0;
+     * vertical when the camera is not pitched: verticals decide whenever there are some (a tenth
+     * of the diagonal agreeing); otherwise the horizon does. When both agree, both are used. */
+    double diag = hypot(w, h);
+    int fam = support[1] >= 0.1 * diag ? 1 : 0;
     double est = mode[fam], sup = support[fam], tot = total[fam];
-    if (sh > 0 && sv > 0 && fabs(mode[0] - mode[1]) <= 0.5) {
-        est = (mode[0] * sh + mode[1] * sv) / (sh + sv);
+    int mem = members[fam];
+    double spr = spread[fam];
+    if (support[0] > 0 && support[1] > 0 && fabs(mode[0] - mode[1]) <= 0.5) {
+        est = (mode[0] * support[0] + mode[1] * support[1]) / (support[0] + support[1]);
         sup = support[0] + support[1];
         tot = total[0] + total[1];
+        mem = members[0] + members[1];
+        spr = fmax(spread[0], spread[1]);
     }
-    /* Evidence: how much line length agrees (in image diagonals), and its share of all the
-     * near-axis line length of the family. */
-    double diag = hypot(w, h);
-    double conf = pol__clampf((float)(sup / diag), 0, 1) *
-                  pol__clampf((float)(sup / (tot + 1e-9) / 0.4), 0, 1);
+    /* Evidence: the agreeing lines' share of all near-axis lines of the family (foliage and
+     * clutter give many disagreeing ones), their total length (a quarter of the diagonal is
+     * plenty), that they are several independent segments, not one stroke, and that they agree
+     * closely (real parallel lines within ~0.1 degree; chance alignments spread over the
+     * +-0.6 degree window). */
+    double share = sup / (tot + 1e-9);
+    double conf = pol__clampf((float)((share - 0.3) / 0.4), 0, 1) *
+                  pol__clampf((float)(sup / (0.25 * diag)), 0, 1) *
+                  pol__clampf((float)(mem - 1) / 1.5f, 0, 1) *
+                  pol__clampf((float)((0.3 - spr) / 0.15), 0, 1);
+    /* Below ~500 pixels a handful of short edges decides; such thumbnails are not trusted. */
+    int longer = w > h ? w : h;
+    conf *= pol__clampf((float)(longer - 256) / 256.0f, 0, 1);
     free(segs);
     *deg = est;
     *confidence = conf;

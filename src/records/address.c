@@ -196,9 +196,14 @@ static const struct {
 static const struct {
     const char *abbr, *spellings;
 } directions[] = {
-    {"N", "north n"},  {"S", "south s"},  {"E", "east e"},   {"W", "west w"},
-    {"NE", "northeast ne north-east"},   {"NW", "northwest nw north-west"},
-    {"SE", "southeast se south-east"},   {"SW", "southwest sw south-west"},
+    {"N", "north n"},
+    {"S", "south s"},
+    {"E", "east e"},
+    {"W", "west w"},
+    {"NE", "northeast ne north-east"},
+    {"NW", "northwest nw north-west"},
+    {"SE", "southeast se south-east"},
+    {"SW", "southwest sw south-west"},
 };
 
 /* Secondary unit designators (Pub. 28 appendix C2). */
@@ -343,9 +348,12 @@ static size_t put_title(char *out, word w)
         }
         if (isalpha(c)) {
             /* Unit letters after digits ("4B") go upper. */
-            if (ordinal) out[o++] = (char)tolower(c);
-            else if (digit_seen || start) out[o++] = (char)toupper(c);
-            else out[o++] = (char)tolower(c);
+            if (ordinal)
+                out[o++] = (char)tolower(c);
+            else if (digit_seen || start)
+                out[o++] = (char)toupper(c);
+            else
+                out[o++] = (char)tolower(c);
             start = 0;
             continue;
         }
@@ -443,9 +451,12 @@ size_t pol__street_std(const char *in, size_t n, char *out, size_t cap)
     for (size_t k = i; k < nw; k++) {
         if (o) out[o++] = ' ';
         const char *std = NULL;
-        if (k == suffix_at) std = LOOKUP(w[k], suffixes);
-        else if (k == pre_dir || (post_dir && k == end)) std = LOOKUP(w[k], directions);
-        else if (k == unit_at && !(w[k].n == 1 && w[k].s[0] == '#')) std = LOOKUP(w[k], units);
+        if (k == suffix_at)
+            std = LOOKUP(w[k], suffixes);
+        else if (k == pre_dir || (post_dir && k == end))
+            std = LOOKUP(w[k], directions);
+        else if (k == unit_at && !(w[k].n == 1 && w[k].s[0] == '#'))
+            std = LOOKUP(w[k], units);
         if (std) {
             o += put_str(out + o, std);
             /* "Apt4" was split as one word: keep what followed the designator. */
@@ -455,7 +466,8 @@ size_t pol__street_std(const char *in, size_t n, char *out, size_t cap)
             o--; /* "Apt # 4" -> "Apt 4" */
             continue;
         }
-        if (recase || k > unit_at) o += put_title(out + o, w[k]);
+        if (recase || k > unit_at)
+            o += put_title(out + o, w[k]);
         else {
             memcpy(out + o, w[k].s, w[k].n);
             o += w[k].n;
@@ -494,51 +506,86 @@ static const struct {
     const char *code, *names;
     char region[3];
 } states[] = {
-    {"AL", "alabama|ala", "US"},          {"AK", "alaska|alas", "US"},
-    {"AZ", "arizona|ariz", "US"},         {"AR", "arkansas|ark", "US"},
-    {"CA", "california|calif|cal", "US"}, {"CO", "colorado|colo|col", "US"},
-    {"CT", "connecticut|conn", "US"},     {"DE", "delaware|del", "US"},
+    {"AL", "alabama|ala", "US"},
+    {"AK", "alaska|alas", "US"},
+    {"AZ", "arizona|ariz", "US"},
+    {"AR", "arkansas|ark", "US"},
+    {"CA", "california|calif|cal", "US"},
+    {"CO", "colorado|colo|col", "US"},
+    {"CT", "connecticut|conn", "US"},
+    {"DE", "delaware|del", "US"},
     {"DC", "district of columbia|washington dc|d c", "US"},
-    {"FL", "florida|fla", "US"},          {"GA", "georgia", "US"},
-    {"HI", "hawaii", "US"},               {"ID", "idaho|ida", "US"},
-    {"IL", "illinois|ill|ills", "US"},    {"IN", "indiana|ind", "US"},
-    {"IA", "iowa", "US"},                 {"KS", "kansas|kans|kan", "US"},
-    {"KY", "kentucky|ken|kent", "US"},    {"LA", "louisiana", "US"},
-    {"ME", "maine", "US"},                {"MD", "maryland", "US"},
-    {"MA", "massachusetts|mass", "US"},   {"MI", "michigan|mich", "US"},
-    {"MN", "minnesota|minn", "US"},       {"MS", "mississippi|miss", "US"},
-    {"MO", "missouri", "US"},             {"MT", "montana|mont", "US"},
-    {"NE", "nebraska|nebr|neb", "US"},    {"NV", "nevada|nev", "US"},
-    {"NH", "new hampshire", "US"},        {"NJ", "new jersey", "US"},
-    {"NM", "new mexico|n mex", "US"},     {"NY", "new york", "US"},
+    {"FL", "florida|fla", "US"},
+    {"GA", "georgia", "US"},
+    {"HI", "hawaii", "US"},
+    {"ID", "idaho|ida", "US"},
+    {"IL", "illinois|ill|ills", "US"},
+    {"IN", "indiana|ind", "US"},
+    {"IA", "iowa", "US"},
+    {"KS", "kansas|kans|kan", "US"},
+    {"KY", "kentucky|ken|kent", "US"},
+    {"LA", "louisiana", "US"},
+    {"ME", "maine", "US"},
+    {"MD", "maryland", "US"},
+    {"MA", "massachusetts|mass", "US"},
+    {"MI", "michigan|mich", "US"},
+    {"MN", "minnesota|minn", "US"},
+    {"MS", "mississippi|miss", "US"},
+    {"MO", "missouri", "US"},
+    {"MT", "montana|mont", "US"},
+    {"NE", "nebraska|nebr|neb", "US"},
+    {"NV", "nevada|nev", "US"},
+    {"NH", "new hampshire", "US"},
+    {"NJ", "new jersey", "US"},
+    {"NM", "new mexico|n mex", "US"},
+    {"NY", "new york", "US"},
     {"NC", "north carolina|n carolina", "US"},
     {"ND", "north dakota|n dak|n dakota", "US"},
-    {"OH", "ohio", "US"},                 {"OK", "oklahoma|okla", "US"},
-    {"OR", "oregon|ore|oreg", "US"},      {"PA", "pennsylvania|penn|penna", "US"},
-    {"RI", "rhode island", "US"},         {"SC", "south carolina|s carolina", "US"},
+    {"OH", "ohio", "US"},
+    {"OK", "oklahoma|okla", "US"},
+    {"OR", "oregon|ore|oreg", "US"},
+    {"PA", "pennsylvania|penn|penna", "US"},
+    {"RI", "rhode island", "US"},
+    {"SC", "south carolina|s carolina", "US"},
     {"SD", "south dakota|s dak|s dakota", "US"},
-    {"TN", "tennessee|tenn", "US"},       {"TX", "texas|tex", "US"},
-    {"UT", "utah", "US"},                 {"VT", "vermont", "US"},
-    {"VA", "virginia|virg", "US"},        {"WA", "washington|wash", "US"},
+    {"TN", "tennessee|tenn", "US"},
+    {"TX", "texas|tex", "US"},
+    {"UT", "utah", "US"},
+    {"VT", "vermont", "US"},
+    {"VA", "virginia|virg", "US"},
+    {"WA", "washington|wash", "US"},
     {"WV", "west virginia|w va|w virginia", "US"},
-    {"WI", "wisconsin|wis|wisc", "US"},   {"WY", "wyoming|wyo", "US"},
-    {"PR", "puerto rico", "US"},          {"GU", "guam", "US"},
+    {"WI", "wisconsin|wis|wisc", "US"},
+    {"WY", "wyoming|wyo", "US"},
+    {"PR", "puerto rico", "US"},
+    {"GU", "guam", "US"},
     {"VI", "virgin islands|us virgin islands", "US"},
-    {"AS", "american samoa", "US"},       {"MP", "northern mariana islands", "US"},
-    {"AA", "armed forces americas", "US"}, {"AE", "armed forces europe", "US"},
+    {"AS", "american samoa", "US"},
+    {"MP", "northern mariana islands", "US"},
+    {"AA", "armed forces americas", "US"},
+    {"AE", "armed forces europe", "US"},
     {"AP", "armed forces pacific", "US"},
-    {"AB", "alberta|alta", "CA"},         {"BC", "british columbia", "CA"},
-    {"MB", "manitoba|man", "CA"},         {"NB", "new brunswick", "CA"},
+    {"AB", "alberta|alta", "CA"},
+    {"BC", "british columbia", "CA"},
+    {"MB", "manitoba|man", "CA"},
+    {"NB", "new brunswick", "CA"},
     {"NL", "newfoundland and labrador|newfoundland|labrador|nfld", "CA"},
-    {"NS", "nova scotia", "CA"},          {"NT", "northwest territories", "CA"},
-    {"NU", "nunavut", "CA"},              {"ON", "ontario|ont", "CA"},
+    {"NS", "nova scotia", "CA"},
+    {"NT", "northwest territories", "CA"},
+    {"NU", "nunavut", "CA"},
+    {"ON", "ontario|ont", "CA"},
     {"PE", "prince edward island|pei", "CA"},
-    {"QC", "quebec|québec|que|pq", "CA"}, {"SK", "saskatchewan|sask", "CA"},
+    {"QC", "quebec|québec|que|pq", "CA"},
+    {"SK", "saskatchewan|sask", "CA"},
     {"YT", "yukon|yukon territory", "CA"},
-    {"NSW", "new south wales", "AU"},     {"VIC", "victoria", "AU"},
-    {"QLD", "queensland", "AU"},          {"SA", "south australia", "AU"},
-    {"WA", "western australia", "AU"},    {"TAS", "tasmania", "AU"},
-    {"NT", "northern territory", "AU"},   {"ACT", "australian capital territory", "AU"},
+    {"NSW", "new south wales", "AU"},
+    {"VIC", "victoria", "AU"},
+    {"QLD", "queensland", "AU"},
+    {"SA", "south australia", "AU"},
+    {"WA", "western australia", "AU"},
+    {"TAS", "tasmania", "AU"},
+    {"NT", "northern territory", "AU"},
+    {"ACT", "australian capital territory", "AU"},
 };
 
 /* Lower case, periods dropped, runs of spaces/hyphens as one space: "N. Dak." -> "n dak". */
@@ -715,7 +762,8 @@ size_t pol__postcode_std(const char *in, size_t n, const char *region, char *out
             return (size_t)snprintf(out, cap, "0%s", a);
         return k == 5 ? (size_t)snprintf(out, cap, "%s", a) : 0;
     }
-    if (strcasecmp(r, "IN") == 0) return !letters && k == 6 ? (size_t)snprintf(out, cap, "%s", a) : 0;
+    if (strcasecmp(r, "IN") == 0)
+        return !letters && k == 6 ? (size_t)snprintf(out, cap, "%s", a) : 0;
     if (strcasecmp(r, "NL") == 0) {
         if (k == 6 && digits == 4 && letters == 2 && isalpha((unsigned char)a[4]))
             return (size_t)snprintf(out, cap, "%.4s %s", a, a + 4);
@@ -730,7 +778,8 @@ static const struct {
     const char *code, *names;
 } countries[] = {
     {"US", "us|usa|united states|united states of america|america|u s|u s a|unitedstates"},
-    {"GB", "gb|uk|united kingdom|great britain|britain|england|scotland|wales|northern ireland|u k"},
+    {"GB",
+     "gb|uk|united kingdom|great britain|britain|england|scotland|wales|northern ireland|u k"},
     {"CA", "ca|can|canada"},
     {"AU", "au|aus|australia"},
     {"NZ", "nz|new zealand"},

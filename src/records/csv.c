@@ -16,8 +16,10 @@ char pol__csv_sniff_delim(const unsigned char *s, size_t n)
     size_t lim = n < 65536 ? n : 65536;
     for (size_t i = 0; i < lim && lines < LINES; i++) {
         unsigned char c = s[i];
-        if (c == '"') inq = !inq;
-        else if (!inq && c == '\n') lines++;
+        if (c == '"')
+            inq = !inq;
+        else if (!inq && c == '\n')
+            lines++;
         else if (!inq)
             for (int k = 0; k < 4; k++)
                 if (c == (unsigned char)cand[k]) count[k][lines]++;
@@ -47,14 +49,14 @@ typedef struct parser {
     pol_run *run;
     unsigned char *p, *end; /* cursor and end of the text (end[0] is a spare byte) */
     char delim;
-    uint32_t line;          /* physical line of the cursor, 1-based */
-    const char **cells;     /* the current row's fields */
+    uint32_t line;      /* physical line of the cursor, 1-based */
+    const char **cells; /* the current row's fields */
     size_t n, cap;
-    size_t max_cols;        /* fields beyond this are counted, not stored */
-    size_t extra;           /* fields counted beyond max_cols */
+    size_t max_cols; /* fields beyond this are counted, not stored */
+    size_t extra;    /* fields counted beyond max_cols */
     size_t max_field;
-    int too_big;            /* a field exceeded max_field */
-    int unterminated;       /* the row has a quoted field with no closing quote */
+    int too_big;             /* a field exceeded max_field */
+    int unterminated;        /* the row has a quoted field with no closing quote */
     unsigned char stop[256]; /* bytes that end an unquoted field */
 } parser;
 
@@ -455,10 +457,13 @@ int pol__cell_needs_guard(const char *s)
     case '=':
     case '@':
     case '\t':
-    case '\r': return 1;
+    case '\r':
+        return 1;
     case '+':
-    case '-': return !pol__cell_is_number(s) && !is_e164(s);
-    default: return 0;
+    case '-':
+        return !pol__cell_is_number(s) && !is_e164(s);
+    default:
+        return 0;
     }
 }
 

@@ -8,8 +8,8 @@
 pol_date_order pol__date_order_of(const char *region)
 {
     /* Month first: the US and a few places that follow it; year first: East Asia. */
-    static const char *const mdy[] = {"US", "PH", "PR", "GU", "AS", "MP", "VI", "UM", "FM",
-                                      "PW", "MH", "BZ"};
+    static const char *const mdy[] = {"US", "PH", "PR", "GU", "AS", "MP",
+                                      "VI", "UM", "FM", "PW", "MH", "BZ"};
     static const char *const ymd[] = {"CN", "JP", "KR", "TW", "HU", "LT", "MN", "IR"};
     if (!region || !*region) return POL_DATE_MDY;
     for (size_t i = 0; i < sizeof mdy / sizeof mdy[0]; i++)
@@ -43,7 +43,10 @@ static void put_date(char *out, int y, int m, int d, const char *tail)
     o[tl] = '\0';
 }
 
-static int leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+static int leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 static int valid_ymd(int y, int m, int d)
 {
@@ -53,17 +56,26 @@ static int valid_ymd(int y, int m, int d)
 }
 
 /* Two-digit years: 00-29 are this century, 30-99 the last (birth dates and sign-ups both fit). */
-static int full_year(int y, int digits) { return digits == 2 ? (y <= 29 ? 2000 + y : 1900 + y) : y; }
+static int full_year(int y, int digits)
+{
+    return digits == 2 ? (y <= 29 ? 2000 + y : 1900 + y) : y;
+}
 
 static int month_of(const char *s, size_t n)
 {
     static const char *const names[12][4] = {
-        {"january", "jan", "janvier", "januar"},   {"february", "feb", "fevrier", "februar"},
-        {"march", "mar", "mars", "marz"},          {"april", "apr", "avril", "abril"},
-        {"may", "mai", "mayo", ""},                {"june", "jun", "juin", "juni"},
-        {"july", "jul", "juillet", "juli"},        {"august", "aug", "aout", "agosto"},
-        {"september", "sep", "sept", "septembre"}, {"october", "oct", "octobre", "oktober"},
-        {"november", "nov", "novembre", ""},       {"december", "dec", "decembre", "dezember"},
+        {"january", "jan", "janvier", "januar"},
+        {"february", "feb", "fevrier", "februar"},
+        {"march", "mar", "mars", "marz"},
+        {"april", "apr", "avril", "abril"},
+        {"may", "mai", "mayo", ""},
+        {"june", "jun", "juin", "juni"},
+        {"july", "jul", "juillet", "juli"},
+        {"august", "aug", "aout", "agosto"},
+        {"september", "sep", "sept", "septembre"},
+        {"october", "oct", "octobre", "oktober"},
+        {"november", "nov", "novembre", ""},
+        {"december", "dec", "decembre", "dezember"},
     };
     char b[16];
     if (n >= sizeof b) return 0;
@@ -77,18 +89,18 @@ static int month_of(const char *s, size_t n)
 }
 
 typedef struct tok {
-    int num;      /* value when digits */
-    int digits;   /* number of digits, 0 for a word */
-    int month;    /* month number when a month name */
+    int num;    /* value when digits */
+    int digits; /* number of digits, 0 for a word */
+    int month;  /* month number when a month name */
     const char *s;
     size_t n;
 } tok;
 
 static int is_weekday(const char *s, size_t n)
 {
-    static const char *const days[] = {"monday", "tuesday", "wednesday", "thursday", "friday",
-                                       "saturday", "sunday", "mon", "tue", "tues", "wed",
-                                       "thu", "thur", "thurs", "fri", "sat", "sun"};
+    static const char *const days[] = {
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mon", "tue",
+        "tues",   "wed",     "thu",       "thur",     "thurs",  "fri",      "sat",    "sun"};
     char b[16];
     if (n >= sizeof b) return 0;
     for (size_t i = 0; i < n; i++) b[i] = (char)tolower((unsigned char)s[i]);
@@ -112,8 +124,10 @@ static int read_time(const char *s, size_t n, char *out, size_t cap)
         int d = 0, x = 0;
         while (i < n && isdigit((unsigned char)s[i]) && d < 2) x = x * 10 + (s[i++] - '0'), d++;
         v[k++] = x;
-        if (i < n && s[i] == ':') i++;
-        else break;
+        if (i < n && s[i] == ':')
+            i++;
+        else
+            break;
     }
     if (k < 2) return 0;
     if (i < n && s[i] == '.') { /* fractional seconds are dropped */
@@ -204,8 +218,8 @@ int pol__date_iso(const char *in, size_t n, pol_date_order order, char out[32])
     size_t i = 0;
     size_t rest = n;
     while (i < n) {
-        while (i < n && (in[i] == ' ' || in[i] == '/' || in[i] == '-' || in[i] == '.' ||
-                         in[i] == ','))
+        while (i < n &&
+               (in[i] == ' ' || in[i] == '/' || in[i] == '-' || in[i] == '.' || in[i] == ','))
             i++;
         if (i >= n) break;
         size_t s = i;
@@ -268,9 +282,12 @@ int pol__date_iso(const char *in, size_t n, pol_date_order order, char out[32])
         m = t[word].month;
         /* "March 4, 2020", "4 March 2020", "2020 March 4" */
         int a = (word + 1) % 3, b = (word + 2) % 3;
-        if (word == 0) a = 1, b = 2;
-        else if (word == 1) a = 0, b = 2;
-        else a = 0, b = 1;
+        if (word == 0)
+            a = 1, b = 2;
+        else if (word == 1)
+            a = 0, b = 2;
+        else
+            a = 0, b = 1;
         tok x = t[a], z = t[b];
         if (x.digits == 4 || x.num > 31) {
             y = full_year(x.num, x.digits);

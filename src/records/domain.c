@@ -173,8 +173,10 @@ static pol_status load(pol_run *run, const char *path, pol_asset **out)
     if (!fp) return pol__fail(run, POL_ERR_IO, "cannot open %s", path);
     size_t got = fread(head, 1, sizeof head, fp);
     fclose(fp);
-    if (got >= 4 && memcmp(head, "PK\3\4", 4) == 0) st = pol__xlsx_load(run, path, &r);
-    else st = pol__csv_load(run, path, &r);
+    if (got >= 4 && memcmp(head, "PK\3\4", 4) == 0)
+        st = pol__xlsx_load(run, path, &r);
+    else
+        st = pol__csv_load(run, path, &r);
     if (st) return st;
     *out = pol__asset_new(&pol__records_domain, r, path);
     if (!*out) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
@@ -220,8 +222,8 @@ static unsigned char *phone_cols(const pol_records *r, const pol_table *t)
     return m;
 }
 
-static pol_status write_one(pol_run *run, const pol_records *r, const pol_table *t,
-                            const char *fmt, pol_outfile *of)
+static pol_status write_one(pol_run *run, const pol_records *r, const pol_table *t, const char *fmt,
+                            pol_outfile *of)
 {
     unsigned char *pc = phone_cols(r, t);
     if (!pc) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
@@ -233,8 +235,10 @@ static pol_status write_one(pol_run *run, const pol_records *r, const pol_table 
         st = pol__xlsx_write(run, t, of->tmp_path, pc);
         if (!st) {
             of->fp = fopen(of->tmp_path, "ab");
-            if (!of->fp) st = pol__fail(run, POL_ERR_IO, "cannot reopen %s", of->tmp_path);
-            else of->fd = fileno(of->fp);
+            if (!of->fp)
+                st = pol__fail(run, POL_ERR_IO, "cannot reopen %s", of->tmp_path);
+            else
+                of->fd = fileno(of->fp);
         }
     } else {
         st = pol__csv_write(run, t, of->fp, strcmp(fmt, "tsv") == 0 ? '\t' : ',', pc);
@@ -260,8 +264,10 @@ static pol_status save(pol_run *run, pol_asset *a, const char *path)
     for (int i = 0; i < 3 && !st; i++) {
         if (!tabs[i]) continue;
         paths[i] = i ? sidecar(path, what[i]) : pol__strdup(path);
-        if (!paths[i]) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
-        else st = pol__out_open(run, paths[i], &of[i]);
+        if (!paths[i])
+            st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        else
+            st = pol__out_open(run, paths[i], &of[i]);
     }
     for (int i = 0; i < 3 && !st; i++)
         if (tabs[i]) st = write_one(run, r, tabs[i], fmt, &of[i]);
@@ -279,11 +285,14 @@ static pol_status save(pol_run *run, pol_asset *a, const char *path)
     pol_jv_set(rows, "clean", pol_jv_int((long long)clean));
     pol_jv_set(rows, "merged", pol_jv_int((long long)r->merged_rows));
     pol_jv_set(rows, "quarantined", pol_jv_int((long long)quarantined));
-    if (r->review) pol_jv_set(rows, "review_pairs", pol_jv_int((long long)pol_table_rows(r->review)));
+    if (r->review)
+        pol_jv_set(rows, "review_pairs", pol_jv_int((long long)pol_table_rows(r->review)));
     pol_jv_set(rows, "accounted",
                pol_jv_bool(clean + r->merged_rows + quarantined == r->input_rows));
-    if (run->item) pol_jv_set(run->item, "rows", rows);
-    else pol_jv_free(rows);
+    if (run->item)
+        pol_jv_set(run->item, "rows", rows);
+    else
+        pol_jv_free(rows);
     return POL_OK;
 }
 
@@ -325,8 +334,10 @@ static size_t exact_duplicates(pol_records *r, const char *region)
         if (!h) h = 1;
         size_t j = (size_t)h & (cap - 1);
         while (set[j] && set[j] != h) j = (j + 1) & (cap - 1);
-        if (set[j]) dups++;
-        else set[j] = h;
+        if (set[j])
+            dups++;
+        else
+            set[j] = h;
     }
     free(set);
     return dups;
@@ -356,8 +367,7 @@ static pol_status inspect(pol_run *run, pol_asset *a)
                 char buf[512];
                 const char *typo;
                 size_t n = strlen(v);
-                if (n >= sizeof buf || pol__email_std(v, n, buf, sizeof buf, &typo) !=
-                                           POL_EMAIL_OK)
+                if (n >= sizeof buf || pol__email_std(v, n, buf, sizeof buf, &typo) != POL_EMAIL_OK)
                     bad++;
             } else if (r->roles[c] == POL_ROLE_PHONE) {
                 pol_phone ph;
@@ -389,8 +399,8 @@ static pol_status inspect(pol_run *run, pol_asset *a)
     return POL_OK;
 }
 
-static const char *const auto_steps[] = {"roles", "standardise", "validate", "dedupe", "merge",
-                                         NULL};
+static const char *const auto_steps[] = {"roles",  "standardise", "validate",
+                                         "dedupe", "merge",       NULL};
 
 const pol_domain pol__records_domain = {
     .name = "records",

@@ -8,37 +8,73 @@
 static const struct {
     const char *typo, *fix;
 } typos[] = {
-    {"gmial.com", "gmail.com"},     {"gamil.com", "gmail.com"},     {"gmai.com", "gmail.com"},
-    {"gmail.co", "gmail.com"},      {"gmail.cm", "gmail.com"},      {"gmaill.com", "gmail.com"},
-    {"gmal.com", "gmail.com"},      {"gnail.com", "gmail.com"},     {"gmail.con", "gmail.com"},
-    {"gmail.om", "gmail.com"},      {"gmail.cmo", "gmail.com"},     {"gmali.com", "gmail.com"},
-    {"gmsil.com", "gmail.com"},     {"gmaul.com", "gmail.com"},     {"gmail.comm", "gmail.com"},
-    {"gmailcom", "gmail.com"},      {"g-mail.com", "gmail.com"},    {"gmil.com", "gmail.com"},
-    {"hotmial.com", "hotmail.com"}, {"hotmal.com", "hotmail.com"},  {"hotmai.com", "hotmail.com"},
-    {"hotmail.co", "hotmail.com"},  {"hotmail.con", "hotmail.com"}, {"hotmil.com", "hotmail.com"},
-    {"homail.com", "hotmail.com"},  {"hotamil.com", "hotmail.com"}, {"hotmaill.com", "hotmail.com"},
-    {"hotnail.com", "hotmail.com"}, {"yaho.com", "yahoo.com"},      {"yahooo.com", "yahoo.com"},
-    {"yhoo.com", "yahoo.com"},      {"yahoo.co", "yahoo.com"},      {"yahoo.con", "yahoo.com"},
-    {"yaoo.com", "yahoo.com"},      {"yahho.com", "yahoo.com"},     {"yahoo.cm", "yahoo.com"},
-    {"uahoo.com", "yahoo.com"},     {"outlok.com", "outlook.com"},  {"outloo.com", "outlook.com"},
-    {"outlook.co", "outlook.com"},  {"outllok.com", "outlook.com"}, {"outlook.con", "outlook.com"},
-    {"iclod.com", "icloud.com"},    {"icloud.co", "icloud.com"},    {"icoud.com", "icloud.com"},
-    {"icloud.con", "icloud.com"},   {"aol.co", "aol.com"},          {"aol.con", "aol.com"},
-    {"aoll.com", "aol.com"},        {"comcast.com", "comcast.net"}, {"comcast.ner", "comcast.net"},
-    {"verizon.com", "verizon.net"}, {"sbcglobal.com", "sbcglobal.net"}, {"att.com", "att.net"},
+    {"gmial.com", "gmail.com"},
+    {"gamil.com", "gmail.com"},
+    {"gmai.com", "gmail.com"},
+    {"gmail.co", "gmail.com"},
+    {"gmail.cm", "gmail.com"},
+    {"gmaill.com", "gmail.com"},
+    {"gmal.com", "gmail.com"},
+    {"gnail.com", "gmail.com"},
+    {"gmail.con", "gmail.com"},
+    {"gmail.om", "gmail.com"},
+    {"gmail.cmo", "gmail.com"},
+    {"gmali.com", "gmail.com"},
+    {"gmsil.com", "gmail.com"},
+    {"gmaul.com", "gmail.com"},
+    {"gmail.comm", "gmail.com"},
+    {"gmailcom", "gmail.com"},
+    {"g-mail.com", "gmail.com"},
+    {"gmil.com", "gmail.com"},
+    {"hotmial.com", "hotmail.com"},
+    {"hotmal.com", "hotmail.com"},
+    {"hotmai.com", "hotmail.com"},
+    {"hotmail.co", "hotmail.com"},
+    {"hotmail.con", "hotmail.com"},
+    {"hotmil.com", "hotmail.com"},
+    {"homail.com", "hotmail.com"},
+    {"hotamil.com", "hotmail.com"},
+    {"hotmaill.com", "hotmail.com"},
+    {"hotnail.com", "hotmail.com"},
+    {"yaho.com", "yahoo.com"},
+    {"yahooo.com", "yahoo.com"},
+    {"yhoo.com", "yahoo.com"},
+    {"yahoo.co", "yahoo.com"},
+    {"yahoo.con", "yahoo.com"},
+    {"yaoo.com", "yahoo.com"},
+    {"yahho.com", "yahoo.com"},
+    {"yahoo.cm", "yahoo.com"},
+    {"uahoo.com", "yahoo.com"},
+    {"outlok.com", "outlook.com"},
+    {"outloo.com", "outlook.com"},
+    {"outlook.co", "outlook.com"},
+    {"outllok.com", "outlook.com"},
+    {"outlook.con", "outlook.com"},
+    {"iclod.com", "icloud.com"},
+    {"icloud.co", "icloud.com"},
+    {"icoud.com", "icloud.com"},
+    {"icloud.con", "icloud.com"},
+    {"aol.co", "aol.com"},
+    {"aol.con", "aol.com"},
+    {"aoll.com", "aol.com"},
+    {"comcast.com", "comcast.net"},
+    {"comcast.ner", "comcast.net"},
+    {"verizon.com", "verizon.net"},
+    {"sbcglobal.com", "sbcglobal.net"},
+    {"att.com", "att.net"},
 };
 
 /* Providers a near-miss (one edit away) is checked against; long names only, so two real short
  * domains one letter apart are never "corrected" into each other. */
 static const char *const popular[] = {
-    "gmail.com",    "yahoo.com",     "hotmail.com",   "outlook.com",  "icloud.com",
-    "comcast.net",  "verizon.net",   "sbcglobal.net", "protonmail.com", "bellsouth.net",
-    "charter.net",  "hotmail.co.uk", "yahoo.co.uk",   "btinternet.com", "googlemail.com",
-    "earthlink.net", "optonline.net", "live.com",     "msn.com",      "aol.com",
-    "ymail.com",    "me.com",        "mail.com",      "cox.net",      "att.net",
-    "email.com",    "gmx.com",       "gmx.net",       "mac.com",      "zoho.com",
-    "fastmail.com", "yandex.com",    "hotmail.fr",    "yahoo.fr",     "yahoo.ca",
-    "live.co.uk",   "rocketmail.com", "hushmail.com", "inbox.com",    "juno.com",
+    "gmail.com",     "yahoo.com",      "hotmail.com",   "outlook.com",    "icloud.com",
+    "comcast.net",   "verizon.net",    "sbcglobal.net", "protonmail.com", "bellsouth.net",
+    "charter.net",   "hotmail.co.uk",  "yahoo.co.uk",   "btinternet.com", "googlemail.com",
+    "earthlink.net", "optonline.net",  "live.com",      "msn.com",        "aol.com",
+    "ymail.com",     "me.com",         "mail.com",      "cox.net",        "att.net",
+    "email.com",     "gmx.com",        "gmx.net",       "mac.com",        "zoho.com",
+    "fastmail.com",  "yandex.com",     "hotmail.fr",    "yahoo.fr",       "yahoo.ca",
+    "live.co.uk",    "rocketmail.com", "hushmail.com",  "inbox.com",      "juno.com",
 };
 
 /* Damerau-Levenshtein distance up to 1 (transposition counts as one). */
@@ -49,9 +85,9 @@ static int within_one(const char *a, size_t la, const char *b, size_t lb)
     while (i < la && i < lb && a[i] == b[i]) i++;
     if (i == la && i == lb) return 1;
     if (la == lb) {
-        if (strcmp(a + i + 1, b + i + 1) == 0) return 1;                     /* substitution */
+        if (strcmp(a + i + 1, b + i + 1) == 0) return 1; /* substitution */
         return i + 1 < la && a[i] == b[i + 1] && a[i + 1] == b[i] &&
-               strcmp(a + i + 2, b + i + 2) == 0;                            /* transposition */
+               strcmp(a + i + 2, b + i + 2) == 0; /* transposition */
     }
     if (la > lb) return strcmp(a + i + 1, b + i) == 0;
     return strcmp(a + i, b + i + 1) == 0;
@@ -70,8 +106,8 @@ static const char *typo_fix(const char *domain)
         if (pl >= 9 && within_one(domain, l, popular[i], pl)) return popular[i];
     }
     /* ".con", ".cmo", ".ocm" ... are no top-level domains: ".com" was meant. */
-    static const char *const bad_tld[] = {".con", ".cmo", ".ocm", ".vom", ".xom", ".comm",
-                                          ".coom", ".c0m", ".cpm"};
+    static const char *const bad_tld[] = {".con",  ".cmo",  ".ocm", ".vom", ".xom",
+                                          ".comm", ".coom", ".c0m", ".cpm"};
     for (size_t i = 0; i < sizeof bad_tld / sizeof bad_tld[0]; i++) {
         size_t tl = strlen(bad_tld[i]);
         if (l > tl && strcmp(domain + l - tl, bad_tld[i]) == 0) return ".com";
@@ -114,8 +150,7 @@ static int domain_ok(const char *d, size_t n)
     return 1;
 }
 
-pol_email_status pol__email_std(const char *in, size_t n, char *out, size_t cap,
-                                const char **typo)
+pol_email_status pol__email_std(const char *in, size_t n, char *out, size_t cap, const char **typo)
 {
     *typo = NULL;
     if (cap) out[0] = '\0';

@@ -24,10 +24,14 @@ int pol__utf8_valid(const unsigned char *s, size_t n)
         }
         size_t len;
         uint32_t cp;
-        if (c >= 0xC2 && c <= 0xDF) len = 2, cp = c & 0x1F;
-        else if (c >= 0xE0 && c <= 0xEF) len = 3, cp = c & 0x0F;
-        else if (c >= 0xF0 && c <= 0xF4) len = 4, cp = c & 0x07;
-        else return 0;
+        if (c >= 0xC2 && c <= 0xDF)
+            len = 2, cp = c & 0x1F;
+        else if (c >= 0xE0 && c <= 0xEF)
+            len = 3, cp = c & 0x0F;
+        else if (c >= 0xF0 && c <= 0xF4)
+            len = 4, cp = c & 0x07;
+        else
+            return 0;
         if (i + len > n) return 0;
         for (size_t k = 1; k < len; k++) {
             if ((s[i + k] & 0xC0) != 0x80) return 0;
@@ -48,8 +52,10 @@ int pol__looks_binary(const unsigned char *s, size_t n)
     size_t bad = 0, nul = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = s[i];
-        if (c == 0) nul++;
-        else if (c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f') bad++;
+        if (c == 0)
+            nul++;
+        else if (c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f')
+            bad++;
     }
     /* UTF-16 without a BOM has a NUL in every other byte of ASCII text; that is text. */
     if (nul && nul * 3 >= n && nul * 5 <= n * 3) {
@@ -148,8 +154,10 @@ pol_status pol__to_utf8(pol_run *run, unsigned char *buf, size_t len, unsigned c
             even += buf[i] == 0;
             odd += buf[i + 1] == 0;
         }
-        if (odd * 3 > m && even == 0) le = 2;
-        else if (even * 3 > m && odd == 0) be = 2;
+        if (odd * 3 > m && even == 0)
+            le = 2;
+        else if (even * 3 > m && odd == 0)
+            be = 2;
     }
     if (le || be) {
         size_t skip = (le == 1 || be == 1) ? 2 : 0;
@@ -172,8 +180,10 @@ pol_status pol__to_utf8(pol_run *run, unsigned char *buf, size_t len, unsigned c
     if (memchr(buf + off, 0, len - off)) {
         size_t w = off, dropped = 0;
         for (size_t i = off; i < len; i++)
-            if (buf[i]) buf[w++] = buf[i];
-            else dropped++;
+            if (buf[i])
+                buf[w++] = buf[i];
+            else
+                dropped++;
         len = w;
         buf[len] = '\0';
         pol__warn(run, "%zu NUL bytes removed", dropped);
@@ -193,8 +203,10 @@ pol_status pol__to_utf8(pol_run *run, unsigned char *buf, size_t len, unsigned c
     unsigned char *o = u8;
     for (size_t i = off; i < len; i++) {
         unsigned char c = buf[i];
-        if (c < 0x80) *o++ = c;
-        else o = put_cp(o, c < 0xA0 ? cp1252_high[c - 0x80] : c);
+        if (c < 0x80)
+            *o++ = c;
+        else
+            o = put_cp(o, c < 0xA0 ? cp1252_high[c - 0x80] : c);
     }
     free(buf);
     *out = u8;
@@ -210,9 +222,19 @@ pol_status pol__to_utf8(pol_run *run, unsigned char *buf, size_t len, unsigned c
 static int kind_of(utf8proc_int32_t cp)
 {
     switch (cp) {
-    case 0x00A0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
+    case 0x00A0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
+    case 0x3000:
         return 1;
-    case 0x200B: case 0x2060: case 0xFEFF: case 0x00AD: case 0x180E:
+    case 0x200B:
+    case 0x2060:
+    case 0xFEFF:
+    case 0x00AD:
+    case 0x180E:
         return 2;
     default:
         if (cp >= 0x2000 && cp <= 0x200A) return 1;
@@ -231,8 +253,8 @@ size_t pol__text_clean(const char *in, size_t n, char *out, size_t cap, int coll
         unsigned char c = s[i];
         if (c < 0x80) {
             i++;
-            if (c == ' ' || c == '\t' || ((c == '\n' || c == '\r' || c == '\v' || c == '\f') &&
-                                          collapse)) {
+            if (c == ' ' || c == '\t' ||
+                ((c == '\n' || c == '\r' || c == '\v' || c == '\f') && collapse)) {
                 pending = 1;
                 continue;
             }

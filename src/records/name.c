@@ -6,36 +6,37 @@
 #include "records/std.h"
 
 /* Lower-case words between given name and surname: "Ludwig van Beethoven", "Maria de la Cruz". */
-static const char *const particles[] = {"van", "von", "de", "der", "den", "del", "della", "di",
-                                        "da", "du", "la", "le", "dos", "das", "do", "ten", "ter",
-                                        "bin", "ibn", "al", "el", "y", "zu", "vom", "des", "st."};
+static const char *const particles[] = {
+    "van", "von", "de",  "der", "den", "del", "della", "di", "da", "du", "la",  "le",  "dos",
+    "das", "do",  "ten", "ter", "bin", "ibn", "al",    "el", "y",  "zu", "vom", "des", "st."};
 
 /* Generational and professional suffixes, in their usual written form. */
 static const struct {
     const char *in, *out;
 } suffixes[] = {
-    {"jr", "Jr."}, {"jr.", "Jr."}, {"sr", "Sr."}, {"sr.", "Sr."},  {"ii", "II"},   {"iii", "III"},
-    {"iv", "IV"},  {"vi", "VI"},   {"2nd", "2nd"}, {"3rd", "3rd"}, {"esq", "Esq."}, {"esq.", "Esq."},
-    {"phd", "PhD"}, {"ph.d.", "PhD"}, {"md", "MD"}, {"m.d.", "MD"}, {"dds", "DDS"}, {"cpa", "CPA"},
+    {"jr", "Jr."},   {"jr.", "Jr."},   {"sr", "Sr."},  {"sr.", "Sr."},   {"ii", "II"},
+    {"iii", "III"},  {"iv", "IV"},     {"vi", "VI"},   {"2nd", "2nd"},   {"3rd", "3rd"},
+    {"esq", "Esq."}, {"esq.", "Esq."}, {"phd", "PhD"}, {"ph.d.", "PhD"}, {"md", "MD"},
+    {"m.d.", "MD"},  {"dds", "DDS"},   {"cpa", "CPA"},
 };
 
 /* Surnames where "Mac" is followed by a capital; elsewhere "Mac" is part of the word (Mack,
  * Macy, Machado, Macias). */
 static const char *const mac_names[] = {
-    "macdonald", "mackenzie", "macleod",  "macgregor", "macmillan", "macarthur", "macintyre",
-    "mackay",    "maclean",   "macneil",  "macpherson", "macdougall", "macaulay", "maclachlan",
-    "macinnes",  "macfarlane", "mackinnon", "macqueen", "macrae",    "macalister", "maccallum",
-    "maccormack", "macdougal", "macewan", "macfadyen", "macgillivray", "macintosh", "mackintosh",
-    "maclaren", "maclennan", "macmahon", "macnamara", "macnaughton", "macneill", "macdonnell",
-    "macaskill", "macbride", "maccarthy", "macdowell", "maclaughlin", "macguire", "macmanus",
+    "macdonald", "mackenzie",    "macleod",     "macgregor",   "macmillan",  "macarthur",
+    "macintyre", "mackay",       "maclean",     "macneil",     "macpherson", "macdougall",
+    "macaulay",  "maclachlan",   "macinnes",    "macfarlane",  "mackinnon",  "macqueen",
+    "macrae",    "macalister",   "maccallum",   "maccormack",  "macdougal",  "macewan",
+    "macfadyen", "macgillivray", "macintosh",   "mackintosh",  "maclaren",   "maclennan",
+    "macmahon",  "macnamara",    "macnaughton", "macneill",    "macdonnell", "macaskill",
+    "macbride",  "maccarthy",    "macdowell",   "maclaughlin", "macguire",   "macmanus",
 };
 
 static int in_list(const char *const *list, size_t n, const char *w, size_t len)
 {
     int c0 = tolower((unsigned char)w[0]);
     for (size_t i = 0; i < n; i++)
-        if (list[i][0] == c0 && strncasecmp(list[i], w, len) == 0 && list[i][len] == '\0')
-            return 1;
+        if (list[i][0] == c0 && strncasecmp(list[i], w, len) == 0 && list[i][len] == '\0') return 1;
     return 0;
 }
 
@@ -52,7 +53,7 @@ static size_t put_cased(utf8proc_int32_t cp, int upper, char *out, size_t room)
 static size_t case_word(const char *w, size_t len, char *out, size_t cap)
 {
     size_t o = 0, i = 0;
-    int start = 1;          /* next letter starts a part */
+    int start = 1;           /* next letter starts a part */
     size_t part_letters = 0; /* letters in the current part */
     while (i < len) {
         unsigned char b = (unsigned char)w[i];
@@ -70,8 +71,8 @@ static size_t case_word(const char *w, size_t len, char *out, size_t cap)
             continue;
         }
         utf8proc_int32_t cp;
-        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)w + i,
-                                              (utf8proc_ssize_t)(len - i), &cp);
+        utf8proc_ssize_t k =
+            utf8proc_iterate((const utf8proc_uint8_t *)w + i, (utf8proc_ssize_t)(len - i), &cp);
         if (k <= 0) {
             /* Invalid UTF-8: copy the byte as it is. */
             if (o + 1 >= cap) return (size_t)-1;
@@ -124,8 +125,10 @@ static int one_case(const char *w, size_t len)
             continue;
         }
         i += (size_t)k;
-        if (utf8proc_isupper(cp)) up = 1;
-        else if (utf8proc_islower(cp)) low = 1;
+        if (utf8proc_isupper(cp))
+            up = 1;
+        else if (utf8proc_islower(cp))
+            low = 1;
     }
     if (aup || alow) return !(aup && alow);
     return !(up && low);

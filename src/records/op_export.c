@@ -20,27 +20,42 @@ typedef struct col_spec {
 } col_spec;
 
 static const col_spec hubspot[] = {
-    {"First Name", POL_ROLE_FIRST_NAME},   {"Last Name", POL_ROLE_LAST_NAME},
-    {"Email", POL_ROLE_EMAIL},             {"Phone Number", POL_ROLE_PHONE},
-    {"Company Name", POL_ROLE_COMPANY},    {"Street Address", POL_ROLE_STREET},
-    {"City", POL_ROLE_CITY},               {"State/Region", POL_ROLE_STATE},
-    {"Postal Code", POL_ROLE_POSTCODE},    {"Country/Region", POL_ROLE_COUNTRY},
+    {"First Name", POL_ROLE_FIRST_NAME},
+    {"Last Name", POL_ROLE_LAST_NAME},
+    {"Email", POL_ROLE_EMAIL},
+    {"Phone Number", POL_ROLE_PHONE},
+    {"Company Name", POL_ROLE_COMPANY},
+    {"Street Address", POL_ROLE_STREET},
+    {"City", POL_ROLE_CITY},
+    {"State/Region", POL_ROLE_STATE},
+    {"Postal Code", POL_ROLE_POSTCODE},
+    {"Country/Region", POL_ROLE_COUNTRY},
 };
 
 static const col_spec salesforce[] = {
-    {"FirstName", POL_ROLE_FIRST_NAME}, {"LastName", POL_ROLE_LAST_NAME},
-    {"Email", POL_ROLE_EMAIL},          {"Phone", POL_ROLE_PHONE},
-    {"Company", POL_ROLE_COMPANY},      {"Street", POL_ROLE_STREET},
-    {"City", POL_ROLE_CITY},            {"State", POL_ROLE_STATE},
-    {"PostalCode", POL_ROLE_POSTCODE},  {"Country", POL_ROLE_COUNTRY},
+    {"FirstName", POL_ROLE_FIRST_NAME},
+    {"LastName", POL_ROLE_LAST_NAME},
+    {"Email", POL_ROLE_EMAIL},
+    {"Phone", POL_ROLE_PHONE},
+    {"Company", POL_ROLE_COMPANY},
+    {"Street", POL_ROLE_STREET},
+    {"City", POL_ROLE_CITY},
+    {"State", POL_ROLE_STATE},
+    {"PostalCode", POL_ROLE_POSTCODE},
+    {"Country", POL_ROLE_COUNTRY},
 };
 
 static const col_spec generic[] = {
-    {"first_name", POL_ROLE_FIRST_NAME}, {"last_name", POL_ROLE_LAST_NAME},
-    {"email", POL_ROLE_EMAIL},           {"phone", POL_ROLE_PHONE},
-    {"company", POL_ROLE_COMPANY},       {"street", POL_ROLE_STREET},
-    {"city", POL_ROLE_CITY},             {"state", POL_ROLE_STATE},
-    {"postcode", POL_ROLE_POSTCODE},     {"country", POL_ROLE_COUNTRY},
+    {"first_name", POL_ROLE_FIRST_NAME},
+    {"last_name", POL_ROLE_LAST_NAME},
+    {"email", POL_ROLE_EMAIL},
+    {"phone", POL_ROLE_PHONE},
+    {"company", POL_ROLE_COMPANY},
+    {"street", POL_ROLE_STREET},
+    {"city", POL_ROLE_CITY},
+    {"state", POL_ROLE_STATE},
+    {"postcode", POL_ROLE_POSTCODE},
+    {"country", POL_ROLE_COUNTRY},
 };
 
 /* Adds a column computed per row; returns its index or -1 on OOM. */
@@ -95,14 +110,11 @@ static size_t split_at(const char *full)
                 size_t q = p;
                 while (q > 0 && full[q - 1] != ' ') q--;
                 size_t wl = p - q;
-                if (q == 0 || !((wl == 3 && (!strncmp(full + q, "van", 3) ||
-                                             !strncmp(full + q, "von", 3) ||
-                                             !strncmp(full + q, "der", 3) ||
-                                             !strncmp(full + q, "del", 3))) ||
-                                (wl == 2 && (!strncmp(full + q, "de", 2) ||
-                                             !strncmp(full + q, "da", 2) ||
-                                             !strncmp(full + q, "di", 2) ||
-                                             !strncmp(full + q, "la", 2)))))
+                if (q == 0 ||
+                    !((wl == 3 && (!strncmp(full + q, "van", 3) || !strncmp(full + q, "von", 3) ||
+                                   !strncmp(full + q, "der", 3) || !strncmp(full + q, "del", 3))) ||
+                      (wl == 2 && (!strncmp(full + q, "de", 2) || !strncmp(full + q, "da", 2) ||
+                                   !strncmp(full + q, "di", 2) || !strncmp(full + q, "la", 2)))))
                     break;
                 s = q;
                 p = q - 1;
@@ -168,13 +180,15 @@ static pol_status project(pol_run *run, pol_records *r, const long *map, const c
 static pol_status apply_preset(pol_run *run, pol_records *r, const col_spec *spec, size_t n)
 {
     /* Fill what the layout needs from what the list has: names split, streets joined. */
-    if (pol__records_col(r, POL_ROLE_FULL_NAME) >= 0 && pol__records_col(r, POL_ROLE_LAST_NAME) < 0) {
+    if (pol__records_col(r, POL_ROLE_FULL_NAME) >= 0 &&
+        pol__records_col(r, POL_ROLE_LAST_NAME) < 0) {
         if (add_computed(r, "_first", POL_ROLE_FIRST_NAME, first_of_full) < 0 ||
             add_computed(r, "_last", POL_ROLE_LAST_NAME, last_of_full) < 0)
             return pol__fail(run, POL_ERR_NOMEM, "out of memory");
         pol__decide(run, "split full names into first and last names");
     }
-    if (pol__records_col(r, POL_ROLE_STREET_NUMBER) >= 0 || pol__records_col(r, POL_ROLE_ADDRESS2) >= 0) {
+    if (pol__records_col(r, POL_ROLE_STREET_NUMBER) >= 0 ||
+        pol__records_col(r, POL_ROLE_ADDRESS2) >= 0) {
         long c = add_computed(r, "_street", POL_ROLE_UNKNOWN, street_line);
         if (c < 0) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
         /* The joined line takes the street's place. */
@@ -223,8 +237,9 @@ static pol_status apply_mapping(pol_run *run, pol_records *r, const char *spec)
         while (*e && *e != ',') e++;
         const char *eq = memchr(p, '=', (size_t)(e - p));
         if (!eq || eq == p || n == MAXC) {
-            st = pol__fail(run, POL_ERR_ARG, "--mapping: \"%.*s\" is not \"Out Col=role_or_column\"",
-                           (int)(e - p), p);
+            st =
+                pol__fail(run, POL_ERR_ARG, "--mapping: \"%.*s\" is not \"Out Col=role_or_column\"",
+                          (int)(e - p), p);
             break;
         }
         const char *ne = eq;
@@ -266,8 +281,10 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     const char *mapping = pol__arg_str(args, "mapping");
     if (format) snprintf(r->save.format, sizeof r->save.format, "%s", format);
     if (!preset && !(mapping && *mapping)) {
-        if (!format) pol__decline(run, "columns kept as they are (no --preset or --mapping)");
-        else pol__decide(run, "writing %s", format);
+        if (!format)
+            pol__decline(run, "columns kept as they are (no --preset or --mapping)");
+        else
+            pol__decide(run, "writing %s", format);
         return POL_OK;
     }
     pol_status st = pol__records_ensure_roles(run, r);
@@ -278,10 +295,12 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         return st;
     }
     snprintf(r->save.preset, sizeof r->save.preset, "%s", preset);
-    if (strcmp(preset, "hubspot") == 0) st = apply_preset(run, r, hubspot, POL_ARRAY_LEN(hubspot));
+    if (strcmp(preset, "hubspot") == 0)
+        st = apply_preset(run, r, hubspot, POL_ARRAY_LEN(hubspot));
     else if (strcmp(preset, "salesforce") == 0)
         st = apply_preset(run, r, salesforce, POL_ARRAY_LEN(salesforce));
-    else st = apply_preset(run, r, generic, POL_ARRAY_LEN(generic));
+    else
+        st = apply_preset(run, r, generic, POL_ARRAY_LEN(generic));
     if (!st) pol__decide(run, "%s layout", preset);
     return st;
 }

@@ -13,13 +13,15 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
     pol_records *r = pol_records_of(asset);
     r->roles_done = 0;
-    return pol__roles_infer(run, r, pol__arg_str(args, "map"), (size_t)pol__arg_int(args, "sample"));
+    return pol__roles_infer(run, r, pol__arg_str(args, "map"),
+                            (size_t)pol__arg_int(args, "sample"));
 }
 
 const pol_op_desc pol__records_op_roles = {
     .domain = "records",
     .name = "roles",
-    .summary = "Infer each column's role (name, email, phone, address, ...) from header and content",
+    .summary =
+        "Infer each column's role (name, email, phone, address, ...) from header and content",
     .params = params,
     .n_params = POL_ARRAY_LEN(params),
     .run = run,

@@ -27,11 +27,23 @@ static const pol_param_desc params[] = {
      "Every cell: Unicode NFC, non-breaking/zero-width spaces, runs of white space, trimming."},
 };
 
-enum { F_TEXT, F_NAME, F_EMAIL, F_PHONE, F_STREET, F_UNIT, F_CITY, F_STATE, F_POSTCODE, F_COUNTRY,
-       F_DATE, F_N };
-static const char *const field_names[F_N] = {"text", "names", "emails", "phones", "streets",
-                                             "units", "cities", "states", "postcodes",
-                                             "countries", "dates"};
+enum {
+    F_TEXT,
+    F_NAME,
+    F_EMAIL,
+    F_PHONE,
+    F_STREET,
+    F_UNIT,
+    F_CITY,
+    F_STATE,
+    F_POSTCODE,
+    F_COUNTRY,
+    F_DATE,
+    F_N
+};
+static const char *const field_names[F_N] = {"text",      "names",     "emails", "phones",
+                                             "streets",   "units",     "cities", "states",
+                                             "postcodes", "countries", "dates"};
 
 typedef struct stats {
     size_t changed[F_N], invalid[F_N], values[F_N];
@@ -45,7 +57,7 @@ typedef struct job {
     int typos; /* 0 off, 1 suggest, 2 fix */
     int keep_ext;
     int text;
-    int *field;     /* per column: F_* to apply, or -1 for none */
+    int *field; /* per column: F_* to apply, or -1 for none */
     long country_col;
     pthread_mutex_t mu;
     stats total;
@@ -59,17 +71,28 @@ static int field_of(pol_role role, const pol_args *a)
     switch (role) {
     case POL_ROLE_FIRST_NAME:
     case POL_ROLE_LAST_NAME:
-    case POL_ROLE_FULL_NAME: return pol__arg_bool(a, "names") ? F_NAME : -1;
-    case POL_ROLE_EMAIL: return pol__arg_bool(a, "emails") ? F_EMAIL : -1;
-    case POL_ROLE_PHONE: return pol__arg_bool(a, "phones") ? F_PHONE : -1;
-    case POL_ROLE_STREET: return pol__arg_bool(a, "addresses") ? F_STREET : -1;
-    case POL_ROLE_ADDRESS2: return pol__arg_bool(a, "addresses") ? F_UNIT : -1;
-    case POL_ROLE_CITY: return pol__arg_bool(a, "addresses") ? F_CITY : -1;
-    case POL_ROLE_STATE: return pol__arg_bool(a, "addresses") ? F_STATE : -1;
-    case POL_ROLE_POSTCODE: return pol__arg_bool(a, "addresses") ? F_POSTCODE : -1;
-    case POL_ROLE_COUNTRY: return pol__arg_bool(a, "addresses") ? F_COUNTRY : -1;
-    case POL_ROLE_DATE: return pol__arg_bool(a, "dates") ? F_DATE : -1;
-    default: return -1;
+    case POL_ROLE_FULL_NAME:
+        return pol__arg_bool(a, "names") ? F_NAME : -1;
+    case POL_ROLE_EMAIL:
+        return pol__arg_bool(a, "emails") ? F_EMAIL : -1;
+    case POL_ROLE_PHONE:
+        return pol__arg_bool(a, "phones") ? F_PHONE : -1;
+    case POL_ROLE_STREET:
+        return pol__arg_bool(a, "addresses") ? F_STREET : -1;
+    case POL_ROLE_ADDRESS2:
+        return pol__arg_bool(a, "addresses") ? F_UNIT : -1;
+    case POL_ROLE_CITY:
+        return pol__arg_bool(a, "addresses") ? F_CITY : -1;
+    case POL_ROLE_STATE:
+        return pol__arg_bool(a, "addresses") ? F_STATE : -1;
+    case POL_ROLE_POSTCODE:
+        return pol__arg_bool(a, "addresses") ? F_POSTCODE : -1;
+    case POL_ROLE_COUNTRY:
+        return pol__arg_bool(a, "addresses") ? F_COUNTRY : -1;
+    case POL_ROLE_DATE:
+        return pol__arg_bool(a, "dates") ? F_DATE : -1;
+    default:
+        return -1;
     }
 }
 
@@ -127,9 +150,15 @@ static size_t apply(job *j, int f, const char *buf, size_t len, size_t cap, char
         }
         break;
     }
-    case F_STREET: k = pol__street_std(buf, len, tmp, cap); break;
-    case F_UNIT: k = pol__unit_std(buf, len, tmp, cap); break;
-    case F_CITY: k = pol__city_std(buf, len, tmp, cap); break;
+    case F_STREET:
+        k = pol__street_std(buf, len, tmp, cap);
+        break;
+    case F_UNIT:
+        k = pol__unit_std(buf, len, tmp, cap);
+        break;
+    case F_CITY:
+        k = pol__city_std(buf, len, tmp, cap);
+        break;
     case F_STATE: {
         const char *code = pol__state_code(buf, len, region);
         if (!code) {
@@ -143,9 +172,9 @@ static size_t apply(job *j, int f, const char *buf, size_t len, size_t cap, char
         k = pol__postcode_std(buf, len, region, tmp, cap);
         if (!k) {
             /* Regions without postcode rules are left as typed; others are flagged. */
-            static const char *const known[] = {"US", "CA", "GB", "AU", "NZ", "AT", "BE", "CH",
-                                                "DK", "NO", "DE", "FR", "ES", "IT", "FI", "MX",
-                                                "IN", "NL"};
+            static const char *const known[] = {"US", "CA", "GB", "AU", "NZ", "AT",
+                                                "BE", "CH", "DK", "NO", "DE", "FR",
+                                                "ES", "IT", "FI", "MX", "IN", "NL"};
             for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
                 if (strcasecmp(region, known[i]) == 0) *bad = 1;
             return (size_t)-1;
@@ -171,7 +200,8 @@ static size_t apply(job *j, int f, const char *buf, size_t len, size_t cap, char
         k = (size_t)snprintf(tmp, cap, "%s", d);
         break;
     }
-    default: return (size_t)-1;
+    default:
+        return (size_t)-1;
     }
     return k < cap ? k : (size_t)-1;
 }
@@ -328,8 +358,10 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     }
     if (j.total.typo_fixed) {
         pol__measure_int(run, "email_typos_fixed", (long long)j.total.typo_fixed);
-        pol__decide(run, "corrected %zu misspelt email domains (--email-typos suggest to only "
-                         "report them)", j.total.typo_fixed);
+        pol__decide(run,
+                    "corrected %zu misspelt email domains (--email-typos suggest to only "
+                    "report them)",
+                    j.total.typo_fixed);
     }
     if (j.total.typo_suggested) {
         pol__measure_int(run, "email_typos_suggested", (long long)j.total.typo_suggested);
@@ -344,21 +376,25 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         pol__measure_int(run, "ambiguous_dates", (long long)j.total.ambiguous_dates);
         pol__decide(run, "%zu dates could be day/month or month/day; read as %s (--date-order)",
                     j.total.ambiguous_dates,
-                    j.order == POL_DATE_MDY ? "month/day" : j.order == POL_DATE_DMY ? "day/month"
-                                                                                    : "year first");
+                    j.order == POL_DATE_MDY   ? "month/day"
+                    : j.order == POL_DATE_DMY ? "day/month"
+                                              : "year first");
     }
     pol__measure_str(run, "region", j.region);
     if (values) pol__confidence(run, 1.0 - (double)invalid / (double)values);
-    if (!changed) pol__decline(run, "every value was already standard");
-    else pol__decide(run, "changed %zu values; %zu invalid values left as they were and flagged",
-                     changed, invalid);
+    if (!changed)
+        pol__decline(run, "every value was already standard");
+    else
+        pol__decide(run, "changed %zu values; %zu invalid values left as they were and flagged",
+                    changed, invalid);
     return POL_OK;
 }
 
 const pol_op_desc pol__records_op_standardise = {
     .domain = "records",
     .name = "standardise",
-    .summary = "Standardise names, emails, phones (E.164), addresses (USPS), dates (ISO 8601), text",
+    .summary =
+        "Standardise names, emails, phones (E.164), addresses (USPS), dates (ISO 8601), text",
     .params = params,
     .n_params = POL_ARRAY_LEN(params),
     .run = run,

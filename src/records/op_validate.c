@@ -1,4 +1,5 @@
-/* polish — records.validate: required fields, invalid contacts, junk and test entries to quarantine. */
+/* polish — records.validate: required fields, invalid contacts, junk and test entries to
+ * quarantine. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,10 @@ static const pol_param_desc params[] = {
 
 /* ---- junk ----------------------------------------------------------------------------------- */
 
-static int lower_eq(const char *a, const char *b) { return strcasecmp(a, b) == 0; }
+static int lower_eq(const char *a, const char *b)
+{
+    return strcasecmp(a, b) == 0;
+}
 
 /* Keyboard rows: most of the word is neighbouring keys typed in a row ("asdf", "qwerty"), but
  * not a name that merely contains four of them ("Doherty"). */
@@ -55,9 +59,9 @@ static int repeated_unit(const char *s, size_t n)
 /* "n/a", "none", "-": a form's way of saying empty. */
 static int placeholder(const char *v)
 {
-    static const char *const p[] = {"n/a", "na", "none", "null", "-", "--", "---", ".", "?",
-                                    "unknown", "no", "nil", "x", "tbd", "not provided",
-                                    "no email", "no phone", "0"};
+    static const char *const p[] = {
+        "n/a",     "na", "none", "null", "-",   "--",           "---",      ".",        "?",
+        "unknown", "no", "nil",  "x",    "tbd", "not provided", "no email", "no phone", "0"};
     for (size_t i = 0; i < sizeof p / sizeof p[0]; i++)
         if (strcasecmp(v, p[i]) == 0) return 1;
     return 0;
@@ -66,13 +70,13 @@ static int placeholder(const char *v)
 /* Why a name looks like a test or junk entry, or NULL. */
 static const char *junk_name(const char *full)
 {
-    static const char *const words[] = {"test", "testing", "tester", "asdf", "qwerty", "xxx",
-                                        "xxxx", "aaa", "abc", "none", "n/a", "na", "null",
-                                        "unknown", "fake", "dummy", "sample", "noname", "nobody",
-                                        "blah", "foo", "bar", "foobar", "sdf", "jkl", "zzz"};
-    static const char *const pairs[] = {"mickey mouse", "donald duck", "test user",
-                                        "first last", "firstname lastname", "your name",
-                                        "asdf asdf", "test test", "john test"};
+    static const char *const words[] = {
+        "test",   "testing", "tester", "asdf", "qwerty",  "xxx",  "xxxx",  "aaa",    "abc",
+        "none",   "n/a",     "na",     "null", "unknown", "fake", "dummy", "sample", "noname",
+        "nobody", "blah",    "foo",    "bar",  "foobar",  "sdf",  "jkl",   "zzz"};
+    static const char *const pairs[] = {"mickey mouse", "donald duck",        "test user",
+                                        "first last",   "firstname lastname", "your name",
+                                        "asdf asdf",    "test test",          "john test"};
     if (!*full) return NULL;
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
         if (lower_eq(full, pairs[i])) return "test name";
@@ -96,11 +100,10 @@ static const char *junk_email(const char *e)
     const char *at = strchr(e, '@');
     if (!at) return NULL;
     const char *dom = at + 1;
-    static const char *const domains[] = {"example.com", "example.org", "example.net",
-                                          "test.com", "test.test", "email.test", "invalid",
-                                          "mailinator.com", "none.com", "noemail.com",
-                                          "nomail.com", "fake.com", "asdf.com", "domain.com",
-                                          "sample.com", "xxx.com", "abc.com", "localhost"};
+    static const char *const domains[] = {
+        "example.com", "example.org",    "example.net", "test.com",    "test.test",  "email.test",
+        "invalid",     "mailinator.com", "none.com",    "noemail.com", "nomail.com", "fake.com",
+        "asdf.com",    "domain.com",     "sample.com",  "xxx.com",     "abc.com",    "localhost"};
     for (size_t i = 0; i < sizeof domains / sizeof domains[0]; i++)
         if (lower_eq(dom, domains[i])) return "test email domain";
     size_t ll = (size_t)(at - e);
@@ -108,9 +111,9 @@ static const char *junk_email(const char *e)
     if (ll >= sizeof local) return NULL;
     memcpy(local, e, ll);
     local[ll] = '\0';
-    static const char *const locals[] = {"test", "testing", "asdf", "noemail", "no-email",
-                                         "none", "noreply", "no-reply", "nobody", "fake",
-                                         "na", "n/a", "null", "xxx", "donotreply", "dummy"};
+    static const char *const locals[] = {
+        "test",   "testing", "asdf", "noemail", "no-email", "none", "noreply",    "no-reply",
+        "nobody", "fake",    "na",   "n/a",     "null",     "xxx",  "donotreply", "dummy"};
     for (size_t i = 0; i < sizeof locals / sizeof locals[0]; i++)
         if (lower_eq(local, locals[i])) return "test email address";
     if (keyboard_run(local)) return "keyboard-mash email";
@@ -121,7 +124,7 @@ static const char *junk_email(const char *e)
 /* ---- the rule set --------------------------------------------------------------------------- */
 
 typedef struct rules {
-    int contact;                  /* a valid email or phone is required */
+    int contact; /* a valid email or phone is required */
     unsigned char need[POL_ROLE_COUNT];
     int quarantine_invalid;
     int junk;
@@ -153,7 +156,8 @@ static pol_status parse_require(pol_run *run, pol_records *r, const char *spec, 
     }
     if (ru->contact && pol__records_col(r, POL_ROLE_EMAIL) < 0 &&
         pol__records_col(r, POL_ROLE_PHONE) < 0) {
-        pol__warn(run, "no email or phone column: the contact rule is skipped (--map to name them)");
+        pol__warn(run,
+                  "no email or phone column: the contact rule is skipped (--map to name them)");
         ru->contact = 0;
     }
     return POL_OK;
@@ -223,7 +227,8 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
                 } else {
                     bad = 1;
                     n_bad_email++;
-                    if (ru.quarantine_invalid) add_reason(why, sizeof why, "invalid email '%.60s'", v);
+                    if (ru.quarantine_invalid)
+                        add_reason(why, sizeof why, "invalid email '%.60s'", v);
                 }
             } else if (role == POL_ROLE_PHONE) {
                 pol_phone ph;
@@ -232,12 +237,15 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
                     /* 555-0100..0199 is reserved for fiction: no contact, but sample data and
                      * demos use it, so it sinks a row only when nothing else reaches the
                      * person (below). */
-                    if (ru.junk && ph.fictional) fictional++;
-                    else good_phones++;
+                    if (ru.junk && ph.fictional)
+                        fictional++;
+                    else
+                        good_phones++;
                 } else {
                     bad = 1;
                     n_bad_phone++;
-                    if (ru.quarantine_invalid) add_reason(why, sizeof why, "invalid phone '%.40s'", v);
+                    if (ru.quarantine_invalid)
+                        add_reason(why, sizeof why, "invalid phone '%.40s'", v);
                 }
             } else if (role == POL_ROLE_FIRST_NAME) {
                 first = v;
@@ -305,7 +313,8 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     if (moved)
         pol__decide(run, "moved %zu of %zu rows to the quarantine, each with its reason", moved,
                     nr);
-    else pol__decline(run, "every row passed");
+    else
+        pol__decline(run, "every row passed");
     pol__confidence(run, 0.9);
     return POL_OK;
 }
@@ -313,7 +322,8 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 const pol_op_desc pol__records_op_validate = {
     .domain = "records",
     .name = "validate",
-    .summary = "Move rows without a valid contact, with invalid values or test/junk entries to quarantine",
+    .summary =
+        "Move rows without a valid contact, with invalid values or test/junk entries to quarantine",
     .params = params,
     .n_params = POL_ARRAY_LEN(params),
     .run = run,

@@ -39,8 +39,10 @@ static size_t lens_lower(int cc, int len)
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         const phone_len *e = &phone_lens[mid];
-        if (e->cc < cc || (e->cc == cc && e->len < len)) lo = mid + 1;
-        else hi = mid;
+        if (e->cc < cc || (e->cc == cc && e->len < len))
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo;
 }
@@ -57,9 +59,12 @@ static const nanp_area *nanp_find(int npa)
     size_t lo = 0, hi = sizeof nanp_areas / sizeof nanp_areas[0];
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (nanp_areas[mid].npa < npa) lo = mid + 1;
-        else if (nanp_areas[mid].npa > npa) hi = mid;
-        else return &nanp_areas[mid];
+        if (nanp_areas[mid].npa < npa)
+            lo = mid + 1;
+        else if (nanp_areas[mid].npa > npa)
+            hi = mid;
+        else
+            return &nanp_areas[mid];
     }
     return NULL;
 }
@@ -136,8 +141,8 @@ static size_t split_extension(const char *s, size_t n, char *ext, size_t cap)
     while (m > 0 && (s[m - 1] == ' ' || s[m - 1] == ':' || s[m - 1] == '.' || s[m - 1] == '-' ||
                      s[m - 1] == ','))
         m--;
-    static const char *const marks[] = {";ext=", "extension", "extn", "ext", "x", "#", "~",
-                                        "ex", "e"};
+    static const char *const marks[] = {";ext=", "extension", "extn", "ext", "x",
+                                        "#",     "~",         "ex",   "e"};
     for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++) {
         size_t l = strlen(marks[i]);
         if (m < l || strncasecmp(s + m - l, marks[i], l) != 0) continue;
@@ -146,8 +151,7 @@ static size_t split_extension(const char *s, size_t n, char *ext, size_t cap)
         if ((l <= 2 && marks[i][0] == 'e') && (main == 0 || s[main - 1] != ' ')) continue;
         if (l == 1 && marks[i][0] == 'x' && main > 0 && isalpha((unsigned char)s[main - 1]))
             continue;
-        while (main > 0 && (s[main - 1] == ' ' || s[main - 1] == ',' || s[main - 1] == '.'))
-            main--;
+        while (main > 0 && (s[main - 1] == ' ' || s[main - 1] == ',' || s[main - 1] == '.')) main--;
         /* There must be a number before it. */
         int digits = 0;
         for (size_t k = 0; k < main; k++) digits += isdigit((unsigned char)s[k]) != 0;

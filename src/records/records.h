@@ -36,7 +36,7 @@ pol_role pol_role_from_name(const char *s); /* POL_ROLE_UNKNOWN when not a role 
 
 /* How the records are written (set by records.export). */
 typedef struct pol_records_save {
-    char format[8]; /* "csv" "tsv" "xlsx"; "" = from the output path, else the source format */
+    char format[8];  /* "csv" "tsv" "xlsx"; "" = from the output path, else the source format */
     char preset[16]; /* "" | "generic" | "hubspot" | "salesforce" */
 } pol_records_save;
 
@@ -50,13 +50,16 @@ typedef struct pol_records {
     char delim;            /* source delimiter for csv/tsv */
     char encoding[16];     /* source encoding as detected: "utf-8" "utf-16le" "windows-1252" ... */
     pol_records_save save;
-    float *role_conf;      /* per column, 0..1, confidence of roles[] */
-    size_t n_roles;        /* entries in roles[]/role_conf[] (pol__records_sync_cols) */
-    int roles_done;        /* roles inferred (or mapped) for the current columns */
-    size_t merged_rows;    /* rows folded into golden records (set by records.merge) */
+    float *role_conf;   /* per column, 0..1, confidence of roles[] */
+    size_t n_roles;     /* entries in roles[]/role_conf[] (pol__records_sync_cols) */
+    int roles_done;     /* roles inferred (or mapped) for the current columns */
+    size_t merged_rows; /* rows folded into golden records (set by records.merge) */
 } pol_records;
 
-static inline pol_records *pol_records_of(pol_asset *a) { return (pol_records *)a->data; }
+static inline pol_records *pol_records_of(pol_asset *a)
+{
+    return (pol_records *)a->data;
+}
 
 extern const pol_domain pol__records_domain;
 

@@ -27,13 +27,13 @@ pol_role pol_role_from_name(const char *s)
         const char *s;
         pol_role r;
     } alias[] = {
-        {"first", POL_ROLE_FIRST_NAME}, {"given_name", POL_ROLE_FIRST_NAME},
-        {"last", POL_ROLE_LAST_NAME},   {"surname", POL_ROLE_LAST_NAME},
-        {"name", POL_ROLE_FULL_NAME},   {"zip", POL_ROLE_POSTCODE},
+        {"first", POL_ROLE_FIRST_NAME},     {"given_name", POL_ROLE_FIRST_NAME},
+        {"last", POL_ROLE_LAST_NAME},       {"surname", POL_ROLE_LAST_NAME},
+        {"name", POL_ROLE_FULL_NAME},       {"zip", POL_ROLE_POSTCODE},
         {"postal_code", POL_ROLE_POSTCODE}, {"address", POL_ROLE_STREET},
         {"organisation", POL_ROLE_COMPANY}, {"organization", POL_ROLE_COMPANY},
-        {"mobile", POL_ROLE_PHONE},     {"tel", POL_ROLE_PHONE},
-        {"province", POL_ROLE_STATE},   {"notes", POL_ROLE_TEXT},
+        {"mobile", POL_ROLE_PHONE},         {"tel", POL_ROLE_PHONE},
+        {"province", POL_ROLE_STATE},       {"notes", POL_ROLE_TEXT},
         {"ignore", POL_ROLE_UNKNOWN},
     };
     for (size_t i = 0; i < POL_ARRAY_LEN(alias); i++)
@@ -102,14 +102,18 @@ static const struct {
     pol_role role;
     const char *word;
 } contains[] = {
-    {POL_ROLE_EMAIL, "email"},      {POL_ROLE_EMAIL, "mail"},       {POL_ROLE_PHONE, "phone"},
-    {POL_ROLE_PHONE, "mobile"},     {POL_ROLE_PHONE, "tel"},        {POL_ROLE_PHONE, "cell"},
-    {POL_ROLE_FIRST_NAME, "first"}, {POL_ROLE_FIRST_NAME, "given"}, {POL_ROLE_LAST_NAME, "last"},
-    {POL_ROLE_LAST_NAME, "surname"}, {POL_ROLE_POSTCODE, "zip"},    {POL_ROLE_POSTCODE, "postal"},
-    {POL_ROLE_POSTCODE, "postcode"}, {POL_ROLE_CITY, "city"},       {POL_ROLE_STATE, "state"},
-    {POL_ROLE_COUNTRY, "country"},  {POL_ROLE_COMPANY, "company"},  {POL_ROLE_STREET, "street"},
-    {POL_ROLE_STREET, "address"},   {POL_ROLE_DATE, "date"},        {POL_ROLE_DATE, "birth"},
-    {POL_ROLE_ID, "id"},            {POL_ROLE_FULL_NAME, "name"},
+    {POL_ROLE_EMAIL, "email"},       {POL_ROLE_EMAIL, "mail"},
+    {POL_ROLE_PHONE, "phone"},       {POL_ROLE_PHONE, "mobile"},
+    {POL_ROLE_PHONE, "tel"},         {POL_ROLE_PHONE, "cell"},
+    {POL_ROLE_FIRST_NAME, "first"},  {POL_ROLE_FIRST_NAME, "given"},
+    {POL_ROLE_LAST_NAME, "last"},    {POL_ROLE_LAST_NAME, "surname"},
+    {POL_ROLE_POSTCODE, "zip"},      {POL_ROLE_POSTCODE, "postal"},
+    {POL_ROLE_POSTCODE, "postcode"}, {POL_ROLE_CITY, "city"},
+    {POL_ROLE_STATE, "state"},       {POL_ROLE_COUNTRY, "country"},
+    {POL_ROLE_COMPANY, "company"},   {POL_ROLE_STREET, "street"},
+    {POL_ROLE_STREET, "address"},    {POL_ROLE_DATE, "date"},
+    {POL_ROLE_DATE, "birth"},        {POL_ROLE_ID, "id"},
+    {POL_ROLE_FULL_NAME, "name"},
 };
 
 static void norm_header(const char *h, char *out, size_t cap)
@@ -117,13 +121,16 @@ static void norm_header(const char *h, char *out, size_t cap)
     size_t k = 0;
     for (; *h && k + 1 < cap; h++) {
         unsigned char c = (unsigned char)*h;
-        if (isalnum(c)) out[k++] = (char)tolower(c);
+        if (isalnum(c))
+            out[k++] = (char)tolower(c);
         else if (c == 0xC3 && h[1]) {
             /* Latin-1 letters in UTF-8 (é, ñ, ü): keep the base letter so "Teléfono" matches. */
             unsigned char d = (unsigned char)h[1];
             static const char map[] = "aaaaaaaceeeeiiiidnooooo/ouuuuyby";
-            if (d >= 0xA0 && d <= 0xBF) out[k++] = map[d - 0xA0];
-            else if (d >= 0x80 && d <= 0x9F) out[k++] = map[d - 0x80];
+            if (d >= 0xA0 && d <= 0xBF)
+                out[k++] = map[d - 0xA0];
+            else if (d >= 0x80 && d <= 0x9F)
+                out[k++] = map[d - 0x80];
             h++;
         }
     }
@@ -183,8 +190,20 @@ static pol_role role_of_header(const char *h, double *conf)
 
 /* ---- content -------------------------------------------------------------------------------- */
 
-enum { K_EMAIL, K_PHONE, K_DATE, K_POSTCODE, K_STATE, K_COUNTRY, K_STREET, K_NAME1, K_NAME2,
-       K_NUMBER, K_TEXT, K_N };
+enum {
+    K_EMAIL,
+    K_PHONE,
+    K_DATE,
+    K_POSTCODE,
+    K_STATE,
+    K_COUNTRY,
+    K_STREET,
+    K_NAME1,
+    K_NAME2,
+    K_NUMBER,
+    K_TEXT,
+    K_N
+};
 
 static int is_email_like(const char *s)
 {
@@ -243,9 +262,12 @@ static void classify(const char *s, const char *region, int k[K_N])
     int digits = 0, other = 0, alpha = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (isdigit(c)) digits++;
-        else if (isalpha(c)) alpha++;
-        else if (!strchr(" ()+-.x/#", c)) other++;
+        if (isdigit(c))
+            digits++;
+        else if (isalpha(c))
+            alpha++;
+        else if (!strchr(" ()+-.x/#", c))
+            other++;
     }
     if (digits >= 7 && !other && alpha <= 4 && !k[K_DATE]) {
         pol_phone ph;
@@ -257,14 +279,15 @@ static void classify(const char *s, const char *region, int k[K_N])
     if (n <= 40 && pol__country_code(s, n)) k[K_COUNTRY]++;
     if (is_street_like(s)) k[K_STREET]++;
     int w = name_words(s);
-    if (w == 1) k[K_NAME1]++;
-    else if (w >= 2 && w <= 4) k[K_NAME2]++;
+    if (w == 1)
+        k[K_NAME1]++;
+    else if (w >= 2 && w <= 4)
+        k[K_NAME2]++;
     if (n > 40 && strchr(s, ' ')) k[K_TEXT]++;
 }
 
 /* Role suggested by content alone, with the share of values that support it. */
-static pol_role role_of_content(const int k[K_N], size_t filled, size_t distinct_hint,
-                                double *rate)
+static pol_role role_of_content(const int k[K_N], size_t filled, size_t distinct_hint, double *rate)
 {
     *rate = 0;
     if (!filled) return POL_ROLE_UNKNOWN;
@@ -273,8 +296,8 @@ static pol_role role_of_content(const int k[K_N], size_t filled, size_t distinct
         int kind;
         pol_role role;
     } order[] = {
-        {K_EMAIL, POL_ROLE_EMAIL},     {K_PHONE, POL_ROLE_PHONE},   {K_DATE, POL_ROLE_DATE},
-        {K_STATE, POL_ROLE_STATE},     {K_COUNTRY, POL_ROLE_COUNTRY}, {K_STREET, POL_ROLE_STREET},
+        {K_EMAIL, POL_ROLE_EMAIL},       {K_PHONE, POL_ROLE_PHONE},     {K_DATE, POL_ROLE_DATE},
+        {K_STATE, POL_ROLE_STATE},       {K_COUNTRY, POL_ROLE_COUNTRY}, {K_STREET, POL_ROLE_STREET},
         {K_POSTCODE, POL_ROLE_POSTCODE}, {K_TEXT, POL_ROLE_TEXT},
     };
     for (size_t i = 0; i < POL_ARRAY_LEN(order); i++) {
@@ -301,14 +324,22 @@ static pol_role role_of_content(const int k[K_N], size_t filled, size_t distinct
 static int kind_of_role(pol_role r)
 {
     switch (r) {
-    case POL_ROLE_EMAIL: return K_EMAIL;
-    case POL_ROLE_PHONE: return K_PHONE;
-    case POL_ROLE_DATE: return K_DATE;
-    case POL_ROLE_POSTCODE: return K_POSTCODE;
-    case POL_ROLE_STATE: return K_STATE;
-    case POL_ROLE_COUNTRY: return K_COUNTRY;
-    case POL_ROLE_STREET: return K_STREET;
-    default: return -1;
+    case POL_ROLE_EMAIL:
+        return K_EMAIL;
+    case POL_ROLE_PHONE:
+        return K_PHONE;
+    case POL_ROLE_DATE:
+        return K_DATE;
+    case POL_ROLE_POSTCODE:
+        return K_POSTCODE;
+    case POL_ROLE_STATE:
+        return K_STATE;
+    case POL_ROLE_COUNTRY:
+        return K_COUNTRY;
+    case POL_ROLE_STREET:
+        return K_STREET;
+    default:
+        return -1;
     }
 }
 
@@ -434,8 +465,9 @@ pol_status pol__roles_infer(pol_run *run, pol_records *r, const char *map, size_
             role = cr;
             conf = crate * 0.85;
             why = "content";
-        } else if (hr != POL_ROLE_UNKNOWN && (hr == POL_ROLE_FIRST_NAME || hr == POL_ROLE_LAST_NAME ||
-                                              hr == POL_ROLE_FULL_NAME || hr == POL_ROLE_CITY) &&
+        } else if (hr != POL_ROLE_UNKNOWN &&
+                   (hr == POL_ROLE_FIRST_NAME || hr == POL_ROLE_LAST_NAME ||
+                    hr == POL_ROLE_FULL_NAME || hr == POL_ROLE_CITY) &&
                    filled) {
             /* Names and cities should be words; a column of emails under "name" is not. */
             if (cr == POL_ROLE_EMAIL || cr == POL_ROLE_PHONE || cr == POL_ROLE_DATE) {

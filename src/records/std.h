@@ -1,4 +1,5 @@
-/* polish — records standardisers: phones, names, emails, addresses, dates, text (pure functions). */
+/* polish — records standardisers: phones, names, emails, addresses, dates, text (pure functions).
+ */
 #ifndef POLISH_RECORDS_STD_H
 #define POLISH_RECORDS_STD_H
 
@@ -22,18 +23,18 @@ size_t pol__text_clean(const char *in, size_t n, char *out, size_t cap, int coll
 /* ---- phones --------------------------------------------------------------------------------- */
 
 typedef enum pol_phone_status {
-    POL_PHONE_EMPTY,     /* no digits at all */
-    POL_PHONE_VALID,     /* a dialable number of its country */
-    POL_PHONE_INVALID,   /* digits, but not a valid number (length, area code, ...) */
+    POL_PHONE_EMPTY,   /* no digits at all */
+    POL_PHONE_VALID,   /* a dialable number of its country */
+    POL_PHONE_INVALID, /* digits, but not a valid number (length, area code, ...) */
 } pol_phone_status;
 
 typedef struct pol_phone {
     pol_phone_status status;
-    int cc;            /* country calling code (1, 44, ...), 0 when unknown */
-    char e164[20];     /* "+12025550143" when VALID, else "" */
-    char ext[12];      /* extension digits ("123") or "" */
-    char region[3];    /* "US", "CA", "GB" ... when known */
-    int fictional;     /* NANP 555-0100..0199 (reserved for fiction) */
+    int cc;         /* country calling code (1, 44, ...), 0 when unknown */
+    char e164[20];  /* "+12025550143" when VALID, else "" */
+    char ext[12];   /* extension digits ("123") or "" */
+    char region[3]; /* "US", "CA", "GB" ... when known */
+    int fictional;  /* NANP 555-0100..0199 (reserved for fiction) */
 } pol_phone;
 
 /* Parses a phone number written in any common style ("(202) 555-0143", "+44 20 7946 0958",
@@ -63,8 +64,7 @@ typedef enum pol_email_status {
 /* Trims and lowercases (the domain always; the local part too — every major provider is
  * case-insensitive) into `out` (cap >= n+1). When the domain is a known misspelling
  * ("gmial.com"), *typo is set to the corrected domain ("gmail.com", static), else NULL. */
-pol_email_status pol__email_std(const char *in, size_t n, char *out, size_t cap,
-                                const char **typo);
+pol_email_status pol__email_std(const char *in, size_t n, char *out, size_t cap, const char **typo);
 
 /* Replaces the domain of a standardised address in place (cap as above, plus the domain). */
 int pol__email_fix_domain(char *email, size_t cap, const char *domain);

@@ -80,7 +80,10 @@ char *pol_arena_strndup(pol_arena *a, const char *s, size_t n)
     return p;
 }
 
-size_t pol_arena_bytes(const pol_arena *a) { return a ? a->bytes : 0; }
+size_t pol_arena_bytes(const pol_arena *a)
+{
+    return a ? a->bytes : 0;
+}
 
 /* ---- table ---------------------------------------------------------------------------------- */
 
@@ -90,7 +93,7 @@ struct pol_table {
     char **names;       /* in the arena */
     uint32_t *lines;
     pol_arena *arena;
-    pol_arena **adopted;
+    void **adopted; /* pol_arena * */
     size_t n_adopted, cap_adopted;
     void **buffers;
     size_t n_buffers, cap_buffers;
@@ -130,8 +133,14 @@ void pol_table_free(pol_table *t)
     free(t);
 }
 
-size_t pol_table_rows(const pol_table *t) { return t ? t->n_rows : 0; }
-size_t pol_table_cols(const pol_table *t) { return t ? t->n_cols : 0; }
+size_t pol_table_rows(const pol_table *t)
+{
+    return t ? t->n_rows : 0;
+}
+size_t pol_table_cols(const pol_table *t)
+{
+    return t ? t->n_cols : 0;
+}
 
 const char *pol_table_name(const pol_table *t, size_t col)
 {
@@ -174,7 +183,10 @@ static int grow_rows(pol_table *t, size_t need)
     return 0;
 }
 
-int pol_table_reserve(pol_table *t, size_t rows) { return grow_rows(t, rows); }
+int pol_table_reserve(pol_table *t, size_t rows)
+{
+    return grow_rows(t, rows);
+}
 
 long pol_table_add_col(pol_table *t, const char *name)
 {
@@ -263,39 +275,42 @@ uint32_t pol_table_src_line(const pol_table *t, size_t row)
     return row < t->n_rows ? t->lines[row] : 0;
 }
 
-pol_arena *pol_table_arena(pol_table *t) { return t->arena; }
+pol_arena *pol_table_arena(pol_table *t)
+{
+    return t->arena;
+}
+
+/* Appends p to a growing array of pointers; -1 on OOM. */
+static int push_ptr(void ***arr, size_t *n, size_t *cap, void *p)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 4;
+        void **v = realloc(*arr, c * sizeof *v);
+        if (!v) return -1;
+        *arr = v;
+        *cap = c;
+    }
+    (*arr)[(*n)++] = p;
+    return 0;
+}
 
 int pol_table_adopt_arena(pol_table *t, pol_arena *a)
 {
     if (!a) return 0;
-    if (t->n_adopted == t->cap_adopted) {
-        size_t cap = t->cap_adopted ? t->cap_adopted * 2 : 4;
-        pol_arena **p = realloc(t->adopted, cap * sizeof *p);
-        if (!p) {
-            pol_arena_free(a);
-            return -1;
-        }
-        t->adopted = p;
-        t->cap_adopted = cap;
+    if (push_ptr(&t->adopted, &t->n_adopted, &t->cap_adopted, a)) {
+        pol_arena_free(a);
+        return -1;
     }
-    t->adopted[t->n_adopted++] = a;
     return 0;
 }
 
 int pol_table_adopt_buffer(pol_table *t, void *buf)
 {
     if (!buf) return 0;
-    if (t->n_buffers == t->cap_buffers) {
-        size_t cap = t->cap_buffers ? t->cap_buffers * 2 : 2;
-        void **p = realloc(t->buffers, cap * sizeof *p);
-        if (!p) {
-            free(buf);
-            return -1;
-        }
-        t->buffers = p;
-        t->cap_buffers = cap;
+    if (push_ptr(&t->buffers, &t->n_buffers, &t->cap_buffers, buf)) {
+        free(buf);
+        return -1;
     }
-    t->buffers[t->n_buffers++] = buf;
     return 0;
 }
 

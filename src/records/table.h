@@ -39,7 +39,7 @@ uint32_t pol_table_src_line(const pol_table *t, size_t row);
 typedef struct pol_arena pol_arena;
 
 pol_arena *pol_arena_new(void);
-void pol_arena_free(pol_arena *a); /* accepts NULL */
+void pol_arena_free(pol_arena *a);             /* accepts NULL */
 void *pol_arena_alloc(pol_arena *a, size_t n); /* 8-byte aligned; NULL on OOM */
 char *pol_arena_strndup(pol_arena *a, const char *s, size_t n);
 size_t pol_arena_bytes(const pol_arena *a); /* bytes held */

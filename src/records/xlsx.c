@@ -136,8 +136,10 @@ static void sst_end(void *ud, const XML_Char *name)
 {
     xreader *x = ud;
     name = local(name);
-    if (strcmp(name, "t") == 0) x->in_text = 0;
-    else if (strcmp(name, "rPh") == 0) x->in_rph = 0;
+    if (strcmp(name, "t") == 0)
+        x->in_text = 0;
+    else if (strcmp(name, "rPh") == 0)
+        x->in_rph = 0;
     else if (strcmp(name, "si") == 0) {
         x->in_si = 0;
         if (x->sst.n == x->sst.cap) {
@@ -157,20 +159,30 @@ static void sst_end(void *ud, const XML_Char *name)
 
 /* -- styles -- */
 
-static int builtin_date(int id) { return (id >= 14 && id <= 22) || (id >= 45 && id <= 47); }
+static int builtin_date(int id)
+{
+    return (id >= 14 && id <= 22) || (id >= 45 && id <= 47);
+}
 
 /* A custom number format shows a date when it has d, m or y outside quotes and brackets. */
 static int format_is_date(const char *code)
 {
     int q = 0, br = 0;
     for (const char *p = code; *p; p++) {
-        if (*p == '"') q = !q;
-        else if (q) continue;
-        else if (*p == '[') br = 1;
-        else if (*p == ']') br = 0;
-        else if (br) continue;
-        else if (*p == '\\') p += p[1] ? 1 : 0;
-        else if (strchr("dDmMyY", *p)) return 1;
+        if (*p == '"')
+            q = !q;
+        else if (q)
+            continue;
+        else if (*p == '[')
+            br = 1;
+        else if (*p == ']')
+            br = 0;
+        else if (br)
+            continue;
+        else if (*p == '\\')
+            p += p[1] ? 1 : 0;
+        else if (strchr("dDmMyY", *p))
+            return 1;
     }
     return 0;
 }
@@ -254,8 +266,10 @@ static int serial_to_iso(const char *v, char *out, size_t cap)
     /* Bounded values (y < 10000, mm <= 12, dd <= 31, ...) as ints keep the sizes known. */
     int Y = (int)(y % 10000), M = (int)(mm % 100), D = (int)(dd % 100);
     int h = (int)(secs / 3600 % 100), mi = (int)(secs / 60 % 60), se = (int)(secs % 60);
-    if (secs) snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d", Y, M, D, h, mi, se);
-    else snprintf(out, cap, "%04d-%02d-%02d", Y, M, D);
+    if (secs)
+        snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d", Y, M, D, h, mi, se);
+    else
+        snprintf(out, cap, "%04d-%02d-%02d", Y, M, D);
     return 1;
 }
 
@@ -318,20 +332,21 @@ static void sheet_start(void *ud, const XML_Char *name, const XML_Char **a)
         const char *ref = attr(a, "r"), *t = attr(a, "t"), *s = attr(a, "s");
         x->col = ref ? col_of_ref(ref) : x->col + 1;
         if (x->col < 0 || (size_t)x->col >= x->max_cols) {
-            pol__fail(x->run, POL_ERR_LIMIT, "row %ld has a cell in column %ld, over the limit of "
-                                             "%zu columns (--limit columns=N)",
+            pol__fail(x->run, POL_ERR_LIMIT,
+                      "row %ld has a cell in column %ld, over the limit of "
+                      "%zu columns (--limit columns=N)",
                       x->row_num, x->col + 1, x->max_cols);
             fail(x, POL_ERR_LIMIT);
             return;
         }
-        x->cell_type = !t                        ? 'n'
-                       : strcmp(t, "s") == 0     ? 's'
+        x->cell_type = !t                            ? 'n'
+                       : strcmp(t, "s") == 0         ? 's'
                        : strcmp(t, "inlineStr") == 0 ? 'i'
-                       : strcmp(t, "b") == 0     ? 'b'
-                       : strcmp(t, "e") == 0     ? 'e'
-                       : strcmp(t, "d") == 0     ? 'D'
-                       : strcmp(t, "str") == 0   ? 'i'
-                                                 : 'n';
+                       : strcmp(t, "b") == 0         ? 'b'
+                       : strcmp(t, "e") == 0         ? 'e'
+                       : strcmp(t, "d") == 0         ? 'D'
+                       : strcmp(t, "str") == 0       ? 'i'
+                                                     : 'n';
         long st = s ? atol(s) : 0;
         if (x->cell_type == 'n' && st > 0 && (size_t)st < x->n_xf && x->xf_date[st])
             x->cell_type = 'd';
@@ -442,7 +457,8 @@ static pol_status parse_member(xreader *x, unzFile z, const char *member, XML_St
             break;
         }
         if (XML_Parse(x->xp, b, n, n == 0) != XML_STATUS_OK) {
-            if (x->failed) st = (pol_status)x->failed;
+            if (x->failed)
+                st = (pol_status)x->failed;
             else
                 st = pol__fail(x->run, POL_ERR_CORRUPT, "%s: %s at line %lu", member,
                                XML_ErrorString(XML_GetErrorCode(x->xp)),
@@ -491,8 +507,9 @@ pol_status pol__xlsx_load(pol_run *run, const char *path, pol_records **out)
     }
     if (maxb && total > maxb * 4) {
         unzClose(z);
-        return pol__fail(run, POL_ERR_LIMIT, "the workbook inflates to %llu bytes, over 4x the "
-                                             "byte limit (--limit bytes=N)",
+        return pol__fail(run, POL_ERR_LIMIT,
+                         "the workbook inflates to %llu bytes, over 4x the "
+                         "byte limit (--limit bytes=N)",
                          (unsigned long long)total);
     }
     xreader x;
@@ -500,8 +517,8 @@ pol_status pol__xlsx_load(pol_run *run, const char *path, pol_records **out)
     x.run = run;
     x.arena = pol_arena_new();
     x.max_cols = run->opt->limits.max_columns ? (size_t)run->opt->limits.max_columns : SIZE_MAX;
-    x.max_field = run->opt->limits.max_field_bytes ? (size_t)run->opt->limits.max_field_bytes
-                                                   : SIZE_MAX;
+    x.max_field =
+        run->opt->limits.max_field_bytes ? (size_t)run->opt->limits.max_field_bytes : SIZE_MAX;
     x.max_rows = run->opt->limits.max_rows;
     x.r = calloc(1, sizeof *x.r);
     pol_status st = x.arena && x.r ? POL_OK : pol__fail(run, POL_ERR_NOMEM, "out of memory");

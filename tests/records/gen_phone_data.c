@@ -12,14 +12,14 @@
 static const struct {
     const char *region, *idd;
 } regions[] = {
-    {"US", "011"}, {"CA", "011"}, {"GB", "00"},  {"AU", "0011"}, {"DE", "00"}, {"FR", "00"},
-    {"IN", "00"},  {"IE", "00"},  {"NZ", "00"},  {"ES", "00"},   {"IT", "00"}, {"NL", "00"},
-    {"BE", "00"},  {"CH", "00"},  {"AT", "00"},  {"SE", "00"},   {"NO", "00"}, {"DK", "00"},
-    {"PL", "00"},  {"PT", "00"},  {"MX", "00"},  {"JP", "010"},  {"CN", "00"}, {"ZA", "00"},
-    {"PH", "00"},  {"IL", "00"},  {"AE", "00"},  {"FI", "00"},   {"GR", "00"}, {"CZ", "00"},
-    {"HU", "00"},  {"RO", "00"},  {"TR", "00"},  {"AR", "00"},   {"CL", "00"}, {"PK", "00"},
-    {"EG", "00"},  {"SA", "00"},  {"MY", "00"},  {"VN", "00"},   {"SG", "000"}, {"HK", "001"},
-    {"KR", "001"}, {"BR", "0014"}, {"RU", "810"}, {"TH", "001"}, {"ID", "001"}, {"NG", "009"},
+    {"US", "011"}, {"CA", "011"},  {"GB", "00"},  {"AU", "0011"}, {"DE", "00"},  {"FR", "00"},
+    {"IN", "00"},  {"IE", "00"},   {"NZ", "00"},  {"ES", "00"},   {"IT", "00"},  {"NL", "00"},
+    {"BE", "00"},  {"CH", "00"},   {"AT", "00"},  {"SE", "00"},   {"NO", "00"},  {"DK", "00"},
+    {"PL", "00"},  {"PT", "00"},   {"MX", "00"},  {"JP", "010"},  {"CN", "00"},  {"ZA", "00"},
+    {"PH", "00"},  {"IL", "00"},   {"AE", "00"},  {"FI", "00"},   {"GR", "00"},  {"CZ", "00"},
+    {"HU", "00"},  {"RO", "00"},   {"TR", "00"},  {"AR", "00"},   {"CL", "00"},  {"PK", "00"},
+    {"EG", "00"},  {"SA", "00"},   {"MY", "00"},  {"VN", "00"},   {"SG", "000"}, {"HK", "001"},
+    {"KR", "001"}, {"BR", "0014"}, {"RU", "810"}, {"TH", "001"},  {"ID", "001"}, {"NG", "009"},
     {"CO", "009"}, {"KE", "000"},
 };
 
@@ -93,9 +93,12 @@ static int explore(int cc, int len, char *prefix, int depth, tnode **out)
     for (int d = 0; d < 10; d++) {
         prefix[depth] = (char)('0' + d);
         int r = explore(cc, len, prefix, depth + 1, &n->kid[d]);
-        if (r == FULL) n->full |= 1u << d, nfull++;
-        else if (r == EMPTY) nempty++;
-        else n->child |= 1u << d;
+        if (r == FULL)
+            n->full |= 1u << d, nfull++;
+        else if (r == EMPTY)
+            nempty++;
+        else
+            n->child |= 1u << d;
     }
     if (nfull == 10 || nempty == 10) {
         free(n);
@@ -120,7 +123,10 @@ static void serialise(tnode *root)
     }
 }
 
-static int cmp_int(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+static int cmp_int(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
 
 int main(void)
 {
@@ -186,9 +192,10 @@ int main(void)
         printf("    {%d, %d, %d},\n", roots[i].cc, roots[i].len,
                roots[i].kind == FULL ? -1 : roots[i].root->index);
     printf("};\n\n");
-    printf("/* Trie nodes: bit d of `full` set when every number continuing with digit d is valid;\n"
-           " * bit d of `child` when it continues in a node: phone_trie[first + number of child "
-           "bits below d]. */\n");
+    printf(
+        "/* Trie nodes: bit d of `full` set when every number continuing with digit d is valid;\n"
+        " * bit d of `child` when it continues in a node: phone_trie[first + number of child "
+        "bits below d]. */\n");
     printf("typedef struct phone_node {\n    uint16_t full, child;\n    uint32_t first;\n"
            "} phone_node;\n\n");
     printf("static const phone_node phone_trie[] = {\n");
@@ -246,6 +253,7 @@ int main(void)
         printf("},\n");
     }
     printf("};\n\n#endif\n");
-    fprintf(stderr, "%d trie nodes, %d restricted area codes, %ld calls\n", total, nrestricted, calls);
+    fprintf(stderr, "%d trie nodes, %d restricted area codes, %ld calls\n", total, nrestricted,
+            calls);
     return 0;
 }

@@ -1,4 +1,5 @@
-// polish tests — libphonenumber behind a C function, the reference the phone parser is compared with.
+// polish tests — libphonenumber behind a C function, the reference the phone parser is compared
+// with.
 #include "lpn_shim.h"
 
 #include <phonenumbers/phonenumberutil.h>

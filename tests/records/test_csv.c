@@ -14,7 +14,10 @@ static pol_records *load(rctx *t, const char *name, const void *data, size_t n, 
 
 #define LOAD_OK(t, name, lit) load((t), (name), (lit), sizeof(lit) - 1, POL_OK)
 
-static size_t qrows(const pol_records *r) { return r->quarantine ? pol_table_rows(r->quarantine) : 0; }
+static size_t qrows(const pol_records *r)
+{
+    return r->quarantine ? pol_table_rows(r->quarantine) : 0;
+}
 
 /* Every row read is either kept or quarantined: nothing is lost. */
 static void assert_accounted(const pol_records *r)
@@ -27,8 +30,9 @@ static void test_bom_crlf_quotes(void **state)
     (void)state;
     rctx t;
     rctx_init(&t);
-    pol_records *r = LOAD_OK(&t, "a.csv", "\xEF\xBB\xBFname,note\r\n\"Smith, J\",\"say \"\"hi\"\"\"\r\n"
-                                          "Ann,\"two\r\nlines\"\r\nBob,x\r\n");
+    pol_records *r = LOAD_OK(&t, "a.csv",
+                             "\xEF\xBB\xBFname,note\r\n\"Smith, J\",\"say \"\"hi\"\"\"\r\n"
+                             "Ann,\"two\r\nlines\"\r\nBob,x\r\n");
     assert_string_equal(r->encoding, "utf-8-bom");
     assert_string_equal(pol_table_name(r->rows, 0), "name");
     assert_int_equal(pol_table_rows(r->rows), 3);
@@ -51,10 +55,13 @@ static void utf16(const char *ascii_and_utf8, int be, unsigned char *out, size_t
     const unsigned char *s = (const unsigned char *)ascii_and_utf8;
     while (*s) {
         unsigned cp;
-        if (*s < 0x80) cp = *s++;
-        else if ((*s & 0xE0) == 0xC0) cp = (unsigned)(s[0] & 0x1F) << 6 | (s[1] & 0x3F), s += 2;
-        else cp = (unsigned)(s[0] & 0x0F) << 12 | (unsigned)(s[1] & 0x3F) << 6 | (s[2] & 0x3F),
-             s += 3;
+        if (*s < 0x80)
+            cp = *s++;
+        else if ((*s & 0xE0) == 0xC0)
+            cp = (unsigned)(s[0] & 0x1F) << 6 | (s[1] & 0x3F), s += 2;
+        else
+            cp = (unsigned)(s[0] & 0x0F) << 12 | (unsigned)(s[1] & 0x3F) << 6 | (s[2] & 0x3F),
+            s += 3;
         out[k++] = (unsigned char)(be ? cp >> 8 : cp & 0xFF);
         out[k++] = (unsigned char)(be ? cp & 0xFF : cp >> 8);
     }
@@ -66,7 +73,8 @@ static void test_utf16(void **state)
     (void)state;
     rctx t;
     rctx_init(&t);
-    const char *text = "name\tcity\nJos\xC3\xA9\tM\xC3\xA1laga\nZo\xC3\xAB\t\xE2\x82\xAC" "city\n";
+    const char *text = "name\tcity\nJos\xC3\xA9\tM\xC3\xA1laga\nZo\xC3\xAB\t\xE2\x82\xAC"
+                       "city\n";
     for (int be = 0; be < 2; be++) {
         unsigned char buf[256];
         size_t n;
@@ -76,7 +84,8 @@ static void test_utf16(void **state)
         assert_int_equal(r->delim, '\t');
         assert_int_equal(pol_table_rows(r->rows), 2);
         assert_string_equal(pol_table_get(r->rows, 0, 0), "Jos\xC3\xA9");
-        assert_string_equal(pol_table_get(r->rows, 1, 1), "\xE2\x82\xAC" "city");
+        assert_string_equal(pol_table_get(r->rows, 1, 1), "\xE2\x82\xAC"
+                                                          "city");
         pol__records_free(r);
     }
     rctx_done(&t);
@@ -88,12 +97,15 @@ static void test_windows1252_stray_quote(void **state)
     rctx t;
     rctx_init(&t);
     /* Latin-1/Windows-1252 bytes (é = E9, “ = 93) and a quote inside an unquoted field. */
-    pol_records *r = LOAD_OK(&t, "w.csv", "name;city\nJos\xE9 \"Pepe\" Garc\xED" "a;M\xE1laga\n"
-                                          "\x93Quoted\x94;Z\xFCrich\n");
+    pol_records *r = LOAD_OK(&t, "w.csv",
+                             "name;city\nJos\xE9 \"Pepe\" Garc\xED"
+                             "a;M\xE1laga\n"
+                             "\x93Quoted\x94;Z\xFCrich\n");
     assert_string_equal(r->encoding, "windows-1252");
     assert_int_equal(r->delim, ';');
     assert_int_equal(pol_table_rows(r->rows), 2);
-    assert_string_equal(pol_table_get(r->rows, 0, 0), "Jos\xC3\xA9 \"Pepe\" Garc\xC3\xAD" "a");
+    assert_string_equal(pol_table_get(r->rows, 0, 0), "Jos\xC3\xA9 \"Pepe\" Garc\xC3\xAD"
+                                                      "a");
     assert_string_equal(pol_table_get(r->rows, 1, 0), "\xE2\x80\x9CQuoted\xE2\x80\x9D");
     assert_string_equal(pol_table_get(r->rows, 1, 1), "Z\xC3\xBCrich");
     assert_accounted(r);
@@ -275,9 +287,9 @@ static void test_delimiters(void **state)
         {"name,note\n\"x;y;z\",1\n\"p;q\",2\n", ','},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        assert_int_equal(pol__csv_sniff_delim((const unsigned char *)cases[i].text,
-                                              strlen(cases[i].text)),
-                         cases[i].delim);
+        assert_int_equal(
+            pol__csv_sniff_delim((const unsigned char *)cases[i].text, strlen(cases[i].text)),
+            cases[i].delim);
 }
 
 static void test_round_trip_and_guard(void **state)
@@ -285,9 +297,20 @@ static void test_round_trip_and_guard(void **state)
     (void)state;
     rctx t;
     rctx_init(&t);
-    const char *vals[] = {"plain", "with,comma", "with \"quotes\"", "multi\nline", "=1+1",
-                          "@SUM(A1)", "+1 202 555", "-12.5", "+12025550143", "+12025550143;ext=7",
-                          "-", "\tTab", "caf\xC3\xA9", ""};
+    const char *vals[] = {"plain",
+                          "with,comma",
+                          "with \"quotes\"",
+                          "multi\nline",
+                          "=1+1",
+                          "@SUM(A1)",
+                          "+1 202 555",
+                          "-12.5",
+                          "+12025550143",
+                          "+12025550143;ext=7",
+                          "-",
+                          "\tTab",
+                          "caf\xC3\xA9",
+                          ""};
     size_t n = sizeof vals / sizeof vals[0];
     pol_table *tab = pol_table_new(1);
     assert_non_null(tab);
@@ -375,13 +398,20 @@ static void test_random_round_trip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bom_crlf_quotes),     cmocka_unit_test(test_utf16),
-        cmocka_unit_test(test_windows1252_stray_quote), cmocka_unit_test(test_ragged_rows),
-        cmocka_unit_test(test_unterminated_quote),  cmocka_unit_test(test_binary_refused),
-        cmocka_unit_test(test_invalid_utf8_kept),   cmocka_unit_test(test_big_field),
-        cmocka_unit_test(test_header_only_and_empty), cmocka_unit_test(test_many_columns),
-        cmocka_unit_test(test_row_limit),           cmocka_unit_test(test_delimiters),
-        cmocka_unit_test(test_round_trip_and_guard), cmocka_unit_test(test_random_round_trip),
+        cmocka_unit_test(test_bom_crlf_quotes),
+        cmocka_unit_test(test_utf16),
+        cmocka_unit_test(test_windows1252_stray_quote),
+        cmocka_unit_test(test_ragged_rows),
+        cmocka_unit_test(test_unterminated_quote),
+        cmocka_unit_test(test_binary_refused),
+        cmocka_unit_test(test_invalid_utf8_kept),
+        cmocka_unit_test(test_big_field),
+        cmocka_unit_test(test_header_only_and_empty),
+        cmocka_unit_test(test_many_columns),
+        cmocka_unit_test(test_row_limit),
+        cmocka_unit_test(test_delimiters),
+        cmocka_unit_test(test_round_trip_and_guard),
+        cmocka_unit_test(test_random_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

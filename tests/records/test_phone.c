@@ -1,4 +1,5 @@
-/* polish tests — the phone parser against libphonenumber on generated, variously written numbers. */
+/* polish tests — the phone parser against libphonenumber on generated, variously written numbers.
+ */
 #include "test_csv_util.h"
 #include "lpn_shim.h"
 
@@ -8,11 +9,11 @@ typedef struct region_case {
 } region_case;
 
 static const region_case regions[] = {
-    {"US", "1", "011", 1, 10, 10},  {"CA", "1", "011", 1, 10, 10},  {"GB", "0", "00", 44, 9, 10},
-    {"AU", "0", "0011", 61, 9, 9},  {"DE", "0", "00", 49, 6, 11},   {"FR", "0", "00", 33, 9, 9},
-    {"IN", "0", "00", 91, 10, 10},  {"IE", "0", "00", 353, 7, 9},   {"NZ", "0", "00", 64, 8, 9},
-    {"ES", "", "00", 34, 9, 9},     {"IT", "", "00", 39, 6, 11},    {"NL", "0", "00", 31, 9, 9},
-    {"MX", "", "00", 52, 10, 10},   {"JP", "0", "010", 81, 9, 10},
+    {"US", "1", "011", 1, 10, 10}, {"CA", "1", "011", 1, 10, 10}, {"GB", "0", "00", 44, 9, 10},
+    {"AU", "0", "0011", 61, 9, 9}, {"DE", "0", "00", 49, 6, 11},  {"FR", "0", "00", 33, 9, 9},
+    {"IN", "0", "00", 91, 10, 10}, {"IE", "0", "00", 353, 7, 9},  {"NZ", "0", "00", 64, 8, 9},
+    {"ES", "", "00", 34, 9, 9},    {"IT", "", "00", 39, 6, 11},   {"NL", "0", "00", 31, 9, 9},
+    {"MX", "", "00", 52, 10, 10},  {"JP", "0", "010", 81, 9, 10},
 };
 
 /* A national significant number: half of them valid according to libphonenumber. */
@@ -33,8 +34,7 @@ static void make_nsn(const region_case *rc, uint64_t *s, int want_valid, char *o
 
 /* Writes the number the way people do: grouped, with brackets, dots, dashes, a country code,
  * the trunk or international prefix, an extension. */
-static void write_number(const region_case *rc, const char *nsn, uint64_t *s, char *out,
-                         size_t cap)
+static void write_number(const region_case *rc, const char *nsn, uint64_t *s, char *out, size_t cap)
 {
     static const char *const seps[] = {" ", "-", ".", "", " "};
     const char *sep = seps[rnd32(s) % 5];
@@ -61,10 +61,14 @@ static void write_number(const region_case *rc, const char *nsn, uint64_t *s, ch
         snprintf(extbuf, sizeof extbuf, "%s%u", marks[rnd32(s) % 5], 1 + rnd32(s) % 9999);
         ext = extbuf;
     }
-    if (style == 0) snprintf(out, cap, "+%d %s%s", rc->cc, grouped, ext);
-    else if (style == 1) snprintf(out, cap, "%s%s%s%s", rc->ndd, *rc->ndd ? sep : "", grouped, ext);
-    else if (style == 2) snprintf(out, cap, "%s%s", grouped, ext);
-    else snprintf(out, cap, "%s %d %s%s", rc->idd, rc->cc, grouped, ext);
+    if (style == 0)
+        snprintf(out, cap, "+%d %s%s", rc->cc, grouped, ext);
+    else if (style == 1)
+        snprintf(out, cap, "%s%s%s%s", rc->ndd, *rc->ndd ? sep : "", grouped, ext);
+    else if (style == 2)
+        snprintf(out, cap, "%s%s", grouped, ext);
+    else
+        snprintf(out, cap, "%s %d %s%s", rc->idd, rc->cc, grouped, ext);
 }
 
 static void test_agrees_with_libphonenumber(void **state)
@@ -86,8 +90,8 @@ static void test_agrees_with_libphonenumber(void **state)
             pol_phone ph;
             pol__phone_parse(text, strlen(text), def, &ph);
             int ours = ph.status == POL_PHONE_VALID;
-            int ok = ours == (v == 1) && (!ours || (strcmp(ph.e164, e) == 0 &&
-                                                    strcmp(ph.ext, x) == 0));
+            int ok =
+                ours == (v == 1) && (!ours || (strcmp(ph.e164, e) == 0 && strcmp(ph.ext, x) == 0));
             total++;
             agree += ok;
             valid_ref += v == 1;
@@ -99,8 +103,15 @@ static void test_agrees_with_libphonenumber(void **state)
         }
     }
     /* Junk must be invalid for both. */
-    const char *junk[] = {"asdf", "n/a", "123", "0000000000", "555-1234", "+999 1234 5678",
-                          "1-800-FLOWERS-NOW-PLEASE", "(000) 000-0000", "++1 202 555 0143"};
+    const char *junk[] = {"asdf",
+                          "n/a",
+                          "123",
+                          "0000000000",
+                          "555-1234",
+                          "+999 1234 5678",
+                          "1-800-FLOWERS-NOW-PLEASE",
+                          "(000) 000-0000",
+                          "++1 202 555 0143"};
     for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
         char e[40], x[16];
         int v = lpn_parse(junk[i], "US", e, sizeof e, x, sizeof x);
@@ -109,8 +120,9 @@ static void test_agrees_with_libphonenumber(void **state)
         int ok = (ph.status == POL_PHONE_VALID) == (v == 1);
         total++;
         agree += ok;
-        if (!ok) print_message("  disagree on junk \"%s\": ours %d, libphonenumber %d\n", junk[i],
-                               ph.status, v);
+        if (!ok)
+            print_message("  disagree on junk \"%s\": ours %d, libphonenumber %d\n", junk[i],
+                          ph.status, v);
     }
     double acc = (double)agree / (double)total;
     print_message("phones: %zu numbers (%zu valid per libphonenumber), agreement %.4f, E.164 of "

@@ -20,19 +20,32 @@ static void test_header_synonyms(void **state)
         const char *header;
         pol_role role;
     } cases[] = {
-        {"First Name", POL_ROLE_FIRST_NAME}, {"given_name", POL_ROLE_FIRST_NAME},
-        {"Vorname", POL_ROLE_FIRST_NAME},    {"surname", POL_ROLE_LAST_NAME},
-        {"LastName", POL_ROLE_LAST_NAME},    {"Full Name", POL_ROLE_FULL_NAME},
-        {"E-Mail Address", POL_ROLE_EMAIL},  {"email_2", POL_ROLE_EMAIL},
-        {"Mobile Phone", POL_ROLE_PHONE},    {"Teléfono", POL_ROLE_PHONE},
-        {"address_1", POL_ROLE_STREET},      {"Street Address", POL_ROLE_STREET},
-        {"address_2", POL_ROLE_ADDRESS2},    {"street_number", POL_ROLE_STREET_NUMBER},
-        {"suburb", POL_ROLE_CITY},           {"Town/City", POL_ROLE_CITY},
-        {"State/Region", POL_ROLE_STATE},    {"Province", POL_ROLE_STATE},
-        {"postcode", POL_ROLE_POSTCODE},     {"ZIP Code", POL_ROLE_POSTCODE},
-        {"Country/Region", POL_ROLE_COUNTRY}, {"Company Name", POL_ROLE_COMPANY},
-        {"date_of_birth", POL_ROLE_DATE},    {"soc_sec_id", POL_ROLE_ID},
-        {"rec_id", POL_ROLE_ID},             {"Notes", POL_ROLE_TEXT},
+        {"First Name", POL_ROLE_FIRST_NAME},
+        {"given_name", POL_ROLE_FIRST_NAME},
+        {"Vorname", POL_ROLE_FIRST_NAME},
+        {"surname", POL_ROLE_LAST_NAME},
+        {"LastName", POL_ROLE_LAST_NAME},
+        {"Full Name", POL_ROLE_FULL_NAME},
+        {"E-Mail Address", POL_ROLE_EMAIL},
+        {"email_2", POL_ROLE_EMAIL},
+        {"Mobile Phone", POL_ROLE_PHONE},
+        {"Teléfono", POL_ROLE_PHONE},
+        {"address_1", POL_ROLE_STREET},
+        {"Street Address", POL_ROLE_STREET},
+        {"address_2", POL_ROLE_ADDRESS2},
+        {"street_number", POL_ROLE_STREET_NUMBER},
+        {"suburb", POL_ROLE_CITY},
+        {"Town/City", POL_ROLE_CITY},
+        {"State/Region", POL_ROLE_STATE},
+        {"Province", POL_ROLE_STATE},
+        {"postcode", POL_ROLE_POSTCODE},
+        {"ZIP Code", POL_ROLE_POSTCODE},
+        {"Country/Region", POL_ROLE_COUNTRY},
+        {"Company Name", POL_ROLE_COMPANY},
+        {"date_of_birth", POL_ROLE_DATE},
+        {"soc_sec_id", POL_ROLE_ID},
+        {"rec_id", POL_ROLE_ID},
+        {"Notes", POL_ROLE_TEXT},
         {"Favourite colour", POL_ROLE_UNKNOWN},
     };
     size_t n = sizeof cases / sizeof cases[0];
@@ -62,8 +75,8 @@ static void test_content_only(void **state)
     enum { NR = 300, NC = 6 };
     static char cells[NR][NC][48];
     const char *ptr[NR * NC];
-    pol_role expect[NC] = {POL_ROLE_EMAIL, POL_ROLE_PHONE, POL_ROLE_DATE, POL_ROLE_STATE,
-                           POL_ROLE_POSTCODE, POL_ROLE_STREET};
+    pol_role expect[NC] = {POL_ROLE_EMAIL, POL_ROLE_PHONE,    POL_ROLE_DATE,
+                           POL_ROLE_STATE, POL_ROLE_POSTCODE, POL_ROLE_STREET};
     for (size_t r = 0; r < NR; r++) {
         snprintf(cells[r][0], 48, "user%u@mail%u.com", rnd32(&s) % 1000, rnd32(&s) % 50);
         snprintf(cells[r][1], 48, "(%u) %u-%04u", 202 + rnd32(&s) % 3 * 110, 200 + rnd32(&s) % 700,

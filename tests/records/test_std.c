@@ -22,8 +22,10 @@ static void degrade_text(const char *in, char *out, size_t cap, uint64_t *s)
     if (rnd32(s) % 2) tmp[k++] = ' ';
     tmp[k] = '\0';
     int mode = (int)(rnd32(s) % 3);
-    if (mode == 0) casefold(tmp, 0);
-    else if (mode == 1) casefold(tmp, 1);
+    if (mode == 0)
+        casefold(tmp, 0);
+    else if (mode == 1)
+        casefold(tmp, 1);
     else { /* keep the case, but add a non-breaking space */
         size_t l = strlen(tmp);
         char *sp = strchr(tmp + 1, ' ');
@@ -59,11 +61,11 @@ static void report(const char *what, size_t ok, size_t n, size_t base_ok)
 static void test_names(void **state)
 {
     (void)state;
-    static const char *const first[] = {"John", "Mary", "Jean-Luc", "Anne-Marie", "Robert",
-                                        "Elizabeth", "José", "Zoë", "William", "Patricia"};
-    static const char *const last[] = {"Smith", "McDonald", "O'Brien", "MacKenzie", "D'Angelo",
-                                       "Smith-Jones", "McAllister", "O'Neil", "Johnson",
-                                       "García", "van der Berg", "de la Cruz", "MacLeod"};
+    static const char *const first[] = {"John",      "Mary", "Jean-Luc", "Anne-Marie", "Robert",
+                                        "Elizabeth", "José", "Zoë",      "William",    "Patricia"};
+    static const char *const last[] = {
+        "Smith",  "McDonald", "O'Brien", "MacKenzie",    "D'Angelo",   "Smith-Jones", "McAllister",
+        "O'Neil", "Johnson",  "García",  "van der Berg", "de la Cruz", "MacLeod"};
     static const char *const suffix[] = {"", "", "", "", " Jr.", " Sr.", " III", " II"};
     uint64_t s = 11;
     size_t n = 0, ok = 0, base = 0;
@@ -92,7 +94,7 @@ static void test_streets(void **state)
     static const struct {
         const char *abbr, *full[3];
     } sfx[] = {
-        {"St", {"Street", "Str", "St."}},        {"Ave", {"Avenue", "Av", "Ave."}},
+        {"St", {"Street", "Str", "St."}},         {"Ave", {"Avenue", "Av", "Ave."}},
         {"Blvd", {"Boulevard", "Boul", "Blvd."}}, {"Rd", {"Road", "Rd.", "ROAD"}},
         {"Dr", {"Drive", "Drv", "Dr."}},          {"Ln", {"Lane", "Ln.", "LANE"}},
         {"Ct", {"Court", "Crt", "Ct."}},          {"Pl", {"Place", "Pl.", "PLACE"}},
@@ -101,14 +103,15 @@ static void test_streets(void **state)
     };
     static const struct {
         const char *abbr, *full;
-    } dirs[] = {{"N", "North"}, {"S", "South"}, {"E", "East"}, {"W", "West"},
-                {"NE", "Northeast"}, {"SW", "Southwest"}};
-    static const char *const names[] = {"Main", "Oak", "Maple", "Martin Luther King", "21st",
-                                        "Washington", "Cedar Hill", "5th", "Elm", "Sunset"};
+    } dirs[] = {{"N", "North"}, {"S", "South"},      {"E", "East"},
+                {"W", "West"},  {"NE", "Northeast"}, {"SW", "Southwest"}};
+    static const char *const names[] = {"Main", "Oak",        "Maple",      "Martin Luther King",
+                                        "21st", "Washington", "Cedar Hill", "5th",
+                                        "Elm",  "Sunset"};
     static const struct {
         const char *abbr, *full;
-    } units[] = {{"Apt", "Apartment"}, {"Ste", "Suite"}, {"Unit", "Unit"}, {"Fl", "Floor"},
-                 {"Rm", "Room"}, {"Bldg", "Building"}};
+    } units[] = {{"Apt", "Apartment"}, {"Ste", "Suite"}, {"Unit", "Unit"},
+                 {"Fl", "Floor"},      {"Rm", "Room"},   {"Bldg", "Building"}};
     uint64_t s = 5;
     size_t n = 0, ok = 0, base = 0;
     for (int i = 0; i < 3000; i++) {
@@ -121,8 +124,7 @@ static void test_streets(void **state)
         char canon[160], deg[200], got[256];
         snprintf(canon, sizeof canon, "%d %s%s%s %s%s%s%s%s%s", num, d < 6 ? dirs[d].abbr : "",
                  d < 6 ? " " : "", names[ni], sfx[si].abbr, pd < 2 ? " " : "",
-                 pd < 2 ? dirs[pd + 2].abbr : "", u < 6 ? " " : "", u < 6 ? units[u].abbr : "",
-                 "");
+                 pd < 2 ? dirs[pd + 2].abbr : "", u < 6 ? " " : "", u < 6 ? units[u].abbr : "", "");
         if (u < 6) {
             size_t l = strlen(canon);
             snprintf(canon + l, sizeof canon - l, " %s", unit_no);
@@ -161,10 +163,18 @@ static void test_states_postcodes(void **state)
     static const struct {
         const char *code, *name, *abbr;
     } st[] = {
-        {"CA", "California", "Calif."}, {"NY", "New York", "N.Y."},   {"TX", "Texas", "Tex."},
-        {"MA", "Massachusetts", "Mass."}, {"WA", "Washington", "Wash."}, {"NC", "North Carolina", "N.C."},
-        {"PA", "Pennsylvania", "Penn."}, {"FL", "Florida", "Fla."},   {"DC", "District of Columbia", "D.C."},
-        {"WV", "West Virginia", "W. Va."}, {"IL", "Illinois", "Ill."}, {"OR", "Oregon", "Ore."},
+        {"CA", "California", "Calif."},
+        {"NY", "New York", "N.Y."},
+        {"TX", "Texas", "Tex."},
+        {"MA", "Massachusetts", "Mass."},
+        {"WA", "Washington", "Wash."},
+        {"NC", "North Carolina", "N.C."},
+        {"PA", "Pennsylvania", "Penn."},
+        {"FL", "Florida", "Fla."},
+        {"DC", "District of Columbia", "D.C."},
+        {"WV", "West Virginia", "W. Va."},
+        {"IL", "Illinois", "Ill."},
+        {"OR", "Oregon", "Ore."},
     };
     uint64_t s = 3;
     size_t n = 0, ok = 0, base = 0;
@@ -188,13 +198,19 @@ static void test_states_postcodes(void **state)
         int zip = (int)(rnd32(&s) % 100000), plus4 = (int)(rnd32(&s) % 10000);
         int has4 = rnd32(&s) % 2;
         char canon[16], in[32], got[32];
-        if (has4) snprintf(canon, sizeof canon, "%05d-%04d", zip, plus4);
-        else snprintf(canon, sizeof canon, "%05d", zip);
+        if (has4)
+            snprintf(canon, sizeof canon, "%05d-%04d", zip, plus4);
+        else
+            snprintf(canon, sizeof canon, "%05d", zip);
         int form = (int)(rnd32(&s) % 3);
-        if (form == 0) snprintf(in, sizeof in, "%s", canon);
-        else if (form == 1 && has4) snprintf(in, sizeof in, "%d%04d", zip, plus4);
-        else if (form == 1) snprintf(in, sizeof in, "%d", zip);
-        else snprintf(in, sizeof in, " %s ", canon);
+        if (form == 0)
+            snprintf(in, sizeof in, "%s", canon);
+        else if (form == 1 && has4)
+            snprintf(in, sizeof in, "%d%04d", zip, plus4);
+        else if (form == 1)
+            snprintf(in, sizeof in, "%d", zip);
+        else
+            snprintf(in, sizeof in, " %s ", canon);
         /* A 3-digit number is ambiguous only for real ZIPs 00100-00999; all are padded. */
         size_t k = pol__postcode_std(in, strlen(in), "US", got, sizeof got);
         n++;
@@ -224,9 +240,9 @@ static void test_emails(void **state)
     static const struct {
         const char *good, *typo;
     } doms[] = {
-        {"gmail.com", "gmial.com"},   {"gmail.com", "gmail.con"},  {"yahoo.com", "yaho.com"},
+        {"gmail.com", "gmial.com"},     {"gmail.com", "gmail.con"},    {"yahoo.com", "yaho.com"},
         {"hotmail.com", "hotmial.com"}, {"outlook.com", "outlok.com"}, {"icloud.com", "iclod.com"},
-        {"acme-plumbing.com", NULL},  {"example.co.uk", NULL},
+        {"acme-plumbing.com", NULL},    {"example.co.uk", NULL},
     };
     uint64_t s = 9;
     size_t n = 0, ok = 0, base = 0;
@@ -248,8 +264,8 @@ static void test_emails(void **state)
     report("emails", ok, n, base);
     assert_true((double)ok / (double)n >= 0.99);
     /* Syntax. */
-    const char *bad[] = {"bob@", "@x.com", "a b@c.com", "a..b@c.com", "a@b", "a@b.c", "a@@b.com",
-                         "a@-b.com", "plainaddress"};
+    const char *bad[] = {"bob@",  "@x.com",   "a b@c.com", "a..b@c.com",  "a@b",
+                         "a@b.c", "a@@b.com", "a@-b.com",  "plainaddress"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char g[64];
         const char *typo;
@@ -263,9 +279,9 @@ static void test_emails(void **state)
 static void test_dates(void **state)
 {
     (void)state;
-    static const char *const months[] = {"January", "February", "March",     "April",
-                                         "May",     "June",     "July",      "August",
-                                         "September", "October", "November", "December"};
+    static const char *const months[] = {"January",   "February", "March",    "April",
+                                         "May",       "June",     "July",     "August",
+                                         "September", "October",  "November", "December"};
     uint64_t s = 17;
     size_t n = 0, ok = 0, base = 0;
     for (int region = 0; region < 2; region++) {
@@ -276,19 +292,33 @@ static void test_dates(void **state)
             char canon[16], in[48], got[32];
             snprintf(canon, sizeof canon, "%04d-%02d-%02d", y, m, d);
             switch (rnd32(&s) % 7) {
-            case 0: snprintf(in, sizeof in, "%s", canon); break;
+            case 0:
+                snprintf(in, sizeof in, "%s", canon);
+                break;
             case 1:
-                if (region) snprintf(in, sizeof in, "%d/%d/%d", d, m, y);
-                else snprintf(in, sizeof in, "%d/%d/%d", m, d, y);
+                if (region)
+                    snprintf(in, sizeof in, "%d/%d/%d", d, m, y);
+                else
+                    snprintf(in, sizeof in, "%d/%d/%d", m, d, y);
                 break;
             case 2:
-                if (region) snprintf(in, sizeof in, "%02d.%02d.%04d", d, m, y);
-                else snprintf(in, sizeof in, "%02d-%02d-%04d", m, d, y);
+                if (region)
+                    snprintf(in, sizeof in, "%02d.%02d.%04d", d, m, y);
+                else
+                    snprintf(in, sizeof in, "%02d-%02d-%04d", m, d, y);
                 break;
-            case 3: snprintf(in, sizeof in, "%s %d, %d", months[m - 1], d, y); break;
-            case 4: snprintf(in, sizeof in, "%d %.3s %d", d, months[m - 1], y); break;
-            case 5: snprintf(in, sizeof in, "%04d%02d%02d", y, m, d); break; /* FEBRL */
-            default: snprintf(in, sizeof in, "%04d/%02d/%02d", y, m, d); break;
+            case 3:
+                snprintf(in, sizeof in, "%s %d, %d", months[m - 1], d, y);
+                break;
+            case 4:
+                snprintf(in, sizeof in, "%d %.3s %d", d, months[m - 1], y);
+                break;
+            case 5:
+                snprintf(in, sizeof in, "%04d%02d%02d", y, m, d);
+                break; /* FEBRL */
+            default:
+                snprintf(in, sizeof in, "%04d/%02d/%02d", y, m, d);
+                break;
             }
             int r = pol__date_iso(in, strlen(in), order, got);
             n++;
@@ -319,13 +349,21 @@ static void test_text_clean(void **state)
         const char *in, *out;
     } cases[] = {
         {"  a  b  ", "a b"},
-        {"a\xC2\xA0" "b", "a b"},                    /* no-break space */
-        {"a\xE2\x80\x8B" "b", "ab"},                 /* zero-width space */
-        {"\xEF\xBB\xBF" "x", "x"},                   /* stray BOM */
-        {"Jose\xCC\x81", "Jos\xC3\xA9"},             /* NFC */
+        {"a\xC2\xA0"
+         "b",
+         "a b"}, /* no-break space */
+        {"a\xE2\x80\x8B"
+         "b",
+         "ab"}, /* zero-width space */
+        {"\xEF\xBB\xBF"
+         "x",
+         "x"},                           /* stray BOM */
+        {"Jose\xCC\x81", "Jos\xC3\xA9"}, /* NFC */
         {"line\r\nbreak", "line break"},
         {"tab\there", "tab here"},
-        {"ctl\x01" "char", "ctlchar"},
+        {"ctl\x01"
+         "char",
+         "ctlchar"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char out[64];
@@ -338,9 +376,12 @@ static void test_text_clean(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_names),  cmocka_unit_test(test_streets),
-        cmocka_unit_test(test_states_postcodes), cmocka_unit_test(test_emails),
-        cmocka_unit_test(test_dates),  cmocka_unit_test(test_text_clean),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_streets),
+        cmocka_unit_test(test_states_postcodes),
+        cmocka_unit_test(test_emails),
+        cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_text_clean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

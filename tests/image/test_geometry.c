@@ -357,6 +357,35 @@ static void test_plan_shrink(void **state)
     tctx_done(&t);
 }
 
+/* Decoding at 1/2 scale and resizing gives what decoding in full and resizing gives. */
+static pol_image *decode_resized(tctx *t, const char *path, int shrink, int width)
+{
+    pol_image_load_opts o = {shrink, 0, &t->opt.limits};
+    pol_image *im = NULL;
+    if (pol__jpeg_load(&t->run, path, &o, &im)) fail_msg("%s: %s", path, t->err.msg);
+    pol_resize_req q = {.width = width, .upscale = 1};
+    assert_int_equal(pol__image_apply_resize(&t->run, im, &q, POL_KERNEL_LANCZOS3, "t"), POL_OK);
+    return im;
+}
+
+static void test_reduced_decode_quality(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    const char *p = "/usr/share/backgrounds/mate/nature/LadyBird.jpg"; /* 2560x1600 */
+    pol_image *full = decode_resized(&t, p, 1, 600);
+    pol_image *half = decode_resized(&t, p, 2, 600);   /* what the plan picks: 1280 >= 2 x 600 */
+    pol_image *eighth = decode_resized(&t, p, 8, 600); /* DC only, then upscaled: too coarse */
+    double mx, d_half = mean_abs_diff(full, half, &mx), d_eighth = mean_abs_diff(full, eighth, &mx);
+    if (d_half > 1.0 / 255) fail_msg("1/2-scale decode differs by %g (mean)", d_half);
+    assert_true(d_eighth > 1.0 / 255); /* the bound tells a good shortcut from a bad one */
+    pol_image_free(full);
+    pol_image_free(half);
+    pol_image_free(eighth);
+    tctx_done(&t);
+}
+
 /* ---- export presets ------------------------------------------------------------------------- */
 
 static void test_presets(void **state)
@@ -563,6 +592,7 @@ int main(void)
         cmocka_unit_test(test_resize_linear_light),
         cmocka_unit_test(test_resize_alpha_weighted),
         cmocka_unit_test(test_plan_shrink),
+        cmocka_unit_test(test_reduced_decode_quality),
         cmocka_unit_test(test_presets),
         cmocka_unit_test(test_sharpen),
         cmocka_unit_test(test_colour_to_srgb),

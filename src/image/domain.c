@@ -244,9 +244,10 @@ static void data_free(void *d)
 {
     pol_image_free(d);
 }
+/* Only deliveries run on these copies (see image_io.h): they share the pixels. */
 static void *data_clone(const void *d)
 {
-    return pol_image_clone(d);
+    return pol__image_clone_shared(d);
 }
 
 static const char *const extensions[] = {"jpg",  "jpeg", "jpe",  "jfif", "png",  "webp", "tif",

@@ -488,10 +488,13 @@ size_t pol__unit_std(const char *in, size_t n, char *out, size_t cap)
         out[n] = '\0';
         return n;
     }
-    memcpy(tmp, "1 X ", 4);
+    /* The prefix takes the input's case, so an all-lower or all-upper line is still recased. */
+    int has_upper = 0;
+    for (size_t i = 0; i < n; i++) has_upper |= isupper((unsigned char)in[i]) != 0;
+    memcpy(tmp, has_upper ? "1 X " : "1 x ", 4);
     memcpy(tmp + 4, in, n);
     size_t k = pol__street_std(tmp, n + 4, out, cap);
-    if (k == (size_t)-1 || k < 4 || memcmp(out, "1 X ", 4) != 0) {
+    if (k == (size_t)-1 || k < 4 || strncasecmp(out, "1 X ", 4) != 0) {
         memcpy(out, in, n);
         out[n] = '\0';
         return n;

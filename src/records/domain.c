@@ -361,6 +361,7 @@ static pol_status inspect(pol_run *run, pol_asset *a)
         size_t filled = 0, bad = 0;
         for (size_t i = 0; i < nr; i++) {
             const char *v = pol_table_get(r->rows, i, c);
+            while (*v == ' ' || *v == '\t') v++; /* " " is as empty as "" */
             if (!*v) continue;
             filled++;
             if (r->roles[c] == POL_ROLE_EMAIL) {

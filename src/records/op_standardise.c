@@ -307,6 +307,18 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     memset(&j, 0, sizeof j);
     j.r = r;
     j.region = pol__arg_str(args, "region");
+    char guessed[3];
+    if (!pol__arg_set(args, "region")) {
+        /* Not told: an Australian list (NSW, 4-digit postcodes) must not get US rules. */
+        double share = pol__records_guess_region(r, guessed);
+        if (share >= 0.6 && strcmp(guessed, j.region) != 0) {
+            pol__decide(run,
+                        "region %s: %.0f%% of rows name it through their state, country or "
+                        "postcode (--region to choose)",
+                        guessed, 100 * share);
+            j.region = guessed;
+        }
+    }
     if (!j.region || strlen(j.region) != 2)
         return pol__fail(run, POL_ERR_ARG, "--region: \"%s\" is not a two-letter country code",
                          j.region ? j.region : "");

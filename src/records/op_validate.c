@@ -185,6 +185,12 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     ru.quarantine_invalid = strcmp(pol__arg_str(args, "invalid"), "quarantine") == 0;
     ru.junk = pol__arg_bool(args, "junk");
     ru.region = pol__arg_str(args, "region");
+    char guessed[3];
+    if (!pol__arg_set(args, "region") && pol__records_guess_region(r, guessed) >= 0.6 &&
+        strcmp(guessed, ru.region) != 0) {
+        pol__decide(run, "region %s, from the rows' states, countries or postcodes", guessed);
+        ru.region = guessed;
+    }
     if ((st = parse_require(run, r, pol__arg_str(args, "require"), &ru))) return st;
 
     pol_table *t = r->rows;

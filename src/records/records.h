@@ -74,6 +74,10 @@ pol_status pol__records_ensure_roles(pol_run *run, pol_records *r);
 /* Infers roles from header names and content (first `sample` rows; 0 = all), then applies `map`
  * ("col=role,col2=role"; NULL = none). Records per-column role and confidence. */
 pol_status pol__roles_infer(pol_run *run, pol_records *r, const char *map, size_t sample);
+/* The country most rows belong to, from a country column, else from state/province names and
+ * postcode shapes: "US", "CA", "AU", "GB" ... into out[3]; returns the share of rows that
+ * support it (0 when nothing tells). */
+double pol__records_guess_region(const pol_records *r, char out[3]);
 /* First column with `role`, or -1. */
 long pol__records_col(const pol_records *r, pol_role role);
 /* Keeps roles[]/role_conf[] in step after pol_table_add_col() on r->rows. 0 ok, -1 OOM. */

@@ -525,3 +525,68 @@ pol_status pol__records_ensure_roles(pol_run *run, pol_records *r)
     if (r->roles_done && r->roles) return POL_OK;
     return pol__roles_infer(run, r, NULL, 2000);
 }
+
+/* ---- region --------------------------------------------------------------------------------- */
+
+double pol__records_guess_region(const pol_records *r, char out[3])
+{
+    size_t nr = pol_table_rows(r->rows), lim = nr < 5000 ? nr : 5000;
+    long cc = pol__records_col(r, POL_ROLE_COUNTRY), sc = pol__records_col(r, POL_ROLE_STATE),
+         pc = pol__records_col(r, POL_ROLE_POSTCODE);
+    static const char *const regions[] = {"US", "CA", "AU", "GB"};
+    size_t votes[4] = {0}, seen = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < lim; i++) {
+        int vote = -1;
+        if (cc >= 0) {
+            const char *v = pol_table_get(r->rows, i, (size_t)cc);
+            const char *code = *v ? pol__country_code(v, strlen(v)) : NULL;
+            for (int k = 0; code && k < 4; k++)
+                if (strcmp(code, regions[k]) == 0) vote = k;
+            if (code && vote < 0) vote = 4; /* another country: no vote for these four */
+        }
+        if (vote < 0 && sc >= 0) {
+            /* A state only one region has ("NSW" in AU, "ON" in CA, "TX" in the US). */
+            const char *v = pol_table_get(r->rows, i, (size_t)sc);
+            while (*v == ' ') v++;
+            if (*v) {
+                const char *us = pol__state_code(v, strlen(v), "US");
+                const char *au = pol__state_code(v, strlen(v), "AU");
+                const char *ca = pol__state_code(v, strlen(v), "CA");
+                int in_au = au && strlen(au) == 3; /* NSW VIC QLD TAS ACT */
+                static const char *const prov[] = {"ON", "QC", "BC", "AB", "MB", "SK",
+                                                   "NS", "NB", "PE", "YT", "NU", "NL"};
+                int in_ca = 0;
+                for (size_t k = 0; ca && k < sizeof prov / sizeof prov[0]; k++)
+                    in_ca |= strcmp(ca, prov[k]) == 0;
+                if (in_au)
+                    vote = 2;
+                else if (in_ca)
+                    vote = 1;
+                /* WA and NT are Australian too; they decide nothing. */
+                else if (us && strcmp(us, "WA") != 0 && strcmp(us, "NT") != 0)
+                    vote = 0;
+            }
+        }
+        if (vote < 0 && pc >= 0) {
+            const char *v = pol_table_get(r->rows, i, (size_t)pc);
+            while (*v == ' ') v++;
+            char buf[32];
+            size_t n = strlen(v);
+            if (n && n < 12) {
+                if (pol__postcode_std(v, n, "GB", buf, sizeof buf))
+                    vote = 3;
+                else if (pol__postcode_std(v, n, "CA", buf, sizeof buf))
+                    vote = 1;
+            }
+        }
+        if (vote >= 0) seen++;
+        if (vote >= 0 && vote < 4) votes[vote]++;
+    }
+    int best = 0;
+    for (int k = 1; k < 4; k++)
+        if (votes[k] > votes[best]) best = k;
+    if (!seen || !votes[best]) return 0;
+    memcpy(out, regions[best], 3);
+    return (double)votes[best] / (double)seen;
+}

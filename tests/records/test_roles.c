@@ -130,12 +130,43 @@ static void test_map_override(void **state)
     rctx_done(&t);
 }
 
+/* Which country a list is from, when --region is not given: its states, countries, postcodes. */
+static void test_guess_region(void **state)
+{
+    (void)state;
+    rctx t;
+    rctx_init(&t);
+    const struct {
+        const char *states[4], *want;
+    } cases[] = {
+        {{"nsw", "vic", "wa", "qld"}, "AU"},
+        {{"TX", "tx", "California", "NY"}, "US"},
+        {{"Ontario", "QC", "bc", "WA"}, "CA"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *headers[] = {"name", "state"};
+        const char *rows[8];
+        for (int k = 0; k < 4; k++) {
+            rows[2 * k] = "x";
+            rows[2 * k + 1] = cases[i].states[k];
+        }
+        pol_records *r = table_of(headers, 2, rows, 4);
+        assert_int_equal(pol__roles_infer(&t.run, r, NULL, 0), POL_OK);
+        char got[3];
+        assert_true(pol__records_guess_region(r, got) >= 0.6);
+        assert_string_equal(got, cases[i].want);
+        pol__records_free(r);
+    }
+    rctx_done(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_header_synonyms),
         cmocka_unit_test(test_content_only),
         cmocka_unit_test(test_map_override),
+        cmocka_unit_test(test_guess_region),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,9 +41,10 @@ typedef struct layout {
     int w, h, spp, bps, colours, ch, alpha, assoc, invert, planar;
 } layout;
 
-/* Samples of one pixel (contiguous: all spp; separate: the one plane) into the float image. */
-static void put_samples(const layout *L, pol_image *im, const unsigned char *buf, int x0, int y0,
-                        int bw, int bh, int plane, tmsize_t buflen)
+/* A tile or strip's samples (contiguous: all spp; separate: the one plane) into the float image.
+ * Returns 0 when the block's data ran out before its pixels did (a short, damaged block). */
+static int put_samples(const layout *L, pol_image *im, const unsigned char *buf, int x0, int y0,
+                       int bw, int bh, int plane, tmsize_t buflen)
 {
     int per_px = L->planar == PLANARCONFIG_SEPARATE ? 1 : L->spp;
     size_t bytes = (size_t)L->bps / 8;
@@ -51,7 +52,7 @@ static void put_samples(const layout *L, pol_image *im, const unsigned char *buf
         int w = bw < L->w - x0 ? bw : L->w - x0;
         size_t n = (size_t)w * (size_t)per_px, rowbytes = (size_t)bw * (size_t)per_px * bytes;
         for (int y = 0; y < bh && y0 + y < L->h; y++) {
-            if ((tmsize_t)((size_t)y * rowbytes + n * bytes) > buflen) return;
+            if ((tmsize_t)((size_t)y * rowbytes + n * bytes) > buflen) return 0;
             const unsigned char *src = buf + (size_t)y * rowbytes;
             float *d = pol_image_row(im, y0 + y) + (size_t)x0 * (size_t)L->ch;
             if (bytes == 2)
@@ -60,7 +61,7 @@ static void put_samples(const layout *L, pol_image *im, const unsigned char *buf
             else
                 for (size_t i = 0; i < n; i++) d[i] = pol__u8_to_float[src[i]];
         }
-        return;
+        return 1;
     }
     for (int y = 0; y < bh && y0 + y < L->h; y++) {
         float *row = pol_image_row(im, y0 + y);
@@ -73,7 +74,7 @@ static void put_samples(const layout *L, pol_image *im, const unsigned char *buf
                                                            : -1;
                 if (c < 0) continue;
                 size_t off = at + (size_t)s * bytes;
-                if ((tmsize_t)(off + bytes) > buflen) return;
+                if ((tmsize_t)(off + bytes) > buflen) return 0;
                 float v = bytes == 2 ? *(const uint16_t *)(buf + off) * (1.0f / 65535.0f)
                                      : pol__u8_to_float[buf[off]];
                 if (L->invert && c < L->colours) v = 1.0f - v;
@@ -81,6 +82,7 @@ static void put_samples(const layout *L, pol_image *im, const unsigned char *buf
             }
         }
     }
+    return 1;
 }
 
 static pol_status read_direct(pol_run *run, TIFF *t, const layout *L, pol_image *im, tmsg *m,
@@ -104,7 +106,7 @@ static pol_status read_direct(pol_run *run, TIFF *t, const layout *L, pol_image 
                         bad++;
                         continue;
                     }
-                    put_samples(L, im, buf, (int)x, (int)y, (int)tw, (int)th, p, got);
+                    if (!put_samples(L, im, buf, (int)x, (int)y, (int)tw, (int)th, p, got)) bad++;
                 }
         free(buf);
     } else {
@@ -123,7 +125,7 @@ static pol_status read_direct(pol_run *run, TIFF *t, const layout *L, pol_image 
                     bad++;
                     continue;
                 }
-                put_samples(L, im, buf, 0, (int)(s * rps), L->w, (int)rps, p, got);
+                if (!put_samples(L, im, buf, 0, (int)(s * rps), L->w, (int)rps, p, got)) bad++;
             }
         free(buf);
     }
@@ -152,7 +154,7 @@ static pol_status read_rgba(pol_run *run, TIFF *t, const layout *L, pol_image **
         return pol__fail(run, POL_ERR_UNSUPPORTED, "TIFF layout not supported: %s", emsg);
     int ch = L->alpha ? 4 : 3;
     pol_image *im = pol_image_new(L->w, L->h, ch);
-    uint32_t *raster = im ? malloc((size_t)L->w * (size_t)L->h * 4) : NULL;
+    uint32_t *raster = im ? calloc((size_t)L->w * (size_t)L->h, 4) : NULL; /* lenient: zeros */
     if (!raster) {
         pol_image_free(im);
         return pol__fail(run, POL_ERR_NOMEM, "out of memory for %dx%d pixels", L->w, L->h);
@@ -237,7 +239,8 @@ pol_status pol__tiff_load(pol_run *run, const char *path, const pol_image_load_o
             st = pol__fail(run, POL_ERR_NOMEM, "out of memory for %ux%u pixels", w, h);
             goto done;
         }
-        memset(im->px, 0, (size_t)L.w * (size_t)L.h * (size_t)L.ch * sizeof(float));
+        if (lenient) /* unreadable blocks are left black; otherwise every pixel is written */
+            memset(im->px, 0, (size_t)L.w * (size_t)L.h * (size_t)L.ch * sizeof(float));
         if ((st = read_direct(run, t, &L, im, &m, lenient))) goto done;
         im->bit_depth = bps;
         im->orientation = orient >= 1 && orient <= 8 ? orient : 1;

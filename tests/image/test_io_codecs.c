@@ -279,6 +279,37 @@ static void test_truncated_jpeg(void **state)
     tctx_done(&t);
 }
 
+static void test_truncated_png_and_tiff(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    pol_image *photo = load_photo(&t, "coffee.png");
+    const char *names[] = {"full.png", "full.tif"};
+    for (int f = 0; f < 2; f++) {
+        const char *p = tpath(&t, names[f]);
+        assert_int_equal(pol__image_save_path(&t.run, photo, p), POL_OK);
+        FILE *fp = fopen(p, "rb");
+        fseek(fp, 0, SEEK_END);
+        long n = ftell(fp);
+        fseek(fp, 0, SEEK_SET);
+        unsigned char *buf = malloc((size_t)n);
+        assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+        fclose(fp);
+        /* PNG loses its last rows; our TIFF writer puts the directory last, so it loses that */
+        const char *cut = tpath(&t, f ? "cut.tif" : "cut.png");
+        write_bytes(cut, buf, (size_t)n / 2);
+        free(buf);
+        pol_image *im = NULL;
+        t.opt.lenient = 0;
+        pol_status st = pol__image_load_path(&t.run, cut, &im);
+        if (st != POL_ERR_CORRUPT) fail_msg("%s: status %d (%s)", cut, st, t.err.msg);
+        assert_null(im);
+    }
+    pol_image_free(photo);
+    tctx_done(&t);
+}
+
 static void test_not_images(void **state)
 {
     (void)state;
@@ -479,6 +510,7 @@ int main(void)
         cmocka_unit_test(test_png_header_over_limit),
         cmocka_unit_test(test_limits_bytes_and_pixels),
         cmocka_unit_test(test_truncated_jpeg),
+        cmocka_unit_test(test_truncated_png_and_tiff),
         cmocka_unit_test(test_not_images),
         cmocka_unit_test(test_metadata_policy),
         cmocka_unit_test(test_icc_and_dpi_kept),

@@ -21,7 +21,9 @@ static const pol_param_desc params[] = {
     {"dpi", POL_PARAM_NUM, NULL, 1, 10000, NULL, "Resolution to record in the file."},
     {"preset", POL_PARAM_ENUM, NULL, 1, 0,
      "web|instagram-square|instagram-portrait|story|google-business|print-300dpi",
-     "Delivery preset: size, crop and format settings for a destination."},
+     "Delivery preset: web = 2048 px long edge, sRGB; instagram-square 1080x1080, "
+     "instagram-portrait 1080x1350, story 1080x1920, google-business 1200x900 (cropped around "
+     "the most salient part, sRGB); print-300dpi = full size at 300 dpi, quality 95."},
 };
 
 static pol_status run_export(pol_run *run, pol_asset *asset, const pol_args *args);

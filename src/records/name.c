@@ -36,7 +36,8 @@ static int in_list(const char *const *list, size_t n, const char *w, size_t len)
 {
     int c0 = tolower((unsigned char)w[0]);
     for (size_t i = 0; i < n; i++)
-        if (list[i][0] == c0 && strncasecmp(list[i], w, len) == 0 && list[i][len] == '\0') return 1;
+        if (list[i][0] == c0 && strlen(list[i]) == len && strncasecmp(list[i], w, len) == 0)
+            return 1;
     return 0;
 }
 
@@ -161,7 +162,7 @@ size_t pol__name_std(const char *in, size_t n, char *out, size_t cap)
         const char *suf = NULL;
         if (words > 1 && len <= 5)
             for (size_t k = 0; k < sizeof suffixes / sizeof suffixes[0]; k++)
-                if (strncasecmp(suffixes[k].in, w, len) == 0 && suffixes[k].in[len] == '\0')
+                if (strlen(suffixes[k].in) == len && strncasecmp(suffixes[k].in, w, len) == 0)
                     suf = suffixes[k].out;
         if (suf) {
             size_t l = strlen(suf);

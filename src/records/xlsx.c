@@ -471,7 +471,9 @@ static pol_status parse_member(xreader *x, unzFile z, const char *member, XML_St
     free(b);
     XML_ParserFree(x->xp);
     x->xp = NULL;
-    unzCloseCurrentFile(z);
+    /* The checksum is checked when the member was read to its end. */
+    if (unzCloseCurrentFile(z) == UNZ_CRCERROR && !st)
+        st = pol__fail(x->run, POL_ERR_CORRUPT, "%s is damaged (checksum mismatch)", member);
     return st;
 }
 

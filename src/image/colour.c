@@ -129,51 +129,26 @@ double pol_ciede2000(const float lab1[3], const float lab2[3])
 
 /* ---- fast paths: lookup tables with linear interpolation ----------------------------------- */
 
-/* 16384 intervals keep the interpolation error below 2e-6 for both transfer directions (and for
- * the Lab cube root), far under one 16-bit level, at a fraction of powf's cost. */
-#define LUT_N 16384
-static float lut_to_lin[LUT_N + 2], lut_to_srgb[LUT_N + 2], lut_labf[LUT_N + 2];
+float pol__lut_to_lin[POL_LUT_N + 2], pol__lut_to_srgb[POL_LUT_N + 2], pol__lut_labf[POL_LUT_N + 2];
 static pthread_once_t lut_once = PTHREAD_ONCE_INIT;
 
 static void lut_init(void)
 {
-    for (int i = 0; i <= LUT_N + 1; i++) {
-        double v = (double)i / LUT_N;
-        lut_to_lin[i] = pol_srgb_to_linear((float)v);
-        lut_to_srgb[i] = pol_linear_to_srgb((float)v);
-        lut_labf[i] = (float)lab_f(v);
+    for (int i = 0; i <= POL_LUT_N + 1; i++) {
+        double v = (double)i / POL_LUT_N;
+        pol__lut_to_lin[i] = pol_srgb_to_linear((float)v);
+        pol__lut_to_srgb[i] = pol_linear_to_srgb((float)v);
+        pol__lut_labf[i] = (float)lab_f(v);
     }
 }
 
 void pol__colour_init(void) { pthread_once(&lut_once, lut_init); }
 
-static inline float lut_eval(const float *t, float v)
-{
-    float x = v * LUT_N;
-    int i = (int)x;
-    float f = x - (float)i;
-    return t[i] + f * (t[i + 1] - t[i]);
-}
-
-float pol__to_linear_fast(float v)
-{
-    if (!(v > 0)) return v / 12.92f; /* NaN-safe: NaN/negatives stay on the linear segment */
-    if (v >= 1) return v == 1 ? 1 : pol_srgb_to_linear(v);
-    return lut_eval(lut_to_lin, v);
-}
-
-float pol__to_srgb_fast(float v)
-{
-    if (!(v > 0)) return v * 12.92f;
-    if (v >= 1) return v == 1 ? 1 : pol_linear_to_srgb(v);
-    return lut_eval(lut_to_srgb, v);
-}
-
 static inline float labf_fast(float t)
 {
     if (!(t > 0)) return (float)(t / (3 * (6.0 / 29) * (6.0 / 29)) + 4.0 / 29);
     if (t >= 1) return (float)lab_f(t);
-    return lut_eval(lut_labf, t);
+    return pol__lut_eval(pol__lut_labf, t);
 }
 
 void pol__linear_to_lab_fast(const float lin[3], float lab[3])

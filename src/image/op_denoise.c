@@ -16,37 +16,73 @@ static const pol_param_desc params[] = {
 /*
  * Edge-preserving smoothing in a luma/chroma split. Luma: a bilateral filter (5x5, or 7x7 for
  * heavy noise) whose range weights compare a 3x3-smoothed guide, so the weights themselves are not
- * fooled by the noise. Chroma: colour noise is coarse and the eye forgives soft colour edges, so
- * it is filtered at half resolution with a wider reach, guided by luma so colour does not bleed
- * across edges, then brought back with bilinear interpolation.
+ * fooled by the noise; then the texture it mistook for noise comes back (a Wiener share of the
+ * removed residual, where that residual is locally stronger than the noise). Chroma: colour noise
+ * is coarse and the eye forgives soft colour edges, so it is filtered at half resolution with a
+ * wider reach, guided by luma so colour does not bleed across edges.
+ *
+ * The planes are padded (mirrored) so the inner loops run over whole rows without bounds checks,
+ * one neighbour offset at a time: that shape vectorises.
  */
 
-#define RW_N 1024   /* range-weight table: exp(-x/2) for x = d^2/sigma^2 in [0, 16) */
-#define RW_MAX 16.0
+#define PAD 4
+
+typedef struct plane {
+    int w, h, stride; /* stride = w + 2 PAD */
+    float *buf;       /* (h + 2 PAD) * stride */
+} plane;
+
+static inline float *prow(const plane *p, int y) { return p->buf + (size_t)(y + PAD) * p->stride + PAD; }
+
+static int plane_new(plane *p, int w, int h)
+{
+    p->w = w;
+    p->h = h;
+    p->stride = w + 2 * PAD;
+    p->buf = malloc(sizeof(float) * (size_t)p->stride * (size_t)(h + 2 * PAD));
+    return p->buf != NULL;
+}
+
+/* Mirrors the border (without repeating the edge) into the padding; needs w, h > PAD. */
+static void plane_pad(plane *p)
+{
+    for (int y = 0; y < p->h; y++) {
+        float *r = prow(p, y);
+        for (int k = 1; k <= PAD; k++) {
+            r[-k] = r[k < p->w ? k : p->w - 1];
+            r[p->w - 1 + k] = r[p->w - 1 - k >= 0 ? p->w - 1 - k : 0];
+        }
+    }
+    for (int k = 1; k <= PAD; k++) {
+        int a = k < p->h ? k : p->h - 1, b = p->h - 1 - k >= 0 ? p->h - 1 - k : 0;
+        memcpy(prow(p, -k) - PAD, prow(p, a) - PAD, sizeof(float) * p->stride);
+        memcpy(prow(p, p->h - 1 + k) - PAD, prow(p, b) - PAD, sizeof(float) * p->stride);
+    }
+}
 
 typedef struct dn_ctx {
     int w, h, ch;
     pol_image *im;
-    float *y, *gy;     /* full-resolution luma and its 3x3 guide */
-    int cw, chh;       /* half-resolution chroma size */
-    float *cb, *cr;    /* half-resolution chroma (in), filtered in place via out buffers */
-    float *cbo, *cro;
-    float *hy;         /* half-resolution luma guide */
-    float *yo;         /* filtered luma */
-    int ry, rc;        /* radii */
-    float sry, src;    /* range sigmas (luma guide, chroma) */
-    float sws[8][8];   /* spatial weights by |dx|,|dy| for luma */
-    float swc[8][8];
-    float rw[RW_N + 1];
-    float nres2; /* variance of the chroma residual's noise */
+    plane y, gy, yo, r2;  /* luma, its 3x3 guide, filtered luma, squared residual (row sums) */
+    plane cb, cr, hy;     /* half-resolution chroma and luma guide */
+    float *cbo, *cro;     /* filtered half-resolution chroma */
+    int cw, chh;
+    int ry, rc;           /* radii */
+    float inv_y, inv_g, inv_c; /* 1/(range sigma)^2: luma guide, chroma guide, chroma */
+    float sws[PAD + 1][PAD + 1], swc[PAD + 1][PAD + 1];
+    float nres2;  /* variance of the chroma residual's noise */
     float nres_y; /* variance of the luma noise */
-    float *yo2;
 } dn_ctx;
 
-static inline float range_w(const dn_ctx *c, float d2)
+/* Range weight for t = d^2 / sigma^2: (1 - t/16)^8, within a few percent of exp(-t/2) where it
+ * matters and exactly 0 beyond 4 sigma; branch-free, so it vectorises. */
+static inline float range_w(float t)
 {
-    if (d2 >= (float)RW_MAX) return 0;
-    return c->rw[(int)(d2 * (RW_N / RW_MAX))];
+    float a = 1 - t * (1.0f / 16);
+    a = (a + fabsf(a)) * 0.5f; /* max(a, 0) without a branch */
+    a *= a;
+    a *= a;
+    return a * a;
 }
 
 static void split_rows(void *user, size_t begin, size_t end)
@@ -54,7 +90,7 @@ static void split_rows(void *user, size_t begin, size_t end)
     dn_ctx *c = user;
     for (size_t y = begin; y < end; y++) {
         const float *p = pol_image_row(c->im, (int)y);
-        float *o = c->y + y * c->w;
+        float *o = prow(&c->y, (int)y);
         for (int x = 0; x < c->w; x++, p += c->ch)
             o[x] = c->ch >= 3 ? 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2] : p[0];
     }
@@ -63,75 +99,87 @@ static void split_rows(void *user, size_t begin, size_t end)
 static void guide_rows(void *user, size_t begin, size_t end)
 {
     dn_ctx *c = user;
-    int w = c->w, h = c->h;
-    for (size_t y = begin; y < end; y++) {
-        int y0 = y > 0 ? (int)y - 1 : 0, y2 = (int)y < h - 1 ? (int)y + 1 : h - 1;
-        const float *a = c->y + (size_t)y0 * w, *m = c->y + y * w, *b = c->y + (size_t)y2 * w;
-        float *o = c->gy + y * w;
-        for (int x = 0; x < w; x++) {
-            int x0 = x > 0 ? x - 1 : 0, x2 = x < w - 1 ? x + 1 : w - 1;
-            o[x] = (a[x0] + a[x] + a[x2] + m[x0] + m[x] + m[x2] + b[x0] + b[x] + b[x2]) / 9;
-        }
+    for (size_t yy = begin; yy < end; yy++) {
+        int y = (int)yy;
+        const float *a = prow(&c->y, y - 1), *m = prow(&c->y, y), *b = prow(&c->y, y + 1);
+        float *o = prow(&c->gy, y);
+        for (int x = 0; x < c->w; x++)
+            o[x] = (a[x - 1] + a[x] + a[x + 1] + m[x - 1] + m[x] + m[x + 1] + b[x - 1] + b[x] +
+                    b[x + 1]) *
+                   (1.0f / 9);
     }
 }
 
 static void luma_rows(void *user, size_t begin, size_t end)
 {
     dn_ctx *c = user;
-    int w = c->w, h = c->h, r = c->ry;
-    float inv = 1 / (c->sry * c->sry);
+    int w = c->w, r = c->ry;
+    float *sw = malloc(sizeof(float) * (size_t)w * 2), *sv = sw ? sw + w : NULL;
     for (size_t yy = begin; yy < end; yy++) {
         int y = (int)yy;
-        for (int x = 0; x < w; x++) {
-            float g0 = c->gy[(size_t)y * w + x], sw = 0, sv = 0;
-            for (int dy = -r; dy <= r; dy++) {
-                int qy = y + dy < 0 ? -(y + dy) : y + dy >= h ? 2 * h - 2 - (y + dy) : y + dy;
-                const float *gr = c->gy + (size_t)qy * w, *yr = c->y + (size_t)qy * w;
-                for (int dx = -r; dx <= r; dx++) {
-                    int qx = x + dx < 0 ? -(x + dx) : x + dx >= w ? 2 * w - 2 - (x + dx) : x + dx;
-                    float d = gr[qx] - g0;
-                    float wt = c->sws[dy < 0 ? -dy : dy][dx < 0 ? -dx : dx] * range_w(c, d * d * inv);
-                    sw += wt;
-                    sv += wt * yr[qx];
+        float *out = prow(&c->yo, y);
+        if (!sw) { /* out of memory for one row: leave the row as it was */
+            memcpy(out, prow(&c->y, y), sizeof(float) * w);
+            continue;
+        }
+        const float *g0 = prow(&c->gy, y);
+        memset(sw, 0, sizeof(float) * (size_t)w * 2);
+        for (int dy = -r; dy <= r; dy++) {
+            const float *gq = prow(&c->gy, y + dy), *vq = prow(&c->y, y + dy);
+            for (int dx = -r; dx <= r; dx++) {
+                float ws = c->sws[dy < 0 ? -dy : dy][dx < 0 ? -dx : dx], inv = c->inv_y;
+                const float *g = gq + dx, *v = vq + dx;
+                for (int x = 0; x < w; x++) {
+                    float d = g[x] - g0[x];
+                    float wt = ws * range_w(d * d * inv);
+                    sw[x] += wt;
+                    sv[x] += wt * v[x];
                 }
             }
-            c->yo[(size_t)y * w + x] = sv / sw;
         }
+        for (int x = 0; x < w; x++) out[x] = sv[x] / sw[x];
     }
+    free(sw);
 }
 
-/* Texture the bilateral filter mistook for noise comes back: where the removed residual is
- * locally (5x5) much stronger than the noise, a Wiener-like share of it is restored. The guide
- * plane is free by now and holds the residual. */
+/* Squared residual, summed over 5 columns (the rows are summed in restore_rows). */
 static void residual_rows(void *user, size_t begin, size_t end)
 {
     dn_ctx *c = user;
-    for (size_t i = begin * c->w; i < end * c->w; i++) c->gy[i] = c->y[i] - c->yo[i];
+    int w = c->w;
+    float *tmp = malloc(sizeof(float) * (size_t)(w + 4));
+    for (size_t yy = begin; yy < end; yy++) {
+        int y = (int)yy;
+        const float *a = prow(&c->y, y), *b = prow(&c->yo, y);
+        float *o = prow(&c->r2, y);
+        if (!tmp) {
+            for (int x = 0; x < w; x++) o[x] = 0;
+            continue;
+        }
+        for (int x = -2; x < w + 2; x++) {
+            int xx = x < 0 ? -x : x >= w ? 2 * w - 2 - x : x;
+            float d = a[xx] - b[xx];
+            tmp[x + 2] = d * d;
+        }
+        for (int x = 0; x < w; x++) o[x] = tmp[x] + tmp[x + 1] + tmp[x + 2] + tmp[x + 3] + tmp[x + 4];
+    }
+    free(tmp);
 }
 
 static void restore_rows(void *user, size_t begin, size_t end)
 {
     dn_ctx *c = user;
-    int w = c->w, h = c->h;
+    int w = c->w;
     for (size_t yy = begin; yy < end; yy++) {
         int y = (int)yy;
+        const float *r0 = prow(&c->r2, y - 2), *r1 = prow(&c->r2, y - 1), *r2 = prow(&c->r2, y),
+                    *r3 = prow(&c->r2, y + 1), *r4 = prow(&c->r2, y + 2);
+        const float *a = prow(&c->y, y);
+        float *o = prow(&c->yo, y);
         for (int x = 0; x < w; x++) {
-            float e = 0;
-            int n = 0;
-            for (int dy = -2; dy <= 2; dy++) {
-                int qy = y + dy;
-                if (qy < 0 || qy >= h) continue;
-                const float *r = c->gy + (size_t)qy * w;
-                for (int dx = -2; dx <= 2; dx++) {
-                    int qx = x + dx;
-                    if (qx < 0 || qx >= w) continue;
-                    e += r[qx] * r[qx];
-                    n++;
-                }
-            }
-            e /= n;
+            float e = (r0[x] + r1[x] + r2[x] + r3[x] + r4[x]) * (1.0f / 25);
             float keep = e > c->nres_y ? 1 - c->nres_y / e : 0;
-            c->yo2[(size_t)y * w + x] = c->yo[(size_t)y * w + x] + keep * c->gy[(size_t)y * w + x];
+            o[x] += keep * (a[x] - o[x]);
         }
     }
 }
@@ -142,27 +190,27 @@ static void half_rows(void *user, size_t begin, size_t end)
     dn_ctx *c = user;
     int ch = c->ch;
     for (size_t hy = begin; hy < end; hy++) {
+        float *ob = prow(&c->cb, (int)hy), *orr = prow(&c->cr, (int)hy), *og = prow(&c->hy, (int)hy);
         for (int hx = 0; hx < c->cw; hx++) {
             float sb = 0, sr = 0, sy = 0;
             int n = 0;
             for (int dy = 0; dy < 2; dy++) {
                 int y = (int)hy * 2 + dy;
                 if (y >= c->h) continue;
+                const float *yr = prow(&c->y, y), *gr = prow(&c->gy, y);
                 for (int dx = 0; dx < 2; dx++) {
                     int x = hx * 2 + dx;
                     if (x >= c->w) continue;
                     const float *p = pol_image_row(c->im, y) + (size_t)x * ch;
-                    float Y = c->y[(size_t)y * c->w + x];
-                    sb += p[2] - Y;
-                    sr += p[0] - Y;
-                    sy += c->gy[(size_t)y * c->w + x];
+                    sb += p[2] - yr[x];
+                    sr += p[0] - yr[x];
+                    sy += gr[x];
                     n++;
                 }
             }
-            size_t i = hy * c->cw + hx;
-            c->cb[i] = sb / n;
-            c->cr[i] = sr / n;
-            c->hy[i] = sy / n;
+            ob[hx] = sb / n;
+            orr[hx] = sr / n;
+            og[hx] = sy / n;
         }
     }
 }
@@ -170,33 +218,41 @@ static void half_rows(void *user, size_t begin, size_t end)
 static void chroma_rows(void *user, size_t begin, size_t end)
 {
     dn_ctx *c = user;
-    int w = c->cw, h = c->chh, r = c->rc;
-    float invy = 1 / (c->sry * c->sry), invc = 1 / (c->src * c->src);
+    int w = c->cw, r = c->rc;
+    float *sw = malloc(sizeof(float) * (size_t)w * 3), *sb = sw ? sw + w : NULL,
+          *sr = sw ? sw + 2 * w : NULL;
     for (size_t yy = begin; yy < end; yy++) {
         int y = (int)yy;
-        for (int x = 0; x < w; x++) {
-            size_t i0 = (size_t)y * w + x;
-            float g0 = c->hy[i0], b0 = c->cb[i0], r0 = c->cr[i0];
-            float sw = 0, sb = 0, sr = 0;
-            for (int dy = -r; dy <= r; dy++) {
-                int qy = y + dy < 0 ? -(y + dy) : y + dy >= h ? 2 * h - 2 - (y + dy) : y + dy;
-                if (qy < 0) qy = 0;
-                for (int dx = -r; dx <= r; dx++) {
-                    int qx = x + dx < 0 ? -(x + dx) : x + dx >= w ? 2 * w - 2 - (x + dx) : x + dx;
-                    if (qx < 0) qx = 0;
-                    size_t q = (size_t)qy * w + qx;
-                    float dg = c->hy[q] - g0, db = c->cb[q] - b0, dr = c->cr[q] - r0;
-                    float wt = c->swc[dy < 0 ? -dy : dy][dx < 0 ? -dx : dx] *
-                               range_w(c, dg * dg * invy + (db * db + dr * dr) * invc);
-                    sw += wt;
-                    sb += wt * c->cb[q];
-                    sr += wt * c->cr[q];
+        float *ob = c->cbo + (size_t)y * w, *orr = c->cro + (size_t)y * w;
+        const float *g0 = prow(&c->hy, y), *b0 = prow(&c->cb, y), *r0 = prow(&c->cr, y);
+        if (!sw) {
+            memcpy(ob, b0, sizeof(float) * w);
+            memcpy(orr, r0, sizeof(float) * w);
+            continue;
+        }
+        memset(sw, 0, sizeof(float) * (size_t)w * 3);
+        for (int dy = -r; dy <= r; dy++) {
+            const float *gq = prow(&c->hy, y + dy), *bq = prow(&c->cb, y + dy),
+                        *rq = prow(&c->cr, y + dy);
+            for (int dx = -r; dx <= r; dx++) {
+                float ws = c->swc[dy < 0 ? -dy : dy][dx < 0 ? -dx : dx];
+                float ig = c->inv_g, ic = c->inv_c;
+                const float *g = gq + dx, *b = bq + dx, *rr = rq + dx;
+                for (int x = 0; x < w; x++) {
+                    float dg = g[x] - g0[x], db = b[x] - b0[x], dr = rr[x] - r0[x];
+                    float wt = ws * range_w(dg * dg * ig + (db * db + dr * dr) * ic);
+                    sw[x] += wt;
+                    sb[x] += wt * b[x];
+                    sr[x] += wt * rr[x];
                 }
             }
-            c->cbo[i0] = sb / sw;
-            c->cro[i0] = sr / sw;
+        }
+        for (int x = 0; x < w; x++) {
+            ob[x] = sb[x] / sw[x];
+            orr[x] = sr[x] / sw[x];
         }
     }
+    free(sw);
 }
 
 /* Recombine: filtered luma, plus chroma from the filtered half-resolution planes (upsampled
@@ -205,45 +261,69 @@ static void chroma_rows(void *user, size_t begin, size_t end)
 static void merge_rows(void *user, size_t begin, size_t end)
 {
     dn_ctx *c = user;
-    int ch = c->ch;
+    int ch = c->ch, w = c->w;
+    /* Horizontal interpolation positions are the same for every row. */
+    int *xa = malloc(sizeof(int) * (size_t)w * 2), *xb = xa ? xa + w : NULL;
+    float *buf = malloc(sizeof(float) * (size_t)w * 5);
+    float *tx = buf, *ucb = buf ? buf + w : NULL, *ucr = buf ? buf + 2 * w : NULL,
+          *ocb = buf ? buf + 3 * w : NULL, *ocr = buf ? buf + 4 * w : NULL;
+    int ok = xa && buf;
+    if (ok)
+        for (int x = 0; x < w; x++) {
+            float fx = (x + 0.5f) / 2 - 0.5f;
+            int x0 = (int)floorf(fx);
+            tx[x] = fx - x0;
+            xa[x] = x0 < 0 ? 0 : x0 >= c->cw ? c->cw - 1 : x0;
+            xb[x] = x0 + 1 >= c->cw ? c->cw - 1 : x0 + 1;
+        }
     for (size_t yy = begin; yy < end; yy++) {
         int y = (int)yy;
         float *p = pol_image_row(c->im, y);
+        const float *yo = prow(&c->yo, y), *yi = prow(&c->y, y);
+        if (ch < 3 || !ok) {
+            /* Grey, or no memory for the chroma rows: luma only (chroma left as it was). */
+            for (int x = 0; x < w; x++, p += ch) {
+                if (ch < 3) {
+                    p[0] = pol__clampf(yo[x], 0, 1);
+                } else {
+                    float d = yo[x] - yi[x];
+                    for (int k = 0; k < 3; k++) p[k] = pol__clampf(p[k] + d, 0, 1);
+                }
+            }
+            continue;
+        }
         float fy = (y + 0.5f) / 2 - 0.5f;
         int y0 = (int)floorf(fy);
         float ty = fy - y0;
-        int ya = y0 < 0 ? 0 : y0, yb = y0 + 1 >= c->chh ? c->chh - 1 : y0 + 1;
-        if (ya >= c->chh) ya = c->chh - 1;
-        for (int x = 0; x < c->w; x++, p += ch) {
-            float Y = c->yo[(size_t)y * c->w + x];
-            if (ch < 3) {
-                p[0] = pol__clampf(Y, 0, 1);
-                continue;
+        int ya = y0 < 0 ? 0 : y0 >= c->chh ? c->chh - 1 : y0, yb = y0 + 1 >= c->chh ? c->chh - 1 : y0 + 1;
+        const float *rows[8] = {c->cbo + (size_t)ya * c->cw, c->cbo + (size_t)yb * c->cw,
+                                c->cro + (size_t)ya * c->cw, c->cro + (size_t)yb * c->cw,
+                                prow(&c->cb, ya), prow(&c->cb, yb), prow(&c->cr, ya),
+                                prow(&c->cr, yb)};
+        float *dst[4] = {ucb, ucr, ocb, ocr};
+        for (int k = 0; k < 4; k++) {
+            const float *A = rows[2 * k], *B = rows[2 * k + 1];
+            float *d = dst[k];
+            for (int x = 0; x < w; x++) {
+                float a = A[xa[x]] + tx[x] * (A[xb[x]] - A[xa[x]]);
+                float b = B[xa[x]] + tx[x] * (B[xb[x]] - B[xa[x]]);
+                d[x] = a + ty * (b - a);
             }
-            float fx = (x + 0.5f) / 2 - 0.5f;
-            int x0 = (int)floorf(fx);
-            float tx = fx - x0;
-            int xa = x0 < 0 ? 0 : x0, xb = x0 + 1 >= c->cw ? c->cw - 1 : x0 + 1;
-            if (xa >= c->cw) xa = c->cw - 1;
-            size_t a = (size_t)ya * c->cw, b = (size_t)yb * c->cw;
-            float ucb = (1 - ty) * ((1 - tx) * c->cbo[a + xa] + tx * c->cbo[a + xb]) +
-                        ty * ((1 - tx) * c->cbo[b + xa] + tx * c->cbo[b + xb]);
-            float ucr = (1 - ty) * ((1 - tx) * c->cro[a + xa] + tx * c->cro[a + xb]) +
-                        ty * ((1 - tx) * c->cro[b + xa] + tx * c->cro[b + xb]);
-            float ocb = (1 - ty) * ((1 - tx) * c->cb[a + xa] + tx * c->cb[a + xb]) +
-                        ty * ((1 - tx) * c->cb[b + xa] + tx * c->cb[b + xb]);
-            float ocr = (1 - ty) * ((1 - tx) * c->cr[a + xa] + tx * c->cr[a + xb]) +
-                        ty * ((1 - tx) * c->cr[b + xa] + tx * c->cr[b + xb]);
-            float Y0 = c->y[(size_t)y * c->w + x];
-            float rb = p[2] - Y0 - ocb, rr = p[0] - Y0 - ocr;
-            float cb = ucb + rb * (rb * rb / (rb * rb + c->nres2));
-            float cr = ucr + rr * (rr * rr / (rr * rr + c->nres2));
-            float R = Y + cr, B = Y + cb, G = (Y - 0.299f * R - 0.114f * B) / 0.587f;
+        }
+        float n2 = c->nres2;
+        for (int x = 0; x < w; x++, p += ch) {
+            float Y = yo[x], Y0 = yi[x];
+            float rb = p[2] - Y0 - ocb[x], rr = p[0] - Y0 - ocr[x];
+            float cb = ucb[x] + rb * (rb * rb / (rb * rb + n2));
+            float cr = ucr[x] + rr * (rr * rr / (rr * rr + n2));
+            float R = Y + cr, B = Y + cb, G = (Y - 0.299f * R - 0.114f * B) * (1 / 0.587f);
             p[0] = pol__clampf(R, 0, 1);
             p[1] = pol__clampf(G, 0, 1);
             p[2] = pol__clampf(B, 0, 1);
         }
     }
+    free(xa);
+    free(buf);
 }
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
@@ -277,75 +357,76 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     c.ch = im->channels;
     c.cw = (c.w + 1) / 2;
     c.chh = (c.h + 1) / 2;
-    /* Luma noise of independent per-channel noise is 0.67 sigma; the 3x3 guide divides by 3. The
-     * range sigma spans the guide's noise comfortably while staying below real edges. */
-    double sy = sigma / 255 * (c.ch >= 3 ? 0.668 : 1.0);
-    c.sry = (float)(sy * 1.6 * strength + 1e-4);
-    c.src = (float)(sigma / 255 * 1.6 * chroma * strength + 1e-4);
-    /* Chroma noise of B-Y, R-Y is ~1.1 sigma; its within-2x2 part carries 3/4 of the variance.
-     * Shrinking against twice that keeps only residuals well above the noise. */
-    {
-        double sc1 = sigma / 255 * 1.1 * chroma * strength;
-        c.nres2 = (float)(4 * 0.75 * sc1 * sc1 + 1e-12);
+    if (c.cw <= PAD || c.chh <= PAD) {
+        pol__decline(run, "image too small to denoise (%dx%d)", c.w, c.h);
+        return POL_OK;
     }
+    /* Luma noise of independent per-channel noise is 0.67 sigma; the 3x3 guide divides it by 3.
+     * The range sigma spans the guide's noise comfortably while staying below real edges. */
+    double sy = sigma / 255 * (c.ch >= 3 ? 0.668 : 1.0);
+    double sry = sy * strength + 1e-4;
+    double src = sigma / 255 * 1.6 * chroma * strength + 1e-4;
+    c.inv_y = (float)(1 / (sry * sry));
+    c.inv_g = c.inv_y;
+    c.inv_c = (float)(1 / (src * src));
     /* Wiener share of the residual: keep 1 - sigma^2 / E[r^2] of it where it is locally larger
      * than the noise, none where it is noise alone. */
     c.nres_y = (float)(sy * sy * strength * strength + 1e-12);
+    /* Chroma noise of B-Y, R-Y is ~1.1 sigma; its within-2x2 part carries 3/4 of the variance.
+     * Shrinking against twice that keeps only residuals well above the noise. */
+    double sc1 = sigma / 255 * 1.1 * chroma * strength;
+    c.nres2 = (float)(4 * 0.75 * sc1 * sc1 + 1e-12);
     c.ry = sigma > 12 ? 3 : 2;
     c.rc = 2;
     double ss = c.ry * 0.5 * (strength < 1 ? strength : 1) + 0.3, sc = 1.6;
-    for (int a = 0; a < 8; a++)
-        for (int b = 0; b < 8; b++) {
+    for (int a = 0; a <= PAD; a++)
+        for (int b = 0; b <= PAD; b++) {
             c.sws[a][b] = (float)exp(-(a * a + b * b) / (2 * ss * ss));
             c.swc[a][b] = (float)exp(-(a * a + b * b) / (2 * sc * sc));
         }
-    for (int i = 0; i <= RW_N; i++) c.rw[i] = (float)exp(-0.5 * RW_MAX * i / RW_N);
-    size_t n = (size_t)c.w * c.h, nh = (size_t)c.cw * c.chh;
-    c.y = malloc(n * sizeof(float));
-    c.gy = malloc(n * sizeof(float));
-    c.yo = malloc(n * sizeof(float));
-    c.yo2 = malloc(n * sizeof(float));
     int colour = c.ch >= 3;
-    if (colour) {
-        c.cb = malloc(nh * sizeof(float));
-        c.cr = malloc(nh * sizeof(float));
-        c.cbo = malloc(nh * sizeof(float));
-        c.cro = malloc(nh * sizeof(float));
-        c.hy = malloc(nh * sizeof(float));
+    int ok = plane_new(&c.y, c.w, c.h) && plane_new(&c.gy, c.w, c.h) &&
+             plane_new(&c.yo, c.w, c.h) && plane_new(&c.r2, c.w, c.h);
+    if (ok && colour) {
+        size_t nh = (size_t)c.cw * c.chh;
+        ok = plane_new(&c.cb, c.cw, c.chh) && plane_new(&c.cr, c.cw, c.chh) &&
+             plane_new(&c.hy, c.cw, c.chh) && (c.cbo = malloc(nh * sizeof(float))) != NULL &&
+             (c.cro = malloc(nh * sizeof(float))) != NULL;
     }
     pol_status st = POL_OK;
-    if (!c.y || !c.gy || !c.yo || !c.yo2 || (colour && (!c.cb || !c.cr || !c.cbo || !c.cro || !c.hy))) {
+    if (!ok) {
         st = pol__fail(run, POL_ERR_NOMEM, "out of memory denoising a %dx%d image", c.w, c.h);
         goto done;
     }
     pol__parallel_for(run, (size_t)c.h, 16, split_rows, &c);
+    plane_pad(&c.y);
     pol__parallel_for(run, (size_t)c.h, 16, guide_rows, &c);
+    plane_pad(&c.gy);
     pol__parallel_for(run, (size_t)c.h, 8, luma_rows, &c);
     if (colour) {
         pol__parallel_for(run, (size_t)c.chh, 8, half_rows, &c);
+        plane_pad(&c.cb);
+        plane_pad(&c.cr);
+        plane_pad(&c.hy);
         pol__parallel_for(run, (size_t)c.chh, 8, chroma_rows, &c);
     }
     pol__parallel_for(run, (size_t)c.h, 16, residual_rows, &c);
-    pol__parallel_for(run, (size_t)c.h, 8, restore_rows, &c);
-    {
-        float *t = c.yo;
-        c.yo = c.yo2;
-        c.yo2 = t;
-    }
+    plane_pad(&c.r2);
+    pol__parallel_for(run, (size_t)c.h, 16, restore_rows, &c);
     pol__parallel_for(run, (size_t)c.h, 16, merge_rows, &c);
     pol__measure(run, "sigma_used", sigma);
     pol__decide(run, "edge-preserving smoothing for noise sigma %.1f levels (strength %.2f)", sigma,
                 strength);
 done:
-    free(c.y);
-    free(c.gy);
-    free(c.yo);
-    free(c.yo2);
-    free(c.cb);
-    free(c.cr);
+    free(c.y.buf);
+    free(c.gy.buf);
+    free(c.yo.buf);
+    free(c.r2.buf);
+    free(c.cb.buf);
+    free(c.cr.buf);
+    free(c.hy.buf);
     free(c.cbo);
     free(c.cro);
-    free(c.hy);
     return st;
 }
 

@@ -48,10 +48,27 @@ static void rot_rows(void *user, size_t begin, size_t end)
             double dx = x - (c->dw - 1) / 2.0;
             /* Output pixel -> source position (y grows downwards). */
             double sx = c->cs * dx - c->sn * dy + c->ox, sy = c->sn * dx + c->cs * dy + c->oy;
-            int x0 = (int)floor(sx), y0 = (int)floor(sy);
+            int x0 = (int)floorf((float)sx), y0 = (int)floorf((float)sy);
             float wx[4], wy[4];
             cubic_w((float)(sx - x0), wx);
             cubic_w((float)(sy - y0), wy);
+            if (ch == 3 && x0 >= 1 && y0 >= 1 && x0 + 2 < W && y0 + 2 < H) {
+                /* Interior, RGB: no clamping, channels in registers. */
+                float r = 0, g = 0, b = 0;
+                for (int j = 0; j < 4; j++) {
+                    const float *q = pol_image_row(s, y0 - 1 + j) + (size_t)(x0 - 1) * 3;
+                    float rr = wx[0] * q[0] + wx[1] * q[3] + wx[2] * q[6] + wx[3] * q[9];
+                    float gg = wx[0] * q[1] + wx[1] * q[4] + wx[2] * q[7] + wx[3] * q[10];
+                    float bb = wx[0] * q[2] + wx[1] * q[5] + wx[2] * q[8] + wx[3] * q[11];
+                    r += wy[j] * rr;
+                    g += wy[j] * gg;
+                    b += wy[j] * bb;
+                }
+                o[0] = pol__clampf(r, 0, 1);
+                o[1] = pol__clampf(g, 0, 1);
+                o[2] = pol__clampf(b, 0, 1);
+                continue;
+            }
             float acc[4] = {0, 0, 0, 0};
             for (int j = 0; j < 4; j++) {
                 int py = y0 - 1 + j;

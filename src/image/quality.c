@@ -529,44 +529,46 @@ double pol__sharpness(const pol_run *run, const pol_image *im)
     return wsum > 0 ? sum / wsum : 0;
 }
 
-/* ---- applying gains ------------------------------------------------------------------------- */
-
-typedef struct gain_ctx {
-    pol_image *im;
-    float g[3];
-} gain_ctx;
-
-static void gain_rows(void *user, size_t begin, size_t end)
-{
-    gain_ctx *c = user;
-    int ch = c->im->channels, w = c->im->width;
-    for (size_t y = begin; y < end; y++) {
-        float *p = pol_image_row(c->im, (int)y);
-        for (int x = 0; x < w; x++, p += ch) {
-            if (ch >= 3) {
-                float l[3];
-                for (int k = 0; k < 3; k++) l[k] = pol__to_linear_fast(p[k]) * c->g[k];
-                /* Channels pushed past white clip, as a camera's highlights do. */
-                for (int k = 0; k < 3; k++) p[k] = pol__to_srgb_fast(pol__clampf(l[k], 0, 1));
-            } else {
-                p[0] = pol__to_srgb_fast(pol__clampf(pol__to_linear_fast(p[0]) * c->g[1], 0, 1));
-            }
-        }
-    }
-}
+/* ---- applying gains ------------------------------------------------------------------------ */
 
 void pol__apply_gains(const pol_run *run, pol_image *im, const double gain[3])
 {
+    /* A gain in linear light is, per channel, a fixed curve of encoded values: tabulate it once
+     * and the pixel loop is one interpolation per sample. Channels pushed past white clip, as a
+     * camera's highlights do. */
     pol__colour_init();
-    gain_ctx c = {im, {(float)gain[0], (float)gain[1], (float)gain[2]}};
-    pol__parallel_for(run, (size_t)im->height, 16, gain_rows, &c);
+    float *lut = malloc(sizeof(float) * 3 * (POL_CURVE_N + 1));
+    if (!lut) {
+        /* Out of memory for 48 KiB: fall back to the direct formula, one channel at a time. */
+        size_t n = (size_t)im->width * im->height;
+        int ch = im->channels;
+        for (size_t i = 0; i < n; i++)
+            for (int k = 0; k < (ch >= 3 ? 3 : 1); k++) {
+                float *p = im->px + i * ch + k;
+                *p = pol__to_srgb_fast(
+                    pol__clampf(pol__to_linear_fast(*p) * (float)gain[ch >= 3 ? k : 1], 0, 1));
+            }
+        return;
+    }
+    const float *luts[3];
+    for (int k = 0; k < 3; k++) {
+        float *t = lut + k * (POL_CURVE_N + 1);
+        for (int i = 0; i <= POL_CURVE_N; i++) {
+            double v = pol_srgb_to_linear((float)i / POL_CURVE_N) * gain[k];
+            t[i] = pol_linear_to_srgb((float)(v > 1 ? 1 : v));
+        }
+        luts[k] = t;
+    }
+    if (im->channels < 3) luts[0] = luts[1];
+    pol__apply_curves(run, im, luts, POL_CURVE_N);
+    free(lut);
 }
 
 /* ---- applying a tone curve ------------------------------------------------------------------ */
 
 typedef struct curve_ctx {
     pol_image *im;
-    const float *lut;
+    const float *lut[3];
     int n;
 } curve_ctx;
 
@@ -575,21 +577,29 @@ static void curve_rows(void *user, size_t begin, size_t end)
     curve_ctx *c = user;
     int ch = c->im->channels, w = c->im->width;
     int colour = ch == 2 || ch == 4 ? ch - 1 : ch;
+    float fn = (float)c->n;
     for (size_t y = begin; y < end; y++) {
         float *p = pol_image_row(c->im, (int)y);
         for (int x = 0; x < w; x++, p += ch)
             for (int k = 0; k < colour; k++) {
-                float f = pol__clampf(p[k], 0, 1) * (float)c->n;
+                const float *t = c->lut[k];
+                float f = pol__clampf(p[k], 0, 1) * fn;
                 int i = (int)f;
                 if (i >= c->n) i = c->n - 1;
-                float t = f - (float)i;
-                p[k] = c->lut[i] + t * (c->lut[i + 1] - c->lut[i]);
+                float r = f - (float)i;
+                p[k] = t[i] + r * (t[i + 1] - t[i]);
             }
     }
 }
 
+void pol__apply_curves(const pol_run *run, pol_image *im, const float *const lut[3], int n)
+{
+    curve_ctx c = {im, {lut[0], lut[1], lut[2]}, n};
+    pol__parallel_for(run, (size_t)im->height, 16, curve_rows, &c);
+}
+
 void pol__apply_curve(const pol_run *run, pol_image *im, const float *lut, int n)
 {
-    curve_ctx c = {im, lut, n};
-    pol__parallel_for(run, (size_t)im->height, 16, curve_rows, &c);
+    const float *l3[3] = {lut, lut, lut};
+    pol__apply_curves(run, im, l3, n);
 }

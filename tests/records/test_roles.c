@@ -1,5 +1,6 @@
 /* polish tests — column roles from header names and from content alone, and --map overrides. */
 #include "test_csv_util.h"
+#include "core/args.h"
 
 static pol_records *table_of(const char *const *headers, size_t nc, const char *const *rows,
                              size_t nr)
@@ -160,13 +161,83 @@ static void test_guess_region(void **state)
     rctx_done(&t);
 }
 
+/* records.export lays the columns out for a CRM from their roles. */
+static pol_status run_export(rctx *t, pol_records *r, const char *name, const char *value)
+{
+    const pol_op_desc *op = pol_op_find("records", "export");
+    assert_non_null(op);
+    pol_args *a = pol__args_new(op);
+    assert_non_null(a);
+    pol_err e;
+    if (name) assert_int_equal(pol__args_set(a, name, value, &e), POL_OK);
+    pol_asset asset = {1, &pol__records_domain, r, NULL};
+    pol_status st = op->run(&t->run, &asset, a);
+    pol__args_free(a);
+    return st;
+}
+
+static void test_export_presets(void **state)
+{
+    (void)state;
+    rctx t;
+    rctx_init(&t);
+    const char *headers[] = {"Name", "E-mail", "Tel", "House Number", "Street", "Apt",
+                             "Town", "ST",     "ZIP", "Org",          "Notes"};
+    const char *rows[] = {"Mary Ann van der Berg Jr.",
+                          "m@x.com",
+                          "+12025550143",
+                          "12",
+                          "Main St",
+                          "Apt 4",
+                          "Austin",
+                          "TX",
+                          "78701",
+                          "Acme",
+                          "call back"};
+    pol_records *r = table_of(headers, 11, rows, 1);
+    assert_int_equal(run_export(&t, r, "preset", "hubspot"), POL_OK);
+    const char *want[] = {"First Name",   "Last Name",      "Email", "Phone Number",
+                          "Company Name", "Street Address", "City",  "State/Region",
+                          "Postal Code",  "Country/Region"};
+    assert_int_equal(pol_table_cols(r->rows), 10);
+    for (size_t c = 0; c < 10; c++) assert_string_equal(pol_table_name(r->rows, c), want[c]);
+    assert_string_equal(pol_table_get(r->rows, 0, 0), "Mary Ann");
+    assert_string_equal(pol_table_get(r->rows, 0, 1), "van der Berg Jr.");
+    assert_string_equal(pol_table_get(r->rows, 0, 3), "+12025550143");
+    assert_string_equal(pol_table_get(r->rows, 0, 5), "12 Main St Apt 4");
+    assert_string_equal(pol_table_get(r->rows, 0, 9), "");
+    pol__records_free(r);
+
+    /* Salesforce names, and a custom mapping by role or column name. */
+    r = table_of(headers, 11, rows, 1);
+    assert_int_equal(run_export(&t, r, "preset", "salesforce"), POL_OK);
+    assert_string_equal(pol_table_name(r->rows, 1), "LastName");
+    assert_string_equal(pol_table_name(r->rows, 8), "PostalCode");
+    pol__records_free(r);
+    r = table_of(headers, 11, rows, 1);
+    assert_int_equal(run_export(&t, r, "mapping", "Mail=email, Remarks=Notes,Zip=postcode"),
+                     POL_OK);
+    assert_int_equal(pol_table_cols(r->rows), 3);
+    assert_string_equal(pol_table_name(r->rows, 1), "Remarks");
+    assert_string_equal(pol_table_get(r->rows, 0, 1), "call back");
+    assert_string_equal(pol_table_get(r->rows, 0, 2), "78701");
+    pol__records_free(r);
+    r = table_of(headers, 11, rows, 1);
+    assert_int_equal(run_export(&t, r, "mapping", "X=nonsense"), POL_ERR_ARG);
+    assert_non_null(strstr(t.err.msg, "nonsense"));
+    /* No preset and no mapping: the columns stay as they are. */
+    assert_int_equal(run_export(&t, r, NULL, NULL), POL_OK);
+    assert_int_equal(pol_table_cols(r->rows), 11);
+    pol__records_free(r);
+    rctx_done(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_header_synonyms),
-        cmocka_unit_test(test_content_only),
-        cmocka_unit_test(test_map_override),
-        cmocka_unit_test(test_guess_region),
+        cmocka_unit_test(test_header_synonyms), cmocka_unit_test(test_content_only),
+        cmocka_unit_test(test_map_override),    cmocka_unit_test(test_guess_region),
+        cmocka_unit_test(test_export_presets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -727,7 +727,10 @@ size_t pol__postcode_std(const char *in, size_t n, const char *region, char *out
         if (letters) return 0;
         /* A spreadsheet drops leading zeros (02134 -> 2134, 02134-1234 -> 21341234). */
         if (k == 3 || k == 4) return (size_t)snprintf(out, cap, "%0*d%s", 5 - (int)k, 0, a);
-        if (k == 5) return (size_t)snprintf(out, cap, "%s", a);
+        if (k == 5) {
+            memcpy(out, a, 6);
+            return 5;
+        }
         if (k == 8) return (size_t)snprintf(out, cap, "0%.4s-%s", a, a + 4);
         if (k == 9) return (size_t)snprintf(out, cap, "%.5s-%s", a, a + 5);
         return 0;

@@ -251,6 +251,16 @@ size_t pol__text_clean(const char *in, size_t n, char *out, size_t cap, int coll
     if (cap < n + 1) return (size_t)-1;
     for (size_t i = 0; i < n;) {
         unsigned char c = s[i];
+        if (c > 0x20 && c < 0x7F) {
+            /* A run of visible ASCII: copied in one go. */
+            if (pending && o) out[o++] = ' ';
+            pending = 0;
+            size_t st = i;
+            while (i < n && s[i] > 0x20 && s[i] < 0x7F) i++;
+            memcpy(out + o, s + st, i - st);
+            o += i - st;
+            continue;
+        }
         if (c < 0x80) {
             i++;
             if (c == ' ' || c == '\t' ||

@@ -165,7 +165,8 @@ static size_t apply(job *j, int f, const char *buf, size_t len, size_t cap, char
             *bad = 1;
             return (size_t)-1;
         }
-        k = (size_t)snprintf(tmp, cap, "%s", code);
+        k = strlen(code);
+        memcpy(tmp, code, k + 1);
         break;
     }
     case F_POSTCODE:
@@ -197,7 +198,8 @@ static size_t apply(job *j, int f, const char *buf, size_t len, size_t cap, char
             return (size_t)-1;
         }
         st->ambiguous_dates += r == 2;
-        k = (size_t)snprintf(tmp, cap, "%s", d);
+        k = strlen(d);
+        memcpy(tmp, d, k + 1);
         break;
     }
     default:

@@ -356,6 +356,11 @@ static pol_status inspect(pol_run *run, pol_asset *a)
     if (r->quarantine)
         pol__measure_int(run, "unreadable_rows", (long long)pol_table_rows(r->quarantine));
     size_t bad_email = 0, bad_phone = 0;
+    /* Phones are judged with the list's own country when its rows say which. */
+    char region[3] = "US";
+    char guessed[3];
+    if (pol__records_guess_region(r, guessed) >= 0.6) memcpy(region, guessed, 3);
+    pol__measure_str(run, "region", region);
     pol_jv *cols = pol_jv_arr();
     for (size_t c = 0; c < nc; c++) {
         size_t filled = 0, bad = 0;
@@ -372,7 +377,7 @@ static pol_status inspect(pol_run *run, pol_asset *a)
                     bad++;
             } else if (r->roles[c] == POL_ROLE_PHONE) {
                 pol_phone ph;
-                if (pol__phone_parse(v, strlen(v), "US", &ph) != POL_PHONE_VALID) bad++;
+                if (pol__phone_parse(v, strlen(v), region, &ph) != POL_PHONE_VALID) bad++;
             }
         }
         if (r->roles[c] == POL_ROLE_EMAIL) bad_email += bad;
@@ -394,7 +399,7 @@ static pol_status inspect(pol_run *run, pol_asset *a)
                          (long long)pol__records_estimate_duplicates(run, r));
         pol__measure_str(run, "duplicates_method", "matcher");
     } else {
-        pol__measure_int(run, "estimated_duplicates", (long long)exact_duplicates(r, "US"));
+        pol__measure_int(run, "estimated_duplicates", (long long)exact_duplicates(r, region));
         pol__measure_str(run, "duplicates_method", "exact email or phone");
     }
     return POL_OK;

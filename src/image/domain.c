@@ -93,6 +93,31 @@ int pol__image_plan_shrink(pol_run *run, int w, int h, int orientation)
     return s;
 }
 
+int pol__image_plan_fused(pol_run *run, int w, int h, int orientation, int *out_w, int *out_h,
+                          pol_kernel *k)
+{
+    if (!run || !run->plan_n || orientation > 1) return 0;
+    const pol_op_desc *op = run->plan_ops[0];
+    const pol_args *a = run->plan_args[0];
+    if (!op || strcmp(op->domain, "image") != 0 || strcmp(op->name, "resize") != 0) return 0;
+    pol_resize_req q;
+    if (!pol__resize_req_from_args(a, &q) || !(q.width || q.height || q.long_edge)) return 0;
+    int sw, sh, ow, oh, sw2, sh2, ow2, oh2;
+    if (!pol__resize_geometry(&q, w, h, &sw, &sh, &ow, &oh) || sw != ow || sh != oh) return 0;
+    if (ow >= w || oh >= h) return 0; /* only shrinking gains */
+    /* the step, run on the result, must find nothing left to do */
+    if (!pol__resize_geometry(&q, ow, oh, &sw2, &sh2, &ow2, &oh2) || sw2 != ow || sh2 != oh ||
+        ow2 != ow || oh2 != oh)
+        return 0;
+    const char *kn = pol__arg_str(a, "kernel");
+    *k = kn && !strcmp(kn, "lanczos2") ? POL_KERNEL_LANCZOS2
+         : kn && !strcmp(kn, "linear") ? POL_KERNEL_LINEAR
+                                       : POL_KERNEL_LANCZOS3;
+    *out_w = ow;
+    *out_h = oh;
+    return 1;
+}
+
 /* ---- the domain's entry points -------------------------------------------------------------- */
 
 static int sniff(const unsigned char *head, size_t n, const char *path)

@@ -143,6 +143,22 @@ float *pol__resample(const pol_run *run, const pol_image *src, int out_w, int ou
 float *pol__resample_rect(const pol_run *run, const pol_image *src, double x0, double y0, double cw,
                           double ch, int out_w, int out_h, pol_kernel k);
 
+/* Resizing while decoding: rows of an in_w x in_h source (ch channels, encoded) go in one at a
+ * time and out_w x out_h rows appear in `dst` (pol_image_alloc_px) as soon as they can be made;
+ * same filter and result as pol__resample. Single-threaded; memory: a few taps of rows. */
+typedef struct pol_rs_stream pol_rs_stream;
+pol_rs_stream *pol__rs_stream_new(int in_w, int in_h, int ch, int out_w, int out_h, pol_kernel k,
+                                  float *dst);
+void pol__rs_stream_push(pol_rs_stream *s, const float *row);
+int pol__rs_stream_done(const pol_rs_stream *s); /* every output row was made */
+void pol__rs_stream_free(pol_rs_stream *s);
+
+/* Whether a decoder may resize while decoding: the plan starts with an absolute-size resize that
+ * needs no crop, of a picture that is upright (orientation 1). Fills out_w x out_h (for the
+ * full w x h source) and the kernel; records the decision. (domain.c) */
+int pol__image_plan_fused(pol_run *run, int w, int h, int orientation, int *out_w, int *out_h,
+                          pol_kernel *k);
+
 /* Fast sRGB transfer curves (table + interpolation, error < 2e-5) for bulk work; input clamped
  * to 0..1. */
 void pol__srgb_to_linear_n(const float *in, float *out, size_t n);

@@ -109,6 +109,8 @@ typedef struct jload {
     FILE *fp;
     JSAMPLE *rows;
     pol_image *im;
+    float *rowf; /* one decoded row, when resizing while decoding */
+    pol_rs_stream *stream;
 } jload;
 
 pol_status pol__jpeg_load(pol_run *run, const char *path, const pol_image_load_opts *o,
@@ -158,11 +160,20 @@ pol_status pol__jpeg_load(pol_run *run, const char *path, const pol_image_load_o
 
     int w = (int)L->d.output_width, h = (int)L->d.output_height;
     int nc = L->d.output_components, oc = cmyk ? 3 : nc;
-    L->im = pol_image_new(w, h, oc);
+    int fw = w, fh = h;
+    pol_kernel fk = POL_KERNEL_LANCZOS3;
+    int fused = !cmyk && pol__image_plan_fused(run, (int)L->d.image_width, (int)L->d.image_height,
+                                               orientation, &fw, &fh, &fk);
+    if (fused && (fw > w || fh > h)) fused = 0;
+    L->im = pol_image_new(fw, fh, oc);
     size_t rowbytes = (size_t)w * (size_t)nc;
     int batch = L->d.rec_outbuf_height > 0 ? L->d.rec_outbuf_height : 1;
     L->rows = L->im ? malloc(rowbytes * (size_t)batch) : NULL;
-    if (!L->rows) {
+    if (L->rows && fused) {
+        L->rowf = malloc((size_t)w * (size_t)oc * sizeof(float));
+        L->stream = pol__rs_stream_new(w, h, oc, fw, fh, fk, L->im->px);
+    }
+    if (!L->rows || (fused && (!L->rowf || !L->stream))) {
         st = pol__fail(run, POL_ERR_NOMEM, "out of memory for %dx%d pixels", w, h);
         goto done;
     }
@@ -173,13 +184,27 @@ pol_status pol__jpeg_load(pol_run *run, const char *path, const pol_image_load_o
         unsigned y0 = L->d.output_scanline;
         unsigned got = jpeg_read_scanlines(&L->d, ptrs, (JDIMENSION)(batch < 16 ? batch : 16));
         for (unsigned r = 0; r < got; r++) {
-            float *dst = pol_image_row(L->im, (int)(y0 + r));
+            float *dst = fused ? L->rowf : pol_image_row(L->im, (int)(y0 + r));
             const JSAMPLE *src = ptrs[r];
             if (cmyk)
                 cmyk_row(src, dst, w, inverted);
             else
                 for (size_t i = 0; i < rowbytes; i++) dst[i] = pol__u8_to_float[src[i]];
+            if (fused) pol__rs_stream_push(L->stream, dst);
         }
+    }
+    if (fused) {
+        if (!pol__rs_stream_done(L->stream)) {
+            st = pol__fail(run, POL_ERR_INTERNAL, "resizing while decoding left rows unmade");
+            goto done;
+        }
+        pol__decide(run,
+                    "resized to %dx%d while decoding the %dx%d JPEG (%s, in linear light): "
+                    "the full-size pixels were never held in memory",
+                    fw, fh, w, h,
+                    fk == POL_KERNEL_LANCZOS3   ? "Lanczos-3"
+                    : fk == POL_KERNEL_LANCZOS2 ? "Lanczos-2"
+                                                : "linear");
     }
 
     pol_image *im = L->im;
@@ -222,6 +247,8 @@ done:
     jpeg_destroy_decompress(&L->d);
     if (L->fp) fclose(L->fp);
     free(L->rows);
+    free(L->rowf);
+    pol__rs_stream_free(L->stream);
     pol_image_free(L->im);
     free(L);
     return st;

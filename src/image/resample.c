@@ -381,6 +381,93 @@ float *pol__resample(const pol_run *run, const pol_image *src, int out_w, int ou
     return pol__resample_rect(run, src, 0, 0, src->width, src->height, out_w, out_h, k);
 }
 
+/* ---- streaming: resize while a decoder delivers rows ------------------------------------- */
+
+/* The same filters as above, fed one source row at a time: horizontally filtered rows wait in a
+ * ring just deep enough for the vertical taps, and each output row is made as soon as its last
+ * source row has arrived. The full-size picture never exists in memory. */
+struct pol_rs_stream {
+    rs r;
+    int next_in, next_out, cap;
+    size_t rowlen;
+    float *ring, *lin, *pad, *acc, *enc;
+};
+
+void pol__rs_stream_free(pol_rs_stream *s)
+{
+    if (!s) return;
+    wtab_free(&s->r.h);
+    wtab_free(&s->r.v);
+    free(s->ring), free(s->lin), free(s->pad), free(s->acc), free(s->enc);
+    free(s);
+}
+
+static float *falloc(size_t n)
+{
+    return aligned_alloc(64, (n * sizeof(float) + 63) & ~(size_t)63);
+}
+
+pol_rs_stream *pol__rs_stream_new(int in_w, int in_h, int ch, int out_w, int out_h, pol_kernel k,
+                                  float *dst)
+{
+    pol_rs_stream *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    rs *r = &s->r;
+    r->ch = ch;
+    r->cp = ch == 3 ? 4 : ch;
+    r->alpha = ch == 2 || ch == 4 ? ch - 1 : -1;
+    r->out_w = out_w;
+    r->out_h = out_h;
+    r->dst = dst;
+    if (!wtab_build(&r->h, in_w, 0, in_w, out_w, k) ||
+        !wtab_build(&r->v, in_h, 0, in_h, out_h, k)) {
+        pol__rs_stream_free(s);
+        return NULL;
+    }
+    r->x_off = 0; /* every source column is read: taps start at their own index */
+    r->in_w = in_w;
+    s->cap = r->v.stride;
+    s->rowlen = (size_t)out_w * (size_t)r->cp;
+    size_t in_len = (size_t)in_w * (size_t)(r->cp > ch ? r->cp : ch);
+    s->ring = falloc((size_t)s->cap * s->rowlen);
+    s->lin = falloc(in_len);
+    s->pad = falloc(in_len);
+    s->acc = falloc(s->rowlen);
+    s->enc = falloc(s->rowlen);
+    if (!s->ring || !s->lin || !s->pad || !s->acc || !s->enc) {
+        pol__rs_stream_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void pol__rs_stream_push(pol_rs_stream *s, const float *row)
+{
+    rs *r = &s->r;
+    if (s->next_in >= r->v.start[r->out_h - 1] + r->v.n[r->out_h - 1]) return; /* not needed */
+    to_linear(r, row, s->lin, s->pad, r->in_w);
+    hfilter(r, s->pad, s->ring + (size_t)(s->next_in % s->cap) * s->rowlen);
+    s->next_in++;
+    while (s->next_out < r->out_h && r->v.start[s->next_out] + r->v.n[s->next_out] <= s->next_in) {
+        int y = s->next_out++;
+        const float *w = r->v.w + (size_t)y * (size_t)r->v.stride;
+        int st = r->v.start[y], n = r->v.n[y];
+        const float *row0 = s->ring + (size_t)(st % s->cap) * s->rowlen;
+        for (size_t i = 0; i < s->rowlen; i++) s->acc[i] = w[0] * row0[i];
+        for (int k = 1; k < n; k++) {
+            const float *rk = s->ring + (size_t)((st + k) % s->cap) * s->rowlen;
+            float wk = w[k];
+            for (size_t i = 0; i < s->rowlen; i++) s->acc[i] += wk * rk[i];
+        }
+        finish_row(r, s->acc, s->enc, r->dst + (size_t)y * (size_t)r->out_w * (size_t)r->ch);
+    }
+}
+
+int pol__rs_stream_done(const pol_rs_stream *s)
+{
+    return s->next_out == s->r.out_h;
+}
+
 /* ---- geometry ------------------------------------------------------------------------------- */
 
 static int round_pos(double v)

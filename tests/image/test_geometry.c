@@ -341,18 +341,40 @@ static void test_plan_shrink(void **state)
     const char *p = tpath(&t, "c.jpg");
     assert_int_equal(pol__image_save_path(&t.run, photo, p), POL_OK);
     static const char *const w100[] = {"width", "100", NULL};
-    pol_args *args[2] = {args_of(&pol__image_op_resize, w100),
+    pol_args *args[3] = {args_of(&pol__image_op_orient, none), args_of(&pol__image_op_resize, w100),
                          args_of(&pol__image_op_export, none)};
-    t.run.plan_ops = resize_export;
+    t.run.plan_ops = ori;
     t.run.plan_args = (const pol_args *const *)args;
-    t.run.plan_n = 2;
+    t.run.plan_n = 3;
     pol_image *im = NULL;
     assert_int_equal(pol__image_load_path(&t.run, p, &im), POL_OK);
     assert_int_equal(im->width, 300); /* 1/4 would be 150 < 200 */
     pol_image_free(im);
-    pol__args_free(args[0]);
-    pol__args_free(args[1]);
+    /* a plan that starts with the resize: resized while decoding, same pixels as decoding at
+     * 1/2 and then resizing */
+    t.run.plan_ops = resize_export;
+    t.run.plan_args = (const pol_args *const *)args + 1;
+    t.run.plan_n = 2;
+    assert_int_equal(pol__image_load_path(&t.run, p, &im), POL_OK);
+    assert_int_equal(im->width, 100);
+    assert_int_equal(im->height, 67);
     t.run.plan_n = 0;
+    pol_image_load_opts o = {2, 0, &t.opt.limits};
+    pol_image *ref = NULL;
+    assert_int_equal(pol__jpeg_load(&t.run, p, &o, &ref), POL_OK);
+    pol_resize_req q = {.width = 100, .upscale = 1};
+    assert_int_equal(pol__image_apply_resize(&t.run, ref, &q, POL_KERNEL_LANCZOS3, "t"), POL_OK);
+    double mx;
+    mean_abs_diff(ref, im, &mx);
+    if (mx > 1e-5) fail_msg("resizing while decoding differs by %g", mx);
+    /* and the resize step then has nothing left to do */
+    pol_asset *a = pol__asset_new(&pol__image_domain, im, p);
+    t.run.declined = 0;
+    assert_int_equal(pol__image_op_resize.run(&t.run, a, args[1]), POL_OK);
+    assert_true(t.run.declined);
+    pol__asset_unref(a);
+    pol_image_free(ref);
+    for (int i = 0; i < 3; i++) pol__args_free(args[i]);
     pol_image_free(photo);
     tctx_done(&t);
 }

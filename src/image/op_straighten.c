@@ -98,7 +98,10 @@ static pol_status rotate(pol_run *run, pol_image *im, double deg, int crop)
         double k = fmin(W / (W * cs + H * as), H / (W * as + H * cs));
         dw = (int)floor(W * k);
         dh = (int)floor(H * k);
-        if (dw < 1 || dh < 1) return pol__fail(run, POL_ERR_UNSUPPORTED, "image too small to rotate");
+        if (dw < 1 || dh < 1) {
+            pol__decline(run, "a %dx%d image is too small to rotate and crop", W, H);
+            return POL_OK;
+        }
     }
     float *px = pol_image_alloc_px(dw, dh, im->channels);
     if (!px) return pol__fail(run, POL_ERR_NOMEM, "out of memory rotating a %dx%d image", W, H);
@@ -143,7 +146,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     }
     int W = im->width, H = im->height, crop = pol__arg_bool(args, "crop");
     pol_status st = rotate(run, im, tilt, crop);
-    if (st != POL_OK) return st;
+    if (st != POL_OK || run->declined) return st;
     pol__measure(run, "rotation_deg", -tilt);
     pol__decide(run, "rotated %.2f deg %s%s", fabs(tilt),
                 tilt > 0 ? "clockwise" : "counter-clockwise",

@@ -775,6 +775,68 @@ static void test_analyse(void **state)
     pol_image_free(orig);
 }
 
+/* ---- robustness ----------------------------------------------------------------------------- */
+
+static void test_tiny_and_odd_images(void **state)
+{
+    (void)state;
+    /* Every op of this file, with its defaults (and the manual paths), on images from 1x1 up, in
+     * grey, grey+alpha, RGB and RGBA: no crash, no out-of-range pixel, alpha untouched. */
+    const int sizes[][2] = {{1, 1}, {2, 3}, {7, 5}, {33, 17}, {64, 64}};
+    const char *const *kvs[] = {
+        (const char *const[]){NULL},
+        (const char *const[]){"mode", "manual", "temperature", "4000", NULL},
+        (const char *const[]){"ev", "0.7", NULL},
+        (const char *const[]){"sigma", "10", NULL},
+        (const char *const[]){"angle", "3", NULL},
+        (const char *const[]){"aspect", "1:1", NULL},
+    };
+    const char *ops[] = {"white-balance", "exposure", "tone", "denoise", "straighten", "crop"};
+    unsigned seed = 99;
+    for (size_t s = 0; s < POL_ARRAY_LEN(sizes); s++)
+        for (int ch = 1; ch <= 4; ch++)
+            for (size_t o = 0; o < POL_ARRAY_LEN(ops); o++)
+                for (int manual = 0; manual < 2; manual++) {
+                    const char *const *kv = kvs[0];
+                    if (manual) {
+                        if (o == 0) kv = kvs[1];
+                        else if (o == 1) kv = kvs[2];
+                        else if (o == 3) kv = kvs[3];
+                        else if (o == 4) kv = kvs[4];
+                        else if (o == 5) kv = kvs[5];
+                        else continue;
+                    }
+                    pol_image *im = pol_image_new(sizes[s][0], sizes[s][1], ch);
+                    size_t n = (size_t)im->width * im->height * ch;
+                    for (size_t i = 0; i < n; i++) im->px[i] = (float)(rand_r(&seed) % 256) / 255;
+                    if (ch == 2 || ch == 4)
+                        for (size_t i = ch - 1; i < n; i += ch) im->px[i] = 0.5f;
+                    run_op(&im, ops[o], kv, NULL);
+                    /* Alpha is carried through (a rotation resamples it: equal up to rounding). */
+                    if (ch == 2 || ch == 4)
+                        for (size_t i = ch - 1; i < (size_t)im->width * im->height * ch; i += ch)
+                            if (fabsf(im->px[i] - 0.5f) > 1e-5f) {
+                                print_error("%s changed alpha to %g\n", ops[o], im->px[i]);
+                                fail();
+                            }
+                    pol_image_free(im);
+                }
+    pol_err e;
+    pol_jv *item = pol_jv_obj();
+    pol_run run = {.err = &e, .opt = &g_opt, .input = "x", .threads = 2, .item = item};
+    for (size_t s = 0; s < POL_ARRAY_LEN(sizes); s++) {
+        pol_image *im = pol_image_new(sizes[s][0], sizes[s][1], 3);
+        memset(im->px, 0, sizeof(float) * (size_t)im->width * im->height * 3);
+        assert_int_equal(pol__image_analyse(&run, im), POL_OK);
+        int x = -1, y = -1;
+        assert_int_equal(pol__image_saliency_crop(im, im->width, 1, &x, &y), 0);
+        assert_true(x == 0 && y >= 0 && y < im->height);
+        assert_int_equal(pol__image_saliency_crop(im, im->width + 1, 1, &x, &y), -1);
+        pol_image_free(im);
+    }
+    pol_jv_free(item);
+}
+
 int main(void)
 {
     pol_options_default(&g_opt);
@@ -794,6 +856,7 @@ int main(void)
         cmocka_unit_test(test_crop_bad_arguments),
         cmocka_unit_test(test_match),
         cmocka_unit_test(test_analyse),
+        cmocka_unit_test(test_tiny_and_odd_images),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

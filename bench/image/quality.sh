@@ -25,7 +25,7 @@ MATE=/usr/share/backgrounds/mate/nature
 MAIN="$SK/astronaut.png $SK/coffee.png $SK/motorcycle_left.png $MATE/LadyBird.jpg $MATE/TwoWings.jpg"
 HARD="$SK/chelsea.png $MATE/Aqua.jpg $SK/rocket.jpg"
 # name r g b (linear-light gains): the cast, tungsten, shade, fluorescent, magenta, -1 EV
-CASTS="warm:0.80:0.62:0.45 tungsten:1.00:0.78:0.52 shade:0.70:0.85:1.00 green:0.90:1.00:0.85 magenta:1.00:0.88:0.95 under:0.5:0.5:0.5"
+CASTS="warm:0.80:0.62:0.45 tungsten:1.00:0.78:0.52 shade:0.70:0.85:1.00 green:0.90:1.00:0.85 magenta:1.00:0.88:0.95 under:0.5:0.5:0.5 over:2:2:2"
 
 echo "image quality: mean CIEDE2000 to the original (lower is better), photos reduced to $MAXDIM px"
 echo "  polish: $POLISH run (the fix recipe without straighten)   ImageMagick: $IM -channel RGB -auto-level -auto-gamma"
@@ -70,7 +70,7 @@ for p in $MAIN $HARD; do
         printf '  %-18s %-9s %8.2f %8.2f %8.2f\n' "$b" "$name" "$n" "$s" "$m"
         k="$set_/$name"
         k2=
-        [ "$name" = orig ] || [ "$name" = under ] || k2="$set_/casts"
+        [ "$name" = orig ] || [ "$name" = under ] || [ "$name" = over ] || k2="$set_/casts"
         for key in "$k" ${k2:-}; do
             sum_n[$key]=$(awk -v a="${sum_n[$key]:-0}" -v b="$n" 'BEGIN{print a+b}')
             sum_p[$key]=$(awk -v a="${sum_p[$key]:-0}" -v b="$s" 'BEGIN{print a+b}')
@@ -81,7 +81,7 @@ for p in $MAIN $HARD; do
     done
 done
 printf '\n  %-28s %8s %8s %8s\n' "mean over" none polish magick
-for key in main/casts main/warm main/under main/orig hard/casts hard/warm hard/orig; do
+for key in main/casts main/warm main/under main/over main/orig hard/casts hard/warm hard/orig; do
     [ -n "${cnt[$key]:-}" ] || continue
     awk -v k="$key" -v n="${sum_n[$key]}" -v p="${sum_p[$key]}" -v m="${sum_m[$key]}" -v c="${cnt[$key]}" \
         'BEGIN{ printf "  %-28s %8.2f %8.2f %8.2f   (%d images; magick/polish %.2f)\n", k, n/c, p/c, m/c, c, (m/c)/(p/c > 0 ? p/c : 0.01) }'

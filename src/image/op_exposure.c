@@ -34,12 +34,14 @@ static double auto_ev(const pol_tone_stats *t, const char **why)
     double ev_key = log2(0.16 / (t->key > 1e-4 ? t->key : 1e-4));
     /* Bright scenes clip too (snow, a white backdrop), so only a large blown area together with
      * a bright average counts as overexposure. */
-    if (t->clip_all > 0.15) {
-        /* The average is useless when so much is clipped; the blown share itself says how far
-         * over the exposure went (calibrated on +1 EV: 15-35% blown). */
-        *why = "large blown-out area";
-        double ev = -log2(1 + 4 * t->clip_all);
-        return ev < -1.5 ? -1.5 : ev;
+    /* Overexposure: a third of the photo or more with a channel clipped, mostly in colour (one
+     * or two channels) rather than blown to white — a white backdrop or snow is blown in all
+     * three and is left alone. The clipped share says how far over it went (calibrated on
+     * +1 EV, 25-50% clipped). */
+    if (t->clip_hi > 0.25 && t->clip_all < 0.5 * t->clip_hi) {
+        *why = "a large share of clipped highlights";
+        double ev = -2.5 * t->clip_hi;
+        return ev < -1 ? -1 : ev;
     }
     if (ev_wp > 0 && ev_key > 0) {
         *why = "highlights short of white and a dark average";

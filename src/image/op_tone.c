@@ -47,7 +47,9 @@ static int auto_curve(const pol_tone_stats *t, tone_curve *c, char *why, size_t 
     size_t len = 0;
     why[0] = 0;
     double white_enc = pol_linear_to_srgb((float)t->white);
-    if (white_enc < 0.96 && t->white > 0.05) {
+    /* A pile-up at the top (over 5% of the photo within 1% of the white point) is clipped
+     * highlights, perhaps lowered by exposure: stretching them would undo that. */
+    if (white_enc < 0.96 && t->white > 0.05 && t->at_white < 0.05) {
         /* Map the white point to 0.95 linear (0.977 encoded), fully when the brightest tones are
          * clearly short of white (below 0.86 encoded), less as they approach it; at most x2. */
         double a = (0.96 - white_enc) / 0.10;

@@ -393,6 +393,11 @@ void pol__tone_stats(const pol_qsmall *s, double clip_pct, pol_tone_stats *t)
     i = 0;
     while (i < NB - 1 && acc + hy[i] < (long)(n / 2)) acc += hy[i++];
     t->median_y = pol_srgb_to_linear((float)i / (NB - 1));
+    /* A pile-up at the white point: clipped highlights (possibly lowered since). */
+    long top = 0;
+    int wi = (int)(pol_linear_to_srgb((float)(t->white * 0.99)) * (NB - 1));
+    for (int k = wi < 0 ? 0 : wi; k < NB; k++) top += hw[k];
+    t->at_white = (double)top / n;
     t->key = exp(logsum / n);
     t->mean_l = lsum / n;
     t->clip_hi = (double)clip / n;

@@ -123,6 +123,7 @@ typedef struct pol_tone_stats {
     double mean_l;   /* mean L* */
     double clip_hi;  /* fraction of pixels with a channel at the top (working copy) */
     double clip_all; /* fraction with every channel at the top: blown to white */
+    double at_white; /* fraction whose brightest channel is within 1% of the white point */
 } pol_tone_stats;
 
 /* `clip_pct`: percent of pixels allowed beyond the white and black points (0.5 is typical). */

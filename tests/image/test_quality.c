@@ -367,6 +367,36 @@ static void test_exposure_minus_one_ev(void **state)
     assert_true(sum_fix / n < 5);
 }
 
+static void test_exposure_plus_one_ev(void **state)
+{
+    (void)state;
+    /* +1 EV clips the highlights for good, and a bright scene looks the same as an overexposed
+     * one unless much is clipped: the op acts only when a large share is clipped in colour. It
+     * must then recover most of the loss, and never do harm otherwise. */
+    const char *const set[] = {SK "astronaut.png", SK "coffee.png", SK "motorcycle_left.png",
+                               MATE "LadyBird.jpg", MATE "TwoWings.jpg"};
+    int recovered = 0;
+    for (size_t p = 0; p < POL_ARRAY_LEN(set); p++) {
+        pol_image *orig = load_photo(set[p], 256);
+        pol_image *im = degrade_gains(orig, 2, 2, 2);
+        double none = pol_image_mean_de2000(im, orig);
+        int acted = run_op(&im, "exposure", NULL, NULL);
+        run_op(&im, "tone", NULL, NULL);
+        double fix = pol_image_mean_de2000(im, orig);
+        print_message("%-22s +1 EV: %s, dE00 %5.2f -> %5.2f\n", pol__path_base(set[p]),
+                      acted ? "corrected" : "declined", none, fix);
+        assert_true(none > 8);
+        assert_true(fix < none + 0.5);
+        if (acted) {
+            assert_true(fix < 0.5 * none);
+            recovered++;
+        }
+        pol_image_free(im);
+        pol_image_free(orig);
+    }
+    assert_true(recovered >= 2);
+}
+
 static void test_exposure_manual_and_tone_manual(void **state)
 {
     (void)state;
@@ -847,6 +877,7 @@ int main(void)
         cmocka_unit_test(test_white_balance_casts),
         cmocka_unit_test(test_good_photos_unchanged),
         cmocka_unit_test(test_exposure_minus_one_ev),
+        cmocka_unit_test(test_exposure_plus_one_ev),
         cmocka_unit_test(test_exposure_manual_and_tone_manual),
         cmocka_unit_test(test_white_balance_manual),
         cmocka_unit_test(test_denoise),

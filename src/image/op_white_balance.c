@@ -9,7 +9,7 @@ static const pol_param_desc params[] = {
     {"temperature", POL_PARAM_NUM, NULL, 1500, 15000, NULL,
      "Manual: colour temperature in kelvin of the light the photo was taken under."},
     {"tint", POL_PARAM_NUM, "0", -100, 100, NULL,
-     "Manual: green (-) to magenta (+) correction of the light, in arbitrary units."},
+     "Manual: tint of the light, green (-) to magenta (+), in arbitrary units."},
     {"strength", POL_PARAM_NUM, "1", 0, 1, NULL, "Fraction of the correction applied."},
     {"min-confidence", POL_PARAM_NUM, "0.4", 0, 1, NULL,
      "Automatic: decline when the estimate is less certain than this."},

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <jpeglib.h>
 #include <jerror.h>
+#include <lcms2.h>
 #include "image/image_io.h"
 
 static const char xmp_sig[] = "http://ns.adobe.com/xap/1.0/"; /* followed by a NUL */
@@ -103,6 +104,29 @@ static void cmyk_row(const JSAMPLE *in, float *out, int w, int inverted)
     }
 }
 
+/* A transform from the JPEG's embedded CMYK profile to 16-bit sRGB (lcms2 does not mix 8-bit
+ * input with float output), or NULL. */
+static cmsHTRANSFORM cmyk_transform(j_decompress_ptr d, int inverted, char *desc, size_t desc_len)
+{
+    JOCTET *icc = NULL;
+    unsigned len = 0;
+    cmsHTRANSFORM xf = NULL;
+    if (!jpeg_read_icc_profile(d, &icc, &len) || !icc) return NULL;
+    cmsHPROFILE in = cmsOpenProfileFromMem(icc, len);
+    if (in && cmsGetColorSpace(in) == cmsSigCmykData) {
+        cmsHPROFILE out = cmsCreate_sRGBProfile();
+        /* Adobe writers store inverted ink values (255 = no ink) */
+        if (out)
+            xf = cmsCreateTransform(in, inverted ? TYPE_CMYK_8_REV : TYPE_CMYK_8, out, TYPE_RGB_16,
+                                    INTENT_PERCEPTUAL, cmsFLAGS_BLACKPOINTCOMPENSATION);
+        if (out) cmsCloseProfile(out);
+        cmsGetProfileInfoASCII(in, cmsInfoDescription, "en", "US", desc, (cmsUInt32Number)desc_len);
+    }
+    if (in) cmsCloseProfile(in);
+    free(icc);
+    return xf;
+}
+
 typedef struct jload {
     struct jpeg_decompress_struct d;
     jerr e;
@@ -111,6 +135,8 @@ typedef struct jload {
     pol_image *im;
     float *rowf; /* one decoded row, when resizing while decoding */
     pol_rs_stream *stream;
+    cmsHTRANSFORM cmyk_xf; /* CMYK through its embedded profile to sRGB */
+    uint16_t *rgb16;       /* its output row */
 } jload;
 
 pol_status pol__jpeg_load(pol_run *run, const char *path, const pol_image_load_opts *o,
@@ -158,6 +184,9 @@ pol_status pol__jpeg_load(pol_run *run, const char *path, const pol_image_load_o
     L->d.out_color_space = cmyk ? JCS_CMYK : grey ? JCS_GRAYSCALE : JCS_RGB;
     jpeg_start_decompress(&L->d);
 
+    int inverted = L->d.saw_Adobe_marker;
+    char cmyk_desc[256] = "";
+    if (cmyk) L->cmyk_xf = cmyk_transform(&L->d, inverted, cmyk_desc, sizeof cmyk_desc);
     int w = (int)L->d.output_width, h = (int)L->d.output_height;
     int nc = L->d.output_components, oc = cmyk ? 3 : nc;
     int fw = w, fh = h;
@@ -173,22 +202,25 @@ pol_status pol__jpeg_load(pol_run *run, const char *path, const pol_image_load_o
         L->rowf = malloc((size_t)w * (size_t)oc * sizeof(float));
         L->stream = pol__rs_stream_new(w, h, oc, fw, fh, fk, L->im->px);
     }
-    if (!L->rows || (fused && (!L->rowf || !L->stream))) {
+    if (L->rows && L->cmyk_xf) L->rgb16 = malloc((size_t)w * 3 * sizeof *L->rgb16);
+    if (!L->rows || (fused && (!L->rowf || !L->stream)) || (L->cmyk_xf && !L->rgb16)) {
         st = pol__fail(run, POL_ERR_NOMEM, "out of memory for %dx%d pixels", w, h);
         goto done;
     }
     JSAMPROW ptrs[16];
     for (int i = 0; i < batch && i < 16; i++) ptrs[i] = L->rows + (size_t)i * rowbytes;
-    int inverted = L->d.saw_Adobe_marker;
     while (L->d.output_scanline < L->d.output_height) {
         unsigned y0 = L->d.output_scanline;
         unsigned got = jpeg_read_scanlines(&L->d, ptrs, (JDIMENSION)(batch < 16 ? batch : 16));
         for (unsigned r = 0; r < got; r++) {
             float *dst = fused ? L->rowf : pol_image_row(L->im, (int)(y0 + r));
             const JSAMPLE *src = ptrs[r];
-            if (cmyk)
+            if (L->cmyk_xf) {
+                cmsDoTransform(L->cmyk_xf, src, L->rgb16, (cmsUInt32Number)w);
+                for (int i = 0; i < w * 3; i++) dst[i] = L->rgb16[i] * (1.0f / 65535.0f);
+            } else if (cmyk) {
                 cmyk_row(src, dst, w, inverted);
-            else
+            } else
                 for (size_t i = 0; i < rowbytes; i++) dst[i] = pol__u8_to_float[src[i]];
             if (fused) pol__rs_stream_push(L->stream, dst);
         }
@@ -239,7 +271,13 @@ pol_status pol__jpeg_load(pol_run *run, const char *path, const pol_image_load_o
     else if (im->exif)
         im->dpi = pol__exif_dpi(im->exif, im->exif_len);
     im->srgb = cmyk || !im->icc || pol__icc_is_srgb(im->icc, im->icc_len);
-    if (cmyk) pol__warn(run, "CMYK JPEG converted to RGB without colour management");
+    if (cmyk && L->cmyk_xf) {
+        im->icc = pol__icc_srgb(&im->icc_len);
+        pol__decide(run, "CMYK JPEG converted to sRGB through its embedded profile '%s'",
+                    cmyk_desc);
+    } else if (cmyk) {
+        pol__warn(run, "CMYK JPEG without a usable CMYK profile converted to RGB naively");
+    }
     jpeg_finish_decompress(&L->d);
     *out = L->im;
     L->im = NULL;
@@ -249,6 +287,8 @@ done:
     free(L->rows);
     free(L->rowf);
     pol__rs_stream_free(L->stream);
+    if (L->cmyk_xf) cmsDeleteTransform(L->cmyk_xf);
+    free(L->rgb16);
     pol_image_free(L->im);
     free(L);
     return st;

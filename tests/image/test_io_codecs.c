@@ -2,6 +2,9 @@
  * limits checked from the header, metadata policy on write. */
 #include <sys/stat.h>
 #include <libheif/heif.h>
+#include <stdio.h>
+#include <jpeglib.h>
+#include <lcms2.h>
 #include "test_io_util.h"
 
 /* A 96x64 RGBA test picture: a real photo crop for texture, a ramp of transparency, and a few
@@ -310,6 +313,88 @@ static void test_truncated_png_and_tiff(void **state)
     tctx_done(&t);
 }
 
+/* A made-up CMYK profile in which ink darkens the opposite way from usual: cyan ink makes red,
+ * so a loader that ignores the profile gets the colours wrong. */
+static cmsInt32Number odd_cmyk(const cmsUInt16Number in[], cmsUInt16Number out[], void *user)
+{
+    (void)user;
+    double c = in[0] / 65535.0, m = in[1] / 65535.0, y = in[2] / 65535.0, k = in[3] / 65535.0;
+    float f[3] = {(float)((1 - y) * (1 - k)), (float)((1 - c) * (1 - k)),
+                  (float)((1 - c) * (1 - m) * (1 - k))},
+          lab[3];
+    pol_srgb_to_lab(f, lab);
+    cmsCIELab L = {lab[0], lab[1], lab[2]};
+    cmsFloat2LabEncodedV2(out, &L);
+    return 1;
+}
+
+static unsigned char *make_cmyk_profile(cmsUInt32Number *len)
+{
+    cmsHPROFILE h = cmsCreateProfilePlaceholder(NULL);
+    cmsSetProfileVersion(h, 2.1);
+    cmsSetDeviceClass(h, cmsSigOutputClass);
+    cmsSetColorSpace(h, cmsSigCmykData);
+    cmsSetPCS(h, cmsSigLabData);
+    cmsPipeline *p = cmsPipelineAlloc(NULL, 4, 3);
+    cmsStage *clut = cmsStageAllocCLut16bit(NULL, 9, 4, 3, NULL);
+    cmsStageSampleCLut16bit(clut, odd_cmyk, NULL, 0);
+    cmsPipelineInsertStage(p, cmsAT_END, clut);
+    cmsWriteTag(h, cmsSigAToB0Tag, p);
+    cmsPipelineFree(p);
+    cmsMLU *d = cmsMLUalloc(NULL, 1);
+    cmsMLUsetASCII(d, "en", "US", "odd test CMYK");
+    cmsWriteTag(h, cmsSigProfileDescriptionTag, d);
+    cmsMLUfree(d);
+    cmsSaveProfileToMem(h, NULL, len);
+    unsigned char *buf = malloc(*len);
+    cmsSaveProfileToMem(h, buf, len);
+    cmsCloseProfile(h);
+    return buf;
+}
+
+static void test_cmyk_jpeg_profile(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    cmsUInt32Number icc_len;
+    unsigned char *icc = make_cmyk_profile(&icc_len);
+    /* 8x8 of pure cyan ink; libjpeg marks CMYK with an Adobe segment, and readers then take the
+     * values as Photoshop writes them: inverted (255 = no ink) */
+    const char *p = tpath(&t, "cmyk.jpg");
+    FILE *f = fopen(p, "wb");
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr e;
+    c.err = jpeg_std_error(&e);
+    jpeg_create_compress(&c);
+    jpeg_stdio_dest(&c, f);
+    c.image_width = c.image_height = 8;
+    c.input_components = 4;
+    c.in_color_space = JCS_CMYK;
+    jpeg_set_defaults(&c);
+    jpeg_set_quality(&c, 100, TRUE);
+    jpeg_start_compress(&c, TRUE);
+    jpeg_write_icc_profile(&c, icc, icc_len);
+    JSAMPLE row[32];
+    for (int i = 0; i < 32; i++) row[i] = i % 4 == 0 ? 0 : 255;
+    JSAMPROW rp = row;
+    for (int y = 0; y < 8; y++) jpeg_write_scanlines(&c, &rp, 1);
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    fclose(f);
+    pol_image *im = NULL;
+    assert_int_equal(pol__image_load_path(&t.run, p, &im), POL_OK);
+    assert_int_equal(im->channels, 3);
+    assert_true(im->srgb);
+    const float *px = pol_image_row(im, 4) + 4 * 3;
+    /* the profile says cyan ink is red (1, 0, 0); the usual reading would be (0, 1, 1) */
+    if (!(px[0] > 0.8f && px[1] < 0.2f && px[2] < 0.2f))
+        fail_msg("CMYK through the profile gave %g %g %g", px[0], px[1], px[2]);
+    pol_image_free(im);
+    free(icc);
+    tctx_done(&t);
+}
+
 static void test_not_images(void **state)
 {
     (void)state;
@@ -511,6 +596,7 @@ int main(void)
         cmocka_unit_test(test_limits_bytes_and_pixels),
         cmocka_unit_test(test_truncated_jpeg),
         cmocka_unit_test(test_truncated_png_and_tiff),
+        cmocka_unit_test(test_cmyk_jpeg_profile),
         cmocka_unit_test(test_not_images),
         cmocka_unit_test(test_metadata_policy),
         cmocka_unit_test(test_icc_and_dpi_kept),

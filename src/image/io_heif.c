@@ -58,8 +58,9 @@ static void read_colour(pol_run *run, const struct heif_image_handle *hd, pol_im
         }
     }
     struct heif_color_profile_nclx *nclx = NULL;
-    if (!im->icc && heif_image_handle_get_nclx_color_profile(hd, &nclx).code == heif_error_Ok &&
-        nclx) {
+    struct heif_error e = {heif_error_Ok, heif_suberror_Unspecified, ""};
+    if (!im->icc) e = heif_image_handle_get_nclx_color_profile(hd, &nclx);
+    if (e.code == heif_error_Ok && nclx) {
         int p = nclx->color_primaries;
         if (p != heif_color_primaries_ITU_R_BT_709_5 && p != heif_color_primaries_unspecified)
             im->icc = icc_from_nclx(nclx, &im->icc_len);
@@ -67,8 +68,9 @@ static void read_colour(pol_run *run, const struct heif_image_handle *hd, pol_im
         if (tc == heif_transfer_characteristic_ITU_R_BT_2100_0_PQ ||
             tc == heif_transfer_characteristic_ITU_R_BT_2100_0_HLG)
             pol__warn(run, "HDR transfer curve (nclx %d) read as if it were sRGB", tc);
-        heif_nclx_color_profile_free(nclx);
     }
+    /* libheif 1.15 can hand out a profile together with an error: free it either way */
+    if (nclx) heif_nclx_color_profile_free(nclx);
     im->srgb = !im->icc || pol__icc_is_srgb(im->icc, im->icc_len);
 }
 

@@ -420,6 +420,28 @@ static void test_not_images(void **state)
     tctx_done(&t);
 }
 
+/* Inputs the fuzzer found problems with (tests/image/data/fuzz-*): each must load or fail
+ * cleanly; the sanitizers catch leaks and bad reads. */
+static void test_fuzz_regressions(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    const char *src = getenv("POLISH_SRC");
+    static const char *const files[] = {"fuzz-avif-nclx-leak.avif"};
+    for (size_t i = 0; src && i < sizeof files / sizeof files[0]; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/tests/image/data/%s", src, files[i]);
+        pol_image *im = NULL;
+        pol_status st = pol__image_load_path(&t.run, path, &im);
+        assert_true(st == POL_OK || st == POL_ERR_CORRUPT || st == POL_ERR_UNSUPPORTED);
+        assert_true((st == POL_OK) == (im != NULL));
+        pol_image_free(im);
+    }
+    assert_non_null(src); /* run by meson, which sets it */
+    tctx_done(&t);
+}
+
 static void test_sniffing(void **state)
 {
     (void)state;
@@ -590,6 +612,7 @@ int main(void)
         cmocka_unit_test(test_domain_table),
         cmocka_unit_test(test_shared_pixels),
         cmocka_unit_test(test_sniffing),
+        cmocka_unit_test(test_fuzz_regressions),
         cmocka_unit_test(test_lossless_roundtrips),
         cmocka_unit_test(test_lossy_roundtrips),
         cmocka_unit_test(test_png_header_over_limit),

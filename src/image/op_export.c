@@ -120,7 +120,7 @@ static pol_status run_export(pol_run *run, pol_asset *asset, const pol_args *arg
                   s->format);
         s->bit_depth = 8;
     }
-    char q[16] = "default";
+    char q[32] = "the format's default";
     if (s->quality) snprintf(q, sizeof q, "%d", s->quality);
     pol__decide(run, "write %s, quality %s, metadata %s%s%s%s",
                 s->format[0] ? s->format : "in the output name's format", q,

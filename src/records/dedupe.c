@@ -16,6 +16,12 @@
 #include "records/dedupe.h"
 
 #define MAXF 48 /* bytes kept per feature */
+/* No real person is entered hundreds of times; a cluster that large is chaining. */
+#define MAX_CLUSTER 200
+/* Pairs kept for the review set and --explain; past this they are counted, not kept. */
+#define MAX_KEPT_PAIRS 200000
+#define STR2(x) #x
+#define STR(x) STR2(x)
 
 const char *pol__mfield_name(pol_mfield f)
 {
@@ -876,6 +882,17 @@ static const char *conflict_of(const fstore *s, const feat *x, const feat *y,
                       !memcmp(fs(s, x, POL_MF_FIRST), fs(s, y, POL_MF_LAST), x->len[POL_MF_FIRST]);
         if (!swapped) return "different given names and different emails";
     }
+    /* Namesakes: nothing that reaches a person (email, phone, address, birth date, id) is shared,
+     * and at least two of them are known on both sides and differ. */
+    static const int contact[] = {POL_MF_EMAIL, POL_MF_PHONE, POL_MF_STREET, POL_MF_DOB, POL_MF_ID};
+    int differ = 0;
+    for (size_t i = 0; i < sizeof contact / sizeof contact[0]; i++) {
+        int l = lv[contact[i]];
+        if (l == POL_LV_EXACT || l == POL_LV_CLOSE) return NULL;
+        differ += l == POL_LV_DIFF || l == POL_LV_LOOSE;
+    }
+    if (lv[POL_MF_STREETNO] == POL_LV_EXACT) return NULL;
+    if (differ >= 2) return "no email, phone, address, birth date or id in common";
     return NULL;
 }
 
@@ -910,8 +927,7 @@ static double linkage(const fstore *s, const pol_match_result *r, cl *c, uint32_
 typedef struct scored {
     uint64_t pair;
     float prob;
-    float weight;
-    uint64_t pattern;
+    uint32_t idx; /* into the patterns */
 } scored;
 
 static int cmp_scored(const void *a, const void *b)
@@ -1001,7 +1017,7 @@ pol_status pol__match(pol_run *run, const pol_records *ra, const pol_records *rb
             /* Large block: compare neighbours in name order only. */
             res->blocks_capped++;
             for (size_t i = b; i < e; i++)
-                for (size_t j = i + 1; j < e && j <= i + 8; j++)
+                for (size_t j = i + 1; j < e && j <= i + 4; j++)
                     if (!add_pair(&pairs, &s, kr[i].row, kr[j].row, cross, kr[i].kind)) goto oom;
         }
         b = e;
@@ -1065,8 +1081,10 @@ pol_status pol__match(pol_run *run, const pol_records *ra, const pol_records *rb
     if (!sc || !c.parent || !c.size || !c.next || !c.last) goto oom;
     for (size_t i = 0; i < u; i++) {
         double w = pattern_weight(res, patterns[i]);
-        sc[i] = (scored){pairs.v[i].pair, (float)prob_of(res, w), (float)w, patterns[i]};
+        sc[i] = (scored){pairs.v[i].pair, (float)prob_of(res, w), (uint32_t)i};
     }
+    free(pairs.v);
+    pairs.v = NULL;
     qsort(sc, u, sizeof *sc, cmp_scored);
     for (size_t i = 0; i < n; i++) {
         c.parent[i] = c.last[i] = (uint32_t)i;
@@ -1085,10 +1103,20 @@ pol_status pol__match(pol_run *run, const pol_records *ra, const pol_records *rb
             if (x == y) {
                 kind = POL_PAIR_MATCH;
             } else {
-                double link = linkage(&s, res, &c, x, y, &conflict);
+                /* The pair itself first: most refusals are decided there, cheaply. */
+                uint8_t plv[POL_MF_COUNT];
+                unpack(patterns[sc[i].idx], plv);
+                conflict = conflict_of(&s, &s.f[a], &s.f[b], plv);
+                double link = 0;
+                if (!conflict && c.size[x] + c.size[y] <= MAX_CLUSTER)
+                    link = c.size[x] == 1 && c.size[y] == 1 ? sc[i].prob
+                                                            : linkage(&s, res, &c, x, y, &conflict);
                 if (conflict) {
                     kind = POL_PAIR_REFUSED;
                     note = conflict;
+                } else if (c.size[x] + c.size[y] > MAX_CLUSTER) {
+                    kind = POL_PAIR_REFUSED;
+                    note = "the cluster would exceed " STR(MAX_CLUSTER) " records";
                 } else if (link < o->threshold) {
                     kind = POL_PAIR_REFUSED;
                     note = "the two groups do not hold together on average";
@@ -1110,7 +1138,10 @@ pol_status pol__match(pol_run *run, const pol_records *ra, const pol_records *rb
                 if (sc[i].prob > res->score[b]) res->score[b] = sc[i].prob;
             }
         }
-        if (!o->keep_pairs) continue;
+        if (!o->keep_pairs || res->n_pairs >= MAX_KEPT_PAIRS) {
+            res->pairs_dropped += o->keep_pairs != 0;
+            continue;
+        }
         if (res->n_pairs == kept_cap) {
             kept_cap = kept_cap ? kept_cap * 2 : 256;
             pol_match_pair *p = realloc(res->pairs, kept_cap * sizeof *p);
@@ -1122,10 +1153,10 @@ pol_status pol__match(pol_run *run, const pol_records *ra, const pol_records *rb
         p->a = a;
         p->b = b;
         p->prob = sc[i].prob;
-        p->weight = sc[i].weight;
+        p->weight = (float)pattern_weight(res, patterns[sc[i].idx]);
         p->kind = kind;
         p->note = note;
-        unpack(sc[i].pattern, p->level);
+        unpack(patterns[sc[i].idx], p->level);
         for (int k = 0; k < POL_MF_COUNT; k++)
             p->fw[k] = p->level[k] ? (float)log2_ratio(res, k, p->level[k]) : 0.0f;
     }

@@ -61,6 +61,7 @@ typedef struct pol_match_result {
     float *score;      /* best match probability within its cluster; 0 for singletons */
     pol_match_pair *pairs;
     size_t n_pairs;
+    size_t pairs_dropped; /* decided pairs not kept (over the keeping limit) */
     size_t n_clusters, n_merged_records;
     /* statistics */
     size_t candidates, blocks_capped, em_iterations;

@@ -47,6 +47,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         pol__measure_int(run, "matched_pairs", (long long)matches);
         pol__measure_int(run, "near_misses", (long long)near);
         pol__measure_int(run, "refused_links", (long long)refused);
+        if (m.pairs_dropped) pol__measure_int(run, "pairs_not_listed", (long long)m.pairs_dropped);
         pol__decide(run, "%zu records in %zu clusters; %zu duplicates; %zu near misses to review",
                     m.n, m.n_clusters, m.n - m.n_clusters, near + refused);
     }

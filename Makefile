@@ -23,16 +23,16 @@ build-test: setup $(BUILD_TEST)/build.ninja
 	ninja -C $(BUILD_TEST)
 
 demo: build
-	@scripts/demo $(BUILD)/polish
+	@scripts/demo $(BUILD)/src/cli/polish
 
 test: build-test
 	$(MESON) test -C $(BUILD_TEST) --print-errorlogs --num-processes 2 --timeout-multiplier 3
 
 bench: build
-	POLISH=$(abspath $(BUILD))/polish bench/run.sh
+	POLISH=$(abspath $(BUILD))/src/cli/polish bench/run.sh
 
 docs: build
-	$(BUILD)/polish ops --markdown > docs/operations.md
+	$(BUILD)/src/cli/polish ops --markdown > docs/operations.md
 
 clean:
 	rm -rf $(BUILD) $(BUILD_TEST) demo-out

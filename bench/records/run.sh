@@ -81,3 +81,6 @@ if [ ! -x "$BIN/phone_bench" ] || [ "$SRC/src/records/phone.c" -nt "$BIN/phone_b
 fi
 "$BIN/phone_bench" "$PHONES" 200000 | sed 's/^/  /'
 rm -f "$OUT"/o-*
+
+echo
+bash "$SRC/bench/records/dedupe.sh"

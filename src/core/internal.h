@@ -28,8 +28,7 @@ typedef struct pol_domain pol_domain;
 struct pol_domain {
     const char *name;
     const char *summary;
-    const pol_op_desc *const *ops;
-    size_t n_ops;
+    const pol_op_desc *const *ops; /* NULL-terminated, in listing order */
     /* File extensions of this domain's formats (lower case, no dot), NULL-terminated. */
     const char *const *extensions;
     /* Confidence 0..100 that `head` (the first `n` bytes, n <= 4096) is this domain's content. */

@@ -8,6 +8,14 @@
 #include "core/internal.h"
 #include "core/args.h"
 
+/* Op tables end with NULL, so adding an operation is one line in the table and nothing else. */
+static size_t n_ops(const pol_domain *d)
+{
+    size_t n = 0;
+    while (d->ops && d->ops[n]) n++;
+    return n;
+}
+
 const pol_domain *pol__domain_find(const char *name)
 {
     if (!name) return NULL;
@@ -33,7 +41,7 @@ size_t pol_op_count(const char *domain)
 {
     size_t n = 0;
     for (size_t i = 0; i < pol__n_domains; i++)
-        if (!domain || strcmp(domain, pol__domains[i]->name) == 0) n += pol__domains[i]->n_ops;
+        if (!domain || strcmp(domain, pol__domains[i]->name) == 0) n += n_ops(pol__domains[i]);
     return n;
 }
 
@@ -42,8 +50,8 @@ const pol_op_desc *pol_op_at(const char *domain, size_t idx)
     for (size_t i = 0; i < pol__n_domains; i++) {
         const pol_domain *d = pol__domains[i];
         if (domain && strcmp(domain, d->name) != 0) continue;
-        if (idx < d->n_ops) return d->ops[idx];
-        idx -= d->n_ops;
+        if (idx < n_ops(d)) return d->ops[idx];
+        idx -= n_ops(d);
     }
     return NULL;
 }
@@ -52,7 +60,7 @@ const pol_op_desc *pol_op_find(const char *domain, const char *name)
 {
     const pol_domain *d = pol__domain_find(domain);
     if (!d || !name) return NULL;
-    for (size_t i = 0; i < d->n_ops; i++)
+    for (size_t i = 0; i < n_ops(d); i++)
         if (strcmp(d->ops[i]->name, name) == 0) return d->ops[i];
     return NULL;
 }
@@ -82,7 +90,7 @@ const pol_op_desc *pol_domain_deliver_op(const char *domain)
 {
     const pol_domain *d = pol__domain_find(domain);
     if (!d) return NULL;
-    for (size_t i = 0; i < d->n_ops; i++)
+    for (size_t i = 0; i < n_ops(d); i++)
         if (d->ops[i]->flags & POL_OP_DELIVER) return d->ops[i];
     return NULL;
 }

@@ -75,7 +75,6 @@ double pol_image_mean_de2000(const pol_image *a, const pol_image *b);
 /* ---- the domain ----------------------------------------------------------------------------- */
 extern const pol_domain pol__image_domain;
 extern const pol_op_desc *const pol__image_ops[];
-extern const size_t pol__image_n_ops;
 
 /* Measures a photo for `polish inspect` (analyse.c): mean L*, clipping, cast, noise, sharpness,
  * tilt. Records with pol__measure(). */

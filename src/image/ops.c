@@ -1,4 +1,4 @@
-/* polish — the image domain's operation table: one line per operation. */
+/* polish — the image domain's operation table: one line per operation, NULL last. */
 #include "image/image.h"
 
 extern const pol_op_desc pol__image_op_orient;
@@ -18,6 +18,5 @@ const pol_op_desc *const pol__image_ops[] = {
     &pol__image_op_orient,    &pol__image_op_colour,  &pol__image_op_white_balance,
     &pol__image_op_exposure,  &pol__image_op_tone,    &pol__image_op_denoise,
     &pol__image_op_sharpen,   &pol__image_op_straighten, &pol__image_op_crop,
-    &pol__image_op_resize,    &pol__image_op_match,   &pol__image_op_export,
+    &pol__image_op_resize,    &pol__image_op_match,   &pol__image_op_export, NULL,
 };
-const size_t pol__image_n_ops = POL_ARRAY_LEN(pol__image_ops);

@@ -412,7 +412,6 @@ const pol_domain pol__records_domain = {
     .name = "records",
     .summary = "contact and lead lists (CSV, TSV, XLSX): clean, standardise, deduplicate, export",
     .ops = pol__records_ops,
-    .n_ops = 7,
     .extensions = extensions,
     .sniff = sniff,
     .load = load,

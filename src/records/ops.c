@@ -1,4 +1,4 @@
-/* polish — the records domain's operation table: one line per operation. */
+/* polish — the records domain's operation table: one line per operation, NULL last. */
 #include "records/records.h"
 
 extern const pol_op_desc pol__records_op_roles;
@@ -12,6 +12,5 @@ extern const pol_op_desc pol__records_op_export;
 const pol_op_desc *const pol__records_ops[] = {
     &pol__records_op_roles,  &pol__records_op_standardise, &pol__records_op_validate,
     &pol__records_op_dedupe, &pol__records_op_merge,       &pol__records_op_against,
-    &pol__records_op_export,
+    &pol__records_op_export, NULL,
 };
-const size_t pol__records_n_ops = POL_ARRAY_LEN(pol__records_ops);

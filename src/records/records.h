@@ -95,6 +95,5 @@ int pol__records_quarantine_cells(pol_records *r, const char *const *cells, size
 /* Estimated duplicate rows, from the matching code when linked in (weak), for inspect. */
 size_t pol__records_estimate_duplicates(pol_run *run, const pol_records *r) __attribute__((weak));
 extern const pol_op_desc *const pol__records_ops[];
-extern const size_t pol__records_n_ops;
 
 #endif

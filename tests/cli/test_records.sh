@@ -59,6 +59,33 @@ r=json.load(open(sys.argv[1]))
 assert r["items"][0]["domain"]=="records"
 assert r["items"][0]["inspect"], "no measurements"' "$OUT"
 
+# against: new leads matched to a master list without re-deduplicating it.
+head -n 12 "$LEADS" > "$T/master.csv"
+{ head -n 1 "$LEADS"; sed -n '13,26p' "$LEADS"; echo 'Bob,Johnson,bob.johnson@gmail.com,512-555-0187,1200 Main St,Austin,TX,78701,,web form,2026-04-01'; } > "$T/new.csv"
+run_polish 0 records against --against "$T/master.csv" "$T/new.csv" -o "$T/against.csv" --quiet
+check "against marks the known lead and the new ones" python3 - "$T/against.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8-sig")))
+bob = [r for r in rows if r["Email"] == "bob.johnson@gmail.com"][0]
+assert bob["match_status"] == "matched" and bob["master_line"] == "2", bob
+assert sum(r["match_status"] == "new" for r in rows) >= 10, [r["match_status"] for r in rows]
+PY
+run_polish 2 records against "$T/new.csv" -o "$T/a2.csv" --against
+run_polish 1 records against --against "$T/missing.csv" "$T/new.csv" -o "$T/a3.csv" --quiet
+contains "$ERR" "master list"
+
+# merge: survivorship by recency keeps the newest value, traceable to its line.
+printf 'name,email,phone,updated\nAnn Lee,ann@x.org,512-201-3344,2026-01-01\nAnn Lee,ann@x.org,512-201-9999,2026-05-01\nBo Diaz,bo@y.org,,2026-02-02\n' > "$T/m.csv"
+run_polish 0 records merge --rule most-recent --date-column updated "$T/m.csv" -o "$T/merged.csv" --quiet
+check "merge most-recent" python3 - "$T/merged.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8-sig")))
+assert len(rows) == 2, rows
+ann = rows[0]
+assert ann["phone"].endswith("9999") and ann["source_rows"] == "3;2", ann
+assert "phone=3" in ann["provenance"], ann
+PY
+
 # Bad input in a batch with a good list: a clear error, the good one finishes.
 printf '\x00\x01\x02\x03binary\x00' > "$T/binary.csv"
 printf 'name,email\n' > "$T/header-only.csv"

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/internal.h"
+#include "core/sbuf.h"
 
 static pol_jv *jv_new(pol_jv_type t)
 {
@@ -136,35 +137,10 @@ pol_jv *pol_jv_arr_at(pol_jv *obj, const char *key)
     return pol_jv_set(obj, key, pol_jv_arr());
 }
 
-typedef struct buf {
-    char *p;
-    size_t n, cap;
-    int oom;
-} buf;
-
-static void put(buf *b, const char *s, size_t n)
-{
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (b->n + n + 1 > cap) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-}
-
-static void puts_(buf *b, const char *s)
-{
-    put(b, s, strlen(s));
-}
+/* Short names keep the serialiser readable. */
+typedef pol_sbuf buf;
+#define put pol__sbuf_put
+#define puts_ pol__sbuf_puts
 
 static void put_str(buf *b, const char *s)
 {
@@ -269,9 +245,5 @@ char *pol_jv_dump(const pol_jv *v, int indent)
         dump(&b, v, indent, 0);
     else
         puts_(&b, "null");
-    if (b.oom) {
-        free(b.p);
-        return NULL;
-    }
-    return b.p;
+    return pol__sbuf_take(&b);
 }

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/pipeline.h"
+#include "core/sbuf.h"
 
 pol_status pol_pipeline_new(const char *domain, pol_pipeline **out, pol_err *err)
 {
@@ -177,85 +178,44 @@ void pol__pipeline_apply_limits(const pol_pipeline *p, pol_limits *b)
     if (s & LIM_DURATION) b->max_duration = p->limits.max_duration;
 }
 
-static void describe_args(char **text, const pol_args *a)
+static void describe_args(pol_sbuf *b, const pol_args *a)
 {
-    for (size_t i = 0; i < a->op->n_params; i++) {
-        if (!a->given[i]) continue;
-        char *t = pol__asprintf("%s --%s %s", *text, a->op->params[i].name, a->values[i]);
-        if (t) {
-            free(*text);
-            *text = t;
-        }
-    }
+    for (size_t i = 0; i < a->op->n_params; i++)
+        if (a->given[i]) pol__sbuf_printf(b, " --%s %s", a->op->params[i].name, a->values[i]);
 }
 
-static void describe_one(char **text, const pol_pipeline *p)
+static void describe_one(pol_sbuf *b, const pol_pipeline *p)
 {
-    char *t;
     for (size_t i = 0; i < p->n_steps; i++) {
-        t = pol__asprintf("%s  %zu. %s.%s", *text, i + 1, p->steps[i].op->domain,
-                          p->steps[i].op->name);
-        if (t) {
-            free(*text);
-            *text = t;
-        }
-        describe_args(text, p->steps[i].args);
-        t = pol__asprintf("%s\n", *text);
-        if (t) {
-            free(*text);
-            *text = t;
-        }
+        pol__sbuf_printf(b, "  %zu. %s.%s", i + 1, p->steps[i].op->domain, p->steps[i].op->name);
+        describe_args(b, p->steps[i].args);
+        pol__sbuf_puts(b, "\n");
     }
     const pol_op_desc *dop = p->domain ? pol_domain_deliver_op(p->domain->name) : NULL;
     if (p->n_targets == 0 && dop) {
-        t = pol__asprintf("%s  deliver: %s.%s", *text, dop->domain, dop->name);
-        if (t) {
-            free(*text);
-            *text = t;
-        }
-        if (p->deliver) describe_args(text, p->deliver);
-        t = pol__asprintf("%s\n", *text);
-        if (t) {
-            free(*text);
-            *text = t;
-        }
+        pol__sbuf_printf(b, "  deliver: %s.%s", dop->domain, dop->name);
+        if (p->deliver) describe_args(b, p->deliver);
+        pol__sbuf_puts(b, "\n");
     }
     for (size_t i = 0; i < p->n_targets; i++) {
-        t = pol__asprintf("%s  deliver to %s/:", *text, p->targets[i].name);
-        if (t) {
-            free(*text);
-            *text = t;
-        }
-        describe_args(text, p->targets[i].args);
-        t = pol__asprintf("%s\n", *text);
-        if (t) {
-            free(*text);
-            *text = t;
-        }
+        pol__sbuf_printf(b, "  deliver to %s/:", p->targets[i].name);
+        describe_args(b, p->targets[i].args);
+        pol__sbuf_puts(b, "\n");
     }
 }
 
 char *pol_pipeline_describe(const pol_pipeline *p)
 {
-    char *text = pol__strdup("");
-    if (!text) return NULL;
+    pol_sbuf b = {0};
     if (!p->is_auto) {
-        char *t = pol__asprintf("%s pipeline%s%s:\n", p->domain->name, p->name ? " " : "",
-                                p->name ? p->name : "");
-        if (t) {
-            free(text);
-            text = t;
+        pol__sbuf_printf(&b, "%s pipeline%s%s:\n", p->domain->name, p->name ? " " : "",
+                         p->name ? p->name : "");
+        describe_one(&b, p);
+    } else {
+        for (size_t i = 0; i < pol__n_domains; i++) {
+            pol__sbuf_printf(&b, "automatic %s recipe:\n", pol__domains[i]->name);
+            describe_one(&b, p->per_domain[i]);
         }
-        describe_one(&text, p);
-        return text;
     }
-    for (size_t i = 0; i < pol__n_domains; i++) {
-        char *t = pol__asprintf("%sautomatic %s recipe:\n", text, pol__domains[i]->name);
-        if (t) {
-            free(text);
-            text = t;
-        }
-        describe_one(&text, p->per_domain[i]);
-    }
-    return text;
+    return pol__sbuf_take(&b);
 }

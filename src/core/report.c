@@ -4,6 +4,7 @@
 #include <strings.h>
 #include <time.h>
 #include "core/report.h"
+#include "core/sbuf.h"
 
 pol_report *pol_report_new(const char *command)
 {
@@ -93,32 +94,8 @@ char *pol_report_json(const pol_report *r)
 
 /* ---- text ----------------------------------------------------------------------------------- */
 
-typedef struct tbuf {
-    char *p;
-    size_t n, cap;
-} tbuf;
-
-static void tput(tbuf *b, const char *fmt, ...) POL_PRINTF(2, 3);
-static void tput(tbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if (b->n + (size_t)n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (b->n + (size_t)n + 1 > cap) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) return;
-        b->p = p;
-        b->cap = cap;
-    }
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->n, b->cap - b->n, fmt, ap);
-    va_end(ap);
-    b->n += (size_t)n;
-}
+typedef pol_sbuf tbuf;
+#define tput pol__sbuf_printf
 
 static void scalar_text(tbuf *b, const pol_jv *v)
 {
@@ -149,7 +126,6 @@ static void scalar_text(tbuf *b, const pol_jv *v)
 char *pol_report_text(const pol_report *r)
 {
     tbuf b = {0};
-    tput(&b, "%s", "");
     for (const pol_jv *it = r->items->first; it; it = it->next) {
         const pol_jv *in = pol_jv_get(it, "input");
         const pol_jv *st = pol_jv_get(it, "status");
@@ -189,19 +165,18 @@ char *pol_report_text(const pol_report *r)
     const pol_jv *secs = pol_jv_get(s, "seconds");
     if (ok && failed)
         tput(&b, "%lld ok, %lld failed in %.2f s\n", ok->i, failed->i, secs ? secs->num : 0.0);
-    return b.p;
+    return pol__sbuf_take(&b);
 }
 
 char *pol_report_errors(const pol_report *r)
 {
     tbuf b = {0};
-    tput(&b, "%s", "");
     for (const pol_jv *it = r->items->first; it; it = it->next) {
         const pol_jv *e = pol_jv_get(it, "error");
         const pol_jv *m = e ? pol_jv_get(e, "message") : NULL;
         if (m && m->str) tput(&b, "%s\n", m->str);
     }
-    return b.p;
+    return pol__sbuf_take(&b);
 }
 
 pol_status pol_report_write(const pol_report *r, const char *path, pol_err *err)

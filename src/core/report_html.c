@@ -2,36 +2,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/report.h"
+#include "core/sbuf.h"
 
-typedef struct hbuf {
-    char *p;
-    size_t n, cap;
-    int oom;
-} hbuf;
-
-static void hput_n(hbuf *b, const char *s, size_t n)
-{
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (b->n + n + 1 > cap) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-}
-
-static void hput(hbuf *b, const char *s)
-{
-    hput_n(b, s, strlen(s));
-}
+typedef pol_sbuf hbuf;
+#define hput_n pol__sbuf_put
+#define hput pol__sbuf_puts
+#define hfmt pol__sbuf_printf
 
 static void hesc(hbuf *b, const char *s)
 {
@@ -53,17 +29,6 @@ static void hesc(hbuf *b, const char *s)
             hput_n(b, s, 1);
         }
     }
-}
-
-static void hfmt(hbuf *b, const char *fmt, ...) POL_PRINTF(2, 3);
-static void hfmt(hbuf *b, const char *fmt, ...)
-{
-    char tmp[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    hput(b, tmp);
 }
 
 static void base64(hbuf *b, const unsigned char *d, size_t n)
@@ -213,9 +178,5 @@ char *pol__report_html(const pol_report *r)
         hput(&b, "</section>\n");
     }
     hput(&b, "</body></html>\n");
-    if (b.oom) {
-        free(b.p);
-        return NULL;
-    }
-    return b.p;
+    return pol__sbuf_take(&b);
 }

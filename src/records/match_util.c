@@ -4,7 +4,7 @@
 #include <string.h>
 #include "records/match_util.h"
 
-static long ensure_col(pol_records *r, const char *name)
+long pol__match_ensure_col(pol_records *r, const char *name)
 {
     long c = pol_table_find(r->rows, name);
     if (c >= 0) return c;
@@ -15,7 +15,7 @@ static long ensure_col(pol_records *r, const char *name)
 
 pol_status pol__match_write_columns(pol_run *run, pol_records *r, const pol_match_result *m)
 {
-    long cc = ensure_col(r, "cluster_id"), sc = ensure_col(r, "match_score");
+    long cc = pol__match_ensure_col(r, "cluster_id"), sc = pol__match_ensure_col(r, "match_score");
     if (cc < 0 || sc < 0) return pol__fail(run, POL_ERR_NOMEM, "out of memory adding columns");
     size_t rows = pol_table_rows(r->rows);
     char buf[32];

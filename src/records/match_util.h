@@ -4,6 +4,9 @@
 
 #include "records/dedupe.h"
 
+/* Index of column `name` of r->rows, added (empty) when absent; -1 when out of memory. */
+long pol__match_ensure_col(pol_records *r, const char *name);
+
 /* Sets (adding when absent) the cluster_id and match_score columns of r->rows. */
 pol_status pol__match_write_columns(pol_run *run, pol_records *r, const pol_match_result *m);
 

@@ -15,15 +15,6 @@ static const pol_param_desc params[] = {
      "New rows whose best match scores from here up to the threshold are marked for review."},
 };
 
-static long ensure_col(pol_records *r, const char *name)
-{
-    long c = pol_table_find(r->rows, name);
-    if (c >= 0) return c;
-    c = pol_table_add_col(r->rows, name);
-    if (c < 0 || pol__records_sync_cols(r)) return -1;
-    return c;
-}
-
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
     pol_records *r = pol_records_of(asset);
@@ -62,8 +53,9 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     uint32_t *best = calloc(n_new ? n_new : 1, sizeof *best);
     float *best_p = calloc(n_new ? n_new : 1, sizeof *best_p);
     unsigned char *is_match = calloc(n_new ? n_new : 1, 1);
-    long c_line = ensure_col(r, "master_line"), c_score = ensure_col(r, "match_score");
-    long c_status = ensure_col(r, "match_status");
+    long c_line = pol__match_ensure_col(r, "master_line"),
+         c_score = pol__match_ensure_col(r, "match_score");
+    long c_status = pol__match_ensure_col(r, "match_status");
     if (!best || !best_p || !is_match || c_line < 0 || c_score < 0 || c_status < 0) {
         st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
         goto done;

@@ -48,10 +48,14 @@ typedef struct pol_image {
 /* Allocation. pol_image_new returns NULL when out of memory or when w*h*c overflows. */
 pol_image *pol_image_new(int width, int height, int channels);
 void pol_image_free(pol_image *im); /* accepts NULL */
+/* A copy that shares the pixels copy-on-write (delivery targets work on such copies). Code that
+ * writes pixels in place must first call pol__image_own_px() (image_io.h), which makes the
+ * buffer its own; replacing the pixels with pol_image_replace_px() needs nothing. */
 pol_image *pol_image_clone(const pol_image *im);
 /* Replaces pixels/geometry, keeping metadata: takes `px` (allocated by pol_image_alloc_px). */
 void pol_image_replace_px(pol_image *im, float *px, int width, int height, int channels);
-float *pol_image_alloc_px(int width, int height, int channels); /* NULL on overflow/OOM */
+/* NULL on overflow/OOM. The buffer is NOT zeroed (it may come from the pool of freed buffers). */
+float *pol_image_alloc_px(int width, int height, int channels);
 void pol_image_free_px(float *px);
 static inline float *pol_image_row(const pol_image *im, int y)
 {
@@ -81,7 +85,8 @@ extern const pol_op_desc *const pol__image_ops[];
 pol_status pol__image_analyse(pol_run *run, const pol_image *im);
 
 /* Codecs (io_*.c): decode from a file, encode to an open output file. `shrink` is a power-of-two
- * reduction the decoder may apply (JPEG DCT scaling); 1 = full size. */
+ * reduction the decoder may apply (JPEG DCT scaling); 1 = full size; <= 0 = decide from the
+ * run's plan (run->plan_ops). */
 typedef struct pol_image_load_opts {
     int shrink;
     int lenient;

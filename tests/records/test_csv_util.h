@@ -13,43 +13,13 @@
 #include <unistd.h>
 #include "records/io.h"
 #include "records/std.h"
+#include "../common/test_run.h"
 
-typedef struct rctx {
-    pol_err err;
-    pol_options opt;
-    pol_run run;
-    char dir[64];
-} rctx;
-
-static inline void rctx_init(rctx *t)
-{
-    memset(t, 0, sizeof *t);
-    pol_err_clear(&t->err);
-    pol_options_default(&t->opt);
-    t->opt.overwrite = 1;
-    t->run.err = &t->err;
-    t->run.opt = &t->opt;
-    t->run.input = "test.csv";
-    t->run.threads = 2;
-    strcpy(t->dir, "/tmp/polish-rec-XXXXXX");
-    if (!mkdtemp(t->dir)) fail_msg("mkdtemp failed");
-}
-
-static inline void rctx_done(rctx *t)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", t->dir);
-    if (system(cmd) != 0) fail_msg("cannot remove %s", t->dir);
-}
-
-static inline const char *rpath(const rctx *t, const char *name)
-{
-    static char buf[4][256];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", t->dir, name);
-    return buf[k];
-}
+/* The records tests' names for the shared run context. */
+typedef tctx rctx;
+#define rctx_init tctx_init
+#define rctx_done tctx_done
+#define rpath tpath
 
 static inline void write_bytes(const char *path, const void *data, size_t n)
 {

@@ -38,7 +38,7 @@ void pol__match_opts_default(pol_match_opts *o)
     o->threshold = 0.5;
     o->review_low = 0.05;
     o->keep_pairs = 1;
-    o->max_block = 64;
+    o->max_block = 24;
 }
 
 void pol__match_result_free(pol_match_result *r)
@@ -491,11 +491,12 @@ static void unpack(uint64_t p, uint8_t lv[POL_MF_COUNT])
 
 /* ---- blocking ------------------------------------------------------------------------------- */
 
+/* 16 bytes: a million rows make eight million of these. */
 typedef struct keyrow {
     uint64_t key;
-    uint32_t row;
-    uint32_t order; /* secondary sort within large blocks */
-    uint8_t kind;   /* which blocking key (1..8) */
+    uint32_t row : 28; /* rows are capped far below 2^28 (see pol__match) */
+    uint32_t kind : 4; /* which blocking key (1..8) */
+    uint32_t order;    /* secondary sort within large blocks */
 } keyrow;
 
 static uint64_t hash_str(uint64_t h, const char *p, size_t n)
@@ -566,14 +567,33 @@ static int cmp_cand(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Sorts and merges repeated pairs (several keys propose the same pair), OR-ing their key masks. */
+static void compact(vec64 *v)
+{
+    if (v->n) qsort(v->v, v->n, sizeof *v->v, cmp_cand);
+    size_t u = 0;
+    for (size_t i = 0; i < v->n; i++) {
+        if (u && v->v[i].pair == v->v[u - 1].pair)
+            v->v[u - 1].mask |= v->v[i].mask;
+        else
+            v->v[u++] = v->v[i];
+    }
+    v->n = u;
+}
+
 static int vpush(vec64 *v, uint64_t x, uint8_t mask)
 {
     if (v->n == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 1024;
-        cand *p = realloc(v->v, cap * sizeof *p);
-        if (!p) return 0;
-        v->v = p;
-        v->cap = cap;
+        /* Compact before growing: the raw stream repeats most pairs several times, and growing
+         * for the repeats is what would set the peak memory of a large match. */
+        if (v->cap >= (1u << 20)) compact(v);
+        if (v->n * 4 > v->cap * 3 || v->cap < (1u << 20)) {
+            size_t cap = v->cap ? v->cap * 2 : 1024;
+            cand *p = realloc(v->v, cap * sizeof *p);
+            if (!p) return 0;
+            v->v = p;
+            v->cap = cap;
+        }
     }
     v->v[v->n++] = (cand){x, mask};
     return 1;
@@ -945,7 +965,7 @@ pol_status pol__match(pol_run *run, const pol_records *ra, const pol_records *rb
     memset(res, 0, sizeof *res);
     size_t n_a = pol_table_rows(ra->rows), n_b = rb ? pol_table_rows(rb->rows) : 0;
     size_t n = n_a + n_b;
-    if (n > UINT32_MAX - 1) return pol__fail(run, POL_ERR_LIMIT, "too many rows to match");
+    if (n >= (1u << 28)) return pol__fail(run, POL_ERR_LIMIT, "too many rows to match (%zu)", n);
     int cross = rb != NULL;
     pol_status st = POL_OK;
     fstore s = {0};
@@ -1000,7 +1020,7 @@ pol_status pol__match(pol_run *run, const pol_records *ra, const pol_records *rb
         const feat *f = &s.f[i];
         uint32_t order = (uint32_t)key_of(9, fs(&s, f, POL_MF_LAST), f->len[POL_MF_LAST],
                                           s.text + f->canon_first, f->canon_len);
-        for (size_t j = 0; j < k; j++) kr[nk++] = (keyrow){keys[j], (uint32_t)i, order, kinds[j]};
+        for (size_t j = 0; j < k; j++) kr[nk++] = (keyrow){keys[j], (uint32_t)i, kinds[j], order};
     }
     qsort(kr, nk, sizeof *kr, cmp_keyrow);
     size_t blocks = 0;
@@ -1024,15 +1044,8 @@ pol_status pol__match(pol_run *run, const pol_records *ra, const pol_records *rb
     }
     free(kr);
     kr = NULL;
-    if (pairs.n) qsort(pairs.v, pairs.n, sizeof *pairs.v, cmp_cand);
-    size_t u = 0;
-    for (size_t i = 0; i < pairs.n; i++) {
-        if (u && pairs.v[i].pair == pairs.v[u - 1].pair)
-            pairs.v[u - 1].mask |= pairs.v[i].mask;
-        else
-            pairs.v[u++] = pairs.v[i];
-    }
-    pairs.n = u;
+    compact(&pairs);
+    size_t u = pairs.n;
     res->candidates = u;
 
     /* Compare candidates (in parallel), then estimate u and m. */

@@ -13,7 +13,7 @@ static const pol_param_desc params[] = {
      "Pairs from this probability up to the threshold are near misses, listed for review."},
     {"explain", POL_PARAM_STR, NULL, 0, -1, NULL,
      "Write every merge and near miss with its per-field weights to this CSV file."},
-    {"max-block", POL_PARAM_INT, "64", 2, 100000, NULL,
+    {"max-block", POL_PARAM_INT, "24", 2, 100000, NULL,
      "Blocks up to this size are compared in full; larger ones by a sorted window."},
 };
 

@@ -328,6 +328,107 @@ static pol_status save_to(pol_run *run, const batch_ctx *c, const item *x, const
     return st;
 }
 
+/* ---- delivery targets in parallel ----------------------------------------------------------- */
+
+typedef struct target_job {
+    const batch_ctx *c;
+    const item *x;
+    const pol_pipeline *p;
+    const pol_op_desc *dop;
+    pol_asset *asset; /* this target's copy */
+    pol_run run;      /* with its own error and report node, merged after */
+    pol_err err;
+    pol_status st;
+} target_job;
+
+typedef struct target_pool {
+    target_job *jobs;
+    size_t n, next;
+} target_pool;
+
+static void *target_worker(void *arg)
+{
+    target_pool *tp = arg;
+    for (;;) {
+        size_t i = __atomic_fetch_add(&tp->next, 1, __ATOMIC_RELAXED);
+        if (i >= tp->n) return NULL;
+        target_job *j = &tp->jobs[i];
+        const char *name = j->p->targets[i].name;
+        j->st = run_op(&j->run, j->dop, j->p->targets[i].args, j->asset, name);
+        if (!j->st) j->st = save_to(&j->run, j->c, j->x, name, j->asset);
+    }
+}
+
+static void move_children(pol_jv *dst, pol_jv *src)
+{
+    if (!src) return;
+    for (pol_jv *k = src->first, *next; k; k = next) {
+        next = k->next;
+        pol_jv_push(dst, k);
+    }
+    src->first = src->last = NULL;
+    src->n = 0;
+}
+
+/* One decode, several deliveries: each target works on its own copy (pixels are shared until
+ * written), and the targets run side by side on the item's threads, so one core encodes while
+ * another resizes. Their steps and outputs join the item's report in target order. */
+static pol_status deliver_targets(const batch_ctx *c, const item *x, const pol_pipeline *p,
+                                  const pol_op_desc *dop, pol_asset *a, pol_run *run)
+{
+    size_t n = p->n_targets;
+    target_job *jobs = calloc(n, sizeof *jobs);
+    if (!jobs) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    size_t workers = run->threads > 1 ? (size_t)run->threads : 1;
+    if (workers > n) workers = n;
+    int inner = run->threads / (int)workers;
+    pol_status st = POL_OK;
+    for (size_t i = 0; i < n; i++) {
+        target_job *j = &jobs[i];
+        *j = (target_job){.c = c, .x = x, .p = p, .dop = dop, .run = *run};
+        pol_err_clear(&j->err);
+        j->run.err = &j->err;
+        j->run.threads = inner > 0 ? inner : 1;
+        j->run.item = pol_jv_obj();
+        j->asset = pol__asset_clone(a);
+        if (!j->asset || !j->run.item) {
+            st = pol__fail(run, POL_ERR_NOMEM, "out of memory copying for %s", p->targets[i].name);
+            break;
+        }
+    }
+    if (!st) {
+        target_pool tp = {jobs, n, 0};
+        pthread_t tids[64];
+        size_t started = 0;
+        for (size_t t = 1; t < workers && t < 64; t++) {
+            if (pthread_create(&tids[started], NULL, target_worker, &tp) != 0) break;
+            started++;
+        }
+        target_worker(&tp);
+        for (size_t t = 0; t < started; t++) pthread_join(tids[t], NULL);
+    }
+    pol_jv *secs = pol_jv_obj_at(run->item, "seconds");
+    double save = 0;
+    for (size_t i = 0; i < n; i++) {
+        target_job *j = &jobs[i];
+        if (j->run.item) {
+            move_children(pol_jv_arr_at(run->item, "steps"), pol_jv_get(j->run.item, "steps"));
+            move_children(pol_jv_arr_at(run->item, "outputs"), pol_jv_get(j->run.item, "outputs"));
+            pol_jv *js = pol_jv_get(pol_jv_get(j->run.item, "seconds"), "save");
+            if (js) save += js->num;
+            pol_jv_free(j->run.item);
+        }
+        if (!st && j->st) {
+            st = j->st;
+            *run->err = j->err;
+        }
+        pol__asset_unref(j->asset);
+    }
+    pol_jv_set(secs, "save", pol_jv_num(save));
+    free(jobs);
+    return st;
+}
+
 static pol_status process(batch_ctx *c, item *x, pol_run *run)
 {
     const pol_domain *want = c->pipe->is_auto ? NULL : c->pipe->domain;
@@ -437,20 +538,7 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
             st = run_op(run, dop, default_deliver, a, NULL);
             if (!st) st = save_to(run, c, x, NULL, a);
         } else {
-            /* One decode, several deliveries: each target works on its own copy, the last on
-             * the original. */
-            for (size_t i = 0; !st && i < p->n_targets; i++) {
-                int last = i + 1 == p->n_targets;
-                pol_asset *ta = last ? pol__asset_ref(a) : pol__asset_clone(a);
-                if (!ta) {
-                    st = pol__fail(run, POL_ERR_NOMEM, "out of memory copying for %s",
-                                   p->targets[i].name);
-                    break;
-                }
-                st = run_op(run, dop, p->targets[i].args, ta, p->targets[i].name);
-                if (!st) st = save_to(run, c, x, p->targets[i].name, ta);
-                pol__asset_unref(ta);
-            }
+            st = deliver_targets(c, x, p, dop, a, run);
         }
     }
     pol__asset_unref(a);

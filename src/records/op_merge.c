@@ -137,11 +137,9 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     if (srows_col < 0 || (prov && prov_col < 0)) goto oom;
     size_t merged = 0, golden = 0;
     const char **cells = malloc((cols + 2) * sizeof *cells);
-    size_t *from = malloc((cols ? cols : 1) * sizeof *from);
     char *lines = malloc(16 * (rows + 1) + 16), *provtxt = malloc(64 * (cols + 1) + 16);
-    if (!cells || !from || !lines || !provtxt) {
+    if (!cells || !lines || !provtxt) {
         free(cells);
-        free(from);
         free(lines);
         free(provtxt);
         goto oom;
@@ -185,7 +183,6 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
             else
                 while (pick + 1 < n && !pol_table_get(r->rows, mem[pick].row, col)[0]) pick++;
             cells[col] = pol_table_get(r->rows, mem[pick].row, col);
-            from[col] = pick;
             if (n > 1 && cells[col][0] && pk < 64 * cols)
                 pk += (size_t)snprintf(provtxt + pk, 64 * (cols + 1) + 16 - pk, "%s%.40s=%u",
                                        pk ? ";" : "", pol_table_name(r->rows, col),
@@ -196,8 +193,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         if (pol_table_add_row(out, cells, pol_table_cols(out),
                               pol_table_src_line(r->rows, mem[0].row)) < 0) {
             free(cells);
-            free(from);
-            free(lines);
+                free(lines);
             free(provtxt);
             goto oom;
         }
@@ -205,7 +201,6 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         if (n > 1) merged += n - 1;
     }
     free(cells);
-    free(from);
     free(lines);
     free(provtxt);
     if (score_col >= 0) pol_table_del_col(out, (size_t)score_col);

@@ -34,6 +34,8 @@ typedef struct pol_options {
     int overwrite; /* replace existing outputs */
     int lenient;   /* salvage what can be read from damaged input instead of failing */
     int dry_run;   /* plan only: nothing is read or written */
+    int skip_existing; /* keep outputs that exist (complete by construction); remove stale temps */
+    int fsync;         /* fsync each output (and its folder) before it is moved into place */
 } pol_options;
 
 void pol_options_default(pol_options *o);
@@ -103,6 +105,9 @@ char *pol_report_json(const pol_report *r);
 char *pol_report_text(const pol_report *r);
 /* One line "INPUT: message" per failed item; "" when none. Caller frees with free(). */
 char *pol_report_errors(const pol_report *r);
+/* One line per note worth the user's eye: entries left out of a batch ("skipped PATH: why"),
+ * items kept by --skip-existing, warnings (first frame of an animation). "" when none. */
+char *pol_report_notes(const pol_report *r);
 
 /* ---- batches -------------------------------------------------------------------------------- */
 
@@ -124,6 +129,8 @@ typedef struct pol_batch {
     const pol_options *options;
     const char *outdir;  /* outputs keep their input's name (and relative path inside a folder) */
     const char *outfile; /* or: the exact output path, for a single input */
+    const char *report_path; /* where the caller will write the report (checked before running:
+                                never an input); NULL when none */
     pol_progress_fn progress;
     void *progress_user;
 } pol_batch;

@@ -16,11 +16,16 @@ struct pol_report {
     pol_thumbs *thumbs; /* parallel to items when want_thumbs */
     size_t n_thumbs;
     int want_thumbs;
+    struct pol__gate *gate; /* the batch's write gate, kept for the report's own write */
 };
 
 /* Appends an item node (ownership passes) with optional thumbnails (ownership passes). */
 void pol__report_add_item(pol_report *r, pol_jv *item, pol_thumbs *thumbs);
 void pol__report_set_summary(pol_report *r, size_t total, size_t ok, size_t failed, double seconds);
+/* Entries the batch left out ({path, reason}; ownership passes) and its write gate (ownership
+ * passes; the report refuses to land on an input or an output of the batch). */
+void pol__report_set_skipped(pol_report *r, pol_jv *skipped);
+void pol__report_set_gate(pol_report *r, struct pol__gate *g);
 /* HTML page for people (report_html.c). Returns malloc'ed text or NULL. */
 char *pol__report_html(const pol_report *r);
 

@@ -19,6 +19,10 @@ typedef struct pol_limits {
     uint64_t max_columns;     /* columns of one table; default 10,000 */
     uint64_t max_field_bytes; /* bytes in one table cell; default 1 MiB */
     double max_duration;      /* seconds of audio/video; default 6 h */
+    uint64_t max_memory;      /* decoded bytes held at once by the whole batch (all -j workers
+                                 together; one item alone may not exceed it); default 4 GiB */
+    uint64_t max_scans;       /* scans of one progressive JPEG; default 1000 */
+    uint64_t max_dimension;   /* width or height of one image; default 1,000,000 (libpng's) */
 } pol_limits;
 
 /* Fills `l` with the safe defaults above. */

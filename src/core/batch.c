@@ -521,8 +521,9 @@ pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_
     /* A folder that cannot be made fails each item with the reason (save_to). */
     if (writes && b->outdir) mkdir_p(b->outdir);
     if (writes && c.opt.skip_existing) pol__out_remove_stale(b->outdir ? b->outdir : NULL);
-    if (writes) {
-        c.gate = pol__gate_new(&in, b->outdir, b->outfile, &c.opt);
+    {
+        /* inspect and --dry-run get a gate that allows no write at all */
+        c.gate = pol__gate_new(&in, writes ? b->outdir : NULL, writes ? b->outfile : NULL, &c.opt);
         if (!c.gate) {
             pol__inputs_free(&in);
             return pol__err_set(err, POL_ERR_NOMEM, "out of memory");

@@ -186,6 +186,15 @@ typedef struct pol__pending pol__pending;
 pol__pending *pol__pending_new(void);
 pol_status pol__pending_settle(pol_run *run, pol__pending *p, pol_status st); /* frees p */
 
+/*
+ * Memory an item is about to allocate because of its input or parameters (decoded pixels, a tile,
+ * an operation's result), checked against --limit memory before the allocation. In a batch the
+ * reservations of all workers together stay under the limit: the item's first reservation waits
+ * while other items hold memory; everything is given back when the item ends. `what` names the
+ * allocation in the error ("a 30000x30000 TIFF tile").
+ */
+pol_status pol__mem_reserve(pol_run *run, uint64_t bytes, const char *what);
+
 /* Removes stale temporaries (".NAME.XXXXXX.part") polish left in `dir` and below (a killed run). */
 size_t pol__out_remove_stale(const char *dir);
 

@@ -15,6 +15,9 @@ void pol_limits_default(pol_limits *l)
     l->max_columns = 10000;
     l->max_field_bytes = 1ull << 20;
     l->max_duration = 6 * 3600.0;
+    l->max_memory = 4ull << 30;
+    l->max_dimension = 1000000; /* libpng's default user limit */
+    l->max_scans = 1000; /* a photo has about 10; thousands only make decoding slow */
 }
 
 void pol_options_default(pol_options *o)
@@ -70,6 +73,8 @@ pol_status pol_limits_set(pol_limits *l, const char *spec, pol_err *err)
         {"pixels", &l->max_pixels, 0},   {"bytes", &l->max_bytes, 1},
         {"frames", &l->max_frames, 0},   {"rows", &l->max_rows, 0},
         {"columns", &l->max_columns, 0}, {"field-bytes", &l->max_field_bytes, 1},
+        {"memory", &l->max_memory, 1},   {"scans", &l->max_scans, 0},
+        {"dimension", &l->max_dimension, 0},
     };
     double v;
     for (size_t i = 0; i < POL_ARRAY_LEN(keys); i++) {
@@ -89,6 +94,6 @@ pol_status pol_limits_set(pol_limits *l, const char *spec, pol_err *err)
     }
     return pol__err_set(err, POL_ERR_ARG,
                         "--limit: unknown key '%.*s' (pixels, bytes, frames, rows, columns, "
-                        "field-bytes, duration)",
+                        "field-bytes, duration, memory, scans, dimension)",
                         (int)kn, spec);
 }

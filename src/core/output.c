@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -37,6 +38,9 @@ struct pol__gate {
     int overwrite;
     claim *claims;
     size_t n_claims, cap_claims;
+    /* memory reserved by the items running now (pol__mem_reserve) */
+    pthread_cond_t mem_cv;
+    uint64_t mem_used;
 };
 
 /* realpath() of the folder part joined with the name; NULL (errno set) when the folder is missing. */
@@ -76,6 +80,7 @@ pol__gate *pol__gate_new(const pol__inputs *in, const char *outdir, const char *
     pol__gate *g = calloc(1, sizeof *g);
     if (!g) return NULL;
     pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->mem_cv, NULL);
     g->overwrite = opt && opt->overwrite;
     if (in && in->n_ids) {
         g->inputs = malloc(in->n_ids * sizeof *g->inputs);
@@ -104,6 +109,7 @@ void pol__gate_free(pol__gate *g)
     free(g->outdir);
     free(g->outfile);
     pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->mem_cv);
     free(g);
 }
 
@@ -409,7 +415,45 @@ struct pol__pending {
     pthread_mutex_t mu;
     pending_file *v;
     size_t n, cap;
+    uint64_t mem;        /* reserved by this item (pol__mem_reserve) */
+    pol__gate *mem_gate; /* where it was reserved */
 };
+
+static void fmt_bytes(char *buf, size_t n, uint64_t b)
+{
+    if (b >= (1ull << 30))
+        snprintf(buf, n, "%.1f GiB", (double)b / (double)(1ull << 30));
+    else
+        snprintf(buf, n, "%.1f MiB", (double)b / (double)(1ull << 20));
+}
+
+pol_status pol__mem_reserve(pol_run *run, uint64_t bytes, const char *what)
+{
+    uint64_t limit = run && run->opt ? run->opt->limits.max_memory : 0;
+    if (!limit) return POL_OK;
+    pol__pending *p = run->pending;
+    uint64_t mine = p ? p->mem : 0;
+    if (bytes > limit || mine + bytes > limit) {
+        char need[32], lim[32];
+        fmt_bytes(need, sizeof need, mine + bytes);
+        fmt_bytes(lim, sizeof lim, limit);
+        return pol__fail(run, POL_ERR_LIMIT,
+                         "%s needs about %s of memory, over the limit of %s (--limit memory=N)",
+                         what, need, lim);
+    }
+    pol__gate *g = run->gate;
+    if (!g || !p) return POL_OK;
+    pthread_mutex_lock(&g->mu);
+    /* Only an item that holds nothing waits, so two items can never wait for each other. */
+    while (!mine && g->mem_used && g->mem_used + bytes > limit) pthread_cond_wait(&g->mem_cv, &g->mu);
+    g->mem_used += bytes;
+    pthread_mutex_unlock(&g->mu);
+    pthread_mutex_lock(&p->mu);
+    p->mem += bytes;
+    p->mem_gate = g;
+    pthread_mutex_unlock(&p->mu);
+    return POL_OK;
+}
 
 pol__pending *pol__pending_new(void)
 {
@@ -470,6 +514,12 @@ pol_status pol__pending_settle(pol_run *run, pol__pending *p, pol_status st)
     for (size_t i = 0; i < p->n; i++) {
         free(p->v[i].tmp);
         free(p->v[i].final);
+    }
+    if (p->mem_gate) {
+        pthread_mutex_lock(&p->mem_gate->mu);
+        p->mem_gate->mem_used -= p->mem;
+        pthread_cond_broadcast(&p->mem_gate->mem_cv);
+        pthread_mutex_unlock(&p->mem_gate->mu);
     }
     free(created);
     free(p->v);

@@ -129,8 +129,13 @@ run_polish 1 fix "$IN/a.jpg" -o "$T/o10m" --limit memory=100K
 contains "$ERR" "memory"
 mkdir -p "$T/many" && for i in 1 2 3 4; do cp "$IN/a.jpg" "$T/many/m$i.jpg"; done
 # each item fits alone (200x133 floats: 426 KB) but not two at once: they take turns, none fails
-timeout 120 "$POLISH" fix "$T/many" -o "$T/o10j" -j 4 --limit memory=600K --quiet >"$OUT" 2>"$ERR"
+timeout 120 "$POLISH" fix "$T/many" -o "$T/o10j" -j 4 --limit memory=600K --quiet \
+    --report "$T/r10j.json" >"$OUT" 2>"$ERR"
 check "10: -j 4 under a memory limit for one item at a time finishes every item" test $? -eq 0
+check "10: ... and items waited for each other's memory" python3 -c "
+import json,sys; r=json.load(open('$T/r10j.json'))
+w=[i['memory']['waited_seconds'] for i in r['items']]
+sys.exit(0 if len(w)==4 and sum(1 for x in w if x>0)>=1 else 1)"
 
 # ---- 11. nothing is lost without a word ----------------------------------------------------------
 python3 "$HOSTILE" apng "$T/anim.png"

@@ -176,6 +176,9 @@ void pol__pipeline_apply_limits(const pol_pipeline *p, pol_limits *b)
     if (s & LIM_COLUMNS) b->max_columns = p->limits.max_columns;
     if (s & LIM_FIELD) b->max_field_bytes = p->limits.max_field_bytes;
     if (s & LIM_DURATION) b->max_duration = p->limits.max_duration;
+    if (s & LIM_MEMORY) b->max_memory = p->limits.max_memory;
+    if (s & LIM_SCANS) b->max_scans = p->limits.max_scans;
+    if (s & LIM_DIMENSION) b->max_dimension = p->limits.max_dimension;
 }
 
 static void describe_args(pol_sbuf *b, const pol_args *a)

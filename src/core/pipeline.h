@@ -22,7 +22,10 @@ enum {
     LIM_ROWS = 8,
     LIM_COLUMNS = 16,
     LIM_FIELD = 32,
-    LIM_DURATION = 64
+    LIM_DURATION = 64,
+    LIM_MEMORY = 128,
+    LIM_SCANS = 256,
+    LIM_DIMENSION = 512
 };
 
 struct pol_pipeline {

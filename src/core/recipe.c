@@ -312,7 +312,8 @@ static pol_status load_limits(parser *P, pol_pipeline *p, const node *lim)
         unsigned bit;
     } bits[] = {{"pixels", LIM_PIXELS},    {"bytes", LIM_BYTES},     {"frames", LIM_FRAMES},
                 {"rows", LIM_ROWS},        {"columns", LIM_COLUMNS}, {"field-bytes", LIM_FIELD},
-                {"duration", LIM_DURATION}};
+                {"duration", LIM_DURATION}, {"memory", LIM_MEMORY},   {"scans", LIM_SCANS},
+                {"dimension", LIM_DIMENSION}};
     for (size_t i = 0; i + 1 < lim->n; i += 2) {
         const node *k = lim->kids[i], *v = lim->kids[i + 1];
         if (v->type != N_SCALAR) return perr(P, v->line, "limits.%s must be a value", k->text);

@@ -190,7 +190,11 @@ static int cmd_ops(cli *c, int argc, char **argv)
             c->json = 1;
         else if (strcmp(argv[i], "--markdown") == 0)
             c->markdown = 1;
-        else if (argv[i][0] == '-')
+        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: polish ops [DOMAIN] [--json | --markdown]\n\n"
+                   "Lists the operations, one a line, its name first.\n");
+            return EXIT_ALL_OK;
+        } else if (argv[i][0] == '-')
             die_usage("ops: unknown option %s", argv[i]);
         else
             domain = argv[i];
@@ -247,7 +251,7 @@ static int cmd_ops(cli *c, int argc, char **argv)
 static int cmd_help(cli *c, int argc, char **argv)
 {
     (void)c;
-    if (argc == 0) {
+    if (argc == 0 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
         usage(stdout);
         printf("\nDomains:\n");
         for (size_t i = 0; i < pol_domain_count(); i++)

@@ -175,10 +175,12 @@ run_polish 1 fix "$T/stray/README" -o "$T/o11g"
 contains "$ERR" "not a recognised format"
 
 # ---- 12. command-line conventions ---------------------------------------------------------------
-for c in fix inspect run; do
+for c in fix inspect run ops; do
     run_polish 0 "$c" --help
     contains "$OUT" "usage: polish $c"
 done
+run_polish 0 help --help
+run_polish 0 image resize --help
 "$POLISH" image resize --width 100 - -o - <"$IN/a.jpg" >"$T/small.jpg" 2>"$ERR"
 check "12: '-' in and '-o -' out" sh -c "identify '$T/small.jpg' | grep -q ' 100x'"
 "$POLISH" fix - -o "$T/o12s/" <"$IN/a.jpg" >"$OUT" 2>"$ERR"

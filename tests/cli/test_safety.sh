@@ -185,6 +185,10 @@ run_polish 0 image resize --help
 check "12: '-' in and '-o -' out" sh -c "identify '$T/small.jpg' | grep -q ' 100x'"
 "$POLISH" fix - -o "$T/o12s/" <"$IN/a.jpg" >"$OUT" 2>"$ERR"
 check "12: '-' input into a folder" test -s "$T/o12s/stdin"
+printf 'name,email\nAnn,ann@example.com\nBob,not-an-email\n' >"$T/two.csv"
+"$POLISH" fix - -o - <"$T/two.csv" >"$T/stdout.csv" 2>"$ERR"
+check "12: several outputs of one item to '-o -' is a failure, not a silent loss" test $? -eq 1
+contains "$ERR" "standard output takes one"
 run_polish 2 fix "$IN/a.jpg" "$T/a.png" -o "$T/multi.jpg"
 check "12: -o multi.jpg with two inputs makes no folder" test ! -e "$T/multi.jpg"
 run_polish 1 fix "$T/stray/README" -o "$T/o12n"

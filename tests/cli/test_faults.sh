@@ -51,6 +51,19 @@ no_space "heif" "$T/o-heif" fix "$IN/p.heic"
 no_space "csv" "$T/o-csv" fix "$IN/leads.csv"
 no_space "xlsx" "$T/o-xlsx" records export --format xlsx "$IN/leads.csv"
 
+# --fsync: each temporary is flushed to the disk before it is moved into place, and a failure there
+# fails the item (the shim makes fsync of a temporary fail with EIO).
+rm -rf "$T/o-sync"
+ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1:abort_on_error=1 LD_PRELOAD=$SHIM \
+    POLISH_FSYNC_EIO=1 "$POLISH" fix "$IN/p.jpg" "$IN/leads.csv" -o "$T/o-sync" --fsync >"$OUT" 2>"$ERR"
+check "--fsync: a failed fsync fails the items" test $? -eq 1
+contains "$ERR" "input/output error"
+check "--fsync: nothing moved into place" test -z "$(find "$T/o-sync" -type f 2>/dev/null)"
+ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1:abort_on_error=1 LD_PRELOAD=$SHIM \
+    POLISH_FSYNC_EIO=1 "$POLISH" fix "$IN/p.jpg" -o "$T/o-nosync" >"$OUT" 2>"$ERR"
+check "without --fsync, no fsync" test $? -eq 0
+run_polish 0 fix "$IN/p.jpg" "$IN/leads.csv" -o "$T/o-sync2" --fsync --quiet
+
 # Records writes a clean file, a quarantine and a review set: the disk fills after the clean file is
 # complete, while the quarantine is written. All or none: the clean file must not appear alone.
 rm -rf "$T/o-rec"

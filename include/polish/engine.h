@@ -10,22 +10,42 @@
 extern "C" {
 #endif
 
-/* Limits checked before decoding (from headers where the format allows). 0 means "no limit". */
+/* Limits checked before decoding (from headers where the format allows). 0 means "no limit".
+ * One table (`polish ops --json` lists it): the core's keys below plus the keys each domain
+ * declares (grid points, ...), kept in `extra`; every key reads the same on the command line
+ * (--limit KEY=VALUE), in a recipe (limits:) and in the registry. */
+#define POL_LIMITS_EXTRA 16
 typedef struct pol_limits {
-    uint64_t max_pixels;      /* width x height of one image; default 178,956,970 */
-    uint64_t max_bytes;       /* size of one input file; default 2 GiB */
-    uint64_t max_frames;      /* frames/pages of one input; default 1000 */
-    uint64_t max_rows;        /* rows of one table; default 50,000,000 */
-    uint64_t max_columns;     /* columns of one table; default 10,000 */
-    uint64_t max_field_bytes; /* bytes in one table cell; default 1 MiB */
-    double max_duration;      /* seconds of audio/video; default 6 h */
+    uint64_t max_pixels;      /* pixels: width x height of one image; default 178,956,970 */
+    uint64_t max_bytes;       /* bytes: size of one input file; default 2 GiB */
+    uint64_t max_frames;      /* frames: frames/pages of one input; default 1000 */
+    uint64_t max_rows;        /* rows: rows of one table; default 50,000,000 */
+    uint64_t max_columns;     /* columns: columns of one table; default 10,000 */
+    uint64_t max_field_bytes; /* field-bytes: bytes in one table cell; default 1 MiB */
+    double max_duration;      /* duration: seconds of audio/video; default 6 h */
+    uint64_t extra[POL_LIMITS_EXTRA]; /* domains' keys, in registry order */
+    uint64_t set;                     /* bit k: key k was given explicitly */
 } pol_limits;
 
-/* Fills `l` with the safe defaults above. */
+/* Fills `l` with the safe defaults of every key. */
 void pol_limits_default(pol_limits *l);
 
 /* Applies "pixels=1e8", "bytes=10M", "rows=1000" ... to `l`. Returns POL_ERR_ARG on a bad spec. */
 pol_status pol_limits_set(pol_limits *l, const char *spec, pol_err *err);
+
+/* A limit by key (as a count, bytes or whole seconds); 0 = no limit or unknown key. */
+uint64_t pol_limits_get(const pol_limits *l, const char *key);
+
+/* Tightens `base` with every key set in `over`: the smaller wins, "no limit" (0) never loosens. */
+void pol_limits_tighten(pol_limits *base, const pol_limits *over);
+
+/* Cancels every running batch of this process: items not yet started are skipped, running items
+ * stop at their next check, temporary files are removed and the report keeps what finished.
+ * Async-signal-safe (a SIGINT handler may call it). */
+void pol_cancel(void);
+/* Clears a cancellation, so that a later batch runs. */
+void pol_cancel_reset(void);
+int pol_cancelled(void);
 
 /* How a batch runs. Plain data owned by the caller; pol_options_default() fills it. */
 typedef struct pol_options {
@@ -65,6 +85,14 @@ pol_status pol_pipeline_add_step(pol_pipeline *p, const char *op, size_t *index,
 /* Sets an argument of step `index`, checked against the op's declaration. */
 pol_status pol_pipeline_set_arg(pol_pipeline *p, size_t index, const char *name, const char *value,
                                 pol_err *err);
+
+/* Gives a path to an input or output port of step `index` ("master", "explain"). */
+pol_status pol_pipeline_set_port(pol_pipeline *p, size_t index, const char *name, const char *path,
+                                 pol_err *err);
+
+/* Checks what needs every value in place: required parameters and ports, conditions between
+ * parameters. POL_ERR_ARG names the step and what is missing. pol_batch_run checks it too. */
+pol_status pol_pipeline_check(const pol_pipeline *p, pol_err *err);
 
 /* Sets an option of the default delivery (the domain's export op) used when writing outputs. */
 pol_status pol_pipeline_set_deliver_arg(pol_pipeline *p, const char *name, const char *value,
@@ -130,13 +158,16 @@ typedef struct pol_batch {
 
 typedef struct pol_batch_result {
     size_t total, ok, failed;
+    size_t cancelled; /* never started, or stopped, because the batch was cancelled */
 } pol_batch_result;
 
 /*
  * Runs `p` over files and folders (folders are walked recursively, hidden entries skipped). One bad
  * item is recorded in the report and skipped; the others finish. Returns POL_OK when every item
- * succeeded, POL_ERR_PARTIAL when some failed (see `res`), or another error when nothing could run
- * (then `err` says why).
+ * succeeded, POL_ERR_PARTIAL when some failed (see `res`), POL_ERR_CANCELLED after pol_cancel()
+ * (the report then holds the items that finished; temporary files are removed), or another error
+ * when nothing could run (then `err` says why). A pipeline missing a required parameter or port
+ * is POL_ERR_ARG before anything runs.
  */
 pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_t n_inputs,
                          const pol_batch *b, pol_report *report, pol_batch_result *res,

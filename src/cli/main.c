@@ -1,6 +1,7 @@
 /* polish — the command line. Uses the public API only; every per-operation flag, help text and
  * listing is generated from the operation registry. */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +10,34 @@
 #include <unistd.h>
 #include "polish/polish.h"
 
-/* Exit codes (docs/cli.md). */
+/* Exit codes (docs/cli.md); a batch stopped by SIGINT/SIGTERM exits 128 + the signal. */
 enum { EXIT_ALL_OK = 0, EXIT_SOME_FAILED = 1, EXIT_USAGE = 2, EXIT_FATAL = 3 };
+
+/* The first SIGINT or SIGTERM asks the library to stop cleanly (the items in flight finish or
+ * stop at their next check, temporary files are removed, the report keeps what finished); a
+ * second one ends the process at once. */
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+    if (got_signal) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    got_signal = sig;
+    pol_cancel();
+}
+
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
 
 typedef struct cli {
     pol_options opt;
@@ -83,62 +110,6 @@ static const char *type_word(const pol_param_desc *p)
     return "?";
 }
 
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
-static void param_json(FILE *f, const pol_param_desc *p)
-{
-    static const char *const types[] = {"bool", "int", "number", "string", "enum"};
-    fputs("{\"name\": ", f);
-    json_str(f, p->name);
-    fprintf(f, ", \"type\": \"%s\", \"default\": ", types[p->type]);
-    if (p->def)
-        json_str(f, p->def);
-    else
-        fputs("null", f);
-    if ((p->type == POL_PARAM_INT || p->type == POL_PARAM_NUM) && p->min <= p->max)
-        fprintf(f, ", \"min\": %.17g, \"max\": %.17g", p->min, p->max);
-    if (p->type == POL_PARAM_ENUM) {
-        fputs(", \"choices\": ", f);
-        json_str(f, p->choices);
-    }
-    fputs(", \"help\": ", f);
-    json_str(f, p->help);
-    fputs("}", f);
-}
-
-static void op_json(FILE *f, const pol_op_desc *op)
-{
-    fputs("{\"name\": ", f);
-    char full[128];
-    snprintf(full, sizeof full, "%s.%s", op->domain, op->name);
-    json_str(f, full);
-    fputs(", \"domain\": ", f);
-    json_str(f, op->domain);
-    fputs(", \"summary\": ", f);
-    json_str(f, op->summary);
-    fprintf(f, ", \"delivery\": %s, \"automatic\": %s, \"params\": [",
-            op->flags & POL_OP_DELIVER ? "true" : "false",
-            op->flags & POL_OP_AUTO ? "true" : "false");
-    for (size_t i = 0; i < op->n_params; i++) {
-        if (i) fputs(", ", f);
-        param_json(f, &op->params[i]);
-    }
-    fputs("]}", f);
-}
-
 static void param_line(FILE *f, const pol_param_desc *p)
 {
     char head[96];
@@ -164,6 +135,26 @@ static void help_op(const pol_op_desc *op)
     printf("%s.%s — %s\n\n", op->domain, op->name, op->summary);
     printf("usage: polish %s %s [OPTIONS] INPUT... -o OUTPUT\n", op->domain, op->name);
     printf("in a recipe:  steps: [{op: %s, ...}]\n\n", op->name);
+    if (op->n_inputs || op->n_outputs) {
+        printf("inputs and outputs besides the item:\n");
+        for (int out = 0; out < 2; out++) {
+            const pol_port_desc *ports = out ? op->outputs : op->inputs;
+            size_t n = out ? op->n_outputs : op->n_inputs;
+            for (size_t i = 0; i < n; i++) {
+                const pol_port_desc *pt = &ports[i];
+                char head[96];
+                snprintf(head, sizeof head, "--%s %s", pt->name,
+                         pt->kind == POL_PORT_FOLDER ? "DIR" : "FILE");
+                printf("  %-34s %s %s%s%s%s\n", head, out ? "(output)" : "(input)",
+                       pt->help ? pt->help : "", pt->flags & POL_PORT_REQUIRED ? " Required." : "",
+                       pt->flags & POL_PORT_SHARED ? " Loaded once for the whole batch." : "",
+                       pt->flags & POL_PORT_BATCH ? " One file for the whole batch, in the "
+                                                    "output folder."
+                                                  : "");
+            }
+        }
+        printf("\n");
+    }
     if (op->n_params) {
         printf("parameters:\n");
         for (size_t i = 0; i < op->n_params; i++) param_line(stdout, &op->params[i]);
@@ -196,12 +187,13 @@ static int cmd_ops(cli *c, int argc, char **argv)
     if (!known) die_usage("ops: unknown domain '%s'", domain);
     size_t n = pol_op_count(domain);
     if (c->json) {
-        printf("[");
-        for (size_t i = 0; i < n; i++) {
-            printf(i ? ",\n " : "\n ");
-            op_json(stdout, pol_op_at(domain, i));
+        char *doc = pol_registry_json(domain);
+        if (!doc) {
+            fputs("polish: out of memory\n", stderr);
+            return EXIT_FATAL;
         }
-        printf("\n]\n");
+        printf("%s\n", doc);
+        free(doc);
         return EXIT_ALL_OK;
     }
     if (c->markdown) {
@@ -214,6 +206,25 @@ static int cmd_ops(cli *c, int argc, char **argv)
             for (size_t i = 0; i < pol_op_count(dn); i++) {
                 const pol_op_desc *op = pol_op_at(dn, i);
                 printf("\n### %s.%s\n\n%s\n\n", op->domain, op->name, op->summary);
+                if (op->n_inputs || op->n_outputs) {
+                    printf("| port | direction | kind | help |\n|---|---|---|---|\n");
+                    for (int out = 0; out < 2; out++) {
+                        const pol_port_desc *ports = out ? op->outputs : op->inputs;
+                        size_t np = out ? op->n_outputs : op->n_inputs;
+                        for (size_t k = 0; k < np; k++)
+                            printf("| `--%s` | %s | %s%s%s%s | %s |\n", ports[k].name,
+                                   out ? "output" : "input",
+                                   ports[k].kind == POL_PORT_ASSET  ? "item"
+                                   : ports[k].kind == POL_PORT_FILE ? "file"
+                                                                    : "folder",
+                                   ports[k].flags & POL_PORT_REQUIRED ? ", required" : "",
+                                   ports[k].flags & POL_PORT_SHARED ? ", loaded once per batch"
+                                                                     : "",
+                                   ports[k].flags & POL_PORT_BATCH ? ", one per batch" : "",
+                                   ports[k].help ? ports[k].help : "");
+                    }
+                    printf("\n");
+                }
                 if (!op->n_params) {
                     printf("No parameters.\n");
                     continue;
@@ -383,6 +394,8 @@ static void output_target(const cli *c, pol_batch *b)
 
 static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const char *command)
 {
+    pol_err cerr;
+    if (mode == POL_BATCH_PROCESS && pol_pipeline_check(p, &cerr)) die_usage("%s", cerr.msg);
     if (c->n_inputs == 0) die_usage("%s: no input files", command);
     pol_batch b = {.mode = mode, .options = &c->opt};
     if (mode == POL_BATCH_PROCESS) {
@@ -413,7 +426,10 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
     int code = EXIT_ALL_OK;
     if (st == POL_ERR_PARTIAL)
         code = EXIT_SOME_FAILED;
-    else if (st) {
+    else if (st == POL_ERR_CANCELLED) {
+        code = 128 + (got_signal ? got_signal : SIGINT);
+        if (!c->quiet) fprintf(stderr, "\npolish: %s\n", err.msg);
+    } else if (st) {
         fprintf(stderr, "polish: %s\n", err.msg);
         pol_report_free(r);
         return st == POL_ERR_ARG ? EXIT_USAGE : EXIT_FATAL;
@@ -436,8 +452,8 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
         free(e);
     }
     if (!c->quiet && !c->json && mode == POL_BATCH_PROCESS && !c->opt.dry_run)
-        fprintf(stderr, "polish: %zu ok, %zu failed%s%s\n", res.ok, res.failed,
-                b.outdir ? "; outputs in " : "", b.outdir ? b.outdir : "");
+        fprintf(stderr, "polish: %zu ok, %zu failed, %zu not finished%s%s\n", res.ok, res.failed,
+                res.cancelled, b.outdir ? "; outputs in " : "", b.outdir ? b.outdir : "");
     if (c->report) {
         pol_err werr;
         if (pol_report_write(r, c->report, &werr)) {
@@ -558,6 +574,14 @@ static int cmd_op(cli *c, const char *domain, int argc, char **argv)
             else
                 pd = NULL;
         }
+        if (!pd && (pol_op_input(op, name) || pol_op_output(op, name))) {
+            if (!value) {
+                if (i + 1 >= argc) die_usage("--%s needs a path", name);
+                value = argv[++i];
+            }
+            if (pol_pipeline_set_port(p, step, name, value, &err)) die_usage("%s", err.msg);
+            continue;
+        }
         if (!pd)
             die_usage("%s.%s has no option --%s (see 'polish help %s.%s')", domain, op->name, name,
                       domain, op->name);
@@ -589,6 +613,7 @@ int main(int argc, char **argv)
     memset(&c, 0, sizeof c);
     pol_options_default(&c.opt);
     c.prog = argv[0];
+    catch_signals();
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

@@ -10,7 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "core/pipeline.h"
+#include "core/pool.h"
+#include "core/ports.h"
 #include "core/report.h"
+#include "core/stream.h"
 
 typedef struct item {
     char *path; /* as given or found */
@@ -18,6 +21,7 @@ typedef struct item {
     pol_jv *node;
     pol_thumbs thumbs;
     int failed;
+    int ran; /* 0: never started (the batch was cancelled first) */
 } item;
 
 typedef struct items {
@@ -243,9 +247,11 @@ typedef struct batch_ctx {
     const pol_batch *b;
     pol_options opt; /* with the recipe's limits */
     items it;
-    size_t next;
-    int item_threads;
+    int threads;
     int want_thumbs;
+    pol_pool *pool;
+    pol_batch_state *bs;
+    char *outdir; /* where output ports land */
     pthread_mutex_t mu;
     size_t done, failed;
     double t0;
@@ -270,12 +276,16 @@ static pol_jv *step_node(pol_run *run, const pol_op_desc *op, const pol_args *a)
 static pol_status run_op(pol_run *run, const pol_op_desc *op, const pol_args *a, pol_asset *asset,
                          const char *target)
 {
+    if (pol__cancelled(run)) return pol__fail(run, POL_ERR_CANCELLED, "cancelled");
     pol_jv *s = step_node(run, op, a);
     if (target) pol_jv_set(s, "target", pol_jv_str(target));
     run->step = s;
     run->declined = 0;
     double t = pol__now();
     pol_status st = op->run(run, asset, a);
+    if (!st && op->out_domain && strcmp(asset->domain->name, op->out_domain) != 0)
+        st = pol__fail(run, POL_ERR_INTERNAL, "%s.%s must give a %s item", op->domain, op->name,
+                       op->out_domain);
     pol_jv_set(s, "seconds", pol_jv_num(pol__now() - t));
     pol_jv_set(s, "status", pol_jv_str(st ? "failed" : run->declined ? "declined" : "applied"));
     run->step = NULL;
@@ -335,28 +345,19 @@ typedef struct target_job {
     const item *x;
     const pol_pipeline *p;
     const pol_op_desc *dop;
+    size_t index;
     pol_asset *asset; /* this target's copy */
     pol_run run;      /* with its own error and report node, merged after */
     pol_err err;
     pol_status st;
 } target_job;
 
-typedef struct target_pool {
-    target_job *jobs;
-    size_t n, next;
-} target_pool;
-
-static void *target_worker(void *arg)
+static void target_task(void *arg)
 {
-    target_pool *tp = arg;
-    for (;;) {
-        size_t i = __atomic_fetch_add(&tp->next, 1, __ATOMIC_RELAXED);
-        if (i >= tp->n) return NULL;
-        target_job *j = &tp->jobs[i];
-        const char *name = j->p->targets[i].name;
-        j->st = run_op(&j->run, j->dop, j->p->targets[i].args, j->asset, name);
-        if (!j->st) j->st = save_to(&j->run, j->c, j->x, name, j->asset);
-    }
+    target_job *j = arg;
+    const char *name = j->p->targets[j->index].name;
+    j->st = run_op(&j->run, j->dop, j->p->targets[j->index].args, j->asset, name);
+    if (!j->st) j->st = save_to(&j->run, j->c, j->x, name, j->asset);
 }
 
 static void move_children(pol_jv *dst, pol_jv *src)
@@ -371,24 +372,20 @@ static void move_children(pol_jv *dst, pol_jv *src)
 }
 
 /* One decode, several deliveries: each target works on its own copy (pixels are shared until
- * written), and the targets run side by side on the item's threads, so one core encodes while
- * another resizes. Their steps and outputs join the item's report in target order. */
+ * written); the targets are tasks of the batch's pool, so one core encodes while another
+ * resizes. Their steps and outputs join the item's report in target order. */
 static pol_status deliver_targets(const batch_ctx *c, const item *x, const pol_pipeline *p,
                                   const pol_op_desc *dop, pol_asset *a, pol_run *run)
 {
     size_t n = p->n_targets;
     target_job *jobs = calloc(n, sizeof *jobs);
     if (!jobs) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
-    size_t workers = run->threads > 1 ? (size_t)run->threads : 1;
-    if (workers > n) workers = n;
-    int inner = run->threads / (int)workers;
     pol_status st = POL_OK;
     for (size_t i = 0; i < n; i++) {
         target_job *j = &jobs[i];
-        *j = (target_job){.c = c, .x = x, .p = p, .dop = dop, .run = *run};
+        *j = (target_job){.c = c, .x = x, .p = p, .dop = dop, .index = i, .run = *run};
         pol_err_clear(&j->err);
         j->run.err = &j->err;
-        j->run.threads = inner > 0 ? inner : 1;
         j->run.item = pol_jv_obj();
         j->asset = pol__asset_clone(a);
         if (!j->asset || !j->run.item) {
@@ -397,15 +394,10 @@ static pol_status deliver_targets(const batch_ctx *c, const item *x, const pol_p
         }
     }
     if (!st) {
-        target_pool tp = {jobs, n, 0};
-        pthread_t tids[64];
-        size_t started = 0;
-        for (size_t t = 1; t < workers && t < 64; t++) {
-            if (pthread_create(&tids[started], NULL, target_worker, &tp) != 0) break;
-            started++;
-        }
-        target_worker(&tp);
-        for (size_t t = 0; t < started; t++) pthread_join(tids[t], NULL);
+        pol_task_group g = {0};
+        for (size_t i = 1; i < n; i++) pol__pool_submit(c->pool, &g, target_task, &jobs[i], 1);
+        target_task(&jobs[0]);
+        pol__pool_wait(c->pool, &g);
     }
     pol_jv *secs = pol_jv_obj_at(run->item, "seconds");
     double save = 0;
@@ -429,6 +421,50 @@ static pol_status deliver_targets(const batch_ctx *c, const item *x, const pol_p
     return st;
 }
 
+/* --dry-run: the steps as planned and every file the item would write, its outputs and the
+ * files its steps' output ports name. */
+static pol_status plan_only(const batch_ctx *c, const item *x, const pol_pipeline *p,
+                            pol_run *run)
+{
+    pol_jv_set(run->item, "dry_run", pol_jv_bool(1));
+    pol_jv *would = pol_jv_arr_at(run->item, "would_write");
+    for (size_t i = 0; i < p->n_steps; i++) {
+        const pol_args *a = p->steps[i].args;
+        pol_jv_set(step_node(run, p->steps[i].op, a), "status", pol_jv_str("planned"));
+        for (size_t k = 0; k < a->op->n_outputs; k++) {
+            if (!a->out[k].n) continue;
+            pol_err e;
+            char *op = pol__port_out_path(run, a->out[k].paths[0], &e);
+            if (!op) return pol__fail(run, e.code, "--%s: %s", a->op->outputs[k].name, e.msg);
+            pol_jv_push(would, pol_jv_str(op));
+            free(op);
+        }
+    }
+    if (p->n_targets)
+        for (size_t i = 0; i < p->n_targets; i++) {
+            char *op = out_path(c, x, p->targets[i].name, NULL);
+            pol_jv_push(would, pol_jv_str(op));
+            free(op);
+        }
+    else {
+        char *op = out_path(c, x, NULL, NULL);
+        pol_jv_push(would, pol_jv_str(op));
+        free(op);
+    }
+    return POL_OK;
+}
+
+static void thumb(const batch_ctx *c, const pol_domain *d, pol_run *run, pol_asset *a,
+                  unsigned char **jpeg, size_t *len)
+{
+    if (!c->want_thumbs || !d->thumbnail || !a || a->domain != d) return;
+    pol_err ignore;
+    pol_run trun = *run;
+    trun.err = &ignore;
+    trun.item = NULL;
+    d->thumbnail(&trun, a, 320, jpeg, len);
+}
+
 static pol_status process(batch_ctx *c, item *x, pol_run *run)
 {
     const pol_domain *want = c->pipe->is_auto ? NULL : c->pipe->domain;
@@ -438,7 +474,6 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
     pol_jv_set(run->item, "domain", pol_jv_str(d->name));
     const pol_pipeline *p = pol__pipeline_for(c->pipe, d);
     if (!p) return pol__fail(run, POL_ERR_UNSUPPORTED, "no %s recipe", d->name);
-    const pol_op_desc *dop = pol_domain_deliver_op(d->name);
 
     if (c->b->mode == POL_BATCH_INSPECT) {
         if (!d->inspect)
@@ -451,28 +486,17 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
         pol__asset_unref(a);
         return st;
     }
+    if (c->opt.dry_run) return plan_only(c, x, p, run);
 
+    /* The last step's domain decides how the item is delivered (text in, records out). */
+    const pol_domain *od = d;
+    for (size_t i = 0; i < p->n_steps; i++)
+        if (p->steps[i].op->out_domain) od = pol__domain_find(p->steps[i].op->out_domain);
+    if (!od) return pol__fail(run, POL_ERR_INTERNAL, "unknown output domain");
+    const pol_op_desc *dop = pol_domain_deliver_op(od->name);
     int deliver_in_steps = p->n_steps && dop && p->steps[p->n_steps - 1].op == dop;
-    if (c->opt.dry_run) {
-        pol_jv_set(run->item, "dry_run", pol_jv_bool(1));
-        for (size_t i = 0; i < p->n_steps; i++)
-            pol_jv_set(step_node(run, p->steps[i].op, p->steps[i].args), "status",
-                       pol_jv_str("planned"));
-        if (p->n_targets)
-            for (size_t i = 0; i < p->n_targets; i++) {
-                char *op = out_path(c, x, p->targets[i].name, NULL);
-                pol_jv_push(pol_jv_arr_at(run->item, "would_write"), pol_jv_str(op));
-                free(op);
-            }
-        else {
-            char *op = out_path(c, x, NULL, NULL);
-            pol_jv_push(pol_jv_arr_at(run->item, "would_write"), pol_jv_str(op));
-            free(op);
-        }
-        return POL_OK;
-    }
 
-    /* The plan, for loaders that can decode at reduced scale. */
+    /* The plan: the steps, then the delivery; loaders take their hints from it. */
     size_t plan_cap = p->n_steps + p->n_targets + 1;
     const pol_op_desc **plan_ops = calloc(plan_cap, sizeof *plan_ops);
     const pol_args **plan_args = calloc(plan_cap, sizeof *plan_args);
@@ -494,7 +518,8 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
                 plan_args[pn++] = p->targets[i].args;
             }
         } else {
-            default_deliver = p->deliver ? pol__args_clone(p->deliver) : pol__args_new(dop);
+            default_deliver = p->deliver && p->deliver->op == dop ? pol__args_clone(p->deliver)
+                                                                   : pol__args_new(dop);
             if (!default_deliver) {
                 free(plan_ops);
                 free(plan_args);
@@ -508,29 +533,34 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
     run->plan_args = plan_args;
     run->plan_n = pn;
 
+    pol_jv *secs = pol_jv_obj_at(run->item, "seconds");
+    if (pol__stream_possible(d, p, deliver_in_steps ? NULL : dop) && !c->want_thumbs) {
+        /* Every step works chunk by chunk: the item is never held whole. */
+        char *path = out_path(c, x, NULL, NULL);
+        if (!path) {
+            st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        } else if (mkdir_parent(path) != 0) {
+            st = pol__fail(run, POL_ERR_IO, "cannot create the folder for %s", path);
+        } else {
+            double t = pol__now();
+            st = pol__stream_run(run, d, x->path, p, path);
+            pol_jv_set(secs, "stream", pol_jv_num(pol__now() - t));
+        }
+        free(path);
+        goto done;
+    }
+
     pol_asset *a = NULL;
     double t = pol__now();
     st = d->load(run, x->path, &a);
-    pol_jv *secs = pol_jv_obj_at(run->item, "seconds");
     pol_jv_set(secs, "load", pol_jv_num(pol__now() - t));
-    if (!st && c->want_thumbs && d->thumbnail) {
-        pol_err ignore;
-        pol_run trun = *run;
-        trun.err = &ignore;
-        trun.item = NULL;
-        d->thumbnail(&trun, a, 320, &x->thumbs.before, &x->thumbs.before_len);
-    }
+    if (!st) thumb(c, d, run, a, &x->thumbs.before, &x->thumbs.before_len);
     t = pol__now();
     for (size_t i = 0; !st && i < p->n_steps; i++)
         st = run_op(run, p->steps[i].op, p->steps[i].args, a, NULL);
     pol_jv_set(secs, "steps", pol_jv_num(pol__now() - t));
-    if (!st && c->want_thumbs && d->thumbnail) {
-        pol_err ignore;
-        pol_run trun = *run;
-        trun.err = &ignore;
-        trun.item = NULL;
-        d->thumbnail(&trun, a, 320, &x->thumbs.after, &x->thumbs.after_len);
-    }
+    if (!st) thumb(c, d, run, a, &x->thumbs.after, &x->thumbs.after_len);
+    if (!st && pol__cancelled(run)) st = pol__fail(run, POL_ERR_CANCELLED, "cancelled");
     if (!st) {
         if (deliver_in_steps || !dop) {
             st = save_to(run, c, x, NULL, a);
@@ -542,6 +572,7 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
         }
     }
     pol__asset_unref(a);
+done:
     pol__args_free(default_deliver);
     free(plan_ops);
     free(plan_args);
@@ -551,48 +582,72 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
     return st;
 }
 
-static void *worker(void *arg)
+typedef struct item_job {
+    batch_ctx *c;
+    size_t index;
+} item_job;
+
+static void item_task(void *arg)
 {
-    batch_ctx *c = arg;
-    for (;;) {
-        pthread_mutex_lock(&c->mu);
-        size_t i = c->next++;
-        pthread_mutex_unlock(&c->mu);
-        if (i >= c->it.n) break;
-        item *x = &c->it.v[i];
-        pol_err err;
-        pol_err_clear(&err);
-        x->node = pol_jv_obj();
-        pol_jv_set(x->node, "input", pol_jv_str(x->path));
-        pol_run run = {.err = &err,
-                       .opt = &c->opt,
-                       .input = x->path,
-                       .threads = c->item_threads,
-                       .item = x->node};
-        double t = pol__now();
-        pol_status st =
-            x->node ? process(c, x, &run) : pol__fail(&run, POL_ERR_NOMEM, "out of memory");
-        if (x->node) {
-            pol_jv_set(pol_jv_obj_at(x->node, "seconds"), "total", pol_jv_num(pol__now() - t));
-            pol_jv_set(x->node, "status", pol_jv_str(st ? "failed" : "ok"));
-            if (st) {
-                if (!err.msg[0]) pol__fail(&run, st, "%s", pol_status_str(st));
-                pol_jv *e = pol_jv_obj_at(x->node, "error");
-                pol_jv_set(e, "code", pol_jv_str(pol_status_name(st)));
-                pol_jv_set(e, "message", pol_jv_str(err.msg));
-            }
+    item_job *j = arg;
+    batch_ctx *c = j->c;
+    item *x = &c->it.v[j->index];
+    if (pol_cancelled()) return; /* never started: not in the report */
+    x->ran = 1;
+    pol_err err;
+    pol_err_clear(&err);
+    x->node = pol_jv_obj();
+    pol_jv_set(x->node, "input", pol_jv_str(x->path));
+    pol_run run = {.err = &err,
+                   .opt = &c->opt,
+                   .input = x->path,
+                   .threads = c->threads,
+                   .item = x->node,
+                   .pool = c->pool,
+                   .batch = c->bs,
+                   .outdir = c->outdir};
+    double t = pol__now();
+    pol_status st = x->node ? process(c, x, &run) : pol__fail(&run, POL_ERR_NOMEM, "out of memory");
+    if (x->node) {
+        pol_jv_set(pol_jv_obj_at(x->node, "seconds"), "total", pol_jv_num(pol__now() - t));
+        pol_jv_set(x->node, "status",
+                   pol_jv_str(st == POL_ERR_CANCELLED ? "cancelled" : st ? "failed" : "ok"));
+        if (st) {
+            if (!err.msg[0]) pol__fail(&run, st, "%s", pol_status_str(st));
+            pol_jv *e = pol_jv_obj_at(x->node, "error");
+            pol_jv_set(e, "code", pol_jv_str(pol_status_name(st)));
+            pol_jv_set(e, "message", pol_jv_str(err.msg));
         }
-        x->failed = st != POL_OK;
-        pthread_mutex_lock(&c->mu);
-        c->done++;
-        if (st) c->failed++;
-        if (c->b->progress) {
-            pol_progress pr = {c->done, c->failed, c->it.n, pol__now() - c->t0};
-            c->b->progress(&pr, c->b->progress_user);
-        }
-        pthread_mutex_unlock(&c->mu);
     }
-    return NULL;
+    x->failed = st != POL_OK;
+    pthread_mutex_lock(&c->mu);
+    c->done++;
+    if (st) c->failed++;
+    if (c->b->progress) {
+        pol_progress pr = {c->done, c->failed, c->it.n, pol__now() - c->t0};
+        c->b->progress(&pr, c->b->progress_user);
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
+static void free_items(items *it)
+{
+    for (size_t i = 0; i < it->n; i++) {
+        free(it->v[i].path);
+        free(it->v[i].rel);
+    }
+    free(it->v);
+}
+
+/* The folder output ports land in: -o's folder, or the folder of the one output file. */
+static char *ports_dir(const pol_batch *b)
+{
+    if (b->outdir) return pol__strdup(b->outdir);
+    if (b->outfile) {
+        const char *slash = strrchr(b->outfile, '/');
+        if (slash) return pol__strndup(b->outfile, slash == b->outfile ? 1 : (size_t)(slash - b->outfile));
+    }
+    return pol__strdup(".");
 }
 
 pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_t n_inputs,
@@ -604,6 +659,10 @@ pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_
     if (!p || !b || (!inputs && n_inputs))
         return pol__err_set(err, POL_ERR_ARG, "pol_batch_run: missing argument");
     if (n_inputs == 0) return pol__err_set(err, POL_ERR_ARG, "no input files");
+    if (b->mode == POL_BATCH_PROCESS) {
+        pol_status st = pol_pipeline_check(p, err);
+        if (st) return st;
+    }
     batch_ctx c;
     memset(&c, 0, sizeof c);
     c.pipe = p;
@@ -616,11 +675,7 @@ pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_
     c.want_thumbs = report && report->want_thumbs;
     c.t0 = pol__now();
     if (!collect(&c.it, inputs, n_inputs)) {
-        for (size_t i = 0; i < c.it.n; i++) {
-            free(c.it.v[i].path);
-            free(c.it.v[i].rel);
-        }
-        free(c.it.v);
+        free_items(&c.it);
         return pol__err_set(err, POL_ERR_NOMEM, "out of memory listing the inputs");
     }
     if (c.it.n == 0) {
@@ -628,37 +683,53 @@ pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_
         return pol__err_set(err, POL_ERR_NOT_FOUND, "no files found in the given folders");
     }
     if (b->outfile && c.it.n > 1) {
-        for (size_t i = 0; i < c.it.n; i++) {
-            free(c.it.v[i].path);
-            free(c.it.v[i].rel);
-        }
-        free(c.it.v);
+        free_items(&c.it);
         return pol__err_set(err, POL_ERR_ARG, "several inputs need an output folder, not a file");
     }
     if (b->mode == POL_BATCH_PROCESS && !c.opt.dry_run && b->outdir) mkdir_p(b->outdir);
 
-    int threads = c.opt.threads > 0 ? c.opt.threads : pol__cpu_count();
-    size_t workers = (size_t)threads < c.it.n ? (size_t)threads : c.it.n;
-    /* Cores left over when there are fewer items than threads go to the items themselves. */
-    c.item_threads = threads / (int)workers;
-    if (c.item_threads < 1) c.item_threads = 1;
-    pthread_mutex_init(&c.mu, NULL);
-    pthread_t *tids = calloc(workers, sizeof *tids);
-    size_t started = 0;
-    for (size_t i = 1; tids && i < workers; i++) {
-        if (pthread_create(&tids[i], NULL, worker, &c) != 0) break;
-        started++;
+    c.threads = c.opt.threads > 0 ? c.opt.threads : pol__cpu_count();
+    c.outdir = ports_dir(b);
+    c.bs = pol__batch_state_new(&c.opt, c.outdir);
+    c.pool = c.threads > 1 ? pol__pool_new(c.threads) : NULL;
+    item_job *jobs = calloc(c.it.n, sizeof *jobs);
+    if (!c.outdir || !c.bs || !jobs || (c.threads > 1 && !c.pool)) {
+        pol__pool_free(c.pool);
+        pol__batch_state_end(c.bs, 0, err);
+        free(c.outdir);
+        free(jobs);
+        free_items(&c.it);
+        return pol__err_set(err, POL_ERR_NOMEM, "out of memory starting the batch");
     }
-    worker(&c);
-    for (size_t i = 1; i <= started; i++) pthread_join(tids[i], NULL);
-    free(tids);
+    pthread_mutex_init(&c.mu, NULL);
+    /* Every item is a task of the one pool; the ops' loops and the delivery targets queue their
+     * parts on the same pool, ahead of items not yet started. */
+    pol_task_group g = {0};
+    for (size_t i = 0; i < c.it.n; i++) {
+        jobs[i] = (item_job){&c, i};
+        pol__pool_submit(c.pool, &g, item_task, &jobs[i], 0);
+    }
+    pol__pool_wait(c.pool, &g);
+    pol__pool_free(c.pool);
     pthread_mutex_destroy(&c.mu);
+    free(jobs);
+    int cancelled = pol_cancelled();
+    pol_err berr;
+    pol_err_clear(&berr);
+    /* Per-batch outputs hold what finished items wrote: kept on cancel too, like the report. */
+    pol_status bst = pol__batch_state_end(c.bs, 1, &berr);
+    free(c.outdir);
 
-    size_t failed = 0;
+    size_t failed = 0, ran = 0, interrupted = 0;
     for (size_t i = 0; i < c.it.n; i++) {
         item *x = &c.it.v[i];
-        failed += x->failed;
-        if (report)
+        if (x->ran) {
+            ran++;
+            failed += x->failed;
+            pol_jv *stn = pol_jv_get(x->node, "status");
+            interrupted += stn && stn->str && !strcmp(stn->str, "cancelled");
+        }
+        if (report && x->ran)
             pol__report_add_item(report, x->node, &x->thumbs);
         else {
             pol_jv_free(x->node);
@@ -668,14 +739,27 @@ pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_
         free(x->path);
         free(x->rel);
     }
-    if (report) pol__report_set_summary(report, c.it.n, c.it.n - failed, failed, pol__now() - c.t0);
-    if (res) {
-        res->total = c.it.n;
-        res->failed = failed;
-        res->ok = c.it.n - failed;
-    }
+    size_t total = c.it.n;
     free(c.it.v);
+    if (report) {
+        pol__report_set_summary(report, total, ran - failed, failed - interrupted,
+                                pol__now() - c.t0);
+        if (cancelled) pol__report_set_cancelled(report, total - ran + interrupted);
+    }
+    if (res) {
+        res->total = total;
+        res->failed = failed - interrupted;
+        res->ok = ran - failed;
+        res->cancelled = total - ran + interrupted;
+    }
+    if (bst) {
+        *err = berr;
+        return bst;
+    }
+    if (cancelled)
+        return pol__err_set(err, POL_ERR_CANCELLED, "cancelled: %zu of %zu items finished",
+                            ran - interrupted, total);
     if (failed)
-        return pol__err_set(err, POL_ERR_PARTIAL, "%zu of %zu items failed", failed, c.it.n);
+        return pol__err_set(err, POL_ERR_PARTIAL, "%zu of %zu items failed", failed, total);
     return POL_OK;
 }

@@ -87,6 +87,13 @@ void pol__report_set_summary(pol_report *r, size_t total, size_t ok, size_t fail
     pol_jv_set(s, "seconds", pol_jv_num(seconds));
 }
 
+void pol__report_set_cancelled(pol_report *r, size_t not_finished)
+{
+    pol_jv *s = pol_jv_obj_at(r->root, "summary");
+    pol_jv_set(s, "cancelled", pol_jv_bool(1));
+    pol_jv_set(s, "not_finished", pol_jv_int((long long)not_finished));
+}
+
 char *pol_report_json(const pol_report *r)
 {
     return pol_jv_dump(r->root, 2);

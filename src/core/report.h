@@ -21,6 +21,8 @@ struct pol_report {
 /* Appends an item node (ownership passes) with optional thumbnails (ownership passes). */
 void pol__report_add_item(pol_report *r, pol_jv *item, pol_thumbs *thumbs);
 void pol__report_set_summary(pol_report *r, size_t total, size_t ok, size_t failed, double seconds);
+/* Marks the batch as cancelled, with how many items did not finish. */
+void pol__report_set_cancelled(pol_report *r, size_t not_finished);
 /* HTML page for people (report_html.c). Returns malloc'ed text or NULL. */
 char *pol__report_html(const pol_report *r);
 

@@ -338,6 +338,68 @@ static pol_status save_to(pol_run *run, const batch_ctx *c, const item *x, const
     return st;
 }
 
+/* ---- one item, several outputs ------------------------------------------------------------- */
+
+typedef struct pol_emitted {
+    pol_asset *asset;
+    char *name;
+    struct pol_emitted *next;
+} pol_emitted;
+
+pol_status pol__emit(pol_run *run, pol_asset *a, const char *name)
+{
+    for (const char *c = name; c && *c; c++)
+        if (*c == '/' || (c == name && *c == '.'))
+            return pol__fail(run, POL_ERR_INTERNAL, "an emitted output's name '%s' is a path", name);
+    pol_emitted *e = calloc(1, sizeof *e);
+    if (!e || !(e->name = pol__strdup(name ? name : "part"))) {
+        free(e);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
+    e->asset = pol__asset_ref(a);
+    pol_emitted **tail = &run->emitted;
+    while (*tail) tail = &(*tail)->next;
+    *tail = e;
+    return POL_OK;
+}
+
+static void emitted_free(pol_run *run)
+{
+    for (pol_emitted *e = run->emitted, *next; e; e = next) {
+        next = e->next;
+        pol__asset_unref(e->asset);
+        free(e->name);
+        free(e);
+    }
+    run->emitted = NULL;
+}
+
+/* <stem>.<name>.<ext> beside the item's own output. */
+static pol_status save_emitted(pol_run *run, const batch_ctx *c, const item *x)
+{
+    pol_status st = POL_OK;
+    for (pol_emitted *e = run->emitted; e && !st; e = e->next) {
+        char *base = out_path(c, x, NULL, e->asset);
+        if (!base) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        char *dot = strrchr(base, '.'), *slash = strrchr(base, '/');
+        char *path;
+        if (dot && (!slash || dot > slash)) {
+            *dot = '\0';
+            path = pol__asprintf("%s.%s.%s", base, e->name, dot + 1);
+        } else {
+            path = pol__asprintf("%s.%s", base, e->name);
+        }
+        free(base);
+        if (!path) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        if (mkdir_parent(path) != 0)
+            st = pol__fail(run, POL_ERR_IO, "cannot create the folder for %s", path);
+        else
+            st = e->asset->domain->save(run, e->asset, path);
+        free(path);
+    }
+    return st;
+}
+
 /* ---- delivery targets in parallel ----------------------------------------------------------- */
 
 typedef struct target_job {
@@ -561,7 +623,12 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
     pol_jv_set(secs, "steps", pol_jv_num(pol__now() - t));
     if (!st) thumb(c, d, run, a, &x->thumbs.after, &x->thumbs.after_len);
     if (!st && pol__cancelled(run)) st = pol__fail(run, POL_ERR_CANCELLED, "cancelled");
-    if (!st) {
+    int split = 0;
+    for (size_t i = 0; i < p->n_steps; i++) split |= (p->steps[i].op->flags & POL_OP_SPLIT) != 0;
+    if (!st && run->emitted) st = save_emitted(run, c, x);
+    if (!st && split && run->emitted) {
+        /* the parts replace the item */
+    } else if (!st) {
         if (deliver_in_steps || !dop) {
             st = save_to(run, c, x, NULL, a);
         } else if (p->n_targets == 0) {
@@ -572,6 +639,7 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
         }
     }
     pol__asset_unref(a);
+    emitted_free(run);
 done:
     pol__args_free(default_deliver);
     free(plan_ops);

@@ -149,7 +149,13 @@ struct pol_run {
     struct pol_pool *pool;         /* the batch's thread pool (NULL: loops run serially) */
     struct pol_batch_state *batch; /* shared inputs and per-batch outputs (NULL outside) */
     const char *outdir;            /* where output ports land ("." when none) */
+    struct pol_emitted *emitted;   /* extra outputs handed over by pol__emit() */
 };
+
+/* One item in, several out: hands the runner another output of this item, saved by its domain
+ * as <stem>.<name>.<ext> next to the item's own output. Takes a reference to `a`. When the op is
+ * flagged POL_OP_SPLIT, what it emits replaces the item's own output. */
+pol_status pol__emit(pol_run *run, pol_asset *a, const char *name);
 
 /* Has the batch been cancelled (pol_cancel, SIGINT)? Long loops check it between chunks and
  * return pol__fail(run, POL_ERR_CANCELLED, ...). */

@@ -157,6 +157,14 @@ struct pol_run {
  * flagged POL_OP_SPLIT, what it emits replaces the item's own output. */
 pol_status pol__emit(pol_run *run, pol_asset *a, const char *name);
 
+/* Load hints: what the item's whole plan needs from a loader of a w x h source. Each op's hint
+ * (or its POL_OP_SCALE_SAFE flag) is combined up to the first op that resizes; max_width x
+ * max_height stays 0 x 0 when some op needs the full size. A loader obeys it (JPEG decodes at
+ * reduced scale); no loader reads another op's arguments. */
+void pol__plan_hint(const pol_run *run, int w, int h, pol_load_hint *out);
+/* The first step's own hint (for fusing a resize into decoding); 0 when it gives none. */
+int pol__plan_first_hint(const pol_run *run, int w, int h, pol_load_hint *out);
+
 /* Has the batch been cancelled (pol_cancel, SIGINT)? Long loops check it between chunks and
  * return pol__fail(run, POL_ERR_CANCELLED, ...). */
 int pol__cancelled(const pol_run *run);

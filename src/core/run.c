@@ -111,3 +111,43 @@ void pol__decline(pol_run *run, const char *fmt, ...)
     va_end(ap);
     pol_jv_set(run->step, "declined", pol_jv_str(msg));
 }
+
+/* ---- load hints: what the plan needs from the loader ---------------------------------------- */
+
+void pol__plan_hint(const pol_run *run, int w, int h, pol_load_hint *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!run || !run->plan_n || w <= 0 || h <= 0) return;
+    int need_w = 0, need_h = 0, sized = 0;
+    for (size_t i = 0; i < run->plan_n; i++) {
+        const pol_op_desc *op = run->plan_ops[i];
+        if (!op) return;
+        if (op->hint) {
+            pol_load_hint hint;
+            memset(&hint, 0, sizeof hint);
+            op->hint(run->plan_args[i], w, h, &hint);
+            if (hint.full) return;                                    /* full size needed */
+            if (!hint.max_width && !hint.max_height && !hint.resizes) continue; /* no change */
+            if (!hint.max_width || !hint.max_height) return;
+            if (hint.max_width > need_w) need_w = hint.max_width;
+            if (hint.max_height > need_h) need_h = hint.max_height;
+            sized = 1;
+            if (hint.resizes) break; /* what follows works on this op's output */
+        } else if (op->flags & POL_OP_SCALE_SAFE) {
+            continue;
+        } else {
+            return; /* an op that says nothing may need every pixel */
+        }
+    }
+    if (!sized) return;
+    out->max_width = need_w;
+    out->max_height = need_h;
+}
+
+int pol__plan_first_hint(const pol_run *run, int w, int h, pol_load_hint *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!run || !run->plan_n || !run->plan_ops[0] || !run->plan_ops[0]->hint) return 0;
+    run->plan_ops[0]->hint(run->plan_args[0], w, h, out);
+    return 1;
+}

@@ -108,5 +108,5 @@ const pol_op_desc pol__image_op_white_balance = {
     .params = params,
     .n_params = POL_ARRAY_LEN(params),
     .run = run,
-    .flags = POL_OP_AUTO,
+    .flags = POL_OP_AUTO | POL_OP_SCALE_SAFE,
 };

@@ -71,6 +71,7 @@ static void usage(FILE *f)
           "  run RECIPE.yml FILE|DIR... -o OUT     apply a written recipe\n"
           "  DOMAIN OP [--PARAM VALUE]... IN -o OUT  run one operation\n"
           "  ops [DOMAIN]                          list operations (--json, --markdown)\n"
+          "  report [merge] STREAM.jsonl... -o OUT render or merge report streams\n"
           "  help [DOMAIN | DOMAIN.OP]             explain a domain or an operation\n"
           "  --version                             print the version\n"
           "\n"
@@ -392,6 +393,42 @@ static void output_target(const cli *c, pol_batch *b)
     }
 }
 
+/* report.html -> report.jsonl; report.jsonl stays. */
+static char *report_stream_path(const char *report)
+{
+    size_t len = strlen(report);
+    if (len > 6 && !strcmp(report + len - 6, ".jsonl")) return strdup(report);
+    const char *slash = strrchr(report, '/');
+    const char *dot = strrchr(report, '.');
+    size_t stem = dot && (!slash || dot > slash + 1) ? (size_t)(dot - report) : len;
+    char *p = malloc(stem + 7);
+    if (!p) return NULL;
+    memcpy(p, report, stem);
+    memcpy(p + stem, ".jsonl", 7);
+    return p;
+}
+
+/* mkdir -p of a file's folder. */
+static int make_parent(const char *path)
+{
+    char *p = strdup(path);
+    if (!p) return -1;
+    char *slash = strrchr(p, '/');
+    int rc = 0;
+    if (slash && slash != p) {
+        *slash = '\0';
+        for (char *s = p + 1; *s && !rc; s++) {
+            if (*s != '/') continue;
+            *s = '\0';
+            if (mkdir(p, 0777) != 0 && errno != EEXIST) rc = -1;
+            *s = '/';
+        }
+        if (!rc && mkdir(p, 0777) != 0 && errno != EEXIST) rc = -1;
+    }
+    free(p);
+    return rc;
+}
+
 static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const char *command)
 {
     pol_err cerr;
@@ -415,10 +452,24 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
         fputs("polish: out of memory\n", stderr);
         return EXIT_FATAL;
     }
+    char *stream_path = NULL;
     if (c->report) {
         size_t len = strlen(c->report);
         pol_report_want_thumbnails(r, len > 5 && (!strcmp(c->report + len - 5, ".html") ||
                                                   !strcmp(c->report + len - 4, ".htm")));
+        /* The report is streamed as items finish (<stem>.jsonl beside a .json/.html report),
+         * so a killed batch keeps what finished and a page can follow it. */
+        stream_path = report_stream_path(c->report);
+        pol_err serr;
+        if (!stream_path || make_parent(stream_path) != 0 ||
+            pol_report_stream(r, stream_path, 1, &serr)) {
+            fprintf(stderr, "polish: cannot write the report stream %s: %s\n",
+                    stream_path ? stream_path : c->report,
+                    stream_path ? serr.msg : "out of memory");
+            free(stream_path);
+            pol_report_free(r);
+            return EXIT_FATAL;
+        }
     }
     pol_err err;
     pol_batch_result res;
@@ -454,7 +505,7 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
     if (!c->quiet && !c->json && mode == POL_BATCH_PROCESS && !c->opt.dry_run)
         fprintf(stderr, "polish: %zu ok, %zu failed, %zu not finished%s%s\n", res.ok, res.failed,
                 res.cancelled, b.outdir ? "; outputs in " : "", b.outdir ? b.outdir : "");
-    if (c->report) {
+    if (c->report && strcmp(c->report, stream_path) != 0) {
         pol_err werr;
         if (pol_report_write(r, c->report, &werr)) {
             fprintf(stderr, "polish: cannot write the report: %s\n", werr.msg);
@@ -463,6 +514,7 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
             fprintf(stderr, "polish: report in %s\n", c->report);
         }
     }
+    free(stream_path);
     pol_report_free(r);
     return code;
 }
@@ -607,6 +659,60 @@ static int cmd_op(cli *c, const char *domain, int argc, char **argv)
     return code;
 }
 
+/* polish report FILE.jsonl [FILE.jsonl...] -o OUT.(html|json|jsonl): renders a report stream
+ * (also one cut short by a killed batch), merging several into one. */
+static int cmd_report(cli *c, int argc, char **argv)
+{
+    int i = 0;
+    if (argc > 0 && !strcmp(argv[0], "merge")) i = 1;
+    for (; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: polish report [merge] STREAM.jsonl... -o OUT.html|OUT.json|OUT.jsonl\n"
+                   "Renders the report stream of a batch (finished or killed); several streams "
+                   "are merged into one report.\n");
+            return EXIT_ALL_OK;
+        }
+        if (common_option(c, argc, argv, &i)) continue;
+        if (argv[i][0] == '-' && argv[i][1]) die_usage("report: unknown option %s", argv[i]);
+        add_input(c, argv[i]);
+    }
+    if (!c->n_inputs) die_usage("report: which report stream? (a .jsonl file)");
+    if (!c->output && !c->json) die_usage("report: -o OUT.html|OUT.json|OUT.jsonl is required");
+    pol_report *all = NULL;
+    pol_err err;
+    for (size_t k = 0; k < c->n_inputs; k++) {
+        pol_report *one;
+        if (pol_report_read(c->inputs[k], &one, &err)) {
+            fprintf(stderr, "polish: %s\n", err.msg);
+            pol_report_free(all);
+            return err.code == POL_ERR_NOT_FOUND ? EXIT_USAGE : EXIT_FATAL;
+        }
+        if (!all) {
+            all = one;
+            continue;
+        }
+        pol_status st = pol_report_merge(all, one, &err);
+        pol_report_free(one);
+        if (st) {
+            fprintf(stderr, "polish: %s\n", err.msg);
+            pol_report_free(all);
+            return EXIT_FATAL;
+        }
+    }
+    int code = EXIT_ALL_OK;
+    if (c->json) {
+        char *j = pol_report_json(all);
+        if (j) printf("%s\n", j);
+        free(j);
+    }
+    if (c->output && pol_report_write(all, c->output, &err)) {
+        fprintf(stderr, "polish: %s\n", err.msg);
+        code = EXIT_FATAL;
+    }
+    pol_report_free(all);
+    return code;
+}
+
 int main(int argc, char **argv)
 {
     cli c;
@@ -638,6 +744,8 @@ int main(int argc, char **argv)
         code = cmd_fix(&c, argc - 2, argv + 2);
     else if (!strcmp(cmd, "run"))
         code = cmd_run(&c, argc - 2, argv + 2);
+    else if (!strcmp(cmd, "report"))
+        code = cmd_report(&c, argc - 2, argv + 2);
     else {
         int is_domain = 0;
         for (size_t i = 0; i < pol_domain_count(); i++)

@@ -251,6 +251,7 @@ typedef struct batch_ctx {
     int want_thumbs;
     pol_pool *pool;
     pol_batch_state *bs;
+    pol_report *report;
     char *outdir; /* where output ports land */
     pthread_mutex_t mu;
     size_t done, failed;
@@ -688,6 +689,7 @@ static void item_task(void *arg)
         }
     }
     x->failed = st != POL_OK;
+    pol__report_item_done(c->report, j->index, x->node, &x->thumbs);
     pthread_mutex_lock(&c->mu);
     c->done++;
     if (st) c->failed++;
@@ -741,6 +743,7 @@ pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_
         pol_options_default(&c.opt);
     pol__pipeline_apply_limits(p, &c.opt.limits);
     c.want_thumbs = report && report->want_thumbs;
+    c.report = report;
     c.t0 = pol__now();
     if (!collect(&c.it, inputs, n_inputs)) {
         free_items(&c.it);
@@ -813,6 +816,7 @@ pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_
         pol__report_set_summary(report, total, ran - failed, failed - interrupted,
                                 pol__now() - c.t0);
         if (cancelled) pol__report_set_cancelled(report, total - ran + interrupted);
+        pol__report_stream_end(report);
     }
     if (res) {
         res->total = total;

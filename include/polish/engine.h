@@ -123,8 +123,23 @@ void pol_report_free(pol_report *r);
 /* Asks the batch runner to keep before/after thumbnails for the HTML report (off by default). */
 void pol_report_want_thumbnails(pol_report *r, int on);
 
-/* Writes the report atomically: HTML when `path` ends in .html/.htm, JSON otherwise. */
+/* Writes the report atomically: HTML when `path` ends in .html/.htm, stream lines for .jsonl,
+ * JSON otherwise. */
 pol_status pol_report_write(const pol_report *r, const char *path, pol_err *err);
+
+/* Streams the report to a JSON-lines file as items finish (docs/report.md): a header line, one
+ * line per finished item (in the order they finish, each with its input `index`), a summary line
+ * when the batch ends. A killed batch keeps the lines of what finished. Thumbnails, when wanted,
+ * are written to files in <stem>.thumbs/ beside it instead of held in memory. The file is
+ * created anew; an existing one is refused unless `overwrite`. */
+pol_status pol_report_stream(pol_report *r, const char *path, int overwrite, pol_err *err);
+
+/* Reads a report stream back (also one cut short by a killed batch: its summary then counts
+ * what finished and says "incomplete"). Free with pol_report_free(). */
+pol_status pol_report_read(const char *path, pol_report **out, pol_err *err);
+
+/* Appends the items of `src` to `dst` and recounts the summary. */
+pol_status pol_report_merge(pol_report *dst, const pol_report *src, pol_err *err);
 
 /* The report as JSON / as short human text. Caller frees with free(); NULL when out of memory. */
 char *pol_report_json(const pol_report *r);

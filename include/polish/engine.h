@@ -23,6 +23,10 @@ typedef struct pol_limits {
     uint64_t max_columns;     /* columns: columns of one table; default 10,000 */
     uint64_t max_field_bytes; /* field-bytes: bytes in one table cell; default 1 MiB */
     double max_duration;      /* duration: seconds of audio/video; default 6 h */
+    uint64_t max_memory;      /* memory: decoded bytes held at once by the whole batch (all -j
+                                 workers together; one item alone may not exceed it); 4 GiB */
+    uint64_t max_scans;       /* scans: scans of one progressive JPEG; default 1000 */
+    uint64_t max_dimension;   /* dimension: width or height of one image; default 1,000,000 */
     uint64_t extra[POL_LIMITS_EXTRA]; /* domains' keys, in registry order */
     uint64_t set;                     /* bit k: key k was given explicitly */
 } pol_limits;
@@ -54,6 +58,8 @@ typedef struct pol_options {
     int overwrite; /* replace existing outputs */
     int lenient;   /* salvage what can be read from damaged input instead of failing */
     int dry_run;   /* plan only: nothing is read or written */
+    int skip_existing; /* keep outputs that exist (complete by construction); remove stale temps */
+    int fsync;         /* fsync each output (and its folder) before it is moved into place */
 } pol_options;
 
 void pol_options_default(pol_options *o);
@@ -146,6 +152,9 @@ char *pol_report_json(const pol_report *r);
 char *pol_report_text(const pol_report *r);
 /* One line "INPUT: message" per failed item; "" when none. Caller frees with free(). */
 char *pol_report_errors(const pol_report *r);
+/* One line per note worth the user's eye: entries left out of a batch ("skipped PATH: why"),
+ * items kept by --skip-existing, warnings (first frame of an animation). "" when none. */
+char *pol_report_notes(const pol_report *r);
 
 /* ---- batches -------------------------------------------------------------------------------- */
 
@@ -167,6 +176,8 @@ typedef struct pol_batch {
     const pol_options *options;
     const char *outdir;  /* outputs keep their input's name (and relative path inside a folder) */
     const char *outfile; /* or: the exact output path, for a single input */
+    const char *report_path; /* where the caller will write the report (checked before running:
+                                never an input); NULL when none */
     pol_progress_fn progress;
     void *progress_user;
 } pol_batch;

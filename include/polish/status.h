@@ -27,7 +27,8 @@ extern "C" {
     X(ERR_INTERNAL, 11, "internal error")                                                          \
     X(ERR_EMPTY, 12, "input is empty")                                                             \
     X(ERR_CANCELLED, 13, "cancelled")                                                              \
-    X(ERR_PARTIAL, 14, "some items failed")
+    X(ERR_PARTIAL, 14, "some items failed")                                                        \
+    X(ERR_REFUSED, 15, "refused to write there")
 
 typedef enum pol_status {
 #define POL_X_ENUM(name, num, msg) POL_##name = num,

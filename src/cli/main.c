@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <dirent.h>
 #include <unistd.h>
 #include "polish/polish.h"
 
@@ -84,11 +85,15 @@ static void usage(FILE *f)
           "  --overwrite           replace existing outputs\n"
           "  --lenient             salvage what can be read from damaged input\n"
           "  --dry-run             show the plan; read and write nothing\n"
+          "  --skip-existing       keep outputs that exist (resume a stopped batch)\n"
+          "  --fsync               flush each output to the disk before it is moved into place\n"
           "  --limit KEY=VALUE     pixels, bytes, frames, rows, columns, field-bytes, duration\n"
           "  --max-pixels N        same as --limit pixels=N\n"
           "\n"
-          "Exit status: 0 every item succeeded, 1 some item failed, 2 usage or recipe error,\n"
-          "3 nothing could run.\n",
+          "'-' as the input reads standard input; '-o -' writes the output to standard output.\n"
+          "\n"
+          "Exit status: 0 every item succeeded, 1 some item failed (or the report could not be\n"
+          "written), 2 usage or recipe error (nothing ran), 3 nothing could run.\n",
           f);
 }
 
@@ -343,6 +348,10 @@ static int common_option(cli *c, int argc, char **argv, int *i)
         c->opt.lenient = 1;
     } else if (!strcmp(a, "--dry-run")) {
         c->opt.dry_run = 1;
+    } else if (!strcmp(a, "--skip-existing")) {
+        c->opt.skip_existing = 1;
+    } else if (!strcmp(a, "--fsync")) {
+        c->opt.fsync = 1;
     } else if (!strcmp(a, "--limit")) {
         NEED_VALUE();
         if (pol_limits_set(&c->opt.limits, argv[++*i], &err)) die_usage("%s", err.msg);
@@ -383,14 +392,116 @@ static void output_target(const cli *c, pol_batch *b)
     if (!c->output) return;
     size_t len = strlen(c->output);
     if (len && c->output[len - 1] == '/') return;
-    if (is_dir(c->output) || c->n_inputs != 1 || is_dir(c->inputs[0])) return;
+    if (is_dir(c->output)) return;
     const char *base = strrchr(c->output, '/');
     base = base ? base + 1 : c->output;
     const char *dot = strrchr(base, '.');
-    if (dot && dot != base && dot[1]) {
-        b->outfile = c->output;
-        b->outdir = NULL;
+    if (!(dot && dot != base && dot[1])) return;
+    /* A name with an extension is a file: one file input only. */
+    if (c->n_inputs != 1 || is_dir(c->inputs[0]))
+        die_usage("-o %s names a file, but the input is %s; give a folder (end it with '/')",
+                  c->output, c->n_inputs != 1 ? "several files" : "a folder");
+    b->outfile = c->output;
+    b->outdir = NULL;
+}
+
+/* ---- standard input and output ("-") ------------------------------------------------------- */
+
+static char *std_dir; /* a private temporary folder while '-' is in use */
+
+static void std_cleanup(void)
+{
+    if (!std_dir) return;
+    char cmd_path[4096];
+    /* Remove what we made: the saved input, the output folder and its one file. */
+    const char *const names[] = {"stdin", NULL};
+    for (int i = 0; names[i]; i++) {
+        snprintf(cmd_path, sizeof cmd_path, "%s/%s", std_dir, names[i]);
+        unlink(cmd_path);
     }
+    snprintf(cmd_path, sizeof cmd_path, "%s/out", std_dir);
+    DIR *d = opendir(cmd_path);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
+                continue;
+            char f[4352];
+            snprintf(f, sizeof f, "%s/%s", cmd_path, e->d_name);
+            unlink(f);
+        }
+        closedir(d);
+        rmdir(cmd_path);
+    }
+    rmdir(std_dir);
+    free(std_dir);
+    std_dir = NULL;
+}
+
+static const char *make_std_dir(void)
+{
+    if (std_dir) return std_dir;
+    const char *tmp = getenv("TMPDIR");
+    char tmpl[4096];
+    snprintf(tmpl, sizeof tmpl, "%s/polish-std-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(tmpl)) {
+        fprintf(stderr, "polish: cannot make a temporary folder for '-': %s\n", strerror(errno));
+        exit(EXIT_FATAL);
+    }
+    std_dir = strdup(tmpl);
+    if (!std_dir) exit(EXIT_FATAL);
+    atexit(std_cleanup);
+    return std_dir;
+}
+
+/* '-' as an input: standard input saved to a private file (formats need to seek). */
+static const char *stdin_to_file(void)
+{
+    static char path[4200];
+    snprintf(path, sizeof path, "%s/stdin", make_std_dir());
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        fprintf(stderr, "polish: cannot save standard input: %s\n", strerror(errno));
+        exit(EXIT_FATAL);
+    }
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, stdin)) > 0)
+        if (fwrite(buf, 1, n, f) != n) break;
+    int bad = ferror(stdin) || ferror(f);
+    if (fclose(f) != 0 || bad) {
+        fprintf(stderr, "polish: cannot save standard input: %s\n", strerror(errno));
+        exit(EXIT_FATAL);
+    }
+    return path;
+}
+
+/* '-o -': the one output file, copied to standard output. */
+static int copy_output_to_stdout(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *e;
+    int copied = 0;
+    while ((e = readdir(d)) && !copied) {
+        if (e->d_name[0] == '.') continue;
+        char f[4352];
+        snprintf(f, sizeof f, "%s/%s", dir, e->d_name);
+        FILE *in = fopen(f, "rb");
+        if (!in) continue;
+        char buf[65536];
+        size_t n;
+        copied = 1;
+        while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+            if (fwrite(buf, 1, n, stdout) != n) {
+                copied = -1;
+                break;
+            }
+        fclose(in);
+    }
+    closedir(d);
+    if (fflush(stdout) != 0) copied = -1;
+    return copied;
 }
 
 /* report.html -> report.jsonl; report.jsonl stays. */
@@ -434,10 +545,42 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
     pol_err cerr;
     if (mode == POL_BATCH_PROCESS && pol_pipeline_check(p, &cerr)) die_usage("%s", cerr.msg);
     if (c->n_inputs == 0) die_usage("%s: no input files", command);
-    pol_batch b = {.mode = mode, .options = &c->opt};
+    if (c->output && !*c->output)
+        die_usage("%s: -o is empty; name an output folder or file", command);
+    int to_stdout = c->output && !strcmp(c->output, "-");
+    size_t n_std = 0;
+    for (size_t i = 0; i < c->n_inputs; i++) n_std += !strcmp(c->inputs[i], "-");
+    if (n_std > 1) die_usage("%s: standard input ('-') can be read only once", command);
+    if (to_stdout && (c->n_inputs != 1 || mode != POL_BATCH_PROCESS))
+        die_usage("%s: '-o -' (standard output) takes exactly one input file", command);
+    if (to_stdout && c->json) die_usage("%s: '-o -' and --json both want standard output", command);
+    if (n_std)
+        for (size_t i = 0; i < c->n_inputs; i++)
+            if (!strcmp(c->inputs[i], "-")) c->inputs[i] = stdin_to_file();
+    char out_std[4200];
+    pol_batch b = {.mode = mode, .options = &c->opt, .report_path = c->report};
     if (mode == POL_BATCH_PROCESS) {
         if (!c->output && !c->opt.dry_run) die_usage("%s: -o OUTPUT is required", command);
-        output_target(c, &b);
+        if (to_stdout) {
+            snprintf(out_std, sizeof out_std, "%s/out", make_std_dir());
+            b.outdir = out_std;
+            c->quiet = 1;
+        } else {
+            output_target(c, &b);
+        }
+    }
+    if (c->report) {
+        /* Refuse an unwritable report before anything runs, not after the outputs are written. */
+        char dir[4096];
+        const char *slash = strrchr(c->report, '/');
+        if (!*c->report) die_usage("--report is empty");
+        snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - c->report + (slash == c->report)) : 1,
+                 slash ? c->report : ".");
+        size_t ol = c->output ? strlen(c->output) : 0;
+        while (ol > 1 && c->output[ol - 1] == '/') ol--;
+        int is_outdir = c->output && strlen(dir) == ol && !strncmp(dir, c->output, ol);
+        if (access(dir, W_OK | X_OK) != 0 && !(errno == ENOENT && is_outdir))
+            die_usage("--report %s: cannot write in %s: %s", c->report, dir, strerror(errno));
     }
     if (c->opt.dry_run && mode == POL_BATCH_PROCESS && !c->json) {
         char *plan = pol_pipeline_describe(p);
@@ -462,7 +605,7 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
         stream_path = report_stream_path(c->report);
         pol_err serr;
         if (!stream_path || make_parent(stream_path) != 0 ||
-            pol_report_stream(r, stream_path, 1, &serr)) {
+            pol_report_stream(r, stream_path, c->opt.overwrite, &serr)) {
             fprintf(stderr, "polish: cannot write the report stream %s: %s\n",
                     stream_path ? stream_path : c->report,
                     stream_path ? serr.msg : "out of memory");
@@ -482,6 +625,7 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
         if (!c->quiet) fprintf(stderr, "\npolish: %s\n", err.msg);
     } else if (st) {
         fprintf(stderr, "polish: %s\n", err.msg);
+        free(stream_path);
         pol_report_free(r);
         return st == POL_ERR_ARG ? EXIT_USAGE : EXIT_FATAL;
     }
@@ -502,14 +646,32 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
         }
         free(e);
     }
-    if (!c->quiet && !c->json && mode == POL_BATCH_PROCESS && !c->opt.dry_run)
-        fprintf(stderr, "polish: %zu ok, %zu failed, %zu not finished%s%s\n", res.ok, res.failed,
-                res.cancelled, b.outdir ? "; outputs in " : "", b.outdir ? b.outdir : "");
+    if (!c->quiet) {
+        char *notes = pol_report_notes(r);
+        if (notes && *notes)
+            for (char *line = strtok(notes, "\n"); line; line = strtok(NULL, "\n"))
+                fprintf(stderr, "polish: note: %s\n", line);
+        free(notes);
+    }
+    if (to_stdout && res.ok) {
+        if (copy_output_to_stdout(out_std) != 1) {
+            fprintf(stderr, "polish: cannot write the output to standard output\n");
+            code = EXIT_SOME_FAILED;
+        }
+    }
+    if (!c->quiet && !c->json && mode == POL_BATCH_PROCESS && !c->opt.dry_run) {
+        int wrote = b.outdir && res.ok > 0;
+        fprintf(stderr, "polish: %zu ok, %zu failed", res.ok, res.failed);
+        if (res.cancelled) fprintf(stderr, ", %zu not finished", res.cancelled);
+        fprintf(stderr, "%s%s\n", wrote ? "; outputs in " : "", wrote ? b.outdir : "");
+    }
     if (c->report && strcmp(c->report, stream_path) != 0) {
         pol_err werr;
         if (pol_report_write(r, c->report, &werr)) {
+            /* The items ran and their outputs stand: a lost report is a failure, not "nothing
+             * could run". */
             fprintf(stderr, "polish: cannot write the report: %s\n", werr.msg);
-            code = EXIT_FATAL;
+            if (code == EXIT_ALL_OK) code = EXIT_SOME_FAILED;
         } else if (!c->quiet && !c->json) {
             fprintf(stderr, "polish: report in %s\n", c->report);
         }
@@ -519,9 +681,30 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
     return code;
 }
 
+static void command_help(const char *command)
+{
+    if (!strcmp(command, "inspect"))
+        printf("usage: polish inspect FILE|DIR... [--json] [--report FILE]\n\n"
+               "Loads each item and says what is wrong with it, in numbers; writes nothing.\n");
+    else if (!strcmp(command, "fix"))
+        printf("usage: polish fix FILE|DIR... -o OUTPUT [OPTIONS]\n\n"
+               "Applies each item's automatic recipe (its domain's safe steps) and writes the\n"
+               "result under OUTPUT with the input's name. '-' reads standard input; '-o -'\n"
+               "writes standard output.\n");
+    else
+        printf("usage: polish run RECIPE.yml FILE|DIR... -o OUTPUT [OPTIONS]\n\n"
+               "Applies a written recipe (docs/recipes.md) to each item.\n");
+    printf("\n");
+    usage(stdout);
+}
+
 static void parse_plain(cli *c, int argc, char **argv, const char *command)
 {
     for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            command_help(command);
+            exit(EXIT_ALL_OK);
+        }
         if (common_option(c, argc, argv, &i)) continue;
         if (!strcmp(argv[i], "--")) {
             for (i++; i < argc; i++) add_input(c, argv[i]);
@@ -563,6 +746,11 @@ static int cmd_fix(cli *c, int argc, char **argv)
 static int cmd_run(cli *c, int argc, char **argv)
 {
     if (argc < 1) die_usage("run: a recipe file is needed");
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            command_help("run");
+            return EXIT_ALL_OK;
+        }
     pol_pipeline *p;
     pol_err err;
     if (pol_pipeline_load_recipe(argv[0], &p, &err)) {

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "core/inputs.h"
 #include "core/pipeline.h"
 #include "core/pool.h"
 #include "core/ports.h"
@@ -16,7 +17,7 @@
 #include "core/stream.h"
 
 typedef struct item {
-    char *path; /* as given or found */
+    char *path; /* as given or found (owned by the batch's pol__inputs) */
     char *rel;  /* output-relative name: base name, or the path inside a given folder */
     pol_jv *node;
     pol_thumbs thumbs;
@@ -26,105 +27,8 @@ typedef struct item {
 
 typedef struct items {
     item *v;
-    size_t n, cap;
+    size_t n;
 } items;
-
-static int items_add(items *it, const char *path, const char *rel)
-{
-    if (it->n == it->cap) {
-        size_t cap = it->cap ? it->cap * 2 : 64;
-        item *v = realloc(it->v, cap * sizeof *v);
-        if (!v) return 0;
-        it->v = v;
-        it->cap = cap;
-    }
-    item *x = &it->v[it->n];
-    memset(x, 0, sizeof *x);
-    x->path = pol__strdup(path);
-    x->rel = pol__strdup(rel);
-    if (!x->path || !x->rel) {
-        free(x->path);
-        free(x->rel);
-        return 0;
-    }
-    it->n++;
-    return 1;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Walks a folder in name order (deterministic output), skipping hidden entries. */
-static int walk(items *it, const char *dir, const char *rel_prefix, int depth)
-{
-    if (depth > 64) return 1;
-    DIR *d = opendir(dir);
-    if (!d) return items_add(it, dir, rel_prefix[0] ? rel_prefix : pol__path_base(dir));
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *e;
-    int ok = 1;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            char **nn = realloc(names, cap * sizeof *nn);
-            if (!nn) {
-                ok = 0;
-                break;
-            }
-            names = nn;
-        }
-        if (!(names[n] = pol__strdup(e->d_name))) {
-            ok = 0;
-            break;
-        }
-        n++;
-    }
-    closedir(d);
-    if (n) qsort(names, n, sizeof *names, cmp_str);
-    for (size_t i = 0; i < n && ok; i++) {
-        char *full = pol__asprintf("%s/%s", dir, names[i]);
-        char *rel =
-            rel_prefix[0] ? pol__asprintf("%s/%s", rel_prefix, names[i]) : pol__strdup(names[i]);
-        struct stat st;
-        if (!full || !rel)
-            ok = 0;
-        else if (stat(full, &st) == 0 && S_ISDIR(st.st_mode))
-            ok = walk(it, full, rel, depth + 1);
-        else if (stat(full, &st) == 0 && !S_ISREG(st.st_mode))
-            ok = 1; /* sockets, fifos */
-        else
-            ok = items_add(it, full, rel);
-        free(full);
-        free(rel);
-    }
-    for (size_t i = 0; i < n; i++) free(names[i]);
-    free(names);
-    return ok;
-}
-
-static int collect(items *it, const char *const *inputs, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        struct stat st;
-        if (stat(inputs[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-            /* "photos/" -> "photos" so joined paths read well */
-            char *dir = pol__strdup(inputs[i]);
-            if (!dir) return 0;
-            size_t len = strlen(dir);
-            while (len > 1 && dir[len - 1] == '/') dir[--len] = '\0';
-            int ok = walk(it, dir, "", 0);
-            free(dir);
-            if (!ok) return 0;
-        } else if (!items_add(it, inputs[i], pol__path_base(inputs[i]))) {
-            return 0;
-        }
-    }
-    return 1;
-}
 
 static int mkdir_p(const char *path)
 {
@@ -155,91 +59,6 @@ static int mkdir_parent(const char *path)
     return rc;
 }
 
-/* ---- recognising an input ------------------------------------------------------------------- */
-
-static int is_texty(const unsigned char *h, size_t n)
-{
-    size_t bad = 0;
-    for (size_t i = 0; i < n; i++)
-        if (h[i] == 0 || (h[i] < 0x20 && h[i] != '\n' && h[i] != '\r' && h[i] != '\t')) bad++;
-    return n && bad * 100 < n;
-}
-
-static const pol_domain *domain_of_ext(const char *path)
-{
-    const char *ext = pol__path_ext(path);
-    if (!*ext) return NULL;
-    for (size_t i = 0; i < pol__n_domains; i++)
-        for (const char *const *e = pol__domains[i]->extensions; e && *e; e++)
-            if (strcasecmp(*e, ext) == 0) return pol__domains[i];
-    return NULL;
-}
-
-static pol_status recognise(pol_run *run, const char *path, const pol_domain *want,
-                            const pol_domain **out)
-{
-    *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        return pol__fail(run, e == ENOENT ? POL_ERR_NOT_FOUND : POL_ERR_IO, "cannot open: %s",
-                         strerror(e));
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return pol__fail(run, POL_ERR_IO, "not a regular file");
-    }
-    if (st.st_size == 0) {
-        close(fd);
-        return pol__fail(run, POL_ERR_EMPTY, "the file is empty (0 bytes)");
-    }
-    uint64_t max = run->opt->limits.max_bytes;
-    if (max && (uint64_t)st.st_size > max) {
-        close(fd);
-        return pol__fail(run, POL_ERR_LIMIT,
-                         "%lld bytes is over the limit of %llu bytes "
-                         "(--limit bytes=N)",
-                         (long long)st.st_size, (unsigned long long)max);
-    }
-    unsigned char head[4096];
-    ssize_t got = 0;
-    while (got < (ssize_t)sizeof head) {
-        ssize_t r = read(fd, head + got, sizeof head - (size_t)got);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        got += r;
-    }
-    close(fd);
-    const pol_domain *best = NULL;
-    int best_score = 0;
-    for (size_t i = 0; i < pol__n_domains; i++) {
-        const pol_domain *d = pol__domains[i];
-        int s = d->sniff ? d->sniff(head, (size_t)got, path) : 0;
-        if (s > best_score) {
-            best_score = s;
-            best = d;
-        }
-    }
-    const pol_domain *by_ext = domain_of_ext(path);
-    const char *ext = pol__path_ext(path);
-    if (!best) {
-        if (by_ext)
-            return pol__fail(run, POL_ERR_FORMAT, "named .%s but the content is not %s data%s", ext,
-                             by_ext->name, is_texty(head, (size_t)got) ? " (it is text)" : "");
-        return pol__fail(run, POL_ERR_FORMAT, "not a recognised format%s",
-                         is_texty(head, (size_t)got) ? " (it is text)" : "");
-    }
-    if (by_ext && by_ext != best)
-        return pol__fail(run, POL_ERR_FORMAT, "named .%s but the content is %s data, not %s", ext,
-                         best->name, by_ext->name);
-    if (want && best != want)
-        return pol__fail(run, POL_ERR_FORMAT, "the content is %s data; this pipeline is for %s",
-                         best->name, want->name);
-    *out = best;
-    return POL_OK;
-}
-
 /* ---- running one item ----------------------------------------------------------------------- */
 
 typedef struct batch_ctx {
@@ -247,6 +66,7 @@ typedef struct batch_ctx {
     const pol_batch *b;
     pol_options opt; /* with the recipe's limits */
     items it;
+    pol__gate *gate; /* every write of the batch goes through it (output.c) */
     int threads;
     int want_thumbs;
     pol_pool *pool;
@@ -528,11 +348,26 @@ static void thumb(const batch_ctx *c, const pol_domain *d, pol_run *run, pol_ass
     d->thumbnail(&trun, a, 320, jpeg, len);
 }
 
+/* --skip-existing: every output this item would write is there. Outputs are moved into place only
+ * once complete and all together, so one that exists is whole. */
+static int outputs_exist(const batch_ctx *c, const item *x, const pol_pipeline *p)
+{
+    size_t n = p->n_targets ? p->n_targets : 1;
+    for (size_t i = 0; i < n; i++) {
+        char *op = out_path(c, x, p->n_targets ? p->targets[i].name : NULL, NULL);
+        struct stat st;
+        int there = op && stat(op, &st) == 0 && S_ISREG(st.st_mode);
+        free(op);
+        if (!there) return 0;
+    }
+    return 1;
+}
+
 static pol_status process(batch_ctx *c, item *x, pol_run *run)
 {
     const pol_domain *want = c->pipe->is_auto ? NULL : c->pipe->domain;
     const pol_domain *d;
-    pol_status st = recognise(run, x->path, want, &d);
+    pol_status st = pol__recognise(run, x->path, want, &d);
     if (st) return st;
     pol_jv_set(run->item, "domain", pol_jv_str(d->name));
     const pol_pipeline *p = pol__pipeline_for(c->pipe, d);
@@ -550,6 +385,10 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
         return st;
     }
     if (c->opt.dry_run) return plan_only(c, x, p, run);
+    if (c->opt.skip_existing && outputs_exist(c, x, p)) {
+        pol_jv_set(run->item, "skipped", pol_jv_str("its outputs exist (--skip-existing)"));
+        return POL_OK;
+    }
 
     /* The last step's domain decides how the item is delivered (text in, records out). */
     const pol_domain *od = d;
@@ -674,9 +513,14 @@ static void item_task(void *arg)
                    .item = x->node,
                    .pool = c->pool,
                    .batch = c->bs,
-                   .outdir = c->outdir};
+                   .outdir = c->outdir,
+                   .gate = c->gate,
+                   .pending = pol__pending_new()};
     double t = pol__now();
-    pol_status st = x->node ? process(c, x, &run) : pol__fail(&run, POL_ERR_NOMEM, "out of memory");
+    pol_status st = x->node && run.pending ? process(c, x, &run)
+                                           : pol__fail(&run, POL_ERR_NOMEM, "out of memory");
+    /* The item's outputs go into place together, or none of them. */
+    st = pol__pending_settle(&run, run.pending, st);
     if (x->node) {
         pol_jv_set(pol_jv_obj_at(x->node, "seconds"), "total", pol_jv_num(pol__now() - t));
         pol_jv_set(x->node, "status",
@@ -698,15 +542,6 @@ static void item_task(void *arg)
         c->b->progress(&pr, c->b->progress_user);
     }
     pthread_mutex_unlock(&c->mu);
-}
-
-static void free_items(items *it)
-{
-    for (size_t i = 0; i < it->n; i++) {
-        free(it->v[i].path);
-        free(it->v[i].rel);
-    }
-    free(it->v);
 }
 
 /* The folder output ports land in: -o's folder, or the folder of the one output file. */
@@ -745,23 +580,92 @@ pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_
     c.want_thumbs = report && report->want_thumbs;
     c.report = report;
     c.t0 = pol__now();
-    if (!collect(&c.it, inputs, n_inputs)) {
-        free_items(&c.it);
-        return pol__err_set(err, POL_ERR_NOMEM, "out of memory listing the inputs");
+    if ((b->outdir && !*b->outdir) || (b->outfile && !*b->outfile))
+        return pol__err_set(err, POL_ERR_ARG, "the output path is empty");
+    if (b->outdir && b->outfile)
+        return pol__err_set(err, POL_ERR_ARG, "an output folder or an output file, not both");
+    int writes = b->mode == POL_BATCH_PROCESS && !c.opt.dry_run;
+    struct stat ost;
+    const char *outp = b->outdir ? b->outdir : b->outfile;
+    for (size_t i = 0; writes && outp && i < n_inputs && stat(outp, &ost) == 0; i++) {
+        struct stat ist;
+        if (stat(inputs[i], &ist) == 0 && ist.st_dev == ost.st_dev && ist.st_ino == ost.st_ino)
+            return pol__err_set(err, POL_ERR_ARG,
+                                "the output %s is the input %s; polish never writes over its "
+                                "inputs, even with --overwrite",
+                                outp, inputs[i]);
     }
-    if (c.it.n == 0) {
-        free(c.it.v);
-        return pol__err_set(err, POL_ERR_NOT_FOUND, "no files found in the given folders");
+    pol__inputs in;
+    const pol_domain *want = p->is_auto ? NULL : p->domain;
+    pol_status st = pol__inputs_collect(&in, inputs, n_inputs, writes ? b->outdir : NULL, want, err);
+    if (st) return st;
+    if (in.n == 0) {
+        pol_status rs = in.skipped->n
+                            ? pol__err_set(err, POL_ERR_NOT_FOUND,
+                                           "no usable files in the given folders (%zu left out, "
+                                           "e.g. %s: %s)",
+                                           in.skipped->n,
+                                           pol_jv_get(in.skipped->first, "path")->str,
+                                           pol_jv_get(in.skipped->first, "reason")->str)
+                            : pol__err_set(err, POL_ERR_NOT_FOUND,
+                                           "no files found in the given folders");
+        pol__inputs_free(&in);
+        return rs;
     }
-    if (b->outfile && c.it.n > 1) {
-        free_items(&c.it);
+    if (b->outfile && in.n > 1) {
+        pol__inputs_free(&in);
         return pol__err_set(err, POL_ERR_ARG, "several inputs need an output folder, not a file");
     }
-    if (b->mode == POL_BATCH_PROCESS && !c.opt.dry_run && b->outdir) mkdir_p(b->outdir);
+    /* Refusals that need no item: the output or the report is an input (or an input folder). */
+    if (writes && outp && stat(outp, &ost) == 0 && pol__inputs_has(&in, ost.st_dev, ost.st_ino)) {
+        pol__inputs_free(&in);
+        return pol__err_set(err, POL_ERR_ARG,
+                            "the output %s is an input (or an input folder); polish never writes "
+                            "over its inputs, even with --overwrite",
+                            outp);
+    }
+    if (b->report_path && stat(b->report_path, &ost) == 0 &&
+        (pol__inputs_has(&in, ost.st_dev, ost.st_ino) || !S_ISREG(ost.st_mode))) {
+        pol__inputs_free(&in);
+        return pol__err_set(err, POL_ERR_ARG,
+                            "the report %s would replace %s; name another report file",
+                            b->report_path, S_ISREG(ost.st_mode) ? "an input" : "a non-file");
+    }
+    if (b->report_path && !c.opt.overwrite) {
+        pol_err rerr;
+        pol_err_clear(&rerr);
+        if (pol__gate_report(NULL, b->report_path, &rerr)) {
+            pol__inputs_free(&in);
+            return pol__err_set(err, POL_ERR_ARG, "%s", rerr.msg);
+        }
+    }
+    /* A folder that cannot be made fails each item with the reason (save_to). */
+    if (writes && b->outdir) mkdir_p(b->outdir);
+    if (writes && c.opt.skip_existing) pol__out_remove_stale(b->outdir ? b->outdir : NULL);
+    /* inspect and --dry-run get a gate that allows no write at all */
+    c.gate = pol__gate_new(&in, writes ? b->outdir : NULL, writes ? b->outfile : NULL, &c.opt);
+    c.it.v = c.gate ? calloc(in.n, sizeof *c.it.v) : NULL;
+    if (!c.it.v) {
+        pol__gate_free(c.gate);
+        pol__inputs_free(&in);
+        return pol__err_set(err, POL_ERR_NOMEM, "out of memory listing the inputs");
+    }
+    c.it.n = in.n;
+    for (size_t i = 0; i < in.n; i++) {
+        c.it.v[i].path = in.v[i].path;
+        c.it.v[i].rel = in.v[i].rel;
+    }
 
     c.threads = c.opt.threads > 0 ? c.opt.threads : pol__cpu_count();
     c.outdir = ports_dir(b);
-    c.bs = pol__batch_state_new(&c.opt, c.outdir);
+    if (c.outdir && writes && pol__ports_check(p, c.outdir, err)) {
+        free(c.outdir);
+        free(c.it.v);
+        pol__gate_free(c.gate);
+        pol__inputs_free(&in);
+        return POL_ERR_ARG;
+    }
+    c.bs = pol__batch_state_new(&c.opt, c.outdir, c.gate);
     c.pool = c.threads > 1 ? pol__pool_new(c.threads) : NULL;
     item_job *jobs = calloc(c.it.n, sizeof *jobs);
     if (!c.outdir || !c.bs || !jobs || (c.threads > 1 && !c.pool)) {
@@ -769,7 +673,9 @@ pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_
         pol__batch_state_end(c.bs, 0, err);
         free(c.outdir);
         free(jobs);
-        free_items(&c.it);
+        free(c.it.v);
+        pol__gate_free(c.gate);
+        pol__inputs_free(&in);
         return pol__err_set(err, POL_ERR_NOMEM, "out of memory starting the batch");
     }
     pthread_mutex_init(&c.mu, NULL);
@@ -807,11 +713,18 @@ pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_
             free(x->thumbs.before);
             free(x->thumbs.after);
         }
-        free(x->path);
-        free(x->rel);
     }
     size_t total = c.it.n;
     free(c.it.v);
+    if (report && in.skipped->n) {
+        pol__report_set_skipped(report, in.skipped);
+        in.skipped = NULL;
+    }
+    if (report)
+        pol__report_set_gate(report, c.gate);
+    else
+        pol__gate_free(c.gate);
+    pol__inputs_free(&in);
     if (report) {
         pol__report_set_summary(report, total, ran - failed, failed - interrupted,
                                 pol__now() - c.t0);

@@ -150,6 +150,10 @@ struct pol_run {
     struct pol_batch_state *batch; /* shared inputs and per-batch outputs (NULL outside) */
     const char *outdir;            /* where output ports land ("." when none) */
     struct pol_emitted *emitted;   /* extra outputs handed over by pol__emit() */
+    /* The batch's write gate (NULL outside a batch) and this item's outputs waiting to be committed
+     * together (NULL: each output is committed at once). See output.c. */
+    struct pol__gate *gate;
+    struct pol__pending *pending;
 };
 
 /* One item in, several out: hands the runner another output of this item, saved by its domain
@@ -231,6 +235,43 @@ typedef struct pol_outfile {
 pol_status pol__out_open(pol_run *run, const char *final_path, pol_outfile *of);
 pol_status pol__out_commit(pol_run *run, pol_outfile *of); /* closes; renames; reports the path */
 void pol__out_abort(pol_outfile *of);                      /* accepts a never-opened outfile */
+
+/*
+ * The write gate of a batch: every output inside the output folder (or the one named output file
+ * and its declared sidecars "STEM.*" beside it); never onto an input (device and inode), a FIFO,
+ * device or folder; never twice in one batch (two inputs with the same output name); never onto
+ * an existing file unless --overwrite. pol__out_open() asks it when run->gate is set.
+ */
+typedef struct pol__gate pol__gate;
+struct pol__inputs;
+pol__gate *pol__gate_new(const struct pol__inputs *in, const char *outdir, const char *outfile,
+                         const pol_options *opt);
+void pol__gate_free(pol__gate *g); /* accepts NULL */
+/* Refuses `path` as a place for the report: an input, an output of this batch, not a regular file,
+ * or an existing file that is not a polish report (unless --overwrite). g may be NULL. */
+pol_status pol__gate_report(const pol__gate *g, const char *path, pol_err *err);
+
+/*
+ * An item's outputs, committed together: pol__out_commit() only finishes the temporary (flush,
+ * fsync with --fsync, close, every error checked) and queues it; pol__pending_settle() then moves
+ * every queued temporary into place when the item succeeded, or removes them all when it failed
+ * (and undoes the ones already placed when a move fails). Thread-safe (delivery targets).
+ */
+typedef struct pol__pending pol__pending;
+pol__pending *pol__pending_new(void);
+pol_status pol__pending_settle(pol_run *run, pol__pending *p, pol_status st); /* frees p */
+
+/*
+ * Memory an item is about to allocate because of its input or parameters (decoded pixels, a tile,
+ * an operation's result), checked against --limit memory before the allocation. In a batch the
+ * reservations of all workers together stay under the limit: the item's first reservation waits
+ * while other items hold memory; everything is given back when the item ends. `what` names the
+ * allocation in the error ("a 30000x30000 TIFF tile").
+ */
+pol_status pol__mem_reserve(pol_run *run, uint64_t bytes, const char *what);
+
+/* Removes stale temporaries (".NAME.XXXXXX.part") polish left in `dir` and below (a killed run). */
+size_t pol__out_remove_stale(const char *dir);
 
 /* Writes a whole buffer to `path` safely (open, write, commit). */
 pol_status pol__write_file(pol_run *run, const char *path, const void *data, size_t len);

@@ -17,7 +17,22 @@ static const pol_limit_desc core_limits[] = {
     {"columns", 10000, 0, NULL, "columns of one table"},
     {"field-bytes", 1ull << 20, POL_LIMIT_BYTES, "B", "bytes in one table cell"},
     {"duration", 6 * 3600, POL_LIMIT_SECONDS, "s", "seconds of audio or video"},
+    {"memory", 4ull << 30, POL_LIMIT_BYTES, "B",
+     "decoded bytes held at once by the whole batch (all -j workers together)"},
+    {"scans", 1000, 0, NULL, "scans of one progressive JPEG (a photo has about 10)"},
+    {"dimension", 1000000, 0, "px", "width or height of one image (libpng's default)"},
 };
+/* Where each core key lives in pol_limits (duration, a double, is handled apart). */
+#define DURATION_KEY 6
+static const size_t core_offsets[] = {
+    offsetof(pol_limits, max_pixels),      offsetof(pol_limits, max_bytes),
+    offsetof(pol_limits, max_frames),      offsetof(pol_limits, max_rows),
+    offsetof(pol_limits, max_columns),     offsetof(pol_limits, max_field_bytes),
+    offsetof(pol_limits, max_duration),    offsetof(pol_limits, max_memory),
+    offsetof(pol_limits, max_scans),       offsetof(pol_limits, max_dimension),
+};
+_Static_assert(POL_ARRAY_LEN(core_offsets) == POL_ARRAY_LEN(core_limits),
+               "every core limit has a field");
 #define N_CORE POL_ARRAY_LEN(core_limits)
 
 /* Key k of the table: the core's first, then every domain's in registry order. */
@@ -53,27 +68,22 @@ static long limit_find(const char *key, size_t n)
 
 static uint64_t *slot(pol_limits *l, size_t k)
 {
-    static const size_t off[] = {offsetof(pol_limits, max_pixels),
-                                 offsetof(pol_limits, max_bytes),
-                                 offsetof(pol_limits, max_frames),
-                                 offsetof(pol_limits, max_rows),
-                                 offsetof(pol_limits, max_columns),
-                                 offsetof(pol_limits, max_field_bytes)};
-    if (k < POL_ARRAY_LEN(off)) return (uint64_t *)(void *)((char *)l + off[k]);
-    if (k >= N_CORE && k - N_CORE < POL_LIMITS_EXTRA) return &l->extra[k - N_CORE];
-    return NULL; /* duration is a double; see get/put */
+    if (k == DURATION_KEY) return NULL; /* a double; see get/put */
+    if (k < N_CORE) return (uint64_t *)(void *)((char *)l + core_offsets[k]);
+    if (k - N_CORE < POL_LIMITS_EXTRA) return &l->extra[k - N_CORE];
+    return NULL;
 }
 
 static uint64_t get(const pol_limits *l, size_t k)
 {
-    if (k == N_CORE - 1) return l->max_duration > 0 ? (uint64_t)ceil(l->max_duration) : 0;
+    if (k == DURATION_KEY) return l->max_duration > 0 ? (uint64_t)ceil(l->max_duration) : 0;
     uint64_t *s = slot((pol_limits *)l, k);
     return s ? *s : 0;
 }
 
 static void put(pol_limits *l, size_t k, double v)
 {
-    if (k == N_CORE - 1) {
+    if (k == DURATION_KEY) {
         l->max_duration = v;
         return;
     }
@@ -105,7 +115,7 @@ void pol_limits_tighten(pol_limits *base, const pol_limits *over)
     const pol_limit_desc *d;
     for (size_t k = 0; (d = limit_at(k)) && k < 64; k++) {
         if (!(over->set >> k & 1)) continue;
-        if (k == N_CORE - 1) {
+        if (k == DURATION_KEY) {
             double b = base->max_duration, o = over->max_duration;
             if (o > 0 && (b <= 0 || o < b)) base->max_duration = o;
         } else {

@@ -1,12 +1,14 @@
 /* polish — safe output: write to a temporary file beside the target, then rename into place. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "core/internal.h"
+#include "core/inputs.h"
 
 static mode_t file_mode = 0644;
 static pthread_once_t mode_once = PTHREAD_ONCE_INIT;
@@ -20,20 +22,272 @@ static void read_umask(void)
     file_mode = 0666 & ~m;
 }
 
+/* ---- the write gate ------------------------------------------------------------------------ */
+
+typedef struct claim {
+    char *path;       /* canonical: realpath(folder) + "/" + name */
+    char *owner_copy; /* the input that claimed it */
+} claim;
+
+struct pol__gate {
+    pthread_mutex_t mu;
+    pol__fileid *inputs; /* sorted */
+    size_t n_inputs;
+    char *outdir;  /* canonical, or NULL */
+    char *outfile; /* as given, or NULL */
+    int overwrite;
+    claim *claims;
+    size_t n_claims, cap_claims;
+    /* memory reserved by the items running now (pol__mem_reserve) */
+    pthread_cond_t mem_cv;
+    uint64_t mem_used;
+};
+
+/* realpath() of the folder part joined with the name; NULL (errno set) when the folder is missing. */
+static char *canonical(const char *path)
+{
+    const char *base = pol__path_base(path);
+    size_t dl = (size_t)(base - path);
+    char *dir = dl ? pol__strndup(path, dl) : pol__strdup(".");
+    if (!dir) return NULL;
+    char *real = realpath(dir, NULL);
+    free(dir);
+    if (!real) return NULL;
+    char *c = pol__asprintf("%s%s%s", real, strcmp(real, "/") ? "/" : "", base);
+    free(real);
+    return c;
+}
+
+static int is_input(const pol__gate *g, dev_t dev, ino_t ino)
+{
+    if (!g) return 0;
+    size_t lo = 0, hi = g->n_inputs;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const pol__fileid *x = &g->inputs[mid];
+        if (x->dev == dev && x->ino == ino) return 1;
+        if (x->dev < dev || (x->dev == dev && x->ino < ino))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+pol__gate *pol__gate_new(const pol__inputs *in, const char *outdir, const char *outfile,
+                         const pol_options *opt)
+{
+    pol__gate *g = calloc(1, sizeof *g);
+    if (!g) return NULL;
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->mem_cv, NULL);
+    g->overwrite = opt && opt->overwrite;
+    if (in && in->n_ids) {
+        g->inputs = malloc(in->n_ids * sizeof *g->inputs);
+        if (!g->inputs) goto fail;
+        memcpy(g->inputs, in->ids, in->n_ids * sizeof *g->inputs);
+        g->n_inputs = in->n_ids;
+    }
+    /* A folder that does not resolve allows nothing (its items fail when they make it). */
+    if (outdir && !(g->outdir = realpath(outdir, NULL)) && errno == ENOMEM) goto fail;
+    if (outfile && !(g->outfile = pol__strdup(outfile))) goto fail;
+    return g;
+fail:
+    pol__gate_free(g);
+    return NULL;
+}
+
+void pol__gate_free(pol__gate *g)
+{
+    if (!g) return;
+    for (size_t i = 0; i < g->n_claims; i++) {
+        free(g->claims[i].path);
+        free(g->claims[i].owner_copy);
+    }
+    free(g->claims);
+    free(g->inputs);
+    free(g->outdir);
+    free(g->outfile);
+    pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->mem_cv);
+    free(g);
+}
+
+static const char *kind_of(mode_t m)
+{
+    if (S_ISFIFO(m)) return "a FIFO";
+    if (S_ISSOCK(m)) return "a socket";
+    if (S_ISCHR(m)) return "a character device";
+    if (S_ISBLK(m)) return "a block device";
+    if (S_ISDIR(m)) return "a folder";
+    return "not a regular file";
+}
+
+/* Inside the output folder, or the named output file or a sidecar "STEM.*" beside it. */
+static int allowed_place(const pol__gate *g, const char *canon)
+{
+    if (g->outdir) {
+        size_t n = strlen(g->outdir);
+        if (!strncmp(canon, g->outdir, n) && (canon[n] == '/' || !strcmp(g->outdir, "/")))
+            return 1;
+    }
+    if (g->outfile) {
+        char *want = canonical(g->outfile);
+        if (!want) return 0;
+        int ok = !strcmp(want, canon);
+        if (!ok) {
+            const char *wb = pol__path_base(want), *cb = pol__path_base(canon);
+            const char *dot = strrchr(wb, '.');
+            size_t stem = dot && dot != wb ? (size_t)(dot - wb) : strlen(wb);
+            ok = (size_t)(wb - want) == (size_t)(cb - canon) && !strncmp(want, canon, (size_t)(wb - want)) &&
+                 !strncmp(wb, cb, stem) && cb[stem] == '.';
+        }
+        free(want);
+        return ok;
+    }
+    return 0;
+}
+
+/* Every check on a place to write, then the claim (so a second input cannot take the same name). */
+static pol_status gate_check(pol_run *run, const char *final_path)
+{
+    const char *base = pol__path_base(final_path);
+    if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
+        return pol__fail(run, POL_ERR_REFUSED, "'%s' is not a file name to write", final_path);
+    pol__gate *g = run ? run->gate : NULL;
+    int overwrite = run && run->opt && run->opt->overwrite;
+    struct stat st;
+    int exists = lstat(final_path, &st) == 0;
+    if (exists && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+        return pol__fail(run, POL_ERR_REFUSED, "refusing to write %s: it is %s, not a regular file",
+                         final_path, kind_of(st.st_mode));
+    struct stat fst;
+    if (exists && stat(final_path, &fst) == 0) {
+        if (!S_ISREG(fst.st_mode))
+            return pol__fail(run, POL_ERR_REFUSED,
+                             "refusing to write %s: it leads to %s, not a regular file", final_path,
+                             kind_of(fst.st_mode));
+        if (is_input(g, fst.st_dev, fst.st_ino))
+            return pol__fail(run, POL_ERR_REFUSED,
+                             "refusing to write %s: it is an input of this batch (inputs are never "
+                             "written, even with --overwrite)",
+                             final_path);
+    }
+    if (!g) {
+        if (exists && !overwrite)
+            return pol__fail(run, POL_ERR_EXISTS, "output %s exists (use --overwrite to replace it)",
+                             final_path);
+        return POL_OK;
+    }
+    char *canon = canonical(final_path);
+    if (!canon) {
+        int e = errno;
+        return pol__fail(run, e == ENOMEM ? POL_ERR_NOMEM : POL_ERR_IO,
+                         "cannot resolve the folder of %s: %s", final_path, strerror(e));
+    }
+    if (!allowed_place(g, canon)) {
+        pol_status s = pol__fail(run, POL_ERR_REFUSED, "refusing to write %s: outside the output %s %s",
+                                 final_path, g->outdir ? "folder" : "file",
+                                 g->outdir ? g->outdir : g->outfile);
+        free(canon);
+        return s;
+    }
+    pthread_mutex_lock(&g->mu);
+    for (size_t i = 0; i < g->n_claims; i++) {
+        if (strcmp(g->claims[i].path, canon) != 0) continue;
+        pol_status s = pol__fail(run, POL_ERR_REFUSED,
+                                 "%s is also the output of %s: two inputs of this batch give the "
+                                 "same output name",
+                                 final_path, g->claims[i].owner_copy ? g->claims[i].owner_copy : "another step");
+        pthread_mutex_unlock(&g->mu);
+        free(canon);
+        return s;
+    }
+    if (exists && !overwrite) {
+        pthread_mutex_unlock(&g->mu);
+        free(canon);
+        return pol__fail(run, POL_ERR_EXISTS, "output %s exists (use --overwrite to replace it)",
+                         final_path);
+    }
+    if (g->n_claims == g->cap_claims) {
+        size_t cap = g->cap_claims ? g->cap_claims * 2 : 64;
+        claim *v = realloc(g->claims, cap * sizeof *v);
+        if (!v) {
+            pthread_mutex_unlock(&g->mu);
+            free(canon);
+            return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        }
+        g->claims = v;
+        g->cap_claims = cap;
+    }
+    g->claims[g->n_claims++] =
+        (claim){canon, run->input ? pol__strdup(run->input) : NULL};
+    pthread_mutex_unlock(&g->mu);
+    return POL_OK;
+}
+
+/* A file polish wrote as a report: JSON starting {"polish": or the HTML page's title. */
+static int looks_like_report(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    char head[512];
+    size_t n = fread(head, 1, sizeof head - 1, f);
+    fclose(f);
+    head[n] = '\0';
+    return (head[0] == '{' && strstr(head, "\"polish\"")) ||
+           (!strncmp(head, "<!doctype html>", 15) && strstr(head, "polish"));
+}
+
+pol_status pol__gate_report(const pol__gate *g, const char *path, pol_err *err)
+{
+    const char *base = pol__path_base(path);
+    if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
+        return pol__err_set(err, POL_ERR_REFUSED, "'%s' is not a file name for the report", path);
+    struct stat st;
+    if (lstat(path, &st) != 0) return POL_OK;
+    if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+        return pol__err_set(err, POL_ERR_REFUSED, "refusing to write the report to %s: it is %s",
+                            path, kind_of(st.st_mode));
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return pol__err_set(err, POL_ERR_REFUSED, "refusing to write the report to %s: it is %s",
+                            path, kind_of(st.st_mode));
+    if (is_input(g, st.st_dev, st.st_ino))
+        return pol__err_set(err, POL_ERR_REFUSED,
+                            "refusing to write the report to %s: it is an input of this batch", path);
+    if (g) {
+        char *canon = canonical(path);
+        int taken = 0;
+        pthread_mutex_lock((pthread_mutex_t *)&g->mu);
+        for (size_t i = 0; canon && i < g->n_claims; i++) taken |= !strcmp(g->claims[i].path, canon);
+        pthread_mutex_unlock((pthread_mutex_t *)&g->mu);
+        free(canon);
+        if (taken)
+            return pol__err_set(err, POL_ERR_REFUSED,
+                                "refusing to write the report to %s: it is an output of this batch",
+                                path);
+    }
+    if (!(g && g->overwrite) && !looks_like_report(path))
+        return pol__err_set(err, POL_ERR_EXISTS,
+                            "%s exists and is not a polish report (use --overwrite to replace it)",
+                            path);
+    return POL_OK;
+}
+
+/* ---- temporaries and commits ---------------------------------------------------------------- */
+
 pol_status pol__out_open(pol_run *run, const char *final_path, pol_outfile *of)
 {
     memset(of, 0, sizeof *of);
     of->fd = -1;
     pthread_once(&mode_once, read_umask);
-    int overwrite = run && run->opt && run->opt->overwrite;
-    struct stat st;
-    if (!overwrite && lstat(final_path, &st) == 0)
-        return pol__fail(run, POL_ERR_EXISTS, "output %s exists (use --overwrite to replace it)",
-                         final_path);
+    pol_status gst = gate_check(run, final_path);
+    if (gst) return gst;
     const char *base = pol__path_base(final_path);
     size_t dir_len = (size_t)(base - final_path);
     of->final_path = pol__strdup(final_path);
-    of->tmp_path = pol__asprintf("%.*s.%s.XXXXXX.part", (int)dir_len, final_path, base);
+    /* ".NAME.XXXXXX.part" must fit in NAME_MAX (255) even for a 255-byte NAME: cut the copy. */
+    of->tmp_path = pol__asprintf("%.*s.%.200s.XXXXXX.part", (int)dir_len, final_path, base);
     if (!of->final_path || !of->tmp_path) {
         pol__out_abort(of);
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
@@ -67,12 +321,17 @@ void pol__out_abort(pol_outfile *of)
     of->fd = -1;
 }
 
-pol_status pol__out_commit(pol_run *run, pol_outfile *of)
+/* Flush, fsync (when asked), close: every error checked, the temporary removed on failure. */
+static pol_status finish(pol_run *run, pol_outfile *of)
 {
     if (!of->fp) return pol__fail(run, POL_ERR_INTERNAL, "output file not open");
     int bad = ferror(of->fp);
-    int e = 0;
+    int e = bad ? errno : 0;
     if (fflush(of->fp) != 0) {
+        bad = 1;
+        e = errno;
+    }
+    if (!bad && run && run->opt && run->opt->fsync && fsync(of->fd) != 0) {
         bad = 1;
         e = errno;
     }
@@ -84,48 +343,231 @@ pol_status pol__out_commit(pol_run *run, pol_outfile *of)
     of->fp = NULL;
     if (bad) {
         unlink(of->tmp_path);
-        pol_status st = pol__fail(run, POL_ERR_IO, "writing %s failed: %s", of->final_path,
+        pol_status st = pol__fail(run, POL_ERR_IO,
+                                  "writing %s failed: %s", of->final_path,
                                   e ? strerror(e) : "write error");
         pol__out_abort(of);
         return st;
     }
+    return POL_OK;
+}
+
+static void fsync_dir_of(const char *path)
+{
+    const char *base = pol__path_base(path);
+    char *dir = base > path ? pol__strndup(path, (size_t)(base - path)) : pol__strdup(".");
+    if (!dir) return;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(dir);
+}
+
+/* Moves a finished temporary into place. *created says the final name did not exist before (so
+ * undoing is removing it). The temporary is gone afterwards either way. */
+static pol_status place(pol_run *run, const char *tmp, const char *final, int *created)
+{
     int overwrite = run && run->opt && run->opt->overwrite;
+    struct stat st;
+    *created = lstat(final, &st) != 0;
+    if (!*created && stat(final, &st) == 0 && is_input(run ? run->gate : NULL, st.st_dev, st.st_ino)) {
+        unlink(tmp);
+        return pol__fail(run, POL_ERR_REFUSED, "refusing to write %s: it is an input of this batch",
+                         final);
+    }
     int rc;
     if (overwrite) {
-        rc = rename(of->tmp_path, of->final_path);
+        rc = rename(tmp, final);
     } else {
         /* link() refuses an existing target atomically, so two workers never clobber each other. */
-        rc = link(of->tmp_path, of->final_path);
+        rc = link(tmp, final);
         if (rc == 0)
-            unlink(of->tmp_path);
+            unlink(tmp);
         else if (errno == EPERM || errno == ENOTSUP || errno == EXDEV) {
-            struct stat st;
-            if (lstat(of->final_path, &st) == 0)
+            if (lstat(final, &st) == 0)
                 errno = EEXIST;
             else
-                rc = rename(of->tmp_path, of->final_path);
+                rc = rename(tmp, final);
         }
     }
     if (rc != 0) {
         int err = errno;
-        unlink(of->tmp_path);
-        pol_status st =
-            err == EEXIST
-                ? pol__fail(run, POL_ERR_EXISTS, "output %s exists (use --overwrite to replace it)",
-                            of->final_path)
-                : pol__fail(run, POL_ERR_IO, "cannot move output into place at %s: %s",
-                            of->final_path, strerror(err));
-        of->fd = -1;
-        pol__out_abort(of);
-        return st;
+        unlink(tmp);
+        *created = 0;
+        return err == EEXIST
+                   ? pol__fail(run, POL_ERR_EXISTS, "output %s exists (use --overwrite to replace it)",
+                               final)
+                   : pol__fail(run, POL_ERR_IO, "cannot move output into place at %s: %s", final,
+                               strerror(err));
     }
-    if (run && run->item)
-        pol_jv_push(pol_jv_arr_at(run->item, "outputs"), pol_jv_str(of->final_path));
-    free(of->tmp_path);
-    free(of->final_path);
+    if (run && run->opt && run->opt->fsync) fsync_dir_of(final);
+    if (run && run->item) pol_jv_push(pol_jv_arr_at(run->item, "outputs"), pol_jv_str(final));
+    return POL_OK;
+}
+
+typedef struct pending_file {
+    char *tmp, *final;
+} pending_file;
+
+struct pol__pending {
+    pthread_mutex_t mu;
+    pending_file *v;
+    size_t n, cap;
+    uint64_t mem;        /* reserved by this item (pol__mem_reserve) */
+    pol__gate *mem_gate; /* where it was reserved */
+};
+
+static void fmt_bytes(char *buf, size_t n, uint64_t b)
+{
+    if (b >= (1ull << 30))
+        snprintf(buf, n, "%.1f GiB", (double)b / (double)(1ull << 30));
+    else
+        snprintf(buf, n, "%.1f MiB", (double)b / (double)(1ull << 20));
+}
+
+pol_status pol__mem_reserve(pol_run *run, uint64_t bytes, const char *what)
+{
+    uint64_t limit = run && run->opt ? run->opt->limits.max_memory : 0;
+    if (!limit) return POL_OK;
+    pol__pending *p = run->pending;
+    uint64_t mine = p ? p->mem : 0;
+    if (bytes > limit || mine + bytes > limit) {
+        char need[32], lim[32];
+        fmt_bytes(need, sizeof need, mine + bytes);
+        fmt_bytes(lim, sizeof lim, limit);
+        return pol__fail(run, POL_ERR_LIMIT,
+                         "%s needs about %s of memory, over the limit of %s (--limit memory=N)",
+                         what, need, lim);
+    }
+    pol__gate *g = run->gate;
+    if (!g || !p) return POL_OK;
+    pthread_mutex_lock(&g->mu);
+    /* Only an item that holds nothing waits, so two items can never wait for each other. */
+    while (!mine && g->mem_used && g->mem_used + bytes > limit) pthread_cond_wait(&g->mem_cv, &g->mu);
+    g->mem_used += bytes;
+    pthread_mutex_unlock(&g->mu);
+    pthread_mutex_lock(&p->mu);
+    p->mem += bytes;
+    p->mem_gate = g;
+    pthread_mutex_unlock(&p->mu);
+    return POL_OK;
+}
+
+pol__pending *pol__pending_new(void)
+{
+    pol__pending *p = calloc(1, sizeof *p);
+    if (p) pthread_mutex_init(&p->mu, NULL);
+    return p;
+}
+
+pol_status pol__out_commit(pol_run *run, pol_outfile *of)
+{
+    pol_status st = finish(run, of);
+    if (st) return st;
+    pol__pending *p = run ? run->pending : NULL;
+    if (p) {
+        pthread_mutex_lock(&p->mu);
+        if (p->n == p->cap) {
+            size_t cap = p->cap ? p->cap * 2 : 4;
+            pending_file *v = realloc(p->v, cap * sizeof *v);
+            if (!v) {
+                pthread_mutex_unlock(&p->mu);
+                unlink(of->tmp_path);
+                pol__out_abort(of);
+                return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+            }
+            p->v = v;
+            p->cap = cap;
+        }
+        p->v[p->n++] = (pending_file){of->tmp_path, of->final_path};
+        pthread_mutex_unlock(&p->mu);
+    } else {
+        int created;
+        st = place(run, of->tmp_path, of->final_path, &created);
+        free(of->tmp_path);
+        free(of->final_path);
+    }
     memset(of, 0, sizeof *of);
     of->fd = -1;
-    return POL_OK;
+    return st;
+}
+
+pol_status pol__pending_settle(pol_run *run, pol__pending *p, pol_status st)
+{
+    if (!p) return st;
+    size_t placed = 0;
+    int *created = calloc(p->n ? p->n : 1, sizeof *created);
+    if (!created && !st) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; !st && i < p->n; i++) {
+        st = place(run, p->v[i].tmp, p->v[i].final, &created[i]);
+        if (!st) placed = i + 1;
+    }
+    if (st) {
+        /* All or none: remove the temporaries not moved, and the outputs this item created. */
+        for (size_t i = placed; i < p->n; i++) unlink(p->v[i].tmp);
+        for (size_t i = 0; i < placed; i++)
+            if (created[i]) unlink(p->v[i].final);
+        if (placed && run && run->item) pol_jv_set(run->item, "outputs", pol_jv_arr());
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        free(p->v[i].tmp);
+        free(p->v[i].final);
+    }
+    if (p->mem_gate) {
+        pthread_mutex_lock(&p->mem_gate->mu);
+        p->mem_gate->mem_used -= p->mem;
+        pthread_cond_broadcast(&p->mem_gate->mem_cv);
+        pthread_mutex_unlock(&p->mem_gate->mu);
+    }
+    free(created);
+    free(p->v);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+    return st;
+}
+
+/* ".NAME.XXXXXX.part" as made by pol__out_open(). */
+static int is_stale_temp(const char *name)
+{
+    size_t n = strlen(name);
+    if (name[0] != '.' || n < 14 || strcmp(name + n - 5, ".part") != 0) return 0;
+    if (name[n - 12] != '.') return 0;
+    for (size_t i = n - 11; i < n - 5; i++)
+        if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+              (name[i] >= '0' && name[i] <= '9')))
+            return 0;
+    return 1;
+}
+
+static size_t remove_stale(const char *dir, int depth)
+{
+    if (depth > 64) return 0;
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    size_t removed = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        char *full = pol__asprintf("%s/%s", dir, e->d_name);
+        if (!full) break;
+        struct stat st;
+        if (lstat(full, &st) == 0) {
+            if (S_ISDIR(st.st_mode))
+                removed += remove_stale(full, depth + 1);
+            else if (S_ISREG(st.st_mode) && is_stale_temp(e->d_name) && unlink(full) == 0)
+                removed++;
+        }
+        free(full);
+    }
+    closedir(d);
+    return removed;
+}
+
+size_t pol__out_remove_stale(const char *dir)
+{
+    return dir ? remove_stale(dir, 0) : 0;
 }
 
 pol_status pol__write_file(pol_run *run, const char *path, const void *data, size_t len)

@@ -1,10 +1,12 @@
 /* polish — inputs shared by a batch's items (a master list, a reference photo: loaded once,
  * read-only, reference-counted) and outputs that collect every item's contribution (one
  * explanation file per batch), written to a temporary file and committed when the batch ends. */
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/args.h"
+#include "core/pipeline.h"
 #include "core/ports.h"
 
 typedef struct shared_in {
@@ -26,6 +28,7 @@ typedef struct batch_out {
 } batch_out;
 
 struct pol_batch_state {
+    pol__gate *gate; /* the batch's write gate (not owned) */
     pthread_mutex_t mu;
     pthread_cond_t loaded;
     const pol_options *opt;
@@ -35,7 +38,7 @@ struct pol_batch_state {
     size_t loads;
 };
 
-pol_batch_state *pol__batch_state_new(const pol_options *opt, const char *outdir)
+pol_batch_state *pol__batch_state_new(const pol_options *opt, const char *outdir, pol__gate *gate)
 {
     pol_batch_state *bs = calloc(1, sizeof *bs);
     if (!bs) return NULL;
@@ -44,6 +47,7 @@ pol_batch_state *pol__batch_state_new(const pol_options *opt, const char *outdir
         return NULL;
     }
     bs->opt = opt;
+    bs->gate = gate;
     pthread_mutex_init(&bs->mu, NULL);
     pthread_cond_init(&bs->loaded, NULL);
     return bs;
@@ -62,7 +66,7 @@ pol_status pol__batch_state_end(pol_batch_state *bs, int commit, pol_err *err)
         next = o->next;
         if (o->open) {
             if (commit && !st) {
-                pol_run run = {.err = err, .opt = bs->opt, .input = o->path};
+                pol_run run = {.err = err, .opt = bs->opt, .input = o->path, .gate = bs->gate};
                 st = pol__out_commit(&run, &o->of);
             } else {
                 pol__out_abort(&o->of);
@@ -161,29 +165,74 @@ pol_status pol__input_asset(pol_run *run, const pol_args *args, const char *name
 pol_status pol__port_out_check(const char *path, pol_err *err)
 {
     if (!path || !*path) return pol__err_set(err, POL_ERR_ARG, "an empty output path");
-    if (path[0] == '/')
-        return pol__err_set(err, POL_ERR_ARG,
-                            "%s: outputs are written inside the output folder; give a name "
-                            "relative to it",
-                            path);
     for (const char *c = path; *c;) { /* no ".." component */
         const char *slash = strchr(c, '/');
         size_t n = slash ? (size_t)(slash - c) : strlen(c);
         if (n == 2 && c[0] == '.' && c[1] == '.')
-            return pol__err_set(err, POL_ERR_ARG, "%s: an output may not leave the output folder",
-                                path);
+            return pol__err_set(err, POL_ERR_ARG,
+                                "%s: an output may not leave the output folder (no '..')", path);
         c = slash ? slash + 1 : c + n;
     }
     return POL_OK;
+}
+
+/* Is absolute `path` inside folder `dir` (as given, or as the system resolves it)? */
+static int inside(const char *path, const char *dir)
+{
+    char real[PATH_MAX];
+    const char *forms[2] = {dir, realpath(dir, real) ? real : NULL};
+    for (int k = 0; k < 2; k++) {
+        const char *d = forms[k];
+        if (!d || d[0] != '/') continue;
+        size_t n = strlen(d);
+        while (n > 1 && d[n - 1] == '/') n--;
+        if (!strncmp(path, d, n) && (path[n] == '/' || n == 1) && path[n + (n > 1)] != '\0')
+            return 1;
+    }
+    return 0;
 }
 
 char *pol__port_out_path(const pol_run *run, const char *path, pol_err *err)
 {
     if (pol__port_out_check(path, err)) return NULL;
     const char *dir = run && run->outdir ? run->outdir : ".";
+    if (path[0] == '/') {
+        if (!inside(path, dir)) {
+            pol__err_set(err, POL_ERR_ARG,
+                         "%s is outside the output folder %s; give a name inside it", path, dir);
+            return NULL;
+        }
+        char *p = pol__strdup(path);
+        if (!p) pol__err_set(err, POL_ERR_NOMEM, "out of memory");
+        return p;
+    }
     char *p = strcmp(dir, ".") ? pol__asprintf("%s/%s", dir, path) : pol__strdup(path);
     if (!p) pol__err_set(err, POL_ERR_NOMEM, "out of memory");
     return p;
+}
+
+pol_status pol__ports_check(const pol_pipeline *p, const char *outdir, pol_err *err)
+{
+    if (p->is_auto) {
+        for (size_t i = 0; i < p->n_per_domain; i++)
+            if (p->per_domain[i] && pol__ports_check(p->per_domain[i], outdir, err))
+                return err->code;
+        return POL_OK;
+    }
+    pol_run run = {.outdir = outdir};
+    for (size_t i = 0; i < p->n_steps; i++) {
+        const pol_args *a = p->steps[i].args;
+        for (size_t k = 0; k < a->op->n_outputs; k++)
+            for (size_t m = 0; m < a->out[k].n; m++) {
+                pol_err e;
+                char *full = pol__port_out_path(&run, a->out[k].paths[m], &e);
+                if (!full)
+                    return pol__err_set(err, POL_ERR_ARG, "--%s: %s", a->op->outputs[k].name,
+                                        e.msg);
+                free(full);
+            }
+    }
+    return POL_OK;
 }
 
 pol_status pol__batch_output(pol_run *run, const pol_args *args, const char *name,
@@ -222,7 +271,11 @@ pol_status pol__batch_output(pol_run *run, const pol_args *args, const char *nam
         path = NULL;
         o->next = bs->outs;
         bs->outs = o;
-        st = pol__out_open(run, o->path, &o->of);
+        /* the batch's file outlives this item: not among the item's pending outputs */
+        pol_run orun = *run;
+        orun.pending = NULL;
+        orun.gate = bs->gate;
+        st = pol__out_open(&orun, o->path, &o->of);
         o->open = st == POL_OK;
     }
     free(path);

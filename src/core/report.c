@@ -42,6 +42,7 @@ void pol_report_free(pol_report *r)
     free(r->thumb_dir);
     pthread_mutex_destroy(&r->mu);
     pol_jv_free(r->root);
+    pol__gate_free(r->gate);
     free(r);
 }
 
@@ -81,6 +82,17 @@ void pol__report_add_item(pol_report *r, pol_jv *item, pol_thumbs *thumbs)
     for (size_t i = r->n_thumbs; i <= idx; i++) memset(&r->thumbs[i], 0, sizeof r->thumbs[i]);
     if (thumbs) r->thumbs[idx] = *thumbs;
     r->n_thumbs = idx + 1;
+}
+
+void pol__report_set_skipped(pol_report *r, pol_jv *skipped)
+{
+    pol_jv_set(r->root, "skipped", skipped);
+}
+
+void pol__report_set_gate(pol_report *r, struct pol__gate *g)
+{
+    pol__gate_free(r->gate);
+    r->gate = g;
 }
 
 void pol__report_set_summary(pol_report *r, size_t total, size_t ok, size_t failed, double seconds)
@@ -220,6 +232,24 @@ char *pol_report_errors(const pol_report *r)
     return pol__sbuf_take(&b);
 }
 
+char *pol_report_notes(const pol_report *r)
+{
+    tbuf b = {0};
+    const pol_jv *sk = pol_jv_get(r->root, "skipped");
+    for (const pol_jv *e = sk ? sk->first : NULL; e; e = e->next) {
+        const pol_jv *p = pol_jv_get(e, "path"), *why = pol_jv_get(e, "reason");
+        tput(&b, "skipped %s: %s\n", p && p->str ? p->str : "?", why && why->str ? why->str : "");
+    }
+    for (const pol_jv *it = r->items->first; it; it = it->next) {
+        const pol_jv *in = pol_jv_get(it, "input"), *sk2 = pol_jv_get(it, "skipped");
+        if (sk2 && sk2->str) tput(&b, "kept %s: %s\n", in && in->str ? in->str : "?", sk2->str);
+        const pol_jv *w = pol_jv_get(it, "warnings");
+        for (const pol_jv *x = w ? w->first : NULL; x; x = x->next)
+            if (x->str) tput(&b, "%s: %s\n", in && in->str ? in->str : "?", x->str);
+    }
+    return pol__sbuf_take(&b);
+}
+
 pol_status pol_report_write(const pol_report *r, const char *path, pol_err *err)
 {
     const char *ext = pol__path_ext(path);
@@ -228,9 +258,14 @@ pol_status pol_report_write(const pol_report *r, const char *path, pol_err *err)
                  : strcasecmp(ext, "jsonl") == 0 ? pol__report_lines(r)
                                                  : pol_report_json(r);
     if (!text) return pol__err_set(err, POL_ERR_NOMEM, "out of memory writing the report");
+    pol_status gst = pol__gate_report(r->gate, path, err);
+    if (gst) {
+        free(text);
+        return gst;
+    }
     pol_options o;
     pol_options_default(&o);
-    o.overwrite = 1; /* a report is rewritten on every run */
+    o.overwrite = 1; /* checked above: only a polish report is replaced (or with --overwrite) */
     pol_run run = {.err = err, .opt = &o};
     size_t len = strlen(text);
     /* Text files end with a newline; the serialiser leaves room for none, so grow once. */

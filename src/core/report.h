@@ -24,6 +24,7 @@ struct pol_report {
     FILE *stream;
     char *dir;       /* folder of the stream file; thumbnail paths are relative to it */
     char *thumb_dir; /* "<stem>.thumbs", relative to dir */
+    struct pol__gate *gate; /* the batch's write gate, kept for the report's own write */
 };
 
 /* Appends an item node (ownership passes) with optional thumbnails (ownership passes). */
@@ -43,6 +44,10 @@ int pol__report_thumb(const pol_report *r, size_t idx, const pol_jv *item, int a
                       const unsigned char **jpeg, size_t *len, unsigned char **owned);
 /* The report as stream lines (for .jsonl). malloc'ed, or NULL. */
 char *pol__report_lines(const pol_report *r);
+/* Entries the batch left out ({path, reason}; ownership passes) and its write gate (ownership
+ * passes; the report refuses to land on an input or an output of the batch). */
+void pol__report_set_skipped(pol_report *r, pol_jv *skipped);
+void pol__report_set_gate(pol_report *r, struct pol__gate *g);
 /* HTML page for people (report_html.c). Returns malloc'ed text or NULL. */
 char *pol__report_html(const pol_report *r);
 

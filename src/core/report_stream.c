@@ -37,6 +37,18 @@ pol_status pol_report_stream(pol_report *r, const char *path, int overwrite, pol
 {
     if (!r || !path) return pol__err_set(err, POL_ERR_ARG, "no report stream path");
     if (r->stream) return pol__err_set(err, POL_ERR_ARG, "the report already streams");
+    /* An earlier stream of polish's own is replaced; any other file only with `overwrite`. */
+    if (!overwrite) {
+        FILE *old = fopen(path, "r");
+        char head[32] = "";
+        if (old) {
+            size_t n = fread(head, 1, sizeof head - 1, old);
+            head[n] = '\0';
+            fclose(old);
+            static const char mark[] = "{\"type\":\"header\"";
+            overwrite = !strncmp(head, mark, sizeof mark - 1);
+        }
+    }
     int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK | (overwrite ? O_TRUNC : O_EXCL),
                   0666);
     if (fd < 0) {

@@ -153,8 +153,14 @@ pol_status pol__image_save_path(pol_run *run, pol_image *im, const char *path)
     pol_outfile of;
     st = pol__out_open(run, path, &of);
     if (!st) {
+        errno = 0;
         st = c->save(run, im, &s, &m, of.fp);
-        if (!st && (fflush(of.fp) != 0 || ferror(of.fp)))
+        int e = errno; /* what the last failed write said, before the codec's own wording */
+        if (st && st != POL_ERR_NOMEM &&
+            (e == ENOSPC || e == EDQUOT || e == EFBIG || e == EIO || ferror(of.fp)))
+            st = pol__fail(run, POL_ERR_IO, "cannot write %s: %s", path,
+                           strerror(e ? e : EIO));
+        else if (!st && (fflush(of.fp) != 0 || ferror(of.fp)))
             st = pol__fail(run, POL_ERR_IO, "cannot write %s: %s", path, strerror(errno));
         if (st)
             pol__out_abort(&of);

@@ -299,10 +299,40 @@ pol_status pol__image_check_limits(pol_run *run, const pol_image_load_opts *o, u
                          "limit of %llu (--limit pixels=N)",
                          format, (unsigned long long)w, (unsigned long long)h,
                          (unsigned long long)(w * h), (unsigned long long)l->max_pixels);
+    if (l && l->max_dimension && (w > l->max_dimension || h > l->max_dimension))
+        return pol__fail(run, POL_ERR_LIMIT,
+                         "%s header claims %llux%llu pixels: a side over the limit of %llu "
+                         "(--limit dimension=N)",
+                         format, (unsigned long long)w, (unsigned long long)h,
+                         (unsigned long long)l->max_dimension);
     if (l && l->max_frames && frames > l->max_frames)
         return pol__fail(run, POL_ERR_LIMIT,
                          "%s has %llu frames, over the limit of %llu "
                          "(--limit frames=N)",
                          format, (unsigned long long)frames, (unsigned long long)l->max_frames);
-    return POL_OK;
+    /* Decoded pixels are floats, up to four channels: reserve that before any decoder allocates. */
+    char what[96];
+    snprintf(what, sizeof what, "decoding the %llux%llu %s", (unsigned long long)w,
+             (unsigned long long)h, format);
+    return pol__mem_reserve(run, w * h * 4 * sizeof(float), what);
+}
+
+pol_status pol__image_check_result(pol_run *run, uint64_t w, uint64_t h, const char *what)
+{
+    const pol_limits *l = run && run->opt ? &run->opt->limits : NULL;
+    if (l && l->max_pixels && w * h > l->max_pixels)
+        return pol__fail(run, POL_ERR_LIMIT,
+                         "%s would make %llux%llu = %llu pixels, over the limit of %llu "
+                         "(--limit pixels=N)",
+                         what, (unsigned long long)w, (unsigned long long)h,
+                         (unsigned long long)(w * h), (unsigned long long)l->max_pixels);
+    if (l && l->max_dimension && (w > l->max_dimension || h > l->max_dimension))
+        return pol__fail(run, POL_ERR_LIMIT,
+                         "%s would make %llux%llu pixels: a side over the limit of %llu "
+                         "(--limit dimension=N)",
+                         what, (unsigned long long)w, (unsigned long long)h,
+                         (unsigned long long)l->max_dimension);
+    char m[128];
+    snprintf(m, sizeof m, "%s to %llux%llu", what, (unsigned long long)w, (unsigned long long)h);
+    return pol__mem_reserve(run, w * h * 4 * sizeof(float), m);
 }

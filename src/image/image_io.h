@@ -74,6 +74,9 @@ int pol__image_plan_shrink(pol_run *run, int w, int h, int orientation);
 /* Refuses an image of w x h (and `frames`) over the run's limits before anything is decoded. */
 pol_status pol__image_check_limits(pol_run *run, const pol_image_load_opts *o, uint64_t w,
                                    uint64_t h, uint64_t frames, const char *format);
+/* An operation's result of w x h pixels checked like a decoded image (pixels, dimension, memory)
+ * before it is allocated: a parameter must not walk around a limit an input could not. */
+pol_status pol__image_check_result(pol_run *run, uint64_t w, uint64_t h, const char *what);
 
 /* ---- copy-on-write pixels (image.c) -------------------------------------------------------- */
 

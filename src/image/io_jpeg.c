@@ -127,9 +127,30 @@ static cmsHTRANSFORM cmyk_transform(j_decompress_ptr d, int inverted, char *desc
     return xf;
 }
 
+/* The scan limit: a progressive JPEG can hold thousands of tiny scans, each a full pass over the
+ * coefficients (libjpeg-turbo's advice: a progress monitor that stops after N scans). */
+typedef struct jscans {
+    struct jpeg_progress_mgr pub;
+    jerr *e;
+    uint64_t max_scans;
+    int over;
+} jscans;
+
+static void on_progress(j_common_ptr c)
+{
+    jscans *p = (jscans *)c->progress;
+    if (!c->is_decompressor || !p->max_scans) return;
+    j_decompress_ptr d = (j_decompress_ptr)c;
+    if ((uint64_t)d->input_scan_number > p->max_scans) {
+        p->over = 1;
+        longjmp(p->e->jb, 3); /* never salvaged, even with --lenient */
+    }
+}
+
 typedef struct jload {
     struct jpeg_decompress_struct d;
     jerr e;
+    jscans scans;
     FILE *fp;
     JSAMPLE *rows;
     pol_image *im;
@@ -150,7 +171,11 @@ pol_status pol__jpeg_load(pol_run *run, const char *path, const pol_image_load_o
     init_err(&L->e, run, o && o->lenient);
     L->d.err = &L->e.pub;
     if (setjmp(L->e.jb)) {
-        if (L->im && L->d.output_height)
+        if (L->scans.over)
+            st = pol__fail(run, POL_ERR_LIMIT,
+                           "progressive JPEG with more than %llu scans (--limit scans=N)",
+                           (unsigned long long)L->scans.max_scans);
+        else if (L->im && L->d.output_height)
             st = pol__fail(run, POL_ERR_CORRUPT, "damaged JPEG: %s at row %u of %u%s", L->e.msg,
                            L->d.output_scanline, L->d.output_height,
                            L->e.lenient ? "" : " (use --lenient to keep what can be read)");
@@ -159,6 +184,13 @@ pol_status pol__jpeg_load(pol_run *run, const char *path, const pol_image_load_o
         goto done;
     }
     jpeg_create_decompress(&L->d);
+    {
+        const pol_limits *lim = o && o->limits ? o->limits : run && run->opt ? &run->opt->limits : NULL;
+        L->scans.pub.progress_monitor = on_progress;
+        L->scans.e = &L->e;
+        L->scans.max_scans = lim ? lim->max_scans : 0;
+        L->d.progress = &L->scans.pub;
+    }
     L->fp = fopen(path, "rb");
     if (!L->fp) {
         st = pol__fail(run, POL_ERR_IO, "cannot open");

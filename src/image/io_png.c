@@ -89,6 +89,28 @@ static pol_status read_meta(pol_run *run, spng_ctx *ctx, pol_image *im)
     return ok ? POL_OK : pol__fail(run, POL_ERR_NOMEM, "out of memory");
 }
 
+/* Frames of an animated PNG (the acTL chunk before the first IDAT), or 0 for a still PNG. libspng
+ * reads only the default image, which is the first frame. */
+static uint32_t apng_frames(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    unsigned char h[12];
+    uint32_t frames = 0;
+    if (fseek(f, 8, SEEK_SET) == 0)
+        for (int i = 0; i < 256 && fread(h, 1, 8, f) == 8; i++) {
+            uint32_t len = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+            if (!memcmp(h + 4, "IDAT", 4) || len > 0x7fffffffu) break;
+            if (!memcmp(h + 4, "acTL", 4) && len >= 8 && fread(h, 1, 4, f) == 4) {
+                frames = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+                break;
+            }
+            if (fseek(f, (long)len + 4, SEEK_CUR) != 0) break;
+        }
+    fclose(f);
+    return frames;
+}
+
 pol_status pol__png_load(pol_run *run, const char *path, const pol_image_load_opts *o,
                          pol_image **out)
 {
@@ -114,7 +136,13 @@ pol_status pol__png_load(pol_run *run, const char *path, const pol_image_load_op
         st = pol__fail(run, POL_ERR_CORRUPT, "damaged PNG header: %s", spng_strerror(rc));
         goto done;
     }
-    if ((st = pol__image_check_limits(run, o, ihdr.width, ihdr.height, 1, "PNG"))) goto done;
+    uint32_t frames = apng_frames(path);
+    if ((st = pol__image_check_limits(run, o, ihdr.width, ihdr.height, frames ? frames : 1, "PNG")))
+        goto done;
+    if (frames > 1)
+        pol__warn(run, "animated PNG with %u frames; only the first is read (the animation is not "
+                       "in the output)",
+                  frames);
     struct spng_trns trns;
     int has_trns = spng_get_trns(ctx, &trns) == 0;
     int ch = png_channels(&ihdr, has_trns);

@@ -1,6 +1,7 @@
 /* polish — TIFF read/write with libtiff: strips and tiles, 8/16-bit, grey/RGB, alpha, ICC, XMP,
  * resolution; other layouts (palette, CMYK, YCbCr, 1-bit) through libtiff's RGBA reader. */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -187,6 +188,34 @@ static pol_status read_rgba(pol_run *run, TIFF *t, const layout *L, pol_image **
     return POL_OK;
 }
 
+/* Tiles and strips are read whole into one buffer: check their size before libtiff or we allocate
+ * it. A tile may pad the image to a multiple of 16, or be a fixed size up to 4096 on a small
+ * image; anything bigger is a file built to exhaust memory. */
+static pol_status check_blocks(pol_run *run, TIFF *t, uint32_t w, uint32_t h)
+{
+    uint64_t bytes;
+    char what[96];
+    if (TIFFIsTiled(t)) {
+        uint32_t tw = 0, th = 0;
+        TIFFGetField(t, TIFFTAG_TILEWIDTH, &tw);
+        TIFFGetField(t, TIFFTAG_TILELENGTH, &th);
+        uint64_t mw = ((uint64_t)w + 15) / 16 * 16, mh = ((uint64_t)h + 15) / 16 * 16;
+        if (mw < 4096) mw = 4096;
+        if (mh < 4096) mh = 4096;
+        if (tw > mw || th > mh)
+            return pol__fail(run, POL_ERR_LIMIT,
+                             "TIFF tiles of %ux%u pixels for a %ux%u image: refused before "
+                             "allocating them",
+                             tw, th, w, h);
+        bytes = TIFFTileSize64(t);
+        snprintf(what, sizeof what, "a %ux%u TIFF tile", tw, th);
+    } else {
+        bytes = TIFFStripSize64(t);
+        snprintf(what, sizeof what, "a TIFF strip of %llu bytes", (unsigned long long)bytes);
+    }
+    return pol__mem_reserve(run, bytes, what);
+}
+
 pol_status pol__tiff_load(pol_run *run, const char *path, const pol_image_load_opts *o,
                           pol_image **out)
 {
@@ -210,6 +239,7 @@ pol_status pol__tiff_load(pol_run *run, const char *path, const pol_image_load_o
     TIFFGetField(t, TIFFTAG_IMAGELENGTH, &h);
     uint64_t frames = TIFFNumberOfDirectories(t);
     if ((st = pol__image_check_limits(run, o, w, h, frames, "TIFF"))) goto done;
+    if ((st = check_blocks(run, t, w, h))) goto done;
     TIFFGetFieldDefaulted(t, TIFFTAG_SAMPLESPERPIXEL, &spp);
     TIFFGetFieldDefaulted(t, TIFFTAG_BITSPERSAMPLE, &bps);
     TIFFGetFieldDefaulted(t, TIFFTAG_PLANARCONFIG, &planar);

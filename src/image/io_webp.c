@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <webp/decode.h>
+#include <webp/demux.h>
 #include <webp/encode.h>
 #include <webp/mux.h>
 #include "image/image_io.h"
@@ -33,6 +34,7 @@ pol_status pol__webp_load(pol_run *run, const char *path, const pol_image_load_o
     pol_image *im = NULL;
     uint8_t *buf = NULL;
     WebPMux *mux = NULL;
+    WebPDemuxer *demux = NULL; /* an animation's frames (more forgiving than the mux parser) */
     WebPBitstreamFeatures f;
     VP8StatusCode vs = WebPGetFeatures(data, len, &f);
     if (vs != VP8_STATUS_OK) {
@@ -43,14 +45,38 @@ pol_status pol__webp_load(pol_run *run, const char *path, const pol_image_load_o
     WebPData wd = {data, len};
     mux = WebPMuxCreate(&wd, 0);
     int frames = 1;
-    if (mux && f.has_animation) WebPMuxNumChunks(mux, WEBP_CHUNK_ANMF, &frames);
+    if (f.has_animation && (demux = WebPDemux(&wd)))
+        frames = (int)WebPDemuxGetI(demux, WEBP_FF_FRAME_COUNT);
+    else if (mux && f.has_animation)
+        WebPMuxNumChunks(mux, WEBP_CHUNK_ANMF, &frames);
     if ((st = pol__image_check_limits(run, o, (uint64_t)f.width, (uint64_t)f.height,
                                       (uint64_t)frames, "WebP")))
         goto done;
+    /* An animation: its first frame, on the canvas, with a warning (never a silent cut). */
+    const uint8_t *bits = data;
+    size_t bits_len = len;
+    int fx = 0, fy = 0;
     if (f.has_animation) {
-        st = pol__fail(run, POL_ERR_UNSUPPORTED, "animated WebP (%d frames) is not supported",
-                       frames);
-        goto done;
+        WebPIterator it;
+        memset(&it, 0, sizeof it);
+        WebPBitstreamFeatures ff;
+        if (!demux || !WebPDemuxGetFrame(demux, 1, &it) ||
+            WebPGetFeatures(it.fragment.bytes, it.fragment.size, &ff) != VP8_STATUS_OK ||
+            it.x_offset < 0 || it.y_offset < 0 || ff.width > f.width - it.x_offset ||
+            ff.height > f.height - it.y_offset) {
+            if (demux) WebPDemuxReleaseIterator(&it);
+            st = pol__fail(run, POL_ERR_CORRUPT, "damaged animated WebP: no readable first frame");
+            goto done;
+        }
+        bits = it.fragment.bytes; /* points into `data` */
+        bits_len = it.fragment.size;
+        fx = it.x_offset;
+        fy = it.y_offset;
+        WebPDemuxReleaseIterator(&it);
+        f.has_alpha = 1; /* the canvas around a smaller frame is transparent */
+        pol__warn(run, "animated WebP with %d frames; only the first is read (the animation is "
+                       "not in the output)",
+                  frames);
     }
     int ch = f.has_alpha ? 4 : 3, w = f.width, h = f.height;
     size_t stride = (size_t)w * (size_t)ch, size = stride * (size_t)h;
@@ -60,8 +86,15 @@ pol_status pol__webp_load(pol_run *run, const char *path, const pol_image_load_o
         st = pol__fail(run, POL_ERR_NOMEM, "out of memory for %dx%d pixels", w, h);
         goto done;
     }
-    uint8_t *ok = ch == 4 ? WebPDecodeRGBAInto(data, len, buf, size, (int)stride)
-                          : WebPDecodeRGBInto(data, len, buf, size, (int)stride);
+    uint8_t *ok;
+    if (f.has_animation) {
+        memset(buf, 0, size);
+        uint8_t *at = buf + (size_t)fy * stride + (size_t)fx * 4;
+        ok = WebPDecodeRGBAInto(bits, bits_len, at, size - (size_t)(at - buf), (int)stride);
+    } else {
+        ok = ch == 4 ? WebPDecodeRGBAInto(bits, bits_len, buf, size, (int)stride)
+                     : WebPDecodeRGBInto(bits, bits_len, buf, size, (int)stride);
+    }
     if (!ok) {
         st = pol__fail(run, POL_ERR_CORRUPT, "damaged WebP image data");
         goto done;
@@ -83,6 +116,7 @@ pol_status pol__webp_load(pol_run *run, const char *path, const pol_image_load_o
     *out = im;
     im = NULL;
 done:
+    WebPDemuxDelete(demux);
     WebPMuxDelete(mux);
     pol_image_free(im);
     free(buf);

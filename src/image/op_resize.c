@@ -96,6 +96,9 @@ pol_status pol__image_apply_resize(pol_run *run, pol_image *im, const pol_resize
         pol__decline(run, "%s: already %dx%d", what, ow, oh);
         return POL_OK;
     }
+    pol_status lst = pol__image_check_result(run, (uint64_t)ow, (uint64_t)oh, what);
+    if (!lst && (sw > ow || sh > oh)) lst = pol__image_check_result(run, (uint64_t)sw, (uint64_t)sh, what);
+    if (lst) return lst;
     /* Source window of the output: all of it, or for a cover fit the part that survives. */
     double cw = (double)ow * im->width / sw, ch = (double)oh * im->height / sh, x0 = 0, y0 = 0;
     if (cw > im->width) cw = im->width;

@@ -1,4 +1,5 @@
 /* polish — XLSX: streaming read (minizip + expat), write (libxlsxwriter). */
+#include <errno.h>
 #include <expat.h>
 #include <minizip/unzip.h>
 #include <stdlib.h>
@@ -616,7 +617,11 @@ pol_status pol__xlsx_write(pol_run *run, const pol_table *t, const char *path,
         }
     }
     free(guarded);
+    errno = 0;
     lxw_error ce = workbook_close(wb);
+    int en = errno; /* the system's reason behind the zip error, e.g. no space left */
+    if ((e || ce) && (en == ENOSPC || en == EDQUOT || en == EFBIG || en == EIO))
+        return pol__fail(run, POL_ERR_IO, "writing the workbook failed: %s", strerror(en));
     if (e || ce)
         return pol__fail(run, POL_ERR_IO, "writing the workbook failed: %s",
                          lxw_strerror(e ? e : ce));

@@ -13,7 +13,7 @@ check() { # check DESCRIPTION COMMAND...
     local what=$1; shift
     if "$@"; then pass; else fail "$what"; fi
 }
-# run_polish EXPECTED_EXIT ARGS... : runs polish, keeps stdout/stderr in $T/out $T/err
+# run_polish EXPECTED_EXIT ARGS... : runs polish, keeps stdout/stderr in $OUT and $ERR
 run_polish() {
     local want=$1; shift
     "$POLISH" "$@" >"$OUT" 2>"$ERR"

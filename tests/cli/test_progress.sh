@@ -7,7 +7,8 @@ for i in 1 2 3; do make_photo "$IN/p$i.jpg" 200x; done
 
 # Piped: stderr holds the summary but no progress bar.
 run_polish 0 fix "$IN" -o "$T/o1"
-check "no progress bar when piped" sh -c "! grep -q 'ETA' '$T/err'"
+check "the summary went to stderr" test -s "$ERR"
+check "no progress bar when piped" sh -c "! grep -q 'ETA' '$ERR'"
 contains "$ERR" "3 ok, 0 failed"
 
 # On a terminal (script(1) gives polish a pseudo-terminal): the bar with items, rate and ETA.

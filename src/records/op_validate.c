@@ -180,6 +180,12 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     pol_records *r = pol_records_of(asset);
     pol_status st = pol__records_ensure_roles(run, r);
     if (st) return st;
+    char why_not[160];
+    if (!pol__arg_set(args, "require") && !pol__records_has_identity(r, why_not, sizeof why_not)) {
+        pol__decline(run, "nothing validated: %s; every row kept (--require to check fields)",
+                     why_not);
+        return POL_OK;
+    }
     rules ru;
     memset(&ru, 0, sizeof ru);
     ru.quarantine_invalid = strcmp(pol__arg_str(args, "invalid"), "quarantine") == 0;

@@ -23,7 +23,10 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         both = pol__asprintf("%s,%s", map, role);
         if (!both) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
-    pol_status st = pol__roles_infer(run, r, both ? both : role && *role ? role : map,
+    pol_status st = pol__roles_infer(run, r,
+                                     both            ? both
+                                     : role && *role ? role
+                                                     : map,
                                      (size_t)pol__arg_int(args, "sample"));
     free(both);
     return st;

@@ -444,7 +444,8 @@ static void decide_role(pol_role hr, double hconf, pol_role cr, double crate, co
             snprintf(why, cap, "content");
         } else {
             *conf = crate * 0.45 < 0.45 ? crate * 0.45 : 0.45;
-            snprintf(why, cap, "content only (no header says so): used for matching, not rewritten");
+            snprintf(why, cap,
+                     "content only (no header says so): used for matching, not rewritten");
         }
         return;
     }
@@ -611,7 +612,8 @@ static pol_status apply_map(pol_run *run, pol_records *r, const char *map, unsig
         while (re > rs && re[-1] == ' ') re--;
         long col = find_col(r->rows, p, (size_t)(ce - p));
         if (col < 0)
-            return pol__fail(run, POL_ERR_ARG, "--role: no column named \"%.*s\"", (int)(ce - p), p);
+            return pol__fail(run, POL_ERR_ARG, "--role: no column named \"%.*s\"", (int)(ce - p),
+                             p);
         char rn[32];
         snprintf(rn, sizeof rn, "%.*s", (int)(re - rs), rs);
         pol_role role = pol_role_from_name(rn);

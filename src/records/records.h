@@ -38,6 +38,7 @@ pol_role pol_role_from_name(const char *s); /* POL_ROLE_UNKNOWN when not a role 
 typedef struct pol_records_save {
     char format[8];  /* "csv" "tsv" "xlsx"; "" = from the output path, else the source format */
     char preset[16]; /* "" | "generic" | "hubspot" | "salesforce" */
+    char guard[8];   /* formula guard: "off" | "csv" (default: CSV/TSV only) | "always" */
 } pol_records_save;
 
 typedef struct pol_records {

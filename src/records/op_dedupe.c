@@ -37,6 +37,12 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     pol_records *r = pol_records_of(asset);
     pol_status st = pol__records_ensure_roles(run, r);
     if (st) return st;
+    char why[160];
+    if (!pol__records_has_identity(r, why, sizeof why)) {
+        /* Rows of measurements that look alike are still different rows. */
+        pol__decline(run, "not deduplicated: %s (--role to name the contact columns)", why);
+        return POL_OK;
+    }
     pol_match_opts o;
     pol__match_opts_default(&o);
     o.threshold = pol__arg_num(args, "threshold");

@@ -82,6 +82,17 @@ static void mutate(unsigned char *buf, size_t *n, size_t cap, uint64_t *s)
     }
 }
 
+/* Runs one input from a buffer of exactly its size, as libFuzzer does, so that ASan sees a read
+ * one byte past the end. */
+static void run_one(const unsigned char *buf, size_t n)
+{
+    unsigned char *copy = malloc(n ? n : 1);
+    if (!copy) abort();
+    memcpy(copy, buf, n);
+    LLVMFuzzerTestOneInput(copy, n);
+    free(copy);
+}
+
 static int save(const unsigned char *buf, size_t n)
 {
     FILE *f = fopen(save_path, "wb");
@@ -111,7 +122,7 @@ static int run_file(const char *path, unsigned long *runs)
     }
     fclose(f);
     fprintf(stderr, "replay: %s\n", path);
-    LLVMFuzzerTestOneInput(seed, (size_t)n);
+    run_one(seed, (size_t)n);
     ++*runs;
     const char *base = strrchr(path, '/');
     uint64_t key = hash_str(base ? base + 1 : path);
@@ -128,7 +139,7 @@ static int run_file(const char *path, unsigned long *runs)
             free(buf);
             return 0;
         }
-        LLVMFuzzerTestOneInput(buf, len);
+        run_one(buf, len);
         ++*runs;
     }
     free(seed);

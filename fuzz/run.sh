@@ -44,7 +44,7 @@ export LSAN_OPTIONS=suppressions=$SRC/tests/image/lsan-x265.supp
 # 1. the committed seeds and regression inputs, plus their fixed mutants, under clang
 failed=0
 for t in "${targets[@]}"; do
-  if ! "$BUILD/fuzz/replay_$t" -mutants=8 "fuzz/corpus/$t" 2>"$BUILD/replay-$t.log" >/dev/null; then
+  if ! "$BUILD/fuzz/replay_$t" -mutants=64 "fuzz/corpus/$t" 2>"$BUILD/replay-$t.log" >/dev/null; then
     echo "fuzz/run.sh: replay of fuzz/corpus/$t failed under clang; see $BUILD/replay-$t.log" >&2
     tail -n 20 "$BUILD/replay-$t.log" >&2
     failed=1

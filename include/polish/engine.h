@@ -171,6 +171,15 @@ typedef enum pol_batch_mode {
     POL_BATCH_INSPECT, /* load and measure only; nothing is written */
 } pol_batch_mode;
 
+typedef enum pol_group_rule {
+    POL_GROUP_NONE,   /* one file, one item */
+    POL_GROUP_STEM,   /* same name up to its last two dots: frame.0001.beauty.exr +
+                         frame.0001.depth.exr -> item frame.0001 */
+    POL_GROUP_FOLDER, /* every file of one folder */
+    POL_GROUP_ALL,    /* every input, one item (an ensemble's members) */
+    POL_GROUP_LIST,   /* the explicit groups of pol_batch.groups */
+} pol_group_rule;
+
 typedef struct pol_batch {
     pol_batch_mode mode;
     const pol_options *options;
@@ -180,6 +189,13 @@ typedef struct pol_batch {
                                 never an input); NULL when none */
     pol_progress_fn progress;
     void *progress_user;
+    /* Items that are groups of files (a render's passes, an ensemble's members), loaded together
+     * by the domain's load_group. POL_GROUP_NONE: one file, one item. */
+    pol_group_rule group;
+    /* POL_GROUP_LIST: the groups, each a NULL-terminated list of paths (the files named here
+     * are the inputs; `inputs` of pol_batch_run is then ignored). */
+    const char *const *const *groups;
+    size_t n_groups;
 } pol_batch;
 
 typedef struct pol_batch_result {

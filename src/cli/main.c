@@ -48,6 +48,8 @@ typedef struct cli {
     const char **inputs;
     size_t n_inputs;
     const char *prog;
+    pol_group_rule group;
+    const char *groups_file; /* --groups: one group per line, files separated by tabs */
 } cli;
 
 static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -88,6 +90,9 @@ static void usage(FILE *f)
           "  --skip-existing       keep outputs that exist (resume a stopped batch)\n"
           "  --fsync               flush each output to the disk before it is moved into place\n"
           "  --limit KEY=VALUE     pixels, bytes, frames, rows, columns, field-bytes, duration\n"
+          "  --group RULE          items that are groups of files: stem (frame.0001.beauty.exr +\n"
+          "                        frame.0001.depth.exr), folder, all\n"
+          "  --groups FILE         explicit groups: one a line, its files separated by tabs\n"
           "  --max-pixels N        same as --limit pixels=N\n"
           "\n"
           "'-' as the input reads standard input; '-o -' writes the output to standard output.\n"
@@ -342,6 +347,24 @@ static int common_option(cli *c, int argc, char **argv, int *i)
         long n = strtol(v, &end, 10);
         if (*end || n < 0 || n > 1024) die_usage("--jobs: '%s' is not a count", v);
         c->opt.threads = (int)n;
+    } else if (!strcmp(a, "--group") || !strncmp(a, "--group=", 8)) {
+        const char *v;
+        if (a[7] == '=')
+            v = a + 8;
+        else {
+            NEED_VALUE();
+            v = argv[++*i];
+        }
+        c->group = !strcmp(v, "stem")     ? POL_GROUP_STEM
+                   : !strcmp(v, "folder") ? POL_GROUP_FOLDER
+                   : !strcmp(v, "all")    ? POL_GROUP_ALL
+                   : !strcmp(v, "none")   ? POL_GROUP_NONE
+                                          : (die_usage("--group: '%s' is not stem, folder, all or none", v),
+                                             POL_GROUP_NONE);
+    } else if (!strcmp(a, "--groups")) {
+        NEED_VALUE();
+        c->groups_file = argv[++*i];
+        c->group = POL_GROUP_LIST;
     } else if (!strcmp(a, "--overwrite")) {
         c->opt.overwrite = 1;
     } else if (!strcmp(a, "--lenient")) {
@@ -504,6 +527,61 @@ static int copy_output_to_stdout(const char *dir)
     return copied;
 }
 
+/* --groups FILE: one group per line, its files separated by tabs. Dies on a bad file. */
+static const char ***read_groups(const char *path, char **text, size_t *n)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) die_usage("--groups %s: %s", path, strerror(errno));
+    size_t cap = 0, len = 0;
+    char *buf = NULL;
+    for (;;) {
+        if (len + 4096 > cap) {
+            char *nb = realloc(buf, cap = cap * 2 + 8192);
+            if (!nb) die_usage("--groups %s: out of memory", path);
+            buf = nb;
+        }
+        size_t got = fread(buf + len, 1, cap - len - 1, f);
+        if (!got) break;
+        len += got;
+        if (len > (64u << 20)) die_usage("--groups %s: larger than 64 MiB", path);
+    }
+    fclose(f);
+    buf[len] = '\0';
+    size_t lines = 1;
+    for (size_t i = 0; i < len; i++) lines += buf[i] == '\n';
+    const char ***g = calloc(lines, sizeof *g);
+    if (!g) die_usage("--groups %s: out of memory", path);
+    *n = 0;
+    for (char *line = buf, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next) *next++ = '\0';
+        size_t ll = strlen(line);
+        if (ll && line[ll - 1] == '\r') line[--ll] = '\0';
+        if (!ll || line[0] == '#') continue;
+        size_t members = 1;
+        for (char *t = line; *t; t++) members += *t == '\t';
+        const char **m = calloc(members + 1, sizeof *m);
+        if (!m) die_usage("--groups %s: out of memory", path);
+        size_t k = 0;
+        for (char *tok = line, *tab; tok; tok = tab) {
+            tab = strchr(tok, '\t');
+            if (tab) *tab++ = '\0';
+            if (*tok) m[k++] = tok;
+        }
+        g[(*n)++] = m;
+    }
+    if (!*n) die_usage("--groups %s: no groups in the file", path);
+    *text = buf;
+    return g;
+}
+
+static void free_groups(const char ***g, char *text, size_t n)
+{
+    for (size_t i = 0; g && i < n; i++) free((void *)g[i]);
+    free((void *)g);
+    free(text);
+}
+
 /* report.html -> report.jsonl; report.jsonl stays. */
 static char *report_stream_path(const char *report)
 {
@@ -544,7 +622,9 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
 {
     pol_err cerr;
     if (mode == POL_BATCH_PROCESS && pol_pipeline_check(p, &cerr)) die_usage("%s", cerr.msg);
-    if (c->n_inputs == 0) die_usage("%s: no input files", command);
+    if (c->group == POL_GROUP_LIST && c->n_inputs)
+        die_usage("%s: --groups names the inputs; give no other input", command);
+    if (c->n_inputs == 0 && c->group != POL_GROUP_LIST) die_usage("%s: no input files", command);
     if (c->output && !*c->output)
         die_usage("%s: -o is empty; name an output folder or file", command);
     int to_stdout = c->output && !strcmp(c->output, "-");
@@ -558,7 +638,13 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
         for (size_t i = 0; i < c->n_inputs; i++)
             if (!strcmp(c->inputs[i], "-")) c->inputs[i] = stdin_to_file();
     char out_std[4200];
-    pol_batch b = {.mode = mode, .options = &c->opt, .report_path = c->report};
+    pol_batch b = {.mode = mode, .options = &c->opt, .report_path = c->report, .group = c->group};
+    char *groups_text = NULL;
+    const char ***groups = NULL;
+    if (c->group == POL_GROUP_LIST) {
+        groups = read_groups(c->groups_file, &groups_text, &b.n_groups);
+        b.groups = (const char *const *const *)groups;
+    }
     if (mode == POL_BATCH_PROCESS) {
         if (!c->output && !c->opt.dry_run) die_usage("%s: -o OUTPUT is required", command);
         if (to_stdout) {
@@ -627,6 +713,7 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
         fprintf(stderr, "polish: %s\n", err.msg);
         free(stream_path);
         pol_report_free(r);
+        free_groups(groups, groups_text, b.n_groups);
         return st == POL_ERR_ARG ? EXIT_USAGE : EXIT_FATAL;
     }
     if (c->json) {
@@ -678,6 +765,7 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
     }
     free(stream_path);
     pol_report_free(r);
+    free_groups(groups, groups_text, b.n_groups);
     return code;
 }
 

@@ -23,6 +23,10 @@ typedef struct item {
     pol_thumbs thumbs;
     int failed;
     int ran; /* 0: never started (the batch was cancelled first) */
+    /* a group of files loaded as one item (pol_batch.group); path/rel are the first member's */
+    const char **members;
+    size_t n_members;
+    char *group_rel; /* owned: the group's output name */
 } item;
 
 typedef struct items {
@@ -348,6 +352,8 @@ static void thumb(const batch_ctx *c, const pol_domain *d, pol_run *run, pol_ass
     d->thumbnail(&trun, a, 320, jpeg, len);
 }
 
+static pol_status load_item(pol_run *run, const pol_domain *d, const item *x, pol_asset **a);
+
 /* --skip-existing: every output this item would write is there. Outputs are moved into place only
  * once complete and all together, so one that exists is whole. */
 static int outputs_exist(const batch_ctx *c, const item *x, const pol_pipeline *p)
@@ -378,7 +384,7 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
             return pol__fail(run, POL_ERR_UNSUPPORTED, "%s has no inspection", d->name);
         pol_asset *a = NULL;
         double t = pol__now();
-        st = d->load(run, x->path, &a);
+        st = load_item(run, d, x, &a);
         pol_jv_set(pol_jv_obj_at(run->item, "seconds"), "load", pol_jv_num(pol__now() - t));
         if (!st) st = d->inspect(run, a);
         pol__asset_unref(a);
@@ -436,7 +442,8 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
     run->plan_n = pn;
 
     pol_jv *secs = pol_jv_obj_at(run->item, "seconds");
-    if (pol__stream_possible(d, p, deliver_in_steps ? NULL : dop) && !c->want_thumbs) {
+    if (x->n_members < 2 && pol__stream_possible(d, p, deliver_in_steps ? NULL : dop) &&
+        !c->want_thumbs) {
         /* Every step works chunk by chunk: the item is never held whole. */
         char *path = out_path(c, x, NULL, NULL);
         if (!path) {
@@ -454,7 +461,7 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
 
     pol_asset *a = NULL;
     double t = pol__now();
-    st = d->load(run, x->path, &a);
+    st = load_item(run, d, x, &a);
     pol_jv_set(secs, "load", pol_jv_num(pol__now() - t));
     if (!st) thumb(c, d, run, a, &x->thumbs.before, &x->thumbs.before_len);
     t = pol__now();
@@ -506,6 +513,10 @@ static void item_task(void *arg)
     pol_err_clear(&err);
     x->node = pol_jv_obj();
     pol_jv_set(x->node, "input", pol_jv_str(x->path));
+    if (x->n_members > 1) {
+        pol_jv *m = pol_jv_arr_at(x->node, "members");
+        for (size_t k = 0; k < x->n_members; k++) pol_jv_push(m, pol_jv_str(x->members[k]));
+    }
     pol_run run = {.err = &err,
                    .opt = &c->opt,
                    .input = x->path,
@@ -544,6 +555,114 @@ static void item_task(void *arg)
     pthread_mutex_unlock(&c->mu);
 }
 
+/* ---- items that are groups of files --------------------------------------------------------- */
+
+/* The key a file joins a group by: "frame.0001.beauty.exr" -> "frame.0001.exr" (stem rule),
+ * "shots/a.exr" -> "shots" (folder rule), "all" (all rule). */
+static char *group_key(pol_group_rule rule, const char *rel)
+{
+    if (rule == POL_GROUP_ALL) return pol__strdup("all");
+    const char *slash = strrchr(rel, '/');
+    if (rule == POL_GROUP_FOLDER)
+        return slash ? pol__strndup(rel, (size_t)(slash - rel)) : pol__strdup(".");
+    const char *base = slash ? slash + 1 : rel;
+    const char *last = strrchr(base, '.');
+    if (!last || last == base) return pol__strdup(rel);
+    const char *prev = last - 1;
+    while (prev > base && *prev != '.') prev--;
+    if (prev == base) return pol__strdup(rel); /* one dot: a group of its own */
+    return pol__asprintf("%.*s%s", (int)(prev - rel), rel, last);
+}
+
+static int in_list(const char *const *list, const char *path)
+{
+    for (; list && *list; list++)
+        if (!strcmp(*list, path)) return 1;
+    return 0;
+}
+
+/* Folds c->it into groups (in order of each group's first member). */
+static pol_status group_items(batch_ctx *c, const pol_batch *b, pol_err *err)
+{
+    size_t n = c->it.n, ng = 0;
+    item *g = calloc(n ? n : 1, sizeof *g);
+    char **keys = calloc(n ? n : 1, sizeof *keys);
+    if (!g || !keys) goto oom;
+    for (size_t i = 0; i < n; i++) {
+        const item *x = &c->it.v[i];
+        char *key = NULL;
+        if (b->group == POL_GROUP_LIST) {
+            for (size_t k = 0; k < b->n_groups && !key; k++)
+                if (in_list(b->groups[k], x->path)) key = pol__asprintf("#%zu", k);
+            if (!key) key = pol__asprintf("=%s", x->path); /* not listed: alone */
+        } else {
+            key = group_key(b->group, x->rel);
+        }
+        if (!key) goto oom;
+        size_t k = 0;
+        while (k < ng && strcmp(keys[k], key)) k++;
+        if (k == ng) {
+            keys[ng] = key;
+            g[ng].path = x->path;
+            g[ng].rel = x->rel;
+            ng++;
+        } else {
+            free(key);
+        }
+        const char **m = realloc(g[k].members, (g[k].n_members + 1) * sizeof *m);
+        if (!m) goto oom;
+        g[k].members = m;
+        g[k].members[g[k].n_members++] = x->path;
+    }
+    for (size_t k = 0; k < ng; k++) {
+        if (g[k].n_members < 2) continue;
+        /* the group's output: its key, with the first member's extension */
+        const char *key = keys[k];
+        if (key[0] == '#' || key[0] == '=' || b->group == POL_GROUP_FOLDER ||
+            b->group == POL_GROUP_ALL) {
+            const char *ext = pol__path_ext(g[k].rel);
+            g[k].group_rel = key[0] == '#' ? pol__asprintf("group-%s.%s", key + 1, ext)
+                                           : pol__asprintf("%s.%s", key[0] == '.' ? "all" : key, ext);
+        } else {
+            g[k].group_rel = pol__strdup(key);
+        }
+        if (!g[k].group_rel) goto oom;
+        g[k].rel = g[k].group_rel;
+    }
+    for (size_t k = 0; k < ng; k++) free(keys[k]);
+    free(keys);
+    free(c->it.v);
+    c->it.v = g;
+    c->it.n = ng;
+    return POL_OK;
+oom:
+    if (g)
+        for (size_t k = 0; k < n; k++) {
+            free(g[k].members);
+            free(g[k].group_rel);
+        }
+    if (keys)
+        for (size_t k = 0; k < n; k++) free(keys[k]);
+    free(g);
+    free(keys);
+    return pol__err_set(err, POL_ERR_NOMEM, "out of memory grouping the inputs");
+}
+
+/* Loads an item: one file through the domain's load, a group through its load_group. */
+static pol_status load_item(pol_run *run, const pol_domain *d, const item *x, pol_asset **a)
+{
+    if (x->n_members < 2) return d->load(run, x->path, a);
+    if (!d->load_group)
+        return pol__fail(run, POL_ERR_UNSUPPORTED, "the %s domain does not load groups of files",
+                         d->name);
+    for (size_t i = 1; i < x->n_members; i++) { /* every member is of the item's domain */
+        const pol_domain *md;
+        pol_status st = pol__recognise(run, x->members[i], d, &md);
+        if (st) return st;
+    }
+    return d->load_group(run, x->members, x->n_members, a);
+}
+
 /* The folder output ports land in: -o's folder, or the folder of the one output file. */
 static char *ports_dir(const pol_batch *b)
 {
@@ -555,6 +674,10 @@ static char *ports_dir(const pol_batch *b)
     return pol__strdup(".");
 }
 
+static pol_status batch_run(const pol_pipeline *p, const char *const *inputs, size_t n_inputs,
+                            const pol_batch *b, pol_report *report, pol_batch_result *res,
+                            pol_err *err);
+
 pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_t n_inputs,
                          const pol_batch *b, pol_report *report, pol_batch_result *res,
                          pol_err *err)
@@ -563,6 +686,35 @@ pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_
     if (res) memset(res, 0, sizeof *res);
     if (!p || !b || (!inputs && n_inputs))
         return pol__err_set(err, POL_ERR_ARG, "pol_batch_run: missing argument");
+    if (b->group == POL_GROUP_LIST) { /* the groups name the inputs */
+        size_t n = 0;
+        for (size_t k = 0; k < b->n_groups; k++)
+            for (const char *const *m = b->groups[k]; m && *m; m++) n++;
+        const char **flat = calloc(n ? n : 1, sizeof *flat);
+        if (!flat) return pol__err_set(err, POL_ERR_NOMEM, "out of memory");
+        n = 0;
+        for (size_t k = 0; k < b->n_groups; k++)
+            for (const char *const *m = b->groups[k]; m && *m; m++) flat[n++] = *m;
+        pol_batch b2 = *b;
+        b2.group = POL_GROUP_LIST;
+        b2.groups = b->groups;
+        pol_status st = POL_ERR_ARG;
+        if (n) {
+            b2.n_groups = b->n_groups;
+            st = batch_run(p, flat, n, &b2, report, res, err);
+        } else {
+            pol__err_set(err, POL_ERR_ARG, "no groups of files given");
+        }
+        free(flat);
+        return st;
+    }
+    return batch_run(p, inputs, n_inputs, b, report, res, err);
+}
+
+static pol_status batch_run(const pol_pipeline *p, const char *const *inputs, size_t n_inputs,
+                            const pol_batch *b, pol_report *report, pol_batch_result *res,
+                            pol_err *err)
+{
     if (n_inputs == 0) return pol__err_set(err, POL_ERR_ARG, "no input files");
     if (b->mode == POL_BATCH_PROCESS) {
         pol_status st = pol_pipeline_check(p, err);
@@ -612,7 +764,7 @@ pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_
         pol__inputs_free(&in);
         return rs;
     }
-    if (b->outfile && in.n > 1) {
+    if (b->outfile && in.n > 1 && b->group == POL_GROUP_NONE) {
         pol__inputs_free(&in);
         return pol__err_set(err, POL_ERR_ARG, "several inputs need an output folder, not a file");
     }
@@ -654,6 +806,22 @@ pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_
     for (size_t i = 0; i < in.n; i++) {
         c.it.v[i].path = in.v[i].path;
         c.it.v[i].rel = in.v[i].rel;
+    }
+    if (b->group != POL_GROUP_NONE && (st = group_items(&c, b, err))) {
+        free(c.it.v);
+        pol__gate_free(c.gate);
+        pol__inputs_free(&in);
+        return st;
+    }
+    if (b->outfile && c.it.n > 1) {
+        for (size_t i = 0; i < c.it.n; i++) {
+            free(c.it.v[i].members);
+            free(c.it.v[i].group_rel);
+        }
+        free(c.it.v);
+        pol__gate_free(c.gate);
+        pol__inputs_free(&in);
+        return pol__err_set(err, POL_ERR_ARG, "several items need an output folder, not a file");
     }
 
     c.threads = c.opt.threads > 0 ? c.opt.threads : pol__cpu_count();
@@ -713,6 +881,8 @@ pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_
             free(x->thumbs.before);
             free(x->thumbs.after);
         }
+        free(x->members);
+        free(x->group_rel);
     }
     size_t total = c.it.n;
     free(c.it.v);

@@ -88,6 +88,35 @@ static pol_status synth_load(pol_run *run, const char *path, pol_asset **out)
     return *out ? POL_OK : pol__fail(run, POL_ERR_NOMEM, "oom");
 }
 
+/* A group: the members' samples one after the other. */
+static pol_status synth_load_group(pol_run *run, const char *const *paths, size_t n,
+                                   pol_asset **out)
+{
+    synth *all = calloc(1, sizeof *all);
+    if (!all) return pol__fail(run, POL_ERR_NOMEM, "oom");
+    for (size_t k = 0; k < n; k++) {
+        pol_asset *a;
+        pol_status st = synth_load(run, paths[k], &a);
+        if (st) {
+            synth_free(all);
+            return st;
+        }
+        const synth *m = a->data;
+        float *v = realloc(all->v, (all->n + m->n + 1) * sizeof *v);
+        if (!v) {
+            pol__asset_unref(a);
+            synth_free(all);
+            return pol__fail(run, POL_ERR_NOMEM, "oom");
+        }
+        memcpy(v + all->n, m->v, m->n * sizeof *v);
+        all->v = v;
+        all->n += m->n;
+        pol__asset_unref(a);
+    }
+    *out = pol__asset_new(pol__domain_find("synth"), all, paths[0]);
+    return *out ? POL_OK : pol__fail(run, POL_ERR_NOMEM, "oom");
+}
+
 static pol_status synth_save(pol_run *run, pol_asset *a, const char *path)
 {
     const synth *s = a->data;
@@ -433,6 +462,7 @@ static pol_domain synth_domain = {.name = "synth",
                                   .data_free = synth_free,
                                   .data_clone = synth_clone,
                                   .limits = synth_limits,
+                                  .load_group = synth_load_group,
                                   .stream = &synth_stream};
 
 static pol_status tally_save(pol_run *run, pol_asset *a, const char *path)
@@ -813,6 +843,81 @@ static void test_cancel(void **state)
     assert_int_not_equal(system(cmd), 0);
 }
 
+/* Items that are groups of files: by the stem rule (frame.0001.a + frame.0001.b) and by an
+ * explicit list; a domain that cannot load groups says so. */
+static void test_groups(void **state)
+{
+    (void)state;
+    mkdir(path_in("g"), 0777);
+    const char *names[] = {"f.0001.a.syn", "f.0001.b.syn", "f.0002.a.syn", "f.0002.b.syn",
+                           "lone.syn"};
+    size_t sizes[] = {100, 50, 70, 30, 10};
+    for (int i = 0; i < 5; i++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "g/%s", names[i]);
+        write_synth(path_in(rel), sizes[i]);
+    }
+    pol_pipeline *p;
+    pol_err err;
+    assert_int_equal(pol_pipeline_new("synth", &p, &err), POL_OK);
+    assert_int_equal(pol_pipeline_add_step(p, "smooth", NULL, &err), POL_OK);
+    pol_options opt;
+    pol_options_default(&opt);
+    opt.threads = 2;
+    char *in_dir = strdup(path_in("g")), *out_dir = strdup(path_in("gout"));
+    const char *in[] = {in_dir};
+    pol_batch b = {.mode = POL_BATCH_PROCESS, .options = &opt, .outdir = out_dir,
+                   .group = POL_GROUP_STEM};
+    pol_batch_result res;
+    whole_loads = 0;
+    assert_int_equal(pol_batch_run(p, in, 1, &b, NULL, &res, &err), POL_OK);
+    assert_int_equal(res.total, 3); /* two frames, one lone file */
+    assert_int_equal(whole_loads, 4); /* the groups loaded whole; the lone file streamed */
+    size_t n;
+    float *v = read_synth(path_in("gout/f.0001.syn"), &n);
+    assert_non_null(v);
+    assert_int_equal(n, 150);
+    free(v);
+    v = read_synth(path_in("gout/f.0002.syn"), &n);
+    assert_non_null(v);
+    assert_int_equal(n, 100);
+    free(v);
+    v = read_synth(path_in("gout/lone.syn"), &n);
+    assert_non_null(v);
+    assert_int_equal(n, 10);
+    free(v);
+
+    /* an explicit list: lone + f.0002.a as one item */
+    char *m0 = strdup(path_in("g/lone.syn")), *m1 = strdup(path_in("g/f.0002.a.syn"));
+    const char *g0[] = {m0, m1, NULL};
+    const char *const *groups[] = {g0};
+    char *out2 = strdup(path_in("gout2"));
+    pol_batch b2 = {.mode = POL_BATCH_PROCESS, .options = &opt, .outdir = out2,
+                    .group = POL_GROUP_LIST, .groups = groups, .n_groups = 1};
+    assert_int_equal(pol_batch_run(p, NULL, 0, &b2, NULL, &res, &err), POL_OK);
+    assert_int_equal(res.total, 1);
+    v = read_synth(path_in("gout2/group-0.syn"), &n);
+    assert_non_null(v);
+    assert_int_equal(n, 80);
+    free(v);
+
+    /* a domain without load_group: the group fails with the reason, nothing half-done */
+    synth_domain.load_group = NULL;
+    char *out3 = strdup(path_in("gout3"));
+    b.outdir = out3;
+    assert_int_equal(pol_batch_run(p, in, 1, &b, NULL, &res, &err), POL_ERR_PARTIAL);
+    assert_int_equal(res.failed, 2);
+    assert_int_equal(res.ok, 1);
+    synth_domain.load_group = synth_load_group;
+    pol_pipeline_free(p);
+    free(in_dir);
+    free(out_dir);
+    free(m0);
+    free(m1);
+    free(out2);
+    free(out3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -822,6 +927,7 @@ int main(void)
         cmocka_unit_test(test_shared_input_loaded_once),
         cmocka_unit_test(test_split_and_cross_domain),
         cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_groups),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -135,10 +135,29 @@ static void param_line(FILE *f, const pol_param_desc *p)
         paren = 1;
     }
     if ((p->type == POL_PARAM_INT || p->type == POL_PARAM_NUM) && p->min <= p->max) {
-        fprintf(f, "%s%g..%g", paren ? "; range " : " (range ", p->min, p->max);
+        char lo[32], hi[32];
+        fprintf(f, "%s%s..%s", paren ? "; range " : " (range ", pol_num_str(p->min, lo, sizeof lo),
+                pol_num_str(p->max, hi, sizeof hi));
+        paren = 1;
+    }
+    if (p->unit) {
+        fprintf(f, "%s%s", paren ? "; in " : " (in ", p->unit);
+        paren = 1;
+    }
+    if (p->flags & POL_PARAM_REQUIRED) {
+        fputs(paren ? "; required" : " (required", f);
+        paren = 1;
+    }
+    if (p->when) {
+        const char *eq = strchr(p->when, '=');
+        if (eq)
+            fprintf(f, "%sonly with --%.*s %s", paren ? "; " : " (", (int)(eq - p->when), p->when,
+                    eq + 1);
         paren = 1;
     }
     fputs(paren ? ")\n" : "\n", f);
+    for (size_t i = 0; p->choice_help && p->choice_help[i]; i++)
+        fprintf(f, "  %-34s   %s\n", "", p->choice_help[i]);
 }
 
 static void help_op(const pol_op_desc *op)
@@ -243,10 +262,27 @@ static int cmd_ops(cli *c, int argc, char **argv)
                 printf("| parameter | type | default | range | help |\n|---|---|---|---|---|\n");
                 for (size_t k = 0; k < op->n_params; k++) {
                     const pol_param_desc *p = &op->params[k];
-                    printf("| `--%s` | %s | %s | ", p->name, type_word(p), p->def ? p->def : "");
-                    if ((p->type == POL_PARAM_INT || p->type == POL_PARAM_NUM) && p->min <= p->max)
-                        printf("%g..%g", p->min, p->max);
-                    printf(" | %s |\n", p->help ? p->help : "");
+                    printf("| `--%s` | ", p->name);
+                    for (const char *t = type_word(p); *t; t++) /* a | would end the cell */
+                        printf(*t == '|' ? "\\|" : "%c", *t);
+                    printf(" | %s | ", p->def ? p->def : "");
+                    if ((p->type == POL_PARAM_INT || p->type == POL_PARAM_NUM) && p->min <= p->max) {
+                        char lo[32], hi[32];
+                        printf("%s..%s", pol_num_str(p->min, lo, sizeof lo),
+                               pol_num_str(p->max, hi, sizeof hi));
+                    }
+                    printf(" | %s", p->help ? p->help : "");
+                    if (p->unit) printf(" Unit: %s.", p->unit);
+                    if (p->when) {
+                        const char *eq = strchr(p->when, '=');
+                        if (eq)
+                            printf(" Only with `--%.*s %s`.", (int)(eq - p->when), p->when,
+                                   eq + 1);
+                    }
+                    for (size_t h = 0; p->choice_help && p->choice_help[h]; h++)
+                        printf("<br>`%.*s`%s", (int)strcspn(p->choice_help[h], ":"),
+                               p->choice_help[h], p->choice_help[h] + strcspn(p->choice_help[h], ":"));
+                    printf(" |\n");
                 }
             }
         }

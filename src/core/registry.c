@@ -203,6 +203,10 @@ const char *pol_num_str(double v, char *buf, size_t size)
         snprintf(buf, size, "null");
         return buf;
     }
+    if (v == floor(v) && fabs(v) < 1e17) { /* whole numbers as whole numbers: 178956970 */
+        snprintf(buf, size, "%.0f", v);
+        return buf;
+    }
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(buf, size, "%.*g", prec, v);
         if (strtod(buf, NULL) == v) break;

@@ -82,27 +82,12 @@ typedef struct batch_ctx {
     double t0;
 } batch_ctx;
 
-static pol_jv *step_node(pol_run *run, const pol_op_desc *op, const pol_args *a)
-{
-    pol_jv *s = pol_jv_obj();
-    if (!s) return NULL;
-    char *name = pol__asprintf("%s.%s", op->domain, op->name);
-    pol_jv_set(s, "op", pol_jv_str(name));
-    free(name);
-    pol_jv *args = pol__args_json(a);
-    if (args && args->n)
-        pol_jv_set(s, "args", args);
-    else
-        pol_jv_free(args);
-    pol_jv_push(pol_jv_arr_at(run->item, "steps"), s);
-    return s;
-}
 
 static pol_status run_op(pol_run *run, const pol_op_desc *op, const pol_args *a, pol_asset *asset,
                          const char *target)
 {
     if (pol__cancelled(run)) return pol__fail(run, POL_ERR_CANCELLED, "cancelled");
-    pol_jv *s = step_node(run, op, a);
+    pol_jv *s = pol__step_node(run, op, a);
     if (target) pol_jv_set(s, "target", pol_jv_str(target));
     run->step = s;
     run->declined = 0;
@@ -317,7 +302,7 @@ static pol_status plan_only(const batch_ctx *c, const item *x, const pol_pipelin
     pol_jv *would = pol_jv_arr_at(run->item, "would_write");
     for (size_t i = 0; i < p->n_steps; i++) {
         const pol_args *a = p->steps[i].args;
-        pol_jv_set(step_node(run, p->steps[i].op, a), "status", pol_jv_str("planned"));
+        pol_jv_set(pol__step_node(run, p->steps[i].op, a), "status", pol_jv_str("planned"));
         for (size_t k = 0; k < a->op->n_outputs; k++) {
             if (!a->out[k].n) continue;
             pol_err e;

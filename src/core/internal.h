@@ -105,8 +105,6 @@ pol_asset *pol__asset_ref(pol_asset *a);
 void pol__asset_unref(pol_asset *a); /* accepts NULL */
 /* Deep copy with one reference; NULL when out of memory. */
 pol_asset *pol__asset_clone(const pol_asset *a);
-/* Replaces the data (the old data is freed). */
-void pol__asset_set_data(pol_asset *a, void *data);
 
 /* ---- arguments ------------------------------------------------------------------------------ */
 
@@ -187,6 +185,9 @@ pol_status pol__input_asset(pol_run *run, const pol_args *args, const char *name
 typedef pol_status (*pol_batch_write_fn)(pol_run *run, FILE *f, int first, void *user);
 pol_status pol__batch_output(pol_run *run, const pol_args *args, const char *name,
                              pol_batch_write_fn fn, void *user);
+
+/* Appends a step's report node ({op, args}) to the item's steps and returns it. */
+pol_jv *pol__step_node(pol_run *run, const pol_op_desc *op, const pol_args *a);
 
 /* Sets run->err to "<input>: <message>" and returns `code`. */
 pol_status pol__fail(pol_run *run, pol_status code, const char *fmt, ...) POL_PRINTF(3, 4);

@@ -1,7 +1,7 @@
 /* polish — per-item run context: errors that name the input, and the op's explanations. */
 #include <stdlib.h>
 #include <string.h>
-#include "core/internal.h"
+#include "core/args.h"
 
 pol_status pol__fail(pol_run *run, pol_status code, const char *fmt, ...)
 {
@@ -17,6 +17,22 @@ pol_status pol__fail(pol_run *run, pol_status code, const char *fmt, ...)
     else
         snprintf(run->err->msg, sizeof run->err->msg, "%s", msg);
     return code;
+}
+
+pol_jv *pol__step_node(pol_run *run, const pol_op_desc *op, const pol_args *a)
+{
+    pol_jv *s = pol_jv_obj();
+    if (!s) return NULL;
+    char *name = pol__asprintf("%s.%s", op->domain, op->name);
+    pol_jv_set(s, "op", pol_jv_str(name));
+    free(name);
+    pol_jv *args = pol__args_json(a);
+    if (args && args->n)
+        pol_jv_set(s, "args", args);
+    else
+        pol_jv_free(args);
+    pol_jv_push(pol_jv_arr_at(run->item, "steps"), s);
+    return s;
 }
 
 /* Where explanations go: the running step, or the item's inspection section. */

@@ -22,22 +22,6 @@ typedef struct stage {
     int begun;
 } stage;
 
-static pol_jv *stage_node(pol_run *run, const pol_op_desc *op, const pol_args *a)
-{
-    pol_jv *s = pol_jv_obj();
-    if (!s) return NULL;
-    char *name = pol__asprintf("%s.%s", op->domain, op->name);
-    pol_jv_set(s, "op", pol_jv_str(name));
-    free(name);
-    pol_jv *args = pol__args_json(a);
-    if (args && args->n)
-        pol_jv_set(s, "args", args);
-    else
-        pol_jv_free(args);
-    pol_jv_set(s, "streamed", pol_jv_bool(1));
-    pol_jv_push(pol_jv_arr_at(run->item, "steps"), s);
-    return s;
-}
 
 /* Runs `fn` with the report pointing at stage s. */
 #define IN_STAGE(run, s, expr)                                                                     \
@@ -89,7 +73,8 @@ pol_status pol__stream_run(pol_run *run, const pol_domain *d, const char *in, co
     }
     size_t halo = 0;
     for (size_t i = 0; !s && i < n; i++) {
-        st[i].node = stage_node(run, st[i].op, st[i].args);
+        st[i].node = pol__step_node(run, st[i].op, st[i].args);
+        pol_jv_set(st[i].node, "streamed", pol_jv_bool(1));
         s = IN_STAGE(run, &st[i], st[i].op->stream->begin(run, st[i].args, &st[i].state));
         st[i].begun = !s;
         halo += st[i].op->stream->halo;

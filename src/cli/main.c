@@ -545,7 +545,7 @@ static int copy_output_to_stdout(const char *dir)
     while ((e = readdir(d)) && !copied) {
         if (e->d_name[0] == '.') continue;
         char f[4352];
-        snprintf(f, sizeof f, "%s/%s", dir, e->d_name);
+        if (snprintf(f, sizeof f, "%s/%s", dir, e->d_name) >= (int)sizeof f) continue;
         FILE *in = fopen(f, "rb");
         if (!in) continue;
         char buf[65536];

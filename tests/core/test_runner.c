@@ -493,10 +493,10 @@ static char dir[64];
 
 static const char *path_in(const char *name)
 {
-    static char buf[4][256];
+    static char buf[4][4096];
     static int k;
     k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+    if (snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name) >= (int)sizeof buf[k]) fail();
     return buf[k];
 }
 

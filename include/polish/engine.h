@@ -10,26 +10,46 @@
 extern "C" {
 #endif
 
-/* Limits checked before decoding (from headers where the format allows). 0 means "no limit". */
+/* Limits checked before decoding (from headers where the format allows). 0 means "no limit".
+ * One table (`polish ops --json` lists it): the core's keys below plus the keys each domain
+ * declares (grid points, ...), kept in `extra`; every key reads the same on the command line
+ * (--limit KEY=VALUE), in a recipe (limits:) and in the registry. */
+#define POL_LIMITS_EXTRA 16
 typedef struct pol_limits {
-    uint64_t max_pixels;      /* width x height of one image; default 178,956,970 */
-    uint64_t max_bytes;       /* size of one input file; default 2 GiB */
-    uint64_t max_frames;      /* frames/pages of one input; default 1000 */
-    uint64_t max_rows;        /* rows of one table; default 50,000,000 */
-    uint64_t max_columns;     /* columns of one table; default 10,000 */
-    uint64_t max_field_bytes; /* bytes in one table cell; default 1 MiB */
-    double max_duration;      /* seconds of audio/video; default 6 h */
-    uint64_t max_memory;      /* decoded bytes held at once by the whole batch (all -j workers
-                                 together; one item alone may not exceed it); default 4 GiB */
-    uint64_t max_scans;       /* scans of one progressive JPEG; default 1000 */
-    uint64_t max_dimension;   /* width or height of one image; default 1,000,000 (libpng's) */
+    uint64_t max_pixels;      /* pixels: width x height of one image; default 178,956,970 */
+    uint64_t max_bytes;       /* bytes: size of one input file; default 2 GiB */
+    uint64_t max_frames;      /* frames: frames/pages of one input; default 1000 */
+    uint64_t max_rows;        /* rows: rows of one table; default 50,000,000 */
+    uint64_t max_columns;     /* columns: columns of one table; default 10,000 */
+    uint64_t max_field_bytes; /* field-bytes: bytes in one table cell; default 1 MiB */
+    double max_duration;      /* duration: seconds of audio/video; default 6 h */
+    uint64_t max_memory;      /* memory: decoded bytes held at once by the whole batch (all -j
+                                 workers together; one item alone may not exceed it); 4 GiB */
+    uint64_t max_scans;       /* scans: scans of one progressive JPEG; default 1000 */
+    uint64_t max_dimension;   /* dimension: width or height of one image; default 1,000,000 */
+    uint64_t extra[POL_LIMITS_EXTRA]; /* domains' keys, in registry order */
+    uint64_t set;                     /* bit k: key k was given explicitly */
 } pol_limits;
 
-/* Fills `l` with the safe defaults above. */
+/* Fills `l` with the safe defaults of every key. */
 void pol_limits_default(pol_limits *l);
 
 /* Applies "pixels=1e8", "bytes=10M", "rows=1000" ... to `l`. Returns POL_ERR_ARG on a bad spec. */
 pol_status pol_limits_set(pol_limits *l, const char *spec, pol_err *err);
+
+/* A limit by key (as a count, bytes or whole seconds); 0 = no limit or unknown key. */
+uint64_t pol_limits_get(const pol_limits *l, const char *key);
+
+/* Tightens `base` with every key set in `over`: the smaller wins, "no limit" (0) never loosens. */
+void pol_limits_tighten(pol_limits *base, const pol_limits *over);
+
+/* Cancels every running batch of this process: items not yet started are skipped, running items
+ * stop at their next check, temporary files are removed and the report keeps what finished.
+ * Async-signal-safe (a SIGINT handler may call it). */
+void pol_cancel(void);
+/* Clears a cancellation, so that a later batch runs. */
+void pol_cancel_reset(void);
+int pol_cancelled(void);
 
 /* How a batch runs. Plain data owned by the caller; pol_options_default() fills it. */
 typedef struct pol_options {
@@ -72,6 +92,14 @@ pol_status pol_pipeline_add_step(pol_pipeline *p, const char *op, size_t *index,
 pol_status pol_pipeline_set_arg(pol_pipeline *p, size_t index, const char *name, const char *value,
                                 pol_err *err);
 
+/* Gives a path to an input or output port of step `index` ("master", "explain"). */
+pol_status pol_pipeline_set_port(pol_pipeline *p, size_t index, const char *name, const char *path,
+                                 pol_err *err);
+
+/* Checks what needs every value in place: required parameters and ports, conditions between
+ * parameters. POL_ERR_ARG names the step and what is missing. pol_batch_run checks it too. */
+pol_status pol_pipeline_check(const pol_pipeline *p, pol_err *err);
+
 /* Sets an option of the default delivery (the domain's export op) used when writing outputs. */
 pol_status pol_pipeline_set_deliver_arg(pol_pipeline *p, const char *name, const char *value,
                                         pol_err *err);
@@ -101,8 +129,23 @@ void pol_report_free(pol_report *r);
 /* Asks the batch runner to keep before/after thumbnails for the HTML report (off by default). */
 void pol_report_want_thumbnails(pol_report *r, int on);
 
-/* Writes the report atomically: HTML when `path` ends in .html/.htm, JSON otherwise. */
+/* Writes the report atomically: HTML when `path` ends in .html/.htm, stream lines for .jsonl,
+ * JSON otherwise. */
 pol_status pol_report_write(const pol_report *r, const char *path, pol_err *err);
+
+/* Streams the report to a JSON-lines file as items finish (docs/report.md): a header line, one
+ * line per finished item (in the order they finish, each with its input `index`), a summary line
+ * when the batch ends. A killed batch keeps the lines of what finished. Thumbnails, when wanted,
+ * are written to files in <stem>.thumbs/ beside it instead of held in memory. The file is
+ * created anew; an existing one is refused unless `overwrite`. */
+pol_status pol_report_stream(pol_report *r, const char *path, int overwrite, pol_err *err);
+
+/* Reads a report stream back (also one cut short by a killed batch: its summary then counts
+ * what finished and says "incomplete"). Free with pol_report_free(). */
+pol_status pol_report_read(const char *path, pol_report **out, pol_err *err);
+
+/* Appends the items of `src` to `dst` and recounts the summary. */
+pol_status pol_report_merge(pol_report *dst, const pol_report *src, pol_err *err);
 
 /* The report as JSON / as short human text. Caller frees with free(); NULL when out of memory. */
 char *pol_report_json(const pol_report *r);
@@ -128,6 +171,15 @@ typedef enum pol_batch_mode {
     POL_BATCH_INSPECT, /* load and measure only; nothing is written */
 } pol_batch_mode;
 
+typedef enum pol_group_rule {
+    POL_GROUP_NONE,   /* one file, one item */
+    POL_GROUP_STEM,   /* same name up to its last two dots: frame.0001.beauty.exr +
+                         frame.0001.depth.exr -> item frame.0001 */
+    POL_GROUP_FOLDER, /* every file of one folder */
+    POL_GROUP_ALL,    /* every input, one item (an ensemble's members) */
+    POL_GROUP_LIST,   /* the explicit groups of pol_batch.groups */
+} pol_group_rule;
+
 typedef struct pol_batch {
     pol_batch_mode mode;
     const pol_options *options;
@@ -137,17 +189,27 @@ typedef struct pol_batch {
                                 never an input); NULL when none */
     pol_progress_fn progress;
     void *progress_user;
+    /* Items that are groups of files (a render's passes, an ensemble's members), loaded together
+     * by the domain's load_group. POL_GROUP_NONE: one file, one item. */
+    pol_group_rule group;
+    /* POL_GROUP_LIST: the groups, each a NULL-terminated list of paths (the files named here
+     * are the inputs; `inputs` of pol_batch_run is then ignored). */
+    const char *const *const *groups;
+    size_t n_groups;
 } pol_batch;
 
 typedef struct pol_batch_result {
     size_t total, ok, failed;
+    size_t cancelled; /* never started, or stopped, because the batch was cancelled */
 } pol_batch_result;
 
 /*
  * Runs `p` over files and folders (folders are walked recursively, hidden entries skipped). One bad
  * item is recorded in the report and skipped; the others finish. Returns POL_OK when every item
- * succeeded, POL_ERR_PARTIAL when some failed (see `res`), or another error when nothing could run
- * (then `err` says why).
+ * succeeded, POL_ERR_PARTIAL when some failed (see `res`), POL_ERR_CANCELLED after pol_cancel()
+ * (the report then holds the items that finished; temporary files are removed), or another error
+ * when nothing could run (then `err` says why). A pipeline missing a required parameter or port
+ * is POL_ERR_ARG before anything runs.
  */
 pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_t n_inputs,
                          const pol_batch *b, pol_report *report, pol_batch_result *res,

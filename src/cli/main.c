@@ -1,6 +1,7 @@
 /* polish — the command line. Uses the public API only; every per-operation flag, help text and
  * listing is generated from the operation registry. */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +11,34 @@
 #include <unistd.h>
 #include "polish/polish.h"
 
-/* Exit codes (docs/cli.md). */
+/* Exit codes (docs/cli.md); a batch stopped by SIGINT/SIGTERM exits 128 + the signal. */
 enum { EXIT_ALL_OK = 0, EXIT_SOME_FAILED = 1, EXIT_USAGE = 2, EXIT_FATAL = 3 };
+
+/* The first SIGINT or SIGTERM asks the library to stop cleanly (the items in flight finish or
+ * stop at their next check, temporary files are removed, the report keeps what finished); a
+ * second one ends the process at once. */
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+    if (got_signal) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    got_signal = sig;
+    pol_cancel();
+}
+
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
 
 typedef struct cli {
     pol_options opt;
@@ -21,6 +48,8 @@ typedef struct cli {
     const char **inputs;
     size_t n_inputs;
     const char *prog;
+    pol_group_rule group;
+    const char *groups_file; /* --groups: one group per line, files separated by tabs */
 } cli;
 
 static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -45,6 +74,7 @@ static void usage(FILE *f)
           "  run RECIPE.yml FILE|DIR... -o OUT     apply a written recipe\n"
           "  DOMAIN OP [--PARAM VALUE]... IN -o OUT  run one operation\n"
           "  ops [DOMAIN]                          list operations (--json, --markdown)\n"
+          "  report [merge] STREAM.jsonl... -o OUT render or merge report streams\n"
           "  help [DOMAIN | DOMAIN.OP]             explain a domain or an operation\n"
           "  --version                             print the version\n"
           "\n"
@@ -60,6 +90,9 @@ static void usage(FILE *f)
           "  --skip-existing       keep outputs that exist (resume a stopped batch)\n"
           "  --fsync               flush each output to the disk before it is moved into place\n"
           "  --limit KEY=VALUE     pixels, bytes, frames, rows, columns, field-bytes, duration\n"
+          "  --group RULE          items that are groups of files: stem (frame.0001.beauty.exr +\n"
+          "                        frame.0001.depth.exr), folder, all\n"
+          "  --groups FILE         explicit groups: one a line, its files separated by tabs\n"
           "  --max-pixels N        same as --limit pixels=N\n"
           "\n"
           "'-' as the input reads standard input; '-o -' writes the output to standard output.\n"
@@ -88,62 +121,6 @@ static const char *type_word(const pol_param_desc *p)
     return "?";
 }
 
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
-static void param_json(FILE *f, const pol_param_desc *p)
-{
-    static const char *const types[] = {"bool", "int", "number", "string", "enum"};
-    fputs("{\"name\": ", f);
-    json_str(f, p->name);
-    fprintf(f, ", \"type\": \"%s\", \"default\": ", types[p->type]);
-    if (p->def)
-        json_str(f, p->def);
-    else
-        fputs("null", f);
-    if ((p->type == POL_PARAM_INT || p->type == POL_PARAM_NUM) && p->min <= p->max)
-        fprintf(f, ", \"min\": %.17g, \"max\": %.17g", p->min, p->max);
-    if (p->type == POL_PARAM_ENUM) {
-        fputs(", \"choices\": ", f);
-        json_str(f, p->choices);
-    }
-    fputs(", \"help\": ", f);
-    json_str(f, p->help);
-    fputs("}", f);
-}
-
-static void op_json(FILE *f, const pol_op_desc *op)
-{
-    fputs("{\"name\": ", f);
-    char full[128];
-    snprintf(full, sizeof full, "%s.%s", op->domain, op->name);
-    json_str(f, full);
-    fputs(", \"domain\": ", f);
-    json_str(f, op->domain);
-    fputs(", \"summary\": ", f);
-    json_str(f, op->summary);
-    fprintf(f, ", \"delivery\": %s, \"automatic\": %s, \"params\": [",
-            op->flags & POL_OP_DELIVER ? "true" : "false",
-            op->flags & POL_OP_AUTO ? "true" : "false");
-    for (size_t i = 0; i < op->n_params; i++) {
-        if (i) fputs(", ", f);
-        param_json(f, &op->params[i]);
-    }
-    fputs("]}", f);
-}
-
 static void param_line(FILE *f, const pol_param_desc *p)
 {
     char head[96];
@@ -158,10 +135,29 @@ static void param_line(FILE *f, const pol_param_desc *p)
         paren = 1;
     }
     if ((p->type == POL_PARAM_INT || p->type == POL_PARAM_NUM) && p->min <= p->max) {
-        fprintf(f, "%s%g..%g", paren ? "; range " : " (range ", p->min, p->max);
+        char lo[32], hi[32];
+        fprintf(f, "%s%s..%s", paren ? "; range " : " (range ", pol_num_str(p->min, lo, sizeof lo),
+                pol_num_str(p->max, hi, sizeof hi));
+        paren = 1;
+    }
+    if (p->unit) {
+        fprintf(f, "%s%s", paren ? "; in " : " (in ", p->unit);
+        paren = 1;
+    }
+    if (p->flags & POL_PARAM_REQUIRED) {
+        fputs(paren ? "; required" : " (required", f);
+        paren = 1;
+    }
+    if (p->when) {
+        const char *eq = strchr(p->when, '=');
+        if (eq)
+            fprintf(f, "%sonly with --%.*s %s", paren ? "; " : " (", (int)(eq - p->when), p->when,
+                    eq + 1);
         paren = 1;
     }
     fputs(paren ? ")\n" : "\n", f);
+    for (size_t i = 0; p->choice_help && p->choice_help[i]; i++)
+        fprintf(f, "  %-34s   %s\n", "", p->choice_help[i]);
 }
 
 static void help_op(const pol_op_desc *op)
@@ -169,6 +165,26 @@ static void help_op(const pol_op_desc *op)
     printf("%s.%s — %s\n\n", op->domain, op->name, op->summary);
     printf("usage: polish %s %s [OPTIONS] INPUT... -o OUTPUT\n", op->domain, op->name);
     printf("in a recipe:  steps: [{op: %s, ...}]\n\n", op->name);
+    if (op->n_inputs || op->n_outputs) {
+        printf("inputs and outputs besides the item:\n");
+        for (int out = 0; out < 2; out++) {
+            const pol_port_desc *ports = out ? op->outputs : op->inputs;
+            size_t n = out ? op->n_outputs : op->n_inputs;
+            for (size_t i = 0; i < n; i++) {
+                const pol_port_desc *pt = &ports[i];
+                char head[96];
+                snprintf(head, sizeof head, "--%s %s", pt->name,
+                         pt->kind == POL_PORT_FOLDER ? "DIR" : "FILE");
+                printf("  %-34s %s %s%s%s%s\n", head, out ? "(output)" : "(input)",
+                       pt->help ? pt->help : "", pt->flags & POL_PORT_REQUIRED ? " Required." : "",
+                       pt->flags & POL_PORT_SHARED ? " Loaded once for the whole batch." : "",
+                       pt->flags & POL_PORT_BATCH ? " One file for the whole batch, in the "
+                                                    "output folder."
+                                                  : "");
+            }
+        }
+        printf("\n");
+    }
     if (op->n_params) {
         printf("parameters:\n");
         for (size_t i = 0; i < op->n_params; i++) param_line(stdout, &op->params[i]);
@@ -205,12 +221,13 @@ static int cmd_ops(cli *c, int argc, char **argv)
     if (!known) die_usage("ops: unknown domain '%s'", domain);
     size_t n = pol_op_count(domain);
     if (c->json) {
-        printf("[");
-        for (size_t i = 0; i < n; i++) {
-            printf(i ? ",\n " : "\n ");
-            op_json(stdout, pol_op_at(domain, i));
+        char *doc = pol_registry_json(domain);
+        if (!doc) {
+            fputs("polish: out of memory\n", stderr);
+            return EXIT_FATAL;
         }
-        printf("\n]\n");
+        printf("%s\n", doc);
+        free(doc);
         return EXIT_ALL_OK;
     }
     if (c->markdown) {
@@ -223,6 +240,25 @@ static int cmd_ops(cli *c, int argc, char **argv)
             for (size_t i = 0; i < pol_op_count(dn); i++) {
                 const pol_op_desc *op = pol_op_at(dn, i);
                 printf("\n### %s.%s\n\n%s\n\n", op->domain, op->name, op->summary);
+                if (op->n_inputs || op->n_outputs) {
+                    printf("| port | direction | kind | help |\n|---|---|---|---|\n");
+                    for (int out = 0; out < 2; out++) {
+                        const pol_port_desc *ports = out ? op->outputs : op->inputs;
+                        size_t np = out ? op->n_outputs : op->n_inputs;
+                        for (size_t k = 0; k < np; k++)
+                            printf("| `--%s` | %s | %s%s%s%s | %s |\n", ports[k].name,
+                                   out ? "output" : "input",
+                                   ports[k].kind == POL_PORT_ASSET  ? "item"
+                                   : ports[k].kind == POL_PORT_FILE ? "file"
+                                                                    : "folder",
+                                   ports[k].flags & POL_PORT_REQUIRED ? ", required" : "",
+                                   ports[k].flags & POL_PORT_SHARED ? ", loaded once per batch"
+                                                                     : "",
+                                   ports[k].flags & POL_PORT_BATCH ? ", one per batch" : "",
+                                   ports[k].help ? ports[k].help : "");
+                    }
+                    printf("\n");
+                }
                 if (!op->n_params) {
                     printf("No parameters.\n");
                     continue;
@@ -230,10 +266,27 @@ static int cmd_ops(cli *c, int argc, char **argv)
                 printf("| parameter | type | default | range | help |\n|---|---|---|---|---|\n");
                 for (size_t k = 0; k < op->n_params; k++) {
                     const pol_param_desc *p = &op->params[k];
-                    printf("| `--%s` | %s | %s | ", p->name, type_word(p), p->def ? p->def : "");
-                    if ((p->type == POL_PARAM_INT || p->type == POL_PARAM_NUM) && p->min <= p->max)
-                        printf("%g..%g", p->min, p->max);
-                    printf(" | %s |\n", p->help ? p->help : "");
+                    printf("| `--%s` | ", p->name);
+                    for (const char *t = type_word(p); *t; t++) /* a | would end the cell */
+                        printf(*t == '|' ? "\\|" : "%c", *t);
+                    printf(" | %s | ", p->def ? p->def : "");
+                    if ((p->type == POL_PARAM_INT || p->type == POL_PARAM_NUM) && p->min <= p->max) {
+                        char lo[32], hi[32];
+                        printf("%s..%s", pol_num_str(p->min, lo, sizeof lo),
+                               pol_num_str(p->max, hi, sizeof hi));
+                    }
+                    printf(" | %s", p->help ? p->help : "");
+                    if (p->unit) printf(" Unit: %s.", p->unit);
+                    if (p->when) {
+                        const char *eq = strchr(p->when, '=');
+                        if (eq)
+                            printf(" Only with `--%.*s %s`.", (int)(eq - p->when), p->when,
+                                   eq + 1);
+                    }
+                    for (size_t h = 0; p->choice_help && p->choice_help[h]; h++)
+                        printf("<br>`%.*s`%s", (int)strcspn(p->choice_help[h], ":"),
+                               p->choice_help[h], p->choice_help[h] + strcspn(p->choice_help[h], ":"));
+                    printf(" |\n");
                 }
             }
         }
@@ -334,6 +387,24 @@ static int common_option(cli *c, int argc, char **argv, int *i)
         long n = strtol(v, &end, 10);
         if (*end || n < 0 || n > 1024) die_usage("--jobs: '%s' is not a count", v);
         c->opt.threads = (int)n;
+    } else if (!strcmp(a, "--group") || !strncmp(a, "--group=", 8)) {
+        const char *v;
+        if (a[7] == '=')
+            v = a + 8;
+        else {
+            NEED_VALUE();
+            v = argv[++*i];
+        }
+        c->group = !strcmp(v, "stem")     ? POL_GROUP_STEM
+                   : !strcmp(v, "folder") ? POL_GROUP_FOLDER
+                   : !strcmp(v, "all")    ? POL_GROUP_ALL
+                   : !strcmp(v, "none")   ? POL_GROUP_NONE
+                                          : (die_usage("--group: '%s' is not stem, folder, all or none", v),
+                                             POL_GROUP_NONE);
+    } else if (!strcmp(a, "--groups")) {
+        NEED_VALUE();
+        c->groups_file = argv[++*i];
+        c->group = POL_GROUP_LIST;
     } else if (!strcmp(a, "--overwrite")) {
         c->opt.overwrite = 1;
     } else if (!strcmp(a, "--lenient")) {
@@ -491,7 +562,7 @@ static int copy_output_to_stdout(const char *dir)
         return -1;
     }
     char f[4352];
-    snprintf(f, sizeof f, "%s/%s", dir, name);
+    if (snprintf(f, sizeof f, "%s/%s", dir, name) >= (int)sizeof f) return -1;
     FILE *in = fopen(f, "rb");
     if (!in) return -1;
     char buf[65536];
@@ -508,9 +579,104 @@ static int copy_output_to_stdout(const char *dir)
     return copied;
 }
 
+/* --groups FILE: one group per line, its files separated by tabs. Dies on a bad file. */
+static const char ***read_groups(const char *path, char **text, size_t *n)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) die_usage("--groups %s: %s", path, strerror(errno));
+    size_t cap = 0, len = 0;
+    char *buf = NULL;
+    for (;;) {
+        if (len + 4096 > cap) {
+            char *nb = realloc(buf, cap = cap * 2 + 8192);
+            if (!nb) die_usage("--groups %s: out of memory", path);
+            buf = nb;
+        }
+        size_t got = fread(buf + len, 1, cap - len - 1, f);
+        if (!got) break;
+        len += got;
+        if (len > (64u << 20)) die_usage("--groups %s: larger than 64 MiB", path);
+    }
+    fclose(f);
+    buf[len] = '\0';
+    size_t lines = 1;
+    for (size_t i = 0; i < len; i++) lines += buf[i] == '\n';
+    const char ***g = calloc(lines, sizeof *g);
+    if (!g) die_usage("--groups %s: out of memory", path);
+    *n = 0;
+    for (char *line = buf, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next) *next++ = '\0';
+        size_t ll = strlen(line);
+        if (ll && line[ll - 1] == '\r') line[--ll] = '\0';
+        if (!ll || line[0] == '#') continue;
+        size_t members = 1;
+        for (char *t = line; *t; t++) members += *t == '\t';
+        const char **m = calloc(members + 1, sizeof *m);
+        if (!m) die_usage("--groups %s: out of memory", path);
+        size_t k = 0;
+        for (char *tok = line, *tab; tok; tok = tab) {
+            tab = strchr(tok, '\t');
+            if (tab) *tab++ = '\0';
+            if (*tok) m[k++] = tok;
+        }
+        g[(*n)++] = m;
+    }
+    if (!*n) die_usage("--groups %s: no groups in the file", path);
+    *text = buf;
+    return g;
+}
+
+static void free_groups(const char ***g, char *text, size_t n)
+{
+    for (size_t i = 0; g && i < n; i++) free((void *)g[i]);
+    free((void *)g);
+    free(text);
+}
+
+/* report.html -> report.jsonl; report.jsonl stays. */
+static char *report_stream_path(const char *report)
+{
+    size_t len = strlen(report);
+    if (len > 6 && !strcmp(report + len - 6, ".jsonl")) return strdup(report);
+    const char *slash = strrchr(report, '/');
+    const char *dot = strrchr(report, '.');
+    size_t stem = dot && (!slash || dot > slash + 1) ? (size_t)(dot - report) : len;
+    char *p = malloc(stem + 7);
+    if (!p) return NULL;
+    memcpy(p, report, stem);
+    memcpy(p + stem, ".jsonl", 7);
+    return p;
+}
+
+/* mkdir -p of a file's folder. */
+static int make_parent(const char *path)
+{
+    char *p = strdup(path);
+    if (!p) return -1;
+    char *slash = strrchr(p, '/');
+    int rc = 0;
+    if (slash && slash != p) {
+        *slash = '\0';
+        for (char *s = p + 1; *s && !rc; s++) {
+            if (*s != '/') continue;
+            *s = '\0';
+            if (mkdir(p, 0777) != 0 && errno != EEXIST) rc = -1;
+            *s = '/';
+        }
+        if (!rc && mkdir(p, 0777) != 0 && errno != EEXIST) rc = -1;
+    }
+    free(p);
+    return rc;
+}
+
 static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const char *command)
 {
-    if (c->n_inputs == 0) die_usage("%s: no input files", command);
+    pol_err cerr;
+    if (mode == POL_BATCH_PROCESS && pol_pipeline_check(p, &cerr)) die_usage("%s", cerr.msg);
+    if (c->group == POL_GROUP_LIST && c->n_inputs)
+        die_usage("%s: --groups names the inputs; give no other input", command);
+    if (c->n_inputs == 0 && c->group != POL_GROUP_LIST) die_usage("%s: no input files", command);
     if (c->output && !*c->output)
         die_usage("%s: -o is empty; name an output folder or file", command);
     int to_stdout = c->output && !strcmp(c->output, "-");
@@ -524,7 +690,13 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
         for (size_t i = 0; i < c->n_inputs; i++)
             if (!strcmp(c->inputs[i], "-")) c->inputs[i] = stdin_to_file();
     char out_std[4200];
-    pol_batch b = {.mode = mode, .options = &c->opt, .report_path = c->report};
+    pol_batch b = {.mode = mode, .options = &c->opt, .report_path = c->report, .group = c->group};
+    char *groups_text = NULL;
+    const char ***groups = NULL;
+    if (c->group == POL_GROUP_LIST) {
+        groups = read_groups(c->groups_file, &groups_text, &b.n_groups);
+        b.groups = (const char *const *const *)groups;
+    }
     if (mode == POL_BATCH_PROCESS) {
         if (!c->output && !c->opt.dry_run) die_usage("%s: -o OUTPUT is required", command);
         if (to_stdout) {
@@ -560,10 +732,24 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
         fputs("polish: out of memory\n", stderr);
         return EXIT_FATAL;
     }
+    char *stream_path = NULL;
     if (c->report) {
         size_t len = strlen(c->report);
         pol_report_want_thumbnails(r, len > 5 && (!strcmp(c->report + len - 5, ".html") ||
                                                   !strcmp(c->report + len - 4, ".htm")));
+        /* The report is streamed as items finish (<stem>.jsonl beside a .json/.html report),
+         * so a killed batch keeps what finished and a page can follow it. */
+        stream_path = report_stream_path(c->report);
+        pol_err serr;
+        if (!stream_path || make_parent(stream_path) != 0 ||
+            pol_report_stream(r, stream_path, c->opt.overwrite, &serr)) {
+            fprintf(stderr, "polish: cannot write the report stream %s: %s\n",
+                    stream_path ? stream_path : c->report,
+                    stream_path ? serr.msg : "out of memory");
+            free(stream_path);
+            pol_report_free(r);
+            return EXIT_FATAL;
+        }
     }
     pol_err err;
     pol_batch_result res;
@@ -571,9 +757,14 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
     int code = EXIT_ALL_OK;
     if (st == POL_ERR_PARTIAL)
         code = EXIT_SOME_FAILED;
-    else if (st) {
+    else if (st == POL_ERR_CANCELLED) {
+        code = 128 + (got_signal ? got_signal : SIGINT);
+        if (!c->quiet) fprintf(stderr, "\npolish: %s\n", err.msg);
+    } else if (st) {
         fprintf(stderr, "polish: %s\n", err.msg);
+        free(stream_path);
         pol_report_free(r);
+        free_groups(groups, groups_text, b.n_groups);
         return st == POL_ERR_ARG ? EXIT_USAGE : EXIT_FATAL;
     }
     if (c->json) {
@@ -609,10 +800,11 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
     }
     if (!c->quiet && !c->json && mode == POL_BATCH_PROCESS && !c->opt.dry_run && !to_stdout) {
         int wrote = b.outdir && res.ok > 0;
-        fprintf(stderr, "polish: %zu ok, %zu failed%s%s\n", res.ok, res.failed,
-                wrote ? "; outputs in " : "", wrote ? b.outdir : "");
+        fprintf(stderr, "polish: %zu ok, %zu failed", res.ok, res.failed);
+        if (res.cancelled) fprintf(stderr, ", %zu not finished", res.cancelled);
+        fprintf(stderr, "%s%s\n", wrote ? "; outputs in " : "", wrote ? b.outdir : "");
     }
-    if (c->report) {
+    if (c->report && strcmp(c->report, stream_path) != 0) {
         pol_err werr;
         if (pol_report_write(r, c->report, &werr)) {
             /* The items ran and their outputs stand: a lost report is a failure, not "nothing
@@ -623,7 +815,9 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
             fprintf(stderr, "polish: report in %s\n", c->report);
         }
     }
+    free(stream_path);
     pol_report_free(r);
+    free_groups(groups, groups_text, b.n_groups);
     return code;
 }
 
@@ -760,6 +954,14 @@ static int cmd_op(cli *c, const char *domain, int argc, char **argv)
             else
                 pd = NULL;
         }
+        if (!pd && (pol_op_input(op, name) || pol_op_output(op, name))) {
+            if (!value) {
+                if (i + 1 >= argc) die_usage("--%s needs a path", name);
+                value = argv[++i];
+            }
+            if (pol_pipeline_set_port(p, step, name, value, &err)) die_usage("%s", err.msg);
+            continue;
+        }
         if (!pd)
             die_usage("%s.%s has no option --%s (see 'polish help %s.%s')", domain, op->name, name,
                       domain, op->name);
@@ -785,12 +987,67 @@ static int cmd_op(cli *c, const char *domain, int argc, char **argv)
     return code;
 }
 
+/* polish report FILE.jsonl [FILE.jsonl...] -o OUT.(html|json|jsonl): renders a report stream
+ * (also one cut short by a killed batch), merging several into one. */
+static int cmd_report(cli *c, int argc, char **argv)
+{
+    int i = 0;
+    if (argc > 0 && !strcmp(argv[0], "merge")) i = 1;
+    for (; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: polish report [merge] STREAM.jsonl... -o OUT.html|OUT.json|OUT.jsonl\n"
+                   "Renders the report stream of a batch (finished or killed); several streams "
+                   "are merged into one report.\n");
+            return EXIT_ALL_OK;
+        }
+        if (common_option(c, argc, argv, &i)) continue;
+        if (argv[i][0] == '-' && argv[i][1]) die_usage("report: unknown option %s", argv[i]);
+        add_input(c, argv[i]);
+    }
+    if (!c->n_inputs) die_usage("report: which report stream? (a .jsonl file)");
+    if (!c->output && !c->json) die_usage("report: -o OUT.html|OUT.json|OUT.jsonl is required");
+    pol_report *all = NULL;
+    pol_err err;
+    for (size_t k = 0; k < c->n_inputs; k++) {
+        pol_report *one;
+        if (pol_report_read(c->inputs[k], &one, &err)) {
+            fprintf(stderr, "polish: %s\n", err.msg);
+            pol_report_free(all);
+            return err.code == POL_ERR_NOT_FOUND ? EXIT_USAGE : EXIT_FATAL;
+        }
+        if (!all) {
+            all = one;
+            continue;
+        }
+        pol_status st = pol_report_merge(all, one, &err);
+        pol_report_free(one);
+        if (st) {
+            fprintf(stderr, "polish: %s\n", err.msg);
+            pol_report_free(all);
+            return EXIT_FATAL;
+        }
+    }
+    int code = EXIT_ALL_OK;
+    if (c->json) {
+        char *j = pol_report_json(all);
+        if (j) printf("%s\n", j);
+        free(j);
+    }
+    if (c->output && pol_report_write(all, c->output, &err)) {
+        fprintf(stderr, "polish: %s\n", err.msg);
+        code = EXIT_FATAL;
+    }
+    pol_report_free(all);
+    return code;
+}
+
 int main(int argc, char **argv)
 {
     cli c;
     memset(&c, 0, sizeof c);
     pol_options_default(&c.opt);
     c.prog = argv[0];
+    catch_signals();
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;
@@ -815,6 +1072,8 @@ int main(int argc, char **argv)
         code = cmd_fix(&c, argc - 2, argv + 2);
     else if (!strcmp(cmd, "run"))
         code = cmd_run(&c, argc - 2, argv + 2);
+    else if (!strcmp(cmd, "report"))
+        code = cmd_report(&c, argc - 2, argv + 2);
     else {
         int is_domain = 0;
         for (size_t i = 0; i < pol_domain_count(); i++)

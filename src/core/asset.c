@@ -38,9 +38,3 @@ pol_asset *pol__asset_clone(const pol_asset *a)
     if (!data) return NULL;
     return pol__asset_new(a->domain, data, a->source_path);
 }
-
-void pol__asset_set_data(pol_asset *a, void *data)
-{
-    if (a->data != data && a->domain && a->domain->data_free) a->domain->data_free(a->data);
-    a->data = data;
-}

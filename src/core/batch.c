@@ -11,7 +11,10 @@
 #include <unistd.h>
 #include "core/inputs.h"
 #include "core/pipeline.h"
+#include "core/pool.h"
+#include "core/ports.h"
 #include "core/report.h"
+#include "core/stream.h"
 
 typedef struct item {
     char *path; /* as given or found (owned by the batch's pol__inputs) */
@@ -19,6 +22,11 @@ typedef struct item {
     pol_jv *node;
     pol_thumbs thumbs;
     int failed;
+    int ran; /* 0: never started (the batch was cancelled first) */
+    /* a group of files loaded as one item (pol_batch.group); path/rel are the first member's */
+    const char **members;
+    size_t n_members;
+    char *group_rel; /* owned: the group's output name */
 } item;
 
 typedef struct items {
@@ -63,38 +71,31 @@ typedef struct batch_ctx {
     pol_options opt; /* with the recipe's limits */
     items it;
     pol__gate *gate; /* every write of the batch goes through it (output.c) */
-    size_t next;
-    int item_threads;
+    int threads;
     int want_thumbs;
+    pol_pool *pool;
+    pol_batch_state *bs;
+    pol_report *report;
+    char *outdir; /* where output ports land */
     pthread_mutex_t mu;
     size_t done, failed;
     double t0;
 } batch_ctx;
 
-static pol_jv *step_node(pol_run *run, const pol_op_desc *op, const pol_args *a)
-{
-    pol_jv *s = pol_jv_obj();
-    if (!s) return NULL;
-    char *name = pol__asprintf("%s.%s", op->domain, op->name);
-    pol_jv_set(s, "op", pol_jv_str(name));
-    free(name);
-    pol_jv *args = pol__args_json(a);
-    if (args && args->n)
-        pol_jv_set(s, "args", args);
-    else
-        pol_jv_free(args);
-    return pol_jv_push(pol_jv_arr_at(run->item, "steps"), s); /* NULL when out of memory */
-}
 
 static pol_status run_op(pol_run *run, const pol_op_desc *op, const pol_args *a, pol_asset *asset,
                          const char *target)
 {
-    pol_jv *s = step_node(run, op, a);
+    if (pol__cancelled(run)) return pol__fail(run, POL_ERR_CANCELLED, "cancelled");
+    pol_jv *s = pol__step_node(run, op, a);
     if (target) pol_jv_set(s, "target", pol_jv_str(target));
     run->step = s;
     run->declined = 0;
     double t = pol__now();
     pol_status st = op->run(run, asset, a);
+    if (!st && op->out_domain && strcmp(asset->domain->name, op->out_domain) != 0)
+        st = pol__fail(run, POL_ERR_INTERNAL, "%s.%s must give a %s item", op->domain, op->name,
+                       op->out_domain);
     pol_jv_set(s, "seconds", pol_jv_num(pol__now() - t));
     pol_jv_set(s, "status", pol_jv_str(st ? "failed" : run->declined ? "declined" : "applied"));
     run->step = NULL;
@@ -147,6 +148,68 @@ static pol_status save_to(pol_run *run, const batch_ctx *c, const item *x, const
     return st;
 }
 
+/* ---- one item, several outputs ------------------------------------------------------------- */
+
+typedef struct pol_emitted {
+    pol_asset *asset;
+    char *name;
+    struct pol_emitted *next;
+} pol_emitted;
+
+pol_status pol__emit(pol_run *run, pol_asset *a, const char *name)
+{
+    for (const char *c = name; c && *c; c++)
+        if (*c == '/' || (c == name && *c == '.'))
+            return pol__fail(run, POL_ERR_INTERNAL, "an emitted output's name '%s' is a path", name);
+    pol_emitted *e = calloc(1, sizeof *e);
+    if (!e || !(e->name = pol__strdup(name ? name : "part"))) {
+        free(e);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
+    e->asset = pol__asset_ref(a);
+    pol_emitted **tail = &run->emitted;
+    while (*tail) tail = &(*tail)->next;
+    *tail = e;
+    return POL_OK;
+}
+
+static void emitted_free(pol_run *run)
+{
+    for (pol_emitted *e = run->emitted, *next; e; e = next) {
+        next = e->next;
+        pol__asset_unref(e->asset);
+        free(e->name);
+        free(e);
+    }
+    run->emitted = NULL;
+}
+
+/* <stem>.<name>.<ext> beside the item's own output. */
+static pol_status save_emitted(pol_run *run, const batch_ctx *c, const item *x)
+{
+    pol_status st = POL_OK;
+    for (pol_emitted *e = run->emitted; e && !st; e = e->next) {
+        char *base = out_path(c, x, NULL, e->asset);
+        if (!base) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        char *dot = strrchr(base, '.'), *slash = strrchr(base, '/');
+        char *path;
+        if (dot && (!slash || dot > slash)) {
+            *dot = '\0';
+            path = pol__asprintf("%s.%s.%s", base, e->name, dot + 1);
+        } else {
+            path = pol__asprintf("%s.%s", base, e->name);
+        }
+        free(base);
+        if (!path) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        if (mkdir_parent(path) != 0)
+            st = pol__fail(run, POL_ERR_IO, "cannot create the folder for %s", path);
+        else
+            st = e->asset->domain->save(run, e->asset, path);
+        free(path);
+    }
+    return st;
+}
+
 /* ---- delivery targets in parallel ----------------------------------------------------------- */
 
 typedef struct target_job {
@@ -154,28 +217,19 @@ typedef struct target_job {
     const item *x;
     const pol_pipeline *p;
     const pol_op_desc *dop;
+    size_t index;
     pol_asset *asset; /* this target's copy */
     pol_run run;      /* with its own error and report node, merged after */
     pol_err err;
     pol_status st;
 } target_job;
 
-typedef struct target_pool {
-    target_job *jobs;
-    size_t n, next;
-} target_pool;
-
-static void *target_worker(void *arg)
+static void target_task(void *arg)
 {
-    target_pool *tp = arg;
-    for (;;) {
-        size_t i = __atomic_fetch_add(&tp->next, 1, __ATOMIC_RELAXED);
-        if (i >= tp->n) return NULL;
-        target_job *j = &tp->jobs[i];
-        const char *name = j->p->targets[i].name;
-        j->st = run_op(&j->run, j->dop, j->p->targets[i].args, j->asset, name);
-        if (!j->st) j->st = save_to(&j->run, j->c, j->x, name, j->asset);
-    }
+    target_job *j = arg;
+    const char *name = j->p->targets[j->index].name;
+    j->st = run_op(&j->run, j->dop, j->p->targets[j->index].args, j->asset, name);
+    if (!j->st) j->st = save_to(&j->run, j->c, j->x, name, j->asset);
 }
 
 static void move_children(pol_jv *dst, pol_jv *src)
@@ -190,24 +244,20 @@ static void move_children(pol_jv *dst, pol_jv *src)
 }
 
 /* One decode, several deliveries: each target works on its own copy (pixels are shared until
- * written), and the targets run side by side on the item's threads, so one core encodes while
- * another resizes. Their steps and outputs join the item's report in target order. */
+ * written); the targets are tasks of the batch's pool, so one core encodes while another
+ * resizes. Their steps and outputs join the item's report in target order. */
 static pol_status deliver_targets(const batch_ctx *c, const item *x, const pol_pipeline *p,
                                   const pol_op_desc *dop, pol_asset *a, pol_run *run)
 {
     size_t n = p->n_targets;
     target_job *jobs = calloc(n, sizeof *jobs);
     if (!jobs) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
-    size_t workers = run->threads > 1 ? (size_t)run->threads : 1;
-    if (workers > n) workers = n;
-    int inner = run->threads / (int)workers;
     pol_status st = POL_OK;
     for (size_t i = 0; i < n; i++) {
         target_job *j = &jobs[i];
-        *j = (target_job){.c = c, .x = x, .p = p, .dop = dop, .run = *run};
+        *j = (target_job){.c = c, .x = x, .p = p, .dop = dop, .index = i, .run = *run};
         pol_err_clear(&j->err);
         j->run.err = &j->err;
-        j->run.threads = inner > 0 ? inner : 1;
         j->run.item = pol_jv_obj();
         j->asset = pol__asset_clone(a);
         if (!j->asset || !j->run.item) {
@@ -216,15 +266,10 @@ static pol_status deliver_targets(const batch_ctx *c, const item *x, const pol_p
         }
     }
     if (!st) {
-        target_pool tp = {jobs, n, 0};
-        pthread_t tids[64];
-        size_t started = 0;
-        for (size_t t = 1; t < workers && t < 64; t++) {
-            if (pthread_create(&tids[started], NULL, target_worker, &tp) != 0) break;
-            started++;
-        }
-        target_worker(&tp);
-        for (size_t t = 0; t < started; t++) pthread_join(tids[t], NULL);
+        pol_task_group g = {0};
+        for (size_t i = 1; i < n; i++) pol__pool_submit(c->pool, &g, target_task, &jobs[i], 1);
+        target_task(&jobs[0]);
+        pol__pool_wait(c->pool, &g);
     }
     pol_jv *secs = pol_jv_obj_at(run->item, "seconds");
     double save = 0;
@@ -247,6 +292,52 @@ static pol_status deliver_targets(const batch_ctx *c, const item *x, const pol_p
     free(jobs);
     return st;
 }
+
+/* --dry-run: the steps as planned and every file the item would write, its outputs and the
+ * files its steps' output ports name. */
+static pol_status plan_only(const batch_ctx *c, const item *x, const pol_pipeline *p,
+                            pol_run *run)
+{
+    pol_jv_set(run->item, "dry_run", pol_jv_bool(1));
+    pol_jv *would = pol_jv_arr_at(run->item, "would_write");
+    for (size_t i = 0; i < p->n_steps; i++) {
+        const pol_args *a = p->steps[i].args;
+        pol_jv_set(pol__step_node(run, p->steps[i].op, a), "status", pol_jv_str("planned"));
+        for (size_t k = 0; k < a->op->n_outputs; k++) {
+            if (!a->out[k].n) continue;
+            pol_err e;
+            char *op = pol__port_out_path(run, a->out[k].paths[0], &e);
+            if (!op) return pol__fail(run, e.code, "--%s: %s", a->op->outputs[k].name, e.msg);
+            pol_jv_push(would, pol_jv_str(op));
+            free(op);
+        }
+    }
+    if (p->n_targets)
+        for (size_t i = 0; i < p->n_targets; i++) {
+            char *op = out_path(c, x, p->targets[i].name, NULL);
+            pol_jv_push(would, pol_jv_str(op));
+            free(op);
+        }
+    else {
+        char *op = out_path(c, x, NULL, NULL);
+        pol_jv_push(would, pol_jv_str(op));
+        free(op);
+    }
+    return POL_OK;
+}
+
+static void thumb(const batch_ctx *c, const pol_domain *d, pol_run *run, pol_asset *a,
+                  unsigned char **jpeg, size_t *len)
+{
+    if (!c->want_thumbs || !d->thumbnail || !a || a->domain != d) return;
+    pol_err ignore;
+    pol_run trun = *run;
+    trun.err = &ignore;
+    trun.item = NULL;
+    d->thumbnail(&trun, a, 320, jpeg, len);
+}
+
+static pol_status load_item(pol_run *run, const pol_domain *d, const item *x, pol_asset **a);
 
 /* --skip-existing: every output this item would write is there. Outputs are moved into place only
  * once complete and all together, so one that exists is whole. */
@@ -272,46 +363,33 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
     pol_jv_set(run->item, "domain", pol_jv_str(d->name));
     const pol_pipeline *p = pol__pipeline_for(c->pipe, d);
     if (!p) return pol__fail(run, POL_ERR_UNSUPPORTED, "no %s recipe", d->name);
-    const pol_op_desc *dop = pol_domain_deliver_op(d->name);
 
     if (c->b->mode == POL_BATCH_INSPECT) {
         if (!d->inspect)
             return pol__fail(run, POL_ERR_UNSUPPORTED, "%s has no inspection", d->name);
         pol_asset *a = NULL;
         double t = pol__now();
-        st = d->load(run, x->path, &a);
+        st = load_item(run, d, x, &a);
         pol_jv_set(pol_jv_obj_at(run->item, "seconds"), "load", pol_jv_num(pol__now() - t));
         if (!st) st = d->inspect(run, a);
         pol__asset_unref(a);
         return st;
     }
-
-    int deliver_in_steps = p->n_steps && dop && p->steps[p->n_steps - 1].op == dop;
-    if (c->opt.dry_run) {
-        pol_jv_set(run->item, "dry_run", pol_jv_bool(1));
-        for (size_t i = 0; i < p->n_steps; i++)
-            pol_jv_set(step_node(run, p->steps[i].op, p->steps[i].args), "status",
-                       pol_jv_str("planned"));
-        if (p->n_targets)
-            for (size_t i = 0; i < p->n_targets; i++) {
-                char *op = out_path(c, x, p->targets[i].name, NULL);
-                pol_jv_push(pol_jv_arr_at(run->item, "would_write"), pol_jv_str(op));
-                free(op);
-            }
-        else {
-            char *op = out_path(c, x, NULL, NULL);
-            pol_jv_push(pol_jv_arr_at(run->item, "would_write"), pol_jv_str(op));
-            free(op);
-        }
-        return POL_OK;
-    }
-
+    if (c->opt.dry_run) return plan_only(c, x, p, run);
     if (c->opt.skip_existing && outputs_exist(c, x, p)) {
         pol_jv_set(run->item, "skipped", pol_jv_str("its outputs exist (--skip-existing)"));
         return POL_OK;
     }
 
-    /* The plan, for loaders that can decode at reduced scale. */
+    /* The last step's domain decides how the item is delivered (text in, records out). */
+    const pol_domain *od = d;
+    for (size_t i = 0; i < p->n_steps; i++)
+        if (p->steps[i].op->out_domain) od = pol__domain_find(p->steps[i].op->out_domain);
+    if (!od) return pol__fail(run, POL_ERR_INTERNAL, "unknown output domain");
+    const pol_op_desc *dop = pol_domain_deliver_op(od->name);
+    int deliver_in_steps = p->n_steps && dop && p->steps[p->n_steps - 1].op == dop;
+
+    /* The plan: the steps, then the delivery; loaders take their hints from it. */
     size_t plan_cap = p->n_steps + p->n_targets + 1;
     const pol_op_desc **plan_ops = calloc(plan_cap, sizeof *plan_ops);
     const pol_args **plan_args = calloc(plan_cap, sizeof *plan_args);
@@ -333,7 +411,8 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
                 plan_args[pn++] = p->targets[i].args;
             }
         } else {
-            default_deliver = p->deliver ? pol__args_clone(p->deliver) : pol__args_new(dop);
+            default_deliver = p->deliver && p->deliver->op == dop ? pol__args_clone(p->deliver)
+                                                                   : pol__args_new(dop);
             if (!default_deliver) {
                 free(plan_ops);
                 free(plan_args);
@@ -347,30 +426,41 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
     run->plan_args = plan_args;
     run->plan_n = pn;
 
+    pol_jv *secs = pol_jv_obj_at(run->item, "seconds");
+    if (x->n_members < 2 && pol__stream_possible(d, p, deliver_in_steps ? NULL : dop) &&
+        !c->want_thumbs) {
+        /* Every step works chunk by chunk: the item is never held whole. */
+        char *path = out_path(c, x, NULL, NULL);
+        if (!path) {
+            st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        } else if (mkdir_parent(path) != 0) {
+            st = pol__fail(run, POL_ERR_IO, "cannot create the folder for %s", path);
+        } else {
+            double t = pol__now();
+            st = pol__stream_run(run, d, x->path, p, path);
+            pol_jv_set(secs, "stream", pol_jv_num(pol__now() - t));
+        }
+        free(path);
+        goto done;
+    }
+
     pol_asset *a = NULL;
     double t = pol__now();
-    st = d->load(run, x->path, &a);
-    pol_jv *secs = pol_jv_obj_at(run->item, "seconds");
+    st = load_item(run, d, x, &a);
     pol_jv_set(secs, "load", pol_jv_num(pol__now() - t));
-    if (!st && c->want_thumbs && d->thumbnail) {
-        pol_err ignore;
-        pol_run trun = *run;
-        trun.err = &ignore;
-        trun.item = NULL;
-        d->thumbnail(&trun, a, 320, &x->thumbs.before, &x->thumbs.before_len);
-    }
+    if (!st) thumb(c, d, run, a, &x->thumbs.before, &x->thumbs.before_len);
     t = pol__now();
     for (size_t i = 0; !st && i < p->n_steps; i++)
         st = run_op(run, p->steps[i].op, p->steps[i].args, a, NULL);
     pol_jv_set(secs, "steps", pol_jv_num(pol__now() - t));
-    if (!st && c->want_thumbs && d->thumbnail) {
-        pol_err ignore;
-        pol_run trun = *run;
-        trun.err = &ignore;
-        trun.item = NULL;
-        d->thumbnail(&trun, a, 320, &x->thumbs.after, &x->thumbs.after_len);
-    }
-    if (!st) {
+    if (!st) thumb(c, d, run, a, &x->thumbs.after, &x->thumbs.after_len);
+    if (!st && pol__cancelled(run)) st = pol__fail(run, POL_ERR_CANCELLED, "cancelled");
+    int split = 0;
+    for (size_t i = 0; i < p->n_steps; i++) split |= (p->steps[i].op->flags & POL_OP_SPLIT) != 0;
+    if (!st && run->emitted) st = save_emitted(run, c, x);
+    if (!st && split && run->emitted) {
+        /* the parts replace the item */
+    } else if (!st) {
         if (deliver_in_steps || !dop) {
             st = save_to(run, c, x, NULL, a);
         } else if (p->n_targets == 0) {
@@ -381,6 +471,8 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
         }
     }
     pol__asset_unref(a);
+    emitted_free(run);
+done:
     pol__args_free(default_deliver);
     free(plan_ops);
     free(plan_args);
@@ -390,53 +482,186 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
     return st;
 }
 
-static void *worker(void *arg)
+typedef struct item_job {
+    batch_ctx *c;
+    size_t index;
+} item_job;
+
+static void item_task(void *arg)
 {
-    batch_ctx *c = arg;
-    for (;;) {
-        pthread_mutex_lock(&c->mu);
-        size_t i = c->next++;
-        pthread_mutex_unlock(&c->mu);
-        if (i >= c->it.n) break;
-        item *x = &c->it.v[i];
-        pol_err err;
-        pol_err_clear(&err);
-        x->node = pol_jv_obj();
-        pol_jv_set(x->node, "input", pol_jv_str(x->path));
-        pol_run run = {.err = &err,
-                       .opt = &c->opt,
-                       .input = x->path,
-                       .threads = c->item_threads,
-                       .item = x->node,
-                       .gate = c->gate,
-                       .pending = pol__pending_new()};
-        double t = pol__now();
-        pol_status st = x->node && run.pending ? process(c, x, &run)
-                                               : pol__fail(&run, POL_ERR_NOMEM, "out of memory");
-        /* The item's outputs go into place together, or none of them. */
-        st = pol__pending_settle(&run, run.pending, st);
-        if (x->node) {
-            pol_jv_set(pol_jv_obj_at(x->node, "seconds"), "total", pol_jv_num(pol__now() - t));
-            pol_jv_set(x->node, "status", pol_jv_str(st ? "failed" : "ok"));
-            if (st) {
-                if (!err.msg[0]) pol__fail(&run, st, "%s", pol_status_str(st));
-                pol_jv *e = pol_jv_obj_at(x->node, "error");
-                pol_jv_set(e, "code", pol_jv_str(pol_status_name(st)));
-                pol_jv_set(e, "message", pol_jv_str(err.msg));
-            }
-        }
-        x->failed = st != POL_OK;
-        pthread_mutex_lock(&c->mu);
-        c->done++;
-        if (st) c->failed++;
-        if (c->b->progress) {
-            pol_progress pr = {c->done, c->failed, c->it.n, pol__now() - c->t0};
-            c->b->progress(&pr, c->b->progress_user);
-        }
-        pthread_mutex_unlock(&c->mu);
+    item_job *j = arg;
+    batch_ctx *c = j->c;
+    item *x = &c->it.v[j->index];
+    if (pol_cancelled()) return; /* never started: not in the report */
+    x->ran = 1;
+    pol_err err;
+    pol_err_clear(&err);
+    x->node = pol_jv_obj();
+    pol_jv_set(x->node, "input", pol_jv_str(x->path));
+    if (x->n_members > 1) {
+        pol_jv *m = pol_jv_arr_at(x->node, "members");
+        for (size_t k = 0; k < x->n_members; k++) pol_jv_push(m, pol_jv_str(x->members[k]));
     }
-    return NULL;
+    pol_run run = {.err = &err,
+                   .opt = &c->opt,
+                   .input = x->path,
+                   .threads = c->threads,
+                   .item = x->node,
+                   .pool = c->pool,
+                   .batch = c->bs,
+                   .outdir = c->outdir,
+                   .gate = c->gate,
+                   .pending = pol__pending_new()};
+    double t = pol__now();
+    pol_status st = x->node && run.pending ? process(c, x, &run)
+                                           : pol__fail(&run, POL_ERR_NOMEM, "out of memory");
+    /* The item's outputs go into place together, or none of them. */
+    st = pol__pending_settle(&run, run.pending, st);
+    if (x->node) {
+        pol_jv_set(pol_jv_obj_at(x->node, "seconds"), "total", pol_jv_num(pol__now() - t));
+        pol_jv_set(x->node, "status",
+                   pol_jv_str(st == POL_ERR_CANCELLED ? "cancelled" : st ? "failed" : "ok"));
+        if (st) {
+            if (!err.msg[0]) pol__fail(&run, st, "%s", pol_status_str(st));
+            pol_jv *e = pol_jv_obj_at(x->node, "error");
+            pol_jv_set(e, "code", pol_jv_str(pol_status_name(st)));
+            pol_jv_set(e, "message", pol_jv_str(err.msg));
+        }
+    }
+    x->failed = st != POL_OK;
+    pol__report_item_done(c->report, j->index, x->node, &x->thumbs);
+    pthread_mutex_lock(&c->mu);
+    c->done++;
+    if (st) c->failed++;
+    if (c->b->progress) {
+        pol_progress pr = {c->done, c->failed, c->it.n, pol__now() - c->t0};
+        c->b->progress(&pr, c->b->progress_user);
+    }
+    pthread_mutex_unlock(&c->mu);
 }
+
+/* ---- items that are groups of files --------------------------------------------------------- */
+
+/* The key a file joins a group by: "frame.0001.beauty.exr" -> "frame.0001.exr" (stem rule),
+ * "shots/a.exr" -> "shots" (folder rule), "all" (all rule). */
+static char *group_key(pol_group_rule rule, const char *rel)
+{
+    if (rule == POL_GROUP_ALL) return pol__strdup("all");
+    const char *slash = strrchr(rel, '/');
+    if (rule == POL_GROUP_FOLDER)
+        return slash ? pol__strndup(rel, (size_t)(slash - rel)) : pol__strdup(".");
+    const char *base = slash ? slash + 1 : rel;
+    const char *last = strrchr(base, '.');
+    if (!last || last == base) return pol__strdup(rel);
+    const char *prev = last - 1;
+    while (prev > base && *prev != '.') prev--;
+    if (prev == base) return pol__strdup(rel); /* one dot: a group of its own */
+    return pol__asprintf("%.*s%s", (int)(prev - rel), rel, last);
+}
+
+static int in_list(const char *const *list, const char *path)
+{
+    for (; list && *list; list++)
+        if (!strcmp(*list, path)) return 1;
+    return 0;
+}
+
+/* Folds c->it into groups (in order of each group's first member). */
+static pol_status group_items(batch_ctx *c, const pol_batch *b, pol_err *err)
+{
+    size_t n = c->it.n, ng = 0;
+    item *g = calloc(n ? n : 1, sizeof *g);
+    char **keys = calloc(n ? n : 1, sizeof *keys);
+    if (!g || !keys) goto oom;
+    for (size_t i = 0; i < n; i++) {
+        const item *x = &c->it.v[i];
+        char *key = NULL;
+        if (b->group == POL_GROUP_LIST) {
+            for (size_t k = 0; k < b->n_groups && !key; k++)
+                if (in_list(b->groups[k], x->path)) key = pol__asprintf("#%zu", k);
+            if (!key) key = pol__asprintf("=%s", x->path); /* not listed: alone */
+        } else {
+            key = group_key(b->group, x->rel);
+        }
+        if (!key) goto oom;
+        size_t k = 0;
+        while (k < ng && strcmp(keys[k], key)) k++;
+        if (k == ng) {
+            keys[ng] = key;
+            g[ng].path = x->path;
+            g[ng].rel = x->rel;
+            ng++;
+        } else {
+            free(key);
+        }
+        const char **m = realloc(g[k].members, (g[k].n_members + 1) * sizeof *m);
+        if (!m) goto oom;
+        g[k].members = m;
+        g[k].members[g[k].n_members++] = x->path;
+    }
+    for (size_t k = 0; k < ng; k++) {
+        if (g[k].n_members < 2) continue;
+        /* the group's output: its key, with the first member's extension */
+        const char *key = keys[k];
+        if (key[0] == '#' || key[0] == '=' || b->group == POL_GROUP_FOLDER ||
+            b->group == POL_GROUP_ALL) {
+            const char *ext = pol__path_ext(g[k].rel);
+            g[k].group_rel = key[0] == '#' ? pol__asprintf("group-%s.%s", key + 1, ext)
+                                           : pol__asprintf("%s.%s", key[0] == '.' ? "all" : key, ext);
+        } else {
+            g[k].group_rel = pol__strdup(key);
+        }
+        if (!g[k].group_rel) goto oom;
+        g[k].rel = g[k].group_rel;
+    }
+    for (size_t k = 0; k < ng; k++) free(keys[k]);
+    free(keys);
+    free(c->it.v);
+    c->it.v = g;
+    c->it.n = ng;
+    return POL_OK;
+oom:
+    if (g)
+        for (size_t k = 0; k < n; k++) {
+            free(g[k].members);
+            free(g[k].group_rel);
+        }
+    if (keys)
+        for (size_t k = 0; k < n; k++) free(keys[k]);
+    free(g);
+    free(keys);
+    return pol__err_set(err, POL_ERR_NOMEM, "out of memory grouping the inputs");
+}
+
+/* Loads an item: one file through the domain's load, a group through its load_group. */
+static pol_status load_item(pol_run *run, const pol_domain *d, const item *x, pol_asset **a)
+{
+    if (x->n_members < 2) return d->load(run, x->path, a);
+    if (!d->load_group)
+        return pol__fail(run, POL_ERR_UNSUPPORTED, "the %s domain does not load groups of files",
+                         d->name);
+    for (size_t i = 1; i < x->n_members; i++) { /* every member is of the item's domain */
+        const pol_domain *md;
+        pol_status st = pol__recognise(run, x->members[i], d, &md);
+        if (st) return st;
+    }
+    return d->load_group(run, x->members, x->n_members, a);
+}
+
+/* The folder output ports land in: -o's folder, or the folder of the one output file. */
+static char *ports_dir(const pol_batch *b)
+{
+    if (b->outdir) return pol__strdup(b->outdir);
+    if (b->outfile) {
+        const char *slash = strrchr(b->outfile, '/');
+        if (slash) return pol__strndup(b->outfile, slash == b->outfile ? 1 : (size_t)(slash - b->outfile));
+    }
+    return pol__strdup(".");
+}
+
+static pol_status batch_run(const pol_pipeline *p, const char *const *inputs, size_t n_inputs,
+                            const pol_batch *b, pol_report *report, pol_batch_result *res,
+                            pol_err *err);
 
 pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_t n_inputs,
                          const pol_batch *b, pol_report *report, pol_batch_result *res,
@@ -446,7 +671,40 @@ pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_
     if (res) memset(res, 0, sizeof *res);
     if (!p || !b || (!inputs && n_inputs))
         return pol__err_set(err, POL_ERR_ARG, "pol_batch_run: missing argument");
+    if (b->group == POL_GROUP_LIST) { /* the groups name the inputs */
+        size_t n = 0;
+        for (size_t k = 0; k < b->n_groups; k++)
+            for (const char *const *m = b->groups[k]; m && *m; m++) n++;
+        const char **flat = calloc(n ? n : 1, sizeof *flat);
+        if (!flat) return pol__err_set(err, POL_ERR_NOMEM, "out of memory");
+        n = 0;
+        for (size_t k = 0; k < b->n_groups; k++)
+            for (const char *const *m = b->groups[k]; m && *m; m++) flat[n++] = *m;
+        pol_batch b2 = *b;
+        b2.group = POL_GROUP_LIST;
+        b2.groups = b->groups;
+        pol_status st = POL_ERR_ARG;
+        if (n) {
+            b2.n_groups = b->n_groups;
+            st = batch_run(p, flat, n, &b2, report, res, err);
+        } else {
+            pol__err_set(err, POL_ERR_ARG, "no groups of files given");
+        }
+        free(flat);
+        return st;
+    }
+    return batch_run(p, inputs, n_inputs, b, report, res, err);
+}
+
+static pol_status batch_run(const pol_pipeline *p, const char *const *inputs, size_t n_inputs,
+                            const pol_batch *b, pol_report *report, pol_batch_result *res,
+                            pol_err *err)
+{
     if (n_inputs == 0) return pol__err_set(err, POL_ERR_ARG, "no input files");
+    if (b->mode == POL_BATCH_PROCESS) {
+        pol_status st = pol_pipeline_check(p, err);
+        if (st) return st;
+    }
     batch_ctx c;
     memset(&c, 0, sizeof c);
     c.pipe = p;
@@ -457,6 +715,7 @@ pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_
         pol_options_default(&c.opt);
     pol__pipeline_apply_limits(p, &c.opt.limits);
     c.want_thumbs = report && report->want_thumbs;
+    c.report = report;
     c.t0 = pol__now();
     if ((b->outdir && !*b->outdir) || (b->outfile && !*b->outfile))
         return pol__err_set(err, POL_ERR_ARG, "the output path is empty");
@@ -490,7 +749,7 @@ pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_
         pol__inputs_free(&in);
         return rs;
     }
-    if (b->outfile && in.n > 1) {
+    if (b->outfile && in.n > 1 && b->group == POL_GROUP_NONE) {
         pol__inputs_free(&in);
         return pol__err_set(err, POL_ERR_ARG, "several inputs need an output folder, not a file");
     }
@@ -520,15 +779,9 @@ pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_
     /* A folder that cannot be made fails each item with the reason (save_to). */
     if (writes && b->outdir) mkdir_p(b->outdir);
     if (writes && c.opt.skip_existing) pol__out_remove_stale(b->outdir ? b->outdir : NULL);
-    {
-        /* inspect and --dry-run get a gate that allows no write at all */
-        c.gate = pol__gate_new(&in, writes ? b->outdir : NULL, writes ? b->outfile : NULL, &c.opt);
-        if (!c.gate) {
-            pol__inputs_free(&in);
-            return pol__err_set(err, POL_ERR_NOMEM, "out of memory");
-        }
-    }
-    c.it.v = calloc(in.n, sizeof *c.it.v);
+    /* inspect and --dry-run get a gate that allows no write at all */
+    c.gate = pol__gate_new(&in, writes ? b->outdir : NULL, writes ? b->outfile : NULL, &c.opt);
+    c.it.v = c.gate ? calloc(in.n, sizeof *c.it.v) : NULL;
     if (!c.it.v) {
         pol__gate_free(c.gate);
         pol__inputs_free(&in);
@@ -539,36 +792,85 @@ pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_
         c.it.v[i].path = in.v[i].path;
         c.it.v[i].rel = in.v[i].rel;
     }
-
-    int threads = c.opt.threads > 0 ? c.opt.threads : pol__cpu_count();
-    size_t workers = (size_t)threads < c.it.n ? (size_t)threads : c.it.n;
-    /* Cores left over when there are fewer items than threads go to the items themselves. */
-    c.item_threads = threads / (int)workers;
-    if (c.item_threads < 1) c.item_threads = 1;
-    pthread_mutex_init(&c.mu, NULL);
-    pthread_t *tids = calloc(workers, sizeof *tids);
-    size_t started = 0;
-    for (size_t i = 1; tids && i < workers; i++) {
-        if (pthread_create(&tids[i], NULL, worker, &c) != 0) break;
-        started++;
+    if (b->group != POL_GROUP_NONE && (st = group_items(&c, b, err))) {
+        free(c.it.v);
+        pol__gate_free(c.gate);
+        pol__inputs_free(&in);
+        return st;
     }
-    worker(&c);
-    for (size_t i = 1; i <= started; i++) pthread_join(tids[i], NULL);
-    free(tids);
-    pthread_mutex_destroy(&c.mu);
+    if (b->outfile && c.it.n > 1) {
+        for (size_t i = 0; i < c.it.n; i++) {
+            free(c.it.v[i].members);
+            free(c.it.v[i].group_rel);
+        }
+        free(c.it.v);
+        pol__gate_free(c.gate);
+        pol__inputs_free(&in);
+        return pol__err_set(err, POL_ERR_ARG, "several items need an output folder, not a file");
+    }
 
-    size_t failed = 0;
+    c.threads = c.opt.threads > 0 ? c.opt.threads : pol__cpu_count();
+    c.outdir = ports_dir(b);
+    if (c.outdir && writes && pol__ports_check(p, c.outdir, err)) {
+        free(c.outdir);
+        free(c.it.v);
+        pol__gate_free(c.gate);
+        pol__inputs_free(&in);
+        return POL_ERR_ARG;
+    }
+    c.bs = pol__batch_state_new(&c.opt, c.outdir, c.gate);
+    c.pool = c.threads > 1 ? pol__pool_new(c.threads) : NULL;
+    item_job *jobs = calloc(c.it.n, sizeof *jobs);
+    if (!c.outdir || !c.bs || !jobs || (c.threads > 1 && !c.pool)) {
+        pol__pool_free(c.pool);
+        pol__batch_state_end(c.bs, 0, err);
+        free(c.outdir);
+        free(jobs);
+        free(c.it.v);
+        pol__gate_free(c.gate);
+        pol__inputs_free(&in);
+        return pol__err_set(err, POL_ERR_NOMEM, "out of memory starting the batch");
+    }
+    pthread_mutex_init(&c.mu, NULL);
+    /* Every item is a task of the one pool; the ops' loops and the delivery targets queue their
+     * parts on the same pool, ahead of items not yet started. */
+    pol_task_group g = {0};
+    for (size_t i = 0; i < c.it.n; i++) {
+        jobs[i] = (item_job){&c, i};
+        pol__pool_submit(c.pool, &g, item_task, &jobs[i], 0);
+    }
+    pol__pool_wait(c.pool, &g);
+    pol__pool_free(c.pool);
+    pthread_mutex_destroy(&c.mu);
+    free(jobs);
+    int cancelled = pol_cancelled();
+    pol_err berr;
+    pol_err_clear(&berr);
+    /* Per-batch outputs hold what finished items wrote: kept on cancel too, like the report. */
+    pol_status bst = pol__batch_state_end(c.bs, 1, &berr);
+    free(c.outdir);
+
+    size_t failed = 0, ran = 0, interrupted = 0;
     for (size_t i = 0; i < c.it.n; i++) {
         item *x = &c.it.v[i];
-        failed += x->failed;
-        if (report)
+        if (x->ran) {
+            ran++;
+            failed += x->failed;
+            pol_jv *stn = pol_jv_get(x->node, "status");
+            interrupted += stn && stn->str && !strcmp(stn->str, "cancelled");
+        }
+        if (report && x->ran)
             pol__report_add_item(report, x->node, &x->thumbs);
         else {
             pol_jv_free(x->node);
             free(x->thumbs.before);
             free(x->thumbs.after);
         }
+        free(x->members);
+        free(x->group_rel);
     }
+    size_t total = c.it.n;
+    free(c.it.v);
     if (report && in.skipped->n) {
         pol__report_set_skipped(report, in.skipped);
         in.skipped = NULL;
@@ -578,14 +880,26 @@ pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_
     else
         pol__gate_free(c.gate);
     pol__inputs_free(&in);
-    if (report) pol__report_set_summary(report, c.it.n, c.it.n - failed, failed, pol__now() - c.t0);
-    if (res) {
-        res->total = c.it.n;
-        res->failed = failed;
-        res->ok = c.it.n - failed;
+    if (report) {
+        pol__report_set_summary(report, total, ran - failed, failed - interrupted,
+                                pol__now() - c.t0);
+        if (cancelled) pol__report_set_cancelled(report, total - ran + interrupted);
+        pol__report_stream_end(report);
     }
-    free(c.it.v);
+    if (res) {
+        res->total = total;
+        res->failed = failed - interrupted;
+        res->ok = ran - failed;
+        res->cancelled = total - ran + interrupted;
+    }
+    if (bst) {
+        *err = berr;
+        return bst;
+    }
+    if (cancelled)
+        return pol__err_set(err, POL_ERR_CANCELLED, "cancelled: %zu of %zu items finished",
+                            ran - interrupted, total);
     if (failed)
-        return pol__err_set(err, POL_ERR_PARTIAL, "%zu of %zu items failed", failed, c.it.n);
+        return pol__err_set(err, POL_ERR_PARTIAL, "%zu of %zu items failed", failed, total);
     return POL_OK;
 }

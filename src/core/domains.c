@@ -1,10 +1,33 @@
-/* polish — the list of domains. Adding a domain: one line here, one subdir in meson.build. */
+/* polish — the table of domains: the built-in ones, then those registered at run time. Adding a
+ * built-in domain: one line in BUILTIN, one subdir in meson.build. */
+#include <string.h>
 #include "core/internal.h"
 #include "image/image.h"
 #include "records/records.h"
 
-const pol_domain *const pol__domains[] = {
-    &pol__image_domain,
-    &pol__records_domain,
-};
-const size_t pol__n_domains = POL_ARRAY_LEN(pol__domains);
+#define BUILTIN &pol__image_domain, &pol__records_domain
+
+const pol_domain *pol__domains[POL_MAX_DOMAINS] = {BUILTIN};
+size_t pol__n_domains = sizeof((const pol_domain *[]){BUILTIN}) / sizeof(const pol_domain *);
+
+pol_status pol__domain_register(const pol_domain *d, pol_err *err)
+{
+    if (!d || !d->name) return pol__err_set(err, POL_ERR_ARG, "a domain needs a name");
+    if (pol__domain_find(d->name))
+        return pol__err_set(err, POL_ERR_ARG, "domain '%s' is already registered", d->name);
+    if (pol__n_domains == POL_MAX_DOMAINS)
+        return pol__err_set(err, POL_ERR_ARG, "no room for domain '%s'", d->name);
+    pol__domains[pol__n_domains++] = d;
+    return POL_OK;
+}
+
+void pol__domain_unregister(const pol_domain *d)
+{
+    for (size_t i = 0; i < pol__n_domains; i++) {
+        if (pol__domains[i] != d) continue;
+        memmove(&pol__domains[i], &pol__domains[i + 1],
+                (pol__n_domains - i - 1) * sizeof pol__domains[0]);
+        pol__domains[--pol__n_domains] = NULL;
+        return;
+    }
+}

@@ -20,6 +20,22 @@
 
 typedef struct pol_domain pol_domain;
 
+/* A limit key: the core declares pixels, bytes, frames, rows, columns, field-bytes, duration;
+ * a domain adds its own (`limits` in its pol_domain). */
+enum { POL_LIMIT_BYTES = 1, POL_LIMIT_SECONDS = 2 };
+typedef struct pol_limit_desc {
+    const char *key; /* lower-case, dash-separated */
+    uint64_t def;    /* default; 0 = no limit */
+    unsigned flags;  /* POL_LIMIT_BYTES: binary suffixes (10M = 10 MiB); POL_LIMIT_SECONDS */
+    const char *unit;
+    const char *help;
+} pol_limit_desc;
+
+size_t pol__limit_count(void);
+const pol_limit_desc *pol__limit_desc(size_t k);
+/* The run's limit for `key` (0 = no limit). */
+uint64_t pol__limit(const pol_run *run, const char *key);
+
 /*
  * A domain: its operations (one table), how to recognise, load, save, inspect and thumbnail its
  * items, and the steps of its automatic recipe. One static const instance per domain, listed in
@@ -51,13 +67,27 @@ struct pol_domain {
      * its input's (e.g. after export --format webp), so outputs in a folder are named right.
      * NULL (or a NULL result) keeps the input's name. */
     const char *(*out_ext)(pol_asset *a);
+    /* Optional: the limits this domain adds to the table, ending with {NULL}. */
+    const pol_limit_desc *limits;
+    /* Optional: loads a group of files as one item (a render's passes, an ensemble's members);
+     * `paths` are in the group's order. */
+    pol_status (*load_group)(pol_run *run, const char *const *paths, size_t n, pol_asset **out);
+    /* Optional: reading and writing chunk by chunk (src/core/stream.h). */
+    const struct pol_stream_io *stream;
 };
+typedef struct pol_stream_io pol_stream_io;
 
-/* Every domain, in a fixed order (src/core/domains.c). */
-extern const pol_domain *const pol__domains[];
-extern const size_t pol__n_domains;
+/* Every domain: the built-in ones (src/core/domains.c), then those registered at run time. */
+#define POL_MAX_DOMAINS 32
+extern const pol_domain *pol__domains[POL_MAX_DOMAINS];
+extern size_t pol__n_domains;
 
 const pol_domain *pol__domain_find(const char *name);
+/* Adds a domain (a test's synthetic one, a plug-in). Not thread-safe: call before any batch.
+ * POL_ERR_ARG when the name is taken or the table is full. */
+pol_status pol__domain_register(const pol_domain *d, pol_err *err);
+/* Removes a domain registered at run time (tests). */
+void pol__domain_unregister(const pol_domain *d);
 
 /* ---- assets --------------------------------------------------------------------------------- */
 
@@ -75,8 +105,6 @@ pol_asset *pol__asset_ref(pol_asset *a);
 void pol__asset_unref(pol_asset *a); /* accepts NULL */
 /* Deep copy with one reference; NULL when out of memory. */
 pol_asset *pol__asset_clone(const pol_asset *a);
-/* Replaces the data (the old data is freed). */
-void pol__asset_set_data(pol_asset *a, void *data);
 
 /* ---- arguments ------------------------------------------------------------------------------ */
 
@@ -90,9 +118,18 @@ int pol__arg_has(const pol_args *a, const char *name); /* has a value (given or 
 double pol__arg_num(const pol_args *a, const char *name);
 long pol__arg_int(const pol_args *a, const char *name);
 int pol__arg_bool(const pol_args *a, const char *name);
+int pol__arg_choice(const pol_args *a, const char *name);    /* ENUM: index, -1 when unset */
 const char *pol__arg_str(const pol_args *a, const char *name); /* NULL when no value */
 
+/* Ports: the paths given to an extra input (k-th of a MANY port) or output of the step. */
+size_t pol__input_count(const pol_args *a, const char *name);
+const char *pol__input_path(const pol_args *a, const char *name, size_t k);
+const char *pol__output_path(const pol_args *a, const char *name);
+
 /* ---- runs: one item going through a pipeline ------------------------------------------------ */
+
+struct pol_batch_state;
+struct pol_pool;
 
 struct pol_run {
     pol_err *err;
@@ -107,11 +144,50 @@ struct pol_run {
     const pol_op_desc *const *plan_ops;
     const pol_args *const *plan_args;
     size_t plan_n;
+    struct pol_pool *pool;         /* the batch's thread pool (NULL: loops run serially) */
+    struct pol_batch_state *batch; /* shared inputs and per-batch outputs (NULL outside) */
+    const char *outdir;            /* where output ports land ("." when none) */
+    struct pol_emitted *emitted;   /* extra outputs handed over by pol__emit() */
     /* The batch's write gate (NULL outside a batch) and this item's outputs waiting to be committed
      * together (NULL: each output is committed at once). See output.c. */
     struct pol__gate *gate;
     struct pol__pending *pending;
 };
+
+/* One item in, several out: hands the runner another output of this item, saved by its domain
+ * as <stem>.<name>.<ext> next to the item's own output. Takes a reference to `a`. When the op is
+ * flagged POL_OP_SPLIT, what it emits replaces the item's own output. */
+pol_status pol__emit(pol_run *run, pol_asset *a, const char *name);
+
+/* Load hints: what the item's whole plan needs from a loader of a w x h source. Each op's hint
+ * (or its POL_OP_SCALE_SAFE flag) is combined up to the first op that resizes; max_width x
+ * max_height stays 0 x 0 when some op needs the full size. A loader obeys it (JPEG decodes at
+ * reduced scale); no loader reads another op's arguments. */
+void pol__plan_hint(const pol_run *run, int w, int h, pol_load_hint *out);
+/* The first step's own hint (for fusing a resize into decoding); 0 when it gives none. */
+int pol__plan_first_hint(const pol_run *run, int w, int h, pol_load_hint *out);
+
+/* Has the batch been cancelled (pol_cancel, SIGINT)? Long loops check it between chunks and
+ * return pol__fail(run, POL_ERR_CANCELLED, ...). */
+int pol__cancelled(const pol_run *run);
+
+/* ---- ports: the op's extra inputs and outputs ----------------------------------------------- */
+
+/* The k-th asset given to input port `name`, loaded by the port's domain. A POL_PORT_SHARED port
+ * is loaded once per batch and shared read-only: do not modify it. Release with
+ * pol__asset_unref(). */
+pol_status pol__input_asset(pol_run *run, const pol_args *args, const char *name, size_t k,
+                            pol_asset **out);
+
+/* Adds this item's part to a POL_PORT_BATCH output: `fn` writes to `f` while the batch's file is
+ * locked for this item (`first` is 1 for the first writer, which writes any header). Nothing
+ * happens when the port was not given. The file is committed when the batch ends. */
+typedef pol_status (*pol_batch_write_fn)(pol_run *run, FILE *f, int first, void *user);
+pol_status pol__batch_output(pol_run *run, const pol_args *args, const char *name,
+                             pol_batch_write_fn fn, void *user);
+
+/* Appends a step's report node ({op, args}) to the item's steps and returns it. */
+pol_jv *pol__step_node(pol_run *run, const pol_op_desc *op, const pol_args *a);
 
 /* Sets run->err to "<input>: <message>" and returns `code`. */
 pol_status pol__fail(pol_run *run, pol_status code, const char *fmt, ...) POL_PRINTF(3, 4);

@@ -40,6 +40,16 @@ pol_jv *pol_jv_num(double d)
     return v;
 }
 
+pol_jv *pol_jv_num_exact(double d)
+{
+    pol_jv *v = jv_new(POL_JV_NUM);
+    if (v) {
+        v->num = d;
+        v->i = 1;
+    }
+    return v;
+}
+
 pol_jv *pol_jv_int(long long i)
 {
     pol_jv *v = jv_new(POL_JV_INT);
@@ -209,6 +219,8 @@ static void dump(buf *b, const pol_jv *v, int indent, int depth)
     case POL_JV_NUM:
         if (!isfinite(v->num)) {
             puts_(b, "null");
+        } else if (v->i) { /* exact: the shortest text that reads back as the same double */
+            puts_(b, pol_num_str(v->num, tmp, sizeof tmp));
         } else {
             /* Shortest form that reads back well for reports: up to 6 significant digits. */
             snprintf(tmp, sizeof tmp, "%.6g", v->num);

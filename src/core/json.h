@@ -18,7 +18,7 @@ typedef struct pol_jv pol_jv;
 struct pol_jv {
     pol_jv_type type;
     char *key;     /* member name when inside an object */
-    double num;    /* NUM */
+    double num;    /* NUM (i = 1: printed exactly) */
     long long i;   /* INT, BOOL */
     char *str;     /* STR */
     pol_jv *first; /* ARR/OBJ children */
@@ -31,6 +31,9 @@ struct pol_jv {
 pol_jv *pol_jv_null(void);
 pol_jv *pol_jv_bool(int b);
 pol_jv *pol_jv_num(double v); /* non-finite numbers serialise as null */
+/* A number printed exactly as the shortest text that reads back the same ("0.2"); for
+ * declarations, where pol_jv_num's 6 significant digits would lose precision. */
+pol_jv *pol_jv_num_exact(double v);
 pol_jv *pol_jv_int(long long v);
 pol_jv *pol_jv_str(const char *s); /* NULL s gives a JSON null */
 pol_jv *pol_jv_arr(void);

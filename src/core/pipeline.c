@@ -23,6 +23,7 @@ pol_status pol_pipeline_new_auto(pol_pipeline **out, pol_err *err)
     if (!p) return pol__err_set(err, POL_ERR_NOMEM, "out of memory");
     p->is_auto = 1;
     p->per_domain = calloc(pol__n_domains, sizeof *p->per_domain);
+    p->n_per_domain = pol__n_domains;
     if (!p->per_domain) {
         free(p);
         return pol__err_set(err, POL_ERR_NOMEM, "out of memory");
@@ -53,16 +54,17 @@ void pol_pipeline_free(pol_pipeline *p)
     }
     free(p->targets);
     if (p->per_domain)
-        for (size_t i = 0; i < pol__n_domains; i++) pol_pipeline_free(p->per_domain[i]);
+        for (size_t i = 0; i < p->n_per_domain; i++) pol_pipeline_free(p->per_domain[i]);
     free(p->per_domain);
     free(p->name);
+    free(p->source);
     free(p);
 }
 
 const pol_pipeline *pol__pipeline_for(const pol_pipeline *p, const pol_domain *d)
 {
     if (!p->is_auto) return p->domain == d ? p : NULL;
-    for (size_t i = 0; i < pol__n_domains; i++)
+    for (size_t i = 0; i < pol__n_domains && i < p->n_per_domain; i++)
         if (pol__domains[i] == d) return p->per_domain[i];
     return NULL;
 }
@@ -105,6 +107,50 @@ pol_status pol_pipeline_set_arg(pol_pipeline *p, size_t index, const char *name,
 {
     if (index >= p->n_steps) return pol__err_set(err, POL_ERR_ARG, "no step %zu", index);
     return pol__args_set(p->steps[index].args, name, value, err);
+}
+
+pol_status pol_pipeline_set_port(pol_pipeline *p, size_t index, const char *name, const char *path,
+                                 pol_err *err)
+{
+    if (index >= p->n_steps) return pol__err_set(err, POL_ERR_ARG, "no step %zu", index);
+    const pol_op_desc *op = p->steps[index].op;
+    return pol__args_set_port(p->steps[index].args, pol_op_input(op, name) ? 0 : 1, name, path,
+                              err);
+}
+
+pol_status pol_pipeline_check(const pol_pipeline *p, pol_err *err)
+{
+    if (!p) return pol__err_set(err, POL_ERR_ARG, "no pipeline");
+    if (p->is_auto) {
+        for (size_t i = 0; i < pol__n_domains; i++) {
+            pol_status st = p->per_domain && i < p->n_per_domain && p->per_domain[i]
+                                ? pol_pipeline_check(p->per_domain[i], err)
+                                : POL_OK;
+            if (st) return st;
+        }
+        return POL_OK;
+    }
+    for (size_t i = 0; i < p->n_steps; i++) {
+        char where[160];
+        if (p->steps[i].line)
+            snprintf(where, sizeof where, "%s:%d: step %zu", p->source ? p->source : "recipe",
+                     p->steps[i].line, i + 1);
+        else
+            where[0] = '\0';
+        pol_status st = pol__args_check(p->steps[i].args, where, err);
+        if (st) return st;
+    }
+    if (p->deliver) {
+        pol_status st = pol__args_check(p->deliver, "delivery", err);
+        if (st) return st;
+    }
+    for (size_t i = 0; i < p->n_targets; i++) {
+        char where[160];
+        snprintf(where, sizeof where, "delivery target '%s'", p->targets[i].name);
+        pol_status st = pol__args_check(p->targets[i].args, where, err);
+        if (st) return st;
+    }
+    return POL_OK;
 }
 
 static pol_status deliver_args(pol_pipeline *p, pol_args **out, pol_err *err)
@@ -168,23 +214,19 @@ const pol_limits *pol_pipeline_limits(const pol_pipeline *p)
 
 void pol__pipeline_apply_limits(const pol_pipeline *p, pol_limits *b)
 {
-    unsigned s = p->limits_set;
-    if (s & LIM_PIXELS) b->max_pixels = p->limits.max_pixels;
-    if (s & LIM_BYTES) b->max_bytes = p->limits.max_bytes;
-    if (s & LIM_FRAMES) b->max_frames = p->limits.max_frames;
-    if (s & LIM_ROWS) b->max_rows = p->limits.max_rows;
-    if (s & LIM_COLUMNS) b->max_columns = p->limits.max_columns;
-    if (s & LIM_FIELD) b->max_field_bytes = p->limits.max_field_bytes;
-    if (s & LIM_DURATION) b->max_duration = p->limits.max_duration;
-    if (s & LIM_MEMORY) b->max_memory = p->limits.max_memory;
-    if (s & LIM_SCANS) b->max_scans = p->limits.max_scans;
-    if (s & LIM_DIMENSION) b->max_dimension = p->limits.max_dimension;
+    pol_limits_tighten(b, &p->limits);
 }
 
 static void describe_args(pol_sbuf *b, const pol_args *a)
 {
     for (size_t i = 0; i < a->op->n_params; i++)
-        if (a->given[i]) pol__sbuf_printf(b, " --%s %s", a->op->params[i].name, a->values[i]);
+        if (a->given[i]) pol__sbuf_printf(b, " --%s %s", a->op->params[i].name, a->v[i].text);
+    for (size_t i = 0; i < a->op->n_inputs; i++)
+        for (size_t k = 0; k < a->in[i].n; k++)
+            pol__sbuf_printf(b, " --%s %s", a->op->inputs[i].name, a->in[i].paths[k]);
+    for (size_t i = 0; i < a->op->n_outputs; i++)
+        for (size_t k = 0; k < a->out[i].n; k++)
+            pol__sbuf_printf(b, " --%s %s", a->op->outputs[i].name, a->out[i].paths[k]);
 }
 
 static void describe_one(pol_sbuf *b, const pol_pipeline *p)

@@ -15,19 +15,6 @@ typedef struct pol_target {
     pol_args *args; /* arguments of the domain's deliver op */
 } pol_target;
 
-enum {
-    LIM_PIXELS = 1,
-    LIM_BYTES = 2,
-    LIM_FRAMES = 4,
-    LIM_ROWS = 8,
-    LIM_COLUMNS = 16,
-    LIM_FIELD = 32,
-    LIM_DURATION = 64,
-    LIM_MEMORY = 128,
-    LIM_SCANS = 256,
-    LIM_DIMENSION = 512
-};
-
 struct pol_pipeline {
     int is_auto;
     const pol_domain *domain; /* NULL when automatic */
@@ -36,17 +23,18 @@ struct pol_pipeline {
     pol_args *deliver; /* default delivery options; NULL until set */
     pol_target *targets;
     size_t n_targets;
-    pol_limits limits; /* recipe limits; fields named in limits_set override the caller's */
-    unsigned limits_set;
+    pol_limits limits; /* recipe limits; the keys in limits.set tighten the caller's */
     char *name;
+    char *source; /* the recipe's file name, for messages; NULL when built in code */
     /* automatic: one pipeline per domain, built from its auto_steps */
     pol_pipeline **per_domain;
+    size_t n_per_domain;
 };
 
 /* The concrete pipeline for an item of domain `d` (itself, or the automatic one for `d`). */
 const pol_pipeline *pol__pipeline_for(const pol_pipeline *p, const pol_domain *d);
 
-/* Applies the recipe's limits over `base`. */
+/* Applies the recipe's limits over `base`: they may tighten it, never loosen it. */
 void pol__pipeline_apply_limits(const pol_pipeline *p, pol_limits *base);
 
 #endif

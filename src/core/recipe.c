@@ -192,7 +192,43 @@ static const char *type_name(ntype t)
     return t == N_SCALAR ? "a value" : t == N_SEQ ? "a list" : "a mapping";
 }
 
-/* Sets arguments from a mapping's members, skipping `skip` keys; errors point at the line. */
+/* A port's value: a path, or a list of paths for a port that takes several. */
+static pol_status set_port(parser *P, pol_args *a, int out, const char *key, const node *v,
+                           const char *where)
+{
+    pol_err e;
+    pol_err_clear(&e);
+    if (v->type == N_SCALAR) {
+        if (pol__args_set_port(a, out, key, v->text, &e))
+            return perr(P, v->line, "%s: %s", where, e.msg);
+        return POL_OK;
+    }
+    if (v->type != N_SEQ)
+        return perr(P, v->line, "%s: '%s' must be a path or a list of paths", where, key);
+    for (size_t k = 0; k < v->n; k++) {
+        if (v->kids[k]->type != N_SCALAR)
+            return perr(P, v->kids[k]->line, "%s: '%s' must list paths", where, key);
+        if (pol__args_set_port(a, out, key, v->kids[k]->text, &e))
+            return perr(P, v->kids[k]->line, "%s: %s", where, e.msg);
+    }
+    return POL_OK;
+}
+
+/* `inputs: {master: m.csv}` / `outputs: {explain: ex.csv}`: ports named by role. */
+static pol_status set_ports(parser *P, pol_args *a, int out, const node *m, const char *where)
+{
+    if (m->type != N_MAP)
+        return perr(P, m->line, "%s: '%s' must be a mapping of names to paths", where,
+                    out ? "outputs" : "inputs");
+    for (size_t i = 0; i + 1 < m->n; i += 2) {
+        pol_status st = set_port(P, a, out, m->kids[i]->text, m->kids[i + 1], where);
+        if (st) return st;
+    }
+    return POL_OK;
+}
+
+/* Sets arguments from a mapping's members, skipping `skip` keys; errors point at the line. A
+ * port may be named directly too (`master: m.csv`). */
 static pol_status set_args(parser *P, pol_args *a, const node *m, const char *const *skip,
                            const char *where)
 {
@@ -202,13 +238,21 @@ static pol_status set_args(parser *P, pol_args *a, const node *m, const char *co
         for (size_t s = 0; skip && skip[s]; s++) skipped |= strcmp(key, skip[s]) == 0;
         if (skipped) continue;
         const node *v = m->kids[i + 1];
-        if (v->type != N_SCALAR)
-            return perr(P, v->line, "%s: '%s' must be a value, not %s", where, key,
-                        type_name(v->type));
-        pol_err e;
-        pol_err_clear(&e);
-        if (pol__args_set(a, key, v->text, &e))
-            return perr(P, m->kids[i]->line, "%s: %s", where, e.msg);
+        pol_status st = POL_OK;
+        if (!strcmp(key, "inputs") || !strcmp(key, "outputs")) {
+            st = set_ports(P, a, key[0] == 'o', v, where);
+        } else if (pol_op_input(a->op, key) || pol_op_output(a->op, key)) {
+            st = set_port(P, a, pol_op_input(a->op, key) ? 0 : 1, key, v, where);
+        } else {
+            if (v->type != N_SCALAR)
+                return perr(P, v->line, "%s: '%s' must be a value, not %s", where, key,
+                            type_name(v->type));
+            pol_err e;
+            pol_err_clear(&e);
+            if (pol__args_set(a, key, v->text, &e))
+                return perr(P, m->kids[i]->line, "%s: %s", where, e.msg);
+        }
+        if (st) return st;
     }
     return POL_OK;
 }
@@ -307,13 +351,6 @@ static pol_status load_targets(parser *P, pol_pipeline *p, const node *deliver)
 static pol_status load_limits(parser *P, pol_pipeline *p, const node *lim)
 {
     if (lim->type != N_MAP) return perr(P, lim->line, "'limits' must be a mapping");
-    static const struct {
-        const char *key;
-        unsigned bit;
-    } bits[] = {{"pixels", LIM_PIXELS},    {"bytes", LIM_BYTES},     {"frames", LIM_FRAMES},
-                {"rows", LIM_ROWS},        {"columns", LIM_COLUMNS}, {"field-bytes", LIM_FIELD},
-                {"duration", LIM_DURATION}, {"memory", LIM_MEMORY},   {"scans", LIM_SCANS},
-                {"dimension", LIM_DIMENSION}};
     for (size_t i = 0; i + 1 < lim->n; i += 2) {
         const node *k = lim->kids[i], *v = lim->kids[i + 1];
         if (v->type != N_SCALAR) return perr(P, v->line, "limits.%s must be a value", k->text);
@@ -322,8 +359,6 @@ static pol_status load_limits(parser *P, pol_pipeline *p, const node *lim)
         pol_err e;
         pol_err_clear(&e);
         if (pol_limits_set(&p->limits, spec, &e)) return perr(P, k->line, "%s", e.msg);
-        for (size_t b = 0; b < POL_ARRAY_LEN(bits); b++)
-            if (strcmp(bits[b].key, k->text) == 0) p->limits_set |= bits[b].bit;
     }
     return POL_OK;
 }
@@ -370,6 +405,7 @@ pol_status pol_pipeline_parse_recipe(const char *text, size_t len, const char *n
     }
     const node *nm = map_get(root, "name");
     if (nm && nm->type == N_SCALAR) p->name = pol__strdup(nm->text);
+    p->source = pol__strdup(P.name);
     pol_limits_default(&p->limits);
     const node *n;
     if ((n = map_get(root, "limits")) && (st = load_limits(&P, p, n))) goto done;
@@ -377,6 +413,11 @@ pol_status pol_pipeline_parse_recipe(const char *text, size_t len, const char *n
     if ((n = map_get(root, "deliver")) && (st = load_targets(&P, p, n))) goto done;
     if (p->n_steps == 0 && p->n_targets == 0) {
         st = perr(&P, root->line, "the recipe has no steps and no delivery targets");
+        goto done;
+    }
+    /* Required parameters and ports, conditions: named by the step's line. */
+    if (pol_pipeline_check(p, &e)) {
+        st = pol__err_set(err, POL_ERR_RECIPE, "%s", e.msg);
         goto done;
     }
 done:

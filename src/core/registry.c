@@ -166,3 +166,227 @@ pol_status pol_param_check(const pol_param_desc *p, const char *value, pol_err *
     }
     return pol__err_set(err, POL_ERR_INTERNAL, "--%s: unknown parameter type", p->name);
 }
+
+int pol__enum_index(const char *choices, const char *value)
+{
+    size_t vn = strlen(value);
+    const char *p = choices;
+    for (int i = 0; p && *p; i++) {
+        const char *bar = strchr(p, '|');
+        size_t n = bar ? (size_t)(bar - p) : strlen(p);
+        if (n == vn && strncmp(p, value, n) == 0) return i;
+        p = bar ? bar + 1 : NULL;
+    }
+    return -1;
+}
+
+static const pol_port_desc *port_find(const pol_port_desc *ports, size_t n, const char *name)
+{
+    for (size_t i = 0; name && i < n; i++)
+        if (strcmp(ports[i].name, name) == 0) return &ports[i];
+    return NULL;
+}
+
+const pol_port_desc *pol_op_input(const pol_op_desc *op, const char *name)
+{
+    return op ? port_find(op->inputs, op->n_inputs, name) : NULL;
+}
+
+const pol_port_desc *pol_op_output(const pol_op_desc *op, const char *name)
+{
+    return op ? port_find(op->outputs, op->n_outputs, name) : NULL;
+}
+
+const char *pol_num_str(double v, char *buf, size_t size)
+{
+    if (!isfinite(v)) {
+        snprintf(buf, size, "null");
+        return buf;
+    }
+    if (v == floor(v) && fabs(v) < 1e17) { /* whole numbers as whole numbers: 178956970 */
+        snprintf(buf, size, "%.0f", v);
+        return buf;
+    }
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, size, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) break;
+    }
+    return buf;
+}
+
+/* ---- the registry document (`polish ops --json`) -------------------------------------------- */
+
+static const char *const type_names[] = {"bool", "int", "number", "string", "enum"};
+
+/* A declared number (default, bound) as a JSON number printed as written. */
+static pol_jv *num_text(const char *text)
+{
+    return pol_jv_num_exact(strtod(text, NULL));
+}
+
+static pol_jv *param_json(const pol_param_desc *p)
+{
+    pol_jv *o = pol_jv_obj();
+    pol_jv_set(o, "name", pol_jv_str(p->name));
+    pol_jv_set(o, "type", pol_jv_str(type_names[p->type]));
+    if (!p->def)
+        pol_jv_set(o, "default", pol_jv_null());
+    else if (p->type == POL_PARAM_INT || p->type == POL_PARAM_NUM)
+        pol_jv_set(o, "default", num_text(p->def));
+    else if (p->type == POL_PARAM_BOOL) {
+        int b = 0;
+        pol__parse_bool(p->def, &b);
+        pol_jv_set(o, "default", pol_jv_bool(b));
+    } else
+        pol_jv_set(o, "default", pol_jv_str(p->def));
+    if ((p->type == POL_PARAM_INT || p->type == POL_PARAM_NUM) && p->min <= p->max) {
+        pol_jv_set(o, "min", pol_jv_num_exact(p->min));
+        pol_jv_set(o, "max", pol_jv_num_exact(p->max));
+    }
+    if (p->type == POL_PARAM_ENUM && p->choices) {
+        pol_jv *arr = pol_jv_arr_at(o, "choices");
+        const char *c = p->choices;
+        for (size_t i = 0; c && *c; i++) {
+            const char *bar = strchr(c, '|');
+            size_t n = bar ? (size_t)(bar - c) : strlen(c);
+            pol_jv *ch = pol_jv_obj();
+            char *v = pol__strndup(c, n);
+            pol_jv_set(ch, "value", pol_jv_str(v));
+            free(v);
+            /* "value: what it does" -> the help after the colon */
+            const char *h = NULL;
+            for (size_t k = 0; p->choice_help && p->choice_help[k]; k++)
+                if (!strncmp(p->choice_help[k], c, n) && p->choice_help[k][n] == ':') {
+                    h = p->choice_help[k] + n + 1;
+                    while (*h == ' ') h++;
+                }
+            if (h) pol_jv_set(ch, "help", pol_jv_str(h));
+            pol_jv_push(arr, ch);
+            c = bar ? bar + 1 : NULL;
+        }
+    }
+    if (p->unit) pol_jv_set(o, "unit", pol_jv_str(p->unit));
+    pol_jv_set(o, "required", pol_jv_bool((p->flags & POL_PARAM_REQUIRED) != 0));
+    if (p->flags & POL_PARAM_PATH) pol_jv_set(o, "path", pol_jv_bool(1));
+    if (p->when) {
+        const char *eq = strchr(p->when, '=');
+        pol_jv *w = pol_jv_obj_at(o, "when");
+        if (eq) {
+            char *k = pol__strndup(p->when, (size_t)(eq - p->when));
+            pol_jv_set(w, "param", pol_jv_str(k));
+            free(k);
+            pol_jv *vals = pol_jv_arr_at(w, "values");
+            for (const char *c = eq + 1; c && *c;) {
+                const char *bar = strchr(c, '|');
+                char *v = pol__strndup(c, bar ? (size_t)(bar - c) : strlen(c));
+                pol_jv_push(vals, pol_jv_str(v));
+                free(v);
+                c = bar ? bar + 1 : NULL;
+            }
+        }
+    }
+    pol_jv_set(o, "help", pol_jv_str(p->help ? p->help : ""));
+    return o;
+}
+
+static const char *const port_kinds[] = {"asset", "file", "folder"};
+
+static pol_jv *port_json(const char *name, pol_port_kind kind, const char *domain,
+                         const char *types, unsigned flags, const char *help, int implicit)
+{
+    pol_jv *o = pol_jv_obj();
+    pol_jv_set(o, "name", pol_jv_str(name));
+    pol_jv_set(o, "kind", pol_jv_str(port_kinds[kind]));
+    if (domain) pol_jv_set(o, "domain", pol_jv_str(domain));
+    if (types) {
+        pol_jv *arr = pol_jv_arr_at(o, "types");
+        for (const char *c = types; c && *c;) {
+            const char *bar = strchr(c, '|');
+            char *v = pol__strndup(c, bar ? (size_t)(bar - c) : strlen(c));
+            pol_jv_push(arr, pol_jv_str(v));
+            free(v);
+            c = bar ? bar + 1 : NULL;
+        }
+    }
+    pol_jv_set(o, "required", pol_jv_bool((flags & POL_PORT_REQUIRED) != 0));
+    pol_jv_set(o, "many", pol_jv_bool((flags & POL_PORT_MANY) != 0));
+    pol_jv_set(o, "shared", pol_jv_bool((flags & POL_PORT_SHARED) != 0));
+    pol_jv_set(o, "per_batch", pol_jv_bool((flags & POL_PORT_BATCH) != 0));
+    pol_jv_set(o, "item", pol_jv_bool(implicit));
+    pol_jv_set(o, "help", pol_jv_str(help ? help : ""));
+    return o;
+}
+
+static pol_jv *op_json(const pol_op_desc *op)
+{
+    pol_jv *o = pol_jv_obj();
+    char full[160];
+    snprintf(full, sizeof full, "%s.%s", op->domain, op->name);
+    pol_jv_set(o, "name", pol_jv_str(full));
+    pol_jv_set(o, "domain", pol_jv_str(op->domain));
+    pol_jv_set(o, "summary", pol_jv_str(op->summary));
+    pol_jv_set(o, "delivery", pol_jv_bool((op->flags & POL_OP_DELIVER) != 0));
+    pol_jv_set(o, "automatic", pol_jv_bool((op->flags & POL_OP_AUTO) != 0));
+    pol_jv_set(o, "streaming", pol_jv_bool(op->stream != NULL));
+    pol_jv *ins = pol_jv_arr_at(o, "inputs");
+    pol_jv_push(ins, port_json("in", POL_PORT_ASSET, op->domain, NULL, POL_PORT_REQUIRED,
+                               "The item being processed.", 1));
+    for (size_t i = 0; i < op->n_inputs; i++) {
+        const pol_port_desc *p = &op->inputs[i];
+        pol_jv_push(ins, port_json(p->name, p->kind, p->domain, p->types, p->flags, p->help, 0));
+    }
+    pol_jv *outs = pol_jv_arr_at(o, "outputs");
+    pol_jv_push(outs, port_json("out", POL_PORT_ASSET, op->out_domain ? op->out_domain : op->domain,
+                                NULL, (op->flags & POL_OP_SPLIT) ? POL_PORT_MANY : 0,
+                                "The item after this step.", 1));
+    for (size_t i = 0; i < op->n_outputs; i++) {
+        const pol_port_desc *p = &op->outputs[i];
+        pol_jv_push(outs, port_json(p->name, p->kind, p->domain, p->types, p->flags, p->help, 0));
+    }
+    pol_jv *params = pol_jv_arr_at(o, "params");
+    for (size_t i = 0; i < op->n_params; i++) pol_jv_push(params, param_json(&op->params[i]));
+    return o;
+}
+
+char *pol_registry_json(const char *domain)
+{
+    pol_jv *root = pol_jv_obj();
+    if (!root) return NULL;
+    pol_jv_set(root, "version", pol_jv_int(POL_REGISTRY_VERSION));
+    pol_jv_set(root, "polish", pol_jv_str(pol_version()));
+    pol_jv *doms = pol_jv_arr_at(root, "domains");
+    for (size_t i = 0; i < pol__n_domains; i++) {
+        const pol_domain *d = pol__domains[i];
+        if (domain && strcmp(domain, d->name) != 0) continue;
+        pol_jv *o = pol_jv_obj();
+        pol_jv_set(o, "name", pol_jv_str(d->name));
+        pol_jv_set(o, "summary", pol_jv_str(d->summary));
+        pol_jv *ext = pol_jv_arr_at(o, "extensions");
+        for (const char *const *e = d->extensions; e && *e; e++) pol_jv_push(ext, pol_jv_str(*e));
+        pol_jv *auto_steps = pol_jv_arr_at(o, "automatic_steps");
+        for (const char *const *s = d->auto_steps; s && *s; s++)
+            pol_jv_push(auto_steps, pol_jv_str(*s));
+        pol_jv_set(o, "streaming", pol_jv_bool(d->stream != NULL));
+        pol_jv_set(o, "groups", pol_jv_bool(d->load_group != NULL));
+        pol_jv_push(doms, o);
+    }
+    pol_jv *lims = pol_jv_arr_at(root, "limits");
+    for (size_t k = 0; k < pol__limit_count(); k++) {
+        const pol_limit_desc *l = pol__limit_desc(k);
+        pol_jv *o = pol_jv_obj();
+        pol_jv_set(o, "key", pol_jv_str(l->key));
+        pol_jv_set(o, "default", pol_jv_num_exact((double)l->def));
+        if (l->unit) pol_jv_set(o, "unit", pol_jv_str(l->unit));
+        pol_jv_set(o, "help", pol_jv_str(l->help ? l->help : ""));
+        pol_jv_push(lims, o);
+    }
+    pol_jv *ops = pol_jv_arr_at(root, "ops");
+    for (size_t i = 0; i < pol__n_domains; i++) {
+        const pol_domain *d = pol__domains[i];
+        if (domain && strcmp(domain, d->name) != 0) continue;
+        for (size_t k = 0; d->ops && d->ops[k]; k++) pol_jv_push(ops, op_json(d->ops[k]));
+    }
+    char *s = pol_jv_dump(root, 2);
+    pol_jv_free(root);
+    return s;
+}

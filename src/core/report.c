@@ -15,6 +15,7 @@ pol_report *pol_report_new(const char *command)
         free(r);
         return NULL;
     }
+    pthread_mutex_init(&r->mu, NULL);
     pol_jv_set(r->root, "polish", pol_jv_str(pol_version()));
     pol_jv_set(r->root, "command", pol_jv_str(command ? command : ""));
     char when[64];
@@ -41,6 +42,10 @@ void pol_report_free(pol_report *r)
         free(r->thumbs[i].after);
     }
     free(r->thumbs);
+    if (r->stream) fclose(r->stream);
+    free(r->dir);
+    free(r->thumb_dir);
+    pthread_mutex_destroy(&r->mu);
     pol_jv_free(r->root);
     pol__gate_free(r->gate);
     free(r);
@@ -102,6 +107,42 @@ void pol__report_set_summary(pol_report *r, size_t total, size_t ok, size_t fail
     pol_jv_set(s, "ok", pol_jv_int((long long)ok));
     pol_jv_set(s, "failed", pol_jv_int((long long)failed));
     pol_jv_set(s, "seconds", pol_jv_num(seconds));
+}
+
+void pol__report_set_cancelled(pol_report *r, size_t not_finished)
+{
+    pol_jv *s = pol_jv_obj_at(r->root, "summary");
+    pol_jv_set(s, "cancelled", pol_jv_bool(1));
+    pol_jv_set(s, "not_finished", pol_jv_int((long long)not_finished));
+}
+
+/* The report as a stream file: header, one line per item, summary (docs/report.md). */
+char *pol__report_lines(const pol_report *r)
+{
+    pol_sbuf b = {0};
+    pol__sbuf_printf(&b, "{\"type\":\"header\",\"schema\":%d", POL_REPORT_SCHEMA);
+    for (const char *k = "polish\0command\0started\0"; *k; k += strlen(k) + 1) {
+        const pol_jv *v = pol_jv_get(r->root, k);
+        if (!v || !v->str) continue;
+        pol_jv *one = pol_jv_str(v->str);
+        char *s = pol_jv_dump(one, 0);
+        pol_jv_free(one);
+        if (s) pol__sbuf_printf(&b, ",\"%s\":%s", k, s);
+        free(s);
+    }
+    pol__sbuf_puts(&b, "}\n");
+    for (const pol_jv *it = r->items->first; it; it = it->next) {
+        char *s = pol_jv_dump(it, 0);
+        if (s) pol__sbuf_printf(&b, "{\"type\":\"item\",%s\n", s + 1);
+        free(s);
+    }
+    char *s = pol_jv_dump(pol_jv_get(r->root, "summary"), 0);
+    if (s) pol__sbuf_printf(&b, "{\"type\":\"summary\"%s%s\n", strlen(s) > 2 ? "," : "", s + 1);
+    free(s);
+    char *text = pol__sbuf_take(&b);
+    size_t n = text ? strlen(text) : 0;
+    if (n) text[n - 1] = '\0'; /* pol_report_write adds the last newline */
+    return text;
 }
 
 char *pol_report_json(const pol_report *r)
@@ -218,7 +259,9 @@ pol_status pol_report_write(const pol_report *r, const char *path, pol_err *err)
 {
     const char *ext = pol__path_ext(path);
     int html = strcasecmp(ext, "html") == 0 || strcasecmp(ext, "htm") == 0;
-    char *text = html ? pol__report_html(r) : pol_report_json(r);
+    char *text = html                            ? pol__report_html(r)
+                 : strcasecmp(ext, "jsonl") == 0 ? pol__report_lines(r)
+                                                 : pol_report_json(r);
     if (!text) return pol__err_set(err, POL_ERR_NOMEM, "out of memory writing the report");
     pol_status gst = pol__gate_report(r->gate, path, err);
     if (gst) {

@@ -135,9 +135,13 @@ char *pol__report_html(const pol_report *r)
             hesc(&b, m && m->str ? m->str : "failed");
             hput(&b, "</p>");
         }
-        if (idx < r->n_thumbs) {
-            thumb(&b, "before", r->thumbs[idx].before, r->thumbs[idx].before_len);
-            thumb(&b, "after", r->thumbs[idx].after, r->thumbs[idx].after_len);
+        for (int after = 0; after < 2; after++) {
+            const unsigned char *jpeg;
+            size_t len;
+            unsigned char *owned;
+            if (pol__report_thumb(r, idx, it, after, &jpeg, &len, &owned))
+                thumb(&b, after ? "after" : "before", jpeg, len);
+            free(owned);
         }
         kv_list(&b, pol_jv_get(it, "inspect"));
         const pol_jv *steps = pol_jv_get(it, "steps");

@@ -1,7 +1,7 @@
 /* polish — per-item run context: errors that name the input, and the op's explanations. */
 #include <stdlib.h>
 #include <string.h>
-#include "core/internal.h"
+#include "core/args.h"
 
 pol_status pol__fail(pol_run *run, pol_status code, const char *fmt, ...)
 {
@@ -17,6 +17,21 @@ pol_status pol__fail(pol_run *run, pol_status code, const char *fmt, ...)
     else
         snprintf(run->err->msg, sizeof run->err->msg, "%s", msg);
     return code;
+}
+
+pol_jv *pol__step_node(pol_run *run, const pol_op_desc *op, const pol_args *a)
+{
+    pol_jv *s = pol_jv_obj();
+    if (!s) return NULL;
+    char *name = pol__asprintf("%s.%s", op->domain, op->name);
+    pol_jv_set(s, "op", pol_jv_str(name));
+    free(name);
+    pol_jv *args = pol__args_json(a);
+    if (args && args->n)
+        pol_jv_set(s, "args", args);
+    else
+        pol_jv_free(args);
+    return pol_jv_push(pol_jv_arr_at(run->item, "steps"), s); /* NULL when out of memory */
 }
 
 /* Where explanations go: the running step, or the item's inspection section. */
@@ -110,4 +125,44 @@ void pol__decline(pol_run *run, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     pol_jv_set(run->step, "declined", pol_jv_str(msg));
+}
+
+/* ---- load hints: what the plan needs from the loader ---------------------------------------- */
+
+void pol__plan_hint(const pol_run *run, int w, int h, pol_load_hint *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!run || !run->plan_n || w <= 0 || h <= 0) return;
+    int need_w = 0, need_h = 0, sized = 0;
+    for (size_t i = 0; i < run->plan_n; i++) {
+        const pol_op_desc *op = run->plan_ops[i];
+        if (!op) return;
+        if (op->hint) {
+            pol_load_hint hint;
+            memset(&hint, 0, sizeof hint);
+            op->hint(run->plan_args[i], w, h, &hint);
+            if (hint.full) return;                                    /* full size needed */
+            if (!hint.max_width && !hint.max_height && !hint.resizes) continue; /* no change */
+            if (!hint.max_width || !hint.max_height) return;
+            if (hint.max_width > need_w) need_w = hint.max_width;
+            if (hint.max_height > need_h) need_h = hint.max_height;
+            sized = 1;
+            if (hint.resizes) break; /* what follows works on this op's output */
+        } else if (op->flags & POL_OP_SCALE_SAFE) {
+            continue;
+        } else {
+            return; /* an op that says nothing may need every pixel */
+        }
+    }
+    if (!sized) return;
+    out->max_width = need_w;
+    out->max_height = need_h;
+}
+
+int pol__plan_first_hint(const pol_run *run, int w, int h, pol_load_hint *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!run || !run->plan_n || !run->plan_ops[0] || !run->plan_ops[0]->hint) return 0;
+    run->plan_ops[0]->hint(run->plan_args[0], w, h, out);
+    return 1;
 }

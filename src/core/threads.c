@@ -2,7 +2,33 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <signal.h>
 #include "core/internal.h"
+#include "core/pool.h"
+
+/* Cancellation: one flag for the process, set from a signal handler or another thread. */
+static volatile sig_atomic_t cancel_flag;
+
+void pol_cancel(void)
+{
+    cancel_flag = 1;
+}
+
+void pol_cancel_reset(void)
+{
+    cancel_flag = 0;
+}
+
+int pol_cancelled(void)
+{
+    return cancel_flag != 0;
+}
+
+int pol__cancelled(const pol_run *run)
+{
+    (void)run;
+    return cancel_flag != 0;
+}
 
 int pol__cpu_count(void)
 {
@@ -25,6 +51,12 @@ static void *chunk_main(void *p)
     return NULL;
 }
 
+static void chunk_task(void *p)
+{
+    chunk *c = p;
+    c->fn(c->user, c->begin, c->end);
+}
+
 void pol__parallel_for(const pol_run *run, size_t n, size_t grain,
                        void (*fn)(void *user, size_t begin, size_t end), void *user)
 {
@@ -36,6 +68,20 @@ void pol__parallel_for(const pol_run *run, size_t n, size_t grain,
     if (threads > 64) threads = 64;
     if (threads <= 1) {
         fn(user, 0, n);
+        return;
+    }
+    if (run->pool) { /* the batch's pool: chunks go before queued items; this thread helps */
+        chunk chunks[64];
+        pol_task_group g = {0};
+        size_t per = n / threads, extra = n % threads, at = 0;
+        for (size_t t = 0; t < threads; t++) {
+            size_t len = per + (t < extra ? 1 : 0);
+            chunks[t] = (chunk){fn, user, at, at + len};
+            at += len;
+        }
+        for (size_t t = 1; t < threads; t++) pol__pool_submit(run->pool, &g, chunk_task, &chunks[t], 1);
+        chunk_task(&chunks[0]);
+        pol__pool_wait(run->pool, &g);
         return;
     }
     chunk chunks[64];

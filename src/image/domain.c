@@ -26,17 +26,7 @@ static const codec *codec_of(const char *format)
     return NULL;
 }
 
-/* ---- reduced-scale decoding from the plan --------------------------------------------------- */
-
-/* Steps that give the same result on a reduced image as on the full one, then reduced. */
-static int scale_safe(const char *op)
-{
-    static const char *const safe[] = {"orient",   "colour", "white-balance",
-                                       "exposure", "tone",   "match"};
-    for (size_t i = 0; i < POL_ARRAY_LEN(safe); i++)
-        if (!strcmp(op, safe[i])) return 1;
-    return 0;
-}
+/* ---- reduced-scale decoding from the plan's load hints ------------------------------------- */
 
 /* The final resize step is left at least this much reduction, so the decoder's block filter
  * never decides the final pixels. */
@@ -44,43 +34,16 @@ static int scale_safe(const char *op)
 
 int pol__image_plan_shrink(pol_run *run, int w, int h, int orientation)
 {
-    if (!run || !run->plan_n || w <= 0 || h <= 0) return 1;
+    if (!run || w <= 0 || h <= 0) return 1;
     if (orientation >= 5) { /* the plan's sizes refer to the upright picture */
         int t = w;
         w = h;
         h = t;
     }
-    int need_w = 0, need_h = 0, sized = 0;
-    for (size_t i = 0; i < run->plan_n; i++) {
-        const pol_op_desc *op = run->plan_ops[i];
-        const pol_args *a = run->plan_args[i];
-        if (!op || strcmp(op->domain, "image") != 0) return 1;
-        pol_resize_req q;
-        int have = 0, stop = 0;
-        if (!strcmp(op->name, "resize")) {
-            have = pol__resize_req_from_args(a, &q);
-            if (!have) continue; /* a resize without a size changes nothing */
-            stop = 1;            /* what follows works on the resized image */
-        } else if (op->flags & POL_OP_DELIVER) {
-            const char *preset = pol__arg_str(a, "preset");
-            const pol_preset *p = preset ? pol__image_preset(preset) : NULL;
-            if (!p) return 1; /* this output keeps the full size */
-            q = p->size;
-            have = q.width || q.height || q.long_edge || q.scale > 0;
-            if (!have) return 1;
-        } else if (scale_safe(op->name)) {
-            continue;
-        } else {
-            return 1;
-        }
-        int sw, sh, ow, oh;
-        if (!pol__resize_geometry(&q, w, h, &sw, &sh, &ow, &oh)) return 1;
-        if (sw > need_w) need_w = sw;
-        if (sh > need_h) need_h = sh;
-        sized = 1;
-        if (stop) break;
-    }
-    if (!sized) return 1;
+    pol_load_hint hint;
+    pol__plan_hint(run, w, h, &hint);
+    int need_w = hint.max_width, need_h = hint.max_height;
+    if (need_w <= 0 || need_h <= 0) return 1;
     int s = 1;
     while (s < 8 && (w + 2 * s - 1) / (2 * s) >= SHRINK_MARGIN * need_w &&
            (h + 2 * s - 1) / (2 * s) >= SHRINK_MARGIN * need_h)
@@ -96,25 +59,15 @@ int pol__image_plan_shrink(pol_run *run, int w, int h, int orientation)
 int pol__image_plan_fused(pol_run *run, int w, int h, int orientation, int *out_w, int *out_h,
                           pol_kernel *k)
 {
-    if (!run || !run->plan_n || orientation > 1) return 0;
-    const pol_op_desc *op = run->plan_ops[0];
-    const pol_args *a = run->plan_args[0];
-    if (!op || strcmp(op->domain, "image") != 0 || strcmp(op->name, "resize") != 0) return 0;
-    pol_resize_req q;
-    if (!pol__resize_req_from_args(a, &q) || !(q.width || q.height || q.long_edge)) return 0;
-    int sw, sh, ow, oh, sw2, sh2, ow2, oh2;
-    if (!pol__resize_geometry(&q, w, h, &sw, &sh, &ow, &oh) || sw != ow || sh != oh) return 0;
-    if (ow >= w || oh >= h) return 0; /* only shrinking gains */
-    /* the step, run on the result, must find nothing left to do */
-    if (!pol__resize_geometry(&q, ow, oh, &sw2, &sh2, &ow2, &oh2) || sw2 != ow || sh2 != oh ||
-        ow2 != ow || oh2 != oh)
-        return 0;
-    const char *kn = pol__arg_str(a, "kernel");
+    if (orientation > 1) return 0;
+    pol_load_hint hint;
+    if (!pol__plan_first_hint(run, w, h, &hint) || !hint.fusable) return 0;
+    const char *kn = hint.kernel;
     *k = kn && !strcmp(kn, "lanczos2") ? POL_KERNEL_LANCZOS2
          : kn && !strcmp(kn, "linear") ? POL_KERNEL_LINEAR
                                        : POL_KERNEL_LANCZOS3;
-    *out_w = ow;
-    *out_h = oh;
+    *out_w = hint.max_width;
+    *out_h = hint.max_height;
     return 1;
 }
 

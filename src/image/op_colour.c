@@ -21,7 +21,7 @@ const pol_op_desc pol__image_op_colour = {
     .params = params,
     .n_params = POL_ARRAY_LEN(params),
     .run = run_colour,
-    .flags = POL_OP_AUTO,
+    .flags = POL_OP_AUTO | POL_OP_SCALE_SAFE,
 };
 
 typedef struct xf_job {

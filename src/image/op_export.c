@@ -28,6 +28,20 @@ static const pol_param_desc params[] = {
 
 static pol_status run_export(pol_run *run, pol_asset *asset, const pol_args *args);
 
+/* A sized preset needs no more pixels than its output; anything else keeps the full size. */
+static void export_hint(const pol_args *a, int w, int h, pol_load_hint *hint)
+{
+    const char *name = pol__arg_str(a, "preset");
+    const pol_preset *p = name ? pol__image_preset(name) : NULL;
+    int sw, sh, ow, oh;
+    if (!p || !pol__resize_geometry(&p->size, w, h, &sw, &sh, &ow, &oh)) {
+        hint->full = 1;
+        return;
+    }
+    hint->max_width = sw;
+    hint->max_height = sh;
+}
+
 const pol_op_desc pol__image_op_export = {
     .domain = "image",
     .name = "export",
@@ -36,6 +50,7 @@ const pol_op_desc pol__image_op_export = {
     .n_params = POL_ARRAY_LEN(params),
     .run = run_export,
     .flags = POL_OP_DELIVER,
+    .hint = export_hint,
 };
 
 /* Sizes follow each destination's published recommendations; lossy quality is high where the

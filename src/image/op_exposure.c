@@ -6,7 +6,8 @@
 static const pol_param_desc params[] = {
     {"ev", POL_PARAM_NUM, NULL, -6, 6, NULL,
      "Manual exposure change in stops; unset means automatic."},
-    {"max-ev", POL_PARAM_NUM, "1.5", 0, 6, NULL, "Automatic: largest change allowed, in stops."},
+    {"max-ev", POL_PARAM_NUM, "1.5", 0, 6, NULL, "Automatic: largest change allowed, in stops.",
+     .unit = "EV"},
     {"min-ev", POL_PARAM_NUM, "0.15", 0, 2, NULL,
      "Automatic: smaller changes are not worth making and are declined."},
     {"protect-highlights", POL_PARAM_BOOL, "true", 0, -1, NULL,
@@ -113,5 +114,5 @@ const pol_op_desc pol__image_op_exposure = {
     .params = params,
     .n_params = POL_ARRAY_LEN(params),
     .run = run,
-    .flags = POL_OP_AUTO,
+    .flags = POL_OP_AUTO | POL_OP_SCALE_SAFE,
 };

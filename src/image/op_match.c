@@ -3,8 +3,12 @@
 #include <stdlib.h>
 #include "image/quality.h"
 
+static const pol_port_desc inputs[] = {
+    {"reference", POL_PORT_ASSET, "image", NULL, POL_PORT_REQUIRED | POL_PORT_SHARED,
+     "The reference photo whose look is given (loaded once for the batch)."},
+};
+
 static const pol_param_desc params[] = {
-    {"reference", POL_PARAM_STR, NULL, 0, -1, NULL, "Path of the reference photo."},
     {"strength", POL_PARAM_NUM, "1", 0, 1, NULL, "Fraction of the change applied."},
 };
 
@@ -75,15 +79,15 @@ static void match_rows(void *user, size_t begin, size_t end)
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
     pol_image *im = pol_image_of(asset);
-    const char *ref = pol__arg_str(args, "reference");
+    const char *ref = pol__input_path(args, "reference", 0);
     double strength = pol__arg_num(args, "strength");
-    if (!ref || !*ref) return pol__fail(run, POL_ERR_ARG, "match needs --reference FILE");
     if (im->channels < 3) {
         pol__decline(run, "grey images are not matched to a colour look");
         return POL_OK;
     }
+    /* shared by every item of the batch, read-only */
     pol_asset *ra = NULL;
-    pol_status st = pol__image_domain.load(run, ref, &ra);
+    pol_status st = pol__input_asset(run, args, "reference", 0, &ra);
     if (st != POL_OK) return st;
     look a, b;
     int oka = measure_look(run, im, &a);
@@ -131,5 +135,7 @@ const pol_op_desc pol__image_op_match = {
     .params = params,
     .n_params = POL_ARRAY_LEN(params),
     .run = run,
-    .flags = 0,
+    .flags = POL_OP_SCALE_SAFE,
+    .inputs = inputs,
+    .n_inputs = POL_ARRAY_LEN(inputs),
 };

@@ -12,7 +12,7 @@ const pol_op_desc pol__image_op_orient = {
     .params = NULL,
     .n_params = 0,
     .run = run_orient,
-    .flags = POL_OP_AUTO,
+    .flags = POL_OP_AUTO | POL_OP_SCALE_SAFE,
 };
 
 typedef struct orient_job {

@@ -21,6 +21,29 @@ static const pol_param_desc params[] = {
 
 static pol_status run_resize(pol_run *run, pol_asset *asset, const pol_args *args);
 
+/* The loader may decode at the size this resize starts from; a plain shrink to an exact size may
+ * even be done while decoding. */
+static void resize_hint(const pol_args *a, int w, int h, pol_load_hint *hint)
+{
+    pol_resize_req q;
+    if (!pol__resize_req_from_args(a, &q)) return; /* no size: it changes nothing */
+    int sw, sh, ow, oh, sw2, sh2, ow2, oh2;
+    if (!pol__resize_geometry(&q, w, h, &sw, &sh, &ow, &oh)) {
+        hint->full = 1;
+        return;
+    }
+    hint->max_width = sw;
+    hint->max_height = sh;
+    hint->resizes = 1;
+    /* fusable: no cover crop, a real shrink, and the step run on the result finds nothing left */
+    if ((q.width || q.height || q.long_edge) && sw == ow && sh == oh && ow < w && oh < h &&
+        pol__resize_geometry(&q, ow, oh, &sw2, &sh2, &ow2, &oh2) && sw2 == ow && sh2 == oh &&
+        ow2 == ow && oh2 == oh) {
+        hint->fusable = 1;
+        hint->kernel = pol__arg_str(a, "kernel");
+    }
+}
+
 const pol_op_desc pol__image_op_resize = {
     .domain = "image",
     .name = "resize",
@@ -29,6 +52,7 @@ const pol_op_desc pol__image_op_resize = {
     .n_params = POL_ARRAY_LEN(params),
     .run = run_resize,
     .flags = 0,
+    .hint = resize_hint,
 };
 
 /* Where a cover crop goes: on the most salient part of the picture (saliency.h), else centred. */

@@ -7,12 +7,18 @@
 
 static const pol_param_desc params[] = {
     {"mode", POL_PARAM_ENUM, "auto", 0, -1, "auto|manual",
-     "auto measures levels and midtones; manual uses --black, --white and --gamma."},
-    {"black", POL_PARAM_NUM, "0", 0, 0.5, NULL, "Manual: input level mapped to black (0..1)."},
-    {"white", POL_PARAM_NUM, "1", 0.5, 1, NULL, "Manual: input level mapped to white (0..1)."},
-    {"gamma", POL_PARAM_NUM, "1", 0.2, 5, NULL, "Manual: midtone gamma (above 1 brightens)."},
+     "auto measures levels and midtones; manual uses --black, --white and --gamma.",
+     .choice_help = (const char *const[]){"auto: levels and midtone from the picture's histogram",
+                                          "manual: the levels and gamma you give", NULL}},
+    {"black", POL_PARAM_NUM, "0", 0, 0.5, NULL, "Manual: input level mapped to black (0..1).",
+     .when = "mode=manual"},
+    {"white", POL_PARAM_NUM, "1", 0.5, 1, NULL, "Manual: input level mapped to white (0..1).",
+     .when = "mode=manual"},
+    {"gamma", POL_PARAM_NUM, "1", 0.2, 5, NULL, "Manual: midtone gamma (above 1 brightens).",
+     .when = "mode=manual"},
     {"clip", POL_PARAM_NUM, "0.5", 0, 5, NULL,
-     "Automatic: percent of pixels allowed to clip at each end."},
+     "Automatic: percent of pixels allowed to clip at each end.", .unit = "%",
+     .when = "mode=auto"},
     {"strength", POL_PARAM_NUM, "1", 0, 1, NULL, "Fraction of the correction applied."},
 };
 
@@ -136,5 +142,5 @@ const pol_op_desc pol__image_op_tone = {
     .params = params,
     .n_params = POL_ARRAY_LEN(params),
     .run = run,
-    .flags = POL_OP_AUTO,
+    .flags = POL_OP_AUTO | POL_OP_SCALE_SAFE,
 };

@@ -5,9 +5,16 @@
 
 static const pol_param_desc params[] = {
     {"mode", POL_PARAM_ENUM, "auto", 0, -1, "auto|gray-world|gray-edge|white-patch|manual",
-     "How the light colour is estimated; manual uses --temperature and --tint."},
+     "How the light colour is estimated; manual uses --temperature and --tint.",
+     .choice_help = (const char *const[]){
+         "auto: the estimators together, applied only when they agree",
+         "gray-world: the average colour is taken as neutral",
+         "gray-edge: the average colour of edges is taken as neutral",
+         "white-patch: the brightest pixels are taken as white",
+         "manual: the light you give with --temperature and --tint", NULL}},
     {"temperature", POL_PARAM_NUM, NULL, 1500, 15000, NULL,
-     "Manual: colour temperature in kelvin of the light the photo was taken under."},
+     "Manual: colour temperature in kelvin of the light the photo was taken under.",
+     .unit = "K"},
     {"tint", POL_PARAM_NUM, "0", -100, 100, NULL,
      "Manual: tint of the light, green (-) to magenta (+), in arbitrary units."},
     {"strength", POL_PARAM_NUM, "1", 0, 1, NULL, "Fraction of the correction applied."},
@@ -108,5 +115,5 @@ const pol_op_desc pol__image_op_white_balance = {
     .params = params,
     .n_params = POL_ARRAY_LEN(params),
     .run = run,
-    .flags = POL_OP_AUTO,
+    .flags = POL_OP_AUTO | POL_OP_SCALE_SAFE,
 };

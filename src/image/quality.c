@@ -272,7 +272,7 @@ int pol__wb_estimate(const pol_qsmall *s, pol_wb_estimate *e)
             if (!ok[i] || !ok[i - 1] || !ok[i + 1] || !ok[i - w] || !ok[i + w]) continue;
             for (int k = 0; k < 3; k++) {
                 const float *p = b + i * 3 + k;
-                size_t W = (size_t)w * 3;
+                ptrdiff_t W = (ptrdiff_t)w * 3; /* signed: p[3 - W] must not wrap */
                 double gx = (p[3 - W] + 2 * p[3] + p[3 + W]) - (p[-3 - W] + 2 * p[-3] + p[-3 + W]);
                 double gy = (p[W - 3] + 2 * p[W] + p[W + 3]) - (p[-W - 3] + 2 * p[-W] + p[-W + 3]);
                 double g2 = (gx * gx + gy * gy) / 64;

@@ -435,20 +435,51 @@ int pol__cell_is_number(const char *s)
     return *p == '\0';
 }
 
-/* "+12025550143" or "+12025550143;ext=12": digits only, so no formula can hide in it. */
-static int is_e164(const char *s)
+int pol__cell_is_plain_number(const char *s)
 {
-    if (s[0] != '+') return 0;
-    const char *p = s + 1;
-    int d = 0;
-    while (*p >= '0' && *p <= '9') p++, d++;
-    if (d < 7 || d > 15) return 0;
-    if (*p == '\0') return 1;
-    if (strncmp(p, ";ext=", 5) != 0) return 0;
-    p += 5;
-    d = 0;
-    while (*p >= '0' && *p <= '9') p++, d++;
-    return d > 0 && *p == '\0';
+    const char *p = s;
+    if (*p == '-') p++;
+    if (!(*p >= '0' && *p <= '9')) return 0;
+    if (*p == '0' && p[1] >= '0' && p[1] <= '9') return 0; /* "007", "02134" */
+    int digits = 0;
+    while (*p >= '0' && *p <= '9') p++, digits++;
+    if (*p == '.') {
+        p++;
+        const char *f = p;
+        while (*p >= '0' && *p <= '9') p++, digits++;
+        if (p == f || p[-1] == '0') return 0; /* "3." "3.90" would read back as 3, 3.9 */
+    }
+    if (*p) return 0;
+    if (s[0] == '-' && strcmp(s, "-0") == 0) return 0;
+    return digits <= 15;
+}
+
+/* The rest of a cell after its leading + or -: a phone number in any common style ("44 20 7946
+ * 0958", "1-617-555-0199", "1 (617) 555.0199 x12", "12025550143;ext=7"): digits and the usual
+ * separators only, at least six digits. Nothing a spreadsheet could call or link. */
+static int is_phone_like(const char *p)
+{
+    int digits = 0;
+    for (; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c >= '0' && c <= '9')
+            digits++;
+        else if (c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/')
+            continue;
+        else if (digits >= 6 && (strncasecmp(p, ";ext=", 5) == 0 || strncasecmp(p, "ext", 3) == 0 ||
+                                 c == 'x' || c == 'X' || c == '#')) {
+            /* An extension: only digits (and spacing) after it. */
+            while (*p && !(*p >= '0' && *p <= '9')) {
+                if (!strchr(";extEXT=. #:", *p)) return 0;
+                p++;
+            }
+            const char *d = p;
+            while (*p >= '0' && *p <= '9') p++;
+            return p > d && *p == '\0';
+        } else
+            return 0;
+    }
+    return digits >= 6;
 }
 
 int pol__cell_needs_guard(const char *s)
@@ -460,8 +491,12 @@ int pol__cell_needs_guard(const char *s)
     case '\r':
         return 1;
     case '+':
-    case '-':
-        return !pol__cell_is_number(s) && !is_e164(s);
+    case '-': {
+        if (pol__cell_is_number(s) || is_phone_like(s + 1)) return 0;
+        const char *p = s;
+        while (*p == '-') p++;
+        return *p != '\0'; /* "-", "--": a placeholder, not a formula */
+    }
     default:
         return 0;
     }
@@ -499,9 +534,10 @@ static inline void wputc(wbuf *w, char c)
     w->b[w->n++] = c;
 }
 
-static void write_cell(wbuf *w, const char *s, unsigned char *special, char delim)
+static void write_cell(wbuf *w, const char *s, unsigned char *special, char delim, int guard_on)
 {
-    int guard = (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' ||
+    int guard = guard_on &&
+                (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' ||
                  s[0] == '\r') &&
                 pol__cell_needs_guard(s);
     const char *p = s;
@@ -533,10 +569,8 @@ static void write_cell(wbuf *w, const char *s, unsigned char *special, char deli
     wputc(w, '"');
 }
 
-pol_status pol__csv_write(pol_run *run, const pol_table *t, FILE *fp, char delim,
-                          const unsigned char *phone_cols)
+pol_status pol__csv_write(pol_run *run, const pol_table *t, FILE *fp, char delim, int guard)
 {
-    (void)phone_cols; /* E.164 is recognised by its form in every column */
     wbuf w = {fp, malloc(1 << 20), 0, 1 << 20, 0};
     if (!w.b) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     unsigned char special[256] = {0};
@@ -544,14 +578,14 @@ pol_status pol__csv_write(pol_run *run, const pol_table *t, FILE *fp, char delim
     size_t nc = pol_table_cols(t), nr = pol_table_rows(t);
     for (size_t c = 0; c < nc; c++) {
         if (c) wputc(&w, delim);
-        write_cell(&w, pol_table_name(t, c), special, delim);
+        write_cell(&w, pol_table_name(t, c), special, delim, guard);
     }
     wputc(&w, '\n');
     for (size_t r = 0; r < nr && !w.err; r++) {
         for (size_t c = 0; c < nc; c++) {
             if (c) wputc(&w, delim);
             const char *v = pol_table_get(t, r, c);
-            if (*v) write_cell(&w, v, special, delim);
+            if (*v) write_cell(&w, v, special, delim, guard);
         }
         wputc(&w, '\n');
     }

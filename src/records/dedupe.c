@@ -980,7 +980,10 @@ pol_status pol__match(pol_run *run, const pol_records *ra, const pol_records *rb
     s.f = calloc(n ? n : 1, sizeof *s.f);
     res->cluster = calloc(n ? n : 1, sizeof *res->cluster);
     res->score = calloc(n ? n : 1, sizeof *res->score);
-    if (!s.f || !res->cluster || !res->score) goto oom;
+    /* The text store starts with its "missing" NUL, so s.text + off is valid with no text. */
+    s.text = malloc(s.text_cap = 64);
+    if (!s.f || !res->cluster || !res->score || !s.text) goto oom;
+    s.text[s.text_len++] = '\0';
     s.n = n;
 
     colmap ma, mb;

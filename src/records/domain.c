@@ -206,33 +206,54 @@ static const char *format_of(const pol_records *r, const char *path)
     return r->format[0] ? r->format : "csv";
 }
 
-static unsigned char *phone_cols(const pol_records *r, const pol_table *t)
+/* How each column of `t` goes into XLSX, from the roles of the rows (sidecars share the leading
+ * columns of the rows, matched by name). */
+static unsigned char *xlsx_kinds(const pol_records *r, const pol_table *t)
 {
     size_t n = pol_table_cols(t);
     unsigned char *m = calloc(n ? n : 1, 1);
     if (!m) return NULL;
-    if (t == r->rows)
-        for (size_t c = 0; c < n && c < r->n_roles; c++) m[c] = r->roles[c] == POL_ROLE_PHONE;
-    else
-        /* Sidecars share the leading columns of the rows. */
-        for (size_t c = 0; c < n; c++) {
-            long rc = pol_table_find(r->rows, pol_table_name(t, c));
-            m[c] = rc >= 0 && (size_t)rc < r->n_roles && r->roles[rc] == POL_ROLE_PHONE;
+    for (size_t c = 0; c < n; c++) {
+        long rc = t == r->rows ? (long)c : pol_table_find(r->rows, pol_table_name(t, c));
+        pol_role role = rc >= 0 && (size_t)rc < r->n_roles ? r->roles[rc] : POL_ROLE_UNKNOWN;
+        switch (role) {
+        case POL_ROLE_PHONE:
+        case POL_ROLE_POSTCODE:
+        case POL_ROLE_ID:
+        case POL_ROLE_STREET_NUMBER:
+            m[c] = POL_XCOL_TEXT; /* "02134", "+1202...": codes, not quantities */
+            break;
+        case POL_ROLE_DATE:
+            m[c] = POL_XCOL_DATE;
+            break;
+        default:
+            m[c] = POL_XCOL_AUTO;
         }
+    }
     return m;
 }
 
 static pol_status write_one(pol_run *run, const pol_records *r, const pol_table *t, const char *fmt,
                             pol_outfile *of)
 {
-    unsigned char *pc = phone_cols(r, t);
-    if (!pc) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    const char *guard = r->save.guard[0] ? r->save.guard : "csv";
     pol_status st;
     if (strcmp(fmt, "xlsx") == 0) {
+        if (!r->roles_done) {
+            /* Typed cells need the roles (dates, codes); inferred quietly when no step did. */
+            pol_run quiet = *run;
+            quiet.item = NULL;
+            quiet.step = NULL;
+            pol_status rs = pol__records_ensure_roles(&quiet, (pol_records *)r);
+            if (rs) return rs;
+        }
+        unsigned char *kinds = xlsx_kinds(r, t);
+        if (!kinds) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
         /* libxlsxwriter writes to a file name: release our handle on the temporary first. */
         fclose(of->fp);
         of->fp = NULL;
-        st = pol__xlsx_write(run, t, of->tmp_path, pc);
+        st = pol__xlsx_write(run, t, of->tmp_path, strcmp(guard, "always") == 0, kinds);
+        free(kinds);
         if (!st) {
             of->fp = fopen(of->tmp_path, "ab");
             if (!of->fp)
@@ -241,9 +262,9 @@ static pol_status write_one(pol_run *run, const pol_records *r, const pol_table 
                 of->fd = fileno(of->fp);
         }
     } else {
-        st = pol__csv_write(run, t, of->fp, strcmp(fmt, "tsv") == 0 ? '\t' : ',', pc);
+        st = pol__csv_write(run, t, of->fp, strcmp(fmt, "tsv") == 0 ? '\t' : ',',
+                            strcmp(guard, "off") != 0);
     }
-    free(pc);
     return st;
 }
 

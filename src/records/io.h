@@ -41,24 +41,36 @@ pol_status pol__csv_parse(pol_run *run, unsigned char *buf, size_t len, char del
 /* Reads a CSV/TSV file (any supported encoding). */
 pol_status pol__csv_load(pol_run *run, const char *path, pol_records **out);
 
-/* Writes `t` as RFC 4180 CSV (or TSV when delim is '\t') to `fp`, with the formula guard.
- * `phone_cols` (may be NULL) marks columns whose E.164 values stay unguarded. */
-pol_status pol__csv_write(pol_run *run, const pol_table *t, FILE *fp, char delim,
-                          const unsigned char *phone_cols);
+/* Writes `t` as RFC 4180 CSV (or TSV when delim is '\t') to `fp`; with `guard`, cells a
+ * spreadsheet would evaluate as a formula get a leading apostrophe (pol__cell_needs_guard). */
+pol_status pol__csv_write(pol_run *run, const pol_table *t, FILE *fp, char delim, int guard);
 
 /* ---- XLSX (xlsx.c) -------------------------------------------------------------------------- */
 
 /* 1 when the zip at `path` looks like an XLSX workbook. */
 int pol__xlsx_sniff(const unsigned char *head, size_t n);
 pol_status pol__xlsx_load(pol_run *run, const char *path, pol_records **out);
-/* Writes `t` as the first sheet of a workbook to `path` (a temporary from pol__out_open). */
-pol_status pol__xlsx_write(pol_run *run, const pol_table *t, const char *path,
-                           const unsigned char *phone_cols);
+/* How a column is written to XLSX. */
+enum {
+    POL_XCOL_AUTO = 0, /* a number when the text is a number that reads back the same, else text */
+    POL_XCOL_TEXT = 1, /* always text (phones, postcodes, ids: "02134" must keep its zero) */
+    POL_XCOL_DATE = 2, /* YYYY-MM-DD as a date cell, anything else as text */
+};
+/* Writes `t` as the first sheet of a workbook to `path` (a temporary from pol__out_open). Text
+ * is written as text cells, never as formulas, so no guard is needed; `guard` adds the CSV
+ * guard's apostrophe anyway (for files that are later saved as CSV). `kinds` (may be NULL: all
+ * AUTO) gives each column's POL_XCOL_*. */
+pol_status pol__xlsx_write(pol_run *run, const pol_table *t, const char *path, int guard,
+                           const unsigned char *kinds);
+/* 1 when `s` is a number that a spreadsheet stores without changing its text: "-12", "3.9",
+ * "0.25" (not "+3", "007", "3.90", "1e5" or more than 15 digits). */
+int pol__cell_is_plain_number(const char *s);
 
 /* ---- formula guard -------------------------------------------------------------------------- */
 
-/* 1 when a text cell must be neutralised (starts with = + - @ tab or CR and is neither a plain
- * number nor an E.164 phone number). */
+/* 1 when a text cell must be neutralised: it starts with = @ TAB or CR, or with + or - followed
+ * by something that is not a number, a phone number in any style ("+44 20 7946 0958",
+ * "+1-617-555-0199", "-12.5") or more dashes ("-", "--"). */
 int pol__cell_needs_guard(const char *s);
 /* 1 when the cell is a plain decimal number ("-12", "3.5e4"), 0 otherwise. */
 int pol__cell_is_number(const char *s);

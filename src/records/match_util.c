@@ -124,29 +124,32 @@ static void csv_field(FILE *f, const char *s)
     fputc('"', f);
 }
 
-pol_status pol__match_write_explain(pol_run *run, const pol_records *r, const pol_records *b,
-                                    const pol_match_result *m, const char *path)
+pol_status pol__match_write_explain(pol_run *run, FILE *f, int header, const pol_records *r,
+                                    const pol_records *b, const pol_match_result *m)
 {
-    pol_outfile of;
-    pol_status st = pol__out_open(run, path, &of);
-    if (st) return st;
-    fputs("decision,probability,weight,line_a,line_b", of.fp);
-    for (int f = 0; f < POL_MF_COUNT; f++)
-        if (m->used_fields & (1u << f)) fprintf(of.fp, ",%s", pol__mfield_name((pol_mfield)f));
-    fputs(",note\n", of.fp);
+    /* One file for the batch: every row names its input, so the items' parts can share it. The
+     * columns are every matching field, so items with other fields still line up. */
+    if (header) {
+        fputs("input,decision,probability,weight,line_a,line_b", f);
+        for (int k = 0; k < POL_MF_COUNT; k++) fprintf(f, ",%s", pol__mfield_name((pol_mfield)k));
+        fputs(",note\n", f);
+    }
     static const char *const lvn[] = {"missing", "exact", "close", "loose", "different"};
     for (size_t i = 0; i < m->n_pairs; i++) {
         const pol_match_pair *p = &m->pairs[i];
-        fprintf(of.fp, "%s,%.4f,%.2f,%u,%u", kind_name(p->kind), (double)p->prob, (double)p->weight,
+        csv_field(f, run->input ? run->input : "");
+        fprintf(f, ",%s,%.4f,%.2f,%u,%u", kind_name(p->kind), (double)p->prob, (double)p->weight,
                 pol__match_line(r, b, p->a), pol__match_line(r, b, p->b));
-        for (int f = 0; f < POL_MF_COUNT; f++)
-            if (m->used_fields & (1u << f))
-                fprintf(of.fp, ",%s %+.2f", lvn[p->level[f]], (double)p->fw[f]);
-        fputc(',', of.fp);
-        csv_field(of.fp, p->note ? p->note : "");
-        fputc('\n', of.fp);
+        for (int k = 0; k < POL_MF_COUNT; k++) {
+            fputc(',', f);
+            if (m->used_fields & (1u << k))
+                fprintf(f, "%s %+.2f", lvn[p->level[k]], (double)p->fw[k]);
+        }
+        fputc(',', f);
+        csv_field(f, p->note ? p->note : "");
+        fputc('\n', f);
     }
-    return pol__out_commit(run, &of);
+    return ferror(f) ? pol__fail(run, POL_ERR_IO, "writing the explanation failed") : POL_OK;
 }
 
 size_t pol__records_estimate_duplicates(pol_run *run, const pol_records *r)

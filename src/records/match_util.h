@@ -15,9 +15,10 @@ pol_status pol__match_write_columns(pol_run *run, pol_records *r, const pol_matc
 pol_status pol__match_build_review(pol_run *run, pol_records *r, const pol_records *b,
                                    const pol_match_result *m);
 
-/* Writes every kept pair with its per-field levels and weights as CSV to `path`. */
-pol_status pol__match_write_explain(pol_run *run, const pol_records *r, const pol_records *b,
-                                    const pol_match_result *m, const char *path);
+/* Writes every kept pair with its per-field levels and weights as CSV rows to `f`, each naming
+ * the item (run->input); `header` writes the column names first. */
+pol_status pol__match_write_explain(pol_run *run, FILE *f, int header, const pol_records *r,
+                                    const pol_records *b, const pol_match_result *m);
 
 /* Source line of record `i` of a match over r (and b). */
 uint32_t pol__match_line(const pol_records *r, const pol_records *b, uint32_t i);

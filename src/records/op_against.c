@@ -1,14 +1,18 @@
 /* polish — records.against: matches new leads against an existing master list, without
  * re-deduplicating the master: each new row gets its best master match, its score and a status. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "records/dedupe.h"
 #include "records/match_util.h"
 
+static const pol_port_desc inputs[] = {
+    {"master", POL_PORT_ASSET, "records", "csv|tsv|xlsx", POL_PORT_REQUIRED | POL_PORT_SHARED,
+     "The master list (CSV, TSV or XLSX) to match against, loaded once for the batch."},
+};
+
 static const pol_param_desc params[] = {
-    {"against", POL_PARAM_STR, NULL, 0, -1, NULL,
-     "The master list (CSV, TSV or XLSX) to match against."},
     {"threshold", POL_PARAM_NUM, "0.5", 0.01, 0.999, NULL,
      "Match probability from which a new row is the master's record."},
     {"review-low", POL_PARAM_NUM, "0.05", 0, 0.999, NULL,
@@ -18,26 +22,26 @@ static const pol_param_desc params[] = {
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
     pol_records *r = pol_records_of(asset);
-    const char *path = pol__arg_str(args, "against");
-    if (!path) return pol__fail(run, POL_ERR_ARG, "records.against needs --against MASTER.csv");
     pol_status st = pol__records_ensure_roles(run, r);
     if (st) return st;
-    /* The master is loaded through the domain, with the same limits; its errors name it. */
-    pol_err merr;
-    pol_err_clear(&merr);
+    /* The master is loaded once for the whole batch, through the records domain with the same
+     * limits, and shared read-only by every item; its roles come with it from the loader. */
+    pol_asset *ma = NULL;
+    st = pol__input_asset(run, args, "master", 0, &ma);
+    if (st) return st;
+    pol_records *master = pol_records_of(ma);
+    /* Its roles are found once, by the first item that gets here; the others read them. */
+    static pthread_mutex_t roles_mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&roles_mu);
     pol_run mrun = *run;
-    mrun.err = &merr;
-    mrun.input = path;
     mrun.item = NULL;
     mrun.step = NULL;
-    pol_asset *ma = NULL;
-    st = pol__records_domain.load(&mrun, path, &ma);
-    if (!st) st = pol__records_ensure_roles(&mrun, pol_records_of(ma));
+    st = pol__records_ensure_roles(&mrun, master);
+    pthread_mutex_unlock(&roles_mu);
     if (st) {
         pol__asset_unref(ma);
-        return pol__fail(run, st, "master list: %s", merr.msg);
+        return st;
     }
-    pol_records *master = pol_records_of(ma);
     pol_match_opts o;
     pol__match_opts_default(&o);
     o.threshold = pol__arg_num(args, "threshold");
@@ -120,4 +124,6 @@ const pol_op_desc pol__records_op_against = {
     .params = params,
     .n_params = POL_ARRAY_LEN(params),
     .run = run,
+    .inputs = inputs,
+    .n_inputs = POL_ARRAY_LEN(inputs),
 };

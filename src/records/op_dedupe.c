@@ -11,17 +11,38 @@ static const pol_param_desc params[] = {
      "Match probability from which two records are the same (Fellegi-Sunter weights, EM)."},
     {"review-low", POL_PARAM_NUM, "0.05", 0, 0.999, NULL,
      "Pairs from this probability up to the threshold are near misses, listed for review."},
-    {"explain", POL_PARAM_STR, NULL, 0, -1, NULL,
-     "Write every merge and near miss with its per-field weights to this CSV file."},
     {"max-block", POL_PARAM_INT, "24", 2, 100000, NULL,
      "Blocks up to this size are compared in full; larger ones by a sorted window."},
 };
+
+static const pol_port_desc outputs[] = {
+    {"explain", POL_PORT_FILE, NULL, "csv", POL_PORT_BATCH,
+     "Every merge and near miss of every input, with its per-field weights (one CSV file for "
+     "the batch, in the output folder)."},
+};
+
+typedef struct explain_ctx {
+    const pol_records *r;
+    const pol_match_result *m;
+} explain_ctx;
+
+static pol_status write_explain(pol_run *run, FILE *f, int first, void *user)
+{
+    const explain_ctx *e = user;
+    return pol__match_write_explain(run, f, first, e->r, NULL, e->m);
+}
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
     pol_records *r = pol_records_of(asset);
     pol_status st = pol__records_ensure_roles(run, r);
     if (st) return st;
+    char why[160];
+    if (!pol__records_has_identity(r, why, sizeof why)) {
+        /* Rows of measurements that look alike are still different rows. */
+        pol__decline(run, "not deduplicated: %s (--role to name the contact columns)", why);
+        return POL_OK;
+    }
     pol_match_opts o;
     pol__match_opts_default(&o);
     o.threshold = pol__arg_num(args, "threshold");
@@ -33,8 +54,8 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     if (st) return st;
     st = pol__match_write_columns(run, r, &m);
     if (!st) st = pol__match_build_review(run, r, NULL, &m);
-    const char *explain = pol__arg_str(args, "explain");
-    if (!st && explain) st = pol__match_write_explain(run, r, NULL, &m, explain);
+    explain_ctx ec = {r, &m};
+    if (!st) st = pol__batch_output(run, args, "explain", write_explain, &ec);
     if (!st) {
         size_t matches = 0, near = 0, refused = 0;
         for (size_t i = 0; i < m.n_pairs; i++) {
@@ -63,4 +84,6 @@ const pol_op_desc pol__records_op_dedupe = {
     .n_params = POL_ARRAY_LEN(params),
     .run = run,
     .flags = POL_OP_AUTO,
+    .outputs = outputs,
+    .n_outputs = POL_ARRAY_LEN(outputs),
 };

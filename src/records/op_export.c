@@ -11,6 +11,10 @@ static const pol_param_desc params[] = {
      "CRM import layout: columns renamed and ordered for HubSpot, Salesforce (Lead) or generic."},
     {"mapping", POL_PARAM_STR, NULL, 0, -1, NULL,
      "Custom layout \"Out Col=role_or_column,...\" (replaces the preset's columns)."},
+    {"guard", POL_PARAM_ENUM, "csv", 0, -1, "off|csv|always",
+     "Formula-injection guard (OWASP): cells a spreadsheet would run as a formula (=, @, or + - "
+     "followed by text that is not a number or phone number) get a leading apostrophe in CSV and "
+     "TSV; XLSX holds them as text cells, which are never run. always: XLSX too; off: never."},
 };
 
 /* A preset: output header and the role that fills it. */
@@ -280,6 +284,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     const char *preset = pol__arg_str(args, "preset");
     const char *mapping = pol__arg_str(args, "mapping");
     if (format) snprintf(r->save.format, sizeof r->save.format, "%s", format);
+    snprintf(r->save.guard, sizeof r->save.guard, "%s", pol__arg_str(args, "guard"));
     if (!preset && !(mapping && *mapping)) {
         if (!format)
             pol__decline(run, "columns kept as they are (no --preset or --mapping)");

@@ -96,6 +96,27 @@ static int field_of(pol_role role, const pol_args *a)
     }
 }
 
+/* Values are never recased outside person-name columns: every word of `out` that is a word of
+ * `in` in another case ("MAIN" -> "Main") takes back the spelling of the input; new words (the
+ * USPS "St" for "street") stay. */
+static void keep_case(const char *in, size_t n, char *out)
+{
+    for (char *w = out; *w;) {
+        while (*w == ' ') w++;
+        char *we = w;
+        while (*we && *we != ' ') we++;
+        size_t wl = (size_t)(we - w);
+        for (size_t i = 0; wl && i + wl <= n; i++) {
+            if ((i && in[i - 1] != ' ') || (i + wl < n && in[i + wl] != ' ')) continue;
+            if (strncasecmp(in + i, w, wl) == 0) {
+                memcpy(w, in + i, wl);
+                break;
+            }
+        }
+        w = we;
+    }
+}
+
 /* Standardises one value (already text-cleaned) from `buf` into `tmp` (both `cap` bytes).
  * Returns the new length, or (size_t)-1 to keep `buf`; sets *bad when the value is invalid for
  * its field. */
@@ -152,12 +173,15 @@ static size_t apply(job *j, int f, const char *buf, size_t len, size_t cap, char
     }
     case F_STREET:
         k = pol__street_std(buf, len, tmp, cap);
+        if (k != (size_t)-1 && k < cap) keep_case(buf, len, tmp);
         break;
     case F_UNIT:
         k = pol__unit_std(buf, len, tmp, cap);
+        if (k != (size_t)-1 && k < cap) keep_case(buf, len, tmp);
         break;
     case F_CITY:
         k = pol__city_std(buf, len, tmp, cap);
+        if (k != (size_t)-1 && k < cap) keep_case(buf, len, tmp);
         break;
     case F_STATE: {
         const char *code = pol__state_code(buf, len, region);
@@ -340,10 +364,32 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     j.field = malloc((nc ? nc : 1) * sizeof *j.field);
     if (!j.field) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     int any = j.text;
+    char why_not[160];
+    int identity = pol__records_has_identity(r, why_not, sizeof why_not);
+    if (!identity)
+        pol__decide(run,
+                    "not a contact list (%s): only white space and invisible characters cleaned; "
+                    "columns named with --role are standardised",
+                    why_not);
+    pol_jv *kept = pol_jv_arr();
     for (size_t c = 0; c < nc; c++) {
         j.field[c] = field_of(r->roles[c], args);
+        if (j.field[c] >= 0 && !identity && r->role_conf[c] < 1.0f) {
+            j.field[c] = -1;
+            continue;
+        }
+        if (j.field[c] >= 0 && !pol__role_sure(r->roles[c], r->role_conf[c])) {
+            /* The values alone suggested the role (or the header only contains the word): it
+             * helps matching, but nothing proves the column is what it looks like. */
+            j.field[c] = -1;
+            pol_jv_push(kept, pol_jv_str(pol_table_name(r->rows, c)));
+        }
         any |= j.field[c] >= 0;
     }
+    if (kept && kept->first)
+        pol__measure_jv(run, "columns_not_rewritten", kept);
+    else
+        pol_jv_free(kept);
     j.country_col = pol__records_col(r, POL_ROLE_COUNTRY);
     if (!any) {
         free(j.field);

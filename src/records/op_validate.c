@@ -11,8 +11,10 @@ static const pol_param_desc params[] = {
     {"require", POL_PARAM_STR, "contact", 0, -1, NULL,
      "Fields every row needs, comma-separated roles (email, phone, first_name, ...); \"contact\" = "
      "a valid email or phone; \"none\" = nothing."},
-    {"invalid", POL_PARAM_ENUM, "quarantine", 0, -1, "quarantine|keep",
-     "Rows with an invalid email or phone: move them to the quarantine, or keep them (counted)."},
+    {"invalid", POL_PARAM_ENUM, "flag", 0, -1, "flag|quarantine|keep",
+     "Rows with an invalid email or phone: keep them and name the invalid fields in an "
+     "invalid_fields column (a row with nothing valid to reach the person still goes to the "
+     "quarantine), move them to the quarantine, or keep them unmarked (counted)."},
     {"junk", POL_PARAM_BOOL, "true", 0, -1, NULL,
      "Quarantine test and junk entries (asdf, test test, test@test.com, example.com, 555-01xx)."},
     {"region", POL_PARAM_STR, "US", 0, -1, NULL, "Default country for national phone numbers."},
@@ -180,9 +182,16 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     pol_records *r = pol_records_of(asset);
     pol_status st = pol__records_ensure_roles(run, r);
     if (st) return st;
+    char why_not[160];
+    if (!pol__arg_set(args, "require") && !pol__records_has_identity(r, why_not, sizeof why_not)) {
+        pol__decline(run, "nothing validated: %s; every row kept (--require to check fields)",
+                     why_not);
+        return POL_OK;
+    }
     rules ru;
     memset(&ru, 0, sizeof ru);
     ru.quarantine_invalid = strcmp(pol__arg_str(args, "invalid"), "quarantine") == 0;
+    int flag_invalid = strcmp(pol__arg_str(args, "invalid"), "flag") == 0;
     ru.junk = pol__arg_bool(args, "junk");
     ru.region = pol__arg_str(args, "region");
     char guessed[3];
@@ -203,9 +212,15 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
     size_t n_missing = 0, n_no_contact = 0, n_bad_email = 0, n_bad_phone = 0, n_junk = 0;
-    size_t kept_invalid = 0, n_fictional = 0;
+    size_t kept_invalid = 0, n_fictional = 0, n_flagged = 0;
+    const char **flags = calloc(nr ? nr : 1, sizeof *flags);
+    if (!flags) {
+        free(reason);
+        pol_arena_free(arena);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
     for (size_t row = 0; row < nr; row++) {
-        char why[512] = "";
+        char why[512] = "", bad_fields[512] = "";
         int emails = 0, good_emails = 0, phones = 0, good_phones = 0, bad = 0, fictional = 0;
         char name[256] = "";
         const char *first = "", *last = "";
@@ -233,6 +248,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
                 } else {
                     bad = 1;
                     n_bad_email++;
+                    add_reason(bad_fields, sizeof bad_fields, "%s", pol_table_name(t, c));
                     if (ru.quarantine_invalid)
                         add_reason(why, sizeof why, "invalid email '%.60s'", v);
                 }
@@ -250,6 +266,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
                 } else {
                     bad = 1;
                     n_bad_phone++;
+                    add_reason(bad_fields, sizeof bad_fields, "%s", pol_table_name(t, c));
                     if (ru.quarantine_invalid)
                         add_reason(why, sizeof why, "invalid phone '%.40s'", v);
                 }
@@ -279,16 +296,51 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
             n_no_contact++;
         }
         n_fictional += fictional != 0;
-        if (bad && !ru.quarantine_invalid) kept_invalid++;
+        if (bad && !ru.quarantine_invalid && !why[0]) {
+            kept_invalid++;
+            if (flag_invalid) {
+                flags[row] = pol_arena_strndup(arena, bad_fields, strlen(bad_fields));
+                if (!flags[row]) {
+                    free(flags);
+                    free(reason);
+                    pol_arena_free(arena);
+                    return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+                }
+                n_flagged++;
+            }
+        }
         if (why[0]) {
             reason[row] = pol_arena_strndup(arena, why, strlen(why));
             if (!reason[row]) {
+                free(flags);
                 free(reason);
                 pol_arena_free(arena);
                 return pol__fail(run, POL_ERR_NOMEM, "out of memory");
             }
         }
     }
+    if (n_flagged) {
+        /* Flagged rows stay: their invalid fields are named, the rest of the row reaches the
+         * person. Written before the move so the quarantine's columns are the same. */
+        long fc = pol_table_find(t, "invalid_fields");
+        if (fc < 0) fc = pol_table_add_col(t, "invalid_fields");
+        if (fc < 0 || pol__records_sync_cols(r)) {
+            free(flags);
+            free(reason);
+            pol_arena_free(arena);
+            return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        }
+        r->roles[fc] = POL_ROLE_TEXT;
+        for (size_t i = 0; i < nr; i++)
+            if (flags[i]) pol_table_set_ref(t, i, (size_t)fc, flags[i]);
+        if (pol_table_adopt_arena(t, arena)) {
+            free(flags);
+            free(reason);
+            return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        }
+        arena = NULL;
+    }
+    free(flags);
     size_t moved = 0;
     for (size_t i = 0; i < nr; i++) moved += reason[i] != NULL;
     int rc = pol__records_quarantine_rows(r, reason);
@@ -313,7 +365,13 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     pol__measure_int(run, "invalid_phones", (long long)n_bad_phone);
     pol__measure_int(run, "junk", (long long)n_junk);
     pol__measure_int(run, "fictional_phones", (long long)n_fictional);
-    if (kept_invalid)
+    if (n_flagged)
+        pol__decide(run,
+                    "kept %zu rows with an invalid email or phone that still reach the person; "
+                    "the invalid fields are named in invalid_fields (--invalid quarantine to move "
+                    "them)",
+                    n_flagged);
+    else if (kept_invalid)
         pol__decide(run, "kept %zu rows with an invalid email or phone (--invalid keep)",
                     kept_invalid);
     if (moved)

@@ -38,6 +38,7 @@ pol_role pol_role_from_name(const char *s); /* POL_ROLE_UNKNOWN when not a role 
 typedef struct pol_records_save {
     char format[8];  /* "csv" "tsv" "xlsx"; "" = from the output path, else the source format */
     char preset[16]; /* "" | "generic" | "hubspot" | "salesforce" */
+    char guard[8];   /* formula guard: "off" | "csv" (default: CSV/TSV only) | "always" */
 } pol_records_save;
 
 typedef struct pol_records {
@@ -78,6 +79,17 @@ pol_status pol__roles_infer(pol_run *run, pol_records *r, const char *map, size_
  * postcode shapes: "US", "CA", "AU", "GB" ... into out[3]; returns the share of rows that
  * support it (0 when nothing tells). */
 double pol__records_guess_region(const pol_records *r, char out[3]);
+/* A role is sure enough to rewrite the column's values when header and values agree (or the user
+ * named it with --role); below this the role is used for matching only. */
+#define POL_ROLE_SURE 0.5f
+static inline int pol__role_sure(pol_role role, float conf)
+{
+    return role != POL_ROLE_UNKNOWN && role != POL_ROLE_TEXT && conf >= POL_ROLE_SURE;
+}
+/* The table identifies people: a sure email or phone column, or a sure name column with a street
+ * or postcode. Without one, records are cleaned but never deduplicated or merged. Writes the
+ * reason into why[cap] when it returns 0. */
+int pol__records_has_identity(const pol_records *r, char *why, size_t cap);
 /* First column with `role`, or -1. */
 long pol__records_col(const pol_records *r, pol_role role);
 /* Keeps roles[]/role_conf[] in step after pol_table_add_col() on r->rows. 0 ok, -1 OOM. */

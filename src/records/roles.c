@@ -194,12 +194,17 @@ enum {
     K_EMAIL,
     K_PHONE,
     K_DATE,
-    K_POSTCODE,
+    K_POSTCODE,      /* postcode-shaped: US ZIP (5 digits with a leading zero, or ZIP+4), GB, CA */
+    K_POSTCODE_WEAK, /* could be a postcode (4-5 digits) but also a plain number */
+    K_DATE_DIGITS,   /* a date only as compact digits (19081209): also a plain number */
+    K_DECIMAL,       /* a number with a decimal point or sign: a measurement, never a code */
     K_STATE,
     K_COUNTRY,
     K_STREET,
     K_NAME1,
     K_NAME2,
+    K_WORDS, /* only words (a name of any length, a city) */
+    K_ZIP5,  /* five plain digits: a US ZIP code, or a count */
     K_NUMBER,
     K_TEXT,
     K_N
@@ -211,14 +216,41 @@ static int is_email_like(const char *s)
     return at && at != s && strchr(at, '.') && !strchr(s, ' ');
 }
 
-static int is_postcode_like(const char *s, size_t n)
+/* 2 when the value is shaped like a postcode and like nothing else (ZIP+4, "02134", GB, CA),
+ * 1 when it could be one but is also a plain number (4 or 5 digits), 0 otherwise. A decimal
+ * point, a sign or a length of 1-3 digits is a measurement or a count, never a postcode. */
+static int postcode_shape(const char *s, size_t n)
 {
     char out[32];
-    if (n > 10) return 0;
-    return pol__postcode_std(s, n, "US", out, sizeof out) ||
-           pol__postcode_std(s, n, "GB", out, sizeof out) ||
-           pol__postcode_std(s, n, "CA", out, sizeof out) ||
-           pol__postcode_std(s, n, "AU", out, sizeof out);
+    if (n < 4 || n > 10) return 0;
+    size_t digits = 0, alpha = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '.' || c == ',' || c == '+') return 0;
+        digits += isdigit(c) != 0;
+        alpha += isalpha(c) != 0;
+    }
+    if (alpha)
+        return pol__postcode_std(s, n, "GB", out, sizeof out) ||
+                       pol__postcode_std(s, n, "CA", out, sizeof out)
+                   ? 2
+                   : 0;
+    if (digits == n && (n == 4 || n == 5)) return n == 5 && s[0] == '0' ? 2 : 1;
+    if (n == 10 && s[5] == '-' && digits == 9) return 2; /* ZIP+4 */
+    return 0;
+}
+
+/* A number written with a decimal point, a sign or an exponent ("21.2", "-3", "1e5"). */
+static int is_decimal(const char *s, size_t n)
+{
+    char *end;
+    if (!n) return 0;
+    int plain = 1;
+    for (size_t i = 0; i < n; i++) plain &= isdigit((unsigned char)s[i]) != 0;
+    if (plain) return 0;
+    if (!isdigit((unsigned char)s[0]) && s[0] != '-' && s[0] != '+' && s[0] != '.') return 0;
+    strtod(s, &end);
+    return end == s + n;
 }
 
 static int is_street_like(const char *s)
@@ -250,15 +282,28 @@ static int name_words(const char *s)
     return words;
 }
 
-static void classify(const char *s, const char *region, int k[K_N])
+static void classify(const char *raw, const char *region, int k[K_N])
 {
-    size_t n = strlen(s);
+    /* Judged as trimmed: exports pad fields (" 4011"). */
+    while (*raw == ' ' || *raw == '\t') raw++;
+    size_t n = strlen(raw);
+    while (n && (raw[n - 1] == ' ' || raw[n - 1] == '\t')) n--;
+    char tv[256];
+    if (n >= sizeof tv) n = sizeof tv - 1;
+    memcpy(tv, raw, n);
+    tv[n] = '\0';
+    const char *s = tv;
     char buf[32];
     if (is_email_like(s)) {
         k[K_EMAIL]++;
         return;
     }
-    if (pol__date_iso(s, n, pol__date_order_of(region), buf)) k[K_DATE]++;
+    int digits_only = n > 0;
+    for (size_t i = 0; i < n; i++) digits_only &= isdigit((unsigned char)s[i]) != 0;
+    int date = pol__date_iso(s, n, pol__date_order_of(region), buf) != 0;
+    int decimal = is_decimal(s, n);
+    if (date) k[digits_only ? K_DATE_DIGITS : K_DATE]++;
+    if (decimal) k[K_DECIMAL]++;
     int digits = 0, other = 0, alpha = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -269,12 +314,15 @@ static void classify(const char *s, const char *region, int k[K_N])
         else if (!strchr(" ()+-.x/#", c))
             other++;
     }
-    if (digits >= 7 && !other && alpha <= 4 && !k[K_DATE]) {
+    if (digits >= 7 && !other && alpha <= 4 && !date && !decimal) {
         pol_phone ph;
         if (pol__phone_parse(s, n, region, &ph) == POL_PHONE_VALID) k[K_PHONE]++;
     }
     if (digits == (int)n && n > 0) k[K_NUMBER]++;
-    if (is_postcode_like(s, n)) k[K_POSTCODE]++;
+    int pc = postcode_shape(s, n);
+    if (pc == 2) k[K_POSTCODE]++;
+    if (pc == 1) k[K_POSTCODE_WEAK]++;
+    if (pc && n == 5 && digits_only) k[K_ZIP5]++;
     if (n <= 24 && pol__state_code(s, n, region)) k[K_STATE]++;
     if (n <= 40 && pol__country_code(s, n)) k[K_COUNTRY]++;
     if (is_street_like(s)) k[K_STREET]++;
@@ -283,6 +331,7 @@ static void classify(const char *s, const char *region, int k[K_N])
         k[K_NAME1]++;
     else if (w >= 2 && w <= 4)
         k[K_NAME2]++;
+    if (w >= 1) k[K_WORDS]++;
     if (n > 40 && strchr(s, ' ')) k[K_TEXT]++;
 }
 
@@ -306,6 +355,13 @@ static pol_role role_of_content(const int k[K_N], size_t filled, size_t distinct
             *rate = r;
             return order[i].role;
         }
+    }
+    /* Five-digit values with a leading zero among them (02134) and no measurement: US ZIP codes;
+     * five-digit values alone are as likely counts. */
+    double zip = (k[K_POSTCODE] + k[K_ZIP5]) / f;
+    if (zip >= 0.9 && k[K_POSTCODE] && !k[K_DECIMAL]) {
+        *rate = zip;
+        return POL_ROLE_POSTCODE;
     }
     double n2 = k[K_NAME2] / f;
     if (n2 >= 0.7) {
@@ -343,6 +399,125 @@ static int kind_of_role(pol_role r)
     }
 }
 
+/* Share of values that look like the role's kind. */
+static double support_of(pol_role r, const int k[K_N], size_t filled)
+{
+    if (!filled) return 0;
+    double f = (double)filled;
+    switch (r) {
+    case POL_ROLE_POSTCODE:
+        /* One measurement ("21.2") among the values and the column is not a postcode column. */
+        return k[K_DECIMAL] ? 0 : (k[K_POSTCODE] + k[K_POSTCODE_WEAK]) / f;
+    case POL_ROLE_DATE:
+        return (k[K_DATE] + k[K_DATE_DIGITS]) / f;
+    case POL_ROLE_FIRST_NAME:
+    case POL_ROLE_LAST_NAME:
+    case POL_ROLE_FULL_NAME:
+    case POL_ROLE_CITY:
+        return k[K_WORDS] / f;
+    default: {
+        int kind = kind_of_role(r);
+        return kind >= 0 ? k[kind] / f : 1;
+    }
+    }
+}
+
+/*
+ * A column's role from what its header says (hr, hconf) and what its values look like (cr,
+ * crate). A role is only as sure as the evidence: when header and values agree the column may be
+ * rewritten (confidence >= POL_ROLE_SURE); a role from the values alone, or from a word inside a
+ * longer header, is used for matching but the values are never rewritten; a header that the
+ * values contradict (a "zip" column of measurements) gives no role at all.
+ */
+static void decide_role(pol_role hr, double hconf, pol_role cr, double crate, const int k[K_N],
+                        size_t filled, pol_role *role, double *conf, char *why, size_t cap)
+{
+    *role = hr;
+    *conf = hconf;
+    snprintf(why, cap, "header");
+    if (hr == POL_ROLE_UNKNOWN) {
+        if (cr == POL_ROLE_UNKNOWN) return;
+        *role = cr;
+        if (cr == POL_ROLE_EMAIL || cr == POL_ROLE_PHONE || cr == POL_ROLE_DATE) {
+            /* An email or a phone number is unmistakable; so is a written date. */
+            *conf = crate * 0.85;
+            snprintf(why, cap, "content");
+        } else {
+            *conf = crate * 0.45 < 0.45 ? crate * 0.45 : 0.45;
+            snprintf(why, cap,
+                     "content only (no header says so): used for matching, not rewritten");
+        }
+        return;
+    }
+    if (!filled) return;
+    double support = support_of(hr, k, filled);
+    int strong_header = hconf >= 0.85;
+    switch (hr) {
+    case POL_ROLE_EMAIL:
+    case POL_ROLE_PHONE:
+    case POL_ROLE_STREET:
+        if (support < 0.2 && cr != POL_ROLE_UNKNOWN && cr != hr && crate >= 0.8) {
+            /* The header says phone but the values are emails: trust the values. */
+            *role = cr;
+            *conf = crate * 0.9;
+            snprintf(why, cap, "content (header disagreed)");
+        } else {
+            *conf = hconf * (0.6 + 0.4 * support);
+            snprintf(why, cap, "header+content (%.0f%% of values fit)", 100 * support);
+        }
+        return;
+    case POL_ROLE_POSTCODE:
+    case POL_ROLE_STATE:
+    case POL_ROLE_COUNTRY:
+    case POL_ROLE_DATE:
+        if (support < 0.5) {
+            if (cr == POL_ROLE_EMAIL || cr == POL_ROLE_PHONE) {
+                *role = cr;
+                *conf = crate * 0.9;
+                snprintf(why, cap, "content (header disagreed)");
+                return;
+            }
+            *role = POL_ROLE_TEXT;
+            *conf = 0.3;
+            snprintf(why, cap,
+                     "header says %s but only %.0f%% of values look like one%s: left as text",
+                     pol_role_name(hr), 100 * support,
+                     hr == POL_ROLE_POSTCODE && k[K_DECIMAL] ? " (some are measurements)" : "");
+            return;
+        }
+        *conf = hconf * (0.6 + 0.4 * support);
+        if (!strong_header && *conf >= 0.5) *conf = 0.45;
+        snprintf(why, cap, "header+content (%.0f%% of values fit)%s", 100 * support,
+                 strong_header ? "" : "; header only contains the word: not rewritten");
+        return;
+    case POL_ROLE_FIRST_NAME:
+    case POL_ROLE_LAST_NAME:
+    case POL_ROLE_FULL_NAME:
+    case POL_ROLE_CITY:
+        if (cr == POL_ROLE_EMAIL || cr == POL_ROLE_PHONE || cr == POL_ROLE_DATE) {
+            /* Names and cities should be words; a column of emails under "name" is not. */
+            *role = cr;
+            *conf = crate * 0.9;
+            snprintf(why, cap, "content (header disagreed)");
+            return;
+        }
+        if (support < 0.5) {
+            *role = POL_ROLE_TEXT;
+            *conf = 0.3;
+            snprintf(why, cap, "header says %s but only %.0f%% of values are words: left as text",
+                     pol_role_name(hr), 100 * support);
+            return;
+        }
+        *conf = hconf * (0.7 + 0.3 * support);
+        if (!strong_header && *conf >= 0.5) *conf = 0.45;
+        snprintf(why, cap, "header+content (%.0f%% of values are words)%s", 100 * support,
+                 strong_header ? "" : "; header only contains the word: not rewritten");
+        return;
+    default:
+        return;
+    }
+}
+
 /* ---- inference ------------------------------------------------------------------------------ */
 
 int pol__records_sync_cols(pol_records *r)
@@ -371,6 +546,38 @@ long pol__records_col(const pol_records *r, pol_role role)
     return -1;
 }
 
+int pol__records_has_identity(const pol_records *r, char *why, size_t cap)
+{
+    size_t n = pol_table_cols(r->rows);
+    int contact = 0, name = 0, place = 0;
+    for (size_t c = 0; c < n && c < r->n_roles; c++) {
+        if (!pol__role_sure(r->roles[c], r->role_conf[c])) continue;
+        switch (r->roles[c]) {
+        case POL_ROLE_EMAIL:
+        case POL_ROLE_PHONE:
+            contact = 1;
+            break;
+        case POL_ROLE_FIRST_NAME:
+        case POL_ROLE_LAST_NAME:
+        case POL_ROLE_FULL_NAME:
+            name = 1;
+            break;
+        case POL_ROLE_STREET:
+        case POL_ROLE_POSTCODE:
+            place = 1;
+            break;
+        default:
+            break;
+        }
+    }
+    if (contact || (name && place)) return 1;
+    if (why)
+        snprintf(why, cap, "%s",
+                 name ? "a name column but no email, phone, street or postcode column"
+                      : "no email, phone, or name-with-address column");
+    return 0;
+}
+
 static long find_col(const pol_table *t, const char *name, size_t len)
 {
     size_t n = pol_table_cols(t);
@@ -395,7 +602,7 @@ static pol_status apply_map(pol_run *run, pol_records *r, const char *map, unsig
         while (*e && *e != ',') e++;
         const char *eq = memchr(p, '=', (size_t)(e - p));
         if (!eq)
-            return pol__fail(run, POL_ERR_ARG, "--map: \"%.*s\" is not column=role", (int)(e - p),
+            return pol__fail(run, POL_ERR_ARG, "--role: \"%.*s\" is not column=role", (int)(e - p),
                              p);
         const char *ce = eq;
         while (ce > p && ce[-1] == ' ') ce--;
@@ -405,13 +612,14 @@ static pol_status apply_map(pol_run *run, pol_records *r, const char *map, unsig
         while (re > rs && re[-1] == ' ') re--;
         long col = find_col(r->rows, p, (size_t)(ce - p));
         if (col < 0)
-            return pol__fail(run, POL_ERR_ARG, "--map: no column named \"%.*s\"", (int)(ce - p), p);
+            return pol__fail(run, POL_ERR_ARG, "--role: no column named \"%.*s\"", (int)(ce - p),
+                             p);
         char rn[32];
         snprintf(rn, sizeof rn, "%.*s", (int)(re - rs), rs);
         pol_role role = pol_role_from_name(rn);
         if (role == POL_ROLE_UNKNOWN && strcasecmp(rn, "unknown") && strcasecmp(rn, "ignore"))
             return pol__fail(run, POL_ERR_ARG,
-                             "--map: \"%s\" is not a role (first_name last_name full_name email "
+                             "--role: \"%s\" is not a role (first_name last_name full_name email "
                              "phone street street_number address2 city state postcode country "
                              "company date id text unknown)",
                              rn);
@@ -434,7 +642,8 @@ pol_status pol__roles_infer(pol_run *run, pol_records *r, const char *map, size_
     size_t stride = lim && nr > lim ? nr / lim : 1;
     pol_jv *cols = pol_jv_arr();
     for (size_t c = 0; c < nc; c++) {
-        double hconf;
+        double hconf, conf_out;
+        pol_role role_out;
         pol_role hr = role_of_header(pol_table_name(r->rows, c), &hconf);
         int k[K_N] = {0};
         size_t filled = 0;
@@ -446,36 +655,10 @@ pol_status pol__roles_infer(pol_run *run, pol_records *r, const char *map, size_
         }
         double crate;
         pol_role cr = role_of_content(k, filled, 1, &crate);
-        pol_role role = hr;
-        double conf = hconf;
-        const char *why = "header";
-        int kind = kind_of_role(hr);
-        if (hr != POL_ROLE_UNKNOWN && kind >= 0 && filled) {
-            double support = k[kind] / (double)filled;
-            if (support < 0.2 && cr != POL_ROLE_UNKNOWN && cr != hr && crate >= 0.8) {
-                /* The header says phone but the values are emails: trust the values. */
-                role = cr;
-                conf = crate * 0.9;
-                why = "content (header disagreed)";
-            } else {
-                conf = hconf * (0.6 + 0.4 * support);
-                why = "header+content";
-            }
-        } else if (hr == POL_ROLE_UNKNOWN && cr != POL_ROLE_UNKNOWN) {
-            role = cr;
-            conf = crate * 0.85;
-            why = "content";
-        } else if (hr != POL_ROLE_UNKNOWN &&
-                   (hr == POL_ROLE_FIRST_NAME || hr == POL_ROLE_LAST_NAME ||
-                    hr == POL_ROLE_FULL_NAME || hr == POL_ROLE_CITY) &&
-                   filled) {
-            /* Names and cities should be words; a column of emails under "name" is not. */
-            if (cr == POL_ROLE_EMAIL || cr == POL_ROLE_PHONE || cr == POL_ROLE_DATE) {
-                role = cr;
-                conf = crate * 0.9;
-                why = "content (header disagreed)";
-            }
-        }
+        char why[160];
+        decide_role(hr, hconf, cr, crate, k, filled, &role_out, &conf_out, why, sizeof why);
+        pol_role role = role_out;
+        double conf = conf_out;
         r->roles[c] = role;
         r->role_conf[c] = (float)conf;
         pol_jv *o = pol_jv_obj();
@@ -483,6 +666,7 @@ pol_status pol__roles_infer(pol_run *run, pol_records *r, const char *map, size_
         pol_jv_set(o, "role", pol_jv_str(pol_role_name(role)));
         pol_jv_set(o, "confidence", pol_jv_num((double)(float)conf));
         pol_jv_set(o, "from", pol_jv_str(role == POL_ROLE_UNKNOWN ? "none" : why));
+        pol_jv_set(o, "rewrite", pol_jv_bool(pol__role_sure(role, (float)conf)));
         pol_jv_push(cols, o);
     }
     pol_status st = POL_OK;
@@ -495,6 +679,7 @@ pol_status pol__roles_infer(pol_run *run, pol_records *r, const char *map, size_
                     pol_jv_set(o, "role", pol_jv_str(pol_role_name(r->roles[i])));
                     pol_jv_set(o, "confidence", pol_jv_num(1.0));
                     pol_jv_set(o, "from", pol_jv_str("map"));
+                    pol_jv_set(o, "rewrite", pol_jv_bool(r->roles[i] != POL_ROLE_UNKNOWN));
                 }
         }
     }
@@ -515,7 +700,7 @@ pol_status pol__roles_infer(pol_run *run, pol_records *r, const char *map, size_
     pol__measure_int(run, "rows_sampled", (long long)lim);
     if (known) pol__confidence(run, sum / (double)known);
     if (pol__records_col(r, POL_ROLE_EMAIL) < 0 && pol__records_col(r, POL_ROLE_PHONE) < 0)
-        pol__warn(run, "no email or phone column found (use --map \"column=email\")");
+        pol__warn(run, "no email or phone column found (use --role \"column=email\")");
     r->roles_done = 1;
     return POL_OK;
 }

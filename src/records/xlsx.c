@@ -562,10 +562,31 @@ pol_status pol__xlsx_load(pol_run *run, const char *path, pol_records **out)
 
 /* ---- writing -------------------------------------------------------------------------------- */
 
-pol_status pol__xlsx_write(pol_run *run, const pol_table *t, const char *path,
-                           const unsigned char *phone_cols)
+/* "2024-03-04" (optionally with "THH:MM[:SS]") into a date-time; 0 when it is not one. */
+static int iso_datetime(const char *s, lxw_datetime *dt)
 {
-    (void)phone_cols;
+    int y, mo, d, h = 0, mi = 0, n = 0;
+    double sec = 0;
+    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10) return 0;
+    if (s[n] == 'T') {
+        int m = 0;
+        if (sscanf(s + n, "T%2d:%2d%n", &h, &mi, &m) != 2) return 0;
+        n += m;
+        if (s[n] == ':') {
+            if (sscanf(s + n, ":%lf%n", &sec, &m) != 1) return 0;
+            n += m;
+        }
+    }
+    if (s[n] || y < 1900 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+        sec >= 60)
+        return 0;
+    *dt = (lxw_datetime){y, mo, d, h, mi, sec};
+    return 1;
+}
+
+pol_status pol__xlsx_write(pol_run *run, const pol_table *t, const char *path, int guard,
+                           const unsigned char *kinds)
+{
     size_t nr = pol_table_rows(t), nc = pol_table_cols(t);
     if (nr + 1 > 1048576 || nc > 16384)
         return pol__fail(run, POL_ERR_LIMIT,
@@ -582,6 +603,13 @@ pol_status pol__xlsx_write(pol_run *run, const pol_table *t, const char *path,
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
     format_set_bold(bold);
+    lxw_format *date_fmt = workbook_add_format(wb), *time_fmt = workbook_add_format(wb);
+    if (!date_fmt || !time_fmt) {
+        workbook_close(wb);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
+    format_set_num_format(date_fmt, "yyyy-mm-dd");
+    format_set_num_format(time_fmt, "yyyy-mm-dd hh:mm:ss");
     lxw_error e = LXW_NO_ERROR;
     char *guarded = NULL;
     size_t gcap = 0;
@@ -589,8 +617,20 @@ pol_status pol__xlsx_write(pol_run *run, const pol_table *t, const char *path,
         for (size_t c = 0; c < nc && !e; c++) {
             const char *v = r ? pol_table_get(t, r - 1, c) : pol_table_name(t, c);
             if (!*v) continue;
-            if (pol__cell_needs_guard(v)) {
-                /* The same neutralising prefix as in CSV, so a later "save as CSV" stays safe. */
+            int kind = kinds && r ? kinds[c] : r ? POL_XCOL_AUTO : POL_XCOL_TEXT;
+            if (kind == POL_XCOL_AUTO && pol__cell_is_plain_number(v)) {
+                /* A number stays a number: it can be summed, and reads back as written. */
+                e = worksheet_write_number(ws, (lxw_row_t)r, (lxw_col_t)c, strtod(v, NULL), NULL);
+                continue;
+            }
+            lxw_datetime dt;
+            if (kind == POL_XCOL_DATE && iso_datetime(v, &dt)) {
+                e = worksheet_write_datetime(ws, (lxw_row_t)r, (lxw_col_t)c, &dt,
+                                             strlen(v) > 10 ? time_fmt : date_fmt);
+                continue;
+            }
+            if (guard && pol__cell_needs_guard(v)) {
+                /* Asked for (--guard always): the CSV guard's prefix, for a later "save as CSV". */
                 size_t l = strlen(v);
                 if (l + 2 > gcap) {
                     char *g = realloc(guarded, l + 2);

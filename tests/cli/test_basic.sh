@@ -12,11 +12,27 @@ for op in orient colour white-balance exposure tone denoise sharpen straighten c
 done
 run_polish 0 ops records && contains "$OUT" '^records\.dedupe '
 run_polish 0 ops --json
-check "ops --json is valid JSON listing params" python3 -c '
+check "ops --json is one versioned document with every op's ports and params" python3 -c '
 import json,sys
-ops=json.load(open(sys.argv[1]))
+doc=json.load(open(sys.argv[1]))
+assert doc["version"] >= 2, doc.get("version")
+ops=doc["ops"]
 wb=[o for o in ops if o["name"]=="image.white-balance"][0]
-assert wb["params"] and all("help" in p for p in wb["params"])' "$OUT"
+assert wb["params"] and all("help" in p for p in wb["params"])
+ag=[o for o in ops if o["name"]=="records.against"][0]
+m=[p for p in ag["inputs"] if p["name"]=="master"][0]
+assert m["required"] and m["shared"] and m["domain"]=="records", m
+dd=[o for o in ops if o["name"]=="records.dedupe"][0]
+ex=[p for p in dd["outputs"] if p["name"]=="explain"][0]
+assert ex["per_batch"] and ex["kind"]=="file", ex
+# numbers print as written: no 0.20000000000000001
+raw=open(sys.argv[1]).read()
+import re
+assert not re.search(r"[0-9]\.[0-9]*0000000000[0-9]", raw) and not re.search(r"99999999999", raw), "a number is not printed as written"
+' "$OUT"
+check "ops --json validates against docs/ops.schema.json" python3 -c '
+import json,sys,jsonschema
+jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))' "$OUT" "$POLISH_SRC/docs/ops.schema.json"
 
 run_polish 0 help image.white-balance
 contains "$OUT" '^image.white-balance — '

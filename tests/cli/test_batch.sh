@@ -96,4 +96,18 @@ for k in ("width","height","format"): assert k in m, k' "$OUT"
 # --dry-run reads and writes nothing.
 run_polish 0 fix "$IN" -o "$T/dry" --dry-run
 check "dry run wrote nothing" test ! -e "$T/dry"
+# items that are groups of files: a domain that cannot load groups says so; a lone file still runs
+mkdir -p "$T/grp"
+cp "$IN/a.jpg" "$T/grp/shot.0001.left.jpg"
+cp "$IN/a.jpg" "$T/grp/shot.0001.right.jpg"
+cp "$IN/a.jpg" "$T/grp/lone.jpg"
+run_polish 1 fix "$T/grp" -o "$T/grpout" --group stem --quiet
+contains "$ERR" "does not load groups"
+check "the lone file of a grouped batch is done" test -s "$T/grpout/lone.jpg"
+check "no output for the group it could not load" test ! -e "$T/grpout/shot.0001.jpg"
+printf '%s\t%s\n' "$T/grp/shot.0001.left.jpg" "$T/grp/lone.jpg" > "$T/groups.txt"
+run_polish 1 fix --groups "$T/groups.txt" -o "$T/grpout2" --quiet
+contains "$ERR" "does not load groups"
+run_polish 2 fix --groups "$T/groups.txt" "$T/grp/lone.jpg" -o "$T/grpout3" --quiet
+run_polish 2 fix "$T/grp" -o "$T/grpout4" --group sideways --quiet
 finish

@@ -62,7 +62,7 @@ assert r["items"][0]["inspect"], "no measurements"' "$OUT"
 # against: new leads matched to a master list without re-deduplicating it.
 head -n 12 "$LEADS" > "$T/master.csv"
 { head -n 1 "$LEADS"; sed -n '13,26p' "$LEADS"; echo 'Bob,Johnson,bob.johnson@gmail.com,512-555-0187,1200 Main St,Austin,TX,78701,,web form,2026-04-01'; } > "$T/new.csv"
-run_polish 0 records against --against "$T/master.csv" "$T/new.csv" -o "$T/against.csv" --quiet
+run_polish 0 records against --master "$T/master.csv" "$T/new.csv" -o "$T/against.csv" --quiet
 check "against marks the known lead and the new ones" python3 - "$T/against.csv" <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8-sig")))
@@ -70,9 +70,46 @@ bob = [r for r in rows if r["Email"] == "bob.johnson@gmail.com"][0]
 assert bob["match_status"] == "matched" and bob["master_line"] == "2", bob
 assert sum(r["match_status"] == "new" for r in rows) >= 10, [r["match_status"] for r in rows]
 PY
-run_polish 2 records against "$T/new.csv" -o "$T/a2.csv" --against
-run_polish 1 records against --against "$T/missing.csv" "$T/new.csv" -o "$T/a3.csv" --quiet
-contains "$ERR" "master list"
+run_polish 2 records against "$T/new.csv" -o "$T/a2.csv" --master
+# a missing --master is a usage error before anything runs: nothing written
+run_polish 2 records against "$T/new.csv" -o "$T/a2.csv"
+contains "$ERR" "--master"
+[ ! -e "$T/a2.csv" ] || fail "records against without --master wrote an output"
+run_polish 1 records against --master "$T/missing.csv" "$T/new.csv" -o "$T/a3.csv" --quiet
+contains "$ERR" "--master"
+contains "$ERR" "missing.csv"
+# the master is loaded once for a batch of lists; each list gets its matches
+cp "$T/new.csv" "$T/new2.csv"
+mkdir -p "$T/ag"
+run_polish 0 records against --master "$T/master.csv" "$T/new.csv" "$T/new2.csv" -o "$T/ag/" --quiet
+[ -s "$T/ag/new.csv" ] && [ -s "$T/ag/new2.csv" ] || fail "against over two lists"
+# in a recipe, inputs name the role
+cat > "$T/against.yml" <<YML
+domain: records
+steps:
+  - against: {inputs: {master: $T/master.csv}}
+YML
+run_polish 0 run "$T/against.yml" "$T/new.csv" -o "$T/ag-recipe.csv" --quiet
+grep -q matched "$T/ag-recipe.csv" || fail "recipe against found no match"
+printf 'domain: records\nsteps:\n  - against\n' > "$T/against-bad.yml"
+run_polish 2 run "$T/against-bad.yml" "$T/new.csv" -o "$T/ag-bad.csv" --quiet
+contains "$ERR" "master"
+
+# dedupe --explain: one explanation file for the batch, in the output folder, naming each input
+cp "$LEADS" "$T/la.csv"
+cp "$LEADS" "$T/lb.csv"
+run_polish 0 records dedupe --explain ex.csv "$T/la.csv" "$T/lb.csv" -o "$T/dx/" --quiet
+check "one explanation for the batch" python3 - "$T/dx/ex.csv" "$T/la.csv" "$T/lb.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8")))
+inputs = {r["input"] for r in rows}
+assert inputs == {sys.argv[2], sys.argv[3]}, inputs
+assert all(r["decision"] for r in rows)
+PY
+ls "$T/dx" | grep -q '\.part' && fail "a temporary file was left"
+# an explanation may not be written outside the output folder
+run_polish 2 records dedupe --explain /tmp/polish-ex-outside.csv "$T/la.csv" -o "$T/dx2/" --quiet
+[ ! -e /tmp/polish-ex-outside.csv ] || fail "explain wrote outside the output folder"
 
 # merge: survivorship by recency keeps the newest value, traceable to its line.
 printf 'name,email,phone,updated\nAnn Lee,ann@x.org,512-201-3344,2026-01-01\nAnn Lee,ann@x.org,512-201-9999,2026-05-01\nBo Diaz,bo@y.org,,2026-02-02\n' > "$T/m.csv"

@@ -43,7 +43,7 @@ run_polish 2 fix "$IN" -o ""
 # ---- 3. a step's extra file (dedupe --explain) stays inside the output folder ------------------
 cp "$POLISH_SRC/samples/leads.csv" "$T/leads.csv"
 printf 'domain: records\nsteps:\n  - dedupe: {explain: %s}\n' "$T/outside.csv" >"$T/explain.yml"
-run_polish 1 run "$T/explain.yml" "$T/leads.csv" -o "$T/o3"
+run_polish 2 run "$T/explain.yml" "$T/leads.csv" -o "$T/o3"
 check "3: explain outside -o is refused" test ! -e "$T/outside.csv"
 contains "$ERR" "outside the output folder"
 check "3: the refused item left no output" test ! -e "$T/o3/leads.csv"

@@ -268,6 +268,60 @@ static void test_run_explain(void **state)
     pol_jv_free(item);
 }
 
+/* Declarations print as written; conditions between parameters; recipes only tighten limits. */
+static void test_typed_declarations(void **state)
+{
+    (void)state;
+    char buf[40];
+    assert_string_equal(pol_num_str(0.2, buf, sizeof buf), "0.2");
+    assert_string_equal(pol_num_str(0.004, buf, sizeof buf), "0.004");
+    assert_string_equal(pol_num_str(178956970, buf, sizeof buf), "178956970");
+    assert_string_equal(pol_num_str(0.1 + 0.2, buf, sizeof buf), "0.30000000000000004");
+
+    /* image.tone --gamma only with --mode manual */
+    pol_pipeline *p;
+    pol_err err;
+    size_t step;
+    assert_int_equal(pol_pipeline_new("image", &p, &err), POL_OK);
+    assert_int_equal(pol_pipeline_add_step(p, "tone", &step, &err), POL_OK);
+    assert_int_equal(pol_pipeline_set_arg(p, step, "gamma", "1.2", &err), POL_OK);
+    assert_int_equal(pol_pipeline_check(p, &err), POL_ERR_ARG);
+    assert_non_null(strstr(err.msg, "mode is manual"));
+    assert_int_equal(pol_pipeline_set_arg(p, step, "mode", "manual", &err), POL_OK);
+    assert_int_equal(pol_pipeline_check(p, &err), POL_OK);
+    pol_pipeline_free(p);
+    /* in a recipe the error names the line */
+    const char *y = "domain: image\nsteps:\n  - tone: {gamma: 1.3}\n";
+    assert_int_equal(pol_pipeline_parse_recipe(y, strlen(y), "r.yml", &p, &err), POL_ERR_RECIPE);
+    assert_non_null(strstr(err.msg, "r.yml:3"));
+
+    /* typed values are parsed once: the accessor reads them without parsing */
+    const pol_op_desc *op = pol_op_find("image", "tone");
+    pol_args *a = pol__args_new(op);
+    assert_int_equal(pol__args_set(a, "clip", "1.25", &err), POL_OK);
+    assert_true(pol__arg_num(a, "clip") == 1.25);
+    assert_int_equal(pol__arg_choice(a, "mode"), 0);
+    pol__args_free(a);
+
+    /* a recipe's limits tighten the command line's, never loosen them */
+    pol_limits cli;
+    pol_limits_default(&cli);
+    assert_int_equal(pol_limits_set(&cli, "pixels=1000", &err), POL_OK);
+    const char *loose = "domain: image\nlimits: {pixels: 1e12, rows: 0}\nsteps: [tone]\n";
+    assert_int_equal(pol_pipeline_parse_recipe(loose, strlen(loose), "l.yml", &p, &err), POL_OK);
+    pol_limits l = cli;
+    pol_limits_tighten(&l, pol_pipeline_limits(p));
+    assert_true(l.max_pixels == 1000);
+    assert_true(l.max_rows == cli.max_rows); /* 0 ("no limit") does not loosen */
+    pol_pipeline_free(p);
+    const char *tight = "domain: image\nlimits: {PIXELS: 500}\nsteps: [tone]\n";
+    assert_int_equal(pol_pipeline_parse_recipe(tight, strlen(tight), "t.yml", &p, &err), POL_OK);
+    l = cli;
+    pol_limits_tighten(&l, pol_pipeline_limits(p));
+    assert_true(l.max_pixels == 500); /* keys compare the same in recipes */
+    pol_pipeline_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -275,7 +329,7 @@ int main(void)
         cmocka_unit_test(test_registry_and_args), cmocka_unit_test(test_recipe_valid),
         cmocka_unit_test(test_recipe_errors),     cmocka_unit_test(test_limits),
         cmocka_unit_test(test_safe_output),       cmocka_unit_test(test_parallel_for),
-        cmocka_unit_test(test_run_explain),
+        cmocka_unit_test(test_run_explain),       cmocka_unit_test(test_typed_declarations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,7 +84,10 @@ static int run_op(pol_image **imp, const char *name, const char *const *kv, pol_
     pol_err_clear(&e);
     pol_args *args = pol__args_new(op);
     assert_non_null(args);
-    for (; kv && kv[0]; kv += 2) assert_int_equal(pol__args_set(args, kv[0], kv[1], &e), POL_OK);
+    for (; kv && kv[0]; kv += 2)
+        assert_int_equal(pol_op_input(op, kv[0]) ? pol__args_set_port(args, 0, kv[0], kv[1], &e)
+                                                 : pol__args_set(args, kv[0], kv[1], &e),
+                         POL_OK);
     pol_asset *a = pol__asset_new(&pol__image_domain, *imp, "photo");
     assert_non_null(a);
     pol_jv *item = pol_jv_obj(), *node = pol_jv_obj();

@@ -308,6 +308,12 @@ static void test_round_trip_and_guard(void **state)
                           "+12025550143",
                           "+12025550143;ext=7",
                           "-",
+                          "+44 20 7946 0958",
+                          "+1-617-555-0199",
+                          "+1 (617) 555.0199 x12",
+                          "-2+3",
+                          "+SUM(A1:A9)",
+                          "-HYPERLINK(\"http://x\")",
                           "\tTab",
                           "caf\xC3\xA9",
                           ""};
@@ -318,7 +324,7 @@ static void test_round_trip_and_guard(void **state)
     for (size_t i = 0; i < n; i++) pol_table_add_row(tab, &vals[i], 1, (uint32_t)i + 2);
     const char *p = rpath(&t, "rt.csv");
     FILE *f = fopen(p, "wb");
-    assert_int_equal(pol__csv_write(&t.run, tab, f, ',', NULL), POL_OK);
+    assert_int_equal(pol__csv_write(&t.run, tab, f, ',', 1), POL_OK);
     fclose(f);
     pol_records *r = NULL;
     assert_int_equal(pol__csv_load(&t.run, p, &r), POL_OK);
@@ -332,13 +338,24 @@ static void test_round_trip_and_guard(void **state)
             assert_string_equal(got, vals[i]);
         }
     }
-    /* Which ones were guarded: formulas yes; numbers and E.164 phones no. */
+    /* Which ones were guarded: formulas yes; numbers, phone numbers in every style and lone
+     * dashes no (OWASP CSV injection: only what a spreadsheet would run). */
     assert_true(pol__cell_needs_guard("=1+1"));
     assert_true(pol__cell_needs_guard("@SUM(A1)"));
-    assert_true(pol__cell_needs_guard("+1 202 555"));
     assert_true(pol__cell_needs_guard("\tTab"));
-    assert_true(pol__cell_needs_guard("-"));
+    assert_true(pol__cell_needs_guard("-2+3"));
+    assert_true(pol__cell_needs_guard("+SUM(A1:A9)"));
+    assert_true(pol__cell_needs_guard("-HYPERLINK(\"http://x\")"));
+    assert_true(pol__cell_needs_guard("+1 202 555 x"));
+    assert_false(pol__cell_needs_guard("+1 202 555"));
+    assert_false(pol__cell_needs_guard("+44 20 7946 0958"));
+    assert_false(pol__cell_needs_guard("+1-617-555-0199"));
+    assert_false(pol__cell_needs_guard("+1 (617) 555.0199 x12"));
+    assert_false(pol__cell_needs_guard("+49 (0)30 1234567"));
+    assert_false(pol__cell_needs_guard("-"));
+    assert_false(pol__cell_needs_guard("--"));
     assert_false(pol__cell_needs_guard("-12.5"));
+    assert_false(pol__cell_needs_guard("+3"));
     assert_false(pol__cell_needs_guard("+12025550143"));
     assert_false(pol__cell_needs_guard("+12025550143;ext=7"));
     assert_false(pol__cell_needs_guard("plain"));
@@ -380,7 +397,7 @@ static void test_random_round_trip(void **state)
         char delim = (trial & 1) ? '\t' : ',';
         const char *p = rpath(&t, delim == '\t' ? "rr.tsv" : "rr.csv");
         FILE *f = fopen(p, "wb");
-        assert_int_equal(pol__csv_write(&t.run, tab, f, delim, NULL), POL_OK);
+        assert_int_equal(pol__csv_write(&t.run, tab, f, delim, 1), POL_OK);
         fclose(f);
         pol_records *r = NULL;
         assert_int_equal(pol__csv_load(&t.run, p, &r), POL_OK);

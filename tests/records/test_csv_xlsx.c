@@ -19,7 +19,7 @@ static void test_round_trip(void **state)
     pol_table_set_name(tab, 2, "code");
     for (size_t i = 0; i < 4; i++) pol_table_add_row(tab, vals[i], 3, (uint32_t)i + 2);
     const char *p = rpath(&t, "rt.xlsx");
-    assert_int_equal(pol__xlsx_write(&t.run, tab, p, NULL), POL_OK);
+    assert_int_equal(pol__xlsx_write(&t.run, tab, p, 1, NULL), POL_OK);
     pol_records *r = NULL;
     assert_int_equal(pol__xlsx_load(&t.run, p, &r), POL_OK);
     assert_int_equal(pol_table_rows(r->rows), 4);
@@ -112,7 +112,7 @@ static void test_damaged(void **state)
     const char *v = "hello";
     for (int i = 0; i < 200; i++) pol_table_add_row(tab, &v, 1, (uint32_t)i);
     const char *good = rpath(&t, "good.xlsx");
-    assert_int_equal(pol__xlsx_write(&t.run, tab, good, NULL), POL_OK);
+    assert_int_equal(pol__xlsx_write(&t.run, tab, good, 1, NULL), POL_OK);
     char *data = read_text(good);
     assert_non_null(data);
     const char *cut = rpath(&t, "cut.xlsx");

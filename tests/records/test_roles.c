@@ -85,7 +85,8 @@ static void test_content_only(void **state)
         snprintf(cells[r][2], 48, "%u/%u/%u", 1 + rnd32(&s) % 12, 1 + rnd32(&s) % 28,
                  1950 + rnd32(&s) % 60);
         snprintf(cells[r][3], 48, "%s", states[rnd32(&s) % 5]);
-        snprintf(cells[r][4], 48, "%05u", 10000 + rnd32(&s) % 89999);
+        /* ZIP codes of every region, New England's leading zeros too. */
+        snprintf(cells[r][4], 48, "%05u", 1000 + rnd32(&s) % 98999);
         snprintf(cells[r][5], 48, "%s", streets[rnd32(&s) % 5]);
         if (rnd32(&s) % 10 == 0) cells[r][rnd32(&s) % NC][0] = '\0'; /* some gaps */
     }
@@ -232,12 +233,60 @@ static void test_export_presets(void **state)
     rctx_done(&t);
 }
 
+/* Roles need evidence: measurements are never postcodes, row labels that happen to be state
+ * names are not rewritten, a header the values contradict gives no role, and a table of
+ * measurements has no identity (so fix never deduplicates it). --role overrides everything. */
+static void test_evidence(void **state)
+{
+    (void)state;
+    rctx t;
+    rctx_init(&t);
+    const char *headers[] = {"", "Murder", "Assault", "zip", "Year", "Temp"};
+    const char *rows[] = {
+        "Alabama",    "13.2", "236", "21.2", "1970", "67", /**/
+        "Alaska",     "10",   "263", "44.5", "1971", "72", /**/
+        "Arizona",    "8.1",  "294", "31",   "1972", "74", /**/
+        "Arkansas",   "8.8",  "190", "19.5", "1973", "62", /**/
+        "California", "9",    "276", "40.6", "1974", "56", /**/
+        "Colorado",   "7.9",  "204", "38.7", "1975", "66",
+    };
+    pol_records *r = table_of(headers, 6, rows, 6);
+    assert_int_equal(pol__roles_infer(&t.run, r, NULL, 0), POL_OK);
+    for (size_t c = 1; c < 6; c++) {
+        if (r->roles[c] == POL_ROLE_POSTCODE || r->roles[c] == POL_ROLE_DATE ||
+            r->roles[c] == POL_ROLE_PHONE)
+            fail_msg("column \"%s\" of numbers taken for %s", headers[c],
+                     pol_role_name(r->roles[c]));
+        assert_false(pol__role_sure(r->roles[c], r->role_conf[c]));
+    }
+    /* The unnamed column of state names may help matching but is never rewritten. */
+    assert_false(pol__role_sure(r->roles[0], r->role_conf[0]));
+    char why[160];
+    assert_false(pol__records_has_identity(r, why, sizeof why));
+    assert_non_null(strstr(why, "no email, phone"));
+    pol__records_free(r);
+
+    /* A real ZIP column with a header is sure; --role makes any column sure. */
+    const char *h2[] = {"Name", "ZIP", "Street", "Code"};
+    const char *r2[] = {"Ann Lee", "02134", "12 Main St", "7", /**/
+                        "Bo Diaz", "78701", "9 Elm Rd",   "8"};
+    r = table_of(h2, 4, r2, 2);
+    assert_int_equal(pol__roles_infer(&t.run, r, "Code=phone", 0), POL_OK);
+    assert_int_equal(r->roles[1], POL_ROLE_POSTCODE);
+    assert_true(pol__role_sure(r->roles[1], r->role_conf[1]));
+    assert_int_equal(r->roles[3], POL_ROLE_PHONE);
+    assert_true(r->role_conf[3] >= 1.0f);
+    assert_true(pol__records_has_identity(r, why, sizeof why));
+    pol__records_free(r);
+    rctx_done(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_header_synonyms), cmocka_unit_test(test_content_only),
         cmocka_unit_test(test_map_override),    cmocka_unit_test(test_guess_region),
-        cmocka_unit_test(test_export_presets),
+        cmocka_unit_test(test_export_presets),  cmocka_unit_test(test_evidence),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,132 @@
+/* polish — the streaming runner: a measuring pass per op that asks for one (through the ops
+ * before it), then one pass that applies every op to each chunk and writes its core. Memory is
+ * a chunk plus its context, whatever the length of the input. */
+#include <stdlib.h>
+#include <string.h>
+#include "core/pipeline.h"
+#include "core/stream.h"
+
+int pol__stream_possible(const pol_domain *d, const pol_pipeline *p, const pol_op_desc *dop)
+{
+    if (!d->stream || p->n_targets) return 0;
+    for (size_t i = 0; i < p->n_steps; i++)
+        if (!p->steps[i].op->stream || p->steps[i].op->out_domain) return 0;
+    return !dop || dop->stream != NULL;
+}
+
+typedef struct stage {
+    const pol_op_desc *op;
+    const pol_args *args;
+    void *state;
+    pol_jv *node;
+    int begun;
+} stage;
+
+
+/* Runs `fn` with the report pointing at stage s. */
+#define IN_STAGE(run, s, expr)                                                                     \
+    ((run)->step = (s)->node, (run)->declined = 0, (expr))
+
+/* One pass over the input: ops [0, upto) applied to each chunk; then either op `upto` measures
+ * (measuring pass) or the cores are written (w != NULL). */
+static pol_status pass(pol_run *run, const pol_domain *d, const char *in, stage *st, size_t upto,
+                       size_t halo, int measure, void *w)
+{
+    const pol_stream_io *io = d->stream;
+    void *rd = NULL;
+    pol_status s = io->open(run, in, &rd);
+    if (s) return s;
+    pol_chunk *c;
+    while (!(s = io->read(run, rd, halo, &c)) && c) {
+        if (pol__cancelled(run)) {
+            s = pol__fail(run, POL_ERR_CANCELLED, "cancelled");
+            break;
+        }
+        for (size_t k = 0; !s && k < upto; k++)
+            s = IN_STAGE(run, &st[k], st[k].op->stream->apply(run, st[k].state, c));
+        if (!s && measure)
+            s = IN_STAGE(run, &st[upto], st[upto].op->stream->measure(run, st[upto].state, c));
+        if (!s && w) s = io->write(run, w, c);
+        if (s) break;
+    }
+    run->step = NULL;
+    io->close(rd);
+    return s;
+}
+
+pol_status pol__stream_run(pol_run *run, const pol_domain *d, const char *in, const pol_pipeline *p,
+                           const char *out)
+{
+    const pol_stream_io *io = d->stream;
+    const pol_op_desc *dop = pol_domain_deliver_op(d->name);
+    int with_deliver = dop && !(p->n_steps && p->steps[p->n_steps - 1].op == dop);
+    size_t n = p->n_steps + (with_deliver ? 1 : 0);
+    stage *st = calloc(n ? n : 1, sizeof *st);
+    pol_args *dargs = NULL;
+    if (!st) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    pol_status s = POL_OK;
+    for (size_t i = 0; i < p->n_steps; i++) st[i] = (stage){p->steps[i].op, p->steps[i].args};
+    if (with_deliver) {
+        dargs = p->deliver && p->deliver->op == dop ? pol__args_clone(p->deliver) : pol__args_new(dop);
+        if (!dargs) s = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        st[n - 1] = (stage){dop, dargs};
+    }
+    size_t halo = 0;
+    for (size_t i = 0; !s && i < n; i++) {
+        st[i].node = pol__step_node(run, st[i].op, st[i].args);
+        pol_jv_set(st[i].node, "streamed", pol_jv_bool(1));
+        s = IN_STAGE(run, &st[i], st[i].op->stream->begin(run, st[i].args, &st[i].state));
+        st[i].begun = !s;
+        halo += st[i].op->stream->halo;
+    }
+    run->step = NULL;
+    /* Measuring passes: op k sees its input as the ops before it leave it. */
+    size_t passes = 0, halo_before = 0;
+    for (size_t k = 0; !s && k < n; k++) {
+        const pol_op_stream *os = st[k].op->stream;
+        if (os->measure_first && os->measure) {
+            s = pass(run, d, in, st, k, halo_before, 1, NULL);
+            passes++;
+            if (!s && os->decide) s = IN_STAGE(run, &st[k], os->decide(run, st[k].state));
+            run->step = NULL;
+        }
+        halo_before += os->halo;
+    }
+    /* The applying pass, written as it goes. */
+    if (!s) {
+        pol_outfile of;
+        s = pol__out_open(run, out, &of);
+        if (!s) {
+            void *rd = NULL, *w = NULL;
+            s = io->open(run, in, &rd);
+            if (!s) s = io->write_begin(run, rd, of.fp, &w);
+            if (rd) io->close(rd);
+            if (!s) s = pass(run, d, in, st, n, halo, 0, w);
+            if (w) {
+                if (!s)
+                    s = io->write_end(run, w);
+                else if (io->write_abort)
+                    io->write_abort(w);
+            }
+            passes++;
+            if (!s)
+                s = pol__out_commit(run, &of);
+            else
+                pol__out_abort(&of);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (st[i].begun && st[i].op->stream->end && !s)
+            s = IN_STAGE(run, &st[i], st[i].op->stream->end(run, st[i].state));
+        run->step = NULL;
+        if (st[i].node)
+            pol_jv_set(st[i].node, "status",
+                       pol_jv_str(s ? "failed" : pol_jv_get(st[i].node, "declined") ? "declined"
+                                                                                  : "applied"));
+        if (st[i].begun && st[i].op->stream->free) st[i].op->stream->free(st[i].state);
+    }
+    pol_jv_set(run->item, "passes", pol_jv_int((long long)passes));
+    pol__args_free(dargs);
+    free(st);
+    return s;
+}

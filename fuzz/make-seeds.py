@@ -384,6 +384,15 @@ def main():
             '<row r="4"><c r="A4" t="inlineStr"><is><t>Bob &amp; Co</t></is></c><c r="C4" t="str"><f>A4</f><v>x</v></c>'
             '<c r="D4" s="2"><v>1.5e3</v></c><c r="E4" t="b"><v>1</v></c><c r="F4" t="e"><v>#N/A</v></c></row>')
     put("xlsx", "mixed.xlsx", xlsx(rows, shared, STYLES))
+    sst_xml = ('<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+               + "".join(shared) + '</sst>')
+    sheet_xml = ('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                 '<sheetData>' + rows + '</sheetData></worksheet>')
+    # xlsx_parts: worksheet, shared strings and styles separated by FF FE FD (fuzz_xlsx_parts.c)
+    put("xlsx_parts", "mixed.xml", b"\xff\xfe\xfd".join([sheet_xml.encode(), sst_xml.encode(), STYLES.encode()]))
+    put("xlsx_parts", "sheet-only.xml", ('<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>email</t></is></c>'
+        '<c r="B1" t="inlineStr"><is><t>name</t></is></c></row><row r="3"><c r="B3" t="inlineStr"><is><t>x@y.org</t></is></c>'
+        '<c r="AA3"><v>-1e308</v></c></row></sheetData></worksheet>').encode())
     put("xlsx", "stored-1904.xlsx",
         xlsx('<row><c t="inlineStr"><is><t>date</t></is></c></row><row><c s="1"><v>0</v></c></row>',
              None, STYLES, date1904=True, deflate=False))

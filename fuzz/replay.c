@@ -4,20 +4,36 @@
  * deleted or repeated), from a fixed pseudo-random sequence keyed on the file's name, so a failure
  * reproduces. A crash, leak or UB report aborts the process and fails the test; the input being
  * run is named on stderr first, and with `-save=PATH` each mutant is written there before it runs.
+ * An input that uses more than `-timeout=S` seconds of CPU (default 30) aborts too, as libFuzzer's
+ * -timeout does; the test environment also caps single allocations (ASAN_OPTIONS
+ * max_allocation_size_mb, as libFuzzer's -malloc_limit_mb), so an input that makes the library
+ * allocate hundreds of megabytes fails even when the machine has them.
  *
- *   replay_<target> [-mutants=N] [-save=PATH] FILE|DIR...
+ *   replay_<target> [-mutants=N] [-timeout=S] [-save=PATH] FILE|DIR...
  */
 #include <dirent.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static unsigned long n_mutants;
 static const char *save_path;
+static unsigned long timeout_s = 30;
+
+static void on_timeout(int sig)
+{
+    (void)sig;
+    static const char msg[] = "replay: timeout: the input above used more CPU than -timeout\n";
+    if (write(2, msg, sizeof msg - 1) < 0) abort();
+    abort();
+}
 
 static uint64_t rng_next(uint64_t *s)
 {
@@ -89,7 +105,10 @@ static void run_one(const unsigned char *buf, size_t n)
     unsigned char *copy = malloc(n ? n : 1);
     if (!copy) abort();
     memcpy(copy, buf, n);
+    struct itimerval it = {{0, 0}, {(time_t)timeout_s, 0}}, off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_PROF, &it, NULL); /* CPU time, so a busy machine does not count */
     LLVMFuzzerTestOneInput(copy, n);
+    setitimer(ITIMER_PROF, &off, NULL);
     free(copy);
 }
 
@@ -196,9 +215,14 @@ int main(int argc, char **argv)
 {
     unsigned long files = 0, runs = 0;
     int bad = 0;
+    signal(SIGPROF, on_timeout);
     for (int i = 1; i < argc; i++) {
         if (!strncmp(argv[i], "-mutants=", 9)) {
             n_mutants = strtoul(argv[i] + 9, NULL, 10);
+            continue;
+        }
+        if (!strncmp(argv[i], "-timeout=", 9)) {
+            timeout_s = strtoul(argv[i] + 9, NULL, 10);
             continue;
         }
         if (!strncmp(argv[i], "-save=", 6)) {

@@ -7,16 +7,18 @@
 # written to $BUILD_FUZZ/fuzz-work/summary.md. Exit status 1 when any target found something.
 #
 #   fuzz/run.sh [--replay-only] [TARGET...]      (default: every target)
-#   env: FUZZ_SECONDS (60), BUILD_FUZZ (build-fuzz), FUZZ_RSS_MB (2048), FUZZ_TIMEOUT (10)
+#   env: FUZZ_SECONDS (60), BUILD_FUZZ (build-fuzz), FUZZ_RSS_MB (2048), FUZZ_TIMEOUT (10),
+#        FUZZ_MALLOC_MB (64)
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
 SRC=$PWD
-ALL=(recipe csv xlsx image jpeg png webp tiff heif exif icc)
+ALL=(recipe csv xlsx xlsx_parts image jpeg png webp tiff heif exif icc)
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 BUILD=${BUILD_FUZZ:-build-fuzz}
 RSS=${FUZZ_RSS_MB:-2048}
 TIMEOUT=${FUZZ_TIMEOUT:-10}
+MALLOC_MB=${FUZZ_MALLOC_MB:-64} # one allocation over this is a finding
 replay_only=0
 targets=()
 for a in "$@"; do
@@ -37,9 +39,9 @@ if [ ! -f "$BUILD/build.ninja" ]; then
 fi
 ninja -C "$BUILD" $(for t in "${targets[@]}"; do echo "fuzz/fuzz_$t fuzz/replay_$t"; done) || exit 1
 
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:max_allocation_size_mb=$MALLOC_MB
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-export LSAN_OPTIONS=suppressions=$SRC/tests/image/lsan-x265.supp
+export LSAN_OPTIONS=suppressions=$SRC/fuzz/lsan.supp
 
 # 1. the committed seeds and regression inputs, plus their fixed mutants, under clang
 failed=0
@@ -69,6 +71,7 @@ for t in "${targets[@]}"; do
   before=$(find "$d/artifacts" -type f | wc -l)
   echo "== fuzz_$t for ${SECONDS_EACH}s" >&2
   nice -n 10 "$BUILD/fuzz/fuzz_$t" -max_total_time="$SECONDS_EACH" -rss_limit_mb="$RSS" \
+    -malloc_limit_mb="$MALLOC_MB" \
     -timeout="$TIMEOUT" -print_final_stats=1 -artifact_prefix="$d/artifacts/" "${dict[@]}" \
     "$d/corpus" "fuzz/corpus/$t" >"$d/log" 2>&1
   rc=$?

@@ -253,11 +253,16 @@ static pol_status deliver_targets(const batch_ctx *c, const item *x, const pol_p
     target_job *jobs = calloc(n, sizeof *jobs);
     if (!jobs) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     pol_status st = POL_OK;
+    /* As many targets at once as the item has threads; each target's loops get the rest. */
+    size_t at_once = run->threads > 1 ? (size_t)run->threads : 1;
+    if (at_once > n) at_once = n;
+    int inner = run->threads / (int)at_once;
     for (size_t i = 0; i < n; i++) {
         target_job *j = &jobs[i];
         *j = (target_job){.c = c, .x = x, .p = p, .dop = dop, .index = i, .run = *run};
         pol_err_clear(&j->err);
         j->run.err = &j->err;
+        j->run.threads = inner > 0 ? inner : 1;
         j->run.item = pol_jv_obj();
         j->asset = pol__asset_clone(a);
         if (!j->asset || !j->run.item) {
@@ -267,7 +272,8 @@ static pol_status deliver_targets(const batch_ctx *c, const item *x, const pol_p
     }
     if (!st) {
         pol_task_group g = {0};
-        for (size_t i = 1; i < n; i++) pol__pool_submit(c->pool, &g, target_task, &jobs[i], 1);
+        /* queued in reverse at the front, so they are taken in target order */
+        for (size_t i = n; i-- > 1;) pol__pool_submit(c->pool, &g, target_task, &jobs[i], 1);
         target_task(&jobs[0]);
         pol__pool_wait(c->pool, &g);
     }

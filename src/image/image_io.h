@@ -119,6 +119,9 @@ int pol__xmp_has_gps(const unsigned char *xmp, size_t len);
 pol_status pol__image_meta_prepare(pol_run *run, const pol_image *im, pol_meta_out *m);
 void pol__image_meta_release(pol_meta_out *m);
 
+/* An embedded ICC profile opened for lcms2 (a cmsHPROFILE, or NULL), in a context that refuses
+ * outsized allocations a damaged profile asks for. Every embedded profile is opened this way. */
+void *pol__icc_open(const unsigned char *icc, size_t len);
 /* ICC profile facts via lcms2: description (into buf), colour space; returns 0 when unreadable. */
 int pol__icc_describe(const unsigned char *icc, size_t len, char *buf, size_t buflen);
 /* The profile is sRGB (by description or by matching colorants and curves). */

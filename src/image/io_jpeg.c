@@ -112,7 +112,7 @@ static cmsHTRANSFORM cmyk_transform(j_decompress_ptr d, int inverted, char *desc
     unsigned len = 0;
     cmsHTRANSFORM xf = NULL;
     if (!jpeg_read_icc_profile(d, &icc, &len) || !icc) return NULL;
-    cmsHPROFILE in = cmsOpenProfileFromMem(icc, len);
+    cmsHPROFILE in = pol__icc_open(icc, len);
     if (in && cmsGetColorSpace(in) == cmsSigCmykData) {
         cmsHPROFILE out = cmsCreate_sRGBProfile();
         /* Adobe writers store inverted ink values (255 = no ink) */

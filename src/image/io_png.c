@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <spng.h>
 #include "image/image_io.h"
 
@@ -126,8 +127,16 @@ pol_status pol__png_load(pol_run *run, const char *path, const pol_image_load_op
         st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
         goto done;
     }
-    /* ancillary chunks (text, ICC) are held in memory: cap them */
-    spng_set_chunk_limits(ctx, 64u << 20, 256u << 20);
+    /* ancillary chunks (text, ICC, EXIF) are held in memory: cap them. They come from the file,
+     * so the cap is near its size (a 759-byte file declaring a 64 MB eXIf chunk made spng
+     * allocate 64 MB); the 16 MB slack is for decompressed text and ICC. spng ignores limits
+     * where the chunk size is over the cache size. */
+    size_t cache_max = 256u << 20;
+    struct stat sb;
+    if (fstat(fileno(fp), &sb) == 0 && sb.st_size >= 0 &&
+        (uint64_t)sb.st_size < cache_max - (16u << 20))
+        cache_max = (size_t)sb.st_size + (16u << 20);
+    spng_set_chunk_limits(ctx, cache_max < (64u << 20) ? cache_max : 64u << 20, cache_max);
     if (lenient) spng_set_crc_action(ctx, SPNG_CRC_USE, SPNG_CRC_USE);
     spng_set_png_file(ctx, fp);
     struct spng_ihdr ihdr;

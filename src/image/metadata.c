@@ -2,9 +2,10 @@
  * (strip GPS and private EXIF, keep copyright and the profile on request). */
 #include <ctype.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <lcms2.h>
+#include <lcms2_plugin.h>
 #include <libexif/exif-data.h>
 #include "image/image_io.h"
 
@@ -113,11 +114,50 @@ int pol__xmp_has_gps(const unsigned char *xmp, size_t len)
 
 /* ---- ICC ------------------------------------------------------------------------------------ */
 
+/* lcms2 sizes many allocations from counts inside a tag (a 420-byte profile whose description
+ * claims 33 million records made it allocate and clear 400 MB on every read). Embedded profiles
+ * are opened in a context whose allocator refuses any single block over this size: real profiles
+ * and their transforms stay far below it (a 33^4-point CMYK table is 7 MB). */
+#define ICC_MAX_ALLOC (32u << 20)
+
+static void *icc_malloc(cmsContext id, cmsUInt32Number size)
+{
+    (void)id;
+    return size && size <= ICC_MAX_ALLOC ? malloc(size) : NULL;
+}
+static void icc_free(cmsContext id, void *p)
+{
+    (void)id;
+    free(p);
+}
+static void *icc_realloc(cmsContext id, void *p, cmsUInt32Number size)
+{
+    (void)id;
+    return size && size <= ICC_MAX_ALLOC ? realloc(p, size) : NULL;
+}
+
+static cmsPluginMemHandler icc_mem = {
+    {cmsPluginMagicNumber, 2000, cmsPluginMemHandlerSig, NULL}, icc_malloc, icc_free, icc_realloc,
+    NULL, NULL, NULL};
+static cmsContext icc_ctx;
+static pthread_once_t icc_once = PTHREAD_ONCE_INIT;
+static void icc_init(void)
+{
+    icc_ctx = cmsCreateContext(&icc_mem, NULL);
+}
+
+void *pol__icc_open(const unsigned char *icc, size_t len)
+{
+    if (!icc || len < 128 || len > UINT32_MAX) return NULL;
+    pthread_once(&icc_once, icc_init);
+    return icc_ctx ? cmsOpenProfileFromMemTHR(icc_ctx, icc, (cmsUInt32Number)len) : NULL;
+}
+
 int pol__icc_describe(const unsigned char *icc, size_t len, char *buf, size_t buflen)
 {
     if (buflen) buf[0] = '\0';
     if (!icc || len < 128) return 0;
-    cmsHPROFILE h = cmsOpenProfileFromMem(icc, (cmsUInt32Number)len);
+    cmsHPROFILE h = pol__icc_open(icc, len);
     if (!h) return 0;
     cmsGetProfileInfoASCII(h, cmsInfoDescription, "en", "US", buf, (cmsUInt32Number)buflen);
     cmsCloseProfile(h);
@@ -134,7 +174,7 @@ static int near_xyz(const cmsCIEXYZ *a, double x, double y, double z)
 int pol__icc_is_srgb(const unsigned char *icc, size_t len)
 {
     if (!icc || len < 128) return 0;
-    cmsHPROFILE h = cmsOpenProfileFromMem(icc, (cmsUInt32Number)len);
+    cmsHPROFILE h = pol__icc_open(icc, len);
     if (!h) return 0;
     int srgb = 0;
     if (cmsGetColorSpace(h) == cmsSigRgbData) {

@@ -93,7 +93,7 @@ pol_status pol__image_to_srgb(pol_run *run, pol_image *im, int intent, int black
         im->srgb = 1;
         return POL_OK;
     }
-    cmsHPROFILE in = cmsOpenProfileFromMem(im->icc, (cmsUInt32Number)im->icc_len);
+    cmsHPROFILE in = pol__icc_open(im->icc, im->icc_len);
     if (!in) {
         pol__warn(run, "the embedded colour profile cannot be read; pixels left as they are");
         no_change(run, as_step, "unreadable colour profile");

@@ -206,7 +206,11 @@ static int cmd_ops(cli *c, int argc, char **argv)
             c->json = 1;
         else if (strcmp(argv[i], "--markdown") == 0)
             c->markdown = 1;
-        else if (argv[i][0] == '-')
+        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: polish ops [DOMAIN] [--json | --markdown]\n\n"
+                   "Lists the operations, one a line, its name first.\n");
+            return EXIT_ALL_OK;
+        } else if (argv[i][0] == '-')
             die_usage("ops: unknown option %s", argv[i]);
         else
             domain = argv[i];
@@ -300,7 +304,7 @@ static int cmd_ops(cli *c, int argc, char **argv)
 static int cmd_help(cli *c, int argc, char **argv)
 {
     (void)c;
-    if (argc == 0) {
+    if (argc == 0 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
         usage(stdout);
         printf("\nDomains:\n");
         for (size_t i = 0; i < pol_domain_count(); i++)
@@ -535,30 +539,42 @@ static const char *stdin_to_file(void)
     return path;
 }
 
-/* '-o -': the one output file, copied to standard output. */
+/* '-o -': the one output file, copied to standard output. An item that wrote several files (a
+ * records item's quarantine and review sets) cannot go to one stream: refused (-1), nothing lost
+ * silently. Returns 1 when copied, 0 when there was nothing, -1 on a problem. */
 static int copy_output_to_stdout(const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d) return 0;
     struct dirent *e;
-    int copied = 0;
-    while ((e = readdir(d)) && !copied) {
+    char name[1024] = "";
+    int files = 0;
+    while ((e = readdir(d))) {
         if (e->d_name[0] == '.') continue;
-        char f[4352];
-        if (snprintf(f, sizeof f, "%s/%s", dir, e->d_name) >= (int)sizeof f) continue;
-        FILE *in = fopen(f, "rb");
-        if (!in) continue;
-        char buf[65536];
-        size_t n;
-        copied = 1;
-        while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-            if (fwrite(buf, 1, n, stdout) != n) {
-                copied = -1;
-                break;
-            }
-        fclose(in);
+        files++;
+        snprintf(name, sizeof name, "%s", e->d_name);
     }
     closedir(d);
+    if (files == 0) return 0;
+    if (files > 1) {
+        fprintf(stderr, "polish: the item wrote %d files (e.g. a quarantine beside the clean "
+                        "table); standard output takes one: use -o FOLDER\n", files);
+        return -1;
+    }
+    char f[4352];
+    if (snprintf(f, sizeof f, "%s/%s", dir, name) >= (int)sizeof f) return -1;
+    FILE *in = fopen(f, "rb");
+    if (!in) return -1;
+    char buf[65536];
+    size_t n;
+    int copied = 1;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, stdout) != n) {
+            copied = -1;
+            break;
+        }
+    if (ferror(in)) copied = -1;
+    fclose(in);
     if (fflush(stdout) != 0) copied = -1;
     return copied;
 }
@@ -686,7 +702,6 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
         if (to_stdout) {
             snprintf(out_std, sizeof out_std, "%s/out", make_std_dir());
             b.outdir = out_std;
-            c->quiet = 1;
         } else {
             output_target(c, &b);
         }
@@ -777,12 +792,13 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
         free(notes);
     }
     if (to_stdout && res.ok) {
-        if (copy_output_to_stdout(out_std) != 1) {
-            fprintf(stderr, "polish: cannot write the output to standard output\n");
+        int cp = copy_output_to_stdout(out_std);
+        if (cp != 1) {
+            if (cp == 0) fprintf(stderr, "polish: cannot write the output to standard output\n");
             code = EXIT_SOME_FAILED;
         }
     }
-    if (!c->quiet && !c->json && mode == POL_BATCH_PROCESS && !c->opt.dry_run) {
+    if (!c->quiet && !c->json && mode == POL_BATCH_PROCESS && !c->opt.dry_run && !to_stdout) {
         int wrote = b.outdir && res.ok > 0;
         fprintf(stderr, "polish: %zu ok, %zu failed", res.ok, res.failed);
         if (res.cancelled) fprintf(stderr, ", %zu not finished", res.cancelled);

@@ -84,8 +84,12 @@ void pol_jv_free(pol_jv *v)
 
 pol_jv *pol_jv_push(pol_jv *arr, pol_jv *child)
 {
-    if (!arr || !child) return child;
+    if (!child) return NULL;
     child->next = NULL;
+    if (!arr) { /* no array (out of memory making it): ownership still passes */
+        pol_jv_free(child);
+        return NULL;
+    }
     if (arr->last)
         arr->last->next = child;
     else

@@ -40,7 +40,8 @@ pol_jv *pol_jv_arr(void);
 pol_jv *pol_jv_obj(void);
 void pol_jv_free(pol_jv *v); /* accepts NULL */
 
-/* Appends `child` (ownership passes; a NULL child is ignored). Returns child. */
+/* Appends `child` (ownership passes, also when `arr` is NULL: then the child is freed and NULL
+ * returned; a NULL child is ignored). Returns child. */
 pol_jv *pol_jv_push(pol_jv *arr, pol_jv *child);
 /* Sets obj[key] = child, replacing an existing member. Returns child. */
 pol_jv *pol_jv_set(pol_jv *obj, const char *key, pol_jv *child);

@@ -417,6 +417,7 @@ struct pol__pending {
     size_t n, cap;
     uint64_t mem;        /* reserved by this item (pol__mem_reserve) */
     pol__gate *mem_gate; /* where it was reserved */
+    double mem_wait;     /* seconds spent waiting for other items to give memory back */
 };
 
 static void fmt_bytes(char *buf, size_t n, uint64_t b)
@@ -445,11 +446,16 @@ pol_status pol__mem_reserve(pol_run *run, uint64_t bytes, const char *what)
     if (!g || !p) return POL_OK;
     pthread_mutex_lock(&g->mu);
     /* Only an item that holds nothing waits, so two items can never wait for each other. */
-    while (!mine && g->mem_used && g->mem_used + bytes > limit) pthread_cond_wait(&g->mem_cv, &g->mu);
+    double t0 = pol__now(), waited = 0;
+    while (!mine && g->mem_used && g->mem_used + bytes > limit) {
+        pthread_cond_wait(&g->mem_cv, &g->mu);
+        waited = pol__now() - t0;
+    }
     g->mem_used += bytes;
     pthread_mutex_unlock(&g->mu);
     pthread_mutex_lock(&p->mu);
     p->mem += bytes;
+    p->mem_wait += waited;
     p->mem_gate = g;
     pthread_mutex_unlock(&p->mu);
     return POL_OK;
@@ -514,6 +520,11 @@ pol_status pol__pending_settle(pol_run *run, pol__pending *p, pol_status st)
     for (size_t i = 0; i < p->n; i++) {
         free(p->v[i].tmp);
         free(p->v[i].final);
+    }
+    if (p->mem && run && run->item) {
+        pol_jv *m = pol_jv_obj_at(run->item, "memory");
+        pol_jv_set(m, "reserved_bytes", pol_jv_int((long long)p->mem));
+        pol_jv_set(m, "waited_seconds", pol_jv_num(p->mem_wait));
     }
     if (p->mem_gate) {
         pthread_mutex_lock(&p->mem_gate->mu);

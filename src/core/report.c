@@ -26,6 +26,11 @@ pol_report *pol_report_new(const char *command)
     pol_jv_set(r->root, "started", pol_jv_str(when));
     pol_jv_obj_at(r->root, "summary");
     r->items = pol_jv_arr_at(r->root, "items");
+    if (!r->items) {
+        pol_jv_free(r->root);
+        free(r);
+        return NULL;
+    }
     return r;
 }
 

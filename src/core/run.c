@@ -31,8 +31,7 @@ pol_jv *pol__step_node(pol_run *run, const pol_op_desc *op, const pol_args *a)
         pol_jv_set(s, "args", args);
     else
         pol_jv_free(args);
-    pol_jv_push(pol_jv_arr_at(run->item, "steps"), s);
-    return s;
+    return pol_jv_push(pol_jv_arr_at(run->item, "steps"), s); /* NULL when out of memory */
 }
 
 /* Where explanations go: the running step, or the item's inspection section. */

@@ -8,7 +8,11 @@ trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
 FAILS=0
 PASSES=0
 pass() { PASSES=$((PASSES + 1)); }
-fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
+fail() {
+    echo "FAIL: $*" >&2
+    FAILS=$((FAILS + 1))
+    if [ -n "${POLISH_FAIL_FAST:-}" ]; then exit 1; fi # test_can_fail.sh: the first is enough
+}
 check() { # check DESCRIPTION COMMAND...
     local what=$1; shift
     if "$@"; then pass; else fail "$what"; fi

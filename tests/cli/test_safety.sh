@@ -127,10 +127,18 @@ contains "$ERR" "more than 1000 scans"
 run_polish 0 inspect --lenient --limit scans=30000 "$T/scans.jpg"
 run_polish 1 fix "$IN/a.jpg" -o "$T/o10m" --limit memory=100K
 contains "$ERR" "memory"
+printf 'domain: image\nlimits: {memory: 100K}\nsteps:\n  - sharpen: {amount: 0.3}\n' >"$T/lim.yml"
+run_polish 1 run "$T/lim.yml" "$IN/a.jpg" -o "$T/o10r"
+contains "$ERR" "limit of 0.1 MiB"
 mkdir -p "$T/many" && for i in 1 2 3 4; do cp "$IN/a.jpg" "$T/many/m$i.jpg"; done
 # each item fits alone (200x133 floats: 426 KB) but not two at once: they take turns, none fails
-timeout 120 "$POLISH" fix "$T/many" -o "$T/o10j" -j 4 --limit memory=600K --quiet >"$OUT" 2>"$ERR"
+timeout 120 "$POLISH" fix "$T/many" -o "$T/o10j" -j 4 --limit memory=600K --quiet \
+    --report "$T/r10j.json" >"$OUT" 2>"$ERR"
 check "10: -j 4 under a memory limit for one item at a time finishes every item" test $? -eq 0
+check "10: ... and items waited for each other's memory" python3 -c "
+import json,sys; r=json.load(open('$T/r10j.json'))
+w=[i['memory']['waited_seconds'] for i in r['items']]
+sys.exit(0 if len(w)==4 and sum(1 for x in w if x>0)>=1 else 1)"
 
 # ---- 11. nothing is lost without a word ----------------------------------------------------------
 python3 "$HOSTILE" apng "$T/anim.png"
@@ -167,14 +175,20 @@ run_polish 1 fix "$T/stray/README" -o "$T/o11g"
 contains "$ERR" "not a recognised format"
 
 # ---- 12. command-line conventions ---------------------------------------------------------------
-for c in fix inspect run; do
+for c in fix inspect run ops; do
     run_polish 0 "$c" --help
     contains "$OUT" "usage: polish $c"
 done
+run_polish 0 help --help
+run_polish 0 image resize --help
 "$POLISH" image resize --width 100 - -o - <"$IN/a.jpg" >"$T/small.jpg" 2>"$ERR"
 check "12: '-' in and '-o -' out" sh -c "identify '$T/small.jpg' | grep -q ' 100x'"
 "$POLISH" fix - -o "$T/o12s/" <"$IN/a.jpg" >"$OUT" 2>"$ERR"
 check "12: '-' input into a folder" test -s "$T/o12s/stdin"
+printf 'name,email\nAnn,ann@example.com\nBob,not-an-email\n' >"$T/two.csv"
+"$POLISH" fix - -o - <"$T/two.csv" >"$T/stdout.csv" 2>"$ERR"
+check "12: several outputs of one item to '-o -' is a failure, not a silent loss" test $? -eq 1
+contains "$ERR" "standard output takes one"
 run_polish 2 fix "$IN/a.jpg" "$T/a.png" -o "$T/multi.jpg"
 check "12: -o multi.jpg with two inputs makes no folder" test ! -e "$T/multi.jpg"
 run_polish 1 fix "$T/stray/README" -o "$T/o12n"

@@ -2,7 +2,8 @@
  * outputs (files whose name ends in ".part") fail with ENOSPC once POLISH_ENOSPC_AFTER bytes have
  * been written to them in this process. Streams opened on such files (fdopen, fopen) are rewrapped
  * with fopencookie() so buffered stdio writes reach the budget too; fileno() of a wrapped stream
- * still gives the real descriptor (libtiff writes through it), and write() on it is counted. */
+ * still gives the real descriptor (libtiff writes through it), and write() on it is counted.
+ * With POLISH_FSYNC_EIO set, fsync() of a temporary fails with EIO. */
 #undef _FILE_OFFSET_BITS
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -135,6 +136,18 @@ static FILE *wrap(int fd, const char *mode)
         pthread_mutex_unlock(&mu);
     }
     return fp;
+}
+
+/* POLISH_FSYNC_EIO: fsync() of a temporary fails with EIO (a disk that cannot make it durable). */
+int fsync(int fd)
+{
+    static int (*real_fsync)(int);
+    if (!real_fsync) real_fsync = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+    if (getenv("POLISH_FSYNC_EIO") && is_part_fd(fd)) {
+        errno = EIO;
+        return -1;
+    }
+    return real_fsync(fd);
 }
 
 FILE *fdopen(int fd, const char *mode)

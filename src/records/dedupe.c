@@ -264,15 +264,15 @@ static void extract(fstore *s, feat *f, const pol_table *t, size_t row, const co
     char first[128] = "", last[128] = "";
     size_t nf = 0, nl = 0;
     if (m->col[POL_MF_FIRST] >= 0) {
-        const char *v = pol_table_get(t, row, (size_t)m->col[POL_MF_FIRST]);
+        const char *v = pol__cell_value(t, row, (size_t)m->col[POL_MF_FIRST]);
         nf = pol__fold_ascii(v, strlen(v), first, sizeof first);
     }
     if (m->col[POL_MF_LAST] >= 0) {
-        const char *v = pol_table_get(t, row, (size_t)m->col[POL_MF_LAST]);
+        const char *v = pol__cell_value(t, row, (size_t)m->col[POL_MF_LAST]);
         nl = pol__fold_ascii(v, strlen(v), last, sizeof last);
     }
     if (!nf && !nl && m->full_name >= 0) {
-        const char *v = pol_table_get(t, row, (size_t)m->full_name);
+        const char *v = pol__cell_value(t, row, (size_t)m->full_name);
         const char *comma = strchr(v, ',');
         if (comma) { /* "Last, First" */
             nl = pol__fold_ascii(v, (size_t)(comma - v), last, sizeof last);
@@ -315,7 +315,7 @@ static void extract(fstore *s, feat *f, const pol_table *t, size_t row, const co
 
     for (int k = POL_MF_EMAIL; k < POL_MF_COUNT; k++) {
         if (m->col[k] < 0) continue;
-        const char *v = pol_table_get(t, row, (size_t)m->col[k]);
+        const char *v = pol__cell_value(t, row, (size_t)m->col[k]);
         if (!*v) continue;
         switch (k) {
         case POL_MF_EMAIL:

@@ -386,7 +386,7 @@ static pol_status inspect(pol_run *run, pol_asset *a)
     for (size_t c = 0; c < nc; c++) {
         size_t filled = 0, bad = 0;
         for (size_t i = 0; i < nr; i++) {
-            const char *v = pol_table_get(r->rows, i, c);
+            const char *v = pol__cell_value(r->rows, i, c);
             while (*v == ' ' || *v == '\t') v++; /* " " is as empty as "" */
             if (!*v) continue;
             filled++;

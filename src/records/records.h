@@ -90,6 +90,16 @@ static inline int pol__role_sure(pol_role role, float conf)
  * or postcode. Without one, records are cleaned but never deduplicated or merged. Writes the
  * reason into why[cap] when it returns 0. */
 int pol__records_has_identity(const pol_records *r, char *why, size_t cap);
+/* 1 when a cell is a null token: a way of writing "no value" ("N/A", "n/a", "NA", "NULL",
+ * "none", "-", "--", "?", "#N/A", "nil"), with surrounding spaces. Null tokens are empty for
+ * matching, completeness and standardising, and are kept as written in the output. */
+int pol__is_null_token(const char *s);
+/* The cell, or "" when it is empty or a null token. */
+static inline const char *pol__cell_value(const pol_table *t, size_t row, size_t col)
+{
+    const char *v = pol_table_get(t, row, col);
+    return pol__is_null_token(v) ? "" : v;
+}
 /* First column with `role`, or -1. */
 long pol__records_col(const pol_records *r, pol_role role);
 /* Keeps roles[]/role_conf[] in step after pol_table_add_col() on r->rows. 0 ok, -1 OOM. */

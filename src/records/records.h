@@ -39,7 +39,22 @@ typedef struct pol_records_save {
     char format[8];  /* "csv" "tsv" "xlsx"; "" = from the output path, else the source format */
     char preset[16]; /* "" | "generic" | "hubspot" | "salesforce" */
     char guard[8];   /* formula guard: "off" | "csv" (default: CSV/TSV only) | "always" */
+    char delim;      /* 0: the input's; else the delimiter to write */
+    signed char bom, crlf; /* -1: as the input; 0 no; 1 yes */
 } pol_records_save;
+
+/* How a delimited input was written, so the output can be written the same way. */
+typedef struct pol_records_dialect {
+    int bom;           /* the input started with a byte-order mark */
+    int crlf;          /* its lines ended with CR LF */
+    int quote;         /* the header line was quoted */
+    int headerless;    /* it had no header line (columns named column_1 ...) */
+    char *preamble;    /* lines before the header (a "sep=;" line, comments), written back; owned */
+    char *blank_names; /* "\ncolumn_1\n...": names given to columns whose header was empty, written
+                          back empty; owned */
+    char *quoted_names; /* "\nName\n...": columns whose every field was quoted (R's text and row
+                           names); they are written quoted; owned */
+} pol_records_dialect;
 
 typedef struct pol_records {
     pol_table *rows;       /* the current rows, in input order */
@@ -51,6 +66,7 @@ typedef struct pol_records {
     char delim;            /* source delimiter for csv/tsv */
     char encoding[16];     /* source encoding as detected: "utf-8" "utf-16le" "windows-1252" ... */
     pol_records_save save;
+    pol_records_dialect dialect;
     float *role_conf;   /* per column, 0..1, confidence of roles[] */
     size_t n_roles;     /* entries in roles[]/role_conf[] (pol__records_sync_cols) */
     int roles_done;     /* roles inferred (or mapped) for the current columns */
@@ -63,6 +79,10 @@ static inline pol_records *pol_records_of(pol_asset *a)
 }
 
 extern const pol_domain pol__records_domain;
+
+/* The value of a records parameter given to any step of the run's plan (the loader's options:
+ * "header", "comment", "sheet" of records.export), or NULL when not given. */
+const pol_args *pol__records_plan_arg(const pol_run *run, const char *name);
 
 /* ---- shared helpers (domain.c, roles.c) ------------------------------------------------------ */
 

@@ -1083,7 +1083,22 @@ pol_status pol__match(pol_run *run, const pol_records *ra, const pol_records *rb
         }
         pol_jv_set(fields, pol__mfield_name((pol_mfield)k), fo);
     }
-    pol__measure_jv(run, "fields", fields);
+    /* The EM parameters are for machines (the JSON report, beside the step's measurements);
+     * people get one line of per-field weights. */
+    char summary[512];
+    size_t sk = 0;
+    summary[0] = '\0';
+    for (int k = 0; k < POL_MF_COUNT && sk + 40 < sizeof summary; k++)
+        if (res->used_fields & (1u << k))
+            sk +=
+                (size_t)snprintf(summary + sk, sizeof summary - sk, "%s%s %+.1f/%+.1f",
+                                 sk ? ", " : "", pol__mfield_name((pol_mfield)k),
+                                 log2_ratio(res, k, POL_LV_EXACT), log2_ratio(res, k, POL_LV_DIFF));
+    pol__measure_str(run, "field_weights_same_different", summary);
+    if (run->step)
+        pol_jv_set(run->step, "em_parameters", fields);
+    else
+        pol_jv_free(fields);
 
     /* Score, then cluster best first with an average-linkage check. */
     sc = malloc((u ? u : 1) * sizeof *sc);

@@ -66,6 +66,9 @@ typedef struct job {
     stats total;
     char examples[5][160];
     int n_examples;
+    /* Per column, the first few values changed: "before -> after", for the report. */
+    char (*col_ex)[3][200];
+    unsigned char *n_col_ex;
     int oom;
 } job;
 
@@ -378,6 +381,17 @@ static void work(void *user, size_t begin, size_t end)
             if (k == len && memcmp(res, v, len) == 0) continue;
             char *nv = pol_arena_strndup(arena, res, k);
             if (!nv) goto oom;
+            if (j->col_ex && j->n_col_ex[c] < 3) {
+                pthread_mutex_lock(&j->mu);
+                /* Examples of different changes: a new one only if its "before" is new. */
+                int dup = 0;
+                for (int e = 0; e < j->n_col_ex[c]; e++)
+                    dup |= strncmp(j->col_ex[c][e], v, len) == 0 && j->col_ex[c][e][len] == ' ';
+                if (j->n_col_ex[c] < 3 && !dup)
+                    snprintf(j->col_ex[c][j->n_col_ex[c]++], sizeof j->col_ex[c][0],
+                             "%.90s -> %.90s", v, nv);
+                pthread_mutex_unlock(&j->mu);
+            }
             pol_table_set_ref(t, row, c, nv);
         }
     }
@@ -499,9 +513,32 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         pol__decline(run, "nothing to standardise: no column has a role that is switched on");
         return POL_OK;
     }
+    j.col_ex = calloc(nc ? nc : 1, sizeof *j.col_ex);
+    j.n_col_ex = calloc(nc ? nc : 1, 1);
+    if (!j.col_ex || !j.n_col_ex) {
+        free(j.col_ex);
+        free(j.n_col_ex);
+        j.col_ex = NULL;
+        j.n_col_ex = NULL;
+    }
     pthread_mutex_init(&j.mu, NULL);
     pol__parallel_for(run, pol_table_rows(r->rows), 4096, work, &j);
     pthread_mutex_destroy(&j.mu);
+    for (size_t c = 0; j.col_ex && c < nc; c++) {
+        if (!j.n_col_ex[c]) continue;
+        /* One line per column a person can read: which values changed, and how. */
+        char line[700];
+        size_t lk = 0;
+        line[0] = '\0';
+        for (int e = 0; e < j.n_col_ex[c]; e++)
+            lk += (size_t)snprintf(line + lk, sizeof line - lk, "%s%s", e ? "; " : "",
+                                   j.col_ex[c][e]);
+        char key[160];
+        snprintf(key, sizeof key, "changed %.140s", pol_table_name(r->rows, c));
+        pol__measure_str(run, key, line);
+    }
+    free(j.col_ex);
+    free(j.n_col_ex);
     free(j.field);
     free(j.col_order);
     if (j.oom) return pol__fail(run, POL_ERR_NOMEM, "out of memory standardising");

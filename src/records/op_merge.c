@@ -21,7 +21,11 @@ static const pol_param_desc params[] = {
     {"priority", POL_PARAM_STR, NULL, 0, -1, NULL,
      "Sources from most to least trusted, comma-separated (e.g. \"crm,referral,web form\")."},
     {"provenance", POL_PARAM_BOOL, "true", 0, -1, NULL,
-     "Add a provenance column: for each field, the source line its value came from."},
+     "Add a provenance column: for each field, the source line its value came from. Nothing is "
+     "dropped either way: every other distinct email and phone of a cluster gets a column of its "
+     "own (Email_2, Phone_2, ...; up to 8, then the alternates column), every other distinct "
+     "value of the other columns goes to one alternates column (\"Column: value | ...\"), and "
+     "the review file lists each merge with both rows side by side."},
 };
 
 typedef struct member {
@@ -321,6 +325,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     long srows_col = pol_table_add_col(out, "source_rows");
     long prov_col = prov ? pol_table_add_col(out, "provenance") : -1;
     if (alts_col < 0 || srows_col < 0 || (prov && prov_col < 0)) goto oom;
+    if (pol_table_reserve(out, rows)) goto oom;
     size_t merged = 0, golden = 0, alternates = 0, accents = 0;
     size_t ocols = pol_table_cols(out);
     cells = malloc((ocols + 1) * sizeof *cells);

@@ -434,6 +434,9 @@ static pol_status inspect(pol_run *run, pol_asset *a)
     char guessed[3];
     if (pol__records_guess_region(r, guessed) >= 0.6) memcpy(region, guessed, 3);
     pol__measure_str(run, "region", region);
+    char why_not[160];
+    int identity = pol__records_has_identity(r, why_not, sizeof why_not);
+    if (!identity) pol__measure_str(run, "not_deduplicated", why_not);
     pol_jv *cols = pol_jv_arr();
     for (size_t c = 0; c < nc; c++) {
         size_t filled = 0, bad = 0;
@@ -462,12 +465,22 @@ static pol_status inspect(pol_run *run, pol_asset *a)
         pol_jv_set(o, "fill_rate", pol_jv_num(nr ? (double)filled / (double)nr : 0));
         if (r->roles[c] == POL_ROLE_EMAIL || r->roles[c] == POL_ROLE_PHONE)
             pol_jv_set(o, "invalid", pol_jv_int((long long)bad));
+        /* Whether standardise may rewrite the column, and why (not). */
+        int sure = pol__role_sure(r->roles[c], r->role_conf[c]);
+        int rewrite = sure && (identity || r->role_conf[c] >= 1.0f);
+        pol_jv_set(o, "rewrite", pol_jv_bool(rewrite));
+        pol_jv_set(o, "why", pol_jv_str(rewrite ? "header and values agree"
+                                        : !sure ? "role not proven by header and values"
+                                                : "not a contact list: only white space"));
         pol_jv_push(cols, o);
     }
     pol__measure_jv(run, "columns", cols);
     pol__measure_int(run, "invalid_emails", (long long)bad_email);
     pol__measure_int(run, "invalid_phones", (long long)bad_phone);
-    if (pol__records_estimate_duplicates) {
+    if (!identity) {
+        pol__measure_int(run, "estimated_duplicates", 0);
+        pol__measure_str(run, "duplicates_method", "none: not a contact list, never merged");
+    } else if (pol__records_estimate_duplicates) {
         pol__measure_int(run, "estimated_duplicates",
                          (long long)pol__records_estimate_duplicates(run, r));
         pol__measure_str(run, "duplicates_method", "matcher");

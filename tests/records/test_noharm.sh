@@ -59,5 +59,12 @@ for b in airquality.csv USArrests.csv iris.csv esoph.csv state.x77.csv states.cs
 done
 check "no quarantine or review file for a table that is not a contact list" \
     test -z "$(ls "$T/fix" "$T/std" | grep -E 'quarantine|review')"
+run_polish 0 inspect "$D/USArrests.csv" --json
+check "inspect says nothing will be rewritten or merged, and why" python3 - "$OUT" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))["items"][0]["inspect"]
+assert m["estimated_duplicates"] == 0 and "no email, phone" in m["not_deduplicated"], m
+assert not any(c["rewrite"] for c in m["columns"]), m["columns"]
+PY
 echo "$n tables"
 finish

@@ -957,69 +957,47 @@ static int cmp_scored(const void *a, const void *b)
     return x->pair < y->pair ? -1 : x->pair > y->pair;
 }
 
-/* ---- the whole match ------------------------------------------------------------------------ */
+/* ---- the match, stage by stage ----------------------------------------------------------- */
 
-pol_status pol__match(pol_run *run, const pol_records *ra, const pol_records *rb,
-                      const pol_match_opts *o, pol_match_result *res)
+/* Stage 1: each record reduced to its features (names folded, nicknames, phones, ...). */
+static int features_stage(const pol_records *ra, const pol_records *rb, fstore *s,
+                          pol_match_result *res)
 {
-    memset(res, 0, sizeof *res);
     size_t n_a = pol_table_rows(ra->rows), n_b = rb ? pol_table_rows(rb->rows) : 0;
-    size_t n = n_a + n_b;
-    if (n >= (1u << 28)) return pol__fail(run, POL_ERR_LIMIT, "too many rows to match (%zu)", n);
-    int cross = rb != NULL;
-    pol_status st = POL_OK;
-    fstore s = {0};
-    keyrow *kr = NULL;
-    vec64 pairs = {0};
-    uint64_t *patterns = NULL;
-    uint8_t *masks = NULL;
-    scored *sc = NULL;
-    pmap pm = {0};
-    cl c = {0};
-    res->n = n;
-    s.f = calloc(n ? n : 1, sizeof *s.f);
-    res->cluster = calloc(n ? n : 1, sizeof *res->cluster);
-    res->score = calloc(n ? n : 1, sizeof *res->score);
-    if (!s.f || !res->cluster || !res->score) goto oom;
-    s.n = n;
-
     colmap ma, mb;
     map_columns(ra, &ma);
     if (rb) map_columns(rb, &mb);
-    for (size_t i = 0; i < n_a; i++) extract(&s, &s.f[i], ra->rows, i, &ma);
+    for (size_t i = 0; i < n_a; i++) extract(s, &s->f[i], ra->rows, i, &ma);
     for (size_t i = 0; i < n_b; i++) {
-        extract(&s, &s.f[n_a + i], rb->rows, i, &mb);
-        s.f[n_a + i].source = 1;
+        extract(s, &s->f[n_a + i], rb->rows, i, &mb);
+        s->f[n_a + i].source = 1;
     }
-    if (s.oom) goto oom;
+    if (s->oom) return 0;
     for (int k = 0; k < POL_MF_COUNT; k++) {
         int used = ma.col[k] >= 0 || (rb && mb.col[k] >= 0);
         if (k == POL_MF_FIRST || k == POL_MF_LAST) used |= ma.full_name >= 0;
         if (k == POL_MF_STREETNO) used |= ma.col[POL_MF_STREET] >= 0;
         if (used) res->used_fields |= 1u << k;
     }
-    if (!(res->used_fields & ((1u << POL_MF_FIRST) | (1u << POL_MF_LAST) | (1u << POL_MF_EMAIL) |
-                              (1u << POL_MF_PHONE) | (1u << POL_MF_ID)))) {
-        /* Nothing that identifies a person or a company: every record is its own cluster. */
-        for (size_t i = 0; i < n; i++) res->cluster[i] = (uint32_t)i + 1;
-        res->n_clusters = n;
-        pol__decline(run, "no name, email, phone or id column to match on");
-        free(s.f);
-        free(s.text);
-        return POL_OK;
-    }
+    return 1;
+}
 
-    /* Blocking */
+/* Stage 2: candidate pairs from eight blocking keys; large blocks by a sorted window. */
+static int block_stage(const fstore *s, const pol_match_opts *o, int cross, vec64 *pairs,
+                       pol_match_result *res, size_t *blocks_out)
+{
+    size_t n = s->n;
+    keyrow *kr = NULL;
     size_t nk = 0;
     kr = malloc((n ? n : 1) * N_KEYS * sizeof *kr);
-    if (!kr) goto oom;
+    if (!kr) return 0;
     for (size_t i = 0; i < n; i++) {
         uint64_t keys[N_KEYS];
         uint8_t kinds[N_KEYS];
-        size_t k = keys_of(&s, &s.f[i], keys, kinds);
-        const feat *f = &s.f[i];
-        uint32_t order = (uint32_t)key_of(9, fs(&s, f, POL_MF_LAST), f->len[POL_MF_LAST],
-                                          s.text + f->canon_first, f->canon_len);
+        size_t k = keys_of(s, &s->f[i], keys, kinds);
+        const feat *f = &s->f[i];
+        uint32_t order = (uint32_t)key_of(9, fs(s, f, POL_MF_LAST), f->len[POL_MF_LAST],
+                                          s->text + f->canon_first, f->canon_len);
         for (size_t j = 0; j < k; j++) kr[nk++] = (keyrow){keys[j], (uint32_t)i, kinds[j], order};
     }
     qsort(kr, nk, sizeof *kr, cmp_keyrow);
@@ -1032,41 +1010,77 @@ pol_status pol__match(pol_run *run, const pol_records *ra, const pol_records *rb
         if (len <= o->max_block) {
             for (size_t i = b; i < e; i++)
                 for (size_t j = i + 1; j < e; j++)
-                    if (!add_pair(&pairs, &s, kr[i].row, kr[j].row, cross, kr[i].kind)) goto oom;
+                    if (!add_pair(pairs, s, kr[i].row, kr[j].row, cross, kr[i].kind)) {
+                        free(kr);
+                        return 0;
+                    }
         } else {
             /* Large block: compare neighbours in name order only. */
             res->blocks_capped++;
             for (size_t i = b; i < e; i++)
                 for (size_t j = i + 1; j < e && j <= i + 4; j++)
-                    if (!add_pair(&pairs, &s, kr[i].row, kr[j].row, cross, kr[i].kind)) goto oom;
+                    if (!add_pair(pairs, s, kr[i].row, kr[j].row, cross, kr[i].kind)) {
+                        free(kr);
+                        return 0;
+                    }
         }
         b = e;
     }
     free(kr);
     kr = NULL;
-    compact(&pairs);
-    size_t u = pairs.n;
-    res->candidates = u;
+    compact(pairs);
+    res->candidates = pairs->n;
 
-    /* Compare candidates (in parallel), then estimate u and m. */
+    *blocks_out = blocks;
+    return 1;
+}
+
+/* Stage 3: compare the candidates (in parallel), then estimate u (random pairs) and m (EM). */
+static int estimate_stage(pol_run *run, const fstore *s, const vec64 *pairs, int cross, size_t n_a,
+                          pol_match_result *res, uint64_t **patterns_out, size_t *samples_out,
+                          size_t *n_patterns)
+{
+    size_t u = pairs->n;
+    uint64_t *patterns = NULL;
+    uint8_t *masks = NULL;
+    pmap pm = {0};
+    int ok = 0;
     patterns = malloc((u ? u : 1) * sizeof *patterns);
-    if (!patterns) goto oom;
-    cmp_job job = {&s, pairs.v, patterns};
+    if (!patterns) goto out;
+    cmp_job job = {s, pairs->v, patterns};
     pol__parallel_for(run, u, 4096, cmp_range, &job);
-    size_t samples = random_u(&s, cross, n_a, res);
+    size_t samples = random_u(s, cross, n_a, res);
     for (size_t i = 0; i < u; i++)
-        if (!pmap_add(&pm, patterns[i], 1)) goto oom;
+        if (!pmap_add(&pm, patterns[i], 1)) goto out;
     masks = malloc((u ? u : 1) * sizeof *masks);
-    if (!masks) goto oom;
-    for (size_t i = 0; i < u; i++) masks[i] = pairs.v[i].mask;
-    if (!estimate(patterns, masks, u, res, &res->em_iterations)) goto oom;
+    if (!masks) goto out;
+    for (size_t i = 0; i < u; i++) masks[i] = pairs->v[i].mask;
+    if (!estimate(patterns, masks, u, res, &res->em_iterations)) goto out;
 
+    *samples_out = samples;
+    *n_patterns = pm.n;
+    ok = 1;
+out:
+    free(pm.p);
+    free(masks);
+    if (ok)
+        *patterns_out = patterns;
+    else
+        free(patterns);
+    return ok;
+}
+
+/* Stage 4: what was measured, for the report (EM parameters beside the measurements). */
+static void report_stage(pol_run *run, const pol_match_result *res, size_t n, size_t blocks,
+                         size_t samples, size_t n_patterns)
+{
+    size_t u = res->candidates;
     pol__measure_int(run, "records", (long long)n);
     pol__measure_int(run, "blocks", (long long)blocks);
     pol__measure_int(run, "blocks_capped", (long long)res->blocks_capped);
     pol__measure_int(run, "candidate_pairs", (long long)u);
     pol__measure_int(run, "random_pairs_for_u", (long long)samples);
-    pol__measure_int(run, "comparison_patterns", (long long)pm.n);
+    pol__measure_int(run, "comparison_patterns", (long long)n_patterns);
     pol__measure_int(run, "em_iterations", (long long)res->em_iterations);
     pol__measure(run, "match_prior", res->prior);
     pol_jv *fields = pol_jv_obj();
@@ -1099,20 +1113,28 @@ pol_status pol__match(pol_run *run, const pol_records *ra, const pol_records *rb
         pol_jv_set(run->step, "em_parameters", fields);
     else
         pol_jv_free(fields);
+}
 
-    /* Score, then cluster best first with an average-linkage check. */
+/* Stage 5: score, then cluster best first with an average-linkage check and hard conflicts. */
+static int cluster_stage(const fstore *s, const pol_match_opts *o, vec64 *pairs,
+                         const uint64_t *patterns, pol_match_result *res)
+{
+    size_t n = s->n, u = pairs->n;
+    scored *sc = NULL;
+    cl c = {0};
+    int ok = 0;
     sc = malloc((u ? u : 1) * sizeof *sc);
     c.parent = malloc(n * sizeof *c.parent);
     c.size = malloc(n * sizeof *c.size);
     c.next = malloc(n * sizeof *c.next);
     c.last = malloc(n * sizeof *c.last);
-    if (!sc || !c.parent || !c.size || !c.next || !c.last) goto oom;
+    if (!sc || !c.parent || !c.size || !c.next || !c.last) goto out;
     for (size_t i = 0; i < u; i++) {
         double w = pattern_weight(res, patterns[i]);
-        sc[i] = (scored){pairs.v[i].pair, (float)prob_of(res, w), (uint32_t)i};
+        sc[i] = (scored){pairs->v[i].pair, (float)prob_of(res, w), (uint32_t)i};
     }
-    free(pairs.v);
-    pairs.v = NULL;
+    free(pairs->v);
+    pairs->v = NULL;
     qsort(sc, u, sizeof *sc, cmp_scored);
     for (size_t i = 0; i < n; i++) {
         c.parent[i] = c.last[i] = (uint32_t)i;
@@ -1134,11 +1156,11 @@ pol_status pol__match(pol_run *run, const pol_records *ra, const pol_records *rb
                 /* The pair itself first: most refusals are decided there, cheaply. */
                 uint8_t plv[POL_MF_COUNT];
                 unpack(patterns[sc[i].idx], plv);
-                conflict = conflict_of(&s, &s.f[a], &s.f[b], plv);
+                conflict = conflict_of(s, &s->f[a], &s->f[b], plv);
                 double link = 0;
                 if (!conflict && c.size[x] + c.size[y] <= MAX_CLUSTER)
                     link = c.size[x] == 1 && c.size[y] == 1 ? sc[i].prob
-                                                            : linkage(&s, res, &c, x, y, &conflict);
+                                                            : linkage(s, res, &c, x, y, &conflict);
                 if (conflict) {
                     kind = POL_PAIR_REFUSED;
                     note = conflict;
@@ -1173,7 +1195,7 @@ pol_status pol__match(pol_run *run, const pol_records *ra, const pol_records *rb
         if (res->n_pairs == kept_cap) {
             kept_cap = kept_cap ? kept_cap * 2 : 256;
             pol_match_pair *p = realloc(res->pairs, kept_cap * sizeof *p);
-            if (!p) goto oom;
+            if (!p) goto out;
             res->pairs = p;
         }
         pol_match_pair *p = &res->pairs[res->n_pairs++];
@@ -1190,7 +1212,7 @@ pol_status pol__match(pol_run *run, const pol_records *ra, const pol_records *rb
     }
     /* Dense cluster ids in order of each cluster's first record. */
     uint32_t *id_of_root = calloc(n, sizeof *id_of_root);
-    if (!id_of_root) goto oom;
+    if (!id_of_root) goto out;
     uint32_t next_id = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t r0 = find(&c, (uint32_t)i);
@@ -1201,21 +1223,61 @@ pol_status pol__match(pol_run *run, const pol_records *ra, const pol_records *rb
     free(id_of_root);
     res->n_clusters = next_id;
     /* A record in a cluster of several is "merged"; count clusters minus one per cluster. */
-    goto done;
-oom:
-    st = pol__fail(run, POL_ERR_NOMEM, "out of memory while matching %zu records", n);
-    pol__match_result_free(res);
-done:
+    ok = 1;
+out:
     free(c.parent);
     free(c.size);
     free(c.next);
     free(c.last);
     free(sc);
-    free(pm.p);
+    return ok;
+}
+
+/* ---- the whole match ------------------------------------------------------------------------ */
+
+pol_status pol__match(pol_run *run, const pol_records *ra, const pol_records *rb,
+                      const pol_match_opts *o, pol_match_result *res)
+{
+    memset(res, 0, sizeof *res);
+    size_t n_a = pol_table_rows(ra->rows), n_b = rb ? pol_table_rows(rb->rows) : 0;
+    size_t n = n_a + n_b;
+    if (n >= (1u << 28)) return pol__fail(run, POL_ERR_LIMIT, "too many rows to match (%zu)", n);
+    int cross = rb != NULL;
+    pol_status st = POL_OK;
+    fstore s = {0};
+    vec64 pairs = {0};
+    uint64_t *patterns = NULL;
+    res->n = n;
+    s.f = calloc(n ? n : 1, sizeof *s.f);
+    res->cluster = calloc(n ? n : 1, sizeof *res->cluster);
+    res->score = calloc(n ? n : 1, sizeof *res->score);
+    if (!s.f || !res->cluster || !res->score) goto oom;
+    s.n = n;
+    if (!features_stage(ra, rb, &s, res)) goto oom;
+    if (!(res->used_fields & ((1u << POL_MF_FIRST) | (1u << POL_MF_LAST) | (1u << POL_MF_EMAIL) |
+                              (1u << POL_MF_PHONE) | (1u << POL_MF_ID)))) {
+        /* Nothing that identifies a person or a company: every record is its own cluster. */
+        for (size_t i = 0; i < n; i++) res->cluster[i] = (uint32_t)i + 1;
+        res->n_clusters = n;
+        pol__decline(run, "no name, email, phone or id column to match on");
+        free(s.f);
+        free(s.text);
+        return POL_OK;
+    }
+
+    size_t blocks = 0, samples = 0, n_patterns = 0;
+    if (!block_stage(&s, o, cross, &pairs, res, &blocks)) goto oom;
+    if (!estimate_stage(run, &s, &pairs, cross, n_a, res, &patterns, &samples, &n_patterns))
+        goto oom;
+    report_stage(run, res, n, blocks, samples, n_patterns);
+    if (!cluster_stage(&s, o, &pairs, patterns, res)) goto oom;
+    goto done;
+oom:
+    st = pol__fail(run, POL_ERR_NOMEM, "out of memory while matching %zu records", n);
+    pol__match_result_free(res);
+done:
     free(patterns);
-    free(masks);
     free(pairs.v);
-    free(kr);
     free(s.f);
     free(s.text);
     return st;

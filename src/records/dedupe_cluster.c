@@ -17,13 +17,17 @@ static uint32_t find(cl *c, uint32_t x)
     return x;
 }
 
-/* Facts that make two records two people whatever the weights say: father and son (Jr./Sr.),
+/* Facts that make two records two people whatever the weights say: father and son (Jr./Sr., or
+ * a suffix on one side only when the emails differ),
  * or two given names that are not variants of each other (nor swapped with the surname) while
  * both records give different email addresses, as two people of one household do. */
 static const char *conflict_of(const fstore *s, const feat *x, const feat *y,
                                const uint8_t lv[POL_MF_COUNT])
 {
     if (x->gen && y->gen && x->gen != y->gen) return "generation suffixes differ (Jr./Sr./II/III)";
+    /* Father and son at one address: a suffix on one side only, and each has his own email. */
+    if ((x->gen != 0) != (y->gen != 0) && lv[POL_MF_EMAIL] == POL_LV_DIFF)
+        return "a generation suffix on one side and different emails";
     if (lv[POL_MF_FIRST] == POL_LV_DIFF && lv[POL_MF_EMAIL] == POL_LV_DIFF) {
         int swapped = x->len[POL_MF_FIRST] == y->len[POL_MF_LAST] &&
                       !memcmp(fs(s, x, POL_MF_FIRST), fs(s, y, POL_MF_LAST), x->len[POL_MF_FIRST]);

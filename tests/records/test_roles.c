@@ -376,13 +376,67 @@ static void test_standardise_rules(void **state)
     rctx_done(&t);
 }
 
+/* Father and son at one address, the suffix written on one side only: each has his own email,
+ * so they are two people; the same man typed twice (same email) is one. */
+static void test_suffix_one_side(void **state)
+{
+    (void)state;
+    rctx t;
+    rctx_init(&t);
+    const char *headers[] = {"First Name", "Last Name", "Email", "Phone", "Street", "Zip"};
+    enum { PEOPLE = 12 };
+    static char cells[PEOPLE * 4][6][64];
+    const char *ptr[PEOPLE * 4 * 6];
+    static const char *const firsts[] = {"Sofia", "Tear", "Richard", "Maria", "Hana",  "Omar",
+                                         "Grace", "Ivan", "Leah",    "Owen",  "Mateo", "Nina"};
+    static const char *const lasts[] = {"Shysys",    "Gor",    "Mekliman", "Zitraim",
+                                        "Lyshourt",  "Baiser", "Pason",    "Stivoul",
+                                        "Deastaind", "Taino",  "Kus",      "Treaton"};
+    size_t n = 0;
+    for (int i = 0; i < PEOPLE; i++) {
+        /* The father twice (same email), the son once with "Jr." only on the father's row. */
+        for (int k = 0; k < 3; k++) {
+            snprintf(cells[n][0], 64, "%s", firsts[i]);
+            snprintf(cells[n][1], 64, "%s%s", lasts[i], k < 2 && i % 2 ? " Sr." : "");
+            if (k == 2 && i % 2 == 0) snprintf(cells[n][1], 64, "%s Jr.", lasts[i]);
+            if (k < 2)
+                snprintf(cells[n][2], 64, "%s.%s@mail.com", firsts[i], lasts[i]);
+            else
+                snprintf(cells[n][2], 64, "%c%s%d@work.example.net", firsts[i][0], lasts[i],
+                         70 + i);
+            snprintf(cells[n][3], 64, "(512) 3%02d-%04d", i, 1000 + i);
+            snprintf(cells[n][4], 64, "%d Main St", 100 + i);
+            snprintf(cells[n][5], 64, "787%02d", i);
+            n++;
+        }
+    }
+    for (size_t r = 0; r < n; r++)
+        for (size_t c = 0; c < 6; c++) ptr[r * 6 + c] = cells[r][c];
+    pol_records *r = table_of(headers, 6, ptr, n);
+    pol_asset a = {1, &pol__records_domain, r, NULL};
+    assert_int_equal(run_op(&t, &a, &pol__records_op_dedupe, NULL), POL_OK);
+    long cc = pol_table_find(r->rows, "cluster_id");
+    assert_true(cc >= 0);
+    for (size_t i = 0; i < n; i += 3) {
+        const char *f1 = pol_table_get(r->rows, i, (size_t)cc),
+                   *f2 = pol_table_get(r->rows, i + 1, (size_t)cc),
+                   *son = pol_table_get(r->rows, i + 2, (size_t)cc);
+        if (strcmp(f1, f2) != 0) fail_msg("row %zu: the father typed twice was not merged", i + 2);
+        if (strcmp(f1, son) == 0)
+            fail_msg("row %zu: father and son (%s / %s) merged", i + 2,
+                     pol_table_get(r->rows, i, 1), pol_table_get(r->rows, i + 2, 1));
+    }
+    pol__records_free(r);
+    rctx_done(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_header_synonyms),   cmocka_unit_test(test_content_only),
         cmocka_unit_test(test_map_override),      cmocka_unit_test(test_guess_region),
         cmocka_unit_test(test_export_presets),    cmocka_unit_test(test_evidence),
-        cmocka_unit_test(test_standardise_rules),
+        cmocka_unit_test(test_standardise_rules), cmocka_unit_test(test_suffix_one_side),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 #include "records/io.h"
+#include "records/std.h"
 
 /* ---- delimiter detection -------------------------------------------------------------------- */
 
@@ -243,6 +244,104 @@ static void note_line(ragged *r, uint32_t line)
     r->count++;
 }
 
+/* How the first lines quote their fields, per column: q[c] = 1 when every non-empty field of
+ * column c was quoted (R quotes its text columns and row names, leaves numbers and NA bare);
+ * *header_quoted when every header field was. At most `cap` columns are looked at. */
+static void sniff_quoting(const unsigned char *s, size_t n, char delim, unsigned char *q,
+                          size_t cap, int *header_quoted)
+{
+    enum { LINES = 50 };
+    unsigned char seen_q[4096] = {0}, seen_bare[4096] = {0};
+    if (cap > sizeof seen_q) cap = sizeof seen_q;
+    size_t i = 0, col = 0, line = 0;
+    int hq = 1;
+    while (i < n && line < LINES) {
+        int quoted = 0;
+        size_t b = i;
+        if (s[i] == '"') {
+            quoted = 1;
+            i++;
+            while (i < n) {
+                if (s[i] == '"') {
+                    if (i + 1 < n && s[i + 1] == '"') {
+                        i += 2;
+                        continue;
+                    }
+                    break;
+                }
+                i++;
+            }
+            i++;
+        }
+        size_t fb = i;
+        while (i < n && s[i] != (unsigned char)delim && s[i] != '\n' && s[i] != '\r') i++;
+        int empty = !quoted && i == b;
+        if (line == 0) {
+            hq &= quoted;
+        } else if (col < cap && !empty) {
+            if (quoted) {
+                seen_q[col] = 1;
+            } else {
+                char tok[8];
+                size_t tl = i - fb < sizeof tok - 1 ? i - fb : sizeof tok - 1;
+                memcpy(tok, s + fb, tl);
+                tok[tl] = '\0';
+                if (!pol__is_null_token(tok)) seen_bare[col] = 1; /* R's NA is bare */
+            }
+        }
+        if (i < n && s[i] == (unsigned char)delim) {
+            i++;
+            col++;
+            continue;
+        }
+        while (i < n && s[i] != '\n') i++;
+        i++;
+        line++;
+        col = 0;
+    }
+    for (size_t c = 0; c < cap; c++) q[c] = seen_q[c] && !seen_bare[c];
+    *header_quoted = hq && n;
+}
+
+/* Length of the line at `p` including its end of line. */
+static size_t line_len(const unsigned char *p, const unsigned char *end)
+{
+    const unsigned char *q = memchr(p, '\n', (size_t)(end - p));
+    return q ? (size_t)(q - p) + 1 : (size_t)(end - p);
+}
+
+static size_t count_byte(const unsigned char *p, size_t n, char c)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) k += p[i] == (unsigned char)c;
+    return k;
+}
+
+/* A first record that is data, not a header: it holds an email, a phone number, a date or a
+ * decimal number (header names hold none of these; years such as "2019" are allowed). */
+static int looks_like_data(const char *const *cells, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *v = cells[i];
+        size_t len = strlen(v);
+        if (!len) continue;
+        const char *at = strchr(v, '@');
+        if (at && at != v && strchr(at, '.') && !strchr(v, ' ')) return 1;
+        char iso[32];
+        if (pol__date_iso(v, len, POL_DATE_MDY, iso) && !pol__cell_is_plain_number(v)) return 1;
+        if (pol__cell_is_number(v) && strchr(v, '.')) return 1;
+        int digits = 0, other = 0;
+        for (const char *p = v; *p; p++) {
+            if (*p >= '0' && *p <= '9')
+                digits++;
+            else if (!strchr(" ()+-.", *p))
+                other++;
+        }
+        if (digits >= 7 && !other) return 1;
+    }
+    return 0;
+}
+
 pol_status pol__csv_parse(pol_run *run, unsigned char *buf, size_t len, char delim,
                           pol_records **out)
 {
@@ -254,7 +353,54 @@ pol_status pol__csv_parse(pol_run *run, unsigned char *buf, size_t len, char del
     ps.p = buf;
     ps.end = buf + len;
     ps.line = 1;
-    ps.delim = delim ? delim : pol__csv_sniff_delim(buf, len);
+    /* Lines before the header: Excel's "sep=;" line and comment lines are kept to be written
+     * back, never taken for the header. */
+    const pol_args *ha = pol__records_plan_arg(run, "header");
+    const pol_args *ca = pol__records_plan_arg(run, "comment");
+    int header = ha ? pol__arg_bool(ha, "header") : -1;
+    const char *comment = ca ? pol__arg_str(ca, "comment") : NULL;
+    if (comment && !*comment) comment = NULL;
+    size_t pre = 0, comments = 0;
+    char sep_delim = 0;
+    if (len >= 6 && strncasecmp((const char *)buf, "sep=", 4) == 0 &&
+        (buf[5] == '\n' || buf[5] == '\r')) {
+        sep_delim = (char)buf[4];
+        pre = line_len(buf, buf + len);
+    }
+    for (;;) {
+        const unsigned char *p = buf + pre;
+        size_t l = line_len(p, buf + len);
+        if (!l) break;
+        int is_comment = 0;
+        if (comment)
+            is_comment = strncmp((const char *)p, comment, strlen(comment)) == 0;
+        else if (*p == '#') {
+            /* A leading '#' line is a comment when it is not shaped like the next line. */
+            const unsigned char *next = p + l;
+            size_t nl = line_len(next, buf + len);
+            char d = sep_delim ? sep_delim : delim ? delim : pol__csv_sniff_delim(next, nl);
+            is_comment = !nl || count_byte(p, l, d) != count_byte(next, nl, d);
+        }
+        if (!is_comment) break;
+        pre += l;
+        comments++;
+    }
+    char *preamble = pre ? strndup((const char *)buf, pre) : NULL;
+    if (pre && !preamble) {
+        free(buf);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
+    ps.p = buf + pre;
+    ps.line = 1 + (uint32_t)count_byte(buf, pre, '\n');
+    ps.delim = sep_delim ? sep_delim : delim ? delim : pol__csv_sniff_delim(ps.p, len - pre);
+    int crlf = 0;
+    {
+        size_t l = line_len(ps.p, ps.end);
+        crlf = l >= 2 && ps.p[l - 1] == '\n' && ps.p[l - 2] == '\r';
+    }
+    unsigned char qcols[4096];
+    int header_quoted = 0;
+    sniff_quoting(ps.p, len - pre, ps.delim, qcols, sizeof qcols, &header_quoted);
     ps.max_cols = lim->max_columns ? (size_t)lim->max_columns : SIZE_MAX;
     ps.max_field = lim->max_field_bytes ? (size_t)lim->max_field_bytes : SIZE_MAX;
     ps.stop[(unsigned char)ps.delim] = ps.stop['\n'] = ps.stop['\r'] = 1;
@@ -262,16 +408,19 @@ pol_status pol__csv_parse(pol_run *run, unsigned char *buf, size_t len, char del
     pol_records *r = NULL;
 
     /* Header. */
+    uint32_t first_line = ps.line;
     int got = read_record(&ps);
     if (got < 0) goto oom;
     if (got == 0) {
         free(buf);
+        free(preamble);
         return pol__fail(run, POL_ERR_EMPTY, "no header line");
     }
     if (ps.extra) {
         size_t cols = ps.n + ps.extra;
         free(ps.cells);
         free(buf);
+        free(preamble);
         return pol__fail(run, POL_ERR_LIMIT,
                          "the header has %zu columns, over the limit of %llu (--limit columns=N)",
                          cols, (unsigned long long)lim->max_columns);
@@ -279,6 +428,7 @@ pol_status pol__csv_parse(pol_run *run, unsigned char *buf, size_t len, char del
     if (ps.too_big || ps.unterminated) {
         free(ps.cells);
         free(buf);
+        free(preamble);
         return pol__fail(run, POL_ERR_CORRUPT, "%s in the header line",
                          ps.unterminated ? "unterminated quoted field" : "oversized field");
     }
@@ -287,10 +437,69 @@ pol_status pol__csv_parse(pol_run *run, unsigned char *buf, size_t len, char del
     if (!t) goto oom;
     r = pol__records_new(t);
     if (!r) goto oom;
-    for (size_t c = 0; c < ncols; c++)
-        if (pol_table_set_name(t, c, ps.cells[c])) goto oom;
+    int headerless = header == 0 || (header < 0 && looks_like_data(ps.cells, ncols));
+    size_t blanks = 0;
+    for (size_t c = 0; c < ncols; c++) {
+        if (pol_table_set_name(t, c, headerless ? "" : ps.cells[c])) goto oom;
+        blanks += !headerless && !ps.cells[c][0];
+    }
     if (fix_header(t)) goto oom;
+    if (blanks) {
+        size_t l = 2;
+        for (size_t c = 0; c < ncols; c++)
+            if (!ps.cells[c][0]) l += strlen(pol_table_name(t, c)) + 1;
+        char *b = malloc(l);
+        if (!b) goto oom;
+        size_t k = 0;
+        b[k++] = '\n';
+        for (size_t c = 0; c < ncols; c++)
+            if (!ps.cells[c][0]) {
+                size_t nl = strlen(pol_table_name(t, c));
+                memcpy(b + k, pol_table_name(t, c), nl);
+                k += nl;
+                b[k++] = '\n';
+            }
+        b[k] = '\0';
+        r->dialect.blank_names = b;
+    }
     r->delim = ps.delim;
+    r->dialect.crlf = crlf;
+    r->dialect.quote = header_quoted;
+    {
+        /* The quoted columns, by name, so they stay quoted whatever columns come and go. */
+        size_t l = 2, any = 0;
+        for (size_t c = 0; c < ncols && c < sizeof qcols; c++)
+            if (qcols[c]) l += strlen(pol_table_name(t, c)) + 1, any++;
+        if (any) {
+            char *b = malloc(l);
+            if (!b) goto oom;
+            size_t k = 0;
+            b[k++] = '\n';
+            for (size_t c = 0; c < ncols && c < sizeof qcols; c++)
+                if (qcols[c]) {
+                    size_t nl = strlen(pol_table_name(t, c));
+                    memcpy(b + k, pol_table_name(t, c), nl);
+                    k += nl;
+                    b[k++] = '\n';
+                }
+            b[k] = '\0';
+            r->dialect.quoted_names = b;
+        }
+    }
+    r->dialect.headerless = headerless;
+    r->dialect.preamble = preamble;
+    preamble = NULL;
+    if (pre) {
+        pol__measure_int(run, "lines_before_header", (long long)(comments + (sep_delim != 0)));
+        pol__decide(run, "%s%s%zu comment line%s before the header kept aside and written back",
+                    sep_delim ? "a \"sep=\" line (delimiter honoured), " : "", "", comments,
+                    comments == 1 ? "" : "s");
+    }
+    if (headerless)
+        pol__decide(run, header == 0
+                             ? "no header line (--no-header): columns named column_1 ..."
+                             : "the first line is data (emails, numbers, dates), not a header: "
+                               "columns named column_1 ... (--header to read it as one)");
     snprintf(r->format, sizeof r->format, "%s", ps.delim == '\t' ? "tsv" : "csv");
     {
         /* Room for the rows, estimated from the first lines, so columns rarely move. */
@@ -304,6 +513,10 @@ pol_status pol__csv_parse(pol_run *run, unsigned char *buf, size_t len, char del
         goto oom;
     }
     buf = NULL;
+    if (headerless) {
+        if (pol_table_add_row_ref(t, ps.cells, ps.n, first_line) < 0) goto oom;
+        r->input_rows++;
+    }
 
     ragged shorter = {0}, longer = {0}, unterminated = {0}, oversized = {0};
     size_t blank = 0;
@@ -315,6 +528,24 @@ pol_status pol__csv_parse(pol_run *run, unsigned char *buf, size_t len, char del
         if (got == 0) break;
         if (ps.n == 1 && !ps.cells[0][0] && !ps.unterminated) {
             blank++;
+            continue;
+        }
+        if (comment && ps.n && strncmp(ps.cells[0], comment, strlen(comment)) == 0) {
+            /* A comment line among the rows (--comment): kept with the lines before the header. */
+            size_t l = 0;
+            for (size_t i = 0; i < ps.n; i++) l += strlen(ps.cells[i]) + 1;
+            size_t old = r->dialect.preamble ? strlen(r->dialect.preamble) : 0;
+            char *np = realloc(r->dialect.preamble, old + l + 2);
+            if (!np) goto oom;
+            r->dialect.preamble = np;
+            for (size_t i = 0; i < ps.n; i++) {
+                size_t cl = strlen(ps.cells[i]);
+                memcpy(np + old, ps.cells[i], cl);
+                old += cl;
+                np[old++] = i + 1 < ps.n ? ps.delim : '\n';
+            }
+            np[old] = '\0';
+            comments++;
             continue;
         }
         const char *reason = NULL;
@@ -376,6 +607,7 @@ oom:
 fail:
     free(ps.cells);
     free(buf);
+    free(preamble);
     pol__records_free(r);
     return st;
 }
@@ -408,7 +640,9 @@ pol_status pol__csv_load(pol_run *run, const char *path, pol_records **out)
     st = pol__csv_parse(run, u8, n, delim, &r);
     if (st) return st;
     snprintf(r->encoding, sizeof r->encoding, "%s", enc);
-    if (strcmp(enc, "utf-8") != 0) pol__decide(run, "read as %s, converted to UTF-8", enc);
+    r->dialect.bom = off != 0 || strncmp(enc, "utf-16", 6) == 0;
+    if (strcmp(enc, "utf-8") != 0 && strcmp(enc, "utf-8-bom") != 0)
+        pol__decide(run, "read as %s, converted to UTF-8", enc);
     *out = r;
     return POL_OK;
 }
@@ -534,7 +768,8 @@ static inline void wputc(wbuf *w, char c)
     w->b[w->n++] = c;
 }
 
-static void write_cell(wbuf *w, const char *s, unsigned char *special, char delim, int guard_on)
+static void write_cell(wbuf *w, const char *s, unsigned char *special, char delim, int guard_on,
+                       int quote_style)
 {
     int guard = guard_on &&
                 (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' ||
@@ -548,6 +783,8 @@ static void write_cell(wbuf *w, const char *s, unsigned char *special, char deli
     len = (size_t)(p - s);
     /* TSV has no quoting convention everyone agrees on; quote like CSV when needed. */
     (void)delim;
+    if (quote_style == 2 || (quote_style == 1 && !pol__is_null_token(s)))
+        quote = 1; /* a quoted column stays quoted; R writes NA bare */
     if (!quote) {
         if (guard) wputc(w, '\'');
         wput(w, s, len);
@@ -571,26 +808,60 @@ static void write_cell(wbuf *w, const char *s, unsigned char *special, char deli
 
 pol_status pol__csv_write(pol_run *run, const pol_table *t, FILE *fp, char delim, int guard)
 {
+    pol_csv_style st = {delim, guard, 0, 0, 0, 1, NULL, NULL, NULL};
+    return pol__csv_write_style(run, t, fp, &st);
+}
+
+pol_status pol__csv_write_style(pol_run *run, const pol_table *t, FILE *fp,
+                                const pol_csv_style *sty)
+{
+    char delim = sty->delim;
+    int guard = sty->guard, q = sty->quote;
+    unsigned char *qc = calloc(pol_table_cols(t) + 1, 1);
+    if (!qc) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    for (size_t c = 0; sty->quoted_names && c < pol_table_cols(t); c++) {
+        const char *h = pol_table_name(t, c);
+        const char *f = strstr(sty->quoted_names, h);
+        size_t hl = strlen(h);
+        qc[c] = hl && f && f[-1] == '\n' && f[hl] == '\n';
+    }
     wbuf w = {fp, malloc(1 << 20), 0, 1 << 20, 0};
-    if (!w.b) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    if (!w.b) {
+        free(qc);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
     unsigned char special[256] = {0};
     special[(unsigned char)delim] = special['"'] = special['\n'] = special['\r'] = 1;
     size_t nc = pol_table_cols(t), nr = pol_table_rows(t);
-    for (size_t c = 0; c < nc; c++) {
-        if (c) wputc(&w, delim);
-        write_cell(&w, pol_table_name(t, c), special, delim, guard);
+    const char *eol = sty->crlf ? "\r\n" : "\n";
+    size_t eoln = sty->crlf ? 2 : 1;
+    if (sty->bom) wput(&w, "\xEF\xBB\xBF", 3);
+    if (sty->preamble) wput(&w, sty->preamble, strlen(sty->preamble));
+    if (sty->header) {
+        for (size_t c = 0; c < nc; c++) {
+            if (c) wputc(&w, delim);
+            const char *h = pol_table_name(t, c);
+            if (sty->blank_names) {
+                /* A header that was empty in the input ("" before R's row names) stays empty. */
+                const char *f = strstr(sty->blank_names, h);
+                size_t hl = strlen(h);
+                if (f && f[-1] == '\n' && f[hl] == '\n') h = "";
+            }
+            write_cell(&w, h, special, delim, guard, q ? 2 : 0); /* "" too, when quoted */
+        }
+        wput(&w, eol, eoln);
     }
-    wputc(&w, '\n');
     for (size_t r = 0; r < nr && !w.err; r++) {
         for (size_t c = 0; c < nc; c++) {
             if (c) wputc(&w, delim);
             const char *v = pol_table_get(t, r, c);
-            if (*v) write_cell(&w, v, special, delim, guard);
+            if (*v) write_cell(&w, v, special, delim, guard, qc[c]);
         }
-        wputc(&w, '\n');
+        wput(&w, eol, eoln);
     }
     wflush(&w);
     free(w.b);
+    free(qc);
     if (w.err) return pol__fail(run, POL_ERR_IO, "writing failed: %s", strerror(w.err));
     return POL_OK;
 }

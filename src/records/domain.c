@@ -21,6 +21,7 @@ pol_records *pol__records_new(pol_table *rows)
         return NULL;
     }
     r->input_rows = pol_table_rows(rows);
+    r->save.bom = r->save.crlf = -1;
     snprintf(r->format, sizeof r->format, "csv");
     snprintf(r->encoding, sizeof r->encoding, "utf-8");
     r->delim = ',';
@@ -36,6 +37,9 @@ void pol__records_free(void *data)
     pol_table_free(r->review);
     free(r->roles);
     free(r->role_conf);
+    free(r->dialect.preamble);
+    free(r->dialect.blank_names);
+    free(r->dialect.quoted_names);
     free(r);
 }
 
@@ -49,6 +53,17 @@ static void *records_clone(const void *data)
     r->roles = NULL;
     r->role_conf = NULL;
     r->n_roles = 0;
+    r->dialect.preamble = r->dialect.blank_names = r->dialect.quoted_names = NULL;
+    if ((s->dialect.preamble && !(r->dialect.preamble = pol__strdup(s->dialect.preamble))) ||
+        (s->dialect.blank_names &&
+         !(r->dialect.blank_names = pol__strdup(s->dialect.blank_names))) ||
+        (s->dialect.quoted_names &&
+         !(r->dialect.quoted_names = pol__strdup(s->dialect.quoted_names)))) {
+        free(r->dialect.preamble);
+        free(r->dialect.blank_names);
+        free(r);
+        return NULL;
+    }
     r->rows = pol_table_clone(s->rows);
     if (!r->rows || (s->quarantine && !(r->quarantine = pol_table_clone(s->quarantine))) ||
         (s->review && !(r->review = pol_table_clone(s->review))) || pol__records_sync_cols(r)) {
@@ -135,6 +150,16 @@ int pol__records_quarantine_cells(pol_records *r, const char *const *cells, size
         if (qcols) pol_table_set_ref(r->quarantine, (size_t)q, qcols - 1, joined);
     }
     return set_tail(r, q, reason, src_line);
+}
+
+const pol_args *pol__records_plan_arg(const pol_run *run, const char *name)
+{
+    for (size_t i = 0; run && i < run->plan_n; i++) {
+        const pol_op_desc *op = run->plan_ops[i];
+        if (!op || strcmp(op->domain, "records") != 0 || !pol_op_param(op, name)) continue;
+        if (run->plan_args[i] && pol__arg_set(run->plan_args[i], name)) return run->plan_args[i];
+    }
+    return NULL;
 }
 
 /* ---- recognising and loading ---------------------------------------------------------------- */
@@ -262,8 +287,35 @@ static pol_status write_one(pol_run *run, const pol_records *r, const pol_table 
                 of->fd = fileno(of->fp);
         }
     } else {
-        st = pol__csv_write(run, t, of->fp, strcmp(fmt, "tsv") == 0 ? '\t' : ',',
-                            strcmp(guard, "off") != 0);
+        /* The input's dialect comes back unless export says otherwise (a CSV read from XLSX,
+         * or TSV asked for, gets the plain form). */
+        int same = strcmp(r->format, fmt) == 0;
+        pol_csv_style sty = {strcmp(fmt, "tsv") == 0 ? '\t' : ',',
+                             strcmp(guard, "off") != 0,
+                             0,
+                             0,
+                             0,
+                             1,
+                             NULL,
+                             NULL,
+                             NULL};
+        if (same && r->delim) sty.delim = r->delim;
+        if (r->save.delim) sty.delim = r->save.delim;
+        sty.bom = r->save.bom >= 0 ? r->save.bom : same && r->dialect.bom;
+        sty.crlf = r->save.crlf >= 0 ? r->save.crlf : same && r->dialect.crlf;
+        if (same) {
+            sty.quote = r->dialect.quote;
+            sty.quoted_names = r->dialect.quoted_names;
+        }
+        if (t == r->rows) {
+            sty.header = !r->dialect.headerless;
+            sty.blank_names = r->dialect.blank_names;
+            if (same) sty.preamble = r->dialect.preamble;
+        }
+        if (sty.preamble && strncasecmp(sty.preamble, "sep=", 4) == 0 && r->save.delim &&
+            r->save.delim != r->delim)
+            sty.preamble = strchr(sty.preamble, '\n') ? strchr(sty.preamble, '\n') + 1 : NULL;
+        st = pol__csv_write_style(run, t, of->fp, &sty);
     }
     return st;
 }
@@ -382,11 +434,14 @@ static pol_status inspect(pol_run *run, pol_asset *a)
     char guessed[3];
     if (pol__records_guess_region(r, guessed) >= 0.6) memcpy(region, guessed, 3);
     pol__measure_str(run, "region", region);
+    char why_not[160];
+    int identity = pol__records_has_identity(r, why_not, sizeof why_not);
+    if (!identity) pol__measure_str(run, "not_deduplicated", why_not);
     pol_jv *cols = pol_jv_arr();
     for (size_t c = 0; c < nc; c++) {
         size_t filled = 0, bad = 0;
         for (size_t i = 0; i < nr; i++) {
-            const char *v = pol_table_get(r->rows, i, c);
+            const char *v = pol__cell_value(r->rows, i, c);
             while (*v == ' ' || *v == '\t') v++; /* " " is as empty as "" */
             if (!*v) continue;
             filled++;
@@ -410,12 +465,22 @@ static pol_status inspect(pol_run *run, pol_asset *a)
         pol_jv_set(o, "fill_rate", pol_jv_num(nr ? (double)filled / (double)nr : 0));
         if (r->roles[c] == POL_ROLE_EMAIL || r->roles[c] == POL_ROLE_PHONE)
             pol_jv_set(o, "invalid", pol_jv_int((long long)bad));
+        /* Whether standardise may rewrite the column, and why (not). */
+        int sure = pol__role_sure(r->roles[c], r->role_conf[c]);
+        int rewrite = sure && (identity || r->role_conf[c] >= 1.0f);
+        pol_jv_set(o, "rewrite", pol_jv_bool(rewrite));
+        pol_jv_set(o, "why", pol_jv_str(rewrite ? "header and values agree"
+                                        : !sure ? "role not proven by header and values"
+                                                : "not a contact list: only white space"));
         pol_jv_push(cols, o);
     }
     pol__measure_jv(run, "columns", cols);
     pol__measure_int(run, "invalid_emails", (long long)bad_email);
     pol__measure_int(run, "invalid_phones", (long long)bad_phone);
-    if (pol__records_estimate_duplicates) {
+    if (!identity) {
+        pol__measure_int(run, "estimated_duplicates", 0);
+        pol__measure_str(run, "duplicates_method", "none: not a contact list, never merged");
+    } else if (pol__records_estimate_duplicates) {
         pol__measure_int(run, "estimated_duplicates",
                          (long long)pol__records_estimate_duplicates(run, r));
         pol__measure_str(run, "duplicates_method", "matcher");

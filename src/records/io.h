@@ -45,6 +45,20 @@ pol_status pol__csv_load(pol_run *run, const char *path, pol_records **out);
  * spreadsheet would evaluate as a formula get a leading apostrophe (pol__cell_needs_guard). */
 pol_status pol__csv_write(pol_run *run, const pol_table *t, FILE *fp, char delim, int guard);
 
+/* The dialect of a written file. */
+typedef struct pol_csv_style {
+    char delim;
+    int guard;                /* the formula guard */
+    int crlf;                 /* CR LF line ends */
+    int bom;                  /* a UTF-8 byte-order mark first */
+    int quote;                /* the header line quoted */
+    int header;               /* write the header line */
+    const char *preamble;     /* written first as it is (NULL: none) */
+    const char *blank_names;  /* "\nname\n...": header names written as "" (NULL: none) */
+    const char *quoted_names; /* "\nname\n...": columns whose fields are all quoted */
+} pol_csv_style;
+pol_status pol__csv_write_style(pol_run *run, const pol_table *t, FILE *fp, const pol_csv_style *s);
+
 /* ---- XLSX (xlsx.c) -------------------------------------------------------------------------- */
 
 /* 1 when the zip at `path` looks like an XLSX workbook. */

@@ -15,6 +15,21 @@ static const pol_param_desc params[] = {
      "Formula-injection guard (OWASP): cells a spreadsheet would run as a formula (=, @, or + - "
      "followed by text that is not a number or phone number) get a leading apostrophe in CSV and "
      "TSV; XLSX holds them as text cells, which are never run. always: XLSX too; off: never."},
+    {"delimiter", POL_PARAM_ENUM, "auto", 0, -1, "auto|comma|semicolon|tab|pipe",
+     "CSV delimiter to write; auto keeps the input's (a \";\" file stays \";\")."},
+    {"bom", POL_PARAM_ENUM, "auto", 0, -1, "auto|yes|no",
+     "UTF-8 byte-order mark at the start of CSV/TSV; auto keeps the input's."},
+    {"crlf", POL_PARAM_ENUM, "auto", 0, -1, "auto|yes|no",
+     "CR LF line ends in CSV/TSV; auto keeps the input's."},
+    {"header", POL_PARAM_BOOL, "true", 0, -1, NULL,
+     "Reading: the first line is the header. --no-header for a file without one (detected when "
+     "the first line holds emails, phone numbers, dates or decimals); it is written back without."},
+    {"comment", POL_PARAM_STR, NULL, 0, -1, NULL,
+     "Reading: lines starting with this prefix (e.g. \"#\") are comments, kept aside and written "
+     "back before the header. Leading \"#\" lines are recognised without it."},
+    {"sheet", POL_PARAM_STR, NULL, 0, -1, NULL,
+     "Reading XLSX: the sheet to read, by name or number (1 = first; default the first, with a "
+     "warning naming the others)."},
 };
 
 /* A preset: output header and the role that fills it. */
@@ -285,6 +300,15 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     const char *mapping = pol__arg_str(args, "mapping");
     if (format) snprintf(r->save.format, sizeof r->save.format, "%s", format);
     snprintf(r->save.guard, sizeof r->save.guard, "%s", pol__arg_str(args, "guard"));
+    const char *dl = pol__arg_str(args, "delimiter");
+    r->save.delim = strcmp(dl, "comma") == 0       ? ','
+                    : strcmp(dl, "semicolon") == 0 ? ';'
+                    : strcmp(dl, "tab") == 0       ? '\t'
+                    : strcmp(dl, "pipe") == 0      ? '|'
+                                                   : 0;
+    const char *bom = pol__arg_str(args, "bom"), *crlf = pol__arg_str(args, "crlf");
+    r->save.bom = (signed char)(strcmp(bom, "auto") == 0 ? -1 : strcmp(bom, "yes") == 0);
+    r->save.crlf = (signed char)(strcmp(crlf, "auto") == 0 ? -1 : strcmp(crlf, "yes") == 0);
     if (!preset && !(mapping && *mapping)) {
         if (!format)
             pol__decline(run, "columns kept as they are (no --preset or --mapping)");

@@ -21,7 +21,11 @@ static const pol_param_desc params[] = {
     {"priority", POL_PARAM_STR, NULL, 0, -1, NULL,
      "Sources from most to least trusted, comma-separated (e.g. \"crm,referral,web form\")."},
     {"provenance", POL_PARAM_BOOL, "true", 0, -1, NULL,
-     "Add a provenance column: for each field, the source line its value came from."},
+     "Add a provenance column: for each field, the source line its value came from. Nothing is "
+     "dropped either way: every other distinct email and phone of a cluster gets a column of its "
+     "own (Email_2, Phone_2, ...; up to 8, then the alternates column), every other distinct "
+     "value of the other columns goes to one alternates column (\"Column: value | ...\"), and "
+     "the review file lists each merge with both rows side by side."},
 };
 
 typedef struct member {
@@ -65,7 +69,7 @@ static long filled(const pol_table *t, size_t row, size_t cols, long flag_col)
 {
     long k = 0;
     for (size_t c = 0; c < cols; c++)
-        if ((long)c != flag_col) k += pol_table_get(t, row, c)[0] != '\0';
+        if ((long)c != flag_col) k += pol__cell_value(t, row, c)[0] != '\0';
     if (flag_col >= 0) {
         const char *f = pol_table_get(t, row, (size_t)flag_col);
         if (*f) k -= 2; /* a valid field beats a filled but invalid one */
@@ -92,10 +96,10 @@ static size_t mode_of(const pol_table *t, const member *m, size_t n, size_t c)
 {
     size_t best = 0, best_count = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *v = pol_table_get(t, m[i].row, c);
+        const char *v = pol__cell_value(t, m[i].row, c);
         if (!*v) continue;
         size_t count = 0;
-        for (size_t j = 0; j < n; j++) count += strcmp(v, pol_table_get(t, m[j].row, c)) == 0;
+        for (size_t j = 0; j < n; j++) count += strcmp(v, pol__cell_value(t, m[j].row, c)) == 0;
         if (count > best_count) {
             best_count = count;
             best = i;
@@ -161,13 +165,13 @@ static size_t others(const pol_table *t, const member *m, size_t n, size_t c, co
 {
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *v = pol_table_get(t, m[i].row, c);
+        const char *v = pol__cell_value(t, m[i].row, c);
         if (!*v || same_value(v, kept)) continue;
         /* "Muller" beside the kept "Müller" is the same name typed without its diacritics. */
         if (has_non_ascii(kept) && !has_non_ascii(v) && same_without_marks(kept, v)) continue;
         int dup = 0;
         for (size_t j = 0; j < i && !dup; j++) {
-            const char *w = pol_table_get(t, m[j].row, c);
+            const char *w = pol__cell_value(t, m[j].row, c);
             dup = same_value(v, w);
         }
         if (dup) continue;
@@ -321,6 +325,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     long srows_col = pol_table_add_col(out, "source_rows");
     long prov_col = prov ? pol_table_add_col(out, "provenance") : -1;
     if (alts_col < 0 || srows_col < 0 || (prov && prov_col < 0)) goto oom;
+    if (pol_table_reserve(out, rows)) goto oom;
     size_t merged = 0, golden = 0, alternates = 0, accents = 0;
     size_t ocols = pol_table_cols(out);
     cells = malloc((ocols + 1) * sizeof *cells);
@@ -368,20 +373,20 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
             if (frequent)
                 pick = mode_of(t, mem, n, col);
             else
-                while (pick + 1 < n && !pol_table_get(t, mem[pick].row, col)[0]) pick++;
+                while (pick + 1 < n && !pol__cell_value(t, mem[pick].row, col)[0]) pick++;
             if (n > 1 && flagged(t, mem[pick].row, col, flag_col))
                 /* An invalid phone or email survives only when no member has a valid one. */
                 for (size_t k = pick + 1; k < n; k++)
-                    if (pol_table_get(t, mem[k].row, col)[0] &&
+                    if (pol__cell_value(t, mem[k].row, col)[0] &&
                         !flagged(t, mem[k].row, col, flag_col)) {
                         pick = k;
                         break;
                     }
             if (n > 1 && is_name_role(r->roles[col])) {
                 /* Keep the diacritics when a duplicate has them ("Müller" over "Muller"). */
-                const char *v = pol_table_get(t, mem[pick].row, col);
+                const char *v = pol__cell_value(t, mem[pick].row, col);
                 for (size_t k = 0; k < n && *v && !has_non_ascii(v); k++) {
-                    const char *w = pol_table_get(t, mem[k].row, col);
+                    const char *w = pol__cell_value(t, mem[k].row, col);
                     if (has_non_ascii(w) && same_without_marks(w, v)) {
                         pick = k;
                         accents++;

@@ -22,7 +22,9 @@ static const pol_param_desc params[] = {
      "Streets in USPS Publication 28 form (Main St, N, Apt), state codes, ZIP/ZIP+4, countries."},
     {"dates", POL_PARAM_BOOL, "true", 0, -1, NULL, "Dates to ISO 8601 (YYYY-MM-DD)."},
     {"date-order", POL_PARAM_ENUM, "auto", 0, -1, "auto|mdy|dmy|ymd",
-     "How to read ambiguous numeric dates such as 03/04/2020; auto follows --region."},
+     "How to read ambiguous numeric dates such as 03/04/2020. auto: per column, from evidence "
+     "(a 13-31 in the first place means day first, in the second month first), else dotted "
+     "dates (04.03.2024) day first, else --region's order."},
     {"text", POL_PARAM_BOOL, "true", 0, -1, NULL,
      "Every cell: Unicode NFC, non-breaking/zero-width spaces, runs of white space, trimming."},
 };
@@ -47,14 +49,15 @@ static const char *const field_names[F_N] = {"text",      "names",     "emails",
 
 typedef struct stats {
     size_t changed[F_N], invalid[F_N], values[F_N];
-    size_t typo_fixed, typo_suggested, fictional, ambiguous_dates, extensions;
+    size_t typo_fixed, typo_suggested, fictional, ambiguous_dates, extensions, serial_dates;
 } stats;
 
 typedef struct job {
     pol_records *r;
     const char *region;
     pol_date_order order;
-    int typos; /* 0 off, 1 suggest, 2 fix */
+    pol_date_order *col_order; /* per column: the order of that column's dates */
+    int typos;                 /* 0 off, 1 suggest, 2 fix */
     int keep_ext;
     int text;
     int *field; /* per column: F_* to apply, or -1 for none */
@@ -63,6 +66,9 @@ typedef struct job {
     stats total;
     char examples[5][160];
     int n_examples;
+    /* Per column, the first few values changed: "before -> after", for the report. */
+    char (*col_ex)[3][200];
+    unsigned char *n_col_ex;
     int oom;
 } job;
 
@@ -96,6 +102,79 @@ static int field_of(pol_role role, const pol_args *a)
     }
 }
 
+/* An Excel serial date ("45355", "45355.5" with a time of day) in a date column: days since
+ * 1899-12-30. Only 5-digit serials (1927-2173), so years and counts are not taken for one. */
+static int excel_serial(const char *s, size_t n, char out[32])
+{
+    size_t i = 0;
+    while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+    if (i != 5 || s[0] == '0') return 0;
+    double frac = 0;
+    if (i < n) {
+        if (s[i] != '.' || i + 1 == n) return 0;
+        char *end;
+        char tmp[32];
+        if (n >= sizeof tmp) return 0;
+        memcpy(tmp, s + i, n - i);
+        tmp[n - i] = '\0';
+        frac = strtod(tmp, &end);
+        if (*end) return 0;
+    }
+    long days = strtol(s, NULL, 10) - 25569; /* days since 1970-01-01 */
+    /* Civil date from days (H. Hinnant's algorithm). */
+    long z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+    long doe = z - era * 146097, yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+    y += m <= 2;
+    int secs = (int)(frac * 86400 + 0.5);
+    if (secs >= 86400) secs = 86399;
+    int yy = (int)(y % 10000), mm = (int)(m % 100), dd = (int)(d % 100); /* 1927..2173 */
+    if (secs)
+        snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d", yy, mm, dd, secs / 3600 % 24,
+                 secs / 60 % 60, secs % 60);
+    else
+        snprintf(out, 32, "%04d-%02d-%02d", yy, mm, dd);
+    return 1;
+}
+
+/* The day/month order of a column's numeric dates, from the column itself: a first number of
+ * 13-31 can only be a day (day first), a second one only a day (month first); dotted dates with
+ * no such evidence are day first (German, Polish, Russian ... usage); else `fallback`. */
+static pol_date_order column_order(const pol_table *t, size_t c, pol_date_order fallback,
+                                   const char **why)
+{
+    size_t nr = pol_table_rows(t), lim = nr < 20000 ? nr : 20000;
+    size_t day_first = 0, month_first = 0, dotted = 0, numeric = 0;
+    for (size_t i = 0; i < lim; i++) {
+        const char *v = pol__cell_value(t, i, c);
+        while (*v == ' ') v++;
+        char *e1, *e2;
+        long a = strtol(v, &e1, 10);
+        if (e1 == v || e1 - v > 2 || !strchr("/.-", *e1)) continue;
+        long b = strtol(e1 + 1, &e2, 10);
+        if (e2 == e1 + 1 || e2 - e1 - 1 > 2 || *e2 != *e1) continue;
+        numeric++;
+        dotted += *e1 == '.';
+        if (a > 12 && a <= 31 && b <= 12) day_first++;
+        if (b > 12 && b <= 31 && a <= 12) month_first++;
+    }
+    if (day_first && !month_first) {
+        *why = "a first number of 13-31 in the column";
+        return POL_DATE_DMY;
+    }
+    if (month_first && !day_first) {
+        *why = "a second number of 13-31 in the column";
+        return POL_DATE_MDY;
+    }
+    if (!day_first && numeric && dotted * 2 > numeric) {
+        *why = "dotted dates are day first";
+        return POL_DATE_DMY;
+    }
+    *why = day_first ? "the column mixes both orders; the region's order" : "the region's order";
+    return fallback;
+}
+
 /* Values are never recased outside person-name columns: every word of `out` that is a word of
  * `in` in another case ("MAIN" -> "Main") takes back the spelling of the input; new words (the
  * USPS "St" for "street") stay. */
@@ -120,7 +199,7 @@ static void keep_case(const char *in, size_t n, char *out)
 /* Standardises one value (already text-cleaned) from `buf` into `tmp` (both `cap` bytes).
  * Returns the new length, or (size_t)-1 to keep `buf`; sets *bad when the value is invalid for
  * its field. */
-static size_t apply(job *j, int f, const char *buf, size_t len, size_t cap, char *tmp,
+static size_t apply(job *j, int f, size_t col, const char *buf, size_t len, size_t cap, char *tmp,
                     const char *region, stats *st, int *bad)
 {
     *bad = 0;
@@ -172,10 +251,13 @@ static size_t apply(job *j, int f, const char *buf, size_t len, size_t cap, char
         break;
     }
     case F_STREET:
+        /* USPS Publication 28 is the US's: "ul. Marszałkowska" is not abbreviated. */
+        if (strcasecmp(region, "US") != 0) return (size_t)-1;
         k = pol__street_std(buf, len, tmp, cap);
         if (k != (size_t)-1 && k < cap) keep_case(buf, len, tmp);
         break;
     case F_UNIT:
+        if (strcasecmp(region, "US") != 0) return (size_t)-1;
         k = pol__unit_std(buf, len, tmp, cap);
         if (k != (size_t)-1 && k < cap) keep_case(buf, len, tmp);
         break;
@@ -216,7 +298,11 @@ static size_t apply(job *j, int f, const char *buf, size_t len, size_t cap, char
     }
     case F_DATE: {
         char d[32];
-        int r = pol__date_iso(buf, len, j->order, d);
+        int r = pol__date_iso(buf, len, j->col_order ? j->col_order[col] : j->order, d);
+        if (!r && excel_serial(buf, len, d)) {
+            st->serial_dates++;
+            r = 1;
+        }
         if (!r) {
             *bad = 1;
             return (size_t)-1;
@@ -259,7 +345,7 @@ static void work(void *user, size_t begin, size_t end)
             int f = j->field[c];
             if (f < 0 && !j->text) continue;
             const char *v = pol_table_get(t, row, c);
-            if (!*v) continue;
+            if (!*v || pol__is_null_token(v)) continue; /* "N/A" stays as written */
             size_t len = strlen(v);
             if (3 * len + 64 > cap) {
                 size_t nc2 = 3 * len + 64;
@@ -284,7 +370,7 @@ static void work(void *user, size_t begin, size_t end)
             if (f >= 0 && k) {
                 int bad;
                 st.values[f]++;
-                size_t nk = apply(j, f, buf, k, cap, tmp, region, &st, &bad);
+                size_t nk = apply(j, f, c, buf, k, cap, tmp, region, &st, &bad);
                 if (bad) st.invalid[f]++;
                 if (nk != (size_t)-1 && (nk != k || memcmp(tmp, buf, k) != 0)) {
                     st.changed[f]++;
@@ -295,6 +381,17 @@ static void work(void *user, size_t begin, size_t end)
             if (k == len && memcmp(res, v, len) == 0) continue;
             char *nv = pol_arena_strndup(arena, res, k);
             if (!nv) goto oom;
+            if (j->col_ex && j->n_col_ex[c] < 3) {
+                pthread_mutex_lock(&j->mu);
+                /* Examples of different changes: a new one only if its "before" is new. */
+                int dup = 0;
+                for (int e = 0; e < j->n_col_ex[c]; e++)
+                    dup |= strncmp(j->col_ex[c][e], v, len) == 0 && j->col_ex[c][e][len] == ' ';
+                if (j->n_col_ex[c] < 3 && !dup)
+                    snprintf(j->col_ex[c][j->n_col_ex[c]++], sizeof j->col_ex[c][0],
+                             "%.90s -> %.90s", v, nv);
+                pthread_mutex_unlock(&j->mu);
+            }
             pol_table_set_ref(t, row, c, nv);
         }
     }
@@ -311,6 +408,7 @@ static void work(void *user, size_t begin, size_t end)
     j->total.fictional += st.fictional;
     j->total.ambiguous_dates += st.ambiguous_dates;
     j->total.extensions += st.extensions;
+    j->total.serial_dates += st.serial_dates;
     if (pol_table_adopt_arena(t, arena)) j->oom = 1;
     pthread_mutex_unlock(&j->mu);
     return;
@@ -391,15 +489,58 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     else
         pol_jv_free(kept);
     j.country_col = pol__records_col(r, POL_ROLE_COUNTRY);
+    if (strcmp(order, "auto") == 0) {
+        j.col_order = malloc((nc ? nc : 1) * sizeof *j.col_order);
+        if (!j.col_order) {
+            free(j.field);
+            free(j.col_order);
+            return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        }
+        for (size_t c = 0; c < nc; c++) {
+            j.col_order[c] = j.order;
+            if (j.field[c] != F_DATE) continue;
+            const char *why = NULL;
+            j.col_order[c] = column_order(r->rows, c, j.order, &why);
+            if (j.col_order[c] != j.order)
+                pol__decide(run, "column %s: dates read %s (%s; --date-order to choose)",
+                            pol_table_name(r->rows, c),
+                            j.col_order[c] == POL_DATE_DMY ? "day first" : "month first", why);
+        }
+    }
     if (!any) {
         free(j.field);
+        free(j.col_order);
         pol__decline(run, "nothing to standardise: no column has a role that is switched on");
         return POL_OK;
+    }
+    j.col_ex = calloc(nc ? nc : 1, sizeof *j.col_ex);
+    j.n_col_ex = calloc(nc ? nc : 1, 1);
+    if (!j.col_ex || !j.n_col_ex) {
+        free(j.col_ex);
+        free(j.n_col_ex);
+        j.col_ex = NULL;
+        j.n_col_ex = NULL;
     }
     pthread_mutex_init(&j.mu, NULL);
     pol__parallel_for(run, pol_table_rows(r->rows), 4096, work, &j);
     pthread_mutex_destroy(&j.mu);
+    for (size_t c = 0; j.col_ex && c < nc; c++) {
+        if (!j.n_col_ex[c]) continue;
+        /* One line per column a person can read: which values changed, and how. */
+        char line[700];
+        size_t lk = 0;
+        line[0] = '\0';
+        for (int e = 0; e < j.n_col_ex[c]; e++)
+            lk += (size_t)snprintf(line + lk, sizeof line - lk, "%s%s", e ? "; " : "",
+                                   j.col_ex[c][e]);
+        char key[160];
+        snprintf(key, sizeof key, "changed %.140s", pol_table_name(r->rows, c));
+        pol__measure_str(run, key, line);
+    }
+    free(j.col_ex);
+    free(j.n_col_ex);
     free(j.field);
+    free(j.col_order);
     if (j.oom) return pol__fail(run, POL_ERR_NOMEM, "out of memory standardising");
 
     size_t changed = 0, values = 0, invalid = 0;
@@ -428,6 +569,11 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         pol_jv *ex = pol_jv_arr();
         for (int i = 0; i < j.n_examples; i++) pol_jv_push(ex, pol_jv_str(j.examples[i]));
         pol__measure_jv(run, "email_typo_examples", ex);
+    }
+    if (j.total.serial_dates) {
+        pol__measure_int(run, "excel_serial_dates", (long long)j.total.serial_dates);
+        pol__decide(run, "%zu Excel serial numbers in date columns written as dates",
+                    j.total.serial_dates);
     }
     if (j.total.fictional) pol__measure_int(run, "fictional_phones", (long long)j.total.fictional);
     if (j.total.extensions)

@@ -39,7 +39,22 @@ typedef struct pol_records_save {
     char format[8];  /* "csv" "tsv" "xlsx"; "" = from the output path, else the source format */
     char preset[16]; /* "" | "generic" | "hubspot" | "salesforce" */
     char guard[8];   /* formula guard: "off" | "csv" (default: CSV/TSV only) | "always" */
+    char delim;      /* 0: the input's; else the delimiter to write */
+    signed char bom, crlf; /* -1: as the input; 0 no; 1 yes */
 } pol_records_save;
+
+/* How a delimited input was written, so the output can be written the same way. */
+typedef struct pol_records_dialect {
+    int bom;           /* the input started with a byte-order mark */
+    int crlf;          /* its lines ended with CR LF */
+    int quote;         /* the header line was quoted */
+    int headerless;    /* it had no header line (columns named column_1 ...) */
+    char *preamble;    /* lines before the header (a "sep=;" line, comments), written back; owned */
+    char *blank_names; /* "\ncolumn_1\n...": names given to columns whose header was empty, written
+                          back empty; owned */
+    char *quoted_names; /* "\nName\n...": columns whose every field was quoted (R's text and row
+                           names); they are written quoted; owned */
+} pol_records_dialect;
 
 typedef struct pol_records {
     pol_table *rows;       /* the current rows, in input order */
@@ -51,6 +66,7 @@ typedef struct pol_records {
     char delim;            /* source delimiter for csv/tsv */
     char encoding[16];     /* source encoding as detected: "utf-8" "utf-16le" "windows-1252" ... */
     pol_records_save save;
+    pol_records_dialect dialect;
     float *role_conf;   /* per column, 0..1, confidence of roles[] */
     size_t n_roles;     /* entries in roles[]/role_conf[] (pol__records_sync_cols) */
     int roles_done;     /* roles inferred (or mapped) for the current columns */
@@ -63,6 +79,10 @@ static inline pol_records *pol_records_of(pol_asset *a)
 }
 
 extern const pol_domain pol__records_domain;
+
+/* The value of a records parameter given to any step of the run's plan (the loader's options:
+ * "header", "comment", "sheet" of records.export), or NULL when not given. */
+const pol_args *pol__records_plan_arg(const pol_run *run, const char *name);
 
 /* ---- shared helpers (domain.c, roles.c) ------------------------------------------------------ */
 
@@ -90,6 +110,16 @@ static inline int pol__role_sure(pol_role role, float conf)
  * or postcode. Without one, records are cleaned but never deduplicated or merged. Writes the
  * reason into why[cap] when it returns 0. */
 int pol__records_has_identity(const pol_records *r, char *why, size_t cap);
+/* 1 when a cell is a null token: a way of writing "no value" ("N/A", "n/a", "NA", "NULL",
+ * "none", "-", "--", "?", "#N/A", "nil"), with surrounding spaces. Null tokens are empty for
+ * matching, completeness and standardising, and are kept as written in the output. */
+int pol__is_null_token(const char *s);
+/* The cell, or "" when it is empty or a null token. */
+static inline const char *pol__cell_value(const pol_table *t, size_t row, size_t col)
+{
+    const char *v = pol_table_get(t, row, col);
+    return pol__is_null_token(v) ? "" : v;
+}
 /* First column with `role`, or -1. */
 long pol__records_col(const pol_records *r, pol_role role);
 /* Keeps roles[]/role_conf[] in step after pol_table_add_col() on r->rows. 0 ok, -1 OOM. */

@@ -41,6 +41,29 @@ pol_role pol_role_from_name(const char *s)
     return POL_ROLE_UNKNOWN;
 }
 
+int pol__is_null_token(const char *s)
+{
+    while (*s == ' ') s++;
+    switch (*s) { /* most cells fail here */
+    case 'n':
+    case 'N':
+    case '-':
+    case '?':
+    case '#':
+        break;
+    default:
+        return 0;
+    }
+    size_t n = strlen(s);
+    while (n && s[n - 1] == ' ') n--;
+    if (n > 4) return 0;
+    static const char *const tokens[] = {"n/a", "na",  "null", "none", "nil", "-",
+                                         "--",  "---", "?",    "??",   "#n/a"};
+    for (size_t i = 0; i < POL_ARRAY_LEN(tokens); i++)
+        if (strlen(tokens[i]) == n && strncasecmp(s, tokens[i], n) == 0) return 1;
+    return 0;
+}
+
 /* ---- header names --------------------------------------------------------------------------- */
 
 /* Header names reduced to lower-case letters and digits ("E-Mail Address" -> "emailaddress").
@@ -237,6 +260,10 @@ static int postcode_shape(const char *s, size_t n)
                    : 0;
     if (digits == n && (n == 4 || n == 5)) return n == 5 && s[0] == '0' ? 2 : 1;
     if (n == 10 && s[5] == '-' && digits == 9) return 2; /* ZIP+4 */
+    /* Other countries' codes: "00-950" (PL), "1000-001" (PT), "123 45" (SE): digits around
+     * one dash or space. */
+    const char *sep = strpbrk(s, "- ");
+    if (sep && sep > s && digits + 1 == n && digits >= 5 && !strpbrk(sep + 1, "- ")) return 1;
     return 0;
 }
 
@@ -648,7 +675,7 @@ pol_status pol__roles_infer(pol_run *run, pol_records *r, const char *map, size_
         int k[K_N] = {0};
         size_t filled = 0;
         for (size_t i = 0, row = 0; i < lim && row < nr; i++, row += stride) {
-            const char *v = pol_table_get(r->rows, row, c);
+            const char *v = pol__cell_value(r->rows, row, c);
             if (!*v) continue;
             filled++;
             classify(v, "US", k);

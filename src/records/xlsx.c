@@ -62,6 +62,8 @@ typedef struct xreader {
     int header_done;
     size_t max_cols, max_field;
     uint64_t max_rows;
+    /* workbook: sheet names and relationship ids in order; relationships id -> target */
+    strvec wb_names, wb_rids, rel_ids, rel_targets;
 } xreader;
 
 static void fail(xreader *x, pol_status st)
@@ -245,7 +247,7 @@ static int serial_to_iso(const char *v, char *out, size_t cap)
 {
     char *end;
     double d = strtod(v, &end);
-    if (*end || d < 1 || d > 2958465) return 0;
+    if (*end || !(d >= 1 && d <= 2958465)) return 0; /* NaN and infinities too */
     long days = (long)d;
     double frac = d - (double)days;
     /* Serial 60 is 1900-02-29, a day that never was (kept for Lotus compatibility). */
@@ -430,13 +432,23 @@ static void sheet_end(void *ud, const XML_Char *name)
 }
 
 /* Streams one zip member through an expat parser with the given handlers. */
+/* Parses one member of the workbook; `max_inflated` (0: none) caps the bytes it may inflate to,
+ * checked from the zip header before anything is read and again while reading (headers lie). */
 static pol_status parse_member(xreader *x, unzFile z, const char *member, XML_StartElementHandler s,
-                               XML_EndElementHandler e, int required)
+                               XML_EndElementHandler e, int required, uint64_t max_inflated)
 {
     if (unzLocateFile(z, member, 0) != UNZ_OK) {
         if (!required) return POL_OK;
         return pol__fail(x->run, POL_ERR_CORRUPT, "the workbook has no %s", member);
     }
+    unz_file_info64 fi;
+    if (max_inflated && unzGetCurrentFileInfo64(z, &fi, NULL, 0, NULL, 0, NULL, 0) == UNZ_OK &&
+        fi.uncompressed_size > max_inflated)
+        return pol__fail(x->run, POL_ERR_LIMIT,
+                         "%s inflates to %llu bytes, over the limit of %llu (--limit bytes=N)",
+                         member, (unsigned long long)fi.uncompressed_size,
+                         (unsigned long long)max_inflated);
+    uint64_t inflated = 0;
     if (unzOpenCurrentFile(z) != UNZ_OK)
         return pol__fail(x->run, POL_ERR_CORRUPT, "cannot open %s in the workbook", member);
     x->xp = XML_ParserCreate(NULL);
@@ -455,6 +467,13 @@ static pol_status parse_member(xreader *x, unzFile z, const char *member, XML_St
         int n = unzReadCurrentFile(z, b, CHUNK);
         if (n < 0) {
             st = pol__fail(x->run, POL_ERR_CORRUPT, "%s is damaged (zip error %d)", member, n);
+            break;
+        }
+        inflated += (uint64_t)n;
+        if (max_inflated && inflated > max_inflated) {
+            st = pol__fail(x->run, POL_ERR_LIMIT,
+                           "%s inflates to more than %llu bytes (--limit bytes=N)", member,
+                           (unsigned long long)max_inflated);
             break;
         }
         if (XML_Parse(x->xp, b, n, n == 0) != XML_STATUS_OK) {
@@ -476,6 +495,93 @@ static pol_status parse_member(xreader *x, unzFile z, const char *member, XML_St
     if (unzCloseCurrentFile(z) == UNZ_CRCERROR && !st)
         st = pol__fail(x->run, POL_ERR_CORRUPT, "%s is damaged (checksum mismatch)", member);
     return st;
+}
+
+static const char *lattr(const XML_Char **a, const char *name)
+{
+    for (; a && a[0]; a += 2)
+        if (strcmp(local(a[0]), name) == 0) return a[1];
+    return NULL;
+}
+
+static void vpush(xreader *x, strvec *v, const char *s)
+{
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 16;
+        char **nv = realloc(v->v, cap * sizeof *nv);
+        if (!nv) {
+            fail(x, POL_ERR_NOMEM);
+            return;
+        }
+        v->v = nv;
+        v->cap = cap;
+    }
+    char *c = pol_arena_strndup(x->arena, s ? s : "", s ? strlen(s) : 0);
+    if (!c) {
+        fail(x, POL_ERR_NOMEM);
+        return;
+    }
+    v->v[v->n++] = c;
+}
+
+static void wb_start(void *ud, const XML_Char *name, const XML_Char **a)
+{
+    xreader *x = ud;
+    if (strcmp(local(name), "sheet") != 0) return;
+    vpush(x, &x->wb_names, lattr(a, "name"));
+    vpush(x, &x->wb_rids, lattr(a, "id"));
+}
+
+static void rel_start(void *ud, const XML_Char *name, const XML_Char **a)
+{
+    xreader *x = ud;
+    if (strcmp(local(name), "Relationship") != 0) return;
+    vpush(x, &x->rel_ids, lattr(a, "Id"));
+    vpush(x, &x->rel_targets, lattr(a, "Target"));
+}
+
+static void no_end(void *ud, const XML_Char *name)
+{
+    (void)ud;
+    (void)name;
+}
+
+/* The worksheet to read: `want` by name or 1-based number, else the first in the workbook's
+ * order; its member path into name[cap]. Returns 1, 0 when there is none, -1 when `want` names
+ * no sheet (message set). */
+static int pick_sheet(xreader *x, const char *want, char *name, size_t cap, size_t *index)
+{
+    size_t n = x->wb_names.n, pick = 0;
+    *index = 0;
+    if (!n || x->wb_rids.n != n) return 0;
+    if (want && *want) {
+        char *end;
+        long k = strtol(want, &end, 10);
+        pick = n;
+        if (!*end && k >= 1 && (size_t)k <= n) pick = (size_t)k - 1;
+        for (size_t i = 0; pick == n && i < n; i++)
+            if (strcasecmp(x->wb_names.v[i], want) == 0) pick = i;
+        if (pick == n) {
+            char list[400] = "";
+            for (size_t i = 0; i < n && strlen(list) < 300; i++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s\"%s\"", i ? ", " : "",
+                         x->wb_names.v[i]);
+            pol__fail(x->run, POL_ERR_ARG, "--sheet %s: no such sheet (the workbook has %s)", want,
+                      list);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < x->rel_ids.n; i++)
+        if (strcmp(x->rel_ids.v[i], x->wb_rids.v[pick]) == 0) {
+            const char *t = x->rel_targets.v[i];
+            if (t[0] == '/')
+                snprintf(name, cap, "%s", t + 1);
+            else
+                snprintf(name, cap, "xl/%s", t);
+            *index = pick;
+            return 1;
+        }
+    return 0;
 }
 
 /* The first worksheet: xl/worksheets/sheet1.xml, else the first one in the archive. */
@@ -526,14 +632,43 @@ pol_status pol__xlsx_load(pol_run *run, const char *path, pol_records **out)
     x.r = calloc(1, sizeof *x.r);
     pol_status st = x.arena && x.r ? POL_OK : pol__fail(run, POL_ERR_NOMEM, "out of memory");
     char sheet[512];
-    if (!st) st = parse_member(&x, z, "xl/sharedStrings.xml", sst_start, sst_end, 0);
-    if (!st) st = parse_member(&x, z, "xl/styles.xml", sty_start, sty_end, 0);
-    if (!st && !find_sheet(z, sheet, sizeof sheet))
+    /* Shared strings are held whole: at most half the byte limit (an 8 MB workbook can declare
+     * gigabytes of them). */
+    uint64_t sst_max = maxb ? maxb / 2 : 0;
+    if (!st) st = parse_member(&x, z, "xl/sharedStrings.xml", sst_start, sst_end, 0, sst_max);
+    if (!st) st = parse_member(&x, z, "xl/styles.xml", sty_start, sty_end, 0, sst_max);
+    if (!st) st = parse_member(&x, z, "xl/workbook.xml", wb_start, no_end, 0, sst_max);
+    if (!st) st = parse_member(&x, z, "xl/_rels/workbook.xml.rels", rel_start, no_end, 0, sst_max);
+    const pol_args *sa = pol__records_plan_arg(run, "sheet");
+    const char *want = sa ? pol__arg_str(sa, "sheet") : NULL;
+    size_t index = 0;
+    int picked = st ? 0 : pick_sheet(&x, want, sheet, sizeof sheet, &index);
+    if (picked < 0) st = POL_ERR_ARG;
+    if (!st && picked > 0 && unzLocateFile(z, sheet, 0) != UNZ_OK) picked = 0;
+    if (!st && !picked && want && *want)
+        st = pol__fail(run, POL_ERR_CORRUPT, "--sheet %s: the workbook does not say where it is",
+                       want);
+    if (!st && !picked && !find_sheet(z, sheet, sizeof sheet))
         st = pol__fail(run, POL_ERR_CORRUPT, "the workbook has no worksheet");
-    if (!st) st = parse_member(&x, z, sheet, sheet_start, sheet_end, 1);
+    if (!st && x.wb_names.n > 1) {
+        /* Never cut silently: say which sheet was read and which were not. */
+        char others[400] = "";
+        for (size_t i = 0; i < x.wb_names.n && strlen(others) < 300; i++)
+            if (i != index)
+                snprintf(others + strlen(others), sizeof others - strlen(others), "%s\"%s\"",
+                         others[0] ? ", " : "", x.wb_names.v[i]);
+        pol__measure_int(run, "sheets", (long long)x.wb_names.n);
+        pol__warn(run, "the workbook has %zu sheets; read \"%s\", not %s (--sheet NAME)",
+                  x.wb_names.n, x.wb_names.v[index], others);
+    }
+    if (!st) st = parse_member(&x, z, sheet, sheet_start, sheet_end, 1, maxb ? maxb * 4 : 0);
     unzClose(z);
     free(x.text);
     free(x.sst.v);
+    free(x.wb_names.v);
+    free(x.wb_rids.v);
+    free(x.rel_ids.v);
+    free(x.rel_targets.v);
     free(x.xf_date);
     free(x.cells);
     pol_table *rows = x.r ? x.r->rows : NULL;

@@ -24,7 +24,11 @@ def read(path):
         sample = f.read(4096)
         f.seek(0)
         delim = ";" if sample.count(";") > sample.count(",") else ("\t" if "\t" in sample else ",")
-        return [r for r in csv.reader(f, delimiter=delim)]
+        # Comment lines before the header (matplotlib's Stocks.csv) are not rows.
+        lines = f.read().splitlines(keepends=True)
+        while lines and lines[0].startswith("#"):
+            lines.pop(0)
+        return [r for r in csv.reader(lines, delimiter=delim)]
 
 
 def num_text(v):

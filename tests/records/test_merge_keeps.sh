@@ -99,4 +99,22 @@ names = {r["Last Name"] for r in clean}
 assert "Müller" in names and "Muller" not in names, sorted(names)
 assert "Jürgen" in {r["First Name"] for r in clean}
 PY
+check "report: before -> after examples per column; EM parameters in the JSON only" python3 - "$T/r.json" <<'PY'
+import json, sys
+item = json.load(open(sys.argv[1]))["items"][0]
+steps = {s["op"]: s for s in item["steps"]}
+std = steps["records.standardise"]["measured"]
+assert " -> +1" in std["changed Phone"], std.get("changed Phone")
+dd = steps["records.dedupe"]
+assert "em_parameters" in dd and "fields" not in dd["measured"], list(dd["measured"])
+assert dd["em_parameters"]["email"]["exact"]["m"] > 0.5
+assert "email +" in dd["measured"]["field_weights_same_different"]
+PY
+run_polish 0 fix "$T/messy.csv" -o "$T/out2" --report "$T/r.html" --quiet
+check "HTML report: no EM parameter blob, examples readable" python3 - "$T/r.html" <<'PY'
+import sys
+h = open(sys.argv[1]).read()
+assert "em_parameters" not in h and '"m":' not in h
+assert "changed Phone" in h and "-&gt; +1" in h
+PY
 finish

@@ -32,7 +32,8 @@ write.csv(s, file.path(out, "states.csv"), row.names = FALSE)
 R
 fi
 for f in /usr/share/R/doc/CRAN_mirrors.csv /usr/share/distro-info/debian.csv \
-    /usr/share/distro-info/ubuntu.csv /usr/share/matplotlib/mpl-data/sample_data/msft.csv; do
+    /usr/share/distro-info/ubuntu.csv /usr/share/matplotlib/mpl-data/sample_data/msft.csv \
+    /usr/share/matplotlib/mpl-data/sample_data/Stocks.csv; do
     [ -f "$f" ] && cp "$f" "$D/"
 done
 n=$(ls "$D" | wc -l)
@@ -49,7 +50,21 @@ for f in "$D"/*.csv; do
     run_polish 0 records standardise "$f" -o "$T/std/$b" --quiet
     check "standardise: $b unharmed" python3 "$CHECK" "$f" "$T/std/$b"
 done
+# R writes its own dialect (quoted text columns and row names, bare numbers and NA, an empty
+# first header): the files come back byte for byte.
+for b in airquality.csv USArrests.csv iris.csv esoph.csv state.x77.csv states.csv CO2.csv; do
+    [ -f "$D/$b" ] || continue
+    check "fix: $b byte-identical" cmp "$D/$b" "$T/fix/$b"
+    check "standardise: $b byte-identical" cmp "$D/$b" "$T/std/$b"
+done
 check "no quarantine or review file for a table that is not a contact list" \
     test -z "$(ls "$T/fix" "$T/std" | grep -E 'quarantine|review')"
+run_polish 0 inspect "$D/USArrests.csv" --json
+check "inspect says nothing will be rewritten or merged, and why" python3 - "$OUT" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))["items"][0]["inspect"]
+assert m["estimated_duplicates"] == 0 and "no email, phone" in m["not_deduplicated"], m
+assert not any(c["rewrite"] for c in m["columns"]), m["columns"]
+PY
 echo "$n tables"
 finish

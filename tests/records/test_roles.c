@@ -1,6 +1,5 @@
 /* polish tests — column roles from header names and from content alone, and --map overrides. */
-#include "test_csv_util.h"
-#include "core/args.h"
+#include "test_match_util.h"
 
 static pol_records *table_of(const char *const *headers, size_t nc, const char *const *rows,
                              size_t nr)
@@ -281,12 +280,163 @@ static void test_evidence(void **state)
     rctx_done(&t);
 }
 
+/* records.standardise on a contact list from several countries: null tokens stay as written
+ * and are not flagged, dotted dates are day first, a 13-31 in the first place decides a column,
+ * Excel serials in a date column become dates, postcodes follow the row's country (the Polish
+ * 00-950 stays), USPS street forms only for US rows, and cities are never recased. */
+static void test_standardise_rules(void **state)
+{
+    (void)state;
+    rctx t;
+    rctx_init(&t);
+    const char *headers[] = {"Name",     "Email",   "Phone",       "Street",  "City",
+                             "Postcode", "Country", "Signup Date", "Birthday"};
+    const char *rows[] = {
+        "Jan Kowalski",
+        "jan@wp.pl",
+        "N/A",
+        "ul. Marszalkowska 1",
+        "WARSZAWA",
+        "00-950",
+        "Poland",
+        "04.03.2024",
+        "03/04/1980", /**/
+        "Ann Lee",
+        "ann@x.org",
+        "-",
+        "12 main street",
+        "boston",
+        "2134",
+        "USA",
+        "45355",
+        "25/12/1979", /**/
+        "Bo Diaz",
+        "bo@y.org",
+        "(512) 555-0187",
+        "9 Elm Rd",
+        "Austin",
+        "n/a",
+        "United States",
+        "13.02.2024",
+        "null",
+    };
+    pol_records *r = table_of(headers, 9, rows, 3);
+    pol_asset a = {1, &pol__records_domain, r, NULL};
+    assert_int_equal(run_op(&t, &a, &pol__records_op_standardise, NULL), POL_OK);
+    const char *want[] = {
+        "Jan Kowalski",
+        "jan@wp.pl",
+        "N/A",
+        "ul. Marszalkowska 1",
+        "WARSZAWA",
+        "00-950",
+        "PL",
+        "2024-03-04",
+        "1980-04-03", /**/
+        "Ann Lee",
+        "ann@x.org",
+        "-",
+        "12 main St",
+        "boston",
+        "02134",
+        "US",
+        "2024-03-04",
+        "1979-12-25", /**/
+        "Bo Diaz",
+        "bo@y.org",
+        "+15125550187",
+        "9 Elm Rd",
+        "Austin",
+        "n/a",
+        "US",
+        "2024-02-13",
+        "null",
+    };
+    for (size_t i = 0; i < 3; i++)
+        for (size_t c = 0; c < 9; c++)
+            if (strcmp(pol_table_get(r->rows, i, c), want[i * 9 + c]) != 0)
+                fail_msg("row %zu %s: \"%s\", expected \"%s\"", i + 1, headers[c],
+                         pol_table_get(r->rows, i, c), want[i * 9 + c]);
+    pol__records_free(r);
+    /* Dotted dates with no 13-31 to decide: day first, whatever the region; --date-order
+     * overrides. */
+    const char *h2[] = {"Email", "Date"};
+    const char *r2[] = {"a@b.org", "03.04.2024", "c@d.org", "2024-01-02"};
+    r = table_of(h2, 2, r2, 2);
+    a.data = r;
+    assert_int_equal(run_op(&t, &a, &pol__records_op_standardise, NULL), POL_OK);
+    assert_string_equal(pol_table_get(r->rows, 0, 1), "2024-04-03");
+    pol__records_free(r);
+    r = table_of(h2, 2, r2, 2);
+    a.data = r;
+    assert_int_equal(run_op(&t, &a, &pol__records_op_standardise, "date-order", "mdy", NULL),
+                     POL_OK);
+    assert_string_equal(pol_table_get(r->rows, 0, 1), "2024-03-04");
+    pol__records_free(r);
+    rctx_done(&t);
+}
+
+/* Father and son at one address, the suffix written on one side only: each has his own email,
+ * so they are two people; the same man typed twice (same email) is one. */
+static void test_suffix_one_side(void **state)
+{
+    (void)state;
+    rctx t;
+    rctx_init(&t);
+    const char *headers[] = {"First Name", "Last Name", "Email", "Phone", "Street", "Zip"};
+    enum { PEOPLE = 12 };
+    static char cells[PEOPLE * 4][6][64];
+    const char *ptr[PEOPLE * 4 * 6];
+    static const char *const firsts[] = {"Sofia", "Tear", "Richard", "Maria", "Hana",  "Omar",
+                                         "Grace", "Ivan", "Leah",    "Owen",  "Mateo", "Nina"};
+    static const char *const lasts[] = {"Shysys",    "Gor",    "Mekliman", "Zitraim",
+                                        "Lyshourt",  "Baiser", "Pason",    "Stivoul",
+                                        "Deastaind", "Taino",  "Kus",      "Treaton"};
+    size_t n = 0;
+    for (int i = 0; i < PEOPLE; i++) {
+        /* The father twice (same email), the son once with "Jr." only on the father's row. */
+        for (int k = 0; k < 3; k++) {
+            snprintf(cells[n][0], 64, "%s", firsts[i]);
+            snprintf(cells[n][1], 64, "%s%s", lasts[i], k < 2 && i % 2 ? " Sr." : "");
+            if (k == 2 && i % 2 == 0) snprintf(cells[n][1], 64, "%s Jr.", lasts[i]);
+            if (k < 2)
+                snprintf(cells[n][2], 64, "%s.%s@mail.com", firsts[i], lasts[i]);
+            else
+                snprintf(cells[n][2], 64, "%c%s%d@work.example.net", firsts[i][0], lasts[i],
+                         70 + i);
+            snprintf(cells[n][3], 64, "(512) 3%02d-%04d", i, 1000 + i);
+            snprintf(cells[n][4], 64, "%d Main St", 100 + i);
+            snprintf(cells[n][5], 64, "787%02d", i);
+            n++;
+        }
+    }
+    for (size_t r = 0; r < n; r++)
+        for (size_t c = 0; c < 6; c++) ptr[r * 6 + c] = cells[r][c];
+    pol_records *r = table_of(headers, 6, ptr, n);
+    pol_asset a = {1, &pol__records_domain, r, NULL};
+    assert_int_equal(run_op(&t, &a, &pol__records_op_dedupe, NULL), POL_OK);
+    long cc = pol_table_find(r->rows, "cluster_id");
+    assert_true(cc >= 0);
+    for (size_t i = 0; i < n; i += 3) {
+        const char *f1 = pol_table_get(r->rows, i, (size_t)cc),
+                   *f2 = pol_table_get(r->rows, i + 1, (size_t)cc),
+                   *son = pol_table_get(r->rows, i + 2, (size_t)cc);
+        if (strcmp(f1, f2) != 0) fail_msg("row %zu: the father typed twice was not merged", i + 2);
+        if (strcmp(f1, son) == 0)
+            fail_msg("row %zu: father and son (%s / %s) merged", i + 2,
+                     pol_table_get(r->rows, i, 1), pol_table_get(r->rows, i + 2, 1));
+    }
+    pol__records_free(r);
+    rctx_done(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_header_synonyms), cmocka_unit_test(test_content_only),
-        cmocka_unit_test(test_map_override),    cmocka_unit_test(test_guess_region),
-        cmocka_unit_test(test_export_presets),  cmocka_unit_test(test_evidence),
+        cmocka_unit_test(test_header_synonyms),   cmocka_unit_test(test_content_only),
+        cmocka_unit_test(test_map_override),      cmocka_unit_test(test_guess_region),
+        cmocka_unit_test(test_export_presets),    cmocka_unit_test(test_evidence),
+        cmocka_unit_test(test_standardise_rules), cmocka_unit_test(test_suffix_one_side),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,167 @@
+/* polish — matching, stage 2: candidate pairs from blocking keys. */
+#include "records/dedupe_int.h"
+
+/* ---- blocking ------------------------------------------------------------------------------- */
+
+/* 16 bytes: a million rows make eight million of these. */
+typedef struct keyrow {
+    uint64_t key;
+    uint32_t row : 28; /* rows are capped far below 2^28 (see pol__match) */
+    uint32_t kind : 4; /* which blocking key (1..8) */
+    uint32_t order;    /* secondary sort within large blocks */
+} keyrow;
+
+static uint64_t hash_str(uint64_t h, const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+    return h;
+}
+
+static uint64_t key_of(int kind, const char *a, size_t na, const char *b, size_t nb)
+{
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)kind * 0x9E3779B97F4A7C15ull;
+    h = hash_str(h, a, na);
+    h = hash_str(h, "\x1f", 1);
+    h = hash_str(h, b, nb);
+    return h ? h : 1;
+}
+
+#define N_KEYS 8
+
+static size_t keys_of(const fstore *s, const feat *f, uint64_t out[N_KEYS], uint8_t kind[N_KEYS])
+{
+    size_t k = 0;
+#define KEY(n, expr) (kind[k] = (n), out[k++] = (expr))
+    if (f->len[POL_MF_EMAIL])
+        KEY(1, key_of(1, fs(s, f, POL_MF_EMAIL), f->len[POL_MF_EMAIL], "", 0));
+    if (f->len[POL_MF_PHONE] >= 7)
+        KEY(2, key_of(2, fs(s, f, POL_MF_PHONE), f->len[POL_MF_PHONE], "", 0));
+    if (f->len[POL_MF_ID]) KEY(3, key_of(3, fs(s, f, POL_MF_ID), f->len[POL_MF_ID], "", 0));
+    if (f->len[POL_MF_DOB] >= 6) KEY(4, key_of(4, fs(s, f, POL_MF_DOB), f->len[POL_MF_DOB], "", 0));
+    if (f->sdx_last[0]) {
+        char ini = f->canon_len ? s->text[f->canon_first] : '_';
+        KEY(5, key_of(5, f->sdx_last, 4, &ini, 1));
+    }
+    if (f->sdx_last[0] && f->sdx_first[0]) { /* order-free: survives swapped first/last */
+        int lt = strcmp(f->sdx_first, f->sdx_last) < 0;
+        KEY(6, key_of(6, lt ? f->sdx_first : f->sdx_last, 4, lt ? f->sdx_last : f->sdx_first, 4));
+    }
+    if (f->len[POL_MF_POST] && f->len[POL_MF_STREETNO])
+        KEY(7, key_of(7, fs(s, f, POL_MF_POST), f->len[POL_MF_POST], fs(s, f, POL_MF_STREETNO),
+                      f->len[POL_MF_STREETNO]));
+    if (f->len[POL_MF_POST] && f->sdx_first[0])
+        KEY(8, key_of(8, fs(s, f, POL_MF_POST), f->len[POL_MF_POST], f->sdx_first, 4));
+#undef KEY
+    return k;
+}
+
+static int cmp_keyrow(const void *a, const void *b)
+{
+    const keyrow *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    if (x->order != y->order) return x->order < y->order ? -1 : 1;
+    return x->row < y->row ? -1 : x->row > y->row;
+}
+
+static int cmp_cand(const void *a, const void *b)
+{
+    uint64_t x = ((const cand *)a)->pair, y = ((const cand *)b)->pair;
+    return x < y ? -1 : x > y;
+}
+
+/* Sorts and merges repeated pairs (several keys propose the same pair), OR-ing their key masks. */
+static void compact(vec64 *v)
+{
+    if (v->n) qsort(v->v, v->n, sizeof *v->v, cmp_cand);
+    size_t u = 0;
+    for (size_t i = 0; i < v->n; i++) {
+        if (u && v->v[i].pair == v->v[u - 1].pair)
+            v->v[u - 1].mask |= v->v[i].mask;
+        else
+            v->v[u++] = v->v[i];
+    }
+    v->n = u;
+}
+
+static int vpush(vec64 *v, uint64_t x, uint8_t mask)
+{
+    if (v->n == v->cap) {
+        /* Compact before growing: the raw stream repeats most pairs several times, and growing
+         * for the repeats is what would set the peak memory of a large match. */
+        if (v->cap >= (1u << 20)) compact(v);
+        if (v->n * 4 > v->cap * 3 || v->cap < (1u << 20)) {
+            size_t cap = v->cap ? v->cap * 2 : 1024;
+            cand *p = realloc(v->v, cap * sizeof *p);
+            if (!p) return 0;
+            v->v = p;
+            v->cap = cap;
+        }
+    }
+    v->v[v->n++] = (cand){x, mask};
+    return 1;
+}
+
+static int add_pair(vec64 *pairs, const fstore *s, uint32_t a, uint32_t b, int cross, int kind)
+{
+    if (a == b) return 1;
+    if (cross && s->f[a].source == s->f[b].source) return 1;
+    if (a > b) {
+        uint32_t t = a;
+        a = b;
+        b = t;
+    }
+    return vpush(pairs, (uint64_t)a << 32 | b, (uint8_t)(1u << (kind - 1)));
+}
+
+/* Stage 2: candidate pairs from eight blocking keys; large blocks by a sorted window. */
+int pol__mt_block(const fstore *s, const pol_match_opts *o, int cross, vec64 *pairs,
+                  pol_match_result *res, size_t *blocks_out)
+{
+    size_t n = s->n;
+    keyrow *kr = NULL;
+    size_t nk = 0;
+    kr = malloc((n ? n : 1) * N_KEYS * sizeof *kr);
+    if (!kr) return 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t keys[N_KEYS];
+        uint8_t kinds[N_KEYS];
+        size_t k = keys_of(s, &s->f[i], keys, kinds);
+        const feat *f = &s->f[i];
+        uint32_t order = (uint32_t)key_of(9, fs(s, f, POL_MF_LAST), f->len[POL_MF_LAST],
+                                          s->text + f->canon_first, f->canon_len);
+        for (size_t j = 0; j < k; j++) kr[nk++] = (keyrow){keys[j], (uint32_t)i, kinds[j], order};
+    }
+    qsort(kr, nk, sizeof *kr, cmp_keyrow);
+    size_t blocks = 0;
+    for (size_t b = 0; b < nk;) {
+        size_t e = b + 1;
+        while (e < nk && kr[e].key == kr[b].key) e++;
+        size_t len = e - b;
+        if (len > 1) blocks++;
+        if (len <= o->max_block) {
+            for (size_t i = b; i < e; i++)
+                for (size_t j = i + 1; j < e; j++)
+                    if (!add_pair(pairs, s, kr[i].row, kr[j].row, cross, kr[i].kind)) {
+                        free(kr);
+                        return 0;
+                    }
+        } else {
+            /* Large block: compare neighbours in name order only. */
+            res->blocks_capped++;
+            for (size_t i = b; i < e; i++)
+                for (size_t j = i + 1; j < e && j <= i + 4; j++)
+                    if (!add_pair(pairs, s, kr[i].row, kr[j].row, cross, kr[i].kind)) {
+                        free(kr);
+                        return 0;
+                    }
+        }
+        b = e;
+    }
+    free(kr);
+    kr = NULL;
+    compact(pairs);
+    res->candidates = pairs->n;
+
+    *blocks_out = blocks;
+    return 1;
+}

@@ -1,0 +1,347 @@
+/* polish — matching, stages 3-4: Fellegi-Sunter weights without labels (u from random pairs,
+ * m and the prior by EM) and what is reported of them. */
+#include "records/dedupe_int.h"
+
+/* ---- estimation ----------------------------------------------------------------------------- */
+
+typedef struct pattern {
+    uint64_t key;
+    double count;
+} pattern;
+
+typedef struct pmap {
+    pattern *p;
+    size_t cap, n;
+} pmap;
+
+static int pmap_add(pmap *m, uint64_t key, double c)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 1024;
+        pattern *np = calloc(cap, sizeof *np);
+        if (!np) return 0;
+        for (size_t i = 0; i < m->cap; i++) {
+            if (m->p[i].count == 0) continue;
+            size_t j = (m->p[i].key * 0x9E3779B97F4A7C15ull) >> 20 & (cap - 1);
+            while (np[j].count != 0) j = (j + 1) & (cap - 1);
+            np[j] = m->p[i];
+        }
+        free(m->p);
+        m->p = np;
+        m->cap = cap;
+    }
+    size_t j = (key * 0x9E3779B97F4A7C15ull) >> 20 & (m->cap - 1);
+    while (m->p[j].count != 0 && m->p[j].key != key) j = (j + 1) & (m->cap - 1);
+    if (m->p[j].count == 0) {
+        m->p[j].key = key;
+        m->n++;
+    }
+    m->p[j].count += c;
+    return 1;
+}
+
+typedef struct cmp_job {
+    const fstore *s;
+    const cand *pairs;
+    uint64_t *patterns;
+} cmp_job;
+
+static void cmp_range(void *user, size_t b, size_t e)
+{
+    cmp_job *j = user;
+    uint8_t lv[POL_MF_COUNT];
+    for (size_t i = b; i < e; i++) {
+        uint32_t x = (uint32_t)(j->pairs[i].pair >> 32), y = (uint32_t)j->pairs[i].pair;
+        pol__mt_compare(j->s, &j->s->f[x], &j->s->f[y], lv);
+        j->patterns[i] = pol__mt_pack(lv);
+    }
+}
+
+double pol__mt_log2_ratio(const pol_match_result *r, int k, int l)
+{
+    return log2(r->m[k][l] / r->u[k][l]);
+}
+
+/* Address parts are far from independent (one street implies its city, state and postcode), so
+ * their agreements are not added up: the group counts its strongest agreement once. Their
+ * disagreements still add: each is a separate sign of another address. */
+static int is_address(int k)
+{
+    return k == POL_MF_STREETNO || k == POL_MF_STREET || k == POL_MF_ADDR2 || k == POL_MF_CITY ||
+           k == POL_MF_STATE || k == POL_MF_POST;
+}
+
+double pol__mt_pattern_weight(const pol_match_result *r, uint64_t key)
+{
+    uint8_t lv[POL_MF_COUNT];
+    pol__mt_unpack(key, lv);
+    double w = 0, addr_pos = 0;
+    for (int k = 0; k < POL_MF_COUNT; k++) {
+        if (lv[k] == POL_LV_MISSING) continue;
+        double x = pol__mt_log2_ratio(r, k, lv[k]);
+        if (!is_address(k) || x < 0)
+            w += x;
+        else if (x > addr_pos)
+            addr_pos = x;
+    }
+    return w + addr_pos;
+}
+
+double pol__mt_prob_of(const pol_match_result *r, double w)
+{
+    double lo = w + log2(r->prior / (1 - r->prior));
+    if (lo > 60) return 1.0;
+    if (lo < -60) return 0.0;
+    return 1.0 / (1.0 + exp2(-lo));
+}
+
+/* Prior belief about m for pairs that match: mostly exact, seldom different. Its weight (in
+ * pairs) keeps EM sane on small lists. */
+static const double m_prior[POL_LV_COUNT] = {0, 0.80, 0.12, 0.05, 0.03};
+#define M_PRIOR_PAIRS 20.0
+
+static size_t random_u(const fstore *s, int cross, size_t n_a, pol_match_result *r)
+{
+    double cnt[POL_MF_COUNT][POL_LV_COUNT];
+    for (int k = 0; k < POL_MF_COUNT; k++)
+        for (int l = 0; l < POL_LV_COUNT; l++) cnt[k][l] = 1.0; /* Laplace */
+    size_t n = s->n;
+    uint64_t st = 0x2545F4914F6CDD1Dull;
+    size_t samples = 0, want = 200000;
+    uint8_t lv[POL_MF_COUNT];
+    size_t all = cross ? n_a * (n - n_a) : n * (n - 1) / 2;
+    if (all <= want) {
+        for (size_t a = 0; a < n; a++)
+            for (size_t b = cross ? n_a : a + 1; b < n; b++) {
+                if (cross && a >= n_a) break;
+                pol__mt_compare(s, &s->f[a], &s->f[b], lv);
+                for (int k = 0; k < POL_MF_COUNT; k++) cnt[k][lv[k]] += 1;
+                samples++;
+            }
+    } else {
+        for (size_t i = 0; i < want; i++) {
+            st ^= st << 13, st ^= st >> 7, st ^= st << 17;
+            size_t a = cross ? (size_t)(st % n_a) : (size_t)(st % n);
+            st ^= st << 13, st ^= st >> 7, st ^= st << 17;
+            size_t b = cross ? n_a + (size_t)(st % (n - n_a)) : (size_t)(st % n);
+            if (a == b) continue;
+            pol__mt_compare(s, &s->f[a], &s->f[b], lv);
+            for (int k = 0; k < POL_MF_COUNT; k++) cnt[k][lv[k]] += 1;
+            samples++;
+        }
+    }
+    for (int k = 0; k < POL_MF_COUNT; k++) {
+        double tot = 0;
+        for (int l = 1; l < POL_LV_COUNT; l++) tot += cnt[k][l];
+        for (int l = 1; l < POL_LV_COUNT; l++) r->u[k][l] = cnt[k][l] / tot;
+        r->u[k][0] = 1;
+    }
+    return samples;
+}
+
+/* EM over the patterns of one training rule, with the match prior free and u fixed. Fields the
+ * rule blocked on were zeroed out of its patterns (they agree by construction and say nothing). */
+static size_t em(const pmap *pm, pol_match_result *r)
+{
+    for (int k = 0; k < POL_MF_COUNT; k++)
+        for (int l = 0; l < POL_LV_COUNT; l++) r->m[k][l] = l ? m_prior[l] : 1;
+    r->prior = 0.1;
+    double mc[POL_MF_COUNT][POL_LV_COUNT];
+    uint8_t lv[POL_MF_COUNT];
+    size_t it;
+    for (it = 0; it < 100; it++) {
+        memset(mc, 0, sizeof mc);
+        double gsum = 0, csum = 0;
+        for (size_t i = 0; i < pm->cap; i++) {
+            const pattern *p = &pm->p[i];
+            if (p->count == 0) continue;
+            double g = pol__mt_prob_of(r, pol__mt_pattern_weight(r, p->key));
+            pol__mt_unpack(p->key, lv);
+            for (int k = 0; k < POL_MF_COUNT; k++) mc[k][lv[k]] += g * p->count;
+            gsum += g * p->count;
+            csum += p->count;
+        }
+        double change = 0;
+        for (int k = 0; k < POL_MF_COUNT; k++) {
+            double tot = M_PRIOR_PAIRS;
+            for (int l = 1; l < POL_LV_COUNT; l++) tot += mc[k][l];
+            for (int l = 1; l < POL_LV_COUNT; l++) {
+                double m = (mc[k][l] + M_PRIOR_PAIRS * m_prior[l]) / tot;
+                change = fmax(change, fabs(m - r->m[k][l]));
+                r->m[k][l] = m;
+            }
+            /* A match agrees at least as often as a non-match does. */
+            if (r->m[k][POL_LV_EXACT] < r->u[k][POL_LV_EXACT])
+                for (int l = 1; l < POL_LV_COUNT; l++) r->m[k][l] = r->u[k][l];
+        }
+        double prior = csum > 0 ? (gsum + 1) / (csum + 2) : 0.1;
+        change = fmax(change, fabs(prior - r->prior));
+        r->prior = fmin(fmax(prior, 1e-4), 0.999);
+        if (change < 1e-6) break;
+    }
+    return it + 1;
+}
+
+/* Training rules: each is a set of blocking keys and the fields those keys fix. A field's m is
+ * learnt only from rules that did not block on it (as Splink does), so the way candidates were
+ * chosen cannot pass for evidence. */
+typedef struct rule {
+    unsigned keys;   /* bit (1 << key kind) */
+    unsigned fields; /* bit (1 << field) */
+} rule;
+
+static const rule rules[] = {
+    {1u << 5 | 1u << 6, 1u << POL_MF_FIRST | 1u << POL_MF_LAST},
+    {1u << 7 | 1u << 8, 1u << POL_MF_POST | 1u << POL_MF_STREETNO | 1u << POL_MF_STREET |
+                            1u << POL_MF_ADDR2 | 1u << POL_MF_CITY | 1u << POL_MF_STATE |
+                            1u << POL_MF_FIRST},
+    {1u << 1 | 1u << 2, 1u << POL_MF_EMAIL | 1u << POL_MF_PHONE},
+    {1u << 3 | 1u << 4, 1u << POL_MF_ID | 1u << POL_MF_DOB},
+};
+#define N_RULES (sizeof rules / sizeof rules[0])
+
+static uint64_t zero_fields(uint64_t pattern, unsigned fields)
+{
+    for (int k = 0; k < POL_MF_COUNT; k++)
+        if (fields & (1u << k)) pattern &= ~((uint64_t)7 << (3 * k));
+    return pattern;
+}
+
+/* Learns m per field from the training rules, then the match prior over all candidates. */
+static int estimate(const uint64_t *patterns, const uint8_t *masks, size_t n, pol_match_result *r,
+                    size_t *iterations)
+{
+    double msum[POL_MF_COUNT][POL_LV_COUNT] = {{0}};
+    int runs[POL_MF_COUNT] = {0};
+    *iterations = 0;
+    for (size_t ri = 0; ri < N_RULES; ri++) {
+        pmap pm = {0};
+        double seen[POL_MF_COUNT] = {0};
+        for (size_t i = 0; i < n; i++) {
+            if (!((unsigned)masks[i] << 1 & rules[ri].keys)) continue;
+            uint64_t p = zero_fields(patterns[i], rules[ri].fields);
+            if (!pmap_add(&pm, p, 1)) {
+                free(pm.p);
+                return 0;
+            }
+            for (int k = 0; k < POL_MF_COUNT; k++) seen[k] += ((p >> (3 * k)) & 7) != 0;
+        }
+        if (pm.n == 0) {
+            free(pm.p);
+            continue;
+        }
+        *iterations += em(&pm, r);
+        free(pm.p);
+        for (int k = 0; k < POL_MF_COUNT; k++) {
+            if ((rules[ri].fields & (1u << k)) || seen[k] < 10) continue;
+            for (int l = 1; l < POL_LV_COUNT; l++) msum[k][l] += r->m[k][l];
+            runs[k]++;
+        }
+    }
+    for (int k = 0; k < POL_MF_COUNT; k++)
+        for (int l = 1; l < POL_LV_COUNT; l++)
+            r->m[k][l] = runs[k] ? msum[k][l] / runs[k] : fmax(m_prior[l], r->u[k][l]);
+    /* The prior: EM on p alone, m and u fixed. */
+    pmap all = {0};
+    for (size_t i = 0; i < n; i++)
+        if (!pmap_add(&all, patterns[i], 1)) {
+            free(all.p);
+            return 0;
+        }
+    r->prior = 0.1;
+    for (int it = 0; it < 200; it++) {
+        double gsum = 0, csum = 0;
+        for (size_t i = 0; i < all.cap; i++) {
+            if (all.p[i].count == 0) continue;
+            gsum += pol__mt_prob_of(r, pol__mt_pattern_weight(r, all.p[i].key)) * all.p[i].count;
+            csum += all.p[i].count;
+        }
+        double prior = csum > 0 ? (gsum + 1) / (csum + 2) : 0.1;
+        prior = fmin(fmax(prior, 1e-4), 0.999);
+        int done = fabs(prior - r->prior) < 1e-7;
+        r->prior = prior;
+        if (done) break;
+    }
+    free(all.p);
+    return 1;
+}
+
+/* Stage 3: compare the candidates (in parallel), then estimate u (random pairs) and m (EM). */
+int pol__mt_estimate(pol_run *run, const fstore *s, const vec64 *pairs, int cross, size_t n_a,
+                     pol_match_result *res, uint64_t **patterns_out, size_t *samples_out,
+                     size_t *n_patterns)
+{
+    size_t u = pairs->n;
+    uint64_t *patterns = NULL;
+    uint8_t *masks = NULL;
+    pmap pm = {0};
+    int ok = 0;
+    patterns = malloc((u ? u : 1) * sizeof *patterns);
+    if (!patterns) goto out;
+    cmp_job job = {s, pairs->v, patterns};
+    pol__parallel_for(run, u, 4096, cmp_range, &job);
+    size_t samples = random_u(s, cross, n_a, res);
+    for (size_t i = 0; i < u; i++)
+        if (!pmap_add(&pm, patterns[i], 1)) goto out;
+    masks = malloc((u ? u : 1) * sizeof *masks);
+    if (!masks) goto out;
+    for (size_t i = 0; i < u; i++) masks[i] = pairs->v[i].mask;
+    if (!estimate(patterns, masks, u, res, &res->em_iterations)) goto out;
+
+    *samples_out = samples;
+    *n_patterns = pm.n;
+    ok = 1;
+out:
+    free(pm.p);
+    free(masks);
+    if (ok)
+        *patterns_out = patterns;
+    else
+        free(patterns);
+    return ok;
+}
+
+/* Stage 4: what was measured, for the report (EM parameters beside the measurements). */
+void pol__mt_report(pol_run *run, const pol_match_result *res, size_t n, size_t blocks,
+                    size_t samples, size_t n_patterns)
+{
+    size_t u = res->candidates;
+    pol__measure_int(run, "records", (long long)n);
+    pol__measure_int(run, "blocks", (long long)blocks);
+    pol__measure_int(run, "blocks_capped", (long long)res->blocks_capped);
+    pol__measure_int(run, "candidate_pairs", (long long)u);
+    pol__measure_int(run, "random_pairs_for_u", (long long)samples);
+    pol__measure_int(run, "comparison_patterns", (long long)n_patterns);
+    pol__measure_int(run, "em_iterations", (long long)res->em_iterations);
+    pol__measure(run, "match_prior", res->prior);
+    pol_jv *fields = pol_jv_obj();
+    for (int k = 0; k < POL_MF_COUNT; k++) {
+        if (!(res->used_fields & (1u << k))) continue;
+        pol_jv *fo = pol_jv_obj();
+        static const char *const lvn[] = {"", "exact", "close", "loose", "different"};
+        for (int l = 1; l < POL_LV_COUNT; l++) {
+            pol_jv *lo = pol_jv_obj();
+            pol_jv_set(lo, "m", pol_jv_num(res->m[k][l]));
+            pol_jv_set(lo, "u", pol_jv_num(res->u[k][l]));
+            pol_jv_set(lo, "weight", pol_jv_num(pol__mt_log2_ratio(res, k, l)));
+            pol_jv_set(fo, lvn[l], lo);
+        }
+        pol_jv_set(fields, pol__mfield_name((pol_mfield)k), fo);
+    }
+    /* The EM parameters are for machines (the JSON report, beside the step's measurements);
+     * people get one line of per-field weights. */
+    char summary[512];
+    size_t sk = 0;
+    summary[0] = '\0';
+    for (int k = 0; k < POL_MF_COUNT && sk + 40 < sizeof summary; k++)
+        if (res->used_fields & (1u << k))
+            sk += (size_t)snprintf(summary + sk, sizeof summary - sk, "%s%s %+.1f/%+.1f",
+                                   sk ? ", " : "", pol__mfield_name((pol_mfield)k),
+                                   pol__mt_log2_ratio(res, k, POL_LV_EXACT),
+                                   pol__mt_log2_ratio(res, k, POL_LV_DIFF));
+    pol__measure_str(run, "field_weights_same_different", summary);
+    if (run->step)
+        pol_jv_set(run->step, "em_parameters", fields);
+    else
+        pol_jv_free(fields);
+}

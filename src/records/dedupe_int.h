@@ -1,0 +1,81 @@
+/* polish — the matcher's parts, shared by its files (dedupe*.c): features, comparison, blocking,
+ * estimation, clustering. Internal to the matcher; the rest of the domain uses dedupe.h. */
+#ifndef POLISH_RECORDS_DEDUPE_INT_H
+#define POLISH_RECORDS_DEDUPE_INT_H
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "records/compare.h"
+#include "records/dedupe.h"
+
+#define MAXF 48 /* bytes kept per feature */
+/* No real person is entered hundreds of times; a cluster that large is chaining. */
+#define MAX_CLUSTER 200
+/* Pairs kept for the review set and --explain; past this they are counted, not kept. */
+#define MAX_KEPT_PAIRS 200000
+#define STR2(x) #x
+#define STR(x) STR2(x)
+
+typedef struct feat {
+    uint32_t off[POL_MF_COUNT]; /* offset into the feature text, 0 = missing */
+    uint8_t len[POL_MF_COUNT];
+    uint32_t canon_first; /* offset of the nickname-canonical first name (or the first name) */
+    uint8_t canon_len;
+    uint8_t gen;    /* generation suffix: 0 none, 1 jr, 2 sr, 3 ii, 4 iii, 5 iv */
+    uint8_t source; /* 0: a, 1: b */
+    char sdx_first[5], sdx_last[5];
+} feat;
+
+typedef struct fstore {
+    feat *f;
+    size_t n;
+    char *text;
+    size_t text_len, text_cap;
+    int oom;
+} fstore;
+
+static inline const char *fs(const fstore *s, const feat *f, int k)
+{
+    return s->text + f->off[k];
+}
+
+typedef struct cand {
+    uint64_t pair; /* a << 32 | b, a < b */
+    uint8_t mask;  /* bit kind-1 for each blocking key that proposed it */
+} cand;
+
+typedef struct vec64 {
+    cand *v;
+    size_t n, cap;
+} vec64;
+
+/* Stage 1 (dedupe_features.c): every record's features into s; sets res->used_fields. 0 on OOM. */
+int pol__mt_features(const pol_records *ra, const pol_records *rb, fstore *s,
+                     pol_match_result *res);
+
+/* Comparison (dedupe_compare.c): the level of each field for a pair; patterns packed in 64 bits. */
+void pol__mt_compare(const fstore *s, const feat *x, const feat *y, uint8_t lv[POL_MF_COUNT]);
+uint64_t pol__mt_pack(const uint8_t lv[POL_MF_COUNT]);
+void pol__mt_unpack(uint64_t p, uint8_t lv[POL_MF_COUNT]);
+
+/* Stage 2 (dedupe_block.c): candidate pairs, compacted; *blocks = blocks of two or more. */
+int pol__mt_block(const fstore *s, const pol_match_opts *o, int cross, vec64 *pairs,
+                  pol_match_result *res, size_t *blocks);
+
+/* Stages 3-4 (dedupe_estimate.c): the pairs' patterns and the m/u estimates; the report. */
+int pol__mt_estimate(pol_run *run, const fstore *s, const vec64 *pairs, int cross, size_t n_a,
+                     pol_match_result *res, uint64_t **patterns, size_t *samples,
+                     size_t *n_patterns);
+void pol__mt_report(pol_run *run, const pol_match_result *res, size_t n, size_t blocks,
+                    size_t samples, size_t n_patterns);
+double pol__mt_log2_ratio(const pol_match_result *r, int k, int l);
+double pol__mt_pattern_weight(const pol_match_result *r, uint64_t key);
+double pol__mt_prob_of(const pol_match_result *r, double w);
+
+/* Stage 5 (dedupe_cluster.c): clusters, scores and kept pairs into res; frees pairs->v. */
+int pol__mt_cluster(const fstore *s, const pol_match_opts *o, vec64 *pairs,
+                    const uint64_t *patterns, pol_match_result *res);
+
+#endif

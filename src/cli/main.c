@@ -192,10 +192,14 @@ static void help_op(const pol_op_desc *op)
         printf("no parameters\n");
     }
     const pol_op_desc *dop = pol_domain_deliver_op(op->domain);
-    if (dop && dop != op)
-        printf("\nDelivery options of %s.%s (--quality, --format, ...) are accepted too; see "
-               "'polish help %s.%s'.\n",
-               dop->domain, dop->name, dop->domain, dop->name);
+    if (dop && dop != op && dop->n_params) {
+        /* name the delivery op's own first options, not another domain's */
+        printf("\nDelivery options of %s.%s (", dop->domain, dop->name);
+        for (size_t i = 0; i < dop->n_params && i < 3; i++)
+            printf("%s--%s", i ? ", " : "", dop->params[i].name);
+        printf("%s) are accepted too; see 'polish help %s.%s'.\n", dop->n_params > 3 ? ", ..." : "",
+               dop->domain, dop->name);
+    }
 }
 
 static int cmd_ops(cli *c, int argc, char **argv)

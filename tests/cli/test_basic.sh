@@ -34,6 +34,8 @@ check "ops --json validates against docs/ops.schema.json" python3 -c '
 import json,sys,jsonschema
 jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))' "$OUT" "$POLISH_SRC/docs/ops.schema.json"
 
+run_polish 0 help records.dedupe
+check "records help offers records' delivery options, not image's --quality" sh -c "! grep -q -- '--quality' '$OUT' && grep -q 'records.export' '$OUT'"
 run_polish 0 help image.white-balance
 contains "$OUT" '^image.white-balance — '
 contains "$OUT" '^usage: polish image white-balance'

@@ -95,6 +95,11 @@ enum {
 /* What an op needs from the loader, given its arguments: the largest size it will use, and
  * whether what follows works on that size. A loader combines the hints of the whole plan and
  * obeys them (JPEG shrink-on-load today); no loader reads another op's arguments. */
+/* A reader option an op passes to the loader through its hint ("sheet" = "2"). */
+typedef struct pol_load_option {
+    const char *name, *value; /* point into the op's arguments; NULL name ends the list */
+} pol_load_option;
+
 typedef struct pol_load_hint {
     /* Image-like assets: the op's output is at most this size (0 = unknown or full size). */
     int max_width, max_height;
@@ -104,9 +109,12 @@ typedef struct pol_load_hint {
      * decoding (JPEG: decode straight to the output size); kernel as the op names it */
     int fusable;
     const char *kernel;
+    /* Reader options (records: which sheet, comment lines, a header or not), first op wins. */
+    pol_load_option options[8];
 } pol_load_hint;
 
-/* Fills `h` for the op's arguments, knowing the source size (w x h, upright). */
+/* Fills `h` for the op's arguments, knowing the source size (w x h, upright; 0 x 0 when the
+ * loader asks only for reader options). */
 typedef void (*pol_op_hint_fn)(const pol_args *args, int w, int h, pol_load_hint *hint);
 
 typedef struct pol_op_stream pol_op_stream; /* streaming entry points (internal) */

@@ -42,7 +42,6 @@ pol_status pol__args_check(const pol_args *a, const char *where, pol_err *err);
 /* The explicitly given arguments (and ports) as a JSON object (for reports). */
 pol_jv *pol__args_json(const pol_args *a);
 
-int pol__parse_bool(const char *s, int *out);
 int pol__enum_has(const char *choices, const char *value);
 /* Index of `value` among '|'-separated `choices`, or -1. */
 int pol__enum_index(const char *choices, const char *value);

@@ -121,6 +121,9 @@ int pol__arg_bool(const pol_args *a, const char *name);
 int pol__arg_choice(const pol_args *a, const char *name);    /* ENUM: index, -1 when unset */
 const char *pol__arg_str(const pol_args *a, const char *name); /* NULL when no value */
 
+/* "true"/"yes"/"on"/"1" and their opposites; returns 0 when `s` is neither. */
+int pol__parse_bool(const char *s, int *out);
+
 /* Ports: the paths given to an extra input (k-th of a MANY port) or output of the step. */
 size_t pol__input_count(const pol_args *a, const char *name);
 const char *pol__input_path(const pol_args *a, const char *name, size_t k);
@@ -164,6 +167,9 @@ pol_status pol__emit(pol_run *run, pol_asset *a, const char *name);
  * max_height stays 0 x 0 when some op needs the full size. A loader obeys it (JPEG decodes at
  * reduced scale); no loader reads another op's arguments. */
 void pol__plan_hint(const pol_run *run, int w, int h, pol_load_hint *out);
+/* A reader option some op of the plan passes to the loader through its hint ("sheet"), or
+ * NULL. The loader asks; it never reads the op's arguments. */
+const char *pol__plan_load_option(const pol_run *run, const char *name);
 /* The first step's own hint (for fusing a resize into decoding); 0 when it gives none. */
 int pol__plan_first_hint(const pol_run *run, int w, int h, pol_load_hint *out);
 

@@ -166,3 +166,17 @@ int pol__plan_first_hint(const pol_run *run, int w, int h, pol_load_hint *out)
     run->plan_ops[0]->hint(run->plan_args[0], w, h, out);
     return 1;
 }
+
+const char *pol__plan_load_option(const pol_run *run, const char *name)
+{
+    for (size_t i = 0; run && i < run->plan_n; i++) {
+        const pol_op_desc *op = run->plan_ops[i];
+        if (!op || !op->hint) continue;
+        pol_load_hint hint;
+        memset(&hint, 0, sizeof hint);
+        op->hint(run->plan_args[i], 0, 0, &hint);
+        for (size_t k = 0; k < POL_ARRAY_LEN(hint.options) && hint.options[k].name; k++)
+            if (!strcmp(hint.options[k].name, name)) return hint.options[k].value;
+    }
+    return NULL;
+}

@@ -31,6 +31,7 @@ static pol_status run_export(pol_run *run, pol_asset *asset, const pol_args *arg
 /* A sized preset needs no more pixels than its output; anything else keeps the full size. */
 static void export_hint(const pol_args *a, int w, int h, pol_load_hint *hint)
 {
+    if (w <= 0 || h <= 0) return; /* asked for reader options only */
     const char *name = pol__arg_str(a, "preset");
     const pol_preset *p = name ? pol__image_preset(name) : NULL;
     int sw, sh, ow, oh;

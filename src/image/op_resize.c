@@ -26,6 +26,7 @@ static pol_status run_resize(pol_run *run, pol_asset *asset, const pol_args *arg
 static void resize_hint(const pol_args *a, int w, int h, pol_load_hint *hint)
 {
     pol_resize_req q;
+    if (w <= 0 || h <= 0) return; /* asked for reader options only */
     if (!pol__resize_req_from_args(a, &q)) return; /* no size: it changes nothing */
     int sw, sh, ow, oh, sw2, sh2, ow2, oh2;
     if (!pol__resize_geometry(&q, w, h, &sw, &sh, &ow, &oh)) {

@@ -355,10 +355,10 @@ pol_status pol__csv_parse(pol_run *run, unsigned char *buf, size_t len, char del
     ps.line = 1;
     /* Lines before the header: Excel's "sep=;" line and comment lines are kept to be written
      * back, never taken for the header. */
-    const pol_args *ha = pol__records_plan_arg(run, "header");
-    const pol_args *ca = pol__records_plan_arg(run, "comment");
-    int header = ha ? pol__arg_bool(ha, "header") : -1;
-    const char *comment = ca ? pol__arg_str(ca, "comment") : NULL;
+    const char *hv = pol__plan_load_option(run, "header");
+    int header = -1;
+    if (hv && !pol__parse_bool(hv, &header)) header = -1;
+    const char *comment = pol__plan_load_option(run, "comment");
     if (comment && !*comment) comment = NULL;
     size_t pre = 0, comments = 0;
     char sep_delim = 0;

@@ -152,15 +152,6 @@ int pol__records_quarantine_cells(pol_records *r, const char *const *cells, size
     return set_tail(r, q, reason, src_line);
 }
 
-const pol_args *pol__records_plan_arg(const pol_run *run, const char *name)
-{
-    for (size_t i = 0; run && i < run->plan_n; i++) {
-        const pol_op_desc *op = run->plan_ops[i];
-        if (!op || strcmp(op->domain, "records") != 0 || !pol_op_param(op, name)) continue;
-        if (run->plan_args[i] && pol__arg_set(run->plan_args[i], name)) return run->plan_args[i];
-    }
-    return NULL;
-}
 
 /* ---- recognising and loading ---------------------------------------------------------------- */
 

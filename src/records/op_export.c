@@ -334,6 +334,17 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     return st;
 }
 
+/* The reading options travel to the loader through the hint: it never reads these arguments. */
+static void export_hint(const pol_args *a, int w, int h, pol_load_hint *hint)
+{
+    (void)w;
+    (void)h;
+    size_t k = 0;
+    static const char *const names[] = {"header", "comment", "sheet"};
+    for (size_t i = 0; i < POL_ARRAY_LEN(names); i++)
+        if (pol__arg_set(a, names[i])) hint->options[k++] = (pol_load_option){names[i], pol__arg_str(a, names[i])};
+}
+
 const pol_op_desc pol__records_op_export = {
     .domain = "records",
     .name = "export",
@@ -342,4 +353,5 @@ const pol_op_desc pol__records_op_export = {
     .n_params = POL_ARRAY_LEN(params),
     .run = run,
     .flags = POL_OP_DELIVER,
+    .hint = export_hint,
 };

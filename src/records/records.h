@@ -80,10 +80,6 @@ static inline pol_records *pol_records_of(pol_asset *a)
 
 extern const pol_domain pol__records_domain;
 
-/* The value of a records parameter given to any step of the run's plan (the loader's options:
- * "header", "comment", "sheet" of records.export), or NULL when not given. */
-const pol_args *pol__records_plan_arg(const pol_run *run, const char *name);
-
 /* ---- shared helpers (domain.c, roles.c) ------------------------------------------------------ */
 
 /* A new, empty records set around `rows` (taken over). NULL on OOM (rows freed). */

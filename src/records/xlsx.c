@@ -639,8 +639,7 @@ pol_status pol__xlsx_load(pol_run *run, const char *path, pol_records **out)
     if (!st) st = parse_member(&x, z, "xl/styles.xml", sty_start, sty_end, 0, sst_max);
     if (!st) st = parse_member(&x, z, "xl/workbook.xml", wb_start, no_end, 0, sst_max);
     if (!st) st = parse_member(&x, z, "xl/_rels/workbook.xml.rels", rel_start, no_end, 0, sst_max);
-    const pol_args *sa = pol__records_plan_arg(run, "sheet");
-    const char *want = sa ? pol__arg_str(sa, "sheet") : NULL;
+    const char *want = pol__plan_load_option(run, "sheet");
     size_t index = 0;
     int picked = st ? 0 : pick_sheet(&x, want, sheet, sizeof sheet, &index);
     if (picked < 0) st = POL_ERR_ARG;

@@ -149,6 +149,13 @@ pol_status pol__heif_load(pol_run *run, const char *path, const pol_image_load_o
     if ((st = pol__image_check_limits(run, o, (uint64_t)(w > 0 ? w : 0), (uint64_t)(h > 0 ? h : 0),
                                       (uint64_t)(frames > 0 ? frames : 1), "HEIF/AVIF")))
         goto done;
+    {
+        /* A grid may claim far more than the image's own size, and libheif checks its limit per
+         * side: decode no side larger than the checked size allows (tiles pad a little). */
+        uint64_t side = (uint64_t)(w > h ? w : h) * 2 + 1024;
+        if (side > 0x7fffffffull) side = 0x7fffffffull;
+        heif_context_set_maximum_image_size_limit(ctx, (int)side);
+    }
     int alpha = heif_image_handle_has_alpha_channel(hd);
     int bits = heif_image_handle_get_luma_bits_per_pixel(hd);
     int deep = bits > 8;

@@ -448,6 +448,27 @@ static void test_preset_fit(void **state)
     pol_image_free(src);
 }
 
+/* print-300dpi records 300 dpi in JFIF and in EXIF alike (the source's EXIF says 350). */
+static void test_print_dpi_in_exif(void **state)
+{
+    (void)state;
+    const char *src = "/usr/share/wallpapers/ColorfulCups/contents/images/2560x1600.jpg";
+    pol_image *im = load(src);
+    assert_true(fabs(pol__exif_dpi(im->exif, im->exif_len) - 350) < 0.5);
+    static const char *const print[] = {"preset", "print-300dpi", NULL};
+    run_op(&im, "export", print, NULL);
+    char out[300];
+    snprintf(out, sizeof out, "%s/print.jpg", g_dir);
+    save(im, out);
+    pol_image *back = load(out);
+    double exif_dpi = pol__exif_dpi(back->exif, back->exif_len);
+    printf("  print-300dpi: JFIF/loaded %.0f dpi, EXIF %.0f dpi\n", back->dpi, exif_dpi);
+    assert_true(fabs(back->dpi - 300) < 0.5);
+    assert_true(fabs(exif_dpi - 300) < 0.5);
+    pol_image_free(back);
+    pol_image_free(im);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -474,6 +495,7 @@ int main(void)
         cmocka_unit_test(test_unchanged_jpeg_lossless),
         cmocka_unit_test(test_changed_jpeg_like_source),
         cmocka_unit_test(test_preset_fit),
+        cmocka_unit_test(test_print_dpi_in_exif),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -35,6 +35,15 @@ pol_status pol__image_analyse(pol_run *run, const pol_image *im)
     pol_qsmall s;
     if (pol__qsmall_make(run, im, 512, &s) != POL_OK)
         return pol__fail(run, POL_ERR_NOMEM, "out of memory analysing the image");
+    pol__image_kind_measure(run, im);
+    {
+        pol_image tmp = *im; /* judged on a shallow copy: inspect does not change the image */
+        tmp.kind = 0;
+        pol__measure_str(run, "picture_kind", pol__image_kind(run, &tmp) == 2 ? "graphic" : "photo");
+        if (tmp.kind == 2) pol__measure_str(run, "picture_kind_why", tmp.kind_why);
+    }
+    if (pol__qsmall_mask_backdrop(&s, 0.1) > 0) pol__measure(run, "backdrop_pct", 100 * s.backdrop);
+    if (s.transparent > 0) pol__measure(run, "transparent_pct", 100 * s.transparent);
     pol_tone_stats t;
     pol__tone_stats(&s, 0.5, &t);
     pol__measure(run, "mean_lightness", t.mean_l);

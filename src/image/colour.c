@@ -198,3 +198,31 @@ double pol_image_mean_de2000(const pol_image *a, const pol_image *b)
     }
     return sum / ((double)a->width * a->height);
 }
+
+double pol_image_de2000_visible(const pol_image *a, const pol_image *b, double *alpha_diff)
+{
+    *alpha_diff = NAN;
+    if (!a || !b || a->width != b->width || a->height != b->height || a->width <= 0 ||
+        a->height <= 0)
+        return NAN;
+    pol__colour_init();
+    int aa = a->channels == 2 || a->channels == 4, ba = b->channels == 2 || b->channels == 4;
+    double sum = 0, n = 0, worst = 0;
+    for (int y = 0; y < a->height; y++) {
+        const float *ra = pol_image_row(a, y), *rb = pol_image_row(b, y);
+        for (int x = 0; x < a->width; x++) {
+            const float *pa = ra + (size_t)x * a->channels, *pb = rb + (size_t)x * b->channels;
+            float al = aa ? pa[a->channels - 1] : 1, bl = ba ? pb[b->channels - 1] : 1;
+            double d = fabs((double)al - bl);
+            if (d > worst) worst = d;
+            if (al <= 0) continue; /* invisible: its colour does not matter */
+            float la[3], lb[3];
+            pixel_lab(a, pa, la);
+            pixel_lab(b, pb, lb);
+            sum += al * pol_ciede2000(la, lb);
+            n += al;
+        }
+    }
+    *alpha_diff = worst;
+    return n > 0 ? sum / n : 0;
+}

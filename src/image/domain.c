@@ -145,6 +145,22 @@ pol_status pol__image_save_path(pol_run *run, pol_image *im, const char *path)
     const codec *c = codec_of(fmt);
     if (!c) return pol__fail(run, POL_ERR_UNSUPPORTED, "cannot write format '%s'", fmt);
     pol_image_save s = im->save;
+    int jpeg_out = !strcmp(c->format, "jpeg"), from_jpeg = !strcmp(im->format, "jpeg");
+    /* Unchanged pixels of a JPEG, and no quality asked for: its own DCT coefficients are written
+     * again, so nothing is lost. */
+    int lossless = jpeg_out && from_jpeg && !s.quality && im->src_path && im->src_hash &&
+                   pol__image_px_hash(run, im) == im->src_hash;
+    if (jpeg_out && from_jpeg && !s.quality && !lossless && im->jpeg_quality) {
+        /* Changed pixels: written like the source (its quality and chroma resolution). */
+        s.quality = im->jpeg_quality;
+        s.sub_h = im->jpeg_sub_h;
+        s.sub_v = im->jpeg_sub_v;
+        pol__decide(run, "JPEG written at the source's quality %d%s", s.quality,
+                    s.sub_h == 1 && s.sub_v == 1   ? " and 4:4:4 chroma"
+                    : s.sub_h == 2 && s.sub_v == 2 ? " and 4:2:0 chroma"
+                    : s.sub_h == 2 && s.sub_v == 1 ? " and 4:2:2 chroma"
+                                                   : "");
+    }
     if (!s.quality) s.quality = c->default_quality;
     memcpy(s.format, c->format, strlen(c->format) + 1);
     pol_meta_out m;
@@ -154,7 +170,14 @@ pol_status pol__image_save_path(pol_run *run, pol_image *im, const char *path)
     st = pol__out_open(run, path, &of);
     if (!st) {
         errno = 0;
-        st = c->save(run, im, &s, &m, of.fp);
+        if (lossless) {
+            st = pol__jpeg_transcode(run, im->src_path, &s, &m, of.fp);
+            if (!st)
+                pol__decide(run, "no step changed the pixels: the JPEG was written from its own "
+                                 "DCT coefficients, without loss");
+        } else {
+            st = c->save(run, im, &s, &m, of.fp);
+        }
         int e = errno; /* what the last failed write said, before the codec's own wording */
         if (st && st != POL_ERR_NOMEM &&
             (e == ENOSPC || e == EDQUOT || e == EFBIG || e == EIO || ferror(of.fp)))

@@ -75,6 +75,14 @@ static int dup_blob(unsigned char **dst, const unsigned char *src, size_t len)
     return 1;
 }
 
+static int dup_str(char **dst, const char *src)
+{
+    *dst = NULL;
+    if (!src) return 1;
+    *dst = strdup(src);
+    return *dst != NULL;
+}
+
 /* Pixel buffers shared copy-on-write between an image and its delivery copies (domain.c's
  * data_clone): holders per buffer. Few at a time (one per delivery in flight), so a small table. */
 #define SHARED_SLOTS 64
@@ -148,7 +156,8 @@ pol_image *pol__image_clone_shared(const pol_image *src)
     if (ok) {
         *im = *src;
         im->icc = im->exif = im->xmp = NULL;
-        ok = dup_blob(&im->icc, src->icc, src->icc_len) &&
+        im->src_path = NULL;
+        ok = dup_str(&im->src_path, src->src_path) && dup_blob(&im->icc, src->icc, src->icc_len) &&
              dup_blob(&im->exif, src->exif, src->exif_len) &&
              dup_blob(&im->xmp, src->xmp, src->xmp_len);
     }
@@ -214,6 +223,7 @@ void pol_image_free(pol_image *im)
     free(im->icc);
     free(im->exif);
     free(im->xmp);
+    free(im->src_path);
     free(im);
 }
 
@@ -225,12 +235,14 @@ pol_image *pol_image_clone(const pol_image *src)
     *im = *src;
     im->px = NULL;
     im->icc = im->exif = im->xmp = NULL;
+    im->src_path = NULL;
     size_t n = (size_t)src->width * (size_t)src->height * (size_t)src->channels;
     int ok = (im->px = pol_image_alloc_px(src->width, src->height, src->channels)) != NULL;
     if (ok) memcpy(im->px, src->px, n * sizeof(float));
     ok = ok && dup_blob(&im->icc, src->icc, src->icc_len);
     ok = ok && dup_blob(&im->exif, src->exif, src->exif_len);
     ok = ok && dup_blob(&im->xmp, src->xmp, src->xmp_len);
+    ok = ok && dup_str(&im->src_path, src->src_path);
     if (!ok) {
         pol_image_free(im);
         return NULL;
@@ -335,4 +347,58 @@ pol_status pol__image_check_result(pol_run *run, uint64_t w, uint64_t h, const c
     char m[128];
     snprintf(m, sizeof m, "%s to %llux%llu", what, (unsigned long long)w, (unsigned long long)h);
     return pol__mem_reserve(run, w * h * 4 * sizeof(float), m);
+}
+
+/* ---- pixel hash ------------------------------------------------------------------------------ */
+
+typedef struct hash_ctx {
+    const pol_image *im;
+    uint64_t *row; /* per row */
+} hash_ctx;
+
+static inline uint64_t mix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static void hash_rows(void *user, size_t begin, size_t end)
+{
+    hash_ctx *c = user;
+    size_t n = (size_t)c->im->width * (size_t)c->im->channels;
+    for (size_t y = begin; y < end; y++) {
+        const float *p = pol_image_row(c->im, (int)y);
+        /* four independent lanes keep the multiplies in flight */
+        uint64_t h[4] = {y + 1, 0x9e3779b97f4a7c15ULL, 0xbf58476d1ce4e5b9ULL, 0x94d049bb133111ebULL};
+        size_t i = 0;
+        for (; i + 4 <= n; i += 4)
+            for (int k = 0; k < 4; k++) {
+                uint32_t v;
+                memcpy(&v, p + i + k, 4);
+                h[k] = (h[k] ^ v) * 0x100000001b3ULL;
+            }
+        for (; i < n; i++) {
+            uint32_t v;
+            memcpy(&v, p + i, 4);
+            h[0] = (h[0] ^ v) * 0x100000001b3ULL;
+        }
+        c->row[y] = mix64(h[0]) ^ mix64(h[1] + 1) ^ mix64(h[2] + 2) ^ mix64(h[3] + 3);
+    }
+}
+
+uint64_t pol__image_px_hash(const pol_run *run, const pol_image *im)
+{
+    if (!im || !im->px || im->height <= 0) return 0;
+    hash_ctx c = {im, malloc(sizeof(uint64_t) * (size_t)im->height)};
+    if (!c.row) return 0;
+    pol__parallel_for(run, (size_t)im->height, 64, hash_rows, &c);
+    uint64_t h = mix64(((uint64_t)im->width << 32) ^ ((uint64_t)im->height << 4) ^
+                       (uint64_t)im->channels);
+    for (int y = 0; y < im->height; y++) h = mix64(h ^ c.row[y]) + (uint64_t)y;
+    free(c.row);
+    return h ? h : 1;
 }

@@ -24,6 +24,7 @@ typedef struct pol_image_save {
     int keep_icc;      /* embed the ICC profile (sRGB after image.colour) — default on */
     int keep_copyright;
     double dpi;        /* 0 = keep */
+    int sub_h, sub_v;  /* JPEG luma sampling factors (2,2 = 4:2:0); 0 = by quality */
 } pol_image_save;
 
 /*
@@ -43,6 +44,15 @@ typedef struct pol_image {
     double dpi;      /* 0 when unknown */
     int srgb;        /* pixels are known to be sRGB (no profile, or converted) */
     pol_image_save save;
+    /* What the decoder knew of the source, so an unchanged image is written without loss and a
+     * changed one like its source (pol__jpeg_load; copied by clones). */
+    char *src_path;              /* the file decoded at full size, or NULL */
+    uint64_t src_hash;           /* pol__image_px_hash of the pixels as decoded; 0 = unknown */
+    int jpeg_quality;            /* estimated from the luminance quantisation table; 0 = unknown */
+    int jpeg_sub_h, jpeg_sub_v;  /* luma sampling factors: 2,2 = 4:2:0, 1,1 = 4:4:4; 0 = unknown */
+    /* The kind of picture, judged once by pol__image_kind() (graphic.c). */
+    int kind;                    /* 0 not judged, 1 photo, 2 graphic */
+    char kind_why[200];
 } pol_image;
 
 /* Allocation. pol_image_new returns NULL when out of memory or when w*h*c overflows. */
@@ -62,6 +72,9 @@ static inline float *pol_image_row(const pol_image *im, int y)
     return im->px + (size_t)y * (size_t)im->width * (size_t)im->channels;
 }
 
+/* A 64-bit hash of the pixels and geometry (threaded): equal hashes mean unchanged pixels. */
+uint64_t pol__image_px_hash(const pol_run *run, const pol_image *im);
+
 /* The image held by an image asset. */
 static inline pol_image *pol_image_of(pol_asset *a) { return (pol_image *)a->data; }
 
@@ -75,6 +88,9 @@ void pol_lab_to_srgb(const float lab[3], float rgb[3]);
 double pol_ciede2000(const float lab1[3], const float lab2[3]);
 /* Mean CIEDE2000 between two RGB images of equal size (alpha ignored). */
 double pol_image_mean_de2000(const pol_image *a, const pol_image *b);
+/* Mean CIEDE2000 over the visible pixels of `a` (weighted by its alpha: fully transparent pixels
+ * do not count), and in *alpha_diff the largest change of alpha (0..1). */
+double pol_image_de2000_visible(const pol_image *a, const pol_image *b, double *alpha_diff);
 
 /* ---- the domain ----------------------------------------------------------------------------- */
 extern const pol_domain pol__image_domain;

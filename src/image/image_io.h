@@ -45,6 +45,10 @@ pol_status pol__jpeg_load(pol_run *run, const char *path, const pol_image_load_o
                           pol_image **out);
 pol_status pol__jpeg_save(pol_run *run, const pol_image *im, const pol_image_save *s,
                           const pol_meta_out *m, FILE *fp);
+/* Writes the JPEG at `src_path` again from its DCT coefficients (no loss), with the markers of
+ * `m` (the metadata policy applied) and progressive coding when `s` asks for it. */
+pol_status pol__jpeg_transcode(pol_run *run, const char *src_path, const pol_image_save *s,
+                               const pol_meta_out *m, FILE *fp);
 /* Encodes an 8-bit RGB or grey image to memory (thumbnails). *jpeg is malloc'ed. */
 pol_status pol__jpeg_encode_mem(pol_run *run, const pol_image *im, int quality,
                                 unsigned char **jpeg, size_t *len);

@@ -147,6 +147,36 @@ static void on_progress(j_common_ptr c)
     }
 }
 
+/* The IJG quality (1..100) whose scaled standard luminance table is nearest to the file's: what
+ * the writer most likely asked for (cameras' own tables land on their nearest equivalent). */
+static int estimate_quality(j_decompress_ptr d)
+{
+    static const unsigned short std_lum[64] = {
+        16, 11, 10, 16, 24,  40,  51,  61,  12, 12, 14, 19, 26,  58,  60,  55,
+        14, 13, 16, 24, 40,  57,  69,  56,  14, 17, 22, 29, 51,  87,  80,  62,
+        18, 22, 37, 56, 68,  109, 103, 77,  24, 35, 55, 64, 81,  104, 113, 92,
+        49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99};
+    const JQUANT_TBL *t = d->quant_tbl_ptrs[0];
+    if (!t) return 0;
+    int best = 0;
+    double best_err = 1e30;
+    for (int q = 1; q <= 100; q++) {
+        long scale = q < 50 ? 5000 / q : 200 - 2 * q;
+        double err = 0;
+        for (int i = 0; i < 64; i++) {
+            long v = ((long)std_lum[i] * scale + 50) / 100;
+            v = v < 1 ? 1 : v > 255 ? 255 : v;
+            double dv = (double)t->quantval[i] - (double)v;
+            err += dv * dv;
+        }
+        if (err < best_err) {
+            best_err = err;
+            best = q;
+        }
+    }
+    return best;
+}
+
 typedef struct jload {
     struct jpeg_decompress_struct d;
     jerr e;
@@ -310,6 +340,20 @@ pol_status pol__jpeg_load(pol_run *run, const char *path, const pol_image_load_o
     } else if (cmyk) {
         pol__warn(run, "CMYK JPEG without a usable CMYK profile converted to RGB naively");
     }
+    if (shrink == 1 && !fused && !cmyk && !L->e.warned) {
+        /* Full-size pixels exactly as decoded (from undamaged data): remembered, so that an image
+         * no step changed is written from its DCT coefficients and a changed one like its
+         * source. */
+        im->jpeg_quality = estimate_quality(&L->d);
+        if (L->d.num_components == 3 && L->d.comp_info[1].h_samp_factor == 1 &&
+            L->d.comp_info[1].v_samp_factor == 1 && L->d.comp_info[2].h_samp_factor == 1 &&
+            L->d.comp_info[2].v_samp_factor == 1) {
+            im->jpeg_sub_h = L->d.comp_info[0].h_samp_factor;
+            im->jpeg_sub_v = L->d.comp_info[0].v_samp_factor;
+        }
+        im->src_path = strdup(path);
+        im->src_hash = im->src_path ? pol__image_px_hash(run, im) : 0;
+    }
     jpeg_finish_decompress(&L->d);
     *out = L->im;
     L->im = NULL;
@@ -327,6 +371,8 @@ done:
 }
 
 /* ---- writing -------------------------------------------------------------------------------- */
+
+static void write_markers(pol_run *run, j_compress_ptr c, const pol_meta_out *m);
 
 typedef struct jsave {
     struct jpeg_compress_struct c;
@@ -350,7 +396,7 @@ static void write_pixels(jsave *S, const pol_image *im)
 
 /* Common set-up for file and memory destinations. Returns the image to write (grey or RGB). */
 static const pol_image *prepare(pol_run *run, jsave *S, const pol_image *im, int quality,
-                                int progressive, pol_status *st)
+                                int progressive, int sub_h, int sub_v, pol_status *st)
 {
     *st = POL_OK;
     const pol_image *src = im;
@@ -375,7 +421,13 @@ static const pol_image *prepare(pol_run *run, jsave *S, const pol_image *im, int
     S->c.in_color_space = src->channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
     jpeg_set_defaults(&S->c);
     jpeg_set_quality(&S->c, quality, TRUE);
-    if (src->channels == 3 && quality >= 90) {
+    if (src->channels == 3 && sub_h >= 1 && sub_h <= 2 && sub_v >= 1 && sub_v <= 2) {
+        /* the source's chroma resolution */
+        S->c.comp_info[0].h_samp_factor = sub_h;
+        S->c.comp_info[0].v_samp_factor = sub_v;
+        for (int i = 1; i < 3; i++) S->c.comp_info[i].h_samp_factor = 1;
+        for (int i = 1; i < 3; i++) S->c.comp_info[i].v_samp_factor = 1;
+    } else if (src->channels == 3 && quality >= 90) {
         /* high quality: keep full colour resolution (4:4:4) */
         for (int i = 0; i < 3; i++) S->c.comp_info[i].h_samp_factor = 1;
         for (int i = 0; i < 3; i++) S->c.comp_info[i].v_samp_factor = 1;
@@ -401,7 +453,8 @@ pol_status pol__jpeg_save(pol_run *run, const pol_image *im, const pol_image_sav
     jpeg_stdio_dest(&S->c, fp);
     pol_status pst;
     const pol_image *src =
-        prepare(run, S, im, s->quality > 0 ? s->quality : 85, s->progressive, &pst);
+        prepare(run, S, im, s->quality > 0 ? s->quality : 85, s->progressive, s->sub_h, s->sub_v,
+                &pst);
     if (!src) {
         st = pst;
         goto done;
@@ -411,27 +464,7 @@ pol_status pol__jpeg_save(pol_run *run, const pol_image *im, const pol_image_sav
         S->c.X_density = S->c.Y_density = (UINT16)(m->dpi + 0.5);
     }
     jpeg_start_compress(&S->c, TRUE);
-    if (m->exif && m->exif_len + 6 <= 65533) {
-        unsigned char *buf = malloc(m->exif_len + 6);
-        if (buf) {
-            memcpy(buf, "Exif\0\0", 6);
-            memcpy(buf + 6, m->exif, m->exif_len);
-            jpeg_write_marker(&S->c, JPEG_APP0 + 1, buf, (unsigned)(m->exif_len + 6));
-            free(buf);
-        }
-    } else if (m->exif) {
-        pol__warn(run, "EXIF block of %zu bytes too large for JPEG; not written", m->exif_len);
-    }
-    if (m->icc) jpeg_write_icc_profile(&S->c, m->icc, (unsigned)m->icc_len);
-    if (m->xmp && m->xmp_len + sizeof xmp_sig <= 65533) {
-        unsigned char *buf = malloc(m->xmp_len + sizeof xmp_sig);
-        if (buf) {
-            memcpy(buf, xmp_sig, sizeof xmp_sig);
-            memcpy(buf + sizeof xmp_sig, m->xmp, m->xmp_len);
-            jpeg_write_marker(&S->c, JPEG_APP0 + 1, buf, (unsigned)(m->xmp_len + sizeof xmp_sig));
-            free(buf);
-        }
-    }
+    write_markers(run, &S->c, m);
     write_pixels(S, src);
     jpeg_finish_compress(&S->c);
 done:
@@ -439,6 +472,82 @@ done:
     free(S->row);
     pol_image_free(S->conv);
     free(S);
+    return st;
+}
+
+static void write_markers(pol_run *run, j_compress_ptr c, const pol_meta_out *m)
+{
+    if (m->exif && m->exif_len + 6 <= 65533) {
+        unsigned char *buf = malloc(m->exif_len + 6);
+        if (buf) {
+            memcpy(buf, "Exif\0\0", 6);
+            memcpy(buf + 6, m->exif, m->exif_len);
+            jpeg_write_marker(c, JPEG_APP0 + 1, buf, (unsigned)(m->exif_len + 6));
+            free(buf);
+        }
+    } else if (m->exif) {
+        pol__warn(run, "EXIF block of %zu bytes too large for JPEG; not written", m->exif_len);
+    }
+    if (m->icc) jpeg_write_icc_profile(c, m->icc, (unsigned)m->icc_len);
+    if (m->xmp && m->xmp_len + sizeof xmp_sig <= 65533) {
+        unsigned char *buf = malloc(m->xmp_len + sizeof xmp_sig);
+        if (buf) {
+            memcpy(buf, xmp_sig, sizeof xmp_sig);
+            memcpy(buf + sizeof xmp_sig, m->xmp, m->xmp_len);
+            jpeg_write_marker(c, JPEG_APP0 + 1, buf, (unsigned)(m->xmp_len + sizeof xmp_sig));
+            free(buf);
+        }
+    }
+}
+
+typedef struct jcopy {
+    struct jpeg_decompress_struct d;
+    struct jpeg_compress_struct c;
+    jerr e; /* one error manager for both: either failing jumps to the same place */
+    FILE *in;
+} jcopy;
+
+pol_status pol__jpeg_transcode(pol_run *run, const char *src_path, const pol_image_save *s,
+                               const pol_meta_out *m, FILE *fp)
+{
+    jcopy *volatile J = calloc(1, sizeof *J);
+    if (!J) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    volatile pol_status st = POL_OK;
+    init_err(&J->e, run, 0);
+    J->d.err = &J->e.pub;
+    J->c.err = &J->e.pub;
+    if (setjmp(J->e.jb)) {
+        st = pol__fail(run, POL_ERR_IO, "copying the JPEG's coefficients: %s", J->e.msg);
+        goto done;
+    }
+    jpeg_create_decompress(&J->d);
+    jpeg_create_compress(&J->c);
+    J->in = fopen(src_path, "rb");
+    if (!J->in) {
+        st = pol__fail(run, POL_ERR_IO, "cannot reopen %s to copy it losslessly", src_path);
+        goto done;
+    }
+    jpeg_stdio_src(&J->d, J->in);
+    jpeg_read_header(&J->d, TRUE);
+    jvirt_barray_ptr *coef = jpeg_read_coefficients(&J->d);
+    jpeg_copy_critical_parameters(&J->d, &J->c);
+    if (m->dpi > 0) {
+        J->c.write_JFIF_header = TRUE;
+        J->c.density_unit = 1;
+        J->c.X_density = J->c.Y_density = (UINT16)(m->dpi + 0.5);
+    }
+    J->c.optimize_coding = TRUE;
+    if (s->progressive) jpeg_simple_progression(&J->c);
+    jpeg_stdio_dest(&J->c, fp);
+    jpeg_write_coefficients(&J->c, coef);
+    write_markers(run, &J->c, m);
+    jpeg_finish_compress(&J->c);
+    jpeg_finish_decompress(&J->d);
+done:
+    jpeg_destroy_compress(&J->c);
+    jpeg_destroy_decompress(&J->d);
+    if (J->in) fclose(J->in);
+    free(J);
     return st;
 }
 
@@ -460,7 +569,7 @@ pol_status pol__jpeg_encode_mem(pol_run *run, const pol_image *im, int quality,
     jpeg_create_compress(&S->c);
     jpeg_mem_dest(&S->c, &S->membuf, &S->memsize);
     pol_status pst;
-    const pol_image *src = prepare(NULL, S, im, quality, 0, &pst);
+    const pol_image *src = prepare(NULL, S, im, quality, 0, 0, 0, &pst);
     if (!src) {
         st = pst;
         free(S->membuf);

@@ -271,6 +271,27 @@ static void set_short(ExifData *ed, ExifIfd ifd, ExifTag tag, unsigned v)
         exif_set_long(e->data, exif_data_get_byte_order(ed), v);
 }
 
+/* Sets (creating it when missing) a one-component RATIONAL tag of IFD0 or a SHORT one. */
+static void put_tag(ExifData *ed, ExifTag tag, double v, int rational)
+{
+    ExifContent *c = ed->ifd[EXIF_IFD_0];
+    ExifEntry *e = exif_content_get_entry(c, tag);
+    if (!e) {
+        e = exif_entry_new();
+        if (!e) return;
+        exif_content_add_entry(c, e);
+        exif_entry_initialize(e, tag);
+        exif_entry_unref(e);
+    }
+    ExifByteOrder o = exif_data_get_byte_order(ed);
+    if (rational && e->format == EXIF_FORMAT_RATIONAL && e->components >= 1 && e->data) {
+        ExifRational r = {(ExifLong)lround(v * 100), 100};
+        exif_set_rational(e->data, o, r);
+    } else if (!rational && e->format == EXIF_FORMAT_SHORT && e->components >= 1 && e->data) {
+        exif_set_short(e->data, o, (ExifShort)v);
+    }
+}
+
 /* Re-encodes the EXIF block: orientation and size made true, stale thumbnail gone, private tags
  * dropped per policy. Returns NULL when the block cannot be parsed (then it is not written). */
 static unsigned char *filter_exif(const pol_image *im, size_t *out_len, int *removed_gps)
@@ -306,6 +327,12 @@ static unsigned char *filter_exif(const pol_image *im, size_t *out_len, int *rem
     set_short(ed, EXIF_IFD_0, EXIF_TAG_ORIENTATION, (unsigned)im->orientation);
     set_short(ed, EXIF_IFD_EXIF, EXIF_TAG_PIXEL_X_DIMENSION, (unsigned)im->width);
     set_short(ed, EXIF_IFD_EXIF, EXIF_TAG_PIXEL_Y_DIMENSION, (unsigned)im->height);
+    if (im->save.dpi > 0) {
+        /* a resolution asked for (print presets, --dpi) is written where viewers read it too */
+        put_tag(ed, EXIF_TAG_X_RESOLUTION, im->save.dpi, 1);
+        put_tag(ed, EXIF_TAG_Y_RESOLUTION, im->save.dpi, 1);
+        put_tag(ed, EXIF_TAG_RESOLUTION_UNIT, 2, 0); /* inches */
+    }
     unsigned char *buf = NULL;
     unsigned int len = 0;
     exif_data_save_data(ed, &buf, &len);

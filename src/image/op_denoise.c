@@ -330,13 +330,29 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
     pol_image *im = pol_image_of(asset);
     double sigma; /* in 8-bit levels, per channel */
+    double strength_scale = 1;
     if (pol__arg_has(args, "sigma")) {
         sigma = pol__arg_num(args, "sigma");
     } else {
-        double conf;
-        sigma = pol__noise_sigma(run, im, &conf) * 255;
+        if (pol__image_graphic_declines(run, im)) return POL_OK;
+        double conf, texture;
+        sigma = pol__noise_sigma2(run, im, &conf, &texture) * 255;
         pol__measure(run, "noise_sigma", sigma);
+        pol__measure(run, "texture_ratio", texture);
+        /* Texture is not noise: what the flattest blocks show must be white (halving at half
+         * resolution, ratio near 1); above 1.5 it is fur, grass or gravel, and nothing is done. */
+        double white = isnan(texture) ? 0 : (1.5 - texture) / 0.3;
+        white = white < 0 ? 0 : white > 1 ? 1 : white;
+        conf *= white;
         pol__confidence(run, conf);
+        if (sigma >= pol__arg_num(args, "min-sigma") && white <= 0) {
+            pol__decline(run, "what the flattest areas show (%.1f levels) is texture, not noise: "
+                              "it keeps %.0f%% of its strength at half resolution where noise "
+                              "keeps 50%%",
+                         sigma, 50 * texture);
+            return POL_OK;
+        }
+        strength_scale = white;
         double mins = pol__arg_num(args, "min-sigma");
         if (sigma < mins) {
             pol__decline(run, "noise sigma %.2f levels is below %.2f: nothing worth removing",
@@ -344,7 +360,8 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
             return POL_OK;
         }
     }
-    double strength = pol__arg_num(args, "strength"), chroma = pol__arg_num(args, "chroma");
+    double strength = pol__arg_num(args, "strength") * strength_scale,
+           chroma = pol__arg_num(args, "chroma");
     if (sigma <= 0 || strength <= 0) {
         pol__decline(run, "zero strength");
         return POL_OK;

@@ -1,4 +1,5 @@
 /* polish — image.export: the delivery step: format, quality, size presets and metadata policy. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <lcms2.h>
@@ -24,6 +25,15 @@ static const pol_param_desc params[] = {
      "Delivery preset: web = 2048 px long edge, sRGB; instagram-square 1080x1080, "
      "instagram-portrait 1080x1350, story 1080x1920, google-business 1200x900 (cropped around "
      "the most salient part, sRGB); print-300dpi = full size at 300 dpi, quality 95."},
+    {"fit", POL_PARAM_ENUM, NULL, 1, 0, "cover|contain|pad",
+     "With a sized preset: cover crops to fill the frame (the default of the social presets), "
+     "contain fits the whole picture inside it, pad fits it inside and fills the rest with "
+     "--pad-colour."},
+    {"pad-colour", POL_PARAM_STR, "#ffffff", 1, 0, NULL,
+     "With --fit pad: the colour around the picture, #rrggbb."},
+    {"max-upscale", POL_PARAM_NUM, "8", 1, 16, NULL,
+     "Largest enlargement a preset may make; a smaller picture is enlarged this much at most "
+     "and delivered smaller than the preset's size. Any enlargement past 2x is warned about."},
 };
 
 static pol_status run_export(pol_run *run, pol_asset *asset, const pol_args *args);
@@ -85,6 +95,43 @@ const pol_preset *pol__image_preset(const char *name)
     return NULL;
 }
 
+static int parse_colour(const char *s, float rgb[3])
+{
+    if (!s || s[0] != '#' || strlen(s) != 7) return 0;
+    for (int k = 0; k < 3; k++) {
+        unsigned v;
+        char hex[3] = {s[1 + 2 * k], s[2 + 2 * k], 0};
+        if (sscanf(hex, "%2x", &v) != 1) return 0;
+        rgb[k] = (float)v / 255.0f;
+    }
+    return 1;
+}
+
+/* The picture (already fitted inside w x h) in the middle of a w x h canvas of colour `c`. */
+static pol_status pad_to(pol_run *run, pol_image *im, int w, int h, const float c[3])
+{
+    if (im->width >= w && im->height >= h) return POL_OK;
+    int ch = im->channels, x0 = (w - im->width) / 2, y0 = (h - im->height) / 2;
+    float *px = pol_image_alloc_px(w, h, ch);
+    if (!px) return pol__fail(run, POL_ERR_NOMEM, "out of memory padding to %dx%d", w, h);
+    int alpha = ch == 2 || ch == 4, colour = alpha ? ch - 1 : ch;
+    for (size_t i = 0; i < (size_t)w * h; i++) {
+        float *o = px + i * ch;
+        if (colour == 3)
+            o[0] = c[0], o[1] = c[1], o[2] = c[2];
+        else
+            o[0] = 0.2126f * c[0] + 0.7152f * c[1] + 0.0722f * c[2];
+        if (alpha) o[ch - 1] = 1;
+    }
+    for (int y = 0; y < im->height; y++)
+        memcpy(px + ((size_t)(y + y0) * w + x0) * ch, pol_image_row(im, y),
+               sizeof(float) * (size_t)im->width * ch);
+    pol_image_replace_px(im, px, w, h, ch);
+    pol__decide(run, "padded to %dx%d with #%02x%02x%02x", w, h, (int)lroundf(c[0] * 255),
+                (int)lroundf(c[1] * 255), (int)lroundf(c[2] * 255));
+    return POL_OK;
+}
+
 static int lossy_only_8bit(const char *fmt)
 {
     return !strcmp(fmt, "jpeg") || !strcmp(fmt, "webp") || !strcmp(fmt, "heif") ||
@@ -102,12 +149,71 @@ static pol_status run_export(pol_run *run, pol_asset *asset, const pol_args *arg
             pol_status st = pol__image_to_srgb(run, im, INTENT_PERCEPTUAL, 1, 0);
             if (st) return st;
         }
+        pol_resize_req q = p->size;
+        const char *fit = pol__arg_str(args, "fit");
+        int pad = fit && !strcmp(fit, "pad");
+        float padc[3] = {1, 1, 1};
+        if (pad && !parse_colour(pol__arg_str(args, "pad-colour"), padc))
+            return pol__fail(run, POL_ERR_ARG, "--pad-colour '%s' is not a colour like #ffffff",
+                             pol__arg_str(args, "pad-colour"));
+        if (fit && q.width && q.height) {
+            q.fit = !strcmp(fit, "cover") ? POL_FIT_COVER : POL_FIT_CONTAIN;
+            pol__measure_str(run, "fit", fit);
+        }
         int sw, sh, ow, oh;
-        if (pol__resize_geometry(&p->size, im->width, im->height, &sw, &sh, &ow, &oh) &&
-            (ow != im->width || oh != im->height || sw != im->width || sh != im->height)) {
-            pol_status st =
-                pol__image_apply_resize(run, im, &p->size, POL_KERNEL_LANCZOS3, p->name);
+        int have = pol__resize_geometry(&q, im->width, im->height, &sw, &sh, &ow, &oh);
+        /* Enlarging invents no detail: at most max-upscale, with a warning; the output is then
+         * smaller than the preset's size. */
+        double maxup = pol__arg_num(args, "max-upscale");
+        double up = have ? (double)sw / im->width : 1;
+        if (have && up > 1.01) {
+            if (up > maxup) {
+                pol__warn(run, "the %dx%d picture would be enlarged %.1fx for %s: capped at %.1fx "
+                               "(--max-upscale); delivered smaller than %dx%d",
+                          im->width, im->height, up, p->name, maxup, q.width ? q.width : ow,
+                          q.height ? q.height : oh);
+                q = (pol_resize_req){.scale = maxup, .fit = POL_FIT_CONTAIN, .upscale = 1};
+                if (p->size.width && p->size.height && q.fit == POL_FIT_CONTAIN && !pad &&
+                    (!fit || !strcmp(fit, "cover"))) {
+                    /* keep the preset's frame shape: cover-crop the enlarged picture */
+                    double f = maxup;
+                    int cw = (int)lround(im->width * f), chh = (int)lround(im->height * f);
+                    double ar = (double)p->size.width / p->size.height;
+                    if ((double)cw / chh > ar)
+                        cw = (int)lround(chh * ar);
+                    else
+                        chh = (int)lround(cw / ar);
+                    q = (pol_resize_req){.width = cw, .height = chh, .fit = POL_FIT_COVER,
+                                         .upscale = 1};
+                }
+            } else if (up > 2) {
+                pol__warn(run, "the %dx%d picture is enlarged %.1fx for %s: detail is invented, "
+                               "not recovered",
+                          im->width, im->height, up, p->name);
+            }
+            have = pol__resize_geometry(&q, im->width, im->height, &sw, &sh, &ow, &oh);
+        }
+        if (have && (ow != im->width || oh != im->height || sw != im->width || sh != im->height)) {
+            pol_status st = pol__image_apply_resize(run, im, &q, POL_KERNEL_LANCZOS3, p->name);
             if (st) return st;
+        }
+        if (pad && p->size.width && p->size.height) {
+            int pw = p->size.width, ph = p->size.height;
+            if (im->width < pw && im->height < ph) { /* capped enlargement: same frame shape */
+                double f = (double)im->width / pw > (double)im->height / ph
+                               ? (double)im->width / pw
+                               : (double)im->height / ph;
+                pw = (int)lround(pw * f);
+                ph = (int)lround(ph * f);
+            }
+            pol_status st = pad_to(run, im, pw, ph, padc);
+            if (st) return st;
+        }
+        /* Social presets deliver JPEG (what the destinations store), unless asked otherwise. */
+        if (p->size.width && p->size.height && !pol__arg_has(args, "format") &&
+            strcmp(im->format, "jpeg") != 0) {
+            memcpy(s->format, "jpeg", 5);
+            pol__decide(run, "%s is delivered as JPEG", p->name);
         }
         s->quality = p->quality;
         if (p->dpi > 0) s->dpi = p->dpi;

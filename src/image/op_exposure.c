@@ -14,6 +14,10 @@ static const pol_param_desc params[] = {
      "Roll off brightened highlights smoothly instead of clipping them."},
 };
 
+/* A dark photo whose light is further than this from white (a*b* units on mid-grey) is a scene
+ * lit by coloured light, not an underexposed one. */
+#define LIT_CAST 10.0
+
 /* Above this linear level a brightened channel rolls off smoothly towards white. */
 #define KNEE 0.85
 
@@ -27,27 +31,40 @@ static double shoulder(double x)
  * Automatic exposure from two cues that fail differently: the white point (the 99.5th
  * percentile of the brightest channel: a well-exposed photo reaches near white) and the
  * log-average luminance (a typical scene averages near mid-grey). Underexposure needs both to
- * agree; overexposure shows as a large clipped area with a bright average.
+ * agree, clearly (the change grows from 0.4 stop short of white, full from 0.8), and a full tonal range squeezed down: a dim, misty or
+ * blue-hour scene spans few stops from its black to its white and is dark on purpose, so the
+ * change shrinks with the range (full from 8 stops, none below 6). Overexposure shows as a large
+ * clipped area with a bright average. `conf` is how sure the estimate is; the change is scaled
+ * by it.
  */
-static double auto_ev(const pol_tone_stats *t, const char **why)
+static double auto_ev(const pol_tone_stats *t, double *conf, const char **why)
 {
     double ev_wp = log2(0.95 / (t->white > 1e-4 ? t->white : 1e-4));
     double ev_key = log2(0.16 / (t->key > 1e-4 ? t->key : 1e-4));
-    /* Bright scenes clip too (snow, a white backdrop), so only a large blown area together with
-     * a bright average counts as overexposure. */
+    double stops = log2((t->white > 1e-4 ? t->white : 1e-4) / (t->black > 2e-4 ? t->black : 2e-4));
+    *conf = 0;
     /* Overexposure: a third of the photo or more with a channel clipped, mostly in colour (one
      * or two channels) rather than blown to white — a white backdrop or snow is blown in all
      * three and is left alone. The clipped share says how far over it went (calibrated on
      * +1 EV, 25-50% clipped). */
     if (t->clip_hi > 0.25 && t->clip_all < 0.5 * t->clip_hi) {
         *why = "a large share of clipped highlights";
+        *conf = 0.8;
         double ev = -2.5 * t->clip_hi;
         return ev < -1 ? -1 : ev;
     }
-    if (ev_wp > 0 && ev_key > 0) {
-        *why = "highlights short of white and a dark average";
+    if (ev_wp > 0.4 && ev_key > 0.25) {
+        double c_wp = pol__clampf((float)((ev_wp - 0.4) / 0.4), 0, 1);
+        double c_range = pol__clampf((float)((stops - 6) / 2), 0, 1);
+        *conf = c_wp * c_range;
+        if (*conf <= 0) {
+            *why = "dark, but its tones span too few stops to be an underexposed scene (a dim, "
+                   "misty or night scene is dark on purpose)";
+            return 0;
+        }
+        *why = "highlights well short of white, a dark average and a full tonal range";
         double ev = ev_key + 0.5 < ev_wp ? ev_key + 0.5 : ev_wp;
-        return ev;
+        return ev * *conf;
     }
     *why = "highlights and average agree the exposure is right";
     return 0;
@@ -60,11 +77,24 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     if (pol__arg_has(args, "ev")) {
         ev = pol__arg_num(args, "ev");
     } else {
+        if (pol__image_graphic_declines(run, im)) return POL_OK;
         pol_qsmall s;
         if (pol__qsmall_make(run, im, 512, &s) != POL_OK)
             return pol__fail(run, POL_ERR_NOMEM, "out of memory measuring exposure");
+        if (pol__qsmall_mask_backdrop(&s, 0.1) > 0)
+            pol__measure(run, "backdrop_pct", 100 * s.backdrop);
+        if (s.transparent > 0) pol__measure(run, "transparent_pct", 100 * s.transparent);
         pol_tone_stats t;
         pol__tone_stats(&s, 0.5, &t);
+        double cast = 0;
+        if (im->channels >= 3) {
+            pol_wb_estimate e;
+            if (pol__wb_estimate(&s, &e)) {
+                double ca, cb;
+                pol__light_cast_ab(e.raw_u, e.raw_v, &ca, &cb);
+                cast = hypot(ca, cb);
+            }
+        }
         pol__qsmall_free(&s);
         pol__measure(run, "white_point", pol_linear_to_srgb((float)t.white));
         pol__measure(run, "mean_lightness", t.mean_l);
@@ -72,7 +102,18 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         pol__measure(run, "clipped_highlights_pct", 100 * t.clip_hi);
         pol__measure(run, "blown_highlights_pct", 100 * t.clip_all);
         const char *why;
-        ev = auto_ev(&t, &why);
+        double conf;
+        ev = auto_ev(&t, &conf, &why);
+        if (ev > 0 && cast > LIT_CAST) {
+            pol__measure(run, "light_cast", cast);
+            pol__decline(run, "a dark scene under strongly coloured light (a cast of %.0f a*b* "
+                              "units: night, blue hour, candle or stage light): its darkness is "
+                              "its mood",
+                         cast);
+            return POL_OK;
+        }
+        pol__measure(run, "tonal_range_stops",
+                     log2((t.white > 1e-4 ? t.white : 1e-4) / (t.black > 2e-4 ? t.black : 2e-4)));
         double maxev = pol__arg_num(args, "max-ev"), minev = pol__arg_num(args, "min-ev");
         pol__measure(run, "ev_estimate", ev);
         if (fabs(ev) < minev || fabs(ev) < 1e-3) {
@@ -82,7 +123,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         }
         if (ev > maxev) ev = maxev;
         if (ev < -maxev) ev = -maxev;
-        pol__confidence(run, fabs(ev) > 2 * minev ? 0.8 : 0.5);
+        pol__confidence(run, conf);
         pol__decide(run, "%s", why);
     }
     if (fabs(ev) < 1e-6) {

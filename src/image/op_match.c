@@ -34,9 +34,10 @@ static int measure_look(pol_run *run, const pol_image *im, look *lk)
     lk->u = ok ? e.raw_u : 0;
     lk->v = ok ? e.raw_v : 0;
     enum { NB = 1000 };
-    size_t n = (size_t)s.w * s.h;
+    size_t npx = (size_t)s.w * s.h, n = (size_t)s.n_use;
     long hist[NB] = {0};
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < npx; i++) {
+        if (!s.use[i]) continue; /* transparent */
         const float *p = s.rgb + i * 3;
         float yl = 0.299f * pol__to_srgb_fast(p[0]) + 0.587f * pol__to_srgb_fast(p[1]) +
                    0.114f * pol__to_srgb_fast(p[2]);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "image/image_io.h"
+#include "image/quality.h"
 
 static const pol_param_desc params[] = {
     {"amount", POL_PARAM_NUM, NULL, 0, 5, NULL,
@@ -186,6 +187,7 @@ static pol_status run_sharpen(pol_run *run, pol_asset *asset, const pol_args *ar
     if (pol__arg_has(args, "amount")) {
         amount = pol__arg_num(args, "amount");
     } else {
+        if (pol__image_graphic_declines(run, im)) return POL_OK;
         double fine = 0, ratio = detail_ratio(im, &fine);
         pol__measure(run, "detail_ratio", ratio);
         pol__measure(run, "fine_detail", fine);

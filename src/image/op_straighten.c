@@ -120,6 +120,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         /* A manual angle rotates counter-clockwise, so it is the negative of a tilt. */
         tilt = -pol__arg_num(args, "angle");
     } else {
+        if (pol__image_graphic_declines(run, im)) return POL_OK;
         double maxa = pol__arg_num(args, "max-angle"), mina = pol__arg_num(args, "min-angle");
         double conf;
         if (!pol__tilt_estimate(run, im, maxa, &tilt, &conf)) {

@@ -39,10 +39,9 @@ static float curve_at(const tone_curve *c, double x_enc)
 }
 
 /*
- * Automatic levels: the white point goes to near-white when the brightest 0.5% fall short of it
- * (a dull or darkened photo); blacks are pulled down only when they are lifted a little (haze),
- * never on a deliberately light, low-contrast scene. The midtone gamma acts only when the median
- * is far from the usual range. Each part has a dead zone so a good photo is left alone.
+ * Automatic levels: the white point goes to near-white only when the brightest 0.5% fall far
+ * short of it (a darkened photo) and the tones span a full range; blacks and midtones are not
+ * touched. A wide dead zone leaves a good photo, and a dim or low-key one, as it is.
  */
 static int auto_curve(const pol_tone_stats *t, tone_curve *c, char *why, size_t n)
 {
@@ -55,11 +54,17 @@ static int auto_curve(const pol_tone_stats *t, tone_curve *c, char *why, size_t 
     double white_enc = pol_linear_to_srgb((float)t->white);
     /* A pile-up at the top (over 5% of the photo within 1% of the white point) is clipped
      * highlights, perhaps lowered by exposure: stretching them would undo that. */
-    if (white_enc < 0.96 && t->white > 0.05 && t->at_white < 0.05) {
+    /* A picture whose tones span few stops (fog, the moon, a scan, a dim interior) is dim on
+     * purpose: the stretch shrinks from 8 stops down and stops at 6. */
+    double stops = log2((t->white > 1e-4 ? t->white : 1e-4) / (t->black > 2e-4 ? t->black : 2e-4));
+    double c_range = (stops - 6) / 2;
+    c_range = c_range < 0 ? 0 : c_range > 1 ? 1 : c_range;
+    if (white_enc < 0.75 && t->white > 0.05 && t->at_white < 0.05 && c_range > 0) {
         /* Map the white point to 0.95 linear (0.977 encoded), fully when the brightest tones are
-         * clearly short of white (below 0.86 encoded), less as they approach it; at most x2. */
-        double a = (0.96 - white_enc) / 0.10;
-        a = a > 1 ? 1 : a;
+         * far short of white (below 0.65 encoded), less as they approach 0.75: a photo whose
+         * highlights stop a little short (a dim interior, an overcast day) is left as it is. */
+        double a = (0.75 - white_enc) / 0.10;
+        a = (a > 1 ? 1 : a) * c_range;
         double f = pow(0.95 / t->white, a);
         f = f > 2 ? 2 : f;
         c->white = 1 / f;
@@ -67,26 +72,9 @@ static int auto_curve(const pol_tone_stats *t, tone_curve *c, char *why, size_t 
         len += (size_t)snprintf(why + len, n - len, "white point %.2f -> %.2f; ", white_enc,
                                 pol_linear_to_srgb((float)(t->white * f)));
     }
-    if (t->black > 0.003 && t->black < 0.03) {
-        c->black = t->black * 0.5;
-        changed = 1;
-        if (len < n)
-            len += (size_t)snprintf(why + len, n - len, "black point %.3f -> %.3f; ",
-                                    pol_linear_to_srgb((float)t->black),
-                                    pol_linear_to_srgb((float)(t->black - c->black)));
-    }
-    /* Median after the levels above, encoded. */
-    double med = (t->median_y - c->black) / (c->white - c->black);
-    double med_enc = pol_linear_to_srgb((float)(med < 1e-4 ? 1e-4 : med > 1 ? 1 : med));
-    if (med_enc < 0.2 || med_enc > 0.8) {
-        double target = med_enc < 0.2 ? 0.25 : 0.7;
-        double g = log(target) / log(med_enc);
-        g = g < 0.6 ? 0.6 : g > 1.4 ? 1.4 : g;
-        c->gamma = g;
-        changed = 1;
-        if (len < n)
-            snprintf(why + len, n - len, "median %.2f -> %.2f", med_enc, pow(med_enc, g));
-    }
+    /* Lifted blacks are left alone: a matte or hazy look is as often chosen as suffered. */
+    /* No automatic midtone curve: a dark or light median is a night sky, a low-key portrait or a
+     * snow field as often as a failed exposure, which image.exposure judges. */
     return changed;
 }
 
@@ -105,9 +93,13 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         c.gamma = 1 / pol__arg_num(args, "gamma");
         snprintf(why, sizeof why, "levels %.3f..%.3f, gamma %.2f", b, w, 1 / c.gamma);
     } else {
+        if (pol__image_graphic_declines(run, im)) return POL_OK;
         pol_qsmall s;
         if (pol__qsmall_make(run, im, 512, &s) != POL_OK)
             return pol__fail(run, POL_ERR_NOMEM, "out of memory measuring tones");
+        if (pol__qsmall_mask_backdrop(&s, 0.1) > 0)
+            pol__measure(run, "backdrop_pct", 100 * s.backdrop);
+        if (s.transparent > 0) pol__measure(run, "transparent_pct", 100 * s.transparent);
         pol_tone_stats t;
         pol__tone_stats(&s, pol__arg_num(args, "clip"), &t);
         pol__qsmall_free(&s);

@@ -24,6 +24,37 @@ static const pol_param_desc params[] = {
 
 /* Manual tint units (-100..100) to log-chromaticity distance from the locus. */
 #define TINT_SCALE 0.003
+/* Automatic: casts smaller than this (a*b* units on mid-grey) are left alone. */
+#define MIN_CAST 3.0
+/* Spread of a*, b* once corrected: at or below NONE the light is the scene's and is kept; from
+ * FULL up the photo has colours enough for the light to be a cast. */
+#define VARIETY_NONE 4.0
+#define VARIETY_FULL 8.0
+
+/* Standard deviation of the colours (sqrt(var a* + var b*)) of the working copy's mid-tones once
+ * the light (u, v) is divided out. */
+static double corrected_variety(const pol_qsmall *s, double u, double v)
+{
+    double g[3] = {exp(-u), 1, exp(-v)};
+    double sa = 0, sb = 0, saa = 0, sbb = 0;
+    long n = 0;
+    for (size_t i = 0; i < (size_t)s->w * s->h; i++) {
+        if (!s->use[i] || s->y[i] < 0.02f || s->y[i] > 0.9f) continue;
+        const float *p = s->rgb + i * 3;
+        float c[3], lab[3];
+        for (int k = 0; k < 3; k++) c[k] = pol__clampf((float)(p[k] * g[k]), 0, 1);
+        pol__linear_to_lab_fast(c, lab);
+        sa += lab[1];
+        sb += lab[2];
+        saa += (double)lab[1] * lab[1];
+        sbb += (double)lab[2] * lab[2];
+        n++;
+    }
+    if (n < 16) return VARIETY_FULL;
+    double ma = sa / n, mb = sb / n;
+    double var = saa / n - ma * ma + sbb / n - mb * mb;
+    return var > 0 ? sqrt(var) : 0;
+}
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
@@ -45,13 +76,14 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         pol__measure(run, "temperature_k", t);
         pol__measure(run, "tint", tint);
     } else {
+        if (pol__image_graphic_declines(run, im)) return POL_OK;
         pol_qsmall s;
         if (pol__qsmall_make(run, im, 384, &s) != POL_OK)
             return pol__fail(run, POL_ERR_NOMEM, "out of memory measuring the light");
         pol_wb_estimate e;
         int ok = pol__wb_estimate(&s, &e);
-        pol__qsmall_free(&s);
         if (!ok) {
+            pol__qsmall_free(&s);
             pol__decline(run, "too few usable pixels to estimate the light (%ld)", e.n_used);
             return POL_OK;
         }
@@ -65,6 +97,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         pol__confidence(run, e.confidence);
         if (!strcmp(mode, "auto")) {
             if (!e.plausible) {
+                pol__qsmall_free(&s);
                 pol__decline(run,
                              "the colour bias (%.0f K, tint %+.0f) is not a plausible light: "
                              "it is the scene's own colour",
@@ -73,12 +106,44 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
             }
             double minc = pol__arg_num(args, "min-confidence");
             if (e.confidence < minc) {
+                pol__qsmall_free(&s);
                 pol__decline(run, "estimators disagree (confidence %.2f below %.2f)", e.confidence,
                              minc);
                 return POL_OK;
             }
             u = e.u;
             v = e.v;
+            double pa, pb;
+            pol__light_cast_ab(u, v, &pa, &pb);
+            /* A small bias is as likely the scene's own colour as a cast: not clearly needed. */
+            if (hypot(pa, pb) < MIN_CAST) {
+                pol__qsmall_free(&s);
+                pol__decline(run, "a cast of %.1f a*b* units (%+.1f a*, %+.1f b*) is too small to "
+                                  "tell from the scene's own colour (below %.0f)",
+                             hypot(pa, pb), pa, pb, MIN_CAST);
+                return POL_OK;
+            }
+            /* Strength follows confidence: none at the threshold, all from 0.65. */
+            double sc = (e.confidence - minc) / (0.65 - minc);
+            sc = sc < 0 ? 0 : sc > 1 ? 1 : sc;
+            /* Light that is the scene (a storm, underwater, blue hour, candle, a sunset): taking
+             * it out leaves a picture of almost one neutral colour. A photo under a wrong white
+             * balance keeps its variety of colours once corrected. */
+            double sd = corrected_variety(&s, u, v);
+            double keep = (VARIETY_FULL - sd) / (VARIETY_FULL - VARIETY_NONE);
+            keep = keep < 0 ? 0 : keep > 1 ? 1 : keep;
+            pol__measure(run, "colour_variety_corrected", sd);
+            pol__measure(run, "ambience_kept", keep);
+            strength *= sc * (1 - keep);
+            if (strength < 0.1) {
+                pol__qsmall_free(&s);
+                pol__decline(run,
+                             keep > 0.5 ? "the light's colour is the scene's (removing it would "
+                                          "leave colours of only %.1f units of variety): kept"
+                                        : "the estimate is too uncertain to act on (variety %.1f)",
+                             sd);
+                return POL_OK;
+            }
         } else {
             int k = !strcmp(mode, "gray-world") ? POL_WB_GW
                     : !strcmp(mode, "gray-edge") ? POL_WB_GE6
@@ -86,6 +151,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
             u = e.est[k][0];
             v = e.est[k][1];
         }
+        pol__qsmall_free(&s);
         /* Below ~1 a*b* unit of cast the change would be invisible; leave the photo as it is. */
         if (hypot(u, v) < 0.04) {
             pol__decline(run, "no significant cast (%.1f a*, %.1f b*)", ca, cb);

@@ -16,28 +16,35 @@ static void small_rows(void *user, size_t begin, size_t end)
     small_ctx *c = user;
     const pol_image *im = c->im;
     pol_qsmall *s = c->s;
-    int f = s->factor, ch = im->channels;
-    float inv = 1.0f / (float)(f * f);
+    int f = s->factor, ch = im->channels, alpha = ch == 2 || ch == 4;
     for (size_t sy = begin; sy < end; sy++) {
         float *out = s->rgb + sy * (size_t)s->w * 3;
         memset(out, 0, sizeof(float) * 3 * (size_t)s->w);
+        float *wsum = s->y + sy * (size_t)s->w; /* alpha sums, until the end of the row */
+        memset(wsum, 0, sizeof(float) * (size_t)s->w);
         for (int dy = 0; dy < f; dy++) {
             const float *row = pol_image_row(im, (int)sy * f + dy);
             for (int sx = 0; sx < s->w; sx++) {
                 const float *p = row + (size_t)sx * f * ch;
-                float acc[3] = {0, 0, 0};
+                float acc[3] = {0, 0, 0}, wa = 0;
                 for (int dx = 0; dx < f; dx++, p += ch) {
-                    float rgb[3];
+                    float rgb[3], a = alpha ? pol__clampf(p[ch - 1], 0, 1) : 1.0f;
+                    if (a <= 0) continue;
                     pol__px_rgb(p, ch, rgb);
-                    for (int k = 0; k < 3; k++) acc[k] += pol__to_linear_fast(rgb[k]);
+                    for (int k = 0; k < 3; k++) acc[k] += a * pol__to_linear_fast(rgb[k]);
+                    wa += a;
                 }
                 for (int k = 0; k < 3; k++) out[sx * 3 + k] += acc[k];
+                wsum[sx] += wa;
             }
         }
+        float full = (float)(f * f);
         for (int sx = 0; sx < s->w; sx++) {
-            float *o = out + sx * 3;
-            for (int k = 0; k < 3; k++) o[k] = pol__clampf(o[k] * inv, 0, 1);
-            s->y[sy * (size_t)s->w + sx] = pol__luma(o);
+            float *o = out + sx * 3, wa = wsum[sx];
+            size_t i = sy * (size_t)s->w + sx;
+            s->use[i] = wa >= 0.5f * full;
+            for (int k = 0; k < 3; k++) o[k] = wa > 0 ? pol__clampf(o[k] / wa, 0, 1) : 0;
+            s->y[i] = pol__luma(o);
         }
     }
 }
@@ -60,12 +67,15 @@ pol_status pol__qsmall_make(const pol_run *run, const pol_image *im, int max_dim
     size_t n = (size_t)out->w * (size_t)out->h;
     out->rgb = malloc(n * 3 * sizeof(float));
     out->y = malloc(n * sizeof(float));
-    if (!out->rgb || !out->y) {
+    out->use = malloc(n);
+    if (!out->rgb || !out->y || !out->use) {
         pol__qsmall_free(out);
         return POL_ERR_NOMEM;
     }
     small_ctx c = {im, out};
     pol__parallel_for(run, (size_t)out->h, 8, small_rows, &c);
+    for (size_t i = 0; i < n; i++) out->n_use += out->use[i];
+    out->transparent = n ? 1.0 - (double)out->n_use / (double)n : 0;
     return POL_OK;
 }
 
@@ -73,7 +83,89 @@ void pol__qsmall_free(pol_qsmall *s)
 {
     free(s->rgb);
     free(s->y);
+    free(s->use);
     s->rgb = s->y = NULL;
+    s->use = NULL;
+}
+
+/* A backdrop pixel: near white (every channel above 0.80 linear, about 0.91 encoded) or near black
+ * (below 0.004 linear), nearly neutral, and flat against its right and lower neighbours. */
+static int backdrop_px(const pol_qsmall *s, int x, int y, int white)
+{
+    size_t i = (size_t)y * s->w + x;
+    if (!s->use[i]) return 0;
+    const float *p = s->rgb + i * 3;
+    float mx = p[0] > p[1] ? p[0] : p[1], mn = p[0] < p[1] ? p[0] : p[1];
+    mx = mx > p[2] ? mx : p[2];
+    mn = mn < p[2] ? mn : p[2];
+    if (white ? !(mn > 0.80f && mx - mn < 0.15f * mx) : !(mx < 0.004f)) return 0;
+    float tol = white ? 0.03f : 0.002f;
+    for (int k = 0; k < 2; k++) {
+        int nx = x + (k == 0), ny = y + (k == 1);
+        if (nx >= s->w || ny >= s->h) continue;
+        const float *q = s->rgb + ((size_t)ny * s->w + nx) * 3;
+        for (int c = 0; c < 3; c++)
+            if (fabsf(q[c] - p[c]) > tol) return 0;
+    }
+    return 1;
+}
+
+/* Marks (in `mark`, zeroed) the backdrop pixels connected to the border; returns their count. */
+static long flood_backdrop(const pol_qsmall *s, int white, unsigned char *mark, int *stack)
+{
+    long cnt = 0;
+    size_t sp = 0;
+    for (int y = 0; y < s->h; y++)
+        for (int x = 0; x < s->w; x++) {
+            if (y != 0 && y != s->h - 1 && x != 0 && x != s->w - 1) continue;
+            size_t i = (size_t)y * s->w + x;
+            if (!mark[i] && backdrop_px(s, x, y, white)) mark[i] = 1, stack[sp++] = (int)i;
+        }
+    static const int dx[4] = {1, -1, 0, 0}, dy[4] = {0, 0, 1, -1};
+    while (sp) {
+        int i = stack[--sp], x = i % s->w, y = i / s->w;
+        cnt++;
+        for (int k = 0; k < 4; k++) {
+            int nx = x + dx[k], ny = y + dy[k];
+            if (nx < 0 || ny < 0 || nx >= s->w || ny >= s->h) continue;
+            size_t j = (size_t)ny * s->w + nx;
+            if (!mark[j] && backdrop_px(s, nx, ny, white)) mark[j] = 1, stack[sp++] = (int)j;
+        }
+    }
+    return cnt;
+}
+
+double pol__qsmall_mask_backdrop(pol_qsmall *s, double min_share)
+{
+    s->backdrop = 0;
+    size_t n = (size_t)s->w * s->h;
+    if (s->w < 8 || s->h < 8 || s->n_use < 64) return 0;
+    unsigned char *mark = calloc(n, 1);
+    int *stack = malloc(sizeof(int) * n);
+    double best = 0;
+    int best_white = -1;
+    for (int white = 1; white >= 0 && mark && stack; white--) {
+        memset(mark, 0, n);
+        double share = (double)flood_backdrop(s, white, mark, stack) / (double)s->n_use;
+        /* a backdrop leaves a subject: at least a tenth of the picture */
+        if (share >= min_share && share <= 0.9 && share > best) {
+            best = share;
+            best_white = white;
+        }
+    }
+    if (best_white >= 0) {
+        memset(mark, 0, n);
+        flood_backdrop(s, best_white, mark, stack);
+        for (size_t i = 0; i < n; i++)
+            if (mark[i] && s->use[i]) {
+                s->use[i] = 0;
+                s->n_use--;
+            }
+        s->backdrop = best;
+    }
+    free(mark);
+    free(stack);
+    return s->backdrop;
 }
 
 /* ---- the illuminant locus ------------------------------------------------------------------- */
@@ -261,7 +353,8 @@ int pol__wb_estimate(const pol_qsmall *s, pol_wb_estimate *e)
                           r2[x0 * 3 + k] + 2 * r2[x * 3 + k] + r2[x1 * 3 + k];
                 b[((size_t)y * w + x) * 3 + k] = v / 16;
             }
-            ok[(size_t)y * w + x] = (unsigned char)usable(s->rgb + ((size_t)y * w + x) * 3);
+            ok[(size_t)y * w + x] = (unsigned char)(s->use[(size_t)y * w + x] &&
+                                                    usable(s->rgb + ((size_t)y * w + x) * 3));
         }
     }
     double m2[3] = {0, 0, 0}, m6[3] = {0, 0, 0};
@@ -356,7 +449,7 @@ void pol__tone_stats(const pol_qsmall *s, double clip_pct, pol_tone_stats *t)
     enum { NB = 4096 };
     long *hw = calloc(NB, sizeof(long)), *hb = calloc(NB, sizeof(long)),
          *hy = calloc(NB, sizeof(long));
-    size_t n = (size_t)s->w * s->h;
+    size_t npx = (size_t)s->w * s->h, n = (size_t)s->n_use;
     if (!hw || !hb || !hy || n == 0) {
         free(hw);
         free(hb);
@@ -365,7 +458,8 @@ void pol__tone_stats(const pol_qsmall *s, double clip_pct, pol_tone_stats *t)
     }
     double logsum = 0, lsum = 0;
     long clip = 0, clip_all = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < npx; i++) {
+        if (!s->use[i]) continue;
         const float *p = s->rgb + i * 3;
         float mx = p[0] > p[1] ? p[0] : p[1], mn = p[0] < p[1] ? p[0] : p[1];
         mx = mx > p[2] ? mx : p[2];
@@ -421,6 +515,7 @@ typedef struct noise_ctx {
     const pol_image *im;
     int bw, bh;
     float *block; /* bw*bh estimates */
+    float *half;  /* the same measured on the block reduced 2x2: noise halves, texture does not */
 } noise_ctx;
 
 static float luma_enc(const float *p, int ch)
@@ -437,7 +532,8 @@ static void noise_rows(void *user, size_t begin, size_t end)
     float *buf = malloc(sizeof(float) * (size_t)im->width * (NB_BLOCK + 2));
     if (!buf) {
         for (size_t by = begin; by < end; by++)
-            for (int bx = 0; bx < c->bw; bx++) c->block[by * c->bw + bx] = NAN;
+            for (int bx = 0; bx < c->bw; bx++)
+                c->block[by * c->bw + bx] = c->half[by * c->bw + bx] = NAN;
         return;
     }
     for (size_t by = begin; by < end; by++) {
@@ -464,6 +560,24 @@ static void noise_rows(void *user, size_t begin, size_t end)
                 clipped > NB_BLOCK * NB_BLOCK / 8
                     ? NAN
                     : (float)(sum / (NB_BLOCK * NB_BLOCK) * sqrt(M_PI / 2) / 6);
+            /* the block at half resolution (2x2 means), the operator on its inner 6x6 */
+            float hb[NB_BLOCK / 2][NB_BLOCK / 2];
+            for (int r = 0; r < NB_BLOCK / 2; r++)
+                for (int q = 0; q < NB_BLOCK / 2; q++) {
+                    int x = 1 + bx * NB_BLOCK + 2 * q;
+                    hb[r][q] = 0.25f * (rows[1 + 2 * r][x] + rows[1 + 2 * r][x + 1] +
+                                        rows[2 + 2 * r][x] + rows[2 + 2 * r][x + 1]);
+                }
+            double hsum = 0;
+            for (int r = 1; r < NB_BLOCK / 2 - 1; r++)
+                for (int q = 1; q < NB_BLOCK / 2 - 1; q++) {
+                    const float *a = hb[r - 1], *m = hb[r], *d = hb[r + 1];
+                    float v = a[q - 1] - 2 * a[q] + a[q + 1] - 2 * (m[q - 1] - 2 * m[q] + m[q + 1]) +
+                              d[q - 1] - 2 * d[q] + d[q + 1];
+                    hsum += fabsf(v);
+                }
+            int hn = (NB_BLOCK / 2 - 2) * (NB_BLOCK / 2 - 2);
+            c->half[by * c->bw + bx] = (float)(hsum / hn * sqrt(M_PI / 2) / 6);
         }
     }
     free(buf);
@@ -475,33 +589,73 @@ static int cmp_float(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-double pol__noise_sigma(const pol_run *run, const pol_image *im, double *confidence)
+typedef struct blk {
+    float s, half;
+} blk;
+
+static int cmp_blk(const void *a, const void *b)
+{
+    float x = ((const blk *)a)->s, y = ((const blk *)b)->s;
+    return x < y ? -1 : x > y;
+}
+
+
+double pol__noise_sigma2(const pol_run *run, const pol_image *im, double *confidence,
+                         double *texture)
 {
     *confidence = 0;
-    noise_ctx c = {im, (im->width - 2) / NB_BLOCK, (im->height - 2) / NB_BLOCK, NULL};
+    if (texture) *texture = NAN;
+    noise_ctx c = {im, (im->width - 2) / NB_BLOCK, (im->height - 2) / NB_BLOCK, NULL, NULL};
     if (c.bw < 2 || c.bh < 2) return 0;
     size_t n = (size_t)c.bw * c.bh;
     c.block = malloc(n * sizeof(float));
-    if (!c.block) return 0;
+    c.half = malloc(n * sizeof(float));
+    blk *b = malloc(n * sizeof(blk));
+    if (!c.block || !c.half || !b) {
+        free(c.block);
+        free(c.half);
+        free(b);
+        return 0;
+    }
     pol__parallel_for(run, (size_t)c.bh, 4, noise_rows, &c);
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
-        if (!isnan(c.block[i])) c.block[m++] = c.block[i];
+        if (!isnan(c.block[i])) b[m].s = c.block[i], b[m++].half = c.half[i];
     double sigma = 0;
     if (m >= 8) {
-        qsort(c.block, m, sizeof(float), cmp_float);
+        qsort(b, m, sizeof(blk), cmp_blk);
         /* The 10th percentile of blocks: flat enough to be free of texture, while a block's own
          * sampling error (about 6% for 256 pixels) biases it low by ~8%, corrected here. */
-        sigma = c.block[m / 10] / 0.92;
+        sigma = b[m / 10].s / 0.92;
         /* Independent noise of equal sigma in R, G, B shows in luma as 0.668 sigma. */
         if (im->channels >= 3) sigma /= 0.668;
         /* Agreement of the flattest quarter says whether a noise floor exists at all. */
-        double lo = c.block[m / 20], hi = c.block[m / 4];
+        double lo = b[m / 20].s, hi = b[m / 4].s;
         *confidence = hi > 0 ? pol__clampf((float)(lo / hi), 0, 1) : 0;
         if (m < 64) *confidence *= (double)m / 64;
+        /* Texture: in the flattest fifth, white noise measured on 2x2 means is half as strong;
+         * texture keeps its strength at the coarser scale. Median of 2 x half / full. */
+        if (texture) {
+            size_t k = m / 5 > 4 ? m / 5 : 4;
+            if (k > m) k = m;
+            float *r = malloc(k * sizeof(float));
+            if (r) {
+                for (size_t i = 0; i < k; i++) r[i] = b[i].s > 0 ? 2 * b[i].half / b[i].s : 1;
+                qsort(r, k, sizeof(float), cmp_float);
+                *texture = r[k / 2];
+                free(r);
+            }
+        }
     }
     free(c.block);
+    free(c.half);
+    free(b);
     return sigma;
+}
+
+double pol__noise_sigma(const pol_run *run, const pol_image *im, double *confidence)
+{
+    return pol__noise_sigma2(run, im, confidence, NULL);
 }
 
 /* ---- sharpness ------------------------------------------------------------------------------ */

@@ -69,12 +69,23 @@ static inline float pol__clampf(float v, float lo, float hi) { return v < lo ? l
 typedef struct pol_qsmall {
     int w, h;
     int factor; /* original pixels per small pixel, along each axis */
-    float *rgb; /* w*h*3 linear sRGB */
+    float *rgb; /* w*h*3 linear sRGB (opaque pixels only, weighted by alpha) */
     float *y;   /* w*h relative luminance */
+    unsigned char *use; /* w*h: 1 = measured; 0 = mostly transparent, or a clean backdrop */
+    long n_use;
+    double transparent; /* share of the picture left out for transparency */
+    double backdrop;    /* share left out as a clean white/black backdrop */
 } pol_qsmall;
 
+/* Fully transparent pixels never enter it: a small pixel whose block is less than half opaque is
+ * marked unused, and colours are averaged with alpha as the weight. */
 pol_status pol__qsmall_make(const pol_run *run, const pol_image *im, int max_dim, pol_qsmall *out);
 void pol__qsmall_free(pol_qsmall *s);
+/* Marks a clean, flat, near-white or near-black area reaching the picture's edge (a studio
+ * backdrop, a scanned page's margin) as unused when it covers at least `min_share` of the picture
+ * and leaves a subject; returns the share it covers (0 when none). Exposure and tone are then
+ * judged on the subject, not on the backdrop. */
+double pol__qsmall_mask_backdrop(pol_qsmall *s, double min_share);
 
 /* Luminance of linear sRGB. */
 static inline float pol__luma(const float rgb[3])
@@ -135,6 +146,11 @@ void pol__tone_stats(const pol_qsmall *s, double clip_pct, pol_tone_stats *t);
  * in encoded 0..1 units (x255 for 8-bit levels), measured on luma in the flattest blocks of the
  * full-resolution image. `confidence` 0..1. */
 double pol__noise_sigma(const pol_run *run, const pol_image *im, double *confidence);
+/* The same, and in *texture how much of what was measured in the flattest blocks keeps its
+ * strength at half resolution: about 1 for white noise, well above for texture (fur, grass,
+ * gravel, stars) that the operator lets through. */
+double pol__noise_sigma2(const pol_run *run, const pol_image *im, double *confidence,
+                         double *texture);
 
 /* Edge sharpness 0..1: how much of the luminance step at strong edges happens across one pixel. */
 double pol__sharpness(const pol_run *run, const pol_image *im);
@@ -144,6 +160,16 @@ double pol__sharpness(const pol_run *run, const pol_image *im);
  * straight lines to judge; confidence 0..1. (tilt.c) */
 int pol__tilt_estimate(const pol_run *run, const pol_image *im, double max_deg, double *deg,
                        double *confidence);
+
+/* ---- the kind of picture (graphic.c) -------------------------------------------------------- */
+
+/* 1 photo, 2 graphic (logo, screenshot, diagram, text); judged once and kept in im->kind, with the
+ * reason in im->kind_why. */
+int pol__image_kind(const pol_run *run, pol_image *im);
+/* For an automatic photographic step: on a graphic, records the reason, declines and returns 1. */
+int pol__image_graphic_declines(pol_run *run, pol_image *im);
+/* Records the measurements behind the judgement (for inspect). */
+void pol__image_kind_measure(pol_run *run, const pol_image *im);
 
 /* ---- pixel loops ---------------------------------------------------------------------------- */
 

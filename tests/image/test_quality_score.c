@@ -10,6 +10,8 @@
  * quality_score degrade IN OUT MAXDIM R G B   photo reduced to MAXDIM (area average in linear
  *                                              light), per-channel gains in linear light
  * quality_score score A B                      mean CIEDE2000 between two images of equal size
+ * quality_score visible A B                    mean CIEDE2000 over A's visible pixels, then the
+ *                                              largest change of alpha (0..1)
  * Used by bench/image/quality.sh; the degradations are the ones tests/image/test_quality.c uses.
  */
 
@@ -99,6 +101,21 @@ int main(int argc, char **argv)
         pol_image_free(b);
         return 0;
     }
-    fprintf(stderr, "usage: quality_score degrade IN OUT MAXDIM R G B | score A B\n");
+    if (argc == 4 && !strcmp(argv[1], "visible")) {
+        pol_image *a = load(argv[2]), *b = load(argv[3]);
+        if (!a || !b) return 1;
+        if (a->width != b->width || a->height != b->height) {
+            fprintf(stderr, "%s is %dx%d but %s is %dx%d\n", argv[2], a->width, a->height, argv[3],
+                    b->width, b->height);
+            return 1;
+        }
+        double ad;
+        double de = pol_image_de2000_visible(a, b, &ad);
+        printf("%.3f %.4f\n", de, ad);
+        pol_image_free(a);
+        pol_image_free(b);
+        return 0;
+    }
+    fprintf(stderr, "usage: quality_score degrade IN OUT MAXDIM R G B | score A B | visible A B\n");
     return 2;
 }

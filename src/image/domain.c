@@ -142,6 +142,16 @@ static const char *save_format(const pol_image *im, const char *path)
 pol_status pol__image_save_path(pol_run *run, pol_image *im, const char *path)
 {
     const char *fmt = save_format(im, path);
+    /* A name that says one format and data of another would mislead every program that opens
+     * it: -o story.png with a preset that writes JPEG is refused with the way out. */
+    const char *named = path ? pol__image_format_of_ext(pol__path_ext(path)) : NULL;
+    if (named && fmt && strcmp(named, fmt) != 0 &&
+        !((!strcmp(named, "heif") || !strcmp(named, "avif")) &&
+          (!strcmp(fmt, "heif") || !strcmp(fmt, "avif"))))
+        return pol__fail(run, POL_ERR_ARG,
+                         "%s is named .%s but the delivery writes %s; name it ."
+                         "%s or give --format %s",
+                         path, pol__path_ext(path), fmt, pol__image_ext_of_format(fmt), named);
     const codec *c = codec_of(fmt);
     if (!c) return pol__fail(run, POL_ERR_UNSUPPORTED, "cannot write format '%s'", fmt);
     pol_image_save s = im->save;

@@ -110,4 +110,11 @@ run_polish 1 fix --groups "$T/groups.txt" -o "$T/grpout2" --quiet
 contains "$ERR" "does not load groups"
 run_polish 2 fix --groups "$T/groups.txt" "$T/grp/lone.jpg" -o "$T/grpout3" --quiet
 run_polish 2 fix "$T/grp" -o "$T/grpout4" --group sideways --quiet
+# a preset that writes JPEG into a name that says PNG is refused, with the way out; the issue's
+# command works as written
+run_polish 1 image export --preset story "$IN/b.png" -o "$T/story.png" --quiet
+contains "$ERR" "--format png"
+check "nothing written under the misleading name" test ! -e "$T/story.png"
+run_polish 0 image export --preset story --fit contain "$IN/a.jpg" -o "$T/story.jpg" --quiet
+check "story, contain: 1080 wide JPEG" sh -c "file -b '$T/story.jpg' | grep -q 'JPEG.*1080x'"
 finish

@@ -32,6 +32,7 @@ stop_batch() { # stop_batch SIGNAL EXPECTED_EXIT OUTDIR
     # wait for the first finished output, then signal
     for _ in $(seq 1 600); do
         [ -n "$(ls "$out" 2>/dev/null | grep -v '\.part$' | head -1)" ] && break
+        kill -0 "$pid" 2>/dev/null || break # it ended on its own: the checks below say so
         sleep 0.1
     done
     kill "-$sig" "$pid"

@@ -48,6 +48,7 @@ pid=$!
 for _ in $(seq 1 600); do
     got=$(grep -c '"type":"item"' "$T/k.jsonl" 2>/dev/null)
     [ "${got:-0}" -ge 3 ] && break
+    kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
 done
 kill -9 "$pid"

@@ -57,12 +57,12 @@ static inline void fuzz_ctx_init(fuzz_ctx *c, const char *path)
     c->run.opt = &c->opt;
     c->run.input = path;
     c->run.threads = 1;
-    c->run.item = pol_jv_obj();
+    c->run.item = pol__jv_obj();
 }
 
 static inline void fuzz_ctx_free(fuzz_ctx *c)
 {
-    pol_jv_free(c->run.item);
+    pol__jv_free(c->run.item);
     c->run.item = NULL;
 }
 

@@ -12,7 +12,7 @@
 #define STR2(x) #x
 #define STR(x) STR2(x)
 
-static void after_load(fuzz_ctx *c, pol_image *im)
+static void after_load(fuzz_ctx *c, pol__image *im)
 {
     if (im->icc) {
         char desc[256];
@@ -21,7 +21,7 @@ static void after_load(fuzz_ctx *c, pol_image *im)
     }
     pol__exif_has_gps(im->exif, im->exif_len);
     pol__xmp_has_gps(im->xmp, im->xmp_len);
-    pol_meta_out m;
+    pol__meta_out m;
     if (pol__image_meta_prepare(&c->run, im, &m) == POL_OK) pol__image_meta_release(&m);
 }
 
@@ -30,14 +30,14 @@ static void load(const char *path, int lenient, int shrink, int *status)
     fuzz_ctx c;
     fuzz_ctx_init(&c, path);
     c.opt.lenient = lenient;
-    pol_image_load_opts o = {shrink, lenient, &c.opt.limits};
-    pol_image *im = NULL;
+    pol__image_load_opts o = {shrink, lenient, &c.opt.limits};
+    pol__image *im = NULL;
     *status = LOADER(&c.run, path, &o, &im);
     if (*status == POL_OK) {
         if (!im || im->width <= 0 || im->height <= 0 || !im->px) abort(); /* OK means an image */
         after_load(&c, im);
     }
-    pol_image_free(im);
+    pol__image_free(im);
     fuzz_ctx_free(&c);
 }
 

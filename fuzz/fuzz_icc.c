@@ -6,7 +6,7 @@
 
 static void convert(fuzz_ctx *c, const uint8_t *data, size_t size, int channels)
 {
-    pol_image *im = pol_image_new(4, 3, channels);
+    pol__image *im = pol__image_new(4, 3, channels);
     if (!im) return;
     size_t n = (size_t)im->width * im->height * channels;
     for (size_t i = 0; i < n; i++) im->px[i] = (float)(i % 7) / 6.0f;
@@ -17,7 +17,7 @@ static void convert(fuzz_ctx *c, const uint8_t *data, size_t size, int channels)
         pol__image_to_srgb(&c->run, im, 0, 1, 1);
         if (im->icc) pol__icc_is_srgb(im->icc, im->icc_len); /* the profile written after */
     }
-    pol_image_free(im);
+    pol__image_free(im);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -8,7 +8,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const pol_domain *d = pol__domain_find(STR(FUZZ_DOMAIN));
+    const pol__domain *d = pol__domain_find(STR(FUZZ_DOMAIN));
     if (!d) abort();
     char path[256];
     if (!fuzz_tmpfile(data, size, "", path, sizeof path)) return 0;

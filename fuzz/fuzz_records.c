@@ -15,12 +15,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char path[256];
     if (!fuzz_tmpfile(data, size, "." STR(FUZZ_FORMAT), path, sizeof path)) return 0;
-    const pol_domain *d = pol__domain_find("records");
+    const pol__domain *d = pol__domain_find("records");
     if (!d) abort();
     fuzz_ctx c;
     fuzz_ctx_init(&c, path);
     c.opt.limits.max_rows = 5000;
-    pol_records *r = NULL;
+    pol__records *r = NULL;
     if (LOADER(&c.run, path, &r) == POL_OK) {
         pol_asset *a = pol__asset_new(d, r, path); /* frees r when it fails */
         if (a) d->inspect(&c.run, a);

@@ -52,12 +52,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     ok = zipClose(z, NULL) == ZIP_OK && ok;
     if (ok) {
-        const pol_domain *d = pol__domain_find("records");
+        const pol__domain *d = pol__domain_find("records");
         if (!d) abort();
         fuzz_ctx c;
         fuzz_ctx_init(&c, path);
         c.opt.limits.max_rows = 5000;
-        pol_records *r = NULL;
+        pol__records *r = NULL;
         if (pol__xlsx_load(&c.run, path, &r) == POL_OK) {
             pol_asset *a = pol__asset_new(d, r, path); /* frees r when it fails */
             if (a) d->inspect(&c.run, a);

@@ -43,7 +43,7 @@ int main(int argc, char **argv)
     double t0 = now();
     for (int p = 0; p < passes; p++)
         for (size_t i = 0; i < n; i++) {
-            pol_phone ph;
+            pol__phone ph;
             valid += pol__phone_parse(lines[i], lens[i], "US", &ph) == POL_PHONE_VALID;
         }
     double t_pol = (now() - t0) / passes;
@@ -54,7 +54,7 @@ int main(int argc, char **argv)
         char e[40], x[16];
         int v = lpn_parse(lines[i], "US", e, sizeof e, x, sizeof x);
         lvalid += v == 1;
-        pol_phone ph;
+        pol__phone ph;
         pol__phone_parse(lines[i], lens[i], "US", &ph);
         (void)ph;
         agree += (v == 1) == (ph.status == POL_PHONE_VALID) &&

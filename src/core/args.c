@@ -8,7 +8,7 @@
 #include "core/ports.h"
 
 /* Parses `text` (already checked by pol_param_check) into the typed fields. */
-static void parse_value(const pol_param_desc *p, pol_argval *v)
+static void parse_value(const pol_param_desc *p, pol__argval *v)
 {
     v->num = NAN;
     v->i = 0;
@@ -52,7 +52,7 @@ oom:
     return NULL;
 }
 
-static void portval_free(pol_portval *pv)
+static void portval_free(pol__portval *pv)
 {
     for (size_t k = 0; k < pv->n; k++) free(pv->paths[k]);
     free(pv->paths);
@@ -76,7 +76,7 @@ void pol__args_free(pol_args *a)
     free(a);
 }
 
-static int portval_add(pol_portval *pv, const char *path)
+static int portval_add(pol__portval *pv, const char *path)
 {
     char **p = realloc(pv->paths, (pv->n + 1) * sizeof *p);
     if (!p) return 0;
@@ -187,7 +187,7 @@ pol_status pol__args_set_port(pol_args *a, int out, const char *name, const char
 {
     const pol_port_desc *ports = out ? a->op->outputs : a->op->inputs;
     size_t n = out ? a->op->n_outputs : a->op->n_inputs;
-    pol_portval *vals = out ? a->out : a->in;
+    pol__portval *vals = out ? a->out : a->in;
     for (size_t i = 0; i < n; i++) {
         if (strcmp(ports[i].name, name) != 0) continue;
         if (!path || !*path)
@@ -247,24 +247,24 @@ pol_status pol__args_check(const pol_args *a, const char *where, pol_err *err)
     return POL_OK;
 }
 
-pol_jv *pol__args_json(const pol_args *a)
+pol__jv *pol__args_json(const pol_args *a)
 {
-    pol_jv *o = pol_jv_obj();
+    pol__jv *o = pol__jv_obj();
     if (!o) return NULL;
     for (size_t i = 0; i < a->op->n_params; i++)
-        if (a->given[i]) pol_jv_set(o, a->op->params[i].name, pol_jv_str(a->v[i].text));
+        if (a->given[i]) pol__jv_set(o, a->op->params[i].name, pol__jv_str(a->v[i].text));
     for (int out = 0; out < 2; out++) {
         const pol_port_desc *ports = out ? a->op->outputs : a->op->inputs;
         size_t n = out ? a->op->n_outputs : a->op->n_inputs;
-        const pol_portval *vals = out ? a->out : a->in;
+        const pol__portval *vals = out ? a->out : a->in;
         for (size_t i = 0; i < n; i++) {
             if (!vals[i].n) continue;
             if (vals[i].n == 1) {
-                pol_jv_set(o, ports[i].name, pol_jv_str(vals[i].paths[0]));
+                pol__jv_set(o, ports[i].name, pol__jv_str(vals[i].paths[0]));
                 continue;
             }
-            pol_jv *arr = pol_jv_arr_at(o, ports[i].name);
-            for (size_t k = 0; k < vals[i].n; k++) pol_jv_push(arr, pol_jv_str(vals[i].paths[k]));
+            pol__jv *arr = pol__jv_arr_at(o, ports[i].name);
+            for (size_t k = 0; k < vals[i].n; k++) pol__jv_push(arr, pol__jv_str(vals[i].paths[k]));
         }
     }
     return o;
@@ -320,7 +320,7 @@ int pol__arg_choice(const pol_args *a, const char *name)
     return i >= 0 ? a->v[i].choice : -1;
 }
 
-static const pol_portval *port_find(const pol_args *a, int out, const char *name)
+static const pol__portval *port_find(const pol_args *a, int out, const char *name)
 {
     const pol_port_desc *ports = out ? a->op->outputs : a->op->inputs;
     size_t n = out ? a->op->n_outputs : a->op->n_inputs;
@@ -332,18 +332,18 @@ static const pol_portval *port_find(const pol_args *a, int out, const char *name
 
 size_t pol__input_count(const pol_args *a, const char *name)
 {
-    const pol_portval *pv = port_find(a, 0, name);
+    const pol__portval *pv = port_find(a, 0, name);
     return pv ? pv->n : 0;
 }
 
 const char *pol__input_path(const pol_args *a, const char *name, size_t k)
 {
-    const pol_portval *pv = port_find(a, 0, name);
+    const pol__portval *pv = port_find(a, 0, name);
     return pv && k < pv->n ? pv->paths[k] : NULL;
 }
 
 const char *pol__output_path(const pol_args *a, const char *name)
 {
-    const pol_portval *pv = port_find(a, 1, name);
+    const pol__portval *pv = port_find(a, 1, name);
     return pv && pv->n ? pv->paths[0] : NULL;
 }

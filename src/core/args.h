@@ -6,26 +6,26 @@
 #include "core/internal.h"
 
 /* One parameter's value, parsed once when set: ops read the typed field, reports the text. */
-typedef struct pol_argval {
+typedef struct pol__argval {
     char *text;  /* as written (given, or the default), NULL when unset */
     double num;  /* NUM and INT */
     long i;      /* INT */
     int b;       /* BOOL */
     int choice;  /* ENUM: index into the choices, -1 when unset */
-} pol_argval;
+} pol__argval;
 
 /* The paths given to one port (several when the port is POL_PORT_MANY). */
-typedef struct pol_portval {
+typedef struct pol__portval {
     char **paths;
     size_t n;
-} pol_portval;
+} pol__portval;
 
 struct pol_args {
     const pol_op_desc *op;
-    pol_argval *v;        /* per param */
+    pol__argval *v;        /* per param */
     unsigned char *given; /* per param: set explicitly */
-    pol_portval *in;      /* per declared input port */
-    pol_portval *out;     /* per declared output port */
+    pol__portval *in;      /* per declared input port */
+    pol__portval *out;     /* per declared output port */
 };
 
 pol_args *pol__args_new(const pol_op_desc *op); /* NULL when out of memory */
@@ -40,7 +40,7 @@ pol_status pol__args_set_port(pol_args *a, int out, const char *name, const char
  * conditions ("temperature only with mode: manual"). `where` prefixes messages ("step 2"). */
 pol_status pol__args_check(const pol_args *a, const char *where, pol_err *err);
 /* The explicitly given arguments (and ports) as a JSON object (for reports). */
-pol_jv *pol__args_json(const pol_args *a);
+pol__jv *pol__args_json(const pol_args *a);
 
 int pol__enum_has(const char *choices, const char *value);
 /* Index of `value` among '|'-separated `choices`, or -1. */

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include "core/internal.h"
 
-pol_asset *pol__asset_new(const pol_domain *d, void *data, const char *source_path)
+pol_asset *pol__asset_new(const pol__domain *d, void *data, const char *source_path)
 {
     pol_asset *a = calloc(1, sizeof *a);
     if (!a || (source_path && !(a->source_path = pol__strdup(source_path)))) {

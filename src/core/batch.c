@@ -19,8 +19,8 @@
 typedef struct item {
     char *path; /* as given or found (owned by the batch's pol__inputs) */
     char *rel;  /* output-relative name: base name, or the path inside a given folder */
-    pol_jv *node;
-    pol_thumbs thumbs;
+    pol__jv *node;
+    pol__thumbs thumbs;
     int failed;
     int ran; /* 0: never started (the batch was cancelled first) */
     /* a group of files loaded as one item (pol_batch.group); path/rel are the first member's */
@@ -73,8 +73,8 @@ typedef struct batch_ctx {
     pol__gate *gate; /* every write of the batch goes through it (output.c) */
     int threads;
     int want_thumbs;
-    pol_pool *pool;
-    pol_batch_state *bs;
+    pol__pool *pool;
+    pol__batch_state *bs;
     pol_report *report;
     char *outdir; /* where output ports land */
     pthread_mutex_t mu;
@@ -87,8 +87,8 @@ static pol_status run_op(pol_run *run, const pol_op_desc *op, const pol_args *a,
                          const char *target)
 {
     if (pol__cancelled(run)) return pol__fail(run, POL_ERR_CANCELLED, "cancelled");
-    pol_jv *s = pol__step_node(run, op, a);
-    if (target) pol_jv_set(s, "target", pol_jv_str(target));
+    pol__jv *s = pol__step_node(run, op, a);
+    if (target) pol__jv_set(s, "target", pol__jv_str(target));
     run->step = s;
     run->declined = 0;
     double t = pol__now();
@@ -96,8 +96,8 @@ static pol_status run_op(pol_run *run, const pol_op_desc *op, const pol_args *a,
     if (!st && op->out_domain && strcmp(asset->domain->name, op->out_domain) != 0)
         st = pol__fail(run, POL_ERR_INTERNAL, "%s.%s must give a %s item", op->domain, op->name,
                        op->out_domain);
-    pol_jv_set(s, "seconds", pol_jv_num(pol__now() - t));
-    pol_jv_set(s, "status", pol_jv_str(st ? "failed" : run->declined ? "declined" : "applied"));
+    pol__jv_set(s, "seconds", pol__jv_num(pol__now() - t));
+    pol__jv_set(s, "status", pol__jv_str(st ? "failed" : run->declined ? "declined" : "applied"));
     run->step = NULL;
     return st;
 }
@@ -141,33 +141,33 @@ static pol_status save_to(pol_run *run, const batch_ctx *c, const item *x, const
     }
     double t = pol__now();
     pol_status st = a->domain->save(run, a, path);
-    pol_jv *secs = pol_jv_obj_at(run->item, "seconds");
-    pol_jv *prev = pol_jv_get(secs, "save");
-    pol_jv_set(secs, "save", pol_jv_num((prev ? prev->num : 0) + pol__now() - t));
+    pol__jv *secs = pol__jv_obj_at(run->item, "seconds");
+    pol__jv *prev = pol__jv_get(secs, "save");
+    pol__jv_set(secs, "save", pol__jv_num((prev ? prev->num : 0) + pol__now() - t));
     free(path);
     return st;
 }
 
 /* ---- one item, several outputs ------------------------------------------------------------- */
 
-typedef struct pol_emitted {
+typedef struct pol__emitted {
     pol_asset *asset;
     char *name;
-    struct pol_emitted *next;
-} pol_emitted;
+    struct pol__emitted *next;
+} pol__emitted;
 
 pol_status pol__emit(pol_run *run, pol_asset *a, const char *name)
 {
     for (const char *c = name; c && *c; c++)
         if (*c == '/' || (c == name && *c == '.'))
             return pol__fail(run, POL_ERR_INTERNAL, "an emitted output's name '%s' is a path", name);
-    pol_emitted *e = calloc(1, sizeof *e);
+    pol__emitted *e = calloc(1, sizeof *e);
     if (!e || !(e->name = pol__strdup(name ? name : "part"))) {
         free(e);
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
     e->asset = pol__asset_ref(a);
-    pol_emitted **tail = &run->emitted;
+    pol__emitted **tail = &run->emitted;
     while (*tail) tail = &(*tail)->next;
     *tail = e;
     return POL_OK;
@@ -175,7 +175,7 @@ pol_status pol__emit(pol_run *run, pol_asset *a, const char *name)
 
 static void emitted_free(pol_run *run)
 {
-    for (pol_emitted *e = run->emitted, *next; e; e = next) {
+    for (pol__emitted *e = run->emitted, *next; e; e = next) {
         next = e->next;
         pol__asset_unref(e->asset);
         free(e->name);
@@ -188,7 +188,7 @@ static void emitted_free(pol_run *run)
 static pol_status save_emitted(pol_run *run, const batch_ctx *c, const item *x)
 {
     pol_status st = POL_OK;
-    for (pol_emitted *e = run->emitted; e && !st; e = e->next) {
+    for (pol__emitted *e = run->emitted; e && !st; e = e->next) {
         char *base = out_path(c, x, NULL, e->asset);
         if (!base) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
         char *dot = strrchr(base, '.'), *slash = strrchr(base, '/');
@@ -232,12 +232,12 @@ static void target_task(void *arg)
     if (!j->st) j->st = save_to(&j->run, j->c, j->x, name, j->asset);
 }
 
-static void move_children(pol_jv *dst, pol_jv *src)
+static void move_children(pol__jv *dst, pol__jv *src)
 {
     if (!src) return;
-    for (pol_jv *k = src->first, *next; k; k = next) {
+    for (pol__jv *k = src->first, *next; k; k = next) {
         next = k->next;
-        pol_jv_push(dst, k);
+        pol__jv_push(dst, k);
     }
     src->first = src->last = NULL;
     src->n = 0;
@@ -263,7 +263,7 @@ static pol_status deliver_targets(const batch_ctx *c, const item *x, const pol_p
         pol_err_clear(&j->err);
         j->run.err = &j->err;
         j->run.threads = inner > 0 ? inner : 1;
-        j->run.item = pol_jv_obj();
+        j->run.item = pol__jv_obj();
         j->asset = pol__asset_clone(a);
         if (!j->asset || !j->run.item) {
             st = pol__fail(run, POL_ERR_NOMEM, "out of memory copying for %s", p->targets[i].name);
@@ -271,22 +271,22 @@ static pol_status deliver_targets(const batch_ctx *c, const item *x, const pol_p
         }
     }
     if (!st) {
-        pol_task_group g = {0};
+        pol__task_group g = {0};
         /* queued in reverse at the front, so they are taken in target order */
         for (size_t i = n; i-- > 1;) pol__pool_submit(c->pool, &g, target_task, &jobs[i], 1);
         target_task(&jobs[0]);
         pol__pool_wait(c->pool, &g);
     }
-    pol_jv *secs = pol_jv_obj_at(run->item, "seconds");
+    pol__jv *secs = pol__jv_obj_at(run->item, "seconds");
     double save = 0;
     for (size_t i = 0; i < n; i++) {
         target_job *j = &jobs[i];
         if (j->run.item) {
-            move_children(pol_jv_arr_at(run->item, "steps"), pol_jv_get(j->run.item, "steps"));
-            move_children(pol_jv_arr_at(run->item, "outputs"), pol_jv_get(j->run.item, "outputs"));
-            pol_jv *js = pol_jv_get(pol_jv_get(j->run.item, "seconds"), "save");
+            move_children(pol__jv_arr_at(run->item, "steps"), pol__jv_get(j->run.item, "steps"));
+            move_children(pol__jv_arr_at(run->item, "outputs"), pol__jv_get(j->run.item, "outputs"));
+            pol__jv *js = pol__jv_get(pol__jv_get(j->run.item, "seconds"), "save");
             if (js) save += js->num;
-            pol_jv_free(j->run.item);
+            pol__jv_free(j->run.item);
         }
         if (!st && j->st) {
             st = j->st;
@@ -294,7 +294,7 @@ static pol_status deliver_targets(const batch_ctx *c, const item *x, const pol_p
         }
         pol__asset_unref(j->asset);
     }
-    pol_jv_set(secs, "save", pol_jv_num(save));
+    pol__jv_set(secs, "save", pol__jv_num(save));
     free(jobs);
     return st;
 }
@@ -304,35 +304,35 @@ static pol_status deliver_targets(const batch_ctx *c, const item *x, const pol_p
 static pol_status plan_only(const batch_ctx *c, const item *x, const pol_pipeline *p,
                             pol_run *run)
 {
-    pol_jv_set(run->item, "dry_run", pol_jv_bool(1));
-    pol_jv *would = pol_jv_arr_at(run->item, "would_write");
+    pol__jv_set(run->item, "dry_run", pol__jv_bool(1));
+    pol__jv *would = pol__jv_arr_at(run->item, "would_write");
     for (size_t i = 0; i < p->n_steps; i++) {
         const pol_args *a = p->steps[i].args;
-        pol_jv_set(pol__step_node(run, p->steps[i].op, a), "status", pol_jv_str("planned"));
+        pol__jv_set(pol__step_node(run, p->steps[i].op, a), "status", pol__jv_str("planned"));
         for (size_t k = 0; k < a->op->n_outputs; k++) {
             if (!a->out[k].n) continue;
             pol_err e;
             char *op = pol__port_out_path(run, a->out[k].paths[0], &e);
             if (!op) return pol__fail(run, e.code, "--%s: %s", a->op->outputs[k].name, e.msg);
-            pol_jv_push(would, pol_jv_str(op));
+            pol__jv_push(would, pol__jv_str(op));
             free(op);
         }
     }
     if (p->n_targets)
         for (size_t i = 0; i < p->n_targets; i++) {
             char *op = out_path(c, x, p->targets[i].name, NULL);
-            pol_jv_push(would, pol_jv_str(op));
+            pol__jv_push(would, pol__jv_str(op));
             free(op);
         }
     else {
         char *op = out_path(c, x, NULL, NULL);
-        pol_jv_push(would, pol_jv_str(op));
+        pol__jv_push(would, pol__jv_str(op));
         free(op);
     }
     return POL_OK;
 }
 
-static void thumb(const batch_ctx *c, const pol_domain *d, pol_run *run, pol_asset *a,
+static void thumb(const batch_ctx *c, const pol__domain *d, pol_run *run, pol_asset *a,
                   unsigned char **jpeg, size_t *len)
 {
     if (!c->want_thumbs || !d->thumbnail || !a || a->domain != d) return;
@@ -343,7 +343,7 @@ static void thumb(const batch_ctx *c, const pol_domain *d, pol_run *run, pol_ass
     d->thumbnail(&trun, a, 320, jpeg, len);
 }
 
-static pol_status load_item(pol_run *run, const pol_domain *d, const item *x, pol_asset **a);
+static pol_status load_item(pol_run *run, const pol__domain *d, const item *x, pol_asset **a);
 
 /* --skip-existing: every output this item would write is there. Outputs are moved into place only
  * once complete and all together, so one that exists is whole. */
@@ -362,11 +362,11 @@ static int outputs_exist(const batch_ctx *c, const item *x, const pol_pipeline *
 
 static pol_status process(batch_ctx *c, item *x, pol_run *run)
 {
-    const pol_domain *want = c->pipe->is_auto ? NULL : c->pipe->domain;
-    const pol_domain *d;
+    const pol__domain *want = c->pipe->is_auto ? NULL : c->pipe->domain;
+    const pol__domain *d;
     pol_status st = pol__recognise(run, x->path, want, &d);
     if (st) return st;
-    pol_jv_set(run->item, "domain", pol_jv_str(d->name));
+    pol__jv_set(run->item, "domain", pol__jv_str(d->name));
     const pol_pipeline *p = pol__pipeline_for(c->pipe, d);
     if (!p) return pol__fail(run, POL_ERR_UNSUPPORTED, "no %s recipe", d->name);
 
@@ -376,19 +376,19 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
         pol_asset *a = NULL;
         double t = pol__now();
         st = load_item(run, d, x, &a);
-        pol_jv_set(pol_jv_obj_at(run->item, "seconds"), "load", pol_jv_num(pol__now() - t));
+        pol__jv_set(pol__jv_obj_at(run->item, "seconds"), "load", pol__jv_num(pol__now() - t));
         if (!st) st = d->inspect(run, a);
         pol__asset_unref(a);
         return st;
     }
     if (c->opt.dry_run) return plan_only(c, x, p, run);
     if (c->opt.skip_existing && outputs_exist(c, x, p)) {
-        pol_jv_set(run->item, "skipped", pol_jv_str("its outputs exist (--skip-existing)"));
+        pol__jv_set(run->item, "skipped", pol__jv_str("its outputs exist (--skip-existing)"));
         return POL_OK;
     }
 
     /* The last step's domain decides how the item is delivered (text in, records out). */
-    const pol_domain *od = d;
+    const pol__domain *od = d;
     for (size_t i = 0; i < p->n_steps; i++)
         if (p->steps[i].op->out_domain) od = pol__domain_find(p->steps[i].op->out_domain);
     if (!od) return pol__fail(run, POL_ERR_INTERNAL, "unknown output domain");
@@ -432,7 +432,7 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
     run->plan_args = plan_args;
     run->plan_n = pn;
 
-    pol_jv *secs = pol_jv_obj_at(run->item, "seconds");
+    pol__jv *secs = pol__jv_obj_at(run->item, "seconds");
     if (x->n_members < 2 && pol__stream_possible(d, p, deliver_in_steps ? NULL : dop) &&
         !c->want_thumbs) {
         /* Every step works chunk by chunk: the item is never held whole. */
@@ -444,7 +444,7 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
         } else {
             double t = pol__now();
             st = pol__stream_run(run, d, x->path, p, path);
-            pol_jv_set(secs, "stream", pol_jv_num(pol__now() - t));
+            pol__jv_set(secs, "stream", pol__jv_num(pol__now() - t));
         }
         free(path);
         goto done;
@@ -453,12 +453,12 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
     pol_asset *a = NULL;
     double t = pol__now();
     st = load_item(run, d, x, &a);
-    pol_jv_set(secs, "load", pol_jv_num(pol__now() - t));
+    pol__jv_set(secs, "load", pol__jv_num(pol__now() - t));
     if (!st) thumb(c, d, run, a, &x->thumbs.before, &x->thumbs.before_len);
     t = pol__now();
     for (size_t i = 0; !st && i < p->n_steps; i++)
         st = run_op(run, p->steps[i].op, p->steps[i].args, a, NULL);
-    pol_jv_set(secs, "steps", pol_jv_num(pol__now() - t));
+    pol__jv_set(secs, "steps", pol__jv_num(pol__now() - t));
     if (!st) thumb(c, d, run, a, &x->thumbs.after, &x->thumbs.after_len);
     if (!st && pol__cancelled(run)) st = pol__fail(run, POL_ERR_CANCELLED, "cancelled");
     int split = 0;
@@ -502,11 +502,11 @@ static void item_task(void *arg)
     x->ran = 1;
     pol_err err;
     pol_err_clear(&err);
-    x->node = pol_jv_obj();
-    pol_jv_set(x->node, "input", pol_jv_str(x->path));
+    x->node = pol__jv_obj();
+    pol__jv_set(x->node, "input", pol__jv_str(x->path));
     if (x->n_members > 1) {
-        pol_jv *m = pol_jv_arr_at(x->node, "members");
-        for (size_t k = 0; k < x->n_members; k++) pol_jv_push(m, pol_jv_str(x->members[k]));
+        pol__jv *m = pol__jv_arr_at(x->node, "members");
+        for (size_t k = 0; k < x->n_members; k++) pol__jv_push(m, pol__jv_str(x->members[k]));
     }
     pol_run run = {.err = &err,
                    .opt = &c->opt,
@@ -524,14 +524,14 @@ static void item_task(void *arg)
     /* The item's outputs go into place together, or none of them. */
     st = pol__pending_settle(&run, run.pending, st);
     if (x->node) {
-        pol_jv_set(pol_jv_obj_at(x->node, "seconds"), "total", pol_jv_num(pol__now() - t));
-        pol_jv_set(x->node, "status",
-                   pol_jv_str(st == POL_ERR_CANCELLED ? "cancelled" : st ? "failed" : "ok"));
+        pol__jv_set(pol__jv_obj_at(x->node, "seconds"), "total", pol__jv_num(pol__now() - t));
+        pol__jv_set(x->node, "status",
+                   pol__jv_str(st == POL_ERR_CANCELLED ? "cancelled" : st ? "failed" : "ok"));
         if (st) {
             if (!err.msg[0]) pol__fail(&run, st, "%s", pol_status_str(st));
-            pol_jv *e = pol_jv_obj_at(x->node, "error");
-            pol_jv_set(e, "code", pol_jv_str(pol_status_name(st)));
-            pol_jv_set(e, "message", pol_jv_str(err.msg));
+            pol__jv *e = pol__jv_obj_at(x->node, "error");
+            pol__jv_set(e, "code", pol__jv_str(pol_status_name(st)));
+            pol__jv_set(e, "message", pol__jv_str(err.msg));
         }
     }
     x->failed = st != POL_OK;
@@ -640,14 +640,14 @@ oom:
 }
 
 /* Loads an item: one file through the domain's load, a group through its load_group. */
-static pol_status load_item(pol_run *run, const pol_domain *d, const item *x, pol_asset **a)
+static pol_status load_item(pol_run *run, const pol__domain *d, const item *x, pol_asset **a)
 {
     if (x->n_members < 2) return d->load(run, x->path, a);
     if (!d->load_group)
         return pol__fail(run, POL_ERR_UNSUPPORTED, "the %s domain does not load groups of files",
                          d->name);
     for (size_t i = 1; i < x->n_members; i++) { /* every member is of the item's domain */
-        const pol_domain *md;
+        const pol__domain *md;
         pol_status st = pol__recognise(run, x->members[i], d, &md);
         if (st) return st;
     }
@@ -739,7 +739,7 @@ static pol_status batch_run(const pol_pipeline *p, const char *const *inputs, si
                                 outp, inputs[i]);
     }
     pol__inputs in;
-    const pol_domain *want = p->is_auto ? NULL : p->domain;
+    const pol__domain *want = p->is_auto ? NULL : p->domain;
     pol_status st = pol__inputs_collect(&in, inputs, n_inputs, writes ? b->outdir : NULL, want, err);
     if (st) return st;
     if (in.n == 0) {
@@ -748,8 +748,8 @@ static pol_status batch_run(const pol_pipeline *p, const char *const *inputs, si
                                            "no usable files in the given folders (%zu left out, "
                                            "e.g. %s: %s)",
                                            in.skipped->n,
-                                           pol_jv_get(in.skipped->first, "path")->str,
-                                           pol_jv_get(in.skipped->first, "reason")->str)
+                                           pol__jv_get(in.skipped->first, "path")->str,
+                                           pol__jv_get(in.skipped->first, "reason")->str)
                             : pol__err_set(err, POL_ERR_NOT_FOUND,
                                            "no files found in the given folders");
         pol__inputs_free(&in);
@@ -840,7 +840,7 @@ static pol_status batch_run(const pol_pipeline *p, const char *const *inputs, si
     pthread_mutex_init(&c.mu, NULL);
     /* Every item is a task of the one pool; the ops' loops and the delivery targets queue their
      * parts on the same pool, ahead of items not yet started. */
-    pol_task_group g = {0};
+    pol__task_group g = {0};
     for (size_t i = 0; i < c.it.n; i++) {
         jobs[i] = (item_job){&c, i};
         pol__pool_submit(c.pool, &g, item_task, &jobs[i], 0);
@@ -862,13 +862,13 @@ static pol_status batch_run(const pol_pipeline *p, const char *const *inputs, si
         if (x->ran) {
             ran++;
             failed += x->failed;
-            pol_jv *stn = pol_jv_get(x->node, "status");
+            pol__jv *stn = pol__jv_get(x->node, "status");
             interrupted += stn && stn->str && !strcmp(stn->str, "cancelled");
         }
         if (report && x->ran)
             pol__report_add_item(report, x->node, &x->thumbs);
         else {
-            pol_jv_free(x->node);
+            pol__jv_free(x->node);
             free(x->thumbs.before);
             free(x->thumbs.after);
         }

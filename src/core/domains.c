@@ -7,10 +7,10 @@
 
 #define BUILTIN &pol__image_domain, &pol__records_domain
 
-const pol_domain *pol__domains[POL_MAX_DOMAINS] = {BUILTIN};
-size_t pol__n_domains = sizeof((const pol_domain *[]){BUILTIN}) / sizeof(const pol_domain *);
+const pol__domain *pol__domains[POL_MAX_DOMAINS] = {BUILTIN};
+size_t pol__n_domains = sizeof((const pol__domain *[]){BUILTIN}) / sizeof(const pol__domain *);
 
-pol_status pol__domain_register(const pol_domain *d, pol_err *err)
+pol_status pol__domain_register(const pol__domain *d, pol_err *err)
 {
     if (!d || !d->name) return pol__err_set(err, POL_ERR_ARG, "a domain needs a name");
     if (pol__domain_find(d->name))
@@ -21,7 +21,7 @@ pol_status pol__domain_register(const pol_domain *d, pol_err *err)
     return POL_OK;
 }
 
-void pol__domain_unregister(const pol_domain *d)
+void pol__domain_unregister(const pol__domain *d)
 {
     for (size_t i = 0; i < pol__n_domains; i++) {
         if (pol__domains[i] != d) continue;

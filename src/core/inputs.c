@@ -71,11 +71,11 @@ static int add_item(pol__inputs *in, const char *path, const char *rel, int name
 
 static int note(pol__inputs *in, const char *path, const char *reason)
 {
-    pol_jv *o = pol_jv_obj();
+    pol__jv *o = pol__jv_obj();
     if (!o) return 0;
-    pol_jv_set(o, "path", pol_jv_str(path));
-    pol_jv_set(o, "reason", pol_jv_str(reason));
-    pol_jv_push(in->skipped, o);
+    pol__jv_set(o, "path", pol__jv_str(path));
+    pol__jv_set(o, "reason", pol__jv_str(reason));
+    pol__jv_push(in->skipped, o);
     return 1;
 }
 
@@ -97,7 +97,7 @@ static int is_texty(const unsigned char *h, size_t n)
     return n && bad * 100 < n;
 }
 
-static const pol_domain *domain_of_ext(const char *path)
+static const pol__domain *domain_of_ext(const char *path)
 {
     const char *ext = pol__path_ext(path);
     if (!*ext) return NULL;
@@ -107,12 +107,12 @@ static const pol_domain *domain_of_ext(const char *path)
     return NULL;
 }
 
-static const pol_domain *sniff_all(const unsigned char *head, size_t n, const char *path)
+static const pol__domain *sniff_all(const unsigned char *head, size_t n, const char *path)
 {
-    const pol_domain *best = NULL;
+    const pol__domain *best = NULL;
     int best_score = 0;
     for (size_t i = 0; i < pol__n_domains; i++) {
-        const pol_domain *d = pol__domains[i];
+        const pol__domain *d = pol__domains[i];
         int s = d->sniff ? d->sniff(head, n, path) : 0;
         if (s > best_score) {
             best_score = s;
@@ -153,15 +153,15 @@ static ssize_t read_head(const char *path, unsigned char *head, size_t cap, stru
 /* A file found in a folder: taken when some domain (the wanted one, if any) will claim it. Files
  * that are nobody's (README, Thumbs.db) are left out with a note; a file whose extension claims a
  * domain is taken even when its content disagrees, so the damage is reported. */
-static int consider_file(pol__inputs *in, const char *full, const char *rel, const pol_domain *want)
+static int consider_file(pol__inputs *in, const char *full, const char *rel, const pol__domain *want)
 {
     unsigned char head[4096];
     struct stat st;
     ssize_t got = read_head(full, head, sizeof head, &st);
     if (got == -2) return note(in, full, kind_of(st.st_mode));
     if (got < 0) return add_item(in, full, rel, 0); /* unreadable: reported when processed */
-    const pol_domain *by_ext = domain_of_ext(full);
-    const pol_domain *best = got > 0 ? sniff_all(head, (size_t)got, full) : NULL;
+    const pol__domain *by_ext = domain_of_ext(full);
+    const pol__domain *best = got > 0 ? sniff_all(head, (size_t)got, full) : NULL;
     if (!best && !by_ext) return note(in, full, "not a format polish reads");
     if (want && !by_ext && best != want) {
         char *why = pol__asprintf("%s data; this pipeline is for %s", best->name, want->name);
@@ -186,7 +186,7 @@ static int cmp_str(const void *a, const void *b)
 
 typedef struct walk_ctx {
     pol__inputs *in;
-    const pol_domain *want;
+    const pol__domain *want;
     int have_out;
     dev_t out_dev;
     ino_t out_ino;
@@ -262,10 +262,10 @@ static int walk(walk_ctx *w, const char *dir, const char *rel_prefix, int depth)
 }
 
 pol_status pol__inputs_collect(pol__inputs *in, const char *const *paths, size_t n,
-                               const char *outdir, const pol_domain *want, pol_err *err)
+                               const char *outdir, const pol__domain *want, pol_err *err)
 {
     memset(in, 0, sizeof *in);
-    in->skipped = pol_jv_arr();
+    in->skipped = pol__jv_arr();
     if (!in->skipped) return pol__err_set(err, POL_ERR_NOMEM, "out of memory listing the inputs");
     walk_ctx w = {.in = in, .want = want};
     struct stat ost;
@@ -311,12 +311,12 @@ void pol__inputs_free(pol__inputs *in)
     }
     free(in->v);
     free(in->ids);
-    pol_jv_free(in->skipped);
+    pol__jv_free(in->skipped);
     memset(in, 0, sizeof *in);
 }
 
-pol_status pol__recognise(pol_run *run, const char *path, const pol_domain *want,
-                          const pol_domain **out)
+pol_status pol__recognise(pol_run *run, const char *path, const pol__domain *want,
+                          const pol__domain **out)
 {
     *out = NULL;
     unsigned char head[4096];
@@ -336,8 +336,8 @@ pol_status pol__recognise(pol_run *run, const char *path, const pol_domain *want
                          "%lld bytes is over the limit of %llu bytes "
                          "(--limit bytes=N)",
                          (long long)st.st_size, (unsigned long long)max);
-    const pol_domain *best = sniff_all(head, (size_t)got, path);
-    const pol_domain *by_ext = domain_of_ext(path);
+    const pol__domain *best = sniff_all(head, (size_t)got, path);
+    const pol__domain *by_ext = domain_of_ext(path);
     const char *ext = pol__path_ext(path);
     if (!best) {
         if (by_ext)

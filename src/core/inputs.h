@@ -25,7 +25,7 @@ typedef struct pol__inputs {
     size_t n_ids, cap_ids;
     /* Entries left out, each {path, reason}: FIFOs and devices, folders seen before (links),
      * folders too deep, the output folder, files found in a folder that no domain recognises. */
-    pol_jv *skipped;
+    pol__jv *skipped;
 } pol__inputs;
 
 /*
@@ -37,14 +37,14 @@ typedef struct pol__inputs {
  * Returns POL_OK or POL_ERR_NOMEM.
  */
 pol_status pol__inputs_collect(pol__inputs *in, const char *const *paths, size_t n,
-                               const char *outdir, const pol_domain *want, pol_err *err);
+                               const char *outdir, const pol__domain *want, pol_err *err);
 void pol__inputs_free(pol__inputs *in);
 /* Is this identity an input file (or a walked input folder)? */
 int pol__inputs_has(const pol__inputs *in, dev_t dev, ino_t ino);
 
 /* Recognises an input by content (every domain's sniff) without blocking: a FIFO, socket or device
  * is refused before anything is read. An extension that claims another domain is an error. */
-pol_status pol__recognise(pol_run *run, const char *path, const pol_domain *want,
-                          const pol_domain **out);
+pol_status pol__recognise(pol_run *run, const char *path, const pol__domain *want,
+                          const pol__domain **out);
 
 #endif

@@ -18,21 +18,21 @@
 
 /* ---- domains -------------------------------------------------------------------------------- */
 
-typedef struct pol_domain pol_domain;
+typedef struct pol__domain pol__domain;
 
 /* A limit key: the core declares pixels, bytes, frames, rows, columns, field-bytes, duration;
- * a domain adds its own (`limits` in its pol_domain). */
+ * a domain adds its own (`limits` in its pol__domain). */
 enum { POL_LIMIT_BYTES = 1, POL_LIMIT_SECONDS = 2 };
-typedef struct pol_limit_desc {
+typedef struct pol__limit_key {
     const char *key; /* lower-case, dash-separated */
     uint64_t def;    /* default; 0 = no limit */
     unsigned flags;  /* POL_LIMIT_BYTES: binary suffixes (10M = 10 MiB); POL_LIMIT_SECONDS */
     const char *unit;
     const char *help;
-} pol_limit_desc;
+} pol__limit_key;
 
 size_t pol__limit_count(void);
-const pol_limit_desc *pol__limit_desc(size_t k);
+const pol__limit_key *pol__limit_desc(size_t k);
 /* The run's limit for `key` (0 = no limit). */
 uint64_t pol__limit(const pol_run *run, const char *key);
 
@@ -41,7 +41,7 @@ uint64_t pol__limit(const pol_run *run, const char *key);
  * items, and the steps of its automatic recipe. One static const instance per domain, listed in
  * src/core/domains.c.
  */
-struct pol_domain {
+struct pol__domain {
     const char *name;
     const char *summary;
     const pol_op_desc *const *ops; /* NULL-terminated, in listing order */
@@ -68,39 +68,39 @@ struct pol_domain {
      * NULL (or a NULL result) keeps the input's name. */
     const char *(*out_ext)(pol_asset *a);
     /* Optional: the limits this domain adds to the table, ending with {NULL}. */
-    const pol_limit_desc *limits;
+    const pol__limit_key *limits;
     /* Optional: loads a group of files as one item (a render's passes, an ensemble's members);
      * `paths` are in the group's order. */
     pol_status (*load_group)(pol_run *run, const char *const *paths, size_t n, pol_asset **out);
     /* Optional: reading and writing chunk by chunk (src/core/stream.h). */
-    const struct pol_stream_io *stream;
+    const struct pol__stream_io *stream;
 };
-typedef struct pol_stream_io pol_stream_io;
+typedef struct pol__stream_io pol__stream_io;
 
 /* Every domain: the built-in ones (src/core/domains.c), then those registered at run time. */
 #define POL_MAX_DOMAINS 32
-extern const pol_domain *pol__domains[POL_MAX_DOMAINS];
+extern const pol__domain *pol__domains[POL_MAX_DOMAINS];
 extern size_t pol__n_domains;
 
-const pol_domain *pol__domain_find(const char *name);
+const pol__domain *pol__domain_find(const char *name);
 /* Adds a domain (a test's synthetic one, a plug-in). Not thread-safe: call before any batch.
  * POL_ERR_ARG when the name is taken or the table is full. */
-pol_status pol__domain_register(const pol_domain *d, pol_err *err);
+pol_status pol__domain_register(const pol__domain *d, pol_err *err);
 /* Removes a domain registered at run time (tests). */
-void pol__domain_unregister(const pol_domain *d);
+void pol__domain_unregister(const pol__domain *d);
 
 /* ---- assets --------------------------------------------------------------------------------- */
 
 /* A loaded item of a domain, reference-counted. `data` is the domain's own struct. */
 struct pol_asset {
     int refs;
-    const pol_domain *domain;
+    const pol__domain *domain;
     void *data;
     char *source_path; /* owned */
 };
 
 /* Takes ownership of `data`. Returns NULL (and frees `data`) when out of memory. */
-pol_asset *pol__asset_new(const pol_domain *d, void *data, const char *source_path);
+pol_asset *pol__asset_new(const pol__domain *d, void *data, const char *source_path);
 pol_asset *pol__asset_ref(pol_asset *a);
 void pol__asset_unref(pol_asset *a); /* accepts NULL */
 /* Deep copy with one reference; NULL when out of memory. */
@@ -131,26 +131,26 @@ const char *pol__output_path(const pol_args *a, const char *name);
 
 /* ---- runs: one item going through a pipeline ------------------------------------------------ */
 
-struct pol_batch_state;
-struct pol_pool;
+struct pol__batch_state;
+struct pol__pool;
 
 struct pol_run {
     pol_err *err;
     const pol_options *opt; /* options with the recipe's limits applied */
     const char *input;      /* the input path, for messages */
     int threads;            /* threads an op may use for this item (>= 1) */
-    pol_jv *item;           /* the report node of this item */
-    pol_jv *step;           /* the report node of the running step, or NULL */
+    pol__jv *item;           /* the report node of this item */
+    pol__jv *step;           /* the report node of the running step, or NULL */
     int declined;           /* set by pol__decline() during a step */
     /* The whole plan of this item: its steps then its delivery (export) step, so a loader can
      * decode at reduced scale when every output is smaller. */
     const pol_op_desc *const *plan_ops;
     const pol_args *const *plan_args;
     size_t plan_n;
-    struct pol_pool *pool;         /* the batch's thread pool (NULL: loops run serially) */
-    struct pol_batch_state *batch; /* shared inputs and per-batch outputs (NULL outside) */
+    struct pol__pool *pool;         /* the batch's thread pool (NULL: loops run serially) */
+    struct pol__batch_state *batch; /* shared inputs and per-batch outputs (NULL outside) */
     const char *outdir;            /* where output ports land ("." when none) */
-    struct pol_emitted *emitted;   /* extra outputs handed over by pol__emit() */
+    struct pol__emitted *emitted;   /* extra outputs handed over by pol__emit() */
     /* The batch's write gate (NULL outside a batch) and this item's outputs waiting to be committed
      * together (NULL: each output is committed at once). See output.c. */
     struct pol__gate *gate;
@@ -188,12 +188,12 @@ pol_status pol__input_asset(pol_run *run, const pol_args *args, const char *name
 /* Adds this item's part to a POL_PORT_BATCH output: `fn` writes to `f` while the batch's file is
  * locked for this item (`first` is 1 for the first writer, which writes any header). Nothing
  * happens when the port was not given. The file is committed when the batch ends. */
-typedef pol_status (*pol_batch_write_fn)(pol_run *run, FILE *f, int first, void *user);
+typedef pol_status (*pol__batch_write_fn)(pol_run *run, FILE *f, int first, void *user);
 pol_status pol__batch_output(pol_run *run, const pol_args *args, const char *name,
-                             pol_batch_write_fn fn, void *user);
+                             pol__batch_write_fn fn, void *user);
 
 /* Appends a step's report node ({op, args}) to the item's steps and returns it. */
-pol_jv *pol__step_node(pol_run *run, const pol_op_desc *op, const pol_args *a);
+pol__jv *pol__step_node(pol_run *run, const pol_op_desc *op, const pol_args *a);
 
 /* Sets run->err to "<input>: <message>" and returns `code`. */
 pol_status pol__fail(pol_run *run, pol_status code, const char *fmt, ...) POL_PRINTF(3, 4);
@@ -208,7 +208,7 @@ void pol__measure_int(pol_run *run, const char *key, long long value);
 void pol__measure_str(pol_run *run, const char *key, const char *value);
 void pol__measure_bool(pol_run *run, const char *key, int value);
 /* A structured value (object/array) built with json.h; ownership passes to the report. */
-void pol__measure_jv(pol_run *run, const char *key, pol_jv *value);
+void pol__measure_jv(pol_run *run, const char *key, pol__jv *value);
 void pol__decide(pol_run *run, const char *fmt, ...) POL_PRINTF(2, 3);
 void pol__confidence(pol_run *run, double c); /* 0..1 */
 /* The step made no change, and why ("tilt 0.2 deg below 0.3 deg"). */
@@ -232,16 +232,16 @@ int pol__cpu_count(void);
  * pol__out_commit(). pol__out_abort() removes the temporary; nothing half-written is ever left.
  * An existing final file is refused (POL_ERR_EXISTS) unless run->opt->overwrite.
  */
-typedef struct pol_outfile {
+typedef struct pol__outfile {
     char *final_path;
     char *tmp_path;
     FILE *fp; /* open for writing ("wb") */
     int fd;   /* fileno(fp) */
-} pol_outfile;
+} pol__outfile;
 
-pol_status pol__out_open(pol_run *run, const char *final_path, pol_outfile *of);
-pol_status pol__out_commit(pol_run *run, pol_outfile *of); /* closes; renames; reports the path */
-void pol__out_abort(pol_outfile *of);                      /* accepts a never-opened outfile */
+pol_status pol__out_open(pol_run *run, const char *final_path, pol__outfile *of);
+pol_status pol__out_commit(pol_run *run, pol__outfile *of); /* closes; renames; reports the path */
+void pol__out_abort(pol__outfile *of);                      /* accepts a never-opened outfile */
 
 /*
  * The write gate of a batch: every output inside the output folder (or the one named output file

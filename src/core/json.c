@@ -6,43 +6,43 @@
 #include "core/internal.h"
 #include "core/sbuf.h"
 
-static pol_jv *jv_new(pol_jv_type t)
+static pol__jv *jv_new(pol__jv_type t)
 {
-    pol_jv *v = calloc(1, sizeof *v);
+    pol__jv *v = calloc(1, sizeof *v);
     if (v) v->type = t;
     return v;
 }
 
-pol_jv *pol_jv_null(void)
+pol__jv *pol__jv_null(void)
 {
     return jv_new(POL_JV_NULL);
 }
-pol_jv *pol_jv_arr(void)
+pol__jv *pol__jv_arr(void)
 {
     return jv_new(POL_JV_ARR);
 }
-pol_jv *pol_jv_obj(void)
+pol__jv *pol__jv_obj(void)
 {
     return jv_new(POL_JV_OBJ);
 }
 
-pol_jv *pol_jv_bool(int b)
+pol__jv *pol__jv_bool(int b)
 {
-    pol_jv *v = jv_new(POL_JV_BOOL);
+    pol__jv *v = jv_new(POL_JV_BOOL);
     if (v) v->i = b != 0;
     return v;
 }
 
-pol_jv *pol_jv_num(double d)
+pol__jv *pol__jv_num(double d)
 {
-    pol_jv *v = jv_new(POL_JV_NUM);
+    pol__jv *v = jv_new(POL_JV_NUM);
     if (v) v->num = d;
     return v;
 }
 
-pol_jv *pol_jv_num_exact(double d)
+pol__jv *pol__jv_num_exact(double d)
 {
-    pol_jv *v = jv_new(POL_JV_NUM);
+    pol__jv *v = jv_new(POL_JV_NUM);
     if (v) {
         v->num = d;
         v->i = 1;
@@ -50,17 +50,17 @@ pol_jv *pol_jv_num_exact(double d)
     return v;
 }
 
-pol_jv *pol_jv_int(long long i)
+pol__jv *pol__jv_int(long long i)
 {
-    pol_jv *v = jv_new(POL_JV_INT);
+    pol__jv *v = jv_new(POL_JV_INT);
     if (v) v->i = i;
     return v;
 }
 
-pol_jv *pol_jv_str(const char *s)
+pol__jv *pol__jv_str(const char *s)
 {
-    if (!s) return pol_jv_null();
-    pol_jv *v = jv_new(POL_JV_STR);
+    if (!s) return pol__jv_null();
+    pol__jv *v = jv_new(POL_JV_STR);
     if (!v) return NULL;
     v->str = pol__strdup(s);
     if (!v->str) {
@@ -70,11 +70,11 @@ pol_jv *pol_jv_str(const char *s)
     return v;
 }
 
-void pol_jv_free(pol_jv *v)
+void pol__jv_free(pol__jv *v)
 {
     while (v) {
-        pol_jv *next = v->next;
-        pol_jv_free(v->first);
+        pol__jv *next = v->next;
+        pol__jv_free(v->first);
         free(v->key);
         free(v->str);
         free(v);
@@ -82,12 +82,12 @@ void pol_jv_free(pol_jv *v)
     }
 }
 
-pol_jv *pol_jv_push(pol_jv *arr, pol_jv *child)
+pol__jv *pol__jv_push(pol__jv *arr, pol__jv *child)
 {
     if (!child) return NULL;
     child->next = NULL;
     if (!arr) { /* no array (out of memory making it): ownership still passes */
-        pol_jv_free(child);
+        pol__jv_free(child);
         return NULL;
     }
     if (arr->last)
@@ -99,29 +99,29 @@ pol_jv *pol_jv_push(pol_jv *arr, pol_jv *child)
     return child;
 }
 
-pol_jv *pol_jv_get(const pol_jv *obj, const char *key)
+pol__jv *pol__jv_get(const pol__jv *obj, const char *key)
 {
     if (!obj || obj->type != POL_JV_OBJ) return NULL;
-    for (pol_jv *c = obj->first; c; c = c->next)
+    for (pol__jv *c = obj->first; c; c = c->next)
         if (c->key && strcmp(c->key, key) == 0) return c;
     return NULL;
 }
 
-pol_jv *pol_jv_set(pol_jv *obj, const char *key, pol_jv *child)
+pol__jv *pol__jv_set(pol__jv *obj, const char *key, pol__jv *child)
 {
     if (!obj || !child) {
-        pol_jv_free(child);
+        pol__jv_free(child);
         return NULL;
     }
     char *k = pol__strdup(key);
     if (!k) {
-        pol_jv_free(child);
+        pol__jv_free(child);
         return NULL;
     }
     child->key = k;
     /* Replace in place to keep member order stable. */
-    pol_jv *prev = NULL;
-    for (pol_jv *c = obj->first; c; prev = c, c = c->next) {
+    pol__jv *prev = NULL;
+    for (pol__jv *c = obj->first; c; prev = c, c = c->next) {
         if (c->key && strcmp(c->key, key) == 0) {
             child->next = c->next;
             if (prev)
@@ -130,29 +130,29 @@ pol_jv *pol_jv_set(pol_jv *obj, const char *key, pol_jv *child)
                 obj->first = child;
             if (obj->last == c) obj->last = child;
             c->next = NULL;
-            pol_jv_free(c);
+            pol__jv_free(c);
             return child;
         }
     }
-    return pol_jv_push(obj, child);
+    return pol__jv_push(obj, child);
 }
 
-pol_jv *pol_jv_obj_at(pol_jv *obj, const char *key)
+pol__jv *pol__jv_obj_at(pol__jv *obj, const char *key)
 {
-    pol_jv *c = pol_jv_get(obj, key);
+    pol__jv *c = pol__jv_get(obj, key);
     if (c && c->type == POL_JV_OBJ) return c;
-    return pol_jv_set(obj, key, pol_jv_obj());
+    return pol__jv_set(obj, key, pol__jv_obj());
 }
 
-pol_jv *pol_jv_arr_at(pol_jv *obj, const char *key)
+pol__jv *pol__jv_arr_at(pol__jv *obj, const char *key)
 {
-    pol_jv *c = pol_jv_get(obj, key);
+    pol__jv *c = pol__jv_get(obj, key);
     if (c && c->type == POL_JV_ARR) return c;
-    return pol_jv_set(obj, key, pol_jv_arr());
+    return pol__jv_set(obj, key, pol__jv_arr());
 }
 
 /* Short names keep the serialiser readable. */
-typedef pol_sbuf buf;
+typedef pol__sbuf buf;
 #define put pol__sbuf_put
 #define puts_ pol__sbuf_puts
 
@@ -202,7 +202,7 @@ static void newline(buf *b, int indent, int depth)
     for (int i = 0; i < indent * depth; i++) put(b, " ", 1);
 }
 
-static void dump(buf *b, const pol_jv *v, int indent, int depth)
+static void dump(buf *b, const pol__jv *v, int indent, int depth)
 {
     char tmp[64];
     switch (v->type) {
@@ -238,7 +238,7 @@ static void dump(buf *b, const pol_jv *v, int indent, int depth)
             put(b, obj ? "}" : "]", 1);
             break;
         }
-        for (const pol_jv *c = v->first; c; c = c->next) {
+        for (const pol__jv *c = v->first; c; c = c->next) {
             newline(b, indent, depth + 1);
             if (obj) {
                 put_str(b, c->key ? c->key : "");
@@ -254,7 +254,7 @@ static void dump(buf *b, const pol_jv *v, int indent, int depth)
     }
 }
 
-char *pol_jv_dump(const pol_jv *v, int indent)
+char *pol__jv_dump(const pol__jv *v, int indent)
 {
     buf b = {0};
     if (v)

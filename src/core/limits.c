@@ -9,7 +9,7 @@
 #include "core/internal.h"
 
 /* The core's keys, each stored in a named field of pol_limits. */
-static const pol_limit_desc core_limits[] = {
+static const pol__limit_key core_limits[] = {
     {"pixels", 178956970ull, 0, "px", "width x height of one image (~13377 x 13377)"},
     {"bytes", 2ull << 30, POL_LIMIT_BYTES, "B", "size of one input file"},
     {"frames", 1000, 0, NULL, "frames or pages of one input"},
@@ -36,12 +36,12 @@ _Static_assert(POL_ARRAY_LEN(core_offsets) == POL_ARRAY_LEN(core_limits),
 #define N_CORE POL_ARRAY_LEN(core_limits)
 
 /* Key k of the table: the core's first, then every domain's in registry order. */
-static const pol_limit_desc *limit_at(size_t k)
+static const pol__limit_key *limit_at(size_t k)
 {
     if (k < N_CORE) return &core_limits[k];
     k -= N_CORE;
     for (size_t i = 0; i < pol__n_domains; i++)
-        for (const pol_limit_desc *d = pol__domains[i]->limits; d && d->key; d++)
+        for (const pol__limit_key *d = pol__domains[i]->limits; d && d->key; d++)
             if (k-- == 0) return d;
     return NULL;
 }
@@ -53,14 +53,14 @@ size_t pol__limit_count(void)
     return n;
 }
 
-const pol_limit_desc *pol__limit_desc(size_t k)
+const pol__limit_key *pol__limit_desc(size_t k)
 {
     return limit_at(k);
 }
 
 static long limit_find(const char *key, size_t n)
 {
-    const pol_limit_desc *d;
+    const pol__limit_key *d;
     for (size_t k = 0; (d = limit_at(k)); k++)
         if (strlen(d->key) == n && strncasecmp(d->key, key, n) == 0) return (long)k;
     return -1;
@@ -94,7 +94,7 @@ static void put(pol_limits *l, size_t k, double v)
 void pol_limits_default(pol_limits *l)
 {
     memset(l, 0, sizeof *l);
-    const pol_limit_desc *d;
+    const pol__limit_key *d;
     for (size_t k = 0; (d = limit_at(k)); k++) put(l, k, (double)d->def);
 }
 
@@ -112,7 +112,7 @@ uint64_t pol_limits_get(const pol_limits *l, const char *key)
 
 void pol_limits_tighten(pol_limits *base, const pol_limits *over)
 {
-    const pol_limit_desc *d;
+    const pol__limit_key *d;
     for (size_t k = 0; (d = limit_at(k)) && k < 64; k++) {
         if (!(over->set >> k & 1)) continue;
         if (k == DURATION_KEY) {
@@ -168,14 +168,14 @@ pol_status pol_limits_set(pol_limits *l, const char *spec, pol_err *err)
     if (k < 0) {
         char keys[512] = "";
         size_t used = 0;
-        const pol_limit_desc *d;
+        const pol__limit_key *d;
         for (size_t i = 0; (d = limit_at(i)) && used < sizeof keys; i++)
             used += (size_t)snprintf(keys + used, sizeof keys - used, "%s%s", i ? ", " : "",
                                      d->key);
         return pol__err_set(err, POL_ERR_ARG, "--limit: unknown key '%.*s' (%s)", (int)kn, spec,
                             keys);
     }
-    const pol_limit_desc *d = limit_at((size_t)k);
+    const pol__limit_key *d = limit_at((size_t)k);
     double v;
     if (!parse_amount(val, d->flags & POL_LIMIT_BYTES, &v) || v > 1.8e19)
         return pol__err_set(err, POL_ERR_ARG, "--limit %s: '%s' is not %s", d->key, val,

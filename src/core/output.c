@@ -276,7 +276,7 @@ pol_status pol__gate_report(const pol__gate *g, const char *path, pol_err *err)
 
 /* ---- temporaries and commits ---------------------------------------------------------------- */
 
-pol_status pol__out_open(pol_run *run, const char *final_path, pol_outfile *of)
+pol_status pol__out_open(pol_run *run, const char *final_path, pol__outfile *of)
 {
     memset(of, 0, sizeof *of);
     of->fd = -1;
@@ -310,7 +310,7 @@ pol_status pol__out_open(pol_run *run, const char *final_path, pol_outfile *of)
     return POL_OK;
 }
 
-void pol__out_abort(pol_outfile *of)
+void pol__out_abort(pol__outfile *of)
 {
     if (!of) return;
     if (of->fp) fclose(of->fp);
@@ -322,7 +322,7 @@ void pol__out_abort(pol_outfile *of)
 }
 
 /* Flush, fsync (when asked), close: every error checked, the temporary removed on failure. */
-static pol_status finish(pol_run *run, pol_outfile *of)
+static pol_status finish(pol_run *run, pol__outfile *of)
 {
     if (!of->fp) return pol__fail(run, POL_ERR_INTERNAL, "output file not open");
     int bad = ferror(of->fp);
@@ -403,7 +403,7 @@ static pol_status place(pol_run *run, const char *tmp, const char *final, int *c
                                strerror(err));
     }
     if (run && run->opt && run->opt->fsync) fsync_dir_of(final);
-    if (run && run->item) pol_jv_push(pol_jv_arr_at(run->item, "outputs"), pol_jv_str(final));
+    if (run && run->item) pol__jv_push(pol__jv_arr_at(run->item, "outputs"), pol__jv_str(final));
     return POL_OK;
 }
 
@@ -468,7 +468,7 @@ pol__pending *pol__pending_new(void)
     return p;
 }
 
-pol_status pol__out_commit(pol_run *run, pol_outfile *of)
+pol_status pol__out_commit(pol_run *run, pol__outfile *of)
 {
     pol_status st = finish(run, of);
     if (st) return st;
@@ -515,16 +515,16 @@ pol_status pol__pending_settle(pol_run *run, pol__pending *p, pol_status st)
         for (size_t i = placed; i < p->n; i++) unlink(p->v[i].tmp);
         for (size_t i = 0; i < placed; i++)
             if (created[i]) unlink(p->v[i].final);
-        if (placed && run && run->item) pol_jv_set(run->item, "outputs", pol_jv_arr());
+        if (placed && run && run->item) pol__jv_set(run->item, "outputs", pol__jv_arr());
     }
     for (size_t i = 0; i < p->n; i++) {
         free(p->v[i].tmp);
         free(p->v[i].final);
     }
     if (p->mem && run && run->item) {
-        pol_jv *m = pol_jv_obj_at(run->item, "memory");
-        pol_jv_set(m, "reserved_bytes", pol_jv_int((long long)p->mem));
-        pol_jv_set(m, "waited_seconds", pol_jv_num(p->mem_wait));
+        pol__jv *m = pol__jv_obj_at(run->item, "memory");
+        pol__jv_set(m, "reserved_bytes", pol__jv_int((long long)p->mem));
+        pol__jv_set(m, "waited_seconds", pol__jv_num(p->mem_wait));
     }
     if (p->mem_gate) {
         pthread_mutex_lock(&p->mem_gate->mu);
@@ -583,7 +583,7 @@ size_t pol__out_remove_stale(const char *dir)
 
 pol_status pol__write_file(pol_run *run, const char *path, const void *data, size_t len)
 {
-    pol_outfile of;
+    pol__outfile of;
     pol_status st = pol__out_open(run, path, &of);
     if (st) return st;
     if (len && fwrite(data, 1, len, of.fp) != len) {

@@ -7,7 +7,7 @@
 pol_status pol_pipeline_new(const char *domain, pol_pipeline **out, pol_err *err)
 {
     *out = NULL;
-    const pol_domain *d = pol__domain_find(domain);
+    const pol__domain *d = pol__domain_find(domain);
     if (!d) return pol__err_set(err, POL_ERR_ARG, "unknown domain '%s'", domain ? domain : "");
     pol_pipeline *p = calloc(1, sizeof *p);
     if (!p) return pol__err_set(err, POL_ERR_NOMEM, "out of memory");
@@ -29,7 +29,7 @@ pol_status pol_pipeline_new_auto(pol_pipeline **out, pol_err *err)
         return pol__err_set(err, POL_ERR_NOMEM, "out of memory");
     }
     for (size_t i = 0; i < pol__n_domains; i++) {
-        const pol_domain *d = pol__domains[i];
+        const pol__domain *d = pol__domains[i];
         pol_status st = pol_pipeline_new(d->name, &p->per_domain[i], err);
         for (size_t k = 0; !st && d->auto_steps && d->auto_steps[k]; k++)
             st = pol_pipeline_add_step(p->per_domain[i], d->auto_steps[k], NULL, err);
@@ -61,7 +61,7 @@ void pol_pipeline_free(pol_pipeline *p)
     free(p);
 }
 
-const pol_pipeline *pol__pipeline_for(const pol_pipeline *p, const pol_domain *d)
+const pol_pipeline *pol__pipeline_for(const pol_pipeline *p, const pol__domain *d)
 {
     if (!p->is_auto) return p->domain == d ? p : NULL;
     for (size_t i = 0; i < pol__n_domains && i < p->n_per_domain; i++)
@@ -89,14 +89,14 @@ pol_status pol_pipeline_add_step(pol_pipeline *p, const char *name, size_t *inde
                             name, p->domain->name, p->domain->name);
     if (p->n_steps == p->cap_steps) {
         size_t cap = p->cap_steps ? p->cap_steps * 2 : 8;
-        pol_step *s = realloc(p->steps, cap * sizeof *s);
+        pol__step *s = realloc(p->steps, cap * sizeof *s);
         if (!s) return pol__err_set(err, POL_ERR_NOMEM, "out of memory");
         p->steps = s;
         p->cap_steps = cap;
     }
     pol_args *a = pol__args_new(op);
     if (!a) return pol__err_set(err, POL_ERR_NOMEM, "out of memory");
-    p->steps[p->n_steps] = (pol_step){op, a, 0};
+    p->steps[p->n_steps] = (pol__step){op, a, 0};
     if (index) *index = p->n_steps;
     p->n_steps++;
     return POL_OK;
@@ -185,7 +185,7 @@ pol_status pol_pipeline_add_target(pol_pipeline *p, const char *name, size_t *in
     pol_args *a;
     pol_status st = deliver_args(p, &a, err);
     if (st) return st;
-    pol_target *t = realloc(p->targets, (p->n_targets + 1) * sizeof *t);
+    pol__target *t = realloc(p->targets, (p->n_targets + 1) * sizeof *t);
     char *n = pol__strdup(name);
     if (!t || !n) {
         if (t) p->targets = t;
@@ -194,7 +194,7 @@ pol_status pol_pipeline_add_target(pol_pipeline *p, const char *name, size_t *in
         return pol__err_set(err, POL_ERR_NOMEM, "out of memory");
     }
     p->targets = t;
-    p->targets[p->n_targets] = (pol_target){n, a};
+    p->targets[p->n_targets] = (pol__target){n, a};
     if (index) *index = p->n_targets;
     p->n_targets++;
     return POL_OK;
@@ -217,7 +217,7 @@ void pol__pipeline_apply_limits(const pol_pipeline *p, pol_limits *b)
     pol_limits_tighten(b, &p->limits);
 }
 
-static void describe_args(pol_sbuf *b, const pol_args *a)
+static void describe_args(pol__sbuf *b, const pol_args *a)
 {
     for (size_t i = 0; i < a->op->n_params; i++)
         if (a->given[i]) pol__sbuf_printf(b, " --%s %s", a->op->params[i].name, a->v[i].text);
@@ -229,7 +229,7 @@ static void describe_args(pol_sbuf *b, const pol_args *a)
             pol__sbuf_printf(b, " --%s %s", a->op->outputs[i].name, a->out[i].paths[k]);
 }
 
-static void describe_one(pol_sbuf *b, const pol_pipeline *p)
+static void describe_one(pol__sbuf *b, const pol_pipeline *p)
 {
     for (size_t i = 0; i < p->n_steps; i++) {
         pol__sbuf_printf(b, "  %zu. %s.%s", i + 1, p->steps[i].op->domain, p->steps[i].op->name);
@@ -251,7 +251,7 @@ static void describe_one(pol_sbuf *b, const pol_pipeline *p)
 
 char *pol_pipeline_describe(const pol_pipeline *p)
 {
-    pol_sbuf b = {0};
+    pol__sbuf b = {0};
     if (!p->is_auto) {
         pol__sbuf_printf(&b, "%s pipeline%s%s:\n", p->domain->name, p->name ? " " : "",
                          p->name ? p->name : "");

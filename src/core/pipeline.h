@@ -4,24 +4,24 @@
 
 #include "core/args.h"
 
-typedef struct pol_step {
+typedef struct pol__step {
     const pol_op_desc *op;
     pol_args *args;
     int line; /* recipe line, 0 when built in code */
-} pol_step;
+} pol__step;
 
-typedef struct pol_target {
+typedef struct pol__target {
     char *name;
     pol_args *args; /* arguments of the domain's deliver op */
-} pol_target;
+} pol__target;
 
 struct pol_pipeline {
     int is_auto;
-    const pol_domain *domain; /* NULL when automatic */
-    pol_step *steps;
+    const pol__domain *domain; /* NULL when automatic */
+    pol__step *steps;
     size_t n_steps, cap_steps;
     pol_args *deliver; /* default delivery options; NULL until set */
-    pol_target *targets;
+    pol__target *targets;
     size_t n_targets;
     pol_limits limits; /* recipe limits; the keys in limits.set tighten the caller's */
     char *name;
@@ -32,7 +32,7 @@ struct pol_pipeline {
 };
 
 /* The concrete pipeline for an item of domain `d` (itself, or the automatic one for `d`). */
-const pol_pipeline *pol__pipeline_for(const pol_pipeline *p, const pol_domain *d);
+const pol_pipeline *pol__pipeline_for(const pol_pipeline *p, const pol__domain *d);
 
 /* Applies the recipe's limits over `base`: they may tighten it, never loosen it. */
 void pol__pipeline_apply_limits(const pol_pipeline *p, pol_limits *base);

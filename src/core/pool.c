@@ -8,11 +8,11 @@
 typedef struct task {
     void (*fn)(void *);
     void *arg;
-    pol_task_group *g;
+    pol__task_group *g;
     struct task *next, *prev;
 } task;
 
-struct pol_pool {
+struct pol__pool {
     pthread_mutex_t mu;
     pthread_cond_t work; /* a task was queued, or stopping */
     pthread_cond_t done; /* a task finished */
@@ -23,7 +23,7 @@ struct pol_pool {
     pthread_t *tids;
 };
 
-static void unlink_task(pol_pool *p, task *t)
+static void unlink_task(pol__pool *p, task *t)
 {
     if (t->prev)
         t->prev->next = t->next;
@@ -37,7 +37,7 @@ static void unlink_task(pol_pool *p, task *t)
 }
 
 /* Runs t without the lock held, then marks it done. Called with the lock held. */
-static void run_task(pol_pool *p, task *t)
+static void run_task(pol__pool *p, task *t)
 {
     pthread_mutex_unlock(&p->mu);
     t->fn(t->arg);
@@ -49,7 +49,7 @@ static void run_task(pol_pool *p, task *t)
 
 static void *worker_main(void *arg)
 {
-    pol_pool *p = arg;
+    pol__pool *p = arg;
     pthread_mutex_lock(&p->mu);
     for (;;) {
         while (!p->head && !p->stopping) pthread_cond_wait(&p->work, &p->mu);
@@ -62,10 +62,10 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-pol_pool *pol__pool_new(int threads)
+pol__pool *pol__pool_new(int threads)
 {
     if (threads < 1) threads = 1;
-    pol_pool *p = calloc(1, sizeof *p);
+    pol__pool *p = calloc(1, sizeof *p);
     if (!p) return NULL;
     p->n_threads = threads;
     pthread_mutex_init(&p->mu, NULL);
@@ -84,7 +84,7 @@ pol_pool *pol__pool_new(int threads)
     return p;
 }
 
-void pol__pool_free(pol_pool *p)
+void pol__pool_free(pol__pool *p)
 {
     if (!p) return;
     pthread_mutex_lock(&p->mu);
@@ -99,12 +99,12 @@ void pol__pool_free(pol_pool *p)
     free(p);
 }
 
-int pol__pool_threads(const pol_pool *p)
+int pol__pool_threads(const pol__pool *p)
 {
     return p ? p->n_threads : 1;
 }
 
-void pol__pool_submit(pol_pool *p, pol_task_group *g, void (*fn)(void *), void *arg, int urgent)
+void pol__pool_submit(pol__pool *p, pol__task_group *g, void (*fn)(void *), void *arg, int urgent)
 {
     task *t = p ? calloc(1, sizeof *t) : NULL;
     if (!t) { /* no pool, or no memory for the task: run it here */
@@ -131,7 +131,7 @@ void pol__pool_submit(pol_pool *p, pol_task_group *g, void (*fn)(void *), void *
     pthread_mutex_unlock(&p->mu);
 }
 
-void pol__pool_wait(pol_pool *p, pol_task_group *g)
+void pol__pool_wait(pol__pool *p, pol__task_group *g)
 {
     if (!p) return;
     pthread_mutex_lock(&p->mu);

@@ -11,7 +11,7 @@
 
 typedef struct shared_in {
     char *path;
-    const pol_domain *domain;
+    const pol__domain *domain;
     int loading, loaded;
     pol_asset *asset;
     pol_status st;
@@ -21,13 +21,13 @@ typedef struct shared_in {
 
 typedef struct batch_out {
     char *path; /* resolved */
-    pol_outfile of;
+    pol__outfile of;
     int open;
     size_t writes;
     struct batch_out *next;
 } batch_out;
 
-struct pol_batch_state {
+struct pol__batch_state {
     pol__gate *gate; /* the batch's write gate (not owned) */
     pthread_mutex_t mu;
     pthread_cond_t loaded;
@@ -38,9 +38,9 @@ struct pol_batch_state {
     size_t loads;
 };
 
-pol_batch_state *pol__batch_state_new(const pol_options *opt, const char *outdir, pol__gate *gate)
+pol__batch_state *pol__batch_state_new(const pol_options *opt, const char *outdir, pol__gate *gate)
 {
-    pol_batch_state *bs = calloc(1, sizeof *bs);
+    pol__batch_state *bs = calloc(1, sizeof *bs);
     if (!bs) return NULL;
     if (!(bs->outdir = pol__strdup(outdir && *outdir ? outdir : "."))) {
         free(bs);
@@ -53,12 +53,12 @@ pol_batch_state *pol__batch_state_new(const pol_options *opt, const char *outdir
     return bs;
 }
 
-size_t pol__batch_state_loads(const pol_batch_state *bs)
+size_t pol__batch_state_loads(const pol__batch_state *bs)
 {
     return bs ? bs->loads : 0;
 }
 
-pol_status pol__batch_state_end(pol_batch_state *bs, int commit, pol_err *err)
+pol_status pol__batch_state_end(pol__batch_state *bs, int commit, pol_err *err)
 {
     if (!bs) return POL_OK;
     pol_status st = POL_OK;
@@ -94,7 +94,7 @@ static const pol_port_desc *in_port(const pol_args *args, const char *name)
 }
 
 /* Loads `path` with `d` under the given run's options; errors name the file. */
-static pol_status load_one(pol_run *run, const pol_domain *d, const char *path, pol_asset **out,
+static pol_status load_one(pol_run *run, const pol__domain *d, const char *path, pol_asset **out,
                            char *msg, size_t msg_size)
 {
     pol_err e;
@@ -118,9 +118,9 @@ pol_status pol__input_asset(pol_run *run, const pol_args *args, const char *name
     const pol_port_desc *pd = in_port(args, name);
     const char *path = pol__input_path(args, name, k);
     if (!pd || !path) return pol__fail(run, POL_ERR_ARG, "no --%s given", name);
-    const pol_domain *d = pd->kind == POL_PORT_ASSET ? pol__domain_find(pd->domain) : NULL;
+    const pol__domain *d = pd->kind == POL_PORT_ASSET ? pol__domain_find(pd->domain) : NULL;
     if (!d) return pol__fail(run, POL_ERR_INTERNAL, "--%s is not an asset input", name);
-    pol_batch_state *bs = run->batch;
+    pol__batch_state *bs = run->batch;
     char msg[sizeof(((pol_err *)0)->msg)];
     if (!(pd->flags & POL_PORT_SHARED) || !bs) {
         pol_status st = load_one(run, d, path, out, msg, sizeof msg);
@@ -236,17 +236,17 @@ pol_status pol__ports_check(const pol_pipeline *p, const char *outdir, pol_err *
 }
 
 pol_status pol__batch_output(pol_run *run, const pol_args *args, const char *name,
-                             pol_batch_write_fn fn, void *user)
+                             pol__batch_write_fn fn, void *user)
 {
     const char *given = pol__output_path(args, name);
     if (!given) return POL_OK; /* not asked for */
-    pol_batch_state *bs = run->batch;
+    pol__batch_state *bs = run->batch;
     pol_err e;
     pol_err_clear(&e);
     char *path = pol__port_out_path(run, given, &e);
     if (!path) return pol__fail(run, e.code, "--%s: %s", name, e.msg);
     if (!bs) { /* outside a batch: a file of its own */
-        pol_outfile of;
+        pol__outfile of;
         pol_status st = pol__out_open(run, path, &of);
         if (!st) st = fn(run, of.fp, 1, user);
         if (!st)
@@ -285,7 +285,7 @@ pol_status pol__batch_output(pol_run *run, const pol_args *args, const char *nam
         o->writes++;
         if (!st && ferror(o->of.fp))
             st = pol__fail(run, POL_ERR_IO, "--%s: writing %s failed", name, o->path);
-        if (!st) pol_jv_push(pol_jv_arr_at(run->item, "outputs"), pol_jv_str(o->path));
+        if (!st) pol__jv_push(pol__jv_arr_at(run->item, "outputs"), pol__jv_str(o->path));
     }
     pthread_mutex_unlock(&bs->mu);
     return st;

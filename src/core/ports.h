@@ -5,16 +5,16 @@
 
 #include "core/internal.h"
 
-typedef struct pol_batch_state pol_batch_state;
+typedef struct pol__batch_state pol__batch_state;
 
 /* `outdir`: the folder outputs go to ("." when none); copied. Per-batch outputs go through the
  * batch's write `gate` (not owned). NULL when out of memory. */
-pol_batch_state *pol__batch_state_new(const pol_options *opt, const char *outdir, pol__gate *gate);
+pol__batch_state *pol__batch_state_new(const pol_options *opt, const char *outdir, pol__gate *gate);
 /* Commits (commit != 0) or removes the per-batch output files, then frees everything. On a
  * failed commit, `err` says which file. Accepts NULL. */
-pol_status pol__batch_state_end(pol_batch_state *bs, int commit, pol_err *err);
+pol_status pol__batch_state_end(pol__batch_state *bs, int commit, pol_err *err);
 /* How many times shared inputs were loaded (tests check "loaded once"). */
-size_t pol__batch_state_loads(const pol_batch_state *bs);
+size_t pol__batch_state_loads(const pol__batch_state *bs);
 
 /* Checks every output port of the pipeline lands inside `outdir` (before anything runs). */
 struct pol_pipeline;

@@ -9,14 +9,14 @@
 #include "core/args.h"
 
 /* Op tables end with NULL, so adding an operation is one line in the table and nothing else. */
-static size_t n_ops(const pol_domain *d)
+static size_t n_ops(const pol__domain *d)
 {
     size_t n = 0;
     while (d->ops && d->ops[n]) n++;
     return n;
 }
 
-const pol_domain *pol__domain_find(const char *name)
+const pol__domain *pol__domain_find(const char *name)
 {
     if (!name) return NULL;
     for (size_t i = 0; i < pol__n_domains; i++)
@@ -48,7 +48,7 @@ size_t pol_op_count(const char *domain)
 const pol_op_desc *pol_op_at(const char *domain, size_t idx)
 {
     for (size_t i = 0; i < pol__n_domains; i++) {
-        const pol_domain *d = pol__domains[i];
+        const pol__domain *d = pol__domains[i];
         if (domain && strcmp(domain, d->name) != 0) continue;
         if (idx < n_ops(d)) return d->ops[idx];
         idx -= n_ops(d);
@@ -58,7 +58,7 @@ const pol_op_desc *pol_op_at(const char *domain, size_t idx)
 
 const pol_op_desc *pol_op_find(const char *domain, const char *name)
 {
-    const pol_domain *d = pol__domain_find(domain);
+    const pol__domain *d = pol__domain_find(domain);
     if (!d || !name) return NULL;
     for (size_t i = 0; i < n_ops(d); i++)
         if (strcmp(d->ops[i]->name, name) == 0) return d->ops[i];
@@ -88,7 +88,7 @@ const pol_param_desc *pol_op_param(const pol_op_desc *op, const char *name)
 
 const pol_op_desc *pol_domain_deliver_op(const char *domain)
 {
-    const pol_domain *d = pol__domain_find(domain);
+    const pol__domain *d = pol__domain_find(domain);
     if (!d) return NULL;
     for (size_t i = 0; i < n_ops(d); i++)
         if (d->ops[i]->flags & POL_OP_DELIVER) return d->ops[i];
@@ -219,39 +219,39 @@ const char *pol_num_str(double v, char *buf, size_t size)
 static const char *const type_names[] = {"bool", "int", "number", "string", "enum"};
 
 /* A declared number (default, bound) as a JSON number printed as written. */
-static pol_jv *num_text(const char *text)
+static pol__jv *num_text(const char *text)
 {
-    return pol_jv_num_exact(strtod(text, NULL));
+    return pol__jv_num_exact(strtod(text, NULL));
 }
 
-static pol_jv *param_json(const pol_param_desc *p)
+static pol__jv *param_json(const pol_param_desc *p)
 {
-    pol_jv *o = pol_jv_obj();
-    pol_jv_set(o, "name", pol_jv_str(p->name));
-    pol_jv_set(o, "type", pol_jv_str(type_names[p->type]));
+    pol__jv *o = pol__jv_obj();
+    pol__jv_set(o, "name", pol__jv_str(p->name));
+    pol__jv_set(o, "type", pol__jv_str(type_names[p->type]));
     if (!p->def)
-        pol_jv_set(o, "default", pol_jv_null());
+        pol__jv_set(o, "default", pol__jv_null());
     else if (p->type == POL_PARAM_INT || p->type == POL_PARAM_NUM)
-        pol_jv_set(o, "default", num_text(p->def));
+        pol__jv_set(o, "default", num_text(p->def));
     else if (p->type == POL_PARAM_BOOL) {
         int b = 0;
         pol__parse_bool(p->def, &b);
-        pol_jv_set(o, "default", pol_jv_bool(b));
+        pol__jv_set(o, "default", pol__jv_bool(b));
     } else
-        pol_jv_set(o, "default", pol_jv_str(p->def));
+        pol__jv_set(o, "default", pol__jv_str(p->def));
     if ((p->type == POL_PARAM_INT || p->type == POL_PARAM_NUM) && p->min <= p->max) {
-        pol_jv_set(o, "min", pol_jv_num_exact(p->min));
-        pol_jv_set(o, "max", pol_jv_num_exact(p->max));
+        pol__jv_set(o, "min", pol__jv_num_exact(p->min));
+        pol__jv_set(o, "max", pol__jv_num_exact(p->max));
     }
     if (p->type == POL_PARAM_ENUM && p->choices) {
-        pol_jv *arr = pol_jv_arr_at(o, "choices");
+        pol__jv *arr = pol__jv_arr_at(o, "choices");
         const char *c = p->choices;
         for (size_t i = 0; c && *c; i++) {
             const char *bar = strchr(c, '|');
             size_t n = bar ? (size_t)(bar - c) : strlen(c);
-            pol_jv *ch = pol_jv_obj();
+            pol__jv *ch = pol__jv_obj();
             char *v = pol__strndup(c, n);
-            pol_jv_set(ch, "value", pol_jv_str(v));
+            pol__jv_set(ch, "value", pol__jv_str(v));
             free(v);
             /* "value: what it does" -> the help after the colon */
             const char *h = NULL;
@@ -260,133 +260,133 @@ static pol_jv *param_json(const pol_param_desc *p)
                     h = p->choice_help[k] + n + 1;
                     while (*h == ' ') h++;
                 }
-            if (h) pol_jv_set(ch, "help", pol_jv_str(h));
-            pol_jv_push(arr, ch);
+            if (h) pol__jv_set(ch, "help", pol__jv_str(h));
+            pol__jv_push(arr, ch);
             c = bar ? bar + 1 : NULL;
         }
     }
-    if (p->unit) pol_jv_set(o, "unit", pol_jv_str(p->unit));
-    pol_jv_set(o, "required", pol_jv_bool((p->flags & POL_PARAM_REQUIRED) != 0));
-    if (p->flags & POL_PARAM_PATH) pol_jv_set(o, "path", pol_jv_bool(1));
+    if (p->unit) pol__jv_set(o, "unit", pol__jv_str(p->unit));
+    pol__jv_set(o, "required", pol__jv_bool((p->flags & POL_PARAM_REQUIRED) != 0));
+    if (p->flags & POL_PARAM_PATH) pol__jv_set(o, "path", pol__jv_bool(1));
     if (p->when) {
         const char *eq = strchr(p->when, '=');
-        pol_jv *w = pol_jv_obj_at(o, "when");
+        pol__jv *w = pol__jv_obj_at(o, "when");
         if (eq) {
             char *k = pol__strndup(p->when, (size_t)(eq - p->when));
-            pol_jv_set(w, "param", pol_jv_str(k));
+            pol__jv_set(w, "param", pol__jv_str(k));
             free(k);
-            pol_jv *vals = pol_jv_arr_at(w, "values");
+            pol__jv *vals = pol__jv_arr_at(w, "values");
             for (const char *c = eq + 1; c && *c;) {
                 const char *bar = strchr(c, '|');
                 char *v = pol__strndup(c, bar ? (size_t)(bar - c) : strlen(c));
-                pol_jv_push(vals, pol_jv_str(v));
+                pol__jv_push(vals, pol__jv_str(v));
                 free(v);
                 c = bar ? bar + 1 : NULL;
             }
         }
     }
-    pol_jv_set(o, "help", pol_jv_str(p->help ? p->help : ""));
+    pol__jv_set(o, "help", pol__jv_str(p->help ? p->help : ""));
     return o;
 }
 
 static const char *const port_kinds[] = {"asset", "file", "folder"};
 
-static pol_jv *port_json(const char *name, pol_port_kind kind, const char *domain,
+static pol__jv *port_json(const char *name, pol_port_kind kind, const char *domain,
                          const char *types, unsigned flags, const char *help, int implicit)
 {
-    pol_jv *o = pol_jv_obj();
-    pol_jv_set(o, "name", pol_jv_str(name));
-    pol_jv_set(o, "kind", pol_jv_str(port_kinds[kind]));
-    if (domain) pol_jv_set(o, "domain", pol_jv_str(domain));
+    pol__jv *o = pol__jv_obj();
+    pol__jv_set(o, "name", pol__jv_str(name));
+    pol__jv_set(o, "kind", pol__jv_str(port_kinds[kind]));
+    if (domain) pol__jv_set(o, "domain", pol__jv_str(domain));
     if (types) {
-        pol_jv *arr = pol_jv_arr_at(o, "types");
+        pol__jv *arr = pol__jv_arr_at(o, "types");
         for (const char *c = types; c && *c;) {
             const char *bar = strchr(c, '|');
             char *v = pol__strndup(c, bar ? (size_t)(bar - c) : strlen(c));
-            pol_jv_push(arr, pol_jv_str(v));
+            pol__jv_push(arr, pol__jv_str(v));
             free(v);
             c = bar ? bar + 1 : NULL;
         }
     }
-    pol_jv_set(o, "required", pol_jv_bool((flags & POL_PORT_REQUIRED) != 0));
-    pol_jv_set(o, "many", pol_jv_bool((flags & POL_PORT_MANY) != 0));
-    pol_jv_set(o, "shared", pol_jv_bool((flags & POL_PORT_SHARED) != 0));
-    pol_jv_set(o, "per_batch", pol_jv_bool((flags & POL_PORT_BATCH) != 0));
-    pol_jv_set(o, "item", pol_jv_bool(implicit));
-    pol_jv_set(o, "help", pol_jv_str(help ? help : ""));
+    pol__jv_set(o, "required", pol__jv_bool((flags & POL_PORT_REQUIRED) != 0));
+    pol__jv_set(o, "many", pol__jv_bool((flags & POL_PORT_MANY) != 0));
+    pol__jv_set(o, "shared", pol__jv_bool((flags & POL_PORT_SHARED) != 0));
+    pol__jv_set(o, "per_batch", pol__jv_bool((flags & POL_PORT_BATCH) != 0));
+    pol__jv_set(o, "item", pol__jv_bool(implicit));
+    pol__jv_set(o, "help", pol__jv_str(help ? help : ""));
     return o;
 }
 
-static pol_jv *op_json(const pol_op_desc *op)
+static pol__jv *op_json(const pol_op_desc *op)
 {
-    pol_jv *o = pol_jv_obj();
+    pol__jv *o = pol__jv_obj();
     char full[160];
     snprintf(full, sizeof full, "%s.%s", op->domain, op->name);
-    pol_jv_set(o, "name", pol_jv_str(full));
-    pol_jv_set(o, "domain", pol_jv_str(op->domain));
-    pol_jv_set(o, "summary", pol_jv_str(op->summary));
-    pol_jv_set(o, "delivery", pol_jv_bool((op->flags & POL_OP_DELIVER) != 0));
-    pol_jv_set(o, "automatic", pol_jv_bool((op->flags & POL_OP_AUTO) != 0));
-    pol_jv_set(o, "streaming", pol_jv_bool(op->stream != NULL));
-    pol_jv *ins = pol_jv_arr_at(o, "inputs");
-    pol_jv_push(ins, port_json("in", POL_PORT_ASSET, op->domain, NULL, POL_PORT_REQUIRED,
+    pol__jv_set(o, "name", pol__jv_str(full));
+    pol__jv_set(o, "domain", pol__jv_str(op->domain));
+    pol__jv_set(o, "summary", pol__jv_str(op->summary));
+    pol__jv_set(o, "delivery", pol__jv_bool((op->flags & POL_OP_DELIVER) != 0));
+    pol__jv_set(o, "automatic", pol__jv_bool((op->flags & POL_OP_AUTO) != 0));
+    pol__jv_set(o, "streaming", pol__jv_bool(op->stream != NULL));
+    pol__jv *ins = pol__jv_arr_at(o, "inputs");
+    pol__jv_push(ins, port_json("in", POL_PORT_ASSET, op->domain, NULL, POL_PORT_REQUIRED,
                                "The item being processed.", 1));
     for (size_t i = 0; i < op->n_inputs; i++) {
         const pol_port_desc *p = &op->inputs[i];
-        pol_jv_push(ins, port_json(p->name, p->kind, p->domain, p->types, p->flags, p->help, 0));
+        pol__jv_push(ins, port_json(p->name, p->kind, p->domain, p->types, p->flags, p->help, 0));
     }
-    pol_jv *outs = pol_jv_arr_at(o, "outputs");
-    pol_jv_push(outs, port_json("out", POL_PORT_ASSET, op->out_domain ? op->out_domain : op->domain,
+    pol__jv *outs = pol__jv_arr_at(o, "outputs");
+    pol__jv_push(outs, port_json("out", POL_PORT_ASSET, op->out_domain ? op->out_domain : op->domain,
                                 NULL, (op->flags & POL_OP_SPLIT) ? POL_PORT_MANY : 0,
                                 "The item after this step.", 1));
     for (size_t i = 0; i < op->n_outputs; i++) {
         const pol_port_desc *p = &op->outputs[i];
-        pol_jv_push(outs, port_json(p->name, p->kind, p->domain, p->types, p->flags, p->help, 0));
+        pol__jv_push(outs, port_json(p->name, p->kind, p->domain, p->types, p->flags, p->help, 0));
     }
-    pol_jv *params = pol_jv_arr_at(o, "params");
-    for (size_t i = 0; i < op->n_params; i++) pol_jv_push(params, param_json(&op->params[i]));
+    pol__jv *params = pol__jv_arr_at(o, "params");
+    for (size_t i = 0; i < op->n_params; i++) pol__jv_push(params, param_json(&op->params[i]));
     return o;
 }
 
 char *pol_registry_json(const char *domain)
 {
-    pol_jv *root = pol_jv_obj();
+    pol__jv *root = pol__jv_obj();
     if (!root) return NULL;
-    pol_jv_set(root, "version", pol_jv_int(POL_REGISTRY_VERSION));
-    pol_jv_set(root, "polish", pol_jv_str(pol_version()));
-    pol_jv *doms = pol_jv_arr_at(root, "domains");
+    pol__jv_set(root, "version", pol__jv_int(POL_REGISTRY_VERSION));
+    pol__jv_set(root, "polish", pol__jv_str(pol_version()));
+    pol__jv *doms = pol__jv_arr_at(root, "domains");
     for (size_t i = 0; i < pol__n_domains; i++) {
-        const pol_domain *d = pol__domains[i];
+        const pol__domain *d = pol__domains[i];
         if (domain && strcmp(domain, d->name) != 0) continue;
-        pol_jv *o = pol_jv_obj();
-        pol_jv_set(o, "name", pol_jv_str(d->name));
-        pol_jv_set(o, "summary", pol_jv_str(d->summary));
-        pol_jv *ext = pol_jv_arr_at(o, "extensions");
-        for (const char *const *e = d->extensions; e && *e; e++) pol_jv_push(ext, pol_jv_str(*e));
-        pol_jv *auto_steps = pol_jv_arr_at(o, "automatic_steps");
+        pol__jv *o = pol__jv_obj();
+        pol__jv_set(o, "name", pol__jv_str(d->name));
+        pol__jv_set(o, "summary", pol__jv_str(d->summary));
+        pol__jv *ext = pol__jv_arr_at(o, "extensions");
+        for (const char *const *e = d->extensions; e && *e; e++) pol__jv_push(ext, pol__jv_str(*e));
+        pol__jv *auto_steps = pol__jv_arr_at(o, "automatic_steps");
         for (const char *const *s = d->auto_steps; s && *s; s++)
-            pol_jv_push(auto_steps, pol_jv_str(*s));
-        pol_jv_set(o, "streaming", pol_jv_bool(d->stream != NULL));
-        pol_jv_set(o, "groups", pol_jv_bool(d->load_group != NULL));
-        pol_jv_push(doms, o);
+            pol__jv_push(auto_steps, pol__jv_str(*s));
+        pol__jv_set(o, "streaming", pol__jv_bool(d->stream != NULL));
+        pol__jv_set(o, "groups", pol__jv_bool(d->load_group != NULL));
+        pol__jv_push(doms, o);
     }
-    pol_jv *lims = pol_jv_arr_at(root, "limits");
+    pol__jv *lims = pol__jv_arr_at(root, "limits");
     for (size_t k = 0; k < pol__limit_count(); k++) {
-        const pol_limit_desc *l = pol__limit_desc(k);
-        pol_jv *o = pol_jv_obj();
-        pol_jv_set(o, "key", pol_jv_str(l->key));
-        pol_jv_set(o, "default", pol_jv_num_exact((double)l->def));
-        if (l->unit) pol_jv_set(o, "unit", pol_jv_str(l->unit));
-        pol_jv_set(o, "help", pol_jv_str(l->help ? l->help : ""));
-        pol_jv_push(lims, o);
+        const pol__limit_key *l = pol__limit_desc(k);
+        pol__jv *o = pol__jv_obj();
+        pol__jv_set(o, "key", pol__jv_str(l->key));
+        pol__jv_set(o, "default", pol__jv_num_exact((double)l->def));
+        if (l->unit) pol__jv_set(o, "unit", pol__jv_str(l->unit));
+        pol__jv_set(o, "help", pol__jv_str(l->help ? l->help : ""));
+        pol__jv_push(lims, o);
     }
-    pol_jv *ops = pol_jv_arr_at(root, "ops");
+    pol__jv *ops = pol__jv_arr_at(root, "ops");
     for (size_t i = 0; i < pol__n_domains; i++) {
-        const pol_domain *d = pol__domains[i];
+        const pol__domain *d = pol__domains[i];
         if (domain && strcmp(domain, d->name) != 0) continue;
-        for (size_t k = 0; d->ops && d->ops[k]; k++) pol_jv_push(ops, op_json(d->ops[k]));
+        for (size_t k = 0; d->ops && d->ops[k]; k++) pol__jv_push(ops, op_json(d->ops[k]));
     }
-    char *s = pol_jv_dump(root, 2);
-    pol_jv_free(root);
+    char *s = pol__jv_dump(root, 2);
+    pol__jv_free(root);
     return s;
 }

@@ -10,24 +10,24 @@ pol_report *pol_report_new(const char *command)
 {
     pol_report *r = calloc(1, sizeof *r);
     if (!r) return NULL;
-    r->root = pol_jv_obj();
+    r->root = pol__jv_obj();
     if (!r->root) {
         free(r);
         return NULL;
     }
     pthread_mutex_init(&r->mu, NULL);
-    pol_jv_set(r->root, "polish", pol_jv_str(pol_version()));
-    pol_jv_set(r->root, "command", pol_jv_str(command ? command : ""));
+    pol__jv_set(r->root, "polish", pol__jv_str(pol_version()));
+    pol__jv_set(r->root, "command", pol__jv_str(command ? command : ""));
     char when[64];
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    pol_jv_set(r->root, "started", pol_jv_str(when));
-    pol_jv_obj_at(r->root, "summary");
-    r->items = pol_jv_arr_at(r->root, "items");
+    pol__jv_set(r->root, "started", pol__jv_str(when));
+    pol__jv_obj_at(r->root, "summary");
+    r->items = pol__jv_arr_at(r->root, "items");
     if (!r->items) {
-        pol_jv_free(r->root);
+        pol__jv_free(r->root);
         free(r);
         return NULL;
     }
@@ -46,7 +46,7 @@ void pol_report_free(pol_report *r)
     free(r->dir);
     free(r->thumb_dir);
     pthread_mutex_destroy(&r->mu);
-    pol_jv_free(r->root);
+    pol__jv_free(r->root);
     pol__gate_free(r->gate);
     free(r);
 }
@@ -56,10 +56,10 @@ void pol_report_want_thumbnails(pol_report *r, int on)
     if (r) r->want_thumbs = on;
 }
 
-void pol__report_add_item(pol_report *r, pol_jv *item, pol_thumbs *thumbs)
+void pol__report_add_item(pol_report *r, pol__jv *item, pol__thumbs *thumbs)
 {
     if (!r || !item) {
-        pol_jv_free(item);
+        pol__jv_free(item);
         if (thumbs) {
             free(thumbs->before);
             free(thumbs->after);
@@ -67,7 +67,7 @@ void pol__report_add_item(pol_report *r, pol_jv *item, pol_thumbs *thumbs)
         return;
     }
     size_t idx = r->items->n;
-    pol_jv_push(r->items, item);
+    pol__jv_push(r->items, item);
     if (!r->want_thumbs) {
         if (thumbs) {
             free(thumbs->before);
@@ -75,7 +75,7 @@ void pol__report_add_item(pol_report *r, pol_jv *item, pol_thumbs *thumbs)
         }
         return;
     }
-    pol_thumbs *t = realloc(r->thumbs, (idx + 1) * sizeof *t);
+    pol__thumbs *t = realloc(r->thumbs, (idx + 1) * sizeof *t);
     if (!t) {
         if (thumbs) {
             free(thumbs->before);
@@ -89,9 +89,9 @@ void pol__report_add_item(pol_report *r, pol_jv *item, pol_thumbs *thumbs)
     r->n_thumbs = idx + 1;
 }
 
-void pol__report_set_skipped(pol_report *r, pol_jv *skipped)
+void pol__report_set_skipped(pol_report *r, pol__jv *skipped)
 {
-    pol_jv_set(r->root, "skipped", skipped);
+    pol__jv_set(r->root, "skipped", skipped);
 }
 
 void pol__report_set_gate(pol_report *r, struct pol__gate *g)
@@ -102,41 +102,41 @@ void pol__report_set_gate(pol_report *r, struct pol__gate *g)
 
 void pol__report_set_summary(pol_report *r, size_t total, size_t ok, size_t failed, double seconds)
 {
-    pol_jv *s = pol_jv_obj_at(r->root, "summary");
-    pol_jv_set(s, "items", pol_jv_int((long long)total));
-    pol_jv_set(s, "ok", pol_jv_int((long long)ok));
-    pol_jv_set(s, "failed", pol_jv_int((long long)failed));
-    pol_jv_set(s, "seconds", pol_jv_num(seconds));
+    pol__jv *s = pol__jv_obj_at(r->root, "summary");
+    pol__jv_set(s, "items", pol__jv_int((long long)total));
+    pol__jv_set(s, "ok", pol__jv_int((long long)ok));
+    pol__jv_set(s, "failed", pol__jv_int((long long)failed));
+    pol__jv_set(s, "seconds", pol__jv_num(seconds));
 }
 
 void pol__report_set_cancelled(pol_report *r, size_t not_finished)
 {
-    pol_jv *s = pol_jv_obj_at(r->root, "summary");
-    pol_jv_set(s, "cancelled", pol_jv_bool(1));
-    pol_jv_set(s, "not_finished", pol_jv_int((long long)not_finished));
+    pol__jv *s = pol__jv_obj_at(r->root, "summary");
+    pol__jv_set(s, "cancelled", pol__jv_bool(1));
+    pol__jv_set(s, "not_finished", pol__jv_int((long long)not_finished));
 }
 
 /* The report as a stream file: header, one line per item, summary (docs/report.md). */
 char *pol__report_lines(const pol_report *r)
 {
-    pol_sbuf b = {0};
+    pol__sbuf b = {0};
     pol__sbuf_printf(&b, "{\"type\":\"header\",\"schema\":%d", POL_REPORT_SCHEMA);
     for (const char *k = "polish\0command\0started\0"; *k; k += strlen(k) + 1) {
-        const pol_jv *v = pol_jv_get(r->root, k);
+        const pol__jv *v = pol__jv_get(r->root, k);
         if (!v || !v->str) continue;
-        pol_jv *one = pol_jv_str(v->str);
-        char *s = pol_jv_dump(one, 0);
-        pol_jv_free(one);
+        pol__jv *one = pol__jv_str(v->str);
+        char *s = pol__jv_dump(one, 0);
+        pol__jv_free(one);
         if (s) pol__sbuf_printf(&b, ",\"%s\":%s", k, s);
         free(s);
     }
     pol__sbuf_puts(&b, "}\n");
-    for (const pol_jv *it = r->items->first; it; it = it->next) {
-        char *s = pol_jv_dump(it, 0);
+    for (const pol__jv *it = r->items->first; it; it = it->next) {
+        char *s = pol__jv_dump(it, 0);
         if (s) pol__sbuf_printf(&b, "{\"type\":\"item\",%s\n", s + 1);
         free(s);
     }
-    char *s = pol_jv_dump(pol_jv_get(r->root, "summary"), 0);
+    char *s = pol__jv_dump(pol__jv_get(r->root, "summary"), 0);
     if (s) pol__sbuf_printf(&b, "{\"type\":\"summary\"%s%s\n", strlen(s) > 2 ? "," : "", s + 1);
     free(s);
     char *text = pol__sbuf_take(&b);
@@ -147,15 +147,15 @@ char *pol__report_lines(const pol_report *r)
 
 char *pol_report_json(const pol_report *r)
 {
-    return pol_jv_dump(r->root, 2);
+    return pol__jv_dump(r->root, 2);
 }
 
 /* ---- text ----------------------------------------------------------------------------------- */
 
-typedef pol_sbuf tbuf;
+typedef pol__sbuf tbuf;
 #define tput pol__sbuf_printf
 
-static void scalar_text(tbuf *b, const pol_jv *v)
+static void scalar_text(tbuf *b, const pol__jv *v)
 {
     switch (v->type) {
     case POL_JV_NULL:
@@ -174,7 +174,7 @@ static void scalar_text(tbuf *b, const pol_jv *v)
         tput(b, "%s", v->str);
         break;
     default: {
-        char *s = pol_jv_dump(v, 0);
+        char *s = pol__jv_dump(v, 0);
         if (s) tput(b, "%s", s);
         free(s);
     }
@@ -184,43 +184,43 @@ static void scalar_text(tbuf *b, const pol_jv *v)
 char *pol_report_text(const pol_report *r)
 {
     tbuf b = {0};
-    for (const pol_jv *it = r->items->first; it; it = it->next) {
-        const pol_jv *in = pol_jv_get(it, "input");
-        const pol_jv *st = pol_jv_get(it, "status");
-        const pol_jv *dom = pol_jv_get(it, "domain");
+    for (const pol__jv *it = r->items->first; it; it = it->next) {
+        const pol__jv *in = pol__jv_get(it, "input");
+        const pol__jv *st = pol__jv_get(it, "status");
+        const pol__jv *dom = pol__jv_get(it, "domain");
         tput(&b, "%s  %s", st && st->str ? st->str : "?", in && in->str ? in->str : "?");
         if (dom && dom->str) tput(&b, "  [%s]", dom->str);
         tput(&b, "\n");
-        const pol_jv *e = pol_jv_get(it, "error");
-        if (e && pol_jv_get(e, "message"))
-            tput(&b, "    error: %s\n", pol_jv_get(e, "message")->str);
-        const pol_jv *insp = pol_jv_get(it, "inspect");
-        for (const pol_jv *m = insp ? insp->first : NULL; m; m = m->next) {
+        const pol__jv *e = pol__jv_get(it, "error");
+        if (e && pol__jv_get(e, "message"))
+            tput(&b, "    error: %s\n", pol__jv_get(e, "message")->str);
+        const pol__jv *insp = pol__jv_get(it, "inspect");
+        for (const pol__jv *m = insp ? insp->first : NULL; m; m = m->next) {
             tput(&b, "    %-24s ", m->key);
             scalar_text(&b, m);
             tput(&b, "\n");
         }
-        const pol_jv *steps = pol_jv_get(it, "steps");
-        for (const pol_jv *s = steps ? steps->first : NULL; s; s = s->next) {
-            const pol_jv *op = pol_jv_get(s, "op"), *ss = pol_jv_get(s, "status");
-            const pol_jv *why = pol_jv_get(s, "declined");
+        const pol__jv *steps = pol__jv_get(it, "steps");
+        for (const pol__jv *s = steps ? steps->first : NULL; s; s = s->next) {
+            const pol__jv *op = pol__jv_get(s, "op"), *ss = pol__jv_get(s, "status");
+            const pol__jv *why = pol__jv_get(s, "declined");
             tput(&b, "    %-24s %s", op && op->str ? op->str : "?", ss && ss->str ? ss->str : "");
             if (why && why->str) tput(&b, ": %s", why->str);
-            const pol_jv *dec = pol_jv_get(s, "decisions");
-            for (const pol_jv *d = dec ? dec->first : NULL; d; d = d->next)
+            const pol__jv *dec = pol__jv_get(s, "decisions");
+            for (const pol__jv *d = dec ? dec->first : NULL; d; d = d->next)
                 tput(&b, "%s%s", d == dec->first ? ": " : "; ", d->str);
             tput(&b, "\n");
         }
-        const pol_jv *outs = pol_jv_get(it, "outputs");
-        for (const pol_jv *o = outs ? outs->first : NULL; o; o = o->next)
+        const pol__jv *outs = pol__jv_get(it, "outputs");
+        for (const pol__jv *o = outs ? outs->first : NULL; o; o = o->next)
             tput(&b, "    -> %s\n", o->str);
-        const pol_jv *would = pol_jv_get(it, "would_write");
-        for (const pol_jv *o = would ? would->first : NULL; o; o = o->next)
+        const pol__jv *would = pol__jv_get(it, "would_write");
+        for (const pol__jv *o = would ? would->first : NULL; o; o = o->next)
             tput(&b, "    -> %s (dry run: not written)\n", o->str);
     }
-    const pol_jv *s = pol_jv_get(r->root, "summary");
-    const pol_jv *ok = pol_jv_get(s, "ok"), *failed = pol_jv_get(s, "failed");
-    const pol_jv *secs = pol_jv_get(s, "seconds");
+    const pol__jv *s = pol__jv_get(r->root, "summary");
+    const pol__jv *ok = pol__jv_get(s, "ok"), *failed = pol__jv_get(s, "failed");
+    const pol__jv *secs = pol__jv_get(s, "seconds");
     if (ok && failed)
         tput(&b, "%lld ok, %lld failed in %.2f s\n", ok->i, failed->i, secs ? secs->num : 0.0);
     return pol__sbuf_take(&b);
@@ -229,9 +229,9 @@ char *pol_report_text(const pol_report *r)
 char *pol_report_errors(const pol_report *r)
 {
     tbuf b = {0};
-    for (const pol_jv *it = r->items->first; it; it = it->next) {
-        const pol_jv *e = pol_jv_get(it, "error");
-        const pol_jv *m = e ? pol_jv_get(e, "message") : NULL;
+    for (const pol__jv *it = r->items->first; it; it = it->next) {
+        const pol__jv *e = pol__jv_get(it, "error");
+        const pol__jv *m = e ? pol__jv_get(e, "message") : NULL;
         if (m && m->str) tput(&b, "%s\n", m->str);
     }
     return pol__sbuf_take(&b);
@@ -240,16 +240,16 @@ char *pol_report_errors(const pol_report *r)
 char *pol_report_notes(const pol_report *r)
 {
     tbuf b = {0};
-    const pol_jv *sk = pol_jv_get(r->root, "skipped");
-    for (const pol_jv *e = sk ? sk->first : NULL; e; e = e->next) {
-        const pol_jv *p = pol_jv_get(e, "path"), *why = pol_jv_get(e, "reason");
+    const pol__jv *sk = pol__jv_get(r->root, "skipped");
+    for (const pol__jv *e = sk ? sk->first : NULL; e; e = e->next) {
+        const pol__jv *p = pol__jv_get(e, "path"), *why = pol__jv_get(e, "reason");
         tput(&b, "skipped %s: %s\n", p && p->str ? p->str : "?", why && why->str ? why->str : "");
     }
-    for (const pol_jv *it = r->items->first; it; it = it->next) {
-        const pol_jv *in = pol_jv_get(it, "input"), *sk2 = pol_jv_get(it, "skipped");
+    for (const pol__jv *it = r->items->first; it; it = it->next) {
+        const pol__jv *in = pol__jv_get(it, "input"), *sk2 = pol__jv_get(it, "skipped");
         if (sk2 && sk2->str) tput(&b, "kept %s: %s\n", in && in->str ? in->str : "?", sk2->str);
-        const pol_jv *w = pol_jv_get(it, "warnings");
-        for (const pol_jv *x = w ? w->first : NULL; x; x = x->next)
+        const pol__jv *w = pol__jv_get(it, "warnings");
+        for (const pol__jv *x = w ? w->first : NULL; x; x = x->next)
             if (x->str) tput(&b, "%s: %s\n", in && in->str ? in->str : "?", x->str);
     }
     return pol__sbuf_take(&b);

@@ -4,7 +4,7 @@
 #include "core/report.h"
 #include "core/sbuf.h"
 
-typedef pol_sbuf hbuf;
+typedef pol__sbuf hbuf;
 #define hput_n pol__sbuf_put
 #define hput pol__sbuf_puts
 #define hfmt pol__sbuf_printf
@@ -47,7 +47,7 @@ static void base64(hbuf *b, const unsigned char *d, size_t n)
     }
 }
 
-static void value(hbuf *b, const pol_jv *v)
+static void value(hbuf *b, const pol__jv *v)
 {
     switch (v->type) {
     case POL_JV_NULL:
@@ -66,18 +66,18 @@ static void value(hbuf *b, const pol_jv *v)
         hesc(b, v->str);
         break;
     default: {
-        char *s = pol_jv_dump(v, 0);
+        char *s = pol__jv_dump(v, 0);
         hesc(b, s);
         free(s);
     }
     }
 }
 
-static void kv_list(hbuf *b, const pol_jv *obj)
+static void kv_list(hbuf *b, const pol__jv *obj)
 {
     if (!obj || !obj->first) return;
     hput(b, "<dl>");
-    for (const pol_jv *m = obj->first; m; m = m->next) {
+    for (const pol__jv *m = obj->first; m; m = m->next) {
         hput(b, "<dt>");
         hesc(b, m->key);
         hput(b, "</dt><dd>");
@@ -109,8 +109,8 @@ char *pol__report_html(const pol_report *r)
              "dl{display:grid;grid-template-columns:max-content auto;gap:0 1em;margin:0}"
              "dt{color:#666}dd{margin:0}.declined{color:#8a6d00}"
              "</style></head><body>\n<h1>polish report</h1>\n");
-    const pol_jv *cmd = pol_jv_get(r->root, "command");
-    const pol_jv *started = pol_jv_get(r->root, "started");
+    const pol__jv *cmd = pol__jv_get(r->root, "command");
+    const pol__jv *started = pol__jv_get(r->root, "started");
     hput(&b, "<p>");
     if (cmd && cmd->str) {
         hput(&b, "<code>");
@@ -119,19 +119,19 @@ char *pol__report_html(const pol_report *r)
     }
     if (started && started->str) hesc(&b, started->str);
     hput(&b, "</p>\n");
-    kv_list(&b, pol_jv_get(r->root, "summary"));
+    kv_list(&b, pol__jv_get(r->root, "summary"));
     size_t idx = 0;
-    for (const pol_jv *it = r->items->first; it; it = it->next, idx++) {
-        const pol_jv *in = pol_jv_get(it, "input"), *st = pol_jv_get(it, "status");
+    for (const pol__jv *it = r->items->first; it; it = it->next, idx++) {
+        const pol__jv *in = pol__jv_get(it, "input"), *st = pol__jv_get(it, "status");
         const char *status = st && st->str ? st->str : "?";
         hput(&b, "<section class=\"item\"><h2>");
         hesc(&b, in && in->str ? in->str : "?");
         hfmt(&b, " <span class=\"%s\">%s</span></h2>\n",
              strcmp(status, "ok") == 0 ? "ok" : "failed", status);
-        const pol_jv *e = pol_jv_get(it, "error");
+        const pol__jv *e = pol__jv_get(it, "error");
         if (e) {
             hput(&b, "<p class=\"failed\">");
-            const pol_jv *m = pol_jv_get(e, "message");
+            const pol__jv *m = pol__jv_get(e, "message");
             hesc(&b, m && m->str ? m->str : "failed");
             hput(&b, "</p>");
         }
@@ -143,14 +143,14 @@ char *pol__report_html(const pol_report *r)
                 thumb(&b, after ? "after" : "before", jpeg, len);
             free(owned);
         }
-        kv_list(&b, pol_jv_get(it, "inspect"));
-        const pol_jv *steps = pol_jv_get(it, "steps");
+        kv_list(&b, pol__jv_get(it, "inspect"));
+        const pol__jv *steps = pol__jv_get(it, "steps");
         if (steps && steps->first) {
             hput(&b, "<table><tr><th>step</th><th>status</th><th>confidence</th>"
                      "<th>decisions</th><th>measured</th></tr>\n");
-            for (const pol_jv *s = steps->first; s; s = s->next) {
-                const pol_jv *op = pol_jv_get(s, "op"), *ss = pol_jv_get(s, "status");
-                const pol_jv *conf = pol_jv_get(s, "confidence"), *why = pol_jv_get(s, "declined");
+            for (const pol__jv *s = steps->first; s; s = s->next) {
+                const pol__jv *op = pol__jv_get(s, "op"), *ss = pol__jv_get(s, "status");
+                const pol__jv *conf = pol__jv_get(s, "confidence"), *why = pol__jv_get(s, "declined");
                 hput(&b, "<tr><td>");
                 hesc(&b, op && op->str ? op->str : "?");
                 hfmt(&b, "</td><td class=\"%s\">", ss && ss->str ? ss->str : "");
@@ -162,19 +162,19 @@ char *pol__report_html(const pol_report *r)
                 hput(&b, "</td><td>");
                 if (conf) value(&b, conf);
                 hput(&b, "</td><td>");
-                const pol_jv *dec = pol_jv_get(s, "decisions");
-                for (const pol_jv *d = dec ? dec->first : NULL; d; d = d->next) {
+                const pol__jv *dec = pol__jv_get(s, "decisions");
+                for (const pol__jv *d = dec ? dec->first : NULL; d; d = d->next) {
                     hesc(&b, d->str);
                     hput(&b, "<br>");
                 }
                 hput(&b, "</td><td>");
-                kv_list(&b, pol_jv_get(s, "measured"));
+                kv_list(&b, pol__jv_get(s, "measured"));
                 hput(&b, "</td></tr>\n");
             }
             hput(&b, "</table>\n");
         }
-        const pol_jv *outs = pol_jv_get(it, "outputs");
-        for (const pol_jv *o = outs ? outs->first : NULL; o; o = o->next) {
+        const pol__jv *outs = pol__jv_get(it, "outputs");
+        for (const pol__jv *o = outs ? outs->first : NULL; o; o = o->next) {
             hput(&b, "<p>&rarr; <code>");
             hesc(&b, o->str);
             hput(&b, "</code></p>");

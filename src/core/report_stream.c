@@ -10,9 +10,9 @@
 #include <unistd.h>
 #include "core/report.h"
 
-static void write_line(pol_report *r, pol_jv *line)
+static void write_line(pol_report *r, pol__jv *line)
 {
-    char *s = pol_jv_dump(line, 0);
+    char *s = pol__jv_dump(line, 0);
     if (s) {
         fputs(s, r->stream);
         fputc('\n', r->stream);
@@ -21,14 +21,14 @@ static void write_line(pol_report *r, pol_jv *line)
     free(s);
 }
 
-static pol_jv *header_line(const pol_report *r)
+static pol__jv *header_line(const pol_report *r)
 {
-    pol_jv *h = pol_jv_obj();
-    pol_jv_set(h, "type", pol_jv_str("header"));
-    pol_jv_set(h, "schema", pol_jv_int(POL_REPORT_SCHEMA));
+    pol__jv *h = pol__jv_obj();
+    pol__jv_set(h, "type", pol__jv_str("header"));
+    pol__jv_set(h, "schema", pol__jv_int(POL_REPORT_SCHEMA));
     for (const char *k = "polish\0command\0started\0"; *k; k += strlen(k) + 1) {
-        const pol_jv *v = pol_jv_get(r->root, k);
-        if (v && v->str) pol_jv_set(h, k, pol_jv_str(v->str));
+        const pol__jv *v = pol__jv_get(r->root, k);
+        if (v && v->str) pol__jv_set(h, k, pol__jv_str(v->str));
     }
     return h;
 }
@@ -74,9 +74,9 @@ pol_status pol_report_stream(pol_report *r, const char *path, int overwrite, pol
     r->thumb_dir = pol__asprintf("%.*s.thumbs", (int)(dot && dot != base ? (size_t)(dot - base) : strlen(base)),
                                  base);
     if (!r->dir || !r->thumb_dir) return pol__err_set(err, POL_ERR_NOMEM, "out of memory");
-    pol_jv *h = header_line(r);
+    pol__jv *h = header_line(r);
     write_line(r, h);
-    pol_jv_free(h);
+    pol__jv_free(h);
     return ferror(r->stream) ? pol__err_set(err, POL_ERR_IO, "%s: write failed", path) : POL_OK;
 }
 
@@ -87,7 +87,7 @@ static char *thumb_file(const pol_report *r, size_t index, const char *which, in
 }
 
 static void save_thumb(pol_report *r, size_t index, const char *which, unsigned char **jpeg,
-                       size_t len, pol_jv *refs)
+                       size_t len, pol__jv *refs)
 {
     if (!*jpeg) return;
     char *dir = pol__asprintf("%s/%s", r->dir, r->thumb_dir);
@@ -99,7 +99,7 @@ static void save_thumb(pol_report *r, size_t index, const char *which, unsigned 
         pol_err e;
         pol_run run = {.err = &e, .opt = &o};
         if (pol__write_file(&run, full, *jpeg, len) == POL_OK) {
-            pol_jv_set(refs, which, pol_jv_str(rel));
+            pol__jv_set(refs, which, pol__jv_str(rel));
             free(*jpeg);
             *jpeg = NULL;
         }
@@ -109,20 +109,20 @@ static void save_thumb(pol_report *r, size_t index, const char *which, unsigned 
     free(rel);
 }
 
-void pol__report_item_done(pol_report *r, size_t index, pol_jv *item, pol_thumbs *thumbs)
+void pol__report_item_done(pol_report *r, size_t index, pol__jv *item, pol__thumbs *thumbs)
 {
     if (!r || !r->stream || !item) return;
     pthread_mutex_lock(&r->mu);
-    pol_jv_set(item, "index", pol_jv_int((long long)index));
+    pol__jv_set(item, "index", pol__jv_int((long long)index));
     if (thumbs && (thumbs->before || thumbs->after)) {
-        pol_jv *refs = pol_jv_obj_at(item, "thumbs");
+        pol__jv *refs = pol__jv_obj_at(item, "thumbs");
         save_thumb(r, index, "before", &thumbs->before, thumbs->before_len, refs);
         save_thumb(r, index, "after", &thumbs->after, thumbs->after_len, refs);
     }
-    pol_jv *line = pol_jv_obj();
-    pol_jv_set(line, "type", pol_jv_str("item"));
-    char *s = pol_jv_dump(item, 0);
-    pol_jv_free(line);
+    pol__jv *line = pol__jv_obj();
+    pol__jv_set(line, "type", pol__jv_str("item"));
+    char *s = pol__jv_dump(item, 0);
+    pol__jv_free(line);
     if (s) { /* {"type":"item", ...the item's members} */
         fputs("{\"type\":\"item\",", r->stream);
         fputs(s + 1, r->stream);
@@ -136,23 +136,23 @@ void pol__report_item_done(pol_report *r, size_t index, pol_jv *item, pol_thumbs
 void pol__report_stream_end(pol_report *r)
 {
     if (!r || !r->stream) return;
-    pol_jv *line = pol_jv_obj();
-    pol_jv_set(line, "type", pol_jv_str("summary"));
-    const pol_jv *sum = pol_jv_get(r->root, "summary");
-    for (const pol_jv *k = sum ? sum->first : NULL; k; k = k->next) {
-        pol_jv *copy = k->type == POL_JV_INT    ? pol_jv_int(k->i)
-                       : k->type == POL_JV_BOOL ? pol_jv_bool((int)k->i)
-                       : k->type == POL_JV_NUM  ? pol_jv_num(k->num)
-                                                : pol_jv_str(k->str);
-        pol_jv_set(line, k->key, copy);
+    pol__jv *line = pol__jv_obj();
+    pol__jv_set(line, "type", pol__jv_str("summary"));
+    const pol__jv *sum = pol__jv_get(r->root, "summary");
+    for (const pol__jv *k = sum ? sum->first : NULL; k; k = k->next) {
+        pol__jv *copy = k->type == POL_JV_INT    ? pol__jv_int(k->i)
+                       : k->type == POL_JV_BOOL ? pol__jv_bool((int)k->i)
+                       : k->type == POL_JV_NUM  ? pol__jv_num(k->num)
+                                                : pol__jv_str(k->str);
+        pol__jv_set(line, k->key, copy);
     }
     write_line(r, line);
-    pol_jv_free(line);
+    pol__jv_free(line);
     fclose(r->stream);
     r->stream = NULL;
 }
 
-int pol__report_thumb(const pol_report *r, size_t idx, const pol_jv *item, int after,
+int pol__report_thumb(const pol_report *r, size_t idx, const pol__jv *item, int after,
                       const unsigned char **jpeg, size_t *len, unsigned char **owned)
 {
     *owned = NULL;
@@ -161,7 +161,7 @@ int pol__report_thumb(const pol_report *r, size_t idx, const pol_jv *item, int a
         *len = after ? r->thumbs[idx].after_len : r->thumbs[idx].before_len;
         if (*jpeg) return 1;
     }
-    const pol_jv *t = pol_jv_get(pol_jv_get(item, "thumbs"), after ? "after" : "before");
+    const pol__jv *t = pol__jv_get(pol__jv_get(item, "thumbs"), after ? "after" : "before");
     /* only the report's own thumbnail files: <stem>.thumbs/<n>-before.jpg */
     if (!t || !t->str || !r->dir || strstr(t->str, "..") || !strstr(t->str, ".thumbs/") ||
         strcmp(pol__path_ext(t->str), "jpg") != 0)
@@ -182,54 +182,54 @@ int pol__report_thumb(const pol_report *r, size_t idx, const pol_jv *item, int a
 
 /* ---- reading a stream back, merging ---------------------------------------------------------- */
 
-static pol_jv *from_jansson(const json_t *j)
+static pol__jv *from_jansson(const json_t *j)
 {
     switch (json_typeof(j)) {
     case JSON_OBJECT: {
-        pol_jv *o = pol_jv_obj();
+        pol__jv *o = pol__jv_obj();
         const char *k;
         json_t *v;
-        json_object_foreach((json_t *)j, k, v) pol_jv_set(o, k, from_jansson(v));
+        json_object_foreach((json_t *)j, k, v) pol__jv_set(o, k, from_jansson(v));
         return o;
     }
     case JSON_ARRAY: {
-        pol_jv *a = pol_jv_arr();
+        pol__jv *a = pol__jv_arr();
         size_t i;
         json_t *v;
-        json_array_foreach(j, i, v) pol_jv_push(a, from_jansson(v));
+        json_array_foreach(j, i, v) pol__jv_push(a, from_jansson(v));
         return a;
     }
     case JSON_STRING:
-        return pol_jv_str(json_string_value(j));
+        return pol__jv_str(json_string_value(j));
     case JSON_INTEGER:
-        return pol_jv_int(json_integer_value(j));
+        return pol__jv_int(json_integer_value(j));
     case JSON_REAL:
-        return pol_jv_num(json_real_value(j));
+        return pol__jv_num(json_real_value(j));
     case JSON_TRUE:
-        return pol_jv_bool(1);
+        return pol__jv_bool(1);
     case JSON_FALSE:
-        return pol_jv_bool(0);
+        return pol__jv_bool(0);
     case JSON_NULL:
         break;
     }
-    return pol_jv_null();
+    return pol__jv_null();
 }
 
 static void summarise(pol_report *r)
 {
     size_t ok = 0, failed = 0, n = 0;
     double secs = 0;
-    for (const pol_jv *it = r->items->first; it; it = it->next, n++) {
-        const pol_jv *st = pol_jv_get(it, "status");
+    for (const pol__jv *it = r->items->first; it; it = it->next, n++) {
+        const pol__jv *st = pol__jv_get(it, "status");
         if (st && st->str && !strcmp(st->str, "ok"))
             ok++;
         else if (!(st && st->str && !strcmp(st->str, "cancelled")))
             failed++;
-        const pol_jv *t = pol_jv_get(pol_jv_get(it, "seconds"), "total");
+        const pol__jv *t = pol__jv_get(pol__jv_get(it, "seconds"), "total");
         if (t) secs += t->type == POL_JV_INT ? (double)t->i : t->num;
     }
-    pol_jv *s = pol_jv_obj_at(r->root, "summary");
-    pol_jv *total = pol_jv_get(s, "items");
+    pol__jv *s = pol__jv_obj_at(r->root, "summary");
+    pol__jv *total = pol__jv_get(s, "items");
     size_t declared = total && total->type == POL_JV_INT ? (size_t)total->i : n;
     pol__report_set_summary(r, declared > n ? declared : n, ok, failed, secs);
 }
@@ -277,7 +277,7 @@ pol_status pol_report_read(const char *path, pol_report **out, pol_err *err)
             }
             for (const char *k = "polish\0command\0started\0"; *k; k += strlen(k) + 1) {
                 const char *v = json_string_value(json_object_get(j, k));
-                if (v) pol_jv_set(r->root, k, pol_jv_str(v));
+                if (v) pol__jv_set(r->root, k, pol__jv_str(v));
             }
             have_header = 1;
         } else if (type && !strcmp(type, "item")) {
@@ -285,7 +285,7 @@ pol_status pol_report_read(const char *path, pol_report **out, pol_err *err)
             pol__report_add_item(r, from_jansson(j), NULL);
         } else if (type && !strcmp(type, "summary")) {
             json_object_del(j, "type");
-            pol_jv_set(r->root, "summary", from_jansson(j));
+            pol__jv_set(r->root, "summary", from_jansson(j));
             have_summary = 1;
         }
         json_decref(j);
@@ -300,7 +300,7 @@ pol_status pol_report_read(const char *path, pol_report **out, pol_err *err)
     }
     if (!have_summary) { /* a killed batch: count what finished */
         summarise(r);
-        pol_jv_set(pol_jv_obj_at(r->root, "summary"), "incomplete", pol_jv_bool(1));
+        pol__jv_set(pol__jv_obj_at(r->root, "summary"), "incomplete", pol__jv_bool(1));
     }
     *out = r;
     return POL_OK;
@@ -309,16 +309,16 @@ pol_status pol_report_read(const char *path, pol_report **out, pol_err *err)
 pol_status pol_report_merge(pol_report *dst, const pol_report *src, pol_err *err)
 {
     if (!dst || !src) return pol__err_set(err, POL_ERR_ARG, "nothing to merge");
-    for (const pol_jv *it = src->items->first; it; it = it->next) {
-        char *s = pol_jv_dump(it, 0);
+    for (const pol__jv *it = src->items->first; it; it = it->next) {
+        char *s = pol__jv_dump(it, 0);
         json_t *j = s ? json_loads(s, 0, NULL) : NULL;
         free(s);
         if (!j) return pol__err_set(err, POL_ERR_NOMEM, "out of memory merging reports");
-        pol_jv *copy = from_jansson(j);
+        pol__jv *copy = from_jansson(j);
         json_decref(j);
         /* thumbnails of the other report stay where its stream put them */
-        pol_jv *t = pol_jv_get(copy, "thumbs");
-        for (pol_jv *k = t ? t->first : NULL; k && src->dir && dst->dir && strcmp(src->dir, dst->dir); k = k->next) {
+        pol__jv *t = pol__jv_get(copy, "thumbs");
+        for (pol__jv *k = t ? t->first : NULL; k && src->dir && dst->dir && strcmp(src->dir, dst->dir); k = k->next) {
             char *abs = k->str && k->str[0] != '/' ? pol__asprintf("%s/%s", src->dir, k->str) : NULL;
             if (abs) {
                 free(k->str);

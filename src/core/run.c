@@ -19,77 +19,77 @@ pol_status pol__fail(pol_run *run, pol_status code, const char *fmt, ...)
     return code;
 }
 
-pol_jv *pol__step_node(pol_run *run, const pol_op_desc *op, const pol_args *a)
+pol__jv *pol__step_node(pol_run *run, const pol_op_desc *op, const pol_args *a)
 {
-    pol_jv *s = pol_jv_obj();
+    pol__jv *s = pol__jv_obj();
     if (!s) return NULL;
     char *name = pol__asprintf("%s.%s", op->domain, op->name);
-    pol_jv_set(s, "op", pol_jv_str(name));
+    pol__jv_set(s, "op", pol__jv_str(name));
     free(name);
-    pol_jv *args = pol__args_json(a);
+    pol__jv *args = pol__args_json(a);
     if (args && args->n)
-        pol_jv_set(s, "args", args);
+        pol__jv_set(s, "args", args);
     else
-        pol_jv_free(args);
-    return pol_jv_push(pol_jv_arr_at(run->item, "steps"), s); /* NULL when out of memory */
+        pol__jv_free(args);
+    return pol__jv_push(pol__jv_arr_at(run->item, "steps"), s); /* NULL when out of memory */
 }
 
 /* Where explanations go: the running step, or the item's inspection section. */
-static pol_jv *target(pol_run *run)
+static pol__jv *target(pol_run *run)
 {
     if (!run) return NULL;
     if (run->step) return run->step;
-    if (run->item) return pol_jv_obj_at(run->item, "inspect");
+    if (run->item) return pol__jv_obj_at(run->item, "inspect");
     return NULL;
 }
 
-static pol_jv *measured(pol_run *run)
+static pol__jv *measured(pol_run *run)
 {
-    pol_jv *t = target(run);
+    pol__jv *t = target(run);
     if (!t) return NULL;
-    return run->step ? pol_jv_obj_at(t, "measured") : t;
+    return run->step ? pol__jv_obj_at(t, "measured") : t;
 }
 
 void pol__measure(pol_run *run, const char *key, double value)
 {
-    pol_jv *m = measured(run);
-    if (m) pol_jv_set(m, key, pol_jv_num(value));
+    pol__jv *m = measured(run);
+    if (m) pol__jv_set(m, key, pol__jv_num(value));
 }
 
 void pol__measure_int(pol_run *run, const char *key, long long value)
 {
-    pol_jv *m = measured(run);
-    if (m) pol_jv_set(m, key, pol_jv_int(value));
+    pol__jv *m = measured(run);
+    if (m) pol__jv_set(m, key, pol__jv_int(value));
 }
 
 void pol__measure_str(pol_run *run, const char *key, const char *value)
 {
-    pol_jv *m = measured(run);
-    if (m) pol_jv_set(m, key, pol_jv_str(value));
+    pol__jv *m = measured(run);
+    if (m) pol__jv_set(m, key, pol__jv_str(value));
 }
 
 void pol__measure_bool(pol_run *run, const char *key, int value)
 {
-    pol_jv *m = measured(run);
-    if (m) pol_jv_set(m, key, pol_jv_bool(value));
+    pol__jv *m = measured(run);
+    if (m) pol__jv_set(m, key, pol__jv_bool(value));
 }
 
-void pol__measure_jv(pol_run *run, const char *key, pol_jv *value)
+void pol__measure_jv(pol_run *run, const char *key, pol__jv *value)
 {
-    pol_jv *m = measured(run);
+    pol__jv *m = measured(run);
     if (m)
-        pol_jv_set(m, key, value);
+        pol__jv_set(m, key, value);
     else
-        pol_jv_free(value);
+        pol__jv_free(value);
 }
 
 static void add_text(pol_run *run, const char *list, const char *fmt, va_list ap)
 {
-    pol_jv *t = run && run->step ? run->step : (run && run->item ? run->item : NULL);
+    pol__jv *t = run && run->step ? run->step : (run && run->item ? run->item : NULL);
     if (!t) return;
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
-    pol_jv_push(pol_jv_arr_at(t, list), pol_jv_str(msg));
+    pol__jv_push(pol__jv_arr_at(t, list), pol__jv_str(msg));
 }
 
 void pol__decide(pol_run *run, const char *fmt, ...)
@@ -110,8 +110,8 @@ void pol__warn(pol_run *run, const char *fmt, ...)
 
 void pol__confidence(pol_run *run, double c)
 {
-    pol_jv *t = target(run);
-    if (t && run->step) pol_jv_set(t, "confidence", pol_jv_num(c));
+    pol__jv *t = target(run);
+    if (t && run->step) pol__jv_set(t, "confidence", pol__jv_num(c));
 }
 
 void pol__decline(pol_run *run, const char *fmt, ...)
@@ -124,7 +124,7 @@ void pol__decline(pol_run *run, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    pol_jv_set(run->step, "declined", pol_jv_str(msg));
+    pol__jv_set(run->step, "declined", pol__jv_str(msg));
 }
 
 /* ---- load hints: what the plan needs from the loader ---------------------------------------- */

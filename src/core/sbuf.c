@@ -5,7 +5,7 @@
 #include <string.h>
 #include "core/sbuf.h"
 
-static int reserve(pol_sbuf *b, size_t extra)
+static int reserve(pol__sbuf *b, size_t extra)
 {
     if (b->oom) return 0;
     if (b->n + extra + 1 <= b->cap) return 1;
@@ -21,7 +21,7 @@ static int reserve(pol_sbuf *b, size_t extra)
     return 1;
 }
 
-void pol__sbuf_put(pol_sbuf *b, const char *s, size_t n)
+void pol__sbuf_put(pol__sbuf *b, const char *s, size_t n)
 {
     if (!reserve(b, n)) return;
     memcpy(b->p + b->n, s, n);
@@ -29,12 +29,12 @@ void pol__sbuf_put(pol_sbuf *b, const char *s, size_t n)
     b->p[b->n] = '\0';
 }
 
-void pol__sbuf_puts(pol_sbuf *b, const char *s)
+void pol__sbuf_puts(pol__sbuf *b, const char *s)
 {
     pol__sbuf_put(b, s, strlen(s));
 }
 
-void pol__sbuf_printf(pol_sbuf *b, const char *fmt, ...)
+void pol__sbuf_printf(pol__sbuf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -47,7 +47,7 @@ void pol__sbuf_printf(pol_sbuf *b, const char *fmt, ...)
     b->n += (size_t)n;
 }
 
-char *pol__sbuf_take(pol_sbuf *b)
+char *pol__sbuf_take(pol__sbuf *b)
 {
     char *p = b->p;
     if (b->oom) {

@@ -6,7 +6,7 @@
 #include "core/pipeline.h"
 #include "core/stream.h"
 
-int pol__stream_possible(const pol_domain *d, const pol_pipeline *p, const pol_op_desc *dop)
+int pol__stream_possible(const pol__domain *d, const pol_pipeline *p, const pol_op_desc *dop)
 {
     if (!d->stream || p->n_targets) return 0;
     for (size_t i = 0; i < p->n_steps; i++)
@@ -18,7 +18,7 @@ typedef struct stage {
     const pol_op_desc *op;
     const pol_args *args;
     void *state;
-    pol_jv *node;
+    pol__jv *node;
     int begun;
 } stage;
 
@@ -29,14 +29,14 @@ typedef struct stage {
 
 /* One pass over the input: ops [0, upto) applied to each chunk; then either op `upto` measures
  * (measuring pass) or the cores are written (w != NULL). */
-static pol_status pass(pol_run *run, const pol_domain *d, const char *in, stage *st, size_t upto,
+static pol_status pass(pol_run *run, const pol__domain *d, const char *in, stage *st, size_t upto,
                        size_t halo, int measure, void *w)
 {
-    const pol_stream_io *io = d->stream;
+    const pol__stream_io *io = d->stream;
     void *rd = NULL;
     pol_status s = io->open(run, in, &rd);
     if (s) return s;
-    pol_chunk *c;
+    pol__chunk *c;
     while (!(s = io->read(run, rd, halo, &c)) && c) {
         if (pol__cancelled(run)) {
             s = pol__fail(run, POL_ERR_CANCELLED, "cancelled");
@@ -54,10 +54,10 @@ static pol_status pass(pol_run *run, const pol_domain *d, const char *in, stage 
     return s;
 }
 
-pol_status pol__stream_run(pol_run *run, const pol_domain *d, const char *in, const pol_pipeline *p,
+pol_status pol__stream_run(pol_run *run, const pol__domain *d, const char *in, const pol_pipeline *p,
                            const char *out)
 {
-    const pol_stream_io *io = d->stream;
+    const pol__stream_io *io = d->stream;
     const pol_op_desc *dop = pol_domain_deliver_op(d->name);
     int with_deliver = dop && !(p->n_steps && p->steps[p->n_steps - 1].op == dop);
     size_t n = p->n_steps + (with_deliver ? 1 : 0);
@@ -74,7 +74,7 @@ pol_status pol__stream_run(pol_run *run, const pol_domain *d, const char *in, co
     size_t halo = 0;
     for (size_t i = 0; !s && i < n; i++) {
         st[i].node = pol__step_node(run, st[i].op, st[i].args);
-        pol_jv_set(st[i].node, "streamed", pol_jv_bool(1));
+        pol__jv_set(st[i].node, "streamed", pol__jv_bool(1));
         s = IN_STAGE(run, &st[i], st[i].op->stream->begin(run, st[i].args, &st[i].state));
         st[i].begun = !s;
         halo += st[i].op->stream->halo;
@@ -94,7 +94,7 @@ pol_status pol__stream_run(pol_run *run, const pol_domain *d, const char *in, co
     }
     /* The applying pass, written as it goes. */
     if (!s) {
-        pol_outfile of;
+        pol__outfile of;
         s = pol__out_open(run, out, &of);
         if (!s) {
             void *rd = NULL, *w = NULL;
@@ -120,12 +120,12 @@ pol_status pol__stream_run(pol_run *run, const pol_domain *d, const char *in, co
             s = IN_STAGE(run, &st[i], st[i].op->stream->end(run, st[i].state));
         run->step = NULL;
         if (st[i].node)
-            pol_jv_set(st[i].node, "status",
-                       pol_jv_str(s ? "failed" : pol_jv_get(st[i].node, "declined") ? "declined"
+            pol__jv_set(st[i].node, "status",
+                       pol__jv_str(s ? "failed" : pol__jv_get(st[i].node, "declined") ? "declined"
                                                                                   : "applied"));
         if (st[i].begun && st[i].op->stream->free) st[i].op->stream->free(st[i].state);
     }
-    pol_jv_set(run->item, "passes", pol_jv_int((long long)passes));
+    pol__jv_set(run->item, "passes", pol__jv_int((long long)passes));
     pol__args_free(dargs);
     free(st);
     return s;

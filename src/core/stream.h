@@ -12,29 +12,29 @@ struct pol_pipeline;
  * context before the core, the `n` units of the core, then `post` units after it. Ops process
  * the whole chunk in place; only the core is written, so an op that looks `halo` units around a
  * unit sees real neighbours there. */
-typedef struct pol_chunk {
+typedef struct pol__chunk {
     void *data;
     uint64_t start; /* index in the stream of the core's first unit */
     size_t n;       /* units in the core */
     size_t pre, post;
     int last; /* the stream's final chunk */
-} pol_chunk;
+} pol__chunk;
 
-/* A domain's chunked reading and writing (pol_domain.stream). */
-typedef struct pol_stream_io {
+/* A domain's chunked reading and writing (pol__domain.stream). */
+typedef struct pol__stream_io {
     size_t chunk_units; /* core units per chunk */
     /* Opens `path`, checking limits from its header. */
     pol_status (*open)(pol_run *run, const char *path, void **reader);
     /* The next chunk with `halo` units of context on each side (fewer at the ends), owned by the
      * reader until the next call; *out = NULL after the last one. */
-    pol_status (*read)(pol_run *run, void *reader, size_t halo, pol_chunk **out);
+    pol_status (*read)(pol_run *run, void *reader, size_t halo, pol__chunk **out);
     void (*close)(void *reader);
     /* Writes the cores of the chunks, in order, to `f` in the input's format. */
     pol_status (*write_begin)(pol_run *run, void *reader, FILE *f, void **writer);
-    pol_status (*write)(pol_run *run, void *writer, const pol_chunk *c);
+    pol_status (*write)(pol_run *run, void *writer, const pol__chunk *c);
     pol_status (*write_end)(pol_run *run, void *writer); /* also frees the writer */
     void (*write_abort)(void *writer);
-} pol_stream_io;
+} pol__stream_io;
 
 /* An op's chunk-by-chunk form (pol_op_desc.stream). */
 struct pol_op_stream {
@@ -43,20 +43,20 @@ struct pol_op_stream {
      * global white point): the runner makes a measuring pass, calls decide(), then applies. */
     int measure_first;
     pol_status (*begin)(pol_run *run, const pol_args *args, void **state);
-    pol_status (*measure)(pol_run *run, void *state, const pol_chunk *c); /* the core only */
+    pol_status (*measure)(pol_run *run, void *state, const pol__chunk *c); /* the core only */
     pol_status (*decide)(pol_run *run, void *state);
-    pol_status (*apply)(pol_run *run, void *state, pol_chunk *c);
+    pol_status (*apply)(pol_run *run, void *state, pol__chunk *c);
     pol_status (*end)(pol_run *run, void *state); /* last explanations */
     void (*free)(void *state);
 };
 
 /* Can this item stream? Only when the domain reads and writes chunks and every step (and the
  * delivery op `dop`, when there is one) has a chunked form and there are no delivery targets. */
-int pol__stream_possible(const pol_domain *d, const struct pol_pipeline *p,
+int pol__stream_possible(const pol__domain *d, const struct pol_pipeline *p,
                          const pol_op_desc *dop);
 
 /* Streams `in` through the pipeline's steps to `out` (written through pol__out_open/commit). */
-pol_status pol__stream_run(pol_run *run, const pol_domain *d, const char *in,
+pol_status pol__stream_run(pol_run *run, const pol__domain *d, const char *in,
                            const struct pol_pipeline *p, const char *out);
 
 #endif

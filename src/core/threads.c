@@ -72,7 +72,7 @@ void pol__parallel_for(const pol_run *run, size_t n, size_t grain,
     }
     if (run->pool) { /* the batch's pool: chunks go before queued items; this thread helps */
         chunk chunks[64];
-        pol_task_group g = {0};
+        pol__task_group g = {0};
         size_t per = n / threads, extra = n % threads, at = 0;
         for (size_t t = 0; t < threads; t++) {
             size_t len = per + (t < extra ? 1 : 0);

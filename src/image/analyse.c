@@ -4,7 +4,7 @@
 #include "image/quality.h"
 
 typedef struct clip_ctx {
-    const pol_image *im;
+    const pol__image *im;
     long *lo, *hi; /* per row */
 } clip_ctx;
 
@@ -13,7 +13,7 @@ static void clip_rows(void *user, size_t begin, size_t end)
     clip_ctx *c = user;
     int ch = c->im->channels, colour = ch == 2 || ch == 4 ? ch - 1 : ch;
     for (size_t y = begin; y < end; y++) {
-        const float *p = pol_image_row(c->im, (int)y);
+        const float *p = pol__image_row(c->im, (int)y);
         long lo = 0, hi = 0;
         for (int x = 0; x < c->im->width; x++, p += ch) {
             float mx = p[0], mn = p[0];
@@ -30,25 +30,25 @@ static void clip_rows(void *user, size_t begin, size_t end)
     }
 }
 
-pol_status pol__image_analyse(pol_run *run, const pol_image *im)
+pol_status pol__image_analyse(pol_run *run, const pol__image *im)
 {
-    pol_qsmall s;
+    pol__qsmall s;
     if (pol__qsmall_make(run, im, 512, &s) != POL_OK)
         return pol__fail(run, POL_ERR_NOMEM, "out of memory analysing the image");
     pol__image_kind_measure(run, im);
     {
-        pol_image tmp = *im; /* judged on a shallow copy: inspect does not change the image */
+        pol__image tmp = *im; /* judged on a shallow copy: inspect does not change the image */
         tmp.kind = 0;
         pol__measure_str(run, "picture_kind", pol__image_kind(run, &tmp) == 2 ? "graphic" : "photo");
         if (tmp.kind == 2) pol__measure_str(run, "picture_kind_why", tmp.kind_why);
     }
     if (pol__qsmall_mask_backdrop(&s, 0.1) > 0) pol__measure(run, "backdrop_pct", 100 * s.backdrop);
     if (s.transparent > 0) pol__measure(run, "transparent_pct", 100 * s.transparent);
-    pol_tone_stats t;
+    pol__tone_summary t;
     pol__tone_stats(&s, 0.5, &t);
     pol__measure(run, "mean_lightness", t.mean_l);
-    pol__measure(run, "white_point", pol_linear_to_srgb((float)t.white));
-    pol__measure(run, "black_point", pol_linear_to_srgb((float)t.black));
+    pol__measure(run, "white_point", pol__linear_to_srgb((float)t.white));
+    pol__measure(run, "black_point", pol__linear_to_srgb((float)t.black));
     clip_ctx c = {im, calloc((size_t)im->height, sizeof(long)),
                   calloc((size_t)im->height, sizeof(long))};
     if (c.lo && c.hi) {
@@ -65,7 +65,7 @@ pol_status pol__image_analyse(pol_run *run, const pol_image *im)
     free(c.lo);
     free(c.hi);
     if (im->channels >= 3) {
-        pol_wb_estimate e;
+        pol__wb_guess e;
         if (pol__wb_estimate(&s, &e)) {
             double a, b;
             pol__light_cast_ab(e.raw_u, e.raw_v, &a, &b);

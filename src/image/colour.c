@@ -9,13 +9,13 @@
 #define YN 1.0
 #define ZN 1.08883
 
-float pol_srgb_to_linear(float v)
+float pol__srgb_to_linear(float v)
 {
     if (v <= 0.04045f) return v / 12.92f;
     return powf((v + 0.055f) / 1.055f, 2.4f);
 }
 
-float pol_linear_to_srgb(float v)
+float pol__linear_to_srgb(float v)
 {
     if (v <= 0.0031308f) return v * 12.92f;
     return 1.055f * powf(v, 1.0f / 2.4f) - 0.055f;
@@ -34,7 +34,7 @@ static double lab_finv(double f)
     return f > d ? f * f * f : 3 * d * d * (f - 4.0 / 29.0);
 }
 
-void pol_linear_rgb_to_lab(const float rgb[3], float lab[3])
+void pol__linear_rgb_to_lab(const float rgb[3], float lab[3])
 {
     double r = rgb[0], g = rgb[1], b = rgb[2];
     double x = (0.4124564 * r + 0.3575761 * g + 0.1804375 * b) / XN;
@@ -46,7 +46,7 @@ void pol_linear_rgb_to_lab(const float rgb[3], float lab[3])
     lab[2] = (float)(200 * (fy - fz));
 }
 
-void pol_lab_to_linear_rgb(const float lab[3], float rgb[3])
+void pol__lab_to_linear_rgb(const float lab[3], float rgb[3])
 {
     double fy = (lab[0] + 16) / 116.0;
     double fx = fy + lab[1] / 500.0, fz = fy - lab[2] / 200.0;
@@ -56,18 +56,18 @@ void pol_lab_to_linear_rgb(const float lab[3], float rgb[3])
     rgb[2] = (float)(0.0556434 * x - 0.2040259 * y + 1.0572252 * z);
 }
 
-void pol_srgb_to_lab(const float rgb[3], float lab[3])
+void pol__srgb_to_lab(const float rgb[3], float lab[3])
 {
-    float lin[3] = {pol_srgb_to_linear(rgb[0]), pol_srgb_to_linear(rgb[1]),
-                    pol_srgb_to_linear(rgb[2])};
-    pol_linear_rgb_to_lab(lin, lab);
+    float lin[3] = {pol__srgb_to_linear(rgb[0]), pol__srgb_to_linear(rgb[1]),
+                    pol__srgb_to_linear(rgb[2])};
+    pol__linear_rgb_to_lab(lin, lab);
 }
 
-void pol_lab_to_srgb(const float lab[3], float rgb[3])
+void pol__lab_to_srgb(const float lab[3], float rgb[3])
 {
     float lin[3];
-    pol_lab_to_linear_rgb(lab, lin);
-    for (int c = 0; c < 3; c++) rgb[c] = pol_linear_to_srgb(lin[c]);
+    pol__lab_to_linear_rgb(lab, lin);
+    for (int c = 0; c < 3; c++) rgb[c] = pol__linear_to_srgb(lin[c]);
 }
 
 static double deg(double rad) { return rad * (180.0 / M_PI); }
@@ -81,7 +81,7 @@ static double hue(double b, double a)
     return h < 0 ? h + 360 : h;
 }
 
-double pol_ciede2000(const float lab1[3], const float lab2[3])
+double pol__ciede2000(const float lab1[3], const float lab2[3])
 {
     const double L1 = lab1[0], a1 = lab1[1], b1 = lab1[2];
     const double L2 = lab2[0], a2 = lab2[1], b2 = lab2[2];
@@ -136,8 +136,8 @@ static void lut_init(void)
 {
     for (int i = 0; i <= POL_LUT_N + 1; i++) {
         double v = (double)i / POL_LUT_N;
-        pol__lut_to_lin[i] = pol_srgb_to_linear((float)v);
-        pol__lut_to_srgb[i] = pol_linear_to_srgb((float)v);
+        pol__lut_to_lin[i] = pol__srgb_to_linear((float)v);
+        pol__lut_to_srgb[i] = pol__linear_to_srgb((float)v);
         pol__lut_labf[i] = (float)lab_f(v);
     }
 }
@@ -164,7 +164,7 @@ void pol__linear_to_lab_fast(const float lin[3], float lab[3])
 
 /* ---- image comparison ----------------------------------------------------------------------- */
 
-static void pixel_lab(const pol_image *im, const float *p, float lab[3])
+static void pixel_lab(const pol__image *im, const float *p, float lab[3])
 {
     float rgb[3];
     if (im->channels >= 3) {
@@ -178,7 +178,7 @@ static void pixel_lab(const pol_image *im, const float *p, float lab[3])
     pol__linear_to_lab_fast(rgb, lab);
 }
 
-double pol_image_mean_de2000(const pol_image *a, const pol_image *b)
+double pol__image_mean_de2000(const pol__image *a, const pol__image *b)
 {
     if (!a || !b || a->width != b->width || a->height != b->height || a->width <= 0 ||
         a->height <= 0)
@@ -186,20 +186,20 @@ double pol_image_mean_de2000(const pol_image *a, const pol_image *b)
     pol__colour_init();
     double sum = 0;
     for (int y = 0; y < a->height; y++) {
-        const float *ra = pol_image_row(a, y), *rb = pol_image_row(b, y);
+        const float *ra = pol__image_row(a, y), *rb = pol__image_row(b, y);
         double row = 0;
         for (int x = 0; x < a->width; x++) {
             float la[3], lb[3];
             pixel_lab(a, ra + (size_t)x * a->channels, la);
             pixel_lab(b, rb + (size_t)x * b->channels, lb);
-            row += pol_ciede2000(la, lb);
+            row += pol__ciede2000(la, lb);
         }
         sum += row;
     }
     return sum / ((double)a->width * a->height);
 }
 
-double pol_image_de2000_visible(const pol_image *a, const pol_image *b, double *alpha_diff)
+double pol__image_de2000_visible(const pol__image *a, const pol__image *b, double *alpha_diff)
 {
     *alpha_diff = NAN;
     if (!a || !b || a->width != b->width || a->height != b->height || a->width <= 0 ||
@@ -209,7 +209,7 @@ double pol_image_de2000_visible(const pol_image *a, const pol_image *b, double *
     int aa = a->channels == 2 || a->channels == 4, ba = b->channels == 2 || b->channels == 4;
     double sum = 0, n = 0, worst = 0;
     for (int y = 0; y < a->height; y++) {
-        const float *ra = pol_image_row(a, y), *rb = pol_image_row(b, y);
+        const float *ra = pol__image_row(a, y), *rb = pol__image_row(b, y);
         for (int x = 0; x < a->width; x++) {
             const float *pa = ra + (size_t)x * a->channels, *pb = rb + (size_t)x * b->channels;
             float al = aa ? pa[a->channels - 1] : 1, bl = ba ? pb[b->channels - 1] : 1;
@@ -219,7 +219,7 @@ double pol_image_de2000_visible(const pol_image *a, const pol_image *b, double *
             float la[3], lb[3];
             pixel_lab(a, pa, la);
             pixel_lab(b, pb, lb);
-            sum += al * pol_ciede2000(la, lb);
+            sum += al * pol__ciede2000(la, lb);
             n += al;
         }
     }

@@ -8,8 +8,8 @@
 
 typedef struct codec {
     const char *format;
-    pol_image_load_fn load;
-    pol_image_save_fn save;
+    pol__image_load_fn load;
+    pol__image_save_fn save;
     int default_quality;
 } codec;
 
@@ -57,7 +57,7 @@ int pol__image_plan_shrink(pol_run *run, int w, int h, int orientation)
 }
 
 int pol__image_plan_fused(pol_run *run, int w, int h, int orientation, int *out_w, int *out_h,
-                          pol_kernel *k)
+                          pol__kernel *k)
 {
     if (orientation > 1) return 0;
     pol_load_hint hint;
@@ -106,7 +106,7 @@ static pol_status read_head(pol_run *run, const char *path, unsigned char *head,
     return POL_OK;
 }
 
-pol_status pol__image_load_path(pol_run *run, const char *path, pol_image **out)
+pol_status pol__image_load_path(pol_run *run, const char *path, pol__image **out)
 {
     *out = NULL;
     unsigned char head[64];
@@ -117,7 +117,7 @@ pol_status pol__image_load_path(pol_run *run, const char *path, pol_image **out)
     const codec *c = codec_of(fmt);
     if (!c)
         return pol__fail(run, POL_ERR_FORMAT, "not a JPEG, PNG, WebP, TIFF, HEIF or AVIF image");
-    pol_image_load_opts o = {0, run && run->opt ? run->opt->lenient : 0,
+    pol__image_load_opts o = {0, run && run->opt ? run->opt->lenient : 0,
                              run && run->opt ? &run->opt->limits : NULL};
     return c->load(run, path, &o, out);
 }
@@ -125,21 +125,21 @@ pol_status pol__image_load_path(pol_run *run, const char *path, pol_image **out)
 static pol_status load(pol_run *run, const char *path, pol_asset **out)
 {
     *out = NULL;
-    pol_image *im;
+    pol__image *im;
     pol_status st = pol__image_load_path(run, path, &im);
     if (st) return st;
     *out = pol__asset_new(&pol__image_domain, im, path);
     return *out ? POL_OK : pol__fail(run, POL_ERR_NOMEM, "out of memory");
 }
 
-static const char *save_format(const pol_image *im, const char *path)
+static const char *save_format(const pol__image *im, const char *path)
 {
     if (im->save.format[0]) return im->save.format;
     const char *f = path ? pol__image_format_of_ext(pol__path_ext(path)) : NULL;
     return f ? f : im->format;
 }
 
-pol_status pol__image_save_path(pol_run *run, pol_image *im, const char *path)
+pol_status pol__image_save_path(pol_run *run, pol__image *im, const char *path)
 {
     const char *fmt = save_format(im, path);
     /* A name that says one format and data of another would mislead every program that opens
@@ -154,7 +154,7 @@ pol_status pol__image_save_path(pol_run *run, pol_image *im, const char *path)
                          path, pol__path_ext(path), fmt, pol__image_ext_of_format(fmt), named);
     const codec *c = codec_of(fmt);
     if (!c) return pol__fail(run, POL_ERR_UNSUPPORTED, "cannot write format '%s'", fmt);
-    pol_image_save s = im->save;
+    pol__image_save s = im->save;
     int jpeg_out = !strcmp(c->format, "jpeg"), from_jpeg = !strcmp(im->format, "jpeg");
     /* Unchanged pixels of a JPEG, and no quality asked for: its own DCT coefficients are written
      * again, so nothing is lost. */
@@ -173,10 +173,10 @@ pol_status pol__image_save_path(pol_run *run, pol_image *im, const char *path)
     }
     if (!s.quality) s.quality = c->default_quality;
     memcpy(s.format, c->format, strlen(c->format) + 1);
-    pol_meta_out m;
+    pol__meta_out m;
     pol_status st = pol__image_meta_prepare(run, im, &m);
     if (st) return st;
-    pol_outfile of;
+    pol__outfile of;
     st = pol__out_open(run, path, &of);
     if (!st) {
         errno = 0;
@@ -206,19 +206,19 @@ pol_status pol__image_save_path(pol_run *run, pol_image *im, const char *path)
 
 static pol_status save(pol_run *run, pol_asset *a, const char *path)
 {
-    return pol__image_save_path(run, pol_image_of(a), path);
+    return pol__image_save_path(run, pol__image_of(a), path);
 }
 
 static const char *out_ext(pol_asset *a)
 {
-    const pol_image *im = pol_image_of(a);
+    const pol__image *im = pol__image_of(a);
     if (!im->save.format[0] || !strcmp(im->save.format, im->format)) return NULL;
     return pol__image_ext_of_format(im->save.format);
 }
 
 static pol_status inspect(pol_run *run, pol_asset *a)
 {
-    const pol_image *im = pol_image_of(a);
+    const pol__image *im = pol__image_of(a);
     pol__measure_int(run, "width", im->width);
     pol__measure_int(run, "height", im->height);
     pol__measure_str(run, "format", im->format);
@@ -245,21 +245,21 @@ static pol_status inspect(pol_run *run, pol_asset *a)
 static pol_status thumbnail(pol_run *run, pol_asset *a, int max_dim, unsigned char **jpeg,
                             size_t *len)
 {
-    const pol_image *im = pol_image_of(a);
-    pol_resize_req q = {.long_edge = max_dim, .upscale = 0};
+    const pol__image *im = pol__image_of(a);
+    pol__resize_req q = {.long_edge = max_dim, .upscale = 0};
     int sw, sh, ow, oh;
     pol__resize_geometry(&q, im->width, im->height, &sw, &sh, &ow, &oh);
     float *px = pol__resample(run, im, ow, oh, POL_KERNEL_LANCZOS3);
     if (!px) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
-    pol_image small = {.width = ow, .height = oh, .channels = im->channels, .px = px};
+    pol__image small = {.width = ow, .height = oh, .channels = im->channels, .px = px};
     pol_status st = pol__jpeg_encode_mem(run, &small, 80, jpeg, len);
-    pol_image_free_px(px);
+    pol__image_free_px(px);
     return st;
 }
 
 static void data_free(void *d)
 {
-    pol_image_free(d);
+    pol__image_free(d);
 }
 /* Only deliveries run on these copies (see image_io.h): they share the pixels. */
 static void *data_clone(const void *d)
@@ -272,7 +272,7 @@ static const char *const extensions[] = {"jpg",  "jpeg", "jpe",  "jfif", "png", 
 static const char *const auto_steps[] = {"orient",  "colour",  "white-balance", "exposure", "tone",
                                          "denoise", "sharpen", "straighten",    NULL};
 
-const pol_domain pol__image_domain = {
+const pol__domain pol__image_domain = {
     .name = "image",
     .summary = "Photos and pictures: JPEG, PNG, WebP, TIFF, HEIC/AVIF",
     .ops = pol__image_ops,

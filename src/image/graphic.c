@@ -41,7 +41,7 @@ static int cmp_long_desc(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-static int measure(const pol_image *im, kind_stats *st)
+static int measure(const pol__image *im, kind_stats *st)
 {
     memset(st, 0, sizeof *st);
     int w = im->width, h = im->height, ch = im->channels, alpha = ch == 2 || ch == 4;
@@ -53,7 +53,7 @@ static int measure(const pol_image *im, kind_stats *st)
     long *hist = calloc(NBIN, sizeof(long));
     if (!hist) return 0;
     for (int y = 0; y + 1 < h; y += step) {
-        const float *row = pol_image_row(im, y), *below = pol_image_row(im, y + 1);
+        const float *row = pol__image_row(im, y), *below = pol__image_row(im, y + 1);
         for (int x = 0; x + 1 < w; x += step) {
             const float *p = row + (size_t)x * ch;
             st->n_all++;
@@ -90,7 +90,7 @@ static int measure(const pol_image *im, kind_stats *st)
     return st->n >= 256;
 }
 
-int pol__image_kind(const pol_run *run, pol_image *im)
+int pol__image_kind(const pol_run *run, pol__image *im)
 {
     if (im->kind) return im->kind;
     kind_stats st;
@@ -128,7 +128,7 @@ int pol__image_kind(const pol_run *run, pol_image *im)
     return im->kind;
 }
 
-int pol__image_graphic_declines(pol_run *run, pol_image *im)
+int pol__image_graphic_declines(pol_run *run, pol__image *im)
 {
     if (pol__image_kind(run, im) != 2) return 0;
     pol__measure_str(run, "picture_kind", "graphic");
@@ -136,7 +136,7 @@ int pol__image_graphic_declines(pol_run *run, pol_image *im)
     return 1;
 }
 
-void pol__image_kind_measure(pol_run *run, const pol_image *im)
+void pol__image_kind_measure(pol_run *run, const pol__image *im)
 {
     kind_stats st;
     if (!measure(im, &st)) return;

@@ -42,7 +42,7 @@ static void *pool_take(size_t bytes)
     return p;
 }
 
-float *pol_image_alloc_px(int width, int height, int channels)
+float *pol__image_alloc_px(int width, int height, int channels)
 {
     if (width <= 0 || height <= 0 || channels <= 0 || channels > 4) return NULL;
     size_t n, bytes;
@@ -137,21 +137,21 @@ static int is_shared(const float *px)
     return yes;
 }
 
-int pol__image_own_px(pol_image *im)
+int pol__image_own_px(pol__image *im)
 {
     if (!im->px || !is_shared(im->px)) return 1;
-    float *px = pol_image_alloc_px(im->width, im->height, im->channels);
+    float *px = pol__image_alloc_px(im->width, im->height, im->channels);
     if (!px) return 0;
     memcpy(px, im->px, (size_t)im->width * (size_t)im->height * (size_t)im->channels * sizeof *px);
-    pol_image_free_px(im->px); /* drops our hold */
+    pol__image_free_px(im->px); /* drops our hold */
     im->px = px;
     return 1;
 }
 
-pol_image *pol__image_clone_shared(const pol_image *src)
+pol__image *pol__image_clone_shared(const pol__image *src)
 {
-    if (!src || !pol__image_share_px(src->px)) return pol_image_clone(src);
-    pol_image *im = malloc(sizeof *im);
+    if (!src || !pol__image_share_px(src->px)) return pol__image_clone(src);
+    pol__image *im = malloc(sizeof *im);
     int ok = im != NULL;
     if (ok) {
         *im = *src;
@@ -163,14 +163,14 @@ pol_image *pol__image_clone_shared(const pol_image *src)
     }
     if (!ok) {
         if (im) im->px = NULL;
-        pol_image_free(im);
+        pol__image_free(im);
         unshare(src->px);
         return NULL;
     }
     return im;
 }
 
-void pol_image_free_px(float *px)
+void pol__image_free_px(float *px)
 {
     if (!px || unshare(px)) return;
     size_t n = malloc_usable_size(px);
@@ -198,11 +198,11 @@ void pol_image_free_px(float *px)
     free(evict);
 }
 
-pol_image *pol_image_new(int width, int height, int channels)
+pol__image *pol__image_new(int width, int height, int channels)
 {
-    pol_image *im = calloc(1, sizeof *im);
+    pol__image *im = calloc(1, sizeof *im);
     if (!im) return NULL;
-    im->px = pol_image_alloc_px(width, height, channels);
+    im->px = pol__image_alloc_px(width, height, channels);
     if (!im->px) {
         free(im);
         return NULL;
@@ -216,10 +216,10 @@ pol_image *pol_image_new(int width, int height, int channels)
     return im;
 }
 
-void pol_image_free(pol_image *im)
+void pol__image_free(pol__image *im)
 {
     if (!im) return;
-    pol_image_free_px(im->px);
+    pol__image_free_px(im->px);
     free(im->icc);
     free(im->exif);
     free(im->xmp);
@@ -227,46 +227,46 @@ void pol_image_free(pol_image *im)
     free(im);
 }
 
-pol_image *pol_image_clone(const pol_image *src)
+pol__image *pol__image_clone(const pol__image *src)
 {
     if (!src) return NULL;
-    pol_image *im = malloc(sizeof *im);
+    pol__image *im = malloc(sizeof *im);
     if (!im) return NULL;
     *im = *src;
     im->px = NULL;
     im->icc = im->exif = im->xmp = NULL;
     im->src_path = NULL;
     size_t n = (size_t)src->width * (size_t)src->height * (size_t)src->channels;
-    int ok = (im->px = pol_image_alloc_px(src->width, src->height, src->channels)) != NULL;
+    int ok = (im->px = pol__image_alloc_px(src->width, src->height, src->channels)) != NULL;
     if (ok) memcpy(im->px, src->px, n * sizeof(float));
     ok = ok && dup_blob(&im->icc, src->icc, src->icc_len);
     ok = ok && dup_blob(&im->exif, src->exif, src->exif_len);
     ok = ok && dup_blob(&im->xmp, src->xmp, src->xmp_len);
     ok = ok && dup_str(&im->src_path, src->src_path);
     if (!ok) {
-        pol_image_free(im);
+        pol__image_free(im);
         return NULL;
     }
     return im;
 }
 
-void pol_image_replace_px(pol_image *im, float *px, int width, int height, int channels)
+void pol__image_replace_px(pol__image *im, float *px, int width, int height, int channels)
 {
-    if (im->px != px) pol_image_free_px(im->px);
+    if (im->px != px) pol__image_free_px(im->px);
     im->px = px;
     im->width = width;
     im->height = height;
     im->channels = channels;
 }
 
-pol_image *pol__image_with_channels(const pol_image *im, int channels)
+pol__image *pol__image_with_channels(const pol__image *im, int channels)
 {
-    if (im->channels == channels) return (pol_image *)im;
-    pol_image *out = pol_image_clone(im);
+    if (im->channels == channels) return (pol__image *)im;
+    pol__image *out = pol__image_clone(im);
     if (!out) return NULL;
-    float *px = pol_image_alloc_px(im->width, im->height, channels);
+    float *px = pol__image_alloc_px(im->width, im->height, channels);
     if (!px) {
-        pol_image_free(out);
+        pol__image_free(out);
         return NULL;
     }
     size_t n = (size_t)im->width * (size_t)im->height;
@@ -289,11 +289,11 @@ pol_image *pol__image_with_channels(const pol_image *im, int channels)
             d[0] = c[0], d[1] = c[1], d[2] = c[2];
         if (want_a) d[channels - 1] = a;
     }
-    pol_image_replace_px(out, px, im->width, im->height, channels);
+    pol__image_replace_px(out, px, im->width, im->height, channels);
     return out;
 }
 
-pol_status pol__image_check_limits(pol_run *run, const pol_image_load_opts *o, uint64_t w,
+pol_status pol__image_check_limits(pol_run *run, const pol__image_load_opts *o, uint64_t w,
                                    uint64_t h, uint64_t frames, const char *format)
 {
     const pol_limits *l = o && o->limits ? o->limits : run && run->opt ? &run->opt->limits : NULL;
@@ -352,7 +352,7 @@ pol_status pol__image_check_result(pol_run *run, uint64_t w, uint64_t h, const c
 /* ---- pixel hash ------------------------------------------------------------------------------ */
 
 typedef struct hash_ctx {
-    const pol_image *im;
+    const pol__image *im;
     uint64_t *row; /* per row */
 } hash_ctx;
 
@@ -371,7 +371,7 @@ static void hash_rows(void *user, size_t begin, size_t end)
     hash_ctx *c = user;
     size_t n = (size_t)c->im->width * (size_t)c->im->channels;
     for (size_t y = begin; y < end; y++) {
-        const float *p = pol_image_row(c->im, (int)y);
+        const float *p = pol__image_row(c->im, (int)y);
         /* four independent lanes keep the multiplies in flight */
         uint64_t h[4] = {y + 1, 0x9e3779b97f4a7c15ULL, 0xbf58476d1ce4e5b9ULL, 0x94d049bb133111ebULL};
         size_t i = 0;
@@ -390,7 +390,7 @@ static void hash_rows(void *user, size_t begin, size_t end)
     }
 }
 
-uint64_t pol__image_px_hash(const pol_run *run, const pol_image *im)
+uint64_t pol__image_px_hash(const pol_run *run, const pol__image *im)
 {
     if (!im || !im->px || im->height <= 0) return 0;
     hash_ctx c = {im, malloc(sizeof(uint64_t) * (size_t)im->height)};

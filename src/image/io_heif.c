@@ -43,7 +43,7 @@ static unsigned char *icc_from_nclx(const struct heif_color_profile_nclx *n, siz
     return buf;
 }
 
-static void read_colour(pol_run *run, const struct heif_image_handle *hd, pol_image *im)
+static void read_colour(pol_run *run, const struct heif_image_handle *hd, pol__image *im)
 {
     enum heif_color_profile_type t = heif_image_handle_get_color_profile_type(hd);
     if (t == heif_color_profile_type_prof || t == heif_color_profile_type_rICC) {
@@ -74,7 +74,7 @@ static void read_colour(pol_run *run, const struct heif_image_handle *hd, pol_im
     im->srgb = !im->icc || pol__icc_is_srgb(im->icc, im->icc_len);
 }
 
-static int read_metadata(const struct heif_image_handle *hd, pol_image *im)
+static int read_metadata(const struct heif_image_handle *hd, pol__image *im)
 {
     heif_item_id ids[16];
     int n = heif_image_handle_get_list_of_metadata_block_IDs(hd, NULL, ids, 16);
@@ -114,15 +114,15 @@ static int read_metadata(const struct heif_image_handle *hd, pol_image *im)
     return 1;
 }
 
-pol_status pol__heif_load(pol_run *run, const char *path, const pol_image_load_opts *o,
-                          pol_image **out)
+pol_status pol__heif_load(pol_run *run, const char *path, const pol__image_load_opts *o,
+                          pol__image **out)
 {
     *out = NULL;
     struct heif_context *ctx = heif_context_alloc();
     if (!ctx) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     struct heif_image_handle *hd = NULL;
     struct heif_image *img = NULL;
-    pol_image *im = NULL;
+    pol__image *im = NULL;
     pol_status st = POL_OK;
     const pol_limits *lim = o && o->limits ? o->limits : NULL;
     if (lim && lim->max_pixels) {
@@ -175,7 +175,7 @@ pol_status pol__heif_load(pol_run *run, const char *path, const pol_image_load_o
     int stride = 0;
     const uint8_t *pl = heif_image_get_plane_readonly(img, heif_channel_interleaved, &stride);
     int ch = alpha ? 4 : 3;
-    im = pl && w > 0 && h > 0 ? pol_image_new(w, h, ch) : NULL;
+    im = pl && w > 0 && h > 0 ? pol__image_new(w, h, ch) : NULL;
     if (!im) {
         st = pol__fail(run, pl ? POL_ERR_NOMEM : POL_ERR_CORRUPT, "cannot decode HEIF/AVIF pixels");
         goto done;
@@ -184,7 +184,7 @@ pol_status pol__heif_load(pol_run *run, const char *path, const pol_image_load_o
     float scale = deep ? 1.0f / (float)((1 << dbits) - 1) : 0;
     for (int y = 0; y < h; y++) {
         const uint8_t *s = pl + (size_t)y * (size_t)stride;
-        float *d = pol_image_row(im, y);
+        float *d = pol__image_row(im, y);
         size_t n = (size_t)w * (size_t)ch;
         if (deep)
             for (size_t i = 0; i < n; i++) d[i] = (float)(s[2 * i] | s[2 * i + 1] << 8) * scale;
@@ -214,7 +214,7 @@ done:
     if (img) heif_image_release(img);
     if (hd) heif_image_handle_release(hd);
     heif_context_free(ctx);
-    pol_image_free(im);
+    pol__image_free(im);
     return st;
 }
 
@@ -228,8 +228,8 @@ static struct heif_error write_fp(struct heif_context *ctx, const void *data, si
     return fwrite(data, 1, size, (FILE *)user) == size ? ok : bad;
 }
 
-pol_status pol__heif_save(pol_run *run, const pol_image *im, const pol_image_save *s,
-                          const pol_meta_out *m, FILE *fp)
+pol_status pol__heif_save(pol_run *run, const pol__image *im, const pol__image_save *s,
+                          const pol__meta_out *m, FILE *fp)
 {
     int avif = !strcmp(s->format, "avif");
     enum heif_compression_format cf = avif ? heif_compression_AV1 : heif_compression_HEVC;
@@ -239,7 +239,7 @@ pol_status pol__heif_save(pol_run *run, const pol_image *im, const pol_image_sav
                          "write JPEG, PNG, WebP or TIFF instead",
                          avif ? "AV1 (AVIF)" : "HEVC (HEIC)");
     int alpha = im->channels == 2 || im->channels == 4;
-    const pol_image *src = pol__image_with_channels(im, alpha ? 4 : 3);
+    const pol__image *src = pol__image_with_channels(im, alpha ? 4 : 3);
     if (!src) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     struct heif_context *ctx = heif_context_alloc();
     struct heif_encoder *enc = NULL;
@@ -265,7 +265,7 @@ pol_status pol__heif_save(pol_run *run, const pol_image *im, const pol_image_sav
     int stride = 0;
     uint8_t *pl = heif_image_get_plane(img, heif_channel_interleaved, &stride);
     for (int y = 0; pl && y < src->height; y++) {
-        const float *r = pol_image_row(src, y);
+        const float *r = pol__image_row(src, y);
         uint8_t *d = pl + (size_t)y * (size_t)stride;
         size_t n = (size_t)src->width * (size_t)src->channels;
         for (size_t i = 0; i < n; i++) d[i] = pol__float_to_u8(r[i]);
@@ -290,6 +290,6 @@ done:
     if (img) heif_image_release(img);
     if (enc) heif_encoder_release(enc);
     if (ctx) heif_context_free(ctx);
-    if (src != im) pol_image_free((pol_image *)src);
+    if (src != im) pol__image_free((pol__image *)src);
     return st;
 }

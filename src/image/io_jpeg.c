@@ -183,15 +183,15 @@ typedef struct jload {
     jscans scans;
     FILE *fp;
     JSAMPLE *rows;
-    pol_image *im;
+    pol__image *im;
     float *rowf; /* one decoded row, when resizing while decoding */
-    pol_rs_stream *stream;
+    pol__rs_stream *stream;
     cmsHTRANSFORM cmyk_xf; /* CMYK through its embedded profile to sRGB */
     uint16_t *rgb16;       /* its output row */
 } jload;
 
-pol_status pol__jpeg_load(pol_run *run, const char *path, const pol_image_load_opts *o,
-                          pol_image **out)
+pol_status pol__jpeg_load(pol_run *run, const char *path, const pol__image_load_opts *o,
+                          pol__image **out)
 {
     *out = NULL;
     /* volatile: these are read after a longjmp */
@@ -252,11 +252,11 @@ pol_status pol__jpeg_load(pol_run *run, const char *path, const pol_image_load_o
     int w = (int)L->d.output_width, h = (int)L->d.output_height;
     int nc = L->d.output_components, oc = cmyk ? 3 : nc;
     int fw = w, fh = h;
-    pol_kernel fk = POL_KERNEL_LANCZOS3;
+    pol__kernel fk = POL_KERNEL_LANCZOS3;
     int fused = !cmyk && pol__image_plan_fused(run, (int)L->d.image_width, (int)L->d.image_height,
                                                orientation, &fw, &fh, &fk);
     if (fused && (fw > w || fh > h)) fused = 0;
-    L->im = pol_image_new(fw, fh, oc);
+    L->im = pol__image_new(fw, fh, oc);
     size_t rowbytes = (size_t)w * (size_t)nc;
     int batch = L->d.rec_outbuf_height > 0 ? L->d.rec_outbuf_height : 1;
     L->rows = L->im ? malloc(rowbytes * (size_t)batch) : NULL;
@@ -275,7 +275,7 @@ pol_status pol__jpeg_load(pol_run *run, const char *path, const pol_image_load_o
         unsigned y0 = L->d.output_scanline;
         unsigned got = jpeg_read_scanlines(&L->d, ptrs, (JDIMENSION)(batch < 16 ? batch : 16));
         for (unsigned r = 0; r < got; r++) {
-            float *dst = fused ? L->rowf : pol_image_row(L->im, (int)(y0 + r));
+            float *dst = fused ? L->rowf : pol__image_row(L->im, (int)(y0 + r));
             const JSAMPLE *src = ptrs[r];
             if (L->cmyk_xf) {
                 cmsDoTransform(L->cmyk_xf, src, L->rgb16, (cmsUInt32Number)w);
@@ -301,7 +301,7 @@ pol_status pol__jpeg_load(pol_run *run, const char *path, const pol_image_load_o
                                                 : "linear");
     }
 
-    pol_image *im = L->im;
+    pol__image *im = L->im;
     im->bit_depth = 8;
     memcpy(im->format, "jpeg", 5);
     im->orientation = orientation;
@@ -365,41 +365,41 @@ done:
     pol__rs_stream_free(L->stream);
     if (L->cmyk_xf) cmsDeleteTransform(L->cmyk_xf);
     free(L->rgb16);
-    pol_image_free(L->im);
+    pol__image_free(L->im);
     free(L);
     return st;
 }
 
 /* ---- writing -------------------------------------------------------------------------------- */
 
-static void write_markers(pol_run *run, j_compress_ptr c, const pol_meta_out *m);
+static void write_markers(pol_run *run, j_compress_ptr c, const pol__meta_out *m);
 
 typedef struct jsave {
     struct jpeg_compress_struct c;
     jerr e;
     JSAMPLE *row;
-    pol_image *conv;       /* channel-converted copy, when needed */
+    pol__image *conv;       /* channel-converted copy, when needed */
     unsigned char *membuf; /* memory destination (libjpeg mallocs it; ours to free) */
     unsigned long memsize;
 } jsave;
 
-static void write_pixels(jsave *S, const pol_image *im)
+static void write_pixels(jsave *S, const pol__image *im)
 {
     size_t n = (size_t)im->width * (size_t)im->channels;
     JSAMPROW rp[1] = {S->row};
     for (int y = 0; y < im->height; y++) {
-        const float *src = pol_image_row(im, y);
+        const float *src = pol__image_row(im, y);
         for (size_t i = 0; i < n; i++) S->row[i] = pol__float_to_u8(src[i]);
         jpeg_write_scanlines(&S->c, rp, 1);
     }
 }
 
 /* Common set-up for file and memory destinations. Returns the image to write (grey or RGB). */
-static const pol_image *prepare(pol_run *run, jsave *S, const pol_image *im, int quality,
+static const pol__image *prepare(pol_run *run, jsave *S, const pol__image *im, int quality,
                                 int progressive, int sub_h, int sub_v, pol_status *st)
 {
     *st = POL_OK;
-    const pol_image *src = im;
+    const pol__image *src = im;
     if (im->channels == 2 || im->channels == 4) {
         /* JPEG has no alpha: flatten onto white rather than silently drop it */
         S->conv = pol__image_with_channels(im, im->channels - 1);
@@ -437,8 +437,8 @@ static const pol_image *prepare(pol_run *run, jsave *S, const pol_image *im, int
     return src;
 }
 
-pol_status pol__jpeg_save(pol_run *run, const pol_image *im, const pol_image_save *s,
-                          const pol_meta_out *m, FILE *fp)
+pol_status pol__jpeg_save(pol_run *run, const pol__image *im, const pol__image_save *s,
+                          const pol__meta_out *m, FILE *fp)
 {
     jsave *volatile S = calloc(1, sizeof *S);
     if (!S) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
@@ -452,7 +452,7 @@ pol_status pol__jpeg_save(pol_run *run, const pol_image *im, const pol_image_sav
     jpeg_create_compress(&S->c);
     jpeg_stdio_dest(&S->c, fp);
     pol_status pst;
-    const pol_image *src =
+    const pol__image *src =
         prepare(run, S, im, s->quality > 0 ? s->quality : 85, s->progressive, s->sub_h, s->sub_v,
                 &pst);
     if (!src) {
@@ -470,12 +470,12 @@ pol_status pol__jpeg_save(pol_run *run, const pol_image *im, const pol_image_sav
 done:
     jpeg_destroy_compress(&S->c);
     free(S->row);
-    pol_image_free(S->conv);
+    pol__image_free(S->conv);
     free(S);
     return st;
 }
 
-static void write_markers(pol_run *run, j_compress_ptr c, const pol_meta_out *m)
+static void write_markers(pol_run *run, j_compress_ptr c, const pol__meta_out *m)
 {
     if (m->exif && m->exif_len + 6 <= 65533) {
         unsigned char *buf = malloc(m->exif_len + 6);
@@ -507,8 +507,8 @@ typedef struct jcopy {
     FILE *in;
 } jcopy;
 
-pol_status pol__jpeg_transcode(pol_run *run, const char *src_path, const pol_image_save *s,
-                               const pol_meta_out *m, FILE *fp)
+pol_status pol__jpeg_transcode(pol_run *run, const char *src_path, const pol__image_save *s,
+                               const pol__meta_out *m, FILE *fp)
 {
     jcopy *volatile J = calloc(1, sizeof *J);
     if (!J) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
@@ -551,7 +551,7 @@ done:
     return st;
 }
 
-pol_status pol__jpeg_encode_mem(pol_run *run, const pol_image *im, int quality,
+pol_status pol__jpeg_encode_mem(pol_run *run, const pol__image *im, int quality,
                                 unsigned char **jpeg, size_t *len)
 {
     *jpeg = NULL;
@@ -569,7 +569,7 @@ pol_status pol__jpeg_encode_mem(pol_run *run, const pol_image *im, int quality,
     jpeg_create_compress(&S->c);
     jpeg_mem_dest(&S->c, &S->membuf, &S->memsize);
     pol_status pst;
-    const pol_image *src = prepare(NULL, S, im, quality, 0, 0, 0, &pst);
+    const pol__image *src = prepare(NULL, S, im, quality, 0, 0, 0, &pst);
     if (!src) {
         st = pst;
         free(S->membuf);
@@ -583,7 +583,7 @@ pol_status pol__jpeg_encode_mem(pol_run *run, const pol_image *im, int quality,
 done:
     jpeg_destroy_compress(&S->c);
     free(S->row);
-    pol_image_free(S->conv);
+    pol__image_free(S->conv);
     free(S);
     return st;
 }

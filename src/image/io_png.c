@@ -62,7 +62,7 @@ static int dup_to(unsigned char **dst, size_t *dlen, const void *src, size_t len
     return 1;
 }
 
-static pol_status read_meta(pol_run *run, spng_ctx *ctx, pol_image *im)
+static pol_status read_meta(pol_run *run, spng_ctx *ctx, pol__image *im)
 {
     int ok = 1;
     struct spng_iccp iccp;
@@ -112,14 +112,14 @@ static uint32_t apng_frames(const char *path)
     return frames;
 }
 
-pol_status pol__png_load(pol_run *run, const char *path, const pol_image_load_opts *o,
-                         pol_image **out)
+pol_status pol__png_load(pol_run *run, const char *path, const pol__image_load_opts *o,
+                         pol__image **out)
 {
     *out = NULL;
     FILE *fp = fopen(path, "rb");
     if (!fp) return pol__fail(run, POL_ERR_IO, "cannot open");
     spng_ctx *ctx = spng_ctx_new(0);
-    pol_image *im = NULL;
+    pol__image *im = NULL;
     void *buf = NULL;
     pol_status st = POL_OK;
     int lenient = o && o->lenient;
@@ -158,7 +158,7 @@ pol_status pol__png_load(pol_run *run, const char *path, const pol_image_load_op
     int sixteen = ihdr.bit_depth == 16;
     int fmt = sixteen ? SPNG_FMT_RGBA16 : SPNG_FMT_RGBA8;
     int w = (int)ihdr.width, h = (int)ihdr.height;
-    im = pol_image_new(w, h, ch);
+    im = pol__image_new(w, h, ch);
     if (!im) {
         st = pol__fail(run, POL_ERR_NOMEM, "out of memory for %dx%d pixels", w, h);
         goto done;
@@ -172,7 +172,7 @@ pol_status pol__png_load(pol_run *run, const char *path, const pol_image_load_op
         for (int y = 0; !rc && y < h; y++) {
             rc = spng_decode_row(ctx, buf, rowbytes);
             if (rc && rc != SPNG_EOI) break;
-            convert_row(buf, pol_image_row(im, y), w, ch, sixteen);
+            convert_row(buf, pol__image_row(im, y), w, ch, sixteen);
             decoded_rows = y + 1;
             if (rc == SPNG_EOI) break;
         }
@@ -184,7 +184,7 @@ pol_status pol__png_load(pol_run *run, const char *path, const pol_image_load_op
         if (!rc) rc = spng_decode_image(ctx, buf, size, fmt, SPNG_DECODE_TRNS);
         if (!rc)
             for (int y = 0; y < h; y++)
-                convert_row((char *)buf + (size_t)y * rowbytes, pol_image_row(im, y), w, ch,
+                convert_row((char *)buf + (size_t)y * rowbytes, pol__image_row(im, y), w, ch,
                             sixteen);
         if (!rc) decoded_rows = h;
     }
@@ -200,7 +200,7 @@ pol_status pol__png_load(pol_run *run, const char *path, const pol_image_load_op
             goto done;
         }
         for (int y = decoded_rows; y < h; y++)
-            memset(pol_image_row(im, y), 0, (size_t)w * (size_t)ch * sizeof(float));
+            memset(pol__image_row(im, y), 0, (size_t)w * (size_t)ch * sizeof(float));
         pol__warn(run, "PNG: %s after row %d of %d; the rest left black (--lenient)",
                   rc ? spng_strerror(rc) : "missing rows", decoded_rows, h);
     }
@@ -213,12 +213,12 @@ done:
     spng_ctx_free(ctx);
     fclose(fp);
     free(buf);
-    pol_image_free(im);
+    pol__image_free(im);
     return st;
 }
 
-pol_status pol__png_save(pol_run *run, const pol_image *im, const pol_image_save *s,
-                         const pol_meta_out *m, FILE *fp)
+pol_status pol__png_save(pol_run *run, const pol__image *im, const pol__image_save *s,
+                         const pol__meta_out *m, FILE *fp)
 {
     int sixteen = (s->bit_depth ? s->bit_depth : im->bit_depth) == 16;
     spng_ctx *ctx = spng_ctx_new(SPNG_CTX_ENCODER);
@@ -271,7 +271,7 @@ pol_status pol__png_save(pol_run *run, const pol_image *im, const pol_image_save
                                SPNG_ENCODE_PROGRESSIVE | SPNG_ENCODE_FINALIZE);
     size_t n = (size_t)im->width * (size_t)ch;
     for (int y = 0; !rc && y < im->height; y++) {
-        const float *src = pol_image_row(im, y);
+        const float *src = pol__image_row(im, y);
         if (sixteen)
             for (size_t i = 0; i < n; i++) ((uint16_t *)row)[i] = pol__float_to_u16(src[i]);
         else

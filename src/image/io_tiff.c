@@ -44,7 +44,7 @@ typedef struct layout {
 
 /* A tile or strip's samples (contiguous: all spp; separate: the one plane) into the float image.
  * Returns 0 when the block's data ran out before its pixels did (a short, damaged block). */
-static int put_samples(const layout *L, pol_image *im, const unsigned char *buf, int x0, int y0,
+static int put_samples(const layout *L, pol__image *im, const unsigned char *buf, int x0, int y0,
                        int bw, int bh, int plane, tmsize_t buflen)
 {
     int per_px = L->planar == PLANARCONFIG_SEPARATE ? 1 : L->spp;
@@ -55,7 +55,7 @@ static int put_samples(const layout *L, pol_image *im, const unsigned char *buf,
         for (int y = 0; y < bh && y0 + y < L->h; y++) {
             if ((tmsize_t)((size_t)y * rowbytes + n * bytes) > buflen) return 0;
             const unsigned char *src = buf + (size_t)y * rowbytes;
-            float *d = pol_image_row(im, y0 + y) + (size_t)x0 * (size_t)L->ch;
+            float *d = pol__image_row(im, y0 + y) + (size_t)x0 * (size_t)L->ch;
             if (bytes == 2)
                 for (size_t i = 0; i < n; i++)
                     d[i] = ((const uint16_t *)src)[i] * (1.0f / 65535.0f);
@@ -65,7 +65,7 @@ static int put_samples(const layout *L, pol_image *im, const unsigned char *buf,
         return 1;
     }
     for (int y = 0; y < bh && y0 + y < L->h; y++) {
-        float *row = pol_image_row(im, y0 + y);
+        float *row = pol__image_row(im, y0 + y);
         for (int x = 0; x < bw && x0 + x < L->w; x++) {
             size_t at = ((size_t)y * (size_t)bw + (size_t)x) * (size_t)per_px * bytes;
             for (int s = 0; s < per_px; s++) {
@@ -86,7 +86,7 @@ static int put_samples(const layout *L, pol_image *im, const unsigned char *buf,
     return 1;
 }
 
-static pol_status read_direct(pol_run *run, TIFF *t, const layout *L, pol_image *im, tmsg *m,
+static pol_status read_direct(pol_run *run, TIFF *t, const layout *L, pol__image *im, tmsg *m,
                               int lenient)
 {
     int planes = L->planar == PLANARCONFIG_SEPARATE ? L->spp : 1;
@@ -147,24 +147,24 @@ static pol_status read_direct(pol_run *run, TIFF *t, const layout *L, pol_image 
     return POL_OK;
 }
 
-static pol_status read_rgba(pol_run *run, TIFF *t, const layout *L, pol_image **out, tmsg *m,
+static pol_status read_rgba(pol_run *run, TIFF *t, const layout *L, pol__image **out, tmsg *m,
                             int lenient)
 {
     char emsg[1024];
     if (!TIFFRGBAImageOK(t, emsg))
         return pol__fail(run, POL_ERR_UNSUPPORTED, "TIFF layout not supported: %s", emsg);
     int ch = L->alpha ? 4 : 3;
-    pol_image *im = pol_image_new(L->w, L->h, ch);
+    pol__image *im = pol__image_new(L->w, L->h, ch);
     uint32_t *raster = im ? calloc((size_t)L->w * (size_t)L->h, 4) : NULL; /* lenient: zeros */
     if (!raster) {
-        pol_image_free(im);
+        pol__image_free(im);
         return pol__fail(run, POL_ERR_NOMEM, "out of memory for %dx%d pixels", L->w, L->h);
     }
     int ok = TIFFReadRGBAImageOriented(t, (uint32_t)L->w, (uint32_t)L->h, raster,
                                        ORIENTATION_TOPLEFT, 0);
     if (!ok && !lenient) {
         free(raster);
-        pol_image_free(im);
+        pol__image_free(im);
         return pol__fail(run, POL_ERR_CORRUPT, "damaged TIFF: %s", m->err[0] ? m->err : "bad data");
     }
     size_t n = (size_t)L->w * (size_t)L->h;
@@ -216,8 +216,8 @@ static pol_status check_blocks(pol_run *run, TIFF *t, uint32_t w, uint32_t h)
     return pol__mem_reserve(run, bytes, what);
 }
 
-pol_status pol__tiff_load(pol_run *run, const char *path, const pol_image_load_opts *o,
-                          pol_image **out)
+pol_status pol__tiff_load(pol_run *run, const char *path, const pol__image_load_opts *o,
+                          pol__image **out)
 {
     *out = NULL;
     tmsg m = {{0}, 0};
@@ -228,7 +228,7 @@ pol_status pol__tiff_load(pol_run *run, const char *path, const pol_image_load_o
     if (!t)
         return pol__fail(run, POL_ERR_CORRUPT, "damaged TIFF: %s", m.err[0] ? m.err : "unreadable");
     pol_status st = POL_OK;
-    pol_image *im = NULL;
+    pol__image *im = NULL;
     int lenient = o && o->lenient;
     layout L;
     memset(&L, 0, sizeof L);
@@ -264,7 +264,7 @@ pol_status pol__tiff_load(pol_run *run, const char *path, const pol_image_load_o
                  (photo == PHOTOMETRIC_RGB || photo == PHOTOMETRIC_MINISBLACK ||
                   photo == PHOTOMETRIC_MINISWHITE);
     if (direct) {
-        im = pol_image_new(L.w, L.h, L.ch);
+        im = pol__image_new(L.w, L.h, L.ch);
         if (!im) {
             st = pol__fail(run, POL_ERR_NOMEM, "out of memory for %ux%u pixels", w, h);
             goto done;
@@ -310,12 +310,12 @@ pol_status pol__tiff_load(pol_run *run, const char *path, const pol_image_load_o
     im = NULL;
 done:
     TIFFClose(t);
-    pol_image_free(im);
+    pol__image_free(im);
     return st;
 }
 
-pol_status pol__tiff_save(pol_run *run, const pol_image *im, const pol_image_save *s,
-                          const pol_meta_out *m, FILE *fp)
+pol_status pol__tiff_save(pol_run *run, const pol__image *im, const pol__image_save *s,
+                          const pol__meta_out *m, FILE *fp)
 {
     int sixteen = (s->bit_depth ? s->bit_depth : im->bit_depth) == 16;
     tmsg msg = {{0}, 0};
@@ -358,7 +358,7 @@ pol_status pol__tiff_save(pol_run *run, const pol_image *im, const pol_image_sav
     void *row = malloc(n * (sixteen ? 2 : 1));
     if (!row) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
     for (int y = 0; !st && y < im->height; y++) {
-        const float *src = pol_image_row(im, y);
+        const float *src = pol__image_row(im, y);
         if (sixteen)
             for (size_t i = 0; i < n; i++) ((uint16_t *)row)[i] = pol__float_to_u16(src[i]);
         else

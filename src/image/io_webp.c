@@ -22,8 +22,8 @@ static int get_chunk(WebPMux *mux, const char *fourcc, unsigned char **dst, size
     return 1;
 }
 
-pol_status pol__webp_load(pol_run *run, const char *path, const pol_image_load_opts *o,
-                          pol_image **out)
+pol_status pol__webp_load(pol_run *run, const char *path, const pol__image_load_opts *o,
+                          pol__image **out)
 {
     *out = NULL;
     unsigned char *data = NULL;
@@ -31,7 +31,7 @@ pol_status pol__webp_load(pol_run *run, const char *path, const pol_image_load_o
     const pol_limits *lim = o && o->limits ? o->limits : NULL;
     pol_status st = pol__read_file(run, path, lim ? lim->max_bytes : 0, &data, &len);
     if (st) return st;
-    pol_image *im = NULL;
+    pol__image *im = NULL;
     uint8_t *buf = NULL;
     WebPMux *mux = NULL;
     WebPDemuxer *demux = NULL; /* an animation's frames (more forgiving than the mux parser) */
@@ -80,7 +80,7 @@ pol_status pol__webp_load(pol_run *run, const char *path, const pol_image_load_o
     }
     int ch = f.has_alpha ? 4 : 3, w = f.width, h = f.height;
     size_t stride = (size_t)w * (size_t)ch, size = stride * (size_t)h;
-    im = pol_image_new(w, h, ch);
+    im = pol__image_new(w, h, ch);
     buf = im ? malloc(size) : NULL;
     if (!buf) {
         st = pol__fail(run, POL_ERR_NOMEM, "out of memory for %dx%d pixels", w, h);
@@ -118,7 +118,7 @@ pol_status pol__webp_load(pol_run *run, const char *path, const pol_image_load_o
 done:
     WebPDemuxDelete(demux);
     WebPMuxDelete(mux);
-    pol_image_free(im);
+    pol__image_free(im);
     free(buf);
     free(data);
     return st;
@@ -134,14 +134,14 @@ static int mem_writer(const uint8_t *data, size_t size, const WebPPicture *pic)
     return WebPMemoryWrite(data, size, pic);
 }
 
-pol_status pol__webp_save(pol_run *run, const pol_image *im, const pol_image_save *s,
-                          const pol_meta_out *m, FILE *fp)
+pol_status pol__webp_save(pol_run *run, const pol__image *im, const pol__image_save *s,
+                          const pol__meta_out *m, FILE *fp)
 {
     if (im->width > WEBP_MAX_DIMENSION || im->height > WEBP_MAX_DIMENSION)
         return pol__fail(run, POL_ERR_UNSUPPORTED, "WebP cannot hold %dx%d (max %d per side)",
                          im->width, im->height, WEBP_MAX_DIMENSION);
     int alpha = im->channels == 2 || im->channels == 4;
-    const pol_image *src = pol__image_with_channels(im, alpha ? 4 : 3);
+    const pol__image *src = pol__image_with_channels(im, alpha ? 4 : 3);
     if (!src) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     pol_status st = POL_OK;
     WebPConfig cfg;
@@ -210,6 +210,6 @@ done:
     if (have_pic) WebPPictureFree(&pic);
     WebPMemoryWriterClear(&mw);
     free(buf);
-    if (src != im) pol_image_free((pol_image *)src);
+    if (src != im) pol__image_free((pol__image *)src);
     return st;
 }

@@ -294,7 +294,7 @@ static void put_tag(ExifData *ed, ExifTag tag, double v, int rational)
 
 /* Re-encodes the EXIF block: orientation and size made true, stale thumbnail gone, private tags
  * dropped per policy. Returns NULL when the block cannot be parsed (then it is not written). */
-static unsigned char *filter_exif(const pol_image *im, size_t *out_len, int *removed_gps)
+static unsigned char *filter_exif(const pol__image *im, size_t *out_len, int *removed_gps)
 {
     *out_len = 0;
     *removed_gps = 0;
@@ -346,10 +346,10 @@ static unsigned char *filter_exif(const pol_image *im, size_t *out_len, int *rem
     return buf;
 }
 
-pol_status pol__image_meta_prepare(pol_run *run, const pol_image *im, pol_meta_out *m)
+pol_status pol__image_meta_prepare(pol_run *run, const pol__image *im, pol__meta_out *m)
 {
     memset(m, 0, sizeof *m);
-    const pol_image_save *s = &im->save;
+    const pol__image_save *s = &im->save;
     if (s->keep_icc && im->icc) {
         m->icc = im->icc;
         m->icc_len = im->icc_len;
@@ -374,7 +374,7 @@ pol_status pol__image_meta_prepare(pol_run *run, const pol_image *im, pol_meta_o
     return POL_OK;
 }
 
-void pol__image_meta_release(pol_meta_out *m)
+void pol__image_meta_release(pol__meta_out *m)
 {
     free(m->exif);
     memset(m, 0, sizeof *m);

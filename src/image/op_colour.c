@@ -26,14 +26,14 @@ const pol_op_desc pol__image_op_colour = {
 
 typedef struct xf_job {
     cmsHTRANSFORM xf;
-    pol_image *im;
+    pol__image *im;
 } xf_job;
 
 static void xf_rows(void *user, size_t begin, size_t end)
 {
     xf_job *j = user;
     for (size_t y = begin; y < end; y++) {
-        float *row = pol_image_row(j->im, (int)y);
+        float *row = pol__image_row(j->im, (int)y);
         cmsDoTransform(j->xf, row, row, (cmsUInt32Number)j->im->width);
         /* float transforms are unbounded: colours outside sRGB come out below 0 or above 1 */
         size_t n = (size_t)j->im->width * (size_t)j->im->channels;
@@ -76,7 +76,7 @@ static void no_change(pol_run *run, int as_step, const char *why)
         pol__decide(run, "colour: %s", why);
 }
 
-pol_status pol__image_to_srgb(pol_run *run, pol_image *im, int intent, int black_point, int as_step)
+pol_status pol__image_to_srgb(pol_run *run, pol__image *im, int intent, int black_point, int as_step)
 {
     char why[400];
     if (!im->icc) {
@@ -153,5 +153,5 @@ static pol_status run_colour(pol_run *run, pol_asset *asset, const pol_args *arg
             : !strcmp(intent, "saturation") ? INTENT_SATURATION
             : !strcmp(intent, "absolute")   ? INTENT_ABSOLUTE_COLORIMETRIC
                                             : INTENT_PERCEPTUAL;
-    return pol__image_to_srgb(run, pol_image_of(asset), i, pol__arg_bool(args, "black-point"), 1);
+    return pol__image_to_srgb(run, pol__image_of(asset), i, pol__arg_bool(args, "black-point"), 1);
 }

@@ -45,21 +45,21 @@ static int parse_box(const char *s, long v[4])
     return *p == 0;
 }
 
-static pol_status cut(pol_run *run, pol_image *im, int x, int y, int w, int h)
+static pol_status cut(pol_run *run, pol__image *im, int x, int y, int w, int h)
 {
     int ch = im->channels;
-    float *px = pol_image_alloc_px(w, h, ch);
+    float *px = pol__image_alloc_px(w, h, ch);
     if (!px) return pol__fail(run, POL_ERR_NOMEM, "out of memory cropping to %dx%d", w, h);
     for (int r = 0; r < h; r++)
-        memcpy(px + (size_t)r * w * ch, pol_image_row(im, y + r) + (size_t)x * ch,
+        memcpy(px + (size_t)r * w * ch, pol__image_row(im, y + r) + (size_t)x * ch,
                sizeof(float) * (size_t)w * ch);
-    pol_image_replace_px(im, px, w, h, ch);
+    pol__image_replace_px(im, px, w, h, ch);
     return POL_OK;
 }
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol_image *im = pol_image_of(asset);
+    pol__image *im = pol__image_of(asset);
     const char *aspect = pol__arg_str(args, "aspect"), *box = pol__arg_str(args, "box");
     int W = im->width, H = im->height, x, y, w, h;
     if (box) {

@@ -62,7 +62,7 @@ static void plane_pad(plane *p)
 
 typedef struct dn_ctx {
     int w, h, ch;
-    pol_image *im;
+    pol__image *im;
     plane y, gy, yo, r2;  /* luma, its 3x3 guide, filtered luma, squared residual (row sums) */
     plane cb, cr, hy;     /* half-resolution chroma and luma guide */
     float *cbo, *cro;     /* filtered half-resolution chroma */
@@ -89,7 +89,7 @@ static void split_rows(void *user, size_t begin, size_t end)
 {
     dn_ctx *c = user;
     for (size_t y = begin; y < end; y++) {
-        const float *p = pol_image_row(c->im, (int)y);
+        const float *p = pol__image_row(c->im, (int)y);
         float *o = prow(&c->y, (int)y);
         for (int x = 0; x < c->w; x++, p += c->ch)
             o[x] = c->ch >= 3 ? 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2] : p[0];
@@ -201,7 +201,7 @@ static void half_rows(void *user, size_t begin, size_t end)
                 for (int dx = 0; dx < 2; dx++) {
                     int x = hx * 2 + dx;
                     if (x >= c->w) continue;
-                    const float *p = pol_image_row(c->im, y) + (size_t)x * ch;
+                    const float *p = pol__image_row(c->im, y) + (size_t)x * ch;
                     sb += p[2] - yr[x];
                     sr += p[0] - yr[x];
                     sy += gr[x];
@@ -278,7 +278,7 @@ static void merge_rows(void *user, size_t begin, size_t end)
         }
     for (size_t yy = begin; yy < end; yy++) {
         int y = (int)yy;
-        float *p = pol_image_row(c->im, y);
+        float *p = pol__image_row(c->im, y);
         const float *yo = prow(&c->yo, y), *yi = prow(&c->y, y);
         if (ch < 3 || !ok) {
             /* Grey, or no memory for the chroma rows: luma only (chroma left as it was). */
@@ -328,7 +328,7 @@ static void merge_rows(void *user, size_t begin, size_t end)
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol_image *im = pol_image_of(asset);
+    pol__image *im = pol__image_of(asset);
     double sigma; /* in 8-bit levels, per channel */
     double strength_scale = 1;
     if (pol__arg_has(args, "sigma")) {

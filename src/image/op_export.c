@@ -43,7 +43,7 @@ static void export_hint(const pol_args *a, int w, int h, pol_load_hint *hint)
 {
     if (w <= 0 || h <= 0) return; /* asked for reader options only */
     const char *name = pol__arg_str(a, "preset");
-    const pol_preset *p = name ? pol__image_preset(name) : NULL;
+    const pol__preset *p = name ? pol__image_preset(name) : NULL;
     int sw, sh, ow, oh;
     if (!p || !pol__resize_geometry(&p->size, w, h, &sw, &sh, &ow, &oh)) {
         hint->full = 1;
@@ -66,7 +66,7 @@ const pol_op_desc pol__image_op_export = {
 
 /* Sizes follow each destination's published recommendations; lossy quality is high where the
  * destination re-encodes anyway (a second generation of artefacts costs more than bytes). */
-static const pol_preset presets[] = {
+static const pol__preset presets[] = {
     {"web", {.long_edge = 2048, .fit = POL_FIT_CONTAIN, .upscale = 0}, 82, 0, 1},
     {"instagram-square",
      {.width = 1080, .height = 1080, .fit = POL_FIT_COVER, .upscale = 1},
@@ -88,7 +88,7 @@ static const pol_preset presets[] = {
     {"print-300dpi", {0}, 95, 300, 0},
 };
 
-const pol_preset *pol__image_preset(const char *name)
+const pol__preset *pol__image_preset(const char *name)
 {
     for (size_t i = 0; name && i < POL_ARRAY_LEN(presets); i++)
         if (!strcmp(presets[i].name, name)) return &presets[i];
@@ -108,11 +108,11 @@ static int parse_colour(const char *s, float rgb[3])
 }
 
 /* The picture (already fitted inside w x h) in the middle of a w x h canvas of colour `c`. */
-static pol_status pad_to(pol_run *run, pol_image *im, int w, int h, const float c[3])
+static pol_status pad_to(pol_run *run, pol__image *im, int w, int h, const float c[3])
 {
     if (im->width >= w && im->height >= h) return POL_OK;
     int ch = im->channels, x0 = (w - im->width) / 2, y0 = (h - im->height) / 2;
-    float *px = pol_image_alloc_px(w, h, ch);
+    float *px = pol__image_alloc_px(w, h, ch);
     if (!px) return pol__fail(run, POL_ERR_NOMEM, "out of memory padding to %dx%d", w, h);
     int alpha = ch == 2 || ch == 4, colour = alpha ? ch - 1 : ch;
     for (size_t i = 0; i < (size_t)w * h; i++) {
@@ -124,9 +124,9 @@ static pol_status pad_to(pol_run *run, pol_image *im, int w, int h, const float 
         if (alpha) o[ch - 1] = 1;
     }
     for (int y = 0; y < im->height; y++)
-        memcpy(px + ((size_t)(y + y0) * w + x0) * ch, pol_image_row(im, y),
+        memcpy(px + ((size_t)(y + y0) * w + x0) * ch, pol__image_row(im, y),
                sizeof(float) * (size_t)im->width * ch);
-    pol_image_replace_px(im, px, w, h, ch);
+    pol__image_replace_px(im, px, w, h, ch);
     pol__decide(run, "padded to %dx%d with #%02x%02x%02x", w, h, (int)lroundf(c[0] * 255),
                 (int)lroundf(c[1] * 255), (int)lroundf(c[2] * 255));
     return POL_OK;
@@ -140,16 +140,16 @@ static int lossy_only_8bit(const char *fmt)
 
 static pol_status run_export(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol_image *im = pol_image_of(asset);
-    pol_image_save *s = &im->save;
-    const pol_preset *p = pol__image_preset(pol__arg_str(args, "preset"));
+    pol__image *im = pol__image_of(asset);
+    pol__image_save *s = &im->save;
+    const pol__preset *p = pol__image_preset(pol__arg_str(args, "preset"));
     if (p) {
         pol__measure_str(run, "preset", p->name);
         if (p->srgb && !im->srgb) {
             pol_status st = pol__image_to_srgb(run, im, INTENT_PERCEPTUAL, 1, 0);
             if (st) return st;
         }
-        pol_resize_req q = p->size;
+        pol__resize_req q = p->size;
         const char *fit = pol__arg_str(args, "fit");
         int pad = fit && !strcmp(fit, "pad");
         float padc[3] = {1, 1, 1};
@@ -172,7 +172,7 @@ static pol_status run_export(pol_run *run, pol_asset *asset, const pol_args *arg
                                "(--max-upscale); delivered smaller than %dx%d",
                           im->width, im->height, up, p->name, maxup, q.width ? q.width : ow,
                           q.height ? q.height : oh);
-                q = (pol_resize_req){.scale = maxup, .fit = POL_FIT_CONTAIN, .upscale = 1};
+                q = (pol__resize_req){.scale = maxup, .fit = POL_FIT_CONTAIN, .upscale = 1};
                 if (p->size.width && p->size.height && q.fit == POL_FIT_CONTAIN && !pad &&
                     (!fit || !strcmp(fit, "cover"))) {
                     /* keep the preset's frame shape: cover-crop the enlarged picture */
@@ -183,7 +183,7 @@ static pol_status run_export(pol_run *run, pol_asset *asset, const pol_args *arg
                         cw = (int)lround(chh * ar);
                     else
                         chh = (int)lround(cw / ar);
-                    q = (pol_resize_req){.width = cw, .height = chh, .fit = POL_FIT_COVER,
+                    q = (pol__resize_req){.width = cw, .height = chh, .fit = POL_FIT_COVER,
                                          .upscale = 1};
                 }
             } else if (up > 2) {

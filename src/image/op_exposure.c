@@ -37,7 +37,7 @@ static double shoulder(double x)
  * clipped area with a bright average. `conf` is how sure the estimate is; the change is scaled
  * by it.
  */
-static double auto_ev(const pol_tone_stats *t, double *conf, const char **why)
+static double auto_ev(const pol__tone_summary *t, double *conf, const char **why)
 {
     double ev_wp = log2(0.95 / (t->white > 1e-4 ? t->white : 1e-4));
     double ev_key = log2(0.16 / (t->key > 1e-4 ? t->key : 1e-4));
@@ -72,23 +72,23 @@ static double auto_ev(const pol_tone_stats *t, double *conf, const char **why)
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol_image *im = pol_image_of(asset);
+    pol__image *im = pol__image_of(asset);
     double ev;
     if (pol__arg_has(args, "ev")) {
         ev = pol__arg_num(args, "ev");
     } else {
         if (pol__image_graphic_declines(run, im)) return POL_OK;
-        pol_qsmall s;
+        pol__qsmall s;
         if (pol__qsmall_make(run, im, 512, &s) != POL_OK)
             return pol__fail(run, POL_ERR_NOMEM, "out of memory measuring exposure");
         if (pol__qsmall_mask_backdrop(&s, 0.1) > 0)
             pol__measure(run, "backdrop_pct", 100 * s.backdrop);
         if (s.transparent > 0) pol__measure(run, "transparent_pct", 100 * s.transparent);
-        pol_tone_stats t;
+        pol__tone_summary t;
         pol__tone_stats(&s, 0.5, &t);
         double cast = 0;
         if (im->channels >= 3) {
-            pol_wb_estimate e;
+            pol__wb_guess e;
             if (pol__wb_estimate(&s, &e)) {
                 double ca, cb;
                 pol__light_cast_ab(e.raw_u, e.raw_v, &ca, &cb);
@@ -96,7 +96,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
             }
         }
         pol__qsmall_free(&s);
-        pol__measure(run, "white_point", pol_linear_to_srgb((float)t.white));
+        pol__measure(run, "white_point", pol__linear_to_srgb((float)t.white));
         pol__measure(run, "mean_lightness", t.mean_l);
         pol__measure(run, "log_average_luminance", t.key);
         pol__measure(run, "clipped_highlights_pct", 100 * t.clip_hi);
@@ -136,9 +136,9 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     float *lut = malloc(sizeof(float) * (POL_CURVE_N + 1));
     if (!lut) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     for (int i = 0; i <= POL_CURVE_N; i++) {
-        double x = pol_srgb_to_linear((float)i / POL_CURVE_N) * gain;
+        double x = pol__srgb_to_linear((float)i / POL_CURVE_N) * gain;
         x = protect ? shoulder(x) : x;
-        lut[i] = pol_linear_to_srgb((float)(x > 1 ? 1 : x));
+        lut[i] = pol__linear_to_srgb((float)(x > 1 ? 1 : x));
     }
     pol__apply_curve(run, im, lut, POL_CURVE_N);
     free(lut);

@@ -25,11 +25,11 @@ typedef struct look {
     double black, white; /* encoded luma (0..1) at the 0.5th and 99.5th percentiles */
 } look;
 
-static int measure_look(pol_run *run, const pol_image *im, look *lk)
+static int measure_look(pol_run *run, const pol__image *im, look *lk)
 {
-    pol_qsmall s;
+    pol__qsmall s;
     if (pol__qsmall_make(run, im, 384, &s) != POL_OK) return -1;
-    pol_wb_estimate e;
+    pol__wb_guess e;
     int ok = pol__wb_estimate(&s, &e);
     lk->u = ok ? e.raw_u : 0;
     lk->v = ok ? e.raw_v : 0;
@@ -57,7 +57,7 @@ static int measure_look(pol_run *run, const pol_image *im, look *lk)
 }
 
 typedef struct match_ctx {
-    pol_image *im;
+    pol__image *im;
     float gain[3];      /* linear-light gains moving the input's light to the reference's */
     float l0, l1, k;    /* encoded v' = l1 + (v - l0) * k */
 } match_ctx;
@@ -67,7 +67,7 @@ static void match_rows(void *user, size_t begin, size_t end)
     match_ctx *c = user;
     int ch = c->im->channels, w = c->im->width;
     for (size_t y = begin; y < end; y++) {
-        float *p = pol_image_row(c->im, (int)y);
+        float *p = pol__image_row(c->im, (int)y);
         for (int x = 0; x < w; x++, p += ch)
             for (int k = 0; k < 3; k++) {
                 float v = pol__to_srgb_fast(
@@ -79,7 +79,7 @@ static void match_rows(void *user, size_t begin, size_t end)
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol_image *im = pol_image_of(asset);
+    pol__image *im = pol__image_of(asset);
     const char *ref = pol__input_path(args, "reference", 0);
     double strength = pol__arg_num(args, "strength");
     if (im->channels < 3) {
@@ -92,7 +92,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     if (st != POL_OK) return st;
     look a, b;
     int oka = measure_look(run, im, &a);
-    int okb = oka >= 0 ? measure_look(run, pol_image_of(ra), &b) : -1;
+    int okb = oka >= 0 ? measure_look(run, pol__image_of(ra), &b) : -1;
     pol__asset_unref(ra);
     if (oka < 0 || okb < 0) return pol__fail(run, POL_ERR_NOMEM, "out of memory measuring the look");
     pol__colour_init();

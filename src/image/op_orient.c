@@ -16,7 +16,7 @@ const pol_op_desc pol__image_op_orient = {
 };
 
 typedef struct orient_job {
-    const pol_image *src;
+    const pol__image *src;
     float *dst;
     int o, ow; /* orientation, output width */
 } orient_job;
@@ -25,7 +25,7 @@ typedef struct orient_job {
 static void orient_rows(void *user, size_t begin, size_t end)
 {
     const orient_job *j = user;
-    const pol_image *s = j->src;
+    const pol__image *s = j->src;
     int W = s->width, H = s->height, c = s->channels;
     for (size_t yy = begin; yy < end; yy++) {
         int y = (int)yy;
@@ -64,7 +64,7 @@ static void orient_rows(void *user, size_t begin, size_t end)
     }
 }
 
-pol_status pol__image_orient(pol_run *run, pol_image *im)
+pol_status pol__image_orient(pol_run *run, pol__image *im)
 {
     static const char *const what[9] = {"",
                                         "upright",
@@ -83,11 +83,11 @@ pol_status pol__image_orient(pol_run *run, pol_image *im)
         return POL_OK;
     }
     int ow = o >= 5 ? im->height : im->width, oh = o >= 5 ? im->width : im->height;
-    float *px = pol_image_alloc_px(ow, oh, im->channels);
+    float *px = pol__image_alloc_px(ow, oh, im->channels);
     if (!px) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     orient_job j = {im, px, o, ow};
     pol__parallel_for(run, (size_t)oh, 64, orient_rows, &j);
-    pol_image_replace_px(im, px, ow, oh, im->channels);
+    pol__image_replace_px(im, px, ow, oh, im->channels);
     im->orientation = 1;
     pol__decide(run, "EXIF orientation %d: pixels %s; tag set to 1", o,
                 o == 2 || o == 4 || o == 5 || o == 7 ? "mirrored/rotated to upright"
@@ -99,5 +99,5 @@ pol_status pol__image_orient(pol_run *run, pol_image *im)
 static pol_status run_orient(pol_run *run, pol_asset *asset, const pol_args *args)
 {
     (void)args;
-    return pol__image_orient(run, pol_image_of(asset));
+    return pol__image_orient(run, pol__image_of(asset));
 }

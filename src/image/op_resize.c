@@ -25,7 +25,7 @@ static pol_status run_resize(pol_run *run, pol_asset *asset, const pol_args *arg
  * even be done while decoding. */
 static void resize_hint(const pol_args *a, int w, int h, pol_load_hint *hint)
 {
-    pol_resize_req q;
+    pol__resize_req q;
     if (w <= 0 || h <= 0) return; /* asked for reader options only */
     if (!pol__resize_req_from_args(a, &q)) return; /* no size: it changes nothing */
     int sw, sh, ow, oh, sw2, sh2, ow2, oh2;
@@ -57,7 +57,7 @@ const pol_op_desc pol__image_op_resize = {
 };
 
 /* Where a cover crop goes: on the most salient part of the picture (saliency.h), else centred. */
-static void cover_window(pol_run *run, const pol_image *im, double cw, double ch, double *x0,
+static void cover_window(pol_run *run, const pol__image *im, double cw, double ch, double *x0,
                          double *y0)
 {
     *x0 = (im->width - cw) / 2;
@@ -80,8 +80,8 @@ static void cover_window(pol_run *run, const pol_image *im, double cw, double ch
     }
 }
 
-pol_status pol__image_apply_resize(pol_run *run, pol_image *im, const pol_resize_req *q,
-                                   pol_kernel k, const char *what)
+pol_status pol__image_apply_resize(pol_run *run, pol__image *im, const pol__resize_req *q,
+                                   pol__kernel k, const char *what)
 {
     int sw, sh, ow, oh;
     if (im->orientation > 1 && im->orientation <= 8) {
@@ -114,14 +114,14 @@ pol_status pol__image_apply_resize(pol_run *run, pol_image *im, const pol_resize
          * small copy, where judging saliency is cheap; the crop is then an exact copy. */
         float *all = pol__resample(run, im, sw, sh, k);
         if (!all) return pol__fail(run, POL_ERR_NOMEM, "out of memory resizing to %dx%d", sw, sh);
-        pol_image small = *im;
+        pol__image small = *im;
         small.px = all;
         small.width = sw;
         small.height = sh;
         double sx0, sy0;
         cover_window(run, &small, ow, oh, &sx0, &sy0);
         px = pol__resample_rect(run, &small, lround(sx0), lround(sy0), ow, oh, ow, oh, k);
-        pol_image_free_px(all);
+        pol__image_free_px(all);
     } else {
         if (cropped) cover_window(run, im, cw, ch, &x0, &y0);
         px = pol__resample_rect(run, im, x0, y0, cw, ch, ow, oh, k);
@@ -137,20 +137,20 @@ pol_status pol__image_apply_resize(pol_run *run, pol_image *im, const pol_resize
                 k == POL_KERNEL_LANCZOS3   ? "Lanczos-3"
                 : k == POL_KERNEL_LANCZOS2 ? "Lanczos-2"
                                            : "linear");
-    pol_image_replace_px(im, px, ow, oh, im->channels);
+    pol__image_replace_px(im, px, ow, oh, im->channels);
     return POL_OK;
 }
 
 static pol_status run_resize(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol_resize_req q;
+    pol__resize_req q;
     if (!pol__resize_req_from_args(args, &q)) {
         pol__decline(run, "no size given (--width, --height, --long-edge or --scale)");
         return POL_OK;
     }
     const char *kn = pol__arg_str(args, "kernel");
-    pol_kernel k = !strcmp(kn, "lanczos2") ? POL_KERNEL_LANCZOS2
+    pol__kernel k = !strcmp(kn, "lanczos2") ? POL_KERNEL_LANCZOS2
                    : !strcmp(kn, "linear") ? POL_KERNEL_LINEAR
                                            : POL_KERNEL_LANCZOS3;
-    return pol__image_apply_resize(run, pol_image_of(asset), &q, k, "resize");
+    return pol__image_apply_resize(run, pol__image_of(asset), &q, k, "resize");
 }

@@ -53,12 +53,12 @@ static inline float luma_of(const float *p, int ch)
 }
 
 /* Horizontally blurred luma of rows [y0, y1) (clamped at the edges) into out (w per row). */
-static void hblur_rows(const pol_image *im, const gauss *g, int y0, int y1, float *luma, float *out)
+static void hblur_rows(const pol__image *im, const gauss *g, int y0, int y1, float *luma, float *out)
 {
     int w = im->width, ch = im->channels, r = g->r;
     for (int y = y0; y < y1; y++) {
         int sy = y < 0 ? 0 : y >= im->height ? im->height - 1 : y;
-        const float *row = pol_image_row(im, sy);
+        const float *row = pol__image_row(im, sy);
         for (int x = 0; x < w; x++) luma[x] = luma_of(row + (size_t)x * (size_t)ch, ch);
         float *o = out + (size_t)(y - y0) * (size_t)w;
         for (int x = 0; x < w; x++) {
@@ -90,7 +90,7 @@ static void vblur_row(const gauss *g, const float *hb, int w, int yrel, float *o
 }
 
 typedef struct usm_job {
-    pol_image *src; /* read */
+    pol__image *src; /* read */
     float *dst;     /* written, same layout */
     gauss g;
     float amount, threshold;
@@ -100,7 +100,7 @@ typedef struct usm_job {
 static void usm_bands(void *user, size_t begin, size_t end)
 {
     usm_job *j = user;
-    const pol_image *im = j->src;
+    const pol__image *im = j->src;
     int w = im->width, ch = im->channels, r = j->g.r;
     float *hb = malloc((size_t)(BAND + 2 * r) * (size_t)w * sizeof *hb);
     float *luma = malloc((size_t)w * sizeof *luma);
@@ -115,7 +115,7 @@ static void usm_bands(void *user, size_t begin, size_t end)
         hblur_rows(im, &j->g, y0 - r, y1 + r, luma, hb);
         for (int y = y0; y < y1; y++) {
             vblur_row(&j->g, hb, w, y - y0, blur);
-            const float *s = pol_image_row(im, y);
+            const float *s = pol__image_row(im, y);
             float *d = j->dst + (size_t)y * (size_t)w * (size_t)ch;
             float t = j->threshold, a = j->amount;
             for (int x = 0; x < w; x++, s += ch, d += ch) {
@@ -137,7 +137,7 @@ static void usm_bands(void *user, size_t begin, size_t end)
 
 /* Fine-detail ratio: mean |Y - G1 Y| over mean |G1 Y - G2 Y|, on bands spread over the image.
  * Soft pictures have lost the finest octave (low ratio); crisp or noisy ones have not. */
-static double detail_ratio(const pol_image *im, double *fine_out)
+static double detail_ratio(const pol__image *im, double *fine_out)
 {
     gauss g1, g2;
     gauss_init(&g1, 1.0);
@@ -158,7 +158,7 @@ static double detail_ratio(const pol_image *im, double *fine_out)
             for (int y = y0; y < y0 + rows; y++) {
                 vblur_row(&g1, hb1 + (size_t)(r - g1.r) * (size_t)w, w, y - y0, b1);
                 vblur_row(&g2, hb2, w, y - y0, b2);
-                const float *s = pol_image_row(im, y);
+                const float *s = pol__image_row(im, y);
                 for (int x = r; x < w - r; x++) {
                     float yv = luma_of(s + (size_t)x * (size_t)im->channels, im->channels);
                     fine += fabsf(yv - b1[x]);
@@ -180,7 +180,7 @@ static double detail_ratio(const pol_image *im, double *fine_out)
 
 static pol_status run_sharpen(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol_image *im = pol_image_of(asset);
+    pol__image *im = pol__image_of(asset);
     double radius = pol__arg_num(args, "radius");
     double threshold = pol__arg_num(args, "threshold");
     double amount;
@@ -215,15 +215,15 @@ static pol_status run_sharpen(pol_run *run, pol_asset *asset, const pol_args *ar
     j.amount = (float)amount;
     j.threshold = (float)threshold;
     gauss_init(&j.g, radius);
-    j.dst = pol_image_alloc_px(im->width, im->height, im->channels);
+    j.dst = pol__image_alloc_px(im->width, im->height, im->channels);
     if (!j.dst) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     size_t bands = ((size_t)im->height + BAND - 1) / BAND;
     pol__parallel_for(run, bands, 1, usm_bands, &j);
     if (j.failed) {
-        pol_image_free_px(j.dst);
+        pol__image_free_px(j.dst);
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
-    pol_image_replace_px(im, j.dst, im->width, im->height, im->channels);
+    pol__image_replace_px(im, j.dst, im->width, im->height, im->channels);
     pol__measure(run, "amount", amount);
     pol__measure(run, "radius", radius);
     pol__measure(run, "threshold", threshold);

@@ -20,7 +20,7 @@ static const pol_param_desc params[] = {
  * ratio that fits inside the rotated frame, so no corner is left empty.
  */
 typedef struct rot_ctx {
-    const pol_image *src;
+    const pol__image *src;
     float *dst;
     int dw, dh;
     double cs, sn; /* rotation by -tilt */
@@ -39,7 +39,7 @@ static inline void cubic_w(float t, float w[4])
 static void rot_rows(void *user, size_t begin, size_t end)
 {
     rot_ctx *c = user;
-    const pol_image *s = c->src;
+    const pol__image *s = c->src;
     int ch = s->channels, W = s->width, H = s->height;
     for (size_t yy = begin; yy < end; yy++) {
         float *o = c->dst + yy * (size_t)c->dw * ch;
@@ -56,7 +56,7 @@ static void rot_rows(void *user, size_t begin, size_t end)
                 /* Interior, RGB: no clamping, channels in registers. */
                 float r = 0, g = 0, b = 0;
                 for (int j = 0; j < 4; j++) {
-                    const float *q = pol_image_row(s, y0 - 1 + j) + (size_t)(x0 - 1) * 3;
+                    const float *q = pol__image_row(s, y0 - 1 + j) + (size_t)(x0 - 1) * 3;
                     float rr = wx[0] * q[0] + wx[1] * q[3] + wx[2] * q[6] + wx[3] * q[9];
                     float gg = wx[0] * q[1] + wx[1] * q[4] + wx[2] * q[7] + wx[3] * q[10];
                     float bb = wx[0] * q[2] + wx[1] * q[5] + wx[2] * q[8] + wx[3] * q[11];
@@ -73,7 +73,7 @@ static void rot_rows(void *user, size_t begin, size_t end)
             for (int j = 0; j < 4; j++) {
                 int py = y0 - 1 + j;
                 py = py < 0 ? 0 : py >= H ? H - 1 : py;
-                const float *row = pol_image_row(s, py);
+                const float *row = pol__image_row(s, py);
                 float rowacc[4] = {0, 0, 0, 0};
                 for (int i = 0; i < 4; i++) {
                     int px = x0 - 1 + i;
@@ -90,7 +90,7 @@ static void rot_rows(void *user, size_t begin, size_t end)
 
 /* Rotates clockwise by `deg` (counter-clockwise when negative) and crops (or keeps the size,
  * repeating the edges into the corners, when crop is 0). */
-static pol_status rotate(pol_run *run, pol_image *im, double deg, int crop)
+static pol_status rotate(pol_run *run, pol__image *im, double deg, int crop)
 {
     double t = deg * M_PI / 180, cs = cos(t), sn = sin(t), as = fabs(sn);
     int W = im->width, H = im->height, dw = W, dh = H;
@@ -103,18 +103,18 @@ static pol_status rotate(pol_run *run, pol_image *im, double deg, int crop)
             return POL_OK;
         }
     }
-    float *px = pol_image_alloc_px(dw, dh, im->channels);
+    float *px = pol__image_alloc_px(dw, dh, im->channels);
     if (!px) return pol__fail(run, POL_ERR_NOMEM, "out of memory rotating a %dx%d image", W, H);
     /* Rotating the content clockwise by t means sampling the source counter-clockwise. */
     rot_ctx c = {im, px, dw, dh, cs, -sn, (W - 1) / 2.0, (H - 1) / 2.0};
     pol__parallel_for(run, (size_t)dh, 8, rot_rows, &c);
-    pol_image_replace_px(im, px, dw, dh, im->channels);
+    pol__image_replace_px(im, px, dw, dh, im->channels);
     return POL_OK;
 }
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol_image *im = pol_image_of(asset);
+    pol__image *im = pol__image_of(asset);
     double tilt;
     if (pol__arg_has(args, "angle")) {
         /* A manual angle rotates counter-clockwise, so it is the negative of a tilt. */

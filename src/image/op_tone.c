@@ -31,10 +31,10 @@ typedef struct tone_curve {
 
 static float curve_at(const tone_curve *c, double x_enc)
 {
-    double x = pol_srgb_to_linear((float)x_enc);
+    double x = pol__srgb_to_linear((float)x_enc);
     x = (x - c->black) / (c->white - c->black);
     x = x < 0 ? 0 : x > 1 ? 1 : x;
-    double e = pol_linear_to_srgb((float)x);
+    double e = pol__linear_to_srgb((float)x);
     return (float)pow(e, c->gamma);
 }
 
@@ -43,7 +43,7 @@ static float curve_at(const tone_curve *c, double x_enc)
  * short of it (a darkened photo) and the tones span a full range; blacks and midtones are not
  * touched. A wide dead zone leaves a good photo, and a dim or low-key one, as it is.
  */
-static int auto_curve(const pol_tone_stats *t, tone_curve *c, char *why, size_t n)
+static int auto_curve(const pol__tone_summary *t, tone_curve *c, char *why, size_t n)
 {
     c->black = 0;
     c->white = 1;
@@ -51,7 +51,7 @@ static int auto_curve(const pol_tone_stats *t, tone_curve *c, char *why, size_t 
     int changed = 0;
     size_t len = 0;
     why[0] = 0;
-    double white_enc = pol_linear_to_srgb((float)t->white);
+    double white_enc = pol__linear_to_srgb((float)t->white);
     /* A pile-up at the top (over 5% of the photo within 1% of the white point) is clipped
      * highlights, perhaps lowered by exposure: stretching them would undo that. */
     /* A picture whose tones span few stops (fog, the moon, a scan, a dim interior) is dim on
@@ -70,7 +70,7 @@ static int auto_curve(const pol_tone_stats *t, tone_curve *c, char *why, size_t 
         c->white = 1 / f;
         changed = 1;
         len += (size_t)snprintf(why + len, n - len, "white point %.2f -> %.2f; ", white_enc,
-                                pol_linear_to_srgb((float)(t->white * f)));
+                                pol__linear_to_srgb((float)(t->white * f)));
     }
     /* Lifted blacks are left alone: a matte or hazy look is as often chosen as suffered. */
     /* No automatic midtone curve: a dark or light median is a night sky, a low-key portrait or a
@@ -80,7 +80,7 @@ static int auto_curve(const pol_tone_stats *t, tone_curve *c, char *why, size_t 
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol_image *im = pol_image_of(asset);
+    pol__image *im = pol__image_of(asset);
     double strength = pol__arg_num(args, "strength");
     tone_curve c;
     char why[256] = "";
@@ -88,24 +88,24 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     if (!strcmp(pol__arg_str(args, "mode"), "manual")) {
         double b = pol__arg_num(args, "black"), w = pol__arg_num(args, "white");
         if (w <= b) return pol__fail(run, POL_ERR_ARG, "tone: --white must be above --black");
-        c.black = pol_srgb_to_linear((float)b);
-        c.white = pol_srgb_to_linear((float)w);
+        c.black = pol__srgb_to_linear((float)b);
+        c.white = pol__srgb_to_linear((float)w);
         c.gamma = 1 / pol__arg_num(args, "gamma");
         snprintf(why, sizeof why, "levels %.3f..%.3f, gamma %.2f", b, w, 1 / c.gamma);
     } else {
         if (pol__image_graphic_declines(run, im)) return POL_OK;
-        pol_qsmall s;
+        pol__qsmall s;
         if (pol__qsmall_make(run, im, 512, &s) != POL_OK)
             return pol__fail(run, POL_ERR_NOMEM, "out of memory measuring tones");
         if (pol__qsmall_mask_backdrop(&s, 0.1) > 0)
             pol__measure(run, "backdrop_pct", 100 * s.backdrop);
         if (s.transparent > 0) pol__measure(run, "transparent_pct", 100 * s.transparent);
-        pol_tone_stats t;
+        pol__tone_summary t;
         pol__tone_stats(&s, pol__arg_num(args, "clip"), &t);
         pol__qsmall_free(&s);
-        pol__measure(run, "white_point", pol_linear_to_srgb((float)t.white));
-        pol__measure(run, "black_point", pol_linear_to_srgb((float)t.black));
-        pol__measure(run, "median", pol_linear_to_srgb((float)t.median_y));
+        pol__measure(run, "white_point", pol__linear_to_srgb((float)t.white));
+        pol__measure(run, "black_point", pol__linear_to_srgb((float)t.black));
+        pol__measure(run, "median", pol__linear_to_srgb((float)t.median_y));
         if (!auto_curve(&t, &c, why, sizeof why)) {
             pol__decline(run, "levels and midtones are already in range");
             return POL_OK;
@@ -120,8 +120,8 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     }
     pol__apply_curve(run, im, lut, POL_CURVE_N);
     free(lut);
-    pol__measure(run, "black", pol_linear_to_srgb((float)c.black));
-    pol__measure(run, "white", pol_linear_to_srgb((float)(c.white > 1 ? 1 : c.white)));
+    pol__measure(run, "black", pol__linear_to_srgb((float)c.black));
+    pol__measure(run, "white", pol__linear_to_srgb((float)(c.white > 1 ? 1 : c.white)));
     pol__measure(run, "gamma", 1 / c.gamma);
     pol__decide(run, "%s", why);
     return POL_OK;

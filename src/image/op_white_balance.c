@@ -33,7 +33,7 @@ static const pol_param_desc params[] = {
 
 /* Standard deviation of the colours (sqrt(var a* + var b*)) of the working copy's mid-tones once
  * the light (u, v) is divided out. */
-static double corrected_variety(const pol_qsmall *s, double u, double v)
+static double corrected_variety(const pol__qsmall *s, double u, double v)
 {
     double g[3] = {exp(-u), 1, exp(-v)};
     double sa = 0, sb = 0, saa = 0, sbb = 0;
@@ -58,7 +58,7 @@ static double corrected_variety(const pol_qsmall *s, double u, double v)
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol_image *im = pol_image_of(asset);
+    pol__image *im = pol__image_of(asset);
     const char *mode = pol__arg_str(args, "mode");
     double strength = pol__arg_num(args, "strength");
     int manual = !strcmp(mode, "manual") || pol__arg_set(args, "temperature");
@@ -77,10 +77,10 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         pol__measure(run, "tint", tint);
     } else {
         if (pol__image_graphic_declines(run, im)) return POL_OK;
-        pol_qsmall s;
+        pol__qsmall s;
         if (pol__qsmall_make(run, im, 384, &s) != POL_OK)
             return pol__fail(run, POL_ERR_NOMEM, "out of memory measuring the light");
-        pol_wb_estimate e;
+        pol__wb_guess e;
         int ok = pol__wb_estimate(&s, &e);
         if (!ok) {
             pol__qsmall_free(&s);

@@ -7,15 +7,15 @@
 /* ---- working copy --------------------------------------------------------------------------- */
 
 typedef struct small_ctx {
-    const pol_image *im;
-    pol_qsmall *s;
+    const pol__image *im;
+    pol__qsmall *s;
 } small_ctx;
 
 static void small_rows(void *user, size_t begin, size_t end)
 {
     small_ctx *c = user;
-    const pol_image *im = c->im;
-    pol_qsmall *s = c->s;
+    const pol__image *im = c->im;
+    pol__qsmall *s = c->s;
     int f = s->factor, ch = im->channels, alpha = ch == 2 || ch == 4;
     for (size_t sy = begin; sy < end; sy++) {
         float *out = s->rgb + sy * (size_t)s->w * 3;
@@ -23,7 +23,7 @@ static void small_rows(void *user, size_t begin, size_t end)
         float *wsum = s->y + sy * (size_t)s->w; /* alpha sums, until the end of the row */
         memset(wsum, 0, sizeof(float) * (size_t)s->w);
         for (int dy = 0; dy < f; dy++) {
-            const float *row = pol_image_row(im, (int)sy * f + dy);
+            const float *row = pol__image_row(im, (int)sy * f + dy);
             for (int sx = 0; sx < s->w; sx++) {
                 const float *p = row + (size_t)sx * f * ch;
                 float acc[3] = {0, 0, 0}, wa = 0;
@@ -49,7 +49,7 @@ static void small_rows(void *user, size_t begin, size_t end)
     }
 }
 
-pol_status pol__qsmall_make(const pol_run *run, const pol_image *im, int max_dim, pol_qsmall *out)
+pol_status pol__qsmall_make(const pol_run *run, const pol__image *im, int max_dim, pol__qsmall *out)
 {
     memset(out, 0, sizeof *out);
     pol__colour_init();
@@ -79,7 +79,7 @@ pol_status pol__qsmall_make(const pol_run *run, const pol_image *im, int max_dim
     return POL_OK;
 }
 
-void pol__qsmall_free(pol_qsmall *s)
+void pol__qsmall_free(pol__qsmall *s)
 {
     free(s->rgb);
     free(s->y);
@@ -90,7 +90,7 @@ void pol__qsmall_free(pol_qsmall *s)
 
 /* A backdrop pixel: near white (every channel above 0.80 linear, about 0.91 encoded) or near black
  * (below 0.004 linear), nearly neutral, and flat against its right and lower neighbours. */
-static int backdrop_px(const pol_qsmall *s, int x, int y, int white)
+static int backdrop_px(const pol__qsmall *s, int x, int y, int white)
 {
     size_t i = (size_t)y * s->w + x;
     if (!s->use[i]) return 0;
@@ -111,7 +111,7 @@ static int backdrop_px(const pol_qsmall *s, int x, int y, int white)
 }
 
 /* Marks (in `mark`, zeroed) the backdrop pixels connected to the border; returns their count. */
-static long flood_backdrop(const pol_qsmall *s, int white, unsigned char *mark, int *stack)
+static long flood_backdrop(const pol__qsmall *s, int white, unsigned char *mark, int *stack)
 {
     long cnt = 0;
     size_t sp = 0;
@@ -135,7 +135,7 @@ static long flood_backdrop(const pol_qsmall *s, int white, unsigned char *mark, 
     return cnt;
 }
 
-double pol__qsmall_mask_backdrop(pol_qsmall *s, double min_share)
+double pol__qsmall_mask_backdrop(pol__qsmall *s, double min_share)
 {
     s->backdrop = 0;
     size_t n = (size_t)s->w * s->h;
@@ -300,7 +300,7 @@ void pol__light_cast_ab(double u, double v, double *a, double *b)
     float rgb[3] = {(float)exp(u), 1.0f, (float)exp(v)}, lab[3];
     float y = pol__luma(rgb);
     for (int k = 0; k < 3; k++) rgb[k] *= 0.18f / y;
-    pol_linear_rgb_to_lab(rgb, lab);
+    pol__linear_rgb_to_lab(rgb, lab);
     *a = lab[1];
     *b = lab[2];
 }
@@ -325,7 +325,7 @@ static double median3(double a, double b, double c)
     return v[1];
 }
 
-int pol__wb_estimate(const pol_qsmall *s, pol_wb_estimate *e)
+int pol__wb_estimate(const pol__qsmall *s, pol__wb_guess *e)
 {
     memset(e, 0, sizeof *e);
     e->temp_k = 6504;
@@ -443,7 +443,7 @@ int pol__wb_estimate(const pol_qsmall *s, pol_wb_estimate *e)
 
 /* ---- tone statistics ------------------------------------------------------------------------ */
 
-void pol__tone_stats(const pol_qsmall *s, double clip_pct, pol_tone_stats *t)
+void pol__tone_stats(const pol__qsmall *s, double clip_pct, pol__tone_summary *t)
 {
     memset(t, 0, sizeof *t);
     enum { NB = 4096 };
@@ -478,18 +478,18 @@ void pol__tone_stats(const pol_qsmall *s, double clip_pct, pol_tone_stats *t)
     long acc = 0, want = (long)(n * clip_pct / 100);
     int i = NB - 1;
     while (i > 0 && acc + hw[i] <= want) acc += hw[i--];
-    t->white = pol_srgb_to_linear((float)i / (NB - 1));
+    t->white = pol__srgb_to_linear((float)i / (NB - 1));
     acc = 0;
     i = 0;
     while (i < NB - 1 && acc + hb[i] <= want) acc += hb[i++];
-    t->black = pol_srgb_to_linear((float)i / (NB - 1));
+    t->black = pol__srgb_to_linear((float)i / (NB - 1));
     acc = 0;
     i = 0;
     while (i < NB - 1 && acc + hy[i] < (long)(n / 2)) acc += hy[i++];
-    t->median_y = pol_srgb_to_linear((float)i / (NB - 1));
+    t->median_y = pol__srgb_to_linear((float)i / (NB - 1));
     /* A pile-up at the white point: clipped highlights (possibly lowered since). */
     long top = 0;
-    int wi = (int)(pol_linear_to_srgb((float)(t->white * 0.99)) * (NB - 1));
+    int wi = (int)(pol__linear_to_srgb((float)(t->white * 0.99)) * (NB - 1));
     for (int k = wi < 0 ? 0 : wi; k < NB; k++) top += hw[k];
     t->at_white = (double)top / n;
     t->key = exp(logsum / n);
@@ -512,7 +512,7 @@ void pol__tone_stats(const pol_qsmall *s, double clip_pct, pol_tone_stats *t)
 #define NB_BLOCK 16
 
 typedef struct noise_ctx {
-    const pol_image *im;
+    const pol__image *im;
     int bw, bh;
     float *block; /* bw*bh estimates */
     float *half;  /* the same measured on the block reduced 2x2: noise halves, texture does not */
@@ -526,7 +526,7 @@ static float luma_enc(const float *p, int ch)
 static void noise_rows(void *user, size_t begin, size_t end)
 {
     noise_ctx *c = user;
-    const pol_image *im = c->im;
+    const pol__image *im = c->im;
     int ch = im->channels;
     float *rows[NB_BLOCK + 2];
     float *buf = malloc(sizeof(float) * (size_t)im->width * (NB_BLOCK + 2));
@@ -540,7 +540,7 @@ static void noise_rows(void *user, size_t begin, size_t end)
         int y0 = 1 + (int)by * NB_BLOCK - 1;
         for (int r = 0; r < NB_BLOCK + 2; r++) {
             rows[r] = buf + (size_t)r * im->width;
-            const float *src = pol_image_row(im, y0 + r);
+            const float *src = pol__image_row(im, y0 + r);
             for (int x = 0; x < im->width; x++) rows[r][x] = luma_enc(src + (size_t)x * ch, ch);
         }
         for (int bx = 0; bx < c->bw; bx++) {
@@ -600,7 +600,7 @@ static int cmp_blk(const void *a, const void *b)
 }
 
 
-double pol__noise_sigma2(const pol_run *run, const pol_image *im, double *confidence,
+double pol__noise_sigma2(const pol_run *run, const pol__image *im, double *confidence,
                          double *texture)
 {
     *confidence = 0;
@@ -653,14 +653,14 @@ double pol__noise_sigma2(const pol_run *run, const pol_image *im, double *confid
     return sigma;
 }
 
-double pol__noise_sigma(const pol_run *run, const pol_image *im, double *confidence)
+double pol__noise_sigma(const pol_run *run, const pol__image *im, double *confidence)
 {
     return pol__noise_sigma2(run, im, confidence, NULL);
 }
 
 /* ---- sharpness ------------------------------------------------------------------------------ */
 
-double pol__sharpness(const pol_run *run, const pol_image *im)
+double pol__sharpness(const pol_run *run, const pol__image *im)
 {
     (void)run;
     /* On a grid of rows: at the strongest horizontal steps, the share of the step (over 4 pixels)
@@ -670,7 +670,7 @@ double pol__sharpness(const pol_run *run, const pol_image *im)
     double sum = 0, wsum = 0;
     int step = h / 256 > 1 ? h / 256 : 1;
     for (int y = 2; y < h - 2; y += step) {
-        const float *row = pol_image_row(im, y);
+        const float *row = pol__image_row(im, y);
         for (int x = 2; x + 3 < w; x += 2) {
             float v[5];
             for (int k = 0; k < 5; k++) v[k] = luma_enc(row + (size_t)(x - 1 + k) * ch, ch);
@@ -690,7 +690,7 @@ double pol__sharpness(const pol_run *run, const pol_image *im)
 
 /* ---- applying gains ------------------------------------------------------------------------ */
 
-void pol__apply_gains(const pol_run *run, pol_image *im, const double gain[3])
+void pol__apply_gains(const pol_run *run, pol__image *im, const double gain[3])
 {
     /* A gain in linear light is, per channel, a fixed curve of encoded values: tabulate it once
      * and the pixel loop is one interpolation per sample. Channels pushed past white clip, as a
@@ -713,8 +713,8 @@ void pol__apply_gains(const pol_run *run, pol_image *im, const double gain[3])
     for (int k = 0; k < 3; k++) {
         float *t = lut + k * (POL_CURVE_N + 1);
         for (int i = 0; i <= POL_CURVE_N; i++) {
-            double v = pol_srgb_to_linear((float)i / POL_CURVE_N) * gain[k];
-            t[i] = pol_linear_to_srgb((float)(v > 1 ? 1 : v));
+            double v = pol__srgb_to_linear((float)i / POL_CURVE_N) * gain[k];
+            t[i] = pol__linear_to_srgb((float)(v > 1 ? 1 : v));
         }
         luts[k] = t;
     }
@@ -726,7 +726,7 @@ void pol__apply_gains(const pol_run *run, pol_image *im, const double gain[3])
 /* ---- applying a tone curve ------------------------------------------------------------------ */
 
 typedef struct curve_ctx {
-    pol_image *im;
+    pol__image *im;
     const float *lut[3];
     int n;
 } curve_ctx;
@@ -738,7 +738,7 @@ static void curve_rows(void *user, size_t begin, size_t end)
     int colour = ch == 2 || ch == 4 ? ch - 1 : ch;
     float fn = (float)c->n;
     for (size_t y = begin; y < end; y++) {
-        float *p = pol_image_row(c->im, (int)y);
+        float *p = pol__image_row(c->im, (int)y);
         for (int x = 0; x < w; x++, p += ch)
             for (int k = 0; k < colour; k++) {
                 const float *t = c->lut[k];
@@ -751,13 +751,13 @@ static void curve_rows(void *user, size_t begin, size_t end)
     }
 }
 
-void pol__apply_curves(const pol_run *run, pol_image *im, const float *const lut[3], int n)
+void pol__apply_curves(const pol_run *run, pol__image *im, const float *const lut[3], int n)
 {
     curve_ctx c = {im, {lut[0], lut[1], lut[2]}, n};
     pol__parallel_for(run, (size_t)im->height, 16, curve_rows, &c);
 }
 
-void pol__apply_curve(const pol_run *run, pol_image *im, const float *lut, int n)
+void pol__apply_curve(const pol_run *run, pol__image *im, const float *lut, int n)
 {
     const float *l3[3] = {lut, lut, lut};
     pol__apply_curves(run, im, l3, n);

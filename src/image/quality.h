@@ -28,22 +28,22 @@ static inline float pol__lut_eval(const float *t, float v)
 static inline float pol__to_linear_fast(float v)
 {
     if (!(v > 0)) return v / 12.92f;
-    if (v >= 1) return v == 1 ? 1 : pol_srgb_to_linear(v);
+    if (v >= 1) return v == 1 ? 1 : pol__srgb_to_linear(v);
     return pol__lut_eval(pol__lut_to_lin, v);
 }
 
 static inline float pol__to_srgb_fast(float v)
 {
     if (!(v > 0)) return v * 12.92f;
-    if (v >= 1) return v == 1 ? 1 : pol_linear_to_srgb(v);
+    if (v >= 1) return v == 1 ? 1 : pol__linear_to_srgb(v);
     return pol__lut_eval(pol__lut_to_srgb, v);
 }
 
 /* Linear sRGB to CIELAB (D65) with a tabulated cube root. */
 void pol__linear_to_lab_fast(const float lin[3], float lab[3]);
 /* Exact linear-sRGB <-> CIELAB. */
-void pol_linear_rgb_to_lab(const float rgb[3], float lab[3]);
-void pol_lab_to_linear_rgb(const float lab[3], float rgb[3]);
+void pol__linear_rgb_to_lab(const float rgb[3], float lab[3]);
+void pol__lab_to_linear_rgb(const float lab[3], float rgb[3]);
 
 /* Reads pixel `p` of an image with `channels` channels as RGB (grey is replicated). */
 static inline void pol__px_rgb(const float *p, int channels, float rgb[3])
@@ -66,7 +66,7 @@ static inline float pol__clampf(float v, float lo, float hi) { return v < lo ? l
  * f x f block of the original (f >= 1 chosen so the long side is at most max_dim), so statistics
  * stay those of the scene rather than of the noise.
  */
-typedef struct pol_qsmall {
+typedef struct pol__qsmall {
     int w, h;
     int factor; /* original pixels per small pixel, along each axis */
     float *rgb; /* w*h*3 linear sRGB (opaque pixels only, weighted by alpha) */
@@ -75,17 +75,17 @@ typedef struct pol_qsmall {
     long n_use;
     double transparent; /* share of the picture left out for transparency */
     double backdrop;    /* share left out as a clean white/black backdrop */
-} pol_qsmall;
+} pol__qsmall;
 
 /* Fully transparent pixels never enter it: a small pixel whose block is less than half opaque is
  * marked unused, and colours are averaged with alpha as the weight. */
-pol_status pol__qsmall_make(const pol_run *run, const pol_image *im, int max_dim, pol_qsmall *out);
-void pol__qsmall_free(pol_qsmall *s);
+pol_status pol__qsmall_make(const pol_run *run, const pol__image *im, int max_dim, pol__qsmall *out);
+void pol__qsmall_free(pol__qsmall *s);
 /* Marks a clean, flat, near-white or near-black area reaching the picture's edge (a studio
  * backdrop, a scanned page's margin) as unused when it covers at least `min_share` of the picture
  * and leaves a subject; returns the share it covers (0 when none). Exposure and tone are then
  * judged on the subject, not on the backdrop. */
-double pol__qsmall_mask_backdrop(pol_qsmall *s, double min_share);
+double pol__qsmall_mask_backdrop(pol__qsmall *s, double min_share);
 
 /* Luminance of linear sRGB. */
 static inline float pol__luma(const float rgb[3])
@@ -105,7 +105,7 @@ void pol__light_uv(double temp_k, double tint, double *u, double *v);
 /* Nearest point of the locus: its temperature and the signed tint. */
 void pol__light_project(double u, double v, double *temp_k, double *tint);
 
-typedef struct pol_wb_estimate {
+typedef struct pol__wb_guess {
     double u, v;         /* the light, after the plausibility projection (tint shrunk) */
     double raw_u, raw_v; /* median of the estimators */
     double temp_k, tint; /* of the raw estimate */
@@ -114,11 +114,11 @@ typedef struct pol_wb_estimate {
     int plausible;       /* the estimate could be a real light, not the scene's own colour */
     double est[4][2];    /* (u, v) of gray-edge p=2, gray-edge p=6, white patch, gray world */
     long n_used;         /* pixels that took part */
-} pol_wb_estimate;
+} pol__wb_guess;
 
 /* Estimates the colour of the light from a working copy. Returns 0 when there is too little to go
  * on (few usable pixels); then `e` holds a neutral estimate with confidence 0. */
-int pol__wb_estimate(const pol_qsmall *s, pol_wb_estimate *e);
+int pol__wb_estimate(const pol__qsmall *s, pol__wb_guess *e);
 enum { POL_WB_GE2, POL_WB_GE6, POL_WB_WP, POL_WB_GW };
 
 /* Lab a*, b* that a neutral surface takes under the light (u, v): the cast in familiar units. */
@@ -126,7 +126,7 @@ void pol__light_cast_ab(double u, double v, double *a, double *b);
 
 /* ---- tone statistics (quality.c) ------------------------------------------------------------ */
 
-typedef struct pol_tone_stats {
+typedef struct pol__tone_summary {
     double white;    /* top percentile (clip_pct) of max(R,G,B), linear */
     double black;    /* bottom percentile (clip_pct) of min(R,G,B), linear */
     double median_y; /* median luminance, linear */
@@ -135,52 +135,52 @@ typedef struct pol_tone_stats {
     double clip_hi;  /* fraction of pixels with a channel at the top (working copy) */
     double clip_all; /* fraction with every channel at the top: blown to white */
     double at_white; /* fraction whose brightest channel is within 1% of the white point */
-} pol_tone_stats;
+} pol__tone_summary;
 
 /* `clip_pct`: percent of pixels allowed beyond the white and black points (0.5 is typical). */
-void pol__tone_stats(const pol_qsmall *s, double clip_pct, pol_tone_stats *t);
+void pol__tone_stats(const pol__qsmall *s, double clip_pct, pol__tone_summary *t);
 
 /* ---- noise, sharpness, tilt ----------------------------------------------------------------- */
 
 /* Standard deviation of additive noise per channel (assumed independent and equal in R, G, B),
  * in encoded 0..1 units (x255 for 8-bit levels), measured on luma in the flattest blocks of the
  * full-resolution image. `confidence` 0..1. */
-double pol__noise_sigma(const pol_run *run, const pol_image *im, double *confidence);
+double pol__noise_sigma(const pol_run *run, const pol__image *im, double *confidence);
 /* The same, and in *texture how much of what was measured in the flattest blocks keeps its
  * strength at half resolution: about 1 for white noise, well above for texture (fur, grass,
  * gravel, stars) that the operator lets through. */
-double pol__noise_sigma2(const pol_run *run, const pol_image *im, double *confidence,
+double pol__noise_sigma2(const pol_run *run, const pol__image *im, double *confidence,
                          double *texture);
 
 /* Edge sharpness 0..1: how much of the luminance step at strong edges happens across one pixel. */
-double pol__sharpness(const pol_run *run, const pol_image *im);
+double pol__sharpness(const pol_run *run, const pol__image *im);
 
 /* Tilt of the horizon/verticals in degrees (positive: the scene is rotated counter-clockwise, so a
  * clockwise rotation levels it), searched within +-max_deg. Returns 0 when there are too few
  * straight lines to judge; confidence 0..1. (tilt.c) */
-int pol__tilt_estimate(const pol_run *run, const pol_image *im, double max_deg, double *deg,
+int pol__tilt_estimate(const pol_run *run, const pol__image *im, double max_deg, double *deg,
                        double *confidence);
 
 /* ---- the kind of picture (graphic.c) -------------------------------------------------------- */
 
 /* 1 photo, 2 graphic (logo, screenshot, diagram, text); judged once and kept in im->kind, with the
  * reason in im->kind_why. */
-int pol__image_kind(const pol_run *run, pol_image *im);
+int pol__image_kind(const pol_run *run, pol__image *im);
 /* For an automatic photographic step: on a graphic, records the reason, declines and returns 1. */
-int pol__image_graphic_declines(pol_run *run, pol_image *im);
+int pol__image_graphic_declines(pol_run *run, pol__image *im);
 /* Records the measurements behind the judgement (for inspect). */
-void pol__image_kind_measure(pol_run *run, const pol_image *im);
+void pol__image_kind_measure(pol_run *run, const pol__image *im);
 
 /* ---- pixel loops ---------------------------------------------------------------------------- */
 
 /* Applies per-channel gains in linear light to the colour channels (alpha untouched), threaded. */
-void pol__apply_gains(const pol_run *run, pol_image *im, const double gain[3]);
+void pol__apply_gains(const pol_run *run, pol__image *im, const double gain[3]);
 
 /* Maps every colour channel (alpha untouched) through a curve of encoded values: lut[i] is the
  * output for input i/n, linearly interpolated; n + 1 entries. Threaded. */
-void pol__apply_curve(const pol_run *run, pol_image *im, const float *lut, int n);
+void pol__apply_curve(const pol_run *run, pol__image *im, const float *lut, int n);
 /* The same with one curve per colour channel (grey images use the first). */
-void pol__apply_curves(const pol_run *run, pol_image *im, const float *const lut[3], int n);
+void pol__apply_curves(const pol_run *run, pol__image *im, const float *const lut[3], int n);
 #define POL_CURVE_N 4096
 
 #endif

@@ -88,12 +88,12 @@ typedef struct wtab {
     int stride;
 } wtab;
 
-static double kernel_support(pol_kernel k)
+static double kernel_support(pol__kernel k)
 {
     return k == POL_KERNEL_LANCZOS3 ? 3 : k == POL_KERNEL_LANCZOS2 ? 2 : 1;
 }
 
-static double kernel_eval(pol_kernel k, double x)
+static double kernel_eval(pol__kernel k, double x)
 {
     x = fabs(x);
     if (k == POL_KERNEL_LINEAR) return x < 1 ? 1 - x : 0;
@@ -113,7 +113,7 @@ static void wtab_free(wtab *t)
 
 /* Output sample i covers source [x0 + i*span/out, x0 + (i+1)*span/out). Taps beyond the edges
  * fold onto the edge sample (edge replication), so flat borders stay flat. */
-static int wtab_build(wtab *t, int in_size, double x0, double span, int out, pol_kernel k)
+static int wtab_build(wtab *t, int in_size, double x0, double span, int out, pol__kernel k)
 {
     memset(t, 0, sizeof *t);
     double scale = span / out;
@@ -168,7 +168,7 @@ static int wtab_build(wtab *t, int in_size, double x0, double span, int out, pol
 typedef float v4f __attribute__((vector_size(16)));
 
 typedef struct rs {
-    const pol_image *src;
+    const pol__image *src;
     int ch, cp; /* channels in the image; channels in scratch (3 -> 4, padded) */
     int alpha;  /* index of the alpha channel, or -1 */
     int x_off;  /* first source column read */
@@ -305,7 +305,7 @@ static void do_bands(void *user, size_t begin, size_t end)
             if (r->v.start[y] + r->v.n[y] > hi) hi = r->v.start[y] + r->v.n[y];
         }
         for (int sy = lo; sy < hi; sy++) {
-            const float *srow = pol_image_row(r->src, sy) + (size_t)r->x_off * (size_t)ch;
+            const float *srow = pol__image_row(r->src, sy) + (size_t)r->x_off * (size_t)ch;
             to_linear(r, srow, lin, pad, r->in_w);
             hfilter(r, pad, tmp + (size_t)(sy - lo) * rowlen);
         }
@@ -326,12 +326,12 @@ done:
     free(tmp), free(lin), free(pad), free(acc), free(enc);
 }
 
-float *pol__resample_rect(const pol_run *run, const pol_image *src, double x0, double y0, double cw,
-                          double ch_, int out_w, int out_h, pol_kernel k)
+float *pol__resample_rect(const pol_run *run, const pol__image *src, double x0, double y0, double cw,
+                          double ch_, int out_w, int out_h, pol__kernel k)
 {
     if (out_w <= 0 || out_h <= 0 || cw <= 0 || ch_ <= 0) return NULL;
     int ch = src->channels;
-    float *dst = pol_image_alloc_px(out_w, out_h, ch);
+    float *dst = pol__image_alloc_px(out_w, out_h, ch);
     if (!dst) return NULL;
     /* Whole-pixel crop without scaling: a copy. */
     if (cw == out_w && ch_ == out_h && x0 == floor(x0) && y0 == floor(y0) && x0 >= 0 && y0 >= 0 &&
@@ -339,7 +339,7 @@ float *pol__resample_rect(const pol_run *run, const pol_image *src, double x0, d
         size_t rowlen = (size_t)out_w * (size_t)ch;
         for (int y = 0; y < out_h; y++)
             memcpy(dst + (size_t)y * rowlen,
-                   pol_image_row(src, (int)y0 + y) + (size_t)x0 * (size_t)ch, rowlen * sizeof *dst);
+                   pol__image_row(src, (int)y0 + y) + (size_t)x0 * (size_t)ch, rowlen * sizeof *dst);
         return dst;
     }
     rs r;
@@ -376,7 +376,7 @@ float *pol__resample_rect(const pol_run *run, const pol_image *src, double x0, d
     return dst;
 }
 
-float *pol__resample(const pol_run *run, const pol_image *src, int out_w, int out_h, pol_kernel k)
+float *pol__resample(const pol_run *run, const pol__image *src, int out_w, int out_h, pol__kernel k)
 {
     return pol__resample_rect(run, src, 0, 0, src->width, src->height, out_w, out_h, k);
 }
@@ -386,14 +386,14 @@ float *pol__resample(const pol_run *run, const pol_image *src, int out_w, int ou
 /* The same filters as above, fed one source row at a time: horizontally filtered rows wait in a
  * ring just deep enough for the vertical taps, and each output row is made as soon as its last
  * source row has arrived. The full-size picture never exists in memory. */
-struct pol_rs_stream {
+struct pol__rs_stream {
     rs r;
     int next_in, next_out, cap;
     size_t rowlen;
     float *ring, *lin, *pad, *acc, *enc;
 };
 
-void pol__rs_stream_free(pol_rs_stream *s)
+void pol__rs_stream_free(pol__rs_stream *s)
 {
     if (!s) return;
     wtab_free(&s->r.h);
@@ -407,10 +407,10 @@ static float *falloc(size_t n)
     return aligned_alloc(64, (n * sizeof(float) + 63) & ~(size_t)63);
 }
 
-pol_rs_stream *pol__rs_stream_new(int in_w, int in_h, int ch, int out_w, int out_h, pol_kernel k,
+pol__rs_stream *pol__rs_stream_new(int in_w, int in_h, int ch, int out_w, int out_h, pol__kernel k,
                                   float *dst)
 {
-    pol_rs_stream *s = calloc(1, sizeof *s);
+    pol__rs_stream *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     rs *r = &s->r;
     r->ch = ch;
@@ -441,7 +441,7 @@ pol_rs_stream *pol__rs_stream_new(int in_w, int in_h, int ch, int out_w, int out
     return s;
 }
 
-void pol__rs_stream_push(pol_rs_stream *s, const float *row)
+void pol__rs_stream_push(pol__rs_stream *s, const float *row)
 {
     rs *r = &s->r;
     if (s->next_in >= r->v.start[r->out_h - 1] + r->v.n[r->out_h - 1]) return; /* not needed */
@@ -463,7 +463,7 @@ void pol__rs_stream_push(pol_rs_stream *s, const float *row)
     }
 }
 
-int pol__rs_stream_done(const pol_rs_stream *s)
+int pol__rs_stream_done(const pol__rs_stream *s)
 {
     return s->next_out == s->r.out_h;
 }
@@ -476,7 +476,7 @@ static int round_pos(double v)
     return r < 1 ? 1 : r > 1000000 ? 1000000 : (int)r;
 }
 
-int pol__resize_geometry(const pol_resize_req *q, int w, int h, int *sw, int *sh, int *ow, int *oh)
+int pol__resize_geometry(const pol__resize_req *q, int w, int h, int *sw, int *sh, int *ow, int *oh)
 {
     double sx, sy;
     if (q->width && q->height) {
@@ -518,7 +518,7 @@ int pol__resize_geometry(const pol_resize_req *q, int w, int h, int *sw, int *sh
     return 1;
 }
 
-int pol__resize_req_from_args(const pol_args *a, pol_resize_req *q)
+int pol__resize_req_from_args(const pol_args *a, pol__resize_req *q)
 {
     memset(q, 0, sizeof *q);
     if (pol__arg_has(a, "width")) q->width = (int)pol__arg_int(a, "width");

@@ -39,9 +39,9 @@ static void blur2(float *p, float *tmp, int w, int h, int r)
     }
 }
 
-float *pol__image_saliency_map(const pol_image *im, int max_dim, int *ow, int *oh, int *factor)
+float *pol__image_saliency_map(const pol__image *im, int max_dim, int *ow, int *oh, int *factor)
 {
-    pol_qsmall s;
+    pol__qsmall s;
     if (pol__qsmall_make(NULL, im, max_dim, &s) != POL_OK) return NULL;
     int w = s.w, h = s.h;
     size_t n = (size_t)w * h;
@@ -111,7 +111,7 @@ float *pol__image_saliency_map(const pol_image *im, int max_dim, int *ow, int *o
     return sal;
 }
 
-int pol__image_saliency_crop(const pol_image *im, int cw, int ch, int *x, int *y)
+int pol__image_saliency_crop(const pol__image *im, int cw, int ch, int *x, int *y)
 {
     int W = im->width, H = im->height;
     if (cw < 1 || ch < 1 || cw > W || ch > H) return -1;

@@ -11,10 +11,10 @@
  * fit inside the image or memory runs out (then *x, *y hold the centred placement when it fits).
  * Thread-safe; does not need a run.
  */
-int pol__image_saliency_crop(const pol_image *im, int cw, int ch, int *x, int *y);
+int pol__image_saliency_crop(const pol__image *im, int cw, int ch, int *x, int *y);
 
 /* The saliency map itself on a copy of at most max_dim pixels on the long side: *w x *h floats
  * (0..1), malloc'ed; *factor original pixels per map pixel. NULL when out of memory. */
-float *pol__image_saliency_map(const pol_image *im, int max_dim, int *w, int *h, int *factor);
+float *pol__image_saliency_map(const pol__image *im, int max_dim, int *w, int *h, int *factor);
 
 #endif

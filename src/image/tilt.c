@@ -23,7 +23,7 @@ typedef struct seg {
 } seg;
 
 /* Grey working copy (encoded luminance), area-averaged to at most TILT_DIM on the long side. */
-static float *grey_small(const pol_image *im, int *ow, int *oh)
+static float *grey_small(const pol__image *im, int *ow, int *oh)
 {
     int longer = im->width > im->height ? im->width : im->height;
     int f = (longer + TILT_DIM - 1) / TILT_DIM;
@@ -36,7 +36,7 @@ static float *grey_small(const pol_image *im, int *ow, int *oh)
     for (int y = 0; y < h; y++) {
         float *o = g + (size_t)y * w;
         for (int dy = 0; dy < f; dy++) {
-            const float *row = pol_image_row(im, y * f + dy);
+            const float *row = pol__image_row(im, y * f + dy);
             for (int x = 0; x < w; x++) {
                 const float *p = row + (size_t)x * f * ch;
                 float acc = 0;
@@ -60,7 +60,7 @@ static double angdiff(double a, double b)
     return d - 90;
 }
 
-int pol__tilt_estimate(const pol_run *run, const pol_image *im, double max_deg, double *deg,
+int pol__tilt_estimate(const pol_run *run, const pol__image *im, double max_deg, double *deg,
                        double *confidence)
 {
     (void)run;

@@ -186,16 +186,16 @@ static uint64_t hash_str(const char *s)
 
 /* Header names made unique and non-empty, so columns can be addressed by name. A hash set keeps
  * this linear: exports with 100,000 columns exist. */
-static int fix_header(pol_table *t)
+static int fix_header(pol__table *t)
 {
-    size_t n = pol_table_cols(t), cap = 16;
+    size_t n = pol__table_cols(t), cap = 16;
     while (cap < n * 2 + 2) cap *= 2;
     long *set = malloc(cap * sizeof *set);
     if (!set) return -1;
     for (size_t i = 0; i < cap; i++) set[i] = -1;
     int rc = 0;
     for (size_t c = 0; c < n && !rc; c++) {
-        char *orig = pol__strdup(pol_table_name(t, c));
+        char *orig = pol__strdup(pol__table_name(t, c));
         if (!orig) {
             rc = -1;
             break;
@@ -206,15 +206,15 @@ static int fix_header(pol_table *t)
                 const char *base = *orig ? orig : "column";
                 char *nm = attempt <= 1 ? pol__asprintf("%s_%zu", base, c + 1)
                                         : pol__asprintf("%s_%zu_%d", base, c + 1, attempt);
-                if (!nm || pol_table_set_name(t, c, nm)) rc = -1;
+                if (!nm || pol__table_set_name(t, c, nm)) rc = -1;
                 free(nm);
                 if (rc) break;
             }
-            const char *h = pol_table_name(t, c);
+            const char *h = pol__table_name(t, c);
             size_t j = (size_t)hash_str(h) & (cap - 1);
             int dup = 0;
             while (set[j] >= 0) {
-                if (strcmp(pol_table_name(t, (size_t)set[j]), h) == 0) {
+                if (strcmp(pol__table_name(t, (size_t)set[j]), h) == 0) {
                     dup = 1;
                     break;
                 }
@@ -343,7 +343,7 @@ static int looks_like_data(const char *const *cells, size_t n)
 }
 
 pol_status pol__csv_parse(pol_run *run, unsigned char *buf, size_t len, char delim,
-                          pol_records **out)
+                          pol__records **out)
 {
     *out = NULL;
     const pol_limits *lim = &run->opt->limits;
@@ -405,7 +405,7 @@ pol_status pol__csv_parse(pol_run *run, unsigned char *buf, size_t len, char del
     ps.max_field = lim->max_field_bytes ? (size_t)lim->max_field_bytes : SIZE_MAX;
     ps.stop[(unsigned char)ps.delim] = ps.stop['\n'] = ps.stop['\r'] = 1;
     pol_status st = POL_OK;
-    pol_records *r = NULL;
+    pol__records *r = NULL;
 
     /* Header. */
     uint32_t first_line = ps.line;
@@ -433,29 +433,29 @@ pol_status pol__csv_parse(pol_run *run, unsigned char *buf, size_t len, char del
                          ps.unterminated ? "unterminated quoted field" : "oversized field");
     }
     size_t ncols = ps.n;
-    pol_table *t = pol_table_new(ncols);
+    pol__table *t = pol__table_new(ncols);
     if (!t) goto oom;
     r = pol__records_new(t);
     if (!r) goto oom;
     int headerless = header == 0 || (header < 0 && looks_like_data(ps.cells, ncols));
     size_t blanks = 0;
     for (size_t c = 0; c < ncols; c++) {
-        if (pol_table_set_name(t, c, headerless ? "" : ps.cells[c])) goto oom;
+        if (pol__table_set_name(t, c, headerless ? "" : ps.cells[c])) goto oom;
         blanks += !headerless && !ps.cells[c][0];
     }
     if (fix_header(t)) goto oom;
     if (blanks) {
         size_t l = 2;
         for (size_t c = 0; c < ncols; c++)
-            if (!ps.cells[c][0]) l += strlen(pol_table_name(t, c)) + 1;
+            if (!ps.cells[c][0]) l += strlen(pol__table_name(t, c)) + 1;
         char *b = malloc(l);
         if (!b) goto oom;
         size_t k = 0;
         b[k++] = '\n';
         for (size_t c = 0; c < ncols; c++)
             if (!ps.cells[c][0]) {
-                size_t nl = strlen(pol_table_name(t, c));
-                memcpy(b + k, pol_table_name(t, c), nl);
+                size_t nl = strlen(pol__table_name(t, c));
+                memcpy(b + k, pol__table_name(t, c), nl);
                 k += nl;
                 b[k++] = '\n';
             }
@@ -469,7 +469,7 @@ pol_status pol__csv_parse(pol_run *run, unsigned char *buf, size_t len, char del
         /* The quoted columns, by name, so they stay quoted whatever columns come and go. */
         size_t l = 2, any = 0;
         for (size_t c = 0; c < ncols && c < sizeof qcols; c++)
-            if (qcols[c]) l += strlen(pol_table_name(t, c)) + 1, any++;
+            if (qcols[c]) l += strlen(pol__table_name(t, c)) + 1, any++;
         if (any) {
             char *b = malloc(l);
             if (!b) goto oom;
@@ -477,8 +477,8 @@ pol_status pol__csv_parse(pol_run *run, unsigned char *buf, size_t len, char del
             b[k++] = '\n';
             for (size_t c = 0; c < ncols && c < sizeof qcols; c++)
                 if (qcols[c]) {
-                    size_t nl = strlen(pol_table_name(t, c));
-                    memcpy(b + k, pol_table_name(t, c), nl);
+                    size_t nl = strlen(pol__table_name(t, c));
+                    memcpy(b + k, pol__table_name(t, c), nl);
                     k += nl;
                     b[k++] = '\n';
                 }
@@ -505,16 +505,16 @@ pol_status pol__csv_parse(pol_run *run, unsigned char *buf, size_t len, char del
         /* Room for the rows, estimated from the first lines, so columns rarely move. */
         size_t sample = (size_t)(ps.p - buf);
         size_t est = sample ? len / sample : 1;
-        if (est > 64 && est < 100000000 && pol_table_reserve(t, est + est / 8)) goto oom;
+        if (est > 64 && est < 100000000 && pol__table_reserve(t, est + est / 8)) goto oom;
     }
     /* The buffer holds the cells from here on. */
-    if (pol_table_adopt_buffer(t, buf)) {
+    if (pol__table_adopt_buffer(t, buf)) {
         buf = NULL;
         goto oom;
     }
     buf = NULL;
     if (headerless) {
-        if (pol_table_add_row_ref(t, ps.cells, ps.n, first_line) < 0) goto oom;
+        if (pol__table_add_row_ref(t, ps.cells, ps.n, first_line) < 0) goto oom;
         r->input_rows++;
     }
 
@@ -572,13 +572,13 @@ pol_status pol__csv_parse(pol_run *run, unsigned char *buf, size_t len, char del
             if (pol__records_quarantine_cells(r, ps.cells, ps.n, line, reason)) goto oom;
             continue;
         }
-        if (max_rows && pol_table_rows(t) >= max_rows) {
+        if (max_rows && pol__table_rows(t) >= max_rows) {
             st = pol__fail(run, POL_ERR_LIMIT,
                            "more than %llu rows (line %u; --limit rows=N raises the limit)",
                            (unsigned long long)max_rows, (unsigned)line);
             goto fail;
         }
-        if (pol_table_add_row_ref(t, ps.cells, ps.n, line) < 0) goto oom;
+        if (pol__table_add_row_ref(t, ps.cells, ps.n, line) < 0) goto oom;
         r->input_rows++;
     }
     free(ps.cells);
@@ -599,7 +599,7 @@ pol_status pol__csv_parse(pol_run *run, unsigned char *buf, size_t len, char del
         pol__warn(run, "%zu rows have a field over %llu bytes (quarantined), lines %s%s",
                   oversized.count, (unsigned long long)lim->max_field_bytes, oversized.lines,
                   oversized.count > 15 ? ", ..." : "");
-    if (pol_table_rows(t) == 0 && !r->quarantine) pol__warn(run, "no data rows, only a header");
+    if (pol__table_rows(t) == 0 && !r->quarantine) pol__warn(run, "no data rows, only a header");
     *out = r;
     return POL_OK;
 oom:
@@ -612,7 +612,7 @@ fail:
     return st;
 }
 
-pol_status pol__csv_load(pol_run *run, const char *path, pol_records **out)
+pol_status pol__csv_load(pol_run *run, const char *path, pol__records **out)
 {
     *out = NULL;
     unsigned char *data;
@@ -635,7 +635,7 @@ pol_status pol__csv_load(pol_run *run, const char *path, pol_records **out)
     if (st) return st;
     const char *ext = pol__path_ext(path);
     char delim = strcasecmp(ext, "tsv") == 0 ? '\t' : 0;
-    pol_records *r;
+    pol__records *r;
     if (off) memmove(u8, u8 + off, n + 1); /* the BOM goes; cells must start in the buffer */
     st = pol__csv_parse(run, u8, n, delim, &r);
     if (st) return st;
@@ -806,21 +806,21 @@ static void write_cell(wbuf *w, const char *s, unsigned char *special, char deli
     wputc(w, '"');
 }
 
-pol_status pol__csv_write(pol_run *run, const pol_table *t, FILE *fp, char delim, int guard)
+pol_status pol__csv_write(pol_run *run, const pol__table *t, FILE *fp, char delim, int guard)
 {
-    pol_csv_style st = {delim, guard, 0, 0, 0, 1, NULL, NULL, NULL};
+    pol__csv_style st = {delim, guard, 0, 0, 0, 1, NULL, NULL, NULL};
     return pol__csv_write_style(run, t, fp, &st);
 }
 
-pol_status pol__csv_write_style(pol_run *run, const pol_table *t, FILE *fp,
-                                const pol_csv_style *sty)
+pol_status pol__csv_write_style(pol_run *run, const pol__table *t, FILE *fp,
+                                const pol__csv_style *sty)
 {
     char delim = sty->delim;
     int guard = sty->guard, q = sty->quote;
-    unsigned char *qc = calloc(pol_table_cols(t) + 1, 1);
+    unsigned char *qc = calloc(pol__table_cols(t) + 1, 1);
     if (!qc) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
-    for (size_t c = 0; sty->quoted_names && c < pol_table_cols(t); c++) {
-        const char *h = pol_table_name(t, c);
+    for (size_t c = 0; sty->quoted_names && c < pol__table_cols(t); c++) {
+        const char *h = pol__table_name(t, c);
         const char *f = strstr(sty->quoted_names, h);
         size_t hl = strlen(h);
         qc[c] = hl && f && f[-1] == '\n' && f[hl] == '\n';
@@ -832,7 +832,7 @@ pol_status pol__csv_write_style(pol_run *run, const pol_table *t, FILE *fp,
     }
     unsigned char special[256] = {0};
     special[(unsigned char)delim] = special['"'] = special['\n'] = special['\r'] = 1;
-    size_t nc = pol_table_cols(t), nr = pol_table_rows(t);
+    size_t nc = pol__table_cols(t), nr = pol__table_rows(t);
     const char *eol = sty->crlf ? "\r\n" : "\n";
     size_t eoln = sty->crlf ? 2 : 1;
     if (sty->bom) wput(&w, "\xEF\xBB\xBF", 3);
@@ -840,7 +840,7 @@ pol_status pol__csv_write_style(pol_run *run, const pol_table *t, FILE *fp,
     if (sty->header) {
         for (size_t c = 0; c < nc; c++) {
             if (c) wputc(&w, delim);
-            const char *h = pol_table_name(t, c);
+            const char *h = pol__table_name(t, c);
             if (sty->blank_names) {
                 /* A header that was empty in the input ("" before R's row names) stays empty. */
                 const char *f = strstr(sty->blank_names, h);
@@ -854,7 +854,7 @@ pol_status pol__csv_write_style(pol_run *run, const pol_table *t, FILE *fp,
     for (size_t r = 0; r < nr && !w.err; r++) {
         for (size_t c = 0; c < nc; c++) {
             if (c) wputc(&w, delim);
-            const char *v = pol_table_get(t, r, c);
+            const char *v = pol__table_get(t, r, c);
             if (*v) write_cell(&w, v, special, delim, guard, qc[c]);
         }
         wput(&w, eol, eoln);

@@ -5,7 +5,7 @@
 #include <strings.h>
 #include "records/std.h"
 
-pol_date_order pol__date_order_of(const char *region)
+pol__date_order pol__date_order_of(const char *region)
 {
     /* Month first: the US and a few places that follow it; year first: East Asia. */
     static const char *const mdy[] = {"US", "PH", "PR", "GU", "AS", "MP",
@@ -182,7 +182,7 @@ static int read_time(const char *s, size_t n, char *out, size_t cap)
     return 1;
 }
 
-int pol__date_iso(const char *in, size_t n, pol_date_order order, char out[32])
+int pol__date_iso(const char *in, size_t n, pol__date_order order, char out[32])
 {
     out[0] = '\0';
     while (n && (unsigned char)in[n - 1] <= ' ') n--;

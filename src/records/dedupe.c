@@ -10,7 +10,7 @@
  * the threshold, so a chain of near matches never links unrelated people. */
 #include "records/dedupe_int.h"
 
-const char *pol__mfield_name(pol_mfield f)
+const char *pol__mfield_name(pol__mfield f)
 {
     static const char *const names[] = {
 #define POL_X_MFN(name, str) str,
@@ -20,7 +20,7 @@ const char *pol__mfield_name(pol_mfield f)
     return f < POL_MF_COUNT ? names[f] : "?";
 }
 
-void pol__match_opts_default(pol_match_opts *o)
+void pol__match_opts_default(pol__match_opts *o)
 {
     o->threshold = 0.5;
     o->review_low = 0.05;
@@ -28,7 +28,7 @@ void pol__match_opts_default(pol_match_opts *o)
     o->max_block = 24;
 }
 
-void pol__match_result_free(pol_match_result *r)
+void pol__match_result_free(pol__match_result *r)
 {
     if (!r) return;
     free(r->cluster);
@@ -39,11 +39,11 @@ void pol__match_result_free(pol_match_result *r)
 
 /* ---- the whole match ------------------------------------------------------------------------ */
 
-pol_status pol__match(pol_run *run, const pol_records *ra, const pol_records *rb,
-                      const pol_match_opts *o, pol_match_result *res)
+pol_status pol__match(pol_run *run, const pol__records *ra, const pol__records *rb,
+                      const pol__match_opts *o, pol__match_result *res)
 {
     memset(res, 0, sizeof *res);
-    size_t n_a = pol_table_rows(ra->rows), n_b = rb ? pol_table_rows(rb->rows) : 0;
+    size_t n_a = pol__table_rows(ra->rows), n_b = rb ? pol__table_rows(rb->rows) : 0;
     size_t n = n_a + n_b;
     if (n >= (1u << 28)) return pol__fail(run, POL_ERR_LIMIT, "too many rows to match (%zu)", n);
     int cross = rb != NULL;

@@ -114,8 +114,8 @@ static int add_pair(vec64 *pairs, const fstore *s, uint32_t a, uint32_t b, int c
 }
 
 /* Stage 2: candidate pairs from eight blocking keys; large blocks by a sorted window. */
-int pol__mt_block(const fstore *s, const pol_match_opts *o, int cross, vec64 *pairs,
-                  pol_match_result *res, size_t *blocks_out)
+int pol__mt_block(const fstore *s, const pol__match_opts *o, int cross, vec64 *pairs,
+                  pol__match_result *res, size_t *blocks_out)
 {
     size_t n = s->n;
     keyrow *kr = NULL;

@@ -47,7 +47,7 @@ static const char *conflict_of(const fstore *s, const feat *x, const feat *y,
     return NULL;
 }
 
-static double pair_prob(const fstore *s, const pol_match_result *r, uint32_t a, uint32_t b,
+static double pair_prob(const fstore *s, const pol__match_result *r, uint32_t a, uint32_t b,
                         const char **conflict)
 {
     const feat *x = &s->f[a], *y = &s->f[b];
@@ -58,7 +58,7 @@ static double pair_prob(const fstore *s, const pol_match_result *r, uint32_t a, 
 }
 
 /* Average probability over all cross pairs of two clusters (sampled beyond 256 pairs). */
-static double linkage(const fstore *s, const pol_match_result *r, cl *c, uint32_t ra, uint32_t rb,
+static double linkage(const fstore *s, const pol__match_result *r, cl *c, uint32_t ra, uint32_t rb,
                       const char **conflict)
 {
     double sum = 0;
@@ -89,8 +89,8 @@ static int cmp_scored(const void *a, const void *b)
 }
 
 /* Stage 5: score, then cluster best first with an average-linkage check and hard conflicts. */
-int pol__mt_cluster(const fstore *s, const pol_match_opts *o, vec64 *pairs,
-                    const uint64_t *patterns, pol_match_result *res)
+int pol__mt_cluster(const fstore *s, const pol__match_opts *o, vec64 *pairs,
+                    const uint64_t *patterns, pol__match_result *res)
 {
     size_t n = s->n, u = pairs->n;
     scored *sc = NULL;
@@ -118,7 +118,7 @@ int pol__mt_cluster(const fstore *s, const pol_match_opts *o, vec64 *pairs,
     for (size_t i = 0; i < u; i++) {
         if (sc[i].prob < o->review_low) break;
         uint32_t a = (uint32_t)(sc[i].pair >> 32), b = (uint32_t)sc[i].pair;
-        pol_pair_kind kind = POL_PAIR_NEAR_MISS;
+        pol__pair_kind kind = POL_PAIR_NEAR_MISS;
         const char *note = NULL;
         if (sc[i].prob >= o->threshold) {
             const char *conflict = NULL;
@@ -167,11 +167,11 @@ int pol__mt_cluster(const fstore *s, const pol_match_opts *o, vec64 *pairs,
         }
         if (res->n_pairs == kept_cap) {
             kept_cap = kept_cap ? kept_cap * 2 : 256;
-            pol_match_pair *p = realloc(res->pairs, kept_cap * sizeof *p);
+            pol__match_pair *p = realloc(res->pairs, kept_cap * sizeof *p);
             if (!p) goto out;
             res->pairs = p;
         }
-        pol_match_pair *p = &res->pairs[res->n_pairs++];
+        pol__match_pair *p = &res->pairs[res->n_pairs++];
         memset(p, 0, sizeof *p);
         p->a = a;
         p->b = b;

@@ -57,7 +57,7 @@ static void cmp_range(void *user, size_t b, size_t e)
     }
 }
 
-double pol__mt_log2_ratio(const pol_match_result *r, int k, int l)
+double pol__mt_log2_ratio(const pol__match_result *r, int k, int l)
 {
     return log2(r->m[k][l] / r->u[k][l]);
 }
@@ -71,7 +71,7 @@ static int is_address(int k)
            k == POL_MF_STATE || k == POL_MF_POST;
 }
 
-double pol__mt_pattern_weight(const pol_match_result *r, uint64_t key)
+double pol__mt_pattern_weight(const pol__match_result *r, uint64_t key)
 {
     uint8_t lv[POL_MF_COUNT];
     pol__mt_unpack(key, lv);
@@ -87,7 +87,7 @@ double pol__mt_pattern_weight(const pol_match_result *r, uint64_t key)
     return w + addr_pos;
 }
 
-double pol__mt_prob_of(const pol_match_result *r, double w)
+double pol__mt_prob_of(const pol__match_result *r, double w)
 {
     double lo = w + log2(r->prior / (1 - r->prior));
     if (lo > 60) return 1.0;
@@ -100,7 +100,7 @@ double pol__mt_prob_of(const pol_match_result *r, double w)
 static const double m_prior[POL_LV_COUNT] = {0, 0.80, 0.12, 0.05, 0.03};
 #define M_PRIOR_PAIRS 20.0
 
-static size_t random_u(const fstore *s, int cross, size_t n_a, pol_match_result *r)
+static size_t random_u(const fstore *s, int cross, size_t n_a, pol__match_result *r)
 {
     double cnt[POL_MF_COUNT][POL_LV_COUNT];
     for (int k = 0; k < POL_MF_COUNT; k++)
@@ -141,7 +141,7 @@ static size_t random_u(const fstore *s, int cross, size_t n_a, pol_match_result 
 
 /* EM over the patterns of one training rule, with the match prior free and u fixed. Fields the
  * rule blocked on were zeroed out of its patterns (they agree by construction and say nothing). */
-static size_t em(const pmap *pm, pol_match_result *r)
+static size_t em(const pmap *pm, pol__match_result *r)
 {
     for (int k = 0; k < POL_MF_COUNT; k++)
         for (int l = 0; l < POL_LV_COUNT; l++) r->m[k][l] = l ? m_prior[l] : 1;
@@ -208,7 +208,7 @@ static uint64_t zero_fields(uint64_t pattern, unsigned fields)
 }
 
 /* Learns m per field from the training rules, then the match prior over all candidates. */
-static int estimate(const uint64_t *patterns, const uint8_t *masks, size_t n, pol_match_result *r,
+static int estimate(const uint64_t *patterns, const uint8_t *masks, size_t n, pol__match_result *r,
                     size_t *iterations)
 {
     double msum[POL_MF_COUNT][POL_LV_COUNT] = {{0}};
@@ -268,7 +268,7 @@ static int estimate(const uint64_t *patterns, const uint8_t *masks, size_t n, po
 
 /* Stage 3: compare the candidates (in parallel), then estimate u (random pairs) and m (EM). */
 int pol__mt_estimate(pol_run *run, const fstore *s, const vec64 *pairs, int cross, size_t n_a,
-                     pol_match_result *res, uint64_t **patterns_out, size_t *samples_out,
+                     pol__match_result *res, uint64_t **patterns_out, size_t *samples_out,
                      size_t *n_patterns)
 {
     size_t u = pairs->n;
@@ -302,7 +302,7 @@ out:
 }
 
 /* Stage 4: what was measured, for the report (EM parameters beside the measurements). */
-void pol__mt_report(pol_run *run, const pol_match_result *res, size_t n, size_t blocks,
+void pol__mt_report(pol_run *run, const pol__match_result *res, size_t n, size_t blocks,
                     size_t samples, size_t n_patterns)
 {
     size_t u = res->candidates;
@@ -314,19 +314,19 @@ void pol__mt_report(pol_run *run, const pol_match_result *res, size_t n, size_t 
     pol__measure_int(run, "comparison_patterns", (long long)n_patterns);
     pol__measure_int(run, "em_iterations", (long long)res->em_iterations);
     pol__measure(run, "match_prior", res->prior);
-    pol_jv *fields = pol_jv_obj();
+    pol__jv *fields = pol__jv_obj();
     for (int k = 0; k < POL_MF_COUNT; k++) {
         if (!(res->used_fields & (1u << k))) continue;
-        pol_jv *fo = pol_jv_obj();
+        pol__jv *fo = pol__jv_obj();
         static const char *const lvn[] = {"", "exact", "close", "loose", "different"};
         for (int l = 1; l < POL_LV_COUNT; l++) {
-            pol_jv *lo = pol_jv_obj();
-            pol_jv_set(lo, "m", pol_jv_num(res->m[k][l]));
-            pol_jv_set(lo, "u", pol_jv_num(res->u[k][l]));
-            pol_jv_set(lo, "weight", pol_jv_num(pol__mt_log2_ratio(res, k, l)));
-            pol_jv_set(fo, lvn[l], lo);
+            pol__jv *lo = pol__jv_obj();
+            pol__jv_set(lo, "m", pol__jv_num(res->m[k][l]));
+            pol__jv_set(lo, "u", pol__jv_num(res->u[k][l]));
+            pol__jv_set(lo, "weight", pol__jv_num(pol__mt_log2_ratio(res, k, l)));
+            pol__jv_set(fo, lvn[l], lo);
         }
-        pol_jv_set(fields, pol__mfield_name((pol_mfield)k), fo);
+        pol__jv_set(fields, pol__mfield_name((pol__mfield)k), fo);
     }
     /* The EM parameters are for machines (the JSON report, beside the step's measurements);
      * people get one line of per-field weights. */
@@ -336,12 +336,12 @@ void pol__mt_report(pol_run *run, const pol_match_result *res, size_t n, size_t 
     for (int k = 0; k < POL_MF_COUNT && sk + 40 < sizeof summary; k++)
         if (res->used_fields & (1u << k))
             sk += (size_t)snprintf(summary + sk, sizeof summary - sk, "%s%s %+.1f/%+.1f",
-                                   sk ? ", " : "", pol__mfield_name((pol_mfield)k),
+                                   sk ? ", " : "", pol__mfield_name((pol__mfield)k),
                                    pol__mt_log2_ratio(res, k, POL_LV_EXACT),
                                    pol__mt_log2_ratio(res, k, POL_LV_DIFF));
     pol__measure_str(run, "field_weights_same_different", summary);
     if (run->step)
-        pol_jv_set(run->step, "em_parameters", fields);
+        pol__jv_set(run->step, "em_parameters", fields);
     else
-        pol_jv_free(fields);
+        pol__jv_free(fields);
 }

@@ -54,9 +54,9 @@ static int header_has(const char *name, const char *const *words)
 }
 
 /* An id column is worth comparing only when it repeats (a row counter never matches). */
-static int id_repeats(const pol_table *t, long col)
+static int id_repeats(const pol__table *t, long col)
 {
-    size_t rows = pol_table_rows(t);
+    size_t rows = pol__table_rows(t);
     if (rows < 2) return 0;
     size_t cap = 1;
     while (cap < rows * 2) cap <<= 1;
@@ -64,7 +64,7 @@ static int id_repeats(const pol_table *t, long col)
     if (!h) return 0;
     size_t dup = 0, seen = 0;
     for (size_t r = 0; r < rows; r++) {
-        const char *v = pol_table_get(t, r, (size_t)col);
+        const char *v = pol__table_get(t, r, (size_t)col);
         if (!*v) continue;
         uint64_t x = 1469598103934665603ull;
         for (const char *p = v; *p; p++) x = (x ^ (unsigned char)*p) * 1099511628211ull;
@@ -81,12 +81,12 @@ static int id_repeats(const pol_table *t, long col)
     return seen && dup * 50 >= seen; /* at least 2% of values repeat */
 }
 
-static void map_columns(const pol_records *r, colmap *m)
+static void map_columns(const pol__records *r, colmap *m)
 {
     for (int k = 0; k < POL_MF_COUNT; k++) m->col[k] = -1;
     m->full_name = -1;
     static const char *const birth[] = {"birth", "dob", "born", NULL};
-    size_t cols = pol_table_cols(r->rows);
+    size_t cols = pol__table_cols(r->rows);
     for (size_t c = 0; c < cols && c < r->n_roles; c++) {
         int k = -1;
         switch (r->roles[c]) {
@@ -124,7 +124,7 @@ static void map_columns(const pol_records *r, colmap *m)
             k = POL_MF_COMPANY;
             break;
         case POL_ROLE_DATE:
-            if (header_has(pol_table_name(r->rows, c), birth)) k = POL_MF_DOB;
+            if (header_has(pol__table_name(r->rows, c), birth)) k = POL_MF_DOB;
             break;
         case POL_ROLE_ID:
             if (id_repeats(r->rows, (long)c)) k = POL_MF_ID;
@@ -185,7 +185,7 @@ static size_t alnum_lower(const char *in, char *out, size_t cap)
     return k;
 }
 
-static void extract(fstore *s, feat *f, const pol_table *t, size_t row, const colmap *m)
+static void extract(fstore *s, feat *f, const pol__table *t, size_t row, const colmap *m)
 {
     char buf[256];
     size_t n;
@@ -297,9 +297,9 @@ static void extract(fstore *s, feat *f, const pol_table *t, size_t row, const co
 }
 
 /* Stage 1: each record reduced to its features (names folded, nicknames, phones, ...). */
-int pol__mt_features(const pol_records *ra, const pol_records *rb, fstore *s, pol_match_result *res)
+int pol__mt_features(const pol__records *ra, const pol__records *rb, fstore *s, pol__match_result *res)
 {
-    size_t n_a = pol_table_rows(ra->rows), n_b = rb ? pol_table_rows(rb->rows) : 0;
+    size_t n_a = pol__table_rows(ra->rows), n_b = rb ? pol__table_rows(rb->rows) : 0;
     colmap ma, mb;
     map_columns(ra, &ma);
     if (rb) map_columns(rb, &mb);

@@ -52,8 +52,8 @@ typedef struct vec64 {
 } vec64;
 
 /* Stage 1 (dedupe_features.c): every record's features into s; sets res->used_fields. 0 on OOM. */
-int pol__mt_features(const pol_records *ra, const pol_records *rb, fstore *s,
-                     pol_match_result *res);
+int pol__mt_features(const pol__records *ra, const pol__records *rb, fstore *s,
+                     pol__match_result *res);
 
 /* Comparison (dedupe_compare.c): the level of each field for a pair; patterns packed in 64 bits. */
 void pol__mt_compare(const fstore *s, const feat *x, const feat *y, uint8_t lv[POL_MF_COUNT]);
@@ -61,21 +61,21 @@ uint64_t pol__mt_pack(const uint8_t lv[POL_MF_COUNT]);
 void pol__mt_unpack(uint64_t p, uint8_t lv[POL_MF_COUNT]);
 
 /* Stage 2 (dedupe_block.c): candidate pairs, compacted; *blocks = blocks of two or more. */
-int pol__mt_block(const fstore *s, const pol_match_opts *o, int cross, vec64 *pairs,
-                  pol_match_result *res, size_t *blocks);
+int pol__mt_block(const fstore *s, const pol__match_opts *o, int cross, vec64 *pairs,
+                  pol__match_result *res, size_t *blocks);
 
 /* Stages 3-4 (dedupe_estimate.c): the pairs' patterns and the m/u estimates; the report. */
 int pol__mt_estimate(pol_run *run, const fstore *s, const vec64 *pairs, int cross, size_t n_a,
-                     pol_match_result *res, uint64_t **patterns, size_t *samples,
+                     pol__match_result *res, uint64_t **patterns, size_t *samples,
                      size_t *n_patterns);
-void pol__mt_report(pol_run *run, const pol_match_result *res, size_t n, size_t blocks,
+void pol__mt_report(pol_run *run, const pol__match_result *res, size_t n, size_t blocks,
                     size_t samples, size_t n_patterns);
-double pol__mt_log2_ratio(const pol_match_result *r, int k, int l);
-double pol__mt_pattern_weight(const pol_match_result *r, uint64_t key);
-double pol__mt_prob_of(const pol_match_result *r, double w);
+double pol__mt_log2_ratio(const pol__match_result *r, int k, int l);
+double pol__mt_pattern_weight(const pol__match_result *r, uint64_t key);
+double pol__mt_prob_of(const pol__match_result *r, double w);
 
 /* Stage 5 (dedupe_cluster.c): clusters, scores and kept pairs into res; frees pairs->v. */
-int pol__mt_cluster(const fstore *s, const pol_match_opts *o, vec64 *pairs,
-                    const uint64_t *patterns, pol_match_result *res);
+int pol__mt_cluster(const fstore *s, const pol__match_opts *o, vec64 *pairs,
+                    const uint64_t *patterns, pol__match_result *res);
 
 #endif

@@ -8,11 +8,11 @@
 
 /* ---- the asset ------------------------------------------------------------------------------ */
 
-pol_records *pol__records_new(pol_table *rows)
+pol__records *pol__records_new(pol__table *rows)
 {
-    pol_records *r = calloc(1, sizeof *r);
+    pol__records *r = calloc(1, sizeof *r);
     if (!r) {
-        pol_table_free(rows);
+        pol__table_free(rows);
         return NULL;
     }
     r->rows = rows;
@@ -20,7 +20,7 @@ pol_records *pol__records_new(pol_table *rows)
         pol__records_free(r);
         return NULL;
     }
-    r->input_rows = pol_table_rows(rows);
+    r->input_rows = pol__table_rows(rows);
     r->save.bom = r->save.crlf = -1;
     snprintf(r->format, sizeof r->format, "csv");
     snprintf(r->encoding, sizeof r->encoding, "utf-8");
@@ -30,11 +30,11 @@ pol_records *pol__records_new(pol_table *rows)
 
 void pol__records_free(void *data)
 {
-    pol_records *r = data;
+    pol__records *r = data;
     if (!r) return;
-    pol_table_free(r->rows);
-    pol_table_free(r->quarantine);
-    pol_table_free(r->review);
+    pol__table_free(r->rows);
+    pol__table_free(r->quarantine);
+    pol__table_free(r->review);
     free(r->roles);
     free(r->role_conf);
     free(r->dialect.preamble);
@@ -45,8 +45,8 @@ void pol__records_free(void *data)
 
 static void *records_clone(const void *data)
 {
-    const pol_records *s = data;
-    pol_records *r = calloc(1, sizeof *r);
+    const pol__records *s = data;
+    pol__records *r = calloc(1, sizeof *r);
     if (!r) return NULL;
     *r = *s;
     r->rows = r->quarantine = r->review = NULL;
@@ -64,13 +64,13 @@ static void *records_clone(const void *data)
         free(r);
         return NULL;
     }
-    r->rows = pol_table_clone(s->rows);
-    if (!r->rows || (s->quarantine && !(r->quarantine = pol_table_clone(s->quarantine))) ||
-        (s->review && !(r->review = pol_table_clone(s->review))) || pol__records_sync_cols(r)) {
+    r->rows = pol__table_clone(s->rows);
+    if (!r->rows || (s->quarantine && !(r->quarantine = pol__table_clone(s->quarantine))) ||
+        (s->review && !(r->review = pol__table_clone(s->review))) || pol__records_sync_cols(r)) {
         pol__records_free(r);
         return NULL;
     }
-    size_t n = pol_table_cols(r->rows);
+    size_t n = pol__table_cols(r->rows);
     if (n && s->roles) memcpy(r->roles, s->roles, n * sizeof *r->roles);
     if (n && s->role_conf) memcpy(r->role_conf, s->role_conf, n * sizeof *r->role_conf);
     return r;
@@ -78,66 +78,66 @@ static void *records_clone(const void *data)
 
 /* ---- quarantine ----------------------------------------------------------------------------- */
 
-static int ensure_quarantine(pol_records *r, size_t n_cols, const pol_table *like)
+static int ensure_quarantine(pol__records *r, size_t n_cols, const pol__table *like)
 {
     if (r->quarantine) return 0;
-    pol_table *q = like ? pol_table_new_like(like) : pol_table_new(n_cols);
+    pol__table *q = like ? pol__table_new_like(like) : pol__table_new(n_cols);
     if (!q) return -1;
-    if (pol_table_add_col(q, "quarantine_reason") < 0 || pol_table_add_col(q, "source_line") < 0) {
-        pol_table_free(q);
+    if (pol__table_add_col(q, "quarantine_reason") < 0 || pol__table_add_col(q, "source_line") < 0) {
+        pol__table_free(q);
         return -1;
     }
     r->quarantine = q;
     return 0;
 }
 
-static int set_tail(pol_records *r, long row, const char *reason, uint32_t line)
+static int set_tail(pol__records *r, long row, const char *reason, uint32_t line)
 {
-    size_t nc = pol_table_cols(r->quarantine);
+    size_t nc = pol__table_cols(r->quarantine);
     char num[16];
     snprintf(num, sizeof num, "%u", (unsigned)line);
-    if (pol_table_set(r->quarantine, (size_t)row, nc - 2, reason)) return -1;
-    return pol_table_set(r->quarantine, (size_t)row, nc - 1, num);
+    if (pol__table_set(r->quarantine, (size_t)row, nc - 2, reason)) return -1;
+    return pol__table_set(r->quarantine, (size_t)row, nc - 1, num);
 }
 
-int pol__records_quarantine_rows(pol_records *r, const char *const *reason)
+int pol__records_quarantine_rows(pol__records *r, const char *const *reason)
 {
-    size_t nr = pol_table_rows(r->rows);
+    size_t nr = pol__table_rows(r->rows);
     size_t moved = 0;
     for (size_t i = 0; i < nr; i++) moved += reason[i] != NULL;
     if (!moved) return 0;
     if (ensure_quarantine(r, 0, r->rows)) return -1;
     unsigned char *keep = malloc(nr);
     if (!keep) return -1;
-    size_t qcols = pol_table_cols(r->quarantine) - 2;
+    size_t qcols = pol__table_cols(r->quarantine) - 2;
     for (size_t i = 0; i < nr; i++) {
         keep[i] = reason[i] == NULL;
         if (keep[i]) continue;
-        long q = pol_table_copy_row(r->quarantine, r->rows, i);
-        if (q < 0 || set_tail(r, q, reason[i], pol_table_src_line(r->rows, i))) {
+        long q = pol__table_copy_row(r->quarantine, r->rows, i);
+        if (q < 0 || set_tail(r, q, reason[i], pol__table_src_line(r->rows, i))) {
             free(keep);
             return -1;
         }
         /* Columns added after the quarantine was created (cluster_id ...) are not carried. */
         (void)qcols;
     }
-    pol_table_keep_rows(r->rows, keep);
+    pol__table_keep_rows(r->rows, keep);
     free(keep);
     return 0;
 }
 
-int pol__records_quarantine_cells(pol_records *r, const char *const *cells, size_t n,
+int pol__records_quarantine_cells(pol__records *r, const char *const *cells, size_t n,
                                   uint32_t src_line, const char *reason)
 {
     if (ensure_quarantine(r, 0, r->rows)) return -1;
-    size_t qcols = pol_table_cols(r->quarantine) - 2;
-    long q = pol_table_add_row(r->quarantine, cells, n < qcols ? n : qcols, src_line);
+    size_t qcols = pol__table_cols(r->quarantine) - 2;
+    long q = pol__table_add_row(r->quarantine, cells, n < qcols ? n : qcols, src_line);
     if (q < 0) return -1;
     if (n > qcols) {
         /* Extra fields of a ragged row go into the last data column so nothing is lost. */
         size_t len = 0;
         for (size_t i = qcols ? qcols - 1 : 0; i < n; i++) len += strlen(cells[i]) + 1;
-        char *joined = pol_arena_alloc(pol_table_arena(r->quarantine), len + 1);
+        char *joined = pol__arena_alloc(pol__table_arena(r->quarantine), len + 1);
         if (!joined) return -1;
         size_t k = 0;
         for (size_t i = qcols ? qcols - 1 : 0; i < n; i++) {
@@ -147,7 +147,7 @@ int pol__records_quarantine_cells(pol_records *r, const char *const *cells, size
             if (i + 1 < n) joined[k++] = '|';
         }
         joined[k] = '\0';
-        if (qcols) pol_table_set_ref(r->quarantine, (size_t)q, qcols - 1, joined);
+        if (qcols) pol__table_set_ref(r->quarantine, (size_t)q, qcols - 1, joined);
     }
     return set_tail(r, q, reason, src_line);
 }
@@ -182,7 +182,7 @@ static int sniff(const unsigned char *head, size_t n, const char *path)
 static pol_status load(pol_run *run, const char *path, pol_asset **out)
 {
     *out = NULL;
-    pol_records *r = NULL;
+    pol__records *r = NULL;
     pol_status st;
     unsigned char head[8] = {0};
     FILE *fp = fopen(path, "rb");
@@ -196,8 +196,8 @@ static pol_status load(pol_run *run, const char *path, pol_asset **out)
     if (st) return st;
     *out = pol__asset_new(&pol__records_domain, r, path);
     if (!*out) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
-    pol__measure_int(run, "rows", (long long)pol_table_rows(r->rows));
-    pol__measure_int(run, "columns", (long long)pol_table_cols(r->rows));
+    pol__measure_int(run, "rows", (long long)pol__table_rows(r->rows));
+    pol__measure_int(run, "columns", (long long)pol__table_cols(r->rows));
     return POL_OK;
 }
 
@@ -212,7 +212,7 @@ static char *sidecar(const char *path, const char *what)
     return pol__asprintf("%.*s.%s%s", (int)(dot - path), path, what, dot);
 }
 
-static const char *format_of(const pol_records *r, const char *path)
+static const char *format_of(const pol__records *r, const char *path)
 {
     if (r->save.format[0]) return r->save.format;
     const char *ext = pol__path_ext(path);
@@ -224,14 +224,14 @@ static const char *format_of(const pol_records *r, const char *path)
 
 /* How each column of `t` goes into XLSX, from the roles of the rows (sidecars share the leading
  * columns of the rows, matched by name). */
-static unsigned char *xlsx_kinds(const pol_records *r, const pol_table *t)
+static unsigned char *xlsx_kinds(const pol__records *r, const pol__table *t)
 {
-    size_t n = pol_table_cols(t);
+    size_t n = pol__table_cols(t);
     unsigned char *m = calloc(n ? n : 1, 1);
     if (!m) return NULL;
     for (size_t c = 0; c < n; c++) {
-        long rc = t == r->rows ? (long)c : pol_table_find(r->rows, pol_table_name(t, c));
-        pol_role role = rc >= 0 && (size_t)rc < r->n_roles ? r->roles[rc] : POL_ROLE_UNKNOWN;
+        long rc = t == r->rows ? (long)c : pol__table_find(r->rows, pol__table_name(t, c));
+        pol__role role = rc >= 0 && (size_t)rc < r->n_roles ? r->roles[rc] : POL_ROLE_UNKNOWN;
         switch (role) {
         case POL_ROLE_PHONE:
         case POL_ROLE_POSTCODE:
@@ -249,8 +249,8 @@ static unsigned char *xlsx_kinds(const pol_records *r, const pol_table *t)
     return m;
 }
 
-static pol_status write_one(pol_run *run, const pol_records *r, const pol_table *t, const char *fmt,
-                            pol_outfile *of)
+static pol_status write_one(pol_run *run, const pol__records *r, const pol__table *t, const char *fmt,
+                            pol__outfile *of)
 {
     const char *guard = r->save.guard[0] ? r->save.guard : "csv";
     pol_status st;
@@ -260,7 +260,7 @@ static pol_status write_one(pol_run *run, const pol_records *r, const pol_table 
             pol_run quiet = *run;
             quiet.item = NULL;
             quiet.step = NULL;
-            pol_status rs = pol__records_ensure_roles(&quiet, (pol_records *)r);
+            pol_status rs = pol__records_ensure_roles(&quiet, (pol__records *)r);
             if (rs) return rs;
         }
         unsigned char *kinds = xlsx_kinds(r, t);
@@ -281,7 +281,7 @@ static pol_status write_one(pol_run *run, const pol_records *r, const pol_table 
         /* The input's dialect comes back unless export says otherwise (a CSV read from XLSX,
          * or TSV asked for, gets the plain form). */
         int same = strcmp(r->format, fmt) == 0;
-        pol_csv_style sty = {strcmp(fmt, "tsv") == 0 ? '\t' : ',',
+        pol__csv_style sty = {strcmp(fmt, "tsv") == 0 ? '\t' : ',',
                              strcmp(guard, "off") != 0,
                              0,
                              0,
@@ -313,11 +313,11 @@ static pol_status write_one(pol_run *run, const pol_records *r, const pol_table 
 
 static pol_status save(pol_run *run, pol_asset *a, const char *path)
 {
-    pol_records *r = pol_records_of(a);
+    pol__records *r = pol__records_of(a);
     const char *fmt = format_of(r, path);
-    const pol_table *tabs[3] = {r->rows, r->quarantine, r->review};
+    const pol__table *tabs[3] = {r->rows, r->quarantine, r->review};
     const char *what[3] = {NULL, "quarantine", "review"};
-    pol_outfile of[3];
+    pol__outfile of[3];
     char *paths[3] = {NULL, NULL, NULL};
     for (int i = 0; i < 3; i++) {
         memset(&of[i], 0, sizeof of[i]);
@@ -342,36 +342,36 @@ static pol_status save(pol_run *run, pol_asset *a, const char *path)
         free(paths[i]);
     }
     if (st) return st;
-    size_t clean = pol_table_rows(r->rows);
-    size_t quarantined = r->quarantine ? pol_table_rows(r->quarantine) : 0;
-    pol_jv *rows = pol_jv_obj();
-    pol_jv_set(rows, "input", pol_jv_int((long long)r->input_rows));
-    pol_jv_set(rows, "clean", pol_jv_int((long long)clean));
-    pol_jv_set(rows, "merged", pol_jv_int((long long)r->merged_rows));
-    pol_jv_set(rows, "quarantined", pol_jv_int((long long)quarantined));
+    size_t clean = pol__table_rows(r->rows);
+    size_t quarantined = r->quarantine ? pol__table_rows(r->quarantine) : 0;
+    pol__jv *rows = pol__jv_obj();
+    pol__jv_set(rows, "input", pol__jv_int((long long)r->input_rows));
+    pol__jv_set(rows, "clean", pol__jv_int((long long)clean));
+    pol__jv_set(rows, "merged", pol__jv_int((long long)r->merged_rows));
+    pol__jv_set(rows, "quarantined", pol__jv_int((long long)quarantined));
     if (r->review)
-        pol_jv_set(rows, "review_pairs", pol_jv_int((long long)pol_table_rows(r->review)));
-    pol_jv_set(rows, "accounted",
-               pol_jv_bool(clean + r->merged_rows + quarantined == r->input_rows));
+        pol__jv_set(rows, "review_pairs", pol__jv_int((long long)pol__table_rows(r->review)));
+    pol__jv_set(rows, "accounted",
+               pol__jv_bool(clean + r->merged_rows + quarantined == r->input_rows));
     if (run->item)
-        pol_jv_set(run->item, "rows", rows);
+        pol__jv_set(run->item, "rows", rows);
     else
-        pol_jv_free(rows);
+        pol__jv_free(rows);
     return POL_OK;
 }
 
 static const char *out_ext(pol_asset *a)
 {
-    pol_records *r = pol_records_of(a);
+    pol__records *r = pol__records_of(a);
     return r->save.format[0] ? r->save.format : NULL;
 }
 
 /* ---- inspection ----------------------------------------------------------------------------- */
 
 /* Exact duplicates on a standardised email or phone: what remains when no matcher is linked. */
-static size_t exact_duplicates(pol_records *r, const char *region)
+static size_t exact_duplicates(pol__records *r, const char *region)
 {
-    size_t nr = pol_table_rows(r->rows);
+    size_t nr = pol__table_rows(r->rows);
     long ec = pol__records_col(r, POL_ROLE_EMAIL), pc = pol__records_col(r, POL_ROLE_PHONE);
     if ((ec < 0 && pc < 0) || nr < 2) return 0;
     size_t cap = 16;
@@ -384,13 +384,13 @@ static size_t exact_duplicates(pol_records *r, const char *region)
         const char *key = NULL;
         uint64_t h = 1469598103934665603ull;
         if (ec >= 0) {
-            const char *v = pol_table_get(r->rows, i, (size_t)ec);
+            const char *v = pol__table_get(r->rows, i, (size_t)ec);
             const char *typo;
             if (pol__email_std(v, strlen(v), buf, sizeof buf, &typo) == POL_EMAIL_OK) key = buf;
         }
-        pol_phone ph;
+        pol__phone ph;
         if (!key && pc >= 0) {
-            const char *v = pol_table_get(r->rows, i, (size_t)pc);
+            const char *v = pol__table_get(r->rows, i, (size_t)pc);
             if (pol__phone_parse(v, strlen(v), region, &ph) == POL_PHONE_VALID) key = ph.e164;
         }
         if (!key) continue;
@@ -409,16 +409,16 @@ static size_t exact_duplicates(pol_records *r, const char *region)
 
 static pol_status inspect(pol_run *run, pol_asset *a)
 {
-    pol_records *r = pol_records_of(a);
+    pol__records *r = pol__records_of(a);
     pol_status st = pol__records_ensure_roles(run, r);
     if (st) return st;
-    size_t nr = pol_table_rows(r->rows), nc = pol_table_cols(r->rows);
+    size_t nr = pol__table_rows(r->rows), nc = pol__table_cols(r->rows);
     pol__measure_str(run, "format", r->format);
     pol__measure_str(run, "encoding", r->encoding);
     pol__measure_int(run, "rows", (long long)nr);
     pol__measure_int(run, "columns", (long long)nc);
     if (r->quarantine)
-        pol__measure_int(run, "unreadable_rows", (long long)pol_table_rows(r->quarantine));
+        pol__measure_int(run, "unreadable_rows", (long long)pol__table_rows(r->quarantine));
     size_t bad_email = 0, bad_phone = 0;
     /* Phones are judged with the list's own country when its rows say which. */
     char region[3] = "US";
@@ -428,7 +428,7 @@ static pol_status inspect(pol_run *run, pol_asset *a)
     char why_not[160];
     int identity = pol__records_has_identity(r, why_not, sizeof why_not);
     if (!identity) pol__measure_str(run, "not_deduplicated", why_not);
-    pol_jv *cols = pol_jv_arr();
+    pol__jv *cols = pol__jv_arr();
     for (size_t c = 0; c < nc; c++) {
         size_t filled = 0, bad = 0;
         for (size_t i = 0; i < nr; i++) {
@@ -443,27 +443,27 @@ static pol_status inspect(pol_run *run, pol_asset *a)
                 if (n >= sizeof buf || pol__email_std(v, n, buf, sizeof buf, &typo) != POL_EMAIL_OK)
                     bad++;
             } else if (r->roles[c] == POL_ROLE_PHONE) {
-                pol_phone ph;
+                pol__phone ph;
                 if (pol__phone_parse(v, strlen(v), region, &ph) != POL_PHONE_VALID) bad++;
             }
         }
         if (r->roles[c] == POL_ROLE_EMAIL) bad_email += bad;
         if (r->roles[c] == POL_ROLE_PHONE) bad_phone += bad;
-        pol_jv *o = pol_jv_obj();
-        pol_jv_set(o, "column", pol_jv_str(pol_table_name(r->rows, c)));
-        pol_jv_set(o, "role", pol_jv_str(pol_role_name(r->roles[c])));
-        pol_jv_set(o, "confidence", pol_jv_num(r->role_conf[c]));
-        pol_jv_set(o, "fill_rate", pol_jv_num(nr ? (double)filled / (double)nr : 0));
+        pol__jv *o = pol__jv_obj();
+        pol__jv_set(o, "column", pol__jv_str(pol__table_name(r->rows, c)));
+        pol__jv_set(o, "role", pol__jv_str(pol__role_name(r->roles[c])));
+        pol__jv_set(o, "confidence", pol__jv_num(r->role_conf[c]));
+        pol__jv_set(o, "fill_rate", pol__jv_num(nr ? (double)filled / (double)nr : 0));
         if (r->roles[c] == POL_ROLE_EMAIL || r->roles[c] == POL_ROLE_PHONE)
-            pol_jv_set(o, "invalid", pol_jv_int((long long)bad));
+            pol__jv_set(o, "invalid", pol__jv_int((long long)bad));
         /* Whether standardise may rewrite the column, and why (not). */
         int sure = pol__role_sure(r->roles[c], r->role_conf[c]);
         int rewrite = sure && (identity || r->role_conf[c] >= 1.0f);
-        pol_jv_set(o, "rewrite", pol_jv_bool(rewrite));
-        pol_jv_set(o, "why", pol_jv_str(rewrite ? "header and values agree"
+        pol__jv_set(o, "rewrite", pol__jv_bool(rewrite));
+        pol__jv_set(o, "why", pol__jv_str(rewrite ? "header and values agree"
                                         : !sure ? "role not proven by header and values"
                                                 : "not a contact list: only white space"));
-        pol_jv_push(cols, o);
+        pol__jv_push(cols, o);
     }
     pol__measure_jv(run, "columns", cols);
     pol__measure_int(run, "invalid_emails", (long long)bad_email);
@@ -485,7 +485,7 @@ static pol_status inspect(pol_run *run, pol_asset *a)
 static const char *const auto_steps[] = {"roles",  "standardise", "validate",
                                          "dedupe", "merge",       NULL};
 
-const pol_domain pol__records_domain = {
+const pol__domain pol__records_domain = {
     .name = "records",
     .summary = "contact and lead lists (CSV, TSV, XLSX): clean, standardise, deduplicate, export",
     .ops = pol__records_ops,

@@ -150,7 +150,7 @@ static int domain_ok(const char *d, size_t n)
     return 1;
 }
 
-pol_email_status pol__email_std(const char *in, size_t n, char *out, size_t cap, const char **typo)
+pol__email_status pol__email_std(const char *in, size_t n, char *out, size_t cap, const char **typo)
 {
     *typo = NULL;
     if (cap) out[0] = '\0';

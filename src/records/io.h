@@ -36,17 +36,17 @@ char pol__csv_sniff_delim(const unsigned char *s, size_t n);
  * lenient mode a ragged row is padded/kept instead). Limits from run->opt->limits.
  */
 pol_status pol__csv_parse(pol_run *run, unsigned char *buf, size_t len, char delim,
-                          pol_records **out);
+                          pol__records **out);
 
 /* Reads a CSV/TSV file (any supported encoding). */
-pol_status pol__csv_load(pol_run *run, const char *path, pol_records **out);
+pol_status pol__csv_load(pol_run *run, const char *path, pol__records **out);
 
 /* Writes `t` as RFC 4180 CSV (or TSV when delim is '\t') to `fp`; with `guard`, cells a
  * spreadsheet would evaluate as a formula get a leading apostrophe (pol__cell_needs_guard). */
-pol_status pol__csv_write(pol_run *run, const pol_table *t, FILE *fp, char delim, int guard);
+pol_status pol__csv_write(pol_run *run, const pol__table *t, FILE *fp, char delim, int guard);
 
 /* The dialect of a written file. */
-typedef struct pol_csv_style {
+typedef struct pol__csv_style {
     char delim;
     int guard;                /* the formula guard */
     int crlf;                 /* CR LF line ends */
@@ -56,14 +56,14 @@ typedef struct pol_csv_style {
     const char *preamble;     /* written first as it is (NULL: none) */
     const char *blank_names;  /* "\nname\n...": header names written as "" (NULL: none) */
     const char *quoted_names; /* "\nname\n...": columns whose fields are all quoted */
-} pol_csv_style;
-pol_status pol__csv_write_style(pol_run *run, const pol_table *t, FILE *fp, const pol_csv_style *s);
+} pol__csv_style;
+pol_status pol__csv_write_style(pol_run *run, const pol__table *t, FILE *fp, const pol__csv_style *s);
 
 /* ---- XLSX (xlsx.c) -------------------------------------------------------------------------- */
 
 /* 1 when the zip at `path` looks like an XLSX workbook. */
 int pol__xlsx_sniff(const unsigned char *head, size_t n);
-pol_status pol__xlsx_load(pol_run *run, const char *path, pol_records **out);
+pol_status pol__xlsx_load(pol_run *run, const char *path, pol__records **out);
 /* How a column is written to XLSX. */
 enum {
     POL_XCOL_AUTO = 0, /* a number when the text is a number that reads back the same, else text */
@@ -74,7 +74,7 @@ enum {
  * is written as text cells, never as formulas, so no guard is needed; `guard` adds the CSV
  * guard's apostrophe anyway (for files that are later saved as CSV). `kinds` (may be NULL: all
  * AUTO) gives each column's POL_XCOL_*. */
-pol_status pol__xlsx_write(pol_run *run, const pol_table *t, const char *path, int guard,
+pol_status pol__xlsx_write(pol_run *run, const pol__table *t, const char *path, int guard,
                            const unsigned char *kinds);
 /* 1 when `s` is a number that a spreadsheet stores without changing its text: "-12", "3.9",
  * "0.25" (not "+3", "007", "3.90", "1e5" or more than 15 digits). */

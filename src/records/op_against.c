@@ -21,7 +21,7 @@ static const pol_param_desc params[] = {
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol_records *r = pol_records_of(asset);
+    pol__records *r = pol__records_of(asset);
     pol_status st = pol__records_ensure_roles(run, r);
     if (st) return st;
     /* The master is loaded once for the whole batch, through the records domain with the same
@@ -29,7 +29,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     pol_asset *ma = NULL;
     st = pol__input_asset(run, args, "master", 0, &ma);
     if (st) return st;
-    pol_records *master = pol_records_of(ma);
+    pol__records *master = pol__records_of(ma);
     /* Its roles are found once, by the first item that gets here; the others read them. */
     static pthread_mutex_t roles_mu = PTHREAD_MUTEX_INITIALIZER;
     pthread_mutex_lock(&roles_mu);
@@ -42,18 +42,18 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         pol__asset_unref(ma);
         return st;
     }
-    pol_match_opts o;
+    pol__match_opts o;
     pol__match_opts_default(&o);
     o.threshold = pol__arg_num(args, "threshold");
     o.review_low = pol__arg_num(args, "review-low");
     if (o.review_low > o.threshold) o.review_low = o.threshold;
-    pol_match_result m;
+    pol__match_result m;
     st = pol__match(run, r, master, &o, &m);
     if (st) {
         pol__asset_unref(ma);
         return st;
     }
-    size_t n_new = pol_table_rows(r->rows);
+    size_t n_new = pol__table_rows(r->rows);
     uint32_t *best = calloc(n_new ? n_new : 1, sizeof *best);
     float *best_p = calloc(n_new ? n_new : 1, sizeof *best_p);
     unsigned char *is_match = calloc(n_new ? n_new : 1, 1);
@@ -65,7 +65,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         goto done;
     }
     for (size_t i = 0; i < m.n_pairs; i++) {
-        const pol_match_pair *p = &m.pairs[i];
+        const pol__match_pair *p = &m.pairs[i];
         uint32_t a = p->a, b = p->b; /* a < b, so a is the new row */
         if (a >= n_new || b < n_new) continue;
         int better = p->kind == POL_PAIR_MATCH ? (!is_match[a] || p->prob > best_p[a])
@@ -92,13 +92,13 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         }
         buf[0] = '\0';
         if (best_p[i] > 0) snprintf(buf, sizeof buf, "%u", pol__match_line(r, master, best[i]));
-        if (pol_table_set(r->rows, i, (size_t)c_line, buf)) goto oom;
+        if (pol__table_set(r->rows, i, (size_t)c_line, buf)) goto oom;
         snprintf(buf, sizeof buf, "%.3f", (double)best_p[i]);
-        if (pol_table_set(r->rows, i, (size_t)c_score, buf)) goto oom;
-        if (pol_table_set(r->rows, i, (size_t)c_status, status)) goto oom;
+        if (pol__table_set(r->rows, i, (size_t)c_score, buf)) goto oom;
+        if (pol__table_set(r->rows, i, (size_t)c_status, status)) goto oom;
     }
     st = pol__match_build_review(run, r, master, &m);
-    pol__measure_int(run, "master_rows", (long long)pol_table_rows(master->rows));
+    pol__measure_int(run, "master_rows", (long long)pol__table_rows(master->rows));
     pol__measure_int(run, "new_rows", (long long)n_new);
     pol__measure_int(run, "matched", (long long)matched);
     pol__measure_int(run, "review", (long long)review);

@@ -22,8 +22,8 @@ static const pol_port_desc outputs[] = {
 };
 
 typedef struct explain_ctx {
-    const pol_records *r;
-    const pol_match_result *m;
+    const pol__records *r;
+    const pol__match_result *m;
 } explain_ctx;
 
 static pol_status write_explain(pol_run *run, FILE *f, int first, void *user)
@@ -34,7 +34,7 @@ static pol_status write_explain(pol_run *run, FILE *f, int first, void *user)
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol_records *r = pol_records_of(asset);
+    pol__records *r = pol__records_of(asset);
     pol_status st = pol__records_ensure_roles(run, r);
     if (st) return st;
     char why[160];
@@ -43,13 +43,13 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         pol__decline(run, "not deduplicated: %s (--role to name the contact columns)", why);
         return POL_OK;
     }
-    pol_match_opts o;
+    pol__match_opts o;
     pol__match_opts_default(&o);
     o.threshold = pol__arg_num(args, "threshold");
     o.review_low = pol__arg_num(args, "review-low");
     o.max_block = (size_t)pol__arg_int(args, "max-block");
     if (o.review_low > o.threshold) o.review_low = o.threshold;
-    pol_match_result m;
+    pol__match_result m;
     st = pol__match(run, r, NULL, &o, &m);
     if (st) return st;
     st = pol__match_write_columns(run, r, &m);

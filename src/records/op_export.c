@@ -35,7 +35,7 @@ static const pol_param_desc params[] = {
 /* A preset: output header and the role that fills it. */
 typedef struct col_spec {
     const char *header;
-    pol_role role;
+    pol__role role;
 } col_spec;
 
 static const col_spec hubspot[] = {
@@ -78,30 +78,30 @@ static const col_spec generic[] = {
 };
 
 /* Adds a column computed per row; returns its index or -1 on OOM. */
-static long add_computed(pol_records *r, const char *name, pol_role role,
-                         size_t (*fn)(pol_records *, size_t, char *, size_t))
+static long add_computed(pol__records *r, const char *name, pol__role role,
+                         size_t (*fn)(pol__records *, size_t, char *, size_t))
 {
-    long c = pol_table_add_col(r->rows, name);
+    long c = pol__table_add_col(r->rows, name);
     if (c < 0 || pol__records_sync_cols(r)) return -1;
     r->roles[c] = role;
     r->role_conf[c] = 1;
-    pol_arena *a = pol_table_arena(r->rows);
+    pol__arena *a = pol__table_arena(r->rows);
     char buf[2048];
-    size_t nr = pol_table_rows(r->rows);
+    size_t nr = pol__table_rows(r->rows);
     for (size_t i = 0; i < nr; i++) {
         size_t k = fn(r, i, buf, sizeof buf);
         if (!k) continue;
-        char *v = pol_arena_strndup(a, buf, k);
+        char *v = pol__arena_strndup(a, buf, k);
         if (!v) return -1;
-        pol_table_set_ref(r->rows, i, (size_t)c, v);
+        pol__table_set_ref(r->rows, i, (size_t)c, v);
     }
     return c;
 }
 
-static const char *cell(pol_records *r, size_t row, pol_role role)
+static const char *cell(pol__records *r, size_t row, pol__role role)
 {
     long c = pol__records_col(r, role);
-    return c < 0 ? "" : pol_table_get(r->rows, row, (size_t)c);
+    return c < 0 ? "" : pol__table_get(r->rows, row, (size_t)c);
 }
 
 /* Where a full name splits into given names and surname: before the last word that is not a
@@ -145,7 +145,7 @@ static size_t split_at(const char *full)
     return 0;
 }
 
-static size_t first_of_full(pol_records *r, size_t row, char *out, size_t cap)
+static size_t first_of_full(pol__records *r, size_t row, char *out, size_t cap)
 {
     const char *f = cell(r, row, POL_ROLE_FULL_NAME);
     size_t at = split_at(f);
@@ -153,14 +153,14 @@ static size_t first_of_full(pol_records *r, size_t row, char *out, size_t cap)
     return (size_t)snprintf(out, cap, "%.*s", (int)(at - 1), f);
 }
 
-static size_t last_of_full(pol_records *r, size_t row, char *out, size_t cap)
+static size_t last_of_full(pol__records *r, size_t row, char *out, size_t cap)
 {
     const char *f = cell(r, row, POL_ROLE_FULL_NAME);
     return (size_t)snprintf(out, cap, "%s", f + split_at(f));
 }
 
 /* Street line for one field: number + street + second line. */
-static size_t street_line(pol_records *r, size_t row, char *out, size_t cap)
+static size_t street_line(pol__records *r, size_t row, char *out, size_t cap)
 {
     const char *num = cell(r, row, POL_ROLE_STREET_NUMBER), *st = cell(r, row, POL_ROLE_STREET),
                *a2 = cell(r, row, POL_ROLE_ADDRESS2);
@@ -169,23 +169,23 @@ static size_t street_line(pol_records *r, size_t row, char *out, size_t cap)
     return k < 0 ? 0 : (size_t)k < cap ? (size_t)k : cap - 1;
 }
 
-static long find_source(pol_records *r, const char *spec)
+static long find_source(pol__records *r, const char *spec)
 {
-    long c = pol_table_find(r->rows, spec);
+    long c = pol__table_find(r->rows, spec);
     if (c >= 0) return c;
-    size_t nc = pol_table_cols(r->rows);
+    size_t nc = pol__table_cols(r->rows);
     for (size_t i = 0; i < nc; i++)
-        if (strcasecmp(pol_table_name(r->rows, i), spec) == 0) return (long)i;
-    pol_role role = pol_role_from_name(spec);
+        if (strcasecmp(pol__table_name(r->rows, i), spec) == 0) return (long)i;
+    pol__role role = pol__role_from_name(spec);
     if (role != POL_ROLE_UNKNOWN) return pol__records_col(r, role);
     return -2;
 }
 
 /* Rebuilds the column set: out column i comes from column map[i] (or is empty). */
-static pol_status project(pol_run *run, pol_records *r, const long *map, const char *const *names,
-                          const pol_role *roles, size_t n)
+static pol_status project(pol_run *run, pol__records *r, const long *map, const char *const *names,
+                          const pol__role *roles, size_t n)
 {
-    if (pol_table_project(r->rows, map, names, n))
+    if (pol__table_project(r->rows, map, names, n))
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     r->n_roles = 0;
     if (pol__records_sync_cols(r)) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
@@ -196,7 +196,7 @@ static pol_status project(pol_run *run, pol_records *r, const long *map, const c
     return POL_OK;
 }
 
-static pol_status apply_preset(pol_run *run, pol_records *r, const col_spec *spec, size_t n)
+static pol_status apply_preset(pol_run *run, pol__records *r, const col_spec *spec, size_t n)
 {
     /* Fill what the layout needs from what the list has: names split, streets joined. */
     if (pol__records_col(r, POL_ROLE_FULL_NAME) >= 0 &&
@@ -218,7 +218,7 @@ static pol_status apply_preset(pol_run *run, pol_records *r, const col_spec *spe
     }
     long map[16];
     const char *names[16];
-    pol_role roles[16];
+    pol__role roles[16];
     char missing[256] = "";
     for (size_t i = 0; i < n; i++) {
         map[i] = pol__records_col(r, spec[i].role);
@@ -229,23 +229,23 @@ static pol_status apply_preset(pol_run *run, pol_records *r, const col_spec *spe
             snprintf(missing + l, sizeof missing - l, "%s%s", l ? ", " : "", spec[i].header);
         }
     }
-    size_t dropped = 0, nc = pol_table_cols(r->rows);
+    size_t dropped = 0, nc = pol__table_cols(r->rows);
     for (size_t c = 0; c < nc; c++) {
         int used = 0;
         for (size_t i = 0; i < n; i++) used |= map[i] == (long)c;
-        dropped += !used && pol_table_name(r->rows, c)[0] != '_';
+        dropped += !used && pol__table_name(r->rows, c)[0] != '_';
     }
     if (missing[0]) pol__warn(run, "no column for %s: left empty", missing);
     if (dropped) pol__decide(run, "%zu columns not in the layout were left out", dropped);
     return project(run, r, map, names, roles, n);
 }
 
-static pol_status apply_mapping(pol_run *run, pol_records *r, const char *spec)
+static pol_status apply_mapping(pol_run *run, pol__records *r, const char *spec)
 {
     enum { MAXC = 256 };
     long map[MAXC];
     char *names[MAXC];
-    pol_role roles[MAXC];
+    pol__role roles[MAXC];
     size_t n = 0;
     pol_status st = POL_OK;
     const char *p = spec;
@@ -294,7 +294,7 @@ static pol_status apply_mapping(pol_run *run, pol_records *r, const char *spec)
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol_records *r = pol_records_of(asset);
+    pol__records *r = pol__records_of(asset);
     const char *format = pol__arg_str(args, "format");
     const char *preset = pol__arg_str(args, "preset");
     const char *mapping = pol__arg_str(args, "mapping");
@@ -320,7 +320,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     if (st) return st;
     if (mapping && *mapping) {
         st = apply_mapping(run, r, mapping);
-        if (!st) pol__decide(run, "custom layout of %zu columns", pol_table_cols(r->rows));
+        if (!st) pol__decide(run, "custom layout of %zu columns", pol__table_cols(r->rows));
         return st;
     }
     snprintf(r->save.preset, sizeof r->save.preset, "%s", preset);

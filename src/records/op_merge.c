@@ -65,13 +65,13 @@ static long priority_of(const char *list, const char *src)
 }
 
 /* Filled fields of a row, less one per field validate flagged as invalid (invalid_fields). */
-static long filled(const pol_table *t, size_t row, size_t cols, long flag_col)
+static long filled(const pol__table *t, size_t row, size_t cols, long flag_col)
 {
     long k = 0;
     for (size_t c = 0; c < cols; c++)
         if ((long)c != flag_col) k += pol__cell_value(t, row, c)[0] != '\0';
     if (flag_col >= 0) {
-        const char *f = pol_table_get(t, row, (size_t)flag_col);
+        const char *f = pol__table_get(t, row, (size_t)flag_col);
         if (*f) k -= 2; /* a valid field beats a filled but invalid one */
         for (; *f; f++) k -= *f == ';';
     }
@@ -79,12 +79,12 @@ static long filled(const pol_table *t, size_t row, size_t cols, long flag_col)
 }
 
 /* 1 when validate named column `c` of the row invalid. */
-static int flagged(const pol_table *t, size_t row, size_t c, long flag_col)
+static int flagged(const pol__table *t, size_t row, size_t c, long flag_col)
 {
     if (flag_col < 0) return 0;
-    const char *f = pol_table_get(t, row, (size_t)flag_col), *name = pol_table_get(t, row, c);
+    const char *f = pol__table_get(t, row, (size_t)flag_col), *name = pol__table_get(t, row, c);
     if (!*f || !*name) return 0;
-    name = pol_table_name(t, c);
+    name = pol__table_name(t, c);
     size_t n = strlen(name);
     for (const char *p = f; (p = strstr(p, name)); p += n)
         if ((p == f || p[-1] == ' ') && (p[n] == '\0' || p[n] == ';')) return 1;
@@ -92,7 +92,7 @@ static int flagged(const pol_table *t, size_t row, size_t c, long flag_col)
 }
 
 /* Most frequent non-empty value of column c among the members (ties: member order). */
-static size_t mode_of(const pol_table *t, const member *m, size_t n, size_t c)
+static size_t mode_of(const pol__table *t, const member *m, size_t n, size_t c)
 {
     size_t best = 0, best_count = 0;
     for (size_t i = 0; i < n; i++) {
@@ -140,13 +140,13 @@ static int same_without_marks(const char *accented, const char *plain)
     return same;
 }
 
-static int is_name_role(pol_role r)
+static int is_name_role(pol__role r)
 {
     return r == POL_ROLE_FIRST_NAME || r == POL_ROLE_LAST_NAME || r == POL_ROLE_FULL_NAME;
 }
 
 /* Columns whose every distinct value gets a column of its own (email_2, phone_2, ...). */
-static int own_columns(pol_role r)
+static int own_columns(pol__role r)
 {
     return r == POL_ROLE_EMAIL || r == POL_ROLE_PHONE;
 }
@@ -160,7 +160,7 @@ typedef struct cluster_span {
 
 /* Distinct non-empty values of column c among the members other than the kept one, in member
  * order, into vals (at most cap); returns how many there are in total. */
-static size_t others(const pol_table *t, const member *m, size_t n, size_t c, const char *kept,
+static size_t others(const pol__table *t, const member *m, size_t n, size_t c, const char *kept,
                      const char **vals, size_t cap)
 {
     size_t k = 0;
@@ -181,7 +181,7 @@ static size_t others(const pol_table *t, const member *m, size_t n, size_t c, co
     return k;
 }
 
-static long role_col(const pol_records *r, pol_role role)
+static long role_col(const pol__records *r, pol__role role)
 {
     long c = pol__records_col(r, role);
     if (c < 0 && role == POL_ROLE_FIRST_NAME) c = pol__records_col(r, POL_ROLE_FULL_NAME);
@@ -189,19 +189,19 @@ static long role_col(const pol_records *r, pol_role role)
 }
 
 /* The review set lists every merge: the surviving row and each folded row side by side. */
-static int review_merge(pol_records *r, const pol_table *t, const member *m, size_t n,
+static int review_merge(pol__records *r, const pol__table *t, const member *m, size_t n,
                         long score_col)
 {
-    if (!r->review || pol_table_cols(r->review) < 13) return 0;
+    if (!r->review || pol__table_cols(r->review) < 13) return 0;
     long fn = role_col(r, POL_ROLE_FIRST_NAME), ln = pol__records_col(r, POL_ROLE_LAST_NAME);
     long ec = pol__records_col(r, POL_ROLE_EMAIL), pc = pol__records_col(r, POL_ROLE_PHONE);
     long sc = pol__records_col(r, POL_ROLE_STREET);
-#define GET(c, row) ((c) >= 0 ? pol_table_get(t, (row), (size_t)(c)) : "")
+#define GET(c, row) ((c) >= 0 ? pol__table_get(t, (row), (size_t)(c)) : "")
     for (size_t k = 1; k < n; k++) {
         uint32_t a = m[0].row, b = m[k].row;
         char la[16], lb[16], na[256], nb[256], why[64];
-        snprintf(la, sizeof la, "%u", pol_table_src_line(t, a));
-        snprintf(lb, sizeof lb, "%u", pol_table_src_line(t, b));
+        snprintf(la, sizeof la, "%u", pol__table_src_line(t, a));
+        snprintf(lb, sizeof lb, "%u", pol__table_src_line(t, b));
         snprintf(na, sizeof na, "%s%s%s", GET(fn, a), ln >= 0 && fn != ln ? " " : "",
                  ln >= 0 && fn != ln ? GET(ln, a) : "");
         snprintf(nb, sizeof nb, "%s%s%s", GET(fn, b), ln >= 0 && fn != ln ? " " : "",
@@ -210,7 +210,7 @@ static int review_merge(pol_records *r, const pol_table *t, const member *m, siz
         const char *row[] = {"merged",   GET(score_col, b), la,         lb,         na,
                              nb,         GET(ec, a),        GET(ec, b), GET(pc, a), GET(pc, b),
                              GET(sc, a), GET(sc, b),        why};
-        if (pol_table_add_row(r->review, row, 13, 0) < 0) return -1;
+        if (pol__table_add_row(r->review, row, 13, 0) < 0) return -1;
     }
 #undef GET
     return 0;
@@ -218,7 +218,7 @@ static int review_merge(pol_records *r, const pol_table *t, const member *m, siz
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol_records *r = pol_records_of(asset);
+    pol__records *r = pol__records_of(asset);
     pol_status st = pol__records_ensure_roles(run, r);
     if (st) return st;
     char why[160];
@@ -227,18 +227,18 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         pol__decline(run, "not deduplicated: %s (--role to name the contact columns)", why);
         return POL_OK;
     }
-    long cc = pol_table_find(r->rows, "cluster_id");
+    long cc = pol__table_find(r->rows, "cluster_id");
     if (cc < 0) {
         /* Not deduplicated yet: match with the default settings first. */
-        pol_match_opts o;
+        pol__match_opts o;
         pol__match_opts_default(&o);
-        pol_match_result m;
+        pol__match_result m;
         if ((st = pol__match(run, r, NULL, &o, &m))) return st;
         st = pol__match_write_columns(run, r, &m);
         if (!st && !r->review) st = pol__match_build_review(run, r, NULL, &m);
         pol__match_result_free(&m);
         if (st) return st;
-        cc = pol_table_find(r->rows, "cluster_id");
+        cc = pol__table_find(r->rows, "cluster_id");
     }
     const char *rule = pol__arg_str(args, "rule");
     int recent = !strcmp(rule, "most-recent"), frequent = !strcmp(rule, "most-frequent");
@@ -246,21 +246,21 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     long date_col = -1, src_col = -1;
     const char *dc = pol__arg_str(args, "date-column"), *sc = pol__arg_str(args, "source-column");
     if (recent) {
-        date_col = dc ? pol_table_find(r->rows, dc) : pol__records_col(r, POL_ROLE_DATE);
+        date_col = dc ? pol__table_find(r->rows, dc) : pol__records_col(r, POL_ROLE_DATE);
         if (date_col < 0)
             return pol__fail(run, POL_ERR_ARG, "most-recent needs a date column (--date-column)");
     }
     if (by_source) {
         if (!sc) return pol__fail(run, POL_ERR_ARG, "source-priority needs --source-column");
-        src_col = pol_table_find(r->rows, sc);
+        src_col = pol__table_find(r->rows, sc);
         if (src_col < 0) return pol__fail(run, POL_ERR_ARG, "no column named '%s'", sc);
     }
     const char *priority = pol__arg_str(args, "priority");
     int prov = pol__arg_bool(args, "provenance");
-    pol_table *t = r->rows;
-    size_t rows = pol_table_rows(t), cols = pol_table_cols(t);
-    long score_col = pol_table_find(t, "match_score");
-    long flag_col = pol_table_find(t, "invalid_fields");
+    pol__table *t = r->rows;
+    size_t rows = pol__table_rows(t), cols = pol__table_cols(t);
+    long score_col = pol__table_find(t, "match_score");
+    long flag_col = pol__table_find(t, "invalid_fields");
 
     /* Members of each cluster in row order, bucketed once (linear in the rows). */
     uint32_t *cid = malloc((rows ? rows : 1) * sizeof *cid);
@@ -272,11 +272,11 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     const char **vals = malloc((rows + 1) * sizeof *vals);
     char *lines = NULL, *provtxt = NULL, *alttxt = NULL;
     const char **cells = NULL;
-    pol_table *out = NULL;
+    pol__table *out = NULL;
     size_t alt_cap = 0;
     if (!cid || !start || !order || !mem || !alt_n || !alt_col || !vals) goto oom;
     for (size_t i = 0; i < rows; i++) {
-        unsigned long v = strtoul(pol_table_get(t, i, (size_t)cc), NULL, 10);
+        unsigned long v = strtoul(pol__table_get(t, i, (size_t)cc), NULL, 10);
         cid[i] = v > 0 && v <= rows ? (uint32_t)v : (uint32_t)(rows + 1); /* unset: alone */
         start[cid[i] + 1]++;
     }
@@ -304,30 +304,30 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
                 alt_n[col] = d - 1 < MAX_ALT_COLS ? d - 1 : MAX_ALT_COLS;
         }
     }
-    out = pol_table_new_like(t);
+    out = pol__table_new_like(t);
     if (!out) goto oom;
     size_t extra_cols = 0;
     for (size_t col = 0; col < cols; col++) {
         alt_col[col] = -1;
         for (size_t k = 0; k < alt_n[col]; k++) {
             char name[200];
-            snprintf(name, sizeof name, "%.180s_%zu", pol_table_name(t, col), k + 2);
-            if (pol_table_find(out, name) >= 0)
-                snprintf(name, sizeof name, "%.180s_alt%zu", pol_table_name(t, col), k + 2);
-            long nc = pol_table_add_col(out, name);
+            snprintf(name, sizeof name, "%.180s_%zu", pol__table_name(t, col), k + 2);
+            if (pol__table_find(out, name) >= 0)
+                snprintf(name, sizeof name, "%.180s_alt%zu", pol__table_name(t, col), k + 2);
+            long nc = pol__table_add_col(out, name);
             if (nc < 0) goto oom;
             if (!k) alt_col[col] = nc;
             extra_cols++;
         }
     }
-    long alts_col = pol_table_add_col(
-        out, pol_table_find(t, "alternates") < 0 ? "alternates" : "merge_alternates");
-    long srows_col = pol_table_add_col(out, "source_rows");
-    long prov_col = prov ? pol_table_add_col(out, "provenance") : -1;
+    long alts_col = pol__table_add_col(
+        out, pol__table_find(t, "alternates") < 0 ? "alternates" : "merge_alternates");
+    long srows_col = pol__table_add_col(out, "source_rows");
+    long prov_col = prov ? pol__table_add_col(out, "provenance") : -1;
     if (alts_col < 0 || srows_col < 0 || (prov && prov_col < 0)) goto oom;
-    if (pol_table_reserve(out, rows)) goto oom;
+    if (pol__table_reserve(out, rows)) goto oom;
     size_t merged = 0, golden = 0, alternates = 0, accents = 0;
-    size_t ocols = pol_table_cols(out);
+    size_t ocols = pol__table_cols(out);
     cells = malloc((ocols + 1) * sizeof *cells);
     lines = malloc(16 * (rows + 1) + 16);
     provtxt = malloc(64 * (cols + 1) + 16);
@@ -346,17 +346,17 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         for (size_t k = 0; k < n; k++) {
             member *x = &mem[k];
             x->rank_a = -filled(t, x->row, cols, flag_col); /* fullest first by default */
-            if (recent) x->rank_s = pol_table_get(t, x->row, (size_t)date_col);
+            if (recent) x->rank_s = pol__table_get(t, x->row, (size_t)date_col);
             if (by_source)
                 x->rank_a =
-                    priority_of(priority, pol_table_get(t, x->row, (size_t)src_col)) * 100000 +
+                    priority_of(priority, pol__table_get(t, x->row, (size_t)src_col)) * 100000 +
                     x->rank_a;
         }
         if (n > 1) qsort(mem, n, sizeof *mem, cmp_member);
         size_t lk = 0;
         for (size_t k = 0; k < n; k++)
             lk += (size_t)sprintf(lines + lk, "%s%u", k ? ";" : "",
-                                  pol_table_src_line(t, mem[k].row));
+                                  pol__table_src_line(t, mem[k].row));
         size_t pk = 0, ak = 0, fk = 0;
         char flagtxt[512];
         flagtxt[0] = '\0';
@@ -366,7 +366,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         for (size_t col = 0; col < cols; col++) {
             size_t pick = 0;
             if ((long)col == cc || (long)col == score_col) {
-                cells[col] = pol_table_get(t, mem[0].row, col);
+                cells[col] = pol__table_get(t, mem[0].row, col);
                 continue;
             }
             if ((long)col == flag_col) continue; /* rebuilt below from the values kept */
@@ -394,15 +394,15 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
                     }
                 }
             }
-            cells[col] = pol_table_get(t, mem[pick].row, col);
+            cells[col] = pol__table_get(t, mem[pick].row, col);
             if (flagged(t, mem[pick].row, col, flag_col) &&
-                fk + strlen(pol_table_name(t, col)) + 3 < sizeof flagtxt)
+                fk + strlen(pol__table_name(t, col)) + 3 < sizeof flagtxt)
                 fk += (size_t)snprintf(flagtxt + fk, sizeof flagtxt - fk, "%s%s", fk ? "; " : "",
-                                       pol_table_name(t, col));
+                                       pol__table_name(t, col));
             if (n > 1 && cells[col][0] && pk < 64 * cols)
                 pk += (size_t)snprintf(provtxt + pk, 64 * (cols + 1) + 16 - pk, "%s%.40s=%u",
-                                       pk ? ";" : "", pol_table_name(t, col),
-                                       pol_table_src_line(t, mem[pick].row));
+                                       pk ? ";" : "", pol__table_name(t, col),
+                                       pol__table_src_line(t, mem[pick].row));
             if (n < 2) continue;
             /* Nothing is lost: every other distinct value is kept, in a column of its own for
              * emails and phones, else in the alternates column ("Column: value"). */
@@ -415,7 +415,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
                     cells[(size_t)alt_col[col] + k] = vals[k];
                     continue;
                 }
-                size_t need = ak + strlen(pol_table_name(t, col)) + strlen(vals[k]) + 8;
+                size_t need = ak + strlen(pol__table_name(t, col)) + strlen(vals[k]) + 8;
                 if (need > alt_cap) {
                     size_t nc2 = need * 2 + 256;
                     char *a2 = realloc(alttxt, nc2);
@@ -425,23 +425,23 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
                     alt_cap = nc2;
                 }
                 ak += (size_t)snprintf(alttxt + ak, alt_cap - ak, "%s%s: %s", ak ? " | " : "",
-                                       pol_table_name(t, col), vals[k]);
+                                       pol__table_name(t, col), vals[k]);
             }
         }
         cells[alts_col] = ak ? alttxt : "";
         if (flag_col >= 0) cells[flag_col] = flagtxt;
         cells[srows_col] = lines;
         if (prov) cells[prov_col] = n > 1 ? provtxt : "";
-        if (pol_table_add_row(out, cells, ocols, pol_table_src_line(t, mem[0].row)) < 0) goto oom;
+        if (pol__table_add_row(out, cells, ocols, pol__table_src_line(t, mem[0].row)) < 0) goto oom;
         if (n > 1 && review_merge(r, t, mem, n, score_col)) goto oom;
         golden++;
         if (n > 1) merged += n - 1;
     }
 #undef CLUSTER_N
     (void)extra_cols;
-    if (!alternates) pol_table_del_col(out, (size_t)alts_col);
-    if (score_col >= 0) pol_table_del_col(out, (size_t)score_col);
-    pol_table_free(r->rows);
+    if (!alternates) pol__table_del_col(out, (size_t)alts_col);
+    if (score_col >= 0) pol__table_del_col(out, (size_t)score_col);
+    pol__table_free(r->rows);
     r->rows = out;
     out = NULL;
     if (pol__records_sync_cols(r)) goto oom;
@@ -470,7 +470,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 oom:
     st = pol__fail(run, POL_ERR_NOMEM, "out of memory merging records");
 done:
-    pol_table_free(out);
+    pol__table_free(out);
     free(cid);
     free(start);
     free(order);

@@ -15,7 +15,7 @@ static const pol_param_desc params[] = {
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol_records *r = pol_records_of(asset);
+    pol__records *r = pol__records_of(asset);
     r->roles_done = 0;
     const char *role = pol__arg_str(args, "role"), *map = pol__arg_str(args, "map");
     char *both = NULL;

@@ -53,10 +53,10 @@ typedef struct stats {
 } stats;
 
 typedef struct job {
-    pol_records *r;
+    pol__records *r;
     const char *region;
-    pol_date_order order;
-    pol_date_order *col_order; /* per column: the order of that column's dates */
+    pol__date_order order;
+    pol__date_order *col_order; /* per column: the order of that column's dates */
     int typos;                 /* 0 off, 1 suggest, 2 fix */
     int keep_ext;
     int text;
@@ -72,7 +72,7 @@ typedef struct job {
     int oom;
 } job;
 
-static int field_of(pol_role role, const pol_args *a)
+static int field_of(pol__role role, const pol_args *a)
 {
     switch (role) {
     case POL_ROLE_FIRST_NAME:
@@ -141,10 +141,10 @@ static int excel_serial(const char *s, size_t n, char out[32])
 /* The day/month order of a column's numeric dates, from the column itself: a first number of
  * 13-31 can only be a day (day first), a second one only a day (month first); dotted dates with
  * no such evidence are day first (German, Polish, Russian ... usage); else `fallback`. */
-static pol_date_order column_order(const pol_table *t, size_t c, pol_date_order fallback,
+static pol__date_order column_order(const pol__table *t, size_t c, pol__date_order fallback,
                                    const char **why)
 {
-    size_t nr = pol_table_rows(t), lim = nr < 20000 ? nr : 20000;
+    size_t nr = pol__table_rows(t), lim = nr < 20000 ? nr : 20000;
     size_t day_first = 0, month_first = 0, dotted = 0, numeric = 0;
     for (size_t i = 0; i < lim; i++) {
         const char *v = pol__cell_value(t, i, c);
@@ -210,7 +210,7 @@ static size_t apply(job *j, int f, size_t col, const char *buf, size_t len, size
         break;
     case F_EMAIL: {
         const char *typo;
-        pol_email_status es = pol__email_std(buf, len, tmp, cap, &typo);
+        pol__email_status es = pol__email_std(buf, len, tmp, cap, &typo);
         if (es == POL_EMAIL_INVALID) {
             *bad = 1;
             return (size_t)-1;
@@ -232,7 +232,7 @@ static size_t apply(job *j, int f, size_t col, const char *buf, size_t len, size
         break;
     }
     case F_PHONE: {
-        pol_phone ph;
+        pol__phone ph;
         if (pol__phone_parse(buf, len, region, &ph) != POL_PHONE_VALID) {
             *bad = 1;
             return (size_t)-1;
@@ -321,9 +321,9 @@ static size_t apply(job *j, int f, size_t col, const char *buf, size_t len, size
 static void work(void *user, size_t begin, size_t end)
 {
     job *j = user;
-    pol_table *t = j->r->rows;
-    size_t nc = pol_table_cols(t);
-    pol_arena *arena = pol_arena_new();
+    pol__table *t = j->r->rows;
+    size_t nc = pol__table_cols(t);
+    pol__arena *arena = pol__arena_new();
     stats st;
     memset(&st, 0, sizeof st);
     size_t cap = 4096;
@@ -334,7 +334,7 @@ static void work(void *user, size_t begin, size_t end)
         char rc[3];
         if (j->country_col >= 0) {
             /* A row's own country decides its phone and postcode rules. */
-            const char *cv = pol_table_get(t, row, (size_t)j->country_col);
+            const char *cv = pol__table_get(t, row, (size_t)j->country_col);
             const char *code = *cv ? pol__country_code(cv, strlen(cv)) : NULL;
             if (code) {
                 memcpy(rc, code, 3);
@@ -344,7 +344,7 @@ static void work(void *user, size_t begin, size_t end)
         for (size_t c = 0; c < nc; c++) {
             int f = j->field[c];
             if (f < 0 && !j->text) continue;
-            const char *v = pol_table_get(t, row, c);
+            const char *v = pol__table_get(t, row, c);
             if (!*v || pol__is_null_token(v)) continue; /* "N/A" stays as written */
             size_t len = strlen(v);
             if (3 * len + 64 > cap) {
@@ -379,7 +379,7 @@ static void work(void *user, size_t begin, size_t end)
                 }
             }
             if (k == len && memcmp(res, v, len) == 0) continue;
-            char *nv = pol_arena_strndup(arena, res, k);
+            char *nv = pol__arena_strndup(arena, res, k);
             if (!nv) goto oom;
             if (j->col_ex && j->n_col_ex[c] < 3) {
                 pthread_mutex_lock(&j->mu);
@@ -392,7 +392,7 @@ static void work(void *user, size_t begin, size_t end)
                              "%.90s -> %.90s", v, nv);
                 pthread_mutex_unlock(&j->mu);
             }
-            pol_table_set_ref(t, row, c, nv);
+            pol__table_set_ref(t, row, c, nv);
         }
     }
     free(buf);
@@ -409,7 +409,7 @@ static void work(void *user, size_t begin, size_t end)
     j->total.ambiguous_dates += st.ambiguous_dates;
     j->total.extensions += st.extensions;
     j->total.serial_dates += st.serial_dates;
-    if (pol_table_adopt_arena(t, arena)) j->oom = 1;
+    if (pol__table_adopt_arena(t, arena)) j->oom = 1;
     pthread_mutex_unlock(&j->mu);
     return;
 oom:
@@ -417,14 +417,14 @@ oom:
     free(tmp);
     pthread_mutex_lock(&j->mu);
     /* Values already stored point into the arena: keep it alive with the table. */
-    if (!arena || pol_table_adopt_arena(t, arena)) j->oom = 1;
+    if (!arena || pol__table_adopt_arena(t, arena)) j->oom = 1;
     j->oom = 1;
     pthread_mutex_unlock(&j->mu);
 }
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol_records *r = pol_records_of(asset);
+    pol__records *r = pol__records_of(asset);
     pol_status st = pol__records_ensure_roles(run, r);
     if (st) return st;
     job j;
@@ -458,7 +458,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     j.typos = strcmp(typos, "fix") == 0 ? 2 : strcmp(typos, "suggest") == 0 ? 1 : 0;
     j.keep_ext = strcmp(pol__arg_str(args, "extensions"), "keep") == 0;
     j.text = pol__arg_bool(args, "text");
-    size_t nc = pol_table_cols(r->rows);
+    size_t nc = pol__table_cols(r->rows);
     j.field = malloc((nc ? nc : 1) * sizeof *j.field);
     if (!j.field) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     int any = j.text;
@@ -469,7 +469,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
                     "not a contact list (%s): only white space and invisible characters cleaned; "
                     "columns named with --role are standardised",
                     why_not);
-    pol_jv *kept = pol_jv_arr();
+    pol__jv *kept = pol__jv_arr();
     for (size_t c = 0; c < nc; c++) {
         j.field[c] = field_of(r->roles[c], args);
         if (j.field[c] >= 0 && !identity && r->role_conf[c] < 1.0f) {
@@ -480,14 +480,14 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
             /* The values alone suggested the role (or the header only contains the word): it
              * helps matching, but nothing proves the column is what it looks like. */
             j.field[c] = -1;
-            pol_jv_push(kept, pol_jv_str(pol_table_name(r->rows, c)));
+            pol__jv_push(kept, pol__jv_str(pol__table_name(r->rows, c)));
         }
         any |= j.field[c] >= 0;
     }
     if (kept && kept->first)
         pol__measure_jv(run, "columns_not_rewritten", kept);
     else
-        pol_jv_free(kept);
+        pol__jv_free(kept);
     j.country_col = pol__records_col(r, POL_ROLE_COUNTRY);
     if (strcmp(order, "auto") == 0) {
         j.col_order = malloc((nc ? nc : 1) * sizeof *j.col_order);
@@ -503,7 +503,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
             j.col_order[c] = column_order(r->rows, c, j.order, &why);
             if (j.col_order[c] != j.order)
                 pol__decide(run, "column %s: dates read %s (%s; --date-order to choose)",
-                            pol_table_name(r->rows, c),
+                            pol__table_name(r->rows, c),
                             j.col_order[c] == POL_DATE_DMY ? "day first" : "month first", why);
         }
     }
@@ -522,7 +522,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         j.n_col_ex = NULL;
     }
     pthread_mutex_init(&j.mu, NULL);
-    pol__parallel_for(run, pol_table_rows(r->rows), 4096, work, &j);
+    pol__parallel_for(run, pol__table_rows(r->rows), 4096, work, &j);
     pthread_mutex_destroy(&j.mu);
     for (size_t c = 0; j.col_ex && c < nc; c++) {
         if (!j.n_col_ex[c]) continue;
@@ -534,7 +534,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
             lk += (size_t)snprintf(line + lk, sizeof line - lk, "%s%s", e ? "; " : "",
                                    j.col_ex[c][e]);
         char key[160];
-        snprintf(key, sizeof key, "changed %.140s", pol_table_name(r->rows, c));
+        snprintf(key, sizeof key, "changed %.140s", pol__table_name(r->rows, c));
         pol__measure_str(run, key, line);
     }
     free(j.col_ex);
@@ -546,10 +546,10 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     size_t changed = 0, values = 0, invalid = 0;
     for (int f = 0; f < F_N; f++) {
         if (!j.total.values[f] && !j.total.changed[f]) continue;
-        pol_jv *o = pol_jv_obj();
-        if (f != F_TEXT) pol_jv_set(o, "values", pol_jv_int((long long)j.total.values[f]));
-        pol_jv_set(o, "changed", pol_jv_int((long long)j.total.changed[f]));
-        if (f != F_TEXT) pol_jv_set(o, "invalid", pol_jv_int((long long)j.total.invalid[f]));
+        pol__jv *o = pol__jv_obj();
+        if (f != F_TEXT) pol__jv_set(o, "values", pol__jv_int((long long)j.total.values[f]));
+        pol__jv_set(o, "changed", pol__jv_int((long long)j.total.changed[f]));
+        if (f != F_TEXT) pol__jv_set(o, "invalid", pol__jv_int((long long)j.total.invalid[f]));
         pol__measure_jv(run, field_names[f], o);
         changed += j.total.changed[f];
         if (f != F_TEXT) {
@@ -566,8 +566,8 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     }
     if (j.total.typo_suggested) {
         pol__measure_int(run, "email_typos_suggested", (long long)j.total.typo_suggested);
-        pol_jv *ex = pol_jv_arr();
-        for (int i = 0; i < j.n_examples; i++) pol_jv_push(ex, pol_jv_str(j.examples[i]));
+        pol__jv *ex = pol__jv_arr();
+        for (int i = 0; i < j.n_examples; i++) pol__jv_push(ex, pol__jv_str(j.examples[i]));
         pol__measure_jv(run, "email_typo_examples", ex);
     }
     if (j.total.serial_dates) {

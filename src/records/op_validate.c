@@ -133,7 +133,7 @@ typedef struct rules {
     const char *region;
 } rules;
 
-static pol_status parse_require(pol_run *run, pol_records *r, const char *spec, rules *ru)
+static pol_status parse_require(pol_run *run, pol__records *r, const char *spec, rules *ru)
 {
     if (!spec || !*spec || strcasecmp(spec, "none") == 0) return POL_OK;
     char buf[512];
@@ -143,7 +143,7 @@ static pol_status parse_require(pol_run *run, pol_records *r, const char *spec, 
             ru->contact = 1;
             continue;
         }
-        pol_role role = pol_role_from_name(w);
+        pol__role role = pol__role_from_name(w);
         if (role == POL_ROLE_UNKNOWN)
             return pol__fail(run, POL_ERR_ARG,
                              "--require: \"%s\" is not a role (email, phone, first_name, "
@@ -179,7 +179,7 @@ static void add_reason(char *buf, size_t cap, const char *fmt, const char *v)
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol_records *r = pol_records_of(asset);
+    pol__records *r = pol__records_of(asset);
     pol_status st = pol__records_ensure_roles(run, r);
     if (st) return st;
     char why_not[160];
@@ -202,13 +202,13 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     }
     if ((st = parse_require(run, r, pol__arg_str(args, "require"), &ru))) return st;
 
-    pol_table *t = r->rows;
-    size_t nr = pol_table_rows(t), nc = pol_table_cols(t);
+    pol__table *t = r->rows;
+    size_t nr = pol__table_rows(t), nc = pol__table_cols(t);
     const char **reason = calloc(nr ? nr : 1, sizeof *reason);
-    pol_arena *arena = pol_arena_new();
+    pol__arena *arena = pol__arena_new();
     if (!reason || !arena) {
         free(reason);
-        pol_arena_free(arena);
+        pol__arena_free(arena);
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
     size_t n_missing = 0, n_no_contact = 0, n_bad_email = 0, n_bad_phone = 0, n_junk = 0;
@@ -216,7 +216,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     const char **flags = calloc(nr ? nr : 1, sizeof *flags);
     if (!flags) {
         free(reason);
-        pol_arena_free(arena);
+        pol__arena_free(arena);
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
     for (size_t row = 0; row < nr; row++) {
@@ -225,10 +225,10 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         char name[256] = "";
         const char *first = "", *last = "";
         for (size_t c = 0; c < nc; c++) {
-            const char *v = pol_table_get(t, row, c);
-            pol_role role = r->roles[c];
+            const char *v = pol__table_get(t, row, c);
+            pol__role role = r->roles[c];
             if (ru.need[role] && (!*v || placeholder(v))) {
-                add_reason(why, sizeof why, "missing %s", pol_role_name(role));
+                add_reason(why, sizeof why, "missing %s", pol__role_name(role));
                 n_missing++;
             }
             if (!*v) continue;
@@ -248,12 +248,12 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
                 } else {
                     bad = 1;
                     n_bad_email++;
-                    add_reason(bad_fields, sizeof bad_fields, "%s", pol_table_name(t, c));
+                    add_reason(bad_fields, sizeof bad_fields, "%s", pol__table_name(t, c));
                     if (ru.quarantine_invalid)
                         add_reason(why, sizeof why, "invalid email '%.60s'", v);
                 }
             } else if (role == POL_ROLE_PHONE) {
-                pol_phone ph;
+                pol__phone ph;
                 phones++;
                 if (pol__phone_parse(v, strlen(v), ru.region, &ph) == POL_PHONE_VALID) {
                     /* 555-0100..0199 is reserved for fiction: no contact, but sample data and
@@ -266,7 +266,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
                 } else {
                     bad = 1;
                     n_bad_phone++;
-                    add_reason(bad_fields, sizeof bad_fields, "%s", pol_table_name(t, c));
+                    add_reason(bad_fields, sizeof bad_fields, "%s", pol__table_name(t, c));
                     if (ru.quarantine_invalid)
                         add_reason(why, sizeof why, "invalid phone '%.40s'", v);
                 }
@@ -299,22 +299,22 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         if (bad && !ru.quarantine_invalid && !why[0]) {
             kept_invalid++;
             if (flag_invalid) {
-                flags[row] = pol_arena_strndup(arena, bad_fields, strlen(bad_fields));
+                flags[row] = pol__arena_strndup(arena, bad_fields, strlen(bad_fields));
                 if (!flags[row]) {
                     free(flags);
                     free(reason);
-                    pol_arena_free(arena);
+                    pol__arena_free(arena);
                     return pol__fail(run, POL_ERR_NOMEM, "out of memory");
                 }
                 n_flagged++;
             }
         }
         if (why[0]) {
-            reason[row] = pol_arena_strndup(arena, why, strlen(why));
+            reason[row] = pol__arena_strndup(arena, why, strlen(why));
             if (!reason[row]) {
                 free(flags);
                 free(reason);
-                pol_arena_free(arena);
+                pol__arena_free(arena);
                 return pol__fail(run, POL_ERR_NOMEM, "out of memory");
             }
         }
@@ -322,18 +322,18 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     if (n_flagged) {
         /* Flagged rows stay: their invalid fields are named, the rest of the row reaches the
          * person. Written before the move so the quarantine's columns are the same. */
-        long fc = pol_table_find(t, "invalid_fields");
-        if (fc < 0) fc = pol_table_add_col(t, "invalid_fields");
+        long fc = pol__table_find(t, "invalid_fields");
+        if (fc < 0) fc = pol__table_add_col(t, "invalid_fields");
         if (fc < 0 || pol__records_sync_cols(r)) {
             free(flags);
             free(reason);
-            pol_arena_free(arena);
+            pol__arena_free(arena);
             return pol__fail(run, POL_ERR_NOMEM, "out of memory");
         }
         r->roles[fc] = POL_ROLE_TEXT;
         for (size_t i = 0; i < nr; i++)
-            if (flags[i]) pol_table_set_ref(t, i, (size_t)fc, flags[i]);
-        if (pol_table_adopt_arena(t, arena)) {
+            if (flags[i]) pol__table_set_ref(t, i, (size_t)fc, flags[i]);
+        if (pol__table_adopt_arena(t, arena)) {
             free(flags);
             free(reason);
             return pol__fail(run, POL_ERR_NOMEM, "out of memory");
@@ -345,14 +345,14 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     for (size_t i = 0; i < nr; i++) moved += reason[i] != NULL;
     int rc = pol__records_quarantine_rows(r, reason);
     free(reason);
-    pol_arena_free(arena);
+    pol__arena_free(arena);
     if (rc) return pol__fail(run, POL_ERR_NOMEM, "out of memory moving rows to the quarantine");
     if (!r->quarantine) {
         /* An empty quarantine still means "validated": `polish fix` writes the file. */
-        pol_table *q = pol_table_new_like(r->rows);
-        if (!q || pol_table_add_col(q, "quarantine_reason") < 0 ||
-            pol_table_add_col(q, "source_line") < 0) {
-            pol_table_free(q);
+        pol__table *q = pol__table_new_like(r->rows);
+        if (!q || pol__table_add_col(q, "quarantine_reason") < 0 ||
+            pol__table_add_col(q, "source_line") < 0) {
+            pol__table_free(q);
             return pol__fail(run, POL_ERR_NOMEM, "out of memory");
         }
         r->quarantine = q;

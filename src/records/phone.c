@@ -195,7 +195,7 @@ static const char *ndd_of_cc(int cc)
     return "";
 }
 
-pol_phone_status pol__phone_parse(const char *s, size_t n, const char *region, pol_phone *out)
+pol__phone_status pol__phone_parse(const char *s, size_t n, const char *region, pol__phone *out)
 {
     memset(out, 0, sizeof *out);
     /* Trim. */

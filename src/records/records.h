@@ -24,27 +24,27 @@
     X(ID, "id")                                                                                    \
     X(TEXT, "text")
 
-typedef enum pol_role {
+typedef enum pol__role {
 #define POL_X_ROLE(name, str) POL_ROLE_##name,
     POL_ROLE_LIST(POL_X_ROLE)
 #undef POL_X_ROLE
         POL_ROLE_COUNT
-} pol_role;
+} pol__role;
 
-const char *pol_role_name(pol_role r);
-pol_role pol_role_from_name(const char *s); /* POL_ROLE_UNKNOWN when not a role name */
+const char *pol__role_name(pol__role r);
+pol__role pol__role_from_name(const char *s); /* POL_ROLE_UNKNOWN when not a role name */
 
 /* How the records are written (set by records.export). */
-typedef struct pol_records_save {
+typedef struct pol__records_save {
     char format[8];  /* "csv" "tsv" "xlsx"; "" = from the output path, else the source format */
     char preset[16]; /* "" | "generic" | "hubspot" | "salesforce" */
     char guard[8];   /* formula guard: "off" | "csv" (default: CSV/TSV only) | "always" */
     char delim;      /* 0: the input's; else the delimiter to write */
     signed char bom, crlf; /* -1: as the input; 0 no; 1 yes */
-} pol_records_save;
+} pol__records_save;
 
 /* How a delimited input was written, so the output can be written the same way. */
-typedef struct pol_records_dialect {
+typedef struct pol__records_dialect {
     int bom;           /* the input started with a byte-order mark */
     int crlf;          /* its lines ended with CR LF */
     int quote;         /* the header line was quoted */
@@ -54,84 +54,84 @@ typedef struct pol_records_dialect {
                           back empty; owned */
     char *quoted_names; /* "\nName\n...": columns whose every field was quoted (R's text and row
                            names); they are written quoted; owned */
-} pol_records_dialect;
+} pol__records_dialect;
 
-typedef struct pol_records {
-    pol_table *rows;       /* the current rows, in input order */
-    pol_role *roles;       /* one per column of `rows` (UNKNOWN until records.roles runs) */
-    pol_table *quarantine; /* rows taken out, with a reason column; NULL until validate runs */
-    pol_table *review;     /* borderline duplicate pairs for a person; NULL until dedupe runs */
+typedef struct pol__records {
+    pol__table *rows;       /* the current rows, in input order */
+    pol__role *roles;       /* one per column of `rows` (UNKNOWN until records.roles runs) */
+    pol__table *quarantine; /* rows taken out, with a reason column; NULL until validate runs */
+    pol__table *review;     /* borderline duplicate pairs for a person; NULL until dedupe runs */
     size_t input_rows;     /* rows read from the input */
     char format[8];        /* source format: "csv" "tsv" "xlsx" */
     char delim;            /* source delimiter for csv/tsv */
     char encoding[16];     /* source encoding as detected: "utf-8" "utf-16le" "windows-1252" ... */
-    pol_records_save save;
-    pol_records_dialect dialect;
+    pol__records_save save;
+    pol__records_dialect dialect;
     float *role_conf;   /* per column, 0..1, confidence of roles[] */
     size_t n_roles;     /* entries in roles[]/role_conf[] (pol__records_sync_cols) */
     int roles_done;     /* roles inferred (or mapped) for the current columns */
     size_t merged_rows; /* rows folded into golden records (set by records.merge) */
-} pol_records;
+} pol__records;
 
-static inline pol_records *pol_records_of(pol_asset *a)
+static inline pol__records *pol__records_of(pol_asset *a)
 {
-    return (pol_records *)a->data;
+    return (pol__records *)a->data;
 }
 
-extern const pol_domain pol__records_domain;
+extern const pol__domain pol__records_domain;
 
 /* ---- shared helpers (domain.c, roles.c) ------------------------------------------------------ */
 
 /* A new, empty records set around `rows` (taken over). NULL on OOM (rows freed). */
-pol_records *pol__records_new(pol_table *rows);
+pol__records *pol__records_new(pol__table *rows);
 void pol__records_free(void *data);
 
 /* Infers column roles unless done already (records.roles runs this with its options). */
-pol_status pol__records_ensure_roles(pol_run *run, pol_records *r);
+pol_status pol__records_ensure_roles(pol_run *run, pol__records *r);
 /* Infers roles from header names and content (first `sample` rows; 0 = all), then applies `map`
  * ("col=role,col2=role"; NULL = none). Records per-column role and confidence. */
-pol_status pol__roles_infer(pol_run *run, pol_records *r, const char *map, size_t sample);
+pol_status pol__roles_infer(pol_run *run, pol__records *r, const char *map, size_t sample);
 /* The country most rows belong to, from a country column, else from state/province names and
  * postcode shapes: "US", "CA", "AU", "GB" ... into out[3]; returns the share of rows that
  * support it (0 when nothing tells). */
-double pol__records_guess_region(const pol_records *r, char out[3]);
+double pol__records_guess_region(const pol__records *r, char out[3]);
 /* A role is sure enough to rewrite the column's values when header and values agree (or the user
  * named it with --role); below this the role is used for matching only. */
 #define POL_ROLE_SURE 0.5f
-static inline int pol__role_sure(pol_role role, float conf)
+static inline int pol__role_sure(pol__role role, float conf)
 {
     return role != POL_ROLE_UNKNOWN && role != POL_ROLE_TEXT && conf >= POL_ROLE_SURE;
 }
 /* The table identifies people: a sure email or phone column, or a sure name column with a street
  * or postcode. Without one, records are cleaned but never deduplicated or merged. Writes the
  * reason into why[cap] when it returns 0. */
-int pol__records_has_identity(const pol_records *r, char *why, size_t cap);
+int pol__records_has_identity(const pol__records *r, char *why, size_t cap);
 /* 1 when a cell is a null token: a way of writing "no value" ("N/A", "n/a", "NA", "NULL",
  * "none", "-", "--", "?", "#N/A", "nil"), with surrounding spaces. Null tokens are empty for
  * matching, completeness and standardising, and are kept as written in the output. */
 int pol__is_null_token(const char *s);
 /* The cell, or "" when it is empty or a null token. */
-static inline const char *pol__cell_value(const pol_table *t, size_t row, size_t col)
+static inline const char *pol__cell_value(const pol__table *t, size_t row, size_t col)
 {
-    const char *v = pol_table_get(t, row, col);
+    const char *v = pol__table_get(t, row, col);
     return pol__is_null_token(v) ? "" : v;
 }
 /* First column with `role`, or -1. */
-long pol__records_col(const pol_records *r, pol_role role);
-/* Keeps roles[]/role_conf[] in step after pol_table_add_col() on r->rows. 0 ok, -1 OOM. */
-int pol__records_sync_cols(pol_records *r);
+long pol__records_col(const pol__records *r, pol__role role);
+/* Keeps roles[]/role_conf[] in step after pol__table_add_col() on r->rows. 0 ok, -1 OOM. */
+int pol__records_sync_cols(pol__records *r);
 
 /*
  * Moves the rows whose reason[row] is not NULL from r->rows to r->quarantine (created on first
  * use: the row's columns plus "quarantine_reason" and "source_line"), keeping order. 0 ok, -1 OOM.
  */
-int pol__records_quarantine_rows(pol_records *r, const char *const *reason);
+int pol__records_quarantine_rows(pol__records *r, const char *const *reason);
 /* Adds one raw row (e.g. unreadable at load) to the quarantine. 0 ok, -1 OOM. */
-int pol__records_quarantine_cells(pol_records *r, const char *const *cells, size_t n,
+int pol__records_quarantine_cells(pol__records *r, const char *const *cells, size_t n,
                                   uint32_t src_line, const char *reason);
 
 /* Estimated duplicate rows, from the matching code when linked in (weak), for inspect. */
-size_t pol__records_estimate_duplicates(pol_run *run, const pol_records *r) __attribute__((weak));
+size_t pol__records_estimate_duplicates(pol_run *run, const pol__records *r) __attribute__((weak));
 extern const pol_op_desc *const pol__records_ops[];
 
 #endif

@@ -12,20 +12,20 @@ static const char *const role_names[] = {
 #undef POL_X_ROLE
 };
 
-const char *pol_role_name(pol_role r)
+const char *pol__role_name(pol__role r)
 {
     return (unsigned)r < POL_ROLE_COUNT ? role_names[r] : "unknown";
 }
 
-pol_role pol_role_from_name(const char *s)
+pol__role pol__role_from_name(const char *s)
 {
     if (!s) return POL_ROLE_UNKNOWN;
     for (int i = 0; i < POL_ROLE_COUNT; i++)
-        if (strcasecmp(s, role_names[i]) == 0) return (pol_role)i;
+        if (strcasecmp(s, role_names[i]) == 0) return (pol__role)i;
     /* A few spellings people type in --map. */
     static const struct {
         const char *s;
-        pol_role r;
+        pol__role r;
     } alias[] = {
         {"first", POL_ROLE_FIRST_NAME},     {"given_name", POL_ROLE_FIRST_NAME},
         {"last", POL_ROLE_LAST_NAME},       {"surname", POL_ROLE_LAST_NAME},
@@ -70,7 +70,7 @@ int pol__is_null_token(const char *s)
  * Exact matches are strong evidence; English plus the spellings common in exports from Spanish,
  * French and German CRMs and FEBRL's names. */
 static const struct {
-    pol_role role;
+    pol__role role;
     const char *names;
 } synonyms[] = {
     {POL_ROLE_FIRST_NAME, "firstname fname first givenname given forename forenames christianname "
@@ -122,7 +122,7 @@ static const struct {
 
 /* Words that, inside a longer header, point at a role ("billing_email_2", "Home Phone #"). */
 static const struct {
-    pol_role role;
+    pol__role role;
     const char *word;
 } contains[] = {
     {POL_ROLE_EMAIL, "email"},       {POL_ROLE_EMAIL, "mail"},
@@ -175,7 +175,7 @@ static int word_in(const char *list, const char *w)
 }
 
 /* Role from the header alone; *conf 0.9 for an exact synonym, 0.6 for a contained word. */
-static pol_role role_of_header(const char *h, double *conf)
+static pol__role role_of_header(const char *h, double *conf)
 {
     char n[128];
     norm_header(h, n, sizeof n);
@@ -342,7 +342,7 @@ static void classify(const char *raw, const char *region, int k[K_N])
             other++;
     }
     if (digits >= 7 && !other && alpha <= 4 && !date && !decimal) {
-        pol_phone ph;
+        pol__phone ph;
         if (pol__phone_parse(s, n, region, &ph) == POL_PHONE_VALID) k[K_PHONE]++;
     }
     if (digits == (int)n && n > 0) k[K_NUMBER]++;
@@ -363,14 +363,14 @@ static void classify(const char *raw, const char *region, int k[K_N])
 }
 
 /* Role suggested by content alone, with the share of values that support it. */
-static pol_role role_of_content(const int k[K_N], size_t filled, size_t distinct_hint, double *rate)
+static pol__role role_of_content(const int k[K_N], size_t filled, size_t distinct_hint, double *rate)
 {
     *rate = 0;
     if (!filled) return POL_ROLE_UNKNOWN;
     double f = (double)filled;
     struct {
         int kind;
-        pol_role role;
+        pol__role role;
     } order[] = {
         {K_EMAIL, POL_ROLE_EMAIL},       {K_PHONE, POL_ROLE_PHONE},     {K_DATE, POL_ROLE_DATE},
         {K_STATE, POL_ROLE_STATE},       {K_COUNTRY, POL_ROLE_COUNTRY}, {K_STREET, POL_ROLE_STREET},
@@ -404,7 +404,7 @@ static pol_role role_of_content(const int k[K_N], size_t filled, size_t distinct
 }
 
 /* Which content kind confirms a header role (-1: content cannot tell). */
-static int kind_of_role(pol_role r)
+static int kind_of_role(pol__role r)
 {
     switch (r) {
     case POL_ROLE_EMAIL:
@@ -427,7 +427,7 @@ static int kind_of_role(pol_role r)
 }
 
 /* Share of values that look like the role's kind. */
-static double support_of(pol_role r, const int k[K_N], size_t filled)
+static double support_of(pol__role r, const int k[K_N], size_t filled)
 {
     if (!filled) return 0;
     double f = (double)filled;
@@ -456,8 +456,8 @@ static double support_of(pol_role r, const int k[K_N], size_t filled)
  * longer header, is used for matching but the values are never rewritten; a header that the
  * values contradict (a "zip" column of measurements) gives no role at all.
  */
-static void decide_role(pol_role hr, double hconf, pol_role cr, double crate, const int k[K_N],
-                        size_t filled, pol_role *role, double *conf, char *why, size_t cap)
+static void decide_role(pol__role hr, double hconf, pol__role cr, double crate, const int k[K_N],
+                        size_t filled, pol__role *role, double *conf, char *why, size_t cap)
 {
     *role = hr;
     *conf = hconf;
@@ -508,7 +508,7 @@ static void decide_role(pol_role hr, double hconf, pol_role cr, double crate, co
             *conf = 0.3;
             snprintf(why, cap,
                      "header says %s but only %.0f%% of values look like one%s: left as text",
-                     pol_role_name(hr), 100 * support,
+                     pol__role_name(hr), 100 * support,
                      hr == POL_ROLE_POSTCODE && k[K_DECIMAL] ? " (some are measurements)" : "");
             return;
         }
@@ -532,7 +532,7 @@ static void decide_role(pol_role hr, double hconf, pol_role cr, double crate, co
             *role = POL_ROLE_TEXT;
             *conf = 0.3;
             snprintf(why, cap, "header says %s but only %.0f%% of values are words: left as text",
-                     pol_role_name(hr), 100 * support);
+                     pol__role_name(hr), 100 * support);
             return;
         }
         *conf = hconf * (0.7 + 0.3 * support);
@@ -547,10 +547,10 @@ static void decide_role(pol_role hr, double hconf, pol_role cr, double crate, co
 
 /* ---- inference ------------------------------------------------------------------------------ */
 
-int pol__records_sync_cols(pol_records *r)
+int pol__records_sync_cols(pol__records *r)
 {
-    size_t n = pol_table_cols(r->rows);
-    pol_role *roles = realloc(r->roles, (n ? n : 1) * sizeof *roles);
+    size_t n = pol__table_cols(r->rows);
+    pol__role *roles = realloc(r->roles, (n ? n : 1) * sizeof *roles);
     if (!roles) return -1;
     r->roles = roles;
     float *conf = realloc(r->role_conf, (n ? n : 1) * sizeof *conf);
@@ -565,17 +565,17 @@ int pol__records_sync_cols(pol_records *r)
     return 0;
 }
 
-long pol__records_col(const pol_records *r, pol_role role)
+long pol__records_col(const pol__records *r, pol__role role)
 {
-    size_t n = pol_table_cols(r->rows);
+    size_t n = pol__table_cols(r->rows);
     for (size_t c = 0; c < n; c++)
         if (r->roles[c] == role) return (long)c;
     return -1;
 }
 
-int pol__records_has_identity(const pol_records *r, char *why, size_t cap)
+int pol__records_has_identity(const pol__records *r, char *why, size_t cap)
 {
-    size_t n = pol_table_cols(r->rows);
+    size_t n = pol__table_cols(r->rows);
     int contact = 0, name = 0, place = 0;
     for (size_t c = 0; c < n && c < r->n_roles; c++) {
         if (!pol__role_sure(r->roles[c], r->role_conf[c])) continue;
@@ -605,21 +605,21 @@ int pol__records_has_identity(const pol_records *r, char *why, size_t cap)
     return 0;
 }
 
-static long find_col(const pol_table *t, const char *name, size_t len)
+static long find_col(const pol__table *t, const char *name, size_t len)
 {
-    size_t n = pol_table_cols(t);
+    size_t n = pol__table_cols(t);
     for (size_t c = 0; c < n; c++) {
-        const char *h = pol_table_name(t, c);
+        const char *h = pol__table_name(t, c);
         if (strlen(h) == len && memcmp(h, name, len) == 0) return (long)c;
     }
     for (size_t c = 0; c < n; c++) {
-        const char *h = pol_table_name(t, c);
+        const char *h = pol__table_name(t, c);
         if (strlen(h) == len && strncasecmp(h, name, len) == 0) return (long)c;
     }
     return -1;
 }
 
-static pol_status apply_map(pol_run *run, pol_records *r, const char *map, unsigned char *mapped)
+static pol_status apply_map(pol_run *run, pol__records *r, const char *map, unsigned char *mapped)
 {
     const char *p = map;
     while (*p) {
@@ -643,7 +643,7 @@ static pol_status apply_map(pol_run *run, pol_records *r, const char *map, unsig
                              p);
         char rn[32];
         snprintf(rn, sizeof rn, "%.*s", (int)(re - rs), rs);
-        pol_role role = pol_role_from_name(rn);
+        pol__role role = pol__role_from_name(rn);
         if (role == POL_ROLE_UNKNOWN && strcasecmp(rn, "unknown") && strcasecmp(rn, "ignore"))
             return pol__fail(run, POL_ERR_ARG,
                              "--role: \"%s\" is not a role (first_name last_name full_name email "
@@ -658,20 +658,20 @@ static pol_status apply_map(pol_run *run, pol_records *r, const char *map, unsig
     return POL_OK;
 }
 
-pol_status pol__roles_infer(pol_run *run, pol_records *r, const char *map, size_t sample)
+pol_status pol__roles_infer(pol_run *run, pol__records *r, const char *map, size_t sample)
 {
-    size_t nc = pol_table_cols(r->rows), nr = pol_table_rows(r->rows);
+    size_t nc = pol__table_cols(r->rows), nr = pol__table_rows(r->rows);
     if (pol__records_sync_cols(r)) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     unsigned char *mapped = calloc(nc ? nc : 1, 1);
     if (!mapped) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     size_t lim = sample && sample < nr ? sample : nr;
     /* Spread the sample over the file: exports are often sorted by source or date. */
     size_t stride = lim && nr > lim ? nr / lim : 1;
-    pol_jv *cols = pol_jv_arr();
+    pol__jv *cols = pol__jv_arr();
     for (size_t c = 0; c < nc; c++) {
         double hconf, conf_out;
-        pol_role role_out;
-        pol_role hr = role_of_header(pol_table_name(r->rows, c), &hconf);
+        pol__role role_out;
+        pol__role hr = role_of_header(pol__table_name(r->rows, c), &hconf);
         int k[K_N] = {0};
         size_t filled = 0;
         for (size_t i = 0, row = 0; i < lim && row < nr; i++, row += stride) {
@@ -681,38 +681,38 @@ pol_status pol__roles_infer(pol_run *run, pol_records *r, const char *map, size_
             classify(v, "US", k);
         }
         double crate;
-        pol_role cr = role_of_content(k, filled, 1, &crate);
+        pol__role cr = role_of_content(k, filled, 1, &crate);
         char why[160];
         decide_role(hr, hconf, cr, crate, k, filled, &role_out, &conf_out, why, sizeof why);
-        pol_role role = role_out;
+        pol__role role = role_out;
         double conf = conf_out;
         r->roles[c] = role;
         r->role_conf[c] = (float)conf;
-        pol_jv *o = pol_jv_obj();
-        pol_jv_set(o, "column", pol_jv_str(pol_table_name(r->rows, c)));
-        pol_jv_set(o, "role", pol_jv_str(pol_role_name(role)));
-        pol_jv_set(o, "confidence", pol_jv_num((double)(float)conf));
-        pol_jv_set(o, "from", pol_jv_str(role == POL_ROLE_UNKNOWN ? "none" : why));
-        pol_jv_set(o, "rewrite", pol_jv_bool(pol__role_sure(role, (float)conf)));
-        pol_jv_push(cols, o);
+        pol__jv *o = pol__jv_obj();
+        pol__jv_set(o, "column", pol__jv_str(pol__table_name(r->rows, c)));
+        pol__jv_set(o, "role", pol__jv_str(pol__role_name(role)));
+        pol__jv_set(o, "confidence", pol__jv_num((double)(float)conf));
+        pol__jv_set(o, "from", pol__jv_str(role == POL_ROLE_UNKNOWN ? "none" : why));
+        pol__jv_set(o, "rewrite", pol__jv_bool(pol__role_sure(role, (float)conf)));
+        pol__jv_push(cols, o);
     }
     pol_status st = POL_OK;
     if (map && *map) {
         st = apply_map(run, r, map, mapped);
         if (!st) {
             size_t i = 0;
-            for (pol_jv *o = cols ? cols->first : NULL; o; o = o->next, i++)
+            for (pol__jv *o = cols ? cols->first : NULL; o; o = o->next, i++)
                 if (mapped[i]) {
-                    pol_jv_set(o, "role", pol_jv_str(pol_role_name(r->roles[i])));
-                    pol_jv_set(o, "confidence", pol_jv_num(1.0));
-                    pol_jv_set(o, "from", pol_jv_str("map"));
-                    pol_jv_set(o, "rewrite", pol_jv_bool(r->roles[i] != POL_ROLE_UNKNOWN));
+                    pol__jv_set(o, "role", pol__jv_str(pol__role_name(r->roles[i])));
+                    pol__jv_set(o, "confidence", pol__jv_num(1.0));
+                    pol__jv_set(o, "from", pol__jv_str("map"));
+                    pol__jv_set(o, "rewrite", pol__jv_bool(r->roles[i] != POL_ROLE_UNKNOWN));
                 }
         }
     }
     free(mapped);
     if (st) {
-        pol_jv_free(cols);
+        pol__jv_free(cols);
         return st;
     }
     double sum = 0;
@@ -732,7 +732,7 @@ pol_status pol__roles_infer(pol_run *run, pol_records *r, const char *map, size_
     return POL_OK;
 }
 
-pol_status pol__records_ensure_roles(pol_run *run, pol_records *r)
+pol_status pol__records_ensure_roles(pol_run *run, pol__records *r)
 {
     if (r->roles_done && r->roles) return POL_OK;
     return pol__roles_infer(run, r, NULL, 2000);
@@ -740,9 +740,9 @@ pol_status pol__records_ensure_roles(pol_run *run, pol_records *r)
 
 /* ---- region --------------------------------------------------------------------------------- */
 
-double pol__records_guess_region(const pol_records *r, char out[3])
+double pol__records_guess_region(const pol__records *r, char out[3])
 {
-    size_t nr = pol_table_rows(r->rows), lim = nr < 5000 ? nr : 5000;
+    size_t nr = pol__table_rows(r->rows), lim = nr < 5000 ? nr : 5000;
     long cc = pol__records_col(r, POL_ROLE_COUNTRY), sc = pol__records_col(r, POL_ROLE_STATE),
          pc = pol__records_col(r, POL_ROLE_POSTCODE);
     static const char *const regions[] = {"US", "CA", "AU", "GB"};
@@ -751,7 +751,7 @@ double pol__records_guess_region(const pol_records *r, char out[3])
     for (size_t i = 0; i < lim; i++) {
         int vote = -1;
         if (cc >= 0) {
-            const char *v = pol_table_get(r->rows, i, (size_t)cc);
+            const char *v = pol__table_get(r->rows, i, (size_t)cc);
             const char *code = *v ? pol__country_code(v, strlen(v)) : NULL;
             for (int k = 0; code && k < 4; k++)
                 if (strcmp(code, regions[k]) == 0) vote = k;
@@ -759,7 +759,7 @@ double pol__records_guess_region(const pol_records *r, char out[3])
         }
         if (vote < 0 && sc >= 0) {
             /* A state only one region has ("NSW" in AU, "ON" in CA, "TX" in the US). */
-            const char *v = pol_table_get(r->rows, i, (size_t)sc);
+            const char *v = pol__table_get(r->rows, i, (size_t)sc);
             while (*v == ' ') v++;
             if (*v) {
                 const char *us = pol__state_code(v, strlen(v), "US");
@@ -781,7 +781,7 @@ double pol__records_guess_region(const pol_records *r, char out[3])
             }
         }
         if (vote < 0 && pc >= 0) {
-            const char *v = pol_table_get(r->rows, i, (size_t)pc);
+            const char *v = pol__table_get(r->rows, i, (size_t)pc);
             while (*v == ' ') v++;
             char buf[32];
             size_t n = strlen(v);

@@ -22,25 +22,25 @@ size_t pol__text_clean(const char *in, size_t n, char *out, size_t cap, int coll
 
 /* ---- phones --------------------------------------------------------------------------------- */
 
-typedef enum pol_phone_status {
+typedef enum pol__phone_status {
     POL_PHONE_EMPTY,   /* no digits at all */
     POL_PHONE_VALID,   /* a dialable number of its country */
     POL_PHONE_INVALID, /* digits, but not a valid number (length, area code, ...) */
-} pol_phone_status;
+} pol__phone_status;
 
-typedef struct pol_phone {
-    pol_phone_status status;
+typedef struct pol__phone {
+    pol__phone_status status;
     int cc;         /* country calling code (1, 44, ...), 0 when unknown */
     char e164[20];  /* "+12025550143" when VALID, else "" */
     char ext[12];   /* extension digits ("123") or "" */
     char region[3]; /* "US", "CA", "GB" ... when known */
     int fictional;  /* NANP 555-0100..0199 (reserved for fiction) */
-} pol_phone;
+} pol__phone;
 
 /* Parses a phone number written in any common style ("(202) 555-0143", "+44 20 7946 0958",
  * "202.555.0143 x12", "0044 ...", "1-800-FLOWERS") with `region` (ISO 3166 alpha-2, e.g. "US")
  * as the default country for national numbers. Returns out->status. */
-pol_phone_status pol__phone_parse(const char *s, size_t n, const char *region, pol_phone *out);
+pol__phone_status pol__phone_parse(const char *s, size_t n, const char *region, pol__phone *out);
 
 /* Country calling code of a region ("US" -> 1, "GB" -> 44), 0 when unknown. */
 int pol__phone_region_cc(const char *region);
@@ -55,16 +55,16 @@ size_t pol__name_std(const char *in, size_t n, char *out, size_t cap);
 
 /* ---- emails --------------------------------------------------------------------------------- */
 
-typedef enum pol_email_status {
+typedef enum pol__email_status {
     POL_EMAIL_EMPTY,
     POL_EMAIL_OK,
     POL_EMAIL_INVALID, /* not addr-spec syntax (no @, bad domain, spaces ...) */
-} pol_email_status;
+} pol__email_status;
 
 /* Trims and lowercases (the domain always; the local part too — every major provider is
  * case-insensitive) into `out` (cap >= n+1). When the domain is a known misspelling
  * ("gmial.com"), *typo is set to the corrected domain ("gmail.com", static), else NULL. */
-pol_email_status pol__email_std(const char *in, size_t n, char *out, size_t cap, const char **typo);
+pol__email_status pol__email_std(const char *in, size_t n, char *out, size_t cap, const char **typo);
 
 /* Replaces the domain of a standardised address in place (cap as above, plus the domain). */
 int pol__email_fix_domain(char *email, size_t cap, const char *domain);
@@ -97,20 +97,20 @@ size_t pol__city_std(const char *in, size_t n, char *out, size_t cap);
 
 /* ---- dates ---------------------------------------------------------------------------------- */
 
-typedef enum pol_date_order {
+typedef enum pol__date_order {
     POL_DATE_MDY, /* US: 03/04/2020 is March 4 */
     POL_DATE_DMY, /* most of the world: 03/04/2020 is 3 April */
     POL_DATE_YMD,
-} pol_date_order;
+} pol__date_order;
 
 /* Default day/month order of a region ("US" -> MDY, "GB" -> DMY). */
-pol_date_order pol__date_order_of(const char *region);
+pol__date_order pol__date_order_of(const char *region);
 
 /* Parses a date in any common form ("2020-03-04", "3/4/2020", "04.03.2020", "March 4, 2020",
  * "4 Mar 2020", "20200304", "19081209" (FEBRL)) into "YYYY-MM-DD" (out[32]); a time of day
  * after it is kept as "THH:MM[:SS][zone]" so nothing is lost. Numeric dates whose order is
  * ambiguous use `order`; unambiguous ones (13/02/2020) are read as written. Returns 1 when it is
  * a valid date, 2 when valid but the day/month order was ambiguous, 0 otherwise. */
-int pol__date_iso(const char *in, size_t n, pol_date_order order, char out[32]);
+int pol__date_iso(const char *in, size_t n, pol__date_order order, char out[32]);
 
 #endif

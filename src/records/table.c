@@ -12,20 +12,20 @@ typedef struct block {
     max_align_t data[];
 } block;
 
-struct pol_arena {
+struct pol__arena {
     block *head;
     size_t next_size; /* grows so a big table needs few blocks */
     size_t bytes;
 };
 
-pol_arena *pol_arena_new(void)
+pol__arena *pol__arena_new(void)
 {
-    pol_arena *a = calloc(1, sizeof *a);
+    pol__arena *a = calloc(1, sizeof *a);
     if (a) a->next_size = 64 * 1024;
     return a;
 }
 
-void pol_arena_free(pol_arena *a)
+void pol__arena_free(pol__arena *a)
 {
     if (!a) return;
     for (block *b = a->head, *n; b; b = n) {
@@ -35,7 +35,7 @@ void pol_arena_free(pol_arena *a)
     free(a);
 }
 
-void *pol_arena_alloc(pol_arena *a, size_t n)
+void *pol__arena_alloc(pol__arena *a, size_t n)
 {
     n = (n + 7) & ~(size_t)7;
     block *b = a->head;
@@ -70,30 +70,30 @@ void *pol_arena_alloc(pol_arena *a, size_t n)
     return p;
 }
 
-char *pol_arena_strndup(pol_arena *a, const char *s, size_t n)
+char *pol__arena_strndup(pol__arena *a, const char *s, size_t n)
 {
     if (n == 0) return (char *)"";
-    char *p = pol_arena_alloc(a, n + 1);
+    char *p = pol__arena_alloc(a, n + 1);
     if (!p) return NULL;
     memcpy(p, s, n);
     p[n] = '\0';
     return p;
 }
 
-size_t pol_arena_bytes(const pol_arena *a)
+size_t pol__arena_bytes(const pol__arena *a)
 {
     return a ? a->bytes : 0;
 }
 
 /* ---- table ---------------------------------------------------------------------------------- */
 
-struct pol_table {
+struct pol__table {
     size_t n_cols, n_rows, cap_rows;
     const char ***cols; /* cols[c][r] */
     char **names;       /* in the arena */
     uint32_t *lines;
-    pol_arena *arena;
-    void **adopted; /* pol_arena * */
+    pol__arena *arena;
+    void **adopted; /* pol__arena * */
     size_t n_adopted, cap_adopted;
     void **buffers;
     size_t n_buffers, cap_buffers;
@@ -101,15 +101,15 @@ struct pol_table {
 
 static const char empty[] = "";
 
-pol_table *pol_table_new(size_t n_cols)
+pol__table *pol__table_new(size_t n_cols)
 {
-    pol_table *t = calloc(1, sizeof *t);
+    pol__table *t = calloc(1, sizeof *t);
     if (!t) return NULL;
-    t->arena = pol_arena_new();
+    t->arena = pol__arena_new();
     t->cols = calloc(n_cols ? n_cols : 1, sizeof *t->cols);
     t->names = calloc(n_cols ? n_cols : 1, sizeof *t->names);
     if (!t->arena || !t->cols || !t->names) {
-        pol_table_free(t);
+        pol__table_free(t);
         return NULL;
     }
     t->n_cols = n_cols;
@@ -117,7 +117,7 @@ pol_table *pol_table_new(size_t n_cols)
     return t;
 }
 
-void pol_table_free(pol_table *t)
+void pol__table_free(pol__table *t)
 {
     if (!t) return;
     if (t->cols)
@@ -125,45 +125,45 @@ void pol_table_free(pol_table *t)
     free(t->cols);
     free(t->names);
     free(t->lines);
-    pol_arena_free(t->arena);
-    for (size_t i = 0; i < t->n_adopted; i++) pol_arena_free(t->adopted[i]);
+    pol__arena_free(t->arena);
+    for (size_t i = 0; i < t->n_adopted; i++) pol__arena_free(t->adopted[i]);
     free(t->adopted);
     for (size_t i = 0; i < t->n_buffers; i++) free(t->buffers[i]);
     free(t->buffers);
     free(t);
 }
 
-size_t pol_table_rows(const pol_table *t)
+size_t pol__table_rows(const pol__table *t)
 {
     return t ? t->n_rows : 0;
 }
-size_t pol_table_cols(const pol_table *t)
+size_t pol__table_cols(const pol__table *t)
 {
     return t ? t->n_cols : 0;
 }
 
-const char *pol_table_name(const pol_table *t, size_t col)
+const char *pol__table_name(const pol__table *t, size_t col)
 {
     return col < t->n_cols ? t->names[col] : empty;
 }
 
-int pol_table_set_name(pol_table *t, size_t col, const char *name)
+int pol__table_set_name(pol__table *t, size_t col, const char *name)
 {
     if (col >= t->n_cols) return -1;
-    char *p = pol_arena_strndup(t->arena, name ? name : "", name ? strlen(name) : 0);
+    char *p = pol__arena_strndup(t->arena, name ? name : "", name ? strlen(name) : 0);
     if (!p) return -1;
     t->names[col] = p;
     return 0;
 }
 
-long pol_table_find(const pol_table *t, const char *name)
+long pol__table_find(const pol__table *t, const char *name)
 {
     for (size_t c = 0; c < t->n_cols; c++)
         if (strcmp(t->names[c], name) == 0) return (long)c;
     return -1;
 }
 
-static int grow_rows(pol_table *t, size_t need)
+static int grow_rows(pol__table *t, size_t need)
 {
     if (need <= t->cap_rows) return 0;
     size_t cap = t->cap_rows ? t->cap_rows : 64;
@@ -183,12 +183,12 @@ static int grow_rows(pol_table *t, size_t need)
     return 0;
 }
 
-int pol_table_reserve(pol_table *t, size_t rows)
+int pol__table_reserve(pol__table *t, size_t rows)
 {
     return grow_rows(t, rows);
 }
 
-long pol_table_add_col(pol_table *t, const char *name)
+long pol__table_add_col(pol__table *t, const char *name)
 {
     const char ***cols = realloc(t->cols, (t->n_cols + 1) * sizeof *cols);
     if (!cols) return -1;
@@ -202,7 +202,7 @@ long pol_table_add_col(pol_table *t, const char *name)
         if (!col) return -1;
         for (size_t r = 0; r < t->n_rows; r++) col[r] = empty;
     }
-    char *nm = pol_arena_strndup(t->arena, name ? name : "", name ? strlen(name) : 0);
+    char *nm = pol__arena_strndup(t->arena, name ? name : "", name ? strlen(name) : 0);
     if (!nm) {
         free(col);
         return -1;
@@ -212,7 +212,7 @@ long pol_table_add_col(pol_table *t, const char *name)
     return (long)t->n_cols++;
 }
 
-long pol_table_add_row_ref(pol_table *t, const char *const *cells, size_t n, uint32_t src_line)
+long pol__table_add_row_ref(pol__table *t, const char *const *cells, size_t n, uint32_t src_line)
 {
     if (grow_rows(t, t->n_rows + 1)) return -1;
     size_t r = t->n_rows;
@@ -224,7 +224,7 @@ long pol_table_add_row_ref(pol_table *t, const char *const *cells, size_t n, uin
     return (long)r;
 }
 
-long pol_table_add_row(pol_table *t, const char *const *cells, size_t n, uint32_t src_line)
+long pol__table_add_row(pol__table *t, const char *const *cells, size_t n, uint32_t src_line)
 {
     if (grow_rows(t, t->n_rows + 1)) return -1;
     size_t r = t->n_rows;
@@ -235,7 +235,7 @@ long pol_table_add_row(pol_table *t, const char *const *cells, size_t n, uint32_
             t->cols[c][r] = empty;
             continue;
         }
-        char *p = pol_arena_strndup(t->arena, v, strlen(v));
+        char *p = pol__arena_strndup(t->arena, v, strlen(v));
         if (!p) return -1;
         t->cols[c][r] = p;
     }
@@ -245,13 +245,13 @@ long pol_table_add_row(pol_table *t, const char *const *cells, size_t n, uint32_
     return (long)r;
 }
 
-const char *pol_table_get(const pol_table *t, size_t row, size_t col)
+const char *pol__table_get(const pol__table *t, size_t row, size_t col)
 {
     if (row >= t->n_rows || col >= t->n_cols) return empty;
     return t->cols[col][row];
 }
 
-int pol_table_set(pol_table *t, size_t row, size_t col, const char *value)
+int pol__table_set(pol__table *t, size_t row, size_t col, const char *value)
 {
     if (row >= t->n_rows || col >= t->n_cols) return -1;
     if (!value || !*value) {
@@ -259,23 +259,23 @@ int pol_table_set(pol_table *t, size_t row, size_t col, const char *value)
         return 0;
     }
     if (strcmp(value, t->cols[col][row]) == 0) return 0;
-    char *p = pol_arena_strndup(t->arena, value, strlen(value));
+    char *p = pol__arena_strndup(t->arena, value, strlen(value));
     if (!p) return -1;
     t->cols[col][row] = p;
     return 0;
 }
 
-void pol_table_set_ref(pol_table *t, size_t row, size_t col, const char *value)
+void pol__table_set_ref(pol__table *t, size_t row, size_t col, const char *value)
 {
     if (row < t->n_rows && col < t->n_cols) t->cols[col][row] = value ? value : empty;
 }
 
-uint32_t pol_table_src_line(const pol_table *t, size_t row)
+uint32_t pol__table_src_line(const pol__table *t, size_t row)
 {
     return row < t->n_rows ? t->lines[row] : 0;
 }
 
-pol_arena *pol_table_arena(pol_table *t)
+pol__arena *pol__table_arena(pol__table *t)
 {
     return t->arena;
 }
@@ -294,17 +294,17 @@ static int push_ptr(void ***arr, size_t *n, size_t *cap, void *p)
     return 0;
 }
 
-int pol_table_adopt_arena(pol_table *t, pol_arena *a)
+int pol__table_adopt_arena(pol__table *t, pol__arena *a)
 {
     if (!a) return 0;
     if (push_ptr(&t->adopted, &t->n_adopted, &t->cap_adopted, a)) {
-        pol_arena_free(a);
+        pol__arena_free(a);
         return -1;
     }
     return 0;
 }
 
-int pol_table_adopt_buffer(pol_table *t, void *buf)
+int pol__table_adopt_buffer(pol__table *t, void *buf)
 {
     if (!buf) return 0;
     if (push_ptr(&t->buffers, &t->n_buffers, &t->cap_buffers, buf)) {
@@ -314,19 +314,19 @@ int pol_table_adopt_buffer(pol_table *t, void *buf)
     return 0;
 }
 
-pol_table *pol_table_new_like(const pol_table *t)
+pol__table *pol__table_new_like(const pol__table *t)
 {
-    pol_table *n = pol_table_new(t->n_cols);
+    pol__table *n = pol__table_new(t->n_cols);
     if (!n) return NULL;
     for (size_t c = 0; c < t->n_cols; c++)
-        if (pol_table_set_name(n, c, t->names[c])) {
-            pol_table_free(n);
+        if (pol__table_set_name(n, c, t->names[c])) {
+            pol__table_free(n);
             return NULL;
         }
     return n;
 }
 
-long pol_table_copy_row(pol_table *dst, const pol_table *src, size_t row)
+long pol__table_copy_row(pol__table *dst, const pol__table *src, size_t row)
 {
     if (row >= src->n_rows) return -1;
     if (grow_rows(dst, dst->n_rows + 1)) return -1;
@@ -334,7 +334,7 @@ long pol_table_copy_row(pol_table *dst, const pol_table *src, size_t row)
     for (size_t c = 0; c < dst->n_cols; c++) {
         const char *v = c < src->n_cols ? src->cols[c][row] : empty;
         if (*v) {
-            v = pol_arena_strndup(dst->arena, v, strlen(v));
+            v = pol__arena_strndup(dst->arena, v, strlen(v));
             if (!v) return -1;
         } else {
             v = empty; /* an empty cell may point into the source's buffer */
@@ -346,22 +346,22 @@ long pol_table_copy_row(pol_table *dst, const pol_table *src, size_t row)
     return (long)r;
 }
 
-pol_table *pol_table_clone(const pol_table *t)
+pol__table *pol__table_clone(const pol__table *t)
 {
-    pol_table *n = pol_table_new_like(t);
+    pol__table *n = pol__table_new_like(t);
     if (!n || grow_rows(n, t->n_rows)) {
-        pol_table_free(n);
+        pol__table_free(n);
         return NULL;
     }
     for (size_t r = 0; r < t->n_rows; r++)
-        if (pol_table_copy_row(n, t, r) < 0) {
-            pol_table_free(n);
+        if (pol__table_copy_row(n, t, r) < 0) {
+            pol__table_free(n);
             return NULL;
         }
     return n;
 }
 
-void pol_table_keep_rows(pol_table *t, const unsigned char *keep)
+void pol__table_keep_rows(pol__table *t, const unsigned char *keep)
 {
     size_t w = 0;
     for (size_t r = 0; r < t->n_rows; r++) {
@@ -375,7 +375,7 @@ void pol_table_keep_rows(pol_table *t, const unsigned char *keep)
     t->n_rows = w;
 }
 
-void pol_table_del_col(pol_table *t, size_t col)
+void pol__table_del_col(pol__table *t, size_t col)
 {
     if (col >= t->n_cols) return;
     free(t->cols[col]);
@@ -384,14 +384,14 @@ void pol_table_del_col(pol_table *t, size_t col)
     t->n_cols--;
 }
 
-int pol_table_project(pol_table *t, const long *map, const char *const *names, size_t n)
+int pol__table_project(pol__table *t, const long *map, const char *const *names, size_t n)
 {
     const char ***cols = calloc(n ? n : 1, sizeof *cols);
     char **nm = calloc(n ? n : 1, sizeof *nm);
     unsigned char *used = calloc(t->n_cols ? t->n_cols : 1, 1);
     if (!cols || !nm || !used) goto oom;
     for (size_t i = 0; i < n; i++) {
-        nm[i] = pol_arena_strndup(t->arena, names[i], strlen(names[i]));
+        nm[i] = pol__arena_strndup(t->arena, names[i], strlen(names[i]));
         if (!nm[i]) goto oom;
         long m = map[i];
         if (m >= 0 && (size_t)m < t->n_cols && !used[m]) {

@@ -32,7 +32,7 @@ typedef struct strvec {
 typedef struct xreader {
     pol_run *run;
     XML_Parser xp;
-    pol_arena *arena;
+    pol__arena *arena;
     /* text being collected */
     char *text;
     size_t tlen, tcap;
@@ -51,7 +51,7 @@ typedef struct xreader {
     } numfmt[256];
     int n_numfmt;
     /* sheet */
-    pol_records *r;
+    pol__records *r;
     const char **cells; /* current row, by column */
     size_t row_cap, row_n;
     long row_num;
@@ -112,7 +112,7 @@ static const char *local(const char *name)
 
 static char *text_take(xreader *x)
 {
-    char *s = pol_arena_strndup(x->arena, x->text ? x->text : "", x->tlen);
+    char *s = pol__arena_strndup(x->arena, x->text ? x->text : "", x->tlen);
     x->tlen = 0;
     if (!s) fail(x, POL_ERR_NOMEM);
     return s;
@@ -278,11 +278,11 @@ static int serial_to_iso(const char *v, char *out, size_t cap)
 
 static void row_flush(xreader *x)
 {
-    pol_records *r = x->r;
+    pol__records *r = x->r;
     size_t n = x->row_n;
     while (n && (!x->cells[n - 1] || !x->cells[n - 1][0])) n--;
     if (!x->header_done) {
-        pol_table *t = pol_table_new(n);
+        pol__table *t = pol__table_new(n);
         if (!t) {
             fail(x, POL_ERR_NOMEM);
             return;
@@ -292,27 +292,27 @@ static void row_flush(xreader *x)
             char nm[32];
             const char *h = x->cells[c] && x->cells[c][0] ? x->cells[c] : NULL;
             if (!h) snprintf(nm, sizeof nm, "column_%zu", c + 1);
-            if (pol_table_set_name(t, c, h ? h : nm)) fail(x, POL_ERR_NOMEM);
+            if (pol__table_set_name(t, c, h ? h : nm)) fail(x, POL_ERR_NOMEM);
         }
         x->header_done = 1;
     } else if (n) {
-        pol_table *t = r->rows;
-        while (pol_table_cols(t) < n) {
+        pol__table *t = r->rows;
+        while (pol__table_cols(t) < n) {
             /* A value right of the header: a column without a name, not a lost value. */
             char nm[32];
-            snprintf(nm, sizeof nm, "column_%zu", pol_table_cols(t) + 1);
-            if (pol_table_add_col(t, nm) < 0) {
+            snprintf(nm, sizeof nm, "column_%zu", pol__table_cols(t) + 1);
+            if (pol__table_add_col(t, nm) < 0) {
                 fail(x, POL_ERR_NOMEM);
                 return;
             }
         }
-        if (x->max_rows && pol_table_rows(t) >= x->max_rows) {
+        if (x->max_rows && pol__table_rows(t) >= x->max_rows) {
             pol__fail(x->run, POL_ERR_LIMIT, "more than %llu rows (--limit rows=N)",
                       (unsigned long long)x->max_rows);
             fail(x, POL_ERR_LIMIT);
             return;
         }
-        if (pol_table_add_row_ref(t, x->cells, n, (uint32_t)x->row_num) < 0) {
+        if (pol__table_add_row_ref(t, x->cells, n, (uint32_t)x->row_num) < 0) {
             fail(x, POL_ERR_NOMEM);
             return;
         }
@@ -403,7 +403,7 @@ static void sheet_end(void *ud, const XML_Char *name)
                      x->text ? x->text : "");
             if (serial_to_iso(raw, iso, sizeof iso)) {
                 x->tlen = 0;
-                val = pol_arena_strndup(x->arena, iso, strlen(iso));
+                val = pol__arena_strndup(x->arena, iso, strlen(iso));
             } else {
                 val = text_take(x);
             }
@@ -516,7 +516,7 @@ static void vpush(xreader *x, strvec *v, const char *s)
         v->v = nv;
         v->cap = cap;
     }
-    char *c = pol_arena_strndup(x->arena, s ? s : "", s ? strlen(s) : 0);
+    char *c = pol__arena_strndup(x->arena, s ? s : "", s ? strlen(s) : 0);
     if (!c) {
         fail(x, POL_ERR_NOMEM);
         return;
@@ -602,7 +602,7 @@ static int find_sheet(unzFile z, char *name, size_t cap)
     return 0;
 }
 
-pol_status pol__xlsx_load(pol_run *run, const char *path, pol_records **out)
+pol_status pol__xlsx_load(pol_run *run, const char *path, pol__records **out)
 {
     *out = NULL;
     unzFile z = unzOpen64(path);
@@ -624,7 +624,7 @@ pol_status pol__xlsx_load(pol_run *run, const char *path, pol_records **out)
     xreader x;
     memset(&x, 0, sizeof x);
     x.run = run;
-    x.arena = pol_arena_new();
+    x.arena = pol__arena_new();
     x.max_cols = run->opt->limits.max_columns ? (size_t)run->opt->limits.max_columns : SIZE_MAX;
     x.max_field =
         run->opt->limits.max_field_bytes ? (size_t)run->opt->limits.max_field_bytes : SIZE_MAX;
@@ -670,26 +670,26 @@ pol_status pol__xlsx_load(pol_run *run, const char *path, pol_records **out)
     free(x.rel_targets.v);
     free(x.xf_date);
     free(x.cells);
-    pol_table *rows = x.r ? x.r->rows : NULL;
+    pol__table *rows = x.r ? x.r->rows : NULL;
     if (!st && !rows) st = pol__fail(run, POL_ERR_EMPTY, "the first worksheet is empty");
-    if (!st && pol_table_adopt_arena(rows, x.arena)) {
+    if (!st && pol__table_adopt_arena(rows, x.arena)) {
         x.arena = NULL;
         st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
     if (st) {
-        pol_arena_free(x.arena);
-        pol_table_free(rows);
+        pol__arena_free(x.arena);
+        pol__table_free(rows);
         free(x.r);
         return st;
     }
     size_t input = x.r->input_rows;
     free(x.r);
-    pol_records *r = pol__records_new(rows);
+    pol__records *r = pol__records_new(rows);
     if (!r) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     r->input_rows = input;
     snprintf(r->format, sizeof r->format, "xlsx");
     snprintf(r->encoding, sizeof r->encoding, "utf-8");
-    if (pol_table_rows(rows) == 0) pol__warn(run, "no data rows, only a header");
+    if (pol__table_rows(rows) == 0) pol__warn(run, "no data rows, only a header");
     *out = r;
     return POL_OK;
 }
@@ -718,10 +718,10 @@ static int iso_datetime(const char *s, lxw_datetime *dt)
     return 1;
 }
 
-pol_status pol__xlsx_write(pol_run *run, const pol_table *t, const char *path, int guard,
+pol_status pol__xlsx_write(pol_run *run, const pol__table *t, const char *path, int guard,
                            const unsigned char *kinds)
 {
-    size_t nr = pol_table_rows(t), nc = pol_table_cols(t);
+    size_t nr = pol__table_rows(t), nc = pol__table_cols(t);
     if (nr + 1 > 1048576 || nc > 16384)
         return pol__fail(run, POL_ERR_LIMIT,
                          "%zu rows x %zu columns do not fit in an XLSX sheet (1,048,576 x 16,384); "
@@ -749,7 +749,7 @@ pol_status pol__xlsx_write(pol_run *run, const pol_table *t, const char *path, i
     size_t gcap = 0;
     for (size_t r = 0; r <= nr && !e; r++) {
         for (size_t c = 0; c < nc && !e; c++) {
-            const char *v = r ? pol_table_get(t, r - 1, c) : pol_table_name(t, c);
+            const char *v = r ? pol__table_get(t, r - 1, c) : pol__table_name(t, c);
             if (!*v) continue;
             int kind = kinds && r ? kinds[c] : r ? POL_XCOL_AUTO : POL_XCOL_TEXT;
             if (kind == POL_XCOL_AUTO && pol__cell_is_plain_number(v)) {

@@ -24,16 +24,16 @@ static void test_status_table(void **state)
 static void test_json_dump(void **state)
 {
     (void)state;
-    pol_jv *o = pol_jv_obj();
-    pol_jv_set(o, "a", pol_jv_int(3));
-    pol_jv_set(o, "s", pol_jv_str("q\"\n\x01"));
-    pol_jv_set(o, "n", pol_jv_num(0.0 / 0.0));
-    pol_jv_push(pol_jv_arr_at(o, "l"), pol_jv_bool(1));
-    pol_jv_set(o, "a", pol_jv_num(1.5)); /* replaces in place */
-    char *s = pol_jv_dump(o, 0);
+    pol__jv *o = pol__jv_obj();
+    pol__jv_set(o, "a", pol__jv_int(3));
+    pol__jv_set(o, "s", pol__jv_str("q\"\n\x01"));
+    pol__jv_set(o, "n", pol__jv_num(0.0 / 0.0));
+    pol__jv_push(pol__jv_arr_at(o, "l"), pol__jv_bool(1));
+    pol__jv_set(o, "a", pol__jv_num(1.5)); /* replaces in place */
+    char *s = pol__jv_dump(o, 0);
     assert_string_equal(s, "{\"a\":1.5,\"s\":\"q\\\"\\n\\u0001\",\"n\":null,\"l\":[true]}");
     free(s);
-    pol_jv_free(o);
+    pol__jv_free(o);
 }
 
 static void test_registry_and_args(void **state)
@@ -180,15 +180,15 @@ static void test_safe_output(void **state)
     pol_options o;
     pol_options_default(&o);
     pol_err e;
-    pol_jv *item = pol_jv_obj();
+    pol__jv *item = pol__jv_obj();
     pol_run run = {.err = &e, .opt = &o, .input = "in.txt", .item = item};
     assert_int_equal(pol__write_file(&run, path, "hello", 5), POL_OK);
     /* The output is recorded and no temporary is left. */
-    assert_int_equal(pol_jv_get(item, "outputs")->n, 1);
+    assert_int_equal(pol__jv_get(item, "outputs")->n, 1);
     assert_int_equal(pol__write_file(&run, path, "again", 5), POL_ERR_EXISTS);
     assert_non_null(strstr(e.msg, "--overwrite"));
     /* An aborted output leaves nothing behind. */
-    pol_outfile of;
+    pol__outfile of;
     char *other = pol__asprintf("%s/aborted.txt", dir);
     assert_int_equal(pol__out_open(&run, other, &of), POL_OK);
     fputs("partial", of.fp);
@@ -217,7 +217,7 @@ static void test_safe_output(void **state)
     rmdir(dir);
     free(path);
     free(other);
-    pol_jv_free(item);
+    pol__jv_free(item);
 }
 
 typedef struct sum_ctx {
@@ -247,15 +247,15 @@ static void test_run_explain(void **state)
 {
     (void)state;
     pol_err e;
-    pol_jv *item = pol_jv_obj();
-    pol_jv *step = pol_jv_obj();
+    pol__jv *item = pol__jv_obj();
+    pol__jv *step = pol__jv_obj();
     pol_run run = {.err = &e, .input = "x.jpg", .item = item, .step = step};
     pol__measure(&run, "cast_b", 6.2);
     pol__decide(&run, "gains R %.2f B %.2f", 0.94, 1.08);
     pol__confidence(&run, 0.8);
     pol__decline(&run, "because %d", 3);
     assert_true(run.declined);
-    char *s = pol_jv_dump(step, 0);
+    char *s = pol__jv_dump(step, 0);
     assert_string_equal(s, "{\"measured\":{\"cast_b\":6.2},\"decisions\":[\"gains R 0.94 B "
                            "1.08\"],\"confidence\":0.8,\"declined\":\"because 3\"}");
     free(s);
@@ -263,9 +263,9 @@ static void test_run_explain(void **state)
     assert_string_equal(e.msg, "x.jpg: bad marker");
     run.step = NULL;
     pol__measure_int(&run, "width", 640);
-    assert_int_equal(pol_jv_get(pol_jv_get(item, "inspect"), "width")->i, 640);
-    pol_jv_free(step);
-    pol_jv_free(item);
+    assert_int_equal(pol__jv_get(pol__jv_get(item, "inspect"), "width")->i, 640);
+    pol__jv_free(step);
+    pol__jv_free(item);
 }
 
 /* Declarations print as written; conditions between parameters; recipes only tighten limits. */

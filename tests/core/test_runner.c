@@ -120,7 +120,7 @@ static pol_status synth_load_group(pol_run *run, const char *const *paths, size_
 static pol_status synth_save(pol_run *run, pol_asset *a, const char *path)
 {
     const synth *s = a->data;
-    pol_outfile of;
+    pol__outfile of;
     pol_status st = pol__out_open(run, path, &of);
     if (st) return st;
     uint32_t n = (uint32_t)s->n;
@@ -137,7 +137,7 @@ typedef struct reader {
     uint64_t next; /* index of the next core's first sample */
     float *buf;
     size_t cap;
-    pol_chunk c;
+    pol__chunk c;
 } reader;
 
 #define CHUNK 4096
@@ -161,7 +161,7 @@ static pol_status rd_open(pol_run *run, const char *path, void **out)
     return POL_OK;
 }
 
-static pol_status rd_read(pol_run *run, void *p, size_t halo, pol_chunk **out)
+static pol_status rd_read(pol_run *run, void *p, size_t halo, pol__chunk **out)
 {
     reader *r = p;
     *out = NULL;
@@ -181,7 +181,7 @@ static pol_status rd_read(pol_run *run, void *p, size_t halo, pol_chunk **out)
     if (fseek(r->f, 8 + (long)((r->next - pre) * sizeof(float)), SEEK_SET) != 0 ||
         fread(r->buf, sizeof(float), need, r->f) != need)
         return pol__fail(run, POL_ERR_CORRUPT, "short read");
-    r->c = (pol_chunk){r->buf, r->next, core, pre, post, r->next + core >= r->total};
+    r->c = (pol__chunk){r->buf, r->next, core, pre, post, r->next + core >= r->total};
     r->next += core;
     *out = &r->c;
     return POL_OK;
@@ -212,7 +212,7 @@ static pol_status wr_begin(pol_run *run, void *rd, FILE *f, void **out)
     return POL_OK;
 }
 
-static pol_status wr_write(pol_run *run, void *p, const pol_chunk *c)
+static pol_status wr_write(pol_run *run, void *p, const pol__chunk *c)
 {
     writer *w = p;
     const float *v = c->data;
@@ -233,7 +233,7 @@ static void wr_abort(void *p)
     free(p);
 }
 
-static const pol_stream_io synth_stream = {CHUNK, rd_open, rd_read, rd_close,
+static const pol__stream_io synth_stream = {CHUNK, rd_open, rd_read, rd_close,
                                            wr_begin, wr_write, wr_end, wr_abort};
 
 /* synth.smooth: a 3-tap mean (needs one neighbour on each side). */
@@ -265,7 +265,7 @@ static pol_status st_begin(pol_run *run, const pol_args *args, void **state)
     return POL_OK;
 }
 
-static pol_status smooth_apply(pol_run *run, void *state, pol_chunk *c)
+static pol_status smooth_apply(pol_run *run, void *state, pol__chunk *c)
 {
     (void)run;
     (void)state;
@@ -295,7 +295,7 @@ static pol_status norm_begin(pol_run *run, const pol_args *args, void **state)
     return POL_OK;
 }
 
-static pol_status norm_measure(pol_run *run, void *state, const pol_chunk *c)
+static pol_status norm_measure(pol_run *run, void *state, const pol__chunk *c)
 {
     (void)run;
     norm *n = state;
@@ -313,7 +313,7 @@ static pol_status norm_decide(pol_run *run, void *state)
     return POL_OK;
 }
 
-static pol_status norm_apply(pol_run *run, void *state, pol_chunk *c)
+static pol_status norm_apply(pol_run *run, void *state, pol__chunk *c)
 {
     (void)run;
     norm *n = state;
@@ -449,10 +449,10 @@ static const pol_op_desc op_slow = {
 static const pol_op_desc *const synth_ops[] = {&op_smooth, &op_norm, &op_sub, &op_halves,
                                                &op_tally,  &op_slow, NULL};
 static const char *const synth_ext[] = {"syn", NULL};
-static const pol_limit_desc synth_limits[] = {
+static const pol__limit_key synth_limits[] = {
     {"samples", 1u << 30, 0, NULL, "samples of one synth item"}, {NULL}};
 
-static pol_domain synth_domain = {.name = "synth",
+static pol__domain synth_domain = {.name = "synth",
                                   .summary = "synthetic test domain",
                                   .ops = synth_ops,
                                   .extensions = synth_ext,
@@ -480,7 +480,7 @@ static const char *tally_ext(pol_asset *a)
 }
 
 static const pol_op_desc *const tally_ops[] = {NULL};
-static const pol_domain tally_domain = {.name = "tally",
+static const pol__domain tally_domain = {.name = "tally",
                                         .summary = "a count and a sum",
                                         .ops = tally_ops,
                                         .save = tally_save,

@@ -8,46 +8,46 @@ extern const pol_op_desc pol__image_op_resize, pol__image_op_export, pol__image_
 
 /* ---- orientation ---------------------------------------------------------------------------- */
 
-static pol_image *flip_h(const pol_image *s)
+static pol__image *flip_h(const pol__image *s)
 {
-    pol_image *d = pol_image_clone(s);
+    pol__image *d = pol__image_clone(s);
     for (int y = 0; y < s->height; y++)
         for (int x = 0; x < s->width; x++)
-            memcpy(pol_image_row(d, y) + (size_t)x * s->channels,
-                   pol_image_row(s, y) + (size_t)(s->width - 1 - x) * s->channels,
+            memcpy(pol__image_row(d, y) + (size_t)x * s->channels,
+                   pol__image_row(s, y) + (size_t)(s->width - 1 - x) * s->channels,
                    (size_t)s->channels * sizeof(float));
     return d;
 }
 
-static pol_image *flip_v(const pol_image *s)
+static pol__image *flip_v(const pol__image *s)
 {
-    pol_image *d = pol_image_clone(s);
+    pol__image *d = pol__image_clone(s);
     for (int y = 0; y < s->height; y++)
-        memcpy(pol_image_row(d, y), pol_image_row(s, s->height - 1 - y),
+        memcpy(pol__image_row(d, y), pol__image_row(s, s->height - 1 - y),
                (size_t)s->width * s->channels * sizeof(float));
     return d;
 }
 
-static pol_image *transpose(const pol_image *s)
+static pol__image *transpose(const pol__image *s)
 {
-    pol_image *d = pol_image_clone(s);
-    float *px = pol_image_alloc_px(s->height, s->width, s->channels);
+    pol__image *d = pol__image_clone(s);
+    float *px = pol__image_alloc_px(s->height, s->width, s->channels);
     for (int y = 0; y < s->height; y++)
         for (int x = 0; x < s->width; x++)
             memcpy(px + ((size_t)x * s->height + y) * s->channels,
-                   pol_image_row(s, y) + (size_t)x * s->channels,
+                   pol__image_row(s, y) + (size_t)x * s->channels,
                    (size_t)s->channels * sizeof(float));
-    pol_image_replace_px(d, px, s->height, s->width, s->channels);
+    pol__image_replace_px(d, px, s->height, s->width, s->channels);
     return d;
 }
 
 /* Applies a sequence of primitive steps ('h' mirror, 'v' flip, 't' transpose) in order. */
-static pol_image *apply_seq(const pol_image *s, const char *seq)
+static pol__image *apply_seq(const pol__image *s, const char *seq)
 {
-    pol_image *cur = pol_image_clone(s);
+    pol__image *cur = pol__image_clone(s);
     for (const char *c = seq; *c; c++) {
-        pol_image *n = *c == 'h' ? flip_h(cur) : *c == 'v' ? flip_v(cur) : transpose(cur);
-        pol_image_free(cur);
+        pol__image *n = *c == 'h' ? flip_h(cur) : *c == 'v' ? flip_v(cur) : transpose(cur);
+        pol__image_free(cur);
         cur = n;
     }
     return cur;
@@ -64,10 +64,10 @@ static void test_orientation_all_eight(void **state)
      * mirror), 7 transverse (transpose, mirror, flip), 8 rotate 90 ccw (transpose then flip).
      * The primitives are their own inverses, so the stored picture applies them in reverse. */
     static const char *inverse[9] = {"", "", "h", "vh", "v", "t", "ht", "vht", "vt"};
-    pol_image *upright = pol_image_new(5, 3, 3);
+    pol__image *upright = pol__image_new(5, 3, 3);
     for (int i = 0; i < 5 * 3 * 3; i++) upright->px[i] = (float)(i * 5) / 255.0f;
     for (int o = 1; o <= 8; o++) {
-        pol_image *stored = apply_seq(upright, inverse[o]);
+        pol__image *stored = apply_seq(upright, inverse[o]);
         unsigned char exif[64];
         stored->exif_len = make_exif(exif, o, 0);
         stored->exif = malloc(stored->exif_len);
@@ -78,7 +78,7 @@ static void test_orientation_all_eight(void **state)
         snprintf(name, sizeof name, "o%d.png", o);
         const char *p = tpath(&t, name);
         assert_int_equal(pol__image_save_path(&t.run, stored, p), POL_OK);
-        pol_image *im = NULL;
+        pol__image *im = NULL;
         assert_int_equal(pol__image_load_path(&t.run, p, &im), POL_OK);
         assert_int_equal(im->orientation, o);
         assert_int_equal(pol__image_orient(&t.run, im), POL_OK);
@@ -91,24 +91,24 @@ static void test_orientation_all_eight(void **state)
         snprintf(name, sizeof name, "u%d.jpg", o);
         p = tpath(&t, name);
         assert_int_equal(pol__image_save_path(&t.run, im, p), POL_OK);
-        pol_image *again = NULL;
+        pol__image *again = NULL;
         assert_int_equal(pol__image_load_path(&t.run, p, &again), POL_OK);
         assert_int_equal(again->orientation, 1);
         assert_non_null(again->exif);
-        pol_image_free(again);
-        pol_image_free(im);
-        pol_image_free(stored);
+        pol__image_free(again);
+        pol__image_free(im);
+        pol__image_free(stored);
     }
-    pol_image_free(upright);
+    pol__image_free(upright);
     tctx_done(&t);
 }
 
 /* ---- resize --------------------------------------------------------------------------------- */
 
-static pol_image *resized(tctx *t, const pol_image *src, int w, int h)
+static pol__image *resized(tctx *t, const pol__image *src, int w, int h)
 {
-    pol_image *im = pol_image_clone(src);
-    pol_resize_req q = {.width = w, .height = h, .fit = POL_FIT_FILL, .upscale = 1};
+    pol__image *im = pol__image_clone(src);
+    pol__resize_req q = {.width = w, .height = h, .fit = POL_FIT_FILL, .upscale = 1};
     assert_int_equal(pol__image_apply_resize(&t->run, im, &q, POL_KERNEL_LANCZOS3, "test"), POL_OK);
     assert_int_equal(im->width, w);
     assert_int_equal(im->height, h);
@@ -122,13 +122,13 @@ static double pattern(double u, double v)
     return 0.45 + 0.3 * sin(2 * M_PI * 2.5 * u + 0.3) * cos(2 * M_PI * 1.5 * v) + 0.1 * u;
 }
 
-static pol_image *sample_pattern(int w, int h)
+static pol__image *sample_pattern(int w, int h)
 {
-    pol_image *im = pol_image_new(w, h, 3);
+    pol__image *im = pol__image_new(w, h, 3);
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
             for (int c = 0; c < 3; c++)
-                pol_image_row(im, y)[x * 3 + c] =
+                pol__image_row(im, y)[x * 3 + c] =
                     (float)lin_to_srgb(pattern((x + 0.5) / w, (y + 0.5) / h) * (1 - 0.2 * c));
     return im;
 }
@@ -138,31 +138,31 @@ static void test_resize_accuracy(void **state)
     (void)state;
     tctx t;
     tctx_init(&t);
-    pol_image *src = sample_pattern(480, 360);
+    pol__image *src = sample_pattern(480, 360);
     int sizes[][2] = {{120, 90}, {157, 101}, {960, 720}, {481, 361}};
     for (size_t i = 0; i < 4; i++) {
         int w = sizes[i][0], h = sizes[i][1];
-        pol_image *out = resized(&t, src, w, h);
-        pol_image *ref = sample_pattern(w, h);
+        pol__image *out = resized(&t, src, w, h);
+        pol__image *ref = sample_pattern(w, h);
         double mx, mean = mean_abs_diff(out, ref, &mx);
         if (mean > 0.002 || mx > 0.01)
             fail_msg("%dx%d: mean error %g, max %g against the exact pattern", w, h, mean, mx);
-        pol_image_free(out);
-        pol_image_free(ref);
+        pol__image_free(out);
+        pol__image_free(ref);
     }
     /* half a pixel of misalignment would show: the bound is tight enough to catch it */
-    pol_image *ref = sample_pattern(120, 90);
-    pol_image *shifted = pol_image_clone(ref);
+    pol__image *ref = sample_pattern(120, 90);
+    pol__image *shifted = pol__image_clone(ref);
     for (int y = 0; y < 90; y++)
         for (int x = 0; x < 120; x++)
             for (int c = 0; c < 3; c++)
-                pol_image_row(shifted, y)[x * 3 + c] =
+                pol__image_row(shifted, y)[x * 3 + c] =
                     (float)lin_to_srgb(pattern((x + 1.0) / 120, (y + 0.5) / 90) * (1 - 0.2 * c));
     double mx;
     assert_true(mean_abs_diff(shifted, ref, &mx) > 0.002 || mx > 0.01);
-    pol_image_free(shifted);
-    pol_image_free(ref);
-    pol_image_free(src);
+    pol__image_free(shifted);
+    pol__image_free(ref);
+    pol__image_free(src);
     tctx_done(&t);
 }
 
@@ -173,35 +173,35 @@ static void test_resize_linear_light(void **state)
     tctx_init(&t);
     /* black and white one-pixel stripes: halving must give the grey that emits half the light
      * (sRGB 0.735), not the encoded average 0.5 a gamma-space resize gives */
-    pol_image *stripes = pol_image_new(256, 64, 1);
+    pol__image *stripes = pol__image_new(256, 64, 1);
     for (int y = 0; y < 64; y++)
-        for (int x = 0; x < 256; x++) pol_image_row(stripes, y)[x] = (float)(x & 1);
+        for (int x = 0; x < 256; x++) pol__image_row(stripes, y)[x] = (float)(x & 1);
     for (int f = 2; f <= 8; f *= 2) {
-        pol_image *out = resized(&t, stripes, 256 / f, 64 / f);
+        pol__image *out = resized(&t, stripes, 256 / f, 64 / f);
         double want = lin_to_srgb(0.5), worst = 0;
         for (int y = 2; y < out->height - 2; y++)
             for (int x = 2; x < out->width - 2; x++) {
-                double d = fabs(pol_image_row(out, y)[x] - want);
+                double d = fabs(pol__image_row(out, y)[x] - want);
                 if (d > worst) worst = d;
             }
         if (worst > 0.01) fail_msg("1/%d: stripes off the half-light grey by %g", f, worst);
-        pol_image_free(out);
+        pol__image_free(out);
     }
     assert_true(fabs(0.5 - lin_to_srgb(0.5)) > 0.01); /* the gamma-space answer fails the bound */
     /* light is preserved on a real photo: mean linear luminance within 0.5 % */
-    pol_image *photo = load_photo(&t, "coffee.png");
-    pol_image *small = resized(&t, photo, 150, 100);
+    pol__image *photo = load_photo(&t, "coffee.png");
+    pol__image *small = resized(&t, photo, 150, 100);
     double m[2] = {0, 0};
-    const pol_image *ims[2] = {photo, small};
+    const pol__image *ims[2] = {photo, small};
     for (int k = 0; k < 2; k++) {
         size_t n = (size_t)ims[k]->width * ims[k]->height * 3;
         for (size_t i = 0; i < n; i++) m[k] += srgb_to_lin(ims[k]->px[i]);
         m[k] /= (double)n;
     }
     assert_true(fabs(m[1] / m[0] - 1) < 0.005);
-    pol_image_free(small);
-    pol_image_free(photo);
-    pol_image_free(stripes);
+    pol__image_free(small);
+    pol__image_free(photo);
+    pol__image_free(stripes);
     tctx_done(&t);
 }
 
@@ -211,25 +211,25 @@ static void test_resize_alpha_weighted(void **state)
     tctx t;
     tctx_init(&t);
     /* left half invisible (alpha 0) but green underneath; right half opaque blue */
-    pol_image *im = pol_image_new(64, 16, 4);
+    pol__image *im = pol__image_new(64, 16, 4);
     for (int y = 0; y < 16; y++)
         for (int x = 0; x < 64; x++) {
-            float *p = pol_image_row(im, y) + x * 4;
+            float *p = pol__image_row(im, y) + x * 4;
             int vis = x >= 32;
             p[0] = 0, p[1] = vis ? 0 : 1, p[2] = vis ? 1 : 0, p[3] = vis ? 1 : 0;
         }
     for (int w = 13; w <= 128; w += 115) {
-        pol_image *out = resized(&t, im, w, 16);
+        pol__image *out = resized(&t, im, w, 16);
         for (int y = 0; y < 16; y++)
             for (int x = 0; x < w; x++) {
-                const float *p = pol_image_row(out, y) + x * 4;
+                const float *p = pol__image_row(out, y) + x * 4;
                 if (p[3] > 0.02f && p[1] > 0.02f)
                     fail_msg("width %d x %d: invisible green leaked (g %g at alpha %g)", w, x, p[1],
                              p[3]);
             }
-        pol_image_free(out);
+        pol__image_free(out);
     }
-    pol_image_free(im);
+    pol__image_free(im);
     tctx_done(&t);
 }
 
@@ -239,15 +239,15 @@ static void test_resize_turns_upright(void **state)
     tctx t;
     tctx_init(&t);
     /* stored 40x20 with "rotate 90 cw" (6): seen as 20x40, so --width 10 means 10x20 upright */
-    pol_image *im = pol_image_new(40, 20, 3);
+    pol__image *im = pol__image_new(40, 20, 3);
     for (int i = 0; i < 40 * 20 * 3; i++) im->px[i] = (float)(i % 7) / 7.0f;
     im->orientation = 6;
-    pol_resize_req q = {.width = 10, .upscale = 1};
+    pol__resize_req q = {.width = 10, .upscale = 1};
     assert_int_equal(pol__image_apply_resize(&t.run, im, &q, POL_KERNEL_LANCZOS3, "t"), POL_OK);
     assert_int_equal(im->orientation, 1);
     assert_int_equal(im->width, 10);
     assert_int_equal(im->height, 20);
-    pol_image_free(im);
+    pol__image_free(im);
     tctx_done(&t);
 }
 
@@ -255,11 +255,11 @@ static void test_resize_geometry(void **state)
 {
     (void)state;
     int sw, sh, ow, oh;
-    pol_resize_req q = {.width = 1080, .upscale = 1};
+    pol__resize_req q = {.width = 1080, .upscale = 1};
     assert_true(pol__resize_geometry(&q, 5120, 2880, &sw, &sh, &ow, &oh));
     assert_int_equal(ow, 1080);
     assert_int_equal(oh, 608);
-    q = (pol_resize_req){.width = 1080, .height = 1350, .fit = POL_FIT_COVER, .upscale = 1};
+    q = (pol__resize_req){.width = 1080, .height = 1350, .fit = POL_FIT_COVER, .upscale = 1};
     pol__resize_geometry(&q, 4000, 3000, &sw, &sh, &ow, &oh);
     assert_int_equal(ow, 1080);
     assert_int_equal(oh, 1350);
@@ -269,13 +269,13 @@ static void test_resize_geometry(void **state)
     pol__resize_geometry(&q, 4000, 3000, &sw, &sh, &ow, &oh);
     assert_int_equal(ow, 1080);
     assert_int_equal(oh, 810);
-    q = (pol_resize_req){.long_edge = 2048, .upscale = 0};
+    q = (pol__resize_req){.long_edge = 2048, .upscale = 0};
     pol__resize_geometry(&q, 1000, 800, &sw, &sh, &ow, &oh);
     assert_int_equal(ow, 1000); /* never enlarged */
     pol__resize_geometry(&q, 3000, 4000, &sw, &sh, &ow, &oh);
     assert_int_equal(oh, 2048);
     assert_int_equal(ow, 1536);
-    q = (pol_resize_req){0};
+    q = (pol__resize_req){0};
     assert_false(pol__resize_geometry(&q, 10, 10, &sw, &sh, &ow, &oh));
 }
 
@@ -337,7 +337,7 @@ static void test_plan_shrink(void **state)
     assert_int_equal(plan_shrink(&t, two, a4, 2, 12000, 8000, 1), 1);
 
     /* end to end: the JPEG decoder honours it */
-    pol_image *photo = load_photo(&t, "coffee.png"); /* 600x400 */
+    pol__image *photo = load_photo(&t, "coffee.png"); /* 600x400 */
     const char *p = tpath(&t, "c.jpg");
     assert_int_equal(pol__image_save_path(&t.run, photo, p), POL_OK);
     static const char *const w100[] = {"width", "100", NULL};
@@ -346,10 +346,10 @@ static void test_plan_shrink(void **state)
     t.run.plan_ops = ori;
     t.run.plan_args = (const pol_args *const *)args;
     t.run.plan_n = 3;
-    pol_image *im = NULL;
+    pol__image *im = NULL;
     assert_int_equal(pol__image_load_path(&t.run, p, &im), POL_OK);
     assert_int_equal(im->width, 300); /* 1/4 would be 150 < 200 */
-    pol_image_free(im);
+    pol__image_free(im);
     /* a plan that starts with the resize: resized while decoding, same pixels as decoding at
      * 1/2 and then resizing */
     t.run.plan_ops = resize_export;
@@ -359,10 +359,10 @@ static void test_plan_shrink(void **state)
     assert_int_equal(im->width, 100);
     assert_int_equal(im->height, 67);
     t.run.plan_n = 0;
-    pol_image_load_opts o = {2, 0, &t.opt.limits};
-    pol_image *ref = NULL;
+    pol__image_load_opts o = {2, 0, &t.opt.limits};
+    pol__image *ref = NULL;
     assert_int_equal(pol__jpeg_load(&t.run, p, &o, &ref), POL_OK);
-    pol_resize_req q = {.width = 100, .upscale = 1};
+    pol__resize_req q = {.width = 100, .upscale = 1};
     assert_int_equal(pol__image_apply_resize(&t.run, ref, &q, POL_KERNEL_LANCZOS3, "t"), POL_OK);
     double mx;
     mean_abs_diff(ref, im, &mx);
@@ -373,19 +373,19 @@ static void test_plan_shrink(void **state)
     assert_int_equal(pol__image_op_resize.run(&t.run, a, args[1]), POL_OK);
     assert_true(t.run.declined);
     pol__asset_unref(a);
-    pol_image_free(ref);
+    pol__image_free(ref);
     for (int i = 0; i < 3; i++) pol__args_free(args[i]);
-    pol_image_free(photo);
+    pol__image_free(photo);
     tctx_done(&t);
 }
 
 /* Decoding at 1/2 scale and resizing gives what decoding in full and resizing gives. */
-static pol_image *decode_resized(tctx *t, const char *path, int shrink, int width)
+static pol__image *decode_resized(tctx *t, const char *path, int shrink, int width)
 {
-    pol_image_load_opts o = {shrink, 0, &t->opt.limits};
-    pol_image *im = NULL;
+    pol__image_load_opts o = {shrink, 0, &t->opt.limits};
+    pol__image *im = NULL;
     if (pol__jpeg_load(&t->run, path, &o, &im)) fail_msg("%s: %s", path, t->err.msg);
-    pol_resize_req q = {.width = width, .upscale = 1};
+    pol__resize_req q = {.width = width, .upscale = 1};
     assert_int_equal(pol__image_apply_resize(&t->run, im, &q, POL_KERNEL_LANCZOS3, "t"), POL_OK);
     return im;
 }
@@ -396,15 +396,15 @@ static void test_reduced_decode_quality(void **state)
     tctx t;
     tctx_init(&t);
     const char *p = "/usr/share/backgrounds/mate/nature/LadyBird.jpg"; /* 2560x1600 */
-    pol_image *full = decode_resized(&t, p, 1, 600);
-    pol_image *half = decode_resized(&t, p, 2, 600);   /* what the plan picks: 1280 >= 2 x 600 */
-    pol_image *eighth = decode_resized(&t, p, 8, 600); /* DC only, then upscaled: too coarse */
+    pol__image *full = decode_resized(&t, p, 1, 600);
+    pol__image *half = decode_resized(&t, p, 2, 600);   /* what the plan picks: 1280 >= 2 x 600 */
+    pol__image *eighth = decode_resized(&t, p, 8, 600); /* DC only, then upscaled: too coarse */
     double mx, d_half = mean_abs_diff(full, half, &mx), d_eighth = mean_abs_diff(full, eighth, &mx);
     if (d_half > 1.0 / 255) fail_msg("1/2-scale decode differs by %g (mean)", d_half);
     assert_true(d_eighth > 1.0 / 255); /* the bound tells a good shortcut from a bad one */
-    pol_image_free(full);
-    pol_image_free(half);
-    pol_image_free(eighth);
+    pol__image_free(full);
+    pol__image_free(half);
+    pol__image_free(eighth);
     tctx_done(&t);
 }
 
@@ -424,9 +424,9 @@ static void test_presets(void **state)
                  {"google-business", 1200, 900},
                  {"web", 600, 400},
                  {"print-300dpi", 600, 400}};
-    pol_image *photo = load_photo(&t, "coffee.png");
+    pol__image *photo = load_photo(&t, "coffee.png");
     for (size_t i = 0; i < 6; i++) {
-        pol_image *im = pol_image_clone(photo);
+        pol__image *im = pol__image_clone(photo);
         pol_asset *a = pol__asset_new(&pol__image_domain, im, "coffee.png");
         const char *kv[] = {"preset", cases[i].preset, NULL};
         pol_args *args = args_of(&pol__image_op_export, kv);
@@ -440,32 +440,32 @@ static void test_presets(void **state)
         pol__args_free(args);
         pol__asset_unref(a);
     }
-    pol_image_free(photo);
+    pol__image_free(photo);
     tctx_done(&t);
 }
 
 /* ---- sharpen -------------------------------------------------------------------------------- */
 
-static pol_image *blurred_photo(tctx *t, double sigma)
+static pol__image *blurred_photo(tctx *t, double sigma)
 {
-    pol_image *photo = load_photo(t, "chelsea.png");
+    pol__image *photo = load_photo(t, "chelsea.png");
     if (sigma <= 0) return photo;
     /* blur by a downscale and upscale pair: soft, like a missed focus */
     int w = photo->width, h = photo->height;
-    pol_image *small = resized(t, photo, (int)(w / sigma / 1.5), (int)(h / sigma / 1.5));
-    pol_image *back = resized(t, small, w, h);
-    pol_image_free(small);
-    pol_image_free(photo);
+    pol__image *small = resized(t, photo, (int)(w / sigma / 1.5), (int)(h / sigma / 1.5));
+    pol__image *back = resized(t, small, w, h);
+    pol__image_free(small);
+    pol__image_free(photo);
     return back;
 }
 
-static double edge_energy(const pol_image *im)
+static double edge_energy(const pol__image *im)
 {
     double e = 0;
     for (int y = 1; y < im->height; y++)
         for (int x = 1; x < im->width; x++) {
-            const float *p = pol_image_row(im, y) + x * 3, *l = p - 3,
-                        *u = pol_image_row(im, y - 1) + x * 3;
+            const float *p = pol__image_row(im, y) + x * 3, *l = p - 3,
+                        *u = pol__image_row(im, y - 1) + x * 3;
             double yl = 0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2];
             double gx = yl - (0.2126 * l[0] + 0.7152 * l[1] + 0.0722 * l[2]);
             double gy = yl - (0.2126 * u[0] + 0.7152 * u[1] + 0.0722 * u[2]);
@@ -479,8 +479,8 @@ static void test_sharpen(void **state)
     (void)state;
     tctx t;
     tctx_init(&t);
-    pol_image *soft = blurred_photo(&t, 2.0);
-    pol_image *orig = pol_image_clone(soft);
+    pol__image *soft = blurred_photo(&t, 2.0);
+    pol__image *orig = pol__image_clone(soft);
     pol_asset *a = pol__asset_new(&pol__image_domain, soft, "soft");
     static const char *const kv[] = {"amount", "1.0", "radius", "1.5", "threshold", "0", NULL};
     pol_args *args = args_of(&pol__image_op_sharpen, kv);
@@ -501,12 +501,12 @@ static void test_sharpen(void **state)
     assert_true(worst < 1e-5);
     pol__args_free(args);
     pol__asset_unref(a);
-    pol_image_free(orig);
+    pol__image_free(orig);
 
     /* automatic strength: a soft picture is sharpened, a crisp one is left alone */
     args = args_of(&pol__image_op_sharpen, NULL);
-    pol_image *crisp = blurred_photo(&t, 0);
-    pol_image *crisp0 = pol_image_clone(crisp);
+    pol__image *crisp = blurred_photo(&t, 0);
+    pol__image *crisp0 = pol__image_clone(crisp);
     a = pol__asset_new(&pol__image_domain, crisp, "crisp");
     t.run.declined = 0;
     assert_int_equal(pol__image_op_sharpen.run(&t.run, a, args), POL_OK);
@@ -514,9 +514,9 @@ static void test_sharpen(void **state)
     double mx;
     assert_true(mean_abs_diff(crisp, crisp0, &mx) == 0);
     pol__asset_unref(a);
-    pol_image_free(crisp0);
-    pol_image *soft2 = blurred_photo(&t, 2.0);
-    pol_image *soft20 = pol_image_clone(soft2);
+    pol__image_free(crisp0);
+    pol__image *soft2 = blurred_photo(&t, 2.0);
+    pol__image *soft20 = pol__image_clone(soft2);
     a = pol__asset_new(&pol__image_domain, soft2, "soft");
     t.run.declined = 0;
     assert_int_equal(pol__image_op_sharpen.run(&t.run, a, args), POL_OK);
@@ -524,7 +524,7 @@ static void test_sharpen(void **state)
     if (!(edge_energy(soft2) > 1.1 * edge_energy(soft20)))
         fail_msg("auto sharpen gain %g", edge_energy(soft2) / edge_energy(soft20));
     pol__asset_unref(a);
-    pol_image_free(soft20);
+    pol__image_free(soft20);
     pol__args_free(args);
     tctx_done(&t);
 }
@@ -569,14 +569,14 @@ static void test_colour_to_srgb(void **state)
 
     static const double cols[4][3] = {
         {0.2, 0.6, 0.3}, {0.7, 0.3, 0.2}, {0.5, 0.5, 0.5}, {0.1, 0.2, 0.6}};
-    pol_image *im = pol_image_new(4, 1, 4);
+    pol__image *im = pol__image_new(4, 1, 4);
     for (int i = 0; i < 4; i++) {
         for (int c = 0; c < 3; c++) im->px[i * 4 + c] = (float)cols[i][c];
         im->px[i * 4 + 3] = 0.25f * (float)i;
     }
     im->icc = icc;
     im->icc_len = len;
-    pol_image *before = pol_image_clone(im);
+    pol__image *before = pol__image_clone(im);
     assert_false(pol__icc_is_srgb(icc, len));
     t.run.declined = 0;
     assert_int_equal(pol__image_to_srgb(&t.run, im, INTENT_RELATIVE_COLORIMETRIC, 0, 1), POL_OK);
@@ -599,8 +599,8 @@ static void test_colour_to_srgb(void **state)
     t.run.declined = 0;
     assert_int_equal(pol__image_to_srgb(&t.run, im, INTENT_PERCEPTUAL, 1, 1), POL_OK);
     assert_true(t.run.declined);
-    pol_image_free(before);
-    pol_image_free(im);
+    pol__image_free(before);
+    pol__image_free(im);
     tctx_done(&t);
 }
 

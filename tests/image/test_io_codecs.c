@@ -9,16 +9,16 @@
 
 /* A 96x64 RGBA test picture: a real photo crop for texture, a ramp of transparency, and a few
  * fully transparent pixels; 16-bit values that 8 bits cannot hold. */
-static pol_image *make_rgba(tctx *t, int sixteen)
+static pol__image *make_rgba(tctx *t, int sixteen)
 {
-    pol_image *photo = load_photo(t, "chelsea.png");
-    pol_image *im = pol_image_new(96, 64, 4);
+    pol__image *photo = load_photo(t, "chelsea.png");
+    pol__image *im = pol__image_new(96, 64, 4);
     assert_non_null(im);
     uint64_t seed = 7;
     for (int y = 0; y < 64; y++)
         for (int x = 0; x < 96; x++) {
-            const float *s = pol_image_row(photo, y + 100) + (size_t)(x + 150) * 3;
-            float *d = pol_image_row(im, y) + (size_t)x * 4;
+            const float *s = pol__image_row(photo, y + 100) + (size_t)(x + 150) * 3;
+            float *d = pol__image_row(im, y) + (size_t)x * 4;
             for (int c = 0; c < 3; c++) {
                 d[c] = s[c];
                 if (sixteen)
@@ -28,28 +28,28 @@ static pol_image *make_rgba(tctx *t, int sixteen)
             d[3] = x < 8 ? 0.0f : (float)(round((x / 95.0) * 255) / 255.0);
         }
     im->bit_depth = sixteen ? 16 : 8;
-    pol_image_free(photo);
+    pol__image_free(photo);
     return im;
 }
 
-static pol_image *roundtrip(tctx *t, pol_image *im, const char *name)
+static pol__image *roundtrip(tctx *t, pol__image *im, const char *name)
 {
     const char *p = tpath(t, name);
     if (pol__image_save_path(&t->run, im, p)) fail_msg("saving %s: %s", name, t->err.msg);
-    pol_image *back = NULL;
+    pol__image *back = NULL;
     if (pol__image_load_path(&t->run, p, &back)) fail_msg("loading %s: %s", name, t->err.msg);
     return back;
 }
 
 /* Colour error only where the pixel is visible (alpha > 0.5): invisible colour is free. */
-static double visible_colour_err(const pol_image *a, const pol_image *b, double *max)
+static double visible_colour_err(const pol__image *a, const pol__image *b, double *max)
 {
     double sum = 0, mx = 0;
     size_t n = 0;
     for (int y = 0; y < a->height; y++)
         for (int x = 0; x < a->width; x++) {
-            const float *p = pol_image_row(a, y) + (size_t)x * a->channels;
-            const float *q = pol_image_row(b, y) + (size_t)x * b->channels;
+            const float *p = pol__image_row(a, y) + (size_t)x * a->channels;
+            const float *q = pol__image_row(b, y) + (size_t)x * b->channels;
             if (a->channels == 4 && p[3] <= 0.5f) continue;
             for (int c = 0; c < 3; c++) {
                 double d = fabs((double)p[c] - q[c]);
@@ -70,8 +70,8 @@ static void test_lossless_roundtrips(void **state)
     const char *names[] = {"a.png", "a.tif"};
     for (int sixteen = 0; sixteen <= 1; sixteen++)
         for (int f = 0; f < 2; f++) {
-            pol_image *im = make_rgba(&t, sixteen);
-            pol_image *back = roundtrip(&t, im, names[f]);
+            pol__image *im = make_rgba(&t, sixteen);
+            pol__image *back = roundtrip(&t, im, names[f]);
             assert_int_equal(back->channels, 4);
             assert_int_equal(back->bit_depth, sixteen ? 16 : 8);
             double mx;
@@ -79,27 +79,27 @@ static void test_lossless_roundtrips(void **state)
             /* exact up to the quantisation of the written depth */
             if (mx > (sixteen ? 0.51 / 65535 : 0.51 / 255))
                 fail_msg("%s %d-bit: max error %g", names[f], sixteen ? 16 : 8, mx);
-            pol_image_free(im);
-            pol_image_free(back);
+            pol__image_free(im);
+            pol__image_free(back);
         }
     /* grey, 16-bit */
-    pol_image *g = pol_image_new(40, 30, 1);
+    pol__image *g = pol__image_new(40, 30, 1);
     for (int i = 0; i < 1200; i++) g->px[i] = (float)(i * 37 % 65536) / 65535.0f;
     g->bit_depth = 16;
-    pol_image *back = roundtrip(&t, g, "g.png");
+    pol__image *back = roundtrip(&t, g, "g.png");
     assert_int_equal(back->channels, 1);
     double mx;
     mean_abs_diff(g, back, &mx);
     assert_true(mx < 0.51 / 65535);
-    pol_image_free(back);
+    pol__image_free(back);
     /* 16-bit asked as 8: quantised to 8 bits */
     g->save.bit_depth = 8;
     back = roundtrip(&t, g, "g8.png");
     assert_int_equal(back->bit_depth, 8);
     mean_abs_diff(g, back, &mx);
     assert_true(mx < 0.51 / 255 && mx > 0.5 / 65535);
-    pol_image_free(back);
-    pol_image_free(g);
+    pol__image_free(back);
+    pol__image_free(g);
     tctx_done(&t);
 }
 
@@ -124,18 +124,18 @@ static void test_lossy_roundtrips(void **state)
             !heif_have_encoder_for_format(cases[i].needs_encoder == 1 ? heif_compression_HEVC
                                                                       : heif_compression_AV1)) {
             /* no encoder: a clear refusal instead of a file */
-            pol_image *im = make_rgba(&t, 0);
+            pol__image *im = make_rgba(&t, 0);
             assert_int_equal(pol__image_save_path(&t.run, im, tpath(&t, cases[i].name)),
                              POL_ERR_UNSUPPORTED);
-            pol_image_free(im);
+            pol__image_free(im);
             continue;
         }
         for (int sixteen = 0; sixteen <= 1; sixteen++) {
-            pol_image *im = make_rgba(&t, sixteen);
+            pol__image *im = make_rgba(&t, sixteen);
             im->save.quality = 92;
-            pol_image *back = roundtrip(&t, im, cases[i].name);
+            pol__image *back = roundtrip(&t, im, cases[i].name);
             assert_int_equal(back->channels, cases[i].keeps_alpha ? 4 : 3);
-            pol_image *ref = cases[i].keeps_alpha ? im : pol__image_with_channels(im, 3);
+            pol__image *ref = cases[i].keeps_alpha ? im : pol__image_with_channels(im, 3);
             double mx, mean = visible_colour_err(ref, back, &mx);
             if (mean > cases[i].mean_bound)
                 fail_msg("%s: mean error %g over %g", cases[i].name, mean, cases[i].mean_bound);
@@ -148,16 +148,16 @@ static void test_lossy_roundtrips(void **state)
                 if (amax > 0.02) fail_msg("%s: alpha error %g", cases[i].name, amax);
             }
             /* a different picture must not pass the same bound */
-            pol_image *other = make_rgba(&t, sixteen);
+            pol__image *other = make_rgba(&t, sixteen);
             for (size_t k = 0; k < 96 * 64 * 4; k++) other->px[k] = 1.0f - other->px[k] * 0.5f;
             for (size_t k = 0; k < 96 * 64; k++) other->px[k * 4 + 3] = im->px[k * 4 + 3];
-            pol_image *oref = cases[i].keeps_alpha ? other : pol__image_with_channels(other, 3);
+            pol__image *oref = cases[i].keeps_alpha ? other : pol__image_with_channels(other, 3);
             assert_true(visible_colour_err(oref, back, &mx) > cases[i].mean_bound);
-            if (oref != other) pol_image_free(oref);
-            pol_image_free(other);
-            if (ref != im) pol_image_free(ref);
-            pol_image_free(im);
-            pol_image_free(back);
+            if (oref != other) pol__image_free(oref);
+            pol__image_free(other);
+            if (ref != im) pol__image_free(ref);
+            pol__image_free(im);
+            pol__image_free(back);
         }
     }
     tctx_done(&t);
@@ -210,7 +210,7 @@ static void test_png_header_over_limit(void **state)
     be32(c + 8, crc32_of(c + 4, 4));
     const char *p = tpath(&t, "huge.png");
     write_bytes(p, png, sizeof png);
-    pol_image *im = NULL;
+    pol__image *im = NULL;
     assert_int_equal(pol__image_load_path(&t.run, p, &im), POL_ERR_LIMIT);
     assert_null(im);
     assert_non_null(strstr(t.err.msg, "60000x60000"));
@@ -231,18 +231,18 @@ static void test_limits_bytes_and_pixels(void **state)
     (void)state;
     tctx t;
     tctx_init(&t);
-    pol_image *im = make_rgba(&t, 0);
+    pol__image *im = make_rgba(&t, 0);
     const char *p = tpath(&t, "x.jpg");
     assert_int_equal(pol__image_save_path(&t.run, im, p), POL_OK);
-    pol_image *back = NULL;
+    pol__image *back = NULL;
     t.opt.limits.max_pixels = 96 * 64 - 1;
     assert_int_equal(pol__image_load_path(&t.run, p, &back), POL_ERR_LIMIT);
     t.opt.limits.max_pixels = 96 * 64;
     assert_int_equal(pol__image_load_path(&t.run, p, &back), POL_OK);
-    pol_image_free(back);
+    pol__image_free(back);
     t.opt.limits.max_bytes = 10;
     assert_int_equal(pol__image_load_path(&t.run, p, &back), POL_ERR_LIMIT);
-    pol_image_free(im);
+    pol__image_free(im);
     tctx_done(&t);
 }
 
@@ -251,7 +251,7 @@ static void test_truncated_jpeg(void **state)
     (void)state;
     tctx t;
     tctx_init(&t);
-    pol_image *photo = load_photo(&t, "coffee.png");
+    pol__image *photo = load_photo(&t, "coffee.png");
     const char *p = tpath(&t, "full.jpg");
     assert_int_equal(pol__image_save_path(&t.run, photo, p), POL_OK);
     FILE *f = fopen(p, "rb");
@@ -263,7 +263,7 @@ static void test_truncated_jpeg(void **state)
     fclose(f);
     const char *tp = tpath(&t, "cut.jpg");
     write_bytes(tp, buf, (size_t)n * 6 / 10);
-    pol_image *im = NULL;
+    pol__image *im = NULL;
     assert_int_equal(pol__image_load_path(&t.run, tp, &im), POL_ERR_CORRUPT);
     assert_null(im);
     assert_non_null(strstr(t.err.msg, "lenient"));
@@ -274,10 +274,10 @@ static void test_truncated_jpeg(void **state)
     assert_int_equal(im->width, photo->width);
     double d = 0;
     for (int x = 0; x < photo->width * 3; x++)
-        d += fabs((double)pol_image_row(im, 10)[x] - pol_image_row(photo, 10)[x]);
+        d += fabs((double)pol__image_row(im, 10)[x] - pol__image_row(photo, 10)[x]);
     assert_true(d / (photo->width * 3) < 0.02);
-    pol_image_free(im);
-    pol_image_free(photo);
+    pol__image_free(im);
+    pol__image_free(photo);
     free(buf);
     tctx_done(&t);
 }
@@ -287,7 +287,7 @@ static void test_truncated_png_and_tiff(void **state)
     (void)state;
     tctx t;
     tctx_init(&t);
-    pol_image *photo = load_photo(&t, "coffee.png");
+    pol__image *photo = load_photo(&t, "coffee.png");
     const char *names[] = {"full.png", "full.tif"};
     for (int f = 0; f < 2; f++) {
         const char *p = tpath(&t, names[f]);
@@ -303,13 +303,13 @@ static void test_truncated_png_and_tiff(void **state)
         const char *cut = tpath(&t, f ? "cut.tif" : "cut.png");
         write_bytes(cut, buf, (size_t)n / 2);
         free(buf);
-        pol_image *im = NULL;
+        pol__image *im = NULL;
         t.opt.lenient = 0;
         pol_status st = pol__image_load_path(&t.run, cut, &im);
         if (st != POL_ERR_CORRUPT) fail_msg("%s: status %d (%s)", cut, st, t.err.msg);
         assert_null(im);
     }
-    pol_image_free(photo);
+    pol__image_free(photo);
     tctx_done(&t);
 }
 
@@ -322,7 +322,7 @@ static cmsInt32Number odd_cmyk(const cmsUInt16Number in[], cmsUInt16Number out[]
     float f[3] = {(float)((1 - y) * (1 - k)), (float)((1 - c) * (1 - k)),
                   (float)((1 - c) * (1 - m) * (1 - k))},
           lab[3];
-    pol_srgb_to_lab(f, lab);
+    pol__srgb_to_lab(f, lab);
     cmsCIELab L = {lab[0], lab[1], lab[2]};
     cmsFloat2LabEncodedV2(out, &L);
     return 1;
@@ -382,15 +382,15 @@ static void test_cmyk_jpeg_profile(void **state)
     jpeg_finish_compress(&c);
     jpeg_destroy_compress(&c);
     fclose(f);
-    pol_image *im = NULL;
+    pol__image *im = NULL;
     assert_int_equal(pol__image_load_path(&t.run, p, &im), POL_OK);
     assert_int_equal(im->channels, 3);
     assert_true(im->srgb);
-    const float *px = pol_image_row(im, 4) + 4 * 3;
+    const float *px = pol__image_row(im, 4) + 4 * 3;
     /* the profile says cyan ink is red (1, 0, 0); the usual reading would be (0, 1, 1) */
     if (!(px[0] > 0.8f && px[1] < 0.2f && px[2] < 0.2f))
         fail_msg("CMYK through the profile gave %g %g %g", px[0], px[1], px[2]);
-    pol_image_free(im);
+    pol__image_free(im);
     free(icc);
     tctx_done(&t);
 }
@@ -400,7 +400,7 @@ static void test_not_images(void **state)
     (void)state;
     tctx t;
     tctx_init(&t);
-    pol_image *im = NULL;
+    pol__image *im = NULL;
     const char *empty = tpath(&t, "empty.jpg");
     write_bytes(empty, "", 0);
     assert_int_equal(pol__image_load_path(&t.run, empty, &im), POL_ERR_EMPTY);
@@ -432,11 +432,11 @@ static void test_fuzz_regressions(void **state)
     for (size_t i = 0; src && i < sizeof files / sizeof files[0]; i++) {
         char path[512];
         snprintf(path, sizeof path, "%s/tests/image/data/%s", src, files[i]);
-        pol_image *im = NULL;
+        pol__image *im = NULL;
         pol_status st = pol__image_load_path(&t.run, path, &im);
         assert_true(st == POL_OK || st == POL_ERR_CORRUPT || st == POL_ERR_UNSUPPORTED);
         assert_true((st == POL_OK) == (im != NULL));
-        pol_image_free(im);
+        pol__image_free(im);
     }
     assert_non_null(src); /* run by meson, which sets it */
     tctx_done(&t);
@@ -481,7 +481,7 @@ static void test_metadata_policy(void **state)
     const char *fmts[] = {"m.jpg", "m.png", "m.webp"};
     for (int f = 0; f < 3; f++)
         for (int policy = 0; policy < 4; policy++) {
-            pol_image *im = make_rgba(&t, 0);
+            pol__image *im = make_rgba(&t, 0);
             im->exif = malloc(n);
             memcpy(im->exif, exif, n);
             im->exif_len = n;
@@ -492,7 +492,7 @@ static void test_metadata_policy(void **state)
                                 : policy == 2              ? POL_META_KEEP
                                                            : POL_META_STRIP_ALL;
             im->save.keep_copyright = policy == 1;
-            pol_image *back = roundtrip(&t, im, fmts[f]);
+            pol__image *back = roundtrip(&t, im, fmts[f]);
             int gps = pol__exif_has_gps(back->exif, back->exif_len) ||
                       pol__xmp_has_gps(back->xmp, back->xmp_len);
             int copyright = mem_has(back->exif, back->exif_len, "(c) Jane Doe 2024");
@@ -520,8 +520,8 @@ static void test_metadata_policy(void **state)
                 assert_null(back->xmp);
                 break;
             }
-            pol_image_free(im);
-            pol_image_free(back);
+            pol__image_free(im);
+            pol__image_free(back);
         }
     tctx_done(&t);
 }
@@ -531,24 +531,24 @@ static void test_icc_and_dpi_kept(void **state)
     (void)state;
     tctx t;
     tctx_init(&t);
-    pol_image *src = load_photo(&t, "astronaut.png"); /* carries an ICC profile */
+    pol__image *src = load_photo(&t, "astronaut.png"); /* carries an ICC profile */
     assert_non_null(src->icc);
     const char *fmts[] = {"i.jpg", "i.png", "i.webp", "i.tif"};
     for (int f = 0; f < 4; f++) {
-        pol_image *im = pol_image_clone(src);
+        pol__image *im = pol__image_clone(src);
         im->save.dpi = 300;
-        pol_image *back = roundtrip(&t, im, fmts[f]);
+        pol__image *back = roundtrip(&t, im, fmts[f]);
         assert_int_equal(back->icc_len, src->icc_len);
         assert_memory_equal(back->icc, src->icc, src->icc_len);
         if (f != 2) assert_true(fabs(back->dpi - 300) < 0.1); /* WebP has no resolution field */
-        pol_image_free(back);
+        pol__image_free(back);
         im->save.keep_icc = 0;
         back = roundtrip(&t, im, fmts[f]);
         assert_null(back->icc);
-        pol_image_free(back);
-        pol_image_free(im);
+        pol__image_free(back);
+        pol__image_free(im);
     }
-    pol_image_free(src);
+    pol__image_free(src);
     tctx_done(&t);
 }
 
@@ -557,9 +557,9 @@ static void test_output_is_atomic(void **state)
     (void)state;
     tctx t;
     tctx_init(&t);
-    pol_image *im = make_rgba(&t, 0);
+    pol__image *im = make_rgba(&t, 0);
     /* an encoder failure leaves nothing behind: WebP refuses sides over 16383 */
-    pol_image *wide = pol_image_new(17000, 1, 3);
+    pol__image *wide = pol__image_new(17000, 1, 3);
     memset(wide->px, 0, 17000 * 3 * sizeof(float));
     assert_int_not_equal(pol__image_save_path(&t.run, wide, tpath(&t, "w.webp")), POL_OK);
     struct stat st;
@@ -571,18 +571,18 @@ static void test_output_is_atomic(void **state)
     t.opt.overwrite = 0;
     assert_int_equal(pol__image_save_path(&t.run, im, tpath(&t, "o.png")), POL_OK);
     assert_int_equal(pol__image_save_path(&t.run, im, tpath(&t, "o.png")), POL_ERR_EXISTS);
-    pol_image_free(wide);
-    pol_image_free(im);
+    pol__image_free(wide);
+    pol__image_free(im);
     tctx_done(&t);
 }
 
 static void test_shared_pixels(void **state)
 {
     (void)state;
-    pol_image *a = pol_image_new(2048, 1100, 3); /* large enough for the buffer pool too */
+    pol__image *a = pol__image_new(2048, 1100, 3); /* large enough for the buffer pool too */
     size_t n = (size_t)2048 * 1100 * 3;
     for (size_t i = 0; i < n; i++) a->px[i] = (float)(i % 255) / 255.0f;
-    pol_image *b = pol__image_clone_shared(a), *c = pol__image_clone_shared(a);
+    pol__image *b = pol__image_clone_shared(a), *c = pol__image_clone_shared(a);
     assert_ptr_equal(b->px, a->px);
     /* writing needs its own pixels; the others keep theirs */
     assert_true(pol__image_own_px(b));
@@ -590,11 +590,11 @@ static void test_shared_pixels(void **state)
     b->px[0] = 0.5f;
     assert_true(a->px[0] == 0.0f && c->px[0] == 0.0f);
     /* the original can go first: the copy still reads valid memory (ASan would say) */
-    pol_image_free(a);
+    pol__image_free(a);
     assert_true(c->px[n - 1] == (float)((n - 1) % 255) / 255.0f);
     assert_true(pol__image_own_px(c)); /* sole holder now: nothing to copy, still fine */
-    pol_image_free(c);
-    pol_image_free(b);
+    pol__image_free(c);
+    pol__image_free(b);
 }
 
 static void test_domain_table(void **state)

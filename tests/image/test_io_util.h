@@ -28,18 +28,18 @@ static inline double trand(uint64_t *s)
 }
 
 /* A photo from python3-skimage (RGB, 8-bit), loaded with our PNG reader. */
-static inline pol_image *load_photo(tctx *t, const char *name)
+static inline pol__image *load_photo(tctx *t, const char *name)
 {
     char path[256];
     snprintf(path, sizeof path, SKIMAGE "%s", name);
-    pol_image *im = NULL;
+    pol__image *im = NULL;
     pol_status st = pol__image_load_path(&t->run, path, &im);
     if (st) fail_msg("loading %s: %s", path, t->err.msg);
     return im;
 }
 
 /* Mean and max absolute difference over all samples of two same-shaped images. */
-static inline double mean_abs_diff(const pol_image *a, const pol_image *b, double *max)
+static inline double mean_abs_diff(const pol__image *a, const pol__image *b, double *max)
 {
     assert_int_equal(a->width, b->width);
     assert_int_equal(a->height, b->height);

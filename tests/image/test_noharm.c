@@ -20,12 +20,12 @@
 
 static pol_options g_opt;
 
-static pol_image *load(const char *path)
+static pol__image *load(const char *path)
 {
     pol_err e;
     pol_err_clear(&e);
     pol_run run = {.err = &e, .opt = &g_opt, .input = path, .threads = 2};
-    pol_image *im = NULL;
+    pol__image *im = NULL;
     if (pol__image_load_path(&run, path, &im) != POL_OK) {
         print_error("cannot load %s: %s (is the Debian package installed? see scripts/setup)\n",
                     path, e.msg);
@@ -35,39 +35,39 @@ static pol_image *load(const char *path)
 }
 
 /* A reduced copy (box filter in linear light, alpha-weighted), long side at most max_dim. */
-static pol_image *reduce(const pol_image *src, int max_dim)
+static pol__image *reduce(const pol__image *src, int max_dim)
 {
     int longer = src->width > src->height ? src->width : src->height;
     int f = (longer + max_dim - 1) / max_dim;
-    if (f <= 1) return pol_image_clone(src);
+    if (f <= 1) return pol__image_clone(src);
     int w = src->width / f, h = src->height / f, ch = src->channels;
     int alpha = ch == 2 || ch == 4, colour = alpha ? ch - 1 : ch;
-    pol_image *im = pol_image_clone(src);
+    pol__image *im = pol__image_clone(src);
     assert_non_null(im);
-    float *px = pol_image_alloc_px(w, h, ch);
+    float *px = pol__image_alloc_px(w, h, ch);
     assert_non_null(px);
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             double acc[4] = {0, 0, 0, 0}, wa = 0;
             for (int dy = 0; dy < f; dy++)
                 for (int dx = 0; dx < f; dx++) {
-                    const float *p = pol_image_row(src, y * f + dy) + (size_t)(x * f + dx) * ch;
+                    const float *p = pol__image_row(src, y * f + dy) + (size_t)(x * f + dx) * ch;
                     double a = alpha ? p[ch - 1] : 1;
-                    for (int k = 0; k < colour; k++) acc[k] += a * pol_srgb_to_linear(p[k]);
+                    for (int k = 0; k < colour; k++) acc[k] += a * pol__srgb_to_linear(p[k]);
                     wa += a;
                 }
             float *o = px + ((size_t)y * w + x) * ch;
             for (int k = 0; k < colour; k++)
-                o[k] = wa > 0 ? pol_linear_to_srgb((float)(acc[k] / wa)) : 0;
+                o[k] = wa > 0 ? pol__linear_to_srgb((float)(acc[k] / wa)) : 0;
             if (alpha) o[ch - 1] = (float)(wa / (f * f));
         }
-    pol_image_replace_px(im, px, w, h, ch);
+    pol__image_replace_px(im, px, w, h, ch);
     im->src_hash = 0; /* no longer the decoded pixels */
     return im;
 }
 
 /* Runs one op with its defaults (plus kv) in place; returns 1 when it applied. */
-static int run_op(pol_image **imp, const char *name, const char *const *kv, pol_jv **step)
+static int run_op(pol__image **imp, const char *name, const char *const *kv, pol__jv **step)
 {
     const pol_op_desc *op = pol_op_find("image", name);
     assert_non_null(op);
@@ -78,27 +78,27 @@ static int run_op(pol_image **imp, const char *name, const char *const *kv, pol_
     for (; kv && kv[0]; kv += 2) assert_int_equal(pol__args_set(args, kv[0], kv[1], &e), POL_OK);
     pol_asset *a = pol__asset_new(&pol__image_domain, *imp, "picture");
     assert_non_null(a);
-    pol_jv *item = pol_jv_obj(), *node = pol_jv_obj();
+    pol__jv *item = pol__jv_obj(), *node = pol__jv_obj();
     pol_run run = {.err = &e, .opt = &g_opt, .input = "picture", .threads = 2, .item = item,
                    .step = node};
     pol_status st = op->run(&run, a, args);
     if (st != POL_OK) print_error("%s: %s\n", name, e.msg);
     assert_int_equal(st, POL_OK);
-    *imp = pol_image_of(a);
+    *imp = pol__image_of(a);
     a->data = NULL;
     pol__asset_unref(a);
     pol__args_free(args);
-    pol_jv_free(item);
+    pol__jv_free(item);
     if (step)
         *step = node;
     else
-        pol_jv_free(node);
+        pol__jv_free(node);
     return !run.declined;
 }
 
 /* The photographic steps of `polish fix` (straighten is geometry, judged apart). Returns how many
  * applied. */
-static int photo_steps(pol_image **im)
+static int photo_steps(pol__image **im)
 {
     static const char *const steps[] = {"white-balance", "exposure", "tone", "denoise", "sharpen",
                                         "straighten"};
@@ -107,9 +107,9 @@ static int photo_steps(pol_image **im)
     return n;
 }
 
-static const char *declined_reason(const pol_jv *step)
+static const char *declined_reason(const pol__jv *step)
 {
-    const pol_jv *d = pol_jv_get(step, "declined");
+    const pol__jv *d = pol__jv_get(step, "declined");
     return d && d->type == POL_JV_STR ? d->str : "";
 }
 
@@ -133,14 +133,14 @@ static void test_graphics_left_alone(void **state)
     };
     size_t recognised = 0, n = sizeof paths / sizeof *paths;
     for (size_t i = 0; i < n; i++) {
-        pol_image *src = load(paths[i]), *orig = reduce(src, 640);
-        pol_image_free(src);
-        pol_image *im = pol_image_clone(orig);
+        pol__image *src = load(paths[i]), *orig = reduce(src, 640);
+        pol__image_free(src);
+        pol__image *im = pol__image_clone(orig);
         assert_non_null(im);
-        pol_jv *wb = NULL;
+        pol__jv *wb = NULL;
         run_op(&im, "white-balance", NULL, &wb);
         int applied = photo_steps(&im);
-        double ad, de = pol_image_de2000_visible(orig, im, &ad);
+        double ad, de = pol__image_de2000_visible(orig, im, &ad);
         printf("  %-40s kind %d, steps applied %d, dE00 %.3f, alpha change %.4f\n",
                strrchr(paths[i], '/') + 1, im->kind, applied, de, ad);
         if (de > 1.0 || ad > 0) {
@@ -151,9 +151,9 @@ static void test_graphics_left_alone(void **state)
             recognised++;
             assert_non_null(strstr(declined_reason(wb), "photographic corrections would harm it"));
         }
-        pol_jv_free(wb);
-        pol_image_free(im);
-        pol_image_free(orig);
+        pol__jv_free(wb);
+        pol__image_free(im);
+        pol__image_free(orig);
     }
     /* every one unharmed; all but a few also named as graphics in the report */
     printf("  recognised as graphics: %zu of %zu\n", recognised, n);
@@ -176,13 +176,13 @@ static void test_photos_are_photos(void **state)
         "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg",
     };
     for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
-        pol_image *im = load(paths[i]);
+        pol__image *im = load(paths[i]);
         int k = pol__image_kind(NULL, im);
         if (k != 1) {
             print_error("%s taken for a graphic: %s\n", paths[i], im->kind_why);
             fail();
         }
-        pol_image_free(im);
+        pol__image_free(im);
     }
 }
 
@@ -198,37 +198,37 @@ static void test_transparent_pixels_not_measured(void **state)
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         char path[256];
         snprintf(path, sizeof path, SK "%s", names[i]);
-        pol_image *src = load(path), *rgb = reduce(src, 400);
-        pol_image_free(src);
+        pol__image *src = load(path), *rgb = reduce(src, 400);
+        pol__image_free(src);
         int w = rgb->width, h = rgb->height;
-        pol_image *im = pol_image_clone(rgb);
-        float *px = pol_image_alloc_px(w, h, 4);
+        pol__image *im = pol__image_clone(rgb);
+        float *px = pol__image_alloc_px(w, h, 4);
         assert_non_null(px);
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++) {
-                const float *p = pol_image_row(rgb, y) + (size_t)x * 3;
+                const float *p = pol__image_row(rgb, y) + (size_t)x * 3;
                 float *o = px + ((size_t)y * w + x) * 4;
                 /* hidden: the photo itself under a strong warm cast */
                 int hidden = x < w * 3 / 5;
                 static const float g[3] = {1.0f, 0.75f, 0.5f};
                 for (int k = 0; k < 3; k++)
-                    o[k] = hidden ? pol_linear_to_srgb(pol_srgb_to_linear(p[k]) * g[k]) : p[k];
+                    o[k] = hidden ? pol__linear_to_srgb(pol__srgb_to_linear(p[k]) * g[k]) : p[k];
                 o[3] = hidden ? 0.0f : 1.0f;
             }
-        pol_image_replace_px(im, px, w, h, 4);
-        pol_image *ref = pol_image_clone(im), *alone = pol_image_clone(im);
+        pol__image_replace_px(im, px, w, h, 4);
+        pol__image *ref = pol__image_clone(im), *alone = pol__image_clone(im);
         /* the same visible pixels with the hidden area neutral grey: what the steps should do */
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w * 3 / 5; x++) {
-                float *o = pol_image_row(alone, y) + (size_t)x * 4;
+                float *o = pol__image_row(alone, y) + (size_t)x * 4;
                 o[0] = o[1] = o[2] = 0.5f;
             }
         /* what the estimators see: the same light and levels whatever the hidden pixels hold */
-        pol_qsmall qa, qb;
+        pol__qsmall qa, qb;
         assert_int_equal(pol__qsmall_make(NULL, im, 256, &qa), POL_OK);
         assert_int_equal(pol__qsmall_make(NULL, alone, 256, &qb), POL_OK);
-        pol_wb_estimate ea, eb;
-        pol_tone_stats ta, tb;
+        pol__wb_guess ea, eb;
+        pol__tone_summary ta, tb;
         int oka = pol__wb_estimate(&qa, &ea), okb = pol__wb_estimate(&qb, &eb);
         pol__tone_stats(&qa, 0.5, &ta);
         pol__tone_stats(&qb, 0.5, &tb);
@@ -247,16 +247,16 @@ static void test_transparent_pixels_not_measured(void **state)
             run_op(&im, steps[s], NULL, NULL);
             run_op(&alone, steps[s], NULL, NULL);
         }
-        double ad, de = pol_image_de2000_visible(ref, im, &ad), ad2;
-        double d_between = pol_image_de2000_visible(alone, im, &ad2);
+        double ad, de = pol__image_de2000_visible(ref, im, &ad), ad2;
+        double d_between = pol__image_de2000_visible(alone, im, &ad2);
         printf("  %-20s dE00 to input %.2f (between the two %.3f), alpha change %.4f\n", names[i], de,
                d_between, ad);
         assert_true(ad == 0);
         assert_true(d_between < 0.3);
-        pol_image_free(im);
-        pol_image_free(alone);
-        pol_image_free(ref);
-        pol_image_free(rgb);
+        pol__image_free(im);
+        pol__image_free(alone);
+        pol__image_free(ref);
+        pol__image_free(rgb);
     }
 }
 
@@ -276,11 +276,11 @@ static void test_backdrop_not_exposure(void **state)
         {MATE "nature/Dune.jpg", 0.0f}, {SK "chelsea.png", 0.0f},   {MATE "nature/TwoWings.jpg", 0.0f},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        pol_image *src = load(cases[i].path), *ph = reduce(src, 300);
-        pol_image_free(src);
+        pol__image *src = load(cases[i].path), *ph = reduce(src, 300);
+        pol__image_free(src);
         int W = ph->width * 2, H = ph->height * 2;
-        pol_image *im = pol_image_clone(ph);
-        float *px = pol_image_alloc_px(W, H, 3);
+        pol__image *im = pol__image_clone(ph);
+        float *px = pol__image_alloc_px(W, H, 3);
         assert_non_null(px);
         /* a clean backdrop, as a studio's paper is: not quite neutral (white clipped in red and
          * green only; black a little blue) */
@@ -292,24 +292,24 @@ static void test_backdrop_not_exposure(void **state)
             px[k] = pol__clampf(v + noise, 0, 1);
         }
         for (int y = 0; y < ph->height; y++)
-            memcpy(px + ((size_t)(y + H / 4) * W + W / 4) * 3, pol_image_row(ph, y),
+            memcpy(px + ((size_t)(y + H / 4) * W + W / 4) * 3, pol__image_row(ph, y),
                    sizeof(float) * 3 * (size_t)ph->width);
-        pol_image_replace_px(im, px, W, H, 3);
-        pol_image *ref = pol_image_clone(im);
-        pol_jv *ex = NULL, *tn = NULL;
+        pol__image_replace_px(im, px, W, H, 3);
+        pol__image *ref = pol__image_clone(im);
+        pol__jv *ex = NULL, *tn = NULL;
         run_op(&im, "exposure", NULL, &ex);
         run_op(&im, "tone", NULL, &tn);
-        double de = pol_image_mean_de2000(ref, im);
+        double de = pol__image_mean_de2000(ref, im);
         printf("  %-28s on %s: dE00 %.3f (exposure: %s; tone: %s)\n",
                strrchr(cases[i].path, '/') + 1, cases[i].bg > 0 ? "white" : "black", de,
                declined_reason(ex)[0] ? declined_reason(ex) : "applied",
                declined_reason(tn)[0] ? declined_reason(tn) : "applied");
         assert_true(de < 1.0);
-        pol_jv_free(ex);
-        pol_jv_free(tn);
-        pol_image_free(im);
-        pol_image_free(ref);
-        pol_image_free(ph);
+        pol__jv_free(ex);
+        pol__jv_free(tn);
+        pol__image_free(im);
+        pol__image_free(ref);
+        pol__image_free(ph);
     }
 }
 
@@ -317,17 +317,17 @@ static void test_backdrop_not_exposure(void **state)
 
 static char g_dir[256];
 
-static void save(pol_image *im, const char *path)
+static void save(pol__image *im, const char *path)
 {
     pol_err e;
     pol_err_clear(&e);
     pol_options o = g_opt;
     o.overwrite = 1;
-    pol_run run = {.err = &e, .opt = &o, .input = path, .threads = 2, .item = pol_jv_obj()};
+    pol_run run = {.err = &e, .opt = &o, .input = path, .threads = 2, .item = pol__jv_obj()};
     pol_status st = pol__image_save_path(&run, im, path);
     if (st) print_error("%s\n", e.msg);
     assert_int_equal(st, POL_OK);
-    pol_jv_free(run.item);
+    pol__jv_free(run.item);
 }
 
 static long file_size(const char *path)
@@ -348,13 +348,13 @@ static void test_unchanged_jpeg_lossless(void **state)
     static const char *const paths[] = {MATE "nature/LadyBird.jpg", SK "rocket.jpg",
                                         "/usr/share/wallpapers/Grey/contents/images/1920x1080.jpg"};
     for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
-        pol_image *im = load(paths[i]);
+        pol__image *im = load(paths[i]);
         assert_true(im->src_hash != 0);
         assert_true(im->jpeg_quality >= 1 && im->jpeg_quality <= 100);
         char out[300];
         snprintf(out, sizeof out, "%s/same.jpg", g_dir);
         save(im, out);
-        pol_image *back = load(out);
+        pol__image *back = load(out);
         assert_int_equal(back->width, im->width);
         double mx = 0;
         for (size_t k = 0; k < (size_t)im->width * im->height * im->channels; k++) {
@@ -366,8 +366,8 @@ static void test_unchanged_jpeg_lossless(void **state)
                strrchr(paths[i], '/') + 1, im->jpeg_quality, a, b, mx);
         assert_true(mx == 0);
         assert_true(b < a * 1.05 + 2000); /* optimised Huffman tables: never much larger */
-        pol_image_free(back);
-        pol_image_free(im);
+        pol__image_free(back);
+        pol__image_free(im);
     }
 }
 
@@ -375,16 +375,16 @@ static void test_unchanged_jpeg_lossless(void **state)
 static void test_changed_jpeg_like_source(void **state)
 {
     (void)state;
-    pol_image *src = load(SK "astronaut.png");
+    pol__image *src = load(SK "astronaut.png");
     static const int qs[] = {60, 75, 92, 100};
     for (size_t i = 0; i < sizeof qs / sizeof *qs; i++) {
         char a[300], b[300];
         snprintf(a, sizeof a, "%s/q.jpg", g_dir);
         snprintf(b, sizeof b, "%s/q2.jpg", g_dir);
-        pol_image *im = pol_image_clone(src);
+        pol__image *im = pol__image_clone(src);
         im->save.quality = qs[i];
         save(im, a);
-        pol_image_free(im);
+        pol__image_free(im);
         im = load(a);
         assert_int_equal(im->jpeg_quality, qs[i]);
         int sub = qs[i] >= 90 ? 1 : 2; /* our encoder: 4:4:4 from quality 90 */
@@ -393,16 +393,16 @@ static void test_changed_jpeg_like_source(void **state)
         /* change the pixels, save with no quality asked: the source's comes back */
         for (size_t k = 0; k < 3000; k++) im->px[k] = 1 - im->px[k];
         save(im, b);
-        pol_image *back = load(b);
+        pol__image *back = load(b);
         printf("  source quality %d: estimated %d, re-saved at %d, subsampling %dx%d -> %dx%d\n",
                qs[i], im->jpeg_quality, back->jpeg_quality, im->jpeg_sub_h, im->jpeg_sub_v,
                back->jpeg_sub_h, back->jpeg_sub_v);
         assert_int_equal(back->jpeg_quality, qs[i]);
         assert_int_equal(back->jpeg_sub_h, sub);
-        pol_image_free(back);
-        pol_image_free(im);
+        pol__image_free(back);
+        pol__image_free(im);
     }
-    pol_image_free(src);
+    pol__image_free(src);
 }
 
 /* ---- presets: fit, pad, capped enlargement, JPEG for social destinations ------------------ */
@@ -410,42 +410,42 @@ static void test_changed_jpeg_like_source(void **state)
 static void test_preset_fit(void **state)
 {
     (void)state;
-    pol_image *src = load(SK "coffee.png"); /* 600x400 PNG */
+    pol__image *src = load(SK "coffee.png"); /* 600x400 PNG */
     assert_int_equal(src->width, 600);
-    pol_image *im = pol_image_clone(src);
+    pol__image *im = pol__image_clone(src);
     static const char *const contain[] = {"preset", "story", "fit", "contain", NULL};
     run_op(&im, "export", contain, NULL);
     /* the whole picture inside 1080x1920: 1080 wide, 720 high (1.8x, under the 2x cap) */
     assert_int_equal(im->width, 1080);
     assert_int_equal(im->height, 720);
     assert_string_equal(im->save.format, "jpeg");
-    pol_image_free(im);
+    pol__image_free(im);
 
-    im = pol_image_clone(src);
+    im = pol__image_clone(src);
     static const char *const pad[] = {"preset", "story", "fit", "pad", "pad-colour", "#204060",
                                       NULL};
     run_op(&im, "export", pad, NULL);
     assert_int_equal(im->width, 1080);
     assert_int_equal(im->height, 1920);
-    const float *corner = pol_image_row(im, 0);
+    const float *corner = pol__image_row(im, 0);
     assert_true(fabsf(corner[0] - 0x20 / 255.0f) < 1e-3f && fabsf(corner[2] - 0x60 / 255.0f) < 1e-3f);
     /* the picture itself in the middle band, unchanged in colour apart from resampling */
-    const float *mid = pol_image_row(im, 960) + 540 * 3;
+    const float *mid = pol__image_row(im, 960) + 540 * 3;
     assert_false(fabsf(mid[0] - corner[0]) < 1e-3f && fabsf(mid[1] - corner[1]) < 1e-3f);
-    pol_image_free(im);
+    pol__image_free(im);
 
     /* a small picture is enlarged at most max-upscale (8 by default), with a warning */
-    pol_image *small = reduce(src, 150); /* 150x100 */
-    pol_jv *step = NULL;
+    pol__image *small = reduce(src, 150); /* 150x100 */
+    pol__jv *step = NULL;
     static const char *const cover[] = {"preset", "story", "max-upscale", "2", NULL};
     run_op(&small, "export", cover, &step);
     printf("  150x100 for story, --max-upscale 2: %dx%d\n", small->width, small->height);
     assert_true(small->height <= 200 && small->width <= 300);
-    const pol_jv *w = pol_jv_get(step, "warnings");
+    const pol__jv *w = pol__jv_get(step, "warnings");
     assert_non_null(w);
-    pol_jv_free(step);
-    pol_image_free(small);
-    pol_image_free(src);
+    pol__jv_free(step);
+    pol__image_free(small);
+    pol__image_free(src);
 }
 
 /* print-300dpi records 300 dpi in JFIF and in EXIF alike (the source's EXIF says 350). */
@@ -453,20 +453,20 @@ static void test_print_dpi_in_exif(void **state)
 {
     (void)state;
     const char *src = "/usr/share/wallpapers/ColorfulCups/contents/images/2560x1600.jpg";
-    pol_image *im = load(src);
+    pol__image *im = load(src);
     assert_true(fabs(pol__exif_dpi(im->exif, im->exif_len) - 350) < 0.5);
     static const char *const print[] = {"preset", "print-300dpi", NULL};
     run_op(&im, "export", print, NULL);
     char out[300];
     snprintf(out, sizeof out, "%s/print.jpg", g_dir);
     save(im, out);
-    pol_image *back = load(out);
+    pol__image *back = load(out);
     double exif_dpi = pol__exif_dpi(back->exif, back->exif_len);
     printf("  print-300dpi: JFIF/loaded %.0f dpi, EXIF %.0f dpi\n", back->dpi, exif_dpi);
     assert_true(fabs(back->dpi - 300) < 0.5);
     assert_true(fabs(exif_dpi - 300) < 0.5);
-    pol_image_free(back);
-    pol_image_free(im);
+    pol__image_free(back);
+    pol__image_free(im);
 }
 
 static int setup(void **state)

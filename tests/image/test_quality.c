@@ -23,7 +23,7 @@ static pol_options g_opt;
 
 /* Loads a photo through the image domain, as RGB, reduced (area average in linear light) so its
  * long side is at most max_dim: the tests stay quick under the sanitizers. */
-static pol_image *load_photo(const char *path, int max_dim)
+static pol__image *load_photo(const char *path, int max_dim)
 {
     pol_err e;
     pol_err_clear(&e);
@@ -34,12 +34,12 @@ static pol_image *load_photo(const char *path, int max_dim)
                     path, e.msg);
         fail();
     }
-    const pol_image *src = pol_image_of(a);
+    const pol__image *src = pol__image_of(a);
     int longer = src->width > src->height ? src->width : src->height;
     int f = (longer + max_dim - 1) / max_dim;
     if (f < 1) f = 1;
     int w = src->width / f, h = src->height / f, ch = src->channels;
-    pol_image *im = pol_image_new(w, h, 3);
+    pol__image *im = pol__image_new(w, h, 3);
     assert_non_null(im);
     pol__colour_init();
     for (int y = 0; y < h; y++)
@@ -47,36 +47,36 @@ static pol_image *load_photo(const char *path, int max_dim)
             double acc[3] = {0, 0, 0};
             for (int dy = 0; dy < f; dy++)
                 for (int dx = 0; dx < f; dx++) {
-                    const float *p = pol_image_row(src, y * f + dy) + (size_t)(x * f + dx) * ch;
+                    const float *p = pol__image_row(src, y * f + dy) + (size_t)(x * f + dx) * ch;
                     float rgb[3];
                     pol__px_rgb(p, ch, rgb);
-                    for (int k = 0; k < 3; k++) acc[k] += pol_srgb_to_linear(rgb[k]);
+                    for (int k = 0; k < 3; k++) acc[k] += pol__srgb_to_linear(rgb[k]);
                 }
             for (int k = 0; k < 3; k++)
-                im->px[((size_t)y * w + x) * 3 + k] = pol_linear_to_srgb((float)(acc[k] / (f * f)));
+                im->px[((size_t)y * w + x) * 3 + k] = pol__linear_to_srgb((float)(acc[k] / (f * f)));
         }
     pol__asset_unref(a);
     return im;
 }
 
 /* A per-channel cast (or exposure change) in linear light, clipped as a camera would. */
-static pol_image *degrade_gains(const pol_image *src, double r, double g, double b)
+static pol__image *degrade_gains(const pol__image *src, double r, double g, double b)
 {
-    pol_image *im = pol_image_clone(src);
+    pol__image *im = pol__image_clone(src);
     assert_non_null(im);
     double gain[3] = {r, g, b};
     size_t n = (size_t)im->width * im->height;
     for (size_t i = 0; i < n; i++)
         for (int k = 0; k < 3; k++) {
-            double v = pol_srgb_to_linear(im->px[i * 3 + k]) * gain[k];
-            im->px[i * 3 + k] = pol_linear_to_srgb((float)(v > 1 ? 1 : v));
+            double v = pol__srgb_to_linear(im->px[i * 3 + k]) * gain[k];
+            im->px[i * 3 + k] = pol__linear_to_srgb((float)(v > 1 ? 1 : v));
         }
     return im;
 }
 
 /* Runs one op of the image domain in place; returns 1 when it applied, 0 when it declined.
  * `step` (optional) receives the op's report node (measurements, decisions). */
-static int run_op(pol_image **imp, const char *name, const char *const *kv, pol_jv **step)
+static int run_op(pol__image **imp, const char *name, const char *const *kv, pol__jv **step)
 {
     const pol_op_desc *op = pol_op_find("image", name);
     assert_non_null(op);
@@ -90,13 +90,13 @@ static int run_op(pol_image **imp, const char *name, const char *const *kv, pol_
                          POL_OK);
     pol_asset *a = pol__asset_new(&pol__image_domain, *imp, "photo");
     assert_non_null(a);
-    pol_jv *item = pol_jv_obj(), *node = pol_jv_obj();
+    pol__jv *item = pol__jv_obj(), *node = pol__jv_obj();
     pol_run run = {.err = &e, .opt = &g_opt, .input = "photo", .threads = 2, .item = item,
                    .step = node};
     pol_status st = op->run(&run, a, args);
     if (st != POL_OK) print_error("%s: %s\n", name, e.msg);
     assert_int_equal(st, POL_OK);
-    *imp = pol_image_of(a);
+    *imp = pol__image_of(a);
     a->data = NULL;
     /* Whatever an op does, every pixel stays a finite number in range. */
     for (size_t i = 0; i < (size_t)(*imp)->width * (*imp)->height * (*imp)->channels; i++)
@@ -106,29 +106,29 @@ static int run_op(pol_image **imp, const char *name, const char *const *kv, pol_
         }
     pol__asset_unref(a);
     pol__args_free(args);
-    pol_jv_free(item);
+    pol__jv_free(item);
     if (step)
         *step = node;
     else
-        pol_jv_free(node);
+        pol__jv_free(node);
     return !run.declined;
 }
 
-static double confidence(const pol_jv *step)
+static double confidence(const pol__jv *step)
 {
-    const pol_jv *v = pol_jv_get(step, "confidence");
+    const pol__jv *v = pol__jv_get(step, "confidence");
     return v ? v->num : NAN;
 }
 
-static double measured(const pol_jv *step, const char *key)
+static double measured(const pol__jv *step, const char *key)
 {
-    const pol_jv *m = pol_jv_get(step, "measured");
-    const pol_jv *v = m ? pol_jv_get(m, key) : NULL;
+    const pol__jv *m = pol__jv_get(step, "measured");
+    const pol__jv *v = m ? pol__jv_get(m, key) : NULL;
     return v ? (v->type == POL_JV_INT ? (double)v->i : v->num) : NAN;
 }
 
 /* The colour and tone part of `polish fix`, in its order. */
-static void colour_chain(pol_image **im)
+static void colour_chain(pol__image **im)
 {
     run_op(im, "white-balance", NULL, NULL);
     run_op(im, "exposure", NULL, NULL);
@@ -137,7 +137,7 @@ static void colour_chain(pol_image **im)
 
 /* The whole automatic recipe of the image domain (orient ... straighten), every op with its
  * defaults, as `polish fix` runs it. */
-static void auto_chain(pol_image **im)
+static void auto_chain(pol__image **im)
 {
     const char *const *steps = pol__image_domain.auto_steps;
     assert_non_null(steps);
@@ -146,13 +146,13 @@ static void auto_chain(pol_image **im)
         assert_non_null(op);
         if (op->flags & POL_OP_DELIVER) continue;
         int w = (*im)->width, h = (*im)->height;
-        pol_jv *step;
+        pol__jv *step;
         if (run_op(im, *steps, NULL, &step) && ((*im)->width != w || (*im)->height != h)) {
-            char *js = pol_jv_dump(step, 0);
+            char *js = pol__jv_dump(step, 0);
             print_message("  %s changed the geometry: %s\n", *steps, js);
             free(js);
         }
-        pol_jv_free(step);
+        pol__jv_free(step);
     }
 }
 
@@ -188,7 +188,7 @@ static void test_ciede2000_sharma(void **state)
     for (size_t i = 0; i < sizeof sharma / sizeof sharma[0]; i++) {
         float a[3] = {(float)sharma[i][0], (float)sharma[i][1], (float)sharma[i][2]};
         float b[3] = {(float)sharma[i][3], (float)sharma[i][4], (float)sharma[i][5]};
-        double d1 = pol_ciede2000(a, b), d2 = pol_ciede2000(b, a);
+        double d1 = pol__ciede2000(a, b), d2 = pol__ciede2000(b, a);
         if (fabs(d1 - sharma[i][6]) > 1e-4) print_error("pair %zu: %.5f != %.4f\n", i, d1, sharma[i][6]);
         assert_true(fabs(d1 - sharma[i][6]) <= 1e-4);
         assert_true(fabs(d1 - d2) <= 1e-9); /* symmetric */
@@ -200,11 +200,11 @@ static void test_srgb_lab(void **state)
     (void)state;
     /* Known values: sRGB white is D65 (L* 100, neutral), mid-grey 0.5 has L* 53.39, sRGB red. */
     float white[3] = {1, 1, 1}, grey[3] = {0.5f, 0.5f, 0.5f}, red[3] = {1, 0, 0}, lab[3];
-    pol_srgb_to_lab(white, lab);
+    pol__srgb_to_lab(white, lab);
     assert_true(fabs(lab[0] - 100) < 0.01 && fabs(lab[1]) < 0.01 && fabs(lab[2]) < 0.01);
-    pol_srgb_to_lab(grey, lab);
+    pol__srgb_to_lab(grey, lab);
     assert_true(fabs(lab[0] - 53.389) < 0.01);
-    pol_srgb_to_lab(red, lab);
+    pol__srgb_to_lab(red, lab);
     assert_true(fabs(lab[0] - 53.24) < 0.05 && fabs(lab[1] - 80.09) < 0.05 &&
                 fabs(lab[2] - 67.20) < 0.05);
     /* Round trips, and the fast paths agree with the exact functions. */
@@ -212,19 +212,19 @@ static void test_srgb_lab(void **state)
     double worst = 0;
     for (int i = 0; i <= 1000; i++) {
         float v = i / 1000.0f;
-        worst = fmax(worst, fabs(pol_linear_to_srgb(pol_srgb_to_linear(v)) - v));
-        worst = fmax(worst, fabs(pol__to_linear_fast(v) - pol_srgb_to_linear(v)));
-        worst = fmax(worst, fabs(pol__to_srgb_fast(v) - pol_linear_to_srgb(v)));
+        worst = fmax(worst, fabs(pol__linear_to_srgb(pol__srgb_to_linear(v)) - v));
+        worst = fmax(worst, fabs(pol__to_linear_fast(v) - pol__srgb_to_linear(v)));
+        worst = fmax(worst, fabs(pol__to_srgb_fast(v) - pol__linear_to_srgb(v)));
     }
     assert_true(worst < 1e-5);
     for (int r = 0; r <= 4; r++)
         for (int g = 0; g <= 4; g++)
             for (int b = 0; b <= 4; b++) {
                 float rgb[3] = {r / 4.0f, g / 4.0f, b / 4.0f}, back[3], lin[3], lf[3];
-                pol_srgb_to_lab(rgb, lab);
-                pol_lab_to_srgb(lab, back);
+                pol__srgb_to_lab(rgb, lab);
+                pol__lab_to_srgb(lab, back);
                 for (int k = 0; k < 3; k++) assert_true(fabs(back[k] - rgb[k]) < 1e-4);
-                for (int k = 0; k < 3; k++) lin[k] = pol_srgb_to_linear(rgb[k]);
+                for (int k = 0; k < 3; k++) lin[k] = pol__srgb_to_linear(rgb[k]);
                 pol__linear_to_lab_fast(lin, lf);
                 for (int k = 0; k < 3; k++) assert_true(fabs(lf[k] - lab[k]) < 0.01);
             }
@@ -271,12 +271,12 @@ static void test_white_balance_casts(void **state)
     double sum_fix = 0, sum_none = 0, sum_first = 0, sum_first_none = 0;
     int n = 0, nf = 0;
     for (size_t p = 0; p < POL_ARRAY_LEN(cast_set); p++) {
-        pol_image *orig = load_photo(cast_set[p], 256);
+        pol__image *orig = load_photo(cast_set[p], 256);
         for (size_t c = 0; c < POL_ARRAY_LEN(casts); c++) {
-            pol_image *im = degrade_gains(orig, casts[c][0], casts[c][1], casts[c][2]);
-            double none = pol_image_mean_de2000(im, orig);
+            pol__image *im = degrade_gains(orig, casts[c][0], casts[c][1], casts[c][2]);
+            double none = pol__image_mean_de2000(im, orig);
             colour_chain(&im);
-            double fix = pol_image_mean_de2000(im, orig);
+            double fix = pol__image_mean_de2000(im, orig);
             print_message("%-22s cast (%.2f,%.2f,%.2f): dE00 %5.2f -> %5.2f\n",
                           pol__path_base(cast_set[p]), casts[c][0], casts[c][1], casts[c][2], none,
                           fix);
@@ -288,9 +288,9 @@ static void test_white_balance_casts(void **state)
                 sum_first_none += none;
                 nf++;
             }
-            pol_image_free(im);
+            pol__image_free(im);
         }
-        pol_image_free(orig);
+        pol__image_free(orig);
     }
     double mean_fix = sum_fix / n, mean_none = sum_none / n;
     print_message("mean CIEDE2000 over %d photo x cast pairs: %.2f (doing nothing: %.2f); "
@@ -319,22 +319,22 @@ static void test_good_photos_unchanged(void **state)
     (void)state;
     double sum = 0, sum_naive = 0;
     for (size_t p = 0; p < POL_ARRAY_LEN(good_set); p++) {
-        pol_image *orig = load_photo(good_set[p], 512);
-        pol_image *im = pol_image_clone(orig), *naive = pol_image_clone(orig);
+        pol__image *orig = load_photo(good_set[p], 512);
+        pol__image *im = pol__image_clone(orig), *naive = pol__image_clone(orig);
         auto_chain(&im);
-        double d = pol_image_mean_de2000(im, orig);
+        double d = pol__image_mean_de2000(im, orig);
         /* The bound's teeth: an unconditional gray-world balance, what a fix without a
          * confidence check does. */
         static const char *const gw[] = {"mode", "gray-world", NULL};
         run_op(&naive, "white-balance", gw, NULL);
-        double dn = pol_image_mean_de2000(naive, orig);
+        double dn = pol__image_mean_de2000(naive, orig);
         print_message("%-22s auto chain dE00 %.2f (unconditional gray-world %.2f)\n",
                       pol__path_base(good_set[p]), d, dn);
         sum += d;
         sum_naive += dn;
-        pol_image_free(im);
-        pol_image_free(naive);
-        pol_image_free(orig);
+        pol__image_free(im);
+        pol__image_free(naive);
+        pol__image_free(orig);
     }
     double n = (double)POL_ARRAY_LEN(good_set);
     print_message("mean CIEDE2000 on good photos: %.2f (unconditional gray-world: %.2f)\n", sum / n,
@@ -350,22 +350,22 @@ static void test_exposure_minus_one_ev(void **state)
                                MATE "LadyBird.jpg", MATE "TwoWings.jpg", SK "camera.png"};
     double sum_fix = 0, sum_none = 0;
     for (size_t p = 0; p < POL_ARRAY_LEN(set); p++) {
-        pol_image *orig = load_photo(set[p], 256);
-        pol_image *im = degrade_gains(orig, 0.5, 0.5, 0.5);
-        double none = pol_image_mean_de2000(im, orig);
-        pol_jv *step;
+        pol__image *orig = load_photo(set[p], 256);
+        pol__image *im = degrade_gains(orig, 0.5, 0.5, 0.5);
+        double none = pol__image_mean_de2000(im, orig);
+        pol__jv *step;
         assert_true(run_op(&im, "exposure", NULL, &step));
         double ev = measured(step, "ev");
-        pol_jv_free(step);
+        pol__jv_free(step);
         run_op(&im, "tone", NULL, NULL);
-        double fix = pol_image_mean_de2000(im, orig);
+        double fix = pol__image_mean_de2000(im, orig);
         print_message("%-22s -1 EV: estimated %+.2f EV, dE00 %5.2f -> %5.2f\n",
                       pol__path_base(set[p]), ev, none, fix);
         assert_true(ev > 0.5 && ev < 1.5);
         sum_fix += fix;
         sum_none += none;
-        pol_image_free(im);
-        pol_image_free(orig);
+        pol__image_free(im);
+        pol__image_free(orig);
     }
     double n = (double)POL_ARRAY_LEN(set);
     print_message("-1 EV: mean dE00 %.2f (doing nothing: %.2f)\n", sum_fix / n, sum_none / n);
@@ -383,12 +383,12 @@ static void test_exposure_plus_one_ev(void **state)
                                MATE "LadyBird.jpg", MATE "TwoWings.jpg"};
     int recovered = 0;
     for (size_t p = 0; p < POL_ARRAY_LEN(set); p++) {
-        pol_image *orig = load_photo(set[p], 256);
-        pol_image *im = degrade_gains(orig, 2, 2, 2);
-        double none = pol_image_mean_de2000(im, orig);
+        pol__image *orig = load_photo(set[p], 256);
+        pol__image *im = degrade_gains(orig, 2, 2, 2);
+        double none = pol__image_mean_de2000(im, orig);
         int acted = run_op(&im, "exposure", NULL, NULL);
         run_op(&im, "tone", NULL, NULL);
-        double fix = pol_image_mean_de2000(im, orig);
+        double fix = pol__image_mean_de2000(im, orig);
         print_message("%-22s +1 EV: %s, dE00 %5.2f -> %5.2f\n", pol__path_base(set[p]),
                       acted ? "corrected" : "declined", none, fix);
         assert_true(none > 8);
@@ -397,8 +397,8 @@ static void test_exposure_plus_one_ev(void **state)
             assert_true(fix < 0.5 * none);
             recovered++;
         }
-        pol_image_free(im);
-        pol_image_free(orig);
+        pol__image_free(im);
+        pol__image_free(orig);
     }
     assert_true(recovered >= 2);
 }
@@ -406,19 +406,19 @@ static void test_exposure_plus_one_ev(void **state)
 static void test_exposure_manual_and_tone_manual(void **state)
 {
     (void)state;
-    pol_image *orig = load_photo(SK "coffee.png", 128);
+    pol__image *orig = load_photo(SK "coffee.png", 128);
     /* -1 EV then +1 EV by hand gives the photo back, except where the rolled-off highlights
      * were. */
-    pol_image *im = pol_image_clone(orig);
+    pol__image *im = pol__image_clone(orig);
     static const char *const down[] = {"ev", "-1", NULL};
     static const char *const up[] = {"ev", "1", "protect-highlights", "false", NULL};
     assert_true(run_op(&im, "exposure", down, NULL));
-    assert_true(pol_image_mean_de2000(im, orig) > 5);
+    assert_true(pol__image_mean_de2000(im, orig) > 5);
     assert_true(run_op(&im, "exposure", up, NULL));
-    assert_true(pol_image_mean_de2000(im, orig) < 0.5);
+    assert_true(pol__image_mean_de2000(im, orig) < 0.5);
     /* Manual levels: black 0.1 and white 0.9 stretch the range. */
     static const char *const lv[] = {"mode", "manual", "black", "0.1", "white", "0.9", NULL};
-    pol_image *t = pol_image_clone(orig);
+    pol__image *t = pol__image_clone(orig);
     assert_true(run_op(&t, "tone", lv, NULL));
     float lo = 1, hi = 0;
     for (size_t i = 0; i < (size_t)t->width * t->height * 3; i++) {
@@ -426,30 +426,30 @@ static void test_exposure_manual_and_tone_manual(void **state)
         hi = t->px[i] > hi ? t->px[i] : hi;
     }
     assert_true(lo < 1e-6 && hi > 1 - 1e-6);
-    pol_image_free(t);
-    pol_image_free(im);
-    pol_image_free(orig);
+    pol__image_free(t);
+    pol__image_free(im);
+    pol__image_free(orig);
 }
 
 static void test_white_balance_manual(void **state)
 {
     (void)state;
     /* A grey card lit by 3200 K light, corrected with --temperature 3200, is grey again. */
-    pol_image *im = pol_image_new(16, 16, 3);
+    pol__image *im = pol__image_new(16, 16, 3);
     double u, v;
     pol__light_uv(3200, 0, &u, &v);
     double e[3] = {exp(u), 1, exp(v)}, y = 0.2126 * e[0] + 0.7152 * e[1] + 0.0722 * e[2];
     for (int i = 0; i < 256; i++)
         for (int k = 0; k < 3; k++)
-            im->px[i * 3 + k] = pol_linear_to_srgb((float)(0.18 * e[k] / y));
+            im->px[i * 3 + k] = pol__linear_to_srgb((float)(0.18 * e[k] / y));
     float lab[3];
-    pol_srgb_to_lab(im->px, lab);
+    pol__srgb_to_lab(im->px, lab);
     assert_true(hypot(lab[1], lab[2]) > 15);
     static const char *const kv[] = {"mode", "manual", "temperature", "3200", NULL};
     assert_true(run_op(&im, "white-balance", kv, NULL));
-    pol_srgb_to_lab(im->px, lab);
+    pol__srgb_to_lab(im->px, lab);
     assert_true(hypot(lab[1], lab[2]) < 0.5);
-    pol_image_free(im);
+    pol__image_free(im);
 }
 
 /* ---- denoise -------------------------------------------------------------------------------- */
@@ -460,7 +460,7 @@ static double gauss(unsigned *seed)
     return sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
 }
 
-static double psnr(const pol_image *a, const pol_image *b)
+static double psnr(const pol__image *a, const pol__image *b)
 {
     double se = 0;
     size_t n = (size_t)a->width * a->height * 3;
@@ -469,7 +469,7 @@ static double psnr(const pol_image *a, const pol_image *b)
 }
 
 /* Mean SSIM (Wang et al. 2004) of luma over 8x8 windows, stride 4. */
-static double ssim(const pol_image *a, const pol_image *b)
+static double ssim(const pol__image *a, const pol__image *b)
 {
     const double c1 = 0.01 * 0.01, c2 = 0.03 * 0.03;
     double sum = 0;
@@ -479,8 +479,8 @@ static double ssim(const pol_image *a, const pol_image *b)
             double ma = 0, mb = 0, va = 0, vb = 0, cv = 0;
             for (int j = 0; j < 8; j++)
                 for (int i = 0; i < 8; i++) {
-                    const float *p = pol_image_row(a, y + j) + (size_t)(x + i) * 3;
-                    const float *q = pol_image_row(b, y + j) + (size_t)(x + i) * 3;
+                    const float *p = pol__image_row(a, y + j) + (size_t)(x + i) * 3;
+                    const float *q = pol__image_row(b, y + j) + (size_t)(x + i) * 3;
                     double la = 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
                     double lb = 0.299 * q[0] + 0.587 * q[1] + 0.114 * q[2];
                     ma += la;
@@ -509,16 +509,16 @@ static void test_denoise(void **state)
     double gain_sum = 0, ssim_gain = 0;
     int n = 0;
     for (size_t p = 0; p < POL_ARRAY_LEN(set); p++) {
-        pol_image *orig = load_photo(set[p], 320);
+        pol__image *orig = load_photo(set[p], 320);
         /* A clean photo is left alone. */
-        pol_image *clean = pol_image_clone(orig);
-        pol_jv *step;
+        pol__image *clean = pol__image_clone(orig);
+        pol__jv *step;
         assert_false(run_op(&clean, "denoise", NULL, &step));
         assert_true(measured(step, "noise_sigma") < 2);
-        pol_jv_free(step);
-        pol_image_free(clean);
+        pol__jv_free(step);
+        pol__image_free(clean);
         for (size_t s = 0; s < POL_ARRAY_LEN(sigmas); s++) {
-            pol_image *im = pol_image_clone(orig);
+            pol__image *im = pol__image_clone(orig);
             unsigned seed = 1234 + (unsigned)(p * 10 + s);
             size_t m = (size_t)im->width * im->height * 3;
             for (size_t i = 0; i < m; i++) {
@@ -529,7 +529,7 @@ static void test_denoise(void **state)
             double p0 = psnr(im, orig), s0 = ssim(im, orig);
             assert_true(run_op(&im, "denoise", NULL, &step));
             double est = measured(step, "noise_sigma");
-            pol_jv_free(step);
+            pol__jv_free(step);
             double p1 = psnr(im, orig), s1 = ssim(im, orig);
             print_message("%-18s sigma %4.1f (estimated %5.2f): PSNR %.2f -> %.2f dB, SSIM %.3f -> "
                           "%.3f\n",
@@ -542,9 +542,9 @@ static void test_denoise(void **state)
             gain_sum += p1 - p0;
             ssim_gain += s1 - s0;
             n++;
-            pol_image_free(im);
+            pol__image_free(im);
         }
-        pol_image_free(orig);
+        pol__image_free(orig);
     }
     print_message("denoise: mean PSNR gain %.2f dB, mean SSIM gain %.3f over %d cases\n",
                   gain_sum / n, ssim_gain / n, n);
@@ -555,13 +555,13 @@ static void test_denoise(void **state)
 
 /* Rotates counter-clockwise by `deg` (bilinear) and crops to the inscribed rectangle of the
  * same aspect, as a tilted shot of the same scene would look. Independent of the op's code. */
-static pol_image *tilt_photo(const pol_image *s, double deg)
+static pol__image *tilt_photo(const pol__image *s, double deg)
 {
     double t = deg * M_PI / 180, c = cos(t), sn = sin(t), as = fabs(sn);
     int W = s->width, H = s->height;
     double k = fmin(W / (W * c + H * as), H / (W * as + H * c));
     int w = (int)(W * k) - 2, h = (int)(H * k) - 2;
-    pol_image *o = pol_image_new(w, h, 3);
+    pol__image *o = pol__image_new(w, h, 3);
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             double dx = x - w / 2.0 + 0.5, dy = y - h / 2.0 + 0.5;
@@ -575,7 +575,7 @@ static pol_image *tilt_photo(const pol_image *s, double deg)
                         int xx = x0 + i < 0 ? 0 : x0 + i >= W ? W - 1 : x0 + i;
                         int yy = y0 + j < 0 ? 0 : y0 + j >= H ? H - 1 : y0 + j;
                         v += (i ? fx : 1 - fx) * (j ? fy : 1 - fy) *
-                             pol_image_row(s, yy)[(size_t)xx * 3 + ch];
+                             pol__image_row(s, yy)[(size_t)xx * 3 + ch];
                     }
                 o->px[((size_t)y * w + x) * 3 + ch] = (float)v;
             }
@@ -588,17 +588,17 @@ static void test_straighten(void **state)
     (void)state;
     /* camera.png has a level horizon line of buildings and a vertical tripod: every tilt from 1
      * to 5 degrees either way must be found within 0.5 degree and undone. */
-    pol_image *orig = load_photo(SK "camera.png", 512);
+    pol__image *orig = load_photo(SK "camera.png", 512);
     double worst = 0;
     for (int sgn = -1; sgn <= 1; sgn += 2)
         for (int d = 1; d <= 5; d++) {
             double th = sgn * d;
-            pol_image *im = tilt_photo(orig, th);
+            pol__image *im = tilt_photo(orig, th);
             int w0 = im->width, h0 = im->height;
-            pol_jv *step;
+            pol__jv *step;
             assert_true(run_op(&im, "straighten", NULL, &step));
             double est = measured(step, "tilt_deg"), conf = confidence(step);
-            pol_jv_free(step);
+            pol__jv_free(step);
             double err = fabs(est - th);
             print_message("camera tilted %+.0f deg: detected %+.2f (error %.2f, confidence %.2f), "
                           "%dx%d -> %dx%d\n",
@@ -609,15 +609,15 @@ static void test_straighten(void **state)
             worst = fmax(worst, err);
             /* The crop keeps the aspect ratio and leaves no empty corner. */
             assert_true(fabs((double)im->width / im->height - (double)w0 / h0) < 0.01);
-            pol_image_free(im);
+            pol__image_free(im);
         }
     print_message("straighten: worst error %.2f deg over 10 tilts\n", worst);
     /* The untouched photo is level and left alone. */
-    pol_image *lvl = pol_image_clone(orig);
+    pol__image *lvl = pol__image_clone(orig);
     assert_false(run_op(&lvl, "straighten", NULL, NULL));
     assert_int_equal(lvl->width, orig->width);
-    pol_image_free(lvl);
-    pol_image_free(orig);
+    pol__image_free(lvl);
+    pol__image_free(orig);
 }
 
 static void test_straighten_declines_when_unsure(void **state)
@@ -629,10 +629,10 @@ static void test_straighten_declines_when_unsure(void **state)
                                MATE "Garden.jpg", SK "astronaut.png"};
     int acted = 0, total = 0;
     for (size_t p = 0; p < POL_ARRAY_LEN(set); p++) {
-        pol_image *orig = load_photo(set[p], 640);
+        pol__image *orig = load_photo(set[p], 640);
         for (int d = 0; d <= 3; d += 3) {
-            pol_image *im = d ? tilt_photo(orig, d) : pol_image_clone(orig);
-            pol_jv *step;
+            pol__image *im = d ? tilt_photo(orig, d) : pol__image_clone(orig);
+            pol__jv *step;
             int did = run_op(&im, "straighten", NULL, &step);
             double est = measured(step, "tilt_deg");
             print_message("%-18s tilted %d: %s (detected %+.2f, confidence %.2f)\n",
@@ -643,10 +643,10 @@ static void test_straighten_declines_when_unsure(void **state)
                 acted++;
             }
             total++;
-            pol_jv_free(step);
-            pol_image_free(im);
+            pol__jv_free(step);
+            pol__image_free(im);
         }
-        pol_image_free(orig);
+        pol__image_free(orig);
     }
     print_message("straighten acted on %d of %d unsure cases\n", acted, total);
 }
@@ -659,11 +659,11 @@ static void test_crop_saliency(void **state)
     /* A red disc on the right of a soft, slightly textured grey scene: a square crop must keep
      * it (a centred crop would cut it off). */
     int W = 600, H = 300;
-    pol_image *im = pol_image_new(W, H, 3);
+    pol__image *im = pol__image_new(W, H, 3);
     unsigned seed = 7;
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++) {
-            float *p = pol_image_row(im, y) + (size_t)x * 3;
+            float *p = pol__image_row(im, y) + (size_t)x * 3;
             float g = 0.45f + 0.1f * (float)y / H + (float)(gauss(&seed) * 0.01);
             int in = (x - 510) * (x - 510) + (y - 150) * (y - 150) < 60 * 60;
             p[0] = in ? 0.85f : g;
@@ -675,32 +675,32 @@ static void test_crop_saliency(void **state)
     assert_true(x >= 270 && x <= 300); /* the disc spans 450..570 */
     assert_int_equal(y, 0);
     static const char *const sq[] = {"aspect", "1:1", NULL};
-    pol_image *c = pol_image_clone(im);
-    pol_jv *step;
+    pol__image *c = pol__image_clone(im);
+    pol__jv *step;
     assert_true(run_op(&c, "crop", sq, &step));
     assert_int_equal(c->width, 300);
     assert_int_equal(c->height, 300);
     assert_true(measured(step, "x") >= 270);
     /* The disc's centre is in the crop, still red. */
-    const float *p = pol_image_row(c, 150) + (size_t)(510 - (int)measured(step, "x")) * 3;
+    const float *p = pol__image_row(c, 150) + (size_t)(510 - (int)measured(step, "x")) * 3;
     assert_true(p[0] > 0.8f && p[1] < 0.2f);
-    pol_jv_free(step);
-    pol_image_free(c);
+    pol__jv_free(step);
+    pol__image_free(c);
     /* Centred placement on request, explicit boxes, and clear errors. */
     static const char *const centre[] = {"aspect", "1:1", "placement", "center", NULL};
-    c = pol_image_clone(im);
+    c = pol__image_clone(im);
     assert_true(run_op(&c, "crop", centre, &step));
     assert_int_equal((int)measured(step, "x"), 150);
-    pol_jv_free(step);
-    pol_image_free(c);
+    pol__jv_free(step);
+    pol__image_free(c);
     static const char *const box[] = {"box", "10,20,100,50", NULL};
-    c = pol_image_clone(im);
+    c = pol__image_clone(im);
     assert_true(run_op(&c, "crop", box, NULL));
     assert_int_equal(c->width, 100);
     assert_int_equal(c->height, 50);
-    assert_true(c->px[0] == pol_image_row(im, 20)[30]);
-    pol_image_free(c);
-    pol_image_free(im);
+    assert_true(c->px[0] == pol__image_row(im, 20)[30]);
+    pol__image_free(c);
+    pol__image_free(im);
 }
 
 static void test_crop_bad_arguments(void **state)
@@ -714,7 +714,7 @@ static void test_crop_bad_arguments(void **state)
         pol_err_clear(&e);
         pol_args *args = pol__args_new(op);
         assert_int_equal(pol__args_set(args, bad[i][0], bad[i][1], &e), POL_OK);
-        pol_image *im = pol_image_new(64, 32, 3);
+        pol__image *im = pol__image_new(64, 32, 3);
         memset(im->px, 0, sizeof(float) * 64 * 32 * 3);
         pol_asset *a = pol__asset_new(&pol__image_domain, im, "photo.jpg");
         pol_run run = {.err = &e, .opt = &g_opt, .input = "photo.jpg", .threads = 1};
@@ -735,16 +735,16 @@ static void test_match(void **state)
     /* A "house look" (warm, lifted shadows, lower contrast) applied to one half of a photo is the
      * reference; the other half, untouched, must take on that look. Scored against the second
      * half with the look applied directly. */
-    pol_image *orig = load_photo(SK "coffee.png", 320);
+    pol__image *orig = load_photo(SK "coffee.png", 320);
     int W = orig->width, H = orig->height, hw = W / 2;
-    pol_image *left = pol_image_new(hw, H, 3), *right = pol_image_new(hw, H, 3);
+    pol__image *left = pol__image_new(hw, H, 3), *right = pol__image_new(hw, H, 3);
     for (int y = 0; y < H; y++) {
-        memcpy(pol_image_row(left, y), pol_image_row(orig, y), sizeof(float) * hw * 3);
-        memcpy(pol_image_row(right, y), pol_image_row(orig, y) + (size_t)hw * 3,
+        memcpy(pol__image_row(left, y), pol__image_row(orig, y), sizeof(float) * hw * 3);
+        memcpy(pol__image_row(right, y), pol__image_row(orig, y) + (size_t)hw * 3,
                sizeof(float) * hw * 3);
     }
-    pol_image *ref = degrade_gains(left, 1.0, 0.9, 0.7), *want = degrade_gains(right, 1.0, 0.9, 0.7);
-    for (pol_image **p = (pol_image *[]){ref, want, NULL}; *p; p++)
+    pol__image *ref = degrade_gains(left, 1.0, 0.9, 0.7), *want = degrade_gains(right, 1.0, 0.9, 0.7);
+    for (pol__image **p = (pol__image *[]){ref, want, NULL}; *p; p++)
         for (size_t i = 0; i < (size_t)hw * H * 3; i++) (*p)->px[i] = 0.12f + 0.8f * (*p)->px[i];
     char path[] = "/tmp/polish-match-XXXXXX.png";
     int fd = mkstemps(path, 4);
@@ -755,26 +755,26 @@ static void test_match(void **state)
     pol_err_clear(&e);
     pol_options o = g_opt;
     o.overwrite = 1;
-    pol_jv *item = pol_jv_obj();
+    pol__jv *item = pol__jv_obj();
     pol_run run = {.err = &e, .opt = &o, .input = path, .threads = 2, .item = item};
-    pol_asset *ra = pol__asset_new(&pol__image_domain, pol_image_clone(ref), path);
-    strcpy(pol_image_of(ra)->format, "png");
+    pol_asset *ra = pol__asset_new(&pol__image_domain, pol__image_clone(ref), path);
+    strcpy(pol__image_of(ra)->format, "png");
     assert_int_equal(pol__image_domain.save(&run, ra, path), POL_OK);
     pol__asset_unref(ra);
-    pol_jv_free(item);
-    double none = pol_image_mean_de2000(right, want);
+    pol__jv_free(item);
+    double none = pol__image_mean_de2000(right, want);
     const char *kv[] = {"reference", path, NULL};
     assert_true(run_op(&right, "match", kv, NULL));
-    double fix = pol_image_mean_de2000(right, want);
+    double fix = pol__image_mean_de2000(right, want);
     print_message("match: dE00 to the wanted look %.2f (doing nothing: %.2f)\n", fix, none);
     assert_true(none > 4);
     assert_true(fix < 2.5);
     unlink(path);
-    pol_image_free(left);
-    pol_image_free(right);
-    pol_image_free(ref);
-    pol_image_free(want);
-    pol_image_free(orig);
+    pol__image_free(left);
+    pol__image_free(right);
+    pol__image_free(ref);
+    pol__image_free(want);
+    pol__image_free(orig);
 }
 
 /* ---- analysis ------------------------------------------------------------------------------- */
@@ -782,33 +782,33 @@ static void test_match(void **state)
 static void test_analyse(void **state)
 {
     (void)state;
-    pol_image *orig = load_photo(SK "astronaut.png", 512);
-    pol_image *warm = degrade_gains(orig, 0.80, 0.62, 0.45);
+    pol__image *orig = load_photo(SK "astronaut.png", 512);
+    pol__image *warm = degrade_gains(orig, 0.80, 0.62, 0.45);
     pol_err e;
-    pol_jv *item = pol_jv_obj();
+    pol__jv *item = pol__jv_obj();
     pol_run run = {.err = &e, .opt = &g_opt, .input = "x", .threads = 2, .item = item};
     assert_int_equal(pol__image_analyse(&run, orig), POL_OK);
-    const pol_jv *m = pol_jv_get(item, "inspect");
+    const pol__jv *m = pol__jv_get(item, "inspect");
     assert_non_null(m);
     const char *keys[] = {"mean_lightness", "clipped_shadows_pct", "clipped_highlights_pct",
                           "cast_a", "cast_b", "noise_sigma", "sharpness", "tilt_confidence"};
-    for (size_t i = 0; i < POL_ARRAY_LEN(keys); i++) assert_non_null(pol_jv_get(m, keys[i]));
-    double b0 = pol_jv_get(m, "cast_b")->num, l0 = pol_jv_get(m, "mean_lightness")->num;
-    pol_jv_free(item);
-    item = pol_jv_obj();
+    for (size_t i = 0; i < POL_ARRAY_LEN(keys); i++) assert_non_null(pol__jv_get(m, keys[i]));
+    double b0 = pol__jv_get(m, "cast_b")->num, l0 = pol__jv_get(m, "mean_lightness")->num;
+    pol__jv_free(item);
+    item = pol__jv_obj();
     run.item = item;
     assert_int_equal(pol__image_analyse(&run, warm), POL_OK);
-    m = pol_jv_get(item, "inspect");
-    double b1 = pol_jv_get(m, "cast_b")->num, l1 = pol_jv_get(m, "mean_lightness")->num;
+    m = pol__jv_get(item, "inspect");
+    double b1 = pol__jv_get(m, "cast_b")->num, l1 = pol__jv_get(m, "mean_lightness")->num;
     print_message("analyse: cast b* %.1f -> %.1f, mean L* %.1f -> %.1f after a warm cast\n", b0, b1,
                   l0, l1);
     /* A warm cast shows as a clearly positive b* (a mid-grey under that light has b* +11), and
      * the cast darkens the photo. */
     assert_true(fabs(b0) < 3 && b1 > 8);
     assert_true(l1 < l0 - 5);
-    pol_jv_free(item);
-    pol_image_free(warm);
-    pol_image_free(orig);
+    pol__jv_free(item);
+    pol__image_free(warm);
+    pol__image_free(orig);
 }
 
 /* ---- robustness ----------------------------------------------------------------------------- */
@@ -842,7 +842,7 @@ static void test_tiny_and_odd_images(void **state)
                         else if (o == 5) kv = kvs[5];
                         else continue;
                     }
-                    pol_image *im = pol_image_new(sizes[s][0], sizes[s][1], ch);
+                    pol__image *im = pol__image_new(sizes[s][0], sizes[s][1], ch);
                     size_t n = (size_t)im->width * im->height * ch;
                     for (size_t i = 0; i < n; i++) im->px[i] = (float)(rand_r(&seed) % 256) / 255;
                     if (ch == 2 || ch == 4)
@@ -855,22 +855,22 @@ static void test_tiny_and_odd_images(void **state)
                                 print_error("%s changed alpha to %g\n", ops[o], im->px[i]);
                                 fail();
                             }
-                    pol_image_free(im);
+                    pol__image_free(im);
                 }
     pol_err e;
-    pol_jv *item = pol_jv_obj();
+    pol__jv *item = pol__jv_obj();
     pol_run run = {.err = &e, .opt = &g_opt, .input = "x", .threads = 2, .item = item};
     for (size_t s = 0; s < POL_ARRAY_LEN(sizes); s++) {
-        pol_image *im = pol_image_new(sizes[s][0], sizes[s][1], 3);
+        pol__image *im = pol__image_new(sizes[s][0], sizes[s][1], 3);
         memset(im->px, 0, sizeof(float) * (size_t)im->width * im->height * 3);
         assert_int_equal(pol__image_analyse(&run, im), POL_OK);
         int x = -1, y = -1;
         assert_int_equal(pol__image_saliency_crop(im, im->width, 1, &x, &y), 0);
         assert_true(x == 0 && y >= 0 && y < im->height);
         assert_int_equal(pol__image_saliency_crop(im, im->width + 1, 1, &x, &y), -1);
-        pol_image_free(im);
+        pol__image_free(im);
     }
-    pol_jv_free(item);
+    pol__jv_free(item);
 }
 
 int main(void)

@@ -15,7 +15,7 @@
  * Used by bench/image/quality.sh; the degradations are the ones tests/image/test_quality.c uses.
  */
 
-static pol_image *load(const char *path)
+static pol__image *load(const char *path)
 {
     static pol_options o;
     pol_options_default(&o);
@@ -27,18 +27,18 @@ static pol_image *load(const char *path)
         fprintf(stderr, "%s\n", e.msg);
         return NULL;
     }
-    pol_image *im = pol_image_clone(pol_image_of(a));
+    pol__image *im = pol__image_clone(pol__image_of(a));
     pol__asset_unref(a);
     return im;
 }
 
-static pol_image *reduce(const pol_image *src, int max_dim)
+static pol__image *reduce(const pol__image *src, int max_dim)
 {
     int longer = src->width > src->height ? src->width : src->height;
     int f = (longer + max_dim - 1) / max_dim;
     if (f < 1) f = 1;
     int w = src->width / f, h = src->height / f, ch = src->channels;
-    pol_image *im = pol_image_new(w, h, 3);
+    pol__image *im = pol__image_new(w, h, 3);
     if (!im) return NULL;
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
@@ -46,16 +46,16 @@ static pol_image *reduce(const pol_image *src, int max_dim)
             for (int dy = 0; dy < f; dy++)
                 for (int dx = 0; dx < f; dx++) {
                     float rgb[3];
-                    pol__px_rgb(pol_image_row(src, y * f + dy) + (size_t)(x * f + dx) * ch, ch, rgb);
-                    for (int k = 0; k < 3; k++) acc[k] += pol_srgb_to_linear(rgb[k]);
+                    pol__px_rgb(pol__image_row(src, y * f + dy) + (size_t)(x * f + dx) * ch, ch, rgb);
+                    for (int k = 0; k < 3; k++) acc[k] += pol__srgb_to_linear(rgb[k]);
                 }
             for (int k = 0; k < 3; k++)
-                im->px[((size_t)y * w + x) * 3 + k] = pol_linear_to_srgb((float)(acc[k] / (f * f)));
+                im->px[((size_t)y * w + x) * 3 + k] = pol__linear_to_srgb((float)(acc[k] / (f * f)));
         }
     return im;
 }
 
-static int save_png(pol_image *im, const char *path)
+static int save_png(pol__image *im, const char *path)
 {
     pol_options o;
     pol_options_default(&o);
@@ -75,34 +75,34 @@ static int save_png(pol_image *im, const char *path)
 int main(int argc, char **argv)
 {
     if (argc == 8 && !strcmp(argv[1], "degrade")) {
-        pol_image *src = load(argv[2]);
+        pol__image *src = load(argv[2]);
         if (!src) return 1;
-        pol_image *im = reduce(src, atoi(argv[4]));
-        pol_image_free(src);
+        pol__image *im = reduce(src, atoi(argv[4]));
+        pol__image_free(src);
         if (!im) return 1;
         double g[3] = {atof(argv[5]), atof(argv[6]), atof(argv[7])};
         for (size_t i = 0; i < (size_t)im->width * im->height; i++)
             for (int k = 0; k < 3; k++) {
-                double v = pol_srgb_to_linear(im->px[i * 3 + k]) * g[k];
-                im->px[i * 3 + k] = pol_linear_to_srgb((float)(v > 1 ? 1 : v));
+                double v = pol__srgb_to_linear(im->px[i * 3 + k]) * g[k];
+                im->px[i * 3 + k] = pol__linear_to_srgb((float)(v > 1 ? 1 : v));
             }
         return save_png(im, argv[3]);
     }
     if (argc == 4 && !strcmp(argv[1], "score")) {
-        pol_image *a = load(argv[2]), *b = load(argv[3]);
+        pol__image *a = load(argv[2]), *b = load(argv[3]);
         if (!a || !b) return 1;
         if (a->width != b->width || a->height != b->height) {
             fprintf(stderr, "%s is %dx%d but %s is %dx%d\n", argv[2], a->width, a->height, argv[3],
                     b->width, b->height);
             return 1;
         }
-        printf("%.3f\n", pol_image_mean_de2000(a, b));
-        pol_image_free(a);
-        pol_image_free(b);
+        printf("%.3f\n", pol__image_mean_de2000(a, b));
+        pol__image_free(a);
+        pol__image_free(b);
         return 0;
     }
     if (argc == 4 && !strcmp(argv[1], "visible")) {
-        pol_image *a = load(argv[2]), *b = load(argv[3]);
+        pol__image *a = load(argv[2]), *b = load(argv[3]);
         if (!a || !b) return 1;
         if (a->width != b->width || a->height != b->height) {
             fprintf(stderr, "%s is %dx%d but %s is %dx%d\n", argv[2], a->width, a->height, argv[3],
@@ -110,10 +110,10 @@ int main(int argc, char **argv)
             return 1;
         }
         double ad;
-        double de = pol_image_de2000_visible(a, b, &ad);
+        double de = pol__image_de2000_visible(a, b, &ad);
         printf("%.3f %.4f\n", de, ad);
-        pol_image_free(a);
-        pol_image_free(b);
+        pol__image_free(a);
+        pol__image_free(b);
         return 0;
     }
     fprintf(stderr, "usage: quality_score degrade IN OUT MAXDIM R G B | score A B | visible A B\n");

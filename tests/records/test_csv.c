@@ -1,11 +1,11 @@
 /* polish tests — CSV/TSV reading and writing: encodings, quoting, ragged and hostile input. */
 #include "test_csv_util.h"
 
-static pol_records *load(rctx *t, const char *name, const void *data, size_t n, pol_status want)
+static pol__records *load(rctx *t, const char *name, const void *data, size_t n, pol_status want)
 {
     const char *p = rpath(t, name);
     write_bytes(p, data, n);
-    pol_records *r = NULL;
+    pol__records *r = NULL;
     pol_err_clear(&t->err);
     pol_status st = pol__csv_load(&t->run, p, &r);
     if (st != want) fail_msg("%s: status %d, expected %d (%s)", name, st, want, t->err.msg);
@@ -14,15 +14,15 @@ static pol_records *load(rctx *t, const char *name, const void *data, size_t n, 
 
 #define LOAD_OK(t, name, lit) load((t), (name), (lit), sizeof(lit) - 1, POL_OK)
 
-static size_t qrows(const pol_records *r)
+static size_t qrows(const pol__records *r)
 {
-    return r->quarantine ? pol_table_rows(r->quarantine) : 0;
+    return r->quarantine ? pol__table_rows(r->quarantine) : 0;
 }
 
 /* Every row read is either kept or quarantined: nothing is lost. */
-static void assert_accounted(const pol_records *r)
+static void assert_accounted(const pol__records *r)
 {
-    assert_int_equal(pol_table_rows(r->rows) + qrows(r), r->input_rows);
+    assert_int_equal(pol__table_rows(r->rows) + qrows(r), r->input_rows);
 }
 
 static void test_bom_crlf_quotes(void **state)
@@ -30,17 +30,17 @@ static void test_bom_crlf_quotes(void **state)
     (void)state;
     rctx t;
     rctx_init(&t);
-    pol_records *r = LOAD_OK(&t, "a.csv",
+    pol__records *r = LOAD_OK(&t, "a.csv",
                              "\xEF\xBB\xBFname,note\r\n\"Smith, J\",\"say \"\"hi\"\"\"\r\n"
                              "Ann,\"two\r\nlines\"\r\nBob,x\r\n");
     assert_string_equal(r->encoding, "utf-8-bom");
-    assert_string_equal(pol_table_name(r->rows, 0), "name");
-    assert_int_equal(pol_table_rows(r->rows), 3);
-    assert_string_equal(pol_table_get(r->rows, 0, 0), "Smith, J");
-    assert_string_equal(pol_table_get(r->rows, 0, 1), "say \"hi\"");
-    assert_string_equal(pol_table_get(r->rows, 1, 1), "two\r\nlines");
+    assert_string_equal(pol__table_name(r->rows, 0), "name");
+    assert_int_equal(pol__table_rows(r->rows), 3);
+    assert_string_equal(pol__table_get(r->rows, 0, 0), "Smith, J");
+    assert_string_equal(pol__table_get(r->rows, 0, 1), "say \"hi\"");
+    assert_string_equal(pol__table_get(r->rows, 1, 1), "two\r\nlines");
     /* Bob starts on physical line 5: the quoted newline counts. */
-    assert_int_equal(pol_table_src_line(r->rows, 2), 5);
+    assert_int_equal(pol__table_src_line(r->rows, 2), 5);
     assert_accounted(r);
     pol__records_free(r);
     rctx_done(&t);
@@ -79,12 +79,12 @@ static void test_utf16(void **state)
         unsigned char buf[256];
         size_t n;
         utf16(text, be, buf, &n);
-        pol_records *r = load(&t, be ? "be.tsv" : "le.tsv", buf, n, POL_OK);
+        pol__records *r = load(&t, be ? "be.tsv" : "le.tsv", buf, n, POL_OK);
         assert_string_equal(r->encoding, be ? "utf-16be" : "utf-16le");
         assert_int_equal(r->delim, '\t');
-        assert_int_equal(pol_table_rows(r->rows), 2);
-        assert_string_equal(pol_table_get(r->rows, 0, 0), "Jos\xC3\xA9");
-        assert_string_equal(pol_table_get(r->rows, 1, 1), "\xE2\x82\xAC"
+        assert_int_equal(pol__table_rows(r->rows), 2);
+        assert_string_equal(pol__table_get(r->rows, 0, 0), "Jos\xC3\xA9");
+        assert_string_equal(pol__table_get(r->rows, 1, 1), "\xE2\x82\xAC"
                                                           "city");
         pol__records_free(r);
     }
@@ -97,17 +97,17 @@ static void test_windows1252_stray_quote(void **state)
     rctx t;
     rctx_init(&t);
     /* Latin-1/Windows-1252 bytes (é = E9, “ = 93) and a quote inside an unquoted field. */
-    pol_records *r = LOAD_OK(&t, "w.csv",
+    pol__records *r = LOAD_OK(&t, "w.csv",
                              "name;city\nJos\xE9 \"Pepe\" Garc\xED"
                              "a;M\xE1laga\n"
                              "\x93Quoted\x94;Z\xFCrich\n");
     assert_string_equal(r->encoding, "windows-1252");
     assert_int_equal(r->delim, ';');
-    assert_int_equal(pol_table_rows(r->rows), 2);
-    assert_string_equal(pol_table_get(r->rows, 0, 0), "Jos\xC3\xA9 \"Pepe\" Garc\xC3\xAD"
+    assert_int_equal(pol__table_rows(r->rows), 2);
+    assert_string_equal(pol__table_get(r->rows, 0, 0), "Jos\xC3\xA9 \"Pepe\" Garc\xC3\xAD"
                                                       "a");
-    assert_string_equal(pol_table_get(r->rows, 1, 0), "\xE2\x80\x9CQuoted\xE2\x80\x9D");
-    assert_string_equal(pol_table_get(r->rows, 1, 1), "Z\xC3\xBCrich");
+    assert_string_equal(pol__table_get(r->rows, 1, 0), "\xE2\x80\x9CQuoted\xE2\x80\x9D");
+    assert_string_equal(pol__table_get(r->rows, 1, 1), "Z\xC3\xBCrich");
     assert_accounted(r);
     pol__records_free(r);
     rctx_done(&t);
@@ -118,18 +118,18 @@ static void test_ragged_rows(void **state)
     (void)state;
     rctx t;
     rctx_init(&t);
-    pol_records *r = LOAD_OK(&t, "r.csv", "a,b,c\n1,2,3\n4,5\n6,7,8,9\n10,11,12,,\n\n13,14,15\n");
+    pol__records *r = LOAD_OK(&t, "r.csv", "a,b,c\n1,2,3\n4,5\n6,7,8,9\n10,11,12,,\n\n13,14,15\n");
     /* Short row padded and kept; long row with a value beyond the header quarantined; trailing
      * empty fields dropped; blank line skipped. */
-    assert_int_equal(pol_table_rows(r->rows), 4);
-    assert_string_equal(pol_table_get(r->rows, 1, 2), "");
+    assert_int_equal(pol__table_rows(r->rows), 4);
+    assert_string_equal(pol__table_get(r->rows, 1, 2), "");
     assert_int_equal(qrows(r), 1);
-    size_t qc = pol_table_cols(r->quarantine);
-    assert_string_equal(pol_table_name(r->quarantine, qc - 1), "source_line");
-    assert_string_equal(pol_table_get(r->quarantine, 0, qc - 1), "4");
-    assert_non_null(strstr(pol_table_get(r->quarantine, 0, qc - 2), "4 fields"));
+    size_t qc = pol__table_cols(r->quarantine);
+    assert_string_equal(pol__table_name(r->quarantine, qc - 1), "source_line");
+    assert_string_equal(pol__table_get(r->quarantine, 0, qc - 1), "4");
+    assert_non_null(strstr(pol__table_get(r->quarantine, 0, qc - 2), "4 fields"));
     /* Nothing lost: the extra value is kept in the quarantined row. */
-    assert_non_null(strstr(pol_table_get(r->quarantine, 0, 2), "9"));
+    assert_non_null(strstr(pol__table_get(r->quarantine, 0, 2), "9"));
     assert_accounted(r);
     pol__records_free(r);
     rctx_done(&t);
@@ -140,20 +140,20 @@ static void test_unterminated_quote(void **state)
     (void)state;
     rctx t;
     rctx_init(&t);
-    pol_records *r = LOAD_OK(&t, "u.csv", "a,b,c\n1,\"open,3\n4,\"x\",6\n7,8,9\n");
+    pol__records *r = LOAD_OK(&t, "u.csv", "a,b,c\n1,\"open,3\n4,\"x\",6\n7,8,9\n");
     assert_int_equal(qrows(r), 1);
-    size_t qc = pol_table_cols(r->quarantine);
-    assert_string_equal(pol_table_get(r->quarantine, 0, qc - 1), "2");
-    assert_non_null(strstr(pol_table_get(r->quarantine, 0, qc - 2), "unterminated"));
+    size_t qc = pol__table_cols(r->quarantine);
+    assert_string_equal(pol__table_get(r->quarantine, 0, qc - 1), "2");
+    assert_non_null(strstr(pol__table_get(r->quarantine, 0, qc - 2), "unterminated"));
     /* The rows after it survive. */
-    assert_int_equal(pol_table_rows(r->rows), 2);
-    assert_string_equal(pol_table_get(r->rows, 0, 1), "x");
-    assert_string_equal(pol_table_get(r->rows, 1, 2), "9");
+    assert_int_equal(pol__table_rows(r->rows), 2);
+    assert_string_equal(pol__table_get(r->rows, 0, 1), "x");
+    assert_string_equal(pol__table_get(r->rows, 1, 2), "9");
     assert_accounted(r);
     pol__records_free(r);
     /* At the very end of the file too. */
     r = LOAD_OK(&t, "u2.csv", "a,b\n1,2\n3,\"never closed\n");
-    assert_int_equal(pol_table_rows(r->rows), 1);
+    assert_int_equal(pol__table_rows(r->rows), 1);
     assert_int_equal(qrows(r), 1);
     assert_accounted(r);
     pol__records_free(r);
@@ -168,7 +168,7 @@ static void test_binary_refused(void **state)
     unsigned char bin[4096];
     uint64_t s = 7;
     for (size_t i = 0; i < sizeof bin; i++) bin[i] = (unsigned char)rnd32(&s);
-    pol_records *r = load(&t, "b.csv", bin, sizeof bin, POL_ERR_FORMAT);
+    pol__records *r = load(&t, "b.csv", bin, sizeof bin, POL_ERR_FORMAT);
     assert_null(r);
     assert_non_null(strstr(t.err.msg, "binary"));
     rctx_done(&t);
@@ -180,10 +180,10 @@ static void test_invalid_utf8_kept(void **state)
     rctx t;
     rctx_init(&t);
     /* Mostly UTF-8 with one broken sequence: read as Windows-1252, every byte kept. */
-    pol_records *r = LOAD_OK(&t, "i.csv", "name\nCaf\xC3\xA9\nbad \xC3\x28 byte\n");
+    pol__records *r = LOAD_OK(&t, "i.csv", "name\nCaf\xC3\xA9\nbad \xC3\x28 byte\n");
     assert_string_equal(r->encoding, "windows-1252");
-    assert_int_equal(pol_table_rows(r->rows), 2);
-    assert_string_equal(pol_table_get(r->rows, 1, 0), "bad \xC3\x83( byte");
+    assert_int_equal(pol__table_rows(r->rows), 2);
+    assert_string_equal(pol__table_get(r->rows, 1, 0), "bad \xC3\x83( byte");
     pol__records_free(r);
     rctx_done(&t);
 }
@@ -204,17 +204,17 @@ static void test_big_field(void **state)
     memcpy(data + k, tail, sizeof tail - 1);
     k += sizeof tail - 1;
     /* Default limit (1 MiB): quarantined with a reason, the rest read. */
-    pol_records *r = load(&t, "big.csv", data, k, POL_OK);
-    assert_int_equal(pol_table_rows(r->rows), 1);
+    pol__records *r = load(&t, "big.csv", data, k, POL_OK);
+    assert_int_equal(pol__table_rows(r->rows), 1);
     assert_int_equal(qrows(r), 1);
-    assert_int_equal(strlen(pol_table_get(r->quarantine, 0, 1)), big);
+    assert_int_equal(strlen(pol__table_get(r->quarantine, 0, 1)), big);
     assert_accounted(r);
     pol__records_free(r);
     /* Raised limit: kept whole. */
     t.opt.limits.max_field_bytes = 32u << 20;
     r = load(&t, "big2.csv", data, k, POL_OK);
-    assert_int_equal(pol_table_rows(r->rows), 2);
-    assert_int_equal(strlen(pol_table_get(r->rows, 0, 1)), big);
+    assert_int_equal(pol__table_rows(r->rows), 2);
+    assert_int_equal(strlen(pol__table_get(r->rows, 0, 1)), big);
     pol__records_free(r);
     free(data);
     rctx_done(&t);
@@ -225,9 +225,9 @@ static void test_header_only_and_empty(void **state)
     (void)state;
     rctx t;
     rctx_init(&t);
-    pol_records *r = LOAD_OK(&t, "h.csv", "first,last,email\n");
-    assert_int_equal(pol_table_rows(r->rows), 0);
-    assert_int_equal(pol_table_cols(r->rows), 3);
+    pol__records *r = LOAD_OK(&t, "h.csv", "first,last,email\n");
+    assert_int_equal(pol__table_rows(r->rows), 0);
+    assert_int_equal(pol__table_cols(r->rows), 3);
     pol__records_free(r);
     r = load(&t, "e.csv", "", 0, POL_ERR_EMPTY);
     assert_null(r);
@@ -248,14 +248,14 @@ static void test_many_columns(void **state)
     for (size_t c = 0; c < cols; c++) k += (size_t)sprintf(data + k, "%s%zu", c ? "," : "", c);
     data[k++] = '\n';
     /* Over the default column limit: a clear error naming it. */
-    pol_records *r = load(&t, "wide.csv", data, k, POL_ERR_LIMIT);
+    pol__records *r = load(&t, "wide.csv", data, k, POL_ERR_LIMIT);
     assert_null(r);
     assert_non_null(strstr(t.err.msg, "100000 columns"));
     /* Allowed: read whole. */
     t.opt.limits.max_columns = 200000;
     r = load(&t, "wide2.csv", data, k, POL_OK);
-    assert_int_equal(pol_table_cols(r->rows), cols);
-    assert_string_equal(pol_table_get(r->rows, 0, cols - 1), "99999");
+    assert_int_equal(pol__table_cols(r->rows), cols);
+    assert_string_equal(pol__table_get(r->rows, 0, cols - 1), "99999");
     pol__records_free(r);
     free(data);
     rctx_done(&t);
@@ -267,7 +267,7 @@ static void test_row_limit(void **state)
     rctx t;
     rctx_init(&t);
     t.opt.limits.max_rows = 2;
-    pol_records *r = load(&t, "rows.csv", "a\n1\n2\n3\n", 8, POL_ERR_LIMIT);
+    pol__records *r = load(&t, "rows.csv", "a\n1\n2\n3\n", 8, POL_ERR_LIMIT);
     assert_null(r);
     assert_non_null(strstr(t.err.msg, "rows"));
     rctx_done(&t);
@@ -318,19 +318,19 @@ static void test_round_trip_and_guard(void **state)
                           "caf\xC3\xA9",
                           ""};
     size_t n = sizeof vals / sizeof vals[0];
-    pol_table *tab = pol_table_new(1);
+    pol__table *tab = pol__table_new(1);
     assert_non_null(tab);
-    pol_table_set_name(tab, 0, "v");
-    for (size_t i = 0; i < n; i++) pol_table_add_row(tab, &vals[i], 1, (uint32_t)i + 2);
+    pol__table_set_name(tab, 0, "v");
+    for (size_t i = 0; i < n; i++) pol__table_add_row(tab, &vals[i], 1, (uint32_t)i + 2);
     const char *p = rpath(&t, "rt.csv");
     FILE *f = fopen(p, "wb");
     assert_int_equal(pol__csv_write(&t.run, tab, f, ',', 1), POL_OK);
     fclose(f);
-    pol_records *r = NULL;
+    pol__records *r = NULL;
     assert_int_equal(pol__csv_load(&t.run, p, &r), POL_OK);
-    assert_int_equal(pol_table_rows(r->rows) + 1, n); /* the empty last value is a blank line */
+    assert_int_equal(pol__table_rows(r->rows) + 1, n); /* the empty last value is a blank line */
     for (size_t i = 0; i + 1 < n; i++) {
-        const char *got = pol_table_get(r->rows, i, 0);
+        const char *got = pol__table_get(r->rows, i, 0);
         if (pol__cell_needs_guard(vals[i])) {
             assert_int_equal(got[0], '\'');
             assert_string_equal(got + 1, vals[i]);
@@ -360,7 +360,7 @@ static void test_round_trip_and_guard(void **state)
     assert_false(pol__cell_needs_guard("+12025550143;ext=7"));
     assert_false(pol__cell_needs_guard("plain"));
     pol__records_free(r);
-    pol_table_free(tab);
+    pol__table_free(tab);
     rctx_done(&t);
 }
 
@@ -374,11 +374,11 @@ static void test_random_round_trip(void **state)
     const char alphabet[] = "ab ,;\"\n\r\t|xyz09";
     for (int trial = 0; trial < 20; trial++) {
         size_t cols = 1 + rnd32(&s) % 6, rows = 1 + rnd32(&s) % 40;
-        pol_table *tab = pol_table_new(cols);
+        pol__table *tab = pol__table_new(cols);
         for (size_t c = 0; c < cols; c++) {
             char nm[16];
             snprintf(nm, sizeof nm, "h%zu", c);
-            pol_table_set_name(tab, c, nm);
+            pol__table_set_name(tab, c, nm);
         }
         for (size_t r = 0; r < rows; r++) {
             char cells[8][32];
@@ -392,22 +392,22 @@ static void test_random_round_trip(void **state)
                 cells[c][len] = '\0';
                 ptr[c] = cells[c];
             }
-            pol_table_add_row(tab, ptr, cols, (uint32_t)r + 2);
+            pol__table_add_row(tab, ptr, cols, (uint32_t)r + 2);
         }
         char delim = (trial & 1) ? '\t' : ',';
         const char *p = rpath(&t, delim == '\t' ? "rr.tsv" : "rr.csv");
         FILE *f = fopen(p, "wb");
         assert_int_equal(pol__csv_write(&t.run, tab, f, delim, 1), POL_OK);
         fclose(f);
-        pol_records *r = NULL;
+        pol__records *r = NULL;
         assert_int_equal(pol__csv_load(&t.run, p, &r), POL_OK);
-        assert_int_equal(pol_table_rows(r->rows), rows);
-        assert_int_equal(pol_table_cols(r->rows), cols);
+        assert_int_equal(pol__table_rows(r->rows), rows);
+        assert_int_equal(pol__table_cols(r->rows), cols);
         for (size_t i = 0; i < rows; i++)
             for (size_t c = 0; c < cols; c++)
-                assert_string_equal(pol_table_get(r->rows, i, c), pol_table_get(tab, i, c));
+                assert_string_equal(pol__table_get(r->rows, i, c), pol__table_get(tab, i, c));
         pol__records_free(r);
-        pol_table_free(tab);
+        pol__table_free(tab);
     }
     rctx_done(&t);
 }
@@ -449,7 +449,7 @@ static void test_mutations(void **state)
         }
         char out[1024], d[32];
         const char *typo;
-        pol_phone ph;
+        pol__phone ph;
         pol__phone_parse((char *)b, n, "US", &ph);
         pol__name_std((char *)b, n, out, sizeof out);
         pol__street_std((char *)b, n, out, sizeof out);
@@ -466,7 +466,7 @@ static void test_mutations(void **state)
         char enc[16];
         if (pol__to_utf8(&t.run, b, n, &u8, &off, &len, enc)) continue;
         if (off) memmove(u8, u8 + off, len + 1);
-        pol_records *r = NULL;
+        pol__records *r = NULL;
         if (pol__csv_parse(&t.run, u8, len, 0, &r) == POL_OK) {
             assert_accounted(r);
             parsed++;

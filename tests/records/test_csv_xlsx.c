@@ -13,21 +13,21 @@ static void test_round_trip(void **state)
         {"multi\nline", "", "02134"},
         {"日本語", "a\"quote", "+1 202 555"},
     };
-    pol_table *tab = pol_table_new(3);
-    pol_table_set_name(tab, 0, "name");
-    pol_table_set_name(tab, 1, "other");
-    pol_table_set_name(tab, 2, "code");
-    for (size_t i = 0; i < 4; i++) pol_table_add_row(tab, vals[i], 3, (uint32_t)i + 2);
+    pol__table *tab = pol__table_new(3);
+    pol__table_set_name(tab, 0, "name");
+    pol__table_set_name(tab, 1, "other");
+    pol__table_set_name(tab, 2, "code");
+    for (size_t i = 0; i < 4; i++) pol__table_add_row(tab, vals[i], 3, (uint32_t)i + 2);
     const char *p = rpath(&t, "rt.xlsx");
     assert_int_equal(pol__xlsx_write(&t.run, tab, p, 1, NULL), POL_OK);
-    pol_records *r = NULL;
+    pol__records *r = NULL;
     assert_int_equal(pol__xlsx_load(&t.run, p, &r), POL_OK);
-    assert_int_equal(pol_table_rows(r->rows), 4);
-    assert_int_equal(pol_table_cols(r->rows), 3);
-    assert_string_equal(pol_table_name(r->rows, 2), "code");
+    assert_int_equal(pol__table_rows(r->rows), 4);
+    assert_int_equal(pol__table_cols(r->rows), 3);
+    assert_string_equal(pol__table_name(r->rows, 2), "code");
     for (size_t i = 0; i < 4; i++)
         for (size_t c = 0; c < 3; c++) {
-            const char *got = pol_table_get(r->rows, i, c), *want = vals[i][c];
+            const char *got = pol__table_get(r->rows, i, c), *want = vals[i][c];
             /* Formula-like text comes back neutralised; numbers, ZIPs and E.164 unchanged. */
             if (pol__cell_needs_guard(want)) {
                 assert_int_equal(got[0], '\'');
@@ -39,9 +39,9 @@ static void test_round_trip(void **state)
     assert_true(pol__cell_needs_guard("=HYPERLINK(\"x\")"));
     assert_false(pol__cell_needs_guard("+12025550143"));
     /* Source lines are the sheet's row numbers. */
-    assert_int_equal(pol_table_src_line(r->rows, 0), 2);
+    assert_int_equal(pol__table_src_line(r->rows, 0), 2);
     pol__records_free(r);
-    pol_table_free(tab);
+    pol__table_free(tab);
     rctx_done(&t);
 }
 
@@ -72,19 +72,19 @@ static void test_excel_like(void **state)
     worksheet_write_string(ws, 2, 5, "beyond the header", NULL);
     assert_int_equal(workbook_close(wb), LXW_NO_ERROR);
 
-    pol_records *r = NULL;
+    pol__records *r = NULL;
     assert_int_equal(pol__xlsx_load(&t.run, p, &r), POL_OK);
-    assert_int_equal(pol_table_rows(r->rows), 2);
-    assert_string_equal(pol_table_get(r->rows, 0, 0), "Ann");
-    assert_string_equal(pol_table_get(r->rows, 1, 0), "Ann");
-    assert_string_equal(pol_table_get(r->rows, 0, 1), "2020-03-04");
-    assert_string_equal(pol_table_get(r->rows, 1, 1), "1999-12-31T13:30:00");
-    assert_string_equal(pol_table_get(r->rows, 0, 2), "42");
-    assert_string_equal(pol_table_get(r->rows, 1, 2), "3.5");
-    assert_string_equal(pol_table_get(r->rows, 0, 3), "TRUE");
+    assert_int_equal(pol__table_rows(r->rows), 2);
+    assert_string_equal(pol__table_get(r->rows, 0, 0), "Ann");
+    assert_string_equal(pol__table_get(r->rows, 1, 0), "Ann");
+    assert_string_equal(pol__table_get(r->rows, 0, 1), "2020-03-04");
+    assert_string_equal(pol__table_get(r->rows, 1, 1), "1999-12-31T13:30:00");
+    assert_string_equal(pol__table_get(r->rows, 0, 2), "42");
+    assert_string_equal(pol__table_get(r->rows, 1, 2), "3.5");
+    assert_string_equal(pol__table_get(r->rows, 0, 3), "TRUE");
     /* A value right of the header gets a column of its own: nothing lost. */
-    assert_int_equal(pol_table_cols(r->rows), 6);
-    assert_string_equal(pol_table_get(r->rows, 1, 5), "beyond the header");
+    assert_int_equal(pol__table_cols(r->rows), 6);
+    assert_string_equal(pol__table_get(r->rows, 1, 5), "beyond the header");
     assert_string_equal(r->format, "xlsx");
     pol__records_free(r);
     rctx_done(&t);
@@ -101,16 +101,16 @@ static void test_damaged(void **state)
     for (size_t i = 4; i < sizeof junk; i++) junk[i] = (unsigned char)rnd32(&s);
     const char *p = rpath(&t, "junk.xlsx");
     write_bytes(p, junk, sizeof junk);
-    pol_records *r = NULL;
+    pol__records *r = NULL;
     pol_status st = pol__xlsx_load(&t.run, p, &r);
     assert_true(st == POL_ERR_CORRUPT || st == POL_ERR_FORMAT);
     assert_null(r);
     assert_true(t.err.msg[0] != '\0');
 
-    pol_table *tab = pol_table_new(1);
-    pol_table_set_name(tab, 0, "x");
+    pol__table *tab = pol__table_new(1);
+    pol__table_set_name(tab, 0, "x");
     const char *v = "hello";
-    for (int i = 0; i < 200; i++) pol_table_add_row(tab, &v, 1, (uint32_t)i);
+    for (int i = 0; i < 200; i++) pol__table_add_row(tab, &v, 1, (uint32_t)i);
     const char *good = rpath(&t, "good.xlsx");
     assert_int_equal(pol__xlsx_write(&t.run, tab, good, 1, NULL), POL_OK);
     char *data = read_text(good);
@@ -121,7 +121,7 @@ static void test_damaged(void **state)
     assert_int_not_equal(st, POL_OK);
     assert_null(r);
     free(data);
-    pol_table_free(tab);
+    pol__table_free(tab);
     rctx_done(&t);
 }
 

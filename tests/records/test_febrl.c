@@ -32,15 +32,15 @@ static void dedupe_file(const char *name, double min_f1)
     t.run.input = path;
     pol_asset *a = NULL;
     assert_int_equal(pol__records_domain.load(&t.run, path, &a), POL_OK);
-    pol_records *r = pol_records_of(a);
+    pol__records *r = pol__records_of(a);
     assert_int_equal(run_op(&t, a, &pol__records_op_dedupe, NULL), POL_OK);
-    size_t n = pol_table_rows(r->rows);
-    long idc = pol_table_find(r->rows, "rec_id"), cc = pol_table_find(r->rows, "cluster_id");
+    size_t n = pol__table_rows(r->rows);
+    long idc = pol__table_find(r->rows, "rec_id"), cc = pol__table_find(r->rows, "cluster_id");
     assert_true(idc >= 0 && cc >= 0);
     uint32_t *pred = malloc(n * sizeof *pred), *truth = malloc(n * sizeof *truth);
     for (size_t i = 0; i < n; i++) {
-        pred[i] = (uint32_t)strtoul(pol_table_get(r->rows, i, (size_t)cc), NULL, 10);
-        truth[i] = entity(pol_table_get(r->rows, i, (size_t)idc));
+        pred[i] = (uint32_t)strtoul(pol__table_get(r->rows, i, (size_t)cc), NULL, 10);
+        truth[i] = entity(pol__table_get(r->rows, i, (size_t)idc));
     }
     prf s = pairwise(pred, truth, n);
     print_message("%s: %zu records, precision %.4f recall %.4f F1 %.4f (true pairs %zu, "
@@ -87,21 +87,21 @@ static void test_against_4a_4b(void **state)
     pol_asset *a = NULL, *b = NULL;
     assert_int_equal(pol__records_domain.load(&t.run, pa, &a), POL_OK);
     assert_int_equal(pol__records_domain.load(&t.run, pb, &b), POL_OK);
-    pol_records *ra = pol_records_of(a), *rb = pol_records_of(b);
+    pol__records *ra = pol__records_of(a), *rb = pol__records_of(b);
     assert_int_equal(pol__records_ensure_roles(&t.run, ra), POL_OK);
     assert_int_equal(pol__records_ensure_roles(&t.run, rb), POL_OK);
-    pol_match_opts o;
+    pol__match_opts o;
     pol__match_opts_default(&o);
-    pol_match_result m;
+    pol__match_result m;
     assert_int_equal(pol__match(&t.run, ra, rb, &o, &m), POL_OK);
-    size_t na = pol_table_rows(ra->rows);
-    long ia = pol_table_find(ra->rows, "rec_id"), ib = pol_table_find(rb->rows, "rec_id");
+    size_t na = pol__table_rows(ra->rows);
+    long ia = pol__table_find(ra->rows, "rec_id"), ib = pol__table_find(rb->rows, "rec_id");
     size_t tp = 0, fp = 0;
     for (size_t i = 0; i < m.n_pairs; i++) {
-        const pol_match_pair *p = &m.pairs[i];
+        const pol__match_pair *p = &m.pairs[i];
         if (p->kind != POL_PAIR_MATCH || p->a >= na || p->b < na) continue;
-        uint32_t ea = entity(pol_table_get(ra->rows, p->a, (size_t)ia));
-        uint32_t eb = entity(pol_table_get(rb->rows, p->b - na, (size_t)ib));
+        uint32_t ea = entity(pol__table_get(ra->rows, p->a, (size_t)ia));
+        uint32_t eb = entity(pol__table_get(rb->rows, p->b - na, (size_t)ib));
         if (ea == eb)
             tp++;
         else

@@ -203,14 +203,14 @@ static gen generate(const char *path, int people)
     return g;
 }
 
-static uint32_t *clusters_by(const pol_table *t, size_t n, long c1, long c2)
+static uint32_t *clusters_by(const pol__table *t, size_t n, long c1, long c2)
 {
     uint32_t *ids = calloc(n, sizeof *ids);
     uint32_t next = 0;
     for (size_t i = 0; i < n; i++) {
         char a[160];
-        snprintf(a, sizeof a, "%s|%s", pol_table_get(t, i, (size_t)c1),
-                 c2 >= 0 ? pol_table_get(t, i, (size_t)c2) : "");
+        snprintf(a, sizeof a, "%s|%s", pol__table_get(t, i, (size_t)c1),
+                 c2 >= 0 ? pol__table_get(t, i, (size_t)c2) : "");
         for (char *c = a; *c; c++) *c = (char)tolower((unsigned char)*c);
         if (!strcmp(a, "|") || a[0] == '\0') {
             ids[i] = ++next;
@@ -219,8 +219,8 @@ static uint32_t *clusters_by(const pol_table *t, size_t n, long c1, long c2)
         ids[i] = 0;
         for (size_t j = 0; j < i && !ids[i]; j++) {
             char b[160];
-            snprintf(b, sizeof b, "%s|%s", pol_table_get(t, j, (size_t)c1),
-                     c2 >= 0 ? pol_table_get(t, j, (size_t)c2) : "");
+            snprintf(b, sizeof b, "%s|%s", pol__table_get(t, j, (size_t)c1),
+                     c2 >= 0 ? pol__table_get(t, j, (size_t)c2) : "");
             for (char *c = b; *c; c++) *c = (char)tolower((unsigned char)*c);
             if (!strcmp(a, b)) ids[i] = ids[j];
         }
@@ -244,8 +244,8 @@ static void test_generated_leads(void **state)
     t.run.input = path;
     pol_asset *a = NULL;
     assert_int_equal(pol__records_domain.load(&t.run, path, &a), POL_OK);
-    pol_records *r = pol_records_of(a);
-    size_t n = pol_table_rows(r->rows);
+    pol__records *r = pol__records_of(a);
+    size_t n = pol__table_rows(r->rows);
     assert_int_equal(n, g.n);
     /* Naive matchers on the raw rows: exact email, and first + last name. */
     uint32_t *by_email = clusters_by(r->rows, n, 2, -1);
@@ -254,10 +254,10 @@ static void test_generated_leads(void **state)
 
     assert_int_equal(run_op(&t, a, &pol__records_op_standardise, NULL), POL_OK);
     assert_int_equal(run_op(&t, a, &pol__records_op_dedupe, NULL), POL_OK);
-    long cc = pol_table_find(r->rows, "cluster_id");
+    long cc = pol__table_find(r->rows, "cluster_id");
     uint32_t *pred = malloc(n * sizeof *pred);
     for (size_t i = 0; i < n; i++)
-        pred[i] = (uint32_t)strtoul(pol_table_get(r->rows, i, (size_t)cc), NULL, 10);
+        pred[i] = (uint32_t)strtoul(pol__table_get(r->rows, i, (size_t)cc), NULL, 10);
     prf s = pairwise(pred, g.truth, n);
     /* Hard negatives: pairs of distinct people inside the hard groups that were merged. */
     size_t hard_pairs = 0, hard_merged = 0;

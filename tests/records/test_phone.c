@@ -87,7 +87,7 @@ static void test_agrees_with_libphonenumber(void **state)
             const char *def = rnd32(&s) % 5 == 0 ? regions[rnd32(&s) % 14].region : rc->region;
             char e[40], x[16];
             int v = lpn_parse(text, def, e, sizeof e, x, sizeof x);
-            pol_phone ph;
+            pol__phone ph;
             pol__phone_parse(text, strlen(text), def, &ph);
             int ours = ph.status == POL_PHONE_VALID;
             int ok =
@@ -115,7 +115,7 @@ static void test_agrees_with_libphonenumber(void **state)
     for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
         char e[40], x[16];
         int v = lpn_parse(junk[i], "US", e, sizeof e, x, sizeof x);
-        pol_phone ph;
+        pol__phone ph;
         pol__phone_parse(junk[i], strlen(junk[i]), "US", &ph);
         int ok = (ph.status == POL_PHONE_VALID) == (v == 1);
         total++;
@@ -136,7 +136,7 @@ static void test_agrees_with_libphonenumber(void **state)
 static void test_nanp_rules(void **state)
 {
     (void)state;
-    pol_phone ph;
+    pol__phone ph;
     /* Fictional 555-01xx numbers are valid numbers but flagged. */
     assert_int_equal(pol__phone_parse("(202) 555-0143", 14, "US", &ph), POL_PHONE_VALID);
     assert_true(ph.fictional);

@@ -1,12 +1,12 @@
 /* polish tests — column roles from header names and from content alone, and --map overrides. */
 #include "test_match_util.h"
 
-static pol_records *table_of(const char *const *headers, size_t nc, const char *const *rows,
+static pol__records *table_of(const char *const *headers, size_t nc, const char *const *rows,
                              size_t nr)
 {
-    pol_table *t = pol_table_new(nc);
-    for (size_t c = 0; c < nc; c++) pol_table_set_name(t, c, headers[c]);
-    for (size_t r = 0; r < nr; r++) pol_table_add_row(t, rows + r * nc, nc, (uint32_t)r + 2);
+    pol__table *t = pol__table_new(nc);
+    for (size_t c = 0; c < nc; c++) pol__table_set_name(t, c, headers[c]);
+    for (size_t r = 0; r < nr; r++) pol__table_add_row(t, rows + r * nc, nc, (uint32_t)r + 2);
     return pol__records_new(t);
 }
 
@@ -18,7 +18,7 @@ static void test_header_synonyms(void **state)
     /* Exports from several CRMs and FEBRL; the content is empty, so the header decides. */
     const struct {
         const char *header;
-        pol_role role;
+        pol__role role;
     } cases[] = {
         {"First Name", POL_ROLE_FIRST_NAME},
         {"given_name", POL_ROLE_FIRST_NAME},
@@ -51,12 +51,12 @@ static void test_header_synonyms(void **state)
     size_t n = sizeof cases / sizeof cases[0];
     const char *headers[32];
     for (size_t i = 0; i < n; i++) headers[i] = cases[i].header;
-    pol_records *r = table_of(headers, n, NULL, 0);
+    pol__records *r = table_of(headers, n, NULL, 0);
     assert_int_equal(pol__roles_infer(&t.run, r, NULL, 0), POL_OK);
     for (size_t i = 0; i < n; i++)
         if (r->roles[i] != cases[i].role)
-            fail_msg("\"%s\": %s, expected %s", cases[i].header, pol_role_name(r->roles[i]),
-                     pol_role_name(cases[i].role));
+            fail_msg("\"%s\": %s, expected %s", cases[i].header, pol__role_name(r->roles[i]),
+                     pol__role_name(cases[i].role));
     pol__records_free(r);
     rctx_done(&t);
 }
@@ -75,7 +75,7 @@ static void test_content_only(void **state)
     enum { NR = 300, NC = 6 };
     static char cells[NR][NC][48];
     const char *ptr[NR * NC];
-    pol_role expect[NC] = {POL_ROLE_EMAIL, POL_ROLE_PHONE,    POL_ROLE_DATE,
+    pol__role expect[NC] = {POL_ROLE_EMAIL, POL_ROLE_PHONE,    POL_ROLE_DATE,
                            POL_ROLE_STATE, POL_ROLE_POSTCODE, POL_ROLE_STREET};
     for (size_t r = 0; r < NR; r++) {
         snprintf(cells[r][0], 48, "user%u@mail%u.com", rnd32(&s) % 1000, rnd32(&s) % 50);
@@ -94,14 +94,14 @@ static void test_content_only(void **state)
     const char *headers[NC] = {"col1", "col2", "col3", "col4", "col5", "col6"};
     for (size_t r = 0; r < NR; r++)
         for (size_t c = 0; c < NC; c++) ptr[r * NC + c] = cells[r][perm[c]];
-    pol_records *rec = table_of(headers, NC, ptr, NR);
+    pol__records *rec = table_of(headers, NC, ptr, NR);
     assert_int_equal(pol__roles_infer(&t.run, rec, NULL, 0), POL_OK);
     size_t right = 0;
     for (size_t c = 0; c < NC; c++) {
         right += rec->roles[c] == expect[perm[c]];
         if (rec->roles[c] != expect[perm[c]])
-            print_message("  col%zu: %s, expected %s\n", c + 1, pol_role_name(rec->roles[c]),
-                          pol_role_name(expect[perm[c]]));
+            print_message("  col%zu: %s, expected %s\n", c + 1, pol__role_name(rec->roles[c]),
+                          pol__role_name(expect[perm[c]]));
     }
     print_message("roles from content alone: %zu of %d columns\n", right, NC);
     assert_int_equal(right, NC);
@@ -116,7 +116,7 @@ static void test_map_override(void **state)
     rctx_init(&t);
     const char *headers[] = {"a", "b"};
     const char *rows[] = {"x@y.com", "hello"};
-    pol_records *r = table_of(headers, 2, rows, 1);
+    pol__records *r = table_of(headers, 2, rows, 1);
     assert_int_equal(pol__roles_infer(&t.run, r, "b=company, a = phone", 0), POL_OK);
     assert_int_equal(r->roles[0], POL_ROLE_PHONE);
     assert_int_equal(r->roles[1], POL_ROLE_COMPANY);
@@ -125,8 +125,8 @@ static void test_map_override(void **state)
     assert_non_null(strstr(t.err.msg, "nope"));
     assert_int_equal(pol__roles_infer(&t.run, r, "a=emial", 0), POL_ERR_ARG);
     assert_non_null(strstr(t.err.msg, "emial"));
-    assert_string_equal(pol_role_name(POL_ROLE_POSTCODE), "postcode");
-    assert_int_equal(pol_role_from_name("zip"), POL_ROLE_POSTCODE);
+    assert_string_equal(pol__role_name(POL_ROLE_POSTCODE), "postcode");
+    assert_int_equal(pol__role_from_name("zip"), POL_ROLE_POSTCODE);
     pol__records_free(r);
     rctx_done(&t);
 }
@@ -151,7 +151,7 @@ static void test_guess_region(void **state)
             rows[2 * k] = "x";
             rows[2 * k + 1] = cases[i].states[k];
         }
-        pol_records *r = table_of(headers, 2, rows, 4);
+        pol__records *r = table_of(headers, 2, rows, 4);
         assert_int_equal(pol__roles_infer(&t.run, r, NULL, 0), POL_OK);
         char got[3];
         assert_true(pol__records_guess_region(r, got) >= 0.6);
@@ -162,7 +162,7 @@ static void test_guess_region(void **state)
 }
 
 /* records.export lays the columns out for a CRM from their roles. */
-static pol_status run_export(rctx *t, pol_records *r, const char *name, const char *value)
+static pol_status run_export(rctx *t, pol__records *r, const char *name, const char *value)
 {
     const pol_op_desc *op = pol_op_find("records", "export");
     assert_non_null(op);
@@ -194,40 +194,40 @@ static void test_export_presets(void **state)
                           "78701",
                           "Acme",
                           "call back"};
-    pol_records *r = table_of(headers, 11, rows, 1);
+    pol__records *r = table_of(headers, 11, rows, 1);
     assert_int_equal(run_export(&t, r, "preset", "hubspot"), POL_OK);
     const char *want[] = {"First Name",   "Last Name",      "Email", "Phone Number",
                           "Company Name", "Street Address", "City",  "State/Region",
                           "Postal Code",  "Country/Region"};
-    assert_int_equal(pol_table_cols(r->rows), 10);
-    for (size_t c = 0; c < 10; c++) assert_string_equal(pol_table_name(r->rows, c), want[c]);
-    assert_string_equal(pol_table_get(r->rows, 0, 0), "Mary Ann");
-    assert_string_equal(pol_table_get(r->rows, 0, 1), "van der Berg Jr.");
-    assert_string_equal(pol_table_get(r->rows, 0, 3), "+12025550143");
-    assert_string_equal(pol_table_get(r->rows, 0, 5), "12 Main St Apt 4");
-    assert_string_equal(pol_table_get(r->rows, 0, 9), "");
+    assert_int_equal(pol__table_cols(r->rows), 10);
+    for (size_t c = 0; c < 10; c++) assert_string_equal(pol__table_name(r->rows, c), want[c]);
+    assert_string_equal(pol__table_get(r->rows, 0, 0), "Mary Ann");
+    assert_string_equal(pol__table_get(r->rows, 0, 1), "van der Berg Jr.");
+    assert_string_equal(pol__table_get(r->rows, 0, 3), "+12025550143");
+    assert_string_equal(pol__table_get(r->rows, 0, 5), "12 Main St Apt 4");
+    assert_string_equal(pol__table_get(r->rows, 0, 9), "");
     pol__records_free(r);
 
     /* Salesforce names, and a custom mapping by role or column name. */
     r = table_of(headers, 11, rows, 1);
     assert_int_equal(run_export(&t, r, "preset", "salesforce"), POL_OK);
-    assert_string_equal(pol_table_name(r->rows, 1), "LastName");
-    assert_string_equal(pol_table_name(r->rows, 8), "PostalCode");
+    assert_string_equal(pol__table_name(r->rows, 1), "LastName");
+    assert_string_equal(pol__table_name(r->rows, 8), "PostalCode");
     pol__records_free(r);
     r = table_of(headers, 11, rows, 1);
     assert_int_equal(run_export(&t, r, "mapping", "Mail=email, Remarks=Notes,Zip=postcode"),
                      POL_OK);
-    assert_int_equal(pol_table_cols(r->rows), 3);
-    assert_string_equal(pol_table_name(r->rows, 1), "Remarks");
-    assert_string_equal(pol_table_get(r->rows, 0, 1), "call back");
-    assert_string_equal(pol_table_get(r->rows, 0, 2), "78701");
+    assert_int_equal(pol__table_cols(r->rows), 3);
+    assert_string_equal(pol__table_name(r->rows, 1), "Remarks");
+    assert_string_equal(pol__table_get(r->rows, 0, 1), "call back");
+    assert_string_equal(pol__table_get(r->rows, 0, 2), "78701");
     pol__records_free(r);
     r = table_of(headers, 11, rows, 1);
     assert_int_equal(run_export(&t, r, "mapping", "X=nonsense"), POL_ERR_ARG);
     assert_non_null(strstr(t.err.msg, "nonsense"));
     /* No preset and no mapping: the columns stay as they are. */
     assert_int_equal(run_export(&t, r, NULL, NULL), POL_OK);
-    assert_int_equal(pol_table_cols(r->rows), 11);
+    assert_int_equal(pol__table_cols(r->rows), 11);
     pol__records_free(r);
     rctx_done(&t);
 }
@@ -249,13 +249,13 @@ static void test_evidence(void **state)
         "California", "9",    "276", "40.6", "1974", "56", /**/
         "Colorado",   "7.9",  "204", "38.7", "1975", "66",
     };
-    pol_records *r = table_of(headers, 6, rows, 6);
+    pol__records *r = table_of(headers, 6, rows, 6);
     assert_int_equal(pol__roles_infer(&t.run, r, NULL, 0), POL_OK);
     for (size_t c = 1; c < 6; c++) {
         if (r->roles[c] == POL_ROLE_POSTCODE || r->roles[c] == POL_ROLE_DATE ||
             r->roles[c] == POL_ROLE_PHONE)
             fail_msg("column \"%s\" of numbers taken for %s", headers[c],
-                     pol_role_name(r->roles[c]));
+                     pol__role_name(r->roles[c]));
         assert_false(pol__role_sure(r->roles[c], r->role_conf[c]));
     }
     /* The unnamed column of state names may help matching but is never rewritten. */
@@ -320,7 +320,7 @@ static void test_standardise_rules(void **state)
         "13.02.2024",
         "null",
     };
-    pol_records *r = table_of(headers, 9, rows, 3);
+    pol__records *r = table_of(headers, 9, rows, 3);
     pol_asset a = {1, &pol__records_domain, r, NULL};
     assert_int_equal(run_op(&t, &a, &pol__records_op_standardise, NULL), POL_OK);
     const char *want[] = {
@@ -354,9 +354,9 @@ static void test_standardise_rules(void **state)
     };
     for (size_t i = 0; i < 3; i++)
         for (size_t c = 0; c < 9; c++)
-            if (strcmp(pol_table_get(r->rows, i, c), want[i * 9 + c]) != 0)
+            if (strcmp(pol__table_get(r->rows, i, c), want[i * 9 + c]) != 0)
                 fail_msg("row %zu %s: \"%s\", expected \"%s\"", i + 1, headers[c],
-                         pol_table_get(r->rows, i, c), want[i * 9 + c]);
+                         pol__table_get(r->rows, i, c), want[i * 9 + c]);
     pol__records_free(r);
     /* Dotted dates with no 13-31 to decide: day first, whatever the region; --date-order
      * overrides. */
@@ -365,13 +365,13 @@ static void test_standardise_rules(void **state)
     r = table_of(h2, 2, r2, 2);
     a.data = r;
     assert_int_equal(run_op(&t, &a, &pol__records_op_standardise, NULL), POL_OK);
-    assert_string_equal(pol_table_get(r->rows, 0, 1), "2024-04-03");
+    assert_string_equal(pol__table_get(r->rows, 0, 1), "2024-04-03");
     pol__records_free(r);
     r = table_of(h2, 2, r2, 2);
     a.data = r;
     assert_int_equal(run_op(&t, &a, &pol__records_op_standardise, "date-order", "mdy", NULL),
                      POL_OK);
-    assert_string_equal(pol_table_get(r->rows, 0, 1), "2024-03-04");
+    assert_string_equal(pol__table_get(r->rows, 0, 1), "2024-03-04");
     pol__records_free(r);
     rctx_done(&t);
 }
@@ -412,19 +412,19 @@ static void test_suffix_one_side(void **state)
     }
     for (size_t r = 0; r < n; r++)
         for (size_t c = 0; c < 6; c++) ptr[r * 6 + c] = cells[r][c];
-    pol_records *r = table_of(headers, 6, ptr, n);
+    pol__records *r = table_of(headers, 6, ptr, n);
     pol_asset a = {1, &pol__records_domain, r, NULL};
     assert_int_equal(run_op(&t, &a, &pol__records_op_dedupe, NULL), POL_OK);
-    long cc = pol_table_find(r->rows, "cluster_id");
+    long cc = pol__table_find(r->rows, "cluster_id");
     assert_true(cc >= 0);
     for (size_t i = 0; i < n; i += 3) {
-        const char *f1 = pol_table_get(r->rows, i, (size_t)cc),
-                   *f2 = pol_table_get(r->rows, i + 1, (size_t)cc),
-                   *son = pol_table_get(r->rows, i + 2, (size_t)cc);
+        const char *f1 = pol__table_get(r->rows, i, (size_t)cc),
+                   *f2 = pol__table_get(r->rows, i + 1, (size_t)cc),
+                   *son = pol__table_get(r->rows, i + 2, (size_t)cc);
         if (strcmp(f1, f2) != 0) fail_msg("row %zu: the father typed twice was not merged", i + 2);
         if (strcmp(f1, son) == 0)
             fail_msg("row %zu: father and son (%s / %s) merged", i + 2,
-                     pol_table_get(r->rows, i, 1), pol_table_get(r->rows, i + 2, 1));
+                     pol__table_get(r->rows, i, 1), pol__table_get(r->rows, i + 2, 1));
     }
     pol__records_free(r);
     rctx_done(&t);

@@ -255,7 +255,7 @@ static void test_emails(void **state)
                  rnd32(&s) % 2 ? "  " : ".");
         if (rnd32(&s) % 2) casefold(in, 1);
         const char *typo;
-        pol_email_status es = pol__email_std(in, strlen(in), got, sizeof got, &typo);
+        pol__email_status es = pol__email_std(in, strlen(in), got, sizeof got, &typo);
         if (typo) pol__email_fix_domain(got, sizeof got, typo);
         n++;
         ok += es == POL_EMAIL_OK && strcmp(got, canon) == 0;
@@ -285,7 +285,7 @@ static void test_dates(void **state)
     uint64_t s = 17;
     size_t n = 0, ok = 0, base = 0;
     for (int region = 0; region < 2; region++) {
-        pol_date_order order = region ? POL_DATE_DMY : POL_DATE_MDY;
+        pol__date_order order = region ? POL_DATE_DMY : POL_DATE_MDY;
         for (int i = 0; i < 1500; i++) {
             int y = 1930 + (int)(rnd32(&s) % 90), m = 1 + (int)(rnd32(&s) % 12),
                 d = 1 + (int)(rnd32(&s) % 28);

@@ -88,11 +88,6 @@ pol_status pol__batch_state_end(pol__batch_state *bs, int commit, pol_err *err)
     return st;
 }
 
-static const pol_port_desc *in_port(const pol_args *args, const char *name)
-{
-    return pol_op_input(args->op, name);
-}
-
 /* Loads `path` with `d` under the given run's options; errors name the file. */
 static pol_status load_one(pol_run *run, const pol__domain *d, const char *path, pol_asset **out,
                            char *msg, size_t msg_size)
@@ -115,7 +110,7 @@ pol_status pol__input_asset(pol_run *run, const pol_args *args, const char *name
                             pol_asset **out)
 {
     *out = NULL;
-    const pol_port_desc *pd = in_port(args, name);
+    const pol_port_desc *pd = pol_op_input(args->op, name);
     const char *path = pol__input_path(args, name, k);
     if (!pd || !path) return pol__fail(run, POL_ERR_ARG, "no --%s given", name);
     const pol__domain *d = pd->kind == POL_PORT_ASSET ? pol__domain_find(pd->domain) : NULL;

@@ -116,35 +116,6 @@ void pol__report_set_cancelled(pol_report *r, size_t not_finished)
     pol__jv_set(s, "not_finished", pol__jv_int((long long)not_finished));
 }
 
-/* The report as a stream file: header, one line per item, summary (docs/report.md). */
-char *pol__report_lines(const pol_report *r)
-{
-    pol__sbuf b = {0};
-    pol__sbuf_printf(&b, "{\"type\":\"header\",\"schema\":%d", POL_REPORT_SCHEMA);
-    for (const char *k = "polish\0command\0started\0"; *k; k += strlen(k) + 1) {
-        const pol__jv *v = pol__jv_get(r->root, k);
-        if (!v || !v->str) continue;
-        pol__jv *one = pol__jv_str(v->str);
-        char *s = pol__jv_dump(one, 0);
-        pol__jv_free(one);
-        if (s) pol__sbuf_printf(&b, ",\"%s\":%s", k, s);
-        free(s);
-    }
-    pol__sbuf_puts(&b, "}\n");
-    for (const pol__jv *it = r->items->first; it; it = it->next) {
-        char *s = pol__jv_dump(it, 0);
-        if (s) pol__sbuf_printf(&b, "{\"type\":\"item\",%s\n", s + 1);
-        free(s);
-    }
-    char *s = pol__jv_dump(pol__jv_get(r->root, "summary"), 0);
-    if (s) pol__sbuf_printf(&b, "{\"type\":\"summary\"%s%s\n", strlen(s) > 2 ? "," : "", s + 1);
-    free(s);
-    char *text = pol__sbuf_take(&b);
-    size_t n = text ? strlen(text) : 0;
-    if (n) text[n - 1] = '\0'; /* pol_report_write adds the last newline */
-    return text;
-}
-
 char *pol_report_json(const pol_report *r)
 {
     return pol__jv_dump(r->root, 2);

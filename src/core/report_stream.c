@@ -9,28 +9,56 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "core/report.h"
+#include "core/sbuf.h"
 
-static void write_line(pol_report *r, pol__jv *line)
+/* One stream line (no newline): `obj`'s members after {"type":TYPE}. malloc'ed, or NULL. */
+static char *typed_line(const char *type, const pol__jv *obj)
 {
-    char *s = pol__jv_dump(line, 0);
-    if (s) {
-        fputs(s, r->stream);
-        fputc('\n', r->stream);
-        fflush(r->stream);
-    }
+    char *s = obj ? pol__jv_dump(obj, 0) : NULL;
+    char *line = pol__asprintf("{\"type\":\"%s\"%s%s", type, s && strlen(s) > 2 ? "," : "}",
+                               s && strlen(s) > 2 ? s + 1 : "");
     free(s);
+    return line;
 }
 
-static pol__jv *header_line(const pol_report *r)
+static char *header_text(const pol_report *r)
 {
     pol__jv *h = pol__jv_obj();
-    pol__jv_set(h, "type", pol__jv_str("header"));
     pol__jv_set(h, "schema", pol__jv_int(POL_REPORT_SCHEMA));
     for (const char *k = "polish\0command\0started\0"; *k; k += strlen(k) + 1) {
         const pol__jv *v = pol__jv_get(r->root, k);
         if (v && v->str) pol__jv_set(h, k, pol__jv_str(v->str));
     }
-    return h;
+    char *line = typed_line("header", h);
+    pol__jv_free(h);
+    return line;
+}
+
+static void put_line(pol_report *r, char *line)
+{
+    if (line) {
+        fputs(line, r->stream);
+        fputc('\n', r->stream);
+        fflush(r->stream);
+    }
+    free(line);
+}
+
+char *pol__report_lines(const pol_report *r)
+{
+    pol__sbuf b = {0};
+    char *line = header_text(r);
+    if (line) pol__sbuf_printf(&b, "%s\n", line);
+    free(line);
+    for (const pol__jv *it = r->items->first; it; it = it->next) {
+        line = typed_line("item", it);
+        if (line) pol__sbuf_printf(&b, "%s\n", line);
+        free(line);
+    }
+    line = typed_line("summary", pol__jv_get(r->root, "summary"));
+    if (line) pol__sbuf_puts(&b, line); /* pol_report_write adds the last newline */
+    free(line);
+    return pol__sbuf_take(&b);
 }
 
 pol_status pol_report_stream(pol_report *r, const char *path, int overwrite, pol_err *err)
@@ -74,9 +102,7 @@ pol_status pol_report_stream(pol_report *r, const char *path, int overwrite, pol
     r->thumb_dir = pol__asprintf("%.*s.thumbs", (int)(dot && dot != base ? (size_t)(dot - base) : strlen(base)),
                                  base);
     if (!r->dir || !r->thumb_dir) return pol__err_set(err, POL_ERR_NOMEM, "out of memory");
-    pol__jv *h = header_line(r);
-    write_line(r, h);
-    pol__jv_free(h);
+    put_line(r, header_text(r));
     return ferror(r->stream) ? pol__err_set(err, POL_ERR_IO, "%s: write failed", path) : POL_OK;
 }
 
@@ -119,35 +145,14 @@ void pol__report_item_done(pol_report *r, size_t index, pol__jv *item, pol__thum
         save_thumb(r, index, "before", &thumbs->before, thumbs->before_len, refs);
         save_thumb(r, index, "after", &thumbs->after, thumbs->after_len, refs);
     }
-    pol__jv *line = pol__jv_obj();
-    pol__jv_set(line, "type", pol__jv_str("item"));
-    char *s = pol__jv_dump(item, 0);
-    pol__jv_free(line);
-    if (s) { /* {"type":"item", ...the item's members} */
-        fputs("{\"type\":\"item\",", r->stream);
-        fputs(s + 1, r->stream);
-        fputc('\n', r->stream);
-        fflush(r->stream);
-    }
-    free(s);
+    put_line(r, typed_line("item", item));
     pthread_mutex_unlock(&r->mu);
 }
 
 void pol__report_stream_end(pol_report *r)
 {
     if (!r || !r->stream) return;
-    pol__jv *line = pol__jv_obj();
-    pol__jv_set(line, "type", pol__jv_str("summary"));
-    const pol__jv *sum = pol__jv_get(r->root, "summary");
-    for (const pol__jv *k = sum ? sum->first : NULL; k; k = k->next) {
-        pol__jv *copy = k->type == POL_JV_INT    ? pol__jv_int(k->i)
-                       : k->type == POL_JV_BOOL ? pol__jv_bool((int)k->i)
-                       : k->type == POL_JV_NUM  ? pol__jv_num(k->num)
-                                                : pol__jv_str(k->str);
-        pol__jv_set(line, k->key, copy);
-    }
-    write_line(r, line);
-    pol__jv_free(line);
+    put_line(r, typed_line("summary", pol__jv_get(r->root, "summary")));
     fclose(r->stream);
     r->stream = NULL;
 }

@@ -157,6 +157,31 @@ int pol__records_quarantine_cells(pol__records *r, const char *const *cells, siz
 
 static const char *const extensions[] = {"csv", "tsv", "txt", "xlsx", NULL};
 
+/* The first (up to 5) complete lines hold the same number, at least one, of some delimiter. */
+static int rows_agree(const unsigned char *head, size_t n)
+{
+    static const char delims[] = {',', ';', '\t', '|'};
+    for (size_t d = 0; d < sizeof delims; d++) {
+        int lines = 0, count = -1, same = 1;
+        size_t i = 0;
+        while (i < n && lines < 5 && same) {
+            size_t end = i;
+            while (end < n && head[end] != '\n') end++;
+            if (end == n) break; /* a line cut by the head: not counted */
+            int c = 0;
+            for (size_t k = i; k < end; k++) c += head[k] == (unsigned char)delims[d];
+            if (end > i + (head[end - 1] == '\r')) {
+                if (count < 0) count = c;
+                same = c == count;
+                lines++;
+            }
+            i = end + 1;
+        }
+        if (same && lines >= 2 && count > 0) return 1;
+    }
+    return 0;
+}
+
 static int sniff(const unsigned char *head, size_t n, const char *path)
 {
     const char *ext = pol__path_ext(path);
@@ -176,7 +201,9 @@ static int sniff(const unsigned char *head, size_t n, const char *path)
         delims += head[i] == ',' || head[i] == ';' || head[i] == '\t' || head[i] == '|';
     if (known) return delims ? 80 : 50;
     if (strcasecmp(ext, "txt") == 0) return delims ? 40 : 0;
-    return delims ? 20 : 0;
+    /* Another name (a recipe, a README with a comma in its first line): a table only when its
+     * first lines agree on the delimiter, as a table's rows do. */
+    return delims && rows_agree(head, n) ? 20 : 0;
 }
 
 static pol_status load(pol_run *run, const char *path, pol_asset **out)

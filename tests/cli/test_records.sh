@@ -129,4 +129,12 @@ printf 'name,email\n' > "$T/header-only.csv"
 run_polish 1 fix "$T/leads.csv" "$T/binary.csv" -o "$T/bad/" --quiet
 contains "$ERR" "binary.csv"
 check "good list finished" test -f "$T/bad/leads.csv"
+# a text file that is not a table (a recipe whose first line has a comma) is not taken for one:
+# in a folder it is skipped with a note, never rewritten as CSV
+mkdir -p "$T/notab"
+printf '# Deliver to the web, and to each social format.\ndomain: image\nsteps:\n  - sharpen: {amount: 0.3}\n' > "$T/notab/social.yml"
+cp "$LEADS" "$T/notab/leads.csv"
+run_polish 0 fix "$T/notab" -o "$T/notab-out" --quiet
+check "the recipe was not rewritten as a table" test ! -e "$T/notab-out/social.yml"
+check "the table beside it was done" test -s "$T/notab-out/leads.csv"
 finish

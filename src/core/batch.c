@@ -408,9 +408,27 @@ static void thumb(const batch_ctx *c, const pol__domain *d, pol_run *run, pol_as
 
 static pol_status load_item(pol_run *run, const pol__domain *d, const item *x, pol_asset **a);
 
+/* A regular file at `path`, or at the same name with another extension of domain `od` (an item
+ * whose format the delivery changes: "a.jpg" delivered as "a.webp"). */
+static int output_there(const char *path, const pol__domain *od)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) return 1;
+    const char *base = pol__path_base(path), *dot = strrchr(base, '.');
+    size_t stem = dot && dot != base ? (size_t)(dot - path) : strlen(path);
+    for (const char *const *e = od && od->extensions ? od->extensions : NULL; e && *e; e++) {
+        char *alt = pol__asprintf("%.*s.%s", (int)stem, path, *e);
+        int there = alt && stat(alt, &st) == 0 && S_ISREG(st.st_mode);
+        free(alt);
+        if (there) return 1;
+    }
+    return 0;
+}
+
 /* --skip-existing: every output this item would write is there. Outputs are moved into place only
  * once complete and all together, so one that exists is whole. */
-static int outputs_exist(const batch_ctx *c, const item *x, const pol_pipeline *p)
+static int outputs_exist(const batch_ctx *c, const item *x, const pol_pipeline *p,
+                         const pol__domain *d)
 {
     if (document_op(p)) {
         char *dp = document_path(c, x);
@@ -419,11 +437,13 @@ static int outputs_exist(const batch_ctx *c, const item *x, const pol_pipeline *
         free(dp);
         return there;
     }
+    const pol__domain *od = d; /* the domain the item leaves as */
+    for (size_t i = 0; i < p->n_steps; i++)
+        if (p->steps[i].op->out_domain) od = pol__domain_find(p->steps[i].op->out_domain);
     size_t n = p->n_targets ? p->n_targets : 1;
     for (size_t i = 0; i < n; i++) {
         char *op = out_path(c, x, p->n_targets ? p->targets[i].name : NULL, NULL);
-        struct stat st;
-        int there = op && stat(op, &st) == 0 && S_ISREG(st.st_mode);
+        int there = op && output_there(op, od);
         free(op);
         if (!there) return 0;
     }
@@ -452,7 +472,7 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
         return st;
     }
     if (c->opt.dry_run) return plan_only(c, x, p, run);
-    if (c->opt.skip_existing && outputs_exist(c, x, p)) {
+    if (c->opt.skip_existing && outputs_exist(c, x, p, d)) {
         pol__jv_set(run->item, "skipped", pol__jv_str("its outputs exist (--skip-existing)"));
         return POL_OK;
     }

@@ -20,6 +20,21 @@ printf '"","name","score"\n"1","Ann",3.5\n"2","Bo",NA\n' >"$T/r.csv"
 run_polish 0 fix "$T/r.csv" -o "$T/rfix" --quiet
 check "R's quoting and empty header round-trip through fix" cmp "$T/r.csv" "$T/rfix/r.csv"
 
+# Python's csv writers: QUOTE_NONNUMERIC (text, "" and "02134" quoted, numbers bare, in one
+# column too), QUOTE_ALL and QUOTE_MINIMAL, each with a quote inside a field: byte for byte.
+for mode in QUOTE_NONNUMERIC QUOTE_ALL QUOTE_MINIMAL; do
+    "$PY3" - "$T/py-$mode.csv" "$mode" <<'PY'
+import csv, sys
+rows = [["station", "zip", "temp", "note"], ["Ann Lee", "02134", 12.5, "N/A"],
+        ["Bob, Jr.", 90210, 3, "ok"], ["Cé", "N/A", -1e-3, ""], ["Dee", None, 7, 'x "y"']]
+with open(sys.argv[1], "w", newline="") as f:
+    w = csv.writer(f, quoting=getattr(csv, sys.argv[2]))
+    w.writerows(rows)
+PY
+    run_polish 0 records standardise "$T/py-$mode.csv" -o "$T/py-$mode.out.csv" --quiet
+    check "Python's csv.$mode round-trips byte for byte" cmp "$T/py-$mode.csv" "$T/py-$mode.out.csv"
+done
+
 # Excel's "sep=;" first line: the delimiter, not the header.
 printf 'sep=;\nName;Email\nAnn Lee;ann@x.org\n' >"$T/sep.csv"
 run_polish 0 records standardise "$T/sep.csv" -o "$T/sep.out.csv" --quiet

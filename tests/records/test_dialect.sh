@@ -106,6 +106,33 @@ run_polish 0 records export --sheet 2 "$T/book.xlsx" -o "$T/notes2.csv" --quiet
 check "--sheet by number" cmp "$T/notes.csv" "$T/notes2.csv"
 run_polish 1 records export --sheet Missing "$T/book.xlsx" -o "$T/none.csv" --quiet
 contains "$ERR" "no such sheet"
+# --sheet all: every sheet is an item of its own, <stem>.<sheet>.<ext>, each with all its rows;
+# a sheet named "2" is found by its name first.
+"$PY3" - "$T/three.xlsx" <<'PY'
+import sys
+from openpyxl import Workbook
+wb = Workbook()
+a = wb.active
+a.title = "People"
+a.append(["Name", "Email"]); a.append(["Ann Lee", "ann@x.org"]); a.append(["Bo Diaz", "bo@y.org"])
+b = wb.create_sheet("Q1 Sales")
+b.append(["Region", "Total"]); b.append(["North", 12.5]); b.append(["South", 7])
+c = wb.create_sheet("2")
+c.append(["k", "v"]); c.append(["a", 1])
+wb.save(sys.argv[1])
+PY
+run_polish 0 records export --format csv --sheet all "$T/three.xlsx" -o "$T/all/" --quiet
+check "--sheet all: one file per sheet" test "$(ls "$T/all" | wc -l)" -eq 3
+check "--sheet all: People" cmp "$T/all/three.People.csv" <(printf 'Name,Email\nAnn Lee,ann@x.org\nBo Diaz,bo@y.org\n')
+check "--sheet all: Q1 Sales" cmp "$T/all/three.Q1 Sales.csv" <(printf 'Region,Total\nNorth,12.5\nSouth,7\n')
+check "--sheet all: the sheet named 2" cmp "$T/all/three.2.csv" <(printf 'k,v\na,1\n')
+run_polish 0 records export --format csv --sheet 2 "$T/three.xlsx" -o "$T/named2.csv" --quiet
+check "--sheet 2 picks the sheet named \"2\" before the second sheet" cmp "$T/named2.csv" "$T/all/three.2.csv"
+run_polish 0 records standardise --sheet all "$T/three.xlsx" -o "$T/allx/" --quiet
+check "--sheet all through an op: XLSX in, one XLSX per sheet" \
+    test -s "$T/allx/three.People.xlsx" -a -s "$T/allx/three.Q1 Sales.xlsx" -a -s "$T/allx/three.2.xlsx"
+run_polish 0 records export --format csv --sheet all "$T/book.xlsx" -o "$T/one.csv" --quiet
+check "--sheet all with -o FILE: the parts are FILE's sidecars" test -s "$T/one.Leads.csv" -a -s "$T/one.Notes.csv"
 
 # Shared strings that inflate past the limit are refused before they are read.
 "$PY3" - "$T/bomb.xlsx" <<'PY'

@@ -182,6 +182,8 @@ static double line_excess(const pol__aanalysis *a, double f, double tol, double 
     long best = lo;
     for (long k = lo; k <= hi; k++)
         if (a->psd[k] > a->psd[best]) best = k;
+    /* a line is a local maximum inside the window, not the skirt of something beside it */
+    if (best == lo || best == hi) return 0;
     double nbuf[512];
     int m = 0;
     long span = (long)ceil(15 / df), guard = (long)ceil(4 / df) + 1;
@@ -268,7 +270,18 @@ void pol__aan_finish(pol__aanalysis *a, pol__afindings *f)
                 if (ex > strongest) strongest = ex;
             }
         }
-        int hum = (found >= 2 && score >= 25) || fund >= 20;
+        /* lines between the harmonics too (at fifths, thirds and halves of the base) mean a comb of
+         * another period: a synthetic tone's, music's; not mains hum */
+        int alien = 0;
+        for (int h = 0; h <= 12 && (h + 1) * base < a->rate / 2 - 50; h++) {
+            static const double frac[] = {0.2, 1.0 / 3, 0.4, 0.5, 0.6, 2.0 / 3, 0.8};
+            for (size_t k = 0; k < POL_ARRAY_LEN(frac); k++)
+                if (line_excess(a, (h + frac[k]) * base, 1.5, NULL) >= 10) {
+                    alien++;
+                    break;
+                }
+        }
+        int hum = ((found >= 2 && score >= 25) || fund >= 20) && alien * 2 < found + 1;
         if (hum && score > best_score) {
             best_score = score;
             f->hum_hz = wsum > 0 ? fsum / wsum : base;
@@ -277,15 +290,24 @@ void pol__aan_finish(pol__aanalysis *a, pol__afindings *f)
             memcpy(f->hum_harmonics, harm, sizeof harm);
         }
     }
-    /* rumble: energy below 60 Hz (hum lines left out) against the whole */
-    double df = (double)a->rate / (double)a->nfft, low = 0, all = 0;
+    /* rumble: the power density from 15 to 60 Hz (hum lines left out) against that from 150 to
+     * 600 Hz, counted only when the low band is noise-like (flat), not the lines of bass notes */
+    double df = (double)a->rate / (double)a->nfft, low = 0, mid = 0, lsum = 0;
+    size_t nlow = 0, nmid = 0;
     for (size_t k = 1; k <= a->nfft / 2; k++) {
         double fk = (double)k * df;
-        all += a->psd[k];
-        if (fk < 60 && fk > 2 && fabs(fk - 50) > 3 && (f->hum_hz <= 0 || fabs(fk - f->hum_hz) > 3))
+        if (fk >= 15 && fk < 60 && fabs(fk - 50) > 3 && (f->hum_hz <= 0 || fabs(fk - f->hum_hz) > 3)) {
             low += a->psd[k];
+            lsum += log(a->psd[k] + 1e-30);
+            nlow++;
+        }
+        if (fk >= 150 && fk < 600) {
+            mid += a->psd[k];
+            nmid++;
+        }
     }
-    f->rumble_db = all > 0 ? pol__db(low / all) : -300;
+    f->rumble_db = nlow && nmid && mid > 0 ? pol__db((low / nlow) / (mid / nmid)) : -300;
+    f->rumble_flatness = nlow && low > 0 ? exp(lsum / nlow) / (low / nlow) : 0;
 }
 
 void pol__aan_report(pol_run *run, const pol__afindings *f)
@@ -310,6 +332,7 @@ void pol__aan_report(pol_run *run, const pol__afindings *f)
         pol__measure_bool(run, "hum", 0);
     }
     pol__measure(run, "rumble_db", round(f->rumble_db * 10) / 10);
+    pol__measure(run, "rumble_flatness", round(f->rumble_flatness * 1000) / 1000);
     pol__measure(run, "dc_offset", round(f->dc_max * 1e6) / 1e6);
     pol__measure_int(run, "clipped_samples", (long long)f->clipped);
     pol__measure_int(run, "pauses", f->pauses);

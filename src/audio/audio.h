@@ -148,7 +148,8 @@ typedef struct pol__afindings {
     int hum_harmonics[32]; /* 1 where harmonic k+1 stands out */
     int n_hum;      /* harmonics found */
     double hum_db;  /* the strongest harmonic above its neighbourhood */
-    double rumble_db; /* energy below 60 Hz relative to the whole, dB */
+    double rumble_db; /* power density 15-60 Hz against 150-600 Hz, dB */
+    double rumble_flatness; /* spectral flatness of 15-60 Hz (lines: low; rumble: high) */
     double dc[8];
     double dc_max;
     uint64_t clipped; /* samples in runs of >= 3 at full scale */

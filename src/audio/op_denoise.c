@@ -1,7 +1,7 @@
 /* polish — audio.denoise: removes steady background noise with no profile given. Short-time
- * spectra (sqrt-Hann, 50% overlap, fftw); the noise power per bin is learnt from the signal by
- * minimum statistics (the minimum of the smoothed power over ~1.5 s, bias-corrected), primed by a
- * measuring pass; the gain per bin is the log-spectral-amplitude (log-MMSE) estimator with
+ * spectra (sqrt-Hann, 64 ms, 75% overlap, fftw); the noise power per bin is learnt from the signal by
+ * minimum statistics (the minimum of the smoothed power over ~1.5 s, bias-corrected), averaged
+ * with the whole input's estimate from the measuring pass; the gain per bin is the log-spectral-amplitude (log-MMSE) estimator with
  * decision-directed a-priori SNR, a floor set by the strength and smoothing across frequency
  * against musical noise. The measuring pass also decides whether there is noise worth removing:
  * it declines on clean recordings and on input whose "noise" is tonal (music, test tones). */
@@ -19,14 +19,15 @@ static const pol_param_desc params[] = {
      "auto: only when the measured SNR is below --max-snr and the noise is not tonal; always.",
      .choice_help = (const char *const[]){"auto: measure first, decline on clean or tonal input",
                                           "always: denoise regardless", NULL}},
-    {"max-snr", POL_PARAM_NUM, "30", 0, 80, NULL,
+    {"max-snr", POL_PARAM_NUM, "12", 0, 80, NULL,
      "auto: above this estimated SNR the input is left as it is.", .unit = "dB"},
 };
 
 #define SUBWIN 8    /* minimum statistics: sub-windows */
 #define ALPHA_S 0.8 /* power smoothing */
-#define BIAS 2.2    /* minimum-of-smoothed-power to mean, for ALPHA_S and ~1.5 s windows */
+#define BIAS 1.5    /* minimum of the smoothed power to the noise power (tuned on speech) */
 #define DD 0.98     /* decision-directed weight */
+#define XIMIN 0.003 /* a-priori SNR floor, -25 dB */
 
 typedef struct chan {
     float *in;    /* the last N samples (frame buffer) */
@@ -120,8 +121,8 @@ static pol_status setup(pol_run *run, nstate *s, int channels, int rate)
 {
     s->channels = channels;
     s->rate = rate;
-    s->N = pow2_near(0.032 * rate);
-    s->R = s->N / 2;
+    s->N = pow2_near(0.064 * rate);
+    s->R = s->N / 4;
     s->nb = s->N / 2 + 1;
     s->V = (size_t)(1.5 * rate / (double)s->R / SUBWIN) + 1;
     s->win = malloc(s->N * sizeof *s->win);
@@ -229,6 +230,8 @@ static void frame(nstate *s, chan *h, int apply_gain)
         }
         double lam = BIAS * m;
         if (!isfinite(lam)) lam = h->ps[k];
+        /* applying: half the tracked estimate, half the whole input's (steadier) */
+        if (!s->measuring) lam = 0.5 * (s->lambda0[k] + lam);
         h->lambda[k] = lam > 1e-20 ? lam : 1e-20;
         if (s->measuring) {
             if (s->frame_no >= s->V * SUBWIN) s->m_lambda_sum[k] += h->lambda[k];
@@ -237,7 +240,7 @@ static void frame(nstate *s, chan *h, int apply_gain)
         if (!apply_gain) continue;
         double gamma = p / h->lambda[k];
         double xi = DD * h->prev_s2[k] / h->lambda[k] + (1 - DD) * fmax(gamma - 1, 0);
-        if (xi < 0.003) xi = 0.003; /* -25 dB */
+        if (xi < XIMIN) xi = XIMIN;
         double v = xi * gamma / (1 + xi);
         double g = xi / (1 + xi) * exp(0.5 * e1(v > 1e-8 ? v : 1e-8));
         if (g > 1) g = 1;
@@ -260,7 +263,7 @@ static void frame(nstate *s, chan *h, int apply_gain)
         s->removed_db_den += h->ps[k];
     }
     fftwf_execute_dft_c2r(s->inv, s->fx, s->fin);
-    float norm = 1.0f / (float)N;
+    float norm = 1.0f / (float)N * (2.0f * (float)s->R / (float)N);
     for (size_t i = 0; i < N; i++) h->ola[i] += s->fin[i] * s->win[i] * norm;
 }
 
@@ -358,11 +361,24 @@ static pol_status decide(pol_run *run, void *p)
         if (s->lambda0[k] > 30 * nbm) peaky += s->lambda0[k];
     }
     double tonal = noise > 0 ? peaky / noise : 0;
+    /* noise is broadband: the spectral flatness of the estimate (100 Hz up) of white noise is
+     * near 1, pink about 0.6; a held chord's is far lower */
+    double lsum = 0, asum = 0;
+    size_t nflat = 0;
+    for (size_t k = 0; k < nb; k++) {
+        double fk = (double)k * s->rate / (double)s->N;
+        if (fk < 100 || fk > 0.45 * s->rate) continue;
+        lsum += log(s->lambda0[k] + 1e-30);
+        asum += s->lambda0[k];
+        nflat++;
+    }
+    double flat = nflat && asum > 0 ? exp(lsum / (double)nflat) / (asum / (double)nflat) : 0;
     /* noise level in dBFS: power per sample of the estimated noise */
     double noise_db = pol__db(noise * 2 / ((double)s->N * s->N / 2) + 1e-30);
     pol__measure(run, "snr_db", round(fmin(snr, 120) * 10) / 10);
     pol__measure(run, "noise_dbfs", round(noise_db * 10) / 10);
     pol__measure(run, "tonal_share", round(tonal * 1000) / 1000);
+    pol__measure(run, "noise_flatness", round(flat * 1000) / 1000);
     if (!s->always) {
         if (noise_db < -85) {
             s->off = 1;
@@ -374,10 +390,10 @@ static pol_status decide(pol_run *run, void *p)
             pol__decline(run, "clean: estimated SNR %.1f dB is above %.0f dB", snr, s->max_snr);
             return POL_OK;
         }
-        if (tonal > 0.5) {
+        if (tonal > 0.5 || flat < 0.1) {
             s->off = 1;
-            pol__decline(run, "what stays steady is tonal (%.0f%% in narrow lines: music or test "
-                              "tones), not noise", tonal * 100);
+            pol__decline(run, "what stays steady is tonal (%.0f%% in narrow lines, flatness %.2f: "
+                              "music or test tones), not noise", tonal * 100, flat);
             return POL_OK;
         }
     }

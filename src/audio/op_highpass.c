@@ -13,8 +13,9 @@ static const pol_param_desc params[] = {
      "auto: only when rumble is measured (energy below 60 Hz above --rumble); always: filter.",
      .choice_help = (const char *const[]){"auto: measure first, decline without rumble",
                                           "always: filter regardless", NULL}},
-    {"rumble", POL_PARAM_NUM, "-28", -60, 0, NULL,
-     "Energy below 60 Hz, relative to the whole, above which rumble is found.", .unit = "dB"},
+    {"rumble", POL_PARAM_NUM, "-12", -60, 20, NULL,
+     "Power density from 15 to 60 Hz, relative to that from 150 to 600 Hz, above which (when the "
+     "low band is noise-like, not the lines of bass notes) rumble is found.", .unit = "dB"},
 };
 
 #define BOXES 4
@@ -81,13 +82,21 @@ static pol_status decide(pol_run *run, void *p)
     pol__afindings f;
     pol__aan_finish(s->an, &f);
     pol__measure(run, "rumble_db", round(f.rumble_db * 10) / 10);
+    pol__measure(run, "rumble_flatness", round(f.rumble_flatness * 1000) / 1000);
     if (f.rumble_db < s->rumble_thr) {
         s->off = 1;
-        pol__decline(run, "no rumble: energy below 60 Hz is %.1f dB of the whole (threshold %.0f dB)",
+        pol__decline(run, "no rumble: 15-60 Hz is %.1f dB against 150-600 Hz (threshold %.0f dB)",
                      f.rumble_db, s->rumble_thr);
         return POL_OK;
     }
-    pol__decide(run, "rumble at %.1f dB below 60 Hz: high-pass at %.0f Hz", f.rumble_db, s->freq);
+    if (f.rumble_flatness < 0.2) {
+        s->off = 1;
+        pol__decline(run, "the low band holds lines (flatness %.2f: bass notes, tones), not rumble",
+                     f.rumble_flatness);
+        return POL_OK;
+    }
+    pol__decide(run, "rumble: 15-60 Hz at %.1f dB against 150-600 Hz: high-pass at %.0f Hz",
+                f.rumble_db, s->freq);
     pol__confidence(run, f.rumble_db > s->rumble_thr + 6 ? 0.9 : 0.7);
     return POL_OK;
 }

@@ -22,7 +22,7 @@ static const pol_param_desc params[] = {
 
 #define MARGIN_DB 0.15 /* kept under the ceiling: true-peak meters differ by about this much */
 #define LOOK_MS 2.0
-#define RELEASE_MS 80.0
+#define RELEASE_MS 50.0
 
 static const double offsets[] = {0,   0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1,
                                  1.5, 2,    3,   4,   6,    9,   12};

@@ -68,7 +68,7 @@ typedef struct pol__aproc {
     float *hist; /* the last outputs (a ring of hist_cap frames), for the next block's context */
     size_t hist_cap;
     float *tmp;
-    int begun;
+    int begun, flushed;
 } pol__aproc;
 
 /* Applies the processor to a streamed block (see pol__ablock). */

@@ -329,6 +329,7 @@ static pol_status adapter_start(pol_run *run, pol__aproc *p, size_t halo)
     size_t nc = (size_t)p->channels;
     if (p->reset) p->reset(p->st);
     p->fed = p->produced = 0;
+    p->flushed = 0;
     size_t cap = 2 * halo + 1;
     if (!p->tmp && !(p->tmp = malloc(SUB * nc * sizeof *p->tmp)))
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
@@ -405,9 +406,11 @@ pol_status pol__aproc_block(pol_run *run, pol__aproc *p, pol__ablock *b, const p
         feed(p, copy, n, b->x, b->s0, b->len);
         free(copy);
     }
-    if (c->last) {
-        size_t need = p->latency;
-        feed(p, NULL, need, b->x, b->s0, b->len);
+    if (c->last || (s1 == b->total && b->valid_end == s1)) {
+        /* the block reaches the end of the stream (a short last chunk can leave the one before
+         * it with all the remaining input): flush once */
+        if (!p->flushed) feed(p, NULL, p->latency, b->x, b->s0, b->len);
+        p->flushed = 1;
         b->valid_end = s1;
     } else {
         b->valid_end = p->produced < s1 ? p->produced : s1;

@@ -2,8 +2,8 @@
  * spectra (sqrt-Hann, 64 ms, 75% overlap, fftw); the noise power per bin is learnt from the signal by
  * minimum statistics (the minimum of the smoothed power over ~1.5 s, bias-corrected), averaged
  * with the whole input's estimate from the measuring pass; the gain per bin is the log-spectral-amplitude (log-MMSE) estimator with
- * decision-directed a-priori SNR, a floor set by the strength and smoothing across frequency
- * against musical noise. The measuring pass also decides whether there is noise worth removing:
+ * decision-directed a-priori SNR (its recursive smoothing keeps musical noise down) and a floor
+ * set by the strength. The measuring pass also decides whether there is noise worth removing:
  * it declines on clean recordings and on input whose "noise" is tonal (music, test tones). */
 #include <complex.h>
 #include <fftw3.h>
@@ -26,8 +26,9 @@ static const pol_param_desc params[] = {
 #define SUBWIN 8    /* minimum statistics: sub-windows */
 #define ALPHA_S 0.8 /* power smoothing */
 #define BIAS 1.5    /* minimum of the smoothed power to the noise power (tuned on speech) */
-#define DD 0.98     /* decision-directed weight */
+#define DD 0.98     /* decision-directed weight: the smoothing against musical noise */
 #define XIMIN 0.003 /* a-priori SNR floor, -25 dB */
+#define BLEND 0.7   /* applying: the whole input's noise estimate against the tracked one */
 
 typedef struct chan {
     float *in;    /* the last N samples (frame buffer) */
@@ -230,8 +231,8 @@ static void frame(nstate *s, chan *h, int apply_gain)
         }
         double lam = BIAS * m;
         if (!isfinite(lam)) lam = h->ps[k];
-        /* applying: half the tracked estimate, half the whole input's (steadier) */
-        if (!s->measuring) lam = 0.5 * (s->lambda0[k] + lam);
+        /* applying: mostly the whole input's estimate (steadier), partly the tracked one */
+        if (!s->measuring) lam = BLEND * s->lambda0[k] + (1 - BLEND) * lam;
         h->lambda[k] = lam > 1e-20 ? lam : 1e-20;
         if (s->measuring) {
             if (s->frame_no >= s->V * SUBWIN) s->m_lambda_sum[k] += h->lambda[k];
@@ -248,14 +249,7 @@ static void frame(nstate *s, chan *h, int apply_gain)
         h->prev_s2[k] = g * g * p;
     }
     if (!apply_gain) return;
-    /* smoothing across frequency against isolated bins (musical noise), then the floor */
-    double prev = h->g[0];
-    for (size_t k = 1; k + 1 < nb; k++) {
-        double cur = h->g[k];
-        double sm = 0.25 * prev + 0.5 * cur + 0.25 * h->g[k + 1];
-        prev = cur;
-        h->g[k] = sm;
-    }
+    /* the floor */
     for (size_t k = 0; k < nb; k++) {
         double g = h->g[k] < s->gmin ? s->gmin : h->g[k];
         s->fx[k] *= (float)g;

@@ -141,6 +141,14 @@ static int cmd_sisdr(char **argv)
 {
     SF_INFO a, b;
     float *r = read_all(argv[2], &a), *e = read_all(argv[3], &b);
+    if (a.frames != b.frames && getenv("AU_SISDR_TRUNCATE") && a.channels == b.channels &&
+        a.samplerate == b.samplerate) {
+        /* benchmarks: a peer that changes the length is scored on the common part */
+        fprintf(stderr, "lengths differ (%lld, %lld): scoring the common part\n",
+                (long long)a.frames, (long long)b.frames);
+        if (b.frames < a.frames) a.frames = b.frames;
+        b.frames = a.frames;
+    }
     if (a.frames != b.frames || a.channels != b.channels || a.samplerate != b.samplerate) {
         fprintf(stderr, "shape differs: %lld/%d/%d vs %lld/%d/%d\n", (long long)a.frames,
                 a.channels, a.samplerate, (long long)b.frames, b.channels, b.samplerate);

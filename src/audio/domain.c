@@ -551,7 +551,7 @@ static pol_status inspect(pol_run *run, pol_asset *asset)
     return POL_OK;
 }
 
-static const char *const auto_steps[] = {"highpass", "dehum", "denoise", "loudness", NULL};
+static const char *const auto_steps[] = {"highpass", "dehum", "denoise", "level", "loudness", NULL};
 
 const pol__domain pol__audio_domain = {
     .name = "audio",

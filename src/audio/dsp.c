@@ -388,6 +388,10 @@ pol_status pol__aproc_block(pol_run *run, pol__aproc *p, pol__ablock *b, const p
         if (st) return st;
     }
     uint64_t s1 = b->s0 + b->len;
+    if (b->halo && p->latency > b->halo)
+        return pol__fail(run, POL_ERR_UNSUPPORTED,
+                         "at %d Hz an op needs %zu frames of context, more than the %zu it declared",
+                         b->rate, p->latency, b->halo);
     uint64_t produced_before = p->produced;
     /* the context before what this call produces: from the ring */
     for (uint64_t g = b->s0; g < produced_before && g < s1; g++) {

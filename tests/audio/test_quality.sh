@@ -40,4 +40,26 @@ for spec in "50 0 0" "60 0 0.05" "50 -6 0.03" "60 6 0"; do
     at_most "dehum found the mains frequency $1 Hz (got $hz)" \
         "$(awk -v a="$hz" -v b="$1" 'BEGIN{d=a-b; print d<0?-d:d}')" 0.3
 done
+# level: one speaker 14 dB quieter than the other; afterwards their loudness (libebur128) is
+# within 4 LU, and compress runs and keeps the shape
+"$AU" mix "$T/clean.wav" "$T/quiet.wav" noise=none gain=-14
+sox "$T/clean.wav" "$T/quiet.wav" "$T/two.wav" 2>/dev/null
+rm -f "$T/lv.wav"
+run_polish 0 audio level "$T/two.wav" -o "$T/lv.wav"
+n=$("$AU" info "$T/clean.wav" | cut -d' ' -f1)
+halves() { # file: loudness difference of its two halves (first n frames, the rest)
+    sox "$1" "$T/h1.wav" trim 0 "${n}s" 2>/dev/null
+    sox "$1" "$T/h2.wav" trim "${n}s" 2>/dev/null
+    awk -v a="$("$AU" ebur128 "$T/h1.wav" | cut -d' ' -f1)" -v b="$("$AU" ebur128 "$T/h2.wav" | cut -d' ' -f1)" \
+        'BEGIN{d=a-b; printf "%.2f", d<0?-d:d}'
+}
+before=$(halves "$T/two.wav")
+after=$(halves "$T/lv.wav")
+echo "level: speakers differ by $before LU before, $after LU after"
+at_most "level evens out the two speakers (LU apart)" "$after" 4
+check "level keeps the shape" [ "$("$AU" info "$T/lv.wav")" = "$("$AU" info "$T/two.wav")" ]
+rm -f "$T/c.wav"
+run_polish 0 audio compress --threshold -30 --ratio 4 "$T/two.wav" -o "$T/c.wav" --json
+check "compress keeps the shape" [ "$("$AU" info "$T/c.wav")" = "$("$AU" info "$T/two.wav")" ]
+at_least "compress reduced the peaks (dB)" "$(measured "$OUT" max_reduction_db)" 3
 finish

@@ -392,7 +392,7 @@ static const char *out_ext(pol_asset *asset)
 
 /* ---- streaming ------------------------------------------------------------------------------ */
 
-#define CHUNK_FRAMES 131072
+#define CHUNK_FRAMES 524288
 
 typedef struct areader {
     opened o;

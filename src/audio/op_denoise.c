@@ -36,6 +36,7 @@ typedef struct chan {
     float *outq;  /* the R final samples being output */
     double *ps;   /* smoothed power */
     double *pmin, *sub_min, *subs; /* current min, running sub-window min, SUBWIN past mins */
+    double *past_min; /* the minimum of the past sub-windows, updated when one completes */
     double *lambda;
     double *prev_s2; /* |S|^2 of the previous frame */
     double *g;
@@ -79,6 +80,7 @@ static void chan_free(chan *c)
     free(c->ps);
     free(c->pmin);
     free(c->sub_min);
+    free(c->past_min);
     free(c->subs);
     free(c->lambda);
     free(c->prev_s2);
@@ -145,11 +147,12 @@ static pol_status setup(pol_run *run, nstate *s, int channels, int rate)
         h->ps = calloc(s->nb, sizeof *h->ps);
         h->pmin = calloc(s->nb, sizeof *h->pmin);
         h->sub_min = calloc(s->nb, sizeof *h->sub_min);
+        h->past_min = calloc(s->nb, sizeof *h->past_min);
         h->subs = calloc(s->nb * SUBWIN, sizeof *h->subs);
         h->lambda = calloc(s->nb, sizeof *h->lambda);
         h->prev_s2 = calloc(s->nb, sizeof *h->prev_s2);
         h->g = calloc(s->nb, sizeof *h->g);
-        if (!h->in || !h->ola || !h->outq || !h->ps || !h->pmin || !h->sub_min || !h->subs || !h->lambda ||
+        if (!h->in || !h->ola || !h->outq || !h->ps || !h->pmin || !h->sub_min || !h->past_min || !h->subs || !h->lambda ||
             !h->prev_s2 || !h->g)
             return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
@@ -175,7 +178,7 @@ static void nreset(void *p)
             h->lambda[k] = l0;
             h->ps[k] = l0;
             double m = l0 > 0 ? l0 / BIAS : HUGE_VAL;
-            h->pmin[k] = h->sub_min[k] = m;
+            h->pmin[k] = h->sub_min[k] = h->past_min[k] = m;
             for (int u = 0; u < SUBWIN; u++) h->subs[k * SUBWIN + (size_t)u] = m;
             h->g[k] = 1;
         }
@@ -184,29 +187,18 @@ static void nreset(void *p)
     s->t = 0;
 }
 
-/* Exponential integral E1(x), x > 0. */
-static double e1(double x)
+/* exp(E1(x) / 2) for the log-spectral-amplitude gain, E1 the exponential integral, by a fast
+ * piecewise approximation (within a few percent, which the gain floor and smoothing absorb). */
+static double half_e1_exp(double x)
 {
-    if (x < 1) {
-        double sum = 0, term = 1;
-        for (int k = 1; k < 20; k++) {
-            term *= -x / k;
-            sum -= term / k;
-        }
-        return -0.5772156649015329 - log(x) + sum;
-    }
-    /* continued fraction (Lentz) */
-    double b = x + 1, c = 1e300, d = 1 / b, h = d;
-    for (int i = 1; i < 60; i++) {
-        double an = -(double)i * i;
-        b += 2;
-        d = 1 / (an * d + b);
-        c = b + an / c;
-        double del = c * d;
-        h *= del;
-        if (fabs(del - 1) < 1e-9) break;
-    }
-    return h * exp(-x);
+    float e, xf = (float)x;
+    if (xf < 0.1f)
+        e = -2.31f * log10f(xf) - 0.6f;
+    else if (xf <= 1)
+        e = -1.544f * log10f(xf) + 0.166f;
+    else
+        e = exp2f(3.321928f * (-0.52f * xf - 0.26f));
+    return expf(0.5f * e);
 }
 
 /* One frame of channel c: its last N samples are in h->in. Updates the noise estimate; when
@@ -222,12 +214,15 @@ static void frame(nstate *s, chan *h, int apply_gain)
         double p = re * re + im * im;
         h->ps[k] = ALPHA_S * h->ps[k] + (1 - ALPHA_S) * p;
         if (h->ps[k] < h->sub_min[k]) h->sub_min[k] = h->ps[k];
-        double m = h->sub_min[k];
-        for (int u = 0; u < SUBWIN; u++) m = fmin(m, h->subs[k * SUBWIN + (size_t)u]);
+        double m = h->sub_min[k] < h->past_min[k] ? h->sub_min[k] : h->past_min[k];
         h->pmin[k] = m;
         if (new_sub) {
-            h->subs[k * SUBWIN + s->sub_idx] = h->sub_min[k];
+            double *sb = h->subs + k * SUBWIN;
+            sb[s->sub_idx] = h->sub_min[k];
             h->sub_min[k] = HUGE_VAL;
+            double pm = sb[0];
+            for (int u = 1; u < SUBWIN; u++) pm = sb[u] < pm ? sb[u] : pm;
+            h->past_min[k] = pm;
         }
         double lam = BIAS * m;
         if (!isfinite(lam)) lam = h->ps[k];
@@ -243,7 +238,7 @@ static void frame(nstate *s, chan *h, int apply_gain)
         double xi = DD * h->prev_s2[k] / h->lambda[k] + (1 - DD) * fmax(gamma - 1, 0);
         if (xi < XIMIN) xi = XIMIN;
         double v = xi * gamma / (1 + xi);
-        double g = xi / (1 + xi) * exp(0.5 * e1(v > 1e-8 ? v : 1e-8));
+        double g = xi / (1 + xi) * half_e1_exp(v > 1e-8 ? v : 1e-8);
         if (g > 1) g = 1;
         h->g[k] = g;
         h->prev_s2[k] = g * g * p;

@@ -116,6 +116,7 @@ static void hprocess(void *p, const float *in, float *out, size_t n)
 {
     hstate *s = p;
     size_t nc = (size_t)s->channels, M = s->M, DL = s->D1 + 1;
+    double inv = 1.0 / (double)M;
     for (size_t i = 0; i < n; i++) {
         size_t slot = (size_t)(s->t % M), dslot = (size_t)(s->t % DL);
         for (size_t c = 0; c < nc; c++) {
@@ -126,7 +127,7 @@ static void hprocess(void *p, const float *in, float *out, size_t n)
                     box *bx = &s->b[(c * STAGES + (size_t)st) * BOXES + (size_t)k];
                     bx->sum += lp - bx->ring[slot];
                     bx->ring[slot] = (float)lp;
-                    lp = bx->sum / (double)M;
+                    lp = bx->sum * inv;
                 }
                 float *d = s->dl + (c * STAGES + (size_t)st) * DL;
                 double delayed = d[(dslot + 1) % DL]; /* D1 frames ago */

@@ -46,6 +46,7 @@ typedef struct lvstate {
     size_t dlen;
     uint64_t t;
     double g_prev, g_next; /* dB at the current sub-block's start and end */
+    double lin_prev, lin_next;
     double g_min, g_max;
     pol__aproc proc;
 } lvstate;
@@ -172,6 +173,7 @@ static void lvreset(void *p)
     s->sub_e = 0;
     s->t = 0;
     s->g_prev = s->g_next = 0;
+    s->lin_prev = s->lin_next = 1;
     s->g_min = s->g_max = 0;
 }
 
@@ -200,7 +202,7 @@ static void lvprocess(void *p, const float *in, float *out, size_t n)
         /* the delayed frame, gain glided across its sub-block */
         size_t slot = (size_t)(s->t % s->dlen);
         double frac = (double)(s->t % L) / (double)L;
-        double g = pow(10, (s->g_prev + (s->g_next - s->g_prev) * frac) / 20);
+        double g = s->lin_prev + (s->lin_next - s->lin_prev) * frac; /* glide, linear */
         for (size_t c = 0; c < nc; c++) {
             out[i * nc + c] = (float)(s->delay[slot * nc + c] * g);
             s->delay[slot * nc + c] = in[i * nc + c];
@@ -217,6 +219,8 @@ static void lvprocess(void *p, const float *in, float *out, size_t n)
             s->win_on[NS - 1] = lufs(e) > s->gate_lufs;
             s->g_prev = s->g_next;
             s->g_next = window_gain(s);
+            s->lin_prev = s->lin_next;
+            s->lin_next = pow(10, s->g_next / 20);
             if (s->g_next < s->g_min) s->g_min = s->g_next;
             if (s->g_next > s->g_max) s->g_max = s->g_next;
         }

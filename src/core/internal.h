@@ -74,6 +74,10 @@ struct pol__domain {
     pol_status (*load_group)(pol_run *run, const char *const *paths, size_t n, pol_asset **out);
     /* Optional: reading and writing chunk by chunk (src/core/stream.h). */
     const struct pol__stream_io *stream;
+    /* Optional: the parts of a file that the plan asks to process as items of their own (every
+     * sheet of a workbook with --sheet all): *names (malloc'ed, each malloc'ed) and *n; *n = 0 for
+     * one item as usual. The runner then loads each part with run->part set. */
+    pol_status (*parts)(pol_run *run, const char *path, char ***names, size_t *n);
 };
 typedef struct pol__stream_io pol__stream_io;
 
@@ -155,12 +159,22 @@ struct pol_run {
      * together (NULL: each output is committed at once). See output.c. */
     struct pol__gate *gate;
     struct pol__pending *pending;
+    const char *part; /* the part of a file being loaded (pol__domain.parts), or NULL */
 };
 
 /* One item in, several out: hands the runner another output of this item, saved by its domain
  * as <stem>.<name>.<ext> next to the item's own output. Takes a reference to `a`. When the op is
  * flagged POL_OP_SPLIT, what it emits replaces the item's own output. */
 pol_status pol__emit(pol_run *run, pol_asset *a, const char *name);
+
+/* Attaches a figure (copied) to the running step's report node: `mime` is "image/png",
+ * "image/jpeg" or "image/svg+xml". The JSON report keeps {"title", "mime", "base64"} under the
+ * step's "figures"; the HTML report shows it under the step. */
+pol_status pol__figure(pol_run *run, const char *title, const char *mime, const void *data,
+                       size_t len);
+/* Sets the item's result document (a JSON object; ownership taken), kept under the running step's
+ * "result": what a POL_OP_DOCUMENT op produces. A later call replaces it. */
+void pol__document(pol_run *run, pol__jv *doc);
 
 /* Load hints: what the item's whole plan needs from a loader of a w x h source. Each op's hint
  * (or its POL_OP_SCALE_SAFE flag) is combined up to the first op that resizes; max_width x
@@ -293,6 +307,8 @@ pol_status pol__read_file(pol_run *run, const char *path, uint64_t max_bytes, un
 char *pol__strdup(const char *s);
 char *pol__strndup(const char *s, size_t n);
 char *pol__asprintf(const char *fmt, ...) POL_PRINTF(1, 2);
+/* `n` bytes as base64 (RFC 4648, padded), NUL-terminated and malloc'ed; NULL when out of memory. */
+char *pol__base64(const void *data, size_t n);
 /* Extension without the dot, as written ("JPG"), or "" — points into `path`; compare with
  * strcasecmp(). */
 const char *pol__path_ext(const char *path);

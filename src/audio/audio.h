@@ -56,6 +56,15 @@ const char *pol__audio_ext_for_format(int sf_format);
 
 /* ---- processors: the one code path for whole items and streams ----------------------------- */
 
+/* Before/after pictures of an op (figure.c): waveform and spectrogram of what its processor
+ * takes in and gives out, in fixed memory; attached to the step's report as a PNG. */
+typedef struct pol__afig pol__afig;
+pol__afig *pol__afig_new(uint64_t total, int channels, int rate);
+void pol__afig_free(pol__afig *f);
+void pol__afig_reset(pol__afig *f);
+void pol__afig_add(pol__afig *f, int which, uint64_t frame_index, const float *frame);
+pol_status pol__afig_attach(pol_run *run, pol__afig *f, const char *title);
+
 /* A causal processor: consumes n input frames, gives n output frames delayed by `latency`. */
 typedef struct pol__aproc {
     size_t latency;
@@ -63,6 +72,7 @@ typedef struct pol__aproc {
     void *st;
     void (*process)(void *st, const float *in, float *out, size_t n);
     void (*reset)(void *st);
+    pol__afig *fig; /* optional: before/after pictures (owned by the op) */
     /* the adapter's own state */
     uint64_t fed, produced;
     float *hist; /* the last outputs (a ring of hist_cap frames), for the next block's context */

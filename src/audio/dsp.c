@@ -328,6 +328,7 @@ static pol_status adapter_start(pol_run *run, pol__aproc *p, size_t halo)
 {
     size_t nc = (size_t)p->channels;
     if (p->reset) p->reset(p->st);
+    if (p->fig) pol__afig_reset(p->fig);
     p->fed = p->produced = 0;
     p->flushed = 0;
     size_t cap = 2 * halo + 1;
@@ -363,6 +364,8 @@ static void feed(pol__aproc *p, const float *in, size_t n, float *blk, uint64_t 
             }
         }
         p->process(p->st, src, p->tmp, m);
+        if (p->fig && in)
+            for (size_t i = 0; i < m; i++) pol__afig_add(p->fig, 0, p->fed + i, src + i * nc);
         /* outputs for frames [fed - L, fed + m - L) */
         for (size_t i = 0; i < m; i++) {
             uint64_t g = p->fed + i;
@@ -370,6 +373,7 @@ static void feed(pol__aproc *p, const float *in, size_t n, float *blk, uint64_t 
             g -= p->latency;
             const float *o = p->tmp + i * nc;
             memcpy(p->hist + (size_t)(g % p->hist_cap) * nc, o, nc * sizeof *o);
+            if (p->fig) pol__afig_add(p->fig, 1, g, o);
             if (g >= s0 && g < s0 + len) memcpy(blk + (size_t)(g - s0) * nc, o, nc * sizeof *o);
             p->produced = g + 1;
         }

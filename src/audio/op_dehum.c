@@ -62,6 +62,7 @@ static void dfree(void *p)
     free(s->csm);
     free(s->raw);
     pol__aproc_fini(&s->proc);
+    pol__afig_free(s->proc.fig);
     free(s);
 }
 
@@ -269,6 +270,7 @@ static pol_status apply(pol_run *run, void *p, pol__chunk *c)
             s->win[m] = (float)(0.5 - 0.5 * cos(2 * M_PI * (double)m / (double)s->T));
         s->proc = (pol__aproc){.latency = s->T, .channels = b->channels, .st = s,
                                .process = dprocess, .reset = dreset};
+    if (!s->proc.fig) s->proc.fig = pol__afig_new(b->total, b->channels, b->rate);
     }
     return pol__aproc_block(run, &s->proc, b, c);
 }
@@ -277,6 +279,7 @@ static pol_status end(pol_run *run, void *p)
 {
     dstate *s = p;
     if (s->off || !s->nh || !s->win) return POL_OK;
+    if (s->proc.fig) pol__afig_attach(run, s->proc.fig, "dehum: waveform and spectrogram, before and after");
     pol__measure(run, "tracked_hz_min", round(s->fmin_seen * 100) / 100);
     pol__measure(run, "tracked_hz_max", round(s->fmax_seen * 100) / 100);
     return POL_OK;

@@ -105,6 +105,7 @@ static void nfree(void *p)
     free(s->m_lambda_sum);
     free(s->m_p_sum);
     pol__aproc_fini(&s->proc);
+    pol__afig_free(s->proc.fig);
     free(s);
 }
 
@@ -404,6 +405,7 @@ static pol_status apply(pol_run *run, void *p, pol__chunk *c)
     if (!s->proc.process)
         s->proc = (pol__aproc){.latency = s->N, .channels = b->channels, .st = s,
                                .process = nprocess, .reset = nreset};
+    if (!s->proc.fig) s->proc.fig = pol__afig_new(b->total, b->channels, b->rate);
     return pol__aproc_block(run, &s->proc, b, c);
 }
 
@@ -411,6 +413,7 @@ static pol_status end(pol_run *run, void *p)
 {
     nstate *s = p;
     if (s->off || !s->proc.process) return POL_OK;
+    if (s->proc.fig) pol__afig_attach(run, s->proc.fig, "denoise: waveform and spectrogram, before and after");
     if (s->removed_db_den > 0)
         pol__measure(run, "removed_db", round(pol__db(1 - s->removed_db_num / s->removed_db_den) * -100) / 100);
     return POL_OK;

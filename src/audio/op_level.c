@@ -58,6 +58,7 @@ static void lvfree(void *p)
     pol__loud_free(s->km);
     free(s->delay);
     pol__aproc_fini(&s->proc);
+    pol__afig_free(s->proc.fig);
     free(s);
 }
 
@@ -242,6 +243,7 @@ static pol_status apply(pol_run *run, void *p, pol__chunk *c)
             return pol__fail(run, POL_ERR_NOMEM, "out of memory");
         s->proc = (pol__aproc){.latency = s->dlen, .channels = s->channels, .st = s,
                                .process = lvprocess, .reset = lvreset};
+    if (!s->proc.fig) s->proc.fig = pol__afig_new(b->total, b->channels, b->rate);
     }
     return pol__aproc_block(run, &s->proc, b, c);
 }
@@ -250,6 +252,7 @@ static pol_status end(pol_run *run, void *p)
 {
     lvstate *s = p;
     if (s->off || !s->delay) return POL_OK;
+    if (s->proc.fig) pol__afig_attach(run, s->proc.fig, "level: waveform and spectrogram, before and after");
     pol__measure(run, "gain_min_db", round(s->g_min * 10) / 10);
     pol__measure(run, "gain_max_db", round(s->g_max * 10) / 10);
     return POL_OK;

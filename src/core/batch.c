@@ -680,7 +680,8 @@ static void item_task(void *arg)
                    .batch = c->bs,
                    .outdir = c->outdir,
                    .gate = c->gate,
-                   .pending = pol__pending_new()};
+                   .pending = pol__pending_new(),
+                   .want_figures = c->want_thumbs};
     double t = pol__now();
     pol_status st = x->node && run.pending ? process(c, x, &run)
                                            : pol__fail(&run, POL_ERR_NOMEM, "out of memory");

@@ -127,6 +127,11 @@ void pol__decline(pol_run *run, const char *fmt, ...)
     pol__jv_set(run->step, "declined", pol__jv_str(msg));
 }
 
+int pol__want_figures(const pol_run *run)
+{
+    return run && run->want_figures;
+}
+
 pol_status pol__figure(pol_run *run, const char *title, const char *mime, const void *data,
                        size_t len)
 {
@@ -134,7 +139,8 @@ pol_status pol__figure(pol_run *run, const char *title, const char *mime, const 
     int ok = 0;
     for (size_t i = 0; mime && i < POL_ARRAY_LEN(allowed); i++) ok |= !strcmp(mime, allowed[i]);
     if (!ok) return pol__fail(run, POL_ERR_INTERNAL, "a figure of type %s", mime ? mime : "(none)");
-    pol__jv *t = run ? (run->step ? run->step : run->item) : NULL;
+    if (!pol__want_figures(run)) return POL_OK;
+    pol__jv *t = run->step ? run->step : run->item;
     if (!t) return POL_OK; /* no report to attach it to */
     char *b64 = pol__base64(data, len);
     pol__jv *f = pol__jv_obj();

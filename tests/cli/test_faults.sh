@@ -7,7 +7,7 @@
 SHIM=${POLISH_BUILD:?}/tests/fault/libenospc_shim.so
 check "the ENOSPC shim is built" test -f "$SHIM"
 # x265 (libheif's HEVC encoder) keeps a few small allocations until exit: not ours (tests/image).
-export LSAN_OPTIONS=suppressions=${POLISH_SRC:?}/tests/image/lsan-x265.supp
+export LSAN_OPTIONS=suppressions=${POLISH_SRC:?}/tests/lsan.supp
 IN=$T/in
 mkdir -p "$IN"
 make_photo "$IN/p.jpg" 160x

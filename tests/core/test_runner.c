@@ -621,6 +621,8 @@ static float *read_synth(const char *path, size_t *n)
     return v;
 }
 
+static int want_pictures; /* the next run_pipeline's report shows pictures (an HTML report) */
+
 static pol_status run_pipeline(const char *const *steps, size_t n_steps, const char *const *in,
                                size_t n_in, const char *outdir, const char *outfile,
                                pol_batch_result *res, pol_report **rep, int threads)
@@ -643,6 +645,7 @@ static pol_status run_pipeline(const char *const *steps, size_t n_steps, const c
     pol_batch b = {.mode = POL_BATCH_PROCESS, .options = &opt, .outdir = outdir,
                    .outfile = outfile};
     pol_report *r = pol_report_new("test");
+    pol_report_want_thumbnails(r, want_pictures);
     pol_status st = pol_batch_run(p, in, n_in, &b, r, res, &err);
     if (st && st != POL_ERR_CANCELLED) {
         char *e = pol_report_errors(r);
@@ -917,7 +920,16 @@ static void test_document(void **state)
     const char *stats[] = {"stats"};
     pol_batch_result res;
     pol_report *r = NULL;
+    /* a report without pictures keeps no figure */
     assert_int_equal(run_pipeline(stats, 1, in, 1, NULL, NULL, &res, &r, 1), POL_OK);
+    char *json = pol_report_json(r);
+    assert_non_null(json);
+    assert_null(strstr(json, "\"figures\""));
+    free(json);
+    pol_report_free(r);
+    want_pictures = 1;
+    assert_int_equal(run_pipeline(stats, 1, in, 1, NULL, NULL, &res, &r, 1), POL_OK);
+    want_pictures = 0;
     char *doc = pol_report_documents(r);
     assert_non_null(doc);
     assert_non_null(strstr(doc, "\"n\": 4"));

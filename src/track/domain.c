@@ -204,7 +204,7 @@ static pol_status inspect(pol_run *run, pol_asset *a)
 }
 
 static const pol__limit_key limits[] = {
-    {"track-points", 20000000ull, 0, NULL, "points of one track file"},
+    {"track-points", 5000000ull, 0, NULL, "points of one track file"},
     {NULL},
 };
 

@@ -457,6 +457,26 @@ pol_status pol__gpx_read(pol_run *run, const char *path, pol__track *t, int kml)
         XML_SetCommentHandler(x.xp, on_comment);
     }
     t->format = kml ? POL_TF_KML : POL_TF_GPX;
+    /* Room for the points a file of this size holds (about 90 bytes each), so growing does not
+     * copy a million points over and over. */
+    if (fseeko(fp, 0, SEEK_END) == 0) {
+        off_t sz = ftello(fp);
+        uint64_t want = sz > 0 ? (uint64_t)sz / 90 + 16 : 0;
+        if (want > x.max_points) want = x.max_points;
+        if (want > t->cap && want < ((uint64_t)1 << 31)) {
+            pol__tpt *np = realloc(t->pt, (size_t)want * sizeof *np);
+            if (np) {
+                t->pt = np;
+                t->cap = (size_t)want;
+            }
+            char *pp = realloc(t->pool, (size_t)want * 48);
+            if (pp) {
+                t->pool = pp;
+                t->pool_cap = (size_t)want * 48;
+            }
+        }
+        rewind(fp);
+    }
     enum { BLK = 1 << 16 };
     pol_status st = POL_OK;
     for (;;) {

@@ -40,12 +40,6 @@ static double seg_off(const rp *a, const rp *b, const rp *p)
     return hypot(p->x - x, p->y - y);
 }
 
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* One pass over the live points; marks spikes; returns their number. */
 static size_t pass(pol__track *t, double vmax, double min_jump, double sigma, double max_hdop,
                    uint32_t flag)
@@ -90,7 +84,12 @@ static size_t pass(pol__track *t, double vmax, double min_jump, double sigma, do
             }
             double vloc = 0;
             if (k) {
-                qsort(w, (size_t)k, sizeof w[0], cmp_d);
+                for (int x = 1; x < k; x++) /* insertion sort of at most 12 */
+                    for (int y = x; y > 0 && w[y - 1] > w[y]; y--) {
+                        double tmp = w[y];
+                        w[y] = w[y - 1];
+                        w[y - 1] = tmp;
+                    }
                 vloc = w[k / 2];
             }
             double best = INFINITY, span = 0;

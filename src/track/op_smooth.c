@@ -23,7 +23,7 @@ static const pol_param_desc params[] = {
 /* White-acceleration spectral density (m^2/s^3) per mode. */
 static double mode_q(const char *mode)
 {
-    return mode[0] == 'd' ? 4.0 : mode[0] == 'c' ? 1.0 : 0.25;
+    return mode[0] == 'd' ? 1.0 : mode[0] == 'c' ? 0.25 : 0.05;
 }
 
 typedef struct kf {

@@ -274,17 +274,45 @@ int pol__tfmt_from_name(const char *s)
 
 /* ---- analysis ---- */
 
-static int cmp_d(const void *a, const void *b)
+/* The k-th smallest of v[0..n) (Hoare's selection; reorders v). */
+static double select_k(double *v, size_t n, size_t k)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        double piv = v[lo + (hi - lo) / 2];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < piv) i++;
+            while (v[j] > piv) j--;
+            if (i <= j) {
+                double t = v[i];
+                v[i] = v[j];
+                v[j] = t;
+                i++;
+                if (j == 0) break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return v[k];
+    }
+    return v[k];
 }
 
 double pol__median(double *v, size_t n)
 {
     if (!n) return NAN;
-    qsort(v, n, sizeof *v, cmp_d);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    double hi = select_k(v, n, n / 2);
+    if (n % 2) return hi;
+    /* the largest of the lower half */
+    double lo = v[0];
+    for (size_t i = 1; i < n / 2; i++)
+        if (v[i] > lo) lo = v[i];
+    return 0.5 * (lo + hi);
 }
 
 void pol__track_analyse(const pol__track *t, pol__track_stats *s)
@@ -453,25 +481,32 @@ size_t pol__track_runs(const pol__track *t, double gap, size_t *idx, size_t *sta
 
 double pol__track_typical_speed(const pol__track *t)
 {
+    /* Speeds over about 20 s, so GPS jitter (a few metres a point) does not pass for motion. */
+    size_t *idx = malloc((t->n + 1) * sizeof *idx);
     double *v = malloc((t->n ? t->n : 1) * sizeof *v);
-    if (!v) return NAN;
-    size_t k = 0;
-    long prev = -1;
-    for (size_t i = 0; i < t->n; i++) {
-        if (!pol__tp_live(t, i)) continue;
-        if (prev >= 0 && t->pt[prev].seg == t->pt[i].seg) {
-            const pol__tpt *a = &t->pt[prev], *b = &t->pt[i];
-            double dt = b->t - a->t;
-            if (isfinite(dt) && dt > 0 && dt < 120) {
-                double s = pol__geo_dist(a->lat, a->lon, b->lat, b->lon) / dt;
-                if (s > 0.3) v[k++] = s;
-            }
-        }
-        prev = (long)i;
+    if (!idx || !v) {
+        free(idx);
+        free(v);
+        return NAN;
     }
-    double m = k >= 5 ? pol__median(v, k) : NAN;
+    size_t m = 0, k = 0;
+    for (size_t i = 0; i < t->n; i++)
+        if (pol__tp_live(t, i) && isfinite(t->pt[i].t)) idx[m++] = i;
+    size_t j = 0;
+    for (size_t i = 0; i < m; i++) {
+        const pol__tpt *a = &t->pt[idx[i]];
+        if (j < i) j = i;
+        while (j + 1 < m && t->pt[idx[j]].t - a->t < 20 && t->pt[idx[j + 1]].seg == a->seg) j++;
+        const pol__tpt *b = &t->pt[idx[j]];
+        double dt = b->t - a->t;
+        if (b->seg != a->seg || !(dt >= 10 && dt <= 120)) continue;
+        double s = pol__geo_dist(a->lat, a->lon, b->lat, b->lon) / dt;
+        if (s > 0.3) v[k++] = s;
+    }
+    double med = k >= 3 ? pol__median(v, k) : NAN;
+    free(idx);
     free(v);
-    return m;
+    return med;
 }
 
 const char *pol__track_mode_of(double speed)

@@ -9,7 +9,8 @@ int pol__csv_track_sniff(const unsigned char *head, size_t n);
 int pol__nmea_sniff(const unsigned char *head, size_t n);
 int pol__geojson_sniff(const unsigned char *head, size_t n);
 
-static const char *const extensions[] = {"gpx", "kml", "geojson", "nmea", NULL};
+/* "csv" too: a CSV is a track when its content says so (lat/lon columns), else records'. */
+static const char *const extensions[] = {"gpx", "kml", "geojson", "nmea", "csv", NULL};
 
 /* The root element's name of an XML head: skips the declaration, comments and a doctype. */
 static int xml_root(const unsigned char *h, size_t n, char *name, size_t cap)

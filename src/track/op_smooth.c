@@ -16,6 +16,9 @@ static const pol_param_desc params[] = {
     {"gap", POL_PARAM_NUM, NULL, 1, 1e7, NULL,
      "A pause longer than this starts a new run (default: 10 sampling intervals, at least 30 s).",
      .unit = "s"},
+    {"hold-stops", POL_PARAM_BOOL, "true", 0, -1, NULL,
+     "Where the smoothed track stays within a few metres for 20 s or more (a stop), its points "
+     "are set to the stop's centre, so jitter at rest is not counted as distance."},
     {"min-noise", POL_PARAM_NUM, "1", 0, 1000, NULL,
      "A track whose estimated noise is below this is already smooth and left alone.", .unit = "m"},
 };
@@ -30,6 +33,31 @@ typedef struct kf {
     double x, v;         /* filtered state */
     double pxx, pxv, pvv; /* filtered covariance */
 } kf;
+
+/* Stay points on the smoothed run: from point i, the longest stretch within `radius` of it; when
+ * it lasts `minsec` or more, every point of it goes to the stretch's centre. Returns points held. */
+static size_t hold_stops(double *zx, double *zy, const double *tt, size_t m, double radius,
+                         double minsec, size_t *stops)
+{
+    size_t held = 0, i = 0;
+    while (i < m) {
+        size_t j = i + 1;
+        while (j < m && hypot(zx[j] - zx[i], zy[j] - zy[i]) < radius) j++;
+        if (tt[j - 1] - tt[i] >= minsec && j - i >= 3) {
+            double cx = 0, cy = 0;
+            for (size_t k = i; k < j; k++) cx += zx[k], cy += zy[k];
+            cx /= (double)(j - i);
+            cy /= (double)(j - i);
+            for (size_t k = i; k < j; k++) zx[k] = cx, zy[k] = cy;
+            held += j - i;
+            (*stops)++;
+            i = j;
+        } else {
+            i++;
+        }
+    }
+    return held;
+}
 
 /* Smooths z[0..m) at times tt (seconds) in place. */
 static void smooth_axis(double *z, const double *tt, size_t m, double q, double r, kf *k)
@@ -137,6 +165,8 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     double moved_sum = 0, moved_max = 0;
     size_t moved_n = 0, runs_used = 0;
     double r = sigma * sigma;
+    int hold = pol__arg_bool(args, "hold-stops");
+    size_t held = 0, n_stops = 0;
     for (size_t ri = 0; ri < nr; ri++) {
         size_t a = st[ri], m = st[ri + 1] - st[ri];
         if (m < 3) continue;
@@ -153,6 +183,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         }
         smooth_axis(zx, tt, m, q, r, k);
         smooth_axis(zy, tt, m, q, r, k);
+        if (hold) held += hold_stops(zx, zy, tt, m, fmax(3, 2 * sigma), 20, &n_stops);
         for (size_t j = 0; j < m; j++) {
             pol__tpt *p = &t->pt[idx[a + j]];
             double la, lo;
@@ -177,6 +208,10 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     if (!moved_n) {
         pol__decline(run, "no run of 3 or more points between gaps");
         return POL_OK;
+    }
+    if (hold) {
+        pol__measure_int(run, "stops_held", (long long)n_stops);
+        pol__measure_int(run, "points_in_stops", (long long)held);
     }
     pol__measure(run, "moved_mean_m", moved_sum / (double)moved_n);
     pol__measure(run, "moved_max_m", moved_max);

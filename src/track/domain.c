@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include "track/track.h"
 
 int pol__csv_track_sniff(const unsigned char *head, size_t n);
@@ -85,6 +86,12 @@ static pol_status load(pol_run *run, const char *path, pol_asset **out)
     if (!fp) return pol__fail(run, POL_ERR_IO, "cannot open %s", path);
     size_t got = fread(head, 1, sizeof head, fp);
     fclose(fp);
+    /* About 2.5 bytes held (points, their text, an op's work arrays) per byte of a GPX. */
+    struct stat sb;
+    if (stat(path, &sb) == 0 && sb.st_size > 0) {
+        pol_status ms = pol__mem_reserve(run, (uint64_t)sb.st_size * 5 / 2, "a track");
+        if (ms) return ms;
+    }
     pol__track *t = pol__track_new();
     if (!t) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     char root[64];

@@ -185,9 +185,8 @@ pol_status pol__csv_track_read(pol_run *run, const char *path, pol__track *t)
                                    i == t->csv_lat ? "latitude" : "longitude", tmp);
                     break;
                 }
-                uint64_t o = pol__track_str(t, f, fl);
-                if (i == t->csv_lat) p.lat = v, p.lat_txt = o;
-                else p.lon = v, p.lon_txt = o;
+                if (i == t->csv_lat) p.lat = v;
+                else p.lon = v;
                 got++;
             } else if (i == t->csv_time) {
                 p.time_txt = pol__track_str(t, f, fl);
@@ -270,13 +269,8 @@ pol_status pol__csv_track_write(pol_run *run, const pol__track *t, FILE *f)
         const pol__tpt *p = &t->pt[i];
         if (p->flags & POL_TP_DELETED) continue;
         char la[48], lo[48], tb[64] = "", eb[48] = "";
-        if (p->lat_txt && !(p->flags & POL_TP_MOVED)) {
-            snprintf(la, sizeof la, "%s", pol__track_txt(t, p->lat_txt));
-            snprintf(lo, sizeof lo, "%s", pol__track_txt(t, p->lon_txt));
-        } else {
-            snprintf(la, sizeof la, "%.8f", p->lat);
-            snprintf(lo, sizeof lo, "%.8f", p->lon);
-        }
+        pol__track_coord(p, 1, la, sizeof la);
+        pol__track_coord(p, 0, lo, sizeof lo);
         if (p->time_txt) snprintf(tb, sizeof tb, "%s", pol__track_txt(t, p->time_txt));
         else if (isfinite(p->t)) pol__iso_format(p->t, tb, sizeof tb);
         if (p->ele_txt && !(p->flags & POL_TP_ELE_SET))
@@ -611,19 +605,9 @@ pol_status pol__geojson_read(pol_run *run, const char *path, pol__track *t)
 static void gj_coord(const pol__track *t, const pol__tpt *p, FILE *f)
 {
     char la[48], lo[48];
-    if (p->lat_txt && !(p->flags & POL_TP_MOVED)) {
-        snprintf(la, sizeof la, "%s", pol__track_txt(t, p->lat_txt));
-        snprintf(lo, sizeof lo, "%s", pol__track_txt(t, p->lon_txt));
-    } else {
-        snprintf(la, sizeof la, "%.8f", p->lat);
-        snprintf(lo, sizeof lo, "%.8f", p->lon);
-    }
-    /* Source text is a JSON number only when it parses fully as one. */
-    char *e;
-    strtod(la, &e);
-    if (*e) snprintf(la, sizeof la, "%.8f", p->lat);
-    strtod(lo, &e);
-    if (*e) snprintf(lo, sizeof lo, "%.8f", p->lon);
+    (void)t;
+    pol__track_coord(p, 1, la, sizeof la);
+    pol__track_coord(p, 0, lo, sizeof lo);
     if (isfinite(p->ele))
         fprintf(f, "[%s,%s,%.3f]", lo, la, p->ele);
     else

@@ -180,8 +180,6 @@ static void XMLCALL gpx_start(void *u, const XML_Char *name, const XML_Char **at
             stop(x, POL_ERR_FORMAT, m);
             return;
         }
-        x->cur.lat_txt = pol__track_str(x->t, la, strlen(la));
-        x->cur.lon_txt = pol__track_str(x->t, lo, strlen(lo));
         x->cur.line = (uint32_t)XML_GetCurrentLineNumber(x->xp);
         /* The structure since the last point, and any other attributes, stay with it. */
         x->cur.pre = pol__track_str(x->t, x->structure.p ? x->structure.p : "", x->structure.n);
@@ -469,10 +467,10 @@ pol_status pol__gpx_read(pol_run *run, const char *path, pol__track *t, int kml)
                 t->pt = np;
                 t->cap = (size_t)want;
             }
-            char *pp = realloc(t->pool, (size_t)want * 48);
+            char *pp = realloc(t->pool, (size_t)want * 40);
             if (pp) {
                 t->pool = pp;
-                t->pool_cap = (size_t)want * 48;
+                t->pool_cap = (size_t)want * 40;
             }
         }
         rewind(fp);
@@ -541,11 +539,8 @@ static void num(char *buf, size_t cap, double v)
 
 static void coord(const pol__track *t, const pol__tpt *p, int lat, char *buf, size_t cap)
 {
-    uint64_t o = lat ? p->lat_txt : p->lon_txt;
-    if (o && !(p->flags & POL_TP_MOVED))
-        snprintf(buf, cap, "%s", pol__track_txt(t, o));
-    else
-        snprintf(buf, cap, "%.8f", lat ? p->lat : p->lon);
+    (void)t;
+    pol__track_coord(p, lat, buf, cap);
 }
 
 static void time_text(const pol__track *t, const pol__tpt *p, char *buf, size_t cap)

@@ -66,7 +66,10 @@ static size_t pass(pol__track *t, double vmax, double min_jump, double sigma, do
         for (size_t j = 0; j + 1 < m; j++) {
             double dt = q[j + 1].t - q[j].t;
             double d = hypot(q[j + 1].x - q[j].x, q[j + 1].y - q[j].y);
-            sp[j] = isfinite(dt) && dt > 0 ? d / dt : isfinite(dt) ? INFINITY : d;
+            /* Speed beyond what the noise alone makes (4 sigma of two fixes' error). */
+            double dn = d - 4 * sigma;
+            if (dn < 0) dn = 0;
+            sp[j] = isfinite(dt) && dt > 0 ? dn / dt : isfinite(dt) ? (dn > 0 ? INFINITY : 0) : dn;
         }
         for (size_t j = 0; j < m; j++) {
             const pol__tpt *p = &t->pt[idx[a + j]];

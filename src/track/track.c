@@ -91,6 +91,19 @@ uint64_t pol__track_str(pol__track *t, const char *s, size_t n)
     return off + 1;
 }
 
+void pol__track_coord(const pol__tpt *p, int lat, char *buf, size_t cap)
+{
+    double v = lat ? p->lat : p->lon;
+    if (p->flags & POL_TP_MOVED) {
+        snprintf(buf, cap, "%.8f", v);
+        return;
+    }
+    for (int prec = 7; prec <= 17; prec++) {
+        snprintf(buf, cap, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) return;
+    }
+}
+
 /* ---- geometry ---- */
 
 double pol__geo_dist(double lat1, double lon1, double lat2, double lon2)

@@ -34,7 +34,6 @@ typedef struct pol__tpt {
     uint64_t ele_txt;  /* the elevation as written (GPX, CSV) */
     uint64_t raw;      /* GPX: the point's other children as XML; CSV: the other cells (\x1f) */
     uint64_t pre;      /* GPX: the structure written before this point (tags, waypoints ...) */
-    uint64_t lat_txt, lon_txt; /* coordinates as written (kept for unmoved points) */
 } pol__tpt;
 
 typedef struct pol__tseg {
@@ -95,6 +94,9 @@ static inline const char *pol__track_txt(const pol__track *t, uint64_t off)
 {
     return off ? t->pool + off - 1 : NULL;
 }
+/* A coordinate as text: an unmoved one as the shortest text that reads back the same number, a
+ * moved one to 8 decimals (about a millimetre). */
+void pol__track_coord(const pol__tpt *p, int lat, char *buf, size_t cap);
 /* Drops deleted points (keeping their `pre` structure on the next kept point). */
 int pol__track_compact(pol__track *t);
 

@@ -62,6 +62,7 @@ static size_t hold_stops(double *zx, double *zy, const double *tt, size_t m, dou
 /* Smooths z[0..m) at times tt (seconds) in place. */
 static void smooth_axis(double *z, const double *tt, size_t m, double q, double r, kf *k)
 {
+    if (!m) return;
     k[0] = (kf){z[0], 0, r, 0, 100};
     for (size_t i = 1; i < m; i++) {
         double dt = tt[i] - tt[i - 1];
@@ -224,6 +225,16 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
                 moved_n, mode, sigma, moved_sum / (double)moved_n, moved_max);
     pol__confidence(run, 0.8);
     return POL_OK;
+}
+
+void pol__track_rts(double *z, const double *tt, size_t m, double q, double r, void *work)
+{
+    smooth_axis(z, tt, m, q, r, work);
+}
+
+size_t pol__track_rts_work(void)
+{
+    return sizeof(kf);
 }
 
 const pol_op_desc pol__track_op_smooth = {

@@ -162,6 +162,10 @@ size_t pol__track_runs(const pol__track *t, double gap, size_t *idx, size_t *sta
 double pol__track_typical_speed(const pol__track *t);
 /* "walk" "cycle" "drive" from a typical speed. */
 const char *pol__track_mode_of(double speed);
+/* Kalman (constant velocity, white acceleration q) + RTS smoothing of z[0..m) at times tt, in
+ * place; measurement variance r; work holds m * pol__track_rts_work() bytes. */
+void pol__track_rts(double *z, const double *tt, size_t m, double q, double r, void *work);
+size_t pol__track_rts_work(void);
 /* Median of n doubles (reorders v). */
 double pol__median(double *v, size_t n);
 

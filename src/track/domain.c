@@ -117,6 +117,7 @@ static pol_status load(pol_run *run, const char *path, pol_asset **out)
         pol__track_free(t);
         return st;
     }
+    pol__track_keep_original(t);
     *out = pol__asset_new(&pol__track_domain, t, path);
     if (!*out) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     pol__measure_int(run, "points", (long long)t->n);

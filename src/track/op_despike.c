@@ -205,6 +205,8 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         return POL_OK;
     }
     pol__decide(run, "removed %zu spikes of %zu points", n, before);
+    pol_status fs = pol__track_figure(run, t, "despike");
+    if (fs) return fs;
     pol__confidence(run, n < before / 20 ? 0.9 : 0.6);
     if (n > before / 10)
         pol__warn(run, "%zu of %zu points were spikes: a very poor recording", n, before);

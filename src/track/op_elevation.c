@@ -132,6 +132,8 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     }
     pol__decide(run, "smoothed %zu elevations: gain %.0f m (raw %.0f m), loss %.0f m (raw %.0f m)",
                 changed, g, g_raw, l, l_raw);
+    pol_status fs = pol__track_figure(run, t, "elevation");
+    if (fs) return fs;
     return POL_OK;
 }
 

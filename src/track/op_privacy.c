@@ -128,6 +128,8 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         return POL_OK;
     }
     pol__decide(run, "cut %zu points inside privacy zones at the ends of %zu tracks", cut, tracks);
+    pol_status fs = pol__track_figure(run, t, "privacy");
+    if (fs) return fs;
     return POL_OK;
 }
 

@@ -223,6 +223,8 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     pol__decide(run, "%zu of %zu points kept (%s); the largest distance of a removed point from "
                 "the result is %.3f m",
                 m_all - removed, m_all, use_vw ? "Visvalingam-Whyatt" : "Douglas-Peucker", maxdev);
+    pol_status fs = pol__track_figure(run, t, "simplify");
+    if (fs) return fs;
     return POL_OK;
 }
 

@@ -37,7 +37,7 @@ typedef struct kf {
 /* Stay points on the smoothed run: from point i, the longest stretch within `radius` of it; when
  * it lasts `minsec` or more, every point of it goes to the stretch's centre. Returns points held. */
 static size_t hold_stops(double *zx, double *zy, const double *tt, size_t m, double radius,
-                         double minsec, size_t *stops)
+                         double minsec, size_t *stops, unsigned char *in_stop)
 {
     size_t held = 0, i = 0;
     while (i < m) {
@@ -48,7 +48,7 @@ static size_t hold_stops(double *zx, double *zy, const double *tt, size_t m, dou
             for (size_t k = i; k < j; k++) cx += zx[k], cy += zy[k];
             cx /= (double)(j - i);
             cy /= (double)(j - i);
-            for (size_t k = i; k < j; k++) zx[k] = cx, zy[k] = cy;
+            for (size_t k = i; k < j; k++) zx[k] = cx, zy[k] = cy, in_stop[k] = 1;
             held += j - i;
             (*stops)++;
             i = j;
@@ -158,8 +158,9 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     double *zx = malloc((n ? n : 1) * sizeof *zx), *zy = malloc((n ? n : 1) * sizeof *zy);
     double *tt = malloc((n ? n : 1) * sizeof *tt);
     kf *k = malloc((n ? n : 1) * sizeof *k);
-    if (!idx || !st || !zx || !zy || !tt || !k) {
-        free(idx), free(st), free(zx), free(zy), free(tt), free(k);
+    unsigned char *in_stop = malloc(n ? n : 1);
+    if (!idx || !st || !zx || !zy || !tt || !k || !in_stop) {
+        free(idx), free(st), free(zx), free(zy), free(tt), free(k), free(in_stop);
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
     size_t nr = pol__track_runs(t, gap, idx, st);
@@ -184,7 +185,8 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         }
         smooth_axis(zx, tt, m, q, r, k);
         smooth_axis(zy, tt, m, q, r, k);
-        if (hold) held += hold_stops(zx, zy, tt, m, fmax(3, 2 * sigma), 20, &n_stops);
+        memset(in_stop, 0, m);
+        if (hold) held += hold_stops(zx, zy, tt, m, fmax(3, 2 * sigma), 20, &n_stops, in_stop);
         for (size_t j = 0; j < m; j++) {
             pol__tpt *p = &t->pt[idx[a + j]];
             double la, lo;
@@ -195,11 +197,11 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
             moved_n++;
             p->lat = la;
             p->lon = lo;
-            p->flags |= POL_TP_MOVED;
+            p->flags |= POL_TP_MOVED | (in_stop[j] ? POL_TP_STOP : 0);
         }
         if (pol__cancelled(run)) break;
     }
-    free(idx), free(st), free(zx), free(zy), free(tt), free(k);
+    free(idx), free(st), free(zx), free(zy), free(tt), free(k), free(in_stop);
     if (pol__cancelled(run)) return pol__fail(run, POL_ERR_CANCELLED, "cancelled");
     pol__measure_str(run, "mode", mode);
     pol__measure(run, "process_noise_m2_s3", q);
@@ -224,7 +226,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
                 "most",
                 moved_n, mode, sigma, moved_sum / (double)moved_n, moved_max);
     pol__confidence(run, 0.8);
-    return POL_OK;
+    return pol__track_figure(run, t, "smooth");
 }
 
 void pol__track_rts(double *z, const double *tt, size_t m, double q, double r, void *work)

@@ -137,6 +137,14 @@ pol_status pol__track_check(pol_run *run, pol__track *t);
 const char *pol__tfmt_ext(int f);
 int pol__tfmt_from_name(const char *s); /* -1 when unknown */
 
+/* ---- the report's figure ---- */
+
+/* Keeps the input's positions (as loaded) for the before-and-after figure. */
+void pol__track_keep_original(pol__track *t);
+/* Attaches an SVG of the path before and after, spikes and stops marked, and the elevation
+ * profile to the running step. */
+pol_status pol__track_figure(pol_run *run, const pol__track *t, const char *title);
+
 /* ---- analysis shared by ops ---- */
 
 typedef struct pol__track_stats {

@@ -48,9 +48,10 @@ static size_t pass(pol__track *t, double vmax, double min_jump, double sigma, do
     size_t *idx = malloc((n + 1) * sizeof *idx), *st = malloc((n + 2) * sizeof *st);
     rp *q = malloc((n ? n : 1) * sizeof *q);
     double *sp = malloc((n ? n : 1) * sizeof *sp);
+    double *score = malloc((n ? n : 1) * sizeof *score);
     unsigned char *mark = calloc(n ? n : 1, 1);
     size_t found = 0;
-    if (!idx || !st || !q || !sp || !mark) goto done;
+    if (!idx || !st || !q || !sp || !mark || !score) goto done;
     size_t nr = pol__track_runs(t, 0, idx, st);
     for (size_t r = 0; r < nr; r++) {
         size_t a = st[r], m = st[r + 1] - st[r];
@@ -73,6 +74,7 @@ static size_t pass(pol__track *t, double vmax, double min_jump, double sigma, do
         }
         for (size_t j = 0; j < m; j++) {
             const pol__tpt *p = &t->pt[idx[a + j]];
+            score[j] = 0;
             if (isfinite(p->hdop) && p->hdop > max_hdop) {
                 mark[idx[a + j]] = 1;
                 continue;
@@ -112,6 +114,7 @@ static size_t pass(pol__track *t, double vmax, double min_jump, double sigma, do
                 if (lim < min_jump) lim = min_jump;
                 if (lim < 6 * sigma) lim = 6 * sigma;
                 spike = best > lim;
+                if (spike) score[j] = best / lim;
             }
             /* The speed gate (also at the ends of a run). */
             double vin = j > 0 ? sp[j - 1] : NAN, vout = j + 1 < m ? sp[j] : NAN;
@@ -122,7 +125,17 @@ static size_t pass(pol__track *t, double vmax, double min_jump, double sigma, do
             } else if (j + 1 == m && m > 2 && vin > vmax && sp[m - 3] <= vmax) {
                 spike = 1;
             }
-            if (spike) mark[idx[a + j]] = 1;
+            if (spike && score[j] < 1) score[j] = 1 + fmin(vin, vout) / vmax;
+            if (!spike) score[j] = 0;
+        }
+        /* Only the worst of neighbouring candidates goes in one pass: beside a jump of two
+         * points, good points look off too until the jump is gone. */
+        for (size_t j = 0; j < m; j++) {
+            if (!(score[j] > 0)) continue;
+            int top = 1;
+            for (size_t k = j >= 2 ? j - 2 : 0; k <= j + 2 && k < m && top; k++)
+                if (k != j && (score[k] > score[j] || (score[k] == score[j] && k < j))) top = 0;
+            if (top) mark[idx[a + j]] = 1;
         }
     }
     for (size_t i = 0; i < n; i++)
@@ -136,6 +149,7 @@ done:
     free(q);
     free(sp);
     free(mark);
+    free(score);
     return found;
 }
 
@@ -147,7 +161,7 @@ size_t pol__track_find_spikes(pol__track *t, double max_speed, double min_jump, 
     double sigma = isfinite(s.noise_m) ? s.noise_m : 3;
     if (sigma < 2) sigma = 2;
     size_t total = 0;
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 8; k++) {
         size_t f = pass(t, max_speed, min_jump, sigma, max_hdop, flag);
         total += f;
         if (!f || !(flag & POL_TP_DELETED)) break;

@@ -4,6 +4,7 @@
 # tolerance (checked independently), conversions that read back the same, CSV kept from records.
 . "$(dirname "$0")/../cli/lib.sh"
 G="$(dirname "$0")/trackgen.py"
+POLISH=$(realpath "$POLISH")
 
 # A ride with a heart-rate extension, a waypoint, times with an offset and milliseconds.
 python3 - "$T/ride.gpx" <<'PY'

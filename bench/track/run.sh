@@ -45,4 +45,4 @@ gpsbabel -i gpx -f "$W/50k.gpx" -x simplify,error=0.005k -o gpx -F "$W/gs.gpx"
 "$POLISH" track simplify --tolerance 5 "$W/50k.gpx" -o "$W/ps.gpx" --quiet
 echo "kept at 50k: gpsbabel $(grep -c '<trkpt' "$W/gs.gpx"), polish $(grep -c '<trkpt' "$W/ps.gpx")"
 echo
-bash "$here/quality.sh"
+[ -n "${SKIP_QUALITY:-}" ] || bash "$here/quality.sh"

@@ -98,8 +98,10 @@ void pol__track_coord(const pol__tpt *p, int lat, char *buf, size_t cap)
         snprintf(buf, cap, "%.8f", v);
         return;
     }
-    for (int prec = 7; prec <= 17; prec++) {
-        snprintf(buf, cap, "%.*g", prec, v);
+    /* GPS coordinates have at most 10 significant digits: one try nearly always does. */
+    static const int precs[] = {10, 15, 17};
+    for (int k = 0; k < 3; k++) {
+        snprintf(buf, cap, "%.*g", precs[k], v);
         if (strtod(buf, NULL) == v) return;
     }
 }

@@ -355,6 +355,13 @@ pol_status pol__recognise(pol_run *run, const char *path, const pol__domain *wan
         return pol__fail(run, POL_ERR_FORMAT, "not a recognised format%s",
                          is_texty(head, (size_t)got) ? " (it is text)" : "");
     }
+    /* An op of one domain named a file that domain also reads (records standardise on a CSV
+     * of places with lat/lon columns, which track would take): the op's domain has it. */
+    if (want && best != want && want->sniff && want->sniff(head, (size_t)got, path) > 0 &&
+        (!by_ext || by_ext == want || claims_ext(want, path))) {
+        *out = want;
+        return POL_OK;
+    }
     if (by_ext && by_ext != best && !claims_ext(best, path))
         return pol__fail(run, POL_ERR_FORMAT, "named .%s but the content is %s data, not %s", ext,
                          best->name, by_ext->name);

@@ -224,4 +224,33 @@ import json, sys
 st = [s for s in json.load(open(sys.argv[1]))["items"][0]["steps"] if s["op"] == "track.privacy"][0]
 assert st["status"] == "applied" and st["measured"]["points_cut"] >= 4, st
 PY
+# stops: a drive with two stops of 30-60 s (and turns taken at speed, which are not stops);
+# --trim on a track that starts and ends with a long stay cuts those stays and nothing else.
+python3 "$G" gen drive 31 "$T/stp" --white 3 --seconds 500 --stops 2
+run_polish 0 track stops --min-duration 25 "$T/stp.gpx" -o "$T/ostp/" --json
+check "two stops found" python3 -c "
+import json,sys; m=[s for s in json.load(open(sys.argv[1]))['items'][0]['steps'] if s['op']=='track.stops'][0]['measured']
+assert m['stops'] == 2 and all(25 <= s['duration_s'] <= 70 for s in m['list']), m" "$OUT"
+python3 - "$T/stp.gpx" "$T/home.gpx" <<'PY'
+import sys, re
+s = open(sys.argv[1]).read()
+pts = re.findall(r"<trkpt .*?</trkpt>", s)
+first, last = pts[0], pts[-1]
+def at(p, k, off):
+    m = re.search(r"<time>(\d+-\d+-\d+T)(\d+):(\d+):(\d+)Z</time>", p)
+    t = int(m.group(2)) * 3600 + int(m.group(3)) * 60 + int(m.group(4)) + off
+    return re.sub(r"<time>.*?</time>", "<time>%s%02d:%02d:%02dZ</time>" % (m.group(1), t // 3600, t // 60 % 60, t % 60), p)
+head = [at(first, 0, k - 300) for k in range(300)]
+tail = [at(last, 0, k + 1) for k in range(300)]
+out = s.replace(first, "\n".join(head) + "\n" + first, 1)
+out = out.replace(last, last + "\n" + "\n".join(tail))
+open(sys.argv[2], "w").write(out)
+PY
+run_polish 0 track stops --trim "$T/home.gpx" -o "$T/ohome/" --json
+check "stays at home cut at both ends" python3 - "$OUT" "$T/stp.gpx" "$T/ohome/home.gpx" <<'PY'
+import json, sys
+m = [s for s in json.load(open(sys.argv[1]))["items"][0]["steps"] if s["op"] == "track.stops"][0]["measured"]
+n0 = open(sys.argv[2]).read().count("<trkpt"); n1 = open(sys.argv[3]).read().count("<trkpt")
+assert 598 <= m["points_cut"] <= 610 and abs(n1 - n0) <= 10, (m["points_cut"], n0, n1)
+PY
 finish

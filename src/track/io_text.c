@@ -1,0 +1,690 @@
+/* polish — tracks as CSV (lat, lon, time, elevation; other columns kept), NMEA 0183 (GGA, RMC)
+ * and GeoJSON (jansson). */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "core/sbuf.h"
+#include "track/track.h"
+
+/* ---- CSV ---- */
+
+static int is_name(const char *s, size_t n, const char *const *names)
+{
+    while (n && (*s == ' ' || *s == '"')) s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '"' || s[n - 1] == '\r')) n--;
+    for (; *names; names++)
+        if (strlen(*names) == n && strncasecmp(s, *names, n) == 0) return 1;
+    return 0;
+}
+
+static const char *const LAT[] = {"lat", "latitude", "y", "lat_deg", NULL};
+static const char *const LON[] = {"lon", "lng", "long", "longitude", "x", "lon_deg", NULL};
+static const char *const TIME[] = {"time", "timestamp", "datetime", "date_time", "utc", "date", NULL};
+static const char *const ELE[] = {"ele", "elevation", "alt", "altitude", "height", NULL};
+static const char *const HDOP[] = {"hdop", NULL};
+
+/* Splits one CSV line into fields (quotes honoured, doubled quotes undone) into `out` (fields
+ * separated by \x1f). Returns the number of fields. */
+static int split_line(const char *s, size_t n, char delim, pol__sbuf *out)
+{
+    int k = 1;
+    int q = 0;
+    out->n = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (q) {
+            if (c == '"') {
+                if (i + 1 < n && s[i + 1] == '"') {
+                    pol__sbuf_put(out, "\"", 1);
+                    i++;
+                } else {
+                    q = 0;
+                }
+            } else {
+                pol__sbuf_put(out, &c, 1);
+            }
+        } else if (c == '"') {
+            q = 1;
+        } else if (c == delim) {
+            pol__sbuf_put(out, "\x1f", 1);
+            k++;
+        } else if (c != '\r') {
+            pol__sbuf_put(out, &c, 1);
+        }
+    }
+    pol__sbuf_put(out, "", 0);
+    if (!out->p) pol__sbuf_puts(out, "");
+    return k;
+}
+
+static char pick_delim(const char *line, size_t n)
+{
+    size_t c[3] = {0, 0, 0};
+    for (size_t i = 0; i < n; i++) {
+        c[0] += line[i] == ',';
+        c[1] += line[i] == ';';
+        c[2] += line[i] == '\t';
+    }
+    return c[2] > c[0] && c[2] >= c[1] ? '\t' : c[1] > c[0] ? ';' : ',';
+}
+
+/* Which columns hold lat, lon ... in a header line; 1 when lat and lon were found. */
+static int header_roles(const char *line, size_t n, char delim, int *lat, int *lon, int *tim,
+                        int *ele, int *hdop, int *cols)
+{
+    *lat = *lon = *tim = *ele = *hdop = -1;
+    int k = 0;
+    size_t s = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && line[i] != delim) continue;
+        const char *f = line + s;
+        size_t fl = i - s;
+        if (*lat < 0 && is_name(f, fl, LAT)) *lat = k;
+        else if (*lon < 0 && is_name(f, fl, LON)) *lon = k;
+        else if (*tim < 0 && is_name(f, fl, TIME)) *tim = k;
+        else if (*ele < 0 && is_name(f, fl, ELE)) *ele = k;
+        else if (*hdop < 0 && is_name(f, fl, HDOP)) *hdop = k;
+        k++;
+        s = i + 1;
+    }
+    *cols = k;
+    return *lat >= 0 && *lon >= 0;
+}
+
+int pol__csv_track_sniff(const unsigned char *head, size_t n)
+{
+    size_t e = 0;
+    while (e < n && head[e] != '\n') e++;
+    if (e == n) return 0;
+    const char *line = (const char *)head;
+    size_t off = 0;
+    if (e >= 3 && memcmp(head, "\xEF\xBB\xBF", 3) == 0) off = 3;
+    char d = pick_delim(line + off, e - off);
+    int la, lo, ti, el, hd, cols;
+    if (!header_roles(line + off, e - off, d, &la, &lo, &ti, &el, &hd, &cols)) return 0;
+    /* The first data line holds numbers in range there. */
+    size_t s2 = e + 1, e2 = s2;
+    while (e2 < n && head[e2] != '\n') e2++;
+    pol__sbuf b = {0};
+    int k = split_line(line + s2, e2 - s2, d, &b);
+    int ok = 0;
+    if (b.p && k > la && k > lo) {
+        const char *f = b.p;
+        double vla = NAN, vlo = NAN;
+        for (int i = 0; i < k; i++) {
+            const char *end = strchr(f, '\x1f');
+            if (i == la) vla = strtod(f, NULL);
+            if (i == lo) vlo = strtod(f, NULL);
+            f = end ? end + 1 : f + strlen(f);
+        }
+        ok = vla >= -90 && vla <= 90 && vlo >= -180 && vlo <= 180 && (vla != 0 || vlo != 0);
+    }
+    free(b.p);
+    return ok;
+}
+
+pol_status pol__csv_track_read(pol_run *run, const char *path, pol__track *t)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return pol__fail(run, POL_ERR_IO, "cannot open %s", path);
+    t->format = POL_TF_CSV;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    pol__sbuf b = {0}, rest = {0};
+    pol_status st = POL_OK;
+    uint64_t lim = pol__limit(run, "track-points");
+    uint64_t fb = pol__limit(run, "field-bytes");
+    uint32_t lineno = 0;
+    long seg = pol__track_seg(t, POL_SEG_TRK, 0);
+    if (seg < 0) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    while (!st && (len = getline(&line, &cap, fp)) >= 0) {
+        lineno++;
+        size_t n = (size_t)len;
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
+        if (fb && n > fb) {
+            st = pol__fail(run, POL_ERR_LIMIT, "line %u is longer than %llu bytes (limit field-bytes)",
+                           lineno, (unsigned long long)fb);
+            break;
+        }
+        const char *s = line;
+        if (lineno == 1) {
+            if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) s += 3, n -= 3;
+            t->csv_delim = pick_delim(s, n);
+            if (!header_roles(s, n, t->csv_delim, &t->csv_lat, &t->csv_lon, &t->csv_time,
+                              &t->csv_ele, &t->csv_hdop, &t->csv_cols)) {
+                st = pol__fail(run, POL_ERR_FORMAT, "no latitude and longitude columns in the header");
+                break;
+            }
+            split_line(s, n, t->csv_delim, &b);
+            t->csv_names = pol__track_str(t, b.p, b.n);
+            continue;
+        }
+        if (!n) continue;
+        int k = split_line(s, n, t->csv_delim, &b);
+        pol__tpt p;
+        memset(&p, 0, sizeof p);
+        p.ele = p.t = NAN;
+        p.hdop = NAN;
+        p.seg = (uint32_t)seg;
+        p.line = lineno;
+        rest.n = 0;
+        const char *f = b.p;
+        int got = 0;
+        for (int i = 0; i < k; i++) {
+            const char *end = strchr(f, '\x1f');
+            size_t fl = end ? (size_t)(end - f) : strlen(f);
+            char tmp[128];
+            snprintf(tmp, sizeof tmp, "%.*s", (int)(fl < 127 ? fl : 127), f);
+            char *e;
+            if (i == t->csv_lat || i == t->csv_lon) {
+                double v = strtod(tmp, &e);
+                if (e == tmp) {
+                    st = pol__fail(run, POL_ERR_FORMAT, "line %u: %s \"%s\" is not a number", lineno,
+                                   i == t->csv_lat ? "latitude" : "longitude", tmp);
+                    break;
+                }
+                if (i == t->csv_lat) p.lat = v;
+                else p.lon = v;
+                got++;
+            } else if (i == t->csv_time) {
+                p.time_txt = pol__track_str(t, f, fl);
+                p.t = pol__iso_time(tmp);
+                if (isnan(p.t)) {
+                    double v = strtod(tmp, &e);
+                    if (e != tmp && !*e) p.t = v > 1e11 ? v / 1000 : v; /* epoch s or ms */
+                }
+            } else if (i == t->csv_ele) {
+                p.ele_txt = pol__track_str(t, f, fl);
+                double v = strtod(tmp, &e);
+                if (e != tmp) p.ele = v;
+            } else {
+                if (i == t->csv_hdop) {
+                    double v = strtod(tmp, &e);
+                    if (e != tmp) p.hdop = (float)v;
+                }
+                pol__sbuf_put(&rest, f, fl);
+                pol__sbuf_put(&rest, "\x1f", 1);
+            }
+            f = end ? end + 1 : f + fl;
+        }
+        if (st) break;
+        if (got < 2) {
+            st = pol__fail(run, POL_ERR_FORMAT, "line %u has no latitude or longitude", lineno);
+            break;
+        }
+        /* Columns missing at the end of a short row are empty. */
+        for (int i = k; i < t->csv_cols; i++)
+            if (i != t->csv_lat && i != t->csv_lon && i != t->csv_time && i != t->csv_ele)
+                pol__sbuf_put(&rest, "\x1f", 1);
+        if (rest.n) p.raw = pol__track_str(t, rest.p, rest.n);
+        if (lim && t->n >= lim) {
+            st = pol__fail(run, POL_ERR_LIMIT, "more than %llu points (limit track-points)",
+                           (unsigned long long)lim);
+            break;
+        }
+        if (pol__track_push(t, &p)) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
+    if (!st && lineno == 0) st = pol__fail(run, POL_ERR_FORMAT, "empty file: no points");
+    free(line);
+    free(b.p);
+    free(rest.p);
+    fclose(fp);
+    return st;
+}
+
+static void csv_field(FILE *f, const char *s, size_t n, char delim)
+{
+    int q = 0;
+    for (size_t i = 0; i < n; i++)
+        q |= s[i] == delim || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+    if (!q) {
+        fwrite(s, 1, n, f);
+        return;
+    }
+    fputc('"', f);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"') fputc('"', f);
+        fputc(s[i], f);
+    }
+    fputc('"', f);
+}
+
+pol_status pol__csv_track_write(pol_run *run, const pol__track *t, FILE *f)
+{
+    char d = t->format == POL_TF_CSV ? t->csv_delim : ',';
+    if (t->format == POL_TF_CSV && t->csv_names) {
+        const char *nm = pol__track_txt(t, t->csv_names);
+        for (const char *p = nm; *p; p++) {
+            if (*p == '\x1f') fputc(d, f);
+            else csv_field(f, p, 1, d);
+        }
+        fputc('\n', f);
+    } else {
+        fprintf(f, "lat%clon%cele%ctime%csegment%ctype\n", d, d, d, d, d);
+    }
+    static const char *const kinds[] = {"track", "route", "waypoint"};
+    for (size_t i = 0; i < t->n; i++) {
+        const pol__tpt *p = &t->pt[i];
+        if (p->flags & POL_TP_DELETED) continue;
+        char la[48], lo[48], tb[64] = "", eb[48] = "";
+        pol__track_coord(p, 1, la, sizeof la);
+        pol__track_coord(p, 0, lo, sizeof lo);
+        if (p->time_txt) snprintf(tb, sizeof tb, "%s", pol__track_txt(t, p->time_txt));
+        else if (isfinite(p->t)) pol__iso_format(p->t, tb, sizeof tb);
+        if (p->ele_txt && !(p->flags & POL_TP_ELE_SET))
+            snprintf(eb, sizeof eb, "%s", pol__track_txt(t, p->ele_txt));
+        else if (isfinite(p->ele))
+            snprintf(eb, sizeof eb, "%.3f", p->ele);
+        if (t->format == POL_TF_CSV && t->csv_names) {
+            const char *r = p->raw ? pol__track_txt(t, p->raw) : "";
+            for (int c = 0; c < t->csv_cols; c++) {
+                if (c) fputc(d, f);
+                if (c == t->csv_lat) fputs(la, f);
+                else if (c == t->csv_lon) fputs(lo, f);
+                else if (c == t->csv_time) csv_field(f, tb, strlen(tb), d);
+                else if (c == t->csv_ele) fputs(eb, f);
+                else {
+                    const char *e = strchr(r, '\x1f');
+                    size_t l = e ? (size_t)(e - r) : strlen(r);
+                    csv_field(f, r, l, d);
+                    r = e ? e + 1 : r + l;
+                }
+            }
+            fputc('\n', f);
+        } else {
+            fprintf(f, "%s%c%s%c%s%c", la, d, lo, d, eb, d);
+            csv_field(f, tb, strlen(tb), d);
+            fprintf(f, "%c%u%c%s\n", d, p->seg, d, kinds[t->seg[p->seg].kind]);
+        }
+    }
+    if (ferror(f)) return pol__fail(run, POL_ERR_IO, "write error");
+    return POL_OK;
+}
+
+/* ---- NMEA 0183 ---- */
+
+static int nmea_ok(const char *s, size_t n)
+{
+    if (n < 7 || s[0] != '$') return 0;
+    const char *star = memchr(s, '*', n);
+    if (!star || star + 3 > s + n) return 0;
+    unsigned sum = 0;
+    for (const char *p = s + 1; p < star; p++) sum ^= (unsigned char)*p;
+    unsigned want;
+    if (sscanf(star + 1, "%2x", &want) != 1) return 0;
+    return sum == want;
+}
+
+/* Field k (0 = the talker+type) of a sentence, copied into buf. */
+static const char *field(const char *s, int k, char *buf, size_t cap)
+{
+    const char *p = s;
+    for (int i = 0; i < k; i++) {
+        p = strchr(p, ',');
+        if (!p) {
+            buf[0] = '\0';
+            return buf;
+        }
+        p++;
+    }
+    size_t l = strcspn(p, ",*");
+    snprintf(buf, cap, "%.*s", (int)(l < cap - 1 ? l : cap - 1), p);
+    return buf;
+}
+
+static double nmea_deg(const char *v, const char *hemi)
+{
+    if (!*v) return NAN;
+    double x = strtod(v, NULL);
+    double deg = floor(x / 100);
+    double r = deg + (x - deg * 100) / 60;
+    if (*hemi == 'S' || *hemi == 'W') r = -r;
+    return r;
+}
+
+int pol__nmea_sniff(const unsigned char *head, size_t n)
+{
+    int good = 0;
+    size_t i = 0;
+    while (i < n) {
+        size_t e = i;
+        while (e < n && head[e] != '\n') e++;
+        if (e == n) break;
+        size_t l = e - i;
+        if (l && head[i + l - 1] == '\r') l--;
+        if (l > 6 && head[i] == '$' && nmea_ok((const char *)head + i, l)) good++;
+        else if (l) return 0;
+        i = e + 1;
+    }
+    return good >= 1;
+}
+
+pol_status pol__nmea_read(pol_run *run, const char *path, pol__track *t)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return pol__fail(run, POL_ERR_IO, "cannot open %s", path);
+    t->format = POL_TF_NMEA;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    pol_status st = POL_OK;
+    long seg = pol__track_seg(t, POL_SEG_TRK, 0);
+    if (seg < 0) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    uint64_t lim = pol__limit(run, "track-points");
+    double day = NAN; /* seconds of the current date from RMC */
+    size_t bad = 0;
+    uint32_t lineno = 0;
+    char tod_last[16] = "";
+    while (!st && (len = getline(&line, &cap, fp)) >= 0) {
+        lineno++;
+        size_t n = (size_t)len;
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
+        line[n] = '\0';
+        if (!n) continue;
+        if (!nmea_ok(line, n)) {
+            bad++;
+            continue;
+        }
+        char ty[8], tod[16], a[32], b[32], c[32], d[32], e[32];
+        field(line, 0, ty, sizeof ty);
+        size_t tl = strlen(ty);
+        if (tl < 5) continue;
+        const char *kind = ty + tl - 3;
+        int gga = strcmp(kind, "GGA") == 0, rmc = strcmp(kind, "RMC") == 0;
+        if (!gga && !rmc) continue;
+        field(line, 1, tod, sizeof tod);
+        double lat, lon, ele = NAN, hdop = NAN;
+        if (gga) {
+            field(line, 6, a, sizeof a);
+            if (!*a || *a == '0') continue; /* no fix */
+            lat = nmea_deg(field(line, 2, a, sizeof a), field(line, 3, b, sizeof b));
+            lon = nmea_deg(field(line, 4, c, sizeof c), field(line, 5, d, sizeof d));
+            field(line, 8, e, sizeof e);
+            if (*e) hdop = strtod(e, NULL);
+            field(line, 9, e, sizeof e);
+            if (*e) ele = strtod(e, NULL);
+        } else {
+            field(line, 2, a, sizeof a);
+            if (*a != 'A') continue; /* void */
+            lat = nmea_deg(field(line, 3, a, sizeof a), field(line, 4, b, sizeof b));
+            lon = nmea_deg(field(line, 5, c, sizeof c), field(line, 6, d, sizeof d));
+            field(line, 9, e, sizeof e);
+            if (strlen(e) == 6) {
+                int dd = (e[0] - '0') * 10 + e[1] - '0', mm = (e[2] - '0') * 10 + e[3] - '0',
+                    yy = (e[4] - '0') * 10 + e[5] - '0';
+                char iso[32];
+                snprintf(iso, sizeof iso, "%04d-%02d-%02dT00:00:00Z", 2000 + yy, mm, dd);
+                day = pol__iso_time(iso);
+            }
+        }
+        if (!isfinite(lat) || !isfinite(lon)) continue;
+        double sod = NAN;
+        if (strlen(tod) >= 6) {
+            int hh = (tod[0] - '0') * 10 + tod[1] - '0', mi = (tod[2] - '0') * 10 + tod[3] - '0';
+            sod = hh * 3600 + mi * 60 + strtod(tod + 4, NULL);
+        }
+        /* GGA and RMC of the same fix are one point. */
+        if (t->n && strcmp(tod, tod_last) == 0) {
+            pol__tpt *p = &t->pt[t->n - 1];
+            if (gga) {
+                p->ele = ele;
+                p->hdop = (float)hdop;
+            }
+            if (isfinite(day) && isfinite(sod)) p->t = day + sod;
+            continue;
+        }
+        snprintf(tod_last, sizeof tod_last, "%s", tod);
+        pol__tpt p;
+        memset(&p, 0, sizeof p);
+        p.lat = lat;
+        p.lon = lon;
+        p.ele = ele;
+        p.hdop = (float)hdop;
+        p.t = isfinite(day) && isfinite(sod) ? day + sod : NAN;
+        p.seg = (uint32_t)seg;
+        p.line = lineno;
+        if (lim && t->n >= lim) {
+            st = pol__fail(run, POL_ERR_LIMIT, "more than %llu points (limit track-points)",
+                           (unsigned long long)lim);
+            break;
+        }
+        if (pol__track_push(t, &p)) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
+    /* Points before the first RMC date: dated back from the first dated one. */
+    if (!st) {
+        double off = NAN;
+        for (size_t i = 0; i < t->n && isnan(off); i++)
+            if (isfinite(t->pt[i].t)) off = t->pt[i].t;
+        (void)off;
+    }
+    if (bad) pol__warn(run, "%zu NMEA lines with a bad checksum or shape were skipped", bad);
+    free(line);
+    fclose(fp);
+    return st;
+}
+
+/* ---- GeoJSON ---- */
+
+int pol__geojson_sniff(const unsigned char *head, size_t n)
+{
+    size_t i = 0;
+    if (n >= 3 && memcmp(head, "\xEF\xBB\xBF", 3) == 0) i = 3;
+    while (i < n && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t')) i++;
+    if (i >= n || head[i] != '{') return 0;
+    const char *h = (const char *)head;
+    int type = 0, geo = 0;
+    static const char *const kinds[] = {"\"FeatureCollection\"", "\"Feature\"", "\"LineString\"",
+                                        "\"MultiLineString\"", "\"Point\"", "\"MultiPoint\""};
+    for (size_t k = 0; k + 6 < n; k++) {
+        if (!type && memcmp(h + k, "\"type\"", 6) == 0) type = 1;
+        for (size_t j = 0; j < sizeof kinds / sizeof kinds[0]; j++) {
+            size_t l = strlen(kinds[j]);
+            if (k + l <= n && memcmp(h + k, kinds[j], l) == 0) geo = 1;
+        }
+    }
+    return type && geo;
+}
+
+typedef struct gj {
+    pol_run *run;
+    pol__track *t;
+    uint32_t track;
+    pol_status st;
+    uint64_t lim;
+} gj;
+
+static void gj_pos(gj *g, json_t *c, long seg, json_t *times, size_t k)
+{
+    if (g->st) return;
+    if (!json_is_array(c) || json_array_size(c) < 2 || !json_is_number(json_array_get(c, 0)) ||
+        !json_is_number(json_array_get(c, 1))) {
+        g->st = pol__fail(g->run, POL_ERR_FORMAT, "a position is not [lon, lat(, ele)]");
+        return;
+    }
+    pol__tpt p;
+    memset(&p, 0, sizeof p);
+    p.lon = json_number_value(json_array_get(c, 0));
+    p.lat = json_number_value(json_array_get(c, 1));
+    p.ele = json_array_size(c) >= 3 && json_is_number(json_array_get(c, 2))
+                ? json_number_value(json_array_get(c, 2))
+                : NAN;
+    p.t = NAN;
+    p.hdop = NAN;
+    p.seg = (uint32_t)seg;
+    json_t *tv = times ? json_array_get(times, k) : NULL;
+    if (json_is_string(tv)) {
+        const char *s = json_string_value(tv);
+        p.t = pol__iso_time(s);
+        p.time_txt = pol__track_str(g->t, s, strlen(s));
+    } else if (json_is_number(tv)) {
+        double v = json_number_value(tv);
+        p.t = v > 1e11 ? v / 1000 : v;
+    }
+    if (g->lim && g->t->n >= g->lim) {
+        g->st = pol__fail(g->run, POL_ERR_LIMIT, "more than %llu points (limit track-points)",
+                          (unsigned long long)g->lim);
+        return;
+    }
+    if (pol__track_push(g->t, &p)) g->st = pol__fail(g->run, POL_ERR_NOMEM, "out of memory");
+}
+
+static json_t *gj_times(json_t *props)
+{
+    if (!json_is_object(props)) return NULL;
+    json_t *t = json_object_get(props, "coordTimes");
+    if (!t) t = json_object_get(props, "times");
+    return json_is_array(t) ? t : NULL;
+}
+
+static void gj_geom(gj *g, json_t *geom, json_t *props)
+{
+    if (g->st || !json_is_object(geom)) return;
+    const char *ty = json_string_value(json_object_get(geom, "type"));
+    json_t *co = json_object_get(geom, "coordinates");
+    json_t *times = gj_times(props);
+    if (!ty) return;
+    g->track++;
+    if (strcmp(ty, "GeometryCollection") == 0) {
+        json_t *gs = json_object_get(geom, "geometries");
+        size_t i;
+        json_t *v;
+        json_array_foreach(gs, i, v) gj_geom(g, v, NULL);
+        return;
+    }
+    if (!json_is_array(co)) return;
+    if (strcmp(ty, "Point") == 0) {
+        long s = pol__track_seg(g->t, POL_SEG_WPT, g->track);
+        json_t *tv = json_is_object(props) ? json_object_get(props, "time") : NULL;
+        json_t *arr = tv ? json_pack("[O]", tv) : NULL;
+        gj_pos(g, co, s, arr, 0);
+        json_decref(arr);
+    } else if (strcmp(ty, "LineString") == 0 || strcmp(ty, "MultiPoint") == 0) {
+        long s = pol__track_seg(g->t, ty[0] == 'L' ? POL_SEG_TRK : POL_SEG_WPT, g->track);
+        size_t i;
+        json_t *v;
+        json_array_foreach(co, i, v) gj_pos(g, v, s, times, i);
+    } else if (strcmp(ty, "MultiLineString") == 0) {
+        size_t i, j;
+        json_t *line, *v;
+        json_array_foreach(co, i, line)
+        {
+            long s = pol__track_seg(g->t, POL_SEG_TRK, g->track);
+            json_t *lt = times ? json_array_get(times, i) : NULL;
+            json_array_foreach(line, j, v) gj_pos(g, v, s, json_is_array(lt) ? lt : NULL, j);
+        }
+    }
+}
+
+pol_status pol__geojson_read(pol_run *run, const char *path, pol__track *t)
+{
+    t->format = POL_TF_GEOJSON;
+    json_error_t je;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!root)
+        return pol__fail(run, POL_ERR_FORMAT, "broken JSON at line %d: %s", je.line, je.text);
+    gj g = {run, t, 0, POL_OK, pol__limit(run, "track-points")};
+    const char *ty = json_string_value(json_object_get(root, "type"));
+    if (ty && strcmp(ty, "FeatureCollection") == 0) {
+        size_t i;
+        json_t *f;
+        json_array_foreach(json_object_get(root, "features"), i, f)
+            gj_geom(&g, json_object_get(f, "geometry"), json_object_get(f, "properties"));
+    } else if (ty && strcmp(ty, "Feature") == 0) {
+        gj_geom(&g, json_object_get(root, "geometry"), json_object_get(root, "properties"));
+    } else if (ty) {
+        gj_geom(&g, root, NULL);
+    } else {
+        g.st = pol__fail(run, POL_ERR_FORMAT, "not GeoJSON: no \"type\"");
+    }
+    json_decref(root);
+    return g.st;
+}
+
+static void gj_coord(const pol__track *t, const pol__tpt *p, FILE *f)
+{
+    char la[48], lo[48];
+    (void)t;
+    pol__track_coord(p, 1, la, sizeof la);
+    pol__track_coord(p, 0, lo, sizeof lo);
+    if (isfinite(p->ele))
+        fprintf(f, "[%s,%s,%.3f]", lo, la, p->ele);
+    else
+        fprintf(f, "[%s,%s]", lo, la);
+}
+
+static void gj_time(const pol__track *t, const pol__tpt *p, FILE *f)
+{
+    char tb[64] = "";
+    const char *s = pol__track_txt(t, p->time_txt);
+    if (s && isfinite(pol__iso_time(s))) snprintf(tb, sizeof tb, "%s", s);
+    else if (isfinite(p->t)) pol__iso_format(p->t, tb, sizeof tb);
+    if (tb[0]) fprintf(f, "\"%s\"", tb);
+    else fputs("null", f);
+}
+
+pol_status pol__geojson_write(pol_run *run, const pol__track *t, FILE *f)
+{
+    fputs("{\"type\":\"FeatureCollection\",\"features\":[", f);
+    int first_f = 1;
+    /* One feature per track (MultiLineString of its segments), per waypoint (Point). */
+    size_t i = 0;
+    while (i < t->n) {
+        const pol__tpt *p = &t->pt[i];
+        if (p->flags & POL_TP_DELETED) {
+            i++;
+            continue;
+        }
+        uint32_t kind = t->seg[p->seg].kind;
+        if (!first_f) fputs(",\n", f);
+        first_f = 0;
+        if (kind == POL_SEG_WPT) {
+            fputs("{\"type\":\"Feature\",\"properties\":{\"kind\":\"waypoint\"", f);
+            if (isfinite(p->t) || p->time_txt) {
+                fputs(",\"time\":", f);
+                gj_time(t, p, f);
+            }
+            fputs("},\"geometry\":{\"type\":\"Point\",\"coordinates\":", f);
+            gj_coord(t, p, f);
+            fputs("}}", f);
+            i++;
+            continue;
+        }
+        uint32_t trk = t->seg[p->seg].track;
+        size_t end = i;
+        while (end < t->n && t->seg[t->pt[end].seg].track == trk &&
+               t->seg[t->pt[end].seg].kind == kind)
+            end++;
+        for (int pass = 0; pass < 2; pass++) {
+            if (pass == 0)
+                fprintf(f, "{\"type\":\"Feature\",\"geometry\":{\"type\":\"MultiLineString\","
+                           "\"coordinates\":[");
+            else
+                fprintf(f, "]},\"properties\":{\"kind\":\"%s\",\"coordTimes\":[",
+                        kind == POL_SEG_RTE ? "route" : "track");
+            long cur = -1;
+            int first = 1;
+            for (size_t k = i; k < end; k++) {
+                const pol__tpt *q = &t->pt[k];
+                if (q->flags & POL_TP_DELETED) continue;
+                if ((long)q->seg != cur) {
+                    if (cur >= 0) fputs("]", f);
+                    fputs(cur >= 0 ? ",[" : "[", f);
+                    cur = (long)q->seg;
+                    first = 1;
+                }
+                if (!first) fputs(",", f);
+                first = 0;
+                if (pass == 0) gj_coord(t, q, f);
+                else gj_time(t, q, f);
+            }
+            if (cur >= 0) fputs("]", f);
+        }
+        fputs("]}}", f);
+        i = end;
+    }
+    fputs("]}\n", f);
+    if (ferror(f)) return pol__fail(run, POL_ERR_IO, "write error");
+    return POL_OK;
+}

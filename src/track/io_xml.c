@@ -1,0 +1,679 @@
+/* polish — GPX 1.0/1.1 and KML through expat, read as a stream of 64 KiB blocks. GPX keeps
+ * everything that is not a point as the XML text written before the next point, and each point's
+ * other children (hdop, extensions ...) as XML, so a GPX written back is the same document with
+ * only the changed points rewritten. Entity declarations are refused (no billion laughs). */
+#include <expat.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/sbuf.h"
+#include "track/track.h"
+
+#define MAX_DEPTH 256
+#define MAX_RAW (1u << 20) /* bytes of kept XML per point */
+
+typedef struct xr {
+    pol_run *run;
+    pol__track *t;
+    XML_Parser xp;
+    int kml;
+    int depth;
+    pol_status st;
+    char err[256];
+    uint64_t max_points;
+    /* GPX */
+    pol__sbuf structure; /* XML outside points, waiting for the next point */
+    int in_pt;           /* depth of the point element, 0 outside */
+    pol__tpt cur;
+    pol__sbuf raw;       /* the point's other children */
+    int child;           /* 1 ele, 2 time, 3 hdop (capturing text), 4 other (raw) */
+    int child_depth;
+    pol__sbuf text;
+    uint32_t track_no;
+    long seg;          /* current segment, -1 none */
+    int seg_kind;
+    int in_trk;
+    /* KML */
+    int kml_coords, kml_when, kml_gxcoord;
+    size_t when_start, n_when; /* gx:Track: points made by <when> waiting for <gx:coord> */
+    size_t coord_i;
+    int in_point_pm; /* inside <Point> */
+} xr;
+
+static void stop(xr *x, pol_status st, const char *msg)
+{
+    if (x->st) return;
+    x->st = st;
+    snprintf(x->err, sizeof x->err, "%s", msg);
+    XML_StopParser(x->xp, XML_FALSE);
+}
+
+static void esc(pol__sbuf *b, const char *s, size_t n, int attr)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *r = NULL;
+        switch (s[i]) {
+        case '&': r = "&amp;"; break;
+        case '<': r = "&lt;"; break;
+        case '>': r = "&gt;"; break;
+        case '"': r = attr ? "&quot;" : NULL; break;
+        case '\r': r = "&#13;"; break;
+        default: break;
+        }
+        if (!r) continue;
+        pol__sbuf_put(b, s + k, i - k);
+        pol__sbuf_puts(b, r);
+        k = i + 1;
+    }
+    pol__sbuf_put(b, s + k, n - k);
+}
+
+static void put_start(pol__sbuf *b, const XML_Char *name, const XML_Char **atts)
+{
+    pol__sbuf_puts(b, "<");
+    pol__sbuf_puts(b, name);
+    for (int i = 0; atts[i]; i += 2) {
+        pol__sbuf_puts(b, " ");
+        pol__sbuf_puts(b, atts[i]);
+        pol__sbuf_puts(b, "=\"");
+        esc(b, atts[i + 1], strlen(atts[i + 1]), 1);
+        pol__sbuf_puts(b, "\"");
+    }
+    pol__sbuf_puts(b, ">");
+}
+
+static const char *local(const char *name)
+{
+    const char *c = strrchr(name, ':');
+    return c ? c + 1 : name;
+}
+
+static const char *att(const XML_Char **atts, const char *k)
+{
+    for (int i = 0; atts[i]; i += 2)
+        if (strcmp(atts[i], k) == 0) return atts[i + 1];
+    return NULL;
+}
+
+static int parse_num(const char *s, double *v)
+{
+    if (!s) return 0;
+    char *e;
+    *v = strtod(s, &e);
+    while (*e == ' ' || *e == '\t' || *e == '\n' || *e == '\r') e++;
+    return e != s && !*e && isfinite(*v);
+}
+
+static void new_seg(xr *x, int kind)
+{
+    long s = pol__track_seg(x->t, (uint32_t)kind, x->track_no);
+    if (s < 0) stop(x, POL_ERR_NOMEM, "out of memory");
+    x->seg = s;
+    x->seg_kind = kind;
+}
+
+static void add_point(xr *x)
+{
+    if (x->t->n >= x->max_points) {
+        char m[160];
+        snprintf(m, sizeof m, "more than %llu points (limit track-points; raise it with --limit "
+                 "track-points=N)", (unsigned long long)x->max_points);
+        stop(x, POL_ERR_LIMIT, m);
+        return;
+    }
+    if (pol__track_push(x->t, &x->cur)) stop(x, POL_ERR_NOMEM, "out of memory");
+}
+
+/* ---- GPX ---- */
+
+static void XMLCALL gpx_start(void *u, const XML_Char *name, const XML_Char **atts)
+{
+    xr *x = u;
+    if (++x->depth > MAX_DEPTH) {
+        stop(x, POL_ERR_FORMAT, "elements nested more than 256 deep");
+        return;
+    }
+    const char *ln = local(name);
+    if (x->depth == 1) {
+        if (strcmp(ln, "gpx") != 0) {
+            stop(x, POL_ERR_FORMAT, "the root element is not <gpx>");
+            return;
+        }
+        const char *v = att(atts, "version");
+        x->t->gpx_version = v && strcmp(v, "1.0") == 0 ? 10 : 11;
+    }
+    if (x->in_pt) {
+        if (x->child == 4 || x->depth > x->in_pt + 1) {
+            put_start(&x->raw, name, atts);
+            return;
+        }
+        x->child_depth = x->depth;
+        x->text.n = 0;
+        if (x->text.p) x->text.p[0] = '\0';
+        if (strcmp(ln, "ele") == 0) {
+            x->child = 1;
+        } else if (strcmp(ln, "time") == 0) {
+            x->child = 2;
+        } else {
+            x->child = strcmp(ln, "hdop") == 0 ? 3 : 4;
+            put_start(&x->raw, name, atts);
+        }
+        return;
+    }
+    int kind = -1;
+    if (strcmp(ln, "trkpt") == 0) kind = POL_SEG_TRK;
+    if (strcmp(ln, "rtept") == 0) kind = POL_SEG_RTE;
+    if (strcmp(ln, "wpt") == 0) kind = POL_SEG_WPT;
+    if (kind >= 0 && x->depth >= 2) {
+        if (kind == POL_SEG_WPT && (x->seg < 0 || x->seg_kind != POL_SEG_WPT)) new_seg(x, kind);
+        if (kind == POL_SEG_TRK && (x->seg < 0 || x->seg_kind != POL_SEG_TRK)) new_seg(x, kind);
+        if (kind == POL_SEG_RTE && (x->seg < 0 || x->seg_kind != POL_SEG_RTE)) new_seg(x, kind);
+        memset(&x->cur, 0, sizeof x->cur);
+        x->cur.ele = x->cur.t = NAN;
+        x->cur.hdop = NAN;
+        x->cur.seg = (uint32_t)(x->seg < 0 ? 0 : x->seg);
+        const char *la = att(atts, "lat"), *lo = att(atts, "lon");
+        if (!parse_num(la, &x->cur.lat) || !parse_num(lo, &x->cur.lon)) {
+            char m[200];
+            snprintf(m, sizeof m, "a <%s> without a numeric lat and lon (line %lu)", ln,
+                     (unsigned long)XML_GetCurrentLineNumber(x->xp));
+            stop(x, POL_ERR_FORMAT, m);
+            return;
+        }
+        x->cur.line = (uint32_t)XML_GetCurrentLineNumber(x->xp);
+        /* The structure since the last point, and any other attributes, stay with it. */
+        x->cur.pre = pol__track_str(x->t, x->structure.p ? x->structure.p : "", x->structure.n);
+        x->structure.n = 0;
+        x->in_pt = x->depth;
+        x->child = 0;
+        x->raw.n = 0;
+        if (x->raw.p) x->raw.p[0] = '\0';
+        for (int i = 0; atts[i]; i += 2) {
+            if (strcmp(atts[i], "lat") == 0 || strcmp(atts[i], "lon") == 0) continue;
+            /* Other attributes (rare): kept as a comment-free marker in raw is not valid XML;
+             * they are dropped with the count in the report. */
+        }
+        return;
+    }
+    if (strcmp(ln, "trk") == 0 && x->depth == 2) {
+        x->track_no++;
+        x->in_trk = 1;
+        x->seg = -1;
+    } else if (strcmp(ln, "rte") == 0 && x->depth == 2) {
+        x->track_no++;
+        new_seg(x, POL_SEG_RTE);
+    } else if (strcmp(ln, "trkseg") == 0) {
+        new_seg(x, POL_SEG_TRK);
+    }
+    put_start(&x->structure, name, atts);
+}
+
+static void XMLCALL gpx_end(void *u, const XML_Char *name)
+{
+    xr *x = u;
+    if (x->in_pt) {
+        if (x->depth == x->in_pt) {
+            if (x->raw.n > MAX_RAW) {
+                stop(x, POL_ERR_LIMIT, "a point carries more than 1 MiB of extensions");
+                x->depth--;
+                return;
+            }
+            x->cur.raw = x->raw.n ? pol__track_str(x->t, x->raw.p, x->raw.n) : 0;
+            add_point(x);
+            x->in_pt = 0;
+        } else if (x->depth == x->child_depth && x->child && x->child != 4) {
+            const char *s = x->text.p ? x->text.p : "";
+            if (x->child == 1) {
+                double v;
+                if (parse_num(s, &v)) x->cur.ele = v;
+                x->cur.ele_txt = pol__track_str(x->t, s, x->text.n);
+            } else if (x->child == 2) {
+                x->cur.t = pol__iso_time(s);
+                x->cur.time_txt = pol__track_str(x->t, s, x->text.n);
+            } else {
+                double v;
+                if (parse_num(s, &v)) x->cur.hdop = (float)v;
+                esc(&x->raw, s, x->text.n, 0);
+                pol__sbuf_puts(&x->raw, "</");
+                pol__sbuf_puts(&x->raw, name);
+                pol__sbuf_puts(&x->raw, ">");
+            }
+            x->child = 0;
+        } else {
+            pol__sbuf_puts(&x->raw, "</");
+            pol__sbuf_puts(&x->raw, name);
+            pol__sbuf_puts(&x->raw, ">");
+            if (x->depth == x->child_depth) x->child = 0;
+        }
+        x->depth--;
+        return;
+    }
+    if (strcmp(local(name), "trk") == 0 && x->depth == 2) x->in_trk = 0;
+    pol__sbuf_puts(&x->structure, "</");
+    pol__sbuf_puts(&x->structure, name);
+    pol__sbuf_puts(&x->structure, ">");
+    x->depth--;
+}
+
+static void XMLCALL gpx_text(void *u, const XML_Char *s, int len)
+{
+    xr *x = u;
+    if (x->in_pt) {
+        if (x->child >= 1 && x->child <= 3 && x->depth == x->child_depth) {
+            if (x->text.n + (size_t)len > 4096) {
+                stop(x, POL_ERR_LIMIT, "a point's value is longer than 4 KiB");
+                return;
+            }
+            pol__sbuf_put(&x->text, s, (size_t)len);
+        } else if (x->child == 4 || x->depth > x->in_pt) {
+            esc(&x->raw, s, (size_t)len, 0);
+        }
+        return;
+    }
+    if (x->structure.n > (64u << 20)) {
+        stop(x, POL_ERR_LIMIT, "more than 64 MiB of XML between two points");
+        return;
+    }
+    esc(&x->structure, s, (size_t)len, 0);
+}
+
+static void XMLCALL on_comment(void *u, const XML_Char *s)
+{
+    xr *x = u;
+    pol__sbuf *b = x->in_pt ? &x->raw : &x->structure;
+    if (x->kml || x->depth == 0) return; /* comments before the root are not kept */
+    pol__sbuf_puts(b, "<!--");
+    pol__sbuf_puts(b, s);
+    pol__sbuf_puts(b, "-->");
+}
+
+static void XMLCALL on_entity(void *u, const XML_Char *name, int pe, const XML_Char *v, int vl,
+                              const XML_Char *base, const XML_Char *sys, const XML_Char *pub,
+                              const XML_Char *notation)
+{
+    (void)name, (void)pe, (void)v, (void)vl, (void)base, (void)sys, (void)pub, (void)notation;
+    stop(u, POL_ERR_FORMAT,
+         "the document declares XML entities, which are refused (an entity-expansion attack "
+         "such as billion laughs, or an external file reference)");
+}
+
+/* ---- KML ---- */
+
+static void kml_point(xr *x, double lon, double lat, double ele, int has_ele)
+{
+    memset(&x->cur, 0, sizeof x->cur);
+    x->cur.lat = lat;
+    x->cur.lon = lon;
+    x->cur.ele = has_ele ? ele : NAN;
+    x->cur.t = NAN;
+    x->cur.hdop = NAN;
+    x->cur.seg = (uint32_t)x->seg;
+    add_point(x);
+}
+
+static void kml_coords(xr *x, const char *s)
+{
+    /* "lon,lat[,alt] lon,lat[,alt] ..." */
+    const char *p = s;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
+        if (!*p) break;
+        char *e;
+        double v[3];
+        int k = 0;
+        for (; k < 3; k++) {
+            v[k] = strtod(p, &e);
+            if (e == p) break;
+            p = e;
+            if (*p != ',') {
+                k++;
+                break;
+            }
+            p++;
+        }
+        if (k < 2) {
+            stop(x, POL_ERR_FORMAT, "a <coordinates> entry is not lon,lat[,alt]");
+            return;
+        }
+        kml_point(x, v[0], v[1], v[2], k >= 3);
+        if (x->st) return;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') p++;
+    }
+}
+
+static void XMLCALL kml_start(void *u, const XML_Char *name, const XML_Char **atts)
+{
+    xr *x = u;
+    (void)atts;
+    if (++x->depth > MAX_DEPTH) {
+        stop(x, POL_ERR_FORMAT, "elements nested more than 256 deep");
+        return;
+    }
+    const char *ln = local(name);
+    if (x->depth == 1 && strcmp(ln, "kml") != 0) {
+        stop(x, POL_ERR_FORMAT, "the root element is not <kml>");
+        return;
+    }
+    x->text.n = 0;
+    if (x->text.p) x->text.p[0] = '\0';
+    if (strcmp(ln, "Placemark") == 0) {
+        x->track_no++;
+    } else if (strcmp(ln, "LineString") == 0 || strcmp(ln, "LinearRing") == 0) {
+        new_seg(x, POL_SEG_TRK);
+    } else if (strcmp(ln, "Track") == 0) {
+        new_seg(x, POL_SEG_TRK);
+        x->when_start = x->t->n;
+        x->n_when = 0;
+        x->coord_i = 0;
+    } else if (strcmp(ln, "Point") == 0) {
+        new_seg(x, POL_SEG_WPT);
+        x->in_point_pm = 1;
+    } else if (strcmp(ln, "coordinates") == 0) {
+        x->kml_coords = 1;
+    } else if (strcmp(ln, "when") == 0 && x->seg >= 0) {
+        x->kml_when = 1;
+    } else if (strcmp(ln, "coord") == 0) {
+        x->kml_gxcoord = 1;
+    }
+}
+
+static void XMLCALL kml_end(void *u, const XML_Char *name)
+{
+    xr *x = u;
+    const char *ln = local(name);
+    const char *s = x->text.p ? x->text.p : "";
+    if (x->kml_coords && strcmp(ln, "coordinates") == 0) {
+        if (x->seg >= 0) kml_coords(x, s);
+        x->kml_coords = 0;
+    } else if (x->kml_when && strcmp(ln, "when") == 0) {
+        kml_point(x, 0, 0, 0, 0);
+        if (!x->st) {
+            pol__tpt *p = &x->t->pt[x->t->n - 1];
+            p->t = pol__iso_time(s);
+            p->time_txt = pol__track_str(x->t, s, strlen(s));
+            p->lat = NAN; /* filled by <gx:coord> */
+            x->n_when++;
+        }
+        x->kml_when = 0;
+    } else if (x->kml_gxcoord && strcmp(ln, "coord") == 0) {
+        double v[3];
+        int k = sscanf(s, "%lf %lf %lf", &v[0], &v[1], &v[2]);
+        if (k < 2 || x->coord_i >= x->n_when) {
+            stop(x, POL_ERR_FORMAT, "a <gx:coord> without its <when>, or not \"lon lat [alt]\"");
+        } else {
+            pol__tpt *p = &x->t->pt[x->when_start + x->coord_i++];
+            p->lon = v[0];
+            p->lat = v[1];
+            p->ele = k >= 3 ? v[2] : NAN;
+        }
+        x->kml_gxcoord = 0;
+    } else if (strcmp(ln, "Point") == 0) {
+        x->in_point_pm = 0;
+    }
+    x->text.n = 0;
+    if (x->text.p) x->text.p[0] = '\0';
+    x->depth--;
+}
+
+static void XMLCALL kml_text(void *u, const XML_Char *s, int len)
+{
+    xr *x = u;
+    if (!x->kml_coords && !x->kml_when && !x->kml_gxcoord) return;
+    if (x->text.n + (size_t)len > (256u << 20)) {
+        stop(x, POL_ERR_LIMIT, "a <coordinates> element longer than 256 MiB");
+        return;
+    }
+    pol__sbuf_put(&x->text, s, (size_t)len);
+}
+
+pol_status pol__gpx_read(pol_run *run, const char *path, pol__track *t, int kml)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return pol__fail(run, POL_ERR_IO, "cannot open %s", path);
+    xr x;
+    memset(&x, 0, sizeof x);
+    x.run = run;
+    x.t = t;
+    x.kml = kml;
+    x.seg = -1;
+    x.max_points = pol__limit(run, "track-points");
+    if (!x.max_points) x.max_points = UINT64_MAX;
+    x.xp = XML_ParserCreate(NULL);
+    if (!x.xp) {
+        fclose(fp);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
+    XML_SetUserData(x.xp, &x);
+    XML_SetEntityDeclHandler(x.xp, on_entity);
+    XML_SetParamEntityParsing(x.xp, XML_PARAM_ENTITY_PARSING_NEVER);
+    if (kml) {
+        XML_SetElementHandler(x.xp, kml_start, kml_end);
+        XML_SetCharacterDataHandler(x.xp, kml_text);
+    } else {
+        XML_SetElementHandler(x.xp, gpx_start, gpx_end);
+        XML_SetCharacterDataHandler(x.xp, gpx_text);
+        XML_SetCommentHandler(x.xp, on_comment);
+    }
+    t->format = kml ? POL_TF_KML : POL_TF_GPX;
+    /* Room for the points a file of this size holds (about 90 bytes each), so growing does not
+     * copy a million points over and over. */
+    if (fseeko(fp, 0, SEEK_END) == 0) {
+        off_t sz = ftello(fp);
+        uint64_t want = sz > 0 ? (uint64_t)sz / 90 + 16 : 0;
+        if (want > x.max_points) want = x.max_points;
+        if (want > t->cap && want < ((uint64_t)1 << 31)) {
+            pol__tpt *np = realloc(t->pt, (size_t)want * sizeof *np);
+            if (np) {
+                t->pt = np;
+                t->cap = (size_t)want;
+            }
+            char *pp = realloc(t->pool, (size_t)want * 40);
+            if (pp) {
+                t->pool = pp;
+                t->pool_cap = (size_t)want * 40;
+            }
+        }
+        rewind(fp);
+    }
+    enum { BLK = 1 << 16 };
+    pol_status st = POL_OK;
+    for (;;) {
+        void *buf = XML_GetBuffer(x.xp, BLK);
+        if (!buf) {
+            st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+            break;
+        }
+        size_t got = fread(buf, 1, BLK, fp);
+        if (ferror(fp)) {
+            st = pol__fail(run, POL_ERR_IO, "read error");
+            break;
+        }
+        int fin = got < BLK;
+        if (XML_ParseBuffer(x.xp, (int)got, fin) == XML_STATUS_ERROR) {
+            if (x.st)
+                st = pol__fail(run, x.st, "%s", x.err);
+            else
+                st = pol__fail(run, POL_ERR_FORMAT, "broken XML at line %lu, column %lu: %s",
+                               (unsigned long)XML_GetCurrentLineNumber(x.xp),
+                               (unsigned long)XML_GetCurrentColumnNumber(x.xp),
+                               XML_ErrorString(XML_GetErrorCode(x.xp)));
+            break;
+        }
+        if (x.st) {
+            st = pol__fail(run, x.st, "%s", x.err);
+            break;
+        }
+        if (fin) break;
+        if (pol__cancelled(run)) {
+            st = pol__fail(run, POL_ERR_CANCELLED, "cancelled");
+            break;
+        }
+    }
+    if (!st && x.structure.oom) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    if (!st && !kml) t->tail = pol__track_str(t, x.structure.p ? x.structure.p : "", x.structure.n);
+    if (!st && kml) {
+        for (size_t i = 0; i < t->n; i++)
+            if (isnan(t->pt[i].lat)) {
+                st = pol__fail(run, POL_ERR_FORMAT, "a <when> without its <gx:coord>");
+                break;
+            }
+    }
+    XML_ParserFree(x.xp);
+    fclose(fp);
+    free(x.structure.p);
+    free(x.raw.p);
+    free(x.text.p);
+    return st;
+}
+
+/* ---- writing ---- */
+
+/* The shortest text that reads back as the same double. */
+static void num(char *buf, size_t cap, double v)
+{
+    for (int prec = 7; prec <= 17; prec++) {
+        snprintf(buf, cap, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) return;
+    }
+}
+
+static void coord(const pol__track *t, const pol__tpt *p, int lat, char *buf, size_t cap)
+{
+    (void)t;
+    pol__track_coord(p, lat, buf, cap);
+}
+
+static void time_text(const pol__track *t, const pol__tpt *p, char *buf, size_t cap)
+{
+    const char *s = pol__track_txt(t, p->time_txt);
+    if (s && isfinite(pol__iso_time(s)))
+        snprintf(buf, cap, "%s", s);
+    else
+        pol__iso_format(p->t, buf, cap);
+}
+
+static void ele_text(const pol__track *t, const pol__tpt *p, char *buf, size_t cap)
+{
+    const char *s = pol__track_txt(t, p->ele_txt);
+    if (s && !(p->flags & POL_TP_ELE_SET))
+        snprintf(buf, cap, "%s", s);
+    else
+        num(buf, cap, round(p->ele * 1000) / 1000);
+}
+
+static void write_pt(const pol__track *t, const pol__tpt *p, const char *el, FILE *f, int gpx)
+{
+    char la[48], lo[48], tb[64], eb[48];
+    coord(t, p, 1, la, sizeof la);
+    coord(t, p, 0, lo, sizeof lo);
+    fprintf(f, "<%s lat=\"%s\" lon=\"%s\">", el, la, lo);
+    if (isfinite(p->ele)) {
+        ele_text(t, p, eb, sizeof eb);
+        fprintf(f, "<ele>%s</ele>", eb);
+    }
+    if (isfinite(p->t) || p->time_txt) {
+        time_text(t, p, tb, sizeof tb);
+        if (tb[0]) fprintf(f, "<time>%s</time>", tb);
+    }
+    if (gpx && p->raw) fputs(pol__track_txt(t, p->raw), f);
+    else if (!gpx && isfinite(p->hdop)) fprintf(f, "<hdop>%g</hdop>", (double)p->hdop);
+    fprintf(f, "</%s>", el);
+}
+
+pol_status pol__gpx_write(pol_run *run, const pol__track *t, FILE *f)
+{
+    static const char *const el[] = {"trkpt", "rtept", "wpt"};
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
+    if (t->format == POL_TF_GPX) {
+        /* The source's own structure around the points. */
+        for (size_t i = 0; i < t->n; i++) {
+            const pol__tpt *p = &t->pt[i];
+            if (p->pre) fputs(pol__track_txt(t, p->pre), f);
+            if (p->flags & POL_TP_DELETED) continue;
+            write_pt(t, p, el[t->seg[p->seg].kind], f, 1);
+        }
+        if (t->tail) fputs(pol__track_txt(t, t->tail), f);
+        fputs("\n", f);
+    } else {
+        fputs("<gpx version=\"1.1\" creator=\"polish\" xmlns=\"http://www.topografix.com/GPX/1/1\">"
+              "\n",
+              f);
+        /* Waypoints first, then routes, then tracks (the schema's order). */
+        for (int pass = 0; pass < 3; pass++) {
+            int kind = pass == 0 ? POL_SEG_WPT : pass == 1 ? POL_SEG_RTE : POL_SEG_TRK;
+            long open_seg = -1, open_trk = -1;
+            for (size_t i = 0; i < t->n; i++) {
+                const pol__tpt *p = &t->pt[i];
+                if ((p->flags & POL_TP_DELETED) || (int)t->seg[p->seg].kind != kind) continue;
+                if (kind != POL_SEG_WPT && (long)p->seg != open_seg) {
+                    long trk = (long)t->seg[p->seg].track;
+                    if (kind == POL_SEG_TRK) {
+                        if (open_seg >= 0) fputs("</trkseg>\n", f);
+                        if (trk != open_trk) {
+                            if (open_trk >= 0) fputs("</trk>\n", f);
+                            fputs("<trk>\n", f);
+                            open_trk = trk;
+                        }
+                        fputs("<trkseg>\n", f);
+                    } else {
+                        if (open_seg >= 0) fputs("</rte>\n", f);
+                        fputs("<rte>\n", f);
+                    }
+                    open_seg = (long)p->seg;
+                }
+                write_pt(t, p, el[kind], f, 0);
+                fputs("\n", f);
+            }
+            if (kind == POL_SEG_TRK && open_seg >= 0) fputs("</trkseg>\n</trk>\n", f);
+            if (kind == POL_SEG_RTE && open_seg >= 0) fputs("</rte>\n", f);
+        }
+        fputs("</gpx>\n", f);
+    }
+    if (ferror(f)) return pol__fail(run, POL_ERR_IO, "write error");
+    return POL_OK;
+}
+
+pol_status pol__kml_write(pol_run *run, const pol__track *t, FILE *f)
+{
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+          "<kml xmlns=\"http://www.opengis.net/kml/2.2\" "
+          "xmlns:gx=\"http://www.google.com/kml/ext/2.2\">\n<Document>\n",
+          f);
+    long open_seg = -1;
+    int timed = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        const pol__tpt *p = &t->pt[i];
+        if (p->flags & POL_TP_DELETED) continue;
+        char la[48], lo[48], tb[64];
+        coord(t, p, 1, la, sizeof la);
+        coord(t, p, 0, lo, sizeof lo);
+        if (t->seg[p->seg].kind == POL_SEG_WPT) {
+            if (open_seg >= 0) fputs(timed ? "</gx:Track></Placemark>\n" : "</coordinates></LineString></Placemark>\n", f);
+            open_seg = -1;
+            fprintf(f, "<Placemark><Point><coordinates>%s,%s", lo, la);
+            if (isfinite(p->ele)) fprintf(f, ",%.3f", p->ele);
+            fputs("</coordinates></Point></Placemark>\n", f);
+            continue;
+        }
+        if ((long)p->seg != open_seg) {
+            if (open_seg >= 0) fputs(timed ? "</gx:Track></Placemark>\n" : "</coordinates></LineString></Placemark>\n", f);
+            timed = isfinite(p->t) != 0;
+            fputs(timed ? "<Placemark><gx:Track>\n" : "<Placemark><LineString><coordinates>\n", f);
+            open_seg = (long)p->seg;
+        }
+        if (timed) {
+            time_text(t, p, tb, sizeof tb);
+            fprintf(f, "<when>%s</when><gx:coord>%s %s", tb, lo, la);
+            if (isfinite(p->ele)) fprintf(f, " %.3f", p->ele);
+            fputs("</gx:coord>\n", f);
+        } else {
+            fprintf(f, "%s,%s", lo, la);
+            if (isfinite(p->ele)) fprintf(f, ",%.3f", p->ele);
+            fputs("\n", f);
+        }
+    }
+    if (open_seg >= 0) fputs(timed ? "</gx:Track></Placemark>\n" : "</coordinates></LineString></Placemark>\n", f);
+    fputs("</Document>\n</kml>\n", f);
+    if (ferror(f)) return pol__fail(run, POL_ERR_IO, "write error");
+    return POL_OK;
+}

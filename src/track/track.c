@@ -1,0 +1,531 @@
+/* polish — the track asset (points, segments, string pool), geometry, time, shared analysis. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include "track/track.h"
+
+pol__track *pol__track_new(void)
+{
+    pol__track *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->csv_lat = t->csv_lon = t->csv_time = t->csv_ele = t->csv_hdop = -1;
+    t->csv_delim = ',';
+    t->gpx_version = 11;
+    t->save_format = -1;
+    return t;
+}
+
+void pol__track_free(void *data)
+{
+    pol__track *t = data;
+    if (!t) return;
+    free(t->pt);
+    free(t->seg);
+    free(t->pool);
+    free(t->orig_xy);
+    free(t);
+}
+
+void *pol__track_clone(const void *data)
+{
+    const pol__track *s = data;
+    pol__track *t = malloc(sizeof *t);
+    if (!t) return NULL;
+    *t = *s;
+    t->pt = malloc((s->cap ? s->cap : 1) * sizeof *t->pt);
+    t->seg = malloc((s->cap_seg ? s->cap_seg : 1) * sizeof *t->seg);
+    t->pool = malloc(s->pool_cap ? s->pool_cap : 1);
+    t->orig_xy = malloc((s->n_orig ? s->n_orig : 1) * 2 * sizeof(float));
+    if (!t->pt || !t->seg || !t->pool || !t->orig_xy) {
+        pol__track_free(t);
+        return NULL;
+    }
+    if (s->n) memcpy(t->pt, s->pt, s->n * sizeof *t->pt);
+    if (s->n_seg) memcpy(t->seg, s->seg, s->n_seg * sizeof *t->seg);
+    if (s->pool_len) memcpy(t->pool, s->pool, s->pool_len);
+    if (s->n_orig) memcpy(t->orig_xy, s->orig_xy, s->n_orig * 2 * sizeof(float));
+    return t;
+}
+
+int pol__track_push(pol__track *t, const pol__tpt *p)
+{
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 1024;
+        pol__tpt *np = realloc(t->pt, nc * sizeof *np);
+        if (!np) return -1;
+        t->pt = np;
+        t->cap = nc;
+    }
+    t->pt[t->n++] = *p;
+    return 0;
+}
+
+long pol__track_seg(pol__track *t, uint32_t kind, uint32_t track)
+{
+    if (t->n_seg == t->cap_seg) {
+        size_t nc = t->cap_seg ? t->cap_seg * 2 : 16;
+        pol__tseg *ns = realloc(t->seg, nc * sizeof *ns);
+        if (!ns) return -1;
+        t->seg = ns;
+        t->cap_seg = nc;
+    }
+    t->seg[t->n_seg] = (pol__tseg){kind, track};
+    return (long)t->n_seg++;
+}
+
+uint64_t pol__track_str(pol__track *t, const char *s, size_t n)
+{
+    if (t->pool_len + n + 1 > t->pool_cap) {
+        size_t nc = t->pool_cap ? t->pool_cap : 4096;
+        while (nc < t->pool_len + n + 1) nc *= 2;
+        char *np = realloc(t->pool, nc);
+        if (!np) return 0;
+        t->pool = np;
+        t->pool_cap = nc;
+    }
+    uint64_t off = t->pool_len;
+    if (n) memcpy(t->pool + off, s, n);
+    t->pool[off + n] = '\0';
+    t->pool_len += n + 1;
+    return off + 1;
+}
+
+void pol__track_coord(const pol__tpt *p, int lat, char *buf, size_t cap)
+{
+    double v = lat ? p->lat : p->lon;
+    if (p->flags & POL_TP_MOVED) {
+        snprintf(buf, cap, "%.8f", v);
+        return;
+    }
+    /* GPS coordinates have at most 10 significant digits: one try nearly always does. */
+    static const int precs[] = {10, 15, 17};
+    for (int k = 0; k < 3; k++) {
+        snprintf(buf, cap, "%.*g", precs[k], v);
+        if (strtod(buf, NULL) == v) return;
+    }
+}
+
+/* ---- geometry ---- */
+
+double pol__geo_dist(double lat1, double lon1, double lat2, double lon2)
+{
+    const double d = M_PI / 180;
+    double p1 = lat1 * d, p2 = lat2 * d;
+    double a = sin((p2 - p1) / 2), b = sin((lon2 - lon1) * d / 2);
+    double h = a * a + cos(p1) * cos(p2) * b * b;
+    if (h > 1) h = 1;
+    return 2 * POL_EARTH_R * asin(sqrt(h));
+}
+
+void pol__enu_init(pol__enu *f, double lat0, double lon0)
+{
+    f->lat0 = lat0;
+    f->lon0 = lon0;
+    f->ky = POL_EARTH_R * M_PI / 180;
+    f->kx = f->ky * cos(lat0 * M_PI / 180);
+    if (f->kx < 1) f->kx = 1; /* at a pole */
+}
+
+void pol__enu_fwd(const pol__enu *f, double lat, double lon, double *x, double *y)
+{
+    double dl = lon - f->lon0;
+    if (dl > 180) dl -= 360;
+    if (dl < -180) dl += 360;
+    *x = dl * f->kx;
+    *y = (lat - f->lat0) * f->ky;
+}
+
+void pol__enu_inv(const pol__enu *f, double x, double y, double *lat, double *lon)
+{
+    *lat = f->lat0 + y / f->ky;
+    double l = f->lon0 + x / f->kx;
+    if (l > 180) l -= 360;
+    if (l < -180) l += 360;
+    *lon = l;
+}
+
+/* ---- time ---- */
+
+static int digits(const char *s, int n, int *v)
+{
+    int x = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return 0;
+        x = x * 10 + (s[i] - '0');
+    }
+    *v = x;
+    return 1;
+}
+
+/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
+static long days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    long era = (y >= 0 ? y : y - 399) / 400;
+    long yoe = y - era * 400;
+    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+double pol__iso_time(const char *s)
+{
+    if (!s) return NAN;
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;
+    int Y, M, D, h = 0, mi = 0, se = 0;
+    if (!digits(s, 4, &Y) || s[4] != '-' || !digits(s + 5, 2, &M) || s[7] != '-' ||
+        !digits(s + 8, 2, &D))
+        return NAN;
+    const char *p = s + 10;
+    double frac = 0;
+    if (*p == 'T' || *p == ' ') {
+        p++;
+        if (!digits(p, 2, &h) || p[2] != ':' || !digits(p + 3, 2, &mi)) return NAN;
+        p += 5;
+        if (*p == ':') {
+            if (!digits(p + 1, 2, &se)) return NAN;
+            p += 3;
+            if (*p == '.' || *p == ',') {
+                double k = 0.1;
+                p++;
+                while (*p >= '0' && *p <= '9') {
+                    frac += (*p - '0') * k;
+                    k /= 10;
+                    p++;
+                }
+            }
+        }
+    }
+    if (M < 1 || M > 12 || D < 1 || D > 31 || h > 24 || mi > 59 || se > 60) return NAN;
+    double off = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int oh, om = 0;
+        int sign = *p == '-' ? -1 : 1;
+        if (!digits(p + 1, 2, &oh)) return NAN;
+        p += 3;
+        if (*p == ':') p++;
+        if (digits(p, 2, &om)) p += 2;
+        off = sign * (oh * 3600.0 + om * 60.0);
+    }
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
+    if (*p) return NAN;
+    return (double)days_from_civil(Y, M, D) * 86400.0 + h * 3600.0 + mi * 60.0 + se + frac - off;
+}
+
+void pol__iso_format(double t, char *buf, size_t cap)
+{
+    if (!isfinite(t)) {
+        snprintf(buf, cap, "%s", "");
+        return;
+    }
+    double whole = floor(t);
+    int ms = (int)lround((t - whole) * 1000);
+    if (ms == 1000) {
+        whole += 1;
+        ms = 0;
+    }
+    time_t tt = (time_t)whole;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    if (ms)
+        snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+    else
+        snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* ---- checks every reader shares ---- */
+
+pol_status pol__track_check(pol_run *run, pol__track *t)
+{
+    size_t trk = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        const pol__tpt *p = &t->pt[i];
+        if (!(p->lat >= -90 && p->lat <= 90) || !(p->lon >= -180 && p->lon <= 180))
+            return pol__fail(run, POL_ERR_FORMAT,
+                             "point %zu%s has latitude %g, longitude %g: outside -90..90, "
+                             "-180..180",
+                             i + 1, "", p->lat, p->lon);
+        trk += t->seg[p->seg].kind == POL_SEG_TRK;
+    }
+    if (t->n == 0) return pol__fail(run, POL_ERR_FORMAT, "no points: nothing to work on");
+    t->input_points = t->n;
+    /* Time going backwards inside a segment: kept, but counted and warned. */
+    size_t back = 0, first_back = 0;
+    for (size_t i = 1; i < t->n; i++) {
+        if (t->pt[i].seg != t->pt[i - 1].seg) continue;
+        if (t->pt[i].t < t->pt[i - 1].t) {
+            if (!back) first_back = i;
+            back++;
+        }
+    }
+    if (back)
+        pol__warn(run,
+                  "time goes backwards %zu times (first at point %zu): those points are kept as "
+                  "they are, and ops that need time order treat them as separate runs",
+                  back, first_back + 1);
+    (void)trk;
+    return POL_OK;
+}
+
+const char *pol__tfmt_ext(int f)
+{
+    static const char *const e[] = {"gpx", "csv", "geojson", "kml", "nmea"};
+    return f >= 0 && f < POL_TF_COUNT ? e[f] : "gpx";
+}
+
+int pol__tfmt_from_name(const char *s)
+{
+    if (!s) return -1;
+    for (int f = 0; f < POL_TF_COUNT; f++)
+        if (strcasecmp(s, pol__tfmt_ext(f)) == 0) return f;
+    if (strcasecmp(s, "json") == 0) return POL_TF_GEOJSON;
+    return -1;
+}
+
+/* ---- analysis ---- */
+
+/* The k-th smallest of v[0..n) (Hoare's selection; reorders v). */
+static double select_k(double *v, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        double piv = v[lo + (hi - lo) / 2];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < piv) i++;
+            while (v[j] > piv) j--;
+            if (i <= j) {
+                double t = v[i];
+                v[i] = v[j];
+                v[j] = t;
+                i++;
+                if (j == 0) break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return v[k];
+    }
+    return v[k];
+}
+
+double pol__median(double *v, size_t n)
+{
+    if (!n) return NAN;
+    double hi = select_k(v, n, n / 2);
+    if (n % 2) return hi;
+    /* the largest of the lower half */
+    double lo = v[0];
+    for (size_t i = 1; i < n / 2; i++)
+        if (v[i] > lo) lo = v[i];
+    return 0.5 * (lo + hi);
+}
+
+void pol__track_analyse(const pol__track *t, pol__track_stats *s)
+{
+    memset(s, 0, sizeof *s);
+    s->noise_m = NAN;
+    s->interval_median = NAN;
+    double *dts = malloc((t->n ? t->n : 1) * sizeof *dts);
+    double *d2 = malloc((t->n ? t->n : 1) * 2 * sizeof *d2);
+    size_t ndt = 0, nd2 = 0;
+    uint32_t last_seg = UINT32_MAX;
+    long prev = -1, prev2 = -1;
+    double prev_v = NAN;
+    int trk_seen_track = -1;
+    for (size_t i = 0; i < t->n; i++) {
+        const pol__tpt *p = &t->pt[i];
+        if (p->flags & POL_TP_DELETED) continue;
+        uint32_t kind = t->seg[p->seg].kind;
+        if (kind == POL_SEG_WPT) {
+            s->waypoints++;
+            continue;
+        }
+        if (kind == POL_SEG_RTE) {
+            s->route_points++;
+            continue;
+        }
+        s->points++;
+        if (isfinite(p->t)) s->has_time = 1;
+        if (isfinite(p->ele)) s->has_ele = 1;
+        if (p->seg != last_seg) {
+            s->segments++;
+            if ((int)t->seg[p->seg].track != trk_seen_track) {
+                s->tracks++;
+                trk_seen_track = (int)t->seg[p->seg].track;
+            }
+            last_seg = p->seg;
+            prev = prev2 = -1;
+            prev_v = NAN;
+        }
+        if (prev >= 0) {
+            const pol__tpt *q = &t->pt[prev];
+            double d = pol__geo_dist(q->lat, q->lon, p->lat, p->lon);
+            double dt = p->t - q->t;
+            s->distance += d;
+            if (d == 0 && (dt == 0 || !isfinite(dt)) &&
+                (isnan(p->ele) ? isnan(q->ele) : p->ele == q->ele))
+                s->duplicates++;
+            if (isfinite(dt)) {
+                if (dt < 0) s->backwards++;
+                if (dt > 0 && dts) dts[ndt++] = dt;
+                if (dt > 0) {
+                    double v = d / dt;
+                    if (v > s->max_speed) s->max_speed = v;
+                    if (v > 0.5) s->moving_time += dt;
+                    if (isfinite(prev_v) && fabs(v - prev_v) / dt > 10) s->accel_outliers++;
+                    prev_v = v;
+                }
+            }
+            if (isfinite(p->ele) && isfinite(q->ele)) {
+                double de = p->ele - q->ele;
+                if (de > 0) s->ele_gain += de;
+                else s->ele_loss -= de;
+            }
+            /* Second differences of evenly spaced triples: noise. */
+            if (prev2 >= 0 && d2) {
+                const pol__tpt *r = &t->pt[prev2];
+                double dt1 = q->t - r->t, dt2 = p->t - q->t;
+                int even = !isfinite(dt1) || !isfinite(dt2) ||
+                           (dt1 > 0 && dt2 > 0 && fabs(dt1 - dt2) <= 0.1 * dt1);
+                if (even) {
+                    pol__enu f;
+                    pol__enu_init(&f, q->lat, q->lon);
+                    double x1, y1, x3, y3;
+                    pol__enu_fwd(&f, r->lat, r->lon, &x1, &y1);
+                    pol__enu_fwd(&f, p->lat, p->lon, &x3, &y3);
+                    d2[nd2++] = fabs(x1 + x3);
+                    d2[nd2++] = fabs(y1 + y3);
+                }
+            }
+        }
+        prev2 = prev;
+        prev = (long)i;
+    }
+    if (ndt) {
+        double *c = malloc(ndt * sizeof *c);
+        if (c) {
+            memcpy(c, dts, ndt * sizeof *c);
+            s->interval_median = pol__median(c, ndt);
+            free(c);
+        }
+        for (size_t k = 0; k < ndt; k++)
+            if (dts[k] > 10 * s->interval_median && dts[k] > 30) s->gaps++;
+    }
+    /* Duration: first to last time within each segment, summed. */
+    last_seg = UINT32_MAX;
+    double t0 = NAN, t1 = NAN;
+    for (size_t i = 0; i <= t->n; i++) {
+        int end = i == t->n;
+        const pol__tpt *p = end ? NULL : &t->pt[i];
+        if (!end && (!pol__tp_live(t, i) || !isfinite(p->t))) continue;
+        if (end || p->seg != last_seg) {
+            if (isfinite(t0) && isfinite(t1) && t1 > t0) s->duration += t1 - t0;
+            if (end) break;
+            last_seg = p->seg;
+            t0 = p->t;
+        }
+        t1 = p->t;
+    }
+    if (s->duration > 0) s->mean_speed = s->distance / s->duration;
+    if (nd2 >= 8) {
+        /* |x1 + x3| (around the middle point) of white noise sigma: sd sqrt(6) sigma; the median
+         * of a half-normal is 0.6745 sd. */
+        double med = pol__median(d2, nd2);
+        s->noise_m = med / 0.6745 / sqrt(6.0);
+    }
+    /* Speed outliers: the robust gate the despiker uses, counted without changing anything. */
+    free(dts);
+    free(d2);
+}
+
+void pol__track_measure(pol_run *run, const pol__track_stats *s)
+{
+    pol__measure_int(run, "points", (long long)s->points);
+    pol__measure_int(run, "segments", (long long)s->segments);
+    pol__measure_int(run, "tracks", (long long)s->tracks);
+    if (s->waypoints) pol__measure_int(run, "waypoints", (long long)s->waypoints);
+    if (s->route_points) pol__measure_int(run, "route_points", (long long)s->route_points);
+    pol__measure(run, "distance_m", s->distance);
+    if (s->has_time) {
+        pol__measure(run, "duration_s", s->duration);
+        pol__measure(run, "moving_time_s", s->moving_time);
+        pol__measure(run, "sampling_interval_s", s->interval_median);
+        pol__measure_int(run, "gaps", (long long)s->gaps);
+        pol__measure(run, "max_speed_m_s", s->max_speed);
+        pol__measure(run, "mean_speed_m_s", s->mean_speed);
+        pol__measure_int(run, "acceleration_outliers", (long long)s->accel_outliers);
+        if (s->backwards) pol__measure_int(run, "time_backwards", (long long)s->backwards);
+    }
+    pol__measure_int(run, "duplicates", (long long)s->duplicates);
+    if (isfinite(s->noise_m)) pol__measure(run, "position_noise_m", s->noise_m);
+    if (s->has_ele) {
+        pol__measure(run, "elevation_gain_raw_m", s->ele_gain);
+        pol__measure(run, "elevation_loss_raw_m", s->ele_loss);
+    }
+}
+
+size_t pol__track_runs(const pol__track *t, double gap, size_t *idx, size_t *starts)
+{
+    size_t m = 0, r = 0;
+    long prev = -1;
+    for (size_t i = 0; i < t->n; i++) {
+        if (!pol__tp_live(t, i)) continue;
+        const pol__tpt *p = &t->pt[i];
+        int brk = prev < 0 || t->pt[prev].seg != p->seg;
+        if (!brk && isfinite(p->t) && isfinite(t->pt[prev].t)) {
+            double dt = p->t - t->pt[prev].t;
+            brk = dt < 0 || (gap > 0 && dt > gap);
+        }
+        if (brk) starts[r++] = m;
+        idx[m++] = i;
+        prev = (long)i;
+    }
+    starts[r] = m;
+    return r;
+}
+
+double pol__track_typical_speed(const pol__track *t)
+{
+    /* Speeds over about 20 s, so GPS jitter (a few metres a point) does not pass for motion. */
+    size_t *idx = malloc((t->n + 1) * sizeof *idx);
+    double *v = malloc((t->n ? t->n : 1) * sizeof *v);
+    if (!idx || !v) {
+        free(idx);
+        free(v);
+        return NAN;
+    }
+    size_t m = 0, k = 0;
+    for (size_t i = 0; i < t->n; i++)
+        if (pol__tp_live(t, i) && isfinite(t->pt[i].t)) idx[m++] = i;
+    size_t j = 0;
+    for (size_t i = 0; i < m; i++) {
+        const pol__tpt *a = &t->pt[idx[i]];
+        if (j < i) j = i;
+        while (j + 1 < m && t->pt[idx[j]].t - a->t < 20 && t->pt[idx[j + 1]].seg == a->seg) j++;
+        const pol__tpt *b = &t->pt[idx[j]];
+        double dt = b->t - a->t;
+        if (b->seg != a->seg || !(dt >= 10 && dt <= 120)) continue;
+        double s = pol__geo_dist(a->lat, a->lon, b->lat, b->lon) / dt;
+        if (s > 0.3) v[k++] = s;
+    }
+    double med = k >= 3 ? pol__median(v, k) : NAN;
+    free(idx);
+    free(v);
+    return med;
+}
+
+const char *pol__track_mode_of(double speed)
+{
+    if (!isfinite(speed) || speed < 2.5) return "walk";
+    return speed < 9 ? "cycle" : "drive";
+}

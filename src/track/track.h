@@ -1,0 +1,180 @@
+/* polish — the track domain's asset: GPS points in segments, with everything a reader could keep
+ * (original timestamp text, extensions, other columns, the GPX structure between points). */
+#ifndef POLISH_TRACK_TRACK_H
+#define POLISH_TRACK_TRACK_H
+
+#include <math.h>
+#include <stdint.h>
+#include "core/internal.h"
+
+/* Point flags. */
+enum {
+    POL_TP_DELETED = 1u << 0, /* removed by an op: not written */
+    POL_TP_MOVED = 1u << 1,   /* lat/lon changed: written from the numbers, not the source text */
+    POL_TP_ELE_SET = 1u << 2, /* elevation changed */
+    POL_TP_SPIKE = 1u << 3,   /* removed as a spike (for the figure) */
+    POL_TP_STOP = 1u << 4,    /* inside a detected stop */
+    POL_TP_DUP = 1u << 5,     /* removed as a duplicate */
+    POL_TP_PRIVATE = 1u << 6, /* removed by the privacy trim */
+};
+
+/* Segment kinds. */
+enum { POL_SEG_TRK = 0, POL_SEG_RTE = 1, POL_SEG_WPT = 2 };
+
+typedef struct pol__tpt {
+    double lat, lon;
+    double ele; /* NAN when none */
+    double t;   /* seconds since 1970-01-01 UTC, NAN when none */
+    float hdop; /* NAN when none */
+    uint32_t seg;
+    uint32_t flags;
+    uint32_t line; /* source line (CSV, NMEA) or 0 */
+    /* Offsets + 1 into the string pool; 0 = none. */
+    uint64_t time_txt; /* the timestamp as written in the source */
+    uint64_t ele_txt;  /* the elevation as written (GPX, CSV) */
+    uint64_t raw;      /* GPX: the point's other children as XML; CSV: the other cells (\x1f) */
+    uint64_t pre;      /* GPX: the structure written before this point (tags, waypoints ...) */
+} pol__tpt;
+
+typedef struct pol__tseg {
+    uint32_t kind;  /* POL_SEG_* */
+    uint32_t track; /* index of the track (trk/rte/placemark) it belongs to */
+} pol__tseg;
+
+typedef enum pol__tfmt {
+    POL_TF_GPX = 0,
+    POL_TF_CSV,
+    POL_TF_GEOJSON,
+    POL_TF_KML,
+    POL_TF_NMEA,
+    POL_TF_COUNT
+} pol__tfmt;
+
+typedef struct pol__track {
+    pol__tpt *pt;
+    size_t n, cap;
+    pol__tseg *seg;
+    size_t n_seg, cap_seg;
+    char *pool; /* strings, NUL-terminated each */
+    size_t pool_len, pool_cap;
+    uint64_t tail;      /* GPX: the structure after the last point (offset + 1) */
+    uint64_t csv_head;  /* CSV: the other columns' names (\x1f-separated) */
+    uint64_t csv_names; /* CSV: the whole header as read, \x1f-separated */
+    int csv_lat, csv_lon, csv_time, csv_ele, csv_hdop; /* column indexes, -1 none */
+    int csv_cols;
+    char csv_delim;
+    int gpx_version; /* 10 or 11 */
+    pol__tfmt format;    /* the source's */
+    int save_format;     /* -1: as the source (or from the output name); else pol__tfmt */
+    char mode[16];       /* "walk" "cycle" "drive" when known (from smooth) */
+    size_t input_points; /* points read */
+    /* Before-and-after for the report's figure: the input's positions (a thinned copy). */
+    float *orig_xy;
+    size_t n_orig;
+} pol__track;
+
+static inline pol__track *pol__track_of(pol_asset *a)
+{
+    return (pol__track *)a->data;
+}
+
+extern const pol__domain pol__track_domain;
+extern const pol_op_desc *const pol__track_ops[];
+
+pol__track *pol__track_new(void);
+void pol__track_free(void *data);
+void *pol__track_clone(const void *data);
+/* Adds a point (copied); -1 when out of memory. */
+int pol__track_push(pol__track *t, const pol__tpt *p);
+/* Adds a segment; returns its index or -1. */
+long pol__track_seg(pol__track *t, uint32_t kind, uint32_t track);
+/* Copies `n` bytes into the pool; returns offset + 1, or 0 when out of memory. */
+uint64_t pol__track_str(pol__track *t, const char *s, size_t n);
+static inline const char *pol__track_txt(const pol__track *t, uint64_t off)
+{
+    return off ? t->pool + off - 1 : NULL;
+}
+/* A coordinate as text: an unmoved one as the shortest text that reads back the same number, a
+ * moved one to 8 decimals (about a millimetre). */
+void pol__track_coord(const pol__tpt *p, int lat, char *buf, size_t cap);
+/* Drops deleted points (keeping their `pre` structure on the next kept point). */
+int pol__track_compact(pol__track *t);
+
+/* ---- geometry and time ---- */
+
+#define POL_EARTH_R 6371008.8
+double pol__geo_dist(double lat1, double lon1, double lat2, double lon2); /* metres */
+/* A local east/north frame around (lat0, lon0), metres. */
+typedef struct pol__enu {
+    double lat0, lon0, kx, ky;
+} pol__enu;
+void pol__enu_init(pol__enu *f, double lat0, double lon0);
+void pol__enu_fwd(const pol__enu *f, double lat, double lon, double *x, double *y);
+void pol__enu_inv(const pol__enu *f, double x, double y, double *lat, double *lon);
+/* ISO 8601 ("2024-05-01T10:00:00.5Z", "+02:00") to seconds since 1970; NAN when not one. */
+double pol__iso_time(const char *s);
+/* Seconds to "2024-05-01T10:00:00Z" (milliseconds when fractional). */
+void pol__iso_format(double t, char *buf, size_t cap);
+/* The point's position in the track is part of a GPS track (not a route or waypoint). */
+static inline int pol__tp_live(const pol__track *t, size_t i)
+{
+    return !(t->pt[i].flags & POL_TP_DELETED) && t->seg[t->pt[i].seg].kind == POL_SEG_TRK;
+}
+
+/* ---- readers and writers ---- */
+
+int pol__track_sniff(const unsigned char *head, size_t n, const char *path);
+pol_status pol__gpx_read(pol_run *run, const char *path, pol__track *t, int kml);
+pol_status pol__gpx_write(pol_run *run, const pol__track *t, FILE *f);
+pol_status pol__kml_write(pol_run *run, const pol__track *t, FILE *f);
+pol_status pol__csv_track_read(pol_run *run, const char *path, pol__track *t);
+pol_status pol__csv_track_write(pol_run *run, const pol__track *t, FILE *f);
+pol_status pol__nmea_read(pol_run *run, const char *path, pol__track *t);
+pol_status pol__geojson_read(pol_run *run, const char *path, pol__track *t);
+pol_status pol__geojson_write(pol_run *run, const pol__track *t, FILE *f);
+/* Checks what every reader must: points in range, a points limit; fails naming the problem. */
+pol_status pol__track_check(pol_run *run, pol__track *t);
+const char *pol__tfmt_ext(int f);
+int pol__tfmt_from_name(const char *s); /* -1 when unknown */
+
+/* ---- the report's figure ---- */
+
+/* Keeps the input's positions (as loaded) for the before-and-after figure. */
+void pol__track_keep_original(pol__track *t);
+/* Attaches an SVG of the path before and after, spikes and stops marked, and the elevation
+ * profile to the running step. */
+pol_status pol__track_figure(pol_run *run, const pol__track *t, const char *title);
+
+/* ---- analysis shared by ops ---- */
+
+typedef struct pol__track_stats {
+    size_t points, segments, tracks, waypoints, route_points;
+    double duration, distance, moving_time, interval_median, max_speed, mean_speed;
+    size_t gaps, duplicates, speed_outliers, accel_outliers, backwards;
+    double noise_m; /* estimated position noise (m, 1 sigma) from second differences */
+    double ele_gain, ele_loss;
+    int has_time, has_ele;
+} pol__track_stats;
+void pol__track_analyse(const pol__track *t, pol__track_stats *s);
+/* Records the stats as measurements. */
+void pol__track_measure(pol_run *run, const pol__track_stats *s);
+/* Robust speed gate: the indexes of spikes among live points; marks them with `flag`. */
+size_t pol__track_find_spikes(pol__track *t, double max_speed, double max_accel, double max_hdop,
+                              uint32_t flag);
+/* Runs of live track points: consecutive live points of one segment whose time does not go
+ * backwards nor jump more than `gap` seconds (0: no gap rule). Fills idx (the live points in order,
+ * t->n entries) and starts (run k is idx[starts[k]] .. idx[starts[k+1]-1]; starts has n+1 room).
+ * Returns the number of runs. */
+size_t pol__track_runs(const pol__track *t, double gap, size_t *idx, size_t *starts);
+/* The robust speed of the live points (median over moving steps, m/s); NAN without time. */
+double pol__track_typical_speed(const pol__track *t);
+/* "walk" "cycle" "drive" from a typical speed. */
+const char *pol__track_mode_of(double speed);
+/* Kalman (constant velocity, white acceleration q) + RTS smoothing of z[0..m) at times tt, in
+ * place; measurement variance r; work holds m * pol__track_rts_work() bytes. */
+void pol__track_rts(double *z, const double *tt, size_t m, double q, double r, void *work);
+size_t pol__track_rts_work(void);
+/* Median of n doubles (reorders v). */
+double pol__median(double *v, size_t n);
+
+#endif

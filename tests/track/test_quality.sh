@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# polish — track accuracy against generated truth: walk, cycle and drive with turns and stops,
+# sampled as a GPS would (white jitter, slowly varying error, dropouts, 50-500 m spikes). Scores:
+# position RMSE against the truth, spike recall, points removed that were not spikes (turns
+# among them), distance error.
+. "$(dirname "$0")/../cli/lib.sh"
+G="$(dirname "$0")/trackgen.py"
+num() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
+le() { python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) <= float(sys.argv[2]) else 1)" "$1" "$2"; }
+
+for mode in walk cycle drive; do
+    # White jitter (4 m): the smoother must take at least 40% off the raw RMSE.
+    python3 "$G" gen $mode 11 "$T/w-$mode" --white 4 --seconds 300
+    python3 "$G" score "$T/w-$mode.truth.csv" "$T/w-$mode.gpx" > "$T/w-$mode.raw.json"
+    run_polish 0 track smooth "$T/w-$mode.gpx" -o "$T/ws-$mode/" --quiet
+    python3 "$G" score "$T/w-$mode.truth.csv" "$T/ws-$mode/w-$mode.gpx" > "$T/w-$mode.out.json"
+    raw=$(num "$T/w-$mode.raw.json" rmse_m); out=$(num "$T/w-$mode.out.json" rmse_m)
+    echo "$mode white: RMSE raw $raw m, smoothed $out m"
+    check "$mode: white jitter RMSE down by 40% ($raw -> $out)" le "$out" "$(python3 -c "print($raw * 0.6)")"
+    d=$(num "$T/w-$mode.out.json" distance_error)
+    echo "$mode white: distance error $d"
+    check "$mode: distance error under 2% ($d)" le "$d" 0.02
+
+    # Slowly varying error (5 m, 60 s) with 1 m of jitter: never worse than raw.
+    python3 "$G" gen $mode 12 "$T/c-$mode" --white 1 --corr 5 --tau 60 --seconds 300
+    python3 "$G" score "$T/c-$mode.truth.csv" "$T/c-$mode.gpx" > "$T/c-$mode.raw.json"
+    run_polish 0 track smooth "$T/c-$mode.gpx" -o "$T/cs-$mode/" --quiet
+    python3 "$G" score "$T/c-$mode.truth.csv" "$T/cs-$mode/c-$mode.gpx" > "$T/c-$mode.out.json"
+    raw=$(num "$T/c-$mode.raw.json" rmse_m); out=$(num "$T/c-$mode.out.json" rmse_m)
+    echo "$mode correlated: RMSE raw $raw m, smoothed $out m"
+    check "$mode: correlated error never worse ($raw -> $out)" le "$out" "$raw"
+
+    # Spikes (3% of points, 50-500 m) and dropouts: fix removes them, keeps every turn.
+    python3 "$G" gen $mode 13 "$T/s-$mode" --white 3 --spikes 0.03 --dropouts 0.01 --seconds 400
+    run_polish 0 fix "$T/s-$mode.gpx" -o "$T/sf-$mode/" --quiet
+    python3 "$G" score "$T/s-$mode.truth.csv" "$T/sf-$mode/s-$mode.gpx" > "$T/s-$mode.out.json"
+    rec=$(num "$T/s-$mode.out.json" spike_recall); fr=$(num "$T/s-$mode.out.json" false_removed)
+    tr=$(num "$T/s-$mode.out.json" turn_points_removed); n=$(num "$T/s-$mode.out.json" spikes_total)
+    echo "$mode spikes: $n spikes, recall $rec, other points removed $fr, turn points removed $tr"
+    check "$mode: spikes present in the input ($n)" test "$n" -ge 5
+    check "$mode: spike recall >= 0.99 ($rec)" le 0.99 "$rec"
+    check "$mode: no turn point removed ($tr)" test "$tr" -eq 0
+    check "$mode: at most 1% of other points removed ($fr)" le "$fr" 4
+done
+finish

@@ -606,6 +606,44 @@ static void test_shared_pixels(void **state)
     pol__image_free(b);
 }
 
+/* A 16-bit source goes to HEIC at 10 bits and to AVIF at 12, and reads back deep: a smooth
+ * ramp keeps steps finer than 8 bits can hold. */
+static void test_heif_deep(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    pol__image *im = pol__image_new(128, 32, 3);
+    assert_non_null(im);
+    for (int y = 0; y < 32; y++)
+        for (int x = 0; x < 128; x++)
+            for (int c = 0; c < 3; c++)
+                pol__image_row(im, y)[x * 3 + c] = (float)(0.40 + 0.02 * x / 127.0 + 0.01 * c);
+    im->bit_depth = 16;
+    static const char *const names[2] = {"d.heic", "d.avif"};
+    for (int k = 0; k < 2; k++) {
+        const char *fmt = k ? "avif" : "heif";
+        if (!heif_have_encoder_for_format(k ? heif_compression_AV1 : heif_compression_HEVC))
+            continue;
+        (void)fmt;
+        pol__image *back = roundtrip(&t, im, names[k]);
+        assert_int_equal(back->bit_depth, 16); /* read back as more than 8 bits */
+        /* the ramp spans 5 levels of 8 bits: more than 5 distinct values come back */
+        int distinct = 0;
+        float last = -1;
+        for (int x = 0; x < 128; x++) {
+            float v = pol__image_row(back, 16)[x * 3 + 1];
+            if (fabsf(v - last) > 1e-6f) distinct++;
+            last = v;
+        }
+        print_message("%s: %d distinct values over a ramp of 5 8-bit levels\n", names[k], distinct);
+        assert_true(distinct > 12);
+        pol__image_free(back);
+    }
+    pol__image_free(im);
+    tctx_done(&t);
+}
+
 /* ---- GIF and BMP readers ---- */
 
 /* A 7x5 screen; frame 1 is 5x4 at (1, 1), interlaced, palette index 3 transparent; frame 2
@@ -799,6 +837,7 @@ int main(void)
         cmocka_unit_test(test_shared_pixels),
         cmocka_unit_test(test_sniffing),
         cmocka_unit_test(test_gif_first_frame),
+        cmocka_unit_test(test_heif_deep),
         cmocka_unit_test(test_bmp_read),
         cmocka_unit_test(test_fuzz_regressions),
         cmocka_unit_test(test_lossless_roundtrips),

@@ -10,6 +10,8 @@
 #      ImageMagick 6's auto chain, against doing nothing;
 #   4. straighten: how many untouched photos `polish fix` rotates (false rotations).
 # Usage: POLISH=build/src/cli/polish bench/image/broad.sh   (SCORE= tests/image/quality_score)
+#        PARTS="1 3" runs only those parts (default all four); NOIM=1 leaves ImageMagick out of
+#        part 3 (its column is then "-").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 POLISH=${POLISH:-$PWD/build/src/cli/polish}
@@ -24,6 +26,8 @@ fi
 OUT=${OUT:-$PWD/bench/out/image-broad}
 MAXDIM=${MAXDIM:-768}
 LIST=bench/image/evalset.list
+PARTS=${PARTS:-1 2 3 4}
+part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 rm -rf "$OUT"
 mkdir -p "$OUT"/set/{photo,graphic,backdrop} "$OUT"/jpeg "$OUT"/deg "$OUT"/{nh,ll,fixdeg,im,st}
 
@@ -84,6 +88,7 @@ steps:
 YML
 
 # ---- 1. no harm -------------------------------------------------------------------------------
+if part 1; then
 for k in photo backdrop graphic; do
     mkdir -p "$OUT/nh/$k"
     "$POLISH" run "$OUT/fix.yml" "$OUT/set/$k" -o "$OUT/nh/$k" --quiet --overwrite \
@@ -123,7 +128,10 @@ for k in ("photo", "backdrop", "graphic"):
           + ", ".join(f"{op} {n}" for op, n in sorted(applied.items())))
 PY
 
+fi
+
 # ---- 2. lossless ------------------------------------------------------------------------------
+if part 2; then
 "$POLISH" fix "$OUT/jpeg" -o "$OUT/ll" --quiet --overwrite --report "$OUT/ll.json" >/dev/null || true
 python3 - "$OUT" <<'PY'
 import json, sys
@@ -144,7 +152,10 @@ for it in r["items"]:
 print(f"  CIEDE2000 of those outputs to their input: largest {worst:.3f}")
 PY
 
+fi
+
 # ---- 3. recovery -------------------------------------------------------------------------------
+if part 3; then
 CASTS="warm:0.80:0.62:0.45 tungsten:1.00:0.78:0.52 shade:0.70:0.85:1.00 green:0.90:1.00:0.85 magenta:1.00:0.88:0.95 under:0.5:0.5:0.5 over:2:2:2"
 for f in "$OUT"/set/photo/*.png; do
     b=$(basename "${f%.png}")
@@ -154,7 +165,7 @@ for f in "$OUT"/set/photo/*.png; do
     done
 done
 "$POLISH" run "$OUT/fix.yml" "$OUT/deg" -o "$OUT/fixdeg" --quiet --overwrite >/dev/null || true
-for f in "$OUT"/deg/*.png; do
+[ -n "${NOIM:-}" ] || for f in "$OUT"/deg/*.png; do
     $IM "$f" -channel RGB -auto-level -auto-gamma "$OUT/im/$(basename "$f")"
 done
 for f in "$OUT"/deg/*.png; do
@@ -164,7 +175,8 @@ for f in "$OUT"/deg/*.png; do
     cn=${cn%.png}
     n=$("$SCORE" score "$f" "$OUT/set/photo/$o.png")
     p=$("$SCORE" score "$OUT/fixdeg/$b" "$OUT/set/photo/$o.png")
-    m=$("$SCORE" score "$OUT/im/$b" "$OUT/set/photo/$o.png")
+    m=nan
+    [ -n "${NOIM:-}" ] || m=$("$SCORE" score "$OUT/im/$b" "$OUT/set/photo/$o.png")
     echo "$cn $o $n $p $m"
 done >"$OUT/rec.txt"
 printf '\n3. recovery: mean CIEDE2000 to the original (%s photos)\n' "$np"
@@ -175,7 +187,10 @@ awk '{ k=$1; n[k]++; a[k]+=$3; b[k]+=$4; c[k]+=$5;
      END { for (k in n) printf "  %-28s %8.2f %8.2f %8.2f\n", k, a[k]/n[k], b[k]/n[k], c[k]/n[k];
            for (g in N) printf "  %-28s %8.2f %8.2f %8.2f\n", g, A[g]/N[g], B[g]/N[g], C[g]/N[g] }' "$OUT/rec.txt" | sort
 
+fi
+
 # ---- 4. straighten on untilted photos -----------------------------------------------------------
+if part 4; then
 "$POLISH" fix "$OUT/set/photo" -o "$OUT/st" --quiet --overwrite --report "$OUT/st.json" >/dev/null || true
 python3 - "$OUT" <<'PY'
 import json, sys
@@ -184,3 +199,4 @@ rot = [it["input"].split("/")[-1] for it in r["items"] for s in it.get("steps", 
        if s.get("op") == "image.straighten" and s.get("status") == "applied"]
 print(f"\n4. straighten on {len(r['items'])} untilted photos: rotated {len(rot)} ({100*len(rot)/max(1,len(r['items'])):.0f}%) {' '.join(rot)}")
 PY
+fi

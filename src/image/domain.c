@@ -17,6 +17,7 @@ static const codec codecs[] = {
     {"jpeg", pol__jpeg_load, pol__jpeg_save, 85}, {"png", pol__png_load, pol__png_save, 0},
     {"webp", pol__webp_load, pol__webp_save, 82}, {"tiff", pol__tiff_load, pol__tiff_save, 0},
     {"heif", pol__heif_load, pol__heif_save, 60}, {"avif", pol__heif_load, pol__heif_save, 60},
+    {"gif", pol__gif_load, NULL, 0},              {"bmp", pol__bmp_load, NULL, 0},
 };
 
 static const codec *codec_of(const char *format)
@@ -116,7 +117,8 @@ pol_status pol__image_load_path(pol_run *run, const char *path, pol__image **out
     const char *fmt = pol__image_sniff_format(head, n);
     const codec *c = codec_of(fmt);
     if (!c)
-        return pol__fail(run, POL_ERR_FORMAT, "not a JPEG, PNG, WebP, TIFF, HEIF or AVIF image");
+        return pol__fail(run, POL_ERR_FORMAT,
+                         "not a JPEG, PNG, WebP, TIFF, HEIF, AVIF, GIF or BMP image");
     pol__image_load_opts o = {0, run && run->opt ? run->opt->lenient : 0,
                              run && run->opt ? &run->opt->limits : NULL};
     return c->load(run, path, &o, out);
@@ -132,11 +134,18 @@ static pol_status load(pol_run *run, const char *path, pol_asset **out)
     return *out ? POL_OK : pol__fail(run, POL_ERR_NOMEM, "out of memory");
 }
 
+/* A format polish reads but does not write (GIF, BMP) is written as PNG, without loss. */
+static const char *writable(const char *format)
+{
+    const codec *c = codec_of(format);
+    return c && c->save ? format : "png";
+}
+
 static const char *save_format(const pol__image *im, const char *path)
 {
     if (im->save.format[0]) return im->save.format;
     const char *f = path ? pol__image_format_of_ext(pol__path_ext(path)) : NULL;
-    return f ? f : im->format;
+    return writable(f ? f : im->format);
 }
 
 pol_status pol__image_save_path(pol_run *run, pol__image *im, const char *path)
@@ -153,7 +162,7 @@ pol_status pol__image_save_path(pol_run *run, pol__image *im, const char *path)
                          "%s or give --format %s",
                          path, pol__path_ext(path), fmt, pol__image_ext_of_format(fmt), named);
     const codec *c = codec_of(fmt);
-    if (!c) return pol__fail(run, POL_ERR_UNSUPPORTED, "cannot write format '%s'", fmt);
+    if (!c || !c->save) return pol__fail(run, POL_ERR_UNSUPPORTED, "cannot write format '%s'", fmt);
     pol__image_save s = im->save;
     int jpeg_out = !strcmp(c->format, "jpeg"), from_jpeg = !strcmp(im->format, "jpeg");
     /* Unchanged pixels of a JPEG, and no quality asked for: its own DCT coefficients are written
@@ -212,8 +221,9 @@ static pol_status save(pol_run *run, pol_asset *a, const char *path)
 static const char *out_ext(pol_asset *a)
 {
     const pol__image *im = pol__image_of(a);
-    if (!im->save.format[0] || !strcmp(im->save.format, im->format)) return NULL;
-    return pol__image_ext_of_format(im->save.format);
+    const char *f = im->save.format[0] ? im->save.format : writable(im->format);
+    if (!strcmp(f, im->format)) return NULL;
+    return pol__image_ext_of_format(f);
 }
 
 static pol_status inspect(pol_run *run, pol_asset *a)
@@ -268,13 +278,13 @@ static void *data_clone(const void *d)
 }
 
 static const char *const extensions[] = {"jpg",  "jpeg", "jpe",  "jfif", "png",  "webp", "tif",
-                                         "tiff", "heic", "heif", "hif",  "avif", NULL};
+                                         "tiff", "heic", "heif", "hif",  "avif", "gif",  "bmp",  "dib",  NULL};
 static const char *const auto_steps[] = {"orient",  "colour",  "white-balance", "exposure", "tone",
                                          "denoise", "sharpen", "straighten",    NULL};
 
 const pol__domain pol__image_domain = {
     .name = "image",
-    .summary = "Photos and pictures: JPEG, PNG, WebP, TIFF, HEIC/AVIF",
+    .summary = "Photos and pictures: JPEG, PNG, WebP, TIFF, HEIC/AVIF; GIF and BMP read",
     .ops = pol__image_ops,
     .extensions = extensions,
     .sniff = sniff,

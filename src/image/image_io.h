@@ -7,7 +7,7 @@
 
 /* ---- formats and sniffing (io_sniff.c) ------------------------------------------------------ */
 
-/* "jpeg", "png", "webp", "tiff", "heif", "avif" from the first bytes, or NULL. */
+/* "jpeg", "png", "webp", "tiff", "heif", "avif", "gif", "bmp" from the first bytes, or NULL. */
 const char *pol__image_sniff_format(const unsigned char *head, size_t n);
 /* Canonical format name for a file extension ("JPG" -> "jpeg"), or NULL. */
 const char *pol__image_format_of_ext(const char *ext);
@@ -65,6 +65,11 @@ pol_status pol__tiff_load(pol_run *run, const char *path, const pol__image_load_
                           pol__image **out);
 pol_status pol__tiff_save(pol_run *run, const pol__image *im, const pol__image_save *s,
                           const pol__meta_out *m, FILE *fp);
+/* Read only: GIF (the first frame) and BMP are written as PNG. */
+pol_status pol__gif_load(pol_run *run, const char *path, const pol__image_load_opts *o,
+                         pol__image **out);
+pol_status pol__bmp_load(pol_run *run, const char *path, const pol__image_load_opts *o,
+                         pol__image **out);
 pol_status pol__heif_load(pol_run *run, const char *path, const pol__image_load_opts *o,
                           pol__image **out);
 pol_status pol__heif_save(pol_run *run, const pol__image *im, const pol__image_save *s,

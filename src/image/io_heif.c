@@ -228,6 +228,10 @@ static struct heif_error write_fp(struct heif_context *ctx, const void *data, si
     return fwrite(data, 1, size, (FILE *)user) == size ? ok : bad;
 }
 
+static pol_status heif_encode(pol_run *run, const pol__image *im, const pol__image_save *s,
+                              const pol__meta_out *m, FILE *fp, int alpha,
+                              enum heif_compression_format cf, int bits);
+
 pol_status pol__heif_save(pol_run *run, const pol__image *im, const pol__image_save *s,
                           const pol__meta_out *m, FILE *fp)
 {
@@ -239,6 +243,27 @@ pol_status pol__heif_save(pol_run *run, const pol__image *im, const pol__image_s
                          "write JPEG, PNG, WebP or TIFF instead",
                          avif ? "AV1 (AVIF)" : "HEVC (HEIC)");
     int alpha = im->channels == 2 || im->channels == 4;
+    /* Deep colour where asked, or from a 16-bit source (10 bits, which every decoder reads). */
+    int bits = s->bit_depth ? s->bit_depth : im->bit_depth > 8 ? 10 : 8;
+    bits = bits <= 8 ? 8 : bits >= 12 ? 12 : 10;
+    /* Debian 12's libaom aborts the process on 10-bit input through libheif 1.15 (4:2:0 and 4:4:4
+     * alike); 12-bit 4:4:4 (AV1 professional profile) works: deep AVIF is written at 12. */
+    if (avif && bits == 10) bits = 12;
+    pol_status st = heif_encode(run, im, s, m, fp, alpha, cf, bits);
+    if (st == POL_ERR_UNSUPPORTED && bits > 8) {
+        pol__warn(run, "this libheif encoder cannot write %d bits; written with 8", bits);
+        pol_err_clear(run->err);
+        st = heif_encode(run, im, s, m, fp, alpha, cf, 8);
+    } else if (!st && bits > 8) {
+        pol__decide(run, "%s written with %d bits per channel", avif ? "AVIF" : "HEIF", bits);
+    }
+    return st;
+}
+
+static pol_status heif_encode(pol_run *run, const pol__image *im, const pol__image_save *s,
+                              const pol__meta_out *m, FILE *fp, int alpha,
+                              enum heif_compression_format cf, int bits)
+{
     const pol__image *src = pol__image_with_channels(im, alpha ? 4 : 3);
     if (!src) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     struct heif_context *ctx = heif_context_alloc();
@@ -252,12 +277,15 @@ pol_status pol__heif_save(pol_run *run, const pol__image *im, const pol__image_s
         goto done;
     }
     e = heif_context_get_encoder_for_format(ctx, cf, &enc);
+    int deep = bits > 8;
     if (e.code == heif_error_Ok)
-        e = heif_image_create(src->width, src->height, heif_colorspace_RGB,
-                              alpha ? heif_chroma_interleaved_RGBA : heif_chroma_interleaved_RGB,
-                              &img);
+        e = heif_image_create(
+            src->width, src->height, heif_colorspace_RGB,
+            deep ? (alpha ? heif_chroma_interleaved_RRGGBBAA_LE : heif_chroma_interleaved_RRGGBB_LE)
+                 : (alpha ? heif_chroma_interleaved_RGBA : heif_chroma_interleaved_RGB),
+            &img);
     if (e.code == heif_error_Ok)
-        e = heif_image_add_plane(img, heif_channel_interleaved, src->width, src->height, 8);
+        e = heif_image_add_plane(img, heif_channel_interleaved, src->width, src->height, bits);
     if (e.code != heif_error_Ok) {
         st = pol__fail(run, POL_ERR_INTERNAL, "HEIF/AVIF encoder set-up failed: %s", e.message);
         goto done;
@@ -268,11 +296,28 @@ pol_status pol__heif_save(pol_run *run, const pol__image *im, const pol__image_s
         const float *r = pol__image_row(src, y);
         uint8_t *d = pl + (size_t)y * (size_t)stride;
         size_t n = (size_t)src->width * (size_t)src->channels;
-        for (size_t i = 0; i < n; i++) d[i] = pol__float_to_u8(r[i]);
+        if (!deep) {
+            for (size_t i = 0; i < n; i++) d[i] = pol__float_to_u8(r[i]);
+            continue;
+        }
+        float top = (float)((1 << bits) - 1);
+        for (size_t i = 0; i < n; i++) { /* little-endian samples of `bits` bits */
+            float v = r[i] * top + 0.5f;
+            unsigned q = v <= 0 ? 0 : v >= top ? (unsigned)top : (unsigned)v;
+            d[2 * i] = (uint8_t)(q & 255);
+            d[2 * i + 1] = (uint8_t)(q >> 8);
+        }
     }
     if (m->icc) heif_image_set_raw_color_profile(img, "prof", m->icc, m->icc_len);
     heif_encoder_set_lossy_quality(enc, s->quality > 0 ? s->quality : 60);
+    /* deep AV1 (12 bits) goes as 4:4:4: libaom asserts on 4:2:0 at that depth */
+    if (deep && cf == heif_compression_AV1) heif_encoder_set_parameter(enc, "chroma", "444");
     e = heif_context_encode_image(ctx, img, enc, NULL, &hd);
+    if (e.code != heif_error_Ok && deep) {
+        st = pol__fail(run, POL_ERR_UNSUPPORTED, "HEIF/AVIF encoding at %d bits failed: %s", bits,
+                       e.message);
+        goto done;
+    }
     if (e.code == heif_error_Ok && m->exif)
         e = heif_context_add_exif_metadata(ctx, hd, m->exif, (int)m->exif_len);
     if (e.code == heif_error_Ok && m->xmp)

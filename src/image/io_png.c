@@ -220,7 +220,7 @@ done:
 pol_status pol__png_save(pol_run *run, const pol__image *im, const pol__image_save *s,
                          const pol__meta_out *m, FILE *fp)
 {
-    int sixteen = (s->bit_depth ? s->bit_depth : im->bit_depth) == 16;
+    int sixteen = (s->bit_depth ? s->bit_depth : im->bit_depth) > 8;
     spng_ctx *ctx = spng_ctx_new(SPNG_CTX_ENCODER);
     if (!ctx) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     pol_status st = POL_OK;

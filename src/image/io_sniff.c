@@ -29,6 +29,15 @@ const char *pol__image_sniff_format(const unsigned char *h, size_t n)
     if (n >= 4 && (!memcmp(h, "II*\0", 4) || !memcmp(h, "MM\0*", 4) || !memcmp(h, "II+\0", 4) ||
                    !memcmp(h, "MM\0+", 4)))
         return "tiff";
+    if (n >= 6 && (!memcmp(h, "GIF87a", 6) || !memcmp(h, "GIF89a", 6))) return "gif";
+    /* BMP: "BM", then the size of the info header at offset 14 (one of the known versions). */
+    if (n >= 18 && h[0] == 'B' && h[1] == 'M') {
+        unsigned hs = (unsigned)h[14] | (unsigned)h[15] << 8 | (unsigned)h[16] << 16 |
+                      (unsigned)h[17] << 24;
+        if (hs == 12 || hs == 16 || hs == 40 || hs == 52 || hs == 56 || hs == 64 || hs == 108 ||
+            hs == 124)
+            return "bmp";
+    }
     return bmff_format(h, n);
 }
 
@@ -38,6 +47,7 @@ static const struct {
     {"jpg", "jpeg"},  {"jpeg", "jpeg"}, {"jpe", "jpeg"}, {"jfif", "jpeg"},
     {"png", "png"},   {"webp", "webp"}, {"tif", "tiff"}, {"tiff", "tiff"},
     {"heic", "heif"}, {"heif", "heif"}, {"hif", "heif"}, {"avif", "avif"},
+    {"gif", "gif"},   {"bmp", "bmp"},   {"dib", "bmp"},
 };
 
 const char *pol__image_format_of_ext(const char *ext)

@@ -383,7 +383,7 @@ done:
 pol_status pol__tiff_save(pol_run *run, const pol__image *im, const pol__image_save *s,
                           const pol__meta_out *m, FILE *fp)
 {
-    int sixteen = (s->bit_depth ? s->bit_depth : im->bit_depth) == 16;
+    int sixteen = (s->bit_depth ? s->bit_depth : im->bit_depth) > 8;
     tmsg msg = {{0}, 0};
     fflush(fp);
     int fd = dup(fileno(fp)); /* TIFFClose closes its descriptor; the caller closes fp */

@@ -1,5 +1,6 @@
 /* polish — image.export: the delivery step: format, quality, size presets and metadata policy. */
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <lcms2.h>
@@ -10,8 +11,9 @@ static const pol_param_desc params[] = {
      "Output format; unset: from the output file's extension, else the input's format."},
     {"quality", POL_PARAM_INT, NULL, 1, 100, NULL,
      "Lossy quality 1..100; unset: the format's default (JPEG 85, WebP 82, HEIF/AVIF 60)."},
-    {"bit-depth", POL_PARAM_ENUM, NULL, 1, 0, "8|16",
-     "Bits per channel; unset: the source depth where the format allows it."},
+    {"bit-depth", POL_PARAM_ENUM, NULL, 1, 0, "8|10|12|16",
+     "Bits per channel; unset: the source depth where the format allows it (a 16-bit source "
+     "goes to HEIF/AVIF at 10). PNG/TIFF: 8 or 16; HEIF/AVIF: 8, 10 or 12; JPEG/WebP: 8."},
     {"metadata", POL_PARAM_ENUM, "strip-private", 1, 0, "strip-private|keep|strip-all",
      "strip-private drops GPS, serial numbers, maker notes and owner names; keep; strip-all."},
     {"keep-icc", POL_PARAM_BOOL, "true", 1, 0, NULL, "Embed the colour profile."},
@@ -134,8 +136,12 @@ static pol_status pad_to(pol_run *run, pol__image *im, int w, int h, const float
 
 static int lossy_only_8bit(const char *fmt)
 {
-    return !strcmp(fmt, "jpeg") || !strcmp(fmt, "webp") || !strcmp(fmt, "heif") ||
-           !strcmp(fmt, "avif");
+    return !strcmp(fmt, "jpeg") || !strcmp(fmt, "webp");
+}
+
+static int is_heif(const char *fmt)
+{
+    return !strcmp(fmt, "heif") || !strcmp(fmt, "avif");
 }
 
 static pol_status run_export(pol_run *run, pol_asset *asset, const pol_args *args)
@@ -227,7 +233,7 @@ static pol_status run_export(pol_run *run, pol_asset *asset, const pol_args *arg
     }
     if (pol__arg_has(args, "quality")) s->quality = (int)pol__arg_int(args, "quality");
     const char *bd = pol__arg_str(args, "bit-depth");
-    if (bd) s->bit_depth = bd[0] == '1' ? 16 : 8;
+    if (bd) s->bit_depth = atoi(bd);
     const char *meta = pol__arg_str(args, "metadata");
     s->metadata = meta && !strcmp(meta, "keep")        ? POL_META_KEEP
                   : meta && !strcmp(meta, "strip-all") ? POL_META_STRIP_ALL
@@ -237,16 +243,24 @@ static pol_status run_export(pol_run *run, pol_asset *asset, const pol_args *arg
     s->progressive = pol__arg_bool(args, "progressive");
     s->lossless = pol__arg_bool(args, "lossless");
     if (pol__arg_has(args, "dpi")) s->dpi = pol__arg_num(args, "dpi");
-    if (s->bit_depth == 16 && s->format[0] && lossy_only_8bit(s->format)) {
-        pol__warn(run, "%s is written with 8 bits per channel; --bit-depth 16 needs PNG or TIFF",
-                  s->format);
+    if (s->bit_depth > 8 && s->format[0] && lossy_only_8bit(s->format)) {
+        pol__warn(run, "%s is written with 8 bits per channel; --bit-depth %d needs PNG, TIFF "
+                       "(16) or HEIF/AVIF (10, 12)",
+                  s->format, s->bit_depth);
         s->bit_depth = 8;
+    } else if (s->bit_depth == 16 && s->format[0] && is_heif(s->format)) {
+        pol__warn(run, "%s is written with 12 bits per channel, its deepest", s->format);
+        s->bit_depth = 12;
+    } else if ((s->bit_depth == 10 || s->bit_depth == 12) && s->format[0] &&
+               !is_heif(s->format)) {
+        pol__decide(run, "%s holds 8 or 16 bits: written with 16", s->format);
+        s->bit_depth = 16;
     }
     char q[32] = "the format's default";
     if (s->quality) snprintf(q, sizeof q, "%d", s->quality);
     pol__decide(run, "write %s, quality %s, metadata %s%s%s%s",
                 s->format[0] ? s->format : "in the output name's format", q,
                 meta ? meta : "strip-private", s->keep_icc ? ", colour profile kept" : "",
-                s->keep_copyright ? ", copyright kept" : "", s->bit_depth == 16 ? ", 16-bit" : "");
+                s->keep_copyright ? ", copyright kept" : "", s->bit_depth > 8 ? ", deep colour" : "");
     return POL_OK;
 }

@@ -31,7 +31,7 @@ static double shoulder(double x)
  * Automatic exposure from two cues that fail differently: the white point (the 99.5th
  * percentile of the brightest channel: a well-exposed photo reaches near white) and the
  * log-average luminance (a typical scene averages near mid-grey). Underexposure needs both to
- * agree, clearly (the change grows from 0.4 stop short of white, full from 0.8), and a full tonal range squeezed down: a dim, misty or
+ * agree, clearly (the change grows from 0.6 stop short of white, full from 1), and a full tonal range squeezed down: a dim, misty or
  * blue-hour scene spans few stops from its black to its white and is dark on purpose, so the
  * change shrinks with the range (full from 8 stops, none below 6). Overexposure shows as a large
  * clipped area with a bright average. `conf` is how sure the estimate is; the change is scaled
@@ -53,8 +53,11 @@ static double auto_ev(const pol__tone_summary *t, double *conf, const char **why
         double ev = -2.5 * t->clip_hi;
         return ev < -1 ? -1 : ev;
     }
-    if (ev_wp > 0.4 && ev_key > 0.25) {
-        double c_wp = pol__clampf((float)((ev_wp - 0.4) / 0.4), 0, 1);
+    if (ev_wp > 0.6 && ev_key > 0.25) {
+        /* none 0.6 stop short of white, all from 1 stop: low-key photos (rain at dusk, a path
+         * in the woods) end 0.6-0.8 stop short on purpose; a stop under leaves a full range 1
+         * stop or more short. */
+        double c_wp = pol__clampf((float)((ev_wp - 0.6) / 0.4), 0, 1);
         double c_range = pol__clampf((float)((stops - 6) / 2), 0, 1);
         *conf = c_wp * c_range;
         if (*conf <= 0) {

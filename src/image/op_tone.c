@@ -59,11 +59,13 @@ static int auto_curve(const pol__tone_summary *t, tone_curve *c, char *why, size
     double stops = log2((t->white > 1e-4 ? t->white : 1e-4) / (t->black > 2e-4 ? t->black : 2e-4));
     double c_range = (stops - 6) / 2;
     c_range = c_range < 0 ? 0 : c_range > 1 ? 1 : c_range;
-    if (white_enc < 0.75 && t->white > 0.05 && t->at_white < 0.05 && c_range > 0) {
+    if (white_enc < 0.62 && t->white > 0.05 && t->at_white < 0.05 && c_range > 0) {
         /* Map the white point to 0.95 linear (0.977 encoded), fully when the brightest tones are
-         * far short of white (below 0.65 encoded), less as they approach 0.75: a photo whose
-         * highlights stop a little short (a dim interior, an overcast day) is left as it is. */
-        double a = (0.75 - white_enc) / 0.10;
+         * far short of white (below 0.50 encoded), less as they approach 0.62: a photo whose
+         * highlights stop short (a dim interior, an overcast day, a dark wallpaper at dusk: on
+         * the broad set such photos end at 0.68-0.75) is left as it is; a darkened photo is
+         * image.exposure's to brighten first. */
+        double a = (0.62 - white_enc) / 0.12;
         a = (a > 1 ? 1 : a) * c_range;
         double f = pow(0.95 / t->white, a);
         f = f > 2 ? 2 : f;

@@ -28,8 +28,8 @@ static const pol_param_desc params[] = {
 #define MIN_CAST 3.0
 /* Spread of a*, b* once corrected: at or below NONE the light is the scene's and is kept; from
  * FULL up the photo has colours enough for the light to be a cast. */
-#define VARIETY_NONE 4.0
-#define VARIETY_FULL 8.0
+#define VARIETY_NONE 7.0
+#define VARIETY_FULL 12.0
 
 /* Standard deviation of the colours (sqrt(var a* + var b*)) of the working copy's mid-tones once
  * the light (u, v) is divided out. */
@@ -55,6 +55,38 @@ static double corrected_variety(const pol__qsmall *s, double u, double v)
     double var = saa / n - ma * ma + sbb / n - mb * mb;
     return var > 0 ? sqrt(var) : 0;
 }
+
+/*
+ * Gray-pixel evidence (after Yang et al. 2015 and Qian et al. 2019: under the right light many
+ * surfaces of a scene are grey): the share of the mid-tones that is near neutral (chroma weighted
+ * by exp(-C^2 / 2 5^2)) once the light (u, v) is divided out as image.white-balance would. A
+ * correction that does not make more of the picture neutral does not clearly improve it.
+ */
+static double neutral_share(const pol__qsmall *s, double u, double v)
+{
+    double e3[3] = {exp(u), 1, exp(v)}, g[3];
+    double le = 0.2126 * e3[0] + 0.7152 * e3[1] + 0.0722 * e3[2];
+    for (int k = 0; k < 3; k++) g[k] = le / e3[k];
+    double sum = 0;
+    long n = 0;
+    for (size_t i = 0; i < (size_t)s->w * s->h; i++) {
+        if (!s->use[i] || s->y[i] < 0.03f || s->y[i] > 0.9f) continue;
+        const float *p = s->rgb + i * 3;
+        if (p[0] >= 0.95f || p[1] >= 0.95f || p[2] >= 0.95f) continue;
+        float c[3], lab[3];
+        for (int k = 0; k < 3; k++) c[k] = pol__clampf((float)(p[k] * g[k]), 0, 1);
+        pol__linear_to_lab_fast(c, lab);
+        double c2 = (double)lab[1] * lab[1] + (double)lab[2] * lab[2];
+        sum += exp(-c2 / 50.0);
+        n++;
+    }
+    return n ? sum / (double)n : 0;
+}
+
+/* Steps along the estimate tried by the gray-pixel check, and the gain in neutral share the best
+ * of them must bring over leaving the photo as it is. */
+#define NEUTRAL_STEPS 8
+#define NEUTRAL_GAIN 0.03
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
@@ -134,7 +166,27 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
             keep = keep < 0 ? 0 : keep > 1 ? 1 : keep;
             pol__measure(run, "colour_variety_corrected", sd);
             pol__measure(run, "ambience_kept", keep);
-            strength *= sc * (1 - keep);
+            /* The gray-pixel check: how far along the estimate the picture is most neutral. */
+            double n0 = neutral_share(&s, 0, 0), nbest = n0, tbest = 0;
+            for (int k = 1; k <= NEUTRAL_STEPS; k++) {
+                double t = (double)k / NEUTRAL_STEPS, nk = neutral_share(&s, u * t, v * t);
+                if (nk > nbest + 1e-6) {
+                    nbest = nk;
+                    tbest = t;
+                }
+            }
+            pol__measure(run, "neutral_share_before", n0);
+            pol__measure(run, "neutral_share_best", nbest);
+            pol__measure(run, "neutral_best_at", tbest);
+            if (nbest - n0 < NEUTRAL_GAIN) {
+                pol__qsmall_free(&s);
+                pol__decline(run,
+                             "removing the estimated cast would not make more of the picture "
+                             "neutral (gray share %.0f%% at best %.0f%%): its colour is the scene's",
+                             100 * n0, 100 * nbest);
+                return POL_OK;
+            }
+            strength *= (sc > tbest ? tbest : sc) * (1 - keep);
             if (strength < 0.1) {
                 pol__qsmall_free(&s);
                 pol__decline(run,

@@ -472,7 +472,11 @@ void pol__tone_stats(const pol__qsmall *s, double clip_pct, pol__tone_summary *t
         float lab[3];
         pol__linear_to_lab_fast(p, lab);
         lsum += lab[0];
-        clip += mx >= 0.99f;
+        /* Clipped by too much light: a channel at the top and the photo bright there (the middle
+         * channel up too, the lowest not black). A saturated colour of a chart or a flower (1, 0, 0),
+         * (1, 1, 0) is not. */
+        float md = p[0] + p[1] + p[2] - mx - mn;
+        clip += mx >= 0.99f && md >= 0.25f && mn >= 0.05f;
         clip_all += mn >= 0.99f;
     }
     long acc = 0, want = (long)(n * clip_pct / 100);

@@ -106,4 +106,16 @@ for depth in 8 16; do
     check "CMYK TIFF, $depth bits: colours as the RGB original (RMSE $rmse)" \
         python3 -c "import sys; sys.exit(0 if float('$rmse') < 0.01 else 1)"
 done
+# --- GIF (the first frame of an animation, with a warning) and BMP: read, written as PNG
+mkdir -p "$T/gb"
+convert -size 40x30 xc:red xc:blue -set delay 20 "$T/gb/anim.gif"
+convert rose: -type TrueColor "BMP3:$T/gb/rose.bmp"
+run_polish 0 fix "$T/gb" -o "$T/gbout/" --json
+check "GIF written as PNG" test "$(head -c 4 "$T/gbout/anim.png" | tail -c 3)" = PNG
+check "BMP written as PNG" test "$(head -c 4 "$T/gbout/rose.png" | tail -c 3)" = PNG
+contains "$OUT" "animated GIF with 2 frames"
+check "the GIF's first frame (red)" test "$(convert "$T/gbout/anim.png" -format '%[pixel:p{5,5}]' info:)" = "srgb(255,0,0)"
+run_polish 0 image export "$T/gb/rose.bmp" -o "$T/rose_bmp.png" --quiet
+rmse=$(compare -metric RMSE rose: "$T/rose_bmp.png" null: 2>&1 | sed 's/.*(\(.*\))/\1/')
+check "BMP pixels as the original (RMSE $rmse)" python3 -c "import sys; sys.exit(0 if float('$rmse') < 0.02 else 1)"
 finish

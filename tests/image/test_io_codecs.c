@@ -1,5 +1,6 @@
 /* polish — image codec tests: round trips of every format at 8/16 bit with alpha, bad input,
  * limits checked from the header, metadata policy on write. */
+#include <gif_lib.h>
 #include <sys/stat.h>
 #include <libheif/heif.h>
 #include <stdio.h>
@@ -462,7 +463,15 @@ static void test_sniffing(void **state)
                                                        "ftypavif\0\0\0\0avifmif1miaf",
                                 28),
         "avif");
-    assert_null(pol__image_sniff_format((const unsigned char *)"GIF89a", 6));
+    assert_string_equal(pol__image_sniff_format((const unsigned char *)"GIF89a", 6), "gif");
+    assert_string_equal(pol__image_sniff_format((const unsigned char *)"GIF87a", 6), "gif");
+    assert_null(pol__image_sniff_format((const unsigned char *)"GIF90a", 6));
+    assert_string_equal(pol__image_sniff_format((const unsigned char *)"BM\0\0\0\0\0\0\0\0\x36\0"
+                                                                       "\0\0\x28\0\0\0",
+                                                18),
+                        "bmp");
+    /* "BM" alone (a text starting so) is not a bitmap */
+    assert_null(pol__image_sniff_format((const unsigned char *)"BMW owners club, minutes", 24));
     assert_null(pol__image_sniff_format((const unsigned char *)"RIFF\0\0\0\0WAVE", 12));
     assert_string_equal(pol__image_format_of_ext("JPG"), "jpeg");
     assert_null(pol__image_format_of_ext("txt"));
@@ -597,6 +606,221 @@ static void test_shared_pixels(void **state)
     pol__image_free(b);
 }
 
+/* A 16-bit source goes to HEIC at 10 bits and to AVIF at 12, and reads back deep: a smooth
+ * ramp keeps steps finer than 8 bits can hold. */
+static void test_heif_deep(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    pol__image *im = pol__image_new(128, 32, 3);
+    assert_non_null(im);
+    for (int y = 0; y < 32; y++)
+        for (int x = 0; x < 128; x++)
+            for (int c = 0; c < 3; c++)
+                pol__image_row(im, y)[x * 3 + c] = (float)(0.40 + 0.02 * x / 127.0 + 0.01 * c);
+    im->bit_depth = 16;
+    static const char *const names[2] = {"d.heic", "d.avif"};
+    for (int k = 0; k < 2; k++) {
+        const char *fmt = k ? "avif" : "heif";
+        if (!heif_have_encoder_for_format(k ? heif_compression_AV1 : heif_compression_HEVC))
+            continue;
+        (void)fmt;
+        pol__image *back = roundtrip(&t, im, names[k]);
+        assert_int_equal(back->bit_depth, 16); /* read back as more than 8 bits */
+        /* the ramp spans 5 levels of 8 bits: more than 5 distinct values come back */
+        int distinct = 0;
+        float last = -1;
+        for (int x = 0; x < 128; x++) {
+            float v = pol__image_row(back, 16)[x * 3 + 1];
+            if (fabsf(v - last) > 1e-6f) distinct++;
+            last = v;
+        }
+        print_message("%s: %d distinct values over a ramp of 5 8-bit levels\n", names[k], distinct);
+        assert_true(distinct > 12);
+        pol__image_free(back);
+    }
+    pol__image_free(im);
+    tctx_done(&t);
+}
+
+/* ---- GIF and BMP readers ---- */
+
+/* A 7x5 screen; frame 1 is 5x4 at (1, 1), interlaced, palette index 3 transparent; frame 2
+ * covers the screen. Pixel (fx, fy) of frame 1 has index (fx + 2 * fy) % 4. */
+static const GifColorType gif_pal[4] = {{200, 10, 20}, {0, 128, 255}, {250, 250, 250}, {9, 9, 9}};
+
+static void write_gif(const char *path, int frames)
+{
+    int err = 0;
+    GifFileType *g = EGifOpenFileName(path, false, &err);
+    assert_non_null(g);
+    ColorMapObject *map = GifMakeMapObject(4, gif_pal);
+    assert_non_null(map);
+    EGifSetGifVersion(g, true);
+    assert_int_equal(EGifPutScreenDesc(g, 7, 5, 2, 0, map), GIF_OK);
+    GraphicsControlBlock gcb = {0, false, 0, 3};
+    GifByteType ext[4];
+    EGifGCBToExtension(&gcb, ext);
+    assert_int_equal(EGifPutExtension(g, GRAPHICS_EXT_FUNC_CODE, 4, ext), GIF_OK);
+    assert_int_equal(EGifPutImageDesc(g, 1, 1, 5, 4, true, NULL), GIF_OK);
+    /* interlaced: rows in the order 0, then 2 (pass 3), then 1, 3 (pass 4) */
+    static const int order[4] = {0, 2, 1, 3};
+    for (int r = 0; r < 4; r++) {
+        GifPixelType line[5];
+        for (int x = 0; x < 5; x++) line[x] = (GifPixelType)((x + 2 * order[r]) % 4);
+        assert_int_equal(EGifPutLine(g, line, 5), GIF_OK);
+    }
+    for (int f = 1; f < frames; f++) {
+        assert_int_equal(EGifPutImageDesc(g, 0, 0, 7, 5, false, NULL), GIF_OK);
+        GifPixelType line[7] = {1, 1, 1, 1, 1, 1, 1};
+        for (int y = 0; y < 5; y++) assert_int_equal(EGifPutLine(g, line, 7), GIF_OK);
+    }
+    GifFreeMapObject(map);
+    assert_int_equal(EGifCloseFile(g, &err), GIF_OK);
+}
+
+static void test_gif_first_frame(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    for (int frames = 1; frames <= 3; frames += 2) {
+        const char *p = tpath(&t, "a.gif");
+        write_gif(p, frames);
+        pol__image *im = NULL;
+        if (pol__image_load_path(&t.run, p, &im)) fail_msg("GIF: %s", t.err.msg);
+        assert_string_equal(im->format, "gif");
+        assert_int_equal(im->width, 7);
+        assert_int_equal(im->height, 5);
+        assert_int_equal(im->channels, 4); /* transparent index used, and the frame is smaller */
+        for (int y = 0; y < 5; y++)
+            for (int x = 0; x < 7; x++) {
+                const float *q = pol__image_row(im, y) + (size_t)x * 4;
+                int fx = x - 1, fy = y - 1;
+                int in = fx >= 0 && fy >= 0 && fx < 5 && fy < 4;
+                int idx = in ? (fx + 2 * fy) % 4 : -1;
+                if (!in || idx == 3) {
+                    assert_true(q[3] == 0.0f); /* outside the frame, or transparent */
+                    continue;
+                }
+                assert_true(q[3] == 1.0f);
+                assert_int_equal(pol__float_to_u8(q[0]), gif_pal[idx].Red);
+                assert_int_equal(pol__float_to_u8(q[1]), gif_pal[idx].Green);
+                assert_int_equal(pol__float_to_u8(q[2]), gif_pal[idx].Blue);
+            }
+        /* written as PNG without loss (no GIF writer) */
+        const char *o = tpath(&t, "a.png");
+        if (pol__image_save_path(&t.run, im, o)) fail_msg("saving: %s", t.err.msg);
+        pol__image *back = NULL;
+        if (pol__image_load_path(&t.run, o, &back)) fail_msg("PNG: %s", t.err.msg);
+        double mx;
+        mean_abs_diff(im, back, &mx);
+        assert_true(mx < 1e-6);
+        pol__image_free(back);
+        pol__image_free(im);
+    }
+    /* an animation over the frame limit is refused, naming the limit */
+    write_gif(tpath(&t, "b.gif"), 3);
+    t.opt.limits.max_frames = 2;
+    pol__image *im = NULL;
+    assert_int_equal(pol__image_load_path(&t.run, tpath(&t, "b.gif"), &im), POL_ERR_LIMIT);
+    assert_non_null(strstr(t.err.msg, "frames"));
+    t.opt.limits.max_frames = 0;
+    /* a truncated GIF is damaged, with no crash */
+    FILE *f = fopen(tpath(&t, "a.gif"), "rb");
+    unsigned char buf[64];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    assert_true(n > 30);
+    write_bytes(tpath(&t, "c.gif"), buf, 30);
+    pol_err_clear(&t.err);
+    assert_int_equal(pol__image_load_path(&t.run, tpath(&t, "c.gif"), &im), POL_ERR_CORRUPT);
+    assert_null(im);
+    tctx_done(&t);
+}
+
+/* A BMP written by hand: 24-bit bottom-up rows padded to 4 bytes, or 8-bit with a palette. */
+static size_t make_bmp(unsigned char *b, int w, int h, int bpp, int x0)
+{
+    int pal = bpp == 8 ? 256 : 0;
+    size_t row = ((size_t)w * (bpp / 8) + 3) & ~(size_t)3, off = 54 + (size_t)pal * 4;
+    size_t size = off + row * (size_t)h;
+    memset(b, 0, size);
+    b[0] = 'B', b[1] = 'M';
+    eb32(b + 2, (uint32_t)size);
+    eb32(b + 10, (uint32_t)off);
+    eb32(b + 14, 40);
+    eb32(b + 18, (uint32_t)w);
+    eb32(b + 22, (uint32_t)h);
+    eb16(b + 26, 1);
+    eb16(b + 28, (unsigned)bpp);
+    eb32(b + 34, (uint32_t)(row * (size_t)h));
+    for (int i = 0; i < pal; i++) { /* B, G, R, 0 */
+        b[54 + i * 4] = (unsigned char)(255 - i);
+        b[54 + i * 4 + 1] = (unsigned char)i;
+        b[54 + i * 4 + 2] = (unsigned char)(i * 7);
+    }
+    for (int y = 0; y < h; y++) {
+        unsigned char *r = b + off + row * (size_t)(h - 1 - y); /* bottom-up */
+        for (int x = 0; x < w; x++) {
+            int v = (x0 + x * 31 + y * 17) & 255;
+            if (bpp == 8) {
+                r[x] = (unsigned char)v;
+            } else {
+                r[x * 3] = (unsigned char)v;           /* B */
+                r[x * 3 + 1] = (unsigned char)(v ^ 85); /* G */
+                r[x * 3 + 2] = (unsigned char)(255 - v); /* R */
+            }
+        }
+    }
+    return size;
+}
+
+static void test_bmp_read(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    static unsigned char b[54 + 1024 + 8 * 5 * 3 + 64];
+    for (int bpp = 8; bpp <= 24; bpp += 16) {
+        size_t n = make_bmp(b, 5, 3, bpp, 40);
+        write_bytes(tpath(&t, "a.bmp"), b, n);
+        pol__image *im = NULL;
+        if (pol__image_load_path(&t.run, tpath(&t, "a.bmp"), &im)) fail_msg("BMP: %s", t.err.msg);
+        assert_string_equal(im->format, "bmp");
+        assert_int_equal(im->width, 5);
+        assert_int_equal(im->height, 3);
+        assert_int_equal(im->channels, 3);
+        for (int y = 0; y < 3; y++)
+            for (int x = 0; x < 5; x++) {
+                const float *q = pol__image_row(im, y) + (size_t)x * 3;
+                int v = (40 + x * 31 + y * 17) & 255;
+                int r = bpp == 8 ? (v * 7) & 255 : 255 - v, g = bpp == 8 ? v : v ^ 85,
+                    bl = bpp == 8 ? 255 - v : v;
+                assert_int_equal(pol__float_to_u8(q[0]), r);
+                assert_int_equal(pol__float_to_u8(q[1]), g);
+                assert_int_equal(pol__float_to_u8(q[2]), bl);
+            }
+        pol__image_free(im);
+    }
+    /* over the pixel limit: refused from the header */
+    size_t n = make_bmp(b, 5, 3, 24, 0);
+    eb32(b + 18, 40000);
+    eb32(b + 22, 40000);
+    write_bytes(tpath(&t, "big.bmp"), b, n);
+    t.opt.limits.max_pixels = 1000000;
+    pol__image *im = NULL;
+    assert_int_equal(pol__image_load_path(&t.run, tpath(&t, "big.bmp"), &im), POL_ERR_LIMIT);
+    /* truncated pixel data: damaged, no crash */
+    n = make_bmp(b, 5, 3, 24, 0);
+    write_bytes(tpath(&t, "short.bmp"), b, 60);
+    pol_err_clear(&t.err);
+    assert_int_equal(pol__image_load_path(&t.run, tpath(&t, "short.bmp"), &im), POL_ERR_CORRUPT);
+    assert_null(im);
+    tctx_done(&t);
+}
+
 static void test_domain_table(void **state)
 {
     (void)state;
@@ -612,6 +836,9 @@ int main(void)
         cmocka_unit_test(test_domain_table),
         cmocka_unit_test(test_shared_pixels),
         cmocka_unit_test(test_sniffing),
+        cmocka_unit_test(test_gif_first_frame),
+        cmocka_unit_test(test_heif_deep),
+        cmocka_unit_test(test_bmp_read),
         cmocka_unit_test(test_fuzz_regressions),
         cmocka_unit_test(test_lossless_roundtrips),
         cmocka_unit_test(test_lossy_roundtrips),

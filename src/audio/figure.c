@@ -1,6 +1,7 @@
 /* polish — before/after pictures for the report: the waveform (min/max per column) and a
  * spectrogram (a 512-point spectrum per column, log frequency up to 8 kHz), of an op's input and
- * output, side by side, drawn with cairo into a PNG. Memory is fixed (COLS columns), whatever the
+ * output, side by side (left before, right after; no text, so no fonts are loaded: the step's
+ * title says what is shown), drawn with cairo into a PNG. Memory is fixed (COLS columns), whatever the
  * duration; the samples are taken as the op's processor sees them. */
 #include <cairo.h>
 #include <complex.h>
@@ -116,13 +117,8 @@ pol_status pol__afig_attach(pol_run *run, pol__afig *f, const char *title)
     double peak = 1e-9;
     for (int w = 0; w < 2; w++)
         for (int c = 0; c < COLS; c++) peak = fmax(peak, fmax(fabs(f->mn[w][c]), fabs(f->mx[w][c])));
-    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-    cairo_set_font_size(cr, 12);
     for (int w = 0; w < 2; w++) {
         int x0 = pad + w * (W + pad);
-        cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-        cairo_move_to(cr, x0, pad - 8);
-        cairo_show_text(cr, w ? "after" : "before");
         /* waveform */
         int y0 = pad, mid = y0 + H / 2;
         cairo_set_source_rgb(cr, 0.93, 0.93, 0.95);
@@ -146,11 +142,6 @@ pol_status pol__afig_attach(pol_run *run, pol__afig *f, const char *title)
                 cairo_rectangle(cr, x0 + c, ys + SH - 2 * (r + 1), 1, 2);
                 cairo_fill(cr);
             }
-        cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-        cairo_move_to(cr, x0, ys + SH + 14);
-        cairo_set_font_size(cr, 10);
-        cairo_show_text(cr, "50 Hz - 8 kHz (log), 70 dB range");
-        cairo_set_font_size(cr, 12);
     }
     cairo_destroy(cr);
     pol__fft_lock();

@@ -279,7 +279,7 @@ static pol_status end(pol_run *run, void *p)
 {
     dstate *s = p;
     if (s->off || !s->nh || !s->win) return POL_OK;
-    if (s->proc.fig) pol__afig_attach(run, s->proc.fig, "dehum: waveform and spectrogram, before and after");
+    if (s->proc.fig) pol__afig_attach(run, s->proc.fig, "dehum: before (left) and after (right): waveform, and spectrogram 50 Hz - 8 kHz (log frequency, 70 dB)");
     pol__measure(run, "tracked_hz_min", round(s->fmin_seen * 100) / 100);
     pol__measure(run, "tracked_hz_max", round(s->fmax_seen * 100) / 100);
     return POL_OK;

@@ -413,7 +413,7 @@ static pol_status end(pol_run *run, void *p)
 {
     nstate *s = p;
     if (s->off || !s->proc.process) return POL_OK;
-    if (s->proc.fig) pol__afig_attach(run, s->proc.fig, "denoise: waveform and spectrogram, before and after");
+    if (s->proc.fig) pol__afig_attach(run, s->proc.fig, "denoise: before (left) and after (right): waveform, and spectrogram 50 Hz - 8 kHz (log frequency, 70 dB)");
     if (s->removed_db_den > 0)
         pol__measure(run, "removed_db", round(pol__db(1 - s->removed_db_num / s->removed_db_den) * -100) / 100);
     return POL_OK;

@@ -252,7 +252,7 @@ static pol_status end(pol_run *run, void *p)
 {
     lvstate *s = p;
     if (s->off || !s->delay) return POL_OK;
-    if (s->proc.fig) pol__afig_attach(run, s->proc.fig, "level: waveform and spectrogram, before and after");
+    if (s->proc.fig) pol__afig_attach(run, s->proc.fig, "level: before (left) and after (right): waveform, and spectrogram 50 Hz - 8 kHz (log frequency, 70 dB)");
     pol__measure(run, "gain_min_db", round(s->g_min * 10) / 10);
     pol__measure(run, "gain_max_db", round(s->g_max * 10) / 10);
     return POL_OK;

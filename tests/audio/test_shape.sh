@@ -3,13 +3,15 @@
 # of the input, streamed (several blocks) or whole (a --report run loads the item whole): the two
 # agree to float precision, so the blocks join with no seam and the latency is compensated.
 . "$(dirname "$0")/lib.sh"
-clean_speech "$T/mono.wav"
+clean_speech "$T/mono.wav" "$LIBRIVOX"/*-0870.wav "$LIBRIVOX"/*-0890.wav "$LIBRIVOX"/*-0920.wav
 run_polish 0 audio export --rate 44100 --channels 2 "$T/mono.wav" -o "$T/st.wav"
-"$AU" mix "$T/st.wav" "$T/in.wav" noise=white snr=8 hum=50 humdb=3 drift=0.02
+"$AU" mix "$T/st.wav" "$T/in0.wav" noise=white snr=8 hum=50 humdb=3 drift=0.02
+# one block of 524288 frames (domain.c) and 20000 more: the last block is shorter than dehum's
+# halo, so the block before it already holds all the input (the processors must flush there)
+sox "$T/in0.wav" "$T/in.wav" trim 0 544288s 2>/dev/null
 shape=$("$AU" info "$T/in.wav")
-check "the stereo input spans several blocks" [ "$(echo "$shape" | cut -d' ' -f1)" -gt 300000 ]
-for op in "denoise" "dehum" "loudness --target -16 --ceiling -1" "highpass --when always" \
-          "fade --in 0.5 --out 1"; do
+check "the stereo input spans two blocks" [ "$(echo "$shape" | cut -d' ' -f1)" = 544288 ]
+for op in "denoise" "dehum" "loudness --target -16 --ceiling -1" "highpass --when always"; do
     rm -rf "$T/s" "$T/w"
     run_polish 0 audio $op "$T/in.wav" -o "$T/s/" || continue
     run_polish 0 audio $op "$T/in.wav" -o "$T/w/" --report "$T/w/r.html" || continue

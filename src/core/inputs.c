@@ -107,6 +107,16 @@ static const pol__domain *domain_of_ext(const char *path)
     return NULL;
 }
 
+/* Does domain `d` list the extension of `path` among its own? (Several domains may share one:
+ * .txt is a table to records and prose to text; then the content decides.) */
+static int claims_ext(const pol__domain *d, const char *path)
+{
+    const char *ext = pol__path_ext(path);
+    for (const char *const *e = d && *ext ? d->extensions : NULL; e && *e; e++)
+        if (strcasecmp(*e, ext) == 0) return 1;
+    return 0;
+}
+
 static const pol__domain *sniff_all(const unsigned char *head, size_t n, const char *path)
 {
     const pol__domain *best = NULL;
@@ -346,7 +356,7 @@ pol_status pol__recognise(pol_run *run, const char *path, const pol__domain *wan
         return pol__fail(run, POL_ERR_FORMAT, "not a recognised format%s",
                          is_texty(head, (size_t)got) ? " (it is text)" : "");
     }
-    if (by_ext && by_ext != best)
+    if (by_ext && by_ext != best && !claims_ext(best, path))
         return pol__fail(run, POL_ERR_FORMAT, "named .%s but the content is %s data, not %s", ext,
                          best->name, by_ext->name);
     if (want && best != want)

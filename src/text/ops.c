@@ -1,0 +1,13 @@
+/* polish — the text domain's operation table: one line per operation, NULL last. */
+#include "text/text.h"
+
+extern const pol_op_desc pol__text_op_kb_add;
+extern const pol_op_desc pol__text_op_check;
+extern const pol_op_desc pol__text_op_fix;
+
+const pol_op_desc *const pol__text_ops[] = {
+    &pol__text_op_kb_add,
+    &pol__text_op_check,
+    &pol__text_op_fix,
+    NULL,
+};

@@ -153,7 +153,17 @@ static void compare_one(const char *text, const pol__vals *cv, size_t cs, size_t
         int ne = count_type(&ev->vals, ev->start, ev->end, (pol__vtype)t);
         if (!ne) {
             if (t == POL_V_ENTITY) {
-                /* a name the passage does not contradict: fine if the passage has it anywhere */
+                /* a name: fine when the passage has it anywhere, else not checked */
+                int all = 1;
+                for (size_t i = 0; i < cv->n; i++) {
+                    const pol__val *c = &cv->v[i];
+                    if (c->type != POL_V_ENTITY || c->start < cs || c->end > ce) continue;
+                    int hit = 0;
+                    for (size_t j = 0; j < ev->vals.n && !hit; j++)
+                        hit = ev->vals.v[j].type == POL_V_ENTITY && pol__val_equal(c, &ev->vals.v[j]);
+                    all &= hit;
+                }
+                if (!all) r->unchecked++;
                 continue;
             }
             r->unchecked++;
@@ -207,6 +217,9 @@ static void compare_one(const char *text, const pol__vals *cv, size_t cs, size_t
         }
         /* a replacement only when the correspondence is one to one */
         int pair = (nuc == 1 && nue == 1) || (nuc == nue && ncv == nev);
+        for (int k = 0; k < nuc && pair; k++)
+            if (uc[k]->free || ue[k]->free) pair = 0; /* "free" for a price: the claim is wrong,
+                                                         no value of the passage replaces it */
         if (!pair || r->n_fix + nuc > 4) {
             r->fixable = 0;
             continue;
@@ -228,6 +241,8 @@ static void compare_one(const char *text, const pol__vals *cv, size_t cs, size_t
     }
     if (!r->mismatches) r->fixable = 0;
 }
+
+static int clauses(const char *t, size_t s, size_t e, const pol__vals *v, size_t cut[][2], int max);
 
 /* ---- one claim ------------------------------------------------------------------------------ */
 
@@ -264,19 +279,21 @@ static pol_status judge(checker *ck, size_t cs, size_t ce, const bag *ctx, pol__
     /* the query: the claim's words as written, with the context's and the question's */
     pol__word *ws = NULL;
     long nw = pol__words(ck->text + cs, ce - cs, &ws);
-    const char *q[96];
+    const char *q[128];
     size_t nq = 0;
-    for (long i = 0; i < nw && nq < 64; i++) {
+    for (long i = 0; i < nw && nq < 72; i++) {
         if (ws[i].stop) continue;
         int inside = 0;
         size_t a = cs + ws[i].start;
         for (size_t k = 0; k < ck->vals->n && !inside; k++)
             inside = a >= ck->vals->v[k].start && a < ck->vals->v[k].end &&
                      ck->vals->v[k].type != POL_V_ENTITY && ck->vals->v[k].type != POL_V_WEEKDAY;
-        if (!inside) q[nq++] = ws[i].low;
+        if (inside) continue;
+        q[nq++] = ws[i].low;
+        nq += pol__synonyms(ws[i].low, q + nq, 80 - nq < 8 ? 80 - nq : 8);
     }
-    for (size_t i = 0; ctx && i < ctx->n && nq < 80; i++) q[nq++] = ctx->w[i];
-    for (size_t i = 0; i < ck->qwords.n && nq < 96; i++) q[nq++] = ck->qwords.w[i];
+    for (size_t i = 0; ctx && i < ctx->n && nq < 100; i++) q[nq++] = ctx->w[i];
+    for (size_t i = 0; i < ck->qwords.n && nq < 128; i++) q[nq++] = ck->qwords.w[i];
     pol__kb_hit hits[16];
     int k = ck->o->top_k > 0 && ck->o->top_k <= 16 ? ck->o->top_k : 5;
     int nh = pol__kb_search(ck->kb, q, nq, k, hits, ck->err);
@@ -311,7 +328,13 @@ static pol_status judge(checker *ck, size_t cs, size_t ce, const bag *ctx, pol__
             for (size_t v = 0; v < hv.n; v++) anyv |= hv.v[v].start >= sp[0].start && hv.v[v].end <= sp[0].end;
             if (!anyv && bag_of(t, sp[0].start, sp[0].end, &hv, &head) == 0) first = 1;
         }
-        for (long s = first; s < ns; s++) {
+        /* evidence clauses: a sentence stating two things ("open on Saturday ..., and closed on
+         * Sunday") is compared clause by clause */
+        size_t ncl = 0, (*cl)[2] = malloc(((size_t)ns * 8 + 1) * sizeof *cl);
+        if (!cl) st = POL_ERR_NOMEM;
+        for (long s = first; cl && s < ns; s++)
+            ncl += (size_t)clauses(t, sp[s].start, sp[s].end, &hv, cl + ncl, 8);
+        for (size_t s = 0; cl && s < ncl; s++) {
             if (nes == caps) {
                 size_t c = caps ? caps * 2 : 16;
                 esent *p = realloc(es, c * sizeof *p);
@@ -326,8 +349,8 @@ static pol_status judge(checker *ck, size_t cs, size_t ce, const bag *ctx, pol__
             memset(e, 0, sizeof *e);
             e->chunk = t;
             e->hit = h;
-            e->start = sp[s].start;
-            e->end = sp[s].end;
+            e->start = cl[s][0];
+            e->end = cl[s][1];
             if (bag_of(t, e->start, e->end, &hv, &e->words)) {
                 st = POL_ERR_NOMEM;
                 break;
@@ -365,6 +388,7 @@ static pol_status judge(checker *ck, size_t cs, size_t ce, const bag *ctx, pol__
             nes++;
         }
         bag_free(&head);
+        free(cl);
         free(sp);
         pol__vals_free(&hv);
     }
@@ -513,15 +537,20 @@ static int clauses(const char *t, size_t s, size_t e, const pol__vals *v, size_t
                 /* not inside a range: "Monday and Tuesday", "9am and 5pm" */
                 size_t a = i, b = i + m;
                 int left_words = 0, right_words = 0;
-                pol__word *w = NULL;
+                pol__word *w = NULL, *w2 = NULL;
                 long nw = pol__words(t + cs, a - cs, &w);
                 for (long j = 0; j < nw; j++) left_words += !w[j].stop && !w[j].digit;
+                /* the right side must be about something else: words the left does not have
+                 * ("open at 9am and close at 5pm" is one claim) */
+                long nw2 = pol__words(t + b, e - b, &w2);
+                for (long j = 0; j < nw2; j++) {
+                    if (w2[j].stop || w2[j].digit) continue;
+                    int seen = 0;
+                    for (long q = 0; q < nw && !seen; q++) seen = !strcmp(w[q].stem, w2[j].stem);
+                    right_words += !seen;
+                }
                 free(w);
-                w = NULL;
-                size_t re = e;
-                nw = pol__words(t + b, re - b, &w);
-                for (long j = 0; j < nw; j++) right_words += !w[j].stop && !w[j].digit;
-                free(w);
+                free(w2);
                 if (left_words >= 1 && right_words >= 2) {
                     cut[n][0] = cs;
                     cut[n][1] = a;

@@ -118,7 +118,9 @@ static const char *const stopwords[] = {
     "we're", "we've", "we'll", "you're", "you'll", "there's", "let", "s", "re", "ll", "ve",
     "d", "t", "m", "via", "within", "after", "before", "over", "under", "around", "one",
     "day", "days", "week", "weeks", "minute", "minutes", "hour", "month", "months", "year",
-    "years", "time", "times", "daily", "weekly", "am", "pm", "a.m", "p.m", NULL};
+    "years", "time", "times", "daily", "weekly", "am", "pm", "a.m", "p.m", "want", "wants",
+    "give", "gives", "need", "needs", "like", "make", "use", "know", "help", "able", "able",
+    "always", "each", NULL};
 
 static const char *const negators[] = {"not", "no", "never", "cannot", "can't", "don't",
                                        "doesn't", "isn't", "aren't", "won't", "didn't",
@@ -145,8 +147,8 @@ static const char *const synonyms[][2] = {
     {"cost", "price"}, {"costs", "price"}, {"priced", "price"}, {"prices", "price"},
     {"charge", "price"}, {"charges", "price"}, {"fee", "price"}, {"fees", "price"},
     {"rate", "price"}, {"rates", "price"}, {"pay", "price"}, {"costing", "price"},
-    {"opens", "open"}, {"opening", "open"}, {"hours", "open"}, {"closes", "close"},
-    {"closing", "close"}, {"closed", "close"}, {"shut", "close"},
+    {"opens", "open"}, {"opening", "open"}, {"hours", "open"}, {"closes", "open"},
+    {"closing", "open"}, {"close", "open"}, {"shut", "closed"}, {"closure", "closed"},
     {"telephone", "phone"}, {"call", "phone"}, {"ring", "phone"}, {"number", "phone"},
     {"e-mail", "email"}, {"mail", "email"}, {"emails", "email"},
     {"booking", "book"}, {"bookings", "book"}, {"reserve", "book"}, {"reservation", "book"},
@@ -171,6 +173,19 @@ static const char *const synonyms[][2] = {
     {"provide", "offer"}, {"provides", "offer"}, {"offers", "offer"}, {"offered", "offer"},
     {"available", "offer"}, {"serve", "offer"}, {"serves", "offer"}, {"served", "offer"},
 };
+
+size_t pol__synonyms(const char *low, const char **out, size_t max)
+{
+    const char *canon = NULL;
+    for (size_t k = 0; k < sizeof synonyms / sizeof synonyms[0] && !canon; k++)
+        if (!strcmp(low, synonyms[k][0]) || !strcmp(low, synonyms[k][1])) canon = synonyms[k][1];
+    size_t n = 0;
+    if (!canon) return 0;
+    if (strcmp(canon, low) && n < max) out[n++] = canon;
+    for (size_t k = 0; k < sizeof synonyms / sizeof synonyms[0] && n < max; k++)
+        if (!strcmp(synonyms[k][1], canon) && strcmp(synonyms[k][0], low)) out[n++] = synonyms[k][0];
+    return n;
+}
 
 static void stem_of(const char *low, char *out)
 {
@@ -445,6 +460,24 @@ static void find_money(scan *sc)
             break;
         }
     }
+    /* "free", "free of charge", "at no cost": a price of nothing */
+    static const char *const nothing[] = {"free of charge", "at no cost", "at no charge",
+                                          "no charge", "complimentary", "free", NULL};
+    for (size_t i = 0; i < sc->n; i++) {
+        if (!word_boundary_before(sc, i) || sc->used[i]) continue;
+        for (int k = 0; nothing[k]; k++) {
+            if (!ci_at(sc, i, nothing[k])) continue;
+            size_t e = i + strlen(nothing[k]);
+            if (e < sc->n && sc->t[e] == '-') break; /* "gluten-free" is not a price */
+            if (i > 0 && sc->t[i - 1] == '-') break;
+            if (i >= 5 && !strncasecmp(sc->t + i - 5, "feel ", 5)) break; /* "feel free to ask" */
+            if (ci_at(sc, e + 1, "to") && !strcmp(nothing[k], "free")) break; /* "free to choose" */
+            pol__val *x = take(sc, POL_V_MONEY, i, e);
+            if (x) x->free = 1;
+            i = e - 1;
+            break;
+        }
+    }
     /* amount then word or code: "35 dollars", "12 EUR", "12€" */
     for (size_t i = 0; i < sc->n; i++) {
         if (!is_digit((unsigned char)sc->t[i]) || !word_boundary_before(sc, i) || sc->used[i]) continue;
@@ -522,9 +555,9 @@ static void find_email_url(scan *sc)
         pol__val *x = take(sc, POL_V_URL, s, e);
         if (!x) continue;
         size_t j = s;
-        if (!strncasecmp(t + j, "https://", 8)) j += 8;
-        else if (!strncasecmp(t + j, "http://", 7)) j += 7;
-        if (e - j >= 4 && !strncasecmp(t + j, "www.", 4)) j += 4;
+        if (!strncasecmp(t + j, "https://", 8)) j += 8, x->symbol_after |= 1;
+        else if (!strncasecmp(t + j, "http://", 7)) j += 7, x->symbol_after |= 1;
+        if (e - j >= 4 && !strncasecmp(t + j, "www.", 4)) j += 4, x->symbol_after |= 2;
         size_t k = 0, end = e;
         if (end > j && t[end - 1] == '/') end--;
         for (; j < end && k + 1 < sizeof x->str; j++) x->str[k++] = (char)tolower((unsigned char)t[j]);
@@ -566,6 +599,15 @@ static void find_phone(scan *sc)
         const char *d = digits;
         if (nd == 11 && digits[0] == '1') d++; /* NANP country code */
         snprintf(x->str, sizeof x->str, "%s", d);
+        /* its written pattern ("(###) ###-####"), kept after the digits for a replacement */
+        size_t pk = 24, nd_seen = 0;
+        for (size_t q = i; q < j && pk + 1 < sizeof x->str; q++) {
+            int dig = is_digit((unsigned char)t[q]);
+            x->str[pk++] = dig && !(d != digits && nd_seen == 0) ? '#' : t[q];
+            nd_seen += dig;
+        }
+        x->str[pk] = '\0';
+        x->decimals = (unsigned char)strlen(d);
         i = j;
     }
 }
@@ -650,6 +692,7 @@ static void find_dates(scan *sc)
                     else y = 0;
                     pol__val *x = take(sc, POL_V_DATE, i, end);
                     if (x) {
+                        x->symbol_after = 1; /* day first */
                         x->num = y * 10000 + mm * 100 + d;
                         x->has_year = y > 0;
                         i = end;
@@ -684,7 +727,8 @@ static void find_dates(scan *sc)
 }
 
 /* "9am", "9 a.m.", "9:30pm", "17:30", "noon", "midnight" */
-static size_t time_at(const scan *sc, size_t i, double *mins, unsigned char *ampm, unsigned char *space)
+static size_t time_at(const scan *sc, size_t i, double *mins, unsigned char *ampm, unsigned char *space,
+                      unsigned char *dots, unsigned char *mm00)
 {
     const char *t = sc->t;
     if (ci_at(sc, i, "noon") && word_boundary_before(sc, i)) {
@@ -729,6 +773,8 @@ static size_t time_at(const scan *sc, size_t i, double *mins, unsigned char *amp
     if (pm == 1 && h < 12) h += 12;
     if (pm == 0 && h == 12) h = 0;
     *mins = h * 60 + m;
+    *dots = e > k + 2 && sc->t[k + 1] == '.';
+    *mm00 = colon && m == 0;
     *ampm = pm >= 0 ? 1 : 0;
     *space = k > j;
     if (pm >= 0 && colon) *ampm = 3; /* "9:30 am" */
@@ -740,8 +786,8 @@ static void find_times(scan *sc)
     for (size_t i = 0; i < sc->n; i++) {
         if (sc->used[i]) continue;
         double mins;
-        unsigned char ampm = 0, space = 0;
-        size_t e = time_at(sc, i, &mins, &ampm, &space);
+        unsigned char ampm = 0, space = 0, dots = 0, mm00 = 0;
+        size_t e = time_at(sc, i, &mins, &ampm, &space, &dots, &mm00);
         if (e == i) continue;
         /* "9-5", "9 to 5:30pm": a bare hour before a range gets the other end's half of day */
         pol__val *x = take(sc, POL_V_TIME, i, e);
@@ -749,6 +795,8 @@ static void find_times(scan *sc)
         x->num = mins;
         x->ampm = ampm;
         x->space = space;
+        x->dots = dots;
+        x->colon = mm00;
         i = e - 1;
     }
     /* a bare hour joined to a time: "9-6pm", "from 10 to 4pm" */
@@ -1001,7 +1049,7 @@ int pol__val_equal(const pol__val *a, const pol__val *b)
     }
     switch (a->type) {
     case POL_V_MONEY:
-        return fabs(a->num - b->num) < 0.005 && !strcmp(a->str, b->str);
+        return fabs(a->num - b->num) < 0.005 && (a->free || b->free || !strcmp(a->str, b->str));
     case POL_V_DATE:
         if (a->has_year && b->has_year) return fabs(a->num - b->num) < 0.5;
         return fmod(a->num, 10000) == fmod(b->num, 10000);
@@ -1029,7 +1077,8 @@ size_t pol__val_format(const pol__val *v, const pol__val *like, const char *vtex
         !like->symbol_after) {
         /* the answer's symbol and spacing, the evidence's amount */
         char amt[48];
-        int dec = like->decimals || fmod(v->num, 1) > 0.004 ? 2 : 0;
+        /* cents when the amount has them, or when the answer writes whole amounts with ".00" */
+        int dec = fmod(v->num, 1) > 0.004 || like->decimals ? 2 : 0;
         snprintf(amt, sizeof amt, "%.*f", dec, v->num);
         const char *sym = "$";
         if (!strcmp(v->str, "EUR")) sym = "\xE2\x82\xAC";
@@ -1038,10 +1087,10 @@ size_t pol__val_format(const pol__val *v, const pol__val *like, const char *vtex
     } else if (v->type == POL_V_TIME && like->type == POL_V_TIME && (like->ampm == 1 || like->ampm == 3 || like->ampm == 4)) {
         int h = (int)v->num / 60, m = (int)v->num % 60;
         int h12 = h % 12 ? h % 12 : 12;
-        const char *suf = h >= 12 ? "pm" : "am";
+        const char *suf = like->dots ? (h >= 12 ? "p.m." : "a.m.") : h >= 12 ? "pm" : "am";
         if (like->ampm == 4)
             n = snprintf(out, cap, "%d", h12);
-        else if (m || like->ampm == 3)
+        else if (m || like->colon)
             n = snprintf(out, cap, "%d:%02d%s%s", h12, m, like->space ? " " : "", suf);
         else
             n = snprintf(out, cap, "%d%s%s", h12, like->space ? " " : "", suf);
@@ -1053,6 +1102,39 @@ size_t pol__val_format(const pol__val *v, const pol__val *like, const char *vtex
         snprintf(num, sizeof num, "%.*f", v->decimals, v->num);
         n = snprintf(out, cap, "%s", num);
         if (v->type == POL_V_PERCENT) n = snprintf(out, cap, "%s%%", num);
+    } else if (v->type == POL_V_DATE && like->type == POL_V_DATE) {
+        static const char *const mn[] = {"January", "February", "March", "April", "May", "June",
+                                         "July", "August", "September", "October", "November",
+                                         "December"};
+        long x = (long)v->num;
+        int y = (int)(x / 10000), m = (int)(x / 100 % 100), d = (int)(x % 100);
+        if (m < 1 || m > 12) return 0;
+        char yr[16] = "";
+        if (like->has_year && y) snprintf(yr, sizeof yr, like->symbol_after ? " %d" : ", %d", y);
+        if (like->symbol_after) n = snprintf(out, cap, "%d %s%s", d, mn[m - 1], yr);
+        else n = snprintf(out, cap, "%s %d%s", mn[m - 1], d, yr);
+    } else if (v->type == POL_V_URL && like->type == POL_V_URL) {
+        /* the answer's way: with or without the scheme and "www." */
+        const char *u = vtext + v->start;
+        size_t un = v->end - v->start;
+        const char *l = like->str; /* canonical: no scheme, no www */
+        (void)l;
+        int scheme = 0, www = 0;
+        /* how the answer wrote it is not kept beyond its canonical form: look at `like` span */
+        scheme = like->symbol_after & 1;
+        www = (like->symbol_after >> 1) & 1;
+        if (un >= 8 && !strncasecmp(u, "https://", 8)) u += 8, un -= 8;
+        else if (un >= 7 && !strncasecmp(u, "http://", 7)) u += 7, un -= 7;
+        if (un >= 4 && !strncasecmp(u, "www.", 4)) u += 4, un -= 4;
+        n = snprintf(out, cap, "%s%s%.*s", scheme ? "https://" : "", www ? "www." : "", (int)un, u);
+    } else if (v->type == POL_V_PHONE && like->type == POL_V_PHONE && like->decimals &&
+               strlen(v->str) == like->decimals) {
+        /* the evidence's digits in the answer's pattern: "(555) 014-2290" */
+        size_t k = 0, d = 0;
+        for (const char *p = like->str + 24; *p && k + 1 < cap; p++)
+            out[k++] = *p == '#' ? v->str[d++] : *p;
+        out[k] = '\0';
+        n = (int)k;
     } else {
         n = snprintf(out, cap, "%.*s", (int)(v->end - v->start), vtext + v->start);
     }

@@ -70,6 +70,8 @@ typedef struct pol__word {
 /* Words of text[0..n). Returns the count; *out malloc'ed. -1 on OOM. */
 long pol__words(const char *text, size_t n, pol__word **out);
 int pol__is_negator(const char *low);
+/* Words of the same meaning as `low` ("phone": call, telephone, number ...), for the search. */
+size_t pol__synonyms(const char *low, const char **out, size_t max);
 
 /* ---- typed values --------------------------------------------------------------------------- */
 
@@ -97,7 +99,7 @@ typedef struct pol__val {
     int has_year;      /* dates */
     char str[96];      /* canonical text: currency code, digits, address, name ... */
     /* how it was written, for writing a replacement the same way */
-    unsigned char ampm, space, decimals, symbol_after;
+    unsigned char ampm, space, decimals, symbol_after, dots, colon, free;
 } pol__val;
 
 typedef struct pol__vals {

@@ -5,6 +5,7 @@
 #include <strings.h>
 #include "text/text.h"
 #include "text/textutil.h"
+#include "text/transcript.h"
 
 void pol__chunks_free(pol__chunk_list *c)
 {
@@ -195,7 +196,7 @@ static void markdown_to_text(const char *s, size_t n, pol__sb *o)
 /* ---- CSV of questions and answers ----------------------------------------------------------- */
 
 /* Reads one CSV field at *p (quotes handled); returns 1 when the record goes on. */
-static int csv_field(const char **p, const char *end, pol__sb *f, char delim)
+int pol__csv_field(const char **p, const char *end, pol__sb *f, char delim)
 {
     const char *s = *p;
     f->len = 0;
@@ -239,7 +240,7 @@ static int faq_rows(const char *s, size_t n, pol__chunk_list *out)
     pol__sb f = {0}, row = {0};
     int qcol = -1, acol = -1, col = 0, header = 1, rc = 0;
     while (p < end && !rc) {
-        int more = csv_field(&p, end, &f, delim);
+        int more = pol__csv_field(&p, end, &f, delim);
         pol__sb_add(&f, "", 0);
         if (header) {
             char *v = f.buf ? f.buf : (char *)"";

@@ -250,6 +250,9 @@ static int sniff(const unsigned char *head, size_t n, const char *path)
 {
     if (n >= 16 && memcmp(head, "SQLite format 3", 16) == 0) return 0; /* a kb: a port only */
     int k = pol__text_sniff_kind(head, n, path);
+    if (k < 0 && path && !strcasecmp(pol__path_ext(path), "json") &&
+        !has_ci(head, n, "\"FeatureCollection\"") && !has_ci(head, n, "\"coordinates\""))
+        return 10; /* a .json nobody else reads: ours, so a broken export gets a clear error */
     switch (k) {
     case POL_TEXT_FAQ_CSV:
     case POL_TEXT_CHAT_CSV:
@@ -329,6 +332,7 @@ static pol_status load(pol_run *run, const char *path, pol_asset **out)
             return pol__fail(run, POL_ERR_FORMAT, "%s holds NUL bytes: not text", path);
         }
         int k = pol__text_sniff_kind(data, len < 4096 ? len : 4096, path);
+        if (k < 0 && !strcasecmp(pol__path_ext(path), "json")) k = POL_TEXT_CHAT_JSON;
         t = pol__text_new(k < 0 ? POL_TEXT_PLAIN : (pol__text_kind)k, (const char *)data, len);
         free(data);
         if (!t) return pol__fail(run, POL_ERR_NOMEM, "out of memory");

@@ -5,11 +5,13 @@ extern const pol_op_desc pol__text_op_kb_add;
 extern const pol_op_desc pol__text_op_check;
 extern const pol_op_desc pol__text_op_fix;
 extern const pol_op_desc pol__text_op_redact;
+extern const pol_op_desc pol__text_op_leads;
 
 const pol_op_desc *const pol__text_ops[] = {
     &pol__text_op_kb_add,
     &pol__text_op_check,
     &pol__text_op_fix,
     &pol__text_op_redact,
+    &pol__text_op_leads,
     NULL,
 };

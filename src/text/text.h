@@ -6,12 +6,6 @@
 #include <stddef.h>
 #include "core/internal.h"
 
-/* TEMPORARY until the core change lands on main (the merge removes these). */
-#define POL_OP_DOCUMENT (1u << 4)
-void pol__document(pol_run *run, pol__jv *doc);
-pol_status pol__figure(pol_run *run, const char *title, const char *mime, const void *data,
-                       size_t len);
-
 /* What a text item is, from its content (and name). */
 typedef enum pol__text_kind {
     POL_TEXT_PLAIN,      /* prose: an answer, a note, plain-text document */

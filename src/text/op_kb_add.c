@@ -37,11 +37,9 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     long added = 0, removed = 0;
     int unchanged = 0;
     pol_status st = POL_OK;
-    if (!c.n) {
-        pol__warn(run, "%s holds no text; nothing added", asset->source_path);
-    } else {
-        st = pol__kb_add(run, kb, asset->source_path, &c, &added, &removed, &unchanged);
-    }
+    if (!c.n) pol__warn(run, "%s holds no text; no passages added", asset->source_path);
+    /* even with no passages: a document emptied since it was added loses its old passages */
+    st = pol__kb_add(run, kb, asset->source_path, &c, &added, &removed, &unchanged);
     pol__chunks_free(&c);
     if (st) return st;
     if (unchanged)

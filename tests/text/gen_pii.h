@@ -23,6 +23,8 @@ typedef struct gp_doc {
     size_t len;
     gp_span s[16];
     int n;
+    gp_span decoy[16]; /* look-alikes that must survive redaction */
+    int nd;
 } gp_doc;
 
 static void gp_lit(gp_doc *d, const char *s)
@@ -33,6 +35,12 @@ static void gp_lit(gp_doc *d, const char *s)
 static void gp_pii(gp_doc *d, pol__pii t, const char *v)
 {
     if (d->n < 16) d->s[d->n++] = (gp_span){d->len, d->len + strlen(v), t};
+    gp_lit(d, v);
+}
+
+static void gp_decoy(gp_doc *d, const char *v)
+{
+    if (d->nd < 16) d->decoy[d->nd++] = (gp_span){d->len, d->len + strlen(v), POL_PII_COUNT};
     gp_lit(d, v);
 }
 
@@ -228,7 +236,7 @@ static void gp_make(gp_doc *d, gc_rng *r)
                 if (*p >= '0' && *p <= '9') v[o++] = *p;
             v[o] = '\0';
             gp_lit(d, "My order #");
-            gp_lit(d, v);
+            gp_decoy(d, v);
             gp_lit(d, " has not arrived.");
             break;
         }
@@ -236,13 +244,13 @@ static void gp_make(gp_doc *d, gc_rng *r)
             snprintf(v, sizeof v, "%08x-%04x-%04x-%04x-%04x%08x", gc_next(r), gc_int(r, 0, 0xffff),
                      gc_int(r, 0, 0xffff), gc_int(r, 0, 0xffff), gc_int(r, 0, 0xffff), gc_next(r));
             gp_lit(d, "The ticket id is ");
-            gp_lit(d, v);
+            gp_decoy(d, v);
             gp_lit(d, ".");
             break;
         case 13:
             gp_card(r, v, 0);
             gp_lit(d, "Reference ");
-            gp_lit(d, v);
+            gp_decoy(d, v);
             gp_lit(d, " is on the invoice.");
             break;
         case 14:
@@ -252,10 +260,14 @@ static void gp_make(gp_doc *d, gc_rng *r)
             gp_lit(d, v);
             break;
         default:
-            snprintf(v, sizeof v, "I updated the app to version %d.%d.%d.%d and tracking number 1Z%06d%010d shows nothing.",
-                     gc_int(r, 1, 9), gc_int(r, 0, 20), gc_int(r, 0, 9), gc_int(r, 0, 99),
-                     gc_int(r, 0, 999999), gc_int(r, 0, 999999999));
-            gp_lit(d, v);
+            gp_lit(d, "I updated the app to version ");
+            snprintf(v, sizeof v, "%d.%d.%d.%d", gc_int(r, 1, 9), gc_int(r, 0, 20), gc_int(r, 0, 9),
+                     gc_int(r, 0, 99));
+            gp_decoy(d, v);
+            gp_lit(d, " and tracking number ");
+            snprintf(v, sizeof v, "1Z%06d%010d", gc_int(r, 0, 999999), gc_int(r, 0, 999999999));
+            gp_decoy(d, v);
+            gp_lit(d, " shows nothing.");
         }
     }
 }

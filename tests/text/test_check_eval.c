@@ -15,7 +15,7 @@ static char dir[256];
 
 static pol__kb *make_kb(const gc_business *B, int b)
 {
-    const char *ext;
+    const char *ext = "txt";
     char *doc = gc_document(B, &ext);
     assert_non_null(doc);
     char path[320], kbp[320];

@@ -460,6 +460,17 @@ static void find_dob(finder *f)
 {
     static const char *const dob_words[] = {"born", "dob", "d.o.b", "date of birth", "birthday",
                                             "birth date", "birthdate", NULL};
+    /* only texts that mention a birth date are searched for one */
+    int any = 0;
+    for (size_t i = 0; i + 3 <= f->n && !any; i++) {
+        char c = (char)(f->t[i] | 32);
+        if (c != 'b' && c != 'd') continue;
+        for (int w = 0; dob_words[w] && !any; w++) {
+            size_t m = strlen(dob_words[w]);
+            any = i + m <= f->n && !strncasecmp(f->t + i, dob_words[w], m);
+        }
+    }
+    if (!any) return;
     pol__vals v;
     pol__values(f->t, f->n, &v);
     for (size_t i = 0; i < v.n; i++) {
@@ -547,6 +558,7 @@ static void find_names(finder *f, const char *extra)
         "spoke with ", "ask for ", "\n- ", "signed, ", "patient: ", "attn: ", "attention: ", NULL};
     const char *t = f->t;
     for (size_t i = 0; i < f->n; i++) {
+        if (!is_al(t[i]) || !boundary(f, i)) continue; /* triggers start a word */
         for (int q = 0; triggers[q]; q++) {
             size_t m = strlen(triggers[q]);
             if (i + m > f->n || strncasecmp(t + i, triggers[q], m) || !boundary(f, i)) continue;

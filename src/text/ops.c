@@ -6,6 +6,7 @@ extern const pol_op_desc pol__text_op_check;
 extern const pol_op_desc pol__text_op_fix;
 extern const pol_op_desc pol__text_op_redact;
 extern const pol_op_desc pol__text_op_leads;
+extern const pol_op_desc pol__text_op_summarize;
 
 const pol_op_desc *const pol__text_ops[] = {
     &pol__text_op_kb_add,
@@ -13,5 +14,6 @@ const pol_op_desc *const pol__text_ops[] = {
     &pol__text_op_fix,
     &pol__text_op_redact,
     &pol__text_op_leads,
+    &pol__text_op_summarize,
     NULL,
 };

@@ -99,6 +99,18 @@ assert r["name"] == "Dana Whitfield" and r["email"] == "dana@acme.example.com", 
 assert r["phone"] == "+14155552671" and r["company"] == "Acme Logistics", r
 assert r["timeline"] == "by March 15" and r["verified"] == "yes", r'
 
+# summarize: the visitor's intent, facts, outcome, next action, priority
+run_polish 0 text summarize chats.json --json
+check "summary" python3 -c '
+import json, sys
+c = json.load(open(sys.argv[1]))["conversations"][0]
+assert c["intent"] == "We need 40 chairs by March 15.", c
+assert {"type": "date", "value": "March 15"} in c["facts"], c
+assert c["contact"]["email"] == "dana@acme.example.com", c
+assert c["outcome"] == "answered" and c["priority"] == "medium", c
+assert c["next_action"].startswith("follow up with Dana Whitfield"), c
+' "$OUT"
+
 # ---- bad input ----
 printf 'We are open \xff\xfe from 9am.\n' > bad-utf8.txt
 run_polish 1 text check bad-utf8.txt --kb kb.db --json

@@ -20,6 +20,7 @@ static void copy_n(char *out, size_t cap, const char *s, size_t n)
 
 static int ci_word_at(const char *t, size_t n, size_t i, const char *w)
 {
+    if ((t[i] | 32) != (w[0] | 32)) return 0; /* most positions fail here, cheaply */
     size_t m = strlen(w);
     return i + m <= n && !strncasecmp(t + i, w, m) && (i == 0 || !isalnum((unsigned char)t[i - 1])) &&
            (i + m == n || !isalnum((unsigned char)t[i + m]));

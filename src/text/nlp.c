@@ -351,6 +351,7 @@ static int word_boundary_before(const scan *sc, size_t i)
 
 static int ci_at(const scan *sc, size_t i, const char *w)
 {
+    if (i >= sc->n || (sc->t[i] | 32) != (w[0] | 32)) return 0; /* most positions fail here */
     size_t m = strlen(w);
     return i + m <= sc->n && strncasecmp(sc->t + i, w, m) == 0 &&
            (i + m == sc->n || !is_alpha_byte((unsigned char)sc->t[i + m]));

@@ -110,6 +110,7 @@ static int context_before(const finder *f, size_t i, size_t window, const char *
     size_t s = i > window ? i - window : 0;
     for (size_t k = s; k < i; k++)
         for (int w = 0; words[w]; w++) {
+            if ((f->t[k] | 32) != (words[w][0] | 32)) continue;
             size_t m = strlen(words[w]);
             if (k + m <= i && !strncasecmp(f->t + k, words[w], m) && boundary(f, k)) return 1;
         }
@@ -560,6 +561,7 @@ static void find_names(finder *f, const char *extra)
     for (size_t i = 0; i < f->n; i++) {
         if (!is_al(t[i]) || !boundary(f, i)) continue; /* triggers start a word */
         for (int q = 0; triggers[q]; q++) {
+            if ((t[i] | 32) != (triggers[q][0] | 32)) continue;
             size_t m = strlen(triggers[q]);
             if (i + m > f->n || strncasecmp(t + i, triggers[q], m) || !boundary(f, i)) continue;
             if (triggers[q][0] == '\n') continue;

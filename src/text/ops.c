@@ -7,6 +7,7 @@ extern const pol_op_desc pol__text_op_fix;
 extern const pol_op_desc pol__text_op_redact;
 extern const pol_op_desc pol__text_op_leads;
 extern const pol_op_desc pol__text_op_summarize;
+extern const pol_op_desc pol__text_op_format;
 
 const pol_op_desc *const pol__text_ops[] = {
     &pol__text_op_kb_add,
@@ -15,5 +16,6 @@ const pol_op_desc *const pol__text_ops[] = {
     &pol__text_op_redact,
     &pol__text_op_leads,
     &pol__text_op_summarize,
+    &pol__text_op_format,
     NULL,
 };

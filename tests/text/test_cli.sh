@@ -111,6 +111,22 @@ assert c["outcome"] == "answered" and c["priority"] == "medium", c
 assert c["next_action"].startswith("follow up with Dana Whitfield"), c
 ' "$OUT"
 
+# format: SMS parts of at most 160 characters, at most two; shortened at a sentence end; HTML
+printf '## Hours\n\nWe are **open** Monday to Friday from 7am to 6pm. On Saturday we open at 8am and close at 2pm. We are closed on Sundays, but you can [book online](https://example.com/book) any time of day or night, and our team will confirm within two hours. Parking is free behind the shop for all customers.\n\n- Sourdough: $6.50\n- Croissant: $3.25\n' > md.md
+run_polish 0 text format md.md --to sms -o sms.txt
+check "sms parts" python3 -c '
+lines = open("sms.txt", encoding="utf-8").read().splitlines()
+assert 1 < len(lines) <= 2, lines
+assert all(len(l) <= 160 for l in lines), [len(l) for l in lines]
+assert lines[0].startswith("(1/2) Hours. We are open") and lines[-1].endswith("."), lines'
+run_polish 0 text format md.md --max-chars 120 -o short.txt
+check "shortened at a sentence end" python3 -c '
+t = open("short.txt", encoding="utf-8").read()
+assert len(t) <= 121 and t.rstrip().endswith("close at 2pm."), repr(t)'
+run_polish 0 text format md.md --to html -o md.html
+contains md.html '<a href="https://example.com/book">book online</a>'
+contains md.html "<li>Croissant: \$3.25</li>"
+
 # ---- bad input ----
 printf 'We are open \xff\xfe from 9am.\n' > bad-utf8.txt
 run_polish 1 text check bad-utf8.txt --kb kb.db --json

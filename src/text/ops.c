@@ -8,6 +8,7 @@ extern const pol_op_desc pol__text_op_redact;
 extern const pol_op_desc pol__text_op_leads;
 extern const pol_op_desc pol__text_op_summarize;
 extern const pol_op_desc pol__text_op_format;
+extern const pol_op_desc pol__text_op_policy;
 
 const pol_op_desc *const pol__text_ops[] = {
     &pol__text_op_kb_add,
@@ -17,5 +18,6 @@ const pol_op_desc *const pol__text_ops[] = {
     &pol__text_op_leads,
     &pol__text_op_summarize,
     &pol__text_op_format,
+    &pol__text_op_policy,
     NULL,
 };

@@ -127,6 +127,21 @@ run_polish 0 text format md.md --to html -o md.html
 contains md.html '<a href="https://example.com/book">book online</a>'
 contains md.html "<li>Croissant: \$3.25</li>"
 
+# policy: brand spelling corrected, disclaimer and sign-off added, banned words reported
+printf 'banned: [guaranteed]\ncompetitors: [Crumbs & Co]\nbrand: [GreenStreet Bakery]\ndisclaimers:\n  - topics: [refund]\n    text: Refunds follow our returns policy.\nsign-off: "The GreenStreet team"\n' > pol.yml
+printf 'Our greenstreet bakery cakes are guaranteed fresh. You can get a refund within 7 days.\n' > pa.txt
+run_polish 0 text policy pa.txt --policy pol.yml -o pa-out.txt --report pol-r.json
+check "policy applied" python3 -c '
+t = open("pa-out.txt").read()
+assert t == "Our GreenStreet Bakery cakes are guaranteed fresh. You can get a refund within 7 days. Refunds follow our returns policy.\nThe GreenStreet team\n", repr(t)'
+check "banned word reported" python3 -c '
+import json
+s = json.load(open("pol-r.json"))["items"][0]["steps"][0]
+assert {"rule": "banned", "text": "guaranteed", "at": 28} in s["measured"]["violations"], s'
+printf 'banned: [a\nbrand: *x\n' > badpol.yml
+run_polish 1 text policy pa.txt --policy badpol.yml -o pa2.txt
+contains "$ERR" "badpol.yml: line"
+
 # ---- bad input ----
 printf 'We are open \xff\xfe from 9am.\n' > bad-utf8.txt
 run_polish 1 text check bad-utf8.txt --kb kb.db --json

@@ -137,7 +137,7 @@ assert t == "Our GreenStreet Bakery cakes are guaranteed fresh. You can get a re
 check "banned word reported" python3 -c '
 import json
 s = json.load(open("pol-r.json"))["items"][0]["steps"][0]
-assert {"rule": "banned", "text": "guaranteed", "at": 28} in s["measured"]["violations"], s'
+assert {"rule": "banned", "text": "guaranteed", "at": 33} in s["measured"]["violations"], s'
 printf 'banned: [a\nbrand: *x\n' > badpol.yml
 run_polish 1 text policy pa.txt --policy badpol.yml -o pa2.txt
 contains "$ERR" "badpol.yml: line"

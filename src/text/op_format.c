@@ -289,7 +289,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
             }
             at = 0;
             for (idx = 0; idx < nc; idx++) {
-                char hdr[24];
+                char hdr[48];
                 snprintf(hdr, sizeof hdr, "(%zu/%zu) ", idx + 1, nc);
                 pol__sb_str(&r, hdr);
                 pol__sb_add(&r, one.buf + at, cuts[idx] - at);

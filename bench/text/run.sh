@@ -24,11 +24,11 @@ taskset -c 0 "$TB" check "$OUT" "$CHUNKS" "$ANSWERS"
 echo "transcripts: $CHATS generated conversations (one JSON export) to a lead CSV"
 "$TB" chats "$CHATS" "$OUT/chats.json"
 rm -f "$OUT/leads.csv"
-/usr/bin/time -f "%e %M" -o "$OUT/.time" taskset -c 0 "$POLISH" text leads "$OUT/chats.json" \
+/usr/bin/time -f "%e %U %M" -o "$OUT/.time" taskset -c 0 "$POLISH" text leads "$OUT/chats.json" \
     -o "$OUT/leads.csv" --quiet -j 1
-read -r secs kb <"$OUT/.time"
+read -r secs user kb <"$OUT/.time"
 rows=$(($(wc -l <"$OUT/leads.csv") - 1))
-echo "  polish text leads: $secs s wall, $((kb / 1024)) MB peak; $rows lead rows from $CHATS conversations ($(du -m "$OUT/chats.json" | cut -f1) MB)"
+echo "  polish text leads: $secs s wall, $user s CPU, $((kb / 1024)) MB peak; $rows lead rows from $CHATS conversations ($(du -m "$OUT/chats.json" | cut -f1) MB)"
 
 echo "redaction: $MESSAGES generated messages with known PII and look-alikes"
 taskset -c 0 "$TB" redact "$MESSAGES" "$OUT/pii.jsonl"

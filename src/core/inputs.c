@@ -97,10 +97,14 @@ static int is_texty(const unsigned char *h, size_t n)
     return n && bad * 100 < n;
 }
 
-static const pol__domain *domain_of_ext(const char *path)
+/* The domain an extension names. Several domains may claim one (.csv: records, forecast): then
+ * `prefer` (the domain the content was recognised as) when it is one of them, else the first. */
+static const pol__domain *domain_of_ext(const char *path, const pol__domain *prefer)
 {
     const char *ext = pol__path_ext(path);
     if (!*ext) return NULL;
+    for (const char *const *e = prefer ? prefer->extensions : NULL; e && *e; e++)
+        if (strcasecmp(*e, ext) == 0) return prefer;
     for (size_t i = 0; i < pol__n_domains; i++)
         for (const char *const *e = pol__domains[i]->extensions; e && *e; e++)
             if (strcasecmp(*e, ext) == 0) return pol__domains[i];
@@ -160,8 +164,8 @@ static int consider_file(pol__inputs *in, const char *full, const char *rel, con
     ssize_t got = read_head(full, head, sizeof head, &st);
     if (got == -2) return note(in, full, kind_of(st.st_mode));
     if (got < 0) return add_item(in, full, rel, 0); /* unreadable: reported when processed */
-    const pol__domain *by_ext = domain_of_ext(full);
     const pol__domain *best = got > 0 ? sniff_all(head, (size_t)got, full) : NULL;
+    const pol__domain *by_ext = domain_of_ext(full, best);
     if (!best && !by_ext) return note(in, full, "not a format polish reads");
     if (want && !by_ext && best != want) {
         char *why = pol__asprintf("%s data; this pipeline is for %s", best->name, want->name);
@@ -337,7 +341,7 @@ pol_status pol__recognise(pol_run *run, const char *path, const pol__domain *wan
                          "(--limit bytes=N)",
                          (long long)st.st_size, (unsigned long long)max);
     const pol__domain *best = sniff_all(head, (size_t)got, path);
-    const pol__domain *by_ext = domain_of_ext(path);
+    const pol__domain *by_ext = domain_of_ext(path, best);
     const char *ext = pol__path_ext(path);
     if (!best) {
         if (by_ext)

@@ -601,7 +601,7 @@ pol_status fc_model_apply(pol_run *run, const fc_model *m, pol__forecast *f, con
     pol_status st = make_view(run, &m->set, m, f, "--apply", &v);
     if (st) return st;
     apply_ctx c = {.m = m, .f = f, .v = &v, .o = o};
-    long col;
+    long col = -1;
     st = add_col(run, f, "mu", &c.c_mu);
     if (!st) st = add_col(run, f, "sigma", &col);
     for (size_t i = 0; i < o->n_q && !st; i++) {

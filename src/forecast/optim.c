@@ -72,7 +72,7 @@ static double wolfe(ls_ctx *c, double f0, double d0, double *fout)
             a *= 2;
             continue;
         }
-        for (int z = 0; z < 40; z++) { /* zoom */
+        for (int z = 0; z < 20; z++) { /* zoom */
             double aj = interp(lo, flo, dlo, hi, fhi, dhi);
             double dj, fj = phi(c, aj, &dj);
             if (!isfinite(fj) || fj > f0 + c1 * aj * d0 || fj >= flo) {
@@ -85,7 +85,9 @@ static double wolfe(ls_ctx *c, double f0, double d0, double *fout)
                 if (dj * (hi - lo) >= 0) hi = lo, fhi = flo, dhi = dlo;
                 lo = aj, flo = fj, dlo = dj;
             }
-            if (fabs(hi - lo) < 1e-14 * fmax(1, fabs(lo))) break;
+            if (fabs(hi - lo) < 1e-14 * fmax(1, fabs(lo)) ||
+                fabs(fhi - flo) <= 1e-15 * (fabs(flo) + 1e-300))
+                break;
         }
         if (flo < f0 && lo > 0) { /* sufficient decrease without curvature: take it */
             phi(c, lo, &dlo);
@@ -131,7 +133,8 @@ fc_min_result fc_bfgs(fc_objective f, double *x, size_t n, void *user, int max_i
         memcpy(x, c.xt, n * sizeof *x);
         memcpy(g, c.gt, n * sizeof *g);
         fx = fnew;
-        if (df <= 1e-15 * (fabs(fx) + 1e-300) && sqrt(dot(g, g, n)) <= sqrt(gtol)) break;
+        /* no relative progress beyond rounding (as R's reltol): done */
+        if (df <= 1e-13 * (fabs(fx) + 1e-13)) break;
         if (sy <= 1e-12 * sqrt(dot(s, s, n) * dot(yv, yv, n))) continue;
         if (!scaled) { /* scale the first inverse Hessian (N&W 6.20) */
             double k = sy / dot(yv, yv, n);

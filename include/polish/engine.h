@@ -156,6 +156,11 @@ char *pol_report_errors(const pol_report *r);
  * items kept by --skip-existing, warnings (first frame of an animation). "" when none. */
 char *pol_report_notes(const pol_report *r);
 
+/* The result documents of POL_OP_DOCUMENT ops as JSON: one item's document itself, or for several
+ * items {"items": [{"input": PATH, ...its document's members}]} (a failed item gives "error").
+ * NULL when no item has one. Caller frees with free(). */
+char *pol_report_documents(const pol_report *r);
+
 /* ---- batches -------------------------------------------------------------------------------- */
 
 typedef struct pol_progress {

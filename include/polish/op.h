@@ -90,6 +90,13 @@ enum {
     POL_OP_SCALE_SAFE = 1u << 2,
     /* Emits several outputs (pol__emit) in place of the item's own. */
     POL_OP_SPLIT = 1u << 3,
+    /* Its product is a JSON document (set with pol__document: a check's claims, a verification's
+     * scores, a fitted model), not a changed item: the item itself is not saved. `-o FILE` gets
+     * the document; without -o it goes to standard output. */
+    POL_OP_DOCUMENT = 1u << 4,
+    /* Runs without positional inputs (a generator, or an op that reads only its ports): the
+     * command makes one item, named after the op, whose asset starts with no data. */
+    POL_OP_NO_INPUT = 1u << 5,
 };
 
 /* What an op needs from the loader, given its arguments: the largest size it will use, and

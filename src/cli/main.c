@@ -50,6 +50,7 @@ typedef struct cli {
     const char *prog;
     pol_group_rule group;
     const char *groups_file; /* --groups: one group per line, files separated by tabs */
+    unsigned op_flags;       /* `polish DOMAIN OP`: the op's flags (POL_OP_DOCUMENT, _NO_INPUT) */
 } cli;
 
 static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -464,7 +465,13 @@ static void output_target(const cli *c, pol_batch *b)
     base = base ? base + 1 : c->output;
     const char *dot = strrchr(base, '.');
     if (!(dot && dot != base && dot[1])) return;
-    /* A name with an extension is a file: one file input only. */
+    /* A name with an extension is a file: one file input only (or none, for an op that makes
+     * its item). */
+    if (c->n_inputs == 0 && (c->op_flags & POL_OP_NO_INPUT)) {
+        b->outfile = c->output;
+        b->outdir = NULL;
+        return;
+    }
     if (c->n_inputs != 1 || is_dir(c->inputs[0]))
         die_usage("-o %s names a file, but the input is %s; give a folder (end it with '/')",
                   c->output, c->n_inputs != 1 ? "several files" : "a folder");
@@ -680,13 +687,17 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
     if (mode == POL_BATCH_PROCESS && pol_pipeline_check(p, &cerr)) die_usage("%s", cerr.msg);
     if (c->group == POL_GROUP_LIST && c->n_inputs)
         die_usage("%s: --groups names the inputs; give no other input", command);
-    if (c->n_inputs == 0 && c->group != POL_GROUP_LIST) die_usage("%s: no input files", command);
+    int makes = c->n_inputs == 0 && (c->op_flags & POL_OP_NO_INPUT);
+    int document = (c->op_flags & POL_OP_DOCUMENT) != 0;
+    if (c->n_inputs == 0 && c->group != POL_GROUP_LIST && !makes)
+        die_usage("%s: no input files", command);
     if (c->output && !*c->output)
         die_usage("%s: -o is empty; name an output folder or file", command);
     int to_stdout = c->output && !strcmp(c->output, "-");
     size_t n_std = 0;
     for (size_t i = 0; i < c->n_inputs; i++) n_std += !strcmp(c->inputs[i], "-");
     if (n_std > 1) die_usage("%s: standard input ('-') can be read only once", command);
+    if (to_stdout && document) die_usage("%s: without -o the result goes to standard output", command);
     if (to_stdout && (c->n_inputs != 1 || mode != POL_BATCH_PROCESS))
         die_usage("%s: '-o -' (standard output) takes exactly one input file", command);
     if (to_stdout && c->json) die_usage("%s: '-o -' and --json both want standard output", command);
@@ -702,7 +713,8 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
         b.groups = (const char *const *const *)groups;
     }
     if (mode == POL_BATCH_PROCESS) {
-        if (!c->output && !c->opt.dry_run) die_usage("%s: -o OUTPUT is required", command);
+        if (!c->output && !c->opt.dry_run && !document)
+            die_usage("%s: -o OUTPUT is required", command);
         if (to_stdout) {
             snprintf(out_std, sizeof out_std, "%s/out", make_std_dir());
             b.outdir = out_std;
@@ -771,7 +783,12 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
         free_groups(groups, groups_text, b.n_groups);
         return st == POL_ERR_ARG ? EXIT_USAGE : EXIT_FATAL;
     }
-    if (c->json) {
+    if (document && !c->output && !c->opt.dry_run) {
+        /* the result documents are the output: on standard output, JSON */
+        char *j = pol_report_documents(r);
+        if (j) printf("%s\n", j);
+        free(j);
+    } else if (c->json) {
         char *j = pol_report_json(r);
         if (j) printf("%s\n", j);
         free(j);
@@ -802,7 +819,8 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
             code = EXIT_SOME_FAILED;
         }
     }
-    if (!c->quiet && !c->json && mode == POL_BATCH_PROCESS && !c->opt.dry_run && !to_stdout) {
+    if (!c->quiet && !c->json && mode == POL_BATCH_PROCESS && !c->opt.dry_run && !to_stdout &&
+        !(document && !c->output)) {
         int wrote = b.outdir && res.ok > 0;
         fprintf(stderr, "polish: %zu ok, %zu failed", res.ok, res.failed);
         if (res.cancelled) fprintf(stderr, ", %zu not finished", res.cancelled);
@@ -912,8 +930,17 @@ static int cmd_op(cli *c, const char *domain, int argc, char **argv)
 {
     if (argc < 1) die_usage("%s: which operation? (see 'polish ops %s')", domain, domain);
     const pol_op_desc *op = pol_op_find(domain, argv[0]);
+    if (!op && argc > 1 && argv[1][0] != '-') { /* `polish text kb add` is op kb-add */
+        char two[128];
+        snprintf(two, sizeof two, "%s-%s", argv[0], argv[1]);
+        if ((op = pol_op_find(domain, two)) != NULL) {
+            argc--;
+            argv++;
+        }
+    }
     if (!op) die_usage("%s has no operation '%s' (see 'polish ops %s')", domain, argv[0], domain);
     const pol_op_desc *dop = pol_domain_deliver_op(domain);
+    c->op_flags = op->flags;
     pol_pipeline *p;
     pol_err err;
     size_t step;

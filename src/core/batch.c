@@ -27,6 +27,7 @@ typedef struct item {
     const char **members;
     size_t n_members;
     char *group_rel; /* owned: the group's output name */
+    int made;        /* made by a POL_OP_NO_INPUT op: no input file, `path` is the op's name */
 } item;
 
 typedef struct items {
@@ -148,6 +149,59 @@ static pol_status save_to(pol_run *run, const batch_ctx *c, const item *x, const
     return st;
 }
 
+/* The pipeline's last step when it is a POL_OP_DOCUMENT op: the item gives a document, not
+ * itself. */
+static const pol_op_desc *document_op(const pol_pipeline *p)
+{
+    if (!p || !p->n_steps) return NULL;
+    const pol_op_desc *op = p->steps[p->n_steps - 1].op;
+    return op->flags & POL_OP_DOCUMENT ? op : NULL;
+}
+
+/* Where a document goes: -o FILE, or <stem>.json in -o DIR; NULL when there is no -o. */
+static char *document_path(const batch_ctx *c, const item *x)
+{
+    if (c->b->outfile) return pol__strdup(c->b->outfile);
+    if (!c->b->outdir) return NULL;
+    char *rel = pol__strdup(x->rel);
+    if (!rel) return NULL;
+    char *dot = strrchr(rel, '.'), *slash = strrchr(rel, '/');
+    if (dot && (!slash || dot > slash) && dot != rel && (!slash || dot > slash + 1)) *dot = '\0';
+    size_t dl = strlen(c->b->outdir);
+    while (dl > 1 && c->b->outdir[dl - 1] == '/') dl--;
+    char *p = pol__asprintf("%.*s/%s.json", (int)dl, c->b->outdir, rel);
+    free(rel);
+    return p;
+}
+
+/* Writes the item's document (the last step's "result") to `path` as JSON. */
+static pol_status save_document(pol_run *run, const char *path)
+{
+    const pol__jv *steps = pol__jv_get(run->item, "steps");
+    const pol__jv *doc = steps && steps->last ? pol__jv_get(steps->last, "result") : NULL;
+    if (!doc) return pol__fail(run, POL_ERR_INTERNAL, "the operation gave no result document");
+    char *text = pol__jv_dump(doc, 2);
+    if (!text) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    if (mkdir_parent(path) != 0) {
+        free(text);
+        return pol__fail(run, POL_ERR_IO, "cannot create the folder for %s", path);
+    }
+    pol__outfile of;
+    pol_status st = pol__out_open(run, path, &of);
+    if (!st) {
+        size_t n = strlen(text);
+        if (fwrite(text, 1, n, of.fp) != n || fputc('\n', of.fp) == EOF) {
+            int e = errno;
+            pol__out_abort(&of);
+            st = pol__fail(run, POL_ERR_IO, "cannot write %s: %s", path, strerror(e));
+        } else {
+            st = pol__out_commit(run, &of);
+        }
+    }
+    free(text);
+    return st;
+}
+
 /* ---- one item, several outputs ------------------------------------------------------------- */
 
 typedef struct pol__emitted {
@@ -193,7 +247,12 @@ static pol_status save_emitted(pol_run *run, const batch_ctx *c, const item *x)
         if (!base) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
         char *dot = strrchr(base, '.'), *slash = strrchr(base, '/');
         char *path;
-        if (dot && (!slash || dot > slash)) {
+        if (x->made) { /* no input to name it after: <name>.<ext> */
+            const char *ext = dot && (!slash || dot > slash) ? dot + 1 : NULL;
+            if (slash) slash[1] = '\0';
+            path = pol__asprintf("%s%s%s%s", slash ? base : "", e->name, ext ? "." : "",
+                                 ext ? ext : "");
+        } else if (dot && (!slash || dot > slash)) {
             *dot = '\0';
             path = pol__asprintf("%s.%s.%s", base, e->name, dot + 1);
         } else {
@@ -318,7 +377,11 @@ static pol_status plan_only(const batch_ctx *c, const item *x, const pol_pipelin
             free(op);
         }
     }
-    if (p->n_targets)
+    if (document_op(p)) {
+        char *dp = document_path(c, x);
+        if (dp) pol__jv_push(would, pol__jv_str(dp));
+        free(dp);
+    } else if (p->n_targets)
         for (size_t i = 0; i < p->n_targets; i++) {
             char *op = out_path(c, x, p->targets[i].name, NULL);
             pol__jv_push(would, pol__jv_str(op));
@@ -349,6 +412,13 @@ static pol_status load_item(pol_run *run, const pol__domain *d, const item *x, p
  * once complete and all together, so one that exists is whole. */
 static int outputs_exist(const batch_ctx *c, const item *x, const pol_pipeline *p)
 {
+    if (document_op(p)) {
+        char *dp = document_path(c, x);
+        struct stat st;
+        int there = dp && stat(dp, &st) == 0 && S_ISREG(st.st_mode);
+        free(dp);
+        return there;
+    }
     size_t n = p->n_targets ? p->n_targets : 1;
     for (size_t i = 0; i < n; i++) {
         char *op = out_path(c, x, p->n_targets ? p->targets[i].name : NULL, NULL);
@@ -363,8 +433,8 @@ static int outputs_exist(const batch_ctx *c, const item *x, const pol_pipeline *
 static pol_status process(batch_ctx *c, item *x, pol_run *run)
 {
     const pol__domain *want = c->pipe->is_auto ? NULL : c->pipe->domain;
-    const pol__domain *d;
-    pol_status st = pol__recognise(run, x->path, want, &d);
+    const pol__domain *d = want;
+    pol_status st = x->made ? POL_OK : pol__recognise(run, x->path, want, &d);
     if (st) return st;
     pol__jv_set(run->item, "domain", pol__jv_str(d->name));
     const pol_pipeline *p = pol__pipeline_for(c->pipe, d);
@@ -432,8 +502,9 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
     run->plan_args = plan_args;
     run->plan_n = pn;
 
+    const pol_op_desc *docop = document_op(p);
     pol__jv *secs = pol__jv_obj_at(run->item, "seconds");
-    if (x->n_members < 2 && pol__stream_possible(d, p, deliver_in_steps ? NULL : dop) &&
+    if (x->n_members < 2 && !x->made && !docop && pol__stream_possible(d, p, deliver_in_steps ? NULL : dop) &&
         !c->want_thumbs) {
         /* Every step works chunk by chunk: the item is never held whole. */
         char *path = out_path(c, x, NULL, NULL);
@@ -452,20 +523,35 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
 
     pol_asset *a = NULL;
     double t = pol__now();
-    st = load_item(run, d, x, &a);
-    pol__jv_set(secs, "load", pol__jv_num(pol__now() - t));
-    if (!st) thumb(c, d, run, a, &x->thumbs.before, &x->thumbs.before_len);
+    if (x->made) { /* the op makes the item: it starts with no data, of the op's domain */
+        const pol_op_desc *op0 = p->steps[0].op;
+        const pol__domain *md = op0->out_domain ? pol__domain_find(op0->out_domain) : d;
+        a = md ? pol__asset_new(md, NULL, NULL) : NULL;
+        if (!a) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    } else {
+        st = load_item(run, d, x, &a);
+        pol__jv_set(secs, "load", pol__jv_num(pol__now() - t));
+        if (!st) thumb(c, d, run, a, &x->thumbs.before, &x->thumbs.before_len);
+    }
     t = pol__now();
     for (size_t i = 0; !st && i < p->n_steps; i++)
         st = run_op(run, p->steps[i].op, p->steps[i].args, a, NULL);
     pol__jv_set(secs, "steps", pol__jv_num(pol__now() - t));
-    if (!st) thumb(c, d, run, a, &x->thumbs.after, &x->thumbs.after_len);
+    if (!st && a->data && !docop) thumb(c, d, run, a, &x->thumbs.after, &x->thumbs.after_len);
     if (!st && pol__cancelled(run)) st = pol__fail(run, POL_ERR_CANCELLED, "cancelled");
     int split = 0;
     for (size_t i = 0; i < p->n_steps; i++) split |= (p->steps[i].op->flags & POL_OP_SPLIT) != 0;
     if (!st && run->emitted) st = save_emitted(run, c, x);
     if (!st && split && run->emitted) {
         /* the parts replace the item */
+    } else if (!st && docop) {
+        /* the item gives its document: to -o when there is one (else the caller prints it) */
+        char *dp = document_path(c, x);
+        if (dp) st = save_document(run, dp);
+        free(dp);
+    } else if (!st && !a->data) {
+        st = pol__fail(run, POL_ERR_INTERNAL, "%s.%s made no item", p->steps[0].op->domain,
+                       p->steps[0].op->name);
     } else if (!st) {
         if (deliver_in_steps || !dop) {
             st = save_to(run, c, x, NULL, a);
@@ -706,7 +792,10 @@ static pol_status batch_run(const pol_pipeline *p, const char *const *inputs, si
                             const pol_batch *b, pol_report *report, pol_batch_result *res,
                             pol_err *err)
 {
-    if (n_inputs == 0) return pol__err_set(err, POL_ERR_ARG, "no input files");
+    /* An op that makes its item (a generator, or one that reads only its ports) runs once. */
+    int made = n_inputs == 0 && !p->is_auto && p->n_steps &&
+               (p->steps[0].op->flags & POL_OP_NO_INPUT) && b->group == POL_GROUP_NONE;
+    if (n_inputs == 0 && !made) return pol__err_set(err, POL_ERR_ARG, "no input files");
     if (b->mode == POL_BATCH_PROCESS) {
         pol_status st = pol_pipeline_check(p, err);
         if (st) return st;
@@ -742,7 +831,7 @@ static pol_status batch_run(const pol_pipeline *p, const char *const *inputs, si
     const pol__domain *want = p->is_auto ? NULL : p->domain;
     pol_status st = pol__inputs_collect(&in, inputs, n_inputs, writes ? b->outdir : NULL, want, err);
     if (st) return st;
-    if (in.n == 0) {
+    if (in.n == 0 && !made) {
         pol_status rs = in.skipped->n
                             ? pol__err_set(err, POL_ERR_NOT_FOUND,
                                            "no usable files in the given folders (%zu left out, "
@@ -786,8 +875,12 @@ static pol_status batch_run(const pol_pipeline *p, const char *const *inputs, si
     if (writes && b->outdir) mkdir_p(b->outdir);
     if (writes && c.opt.skip_existing) pol__out_remove_stale(b->outdir ? b->outdir : NULL);
     /* inspect and --dry-run get a gate that allows no write at all */
-    c.gate = pol__gate_new(&in, writes ? b->outdir : NULL, writes ? b->outfile : NULL, &c.opt);
-    c.it.v = c.gate ? calloc(in.n, sizeof *c.it.v) : NULL;
+    /* A document op without -o writes nothing of its own; the files its ports name stay in the
+     * current folder. */
+    const char *gate_dir = b->outdir;
+    if (!b->outdir && !b->outfile && document_op(p)) gate_dir = ".";
+    c.gate = pol__gate_new(&in, writes ? gate_dir : NULL, writes ? b->outfile : NULL, &c.opt);
+    c.it.v = c.gate ? calloc(made ? 1 : in.n, sizeof *c.it.v) : NULL;
     if (!c.it.v) {
         pol__gate_free(c.gate);
         pol__inputs_free(&in);
@@ -797,6 +890,20 @@ static pol_status batch_run(const pol_pipeline *p, const char *const *inputs, si
     for (size_t i = 0; i < in.n; i++) {
         c.it.v[i].path = in.v[i].path;
         c.it.v[i].rel = in.v[i].rel;
+    }
+    if (made) {
+        const pol_op_desc *op0 = p->steps[0].op;
+        item *x = &c.it.v[0];
+        x->made = 1;
+        x->path = pol__asprintf("%s.%s", op0->domain, op0->name); /* freed with the items */
+        x->rel = x->path ? strchr(x->path, '.') + 1 : NULL;
+        if (!x->path) {
+            free(c.it.v);
+            pol__gate_free(c.gate);
+            pol__inputs_free(&in);
+            return pol__err_set(err, POL_ERR_NOMEM, "out of memory");
+        }
+        c.it.n = 1;
     }
     if (b->group != POL_GROUP_NONE && (st = group_items(&c, b, err))) {
         free(c.it.v);
@@ -874,6 +981,7 @@ static pol_status batch_run(const pol_pipeline *p, const char *const *inputs, si
         }
         free(x->members);
         free(x->group_rel);
+        if (x->made) free(x->path);
     }
     size_t total = c.it.n;
     free(c.it.v);

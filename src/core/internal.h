@@ -162,6 +162,15 @@ struct pol_run {
  * flagged POL_OP_SPLIT, what it emits replaces the item's own output. */
 pol_status pol__emit(pol_run *run, pol_asset *a, const char *name);
 
+/* Attaches a figure (copied) to the running step's report node: `mime` is "image/png",
+ * "image/jpeg" or "image/svg+xml". The JSON report keeps {"title", "mime", "base64"} under the
+ * step's "figures"; the HTML report shows it under the step. */
+pol_status pol__figure(pol_run *run, const char *title, const char *mime, const void *data,
+                       size_t len);
+/* Sets the item's result document (a JSON object; ownership taken), kept under the running step's
+ * "result": what a POL_OP_DOCUMENT op produces. A later call replaces it. */
+void pol__document(pol_run *run, pol__jv *doc);
+
 /* Load hints: what the item's whole plan needs from a loader of a w x h source. Each op's hint
  * (or its POL_OP_SCALE_SAFE flag) is combined up to the first op that resizes; max_width x
  * max_height stays 0 x 0 when some op needs the full size. A loader obeys it (JPEG decodes at
@@ -293,6 +302,8 @@ pol_status pol__read_file(pol_run *run, const char *path, uint64_t max_bytes, un
 char *pol__strdup(const char *s);
 char *pol__strndup(const char *s, size_t n);
 char *pol__asprintf(const char *fmt, ...) POL_PRINTF(1, 2);
+/* `n` bytes as base64 (RFC 4648, padded), NUL-terminated and malloc'ed; NULL when out of memory. */
+char *pol__base64(const void *data, size_t n);
 /* Extension without the dot, as written ("JPG"), or "" — points into `path`; compare with
  * strcasecmp(). */
 const char *pol__path_ext(const char *path);

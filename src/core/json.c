@@ -99,6 +99,29 @@ pol__jv *pol__jv_push(pol__jv *arr, pol__jv *child)
     return child;
 }
 
+pol__jv *pol__jv_clone(const pol__jv *v)
+{
+    if (!v) return NULL;
+    pol__jv *c = jv_new(v->type);
+    if (!c) return NULL;
+    c->num = v->num;
+    c->i = v->i;
+    if (v->str && !(c->str = pol__strdup(v->str))) goto fail;
+    for (const pol__jv *k = v->first; k; k = k->next) {
+        pol__jv *kc = pol__jv_clone(k);
+        if (!kc) goto fail;
+        if (k->key && !(kc->key = pol__strdup(k->key))) {
+            pol__jv_free(kc);
+            goto fail;
+        }
+        pol__jv_push(c, kc);
+    }
+    return c;
+fail:
+    pol__jv_free(c);
+    return NULL;
+}
+
 pol__jv *pol__jv_get(const pol__jv *obj, const char *key)
 {
     if (!obj || obj->type != POL_JV_OBJ) return NULL;

@@ -45,6 +45,8 @@ void pol__jv_free(pol__jv *v); /* accepts NULL */
 pol__jv *pol__jv_push(pol__jv *arr, pol__jv *child);
 /* Sets obj[key] = child, replacing an existing member. Returns child. */
 pol__jv *pol__jv_set(pol__jv *obj, const char *key, pol__jv *child);
+/* Deep copy (without the member name); NULL when out of memory. */
+pol__jv *pol__jv_clone(const pol__jv *v);
 /* Member lookup; NULL when absent. */
 pol__jv *pol__jv_get(const pol__jv *obj, const char *key);
 /* obj[key] as an object/array, created when absent. */

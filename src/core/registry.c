@@ -328,17 +328,24 @@ static pol__jv *op_json(const pol_op_desc *op)
     pol__jv_set(o, "delivery", pol__jv_bool((op->flags & POL_OP_DELIVER) != 0));
     pol__jv_set(o, "automatic", pol__jv_bool((op->flags & POL_OP_AUTO) != 0));
     pol__jv_set(o, "streaming", pol__jv_bool(op->stream != NULL));
+    pol__jv_set(o, "document", pol__jv_bool((op->flags & POL_OP_DOCUMENT) != 0));
     pol__jv *ins = pol__jv_arr_at(o, "inputs");
-    pol__jv_push(ins, port_json("in", POL_PORT_ASSET, op->domain, NULL, POL_PORT_REQUIRED,
-                               "The item being processed.", 1));
+    if (!(op->flags & POL_OP_NO_INPUT)) /* one that makes its item has none */
+        pol__jv_push(ins, port_json("in", POL_PORT_ASSET, op->domain, NULL, POL_PORT_REQUIRED,
+                                   "The item being processed.", 1));
     for (size_t i = 0; i < op->n_inputs; i++) {
         const pol_port_desc *p = &op->inputs[i];
         pol__jv_push(ins, port_json(p->name, p->kind, p->domain, p->types, p->flags, p->help, 0));
     }
     pol__jv *outs = pol__jv_arr_at(o, "outputs");
-    pol__jv_push(outs, port_json("out", POL_PORT_ASSET, op->out_domain ? op->out_domain : op->domain,
-                                NULL, (op->flags & POL_OP_SPLIT) ? POL_PORT_MANY : 0,
-                                "The item after this step.", 1));
+    if (op->flags & POL_OP_DOCUMENT)
+        pol__jv_push(outs, port_json("out", POL_PORT_FILE, NULL, "json", 0,
+                                    "The result document (standard output without -o).", 1));
+    else
+        pol__jv_push(outs, port_json("out", POL_PORT_ASSET,
+                                    op->out_domain ? op->out_domain : op->domain, NULL,
+                                    (op->flags & POL_OP_SPLIT) ? POL_PORT_MANY : 0,
+                                    "The item after this step.", 1));
     for (size_t i = 0; i < op->n_outputs; i++) {
         const pol_port_desc *p = &op->outputs[i];
         pol__jv_push(outs, port_json(p->name, p->kind, p->domain, p->types, p->flags, p->help, 0));

@@ -208,6 +208,44 @@ char *pol_report_errors(const pol_report *r)
     return pol__sbuf_take(&b);
 }
 
+/* The item's result document: the last step's that has one. */
+static const pol__jv *item_document(const pol__jv *it)
+{
+    const pol__jv *steps = pol__jv_get(it, "steps"), *doc = pol__jv_get(it, "result");
+    for (const pol__jv *s = steps ? steps->first : NULL; s; s = s->next) {
+        const pol__jv *d = pol__jv_get(s, "result");
+        if (d) doc = d;
+    }
+    return doc;
+}
+
+char *pol_report_documents(const pol_report *r)
+{
+    size_t n = 0, with = 0;
+    const pol__jv *only = NULL;
+    for (const pol__jv *it = r->items->first; it; it = it->next, n++)
+        if ((only = item_document(it)) != NULL) with++;
+    if (!with) return NULL;
+    if (n == 1) return pol__jv_dump(only, 2);
+    pol__jv *root = pol__jv_obj();
+    pol__jv *arr = pol__jv_arr_at(root, "items");
+    for (const pol__jv *it = r->items->first; it; it = it->next) {
+        pol__jv *o = pol__jv_push(arr, pol__jv_obj());
+        const pol__jv *in = pol__jv_get(it, "input"), *doc = item_document(it);
+        pol__jv_set(o, "input", pol__jv_str(in ? in->str : NULL));
+        if (!doc) {
+            const pol__jv *m = pol__jv_get(pol__jv_get(it, "error"), "message");
+            pol__jv_set(o, "error", pol__jv_str(m && m->str ? m->str : "no result"));
+            continue;
+        }
+        for (const pol__jv *k = doc->type == POL_JV_OBJ ? doc->first : NULL; k; k = k->next)
+            if (strcmp(k->key, "input") != 0) pol__jv_set(o, k->key, pol__jv_clone(k));
+    }
+    char *out = pol__jv_dump(root, 2);
+    pol__jv_free(root);
+    return out;
+}
+
 char *pol_report_notes(const pol_report *r)
 {
     tbuf b = {0};

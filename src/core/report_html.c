@@ -33,18 +33,9 @@ static void hesc(hbuf *b, const char *s)
 
 static void base64(hbuf *b, const unsigned char *d, size_t n)
 {
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char out[4];
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)d[i] << 16;
-        if (i + 1 < n) v |= (unsigned)d[i + 1] << 8;
-        if (i + 2 < n) v |= d[i + 2];
-        out[0] = tbl[(v >> 18) & 63];
-        out[1] = tbl[(v >> 12) & 63];
-        out[2] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
-        out[3] = i + 2 < n ? tbl[v & 63] : '=';
-        hput_n(b, out, 4);
-    }
+    char *t = pol__base64(d, n);
+    if (t) hput(b, t);
+    free(t);
 }
 
 static void value(hbuf *b, const pol__jv *v)
@@ -95,6 +86,47 @@ static void thumb(hbuf *b, const char *label, const unsigned char *jpeg, size_t 
     hfmt(b, "\"><figcaption>%s</figcaption></figure>", label);
 }
 
+/* A step's figures (inlined; only image types pol__figure accepts) and its result document. */
+static void step_extras(hbuf *b, const pol__jv *s)
+{
+    const pol__jv *op = pol__jv_get(s, "op");
+    const pol__jv *figs = pol__jv_get(s, "figures");
+    for (const pol__jv *f = figs ? figs->first : NULL; f; f = f->next) {
+        const pol__jv *t = pol__jv_get(f, "title"), *m = pol__jv_get(f, "mime"),
+                      *d = pol__jv_get(f, "base64");
+        if (!m || !m->str || !d || !d->str) continue;
+        if (strcmp(m->str, "image/png") && strcmp(m->str, "image/jpeg") &&
+            strcmp(m->str, "image/svg+xml"))
+            continue;
+        int clean = 1; /* base64 text only, so nothing can leave the attribute */
+        for (const char *c = d->str; *c && clean; c++)
+            clean = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
+                    (*c >= '0' && *c <= '9') || *c == '+' || *c == '/' || *c == '=';
+        if (!clean) continue;
+        hput(b, "<figure class=\"fig\"><img alt=\"");
+        hesc(b, t && t->str ? t->str : "figure");
+        hfmt(b, "\" src=\"data:%s;base64,", m->str);
+        hput(b, d->str);
+        hput(b, "\"><figcaption>");
+        hesc(b, op && op->str ? op->str : "");
+        if (t && t->str && *t->str) {
+            hput(b, ": ");
+            hesc(b, t->str);
+        }
+        hput(b, "</figcaption></figure>\n");
+    }
+    const pol__jv *res = pol__jv_get(s, "result");
+    if (res) {
+        char *j = pol__jv_dump(res, 2);
+        hput(b, "<details><summary>");
+        hesc(b, op && op->str ? op->str : "result");
+        hput(b, " result</summary><pre>");
+        hesc(b, j ? j : "");
+        hput(b, "</pre></details>\n");
+        free(j);
+    }
+}
+
 char *pol__report_html(const pol_report *r)
 {
     hbuf b = {0};
@@ -104,6 +136,7 @@ char *pol__report_html(const pol_report *r)
              "h1{font-size:1.4em}.item{border:1px solid #ddd;border-radius:6px;padding:1em;"
              "margin:1em 0}.ok{color:#176b1a}.failed{color:#b00020}"
              "figure{display:inline-block;margin:0 1em 0 0}img{max-width:320px;"
+             "}.fig img{max-width:640px;"
              "border:1px solid #ccc}table{border-collapse:collapse;width:100%}"
              "td,th{border-top:1px solid #eee;padding:4px 8px;text-align:left;vertical-align:top}"
              "dl{display:grid;grid-template-columns:max-content auto;gap:0 1em;margin:0}"
@@ -172,6 +205,7 @@ char *pol__report_html(const pol_report *r)
                 hput(&b, "</td></tr>\n");
             }
             hput(&b, "</table>\n");
+            for (const pol__jv *s = steps->first; s; s = s->next) step_extras(&b, s);
         }
         const pol__jv *outs = pol__jv_get(it, "outputs");
         for (const pol__jv *o = outs ? outs->first : NULL; o; o = o->next) {

@@ -127,6 +127,41 @@ void pol__decline(pol_run *run, const char *fmt, ...)
     pol__jv_set(run->step, "declined", pol__jv_str(msg));
 }
 
+pol_status pol__figure(pol_run *run, const char *title, const char *mime, const void *data,
+                       size_t len)
+{
+    static const char *const allowed[] = {"image/png", "image/jpeg", "image/svg+xml"};
+    int ok = 0;
+    for (size_t i = 0; mime && i < POL_ARRAY_LEN(allowed); i++) ok |= !strcmp(mime, allowed[i]);
+    if (!ok) return pol__fail(run, POL_ERR_INTERNAL, "a figure of type %s", mime ? mime : "(none)");
+    pol__jv *t = run ? (run->step ? run->step : run->item) : NULL;
+    if (!t) return POL_OK; /* no report to attach it to */
+    char *b64 = pol__base64(data, len);
+    pol__jv *f = pol__jv_obj();
+    if (!b64 || !f) {
+        free(b64);
+        pol__jv_free(f);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory keeping a figure");
+    }
+    pol__jv_set(f, "title", pol__jv_str(title ? title : ""));
+    pol__jv_set(f, "mime", pol__jv_str(mime));
+    pol__jv_set(f, "base64", pol__jv_str(b64));
+    free(b64);
+    if (!pol__jv_push(pol__jv_arr_at(t, "figures"), f))
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory keeping a figure");
+    return POL_OK;
+}
+
+void pol__document(pol_run *run, pol__jv *doc)
+{
+    pol__jv *t = run ? (run->step ? run->step : run->item) : NULL;
+    if (!t || !doc) {
+        pol__jv_free(doc);
+        return;
+    }
+    pol__jv_set(t, "result", doc);
+}
+
 /* ---- load hints: what the plan needs from the loader ---------------------------------------- */
 
 void pol__plan_hint(const pol_run *run, int w, int h, pol_load_hint *out)

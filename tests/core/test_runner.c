@@ -446,8 +446,86 @@ static pol_status slow_run(pol_run *run, pol_asset *a, const pol_args *args)
 static const pol_op_desc op_slow = {
     .domain = "synth", .name = "slow", .summary = "takes a while", .run = slow_run};
 
-static const pol_op_desc *const synth_ops[] = {&op_smooth, &op_norm, &op_sub, &op_halves,
-                                               &op_tally,  &op_slow, NULL};
+/* synth.make: makes an item of 100 samples from nothing (POL_OP_NO_INPUT). */
+static synth *ramp(size_t n)
+{
+    synth *s = calloc(1, sizeof *s);
+    if (s && !(s->v = malloc(n * sizeof *s->v))) {
+        free(s);
+        return NULL;
+    }
+    if (s) {
+        s->n = n;
+        for (size_t i = 0; i < n; i++) s->v[i] = (float)i;
+    }
+    return s;
+}
+
+static pol_status make_run(pol_run *run, pol_asset *a, const pol_args *args)
+{
+    (void)args;
+    if (a->data) return pol__fail(run, POL_ERR_INTERNAL, "a made item starts empty");
+    if (!(a->data = ramp(100))) return pol__fail(run, POL_ERR_NOMEM, "oom");
+    return POL_OK;
+}
+
+static const pol_op_desc op_make = {.domain = "synth",
+                                    .name = "make",
+                                    .summary = "a ramp from nothing",
+                                    .run = make_run,
+                                    .flags = POL_OP_NO_INPUT};
+
+/* synth.make-parts: two items from nothing, emitted by name. */
+static pol_status make_parts_run(pol_run *run, pol_asset *a, const pol_args *args)
+{
+    (void)args;
+    (void)a;
+    for (int k = 0; k < 2; k++) {
+        pol_asset *pa = pol__asset_new(pol__domain_find("synth"), ramp(k ? 20 : 10), NULL);
+        if (!pa || !pa->data) {
+            pol__asset_unref(pa);
+            return pol__fail(run, POL_ERR_NOMEM, "oom");
+        }
+        pol_status st = pol__emit(run, pa, k ? "test" : "train");
+        pol__asset_unref(pa);
+        if (st) return st;
+    }
+    return POL_OK;
+}
+
+static const pol_op_desc op_make_parts = {.domain = "synth",
+                                          .name = "make-parts",
+                                          .summary = "two ramps from nothing",
+                                          .run = make_parts_run,
+                                          .flags = POL_OP_NO_INPUT | POL_OP_SPLIT};
+
+/* synth.stats: a document (count and mean) and a figure, not a changed item. */
+static pol_status stats_run(pol_run *run, pol_asset *a, const pol_args *args)
+{
+    (void)args;
+    const synth *s = a->data;
+    double sum = 0;
+    for (size_t i = 0; i < s->n; i++) sum += s->v[i];
+    static const unsigned char fig[] = {0x89, 'P', 'N', 'G', 1, 2, 3};
+    pol_status st = pol__figure(run, "samples", "image/png", fig, sizeof fig);
+    if (st) return st;
+    pol__jv *doc = pol__jv_obj();
+    pol__jv_set(doc, "n", pol__jv_int((long long)s->n));
+    pol__jv_set(doc, "mean", pol__jv_num(s->n ? sum / (double)s->n : 0));
+    pol__document(run, doc);
+    return POL_OK;
+}
+
+static const pol_op_desc op_stats = {.domain = "synth",
+                                     .name = "stats",
+                                     .summary = "count and mean, as a document",
+                                     .run = stats_run,
+                                     .flags = POL_OP_DOCUMENT};
+
+static const pol_op_desc *const synth_ops[] = {&op_smooth, &op_norm,       &op_sub,
+                                               &op_halves, &op_tally,      &op_slow,
+                                               &op_make,   &op_make_parts, &op_stats,
+                                               NULL};
 static const char *const synth_ext[] = {"syn", NULL};
 static const pol__limit_key synth_limits[] = {
     {"samples", 1u << 30, 0, NULL, "samples of one synth item"}, {NULL}};
@@ -792,6 +870,87 @@ static void test_split_and_cross_domain(void **state)
     free(s_path);
 }
 
+/* An op that makes its item runs once with no input: -o FILE is its output, -o DIR gets its
+ * emitted parts by name. */
+static void test_no_input(void **state)
+{
+    (void)state;
+    const char *make[] = {"make"};
+    pol_batch_result res;
+    mkdir(path_in("made"), 0777);
+    assert_int_equal(run_pipeline(make, 1, NULL, 0, NULL, path_in("made/gen.syn"), &res, NULL, 1),
+                     POL_OK);
+    assert_int_equal(res.ok, 1);
+    size_t n;
+    float *v = read_synth(path_in("made/gen.syn"), &n);
+    assert_non_null(v);
+    assert_int_equal(n, 100);
+    assert_true(v[99] == 99.0f);
+    free(v);
+    const char *parts[] = {"make-parts"};
+    mkdir(path_in("made2"), 0777);
+    assert_int_equal(run_pipeline(parts, 1, NULL, 0, path_in("made2"), NULL, &res, NULL, 2),
+                     POL_OK);
+    float *tr = read_synth(path_in("made2/train"), &n);
+    assert_non_null(tr);
+    assert_int_equal(n, 10);
+    free(tr);
+    float *te = read_synth(path_in("made2/test"), &n);
+    assert_non_null(te);
+    assert_int_equal(n, 20);
+    free(te);
+    /* an op that needs an input still refuses to run without one */
+    const char *smooth[] = {"smooth"};
+    assert_int_equal(run_pipeline(smooth, 1, NULL, 0, path_in("made3"), NULL, &res, NULL, 1),
+                     POL_ERR_ARG);
+}
+
+/* A document op gives its document (to -o, or to the caller through the report), keeps its
+ * figure in the report, and does not save the item. */
+static void test_document(void **state)
+{
+    (void)state;
+    write_synth(path_in("d1.syn"), 4); /* samples 0..3 of sample() */
+    write_synth(path_in("d2.syn"), 8);
+    char *p1 = strdup(path_in("d1.syn")), *p2 = strdup(path_in("d2.syn"));
+    const char *in[] = {p1, p2};
+    const char *stats[] = {"stats"};
+    pol_batch_result res;
+    pol_report *r = NULL;
+    assert_int_equal(run_pipeline(stats, 1, in, 1, NULL, NULL, &res, &r, 1), POL_OK);
+    char *doc = pol_report_documents(r);
+    assert_non_null(doc);
+    assert_non_null(strstr(doc, "\"n\": 4"));
+    assert_null(strstr(doc, "\"items\"")); /* one item: the document itself */
+    free(doc);
+    char *html_path = strdup(path_in("doc.html"));
+    pol_err err;
+    assert_int_equal(pol_report_write(r, html_path, &err), POL_OK);
+    FILE *f = fopen(html_path, "r");
+    assert_non_null(f);
+    char page[65536];
+    size_t got = fread(page, 1, sizeof page - 1, f);
+    page[got] = '\0';
+    fclose(f);
+    assert_non_null(strstr(page, "src=\"data:image/png;base64,iVBORwECAw==\""));
+    pol_report_free(r);
+    free(html_path);
+
+    mkdir(path_in("docs"), 0777);
+    assert_int_equal(run_pipeline(stats, 1, in, 2, path_in("docs"), NULL, &res, &r, 2), POL_OK);
+    doc = pol_report_documents(r);
+    assert_non_null(doc);
+    assert_non_null(strstr(doc, "\"items\""));
+    assert_non_null(strstr(doc, "\"n\": 8"));
+    free(doc);
+    pol_report_free(r);
+    struct stat st;
+    assert_int_equal(stat(path_in("docs/d2.json"), &st), 0);
+    assert_int_not_equal(stat(path_in("docs/d2.syn"), &st), 0); /* the item itself is not saved */
+    free(p1);
+    free(p2);
+}
+
 /* Cancelling stops the batch: not every item runs, none is left half-written, the result and the
  * report say so. */
 static void *cancel_later(void *arg)
@@ -928,6 +1087,8 @@ int main(void)
         cmocka_unit_test(test_split_and_cross_domain),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_groups),
+        cmocka_unit_test(test_no_input),
+        cmocka_unit_test(test_document),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -86,6 +86,13 @@ static pol_status inspect(pol_run *run, pol_asset *a)
     return POL_OK;
 }
 
+/* Station tables are written as CSV (an item a generator made has no input name to follow). */
+static const char *out_ext(pol_asset *a)
+{
+    const char *ext = a->source_path ? pol__path_ext(a->source_path) : "";
+    return strcasecmp(ext, "tsv") == 0 ? "tsv" : "csv";
+}
+
 static void *clone(const void *data)
 {
     return pol__forecast_clone(data);
@@ -110,5 +117,6 @@ const pol__domain pol__forecast_domain = {
     .data_free = pol__forecast_free,
     .data_clone = clone,
     .auto_steps = auto_steps,
+    .out_ext = out_ext,
     .limits = limits,
 };

@@ -147,4 +147,18 @@ int fc_plot_hist(const char *title, const double *v, size_t n, double ref, unsig
 int fc_plot_reliability(const char *title, const double *fp, const double *of, const size_t *cnt,
                         size_t n, unsigned char **png, size_t *len);
 
+/* ---- gridded ensembles (grid.c) ------------------------------------------------------------ */
+typedef struct fc_stations {
+    char **names;
+    double *lat, *lon;
+    size_t n;
+} fc_stations;
+/* 1 GRIB, 2 NetCDF (classic or HDF5), 0 neither. */
+int fc_grid_kind(const unsigned char *head, size_t n);
+/* Reads variable `var` (GRIB shortName, or NetCDF name or standard_name; `level` -1 = any) of
+ * every file at the stations' nearest grid points into a station table (obs empty, lat, lon,
+ * ens_1..ens_M by member number). A file without the variable is an error naming what it holds. */
+pol_status fc_grid_extract(pol_run *run, const char *const *paths, size_t n_paths, const char *var,
+                           long level, const fc_stations *s, pol__table **out);
+
 #endif

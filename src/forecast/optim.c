@@ -224,8 +224,9 @@ static double lsd(double sd)
     return log(sd > 1e-9 ? sd : 1e-9);
 }
 
-double fc_emos_objective(const fc_emos *m, const fc_sample *s, size_t n, const double *theta,
-                         double *grad)
+/* The objective; `ls` (may be NULL) holds log(sd) of each sample, computed once per fit. */
+static double objective(const fc_emos *m, const fc_sample *s, const double *ls, size_t n,
+                        const double *theta, double *grad)
 {
     double a, b, c, d;
     const double *beta;
@@ -236,7 +237,7 @@ double fc_emos_objective(const fc_emos *m, const fc_sample *s, size_t n, const d
     for (size_t i = 0; i < n; i++) {
         double mu = a + b * s[i].mean;
         for (size_t k = 0; k < m->n_pred; k++) mu += beta[k] * s[i].pred[k];
-        double l = m->use_sd ? lsd(s[i].sd) : 0;
+        double l = m->use_sd ? (ls ? ls[i] : lsd(s[i].sd)) : 0;
         double sc = exp(c + d * l);
         double y = s[i].y;
         if (m->dist != FC_GAUSS && y < 0) y = 0;
@@ -256,9 +257,16 @@ double fc_emos_objective(const fc_emos *m, const fc_sample *s, size_t n, const d
     return total * inv;
 }
 
+double fc_emos_objective(const fc_emos *m, const fc_sample *s, size_t n, const double *theta,
+                         double *grad)
+{
+    return objective(m, s, NULL, n, theta, grad);
+}
+
 typedef struct emos_ctx {
     const fc_emos *m;
     const fc_sample *s;
+    const double *ls;
     size_t n;
 } emos_ctx;
 
@@ -266,7 +274,7 @@ static double emos_f(const double *x, double *g, size_t n, void *user)
 {
     (void)n;
     emos_ctx *c = user;
-    return fc_emos_objective(c->m, c->s, c->n, x, g);
+    return objective(c->m, c->s, c->ls, c->n, x, g);
 }
 
 int fc_emos_fit(fc_emos *m, fc_dist dist, int mle, const fc_sample *s, size_t n, size_t n_pred)
@@ -309,8 +317,11 @@ int fc_emos_fit(fc_emos *m, fc_dist dist, int mle, const fc_sample *s, size_t n,
     if (!(rsd > 0)) rsd = 1e-3;
     if (dist == FC_CLOGIS) rsd *= sqrt(3.0) / M_PI;
     theta[2 + m->n_pred] = log(rsd);
-    emos_ctx c = {m, s, n};
+    double *ls = m->use_sd ? malloc(n * sizeof *ls) : NULL;
+    for (size_t i = 0; ls && i < n; i++) ls[i] = lsd(s[i].sd);
+    emos_ctx c = {m, s, ls, n};
     fc_min_result r = fc_bfgs(emos_f, theta, np, &c, 500, 1e-10);
+    free(ls);
     unpack(m, theta, &m->a, &m->b, &(const double *){NULL}, &m->c, &m->d);
     for (size_t j = 0; j < m->n_pred; j++) m->beta[j] = theta[2 + j];
     m->score = r.f;

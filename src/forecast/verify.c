@@ -109,8 +109,9 @@ pol_status fc_verify(pol_run *run, const pol__forecast *f, fc_dist dist, const d
 {
     *doc = NULL;
     if (n_figs) *n_figs = 0;
-    long c_mu = -1, c_sigma = -1;
+    long c_mu = -1, c_sigma = -1, c_model = -1;
     for (size_t c = 0; c < pol__table_cols(f->t); c++) {
+        if (strcasecmp(pol__table_name(f->t, c), "model") == 0) c_model = (long)c;
         if (strcasecmp(pol__table_name(f->t, c), "mu") == 0) c_mu = (long)c;
         if (strcasecmp(pol__table_name(f->t, c), "sigma") == 0) c_sigma = (long)c;
     }
@@ -226,7 +227,9 @@ pol_status fc_verify(pol_run *run, const pol__forecast *f, fc_dist dist, const d
         a->var_raw += sd * sd;
         /* the calibrated distribution, else the raw ensemble, gives the probabilities */
         double mu = NAN, sigma = NAN;
-        if (cal) {
+        /* a row calibrate passed through raw (model=raw) is scored as its ensemble */
+        int passed_raw = c_model >= 0 && strcmp(pol__table_get(f->t, r, (size_t)c_model), "raw") == 0;
+        if (cal && !passed_raw) {
             int okm = pol__forecast_num(pol__table_get(f->t, r, (size_t)c_mu), &mu) == 1;
             int oks = pol__forecast_num(pol__table_get(f->t, r, (size_t)c_sigma), &sigma) == 1;
             if (!okm || !oks || !(sigma > 0)) {

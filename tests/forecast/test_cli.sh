@@ -108,4 +108,58 @@ run_polish 1 forecast verify contacts.csv
 contains "$ERR" "records data"
 run_polish 0 inspect contacts.csv --json
 contains "$OUT" '"domain": "records"'
+
+# gridded ensembles at stations: real GRIB (python-grib-doc's TIGGE and GFS files), NetCDF-CF made
+# here with ncgen; a file without the variable names what it holds
+E=/usr/share/doc/python-grib-doc/examples
+printf 'station,lat,lon\nreading,51.44,-0.94\nbergen,60.39,5.32\nnyc,40.71,-74.0\n' > st.csv
+run_polish 0 forecast extract --grid "$E/ecmwf_tigge.grb" --stations st.csv --variable 2t -o x.csv
+python3 - <<'PY' || fail "2 m temperature from TIGGE at three stations"
+import csv
+rows = list(csv.DictReader(open("x.csv")))
+assert [r["station"] for r in rows] == ["reading", "bergen", "nyc"], rows
+assert all(r["init_time"] == "2007-05-05T00:00:00Z" and r["lead_h"] == "120" for r in rows)
+t = {r["station"]: float(r["ens_1"]) for r in rows}
+assert 270 < t["bergen"] < t["reading"] < t["nyc"] < 310, t   # kelvin, north colder in May
+PY
+run_polish 1 forecast extract --grid "$E/gfs.grb" --stations st.csv --variable 10fg -o y.csv
+contains "$ERR" "holds no 10fg (it holds: gh, t, r, u, v"
+run_polish 0 forecast extract --grid "$E/gfs.grb" --stations st.csv --variable t --level 850 -o y.csv
+check "GFS t at 850 hPa: one row per station" test "$(wc -l < y.csv)" -eq 4
+cat > ens.cdl <<'CDL'
+netcdf ens {
+dimensions:
+  time = 2 ; number = 3 ; lat = 3 ; lon = 4 ;
+variables:
+  double time(time) ; time:units = "hours since 2026-01-01 00:00" ;
+  int number(number) ;
+  float lat(lat) ; float lon(lon) ;
+  double forecast_reference_time ; forecast_reference_time:units = "hours since 2026-01-01 00:00" ;
+  short t2m(time, number, lat, lon) ; t2m:standard_name = "air_temperature" ;
+    t2m:scale_factor = 0.01 ; t2m:add_offset = 273.15 ; t2m:_FillValue = -32767s ;
+data:
+  time = 24, 48 ; number = 0, 1, 2 ; lat = 40, 50, 60 ; lon = 0, 90, 180, 270 ;
+  forecast_reference_time = 0 ;
+  t2m = 100, 101, 102, 103, 110, 111, 112, 113, 120, 121, 122, 123,
+        200, 201, 202, 203, 210, 211, 212, 213, 220, 221, 222, 223,
+        300, 301, 302, 303, 310, 311, 312, 313, 320, 321, 322, -32767,
+        400, 401, 402, 403, 410, 411, 412, 413, 420, 421, 422, 423,
+        500, 501, 502, 503, 510, 511, 512, 513, 520, 521, 522, 523,
+        600, 601, 602, 603, 610, 611, 612, 613, 620, 621, 622, 623 ;
+}
+CDL
+ncgen -k nc4 -o ens.nc ens.cdl
+printf 'station,lat,lon\na,49,89\nb,61,-91\n' > st2.csv
+run_polish 0 forecast extract --grid ens.nc --stations st2.csv --variable air_temperature -o n.csv
+# nearest points (50N 90E; 60N 270E), scale and offset applied, the fill value empty
+cat > n_want.csv <<'CSV'
+station,init_time,lead_h,obs,lat,lon,ens_1,ens_2,ens_3
+a,2026-01-01T00:00:00Z,24,,49,89,274.26,275.26,276.26
+a,2026-01-01T00:00:00Z,48,,49,89,277.26,278.26,279.26
+b,2026-01-01T00:00:00Z,24,,61,-91,274.38,275.38,
+b,2026-01-01T00:00:00Z,48,,61,-91,277.38,278.38,279.38
+CSV
+check "NetCDF-CF ensemble at two stations" cmp -s n.csv n_want.csv
+run_polish 1 forecast extract --grid ens.nc --stations st2.csv --variable precip -o n2.csv
+contains "$ERR" "holds no variable precip (it holds: t2m)"
 finish

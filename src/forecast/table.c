@@ -416,6 +416,15 @@ pol_status pol__forecast_from_table(pol_run *run, pol__table *t, const char *wha
         pol__forecast_free(f);
         return pol__fail(run, POL_ERR_LIMIT, "%s: table too large", what);
     }
+    {
+        char label[160];
+        snprintf(label, sizeof label, "a station table of %zu rows x %zu members", n, m);
+        uint64_t bytes = (uint64_t)nm * 8 + (uint64_t)n * 48;
+        if ((st = pol__mem_reserve(run, bytes, label))) {
+            pol__forecast_free(f);
+            return st;
+        }
+    }
     f->c_ens = malloc(m * sizeof *f->c_ens);
     f->init = malloc((n ? n : 1) * sizeof(double));
     f->lead = malloc((n ? n : 1) * sizeof(double));

@@ -98,7 +98,7 @@ contains "$ERR" "line 5: obs 'warm' is not a number"
 # a limit on members
 run_polish 1 forecast verify test.csv --limit members=10
 contains "$ERR" "over the limit"
-run_polish 1 forecast verify test.csv --limit memory=1M
+run_polish 1 forecast verify test.csv --limit memory=500K
 contains "$ERR" "a station table of 4800 rows x 20 members needs about"
 # a calibrated table again: refused, not overwritten
 run_polish 1 forecast calibrate --train train.csv --apply out.csv -o again.csv

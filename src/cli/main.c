@@ -529,7 +529,8 @@ static const char *make_std_dir(void)
 }
 
 /* '-' as an input: standard input saved to a private file (formats need to seek). */
-static const char *stdin_to_file(void)
+/* Standard input saved to a private file, at most the `bytes` limit (0: none). */
+static const char *stdin_to_file(uint64_t limit)
 {
     static char path[4200];
     snprintf(path, sizeof path, "%s/stdin", make_std_dir());
@@ -540,8 +541,20 @@ static const char *stdin_to_file(void)
     }
     char buf[65536];
     size_t n;
-    while ((n = fread(buf, 1, sizeof buf, stdin)) > 0)
+    uint64_t total = 0;
+    while ((n = fread(buf, 1, sizeof buf, stdin)) > 0) {
+        total += n;
+        if (limit && total > limit) {
+            fclose(f);
+            unlink(path);
+            fprintf(stderr,
+                    "polish: -: standard input is larger than the bytes limit (%llu bytes; "
+                    "raise it with --limit bytes=N)\n",
+                    (unsigned long long)limit);
+            exit(EXIT_SOME_FAILED);
+        }
         if (fwrite(buf, 1, n, f) != n) break;
+    }
     int bad = ferror(stdin) || ferror(f);
     if (fclose(f) != 0 || bad) {
         fprintf(stderr, "polish: cannot save standard input: %s\n", strerror(errno));
@@ -703,7 +716,7 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
     if (to_stdout && c->json) die_usage("%s: '-o -' and --json both want standard output", command);
     if (n_std)
         for (size_t i = 0; i < c->n_inputs; i++)
-            if (!strcmp(c->inputs[i], "-")) c->inputs[i] = stdin_to_file();
+            if (!strcmp(c->inputs[i], "-")) c->inputs[i] = stdin_to_file(pol_limits_get(&c->opt.limits, "bytes"));
     char out_std[4200];
     pol_batch b = {.mode = mode, .options = &c->opt, .report_path = c->report, .group = c->group};
     char *groups_text = NULL;

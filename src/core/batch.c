@@ -17,6 +17,7 @@
 #include "core/stream.h"
 
 typedef struct item {
+    const char *part; /* the part of the file being processed (pol__domain.parts), or NULL */
     char *path; /* as given or found (owned by the batch's pol__inputs) */
     char *rel;  /* output-relative name: base name, or the path inside a given folder */
     pol__jv *node;
@@ -103,12 +104,27 @@ static pol_status run_op(pol_run *run, const pol_op_desc *op, const pol_args *a,
     return st;
 }
 
+/* "book.xlsx" + part "Q1 sales" -> "book.Q1 sales.xlsx" ('/' and a leading '.' of the part
+ * become '_', so a part never names a path). */
+static char *with_part(char *rel, const char *part)
+{
+    if (!rel || !part) return rel;
+    char *dot = strrchr(rel, '.'), *slash = strrchr(rel, '/');
+    size_t stem = dot && (!slash || dot > slash + 1) ? (size_t)(dot - rel) : strlen(rel);
+    char *r = pol__asprintf("%.*s.%s%s", (int)stem, rel, part, rel + stem);
+    free(rel);
+    if (!r) return NULL;
+    for (char *q = r + stem + 1; *q && q < r + stem + 1 + strlen(part); q++)
+        if (*q == '/' || (q == r + stem + 1 && *q == '.')) *q = '_';
+    return r;
+}
+
 /* out/<target>/<rel>, with the extension the domain will write. */
 static char *out_path(const batch_ctx *c, const item *x, const char *target, pol_asset *a)
 {
-    if (c->b->outfile && !target) return pol__strdup(c->b->outfile);
+    if (c->b->outfile && !target) return with_part(pol__strdup(c->b->outfile), x->part);
     const char *dir = c->b->outdir ? c->b->outdir : ".";
-    char *rel = pol__strdup(x->rel);
+    char *rel = with_part(pol__strdup(x->rel), x->part);
     if (!rel) return NULL;
     const char *ext = a && a->domain->out_ext ? a->domain->out_ext(a) : NULL;
     if (ext) {
@@ -161,9 +177,9 @@ static const pol_op_desc *document_op(const pol_pipeline *p)
 /* Where a document goes: -o FILE, or <stem>.json in -o DIR; NULL when there is no -o. */
 static char *document_path(const batch_ctx *c, const item *x)
 {
-    if (c->b->outfile) return pol__strdup(c->b->outfile);
+    if (c->b->outfile) return with_part(pol__strdup(c->b->outfile), x->part);
     if (!c->b->outdir) return NULL;
-    char *rel = pol__strdup(x->rel);
+    char *rel = with_part(pol__strdup(x->rel), x->part);
     if (!rel) return NULL;
     char *dot = strrchr(rel, '.'), *slash = strrchr(rel, '/');
     if (dot && (!slash || dot > slash) && dot != rel && (!slash || dot > slash + 1)) *dot = '\0';
@@ -408,9 +424,27 @@ static void thumb(const batch_ctx *c, const pol__domain *d, pol_run *run, pol_as
 
 static pol_status load_item(pol_run *run, const pol__domain *d, const item *x, pol_asset **a);
 
+/* A regular file at `path`, or at the same name with another extension of domain `od` (an item
+ * whose format the delivery changes: "a.jpg" delivered as "a.webp"). */
+static int output_there(const char *path, const pol__domain *od)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) return 1;
+    const char *base = pol__path_base(path), *dot = strrchr(base, '.');
+    size_t stem = dot && dot != base ? (size_t)(dot - path) : strlen(path);
+    for (const char *const *e = od && od->extensions ? od->extensions : NULL; e && *e; e++) {
+        char *alt = pol__asprintf("%.*s.%s", (int)stem, path, *e);
+        int there = alt && stat(alt, &st) == 0 && S_ISREG(st.st_mode);
+        free(alt);
+        if (there) return 1;
+    }
+    return 0;
+}
+
 /* --skip-existing: every output this item would write is there. Outputs are moved into place only
  * once complete and all together, so one that exists is whole. */
-static int outputs_exist(const batch_ctx *c, const item *x, const pol_pipeline *p)
+static int outputs_exist(const batch_ctx *c, const item *x, const pol_pipeline *p,
+                         const pol__domain *d)
 {
     if (document_op(p)) {
         char *dp = document_path(c, x);
@@ -419,15 +453,70 @@ static int outputs_exist(const batch_ctx *c, const item *x, const pol_pipeline *
         free(dp);
         return there;
     }
+    const pol__domain *od = d; /* the domain the item leaves as */
+    for (size_t i = 0; i < p->n_steps; i++)
+        if (p->steps[i].op->out_domain) od = pol__domain_find(p->steps[i].op->out_domain);
     size_t n = p->n_targets ? p->n_targets : 1;
     for (size_t i = 0; i < n; i++) {
         char *op = out_path(c, x, p->n_targets ? p->targets[i].name : NULL, NULL);
-        struct stat st;
-        int there = op && stat(op, &st) == 0 && S_ISREG(st.st_mode);
+        int there = op && output_there(op, od);
         free(op);
         if (!there) return 0;
     }
     return 1;
+}
+
+/* Loads (or makes) the item, runs its steps and delivers it. */
+static pol_status run_item(batch_ctx *c, item *x, const pol_pipeline *p, const pol__domain *d,
+                           const pol_op_desc *dop, pol_args *default_deliver, int deliver_in_steps,
+                           const pol_op_desc *docop, pol_run *run)
+{
+    pol_status st = POL_OK;
+    pol__jv *secs = pol__jv_obj_at(run->item, "seconds");
+    pol_asset *a = NULL;
+    double t = pol__now();
+    if (x->made) { /* the op makes the item: it starts with no data, of the op's domain */
+        const pol_op_desc *op0 = p->steps[0].op;
+        const pol__domain *md = op0->out_domain ? pol__domain_find(op0->out_domain) : d;
+        a = md ? pol__asset_new(md, NULL, NULL) : NULL;
+        if (!a) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    } else {
+        st = load_item(run, d, x, &a);
+        pol__jv_set(secs, "load", pol__jv_num(pol__now() - t));
+        if (!st) thumb(c, d, run, a, &x->thumbs.before, &x->thumbs.before_len);
+    }
+    t = pol__now();
+    for (size_t i = 0; !st && i < p->n_steps; i++)
+        st = run_op(run, p->steps[i].op, p->steps[i].args, a, NULL);
+    pol__jv_set(secs, "steps", pol__jv_num(pol__now() - t));
+    if (!st && a->data && !docop) thumb(c, d, run, a, &x->thumbs.after, &x->thumbs.after_len);
+    if (!st && pol__cancelled(run)) st = pol__fail(run, POL_ERR_CANCELLED, "cancelled");
+    int split = 0;
+    for (size_t i = 0; i < p->n_steps; i++) split |= (p->steps[i].op->flags & POL_OP_SPLIT) != 0;
+    if (!st && run->emitted) st = save_emitted(run, c, x);
+    if (!st && split && run->emitted) {
+        /* the parts replace the item */
+    } else if (!st && docop) {
+        /* the item gives its document: to -o when there is one (else the caller prints it) */
+        char *dp = document_path(c, x);
+        if (dp) st = save_document(run, dp);
+        free(dp);
+    } else if (!st && !a->data) {
+        st = pol__fail(run, POL_ERR_INTERNAL, "%s.%s made no item", p->steps[0].op->domain,
+                       p->steps[0].op->name);
+    } else if (!st) {
+        if (deliver_in_steps || !dop) {
+            st = save_to(run, c, x, NULL, a);
+        } else if (p->n_targets == 0) {
+            st = run_op(run, dop, default_deliver, a, NULL);
+            if (!st) st = save_to(run, c, x, NULL, a);
+        } else {
+            st = deliver_targets(c, x, p, dop, a, run);
+        }
+    }
+    pol__asset_unref(a);
+    emitted_free(run);
+    return st;
 }
 
 static pol_status process(batch_ctx *c, item *x, pol_run *run)
@@ -452,7 +541,7 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
         return st;
     }
     if (c->opt.dry_run) return plan_only(c, x, p, run);
-    if (c->opt.skip_existing && outputs_exist(c, x, p)) {
+    if (c->opt.skip_existing && outputs_exist(c, x, p, d)) {
         pol__jv_set(run->item, "skipped", pol__jv_str("its outputs exist (--skip-existing)"));
         return POL_OK;
     }
@@ -521,49 +610,37 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
         goto done;
     }
 
-    pol_asset *a = NULL;
-    double t = pol__now();
-    if (x->made) { /* the op makes the item: it starts with no data, of the op's domain */
-        const pol_op_desc *op0 = p->steps[0].op;
-        const pol__domain *md = op0->out_domain ? pol__domain_find(op0->out_domain) : d;
-        a = md ? pol__asset_new(md, NULL, NULL) : NULL;
-        if (!a) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
-    } else {
-        st = load_item(run, d, x, &a);
-        pol__jv_set(secs, "load", pol__jv_num(pol__now() - t));
-        if (!st) thumb(c, d, run, a, &x->thumbs.before, &x->thumbs.before_len);
-    }
-    t = pol__now();
-    for (size_t i = 0; !st && i < p->n_steps; i++)
-        st = run_op(run, p->steps[i].op, p->steps[i].args, a, NULL);
-    pol__jv_set(secs, "steps", pol__jv_num(pol__now() - t));
-    if (!st && a->data && !docop) thumb(c, d, run, a, &x->thumbs.after, &x->thumbs.after_len);
-    if (!st && pol__cancelled(run)) st = pol__fail(run, POL_ERR_CANCELLED, "cancelled");
-    int split = 0;
-    for (size_t i = 0; i < p->n_steps; i++) split |= (p->steps[i].op->flags & POL_OP_SPLIT) != 0;
-    if (!st && run->emitted) st = save_emitted(run, c, x);
-    if (!st && split && run->emitted) {
-        /* the parts replace the item */
-    } else if (!st && docop) {
-        /* the item gives its document: to -o when there is one (else the caller prints it) */
-        char *dp = document_path(c, x);
-        if (dp) st = save_document(run, dp);
-        free(dp);
-    } else if (!st && !a->data) {
-        st = pol__fail(run, POL_ERR_INTERNAL, "%s.%s made no item", p->steps[0].op->domain,
-                       p->steps[0].op->name);
-    } else if (!st) {
-        if (deliver_in_steps || !dop) {
-            st = save_to(run, c, x, NULL, a);
-        } else if (p->n_targets == 0) {
-            st = run_op(run, dop, default_deliver, a, NULL);
-            if (!st) st = save_to(run, c, x, NULL, a);
-        } else {
-            st = deliver_targets(c, x, p, dop, a, run);
+    if (d->parts && !x->made && x->n_members < 2) {
+        /* A file of several parts the plan asks for one by one (every sheet of a workbook): each
+         * is loaded, processed and written as <stem>.<part>.<ext>; the item's outputs still go
+         * into place together. */
+        char **names = NULL;
+        size_t np = 0;
+        st = d->parts(run, x->path, &names, &np);
+        pol__jv *item_node = run->item;
+        pol__jv *parts = np ? pol__jv_arr_at(item_node, "parts") : NULL;
+        for (size_t i = 0; !st && i < np; i++) {
+            pol__jv *node = pol__jv_push(parts, pol__jv_obj());
+            if (!node) {
+                st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+                break;
+            }
+            pol__jv_set(node, "part", pol__jv_str(names[i]));
+            run->item = node;
+            run->part = x->part = names[i];
+            st = run_item(c, x, p, d, dop, default_deliver, deliver_in_steps, docop, run);
+            run->item = item_node;
+            run->part = x->part = NULL;
+            if (st) pol__jv_set(node, "status", pol__jv_str("failed"));
+            /* the parts' outputs are the item's */
+            pol__jv *outs = pol__jv_get(node, "outputs");
+            if (outs) move_children(pol__jv_arr_at(item_node, "outputs"), outs);
         }
+        for (size_t i = 0; i < np; i++) free(names[i]);
+        free(names);
+        if (st || np) goto done;
     }
-    pol__asset_unref(a);
-    emitted_free(run);
+    st = run_item(c, x, p, d, dop, default_deliver, deliver_in_steps, docop, run);
 done:
     pol__args_free(default_deliver);
     free(plan_ops);

@@ -74,6 +74,10 @@ struct pol__domain {
     pol_status (*load_group)(pol_run *run, const char *const *paths, size_t n, pol_asset **out);
     /* Optional: reading and writing chunk by chunk (src/core/stream.h). */
     const struct pol__stream_io *stream;
+    /* Optional: the parts of a file that the plan asks to process as items of their own (every
+     * sheet of a workbook with --sheet all): *names (malloc'ed, each malloc'ed) and *n; *n = 0 for
+     * one item as usual. The runner then loads each part with run->part set. */
+    pol_status (*parts)(pol_run *run, const char *path, char ***names, size_t *n);
 };
 typedef struct pol__stream_io pol__stream_io;
 
@@ -155,6 +159,7 @@ struct pol_run {
      * together (NULL: each output is committed at once). See output.c. */
     struct pol__gate *gate;
     struct pol__pending *pending;
+    const char *part; /* the part of a file being loaded (pol__domain.parts), or NULL */
 };
 
 /* One item in, several out: hands the runner another output of this item, saved by its domain

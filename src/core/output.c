@@ -367,11 +367,34 @@ static void fsync_dir_of(const char *path)
 
 /* Moves a finished temporary into place. *created says the final name did not exist before (so
  * undoing is removing it). The temporary is gone afterwards either way. */
-static pol_status place(pol_run *run, const char *tmp, const char *final, int *created)
+/* With --overwrite, a second name for the file about to be replaced (".NAME.XXXXXX.old", a hard
+ * link), so a failure later in the item can put the old content back. NULL when the file system
+ * has no hard links (then only new files can be undone). */
+static char *keep_old(const char *final)
+{
+    const char *base = pol__path_base(final);
+    char *bak = pol__asprintf("%.*s.%.200s.XXXXXX.old", (int)(base - final), final, base);
+    if (!bak) return NULL;
+    for (int tries = 0; tries < 8; tries++) {
+        strcpy(bak + strlen(bak) - 10, "XXXXXX.old");
+        int fd = mkstemps(bak, 4);
+        if (fd < 0) break;
+        close(fd);
+        unlink(bak);
+        if (link(final, bak) == 0) return bak;
+        if (errno != EEXIST) break;
+    }
+    free(bak);
+    return NULL;
+}
+
+static pol_status place(pol_run *run, const char *tmp, const char *final, int *created,
+                        char **backup)
 {
     int overwrite = run && run->opt && run->opt->overwrite;
     struct stat st;
     *created = lstat(final, &st) != 0;
+    if (backup) *backup = NULL;
     if (!*created && stat(final, &st) == 0 && is_input(run ? run->gate : NULL, st.st_dev, st.st_ino)) {
         unlink(tmp);
         return pol__fail(run, POL_ERR_REFUSED, "refusing to write %s: it is an input of this batch",
@@ -379,6 +402,7 @@ static pol_status place(pol_run *run, const char *tmp, const char *final, int *c
     }
     int rc;
     if (overwrite) {
+        if (backup && !*created && S_ISREG(st.st_mode)) *backup = keep_old(final);
         rc = rename(tmp, final);
     } else {
         /* link() refuses an existing target atomically, so two workers never clobber each other. */
@@ -396,6 +420,11 @@ static pol_status place(pol_run *run, const char *tmp, const char *final, int *c
         int err = errno;
         unlink(tmp);
         *created = 0;
+        if (backup && *backup) { /* nothing was replaced */
+            unlink(*backup);
+            free(*backup);
+            *backup = NULL;
+        }
         return err == EEXIST
                    ? pol__fail(run, POL_ERR_EXISTS, "output %s exists (use --overwrite to replace it)",
                                final)
@@ -491,7 +520,7 @@ pol_status pol__out_commit(pol_run *run, pol__outfile *of)
         pthread_mutex_unlock(&p->mu);
     } else {
         int created;
-        st = place(run, of->tmp_path, of->final_path, &created);
+        st = place(run, of->tmp_path, of->final_path, &created, NULL);
         free(of->tmp_path);
         free(of->final_path);
     }
@@ -505,18 +534,30 @@ pol_status pol__pending_settle(pol_run *run, pol__pending *p, pol_status st)
     if (!p) return st;
     size_t placed = 0;
     int *created = calloc(p->n ? p->n : 1, sizeof *created);
-    if (!created && !st) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    char **old = calloc(p->n ? p->n : 1, sizeof *old);
+    if ((!created || !old) && !st) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
     for (size_t i = 0; !st && i < p->n; i++) {
-        st = place(run, p->v[i].tmp, p->v[i].final, &created[i]);
+        st = place(run, p->v[i].tmp, p->v[i].final, &created[i], p->n > 1 ? &old[i] : NULL);
         if (!st) placed = i + 1;
     }
     if (st) {
-        /* All or none: remove the temporaries not moved, and the outputs this item created. */
+        /* All or none: remove the temporaries not moved and the outputs this item created, and put
+         * back what --overwrite replaced. */
         for (size_t i = placed; i < p->n; i++) unlink(p->v[i].tmp);
-        for (size_t i = 0; i < placed; i++)
-            if (created[i]) unlink(p->v[i].final);
+        for (size_t i = 0; i < placed; i++) {
+            if (created[i])
+                unlink(p->v[i].final);
+            else if (old && old[i] && rename(old[i], p->v[i].final) != 0)
+                pol__warn(run, "could not put back the earlier %s (kept as %s)", p->v[i].final,
+                          old[i]);
+        }
         if (placed && run && run->item) pol__jv_set(run->item, "outputs", pol__jv_arr());
+    } else {
+        for (size_t i = 0; old && i < p->n; i++)
+            if (old[i]) unlink(old[i]);
     }
+    for (size_t i = 0; old && i < p->n; i++) free(old[i]);
+    free(old);
     for (size_t i = 0; i < p->n; i++) {
         free(p->v[i].tmp);
         free(p->v[i].final);
@@ -539,13 +580,14 @@ pol_status pol__pending_settle(pol_run *run, pol__pending *p, pol_status st)
     return st;
 }
 
-/* ".NAME.XXXXXX.part" as made by pol__out_open(). */
+/* ".NAME.XXXXXX.part" as made by pol__out_open(), or ".NAME.XXXXXX.old" kept by place(). */
 static int is_stale_temp(const char *name)
 {
     size_t n = strlen(name);
-    if (name[0] != '.' || n < 14 || strcmp(name + n - 5, ".part") != 0) return 0;
-    if (name[n - 12] != '.') return 0;
-    for (size_t i = n - 11; i < n - 5; i++)
+    size_t sfx = n >= 4 && !strcmp(name + n - 4, ".old") ? 4 : 5;
+    if (name[0] != '.' || n < 9 + sfx || (sfx == 5 && strcmp(name + n - 5, ".part") != 0)) return 0;
+    if (name[n - sfx - 7] != '.') return 0;
+    for (size_t i = n - sfx - 6; i < n - sfx; i++)
         if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
               (name[i] >= '0' && name[i] <= '9')))
             return 0;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <lcms2.h>
 #include <tiffio.h>
 #include "image/image_io.h"
 
@@ -188,6 +189,67 @@ static pol_status read_rgba(pol_run *run, TIFF *t, const layout *L, pol__image *
     return POL_OK;
 }
 
+/* CMYK ink (0 = none, 1 = full; alpha after it when there is one) to RGB: through the file's CMYK
+ * profile when it has one, else the naive (1-C)(1-K). The result is sRGB and carries no profile;
+ * the report says which way it went. */
+static pol_status cmyk_to_rgb(pol_run *run, pol__image *im, int alpha)
+{
+    int ch = alpha ? 4 : 3;
+    size_t n = (size_t)im->width * (size_t)im->height;
+    float *px = pol__image_alloc_px(im->width, im->height, ch);
+    if (!px) return pol__fail(run, POL_ERR_NOMEM, "out of memory converting CMYK");
+    cmsHTRANSFORM xf = NULL;
+    char desc[256] = "";
+    if (im->icc) {
+        cmsHPROFILE in = pol__icc_open(im->icc, im->icc_len);
+        if (in && cmsGetColorSpace(in) == cmsSigCmykData) {
+            cmsHPROFILE out = cmsCreate_sRGBProfile();
+            if (out)
+                xf = cmsCreateTransform(in, TYPE_CMYK_FLT, out, TYPE_RGB_FLT, INTENT_PERCEPTUAL,
+                                        cmsFLAGS_BLACKPOINTCOMPENSATION);
+            if (out) cmsCloseProfile(out);
+            cmsGetProfileInfoASCII(in, cmsInfoDescription, "en", "US", desc, sizeof desc);
+        }
+        if (in) cmsCloseProfile(in);
+    }
+    const float *src = im->px;
+    int sch = im->channels;
+    float ink[4 * 256], rgb[3 * 256];
+    for (size_t i0 = 0; i0 < n; i0 += 256) {
+        size_t m = n - i0 < 256 ? n - i0 : 256;
+        for (size_t k = 0; k < m; k++) {
+            const float *p = src + (i0 + k) * (size_t)sch;
+            float *o = px + (i0 + k) * (size_t)ch;
+            if (xf) {
+                for (int c = 0; c < 4; c++) ink[k * 4 + (size_t)c] = p[c] * 100.0f; /* lcms: 0..100 */
+            } else {
+                float kk = 1 - p[3];
+                for (int c = 0; c < 3; c++) o[c] = (1 - p[c]) * kk;
+            }
+            if (alpha) o[3] = p[4];
+        }
+        if (xf) {
+            cmsDoTransform(xf, ink, rgb, (cmsUInt32Number)m);
+            for (size_t k = 0; k < m; k++)
+                for (int c = 0; c < 3; c++) {
+                    float v = rgb[k * 3 + (size_t)c];
+                    px[(i0 + k) * (size_t)ch + (size_t)c] = v < 0 ? 0 : v > 1 ? 1 : v;
+                }
+        }
+    }
+    if (xf) cmsDeleteTransform(xf);
+    pol__image_replace_px(im, px, im->width, im->height, ch);
+    free(im->icc);
+    im->icc = NULL;
+    im->icc_len = 0;
+    im->srgb = 1;
+    if (desc[0])
+        pol__decide(run, "CMYK converted to sRGB through the file's profile (%s)", desc);
+    else
+        pol__decide(run, "CMYK converted to sRGB without a profile (naive; the file has none)");
+    return POL_OK;
+}
+
 /* Tiles and strips are read whole into one buffer: check their size before libtiff or we allocate
  * it. A tile may pad the image to a multiple of 16, or be a fixed size up to 4096 on a small
  * image; anything bigger is a file built to exhaust memory. */
@@ -252,7 +314,10 @@ pol_status pol__tiff_load(pol_run *run, const char *path, const pol__image_load_
         photo = PHOTOMETRIC_RGB;
     }
     L.w = (int)w, L.h = (int)h, L.spp = spp, L.bps = bps, L.planar = planar;
-    L.colours = photo == PHOTOMETRIC_RGB ? 3 : 1;
+    uint16_t inkset = INKSET_CMYK;
+    TIFFGetFieldDefaulted(t, TIFFTAG_INKSET, &inkset);
+    int cmyk = photo == PHOTOMETRIC_SEPARATED && inkset == INKSET_CMYK && spp >= 4;
+    L.colours = photo == PHOTOMETRIC_RGB ? 3 : cmyk ? 4 : 1;
     uint16_t n_extra = 0, *extra = NULL;
     TIFFGetField(t, TIFFTAG_EXTRASAMPLES, &n_extra, &extra);
     L.alpha = spp > L.colours &&
@@ -262,7 +327,7 @@ pol_status pol__tiff_load(pol_run *run, const char *path, const pol__image_load_
     L.invert = photo == PHOTOMETRIC_MINISWHITE;
     int direct = (bps == 8 || bps == 16) && fmt == SAMPLEFORMAT_UINT && spp >= L.colours &&
                  (photo == PHOTOMETRIC_RGB || photo == PHOTOMETRIC_MINISBLACK ||
-                  photo == PHOTOMETRIC_MINISWHITE);
+                  photo == PHOTOMETRIC_MINISWHITE || cmyk);
     if (direct) {
         im = pol__image_new(L.w, L.h, L.ch);
         if (!im) {
@@ -294,6 +359,7 @@ pol_status pol__tiff_load(pol_run *run, const char *path, const pol__image_load_
         memcpy(im->xmp, data, len);
         im->xmp_len = len;
     }
+    if (cmyk && direct && (st = cmyk_to_rgb(run, im, L.alpha))) goto done;
     float xres = 0;
     uint16_t unit = RESUNIT_INCH;
     TIFFGetFieldDefaulted(t, TIFFTAG_RESOLUTIONUNIT, &unit);

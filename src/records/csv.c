@@ -244,15 +244,63 @@ static void note_line(ragged *r, uint32_t line)
     r->count++;
 }
 
-/* How the first lines quote their fields, per column: q[c] = 1 when every non-empty field of
- * column c was quoted (R quotes its text columns and row names, leaves numbers and NA bare);
+/* Kinds of field, for quoting: a column quotes each kind the way its input did. */
+enum {
+    POL__QUOTE_TEXT = 1,
+    POL__QUOTE_NUMBER = 2,
+    POL__QUOTE_NULL = 4, /* a null token: NA, N/A, NULL ... */
+    POL__QUOTE_EMPTY = 8,
+    POL__QUOTE_ALL = 15,
+};
+
+/* A number as a writer that leaves numbers bare writes one: "-12", "3.5", "1e-3"; not "02134"
+ * (a leading zero makes text: a postcode, an id). */
+static int plain_number(const unsigned char *s, size_t n)
+{
+    size_t i = 0, digits = 0;
+    if (i < n && (s[i] == '-' || s[i] == '+')) i++;
+    if (i + 1 < n && s[i] == '0' && s[i + 1] >= '0' && s[i + 1] <= '9') return 0;
+    while (i < n && s[i] >= '0' && s[i] <= '9') i++, digits++;
+    if (i < n && s[i] == '.')
+        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++) digits++;
+    if (!digits) return 0;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '-' || s[i] == '+')) i++;
+        size_t d = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+        if (i == d) return 0;
+    }
+    return i == n;
+}
+
+static unsigned field_kind(const unsigned char *s, size_t n)
+{
+    if (!n) return POL__QUOTE_EMPTY;
+    if (n < 8) {
+        char tok[8];
+        memcpy(tok, s, n);
+        tok[n] = '\0';
+        if (pol__is_null_token(tok)) return POL__QUOTE_NULL;
+    }
+    return plain_number(s, n) ? POL__QUOTE_NUMBER : POL__QUOTE_TEXT;
+}
+
+/* How the first lines quote their fields: per column, the kinds of field that were quoted every
+ * time they were seen (q[c], POL__QUOTE_* bits). R quotes text and row names and leaves numbers
+ * and NA bare; Python's QUOTE_NONNUMERIC quotes text, "" and "02134" but not numbers; QUOTE_ALL
+ * quotes everything; a spreadsheet quotes only what needs it (then no bit is set). A column whose
+ * text is quoted and that showed no number quotes numbers too (a text column stays quoted).
  * *header_quoted when every header field was. At most `cap` columns are looked at. */
 static void sniff_quoting(const unsigned char *s, size_t n, char delim, unsigned char *q,
                           size_t cap, int *header_quoted)
 {
-    enum { LINES = 50 };
-    unsigned char seen_q[4096] = {0}, seen_bare[4096] = {0};
-    if (cap > sizeof seen_q) cap = sizeof seen_q;
+    enum { LINES = 50, COLS = 4096 };
+    unsigned char *seen = calloc(2, COLS); /* kinds seen quoted [0..COLS), bare [COLS..) */
+    memset(q, 0, cap);
+    *header_quoted = 0;
+    if (!seen) return;
+    if (cap > COLS) cap = COLS;
     size_t i = 0, col = 0, line = 0;
     int hq = 1;
     while (i < n && line < LINES) {
@@ -275,19 +323,12 @@ static void sniff_quoting(const unsigned char *s, size_t n, char delim, unsigned
         }
         size_t fb = i;
         while (i < n && s[i] != (unsigned char)delim && s[i] != '\n' && s[i] != '\r') i++;
-        int empty = !quoted && i == b;
         if (line == 0) {
             hq &= quoted;
-        } else if (col < cap && !empty) {
-            if (quoted) {
-                seen_q[col] = 1;
-            } else {
-                char tok[8];
-                size_t tl = i - fb < sizeof tok - 1 ? i - fb : sizeof tok - 1;
-                memcpy(tok, s + fb, tl);
-                tok[tl] = '\0';
-                if (!pol__is_null_token(tok)) seen_bare[col] = 1; /* R's NA is bare */
-            }
+        } else if (col < cap) {
+            unsigned k = quoted ? field_kind(s + b + 1, fb >= b + 2 ? fb - b - 2 : 0)
+                                : field_kind(s + fb, i - fb);
+            seen[(quoted ? 0 : COLS) + col] |= (unsigned char)k;
         }
         if (i < n && s[i] == (unsigned char)delim) {
             i++;
@@ -299,8 +340,14 @@ static void sniff_quoting(const unsigned char *s, size_t n, char delim, unsigned
         line++;
         col = 0;
     }
-    for (size_t c = 0; c < cap; c++) q[c] = seen_q[c] && !seen_bare[c];
+    for (size_t c = 0; c < cap; c++) {
+        unsigned yes = seen[c], no = seen[COLS + c];
+        unsigned m = yes & ~no & POL__QUOTE_ALL;
+        if ((m & POL__QUOTE_TEXT) && !((yes | no) & POL__QUOTE_NUMBER)) m |= POL__QUOTE_NUMBER;
+        q[c] = (unsigned char)m;
+    }
     *header_quoted = hq && n;
+    free(seen);
 }
 
 /* Length of the line at `p` including its end of line. */
@@ -466,10 +513,11 @@ pol_status pol__csv_parse(pol_run *run, unsigned char *buf, size_t len, char del
     r->dialect.crlf = crlf;
     r->dialect.quote = header_quoted;
     {
-        /* The quoted columns, by name, so they stay quoted whatever columns come and go. */
+        /* How each column was quoted, by name, so it stays so whatever columns come and go:
+         * "\n" + a letter ('A' + its POL__QUOTE_* bits) + the name, a line each. */
         size_t l = 2, any = 0;
         for (size_t c = 0; c < ncols && c < sizeof qcols; c++)
-            if (qcols[c]) l += strlen(pol__table_name(t, c)) + 1, any++;
+            if (qcols[c]) l += strlen(pol__table_name(t, c)) + 2, any++;
         if (any) {
             char *b = malloc(l);
             if (!b) goto oom;
@@ -478,6 +526,7 @@ pol_status pol__csv_parse(pol_run *run, unsigned char *buf, size_t len, char del
             for (size_t c = 0; c < ncols && c < sizeof qcols; c++)
                 if (qcols[c]) {
                     size_t nl = strlen(pol__table_name(t, c));
+                    b[k++] = (char)('A' + qcols[c]);
                     memcpy(b + k, pol__table_name(t, c), nl);
                     k += nl;
                     b[k++] = '\n';
@@ -768,8 +817,10 @@ static inline void wputc(wbuf *w, char c)
     w->b[w->n++] = c;
 }
 
+/* quote_kinds: the POL__QUOTE_* bits of the kinds of field this column quotes, on top of the
+ * fields that must be quoted. */
 static void write_cell(wbuf *w, const char *s, unsigned char *special, char delim, int guard_on,
-                       int quote_style)
+                       unsigned quote_kinds)
 {
     int guard = guard_on &&
                 (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' ||
@@ -783,8 +834,7 @@ static void write_cell(wbuf *w, const char *s, unsigned char *special, char deli
     len = (size_t)(p - s);
     /* TSV has no quoting convention everyone agrees on; quote like CSV when needed. */
     (void)delim;
-    if (quote_style == 2 || (quote_style == 1 && !pol__is_null_token(s)))
-        quote = 1; /* a quoted column stays quoted; R writes NA bare */
+    if (quote_kinds & field_kind((const unsigned char *)s, len)) quote = 1;
     if (!quote) {
         if (guard) wputc(w, '\'');
         wput(w, s, len);
@@ -821,9 +871,13 @@ pol_status pol__csv_write_style(pol_run *run, const pol__table *t, FILE *fp,
     if (!qc) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     for (size_t c = 0; sty->quoted_names && c < pol__table_cols(t); c++) {
         const char *h = pol__table_name(t, c);
-        const char *f = strstr(sty->quoted_names, h);
         size_t hl = strlen(h);
-        qc[c] = hl && f && f[-1] == '\n' && f[hl] == '\n';
+        for (const char *f = hl ? strstr(sty->quoted_names, h) : NULL; f; f = strstr(f + 1, h))
+            if (f >= sty->quoted_names + 2 && f[-2] == '\n' && f[-1] >= 'A' && f[-1] <= 'A' + 15 &&
+                f[hl] == '\n') {
+                qc[c] = (unsigned char)(f[-1] - 'A');
+                break;
+            }
     }
     wbuf w = {fp, malloc(1 << 20), 0, 1 << 20, 0};
     if (!w.b) {
@@ -847,7 +901,7 @@ pol_status pol__csv_write_style(pol_run *run, const pol__table *t, FILE *fp,
                 size_t hl = strlen(h);
                 if (f && f[-1] == '\n' && f[hl] == '\n') h = "";
             }
-            write_cell(&w, h, special, delim, guard, q ? 2 : 0); /* "" too, when quoted */
+            write_cell(&w, h, special, delim, guard, q ? POL__QUOTE_ALL : 0);
         }
         wput(&w, eol, eoln);
     }
@@ -855,7 +909,7 @@ pol_status pol__csv_write_style(pol_run *run, const pol__table *t, FILE *fp,
         for (size_t c = 0; c < nc; c++) {
             if (c) wputc(&w, delim);
             const char *v = pol__table_get(t, r, c);
-            if (*v) write_cell(&w, v, special, delim, guard, qc[c]);
+            write_cell(&w, v, special, delim, guard, qc[c]);
         }
         wput(&w, eol, eoln);
     }

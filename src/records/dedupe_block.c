@@ -69,18 +69,87 @@ static int cmp_cand(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Sorts and merges repeated pairs (several keys propose the same pair), OR-ing their key masks. */
+/* Sorts candidates by pair: LSD radix on 11-bit digits, skipping the digits every pair shares
+ * (a million rows use 20 bits of each half), stable so repeated pairs stay adjacent. qsort when
+ * the scratch buffer cannot be had (it would want as much). */
+static void sort_cands(cand *v, size_t n)
+{
+    enum { BITS = 11, BUCKETS = 1 << BITS, DIGITS = (64 + BITS - 1) / BITS };
+    if (n < 256) {
+        qsort(v, n, sizeof *v, cmp_cand);
+        return;
+    }
+    cand *tmp = malloc(n * sizeof *tmp);
+    size_t(*count)[BUCKETS] = calloc(DIGITS, sizeof *count);
+    if (!tmp || !count) {
+        free(tmp);
+        free(count);
+        qsort(v, n, sizeof *v, cmp_cand);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (int d = 0; d < DIGITS; d++) count[d][(v[i].pair >> (d * BITS)) & (BUCKETS - 1)]++;
+    cand *src = v, *dst = tmp;
+    for (int d = 0; d < DIGITS; d++) {
+        size_t *c = count[d];
+        int trivial = 0;
+        for (size_t k = 0; k < BUCKETS && !trivial; k++) trivial = c[k] == n;
+        if (trivial) continue; /* every pair has the same digit here */
+        size_t sum = 0;
+        for (size_t k = 0; k < BUCKETS; k++) {
+            size_t t = c[k];
+            c[k] = sum;
+            sum += t;
+        }
+        for (size_t i = 0; i < n; i++) dst[c[(src[i].pair >> (d * BITS)) & (BUCKETS - 1)]++] = src[i];
+        cand *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v) memcpy(v, src, n * sizeof *v);
+    free(tmp);
+    free(count);
+}
+
+/* Sorted run [0, n) without repeats: repeated pairs merged into one, OR-ing their masks. */
+static size_t dedup_sorted(cand *v, size_t n)
+{
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (u && v[i].pair == v[u - 1].pair)
+            v[u - 1].mask |= v[i].mask;
+        else
+            v[u++] = v[i];
+    }
+    return u;
+}
+
+/* Sorts and merges repeated pairs (several keys propose the same pair), OR-ing their key masks.
+ * The part compacted before stays sorted: only what came since is sorted, then the two runs are
+ * merged (through a scratch copy of the new run; all at once when that cannot be had). */
 static void compact(vec64 *v)
 {
-    if (v->n) qsort(v->v, v->n, sizeof *v->v, cmp_cand);
-    size_t u = 0;
-    for (size_t i = 0; i < v->n; i++) {
-        if (u && v->v[i].pair == v->v[u - 1].pair)
-            v->v[u - 1].mask |= v->v[i].mask;
-        else
-            v->v[u++] = v->v[i];
+    size_t old = v->sorted <= v->n ? v->sorted : 0;
+    size_t fresh = v->n - old;
+    cand *tail = old && fresh ? malloc(fresh * sizeof *tail) : NULL;
+    if (!tail) {
+        sort_cands(v->v, v->n);
+        v->n = v->sorted = dedup_sorted(v->v, v->n);
+        return;
     }
-    v->n = u;
+    sort_cands(v->v + old, fresh);
+    fresh = dedup_sorted(v->v + old, fresh);
+    memcpy(tail, v->v + old, fresh * sizeof *tail);
+    /* merge from the back: the result ends at old + fresh, and never overtakes the old run */
+    size_t i = old, j = fresh, k = old + fresh;
+    while (j > 0) {
+        if (i > 0 && v->v[i - 1].pair > tail[j - 1].pair)
+            v->v[--k] = v->v[--i];
+        else
+            v->v[--k] = tail[--j];
+    }
+    free(tail);
+    v->n = v->sorted = dedup_sorted(v->v, old + fresh);
 }
 
 static int vpush(vec64 *v, uint64_t x, uint8_t mask)

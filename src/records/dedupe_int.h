@@ -49,6 +49,7 @@ typedef struct cand {
 typedef struct vec64 {
     cand *v;
     size_t n, cap;
+    size_t sorted; /* v[0..sorted) is sorted with no repeated pair (compact() keeps it) */
 } vec64;
 
 /* Stage 1 (dedupe_features.c): every record's features into s; sets res->used_fields. 0 on OOM. */

@@ -509,6 +509,31 @@ static pol_status inspect(pol_run *run, pol_asset *a)
     return POL_OK;
 }
 
+/* --sheet all: every sheet of a workbook is an item of its own (<stem>.<sheet>.xlsx). */
+static pol_status parts(pol_run *run, const char *path, char ***names, size_t *n)
+{
+    *names = NULL;
+    *n = 0;
+    const char *sheet = pol__plan_load_option(run, "sheet");
+    if (!sheet || strcasecmp(sheet, "all") != 0) return POL_OK;
+    unsigned char head[64];
+    FILE *f = fopen(path, "rb");
+    size_t got = f ? fread(head, 1, sizeof head, f) : 0;
+    if (f) fclose(f);
+    if (!pol__xlsx_sniff(head, got)) return POL_OK; /* a CSV has one table */
+    pol_status st = pol__xlsx_sheets(run, path, names, n);
+    if (!st && *n == 1) { /* one sheet: the item as usual, under its own name */
+        free((*names)[0]);
+        free(*names);
+        *names = NULL;
+        *n = 0;
+        return POL_OK;
+    }
+    if (!st) pol__decide(run, "--sheet all: %zu sheet%s, each written as its own file", *n,
+                         *n == 1 ? "" : "s");
+    return st;
+}
+
 static const char *const auto_steps[] = {"roles",  "standardise", "validate",
                                          "dedupe", "merge",       NULL};
 
@@ -525,4 +550,5 @@ const pol__domain pol__records_domain = {
     .data_clone = records_clone,
     .auto_steps = auto_steps,
     .out_ext = out_ext,
+    .parts = parts,
 };

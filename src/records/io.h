@@ -64,6 +64,8 @@ pol_status pol__csv_write_style(pol_run *run, const pol__table *t, FILE *fp, con
 /* 1 when the zip at `path` looks like an XLSX workbook. */
 int pol__xlsx_sniff(const unsigned char *head, size_t n);
 pol_status pol__xlsx_load(pol_run *run, const char *path, pol__records **out);
+/* The workbook's sheet names, in its order (*names and each name malloc'ed). */
+pol_status pol__xlsx_sheets(pol_run *run, const char *path, char ***names, size_t *n);
 /* How a column is written to XLSX. */
 enum {
     POL_XCOL_AUTO = 0, /* a number when the text is a number that reads back the same, else text */

@@ -29,7 +29,7 @@ static const pol_param_desc params[] = {
      "back before the header. Leading \"#\" lines are recognised without it."},
     {"sheet", POL_PARAM_STR, NULL, 0, -1, NULL,
      "Reading XLSX: the sheet to read, by name or number (1 = first; default the first, with a "
-     "warning naming the others)."},
+     "warning naming the others), or \"all\": every sheet, each written as <stem>.<sheet>.<ext>."},
 };
 
 /* A preset: output header and the role that fills it. */

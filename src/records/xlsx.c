@@ -556,11 +556,11 @@ static int pick_sheet(xreader *x, const char *want, char *name, size_t cap, size
     if (!n || x->wb_rids.n != n) return 0;
     if (want && *want) {
         char *end;
-        long k = strtol(want, &end, 10);
         pick = n;
-        if (!*end && k >= 1 && (size_t)k <= n) pick = (size_t)k - 1;
-        for (size_t i = 0; pick == n && i < n; i++)
+        for (size_t i = 0; pick == n && i < n; i++) /* a name first: a sheet may be named "2" */
             if (strcasecmp(x->wb_names.v[i], want) == 0) pick = i;
+        long k = strtol(want, &end, 10);
+        if (pick == n && !*end && k >= 1 && (size_t)k <= n) pick = (size_t)k - 1;
         if (pick == n) {
             char list[400] = "";
             for (size_t i = 0; i < n && strlen(list) < 300; i++)
@@ -639,7 +639,8 @@ pol_status pol__xlsx_load(pol_run *run, const char *path, pol__records **out)
     if (!st) st = parse_member(&x, z, "xl/styles.xml", sty_start, sty_end, 0, sst_max);
     if (!st) st = parse_member(&x, z, "xl/workbook.xml", wb_start, no_end, 0, sst_max);
     if (!st) st = parse_member(&x, z, "xl/_rels/workbook.xml.rels", rel_start, no_end, 0, sst_max);
-    const char *want = pol__plan_load_option(run, "sheet");
+    const char *want = run->part ? run->part : pol__plan_load_option(run, "sheet");
+    if (!run->part && want && strcasecmp(want, "all") == 0) want = NULL; /* a one-sheet workbook */
     size_t index = 0;
     int picked = st ? 0 : pick_sheet(&x, want, sheet, sizeof sheet, &index);
     if (picked < 0) st = POL_ERR_ARG;
@@ -649,7 +650,7 @@ pol_status pol__xlsx_load(pol_run *run, const char *path, pol__records **out)
                        want);
     if (!st && !picked && !find_sheet(z, sheet, sizeof sheet))
         st = pol__fail(run, POL_ERR_CORRUPT, "the workbook has no worksheet");
-    if (!st && x.wb_names.n > 1) {
+    if (!st && x.wb_names.n > 1 && !run->part) {
         /* Never cut silently: say which sheet was read and which were not. */
         char others[400] = "";
         for (size_t i = 0; i < x.wb_names.n && strlen(others) < 300; i++)
@@ -692,6 +693,42 @@ pol_status pol__xlsx_load(pol_run *run, const char *path, pol__records **out)
     if (pol__table_rows(rows) == 0) pol__warn(run, "no data rows, only a header");
     *out = r;
     return POL_OK;
+}
+
+pol_status pol__xlsx_sheets(pol_run *run, const char *path, char ***names, size_t *n)
+{
+    *names = NULL;
+    *n = 0;
+    unzFile z = unzOpen64(path);
+    if (!z) return pol__fail(run, POL_ERR_CORRUPT, "not a readable XLSX (zip) file");
+    xreader x;
+    memset(&x, 0, sizeof x);
+    x.run = run;
+    x.arena = pol__arena_new();
+    uint64_t maxb = run->opt->limits.max_bytes;
+    pol_status st = x.arena ? POL_OK : pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    if (!st) st = parse_member(&x, z, "xl/workbook.xml", wb_start, no_end, 0, maxb ? maxb / 2 : 0);
+    unzClose(z);
+    if (!st && x.wb_names.n && !(*names = calloc(x.wb_names.n, sizeof **names)))
+        st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; !st && i < x.wb_names.n; i++) {
+        if (!((*names)[i] = pol__strdup(x.wb_names.v[i]))) {
+            st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+            break;
+        }
+        (*n)++;
+    }
+    if (st) {
+        for (size_t i = 0; i < *n; i++) free((*names)[i]);
+        free(*names);
+        *names = NULL;
+        *n = 0;
+    }
+    free(x.text);
+    free(x.wb_names.v);
+    free(x.wb_rids.v);
+    pol__arena_free(x.arena);
+    return st;
 }
 
 /* ---- writing -------------------------------------------------------------------------------- */

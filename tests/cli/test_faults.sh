@@ -78,6 +78,22 @@ check "records, disk full in the quarantine: no clean file alone" \
 run_polish 0 fix "$IN/leads.csv" -o "$T/o-rec" --quiet
 check "records: the next run writes all three" test -s "$T/o-rec/leads.review.csv"
 
+# --overwrite over an earlier run's outputs, and the second output's move into place fails: the
+# item fails and every earlier output keeps its old content (the first one is put back).
+for f in leads.csv leads.quarantine.csv leads.review.csv; do echo "earlier $f" >"$T/o-rec/$f"; done
+ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1:abort_on_error=1 LD_PRELOAD=$SHIM \
+    POLISH_RENAME_FAIL=2 "$POLISH" fix "$IN/leads.csv" -o "$T/o-rec" --overwrite >"$OUT" 2>"$ERR"
+check "records, --overwrite, second move fails: item fails" test $? -eq 1
+for f in leads.csv leads.quarantine.csv leads.review.csv; do
+    check "records, --overwrite, second move fails: $f keeps its old content" \
+        grep -qx "earlier $f" "$T/o-rec/$f"
+done
+check "records, --overwrite, second move fails: no second name left" \
+    test -z "$(find "$T/o-rec" -name '.*' -type f)"
+run_polish 0 fix "$IN/leads.csv" -o "$T/o-rec" --overwrite --quiet
+check "records, --overwrite: the next run replaces all three" \
+    test "$(grep -c earlier "$T/o-rec/leads.csv")" -eq 0
+
 # ---- a failed allocation at the Nth call (tests/fault/alloc_shim.c) -------------------------------
 # One worker (-j 1): ASan itself cannot start a thread when glibc's allocation for it fails.
 ASHIM=$POLISH_BUILD/tests/fault/liballoc_shim.so

@@ -185,6 +185,11 @@ run_polish 0 image resize --help
 check "12: '-' in and '-o -' out" sh -c "identify '$T/small.jpg' | grep -q ' 100x'"
 "$POLISH" fix - -o "$T/o12s/" <"$IN/a.jpg" >"$OUT" 2>"$ERR"
 check "12: '-' input into a folder" test -s "$T/o12s/stdin"
+# An endless standard input stops being copied at the bytes limit (it would fill the disk).
+timeout 120 sh -c "yes | '$POLISH' fix - -o - --limit bytes=100000 >'$T/yes.out' 2>'$ERR'"
+check "12: endless standard input: stops at the bytes limit, exit 1 (not $?)" test $? -eq 1
+contains "$ERR" "standard input is larger than the bytes limit"
+check "12: endless standard input: nothing on standard output" test ! -s "$T/yes.out"
 printf 'name,email\nAnn,ann@example.com\nBob,not-an-email\n' >"$T/two.csv"
 "$POLISH" fix - -o - <"$T/two.csv" >"$T/stdout.csv" 2>"$ERR"
 check "12: several outputs of one item to '-o -' is a failure, not a silent loss" test $? -eq 1
@@ -195,4 +200,13 @@ run_polish 1 fix "$T/stray/README" -o "$T/o12n"
 check "12: no 'outputs in' when nothing was written" sh -c "! grep -q 'outputs in' '$ERR'"
 run_polish 2 fix "$IN/a.jpg" -o "$T/o12r" --report "$T/no/such/dir/r.json"
 check "12: an unwritable --report is refused before anything is written" test ! -e "$T/o12r"
+
+# --skip-existing knows an output whose format the delivery changed: a.jpg delivered as a.webp is
+# kept on the next run, not redone (and not refused as "exists").
+run_polish 0 image export --format webp "$IN/a.jpg" -o "$T/o-skipfmt/" --quiet
+check "skip-existing: the first run wrote a.webp" test -s "$T/o-skipfmt/a.webp"
+before=$(stat -c %Y.%i "$T/o-skipfmt/a.webp")
+run_polish 0 image export --format webp "$IN/a.jpg" -o "$T/o-skipfmt/" --skip-existing
+contains "$ERR" "kept"
+check "skip-existing: a.webp kept as it was" test "$(stat -c %Y.%i "$T/o-skipfmt/a.webp")" = "$before"
 finish

@@ -3,7 +3,8 @@
  * been written to them in this process. Streams opened on such files (fdopen, fopen) are rewrapped
  * with fopencookie() so buffered stdio writes reach the budget too; fileno() of a wrapped stream
  * still gives the real descriptor (libtiff writes through it), and write() on it is counted.
- * With POLISH_FSYNC_EIO set, fsync() of a temporary fails with EIO. */
+ * With POLISH_FSYNC_EIO set, fsync() of a temporary fails with EIO; with POLISH_RENAME_FAIL=N the
+ * Nth rename() of a temporary into place fails with EIO. */
 #undef _FILE_OFFSET_BITS
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -195,4 +196,19 @@ int fileno(FILE *fp)
         }
     pthread_mutex_unlock(&mu);
     return real_fileno(fp);
+}
+
+/* POLISH_RENAME_FAIL=N: the Nth rename() of a temporary into place fails with EIO (a disk error
+ * between an item's outputs, after the first ones were moved). */
+int rename(const char *from, const char *to)
+{
+    static int (*real_rename)(const char *, const char *);
+    static atomic_int count;
+    if (!real_rename) real_rename = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
+    const char *n = getenv("POLISH_RENAME_FAIL");
+    if (n && *n && is_part_path(from) && atomic_fetch_add(&count, 1) + 1 == atoi(n)) {
+        errno = EIO;
+        return -1;
+    }
+    return real_rename(from, to);
 }

@@ -98,4 +98,12 @@ run_polish 0 image resize --scale 0.5 "$T/big.jpg" -o "$T/half.png"
 check "PNG by extension" test "$(head -c 4 "$T/half.png" | tail -c 3)" = PNG
 check "half size" test "$(size_of "$T/half.png")" = 1200x800
 
+# --- CMYK TIFF (8 and 16 bits, no profile) is read and converted, not reported "damaged"
+for depth in 8 16; do
+    convert rose: -depth $depth -colorspace CMYK "$T/cmyk$depth.tif"
+    run_polish 0 image export --format png "$T/cmyk$depth.tif" -o "$T/cmyk$depth.png" --quiet
+    rmse=$(compare -metric RMSE rose: "$T/cmyk$depth.png" null: 2>&1 | sed 's/.*(\(.*\))/\1/')
+    check "CMYK TIFF, $depth bits: colours as the RGB original (RMSE $rmse)" \
+        python3 -c "import sys; sys.exit(0 if float('$rmse') < 0.01 else 1)"
+done
 finish

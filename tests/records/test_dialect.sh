@@ -20,6 +20,21 @@ printf '"","name","score"\n"1","Ann",3.5\n"2","Bo",NA\n' >"$T/r.csv"
 run_polish 0 fix "$T/r.csv" -o "$T/rfix" --quiet
 check "R's quoting and empty header round-trip through fix" cmp "$T/r.csv" "$T/rfix/r.csv"
 
+# Python's csv writers: QUOTE_NONNUMERIC (text, "" and "02134" quoted, numbers bare, in one
+# column too), QUOTE_ALL and QUOTE_MINIMAL, each with a quote inside a field: byte for byte.
+for mode in QUOTE_NONNUMERIC QUOTE_ALL QUOTE_MINIMAL; do
+    "$PY3" - "$T/py-$mode.csv" "$mode" <<'PY'
+import csv, sys
+rows = [["station", "zip", "temp", "note"], ["Ann Lee", "02134", 12.5, "N/A"],
+        ["Bob, Jr.", 90210, 3, "ok"], ["Cé", "N/A", -1e-3, ""], ["Dee", None, 7, 'x "y"']]
+with open(sys.argv[1], "w", newline="") as f:
+    w = csv.writer(f, quoting=getattr(csv, sys.argv[2]))
+    w.writerows(rows)
+PY
+    run_polish 0 records standardise "$T/py-$mode.csv" -o "$T/py-$mode.out.csv" --quiet
+    check "Python's csv.$mode round-trips byte for byte" cmp "$T/py-$mode.csv" "$T/py-$mode.out.csv"
+done
+
 # Excel's "sep=;" first line: the delimiter, not the header.
 printf 'sep=;\nName;Email\nAnn Lee;ann@x.org\n' >"$T/sep.csv"
 run_polish 0 records standardise "$T/sep.csv" -o "$T/sep.out.csv" --quiet
@@ -91,6 +106,33 @@ run_polish 0 records export --sheet 2 "$T/book.xlsx" -o "$T/notes2.csv" --quiet
 check "--sheet by number" cmp "$T/notes.csv" "$T/notes2.csv"
 run_polish 1 records export --sheet Missing "$T/book.xlsx" -o "$T/none.csv" --quiet
 contains "$ERR" "no such sheet"
+# --sheet all: every sheet is an item of its own, <stem>.<sheet>.<ext>, each with all its rows;
+# a sheet named "2" is found by its name first.
+"$PY3" - "$T/three.xlsx" <<'PY'
+import sys
+from openpyxl import Workbook
+wb = Workbook()
+a = wb.active
+a.title = "People"
+a.append(["Name", "Email"]); a.append(["Ann Lee", "ann@x.org"]); a.append(["Bo Diaz", "bo@y.org"])
+b = wb.create_sheet("Q1 Sales")
+b.append(["Region", "Total"]); b.append(["North", 12.5]); b.append(["South", 7])
+c = wb.create_sheet("2")
+c.append(["k", "v"]); c.append(["a", 1])
+wb.save(sys.argv[1])
+PY
+run_polish 0 records export --format csv --sheet all "$T/three.xlsx" -o "$T/all/" --quiet
+check "--sheet all: one file per sheet" test "$(ls "$T/all" | wc -l)" -eq 3
+check "--sheet all: People" cmp "$T/all/three.People.csv" <(printf 'Name,Email\nAnn Lee,ann@x.org\nBo Diaz,bo@y.org\n')
+check "--sheet all: Q1 Sales" cmp "$T/all/three.Q1 Sales.csv" <(printf 'Region,Total\nNorth,12.5\nSouth,7\n')
+check "--sheet all: the sheet named 2" cmp "$T/all/three.2.csv" <(printf 'k,v\na,1\n')
+run_polish 0 records export --format csv --sheet 2 "$T/three.xlsx" -o "$T/named2.csv" --quiet
+check "--sheet 2 picks the sheet named \"2\" before the second sheet" cmp "$T/named2.csv" "$T/all/three.2.csv"
+run_polish 0 records standardise --sheet all "$T/three.xlsx" -o "$T/allx/" --quiet
+check "--sheet all through an op: XLSX in, one XLSX per sheet" \
+    test -s "$T/allx/three.People.xlsx" -a -s "$T/allx/three.Q1 Sales.xlsx" -a -s "$T/allx/three.2.xlsx"
+run_polish 0 records export --format csv --sheet all "$T/book.xlsx" -o "$T/one.csv" --quiet
+check "--sheet all with -o FILE: the parts are FILE's sidecars" test -s "$T/one.Leads.csv" -a -s "$T/one.Notes.csv"
 
 # Shared strings that inflate past the limit are refused before they are read.
 "$PY3" - "$T/bomb.xlsx" <<'PY'

@@ -108,7 +108,7 @@ contains "$ERR" "already has a column"
 printf 'name,email,city\nAnn Lee,ann@example.com,Leeds\nBo Chan,bo@example.com,York\n' > contacts.csv
 run_polish 1 forecast verify contacts.csv
 contains "$ERR" "records data"
-run_polish 0 inspect contacts.csv --json
+run_polish 0 records standardise contacts.csv -o c_out.csv --json
 contains "$OUT" '"domain": "records"'
 
 # gridded ensembles at stations: real GRIB (python-grib-doc's TIGGE and GFS files), NetCDF-CF made

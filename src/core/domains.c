@@ -4,9 +4,10 @@
 #include "core/internal.h"
 #include "image/image.h"
 #include "records/records.h"
+#include "audio/audio.h"
 #include "forecast/forecast.h"
 
-#define BUILTIN &pol__image_domain, &pol__records_domain, &pol__forecast_domain
+#define BUILTIN &pol__image_domain, &pol__records_domain, &pol__audio_domain, &pol__forecast_domain
 
 const pol__domain *pol__domains[POL_MAX_DOMAINS] = {BUILTIN};
 size_t pol__n_domains = sizeof((const pol__domain *[]){BUILTIN}) / sizeof(const pol__domain *);

@@ -84,7 +84,8 @@ pol_status pol__stream_run(pol_run *run, const pol__domain *d, const char *in, c
     size_t passes = 0, halo_before = 0;
     for (size_t k = 0; !s && k < n; k++) {
         const pol_op_stream *os = st[k].op->stream;
-        if (os->measure_first && os->measure) {
+        int np = os->measure_passes > 1 ? os->measure_passes : 1;
+        for (int m = 0; !s && m < np && os->measure_first && os->measure; m++) {
             s = pass(run, d, in, st, k, halo_before, 1, NULL);
             passes++;
             if (!s && os->decide) s = IN_STAGE(run, &st[k], os->decide(run, st[k].state));

@@ -42,6 +42,10 @@ struct pol_op_stream {
     /* Set when the op measures the whole stream before changing anything (a loudness target, a
      * global white point): the runner makes a measuring pass, calls decide(), then applies. */
     int measure_first;
+    /* Measuring passes the op asks for (0 or 1: one). Each pass calls measure() on every chunk,
+     * then decide(): an op that needs what one pass found to measure the next (a limiter's effect
+     * at the gain the first pass chose) counts its passes itself. */
+    int measure_passes;
     pol_status (*begin)(pol_run *run, const pol_args *args, void **state);
     pol_status (*measure)(pol_run *run, void *state, const pol__chunk *c); /* the core only */
     pol_status (*decide)(pol_run *run, void *state);

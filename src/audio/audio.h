@@ -1,0 +1,178 @@
+/* polish — the audio domain: float samples of any rate and channel count, read and written with
+ * libsndfile, streamed in blocks. Every op is a causal processor with a fixed latency that the
+ * domain compensates, so ops that do not cut time keep the exact length and alignment. */
+#ifndef POLISH_AUDIO_H
+#define POLISH_AUDIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "core/internal.h"
+#include "core/stream.h"
+
+/* How the item will be written: container/codec, sample format, rate, channels. */
+typedef struct pol__audio_fmt {
+    int sf_format; /* libsndfile major|subtype */
+    int rate;      /* 0 = as the signal */
+    int channels;  /* 0 = as the signal */
+    double quality; /* lossy codecs: 0..1 (libsndfile's compression level is 1 - quality) */
+    char ext[8];   /* extension the output is named with */
+} pol__audio_fmt;
+
+/* The asset: interleaved float samples. */
+typedef struct pol__audio {
+    float *x;
+    uint64_t frames;
+    int channels;
+    int rate;
+    pol__audio_fmt out; /* starts as the input's format */
+} pol__audio;
+
+/* A streamed block (pol__chunk.data): frames [s0, s0 + len) of the stream, interleaved; the core
+ * is [chunk.start, chunk.start + chunk.n). `valid_end`: input to the next op is exact below it
+ * (each op with latency L leaves its last L frames of a non-final block as they were; the runner's
+ * halos make sure the core stays exact). */
+typedef struct pol__ablock {
+    float *x;
+    int channels, rate;
+    uint64_t total; /* frames in the stream */
+    uint64_t s0;
+    size_t len;
+    uint64_t valid_end;
+    size_t halo;
+    pol__audio_fmt *out; /* where the export op tells the writer what to write */
+} pol__ablock;
+
+extern const pol__domain pol__audio_domain;
+extern const pol_op_desc *const pol__audio_ops[];
+
+static inline pol__audio *pol__audio_of(pol_asset *a) { return (pol__audio *)a->data; }
+void pol__audio_free(void *d);
+/* A new asset of `frames` zeroed frames (memory reserved against --limit memory). */
+pol_status pol__audio_alloc(pol_run *run, uint64_t frames, int channels, int rate,
+                            pol__audio **out);
+/* Format helpers (io.c). */
+int pol__audio_format_for_ext(const char *ext, int *sf_format);
+const char *pol__audio_ext_for_format(int sf_format);
+
+/* ---- processors: the one code path for whole items and streams ----------------------------- */
+
+/* Before/after pictures of an op (figure.c): waveform and spectrogram of what its processor
+ * takes in and gives out, in fixed memory; attached to the step's report as a PNG. */
+typedef struct pol__afig pol__afig;
+pol__afig *pol__afig_new(uint64_t total, int channels, int rate);
+void pol__afig_free(pol__afig *f);
+void pol__afig_reset(pol__afig *f);
+void pol__afig_add(pol__afig *f, int which, uint64_t frame_index, const float *frame);
+pol_status pol__afig_attach(pol_run *run, pol__afig *f, const char *title);
+
+/* A causal processor: consumes n input frames, gives n output frames delayed by `latency`. */
+typedef struct pol__aproc {
+    size_t latency;
+    int channels;
+    void *st;
+    void (*process)(void *st, const float *in, float *out, size_t n);
+    void (*reset)(void *st);
+    pol__afig *fig; /* optional: before/after pictures (owned by the op) */
+    /* the adapter's own state */
+    uint64_t fed, produced;
+    float *hist; /* the last outputs (a ring of hist_cap frames), for the next block's context */
+    size_t hist_cap;
+    float *tmp;
+    int begun, flushed;
+} pol__aproc;
+
+/* Applies the processor to a streamed block (see pol__ablock). */
+pol_status pol__aproc_block(pol_run *run, pol__aproc *p, pol__ablock *b, const pol__chunk *c);
+/* Applies it to a whole signal in place. */
+pol_status pol__aproc_whole(pol_run *run, pol__aproc *p, float *x, uint64_t frames);
+void pol__aproc_fini(pol__aproc *p);
+
+/* Runs an op's stream form over a whole asset (the op's .run): begin, a measuring pass when it
+ * asks for one, decide, apply, end. */
+pol_status pol__audio_run_stream(pol_run *run, pol_asset *asset, const pol_args *args,
+                                 const pol_op_stream *s);
+/* The block of a chunk, and the chunk of a whole asset's frames [from, from+n). */
+static inline pol__ablock *pol__ablock_of(const pol__chunk *c) { return (pol__ablock *)c->data; }
+/* The core's samples of a chunk (c->n frames, interleaved). */
+static inline const float *pol__chunk_core(const pol__chunk *c)
+{
+    const pol__ablock *b = pol__ablock_of(c);
+    return b->x + (size_t)(c->start - b->s0) * (size_t)b->channels;
+}
+
+/* ---- DSP (dsp.c) ---------------------------------------------------------------------------- */
+
+typedef struct pol__biquad {
+    double b0, b1, b2, a1, a2;
+} pol__biquad;
+
+/* The two stages of BS.1770's K-weighting at rate fs. */
+void pol__kweight(double fs, pol__biquad *shelf, pol__biquad *hp);
+
+/* An oversampling (4x) true-peak detector. */
+#define POL_TP_PHASES 4
+#define POL_TP_TAPS 12
+typedef struct pol__truepeak {
+    int channels;
+    float *hist; /* channels x POL_TP_TAPS, newest last */
+} pol__truepeak;
+int pol__tp_init(pol__truepeak *t, int channels);
+void pol__tp_fini(pol__truepeak *t);
+void pol__tp_reset(pol__truepeak *t);
+/* Pushes one frame; returns the largest |value| of the 4 interpolated points between the previous
+ * frame and this one (and the frame itself) over all channels. `floor`: when no sample in the
+ * filter window reaches it, the interpolation is skipped and the sample peak returned. */
+float pol__tp_push(pol__truepeak *t, const float *frame, float floor);
+
+/* BS.1770-4 / EBU R128 meter: integrated loudness (gated), loudness range, with memory that does
+ * not grow with duration (block loudness histograms). */
+typedef struct pol__loudmeter pol__loudmeter;
+pol__loudmeter *pol__loud_new(int channels, double rate);
+void pol__loud_free(pol__loudmeter *m);
+void pol__loud_reset(pol__loudmeter *m);
+/* Adds frames; `gain` (linear) applied before measuring. */
+void pol__loud_add(pol__loudmeter *m, const float *x, size_t frames, const float *gain_per_frame);
+/* One frame at a time: the K-weighted, channel-weighted energy of a frame (advances this meter's
+ * filters), and adding a frame's energy to the gating blocks. */
+double pol__loud_kw(pol__loudmeter *m, const float *frame);
+void pol__loud_push(pol__loudmeter *m, double e);
+double pol__loud_integrated(const pol__loudmeter *m); /* LUFS, -HUGE_VAL when all gated */
+double pol__loud_range(const pol__loudmeter *m);      /* LU */
+
+/* FFT (fftw, single precision) plans are made under a lock. */
+void pol__fft_lock(void);
+void pol__fft_unlock(void);
+
+/* ---- analysis (analyse.c): what inspect and the auto steps measure ------------------------- */
+
+typedef struct pol__aanalysis pol__aanalysis;
+pol__aanalysis *pol__aan_new(int channels, int rate, int want_loudness);
+void pol__aan_free(pol__aanalysis *a);
+void pol__aan_add(pol__aanalysis *a, const float *x, size_t frames);
+
+typedef struct pol__afindings {
+    double seconds;
+    double loudness, lra, true_peak_db, sample_peak_db;
+    double noise_floor_db, speech_level_db, snr_db;
+    double hum_hz;  /* 0 = none */
+    int hum_harmonics[32]; /* 1 where harmonic k+1 stands out */
+    int n_hum;      /* harmonics found */
+    double hum_db;  /* the strongest harmonic above its neighbourhood */
+    double rumble_db; /* power density 15-60 Hz against 150-600 Hz, dB */
+    double rumble_flatness; /* spectral flatness of 15-60 Hz (lines: low; rumble: high) */
+    double dc[8];
+    double dc_max;
+    uint64_t clipped; /* samples in runs of >= 3 at full scale */
+    double clipped_fraction;
+    int pauses;
+    double pause_total, pause_longest, pause_mean;
+    double speech_fraction;
+} pol__afindings;
+void pol__aan_finish(pol__aanalysis *a, pol__afindings *f);
+/* Records the findings with pol__measure. */
+void pol__aan_report(pol_run *run, const pol__afindings *f);
+
+/* Speech-frame levels of 20 ms frames: which frames are active (VAD), for level and pauses. */
+double pol__db(double power);
+
+#endif

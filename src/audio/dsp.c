@@ -1,0 +1,470 @@
+/* polish — audio DSP shared by the ops: K-weighting, the BS.1770-4 loudness meter, the 4x
+ * oversampling true-peak detector, the FFT lock, and the processor adapter that runs a causal
+ * processor with latency over whole items or streamed blocks with the latency compensated. */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include "audio/audio.h"
+
+double pol__db(double power) { return power > 1e-30 ? 10 * log10(power) : -300; }
+
+/* ---- K-weighting (ITU-R BS.1770-4 annex 1), derived for any rate from its analog design ---- */
+
+void pol__kweight(double fs, pol__biquad *shelf, pol__biquad *hp)
+{
+    /* stage 1: high shelf, +4 dB above ~1.7 kHz */
+    double f0 = 1681.974450955533, g = 3.999843853973347, q = 0.7071752369554196;
+    double k = tan(M_PI * f0 / fs), vh = pow(10, g / 20), vb = pow(vh, 0.4996667741545416);
+    double a0 = 1 + k / q + k * k;
+    shelf->b0 = (vh + vb * k / q + k * k) / a0;
+    shelf->b1 = 2 * (k * k - vh) / a0;
+    shelf->b2 = (vh - vb * k / q + k * k) / a0;
+    shelf->a1 = 2 * (k * k - 1) / a0;
+    shelf->a2 = (1 - k / q + k * k) / a0;
+    /* stage 2: the RLB high-pass */
+    f0 = 38.13547087602444;
+    q = 0.5003270373238773;
+    k = tan(M_PI * f0 / fs);
+    a0 = 1 + k / q + k * k;
+    hp->b0 = 1;
+    hp->b1 = -2;
+    hp->b2 = 1;
+    hp->a1 = 2 * (k * k - 1) / a0;
+    hp->a2 = (1 - k / q + k * k) / a0;
+}
+
+/* ---- true peak: 4x polyphase interpolation (BS.1770-4 annex 2) ---------------------------- */
+
+static float tp_coef[POL_TP_PHASES][POL_TP_TAPS];
+static pthread_once_t tp_once = PTHREAD_ONCE_INIT;
+
+static void tp_design(void)
+{
+    int n = POL_TP_PHASES * POL_TP_TAPS;
+    double c = (n - 1) / 2.0;
+    for (int p = 0; p < POL_TP_PHASES; p++) {
+        double sum = 0;
+        for (int k = 0; k < POL_TP_TAPS; k++) {
+            int i = k * POL_TP_PHASES + p;
+            double t = (i - c) / POL_TP_PHASES;
+            double s = fabs(t) < 1e-9 ? 1 : sin(M_PI * t) / (M_PI * t);
+            /* Blackman-Harris window */
+            double w = 2 * M_PI * i / (n - 1);
+            double win = 0.35875 - 0.48829 * cos(w) + 0.14128 * cos(2 * w) - 0.01168 * cos(3 * w);
+            tp_coef[p][POL_TP_TAPS - 1 - k] = (float)(s * win);
+            sum += s * win;
+        }
+        for (int k = 0; k < POL_TP_TAPS; k++) tp_coef[p][k] = (float)(tp_coef[p][k] / sum);
+    }
+}
+
+int pol__tp_init(pol__truepeak *t, int channels)
+{
+    pthread_once(&tp_once, tp_design);
+    t->channels = channels;
+    t->hist = calloc((size_t)channels * POL_TP_TAPS, sizeof *t->hist);
+    return t->hist != NULL;
+}
+
+void pol__tp_fini(pol__truepeak *t)
+{
+    free(t->hist);
+    t->hist = NULL;
+}
+
+void pol__tp_reset(pol__truepeak *t)
+{
+    if (t->hist) memset(t->hist, 0, (size_t)t->channels * POL_TP_TAPS * sizeof *t->hist);
+}
+
+float pol__tp_push(pol__truepeak *t, const float *frame, float floor)
+{
+    float peak = 0;
+    for (int ch = 0; ch < t->channels; ch++) {
+        float *h = t->hist + (size_t)ch * POL_TP_TAPS;
+        memmove(h, h + 1, (POL_TP_TAPS - 1) * sizeof *h);
+        h[POL_TP_TAPS - 1] = frame[ch];
+        float a = fabsf(frame[ch]);
+        if (a > peak) peak = a;
+        /* the interpolated points lie between the middle taps */
+        float m1 = fabsf(h[POL_TP_TAPS / 2]), m0 = fabsf(h[POL_TP_TAPS / 2 - 1]);
+        if (m0 < floor && m1 < floor) continue;
+        for (int p = 0; p < POL_TP_PHASES; p++) {
+            float s = 0;
+            for (int k = 0; k < POL_TP_TAPS; k++) s += tp_coef[p][k] * h[k];
+            s = fabsf(s);
+            if (s > peak) peak = s;
+        }
+    }
+    return peak;
+}
+
+/* ---- loudness meter ------------------------------------------------------------------------ */
+
+#define HIST_LO (-70.0)
+#define HIST_STEP 0.01
+#define HIST_N 8000 /* -70 .. +10 LUFS */
+#define ST_STEP 0.1
+#define ST_N 800
+
+struct pol__loudmeter {
+    int channels;
+    double rate;
+    pol__biquad shelf, hp;
+    double *z;     /* channels x 4 filter states */
+    double *w;     /* channel weights */
+    size_t sub_len, sub_fill; /* 100 ms sub-blocks */
+    double sub_e;
+    double ring[30];
+    size_t n_sub;
+    /* gating histograms: block energies summed per 0.01 LU bin */
+    uint64_t *cnt;
+    double *esum;
+    uint64_t *st_cnt; /* short-term (3 s) loudness per 0.1 LU for LRA */
+};
+
+pol__loudmeter *pol__loud_new(int channels, double rate)
+{
+    pol__loudmeter *m = calloc(1, sizeof *m);
+    if (!m) return NULL;
+    m->channels = channels;
+    m->rate = rate;
+    pol__kweight(rate, &m->shelf, &m->hp);
+    m->z = calloc((size_t)channels * 4, sizeof *m->z);
+    m->w = calloc((size_t)channels, sizeof *m->w);
+    m->cnt = calloc(HIST_N, sizeof *m->cnt);
+    m->esum = calloc(HIST_N, sizeof *m->esum);
+    m->st_cnt = calloc(ST_N, sizeof *m->st_cnt);
+    if (!m->z || !m->w || !m->cnt || !m->esum || !m->st_cnt) {
+        pol__loud_free(m);
+        return NULL;
+    }
+    for (int c = 0; c < channels; c++) m->w[c] = 1;
+    if (channels == 6) { /* 5.1: L R C LFE Ls Rs */
+        m->w[3] = 0;
+        m->w[4] = m->w[5] = 1.41;
+    } else if (channels == 5) {
+        m->w[3] = m->w[4] = 1.41;
+    }
+    m->sub_len = (size_t)llround(rate / 10);
+    if (m->sub_len < 1) m->sub_len = 1;
+    return m;
+}
+
+void pol__loud_free(pol__loudmeter *m)
+{
+    if (!m) return;
+    free(m->z);
+    free(m->w);
+    free(m->cnt);
+    free(m->esum);
+    free(m->st_cnt);
+    free(m);
+}
+
+void pol__loud_reset(pol__loudmeter *m)
+{
+    memset(m->z, 0, (size_t)m->channels * 4 * sizeof *m->z);
+    memset(m->cnt, 0, HIST_N * sizeof *m->cnt);
+    memset(m->esum, 0, HIST_N * sizeof *m->esum);
+    memset(m->st_cnt, 0, ST_N * sizeof *m->st_cnt);
+    m->sub_fill = 0;
+    m->sub_e = 0;
+    m->n_sub = 0;
+}
+
+static void sub_done(pol__loudmeter *m)
+{
+    double e = m->sub_e / (double)m->sub_len;
+    memmove(m->ring, m->ring + 1, 29 * sizeof m->ring[0]);
+    m->ring[29] = e;
+    m->n_sub++;
+    m->sub_e = 0;
+    m->sub_fill = 0;
+    if (m->n_sub >= 4) {
+        double z = (m->ring[26] + m->ring[27] + m->ring[28] + m->ring[29]) / 4;
+        double l = -0.691 + pol__db(z);
+        if (l > HIST_LO) {
+            long b = (long)floor((l - HIST_LO) / HIST_STEP);
+            if (b >= HIST_N) b = HIST_N - 1;
+            m->cnt[b]++;
+            m->esum[b] += z;
+        }
+    }
+    if (m->n_sub >= 30) {
+        double z = 0;
+        for (int i = 0; i < 30; i++) z += m->ring[i];
+        double l = -0.691 + pol__db(z / 30);
+        if (l > HIST_LO) {
+            long b = (long)floor((l - HIST_LO) / ST_STEP);
+            if (b >= ST_N) b = ST_N - 1;
+            m->st_cnt[b]++;
+        }
+    }
+}
+
+double pol__loud_kw(pol__loudmeter *m, const float *f)
+{
+    const pol__biquad *s = &m->shelf, *h = &m->hp;
+    double e = 0;
+    for (int c = 0; c < m->channels; c++) {
+        double *z = m->z + 4 * c;
+        double v = f[c];
+        double y1 = s->b0 * v + z[0];
+        z[0] = s->b1 * v - s->a1 * y1 + z[1];
+        z[1] = s->b2 * v - s->a2 * y1;
+        double y2 = h->b0 * y1 + z[2];
+        z[2] = h->b1 * y1 - h->a1 * y2 + z[3];
+        z[3] = h->b2 * y1 - h->a2 * y2;
+        e += m->w[c] * y2 * y2;
+    }
+    return e;
+}
+
+void pol__loud_push(pol__loudmeter *m, double e)
+{
+    m->sub_e += e;
+    if (++m->sub_fill == m->sub_len) sub_done(m);
+}
+
+void pol__loud_add(pol__loudmeter *m, const float *x, size_t frames, const float *gain)
+{
+    const pol__biquad *s = &m->shelf, *h = &m->hp;
+    int nc = m->channels;
+    for (size_t i = 0; i < frames; i++) {
+        double e = 0;
+        for (int c = 0; c < nc; c++) {
+            double *z = m->z + 4 * c;
+            double v = x[i * (size_t)nc + (size_t)c];
+            /* transposed direct form II, two stages */
+            double y1 = s->b0 * v + z[0];
+            z[0] = s->b1 * v - s->a1 * y1 + z[1];
+            z[1] = s->b2 * v - s->a2 * y1;
+            double y2 = h->b0 * y1 + z[2];
+            z[2] = h->b1 * y1 - h->a1 * y2 + z[3];
+            z[3] = h->b2 * y1 - h->a2 * y2;
+            e += m->w[c] * y2 * y2;
+        }
+        if (gain) e *= (double)gain[i] * gain[i];
+        m->sub_e += e;
+        if (++m->sub_fill == m->sub_len) sub_done(m);
+    }
+}
+
+double pol__loud_integrated(const pol__loudmeter *m)
+{
+    double sum = 0;
+    uint64_t n = 0;
+    for (int b = 0; b < HIST_N; b++) {
+        sum += m->esum[b];
+        n += m->cnt[b];
+    }
+    if (!n) return -HUGE_VAL;
+    double rel = -0.691 + pol__db(sum / (double)n) - 10;
+    sum = 0;
+    n = 0;
+    for (int b = 0; b < HIST_N; b++) {
+        double centre = HIST_LO + (b + 0.5) * HIST_STEP;
+        if (centre <= rel) continue;
+        sum += m->esum[b];
+        n += m->cnt[b];
+    }
+    if (!n) return -HUGE_VAL;
+    return -0.691 + pol__db(sum / (double)n);
+}
+
+double pol__loud_range(const pol__loudmeter *m)
+{
+    /* EBU Tech 3342: short-term loudness, absolute gate -70, relative gate -20 LU, P95 - P10 */
+    double esum = 0;
+    uint64_t n = 0;
+    for (int b = 0; b < ST_N; b++) {
+        double l = HIST_LO + (b + 0.5) * ST_STEP;
+        esum += (double)m->st_cnt[b] * pow(10, (l + 0.691) / 10);
+        n += m->st_cnt[b];
+    }
+    if (!n) return 0;
+    double rel = -0.691 + pol__db(esum / (double)n) - 20;
+    uint64_t total = 0;
+    int first = 0;
+    for (int b = 0; b < ST_N; b++) {
+        if (HIST_LO + (b + 0.5) * ST_STEP <= rel) {
+            first = b + 1;
+            continue;
+        }
+        total += m->st_cnt[b];
+    }
+    if (!total) return 0;
+    double lo = 0, hi = 0;
+    uint64_t acc = 0;
+    int got_lo = 0;
+    for (int b = first; b < ST_N; b++) {
+        acc += m->st_cnt[b];
+        double l = HIST_LO + (b + 0.5) * ST_STEP;
+        if (!got_lo && (double)acc >= 0.10 * (double)total) {
+            lo = l;
+            got_lo = 1;
+        }
+        if ((double)acc >= 0.95 * (double)total) {
+            hi = l;
+            break;
+        }
+    }
+    return hi - lo;
+}
+
+/* ---- FFT plans ----------------------------------------------------------------------------- */
+
+static pthread_mutex_t fft_mu = PTHREAD_MUTEX_INITIALIZER;
+void pol__fft_lock(void) { pthread_mutex_lock(&fft_mu); }
+void pol__fft_unlock(void) { pthread_mutex_unlock(&fft_mu); }
+
+/* ---- the processor adapter ----------------------------------------------------------------- */
+
+#define SUB 4096 /* frames fed at a time */
+
+static pol_status adapter_start(pol_run *run, pol__aproc *p, size_t halo)
+{
+    size_t nc = (size_t)p->channels;
+    if (p->reset) p->reset(p->st);
+    if (p->fig) pol__afig_reset(p->fig);
+    p->fed = p->produced = 0;
+    p->flushed = 0;
+    size_t cap = 2 * halo + 1;
+    if (!p->tmp && !(p->tmp = malloc(SUB * nc * sizeof *p->tmp)))
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    if (cap > p->hist_cap || !p->hist) {
+        free(p->hist);
+        p->hist = malloc(cap * nc * sizeof *p->hist);
+        if (!p->hist) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        p->hist_cap = cap;
+    }
+    p->begun = 1;
+    return POL_OK;
+}
+
+/* Feeds `n` frames (NULL: zeros) and places the outputs: frames of the block get them in place,
+ * and the ring keeps them for the next block's context. */
+static void feed(pol__aproc *p, const float *in, size_t n, float *blk, uint64_t s0, size_t len)
+{
+    size_t nc = (size_t)p->channels;
+    static const float zeros[SUB * 8];
+    float *zin = NULL;
+    while (n) {
+        size_t m = n < SUB ? n : SUB;
+        const float *src = in;
+        if (!in) {
+            if (nc <= 8) {
+                src = zeros;
+            } else {
+                zin = zin ? zin : calloc(SUB * nc, sizeof *zin);
+                if (!zin) return;
+                src = zin;
+            }
+        }
+        p->process(p->st, src, p->tmp, m);
+        if (p->fig && in)
+            for (size_t i = 0; i < m; i++) pol__afig_add(p->fig, 0, p->fed + i, src + i * nc);
+        /* outputs for frames [fed - L, fed + m - L) */
+        for (size_t i = 0; i < m; i++) {
+            uint64_t g = p->fed + i;
+            if (g < p->latency) continue;
+            g -= p->latency;
+            const float *o = p->tmp + i * nc;
+            memcpy(p->hist + (size_t)(g % p->hist_cap) * nc, o, nc * sizeof *o);
+            if (p->fig) pol__afig_add(p->fig, 1, g, o);
+            if (g >= s0 && g < s0 + len) memcpy(blk + (size_t)(g - s0) * nc, o, nc * sizeof *o);
+            p->produced = g + 1;
+        }
+        p->fed += m;
+        n -= m;
+        if (in) in += m * nc;
+    }
+    free(zin);
+}
+
+pol_status pol__aproc_block(pol_run *run, pol__aproc *p, pol__ablock *b, const pol__chunk *c)
+{
+    size_t nc = (size_t)p->channels;
+    if (c->start == 0 || !p->begun) {
+        pol_status st = adapter_start(run, p, b->halo);
+        if (st) return st;
+    }
+    uint64_t s1 = b->s0 + b->len;
+    if (b->halo && p->latency > b->halo)
+        return pol__fail(run, POL_ERR_UNSUPPORTED,
+                         "at %d Hz an op needs %zu frames of context, more than the %zu it declared",
+                         b->rate, p->latency, b->halo);
+    uint64_t produced_before = p->produced;
+    /* the context before what this call produces: from the ring */
+    for (uint64_t g = b->s0; g < produced_before && g < s1; g++) {
+        if (produced_before - g > p->hist_cap) continue; /* older than the ring: left as is */
+        memcpy(b->x + (size_t)(g - b->s0) * nc, p->hist + (size_t)(g % p->hist_cap) * nc,
+               nc * sizeof(float));
+    }
+    if (p->fed < b->valid_end) {
+        if (p->fed < b->s0) return pol__fail(run, POL_ERR_INTERNAL, "audio block skipped frames");
+        /* copy the new input first: outputs overwrite the block as they come */
+        size_t n = (size_t)(b->valid_end - p->fed);
+        const float *src = b->x + (size_t)(p->fed - b->s0) * nc;
+        float *copy = malloc(n * nc * sizeof *copy);
+        if (!copy) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        memcpy(copy, src, n * nc * sizeof *copy);
+        feed(p, copy, n, b->x, b->s0, b->len);
+        free(copy);
+    }
+    if (c->last || (s1 == b->total && b->valid_end == s1)) {
+        /* the block reaches the end of the stream (a short last chunk can leave the one before
+         * it with all the remaining input): flush once */
+        if (!p->flushed) feed(p, NULL, p->latency, b->x, b->s0, b->len);
+        p->flushed = 1;
+        b->valid_end = s1;
+    } else {
+        b->valid_end = p->produced < s1 ? p->produced : s1;
+    }
+    return POL_OK;
+}
+
+pol_status pol__aproc_whole(pol_run *run, pol__aproc *p, float *x, uint64_t frames)
+{
+    pol__ablock b = {.x = x, .channels = p->channels, .total = frames, .s0 = 0,
+                     .len = (size_t)frames, .valid_end = frames, .halo = 0};
+    pol__chunk c = {.data = &b, .start = 0, .n = (size_t)frames, .last = 1};
+    p->begun = 0;
+    return pol__aproc_block(run, p, &b, &c);
+}
+
+void pol__aproc_fini(pol__aproc *p)
+{
+    free(p->hist);
+    free(p->tmp);
+    p->hist = p->tmp = NULL;
+    p->hist_cap = 0;
+}
+
+/* ---- an op's stream form over a whole asset ------------------------------------------------ */
+
+pol_status pol__audio_run_stream(pol_run *run, pol_asset *asset, const pol_args *args,
+                                 const pol_op_stream *s)
+{
+    pol__audio *au = pol__audio_of(asset);
+    void *state = NULL;
+    pol_status st = s->begin(run, args, &state);
+    if (st) return st;
+    pol__ablock b = {.x = au->x, .channels = au->channels, .rate = au->rate, .total = au->frames,
+                     .s0 = 0, .len = (size_t)au->frames, .valid_end = au->frames, .halo = 0,
+                     .out = &au->out};
+    pol__chunk c = {.data = &b, .start = 0, .n = (size_t)au->frames, .last = 1};
+    if (s->measure_first && s->measure) {
+        int passes = s->measure_passes > 1 ? s->measure_passes : 1;
+        for (int k = 0; !st && k < passes; k++) {
+            st = s->measure(run, state, &c);
+            if (!st && s->decide) st = s->decide(run, state);
+        }
+    }
+    if (!st && !run->declined) st = s->apply(run, state, &c);
+    if (!st && s->end) st = s->end(run, state);
+    if (s->free) s->free(state);
+    return st;
+}

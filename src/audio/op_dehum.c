@@ -1,0 +1,313 @@
+/* polish — audio.dehum: removes mains hum. A measuring pass finds the fundamental (50 or 60 Hz,
+ * refined to a fraction of a hertz) and which harmonics stand out; the applying pass is a comb of
+ * very narrow notches made by subtraction: in overlapping Hann blocks it fits each found harmonic
+ * as a sinusoid of slowly varying amplitude and phase, subtracts the fit (overlap-added), and
+ * tracks drift of the fundamental from the phase advance between blocks. Nothing else in the
+ * signal is touched; the block delay is compensated, so length and alignment are exact. */
+#include <complex.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "audio/audio.h"
+
+static const pol_param_desc params[] = {
+    {"freq", POL_PARAM_ENUM, "auto", 0, -1, "auto|50|60",
+     "Mains frequency; auto detects it (and its exact value) from the signal."},
+    {"harmonics", POL_PARAM_INT, "0", 0, 40, NULL,
+     "Harmonics to remove (1 = the fundamental only); 0 = those that stand out of the spectrum."},
+    {"when", POL_PARAM_ENUM, "auto", 0, -1, "auto|always",
+     "auto: only when hum is found; always: remove --freq (50 Hz when auto finds none).",
+     .choice_help = (const char *const[]){"auto: measure first, decline without hum",
+                                          "always: remove hum regardless", NULL}},
+};
+
+#define BLOCK_S 0.3
+#define MAX_RATE 192000
+#define MAX_H 40
+#define SMOOTH 0.85 /* per half block */
+
+typedef struct dstate {
+    int freq_choice, always, nharm_arg;
+    int off, channels, rate;
+    double f0;
+    int harm[MAX_H]; /* harmonic numbers to remove */
+    int nh;
+    pol__aanalysis *an;
+    /* processor */
+    size_t T, H;
+    float *win;
+    float *xin; /* ring of T frames */
+    double *ola; /* ring of T frames: hum estimate being overlap-added */
+    double complex *prev; /* channels x nh: last block's fits */
+    double phase[MAX_H];
+    double complex *raw;  /* channels x nh: this block's fits */
+    double complex *csm;  /* channels x nh: the fits averaged over blocks (coherent with the
+                           * tracked oscillators, so speech averages out and hum stays) */  /* each harmonic's oscillator phase at the block's start */
+    int have_prev;
+    double drift_f; /* tracked fundamental */
+    double fmin_seen, fmax_seen;
+    uint64_t t;
+    pol__aproc proc;
+} dstate;
+
+static void dfree(void *p)
+{
+    dstate *s = p;
+    if (!s) return;
+    pol__aan_free(s->an);
+    free(s->win);
+    free(s->xin);
+    free(s->ola);
+    free(s->prev);
+    free(s->csm);
+    free(s->raw);
+    pol__aproc_fini(&s->proc);
+    pol__afig_free(s->proc.fig);
+    free(s);
+}
+
+static pol_status begin(pol_run *run, const pol_args *args, void **out)
+{
+    dstate *s = calloc(1, sizeof *s);
+    if (!s) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    s->freq_choice = pol__arg_choice(args, "freq");
+    s->always = pol__arg_choice(args, "when") == 1;
+    s->nharm_arg = (int)pol__arg_int(args, "harmonics");
+    *out = s;
+    return POL_OK;
+}
+
+static pol_status measure(pol_run *run, void *p, const pol__chunk *c)
+{
+    dstate *s = p;
+    const pol__ablock *b = pol__ablock_of(c);
+    if (!s->an && !(s->an = pol__aan_new(b->channels, b->rate, 0)))
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    s->rate = b->rate;
+    s->channels = b->channels;
+    pol__aan_add(s->an, pol__chunk_core(c), c->n);
+    return POL_OK;
+}
+
+static pol_status decide(pol_run *run, void *p)
+{
+    dstate *s = p;
+    if (!s->an) return POL_OK;
+    pol__afindings f;
+    pol__aan_finish(s->an, &f);
+    int forced = s->freq_choice == 1 ? 50 : s->freq_choice == 2 ? 60 : 0;
+    if (f.hum_hz > 0) {
+        pol__measure(run, "hum_hz", round(f.hum_hz * 100) / 100);
+        pol__measure(run, "hum_peak_db", round(f.hum_db * 10) / 10);
+        pol__measure_int(run, "harmonics_found", f.n_hum);
+    }
+    if (f.hum_hz <= 0 && !s->always) {
+        s->off = 1;
+        pol__decline(run, "no hum: no line at 50 or 60 Hz and its harmonics stands out of the spectrum");
+        return POL_OK;
+    }
+    if (forced && (f.hum_hz <= 0 || fabs(f.hum_hz - forced) > 2)) {
+        s->f0 = forced;
+        for (int h = 1; h <= 8; h++) s->harm[s->nh++] = h;
+    } else if (f.hum_hz > 0) {
+        s->f0 = f.hum_hz;
+        /* mains hum carries every harmonic up to the highest that stands out, some of them
+         * under the speech: fill the gaps */
+        int top = 0;
+        for (int h = 1; h <= 32; h++)
+            if (f.hum_harmonics[h - 1]) top = h;
+        for (int h = 1; h <= top && s->nh < MAX_H; h++) s->harm[s->nh++] = h;
+    } else {
+        s->f0 = 50;
+        for (int h = 1; h <= 8; h++) s->harm[s->nh++] = h;
+    }
+    if (s->nharm_arg > 0) {
+        s->nh = 0;
+        for (int h = 1; h <= s->nharm_arg && h < MAX_H; h++) s->harm[s->nh++] = h;
+    }
+    /* no harmonic above Nyquist */
+    int k = 0;
+    for (int i = 0; i < s->nh; i++)
+        if (s->harm[i] * s->f0 < 0.45 * s->rate) s->harm[k++] = s->harm[i];
+    s->nh = k;
+    char list[200] = "";
+    for (int i = 0; i < s->nh; i++) {
+        size_t l = strlen(list);
+        snprintf(list + l, sizeof list - l, "%s%d", i ? "," : "", s->harm[i]);
+    }
+    pol__decide(run, "hum at %.2f Hz: removing harmonics %s with a tracking notch comb", s->f0, list);
+    pol__confidence(run, f.hum_hz > 0 ? fmin(0.95, 0.6 + f.hum_db / 100) : 0.5);
+    return POL_OK;
+}
+
+static void dreset(void *p)
+{
+    dstate *s = p;
+    memset(s->xin, 0, s->T * (size_t)s->channels * sizeof *s->xin);
+    memset(s->ola, 0, s->T * (size_t)s->channels * sizeof *s->ola);
+    s->have_prev = 0;
+    memset(s->phase, 0, sizeof s->phase);
+    s->drift_f = s->f0;
+    s->fmin_seen = s->fmax_seen = s->f0;
+    s->t = 0;
+}
+
+/* Fits and subtracts one block: frames [t+1-T, t+1), ending at the current frame. Each harmonic
+ * is fitted against its oscillator; the frequency error shows as the fits' phase advance from the
+ * last block (harmonics 1-3); the averaged fit is turned by that advance before the new fit is
+ * averaged in, so the average stays coherent while the mains frequency drifts. */
+static void block(dstate *s)
+{
+    size_t nc = (size_t)s->channels, T = s->T;
+    int64_t bs = (int64_t)s->t + 1 - (int64_t)T;
+    double complex rot0[MAX_H], step[MAX_H];
+    for (int hi = 0; hi < s->nh; hi++) {
+        double w = 2 * M_PI * s->harm[hi] * s->drift_f / s->rate;
+        double ph0 = s->phase[hi];
+        s->phase[hi] = fmod(ph0 + w * (double)s->H, 2 * M_PI);
+        step[hi] = cexp(-I * w);
+        rot0[hi] = cexp(-I * ph0);
+        for (size_t c = 0; c < nc; c++) {
+            double complex acc = 0, rot = rot0[hi];
+            double wsum = 0;
+            for (size_t m = 0; m < T; m++) {
+                int64_t g = bs + (int64_t)m;
+                if (g >= 0) {
+                    double v = s->xin[(size_t)((uint64_t)g % T) * nc + c];
+                    acc += s->win[m] * v * rot;
+                    wsum += s->win[m];
+                }
+                rot *= step[hi];
+            }
+            s->raw[c * MAX_H + (size_t)hi] = wsum > 0 ? 2 * acc / wsum : 0;
+        }
+    }
+    /* the frequency error, Hz */
+    double num = 0, den = 0;
+    for (int hi = 0; hi < s->nh && s->have_prev; hi++) {
+        int h = s->harm[hi];
+        if (h > 3) continue;
+        for (size_t c = 0; c < nc; c++) {
+            double complex r = s->raw[c * MAX_H + (size_t)hi], q = s->prev[c * MAX_H + (size_t)hi];
+            double wgt = cabs(r * conj(q));
+            num += wgt * carg(r * conj(q)) / (2 * M_PI * h * (double)s->H / s->rate);
+            den += wgt;
+        }
+    }
+    double d = den > 0 ? num / den : 0;
+    if (d > 0.5) d = 0.5;
+    if (d < -0.5) d = -0.5;
+    for (int hi = 0; hi < s->nh; hi++) {
+        double complex turn = cexp(I * 2 * M_PI * s->harm[hi] * d * (double)s->H / s->rate);
+        for (size_t c = 0; c < nc; c++) {
+            double complex raw = s->raw[c * MAX_H + (size_t)hi];
+            double complex *sm = &s->csm[c * MAX_H + (size_t)hi];
+            *sm = s->have_prev ? SMOOTH * *sm * turn + (1 - SMOOTH) * raw : raw;
+            double complex amp = *sm;
+            double complex back = conj(rot0[hi]), bstep = conj(step[hi]);
+            for (size_t m = 0; m < T; m++) {
+                int64_t g = bs + (int64_t)m;
+                if (g >= 0) s->ola[(size_t)((uint64_t)g % T) * nc + c] += s->win[m] * creal(amp * back);
+                back *= bstep;
+            }
+            s->prev[c * MAX_H + (size_t)hi] = raw;
+        }
+    }
+    if (s->have_prev) {
+        s->drift_f += 0.5 * d;
+        /* the fits so far were against the old frequency: turn them to the new one */
+        for (int hi = 0; hi < s->nh; hi++) {
+            double complex turn = cexp(-I * 2 * M_PI * s->harm[hi] * 0.5 * d * (double)s->H / s->rate);
+            for (size_t c = 0; c < nc; c++) {
+                s->csm[c * MAX_H + (size_t)hi] *= turn;
+                s->prev[c * MAX_H + (size_t)hi] *= turn;
+            }
+        }
+        if (s->drift_f > s->f0 + 2) s->drift_f = s->f0 + 2;
+        if (s->drift_f < s->f0 - 2) s->drift_f = s->f0 - 2;
+        if (s->drift_f < s->fmin_seen) s->fmin_seen = s->drift_f;
+        if (s->drift_f > s->fmax_seen) s->fmax_seen = s->drift_f;
+    }
+    s->have_prev = 1;
+}
+
+static void dprocess(void *p, const float *in, float *out, size_t n)
+{
+    dstate *s = p;
+    size_t nc = (size_t)s->channels, T = s->T;
+    for (size_t i = 0; i < n; i++) {
+        size_t slot = (size_t)(s->t % T);
+        /* frame t - T leaves the ring now: it is final */
+        for (size_t c = 0; c < nc; c++) {
+            out[i * nc + c] = (float)(s->xin[slot * nc + c] - s->ola[slot * nc + c]);
+            s->ola[slot * nc + c] = 0;
+            s->xin[slot * nc + c] = in[i * nc + c];
+        }
+        if ((s->t + 1) % s->H == 0) block(s);
+        s->t++;
+    }
+}
+
+static pol_status apply(pol_run *run, void *p, pol__chunk *c)
+{
+    dstate *s = p;
+    if (s->off || !s->nh) return POL_OK;
+    pol__ablock *b = pol__ablock_of(c);
+    if (!s->win) {
+        s->channels = b->channels;
+        s->rate = b->rate;
+        s->H = (size_t)(BLOCK_S / 2 * (b->rate < MAX_RATE ? b->rate : MAX_RATE));
+        s->T = 2 * s->H;
+        size_t nc = (size_t)b->channels;
+        s->win = malloc(s->T * sizeof *s->win);
+        s->xin = calloc(s->T * nc, sizeof *s->xin);
+        s->ola = calloc(s->T * nc, sizeof *s->ola);
+        s->prev = calloc(nc * MAX_H, sizeof *s->prev);
+        s->csm = calloc(nc * MAX_H, sizeof *s->csm);
+        s->raw = calloc(nc * MAX_H, sizeof *s->raw);
+        if (!s->win || !s->xin || !s->ola || !s->prev || !s->csm || !s->raw) return pol__fail(run, POL_ERR_NOMEM, "oom");
+        for (size_t m = 0; m < s->T; m++)
+            s->win[m] = (float)(0.5 - 0.5 * cos(2 * M_PI * (double)m / (double)s->T));
+        s->proc = (pol__aproc){.latency = s->T, .channels = b->channels, .st = s,
+                               .process = dprocess, .reset = dreset};
+    if (!s->proc.fig) s->proc.fig = pol__afig_new(b->total, b->channels, b->rate);
+    }
+    return pol__aproc_block(run, &s->proc, b, c);
+}
+
+static pol_status end(pol_run *run, void *p)
+{
+    dstate *s = p;
+    if (s->off || !s->nh || !s->win) return POL_OK;
+    if (s->proc.fig) pol__afig_attach(run, s->proc.fig, "dehum: waveform and spectrogram, before and after");
+    pol__measure(run, "tracked_hz_min", round(s->fmin_seen * 100) / 100);
+    pol__measure(run, "tracked_hz_max", round(s->fmax_seen * 100) / 100);
+    return POL_OK;
+}
+
+static const pol_op_stream stream = {
+    .halo = (size_t)(BLOCK_S * MAX_RATE) + 2,
+    .measure_first = 1,
+    .begin = begin,
+    .measure = measure,
+    .decide = decide,
+    .apply = apply,
+    .end = end,
+    .free = dfree,
+};
+
+static pol_status run_whole(pol_run *run, pol_asset *a, const pol_args *args)
+{
+    return pol__audio_run_stream(run, a, args, &stream);
+}
+
+const pol_op_desc pol__audio_op_dehum = {
+    .domain = "audio",
+    .name = "dehum",
+    .summary = "Remove mains hum (50/60 Hz and harmonics, found and tracked)",
+    .params = params,
+    .n_params = POL_ARRAY_LEN(params),
+    .run = run_whole,
+    .flags = POL_OP_AUTO,
+    .stream = &stream,
+};

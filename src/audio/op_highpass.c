@@ -1,0 +1,193 @@
+/* polish — audio.highpass: removes rumble below a cutoff with a linear-phase filter whose delay
+ * is compensated (zero phase in effect): the signal minus a lowpass made of four cascaded moving
+ * averages (symmetric, so every frequency is delayed the same), done twice for 24 dB/octave.
+ * Automatic: measures the energy below 60 Hz and declines when there is no rumble. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "audio/audio.h"
+
+static const pol_param_desc params[] = {
+    {"freq", POL_PARAM_NUM, "80", 20, 300, NULL, "Cutoff (-3 dB).", .unit = "Hz"},
+    {"when", POL_PARAM_ENUM, "auto", 0, -1, "auto|always",
+     "auto: only when rumble is measured (energy below 60 Hz above --rumble); always: filter.",
+     .choice_help = (const char *const[]){"auto: measure first, decline without rumble",
+                                          "always: filter regardless", NULL}},
+    {"rumble", POL_PARAM_NUM, "-12", -60, 20, NULL,
+     "Power density from 15 to 60 Hz, relative to that from 150 to 600 Hz, above which (when the "
+     "low band is noise-like, not the lines of bass notes) rumble is found.", .unit = "dB"},
+};
+
+#define BOXES 4
+#define STAGES 2
+/* the delay at 20 Hz and 192 kHz; faster rates get a shorter filter (a higher low cutoff) */
+#define MAX_M ((size_t)(0.477 * 192000 / 20) | 1)
+#define HALO (STAGES * BOXES * (MAX_M - 1) / 2)
+
+typedef struct box {
+    double sum;
+    float *ring;
+} box;
+
+typedef struct hstate {
+    double freq, rumble_thr;
+    int always, off, channels, rate;
+    size_t M, D1; /* box length, delay of one stage */
+    box *b;       /* channels x STAGES x BOXES */
+    float *dl;    /* channels x STAGES delay lines of D1 + 1 */
+    uint64_t t;
+    pol__aanalysis *an;
+    pol__aproc proc;
+} hstate;
+
+static void hfree(void *p)
+{
+    hstate *s = p;
+    if (!s) return;
+    if (s->b)
+        for (size_t i = 0; i < (size_t)s->channels * STAGES * BOXES; i++) free(s->b[i].ring);
+    free(s->b);
+    free(s->dl);
+    pol__aan_free(s->an);
+    pol__aproc_fini(&s->proc);
+    free(s);
+}
+
+static pol_status begin(pol_run *run, const pol_args *args, void **out)
+{
+    hstate *s = calloc(1, sizeof *s);
+    if (!s) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    s->freq = pol__arg_num(args, "freq");
+    s->always = pol__arg_choice(args, "when") == 1;
+    s->rumble_thr = pol__arg_num(args, "rumble");
+    *out = s;
+    return POL_OK;
+}
+
+static pol_status measure(pol_run *run, void *p, const pol__chunk *c)
+{
+    hstate *s = p;
+    const pol__ablock *b = pol__ablock_of(c);
+    if (s->always) return POL_OK;
+    if (!s->an && !(s->an = pol__aan_new(b->channels, b->rate, 0)))
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    pol__aan_add(s->an, pol__chunk_core(c), c->n);
+    return POL_OK;
+}
+
+static pol_status decide(pol_run *run, void *p)
+{
+    hstate *s = p;
+    if (s->always || !s->an) return POL_OK;
+    pol__afindings f;
+    pol__aan_finish(s->an, &f);
+    pol__measure(run, "rumble_db", round(f.rumble_db * 10) / 10);
+    pol__measure(run, "rumble_flatness", round(f.rumble_flatness * 1000) / 1000);
+    if (f.rumble_db < s->rumble_thr) {
+        s->off = 1;
+        pol__decline(run, "no rumble: 15-60 Hz is %.1f dB against 150-600 Hz (threshold %.0f dB)",
+                     f.rumble_db, s->rumble_thr);
+        return POL_OK;
+    }
+    if (f.rumble_flatness < 0.2) {
+        s->off = 1;
+        pol__decline(run, "the low band holds lines (flatness %.2f: bass notes, tones), not rumble",
+                     f.rumble_flatness);
+        return POL_OK;
+    }
+    pol__decide(run, "rumble: 15-60 Hz at %.1f dB against 150-600 Hz: high-pass at %.0f Hz",
+                f.rumble_db, s->freq);
+    pol__confidence(run, f.rumble_db > s->rumble_thr + 6 ? 0.9 : 0.7);
+    return POL_OK;
+}
+
+static void hreset(void *p)
+{
+    hstate *s = p;
+    for (size_t i = 0; i < (size_t)s->channels * STAGES * BOXES; i++) {
+        s->b[i].sum = 0;
+        memset(s->b[i].ring, 0, s->M * sizeof(float));
+    }
+    memset(s->dl, 0, (size_t)s->channels * STAGES * (s->D1 + 1) * sizeof *s->dl);
+    s->t = 0;
+}
+
+static void hprocess(void *p, const float *in, float *out, size_t n)
+{
+    hstate *s = p;
+    size_t nc = (size_t)s->channels, M = s->M, DL = s->D1 + 1;
+    double inv = 1.0 / (double)M;
+    for (size_t i = 0; i < n; i++) {
+        size_t slot = (size_t)(s->t % M), dslot = (size_t)(s->t % DL);
+        for (size_t c = 0; c < nc; c++) {
+            double v = in[i * nc + c];
+            for (int st = 0; st < STAGES; st++) {
+                double lp = v;
+                for (int k = 0; k < BOXES; k++) {
+                    box *bx = &s->b[(c * STAGES + (size_t)st) * BOXES + (size_t)k];
+                    bx->sum += lp - bx->ring[slot];
+                    bx->ring[slot] = (float)lp;
+                    lp = bx->sum * inv;
+                }
+                float *d = s->dl + (c * STAGES + (size_t)st) * DL;
+                double delayed = d[(dslot + 1) % DL]; /* D1 frames ago */
+                d[dslot] = (float)v;
+                v = delayed - lp;
+            }
+            out[i * nc + c] = (float)v;
+        }
+        s->t++;
+    }
+}
+
+static pol_status apply(pol_run *run, void *p, pol__chunk *c)
+{
+    hstate *s = p;
+    if (s->off) return POL_OK;
+    pol__ablock *b = pol__ablock_of(c);
+    if (!s->b) {
+        s->channels = b->channels;
+        s->rate = b->rate;
+        double fc = fmin(s->freq, 0.2 * b->rate);
+        s->M = (size_t)(0.477 * b->rate / fc) | 1;
+        if (s->M > MAX_M) s->M = MAX_M;
+        s->D1 = BOXES * (s->M - 1) / 2;
+        size_t nb = (size_t)s->channels * STAGES * BOXES;
+        s->b = calloc(nb, sizeof *s->b);
+        s->dl = calloc((size_t)s->channels * STAGES * (s->D1 + 1), sizeof *s->dl);
+        if (!s->b || !s->dl) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; i < nb; i++)
+            if (!(s->b[i].ring = calloc(s->M, sizeof(float))))
+                return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        s->proc = (pol__aproc){.latency = STAGES * s->D1, .channels = s->channels, .st = s,
+                               .process = hprocess, .reset = hreset};
+        if (s->always) pol__decide(run, "high-pass at %.0f Hz", s->freq);
+    }
+    return pol__aproc_block(run, &s->proc, b, c);
+}
+
+static const pol_op_stream stream = {
+    .halo = HALO,
+    .measure_first = 1,
+    .begin = begin,
+    .measure = measure,
+    .decide = decide,
+    .apply = apply,
+    .free = hfree,
+};
+
+static pol_status run_whole(pol_run *run, pol_asset *a, const pol_args *args)
+{
+    return pol__audio_run_stream(run, a, args, &stream);
+}
+
+const pol_op_desc pol__audio_op_highpass = {
+    .domain = "audio",
+    .name = "highpass",
+    .summary = "Remove rumble below a cutoff (linear phase, delay compensated)",
+    .params = params,
+    .n_params = POL_ARRAY_LEN(params),
+    .run = run_whole,
+    .flags = POL_OP_AUTO,
+    .stream = &stream,
+};

@@ -1,0 +1,357 @@
+/* polish — audio.loudness: hits an integrated loudness target (BS.1770-4 / EBU R128) under a
+ * true-peak ceiling. Pass 1 measures the input's loudness; pass 2 measures, for gains around the
+ * one pass 1 implies, the loudness the look-ahead true-peak limiter would leave (its envelope does
+ * not depend on the gain, so one pass serves every candidate); the gain that lands on the target
+ * is then applied with the limiter, delay-compensated so the length and alignment are exact. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "audio/audio.h"
+
+static const pol_param_desc params[] = {
+    {"preset", POL_PARAM_ENUM, NULL, 0, -1, "podcast|streaming|broadcast",
+     "Target by use: podcast -16 LUFS (stereo) / -19 (mono), streaming -14, broadcast -23 (EBU "
+     "R128); --target overrides it.", .choice_help = (const char *const[]){
+         "podcast: -16 LUFS stereo, -19 LUFS mono", "streaming: -14 LUFS",
+         "broadcast: -23 LUFS (EBU R128)", NULL}},
+    {"target", POL_PARAM_NUM, "-16", -40, -5, NULL,
+     "Integrated loudness to reach.", .unit = "LUFS"},
+    {"ceiling", POL_PARAM_NUM, "-1", -12, 0, NULL,
+     "True-peak ceiling (4x oversampled), enforced by a look-ahead limiter.", .unit = "dBTP"},
+};
+
+#define MARGIN_DB 0.15 /* kept under the ceiling: true-peak meters differ by about this much */
+#define LOOK_MS 2.0
+#define RELEASE_MS 50.0
+
+static const double offsets[] = {0,   0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1,
+                                 1.5, 2,    3,   4,   6,    9,   12};
+#define NCAND POL_ARRAY_LEN(offsets)
+
+/* The limiter's envelope E(u) >= the true peak around u: a sliding maximum of the true peak over
+ * +-L, held with an exponential release, averaged over +-L (so the gain ramps in over 2L). The
+ * gain min(1, c/E) keeps g * true peak under c at every gain g. Delay 2L. */
+typedef struct lenv {
+    int nc;
+    size_t L, W, D;
+    pol__truepeak tp;
+    float floor;
+    float *xr;   /* the last D+1 frames */
+    uint64_t *dq_i;
+    float *dq_v; /* deque for the sliding max over W */
+    size_t dq_head, dq_n;
+    float *mr; /* the last W released maxima */
+    double msum;
+    uint64_t t, n_mr;
+    double prev, decay;
+} lenv;
+
+static int lenv_init(lenv *e, int nc, int rate)
+{
+    memset(e, 0, sizeof *e);
+    e->nc = nc;
+    e->L = (size_t)(LOOK_MS * 1e-3 * rate) + POL_TP_TAPS;
+    e->W = 2 * e->L + 1;
+    e->D = 2 * e->L;
+    e->decay = exp(-1.0 / (RELEASE_MS * 1e-3 * rate));
+    if (!pol__tp_init(&e->tp, nc)) return 0;
+    e->xr = calloc((e->D + 1) * (size_t)nc, sizeof *e->xr);
+    e->dq_i = calloc(e->W + 1, sizeof *e->dq_i);
+    e->dq_v = calloc(e->W + 1, sizeof *e->dq_v);
+    e->mr = calloc(e->W, sizeof *e->mr);
+    return e->xr && e->dq_i && e->dq_v && e->mr;
+}
+
+static void lenv_fini(lenv *e)
+{
+    pol__tp_fini(&e->tp);
+    free(e->xr);
+    free(e->dq_i);
+    free(e->dq_v);
+    free(e->mr);
+}
+
+static void lenv_reset(lenv *e)
+{
+    pol__tp_reset(&e->tp);
+    memset(e->xr, 0, (e->D + 1) * (size_t)e->nc * sizeof *e->xr);
+    memset(e->mr, 0, e->W * sizeof *e->mr);
+    e->dq_head = e->dq_n = 0;
+    e->msum = 0;
+    e->t = e->n_mr = 0;
+    e->prev = 0;
+}
+
+/* Pushes a frame; returns 1 with the frame D earlier and its envelope once there is one. */
+static int lenv_push(lenv *e, const float *f, float *out, double *env)
+{
+    size_t nc = (size_t)e->nc, cap = e->W + 1;
+    uint64_t t = e->t++;
+    memcpy(e->xr + (size_t)(t % (e->D + 1)) * nc, f, nc * sizeof *f);
+    float v = pol__tp_push(&e->tp, f, e->floor);
+    while (e->dq_n && e->dq_v[(e->dq_head + e->dq_n - 1) % cap] <= v) e->dq_n--;
+    e->dq_i[(e->dq_head + e->dq_n) % cap] = t;
+    e->dq_v[(e->dq_head + e->dq_n) % cap] = v;
+    e->dq_n++;
+    while (e->dq_n && e->dq_i[e->dq_head] + e->W <= t) {
+        e->dq_head = (e->dq_head + 1) % cap;
+        e->dq_n--;
+    }
+    if (t < e->L) return 0;
+    /* Mx(s) for s = t - L, released */
+    double mx = e->dq_v[e->dq_head];
+    double rel = fmax(mx, e->prev * e->decay);
+    e->prev = rel;
+    size_t slot = (size_t)(e->n_mr % e->W);
+    if (e->n_mr >= e->W) e->msum -= e->mr[slot];
+    e->mr[slot] = (float)rel;
+    e->msum += rel;
+    e->n_mr++;
+    if (t < e->D) return 0;
+    uint64_t u = t - e->D;
+    memcpy(out, e->xr + (size_t)(u % (e->D + 1)) * nc, nc * sizeof *out);
+    uint64_t cnt = e->n_mr < e->W ? e->n_mr : e->W;
+    *env = e->msum / (double)cnt;
+    return 1;
+}
+
+typedef struct lstate {
+    double target, ceiling, ceil_lin;
+    int pass, off, channels, rate;
+    double in_lufs, gain_db, predicted;
+    pol__loudmeter *meter;               /* pass 1; then the output meter */
+    pol__loudmeter *cand[NCAND];
+    double cand_gain[NCAND];
+    lenv env;
+    int env_ok;
+    uint64_t pre; /* frames of pre-roll still to drop in the pass-2 measurement */
+    pol__aproc proc;
+    double gain;
+    float out_tp;
+    pol__truepeak otp;
+    float *fr;
+} lstate;
+
+static void lfree(void *p)
+{
+    lstate *s = p;
+    if (!s) return;
+    pol__loud_free(s->meter);
+    for (size_t k = 0; k < NCAND; k++) pol__loud_free(s->cand[k]);
+    if (s->env_ok) lenv_fini(&s->env);
+    pol__tp_fini(&s->otp);
+    pol__aproc_fini(&s->proc);
+    free(s->fr);
+    free(s);
+}
+
+static pol_status begin(pol_run *run, const pol_args *args, void **out)
+{
+    lstate *s = calloc(1, sizeof *s);
+    if (!s) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    s->target = pol__arg_num(args, "target");
+    s->ceiling = pol__arg_num(args, "ceiling");
+    int preset = pol__arg_choice(args, "preset");
+    if (preset >= 0 && !pol__arg_set(args, "target")) s->target = preset == 0 ? -16 : preset == 1 ? -14 : -23;
+    s->pass = preset == 0 && !pol__arg_set(args, "target") ? -1 : 0; /* -1: podcast, mono rule */
+    *out = s;
+    return POL_OK;
+}
+
+static pol_status setup(pol_run *run, lstate *s, const pol__ablock *b)
+{
+    s->channels = b->channels;
+    s->rate = b->rate;
+    if (s->pass == -1) {
+        if (b->channels == 1) s->target = -19;
+        s->pass = 0;
+    }
+    if (!(s->meter = pol__loud_new(b->channels, b->rate)))
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    return POL_OK;
+}
+
+static pol_status measure(pol_run *run, void *p, const pol__chunk *c)
+{
+    lstate *s = p;
+    const pol__ablock *b = pol__ablock_of(c);
+    if (!s->meter) {
+        pol_status st = setup(run, s, b);
+        if (st) return st;
+    }
+    const float *x = pol__chunk_core(c);
+    if (s->pass == 0) {
+        pol__loud_add(s->meter, x, c->n, NULL);
+        return POL_OK;
+    }
+    if (s->off) return POL_OK;
+    /* pass 2: every candidate gain through the limiter's envelope */
+    if (c->start == 0) {
+        lenv_reset(&s->env);
+        pol__loud_reset(s->meter);
+        for (size_t k = 0; k < NCAND; k++) pol__loud_reset(s->cand[k]);
+    }
+    float *fr = s->fr;
+    double env;
+    size_t nc = (size_t)s->channels;
+    for (size_t i = 0; i < c->n + (c->last ? s->env.D : 0); i++) {
+        static const float zeros[64];
+        const float *f = i < c->n ? x + i * nc : zeros;
+        if (!lenv_push(&s->env, f, fr, &env)) continue;
+        double e = pol__loud_kw(s->meter, fr);
+        for (size_t k = 0; k < NCAND; k++) {
+            double g = s->cand_gain[k];
+            double r = env * g > s->ceil_lin ? s->ceil_lin / (env * g) : 1;
+            pol__loud_push(s->cand[k], e * g * g * r * r);
+        }
+    }
+    return POL_OK;
+}
+
+static pol_status decide(pol_run *run, void *p)
+{
+    lstate *s = p;
+    if (!s->meter) return POL_OK;
+    if (s->pass == 0) {
+        s->pass = 1;
+        s->in_lufs = pol__loud_integrated(s->meter);
+        pol__measure(run, "input_lufs", isfinite(s->in_lufs) ? round(s->in_lufs * 100) / 100 : -999);
+        if (!isfinite(s->in_lufs)) {
+            s->off = 1;
+            pol__decline(run, "the input is silent (every 400 ms block below -70 LUFS): no gain");
+            return POL_OK;
+        }
+        if (s->channels > 64) return pol__fail(run, POL_ERR_UNSUPPORTED, "too many channels");
+        s->gain_db = s->target - s->in_lufs;
+        s->ceil_lin = pow(10, (s->ceiling - MARGIN_DB) / 20);
+        if (!lenv_init(&s->env, s->channels, s->rate)) return pol__fail(run, POL_ERR_NOMEM, "oom");
+        s->env_ok = 1;
+        double gmax = pow(10, (s->gain_db + offsets[NCAND - 1]) / 20);
+        s->env.floor = (float)(0.5 * s->ceil_lin / gmax);
+        if (!(s->fr = calloc((size_t)s->channels, sizeof *s->fr))) return pol__fail(run, POL_ERR_NOMEM, "oom");
+        for (size_t k = 0; k < NCAND; k++) {
+            s->cand_gain[k] = pow(10, (s->gain_db + offsets[k]) / 20);
+            if (!(s->cand[k] = pol__loud_new(s->channels, s->rate)))
+                return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        }
+        return POL_OK;
+    }
+    if (s->off) return POL_OK;
+    /* pass 2: the gain whose limited loudness is the target */
+    double l[NCAND];
+    for (size_t k = 0; k < NCAND; k++) l[k] = pol__loud_integrated(s->cand[k]);
+    double gdb = s->gain_db + offsets[NCAND - 1];
+    s->predicted = l[NCAND - 1];
+    if (l[0] >= s->target) {
+        gdb = s->gain_db + (s->target - l[0]); /* no limiting at this gain: exact */
+        s->predicted = s->target;
+    } else {
+        for (size_t k = 1; k < NCAND; k++) {
+            if (l[k] >= s->target) {
+                double f = (s->target - l[k - 1]) / (l[k] - l[k - 1]);
+                gdb = s->gain_db + offsets[k - 1] + f * (offsets[k] - offsets[k - 1]);
+                s->predicted = s->target;
+                break;
+            }
+        }
+    }
+    if (s->predicted < s->target - 0.05)
+        pol__warn(run,
+                  "the %.1f dBTP ceiling holds the loudness at %.2f LUFS, below the %.1f target "
+                  "(limiting more would distort)", s->ceiling, s->predicted, s->target);
+    s->gain = pow(10, gdb / 20);
+    pol__measure(run, "target_lufs", s->target);
+    pol__measure(run, "ceiling_dbtp", s->ceiling);
+    pol__measure(run, "gain_db", round(gdb * 100) / 100);
+    pol__measure(run, "limiting_db", round((gdb - s->gain_db) * 100) / 100);
+    pol__decide(run, "gain %+.2f dB to reach %.1f LUFS, true peaks held under %.1f dBTP", gdb,
+                s->target, s->ceiling);
+    pol__confidence(run, 0.95);
+    return POL_OK;
+}
+
+/* The applying processor: envelope, gain, limiter; the output metered on the way out. */
+static void lprocess(void *p, const float *in, float *out, size_t n)
+{
+    lstate *s = p;
+    size_t nc = (size_t)s->channels;
+    double env;
+    for (size_t i = 0; i < n; i++) {
+        float *o = out + i * nc;
+        if (!lenv_push(&s->env, in + i * nc, o, &env)) {
+            memset(o, 0, nc * sizeof *o);
+            continue;
+        }
+        double g = s->gain;
+        if (env * g > s->ceil_lin) g = s->ceil_lin / env;
+        for (size_t c = 0; c < nc; c++) o[c] = (float)(o[c] * g);
+        if (s->pre) {
+            s->pre--;
+        }
+        pol__loud_push(s->meter, pol__loud_kw(s->meter, o));
+        float t = pol__tp_push(&s->otp, o, s->out_tp * 0.5f);
+        if (t > s->out_tp) s->out_tp = t;
+    }
+}
+
+static void lreset(void *p)
+{
+    lstate *s = p;
+    lenv_reset(&s->env);
+    pol__loud_reset(s->meter);
+    pol__tp_reset(&s->otp);
+    s->out_tp = 0;
+}
+
+static pol_status apply(pol_run *run, void *p, pol__chunk *c)
+{
+    lstate *s = p;
+    if (s->off || !s->env_ok) return POL_OK;
+    if (!s->proc.process) {
+        if (!pol__tp_init(&s->otp, s->channels)) return pol__fail(run, POL_ERR_NOMEM, "oom");
+        s->proc.latency = s->env.D;
+        s->proc.channels = s->channels;
+        s->proc.st = s;
+        s->proc.process = lprocess;
+        s->proc.reset = lreset;
+    }
+    return pol__aproc_block(run, &s->proc, pol__ablock_of(c), c);
+}
+
+static pol_status end(pol_run *run, void *p)
+{
+    lstate *s = p;
+    if (s->off || !s->proc.process) return POL_OK;
+    double l = pol__loud_integrated(s->meter);
+    if (isfinite(l)) pol__measure(run, "output_lufs", round(l * 100) / 100);
+    pol__measure(run, "output_true_peak_dbtp", round(20 * log10(fmax(s->out_tp, 1e-9)) * 100) / 100);
+    return POL_OK;
+}
+
+static const pol_op_stream stream = {
+    .halo = (size_t)(LOOK_MS * 1e-3 * 768000) * 2 + 2 * POL_TP_TAPS + 2,
+    .measure_first = 1,
+    .measure_passes = 2,
+    .begin = begin,
+    .measure = measure,
+    .decide = decide,
+    .apply = apply,
+    .end = end,
+    .free = lfree,
+};
+
+static pol_status run_whole(pol_run *run, pol_asset *a, const pol_args *args)
+{
+    return pol__audio_run_stream(run, a, args, &stream);
+}
+
+const pol_op_desc pol__audio_op_loudness = {
+    .domain = "audio",
+    .name = "loudness",
+    .summary = "Reach a loudness target (LUFS) under a true-peak ceiling",
+    .params = params,
+    .n_params = POL_ARRAY_LEN(params),
+    .run = run_whole,
+    .flags = POL_OP_AUTO,
+    .stream = &stream,
+};

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# polish — exact shape: every op that does not cut time keeps the frame count, rate and channels
+# of the input, streamed (several blocks) or whole (a --report run loads the item whole): the two
+# agree to float precision, so the blocks join with no seam and the latency is compensated.
+. "$(dirname "$0")/lib.sh"
+clean_speech "$T/mono.wav"
+run_polish 0 audio export --rate 44100 --channels 2 "$T/mono.wav" -o "$T/st.wav"
+"$AU" mix "$T/st.wav" "$T/in.wav" noise=white snr=8 hum=50 humdb=3 drift=0.02
+shape=$("$AU" info "$T/in.wav")
+check "the stereo input spans several blocks" [ "$(echo "$shape" | cut -d' ' -f1)" -gt 300000 ]
+for op in "denoise" "dehum" "loudness --target -16 --ceiling -1" "highpass --when always" \
+          "fade --in 0.5 --out 1"; do
+    rm -rf "$T/s" "$T/w"
+    run_polish 0 audio $op "$T/in.wav" -o "$T/s/" || continue
+    run_polish 0 audio $op "$T/in.wav" -o "$T/w/" --report "$T/w/r.html" || continue
+    check "$op: streamed output keeps the shape" [ "$("$AU" info "$T/s/in.wav")" = "$shape" ]
+    check "$op: whole output keeps the shape" [ "$("$AU" info "$T/w/in.wav")" = "$shape" ]
+    agree=$("$AU" sisdr "$T/s/in.wav" "$T/w/in.wav")
+    at_least "$op: streamed and whole agree (SI-SDR dB)" "$agree" 100
+done
+# the checked commands, exactly as written
+cd "$T" || exit 1
+cp in.wav talk.wav
+run_polish 0 audio denoise in.wav -o out.wav && check "denoise: same shape" [ "$("$AU" info out.wav)" = "$shape" ]
+rm -f out.wav
+run_polish 0 audio dehum in.wav -o out.wav && check "dehum: same shape" [ "$("$AU" info out.wav)" = "$shape" ]
+rm -f out.wav
+run_polish 0 audio loudness --target -16 --ceiling -1 in.wav -o out.wav
+run_polish 0 fix talk.wav -o out/ && check "fix writes out/talk.wav" [ "$("$AU" info out/talk.wav)" = "$shape" ]
+run_polish 0 inspect talk.wav --json && contains "$OUT" '"hum_hz": '
+# export: rate and channels change exactly as asked
+rm -rf out2
+run_polish 0 audio export --rate 48000 --channels 1 --format flac in.wav -o out2/
+frames=$(echo "$shape" | cut -d' ' -f1)
+want=$(awk -v n="$frames" 'BEGIN{printf "%d", n * 48000 / 44100 + 0.5}')
+got=$("$AU" info out2/in.flac 2>/dev/null || "$AU" info out2/in.wav)
+check "export: 48 kHz mono of the same duration ($want frames, got $got)" \
+    [ "$(echo "$got" | awk -v w="$want" '{d=$1-w; if (d<0) d=-d; print (d<=2 && $2==48000 && $3==1) ? "ok" : "no"}')" = ok ]
+finish

@@ -75,6 +75,7 @@ static int cmp_cand(const void *a, const void *b)
 static void sort_cands(cand *v, size_t n)
 {
     enum { BITS = 11, BUCKETS = 1 << BITS, DIGITS = (64 + BITS - 1) / BITS };
+    if (n < 2) return; /* nothing to sort (v may be NULL: qsort must not see it) */
     if (n < 256) {
         qsort(v, n, sizeof *v, cmp_cand);
         return;

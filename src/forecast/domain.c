@@ -1,0 +1,122 @@
+/* polish — the forecast domain: recognise station tables, load, save, inspect. */
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "forecast/forecast.h"
+#include "records/io.h"
+
+static const char *const extensions[] = {"csv", "tsv", NULL};
+
+/* A station table only: its header line names station, init_time and lead_h and has member
+ * columns (ens_1 ...) or a member column. Any other CSV (a contact list, measurements) is left
+ * to the records domain. */
+static int sniff(const unsigned char *head, size_t n, const char *path)
+{
+    (void)path;
+    size_t i = 0;
+    if (n >= 3 && head[0] == 0xEF && head[1] == 0xBB && head[2] == 0xBF) i = 3;
+    size_t end = i;
+    while (end < n && head[end] != '\n') end++;
+    if (end == n && n == 4096) return 0; /* no header line in the head */
+    int have_station = 0, have_init = 0, have_lead = 0, have_members = 0;
+    while (i < end) {
+        size_t a = i;
+        while (i < end && head[i] != ',' && head[i] != ';' && head[i] != '\t' && head[i] != '\r')
+            i++;
+        size_t b = i;
+        while (a < b && (head[a] == ' ' || head[a] == '"')) a++;
+        while (b > a && (head[b - 1] == ' ' || head[b - 1] == '"')) b--;
+        char name[32];
+        size_t len = b - a < sizeof name - 1 ? b - a : sizeof name - 1;
+        memcpy(name, head + a, len);
+        name[len] = '\0';
+        if (strcasecmp(name, "station") == 0) have_station = 1;
+        else if (strcasecmp(name, "init_time") == 0) have_init = 1;
+        else if (strcasecmp(name, "lead_h") == 0) have_lead = 1;
+        else if (strcasecmp(name, "member") == 0) have_members = 1;
+        else if (strncasecmp(name, "ens_", 4) == 0 && isdigit((unsigned char)name[4]))
+            have_members = 1;
+        i++;
+    }
+    return have_station && have_init && have_lead && have_members ? 90 : 0;
+}
+
+static pol_status load(pol_run *run, const char *path, pol_asset **out)
+{
+    *out = NULL;
+    pol__forecast *f = NULL;
+    pol_status st = pol__forecast_load_path(run, path, &f);
+    if (st) return st;
+    pol__measure_int(run, "rows", (long long)f->n);
+    pol__measure_int(run, "members", (long long)f->m);
+    pol__measure_int(run, "stations", (long long)f->n_names);
+    if (f->long_form) pol__decide(run, "long form (one row per member) read as one row per case");
+    *out = pol__asset_new(&pol__forecast_domain, f, path);
+    if (!*out) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    return POL_OK;
+}
+
+static pol_status save(pol_run *run, pol_asset *a, const char *path)
+{
+    pol__forecast *f = pol__forecast_of(a);
+    if (!f || !f->t) return pol__fail(run, POL_ERR_INTERNAL, "nothing to save");
+    pol__outfile of = {0};
+    of.fd = -1;
+    pol_status st = pol__out_open(run, path, &of);
+    if (!st)
+        st = pol__csv_write(run, f->t, of.fp, strcasecmp(pol__path_ext(path), "tsv") == 0 ? '\t' : ',',
+                            1);
+    if (!st) st = pol__out_commit(run, &of);
+    pol__out_abort(&of);
+    return st;
+}
+
+static pol_status inspect(pol_run *run, pol_asset *a)
+{
+    pol__forecast *f = pol__forecast_of(a);
+    pol__measure_int(run, "rows", (long long)f->n);
+    pol__measure_int(run, "members", (long long)f->m);
+    pol__measure_int(run, "stations", (long long)f->n_names);
+    pol__measure_int(run, "missing_obs", (long long)f->n_missing_obs);
+    pol__measure_int(run, "missing_members", (long long)f->n_nan_members);
+    pol__measure_int(run, "duplicate_rows", (long long)f->n_dup);
+    pol__measure_bool(run, "unsorted_times", f->unsorted);
+    return POL_OK;
+}
+
+/* Station tables are written as CSV (an item a generator made has no input name to follow). */
+static const char *out_ext(pol_asset *a)
+{
+    const char *ext = a->source_path ? pol__path_ext(a->source_path) : "";
+    return strcasecmp(ext, "tsv") == 0 ? "tsv" : "csv";
+}
+
+static void *clone(const void *data)
+{
+    return pol__forecast_clone(data);
+}
+
+static const pol__limit_key limits[] = {
+    {"members", 10000, 0, NULL, "Ensemble members per row of a station table."},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static const char *const auto_steps[] = {NULL};
+
+const pol__domain pol__forecast_domain = {
+    .name = "forecast",
+    .summary = "Statistical post-processing of weather forecasts (station tables of ensembles)",
+    .ops = pol__forecast_ops,
+    .extensions = extensions,
+    .sniff = sniff,
+    .load = load,
+    .save = save,
+    .inspect = inspect,
+    .data_free = pol__forecast_free,
+    .data_clone = clone,
+    .auto_steps = auto_steps,
+    .out_ext = out_ext,
+    .limits = limits,
+};

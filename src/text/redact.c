@@ -529,8 +529,8 @@ static int is_first_name(const char *s, size_t n, const char *extra)
 }
 
 static const char *const not_name_words[] = {
-    "I", "The", "A", "An", "We", "Our", "You", "Your", "It", "This", "That", "Yes", "No", "Hi",
-    "Hello", "Thanks", "Thank", "Please", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+    "I", "I'm", "I'd", "I'll", "I've", "The", "A", "An", "We", "Our", "You", "Your", "It",
+    "This", "That", "Yes", "No", "Hi", "Hello", "Thanks", "Thank", "Please", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
     "Saturday", "Sunday", "January", "February", "March", "April", "May", "June", "July",
     "August", "September", "October", "November", "December", "Street", "Avenue", "Road", "Ok",
     "Okay", "Sure", "Looking", "Interested", "Calling", "Writing", "Here", "Just", "Not", "So",

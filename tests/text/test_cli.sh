@@ -82,6 +82,11 @@ assert "555-2671" not in t and "dana@example.com" not in t and "4111 1111" not i
 assert "[PHONE]" in t and "[EMAIL]" in t and "[CARD]" in t, t
 assert "Order #4111111111111111" in t, t'
 
+# redact: "Thanks, I'm Tom Baker" is Tom Baker, not "I'm Tom Baker"
+printf "Thanks, I'm Tom Baker, call me.\n" > thanks.txt
+run_polish 0 text redact thanks.txt -o thanks.out.txt
+check "a name after \"Thanks, I'm\" starts at the name" grep -qx "Thanks, I'm \[NAME\], call me." thanks.out.txt
+
 # leads: a records item written as CSV
 cat > chats.json <<'JSON'
 {"conversations": [{"id": "c1", "messages": [

@@ -160,7 +160,7 @@ struct pol_run {
     struct pol__gate *gate;
     struct pol__pending *pending;
     const char *part; /* the part of a file being loaded (pol__domain.parts), or NULL */
-    int want_figures; /* the report shows pictures (an HTML report): pol__figure() keeps them */
+    int want_figures; /* a report file is written (--report): pol__figure() keeps pictures */
 };
 
 /* One item in, several out: hands the runner another output of this item, saved by its domain
@@ -170,8 +170,8 @@ pol_status pol__emit(pol_run *run, pol_asset *a, const char *name);
 
 /* Attaches a figure (copied) to the running step's report node: `mime` is "image/png",
  * "image/jpeg" or "image/svg+xml". The JSON report keeps {"title", "mime", "base64"} under the
- * step's "figures"; the HTML report shows it under the step. Only when the report shows pictures
- * (run->want_figures, an HTML report): otherwise it does nothing, so an op asks pol__want_figures()
+ * step's "figures"; the HTML report shows it under the step. Only when a report file is written
+ * (run->want_figures, --report): otherwise it does nothing, so an op asks pol__want_figures()
  * before it spends time drawing. */
 int pol__want_figures(const pol_run *run);
 pol_status pol__figure(pol_run *run, const char *title, const char *mime, const void *data,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <dirent.h>
 #include <unistd.h>
@@ -164,7 +165,9 @@ static void param_line(FILE *f, const pol_param_desc *p)
 static void help_op(const pol_op_desc *op)
 {
     printf("%s.%s — %s\n\n", op->domain, op->name, op->summary);
-    printf("usage: polish %s %s [OPTIONS] INPUT... -o OUTPUT\n", op->domain, op->name);
+    printf("usage: polish %s %s [OPTIONS]%s%s\n", op->domain, op->name,
+           op->flags & POL_OP_NO_INPUT ? "" : " INPUT...",
+           op->flags & POL_OP_DOCUMENT ? " [-o OUTPUT.json]" : " -o OUTPUT");
     printf("in a recipe:  steps: [{op: %s, ...}]\n\n", op->name);
     if (op->n_inputs || op->n_outputs) {
         printf("inputs and outputs besides the item:\n");
@@ -938,6 +941,19 @@ static int cmd_run(cli *c, int argc, char **argv)
     return code;
 }
 
+/* "true", "false", "yes", "no", "on", "off": the value of a boolean flag written with a space
+ * (--per-lead false). Digits and single letters are not taken: they may be file names. */
+static int bool_word(const char *s, int *out)
+{
+    static const char *const words[] = {"true", "false", "yes", "no", "on", "off"};
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (strcasecmp(s, words[i]) == 0) {
+            *out = i % 2 == 0;
+            return 1;
+        }
+    return 0;
+}
+
 /* polish DOMAIN OP [--param value]... IN -o OUT */
 static int cmd_op(cli *c, const char *domain, int argc, char **argv)
 {
@@ -1013,7 +1029,10 @@ static int cmd_op(cli *c, const char *domain, int argc, char **argv)
             if (value) die_usage("--no-%s takes no value", pd->name);
             value = "false";
         } else if (!value) {
-            if (pd->type == POL_PARAM_BOOL)
+            int b;
+            if (pd->type == POL_PARAM_BOOL && i + 1 < argc && bool_word(argv[i + 1], &b))
+                value = argv[++i]; /* --per-lead false */
+            else if (pd->type == POL_PARAM_BOOL)
                 value = "true";
             else if (i + 1 < argc)
                 value = argv[++i];

@@ -56,5 +56,15 @@ printf 'domain: image\nsteps:\n  - op: resize\n    widht: 100\n' > "$T/bad.yml"
 run_polish 2 run "$T/bad.yml" "$T" -o "$T/o"
 contains "$ERR" "bad.yml:4: step 1 (image.resize)"
 check "no output folder for an invalid recipe" test ! -e "$T/o"
+# A boolean flag takes a following true/false/yes/no/on/off as its value; anything else is an input.
+make_photo "$T/b.jpg" 120x
+run_polish 0 image export --format jpeg --progressive false "$T/b.jpg" -o "$T/b-plain.jpg" --quiet
+check "--progressive false: a baseline JPEG" sh -c "identify -verbose '$T/b-plain.jpg' | grep -q 'Interlace: None'"
+run_polish 0 image export --format jpeg --progressive yes "$T/b.jpg" -o "$T/b-prog.jpg" --quiet
+check "--progressive yes: a progressive JPEG" sh -c "identify -verbose '$T/b-prog.jpg' | grep -q 'Interlace: JPEG'"
+run_polish 0 image export --format jpeg --progressive "$T/b.jpg" -o "$T/b-prog2.jpg" --quiet
+check "--progressive then an input: the flag alone is true" sh -c "identify -verbose '$T/b-prog2.jpg' | grep -q 'Interlace: JPEG'"
+run_polish 0 help forecast.testbed
+check "an op that makes its item: no INPUT in its usage" grep -q "usage: polish forecast testbed \[OPTIONS\] -o OUTPUT$" "$OUT"
 
 finish

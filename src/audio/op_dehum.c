@@ -270,7 +270,8 @@ static pol_status apply(pol_run *run, void *p, pol__chunk *c)
             s->win[m] = (float)(0.5 - 0.5 * cos(2 * M_PI * (double)m / (double)s->T));
         s->proc = (pol__aproc){.latency = s->T, .channels = b->channels, .st = s,
                                .process = dprocess, .reset = dreset};
-    if (!s->proc.fig) s->proc.fig = pol__afig_new(b->total, b->channels, b->rate);
+        if (!s->proc.fig && pol__want_figures(run)) /* pictures only for a report */
+            s->proc.fig = pol__afig_new(b->total, b->channels, b->rate);
     }
     return pol__aproc_block(run, &s->proc, b, c);
 }

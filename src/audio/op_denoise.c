@@ -405,7 +405,8 @@ static pol_status apply(pol_run *run, void *p, pol__chunk *c)
     if (!s->proc.process)
         s->proc = (pol__aproc){.latency = s->N, .channels = b->channels, .st = s,
                                .process = nprocess, .reset = nreset};
-    if (!s->proc.fig) s->proc.fig = pol__afig_new(b->total, b->channels, b->rate);
+    if (!s->proc.fig && pol__want_figures(run)) /* pictures only for a report */
+        s->proc.fig = pol__afig_new(b->total, b->channels, b->rate);
     return pol__aproc_block(run, &s->proc, b, c);
 }
 

@@ -243,7 +243,8 @@ static pol_status apply(pol_run *run, void *p, pol__chunk *c)
             return pol__fail(run, POL_ERR_NOMEM, "out of memory");
         s->proc = (pol__aproc){.latency = s->dlen, .channels = s->channels, .st = s,
                                .process = lvprocess, .reset = lvreset};
-    if (!s->proc.fig) s->proc.fig = pol__afig_new(b->total, b->channels, b->rate);
+        if (!s->proc.fig && pol__want_figures(run)) /* pictures only for a report */
+            s->proc.fig = pol__afig_new(b->total, b->channels, b->rate);
     }
     return pol__aproc_block(run, &s->proc, b, c);
 }

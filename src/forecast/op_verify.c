@@ -22,7 +22,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     fc_fig figs[8];
     size_t nf = 0;
     pol__jv *doc = NULL;
-    int plots = pol__arg_bool(args, "plots");
+    int plots = pol__arg_bool(args, "plots") && pol__want_figures(run); /* only for a report */
     pol_status st = fc_verify(run, pol__forecast_of(asset), (fc_dist)pol__arg_choice(args, "distribution"),
                               thr, (size_t)nt, plots ? figs : NULL, plots ? 8 : 0, &nf, &doc);
     if (st) return st;

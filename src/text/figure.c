@@ -29,7 +29,7 @@ static size_t cut_utf8(const char *s, size_t n, size_t max)
 void pol__text_check_figure(pol_run *run, const pol__check *c, const char *text, size_t n)
 {
     (void)n;
-    if (!c->n) return;
+    if (!c->n || !pol__want_figures(run)) return; /* no report to show it */
     static const char *const fill[] = {"#d9f2d9", "#f9d0d0", "#fff0c2"};
     static const char *const edge[] = {"#2e7d32", "#c62828", "#a67c00"};
     size_t rows = c->n > 40 ? 40 : c->n;

@@ -59,7 +59,7 @@ static void line(pol__sbuf *b, const pol__track *t, const view *v, int orig, siz
 
 pol_status pol__track_figure(pol_run *run, const pol__track *t, const char *title)
 {
-    if (!run->step) return POL_OK;
+    if (!run->step || !pol__want_figures(run)) return POL_OK; /* no report to show it */
     double la0 = 90, la1 = -90, lo0 = 180, lo1 = -180;
     size_t live = 0;
     for (size_t i = 0; i < t->n; i++) {

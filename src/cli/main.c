@@ -77,6 +77,9 @@ static void usage(FILE *f)
           "  DOMAIN OP [--PARAM VALUE]... IN -o OUT  run one operation\n"
           "  ops [DOMAIN]                          list operations (--json, --markdown)\n"
           "  report [merge] STREAM.jsonl... -o OUT render or merge report streams\n"
+          "  plan RECIPE.yml FILE|DIR... -o OUT/ --shards N   split a batch into shards\n"
+          "  run --plan OUT/plan.json [--stage S] [--shard I] run one shard\n"
+          "  merge OUT/plan.json                   merge the shards' reports, check all done\n"
           "  help [DOMAIN | DOMAIN.OP]             explain a domain or an operation\n"
           "  --version                             print the version\n"
           "\n"
@@ -997,8 +1000,176 @@ static int cmd_fix(cli *c, int argc, char **argv)
     return code;
 }
 
+/* The shard index from the scheduler when --shard is not given: Slurm job arrays, Kubernetes
+ * Indexed Jobs, GNU parallel (whose sequence numbers start at 1). -1 when none is set. */
+static long shard_from_env(void)
+{
+    static const char *const vars[] = {"SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX",
+                                       "PARALLEL_SEQ"};
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
+        const char *v = getenv(vars[i]);
+        char *end;
+        if (!v || !*v) continue;
+        long n = strtol(v, &end, 10);
+        if (*end || n < 0) die_usage("run: %s=%s is not a shard index", vars[i], v);
+        return i == 2 ? n - 1 : n;
+    }
+    return -1;
+}
+
+static long count_arg(const char *flag, const char *v, long min)
+{
+    char *end;
+    long n = v ? strtol(v, &end, 10) : -1;
+    if (!v || !*v || *end || n < min) die_usage("%s needs a whole number >= %ld", flag, min);
+    return n;
+}
+
+/* polish plan RECIPE.yml INPUTS... -o OUT/ --shards N */
+static int cmd_plan(cli *c, int argc, char **argv)
+{
+    if (argc < 1) die_usage("plan: a recipe file is needed");
+    long shards = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: polish plan RECIPE.yml FILE|DIR... -o OUT/ --shards N\n\n"
+                   "Writes OUT/plan.json and nothing else: every item with its outputs and its "
+                   "shard,\nbalanced by size. Then run each shard (polish run --plan "
+                   "OUT/plan.json --shard I)\nand merge (polish merge OUT/plan.json). See "
+                   "docs/SCALE.md.\n");
+            return EXIT_ALL_OK;
+        }
+    }
+    const char *recipe = argv[0];
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--shards")) {
+            shards = count_arg("--shards", i + 1 < argc ? argv[++i] : NULL, 1);
+            continue;
+        }
+        if (!strncmp(argv[i], "--shards=", 9)) {
+            shards = count_arg("--shards", argv[i] + 9, 1);
+            continue;
+        }
+        if (common_option(c, argc, argv, &i)) continue;
+        if (argv[i][0] == '-' && argv[i][1]) die_usage("plan: unknown option %s", argv[i]);
+        add_input(c, argv[i]);
+    }
+    if (!shards) die_usage("plan: --shards N is needed");
+    if (!c->output) die_usage("plan: -o OUT/ is needed (the plan goes to OUT/plan.json)");
+    if (!c->n_inputs) die_usage("plan: no input files");
+    pol_plan_spec spec = {.recipe = recipe,
+                          .inputs = c->inputs,
+                          .n_inputs = c->n_inputs,
+                          .outdir = c->output,
+                          .shards = (size_t)shards,
+                          .options = &c->opt,
+                          .group = c->group};
+    char *path = NULL;
+    pol_err err;
+    pol_status st = pol_plan_make(&spec, &path, &err);
+    if (st) {
+        fprintf(stderr, "polish: %s\n", err.msg);
+        return st == POL_ERR_ARG || st == POL_ERR_RECIPE ? EXIT_USAGE : EXIT_FATAL;
+    }
+    if (c->json)
+        printf("{\"plan\": \"%s\", \"stages\": %zu}\n", path, pol_plan_stages(path, &err));
+    else if (!c->quiet)
+        fprintf(stderr, "polish: plan in %s (%zu stage%s, %ld shards)\n", path,
+                pol_plan_stages(path, &err), pol_plan_stages(path, &err) == 1 ? "" : "s", shards);
+    free(path);
+    return EXIT_ALL_OK;
+}
+
+/* polish run --plan OUT/plan.json [--stage S] [--shard I] */
+static int cmd_run_plan(cli *c, int argc, char **argv)
+{
+    const char *plan = NULL;
+    long stage = 0, shard = -1;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--plan")) {
+            if (i + 1 >= argc) die_usage("--plan needs a plan file");
+            plan = argv[++i];
+        } else if (!strncmp(argv[i], "--plan=", 7)) {
+            plan = argv[i] + 7;
+        } else if (!strcmp(argv[i], "--stage")) {
+            stage = count_arg("--stage", i + 1 < argc ? argv[++i] : NULL, 1);
+        } else if (!strcmp(argv[i], "--shard")) {
+            shard = count_arg("--shard", i + 1 < argc ? argv[++i] : NULL, 0);
+        } else if (!common_option(c, argc, argv, &i)) {
+            die_usage("run --plan: unexpected %s (the plan names the inputs)", argv[i]);
+        }
+    }
+    if (c->output) die_usage("run --plan: the plan names the output folder; no -o");
+    if (shard < 0) shard = shard_from_env();
+    if (shard < 0)
+        die_usage("run --plan: which shard? --shard I, or SLURM_ARRAY_TASK_ID, "
+                  "JOB_COMPLETION_INDEX or PARALLEL_SEQ");
+    pol_report *r = pol_report_new("run --plan");
+    if (!r) return EXIT_FATAL;
+    pol_err err;
+    pol_batch_result res = {0};
+    pol_status st = pol_plan_run(plan, (size_t)stage, (size_t)shard, &c->opt, r, &res, &err);
+    int code = st == POL_OK ? EXIT_ALL_OK : st == POL_ERR_PARTIAL ? EXIT_SOME_FAILED : 0;
+    if (st && st != POL_ERR_PARTIAL) {
+        fprintf(stderr, "polish: %s\n", err.msg);
+        code = st == POL_ERR_ARG ? EXIT_USAGE : EXIT_FATAL;
+    } else {
+        char *e = pol_report_errors(r);
+        if (e && *e)
+            for (char *line = strtok(e, "\n"); line; line = strtok(NULL, "\n"))
+                fprintf(stderr, "polish: error: %s\n", line);
+        free(e);
+        if (c->json) {
+            char *j = pol_report_json(r);
+            if (j) printf("%s\n", j);
+            free(j);
+        } else if (!c->quiet) {
+            fprintf(stderr, "polish: shard %ld: %zu ok, %zu failed\n", shard, res.ok, res.failed);
+        }
+    }
+    pol_report_free(r);
+    return code;
+}
+
+/* polish merge OUT/plan.json */
+static int cmd_merge(cli *c, int argc, char **argv)
+{
+    const char *plan = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: polish merge OUT/plan.json\n\nWrites OUT/report.json and "
+                   "OUT/report.html from the shards' report streams; exits 0 only when every "
+                   "planned item\nis done, otherwise lists what is missing.\n");
+            return EXIT_ALL_OK;
+        }
+        if (common_option(c, argc, argv, &i)) continue;
+        if (plan || (argv[i][0] == '-' && argv[i][1])) die_usage("merge: unexpected %s", argv[i]);
+        plan = argv[i];
+    }
+    if (!plan) die_usage("merge: which plan? (OUT/plan.json)");
+    char *missing = NULL;
+    pol_err err;
+    pol_status st = pol_plan_merge(plan, &missing, &err);
+    if (st && st != POL_ERR_PARTIAL) {
+        fprintf(stderr, "polish: %s\n", err.msg);
+        return st == POL_ERR_ARG || st == POL_ERR_NOT_FOUND || st == POL_ERR_FORMAT ? EXIT_USAGE
+                                                                                 : EXIT_FATAL;
+    }
+    if (st) {
+        fprintf(stderr, "polish: %s:\n%s", err.msg, missing ? missing : "");
+        free(missing);
+        return EXIT_SOME_FAILED;
+    }
+    free(missing);
+    if (!c->quiet) fprintf(stderr, "polish: every planned item is done; report merged\n");
+    return EXIT_ALL_OK;
+}
+
 static int cmd_run(cli *c, int argc, char **argv)
 {
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--plan") || !strncmp(argv[i], "--plan=", 7))
+            return cmd_run_plan(c, argc, argv);
     if (argc < 1) die_usage("run: a recipe file is needed");
     for (int i = 0; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -1213,6 +1384,10 @@ int main(int argc, char **argv)
         code = cmd_run(&c, argc - 2, argv + 2);
     else if (!strcmp(cmd, "report"))
         code = cmd_report(&c, argc - 2, argv + 2);
+    else if (!strcmp(cmd, "plan"))
+        code = cmd_plan(&c, argc - 2, argv + 2);
+    else if (!strcmp(cmd, "merge"))
+        code = cmd_merge(&c, argc - 2, argv + 2);
     else {
         int is_domain = 0;
         for (size_t i = 0; i < pol_domain_count(); i++)

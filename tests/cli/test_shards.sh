@@ -2,6 +2,7 @@
 # polish — shards: plan, run each shard (GNU parallel, scheduler variables), merge; a killed
 # shard run again; outputs byte-identical to a single-process run, every item exactly once.
 . "$(dirname "$0")/lib.sh"
+POLISH=$(cd "$(dirname "$POLISH")" && pwd)/$(basename "$POLISH") # the test changes folder
 mkdir -p "$T/photos/sub"
 i=0
 for f in coffee.png astronaut.png chelsea.png rocket.jpg camera.png coins.png; do
@@ -9,7 +10,7 @@ for f in coffee.png astronaut.png chelsea.png rocket.jpg camera.png coins.png; d
     make_photo "$T/photos/p$i.jpg" 160x "$f"
 done
 make_photo "$T/photos/sub/p1.jpg" 96x
-make_photo "$T/photos/big.png" 900x
+make_photo "$T/photos/big.png" 600x
 printf 'domain: image\nsteps:\n  - sharpen: {amount: 0.3}\n  - resize: {width: 120}\n' > "$T/r.yml"
 cd "$T" || exit 1
 

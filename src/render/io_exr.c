@@ -134,6 +134,8 @@ static void decode_chunks(void *user, size_t b, size_t e)
     read_ctx *c = user;
     exr_decode_pipeline_t dec = EXR_DECODE_PIPELINE_INITIALIZER;
     int inited = 0;
+    float *scratch = NULL;
+    size_t scratch_n = 0;
     for (size_t k = b; k < e && !c->err; k++) {
         exr_chunk_info_t ci;
         exr_result_t rv;
@@ -151,23 +153,41 @@ static void decode_chunks(void *user, size_t b, size_t e)
             c->err_y = c->pi->dw.min.y + (int)k * c->pi->lines;
             break;
         }
+        /* each channel decoded to a plane of its own, then scattered: OpenEXRCore 3.1's
+         * interleaved half-to-float unpackers put the channels in the wrong places */
+        size_t cpx = (size_t)ci.width * (size_t)ci.height;
+        if (cpx * (size_t)dec.channel_count > scratch_n) {
+            free(scratch);
+            scratch_n = cpx * (size_t)dec.channel_count;
+            if (!(scratch = malloc(scratch_n * sizeof(float)))) {
+                c->err = EXR_ERR_OUT_OF_MEMORY;
+                break;
+            }
+        }
         int any = 0;
-        for (int16_t i = 0; i < dec.channel_count; i++) {
+        float *dst[128];
+        int dch[128];
+        for (int16_t i = 0; i < dec.channel_count && i < 128; i++) {
             exr_coding_channel_info_t *ch = &dec.channels[i];
             ch->decode_to_ptr = NULL;
+            dst[i] = NULL;
             for (size_t m = 0; m < c->n_maps; m++) {
                 chan_map *cm = &c->maps[m];
                 if (cm->part != c->part || strcmp(cm->name, ch->channel_name) || cm->kind < -1)
                     continue;
-                if (ch->x_samples != 1 || ch->y_samples != 1) break;
+                if (ch->x_samples != 1 || ch->y_samples != 1 || ch->height != ci.height ||
+                    ch->width != ci.width)
+                    break;
                 int nch;
                 float **d = dst_of(c, cm->kind, &nch);
                 if (!*d) break;
                 size_t off = ((size_t)(ci.start_y - c->y0) * (size_t)c->w +
                               (size_t)(ci.start_x - c->x0)) * (size_t)nch + (size_t)cm->comp;
-                ch->decode_to_ptr = (uint8_t *)(*d + off);
-                ch->user_pixel_stride = nch * 4;
-                ch->user_line_stride = c->w * nch * 4;
+                dst[i] = *d + off;
+                dch[i] = nch;
+                ch->decode_to_ptr = (uint8_t *)(scratch + (size_t)i * cpx);
+                ch->user_pixel_stride = 4;
+                ch->user_line_stride = ci.width * 4;
                 ch->user_data_type = EXR_PIXEL_FLOAT;
                 ch->user_bytes_per_element = 4;
                 any = 1;
@@ -187,9 +207,19 @@ static void decode_chunks(void *user, size_t b, size_t e)
         if (rv) {
             c->err = rv;
             c->err_y = ci.start_y;
+            break;
         }
-        inited = 1;
+        for (int16_t i = 0; i < dec.channel_count && i < 128; i++) {
+            if (!dst[i]) continue;
+            const float *pl = scratch + (size_t)i * cpx;
+            for (int yy = 0; yy < ci.height; yy++) {
+                float *d = dst[i] + (size_t)yy * c->w * dch[i];
+                const float *sp = pl + (size_t)yy * ci.width;
+                for (int xx = 0; xx < ci.width; xx++) d[(size_t)xx * dch[i]] = sp[xx];
+            }
+        }
     }
+    free(scratch);
     exr_decoding_destroy(c->ex, &dec);
 }
 
@@ -475,19 +505,26 @@ pol_status pol__exr_write(pol_run *run, const pol__render *r, int fd, int use_fl
     if (!rv) rv = exr_get_scanlines_per_chunk(ex, part, &lines);
     exr_encode_pipeline_t enc = EXR_ENCODE_PIPELINE_INITIALIZER;
     int inited = 0;
+    /* each channel's lines copied to a plane of its own: OpenEXRCore 3.1's packers mix up
+     * interleaved channels when converting to half */
+    float *planes = rv ? NULL : malloc((size_t)n * (size_t)lines * (size_t)r->w * sizeof(float));
+    if (!rv && !planes) rv = EXR_ERR_OUT_OF_MEMORY;
     for (int y = 0; !rv && y < r->h; y += lines) {
         exr_chunk_info_t ci;
         rv = exr_write_scanline_chunk_info(ex, part, y, &ci);
         if (!rv) rv = inited ? exr_encoding_update(ex, part, &ci, &enc)
                              : exr_encoding_initialize(ex, part, &ci, &enc);
+        int rows = r->h - y < lines ? r->h - y : lines;
         for (int16_t i = 0; !rv && i < enc.channel_count; i++) {
             exr_coding_channel_info_t *ch = &enc.channels[i];
             for (int k = 0; k < n; k++)
                 if (!strcmp(oc[k].name, ch->channel_name)) {
-                    ch->encode_from_ptr =
-                        (const uint8_t *)(oc[k].base + (size_t)y * r->w * oc[k].stride);
-                    ch->user_pixel_stride = oc[k].stride * 4;
-                    ch->user_line_stride = r->w * oc[k].stride * 4;
+                    float *pl = planes + (size_t)k * lines * r->w;
+                    const float *src = oc[k].base + (size_t)y * r->w * oc[k].stride;
+                    for (size_t j = 0; j < (size_t)rows * r->w; j++) pl[j] = src[j * oc[k].stride];
+                    ch->encode_from_ptr = (const uint8_t *)pl;
+                    ch->user_pixel_stride = 4;
+                    ch->user_line_stride = r->w * 4;
                     ch->user_data_type = EXR_PIXEL_FLOAT;
                     ch->user_bytes_per_element = 4;
                 }
@@ -496,11 +533,13 @@ pol_status pol__exr_write(pol_run *run, const pol__render *r, int fd, int use_fl
         inited = 1;
         if (!rv) rv = exr_encoding_run(ex, part, &enc);
         if (!rv && pol__cancelled(run)) {
+            free(planes);
             exr_encoding_destroy(ex, &enc);
             exr_finish(&ex);
             return pol__fail(run, POL_ERR_CANCELLED, "cancelled");
         }
     }
+    free(planes);
     if (inited) exr_encoding_destroy(ex, &enc);
     exr_result_t fv = exr_finish(&ex);
     if (!rv) rv = fv;

@@ -139,12 +139,17 @@ static void decode_chunks(void *user, size_t b, size_t e)
     for (size_t k = b; k < e && !c->err; k++) {
         exr_chunk_info_t ci;
         exr_result_t rv;
+        int sx = 0, sy = 0;
         if (c->pi->storage == EXR_STORAGE_TILED) {
             int tx = (int)(k % (size_t)c->pi->tiles_x), ty = (int)(k / (size_t)c->pi->tiles_x);
             rv = exr_read_tile_chunk_info(c->ex, c->part, tx, ty, 0, 0, &ci);
+            /* a tile's start is given as tile indices: in pixels */
+            sx = c->x0 + tx * (int)c->pi->tx;
+            sy = c->y0 + ty * (int)c->pi->ty;
         } else {
             rv = exr_read_scanline_chunk_info(c->ex, c->part,
                                               c->pi->dw.min.y + (int)k * c->pi->lines, &ci);
+            sx = ci.start_x, sy = ci.start_y;
         }
         if (!rv) rv = inited ? exr_decoding_update(c->ex, c->part, &ci, &dec)
                              : exr_decoding_initialize(c->ex, c->part, &ci, &dec);
@@ -181,8 +186,8 @@ static void decode_chunks(void *user, size_t b, size_t e)
                 int nch;
                 float **d = dst_of(c, cm->kind, &nch);
                 if (!*d) break;
-                size_t off = ((size_t)(ci.start_y - c->y0) * (size_t)c->w +
-                              (size_t)(ci.start_x - c->x0)) * (size_t)nch + (size_t)cm->comp;
+                size_t off = ((size_t)(sy - c->y0) * (size_t)c->w +
+                              (size_t)(sx - c->x0)) * (size_t)nch + (size_t)cm->comp;
                 dst[i] = *d + off;
                 dch[i] = nch;
                 ch->decode_to_ptr = (uint8_t *)(scratch + (size_t)i * cpx);
@@ -206,7 +211,7 @@ static void decode_chunks(void *user, size_t b, size_t e)
         rv = exr_decoding_run(c->ex, c->part, &dec);
         if (rv) {
             c->err = rv;
-            c->err_y = ci.start_y;
+            c->err_y = sy;
             break;
         }
         for (int16_t i = 0; i < dec.channel_count && i < 128; i++) {
@@ -316,6 +321,10 @@ pol_status pol__exr_read(pol_run *run, const char *path, int want_beauty, pol__r
             else
                 snprintf(m->prefix, sizeof m->prefix, "%s", m->name);
             classify(m);
+            if (m->kind == -2 && pname && !strchr(m->name, '.')) { /* the part's name says nothing */
+                snprintf(m->prefix, sizeof m->prefix, "%s", m->name);
+                classify(m);
+            }
             if (cl->entries[i].x_sampling != 1 || cl->entries[i].y_sampling != 1) m->kind = -2;
             if (m->type == EXR_PIXEL_UINT) m->kind = -2; /* object ids, sample counts */
         }

@@ -9,7 +9,7 @@
 static const pol_param_desc params[] = {
     {"threshold", POL_PARAM_NUM, "0.063", 0.01, 0.5, NULL,
      "Smallest local contrast (perceptual luma) treated as an edge."},
-    {"subpixel", POL_PARAM_NUM, "0.5", 0, 1, NULL,
+    {"subpixel", POL_PARAM_NUM, "0.75", 0, 1, NULL,
      "How much single-pixel detail (thin lines, dots) is softened."},
 };
 

@@ -74,7 +74,7 @@ static int cmp_f(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Noise level: the median absolute Laplacian of luminance, scaled to a Gaussian sigma. */
+/* Noise level: a high percentile of the absolute Laplacian of luminance, as a Gaussian sigma. */
 static float noise_sigma(const float *v, int w, int h)
 {
     size_t n = 0, cap = (size_t)(w / 3 + 1) * (h / 3 + 1);
@@ -92,7 +92,9 @@ static float noise_sigma(const float *v, int w, int h)
     float s = 0.05f;
     if (n) {
         qsort(d, n, sizeof *d, cmp_f);
-        s = d[n / 2] / 0.6745f / sqrtf(20.0f); /* Laplacian of white noise: sigma * sqrt(20) */
+        /* the 90th percentile: render noise sits where light is partly blocked, so most pixels
+         * may have none; for white noise it is 1.645 sigma, and a Laplacian has sqrt(20) sigma */
+        s = d[n * 9 / 10] / 1.645f / sqrtf(20.0f);
     }
     free(d);
     return s;
@@ -133,7 +135,10 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         pol__decline(run, "no measurable noise (sigma %.2g)", sigma);
         return POL_OK;
     }
-    float sc = (float)pol__arg_num(args, "strength") * sigma * 4;
+    /* with guides the colour term can be wide (edges are kept by albedo and normals); on colour
+     * alone it must stay near the noise, or texture edges go with it */
+    int guided = alb || nrm;
+    float sc = (float)pol__arg_num(args, "strength") * sigma * (guided ? 12.0f : 0.4f);
     int passes = (int)pol__arg_int(args, "passes");
     dn_ctx c = {r, a, b, alb, nrm, r->pass[POL_RP_DEPTH], 1, 0};
     for (int it = 0; it < passes; it++) {

@@ -108,6 +108,7 @@ static const sph S[] = {
     {{0.8f, 0.35f, -0.4f}, 0.35f, {0.2f, 0.6f, 0.85f}, 0},
     {{1.6f, 1.6f, 1.8f}, 0.25f, {1, 0.9f, 0.7f}, 30},  /* a lamp */
 };
+static int no_texture = 0;
 static const float BOX_LO[3] = {0.2f, 0, 0.6f}, BOX_HI[3] = {1.2f, 1.1f, 1.4f};
 static const float LDIR[3] = {-0.45f, 0.8f, -0.4f}; /* towards the sun (normalised at start) */
 static float L[3];
@@ -123,7 +124,7 @@ static int trace(const float *o, const float *d, hit *hh)
         if (t > 1e-4f && t < h.t) {
             h.t = t, h.n[0] = 0, h.n[1] = 1, h.n[2] = 0, h.emit = 0;
             float x = o[0] + t * d[0], z = o[2] + t * d[2];
-            int chk = ((int)floorf(x * 2) + (int)floorf(z * 2)) & 1; /* a checker: texture */
+            int chk = no_texture ? 1 : ((int)floorf(x * 2) + (int)floorf(z * 2)) & 1; /* a checker */
             h.alb[0] = h.alb[1] = h.alb[2] = chk ? 0.7f : 0.25f;
             any = 1;
         }
@@ -196,8 +197,18 @@ static float sky(const float *p, const float *n, int mc)
 
 typedef struct px { float rgb[3], a, z, n[3], alb[3]; } px;
 
+static int edge_scene = 0;
 static void shade(float sx, float sy, int w, int h, int mc, px *out)
 {
+    if (edge_scene) { /* a slanted edge and a disc, 0.05 and 0.8: the simplest aliasing */
+        float v = (sy - 0.5f * h) < 0.21f * (sx - 0.5f * w) ? 0.8f : 0.05f;
+        float dx = sx - 0.3f * w, dy = sy - 0.35f * h;
+        if (dx * dx + dy * dy < 0.04f * w * w) v = 0.6f - v * 0.5f;
+        out->rgb[0] = out->rgb[1] = out->rgb[2] = v;
+        out->a = 1, out->z = 5, out->n[0] = out->n[1] = 0, out->n[2] = -1;
+        out->alb[0] = out->alb[1] = out->alb[2] = v;
+        return;
+    }
     const float eye[3] = {0, 1.6f, -6.5f};
     float f = 0.5f * (float)w / tanf(39.6f * 3.14159265f / 360);
     /* camera looking along +z, tilted down a little */
@@ -246,6 +257,8 @@ static int cmd_scene(int argc, char **argv)
         if (!strcmp(argv[i], "half")) half = 1;
         else if (!strncmp(argv[i], "mc=", 3)) mc = atoi(argv[i] + 3);
         else if (!strcmp(argv[i], "bad")) bad = 1;
+        else if (!strcmp(argv[i], "edge")) edge_scene = 1;
+        else if (!strcmp(argv[i], "notex")) no_texture = 1;
     }
     float ll = sqrtf(dot3(LDIR, LDIR));
     for (int k = 0; k < 3; k++) L[k] = LDIR[k] / ll;

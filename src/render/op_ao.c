@@ -34,8 +34,8 @@ typedef struct ao_ctx {
 
 static inline void pos(const ao_ctx *c, int x, int y, float z, float *p)
 {
-    p[0] = ((float)x + 0.5f - 0.5f * (float)c->w) / c->f * z;
-    p[1] = ((float)y + 0.5f - 0.5f * (float)c->h) / c->f * z;
+    p[0] = ((float)x + 0.25f - 0.5f * (float)c->W / 2) / c->f * z;
+    p[1] = ((float)y + 0.25f - 0.5f * (float)c->H / 2) / c->f * z;
     p[2] = z;
 }
 
@@ -207,17 +207,12 @@ pol_status pol__render_ao(pol_run *run, const pol__render *r, double radius, dou
         free(z), free(ao), free(tmp), free(o);
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
-    /* half-res depth: the nearest of each 2x2 (keeps thin foreground) */
+    /* half-res depth: the top-left pixel of each 2x2, placed at that pixel's centre (pos()), so
+     * a plane stays a plane (a min or mean of four would bend it and occlude open ground) */
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
-            float m = SKY;
-            for (int j = 0; j < 2; j++)
-                for (int i = 0; i < 2; i++) {
-                    int sx = 2 * x + i < r->w ? 2 * x + i : r->w - 1, sy = 2 * y + j < r->h ? 2 * y + j : r->h - 1;
-                    float v = Z[(size_t)sy * r->w + sx];
-                    if (v > 0 && v < m) m = v;
-                }
-            z[(size_t)y * w + x] = m;
+            float v = Z[(size_t)(2 * y) * r->w + (size_t)(2 * x)];
+            z[(size_t)y * w + x] = v > 0 && v < SKY ? v : SKY;
         }
     if (!(radius > 0)) { /* 5% of the median finite depth */
         size_t k = 0;

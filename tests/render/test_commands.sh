@@ -72,6 +72,12 @@ for op in ao aa bloom tonemap; do
     st=$(json_get "$OUT" "[s['status'] for s in d['items'][0]['steps'] if s['op']=='render.$op'][0]")
     check "fix applied render.$op ($st)" [ "$st" = applied ]
 done
+# the HTML report: before/after pictures of the applied steps and the passes used
+rm -rf out4
+run_polish 0 fix frame.exr -o out4/ --report out4/r.html
+figs=$(grep -o "data:image/png" out4/r.html | wc -l)
+at_least "the report shows before/after pictures of AO, AA, bloom, tone map" "$figs" 4
+contains out4/r.html "ViewLayer.Depth"
 # a frame without passes: AO declines, the rest runs
 rm -rf out3
 cp plain.exr frame2.exr

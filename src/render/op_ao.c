@@ -1,0 +1,282 @@
+/* polish — render.ao: ground-truth-style ambient occlusion (GTAO class) from the depth pass. View
+ * positions come from depth and the field of view; for a few screen-space slices per pixel the
+ * horizon on each side is found by marching the depth, and the cosine-weighted visible arc of the
+ * hemisphere around the normal (reconstructed from depth, in view space) is integrated in closed
+ * form. Computed at half resolution with interleaved slice angles, then a depth-aware 4x4 blur and
+ * a depth-aware upsample; multiplied into the beauty. */
+#include <stdlib.h>
+#include <string.h>
+#include "render/render.h"
+
+static const pol_param_desc params[] = {
+    {"radius", POL_PARAM_NUM, NULL, 0, 1e9, NULL,
+     "Occlusion radius in scene units; unset: 5% of the median depth."},
+    {"strength", POL_PARAM_NUM, "0.6", 0, 1, NULL, "How much of the occlusion darkens the beauty."},
+    {"fov", POL_PARAM_NUM, "39.6", 5, 170, NULL,
+     "Horizontal field of view of the camera (Blender's 50 mm lens: 39.6).", .unit = "deg"},
+    {"slices", POL_PARAM_INT, "2", 1, 8, NULL, "Directions searched per pixel (x4 over a 4x4 block)."},
+    {"steps", POL_PARAM_INT, "8", 2, 32, NULL, "Depth samples per direction and side."},
+};
+
+#define SKY 1e9f
+
+typedef struct ao_ctx {
+    const float *z; /* half-res depth */
+    int w, h;       /* half-res size */
+    float f;        /* focal length in half-res pixels */
+    float R;
+    int slices, steps;
+    float *ao, *tmp;
+    const float *zfull;
+    int W, H;
+    float *out; /* full-res ao */
+} ao_ctx;
+
+static inline void pos(const ao_ctx *c, int x, int y, float z, float *p)
+{
+    p[0] = ((float)x + 0.25f - 0.5f * (float)c->W / 2) / c->f * z;
+    p[1] = ((float)y + 0.25f - 0.5f * (float)c->H / 2) / c->f * z;
+    p[2] = z;
+}
+
+static inline float zat(const ao_ctx *c, int x, int y)
+{
+    x = x < 0 ? 0 : x >= c->w ? c->w - 1 : x;
+    y = y < 0 ? 0 : y >= c->h ? c->h - 1 : y;
+    return c->z[(size_t)y * c->w + x];
+}
+
+static void ao_rows(void *u, size_t b, size_t e)
+{
+    ao_ctx *c = u;
+    for (int y = (int)b; y < (int)e; y++)
+        for (int x = 0; x < c->w; x++) {
+            float z = zat(c, x, y);
+            float *o = &c->ao[(size_t)y * c->w + x];
+            if (!(z > 0) || z >= SKY) {
+                *o = 1;
+                continue;
+            }
+            float P[3], V[3], N[3];
+            pos(c, x, y, z, P);
+            float pl = sqrtf(P[0] * P[0] + P[1] * P[1] + P[2] * P[2]);
+            for (int k = 0; k < 3; k++) V[k] = -P[k] / pl;
+            /* normal: the smaller one-sided differences (no smearing across silhouettes) */
+            float A[3], B[3], Q[3], dx[3], dy[3];
+            pos(c, x + 1, y, zat(c, x + 1, y), A);
+            pos(c, x - 1, y, zat(c, x - 1, y), B);
+            for (int k = 0; k < 3; k++) dx[k] = fabsf(A[2] - z) < fabsf(z - B[2]) ? A[k] - P[k] : P[k] - B[k];
+            pos(c, x, y + 1, zat(c, x, y + 1), A);
+            pos(c, x, y - 1, zat(c, x, y - 1), Q);
+            for (int k = 0; k < 3; k++) dy[k] = fabsf(A[2] - z) < fabsf(z - Q[2]) ? A[k] - P[k] : P[k] - Q[k];
+            N[0] = dx[1] * dy[2] - dx[2] * dy[1];
+            N[1] = dx[2] * dy[0] - dx[0] * dy[2];
+            N[2] = dx[0] * dy[1] - dx[1] * dy[0];
+            float nl = sqrtf(N[0] * N[0] + N[1] * N[1] + N[2] * N[2]);
+            if (!(nl > 0)) {
+                *o = 1;
+                continue;
+            }
+            float s = (N[0] * V[0] + N[1] * V[1] + N[2] * V[2]) < 0 ? -1.0f / nl : 1.0f / nl;
+            for (int k = 0; k < 3; k++) N[k] *= s;
+            float rpx = c->R * c->f / z;
+            if (rpx < 1) {
+                *o = 1;
+                continue;
+            }
+            if (rpx > 48) rpx = 48;
+            /* interleaved angle and step jitter over a 4x4 block */
+            int cell = (x & 3) + 4 * (y & 3);
+            static const float bayer[16] = {0, 8, 2, 10, 12, 4, 14, 6, 3, 11, 1, 9, 15, 7, 13, 5};
+            float jit = (bayer[cell] + 0.5f) / 16.0f, sj = (float)((x * 7 + y * 13) & 3) / 4.0f;
+            float vis = 0;
+            for (int sl = 0; sl < c->slices; sl++) {
+                float phi = ((float)sl + jit) / (float)c->slices * 3.14159265f;
+                float d2[2] = {cosf(phi), sinf(phi)};
+                float D[3] = {d2[0], d2[1], 0};
+                float dv = D[0] * V[0] + D[1] * V[1];
+                float T[3] = {D[0] - dv * V[0], D[1] - dv * V[1], -dv * V[2]}; /* ortho to V */
+                float tl = sqrtf(T[0] * T[0] + T[1] * T[1] + T[2] * T[2]);
+                for (int k = 0; k < 3; k++) T[k] /= tl;
+                float ax[3] = {T[1] * V[2] - T[2] * V[1], T[2] * V[0] - T[0] * V[2], T[0] * V[1] - T[1] * V[0]};
+                float na = N[0] * ax[0] + N[1] * ax[1] + N[2] * ax[2];
+                float pn[3] = {N[0] - na * ax[0], N[1] - na * ax[1], N[2] - na * ax[2]};
+                float pnl = sqrtf(pn[0] * pn[0] + pn[1] * pn[1] + pn[2] * pn[2]);
+                if (!(pnl > 1e-6f)) continue;
+                float cg = (pn[0] * V[0] + pn[1] * V[1] + pn[2] * V[2]) / pnl;
+                cg = cg > 1 ? 1 : cg < -1 ? -1 : cg;
+                float gam = ((pn[0] * T[0] + pn[1] * T[1] + pn[2] * T[2]) < 0 ? -1.0f : 1.0f) * acosf(cg);
+                float hcos[2] = {-1, -1};
+                for (int side = 0; side < 2; side++) {
+                    float sg = side ? 1.0f : -1.0f;
+                    for (int j = 0; j < c->steps; j++) {
+                        float t = ((float)j + sj + 1) / (float)c->steps * rpx;
+                        int sx = x + (int)lrintf(sg * d2[0] * t), sy = y + (int)lrintf(sg * d2[1] * t);
+                        if (sx == x && sy == y) continue;
+                        float zs = zat(c, sx, sy);
+                        if (!(zs > 0) || zs >= SKY) continue;
+                        float S[3];
+                        pos(c, sx, sy, zs, S);
+                        float dd[3] = {S[0] - P[0], S[1] - P[1], S[2] - P[2]};
+                        float l2 = dd[0] * dd[0] + dd[1] * dd[1] + dd[2] * dd[2];
+                        if (!(l2 > 1e-12f)) continue;
+                        float l = sqrtf(l2);
+                        float ch = (dd[0] * V[0] + dd[1] * V[1] + dd[2] * V[2]) / l;
+                        float fall = l2 / (c->R * c->R);
+                        if (fall >= 1) continue;
+                        ch = ch + (-1 - ch) * fall;
+                        if (ch > hcos[side]) hcos[side] = ch;
+                    }
+                }
+                /* side 0 is -T's way: its horizon angle is negative */
+                float h1 = -acosf(hcos[0] > 1 ? 1 : hcos[0]), h2 = acosf(hcos[1] > 1 ? 1 : hcos[1]);
+                const float hp = 1.5707963f;
+                h1 = gam + fmaxf(h1 - gam, -hp);
+                h2 = gam + fminf(h2 - gam, hp);
+                float sgm = sinf(gam), cgm = cosf(gam);
+                float a1 = -cosf(2 * h1 - gam) + cgm + 2 * h1 * sgm;
+                float a2 = -cosf(2 * h2 - gam) + cgm + 2 * h2 * sgm;
+                vis += pnl * 0.25f * (a1 + a2);
+            }
+            float v = vis / (float)c->slices;
+            *o = v < 0 ? 0 : v > 1 ? 1 : v;
+        }
+}
+
+/* depth-aware 4x4 box: averages only neighbours on the same surface */
+static void blur_rows(void *u, size_t b, size_t e)
+{
+    ao_ctx *c = u;
+    for (int y = (int)b; y < (int)e; y++)
+        for (int x = 0; x < c->w; x++) {
+            float z = zat(c, x, y), s = 0, wsum = 0;
+            for (int j = -2; j <= 1; j++)
+                for (int i = -2; i <= 1; i++) {
+                    int xx = x + i, yy = y + j;
+                    if (xx < 0 || yy < 0 || xx >= c->w || yy >= c->h) continue;
+                    float zz = c->z[(size_t)yy * c->w + xx];
+                    float wgt = fabsf(zz - z) < 0.05f * z ? 1.0f : 0.0f;
+                    s += wgt * c->ao[(size_t)yy * c->w + xx], wsum += wgt;
+                }
+            c->tmp[(size_t)y * c->w + x] = wsum > 0 ? s / wsum : 1;
+        }
+}
+
+/* depth-aware upsample: of the four nearest half-res pixels, weight those whose depth matches */
+static void up_rows(void *u, size_t b, size_t e)
+{
+    ao_ctx *c = u;
+    for (int y = (int)b; y < (int)e; y++)
+        for (int x = 0; x < c->W; x++) {
+            float z = c->zfull[(size_t)y * c->W + x];
+            float fx = ((float)x + 0.5f) / 2 - 0.5f, fy = ((float)y + 0.5f) / 2 - 0.5f;
+            int x0 = (int)floorf(fx), y0 = (int)floorf(fy);
+            float ax = fx - (float)x0, ay = fy - (float)y0, s = 0, ws = 0;
+            for (int j = 0; j < 2; j++)
+                for (int i = 0; i < 2; i++) {
+                    int xx = x0 + i < 0 ? 0 : x0 + i >= c->w ? c->w - 1 : x0 + i;
+                    int yy = y0 + j < 0 ? 0 : y0 + j >= c->h ? c->h - 1 : y0 + j;
+                    float bw = (i ? ax : 1 - ax) * (j ? ay : 1 - ay);
+                    float zz = c->z[(size_t)yy * c->w + xx];
+                    float dz = fabsf(zz - z) / (z > 1e-6f ? z : 1e-6f);
+                    float wgt = bw / (1e-3f + dz) + 1e-6f;
+                    s += wgt * c->tmp[(size_t)yy * c->w + xx], ws += wgt;
+                }
+            c->out[(size_t)y * c->W + x] = s / ws;
+        }
+}
+
+static int cmp_f(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Computes full-resolution AO (w*h floats) from the depth pass; radius <= 0: automatic. */
+pol_status pol__render_ao(pol_run *run, const pol__render *r, double radius, double fov_deg,
+                          int slices, int steps, float **out, double *radius_used)
+{
+    *out = NULL;
+    const float *Z = r->pass[POL_RP_DEPTH];
+    int w = (r->w + 1) / 2, h = (r->h + 1) / 2;
+    size_t nh = (size_t)w * h, nf = (size_t)r->w * r->h;
+    pol_status st = pol__mem_reserve(run, (nh * 3 + nf) * 4, "ambient occlusion buffers");
+    if (st) return st;
+    float *z = malloc(nh * 4), *ao = malloc(nh * 4), *tmp = malloc(nh * 4), *o = malloc(nf * 4);
+    if (!z || !ao || !tmp || !o) {
+        free(z), free(ao), free(tmp), free(o);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
+    /* half-res depth: the top-left pixel of each 2x2, placed at that pixel's centre (pos()), so
+     * a plane stays a plane (a min or mean of four would bend it and occlude open ground) */
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            float v = Z[(size_t)(2 * y) * r->w + (size_t)(2 * x)];
+            z[(size_t)y * w + x] = v > 0 && v < SKY ? v : SKY;
+        }
+    if (!(radius > 0)) { /* 5% of the median finite depth */
+        size_t k = 0;
+        for (size_t i = 0; i < nh; i += 5)
+            if (z[i] < SKY) tmp[k++] = z[i];
+        if (k) {
+            qsort(tmp, k, sizeof *tmp, cmp_f);
+            radius = 0.05 * tmp[k / 2];
+        } else {
+            radius = 1;
+        }
+    }
+    *radius_used = radius;
+    ao_ctx c = {z, w, h, (float)(0.5 * w / tan(fov_deg * M_PI / 360)), (float)radius, slices, steps,
+                ao, tmp, Z, r->w, r->h, o};
+    pol__parallel_for(run, (size_t)h, 4, ao_rows, &c);
+    pol__parallel_for(run, (size_t)h, 8, blur_rows, &c);
+    pol__parallel_for(run, (size_t)r->h, 8, up_rows, &c);
+    free(z), free(ao), free(tmp);
+    *out = o;
+    return POL_OK;
+}
+
+static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
+{
+    pol__render *r = pol__render_of(asset);
+    if (!r->pass[POL_RP_DEPTH]) {
+        pol__decline(run, "no depth pass (name a Depth/Z channel, or group NAME.depth.exr with the "
+                     "beauty): ambient occlusion needs depth");
+        return POL_OK;
+    }
+    double rad = pol__arg_has(args, "radius") ? pol__arg_num(args, "radius") : 0, used = 0;
+    float *ao = NULL;
+    pol_status st = pol__render_ao(run, r, rad, pol__arg_num(args, "fov"), (int)pol__arg_int(args, "slices"),
+                                   (int)pol__arg_int(args, "steps"), &ao, &used);
+    if (st) return st;
+    float k = (float)pol__arg_num(args, "strength");
+    size_t n = (size_t)r->w * r->h;
+    double mean = 0;
+    for (size_t i = 0; i < n; i++) {
+        float m = 1 - k + k * ao[i];
+        mean += ao[i];
+        for (int j = 0; j < 3; j++) r->rgba[4 * i + j] *= m;
+    }
+    mean /= (double)n;
+    pol__measure(run, "radius", used);
+    pol__measure(run, "mean_occlusion", 1 - mean);
+    if (!r->pass[POL_RP_AO] && pol__render_add_pass(r, POL_RP_AO)) {
+        memcpy(r->pass[POL_RP_AO], ao, n * 4);
+        snprintf(r->pass_src[POL_RP_AO], sizeof r->pass_src[POL_RP_AO], "render.ao");
+    }
+    free(ao);
+    pol__decide(run, "ambient occlusion from depth (radius %.3g, mean occlusion %.1f%%) applied at "
+                "strength %.2f", used, 100 * (1 - mean), k);
+    pol__render_figure(run, r, "before | after (ambient occlusion)");
+    return POL_OK;
+}
+
+const pol_op_desc pol__render_op_ao = {
+    .domain = "render",
+    .name = "ao",
+    .summary = "Ambient occlusion from the depth pass (GTAO class)",
+    .params = params,
+    .n_params = POL_ARRAY_LEN(params),
+    .run = run,
+    .flags = POL_OP_AUTO,
+};

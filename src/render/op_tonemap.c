@@ -1,0 +1,153 @@
+/* polish — render.tonemap: exposure, then a view transform from scene-linear to display-encoded
+ * sRGB: AgX (log2 encoding with an inset/outset matrix and a sigmoid fitted to Blender's AgX
+ * base), ACES (the fitted RRT+ODT), a filmic curve (Hable), Reinhard (extended, on luminance). */
+#include <string.h>
+#include "image/image_io.h"
+#include "render/render.h"
+
+enum { TM_AGX, TM_ACES, TM_FILMIC, TM_REINHARD, TM_NONE };
+
+static const pol_param_desc params[] = {
+    {"curve", POL_PARAM_ENUM, "agx", 0, -1, "agx|aces|filmic|reinhard|none",
+     "The view transform: scene-linear light to a display picture.",
+     .choice_help = (const char *const[]){
+         "agx: Blender 4's default: smooth highlight roll-off, hues desaturate to white",
+         "aces: the ACES RRT+ODT (fitted): punchy contrast",
+         "filmic: a filmic S-curve (Hable) with a white point of 11.2",
+         "reinhard: extended Reinhard on luminance with a white point",
+         "none: only exposure and the sRGB transfer (values above 1 clip)", NULL}},
+    {"exposure", POL_PARAM_NUM, "0", -16, 16, NULL, "Exposure change before the curve.", .unit = "EV"},
+    {"white", POL_PARAM_NUM, "8", 1, 1000, NULL, "Reinhard: the scene value that maps to white.",
+     .when = "curve=reinhard"},
+};
+
+static float clamp01(float v) { return v < 0 ? 0 : v > 1 ? 1 : v; }
+
+static void agx(float *c)
+{
+    static const float in[9] = {0.842479062253094f, 0.0784335999999992f, 0.0792237451477643f,
+                                0.0423282422610123f, 0.878468636469772f, 0.0791661274605434f,
+                                0.0423756549057051f, 0.0784336f, 0.879142973793104f};
+    static const float outm[9] = {1.19687900512017f, -0.0980208811401368f, -0.0990297440797205f,
+                                  -0.0528968517574562f, 1.15190312990417f, -0.0989611768448433f,
+                                  -0.0529716355144438f, -0.0980434501171241f, 1.15107367264116f};
+    const float lo = -12.47393f, hi = 4.026069f;
+    float v[3], o[3];
+    for (int i = 0; i < 3; i++) {
+        float x = in[3 * i] * c[0] + in[3 * i + 1] * c[1] + in[3 * i + 2] * c[2];
+        x = log2f(x > 1e-10f ? x : 1e-10f);
+        x = (x - lo) / (hi - lo);
+        x = clamp01(x);
+        float x2 = x * x, x4 = x2 * x2;
+        v[i] = 15.5f * x4 * x2 - 40.14f * x4 * x + 31.96f * x4 - 6.868f * x2 * x + 0.4298f * x2 +
+               0.1191f * x - 0.00232f;
+    }
+    for (int i = 0; i < 3; i++) {
+        float x = outm[3 * i] * v[0] + outm[3 * i + 1] * v[1] + outm[3 * i + 2] * v[2];
+        o[i] = powf(x > 0 ? x : 0, 2.2f); /* the sigmoid's output is gamma 2.2: to linear */
+    }
+    for (int i = 0; i < 3; i++) c[i] = pol__rn_srgb_encode(o[i]);
+}
+
+static void aces(float *c)
+{
+    static const float in[9] = {0.59719f, 0.35458f, 0.04823f, 0.07600f, 0.90834f,
+                                0.01566f, 0.02840f, 0.13383f, 0.83777f};
+    static const float outm[9] = {1.60475f, -0.53108f, -0.07367f, -0.10208f, 1.10813f,
+                                  -0.00605f, -0.00327f, -0.07276f, 1.07602f};
+    float v[3];
+    for (int i = 0; i < 3; i++) {
+        float x = in[3 * i] * c[0] + in[3 * i + 1] * c[1] + in[3 * i + 2] * c[2];
+        float a = x * (x + 0.0245786f) - 0.000090537f, b = x * (0.983729f * x + 0.4329510f) + 0.238081f;
+        v[i] = a / b;
+    }
+    for (int i = 0; i < 3; i++)
+        c[i] = pol__rn_srgb_encode(outm[3 * i] * v[0] + outm[3 * i + 1] * v[1] + outm[3 * i + 2] * v[2]);
+}
+
+static float hable(float x)
+{
+    const float A = 0.15f, B = 0.50f, C = 0.10f, D = 0.20f, E = 0.02f, F = 0.30f;
+    return ((x * (A * x + C * B) + D * E) / (x * (A * x + B) + D * F)) - E / F;
+}
+
+typedef struct tm_ctx {
+    pol__render *r;
+    int curve;
+    float gain, white2, hable_w;
+    long long changed;
+} tm_ctx;
+
+static void rows(void *u, size_t b, size_t e)
+{
+    tm_ctx *c = u;
+    pol__render *r = c->r;
+    for (size_t i = b * r->w; i < e * r->w; i++) {
+        float *p = r->rgba + 4 * i, a = p[3];
+        float k = a > 1e-6f && a < 1 ? 1 / a : 1, v[3];
+        for (int j = 0; j < 3; j++) v[j] = p[j] * k * c->gain;
+        if (v[0] < 0) v[0] = 0;
+        if (v[1] < 0) v[1] = 0;
+        if (v[2] < 0) v[2] = 0;
+        switch (c->curve) {
+        case TM_AGX: agx(v); break;
+        case TM_ACES: aces(v); break;
+        case TM_FILMIC:
+            for (int j = 0; j < 3; j++) v[j] = pol__rn_srgb_encode(hable(2 * v[j]) / c->hable_w);
+            break;
+        case TM_REINHARD: {
+            float L = pol__rn_luma(v), Ln = L * (1 + L / c->white2) / (1 + L);
+            float s = L > 1e-9f ? Ln / L : 0;
+            for (int j = 0; j < 3; j++) v[j] = pol__rn_srgb_encode(v[j] * s);
+            break;
+        }
+        default:
+            for (int j = 0; j < 3; j++) v[j] = pol__rn_srgb_encode(v[j]);
+        }
+        float m = a > 1e-6f && a < 1 ? a : 1;
+        for (int j = 0; j < 3; j++) p[j] = v[j] * m;
+    }
+}
+
+static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
+{
+    pol__render *r = pol__render_of(asset);
+    if (r->display) {
+        pol__decline(run, "the frame is display-referred already (%s): a second view transform "
+                     "would darken and flatten it", r->view);
+        return POL_OK;
+    }
+    int curve = pol__arg_choice(args, "curve");
+    double ev = pol__arg_num(args, "exposure");
+    size_t n = (size_t)r->w * r->h, over = 0;
+    double lsum = 0;
+    for (size_t i = 0; i < n; i += 7) {
+        float L = pol__rn_luma(r->rgba + 4 * i);
+        over += L > 1;
+        lsum += log(1e-4 + (L > 0 ? L : 0));
+    }
+    size_t ns = (n + 6) / 7;
+    pol__measure(run, "above_1_fraction", (double)over / (double)ns);
+    pol__measure(run, "log_average_luminance", exp(lsum / (double)ns) - 1e-4);
+    tm_ctx c = {r, curve, (float)exp2(ev), 0, hable(2 * 11.2f), 0};
+    float w = (float)pol__arg_num(args, "white");
+    c.white2 = w * w;
+    pol__parallel_for(run, (size_t)r->h, 8, rows, &c);
+    static const char *const names[] = {"AgX", "ACES (fitted RRT+ODT)", "filmic (Hable)",
+                                        "Reinhard (extended)", "sRGB transfer"};
+    r->display = 1;
+    snprintf(r->view, sizeof r->view, "%s", names[curve]);
+    pol__decide(run, "%s view transform, exposure %+.2f EV, display-encoded sRGB", names[curve], ev);
+    pol__render_figure(run, r, "before | after (tone map)");
+    return POL_OK;
+}
+
+const pol_op_desc pol__render_op_tonemap = {
+    .domain = "render",
+    .name = "tonemap",
+    .summary = "Tone map scene-linear light to a display picture (AgX, ACES, filmic, Reinhard)",
+    .params = params,
+    .n_params = POL_ARRAY_LEN(params),
+    .run = run,
+    .flags = POL_OP_AUTO | POL_OP_SCALE_SAFE,
+};

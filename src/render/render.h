@@ -1,0 +1,107 @@
+/* polish — the render domain: rendered frames with their passes, scene-linear float RGBA with
+ * premultiplied alpha (values above 1 kept), read from OpenEXR (OpenEXRCore), Radiance HDR and,
+ * when an op is named, 8/16-bit PNG/TIFF/JPEG (decoded to linear light). */
+#ifndef POLISH_RENDER_RENDER_H
+#define POLISH_RENDER_RENDER_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "core/internal.h"
+
+/* The passes a frame may carry besides its beauty. */
+enum { POL_RP_DEPTH, POL_RP_NORMAL, POL_RP_ALBEDO, POL_RP_MOTION, POL_RP_AO, POL_RP_COUNT };
+
+typedef struct pol__render {
+    int w, h;
+    float *rgba;                /* w*h*4, premultiplied, scene-linear (or display-encoded) */
+    float *pass[POL_RP_COUNT];  /* depth 1, normal 3, albedo 3, motion 2, ao 1 channels; or NULL */
+    char pass_src[POL_RP_COUNT][64]; /* the channel prefix each pass came from ("ViewLayer.Depth") */
+    char beauty_src[64];
+    char ignored[256];          /* passes found but not used, comma-separated */
+    int has_alpha;
+    int display;                /* values are display-encoded (a view transform or LUT ran) */
+    char view[32];              /* the view transform applied ("AgX", "LUT look.cube") */
+    char src_format[8];         /* "exr" "hdr" "png" "tiff" "jpeg" */
+    int src_half;               /* the EXR's beauty was half float */
+    int src_bits;               /* 8/16 for PNG/TIFF/JPEG */
+    long long bad_in;           /* NaN/Inf samples found in the beauty on loading (repaired) */
+    long long nan_in, inf_in;
+    /* delivery: set by render.export; empty/0 = from the path's extension */
+    char save_format[8];        /* png jpeg tiff exr hdr */
+    int save_bits;              /* 8/16 for PNG/TIFF */
+    int save_quality;           /* JPEG */
+    int save_float;             /* EXR: 1 float, 0 half, -1 as the source */
+    int save_passes;            /* EXR: write the passes as layers too */
+    /* the frame as loaded (a small copy) for the report's before/after figure, or NULL */
+    float *before;
+    int before_w, before_h;
+} pol__render;
+
+static inline int pol__rp_channels(int p)
+{
+    static const int c[POL_RP_COUNT] = {1, 3, 3, 2, 1};
+    return c[p];
+}
+static inline const char *pol__rp_name(int p)
+{
+    static const char *const n[POL_RP_COUNT] = {"depth", "normal", "albedo", "motion", "ao"};
+    return n[p];
+}
+
+pol__render *pol__render_new(int w, int h); /* rgba allocated (not zeroed); NULL on OOM */
+void pol__render_free(void *r);
+void *pol__render_clone(const void *r);
+/* Allocates pass p (zeroed); 0 when out of memory. */
+int pol__render_add_pass(pol__render *r, int p);
+static inline pol__render *pol__render_of(pol_asset *a) { return (pol__render *)a->data; }
+
+/* Replaces NaN and Inf samples of the beauty (and passes) with the mean of finite neighbours (0
+ * when none) so nothing downstream spreads them; counts what it found. Returns samples fixed. */
+long long pol__render_repair(const pol_run *run, pol__render *r, long long *nan, long long *inf);
+
+/* Checks w x h against the run's limits and reserves memory for `channels` floats a pixel. */
+pol_status pol__render_check_size(pol_run *run, uint64_t w, uint64_t h, int channels,
+                                  const char *what);
+
+/* ---- codecs (io_exr.c, io_hdr.c) ------------------------------------------------------------ */
+int pol__exr_sniff(const unsigned char *h, size_t n);
+int pol__hdr_sniff(const unsigned char *h, size_t n);
+/* Reads every part and channel, sorting channels into beauty and passes by their names (Blender's
+ * ViewLayer.Combined.R, Depth.Z, Normal.X, DiffCol.R, Vector.X; plain R G B A Z; depth.Z,
+ * N.X, albedo.R, motion.X, ...). `want_beauty` 0: a pass file of a group (no beauty needed). */
+pol_status pol__exr_read(pol_run *run, const char *path, int want_beauty, pol__render **out);
+/* Writes the beauty (and the passes when r->save_passes) to an open output file. */
+pol_status pol__exr_write(pol_run *run, const pol__render *r, int fd, int use_float);
+pol_status pol__hdr_read(pol_run *run, const char *path, pol__render **out);
+pol_status pol__hdr_write(pol_run *run, const pol__render *r, FILE *fp);
+
+/* ---- colour (colour.c) ---------------------------------------------------------------------- */
+static inline float pol__rn_luma(const float *p) { return 0.2126f * p[0] + 0.7152f * p[1] + 0.0722f * p[2]; }
+float pol__rn_srgb_encode(float v); /* linear -> sRGB, clamped to 0..1 */
+float pol__rn_srgb_decode(float v);
+/* Display-encoded 0..1 RGBA (unpremultiplied) of the frame, as written to PNG/JPEG/TIFF: the
+ * values as they are when a view transform or LUT ran, else the sRGB transfer (clamped). */
+float *pol__render_display(const pol_run *run, const pol__render *r, int *channels);
+
+/* ---- helpers for ops ------------------------------------------------------------------------ */
+/* A blurred copy support: separable box/gauss on planes (blur.c). */
+void pol__rn_gauss(const pol_run *run, float *img, int w, int h, int ch, float sigma, float *tmp);
+/* Draws a before/after figure (PNG) into the step when figures are wanted. */
+void pol__render_figure(pol_run *run, const pol__render *r, const char *title);
+/* Keeps a small copy of the beauty as loaded for the report (only when figures are wanted). */
+void pol__render_keep_before(pol_run *run, pol__render *r);
+
+/* Shared by ops and benchmarks: FXAA-class AA in place (edges: pixels treated); AO from the depth
+ * pass (radius <= 0: automatic; *out is w*h floats, malloc'ed). */
+pol_status pol__render_aa(pol_run *run, pol__render *r, float thr, float subq, size_t *edges);
+pol_status pol__render_ao(pol_run *run, const pol__render *r, double radius, double fov_deg,
+                          int slices, int steps, float **out, double *radius_used);
+struct pol__cube;
+pol_status pol__render_load_cube(pol_run *run, const char *path, struct pol__cube **out);
+
+/* The domain. */
+extern const pol__domain pol__render_domain;
+extern const pol_op_desc *const pol__render_ops[];
+
+#endif

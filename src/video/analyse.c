@@ -359,3 +359,26 @@ pol_status pol__video_sound(pol_run *run, pol__video *v, pol__afindings *f, unsi
     pol__vdec_close(d);
     return st;
 }
+
+double pol__video_shake(const pol__vanalysis *a, double fps)
+{
+    /* the frame-to-frame motion minus its average over 1 s (pans and walks are not shake), RMS */
+    double s2 = 0;
+    size_t m = 0;
+    int r = (int)lround(fps / 2);
+    for (size_t i = 1; i < a->n; i++) {
+        if (a->f[i].cut) continue;
+        double mx = 0, my = 0;
+        int c = 0;
+        for (long j = (long)i - r; j <= (long)i + r; j++)
+            if (j >= 1 && j < (long)a->n && !a->f[j].cut) {
+                mx += a->f[j].dx;
+                my += a->f[j].dy;
+                c++;
+            }
+        double ex = a->f[i].dx - mx / c, ey = a->f[i].dy - my / c;
+        s2 += ex * ex + ey * ey;
+        m++;
+    }
+    return m ? sqrt(s2 / m) : 0;
+}

@@ -182,25 +182,7 @@ static pol_status inspect(pol_run *run, pol_asset *asset)
         snprintf(key, sizeof key, "%s_spans_s", kinds[k]);
         pol__measure_jv(run, key, runs);
     }
-    /* shake: the high-frequency part of the global motion (motion minus its 1 s average), RMS */
-    double s2 = 0;
-    size_t m = 0;
-    int r = (int)lround(in->fps / 2);
-    for (size_t i = 1; i < a->n; i++) {
-        if (a->f[i].cut) continue;
-        double mx = 0, my = 0;
-        int c = 0;
-        for (long j = (long)i - r; j <= (long)i + r; j++)
-            if (j >= 1 && j < (long)a->n) {
-                mx += a->f[j].dx;
-                my += a->f[j].dy;
-                c++;
-            }
-        double ex = a->f[i].dx - mx / c, ey = a->f[i].dy - my / c;
-        s2 += ex * ex + ey * ey;
-        m++;
-    }
-    double shake = m ? sqrt(s2 / m) : 0;
+    double shake = pol__video_shake(a, in->fps);
     pol__measure(run, "shake_px", round(shake * 100) / 100);
     pol__measure(run, "shake_pct_of_width", round(shake / in->width * 100 * 1000) / 1000);
     if (in->has_audio) {

@@ -52,7 +52,8 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         }
     }
     free(shots);
-    double shake = n ? sqrt(e2 / n) : 0, pct = shake / v->in.width * 100;
+    (void)e2;
+    double shake = pol__video_shake(a, v->in.fps), pct = shake / v->in.width * 100;
     pol__measure(run, "shake_px", round(shake * 100) / 100);
     pol__measure(run, "shake_pct_of_width", round(pct * 1000) / 1000);
     if (pct < pol__arg_num(args, "min-shake")) {

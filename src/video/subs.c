@@ -285,6 +285,12 @@ pol_status pol__subs_apply_rules(pol_run *run, pol__vcue **cv, size_t *pn, const
             v[k].t1 = fmin(v[k].t0 + want, next);
             (*changed)++;
         }
+        /* still short: start earlier, into the gap after the previous cue */
+        double prev = k ? v[k - 1].t1 + 0.04 : 0;
+        if (v[k].t1 - v[k].t0 < want && prev < v[k].t0) {
+            v[k].t0 = fmax(v[k].t1 - want, prev);
+            (*changed)++;
+        }
         double d = v[k].t1 - v[k].t0;
         if (count_lines(v[k].text) > r->lines) broken[0]++;
         if (max_line(v[k].text) > r->chars) broken[1]++;

@@ -137,6 +137,8 @@ void *pol__vdec_fmt(pol__vdec *d); /* AVFormatContext * */
 
 /* Decodes every frame at small size once and measures it (cached in v->ana). */
 pol_status pol__video_analyse(pol_run *run, pol__video *v);
+/* Shake: RMS of the frame-to-frame camera motion minus its 1 s average (upright pixels). */
+double pol__video_shake(const pol__vanalysis *a, double fps);
 /* Shot boundaries: indices of frames starting shots, 0 first; *n shots. malloc'ed. */
 size_t *pol__video_shots(const pol__vanalysis *a, size_t *n);
 

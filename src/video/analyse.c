@@ -16,7 +16,7 @@
 #include "video/video.h"
 
 #define SMALL 160
-#define CSMALL 96
+#define CSMALL 192
 
 /* Rotates a w x h plane of `bpp`-byte pixels clockwise by rot degrees into dst (upright). */
 static void rotate(const uint8_t *src, int w, int h, int bpp, int rot, uint8_t *dst)
@@ -253,10 +253,12 @@ pol_status pol__video_analyse(pol_run *run, pol__video *v)
                 if (im) {
                     for (size_t i = 0; i < (size_t)csw * csh * 3; i++) im->px[i] = c.rgbu[i] / 255.0f;
                     im->srgb = 1;
+                    fr->graphic = pol__image_kind(run, im) == 2;
                     pol__qsmall q;
                     if (pol__qsmall_make(run, im, CSMALL, &q) == POL_OK) {
                         pol__wb_guess g;
-                        pol__wb_estimate(&q, &g);
+                        int ok = pol__wb_estimate(&q, &g);
+                        if (!ok || !g.plausible) g.confidence = 0; /* the scene's own colour */
                         pol__tone_summary t;
                         pol__tone_stats(&q, 0.5, &t);
                         fr->wb_u = (float)g.u;

@@ -46,14 +46,15 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         free(u); free(vv); free(ev); free(tmp); free(g); free(shots);
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
-    int shots_changed = 0;
+    int shots_changed = 0, shots_graphic = 0;
     double worst_cast = 0, worst_ev = 0;
     for (size_t s = 0; s < ns; s++) {
         size_t b = shots[s], e = s + 1 < ns ? shots[s + 1] : n;
         /* samples of the shot, held between them; weak estimates count for less */
-        double su = 0, sv = 0, sk = 0, sw = 0, ku = 0, kv = 0, kk = 0, have = 0;
+        double su = 0, sv = 0, sk = 0, sw = 0, ku = 0, kv = 0, kk = 0, have = 0, graphic = 0;
         for (size_t i = b; i < e; i++)
             if (a->f[i].wb_conf >= 0) {
+                graphic += a->f[i].graphic;
                 double w = a->f[i].wb_conf;
                 su += w * a->f[i].wb_u;
                 sv += w * a->f[i].wb_v;
@@ -82,10 +83,12 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         smooth(vv + b, e - b, sigma, tmp);
         smooth(ev + b, e - b, sigma, tmp);
         double cast = hypot(mu, mv);
-        int do_wb = cast >= min_cast && conf >= 0.3;
+        int drawn = have > 0 && graphic * 2 > have; /* slides, a screen recording */
+        shots_graphic += drawn;
+        int do_wb = cast >= min_cast && conf >= 0.3 && !drawn;
         /* exposure: the key (median luminance, linear) toward 0.18, only when clearly off */
         double ev_shot = log2(0.18 / fmax(mk, 1e-4));
-        int do_ev = fabs(ev_shot) > 0.5;
+        int do_ev = fabs(ev_shot) > 0.5 && !drawn;
         if (cast > worst_cast) worst_cast = cast;
         if (fabs(ev_shot) > fabs(worst_ev)) worst_ev = ev_shot;
         shots_changed += do_wb || do_ev;
@@ -107,8 +110,13 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     pol__measure(run, "largest_cast", round(worst_cast * 1000) / 1000);
     pol__measure(run, "largest_exposure_error_ev", round(worst_ev * 100) / 100);
     pol__measure_int(run, "shots_corrected", shots_changed);
+    pol__measure_int(run, "shots_graphic", shots_graphic);
     if (!shots_changed) {
         free(g);
+        if (shots_graphic * 2 > (int)ns) {
+            pol__decline(run, "%d of %zu shots are drawn pictures (slides, a screen): photographic corrections would harm them", shots_graphic, ns);
+            return POL_OK;
+        }
         pol__decline(run, "no shot has a cast of %.3f or more with a confident estimate, nor an exposure 0.5 EV off", min_cast);
         return POL_OK;
     }

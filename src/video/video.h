@@ -49,6 +49,7 @@ typedef struct pol__vframe {
     float wb_u, wb_v, wb_conf, key; /* colour samples (wb_conf < 0: not sampled) */
     unsigned char cut; /* a shot starts here */
     unsigned char black, frozen;
+    unsigned char graphic; /* a sampled frame the image domain judges a graphic (slides, screen) */
 } pol__vframe;
 
 typedef struct pol__vanalysis {

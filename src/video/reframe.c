@@ -29,38 +29,50 @@ static void gauss(const double *in, double *out, size_t n, double sigma)
     }
 }
 
-/* The subject's position along one axis (0..1) for each frame of [b, e). */
-static void subject(const pol__vanalysis *a, size_t b, size_t e, int axis, double *raw)
+/* The subject's position along one axis (0..1) for each frame of [b, e): the moving region's
+ * centroid where something moves; between such frames (up to 1 s apart) interpolated; where
+ * nothing moves nearby, the nearest saliency sample; else held. */
+static void subject(const pol__vanalysis *a, size_t b, size_t e, int axis, double fps, double *raw)
 {
-    double last = -1;
-    /* motion where it is strong enough; the nearest saliency sample elsewhere */
+    size_t n = e - b, gap = (size_t)(fps > 1 ? fps : 1);
     for (size_t i = b; i < e; i++) {
         const pol__vframe *f = &a->f[i];
-        double v = -1;
-        if (f->mw > 0.0015f && !f->cut) v = axis ? f->my : f->mx;
-        if (v < 0) {
-            for (size_t d = 0; d < 30 && v < 0; d++) {
-                if (i >= b + d && a->f[i - d].sw > 0) v = axis ? a->f[i - d].sy : a->f[i - d].sx;
-                else if (i + d < e && a->f[i + d].sw > 0) v = axis ? a->f[i + d].sy : a->f[i + d].sx;
-            }
-        }
-        raw[i - b] = v;
-        if (v >= 0) last = v;
+        raw[i - b] = f->mw > 0.0015f && !f->cut ? (axis ? f->my : f->mx) : -1;
     }
-    /* fill the gaps by holding */
-    double first = 0.5;
-    for (size_t i = 0; i < e - b; i++)
+    /* gaps in the motion: interpolate across short ones, reach out from the ends */
+    for (size_t i = 0; i < n;) {
         if (raw[i] >= 0) {
-            first = raw[i];
-            break;
+            i++;
+            continue;
         }
-    last = first;
-    for (size_t i = 0; i < e - b; i++) {
+        size_t j = i;
+        while (j < n && raw[j] < 0) j++;
+        int left = i > 0, right = j < n;
+        if (j - i <= gap || (!left || !right)) {
+            if (left && right)
+                for (size_t k = i; k < j; k++)
+                    raw[k] = raw[i - 1] + (raw[j] - raw[i - 1]) * (double)(k - i + 1) / (double)(j - i + 1);
+            else if (left && j - i <= gap)
+                for (size_t k = i; k < j; k++) raw[k] = raw[i - 1];
+            else if (right && j - i <= gap)
+                for (size_t k = i; k < j; k++) raw[k] = raw[j];
+        }
+        i = j;
+    }
+    /* still unknown: the nearest saliency sample within the shot */
+    for (size_t i = 0; i < n; i++) {
+        if (raw[i] >= 0) continue;
+        for (size_t d = 0; d < n && raw[i] < 0; d++) {
+            if (i >= d && a->f[b + i - d].sw > 0) raw[i] = axis ? a->f[b + i - d].sy : a->f[b + i - d].sx;
+            else if (i + d < n && a->f[b + i + d].sw > 0) raw[i] = axis ? a->f[b + i + d].sy : a->f[b + i + d].sx;
+        }
+    }
+    double last = 0.5;
+    for (size_t i = 0; i < n; i++) {
         if (raw[i] < 0) raw[i] = last;
         last = raw[i];
     }
     /* a median of 5 removes single-frame outliers */
-    size_t n = e - b;
     if (n >= 5) {
         double *tmp = malloc(n * sizeof *tmp);
         if (tmp) {
@@ -83,7 +95,7 @@ static void subject(const pol__vanalysis *a, size_t b, size_t e, int axis, doubl
 
 /* One axis of the path, in window-centre units (0..1 of the frame), for the shot [b, e). */
 static void axis_path(const pol__vanalysis *a, size_t b, size_t e, int axis, double half, double sigma,
-                      double *out)
+                      double fps, double *out)
 {
     size_t n = e - b;
     double *raw = malloc(n * sizeof *raw), *s1 = malloc(n * sizeof *s1);
@@ -93,17 +105,23 @@ static void axis_path(const pol__vanalysis *a, size_t b, size_t e, int axis, dou
         free(s1);
         return;
     }
-    subject(a, b, e, axis, raw);
+    subject(a, b, e, axis, fps, raw);
     gauss(raw, s1, n, sigma);
-    /* the subject inside the window, with a margin of 15% of the window */
-    double slack = half * 0.7;
-    for (int it = 0; it < 3; it++) {
+    /* the subject inside the window with a margin (40% of the half window): pulled, smoothed
+     * again, eight times, then held inside for certain (the last pull moves the window at most as
+     * fast as the subject) */
+    double slack = half * 0.6;
+    for (int it = 0; it < 8; it++) {
         for (size_t i = 0; i < n; i++) {
             if (raw[i] > s1[i] + slack) s1[i] = raw[i] - slack;
             if (raw[i] < s1[i] - slack) s1[i] = raw[i] + slack;
         }
-        gauss(s1, out, n, sigma / 4);
+        gauss(s1, out, n, sigma / 3);
         memcpy(s1, out, n * sizeof *s1);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (raw[i] > out[i] + slack) out[i] = raw[i] - slack;
+        if (raw[i] < out[i] - slack) out[i] = raw[i] + slack;
     }
     for (size_t i = 0; i < n; i++) {
         if (out[i] < half) out[i] = half;
@@ -133,9 +151,9 @@ pol_status pol__video_reframe_path(pol_run *run, pol__video *v, int cw, int ch, 
     double hx = (double)cw / v->in.width / 2, hy = (double)ch / v->in.height / 2;
     for (size_t s = 0; s < ns; s++) {
         size_t b = shots[s], e = s + 1 < ns ? shots[s + 1] : a->n;
-        if (cw < v->in.width) axis_path(a, b, e, 0, hx, sigma, tx + b);
+        if (cw < v->in.width) axis_path(a, b, e, 0, hx, sigma, v->in.fps, tx + b);
         else for (size_t i = b; i < e; i++) tx[i] = 0.5;
-        if (ch < v->in.height) axis_path(a, b, e, 1, hy, sigma, ty + b);
+        if (ch < v->in.height) axis_path(a, b, e, 1, hy, sigma, v->in.fps, ty + b);
         else for (size_t i = b; i < e; i++) ty[i] = 0.5;
     }
     for (size_t i = 0; i < a->n; i++) {

@@ -20,6 +20,8 @@ static const pol_param_desc params[] = {
     {"x264-preset", POL_PARAM_ENUM, NULL, 0, -1, "ultrafast|superfast|veryfast|faster|fast|medium|slow",
      "Encoder speed; default veryfast."},
     {"audio-bitrate", POL_PARAM_INT, "0", 0, 512, NULL, "AAC/Opus bit rate; 0 = the preset's or 128.", .unit = "kbit/s"},
+    {"width", POL_PARAM_INT, "0", 0, 8192, NULL, "Picture width; 0 = the preset's or the picture's (the height follows its aspect when not given).", .unit = "px"},
+    {"height", POL_PARAM_INT, "0", 0, 8192, NULL, "Picture height; 0 = the preset's or from the width.", .unit = "px"},
 };
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
@@ -57,6 +59,18 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         static const char *fm[] = {"mp4", "mov", "mkv", "webm"};
         snprintf(ex->container, sizeof ex->container, "%s", fm[f]);
         ex->vp9 = f == 3;
+        any = 1;
+    }
+    long W = pol__arg_int(args, "width"), H = pol__arg_int(args, "height");
+    if (W > 0 || H > 0) {
+        int cw = v->crop_w ? v->crop_w : v->in.width, ch = v->crop_h ? v->crop_h : v->in.height;
+        if (W <= 0) W = lround((double)H * cw / ch);
+        if (H <= 0) H = lround((double)W * ch / cw);
+        if (fabs((double)W / H - (double)cw / ch) > 0.02 * cw / ch)
+            return pol__fail(run, POL_ERR_ARG, "--width %ld --height %ld is another aspect than the picture's %dx%d: "
+                             "reframe first (polish never letterboxes)", W, H, cw, ch);
+        ex->width = (int)W & ~1;
+        ex->height = (int)H & ~1;
         any = 1;
     }
     if (pol__arg_int(args, "crf") > 0) { ex->crf = (int)pol__arg_int(args, "crf"); any = 1; }

@@ -10,6 +10,7 @@
 #include <libavutil/pixdesc.h>
 #include <libswresample/swresample.h>
 #include <libswscale/swscale.h>
+#include <cairo.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +184,7 @@ typedef struct rstate {
     int hd, full;
     int64_t frames_out;
     size_t next_cue;
+    struct sheet *sheet; /* the report's contact sheet, when figures are wanted */
 } rstate;
 
 static pol_status av_fail(pol_run *run, int e, const char *what)
@@ -411,6 +413,105 @@ static void window_of(const rstate *r, int64_t i, int *x, int *y)
     *y = (int)lround(fy);
 }
 
+/* ---- the contact sheet: before/after frames for the HTML report ------------------------------ */
+
+#define SHEET_N 6
+#define SHEET_H 150
+typedef struct sheet {
+    cairo_surface_t *s;
+    int bw, aw; /* widths of a before and an after thumbnail */
+    int64_t at[SHEET_N];
+    int done;
+    struct SwsContext *sb, *sa;
+} sheet;
+
+static void sheet_init(sheet *sh, const pol__video *v, int ow, int oh)
+{
+    memset(sh, 0, sizeof *sh);
+    int64_t n = v->ana ? (int64_t)v->ana->n : v->in.frames;
+    if (n < SHEET_N) return;
+    sh->bw = (int)lround((double)SHEET_H * v->in.width / v->in.height);
+    sh->aw = (int)lround((double)SHEET_H * ow / oh);
+    sh->s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, sh->bw + sh->aw + 30, SHEET_N * (SHEET_H + 8) + 8);
+    if (cairo_surface_status(sh->s) != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(sh->s);
+        sh->s = NULL;
+        return;
+    }
+    cairo_t *c = cairo_create(sh->s);
+    cairo_set_source_rgb(c, 1, 1, 1);
+    cairo_paint(c);
+    cairo_destroy(c);
+    for (int k = 0; k < SHEET_N; k++) sh->at[k] = (int64_t)((k + 0.5) * (double)n / SHEET_N);
+}
+
+/* Draws `f` (any pixel format) at (x, y) scaled to w x SHEET_H. */
+static void sheet_put(sheet *sh, struct SwsContext **sc, const AVFrame *f, int x, int y, int w)
+{
+    *sc = sws_getCachedContext(*sc, f->width, f->height, f->format, w, SHEET_H, AV_PIX_FMT_BGRA, SWS_BILINEAR, NULL, NULL, NULL);
+    if (!*sc) return;
+    cairo_surface_flush(sh->s);
+    uint8_t *d[1] = {cairo_image_surface_get_data(sh->s) + (size_t)y * cairo_image_surface_get_stride(sh->s) + (size_t)x * 4};
+    int ls[1] = {cairo_image_surface_get_stride(sh->s)};
+    sws_scale(*sc, (const uint8_t *const *)f->data, f->linesize, 0, f->height, d, ls);
+    for (int yy = 0; yy < SHEET_H; yy++) /* opaque */
+        for (int xx = 0; xx < w; xx++) d[0][(size_t)yy * ls[0] + (size_t)xx * 4 + 3] = 255;
+    cairo_surface_mark_dirty(sh->s);
+}
+
+static void sheet_frame(sheet *sh, const pol__video *v, const AVFrame *src, const AVFrame *out, int64_t index,
+                        int cx, int cy, int cw, int ch)
+{
+    if (!sh->s) return;
+    for (int k = 0; k < SHEET_N; k++) {
+        if (sh->at[k] != index) continue;
+        int y = 8 + k * (SHEET_H + 8);
+        sheet_put(sh, &sh->sb, src, 8, y, sh->bw);
+        sheet_put(sh, &sh->sa, out, 22 + sh->bw, y, sh->aw);
+        cairo_t *c = cairo_create(sh->s);
+        double kx = (double)sh->bw / v->in.width, ky = (double)SHEET_H / v->in.height;
+        cairo_set_source_rgb(c, 1, 0.1, 0.1);
+        cairo_set_line_width(c, 2);
+        cairo_rectangle(c, 8 + cx * kx, y + cy * ky, cw * kx, ch * ky);
+        cairo_stroke(c);
+        cairo_destroy(c);
+        sh->done++;
+    }
+}
+
+typedef struct pngbuf {
+    unsigned char *d;
+    size_t n, cap;
+} pngbuf;
+
+static cairo_status_t png_write(void *u, const unsigned char *data, unsigned int len)
+{
+    pngbuf *b = u;
+    if (b->n + len > b->cap) {
+        size_t cap = (b->n + len) * 2;
+        unsigned char *d = realloc(b->d, cap);
+        if (!d) return CAIRO_STATUS_NO_MEMORY;
+        b->d = d;
+        b->cap = cap;
+    }
+    memcpy(b->d + b->n, data, len);
+    b->n += len;
+    return CAIRO_STATUS_SUCCESS;
+}
+
+static void sheet_finish(pol_run *run, sheet *sh)
+{
+    if (run && sh->s && sh->done) {
+        pngbuf b = {0};
+        if (cairo_surface_write_to_png_stream(sh->s, png_write, &b) == CAIRO_STATUS_SUCCESS)
+            pol__figure(run, "contact sheet: before (the crop window in red) and after", "image/png", b.d, b.n);
+        free(b.d);
+    }
+    if (sh->s) cairo_surface_destroy(sh->s);
+    sws_freeContext(sh->sb);
+    sws_freeContext(sh->sa);
+}
+
 static pol_status video_frame(pol_run *run, rstate *r, AVFrame *f, double t, int64_t index)
 {
     pol__video *v = r->v;
@@ -479,6 +580,7 @@ static pol_status video_frame(pol_run *run, rstate *r, AVFrame *f, double t, int
         }
     }
     if (r->burn) pol__subs_burn_frame(r->burn, r->yuv, to);
+    if (r->sheet) sheet_frame(r->sheet, v, src, r->yuv, index, x, y, r->cw, r->ch);
     int64_t pts = llround(to * 90000);
     if (pts <= r->last_vpts) pts = r->last_vpts + 1;
     r->last_vpts = pts;
@@ -567,6 +669,11 @@ pol_status pol__video_render(pol_run *run, pol__video *v, const char *out_path)
         if (e < 0) st = av_fail(run, e, "writing the output's header");
     }
     if (!st && v->audio) st = pol__vaudio_start(run, v->audio);
+    sheet sh;
+    if (!st && pol__want_figures(run)) {
+        sheet_init(&sh, v, r.ow, r.oh);
+        r.sheet = &sh;
+    }
     while (!st) {
         pol__vdec_out o;
         st = pol__vdec_next(run, d, &o);
@@ -618,8 +725,16 @@ pol_status pol__video_render(pol_run *run, pol__video *v, const char *out_path)
     free(r.tail);
     free(r.cut_buf);
     pol__subs_burn_free(r.burn);
+    /* the render's figure and measurement go with the plan's last step */
+    pol__jv *saved = run->step, *steps = run->item ? pol__jv_get(run->item, "steps") : NULL;
+    if (!run->step && steps && steps->last) run->step = steps->last;
+    if (r.sheet) {
+        if (!st) sheet_finish(run, r.sheet);
+        else sheet_finish(NULL, r.sheet);
+    }
+    if (!st) pol__measure_int(run, "frames_written", (long long)r.frames_out);
+    run->step = saved;
     if (!st) {
-        pol__measure_int(run, "frames_written", (long long)r.frames_out);
         st = pol__out_commit(run, &of);
     } else {
         pol__out_abort(&of);

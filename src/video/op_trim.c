@@ -50,7 +50,7 @@ static pol_status write_cuts(pol_run *run, const pol__video *v, const char *give
     if (edl) {
         fprintf(f, "TITLE: %s\nFCM: NON-DROP FRAME\n\n", pol__path_base(v->path));
         for (size_t k = 0; k < v->n_keep; k++) {
-            char a[16], b[16], c[16], d[16];
+            char a[64], b[64], c[64], d[64];
             double len = v->keep[k].t1 - v->keep[k].t0;
             tc(v->keep[k].t0, v->in.fps, a, sizeof a);
             tc(v->keep[k].t1, v->in.fps, b, sizeof b);

@@ -46,11 +46,12 @@ steps:
     height: 960
     x264-preset: veryfast
 Y
-measure() { # measure LABEL FRAMES CMD...: prints label, seconds, fps, peak RSS MiB
+measure() { # measure LABEL FRAMES CMD...: prints label, wall seconds, fps, CPU seconds, peak RSS MiB
     local label=$1 frames=$2; shift 2
-    /usr/bin/time -f "%e %M" -o "$W/t" "$@" >/dev/null 2>"$W/err" || { cat "$W/err" >&2; return 1; }
-    read -r s kb < "$W/t"
-    awk -v l="$label" -v s="$s" -v kb="$kb" -v f="$frames" 'BEGIN{printf "| %s | %.1f | %.1f | %.0f |\n", l, s, f/s, kb/1024}'
+    /usr/bin/time -f "%e %M %U %S" -o "$W/t" "$@" >/dev/null 2>"$W/err" || { cat "$W/err" >&2; return 1; }
+    read -r s kb u sy < "$W/t"
+    awk -v l="$label" -v s="$s" -v kb="$kb" -v f="$frames" -v c="$(echo "$u + $sy" | bc)" \
+        'BEGIN{printf "| %s | %.1f | %.1f | %.1f | %.0f |\n", l, s, f/s, c, kb/1024}'
 }
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "ffmpeg: $(ffmpeg -version | head -1 | cut -d' ' -f1-3)"
@@ -60,8 +61,8 @@ cd "$W"
 echo
 echo "### $SECS s of 1920x1080 30 fps with speech ($N frames): the chain"
 echo
-echo "| run | seconds | frames/s | peak MiB |"
-echo "|---|---|---|---|"
+echo "| run | seconds | frames/s | CPU s | peak MiB |"
+echo "|---|---|---|---|---|"
 measure "polish (one run: subject-following crop, per-shot colour, libass, loudness, x264 veryfast)" $N \
     "$POLISH" run chain.yaml in.mp4 -o polish.mp4
 VF="crop=606:1080:657:0,scale=540:960,colorchannelmixer=gg=1.12:bb=1.35,subtitles=subs.srt"
@@ -69,24 +70,26 @@ measure "ffmpeg one run (centre crop, fixed colour matrix, subtitles, loudnorm, 
     $FF -i in.mp4 -vf "$VF" -af loudnorm=I=-16:TP=-1 -ar 48000 -c:v libx264 -preset veryfast -crf 20 -c:a aac ff1.mp4
 t0=$(date +%s.%N)
 peak=0
+cpu=0
 for step in "crop=606:1080:657:0,scale=540:960|copy|in.mp4|p1.mp4" "colorchannelmixer=gg=1.12:bb=1.35|copy|p1.mp4|p2.mp4" \
             "subtitles=subs.srt|copy|p2.mp4|p3.mp4" "null|loudnorm|p3.mp4|p4.mp4"; do
     IFS='|' read -r vf af i o <<<"$step"
     if [ "$af" = copy ]; then a=(-c:a copy); else a=(-af "$af=I=-16:TP=-1" -ar 48000 -c:a aac); fi
     if [ "$vf" = null ]; then v=(-c:v copy); else v=(-vf "$vf" -c:v libx264 -preset veryfast -crf 20); fi
-    /usr/bin/time -f "%e %M" -o t1 $FF -i "$i" "${v[@]}" "${a[@]}" "$o"
-    read -r _ kb < t1
+    /usr/bin/time -f "%e %M %U %S" -o t1 $FF -i "$i" "${v[@]}" "${a[@]}" "$o"
+    read -r _ kb u sy < t1
+    cpu=$(echo "$cpu + $u + $sy" | bc)
     [ "$kb" -gt "$peak" ] && peak=$kb
 done
 t1=$(date +%s.%N)
-awk -v s="$(echo "$t1 - $t0" | bc)" -v kb="$peak" -v f=$N 'BEGIN{printf "| ffmpeg chained passes (4 runs, 3 video re-encodes) | %.1f | %.1f | %.0f |\n", s, f/s, kb/1024}'
+awk -v s="$(echo "$t1 - $t0" | bc)" -v kb="$peak" -v f=$N -v c="$cpu" 'BEGIN{printf "| ffmpeg chained passes (4 runs, 3 video re-encodes) | %.1f | %.1f | %.1f | %.0f |\n", s, f/s, c, kb/1024}'
 echo
 echo "loudness of the results (LUFS): polish $(ffmpeg -nostdin -nostats -i polish.mp4 -af ebur128 -f null - 2>&1 | awk '/I:/{v=$2} END{print v}'), ffmpeg $(ffmpeg -nostdin -nostats -i ff1.mp4 -af ebur128 -f null - 2>&1 | awk '/I:/{v=$2} END{print v}')"
 echo
 echo "### memory against length (640x360, the same chain)"
 echo
-echo "| clip | seconds | frames/s | peak MiB |"
-echo "|---|---|---|---|"
+echo "| clip | seconds | frames/s | CPU s | peak MiB |"
+echo "|---|---|---|---|---|"
 for d in "$SECS" $((SECS * 4)); do
     clip "in_$d.mp4" "$d" 640:360
     measure "polish, $d s" $((d * 30)) "$POLISH" run chain.yaml "in_$d.mp4" -o "p_$d.mp4"

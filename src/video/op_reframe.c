@@ -142,15 +142,19 @@ static pol_status write_path(pol_run *run, FILE *f, int first, void *u)
 
 /* The crop path over time as an SVG: the window's centre (blue band: its extent) and the subject's
  * motion centroid (grey dots), shots as vertical lines. */
+/* Appends to s[0..cap) while there is room; o passing cap marks the figure as cut short. */
+#define APPEND(...) (o = o < cap ? o + (size_t)snprintf(s + o, cap - o, __VA_ARGS__) : o)
+
 static void figure(pol_run *run, const pol__video *v)
 {
     const pol__vanalysis *a = v->ana;
     if (!a || !a->n) return;
     int W = 720, H = 240;
-    size_t cap = 4096 + a->n * 64;
+    size_t cap = 4096 + a->n * 256;
     char *s = malloc(cap);
     if (!s) return;
-    size_t o = (size_t)snprintf(s, cap,
+    size_t o = 0;
+    APPEND(
                                 "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' font-family='sans-serif' font-size='11'>"
                                 "<rect width='%d' height='%d' fill='white'/>"
                                 "<text x='6' y='14'>crop window across the frame (x, blue) and the moving subject (grey) over time</text>",
@@ -159,22 +163,22 @@ static void figure(pol_run *run, const pol__video *v)
     size_t step = a->n > 600 ? a->n / 600 : 1;
     for (size_t i = 0; i < a->n; i++)
         if (a->f[i].cut && i)
-            o += (size_t)snprintf(s + o, cap - o, "<line x1='%.1f' y1='20' x2='%.1f' y2='%d' stroke='#c33'/>",
+            APPEND( "<line x1='%.1f' y1='20' x2='%.1f' y2='%d' stroke='#c33'/>",
                                   a->f[i].t / T * W, a->f[i].t / T * W, H);
-    o += (size_t)snprintf(s + o, cap - o, "<path fill='#9bd' fill-opacity='0.5' d='");
+    APPEND( "<path fill='#9bd' fill-opacity='0.5' d='");
     for (size_t i = 0; i < a->n; i += step)
-        o += (size_t)snprintf(s + o, cap - o, "%s%.1f %.1f", i ? "L" : "M", a->f[i].t / T * W,
+        APPEND( "%s%.1f %.1f", i ? "L" : "M", a->f[i].t / T * W,
                               20 + (H - 20) * (double)v->crop_x[i] / v->in.width);
     for (size_t i = (a->n - 1) / step * step + 1; i-- > 0;)
         if (i % step == 0)
-            o += (size_t)snprintf(s + o, cap - o, "L%.1f %.1f", a->f[i].t / T * W,
+            APPEND( "L%.1f %.1f", a->f[i].t / T * W,
                                   20 + (H - 20) * (double)(v->crop_x[i] + v->crop_w) / v->in.width);
-    o += (size_t)snprintf(s + o, cap - o, "Z'/>");
+    APPEND( "Z'/>");
     for (size_t i = 0; i < a->n; i += step)
         if (a->f[i].mw > 0.0015f)
-            o += (size_t)snprintf(s + o, cap - o, "<circle cx='%.1f' cy='%.1f' r='1.5' fill='#555'/>", a->f[i].t / T * W,
+            APPEND( "<circle cx='%.1f' cy='%.1f' r='1.5' fill='#555'/>", a->f[i].t / T * W,
                                   20 + (H - 20) * a->f[i].mx);
-    o += (size_t)snprintf(s + o, cap - o, "</svg>");
+    APPEND( "</svg>");
     if (o < cap) pol__figure(run, "crop path", "image/svg+xml", s, o);
     free(s);
 }

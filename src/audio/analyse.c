@@ -341,3 +341,14 @@ void pol__aan_report(pol_run *run, const pol__afindings *f)
     pol__measure(run, "pause_mean_s", round(f->pause_mean * 100) / 100);
     pol__measure(run, "speech_fraction", round(f->speech_fraction * 1000) / 1000);
 }
+
+size_t pol__aan_activity(const pol__aanalysis *a, const pol__afindings *f, unsigned char *act,
+                         size_t cap)
+{
+    /* the threshold the pause statistics use */
+    double thr = f->noise_floor_db + fmax(6, fmin(15, f->snr_db / 3));
+    size_t n = a->n_levels < cap ? a->n_levels : cap;
+    for (size_t i = 0; act && i < n; i++)
+        act[i] = f->snr_db >= 6 && LEV_LO + a->levels[i] > thr;
+    return a->n_levels;
+}

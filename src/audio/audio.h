@@ -172,6 +172,12 @@ void pol__aan_finish(pol__aanalysis *a, pol__afindings *f);
 /* Records the findings with pol__measure. */
 void pol__aan_report(pol_run *run, const pol__afindings *f);
 
+/* Voice activity of each 20 ms frame (1 = above the threshold the pause statistics use; all 0
+ * when nothing stands 6 dB above the floor), after pol__aan_finish: fills act[0..cap) and returns
+ * the number of frames (call with act = NULL to size it). */
+size_t pol__aan_activity(const pol__aanalysis *a, const pol__afindings *f, unsigned char *act,
+                         size_t cap);
+
 /* Speech-frame levels of 20 ms frames: which frames are active (VAD), for level and pauses. */
 double pol__db(double power);
 

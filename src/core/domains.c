@@ -9,10 +9,11 @@
 #include "text/text.h"
 #include "track/track.h"
 #include "render/render.h"
+#include "video/video.h"
 
 #define BUILTIN                                                                                    \
     &pol__image_domain, &pol__records_domain, &pol__audio_domain, &pol__text_domain,              \
-        &pol__forecast_domain, &pol__track_domain, &pol__render_domain
+        &pol__forecast_domain, &pol__track_domain, &pol__render_domain, &pol__video_domain
 
 const pol__domain *pol__domains[POL_MAX_DOMAINS] = {BUILTIN};
 size_t pol__n_domains = sizeof((const pol__domain *[]){BUILTIN}) / sizeof(const pol__domain *);

@@ -2,8 +2,7 @@
  * with duration (a level byte per 20 ms frame apart): BS.1770-4 loudness and range, true peak,
  * sample peak, DC offset, clipping, frame levels (noise floor, speech level, SNR, pauses), and a
  * long-window average spectrum (hum fundamental and harmonics, rumble). */
-#include <complex.h>
-#include <fftw3.h>
+#include <kiss_fftr.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +29,8 @@ struct pol__aanalysis {
     /* average spectrum */
     size_t nfft, fill;
     float *in, *win;
-    fftwf_complex *out;
-    fftwf_plan plan;
+    kiss_fft_cpx *out;
+    kiss_fftr_cfg plan;
     double *psd;
     size_t n_spec;
 };
@@ -49,16 +48,14 @@ pol__aanalysis *pol__aan_new(int channels, int rate, int want_loudness)
     if (a->fr_len < 1) a->fr_len = 1;
     a->nfft = 1;
     while (a->nfft < (size_t)(1.5 * rate) && a->nfft < (1u << 18)) a->nfft <<= 1;
-    a->in = fftwf_malloc(a->nfft * sizeof *a->in);
+    a->in = malloc(a->nfft * sizeof *a->in);
     a->win = malloc(a->nfft * sizeof *a->win);
-    a->out = fftwf_malloc((a->nfft / 2 + 1) * sizeof *a->out);
+    a->out = malloc((a->nfft / 2 + 1) * sizeof *a->out);
     a->psd = calloc(a->nfft / 2 + 1, sizeof *a->psd);
     if (!a->in || !a->win || !a->out || !a->psd) goto fail;
     for (size_t i = 0; i < a->nfft; i++)
         a->win[i] = (float)(0.5 - 0.5 * cos(2 * M_PI * (double)i / (double)a->nfft));
-    pol__fft_lock();
-    a->plan = fftwf_plan_dft_r2c_1d((int)a->nfft, a->in, a->out, FFTW_ESTIMATE);
-    pol__fft_unlock();
+    a->plan = kiss_fftr_alloc((int)a->nfft, 0, NULL, NULL);
     if (!a->plan) goto fail;
     return a;
 fail:
@@ -73,13 +70,9 @@ void pol__aan_free(pol__aanalysis *a)
     pol__tp_fini(&a->tp);
     free(a->clip_run);
     free(a->levels);
-    if (a->plan) {
-        pol__fft_lock();
-        fftwf_destroy_plan(a->plan);
-        pol__fft_unlock();
-    }
-    fftwf_free(a->in);
-    fftwf_free(a->out);
+    kiss_fftr_free(a->plan);
+    free(a->in);
+    free(a->out);
     free(a->win);
     free(a->psd);
     free(a);
@@ -92,9 +85,9 @@ static void spectrum_frame(pol__aanalysis *a)
     if (!tmp) return;
     memcpy(tmp, a->in, a->nfft * sizeof *tmp);
     for (size_t i = 0; i < a->nfft; i++) a->in[i] *= a->win[i];
-    fftwf_execute(a->plan);
+    kiss_fftr(a->plan, a->in, a->out);
     for (size_t k = 0; k <= a->nfft / 2; k++) {
-        float re = crealf(a->out[k]), im = cimagf(a->out[k]);
+        float re = a->out[k].r, im = a->out[k].i;
         a->psd[k] += (double)re * re + (double)im * im;
     }
     a->n_spec++;

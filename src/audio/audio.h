@@ -139,7 +139,7 @@ void pol__loud_push(pol__loudmeter *m, double e);
 double pol__loud_integrated(const pol__loudmeter *m); /* LUFS, -HUGE_VAL when all gated */
 double pol__loud_range(const pol__loudmeter *m);      /* LU */
 
-/* FFT (fftw, single precision) plans are made under a lock. */
+/* A lock for FFT plans (kept for callers; KISS FFT's configurations need none). */
 void pol__fft_lock(void);
 void pol__fft_unlock(void);
 

@@ -254,6 +254,7 @@ static pol_status load(pol_run *run, const char *path, pol_asset **out)
 /* ---- writing: channel mapping, resampling, encoding ---------------------------------------- */
 
 typedef struct awriter {
+    FILE *raw; /* a scratch copy: the cores as native floats */
     SNDFILE *sf;
     int fd;
     int in_ch, out_ch, in_rate, out_rate;
@@ -404,6 +405,7 @@ typedef struct areader {
     pol__ablock blk;
     pol__chunk c;
     pol__audio_fmt fmt;
+    FILE *raw; /* a scratch copy (native floats) instead of the file */
 } areader;
 
 static pol_status rd_open(pol_run *run, const char *path, void **out)
@@ -451,7 +453,8 @@ static pol_status rd_read(pol_run *run, void *p, size_t halo, pol__chunk **out)
     }
     if (r->read_to < s1) {
         size_t want = (size_t)(s1 - r->read_to);
-        sf_count_t got = sf_readf_float(r->o.sf, r->buf + r->buf_len * nc, (sf_count_t)want);
+        sf_count_t got = r->raw ? (sf_count_t)fread(r->buf + r->buf_len * nc, nc * sizeof(float), want, r->raw)
+                                : sf_readf_float(r->o.sf, r->buf + r->buf_len * nc, (sf_count_t)want);
         if (got != (sf_count_t)want)
             return pol__fail(run, POL_ERR_CORRUPT, "truncated: frames end at %llu of %llu",
                              (unsigned long long)(r->read_to + (uint64_t)(got > 0 ? got : 0)),
@@ -495,6 +498,11 @@ static pol_status wr_write(pol_run *run, void *p, const pol__chunk *c)
 {
     awriter *w = p;
     const pol__ablock *b = pol__ablock_of(c);
+    if (w->raw) {
+        if (c->n && fwrite(pol__chunk_core(c), (size_t)b->channels * sizeof(float), c->n, w->raw) != c->n)
+            return pol__fail(run, POL_ERR_IO, "writing the scratch copy failed (disk full?)");
+        return POL_OK;
+    }
     if (!w->opened) {
         pol_status st = w_open(run, w, b->out, b->channels, b->rate);
         if (st) return st;
@@ -521,6 +529,28 @@ static void wr_abort(void *p)
     free(w);
 }
 
+/* The scratch copy between passes: the cores as native floats, exact and quick to write. */
+static pol_status scratch_begin(pol_run *run, FILE *f, void **out)
+{
+    awriter *w = calloc(1, sizeof *w);
+    if (!w) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    w->raw = f;
+    *out = w;
+    return POL_OK;
+}
+
+static pol_status scratch_open(pol_run *run, FILE *f, void *like, void **out)
+{
+    const areader *l = like;
+    areader *r = calloc(1, sizeof *r);
+    if (!r) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    r->o.info = l->o.info;
+    r->fmt = l->fmt; /* what the ops before set about the delivery */
+    r->raw = f;
+    *out = r;
+    return POL_OK;
+}
+
 static const pol__stream_io stream_io = {
     .chunk_units = CHUNK_FRAMES,
     .open = rd_open,
@@ -530,6 +560,8 @@ static const pol__stream_io stream_io = {
     .write = wr_write,
     .write_end = wr_end,
     .write_abort = wr_abort,
+    .scratch_begin = scratch_begin,
+    .scratch_open = scratch_open,
 };
 
 /* ---- inspect -------------------------------------------------------------------------------- */

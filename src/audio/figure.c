@@ -4,8 +4,7 @@
  * title says what is shown), drawn with cairo into a PNG. Memory is fixed (COLS columns), whatever the
  * duration; the samples are taken as the op's processor sees them. */
 #include <cairo.h>
-#include <complex.h>
-#include <fftw3.h>
+#include <kiss_fftr.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,27 +88,25 @@ pol_status pol__afig_attach(pol_run *run, pol__afig *f, const char *title)
     cairo_t *cr = cairo_create(sf);
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_paint(cr);
-    float *in = fftwf_malloc(WIN * sizeof *in);
-    fftwf_complex *out = fftwf_malloc((WIN / 2 + 1) * sizeof *out);
-    pol__fft_lock();
-    fftwf_plan plan = in && out ? fftwf_plan_dft_r2c_1d(WIN, in, out, FFTW_ESTIMATE) : NULL;
-    pol__fft_unlock();
+    float *in = malloc(WIN * sizeof *in);
+    kiss_fft_cpx *out = malloc((WIN / 2 + 1) * sizeof *out);
+    kiss_fftr_cfg plan = in && out ? kiss_fftr_alloc(WIN, 0, NULL, NULL) : NULL;
     /* one spectrogram scale for both panels */
     double top = -200;
     double (*spec)[COLS][ROWS] = calloc(2, sizeof *spec);
-    fftwf_plan made = plan;
+    kiss_fftr_cfg made = plan;
     if (!spec) plan = NULL;
     double ftop = fmin(8000, f->rate / 2.0), fmin_ = 50;
     for (int w = 0; w < 2 && plan; w++)
         for (int c = 0; c < COLS; c++) {
             for (int i = 0; i < WIN; i++)
                 in[i] = f->snap[w][c][i] * (float)(0.5 - 0.5 * cos(2 * M_PI * i / WIN));
-            fftwf_execute(plan);
+            kiss_fftr(plan, in, out);
             for (int r = 0; r < ROWS; r++) {
                 double fr = fmin_ * pow(ftop / fmin_, (r + 0.5) / ROWS);
                 int k = (int)(fr * WIN / f->rate);
                 if (k > WIN / 2) k = WIN / 2;
-                double p = (double)crealf(out[k]) * crealf(out[k]) + (double)cimagf(out[k]) * cimagf(out[k]);
+                double p = (double)out[k].r * out[k].r + (double)out[k].i * out[k].i;
                 spec[w][c][r] = pol__db(p + 1e-20);
                 if (spec[w][c][r] > top) top = spec[w][c][r];
             }
@@ -144,11 +141,9 @@ pol_status pol__afig_attach(pol_run *run, pol__afig *f, const char *title)
             }
     }
     cairo_destroy(cr);
-    pol__fft_lock();
-    if (made) fftwf_destroy_plan(made);
-    pol__fft_unlock();
-    fftwf_free(in);
-    fftwf_free(out);
+    kiss_fftr_free(made);
+    free(in);
+    free(out);
     free(spec);
     struct {
         unsigned char *data;

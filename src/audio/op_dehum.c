@@ -41,6 +41,7 @@ typedef struct dstate {
     double complex *prev; /* channels x nh: last block's fits */
     double phase[MAX_H];
     double complex *raw;  /* channels x nh: this block's fits */
+    double *tab; /* oscillator tables (6 x T), windowed signal (channels x T), hum (T) */
     double complex *csm;  /* channels x nh: the fits averaged over blocks (coherent with the
                            * tracked oscillators, so speech averages out and hum stays) */  /* each harmonic's oscillator phase at the block's start */
     int have_prev;
@@ -61,6 +62,7 @@ static void dfree(void *p)
     free(s->prev);
     free(s->csm);
     free(s->raw);
+    free(s->tab);
     pol__aproc_fini(&s->proc);
     pol__afig_free(s->proc.fig);
     free(s);
@@ -155,31 +157,73 @@ static void dreset(void *p)
 /* Fits and subtracts one block: frames [t+1-T, t+1), ending at the current frame. Each harmonic
  * is fitted against its oscillator; the frequency error shows as the fits' phase advance from the
  * last block (harmonics 1-3); the averaged fit is turned by that advance before the new fit is
- * averaged in, so the average stays coherent while the mains frequency drifts. */
+ * averaged in, so the average stays coherent while the mains frequency drifts. The harmonics'
+ * oscillators come from the fundamental's by the Chebyshev recurrence (cos hA = 2 cos A cos (h-1)A
+ * - cos (h-2)A), so a block costs a few multiply-adds per sample and harmonic, in loops the
+ * compiler vectorises. */
 static void block(dstate *s)
 {
     size_t nc = (size_t)s->channels, T = s->T;
     int64_t bs = (int64_t)s->t + 1 - (int64_t)T;
-    double complex rot0[MAX_H], step[MAX_H];
-    for (int hi = 0; hi < s->nh; hi++) {
-        double w = 2 * M_PI * s->harm[hi] * s->drift_f / s->rate;
-        double ph0 = s->phase[hi];
-        s->phase[hi] = fmod(ph0 + w * (double)s->H, 2 * M_PI);
-        step[hi] = cexp(-I * w);
-        rot0[hi] = cexp(-I * ph0);
-        for (size_t c = 0; c < nc; c++) {
-            double complex acc = 0, rot = rot0[hi];
-            double wsum = 0;
+    size_t m0 = bs < 0 ? (size_t)(-bs) : 0; /* frames before the stream's start are not fitted */
+    double w1 = 2 * M_PI * s->drift_f / s->rate, ph1 = s->phase[0];
+    double *c1 = s->tab, *s1 = c1 + T, *cp = s1 + T, *sp = cp + T, *cc = sp + T, *sc = cc + T;
+    double *wv = sc + T; /* nc x T: window x signal */
+    double *hum = wv + nc * T; /* T */
+    /* the fundamental's oscillator: a rotation, renormalised now and then */
+    double complex rot = cexp(I * ph1), step = cexp(I * w1);
+    for (size_t m = 0; m < T; m++) {
+        c1[m] = creal(rot);
+        s1[m] = cimag(rot);
+        rot *= step;
+        if ((m & 1023) == 1023) rot /= cabs(rot);
+    }
+    double wsum = 0;
+    for (size_t m = m0; m < T; m++) wsum += s->win[m];
+    for (size_t c = 0; c < nc; c++) {
+        double *o = wv + c * T;
+        for (size_t m = 0; m < T; m++) {
+            int64_t g = bs + (int64_t)m;
+            o[m] = g >= 0 ? s->win[m] * s->xin[(size_t)((uint64_t)g % T) * nc + c] : 0;
+        }
+    }
+    /* the fits: harmonic by harmonic up to the highest, each from the two before */
+    int top = s->harm[s->nh - 1];
+    int want[MAX_H + 1] = {0};
+    for (int hi = 0; hi < s->nh; hi++) want[s->harm[hi]] = hi + 1;
+    for (size_t m = 0; m < T; m++) {
+        cp[m] = 1; /* h - 2 = 0: cos 0, sin 0 */
+        sp[m] = 0;
+        cc[m] = c1[m];
+        sc[m] = s1[m];
+    }
+    for (int h = 1; h <= top; h++) {
+        if (h > 1)
             for (size_t m = 0; m < T; m++) {
-                int64_t g = bs + (int64_t)m;
-                if (g >= 0) {
-                    double v = s->xin[(size_t)((uint64_t)g % T) * nc + c];
-                    acc += s->win[m] * v * rot;
-                    wsum += s->win[m];
-                }
-                rot *= step[hi];
+                double cn = 2 * c1[m] * cc[m] - cp[m], sn = 2 * c1[m] * sc[m] - sp[m];
+                cp[m] = cc[m];
+                sp[m] = sc[m];
+                cc[m] = cn;
+                sc[m] = sn;
             }
-            s->raw[c * MAX_H + (size_t)hi] = wsum > 0 ? 2 * acc / wsum : 0;
+        int hi = want[h] - 1;
+        if (hi < 0) continue;
+        s->phase[hi] = fmod(h * ph1, 2 * M_PI);
+        for (size_t c = 0; c < nc; c++) {
+            const double *o = wv + c * T;
+            double r4[4] = {0}, i4[4] = {0}; /* four partial sums: independent, vectorisable */
+            size_t m = 0;
+            for (; m + 4 <= T; m += 4)
+                for (int q = 0; q < 4; q++) {
+                    r4[q] += o[m + q] * cc[m + q];
+                    i4[q] += o[m + q] * sc[m + q];
+                }
+            double re = r4[0] + r4[1] + r4[2] + r4[3], im = -(i4[0] + i4[1] + i4[2] + i4[3]);
+            for (; m < T; m++) {
+                re += o[m] * cc[m];
+                im -= o[m] * sc[m];
+            }
+            s->raw[c * MAX_H + (size_t)hi] = wsum > 0 ? 2 * (re + I * im) / wsum : 0;
         }
     }
     /* the frequency error, Hz */
@@ -197,22 +241,48 @@ static void block(dstate *s)
     double d = den > 0 ? num / den : 0;
     if (d > 0.5) d = 0.5;
     if (d < -0.5) d = -0.5;
+    double complex amp[MAX_H * 8];
     for (int hi = 0; hi < s->nh; hi++) {
         double complex turn = cexp(I * 2 * M_PI * s->harm[hi] * d * (double)s->H / s->rate);
         for (size_t c = 0; c < nc; c++) {
             double complex raw = s->raw[c * MAX_H + (size_t)hi];
             double complex *sm = &s->csm[c * MAX_H + (size_t)hi];
             *sm = s->have_prev ? SMOOTH * *sm * turn + (1 - SMOOTH) * raw : raw;
-            double complex amp = *sm;
-            double complex back = conj(rot0[hi]), bstep = conj(step[hi]);
-            for (size_t m = 0; m < T; m++) {
-                int64_t g = bs + (int64_t)m;
-                if (g >= 0) s->ola[(size_t)((uint64_t)g % T) * nc + c] += s->win[m] * creal(amp * back);
-                back *= bstep;
-            }
+            if (c < 8) amp[(size_t)hi * 8 + c] = *sm;
             s->prev[c * MAX_H + (size_t)hi] = raw;
         }
     }
+    /* the hum of the block, windowed, overlap-added: per channel, the harmonics again */
+    for (size_t c = 0; c < nc; c++) {
+        memset(hum, 0, T * sizeof *hum);
+        for (size_t m = 0; m < T; m++) {
+            cp[m] = 1;
+            sp[m] = 0;
+            cc[m] = c1[m];
+            sc[m] = s1[m];
+        }
+        for (int h = 1; h <= top; h++) {
+            if (h > 1)
+                for (size_t m = 0; m < T; m++) {
+                    double cn = 2 * c1[m] * cc[m] - cp[m], sn = 2 * c1[m] * sc[m] - sp[m];
+                    cp[m] = cc[m];
+                    sp[m] = sc[m];
+                    cc[m] = cn;
+                    sc[m] = sn;
+                }
+            int hi = want[h] - 1;
+            if (hi < 0) continue;
+            double complex a = c < 8 ? amp[(size_t)hi * 8 + c] : s->csm[c * MAX_H + (size_t)hi];
+            double ar = creal(a), ai = cimag(a);
+            for (size_t m = 0; m < T; m++) hum[m] += ar * cc[m] - ai * sc[m];
+        }
+        for (size_t m = m0; m < T; m++) {
+            int64_t g = bs + (int64_t)m;
+            s->ola[(size_t)((uint64_t)g % T) * nc + c] += s->win[m] * hum[m];
+        }
+    }
+    /* the oscillators go on from the block's end */
+    s->phase[0] = fmod(ph1 + w1 * (double)s->H, 2 * M_PI);
     if (s->have_prev) {
         s->drift_f += 0.5 * d;
         /* the fits so far were against the old frequency: turn them to the new one */
@@ -265,7 +335,8 @@ static pol_status apply(pol_run *run, void *p, pol__chunk *c)
         s->prev = calloc(nc * MAX_H, sizeof *s->prev);
         s->csm = calloc(nc * MAX_H, sizeof *s->csm);
         s->raw = calloc(nc * MAX_H, sizeof *s->raw);
-        if (!s->win || !s->xin || !s->ola || !s->prev || !s->csm || !s->raw) return pol__fail(run, POL_ERR_NOMEM, "oom");
+        s->tab = malloc((7 + nc) * s->T * sizeof *s->tab);
+        if (!s->win || !s->xin || !s->ola || !s->prev || !s->csm || !s->raw || !s->tab) return pol__fail(run, POL_ERR_NOMEM, "oom");
         for (size_t m = 0; m < s->T; m++)
             s->win[m] = (float)(0.5 - 0.5 * cos(2 * M_PI * (double)m / (double)s->T));
         s->proc = (pol__aproc){.latency = s->T, .channels = b->channels, .st = s,

@@ -1,12 +1,11 @@
 /* polish — audio.denoise: removes steady background noise with no profile given. Short-time
- * spectra (sqrt-Hann, 64 ms, 75% overlap, fftw); the noise power per bin is learnt from the signal by
+ * spectra (sqrt-Hann, 64 ms, 75% overlap, KISS FFT); the noise power per bin is learnt from the signal by
  * minimum statistics (the minimum of the smoothed power over ~1.5 s, bias-corrected), averaged
  * with the whole input's estimate from the measuring pass; the gain per bin is the log-spectral-amplitude (log-MMSE) estimator with
  * decision-directed a-priori SNR (its recursive smoothing keeps musical noise down) and a floor
  * set by the strength. The measuring pass also decides whether there is noise worth removing:
  * it declines on clean recordings and on input whose "noise" is tonal (music, test tones). */
-#include <complex.h>
-#include <fftw3.h>
+#include <kiss_fftr.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,8 +49,8 @@ typedef struct nstate {
     size_t V; /* frames per sub-window */
     float *win;
     float *fin;
-    fftwf_complex *fx;
-    fftwf_plan fwd, inv;
+    kiss_fft_cpx *fx;
+    kiss_fftr_cfg fwd, inv;
     chan *ch;
     size_t frame_no, sub_fill, sub_idx;
     uint64_t t;
@@ -94,12 +93,10 @@ static void nfree(void *p)
     if (s->ch)
         for (int c = 0; c < s->channels; c++) chan_free(&s->ch[c]);
     free(s->ch);
-    pol__fft_lock();
-    if (s->fwd) fftwf_destroy_plan(s->fwd);
-    if (s->inv) fftwf_destroy_plan(s->inv);
-    pol__fft_unlock();
-    fftwf_free(s->fin);
-    fftwf_free(s->fx);
+    kiss_fftr_free(s->fwd);
+    kiss_fftr_free(s->inv);
+    free(s->fin);
+    free(s->fx);
     free(s->win);
     free(s->lambda0);
     free(s->m_lambda_sum);
@@ -130,8 +127,8 @@ static pol_status setup(pol_run *run, nstate *s, int channels, int rate)
     s->nb = s->N / 2 + 1;
     s->V = (size_t)(1.5 * rate / (double)s->R / SUBWIN) + 1;
     s->win = malloc(s->N * sizeof *s->win);
-    s->fin = fftwf_malloc(s->N * sizeof *s->fin);
-    s->fx = fftwf_malloc(s->nb * sizeof *s->fx);
+    s->fin = malloc(s->N * sizeof *s->fin);
+    s->fx = malloc(s->nb * sizeof *s->fx);
     s->ch = calloc((size_t)channels, sizeof *s->ch);
     s->lambda0 = calloc(s->nb, sizeof *s->lambda0);
     s->m_lambda_sum = calloc(s->nb, sizeof *s->m_lambda_sum);
@@ -157,10 +154,8 @@ static pol_status setup(pol_run *run, nstate *s, int channels, int rate)
             !h->prev_s2 || !h->g)
             return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
-    pol__fft_lock();
-    s->fwd = fftwf_plan_dft_r2c_1d((int)s->N, s->fin, s->fx, FFTW_ESTIMATE);
-    s->inv = fftwf_plan_dft_c2r_1d((int)s->N, s->fx, s->fin, FFTW_ESTIMATE);
-    pol__fft_unlock();
+    s->fwd = kiss_fftr_alloc((int)s->N, 0, NULL, NULL);
+    s->inv = kiss_fftr_alloc((int)s->N, 1, NULL, NULL);
     if (!s->fwd || !s->inv) return pol__fail(run, POL_ERR_INTERNAL, "no FFT plan");
     return POL_OK;
 }
@@ -208,10 +203,10 @@ static void frame(nstate *s, chan *h, int apply_gain)
 {
     size_t N = s->N, nb = s->nb;
     for (size_t i = 0; i < N; i++) s->fin[i] = h->in[i] * s->win[i];
-    fftwf_execute_dft_r2c(s->fwd, s->fin, s->fx);
+    kiss_fftr(s->fwd, s->fin, s->fx);
     int new_sub = s->sub_fill + 1 == s->V;
     for (size_t k = 0; k < nb; k++) {
-        double re = crealf(s->fx[k]), im = cimagf(s->fx[k]);
+        double re = s->fx[k].r, im = s->fx[k].i;
         double p = re * re + im * im;
         h->ps[k] = ALPHA_S * h->ps[k] + (1 - ALPHA_S) * p;
         if (h->ps[k] < h->sub_min[k]) h->sub_min[k] = h->ps[k];
@@ -248,11 +243,12 @@ static void frame(nstate *s, chan *h, int apply_gain)
     /* the floor */
     for (size_t k = 0; k < nb; k++) {
         double g = h->g[k] < s->gmin ? s->gmin : h->g[k];
-        s->fx[k] *= (float)g;
+        s->fx[k].r *= (float)g;
+        s->fx[k].i *= (float)g;
         s->removed_db_num += (1 - g * g) * h->ps[k];
         s->removed_db_den += h->ps[k];
     }
-    fftwf_execute_dft_c2r(s->inv, s->fx, s->fin);
+    kiss_fftri(s->inv, s->fx, s->fin);
     float norm = 1.0f / (float)N * (2.0f * (float)s->R / (float)N);
     for (size_t i = 0; i < N; i++) h->ola[i] += s->fin[i] * s->win[i] * norm;
 }

@@ -18,15 +18,29 @@ static const pol_param_desc params[] = {
      "Integrated loudness to reach.", .unit = "LUFS"},
     {"ceiling", POL_PARAM_NUM, "-1", -12, 0, NULL,
      "True-peak ceiling (4x oversampled), enforced by a look-ahead limiter.", .unit = "dBTP"},
+    {"limiting", POL_PARAM_ENUM, "auto", 0, -1, "auto|full|gentle",
+     "How hard the limiter may work to reach the target: full reaches it whatever the peaks; "
+     "gentle stops below the target rather than change the signal by more than --max-change; "
+     "auto is gentle in polish fix (no harm to clean speech) and full when loudness is asked for.",
+     .choice_help = (const char *const[]){"auto: gentle in polish fix, full otherwise",
+                                          "full: the target exactly, limiting as needed",
+                                          "gentle: at most --max-change of limiting", NULL}},
+    {"max-change", POL_PARAM_NUM, "-28", -60, -10, NULL,
+     "gentle: the most the limiter may change, as the energy of the change against the signal's.",
+     .unit = "dB"},
 };
 
 #define MARGIN_DB 0.15 /* kept under the ceiling: true-peak meters differ by about this much */
 #define LOOK_MS 2.0
 #define RELEASE_MS 50.0
 
-static const double offsets[] = {0,   0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1,
-                                 1.5, 2,    3,   4,   6,    9,   12};
-#define NCAND POL_ARRAY_LEN(offsets)
+static const double full_offsets[] = {0,   0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1,
+                                      1.5, 2,    3,   4,   6,    9,   12};
+/* gentle: gains under the unlimited one too, where the limiter may work less */
+static const double gentle_offsets[] = {-12, -10, -8,  -7,  -6,  -5,   -4.5, -4,  -3.5, -3,
+                                        -2.5, -2, -1.5, -1, -0.5, -0.25, 0,   0.1, 0.2,  0.35,
+                                        0.5, 0.75, 1,   2,  3,    6,    12};
+#define NCAND POL_ARRAY_LEN(gentle_offsets)
 
 /* The limiter's envelope E(u) >= the true peak around u: a sliding maximum of the true peak over
  * +-L, held with an exponential release, averaged over +-L (so the gain ramps in over 2L). The
@@ -118,6 +132,11 @@ static int lenv_push(lenv *e, const float *f, float *out, double *env)
 typedef struct lstate {
     double target, ceiling, ceil_lin;
     int pass, off, channels, rate;
+    int gentle;
+    double max_change; /* dB */
+    const double *offsets;
+    size_t ncand;
+    double sig_e, chg_e[NCAND]; /* gentle: the signal's energy, the limiter's change at each gain */
     double in_lufs, gain_db, predicted;
     pol__loudmeter *meter;               /* pass 1; then the output meter */
     pol__loudmeter *cand[NCAND];
@@ -154,6 +173,11 @@ static pol_status begin(pol_run *run, const pol_args *args, void **out)
     int preset = pol__arg_choice(args, "preset");
     if (preset >= 0 && !pol__arg_set(args, "target")) s->target = preset == 0 ? -16 : preset == 1 ? -14 : -23;
     s->pass = preset == 0 && !pol__arg_set(args, "target") ? -1 : 0; /* -1: podcast, mono rule */
+    int lim = pol__arg_choice(args, "limiting");
+    s->gentle = lim == 2 || (lim <= 0 && run->automatic);
+    s->max_change = pol__arg_num(args, "max-change");
+    s->offsets = s->gentle ? gentle_offsets : full_offsets;
+    s->ncand = s->gentle ? POL_ARRAY_LEN(gentle_offsets) : POL_ARRAY_LEN(full_offsets);
     *out = s;
     return POL_OK;
 }
@@ -189,7 +213,9 @@ static pol_status measure(pol_run *run, void *p, const pol__chunk *c)
     if (c->start == 0) {
         lenv_reset(&s->env);
         pol__loud_reset(s->meter);
-        for (size_t k = 0; k < NCAND; k++) pol__loud_reset(s->cand[k]);
+        for (size_t k = 0; k < s->ncand; k++) pol__loud_reset(s->cand[k]);
+        s->sig_e = 0;
+        memset(s->chg_e, 0, sizeof s->chg_e);
     }
     float *fr = s->fr;
     double env;
@@ -199,10 +225,16 @@ static pol_status measure(pol_run *run, void *p, const pol__chunk *c)
         const float *f = i < c->n ? x + i * nc : zeros;
         if (!lenv_push(&s->env, f, fr, &env)) continue;
         double e = pol__loud_kw(s->meter, fr);
-        for (size_t k = 0; k < NCAND; k++) {
+        double pe = 0;
+        if (s->gentle) {
+            for (size_t ch = 0; ch < nc; ch++) pe += (double)fr[ch] * fr[ch];
+            s->sig_e += pe;
+        }
+        for (size_t k = 0; k < s->ncand; k++) {
             double g = s->cand_gain[k];
             double r = env * g > s->ceil_lin ? s->ceil_lin / (env * g) : 1;
             pol__loud_push(s->cand[k], e * g * g * r * r);
+            if (s->gentle) s->chg_e[k] += pe * (1 - r) * (1 - r);
         }
     }
     return POL_OK;
@@ -226,11 +258,11 @@ static pol_status decide(pol_run *run, void *p)
         s->ceil_lin = pow(10, (s->ceiling - MARGIN_DB) / 20);
         if (!lenv_init(&s->env, s->channels, s->rate)) return pol__fail(run, POL_ERR_NOMEM, "oom");
         s->env_ok = 1;
-        double gmax = pow(10, (s->gain_db + offsets[NCAND - 1]) / 20);
+        double gmax = pow(10, (s->gain_db + s->offsets[s->ncand - 1]) / 20);
         s->env.floor = (float)(0.5 * s->ceil_lin / gmax);
         if (!(s->fr = calloc((size_t)s->channels, sizeof *s->fr))) return pol__fail(run, POL_ERR_NOMEM, "oom");
-        for (size_t k = 0; k < NCAND; k++) {
-            s->cand_gain[k] = pow(10, (s->gain_db + offsets[k]) / 20);
+        for (size_t k = 0; k < s->ncand; k++) {
+            s->cand_gain[k] = pow(10, (s->gain_db + s->offsets[k]) / 20);
             if (!(s->cand[k] = pol__loud_new(s->channels, s->rate)))
                 return pol__fail(run, POL_ERR_NOMEM, "out of memory");
         }
@@ -238,24 +270,47 @@ static pol_status decide(pol_run *run, void *p)
     }
     if (s->off) return POL_OK;
     /* pass 2: the gain whose limited loudness is the target */
+    const double *offsets = s->offsets;
+    size_t nk = s->ncand;
     double l[NCAND];
-    for (size_t k = 0; k < NCAND; k++) l[k] = pol__loud_integrated(s->cand[k]);
-    double gdb = s->gain_db + offsets[NCAND - 1];
-    s->predicted = l[NCAND - 1];
-    if (l[0] >= s->target) {
-        gdb = s->gain_db + (s->target - l[0]); /* no limiting at this gain: exact */
+    for (size_t k = 0; k < nk; k++) l[k] = pol__loud_integrated(s->cand[k]);
+    double gdb = s->gain_db + offsets[nk - 1];
+    size_t at = nk - 1; /* the candidate at or above the chosen gain */
+    s->predicted = l[nk - 1];
+    for (size_t k = 0; k < nk; k++) {
+        if (l[k] < s->target) continue;
+        if (k == 0 || offsets[k] <= 0) {
+            gdb = s->gain_db + offsets[k] + (s->target - l[k]); /* no limiting here: exact */
+        } else {
+            double f = (s->target - l[k - 1]) / (l[k] - l[k - 1]);
+            gdb = s->gain_db + offsets[k - 1] + f * (offsets[k] - offsets[k - 1]);
+        }
         s->predicted = s->target;
-    } else {
-        for (size_t k = 1; k < NCAND; k++) {
-            if (l[k] >= s->target) {
-                double f = (s->target - l[k - 1]) / (l[k] - l[k - 1]);
-                gdb = s->gain_db + offsets[k - 1] + f * (offsets[k] - offsets[k - 1]);
-                s->predicted = s->target;
-                break;
-            }
+        at = k;
+        break;
+    }
+    int stopped = 0;
+    if (s->gentle && s->sig_e > 0) {
+        /* the limiter's change at the chosen gain, against the signal (an upper bound: the
+         * candidate at or above it) */
+        double chg = pol__db(s->chg_e[at] / s->sig_e + 1e-30);
+        pol__measure(run, "limiter_change_db", round(fmax(chg, -120) * 10) / 10);
+        if (chg > s->max_change) {
+            size_t k = 0; /* the loudest candidate the limiter changes little enough */
+            for (size_t j = 0; j < at; j++)
+                if (pol__db(s->chg_e[j] / s->sig_e + 1e-30) <= s->max_change) k = j;
+            double want = s->predicted;
+            gdb = s->gain_db + offsets[k];
+            s->predicted = l[k];
+            stopped = 1;
+            pol__warn(run,
+                      "stopped at %.2f LUFS, under the %.1f target: reaching it under the %.1f dBTP "
+                      "ceiling would limit the peaks (a change of %.1f dB against the signal, more "
+                      "than --max-change %.0f dB); --limiting full reaches it",
+                      s->predicted, want, s->ceiling, chg, s->max_change);
         }
     }
-    if (s->predicted < s->target - 0.05)
+    if (!stopped && s->predicted < s->target - 0.05)
         pol__warn(run,
                   "the %.1f dBTP ceiling holds the loudness at %.2f LUFS, below the %.1f target "
                   "(limiting more would distort)", s->ceiling, s->predicted, s->target);
@@ -264,8 +319,9 @@ static pol_status decide(pol_run *run, void *p)
     pol__measure(run, "ceiling_dbtp", s->ceiling);
     pol__measure(run, "gain_db", round(gdb * 100) / 100);
     pol__measure(run, "limiting_db", round((gdb - s->gain_db) * 100) / 100);
-    pol__decide(run, "gain %+.2f dB to reach %.1f LUFS, true peaks held under %.1f dBTP", gdb,
-                s->target, s->ceiling);
+    pol__measure_str(run, "limiting", s->gentle ? "gentle" : "full");
+    pol__decide(run, "gain %+.2f dB to reach %.2f LUFS, true peaks held under %.1f dBTP", gdb,
+                s->predicted, s->ceiling);
     pol__confidence(run, 0.95);
     return POL_OK;
 }

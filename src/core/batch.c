@@ -691,7 +691,8 @@ static void item_task(void *arg)
                    .outdir = c->outdir,
                    .gate = c->gate,
                    .pending = pol__pending_new(),
-                   .want_figures = c->want_thumbs || c->b->report_path != NULL};
+                   .want_figures = c->want_thumbs || c->b->report_path != NULL,
+                   .automatic = c->pipe->is_auto};
     double t = pol__now();
     pol_status st = x->node && run.pending ? process(c, x, &run)
                                            : pol__fail(&run, POL_ERR_NOMEM, "out of memory");

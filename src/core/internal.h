@@ -161,6 +161,7 @@ struct pol_run {
     struct pol__pending *pending;
     const char *part; /* the part of a file being loaded (pol__domain.parts), or NULL */
     int want_figures; /* a report file is written (--report): pol__figure() keeps pictures */
+    int automatic;    /* the item runs its domain's automatic recipe (polish fix), not named steps */
 };
 
 /* One item in, several out: hands the runner another output of this item, saved by its domain

@@ -1,8 +1,11 @@
 /* polish — the streaming runner: a measuring pass per op that asks for one (through the ops
- * before it), then one pass that applies every op to each chunk and writes its core. Memory is
- * a chunk plus its context, whatever the length of the input. */
+ * before it, read back from a scratch copy of what they gave when the domain can make one), then
+ * one pass that applies every op not yet applied to each chunk and writes its core. Memory is a
+ * chunk plus its context, whatever the length of the input. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "core/pipeline.h"
 #include "core/stream.h"
 
@@ -27,29 +30,71 @@ typedef struct stage {
 #define IN_STAGE(run, s, expr)                                                                     \
     ((run)->step = (s)->node, (run)->declined = 0, (expr))
 
-/* One pass over the input: ops [0, upto) applied to each chunk; then either op `upto` measures
- * (measuring pass) or the cores are written (w != NULL). */
-static pol_status pass(pol_run *run, const pol__domain *d, const char *in, stage *st, size_t upto,
-                       size_t halo, int measure, void *w)
+/* Where a pass reads: the input, or a scratch copy of what stages [0, from) made of it. */
+typedef struct source {
+    FILE *scratch; /* NULL: the input */
+    size_t from;
+} source;
+
+static pol_status source_open(pol_run *run, const pol__domain *d, const char *in, const source *src,
+                              void *like, void **rd)
+{
+    if (!src->scratch) return d->stream->open(run, in, rd);
+    if (fseek(src->scratch, 0, SEEK_SET) != 0)
+        return pol__fail(run, POL_ERR_IO, "cannot rewind the scratch copy");
+    return d->stream->scratch_open(run, src->scratch, like, rd);
+}
+
+/* A temporary file, removed at once (gone when closed, even after a crash), in $TMPDIR. */
+static FILE *scratch_file(void)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/.polish-scratch.XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) return NULL;
+    unlink(path);
+    FILE *f = fdopen(fd, "w+b");
+    if (!f) close(fd);
+    return f;
+}
+
+/* One pass over the source: ops [src->from, upto) applied to each chunk; then either op `upto`
+ * measures (measuring pass) or the cores are written (w != NULL). With `spill`, the cores as ops
+ * [0, upto) leave them are also written there, and *next becomes the reader of that copy. */
+static pol_status pass(pol_run *run, const pol__domain *d, const char *in, const source *src,
+                       stage *st, size_t upto, size_t halo, int measure, void *w, FILE *spill,
+                       void *like, void **next)
 {
     const pol__stream_io *io = d->stream;
-    void *rd = NULL;
-    pol_status s = io->open(run, in, &rd);
+    void *rd = NULL, *sw = NULL;
+    pol_status s = source_open(run, d, in, src, like, &rd);
     if (s) return s;
+    if (spill) s = io->scratch_begin(run, spill, &sw);
     pol__chunk *c;
-    while (!(s = io->read(run, rd, halo, &c)) && c) {
+    while (!s && !(s = io->read(run, rd, halo, &c)) && c) {
         if (pol__cancelled(run)) {
             s = pol__fail(run, POL_ERR_CANCELLED, "cancelled");
             break;
         }
-        for (size_t k = 0; !s && k < upto; k++)
+        for (size_t k = src->from; !s && k < upto; k++)
             s = IN_STAGE(run, &st[k], st[k].op->stream->apply(run, st[k].state, c));
+        run->step = NULL;
+        if (!s && sw) s = io->write(run, sw, c);
         if (!s && measure)
             s = IN_STAGE(run, &st[upto], st[upto].op->stream->measure(run, st[upto].state, c));
         if (!s && w) s = io->write(run, w, c);
         if (s) break;
     }
     run->step = NULL;
+    if (sw) {
+        if (!s)
+            s = io->write_end(run, sw);
+        else if (io->write_abort)
+            io->write_abort(sw);
+        if (!s && fflush(spill) != 0) s = pol__fail(run, POL_ERR_IO, "writing the scratch copy failed");
+        if (!s) s = source_open(run, d, in, &(source){spill, upto}, rd, next);
+    }
     io->close(rd);
     return s;
 }
@@ -71,28 +116,50 @@ pol_status pol__stream_run(pol_run *run, const pol__domain *d, const char *in, c
         if (!dargs) s = pol__fail(run, POL_ERR_NOMEM, "out of memory");
         st[n - 1] = (stage){dop, dargs};
     }
-    size_t halo = 0;
     for (size_t i = 0; !s && i < n; i++) {
         st[i].node = pol__step_node(run, st[i].op, st[i].args);
         pol__jv_set(st[i].node, "streamed", pol__jv_bool(1));
         s = IN_STAGE(run, &st[i], st[i].op->stream->begin(run, st[i].args, &st[i].state));
         st[i].begun = !s;
-        halo += st[i].op->stream->halo;
     }
     run->step = NULL;
-    /* Measuring passes: op k sees its input as the ops before it leave it. */
-    size_t passes = 0, halo_before = 0;
+    /* Measuring passes: op k sees its input as the ops before it leave it. What they leave is
+     * kept in a scratch copy when the domain can make one and one of them changed something, so
+     * no op is applied twice. */
+    source src = {NULL, 0};
+    void *like = NULL; /* the reader of the pass that wrote src.scratch */
+    size_t passes = 0;
     for (size_t k = 0; !s && k < n; k++) {
         const pol_op_stream *os = st[k].op->stream;
         int np = os->measure_passes > 1 ? os->measure_passes : 1;
         for (int m = 0; !s && m < np && os->measure_first && os->measure; m++) {
-            s = pass(run, d, in, st, k, halo_before, 1, NULL);
+            size_t halo_k = 0;
+            int changes = 0;
+            for (size_t i = src.from; i < k; i++) {
+                halo_k += st[i].op->stream->halo;
+                if (!pol__jv_get(st[i].node, "declined")) changes = 1;
+            }
+            FILE *spill = NULL;
+            void *next = NULL;
+            if (changes && io->scratch_begin && io->scratch_open && !(spill = scratch_file()))
+                s = pol__fail(run, POL_ERR_IO, "cannot make a scratch file in %s",
+                              getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+            if (!s) s = pass(run, d, in, &src, st, k, halo_k, 1, NULL, spill, like, &next);
             passes++;
+            if (spill && !s) {
+                if (src.scratch) fclose(src.scratch);
+                if (like) io->close(like);
+                src = (source){spill, k};
+                like = next;
+            } else if (spill) {
+                fclose(spill);
+            }
             if (!s && os->decide) s = IN_STAGE(run, &st[k], os->decide(run, st[k].state));
             run->step = NULL;
         }
-        halo_before += os->halo;
     }
+    size_t halo_rest = 0;
+    for (size_t i = src.from; i < n; i++) halo_rest += st[i].op->stream->halo;
     /* The applying pass, written as it goes. */
     if (!s) {
         pol__outfile of;
@@ -102,7 +169,7 @@ pol_status pol__stream_run(pol_run *run, const pol__domain *d, const char *in, c
             s = io->open(run, in, &rd);
             if (!s) s = io->write_begin(run, rd, of.fp, &w);
             if (rd) io->close(rd);
-            if (!s) s = pass(run, d, in, st, n, halo, 0, w);
+            if (!s) s = pass(run, d, in, &src, st, n, halo_rest, 0, w, NULL, like, NULL);
             if (w) {
                 if (!s)
                     s = io->write_end(run, w);
@@ -126,6 +193,8 @@ pol_status pol__stream_run(pol_run *run, const pol__domain *d, const char *in, c
                                                                                   : "applied"));
         if (st[i].begun && st[i].op->stream->free) st[i].op->stream->free(st[i].state);
     }
+    if (src.scratch) fclose(src.scratch);
+    if (like) io->close(like);
     pol__jv_set(run->item, "passes", pol__jv_int((long long)passes));
     pol__args_free(dargs);
     free(st);

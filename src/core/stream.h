@@ -34,6 +34,13 @@ typedef struct pol__stream_io {
     pol_status (*write)(pol_run *run, void *writer, const pol__chunk *c);
     pol_status (*write_end)(pol_run *run, void *writer); /* also frees the writer */
     void (*write_abort)(void *writer);
+    /* Optional: a lossless scratch copy. During a measuring pass the runner writes the cores the
+     * steps before the measuring one gave (scratch_begin, then write/write_end/write_abort), and
+     * the later passes read it back (scratch_open, from f's start) instead of applying those steps
+     * again. `reader` is the reader of the pass that wrote it: what its chunks carry about the
+     * item (a delivery format an op set) carries over. */
+    pol_status (*scratch_begin)(pol_run *run, FILE *f, void **writer);
+    pol_status (*scratch_open)(pol_run *run, FILE *f, void *reader, void **out);
 } pol__stream_io;
 
 /* An op's chunk-by-chunk form (pol_op_desc.stream). */

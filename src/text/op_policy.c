@@ -279,14 +279,14 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         pol__jv_push(viol, o);
     }
     /* corrected: brand spelling (same letters, other case or spacing is not touched) */
-    pol__sb o = {0};
-    pol__sb_add(&o, t->buf, t->len);
+    pol__sbuf o = {0};
+    pol__sbuf_put(&o, t->buf, t->len);
     for (int k = 0; k < p.n_brand && !o.oom; k++) {
         size_t m = strlen(p.brand[k]);
         long at = 0;
-        while ((at = find_ci(o.buf, o.len, (size_t)at, p.brand[k])) >= 0) {
-            if (memcmp(o.buf + at, p.brand[k], m)) {
-                memcpy(o.buf + at, p.brand[k], m);
+        while ((at = find_ci(o.p, o.n, (size_t)at, p.brand[k])) >= 0) {
+            if (memcmp(o.p + at, p.brand[k], m)) {
+                memcpy(o.p + at, p.brand[k], m);
                 changes++;
                 pol__jv *v = pol__jv_obj();
                 pol__jv_set(v, "rule", pol__jv_str("brand"));
@@ -300,12 +300,12 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     /* appended: disclaimers whose topic appears and whose text does not */
     for (int d = 0; d < p.n_disc && !o.oom; d++) {
         int topic = 0;
-        for (int k = 0; k < p.disc[d].n_topics && !topic; k++) topic = find_ci(o.buf, o.len, 0, p.disc[d].topics[k]) >= 0;
-        if (!topic || pol__memmem(o.buf, o.len, p.disc[d].text, strlen(p.disc[d].text))) continue;
-        while (o.len && (o.buf[o.len - 1] == '\n' || o.buf[o.len - 1] == ' ')) o.len--;
-        pol__sb_str(&o, o.len ? " " : "");
-        pol__sb_str(&o, p.disc[d].text);
-        pol__sb_str(&o, "\n");
+        for (int k = 0; k < p.disc[d].n_topics && !topic; k++) topic = find_ci(o.p, o.n, 0, p.disc[d].topics[k]) >= 0;
+        if (!topic || pol__memmem(o.p, o.n, p.disc[d].text, strlen(p.disc[d].text))) continue;
+        while (o.n && (o.p[o.n - 1] == '\n' || o.p[o.n - 1] == ' ')) o.n--;
+        pol__sbuf_puts(&o, o.n ? " " : "");
+        pol__sbuf_puts(&o, p.disc[d].text);
+        pol__sbuf_puts(&o, "\n");
         changes++;
         pol__jv *v = pol__jv_obj();
         pol__jv_set(v, "rule", pol__jv_str("disclaimer"));
@@ -314,31 +314,31 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         pol__jv_push(viol, v);
     }
     /* templates */
-    if (p.greeting && *p.greeting && !o.oom && strncmp(o.buf, p.greeting, strlen(p.greeting))) {
-        char *g = pol__asprintf("%s %s", p.greeting, o.buf);
+    if (p.greeting && *p.greeting && !o.oom && strncmp(o.p, p.greeting, strlen(p.greeting))) {
+        char *g = pol__asprintf("%s %s", p.greeting, o.p);
         if (g) {
-            o.len = 0;
-            pol__sb_str(&o, g);
+            o.n = 0;
+            pol__sbuf_puts(&o, g);
             free(g);
             changes++;
         }
     }
-    if (p.sign_off && *p.sign_off && !o.oom && !pol__memmem(o.buf, o.len, p.sign_off, strlen(p.sign_off))) {
-        while (o.len && (o.buf[o.len - 1] == '\n' || o.buf[o.len - 1] == ' ')) o.len--;
-        pol__sb_str(&o, "\n");
-        pol__sb_str(&o, p.sign_off);
-        pol__sb_str(&o, "\n");
+    if (p.sign_off && *p.sign_off && !o.oom && !pol__memmem(o.p, o.n, p.sign_off, strlen(p.sign_off))) {
+        while (o.n && (o.p[o.n - 1] == '\n' || o.p[o.n - 1] == ' ')) o.n--;
+        pol__sbuf_puts(&o, "\n");
+        pol__sbuf_puts(&o, p.sign_off);
+        pol__sbuf_puts(&o, "\n");
         changes++;
     }
     /* reported: length, reading level */
-    double grade = fk_grade(o.buf ? o.buf : "", o.len);
+    double grade = fk_grade(o.p ? o.p : "", o.n);
     pol__measure(run, "reading_grade", grade);
-    pol__measure_int(run, "characters", (long long)o.len);
-    if (p.max_chars > 0 && (long)o.len > p.max_chars) {
-        pol__warn(run, "%zu characters, over the policy's %ld (text.format --max-chars shortens)", o.len, p.max_chars);
+    pol__measure_int(run, "characters", (long long)o.n);
+    if (p.max_chars > 0 && (long)o.n > p.max_chars) {
+        pol__warn(run, "%zu characters, over the policy's %ld (text.format --max-chars shortens)", o.n, p.max_chars);
         pol__jv *v = pol__jv_obj();
         pol__jv_set(v, "rule", pol__jv_str("max-chars"));
-        pol__jv_set(v, "value", pol__jv_int((long long)o.len));
+        pol__jv_set(v, "value", pol__jv_int((long long)o.n));
         pol__jv_push(viol, v);
     }
     if (p.max_grade > 0 && grade > p.max_grade) {
@@ -351,19 +351,19 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     pol__measure_jv(run, "violations", viol);
     policy_free(&p);
     if (o.oom) {
-        free(o.buf);
+        free(o.p);
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
     if (!changes) {
         pol__decline(run, "nothing to correct under the policy");
     } else {
-        if (pol__text_set(t, o.buf, o.len)) {
-            free(o.buf);
+        if (pol__text_set(t, o.p, o.n)) {
+            free(o.p);
             return pol__fail(run, POL_ERR_NOMEM, "out of memory");
         }
         pol__decide(run, "%d corrections under the policy", changes);
     }
-    free(o.buf);
+    free(o.p);
     return POL_OK;
 }
 

@@ -2,6 +2,7 @@
 #ifndef POLISH_TEXT_TRANSCRIPT_H
 #define POLISH_TEXT_TRANSCRIPT_H
 
+#include "core/sbuf.h"
 #include "text/text.h"
 
 typedef struct pol__msg {
@@ -38,7 +39,6 @@ void pol__lead_extract(const pol__convo *c, const char *region, pol__lead *out);
 
 /* A CSV field reader shared by the CSV readers: reads one field at *p, returns 1 when the record
  * goes on (a delimiter followed). */
-typedef struct pol__sb pol__sb;
-int pol__csv_field(const char **p, const char *end, pol__sb *f, char delim);
+int pol__csv_field(const char **p, const char *end, pol__sbuf *f, char delim);
 
 #endif

@@ -36,6 +36,7 @@ db = sqlite3.connect("kb.db")
 srcs = {r[0] for r in db.execute("select source from chunks")}
 sys.exit(0 if len(srcs) == 3 else 1)'
 kb_sum=$(md5sum < kb.db)
+kb_inode=$(stat -c %i kb.db)
 run_polish 0 text kb add docs/ --kb kb.db
 check "re-adding unchanged documents leaves the kb as it was" test "$(md5sum < kb.db)" = "$kb_sum"
 sed -i 's/\$3.25/$3.50/' docs/bakery.md
@@ -46,6 +47,7 @@ db = sqlite3.connect("kb.db")
 t = " ".join(r[0] for r in db.execute("select text from chunks where source = ?", ("docs/bakery.md",)))
 n = db.execute("select count(*) from chunks").fetchone()[0]
 sys.exit(0 if "$3.50" in t and "$3.25" not in t and n < 8 else 1)'
+check "a document is added in place, not by copying the kb" test "$(stat -c %i kb.db)" = "$kb_inode"
 sed -i 's/\$3.50/$3.25/' docs/bakery.md
 run_polish 0 text kb add docs/bakery.md --kb kb.db
 check "documents untouched" test "$(cat docs/* | md5sum)" = "$sum_before"
@@ -103,6 +105,19 @@ r = rows[0]
 assert r["name"] == "Dana Whitfield" and r["email"] == "dana@acme.example.com", r
 assert r["phone"] == "+14155552671" and r["company"] == "Acme Logistics", r
 assert r["timeline"] == "by March 15" and r["verified"] == "yes", r'
+
+# a timeline is the visitor's, not a question about the business
+cat > asks.json <<'JSON'
+{"conversations": [
+ {"id": "q1", "messages": [{"role": "user", "content": "Are you open on Sunday? I'm Ann Lee, ann@example.com"}]},
+ {"id": "q2", "messages": [{"role": "user", "content": "Can you deliver 40 chairs by Friday? ann@example.com"}]},
+ {"id": "q3", "messages": [{"role": "user", "content": "Is the shop open next week? We need it in two weeks. bo@example.com"}]}]}
+JSON
+run_polish 0 text leads asks.json -o asks.csv
+check "timelines: none from a question, a deadline from a question, a statement's" python3 -c '
+import csv
+t = [r["timeline"] for r in csv.DictReader(open("asks.csv"))]
+assert t == ["", "by Friday", "in two weeks"], t'
 
 # summarize: the visitor's intent, facts, outcome, next action, priority
 run_polish 0 text summarize chats.json --json

@@ -51,7 +51,15 @@ static void *text_clone(const void *data)
 {
     const pol__text *s = data;
     if (s->kind == POL_TEXT_KB) return NULL; /* a knowledge base is shared, never copied */
-    return pol__text_new(s->kind, s->buf, s->len);
+    pol__text *t = pol__text_new(s->kind, s->buf, s->len);
+    if (t) memcpy(t->ext, s->ext, sizeof t->ext);
+    return t;
+}
+
+static const char *out_ext(pol_asset *a)
+{
+    pol__text *t = pol__text_of(a);
+    return t->ext[0] ? t->ext : NULL;
 }
 
 /* ---- UTF-8 ---------------------------------------------------------------------------------- */
@@ -374,6 +382,10 @@ static pol_status inspect(pol_run *run, pol_asset *a)
     return POL_OK;
 }
 
+/* `polish fix`: an answer is checked and fixed against --kb, put through --policy and formatted
+ * for --to (each declines when its option is not given); a chat export gives its follow-up. */
+static const char *const auto_steps[] = {"fix", "policy", "format", "followup", NULL};
+
 const pol__domain pol__text_domain = {
     .name = "text",
     .summary = "answers, documents and chat transcripts (UTF-8): check against a knowledge base, "
@@ -387,4 +399,6 @@ const pol__domain pol__text_domain = {
     .data_free = pol__text_free,
     .data_clone = text_clone,
     .limits = limits,
+    .out_ext = out_ext,
+    .auto_steps = auto_steps,
 };

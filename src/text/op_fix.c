@@ -25,6 +25,12 @@ pol_status pol__text_check_item(pol_run *run, pol_asset *asset, const pol_args *
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
+    pol__text *t0 = pol__text_of(asset);
+    if (t0->kind != POL_TEXT_PLAIN && t0->kind != POL_TEXT_MARKDOWN) {
+        pol__decline(run, "fix applies to an answer (plain text or Markdown), not a %s: left as "
+                          "it is", pol__text_kind_name(t0->kind));
+        return POL_OK;
+    }
     pol__check c;
     pol_status st = pol__text_check_item(run, asset, args, &c);
     if (st) return st;
@@ -137,4 +143,5 @@ const pol_op_desc pol__text_op_fix = {
     .run = run,
     .inputs = inputs,
     .n_inputs = POL_ARRAY_LEN(inputs),
+    .flags = POL_OP_AUTO,
 };

@@ -204,9 +204,11 @@ static void wrap72(pol__sbuf *o, const char *s, size_t n)
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
     pol__text *t = pol__text_of(asset);
-    if (t->kind != POL_TEXT_PLAIN && t->kind != POL_TEXT_MARKDOWN)
-        return pol__fail(run, POL_ERR_FORMAT, "format takes an answer (plain text or Markdown), not a %s",
-                         pol__text_kind_name(t->kind));
+    if (t->kind != POL_TEXT_PLAIN && t->kind != POL_TEXT_MARKDOWN) {
+        pol__decline(run, "format applies to an answer (plain text or Markdown), not a %s: left "
+                          "as it is", pol__text_kind_name(t->kind));
+        return POL_OK;
+    }
     int to = pol__arg_choice(args, "to");
     size_t max = (size_t)pol__arg_int(args, "max-chars");
     size_t parts = (size_t)pol__arg_int(args, "sms-parts");

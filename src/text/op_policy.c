@@ -22,9 +22,10 @@
 #include "text/textutil.h"
 #include "text/text.h"
 
-static const pol_param_desc params[] = {
-    {"policy", POL_PARAM_STR, NULL, 0, -1, NULL, "The policy file (YAML).",
-     .flags = POL_PARAM_REQUIRED | POL_PARAM_PATH},
+static const pol_port_desc inputs[] = {
+    {"policy", POL_PORT_FILE, NULL, "yaml|yml", POL_PORT_REQUIRED | POL_PORT_SHARED,
+     "The policy file (YAML): banned, competitors, brand, disclaimers, greeting, sign-off, "
+     "max-chars, max-grade."},
 };
 
 #define MAXL 64
@@ -249,10 +250,13 @@ static double fk_grade(const char *t, size_t n)
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
     pol__text *t = pol__text_of(asset);
-    if (t->kind != POL_TEXT_PLAIN && t->kind != POL_TEXT_MARKDOWN)
-        return pol__fail(run, POL_ERR_FORMAT, "policy takes an answer (plain text or Markdown), not a %s",
-                         pol__text_kind_name(t->kind));
-    const char *path = pol__arg_str(args, "policy");
+    if (t->kind != POL_TEXT_PLAIN && t->kind != POL_TEXT_MARKDOWN) {
+        pol__decline(run, "policy applies to an answer (plain text or Markdown), not a %s: left "
+                          "as it is", pol__text_kind_name(t->kind));
+        return POL_OK;
+    }
+    const char *path = pol__input_path(args, "policy", 0);
+    if (!path) return pol__fail(run, POL_ERR_ARG, "no --policy given");
     unsigned char *y = NULL;
     size_t yl = 0;
     pol_status st = pol__read_file(run, path, 1u << 20, &y, &yl);
@@ -372,7 +376,8 @@ const pol_op_desc pol__text_op_policy = {
     .name = "policy",
     .summary = "Apply a policy (YAML) to an answer: banned phrases and competitors reported, brand "
                "spelling corrected, disclaimers and templates added, length and reading level checked",
-    .params = params,
-    .n_params = POL_ARRAY_LEN(params),
     .run = run,
+    .inputs = inputs,
+    .n_inputs = POL_ARRAY_LEN(inputs),
+    .flags = POL_OP_AUTO,
 };

@@ -27,6 +27,7 @@ typedef struct pol__text {
     char *buf;  /* the bytes, valid UTF-8, NUL-terminated (not counted in len); owned */
     size_t len;
     pol__kb *kb; /* POL_TEXT_KB only; owned */
+    char ext[8]; /* the extension it is written with ("json", "eml"); "": the input's */
 } pol__text;
 
 static inline pol__text *pol__text_of(pol_asset *a)

@@ -14,7 +14,7 @@
 
 /* Built-in rules: a tag when a visitor message holds one of its phrases (whole words). */
 static const char *const builtin_rules[] =
-    {"sales", "price|prices|pricing|quote|buy|purchase|place an order|cost|how much|discount|bulk",
+    {"sales", "price|prices|pricing|quote|buy|purchase|sell|place an order|cost|how much|discount|bulk",
      "booking", "book|booking|appointment|reservation|reserve|schedule|table for",
      "billing", "invoice|refund|charge|charged|payment|bill|receipt",
      "support", "broken|not working|doesn't work|does not work|problem|issue|error|fault|repair",

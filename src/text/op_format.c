@@ -9,7 +9,8 @@
 #include "text/text.h"
 
 static const pol_param_desc params[] = {
-    {"to", POL_PARAM_ENUM, "plain", 0, -1, "plain|html|sms|email|whatsapp", "The channel.",
+    {"to", POL_PARAM_ENUM, "plain", 0, -1, "plain|html|sms|email|whatsapp",
+     "The channel (with neither --to nor --max-chars the text is left as it is).",
      .choice_help = (const char *const[]){"plain: Markdown marks removed",
                                           "html: paragraphs, lists, emphasis and links as HTML",
                                           "sms: one line, split into parts of 160 characters",
@@ -209,6 +210,11 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
                           "as it is", pol__text_kind_name(t->kind));
         return POL_OK;
     }
+    if (!pol__arg_set(args, "to") && !pol__arg_set(args, "max-chars")) {
+        /* no channel and no length asked for (as in `polish fix` without --to): nothing to do */
+        pol__decline(run, "no channel (--to) or length (--max-chars) given: left as it is");
+        return POL_OK;
+    }
     int to = pol__arg_choice(args, "to");
     size_t max = (size_t)pol__arg_int(args, "max-chars");
     size_t parts = (size_t)pol__arg_int(args, "sms-parts");
@@ -320,6 +326,9 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     }
     pol__measure_int(run, "characters", (long long)chars(r.p ? r.p : "", r.n));
     free(r.p);
+    /* written under the extension of what it now is (out/answer.md becomes out/answer.html) */
+    if (to == 1) snprintf(t->ext, sizeof t->ext, "html");
+    else if (t->kind == POL_TEXT_MARKDOWN) snprintf(t->ext, sizeof t->ext, "txt");
     t->kind = to == 1 ? POL_TEXT_HTML : POL_TEXT_PLAIN;
     return POL_OK;
 }
@@ -332,4 +341,5 @@ const pol_op_desc pol__text_op_format = {
     .params = params,
     .n_params = POL_ARRAY_LEN(params),
     .run = run,
+    .flags = POL_OP_AUTO,
 };

@@ -188,7 +188,7 @@ static int tabular(const unsigned char *h, size_t n)
             if (end == n) break;
             int c = 0;
             for (size_t k = i; k < end; k++) c += h[k] == (unsigned char)delims[d];
-            if (end > i + (h[end - 1] == '\r')) {
+            if (end > i && end - (h[end - 1] == '\r') > i) { /* not an empty line */
                 if (count < 0) count = c;
                 same = c == count;
                 lines++;

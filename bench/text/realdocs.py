@@ -49,7 +49,8 @@ def read(path):
 
 
 def sentences(text):
-    """Prose sentences of a document: joined lines, split at . ! ? followed by a space."""
+    """Prose sentences of a document: joined lines, split at . ! ? followed by a space. Questions
+    (a FAQ's own headings) are left out: an answer states, and a question is not a claim."""
     paras = re.split(r"\n\s*\n", text)
     out = []
     for p in paras:
@@ -62,7 +63,7 @@ def sentences(text):
         for x in re.split(r"(?<=[.!?])\s+(?=[A-Z])", s):
             x = x.strip()
             letters = sum(c.isalpha() for c in x)
-            if 50 <= len(x) <= 240 and letters > 0.6 * len(x) and x[-1] in ".!?" and \
+            if 50 <= len(x) <= 240 and letters > 0.6 * len(x) and x[-1] in ".!" and \
                     not re.search(r"[{}<>\\=;]|\s-{1,2}\w|[*_`]", x):
                 out.append(x)
     return out

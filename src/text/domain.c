@@ -224,7 +224,9 @@ int pol__text_sniff_kind(const unsigned char *h, size_t n, const char *path)
                    has_ci(h, n, "\"sender\"") || has_ci(h, n, "\"author\"");
         int content = has_ci(h, n, "\"content\"") || has_ci(h, n, "\"text\"") ||
                       has_ci(h, n, "\"message\"");
-        return role && content ? POL_TEXT_CHAT_JSON : -1;
+        if (role && content) return POL_TEXT_CHAT_JSON;
+        /* "[Digital] The h command ..." in a .txt or .md is prose, not JSON */
+        if (strcasecmp(ext, "txt") && strcasecmp(ext, "md") && strcasecmp(ext, "markdown")) return -1;
     }
     if (i < n && h[i] == '<') {
         if (has_ci(h + i, n - i < 512 ? n - i : 512, "<html") ||

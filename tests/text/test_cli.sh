@@ -284,6 +284,11 @@ run_polish 1 text leads broken.json -o l2.csv
 contains "$ERR" "malformed JSON at line 1"
 check "no outputs for bad transcripts" test ! -e l1.csv -a ! -e l2.csv
 
+# an answer that starts with a bracket is still an answer (not JSON)
+printf '[Bakery] We are open Monday to Friday from 7am to 5pm.\n' > bracket.txt
+run_polish 0 text fix bracket.txt --kb kb.db -o bracket-fixed.txt
+check "a bracketed answer is checked and fixed" grep -qx '\[Bakery\] We are open Monday to Friday from 7am to 6pm.' bracket-fixed.txt
+
 # not ours: a table stays a records item, GeoJSON is not a chat
 printf 'name,email\nann,a@x.com\nbob,b@x.com\ncid,c@x.com\n' > people.csv
 run_polish 1 text redact people.csv -o p.csv

@@ -9,6 +9,7 @@ that once failed) and the older hand-made seeds are left alone. Run from anywher
     python3 fuzz/make-seeds.py
 """
 import io
+import json
 import os
 import struct
 import subprocess
@@ -317,6 +318,7 @@ STYLES = ('<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="http://schem
 
 def main():
     # EXIF blocks, both byte orders, with and without the private tags and a thumbnail
+    text_seeds()
     put("exif", "le-gps.exif", exif_block(True))
     put("exif", "be-plain.exif", exif_block(False, orientation=3, gps=False, private=False, dpi=72))
     put("exif", "le-thumb.exif", exif_block(True, orientation=8, thumb=b"\xff\xd8\xff\xd9"))
@@ -435,6 +437,39 @@ deliver:
         b"  - validate\n  - dedupe: {explain: x.json}\n  - merge\ndeliver: [{name: x, format: xlsx}]\n")
     put("recipe", "bad-types.yml", b"domain: [image]\nsteps: {orient: 1}\nlimits: {pixels: -1, rows: abc}\n"
         b"deliver: 7\n'unknown': ~\n")
+
+
+
+def text_seeds():
+    """The text target: the first byte picks the extension (0 .json, 1 .csv, 2 .txt, 3 .md,
+    4 .html, 5 .yml), the rest is the file."""
+    put("text", "chat.json", b"\x00" + json.dumps({"conversations": [
+        {"id": "c1", "messages": [
+            {"role": "user", "content": "Hi, I'm Dana Whitfield from Acme. We need 40 chairs by "
+             "March 15. dana@acme.example.com, (415) 555-2671", "time": "2026-03-01T10:00:00Z"},
+            {"role": "assistant", "content": "Thanks, our team will be in touch."}]},
+        {"id": "c2", "messages": [{"role": "user", "content": "Refund asap please, (415) 555-2671"}]},
+        {"id": "c3", "messages": []}]}).encode())
+    put("text", "chat-list.json", b"\x00" + json.dumps([
+        {"role": "user", "content": "Are you open on Sunday?"},
+        {"role": "bot", "content": "No, we are closed on Sundays."}]).encode())
+    put("text", "chat.csv", b"\x01conversation,time,role,message\nc1,10:00,user,\"Hi, I'm Bo Chen\"\n"
+        b"c1,10:01,bot,Hello\nc2,,customer,\"call me on +44 20 7946 0958, \"\"soon\"\"\"\n")
+    put("text", "faq.csv", b"\x01question,answer\n\"Do you deliver?\",\"No, we do not deliver.\"\n"
+        b"Price?,\"A loaf costs $6.50 (EUR 6,00).\"\n")
+    put("text", "chat.txt", b"\x02[10:02] User: I'm Ann Lee, ann@example.com\nBot: Hi Ann!\n"
+        b"User: my card 4111 1111 1111 1111 was charged twice\nAgent: sorry\n")
+    put("text", "answer.txt", b"\x02Hello! We are open Monday to Friday from 7am to 6pm. A croissant "
+        b"costs $3.25, delivery takes 2-3 days and we do not open on 25 December 2026. Call "
+        b"+1 (555) 014-2290 or visit https://example.com/a?b=1. IBAN DE89 3704 0044 0532 0130 00, "
+        b"SSN 123-45-6789, IP 192.168.0.1, born 03/04/1985, 12 Main Street.\n")
+    put("text", "doc.md", b"\x03# Bakery\n\n## Hours\n\nOpen **7am**-6pm.\n\n- Sourdough: $6.50\n"
+        b"- [Order](https://example.com)\n\n```\ncode\n```\n> quote\n")
+    put("text", "doc.html", b"\x04<!doctype html><html><body><h2>Cakes &amp; pies</h2><p>Cake orders "
+        b"need 3 days&#39; notice.<br>Closed <b>Sunday</b>.</p><ul><li>One</li></ul>"
+        b"<script>x<1</script></body></html>")
+    put("text", "rules.yml", b"\x05sales: [price, quote]\nrepair:\n  - broken\n  - not working\n"
+        b"vip: Acme Logistics\n")
 
 
 if __name__ == "__main__":

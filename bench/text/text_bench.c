@@ -68,7 +68,7 @@ static int bench_check(const char *dir, long want_chunks, int answers)
         pol__chunks_free(&c);
         free(d0);
         while (total < want_chunks) {
-            pol__sb hb = {0};
+            pol__sbuf hb = {0};
             long in_doc = 0;
             while (in_doc < 1000 && total + in_doc < want_chunks) {
                 gc_business B;
@@ -81,12 +81,12 @@ static int bench_check(const char *dir, long want_chunks, int answers)
                 pol__text_chunk(POL_TEXT_MARKDOWN, d, strlen(d), 600, &cc);
                 in_doc += (long)cc.n;
                 pol__chunks_free(&cc);
-                pol__sb_str(&hb, d);
-                pol__sb_str(&hb, "\n\n");
+                pol__sbuf_puts(&hb, d);
+                pol__sbuf_puts(&hb, "\n\n");
                 free(d);
                 b++;
             }
-            pol__text_chunk(POL_TEXT_MARKDOWN, hb.buf, hb.len, 600, &c);
+            pol__text_chunk(POL_TEXT_MARKDOWN, hb.p, hb.n, 600, &c);
             char src[64];
             snprintf(src, sizeof src, "handbook-%d.md", doc++);
             if (pol__kb_add(&run, kbp, src, &c, &a, &r, &same)) {
@@ -95,7 +95,7 @@ static int bench_check(const char *dir, long want_chunks, int answers)
             }
             total += a;
             pol__chunks_free(&c);
-            free(hb.buf);
+            free(hb.p);
         }
     }
     pol__kb *kb = NULL;

@@ -24,7 +24,7 @@ static int reserve(pol__sbuf *b, size_t extra)
 void pol__sbuf_put(pol__sbuf *b, const char *s, size_t n)
 {
     if (!reserve(b, n)) return;
-    memcpy(b->p + b->n, s, n);
+    if (n) memcpy(b->p + b->n, s, n); /* s may be NULL when n is 0 */
     b->n += n;
     b->p[b->n] = '\0';
 }

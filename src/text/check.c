@@ -695,21 +695,21 @@ char *pol__check_apply(const pol__check *c, const char *text, size_t n, size_t *
         if (c->claims[i].verdict == POL_VERDICT_CONTRADICTED && c->claims[i].fixable)
             for (int f = 0; f < c->claims[i].n_fix; f++) fx[nf++] = &c->claims[i].fix[f];
     qsort(fx, nf, sizeof *fx, cmp_fix);
-    pol__sb o = {0};
+    pol__sbuf o = {0};
     size_t at = 0;
     for (size_t i = 0; i < nf; i++) {
         if (fx[i]->start < at) continue; /* overlapping: the first wins */
-        pol__sb_add(&o, text + at, fx[i]->start - at);
-        pol__sb_str(&o, fx[i]->text);
+        pol__sbuf_put(&o, text + at, fx[i]->start - at);
+        pol__sbuf_puts(&o, fx[i]->text);
         at = fx[i]->end;
         (*changed)++;
     }
-    pol__sb_add(&o, text + at, n - at);
+    pol__sbuf_put(&o, text + at, n - at);
     free(fx);
     if (o.oom) {
-        free(o.buf);
+        free(o.p);
         return NULL;
     }
-    *out_len = o.len;
-    return o.buf;
+    *out_len = o.n;
+    return o.p;
 }

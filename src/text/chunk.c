@@ -44,7 +44,7 @@ static int block_tag(const char *t, size_t n)
 }
 
 /* Appends the UTF-8 of code point cp. */
-static void put_cp(pol__sb *o, unsigned cp)
+static void put_cp(pol__sbuf *o, unsigned cp)
 {
     char b[4];
     size_t n;
@@ -58,10 +58,10 @@ static void put_cp(pol__sb *o, unsigned cp)
         b[2] = (char)(0x80 | ((cp >> 6) & 63)), b[3] = (char)(0x80 | (cp & 63)), n = 4;
     else
         b[0] = '?', n = 1;
-    pol__sb_add(o, b, n);
+    pol__sbuf_put(o, b, n);
 }
 
-static void html_to_text(const char *s, size_t n, pol__sb *o)
+static void html_to_text(const char *s, size_t n, pol__sbuf *o)
 {
     size_t i = 0;
     while (i < n) {
@@ -92,10 +92,10 @@ static void html_to_text(const char *s, size_t n, pol__sb *o)
                 continue;
             }
             int b = block_tag(s + t0, tl);
-            if (b == 2) pol__sb_add(o, "\n\n", 2); /* headings start a paragraph */
-            else if (b) pol__sb_add(o, "\n", 1);
-            if (!closing && tl == 2 && !strncasecmp(s + t0, "li", 2)) pol__sb_add(o, "- ", 2);
-            if (!closing && tl == 1 && (s[t0] == 'p' || s[t0] == 'P')) pol__sb_add(o, "\n", 1);
+            if (b == 2) pol__sbuf_put(o, "\n\n", 2); /* headings start a paragraph */
+            else if (b) pol__sbuf_put(o, "\n", 1);
+            if (!closing && tl == 2 && !strncasecmp(s + t0, "li", 2)) pol__sbuf_put(o, "- ", 2);
+            if (!closing && tl == 1 && (s[t0] == 'p' || s[t0] == 'P')) pol__sbuf_put(o, "\n", 1);
             i = end;
             continue;
         }
@@ -127,14 +127,14 @@ static void html_to_text(const char *s, size_t n, pol__sb *o)
             }
         }
         char c = s[i] == '\r' || s[i] == '\t' || s[i] == '\n' ? ' ' : s[i];
-        pol__sb_add(o, &c, 1);
+        pol__sbuf_put(o, &c, 1);
         i++;
     }
 }
 
 /* ---- Markdown to lines ---------------------------------------------------------------------- */
 
-static void markdown_to_text(const char *s, size_t n, pol__sb *o)
+static void markdown_to_text(const char *s, size_t n, pol__sbuf *o)
 {
     size_t i = 0;
     int fence = 0;
@@ -155,12 +155,12 @@ static void markdown_to_text(const char *s, size_t n, pol__sb *o)
             while (k < ln && l[k] == '#') k++, heading = 1;
             if (k < ln && l[k] == '>') k++;
             if (k + 1 < ln && (l[k] == '-' || l[k] == '*' || l[k] == '+') && l[k + 1] == ' ') {
-                pol__sb_add(o, "- ", 2);
+                pol__sbuf_put(o, "- ", 2);
                 k += 2;
             }
             while (k < ln && l[k] == ' ') k++;
         }
-        if (heading) pol__sb_add(o, "\n", 1);
+        if (heading) pol__sbuf_put(o, "\n", 1);
         /* inline: links [t](u) -> "t (u)", emphasis and code marks dropped */
         for (size_t j = k; j < ln; j++) {
             char c = l[j];
@@ -172,12 +172,12 @@ static void markdown_to_text(const char *s, size_t n, pol__sb *o)
                 if (close && (size_t)(close - l) + 1 < ln && close[1] == '(') {
                     const char *rp = memchr(close, ')', (size_t)(l + ln - close));
                     if (rp) {
-                        pol__sb_add(o, l + j + 1, (size_t)(close - l - (long)j - 1));
+                        pol__sbuf_put(o, l + j + 1, (size_t)(close - l - (long)j - 1));
                         const char *u = close + 2;
                         if (rp > u && strncmp(u, "#", 1)) {
-                            pol__sb_add(o, " (", 2);
-                            pol__sb_add(o, u, (size_t)(rp - u));
-                            pol__sb_add(o, ")", 1);
+                            pol__sbuf_put(o, " (", 2);
+                            pol__sbuf_put(o, u, (size_t)(rp - u));
+                            pol__sbuf_put(o, ")", 1);
                         }
                         j = (size_t)(rp - l);
                         continue;
@@ -185,10 +185,10 @@ static void markdown_to_text(const char *s, size_t n, pol__sb *o)
                 }
             }
             if (c == '|' && !fence) c = ' ';
-            pol__sb_add(o, &c, 1);
+            pol__sbuf_put(o, &c, 1);
         }
-        pol__sb_add(o, "\n", 1);
-        if (heading) pol__sb_add(o, "\n", 1);
+        pol__sbuf_put(o, "\n", 1);
+        if (heading) pol__sbuf_put(o, "\n", 1);
         i = e + 1;
     }
 }
@@ -196,23 +196,23 @@ static void markdown_to_text(const char *s, size_t n, pol__sb *o)
 /* ---- CSV of questions and answers ----------------------------------------------------------- */
 
 /* Reads one CSV field at *p (quotes handled); returns 1 when the record goes on. */
-int pol__csv_field(const char **p, const char *end, pol__sb *f, char delim)
+int pol__csv_field(const char **p, const char *end, pol__sbuf *f, char delim)
 {
     const char *s = *p;
-    f->len = 0;
+    f->n = 0;
     if (s < end && *s == '"') {
         s++;
         while (s < end) {
             if (*s == '"') {
                 if (s + 1 < end && s[1] == '"') {
-                    pol__sb_add(f, "\"", 1);
+                    pol__sbuf_put(f, "\"", 1);
                     s += 2;
                     continue;
                 }
                 s++;
                 break;
             }
-            pol__sb_add(f, s, 1);
+            pol__sbuf_put(f, s, 1);
             s++;
         }
         while (s < end && *s != delim && *s != '\n') s++;
@@ -221,7 +221,7 @@ int pol__csv_field(const char **p, const char *end, pol__sb *f, char delim)
         while (s < end && *s != delim && *s != '\n') s++;
         const char *t = s;
         if (t > b && t[-1] == '\r') t--;
-        pol__sb_add(f, b, (size_t)(t - b));
+        pol__sbuf_put(f, b, (size_t)(t - b));
     }
     int more = s < end && *s == delim;
     *p = s < end ? s + 1 : end;
@@ -237,13 +237,13 @@ static int faq_rows(const char *s, size_t n, pol__chunk_list *out)
     size_t hl = nl ? (size_t)(nl - p) : (size_t)(end - p);
     if (memchr(p, ';', hl) && !memchr(p, ',', hl)) delim = ';';
     if (memchr(p, '\t', hl)) delim = '\t';
-    pol__sb f = {0}, row = {0};
+    pol__sbuf f = {0}, row = {0};
     int qcol = -1, acol = -1, col = 0, header = 1, rc = 0;
     while (p < end && !rc) {
         int more = pol__csv_field(&p, end, &f, delim);
-        pol__sb_add(&f, "", 0);
+        pol__sbuf_put(&f, "", 0);
         if (header) {
-            char *v = f.buf ? f.buf : (char *)"";
+            char *v = f.p ? f.p : (char *)"";
             for (char *c = v; *c; c++) *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
             while (*v == ' ') v++;
             if (qcol < 0 && (!strncmp(v, "question", 8) || !strcmp(v, "q") || !strcmp(v, "faq")))
@@ -251,26 +251,26 @@ static int faq_rows(const char *s, size_t n, pol__chunk_list *out)
             else if (acol < 0 && (!strncmp(v, "answer", 6) || !strcmp(v, "a") || !strncmp(v, "response", 8)))
                 acol = col;
         } else if (col == qcol || col == acol) {
-            if (col == qcol && f.len) {
-                pol__sb_add(&row, f.buf, f.len);
-                pol__sb_add(&row, "\n", 1);
-            } else if (f.len) {
-                pol__sb_add(&row, f.buf, f.len);
-                pol__sb_add(&row, "\n", 1);
+            if (col == qcol && f.n) {
+                pol__sbuf_put(&row, f.p, f.n);
+                pol__sbuf_put(&row, "\n", 1);
+            } else if (f.n) {
+                pol__sbuf_put(&row, f.p, f.n);
+                pol__sbuf_put(&row, "\n", 1);
             }
         }
         col++;
         if (!more) {
-            if (!header && row.len) rc = push(out, row.buf, row.len);
-            row.len = 0;
+            if (!header && row.n) rc = push(out, row.p, row.n);
+            row.n = 0;
             header = 0;
             col = 0;
         }
     }
-    if (!row.oom && row.len && !rc) rc = push(out, row.buf, row.len);
+    if (!row.oom && row.n && !rc) rc = push(out, row.p, row.n);
     rc = rc || f.oom || row.oom ? -1 : 0;
-    free(f.buf);
-    free(row.buf);
+    free(f.p);
+    free(row.p);
     return rc;
 }
 
@@ -281,24 +281,24 @@ int pol__text_chunk(pol__text_kind kind, const char *buf, size_t len, size_t max
 {
     memset(out, 0, sizeof *out);
     if (kind == POL_TEXT_FAQ_CSV) return faq_rows(buf, len, out);
-    pol__sb t = {0};
+    pol__sbuf t = {0};
     if (kind == POL_TEXT_HTML)
         html_to_text(buf, len, &t);
     else if (kind == POL_TEXT_MARKDOWN)
         markdown_to_text(buf, len, &t);
     else
-        pol__sb_add(&t, buf, len);
-    pol__sb_add(&t, "", 0);
+        pol__sbuf_put(&t, buf, len);
+    pol__sbuf_put(&t, "", 0);
     if (t.oom) {
-        free(t.buf);
+        free(t.p);
         return -1;
     }
     /* Paragraphs: separated by blank lines. A paragraph that is only a heading line (short, no
      * sentence end) is kept as the start of the next chunk. Chunks hold whole paragraphs up to
      * max_chars; a longer paragraph is cut at a line or sentence end. */
-    pol__sb cur = {0};
+    pol__sbuf cur = {0};
     int rc = 0;
-    const char *s = t.buf, *end = t.buf + t.len;
+    const char *s = t.p, *end = t.p + t.n;
     while (s < end && !rc) {
         /* skip blank lines */
         while (s < end && (*s == '\n' || *s == ' ' || *s == '\r')) s++;
@@ -321,9 +321,9 @@ int pol__text_chunk(pol__text_kind kind, const char *buf, size_t len, size_t max
         size_t pl = (size_t)(p - s);
         int heading_only = pl < 80 && !memchr(s, '\n', pl) && !memchr(s, '.', pl) &&
                            !memchr(s, ':', pl) && !memchr(s, '$', pl);
-        if (cur.len && cur.len + pl > max_chars) {
-            rc = push(out, cur.buf, cur.len);
-            cur.len = 0;
+        if (cur.n && cur.n + pl > max_chars) {
+            rc = push(out, cur.p, cur.n);
+            cur.n = 0;
         }
         /* a long paragraph: lines go in one by one */
         const char *ls = s;
@@ -331,28 +331,28 @@ int pol__text_chunk(pol__text_kind kind, const char *buf, size_t len, size_t max
             const char *le = memchr(ls, '\n', (size_t)(p - ls));
             if (!le) le = p;
             size_t ll = (size_t)(le - ls);
-            if (cur.len && cur.len + ll > max_chars) {
-                rc = push(out, cur.buf, cur.len);
-                cur.len = 0;
+            if (cur.n && cur.n + ll > max_chars) {
+                rc = push(out, cur.p, cur.n);
+                cur.n = 0;
             }
-            pol__sb_add(&cur, ls, ll);
-            pol__sb_add(&cur, "\n", 1);
+            pol__sbuf_put(&cur, ls, ll);
+            pol__sbuf_put(&cur, "\n", 1);
             ls = le + 1;
         }
-        if (!heading_only && cur.len >= max_chars / 2) {
-            rc = rc ? rc : push(out, cur.buf, cur.len);
-            cur.len = 0;
+        if (!heading_only && cur.n >= max_chars / 2) {
+            rc = rc ? rc : push(out, cur.p, cur.n);
+            cur.n = 0;
         } else if (!heading_only) {
             /* a short paragraph closes its chunk: passages stay on one topic */
-            rc = rc ? rc : push(out, cur.buf, cur.len);
-            cur.len = 0;
+            rc = rc ? rc : push(out, cur.p, cur.n);
+            cur.n = 0;
         }
         s = p;
     }
-    if (!rc && cur.len) rc = push(out, cur.buf, cur.len);
+    if (!rc && cur.n) rc = push(out, cur.p, cur.n);
     if (cur.oom) rc = -1;
-    free(cur.buf);
-    free(t.buf);
+    free(cur.p);
+    free(t.p);
     if (rc) pol__chunks_free(out);
     return rc;
 }

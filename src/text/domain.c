@@ -51,7 +51,15 @@ static void *text_clone(const void *data)
 {
     const pol__text *s = data;
     if (s->kind == POL_TEXT_KB) return NULL; /* a knowledge base is shared, never copied */
-    return pol__text_new(s->kind, s->buf, s->len);
+    pol__text *t = pol__text_new(s->kind, s->buf, s->len);
+    if (t) memcpy(t->ext, s->ext, sizeof t->ext);
+    return t;
+}
+
+static const char *out_ext(pol_asset *a)
+{
+    pol__text *t = pol__text_of(a);
+    return t->ext[0] ? t->ext : NULL;
 }
 
 /* ---- UTF-8 ---------------------------------------------------------------------------------- */
@@ -180,7 +188,7 @@ static int tabular(const unsigned char *h, size_t n)
             if (end == n) break;
             int c = 0;
             for (size_t k = i; k < end; k++) c += h[k] == (unsigned char)delims[d];
-            if (end > i + (h[end - 1] == '\r')) {
+            if (end > i && end - (h[end - 1] == '\r') > i) { /* not an empty line */
                 if (count < 0) count = c;
                 same = c == count;
                 lines++;
@@ -216,7 +224,9 @@ int pol__text_sniff_kind(const unsigned char *h, size_t n, const char *path)
                    has_ci(h, n, "\"sender\"") || has_ci(h, n, "\"author\"");
         int content = has_ci(h, n, "\"content\"") || has_ci(h, n, "\"text\"") ||
                       has_ci(h, n, "\"message\"");
-        return role && content ? POL_TEXT_CHAT_JSON : -1;
+        if (role && content) return POL_TEXT_CHAT_JSON;
+        /* "[Digital] The h command ..." in a .txt or .md is prose, not JSON */
+        if (strcasecmp(ext, "txt") && strcasecmp(ext, "md") && strcasecmp(ext, "markdown")) return -1;
     }
     if (i < n && h[i] == '<') {
         if (has_ci(h + i, n - i < 512 ? n - i : 512, "<html") ||
@@ -374,6 +384,10 @@ static pol_status inspect(pol_run *run, pol_asset *a)
     return POL_OK;
 }
 
+/* `polish fix`: an answer is checked and fixed against --kb, put through --policy and formatted
+ * for --to (each declines when its option is not given); a chat export gives its follow-up. */
+static const char *const auto_steps[] = {"fix", "policy", "format", "followup", NULL};
+
 const pol__domain pol__text_domain = {
     .name = "text",
     .summary = "answers, documents and chat transcripts (UTF-8): check against a knowledge base, "
@@ -387,4 +401,6 @@ const pol__domain pol__text_domain = {
     .data_free = pol__text_free,
     .data_clone = text_clone,
     .limits = limits,
+    .out_ext = out_ext,
+    .auto_steps = auto_steps,
 };

@@ -305,15 +305,15 @@ pol_status pol__kb_open(const char *path, pol__kb **out, pol_err *err)
     pol__kb *kb = calloc(1, sizeof *kb);
     if (!kb) return pol__err_set(err, POL_ERR_NOMEM, "out of memory");
     pthread_mutex_init(&kb->mu, NULL);
-    /* immutable: no locks or change checks per query. Safe: kb-add never writes a knowledge base
-     * in place (a new file is renamed over it, this handle keeps reading the old one). */
-    char *uri = sqlite3_mprintf("file:%q?immutable=1", path);
+    /* read-only, with SQLite's locks: kb-add changes a knowledge base in place, one document per
+     * transaction, so a reader sees it before or after a document, never half-way. */
+    char *uri = sqlite3_mprintf("file:%q?mode=ro", path);
     if (!uri) {
         pol__kb_close(kb);
         return pol__err_set(err, POL_ERR_NOMEM, "out of memory");
     }
     for (char *c = uri + 5; *c; c++) /* '?' and '#' in a file name are not URI syntax */
-        if ((*c == '?' && strncmp(c, "?immutable=1", 12)) || *c == '#') {
+        if ((*c == '?' && strncmp(c, "?mode=ro", 8)) || *c == '#') {
             sqlite3_free(uri);
             uri = NULL;
             break;
@@ -530,32 +530,6 @@ int pol__kb_search(pol__kb *kb, const char *const *words, size_t n_words, int k,
 
 static pthread_mutex_t add_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static int copy_into(int dst, const char *src)
-{
-    int fd = open(src, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno == ENOENT ? 0 : -1;
-    char buf[1 << 16];
-    ssize_t r;
-    int ok = 0;
-    while ((r = read(fd, buf, sizeof buf)) != 0) {
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            ok = -1;
-            break;
-        }
-        for (ssize_t w = 0; w < r;) {
-            ssize_t k = write(dst, buf + w, (size_t)(r - w));
-            if (k < 0) {
-                if (errno == EINTR) continue;
-                close(fd);
-                return -1;
-            }
-            w += k;
-        }
-    }
-    close(fd);
-    return ok;
-}
 
 static void hash_hex(const pol__chunk_list *c, char out[17])
 {
@@ -572,62 +546,81 @@ static int exec(sqlite3 *db, const char *sql)
     return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
-pol_status pol__kb_add(pol_run *run, const char *path, const char *source, const pol__chunk_list *c,
-                       long *added, long *removed, int *unchanged)
+/* Adds or replaces one source's passages in place, in one transaction (SQLite's rollback journal:
+ * a crash or a failure leaves the knowledge base as it was before this document). A missing
+ * knowledge base is first made empty beside its name and renamed into place, so a half-made one
+ * never has the name. */
+static pol_status kb_create(pol_run *run, const char *path)
 {
-    *added = *removed = 0;
-    *unchanged = 0;
-    struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-        return pol__fail(run, POL_ERR_IO, "--kb %s is not a regular file", path);
-    char *tmp = NULL;
     const char *base = pol__path_base(path);
-    tmp = pol__asprintf("%.*s.%.200s.XXXXXX.part", (int)(base - path), path, base);
+    char *tmp = pol__asprintf("%.*s.%.200s.XXXXXX.part", (int)(base - path), path, base);
     if (!tmp) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
-    char hash[17];
-    hash_hex(c, hash);
-    pthread_mutex_lock(&add_mu);
     pol_status ret = POL_OK;
     sqlite3 *db = NULL;
     int fd = mkstemps(tmp, 5);
     if (fd < 0) {
         ret = pol__fail(run, POL_ERR_IO, "--kb %s: cannot make a temporary beside it: %s", path,
                         strerror(errno));
-        goto out;
+        free(tmp);
+        return ret;
     }
-    /* the knowledge base keeps its permissions; a new one is readable by all, like a document */
-    (void)fchmod(fd, stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644);
-    if (copy_into(fd, path) != 0) {
-        ret = pol__fail(run, POL_ERR_IO, "--kb %s: cannot copy it: %s", path, strerror(errno));
-        goto out_unlink;
-    }
-    if (fsync(fd) != 0 && errno != EINVAL) {
-        ret = pol__fail(run, POL_ERR_IO, "--kb %s: %s", path, strerror(errno));
-        goto out_unlink;
-    }
+    (void)fchmod(fd, 0644); /* readable by all, like a document */
     close(fd);
-    fd = -1;
     if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
-        exec(db, "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=FULL;") ||
-        exec(db, "BEGIN") || exec(db, schema)) {
+        exec(db, "PRAGMA synchronous=FULL; BEGIN") || exec(db, schema) || exec(db, "COMMIT")) {
+        ret = pol__fail(run, POL_ERR_IO, "--kb %s: cannot make a knowledge base: %s", path,
+                        db ? sqlite3_errmsg(db) : "cannot open");
+    } else if (sqlite3_close(db) != SQLITE_OK) {
+        ret = pol__fail(run, POL_ERR_IO, "--kb %s: closing the new database failed", path);
+    }
+    if (ret) sqlite3_close(db);
+    db = NULL;
+    /* link() refuses a name another process made meanwhile: then that one is added to */
+    if (!ret && link(tmp, path) != 0 && errno != EEXIST)
+        ret = pol__fail(run, POL_ERR_IO, "--kb %s: cannot create it: %s", path, strerror(errno));
+    unlink(tmp);
+    free(tmp);
+    return ret;
+}
+
+pol_status pol__kb_add(pol_run *run, const char *path, const char *source, const pol__chunk_list *c,
+                       long *added, long *removed, int *unchanged)
+{
+    *added = *removed = 0;
+    *unchanged = 0;
+    struct stat st;
+    int exists = stat(path, &st) == 0;
+    if (exists && !S_ISREG(st.st_mode))
+        return pol__fail(run, POL_ERR_IO, "--kb %s is not a regular file", path);
+    char hash[17];
+    hash_hex(c, hash);
+    pthread_mutex_lock(&add_mu);
+    pol_status ret = POL_OK;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    if (!exists && (ret = kb_create(run, path))) goto out;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+        sqlite3_busy_timeout(db, 10000) != SQLITE_OK ||
+        exec(db, "PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL;") ||
+        exec(db, "BEGIN IMMEDIATE") || exec(db, schema)) {
         ret = pol__fail(run, POL_ERR_FORMAT,
                         "--kb %s is not a knowledge base polish can add to: %s", path,
                         db ? sqlite3_errmsg(db) : "cannot open");
-        goto out_unlink;
+        goto out;
     }
-    sqlite3_stmt *q = NULL;
     int same = 0;
-    if (sqlite3_prepare_v2(db, "SELECT hash FROM docs WHERE source=?1", -1, &q, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
-        if (sqlite3_step(q) == SQLITE_ROW)
-            same = strcmp((const char *)sqlite3_column_text(q, 0), hash) == 0;
-    }
+    if (sqlite3_prepare_v2(db, "SELECT hash FROM docs WHERE source=?1", -1, &q, NULL) != SQLITE_OK)
+        goto sql_fail;
+    sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) == SQLITE_ROW)
+        same = strcmp((const char *)sqlite3_column_text(q, 0), hash) == 0;
     sqlite3_finalize(q);
+    q = NULL;
     if (same) {
         *unchanged = 1;
-        goto out_unlink; /* nothing to write: the kb stays exactly as it was */
+        exec(db, "ROLLBACK"); /* nothing to write: the kb stays exactly as it was */
+        goto out;
     }
-    q = NULL;
     if (sqlite3_prepare_v2(db, "DELETE FROM chunks WHERE source=?1", -1, &q, NULL) != SQLITE_OK)
         goto sql_fail;
     sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
@@ -658,36 +651,16 @@ pol_status pol__kb_add(pol_run *run, const char *path, const char *source, const
     sqlite3_finalize(q);
     q = NULL;
     if (exec(db, "COMMIT")) goto sql_fail;
-    if (sqlite3_close(db) != SQLITE_OK) {
-        db = NULL;
-        ret = pol__fail(run, POL_ERR_IO, "--kb %s: closing the database failed", path);
-        goto out_unlink;
-    }
-    db = NULL;
-    fd = open(tmp, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-        fd = -1;
-    }
-    if (rename(tmp, path) != 0) {
-        ret = pol__fail(run, POL_ERR_IO, "--kb %s: cannot move the new knowledge base into place: %s",
-                        path, strerror(errno));
-        goto out_unlink;
-    }
     goto out;
 sql_fail:
-    ret = pol__fail(run, POL_ERR_IO, "--kb %s: %s", path, sqlite3_errmsg(db));
+    ret = pol__fail(run, POL_ERR_IO, "--kb %s: %s; the knowledge base is unchanged", path,
+                    sqlite3_errmsg(db));
     sqlite3_finalize(q);
-out_unlink:
-    if (db) sqlite3_close(db);
-    db = NULL;
-    if (fd >= 0) close(fd);
-    fd = -1;
-    unlink(tmp);
+    exec(db, "ROLLBACK");
+    *added = *removed = 0;
 out:
-    if (fd >= 0) close(fd);
+    if (db && sqlite3_close(db) != SQLITE_OK && !ret)
+        ret = pol__fail(run, POL_ERR_IO, "--kb %s: closing the database failed", path);
     pthread_mutex_unlock(&add_mu);
-    free(tmp);
     return ret;
 }

@@ -110,25 +110,49 @@ static void find_need(const pol__convo *c, char *out, size_t cap)
     if (fallback) copy_n(out, cap, fallback, fb_n);
 }
 
+/* Is the sentence holding t[at] a question (ends with '?' before a '.', '!' or new line)? */
+static int in_question(const char *t, size_t n, size_t at)
+{
+    for (size_t i = at; i < n; i++) {
+        if (t[i] == '?') return 1;
+        if (t[i] == '\n' || t[i] == '!' ||
+            (t[i] == '.' && (i + 1 == n || t[i + 1] == ' ' || t[i + 1] == '\n')))
+            return 0;
+    }
+    return 0;
+}
+
+/* The visitor's timeline: a date, weekday or duration after a preposition, or a fixed phrase.
+ * A question asks about the business ("Are you open on Sunday?"), so there only a deadline counts
+ * ("Can you install it by March 3?") and only an urgency phrase ("asap"). */
 static void find_timeline(const char *t, size_t n, char *out, size_t cap)
 {
-    static const char *const fixed[] = {"as soon as possible", "asap", "right away", "urgently",
-                                        "today", "tomorrow", "this week", "next week",
-                                        "this month", "next month", "this quarter",
-                                        "next quarter", "this year", "next year",
-                                        "end of the month", "end of the week", "end of the year",
-                                        "end of the quarter", NULL};
+    static const struct {
+        const char *w;
+        int in_question; /* still a timeline inside a question */
+    } fixed[] = {{"as soon as possible", 1}, {"asap", 1}, {"right away", 1}, {"urgently", 1},
+                 {"today", 0}, {"tomorrow", 0}, {"this week", 0}, {"next week", 0},
+                 {"this month", 0}, {"next month", 0}, {"this quarter", 0}, {"next quarter", 0},
+                 {"this year", 0}, {"next year", 0}, {"end of the month", 1},
+                 {"end of the week", 1}, {"end of the year", 1}, {"end of the quarter", 1},
+                 {NULL, 0}};
+    static const struct {
+        const char *w;
+        int in_question;
+    } preps[] = {{"by ", 1}, {"before ", 1}, {"within ", 1}, {"in ", 0}, {"on ", 0},
+                 {"until ", 1}, {"no later than ", 1}, {"starting ", 0}, {"from ", 0},
+                 {"next ", 0}, {NULL, 0}};
     pol__vals v;
     pol__values(t, n, &v);
     /* a date or a duration after by/before/within/in/on/until */
     for (size_t i = 0; i < v.n; i++) {
         const pol__val *x = &v.v[i];
         if (x->type != POL_V_DATE && x->type != POL_V_DURATION && x->type != POL_V_WEEKDAY) continue;
-        static const char *const preps[] = {"by ", "before ", "within ", "in ", "on ", "until ",
-                                            "no later than ", "starting ", "from ", "next ", NULL};
-        for (int p = 0; preps[p]; p++) {
-            size_t m = strlen(preps[p]);
-            if (x->start >= m && !strncasecmp(t + x->start - m, preps[p], m)) {
+        int q = in_question(t, n, x->start);
+        for (int p = 0; preps[p].w; p++) {
+            size_t m = strlen(preps[p].w);
+            if (q && !preps[p].in_question) continue;
+            if (x->start >= m && !strncasecmp(t + x->start - m, preps[p].w, m)) {
                 copy_n(out, cap, t + x->start - m, x->end - x->start + m);
                 pol__vals_free(&v);
                 return;
@@ -136,12 +160,13 @@ static void find_timeline(const char *t, size_t n, char *out, size_t cap)
         }
     }
     pol__vals_free(&v);
-    for (int q = 0; fixed[q]; q++)
+    for (int q = 0; fixed[q].w; q++)
         for (size_t i = 0; i < n; i++)
-            if (ci_word_at(t, n, i, fixed[q])) {
+            if (ci_word_at(t, n, i, fixed[q].w) &&
+                (fixed[q].in_question || !in_question(t, n, i))) {
                 size_t s = i;
                 if (s >= 3 && !strncasecmp(t + s - 3, "by ", 3)) s -= 3;
-                copy_n(out, cap, t + s, i + strlen(fixed[q]) - s);
+                copy_n(out, cap, t + s, i + strlen(fixed[q].w) - s);
                 return;
             }
 }
@@ -149,22 +174,22 @@ static void find_timeline(const char *t, size_t n, char *out, size_t cap)
 void pol__lead_extract(const pol__convo *c, const char *region, pol__lead *L)
 {
     memset(L, 0, sizeof *L);
-    pol__sb v = {0};
+    pol__sbuf v = {0};
     for (size_t i = 0; i < c->n; i++) {
         if (!c->m[i].visitor) continue;
-        if (v.len) pol__sb_add(&v, "\n", 1);
-        pol__sb_str(&v, c->m[i].text);
+        if (v.n) pol__sbuf_put(&v, "\n", 1);
+        pol__sbuf_puts(&v, c->m[i].text);
     }
-    if (!v.buf || v.oom) {
-        free(v.buf);
+    if (!v.p || v.oom) {
+        free(v.p);
         return;
     }
     pol__pii_found f;
     long mask = (1L << POL_PII_EMAIL) | (1L << POL_PII_PHONE) | (1L << POL_PII_NAME);
-    pol__pii_find(v.buf, v.len, mask, NULL, region, &f);
+    pol__pii_find(v.p, v.n, mask, NULL, region, &f);
     for (size_t i = 0; i < f.n; i++) {
         const pol__pii_span *s = &f.v[i];
-        const char *a = v.buf + s->start;
+        const char *a = v.p + s->start;
         size_t n = s->end - s->start;
         if (s->type == POL_PII_NAME && !L->name[0]) {
             char tmp[160];
@@ -194,8 +219,8 @@ void pol__lead_extract(const pol__convo *c, const char *region, pol__lead *L)
     }
     /* an e-mail address the finder left (no dot after @ ...) is kept as written, not valid */
     pol__pii_free(&f);
-    find_company(v.buf, v.len, L->name, L->company, sizeof L->company);
+    find_company(v.p, v.n, L->name, L->company, sizeof L->company);
     find_need(c, L->need, sizeof L->need);
-    find_timeline(v.buf, v.len, L->timeline, sizeof L->timeline);
-    free(v.buf);
+    find_timeline(v.p, v.n, L->timeline, sizeof L->timeline);
+    free(v.p);
 }

@@ -61,6 +61,38 @@ static int push_span(pol__span **v, long *n, size_t *cap, size_t s, size_t e, co
     return 0;
 }
 
+/* Does the line ending at t[nl] (a new line) go on in the next one? Plain-text documents wrap
+ * their paragraphs at about 72 columns: a long line of prose followed by more prose is one
+ * paragraph. A blank line, a list item, a heading, a quote or a table row after it, a short line
+ * (a heading, a field) or a line ending with ':' ends the sentence. */
+static int wrapped_line(const char *t, size_t n, size_t nl)
+{
+    size_t ls = nl;
+    while (ls > 0 && t[ls - 1] != '\n') ls--;
+    size_t le = nl;
+    while (le > ls && is_space((unsigned char)t[le - 1])) le--;
+    while (ls < le && is_space((unsigned char)t[ls])) ls++;
+    if (le - ls < 40 || t[le - 1] == ':') return 0;
+    size_t k = nl + 1;
+    while (k < n && (t[k] == ' ' || t[k] == '\t')) k++;
+    if (k >= n || t[k] == '\n' || t[k] == '\r') return 0;
+    unsigned char c = (unsigned char)t[k];
+    if (c == '-' || c == '*' || c == '+' || c == '#' || c == '>' || c == '|' || c == '=') return 0;
+    if (c >= '0' && c <= '9') {
+        size_t j = k;
+        while (j < n && t[j] >= '0' && t[j] <= '9') j++;
+        if (j < n && (t[j] == '.' || t[j] == ')')) return 0; /* "1. item" */
+    }
+    if (c == 0xE2 && k + 2 < n && (unsigned char)t[k + 1] == 0x80 &&
+        (unsigned char)t[k + 2] == 0xA2)
+        return 0; /* a bullet */
+    /* "User: ..." lines of a chat, "Q: ..." of a FAQ: a label starts a new line */
+    size_t j = k;
+    while (j < n && j < k + 16 && ((t[j] | 32) >= 'a' && (t[j] | 32) <= 'z')) j++;
+    if (j < n && j > k && t[j] == ':') return 0;
+    return 1;
+}
+
 long pol__sentences(const char *t, size_t n, pol__span **out)
 {
     pol__span *v = NULL;
@@ -70,6 +102,7 @@ long pol__sentences(const char *t, size_t n, pol__span **out)
         char c = t[i];
         size_t end = 0;
         if (c == '\n') {
+            if (wrapped_line(t, n, i)) continue; /* a hard-wrapped line of prose goes on */
             end = i;
         } else if (c == '.' || c == '!' || c == '?') {
             size_t j = i + 1;
@@ -80,7 +113,7 @@ long pol__sentences(const char *t, size_t n, pol__span **out)
             if (c == '.' && abbrev_before(t, i)) {
                 /* "9 a.m. Monday" stays together; "... 6 p.m. We" ends */
                 size_t k = j;
-                while (k < n && t[k] == ' ') k++;
+                while (k < n && (t[k] == ' ' || t[k] == '\n' || t[k] == '\r')) k++;
                 if (!(k < n && t[k] >= 'A' && t[k] <= 'Z')) continue;
                 if (!((i >= 2 && (t[i - 1] == 'm' || t[i - 1] == 'M')))) continue;
             }

@@ -25,6 +25,12 @@ pol_status pol__text_check_item(pol_run *run, pol_asset *asset, const pol_args *
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
+    pol__text *t0 = pol__text_of(asset);
+    if (t0->kind != POL_TEXT_PLAIN && t0->kind != POL_TEXT_MARKDOWN) {
+        pol__decline(run, "fix applies to an answer (plain text or Markdown), not a %s: left as "
+                          "it is", pol__text_kind_name(t0->kind));
+        return POL_OK;
+    }
     pol__check c;
     pol_status st = pol__text_check_item(run, asset, args, &c);
     if (st) return st;
@@ -46,7 +52,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         }
     if ((mode > 0 || cite) && !st) {
         /* the options work on the replaced text: rebuild it with claims marked or removed */
-        pol__sb o = {0};
+        pol__sbuf o = {0};
         const char *src = t->buf;
         size_t at = 0;
         /* replacements first (offsets refer to the original), then flags / removals */
@@ -54,13 +60,13 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
             const pol__claim *cl = &c.claims[i];
             if (cl->verdict != POL_VERDICT_UNSUPPORTED) continue;
             if (cl->start < at) continue;
-            pol__sb_add(&o, src + at, cl->end - at);
-            if (mode == 1) pol__sb_str(&o, " [unverified]");
-            else o.len -= cl->end - cl->start, o.buf[o.len] = '\0';
+            pol__sbuf_put(&o, src + at, cl->end - at);
+            if (mode == 1) pol__sbuf_puts(&o, " [unverified]");
+            else o.n -= cl->end - cl->start, o.p[o.n] = '\0';
             at = cl->end;
             flagged++;
         }
-        pol__sb_add(&o, src + at, t->len - at);
+        pol__sbuf_put(&o, src + at, t->len - at);
         if (flagged && changed) {
             /* both: apply replacements on the original, then flag; simplest is to refuse mixing */
             pol__warn(run, "unsupported claims are %s only where no value was replaced",
@@ -68,14 +74,14 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         }
         if (!changed && flagged && !o.oom) {
             free(fixed);
-            fixed = o.buf;
-            len = o.len;
-            o.buf = NULL;
+            fixed = o.p;
+            len = o.n;
+            o.p = NULL;
         }
-        free(o.buf);
+        free(o.p);
         if (cite) {
-            pol__sb s = {0};
-            pol__sb_add(&s, fixed, len);
+            pol__sbuf s = {0};
+            pol__sbuf_put(&s, fixed, len);
             int any = 0;
             for (size_t i = 0; i < c.n; i++) {
                 const pol__claim *cl = &c.claims[i];
@@ -85,17 +91,17 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
                     dup |= c.claims[j].source && c.claims[j].verdict != POL_VERDICT_UNSUPPORTED &&
                            !strcmp(c.claims[j].source, cl->source);
                 if (dup) continue;
-                pol__sb_str(&s, any ? ", " : (len && fixed[len - 1] == '\n' ? "Sources: " : "\nSources: "));
-                pol__sb_str(&s, cl->source);
+                pol__sbuf_puts(&s, any ? ", " : (len && fixed[len - 1] == '\n' ? "Sources: " : "\nSources: "));
+                pol__sbuf_puts(&s, cl->source);
                 any = 1;
             }
-            if (any) pol__sb_str(&s, "\n");
+            if (any) pol__sbuf_puts(&s, "\n");
             if (!s.oom && any) {
                 free(fixed);
-                fixed = s.buf;
-                len = s.len;
+                fixed = s.p;
+                len = s.n;
             } else {
-                free(s.buf);
+                free(s.p);
             }
         }
     }
@@ -137,4 +143,5 @@ const pol_op_desc pol__text_op_fix = {
     .run = run,
     .inputs = inputs,
     .n_inputs = POL_ARRAY_LEN(inputs),
+    .flags = POL_OP_AUTO,
 };

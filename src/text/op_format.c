@@ -9,7 +9,8 @@
 #include "text/text.h"
 
 static const pol_param_desc params[] = {
-    {"to", POL_PARAM_ENUM, "plain", 0, -1, "plain|html|sms|email|whatsapp", "The channel.",
+    {"to", POL_PARAM_ENUM, "plain", 0, -1, "plain|html|sms|email|whatsapp",
+     "The channel (with neither --to nor --max-chars the text is left as it is).",
      .choice_help = (const char *const[]){"plain: Markdown marks removed",
                                           "html: paragraphs, lists, emphasis and links as HTML",
                                           "sms: one line, split into parts of 160 characters",
@@ -64,20 +65,20 @@ static size_t shorten(const char *s, size_t n, size_t max, int *ellipsis)
 
 /* Markdown inline marks: emphasis to `b0`..`b1` (bold) and `i0`..`i1` (italic), links with
  * `link` ("t (u)" or HTML), HTML escaping when `html`. */
-static void inline_md(pol__sb *o, const char *s, size_t n, int html, const char *b0, const char *b1,
+static void inline_md(pol__sbuf *o, const char *s, size_t n, int html, const char *b0, const char *b1,
                       const char *i0, const char *i1)
 {
     int bold = 0, ital = 0;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if ((c == '*' || c == '_') && i + 1 < n && s[i + 1] == c) {
-            pol__sb_str(o, bold ? b1 : b0);
+            pol__sbuf_puts(o, bold ? b1 : b0);
             bold = !bold;
             i++;
             continue;
         }
         if (c == '*' || (c == '_' && (i == 0 || s[i - 1] == ' ' || ital))) {
-            pol__sb_str(o, ital ? i1 : i0);
+            pol__sbuf_puts(o, ital ? i1 : i0);
             ital = !ital;
             continue;
         }
@@ -90,17 +91,17 @@ static void inline_md(pol__sb *o, const char *s, size_t n, int html, const char 
                     const char *t = s + i + 1, *u = close + 2;
                     size_t tl = (size_t)(close - t), ul = (size_t)(rp - u);
                     if (html) {
-                        pol__sb_str(o, "<a href=\"");
-                        pol__sb_add(o, u, ul);
-                        pol__sb_str(o, "\">");
-                        pol__sb_add(o, t, tl);
-                        pol__sb_str(o, "</a>");
+                        pol__sbuf_puts(o, "<a href=\"");
+                        pol__sbuf_put(o, u, ul);
+                        pol__sbuf_puts(o, "\">");
+                        pol__sbuf_put(o, t, tl);
+                        pol__sbuf_puts(o, "</a>");
                     } else {
-                        pol__sb_add(o, t, tl);
+                        pol__sbuf_put(o, t, tl);
                         if (ul && (tl != ul || memcmp(t, u, tl))) {
-                            pol__sb_str(o, " (");
-                            pol__sb_add(o, u, ul);
-                            pol__sb_str(o, ")");
+                            pol__sbuf_puts(o, " (");
+                            pol__sbuf_put(o, u, ul);
+                            pol__sbuf_puts(o, ")");
                         }
                     }
                     i = (size_t)(rp - s);
@@ -108,17 +109,17 @@ static void inline_md(pol__sb *o, const char *s, size_t n, int html, const char 
                 }
             }
         }
-        if (html && c == '<') pol__sb_str(o, "&lt;");
-        else if (html && c == '>') pol__sb_str(o, "&gt;");
-        else if (html && c == '&') pol__sb_str(o, "&amp;");
-        else pol__sb_add(o, &c, 1);
+        if (html && c == '<') pol__sbuf_puts(o, "&lt;");
+        else if (html && c == '>') pol__sbuf_puts(o, "&gt;");
+        else if (html && c == '&') pol__sbuf_puts(o, "&amp;");
+        else pol__sbuf_put(o, &c, 1);
     }
-    if (bold) pol__sb_str(o, b1);
-    if (ital) pol__sb_str(o, i1);
+    if (bold) pol__sbuf_puts(o, b1);
+    if (ital) pol__sbuf_puts(o, i1);
 }
 
 /* Lines of the Markdown, converted for the channel. */
-static void convert(pol__sb *o, const char *s, size_t n, int to)
+static void convert(pol__sbuf *o, const char *s, size_t n, int to)
 {
     int html = to == 1, in_list = 0, in_p = 0;
     size_t i = 0;
@@ -140,41 +141,41 @@ static void convert(pol__sb *o, const char *s, size_t n, int to)
         const char *body = l + k;
         size_t bn = ln - k;
         if (html) {
-            if (!bullet && in_list) pol__sb_str(o, "</ul>\n"), in_list = 0;
-            if ((heading || bullet || !bn) && in_p) pol__sb_str(o, "</p>\n"), in_p = 0;
+            if (!bullet && in_list) pol__sbuf_puts(o, "</ul>\n"), in_list = 0;
+            if ((heading || bullet || !bn) && in_p) pol__sbuf_puts(o, "</p>\n"), in_p = 0;
             if (heading) {
-                pol__sb_str(o, "<h3>");
+                pol__sbuf_puts(o, "<h3>");
                 inline_md(o, body, bn, 1, "<strong>", "</strong>", "<em>", "</em>");
-                pol__sb_str(o, "</h3>\n");
+                pol__sbuf_puts(o, "</h3>\n");
             } else if (bullet) {
-                if (!in_list) pol__sb_str(o, "<ul>\n"), in_list = 1;
-                pol__sb_str(o, "<li>");
+                if (!in_list) pol__sbuf_puts(o, "<ul>\n"), in_list = 1;
+                pol__sbuf_puts(o, "<li>");
                 inline_md(o, body, bn, 1, "<strong>", "</strong>", "<em>", "</em>");
-                pol__sb_str(o, "</li>\n");
+                pol__sbuf_puts(o, "</li>\n");
             } else if (bn) {
-                pol__sb_str(o, in_p ? "<br>\n" : "<p>");
+                pol__sbuf_puts(o, in_p ? "<br>\n" : "<p>");
                 in_p = 1;
                 inline_md(o, body, bn, 1, "<strong>", "</strong>", "<em>", "</em>");
             }
         } else if (to == 4) { /* WhatsApp */
-            if (heading) pol__sb_str(o, "*");
-            if (bullet) pol__sb_str(o, "• ");
+            if (heading) pol__sbuf_puts(o, "*");
+            if (bullet) pol__sbuf_puts(o, "• ");
             inline_md(o, body, bn, 0, heading ? "" : "*", heading ? "" : "*", "_", "_");
-            if (heading) pol__sb_str(o, "*");
-            pol__sb_str(o, "\n");
+            if (heading) pol__sbuf_puts(o, "*");
+            pol__sbuf_puts(o, "\n");
         } else {
-            if (bullet) pol__sb_str(o, "- ");
+            if (bullet) pol__sbuf_puts(o, "- ");
             inline_md(o, body, bn, 0, "", "", "", "");
-            pol__sb_str(o, "\n");
+            pol__sbuf_puts(o, "\n");
         }
         if (!e) break;
         i = le + 1;
     }
-    if (html && in_p) pol__sb_str(o, "</p>\n");
-    if (html && in_list) pol__sb_str(o, "</ul>\n");
+    if (html && in_p) pol__sbuf_puts(o, "</p>\n");
+    if (html && in_list) pol__sbuf_puts(o, "</ul>\n");
 }
 
-static void wrap72(pol__sb *o, const char *s, size_t n)
+static void wrap72(pol__sbuf *o, const char *s, size_t n)
 {
     size_t i = 0;
     while (i < n) {
@@ -185,18 +186,18 @@ static void wrap72(pol__sb *o, const char *s, size_t n)
             while (we < le && s[we] != ' ') we++;
             size_t wl = chars(s + ls, we - ls);
             if (col && col + 1 + wl > 72) {
-                pol__sb_str(o, "\n");
+                pol__sbuf_puts(o, "\n");
                 col = 0;
             } else if (col) {
-                pol__sb_str(o, " ");
+                pol__sbuf_puts(o, " ");
                 col++;
             }
-            pol__sb_add(o, s + ls, we - ls);
+            pol__sbuf_put(o, s + ls, we - ls);
             col += wl;
             ls = we;
             while (ls < le && s[ls] == ' ') ls++;
         }
-        pol__sb_str(o, "\n");
+        pol__sbuf_puts(o, "\n");
         i = le + 1;
     }
 }
@@ -204,31 +205,38 @@ static void wrap72(pol__sb *o, const char *s, size_t n)
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
     pol__text *t = pol__text_of(asset);
-    if (t->kind != POL_TEXT_PLAIN && t->kind != POL_TEXT_MARKDOWN)
-        return pol__fail(run, POL_ERR_FORMAT, "format takes an answer (plain text or Markdown), not a %s",
-                         pol__text_kind_name(t->kind));
+    if (t->kind != POL_TEXT_PLAIN && t->kind != POL_TEXT_MARKDOWN) {
+        pol__decline(run, "format applies to an answer (plain text or Markdown), not a %s: left "
+                          "as it is", pol__text_kind_name(t->kind));
+        return POL_OK;
+    }
+    if (!pol__arg_set(args, "to") && !pol__arg_set(args, "max-chars")) {
+        /* no channel and no length asked for (as in `polish fix` without --to): nothing to do */
+        pol__decline(run, "no channel (--to) or length (--max-chars) given: left as it is");
+        return POL_OK;
+    }
     int to = pol__arg_choice(args, "to");
     size_t max = (size_t)pol__arg_int(args, "max-chars");
     size_t parts = (size_t)pol__arg_int(args, "sms-parts");
-    pol__sb o = {0};
+    pol__sbuf o = {0};
     convert(&o, t->buf, t->len, to);
-    pol__sb_add(&o, "", 0);
+    pol__sbuf_put(&o, "", 0);
     if (o.oom) {
-        free(o.buf);
+        free(o.p);
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
-    pol__sb r = {0};
+    pol__sbuf r = {0};
     if (to == 2) { /* SMS: one line, shortened to the parts, split */
-        pol__sb one = {0};
+        pol__sbuf one = {0};
         int sp = 1, line_start = 1;
-        for (size_t i = 0; i < o.len; i++) {
-            char c = o.buf[i];
+        for (size_t i = 0; i < o.n; i++) {
+            char c = o.p[i];
             if (c == '\n') {
                 /* a line that ends without punctuation (a heading, a list item) gets a full stop */
-                if (one.len && !strchr(".!?:;, ", one.buf[one.len - 1])) pol__sb_add(&one, ".", 1);
+                if (one.n && !strchr(".!?:;, ", one.p[one.n - 1])) pol__sbuf_put(&one, ".", 1);
                 line_start = 1;
                 c = ' ';
-            } else if (line_start && c == '-' && i + 1 < o.len && o.buf[i + 1] == ' ') {
+            } else if (line_start && c == '-' && i + 1 < o.n && o.p[i + 1] == ' ') {
                 i++; /* list marks are dropped */
                 continue;
             } else if (c != ' ') {
@@ -237,9 +245,9 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
             if (c == '\t') c = ' ';
             if (c == ' ' && sp) continue;
             sp = c == ' ';
-            pol__sb_add(&one, &c, 1);
+            pol__sbuf_put(&one, &c, 1);
         }
-        while (one.len && one.buf[one.len - 1] == ' ') one.buf[--one.len] = '\0';
+        while (one.n && one.p[one.n - 1] == ' ') one.p[--one.n] = '\0';
         size_t lim = max ? max : 160 * parts;
         if (lim > 160 * parts) lim = 160 * parts;
         if (parts > 1 && lim > 160 && lim > 153 * parts) lim = 153 * parts;
@@ -249,75 +257,78 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         /* parts of at most 153 characters (room for "(1/2) "), cut at word ends; shortened
          * further while word ends make more parts than allowed */
         for (;;) {
-            keep = one.len ? shorten(one.buf, one.len, lim, &ell) : 0;
-            total = chars(one.buf, keep);
+            keep = one.n ? shorten(one.p, one.n, lim, &ell) : 0;
+            total = chars(one.p, keep);
             np = total <= 160 ? 1 : 0;
             if (np == 1 || lim <= 160) break;
             size_t count = 0;
             at = 0;
             while (at < keep) {
-                size_t end = char_off(one.buf + at, keep - at, 153) + at;
+                size_t end = char_off(one.p + at, keep - at, 153) + at;
                 if (end < keep) {
                     size_t w = end;
-                    while (w > at && one.buf[w] != ' ') w--;
+                    while (w > at && one.p[w] != ' ') w--;
                     if (w > at) end = w;
                 }
                 count++;
                 at = end;
-                while (at < keep && one.buf[at] == ' ') at++;
+                while (at < keep && one.p[at] == ' ') at++;
             }
             if (count <= parts) break;
             lim -= 10;
         }
         at = 0;
         if (np == 1) {
-            pol__sb_add(&r, one.buf, keep);
-            if (ell) pol__sb_str(&r, "…");
-            pol__sb_str(&r, "\n");
+            pol__sbuf_put(&r, one.p, keep);
+            if (ell) pol__sbuf_puts(&r, "…");
+            pol__sbuf_puts(&r, "\n");
         } else {
             size_t cuts[16], nc = 0;
             while (at < keep && nc < 16) {
-                size_t end = char_off(one.buf + at, keep - at, 153) + at;
+                size_t end = char_off(one.p + at, keep - at, 153) + at;
                 if (end < keep) {
                     size_t w = end;
-                    while (w > at && one.buf[w] != ' ') w--;
+                    while (w > at && one.p[w] != ' ') w--;
                     if (w > at) end = w;
                 }
                 cuts[nc++] = end;
                 at = end;
-                while (at < keep && one.buf[at] == ' ') at++;
+                while (at < keep && one.p[at] == ' ') at++;
             }
             at = 0;
             for (idx = 0; idx < nc; idx++) {
                 char hdr[48];
                 snprintf(hdr, sizeof hdr, "(%zu/%zu) ", idx + 1, nc);
-                pol__sb_str(&r, hdr);
-                pol__sb_add(&r, one.buf + at, cuts[idx] - at);
-                if (ell && idx + 1 == nc) pol__sb_str(&r, "…");
-                pol__sb_str(&r, "\n");
+                pol__sbuf_puts(&r, hdr);
+                pol__sbuf_put(&r, one.p + at, cuts[idx] - at);
+                if (ell && idx + 1 == nc) pol__sbuf_puts(&r, "…");
+                pol__sbuf_puts(&r, "\n");
                 at = cuts[idx];
-                while (at < keep && one.buf[at] == ' ') at++;
+                while (at < keep && one.p[at] == ' ') at++;
             }
         }
         pol__measure_int(run, "sms_parts", (long long)(np == 1 ? 1 : idx));
-        free(one.buf);
+        free(one.p);
     } else {
-        size_t keep = o.len;
+        size_t keep = o.n;
         int ell = 0;
-        if (max) keep = shorten(o.buf, o.len, max, &ell);
-        if (to == 3) wrap72(&r, o.buf, keep);
-        else pol__sb_add(&r, o.buf, keep);
-        if (ell) pol__sb_str(&r, "…");
-        if (keep < o.len && (!r.len || r.buf[r.len - 1] != '\n')) pol__sb_str(&r, "\n");
-        if (keep < o.len) pol__decide(run, "shortened to %zu characters at a sentence end", chars(r.buf, r.len));
+        if (max) keep = shorten(o.p, o.n, max, &ell);
+        if (to == 3) wrap72(&r, o.p, keep);
+        else pol__sbuf_put(&r, o.p, keep);
+        if (ell) pol__sbuf_puts(&r, "…");
+        if (keep < o.n && (!r.n || r.p[r.n - 1] != '\n')) pol__sbuf_puts(&r, "\n");
+        if (keep < o.n) pol__decide(run, "shortened to %zu characters at a sentence end", chars(r.p, r.n));
     }
-    free(o.buf);
-    if (r.oom || pol__text_set(t, r.buf ? r.buf : "", r.len)) {
-        free(r.buf);
+    free(o.p);
+    if (r.oom || pol__text_set(t, r.p ? r.p : "", r.n)) {
+        free(r.p);
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
-    pol__measure_int(run, "characters", (long long)chars(r.buf ? r.buf : "", r.len));
-    free(r.buf);
+    pol__measure_int(run, "characters", (long long)chars(r.p ? r.p : "", r.n));
+    free(r.p);
+    /* written under the extension of what it now is (out/answer.md becomes out/answer.html) */
+    if (to == 1) snprintf(t->ext, sizeof t->ext, "html");
+    else if (t->kind == POL_TEXT_MARKDOWN) snprintf(t->ext, sizeof t->ext, "txt");
     t->kind = to == 1 ? POL_TEXT_HTML : POL_TEXT_PLAIN;
     return POL_OK;
 }
@@ -330,4 +341,5 @@ const pol_op_desc pol__text_op_format = {
     .params = params,
     .n_params = POL_ARRAY_LEN(params),
     .run = run,
+    .flags = POL_OP_AUTO,
 };

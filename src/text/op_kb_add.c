@@ -8,8 +8,8 @@ static const pol_param_desc params[] = {
 
 static const pol_port_desc inputs[] = {
     {"kb", POL_PORT_FILE, NULL, "db", POL_PORT_REQUIRED,
-     "The knowledge base to add to (created when missing); replaced safely, via a copy renamed "
-     "over it."},
+     "The knowledge base to add to (created when missing); each document is added in one "
+     "transaction, replacing its earlier passages."},
 };
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)

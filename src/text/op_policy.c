@@ -22,9 +22,10 @@
 #include "text/textutil.h"
 #include "text/text.h"
 
-static const pol_param_desc params[] = {
-    {"policy", POL_PARAM_STR, NULL, 0, -1, NULL, "The policy file (YAML).",
-     .flags = POL_PARAM_REQUIRED | POL_PARAM_PATH},
+static const pol_port_desc inputs[] = {
+    {"policy", POL_PORT_FILE, NULL, "yaml|yml", POL_PORT_REQUIRED | POL_PORT_SHARED,
+     "The policy file (YAML): banned, competitors, brand, disclaimers, greeting, sign-off, "
+     "max-chars, max-grade."},
 };
 
 #define MAXL 64
@@ -249,10 +250,13 @@ static double fk_grade(const char *t, size_t n)
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
     pol__text *t = pol__text_of(asset);
-    if (t->kind != POL_TEXT_PLAIN && t->kind != POL_TEXT_MARKDOWN)
-        return pol__fail(run, POL_ERR_FORMAT, "policy takes an answer (plain text or Markdown), not a %s",
-                         pol__text_kind_name(t->kind));
-    const char *path = pol__arg_str(args, "policy");
+    if (t->kind != POL_TEXT_PLAIN && t->kind != POL_TEXT_MARKDOWN) {
+        pol__decline(run, "policy applies to an answer (plain text or Markdown), not a %s: left "
+                          "as it is", pol__text_kind_name(t->kind));
+        return POL_OK;
+    }
+    const char *path = pol__input_path(args, "policy", 0);
+    if (!path) return pol__fail(run, POL_ERR_ARG, "no --policy given");
     unsigned char *y = NULL;
     size_t yl = 0;
     pol_status st = pol__read_file(run, path, 1u << 20, &y, &yl);
@@ -279,14 +283,14 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         pol__jv_push(viol, o);
     }
     /* corrected: brand spelling (same letters, other case or spacing is not touched) */
-    pol__sb o = {0};
-    pol__sb_add(&o, t->buf, t->len);
+    pol__sbuf o = {0};
+    pol__sbuf_put(&o, t->buf, t->len);
     for (int k = 0; k < p.n_brand && !o.oom; k++) {
         size_t m = strlen(p.brand[k]);
         long at = 0;
-        while ((at = find_ci(o.buf, o.len, (size_t)at, p.brand[k])) >= 0) {
-            if (memcmp(o.buf + at, p.brand[k], m)) {
-                memcpy(o.buf + at, p.brand[k], m);
+        while ((at = find_ci(o.p, o.n, (size_t)at, p.brand[k])) >= 0) {
+            if (memcmp(o.p + at, p.brand[k], m)) {
+                memcpy(o.p + at, p.brand[k], m);
                 changes++;
                 pol__jv *v = pol__jv_obj();
                 pol__jv_set(v, "rule", pol__jv_str("brand"));
@@ -300,12 +304,12 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     /* appended: disclaimers whose topic appears and whose text does not */
     for (int d = 0; d < p.n_disc && !o.oom; d++) {
         int topic = 0;
-        for (int k = 0; k < p.disc[d].n_topics && !topic; k++) topic = find_ci(o.buf, o.len, 0, p.disc[d].topics[k]) >= 0;
-        if (!topic || pol__memmem(o.buf, o.len, p.disc[d].text, strlen(p.disc[d].text))) continue;
-        while (o.len && (o.buf[o.len - 1] == '\n' || o.buf[o.len - 1] == ' ')) o.len--;
-        pol__sb_str(&o, o.len ? " " : "");
-        pol__sb_str(&o, p.disc[d].text);
-        pol__sb_str(&o, "\n");
+        for (int k = 0; k < p.disc[d].n_topics && !topic; k++) topic = find_ci(o.p, o.n, 0, p.disc[d].topics[k]) >= 0;
+        if (!topic || pol__memmem(o.p, o.n, p.disc[d].text, strlen(p.disc[d].text))) continue;
+        while (o.n && (o.p[o.n - 1] == '\n' || o.p[o.n - 1] == ' ')) o.n--;
+        pol__sbuf_puts(&o, o.n ? " " : "");
+        pol__sbuf_puts(&o, p.disc[d].text);
+        pol__sbuf_puts(&o, "\n");
         changes++;
         pol__jv *v = pol__jv_obj();
         pol__jv_set(v, "rule", pol__jv_str("disclaimer"));
@@ -314,31 +318,31 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         pol__jv_push(viol, v);
     }
     /* templates */
-    if (p.greeting && *p.greeting && !o.oom && strncmp(o.buf, p.greeting, strlen(p.greeting))) {
-        char *g = pol__asprintf("%s %s", p.greeting, o.buf);
+    if (p.greeting && *p.greeting && !o.oom && strncmp(o.p, p.greeting, strlen(p.greeting))) {
+        char *g = pol__asprintf("%s %s", p.greeting, o.p);
         if (g) {
-            o.len = 0;
-            pol__sb_str(&o, g);
+            o.n = 0;
+            pol__sbuf_puts(&o, g);
             free(g);
             changes++;
         }
     }
-    if (p.sign_off && *p.sign_off && !o.oom && !pol__memmem(o.buf, o.len, p.sign_off, strlen(p.sign_off))) {
-        while (o.len && (o.buf[o.len - 1] == '\n' || o.buf[o.len - 1] == ' ')) o.len--;
-        pol__sb_str(&o, "\n");
-        pol__sb_str(&o, p.sign_off);
-        pol__sb_str(&o, "\n");
+    if (p.sign_off && *p.sign_off && !o.oom && !pol__memmem(o.p, o.n, p.sign_off, strlen(p.sign_off))) {
+        while (o.n && (o.p[o.n - 1] == '\n' || o.p[o.n - 1] == ' ')) o.n--;
+        pol__sbuf_puts(&o, "\n");
+        pol__sbuf_puts(&o, p.sign_off);
+        pol__sbuf_puts(&o, "\n");
         changes++;
     }
     /* reported: length, reading level */
-    double grade = fk_grade(o.buf ? o.buf : "", o.len);
+    double grade = fk_grade(o.p ? o.p : "", o.n);
     pol__measure(run, "reading_grade", grade);
-    pol__measure_int(run, "characters", (long long)o.len);
-    if (p.max_chars > 0 && (long)o.len > p.max_chars) {
-        pol__warn(run, "%zu characters, over the policy's %ld (text.format --max-chars shortens)", o.len, p.max_chars);
+    pol__measure_int(run, "characters", (long long)o.n);
+    if (p.max_chars > 0 && (long)o.n > p.max_chars) {
+        pol__warn(run, "%zu characters, over the policy's %ld (text.format --max-chars shortens)", o.n, p.max_chars);
         pol__jv *v = pol__jv_obj();
         pol__jv_set(v, "rule", pol__jv_str("max-chars"));
-        pol__jv_set(v, "value", pol__jv_int((long long)o.len));
+        pol__jv_set(v, "value", pol__jv_int((long long)o.n));
         pol__jv_push(viol, v);
     }
     if (p.max_grade > 0 && grade > p.max_grade) {
@@ -351,19 +355,19 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     pol__measure_jv(run, "violations", viol);
     policy_free(&p);
     if (o.oom) {
-        free(o.buf);
+        free(o.p);
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
     if (!changes) {
         pol__decline(run, "nothing to correct under the policy");
     } else {
-        if (pol__text_set(t, o.buf, o.len)) {
-            free(o.buf);
+        if (pol__text_set(t, o.p, o.n)) {
+            free(o.p);
             return pol__fail(run, POL_ERR_NOMEM, "out of memory");
         }
         pol__decide(run, "%d corrections under the policy", changes);
     }
-    free(o.buf);
+    free(o.p);
     return POL_OK;
 }
 
@@ -372,7 +376,8 @@ const pol_op_desc pol__text_op_policy = {
     .name = "policy",
     .summary = "Apply a policy (YAML) to an answer: banned phrases and competitors reported, brand "
                "spelling corrected, disclaimers and templates added, length and reading level checked",
-    .params = params,
-    .n_params = POL_ARRAY_LEN(params),
     .run = run,
+    .inputs = inputs,
+    .n_inputs = POL_ARRAY_LEN(inputs),
+    .flags = POL_OP_AUTO,
 };

@@ -9,6 +9,8 @@ extern const pol_op_desc pol__text_op_leads;
 extern const pol_op_desc pol__text_op_summarize;
 extern const pol_op_desc pol__text_op_format;
 extern const pol_op_desc pol__text_op_policy;
+extern const pol_op_desc pol__text_op_contacts;
+extern const pol_op_desc pol__text_op_followup;
 
 const pol_op_desc *const pol__text_ops[] = {
     &pol__text_op_kb_add,
@@ -19,5 +21,7 @@ const pol_op_desc *const pol__text_ops[] = {
     &pol__text_op_summarize,
     &pol__text_op_format,
     &pol__text_op_policy,
+    &pol__text_op_contacts,
+    &pol__text_op_followup,
     NULL,
 };

@@ -634,25 +634,25 @@ void pol__pii_find(const char *text, size_t n, long mask, const char *names, con
 char *pol__redact_apply(const char *text, size_t n, const pol__pii_found *f, pol__redact_mode mode,
                         const char *salt, size_t *out_len)
 {
-    pol__sb o = {0};
+    pol__sbuf o = {0};
     size_t at = 0;
     for (size_t i = 0; i < f->n; i++) {
         const pol__pii_span *s = &f->v[i];
         if (s->start < at) continue;
-        pol__sb_add(&o, text + at, s->start - at);
+        pol__sbuf_put(&o, text + at, s->start - at);
         if (mode == POL_REDACT_MASK) {
             for (size_t k = s->start; k < s->end; k++) {
                 unsigned char c = (unsigned char)text[k];
-                if (isalnum(c)) pol__sb_add(&o, "*", 1);
+                if (isalnum(c)) pol__sbuf_put(&o, "*", 1);
                 else if (c >= 0x80) {
-                    if ((c & 0xC0) != 0x80) pol__sb_add(&o, "*", 1); /* one per character */
+                    if ((c & 0xC0) != 0x80) pol__sbuf_put(&o, "*", 1); /* one per character */
                 } else
-                    pol__sb_add(&o, (const char *)&text[k], 1);
+                    pol__sbuf_put(&o, (const char *)&text[k], 1);
             }
         } else if (mode == POL_REDACT_LABEL) {
-            pol__sb_str(&o, "[");
-            pol__sb_str(&o, pol__pii_name(s->type));
-            pol__sb_str(&o, "]");
+            pol__sbuf_puts(&o, "[");
+            pol__sbuf_puts(&o, pol__pii_name(s->type));
+            pol__sbuf_puts(&o, "]");
         } else {
             /* FNV-1a over salt, type and the value's letters and digits (so "555-0143" and
              * "555 0143" hash alike) */
@@ -665,15 +665,15 @@ char *pol__redact_apply(const char *text, size_t n, const pol__pii_found *f, pol
             }
             char b[48];
             snprintf(b, sizeof b, "[%s:%08llx]", pol__pii_name(s->type), (unsigned long long)(h >> 32));
-            pol__sb_str(&o, b);
+            pol__sbuf_puts(&o, b);
         }
         at = s->end;
     }
-    pol__sb_add(&o, text + at, n - at);
+    pol__sbuf_put(&o, text + at, n - at);
     if (o.oom) {
-        free(o.buf);
+        free(o.p);
         return NULL;
     }
-    *out_len = o.len;
-    return o.buf;
+    *out_len = o.n;
+    return o.p;
 }

@@ -27,6 +27,7 @@ typedef struct pol__text {
     char *buf;  /* the bytes, valid UTF-8, NUL-terminated (not counted in len); owned */
     size_t len;
     pol__kb *kb; /* POL_TEXT_KB only; owned */
+    char ext[8]; /* the extension it is written with ("json", "eml"); "": the input's */
 } pol__text;
 
 static inline pol__text *pol__text_of(pol_asset *a)
@@ -85,9 +86,9 @@ void pol__chunks_free(pol__chunk_list *c);
 int pol__text_chunk(pol__text_kind kind, const char *buf, size_t len, size_t max_chars,
                     pol__chunk_list *out);
 
-/* Adds (or replaces) the chunks of `source` in the knowledge base at `path`, written safely: a
- * copy beside it, changed, then renamed over it (created when missing). Serialised within the
- * process. *added and *removed say what changed; *unchanged is set when the source's chunks were
+/* Adds (or replaces) the chunks of `source` in the knowledge base at `path`, in one
+ * transaction in place (created when missing, beside its name then linked into place).
+ * Serialised within the process; other processes wait on SQLite's lock. *added and *removed say what changed; *unchanged is set when the source's chunks were
  * already the same (nothing written). */
 pol_status pol__kb_add(pol_run *run, const char *path, const char *source, const pol__chunk_list *c,
                        long *added, long *removed, int *unchanged);

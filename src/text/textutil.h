@@ -1,41 +1,11 @@
-/* polish — text domain helpers: a string builder, words, sentences and typed values. */
+/* polish — text domain helpers: words, sentences and typed values. */
 #ifndef POLISH_TEXT_TEXTUTIL_H
 #define POLISH_TEXT_TEXTUTIL_H
 
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* A growable buffer, always NUL-terminated once anything was added; `oom` after a failure. */
-typedef struct pol__sb {
-    char *buf;
-    size_t len, cap;
-    int oom;
-} pol__sb;
-
-static inline void pol__sb_add(pol__sb *b, const char *s, size_t n)
-{
-    if (b->oom) return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1) cap *= 2;
-        char *p = realloc(b->buf, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->buf = p;
-        b->cap = cap;
-    }
-    if (n) memcpy(b->buf + b->len, s, n);
-    b->len += n;
-    b->buf[b->len] = '\0';
-}
-
-static inline void pol__sb_str(pol__sb *b, const char *s)
-{
-    pol__sb_add(b, s, strlen(s));
-}
+#include "core/sbuf.h"
 
 static inline const char *pol__memmem(const char *h, size_t hn, const char *n, size_t nn)
 {

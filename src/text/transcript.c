@@ -116,18 +116,18 @@ static int json_messages(pol__convo *c, json_t *arr, size_t *skipped)
         json_t *content = json_object_get(m, "content");
         char *joined = NULL;
         if (!text && json_is_array(content)) {
-            pol__sb s = {0};
+            pol__sbuf s = {0};
             size_t k;
             json_t *part;
             json_array_foreach(content, k, part) {
                 const char *pt = json_is_string(part) ? json_string_value(part) : str_of(part, (const char *const[]){"text", NULL});
                 if (pt) {
-                    if (s.len) pol__sb_add(&s, "\n", 1);
-                    pol__sb_str(&s, pt);
+                    if (s.n) pol__sbuf_put(&s, "\n", 1);
+                    pol__sbuf_puts(&s, pt);
                 }
             }
             if (s.oom) return -1;
-            joined = s.buf;
+            joined = s.p;
             text = joined;
         }
         int who = role ? role_of(role, strlen(role)) : -1;
@@ -237,7 +237,7 @@ static pol_status parse_csv(const pol__text *tx, pol__transcripts *t, pol_err *e
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     size_t hl = nl ? (size_t)(nl - p) : (size_t)(end - p);
     char delim = memchr(p, '\t', hl) ? '\t' : (memchr(p, ';', hl) && !memchr(p, ',', hl)) ? ';' : ',';
-    pol__sb f = {0};
+    pol__sbuf f = {0};
     int rc_col = -1, tc = -1, ic = -1, timec = -1, col = 0, header = 1;
     char *cells[4] = {NULL, NULL, NULL, NULL}; /* role, text, id, time of the current row */
     pol__convo *cur = NULL;
@@ -245,8 +245,8 @@ static pol_status parse_csv(const pol__text *tx, pol__transcripts *t, pol_err *e
     size_t line = 1;
     while (p < end && !st) {
         int more = pol__csv_field(&p, end, &f, delim);
-        pol__sb_add(&f, "", 0);
-        const char *v = f.buf ? f.buf : "";
+        pol__sbuf_put(&f, "", 0);
+        const char *v = f.p ? f.p : "";
         if (header) {
             if (rc_col < 0 && col_named(v, "role|speaker|sender|author|from|who")) rc_col = col;
             else if (tc < 0 && col_named(v, "content|message|text|body")) tc = col;
@@ -291,7 +291,7 @@ static pol_status parse_csv(const pol__text *tx, pol__transcripts *t, pol_err *e
         }
     }
     for (int k = 0; k < 4; k++) free(cells[k]);
-    free(f.buf);
+    free(f.p);
     /* conversations that ended up empty */
     size_t k = 0;
     for (size_t i = 0; i < t->n; i++) {

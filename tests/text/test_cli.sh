@@ -36,6 +36,7 @@ db = sqlite3.connect("kb.db")
 srcs = {r[0] for r in db.execute("select source from chunks")}
 sys.exit(0 if len(srcs) == 3 else 1)'
 kb_sum=$(md5sum < kb.db)
+kb_inode=$(stat -c %i kb.db)
 run_polish 0 text kb add docs/ --kb kb.db
 check "re-adding unchanged documents leaves the kb as it was" test "$(md5sum < kb.db)" = "$kb_sum"
 sed -i 's/\$3.25/$3.50/' docs/bakery.md
@@ -46,6 +47,7 @@ db = sqlite3.connect("kb.db")
 t = " ".join(r[0] for r in db.execute("select text from chunks where source = ?", ("docs/bakery.md",)))
 n = db.execute("select count(*) from chunks").fetchone()[0]
 sys.exit(0 if "$3.50" in t and "$3.25" not in t and n < 8 else 1)'
+check "a document is added in place, not by copying the kb" test "$(stat -c %i kb.db)" = "$kb_inode"
 sed -i 's/\$3.50/$3.25/' docs/bakery.md
 run_polish 0 text kb add docs/bakery.md --kb kb.db
 check "documents untouched" test "$(cat docs/* | md5sum)" = "$sum_before"
@@ -104,6 +106,19 @@ assert r["name"] == "Dana Whitfield" and r["email"] == "dana@acme.example.com", 
 assert r["phone"] == "+14155552671" and r["company"] == "Acme Logistics", r
 assert r["timeline"] == "by March 15" and r["verified"] == "yes", r'
 
+# a timeline is the visitor's, not a question about the business
+cat > asks.json <<'JSON'
+{"conversations": [
+ {"id": "q1", "messages": [{"role": "user", "content": "Are you open on Sunday? I'm Ann Lee, ann@example.com"}]},
+ {"id": "q2", "messages": [{"role": "user", "content": "Can you deliver 40 chairs by Friday? ann@example.com"}]},
+ {"id": "q3", "messages": [{"role": "user", "content": "Is the shop open next week? We need it in two weeks. bo@example.com"}]}]}
+JSON
+run_polish 0 text leads asks.json -o asks.csv
+check "timelines: none from a question, a deadline from a question, a statement's" python3 -c '
+import csv
+t = [r["timeline"] for r in csv.DictReader(open("asks.csv"))]
+assert t == ["", "by Friday", "in two weeks"], t'
+
 # summarize: the visitor's intent, facts, outcome, next action, priority
 run_polish 0 text summarize chats.json --json
 check "summary" python3 -c '
@@ -147,6 +162,92 @@ printf 'banned: [a\nbrand: *x\n' > badpol.yml
 run_polish 1 text policy pa.txt --policy badpol.yml -o pa2.txt
 contains "$ERR" "badpol.yml: line"
 
+# ---- polish fix: an answer with --kb is checked and fixed (and formatted with --to); a chat
+# export gives its leads (CSV, XLSX), contact history, summaries and an e-mail summary; without
+# the options nothing is changed ----
+mkdir fixin
+cp answer.txt fixin/answer.txt
+cp good.txt fixin/good.txt
+printf '# Notes\n\nSome **Markdown** notes: the shop opened in 2019 and has 4 ovens.\n' > fixin/notes.md
+cat > fixin/chats.json <<'JSON'
+{"conversations": [
+ {"id": "c1", "messages": [
+  {"role": "user", "content": "Hi, I'm Dana Whitfield from Acme Logistics. We need a quote for 40 chairs by March 15.", "time": "2026-03-01T10:00:00Z"},
+  {"role": "user", "content": "dana@acme.example.com or (415) 555-2671", "time": "2026-03-01T10:01:00Z"},
+  {"role": "assistant", "content": "Thanks Dana, our team will be in touch.", "time": "2026-03-01T10:02:00Z"}]},
+ {"id": "c2", "messages": [
+  {"role": "user", "content": "It's Dana again, (415) 555-2671. The chairs arrived broken and I want a refund asap.", "time": "2026-03-20T09:00:00Z"}]},
+ {"id": "c3", "messages": [
+  {"role": "user", "content": "Do you sell gift cards? I'm Bo Chen, bo.chen@example.org", "time": "2026-03-05T12:00:00Z"}]}]}
+JSON
+fix_before=$(cat fixin/* | md5sum)
+run_polish 0 fix fixin -o fixout0
+check "polish fix without options: answers and notes unchanged" sh -c 'cmp -s fixin/answer.txt fixout0/answer.txt && cmp -s fixin/notes.md fixout0/notes.md && cmp -s fixin/good.txt fixout0/good.txt'
+run_polish 0 fix fixin -o fixout --kb kb.db --report fix-r.json
+check "polish fix --kb: the wrong closing hour fixed" grep -q "from 7am to 6pm. A croissant costs \$3.25. We offer free delivery" fixout/answer.txt
+check "polish fix --kb: a correct answer and a Markdown document unchanged" sh -c 'cmp -s fixin/good.txt fixout/good.txt && cmp -s fixin/notes.md fixout/notes.md'
+check "polish fix --kb: the check is in the report" python3 -c '
+import json
+it = [i for i in json.load(open("fix-r.json"))["items"] if i["input"].endswith("answer.txt")][0]
+s = {x["op"]: x for x in it["steps"]}
+v = [c["verdict"] for c in s["text.fix"]["measured"]["check"]["claims"]]
+assert v == ["contradicted", "supported", "contradicted"], v
+assert s["text.policy"]["status"] == "declined" and "--policy" in s["text.policy"]["declined"], s
+assert s["text.format"]["status"] == "declined", s'
+check "polish fix: the chat export gives its follow-up files, not a copy" sh -c 'test -s fixout/chats.leads.csv -a -s fixout/chats.leads.xlsx -a -s fixout/chats.contacts.csv -a -s fixout/chats.summary.json -a -s fixout/chats.summary.eml -a ! -e fixout/chats.json'
+check "leads: one row per reachable conversation, tags and priority" python3 -c '
+import csv
+rows = {r["conversation"]: r for r in csv.DictReader(open("fixout/chats.leads.csv"))}
+assert set(rows) == {"c1", "c2", "c3"}, rows
+assert rows["c1"]["tags"] == "sales" and rows["c1"]["priority"] == "medium", rows["c1"]
+assert rows["c2"]["tags"] == "billing;support;urgent" and rows["c2"]["priority"] == "high", rows["c2"]
+assert rows["c3"]["email"] == "bo.chen@example.org" and rows["c3"]["tags"] == "sales", rows["c3"]'
+check "leads XLSX: a workbook holding the same leads" python3 -c '
+import zipfile
+z = zipfile.ZipFile("fixout/chats.leads.xlsx")
+xml = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("xl/"))
+assert "Dana Whitfield" in xml and "bo.chen@example.org" in xml and "billing;support;urgent" in xml'
+check "contacts: Dana's two conversations joined on her phone, every need kept" python3 -c '
+import csv
+rows = list(csv.DictReader(open("fixout/chats.contacts.csv")))
+assert len(rows) == 2, rows
+d = rows[0]
+assert d["contact"] == "dana@acme.example.com" and d["conversations"] == "2", d
+assert d["conversation_ids"] == "c1; c2" and d["phones"] == "+14155552671", d
+assert "40 chairs" in d["needs"] and "refund" in d["needs"], d
+assert d["first_time"] == "2026-03-01T10:00:00Z" and d["last_time"] == "2026-03-20T09:00:00Z", d
+assert d["priority"] == "high" and rows[1]["contact"] == "bo.chen@example.org", rows'
+check "e-mail summary: headers, CRLF, high priority first" python3 -c '
+from email import message_from_bytes
+raw = open("fixout/chats.summary.eml", "rb").read()
+assert b"\r\n\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b""), raw[:200]
+m = message_from_bytes(raw)
+assert m["Subject"] == "Chat follow-up: 3 conversations, 3 leads, 1 high priority", m["Subject"]
+assert m.get_content_charset() == "utf-8" and m["From"] and m["Date"]
+body = m.get_payload(decode=True).decode()
+assert body.index("[high] c2") < body.index("[medium] c1"), body'
+check "inputs untouched by polish fix" test "$(cat fixin/* | md5sum)" = "$fix_before"
+run_polish 0 fix fixin/answer.txt -o fixout2 --kb kb.db --to sms
+check "polish fix --to sms formats the fixed answer" python3 -c '
+t = open("fixout2/answer.txt").read().splitlines()
+assert len(t) == 1 and len(t[0]) <= 160 and "7am to 6pm" in t[0], t'
+run_polish 2 fix fixin -o fixout3 --no-such-option 1
+
+# routing rules from a file; a broken one named with its line
+printf 'vip: [Acme Logistics]\nrepair:\n  - broken\n  - not working\n' > rules.yml
+run_polish 0 text leads fixin/chats.json -o tagged.csv --rules rules.yml
+check "tags from a rules file" python3 -c '
+import csv
+t = [r["tags"] for r in csv.DictReader(open("tagged.csv"))]
+assert t == ["vip", "repair", ""], t'
+printf 'vip: [a\n' > badrules.yml
+run_polish 1 text leads fixin/chats.json -o tagged2.csv --rules badrules.yml
+contains "$ERR" "badrules.yml: line"
+run_polish 0 text contacts fixin/chats.json -o contacts.xlsx --format xlsx
+check "contacts as XLSX" python3 -c 'import zipfile; zipfile.ZipFile("contacts.xlsx").testzip()'
+run_polish 1 text followup fixin/chats.json -o fu/ --mail-to "$(printf 'a@b.c\nBcc: x@y.z')"
+contains "$ERR" "mail-to"
+
 # ---- bad input ----
 printf 'We are open \xff\xfe from 9am.\n' > bad-utf8.txt
 run_polish 1 text check bad-utf8.txt --kb kb.db --json
@@ -182,6 +283,11 @@ printf '{"messages": [{"role": "user", "content": "hi"' > broken.json
 run_polish 1 text leads broken.json -o l2.csv
 contains "$ERR" "malformed JSON at line 1"
 check "no outputs for bad transcripts" test ! -e l1.csv -a ! -e l2.csv
+
+# an answer that starts with a bracket is still an answer (not JSON)
+printf '[Bakery] We are open Monday to Friday from 7am to 5pm.\n' > bracket.txt
+run_polish 0 text fix bracket.txt --kb kb.db -o bracket-fixed.txt
+check "a bracketed answer is checked and fixed" grep -qx '\[Bakery\] We are open Monday to Friday from 7am to 6pm.' bracket-fixed.txt
 
 # not ours: a table stays a records item, GeoJSON is not a chat
 printf 'name,email\nann,a@x.com\nbob,b@x.com\ncid,c@x.com\n' > people.csv

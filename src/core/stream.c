@@ -100,7 +100,9 @@ pol_status pol__stream_run(pol_run *run, const pol__domain *d, const char *in, c
         if (!s) {
             void *rd = NULL, *w = NULL;
             s = io->open(run, in, &rd);
-            if (!s) s = io->write_begin(run, rd, of.fp, &w);
+            if (!s)
+                s = io->write_begin_path ? io->write_begin_path(run, rd, of.tmp_path, of.fp, &w)
+                                         : io->write_begin(run, rd, of.fp, &w);
             if (rd) io->close(rd);
             if (!s) s = pass(run, d, in, st, n, halo, 0, w);
             if (w) {

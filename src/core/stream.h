@@ -34,6 +34,10 @@ typedef struct pol__stream_io {
     pol_status (*write)(pol_run *run, void *writer, const pol__chunk *c);
     pol_status (*write_end)(pol_run *run, void *writer); /* also frees the writer */
     void (*write_abort)(void *writer);
+    /* Optional, instead of write_begin: for a writer whose library opens files by name (netcdf-c),
+     * the temporary's path too; it writes there itself (`f` stays open on the same file). */
+    pol_status (*write_begin_path)(pol_run *run, void *reader, const char *tmp_path, FILE *f,
+                                   void **writer);
 } pol__stream_io;
 
 /* An op's chunk-by-chunk form (pol_op_desc.stream). */

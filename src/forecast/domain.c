@@ -5,9 +5,12 @@
 #include <string.h>
 #include <strings.h>
 #include "forecast/forecast.h"
+#include "core/stream.h"
 #include "records/io.h"
 
-static const char *const extensions[] = {"csv", "tsv", NULL};
+static const char *const extensions[] = {"csv", "tsv", "nc", "nc4", "grib", "grib2", "grb", "grb2",
+                                         NULL};
+extern const pol__stream_io pol__forecast_grid_stream;
 
 /* A station table only: its header line names station, init_time and lead_h and has member
  * columns (ens_1 ...) or a member column. Any other CSV (a contact list, measurements) is left
@@ -15,6 +18,7 @@ static const char *const extensions[] = {"csv", "tsv", NULL};
 static int sniff(const unsigned char *head, size_t n, const char *path)
 {
     (void)path;
+    if (fc_grid_kind(head, n)) return 80; /* a gridded ensemble: streamed by calibrate-grid */
     size_t i = 0;
     if (n >= 3 && head[0] == 0xEF && head[1] == 0xBB && head[2] == 0xBF) i = 3;
     size_t end = i;
@@ -46,6 +50,14 @@ static int sniff(const unsigned char *head, size_t n, const char *path)
 static pol_status load(pol_run *run, const char *path, pol_asset **out)
 {
     *out = NULL;
+    unsigned char head[8] = {0};
+    FILE *fp = fopen(path, "rb");
+    size_t got = fp ? fread(head, 1, sizeof head, fp) : 0;
+    if (fp) fclose(fp);
+    if (fc_grid_kind(head, got))
+        return pol__fail(run, POL_ERR_UNSUPPORTED, "%s is a gridded ensemble: 'polish forecast "
+                         "calibrate-grid' calibrates it band by band, 'polish forecast extract' reads "
+                         "it at stations", pol__path_base(path));
     pol__forecast *f = NULL;
     pol_status st = pol__forecast_load_path(run, path, &f);
     if (st) return st;
@@ -119,4 +131,5 @@ const pol__domain pol__forecast_domain = {
     .auto_steps = auto_steps,
     .out_ext = out_ext,
     .limits = limits,
+    .stream = &pol__forecast_grid_stream,
 };

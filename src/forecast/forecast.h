@@ -72,6 +72,7 @@ typedef struct fc_settings {
     fc_scope scope;
     const char *region_col; /* regional: the column naming a station's region */
     int per_lead;           /* one model per lead time (else one for all leads) */
+    double lead_window_h;   /* per lead: pool the training cases of leads within +- this */
     double window_days;     /* rolling window before each forecast's init time (0: all) */
     size_t min_train;       /* fewer training cases: the next wider fit is used */
     double bias_weight;     /* decaying average weight */

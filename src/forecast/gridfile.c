@@ -432,6 +432,10 @@ pol_status fc_gridfile_open(pol_run *run, const char *path, const char *var, fc_
         st = open_netcdf(run, path, var, g);
     else
         st = pol__fail(run, POL_ERR_FORMAT, "%s is neither GRIB nor NetCDF", pol__path_base(path));
+    uint64_t maxm = st ? 0 : pol__limit(run, "members");
+    if (!st && maxm && g->nm > maxm)
+        st = pol__fail(run, POL_ERR_LIMIT, "%s: %zu members is over the limit of %llu (--limit "
+                       "members=N)", pol__path_base(path), g->nm, (unsigned long long)maxm);
     if (!st && g->nt * g->nm * g->nrows * g->ncols == 0)
         st = pol__fail(run, POL_ERR_EMPTY, "%s: %s has no values", pol__path_base(path), g->var);
     return st;

@@ -82,6 +82,16 @@ pol_status pol_pipeline_parse_recipe(const char *text, size_t len, const char *n
 /* The automatic pipeline: each item gets its domain's automatic recipe. */
 pol_status pol_pipeline_new_auto(pol_pipeline **out, pol_err *err);
 
+/* Options of the automatic pipeline (`polish fix --kb kb.db`): sets parameter or port `name` on
+ * every automatic step whose op declares it; "OP.NAME" only on that op's steps, "DOMAIN.OP.NAME"
+ * only in that domain. POL_ERR_ARG when no automatic step declares it or the value is invalid.
+ * An automatic step whose required port is never given is skipped, each item saying so. */
+pol_status pol_pipeline_set_auto_option(pol_pipeline *p, const char *name, const char *value,
+                                        pol_err *err);
+/* 0: no automatic step takes `name`; 1: it is a boolean (its value may be left out); 2: it
+ * takes a value. */
+int pol_pipeline_auto_option_kind(const pol_pipeline *p, const char *name);
+
 /* An empty pipeline of one domain, to be filled with steps. */
 pol_status pol_pipeline_new(const char *domain, pol_pipeline **out, pol_err *err);
 
@@ -201,6 +211,11 @@ typedef struct pol_batch {
      * are the inputs; `inputs` of pol_batch_run is then ignored). */
     const char *const *const *groups;
     size_t n_groups;
+    /* One shard of a batch (pol_plan_run): when set, only the items for which select() is true
+     * are run and reported (`input` is the item's path as the report names it); the others are
+     * left alone. Stale temporaries are then not swept (other shards may be writing). */
+    int (*select)(const char *input, void *user);
+    void *select_user;
 } pol_batch;
 
 typedef struct pol_batch_result {
@@ -219,6 +234,39 @@ typedef struct pol_batch_result {
 pol_status pol_batch_run(const pol_pipeline *p, const char *const *inputs, size_t n_inputs,
                          const pol_batch *b, pol_report *report, pol_batch_result *res,
                          pol_err *err);
+
+/* ---- shards (docs/SCALE.md) ------------------------------------------------------------------- */
+
+typedef struct pol_plan_spec {
+    const char *recipe; /* recipe file; its text is kept in the plan, so every shard runs it */
+    const char *const *inputs;
+    size_t n_inputs;
+    const char *outdir; /* the plan is written to OUTDIR/plan.json, the outputs land in OUTDIR */
+    size_t shards;
+    const pol_options *options; /* limits and the like, as for pol_batch_run */
+    pol_group_rule group;
+} pol_plan_spec;
+
+/* Writes OUTDIR/plan.json and nothing else: the batch's items in input order, each with its
+ * outputs (as a single-process run would write them) and its shard, items balanced across
+ * shards by size; the same inputs always give the same plan. Refuses a plan in which two items
+ * would write one file. *plan_path (may be NULL) gets the plan's path; free it. */
+pol_status pol_plan_make(const pol_plan_spec *spec, char **plan_path, pol_err *err);
+
+/* Number of stages of a plan, 0 on error. */
+size_t pol_plan_stages(const char *plan_path, pol_err *err);
+
+/* Runs one shard of one stage (stage 1..; 0 for a one-stage plan) into the plan's output folder,
+ * its report streamed to OUTDIR/.polish-shards/stage-S.shard-I.jsonl (and into `report`, which
+ * may be NULL). Items whose outputs exist are skipped, so a killed shard run again finishes
+ * without doing anything twice. */
+pol_status pol_plan_run(const char *plan_path, size_t stage, size_t shard, const pol_options *opt,
+                        pol_report *report, pol_batch_result *res, pol_err *err);
+
+/* Merges the shards' report streams into OUTDIR/report.json and report.html. POL_OK only when
+ * every planned item of every stage is done with its outputs in place; otherwise
+ * POL_ERR_PARTIAL and *missing (may be NULL; free it) lists what is not, one line each. */
+pol_status pol_plan_merge(const char *plan_path, char **missing, pol_err *err);
 
 #ifdef __cplusplus
 }

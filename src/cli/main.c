@@ -77,6 +77,9 @@ static void usage(FILE *f)
           "  DOMAIN OP [--PARAM VALUE]... IN -o OUT  run one operation\n"
           "  ops [DOMAIN]                          list operations (--json, --markdown)\n"
           "  report [merge] STREAM.jsonl... -o OUT render or merge report streams\n"
+          "  plan RECIPE.yml FILE|DIR... -o OUT/ --shards N   split a batch into shards\n"
+          "  run --plan OUT/plan.json [--stage S] [--shard I] run one shard\n"
+          "  merge OUT/plan.json                   merge the shards' reports, check all done\n"
           "  help [DOMAIN | DOMAIN.OP]             explain a domain or an operation\n"
           "  --version                             print the version\n"
           "\n"
@@ -859,16 +862,49 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
     return code;
 }
 
+/* The options `fix` takes: the parameters and ports of every automatic step, from the registry. */
+static void fix_options_help(void)
+{
+    printf("\nOptions of the automatic steps: --NAME VALUE sets NAME on every automatic step that "
+           "takes it,\n--OP.NAME VALUE on one op's steps. A step that needs a file runs only when "
+           "it is given.\n");
+    for (size_t d = 0; d < pol_domain_count(); d++) {
+        const char *dn = pol_domain_name(d);
+        for (size_t i = 0; i < pol_op_count(dn); i++) {
+            const pol_op_desc *op = pol_op_at(dn, i);
+            if (!(op->flags & POL_OP_AUTO) || (!op->n_params && !op->n_inputs && !op->n_outputs))
+                continue;
+            int col = printf("  %s.%s:", dn, op->name);
+            for (size_t k = 0; k < op->n_inputs + op->n_outputs + op->n_params; k++) {
+                char w[160];
+                if (k < op->n_inputs)
+                    snprintf(w, sizeof w, " --%s %s%s", op->inputs[k].name, "PATH",
+                             op->inputs[k].flags & POL_PORT_REQUIRED ? " (runs only with it)" : "");
+                else if (k < op->n_inputs + op->n_outputs)
+                    snprintf(w, sizeof w, " --%s PATH", op->outputs[k - op->n_inputs].name);
+                else
+                    snprintf(w, sizeof w, " --%s",
+                             op->params[k - op->n_inputs - op->n_outputs].name);
+                if (col + (int)strlen(w) > 96) col = printf("\n     ") - 1;
+                col += printf("%s", w);
+            }
+            printf("\n");
+        }
+    }
+}
+
 static void command_help(const char *command)
 {
     if (!strcmp(command, "inspect"))
         printf("usage: polish inspect FILE|DIR... [--json] [--report FILE]\n\n"
                "Loads each item and says what is wrong with it, in numbers; writes nothing.\n");
-    else if (!strcmp(command, "fix"))
+    else if (!strcmp(command, "fix")) {
         printf("usage: polish fix FILE|DIR... -o OUTPUT [OPTIONS]\n\n"
                "Applies each item's automatic recipe (its domain's safe steps) and writes the\n"
                "result under OUTPUT with the input's name. '-' reads standard input; '-o -'\n"
                "writes standard output.\n");
+        fix_options_help();
+    }
     else
         printf("usage: polish run RECIPE.yml FILE|DIR... -o OUTPUT [OPTIONS]\n\n"
                "Applies a written recipe (docs/recipes.md) to each item.\n");
@@ -907,22 +943,233 @@ static int cmd_inspect(cli *c, int argc, char **argv)
     return code;
 }
 
+static int bool_word(const char *s, int *out);
+
+/* polish fix IN... -o OUT [--NAME VALUE | --OP.NAME VALUE]...: options of the automatic steps */
 static int cmd_fix(cli *c, int argc, char **argv)
 {
-    parse_plain(c, argc, argv, "fix");
     pol_pipeline *p;
     pol_err err;
     if (pol_pipeline_new_auto(&p, &err)) {
         fprintf(stderr, "polish: %s\n", err.msg);
         return EXIT_FATAL;
     }
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            command_help("fix");
+            pol_pipeline_free(p);
+            return EXIT_ALL_OK;
+        }
+        if (common_option(c, argc, argv, &i)) continue;
+        if (!strcmp(argv[i], "--")) {
+            for (i++; i < argc; i++) add_input(c, argv[i]);
+            break;
+        }
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0 || !a[2]) {
+            if (a[0] == '-' && a[1]) die_usage("fix: unknown option %s", a);
+            add_input(c, a);
+            continue;
+        }
+        char name[256];
+        const char *eq = strchr(a + 2, '='), *value = eq ? eq + 1 : NULL;
+        size_t nlen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        if (nlen >= sizeof name) die_usage("option %s is too long", a);
+        memcpy(name, a + 2, nlen);
+        name[nlen] = '\0';
+        int kind = pol_pipeline_auto_option_kind(p, name), b;
+        if (!kind)
+            die_usage("fix: unknown option --%s (no automatic step takes it; see 'polish help "
+                      "fix')",
+                      name);
+        if (!value) {
+            if (kind == 1 && i + 1 < argc && bool_word(argv[i + 1], &b))
+                value = argv[++i];
+            else if (kind == 1)
+                value = "true";
+            else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0 &&
+                     strcmp(argv[i + 1], "-o") != 0)
+                value = argv[++i];
+            else
+                die_usage("--%s needs a value", name);
+        }
+        if (pol_pipeline_set_auto_option(p, name, value, &err)) die_usage("%s", err.msg);
+    }
     int code = run_batch(c, p, POL_BATCH_PROCESS, "fix");
     pol_pipeline_free(p);
     return code;
 }
 
+/* The shard index from the scheduler when --shard is not given: Slurm job arrays, Kubernetes
+ * Indexed Jobs, GNU parallel (whose sequence numbers start at 1). -1 when none is set. */
+static long shard_from_env(void)
+{
+    static const char *const vars[] = {"SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX",
+                                       "PARALLEL_SEQ"};
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
+        const char *v = getenv(vars[i]);
+        char *end;
+        if (!v || !*v) continue;
+        long n = strtol(v, &end, 10);
+        if (*end || n < 0) die_usage("run: %s=%s is not a shard index", vars[i], v);
+        return i == 2 ? n - 1 : n;
+    }
+    return -1;
+}
+
+static long count_arg(const char *flag, const char *v, long min)
+{
+    char *end;
+    long n = v ? strtol(v, &end, 10) : -1;
+    if (!v || !*v || *end || n < min) die_usage("%s needs a whole number >= %ld", flag, min);
+    return n;
+}
+
+/* polish plan RECIPE.yml INPUTS... -o OUT/ --shards N */
+static int cmd_plan(cli *c, int argc, char **argv)
+{
+    if (argc < 1) die_usage("plan: a recipe file is needed");
+    long shards = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: polish plan RECIPE.yml FILE|DIR... -o OUT/ --shards N\n\n"
+                   "Writes OUT/plan.json and nothing else: every item with its outputs and its "
+                   "shard,\nbalanced by size. Then run each shard (polish run --plan "
+                   "OUT/plan.json --shard I)\nand merge (polish merge OUT/plan.json). See "
+                   "docs/SCALE.md.\n");
+            return EXIT_ALL_OK;
+        }
+    }
+    const char *recipe = argv[0];
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--shards")) {
+            shards = count_arg("--shards", i + 1 < argc ? argv[++i] : NULL, 1);
+            continue;
+        }
+        if (!strncmp(argv[i], "--shards=", 9)) {
+            shards = count_arg("--shards", argv[i] + 9, 1);
+            continue;
+        }
+        if (common_option(c, argc, argv, &i)) continue;
+        if (argv[i][0] == '-' && argv[i][1]) die_usage("plan: unknown option %s", argv[i]);
+        add_input(c, argv[i]);
+    }
+    if (!shards) die_usage("plan: --shards N is needed");
+    if (!c->output) die_usage("plan: -o OUT/ is needed (the plan goes to OUT/plan.json)");
+    if (!c->n_inputs) die_usage("plan: no input files");
+    pol_plan_spec spec = {.recipe = recipe,
+                          .inputs = c->inputs,
+                          .n_inputs = c->n_inputs,
+                          .outdir = c->output,
+                          .shards = (size_t)shards,
+                          .options = &c->opt,
+                          .group = c->group};
+    char *path = NULL;
+    pol_err err;
+    pol_status st = pol_plan_make(&spec, &path, &err);
+    if (st) {
+        fprintf(stderr, "polish: %s\n", err.msg);
+        return st == POL_ERR_ARG || st == POL_ERR_RECIPE ? EXIT_USAGE : EXIT_FATAL;
+    }
+    if (c->json)
+        printf("{\"plan\": \"%s\", \"stages\": %zu}\n", path, pol_plan_stages(path, &err));
+    else if (!c->quiet)
+        fprintf(stderr, "polish: plan in %s (%zu stage%s, %ld shards)\n", path,
+                pol_plan_stages(path, &err), pol_plan_stages(path, &err) == 1 ? "" : "s", shards);
+    free(path);
+    return EXIT_ALL_OK;
+}
+
+/* polish run --plan OUT/plan.json [--stage S] [--shard I] */
+static int cmd_run_plan(cli *c, int argc, char **argv)
+{
+    const char *plan = NULL;
+    long stage = 0, shard = -1;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--plan")) {
+            if (i + 1 >= argc) die_usage("--plan needs a plan file");
+            plan = argv[++i];
+        } else if (!strncmp(argv[i], "--plan=", 7)) {
+            plan = argv[i] + 7;
+        } else if (!strcmp(argv[i], "--stage")) {
+            stage = count_arg("--stage", i + 1 < argc ? argv[++i] : NULL, 1);
+        } else if (!strcmp(argv[i], "--shard")) {
+            shard = count_arg("--shard", i + 1 < argc ? argv[++i] : NULL, 0);
+        } else if (!common_option(c, argc, argv, &i)) {
+            die_usage("run --plan: unexpected %s (the plan names the inputs)", argv[i]);
+        }
+    }
+    if (c->output) die_usage("run --plan: the plan names the output folder; no -o");
+    if (shard < 0) shard = shard_from_env();
+    if (shard < 0)
+        die_usage("run --plan: which shard? --shard I, or SLURM_ARRAY_TASK_ID, "
+                  "JOB_COMPLETION_INDEX or PARALLEL_SEQ");
+    pol_report *r = pol_report_new("run --plan");
+    if (!r) return EXIT_FATAL;
+    pol_err err;
+    pol_batch_result res = {0};
+    pol_status st = pol_plan_run(plan, (size_t)stage, (size_t)shard, &c->opt, r, &res, &err);
+    int code = st == POL_OK ? EXIT_ALL_OK : st == POL_ERR_PARTIAL ? EXIT_SOME_FAILED : 0;
+    if (st && st != POL_ERR_PARTIAL) {
+        fprintf(stderr, "polish: %s\n", err.msg);
+        code = st == POL_ERR_ARG ? EXIT_USAGE : EXIT_FATAL;
+    } else {
+        char *e = pol_report_errors(r);
+        if (e && *e)
+            for (char *line = strtok(e, "\n"); line; line = strtok(NULL, "\n"))
+                fprintf(stderr, "polish: error: %s\n", line);
+        free(e);
+        if (c->json) {
+            char *j = pol_report_json(r);
+            if (j) printf("%s\n", j);
+            free(j);
+        } else if (!c->quiet) {
+            fprintf(stderr, "polish: shard %ld: %zu ok, %zu failed\n", shard, res.ok, res.failed);
+        }
+    }
+    pol_report_free(r);
+    return code;
+}
+
+/* polish merge OUT/plan.json */
+static int cmd_merge(cli *c, int argc, char **argv)
+{
+    const char *plan = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: polish merge OUT/plan.json\n\nWrites OUT/report.json and "
+                   "OUT/report.html from the shards' report streams; exits 0 only when every "
+                   "planned item\nis done, otherwise lists what is missing.\n");
+            return EXIT_ALL_OK;
+        }
+        if (common_option(c, argc, argv, &i)) continue;
+        if (plan || (argv[i][0] == '-' && argv[i][1])) die_usage("merge: unexpected %s", argv[i]);
+        plan = argv[i];
+    }
+    if (!plan) die_usage("merge: which plan? (OUT/plan.json)");
+    char *missing = NULL;
+    pol_err err;
+    pol_status st = pol_plan_merge(plan, &missing, &err);
+    if (st && st != POL_ERR_PARTIAL) {
+        fprintf(stderr, "polish: %s\n", err.msg);
+        return st == POL_ERR_ARG || st == POL_ERR_NOT_FOUND || st == POL_ERR_FORMAT ? EXIT_USAGE
+                                                                                 : EXIT_FATAL;
+    }
+    if (st) {
+        fprintf(stderr, "polish: %s:\n%s", err.msg, missing ? missing : "");
+        free(missing);
+        return EXIT_SOME_FAILED;
+    }
+    free(missing);
+    if (!c->quiet) fprintf(stderr, "polish: every planned item is done; report merged\n");
+    return EXIT_ALL_OK;
+}
+
 static int cmd_run(cli *c, int argc, char **argv)
 {
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--plan") || !strncmp(argv[i], "--plan=", 7))
+            return cmd_run_plan(c, argc, argv);
     if (argc < 1) die_usage("run: a recipe file is needed");
     for (int i = 0; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -1174,6 +1421,10 @@ int main(int argc, char **argv)
         code = cmd_run(&c, argc - 2, argv + 2);
     else if (!strcmp(cmd, "report"))
         code = cmd_report(&c, argc - 2, argv + 2);
+    else if (!strcmp(cmd, "plan"))
+        code = cmd_plan(&c, argc - 2, argv + 2);
+    else if (!strcmp(cmd, "merge"))
+        code = cmd_merge(&c, argc - 2, argv + 2);
     else {
         int is_domain = 0;
         for (size_t i = 0; i < pol_domain_count(); i++)

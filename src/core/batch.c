@@ -540,6 +540,16 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
         pol__asset_unref(a);
         return st;
     }
+    /* automatic steps waiting for a port no option gave: skipped, and the item says which */
+    for (size_t i = 0; i < p->n_waiting; i++) {
+        const pol__step *w = &p->waiting[i];
+        pol__jv *s = pol__step_node(run, w->op, w->args);
+        const char *port = pol__args_missing_port(w->args);
+        pol__jv_set(s, "status", pol__jv_str("declined"));
+        char why[256];
+        snprintf(why, sizeof why, "not run: it needs --%s (polish fix ... --%s PATH)", port, port);
+        pol__jv_set(s, "declined", pol__jv_str(why));
+    }
     if (c->opt.dry_run) return plan_only(c, x, p, run);
     if (c->opt.skip_existing && outputs_exist(c, x, p, d)) {
         pol__jv_set(run->item, "skipped", pol__jv_str("its outputs exist (--skip-existing)"));
@@ -951,7 +961,8 @@ static pol_status batch_run(const pol_pipeline *p, const char *const *inputs, si
     }
     /* A folder that cannot be made fails each item with the reason (save_to). */
     if (writes && b->outdir) mkdir_p(b->outdir);
-    if (writes && c.opt.skip_existing) pol__out_remove_stale(b->outdir ? b->outdir : NULL);
+    if (writes && c.opt.skip_existing && !b->select)
+        pol__out_remove_stale(b->outdir ? b->outdir : NULL);
     /* inspect and --dry-run get a gate that allows no write at all */
     /* A document op without -o writes nothing of its own; the files its ports name stay in the
      * current folder. */
@@ -1000,6 +1011,18 @@ static pol_status batch_run(const pol_pipeline *p, const char *const *inputs, si
         return pol__err_set(err, POL_ERR_ARG, "several items need an output folder, not a file");
     }
 
+    if (b->select) { /* one shard: only its items */
+        size_t keep = 0;
+        for (size_t i = 0; i < c.it.n; i++) {
+            if (b->select(c.it.v[i].path, b->select_user)) {
+                c.it.v[keep++] = c.it.v[i];
+            } else {
+                free(c.it.v[i].members);
+                free(c.it.v[i].group_rel);
+            }
+        }
+        c.it.n = keep;
+    }
     c.threads = c.opt.threads > 0 ? c.opt.threads : pol__cpu_count();
     c.outdir = ports_dir(b);
     if (c.outdir && writes && pol__ports_check(p, c.outdir, err)) {

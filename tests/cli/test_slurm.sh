@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# polish — shards under a real single-node Slurm: the test starts munge, slurmctld and slurmd as
+# root with a throw-away configuration, submits one job array for the shards and a merge job that
+# depends on it (afterok), and compares the outputs with a single-process run. Skipped, saying
+# why, where Slurm cannot start (not root, not installed).
+. "$(dirname "$0")/lib.sh"
+POLISH=$(cd "$(dirname "$POLISH")" && pwd)/$(basename "$POLISH") # the test changes folder
+skip() { echo "SKIP: $*"; exit 77; }
+[ "$(id -u)" -eq 0 ] || skip "starting slurmctld and slurmd needs root"
+for p in slurmctld slurmd sbatch squeue scontrol munged; do
+    command -v "$p" >/dev/null || skip "$p is not installed (slurm-wlm, munge)"
+done
+[ -r /etc/munge/munge.key ] || skip "no /etc/munge/munge.key"
+
+H=$(hostname -s)
+S=$T/slurm
+mkdir -p "$S/state" "$S/spool"
+PORT=$((20000 + RANDOM % 20000))
+cat > "$S/slurm.conf" <<CONF
+ClusterName=polishtest
+SlurmctldHost=$H
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+StateSaveLocation=$S/state
+SlurmdSpoolDir=$S/spool
+SlurmctldPidFile=$S/slurmctld.pid
+SlurmdPidFile=$S/slurmd.pid
+SlurmctldPort=$PORT
+SlurmdPort=$((PORT + 1))
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SchedulerType=sched/builtin
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+ReturnToService=2
+MpiDefault=none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+SlurmctldLogFile=$S/ctld.log
+SlurmdLogFile=$S/slurmd.log
+NodeName=$H CPUs=$(nproc) State=UNKNOWN
+PartitionName=polish Nodes=$H Default=YES MaxTime=INFINITE State=UP
+CONF
+export SLURM_CONF=$S/slurm.conf
+started_munge=0
+if ! pgrep -x munged >/dev/null; then
+    mkdir -p /run/munge && chown munge: /run/munge 2>/dev/null
+    munged --force >/dev/null 2>&1 || skip "munged does not start"
+    started_munge=1
+fi
+cleanup_slurm() {
+    scontrol shutdown >/dev/null 2>&1
+    for f in "$S/slurmctld.pid" "$S/slurmd.pid"; do [ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
+    [ $started_munge -eq 1 ] && pkill -x munged
+    chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"
+}
+trap cleanup_slurm EXIT
+slurmctld -f "$S/slurm.conf" >/dev/null 2>&1 || skip "slurmctld does not start: $(tail -3 "$S/ctld.log" 2>/dev/null)"
+slurmd -f "$S/slurm.conf" >/dev/null 2>&1 || skip "slurmd does not start: $(tail -3 "$S/slurmd.log" 2>/dev/null)"
+up=0
+for _ in $(seq 1 30); do
+    sinfo -h -o %t 2>/dev/null | grep -q idle && { up=1; break; }
+    sleep 1
+done
+[ $up -eq 1 ] || skip "the Slurm node never became idle: $(tail -3 "$S/ctld.log")"
+
+mkdir -p "$T/photos/sub"
+i=0
+for f in coffee.png astronaut.png chelsea.png rocket.jpg camera.png; do
+    i=$((i + 1))
+    make_photo "$T/photos/p$i.jpg" 160x "$f"
+done
+make_photo "$T/photos/sub/p1.jpg" 96x
+printf 'domain: image\nsteps:\n  - sharpen: {amount: 0.3}\n  - resize: {width: 120}\n' > "$T/r.yml"
+cd "$T" || exit 1
+run_polish 0 plan r.yml photos/ -o "$T/out/" --shards 3 --quiet
+# the shard index comes from SLURM_ARRAY_TASK_ID
+jid=$(sbatch --parsable --array=0-2 -o "$T/slurm-%A_%a.log" --wrap "$POLISH run --plan $T/out/plan.json --quiet")
+check "the job array was accepted" test -n "$jid"
+mid=$(sbatch --parsable --dependency=afterok:"$jid" -o "$T/merge.log" --wrap "$POLISH merge $T/out/plan.json")
+check "the merge job was accepted" test -n "$mid"
+for _ in $(seq 1 120); do
+    [ "$(squeue -h 2>/dev/null | wc -l)" -eq 0 ] && break
+    sleep 1
+done
+check "every job finished" test "$(squeue -h | wc -l)" -eq 0
+check "the merge job ran after the array and found every item done" grep -q "every planned item is done" "$T/merge.log"
+check "merge wrote the report" test -s "$T/out/report.json"
+run_polish 0 run r.yml photos/ -o single/ --quiet
+same=1
+for f in $(cd single && find . -type f | sort); do cmp -s "single/$f" "out/$f" || { same=0; echo "differs: $f" >&2; }; done
+check "Slurm's shards give the single-process outputs, byte for byte" test $same -eq 1
+for s in 0 1 2; do
+    check "shard $s streamed its report" test -s "$T/out/.polish-shards/stage-1.shard-$s.jsonl"
+done
+finish

@@ -9,6 +9,7 @@
 int pol__stream_possible(const pol__domain *d, const pol_pipeline *p, const pol_op_desc *dop)
 {
     if (!d->stream || p->n_targets) return 0;
+    if (!p->n_steps && !dop) return 0; /* nothing to do chunk by chunk: loaded and saved whole */
     for (size_t i = 0; i < p->n_steps; i++)
         if (!p->steps[i].op->stream || p->steps[i].op->out_domain) return 0;
     return !dop || dop->stream != NULL;

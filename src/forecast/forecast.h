@@ -29,6 +29,8 @@ typedef struct pol__forecast {
     size_t n_missing_obs, n_nan_members, n_dup;
     unsigned char *dup; /* n: 1 for a repeat of an earlier (station, init_time, lead_h) */
     int unsorted;       /* init times are not in order */
+    int grid;           /* a gridded ensemble (GRIB, NetCDF): no table; only calibrate-grid
+                           changes it (streamed), anything else writes its bytes unchanged */
 } pol__forecast;
 
 extern const pol__domain pol__forecast_domain;

@@ -222,4 +222,11 @@ printf 'station,init_time,lead_h,obs,ens_1\na,2026-01-01,24,1,2\n' > t.csv
 run_polish 1 forecast calibrate-grid t.csv --train train.nc -o bad/
 contains "$ERR" "neither GRIB nor NetCDF"
 check "nothing written for failed items" test ! -e bad/fc.grib2 -a ! -e bad/fc.nc
+run_polish 1 forecast verify fc.nc
+contains "$ERR" "a gridded ensemble: 'verify' reads station tables"
+
+# 8. the automatic fix leaves gridded files and station tables exactly as they were
+mkdir fixin && cp fc.nc fc.grib2 t.csv fixin/
+run_polish 0 fix fixin/ -o fixout/
+for f in fc.nc fc.grib2 t.csv; do check "fix leaves $f as it was" cmp -s fixin/$f fixout/$f; done
 finish

@@ -5,6 +5,8 @@
 #  3. per-grid-point EMOS on a synthetic 0.25-degree global grid (1,038,240 points, 30 training
 #     days, 51 members), tile by tile on 2 threads; R on the first R_POINTS points, extrapolated
 #  4. the station workflow: testbed, calibrate, verify (wall time)
+#  5. a real tiled run: `polish forecast calibrate-grid` on a generated NetCDF global grid
+#     (GRID_ROWS x GRID_COLS, 30 training days, 51 members: 6.4 GB of training data), peak memory
 # Usage: POLISH=build/src/cli/polish bench/forecast/run.sh   (GRID_POINTS=... for a fraction)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -12,6 +14,9 @@ POLISH=${POLISH:-$PWD/build/src/cli/polish}
 BIN=$(dirname "$(dirname "$(readlink -f "$POLISH")")")/../tests/forecast/fc_bench
 BIN=$(readlink -f "$BIN")
 GRID_POINTS=${GRID_POINTS:-1038240}
+GRID_ROWS=${GRID_ROWS:-721}
+GRID_COLS=${GRID_COLS:-1440}
+GEN=$(dirname "$BIN")/fc_gridgen
 R_POINTS=${R_POINTS:-2000}
 OUT=$PWD/bench/out/forecast
 mkdir -p "$OUT"
@@ -58,3 +63,13 @@ for l in d["by_lead"]:
     print("  lead %4g h (%.1f MTU): CRPS raw %.4f, EMOS %.4f, skill %.1f%%" % (l["lead_h"], l["lead_h"] / 120,
           l["raw"]["crps"], l["calibrated"]["crps"], 100 * l["calibrated"]["crps_skill_vs_raw"]))
 PY
+
+echo "--- 5. calibrate-grid on a $GRID_ROWS x $GRID_COLS grid (30 days x 51 members), NetCDF, bands of --tile points"
+G=$OUT/grid
+mkdir -p "$G"
+[ -s "$G/train.nc" ] || /usr/bin/time -f "  made the files: %e s" "$GEN" make "$G" "$GRID_ROWS" "$GRID_COLS" 30 51
+du -h "$G/train.nc" "$G/fc.nc" | sed 's/^/  /'
+rm -rf "$G/out"
+/usr/bin/time -f "  calibrate-grid: wall %e s, user %U s, sys %S s, peak %M KB" \
+    "$POLISH" forecast calibrate-grid "$G/fc.nc" --train "$G/train.nc" -o "$G/out/" -q -j 2
+"$GEN" score "$G" "$G/out/fc.nc" | sed 's/^/  /'

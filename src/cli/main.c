@@ -1202,6 +1202,39 @@ static int bool_word(const char *s, int *out)
 }
 
 /* polish DOMAIN OP [--param value]... IN -o OUT */
+/* Does `path` end in one of the '|'-separated extensions `types`? */
+static int has_type(const char *path, const char *types)
+{
+    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+    if (!types || !dot || (slash && dot < slash) || !dot[1]) return 0;
+    size_t el = strlen(dot + 1);
+    for (const char *t = types; *t;) {
+        const char *e = strchr(t, '|');
+        size_t tl = e ? (size_t)(e - t) : strlen(t);
+        if (tl == el && !strncasecmp(t, dot + 1, el)) return 1;
+        t += tl + (e ? 1 : 0);
+    }
+    return 0;
+}
+
+/* `polish forecast apply model.json F.csv`: when an op that takes items is given several files,
+ * a leading one of the type a required file port reads fills that port if no flag named it. */
+static void positional_ports(cli *c, const pol_op_desc *op, pol_pipeline *p, size_t step,
+                             unsigned given)
+{
+    if (op->flags & POL_OP_NO_INPUT) return;
+    for (size_t k = 0; k < op->n_inputs && k < 32 && c->n_inputs > 1; k++) {
+        const pol_port_desc *pt = &op->inputs[k];
+        if ((given & (1u << k)) || pt->kind != POL_PORT_FILE || !(pt->flags & POL_PORT_REQUIRED) ||
+            !has_type(c->inputs[0], pt->types) || is_dir(c->inputs[0]))
+            continue;
+        pol_err err;
+        if (pol_pipeline_set_port(p, step, pt->name, c->inputs[0], &err)) die_usage("%s", err.msg);
+        memmove(c->inputs, c->inputs + 1, (c->n_inputs - 1) * sizeof *c->inputs);
+        c->n_inputs--;
+    }
+}
+
 static int cmd_op(cli *c, const char *domain, int argc, char **argv)
 {
     if (argc < 1) die_usage("%s: which operation? (see 'polish ops %s')", domain, domain);
@@ -1224,6 +1257,7 @@ static int cmd_op(cli *c, const char *domain, int argc, char **argv)
         fprintf(stderr, "polish: %s\n", err.msg);
         return EXIT_FATAL;
     }
+    unsigned ports_given = 0; /* input ports named by a flag (bit per port) */
     for (int i = 1; i < argc; i++) {
         if (common_option(c, argc, argv, &i)) continue;
         const char *a = argv[i];
@@ -1267,6 +1301,8 @@ static int cmd_op(cli *c, const char *domain, int argc, char **argv)
                 value = argv[++i];
             }
             if (pol_pipeline_set_port(p, step, name, value, &err)) die_usage("%s", err.msg);
+            for (size_t k = 0; k < op->n_inputs && k < 32; k++)
+                if (!strcmp(op->inputs[k].name, name)) ports_given |= 1u << k;
             continue;
         }
         if (!pd)
@@ -1290,6 +1326,7 @@ static int cmd_op(cli *c, const char *domain, int argc, char **argv)
                                    : pol_pipeline_set_arg(p, step, pd->name, value, &err);
         if (st) die_usage("%s", err.msg);
     }
+    positional_ports(c, op, p, step, ports_given);
     char command[160];
     snprintf(command, sizeof command, "%s %s", domain, op->name);
     int code = run_batch(c, p, POL_BATCH_PROCESS, command);

@@ -12,6 +12,7 @@
 int pol__stream_possible(const pol__domain *d, const pol_pipeline *p, const pol_op_desc *dop)
 {
     if (!d->stream || p->n_targets) return 0;
+    if (!p->n_steps && !dop) return 0; /* nothing to do chunk by chunk: loaded and saved whole */
     for (size_t i = 0; i < p->n_steps; i++)
         if (!p->steps[i].op->stream || p->steps[i].op->out_domain) return 0;
     return !dop || dop->stream != NULL;
@@ -167,7 +168,9 @@ pol_status pol__stream_run(pol_run *run, const pol__domain *d, const char *in, c
         if (!s) {
             void *rd = NULL, *w = NULL;
             s = io->open(run, in, &rd);
-            if (!s) s = io->write_begin(run, rd, of.fp, &w);
+            if (!s)
+                s = io->write_begin_path ? io->write_begin_path(run, rd, of.tmp_path, of.fp, &w)
+                                         : io->write_begin(run, rd, of.fp, &w);
             if (rd) io->close(rd);
             if (!s) s = pass(run, d, in, &src, st, n, halo_rest, 0, w, NULL, like, NULL);
             if (w) {

@@ -41,6 +41,10 @@ typedef struct pol__stream_io {
      * item (a delivery format an op set) carries over. */
     pol_status (*scratch_begin)(pol_run *run, FILE *f, void **writer);
     pol_status (*scratch_open)(pol_run *run, FILE *f, void *reader, void **out);
+    /* Optional, instead of write_begin: for a writer whose library opens files by name (netcdf-c),
+     * the temporary's path too; it writes there itself (`f` stays open on the same file). */
+    pol_status (*write_begin_path)(pol_run *run, void *reader, const char *tmp_path, FILE *f,
+                                   void **writer);
 } pol__stream_io;
 
 /* An op's chunk-by-chunk form (pol_op_desc.stream). */

@@ -210,6 +210,22 @@ static const fc_fit *find_fit(const fc_model *m, const char *g, double lead, dou
     return bsearch(&key, m->fits, m->n_fits, sizeof *m->fits, cmp_fit_q);
 }
 
+/* A kept model with pooled leads serves a lead it has no fit for from the fit of the nearest lead
+ * within the pooling window. */
+static const fc_fit *find_fit_lead(const fc_model *m, const char *g, double lead, double until)
+{
+    const fc_fit *f = find_fit(m, g, lead, until);
+    if (f || isnan(lead) || !(m->set.lead_window_h > 0) || !isnan(until)) return f;
+    const fc_fit *best = NULL;
+    for (size_t i = 0; i < m->n_fits; i++) {
+        const fc_fit *x = &m->fits[i];
+        if (strcmp(x->group, g) != 0 || isnan(x->lead) || !x->n) continue;
+        double d = fabs(x->lead - lead);
+        if (d <= m->set.lead_window_h && (!best || d < fabs(best->lead - lead))) best = x;
+    }
+    return best;
+}
+
 /* Cases of `tr` (sorted, within [a, b)) whose init time is in [from, to). */
 static void window(const srt *tr, size_t a, size_t b, double from, double to, size_t *lo,
                    size_t *hi)
@@ -262,9 +278,123 @@ static srt *sorted_cases(const view *v, fc_scope scope, int need_obs, size_t *n)
     return s;
 }
 
+/* First index of `s[0..n)` not below key (sorted by cmp_srt). */
+static size_t lower_srt(const srt *s, size_t n, const srt *key)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cmp_srt(&s[mid], key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int cmp_init(const void *a, const void *b)
+{
+    const srt *x = a, *y = b;
+    int c = (x->init > y->init) - (x->init < y->init);
+    return c ? c : (x->r > y->r) - (x->r < y->r);
+}
+
+typedef struct bufs {
+    srt **v;
+    size_t n, cap;
+} bufs;
+
+/* The tasks of one (group, lead): the training cases tr[a..b) (sorted by init time); rolling
+ * windows by the forecasts' init times in ap (sorted), one fit per init. */
+static pol_status tasks_of(pol_run *run, const fc_settings *set, const srt *tr, size_t a, size_t b,
+                           const char *g, double lead, const srt *ap, size_t nap, task **tasks,
+                           size_t *nt, size_t *cap, fc_fit **fits)
+{
+    double W = set->window_days * 86400.0;
+    if (W <= 0) return add_task(run, tasks, nt, cap, fits, tr + a, b - a, g, lead, NAN);
+    if (!ap) { /* a model to keep: the last window of the training data */
+        size_t lo, hi;
+        window(tr, a, b, b > a ? tr[b - 1].init - W : 0, INFINITY, &lo, &hi);
+        return add_task(run, tasks, nt, cap, fits, tr + lo, hi - lo, g, lead, NAN);
+    }
+    size_t j = lower_srt(ap, nap, &(srt){g, lead, -INFINITY, 0});
+    double last = NAN;
+    pol_status st = POL_OK;
+    for (size_t q = j; q < nap && strcmp(ap[q].g, g) == 0 && lead_cmp(ap[q].lead, lead) == 0 && !st;
+         q++) {
+        if (ap[q].init == last) continue;
+        last = ap[q].init;
+        size_t lo, hi;
+        window(tr, a, b, last - W, last, &lo, &hi);
+        st = add_task(run, tasks, nt, cap, fits, tr + lo, hi - lo, g, lead, last);
+    }
+    return st;
+}
+
+/* Pooling neighbouring lead times: the fit for lead L of a group uses its training cases at every
+ * lead within L +- H hours, so coefficients change smoothly with lead and each fit has more
+ * cases. One fit per lead of the training table and (calibrating) of the forecasts. */
+static pol_status plan_pooled(pol_run *run, const fc_settings *set, const srt *tr, size_t ntr,
+                              const srt *ap, size_t nap, task **tasks, size_t *nt, size_t *cap,
+                              fc_fit **fits, bufs *keep)
+{
+    double H = set->lead_window_h;
+    double *leads = NULL;
+    pol_status st = POL_OK;
+    for (size_t a = 0; a < ntr && !st;) {
+        size_t b = a;
+        while (b < ntr && strcmp(tr[b].g, tr[a].g) == 0) b++;
+        /* the distinct leads of the group, training and forecast */
+        size_t a0 = ap ? lower_srt(ap, nap, &(srt){tr[a].g, -INFINITY, -INFINITY, 0}) : 0, a1 = a0;
+        while (ap && a1 < nap && strcmp(ap[a1].g, tr[a].g) == 0) a1++;
+        free(leads);
+        leads = malloc((b - a + a1 - a0) * sizeof *leads);
+        if (!leads) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        size_t nl = 0;
+        for (size_t i = a; i < b; i++)
+            if (!nl || leads[nl - 1] != tr[i].lead) leads[nl++] = tr[i].lead;
+        size_t ntrl = nl;
+        for (size_t i = a0; i < a1; i++) {
+            int seen = 0;
+            for (size_t k = 0; k < ntrl && !seen; k++) seen = leads[k] == ap[i].lead;
+            if (!seen && (nl == ntrl || leads[nl - 1] != ap[i].lead)) leads[nl++] = ap[i].lead;
+        }
+        for (size_t l = 0; l < nl && !st; l++) {
+            double L = leads[l];
+            size_t k = 0;
+            for (size_t i = a; i < b; i++) k += fabs(tr[i].lead - L) <= H;
+            if (!k) continue;
+            if (keep->n == keep->cap) {
+                size_t nc = keep->cap ? keep->cap * 2 : 64;
+                srt **v = realloc(keep->v, nc * sizeof *v);
+                if (!v) {
+                    st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+                    break;
+                }
+                keep->v = v;
+                keep->cap = nc;
+            }
+            srt *c = malloc(k * sizeof *c);
+            if (!c) {
+                st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+                break;
+            }
+            keep->v[keep->n++] = c;
+            k = 0;
+            for (size_t i = a; i < b; i++)
+                if (fabs(tr[i].lead - L) <= H) c[k++] = tr[i];
+            qsort(c, k, sizeof *c, cmp_init);
+            st = tasks_of(run, set, c, 0, k, tr[a].g, L, ap, nap, tasks, nt, cap, fits);
+        }
+        a = b;
+    }
+    free(leads);
+    return st;
+}
+
 static pol_status plan_scope(pol_run *run, const fc_settings *set, const view *tv,
                              const view *av, fc_scope scope, task **tasks, size_t *nt,
-                             size_t *cap, fc_fit **fits, srt **keep_tr, srt **keep_ap)
+                             size_t *cap, fc_fit **fits, srt **keep_tr, srt **keep_ap, bufs *pool)
 {
     size_t ntr, nap = 0;
     srt *tr = sorted_cases(tv, scope, 1, &ntr);
@@ -276,33 +406,14 @@ static pol_status plan_scope(pol_run *run, const fc_settings *set, const view *t
     }
     *keep_tr = tr;
     *keep_ap = ap;
-    double W = set->window_days * 86400.0;
-    size_t j = 0;
+    if (set->per_lead && set->lead_window_h > 0)
+        return plan_pooled(run, set, tr, ntr, ap, nap, tasks, nt, cap, fits, pool);
     for (size_t a = 0; a < ntr;) {
         size_t b = a;
         while (b < ntr && strcmp(tr[b].g, tr[a].g) == 0 && lead_cmp(tr[b].lead, tr[a].lead) == 0)
             b++;
-        pol_status st = POL_OK;
-        if (W <= 0) {
-            st = add_task(run, tasks, nt, cap, fits, tr + a, b - a, tr[a].g, tr[a].lead, NAN);
-        } else if (!ap) { /* a model to keep: the last window of the training data */
-            size_t lo, hi;
-            window(tr, a, b, tr[b - 1].init - W, INFINITY, &lo, &hi);
-            st = add_task(run, tasks, nt, cap, fits, tr + lo, hi - lo, tr[a].g, tr[a].lead, NAN);
-        } else { /* one fit per forecast init time of this group and lead */
-            while (j < nap && cmp_srt(&ap[j], &(srt){tr[a].g, tr[a].lead, -INFINITY, 0}) < 0) j++;
-            double last = NAN;
-            for (size_t q = j; q < nap && strcmp(ap[q].g, tr[a].g) == 0 &&
-                               lead_cmp(ap[q].lead, tr[a].lead) == 0 && !st;
-                 q++) {
-                if (ap[q].init == last) continue;
-                last = ap[q].init;
-                size_t lo, hi;
-                window(tr, a, b, last - W, last, &lo, &hi);
-                st = add_task(run, tasks, nt, cap, fits, tr + lo, hi - lo, tr[a].g, tr[a].lead,
-                              last);
-            }
-        }
+        pol_status st = tasks_of(run, set, tr, a, b, tr[a].g, tr[a].lead, ap, nap, tasks, nt, cap,
+                                 fits);
         if (st) return st;
         a = b;
     }
@@ -364,17 +475,20 @@ pol_status fc_model_fit(pol_run *run, const fc_settings *set, const pol__forecas
     fc_fit *fits = NULL;
     size_t nt = 0, cap = 0;
     srt *keep[4] = {NULL, NULL, NULL, NULL};
+    bufs pool = {0};
     st = plan_scope(run, set, &tv, apply ? &av : NULL, set->scope, &tasks, &nt, &cap, &fits,
-                    &keep[0], &keep[1]);
+                    &keep[0], &keep[1], &pool);
     if (!st && set->scope != FC_SCOPE_GLOBAL) /* the fall-back for groups with few cases */
         st = plan_scope(run, set, &tv, apply ? &av : NULL, FC_SCOPE_GLOBAL, &tasks, &nt, &cap,
-                        &fits, &keep[2], &keep[3]);
+                        &fits, &keep[2], &keep[3], &pool);
     if (!st) {
         for (size_t i = 0; i < nt; i++) tasks[i].fit = &fits[i];
         fit_ctx c = {set, &tv, tasks, 0};
         pol__parallel_for(run, nt, 4, fit_range, &c);
     }
     for (int i = 0; i < 4; i++) free(keep[i]);
+    for (size_t i = 0; i < pool.n; i++) free(pool.v[i]);
+    free(pool.v);
     free(tasks);
     out->fits = fits;
     out->n_fits = nt;
@@ -392,10 +506,13 @@ pol_status fc_model_fit(pol_run *run, const fc_settings *set, const pol__forecas
     pol__measure_int(run, "fits", (long long)nt);
     pol__measure_int(run, "fits_with_enough_cases", (long long)ok);
     if (set->method == FC_M_EMOS) pol__measure_int(run, "fits_converged", (long long)conv);
-    pol__decide(run, "%s (%s%s) fitted %s%s: %zu models", method_names[set->method],
+    char pooled[96] = "";
+    if (set->per_lead && set->lead_window_h > 0)
+        snprintf(pooled, sizeof pooled, " (pooling the leads within %g h)", set->lead_window_h);
+    pol__decide(run, "%s (%s%s) fitted %s%s%s: %zu models", method_names[set->method],
                 set->method == FC_M_EMOS ? dist_names[set->dist] : "",
                 set->method == FC_M_EMOS ? (set->mle ? ", maximum likelihood" : ", minimum CRPS") : "",
-                scope_names[set->scope], set->per_lead ? " per lead time" : "", ok);
+                scope_names[set->scope], set->per_lead ? " per lead time" : "", pooled, ok);
     return POL_OK;
 }
 
@@ -483,7 +600,7 @@ static void apply_range(void *user, size_t a, size_t b)
             double lead = lead_of(c->v, r);
             double until = m->set.window_days > 0 && !isnan(m->fits ? m->fits[0].until : NAN)
                                ? f->init[r] : NAN;
-            fit = find_fit(m, g, lead, until);
+            fit = find_fit_lead(m, g, lead, until);
             if (fit && fit->n) {
                 src = scope_names[m->set.scope];
             } else if (!fit && m->set.scope == FC_SCOPE_LOCAL) {
@@ -492,7 +609,7 @@ static void apply_range(void *user, size_t a, size_t b)
                 flag = why;
                 fit = NULL;
             } else {
-                const fc_fit *gf = find_fit(m, "*", lead, until);
+                const fc_fit *gf = find_fit_lead(m, "*", lead, until);
                 if (gf && gf->n) {
                     fit = gf;
                     src = "global";
@@ -692,6 +809,7 @@ pol__jv *fc_model_json(const fc_model *m)
     if (m->set.region_col) pol__jv_set(d, "region_column", pol__jv_str(m->set.region_col));
     pol__jv_set(d, "per_lead", pol__jv_bool(m->set.per_lead));
     pol__jv_set(d, "window_days", pol__jv_num_exact(m->set.window_days));
+    pol__jv_set(d, "lead_window_h", pol__jv_num_exact(m->set.lead_window_h));
     pol__jv_set(d, "min_train", pol__jv_int((long long)m->set.min_train));
     pol__jv_set(d, "bias_weight", pol__jv_num_exact(m->set.bias_weight));
     pol__jv_set(d, "link", pol__jv_str("loc = a + b*mean + beta.x; log scale = c + d*log(sd)"));
@@ -765,6 +883,7 @@ pol_status fc_model_from_json(pol_run *run, const char *text, const char *what, 
     s->mle = est && strcmp(est, "mle") == 0;
     s->per_lead = json_is_true(json_object_get(root, "per_lead"));
     s->window_days = 0; /* a kept model serves every init time */
+    s->lead_window_h = jnum(root, "lead_window_h", 0);
     s->min_train = (size_t)jnum(root, "min_train", 0);
     s->bias_weight = jnum(root, "bias_weight", 0);
     const char *rc = json_string_value(json_object_get(root, "region_column"));

@@ -74,23 +74,83 @@ static double crps_gauss(double mu, double s, double y, double *dmu, double *ds)
     return s * (z * (2 * P - 1) + 2 * p - INV_SQRT_PI);
 }
 
-/* Normal truncated to [0, inf): CRPS = s * G(z, w), z = (y-mu)/s, w = mu/s, P = Phi(w):
- * G = [z P (2 Phi(z) + P - 2) + 2 phi(z) P - Phi(sqrt2 w)/sqrt(pi)] / P^2. */
+/* ---- the normal truncated to [0, inf), in a form that stays accurate far into the tail ------- */
+
+/* erfcx(x) = exp(x^2) erfc(x) for x >= 0: erfc times the exponential of x^2 split exactly into
+ * two parts below 10, the continued fraction above. */
+static double erfcx_pos(double x)
+{
+    if (x < 10) {
+        double xh = (double)(float)x, xl = x - xh; /* x^2 = xh^2 + xl (x + xh), nearly exact */
+        return exp(xh * xh) * exp(xl * (x + xh)) * erfc(x);
+    }
+    /* erfcx(x) = 1/sqrt(pi) * 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + ...))))) */
+    double f = x;
+    for (int k = 60; k >= 1; k--) f = x + (k / 2.0) / f;
+    return INV_SQRT_PI / f;
+}
+
+/* Upper tail Q(t) = 1 - Phi(t), its logarithm, and the hazard (inverse Mills ratio)
+ * m(t) = phi(t) / Q(t), all without underflow or cancellation for large t. */
+static double log_q(double t)
+{
+    if (t < 0) return log(0.5 * erfc(t * M_SQRT1_2));
+    return log(0.5 * erfcx_pos(t * M_SQRT1_2)) - 0.5 * t * t;
+}
+
+static double hazard(double t)
+{
+    if (t < 0) return fc_norm_pdf(t) / (0.5 * erfc(t * M_SQRT1_2));
+    return 2 * INV_SQRT_2PI / erfcx_pos(t * M_SQRT1_2);
+}
+
+/* h(a) = erfc(a) / erfc(a/sqrt2)^2 (= erfcx(a) / erfcx(a/sqrt2)^2) and its derivative. */
+static double h_ratio(double a, double *dh)
+{
+    double r;
+    if (a <= 0) {
+        double e1 = erfc(a), e2 = erfc(a * M_SQRT1_2);
+        r = e1 / (e2 * e2);
+        if (dh)
+            *dh = 2 * INV_SQRT_PI * (-exp(-a * a) / (e2 * e2) +
+                                     M_SQRT2 * e1 * exp(-0.5 * a * a) / (e2 * e2 * e2));
+    } else {
+        double x1 = erfcx_pos(a), x2 = erfcx_pos(a * M_SQRT1_2);
+        r = x1 / (x2 * x2);
+        if (dh) *dh = 2 * INV_SQRT_PI * (-1 / (x2 * x2) + M_SQRT2 * x1 / (x2 * x2 * x2));
+    }
+    return r;
+}
+
+/* T = (phi(z) - z Q(z)) / Q(a) for z >= a (the integral of the truncated survival function from
+ * z to infinity), from ratios that neither underflow nor cancel. */
+static double tail_int(double z, double a)
+{
+    if (z <= 0) /* then a <= z <= 0: every term is moderate and positive */
+        return (fc_norm_pdf(z) - z * 0.5 * erfc(z * M_SQRT1_2)) / (0.5 * erfc(a * M_SQRT1_2));
+    /* phi(z) - z Q(z) = phi(z) (1 - z / m(z)) */
+    double g = 1 - z / hazard(z);
+    if (a > 0) return hazard(a) * exp(-0.5 * (z - a) * (z + a)) * g;
+    return fc_norm_pdf(z) * g / (0.5 * erfc(a * M_SQRT1_2));
+}
+
+/* CRPS = s * G(z, a), z = (y-mu)/s, a = -mu/s (the truncation point, standardised):
+ * G = z + 2 T(z, a) - (2/sqrt(pi)) h(a). With a -> -inf this is the normal's CRPS. Derivatives:
+ * dG/dz = 1 - 2 Q(z)/Q(a), dG/da = 2 T m(a) - (2/sqrt(pi)) h'(a). */
 static double crps_truncnorm(double mu, double s, double y, double *dmu, double *ds)
 {
-    double z = (y - mu) / s, w = mu / s;
-    double P = fc_norm_cdf(w), pw = fc_norm_pdf(w);
-    double Pz = fc_norm_cdf(z), pz = fc_norm_pdf(z);
-    double r2w = M_SQRT2 * w;
-    double N = z * P * (2 * Pz + P - 2) + 2 * pz * P - fc_norm_cdf(r2w) * INV_SQRT_PI;
-    double G = N / (P * P);
+    double z = (y - mu) / s, a = -mu / s;
+    if (z < a) z = a; /* y below 0 is outside the support: scored at 0 */
+    double dh, h = h_ratio(a, &dh);
+    double T = tail_int(z, a);
+    double G = z + 2 * T - 2 * INV_SQRT_PI * h;
     if (dmu || ds) {
-        double Gz = (2 * Pz + P - 2) / P;
-        double Nw = z * pw * (2 * Pz + P - 2) + z * P * pw + 2 * pz * pw -
-                    M_SQRT2 * fc_norm_pdf(r2w) * INV_SQRT_PI;
-        double Gw = Nw / (P * P) - 2 * N * pw / (P * P * P);
-        if (dmu) *dmu = -Gz + Gw;
-        if (ds) *ds = G - z * Gz - w * Gw;
+        double R = a > 0 ? exp(log_q(z) - log_q(a)) : 0.5 * erfc(z * M_SQRT1_2) /
+                                                         (0.5 * erfc(a * M_SQRT1_2));
+        double Gz = 1 - 2 * R;
+        double Ga = 2 * T * hazard(a) - 2 * INV_SQRT_PI * dh;
+        if (dmu) *dmu = -Gz - Ga;
+        if (ds) *ds = G - z * Gz - a * Ga;
     }
     return s * G;
 }
@@ -127,9 +187,9 @@ double fc_nll(fc_dist d, double mu, double s, double y, double *dmu, double *ds)
     double f, gz, g0 = 0, w = mu / s;
     switch (d) {
     case FC_TRUNCNORM: {
-        /* -log phi(z) + log s + log Phi(w) */
-        double P = fc_norm_cdf(w), r = fc_norm_pdf(w) / P;
-        f = 0.5 * z * z + log(s) + log(P) + 0.5 * log(2 * M_PI);
+        /* -log phi(z) + log s + log Phi(w); Phi(w) = Q(-w) and phi(w)/Phi(w) = m(-w) */
+        double r = hazard(-w);
+        f = 0.5 * z * z + log(s) + log_q(-w) + 0.5 * log(2 * M_PI);
         if (dmu) *dmu = -z / s + r / s;
         if (ds) *ds = 1 / s - z * z / s - r * w / s;
         return f;
@@ -159,8 +219,11 @@ double fc_cdf(fc_dist d, double mu, double s, double x)
     switch (d) {
     case FC_TRUNCNORM: {
         if (x < 0) return 0;
-        double P = fc_norm_cdf(mu / s);
-        double v = (fc_norm_cdf((x - mu) / s) - fc_norm_cdf(-mu / s)) / P;
+        double a = -mu / s, z = (x - mu) / s, v;
+        if (a > 0) /* 1 - Q(z)/Q(a), the ratio in logs (both tails may underflow) */
+            v = -expm1(log_q(z) - log_q(a));
+        else
+            v = (fc_norm_cdf(z) - fc_norm_cdf(a)) / fc_norm_cdf(-a);
         return v < 0 ? 0 : v > 1 ? 1 : v;
     }
     case FC_CLOGIS: return x < 0 ? 0 : logistic((x - mu) / s);
@@ -172,8 +235,22 @@ double fc_quantile(fc_dist d, double mu, double s, double p)
 {
     switch (d) {
     case FC_TRUNCNORM: {
-        double P0 = fc_norm_cdf(-mu / s), P = fc_norm_cdf(mu / s);
-        double x = mu + s * fc_norm_quantile(P0 + p * P);
+        double a = -mu / s;
+        if (a <= 0) {
+            double x = mu + s * fc_norm_quantile(fc_norm_cdf(a) + p * fc_norm_cdf(-a));
+            return x < 0 ? 0 : x;
+        }
+        /* far in the tail: solve log Q(z) = log(1-p) + log Q(a) by Newton's method (log Q is
+         * concave and decreasing, so the steps from the exponential approximation converge) */
+        double target = log1p(-p) + log_q(a);
+        double z = a - log1p(-p) / hazard(a);
+        for (int it = 0; it < 60; it++) {
+            double step = (log_q(z) - target) / hazard(z);
+            z += step;
+            if (z < a) z = a;
+            if (fabs(step) <= 1e-15 * (fabs(z) + 1e-300)) break;
+        }
+        double x = mu + s * z;
         return x < 0 ? 0 : x;
     }
     case FC_CLOGIS: {
@@ -189,8 +266,10 @@ double fc_mean(fc_dist d, double mu, double s)
 {
     switch (d) {
     case FC_TRUNCNORM: {
-        double w = mu / s;
-        return mu + s * fc_norm_pdf(w) / fc_norm_cdf(w);
+        double a = -mu / s;
+        if (a > 0) /* mu + s m(a) = s (m(a) - a): use m(a) - a = 1/(a + ...) form */
+            return s * (hazard(a) - a);
+        return mu + s * hazard(a);
     }
     case FC_CLOGIS: return s * softplus(mu / s);
     default: return mu;

@@ -5,9 +5,13 @@
 #include <string.h>
 #include <strings.h>
 #include "forecast/forecast.h"
+#include "core/stream.h"
+#include "forecast/gridfile.h"
 #include "records/io.h"
 
-static const char *const extensions[] = {"csv", "tsv", NULL};
+static const char *const extensions[] = {"csv", "tsv", "nc", "nc4", "grib", "grib2", "grb", "grb2",
+                                         NULL};
+extern const pol__stream_io pol__forecast_grid_stream;
 
 /* A station table only: its header line names station, init_time and lead_h and has member
  * columns (ens_1 ...) or a member column. Any other CSV (a contact list, measurements) is left
@@ -15,6 +19,7 @@ static const char *const extensions[] = {"csv", "tsv", NULL};
 static int sniff(const unsigned char *head, size_t n, const char *path)
 {
     (void)path;
+    if (fc_grid_kind(head, n)) return 80; /* a gridded ensemble: streamed by calibrate-grid */
     size_t i = 0;
     if (n >= 3 && head[0] == 0xEF && head[1] == 0xBB && head[2] == 0xBF) i = 3;
     size_t end = i;
@@ -46,6 +51,33 @@ static int sniff(const unsigned char *head, size_t n, const char *path)
 static pol_status load(pol_run *run, const char *path, pol_asset **out)
 {
     *out = NULL;
+    unsigned char head[8] = {0};
+    FILE *fp = fopen(path, "rb");
+    size_t got = fp ? fread(head, 1, sizeof head, fp) : 0;
+    if (fp) fclose(fp);
+    if (fc_grid_kind(head, got)) { /* held as its path: written back unchanged */
+        fc_gridfile g;
+        pol_status gs = fc_gridfile_open(run, path, NULL, &g);
+        if (!gs) {
+            pol__measure_int(run, "grid_rows", (long long)g.nrows);
+            pol__measure_int(run, "grid_columns", (long long)g.ncols);
+            pol__measure_int(run, "times", (long long)g.nt);
+            pol__measure_int(run, "members", (long long)g.nm);
+        }
+        fc_gridfile_close(&g);
+        if (gs == POL_ERR_NOMEM || gs == POL_ERR_LIMIT || gs == POL_ERR_IO) return gs;
+        pol__decide(run, "a gridded ensemble: 'forecast calibrate-grid' calibrates it band by band, "
+                    "'forecast extract' reads it at stations; anything else leaves it as it is");
+        pol__forecast *gf = calloc(1, sizeof *gf);
+        if (!gf) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        gf->grid = 1;
+        *out = pol__asset_new(&pol__forecast_domain, gf, path);
+        if (!*out) {
+            free(gf);
+            return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        }
+        return POL_OK;
+    }
     pol__forecast *f = NULL;
     pol_status st = pol__forecast_load_path(run, path, &f);
     if (st) return st;
@@ -58,9 +90,29 @@ static pol_status load(pol_run *run, const char *path, pol_asset **out)
     return POL_OK;
 }
 
+/* A gridded file no step changed: its own bytes. */
+static pol_status copy_bytes(pol_run *run, const char *src, const char *path)
+{
+    FILE *in = src ? fopen(src, "rb") : NULL;
+    if (!in) return pol__fail(run, POL_ERR_IO, "cannot read %s", src ? pol__path_base(src) : "?");
+    pol__outfile of = {0};
+    of.fd = -1;
+    pol_status st = pol__out_open(run, path, &of);
+    char buf[65536];
+    size_t n;
+    while (!st && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, of.fp) != n) st = pol__fail(run, POL_ERR_IO, "cannot write %s", path);
+    if (!st && ferror(in)) st = pol__fail(run, POL_ERR_IO, "cannot read %s", pol__path_base(src));
+    fclose(in);
+    if (!st) st = pol__out_commit(run, &of);
+    pol__out_abort(&of);
+    return st;
+}
+
 static pol_status save(pol_run *run, pol_asset *a, const char *path)
 {
     pol__forecast *f = pol__forecast_of(a);
+    if (f && f->grid) return copy_bytes(run, a->source_path, path);
     if (!f || !f->t) return pol__fail(run, POL_ERR_INTERNAL, "nothing to save");
     pol__outfile of = {0};
     of.fd = -1;
@@ -76,6 +128,7 @@ static pol_status save(pol_run *run, pol_asset *a, const char *path)
 static pol_status inspect(pol_run *run, pol_asset *a)
 {
     pol__forecast *f = pol__forecast_of(a);
+    if (f->grid) return POL_OK; /* measured on loading */
     pol__measure_int(run, "rows", (long long)f->n);
     pol__measure_int(run, "members", (long long)f->m);
     pol__measure_int(run, "stations", (long long)f->n_names);
@@ -89,6 +142,7 @@ static pol_status inspect(pol_run *run, pol_asset *a)
 /* Station tables are written as CSV (an item a generator made has no input name to follow). */
 static const char *out_ext(pol_asset *a)
 {
+    if (pol__forecast_of(a) && pol__forecast_of(a)->grid) return NULL; /* its own name */
     const char *ext = a->source_path ? pol__path_ext(a->source_path) : "";
     return strcasecmp(ext, "tsv") == 0 ? "tsv" : "csv";
 }
@@ -119,4 +173,5 @@ const pol__domain pol__forecast_domain = {
     .auto_steps = auto_steps,
     .out_ext = out_ext,
     .limits = limits,
+    .stream = &pol__forecast_grid_stream,
 };

@@ -29,6 +29,8 @@ typedef struct pol__forecast {
     size_t n_missing_obs, n_nan_members, n_dup;
     unsigned char *dup; /* n: 1 for a repeat of an earlier (station, init_time, lead_h) */
     int unsorted;       /* init times are not in order */
+    int grid;           /* a gridded ensemble (GRIB, NetCDF): no table; only calibrate-grid
+                           changes it (streamed), anything else writes its bytes unchanged */
 } pol__forecast;
 
 extern const pol__domain pol__forecast_domain;
@@ -72,6 +74,7 @@ typedef struct fc_settings {
     fc_scope scope;
     const char *region_col; /* regional: the column naming a station's region */
     int per_lead;           /* one model per lead time (else one for all leads) */
+    double lead_window_h;   /* per lead: pool the training cases of leads within +- this */
     double window_days;     /* rolling window before each forecast's init time (0: all) */
     size_t min_train;       /* fewer training cases: the next wider fit is used */
     double bias_weight;     /* decaying average weight */

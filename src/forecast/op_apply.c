@@ -12,6 +12,9 @@ static const pol_port_desc inputs[] = {
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
+    if (pol__forecast_of(asset)->grid)
+        return pol__fail(run, POL_ERR_UNSUPPORTED, "a gridded ensemble: '%s' reads station tables "
+                         "(use 'forecast calibrate-grid', or 'forecast extract' for stations)", "apply");
     fc_output out;
     double q[64], thr[64];
     pol_status st = fc_output_from_args(run, args, q, thr, &out);

@@ -13,6 +13,7 @@ pol_status fc_settings_from_args(pol_run *run, const pol_args *args, fc_settings
     s->region_col = pol__arg_str(args, "region-column");
     s->per_lead = pol__arg_bool(args, "per-lead");
     s->window_days = pol__arg_num(args, "window-days");
+    s->lead_window_h = pol__arg_num(args, "lead-window");
     s->min_train = (size_t)pol__arg_int(args, "min-train");
     s->bias_weight = pol__arg_num(args, "bias-weight");
     s->predictors = pol__arg_str(args, "predictors");

@@ -31,6 +31,10 @@
     {"region-column", POL_PARAM_STR, "region", 0, -1, NULL,                                        \
      "The column naming each station's region.", .when = "scope=regional"},                        \
     {"per-lead", POL_PARAM_BOOL, "true", 0, -1, NULL, "One model per lead time."},                 \
+    {"lead-window", POL_PARAM_NUM, "0", 0, 1e5, NULL,                                             \
+     "Smooth lead-time dependence: each lead's model pools the training cases of the leads "       \
+     "within +- H hours (0: each lead alone); a lead without a fit uses the nearest one in the "   \
+     "window.", .unit = "h"},                                                                      \
     {"window-days", POL_PARAM_NUM, "0", 0, 36500, NULL,                                            \
      "Rolling training window: only the training cases in the N days before each forecast's "      \
      "init time (0: all).", .unit = "days"},                                                       \

@@ -16,6 +16,9 @@ static const pol_param_desc params[] = {
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
+    if (pol__forecast_of(asset)->grid)
+        return pol__fail(run, POL_ERR_UNSUPPORTED, "a gridded ensemble: '%s' reads station tables "
+                         "(use 'forecast calibrate-grid', or 'forecast extract' for stations)", "verify");
     double thr[64];
     int nt = pol__forecast_list(pol__arg_str(args, "thresholds"), thr, 64);
     if (nt < 0) return pol__fail(run, POL_ERR_ARG, "--thresholds: a comma-separated list of numbers");

@@ -160,6 +160,7 @@ pol__forecast *pol__forecast_clone(const pol__forecast *s)
     pol__forecast *f = calloc(1, sizeof *f);
     if (!f) return NULL;
     *f = *s;
+    if (s->grid) return f; /* nothing but the flag */
     f->t = pol__table_clone(s->t);
     size_t nm;
     int ok = pol__mul_ok(s->n, s->m, &nm);

@@ -51,8 +51,11 @@ PY
 # fit + apply give what calibrate gives
 run_polish 0 forecast fit --train train.csv -o model.json
 python3 -c "import json,sys; d=json.load(open('model.json')); assert d['format']=='polish-forecast-model' and len(d['fits'])==40*4+4" || fail "model.json"
-run_polish 0 forecast apply --model model.json test.csv -o out2.csv
-check "fit + apply = calibrate" cmp -s out.csv out2.csv
+# the form written in issue 12 (the model first, positionally), and the --model form
+run_polish 0 forecast apply model.json test.csv -o out2.csv
+check "fit + apply model.json F.csv = calibrate" cmp -s out.csv out2.csv
+run_polish 0 forecast apply --model model.json test.csv -o out3.csv
+check "apply --model gives the same" cmp -s out.csv out3.csv
 
 # unsorted training rows fit the same model
 (head -1 train.csv; tail -n +2 train.csv | sort -t, -k4,4) > shuffled.csv

@@ -1,0 +1,816 @@
+/* polish — forecast.calibrate-grid: EMOS per grid point (or per box of grid points) of a gridded
+ * ensemble, tile by tile. The forecast file is the streamed item (bands of rows through the
+ * engine's chunked access, src/core/stream.c); each band's training forecasts and observations are
+ * read from --train (and --obs) for the same rows, fitted, applied and written before the next
+ * band is read, so memory is a band whatever the grid.
+ * `polish forecast calibrate-grid fc.nc --train train.nc -o out/`. */
+#include <eccodes.h>
+#include <math.h>
+#include <netcdf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "core/stream.h"
+#include "forecast/gridfile.h"
+#include "forecast/op_common.h"
+
+#define GRID_TYPES "grib|grib2|grb|grb2|nc|nc4"
+
+static const pol_param_desc params[] = {
+    {"variable", POL_PARAM_STR, NULL, 0, -1, NULL,
+     "The forecast variable (GRIB shortName, NetCDF name or standard name; default: the file's only "
+     "gridded variable)."},
+    {"obs-variable", POL_PARAM_STR, "obs", 0, -1, NULL,
+     "NetCDF: the observation (analysis) variable of the training file (time, lat, lon), or of "
+     "--obs; GRIB --obs: its shortName (default: the forecast's)."},
+    {"distribution", POL_PARAM_ENUM, "gaussian", 0, -1, "gaussian|truncnormal|clogistic",
+     "EMOS predictive distribution."},
+    {"estimator", POL_PARAM_ENUM, "crps", 0, -1, "crps|mle", "Minimum CRPS or maximum likelihood."},
+    {"scope", POL_PARAM_ENUM, "local", 0, -1, "local|regional",
+     "One model per grid point, or per box of --box x --box grid points (pooling their cases)."},
+    {"box", POL_PARAM_INT, "4", 1, 1000, NULL, "Regional boxes: grid points on a side.",
+     .when = "scope=regional"},
+    {"min-train", POL_PARAM_INT, "10", 3, 1e9, NULL,
+     "Fewest training cases for a fit; a point (box) with fewer passes its raw ensemble through "
+     "(flagged in <var>_calibrated)."},
+    {"tile", POL_PARAM_INT, "8192", 1, 1e8, NULL,
+     "Grid points per band (whole rows, whole boxes): what is held in memory at once.",
+     .unit = "points"},
+    FC_OUT_PARAMS,
+};
+
+static const pol_port_desc inputs[] = {
+    {"train", POL_PORT_FILE, NULL, GRID_TYPES, POL_PORT_REQUIRED,
+     "Training forecasts on the same grid (time = training days, member, lat, lon); a NetCDF file "
+     "may hold the observations too (--obs-variable)."},
+    {"obs", POL_PORT_FILE, NULL, GRID_TYPES, 0,
+     "Observations (analyses) on the same grid, one field per training time (matched by valid time "
+     "for GRIB, by index for NetCDF). Default: the training file's --obs-variable."},
+};
+
+/* ---- what the plan asks (the writer defines its variables before the first band) ------------- */
+
+typedef struct gopts {
+    const char *var;
+    double q[64], thr[64];
+    size_t nq, nthr;
+    int ecc, regional;
+    size_t box, tile;
+} gopts;
+
+extern const pol_op_desc pol__forecast_op_calibrate_grid;
+
+static pol_status plan_opts(pol_run *run, gopts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->box = 1;
+    o->tile = 8192;
+    for (size_t i = 0; i < run->plan_n; i++) {
+        if (run->plan_ops[i] != &pol__forecast_op_calibrate_grid) continue;
+        const pol_args *a = run->plan_args[i];
+        fc_output out;
+        pol_status st = fc_output_from_args(run, a, o->q, o->thr, &out);
+        if (st) return st;
+        o->nq = out.n_q;
+        o->nthr = out.n_thr;
+        o->ecc = out.ecc;
+        o->var = pol__arg_str(a, "variable");
+        o->regional = pol__arg_choice(a, "scope") == 1;
+        if (o->regional) o->box = (size_t)pol__arg_int(a, "box");
+        o->tile = (size_t)pol__arg_int(a, "tile");
+        return POL_OK;
+    }
+    return POL_OK;
+}
+
+/* ---- the streamed item: bands of rows of the forecast file ------------------------------------ */
+
+typedef struct gchunk {
+    size_t r0, nr, np, nt, nm, grid_rows, grid_cols;
+    float *ens;          /* nt x nm x np */
+    float *mu, *sigma;   /* nt x np */
+    float *q, *pex;      /* nt x nq x np, nt x nthr x np */
+    float *ecc;          /* nt x nm x np */
+    signed char *model;  /* np: 1 calibrated, 0 raw ensemble passed through, -1 no members */
+    const gopts *o;
+} gchunk;
+
+typedef struct greader {
+    fc_gridfile g;
+    gopts o;
+    gchunk c;
+    pol__chunk pc;
+    size_t next_row, rows_per;
+} greader;
+
+static void gchunk_free(gchunk *c)
+{
+    free(c->ens);
+    free(c->mu);
+    free(c->model);
+}
+
+static void g_close(void *p)
+{
+    greader *r = p;
+    if (!r) return;
+    fc_gridfile_close(&r->g);
+    gchunk_free(&r->c);
+    free(r);
+}
+
+static pol_status g_open(pol_run *run, const char *path, void **out)
+{
+    *out = NULL;
+    greader *r = calloc(1, sizeof *r);
+    if (!r) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    pol_status st = plan_opts(run, &r->o);
+    if (!st) st = fc_gridfile_open(run, path, r->o.var, &r->g);
+    if (st) {
+        g_close(r);
+        return st;
+    }
+    const fc_gridfile *g = &r->g;
+    /* about --tile points a band, whole rows and boxes */
+    size_t rows = r->o.tile / g->ncols;
+    if (rows < 1) rows = 1;
+    if (r->o.regional) rows = (rows + r->o.box - 1) / r->o.box * r->o.box;
+    if (rows > g->nrows) rows = g->nrows;
+    r->rows_per = rows;
+    size_t np = rows * g->ncols, nt = g->nt, nm = g->nm;
+    size_t outs = nt * np * (2 + r->o.nq + r->o.nthr);
+    uint64_t bytes = (uint64_t)(nt * nm * np * 2 + outs) * sizeof(float) + np;
+    pol_status ms = pol__mem_reserve(run, bytes, "a band of the forecast grid");
+    if (ms) {
+        g_close(r);
+        return ms;
+    }
+    gchunk *c = &r->c;
+    c->ens = malloc(nt * nm * np * 2 * sizeof(float));
+    c->mu = malloc(outs * sizeof(float));
+    c->model = malloc(np);
+    if (!c->ens || !c->mu || !c->model) {
+        g_close(r);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
+    c->ecc = c->ens + nt * nm * np;
+    c->sigma = c->mu + nt * np;
+    c->q = c->sigma + nt * np;
+    c->pex = c->q + nt * r->o.nq * np;
+    c->o = &r->o;
+    *out = r;
+    return POL_OK;
+}
+
+static pol_status g_read(pol_run *run, void *p, size_t halo, pol__chunk **out)
+{
+    (void)halo;
+    greader *r = p;
+    *out = NULL;
+    fc_gridfile *g = &r->g;
+    if (r->next_row >= g->nrows) return POL_OK;
+    gchunk *c = &r->c;
+    size_t nr = r->rows_per;
+    if (r->next_row + nr > g->nrows) nr = g->nrows - r->next_row;
+    size_t np = nr * g->ncols, rows_np = r->rows_per * g->ncols;
+    /* the outputs keep the layout of a full band; a short last band uses its first np points */
+    c->r0 = r->next_row;
+    c->nr = nr;
+    c->np = np;
+    c->nt = g->nt;
+    c->nm = g->nm;
+    c->grid_rows = g->nrows;
+    c->grid_cols = g->ncols;
+    c->ecc = c->ens + g->nt * g->nm * np;
+    c->sigma = c->mu + g->nt * np;
+    c->q = c->sigma + g->nt * np;
+    c->pex = c->q + g->nt * r->o.nq * np;
+    (void)rows_np;
+    pol_status st = fc_gridfile_rows(run, g, c->r0, nr, c->ens);
+    if (st) return st;
+    size_t outs = g->nt * np * (2 + r->o.nq + r->o.nthr);
+    for (size_t i = 0; i < outs; i++) c->mu[i] = NAN;
+    memcpy(c->ecc, c->ens, g->nt * g->nm * np * sizeof(float));
+    memset(c->model, 0, np);
+    r->pc = (pol__chunk){.data = c, .start = (uint64_t)c->r0 * g->ncols, .n = np, .pre = 0,
+                         .post = 0, .last = c->r0 + nr == g->nrows};
+    r->next_row += nr;
+    *out = &r->pc;
+    return POL_OK;
+}
+
+/* ---- writing: NetCDF-CF (every output) or GRIB (the calibrated members in the input's messages) */
+
+typedef struct gwriter {
+    int kind;
+    gopts o;
+    char var[128];
+    size_t nt, nm, nrows, ncols;
+    /* NetCDF */
+    int nc, v_ens, v_mu, v_sigma, v_q, v_p, v_model;
+    int defined;
+    /* GRIB: calibrated members spilled to a temporary file (float, message-major), then written
+     * into copies of the input's messages at the end */
+    FILE *spill, *in, *out;
+    long *off;
+    size_t *len;
+} gwriter;
+
+static pol_status nc_check(pol_run *run, int rc, const char *what)
+{
+    if (rc == NC_NOERR) return POL_OK;
+    return pol__fail(run, POL_ERR_IO, "writing NetCDF (%s): %s", what, nc_strerror(rc));
+}
+
+static pol_status define_netcdf(pol_run *run, gwriter *w, const fc_gridfile *g)
+{
+    int rc = NC_NOERR, dt, dm, dq = -1, dp = -1, dy, dx;
+    char name[160];
+    rc |= nc_def_dim(w->nc, "time", g->nt, &dt);
+    rc |= nc_def_dim(w->nc, "member", g->nm, &dm);
+    if (w->o.nq) rc |= nc_def_dim(w->nc, "quantile", w->o.nq, &dq);
+    if (w->o.nthr) rc |= nc_def_dim(w->nc, "threshold", w->o.nthr, &dp);
+    rc |= nc_def_dim(w->nc, "lat", g->nrows, &dy);
+    rc |= nc_def_dim(w->nc, "lon", g->ncols, &dx);
+    if (rc) return nc_check(run, NC_EINVAL, "dimensions");
+    int vlat, vlon, vtime = -1, vmem, vq = -1, vp = -1;
+    rc |= nc_def_var(w->nc, "lat", NC_DOUBLE, 1, &dy, &vlat);
+    rc |= nc_put_att_text(w->nc, vlat, "units", 13, "degrees_north");
+    rc |= nc_def_var(w->nc, "lon", NC_DOUBLE, 1, &dx, &vlon);
+    rc |= nc_put_att_text(w->nc, vlon, "units", 12, "degrees_east");
+    if (g->time) {
+        rc |= nc_def_var(w->nc, "time", NC_DOUBLE, 1, &dt, &vtime);
+        if (*g->time_units)
+            rc |= nc_put_att_text(w->nc, vtime, "units", strlen(g->time_units), g->time_units);
+    }
+    rc |= nc_def_var(w->nc, "member", NC_INT, 1, &dm, &vmem);
+    if (dq >= 0) rc |= nc_def_var(w->nc, "quantile", NC_DOUBLE, 1, &dq, &vq);
+    if (dp >= 0) rc |= nc_def_var(w->nc, "threshold", NC_DOUBLE, 1, &dp, &vp);
+    int d4[4] = {dt, dm, dy, dx}, d3[3] = {dt, dy, dx};
+    w->v_ens = w->v_q = w->v_p = -1;
+    if (w->o.ecc) {
+        rc |= nc_def_var(w->nc, w->var, NC_FLOAT, 4, d4, &w->v_ens);
+        const char *ln = "calibrated members (EMOS quantiles in the raw members' order: ECC-Q)";
+        rc |= nc_put_att_text(w->nc, w->v_ens, "long_name", strlen(ln), ln);
+    }
+    snprintf(name, sizeof name, "%s_mu", w->var);
+    rc |= nc_def_var(w->nc, name, NC_FLOAT, 3, d3, &w->v_mu);
+    snprintf(name, sizeof name, "%s_sigma", w->var);
+    rc |= nc_def_var(w->nc, name, NC_FLOAT, 3, d3, &w->v_sigma);
+    if (dq >= 0) {
+        int dd[4] = {dt, dq, dy, dx};
+        snprintf(name, sizeof name, "%s_quantile", w->var);
+        rc |= nc_def_var(w->nc, name, NC_FLOAT, 4, dd, &w->v_q);
+    }
+    if (dp >= 0) {
+        int dd[4] = {dt, dp, dy, dx};
+        snprintf(name, sizeof name, "%s_p_gt", w->var);
+        rc |= nc_def_var(w->nc, name, NC_FLOAT, 4, dd, &w->v_p);
+        const char *ln = "probability of exceeding the threshold";
+        rc |= nc_put_att_text(w->nc, w->v_p, "long_name", strlen(ln), ln);
+    }
+    snprintf(name, sizeof name, "%s_calibrated", w->var);
+    int d2[2] = {dy, dx};
+    rc |= nc_def_var(w->nc, name, NC_BYTE, 2, d2, &w->v_model);
+    const char *fl = "1: EMOS; 0: too few training cases, the raw ensemble passed through; -1: no "
+                     "members";
+    rc |= nc_put_att_text(w->nc, w->v_model, "comment", strlen(fl), fl);
+    float nanf = NAN;
+    for (int k = 0; k < 6; k++) {
+        int id = k == 0 ? w->v_ens : k == 1 ? w->v_mu : k == 2 ? w->v_sigma : k == 3 ? w->v_q
+                                                                              : k == 4 ? w->v_p : -1;
+        if (id >= 0) rc |= nc_put_att_float(w->nc, id, "_FillValue", NC_FLOAT, 1, &nanf);
+    }
+    const char *hist = "calibrated by polish forecast calibrate-grid";
+    rc |= nc_put_att_text(w->nc, NC_GLOBAL, "history", strlen(hist), hist);
+    rc |= nc_put_att_text(w->nc, NC_GLOBAL, "Conventions", 6, "CF-1.8");
+    if (rc) return nc_check(run, NC_EINVAL, "variables");
+    rc = nc_enddef(w->nc);
+    if (rc) return nc_check(run, rc, "header");
+    rc |= nc_put_var_double(w->nc, vlat, g->lat);
+    rc |= nc_put_var_double(w->nc, vlon, g->lon);
+    if (vtime >= 0) rc |= nc_put_var_double(w->nc, vtime, g->time);
+    int *mem = malloc(g->nm * sizeof *mem);
+    if (!mem) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    for (size_t m = 0; m < g->nm; m++) mem[m] = (int)g->member[m];
+    rc |= nc_put_var_int(w->nc, vmem, mem);
+    free(mem);
+    if (vq >= 0) rc |= nc_put_var_double(w->nc, vq, w->o.q);
+    if (vp >= 0) rc |= nc_put_var_double(w->nc, vp, w->o.thr);
+    return nc_check(run, rc ? NC_EINVAL : NC_NOERR, "coordinates");
+}
+
+static void g_wabort(void *p)
+{
+    gwriter *w = p;
+    if (!w) return;
+    if (w->kind == 2 && w->nc >= 0) nc_abort(w->nc);
+    if (w->spill) fclose(w->spill);
+    if (w->in) fclose(w->in);
+    free(w->off);
+    free(w->len);
+    free(w);
+}
+
+static pol_status g_wbegin(pol_run *run, void *rd, const char *tmp, FILE *f, void **out)
+{
+    greader *r = rd;
+    const fc_gridfile *g = &r->g;
+    gwriter *w = calloc(1, sizeof *w);
+    if (!w) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    w->kind = g->kind;
+    w->o = r->o;
+    w->nc = -1;
+    snprintf(w->var, sizeof w->var, "%s", g->var);
+    w->nt = g->nt;
+    w->nm = g->nm;
+    w->nrows = g->nrows;
+    w->ncols = g->ncols;
+    w->out = f;
+    pol_status st = POL_OK;
+    if (g->kind == 2) {
+        int rc = nc_create(tmp, NC_CLOBBER | NC_64BIT_OFFSET, &w->nc);
+        if (rc) {
+            w->nc = -1;
+            st = nc_check(run, rc, "create");
+        } else {
+            nc_set_fill(w->nc, NC_NOFILL, NULL);
+            st = define_netcdf(run, w, g);
+        }
+    } else {
+        if (!w->o.ecc)
+            st = pol__fail(run, POL_ERR_ARG, "a GRIB forecast is written back as its calibrated "
+                           "members (ECC); --ecc false leaves nothing to write");
+        w->off = malloc(g->nt * g->nm * sizeof *w->off);
+        w->len = malloc(g->nt * g->nm * sizeof *w->len);
+        w->spill = tmpfile();
+        w->in = fopen(g->path, "rb");
+        if (!st && (!w->off || !w->len)) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        if (!st && (!w->spill || !w->in))
+            st = pol__fail(run, POL_ERR_IO, "cannot open a temporary file for the GRIB output");
+        if (!st) {
+            memcpy(w->off, g->off, g->nt * g->nm * sizeof *w->off);
+            memcpy(w->len, g->len, g->nt * g->nm * sizeof *w->len);
+        }
+    }
+    if (st) {
+        g_wabort(w);
+        return st;
+    }
+    *out = w;
+    return POL_OK;
+}
+
+static pol_status g_write(pol_run *run, void *p, const pol__chunk *pc)
+{
+    gwriter *w = p;
+    const gchunk *c = pc->data;
+    size_t np = c->np;
+    if (w->kind == 1) {
+        int fd = fileno(w->spill);
+        for (size_t k = 0; k < w->nt * w->nm; k++) {
+            off_t at = (off_t)((k * w->nrows * w->ncols + c->r0 * w->ncols) * sizeof(float));
+            size_t bytes = np * sizeof(float);
+            if (pwrite(fd, c->ecc + k * np, bytes, at) != (ssize_t)bytes)
+                return pol__fail(run, POL_ERR_IO, "cannot write the temporary GRIB values");
+        }
+        return POL_OK;
+    }
+    int rc = NC_NOERR;
+    size_t s4[4] = {0, 0, c->r0, 0}, n4[4] = {w->nt, w->nm, c->nr, w->ncols};
+    size_t s3[3] = {0, c->r0, 0}, n3[3] = {w->nt, c->nr, w->ncols};
+    size_t s2[2] = {c->r0, 0}, n2[2] = {c->nr, w->ncols};
+    if (w->v_ens >= 0) rc |= nc_put_vara_float(w->nc, w->v_ens, s4, n4, c->ecc);
+    rc |= nc_put_vara_float(w->nc, w->v_mu, s3, n3, c->mu);
+    rc |= nc_put_vara_float(w->nc, w->v_sigma, s3, n3, c->sigma);
+    if (w->v_q >= 0) {
+        size_t n[4] = {w->nt, w->o.nq, c->nr, w->ncols};
+        rc |= nc_put_vara_float(w->nc, w->v_q, s4, n, c->q);
+    }
+    if (w->v_p >= 0) {
+        size_t n[4] = {w->nt, w->o.nthr, c->nr, w->ncols};
+        rc |= nc_put_vara_float(w->nc, w->v_p, s4, n, c->pex);
+    }
+    rc |= nc_put_vara_schar(w->nc, w->v_model, s2, n2, c->model);
+    return nc_check(run, rc ? NC_EINVAL : NC_NOERR, "values");
+}
+
+static pol_status g_wend(pol_run *run, void *p)
+{
+    gwriter *w = p;
+    pol_status st = POL_OK;
+    if (w->kind == 2) {
+        int rc = nc_close(w->nc);
+        w->nc = -1;
+        st = nc_check(run, rc, "close");
+        g_wabort(w);
+        return st;
+    }
+    size_t npts = w->nrows * w->ncols;
+    float *fv = malloc(npts * sizeof *fv);
+    double *dv = malloc(npts * sizeof *dv);
+    unsigned char *msg = NULL;
+    size_t cap = 0;
+    if (!fv || !dv) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    for (size_t k = 0; !st && k < w->nt * w->nm; k++) {
+        if (w->off[k] < 0) continue;
+        if (w->len[k] > cap) {
+            unsigned char *b = realloc(msg, w->len[k]);
+            if (!b) {
+                st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+                break;
+            }
+            msg = b;
+            cap = w->len[k];
+        }
+        if (fseeko(w->in, (off_t)w->off[k], SEEK_SET) || fread(msg, 1, w->len[k], w->in) != w->len[k] ||
+            pread(fileno(w->spill), fv, npts * sizeof *fv,
+                  (off_t)(k * npts * sizeof(float))) != (ssize_t)(npts * sizeof *fv)) {
+            st = pol__fail(run, POL_ERR_IO, "cannot read back a GRIB field");
+            break;
+        }
+        codes_handle *h = codes_handle_new_from_message_copy(NULL, msg, w->len[k]);
+        if (!h) {
+            st = pol__fail(run, POL_ERR_CORRUPT, "a GRIB message cannot be copied");
+            break;
+        }
+        int missing = 0;
+        for (size_t i = 0; i < npts; i++) {
+            missing |= isnan(fv[i]);
+            dv[i] = isnan(fv[i]) ? 9999 : fv[i];
+        }
+        int rc = 0;
+        if (missing) {
+            rc |= codes_set_double(h, "missingValue", 9999);
+            rc |= codes_set_long(h, "bitmapPresent", 1);
+        }
+        rc |= codes_set_double_array(h, "values", dv, npts);
+        const void *bytes = NULL;
+        size_t blen = 0;
+        if (!rc) rc = codes_get_message(h, &bytes, &blen);
+        if (rc || fwrite(bytes, 1, blen, w->out) != blen)
+            st = pol__fail(run, POL_ERR_IO, "cannot write a GRIB message%s%s", rc ? ": " : "",
+                           rc ? codes_get_error_message(rc) : "");
+        codes_handle_delete(h);
+    }
+    free(fv);
+    free(dv);
+    free(msg);
+    g_wabort(w);
+    return st;
+}
+
+static pol_status g_wbegin_file(pol_run *run, void *rd, FILE *f, void **out)
+{
+    (void)rd;
+    (void)f;
+    (void)out;
+    return pol__fail(run, POL_ERR_INTERNAL, "the grid writer needs the file's path");
+}
+
+const pol__stream_io pol__forecast_grid_stream = {
+    .chunk_units = 8192,
+    .open = g_open,
+    .read = g_read,
+    .close = g_close,
+    .write_begin = g_wbegin_file,
+    .write = g_write,
+    .write_end = g_wend,
+    .write_abort = g_wabort,
+    .write_begin_path = g_wbegin,
+};
+
+/* ---- the op: training bands read beside the forecast's, fitted and applied ------------------- */
+
+typedef struct gstate {
+    fc_gridfile train, obs;
+    int obs_open;
+    size_t *obs_t;  /* training time -> obs time (SIZE_MAX: none) */
+    fc_dist dist;
+    int mle;
+    size_t min_train;
+    float *tbuf, *obuf;
+    size_t tcap, ocap;
+    size_t points, calibrated, raw, none, bands;
+} gstate;
+
+static void gs_free(void *p)
+{
+    gstate *s = p;
+    if (!s) return;
+    fc_gridfile_close(&s->train);
+    if (s->obs_open) fc_gridfile_close(&s->obs);
+    free(s->obs_t);
+    free(s->tbuf);
+    free(s->obuf);
+    free(s);
+}
+
+static pol_status gs_begin2(pol_run *run, const pol_args *args, gstate *s)
+{
+    int d = pol__arg_choice(args, "distribution");
+    s->dist = d > 0 ? (fc_dist)d : FC_GAUSS;
+    s->mle = pol__arg_choice(args, "estimator") == 1;
+    s->min_train = (size_t)pol__arg_int(args, "min-train");
+    const char *var = pol__arg_str(args, "variable");
+    const char *tp = pol__input_path(args, "train", 0);
+    const char *op = pol__input_path(args, "obs", 0);
+    const char *ov = pol__arg_str(args, "obs-variable");
+    pol_status st = fc_gridfile_open(run, tp, var, &s->train);
+    if (st) return st;
+    if (!op && s->train.kind == 1)
+        return pol__fail(run, POL_ERR_ARG, "%s is GRIB: give the verifying analyses with --obs",
+                         pol__path_base(tp));
+    const char *obs_var = ov;
+    if (op && s->train.kind == 1 && pol__arg_set(args, "obs-variable") == 0) obs_var = s->train.var;
+    s->obs_open = 1;
+    st = fc_gridfile_open(run, op ? op : tp, obs_var, &s->obs);
+    if (st) return st;
+    if (s->obs.nrows != s->train.nrows || s->obs.ncols != s->train.ncols)
+        return pol__fail(run, POL_ERR_ARG, "%s: the observations' grid (%zu x %zu) is not the training "
+                         "grid (%zu x %zu)", pol__path_base(op ? op : tp), s->obs.nrows, s->obs.ncols,
+                         s->train.nrows, s->train.ncols);
+    if (s->obs.nm != 1)
+        return pol__fail(run, POL_ERR_ARG, "%s: the observations have %zu members (one field per time "
+                         "expected)", pol__path_base(op ? op : tp), s->obs.nm);
+    s->obs_t = malloc(s->train.nt * sizeof *s->obs_t);
+    if (!s->obs_t) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    size_t matched = 0;
+    for (size_t t = 0; t < s->train.nt; t++) {
+        s->obs_t[t] = SIZE_MAX;
+        if (s->train.valid && s->obs.valid) { /* GRIB: by valid time */
+            for (size_t u = 0; u < s->obs.nt; u++)
+                if (s->obs.valid[u] == s->train.valid[t]) s->obs_t[t] = u;
+        } else if (t < s->obs.nt) {
+            s->obs_t[t] = t;
+        }
+        matched += s->obs_t[t] != SIZE_MAX;
+    }
+    if (!s->train.valid && s->obs.nt != s->train.nt)
+        return pol__fail(run, POL_ERR_ARG, "%s: %zu observation times for %zu training times",
+                         pol__path_base(op ? op : tp), s->obs.nt, s->train.nt);
+    if (!matched)
+        return pol__fail(run, POL_ERR_ARG, "no observation has the valid time of a training field");
+    pol__measure_int(run, "training_times", (long long)s->train.nt);
+    pol__measure_int(run, "training_members", (long long)s->train.nm);
+    pol__measure_int(run, "training_times_with_obs", (long long)matched);
+    return POL_OK;
+}
+
+static pol_status gs_begin(pol_run *run, const pol_args *args, void **out)
+{
+    *out = NULL;
+    gstate *s = calloc(1, sizeof *s);
+    if (!s) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    pol_status st = gs_begin2(run, args, s);
+    if (st) { /* the runner frees only a state that began */
+        gs_free(s);
+        return st;
+    }
+    *out = s;
+    return POL_OK;
+}
+
+static int cmp_f(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct gwork {
+    gstate *s;
+    gchunk *c;
+    size_t box, boxes_per_row, ntr, nmtr, np;
+    const float *tr, *ob;
+} gwork;
+
+static void moments(const float *x, size_t stride, size_t m, double *mean, double *sd, size_t *k)
+{
+    double s = 0, ss = 0;
+    size_t n = 0;
+    for (size_t j = 0; j < m; j++) {
+        double v = x[j * stride];
+        if (isnan(v)) continue;
+        s += v;
+        n++;
+    }
+    *k = n;
+    if (!n) return;
+    *mean = s / (double)n;
+    for (size_t j = 0; j < m; j++) {
+        double v = x[j * stride];
+        if (!isnan(v)) ss += (v - *mean) * (v - *mean);
+    }
+    *sd = n > 1 ? sqrt(ss / (double)(n - 1)) : 0;
+}
+
+/* Units are grid points (local) or boxes (regional) of the band. */
+static void unit_range(void *user, size_t ua, size_t ub)
+{
+    gwork *w = user;
+    gstate *s = w->s;
+    gchunk *c = w->c;
+    const gopts *o = c->o;
+    size_t np = w->np, cols = c->grid_cols, box = w->box;
+    size_t cap = box * box * w->ntr;
+    fc_sample *smp = malloc((cap ? cap : 1) * sizeof *smp);
+    float *x = malloc((c->nm ? c->nm : 1) * 2 * sizeof *x);
+    size_t *pts = malloc(box * box * sizeof *pts);
+    if (!smp || !x || !pts) {
+        free(smp);
+        free(x);
+        free(pts);
+        return;
+    }
+    float *sx = x + c->nm;
+    for (size_t u = ua; u < ub; u++) {
+        size_t npt = 0;
+        if (box == 1) {
+            pts[npt++] = u;
+        } else {
+            size_t br = u / w->boxes_per_row, bc = u % w->boxes_per_row;
+            for (size_t r = br * box; r < (br + 1) * box && r < c->nr; r++)
+                for (size_t q = bc * box; q < (bc + 1) * box && q < cols; q++) pts[npt++] = r * cols + q;
+        }
+        size_t n = 0;
+        for (size_t i = 0; i < npt; i++) {
+            size_t p = pts[i];
+            for (size_t t = 0; t < w->ntr; t++) {
+                if (s->obs_t[t] == SIZE_MAX) continue;
+                double y = w->ob[s->obs_t[t] * np + p];
+                if (isnan(y)) continue;
+                size_t k;
+                fc_sample *sm = &smp[n];
+                memset(sm, 0, sizeof *sm);
+                moments(w->tr + t * w->nmtr * np + p, np, w->nmtr, &sm->mean, &sm->sd, &k);
+                if (!k) continue;
+                if ((s->dist != FC_GAUSS) && y < 0) y = 0;
+                sm->y = y;
+                n++;
+            }
+        }
+        fc_emos e;
+        memset(&e, 0, sizeof e);
+        int fitted = n >= s->min_train && n >= 3 && fc_emos_fit(&e, s->dist, s->mle, smp, n, 0) == 0;
+        for (size_t i = 0; i < npt; i++) {
+            size_t p = pts[i];
+            c->model[p] = fitted ? 1 : 0;
+            int any = 0;
+            for (size_t t = 0; t < c->nt; t++) {
+                const float *ens = c->ens + t * c->nm * np + p;
+                fc_sample sm;
+                memset(&sm, 0, sizeof sm);
+                size_t k;
+                moments(ens, np, c->nm, &sm.mean, &sm.sd, &k);
+                if (!k) continue;
+                any = 1;
+                double mu = sm.mean, sigma = sm.sd;
+                if (fitted) fc_emos_predict(&e, &sm, &mu, &sigma);
+                c->mu[t * np + p] = (float)mu;
+                c->sigma[t * np + p] = (float)sigma;
+                size_t kk = 0;
+                for (size_t j = 0; j < c->nm; j++)
+                    if (!isnan(ens[j * np])) sx[kk++] = ens[j * np];
+                qsort(sx, kk, sizeof *sx, cmp_f);
+                for (size_t qi = 0; qi < o->nq; qi++) {
+                    double v, pr = o->q[qi];
+                    if (fitted)
+                        v = sigma > 0 ? fc_quantile(e.dist, mu, sigma, pr) : mu;
+                    else if (kk == 1)
+                        v = sx[0];
+                    else {
+                        double h = pr * (double)(kk - 1);
+                        size_t lo = (size_t)floor(h);
+                        v = lo >= kk - 1 ? sx[kk - 1] : sx[lo] + (h - (double)lo) * (sx[lo + 1] - sx[lo]);
+                    }
+                    c->q[(t * o->nq + qi) * np + p] = (float)v;
+                }
+                for (size_t ti = 0; ti < o->nthr; ti++) {
+                    double th = o->thr[ti], pe;
+                    if (fitted) {
+                        pe = sigma > 0 ? 1 - fc_cdf(e.dist, mu, sigma, th) : (mu > th);
+                    } else {
+                        size_t above = 0;
+                        for (size_t j = 0; j < kk; j++) above += sx[j] > th;
+                        pe = (double)above / (double)kk;
+                    }
+                    c->pex[(t * o->nthr + ti) * np + p] = (float)pe;
+                }
+                if (fitted) { /* ECC-Q: calibrated quantiles at j/(k+1) in the raw members' order */
+                    float *ecc = c->ecc + t * c->nm * np + p;
+                    for (size_t j = 0; j < c->nm; j++) {
+                        double rv = ens[j * np];
+                        if (isnan(rv)) continue;
+                        size_t rank = 0;
+                        for (size_t i2 = 0; i2 < c->nm; i2++) {
+                            double ov = ens[i2 * np];
+                            if (!isnan(ov)) rank += ov < rv || (ov == rv && i2 < j);
+                        }
+                        double lev = (double)(rank + 1) / (double)(kk + 1);
+                        ecc[j * np] = (float)(sigma > 0 ? fc_quantile(e.dist, mu, sigma, lev) : mu);
+                    }
+                }
+            }
+            if (!any) c->model[p] = -1;
+        }
+    }
+    free(smp);
+    free(x);
+    free(pts);
+}
+
+static pol_status gs_apply(pol_run *run, void *p, pol__chunk *pc)
+{
+    gstate *s = p;
+    gchunk *c = pc->data;
+    if (c->grid_rows != s->train.nrows || c->grid_cols != s->train.ncols)
+        return pol__fail(run, POL_ERR_ARG, "the training grid (%zu x %zu) is not the forecast grid "
+                         "(%zu x %zu)", s->train.nrows, s->train.ncols, c->grid_rows, c->grid_cols);
+    size_t np = c->np;
+    size_t tn = s->train.nt * s->train.nm * np, on = s->obs.nt * np;
+    if (tn > s->tcap) {
+        pol_status ms = pol__mem_reserve(run, (uint64_t)tn * sizeof(float), "a training band");
+        if (ms) return ms;
+        free(s->tbuf);
+        s->tbuf = malloc(tn * sizeof(float));
+        s->tcap = s->tbuf ? tn : 0;
+    }
+    if (on > s->ocap) {
+        free(s->obuf);
+        s->obuf = malloc(on * sizeof(float));
+        s->ocap = s->obuf ? on : 0;
+    }
+    if (!s->tbuf || !s->obuf) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    pol_status st = fc_gridfile_rows(run, &s->train, c->r0, c->nr, s->tbuf);
+    if (!st) st = fc_gridfile_rows(run, &s->obs, c->r0, c->nr, s->obuf);
+    if (st) return st;
+    gwork w;
+    memset(&w, 0, sizeof w);
+    w.s = s;
+    w.c = c;
+    w.box = c->o->box ? c->o->box : 1;
+    w.boxes_per_row = (c->grid_cols + w.box - 1) / w.box;
+    w.ntr = s->train.nt;
+    w.nmtr = s->train.nm;
+    w.np = np;
+    w.tr = s->tbuf;
+    w.ob = s->obuf;
+    size_t units = w.box == 1 ? np : ((c->nr + w.box - 1) / w.box) * w.boxes_per_row;
+    pol__parallel_for(run, units, w.box == 1 ? 64 : 4, unit_range, &w);
+    if (pol__cancelled(run)) return pol__fail(run, POL_ERR_CANCELLED, "cancelled");
+    for (size_t i = 0; i < np; i++) {
+        s->calibrated += c->model[i] == 1;
+        s->raw += c->model[i] == 0;
+        s->none += c->model[i] == -1;
+    }
+    s->points += np;
+    s->bands++;
+    return POL_OK;
+}
+
+static pol_status gs_end(pol_run *run, void *p)
+{
+    gstate *s = p;
+    pol__measure_int(run, "grid_points", (long long)s->points);
+    pol__measure_int(run, "bands", (long long)s->bands);
+    pol__measure_int(run, "points_calibrated", (long long)s->calibrated);
+    pol__measure_int(run, "points_raw_passed_through", (long long)s->raw);
+    pol__decide(run, "EMOS (%s, %s) fitted on %zu grid points in %zu bands of rows",
+                s->dist == FC_TRUNCNORM ? "truncated normal" : s->dist == FC_CLOGIS ? "censored logistic"
+                                                                                    : "gaussian",
+                s->mle ? "maximum likelihood" : "minimum CRPS", s->calibrated, s->bands);
+    if (s->raw)
+        pol__warn(run, "%zu grid points had fewer than %zu training cases with observations: their raw "
+                  "ensemble is passed through (0 in <variable>_calibrated)", s->raw, s->min_train);
+    if (s->none) pol__warn(run, "%zu grid points have no members: left empty", s->none);
+    return POL_OK;
+}
+
+static const pol_op_stream grid_stream = {
+    .halo = 0,
+    .begin = gs_begin,
+    .apply = gs_apply,
+    .end = gs_end,
+    .free = gs_free,
+};
+
+static pol_status run_whole(pol_run *run, pol_asset *asset, const pol_args *args)
+{
+    (void)asset;
+    (void)args;
+    return pol__fail(run, POL_ERR_UNSUPPORTED, "calibrate-grid works band by band: it cannot run "
+                     "with delivery targets or after an op that needs the whole item");
+}
+
+const pol_op_desc pol__forecast_op_calibrate_grid = {
+    .domain = "forecast",
+    .name = "calibrate-grid",
+    .summary = "EMOS per grid point (or box) of a gridded ensemble (NetCDF-CF, GRIB), tile by tile",
+    .params = params,
+    .n_params = POL_ARRAY_LEN(params),
+    .run = run_whole,
+    .stream = &grid_stream,
+    .inputs = inputs,
+    .n_inputs = POL_ARRAY_LEN(inputs),
+};

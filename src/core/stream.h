@@ -34,6 +34,9 @@ typedef struct pol__stream_io {
     pol_status (*write)(pol_run *run, void *writer, const pol__chunk *c);
     pol_status (*write_end)(pol_run *run, void *writer); /* also frees the writer */
     void (*write_abort)(void *writer);
+    /* Optional: may this item stream, read from `in` and written to `out`? 0 loads it whole
+     * (a format the domain only reads or writes whole). NULL: every item streams. */
+    int (*accept)(pol_run *run, const char *in, const char *out);
 } pol__stream_io;
 
 /* An op's chunk-by-chunk form (pol_op_desc.stream). */

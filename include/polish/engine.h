@@ -82,6 +82,16 @@ pol_status pol_pipeline_parse_recipe(const char *text, size_t len, const char *n
 /* The automatic pipeline: each item gets its domain's automatic recipe. */
 pol_status pol_pipeline_new_auto(pol_pipeline **out, pol_err *err);
 
+/* Options of the automatic pipeline (`polish fix --kb kb.db`): sets parameter or port `name` on
+ * every automatic step whose op declares it; "OP.NAME" only on that op's steps, "DOMAIN.OP.NAME"
+ * only in that domain. POL_ERR_ARG when no automatic step declares it or the value is invalid.
+ * An automatic step whose required port is never given is skipped, each item saying so. */
+pol_status pol_pipeline_set_auto_option(pol_pipeline *p, const char *name, const char *value,
+                                        pol_err *err);
+/* 0: no automatic step takes `name`; 1: it is a boolean (its value may be left out); 2: it
+ * takes a value. */
+int pol_pipeline_auto_option_kind(const pol_pipeline *p, const char *name);
+
 /* An empty pipeline of one domain, to be filled with steps. */
 pol_status pol_pipeline_new(const char *domain, pol_pipeline **out, pol_err *err);
 

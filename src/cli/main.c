@@ -859,16 +859,49 @@ static int run_batch(cli *c, const pol_pipeline *p, pol_batch_mode mode, const c
     return code;
 }
 
+/* The options `fix` takes: the parameters and ports of every automatic step, from the registry. */
+static void fix_options_help(void)
+{
+    printf("\nOptions of the automatic steps: --NAME VALUE sets NAME on every automatic step that "
+           "takes it,\n--OP.NAME VALUE on one op's steps. A step that needs a file runs only when "
+           "it is given.\n");
+    for (size_t d = 0; d < pol_domain_count(); d++) {
+        const char *dn = pol_domain_name(d);
+        for (size_t i = 0; i < pol_op_count(dn); i++) {
+            const pol_op_desc *op = pol_op_at(dn, i);
+            if (!(op->flags & POL_OP_AUTO) || (!op->n_params && !op->n_inputs && !op->n_outputs))
+                continue;
+            int col = printf("  %s.%s:", dn, op->name);
+            for (size_t k = 0; k < op->n_inputs + op->n_outputs + op->n_params; k++) {
+                char w[160];
+                if (k < op->n_inputs)
+                    snprintf(w, sizeof w, " --%s %s%s", op->inputs[k].name, "PATH",
+                             op->inputs[k].flags & POL_PORT_REQUIRED ? " (runs only with it)" : "");
+                else if (k < op->n_inputs + op->n_outputs)
+                    snprintf(w, sizeof w, " --%s PATH", op->outputs[k - op->n_inputs].name);
+                else
+                    snprintf(w, sizeof w, " --%s",
+                             op->params[k - op->n_inputs - op->n_outputs].name);
+                if (col + (int)strlen(w) > 96) col = printf("\n     ") - 1;
+                col += printf("%s", w);
+            }
+            printf("\n");
+        }
+    }
+}
+
 static void command_help(const char *command)
 {
     if (!strcmp(command, "inspect"))
         printf("usage: polish inspect FILE|DIR... [--json] [--report FILE]\n\n"
                "Loads each item and says what is wrong with it, in numbers; writes nothing.\n");
-    else if (!strcmp(command, "fix"))
+    else if (!strcmp(command, "fix")) {
         printf("usage: polish fix FILE|DIR... -o OUTPUT [OPTIONS]\n\n"
                "Applies each item's automatic recipe (its domain's safe steps) and writes the\n"
                "result under OUTPUT with the input's name. '-' reads standard input; '-o -'\n"
                "writes standard output.\n");
+        fix_options_help();
+    }
     else
         printf("usage: polish run RECIPE.yml FILE|DIR... -o OUTPUT [OPTIONS]\n\n"
                "Applies a written recipe (docs/recipes.md) to each item.\n");
@@ -907,14 +940,57 @@ static int cmd_inspect(cli *c, int argc, char **argv)
     return code;
 }
 
+static int bool_word(const char *s, int *out);
+
+/* polish fix IN... -o OUT [--NAME VALUE | --OP.NAME VALUE]...: options of the automatic steps */
 static int cmd_fix(cli *c, int argc, char **argv)
 {
-    parse_plain(c, argc, argv, "fix");
     pol_pipeline *p;
     pol_err err;
     if (pol_pipeline_new_auto(&p, &err)) {
         fprintf(stderr, "polish: %s\n", err.msg);
         return EXIT_FATAL;
+    }
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            command_help("fix");
+            pol_pipeline_free(p);
+            return EXIT_ALL_OK;
+        }
+        if (common_option(c, argc, argv, &i)) continue;
+        if (!strcmp(argv[i], "--")) {
+            for (i++; i < argc; i++) add_input(c, argv[i]);
+            break;
+        }
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0 || !a[2]) {
+            if (a[0] == '-' && a[1]) die_usage("fix: unknown option %s", a);
+            add_input(c, a);
+            continue;
+        }
+        char name[256];
+        const char *eq = strchr(a + 2, '='), *value = eq ? eq + 1 : NULL;
+        size_t nlen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        if (nlen >= sizeof name) die_usage("option %s is too long", a);
+        memcpy(name, a + 2, nlen);
+        name[nlen] = '\0';
+        int kind = pol_pipeline_auto_option_kind(p, name), b;
+        if (!kind)
+            die_usage("fix: unknown option --%s (no automatic step takes it; see 'polish help "
+                      "fix')",
+                      name);
+        if (!value) {
+            if (kind == 1 && i + 1 < argc && bool_word(argv[i + 1], &b))
+                value = argv[++i];
+            else if (kind == 1)
+                value = "true";
+            else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0 &&
+                     strcmp(argv[i + 1], "-o") != 0)
+                value = argv[++i];
+            else
+                die_usage("--%s needs a value", name);
+        }
+        if (pol_pipeline_set_auto_option(p, name, value, &err)) die_usage("%s", err.msg);
     }
     int code = run_batch(c, p, POL_BATCH_PROCESS, "fix");
     pol_pipeline_free(p);

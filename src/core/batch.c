@@ -540,6 +540,16 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
         pol__asset_unref(a);
         return st;
     }
+    /* automatic steps waiting for a port no option gave: skipped, and the item says which */
+    for (size_t i = 0; i < p->n_waiting; i++) {
+        const pol__step *w = &p->waiting[i];
+        pol__jv *s = pol__step_node(run, w->op, w->args);
+        const char *port = pol__args_missing_port(w->args);
+        pol__jv_set(s, "status", pol__jv_str("declined"));
+        char why[256];
+        snprintf(why, sizeof why, "not run: it needs --%s (polish fix ... --%s PATH)", port, port);
+        pol__jv_set(s, "declined", pol__jv_str(why));
+    }
     if (c->opt.dry_run) return plan_only(c, x, p, run);
     if (c->opt.skip_existing && outputs_exist(c, x, p, d)) {
         pol__jv_set(run->item, "skipped", pol__jv_str("its outputs exist (--skip-existing)"));

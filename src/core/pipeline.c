@@ -16,6 +16,8 @@ pol_status pol_pipeline_new(const char *domain, pol_pipeline **out, pol_err *err
     return POL_OK;
 }
 
+static pol_status auto_settle(pol_pipeline *d, pol_err *err);
+
 pol_status pol_pipeline_new_auto(pol_pipeline **out, pol_err *err)
 {
     *out = NULL;
@@ -33,6 +35,7 @@ pol_status pol_pipeline_new_auto(pol_pipeline **out, pol_err *err)
         pol_status st = pol_pipeline_new(d->name, &p->per_domain[i], err);
         for (size_t k = 0; !st && d->auto_steps && d->auto_steps[k]; k++)
             st = pol_pipeline_add_step(p->per_domain[i], d->auto_steps[k], NULL, err);
+        if (!st) st = auto_settle(p->per_domain[i], err);
         if (st) {
             pol_pipeline_free(p);
             return st;
@@ -42,10 +45,137 @@ pol_status pol_pipeline_new_auto(pol_pipeline **out, pol_err *err)
     return POL_OK;
 }
 
+const char *pol__args_missing_port(const pol_args *a)
+{
+    for (size_t k = 0; k < a->op->n_inputs; k++)
+        if ((a->op->inputs[k].flags & POL_PORT_REQUIRED) && !a->in[k].n)
+            return a->op->inputs[k].name;
+    for (size_t k = 0; k < a->op->n_outputs; k++)
+        if ((a->op->outputs[k].flags & POL_PORT_REQUIRED) && !a->out[k].n)
+            return a->op->outputs[k].name;
+    return NULL;
+}
+
+/* Splits a domain's automatic recipe into the steps that can run (`steps`) and those waiting for
+ * a required port no option gave (`waiting`). The first call takes ownership of the steps. */
+static pol_status auto_settle(pol_pipeline *d, pol_err *err)
+{
+    if (!d->waiting) { /* first call */
+        d->all = d->steps;
+        d->n_all = d->n_steps;
+        d->steps = NULL;
+        d->n_steps = d->cap_steps = 0;
+    }
+    free(d->steps);
+    free(d->waiting);
+    d->steps = calloc(d->n_all + 1, sizeof *d->steps);
+    d->waiting = calloc(d->n_all + 1, sizeof *d->waiting);
+    d->n_steps = d->n_waiting = 0;
+    d->cap_steps = d->n_all;
+    if (!d->steps || !d->waiting) return pol__err_set(err, POL_ERR_NOMEM, "out of memory");
+    for (size_t k = 0; k < d->n_all; k++) {
+        if (pol__args_missing_port(d->all[k].args))
+            d->waiting[d->n_waiting++] = d->all[k];
+        else
+            d->steps[d->n_steps++] = d->all[k];
+    }
+    return POL_OK;
+}
+
+/* Which auto steps an option names: "NAME" any step, "OP.NAME" steps of that op, and
+ * "DOMAIN.OP.NAME" that op of that domain. Calls fn for each step declaring NAME. */
+typedef pol_status (*auto_fn)(pol__step *s, const char *name, const char *value, pol_err *err);
+
+static pol_status auto_each(pol_pipeline *p, const char *option, const char *value, auto_fn fn,
+                            size_t *hits, pol_err *err)
+{
+    *hits = 0;
+    char buf[256];
+    if (!p->is_auto) return pol__err_set(err, POL_ERR_ARG, "not the automatic pipeline");
+    if (strlen(option) >= sizeof buf)
+        return pol__err_set(err, POL_ERR_ARG, "option --%.40s... is too long", option);
+    strcpy(buf, option);
+    const char *dom = NULL, *opn = NULL, *name = buf;
+    char *dot = strrchr(buf, '.');
+    if (dot) {
+        *dot = '\0';
+        name = dot + 1;
+        char *dot2 = strchr(buf, '.');
+        if (dot2) {
+            *dot2 = '\0';
+            dom = buf;
+            opn = dot2 + 1;
+        } else {
+            opn = buf;
+        }
+    }
+    for (size_t i = 0; i < p->n_per_domain; i++) {
+        pol_pipeline *d = p->per_domain[i];
+        if (!d || (dom && strcmp(d->domain->name, dom) != 0)) continue;
+        for (size_t k = 0; k < d->n_all; k++) {
+            const pol_op_desc *op = d->all[k].op;
+            if (opn && strcmp(op->name, opn) != 0) continue;
+            if (!pol_op_param(op, name) && !pol_op_input(op, name) && !pol_op_output(op, name))
+                continue;
+            (*hits)++;
+            if (fn) {
+                pol_status st = fn(&d->all[k], name, value, err);
+                if (st) return st;
+            }
+        }
+        if (fn) {
+            pol_status st = auto_settle(d, err);
+            if (st) return st;
+        }
+    }
+    return POL_OK;
+}
+
+static pol_status auto_set(pol__step *s, const char *name, const char *value, pol_err *err)
+{
+    if (pol_op_param(s->op, name)) return pol__args_set(s->args, name, value, err);
+    return pol__args_set_port(s->args, pol_op_input(s->op, name) ? 0 : 1, name, value, err);
+}
+
+pol_status pol_pipeline_set_auto_option(pol_pipeline *p, const char *name, const char *value,
+                                        pol_err *err)
+{
+    size_t hits;
+    pol_status st = auto_each(p, name, value, auto_set, &hits, err);
+    if (st) return st;
+    if (!hits)
+        return pol__err_set(err, POL_ERR_ARG,
+                            "no step of an automatic recipe takes --%s (see 'polish help fix')",
+                            name);
+    return POL_OK;
+}
+
+int pol_pipeline_auto_option_kind(const pol_pipeline *p, const char *name)
+{
+    size_t hits;
+    pol_err e;
+    /* auto_each only reads when fn is NULL */
+    if (auto_each((pol_pipeline *)p, name, NULL, NULL, &hits, &e) || !hits) return 0;
+    const char *dot = strrchr(name, '.');
+    const char *bare = dot ? dot + 1 : name;
+    for (size_t i = 0; i < p->n_per_domain; i++)
+        for (size_t k = 0; p->per_domain[i] && k < p->per_domain[i]->n_all; k++) {
+            const pol_param_desc *pd = pol_op_param(p->per_domain[i]->all[k].op, bare);
+            if (pd && pd->type == POL_PARAM_BOOL) return 1;
+        }
+    return 2;
+}
+
 void pol_pipeline_free(pol_pipeline *p)
 {
     if (!p) return;
-    for (size_t i = 0; i < p->n_steps; i++) pol__args_free(p->steps[i].args);
+    if (p->waiting) { /* a domain's automatic recipe: steps and waiting borrow from all */
+        for (size_t i = 0; i < p->n_all; i++) pol__args_free(p->all[i].args);
+        free(p->all);
+        free(p->waiting);
+    } else {
+        for (size_t i = 0; i < p->n_steps; i++) pol__args_free(p->steps[i].args);
+    }
     free(p->steps);
     pol__args_free(p->deliver);
     for (size_t i = 0; i < p->n_targets; i++) {

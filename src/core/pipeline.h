@@ -29,7 +29,16 @@ struct pol_pipeline {
     /* automatic: one pipeline per domain, built from its auto_steps */
     pol_pipeline **per_domain;
     size_t n_per_domain;
+    /* a domain's automatic recipe: every auto step (owns the args); `steps` borrows those whose
+     * required ports are given, `waiting` the others (skipped, each item saying why) */
+    pol__step *all;
+    size_t n_all;
+    pol__step *waiting;
+    size_t n_waiting;
 };
+
+/* The first required input or output port of `a` that has no path, or NULL. */
+const char *pol__args_missing_port(const pol_args *a);
 
 /* The concrete pipeline for an item of domain `d` (itself, or the automatic one for `d`). */
 const pol_pipeline *pol__pipeline_for(const pol_pipeline *p, const pol__domain *d);

@@ -137,4 +137,20 @@ cp "$LEADS" "$T/notab/leads.csv"
 run_polish 0 fix "$T/notab" -o "$T/notab-out" --quiet
 check "the recipe was not rewritten as a table" test ! -e "$T/notab-out/social.yml"
 check "the table beside it was done" test -s "$T/notab-out/leads.csv"
+
+# fix takes the options of its automatic steps: --region reaches standardise and validate, so
+# German numbers are read as German; --OP.NAME names one op; an option no step takes is exit 2.
+printf 'name,email,phone\nAnna Muller,anna@example.de,030 1234567\nBen Kraus,ben@example.de,089 7654321\n' > "$T/de.csv"
+run_polish 0 fix "$T/de.csv" --region DE -o "$T/fixde/" --quiet
+contains "$T/fixde/de.csv" "+49301234567"
+check "fix --region DE quarantines nothing" sh -c "! grep -q invalid_fields '$T/fixde/de.csv'"
+run_polish 0 fix "$T/de.csv" --standardise.region DE --validate.region=DE -o "$T/fixde2/" --quiet
+contains "$T/fixde2/de.csv" "+49897654321"
+run_polish 0 fix "$T/de.csv" -o "$T/fixus/" --quiet
+check "without --region the numbers stay as written" sh -c "! grep -q '+4930' '$T/fixus/de.csv'"
+run_polish 2 fix "$T/de.csv" --bogus 1 -o "$T/fixbad/"
+run_polish 2 fix "$T/de.csv" --region -o "$T/fixbad/"
+run_polish 2 fix "$T/de.csv" --smooth.region DE -o "$T/fixbad/"
+check "a refused option writes nothing" test ! -e "$T/fixbad"
+
 finish

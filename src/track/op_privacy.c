@@ -14,9 +14,9 @@ static const pol_param_desc params[] = {
 };
 
 static const pol_port_desc inputs[] = {
-    {"zones", POL_PORT_FILE, NULL, "csv|txt|geojson|json", POL_PORT_SHARED,
+    {"zones", POL_PORT_FILE, NULL, "csv|txt|geojson|json", POL_PORT_SHARED | POL_PORT_REQUIRED,
      "Places to hide: a CSV of lat,lon[,radius_m] lines, or GeoJSON Points (property \"radius\" "
-     "in metres) and Polygons; without it nothing is cut."},
+     "in metres) and Polygons. `polish fix` runs this step only when it is given (--zones)."},
 };
 
 typedef struct zone {

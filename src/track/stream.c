@@ -11,7 +11,7 @@
 #include "track/stream.h"
 
 /* Core points per chunk. */
-#define CHUNK_POINTS 65536
+#define CHUNK_POINTS 16384
 
 /* ---- reading ---- */
 
@@ -352,6 +352,8 @@ static pol_status ts_apply(pol_run *run, void *state, pol__chunk *c)
         return st;
     }
     s->chunks++;
+    /* Shifts are metres: small, so a flat frame at the chunk's latitude is exact enough. */
+    double ky = POL_EARTH_R * M_PI / 180, kx = ky * cos(t->n ? t->pt[lo].lat * M_PI / 180 : 0);
     for (size_t i = lo; i < hi; i++) {
         const pol__tpt *p = &t->pt[i];
         if (s->flags[i - lo] & POL_TP_DELETED) continue;
@@ -359,8 +361,8 @@ static pol_status ts_apply(pol_run *run, void *state, pol__chunk *c)
         if (p->flags & POL_TP_DELETED) {
             s->removed++;
         } else if (p->lat != s->save[2 * (i - lo)] || p->lon != s->save[2 * (i - lo) + 1]) {
-            double d = pol__geo_dist(s->save[2 * (i - lo)], s->save[2 * (i - lo) + 1], p->lat,
-                                     p->lon);
+            double d = hypot((p->lat - s->save[2 * (i - lo)]) * ky,
+                             (p->lon - s->save[2 * (i - lo) + 1]) * kx);
             s->moved++;
             s->moved_sum += d;
             if (d > s->moved_max) s->moved_max = d;

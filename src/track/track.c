@@ -211,7 +211,9 @@ void pol__track_coord(const pol__tpt *p, int lat, char *buf, size_t cap)
 {
     double v = lat ? p->lat : p->lon;
     if (p->flags & POL_TP_MOVED) {
-        snprintf(buf, cap, "%.8f", v);
+        /* Fixed point to 8 decimals without printf (the hot path of writing a smoothed track). */
+        long long q = llround(fabs(v) * 1e8);
+        snprintf(buf, cap, "%s%lld.%08lld", v < 0 && q ? "-" : "", q / 100000000, q % 100000000);
         return;
     }
     /* GPS coordinates have at most 10 significant digits: one try nearly always does. */

@@ -605,8 +605,13 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
     pol__jv *secs = pol__jv_obj_at(run->item, "seconds");
     if (x->n_members < 2 && !x->made && !docop && pol__stream_possible(d, p, deliver_in_steps ? NULL : dop) &&
         !c->want_thumbs) {
-        /* Every step works chunk by chunk: the item is never held whole. */
+        /* Every step works chunk by chunk: the item is never held whole (unless the domain
+         * reads or writes this file only whole). */
         char *path = out_path(c, x, NULL, NULL);
+        if (path && d->stream->accept && !d->stream->accept(run, x->path, path)) {
+            free(path);
+            goto whole;
+        }
         if (!path) {
             st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
         } else if (mkdir_parent(path) != 0) {
@@ -619,6 +624,7 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
         free(path);
         goto done;
     }
+whole:
 
     if (d->parts && !x->made && x->n_members < 2) {
         /* A file of several parts the plan asks for one by one (every sheet of a workbook): each

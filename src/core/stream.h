@@ -45,6 +45,9 @@ typedef struct pol__stream_io {
      * the temporary's path too; it writes there itself (`f` stays open on the same file). */
     pol_status (*write_begin_path)(pol_run *run, void *reader, const char *tmp_path, FILE *f,
                                    void **writer);
+    /* Optional: may this item stream, read from `in` and written to `out`? 0 loads it whole
+     * (a format the domain only reads or writes whole). NULL: every item streams. */
+    int (*accept)(pol_run *run, const char *in, const char *out);
 } pol__stream_io;
 
 /* An op's chunk-by-chunk form (pol_op_desc.stream). */

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include "track/track.h"
+#include "track/stream.h"
 
 int pol__csv_track_sniff(const unsigned char *head, size_t n);
 int pol__nmea_sniff(const unsigned char *head, size_t n);
@@ -71,6 +71,20 @@ int pol__track_sniff(const unsigned char *head, size_t n, const char *path)
      * CSV contact lists, says 80 for a .csv). */
     if (pol__csv_track_sniff(head, n)) return 85;
     return 0;
+}
+
+int pol__track_sniff_format(const unsigned char *head, size_t n)
+{
+    char root[64];
+    if (xml_root(head, n, root, sizeof root)) {
+        const char *c = strrchr(root, ':');
+        const char *ln = c ? c + 1 : root;
+        return strcmp(ln, "gpx") == 0 ? POL_TF_GPX : strcmp(ln, "kml") == 0 ? POL_TF_KML : -1;
+    }
+    if (pol__nmea_sniff(head, n)) return POL_TF_NMEA;
+    if (pol__geojson_sniff(head, n)) return POL_TF_GEOJSON;
+    if (pol__csv_track_sniff(head, n)) return POL_TF_CSV;
+    return -1;
 }
 
 static int sniff(const unsigned char *head, size_t n, const char *path)
@@ -233,4 +247,5 @@ const pol__domain pol__track_domain = {
     .auto_steps = auto_steps,
     .out_ext = out_ext,
     .limits = limits,
+    .stream = &pol__track_stream_io,
 };

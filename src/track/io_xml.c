@@ -37,6 +37,14 @@ typedef struct xr {
     size_t when_start, n_when; /* gx:Track: points made by <when> waiting for <gx:coord> */
     size_t coord_i;
     int in_point_pm; /* inside <Point> */
+    /* Streamed GPX (exact): the source's bytes from the end of the last point on, so each
+     * point keeps its element's bytes and the structure before it as written. */
+    int exact;
+    pol__sbuf bytes;      /* file bytes [bytes_at, bytes_at + bytes.n) */
+    uint64_t bytes_at;
+    uint64_t last_end;    /* file offset just after the last point's element */
+    uint64_t pt_start, pt_start_end; /* the open point's start tag */
+    uint64_t total;       /* points read */
 } xr;
 
 static void stop(xr *x, pol_status st, const char *msg)
@@ -114,7 +122,7 @@ static void new_seg(xr *x, int kind)
 
 static void add_point(xr *x)
 {
-    if (x->t->n >= x->max_points) {
+    if (x->total >= x->max_points) {
         char m[160];
         snprintf(m, sizeof m, "more than %llu points (limit track-points; raise it with --limit "
                  "track-points=N)", (unsigned long long)x->max_points);
@@ -122,6 +130,19 @@ static void add_point(xr *x)
         return;
     }
     if (pol__track_push(x->t, &x->cur)) stop(x, POL_ERR_NOMEM, "out of memory");
+    x->total++;
+}
+
+/* The source's bytes [a, b) as a string of the pool (exact mode). */
+static uint64_t src_bytes(xr *x, uint64_t a, uint64_t b)
+{
+    if (a < x->bytes_at || b < a || b > x->bytes_at + x->bytes.n) {
+        stop(x, POL_ERR_FORMAT, "a point's bytes could not be located in the file");
+        return 0;
+    }
+    uint64_t r = pol__track_str(x->t, x->bytes.p + (a - x->bytes_at), (size_t)(b - a));
+    if (!r) stop(x, POL_ERR_NOMEM, "out of memory");
+    return r;
 }
 
 /* ---- GPX ---- */
@@ -182,7 +203,13 @@ static void XMLCALL gpx_start(void *u, const XML_Char *name, const XML_Char **at
         }
         x->cur.line = (uint32_t)XML_GetCurrentLineNumber(x->xp);
         /* The structure since the last point, and any other attributes, stay with it. */
-        x->cur.pre = pol__track_str(x->t, x->structure.p ? x->structure.p : "", x->structure.n);
+        if (x->exact) {
+            x->pt_start = (uint64_t)XML_GetCurrentByteIndex(x->xp);
+            x->pt_start_end = x->pt_start + (uint64_t)XML_GetCurrentByteCount(x->xp);
+        } else {
+            x->cur.pre =
+                pol__track_str(x->t, x->structure.p ? x->structure.p : "", x->structure.n);
+        }
         x->structure.n = 0;
         x->in_pt = x->depth;
         x->child = 0;
@@ -219,6 +246,14 @@ static void XMLCALL gpx_end(void *u, const XML_Char *name)
                 return;
             }
             x->cur.raw = x->raw.n ? pol__track_str(x->t, x->raw.p, x->raw.n) : 0;
+            if (x->exact) {
+                int cnt = XML_GetCurrentByteCount(x->xp);
+                uint64_t end = cnt > 0 ? (uint64_t)XML_GetCurrentByteIndex(x->xp) + (uint64_t)cnt
+                                       : x->pt_start_end; /* <trkpt .../> */
+                x->cur.pre = src_bytes(x, x->last_end, x->pt_start);
+                x->cur.src = src_bytes(x, x->pt_start, end);
+                x->last_end = end;
+            }
             add_point(x);
             x->in_pt = 0;
         } else if (x->depth == x->child_depth && x->child && x->child != 4) {
@@ -526,6 +561,125 @@ pol_status pol__gpx_read(pol_run *run, const char *path, pol__track *t, int kml)
     return st;
 }
 
+/* ---- streamed GPX ---- */
+
+struct pol__gpx_stream {
+    xr x;
+    FILE *fp;
+    int eof;
+};
+
+pol_status pol__gpx_stream_open(pol_run *run, const char *path, pol__track *t,
+                                pol__gpx_stream **out)
+{
+    *out = NULL;
+    pol__gpx_stream *g = calloc(1, sizeof *g);
+    if (!g) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    g->fp = fopen(path, "rb");
+    if (!g->fp) {
+        free(g);
+        return pol__fail(run, POL_ERR_IO, "cannot open %s", path);
+    }
+    xr *x = &g->x;
+    x->run = run;
+    x->t = t;
+    x->seg = -1;
+    x->exact = 1;
+    x->max_points = pol__limit(run, "track-points");
+    if (!x->max_points) x->max_points = UINT64_MAX;
+    x->xp = XML_ParserCreate(NULL);
+    if (!x->xp) {
+        fclose(g->fp);
+        free(g);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
+    XML_SetUserData(x->xp, x);
+    XML_SetEntityDeclHandler(x->xp, on_entity);
+    XML_SetParamEntityParsing(x->xp, XML_PARAM_ENTITY_PARSING_NEVER);
+    XML_SetElementHandler(x->xp, gpx_start, gpx_end);
+    XML_SetCharacterDataHandler(x->xp, gpx_text);
+    XML_SetCommentHandler(x->xp, on_comment);
+    t->format = POL_TF_GPX;
+    t->exact = 1;
+    *out = g;
+    return POL_OK;
+}
+
+pol_status pol__gpx_stream_fill(pol__gpx_stream *g, size_t want, int *eof)
+{
+    xr *x = &g->x;
+    pol_run *run = x->run;
+    enum { BLK = 1 << 16 };
+    while (!g->eof && x->t->n < want) {
+        /* Keep the bytes from the end of the last point on; read the next block after them. */
+        if (x->last_end > x->bytes_at) {
+            size_t drop = (size_t)(x->last_end - x->bytes_at);
+            if (drop > x->bytes.n) drop = x->bytes.n;
+            memmove(x->bytes.p, x->bytes.p + drop, x->bytes.n - drop);
+            x->bytes.n -= drop;
+            x->bytes_at += drop;
+        }
+        size_t at = x->bytes.n;
+        if (x->bytes.cap < at + BLK + 1) {
+            size_t nc = x->bytes.cap ? x->bytes.cap : BLK + 1;
+            while (nc < at + BLK + 1) nc *= 2;
+            char *np = realloc(x->bytes.p, nc);
+            if (!np) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+            x->bytes.p = np;
+            x->bytes.cap = nc;
+        }
+        size_t got = fread(x->bytes.p + at, 1, BLK, g->fp);
+        if (ferror(g->fp)) return pol__fail(run, POL_ERR_IO, "read error");
+        x->bytes.n = at + got;
+        int fin = got < BLK;
+        if (XML_Parse(x->xp, x->bytes.p + at, (int)got, fin) == XML_STATUS_ERROR) {
+            if (x->st) return pol__fail(run, x->st, "%s", x->err);
+            return pol__fail(run, POL_ERR_FORMAT, "broken XML at line %lu, column %lu: %s",
+                             (unsigned long)XML_GetCurrentLineNumber(x->xp),
+                             (unsigned long)XML_GetCurrentColumnNumber(x->xp),
+                             XML_ErrorString(XML_GetErrorCode(x->xp)));
+        }
+        if (x->st) return pol__fail(run, x->st, "%s", x->err);
+        if (x->structure.oom || x->bytes.oom) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        if (x->bytes.n - (size_t)(x->last_end - x->bytes_at) > (64u << 20))
+            return pol__fail(run, POL_ERR_LIMIT, "more than 64 MiB of XML between two points");
+        if (fin) {
+            g->eof = 1;
+            x->t->tail = pol__track_str(x->t, x->bytes.p + (x->last_end - x->bytes_at),
+                                        (size_t)(x->bytes_at + x->bytes.n - x->last_end));
+            if (!x->t->tail) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        }
+    }
+    *eof = g->eof;
+    return POL_OK;
+}
+
+int pol__gpx_stream_drop(pol__gpx_stream *g, size_t from)
+{
+    xr *x = &g->x;
+    /* the open point's text already in the pool moves with it */
+    uint64_t *keep[] = {&x->cur.time_txt, &x->cur.ele_txt};
+    if (!x->in_pt) x->cur.time_txt = x->cur.ele_txt = 0;
+    return pol__track_drop_front(x->t, from, keep, 2);
+}
+
+uint64_t pol__gpx_stream_points(const pol__gpx_stream *g)
+{
+    return g->x.total;
+}
+
+void pol__gpx_stream_close(pol__gpx_stream *g)
+{
+    if (!g) return;
+    if (g->x.xp) XML_ParserFree(g->x.xp);
+    if (g->fp) fclose(g->fp);
+    free(g->x.structure.p);
+    free(g->x.raw.p);
+    free(g->x.text.p);
+    free(g->x.bytes.p);
+    free(g);
+}
+
 /* ---- writing ---- */
 
 /* The shortest text that reads back as the same double. */
@@ -629,6 +783,25 @@ pol_status pol__gpx_write(pol_run *run, const pol__track *t, FILE *f)
         }
         fputs("</gpx>\n", f);
     }
+    if (ferror(f)) return pol__fail(run, POL_ERR_IO, "write error");
+    return POL_OK;
+}
+
+pol_status pol__gpx_write_exact(pol_run *run, const pol__track *t, size_t from, size_t to,
+                                int last, FILE *f, size_t *written)
+{
+    static const char *const el[] = {"trkpt", "rtept", "wpt"};
+    for (size_t i = from; i < to; i++) {
+        const pol__tpt *p = &t->pt[i];
+        if (p->pre) fputs(pol__track_txt(t, p->pre), f);
+        if (p->flags & POL_TP_DELETED) continue;
+        if (!(p->flags & (POL_TP_MOVED | POL_TP_ELE_SET)) && p->src)
+            fputs(pol__track_txt(t, p->src), f);
+        else
+            write_pt(t, p, el[t->seg[p->seg].kind], f, 1);
+        ++*written;
+    }
+    if (last && t->tail) fputs(pol__track_txt(t, t->tail), f);
     if (ferror(f)) return pol__fail(run, POL_ERR_IO, "write error");
     return POL_OK;
 }

@@ -1,6 +1,6 @@
 /* polish — track.dedupe: repeated points (same place and same time, or same place with no time)
  * are removed; standing still at different times is not a duplicate. */
-#include "track/track.h"
+#include "track/stream.h"
 
 static const pol_param_desc params[] = {
     {"stationary", POL_PARAM_BOOL, "false", 0, -1, NULL,
@@ -58,4 +58,5 @@ const pol_op_desc pol__track_op_dedupe = {
     .n_params = POL_ARRAY_LEN(params),
     .run = run,
     .flags = POL_OP_AUTO,
+    .stream = &pol__track_stream_dedupe,
 };

@@ -11,7 +11,7 @@
  * stay. */
 #include <stdlib.h>
 #include <string.h>
-#include "track/track.h"
+#include "track/stream.h"
 
 static const pol_param_desc params[] = {
     {"min-jump", POL_PARAM_NUM, "30", 1, 100000, NULL,
@@ -235,4 +235,5 @@ const pol_op_desc pol__track_op_despike = {
     .n_params = POL_ARRAY_LEN(params),
     .run = run,
     .flags = POL_OP_AUTO,
+    .stream = &pol__track_stream_despike,
 };

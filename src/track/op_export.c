@@ -1,7 +1,7 @@
 /* polish — track.export: the output format (GPX, CSV, GeoJSON, KML); lossless where the format
  * can hold what the source had. */
 #include <string.h>
-#include "track/track.h"
+#include "track/stream.h"
 
 static const pol_param_desc params[] = {
     {"format", POL_PARAM_ENUM, NULL, 0, -1, "gpx|csv|geojson|kml",
@@ -25,6 +25,15 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     return POL_OK;
 }
 
+/* The writer is chosen before the track is read (streamed or whole): the format goes to it as
+ * a reader option. */
+static void hint(const pol_args *args, int w, int h, pol_load_hint *out)
+{
+    (void)w, (void)h;
+    const char *f = pol__arg_str(args, "format");
+    if (f) out->options[0] = (pol_load_option){"format", f};
+}
+
 const pol_op_desc pol__track_op_export = {
     .domain = "track",
     .name = "export",
@@ -33,4 +42,6 @@ const pol_op_desc pol__track_op_export = {
     .n_params = POL_ARRAY_LEN(params),
     .run = run,
     .flags = POL_OP_DELIVER,
+    .hint = hint,
+    .stream = &pol__track_stream_export,
 };

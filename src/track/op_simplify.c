@@ -4,7 +4,7 @@
  * maximum deviation reported is measured afterwards, point by point, on the result. */
 #include <stdlib.h>
 #include <string.h>
-#include "track/track.h"
+#include "track/stream.h"
 
 static const pol_param_desc params[] = {
     {"tolerance", POL_PARAM_NUM, "5", 0.001, 1e6, NULL,
@@ -235,4 +235,5 @@ const pol_op_desc pol__track_op_simplify = {
     .params = params,
     .n_params = POL_ARRAY_LEN(params),
     .run = run,
+    .stream = &pol__track_stream_simplify,
 };

@@ -5,7 +5,7 @@
  * or driving. A time gap longer than --gap starts a new run: nothing is smoothed across it. */
 #include <stdlib.h>
 #include <string.h>
-#include "track/track.h"
+#include "track/stream.h"
 
 static const pol_param_desc params[] = {
     {"mode", POL_PARAM_ENUM, "auto", 0, -1, "auto|walk|cycle|drive",
@@ -247,4 +247,5 @@ const pol_op_desc pol__track_op_smooth = {
     .n_params = POL_ARRAY_LEN(params),
     .run = run,
     .flags = POL_OP_AUTO,
+    .stream = &pol__track_stream_smooth,
 };

@@ -91,11 +91,129 @@ uint64_t pol__track_str(pol__track *t, const char *s, size_t n)
     return off + 1;
 }
 
+/* Copies the string at `off` of `s` into `t`; 0 stays 0. Sets *oom on failure. */
+static uint64_t copy_str(pol__track *t, const pol__track *s, uint64_t off, int *oom)
+{
+    if (!off) return 0;
+    const char *p = s->pool + off - 1;
+    uint64_t r = pol__track_str(t, p, strlen(p));
+    if (!r) *oom = 1;
+    return r;
+}
+
+static void copy_text(pol__track *t, const pol__track *s, pol__tpt *p, int *oom)
+{
+    p->time_txt = copy_str(t, s, p->time_txt, oom);
+    p->ele_txt = copy_str(t, s, p->ele_txt, oom);
+    p->raw = copy_str(t, s, p->raw, oom);
+    p->pre = copy_str(t, s, p->pre, oom);
+    p->src = copy_str(t, s, p->src, oom);
+}
+
+/* Bytes the text of points [from, to) takes in a pool. */
+static size_t text_bytes(const pol__track *s, size_t from, size_t to)
+{
+    size_t n = 0;
+    for (size_t i = from; i < to; i++) {
+        const pol__tpt *p = &s->pt[i];
+        const uint64_t o[] = {p->time_txt, p->ele_txt, p->raw, p->pre, p->src};
+        for (int k = 0; k < 5; k++)
+            if (o[k]) n += strlen(s->pool + o[k] - 1) + 1;
+    }
+    return n;
+}
+
+/* Grows t's pool to hold `n` more bytes at once; -1 when out of memory. */
+static int pool_room(pol__track *t, size_t n)
+{
+    if (t->pool_len + n <= t->pool_cap) return 0;
+    char *np = realloc(t->pool, t->pool_len + n);
+    if (!np) return -1;
+    t->pool = np;
+    t->pool_cap = t->pool_len + n;
+    return 0;
+}
+
+pol__track *pol__track_slice(const pol__track *s, size_t from, size_t to)
+{
+    pol__track *t = pol__track_new();
+    if (!t) return NULL;
+    pol__tpt *pt = t->pt;
+    *t = *s;
+    t->pt = pt;
+    t->n = t->cap = 0;
+    t->seg = NULL;
+    t->n_seg = t->cap_seg = 0;
+    t->pool = NULL;
+    t->pool_len = t->pool_cap = 0;
+    t->tail = 0;
+    t->orig_xy = NULL;
+    t->n_orig = 0;
+    int oom = pool_room(t, text_bytes(s, from, to) + 4096) != 0;
+    t->csv_head = copy_str(t, s, s->csv_head, &oom);
+    t->csv_names = copy_str(t, s, s->csv_names, &oom);
+    uint32_t lo = from < to ? s->pt[from].seg : 0, hi = lo;
+    for (size_t i = from; i < to; i++) {
+        if (s->pt[i].seg < lo) lo = s->pt[i].seg;
+        if (s->pt[i].seg > hi) hi = s->pt[i].seg;
+    }
+    for (uint32_t k = lo; !oom && from < to && k <= hi; k++)
+        if (pol__track_seg(t, s->seg[k].kind, s->seg[k].track) < 0) oom = 1;
+    if (!oom && to > from) {
+        t->pt = malloc((to - from) * sizeof *t->pt);
+        if (!t->pt) oom = 1;
+        else t->cap = to - from;
+    }
+    for (size_t i = from; !oom && i < to; i++) {
+        pol__tpt p = s->pt[i];
+        p.seg -= lo;
+        copy_text(t, s, &p, &oom);
+        t->pt[t->n++] = p;
+    }
+    if (oom) {
+        pol__track_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+int pol__track_drop_front(pol__track *t, size_t from, uint64_t *const *keep, size_t n_keep)
+{
+    if (from > t->n) from = t->n;
+    pol__track tmp;
+    memset(&tmp, 0, sizeof tmp);
+    int oom = pool_room(&tmp, text_bytes(t, from, t->n) + 4096) != 0;
+    tmp.csv_head = copy_str(&tmp, t, t->csv_head, &oom);
+    tmp.csv_names = copy_str(&tmp, t, t->csv_names, &oom);
+    tmp.tail = copy_str(&tmp, t, t->tail, &oom);
+    for (size_t k = 0; k < n_keep; k++) *keep[k] = copy_str(&tmp, t, *keep[k], &oom);
+    for (size_t i = from; i < t->n; i++) {
+        pol__tpt p = t->pt[i];
+        copy_text(&tmp, t, &p, &oom);
+        t->pt[i - from] = p;
+    }
+    t->n -= from;
+    if (oom) {
+        free(tmp.pool);
+        return -1;
+    }
+    free(t->pool);
+    t->pool = tmp.pool;
+    t->pool_len = tmp.pool_len;
+    t->pool_cap = tmp.pool_cap;
+    t->csv_head = tmp.csv_head;
+    t->csv_names = tmp.csv_names;
+    t->tail = tmp.tail;
+    return 0;
+}
+
 void pol__track_coord(const pol__tpt *p, int lat, char *buf, size_t cap)
 {
     double v = lat ? p->lat : p->lon;
     if (p->flags & POL_TP_MOVED) {
-        snprintf(buf, cap, "%.8f", v);
+        /* Fixed point to 8 decimals without printf (the hot path of writing a smoothed track). */
+        long long q = llround(fabs(v) * 1e8);
+        snprintf(buf, cap, "%s%lld.%08lld", v < 0 && q ? "-" : "", q / 100000000, q % 100000000);
         return;
     }
     /* GPS coordinates have at most 10 significant digits: one try nearly always does. */

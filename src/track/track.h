@@ -34,6 +34,7 @@ typedef struct pol__tpt {
     uint64_t ele_txt;  /* the elevation as written (GPX, CSV) */
     uint64_t raw;      /* GPX: the point's other children as XML; CSV: the other cells (\x1f) */
     uint64_t pre;      /* GPX: the structure written before this point (tags, waypoints ...) */
+    uint64_t src;      /* streamed GPX: the point's element exactly as the source wrote it */
 } pol__tpt;
 
 typedef struct pol__tseg {
@@ -68,6 +69,9 @@ typedef struct pol__track {
     int save_format;     /* -1: as the source (or from the output name); else pol__tfmt */
     char mode[16];       /* "walk" "cycle" "drive" when known (from smooth) */
     size_t input_points; /* points read */
+    /* A streamed GPX chunk: `pre` and `tail` are the source's own bytes (the first point's
+     * `pre` starts at the file's first byte) and each point keeps its element's bytes (`src`). */
+    int exact;
     /* Before-and-after for the report's figure: the input's positions (a thinned copy). */
     float *orig_xy;
     size_t n_orig;
@@ -97,8 +101,12 @@ static inline const char *pol__track_txt(const pol__track *t, uint64_t off)
 /* A coordinate as text: an unmoved one as the shortest text that reads back the same number, a
  * moved one to 8 decimals (about a millimetre). */
 void pol__track_coord(const pol__tpt *p, int lat, char *buf, size_t cap);
-/* Drops deleted points (keeping their `pre` structure on the next kept point). */
-int pol__track_compact(pol__track *t);
+/* A new track holding copies of points [from, to) with their text, the segments they use
+ * (renumbered) and the source's header fields (not the tail); NULL when out of memory. */
+pol__track *pol__track_slice(const pol__track *t, size_t from, size_t to);
+/* Drops points before `from` in place and rebuilds the string pool, moving the `n_keep`
+ * offsets in `keep` (text of a point not yet added) too; -1 when out of memory. */
+int pol__track_drop_front(pol__track *t, size_t from, uint64_t *const *keep, size_t n_keep);
 
 /* ---- geometry and time ---- */
 
@@ -124,8 +132,26 @@ static inline int pol__tp_live(const pol__track *t, size_t i)
 /* ---- readers and writers ---- */
 
 int pol__track_sniff(const unsigned char *head, size_t n, const char *path);
+/* The format of a file by its head (pol__tfmt), -1 when not a track. */
+int pol__track_sniff_format(const unsigned char *head, size_t n);
 pol_status pol__gpx_read(pol_run *run, const char *path, pol__track *t, int kml);
 pol_status pol__gpx_write(pol_run *run, const pol__track *t, FILE *f);
+/* Streamed GPX reading: points are added to `t` as the file is parsed, block by block. */
+typedef struct pol__gpx_stream pol__gpx_stream;
+pol_status pol__gpx_stream_open(pol_run *run, const char *path, pol__track *t,
+                                pol__gpx_stream **out);
+/* Parses until `t` holds at least `want` points or the file ends (*eof set; `t->tail` then
+ * holds the source's bytes after the last point). */
+pol_status pol__gpx_stream_fill(pol__gpx_stream *g, size_t want, int *eof);
+/* Drops points before `from` from `t` (see pol__track_drop_front). */
+int pol__gpx_stream_drop(pol__gpx_stream *g, size_t from);
+uint64_t pol__gpx_stream_points(const pol__gpx_stream *g); /* points read so far */
+void pol__gpx_stream_close(pol__gpx_stream *g);
+/* Writes points [from, to) of an exact chunk: the source's bytes before each, an unchanged point
+ * as the source wrote it, a changed one rewritten, a deleted one left out; the tail when `last`.
+ * Adds the points written to *written. */
+pol_status pol__gpx_write_exact(pol_run *run, const pol__track *t, size_t from, size_t to,
+                                int last, FILE *f, size_t *written);
 pol_status pol__kml_write(pol_run *run, const pol__track *t, FILE *f);
 pol_status pol__csv_track_read(pol_run *run, const char *path, pol__track *t);
 pol_status pol__csv_track_write(pol_run *run, const pol__track *t, FILE *f);

@@ -253,4 +253,31 @@ m = [s for s in json.load(open(sys.argv[1]))["items"][0]["steps"] if s["op"] == 
 n0 = open(sys.argv[2]).read().count("<trkpt"); n1 = open(sys.argv[3]).read().count("<trkpt")
 assert 598 <= m["points_cut"] <= 610 and abs(n1 - n0) <= 10, (m["points_cut"], n0, n1)
 PY
+# resample: a walk with dropouts and one 300 s pause (longer than --max-gap 60) at 5 s and 10 m.
+python3 "$G" gen walk 4 "$T/rs" --seconds 900 --dropouts 0.01
+python3 - "$T/rs.gpx" <<'PY'
+import re, sys
+s = open(sys.argv[1]).read()
+# drop the points of 10:05:00..10:09:59: a 300 s pause in the recording
+s = re.sub(r'<trkpt[^>]*><ele>[^<]*</ele><time>2024-05-01T10:0[5-9]:[0-9]{2}Z</time></trkpt>\n', '', s)
+open(sys.argv[1], 'w').write(s)
+PY
+run_polish 0 track resample --every 5 "$T/rs.gpx" -o "$T/rs5.gpx" --quiet
+run_polish 0 track resample --by distance --every 10 "$T/rs.gpx" -o "$T/rs10.gpx" --quiet
+check "resample: every 5 s, none in the pause, the ends kept; every 10 m along the path" \
+    python3 - "$G" "$T/rs.gpx" "$T/rs5.gpx" "$T/rs10.gpx" <<'PY'
+import importlib.util, math, sys
+spec = importlib.util.spec_from_file_location("tg", sys.argv[1]); tg = importlib.util.module_from_spec(spec); spec.loader.exec_module(tg)
+o, t, d = tg.read_gpx(sys.argv[2]), tg.read_gpx(sys.argv[3]), tg.read_gpx(sys.argv[4])
+dts = [round(b[0] - a[0], 3) for a, b in zip(t, t[1:])]
+pause = [x for x in dts if x != 5.0]
+assert len(pause) == 2 and max(pause) > 250, pause  # the end of run 1 is off the grid, then the pause
+assert not any(tg.T0 + 300 < p[0] < tg.T0 + 595 for p in t)
+assert t[0] == o[0] and t[-1] == o[-1], (t[0], o[0], t[-1], o[-1])
+L = sum(math.hypot(*(u - v for u, v in zip(tg.xy(b[1], b[2]), tg.xy(a[1], a[2]))))
+        for a, b in zip(o, o[1:]) if b[0] - a[0] <= 60)   # the pause is not walked
+assert abs(len(d) - L / 10) < 4, (len(d), L)   # one point per 10 m of the path, plus run ends
+assert d[0] == o[0] and d[-1] == o[-1]
+assert not any(tg.T0 + 300 < p[0] < tg.T0 + 595 for p in d)
+PY
 finish

@@ -41,7 +41,7 @@ while read -r kind path; do
     case "$path" in *.dat) continue ;; esac
     n=$(name_of "$path")
     [ -f "$OUT/lvl/$n.png" ] || "$SCORE" tilt "$path" "$OUT/lvl/$n.png" "$MAXDIM" 0
-    case "$LINES" in *" $n "*) d=rot; angles=$ANGLES ;; *) d=other; angles=$OTHER_ANGLES ;; esac
+    case "$(echo $LINES) " in *" $n "* | "$n "*) d=rot; angles=$ANGLES ;; *) d=other; angles=$OTHER_ANGLES ;; esac
     for a in $angles; do
         [ -f "$OUT/$d/${n}__$a.png" ] && continue
         # from the reduced copy (already under MAXDIM: only rotated)

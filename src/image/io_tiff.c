@@ -1,11 +1,12 @@
 /* polish — TIFF read/write with libtiff: strips and tiles, 8/16-bit, grey/RGB, alpha, ICC, XMP,
- * resolution; other layouts (palette, CMYK, YCbCr, 1-bit) through libtiff's RGBA reader. */
+ * resolution, EXIF (IFD0 text tags and an EXIF sub-IFD); other layouts (palette, CMYK, YCbCr, 1-bit) through libtiff's RGBA reader. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <lcms2.h>
+#include <libexif/exif-data.h>
 #include <tiffio.h>
 #include "image/image_io.h"
 
@@ -380,6 +381,136 @@ done:
     return st;
 }
 
+/* ---- EXIF into TIFF -------------------------------------------------------------------------- */
+
+/*
+ * A TIFF holds EXIF where a camera's TIFF does: the descriptive text tags (Make, Model, DateTime,
+ * Software, Artist, Copyright, ImageDescription) in IFD0 beside the image's own tags, the rest in
+ * an EXIF sub-IFD that IFD0's ExifIFD tag points to. The block `m->exif` is already filtered by
+ * the metadata policy (private tags gone, orientation and size made true). Resolution and
+ * orientation come from the image itself (written with the image's tags), never from the block.
+ */
+static ExifData *exif_parse(const pol__meta_out *m)
+{
+    if (!m->exif || m->exif_len < 8 || m->exif_len > 16u << 20) return NULL;
+    unsigned char *in = malloc(m->exif_len + 6);
+    if (!in) return NULL;
+    memcpy(in, "Exif\0\0", 6);
+    memcpy(in + 6, m->exif, m->exif_len);
+    ExifData *ed = exif_data_new();
+    if (ed) {
+        exif_data_unset_option(ed, EXIF_DATA_OPTION_FOLLOW_SPECIFICATION);
+        exif_data_load_data(ed, in, (unsigned)(m->exif_len + 6));
+    }
+    free(in);
+    return ed;
+}
+
+/* An ASCII entry as a NUL-terminated string (NULL when empty or not text). */
+static const char *exif_text(const ExifEntry *e, char *buf, size_t n)
+{
+    if (!e || e->format != EXIF_FORMAT_ASCII || !e->data || !e->size) return NULL;
+    size_t len = e->size < n - 1 ? e->size : n - 1;
+    memcpy(buf, e->data, len);
+    buf[len] = '\0';
+    return buf[0] ? buf : NULL;
+}
+
+static void exif_ifd0_text(TIFF *t, ExifData *ed)
+{
+    static const struct { ExifTag tag; ttag_t tiff; } text[] = {
+        {EXIF_TAG_IMAGE_DESCRIPTION, TIFFTAG_IMAGEDESCRIPTION}, {EXIF_TAG_MAKE, TIFFTAG_MAKE},
+        {EXIF_TAG_MODEL, TIFFTAG_MODEL}, {EXIF_TAG_SOFTWARE, TIFFTAG_SOFTWARE},
+        {EXIF_TAG_DATE_TIME, TIFFTAG_DATETIME}, {EXIF_TAG_ARTIST, TIFFTAG_ARTIST},
+        {EXIF_TAG_COPYRIGHT, TIFFTAG_COPYRIGHT},
+    };
+    char buf[2048];
+    for (size_t i = 0; i < sizeof text / sizeof text[0]; i++) {
+        const char *v = exif_text(exif_content_get_entry(ed->ifd[EXIF_IFD_0], text[i].tag), buf, sizeof buf);
+        if (v) TIFFSetField(t, text[i].tiff, v);
+    }
+}
+
+/* Sets one entry of the EXIF IFD in libtiff's EXIF directory, in the form libtiff declares for
+ * the tag; returns 1 when set. Tags libtiff does not know, and forms it does not take, are left. */
+static int exif_set_entry(TIFF *t, ExifData *ed, const ExifEntry *e)
+{
+    const TIFFField *f = TIFFFindField(t, (uint32_t)e->tag, TIFF_ANY);
+    if (!f || !e->data || !e->components) return 0;
+    /* sub-IFD pointers and the interoperability IFD are structure, not values */
+    if (e->tag == EXIF_TAG_INTEROPERABILITY_IFD_POINTER) return 0;
+    ExifByteOrder o = exif_data_get_byte_order(ed);
+    int pass = TIFFFieldPassCount(f), wc = TIFFFieldWriteCount(f);
+    TIFFDataType dt = TIFFFieldDataType(f);
+    char buf[2048];
+    switch (e->format) {
+    case EXIF_FORMAT_ASCII:
+        if (dt != TIFF_ASCII || !exif_text(e, buf, sizeof buf)) return 0;
+        return TIFFSetField(t, e->tag, buf);
+    case EXIF_FORMAT_SHORT:
+        if (dt != TIFF_SHORT) return 0;
+        if (!pass && wc == 1 && e->components == 1)
+            return TIFFSetField(t, e->tag, (int)exif_get_short(e->data, o));
+        if (pass && e->components <= 64) {
+            uint16_t v[64];
+            for (unsigned i = 0; i < e->components; i++) v[i] = exif_get_short(e->data + 2 * i, o);
+            return wc == TIFF_VARIABLE2 ? TIFFSetField(t, e->tag, (uint32_t)e->components, v)
+                                        : TIFFSetField(t, e->tag, (int)e->components, v);
+        }
+        return 0;
+    case EXIF_FORMAT_LONG:
+        if (dt != TIFF_LONG || pass || wc != 1 || e->components != 1) return 0;
+        return TIFFSetField(t, e->tag, (uint32_t)exif_get_long(e->data, o));
+    case EXIF_FORMAT_RATIONAL:
+    case EXIF_FORMAT_SRATIONAL: {
+        if ((dt != TIFF_RATIONAL && dt != TIFF_SRATIONAL) || pass || wc != 1 || e->components != 1)
+            return 0;
+        double v;
+        if (e->format == EXIF_FORMAT_RATIONAL) {
+            ExifRational r = exif_get_rational(e->data, o);
+            if (!r.denominator) return 0;
+            v = (double)r.numerator / r.denominator;
+        } else {
+            ExifSRational r = exif_get_srational(e->data, o);
+            if (!r.denominator) return 0;
+            v = (double)r.numerator / r.denominator;
+        }
+        /* libtiff takes EXIF rationals as double or float, as its field says */
+        if (TIFFFieldSetGetSize(f) == 4) return TIFFSetField(t, e->tag, (float)v);
+        return TIFFSetField(t, e->tag, v);
+    }
+    case EXIF_FORMAT_UNDEFINED:
+    case EXIF_FORMAT_BYTE:
+        if (dt != TIFF_UNDEFINED && dt != TIFF_BYTE) return 0;
+        if (!pass && wc == (int)e->components) return TIFFSetField(t, e->tag, e->data);
+        if (pass && e->components <= 65535)
+            return wc == TIFF_VARIABLE2 ? TIFFSetField(t, e->tag, (uint32_t)e->components, e->data)
+                                        : TIFFSetField(t, e->tag, (int)e->components, e->data);
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* Writes the EXIF sub-IFD (before the image's directory, which then points to it). Returns its
+ * offset, 0 when there is nothing to write or libtiff refused. */
+static uint64_t exif_write_subifd(pol_run *run, TIFF *t, ExifData *ed)
+{
+    ExifContent *c = ed->ifd[EXIF_IFD_EXIF];
+    if (!c || !c->count) return 0;
+    if (TIFFCreateEXIFDirectory(t) != 0) return 0;
+    int set = 0;
+    for (unsigned i = 0; i < c->count; i++) set += exif_set_entry(t, ed, c->entries[i]) == 1;
+    uint64_t off = 0;
+    if (!set || !TIFFWriteCustomDirectory(t, &off)) off = 0;
+    TIFFFreeDirectory(t);
+    TIFFCreateDirectory(t);
+    if (set < (int)c->count)
+        pol__decide(run, "EXIF: %d of %u camera tags written to the TIFF (the others have no TIFF form "
+                         "libtiff knows)", off ? set : 0, c->count);
+    return off;
+}
+
 pol_status pol__tiff_save(pol_run *run, const pol__image *im, const pol__image_save *s,
                           const pol__meta_out *m, FILE *fp)
 {
@@ -398,6 +529,9 @@ pol_status pol__tiff_save(pol_run *run, const pol__image *im, const pol__image_s
         return pol__fail(run, POL_ERR_IO, "cannot write TIFF: %s", msg.err);
     }
     int ch = im->channels, alpha = ch == 2 || ch == 4;
+    ExifData *ed = exif_parse(m);
+    if (m->exif && !ed) pol__warn(run, "EXIF could not be parsed; not written to the TIFF");
+    uint64_t exif_off = ed ? exif_write_subifd(run, t, ed) : 0;
     TIFFSetField(t, TIFFTAG_IMAGEWIDTH, (uint32_t)im->width);
     TIFFSetField(t, TIFFTAG_IMAGELENGTH, (uint32_t)im->height);
     TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, (uint16_t)ch);
@@ -418,7 +552,11 @@ pol_status pol__tiff_save(pol_run *run, const pol__image *im, const pol__image_s
         TIFFSetField(t, TIFFTAG_YRESOLUTION, (float)m->dpi);
         TIFFSetField(t, TIFFTAG_RESOLUTIONUNIT, RESUNIT_INCH);
     }
-    if (m->exif) pol__decide(run, "EXIF is not written to TIFF outputs");
+    if (ed) {
+        exif_ifd0_text(t, ed);
+        exif_data_unref(ed);
+    }
+    if (exif_off) TIFFSetField(t, TIFFTAG_EXIFIFD, exif_off);
     pol_status st = POL_OK;
     size_t n = (size_t)im->width * (size_t)ch;
     void *row = malloc(n * (sixteen ? 2 : 1));

@@ -123,11 +123,20 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         if (pol__image_graphic_declines(run, im)) return POL_OK;
         double maxa = pol__arg_num(args, "max-angle"), mina = pol__arg_num(args, "min-angle");
         double conf;
-        if (!pol__tilt_estimate(run, im, maxa, &tilt, &conf)) {
+        pol__tilt_info ti;
+        if (!pol__tilt_estimate_info(run, im, maxa, &tilt, &conf, &ti)) {
             pol__decline(run, "too few straight lines to judge the tilt");
             return POL_OK;
         }
         pol__measure(run, "tilt_deg", tilt);
+        pol__measure_str(run, "lines", ti.family == 2 ? "horizontal and vertical"
+                                       : ti.family   ? "vertical"
+                                                     : "horizontal");
+        pol__measure_int(run, "segments", ti.segments);
+        pol__measure_int(run, "agreeing_segments", ti.members);
+        pol__measure(run, "agreeing_share", ti.share);
+        pol__measure(run, "agreeing_length", ti.support);
+        pol__measure(run, "agreeing_spread_deg", ti.spread);
         pol__confidence(run, conf);
         double minc = pol__arg_num(args, "min-confidence");
         if (conf < minc) {

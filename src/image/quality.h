@@ -160,6 +160,17 @@ double pol__sharpness(const pol_run *run, const pol__image *im);
  * straight lines to judge; confidence 0..1. (tilt.c) */
 int pol__tilt_estimate(const pol_run *run, const pol__image *im, double max_deg, double *deg,
                        double *confidence);
+/* The evidence behind an estimate (for the report). */
+typedef struct pol__tilt_info {
+    double share;    /* agreeing lines' share of the family's near-axis line length */
+    double support;  /* their length over a quarter of the diagonal */
+    int members;     /* how many segments agree */
+    double spread;   /* their length-weighted spread around the estimate, degrees */
+    int family;      /* 0 horizontal lines, 1 verticals, 2 both */
+    int segments;    /* near-axis segments found */
+} pol__tilt_info;
+int pol__tilt_estimate_info(const pol_run *run, const pol__image *im, double max_deg, double *deg,
+                            double *confidence, pol__tilt_info *info);
 
 /* ---- the kind of picture (graphic.c) -------------------------------------------------------- */
 

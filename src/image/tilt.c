@@ -63,6 +63,14 @@ static double angdiff(double a, double b)
 int pol__tilt_estimate(const pol_run *run, const pol__image *im, double max_deg, double *deg,
                        double *confidence)
 {
+    pol__tilt_info info;
+    return pol__tilt_estimate_info(run, im, max_deg, deg, confidence, &info);
+}
+
+int pol__tilt_estimate_info(const pol_run *run, const pol__image *im, double max_deg, double *deg,
+                            double *confidence, pol__tilt_info *info)
+{
+    memset(info, 0, sizeof *info);
     (void)run;
     *deg = 0;
     *confidence = 0;
@@ -215,6 +223,7 @@ int pol__tilt_estimate(const pol_run *run, const pol__image *im, double max_deg,
     double mode[2] = {0, 0}, support[2] = {0, 0}, total[2] = {0, 0};
     int members[2] = {0, 0};
     double spread[2] = {0, 0}; /* length-weighted deviation of the cluster around its mean */
+    double longest[2] = {0, 0}; /* the longest agreeing segment */
     for (int fam = 0; fam < 2; fam++) {
         double best = 0, bestv = 0;
         for (size_t k = 0; k < nseg; k++)
@@ -239,6 +248,7 @@ int pol__tilt_estimate(const pol_run *run, const pol__image *im, double max_deg,
                 sw += segs[k].len * segs[k].len;
                 support[fam] += segs[k].len;
                 members[fam]++;
+                if (segs[k].len > longest[fam]) longest[fam] = segs[k].len;
             }
         mode[fam] = sw > 0 ? sd / sw : best;
         double sv = 0;
@@ -254,27 +264,36 @@ int pol__tilt_estimate(const pol_run *run, const pol__image *im, double max_deg,
     int fam = support[1] >= 0.1 * diag ? 1 : 0;
     double est = mode[fam], sup = support[fam], tot = total[fam];
     int mem = members[fam];
-    double spr = spread[fam];
+    double spr = spread[fam], lng = longest[fam];
     if (support[0] > 0 && support[1] > 0 && fabs(mode[0] - mode[1]) <= 0.5) {
         est = (mode[0] * support[0] + mode[1] * support[1]) / (support[0] + support[1]);
         sup = support[0] + support[1];
         tot = total[0] + total[1];
         mem = members[0] + members[1];
         spr = fmax(spread[0], spread[1]);
+        lng = fmax(longest[0], longest[1]);
     }
     /* Evidence: the agreeing lines' share of all near-axis lines of the family (foliage and
      * clutter give many disagreeing ones), their total length (a quarter of the diagonal is
-     * plenty), that they are several independent segments, not one stroke, and that they agree
-     * closely (real parallel lines within ~0.1 degree; chance alignments spread over the
-     * +-0.6 degree window). */
+     * plenty), that they are several independent segments or one long line (a horizon across
+     * half the frame), and how precisely they fix the angle: the standard error of their mean,
+     * spread / sqrt(segments) (a pier's twenty planks spread 0.3 degree each but agree on their
+     * mean within 0.07; two chance alignments 0.2 apart fix nothing). */
     double share = sup / (tot + 1e-9);
-    double conf = pol__clampf((float)((share - 0.3) / 0.4), 0, 1) *
+    double se = spr / sqrt((double)(mem > 0 ? mem : 1));
+    double conf = pol__clampf((float)((share - 0.45) / 0.3), 0, 1) *
                   pol__clampf((float)(sup / (0.25 * diag)), 0, 1) *
-                  pol__clampf((float)(mem - 1) / 1.5f, 0, 1) *
-                  pol__clampf((float)((0.3 - spr) / 0.15), 0, 1);
+                  pol__clampf((float)fmax((mem - 1) / 1.5, lng / (0.45 * diag)), 0, 1) *
+                  pol__clampf((float)((0.2 - se) / 0.1), 0, 1);
     /* Below ~500 pixels a handful of short edges decides; such thumbnails are not trusted. */
     int longer = w > h ? w : h;
     conf *= pol__clampf((float)(longer - 256) / 256.0f, 0, 1);
+    info->share = share;
+    info->support = sup / (0.25 * diag);
+    info->members = mem;
+    info->spread = spr;
+    info->family = (support[0] > 0 && support[1] > 0 && fabs(mode[0] - mode[1]) <= 0.5) ? 2 : fam;
+    info->segments = (int)nseg;
     free(segs);
     *deg = est;
     *confidence = conf;

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <jpeglib.h>
 #include <lcms2.h>
+#include <libexif/exif-data.h>
+#include <tiffio.h>
 #include "test_io_util.h"
 
 /* A 96x64 RGBA test picture: a real photo crop for texture, a ramp of transparency, and a few
@@ -535,6 +537,118 @@ static void test_metadata_policy(void **state)
     tctx_done(&t);
 }
 
+/* An EXIF entry of libexif's default form for `tag`, in `ifd`. */
+static ExifEntry *exif_put(ExifData *ed, ExifIfd ifd, ExifTag tag)
+{
+    ExifEntry *e = exif_entry_new();
+    exif_content_add_entry(ed->ifd[ifd], e);
+    exif_entry_initialize(e, tag);
+    exif_entry_unref(e);
+    return e;
+}
+
+static void exif_put_text(ExifData *ed, ExifIfd ifd, ExifTag tag, const char *v)
+{
+    ExifEntry *e = exif_entry_new();
+    size_t n = strlen(v) + 1;
+    e->tag = tag;
+    e->format = EXIF_FORMAT_ASCII;
+    e->components = n;
+    e->size = (unsigned)n;
+    e->data = malloc(n); /* freed by exif_entry_unref with the default allocator */
+    memcpy(e->data, v, n);
+    exif_content_add_entry(ed->ifd[ifd], e);
+    exif_entry_unref(e);
+}
+
+static void test_exif_in_tiff(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    /* A camera's EXIF: make and model, a rotated orientation (already applied to the pixels),
+     * exposure, aperture, ISO, date taken, and a serial number (private). */
+    ExifData *ed = exif_data_new();
+    exif_data_set_byte_order(ed, EXIF_BYTE_ORDER_INTEL);
+    ExifByteOrder o = EXIF_BYTE_ORDER_INTEL;
+    exif_put_text(ed, EXIF_IFD_0, EXIF_TAG_MAKE, "PolishCam");
+    exif_put_text(ed, EXIF_IFD_0, EXIF_TAG_MODEL, "PC-1 Mark II");
+    exif_set_short(exif_put(ed, EXIF_IFD_0, EXIF_TAG_ORIENTATION)->data, o, 6);
+    exif_set_rational(exif_put(ed, EXIF_IFD_0, EXIF_TAG_X_RESOLUTION)->data, o,
+                      (ExifRational){72, 1});
+    exif_set_rational(exif_put(ed, EXIF_IFD_EXIF, EXIF_TAG_EXPOSURE_TIME)->data, o,
+                      (ExifRational){1, 250});
+    exif_set_rational(exif_put(ed, EXIF_IFD_EXIF, EXIF_TAG_FNUMBER)->data, o, (ExifRational){56, 10});
+    exif_set_short(exif_put(ed, EXIF_IFD_EXIF, EXIF_TAG_ISO_SPEED_RATINGS)->data, o, 200);
+    exif_put_text(ed, EXIF_IFD_EXIF, EXIF_TAG_DATE_TIME_ORIGINAL, "2024:05:06 07:08:09");
+    exif_put_text(ed, EXIF_IFD_EXIF, (ExifTag)0xa431, "SERIAL123456");
+    unsigned char *buf = NULL;
+    unsigned len = 0;
+    exif_data_save_data(ed, &buf, &len);
+    exif_data_unref(ed);
+    assert_true(buf && len > 6);
+    for (int keep = 0; keep <= 1; keep++) {
+        pol__image *im = make_rgba(&t, 0);
+        im->exif = malloc(len - 6);
+        memcpy(im->exif, buf + 6, len - 6);
+        im->exif_len = len - 6;
+        im->orientation = 1; /* image.orient applied the rotation */
+        im->save.dpi = 300;  /* a print preset */
+        im->save.metadata = keep ? POL_META_KEEP : POL_META_STRIP_PRIVATE;
+        const char *p = tpath(&t, "e.tif");
+        if (pol__image_save_path(&t.run, im, p)) fail_msg("saving e.tif: %s", t.err.msg);
+        pol__image_free(im);
+        /* Read back with libtiff itself, as any TIFF reader would. */
+        TIFF *tf = TIFFOpen(p, "r");
+        assert_non_null(tf);
+        char *s = NULL;
+        assert_true(TIFFGetField(tf, TIFFTAG_MAKE, &s) && !strcmp(s, "PolishCam"));
+        assert_true(TIFFGetField(tf, TIFFTAG_MODEL, &s) && !strcmp(s, "PC-1 Mark II"));
+        uint16_t orient = 0, unit = 0;
+        float xres = 0;
+        assert_true(TIFFGetField(tf, TIFFTAG_ORIENTATION, &orient));
+        assert_int_equal(orient, 1);
+        assert_true(TIFFGetField(tf, TIFFTAG_XRESOLUTION, &xres));
+        assert_true(fabs(xres - 300) < 0.01);
+        assert_true(TIFFGetField(tf, TIFFTAG_RESOLUTIONUNIT, &unit) && unit == RESUNIT_INCH);
+        uint64_t off = 0;
+        assert_true(TIFFGetField(tf, TIFFTAG_EXIFIFD, &off) && off > 0);
+        assert_true(TIFFReadEXIFDirectory(tf, off));
+        /* libtiff 4.5 gives these rationals as float (its field's set/get size) */
+        const TIFFField *fe = TIFFFieldWithTag(tf, EXIFTAG_EXPOSURETIME);
+        assert_non_null(fe);
+        double et = 0, fn = 0;
+        if (TIFFFieldSetGetSize(fe) == 4) {
+            float a = 0, b = 0;
+            assert_true(TIFFGetField(tf, EXIFTAG_EXPOSURETIME, &a));
+            assert_true(TIFFGetField(tf, EXIFTAG_FNUMBER, &b));
+            et = a, fn = b;
+        } else {
+            assert_true(TIFFGetField(tf, EXIFTAG_EXPOSURETIME, &et));
+            assert_true(TIFFGetField(tf, EXIFTAG_FNUMBER, &fn));
+        }
+        assert_true(fabs(et - 1.0 / 250) < 1e-6);
+        assert_true(fabs(fn - 5.6) < 1e-4);
+        uint16_t niso = 0, *iso = NULL;
+        assert_true(TIFFGetField(tf, EXIFTAG_ISOSPEEDRATINGS, &niso, &iso));
+        assert_true(niso == 1 && iso[0] == 200);
+        assert_true(TIFFGetField(tf, EXIFTAG_DATETIMEORIGINAL, &s) &&
+                    !strcmp(s, "2024:05:06 07:08:09"));
+        /* the serial number goes with the default policy, stays with --metadata keep */
+        s = NULL;
+        int has_serial = TIFFGetField(tf, 0xa431, &s) && s && !strcmp(s, "SERIAL123456");
+        assert_int_equal(has_serial, keep);
+        TIFFClose(tf);
+        /* and polish reads its own TIFF back: pixels, resolution */
+        pol__image *back = NULL;
+        if (pol__image_load_path(&t.run, p, &back)) fail_msg("loading e.tif: %s", t.err.msg);
+        assert_true(fabs(back->dpi - 300) < 0.1);
+        pol__image_free(back);
+    }
+    free(buf);
+    tctx_done(&t);
+}
+
 static void test_icc_and_dpi_kept(void **state)
 {
     (void)state;
@@ -850,6 +964,7 @@ int main(void)
         cmocka_unit_test(test_not_images),
         cmocka_unit_test(test_metadata_policy),
         cmocka_unit_test(test_icc_and_dpi_kept),
+        cmocka_unit_test(test_exif_in_tiff),
         cmocka_unit_test(test_output_is_atomic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

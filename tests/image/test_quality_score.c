@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "image/image.h"
+#include "image/image_io.h"
 #include "image/quality.h"
 
 /*
@@ -11,7 +12,12 @@
  *                                              light), per-channel gains in linear light
  * quality_score score A B                      mean CIEDE2000 between two images of equal size
  * quality_score visible A B                    mean CIEDE2000 over A's visible pixels, then the
- *                                              largest change of alpha (0..1)
+ *                                              largest change of alpha (0..1); an image with an
+ *                                              embedded profile is first converted to sRGB (as
+ *                                              image.colour does), so both are compared as seen
+ * quality_score tilt IN OUT MAXDIM DEG         photo reduced to MAXDIM, rotated counter-clockwise
+ *                                              by DEG (bilinear) and cropped to the inscribed
+ *                                              rectangle of the same aspect: a known tilt
  * Used by bench/image/quality.sh; the degradations are the ones tests/image/test_quality.c uses.
  */
 
@@ -72,8 +78,60 @@ static int save_png(pol__image *im, const char *path)
     return st == POL_OK ? 0 : 1;
 }
 
+/* Pixels as a colour-managed viewer shows them: converted from the embedded profile to sRGB. */
+static void as_seen(pol__image *im)
+{
+    pol_options o;
+    pol_options_default(&o);
+    pol_err e;
+    pol_err_clear(&e);
+    pol_run run = {.err = &e, .opt = &o, .input = "", .threads = 2};
+    if (im->icc && pol__image_to_srgb(&run, im, 0, 1, 0) != POL_OK) fprintf(stderr, "%s\n", e.msg);
+}
+
+/* Counter-clockwise rotation by `deg` (bilinear, independent of image.straighten's code) and the
+ * largest centred crop of the same aspect that has no empty corner. */
+static pol__image *tilt(const pol__image *s, double deg)
+{
+    double t = deg * M_PI / 180, c = cos(t), sn = sin(t), as = fabs(sn);
+    int W = s->width, H = s->height;
+    double k = fmin(W / (W * c + H * as), H / (W * as + H * c));
+    int w = (int)(W * k) - 2, h = (int)(H * k) - 2;
+    pol__image *o = w > 0 && h > 0 ? pol__image_new(w, h, 3) : NULL;
+    if (!o) return NULL;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            double dx = x - w / 2.0 + 0.5, dy = y - h / 2.0 + 0.5;
+            double sx = c * dx - sn * dy + W / 2.0 - 0.5, sy = sn * dx + c * dy + H / 2.0 - 0.5;
+            int x0 = (int)floor(sx), y0 = (int)floor(sy);
+            double fx = sx - x0, fy = sy - y0;
+            for (int ch = 0; ch < 3; ch++) {
+                double v = 0;
+                for (int j = 0; j < 2; j++)
+                    for (int i = 0; i < 2; i++) {
+                        int xx = x0 + i < 0 ? 0 : x0 + i >= W ? W - 1 : x0 + i;
+                        int yy = y0 + j < 0 ? 0 : y0 + j >= H ? H - 1 : y0 + j;
+                        v += (i ? fx : 1 - fx) * (j ? fy : 1 - fy) *
+                             pol__image_row(s, yy)[(size_t)xx * 3 + ch];
+                    }
+                o->px[((size_t)y * w + x) * 3 + ch] = (float)v;
+            }
+        }
+    return o;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 6 && !strcmp(argv[1], "tilt")) {
+        pol__image *src = load(argv[2]);
+        if (!src) return 1;
+        pol__image *im = reduce(src, atoi(argv[4]));
+        pol__image_free(src);
+        pol__image *t = im ? tilt(im, atof(argv[5])) : NULL;
+        pol__image_free(im);
+        if (!t) return 1;
+        return save_png(t, argv[3]);
+    }
     if (argc == 8 && !strcmp(argv[1], "degrade")) {
         pol__image *src = load(argv[2]);
         if (!src) return 1;
@@ -109,6 +167,8 @@ int main(int argc, char **argv)
                     b->width, b->height);
             return 1;
         }
+        as_seen(a);
+        as_seen(b);
         double ad;
         double de = pol__image_de2000_visible(a, b, &ad);
         printf("%.3f %.4f\n", de, ad);
@@ -116,6 +176,7 @@ int main(int argc, char **argv)
         pol__image_free(b);
         return 0;
     }
-    fprintf(stderr, "usage: quality_score degrade IN OUT MAXDIM R G B | score A B | visible A B\n");
+    fprintf(stderr, "usage: quality_score degrade IN OUT MAXDIM R G B | score A B | visible A B | "
+                    "tilt IN OUT MAXDIM DEG\n");
     return 2;
 }

@@ -164,4 +164,7 @@ int fc_grid_kind(const unsigned char *head, size_t n);
 pol_status fc_grid_extract(pol_run *run, const char *const *paths, size_t n_paths, const char *var,
                            long level, const fc_stations *s, pol__table **out);
 
+/* A text attribute of a NetCDF variable (malloc'ed), or NULL when absent or not text. */
+char *pol__fc_nc_att_text(int nc, int v, const char *name);
+
 #endif

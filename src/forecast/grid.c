@@ -161,7 +161,8 @@ static int cf_units(const char *u, double *per, double *epoch)
     return ok;
 }
 
-static char *att_text(int nc, int v, const char *name)
+/* A text attribute of a NetCDF variable (malloc'ed), or NULL when absent or not text. */
+char *pol__fc_nc_att_text(int nc, int v, const char *name)
 {
     size_t len;
     nc_type type;
@@ -190,7 +191,7 @@ static pol_status read_netcdf(pol_run *run, const char *path, const char *var,
         int nd;
         nc_inq_varname(nc, v, name);
         nc_inq_varndims(nc, v, &nd);
-        char *sn = att_text(nc, v, "standard_name");
+        char *sn = pol__fc_nc_att_text(nc, v, "standard_name");
         if (nd >= 2) note_name(seen, sizeof seen, name);
         if (strcmp(name, var) == 0 || (sn && strcmp(sn, var) == 0)) vid = v;
         free(sn);
@@ -258,7 +259,7 @@ static pol_status read_netcdf(pol_run *run, const char *path, const char *var,
     if (itime >= 0) {
         nc_inq_dimname(nc, dims[itime], dn);
         char *u = NULL;
-        if (nc_inq_varid(nc, dn, &cv) || nc_get_var_double(nc, cv, tv) || !(u = att_text(nc, cv, "units")) ||
+        if (nc_inq_varid(nc, dn, &cv) || nc_get_var_double(nc, cv, tv) || !(u = pol__fc_nc_att_text(nc, cv, "units")) ||
             !cf_units(u, &per, &epoch)) {
             free(u);
             st = pol__fail(run, POL_ERR_FORMAT, "%s: the time coordinate needs CF units ('hours since "
@@ -270,7 +271,7 @@ static pol_status read_netcdf(pol_run *run, const char *path, const char *var,
     int rv;
     if (!nc_inq_varid(nc, "forecast_reference_time", &rv) || !nc_inq_varid(nc, "reference_time", &rv)) {
         double r0;
-        char *u = att_text(nc, rv, "units");
+        char *u = pol__fc_nc_att_text(nc, rv, "units");
         double p2, e2;
         if (!nc_get_var1_double(nc, rv, (size_t[]){0}, &r0) && u && cf_units(u, &p2, &e2)) ref = e2 + r0 * p2;
         free(u);

@@ -42,21 +42,6 @@ void fc_gridfile_close(fc_gridfile *g)
 
 /* ---- NetCDF ----------------------------------------------------------------------------------- */
 
-static char *nc_text_att(int nc, int v, const char *name)
-{
-    size_t len;
-    nc_type type;
-    if (nc_inq_att(nc, v, name, &type, &len) != NC_NOERR || type != NC_CHAR) return NULL;
-    char *s = malloc(len + 1);
-    if (!s) return NULL;
-    if (nc_get_att_text(nc, v, name, s) != NC_NOERR) {
-        free(s);
-        return NULL;
-    }
-    s[len] = '\0';
-    return s;
-}
-
 static pol_status open_netcdf(pol_run *run, const char *path, const char *var, fc_gridfile *g)
 {
     const char *base = pol__path_base(path);
@@ -83,7 +68,7 @@ static pol_status open_netcdf(pol_run *run, const char *path, const char *var, f
             has_lon |= name_in(dn, lon_names);
             has_mem |= name_in(dn, mem_names);
         }
-        char *sn = nc_text_att(g->nc, v, "standard_name");
+        char *sn = pol__fc_nc_att_text(g->nc, v, "standard_name");
         if (nd >= 2 && has_lat && has_lon) {
             size_t used = strlen(seen);
             if (used + strlen(name) + 3 < sizeof seen)
@@ -150,7 +135,7 @@ static pol_status open_netcdf(pol_run *run, const char *path, const char *var, f
         nc_inq_dimname(g->nc, dims[g->d_t], dn);
         if (!nc_inq_varid(g->nc, dn, &cv)) {
             g->time = malloc(g->nt * sizeof *g->time);
-            char *u = nc_text_att(g->nc, cv, "units");
+            char *u = pol__fc_nc_att_text(g->nc, cv, "units");
             if (!g->time || nc_get_var_double(g->nc, cv, g->time)) {
                 free(g->time);
                 g->time = NULL;

@@ -64,22 +64,10 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     if (!pol__mail_header_ok(from) || (to && !pol__mail_header_ok(to)))
         return pol__fail(run, POL_ERR_ARG, "--mail-from/--mail-to: one line without control "
                                            "characters, under 900 bytes");
-    pol__tag_rules rules;
-    pol_status st = pol__text_rules(run, args, &rules);
-    if (st) return st;
     pol__transcripts tr;
-    st = pol__transcripts_parse(t, &tr, run->err);
-    if (st) {
-        pol__tag_rules_free(&rules);
-        return pol__fail(run, st, "%s", run->err->msg);
-    }
     pol__followup f;
-    st = pol__followup_extract(run, &tr, pol__arg_str(args, "region"), &rules, &f);
-    pol__tag_rules_free(&rules);
-    if (st) {
-        pol__transcripts_free(&tr);
-        return st;
-    }
+    pol_status st = pol__followup_prepare(run, t, args, &tr, &f);
+    if (st) return st;
     size_t leads = 0, verified = 0, no_contact = 0, contacts = 0, high = 0;
     int all = pol__arg_bool(args, "all");
     for (int k = 0; k < 2 && !st; k++) {

@@ -33,18 +33,7 @@ static pol_status prepare(pol_run *run, pol_asset *asset, const pol_args *args,
 {
     pol__text *t = pol__text_of(asset);
     if (t->kind == POL_TEXT_KB) return pol__fail(run, POL_ERR_FORMAT, "a knowledge base is not a chat export");
-    pol__tag_rules rules;
-    pol_status st = pol__text_rules(run, args, &rules);
-    if (st) return st;
-    st = pol__transcripts_parse(t, tr, run->err);
-    if (st) {
-        pol__tag_rules_free(&rules);
-        return pol__fail(run, st, "%s", run->err->msg);
-    }
-    st = pol__followup_extract(run, tr, pol__arg_str(args, "region"), &rules, f);
-    pol__tag_rules_free(&rules);
-    if (st) pol__transcripts_free(tr);
-    return st;
+    return pol__followup_prepare(run, t, args, tr, f);
 }
 
 /* The item leaves as a records item (out_domain). */

@@ -42,26 +42,31 @@ pol_status pol__text_rules(pol_run *run, const pol_args *args, pol__tag_rules *r
     return POL_OK;
 }
 
-static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
+pol_status pol__followup_prepare(pol_run *run, const pol__text *t, const pol_args *args,
+                                 pol__transcripts *tr, pol__followup *f)
 {
-    pol__text *t = pol__text_of(asset);
-    if (t->kind == POL_TEXT_KB) return pol__fail(run, POL_ERR_FORMAT, "a knowledge base is not a chat export");
     pol__tag_rules rules;
     pol_status st = pol__text_rules(run, args, &rules);
     if (st) return st;
-    pol__transcripts tr;
-    st = pol__transcripts_parse(t, &tr, run->err);
+    st = pol__transcripts_parse(t, tr, run->err);
     if (st) {
         pol__tag_rules_free(&rules);
         return pol__fail(run, st, "%s", run->err->msg);
     }
-    pol__followup f;
-    st = pol__followup_extract(run, &tr, pol__arg_str(args, "region"), &rules, &f);
+    st = pol__followup_extract(run, tr, pol__arg_str(args, "region"), &rules, f);
     pol__tag_rules_free(&rules);
-    if (st) {
-        pol__transcripts_free(&tr);
-        return st;
-    }
+    if (st) pol__transcripts_free(tr);
+    return st;
+}
+
+static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
+{
+    pol__text *t = pol__text_of(asset);
+    if (t->kind == POL_TEXT_KB) return pol__fail(run, POL_ERR_FORMAT, "a knowledge base is not a chat export");
+    pol__transcripts tr;
+    pol__followup f;
+    pol_status st = pol__followup_prepare(run, t, args, &tr, &f);
+    if (st) return st;
     pol__jv *doc = pol__text_summary_doc(&f);
     size_t high = 0;
     for (size_t i = 0; i < tr.n; i++) high += pol__convo_priority(&tr.c[i], &f.lead[i]) == 2;

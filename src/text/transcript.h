@@ -87,6 +87,10 @@ char *pol__summary_eml(const pol__followup *f, const char *from, const char *to,
                        const char *source, size_t *len);
 /* The routing rules of an op's `rules` parameter (the built-in ones when not given). */
 pol_status pol__text_rules(pol_run *run, const pol_args *args, pol__tag_rules *r);
+/* Parses a chat export and extracts every conversation's lead and tags (the op's `rules` and
+ * `region`); on success the caller frees both with pol__followup_free and pol__transcripts_free. */
+pol_status pol__followup_prepare(pol_run *run, const pol__text *t, const pol_args *args,
+                                 pol__transcripts *tr, pol__followup *f);
 /* The summarize document: {"conversations": [...], "summary": {...}}. */
 pol__jv *pol__text_summary_doc(const pol__followup *f);
 

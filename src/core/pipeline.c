@@ -169,7 +169,7 @@ int pol_pipeline_auto_option_kind(const pol_pipeline *p, const char *name)
 void pol_pipeline_free(pol_pipeline *p)
 {
     if (!p) return;
-    if (p->waiting) { /* a domain's automatic recipe: steps and waiting borrow from all */
+    if (p->all || p->waiting) { /* a domain's automatic recipe: steps, waiting borrow from all */
         for (size_t i = 0; i < p->n_all; i++) pol__args_free(p->all[i].args);
         free(p->all);
         free(p->waiting);

@@ -193,6 +193,12 @@ pol_status pol__vaudio_plan(pol_run *run, pol__video *v, const char *const *name
             st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
             break;
         }
+        /* A video's soundtrack is delivered at the web's loudness: the target exactly, limited
+         * under the ceiling as needed (inside `polish fix` the audio domain would otherwise stop
+         * short of the target rather than limit). */
+        if (!strcmp(op->name, "loudness") && pol_op_param(op, "limiting") &&
+            (st = pol__args_set(a->args[k], "limiting", "full", run->err)))
+            break;
         a->node[k] = pol__step_node(run, op, a->args[k]);
         if (a->node[k]) pol__jv_set(a->node[k], "on", pol__jv_str("soundtrack"));
         run->step = a->node[k];

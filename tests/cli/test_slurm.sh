@@ -12,6 +12,20 @@ for p in slurmctld slurmd sbatch squeue scontrol munged; do
 done
 [ -r /etc/munge/munge.key ] || skip "no /etc/munge/munge.key"
 
+# polish first: a broken program fails here, before any daemon is started
+cd "$T" || exit 1
+mkdir -p "$T/photos/sub"
+i=0
+for f in coffee.png astronaut.png chelsea.png rocket.jpg camera.png; do
+    i=$((i + 1))
+    make_photo "$T/photos/p$i.jpg" 160x "$f"
+done
+make_photo "$T/photos/sub/p1.jpg" 96x
+printf 'domain: image\nsteps:\n  - sharpen: {amount: 0.3}\n  - resize: {width: 120}\n' > "$T/r.yml"
+run_polish 0 plan r.yml photos/ -o "$T/out/" --shards 3 --quiet
+check "the plan is written" test -s "$T/out/plan.json"
+run_polish 0 run r.yml photos/ -o single/ --quiet
+check "the single-process run wrote its outputs" test "$(find single -type f | wc -l)" -eq 6
 H=$(hostname -s)
 S=$T/slurm
 mkdir -p "$S/state" "$S/spool"
@@ -49,9 +63,19 @@ if ! pgrep -x munged >/dev/null; then
     munged --force >/dev/null 2>&1 || skip "munged does not start"
     started_munge=1
 fi
+for _ in $(seq 1 50); do # munge answers before the daemons are started
+    munge -n 2>/dev/null | unmunge >/dev/null 2>&1 && break
+    sleep 0.2
+done
 cleanup_slurm() {
     scontrol shutdown >/dev/null 2>&1
-    for f in "$S/slurmctld.pid" "$S/slurmd.pid"; do [ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
+    # the daemons of this test only: they were started with this test's configuration file
+    pkill -f -- "-f $S/slurm.conf" 2>/dev/null
+    for _ in $(seq 1 50); do
+        pgrep -f -- "-f $S/slurm.conf" >/dev/null || break
+        sleep 0.2
+    done
+    pkill -9 -f -- "-f $S/slurm.conf" 2>/dev/null
     [ $started_munge -eq 1 ] && pkill -x munged
     chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"
 }
@@ -59,22 +83,12 @@ trap cleanup_slurm EXIT
 slurmctld -f "$S/slurm.conf" >/dev/null 2>&1 || skip "slurmctld does not start: $(tail -3 "$S/ctld.log" 2>/dev/null)"
 slurmd -f "$S/slurm.conf" >/dev/null 2>&1 || skip "slurmd does not start: $(tail -3 "$S/slurmd.log" 2>/dev/null)"
 up=0
-for _ in $(seq 1 30); do
+for _ in $(seq 1 60); do
     sinfo -h -o %t 2>/dev/null | grep -q idle && { up=1; break; }
     sleep 1
 done
 [ $up -eq 1 ] || skip "the Slurm node never became idle: $(tail -3 "$S/ctld.log")"
 
-mkdir -p "$T/photos/sub"
-i=0
-for f in coffee.png astronaut.png chelsea.png rocket.jpg camera.png; do
-    i=$((i + 1))
-    make_photo "$T/photos/p$i.jpg" 160x "$f"
-done
-make_photo "$T/photos/sub/p1.jpg" 96x
-printf 'domain: image\nsteps:\n  - sharpen: {amount: 0.3}\n  - resize: {width: 120}\n' > "$T/r.yml"
-cd "$T" || exit 1
-run_polish 0 plan r.yml photos/ -o "$T/out/" --shards 3 --quiet
 # the shard index comes from SLURM_ARRAY_TASK_ID
 jid=$(sbatch --parsable --array=0-2 -o "$T/slurm-%A_%a.log" --wrap "$POLISH run --plan $T/out/plan.json --quiet")
 check "the job array was accepted" test -n "$jid"
@@ -87,7 +101,6 @@ done
 check "every job finished" test "$(squeue -h | wc -l)" -eq 0
 check "the merge job ran after the array and found every item done" grep -q "every planned item is done" "$T/merge.log"
 check "merge wrote the report" test -s "$T/out/report.json"
-run_polish 0 run r.yml photos/ -o single/ --quiet
 same=1
 for f in $(cd single && find . -type f | sort); do cmp -s "single/$f" "out/$f" || { same=0; echo "differs: $f" >&2; }; done
 check "Slurm's shards give the single-process outputs, byte for byte" test $same -eq 1

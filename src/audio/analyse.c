@@ -303,6 +303,17 @@ void pol__aan_finish(pol__aanalysis *a, pol__afindings *f)
     f->rumble_flatness = nlow && low > 0 ? exp(lsum / nlow) / (low / nlow) : 0;
 }
 
+pol_status pol__aan_whole(pol_run *run, const pol__audio *a, int want_loudness,
+                          pol__afindings *f)
+{
+    pol__aanalysis *an = pol__aan_new(a->channels, a->rate, want_loudness);
+    if (!an) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    pol__aan_add(an, a->x, (size_t)a->frames);
+    pol__aan_finish(an, f);
+    pol__aan_free(an);
+    return POL_OK;
+}
+
 void pol__aan_report(pol_run *run, const pol__afindings *f)
 {
     pol__measure(run, "seconds", round(f->seconds * 1000) / 1000);

@@ -171,6 +171,9 @@ typedef struct pol__afindings {
 void pol__aan_finish(pol__aanalysis *a, pol__afindings *f);
 /* Records the findings with pol__measure. */
 void pol__aan_report(pol_run *run, const pol__afindings *f);
+/* The findings of a whole in-memory audio item (loudness too when want_loudness). */
+pol_status pol__aan_whole(pol_run *run, const pol__audio *a, int want_loudness,
+                          pol__afindings *f);
 
 /* Voice activity of each 20 ms frame (1 = above the threshold the pause statistics use; all 0
  * when nothing stands 6 dB above the floor), after pol__aan_finish: fills act[0..cap) and returns

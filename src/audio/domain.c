@@ -569,12 +569,9 @@ static const pol__stream_io stream_io = {
 static pol_status inspect(pol_run *run, pol_asset *asset)
 {
     pol__audio *a = pol__audio_of(asset);
-    pol__aanalysis *an = pol__aan_new(a->channels, a->rate, 1);
-    if (!an) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
-    pol__aan_add(an, a->x, (size_t)a->frames);
     pol__afindings f;
-    pol__aan_finish(an, &f);
-    pol__aan_free(an);
+    pol_status st = pol__aan_whole(run, a, 1, &f);
+    if (st) return st;
     pol__measure_int(run, "rate", a->rate);
     pol__measure_int(run, "channels", a->channels);
     pol__measure_int(run, "frames", (long long)a->frames);

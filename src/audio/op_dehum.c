@@ -161,6 +161,31 @@ static void dreset(void *p)
  * oscillators come from the fundamental's by the Chebyshev recurrence (cos hA = 2 cos A cos (h-1)A
  * - cos (h-2)A), so a block costs a few multiply-adds per sample and harmonic, in loops the
  * compiler vectorises. */
+/* cos and sin of h times the fundamental's phase at each sample, harmonic after harmonic, by the
+ * Chebyshev recurrence x_h = 2 cos(phi) x_{h-1} - x_{h-2}: harm_first sets h = 1 (and h - 1 = 0:
+ * cos 0, sin 0), each harm_next moves to h + 1. */
+static void harm_first(size_t T, const double *c1, const double *s1, double *cp, double *sp,
+                       double *cc, double *sc)
+{
+    for (size_t m = 0; m < T; m++) {
+        cp[m] = 1;
+        sp[m] = 0;
+        cc[m] = c1[m];
+        sc[m] = s1[m];
+    }
+}
+
+static void harm_next(size_t T, const double *c1, double *cp, double *sp, double *cc, double *sc)
+{
+    for (size_t m = 0; m < T; m++) {
+        double cn = 2 * c1[m] * cc[m] - cp[m], sn = 2 * c1[m] * sc[m] - sp[m];
+        cp[m] = cc[m];
+        sp[m] = sc[m];
+        cc[m] = cn;
+        sc[m] = sn;
+    }
+}
+
 static void block(dstate *s)
 {
     size_t nc = (size_t)s->channels, T = s->T;
@@ -191,21 +216,9 @@ static void block(dstate *s)
     int top = s->harm[s->nh - 1];
     int want[MAX_H + 1] = {0};
     for (int hi = 0; hi < s->nh; hi++) want[s->harm[hi]] = hi + 1;
-    for (size_t m = 0; m < T; m++) {
-        cp[m] = 1; /* h - 2 = 0: cos 0, sin 0 */
-        sp[m] = 0;
-        cc[m] = c1[m];
-        sc[m] = s1[m];
-    }
+    harm_first(T, c1, s1, cp, sp, cc, sc);
     for (int h = 1; h <= top; h++) {
-        if (h > 1)
-            for (size_t m = 0; m < T; m++) {
-                double cn = 2 * c1[m] * cc[m] - cp[m], sn = 2 * c1[m] * sc[m] - sp[m];
-                cp[m] = cc[m];
-                sp[m] = sc[m];
-                cc[m] = cn;
-                sc[m] = sn;
-            }
+        if (h > 1) harm_next(T, c1, cp, sp, cc, sc);
         int hi = want[h] - 1;
         if (hi < 0) continue;
         s->phase[hi] = fmod(h * ph1, 2 * M_PI);
@@ -255,21 +268,9 @@ static void block(dstate *s)
     /* the hum of the block, windowed, overlap-added: per channel, the harmonics again */
     for (size_t c = 0; c < nc; c++) {
         memset(hum, 0, T * sizeof *hum);
-        for (size_t m = 0; m < T; m++) {
-            cp[m] = 1;
-            sp[m] = 0;
-            cc[m] = c1[m];
-            sc[m] = s1[m];
-        }
+        harm_first(T, c1, s1, cp, sp, cc, sc);
         for (int h = 1; h <= top; h++) {
-            if (h > 1)
-                for (size_t m = 0; m < T; m++) {
-                    double cn = 2 * c1[m] * cc[m] - cp[m], sn = 2 * c1[m] * sc[m] - sp[m];
-                    cp[m] = cc[m];
-                    sp[m] = sc[m];
-                    cc[m] = cn;
-                    sc[m] = sn;
-                }
+            if (h > 1) harm_next(T, c1, cp, sp, cc, sc);
             int hi = want[h] - 1;
             if (hi < 0) continue;
             double complex a = c < 8 ? amp[(size_t)hi * 8 + c] : s->csm[c * MAX_H + (size_t)hi];

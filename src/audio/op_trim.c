@@ -23,12 +23,9 @@ static pol_status run_op(pol_run *run, pol_asset *asset, const pol_args *args)
     if (pol__arg_has(args, "threshold")) {
         thr = pol__arg_num(args, "threshold");
     } else {
-        pol__aanalysis *an = pol__aan_new(a->channels, a->rate, 0);
-        if (!an) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
-        pol__aan_add(an, a->x, (size_t)a->frames);
         pol__afindings f;
-        pol__aan_finish(an, &f);
-        pol__aan_free(an);
+        pol_status st = pol__aan_whole(run, a, 0, &f);
+        if (st) return st;
         thr = fmin(f.noise_floor_db + 10, -40);
         pol__measure(run, "noise_floor_dbfs", round(f.noise_floor_db * 10) / 10);
     }

@@ -1071,11 +1071,12 @@ static int cmd_plan(cli *c, int argc, char **argv)
         fprintf(stderr, "polish: %s\n", err.msg);
         return st == POL_ERR_ARG || st == POL_ERR_RECIPE ? EXIT_USAGE : EXIT_FATAL;
     }
+    size_t stages = pol_plan_stages(path, &err);
     if (c->json)
-        printf("{\"plan\": \"%s\", \"stages\": %zu}\n", path, pol_plan_stages(path, &err));
+        printf("{\"plan\": \"%s\", \"stages\": %zu}\n", path, stages);
     else if (!c->quiet)
-        fprintf(stderr, "polish: plan in %s (%zu stage%s, %ld shards)\n", path,
-                pol_plan_stages(path, &err), pol_plan_stages(path, &err) == 1 ? "" : "s", shards);
+        fprintf(stderr, "polish: plan in %s (%zu stage%s, %ld shards)\n", path, stages,
+                stages == 1 ? "" : "s", shards);
     free(path);
     return EXIT_ALL_OK;
 }

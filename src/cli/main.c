@@ -1072,8 +1072,18 @@ static int cmd_plan(cli *c, int argc, char **argv)
         return st == POL_ERR_ARG || st == POL_ERR_RECIPE ? EXIT_USAGE : EXIT_FATAL;
     }
     size_t stages = pol_plan_stages(path, &err);
-    if (c->json)
-        printf("{\"plan\": \"%s\", \"stages\": %zu}\n", path, stages);
+    if (c->json) {
+        /* The path as a JSON string: quotes, backslashes and control bytes escaped. */
+        fputs("{\"plan\": \"", stdout);
+        for (const unsigned char *q = (const unsigned char *)path; *q; q++)
+            if (*q == '"' || *q == '\\')
+                printf("\\%c", *q);
+            else if (*q < 0x20)
+                printf("\\u%04x", *q);
+            else
+                putchar(*q);
+        printf("\", \"stages\": %zu}\n", stages);
+    }
     else if (!c->quiet)
         fprintf(stderr, "polish: plan in %s (%zu stage%s, %ld shards)\n", path, stages,
                 stages == 1 ? "" : "s", shards);

@@ -20,6 +20,14 @@ check "plan writes only plan.json" test "$(ls -A out)" = "plan.json"
 cp out/plan.json plan1.json
 run_polish 0 plan r.yml photos/ -o out/ --shards 4 --quiet
 check "the plan is deterministic" cmp -s plan1.json out/plan.json
+# --json names the plan as a JSON string, whatever characters its folder has.
+"$POLISH" plan r.yml photos/ -o 'odd"\dir/' --shards 2 --json > plan.out
+check "plan --json is JSON with the plan's path" python3 -c '
+import json, sys
+d = json.load(open("plan.out"))
+assert d["plan"].endswith("odd\"\\dir/plan.json"), d
+assert d["stages"] == 1, d'
+rm -rf 'odd"\dir'
 check "every item once, shards balanced, outputs distinct" python3 - out/plan.json <<'PY'
 import json, sys
 p = json.load(open(sys.argv[1]))

@@ -29,7 +29,8 @@ typedef struct ao_ctx {
     float *ao, *tmp;
     const float *zfull;
     int W, H;
-    float *out; /* full-res ao */
+    float *out;            /* full-res ao */
+    float dir[16][8][2];   /* slice directions (cos, sin) per cell of the 4x4 interleave */
 } ao_ctx;
 
 static inline void pos(const ao_ctx *c, int x, int y, float z, float *p)
@@ -46,12 +47,39 @@ static inline float zat(const ao_ctx *c, int x, int y)
     return c->z[(size_t)y * c->w + x];
 }
 
+/* acos within 7e-5 rad: sqrt(1 - |x|) times a cubic in |x| (Abramowitz & Stegun 4.4.45). */
+static inline float fast_acos(float x)
+{
+    float a = fabsf(x);
+    a = a > 1 ? 1 : a;
+    float r = sqrtf(1 - a) * (1.5707288f + a * (-0.2121144f + a * (0.0742610f - 0.0187293f * a)));
+    return x < 0 ? 3.14159265f - r : r;
+}
+
+/* rounds half away from zero, so that an offset and its negative land on mirrored pixels */
+static inline int rnd(float v) { return (int)(v + (v >= 0 ? 0.5f : -0.5f)); }
+
+/* One side's term of the visible arc: h the horizon angle (cos ch, sine sn), clamped to gam +-
+ * pi/2; returns -cos(2h - gam) + cos(gam) + 2 h sin(gam) without a trigonometric call. */
+static inline float arc(float h, float ch, float sn, float gam, float cg, float sg, int lower)
+{
+    const float hp = 1.5707963f;
+    if (lower ? h - gam < -hp : h - gam > hp) { /* clamped: 2h - gam = gam -+ pi */
+        h = lower ? gam - hp : gam + hp;
+        return cg + cg + 2 * h * sg;
+    }
+    float c2 = 2 * ch * ch - 1, s2 = 2 * sn * ch;
+    return -(c2 * cg + s2 * sg) + cg + 2 * h * sg;
+}
+
 static void ao_rows(void *u, size_t b, size_t e)
 {
-    ao_ctx *c = u;
+    const ao_ctx *c = u;
+    const float invf = 1 / c->f, cx = 0.5f * (float)c->W / 2 - 0.25f, cy = 0.5f * (float)c->H / 2 - 0.25f;
+    const float R2 = c->R * c->R, invR2 = 1 / R2;
     for (int y = (int)b; y < (int)e; y++)
         for (int x = 0; x < c->w; x++) {
-            float z = zat(c, x, y);
+            float z = c->z[(size_t)y * c->w + x];
             float *o = &c->ao[(size_t)y * c->w + x];
             if (!(z > 0) || z >= SKY) {
                 *o = 1;
@@ -59,8 +87,8 @@ static void ao_rows(void *u, size_t b, size_t e)
             }
             float P[3], V[3], N[3];
             pos(c, x, y, z, P);
-            float pl = sqrtf(P[0] * P[0] + P[1] * P[1] + P[2] * P[2]);
-            for (int k = 0; k < 3; k++) V[k] = -P[k] / pl;
+            float il = 1 / sqrtf(P[0] * P[0] + P[1] * P[1] + P[2] * P[2]);
+            for (int k = 0; k < 3; k++) V[k] = -P[k] * il;
             /* normal: the smaller one-sided differences (no smearing across silhouettes) */
             float A[3], B[3], Q[3], dx[3], dy[3];
             pos(c, x + 1, y, zat(c, x + 1, y), A);
@@ -87,17 +115,14 @@ static void ao_rows(void *u, size_t b, size_t e)
             if (rpx > 48) rpx = 48;
             /* interleaved angle and step jitter over a 4x4 block */
             int cell = (x & 3) + 4 * (y & 3);
-            static const float bayer[16] = {0, 8, 2, 10, 12, 4, 14, 6, 3, 11, 1, 9, 15, 7, 13, 5};
-            float jit = (bayer[cell] + 0.5f) / 16.0f, sj = (float)((x * 7 + y * 13) & 3) / 4.0f;
+            float sj = (float)((x * 7 + y * 13) & 3) / 4.0f, tstep = rpx / (float)c->steps;
             float vis = 0;
             for (int sl = 0; sl < c->slices; sl++) {
-                float phi = ((float)sl + jit) / (float)c->slices * 3.14159265f;
-                float d2[2] = {cosf(phi), sinf(phi)};
-                float D[3] = {d2[0], d2[1], 0};
-                float dv = D[0] * V[0] + D[1] * V[1];
-                float T[3] = {D[0] - dv * V[0], D[1] - dv * V[1], -dv * V[2]}; /* ortho to V */
-                float tl = sqrtf(T[0] * T[0] + T[1] * T[1] + T[2] * T[2]);
-                for (int k = 0; k < 3; k++) T[k] /= tl;
+                float d2[2] = {c->dir[cell][sl][0], c->dir[cell][sl][1]};
+                float dv = d2[0] * V[0] + d2[1] * V[1];
+                float T[3] = {d2[0] - dv * V[0], d2[1] - dv * V[1], -dv * V[2]}; /* ortho to V */
+                float it = 1 / sqrtf(T[0] * T[0] + T[1] * T[1] + T[2] * T[2]);
+                for (int k = 0; k < 3; k++) T[k] *= it;
                 float ax[3] = {T[1] * V[2] - T[2] * V[1], T[2] * V[0] - T[0] * V[2], T[0] * V[1] - T[1] * V[0]};
                 float na = N[0] * ax[0] + N[1] * ax[1] + N[2] * ax[2];
                 float pn[3] = {N[0] - na * ax[0], N[1] - na * ax[1], N[2] - na * ax[2]};
@@ -105,37 +130,30 @@ static void ao_rows(void *u, size_t b, size_t e)
                 if (!(pnl > 1e-6f)) continue;
                 float cg = (pn[0] * V[0] + pn[1] * V[1] + pn[2] * V[2]) / pnl;
                 cg = cg > 1 ? 1 : cg < -1 ? -1 : cg;
-                float gam = ((pn[0] * T[0] + pn[1] * T[1] + pn[2] * T[2]) < 0 ? -1.0f : 1.0f) * acosf(cg);
+                float sgn = (pn[0] * T[0] + pn[1] * T[1] + pn[2] * T[2]) < 0 ? -1.0f : 1.0f;
+                float gam = sgn * fast_acos(cg), sg = sgn * sqrtf(1 - cg * cg);
                 float hcos[2] = {-1, -1};
-                for (int side = 0; side < 2; side++) {
-                    float sg = side ? 1.0f : -1.0f;
-                    for (int j = 0; j < c->steps; j++) {
-                        float t = ((float)j + sj + 1) / (float)c->steps * rpx;
-                        int sx = x + (int)lrintf(sg * d2[0] * t), sy = y + (int)lrintf(sg * d2[1] * t);
-                        if (sx == x && sy == y) continue;
+                for (int j = 0; j < c->steps; j++) {
+                    float t = ((float)j + sj + 1) * tstep;
+                    int ox = rnd(d2[0] * t), oy = rnd(d2[1] * t);
+                    if (!ox && !oy) continue;
+                    for (int side = 0; side < 2; side++) { /* side 0 goes the -T way */
+                        int sx = side ? x + ox : x - ox, sy = side ? y + oy : y - oy;
                         float zs = zat(c, sx, sy);
                         if (!(zs > 0) || zs >= SKY) continue;
-                        float S[3];
-                        pos(c, sx, sy, zs, S);
-                        float dd[3] = {S[0] - P[0], S[1] - P[1], S[2] - P[2]};
+                        float dd[3] = {((float)sx - cx) * invf * zs - P[0],
+                                       ((float)sy - cy) * invf * zs - P[1], zs - P[2]};
                         float l2 = dd[0] * dd[0] + dd[1] * dd[1] + dd[2] * dd[2];
-                        if (!(l2 > 1e-12f)) continue;
-                        float l = sqrtf(l2);
-                        float ch = (dd[0] * V[0] + dd[1] * V[1] + dd[2] * V[2]) / l;
-                        float fall = l2 / (c->R * c->R);
-                        if (fall >= 1) continue;
-                        ch = ch + (-1 - ch) * fall;
+                        if (!(l2 > 1e-12f) || l2 >= R2) continue; /* beyond R: no falloff left */
+                        float ch = (dd[0] * V[0] + dd[1] * V[1] + dd[2] * V[2]) / sqrtf(l2);
+                        ch = ch + (-1 - ch) * (l2 * invR2);
                         if (ch > hcos[side]) hcos[side] = ch;
                     }
                 }
-                /* side 0 is -T's way: its horizon angle is negative */
-                float h1 = -acosf(hcos[0] > 1 ? 1 : hcos[0]), h2 = acosf(hcos[1] > 1 ? 1 : hcos[1]);
-                const float hp = 1.5707963f;
-                h1 = gam + fmaxf(h1 - gam, -hp);
-                h2 = gam + fminf(h2 - gam, hp);
-                float sgm = sinf(gam), cgm = cosf(gam);
-                float a1 = -cosf(2 * h1 - gam) + cgm + 2 * h1 * sgm;
-                float a2 = -cosf(2 * h2 - gam) + cgm + 2 * h2 * sgm;
+                float c1 = hcos[0] > 1 ? 1 : hcos[0], c2 = hcos[1] > 1 ? 1 : hcos[1];
+                float h1 = -fast_acos(c1), h2 = fast_acos(c2);
+                float a1 = arc(h1, c1, -sqrtf(1 - c1 * c1), gam, cg, sg, 1);
+                float a2 = arc(h2, c2, sqrtf(1 - c2 * c2), gam, cg, sg, 0);
                 vis += pnl * 0.25f * (a1 + a2);
             }
             float v = vis / (float)c->slices;
@@ -228,6 +246,12 @@ pol_status pol__render_ao(pol_run *run, const pol__render *r, double radius, dou
     *radius_used = radius;
     ao_ctx c = {z, w, h, (float)(0.5 * w / tan(fov_deg * M_PI / 360)), (float)radius, slices, steps,
                 ao, tmp, Z, r->w, r->h, o};
+    static const float bayer[16] = {0, 8, 2, 10, 12, 4, 14, 6, 3, 11, 1, 9, 15, 7, 13, 5};
+    for (int cell = 0; cell < 16; cell++)
+        for (int sl = 0; sl < slices && sl < 8; sl++) {
+            double phi = (sl + (bayer[cell] + 0.5) / 16.0) / slices * M_PI;
+            c.dir[cell][sl][0] = (float)cos(phi), c.dir[cell][sl][1] = (float)sin(phi);
+        }
     pol__parallel_for(run, (size_t)h, 4, ao_rows, &c);
     pol__parallel_for(run, (size_t)h, 8, blur_rows, &c);
     pol__parallel_for(run, (size_t)r->h, 8, up_rows, &c);

@@ -21,9 +21,50 @@ static const pol_param_desc params[] = {
      .when = "curve=reinhard"},
 };
 
-static float clamp01(float v) { return v < 0 ? 0 : v > 1 ? 1 : v; }
 
-static void agx(float *c)
+/* AgX, per channel after the inset matrix: the log2 encoding between lo and hi stops, clamped,
+ * through the sigmoid fitted to Blender's AgX base. */
+#define AGX_LO (-12.47393)
+#define AGX_HI 4.026069
+
+static double agx_sigmoid(double x)
+{
+    double x2 = x * x, x4 = x2 * x2;
+    return 15.5 * x4 * x2 - 40.14 * x4 * x + 31.96 * x4 - 6.868 * x2 * x + 0.4298 * x2 + 0.1191 * x -
+           0.00232;
+}
+
+static double agx_in(double v, const void *u)
+{
+    (void)u;
+    double x = (log2(v > 1e-10 ? v : 1e-10) - AGX_LO) / (AGX_HI - AGX_LO);
+    return agx_sigmoid(x < 0 ? 0 : x > 1 ? 1 : x);
+}
+
+/* after the outset matrix: the sigmoid's output is gamma 2.2; to linear, then sRGB-encoded */
+static double agx_out(double v, const void *u)
+{
+    (void)u;
+    double l = pow(v, 2.2);
+    return l >= 1 ? 1 : l <= 0.0031308 ? 12.92 * l : 1.055 * pow(l, 1 / 2.4) - 0.055;
+}
+
+/* the tables of agx_in over [2^-13, 2^5) (constant beyond: the log encoding clamps inside) and
+ * agx_out over [2^-16, 2) (1 above; below, the few values left are computed) */
+typedef struct agx_tables {
+    pol__rn_curve in, out;
+    float in_lo, in_hi;
+} agx_tables;
+
+static float agx_out_at(const agx_tables *t, float x)
+{
+    if (!(x > 0)) return 0;
+    if (x >= 2) return 1;
+    if (x < 1.0f / 65536) return (float)agx_out(x, NULL);
+    return pol__rn_curve_at(&t->out, x);
+}
+
+static void agx(const agx_tables *t, float *c)
 {
     static const float in[9] = {0.842479062253094f, 0.0784335999999992f, 0.0792237451477643f,
                                 0.0423282422610123f, 0.878468636469772f, 0.0791661274605434f,
@@ -31,22 +72,13 @@ static void agx(float *c)
     static const float outm[9] = {1.19687900512017f, -0.0980208811401368f, -0.0990297440797205f,
                                   -0.0528968517574562f, 1.15190312990417f, -0.0989611768448433f,
                                   -0.0529716355144438f, -0.0980434501171241f, 1.15107367264116f};
-    const float lo = -12.47393f, hi = 4.026069f;
-    float v[3], o[3];
+    float v[3];
     for (int i = 0; i < 3; i++) {
         float x = in[3 * i] * c[0] + in[3 * i + 1] * c[1] + in[3 * i + 2] * c[2];
-        x = log2f(x > 1e-10f ? x : 1e-10f);
-        x = (x - lo) / (hi - lo);
-        x = clamp01(x);
-        float x2 = x * x, x4 = x2 * x2;
-        v[i] = 15.5f * x4 * x2 - 40.14f * x4 * x + 31.96f * x4 - 6.868f * x2 * x + 0.4298f * x2 +
-               0.1191f * x - 0.00232f;
+        v[i] = !(x > 1.0f / 8192) ? t->in_lo : x >= 32 ? t->in_hi : pol__rn_curve_at(&t->in, x);
     }
-    for (int i = 0; i < 3; i++) {
-        float x = outm[3 * i] * v[0] + outm[3 * i + 1] * v[1] + outm[3 * i + 2] * v[2];
-        o[i] = powf(x > 0 ? x : 0, 2.2f); /* the sigmoid's output is gamma 2.2: to linear */
-    }
-    for (int i = 0; i < 3; i++) c[i] = pol__rn_srgb_encode(o[i]);
+    for (int i = 0; i < 3; i++)
+        c[i] = agx_out_at(t, outm[3 * i] * v[0] + outm[3 * i + 1] * v[1] + outm[3 * i + 2] * v[2]);
 }
 
 static void aces(float *c)
@@ -73,6 +105,7 @@ static float hable(float x)
 
 typedef struct tm_ctx {
     pol__render *r;
+    agx_tables agx;
     int curve;
     float gain, white2, hable_w;
     long long changed;
@@ -90,7 +123,7 @@ static void rows(void *u, size_t b, size_t e)
         if (v[1] < 0) v[1] = 0;
         if (v[2] < 0) v[2] = 0;
         switch (c->curve) {
-        case TM_AGX: agx(v); break;
+        case TM_AGX: agx(&c->agx, v); break;
         case TM_ACES: aces(v); break;
         case TM_FILMIC:
             for (int j = 0; j < 3; j++) v[j] = pol__rn_srgb_encode(hable(2 * v[j]) / c->hable_w);
@@ -129,10 +162,20 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     size_t ns = (n + 6) / 7;
     pol__measure(run, "above_1_fraction", (double)over / (double)ns);
     pol__measure(run, "log_average_luminance", exp(lsum / (double)ns) - 1e-4);
-    tm_ctx c = {r, curve, (float)exp2(ev), 0, hable(2 * 11.2f), 0};
+    tm_ctx c = {.r = r, .curve = curve, .gain = (float)exp2(ev), .hable_w = hable(2 * 11.2f)};
     float w = (float)pol__arg_num(args, "white");
     c.white2 = w * w;
+    if (curve == TM_AGX) {
+        if (!pol__rn_curve_build(&c.agx.in, -13, 5, agx_in, NULL) ||
+            !pol__rn_curve_build(&c.agx.out, -16, 1, agx_out, NULL)) {
+            pol__rn_curve_free(&c.agx.in);
+            return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        }
+        c.agx.in_lo = (float)agx_sigmoid(0), c.agx.in_hi = (float)agx_sigmoid(1);
+    }
     pol__parallel_for(run, (size_t)r->h, 8, rows, &c);
+    pol__rn_curve_free(&c.agx.in);
+    pol__rn_curve_free(&c.agx.out);
     static const char *const names[] = {"AgX", "ACES (fitted RRT+ODT)", "filmic (Hable)",
                                         "Reinhard (extended)", "sRGB transfer"};
     r->display = 1;

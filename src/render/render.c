@@ -1,5 +1,6 @@
 /* polish — the render frame: allocation, copies, NaN/Inf repair, the display transform used for
  * 8/16-bit output, report figures. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "image/image.h"
@@ -159,11 +160,55 @@ long long pol__render_repair(const pol_run *run, pol__render *r, long long *nan,
 
 /* ---- colour --------------------------------------------------------------------------------- */
 
+static void curve_fill(float *t, int lo, int hi, double (*f)(double v, const void *u), const void *u)
+{
+    for (size_t i = 0; i <= (size_t)(hi - lo) * 1024; i++) {
+        uint32_t b = ((uint32_t)(127 + lo) << 23) + ((uint32_t)i << 13);
+        float v;
+        memcpy(&v, &b, sizeof v);
+        t[i] = (float)f(v, u);
+    }
+}
+
+int pol__rn_curve_build(pol__rn_curve *c, int lo, int hi, double (*f)(double v, const void *u),
+                        const void *u)
+{
+    c->lo = lo, c->hi = hi;
+    if (!(c->t = malloc(((size_t)(hi - lo) * 1024 + 1) * sizeof *c->t))) return 0;
+    curve_fill(c->t, lo, hi, f, u);
+    return 1;
+}
+
+void pol__rn_curve_free(pol__rn_curve *c)
+{
+    free(c->t);
+    c->t = NULL;
+}
+
+static double srgb_encode_exact(double v, const void *u)
+{
+    (void)u;
+    return v <= 0.0031308 ? 12.92 * v : 1.055 * pow(v, 1 / 2.4) - 0.055;
+}
+
+/* The sRGB encoding over [2^-9, 1) as a table, built once; below it is the linear segment. */
+static pol__rn_curve srgb_curve;
+static float srgb_table[9 * 1024 + 1];
+static pthread_once_t srgb_once = PTHREAD_ONCE_INIT;
+
+static void srgb_build(void)
+{
+    srgb_curve.t = srgb_table, srgb_curve.lo = -9, srgb_curve.hi = 0;
+    curve_fill(srgb_table, -9, 0, srgb_encode_exact, NULL);
+}
+
 float pol__rn_srgb_encode(float v)
 {
     if (!(v > 0)) return 0;
     if (v >= 1) return 1;
-    return v <= 0.0031308f ? 12.92f * v : 1.055f * powf(v, 1 / 2.4f) - 0.055f;
+    if (v < 1.0f / 512) return 12.92f * v;
+    pthread_once(&srgb_once, srgb_build);
+    return pol__rn_curve_at(&srgb_curve, v);
 }
 
 float pol__rn_srgb_decode(float v)

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "core/internal.h"
 
 /* The passes a frame may carry besides its beauty. */
@@ -77,6 +78,29 @@ pol_status pol__hdr_read(pol_run *run, const char *path, pol__render **out);
 pol_status pol__hdr_write(pol_run *run, const pol__render *r, FILE *fp);
 
 /* ---- colour (colour.c) ---------------------------------------------------------------------- */
+/* A smooth function of a positive float tabulated per octave, 1024 points an octave, read with
+ * linear interpolation on the float's mantissa: within about 1e-7 relative of the function for
+ * the curves used here, at the cost of one table read. Covers [2^lo, 2^hi); the caller handles
+ * values outside. */
+typedef struct pol__rn_curve {
+    float *t;
+    int lo, hi;
+} pol__rn_curve;
+
+/* Tabulates f (computed in double) over [2^lo, 2^hi). 0 when out of memory. */
+int pol__rn_curve_build(pol__rn_curve *c, int lo, int hi, double (*f)(double v, const void *u),
+                        const void *u);
+void pol__rn_curve_free(pol__rn_curve *c);
+
+static inline float pol__rn_curve_at(const pol__rn_curve *c, float v)
+{
+    uint32_t b;
+    memcpy(&b, &v, sizeof b);
+    uint32_t off = b - ((uint32_t)(127 + c->lo) << 23), i = off >> 13;
+    float fr = (float)(off & 0x1fff) * (1.0f / 8192);
+    return c->t[i] + fr * (c->t[i + 1] - c->t[i]);
+}
+
 static inline float pol__rn_luma(const float *p) { return 0.2126f * p[0] + 0.7152f * p[1] + 0.0722f * p[2]; }
 float pol__rn_srgb_encode(float v); /* linear -> sRGB, clamped to 0..1 */
 float pol__rn_srgb_decode(float v);

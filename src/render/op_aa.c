@@ -13,13 +13,20 @@ static const pol_param_desc params[] = {
      "How much single-pixel detail (thin lines, dots) is softened."},
 };
 
+/* The frame is anti-aliased in place, in bands of BAND rows: a pixel blends with one neighbour
+ * across its edge, so each band keeps the original of the row above the one it is changing, and
+ * the rows at band edges (which a neighbouring band may be changing at the same time) are read
+ * from copies made before any band starts. */
+#define BAND 16
+
 typedef struct aa_ctx {
     const pol__render *r;
-    const float *src; /* a copy of the beauty */
+    float *edge_rows; /* per band: its first and its last row as they were, w*4 floats each */
     float *dst;
     const float *L;
     float thr, thr_min, subq;
     size_t edges;
+    int nomem;
     pol_run *run;
 } aa_ctx;
 
@@ -31,10 +38,21 @@ static void luma_rows(void *u, size_t b, size_t e)
     const pol__render *r = c->r;
     float *L = (float *)c->L;
     for (size_t i = b * r->w; i < e * r->w; i++) {
-        float l = pol__rn_luma(c->src + 4 * i);
+        float l = pol__rn_luma(r->rgba + 4 * i);
         l = l > 0 ? l / (1 + l) : 0; /* tone-compressed, then perceptual */
         L[i] = sqrtf(l);
     }
+}
+
+/* the original of row yy as band `band` (rows y0..y1-1, now at row y) may read it */
+static const float *orig_row(const aa_ctx *c, int yy, int y0, int y1, const float *prev,
+                             const float *cur, int y)
+{
+    const size_t w = (size_t)c->r->w;
+    if (yy == y) return cur;
+    if (yy == y - 1) return yy < y0 ? c->edge_rows + ((size_t)(yy / BAND) * 2 + 1) * w * 4 : prev;
+    if (yy >= y1) return c->edge_rows + (size_t)(yy / BAND) * 2 * w * 4; /* next band's first */
+    return c->dst + (size_t)yy * w * 4;                                   /* not changed yet */
 }
 
 static void rows(void *u, size_t b, size_t e)
@@ -44,7 +62,15 @@ static void rows(void *u, size_t b, size_t e)
     static const int steps[] = {1, 1, 1, 1, 1, 2, 2, 2, 2, 4, 8};
     const int nsteps = (int)(sizeof steps / sizeof steps[0]);
     size_t edges = 0;
-    for (int y = (int)b; y < (int)e; y++)
+    float *buf = malloc((size_t)w * 32); /* the originals of the previous and the current row */
+    if (!buf) {
+        __atomic_store_n(&c->nomem, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    int y0 = (int)b * BAND, y1 = (int)e * BAND > h ? h : (int)e * BAND;
+    float *prev = buf, *cur = buf + (size_t)w * 4;
+    for (int y = y0; y < y1; y++) {
+        memcpy(cur, c->dst + (size_t)y * w * 4, (size_t)w * 16);
         for (int x = 0; x < w; x++) {
             float M = LU(x, y), N = LU(x, y - 1), S = LU(x, y + 1), E = LU(x + 1, y), W = LU(x - 1, y);
             float mx = fmaxf(fmaxf(fmaxf(N, S), fmaxf(E, W)), M);
@@ -98,30 +124,41 @@ static void rows(void *u, size_t b, size_t e)
             int nx = x + cx, ny = y + cy;
             nx = nx < 0 ? 0 : nx >= w ? w - 1 : nx;
             ny = ny < 0 ? 0 : ny >= h ? h - 1 : ny;
-            const float *pm = c->src + ((size_t)y * w + x) * 4, *pn = c->src + ((size_t)ny * w + nx) * 4;
+            const float *pm = cur + (size_t)x * 4;
+            const float *pn = orig_row(c, ny, y0, y1, prev, cur, y) + (size_t)nx * 4;
             float *d = c->dst + ((size_t)y * w + x) * 4;
             for (int k = 0; k < 4; k++) d[k] = pm[k] + off * (pn[k] - pm[k]);
         }
+        float *t = prev;
+        prev = cur, cur = t;
+    }
+    free(buf);
     __atomic_add_fetch(&c->edges, edges, __ATOMIC_RELAXED);
 }
 
 pol_status pol__render_aa(pol_run *run, pol__render *r, float thr, float subq, size_t *edges)
 {
-    size_t n = (size_t)r->w * r->h;
-    pol_status st = pol__mem_reserve(run, n * 20, "anti-aliasing buffers");
+    size_t n = (size_t)r->w * r->h, bands = ((size_t)r->h + BAND - 1) / BAND;
+    pol_status st = pol__mem_reserve(run, n * 4 + bands * 2 * (size_t)r->w * 16,
+                                     "anti-aliasing buffers");
     if (st) return st;
-    float *src = malloc(n * 16), *L = malloc(n * 4);
-    if (!src || !L) {
-        free(src);
+    float *rows2 = malloc(bands * 2 * (size_t)r->w * 16), *L = malloc(n * 4);
+    if (!rows2 || !L) {
+        free(rows2);
         free(L);
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
-    memcpy(src, r->rgba, n * 16);
-    aa_ctx c = {r, src, r->rgba, L, thr, 0.0312f, subq, 0, run};
+    for (size_t k = 0; k < bands; k++) {
+        size_t first = k * BAND, last = first + BAND - 1 < (size_t)r->h ? first + BAND - 1 : (size_t)r->h - 1;
+        memcpy(rows2 + k * 2 * r->w * 4, r->rgba + first * r->w * 4, (size_t)r->w * 16);
+        memcpy(rows2 + (k * 2 + 1) * r->w * 4, r->rgba + last * r->w * 4, (size_t)r->w * 16);
+    }
+    aa_ctx c = {r, rows2, r->rgba, L, thr, 0.0312f, subq, 0, 0, run};
     pol__parallel_for(run, (size_t)r->h, 16, luma_rows, &c);
-    pol__parallel_for(run, (size_t)r->h, 16, rows, &c);
-    free(src);
+    pol__parallel_for(run, bands, 1, rows, &c);
+    free(rows2);
     free(L);
+    if (c.nomem) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     *edges = c.edges;
     return POL_OK;
 }

@@ -63,7 +63,8 @@ int pol__tp_init(pol__truepeak *t, int channels)
 {
     pthread_once(&tp_once, tp_design);
     t->channels = channels;
-    t->hist = calloc((size_t)channels * POL_TP_TAPS, sizeof *t->hist);
+    t->pos = 0;
+    t->hist = calloc((size_t)channels * 2 * POL_TP_TAPS, sizeof *t->hist);
     return t->hist != NULL;
 }
 
@@ -75,16 +76,19 @@ void pol__tp_fini(pol__truepeak *t)
 
 void pol__tp_reset(pol__truepeak *t)
 {
-    if (t->hist) memset(t->hist, 0, (size_t)t->channels * POL_TP_TAPS * sizeof *t->hist);
+    if (t->hist) memset(t->hist, 0, (size_t)t->channels * 2 * POL_TP_TAPS * sizeof *t->hist);
+    t->pos = 0;
 }
 
 float pol__tp_push(pol__truepeak *t, const float *frame, float floor)
 {
     float peak = 0;
+    int pos = t->pos;
+    t->pos = pos + 1 == POL_TP_TAPS ? 0 : pos + 1;
     for (int ch = 0; ch < t->channels; ch++) {
-        float *h = t->hist + (size_t)ch * POL_TP_TAPS;
-        memmove(h, h + 1, (POL_TP_TAPS - 1) * sizeof *h);
-        h[POL_TP_TAPS - 1] = frame[ch];
+        float *r = t->hist + (size_t)ch * 2 * POL_TP_TAPS;
+        r[pos] = r[pos + POL_TP_TAPS] = frame[ch];
+        const float *h = r + pos + 1; /* the last TAPS frames, oldest first */
         float a = fabsf(frame[ch]);
         if (a > peak) peak = a;
         /* the interpolated points lie between the middle taps */

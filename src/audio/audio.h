@@ -138,6 +138,10 @@ void pol__loud_add(pol__loudmeter *m, const float *x, size_t frames, const float
  * filters), and adding a frame's energy to the gating blocks. */
 double pol__loud_kw(pol__loudmeter *m, const float *frame);
 void pol__loud_push(pol__loudmeter *m, double e);
+/* The summed energy of n frames at once, n not past the end of the current 100 ms sub-block
+ * (pol__loud_sub_len frames from the reset), as n pol__loud_push calls would add it. */
+void pol__loud_push_sum(pol__loudmeter *m, double e_sum, size_t n);
+size_t pol__loud_sub_len(const pol__loudmeter *m);
 double pol__loud_integrated(const pol__loudmeter *m); /* LUFS, -HUGE_VAL when all gated */
 double pol__loud_range(const pol__loudmeter *m);      /* LU */
 

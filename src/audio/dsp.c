@@ -232,6 +232,15 @@ void pol__loud_push(pol__loudmeter *m, double e)
     if (++m->sub_fill == m->sub_len) sub_done(m);
 }
 
+void pol__loud_push_sum(pol__loudmeter *m, double e_sum, size_t n)
+{
+    m->sub_e += e_sum;
+    m->sub_fill += n;
+    if (m->sub_fill >= m->sub_len) sub_done(m);
+}
+
+size_t pol__loud_sub_len(const pol__loudmeter *m) { return m->sub_len; }
+
 void pol__loud_add(pol__loudmeter *m, const float *x, size_t frames, const float *gain)
 {
     const pol__biquad *s = &m->shelf, *h = &m->hp;

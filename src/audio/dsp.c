@@ -37,6 +37,7 @@ void pol__kweight(double fs, pol__biquad *shelf, pol__biquad *hp)
 /* ---- true peak: 4x polyphase interpolation (BS.1770-4 annex 2) ---------------------------- */
 
 static float tp_coef[POL_TP_PHASES][POL_TP_TAPS];
+static float tp_coef_t[POL_TP_TAPS][POL_TP_PHASES]; /* the same, tap by tap: four phases a vector */
 static pthread_once_t tp_once = PTHREAD_ONCE_INIT;
 
 static void tp_design(void)
@@ -57,6 +58,8 @@ static void tp_design(void)
         }
         for (int k = 0; k < POL_TP_TAPS; k++) tp_coef[p][k] = (float)(tp_coef[p][k] / sum);
     }
+    for (int p = 0; p < POL_TP_PHASES; p++)
+        for (int k = 0; k < POL_TP_TAPS; k++) tp_coef_t[k][p] = tp_coef[p][k];
 }
 
 int pol__tp_init(pol__truepeak *t, int channels)
@@ -94,10 +97,11 @@ float pol__tp_push(pol__truepeak *t, const float *frame, float floor)
         /* the interpolated points lie between the middle taps */
         float m1 = fabsf(h[POL_TP_TAPS / 2]), m0 = fabsf(h[POL_TP_TAPS / 2 - 1]);
         if (m0 < floor && m1 < floor) continue;
+        float acc[POL_TP_PHASES] = {0};
+        for (int k = 0; k < POL_TP_TAPS; k++)
+            for (int p = 0; p < POL_TP_PHASES; p++) acc[p] += tp_coef_t[k][p] * h[k];
         for (int p = 0; p < POL_TP_PHASES; p++) {
-            float s = 0;
-            for (int k = 0; k < POL_TP_TAPS; k++) s += tp_coef[p][k] * h[k];
-            s = fabsf(s);
+            float s = fabsf(acc[p]);
             if (s > peak) peak = s;
         }
     }

@@ -57,6 +57,7 @@ typedef struct lenv {
     float *mr; /* the last W released maxima */
     double msum;
     uint64_t t, n_mr;
+    size_t xpos, mpos; /* t mod (D + 1), n_mr mod W */
     double prev, decay;
 } lenv;
 
@@ -93,37 +94,50 @@ static void lenv_reset(lenv *e)
     e->dq_head = e->dq_n = 0;
     e->msum = 0;
     e->t = e->n_mr = 0;
+    e->xpos = e->mpos = 0;
     e->prev = 0;
 }
 
-/* Pushes a frame; returns 1 with the frame D earlier and its envelope once there is one. */
+/* Pushes a frame; returns 1 with the frame D earlier and its envelope once there is one. The
+ * rings' positions are kept as counters that wrap (no division per frame). */
 static int lenv_push(lenv *e, const float *f, float *out, double *env)
 {
     size_t nc = (size_t)e->nc, cap = e->W + 1;
     uint64_t t = e->t++;
-    memcpy(e->xr + (size_t)(t % (e->D + 1)) * nc, f, nc * sizeof *f);
+    size_t xw = e->xpos; /* t mod (D + 1) */
+    memcpy(e->xr + xw * nc, f, nc * sizeof *f);
+    e->xpos = xw + 1 == e->D + 1 ? 0 : xw + 1;
     float v = pol__tp_push(&e->tp, f, e->floor);
-    while (e->dq_n && e->dq_v[(e->dq_head + e->dq_n - 1) % cap] <= v) e->dq_n--;
-    e->dq_i[(e->dq_head + e->dq_n) % cap] = t;
-    e->dq_v[(e->dq_head + e->dq_n) % cap] = v;
+    /* the deque holds (index, value) from dq_head, dq_n entries, values decreasing */
+    size_t tail = e->dq_head + e->dq_n; /* one past the newest, unwrapped */
+    while (e->dq_n) {
+        size_t last = tail - 1 >= cap ? tail - 1 - cap : tail - 1;
+        if (e->dq_v[last] > v) break;
+        e->dq_n--;
+        tail--;
+    }
+    size_t at = tail >= cap ? tail - cap : tail;
+    e->dq_i[at] = t;
+    e->dq_v[at] = v;
     e->dq_n++;
     while (e->dq_n && e->dq_i[e->dq_head] + e->W <= t) {
-        e->dq_head = (e->dq_head + 1) % cap;
+        e->dq_head = e->dq_head + 1 == cap ? 0 : e->dq_head + 1;
         e->dq_n--;
     }
     if (t < e->L) return 0;
     /* Mx(s) for s = t - L, released */
     double mx = e->dq_v[e->dq_head];
-    double rel = fmax(mx, e->prev * e->decay);
+    double rel = mx > e->prev * e->decay ? mx : e->prev * e->decay;
     e->prev = rel;
-    size_t slot = (size_t)(e->n_mr % e->W);
+    size_t slot = e->mpos; /* n_mr mod W */
     if (e->n_mr >= e->W) e->msum -= e->mr[slot];
     e->mr[slot] = (float)rel;
     e->msum += rel;
     e->n_mr++;
+    e->mpos = slot + 1 == e->W ? 0 : slot + 1;
     if (t < e->D) return 0;
-    uint64_t u = t - e->D;
-    memcpy(out, e->xr + (size_t)(u % (e->D + 1)) * nc, nc * sizeof *out);
+    /* frame t - D sits one after frame t in the ring of D + 1 */
+    memcpy(out, e->xr + e->xpos * nc, nc * sizeof *out);
     uint64_t cnt = e->n_mr < e->W ? e->n_mr : e->W;
     *env = e->msum / (double)cnt;
     return 1;

@@ -2,8 +2,11 @@
  * refined to a fraction of a hertz) and which harmonics stand out; the applying pass is a comb of
  * very narrow notches made by subtraction: in overlapping Hann blocks it fits each found harmonic
  * as a sinusoid of slowly varying amplitude and phase, subtracts the fit (overlap-added), and
- * tracks drift of the fundamental from the phase advance between blocks. Nothing else in the
- * signal is touched; the block delay is compensated, so length and alignment are exact. */
+ * tracks drift of the fundamental from the phase advance between blocks. Each harmonic's fit is
+ * shrunk by how much of it is noise (speech at that frequency: the power of the fits' innovations
+ * against the power of the averaged fit), so a weak harmonic under the speech takes little speech
+ * with it. Nothing else in the signal is touched; the block delay is compensated, so length and
+ * alignment are exact. */
 #include <complex.h>
 #include <math.h>
 #include <stdlib.h>
@@ -21,7 +24,10 @@ static const pol_param_desc params[] = {
                                           "always: remove hum regardless", NULL}},
 };
 
-#define BLOCK_S 0.3
+#define KG 0.5 /* the tracked frequency moves by this share of each block's measured error */
+#define VS 0.9 /* smoothing of the fits' innovation power, per half block */
+#define SK 1.0 /* shrinkage: the estimate's noise power counted against its power this many times */
+#define BLOCK_S 0.7 /* seconds: longer blocks make narrower notches (less speech taken) */
 #define MAX_RATE 192000
 #define MAX_H 40
 #define SMOOTH 0.85 /* per half block */
@@ -47,6 +53,7 @@ typedef struct dstate {
                            * tracked oscillators, so speech averages out and hum stays) */  /* each harmonic's oscillator phase at the block's start */
     int have_prev;
     double drift_f; /* tracked fundamental */
+    double *var, *wsh; /* channels x MAX_H: the fits' innovation power; the share subtracted */
     double fmin_seen, fmax_seen;
     uint64_t t;
     size_t slot, hop_fill; /* t % T, t % H */
@@ -64,6 +71,8 @@ static void dfree(void *p)
     free(s->prev);
     free(s->csm);
     free(s->raw);
+    free(s->var);
+    free(s->wsh);
     free(s->tab);
     pol__aproc_fini(&s->proc);
     pol__afig_free(s->proc.fig);
@@ -149,6 +158,7 @@ static void dreset(void *p)
     dstate *s = p;
     memset(s->xin, 0, s->T * (size_t)s->channels * sizeof *s->xin);
     memset(s->ola, 0, s->T * (size_t)s->channels * sizeof *s->ola);
+    if (s->var) memset(s->var, 0, (size_t)s->channels * MAX_H * sizeof *s->var);
     s->have_prev = 0;
     memset(s->phase, 0, sizeof s->phase);
     s->drift_f = s->f0;
@@ -274,7 +284,17 @@ static void block(dstate *s)
         for (size_t c = 0; c < nc; c++) {
             double complex raw = s->raw[c * MAX_H + (size_t)hi];
             double complex *sm = &s->csm[c * MAX_H + (size_t)hi];
+            double *var = &s->var[c * MAX_H + (size_t)hi];
+            if (s->have_prev) {
+                double complex pred = *sm * turn;
+                double in2 = creal(raw - pred) * creal(raw - pred) + cimag(raw - pred) * cimag(raw - pred);
+                *var = VS * *var + (1 - VS) * in2;
+            }
             *sm = s->have_prev ? SMOOTH * *sm * turn + (1 - SMOOTH) * raw : raw;
+            double pw = creal(*sm) * creal(*sm) + cimag(*sm) * cimag(*sm);
+            double sig = *var * (1 - SMOOTH) / (1 + SMOOTH);
+            double w = pw > 0 ? 1 - SK * sig / pw : 0;
+            s->wsh[c * MAX_H + (size_t)hi] = w < 0 ? 0 : w;
             s->prev[c * MAX_H + (size_t)hi] = raw;
         }
     }
@@ -286,7 +306,7 @@ static void block(dstate *s)
         int hi = want[h] - 1;
         if (hi < 0) continue;
         for (size_t c = 0; c < nc; c++) {
-            double complex a = s->csm[c * MAX_H + (size_t)hi];
+            double complex a = s->csm[c * MAX_H + (size_t)hi] * s->wsh[c * MAX_H + (size_t)hi];
             float ar = (float)creal(a), ai = (float)cimag(a);
             float *hc = hum + c * T;
             for (size_t m = 0; m < T; m++) hc[m] += ar * cc[m] - ai * sc[m];
@@ -304,10 +324,10 @@ static void block(dstate *s)
     /* the oscillators go on from the block's end */
     s->phase[0] = fmod(ph1 + w1 * (double)s->H, 2 * M_PI);
     if (s->have_prev) {
-        s->drift_f += 0.5 * d;
+        s->drift_f += KG * d;
         /* the fits so far were against the old frequency: turn them to the new one */
         for (int hi = 0; hi < s->nh; hi++) {
-            double complex turn = cexp(-I * 2 * M_PI * s->harm[hi] * 0.5 * d * (double)s->H / s->rate);
+            double complex turn = cexp(-I * 2 * M_PI * s->harm[hi] * KG * d * (double)s->H / s->rate);
             for (size_t c = 0; c < nc; c++) {
                 s->csm[c * MAX_H + (size_t)hi] *= turn;
                 s->prev[c * MAX_H + (size_t)hi] *= turn;
@@ -370,8 +390,10 @@ static pol_status apply(pol_run *run, void *p, pol__chunk *c)
         s->prev = calloc(nc * MAX_H, sizeof *s->prev);
         s->csm = calloc(nc * MAX_H, sizeof *s->csm);
         s->raw = calloc(nc * MAX_H, sizeof *s->raw);
+        s->var = calloc(nc * MAX_H, sizeof *s->var);
+        s->wsh = calloc(nc * MAX_H, sizeof *s->wsh);
         s->tab = malloc((6 + 2 * nc) * s->T * sizeof *s->tab);
-        if (!s->win || !s->xin || !s->ola || !s->prev || !s->csm || !s->raw || !s->tab) return pol__fail(run, POL_ERR_NOMEM, "oom");
+        if (!s->win || !s->xin || !s->ola || !s->prev || !s->csm || !s->raw || !s->var || !s->wsh || !s->tab) return pol__fail(run, POL_ERR_NOMEM, "oom");
         for (size_t m = 0; m < s->T; m++)
             s->win[m] = (float)(0.5 - 0.5 * cos(2 * M_PI * (double)m / (double)s->T));
         s->proc = (pol__aproc){.latency = s->T, .channels = b->channels, .st = s,

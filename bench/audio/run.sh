@@ -104,3 +104,12 @@ echo "--- memory stays flat with duration (polish fix, streamed)"
 rm -rf "$OUT/fix60"
 read -r t60 m60 < <(timed "$POLISH" fix -j 1 "$OUT/short.wav" -o "$OUT/fix60/")
 echo "peak RSS: 60 s file $m60 KB, $SECS s file $mp KB"
+
+echo
+echo "--- memory stays flat with duration (polish audio declip, streamed: 60 s and $SECS s of clipped speech)"
+sox "$CLEAN" -b 16 "$OUT/clip-$SECS.wav" vol 6 2>/dev/null
+sox "$OUT/clip-$SECS.wav" "$OUT/clip-60.wav" trim 0 60 2>/dev/null
+rm -f "$OUT/dc60.wav" "$OUT/dcl.wav"
+read -r tc60 mc60 < <(timed "$POLISH" audio declip -j 1 "$OUT/clip-60.wav" -o "$OUT/dc60.wav")
+read -r tcl mcl < <(timed "$POLISH" audio declip -j 1 "$OUT/clip-$SECS.wav" -o "$OUT/dcl.wav")
+echo "peak RSS: 60 s file $mc60 KB ($tc60 s CPU), $SECS s file $mcl KB ($tcl s CPU)"

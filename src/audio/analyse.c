@@ -13,6 +13,7 @@
 
 struct pol__aanalysis {
     int channels, rate;
+    int spectrum_only;
     uint64_t frames;
     pol__loudmeter *lm;
     pol__truepeak tp;
@@ -28,20 +29,21 @@ struct pol__aanalysis {
     size_t n_levels, levels_cap;
     /* average spectrum */
     size_t nfft, fill;
-    float *in, *win;
+    float *in, *win, *tmp;
     kiss_fft_cpx *out;
     kiss_fftr_cfg plan;
     double *psd;
     size_t n_spec;
 };
 
-pol__aanalysis *pol__aan_new(int channels, int rate, int want_loudness)
+pol__aanalysis *pol__aan_new(int channels, int rate, int what)
 {
     pol__aanalysis *a = calloc(1, sizeof *a);
     if (!a) return NULL;
     a->channels = channels;
     a->rate = rate;
-    if (want_loudness && !(a->lm = pol__loud_new(channels, rate))) goto fail;
+    a->spectrum_only = (what & POL_AAN_SPECTRUM) != 0;
+    if ((what & POL_AAN_LOUDNESS) && !(a->lm = pol__loud_new(channels, rate))) goto fail;
     if (!pol__tp_init(&a->tp, channels)) goto fail;
     if (!(a->clip_run = calloc((size_t)channels, sizeof *a->clip_run))) goto fail;
     a->fr_len = (size_t)(rate / 50);
@@ -50,9 +52,10 @@ pol__aanalysis *pol__aan_new(int channels, int rate, int want_loudness)
     while (a->nfft < (size_t)(1.5 * rate) && a->nfft < (1u << 18)) a->nfft <<= 1;
     a->in = malloc(a->nfft * sizeof *a->in);
     a->win = malloc(a->nfft * sizeof *a->win);
+    a->tmp = malloc(a->nfft * sizeof *a->tmp);
     a->out = malloc((a->nfft / 2 + 1) * sizeof *a->out);
     a->psd = calloc(a->nfft / 2 + 1, sizeof *a->psd);
-    if (!a->in || !a->win || !a->out || !a->psd) goto fail;
+    if (!a->in || !a->win || !a->tmp || !a->out || !a->psd) goto fail;
     for (size_t i = 0; i < a->nfft; i++)
         a->win[i] = (float)(0.5 - 0.5 * cos(2 * M_PI * (double)i / (double)a->nfft));
     a->plan = kiss_fftr_alloc((int)a->nfft, 0, NULL, NULL);
@@ -74,6 +77,7 @@ void pol__aan_free(pol__aanalysis *a)
     free(a->in);
     free(a->out);
     free(a->win);
+    free(a->tmp);
     free(a->psd);
     free(a);
 }
@@ -81,8 +85,7 @@ void pol__aan_free(pol__aanalysis *a)
 static void spectrum_frame(pol__aanalysis *a)
 {
     /* the buffer holds nfft samples; window a copy into the plan's input */
-    float *tmp = malloc(a->nfft * sizeof *tmp);
-    if (!tmp) return;
+    float *tmp = a->tmp;
     memcpy(tmp, a->in, a->nfft * sizeof *tmp);
     for (size_t i = 0; i < a->nfft; i++) a->in[i] *= a->win[i];
     kiss_fftr(a->plan, a->in, a->out);
@@ -94,12 +97,32 @@ static void spectrum_frame(pol__aanalysis *a)
     /* hop half a window */
     memcpy(a->in, tmp + a->nfft / 2, a->nfft / 2 * sizeof *tmp);
     a->fill = a->nfft / 2;
-    free(tmp);
 }
 
 void pol__aan_add(pol__aanalysis *a, const float *x, size_t frames)
 {
     int nc = a->channels;
+    if (a->spectrum_only) {
+        for (size_t i = 0; i < frames;) {
+            size_t m = a->nfft - a->fill < frames - i ? a->nfft - a->fill : frames - i;
+            float *dst = a->in + a->fill;
+            const float *f = x + i * (size_t)nc;
+            if (nc == 1) {
+                memcpy(dst, f, m * sizeof *dst);
+            } else {
+                for (size_t j = 0; j < m; j++) {
+                    double sum = 0;
+                    for (int c = 0; c < nc; c++) sum += f[j * (size_t)nc + (size_t)c];
+                    dst[j] = (float)(sum / nc);
+                }
+            }
+            a->fill += m;
+            i += m;
+            if (a->fill == a->nfft) spectrum_frame(a);
+        }
+        a->frames += frames;
+        return;
+    }
     if (a->lm) pol__loud_add(a->lm, x, frames, NULL);
     for (size_t i = 0; i < frames; i++) {
         const float *f = x + i * (size_t)nc;
@@ -306,7 +329,7 @@ void pol__aan_finish(pol__aanalysis *a, pol__afindings *f)
 pol_status pol__aan_whole(pol_run *run, const pol__audio *a, int want_loudness,
                           pol__afindings *f)
 {
-    pol__aanalysis *an = pol__aan_new(a->channels, a->rate, want_loudness);
+    pol__aanalysis *an = pol__aan_new(a->channels, a->rate, want_loudness ? POL_AAN_LOUDNESS : 0);
     if (!an) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     pol__aan_add(an, a->x, (size_t)a->frames);
     pol__aan_finish(an, f);

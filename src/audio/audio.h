@@ -114,7 +114,9 @@ void pol__kweight(double fs, pol__biquad *shelf, pol__biquad *hp);
 #define POL_TP_TAPS 12
 typedef struct pol__truepeak {
     int channels;
-    float *hist; /* channels x POL_TP_TAPS, newest last */
+    int pos;     /* where the next frame goes in each channel's ring */
+    float *hist; /* channels x 2 POL_TP_TAPS: each frame written twice (pos and pos + TAPS) so
+                  * the last TAPS are always contiguous at pos + 1 */
 } pol__truepeak;
 int pol__tp_init(pol__truepeak *t, int channels);
 void pol__tp_fini(pol__truepeak *t);
@@ -136,6 +138,10 @@ void pol__loud_add(pol__loudmeter *m, const float *x, size_t frames, const float
  * filters), and adding a frame's energy to the gating blocks. */
 double pol__loud_kw(pol__loudmeter *m, const float *frame);
 void pol__loud_push(pol__loudmeter *m, double e);
+/* The summed energy of n frames at once, n not past the end of the current 100 ms sub-block
+ * (pol__loud_sub_len frames from the reset), as n pol__loud_push calls would add it. */
+void pol__loud_push_sum(pol__loudmeter *m, double e_sum, size_t n);
+size_t pol__loud_sub_len(const pol__loudmeter *m);
 double pol__loud_integrated(const pol__loudmeter *m); /* LUFS, -HUGE_VAL when all gated */
 double pol__loud_range(const pol__loudmeter *m);      /* LU */
 
@@ -146,7 +152,11 @@ void pol__fft_unlock(void);
 /* ---- analysis (analyse.c): what inspect and the auto steps measure ------------------------- */
 
 typedef struct pol__aanalysis pol__aanalysis;
-pol__aanalysis *pol__aan_new(int channels, int rate, int want_loudness);
+/* what: POL_AAN_LOUDNESS adds the loudness meter; POL_AAN_SPECTRUM measures only the long-window
+ * spectrum (hum, rumble: what highpass and dehum decide on), skipping peaks, levels and clipping. */
+#define POL_AAN_LOUDNESS 1
+#define POL_AAN_SPECTRUM 2
+pol__aanalysis *pol__aan_new(int channels, int rate, int what);
 void pol__aan_free(pol__aanalysis *a);
 void pol__aan_add(pol__aanalysis *a, const float *x, size_t frames);
 

@@ -37,6 +37,7 @@ void pol__kweight(double fs, pol__biquad *shelf, pol__biquad *hp)
 /* ---- true peak: 4x polyphase interpolation (BS.1770-4 annex 2) ---------------------------- */
 
 static float tp_coef[POL_TP_PHASES][POL_TP_TAPS];
+static float tp_coef_t[POL_TP_TAPS][POL_TP_PHASES]; /* the same, tap by tap: four phases a vector */
 static pthread_once_t tp_once = PTHREAD_ONCE_INIT;
 
 static void tp_design(void)
@@ -57,13 +58,16 @@ static void tp_design(void)
         }
         for (int k = 0; k < POL_TP_TAPS; k++) tp_coef[p][k] = (float)(tp_coef[p][k] / sum);
     }
+    for (int p = 0; p < POL_TP_PHASES; p++)
+        for (int k = 0; k < POL_TP_TAPS; k++) tp_coef_t[k][p] = tp_coef[p][k];
 }
 
 int pol__tp_init(pol__truepeak *t, int channels)
 {
     pthread_once(&tp_once, tp_design);
     t->channels = channels;
-    t->hist = calloc((size_t)channels * POL_TP_TAPS, sizeof *t->hist);
+    t->pos = 0;
+    t->hist = calloc((size_t)channels * 2 * POL_TP_TAPS, sizeof *t->hist);
     return t->hist != NULL;
 }
 
@@ -75,25 +79,29 @@ void pol__tp_fini(pol__truepeak *t)
 
 void pol__tp_reset(pol__truepeak *t)
 {
-    if (t->hist) memset(t->hist, 0, (size_t)t->channels * POL_TP_TAPS * sizeof *t->hist);
+    if (t->hist) memset(t->hist, 0, (size_t)t->channels * 2 * POL_TP_TAPS * sizeof *t->hist);
+    t->pos = 0;
 }
 
 float pol__tp_push(pol__truepeak *t, const float *frame, float floor)
 {
     float peak = 0;
+    int pos = t->pos;
+    t->pos = pos + 1 == POL_TP_TAPS ? 0 : pos + 1;
     for (int ch = 0; ch < t->channels; ch++) {
-        float *h = t->hist + (size_t)ch * POL_TP_TAPS;
-        memmove(h, h + 1, (POL_TP_TAPS - 1) * sizeof *h);
-        h[POL_TP_TAPS - 1] = frame[ch];
+        float *r = t->hist + (size_t)ch * 2 * POL_TP_TAPS;
+        r[pos] = r[pos + POL_TP_TAPS] = frame[ch];
+        const float *h = r + pos + 1; /* the last TAPS frames, oldest first */
         float a = fabsf(frame[ch]);
         if (a > peak) peak = a;
         /* the interpolated points lie between the middle taps */
         float m1 = fabsf(h[POL_TP_TAPS / 2]), m0 = fabsf(h[POL_TP_TAPS / 2 - 1]);
         if (m0 < floor && m1 < floor) continue;
+        float acc[POL_TP_PHASES] = {0};
+        for (int k = 0; k < POL_TP_TAPS; k++)
+            for (int p = 0; p < POL_TP_PHASES; p++) acc[p] += tp_coef_t[k][p] * h[k];
         for (int p = 0; p < POL_TP_PHASES; p++) {
-            float s = 0;
-            for (int k = 0; k < POL_TP_TAPS; k++) s += tp_coef[p][k] * h[k];
-            s = fabsf(s);
+            float s = fabsf(acc[p]);
             if (s > peak) peak = s;
         }
     }
@@ -227,6 +235,15 @@ void pol__loud_push(pol__loudmeter *m, double e)
     m->sub_e += e;
     if (++m->sub_fill == m->sub_len) sub_done(m);
 }
+
+void pol__loud_push_sum(pol__loudmeter *m, double e_sum, size_t n)
+{
+    m->sub_e += e_sum;
+    m->sub_fill += n;
+    if (m->sub_fill >= m->sub_len) sub_done(m);
+}
+
+size_t pol__loud_sub_len(const pol__loudmeter *m) { return m->sub_len; }
 
 void pol__loud_add(pol__loudmeter *m, const float *x, size_t frames, const float *gain)
 {

@@ -2,8 +2,11 @@
  * refined to a fraction of a hertz) and which harmonics stand out; the applying pass is a comb of
  * very narrow notches made by subtraction: in overlapping Hann blocks it fits each found harmonic
  * as a sinusoid of slowly varying amplitude and phase, subtracts the fit (overlap-added), and
- * tracks drift of the fundamental from the phase advance between blocks. Nothing else in the
- * signal is touched; the block delay is compensated, so length and alignment are exact. */
+ * tracks drift of the fundamental from the phase advance between blocks. Each harmonic's fit is
+ * shrunk by how much of it is noise (speech at that frequency: the power of the fits' innovations
+ * against the power of the averaged fit), so a weak harmonic under the speech takes little speech
+ * with it. Nothing else in the signal is touched; the block delay is compensated, so length and
+ * alignment are exact. */
 #include <complex.h>
 #include <math.h>
 #include <stdlib.h>
@@ -21,7 +24,10 @@ static const pol_param_desc params[] = {
                                           "always: remove hum regardless", NULL}},
 };
 
-#define BLOCK_S 0.3
+#define KG 0.5 /* the tracked frequency moves by this share of each block's measured error */
+#define VS 0.9 /* smoothing of the fits' innovation power, per half block */
+#define SK 1.0 /* shrinkage: the estimate's noise power counted against its power this many times */
+#define BLOCK_S 0.7 /* seconds: longer blocks make narrower notches (less speech taken) */
 #define MAX_RATE 192000
 #define MAX_H 40
 #define SMOOTH 0.85 /* per half block */
@@ -41,13 +47,16 @@ typedef struct dstate {
     double complex *prev; /* channels x nh: last block's fits */
     double phase[MAX_H];
     double complex *raw;  /* channels x nh: this block's fits */
-    double *tab; /* oscillator tables (6 x T), windowed signal (channels x T), hum (T) */
+    float *tab; /* oscillator tables (6 x T), windowed signal (channels x T), hum (channels x T):
+                 * floats, four to a vector (the fits and sums stay in double) */
     double complex *csm;  /* channels x nh: the fits averaged over blocks (coherent with the
                            * tracked oscillators, so speech averages out and hum stays) */  /* each harmonic's oscillator phase at the block's start */
     int have_prev;
     double drift_f; /* tracked fundamental */
+    double *var, *wsh; /* channels x MAX_H: the fits' innovation power; the share subtracted */
     double fmin_seen, fmax_seen;
     uint64_t t;
+    size_t slot, hop_fill; /* t % T, t % H */
     pol__aproc proc;
 } dstate;
 
@@ -62,6 +71,8 @@ static void dfree(void *p)
     free(s->prev);
     free(s->csm);
     free(s->raw);
+    free(s->var);
+    free(s->wsh);
     free(s->tab);
     pol__aproc_fini(&s->proc);
     pol__afig_free(s->proc.fig);
@@ -83,7 +94,7 @@ static pol_status measure(pol_run *run, void *p, const pol__chunk *c)
 {
     dstate *s = p;
     const pol__ablock *b = pol__ablock_of(c);
-    if (!s->an && !(s->an = pol__aan_new(b->channels, b->rate, 0)))
+    if (!s->an && !(s->an = pol__aan_new(b->channels, b->rate, POL_AAN_SPECTRUM)))
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     s->rate = b->rate;
     s->channels = b->channels;
@@ -147,11 +158,13 @@ static void dreset(void *p)
     dstate *s = p;
     memset(s->xin, 0, s->T * (size_t)s->channels * sizeof *s->xin);
     memset(s->ola, 0, s->T * (size_t)s->channels * sizeof *s->ola);
+    if (s->var) memset(s->var, 0, (size_t)s->channels * MAX_H * sizeof *s->var);
     s->have_prev = 0;
     memset(s->phase, 0, sizeof s->phase);
     s->drift_f = s->f0;
     s->fmin_seen = s->fmax_seen = s->f0;
     s->t = 0;
+    s->slot = s->hop_fill = 0;
 }
 
 /* Fits and subtracts one block: frames [t+1-T, t+1), ending at the current frame. Each harmonic
@@ -164,8 +177,8 @@ static void dreset(void *p)
 /* cos and sin of h times the fundamental's phase at each sample, harmonic after harmonic, by the
  * Chebyshev recurrence x_h = 2 cos(phi) x_{h-1} - x_{h-2}: harm_first sets h = 1 (and h - 1 = 0:
  * cos 0, sin 0), each harm_next moves to h + 1. */
-static void harm_first(size_t T, const double *c1, const double *s1, double *cp, double *sp,
-                       double *cc, double *sc)
+static void harm_first(size_t T, const float *c1, const float *s1, float *cp, float *sp,
+                       float *cc, float *sc)
 {
     for (size_t m = 0; m < T; m++) {
         cp[m] = 1;
@@ -175,10 +188,11 @@ static void harm_first(size_t T, const double *c1, const double *s1, double *cp,
     }
 }
 
-static void harm_next(size_t T, const double *c1, double *cp, double *sp, double *cc, double *sc)
+static void harm_next(size_t T, const float *restrict c1, float *restrict cp, float *restrict sp,
+                      float *restrict cc, float *restrict sc)
 {
     for (size_t m = 0; m < T; m++) {
-        double cn = 2 * c1[m] * cc[m] - cp[m], sn = 2 * c1[m] * sc[m] - sp[m];
+        float cn = 2 * c1[m] * cc[m] - cp[m], sn = 2 * c1[m] * sc[m] - sp[m];
         cp[m] = cc[m];
         sp[m] = sc[m];
         cc[m] = cn;
@@ -191,25 +205,29 @@ static void block(dstate *s)
     size_t nc = (size_t)s->channels, T = s->T;
     int64_t bs = (int64_t)s->t + 1 - (int64_t)T;
     size_t m0 = bs < 0 ? (size_t)(-bs) : 0; /* frames before the stream's start are not fitted */
+    /* the ring slot of the block's first frame (bs mod T; bs >= -T) */
+    size_t slot0 = bs < 0 ? (size_t)(bs + (int64_t)T) : (size_t)((uint64_t)bs % T);
     double w1 = 2 * M_PI * s->drift_f / s->rate, ph1 = s->phase[0];
-    double *c1 = s->tab, *s1 = c1 + T, *cp = s1 + T, *sp = cp + T, *cc = sp + T, *sc = cc + T;
-    double *wv = sc + T; /* nc x T: window x signal */
-    double *hum = wv + nc * T; /* T */
+    float *c1 = s->tab, *s1 = c1 + T, *cp = s1 + T, *sp = cp + T, *cc = sp + T, *sc = cc + T;
+    float *wv = sc + T; /* nc x T: window x signal */
+    float *hum = wv + nc * T; /* nc x T */
     /* the fundamental's oscillator: a rotation, renormalised now and then */
     double complex rot = cexp(I * ph1), step = cexp(I * w1);
     for (size_t m = 0; m < T; m++) {
-        c1[m] = creal(rot);
-        s1[m] = cimag(rot);
+        c1[m] = (float)creal(rot);
+        s1[m] = (float)cimag(rot);
         rot *= step;
         if ((m & 1023) == 1023) rot /= cabs(rot);
     }
     double wsum = 0;
     for (size_t m = m0; m < T; m++) wsum += s->win[m];
     for (size_t c = 0; c < nc; c++) {
-        double *o = wv + c * T;
-        for (size_t m = 0; m < T; m++) {
-            int64_t g = bs + (int64_t)m;
-            o[m] = g >= 0 ? s->win[m] * s->xin[(size_t)((uint64_t)g % T) * nc + c] : 0;
+        float *o = wv + c * T;
+        for (size_t m = 0; m < m0; m++) o[m] = 0;
+        size_t slot = (slot0 + m0) % T;
+        for (size_t m = m0; m < T; m++) {
+            o[m] = s->win[m] * s->xin[slot * nc + c];
+            if (++slot == T) slot = 0;
         }
     }
     /* the fits: harmonic by harmonic up to the highest, each from the two before */
@@ -223,18 +241,25 @@ static void block(dstate *s)
         if (hi < 0) continue;
         s->phase[hi] = fmod(h * ph1, 2 * M_PI);
         for (size_t c = 0; c < nc; c++) {
-            const double *o = wv + c * T;
-            double r4[4] = {0}, i4[4] = {0}; /* four partial sums: independent, vectorisable */
-            size_t m = 0;
-            for (; m + 4 <= T; m += 4)
-                for (int q = 0; q < 4; q++) {
-                    r4[q] += o[m + q] * cc[m + q];
-                    i4[q] += o[m + q] * sc[m + q];
+            const float *o = wv + c * T;
+            /* eight float partial sums over runs of 512 frames, added up in double */
+            double re = 0, im = 0;
+            for (size_t m = 0; m < T; m += 512) {
+                size_t e = m + 512 < T ? m + 512 : T, j = m;
+                float r8[8] = {0}, i8[8] = {0};
+                for (; j + 8 <= e; j += 8)
+                    for (int q = 0; q < 8; q++) {
+                        r8[q] += o[j + q] * cc[j + q];
+                        i8[q] += o[j + q] * sc[j + q];
+                    }
+                for (; j < e; j++) {
+                    r8[0] += o[j] * cc[j];
+                    i8[0] += o[j] * sc[j];
                 }
-            double re = r4[0] + r4[1] + r4[2] + r4[3], im = -(i4[0] + i4[1] + i4[2] + i4[3]);
-            for (; m < T; m++) {
-                re += o[m] * cc[m];
-                im -= o[m] * sc[m];
+                for (int q = 0; q < 8; q++) {
+                    re += r8[q];
+                    im -= i8[q];
+                }
             }
             s->raw[c * MAX_H + (size_t)hi] = wsum > 0 ? 2 * (re + I * im) / wsum : 0;
         }
@@ -254,41 +279,55 @@ static void block(dstate *s)
     double d = den > 0 ? num / den : 0;
     if (d > 0.5) d = 0.5;
     if (d < -0.5) d = -0.5;
-    double complex amp[MAX_H * 8];
     for (int hi = 0; hi < s->nh; hi++) {
         double complex turn = cexp(I * 2 * M_PI * s->harm[hi] * d * (double)s->H / s->rate);
         for (size_t c = 0; c < nc; c++) {
             double complex raw = s->raw[c * MAX_H + (size_t)hi];
             double complex *sm = &s->csm[c * MAX_H + (size_t)hi];
+            double *var = &s->var[c * MAX_H + (size_t)hi];
+            if (s->have_prev) {
+                double complex pred = *sm * turn;
+                double in2 = creal(raw - pred) * creal(raw - pred) + cimag(raw - pred) * cimag(raw - pred);
+                *var = VS * *var + (1 - VS) * in2;
+            }
             *sm = s->have_prev ? SMOOTH * *sm * turn + (1 - SMOOTH) * raw : raw;
-            if (c < 8) amp[(size_t)hi * 8 + c] = *sm;
+            double pw = creal(*sm) * creal(*sm) + cimag(*sm) * cimag(*sm);
+            double sig = *var * (1 - SMOOTH) / (1 + SMOOTH);
+            double w = pw > 0 ? 1 - SK * sig / pw : 0;
+            s->wsh[c * MAX_H + (size_t)hi] = w < 0 ? 0 : w;
             s->prev[c * MAX_H + (size_t)hi] = raw;
         }
     }
-    /* the hum of the block, windowed, overlap-added: per channel, the harmonics again */
-    for (size_t c = 0; c < nc; c++) {
-        memset(hum, 0, T * sizeof *hum);
-        harm_first(T, c1, s1, cp, sp, cc, sc);
-        for (int h = 1; h <= top; h++) {
-            if (h > 1) harm_next(T, c1, cp, sp, cc, sc);
-            int hi = want[h] - 1;
-            if (hi < 0) continue;
-            double complex a = c < 8 ? amp[(size_t)hi * 8 + c] : s->csm[c * MAX_H + (size_t)hi];
-            double ar = creal(a), ai = cimag(a);
-            for (size_t m = 0; m < T; m++) hum[m] += ar * cc[m] - ai * sc[m];
+    /* the hum of the block, every channel at once: the harmonics again */
+    memset(hum, 0, nc * T * sizeof *hum);
+    harm_first(T, c1, s1, cp, sp, cc, sc);
+    for (int h = 1; h <= top; h++) {
+        if (h > 1) harm_next(T, c1, cp, sp, cc, sc);
+        int hi = want[h] - 1;
+        if (hi < 0) continue;
+        for (size_t c = 0; c < nc; c++) {
+            double complex a = s->csm[c * MAX_H + (size_t)hi] * s->wsh[c * MAX_H + (size_t)hi];
+            float ar = (float)creal(a), ai = (float)cimag(a);
+            float *hc = hum + c * T;
+            for (size_t m = 0; m < T; m++) hc[m] += ar * cc[m] - ai * sc[m];
         }
+    }
+    /* windowed, overlap-added */
+    for (size_t c = 0; c < nc; c++) {
+        const float *hc = hum + c * T;
+        size_t slot = (slot0 + m0) % T;
         for (size_t m = m0; m < T; m++) {
-            int64_t g = bs + (int64_t)m;
-            s->ola[(size_t)((uint64_t)g % T) * nc + c] += s->win[m] * hum[m];
+            s->ola[slot * nc + c] += s->win[m] * hc[m];
+            if (++slot == T) slot = 0;
         }
     }
     /* the oscillators go on from the block's end */
     s->phase[0] = fmod(ph1 + w1 * (double)s->H, 2 * M_PI);
     if (s->have_prev) {
-        s->drift_f += 0.5 * d;
+        s->drift_f += KG * d;
         /* the fits so far were against the old frequency: turn them to the new one */
         for (int hi = 0; hi < s->nh; hi++) {
-            double complex turn = cexp(-I * 2 * M_PI * s->harm[hi] * 0.5 * d * (double)s->H / s->rate);
+            double complex turn = cexp(-I * 2 * M_PI * s->harm[hi] * KG * d * (double)s->H / s->rate);
             for (size_t c = 0; c < nc; c++) {
                 s->csm[c * MAX_H + (size_t)hi] *= turn;
                 s->prev[c * MAX_H + (size_t)hi] *= turn;
@@ -306,16 +345,31 @@ static void dprocess(void *p, const float *in, float *out, size_t n)
 {
     dstate *s = p;
     size_t nc = (size_t)s->channels, T = s->T;
-    for (size_t i = 0; i < n; i++) {
-        size_t slot = (size_t)(s->t % T);
-        /* frame t - T leaves the ring now: it is final */
-        for (size_t c = 0; c < nc; c++) {
-            out[i * nc + c] = (float)(s->xin[slot * nc + c] - s->ola[slot * nc + c]);
-            s->ola[slot * nc + c] = 0;
-            s->xin[slot * nc + c] = in[i * nc + c];
+    for (size_t i = 0; i < n;) {
+        /* up to the next block's end: frames leave the ring (final) as new ones come in */
+        size_t m = s->H - s->hop_fill < n - i ? s->H - s->hop_fill : n - i;
+        for (size_t j = 0; j < m; j++) {
+            size_t slot = s->slot;
+            float *o = out + (i + j) * nc;
+            const float *x = in + (i + j) * nc;
+            float *xr = s->xin + slot * nc;
+            double *olr = s->ola + slot * nc;
+            for (size_t c = 0; c < nc; c++) {
+                o[c] = (float)(xr[c] - olr[c]);
+                olr[c] = 0;
+                xr[c] = x[c];
+            }
+            s->slot = slot + 1 == T ? 0 : slot + 1;
         }
-        if ((s->t + 1) % s->H == 0) block(s);
-        s->t++;
+        i += m;
+        s->hop_fill += m;
+        s->t += m;
+        if (s->hop_fill == s->H) {
+            s->t--; /* block() fits the frames up to and including the current one */
+            block(s);
+            s->t++;
+            s->hop_fill = 0;
+        }
     }
 }
 
@@ -336,8 +390,10 @@ static pol_status apply(pol_run *run, void *p, pol__chunk *c)
         s->prev = calloc(nc * MAX_H, sizeof *s->prev);
         s->csm = calloc(nc * MAX_H, sizeof *s->csm);
         s->raw = calloc(nc * MAX_H, sizeof *s->raw);
-        s->tab = malloc((7 + nc) * s->T * sizeof *s->tab);
-        if (!s->win || !s->xin || !s->ola || !s->prev || !s->csm || !s->raw || !s->tab) return pol__fail(run, POL_ERR_NOMEM, "oom");
+        s->var = calloc(nc * MAX_H, sizeof *s->var);
+        s->wsh = calloc(nc * MAX_H, sizeof *s->wsh);
+        s->tab = malloc((6 + 2 * nc) * s->T * sizeof *s->tab);
+        if (!s->win || !s->xin || !s->ola || !s->prev || !s->csm || !s->raw || !s->var || !s->wsh || !s->tab) return pol__fail(run, POL_ERR_NOMEM, "oom");
         for (size_t m = 0; m < s->T; m++)
             s->win[m] = (float)(0.5 - 0.5 * cos(2 * M_PI * (double)m / (double)s->T));
         s->proc = (pol__aproc){.latency = s->T, .channels = b->channels, .st = s,

@@ -5,6 +5,12 @@
  * decision-directed a-priori SNR (its recursive smoothing keeps musical noise down) and a floor
  * set by the strength. The measuring pass also decides whether there is noise worth removing:
  * it declines on clean recordings and on input whose "noise" is tonal (music, test tones). */
+/* The per-bin loops are written as selects of values computed either way; GCC turns them into
+ * vector code only when it need not keep floating-point traps exact. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
+#include <float.h>
 #include <kiss_fftr.h>
 #include <math.h>
 #include <stdlib.h>
@@ -29,16 +35,18 @@ static const pol_param_desc params[] = {
 #define XIMIN 0.003 /* a-priori SNR floor, -25 dB */
 #define BLEND 0.7   /* applying: the whole input's noise estimate against the tracked one */
 
+/* Per channel, per bin arrays are floats in loops the compiler vectorises (no branches, no
+ * libm calls inside them). */
 typedef struct chan {
     float *in;    /* the last N samples (frame buffer) */
     float *ola;   /* overlap-add, N */
     float *outq;  /* the R final samples being output */
-    double *ps;   /* smoothed power */
-    double *pmin, *sub_min, *subs; /* current min, running sub-window min, SUBWIN past mins */
-    double *past_min; /* the minimum of the past sub-windows, updated when one completes */
-    double *lambda;
-    double *prev_s2; /* |S|^2 of the previous frame */
-    double *g;
+    float *ps;    /* smoothed power */
+    float *pmin, *sub_min, *subs; /* current min, running sub-window min, SUBWIN past mins */
+    float *past_min; /* the minimum of the past sub-windows, updated when one completes */
+    float *lambda;
+    float *prev_s2; /* |S|^2 of the previous frame */
+    float *g;
 } chan;
 
 typedef struct nstate {
@@ -49,13 +57,15 @@ typedef struct nstate {
     size_t V; /* frames per sub-window */
     float *win;
     float *fin;
+    float *pw; /* this frame's power per bin */
     kiss_fft_cpx *fx;
     kiss_fftr_cfg fwd, inv;
     chan *ch;
     size_t frame_no, sub_fill, sub_idx;
     uint64_t t;
+    size_t pos; /* t % R */
     double gmin;
-    double *lambda0; /* primed noise from the measuring pass (per bin) */
+    float *lambda0; /* primed noise from the measuring pass (per bin) */
     /* measuring */
     double *m_lambda_sum, *m_p_sum;
     size_t m_frames, m_lambda_frames;
@@ -96,6 +106,7 @@ static void nfree(void *p)
     kiss_fftr_free(s->fwd);
     kiss_fftr_free(s->inv);
     free(s->fin);
+    free(s->pw);
     free(s->fx);
     free(s->win);
     free(s->lambda0);
@@ -128,12 +139,13 @@ static pol_status setup(pol_run *run, nstate *s, int channels, int rate)
     s->V = (size_t)(1.5 * rate / (double)s->R / SUBWIN) + 1;
     s->win = malloc(s->N * sizeof *s->win);
     s->fin = malloc(s->N * sizeof *s->fin);
+    s->pw = malloc(s->nb * sizeof *s->pw);
     s->fx = malloc(s->nb * sizeof *s->fx);
     s->ch = calloc((size_t)channels, sizeof *s->ch);
     s->lambda0 = calloc(s->nb, sizeof *s->lambda0);
     s->m_lambda_sum = calloc(s->nb, sizeof *s->m_lambda_sum);
     s->m_p_sum = calloc(s->nb, sizeof *s->m_p_sum);
-    if (!s->win || !s->fin || !s->fx || !s->ch || !s->lambda0 || !s->m_lambda_sum || !s->m_p_sum)
+    if (!s->win || !s->fin || !s->pw || !s->fx || !s->ch || !s->lambda0 || !s->m_lambda_sum || !s->m_p_sum)
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < s->N; i++)
         s->win[i] = (float)sqrt(0.5 - 0.5 * cos(2 * M_PI * (double)i / (double)s->N));
@@ -170,10 +182,10 @@ static void nreset(void *p)
         memset(h->outq, 0, s->R * sizeof *h->outq);
         memset(h->prev_s2, 0, s->nb * sizeof *h->prev_s2);
         for (size_t k = 0; k < s->nb; k++) {
-            double l0 = s->lambda0[k];
+            float l0 = s->lambda0[k];
             h->lambda[k] = l0;
             h->ps[k] = l0;
-            double m = l0 > 0 ? l0 / BIAS : HUGE_VAL;
+            float m = l0 > 0 ? l0 / (float)BIAS : HUGE_VALF;
             h->pmin[k] = h->sub_min[k] = h->past_min[k] = m;
             for (int u = 0; u < SUBWIN; u++) h->subs[k * SUBWIN + (size_t)u] = m;
             h->g[k] = 1;
@@ -181,108 +193,176 @@ static void nreset(void *p)
     }
     s->frame_no = s->sub_fill = s->sub_idx = 0;
     s->t = 0;
+    s->pos = 0;
 }
 
-/* exp(E1(x) / 2) for the log-spectral-amplitude gain, E1 the exponential integral, by a fast
- * piecewise approximation (within a few percent, which the gain floor and smoothing absorb). */
-static double half_e1_exp(double x)
+/* log2 and exp2 of floats without libm, in plain arithmetic the compiler vectorises: log2 from
+ * the exponent and an odd series in (m - 1) / (m + 1) of the mantissa (error under 2e-5); exp2
+ * from the exponent bits and a Taylor polynomial on [-0.5, 0.5] (relative error under 2e-7). */
+static inline float fast_log2(float x) /* x > 0, normal */
 {
-    float e, xf = (float)x;
-    if (xf < 0.1f)
-        e = -2.31f * log10f(xf) - 0.6f;
-    else if (xf <= 1)
-        e = -1.544f * log10f(xf) + 0.166f;
-    else
-        e = exp2f(3.321928f * (-0.52f * xf - 0.26f));
-    return expf(0.5f * e);
+    uint32_t i;
+    memcpy(&i, &x, sizeof i);
+    float e = (float)((int32_t)(i >> 23) - 127);
+    uint32_t mi = (i & 0x007fffffu) | 0x3f800000u;
+    float m;
+    memcpy(&m, &mi, sizeof m);
+    float t = (m - 1) / (m + 1), t2 = t * t;
+    float ser = t * (2.0f + t2 * (2.0f / 3 + t2 * (2.0f / 5 + t2 * (2.0f / 7))));
+    return e + ser * 1.44269504f;
 }
 
-/* One frame of channel c: its last N samples are in h->in. Updates the noise estimate; when
- * `out` is set, computes the gains and overlap-adds the cleaned frame. */
+static inline float fast_exp2(float y)
+{
+    y = y < -126 ? -126 : y > 126 ? 126 : y;
+    float k = (float)(int32_t)(y + 0.5f);
+    k = k > y + 0.5f ? k - 1 : k; /* floor(y + 0.5) */
+    float f = (y - k) * 0.69314718f; /* 2^(y-k) = e^f, |f| <= ln2 / 2 */
+    float p = 1 + f * (1 + f * (0.5f + f * (1.0f / 6 + f * (1.0f / 24 + f * (1.0f / 120 + f * (1.0f / 720))))));
+    uint32_t bits = (uint32_t)((int32_t)k + 127) << 23;
+    float two_k;
+    memcpy(&two_k, &bits, sizeof two_k);
+    return two_k * p;
+}
+
+/* exp(E1(x) / 2) for the log-spectral-amplitude gain, E1 the exponential integral, by a piecewise
+ * approximation (within a few percent, which the gain floor and smoothing absorb):
+ * E1(x) ~ -2.31 log10 x - 0.6 under 0.1, -1.544 log10 x + 0.166 up to 1, 10^(-0.52 x - 0.26)
+ * above; written as powers of two so the branches become selects. */
+static inline float half_e1_exp(float x)
+{
+    float l2 = fast_log2(x);
+    /* below 1: exp(E1/2) = c x^a; in log2: a log2 x + log2 c */
+    float y12 = x < 0.1f ? -0.50161f * l2 - 0.43280851f : -0.33527609f * l2 + 0.11974369f;
+    float e3 = fast_exp2(3.32192809f * (-0.52f * x - 0.26f)); /* 10^(-0.52 x - 0.26) */
+    float y = x > 1 ? 0.72134752f * e3 : y12;                 /* exp(e/2) = 2^(e log2(e) / 2) */
+    return fast_exp2(y);
+}
+
+/* One frame of channel c: its last N samples are in h->in. Updates the noise estimate; with
+ * `apply_gain`, computes the gains and overlap-adds the cleaned frame. */
 static void frame(nstate *s, chan *h, int apply_gain)
 {
     size_t N = s->N, nb = s->nb;
-    for (size_t i = 0; i < N; i++) s->fin[i] = h->in[i] * s->win[i];
-    kiss_fftr(s->fwd, s->fin, s->fx);
-    int new_sub = s->sub_fill + 1 == s->V;
+    float *restrict fin = s->fin, *restrict p = s->pw;
+    const float *restrict win = s->win, *restrict in = h->in;
+    for (size_t i = 0; i < N; i++) fin[i] = in[i] * win[i];
+    kiss_fftr(s->fwd, fin, s->fx);
+    const kiss_fft_cpx *fx = s->fx;
+    for (size_t k = 0; k < nb; k++) p[k] = fx[k].r * fx[k].r + fx[k].i * fx[k].i;
+    float *restrict ps = h->ps, *restrict smin = h->sub_min, *restrict past = h->past_min;
+    float *restrict pmin = h->pmin, *restrict lam = h->lambda;
     for (size_t k = 0; k < nb; k++) {
-        double re = s->fx[k].r, im = s->fx[k].i;
-        double p = re * re + im * im;
-        h->ps[k] = ALPHA_S * h->ps[k] + (1 - ALPHA_S) * p;
-        if (h->ps[k] < h->sub_min[k]) h->sub_min[k] = h->ps[k];
-        double m = h->sub_min[k] < h->past_min[k] ? h->sub_min[k] : h->past_min[k];
-        h->pmin[k] = m;
-        if (new_sub) {
-            double *sb = h->subs + k * SUBWIN;
-            sb[s->sub_idx] = h->sub_min[k];
-            h->sub_min[k] = HUGE_VAL;
-            double pm = sb[0];
+        float v = (float)ALPHA_S * ps[k] + (float)(1 - ALPHA_S) * p[k];
+        ps[k] = v;
+        float sm = v < smin[k] ? v : smin[k];
+        smin[k] = sm;
+        pmin[k] = sm < past[k] ? sm : past[k];
+    }
+    if (s->sub_fill + 1 == s->V) { /* a sub-window completes */
+        for (size_t k = 0; k < nb; k++) {
+            float *sb = h->subs + k * SUBWIN;
+            sb[s->sub_idx] = smin[k];
+            smin[k] = HUGE_VALF;
+            float pm = sb[0];
             for (int u = 1; u < SUBWIN; u++) pm = sb[u] < pm ? sb[u] : pm;
-            h->past_min[k] = pm;
+            past[k] = pm;
         }
-        double lam = BIAS * m;
-        if (!isfinite(lam)) lam = h->ps[k];
-        /* applying: mostly the whole input's estimate (steadier), partly the tracked one */
-        if (!s->measuring) lam = BLEND * s->lambda0[k] + (1 - BLEND) * lam;
-        h->lambda[k] = lam > 1e-20 ? lam : 1e-20;
-        if (s->measuring) {
-            if (s->frame_no >= s->V * SUBWIN) s->m_lambda_sum[k] += h->lambda[k];
-            s->m_p_sum[k] += p;
-        }
-        if (!apply_gain) continue;
-        double gamma = p / h->lambda[k];
-        double xi = DD * h->prev_s2[k] / h->lambda[k] + (1 - DD) * fmax(gamma - 1, 0);
-        if (xi < XIMIN) xi = XIMIN;
-        double v = xi * gamma / (1 + xi);
-        double g = xi / (1 + xi) * half_e1_exp(v > 1e-8 ? v : 1e-8);
-        if (g > 1) g = 1;
-        h->g[k] = g;
-        h->prev_s2[k] = g * g * p;
+    }
+    /* applying: mostly the whole input's estimate (steadier), partly the tracked one */
+    float bl = s->measuring ? 0 : (float)BLEND;
+    const float *restrict l0 = s->lambda0;
+    for (size_t k = 0; k < nb; k++) {
+        float a = (float)BIAS * pmin[k], b = ps[k];
+        float l = bl * l0[k] + (1 - bl) * (a < FLT_MAX ? a : b);
+        lam[k] = l > 1e-20f ? l : 1e-20f;
+    }
+    if (s->measuring) {
+        if (s->frame_no >= s->V * SUBWIN)
+            for (size_t k = 0; k < nb; k++) s->m_lambda_sum[k] += lam[k];
+        for (size_t k = 0; k < nb; k++) s->m_p_sum[k] += p[k];
     }
     if (!apply_gain) return;
-    /* the floor */
+    float *restrict prev = h->prev_s2, *restrict gg = h->g;
+    const float gmin = (float)s->gmin;
     for (size_t k = 0; k < nb; k++) {
-        double g = h->g[k] < s->gmin ? s->gmin : h->g[k];
-        s->fx[k].r *= (float)g;
-        s->fx[k].i *= (float)g;
-        s->removed_db_num += (1 - g * g) * h->ps[k];
-        s->removed_db_den += h->ps[k];
+        float inv = 1.0f / lam[k];
+        float gamma = p[k] * inv, gm1 = gamma - 1;
+        float xi = (float)DD * prev[k] * inv + (float)(1 - DD) * (gm1 > 0 ? gm1 : 0);
+        xi = xi < (float)XIMIN ? (float)XIMIN : xi;
+        float v = xi * gamma / (1 + xi);
+        v = v > 1e-8f ? v : 1e-8f;
+        float g = xi / (1 + xi) * half_e1_exp(v);
+        g = g > 1 ? 1 : g;
+        prev[k] = g * g * p[k];
+        gg[k] = g < gmin ? gmin : g; /* the floor */
     }
-    kiss_fftri(s->inv, s->fx, s->fin);
+    float num[4] = {0}, den[4] = {0};
+    size_t k = 0;
+    for (; k + 4 <= nb; k += 4)
+        for (int q = 0; q < 4; q++) {
+            num[q] += (1 - gg[k + q] * gg[k + q]) * ps[k + q];
+            den[q] += ps[k + q];
+        }
+    for (; k < nb; k++) {
+        num[0] += (1 - gg[k] * gg[k]) * ps[k];
+        den[0] += ps[k];
+    }
+    s->removed_db_num += (double)num[0] + num[1] + num[2] + num[3];
+    s->removed_db_den += (double)den[0] + den[1] + den[2] + den[3];
+    kiss_fft_cpx *fy = s->fx;
+    for (k = 0; k < nb; k++) {
+        fy[k].r *= gg[k];
+        fy[k].i *= gg[k];
+    }
+    kiss_fftri(s->inv, s->fx, fin);
     float norm = 1.0f / (float)N * (2.0f * (float)s->R / (float)N);
-    for (size_t i = 0; i < N; i++) h->ola[i] += s->fin[i] * s->win[i] * norm;
+    float *restrict ola = h->ola;
+    for (size_t i = 0; i < N; i++) ola[i] += fin[i] * win[i] * norm;
+}
+
+/* After a frame of every channel: the sub-window counters. */
+static void frame_done(nstate *s)
+{
+    if (++s->sub_fill == s->V) {
+        s->sub_fill = 0;
+        s->sub_idx = (s->sub_idx + 1) % SUBWIN;
+    }
+    s->frame_no++;
 }
 
 static void nprocess(void *p, const float *in, float *out, size_t n)
 {
     nstate *s = p;
     size_t nc = (size_t)s->channels, N = s->N, R = s->R;
-    /* frame positions: the buffer holds frames [t+1-N, t+1); a frame every R */
-    for (size_t i = 0; i < n; i++) {
-        size_t pos = (size_t)(s->t % R); /* index within the hop */
+    /* the buffer holds frames [t+1-N, t+1); a frame every R */
+    for (size_t i = 0; i < n;) {
+        size_t pos = s->pos, m = R - pos < n - i ? R - pos : n - i;
         for (size_t c = 0; c < nc; c++) {
             chan *h = &s->ch[c];
-            /* output: the oldest sample of the overlap-add, final when it leaves */
-            out[i * nc + c] = h->outq[pos];
-            h->in[N - R + pos] = in[i * nc + c];
-        }
-        if (pos == R - 1) {
-            for (size_t c = 0; c < nc; c++) {
-                chan *h = &s->ch[c];
-                frame(s, h, 1);
-                /* the first R outputs are final: queued for the next R frames */
-                memcpy(h->outq, h->ola, R * sizeof *h->outq);
-                memmove(h->ola, h->ola + R, (N - R) * sizeof *h->ola);
-                memset(h->ola + N - R, 0, R * sizeof *h->ola);
-                memmove(h->in, h->in + R, (N - R) * sizeof *h->in);
+            /* output: the oldest samples of the overlap-add, final when they leave */
+            const float *q = h->outq + pos;
+            float *dst = h->in + N - R + pos;
+            for (size_t j = 0; j < m; j++) {
+                out[(i + j) * nc + c] = q[j];
+                dst[j] = in[(i + j) * nc + c];
             }
-            if (++s->sub_fill == s->V) {
-                s->sub_fill = 0;
-                s->sub_idx = (s->sub_idx + 1) % SUBWIN;
-            }
-            s->frame_no++;
         }
-        s->t++;
+        i += m;
+        s->t += m;
+        s->pos = pos + m;
+        if (s->pos < R) continue;
+        s->pos = 0;
+        for (size_t c = 0; c < nc; c++) {
+            chan *h = &s->ch[c];
+            frame(s, h, 1);
+            /* the first R outputs are final: queued for the next R frames */
+            memcpy(h->outq, h->ola, R * sizeof *h->outq);
+            memmove(h->ola, h->ola + R, (N - R) * sizeof *h->ola);
+            memset(h->ola + N - R, 0, R * sizeof *h->ola);
+            memmove(h->in, h->in + R, (N - R) * sizeof *h->in);
+        }
+        frame_done(s);
     }
 }
 
@@ -298,23 +378,24 @@ static pol_status measure(pol_run *run, void *p, const pol__chunk *c)
     s->measuring = 1;
     const float *x = pol__chunk_core(c);
     size_t nc = (size_t)s->channels, N = s->N, R = s->R;
-    for (size_t i = 0; i < c->n; i++) {
-        size_t pos = (size_t)(s->t % R);
-        for (size_t ch = 0; ch < nc; ch++) s->ch[ch].in[N - R + pos] = x[i * nc + ch];
-        if (pos == R - 1) {
-            for (size_t ch = 0; ch < nc; ch++) {
-                frame(s, &s->ch[ch], 0);
-                memmove(s->ch[ch].in, s->ch[ch].in + R, (N - R) * sizeof(float));
-            }
-            if (s->frame_no >= s->V * SUBWIN) s->m_lambda_frames++;
-            s->m_frames++;
-            if (++s->sub_fill == s->V) {
-                s->sub_fill = 0;
-                s->sub_idx = (s->sub_idx + 1) % SUBWIN;
-            }
-            s->frame_no++;
+    for (size_t i = 0; i < c->n;) {
+        size_t pos = s->pos, m = R - pos < c->n - i ? R - pos : c->n - i;
+        for (size_t ch = 0; ch < nc; ch++) {
+            float *dst = s->ch[ch].in + N - R + pos;
+            for (size_t j = 0; j < m; j++) dst[j] = x[(i + j) * nc + ch];
         }
-        s->t++;
+        i += m;
+        s->t += m;
+        s->pos = pos + m;
+        if (s->pos < R) continue;
+        s->pos = 0;
+        for (size_t ch = 0; ch < nc; ch++) {
+            frame(s, &s->ch[ch], 0);
+            memmove(s->ch[ch].in, s->ch[ch].in + R, (N - R) * sizeof(float));
+        }
+        if (s->frame_no >= s->V * SUBWIN) s->m_lambda_frames++;
+        s->m_frames++;
+        frame_done(s);
     }
     return POL_OK;
 }

@@ -69,7 +69,7 @@ static pol_status measure(pol_run *run, void *p, const pol__chunk *c)
     hstate *s = p;
     const pol__ablock *b = pol__ablock_of(c);
     if (s->always) return POL_OK;
-    if (!s->an && !(s->an = pol__aan_new(b->channels, b->rate, 0)))
+    if (!s->an && !(s->an = pol__aan_new(b->channels, b->rate, POL_AAN_SPECTRUM)))
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     pol__aan_add(s->an, pol__chunk_core(c), c->n);
     return POL_OK;

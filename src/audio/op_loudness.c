@@ -57,6 +57,7 @@ typedef struct lenv {
     float *mr; /* the last W released maxima */
     double msum;
     uint64_t t, n_mr;
+    size_t xpos, mpos; /* t mod (D + 1), n_mr mod W */
     double prev, decay;
 } lenv;
 
@@ -93,37 +94,50 @@ static void lenv_reset(lenv *e)
     e->dq_head = e->dq_n = 0;
     e->msum = 0;
     e->t = e->n_mr = 0;
+    e->xpos = e->mpos = 0;
     e->prev = 0;
 }
 
-/* Pushes a frame; returns 1 with the frame D earlier and its envelope once there is one. */
+/* Pushes a frame; returns 1 with the frame D earlier and its envelope once there is one. The
+ * rings' positions are kept as counters that wrap (no division per frame). */
 static int lenv_push(lenv *e, const float *f, float *out, double *env)
 {
     size_t nc = (size_t)e->nc, cap = e->W + 1;
     uint64_t t = e->t++;
-    memcpy(e->xr + (size_t)(t % (e->D + 1)) * nc, f, nc * sizeof *f);
+    size_t xw = e->xpos; /* t mod (D + 1) */
+    memcpy(e->xr + xw * nc, f, nc * sizeof *f);
+    e->xpos = xw + 1 == e->D + 1 ? 0 : xw + 1;
     float v = pol__tp_push(&e->tp, f, e->floor);
-    while (e->dq_n && e->dq_v[(e->dq_head + e->dq_n - 1) % cap] <= v) e->dq_n--;
-    e->dq_i[(e->dq_head + e->dq_n) % cap] = t;
-    e->dq_v[(e->dq_head + e->dq_n) % cap] = v;
+    /* the deque holds (index, value) from dq_head, dq_n entries, values decreasing */
+    size_t tail = e->dq_head + e->dq_n; /* one past the newest, unwrapped */
+    while (e->dq_n) {
+        size_t last = tail - 1 >= cap ? tail - 1 - cap : tail - 1;
+        if (e->dq_v[last] > v) break;
+        e->dq_n--;
+        tail--;
+    }
+    size_t at = tail >= cap ? tail - cap : tail;
+    e->dq_i[at] = t;
+    e->dq_v[at] = v;
     e->dq_n++;
     while (e->dq_n && e->dq_i[e->dq_head] + e->W <= t) {
-        e->dq_head = (e->dq_head + 1) % cap;
+        e->dq_head = e->dq_head + 1 == cap ? 0 : e->dq_head + 1;
         e->dq_n--;
     }
     if (t < e->L) return 0;
     /* Mx(s) for s = t - L, released */
     double mx = e->dq_v[e->dq_head];
-    double rel = fmax(mx, e->prev * e->decay);
+    double rel = mx > e->prev * e->decay ? mx : e->prev * e->decay;
     e->prev = rel;
-    size_t slot = (size_t)(e->n_mr % e->W);
+    size_t slot = e->mpos; /* n_mr mod W */
     if (e->n_mr >= e->W) e->msum -= e->mr[slot];
     e->mr[slot] = (float)rel;
     e->msum += rel;
     e->n_mr++;
+    e->mpos = slot + 1 == e->W ? 0 : slot + 1;
     if (t < e->D) return 0;
-    uint64_t u = t - e->D;
-    memcpy(out, e->xr + (size_t)(u % (e->D + 1)) * nc, nc * sizeof *out);
+    /* frame t - D sits one after frame t in the ring of D + 1 */
+    memcpy(out, e->xr + e->xpos * nc, nc * sizeof *out);
     uint64_t cnt = e->n_mr < e->W ? e->n_mr : e->W;
     *env = e->msum / (double)cnt;
     return 1;
@@ -137,6 +151,11 @@ typedef struct lstate {
     const double *offsets;
     size_t ncand;
     double sig_e, chg_e[NCAND]; /* gentle: the signal's energy, the limiter's change at each gain */
+    /* pass 2, per sub-block: sums by the first candidate the limiter touches (see measure) */
+    double acc_plain[NCAND + 1], acc_lim[NCAND + 1];
+    double acc_pe[NCAND + 1], acc_pe_r[NCAND + 1], acc_pe_r2[NCAND + 1];
+    double tmp_plain[NCAND];
+    size_t fill;
     double in_lufs, gain_db, predicted;
     pol__loudmeter *meter;               /* pass 1; then the output meter */
     pol__loudmeter *cand[NCAND];
@@ -217,10 +236,26 @@ static pol_status measure(pol_run *run, void *p, const pol__chunk *c)
         s->sig_e = 0;
         memset(s->chg_e, 0, sizeof s->chg_e);
     }
+    /* At a frame of K-weighted energy e and envelope env, candidate k (gains ascending) is
+     * limited when env g_k > c, to r_k = c / (env g_k): every candidate from the first limited
+     * one, kf, gets e c^2 / env^2 whatever its gain, every one below it e g_k^2. So a frame adds
+     * to two sums kept at kf, and each candidate's energy is a prefix or suffix sum of them at
+     * the sub-block's end: two additions a frame instead of one per candidate. The limiter's
+     * change (gentle), pe (1 - r_k)^2 = pe - 2 pe c / (env g_k) + pe c^2 / (env^2 g_k^2), the same
+     * way. */
     float *fr = s->fr;
-    double env;
-    size_t nc = (size_t)s->channels;
-    for (size_t i = 0; i < c->n + (c->last ? s->env.D : 0); i++) {
+    double env, cl = s->ceil_lin;
+    size_t nc = (size_t)s->channels, nk = s->ncand, sub = pol__loud_sub_len(s->cand[0]);
+    if (c->start == 0) {
+        s->fill = 0;
+        memset(s->acc_plain, 0, sizeof s->acc_plain);
+        memset(s->acc_lim, 0, sizeof s->acc_lim);
+        memset(s->acc_pe, 0, sizeof s->acc_pe);
+        memset(s->acc_pe_r, 0, sizeof s->acc_pe_r);
+        memset(s->acc_pe_r2, 0, sizeof s->acc_pe_r2);
+    }
+    size_t end = c->n + (c->last ? s->env.D : 0);
+    for (size_t i = 0; i < end; i++) {
         static const float zeros[64];
         const float *f = i < c->n ? x + i * nc : zeros;
         if (!lenv_push(&s->env, f, fr, &env)) continue;
@@ -230,11 +265,53 @@ static pol_status measure(pol_run *run, void *p, const pol__chunk *c)
             for (size_t ch = 0; ch < nc; ch++) pe += (double)fr[ch] * fr[ch];
             s->sig_e += pe;
         }
-        for (size_t k = 0; k < s->ncand; k++) {
-            double g = s->cand_gain[k];
-            double r = env * g > s->ceil_lin ? s->ceil_lin / (env * g) : 1;
-            pol__loud_push(s->cand[k], e * g * g * r * r);
-            if (s->gentle) s->chg_e[k] += pe * (1 - r) * (1 - r);
+        /* kf: the first candidate with env g_k > c (nk when none) */
+        size_t lo = 0, hi = nk;
+        if (env > 0) {
+            double t = cl / env;
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (s->cand_gain[mid] > t) hi = mid;
+                else lo = mid + 1;
+            }
+        } else {
+            lo = nk;
+        }
+        s->acc_plain[lo] += e;
+        if (lo < nk) {
+            double q = cl / env;
+            s->acc_lim[lo] += e * q * q;
+            if (s->gentle) {
+                s->acc_pe[lo] += pe;
+                s->acc_pe_r[lo] += pe * q;
+                s->acc_pe_r2[lo] += pe * q * q;
+            }
+        }
+        if (++s->fill == sub || (c->last && i + 1 == end)) {
+            /* candidate k: e g_k^2 from frames whose kf > k; e c^2/env^2 from those with kf <= k */
+            double plain = 0;
+            for (size_t k = nk; k-- > 0;) {
+                plain += s->acc_plain[k + 1];
+                s->tmp_plain[k] = plain;
+            }
+            memset(s->acc_plain, 0, sizeof s->acc_plain);
+            double lim = 0, ape = 0, aper = 0, aper2 = 0;
+            for (size_t k = 0; k < nk; k++) {
+                lim += s->acc_lim[k];
+                double g = s->cand_gain[k];
+                pol__loud_push_sum(s->cand[k], s->tmp_plain[k] * g * g + lim, s->fill);
+                if (s->gentle) {
+                    ape += s->acc_pe[k];
+                    aper += s->acc_pe_r[k];
+                    aper2 += s->acc_pe_r2[k];
+                    s->chg_e[k] += ape - 2 * aper / g + aper2 / (g * g);
+                }
+            }
+            memset(s->acc_lim, 0, sizeof s->acc_lim);
+            memset(s->acc_pe, 0, sizeof s->acc_pe);
+            memset(s->acc_pe_r, 0, sizeof s->acc_pe_r);
+            memset(s->acc_pe_r2, 0, sizeof s->acc_pe_r2);
+            s->fill = 0;
         }
     }
     return POL_OK;

@@ -20,6 +20,15 @@ for op in "denoise" "dehum" "loudness --target -16 --ceiling -1" "highpass --whe
     agree=$("$AU" sisdr "$T/s/in.wav" "$T/w/in.wav")
     at_least "$op: streamed and whole agree (SI-SDR dB)" "$agree" 100
 done
+# declip streams too: clipped speech over the two blocks, streamed and whole give the same samples
+sox "$T/in.wav" -b 16 "$T/clip.wav" vol 4 2>/dev/null
+rm -rf "$T/s" "$T/w"
+run_polish 0 audio declip "$T/clip.wav" -o "$T/s/" --json
+check "declip: streamed" grep -q '"streamed": true' "$OUT"
+check "declip: applied" [ "$(step_status "$OUT" declip)" = applied ]
+run_polish 0 audio declip "$T/clip.wav" -o "$T/w/" --report "$T/w/r.html"
+check "declip: streamed keeps the shape" [ "$("$AU" info "$T/s/clip.wav")" = "$("$AU" info "$T/clip.wav")" ]
+check "declip: streamed and whole give the same samples" "$AU" same "$T/s/clip.wav" "$T/w/clip.wav"
 # the checked commands, exactly as written
 cd "$T" || exit 1
 cp in.wav talk.wav

@@ -202,7 +202,8 @@ static pol_status g_read(pol_run *run, void *p, size_t halo, pol__chunk **out)
     return POL_OK;
 }
 
-/* ---- writing: NetCDF-CF (every output) or GRIB (the calibrated members in the input's messages) */
+/* ---- writing: NetCDF-CF or GRIB (the calibrated members in the input's messages, then mu,
+ * sigma, quantiles and probabilities as GRIB2 products) ----------------------------------------- */
 
 typedef struct gwriter {
     int kind;
@@ -212,8 +213,8 @@ typedef struct gwriter {
     /* NetCDF */
     int nc, v_ens, v_mu, v_sigma, v_q, v_p, v_model;
     int defined;
-    /* GRIB: calibrated members spilled to a temporary file (float, message-major), then written
-     * into copies of the input's messages at the end */
+    /* GRIB: calibrated members, then mu ... probabilities, spilled to a temporary file (float,
+     * field-major), then written into copies of the input's messages at the end */
     FILE *spill, *in, *out;
     long *off;
     size_t *len;

@@ -1,7 +1,9 @@
 /* polish — forecast: gridded ensembles read in bands of rows. NetCDF-CF: a hyperslab per band
  * (every time and member, the band's rows). GRIB: the messages of the variable are indexed once
- * (offset, length, valid time, member); a band decodes each message and keeps its rows, so memory
- * is one field plus the band. */
+ * (offset, length, valid time, member); a grid read in one band decodes each message and keeps its
+ * rows; a grid read in several bands decodes each message once into a temporary file of floats
+ * that the bands read back, so decoding does not grow with the number of bands and memory is one
+ * field plus the band. */
 #include <eccodes.h>
 #include <math.h>
 #include <netcdf.h>
@@ -9,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include "forecast/gridfile.h"
 
 static int name_in(const char *n, const char *const *list)
@@ -28,6 +31,7 @@ void fc_gridfile_close(fc_gridfile *g)
     if (!g) return;
     if (g->kind == 2 && g->nc >= 0) nc_close(g->nc);
     if (g->fp) fclose(g->fp);
+    if (g->cache) fclose(g->cache);
     free(g->path);
     free(g->lat);
     free(g->lon);
@@ -346,50 +350,109 @@ static pol_status open_grib(pol_run *run, const char *path, const char *var, fc_
     return POL_OK;
 }
 
+/* Decodes message k into vals (n_all values, missing NaN). */
+static pol_status decode_msg(pol_run *run, fc_gridfile *g, size_t k, unsigned char **msg,
+                             size_t *msg_cap, double *vals)
+{
+    size_t n_all = g->nrows * g->ncols;
+    if (g->len[k] > *msg_cap) {
+        unsigned char *b = realloc(*msg, g->len[k]);
+        if (!b) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        *msg = b;
+        *msg_cap = g->len[k];
+    }
+    if (fseeko(g->fp, (off_t)g->off[k], SEEK_SET) != 0 || fread(*msg, 1, g->len[k], g->fp) != g->len[k])
+        return pol__fail(run, POL_ERR_IO, "%s: cannot read a message", pol__path_base(g->path));
+    codes_handle *h = codes_handle_new_from_message(NULL, *msg, g->len[k]);
+    size_t got = n_all;
+    double miss = 9999;
+    if (!h || codes_get_double_array(h, "values", vals, &got) != 0 || got != n_all) {
+        if (h) codes_handle_delete(h);
+        return pol__fail(run, POL_ERR_CORRUPT, "%s: a message of %s cannot be decoded",
+                         pol__path_base(g->path), g->var);
+    }
+    long bitmap = 0;
+    codes_get_long(h, "bitmapPresent", &bitmap);
+    codes_get_double(h, "missingValue", &miss);
+    codes_handle_delete(h);
+    g->decoded++;
+    if (bitmap)
+        for (size_t p = 0; p < n_all; p++)
+            if (vals[p] == miss) vals[p] = NAN;
+    return POL_OK;
+}
+
+/* Every message decoded once into the cache file (float, message-major; a missing message NaN). */
+static pol_status fill_cache(pol_run *run, fc_gridfile *g, double *vals)
+{
+    size_t n_all = g->nrows * g->ncols;
+    FILE *c = tmpfile();
+    if (!c) return pol__fail(run, POL_ERR_IO, "%s: cannot open a temporary file for its decoded "
+                             "fields", pol__path_base(g->path));
+    float *f = malloc(n_all * sizeof *f);
+    unsigned char *msg = NULL;
+    size_t msg_cap = 0;
+    pol_status st = f ? POL_OK : pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    for (size_t k = 0; k < g->nt * g->nm && !st; k++) {
+        if (g->off[k] < 0) {
+            for (size_t p = 0; p < n_all; p++) f[p] = NAN;
+        } else {
+            st = decode_msg(run, g, k, &msg, &msg_cap, vals);
+            if (st) break;
+            for (size_t p = 0; p < n_all; p++) f[p] = (float)vals[p];
+        }
+        if (fwrite(f, sizeof *f, n_all, c) != n_all)
+            st = pol__fail(run, POL_ERR_IO, "%s: cannot write its decoded fields to a temporary "
+                           "file (disk full?)", pol__path_base(g->path));
+        if (!st && (k & 63) == 63 && pol__cancelled(run)) st = pol__fail(run, POL_ERR_CANCELLED, "cancelled");
+    }
+    if (!st && fflush(c) != 0)
+        st = pol__fail(run, POL_ERR_IO, "%s: cannot write its decoded fields to a temporary file",
+                       pol__path_base(g->path));
+    free(f);
+    free(msg);
+    if (st) {
+        fclose(c);
+        return st;
+    }
+    g->cache = c;
+    return POL_OK;
+}
+
 static pol_status rows_grib(pol_run *run, fc_gridfile *g, size_t r0, size_t nr, float *out)
 {
     size_t np = nr * g->ncols, n_all = g->nrows * g->ncols;
+    pol_status st = POL_OK;
+    if (nr < g->nrows && !g->cache) {
+        double *vals = malloc(n_all * sizeof *vals);
+        if (!vals) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        st = fill_cache(run, g, vals);
+        free(vals);
+        if (st) return st;
+    }
+    if (g->cache) {
+        int fd = fileno(g->cache);
+        for (size_t k = 0; k < g->nt * g->nm; k++) {
+            off_t at = (off_t)((k * n_all + r0 * g->ncols) * sizeof(float));
+            size_t bytes = np * sizeof(float);
+            if (pread(fd, out + k * np, bytes, at) != (ssize_t)bytes)
+                return pol__fail(run, POL_ERR_IO, "%s: cannot read back its decoded fields",
+                                 pol__path_base(g->path));
+        }
+        return POL_OK;
+    }
     double *vals = malloc(n_all * sizeof *vals);
     unsigned char *msg = NULL;
     size_t msg_cap = 0;
     if (!vals) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
-    pol_status st = POL_OK;
     for (size_t k = 0; k < g->nt * g->nm && !st; k++) {
         float *o = out + k * np;
         if (g->off[k] < 0) {
             for (size_t p = 0; p < np; p++) o[p] = NAN;
             continue;
         }
-        if (g->len[k] > msg_cap) {
-            unsigned char *b = realloc(msg, g->len[k]);
-            if (!b) {
-                st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
-                break;
-            }
-            msg = b;
-            msg_cap = g->len[k];
-        }
-        if (fseeko(g->fp, (off_t)g->off[k], SEEK_SET) != 0 || fread(msg, 1, g->len[k], g->fp) != g->len[k]) {
-            st = pol__fail(run, POL_ERR_IO, "%s: cannot read a message", pol__path_base(g->path));
-            break;
-        }
-        codes_handle *h = codes_handle_new_from_message(NULL, msg, g->len[k]);
-        size_t got = n_all;
-        double miss = 9999;
-        if (!h || codes_get_double_array(h, "values", vals, &got) != 0 || got != n_all) {
-            if (h) codes_handle_delete(h);
-            st = pol__fail(run, POL_ERR_CORRUPT, "%s: a message of %s cannot be decoded",
-                           pol__path_base(g->path), g->var);
-            break;
-        }
-        long bitmap = 0;
-        codes_get_long(h, "bitmapPresent", &bitmap);
-        codes_get_double(h, "missingValue", &miss);
-        codes_handle_delete(h);
-        for (size_t p = 0; p < np; p++) {
-            double v = vals[r0 * g->ncols + p];
-            o[p] = bitmap && v == miss ? NAN : (float)v;
-        }
+        st = decode_msg(run, g, k, &msg, &msg_cap, vals);
+        for (size_t p = 0; p < np && !st; p++) o[p] = (float)vals[r0 * g->ncols + p];
     }
     free(vals);
     free(msg);

@@ -26,13 +26,18 @@ typedef struct fc_gridfile {
     size_t *len;
     double *valid;       /* nt valid times, seconds since 1970 */
     void *fp;            /* FILE * */
+    /* GRIB read in several bands: every message decoded once into a temporary file of floats
+     * (message-major, nt x nm fields of nrows x ncols), the bands read back from it */
+    void *cache;         /* FILE *, NULL until the first band that is not the whole grid */
+    size_t decoded;      /* messages decoded (each once) */
 } fc_gridfile;
 
 /* Opens `path` and finds variable `var` (NULL or "": the file's only gridded variable). */
 pol_status fc_gridfile_open(pol_run *run, const char *path, const char *var, fc_gridfile *g);
 void fc_gridfile_close(fc_gridfile *g);
 /* Rows [r0, r0 + nr) of every (time, member) into out[(t * nm + m) * np + p], np = nr * ncols;
- * missing values NaN. */
+ * missing values NaN. GRIB: a band that is not the whole grid first decodes every message once
+ * into a temporary file (4 bytes a value, on disk: memory stays one field), later bands read it. */
 pol_status fc_gridfile_rows(pol_run *run, fc_gridfile *g, size_t r0, size_t nr, float *out);
 
 #endif

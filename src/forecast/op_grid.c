@@ -91,7 +91,7 @@ typedef struct gchunk {
     float *ens;          /* nt x nm x np */
     float *mu, *sigma;   /* nt x np */
     float *q, *pex;      /* nt x nq x np, nt x nthr x np */
-    float *ecc;          /* nt x nm x np */
+    float *ecc;          /* nt x nm x np: the members, calibrated in place (= ens) */
     signed char *model;  /* np: 1 calibrated, 0 raw ensemble passed through, -1 no members */
     const gopts *o;
 } gchunk;
@@ -140,21 +140,24 @@ static pol_status g_open(pol_run *run, const char *path, void **out)
     r->rows_per = rows;
     size_t np = rows * g->ncols, nt = g->nt, nm = g->nm;
     size_t outs = nt * np * (2 + r->o.nq + r->o.nthr);
-    uint64_t bytes = (uint64_t)(nt * nm * np * 2 + outs) * sizeof(float) + np;
+    /* the band's members (calibrated in place: ECC writes over them), its outputs and flags;
+     * GRIB: one decoded field (double) and its float copy while the fields are decoded */
+    uint64_t bytes = (uint64_t)(nt * nm * np + outs) * sizeof(float) + np;
+    if (g->kind == 1) bytes += (uint64_t)g->nrows * g->ncols * (sizeof(double) + sizeof(float));
     pol_status ms = pol__mem_reserve(run, bytes, "a band of the forecast grid");
     if (ms) {
         g_close(r);
         return ms;
     }
     gchunk *c = &r->c;
-    c->ens = malloc(nt * nm * np * 2 * sizeof(float));
+    c->ens = malloc(nt * nm * np * sizeof(float));
     c->mu = malloc(outs * sizeof(float));
     c->model = malloc(np);
     if (!c->ens || !c->mu || !c->model) {
         g_close(r);
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
-    c->ecc = c->ens + nt * nm * np;
+    c->ecc = c->ens;
     c->sigma = c->mu + nt * np;
     c->q = c->sigma + nt * np;
     c->pex = c->q + nt * r->o.nq * np;
@@ -182,7 +185,7 @@ static pol_status g_read(pol_run *run, void *p, size_t halo, pol__chunk **out)
     c->nm = g->nm;
     c->grid_rows = g->nrows;
     c->grid_cols = g->ncols;
-    c->ecc = c->ens + g->nt * g->nm * np;
+    c->ecc = c->ens;
     c->sigma = c->mu + g->nt * np;
     c->q = c->sigma + g->nt * np;
     c->pex = c->q + g->nt * r->o.nq * np;
@@ -191,7 +194,6 @@ static pol_status g_read(pol_run *run, void *p, size_t halo, pol__chunk **out)
     if (st) return st;
     size_t outs = g->nt * np * (2 + r->o.nq + r->o.nthr);
     for (size_t i = 0; i < outs; i++) c->mu[i] = NAN;
-    memcpy(c->ecc, c->ens, g->nt * g->nm * np * sizeof(float));
     memset(c->model, 0, np);
     r->pc = (pol__chunk){.data = c, .start = (uint64_t)c->r0 * g->ncols, .n = np, .pre = 0,
                          .post = 0, .last = c->r0 + nr == g->nrows};
@@ -200,7 +202,8 @@ static pol_status g_read(pol_run *run, void *p, size_t halo, pol__chunk **out)
     return POL_OK;
 }
 
-/* ---- writing: NetCDF-CF (every output) or GRIB (the calibrated members in the input's messages) */
+/* ---- writing: NetCDF-CF or GRIB (the calibrated members in the input's messages, then mu,
+ * sigma, quantiles and probabilities as GRIB2 products) ----------------------------------------- */
 
 typedef struct gwriter {
     int kind;
@@ -210,8 +213,8 @@ typedef struct gwriter {
     /* NetCDF */
     int nc, v_ens, v_mu, v_sigma, v_q, v_p, v_model;
     int defined;
-    /* GRIB: calibrated members spilled to a temporary file (float, message-major), then written
-     * into copies of the input's messages at the end */
+    /* GRIB: calibrated members, then mu ... probabilities, spilled to a temporary file (float,
+     * field-major), then written into copies of the input's messages at the end */
     FILE *spill, *in, *out;
     long *off;
     size_t *len;
@@ -339,9 +342,6 @@ static pol_status g_wbegin(pol_run *run, void *rd, const char *tmp, FILE *f, voi
             st = define_netcdf(run, w, g);
         }
     } else {
-        if (!w->o.ecc)
-            st = pol__fail(run, POL_ERR_ARG, "a GRIB forecast is written back as its calibrated "
-                           "members (ECC); --ecc false leaves nothing to write");
         w->off = malloc(g->nt * g->nm * sizeof *w->off);
         w->len = malloc(g->nt * g->nm * sizeof *w->len);
         w->spill = tmpfile();
@@ -362,6 +362,29 @@ static pol_status g_wbegin(pol_run *run, void *rd, const char *tmp, FILE *f, voi
     return POL_OK;
 }
 
+/* GRIB output fields, spilled in this order: the nt x nm calibrated members, then per time mu,
+ * sigma, the nq quantiles and the nthr exceedance probabilities. */
+static size_t grib_extra(const gwriter *w)
+{
+    return 2 + w->o.nq + w->o.nthr;
+}
+
+static size_t grib_fields(const gwriter *w)
+{
+    return w->nt * w->nm + w->nt * grib_extra(w);
+}
+
+static const float *grib_field_band(const gwriter *w, const gchunk *c, size_t k)
+{
+    size_t np = c->np, nmem = w->nt * w->nm;
+    if (k < nmem) return c->ecc + k * np;
+    size_t t = (k - nmem) / grib_extra(w), j = (k - nmem) % grib_extra(w);
+    if (j == 0) return c->mu + t * np;
+    if (j == 1) return c->sigma + t * np;
+    if (j < 2 + w->o.nq) return c->q + (t * w->o.nq + j - 2) * np;
+    return c->pex + (t * w->o.nthr + j - 2 - w->o.nq) * np;
+}
+
 static pol_status g_write(pol_run *run, void *p, const pol__chunk *pc)
 {
     gwriter *w = p;
@@ -369,10 +392,10 @@ static pol_status g_write(pol_run *run, void *p, const pol__chunk *pc)
     size_t np = c->np;
     if (w->kind == 1) {
         int fd = fileno(w->spill);
-        for (size_t k = 0; k < w->nt * w->nm; k++) {
+        for (size_t k = 0; k < grib_fields(w); k++) {
             off_t at = (off_t)((k * w->nrows * w->ncols + c->r0 * w->ncols) * sizeof(float));
             size_t bytes = np * sizeof(float);
-            if (pwrite(fd, c->ecc + k * np, bytes, at) != (ssize_t)bytes)
+            if (pwrite(fd, grib_field_band(w, c, k), bytes, at) != (ssize_t)bytes)
                 return pol__fail(run, POL_ERR_IO, "cannot write the temporary GRIB values");
         }
         return POL_OK;
@@ -396,6 +419,46 @@ static pol_status g_write(pol_run *run, void *p, const pol__chunk *pc)
     return nc_check(run, rc ? NC_EINVAL : NC_NOERR, "values");
 }
 
+/* A number as GRIB2's scale factor and scaled value (value = scaled / 10^factor). */
+static void grib_scaled(double v, long *factor, long *scaled)
+{
+    *factor = 0;
+    while (*factor < 6 && fabs(v * pow(10, (double)*factor) - round(v * pow(10, (double)*factor))) > 1e-9)
+        (*factor)++;
+    *scaled = (long)round(v * pow(10, (double)*factor));
+}
+
+/* Turns a copy of a member's GRIB2 message into extra field j of its time: product definition
+ * template 4.2 (derived from all members; code table 4.7: 0 the distribution's mean mu, 2 its
+ * standard deviation sigma), 4.6 (percentile) for a quantile, 4.5 (probability of exceeding the
+ * threshold, code table 4.9 type 3 "above lower limit", in percent) for an exceedance
+ * probability. */
+static int grib_set_product(codes_handle *h, const gwriter *w, size_t j, float **fv, size_t npts)
+{
+    int rc = 0;
+    if (j < 2) {
+        rc |= codes_set_long(h, "productDefinitionTemplateNumber", 2);
+        rc |= codes_set_long(h, "derivedForecast", j == 0 ? 0 : 2);
+        rc |= codes_set_long(h, "numberOfForecastsInEnsemble", (long)w->nm);
+    } else if (j < 2 + w->o.nq) {
+        rc |= codes_set_long(h, "productDefinitionTemplateNumber", 6);
+        rc |= codes_set_long(h, "percentileValue", lround(w->o.q[j - 2] * 100));
+    } else {
+        size_t ti = j - 2 - w->o.nq;
+        long f, v;
+        grib_scaled(w->o.thr[ti], &f, &v);
+        rc |= codes_set_long(h, "productDefinitionTemplateNumber", 5);
+        rc |= codes_set_long(h, "forecastProbabilityNumber", (long)ti + 1);
+        rc |= codes_set_long(h, "totalNumberOfForecastProbabilities", (long)w->o.nthr);
+        rc |= codes_set_long(h, "probabilityType", 3);
+        rc |= codes_set_long(h, "scaleFactorOfLowerLimit", f);
+        rc |= codes_set_long(h, "scaledValueOfLowerLimit", v);
+        for (size_t i = 0; i < npts; i++) /* probabilities in percent, as GRIB2 products give them */
+            if (!isnan((*fv)[i])) (*fv)[i] *= 100;
+    }
+    return rc;
+}
+
 static pol_status g_wend(pol_run *run, void *p)
 {
     gwriter *w = p;
@@ -411,41 +474,73 @@ static pol_status g_wend(pol_run *run, void *p)
     float *fv = malloc(npts * sizeof *fv);
     double *dv = malloc(npts * sizeof *dv);
     unsigned char *msg = NULL;
-    size_t cap = 0;
+    size_t cap = 0, skipped_q = 0;
+    int edition1 = 0;
     if (!fv || !dv) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
-    for (size_t k = 0; !st && k < w->nt * w->nm; k++) {
-        if (w->off[k] < 0) continue;
-        if (w->len[k] > cap) {
-            unsigned char *b = realloc(msg, w->len[k]);
+    size_t nmem = w->nt * w->nm;
+    for (size_t k = 0; !st && k < grib_fields(w); k++) {
+        /* a member's own message, or for a time's mu ... probabilities its first member's */
+        size_t src = k, t = 0, j = 0;
+        if (k < nmem) {
+            if (!w->o.ecc || w->off[k] < 0) continue;
+        } else {
+            t = (k - nmem) / grib_extra(w);
+            j = (k - nmem) % grib_extra(w);
+            src = SIZE_MAX;
+            for (size_t m = 0; m < w->nm && src == SIZE_MAX; m++)
+                if (w->off[t * w->nm + m] >= 0) src = t * w->nm + m;
+            if (src == SIZE_MAX) continue;
+            if (j >= 2 && j < 2 + w->o.nq) {
+                /* GRIB2's percentileValue is a whole percent */
+                double pc = w->o.q[j - 2] * 100;
+                if (fabs(pc - round(pc)) > 1e-9) {
+                    skipped_q += t == 0;
+                    continue;
+                }
+            }
+        }
+        if (w->len[src] > cap) {
+            unsigned char *b = realloc(msg, w->len[src]);
             if (!b) {
                 st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
                 break;
             }
             msg = b;
-            cap = w->len[k];
+            cap = w->len[src];
         }
-        if (fseeko(w->in, (off_t)w->off[k], SEEK_SET) || fread(msg, 1, w->len[k], w->in) != w->len[k] ||
+        if (fseeko(w->in, (off_t)w->off[src], SEEK_SET) ||
+            fread(msg, 1, w->len[src], w->in) != w->len[src] ||
             pread(fileno(w->spill), fv, npts * sizeof *fv,
                   (off_t)(k * npts * sizeof(float))) != (ssize_t)(npts * sizeof *fv)) {
             st = pol__fail(run, POL_ERR_IO, "cannot read back a GRIB field");
             break;
         }
-        codes_handle *h = codes_handle_new_from_message_copy(NULL, msg, w->len[k]);
+        codes_handle *h = codes_handle_new_from_message_copy(NULL, msg, w->len[src]);
         if (!h) {
             st = pol__fail(run, POL_ERR_CORRUPT, "a GRIB message cannot be copied");
             break;
+        }
+        int rc = 0;
+        if (k >= nmem) {
+            long ed = 2;
+            codes_get_long(h, "edition", &ed);
+            if (ed != 2) {
+                edition1 = 1;
+                codes_handle_delete(h);
+                continue;
+            }
+            rc = grib_set_product(h, w, j, &fv, npts);
         }
         int missing = 0;
         for (size_t i = 0; i < npts; i++) {
             missing |= isnan(fv[i]);
             dv[i] = isnan(fv[i]) ? 9999 : fv[i];
         }
-        int rc = 0;
-        if (missing) {
+        if (!rc && missing) {
             rc |= codes_set_double(h, "missingValue", 9999);
             rc |= codes_set_long(h, "bitmapPresent", 1);
         }
-        rc |= codes_set_double_array(h, "values", dv, npts);
+        if (!rc) rc = codes_set_double_array(h, "values", dv, npts);
         const void *bytes = NULL;
         size_t blen = 0;
         if (!rc) rc = codes_get_message(h, &bytes, &blen);
@@ -454,6 +549,12 @@ static pol_status g_wend(pol_run *run, void *p)
                            rc ? codes_get_error_message(rc) : "");
         codes_handle_delete(h);
     }
+    if (!st && edition1)
+        pol__warn(run, "the forecast is GRIB edition 1: only its calibrated members are written (mu, "
+                  "sigma, quantiles and probabilities need GRIB2 product templates)");
+    if (!st && skipped_q)
+        pol__warn(run, "%zu quantile level(s) are not whole percents: not written to GRIB "
+                  "(percentileValue is a whole percent; NetCDF output keeps them)", skipped_q);
     free(fv);
     free(dv);
     free(msg);
@@ -697,14 +798,16 @@ static void unit_range(void *user, size_t ua, size_t ub)
                     }
                     c->pex[(t * o->nthr + ti) * np + p] = (float)pe;
                 }
-                if (fitted) { /* ECC-Q: calibrated quantiles at j/(k+1) in the raw members' order */
+                if (fitted) { /* ECC-Q: calibrated quantiles at j/(k+1) in the raw members' order,
+                               * written over the raw members (ranks taken from a copy) */
                     float *ecc = c->ecc + t * c->nm * np + p;
+                    for (size_t j = 0; j < c->nm; j++) x[j] = ens[j * np];
                     for (size_t j = 0; j < c->nm; j++) {
-                        double rv = ens[j * np];
+                        double rv = x[j];
                         if (isnan(rv)) continue;
                         size_t rank = 0;
                         for (size_t i2 = 0; i2 < c->nm; i2++) {
-                            double ov = ens[i2 * np];
+                            double ov = x[i2];
                             if (!isnan(ov)) rank += ov < rv || (ov == rv && i2 < j);
                         }
                         double lev = (double)(rank + 1) / (double)(kk + 1);
@@ -729,8 +832,9 @@ static pol_status gs_apply(pol_run *run, void *p, pol__chunk *pc)
                          "(%zu x %zu)", s->train.nrows, s->train.ncols, c->grid_rows, c->grid_cols);
     size_t np = c->np;
     size_t tn = s->train.nt * s->train.nm * np, on = s->obs.nt * np;
-    if (tn > s->tcap) {
-        pol_status ms = pol__mem_reserve(run, (uint64_t)tn * sizeof(float), "a training band");
+    if (tn > s->tcap) { /* the training band and its observations (reserved once: later bands
+                          * are no larger) */
+        pol_status ms = pol__mem_reserve(run, (uint64_t)(tn + on) * sizeof(float), "a training band");
         if (ms) return ms;
         free(s->tbuf);
         s->tbuf = malloc(tn * sizeof(float));
@@ -774,6 +878,9 @@ static pol_status gs_end(pol_run *run, void *p)
     gstate *s = p;
     pol__measure_int(run, "grid_points", (long long)s->points);
     pol__measure_int(run, "bands", (long long)s->bands);
+    if (s->train.kind == 1) /* each message once, whatever the number of bands */
+        pol__measure_int(run, "training_grib_messages_decoded",
+                         (long long)(s->train.decoded + (s->obs_open ? s->obs.decoded : 0)));
     pol__measure_int(run, "points_calibrated", (long long)s->calibrated);
     pol__measure_int(run, "points_raw_passed_through", (long long)s->raw);
     pol__decide(run, "EMOS (%s, %s) fitted on %zu grid points in %zu bands of rows",

@@ -1,5 +1,6 @@
 /* polish — forecast: verification. CRPS (closed form for the calibrated distribution, the fair
- * ensemble CRPS for the raw members, the station's observed climatology as reference), skill,
+ * ensemble CRPS for the raw members and, as the literature scores them, the CRPS of the members'
+ * empirical distribution; the station's observed climatology as reference), skill,
  * MAE, RMSE, bias, spread-skill, PIT and rank histograms, reliability and Brier scores. */
 #include <math.h>
 #include <stdlib.h>
@@ -11,7 +12,7 @@ enum { PIT_BINS = 10, REL_BINS = 10, MAX_THR = 16 };
 
 typedef struct acc {
     size_t n, n_cal;
-    double crps_raw, crps_cal, crps_clim;
+    double crps_raw, crps_raw_edf, crps_cal, crps_clim;
     double ae_raw, se_raw, e_raw, var_raw;
     double ae_cal, se_cal, e_cal, var_cal;
 } acc;
@@ -21,6 +22,7 @@ static void acc_add(acc *a, const acc *b)
     a->n += b->n;
     a->n_cal += b->n_cal;
     a->crps_raw += b->crps_raw;
+    a->crps_raw_edf += b->crps_raw_edf;
     a->crps_cal += b->crps_cal;
     a->crps_clim += b->crps_clim;
     a->ae_raw += b->ae_raw;
@@ -46,6 +48,9 @@ static pol__jv *acc_json(const acc *a, size_t m)
     double raw = a->crps_raw / n, clim = a->crps_clim / n;
     pol__jv *r = pol__jv_obj_at(o, "raw");
     pol__jv_set(r, "crps", num(raw));
+    /* the members' empirical distribution as it stands (the literature's raw reference; the
+     * fair CRPS above estimates an ensemble of infinite size and is lower) */
+    pol__jv_set(r, "crps_ensemble_edf", num(a->crps_raw_edf / n));
     pol__jv_set(r, "crps_skill_vs_climatology", num(1 - raw / clim));
     pol__jv_set(r, "mae", num(a->ae_raw / n));
     pol__jv_set(r, "rmse", num(sqrt(a->se_raw / n)));
@@ -61,6 +66,7 @@ static pol__jv *acc_json(const acc *a, size_t m)
         pol__jv *c = pol__jv_obj_at(o, "calibrated");
         pol__jv_set(c, "crps", num(cal));
         pol__jv_set(c, "crps_skill_vs_raw", num(1 - cal / raw));
+        pol__jv_set(c, "crps_skill_vs_raw_edf", num(1 - cal / (a->crps_raw_edf / n)));
         pol__jv_set(c, "crps_skill_vs_climatology", num(1 - cal / clim));
         pol__jv_set(c, "mae", num(a->ae_cal / nc));
         pol__jv_set(c, "rmse", num(sqrt(a->se_cal / nc)));
@@ -220,6 +226,7 @@ pol_status fc_verify(pol_run *run, const pol__forecast *f, fc_dist dist, const d
         double cr = fc_crps_ens_fair(x, k, y);
         a->n++;
         a->crps_raw += cr;
+        a->crps_raw_edf += fc_crps_ens(x, k, y);
         a->crps_clim += clim_crps(&cl[f->station[r]], y);
         a->ae_raw += fabs(mean - y);
         a->se_raw += (mean - y) * (mean - y);
@@ -340,6 +347,8 @@ pol_status fc_verify(pol_run *run, const pol__forecast *f, fc_dist dist, const d
     if (all.n_cal) {
         pol__measure(run, "crps_calibrated", all.crps_cal / (double)all.n_cal);
         pol__measure(run, "crps_skill_vs_raw", 1 - (all.crps_cal / (double)all.n_cal) / (all.crps_raw / (double)all.n));
+        pol__measure(run, "crps_skill_vs_raw_edf",
+                     1 - (all.crps_cal / (double)all.n_cal) / (all.crps_raw_edf / (double)all.n));
     }
     pol__measure_int(run, "cases", (long long)all.n);
     /* plots */

@@ -59,9 +59,15 @@ static int is_chatter(const char *s, size_t n, size_t n_content, size_t n_values
     while (n && (s[n - 1] == ' ' || s[n - 1] == '"')) n--;
     if (n && s[n - 1] == '?') return 1;
     if (n_values) return 0;
+    /* a chatter word inside a denial states something ("... are not welcome") */
+    int denies = 0;
+    pol__word *w = NULL;
+    long nw = pol__words(s, n, &w);
+    for (long i = 0; i < nw && !denies; i++) denies = pol__is_negator(w[i].low);
+    free(w);
     for (int k = 0; chatter[k]; k++) {
         if (starts_ci(s, n, chatter[k])) return 1;
-        if (n < 90 && has_ci(s, n, chatter[k]) && n_content <= 5) return 1;
+        if (n < 90 && has_ci(s, n, chatter[k]) && n_content <= 5 && !denies) return 1;
     }
     return n_content < 2;
 }
@@ -170,9 +176,13 @@ static void compare_one(const char *text, const pol__vals *cv, size_t cs, size_t
             continue;
         }
         r->checked++;
-        /* unmatched on each side, in order */
+        /* unmatched on each side, in order; when the passage has as many values of the type
+         * as the claim, each of its values answers one claim value ("from 13 minutes to 13
+         * minutes" is not "from 13 minutes to 3 minutes") */
         const pol__val *uc[8], *ue[8];
         int nuc = 0, nue = 0, ncv = 0, nev = 0;
+        unsigned char used[64] = {0};
+        int one_to_one = nc <= ne && ev->vals.n <= 64;
         for (size_t i = 0; i < cv->n; i++) {
             const pol__val *c = &cv->v[i];
             if (c->type != (pol__vtype)t || c->start < cs || c->end > ce) continue;
@@ -180,7 +190,9 @@ static void compare_one(const char *text, const pol__vals *cv, size_t cs, size_t
             int hit = 0;
             for (size_t j = 0; j < ev->vals.n && !hit; j++) {
                 const pol__val *e = &ev->vals.v[j];
+                if (one_to_one && used[j]) continue;
                 if (e->start >= ev->start && e->end <= ev->end) hit = pol__val_equal(c, e);
+                if (hit && one_to_one) used[j] = 1;
             }
             if (!hit && t == POL_V_ENTITY) {
                 /* the name appears elsewhere in the passage: not a mismatch */
@@ -218,8 +230,9 @@ static void compare_one(const char *text, const pol__vals *cv, size_t cs, size_t
         /* a replacement only when the correspondence is one to one */
         int pair = (nuc == 1 && nue == 1) || (nuc == nue && ncv == nev);
         for (int k = 0; k < nuc && pair; k++)
-            if (uc[k]->free || ue[k]->free) pair = 0; /* "free" for a price: the claim is wrong,
-                                                         no value of the passage replaces it */
+            /* "free" for a price: the claim is wrong, no value of the passage replaces it; a
+             * section number cited elsewhere is no correction either */
+            if (uc[k]->free || ue[k]->free || uc[k]->label || ue[k]->label) pair = 0;
         if (!pair || r->n_fix + nuc > 4) {
             r->fixable = 0;
             continue;
@@ -270,12 +283,34 @@ static pol_status add_claim(pol__check *out, pol__claim **c)
     return POL_OK;
 }
 
+/* A lead-in that attributes or hedges rather than states ("According to the documentation, ",
+ * "As far as I know, ", "In short: "): its length at s (0: none). Its words are not the claim's. */
+static size_t lead_in(const char *t, size_t s, size_t e)
+{
+    static const char *const hedges[] = {"as far as i know", "in short", "to be honest",
+                                         "basically", "in general", "generally speaking",
+                                         "as i understand it", "i believe", "i think", "in brief",
+                                         "to summarize", "to sum up", "simply put", NULL};
+    size_t n = e - s, len = 0;
+    if (starts_ci(t + s, n, "according to")) {
+        /* "according to X," with X a few words */
+        size_t i = s + 12, words = 0;
+        while (i < e && t[i] != ',' && t[i] != ':' && words <= 5) words += t[i++] == ' ';
+        if (i < e && words <= 5) len = i - s;
+    }
+    for (int k = 0; hedges[k] && !len; k++)
+        if (starts_ci(t + s, n, hedges[k])) len = strlen(hedges[k]);
+    if (!len || s + len >= e || (t[s + len] != ',' && t[s + len] != ':')) return 0;
+    return len + 1;
+}
+
 static pol_status judge(checker *ck, size_t cs, size_t ce, const bag *ctx, pol__claim *cl)
 {
     cl->start = cs;
     cl->end = ce;
     bag cw;
-    if (bag_of(ck->text, cs, ce, ck->vals, &cw)) return pol__err_set(ck->err, POL_ERR_NOMEM, "out of memory");
+    if (bag_of(ck->text, cs + lead_in(ck->text, cs, ce), ce, ck->vals, &cw))
+        return pol__err_set(ck->err, POL_ERR_NOMEM, "out of memory");
     /* the query: the claim's words as written, with the context's and the question's */
     pol__word *ws = NULL;
     long nw = pol__words(ck->text + cs, ce - cs, &ws);
@@ -323,6 +358,7 @@ static pol_status judge(checker *ck, size_t cs, size_t ce, const bag *ctx, pol__
         bag head = {0};
         long first = 0;
         if (ns > 1 && sp[0].end - sp[0].start < 60 && t[sp[0].end - 1] != '.' &&
+            t[sp[0].end - 1] != '!' &&
             !count_type(&hv, sp[0].start, sp[0].end, POL_V_MONEY)) {
             int anyv = 0;
             for (size_t v = 0; v < hv.n; v++) anyv |= hv.v[v].start >= sp[0].start && hv.v[v].end <= sp[0].end;
@@ -434,6 +470,12 @@ static pol_status judge(checker *ck, size_t cs, size_t ce, const bag *ctx, pol__
         compare ri;
         compare_one(ck->text, ck->vals, cs, ce, cw.neg, &es[order[i]], &ri);
         if (!ri.mismatches && !ri.unchecked) {
+            /* a sentence that holds clearly fewer of the claim's words does not outweigh a
+             * better one that contradicts it ("You do need to prefix the quotes" against "You
+             * don't need to prefix the double quotes" and a looser sentence about quotes) */
+            if (first_contra && first_contra->coverage >= 0.75 &&
+                es[order[i]].coverage < 0.85 * first_contra->coverage)
+                break;
             use = &es[order[i]];
             r = ri;
             verdict = POL_VERDICT_SUPPORTED;

@@ -367,8 +367,10 @@ void pol__followup_free(pol__followup *f)
 {
     free(f->lead);
     free(f->tags);
+    free(f->source);
     f->lead = NULL;
     f->tags = NULL;
+    f->source = NULL;
 }
 
 static const char *const lead_cols[] = {"conversation", "name", "email", "phone", "company",
@@ -461,7 +463,7 @@ static int iso_time(const char *t)
 static const char *const contact_cols[] = {"contact", "name", "emails", "phones", "companies",
                                            "conversations", "conversation_ids", "first_time",
                                            "last_time", "needs", "timelines", "tags",
-                                           "last_outcome", "priority"};
+                                           "last_outcome", "priority", "exports"};
 
 pol_status pol__contacts_records(pol_run *run, const pol__followup *f, const char *format,
                                  pol__records **out, size_t *contacts)
@@ -472,7 +474,9 @@ pol_status pol__contacts_records(pol_run *run, const pol__followup *f, const cha
     key_ref *k = calloc(2 * n + 1, sizeof *k);
     size_t *parent = calloc(n + 1, sizeof *parent);
     size_t *order = calloc(n + 1, sizeof *order);
-    pol__table *tab = pol__table_new(sizeof contact_cols / sizeof *contact_cols);
+    /* the "exports" column only when several exports were joined */
+    size_t nc = sizeof contact_cols / sizeof *contact_cols - (f->source ? 0 : 1);
+    pol__table *tab = pol__table_new(nc);
     pol_status st = POL_OK;
     if (!k || !parent || !order || !tab) {
         st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
@@ -492,7 +496,6 @@ pol_status pol__contacts_records(pol_run *run, const pol__followup *f, const cha
             size_t a = uf_find(parent, k[j].conv), b = uf_find(parent, k[j - 1].conv);
             if (a != b) parent[a > b ? a : b] = a < b ? a : b; /* the earliest conversation leads */
         }
-    size_t nc = sizeof contact_cols / sizeof *contact_cols;
     for (size_t c = 0; c < nc && !st; c++)
         if (pol__table_set_name(tab, c, contact_cols[c])) st = POL_ERR_NOMEM;
     /* one row per group, in the order of each group's first conversation */
@@ -500,7 +503,7 @@ pol_status pol__contacts_records(pol_run *run, const pol__followup *f, const cha
         const pol__lead *L0 = &f->lead[i];
         if (!(L0->email_ok || L0->phone_ok) || uf_find(parent, i) != i) continue;
         pol__sbuf name = {0}, em = {0}, ph = {0}, co = {0}, ids = {0}, needs = {0}, tl = {0},
-                  tags = {0};
+                  tags = {0}, exps = {0};
         const char *first = NULL, *last = NULL, *outcome = "";
         int iso = 1, pri = 0;
         size_t count = 0;
@@ -513,7 +516,20 @@ pol_status pol__contacts_records(pol_run *run, const pol__followup *f, const cha
             add_distinct(&em, L->email, "; ");
             add_distinct(&ph, L->phone, "; ");
             add_distinct(&co, L->company, "; ");
-            add_distinct(&ids, c->id, "; ");
+            if (f->source) {
+                /* ids repeat across exports: each names its export */
+                char *q = malloc(strlen(f->source[j]) + strlen(c->id ? c->id : "") + 2);
+                if (!q) {
+                    ids.oom = 1;
+                } else {
+                    sprintf(q, "%s:%s", f->source[j], c->id ? c->id : "");
+                    add_distinct(&ids, q, "; ");
+                    free(q);
+                }
+                add_distinct(&exps, f->source[j], "; ");
+            } else {
+                add_distinct(&ids, c->id, "; ");
+            }
             add_distinct(&needs, L->need, " | ");
             add_distinct(&tl, L->timeline, "; ");
             for (const char *p = f->tags[j]; *p;) {
@@ -526,8 +542,10 @@ pol_status pol__contacts_records(pol_run *run, const pol__followup *f, const cha
             const char *t0 = c->m[0].time, *t1 = c->m[c->n - 1].time;
             iso &= (!t0 || iso_time(t0)) && (!t1 || iso_time(t1));
             if (t0 && (!first || (iso && strcmp(t0, first) < 0))) first = t0;
+            /* the newest conversation's outcome (exports need not be given in time order) */
+            int newest = !t1 || !last || !iso || strcmp(t1, last) >= 0;
             if (t1 && (!last || !iso || strcmp(t1, last) > 0)) last = t1;
-            outcome = pol__convo_outcome(c);
+            if (newest) outcome = pol__convo_outcome(c);
             int p = pol__convo_priority(c, L);
             if (p > pri) pri = p;
         }
@@ -546,12 +564,14 @@ pol_status pol__contacts_records(pol_run *run, const pol__followup *f, const cha
                                tl.p ? tl.p : "",
                                tags.p ? tags.p : "",
                                outcome,
-                               pol__priority_name(pri)};
-        int oom = name.oom || em.oom || ph.oom || co.oom || ids.oom || needs.oom || tl.oom || tags.oom;
+                               pol__priority_name(pri),
+                               exps.p ? exps.p : ""};
+        int oom = name.oom || em.oom || ph.oom || co.oom || ids.oom || needs.oom || tl.oom ||
+                  tags.oom || exps.oom;
         if (oom || pol__table_add_row(tab, cells, nc, (uint32_t)(i + 1)) < 0) st = POL_ERR_NOMEM;
         (*contacts)++;
         free(name.p), free(em.p), free(ph.p), free(co.p), free(ids.p), free(needs.p), free(tl.p),
-            free(tags.p);
+            free(tags.p), free(exps.p);
     }
     if (st) {
         st = pol__fail(run, POL_ERR_NOMEM, "out of memory");

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <strings.h>
 #include "text/textutil.h"
 
@@ -83,6 +84,12 @@ static int wrapped_line(const char *t, size_t n, size_t nl)
         while (j < n && t[j] >= '0' && t[j] <= '9') j++;
         if (j < n && (t[j] == '.' || t[j] == ')')) return 0; /* "1. item" */
     }
+    if (c == '(') { /* "(2) item", "(b) item" */
+        size_t j = k + 1;
+        while (j < n && j < k + 4 && ((t[j] >= '0' && t[j] <= '9') || ((t[j] | 32) >= 'a' && (t[j] | 32) <= 'z')))
+            j++;
+        if (j > k + 1 && j < n && t[j] == ')') return 0;
+    }
     if (c == 0xE2 && k + 2 < n && (unsigned char)t[k + 1] == 0x80 &&
         (unsigned char)t[k + 2] == 0xA2)
         return 0; /* a bullet */
@@ -110,12 +117,22 @@ long pol__sentences(const char *t, size_t n, pol__span **out)
                              t[j] == ')' || t[j] == '\''))
                 j++;
             if (j < n && !is_space((unsigned char)t[j])) continue; /* 4.50, example.com */
-            if (c == '.' && abbrev_before(t, i)) {
+            /* "No." abbreviates a number only before one ("No. 5"): "No. The ..." is an answer */
+            int no_word = c == '.' && i >= 2 && (t[i - 2] | 32) == 'n' && (t[i - 1] | 32) == 'o' &&
+                          (i == 2 || !is_alpha_byte((unsigned char)t[i - 3]));
+            if (no_word) {
+                size_t k = j;
+                while (k < n && (t[k] == ' ' || t[k] == '\n' || t[k] == '\r' || t[k] == '\t')) k++;
+                no_word = !(k < n && ((t[k] >= '0' && t[k] <= '9') || t[k] == '#'));
+            }
+            if (c == '.' && !no_word && abbrev_before(t, i)) {
                 /* "9 a.m. Monday" stays together; "... 6 p.m. We" ends */
                 size_t k = j;
                 while (k < n && (t[k] == ' ' || t[k] == '\n' || t[k] == '\r')) k++;
                 if (!(k < n && t[k] >= 'A' && t[k] <= 'Z')) continue;
-                if (!((i >= 2 && (t[i - 1] == 'm' || t[i - 1] == 'M')))) continue;
+                /* "6 p.m. We", "and so on, etc. This": these end a sentence */
+                int etc = i >= 3 && strncasecmp(t + i - 3, "etc", 3) == 0;
+                if (!((i >= 2 && (t[i - 1] == 'm' || t[i - 1] == 'M')) || etc)) continue;
             }
             end = j;
             i = j - 1;
@@ -869,6 +886,19 @@ static const struct {
              {"months", 43200}, {"month", 43200}, {"years", 525600}, {"year", 525600},
              {NULL, 0}};
 
+/* Spaces, and one line break of a hard-wrapped paragraph ("10\n   minutes"), not a blank line. */
+static size_t skip_wrap(const scan *sc, size_t i)
+{
+    i = skip_sp(sc, i);
+    size_t j = i;
+    if (j < sc->n && sc->t[j] == '\r') j++;
+    if (j < sc->n && sc->t[j] == '\n') {
+        j = skip_sp(sc, j + 1);
+        if (j < sc->n && sc->t[j] != '\n' && sc->t[j] != '\r') return j;
+    }
+    return i;
+}
+
 static void find_durations(scan *sc)
 {
     for (size_t i = 0; i < sc->n; i++) {
@@ -879,7 +909,7 @@ static void find_durations(scan *sc)
         if (e == i) continue;
         size_t j = e;
         if (j < sc->n && sc->t[j] == '-') j++;
-        else j = skip_sp(sc, j);
+        else j = skip_wrap(sc, j);
         for (int k = 0; units[k].w; k++) {
             if (!ci_at(sc, j, units[k].w)) continue;
             size_t end = j + strlen(units[k].w);
@@ -893,12 +923,34 @@ static void find_durations(scan *sc)
     }
 }
 
+/* Does a reference noun end just before i ("section 3.6", "see chapter 4", "Solution 2")? Such
+ * a number names a part of a document, not a quantity: documents cite many of them, so one cited
+ * elsewhere is never taken as the correction. */
+static int reference_before(const scan *sc, size_t i)
+{
+    static const char *const nouns[] = {"section", "sections", "chapter", "chapters", "figure",
+                                         "fig.", "table", "page", "pages", "appendix", "question",
+                                         "solution", "part", "paragraph", "step", "item", "example",
+                                         "rule", "note", "q.", "faq", "§", NULL};
+    size_t b = i;
+    while (b > 0 && (sc->t[b - 1] == ' ' || sc->t[b - 1] == '#')) b--;
+    if (b == i) return 0;
+    size_t a = b;
+    while (a > 0 && (is_alpha_byte((unsigned char)sc->t[a - 1]) || sc->t[a - 1] == '.' ||
+                     (unsigned char)sc->t[a - 1] >= 0x80))
+        a--;
+    for (int k = 0; nouns[k]; k++)
+        if (strlen(nouns[k]) == b - a && strncasecmp(sc->t + a, nouns[k], b - a) == 0) return 1;
+    return 0;
+}
+
 static void find_numbers(scan *sc)
 {
     for (size_t i = 0; i < sc->n; i++) {
         if (sc->used[i] || !word_boundary_before(sc, i)) continue;
         double v;
         int dec;
+        int label = reference_before(sc, i);
         size_t e = number_at(sc, i, &v, &dec);
         int word = 0;
         if (e == i) {
@@ -932,6 +984,7 @@ static void find_numbers(scan *sc)
             x->num = v;
             x->decimals = (unsigned char)dec;
             x->ampm = (unsigned char)word;
+            x->label = (unsigned char)label;
         }
         i = e - 1;
     }

@@ -3,6 +3,7 @@
  * the history of each contact across the conversations of an export. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "records/records.h"
 #include "text/transcript.h"
 
@@ -86,6 +87,83 @@ const pol_op_desc pol__text_op_leads = {
 
 static const pol_param_desc contact_params[] = {REGION_PARAM, RULES_PARAM, FORMAT_PARAM};
 
+static const pol_port_desc contact_inputs[] = {
+    {"with", POL_PORT_ASSET, "text", "json|csv|txt", POL_PORT_MANY | POL_PORT_SHARED,
+     "Other chat exports (earlier or other channels' files) whose conversations join this one's: "
+     "one row per contact across all of them, each conversation id named by its export "
+     "(repeatable; loaded once for the batch)."},
+};
+
+/* Several exports as one: conversations, leads and tags side by side (shallow copies: the
+ * parts keep owning their strings), each conversation named by its export's file name. */
+typedef struct joined {
+    size_t n, ready; /* exports; those parsed (to free) */
+    pol__transcripts *tr;
+    pol__followup *f;
+    pol_asset **a;
+    pol__transcripts all;
+    pol__followup fall;
+} joined;
+
+static void joined_free(joined *j)
+{
+    for (size_t k = 0; k < j->n; k++) {
+        if (k < j->ready) {
+            pol__followup_free(&j->f[k]);
+            pol__transcripts_free(&j->tr[k]);
+        }
+        if (j->a) pol__asset_unref(j->a[k]);
+    }
+    free(j->tr);
+    free(j->f);
+    free(j->a);
+    free(j->all.c);
+    pol__followup_free(&j->fall);
+}
+
+static pol_status join_exports(pol_run *run, const pol_args *args, pol_asset *asset,
+                               pol__transcripts *tr0, pol__followup *f0, joined *j)
+{
+    memset(j, 0, sizeof *j);
+    size_t extra = pol__input_count(args, "with");
+    j->n = extra + 1;
+    j->tr = calloc(j->n, sizeof *j->tr);
+    j->f = calloc(j->n, sizeof *j->f);
+    j->a = calloc(j->n, sizeof *j->a);
+    if (!j->tr || !j->f || !j->a) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    pol_status st = POL_OK;
+    size_t total = tr0->n;
+    for (size_t k = 0; k < extra && !st; k++) {
+        st = pol__input_asset(run, args, "with", k, &j->a[k]);
+        if (!st) st = prepare(run, j->a[k], args, &j->tr[k], &j->f[k]);
+        if (!st) total += j->tr[k].n, j->ready = k + 1;
+    }
+    if (st) return st;
+    j->all.c = calloc(total + 1, sizeof *j->all.c);
+    j->fall.lead = calloc(total + 1, sizeof *j->fall.lead);
+    j->fall.tags = calloc(total + 1, sizeof *j->fall.tags);
+    j->fall.source = calloc(total + 1, sizeof *j->fall.source);
+    if (!j->all.c || !j->fall.lead || !j->fall.tags || !j->fall.source)
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    /* the other exports first (usually the earlier ones), then this one */
+    for (size_t k = 0; k <= extra; k++) {
+        const pol__transcripts *t = k < extra ? &j->tr[k] : tr0;
+        const pol__followup *f = k < extra ? &j->f[k] : f0;
+        const pol_asset *a = k < extra ? j->a[k] : asset;
+        const char *name = pol__path_base(a->source_path ? a->source_path : "export");
+        for (size_t i = 0; i < t->n; i++) {
+            size_t at = j->all.n++;
+            j->all.c[at] = t->c[i];
+            j->fall.lead[at] = f->lead[i];
+            memcpy(j->fall.tags[at], f->tags[i], sizeof j->fall.tags[at]);
+            j->fall.source[at] = name;
+        }
+        j->all.empty += t->empty;
+    }
+    j->fall.tr = &j->all;
+    return POL_OK;
+}
+
 static pol_status run_contacts(pol_run *run, pol_asset *asset, const pol_args *args)
 {
     pol__transcripts tr;
@@ -93,16 +171,26 @@ static pol_status run_contacts(pol_run *run, pol_asset *asset, const pol_args *a
     pol_status st = prepare(run, asset, args, &tr, &f);
     if (st) return st;
     pol__records *r = NULL;
-    size_t contacts = 0;
-    st = pol__contacts_records(run, &f, pol__arg_str(args, "format"), &r, &contacts);
-    size_t convos = tr.n;
+    size_t contacts = 0, convos = tr.n, exports = 1;
+    joined j;
+    int several = pol__input_count(args, "with") > 0;
+    if (several) {
+        st = join_exports(run, args, asset, &tr, &f, &j);
+        if (!st) st = pol__contacts_records(run, &j.fall, pol__arg_str(args, "format"), &r, &contacts);
+        convos = j.all.n;
+        exports = j.n;
+        joined_free(&j);
+    } else {
+        st = pol__contacts_records(run, &f, pol__arg_str(args, "format"), &r, &contacts);
+    }
     pol__followup_free(&f);
     pol__transcripts_free(&tr);
     if (st) return st;
     pol__measure_int(run, "conversations", (long long)convos);
+    pol__measure_int(run, "exports", (long long)exports);
     pol__measure_int(run, "contacts", (long long)contacts);
-    pol__decide(run, "%zu contacts from %zu conversations (one per valid e-mail or phone)",
-                contacts, convos);
+    pol__decide(run, "%zu contacts from %zu conversations in %zu export%s (one per valid e-mail or "
+                "phone)", contacts, convos, exports, exports == 1 ? "" : "s");
     become_records(asset, r);
     return POL_OK;
 }
@@ -110,8 +198,11 @@ static pol_status run_contacts(pol_run *run, pol_asset *asset, const pol_args *a
 const pol_op_desc pol__text_op_contacts = {
     .domain = "text",
     .name = "contacts",
-    .summary = "One row per contact across the conversations of a chat export (joined on a valid "
-               "e-mail or phone): every name, need and timeline, first and last time, tags",
+    .summary = "One row per contact across the conversations of one or several chat exports "
+               "(joined on a valid e-mail or phone): every name, need and timeline, first and last "
+               "time, tags",
+    .inputs = contact_inputs,
+    .n_inputs = POL_ARRAY_LEN(contact_inputs),
     .params = contact_params,
     .n_params = POL_ARRAY_LEN(contact_params),
     .run = run_contacts,

@@ -70,6 +70,8 @@ typedef struct pol__val {
     char str[96];      /* canonical text: currency code, digits, address, name ... */
     /* how it was written, for writing a replacement the same way */
     unsigned char ampm, space, decimals, symbol_after, dots, colon, free;
+    unsigned char label; /* a number naming a part of a document ("section 3.6"): compared,
+                          * never replaced (documents cite many) */
 } pol__val;
 
 typedef struct pol__vals {

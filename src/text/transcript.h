@@ -67,6 +67,8 @@ typedef struct pol__followup {
     const pol__transcripts *tr;
     pol__lead *lead;     /* [tr->n] */
     char (*tags)[256];   /* [tr->n] */
+    const char **source; /* [tr->n] the export each conversation came from (several exports
+                          * joined), or NULL: one export */
 } pol__followup;
 pol_status pol__followup_extract(pol_run *run, const pol__transcripts *tr, const char *region,
                                  const pol__tag_rules *rules, pol__followup *out);
@@ -79,7 +81,8 @@ pol_status pol__leads_records(pol_run *run, const pol__followup *f, int all, con
                               struct pol__records **out, size_t *leads, size_t *verified,
                               size_t *no_contact);
 /* One row per contact across conversations: conversations sharing a valid e-mail or phone are one
- * contact; every distinct name, e-mail, phone, company, need and timeline is kept. */
+ * contact; every distinct name, e-mail, phone, company, need and timeline is kept. With
+ * f->source, conversation ids are written "export:id" and an "exports" column lists them. */
 pol_status pol__contacts_records(pol_run *run, const pol__followup *f, const char *format,
                                  struct pol__records **out, size_t *contacts);
 /* An e-mail (RFC 5322, text/plain UTF-8) summarising the conversations, high priority first. */

@@ -176,11 +176,56 @@ for k, r in rules.items():
     open(k + ".rules", "w").write("\n".join(r) + "\n")
 PY
 for k in train obs fc; do grib_filter $k.rules "$E/regular_latlon_surface.grib2" || fail "grib_filter $k"; done
-run_polish 0 forecast calibrate-grid fc.grib2 --train train.grib2 --obs obs.grib2 -o gout/ --json
+run_polish 0 forecast calibrate-grid fc.grib2 --train train.grib2 --obs obs.grib2 -o gout/ --json --thresholds 280,285.5
 contains "$OUT" '"points_calibrated": 496'
 contains "$OUT" '"training_times_with_obs": 25'
+contains "$OUT" '"training_grib_messages_decoded": 178'
 K=shortName,perturbationNumber,dataDate,stepRange,Ni,Nj,bitsPerValue
-check "the same messages come back" test "$(grib_get -p $K gout/fc.grib2)" = "$(grib_get -p $K fc.grib2)"
+check "the same messages come back" test "$(grib_get -w productDefinitionTemplateNumber=1 -p $K gout/fc.grib2)" = "$(grib_get -p $K fc.grib2)"
+# bands of 3 rows: each training and analysis message decoded once (not once per band), the
+# same output as one band
+run_polish 0 forecast calibrate-grid fc.grib2 --train train.grib2 --obs obs.grib2 -o gout8/ --json --thresholds 280,285.5 --tile 62
+contains "$OUT" '"bands": 11'
+contains "$OUT" '"training_grib_messages_decoded": 178'
+check "bands of rows give the same GRIB output" cmp -s gout/fc.grib2 gout8/fc.grib2
+# mu, sigma, quantiles and probabilities as GRIB2 products: template 4.2 (derivedForecast 0 and 2),
+# 4.6 (percentileValue), 4.5 (probability above a lower limit, percent)
+python3 - <<'PY' || fail "GRIB mu, sigma, quantiles and probabilities"
+import math, subprocess
+keys = "productDefinitionTemplateNumber,derivedForecast,percentileValue,probabilityType,scaleFactorOfLowerLimit,scaledValueOfLowerLimit,dataDate,stepRange,shortName"
+meta = [l.split() for l in subprocess.run(["grib_get", "-f", "-p", keys, "gout/fc.grib2"], capture_output=True, text=True, check=True).stdout.splitlines()]
+out = subprocess.run(["grib_get_data", "gout/fc.grib2"], capture_output=True, text=True, check=True).stdout
+f, cur = [], None
+for line in out.splitlines():
+    if line.startswith("Latitude"):
+        cur = []
+        f.append(cur)
+    elif line.strip():
+        cur.append(float(line.split()[2]))
+M, T, n, E = 6, 3, 496, 2 + 19 + 2
+assert len(meta) == len(f) == T * M + T * E, (len(meta), len(f))
+for t in range(T):
+    x = [(meta[T * M + t * E + j], f[T * M + t * E + j]) for j in range(E)]
+    (m0, mu), (m1, sg) = x[0], x[1]
+    assert m0[0] == "2" and m0[1] == "0" and m1[0] == "2" and m1[1] == "2", (m0, m1)
+    assert all(m[6] == meta[t * M][6] and m[7] == "24" and m[8] == "2t" for m, _ in x), x
+    q = {}
+    for m, v in x[2:21]:
+        assert m[0] == "6", m
+        q[int(m[2])] = v
+    assert sorted(q) == list(range(5, 100, 5)), sorted(q)
+    probs = x[21:]
+    assert [(m[0], m[3], m[4], m[5]) for m, _ in probs] == [("5", "3", "0", "280"), ("5", "3", "1", "2855")], probs
+    for p in range(n):
+        assert sg[p] > 0
+        assert abs(q[50][p] - mu[p]) < 0.02, (q[50][p], mu[p])          # Gaussian: median = mean
+        assert q[5][p] < q[50][p] < q[95][p]
+        assert abs((q[95][p] - q[5][p]) / (2 * 1.6449) - sg[p]) < 0.02  # the quantiles are mu +- z sigma
+        for (m, v), th in zip(probs, (280, 285.5)):
+            want = 100 * 0.5 * math.erfc((th - mu[p]) / (sg[p] * math.sqrt(2)))
+            assert abs(v[p] - want) < 0.5, (v[p], want)
+print("GRIB products: mu, sigma, 19 quantiles, 2 probabilities per time, consistent")
+PY
 python3 - <<'PY' || fail "GRIB calibrated members score better"
 import subprocess
 def fields(path):
@@ -196,7 +241,8 @@ def fields(path):
 raw, cal = fields("fc.grib2"), fields("gout/fc.grib2")
 obs = [[float(v) for v in l.split()] for l in open("fc_obs_grib.txt")]
 M, T, n = 6, 3, 496
-assert len(raw) == len(cal) == M * T and all(len(x) == n for x in cal)
+cal = cal[:M * T]  # the members; mu, sigma, quantiles and probabilities follow
+assert len(raw) == M * T and all(len(x) == n for x in cal)
 def crps(x, y):
     m = len(x)
     return sum(abs(a - y) for a in x) / m - sum(abs(a - b) for a in x for b in x) / (2 * m * m)

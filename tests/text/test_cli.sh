@@ -243,6 +243,20 @@ assert t == ["vip", "repair", ""], t'
 printf 'vip: [a\n' > badrules.yml
 run_polish 1 text leads fixin/chats.json -o tagged2.csv --rules badrules.yml
 contains "$ERR" "badrules.yml: line"
+# contact history across several exports: the same visitor in two files is one contact, each
+# conversation named by its export, every need kept, the newest outcome
+printf '{"conversations": [{"id": "c1", "messages": [{"role": "user", "content": "I am Dana Whitfield, (415) 555-2671. Our chairs arrived broken, refund please", "time": "2026-04-02T09:00:00Z"}]}]}\n' > later.json
+run_polish 0 text contacts later.json --with fixin/chats.json -o joined.csv
+check "contacts across two exports" python3 -c '
+import csv
+rows = list(csv.DictReader(open("joined.csv")))
+assert len(rows) == 2, rows
+d = rows[0]
+assert d["contact"] == "dana@acme.example.com" and d["conversations"] == "3", d
+assert d["conversation_ids"] == "chats.json:c1; chats.json:c2; later.json:c1", d
+assert d["exports"] == "chats.json; later.json", d
+assert d["first_time"] == "2026-03-01T10:00:00Z" and d["last_time"] == "2026-04-02T09:00:00Z", d
+assert "40 chairs" in d["needs"] and "arrived broken" in d["needs"], d'
 run_polish 0 text contacts fixin/chats.json -o contacts.xlsx --format xlsx
 check "contacts as XLSX" python3 -c 'import zipfile; zipfile.ZipFile("contacts.xlsx").testzip()'
 run_polish 1 text followup fixin/chats.json -o fu/ --mail-to "$(printf 'a@b.c\nBcc: x@y.z')"

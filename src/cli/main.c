@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <unistd.h>
 #include "polish/polish.h"
+#include "cli/serve.h"
 
 /* Exit codes (docs/cli.md); a batch stopped by SIGINT/SIGTERM exits 128 + the signal. */
 enum { EXIT_ALL_OK = 0, EXIT_SOME_FAILED = 1, EXIT_USAGE = 2, EXIT_FATAL = 3 };
@@ -80,6 +81,7 @@ static void usage(FILE *f)
           "  plan RECIPE.yml FILE|DIR... -o OUT/ --shards N   split a batch into shards\n"
           "  run --plan OUT/plan.json [--stage S] [--shard I] run one shard\n"
           "  merge OUT/plan.json                   merge the shards' reports, check all done\n"
+          "  serve --port P                        the workspace of this folder in the browser\n"
           "  help [DOMAIN | DOMAIN.OP]             explain a domain or an operation\n"
           "  --version                             print the version\n"
           "\n"
@@ -1426,6 +1428,8 @@ int main(int argc, char **argv)
         code = cmd_plan(&c, argc - 2, argv + 2);
     else if (!strcmp(cmd, "merge"))
         code = cmd_merge(&c, argc - 2, argv + 2);
+    else if (!strcmp(cmd, "serve"))
+        code = pol_cli_serve(argc - 2, argv + 2);
     else {
         int is_domain = 0;
         for (size_t i = 0; i < pol_domain_count(); i++)

@@ -1005,6 +1005,9 @@ static enum MHD_Result api_item(server *s, struct MHD_Connection *c, request *q,
         if (!j) return send_error(c, status_http(err.code), err.msg);
         return send_json(c, 200, j);
     }
+    if (strcmp(rest, "fix") && strcmp(rest, "approve") && strcmp(rest, "reject") &&
+        strcmp(rest, "undo"))
+        return send_error(c, 404, "no such item path (see docs/API.md)");
     if (!post) return send_error(c, 405, "POST to act on an item");
     if (!strcmp(rest, "fix")) {
         char *recipe = NULL;

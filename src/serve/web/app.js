@@ -229,8 +229,8 @@ function photoView(item, v) {
   const before = el('img', { class: 'before', alt: 'before', src: originalUrl(item) });
   const after = el('img', { class: 'after', alt: 'after', src: outputUrl(item, v, idx) });
   const line = el('div', { class: 'line' });
-  wrap.append(before, after, line, el('span', { class: 'lbl', style: 'left:6px', text: 'before' }),
-    el('span', { class: 'lbl', style: 'right:6px', text: 'after' }));
+  wrap.append(before, after, line, el('span', { class: 'lbl l', text: 'before' }),
+    el('span', { class: 'lbl r', text: 'after' }));
   const slider = el('input', { type: 'range', min: '0', max: '100', value: '50', class: 'slider', 'aria-label': 'before/after' });
   const move = () => {
     after.style.clipPath = 'inset(0 0 0 ' + slider.value + '%)';
@@ -298,18 +298,25 @@ function recordsView(item, v) {
     const head = rows[0];
     const reason = head.indexOf('quarantine_reason');
     const cl = head.indexOf('cluster_id');
+    const src = head.indexOf('source_rows');
     if (reason >= 0) {
-      part.append(el('h3', { text: 'Quarantined rows and why (' + (rows.length - 1) + ')' }), table(rows, { reasonCol: reason }));
-    } else if (cl >= 0) {
-      // duplicate clusters: the rows of every cluster with more than one member, together
+      // the reason first, so it is seen without scrolling
+      const order = [reason, ...head.map((_, k) => k).filter(k => k !== reason)];
+      const moved = rows.map(r => order.map(k => r[k] === undefined ? '' : r[k]));
+      part.append(el('h3', { text: 'Quarantined rows and why (' + (rows.length - 1) + ')' }), table(moved, { reasonCol: 0 }));
+    } else if (head.includes('decision') && head.includes('line_a')) {
+      part.append(el('h3', { text: 'Candidate duplicate pairs and the decision on each (' + (rows.length - 1) + ')' }), table(rows));
+    } else if (cl >= 0 || src >= 0) {
+      // duplicate clusters: rows merged from several input lines, and clusters of several rows
       const groups = new Map();
-      for (const r of rows.slice(1)) { const k = r[cl]; if (!groups.has(k)) groups.set(k, []); groups.get(k).push(r); }
-      const multi = [...groups.values()].filter(g => g.length > 1);
+      for (const r of rows.slice(1)) { const k = cl >= 0 ? r[cl] : r; if (!groups.has(k)) groups.set(k, []); groups.get(k).push(r); }
+      const multi = [...groups.values()].filter(g => g.length > 1 || (src >= 0 && /[;,]/.test(g[0][src] || '')));
       const out = [head];
       const starts = new Set();
       for (const g of multi) { starts.add(out.length); out.push(...g); }
-      part.append(el('h3', { text: 'Duplicate clusters (' + multi.length + ') in ' + name }),
+      part.append(el('h3', { class: 'clusters', text: 'Duplicate clusters (' + multi.length + ') in ' + name }),
         multi.length ? table(out, { rowClass: (r, k) => starts.has(k) ? 'cluster-start' : '' }) : el('p', { class: 'muted', text: 'no duplicates found' }));
+      part.append(el('p', { class: 'muted', text: (rows.length - 1) + ' rows kept in ' + name + (src >= 0 ? '; source_rows names the input lines merged into each' : '') }));
     } else {
       part.append(el('h3', { text: name + ' (first ' + Math.min(rows.length - 1, 20) + ' rows)' }), table(rows.slice(0, 21)));
     }
@@ -353,7 +360,7 @@ function view(c, item, v, rendered) {
   else if (d === 'audio') box.append(audioView(item, v));
   else if (d === 'records') box.append(recordsView(item, v));
   else if (d === 'text') { const cv = claimsView(item); if (cv) box.append(cv); box.append(textView(item, v)); if (outputsOf(v).some(o => /\.(csv|tsv)$/.test(o.path))) box.append(recordsView(item, v)); }
-  else if (d === 'video') box.append(el('video', { controls: '', preload: 'metadata', src: outputUrl(item, v, 0), style: 'max-width:100%' }));
+  else if (d === 'video') box.append(el('video', { controls: '', preload: 'metadata', src: outputUrl(item, v, 0) }));
   else if (d === 'track' || d === 'forecast' || d === 'render') box.append(textView(item, v));
   const figs = figures(item);
   if (figs) box.append(el('h3', { text: 'From the report' }), figs);

@@ -2,6 +2,7 @@
 # port. Sourced by test_*.sh; $POLISH is the program under test.
 set -euo pipefail
 
+case $POLISH in /*) ;; *) POLISH=$PWD/$POLISH ;; esac # the tests cd into workspaces
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/polish-serve-test.XXXXXX")
 SERVER_PID=""
 fail() { echo "FAIL: $*" >&2; exit 1; }

@@ -66,6 +66,14 @@ try {
   await page.screenshot({ path: path.join(shots, 'photo-slider.png'), fullPage: true });
   ok('photo: slider moved (' + clip0 + ' -> ' + clip1 + '), before/after ' + sizes.join(' / '));
   await approve(pc, 'image', 'photo');
+  // the parameter form is made from /api/ops: the image operations, each with its parameters
+  await pc.locator('button.recipe-toggle').click();
+  const opNames = await pc.locator('select.op option').allTextContents();
+  if (!opNames.includes('resize') || !opNames.includes('white-balance')) fail('the form lacks image operations: ' + opNames.join(', '));
+  await pc.locator('select.op').selectOption('image.resize');
+  const params = await pc.locator('form.recipe [data-param]').evaluateAll(l => l.map(i => i.dataset.param));
+  if (!params.includes('width')) fail('resize has no width field: ' + params.join(', '));
+  ok('parameter form from the registry: ' + opNames.length + ' operations; resize: ' + params.join(', '));
 
   // --- a lead list: the records table
   const rc = await uploadAndFix(csv, 'records', 'leads');

@@ -74,6 +74,15 @@ try {
   const params = await pc.locator('form.recipe [data-param]').evaluateAll(l => l.map(i => i.dataset.param));
   if (!params.includes('width')) fail('resize has no width field: ' + params.join(', '));
   ok('parameter form from the registry: ' + opNames.length + ' operations; resize: ' + params.join(', '));
+  // run it: a recipe made from the form forks a new draft of the approved photo, 120 px wide
+  await pc.locator('form.recipe [data-param="width"]').fill('120');
+  await pc.locator('form.recipe button[type="submit"]').click();
+  await page.waitForSelector('.item[data-domain="image"][data-state="done"]', { timeout: 120000 });
+  await page.waitForFunction(() => { const i = document.querySelector('.item[data-domain="image"] .compare img.after'); return i && i.complete && i.naturalWidth > 0; }, null, { timeout: 30000 });
+  const w = await pc.locator('.compare img.after').evaluate(i => i.naturalWidth);
+  if (w !== 120) fail('the recipe from the form gave a picture ' + w + ' px wide, not 120');
+  await page.screenshot({ path: path.join(shots, 'photo-recipe.png'), fullPage: true });
+  ok('recipe from the form: resize to 120 px wide, a new draft');
 
   // --- a lead list: the records table
   const rc = await uploadAndFix(csv, 'records', 'leads');

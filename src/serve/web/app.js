@@ -373,7 +373,7 @@ function buildForm(c) {
   const f = $('form.recipe', c.root);
   const sel = $('select.op', f);
   if (sel.options.length || !registry || !c.item) return;
-  const ops = registry.ops.filter(o => o.domain === c.item.domain && !o.delivery && !o.document && !(o.inputs || []).some(p => p.required));
+  const ops = registry.ops.filter(o => o.domain === c.item.domain && !o.delivery && !o.document && !(o.inputs || []).some(p => p.required && !p.item));
   for (const o of ops) sel.append(el('option', { value: o.name, text: o.name.split('.')[1] }));
   sel.addEventListener('change', () => fillParams(f, ops.find(o => o.name === sel.value)));
   fillParams(f, ops[0]);

@@ -129,12 +129,16 @@ run_polish 0 undo "$ID"
 run_polish 0 fix "$T/astro.png" -o "$T/fixout/"
 check "polish fix IN -o OUT/ still writes the file" test -f "$T/fixout/astro.png"
 
-# ---- renders remade identically from their key ----
+# ---- renders remade identically from their key (a recipe with two delivery targets) ----
+printf 'domain: records\nsteps:\n  - standardise\ndeliver:\n  - name: hubspot\n    preset: hubspot\n  - name: sheet\n    format: xlsx\n' > "$T/t.yml"
+run_polish 0 fix "$LEADS" --recipe "$T/t.yml"
 run_polish 0 show "$LEADS"
 KEY=$(python3 -c "import json; print(json.load(open('$OUT'))['versions'][-1]['render'])")
 SUM1=$(cd ".polish/renders/$KEY/out" && sha256sum $(find . -type f | sort))
+check "both targets rendered" test -f ".polish/renders/$KEY/out/hubspot/leads.csv" -a -f ".polish/renders/$KEY/out/sheet/leads.xlsx"
 rm -rf ".polish/renders/$KEY"
-run_polish 0 fix "$LEADS"
+sleep 1.1 # a clock in the output (a workbook's creation time) would now show
+run_polish 0 fix "$LEADS" --recipe "$T/t.yml"
 run_polish 0 show "$LEADS"
 KEY2=$(python3 -c "import json; print(json.load(open('$OUT'))['versions'][-1]['render'])")
 check "the same key after the cache was emptied" test "$KEY" = "$KEY2"
@@ -142,6 +146,9 @@ SUM2=$(cd ".polish/renders/$KEY/out" 2>/dev/null && sha256sum $(find . -type f |
 check "a remade render has the same bytes" test "$SUM1" = "$SUM2"
 run_polish 0 history "$LEADS"
 contains "$OUT" "identical bytes"
+run_polish 0 approve "$LEADS"
+run_polish 0 export --approved -o "$T/exp3"
+check "export writes every delivery target" test -f "$T/exp3/hubspot/leads.csv" -a -f "$T/exp3/sheet/leads.xlsx"
 consistent "after the commands"
 
 # ---- kill -9 during an ingest ----

@@ -238,6 +238,7 @@ typedef struct request {
     char upload_path[4200];
     char *upload_name;  /* the client's file name: a display name only */
     uint64_t got;       /* body bytes received */
+    uint64_t file_bytes; /* bytes of the file written */
     int too_large, bad_body, got_file;
     sv_buf body;        /* a small JSON body (fix) */
     int set_cookie;     /* a valid ?token= visit: the page gets the cookie */
@@ -450,7 +451,11 @@ static enum MHD_Result post_iter(void *cls, enum MHD_ValueKind kind, const char 
     (void)kind, (void)content_type, (void)transfer_encoding, (void)off;
     request *q = cls;
     if (!key || strcmp(key, "file") != 0) return MHD_YES; /* other fields are ignored */
-    if (q->got_file == 2) return MHD_YES;                  /* only the first file */
+    if (q->got_file == 2) return MHD_YES; /* only the first file */
+    if (q->got_file == 1 && off == 0 && q->file_bytes > 0) { /* a second part named "file" */
+        q->got_file = 2;
+        return MHD_YES;
+    }
     if (q->upload_fd < 0 && !q->got_file) {
         char ext[16];
         safe_ext(filename, ext, sizeof ext);
@@ -474,6 +479,7 @@ static enum MHD_Result post_iter(void *cls, enum MHD_ValueKind kind, const char 
         }
         data += w;
         size -= (size_t)w;
+        q->file_bytes += (uint64_t)w;
     }
     return MHD_YES;
 }
@@ -867,7 +873,7 @@ static char *inspect_item(server *s, pol_workspace *w, int64_t id, pol_err *err)
     unlink(link);
     if (symlink(orig, link)) {
         free(orig);
-        set_err(err, POL_ERR_IO, "cannot link the original into %s", s->tmpdir);
+        set_err(err, POL_ERR_IO, "cannot link the original into %.900s", s->tmpdir);
         return NULL;
     }
     free(orig);

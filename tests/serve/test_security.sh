@@ -99,6 +99,14 @@ c=$(code POST /api/items --data-binary @"$SCRATCH/leads.csv" -H "Content-Type: t
 [ "$c" = 400 ] || fail "a non-multipart upload gave $c"
 c=$(code POST /api/items -F "other=@$SCRATCH/leads.csv")
 [ "$c" = 400 ] || fail "an upload without 'file' gave $c"
+# two parts named 'file': the first is the upload, the second is not appended to it
+printf 'name,email\nKatherine Johnson,kj%s@outlook.com\n' "$RANDOM" >"$SCRATCH/first.csv"
+head -c 3000 /dev/urandom >"$SCRATCH/second.bin"
+c=$(code POST /api/items -F "file=@$SCRATCH/first.csv" -F "file=@$SCRATCH/second.bin")
+[ "$c" = 201 ] || fail "two files in 'file' gave $c: $(cat "$SCRATCH/body")"
+id=$(json "$SCRATCH/body" 'd["id"]')
+code GET "/api/items/$id" >/dev/null
+[ "$(json "$SCRATCH/body" 'd["size"]')" = "$(stat -c %s "$SCRATCH/first.csv")" ] || fail "the second file was appended to the first"
 ok "malformed uploads: 400"
 
 # 6. slow clients: connections that send half a request and stall are closed after --timeout

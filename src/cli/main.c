@@ -11,6 +11,8 @@
 #include <dirent.h>
 #include <unistd.h>
 #include "polish/polish.h"
+#include "cli/serve.h"
+#include "cli/workspace.h"
 
 /* Exit codes (docs/cli.md); a batch stopped by SIGINT/SIGTERM exits 128 + the signal. */
 enum { EXIT_ALL_OK = 0, EXIT_SOME_FAILED = 1, EXIT_USAGE = 2, EXIT_FATAL = 3 };
@@ -80,9 +82,13 @@ static void usage(FILE *f)
           "  plan RECIPE.yml FILE|DIR... -o OUT/ --shards N   split a batch into shards\n"
           "  run --plan OUT/plan.json [--stage S] [--shard I] run one shard\n"
           "  merge OUT/plan.json                   merge the shards' reports, check all done\n"
+          "  serve --port P                        the workspace of this folder in the browser\n"
           "  help [DOMAIN | DOMAIN.OP]             explain a domain or an operation\n"
           "  --version                             print the version\n"
-          "\n"
+          "\n",
+          f);
+    fputs(cli_workspace_usage, f);
+    fputs("\n"
           "Options:\n"
           "  -o, --output PATH     output folder (or file, for one input)\n"
           "  --report FILE         write the run report (.json, or .html for people)\n"
@@ -948,6 +954,7 @@ static int bool_word(const char *s, int *out);
 /* polish fix IN... -o OUT [--NAME VALUE | --OP.NAME VALUE]...: options of the automatic steps */
 static int cmd_fix(cli *c, int argc, char **argv)
 {
+    if (cli_workspace_fix_wanted(argc, argv)) return cli_workspace("fix", argc, argv);
     pol_pipeline *p;
     pol_err err;
     if (pol_pipeline_new_auto(&p, &err)) {
@@ -1436,6 +1443,10 @@ int main(int argc, char **argv)
         code = cmd_plan(&c, argc - 2, argv + 2);
     else if (!strcmp(cmd, "merge"))
         code = cmd_merge(&c, argc - 2, argv + 2);
+    else if (!strcmp(cmd, "serve"))
+        code = pol_cli_serve(argc - 2, argv + 2);
+    else if ((code = cli_workspace(cmd, argc - 2, argv + 2)) >= 0)
+        ;
     else {
         int is_domain = 0;
         for (size_t i = 0; i < pol_domain_count(); i++)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <xlsxwriter.h>
 #include "records/io.h"
 
@@ -767,6 +768,15 @@ pol_status pol__xlsx_write(pol_run *run, const pol__table *t, const char *path, 
     lxw_workbook_options opt = {.constant_memory = LXW_TRUE, .tmpdir = NULL, .use_zip64 = LXW_TRUE};
     lxw_workbook *wb = workbook_new_opt(path, &opt);
     if (!wb) return pol__fail(run, POL_ERR_IO, "cannot create the workbook");
+    /* The workbook's creation time (its properties and its zip entries) is the input's
+     * modification time, not the clock's: the same input and recipe give the same bytes (the
+     * workspace's render cache remakes a render identically). */
+    struct stat in_st;
+    lxw_doc_properties props = {0};
+    if (run && run->input && stat(run->input, &in_st) == 0) {
+        props.created = in_st.st_mtime;
+        workbook_set_properties(wb, &props);
+    }
     lxw_worksheet *ws = workbook_add_worksheet(wb, NULL);
     lxw_format *bold = workbook_add_format(wb);
     if (!ws || !bold) {

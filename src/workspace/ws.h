@@ -1,0 +1,81 @@
+/* polish — the workspace's internals shared by its files: the handle, the catalog, file helpers. */
+#ifndef POLISH_WORKSPACE_WS_H
+#define POLISH_WORKSPACE_WS_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include "polish/workspace.h"
+
+struct pol_workspace {
+    char *dir;  /* absolute workspace folder */
+    char *meta; /* dir/.polish */
+    sqlite3 *db;
+};
+
+/* The recipe hash of the automatic recipe (a recipe's hash is the SHA-256 of its text). */
+#define WS_AUTO_RECIPE "polish:automatic"
+
+/* ---- errors and strings ---- */
+pol_status ws_fail(pol_err *err, pol_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+char *ws_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+double ws_now(void);
+/* "item.jpg" from any path or client name: base name only, no control characters or leading
+ * dots, at most 200 bytes; "item" when nothing is left. */
+char *ws_clean_name(const char *name);
+
+/* ---- hashing (SHA-256, lower-case hex) ---- */
+void ws_hash_mem(const void *data, size_t n, char hex[65]);
+/* Hashes the file at `path`; with copy_fd >= 0 also writes every byte read there. */
+pol_status ws_hash_file(const char *path, int copy_fd, char hex[65], uint64_t *size,
+                        pol_err *err);
+/* The recipe hash of `text` (NULL: the automatic recipe). */
+void ws_recipe_hash(const char *text, char hex[65]);
+
+/* ---- files ---- */
+int ws_mkdir_p(const char *path);
+int ws_rm_rf(const char *path);
+void ws_fsync_dir(const char *dir);
+/* Copies `src` to `dst` through a temporary beside it and link() (never replacing): POL_OK, or
+ * POL_ERR_EXISTS when `dst` exists with other bytes (same bytes: POL_OK, nothing written). */
+pol_status ws_deliver_file(const char *src, const char *src_sha, const char *dst, pol_err *err);
+/* Writes `text` to `path` through a temporary beside it and rename(). */
+pol_status ws_write_atomic(const char *path, const char *text, pol_err *err);
+/* A fresh folder tmp/<kind>-<pid>-XXXXXX in the workspace; NULL on failure. */
+char *ws_tmpdir(pol_workspace *w, const char *kind);
+
+/* ---- catalog ---- */
+pol_status ws_exec(pol_workspace *w, const char *sql, pol_err *err);
+pol_status ws_begin(pol_workspace *w, pol_err *err); /* BEGIN IMMEDIATE */
+pol_status ws_commit(pol_workspace *w, pol_err *err);
+void ws_rollback(pol_workspace *w);
+pol_status ws_prepare(pol_workspace *w, const char *sql, sqlite3_stmt **st, pol_err *err);
+pol_status ws_db_error(pol_workspace *w, pol_err *err, const char *what);
+/* A history line (inside the caller's transaction). */
+pol_status ws_history(pol_workspace *w, int64_t item, int64_t version, const char *action,
+                      const char *detail, int64_t prev_current, const char *prev_decision,
+                      int undoable, pol_err *err);
+
+/* The version a call works on. */
+typedef struct ws_version {
+    int64_t id, item, seq, parent;
+    char decision[16], run[16];
+    char recipe_hash[65];
+    char *recipe; /* NULL: automatic */
+    char *render; /* cache key or NULL */
+    int pid;
+} ws_version;
+void ws_version_free(ws_version *v);
+pol_status ws_load_version(pol_workspace *w, int64_t version, ws_version *v, pol_err *err);
+/* The item's current version id. */
+pol_status ws_current(pol_workspace *w, int64_t item, int64_t *version, pol_err *err);
+
+/* Renders version `version` (no new draft); POL_OK when it is rendered (fresh or cached).
+ * `key_out` (65 bytes, may be NULL) gets the render's key. */
+pol_status ws_render_version(pol_workspace *w, int64_t version, const pol_options *opt,
+                             pol_progress_fn progress, void *user, char *key_out, pol_err *err);
+
+/* Is the render `key` in place (manifest present)? */
+int ws_render_present(pol_workspace *w, const char *key);
+
+#endif

@@ -1,0 +1,124 @@
+// polish serve — browser test: headless Debian Chromium driven by playwright-core. For a photo, a
+// lead list (CSV) and an audio file (WAV): upload through the page's file input, Fix with one
+// click, wait for "done", look at the before/after (move the photo slider and check the "after"
+// picture's clip moves; the records table; the audio players load both sides), approve, and
+// download the approved outputs as a zip whose entries are checked. Screenshots go to $SHOTS.
+// usage: node browser.mjs URL SHOTS_DIR PHOTO CSV WAV
+import { createRequire } from 'module';
+import { execFileSync } from 'child_process';
+import fs from 'fs';
+import path from 'path';
+
+const [url, shots, photo, csv, wav] = process.argv.slice(2);
+const require = createRequire(process.env.PLAYWRIGHT_DIR + '/');
+const { chromium } = require('playwright-core');
+
+function fail(msg) { console.error('FAIL: ' + msg); process.exitCode = 1; throw new Error(msg); }
+const ok = msg => console.log('ok: ' + msg);
+
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--autoplay-policy=no-user-gesture-required'] });
+try {
+  const ctx = await browser.newContext({ acceptDownloads: true, viewport: { width: 1200, height: 900 } });
+  const page = await ctx.newPage();
+  const pageErrors = [];
+  page.on('pageerror', e => pageErrors.push(String(e)));
+  await page.goto(url);
+  if (page.url().includes('token=')) fail('the token stays in the address bar');
+  await page.waitForSelector('#conn:text("live")', { timeout: 20000 });
+  ok('page loaded, events live');
+
+  async function uploadAndFix(file, domain, shot) {
+    const before = await page.locator('.item').count();
+    await page.setInputFiles('#file', file);
+    const card = page.locator(`.item[data-domain="${domain}"]`).first();
+    await card.waitFor({ timeout: 30000 });
+    if (await page.locator('.item').count() !== before + 1) fail('upload of ' + file + ' made no new item');
+    await card.locator('.inspect summary').click();
+    await card.locator('.inspect dl dt').first().waitFor({ timeout: 60000 });
+    await card.locator('button.fix').click();
+    await page.waitForSelector(`.item[data-domain="${domain}"][data-state="done"]`, { timeout: 120000 });
+    ok(domain + ': fixed (' + (await card.locator('.inspect dl dt').count()) + ' inspect figures shown)');
+    await page.screenshot({ path: path.join(shots, shot + '-fixed.png'), fullPage: true });
+    return card;
+  }
+
+  async function approve(card, domain, shot) {
+    await card.locator('button.approve').click();
+    await page.waitForSelector(`.item[data-domain="${domain}"][data-state="approved"]`, { timeout: 30000 });
+    await page.screenshot({ path: path.join(shots, shot + '-approved.png'), fullPage: true });
+    ok(domain + ': approved');
+  }
+
+  // --- a photo: before/after slider
+  const pc = await uploadAndFix(photo, 'image', 'photo');
+  const after = pc.locator('.compare img.after');
+  await after.waitFor();
+  await page.waitForFunction(() => [...document.querySelectorAll('.compare img')].every(i => i.complete && i.naturalWidth > 0), null, { timeout: 30000 });
+  const clip0 = await after.evaluate(e => e.style.clipPath);
+  const slider = pc.locator('input.slider');
+  const box = await slider.boundingBox();
+  await page.mouse.click(box.x + box.width * 0.2, box.y + box.height / 2); // drag target: 20 %
+  await slider.fill('20');
+  const clip1 = await after.evaluate(e => e.style.clipPath);
+  if (clip0 === clip1 || !clip1.includes('20%')) fail('the slider does not move the after picture: ' + clip0 + ' -> ' + clip1);
+  const sizes = await pc.locator('.compare img').evaluateAll(l => l.map(i => i.naturalWidth + 'x' + i.naturalHeight));
+  await page.screenshot({ path: path.join(shots, 'photo-slider.png'), fullPage: true });
+  ok('photo: slider moved (' + clip0 + ' -> ' + clip1 + '), before/after ' + sizes.join(' / '));
+  await approve(pc, 'image', 'photo');
+  // the parameter form is made from /api/ops: the image operations, each with its parameters
+  await pc.locator('button.recipe-toggle').click();
+  const opNames = await pc.locator('select.op option').allTextContents();
+  if (!opNames.includes('resize') || !opNames.includes('white-balance')) fail('the form lacks image operations: ' + opNames.join(', '));
+  await pc.locator('select.op').selectOption('image.resize');
+  const params = await pc.locator('form.recipe [data-param]').evaluateAll(l => l.map(i => i.dataset.param));
+  if (!params.includes('width')) fail('resize has no width field: ' + params.join(', '));
+  ok('parameter form from the registry: ' + opNames.length + ' operations; resize: ' + params.join(', '));
+  // run it: a recipe made from the form forks a new draft of the approved photo, 120 px wide
+  await pc.locator('form.recipe [data-param="width"]').fill('120');
+  await pc.locator('form.recipe button[type="submit"]').click();
+  await page.waitForSelector('.item[data-domain="image"][data-state="done"]', { timeout: 120000 });
+  await page.waitForFunction(() => { const i = document.querySelector('.item[data-domain="image"] .compare img.after'); return i && i.complete && i.naturalWidth > 0; }, null, { timeout: 30000 });
+  const w = await pc.locator('.compare img.after').evaluate(i => i.naturalWidth);
+  if (w !== 120) fail('the recipe from the form gave a picture ' + w + ' px wide, not 120');
+  await page.screenshot({ path: path.join(shots, 'photo-recipe.png'), fullPage: true });
+  ok('recipe from the form: resize to 120 px wide, a new draft');
+
+  // --- a lead list: the records table
+  const rc = await uploadAndFix(csv, 'records', 'leads');
+  for (const h of ['Duplicate clusters', 'Quarantined rows', 'Candidate duplicate pairs'])
+    await rc.locator('.view h3', { hasText: h }).first().waitFor({ timeout: 20000 });
+  const heads = await rc.locator('.view h3').allTextContents();
+  const cells = await rc.locator('.view td').allTextContents();
+  // the sample list has merged duplicates (Robert/Bob Johnson) and test rows the fix quarantines
+  const clusters = heads.find(h => /^Duplicate clusters \((\d+)\)/.test(h));
+  if (!clusters || /\(0\)/.test(clusters)) fail('no duplicate clusters shown: ' + heads.join(' | '));
+  if (!heads.some(h => /^Quarantined rows and why \([1-9]/.test(h))) fail('no quarantine table: ' + heads.join(' | '));
+  if (!(await rc.locator('td.reason').allTextContents()).some(t => /test email domain/.test(t))) fail('no quarantine reason shown');
+  if (!cells.some(c => /bob\.johnson@gmail\.com/.test(c))) fail('the merged Johnson cluster is not shown');
+  ok('leads: ' + heads.join(' | '));
+  await approve(rc, 'records', 'leads');
+
+  // --- an audio file: players before and after
+  const ac = await uploadAndFix(wav, 'audio', 'audio');
+  const players = ac.locator('audio');
+  if (await players.count() !== 2) fail('audio: not two players');
+  await page.waitForFunction(() => [...document.querySelectorAll('.item[data-domain="audio"] audio')].every(a => a.readyState >= 1 && a.duration > 0), null, { timeout: 30000 });
+  const durs = await players.evaluateAll(l => l.map(a => a.duration.toFixed(2)));
+  ok('audio: both players loaded, durations ' + durs.join(' / '));
+  await approve(ac, 'audio', 'audio');
+
+  // --- download the approved outputs as a zip
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), page.click('#zip')]);
+  const zpath = path.join(shots, 'approved.zip');
+  await dl.saveAs(zpath);
+  const list = execFileSync('unzip', ['-Z1', zpath]).toString().trim().split('\n');
+  const want = [/\.(jpe?g|png|webp)$/i, /\.(csv|xlsx)$/i, /\.(wav|flac)$/i];
+  for (const w of want) if (!list.some(n => w.test(n))) fail('the zip lacks ' + w + ': ' + list.join(', '));
+  execFileSync('unzip', ['-tq', zpath]);
+  ok('zip of approved outputs: ' + list.join(', '));
+  await page.screenshot({ path: path.join(shots, 'final.png'), fullPage: true });
+  if (pageErrors.length) fail('page errors: ' + pageErrors.join('; '));
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# polish serve — browser tests: headless Chromium (Debian's) through playwright-core (npm, put in
+# .deps/playwright by scripts/setup) uploads a photo, a lead list and an audio file, fixes them,
+# moves the before/after slider, approves and downloads the zip (browser.mjs). Screenshots are
+# kept in the build folder: $POLISH_BUILD/serve-screenshots/. Skips (77) only when node or
+# chromium is absent.
+POLISH=$1
+. "$(dirname "$0")/lib.sh"
+NODE=$(command -v node || true)
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+[ -n "$NODE" ] || { echo "SKIP: node is not installed"; exit 77; }
+[ -x "$CHROMIUM" ] || { echo "SKIP: $CHROMIUM is not installed"; exit 77; }
+export PLAYWRIGHT_DIR=${PLAYWRIGHT_DIR:-$POLISH_SRC/.deps/playwright}
+[ -f "$PLAYWRIGHT_DIR/node_modules/playwright-core/package.json" ] ||
+  fail "playwright-core is not in $PLAYWRIGHT_DIR: run scripts/setup"
+export CHROMIUM
+SHOTS=${POLISH_BUILD:-$SCRATCH}/serve-screenshots
+rm -rf "$SHOTS"
+mkdir -p "$SHOTS"
+
+PHOTO=/usr/lib/python3/dist-packages/skimage/data/chelsea.png
+WAV=$(ls /usr/share/pocketsphinx/test/data/librivox/*.wav 2>/dev/null | head -1)
+CSV=$POLISH_SRC/samples/leads.csv
+for f in "$PHOTO" "$WAV" "$CSV"; do [ -f "$f" ] || fail "test input missing: $f (run scripts/setup)"; done
+# the photo a little dark and warm, so that the automatic fix has something to do
+convert "$PHOTO" -evaluate multiply 0.55 -channel B -evaluate multiply 0.7 +channel -quality 90 "$SCRATCH/cat.jpg"
+WS=$SCRATCH/ws
+make_workspace "$WS"
+start_server "$WS"
+"$NODE" "$(dirname "$0")/browser.mjs" "$URL" "$SHOTS" "$SCRATCH/cat.jpg" "$CSV" "$WAV"
+stop_server
+echo "screenshots in $SHOTS"

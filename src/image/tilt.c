@@ -1,4 +1,4 @@
-/* polish — tilt estimation from long straight lines: projection profiles of oriented edge points. */
+/* polish — tilt from long straight segments; receding lines set aside; optional vanishing point. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +10,9 @@
  * a region that is long and thin is a segment, and a least-squares fit over its pixels gives its
  * angle to a small fraction of a degree. Each segment votes with its length for its deviation from
  * the nearest axis; the tilt is the mode of those votes. Texture and foliage produce short or
- * disagreeing segments, which is what the confidence measures.
+ * disagreeing segments, which is what the confidence measures. Near-level lines that fan out to
+ * a vanishing point near the picture (receding in depth) are set aside first; with perspective,
+ * converging verticals give the roll as the direction from the centre to their vanishing point.
  */
 
 #define TILT_DIM 1024

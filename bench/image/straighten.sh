@@ -10,6 +10,7 @@
 #   the angle (the photos are taken as level as their authors published them);
 #   wrong rotation: on a rotated photo the step applied an angle more than 0.3 degree off.
 # Usage: POLISH=build-rel/src/cli/polish SCORE=build-rel/tests/image/quality_score bench/image/straighten.sh
+#        ARGS="--perspective=true" passes options to `polish image straighten`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 POLISH=${POLISH:-$PWD/build/src/cli/polish}
@@ -50,7 +51,7 @@ while read -r kind path; do
 done <"$LIST"
 for d in lvl rot other; do
     o=o1; [ $d = rot ] && o=o2; [ $d = other ] && o=o3
-    "$POLISH" image straighten "$OUT/$d" -o "$OUT/$o" --quiet --overwrite --report "$OUT/$d.json" >/dev/null || true
+    "$POLISH" image straighten "$OUT/$d" -o "$OUT/$o" --quiet --overwrite ${ARGS:-} --report "$OUT/$d.json" >/dev/null || true
 done
 python3 - "$OUT" <<'PY'
 import json, sys, re

@@ -168,9 +168,16 @@ typedef struct pol__tilt_info {
     double spread;   /* their length-weighted spread around the estimate, degrees */
     int family;      /* 0 horizontal lines, 1 verticals, 2 both */
     int segments;    /* near-axis segments found */
+    double vanishing; /* verticals converging: their vanishing point's distance from the centre in
+                       * diagonals (positive above, negative below); 0 when parallel */
+    int receding;     /* near-level lines set aside as receding towards a vanishing point */
 } pol__tilt_info;
 int pol__tilt_estimate_info(const pol_run *run, const pol__image *im, double max_deg, double *deg,
                             double *confidence, pol__tilt_info *info);
+/* The same; with `perspective`, verticals may also meet at a vanishing point (a camera pitched up
+ * or down), and the roll is the direction from the centre to that point. */
+int pol__tilt_estimate_persp(const pol_run *run, const pol__image *im, double max_deg,
+                             int perspective, double *deg, double *confidence, pol__tilt_info *info);
 
 /* ---- the kind of picture (graphic.c) -------------------------------------------------------- */
 

@@ -1,4 +1,4 @@
-/* polish — tilt estimation from long straight lines: projection profiles of oriented edge points. */
+/* polish — tilt from long straight segments; receding lines set aside; optional vanishing point. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,16 +10,20 @@
  * a region that is long and thin is a segment, and a least-squares fit over its pixels gives its
  * angle to a small fraction of a degree. Each segment votes with its length for its deviation from
  * the nearest axis; the tilt is the mode of those votes. Texture and foliage produce short or
- * disagreeing segments, which is what the confidence measures.
+ * disagreeing segments, which is what the confidence measures. Near-level lines that fan out to
+ * a vanishing point near the picture (receding in depth) are set aside first; with perspective,
+ * converging verticals give the roll as the direction from the centre to their vanishing point.
  */
 
 #define TILT_DIM 1024
 #define SEG_TOL_DEG 5.0 /* edge-direction tolerance while growing a region */
+#define RECEDE_DEG 10.0 /* near-level lines looked at beyond the largest tilt */
 
 typedef struct seg {
     double dev; /* deviation from the axis, degrees (positive: counter-clockwise) */
     double len; /* pixels of the working copy */
     int vertical;
+    double x, y; /* midpoint, centred, y up, in half-diagonals */
 } seg;
 
 /* Grey working copy (encoded luminance), area-averaged to at most TILT_DIM on the long side. */
@@ -60,6 +64,150 @@ static double angdiff(double a, double b)
     return d - 90;
 }
 
+/* The deviation from vertical, degrees, that a vertical line through s has when the verticals
+ * meet at the vanishing point of roll r (degrees) and inverse distance q (in half-diagonals; 0:
+ * parallel, positive: above the centre): the direction from s towards (-sin r, cos r) / q. */
+static double pred_dev(const seg *s, double r, double q)
+{
+    if (q == 0) return r;
+    double rr = r * M_PI / 180;
+    return atan2(sin(rr) + q * s->x, cos(rr) - q * s->y) * 180 / M_PI;
+}
+
+/* Length-weighted vote of the vertical segments for a vanishing point (roll, inverse distance)
+ * under a biweight kernel of width sig degrees. */
+static double conv_score(const seg *segs, size_t nseg, double r, double q, double sig)
+{
+    double v = 0;
+    for (size_t k = 0; k < nseg; k++) {
+        if (segs[k].vertical != 1) continue;
+        double d = (segs[k].dev - pred_dev(&segs[k], r, q)) / sig;
+        if (fabs(d) < 2) {
+            double t = 1 - d * d / 4;
+            v += segs[k].len * t * t;
+        }
+    }
+    return v;
+}
+
+/* The best vanishing point of the verticals: a coarse grid over the roll and the inverse distance
+ * (a vanishing point at least one diagonal away), then a fine one around the best. Returns its
+ * score on the same scale as the parallel mode's (a 0.3 degree kernel). */
+static double converging_fit(const seg *segs, size_t nseg, double max_deg, double *r_out, double *q_out)
+{
+    double br = 0, bq = 0, bv = -1;
+    for (double q = -0.5; q <= 0.5 + 1e-9; q += 0.0125)
+        for (double r = -max_deg; r <= max_deg + 1e-9; r += 0.1) {
+            double v = conv_score(segs, nseg, r, q, 0.8);
+            if (v > bv) {
+                bv = v;
+                br = r;
+                bq = q;
+            }
+        }
+    double fr = br, fq = bq;
+    bv = -1;
+    for (double q = fq - 0.015; q <= fq + 0.015 + 1e-9; q += 0.001)
+        for (double r = fr - 0.15; r <= fr + 0.15 + 1e-9; r += 0.01) {
+            double v = conv_score(segs, nseg, r, q, 0.3);
+            if (v > bv) {
+                bv = v;
+                br = r;
+                bq = q;
+            }
+        }
+    *r_out = br;
+    *q_out = bq;
+    /* the parallel mode's kernel is a Gaussian of 0.3: bring the biweight to the same scale */
+    double g = 0;
+    for (size_t k = 0; k < nseg; k++) {
+        if (segs[k].vertical != 1) continue;
+        double d = (segs[k].dev - pred_dev(&segs[k], br, bq)) / 0.3;
+        if (fabs(d) < 4) g += segs[k].len * exp(-0.5 * d * d);
+    }
+    return g;
+}
+
+/* The deviation from horizontal, degrees, of a line through s towards the point (cos phi, sin phi)
+ * / q (phi in degrees, q in inverse half-diagonals, 0: parallel at phi). */
+static double pred_hdev(const seg *s, double phi, double q)
+{
+    double pr = phi * M_PI / 180;
+    return angdiff(atan2(sin(pr) - q * s->y, cos(pr) - q * s->x) * 180 / M_PI, 0);
+}
+
+static double recede_score(const seg *segs, size_t nseg, double phi, double q, double sig)
+{
+    double v = 0;
+    for (size_t k = 0; k < nseg; k++) {
+        if (segs[k].vertical != 0) continue;
+        double d = (segs[k].dev - pred_hdev(&segs[k], phi, q)) / sig;
+        if (fabs(d) < 2) {
+            double t = 1 - d * d / 4;
+            v += segs[k].len * t * t;
+        }
+    }
+    return v;
+}
+
+/*
+ * Lines that recede in depth (a pier's planks, a table's edge, rails seen at an angle) look nearly
+ * level but fan out towards a vanishing point on the horizon, near the picture: parallel and level
+ * they are not, and read as one family they give the angle of the fan. The best such point is
+ * searched (its direction from the centre within 30 degrees of the horizontal, within eight
+ * half-diagonals); when it explains the near-level lines clearly better than any one angle does
+ * and its lines fan over a degree or more, those lines are set aside (vertical = -1) and the
+ * others decide. Returns how many were set aside.
+ */
+static int set_aside_receding(seg *segs, size_t nseg, double max_deg)
+{
+    double bv = -1, bp = 0, bq = 0, par = 0;
+    for (double t = -max_deg - RECEDE_DEG; t <= max_deg + RECEDE_DEG + 1e-9; t += 0.05) {
+        double v = recede_score(segs, nseg, t, 0, 0.3);
+        if (v > par) par = v;
+    }
+    if (par <= 0) return 0;
+    for (double q = -1; q <= 1 + 1e-9; q += 0.0125) {
+        if (fabs(q) < 0.12) continue;
+        for (double phi = -30; phi <= 30 + 1e-9; phi += 0.5) {
+            double v = recede_score(segs, nseg, phi, q, 0.6);
+            if (v > bv) {
+                bv = v;
+                bp = phi;
+                bq = q;
+            }
+        }
+    }
+    double fp = bp, fq = bq;
+    bv = -1;
+    for (double q = fq - 0.0125; q <= fq + 0.0125 + 1e-9; q += 0.001)
+        for (double phi = fp - 0.5; phi <= fp + 0.5 + 1e-9; phi += 0.05) {
+            double v = recede_score(segs, nseg, phi, q, 0.3);
+            if (v > bv) {
+                bv = v;
+                bp = phi;
+                bq = q;
+            }
+        }
+    if (bv < 1.3 * par) return 0;
+    /* Collinear pieces of one line (a horizon broken by trees) fit any point on that line: the
+     * set aside lines must really fan out, their angles spread by 0.75 degree or more. */
+    double sw = 0, sd = 0, sdd = 0;
+    int n = 0;
+    for (size_t k = 0; k < nseg; k++)
+        if (segs[k].vertical == 0 && fabs(segs[k].dev - pred_hdev(&segs[k], bp, bq)) <= 0.6) {
+            n++;
+            sw += segs[k].len;
+            sd += segs[k].len * segs[k].dev;
+            sdd += segs[k].len * segs[k].dev * segs[k].dev;
+        }
+    if (n < 3 || sdd / sw - (sd / sw) * (sd / sw) < 0.75 * 0.75) return 0;
+    for (size_t k = 0; k < nseg; k++)
+        if (segs[k].vertical == 0 && fabs(segs[k].dev - pred_hdev(&segs[k], bp, bq)) <= 0.6)
+            segs[k].vertical = -1;
+    return n;
+}
+
 int pol__tilt_estimate(const pol_run *run, const pol__image *im, double max_deg, double *deg,
                        double *confidence)
 {
@@ -69,6 +217,12 @@ int pol__tilt_estimate(const pol_run *run, const pol__image *im, double max_deg,
 
 int pol__tilt_estimate_info(const pol_run *run, const pol__image *im, double max_deg, double *deg,
                             double *confidence, pol__tilt_info *info)
+{
+    return pol__tilt_estimate_persp(run, im, max_deg, 0, deg, confidence, info);
+}
+
+int pol__tilt_estimate_persp(const pol_run *run, const pol__image *im, double max_deg,
+                             int perspective, double *deg, double *confidence, pol__tilt_info *info)
 {
     memset(info, 0, sizeof *info);
     (void)run;
@@ -112,7 +266,9 @@ int pol__tilt_estimate_info(const pol_run *run, const pol__image *im, double max
     /* A Sobel response of 0.1 is a step of ~2.5% of full scale: below that, noise and compression
      * artefacts dominate the direction. */
     const float thr = 0.1f;
-    const double range = max_deg + SEG_TOL_DEG;
+    /* Near-level lines are collected RECEDE_DEG further than the largest tilt, to see whether
+     * they fan out (set_aside_receding); only those within max_deg vote. */
+    const double range = max_deg + RECEDE_DEG + SEG_TOL_DEG;
     double min_len = (w > h ? w : h) * 0.03;
     if (min_len < 16) min_len = 16;
     /* Seeds strongest first (bucketed by magnitude), as a line-segment detector does: a region
@@ -148,7 +304,7 @@ int pol__tilt_estimate_info(const pol_run *run, const pol__image *im, double max
         if (used[s0]) continue;
         double a0 = dir[s0];
         double dh = angdiff(a0, 0), dv = angdiff(a0, 90);
-        if (fabs(dh) > range && fabs(dv) > range) continue;
+        if (fabs(dh) > range && fabs(dv) > range - RECEDE_DEG) continue;
         /* Grow a region of pixels whose direction stays within the tolerance of the region's
          * running mean direction (averaged on doubled angles, which wrap at 180 degrees). */
         size_t sp = 0, cnt = 0;
@@ -199,14 +355,15 @@ int pol__tilt_estimate_info(const pol_run *run, const pol__image *im, double max
         double ddh = angdiff(ang, 0), ddv = angdiff(ang, 90);
         int vert = fabs(ddv) < fabs(ddh);
         double dev = vert ? ddv : ddh;
-        if (fabs(dev) > max_deg) continue;
+        if (fabs(dev) > max_deg + (vert ? 0 : RECEDE_DEG)) continue;
         if (nseg == cap) {
             seg *ns = realloc(segs, cap * 2 * sizeof(seg));
             if (!ns) break;
             segs = ns;
             cap *= 2;
         }
-        segs[nseg++] = (seg){dev, len, vert};
+        double hd = hypot(w, h) / 2;
+        segs[nseg++] = (seg){dev, len, vert, (mx - (w - 1) / 2.0) / hd, ((h - 1) / 2.0 - my) / hd};
     }
     free(order);
     free(mag);
@@ -220,12 +377,19 @@ int pol__tilt_estimate_info(const pol_run *run, const pol__image *im, double max
     /* Each family (near-horizontal, near-vertical) gets its own mode: the length-weighted
      * deviations under a 0.3 degree Gaussian kernel, searched every 0.02 degree, then refined as
      * the mean of the segments within 0.6 degree of it. */
+    int receding = set_aside_receding(segs, nseg, max_deg);
+    for (size_t k = 0; k < nseg; k++)
+        if (segs[k].vertical == 0 && fabs(segs[k].dev) > max_deg) segs[k].vertical = -1;
     double mode[2] = {0, 0}, support[2] = {0, 0}, total[2] = {0, 0};
     int members[2] = {0, 0};
     double spread[2] = {0, 0}; /* length-weighted deviation of the cluster around its mean */
+    double extrap = 1;          /* a vanishing point's roll is extrapolated to the centre: the
+                                 * standard error grows by sqrt(1 + mean(x)^2 / var(x)) */
     double longest[2] = {0, 0}; /* the longest agreeing segment */
+    double conv = 0;            /* the verticals' vanishing point, inverse distance (0: parallel) */
+    int skip_conv = 0;
     for (int fam = 0; fam < 2; fam++) {
-        double best = 0, bestv = 0;
+        double best = 0, bestv = 0, q = 0;
         for (size_t k = 0; k < nseg; k++)
             if (segs[k].vertical == fam) total[fam] += segs[k].len;
         if (total[fam] <= 0) continue;
@@ -241,21 +405,60 @@ int pol__tilt_estimate_info(const pol_run *run, const pol__image *im, double max
                 best = t;
             }
         }
-        double sw = 0, sd = 0;
-        for (size_t k = 0; k < nseg; k++)
-            if (segs[k].vertical == fam && fabs(segs[k].dev - best) <= 0.6) {
-                sd += segs[k].len * segs[k].len * segs[k].dev;
-                sw += segs[k].len * segs[k].len;
+        /* Verticals converge when the camera is pitched (looking up at a building): they meet at
+         * a vanishing point on the picture's vertical axis, turned by the roll. The model is a
+         * roll and a vanishing point; it replaces the parallel one only when clearly better
+         * (its one more parameter fits chance alignments too). */
+        if (fam == 1 && perspective && !skip_conv) {
+            double cr, cq, cv = converging_fit(segs, nseg, max_deg, &cr, &cq);
+            if (cv > 1.2 * bestv && fabs(cq) > 0.005) {
+                best = cr;
+                q = cq;
+            }
+        }
+        double sw = 0, sd = 0, sx = 0, sxx = 0;
+        for (size_t k = 0; k < nseg; k++) {
+            if (segs[k].vertical != fam) continue;
+            double res = segs[k].dev - pred_dev(&segs[k], best, q);
+            if (fabs(res) <= 0.6) {
+                double wk = segs[k].len * segs[k].len;
+                sd += wk * res;
+                sw += wk;
+                sx += wk * segs[k].x;
+                sxx += wk * segs[k].x * segs[k].x;
                 support[fam] += segs[k].len;
                 members[fam]++;
                 if (segs[k].len > longest[fam]) longest[fam] = segs[k].len;
             }
-        mode[fam] = sw > 0 ? sd / sw : best;
+        }
+        mode[fam] = best + (sw > 0 ? sd / sw : 0);
+        /* A vanishing point needs agreeing lines on both sides of the picture and more of them
+         * than two; otherwise the parallel reading stands. */
+        if (q != 0 && (members[fam] < 4 || sw <= 0 || sxx / sw - (sx / sw) * (sx / sw) < 0.15 * 0.15)) {
+            q = 0;
+            fam--; /* redo this family as parallel */
+            support[1] = 0;
+            members[1] = 0;
+            longest[1] = 0;
+            total[1] = 0;
+            skip_conv = 1;
+            continue;
+        }
         double sv = 0;
-        for (size_t k = 0; k < nseg; k++)
-            if (segs[k].vertical == fam && fabs(segs[k].dev - best) <= 0.6)
-                sv += segs[k].len * segs[k].len * (segs[k].dev - mode[fam]) * (segs[k].dev - mode[fam]);
+        for (size_t k = 0; k < nseg; k++) {
+            if (segs[k].vertical != fam) continue;
+            double res0 = segs[k].dev - pred_dev(&segs[k], best, q);
+            if (fabs(res0) <= 0.6) {
+                double res = segs[k].dev - pred_dev(&segs[k], mode[fam], q);
+                sv += segs[k].len * segs[k].len * res * res;
+            }
+        }
         spread[fam] = sw > 0 ? sqrt(sv / sw) : 1;
+        if (fam == 1) conv = q;
+        if (q != 0) {
+            double m = sx / sw, v = sxx / sw - m * m;
+            extrap = sqrt(1 + m * m / v);
+        }
     }
     /* Horizontal edges recede in perspective unless they are at eye level, while verticals stay
      * vertical when the camera is not pitched: verticals decide whenever there are some (a tenth
@@ -280,10 +483,13 @@ int pol__tilt_estimate_info(const pol_run *run, const pol__image *im, double max
      * spread / sqrt(segments) (a pier's twenty planks spread 0.3 degree each but agree on their
      * mean within 0.07; two chance alignments 0.2 apart fix nothing). */
     double share = sup / (tot + 1e-9);
-    double se = spr / sqrt((double)(mem > 0 ? mem : 1));
+    /* a vanishing point is one more parameter fitted: one segment fewer counts as evidence */
+    int used_conv = conv != 0 && fam != 0;
+    int dof = used_conv ? 2 : 1;
+    double se = spr / sqrt((double)(mem > dof ? mem - dof + 1 : 1)) * (used_conv ? extrap : 1);
     double conf = pol__clampf((float)((share - 0.45) / 0.3), 0, 1) *
                   pol__clampf((float)(sup / (0.25 * diag)), 0, 1) *
-                  pol__clampf((float)fmax((mem - 1) / 1.5, lng / (0.45 * diag)), 0, 1) *
+                  pol__clampf((float)fmax((mem - dof) / 1.5, lng / (0.45 * diag)), 0, 1) *
                   pol__clampf((float)((0.2 - se) / 0.1), 0, 1);
     /* Below ~500 pixels a handful of short edges decides; such thumbnails are not trusted. */
     int longer = w > h ? w : h;
@@ -294,6 +500,8 @@ int pol__tilt_estimate_info(const pol_run *run, const pol__image *im, double max
     info->spread = spr;
     info->family = (support[0] > 0 && support[1] > 0 && fabs(mode[0] - mode[1]) <= 0.5) ? 2 : fam;
     info->segments = (int)nseg;
+    info->receding = receding;
+    info->vanishing = used_conv ? 1 / conv / 2 : 0;
     free(segs);
     *deg = est;
     *confidence = conf;

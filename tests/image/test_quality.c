@@ -656,6 +656,113 @@ static void test_straighten_declines_when_unsure(void **state)
     print_message("straighten acted on %d of %d unsure cases\n", acted, total);
 }
 
+/* Draws dark straight lines (1.5 px wide, anti-aliased) on a light, slightly textured grey picture.
+ * Line i passes through (px[i], py[i]) (pixels, y down) with direction (dx[i], dy[i]). */
+static pol__image *draw_lines(int W, int H, int n, const double *px, const double *py,
+                              const double *dx, const double *dy)
+{
+    pol__image *im = pol__image_new(W, H, 3);
+    assert_non_null(im);
+    unsigned seed = 11;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            double v = 0.75 + gauss(&seed) * 0.01;
+            for (int i = 0; i < n; i++) {
+                double l = hypot(dx[i], dy[i]);
+                double d = fabs((x - px[i]) * dy[i] - (y - py[i]) * dx[i]) / l;
+                if (d < 2) v = fmin(v, 0.2 + 0.55 * pol__clampf((float)(d - 0.75), 0, 1));
+            }
+            for (int k = 0; k < 3; k++) im->px[((size_t)y * W + x) * 3 + k] = (float)v;
+        }
+    return im;
+}
+
+static void test_straighten_converging_verticals(void **state)
+{
+    (void)state;
+    /* A building photographed looking up: its verticals meet at a vanishing point 5 picture
+     * diagonals above the centre, and the camera is rolled by `roll` degrees (counter-clockwise).
+     * The lines stand mostly right of the centre, so they all lean one way: read as parallel lines
+     * their angles spread over 4 degrees and their mode is the right-hand lines' lean, not the
+     * roll. The tilt is the direction from the centre to the vanishing point. */
+    const int W = 720, H = 540;
+    const double diag = hypot(W, H), cx = (W - 1) / 2.0, cy = (H - 1) / 2.0;
+    const double rolls[] = {-2.5, 1.5};
+    for (size_t r = 0; r < POL_ARRAY_LEN(rolls); r++) {
+        double t = rolls[r] * M_PI / 180;
+        /* the vanishing point, y down: up the rolled vertical axis */
+        double vx = cx - sin(t) * 5 * diag, vy = cy - cos(t) * 5 * diag;
+        double px[9], py[9], dx[9], dy[9];
+        for (int i = 0; i < 9; i++) {
+            px[i] = W * (0.42 + 0.065 * i) - 0.3 * W * (i == 0);
+            py[i] = H - 1;
+            dx[i] = vx - px[i];
+            dy[i] = vy - py[i];
+        }
+        pol__image *im = draw_lines(W, H, 9, px, py, dx, dy);
+        pol__jv *step;
+        const char *const kv[] = {"perspective", "true", NULL};
+        int did = run_op(&im, "straighten", kv, &step);
+        double est = measured(step, "tilt_deg"), vp = measured(step, "vertical_vanishing_point_diagonals");
+        print_message("verticals meeting 5 diagonals up, roll %+.1f: %s, detected %+.2f "
+                      "(confidence %.2f, vanishing point %.2f diagonals)\n",
+                      rolls[r], did ? "straightened" : "declined", est, confidence(step), vp);
+        assert_true(did);
+        assert_true(fabs(est - rolls[r]) <= 0.2);
+        assert_true(fabs(vp - 5) < 1);
+        pol__jv_free(step);
+        pol__image_free(im);
+        /* By default (no perspective) the spread of lean is not a tilt it can trust. */
+        im = draw_lines(W, H, 9, px, py, dx, dy);
+        did = run_op(&im, "straighten", NULL, &step);
+        print_message("  without perspective: %s (detected %+.2f, confidence %.2f)\n",
+                      did ? "straightened" : "declined", measured(step, "tilt_deg"), confidence(step));
+        assert_true(!did || fabs(measured(step, "tilt_deg") - rolls[r]) <= 0.3);
+        pol__jv_free(step);
+        pol__image_free(im);
+    }
+}
+
+static void test_straighten_receding_lines(void **state)
+{
+    (void)state;
+    /* A pier's planks seen at an angle, under a level horizon: the planks recede to a vanishing
+     * point on the horizon far to the left, so each leans a little more than the one above it
+     * (2.5 to 6.5 degrees, close together: read as parallel lines they agree on a lean of about
+     * 5 degrees, which is not the tilt). The scene is rolled by `roll`. The planks must be set
+     * aside; the step may then decline (the horizon also passes through their vanishing point)
+     * but must not rotate by the planks' angle. */
+    const int W = 720, H = 540;
+    const double cx = (W - 1) / 2.0, cy = (H - 1) / 2.0, yh = 0.3 * H;
+    const double rolls[] = {-2, 1};
+    for (size_t r = 0; r < POL_ARRAY_LEN(rolls); r++) {
+        double t = rolls[r] * M_PI / 180, c = cos(t), sn = sin(t);
+        double px[10], py[10], dx[10], dy[10];
+        for (int i = 0; i < 10; i++) {
+            /* in the level scene (y down): line 0 the horizon, the others from (-2W, yh) through
+             * the right edge, 100 to 245 pixels below the horizon */
+            double ax = -2.0 * W, ay = yh, bx = W - 1, by = yh + (i ? 84.0 + 16.0 * i : 0);
+            double ddx = bx - ax, ddy = by - ay, qx = bx - cx, qy = by - cy;
+            /* rolled counter-clockwise about the centre (y down) */
+            px[i] = cx + qx * c + qy * sn;
+            py[i] = cy - qx * sn + qy * c;
+            dx[i] = ddx * c + ddy * sn;
+            dy[i] = -ddx * sn + ddy * c;
+        }
+        pol__image *im = draw_lines(W, H, 10, px, py, dx, dy);
+        pol__jv *step;
+        int did = run_op(&im, "straighten", NULL, &step);
+        double est = measured(step, "tilt_deg"), aside = measured(step, "receding_segments_set_aside");
+        print_message("horizon over receding planks, roll %+.0f: %s, detected %+.2f (confidence %.2f, "
+                      "%.0f receding lines set aside)\n",
+                      rolls[r], did ? "straightened" : "declined", est, confidence(step), aside);
+        assert_true(!did || fabs(est - rolls[r]) <= 0.3);
+        assert_true(aside >= 6);
+        pol__jv_free(step);
+        pol__image_free(im);
+    }
+}
+
 static void test_straighten_real_photos(void **state)
 {
     (void)state;
@@ -926,6 +1033,8 @@ static void test_tiny_and_odd_images(void **state)
 int main(void)
 {
     pol_options_default(&g_opt);
+    /* POL_TEST_FILTER=test_straighten* runs only those (while iterating) */
+    if (getenv("POL_TEST_FILTER")) cmocka_set_test_filter(getenv("POL_TEST_FILTER"));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ciede2000_sharma),
         cmocka_unit_test(test_srgb_lab),
@@ -940,6 +1049,8 @@ int main(void)
         cmocka_unit_test(test_straighten),
         cmocka_unit_test(test_straighten_declines_when_unsure),
         cmocka_unit_test(test_straighten_real_photos),
+        cmocka_unit_test(test_straighten_converging_verticals),
+        cmocka_unit_test(test_straighten_receding_lines),
         cmocka_unit_test(test_crop_saliency),
         cmocka_unit_test(test_crop_bad_arguments),
         cmocka_unit_test(test_match),

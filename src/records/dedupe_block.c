@@ -63,6 +63,65 @@ static int cmp_keyrow(const void *a, const void *b)
     return x->row < y->row ? -1 : x->row > y->row;
 }
 
+/* Sorts key rows as cmp_keyrow orders them: a stable LSD radix sort on the key (11-bit digits),
+ * then each run of one key, still in the order the rows were added (by row), by its name order
+ * (insertion sort: runs are short; large blocks are rare). qsort when the scratch buffer cannot be
+ * had. Stable throughout, so the rare equal rows stay as they were added, as qsort (glibc's merge
+ * sort) left them. */
+static void sort_keyrows(keyrow *v, size_t n)
+{
+    enum { BITS = 11, BUCKETS = 1 << BITS, DIGITS = (64 + BITS - 1) / BITS };
+    if (n < 2) return;
+    keyrow *tmp = n >= 256 ? malloc(n * sizeof *tmp) : NULL;
+    size_t(*count)[BUCKETS] = tmp ? calloc(DIGITS, sizeof *count) : NULL;
+    if (!tmp || !count) {
+        free(tmp);
+        free(count);
+        qsort(v, n, sizeof *v, cmp_keyrow);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (int d = 0; d < DIGITS; d++) count[d][(v[i].key >> (d * BITS)) & (BUCKETS - 1)]++;
+    keyrow *src = v, *dst = tmp;
+    for (int d = 0; d < DIGITS; d++) {
+        size_t *c = count[d];
+        int trivial = 0;
+        for (size_t k = 0; k < BUCKETS && !trivial; k++) trivial = c[k] == n;
+        if (trivial) continue;
+        size_t sum = 0;
+        for (size_t k = 0; k < BUCKETS; k++) {
+            size_t t = c[k];
+            c[k] = sum;
+            sum += t;
+        }
+        for (size_t i = 0; i < n; i++) dst[c[(src[i].key >> (d * BITS)) & (BUCKETS - 1)]++] = src[i];
+        keyrow *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v) memcpy(v, src, n * sizeof *v);
+    free(tmp);
+    free(count);
+    for (size_t b = 0; b < n;) {
+        size_t e = b + 1;
+        while (e < n && v[e].key == v[b].key) e++;
+        if (e - b > 64) {
+            qsort(v + b, e - b, sizeof *v, cmp_keyrow); /* glibc: a stable merge sort */
+        } else {
+            for (size_t i = b + 1; i < e; i++) {
+                keyrow x = v[i];
+                size_t j = i;
+                while (j > b && cmp_keyrow(&v[j - 1], &x) > 0) {
+                    v[j] = v[j - 1];
+                    j--;
+                }
+                v[j] = x;
+            }
+        }
+        b = e;
+    }
+}
+
 static int cmp_cand(const void *a, const void *b)
 {
     uint64_t x = ((const cand *)a)->pair, y = ((const cand *)b)->pair;
@@ -201,7 +260,7 @@ int pol__mt_block(const fstore *s, const pol__match_opts *o, int cross, vec64 *p
                                           s->text + f->canon_first, f->canon_len);
         for (size_t j = 0; j < k; j++) kr[nk++] = (keyrow){keys[j], (uint32_t)i, kinds[j], order};
     }
-    qsort(kr, nk, sizeof *kr, cmp_keyrow);
+    sort_keyrows(kr, nk);
     size_t blocks = 0;
     for (size_t b = 0; b < nk;) {
         size_t e = b + 1;

@@ -34,7 +34,29 @@ typedef struct fstore {
     char *text;
     size_t text_len, text_cap;
     int oom;
+    /* Fields whose text is interned (one offset per distinct string: equal offsets, equal text;
+     * comparisons of those fields are remembered by their two offsets). Also the canonical first
+     * names. The table is only needed while features are made. */
+    unsigned interned;
+    struct islot {
+        uint32_t off, hash;
+    } *itab;
+    size_t icap, in;
 } fstore;
+
+/* Fields interned when there is memory (see fstore.interned). */
+#define MT_INTERNED ((1u << POL_MF_COUNT) - 1)
+
+/* Levels of name-like fields remembered by their offsets, for one thread's run of comparisons
+ * (direct-mapped; a miss just computes). */
+#define MT_MEMO_BITS 16
+typedef struct mt_memo_slot {
+    uint32_t a, b;
+    uint8_t cls, lv; /* cls 0 = empty */
+} mt_memo_slot;
+typedef struct mt_memo {
+    mt_memo_slot slot[1u << MT_MEMO_BITS];
+} mt_memo;
 
 static inline const char *fs(const fstore *s, const feat *f, int k)
 {
@@ -58,6 +80,9 @@ int pol__mt_features(const pol__records *ra, const pol__records *rb, fstore *s,
 
 /* Comparison (dedupe_compare.c): the level of each field for a pair; patterns packed in 64 bits. */
 void pol__mt_compare(const fstore *s, const feat *x, const feat *y, uint8_t lv[POL_MF_COUNT]);
+/* The same with a memo (NULL: none); the levels are the same either way. */
+void pol__mt_compare_memo(const fstore *s, const feat *x, const feat *y, uint8_t lv[POL_MF_COUNT],
+                          mt_memo *memo);
 uint64_t pol__mt_pack(const uint8_t lv[POL_MF_COUNT]);
 void pol__mt_unpack(uint64_t p, uint8_t lv[POL_MF_COUNT]);
 

@@ -128,8 +128,7 @@ static int level(const fstore *s, const feat *x, const feat *y, int k, const cha
                 l = POL_LV_EXACT;
                 break;
             }
-            const char *ata = memchr(a, '@', na), *atb = memchr(b, '@', nb);
-            size_t la = ata ? (size_t)(ata - a) : na, lb = atb ? (size_t)(atb - b) : nb;
+            size_t la = x->email_at, lb = y->email_at; /* before the '@' */
             if (la == lb && la > 2 && !memcmp(a, b, la))
                 l = POL_LV_CLOSE; /* domain typo */
             else if (pol__within_one_edit(a, na, b, nb))

@@ -325,6 +325,10 @@ static void extract(fstore *s, feat *f, const pol__table *t, size_t row, const c
             n = pol__fold_ascii(v, strlen(v), buf, sizeof buf);
         }
         set_field(s, f, k, buf, n);
+        if (k == POL_MF_EMAIL) {
+            const char *e = fs(s, f, k), *at = memchr(e, '@', f->len[k]);
+            f->email_at = at ? (uint8_t)(at - e) : f->len[k];
+        }
     }
     /* A street line with its number in front: split it, unless the number has its own column. */
     if (m->col[POL_MF_STREETNO] < 0 && f->len[POL_MF_STREET]) {

@@ -25,6 +25,7 @@ typedef struct feat {
     uint8_t canon_len;
     uint8_t gen;    /* generation suffix: 0 none, 1 jr, 2 sr, 3 ii, 4 iii, 5 iv */
     uint8_t source; /* 0: a, 1: b */
+    uint8_t email_at; /* length of the email's part before '@' (its length when it has none) */
     char sdx_first[5], sdx_last[5];
 } feat;
 
@@ -44,8 +45,12 @@ typedef struct fstore {
     size_t icap, in;
 } fstore;
 
-/* Fields interned when there is memory (see fstore.interned). */
-#define MT_INTERNED ((1u << POL_MF_COUNT) - 1)
+/* Fields interned when there is memory (see fstore.interned): those whose values repeat (not
+ * emails, phones, birth dates, ids: nearly one per person, a table of them costs more than it
+ * saves). */
+#define MT_INTERNED                                                                                \
+    ((1u << POL_MF_COUNT) - 1 -                                                                    \
+     (1u << POL_MF_EMAIL | 1u << POL_MF_PHONE | 1u << POL_MF_DOB | 1u << POL_MF_ID))
 
 /* Levels of name-like fields remembered by their offsets, for one thread's run of comparisons
  * (direct-mapped; a miss just computes). */
@@ -87,7 +92,7 @@ uint64_t pol__mt_pack(const uint8_t lv[POL_MF_COUNT]);
 void pol__mt_unpack(uint64_t p, uint8_t lv[POL_MF_COUNT]);
 
 /* Stage 2 (dedupe_block.c): candidate pairs, compacted; *blocks = blocks of two or more. */
-int pol__mt_block(const fstore *s, const pol__match_opts *o, int cross, vec64 *pairs,
+int pol__mt_block(pol_run *run, const fstore *s, const pol__match_opts *o, int cross, vec64 *pairs,
                   pol__match_result *res, size_t *blocks);
 
 /* Stages 3-4 (dedupe_estimate.c): the pairs' patterns and the m/u estimates; the report. */

@@ -53,6 +53,7 @@ pol_status pol__match(pol_run *run, const pol__records *ra, const pol__records *
     uint64_t *patterns = NULL;
     res->n = n;
     s.f = calloc(n ? n : 1, sizeof *s.f);
+    mt_huge(s.f, n * sizeof *s.f);
     res->cluster = calloc(n ? n : 1, sizeof *res->cluster);
     res->score = calloc(n ? n : 1, sizeof *res->score);
     /* The text store starts with its "missing" NUL, so s.text + off is valid with no text. */

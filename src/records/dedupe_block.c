@@ -73,6 +73,7 @@ static void sort_keyrows(keyrow *v, size_t n)
     enum { BITS = 11, BUCKETS = 1 << BITS, DIGITS = (64 + BITS - 1) / BITS };
     if (n < 2) return;
     keyrow *tmp = n >= 256 ? malloc(n * sizeof *tmp) : NULL;
+    mt_huge(tmp, n * sizeof *tmp);
     size_t(*count)[BUCKETS] = tmp ? calloc(DIGITS, sizeof *count) : NULL;
     if (!tmp || !count) {
         free(tmp);
@@ -140,6 +141,7 @@ static void sort_cands(cand *v, size_t n)
         return;
     }
     cand *tmp = malloc(n * sizeof *tmp);
+    mt_huge(tmp, n * sizeof *tmp);
     size_t(*count)[BUCKETS] = calloc(DIGITS, sizeof *count);
     if (!tmp || !count) {
         free(tmp);
@@ -224,6 +226,7 @@ static int vpush(vec64 *v, uint64_t x, uint8_t mask)
             if (!p) return 0;
             v->v = p;
             v->cap = cap;
+            mt_huge(p, cap * sizeof *p);
         }
     }
     v->v[v->n++] = (cand){x, mask};
@@ -317,6 +320,7 @@ int pol__mt_block(pol_run *run, const fstore *s, const pol__match_opts *o, int c
     size_t nk = 0;
     kr = malloc((n ? n : 1) * N_KEYS * sizeof *kr);
     if (!kr) return 0;
+    mt_huge(kr, n * N_KEYS * sizeof *kr);
     /* N_KEYS slots per row, filled in parallel (key 0: unused; key_of never gives 0), then the
      * used ones closed up in row order. */
     keys_job kj = {s, kr};
@@ -360,12 +364,13 @@ int pol__mt_block(pol_run *run, const fstore *s, const pol__match_opts *o, int c
             if (v) {
                 pairs->v = v;
                 pairs->cap = total;
+                mt_huge(v, total * sizeof *v);
             } else {
                 failed = 1;
             }
         }
         for (size_t p = 1; p < PARTS && !failed; p++) {
-            memcpy(pairs->v + pairs->n, part[p].v, part[p].n * sizeof *part[p].v);
+            if (part[p].n) memcpy(pairs->v + pairs->n, part[p].v, part[p].n * sizeof *part[p].v);
             pairs->n += part[p].n;
             free(part[p].v);
             part[p].v = NULL;

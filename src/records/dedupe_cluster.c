@@ -151,6 +151,7 @@ int pol__mt_cluster(const fstore *s, const pol__match_opts *o, vec64 *pairs,
     cl c = {0};
     int ok = 0;
     sc = malloc((u ? u : 1) * sizeof *sc);
+    mt_huge(sc, u * sizeof *sc);
     c.parent = malloc(n * sizeof *c.parent);
     c.size = malloc(n * sizeof *c.size);
     c.next = malloc(n * sizeof *c.next);

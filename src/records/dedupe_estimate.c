@@ -321,6 +321,7 @@ int pol__mt_estimate(pol_run *run, const fstore *s, const vec64 *pairs, int cros
     int ok = 0;
     patterns = malloc((u ? u : 1) * sizeof *patterns);
     if (!patterns) goto out;
+    mt_huge(patterns, u * sizeof *patterns);
     cmp_job job = {s, pairs->v, patterns};
     pol__parallel_for(run, u, 4096, cmp_range, &job);
     size_t samples = random_u(run, s, cross, n_a, res);

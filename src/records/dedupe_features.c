@@ -17,6 +17,7 @@ static uint32_t put_text(fstore *s, const char *p, size_t n)
         }
         s->text = t;
         s->text_cap = cap;
+        mt_huge(t, cap);
     }
     if (s->text_len == 0) s->text[s->text_len++] = '\0'; /* offset 0 means missing */
     if (s->text_len > UINT32_MAX - n - 1) {

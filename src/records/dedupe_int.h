@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include "records/compare.h"
 #include "records/dedupe.h"
 
@@ -78,6 +79,21 @@ typedef struct vec64 {
     size_t n, cap;
     size_t sorted; /* v[0..sorted) is sorted with no repeated pair (compact() keeps it) */
 } vec64;
+
+/* Asks for huge pages on a large buffer (>= 4 MiB) when the system gives them on request: the
+ * matcher reads its features and text at random, and a million rows span many small pages. Only
+ * a hint; nothing changes when it is not taken. */
+static inline void mt_huge(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+    if (!p || n < ((size_t)4 << 20)) return;
+    uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095, e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+    if (e > a) (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
 
 /* Stage 1 (dedupe_features.c): every record's features into s; sets res->used_fields. 0 on OOM. */
 int pol__mt_features(const pol__records *ra, const pol__records *rb, fstore *s,

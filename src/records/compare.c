@@ -1,4 +1,5 @@
 /* polish — string comparators for record matching (see compare.h). */
+#include <stdint.h>
 #include <string.h>
 #include "records/compare.h"
 
@@ -12,26 +13,28 @@ double pol__jaro_winkler(const char *a, size_t na, const char *b, size_t nb)
     if (na == nb && memcmp(a, b, na) == 0) return 1.0;
     size_t window = (na > nb ? na : nb) / 2;
     window = window > 0 ? window - 1 : 0;
-    unsigned char ma[JW_MAX] = {0}, mb[JW_MAX] = {0};
+    /* Matched characters as bits (at most 64 of each): the greedy matching of the textbook
+     * definition, and the transpositions counted by walking both sets of bits in order. */
+    uint64_t ma = 0, mb = 0;
     size_t matches = 0;
     for (size_t i = 0; i < na; i++) {
         size_t lo = i > window ? i - window : 0;
         size_t hi = i + window + 1 < nb ? i + window + 1 : nb;
         for (size_t j = lo; j < hi; j++) {
-            if (!mb[j] && a[i] == b[j]) {
-                ma[i] = mb[j] = 1;
+            if (a[i] == b[j] && !(mb >> j & 1)) {
+                ma |= 1ull << i;
+                mb |= 1ull << j;
                 matches++;
                 break;
             }
         }
     }
     if (!matches) return 0.0;
-    size_t k = 0, half = 0;
-    for (size_t i = 0; i < na; i++) {
-        if (!ma[i]) continue;
-        while (!mb[k]) k++;
-        if (a[i] != b[k]) half++;
-        k++;
+    size_t half = 0;
+    while (ma) {
+        if (a[__builtin_ctzll(ma)] != b[__builtin_ctzll(mb)]) half++;
+        ma &= ma - 1;
+        mb &= mb - 1;
     }
     double m = (double)matches;
     double jaro = (m / (double)na + m / (double)nb + (m - (double)half / 2.0) / m) / 3.0;
@@ -76,6 +79,26 @@ int pol__edit_distance_bounded(const char *a, size_t na, const char *b, size_t n
         cur = t;
     }
     return prev[nb] <= max ? prev[nb] : inf;
+}
+
+int pol__within_one_edit(const char *a, size_t na, const char *b, size_t nb)
+{
+    if (na > nb) {
+        const char *t = a;
+        a = b;
+        b = t;
+        size_t tn = na;
+        na = nb;
+        nb = tn;
+    }
+    if (nb - na > 1) return 0;
+    size_t i = 0;
+    while (i < na && a[i] == b[i]) i++;
+    if (i == na) return 1; /* equal, or one more character at the end of b */
+    if (na < nb) return !memcmp(a + i, b + i + 1, na - i); /* b[i] inserted */
+    if (!memcmp(a + i + 1, b + i + 1, na - i - 1)) return 1; /* one substituted */
+    return i + 1 < na && a[i] == b[i + 1] && a[i + 1] == b[i] &&
+           !memcmp(a + i + 2, b + i + 2, na - i - 2); /* two neighbours swapped */
 }
 
 static char soundex_digit(char c)

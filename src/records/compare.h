@@ -13,6 +13,10 @@ double pol__jaro_winkler(const char *a, size_t na, const char *b, size_t nb);
 /* Damerau (optimal string alignment) distance when it is <= max, else max + 1. O(n * max). */
 int pol__edit_distance_bounded(const char *a, size_t na, const char *b, size_t nb, int max);
 
+/* pol__edit_distance_bounded(a, na, b, nb, 1) <= 1, in one pass: equal, or one character
+ * substituted, inserted or deleted, or two neighbours swapped. */
+int pol__within_one_edit(const char *a, size_t na, const char *b, size_t nb);
+
 /* American Soundex ("robert" -> "R163"); out[5]. Empty input gives "". */
 void pol__soundex(const char *s, size_t n, char out[5]);
 

@@ -53,6 +53,7 @@ pol_status pol__match(pol_run *run, const pol__records *ra, const pol__records *
     uint64_t *patterns = NULL;
     res->n = n;
     s.f = calloc(n ? n : 1, sizeof *s.f);
+    mt_huge(s.f, n * sizeof *s.f);
     res->cluster = calloc(n ? n : 1, sizeof *res->cluster);
     res->score = calloc(n ? n : 1, sizeof *res->score);
     /* The text store starts with its "missing" NUL, so s.text + off is valid with no text. */
@@ -73,7 +74,7 @@ pol_status pol__match(pol_run *run, const pol__records *ra, const pol__records *
     }
 
     size_t blocks = 0, samples = 0, n_patterns = 0;
-    if (!pol__mt_block(&s, o, cross, &pairs, res, &blocks)) goto oom;
+    if (!pol__mt_block(run, &s, o, cross, &pairs, res, &blocks)) goto oom;
     if (!pol__mt_estimate(run, &s, &pairs, cross, n_a, res, &patterns, &samples, &n_patterns))
         goto oom;
     pol__mt_report(run, res, n, blocks, samples, n_patterns);

@@ -63,6 +63,66 @@ static int cmp_keyrow(const void *a, const void *b)
     return x->row < y->row ? -1 : x->row > y->row;
 }
 
+/* Sorts key rows as cmp_keyrow orders them: a stable LSD radix sort on the key (11-bit digits),
+ * then each run of one key, still in the order the rows were added (by row), by its name order
+ * (insertion sort: runs are short; large blocks are rare). qsort when the scratch buffer cannot be
+ * had. Stable throughout, so the rare equal rows stay as they were added, as qsort (glibc's merge
+ * sort) left them. */
+static void sort_keyrows(keyrow *v, size_t n)
+{
+    enum { BITS = 11, BUCKETS = 1 << BITS, DIGITS = (64 + BITS - 1) / BITS };
+    if (n < 2) return;
+    keyrow *tmp = n >= 256 ? malloc(n * sizeof *tmp) : NULL;
+    mt_huge(tmp, n * sizeof *tmp);
+    size_t(*count)[BUCKETS] = tmp ? calloc(DIGITS, sizeof *count) : NULL;
+    if (!tmp || !count) {
+        free(tmp);
+        free(count);
+        qsort(v, n, sizeof *v, cmp_keyrow);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (int d = 0; d < DIGITS; d++) count[d][(v[i].key >> (d * BITS)) & (BUCKETS - 1)]++;
+    keyrow *src = v, *dst = tmp;
+    for (int d = 0; d < DIGITS; d++) {
+        size_t *c = count[d];
+        int trivial = 0;
+        for (size_t k = 0; k < BUCKETS && !trivial; k++) trivial = c[k] == n;
+        if (trivial) continue;
+        size_t sum = 0;
+        for (size_t k = 0; k < BUCKETS; k++) {
+            size_t t = c[k];
+            c[k] = sum;
+            sum += t;
+        }
+        for (size_t i = 0; i < n; i++) dst[c[(src[i].key >> (d * BITS)) & (BUCKETS - 1)]++] = src[i];
+        keyrow *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v) memcpy(v, src, n * sizeof *v);
+    free(tmp);
+    free(count);
+    for (size_t b = 0; b < n;) {
+        size_t e = b + 1;
+        while (e < n && v[e].key == v[b].key) e++;
+        if (e - b > 64) {
+            qsort(v + b, e - b, sizeof *v, cmp_keyrow); /* glibc: a stable merge sort */
+        } else {
+            for (size_t i = b + 1; i < e; i++) {
+                keyrow x = v[i];
+                size_t j = i;
+                while (j > b && cmp_keyrow(&v[j - 1], &x) > 0) {
+                    v[j] = v[j - 1];
+                    j--;
+                }
+                v[j] = x;
+            }
+        }
+        b = e;
+    }
+}
+
 static int cmp_cand(const void *a, const void *b)
 {
     uint64_t x = ((const cand *)a)->pair, y = ((const cand *)b)->pair;
@@ -81,6 +141,7 @@ static void sort_cands(cand *v, size_t n)
         return;
     }
     cand *tmp = malloc(n * sizeof *tmp);
+    mt_huge(tmp, n * sizeof *tmp);
     size_t(*count)[BUCKETS] = calloc(DIGITS, sizeof *count);
     if (!tmp || !count) {
         free(tmp);
@@ -165,6 +226,7 @@ static int vpush(vec64 *v, uint64_t x, uint8_t mask)
             if (!p) return 0;
             v->v = p;
             v->cap = cap;
+            mt_huge(p, cap * sizeof *p);
         }
     }
     v->v[v->n++] = (cand){x, mask};
@@ -183,8 +245,74 @@ static int add_pair(vec64 *pairs, const fstore *s, uint32_t a, uint32_t b, int c
     return vpush(pairs, (uint64_t)a << 32 | b, (uint8_t)(1u << (kind - 1)));
 }
 
+typedef struct blk_job {
+    const fstore *s;
+    const pol__match_opts *o;
+    int cross;
+    const keyrow *kr;
+    size_t nk;
+    const uint32_t *lo; /* part p keeps pairs whose first record is in [lo[p], lo[p + 1]) */
+    vec64 *part;
+    char *failed; /* per part */
+} blk_job;
+
+static void blk_range(void *user, size_t pb, size_t pe)
+{
+    blk_job *j = user;
+    const keyrow *kr = j->kr;
+    size_t nk = j->nk;
+    for (size_t p = pb; p < pe; p++) {
+        vec64 *v = &j->part[p];
+        uint32_t lo = j->lo[p], hi = j->lo[p + 1];
+        int ok = 1;
+        for (size_t b = 0; b < nk && ok;) {
+            size_t e = b + 1;
+            while (e < nk && kr[e].key == kr[b].key) e++;
+            /* all pairs of a small block; neighbours in name order in a large one */
+            size_t reach = e - b <= j->o->max_block ? e : 0;
+            for (size_t i = b; i < e && ok; i++) {
+                size_t end = reach ? reach : (i + 5 < e ? i + 5 : e);
+                for (size_t k = i + 1; k < end; k++) {
+                    uint32_t a = kr[i].row, c = kr[k].row;
+                    uint32_t first = a < c ? a : c;
+                    if (first < lo || first >= hi) continue;
+                    if (!add_pair(v, j->s, a, c, j->cross, kr[i].kind)) {
+                        ok = 0;
+                        break;
+                    }
+                }
+            }
+            b = e;
+        }
+        if (ok) compact(v);
+        j->failed[p] = !ok;
+    }
+}
+
+typedef struct keys_job {
+    const fstore *s;
+    keyrow *kr;
+} keys_job;
+
+static void keys_range(void *user, size_t b, size_t e)
+{
+    keys_job *j = user;
+    const fstore *s = j->s;
+    for (size_t i = b; i < e; i++) {
+        uint64_t keys[N_KEYS];
+        uint8_t kinds[N_KEYS];
+        const feat *f = &s->f[i];
+        size_t k = keys_of(s, f, keys, kinds);
+        uint32_t order = (uint32_t)key_of(9, fs(s, f, POL_MF_LAST), f->len[POL_MF_LAST],
+                                          s->text + f->canon_first, f->canon_len);
+        keyrow *out = j->kr + i * N_KEYS;
+        for (size_t m = 0; m < N_KEYS; m++)
+            out[m] = m < k ? (keyrow){keys[m], (uint32_t)i, kinds[m], order} : (keyrow){0, 0, 0, 0};
+    }
+}
+
 /* Stage 2: candidate pairs from eight blocking keys; large blocks by a sorted window. */
-int pol__mt_block(const fstore *s, const pol__match_opts *o, int cross, vec64 *pairs,
+int pol__mt_block(pol_run *run, const fstore *s, const pol__match_opts *o, int cross, vec64 *pairs,
                   pol__match_result *res, size_t *blocks_out)
 {
     size_t n = s->n;
@@ -192,44 +320,70 @@ int pol__mt_block(const fstore *s, const pol__match_opts *o, int cross, vec64 *p
     size_t nk = 0;
     kr = malloc((n ? n : 1) * N_KEYS * sizeof *kr);
     if (!kr) return 0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t keys[N_KEYS];
-        uint8_t kinds[N_KEYS];
-        size_t k = keys_of(s, &s->f[i], keys, kinds);
-        const feat *f = &s->f[i];
-        uint32_t order = (uint32_t)key_of(9, fs(s, f, POL_MF_LAST), f->len[POL_MF_LAST],
-                                          s->text + f->canon_first, f->canon_len);
-        for (size_t j = 0; j < k; j++) kr[nk++] = (keyrow){keys[j], (uint32_t)i, kinds[j], order};
-    }
-    qsort(kr, nk, sizeof *kr, cmp_keyrow);
+    mt_huge(kr, n * N_KEYS * sizeof *kr);
+    /* N_KEYS slots per row, filled in parallel (key 0: unused; key_of never gives 0), then the
+     * used ones closed up in row order. */
+    keys_job kj = {s, kr};
+    pol__parallel_for(run, n, 16384, keys_range, &kj);
+    for (size_t i = 0; i < n * N_KEYS; i++)
+        if (kr[i].key) kr[nk++] = kr[i];
+    sort_keyrows(kr, nk);
     size_t blocks = 0;
     for (size_t b = 0; b < nk;) {
         size_t e = b + 1;
         while (e < nk && kr[e].key == kr[b].key) e++;
-        size_t len = e - b;
-        if (len > 1) blocks++;
-        if (len <= o->max_block) {
-            for (size_t i = b; i < e; i++)
-                for (size_t j = i + 1; j < e; j++)
-                    if (!add_pair(pairs, s, kr[i].row, kr[j].row, cross, kr[i].kind)) {
-                        free(kr);
-                        return 0;
-                    }
-        } else {
-            /* Large block: compare neighbours in name order only. */
-            res->blocks_capped++;
-            for (size_t i = b; i < e; i++)
-                for (size_t j = i + 1; j < e && j <= i + 4; j++)
-                    if (!add_pair(pairs, s, kr[i].row, kr[j].row, cross, kr[i].kind)) {
-                        free(kr);
-                        return 0;
-                    }
-        }
+        blocks += e - b > 1;
+        res->blocks_capped += e - b > o->max_block;
         b = e;
+    }
+    /* Pairs by the range of their first record, one part each (two per thread): every part walks
+     * all blocks and keeps its own pairs, sorted and without repeats, so the parts laid end to end
+     * are the sorted candidates, whatever the number of parts. */
+    enum { MAX_PARTS = 64 };
+    size_t PARTS = run && run->threads > 1 ? (size_t)run->threads * 2 : 1;
+    if (PARTS > MAX_PARTS) PARTS = MAX_PARTS;
+    vec64 part[MAX_PARTS];
+    uint32_t lo[MAX_PARTS + 1];
+    memset(part, 0, sizeof part);
+    for (size_t p = 0; p <= PARTS; p++) lo[p] = (uint32_t)((uint64_t)n * p / PARTS);
+    char part_failed[MAX_PARTS] = {0};
+    blk_job job = {s, o, cross, kr, nk, lo, part, part_failed};
+    pol__parallel_for(run, PARTS, 1, blk_range, &job);
+    size_t total = 0;
+    int failed = 0;
+    for (size_t p = 0; p < PARTS; p++) {
+        total += part[p].n;
+        failed |= part_failed[p];
+    }
+    if (!failed) {
+        free(pairs->v);
+        *pairs = part[0];
+        part[0].v = NULL;
+        if (pairs->cap < total) {
+            cand *v = realloc(pairs->v, (total ? total : 1) * sizeof *v);
+            if (v) {
+                pairs->v = v;
+                pairs->cap = total;
+                mt_huge(v, total * sizeof *v);
+            } else {
+                failed = 1;
+            }
+        }
+        for (size_t p = 1; p < PARTS && !failed; p++) {
+            if (part[p].n) memcpy(pairs->v + pairs->n, part[p].v, part[p].n * sizeof *part[p].v);
+            pairs->n += part[p].n;
+            free(part[p].v);
+            part[p].v = NULL;
+        }
+        pairs->sorted = pairs->n;
+    }
+    for (size_t p = 0; p < PARTS; p++) free(part[p].v);
+    if (failed) {
+        free(kr);
+        return 0;
     }
     free(kr);
     kr = NULL;
-    compact(pairs);
     res->candidates = pairs->n;
 
     *blocks_out = blocks;

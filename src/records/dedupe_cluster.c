@@ -48,18 +48,18 @@ static const char *conflict_of(const fstore *s, const feat *x, const feat *y,
 }
 
 static double pair_prob(const fstore *s, const pol__match_result *r, uint32_t a, uint32_t b,
-                        const char **conflict)
+                        const char **conflict, mt_memo *memo)
 {
     const feat *x = &s->f[a], *y = &s->f[b];
     uint8_t lv[POL_MF_COUNT];
-    pol__mt_compare(s, x, y, lv);
+    pol__mt_compare_memo(s, x, y, lv, memo);
     if ((*conflict = conflict_of(s, x, y, lv))) return 0;
     return pol__mt_prob_of(r, pol__mt_pattern_weight(r, pol__mt_pack(lv)));
 }
 
 /* Average probability over all cross pairs of two clusters (sampled beyond 256 pairs). */
 static double linkage(const fstore *s, const pol__match_result *r, cl *c, uint32_t ra, uint32_t rb,
-                      const char **conflict)
+                      const char **conflict, mt_memo *memo)
 {
     double sum = 0;
     size_t n = 0;
@@ -68,7 +68,7 @@ static double linkage(const fstore *s, const pol__match_result *r, cl *c, uint32
     for (uint32_t a = ra; a != UINT32_MAX; a = c->next[a])
         for (uint32_t b = rb; b != UINT32_MAX; b = c->next[b], idx++) {
             if (idx % stride) continue;
-            sum += pair_prob(s, r, a, b, conflict);
+            sum += pair_prob(s, r, a, b, conflict, memo);
             n++;
             if (*conflict) return 0;
         }
@@ -88,26 +88,89 @@ static int cmp_scored(const void *a, const void *b)
     return x->pair < y->pair ? -1 : x->pair > y->pair;
 }
 
+/* Probabilities by pattern: an open-addressed table filled as patterns come (a few thousand). */
+typedef struct wslot {
+    uint64_t key; /* pattern + 1, 0 = empty */
+    float prob;
+} wslot;
+
+typedef struct wcache {
+    wslot *t;
+    size_t cap, n;
+} wcache;
+
+static int wcache_init(wcache *c)
+{
+    c->cap = 4096;
+    c->n = 0;
+    c->t = calloc(c->cap, sizeof *c->t);
+    return c->t != NULL;
+}
+
+static void wcache_free(wcache *c)
+{
+    free(c->t);
+    c->t = NULL;
+}
+
+static float wcache_prob(wcache *c, const pol__match_result *r, uint64_t pattern)
+{
+    uint64_t key = pattern + 1;
+    size_t j = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 40) & (c->cap - 1);
+    while (c->t[j].key && c->t[j].key != key) j = (j + 1) & (c->cap - 1);
+    if (c->t[j].key) return c->t[j].prob;
+    float prob = (float)pol__mt_prob_of(r, pol__mt_pattern_weight(r, pattern));
+    if ((c->n + 1) * 2 > c->cap) { /* full enough: grow (or, without memory, just answer) */
+        wslot *t = calloc(c->cap * 2, sizeof *t);
+        if (!t) return prob;
+        size_t cap = c->cap * 2;
+        for (size_t i = 0; i < c->cap; i++) {
+            if (!c->t[i].key) continue;
+            size_t k = (size_t)((c->t[i].key * 0x9E3779B97F4A7C15ull) >> 40) & (cap - 1);
+            while (t[k].key) k = (k + 1) & (cap - 1);
+            t[k] = c->t[i];
+        }
+        free(c->t);
+        c->t = t;
+        c->cap = cap;
+        j = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 40) & (cap - 1);
+        while (c->t[j].key) j = (j + 1) & (cap - 1);
+    }
+    c->t[j] = (wslot){key, prob};
+    c->n++;
+    return prob;
+}
+
 /* Stage 5: score, then cluster best first with an average-linkage check and hard conflicts. */
 int pol__mt_cluster(const fstore *s, const pol__match_opts *o, vec64 *pairs,
                     const uint64_t *patterns, pol__match_result *res)
 {
     size_t n = s->n, u = pairs->n;
     scored *sc = NULL;
+    mt_memo *memo = NULL;
     cl c = {0};
     int ok = 0;
     sc = malloc((u ? u : 1) * sizeof *sc);
+    mt_huge(sc, u * sizeof *sc);
     c.parent = malloc(n * sizeof *c.parent);
     c.size = malloc(n * sizeof *c.size);
     c.next = malloc(n * sizeof *c.next);
     c.last = malloc(n * sizeof *c.last);
     if (!sc || !c.parent || !c.size || !c.next || !c.last) goto out;
+    /* Every pair's probability, through its pattern's (a million pairs share a few thousand
+     * patterns); pairs under review_low are never looked at again, so they are not sorted. */
+    wcache wc;
+    if (!wcache_init(&wc)) goto out;
+    memo = calloc(1, sizeof *memo); /* NULL: compare without */
+    size_t ns = 0;
     for (size_t i = 0; i < u; i++) {
-        double w = pol__mt_pattern_weight(res, patterns[i]);
-        sc[i] = (scored){pairs->v[i].pair, (float)pol__mt_prob_of(res, w), (uint32_t)i};
+        float prob = wcache_prob(&wc, res, patterns[i]);
+        if (prob >= o->review_low) sc[ns++] = (scored){pairs->v[i].pair, prob, (uint32_t)i};
     }
+    wcache_free(&wc);
     free(pairs->v);
     pairs->v = NULL;
+    u = ns;
     qsort(sc, u, sizeof *sc, cmp_scored);
     for (size_t i = 0; i < n; i++) {
         c.parent[i] = c.last[i] = (uint32_t)i;
@@ -133,7 +196,7 @@ int pol__mt_cluster(const fstore *s, const pol__match_opts *o, vec64 *pairs,
                 double link = 0;
                 if (!conflict && c.size[x] + c.size[y] <= MAX_CLUSTER)
                     link = c.size[x] == 1 && c.size[y] == 1 ? sc[i].prob
-                                                            : linkage(s, res, &c, x, y, &conflict);
+                                                            : linkage(s, res, &c, x, y, &conflict, memo);
                 if (conflict) {
                     kind = POL_PAIR_REFUSED;
                     note = conflict;
@@ -198,6 +261,7 @@ int pol__mt_cluster(const fstore *s, const pol__match_opts *o, vec64 *pairs,
     /* A record in a cluster of several is "merged"; count clusters minus one per cluster. */
     ok = 1;
 out:
+    free(memo);
     free(c.parent);
     free(c.size);
     free(c.next);

@@ -50,11 +50,13 @@ static void cmp_range(void *user, size_t b, size_t e)
 {
     cmp_job *j = user;
     uint8_t lv[POL_MF_COUNT];
+    mt_memo *memo = e - b > 4096 ? calloc(1, sizeof *memo) : NULL; /* NULL: compare without */
     for (size_t i = b; i < e; i++) {
         uint32_t x = (uint32_t)(j->pairs[i].pair >> 32), y = (uint32_t)j->pairs[i].pair;
-        pol__mt_compare(j->s, &j->s->f[x], &j->s->f[y], lv);
+        pol__mt_compare_memo(j->s, &j->s->f[x], &j->s->f[y], lv, memo);
         j->patterns[i] = pol__mt_pack(lv);
     }
+    free(memo);
 }
 
 double pol__mt_log2_ratio(const pol__match_result *r, int k, int l)
@@ -100,7 +102,30 @@ double pol__mt_prob_of(const pol__match_result *r, double w)
 static const double m_prior[POL_LV_COUNT] = {0, 0.80, 0.12, 0.05, 0.03};
 #define M_PRIOR_PAIRS 20.0
 
-static size_t random_u(const fstore *s, int cross, size_t n_a, pol__match_result *r)
+/* Random pairs for u: drawn in order (one fixed sequence), compared in parallel, counted. */
+typedef struct upair {
+    uint32_t a, b;
+} upair;
+
+typedef struct u_job {
+    const fstore *s;
+    const upair *p;
+    uint64_t *patterns;
+} u_job;
+
+static void u_range(void *user, size_t b, size_t e)
+{
+    u_job *j = user;
+    uint8_t lv[POL_MF_COUNT];
+    mt_memo *memo = e - b > 4096 ? calloc(1, sizeof *memo) : NULL;
+    for (size_t i = b; i < e; i++) {
+        pol__mt_compare_memo(j->s, &j->s->f[j->p[i].a], &j->s->f[j->p[i].b], lv, memo);
+        j->patterns[i] = pol__mt_pack(lv);
+    }
+    free(memo);
+}
+
+static size_t random_u(pol_run *run, const fstore *s, int cross, size_t n_a, pol__match_result *r)
 {
     double cnt[POL_MF_COUNT][POL_LV_COUNT];
     for (int k = 0; k < POL_MF_COUNT; k++)
@@ -110,6 +135,8 @@ static size_t random_u(const fstore *s, int cross, size_t n_a, pol__match_result
     size_t samples = 0, want = 200000;
     uint8_t lv[POL_MF_COUNT];
     size_t all = cross ? n_a * (n - n_a) : n * (n - 1) / 2;
+    upair *p = all > want ? malloc(want * sizeof *p) : NULL;
+    uint64_t *pat = p ? malloc(want * sizeof *pat) : NULL;
     if (all <= want) {
         for (size_t a = 0; a < n; a++)
             for (size_t b = cross ? n_a : a + 1; b < n; b++) {
@@ -119,17 +146,33 @@ static size_t random_u(const fstore *s, int cross, size_t n_a, pol__match_result
                 samples++;
             }
     } else {
+        size_t np = 0;
         for (size_t i = 0; i < want; i++) {
             st ^= st << 13, st ^= st >> 7, st ^= st << 17;
             size_t a = cross ? (size_t)(st % n_a) : (size_t)(st % n);
             st ^= st << 13, st ^= st >> 7, st ^= st << 17;
             size_t b = cross ? n_a + (size_t)(st % (n - n_a)) : (size_t)(st % n);
             if (a == b) continue;
-            pol__mt_compare(s, &s->f[a], &s->f[b], lv);
+            if (pat) {
+                p[np++] = (upair){(uint32_t)a, (uint32_t)b};
+                continue;
+            }
+            pol__mt_compare(s, &s->f[a], &s->f[b], lv); /* no memory for the list: one by one */
             for (int k = 0; k < POL_MF_COUNT; k++) cnt[k][lv[k]] += 1;
             samples++;
         }
+        if (pat) {
+            u_job job = {s, p, pat};
+            pol__parallel_for(run, np, 4096, u_range, &job);
+            for (size_t i = 0; i < np; i++) {
+                pol__mt_unpack(pat[i], lv);
+                for (int k = 0; k < POL_MF_COUNT; k++) cnt[k][lv[k]] += 1;
+            }
+            samples = np;
+        }
     }
+    free(p);
+    free(pat);
     for (int k = 0; k < POL_MF_COUNT; k++) {
         double tot = 0;
         for (int l = 1; l < POL_LV_COUNT; l++) tot += cnt[k][l];
@@ -278,9 +321,10 @@ int pol__mt_estimate(pol_run *run, const fstore *s, const vec64 *pairs, int cros
     int ok = 0;
     patterns = malloc((u ? u : 1) * sizeof *patterns);
     if (!patterns) goto out;
+    mt_huge(patterns, u * sizeof *patterns);
     cmp_job job = {s, pairs->v, patterns};
     pol__parallel_for(run, u, 4096, cmp_range, &job);
-    size_t samples = random_u(s, cross, n_a, res);
+    size_t samples = random_u(run, s, cross, n_a, res);
     for (size_t i = 0; i < u; i++)
         if (!pmap_add(&pm, patterns[i], 1)) goto out;
     masks = malloc((u ? u : 1) * sizeof *masks);

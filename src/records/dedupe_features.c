@@ -17,6 +17,7 @@ static uint32_t put_text(fstore *s, const char *p, size_t n)
         }
         s->text = t;
         s->text_cap = cap;
+        mt_huge(t, cap);
     }
     if (s->text_len == 0) s->text[s->text_len++] = '\0'; /* offset 0 means missing */
     if (s->text_len > UINT32_MAX - n - 1) {
@@ -30,10 +31,54 @@ static uint32_t put_text(fstore *s, const char *p, size_t n)
     return off;
 }
 
+static uint32_t hash_text(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+    return (uint32_t)(h ^ h >> 32);
+}
+
+/* put_text, but a string stored before is not stored again: its offset is given. Without memory
+ * for the table, interning stops (s->interned = 0) and the text is simply stored. */
+static uint32_t intern_text(fstore *s, const char *p, size_t n)
+{
+    if (n == 0) return 0;
+    if (!s->interned) return put_text(s, p, n);
+    if ((s->in + 1) * 2 > s->icap) {
+        size_t cap = s->icap ? s->icap * 2 : 1 << 12;
+        struct islot *t = calloc(cap, sizeof *t);
+        if (!t) {
+            s->interned = 0;
+            return put_text(s, p, n);
+        }
+        for (size_t i = 0; i < s->icap; i++) {
+            if (!s->itab[i].off) continue;
+            size_t j = s->itab[i].hash & (cap - 1);
+            while (t[j].off) j = (j + 1) & (cap - 1);
+            t[j] = s->itab[i];
+        }
+        free(s->itab);
+        s->itab = t;
+        s->icap = cap;
+    }
+    uint32_t h = hash_text(p, n);
+    size_t j = h & (s->icap - 1);
+    for (; s->itab[j].off; j = (j + 1) & (s->icap - 1)) {
+        const char *q = s->text + s->itab[j].off;
+        if (s->itab[j].hash == h && !memcmp(q, p, n) && q[n] == '\0') return s->itab[j].off;
+    }
+    uint32_t off = put_text(s, p, n);
+    if (off) {
+        s->itab[j] = (struct islot){off, h};
+        s->in++;
+    }
+    return off;
+}
+
 static void set_field(fstore *s, feat *f, int k, const char *p, size_t n)
 {
     if (n > MAXF) n = MAXF;
-    f->off[k] = put_text(s, p, n);
+    f->off[k] = (MT_INTERNED >> k & 1) ? intern_text(s, p, n) : put_text(s, p, n);
     f->len[k] = f->off[k] ? (uint8_t)n : 0;
 }
 
@@ -233,7 +278,7 @@ static void extract(fstore *s, feat *f, const pol__table *t, size_t row, const c
     /* First names compare through their nickname-canonical form: Bob ~ Robert. */
     const char *canon = nf ? pol__nickname_canonical(first, nf) : NULL;
     if (canon) {
-        f->canon_first = put_text(s, canon, strlen(canon));
+        f->canon_first = intern_text(s, canon, strlen(canon));
         f->canon_len = (uint8_t)strlen(canon);
     } else {
         f->canon_first = f->off[POL_MF_FIRST];
@@ -281,6 +326,10 @@ static void extract(fstore *s, feat *f, const pol__table *t, size_t row, const c
             n = pol__fold_ascii(v, strlen(v), buf, sizeof buf);
         }
         set_field(s, f, k, buf, n);
+        if (k == POL_MF_EMAIL) {
+            const char *e = fs(s, f, k), *at = memchr(e, '@', f->len[k]);
+            f->email_at = at ? (uint8_t)(at - e) : f->len[k];
+        }
     }
     /* A street line with its number in front: split it, unless the number has its own column. */
     if (m->col[POL_MF_STREETNO] < 0 && f->len[POL_MF_STREET]) {
@@ -288,10 +337,16 @@ static void extract(fstore *s, feat *f, const pol__table *t, size_t row, const c
         size_t i = 0;
         while (i < f->len[POL_MF_STREET] && st[i] >= '0' && st[i] <= '9') i++;
         if (i > 0 && i < f->len[POL_MF_STREET] && st[i] == ' ') {
-            f->off[POL_MF_STREETNO] = f->off[POL_MF_STREET];
-            f->len[POL_MF_STREETNO] = (uint8_t)i;
-            f->off[POL_MF_STREET] += (uint32_t)i + 1;
-            f->len[POL_MF_STREET] = (uint8_t)(f->len[POL_MF_STREET] - i - 1);
+            uint32_t whole = f->off[POL_MF_STREET];
+            size_t rest = f->len[POL_MF_STREET] - i - 1;
+            /* number and street each on its own, interned like the others (the text may move) */
+            char name[MAXF + 1];
+            memcpy(name, s->text + whole, i);
+            f->off[POL_MF_STREETNO] = intern_text(s, name, i);
+            f->len[POL_MF_STREETNO] = f->off[POL_MF_STREETNO] ? (uint8_t)i : 0;
+            memcpy(name, s->text + whole + i + 1, rest);
+            f->off[POL_MF_STREET] = intern_text(s, name, rest);
+            f->len[POL_MF_STREET] = f->off[POL_MF_STREET] ? (uint8_t)rest : 0;
         }
     }
 }
@@ -301,6 +356,7 @@ int pol__mt_features(const pol__records *ra, const pol__records *rb, fstore *s, 
 {
     size_t n_a = pol__table_rows(ra->rows), n_b = rb ? pol__table_rows(rb->rows) : 0;
     colmap ma, mb;
+    s->interned = MT_INTERNED;
     map_columns(ra, &ma);
     if (rb) map_columns(rb, &mb);
     for (size_t i = 0; i < n_a; i++) extract(s, &s->f[i], ra->rows, i, &ma);
@@ -308,6 +364,9 @@ int pol__mt_features(const pol__records *ra, const pol__records *rb, fstore *s, 
         extract(s, &s->f[n_a + i], rb->rows, i, &mb);
         s->f[n_a + i].source = 1;
     }
+    free(s->itab);
+    s->itab = NULL;
+    s->icap = s->in = 0;
     if (s->oom) return 0;
     for (int k = 0; k < POL_MF_COUNT; k++) {
         int used = ma.col[k] >= 0 || (rb && mb.col[k] >= 0);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include "records/compare.h"
 #include "records/dedupe.h"
 
@@ -25,6 +26,7 @@ typedef struct feat {
     uint8_t canon_len;
     uint8_t gen;    /* generation suffix: 0 none, 1 jr, 2 sr, 3 ii, 4 iii, 5 iv */
     uint8_t source; /* 0: a, 1: b */
+    uint8_t email_at; /* length of the email's part before '@' (its length when it has none) */
     char sdx_first[5], sdx_last[5];
 } feat;
 
@@ -34,7 +36,33 @@ typedef struct fstore {
     char *text;
     size_t text_len, text_cap;
     int oom;
+    /* Fields whose text is interned (one offset per distinct string: equal offsets, equal text;
+     * comparisons of those fields are remembered by their two offsets). Also the canonical first
+     * names. The table is only needed while features are made. */
+    unsigned interned;
+    struct islot {
+        uint32_t off, hash;
+    } *itab;
+    size_t icap, in;
 } fstore;
+
+/* Fields interned when there is memory (see fstore.interned): those whose values repeat (not
+ * emails, phones, birth dates, ids: nearly one per person, a table of them costs more than it
+ * saves). */
+#define MT_INTERNED                                                                                \
+    ((1u << POL_MF_COUNT) - 1 -                                                                    \
+     (1u << POL_MF_EMAIL | 1u << POL_MF_PHONE | 1u << POL_MF_DOB | 1u << POL_MF_ID))
+
+/* Levels of name-like fields remembered by their offsets, for one thread's run of comparisons
+ * (direct-mapped; a miss just computes). */
+#define MT_MEMO_BITS 16
+typedef struct mt_memo_slot {
+    uint32_t a, b;
+    uint8_t cls, lv; /* cls 0 = empty */
+} mt_memo_slot;
+typedef struct mt_memo {
+    mt_memo_slot slot[1u << MT_MEMO_BITS];
+} mt_memo;
 
 static inline const char *fs(const fstore *s, const feat *f, int k)
 {
@@ -52,17 +80,35 @@ typedef struct vec64 {
     size_t sorted; /* v[0..sorted) is sorted with no repeated pair (compact() keeps it) */
 } vec64;
 
+/* Asks for huge pages on a large buffer (>= 4 MiB) when the system gives them on request: the
+ * matcher reads its features and text at random, and a million rows span many small pages. Only
+ * a hint; nothing changes when it is not taken. */
+static inline void mt_huge(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+    if (!p || n < ((size_t)4 << 20)) return;
+    uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095, e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+    if (e > a) (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
 /* Stage 1 (dedupe_features.c): every record's features into s; sets res->used_fields. 0 on OOM. */
 int pol__mt_features(const pol__records *ra, const pol__records *rb, fstore *s,
                      pol__match_result *res);
 
 /* Comparison (dedupe_compare.c): the level of each field for a pair; patterns packed in 64 bits. */
 void pol__mt_compare(const fstore *s, const feat *x, const feat *y, uint8_t lv[POL_MF_COUNT]);
+/* The same with a memo (NULL: none); the levels are the same either way. */
+void pol__mt_compare_memo(const fstore *s, const feat *x, const feat *y, uint8_t lv[POL_MF_COUNT],
+                          mt_memo *memo);
 uint64_t pol__mt_pack(const uint8_t lv[POL_MF_COUNT]);
 void pol__mt_unpack(uint64_t p, uint8_t lv[POL_MF_COUNT]);
 
 /* Stage 2 (dedupe_block.c): candidate pairs, compacted; *blocks = blocks of two or more. */
-int pol__mt_block(const fstore *s, const pol__match_opts *o, int cross, vec64 *pairs,
+int pol__mt_block(pol_run *run, const fstore *s, const pol__match_opts *o, int cross, vec64 *pairs,
                   pol__match_result *res, size_t *blocks);
 
 /* Stages 3-4 (dedupe_estimate.c): the pairs' patterns and the m/u estimates; the report. */

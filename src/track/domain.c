@@ -173,21 +173,10 @@ static pol_status save(pol_run *run, pol_asset *a, const char *path)
             fclose(in);
         }
     } else {
-        switch (fmt) {
-        case POL_TF_CSV: st = pol__csv_track_write(run, t, of.fp); break;
-        case POL_TF_GEOJSON: st = pol__geojson_write(run, t, of.fp); break;
-        case POL_TF_KML: st = pol__kml_write(run, t, of.fp); break;
-        default: st = pol__gpx_write(run, t, of.fp); break;
-        }
-        if (!st && t->format == POL_TF_GPX && fmt != POL_TF_GPX) {
-            size_t ext = 0;
-            for (size_t i = 0; i < t->n; i++) ext += t->pt[i].raw != 0;
-            if (ext && run->item)
-                pol__warn(run, "%zu points carry GPX extensions or other children that %s cannot "
-                          "hold; the GPX keeps them", ext, pol__tfmt_ext(fmt));
-        }
-        if (!st && t->format == POL_TF_CSV && fmt != POL_TF_CSV && t->csv_cols > 4 && run->item)
-            pol__warn(run, "the CSV's other columns are not carried into %s", pol__tfmt_ext(fmt));
+        if (fmt == POL_TF_GPX && t->format == POL_TF_GPX)
+            st = pol__gpx_write(run, t, of.fp);
+        else
+            st = pol__tsink_whole(run, fmt, t, of.fp);
     }
     if (!st) st = pol__out_commit(run, &of);
     pol__out_abort(&of);

@@ -234,7 +234,7 @@ pol_status pol__csv_track_read(pol_run *run, const char *path, pol__track *t)
     return st;
 }
 
-static void csv_field(FILE *f, const char *s, size_t n, char delim)
+void pol__track_csv_field(FILE *f, const char *s, size_t n, char delim)
 {
     int q = 0;
     for (size_t i = 0; i < n; i++)
@@ -251,57 +251,6 @@ static void csv_field(FILE *f, const char *s, size_t n, char delim)
     fputc('"', f);
 }
 
-pol_status pol__csv_track_write(pol_run *run, const pol__track *t, FILE *f)
-{
-    char d = t->format == POL_TF_CSV ? t->csv_delim : ',';
-    if (t->format == POL_TF_CSV && t->csv_names) {
-        const char *nm = pol__track_txt(t, t->csv_names);
-        for (const char *p = nm; *p; p++) {
-            if (*p == '\x1f') fputc(d, f);
-            else csv_field(f, p, 1, d);
-        }
-        fputc('\n', f);
-    } else {
-        fprintf(f, "lat%clon%cele%ctime%csegment%ctype\n", d, d, d, d, d);
-    }
-    static const char *const kinds[] = {"track", "route", "waypoint"};
-    for (size_t i = 0; i < t->n; i++) {
-        const pol__tpt *p = &t->pt[i];
-        if (p->flags & POL_TP_DELETED) continue;
-        char la[48], lo[48], tb[64] = "", eb[48] = "";
-        pol__track_coord(p, 1, la, sizeof la);
-        pol__track_coord(p, 0, lo, sizeof lo);
-        if (p->time_txt) snprintf(tb, sizeof tb, "%s", pol__track_txt(t, p->time_txt));
-        else if (isfinite(p->t)) pol__iso_format(p->t, tb, sizeof tb);
-        if (p->ele_txt && !(p->flags & POL_TP_ELE_SET))
-            snprintf(eb, sizeof eb, "%s", pol__track_txt(t, p->ele_txt));
-        else if (isfinite(p->ele))
-            snprintf(eb, sizeof eb, "%.3f", p->ele);
-        if (t->format == POL_TF_CSV && t->csv_names) {
-            const char *r = p->raw ? pol__track_txt(t, p->raw) : "";
-            for (int c = 0; c < t->csv_cols; c++) {
-                if (c) fputc(d, f);
-                if (c == t->csv_lat) fputs(la, f);
-                else if (c == t->csv_lon) fputs(lo, f);
-                else if (c == t->csv_time) csv_field(f, tb, strlen(tb), d);
-                else if (c == t->csv_ele) fputs(eb, f);
-                else {
-                    const char *e = strchr(r, '\x1f');
-                    size_t l = e ? (size_t)(e - r) : strlen(r);
-                    csv_field(f, r, l, d);
-                    r = e ? e + 1 : r + l;
-                }
-            }
-            fputc('\n', f);
-        } else {
-            fprintf(f, "%s%c%s%c%s%c", la, d, lo, d, eb, d);
-            csv_field(f, tb, strlen(tb), d);
-            fprintf(f, "%c%u%c%s\n", d, p->seg, d, kinds[t->seg[p->seg].kind]);
-        }
-    }
-    if (ferror(f)) return pol__fail(run, POL_ERR_IO, "write error");
-    return POL_OK;
-}
 
 /* ---- NMEA 0183 ---- */
 
@@ -602,7 +551,7 @@ pol_status pol__geojson_read(pol_run *run, const char *path, pol__track *t)
     return g.st;
 }
 
-static void gj_coord(const pol__track *t, const pol__tpt *p, FILE *f)
+void pol__gj_coord(const pol__track *t, const pol__tpt *p, FILE *f)
 {
     char la[48], lo[48];
     (void)t;
@@ -614,7 +563,7 @@ static void gj_coord(const pol__track *t, const pol__tpt *p, FILE *f)
         fprintf(f, "[%s,%s]", lo, la);
 }
 
-static void gj_time(const pol__track *t, const pol__tpt *p, FILE *f)
+void pol__gj_time(const pol__track *t, const pol__tpt *p, FILE *f)
 {
     char tb[64] = "";
     const char *s = pol__track_txt(t, p->time_txt);
@@ -624,67 +573,3 @@ static void gj_time(const pol__track *t, const pol__tpt *p, FILE *f)
     else fputs("null", f);
 }
 
-pol_status pol__geojson_write(pol_run *run, const pol__track *t, FILE *f)
-{
-    fputs("{\"type\":\"FeatureCollection\",\"features\":[", f);
-    int first_f = 1;
-    /* One feature per track (MultiLineString of its segments), per waypoint (Point). */
-    size_t i = 0;
-    while (i < t->n) {
-        const pol__tpt *p = &t->pt[i];
-        if (p->flags & POL_TP_DELETED) {
-            i++;
-            continue;
-        }
-        uint32_t kind = t->seg[p->seg].kind;
-        if (!first_f) fputs(",\n", f);
-        first_f = 0;
-        if (kind == POL_SEG_WPT) {
-            fputs("{\"type\":\"Feature\",\"properties\":{\"kind\":\"waypoint\"", f);
-            if (isfinite(p->t) || p->time_txt) {
-                fputs(",\"time\":", f);
-                gj_time(t, p, f);
-            }
-            fputs("},\"geometry\":{\"type\":\"Point\",\"coordinates\":", f);
-            gj_coord(t, p, f);
-            fputs("}}", f);
-            i++;
-            continue;
-        }
-        uint32_t trk = t->seg[p->seg].track;
-        size_t end = i;
-        while (end < t->n && t->seg[t->pt[end].seg].track == trk &&
-               t->seg[t->pt[end].seg].kind == kind)
-            end++;
-        for (int pass = 0; pass < 2; pass++) {
-            if (pass == 0)
-                fprintf(f, "{\"type\":\"Feature\",\"geometry\":{\"type\":\"MultiLineString\","
-                           "\"coordinates\":[");
-            else
-                fprintf(f, "]},\"properties\":{\"kind\":\"%s\",\"coordTimes\":[",
-                        kind == POL_SEG_RTE ? "route" : "track");
-            long cur = -1;
-            int first = 1;
-            for (size_t k = i; k < end; k++) {
-                const pol__tpt *q = &t->pt[k];
-                if (q->flags & POL_TP_DELETED) continue;
-                if ((long)q->seg != cur) {
-                    if (cur >= 0) fputs("]", f);
-                    fputs(cur >= 0 ? ",[" : "[", f);
-                    cur = (long)q->seg;
-                    first = 1;
-                }
-                if (!first) fputs(",", f);
-                first = 0;
-                if (pass == 0) gj_coord(t, q, f);
-                else gj_time(t, q, f);
-            }
-            if (cur >= 0) fputs("]", f);
-        }
-        fputs("]}}", f);
-        i = end;
-    }
-    fputs("]}\n", f);
-    if (ferror(f)) return pol__fail(run, POL_ERR_IO, "write error");
-    return POL_OK;
-}

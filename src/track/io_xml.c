@@ -697,7 +697,7 @@ static void coord(const pol__track *t, const pol__tpt *p, int lat, char *buf, si
     pol__track_coord(p, lat, buf, cap);
 }
 
-static void time_text(const pol__track *t, const pol__tpt *p, char *buf, size_t cap)
+void pol__track_time_text(const pol__track *t, const pol__tpt *p, char *buf, size_t cap)
 {
     const char *s = pol__track_txt(t, p->time_txt);
     if (s && isfinite(pol__iso_time(s)))
@@ -715,7 +715,7 @@ static void ele_text(const pol__track *t, const pol__tpt *p, char *buf, size_t c
         num(buf, cap, round(p->ele * 1000) / 1000);
 }
 
-static void write_pt(const pol__track *t, const pol__tpt *p, const char *el, FILE *f, int gpx)
+void pol__gpx_write_pt(const pol__track *t, const pol__tpt *p, const char *el, FILE *f, int gpx)
 {
     char la[48], lo[48], tb[64], eb[48];
     coord(t, p, 1, la, sizeof la);
@@ -726,7 +726,7 @@ static void write_pt(const pol__track *t, const pol__tpt *p, const char *el, FIL
         fprintf(f, "<ele>%s</ele>", eb);
     }
     if (isfinite(p->t) || p->time_txt) {
-        time_text(t, p, tb, sizeof tb);
+        pol__track_time_text(t, p, tb, sizeof tb);
         if (tb[0]) fprintf(f, "<time>%s</time>", tb);
     }
     if (gpx && p->raw) fputs(pol__track_txt(t, p->raw), f);
@@ -734,55 +734,19 @@ static void write_pt(const pol__track *t, const pol__tpt *p, const char *el, FIL
     fprintf(f, "</%s>", el);
 }
 
+/* A GPX loaded whole, written as GPX: its own structure around the points. */
 pol_status pol__gpx_write(pol_run *run, const pol__track *t, FILE *f)
 {
     static const char *const el[] = {"trkpt", "rtept", "wpt"};
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
-    if (t->format == POL_TF_GPX) {
-        /* The source's own structure around the points. */
-        for (size_t i = 0; i < t->n; i++) {
-            const pol__tpt *p = &t->pt[i];
-            if (p->pre) fputs(pol__track_txt(t, p->pre), f);
-            if (p->flags & POL_TP_DELETED) continue;
-            write_pt(t, p, el[t->seg[p->seg].kind], f, 1);
-        }
-        if (t->tail) fputs(pol__track_txt(t, t->tail), f);
-        fputs("\n", f);
-    } else {
-        fputs("<gpx version=\"1.1\" creator=\"polish\" xmlns=\"http://www.topografix.com/GPX/1/1\">"
-              "\n",
-              f);
-        /* Waypoints first, then routes, then tracks (the schema's order). */
-        for (int pass = 0; pass < 3; pass++) {
-            int kind = pass == 0 ? POL_SEG_WPT : pass == 1 ? POL_SEG_RTE : POL_SEG_TRK;
-            long open_seg = -1, open_trk = -1;
-            for (size_t i = 0; i < t->n; i++) {
-                const pol__tpt *p = &t->pt[i];
-                if ((p->flags & POL_TP_DELETED) || (int)t->seg[p->seg].kind != kind) continue;
-                if (kind != POL_SEG_WPT && (long)p->seg != open_seg) {
-                    long trk = (long)t->seg[p->seg].track;
-                    if (kind == POL_SEG_TRK) {
-                        if (open_seg >= 0) fputs("</trkseg>\n", f);
-                        if (trk != open_trk) {
-                            if (open_trk >= 0) fputs("</trk>\n", f);
-                            fputs("<trk>\n", f);
-                            open_trk = trk;
-                        }
-                        fputs("<trkseg>\n", f);
-                    } else {
-                        if (open_seg >= 0) fputs("</rte>\n", f);
-                        fputs("<rte>\n", f);
-                    }
-                    open_seg = (long)p->seg;
-                }
-                write_pt(t, p, el[kind], f, 0);
-                fputs("\n", f);
-            }
-            if (kind == POL_SEG_TRK && open_seg >= 0) fputs("</trkseg>\n</trk>\n", f);
-            if (kind == POL_SEG_RTE && open_seg >= 0) fputs("</rte>\n", f);
-        }
-        fputs("</gpx>\n", f);
+    for (size_t i = 0; i < t->n; i++) {
+        const pol__tpt *p = &t->pt[i];
+        if (p->pre) fputs(pol__track_txt(t, p->pre), f);
+        if (p->flags & POL_TP_DELETED) continue;
+        pol__gpx_write_pt(t, p, el[t->seg[p->seg].kind], f, 1);
     }
+    if (t->tail) fputs(pol__track_txt(t, t->tail), f);
+    fputs("\n", f);
     if (ferror(f)) return pol__fail(run, POL_ERR_IO, "write error");
     return POL_OK;
 }
@@ -798,7 +762,7 @@ pol_status pol__gpx_write_exact(pol_run *run, const pol__track *t, size_t from, 
         if (!(p->flags & (POL_TP_MOVED | POL_TP_ELE_SET)) && p->src)
             fputs(pol__track_txt(t, p->src), f);
         else
-            write_pt(t, p, el[t->seg[p->seg].kind], f, 1);
+            pol__gpx_write_pt(t, p, el[t->seg[p->seg].kind], f, 1);
         ++*written;
     }
     if (last && t->tail) fputs(pol__track_txt(t, t->tail), f);
@@ -806,47 +770,3 @@ pol_status pol__gpx_write_exact(pol_run *run, const pol__track *t, size_t from, 
     return POL_OK;
 }
 
-pol_status pol__kml_write(pol_run *run, const pol__track *t, FILE *f)
-{
-    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-          "<kml xmlns=\"http://www.opengis.net/kml/2.2\" "
-          "xmlns:gx=\"http://www.google.com/kml/ext/2.2\">\n<Document>\n",
-          f);
-    long open_seg = -1;
-    int timed = 0;
-    for (size_t i = 0; i < t->n; i++) {
-        const pol__tpt *p = &t->pt[i];
-        if (p->flags & POL_TP_DELETED) continue;
-        char la[48], lo[48], tb[64];
-        coord(t, p, 1, la, sizeof la);
-        coord(t, p, 0, lo, sizeof lo);
-        if (t->seg[p->seg].kind == POL_SEG_WPT) {
-            if (open_seg >= 0) fputs(timed ? "</gx:Track></Placemark>\n" : "</coordinates></LineString></Placemark>\n", f);
-            open_seg = -1;
-            fprintf(f, "<Placemark><Point><coordinates>%s,%s", lo, la);
-            if (isfinite(p->ele)) fprintf(f, ",%.3f", p->ele);
-            fputs("</coordinates></Point></Placemark>\n", f);
-            continue;
-        }
-        if ((long)p->seg != open_seg) {
-            if (open_seg >= 0) fputs(timed ? "</gx:Track></Placemark>\n" : "</coordinates></LineString></Placemark>\n", f);
-            timed = isfinite(p->t) != 0;
-            fputs(timed ? "<Placemark><gx:Track>\n" : "<Placemark><LineString><coordinates>\n", f);
-            open_seg = (long)p->seg;
-        }
-        if (timed) {
-            time_text(t, p, tb, sizeof tb);
-            fprintf(f, "<when>%s</when><gx:coord>%s %s", tb, lo, la);
-            if (isfinite(p->ele)) fprintf(f, " %.3f", p->ele);
-            fputs("</gx:coord>\n", f);
-        } else {
-            fprintf(f, "%s,%s", lo, la);
-            if (isfinite(p->ele)) fprintf(f, ",%.3f", p->ele);
-            fputs("\n", f);
-        }
-    }
-    if (open_seg >= 0) fputs(timed ? "</gx:Track></Placemark>\n" : "</coordinates></LineString></Placemark>\n", f);
-    fputs("</Document>\n</kml>\n", f);
-    if (ferror(f)) return pol__fail(run, POL_ERR_IO, "write error");
-    return POL_OK;
-}

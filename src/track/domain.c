@@ -114,11 +114,11 @@ static pol_status load(pol_run *run, const char *path, pol_asset **out)
         const char *c = strrchr(root, ':');
         st = pol__gpx_read(run, path, t, strcmp(c ? c + 1 : root, "kml") == 0);
     } else if (pol__nmea_sniff(head, got)) {
-        st = pol__nmea_read(run, path, t);
+        st = pol__tsrc_read_all(run, path, POL_TF_NMEA, t);
     } else if (pol__geojson_sniff(head, got)) {
         st = pol__geojson_read(run, path, t);
     } else if (pol__csv_track_sniff(head, got)) {
-        st = pol__csv_track_read(run, path, t);
+        st = pol__tsrc_read_all(run, path, POL_TF_CSV, t);
     } else if (got > 0 && (head[0] == '<' || (got > 3 && head[3] == '<'))) {
         st = pol__gpx_read(run, path, t, 0); /* XML with a head we could not read: expat says why */
     } else {

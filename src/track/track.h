@@ -182,8 +182,26 @@ void pol__tsink_abort(pol__tsink *w);
 size_t pol__tsink_written(const pol__tsink *w);
 /* A track loaded whole, in `fmt` (begin, all points, end). */
 pol_status pol__tsink_whole(pol_run *run, int fmt, const pol__track *t, FILE *f);
-pol_status pol__csv_track_read(pol_run *run, const char *path, pol__track *t);
-pol_status pol__nmea_read(pol_run *run, const char *path, pol__track *t);
+/* Any format read as a stream of points (source.c): points are added to `t` by _fill until it
+ * holds `want` or the file ends (*eof set); every point added is complete. */
+typedef struct pol__tsrc pol__tsrc;
+int pol__tsrc_streams(int fmt); /* 1 when `fmt` is read as a stream */
+pol_status pol__tsrc_open(pol_run *run, const char *path, int fmt, pol__track *t,
+                          pol__tsrc **out);
+pol_status pol__tsrc_fill(pol__tsrc *s, size_t want, int *eof);
+int pol__tsrc_drop(pol__tsrc *s, size_t from); /* see pol__track_drop_front */
+uint64_t pol__tsrc_points(const pol__tsrc *s);  /* points read so far */
+void pol__tsrc_close(pol__tsrc *s);
+/* The whole file through the stream reader. */
+pol_status pol__tsrc_read_all(pol_run *run, const char *path, int fmt, pol__track *t);
+/* CSV and NMEA read line by line (as the GPX stream above). */
+typedef struct pol__line_stream pol__line_stream;
+pol_status pol__line_stream_open(pol_run *run, const char *path, pol__track *t, int nmea,
+                                 pol__line_stream **out);
+pol_status pol__line_stream_fill(pol__line_stream *s, size_t want, int *eof);
+int pol__line_stream_drop(pol__line_stream *s, size_t from);
+uint64_t pol__line_stream_points(const pol__line_stream *s);
+void pol__line_stream_close(pol__line_stream *s);
 pol_status pol__geojson_read(pol_run *run, const char *path, pol__track *t);
 /* Checks what every reader must: points in range, a points limit; fails naming the problem. */
 pol_status pol__track_check(pol_run *run, pol__track *t);

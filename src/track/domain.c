@@ -112,15 +112,16 @@ static pol_status load(pol_run *run, const char *path, pol_asset **out)
     pol_status st;
     if (xml_root(head, got, root, sizeof root)) {
         const char *c = strrchr(root, ':');
-        st = pol__gpx_read(run, path, t, strcmp(c ? c + 1 : root, "kml") == 0);
+        st = strcmp(c ? c + 1 : root, "kml") == 0 ? pol__tsrc_read_all(run, path, POL_TF_KML, t)
+                                                   : pol__gpx_read(run, path, t);
     } else if (pol__nmea_sniff(head, got)) {
         st = pol__tsrc_read_all(run, path, POL_TF_NMEA, t);
     } else if (pol__geojson_sniff(head, got)) {
-        st = pol__geojson_read(run, path, t);
+        st = pol__tsrc_read_all(run, path, POL_TF_GEOJSON, t);
     } else if (pol__csv_track_sniff(head, got)) {
         st = pol__tsrc_read_all(run, path, POL_TF_CSV, t);
     } else if (got > 0 && (head[0] == '<' || (got > 3 && head[3] == '<'))) {
-        st = pol__gpx_read(run, path, t, 0); /* XML with a head we could not read: expat says why */
+        st = pol__gpx_read(run, path, t); /* XML with a head we could not read: expat says why */
     } else {
         st = pol__fail(run, POL_ERR_FORMAT,
                        "not a track: no GPX or KML root, NMEA sentences, GeoJSON geometry or "

@@ -1,6 +1,5 @@
 /* polish — tracks as CSV (lat, lon, time, elevation; other columns kept), NMEA 0183 (GGA, RMC)
- * and GeoJSON (jansson). */
-#include <jansson.h>
+ * and GeoJSON's writing helpers. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -487,121 +486,6 @@ int pol__geojson_sniff(const unsigned char *head, size_t n)
         }
     }
     return type && geo;
-}
-
-typedef struct gj {
-    pol_run *run;
-    pol__track *t;
-    uint32_t track;
-    pol_status st;
-    uint64_t lim;
-} gj;
-
-static void gj_pos(gj *g, json_t *c, long seg, json_t *times, size_t k)
-{
-    if (g->st) return;
-    if (!json_is_array(c) || json_array_size(c) < 2 || !json_is_number(json_array_get(c, 0)) ||
-        !json_is_number(json_array_get(c, 1))) {
-        g->st = pol__fail(g->run, POL_ERR_FORMAT, "a position is not [lon, lat(, ele)]");
-        return;
-    }
-    pol__tpt p;
-    memset(&p, 0, sizeof p);
-    p.lon = json_number_value(json_array_get(c, 0));
-    p.lat = json_number_value(json_array_get(c, 1));
-    p.ele = json_array_size(c) >= 3 && json_is_number(json_array_get(c, 2))
-                ? json_number_value(json_array_get(c, 2))
-                : NAN;
-    p.t = NAN;
-    p.hdop = NAN;
-    p.seg = (uint32_t)seg;
-    json_t *tv = times ? json_array_get(times, k) : NULL;
-    if (json_is_string(tv)) {
-        const char *s = json_string_value(tv);
-        p.t = pol__iso_time(s);
-        p.time_txt = pol__track_str(g->t, s, strlen(s));
-    } else if (json_is_number(tv)) {
-        double v = json_number_value(tv);
-        p.t = v > 1e11 ? v / 1000 : v;
-    }
-    if (g->lim && g->t->n >= g->lim) {
-        g->st = pol__fail(g->run, POL_ERR_LIMIT, "more than %llu points (limit track-points)",
-                          (unsigned long long)g->lim);
-        return;
-    }
-    if (pol__track_push(g->t, &p)) g->st = pol__fail(g->run, POL_ERR_NOMEM, "out of memory");
-}
-
-static json_t *gj_times(json_t *props)
-{
-    if (!json_is_object(props)) return NULL;
-    json_t *t = json_object_get(props, "coordTimes");
-    if (!t) t = json_object_get(props, "times");
-    return json_is_array(t) ? t : NULL;
-}
-
-static void gj_geom(gj *g, json_t *geom, json_t *props)
-{
-    if (g->st || !json_is_object(geom)) return;
-    const char *ty = json_string_value(json_object_get(geom, "type"));
-    json_t *co = json_object_get(geom, "coordinates");
-    json_t *times = gj_times(props);
-    if (!ty) return;
-    g->track++;
-    if (strcmp(ty, "GeometryCollection") == 0) {
-        json_t *gs = json_object_get(geom, "geometries");
-        size_t i;
-        json_t *v;
-        json_array_foreach(gs, i, v) gj_geom(g, v, NULL);
-        return;
-    }
-    if (!json_is_array(co)) return;
-    if (strcmp(ty, "Point") == 0) {
-        long s = pol__track_seg(g->t, POL_SEG_WPT, g->track);
-        json_t *tv = json_is_object(props) ? json_object_get(props, "time") : NULL;
-        json_t *arr = tv ? json_pack("[O]", tv) : NULL;
-        gj_pos(g, co, s, arr, 0);
-        json_decref(arr);
-    } else if (strcmp(ty, "LineString") == 0 || strcmp(ty, "MultiPoint") == 0) {
-        long s = pol__track_seg(g->t, ty[0] == 'L' ? POL_SEG_TRK : POL_SEG_WPT, g->track);
-        size_t i;
-        json_t *v;
-        json_array_foreach(co, i, v) gj_pos(g, v, s, times, i);
-    } else if (strcmp(ty, "MultiLineString") == 0) {
-        size_t i, j;
-        json_t *line, *v;
-        json_array_foreach(co, i, line)
-        {
-            long s = pol__track_seg(g->t, POL_SEG_TRK, g->track);
-            json_t *lt = times ? json_array_get(times, i) : NULL;
-            json_array_foreach(line, j, v) gj_pos(g, v, s, json_is_array(lt) ? lt : NULL, j);
-        }
-    }
-}
-
-pol_status pol__geojson_read(pol_run *run, const char *path, pol__track *t)
-{
-    t->format = POL_TF_GEOJSON;
-    json_error_t je;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-    if (!root)
-        return pol__fail(run, POL_ERR_FORMAT, "broken JSON at line %d: %s", je.line, je.text);
-    gj g = {run, t, 0, POL_OK, pol__limit(run, "track-points")};
-    const char *ty = json_string_value(json_object_get(root, "type"));
-    if (ty && strcmp(ty, "FeatureCollection") == 0) {
-        size_t i;
-        json_t *f;
-        json_array_foreach(json_object_get(root, "features"), i, f)
-            gj_geom(&g, json_object_get(f, "geometry"), json_object_get(f, "properties"));
-    } else if (ty && strcmp(ty, "Feature") == 0) {
-        gj_geom(&g, json_object_get(root, "geometry"), json_object_get(root, "properties"));
-    } else if (ty) {
-        gj_geom(&g, root, NULL);
-    } else {
-        g.st = pol__fail(run, POL_ERR_FORMAT, "not GeoJSON: no \"type\"");
-    }
-    json_decref(root);
-    return g.st;
 }
 
 void pol__gj_coord(const pol__track *t, const pol__tpt *p, FILE *f)

@@ -11,6 +11,8 @@ struct pol__tsrc {
     int fmt;
     pol__gpx_stream *g;
     pol__line_stream *l;
+    pol__kml_stream *k;
+    pol__gj_stream *j;
 };
 
 pol_status pol__tsrc_open(pol_run *run, const char *path, int fmt, pol__track *t,
@@ -25,6 +27,8 @@ pol_status pol__tsrc_open(pol_run *run, const char *path, int fmt, pol__track *t
     case POL_TF_GPX: st = pol__gpx_stream_open(run, path, t, &s->g); break;
     case POL_TF_CSV: st = pol__line_stream_open(run, path, t, 0, &s->l); break;
     case POL_TF_NMEA: st = pol__line_stream_open(run, path, t, 1, &s->l); break;
+    case POL_TF_KML: st = pol__kml_stream_open(run, path, t, &s->k); break;
+    case POL_TF_GEOJSON: st = pol__gj_stream_open(run, path, t, &s->j); break;
     default: st = pol__fail(run, POL_ERR_UNSUPPORTED, "this track format is not read as a stream");
     }
     if (st) {
@@ -37,24 +41,30 @@ pol_status pol__tsrc_open(pol_run *run, const char *path, int fmt, pol__track *t
 
 int pol__tsrc_streams(int fmt)
 {
-    return fmt == POL_TF_GPX || fmt == POL_TF_CSV || fmt == POL_TF_NMEA;
+    return fmt >= 0 && fmt < POL_TF_COUNT;
 }
 
 pol_status pol__tsrc_fill(pol__tsrc *s, size_t want, int *eof)
 {
     if (s->g) return pol__gpx_stream_fill(s->g, want, eof);
+    if (s->k) return pol__kml_stream_fill(s->k, want, eof);
+    if (s->j) return pol__gj_stream_fill(s->j, want, eof);
     return pol__line_stream_fill(s->l, want, eof);
 }
 
 int pol__tsrc_drop(pol__tsrc *s, size_t from)
 {
     if (s->g) return pol__gpx_stream_drop(s->g, from);
+    if (s->k) return pol__kml_stream_drop(s->k, from);
+    if (s->j) return pol__gj_stream_drop(s->j, from);
     return pol__line_stream_drop(s->l, from);
 }
 
 uint64_t pol__tsrc_points(const pol__tsrc *s)
 {
     if (s->g) return pol__gpx_stream_points(s->g);
+    if (s->k) return pol__kml_stream_points(s->k);
+    if (s->j) return pol__gj_stream_points(s->j);
     return pol__line_stream_points(s->l);
 }
 
@@ -63,6 +73,8 @@ void pol__tsrc_close(pol__tsrc *s)
     if (!s) return;
     pol__gpx_stream_close(s->g);
     pol__line_stream_close(s->l);
+    pol__kml_stream_close(s->k);
+    pol__gj_stream_close(s->j);
     free(s);
 }
 

@@ -137,7 +137,16 @@ static inline int pol__tp_live(const pol__track *t, size_t i)
 int pol__track_sniff(const unsigned char *head, size_t n, const char *path);
 /* The format of a file by its head (pol__tfmt), -1 when not a track. */
 int pol__track_sniff_format(const unsigned char *head, size_t n);
-pol_status pol__gpx_read(pol_run *run, const char *path, pol__track *t, int kml);
+pol_status pol__gpx_read(pol_run *run, const char *path, pol__track *t);
+/* KML read as a stream (coordinates as they come; a gx:Track's <when>s paired with their
+ * <gx:coord>s by a second parser of the file). */
+typedef struct pol__kml_stream pol__kml_stream;
+pol_status pol__kml_stream_open(pol_run *run, const char *path, pol__track *t,
+                                pol__kml_stream **out);
+pol_status pol__kml_stream_fill(pol__kml_stream *g, size_t want, int *eof);
+int pol__kml_stream_drop(pol__kml_stream *g, size_t from);
+uint64_t pol__kml_stream_points(const pol__kml_stream *g);
+void pol__kml_stream_close(pol__kml_stream *g);
 /* A GPX loaded whole (not streamed), as GPX. */
 pol_status pol__gpx_write(pol_run *run, const pol__track *t, FILE *f);
 /* Streamed GPX reading: points are added to `t` as the file is parsed, block by block. */
@@ -202,7 +211,14 @@ pol_status pol__line_stream_fill(pol__line_stream *s, size_t want, int *eof);
 int pol__line_stream_drop(pol__line_stream *s, size_t from);
 uint64_t pol__line_stream_points(const pol__line_stream *s);
 void pol__line_stream_close(pol__line_stream *s);
-pol_status pol__geojson_read(pol_run *run, const char *path, pol__track *t);
+/* GeoJSON read as a stream of events (io_geojson.c). */
+typedef struct pol__gj_stream pol__gj_stream;
+pol_status pol__gj_stream_open(pol_run *run, const char *path, pol__track *t,
+                               pol__gj_stream **out);
+pol_status pol__gj_stream_fill(pol__gj_stream *g, size_t want, int *eof);
+int pol__gj_stream_drop(pol__gj_stream *g, size_t from);
+uint64_t pol__gj_stream_points(const pol__gj_stream *g);
+void pol__gj_stream_close(pol__gj_stream *g);
 /* Checks what every reader must: points in range, a points limit; fails naming the problem. */
 pol_status pol__track_check(pol_run *run, pol__track *t);
 const char *pol__tfmt_ext(int f);

@@ -1,7 +1,7 @@
-/* polish — streaming tracks: a GPX is read and written as a stream of points in chunks, so a
- * file of millions of points takes the memory of one chunk and its context. The reader keeps the
- * source's bytes around every point (pol__track.exact), so an unchanged point is written as the
- * source wrote it. Ops whose effect on a point depends on a bounded neighbourhood (dedupe,
+/* polish — streaming tracks: any format is read (source.c) and written (sink.c) as a stream of
+ * points in chunks, so a file of millions of points takes the memory of one chunk and its
+ * context. The GPX reader keeps the source's bytes around every point (pol__track.exact), so an
+ * unchanged point is written as the source wrote it. Ops whose effect on a point depends on a bounded neighbourhood (dedupe,
  * despike, smooth, simplify) run their whole-track code on each chunk through one adapter, which
  * sums what they did over the chunks' cores; privacy has its own measuring pass. */
 #include <stdlib.h>

@@ -112,15 +112,16 @@ static pol_status load(pol_run *run, const char *path, pol_asset **out)
     pol_status st;
     if (xml_root(head, got, root, sizeof root)) {
         const char *c = strrchr(root, ':');
-        st = pol__gpx_read(run, path, t, strcmp(c ? c + 1 : root, "kml") == 0);
+        st = strcmp(c ? c + 1 : root, "kml") == 0 ? pol__tsrc_read_all(run, path, POL_TF_KML, t)
+                                                   : pol__gpx_read(run, path, t);
     } else if (pol__nmea_sniff(head, got)) {
-        st = pol__nmea_read(run, path, t);
+        st = pol__tsrc_read_all(run, path, POL_TF_NMEA, t);
     } else if (pol__geojson_sniff(head, got)) {
-        st = pol__geojson_read(run, path, t);
+        st = pol__tsrc_read_all(run, path, POL_TF_GEOJSON, t);
     } else if (pol__csv_track_sniff(head, got)) {
-        st = pol__csv_track_read(run, path, t);
+        st = pol__tsrc_read_all(run, path, POL_TF_CSV, t);
     } else if (got > 0 && (head[0] == '<' || (got > 3 && head[3] == '<'))) {
-        st = pol__gpx_read(run, path, t, 0); /* XML with a head we could not read: expat says why */
+        st = pol__gpx_read(run, path, t); /* XML with a head we could not read: expat says why */
     } else {
         st = pol__fail(run, POL_ERR_FORMAT,
                        "not a track: no GPX or KML root, NMEA sentences, GeoJSON geometry or "
@@ -173,21 +174,10 @@ static pol_status save(pol_run *run, pol_asset *a, const char *path)
             fclose(in);
         }
     } else {
-        switch (fmt) {
-        case POL_TF_CSV: st = pol__csv_track_write(run, t, of.fp); break;
-        case POL_TF_GEOJSON: st = pol__geojson_write(run, t, of.fp); break;
-        case POL_TF_KML: st = pol__kml_write(run, t, of.fp); break;
-        default: st = pol__gpx_write(run, t, of.fp); break;
-        }
-        if (!st && t->format == POL_TF_GPX && fmt != POL_TF_GPX) {
-            size_t ext = 0;
-            for (size_t i = 0; i < t->n; i++) ext += t->pt[i].raw != 0;
-            if (ext && run->item)
-                pol__warn(run, "%zu points carry GPX extensions or other children that %s cannot "
-                          "hold; the GPX keeps them", ext, pol__tfmt_ext(fmt));
-        }
-        if (!st && t->format == POL_TF_CSV && fmt != POL_TF_CSV && t->csv_cols > 4 && run->item)
-            pol__warn(run, "the CSV's other columns are not carried into %s", pol__tfmt_ext(fmt));
+        if (fmt == POL_TF_GPX && t->format == POL_TF_GPX)
+            st = pol__gpx_write(run, t, of.fp);
+        else
+            st = pol__tsink_whole(run, fmt, t, of.fp);
     }
     if (!st) st = pol__out_commit(run, &of);
     pol__out_abort(&of);

@@ -1,6 +1,5 @@
 /* polish — tracks as CSV (lat, lon, time, elevation; other columns kept), NMEA 0183 (GGA, RMC)
- * and GeoJSON (jansson). */
-#include <jansson.h>
+ * and GeoJSON's writing helpers. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -124,117 +123,8 @@ int pol__csv_track_sniff(const unsigned char *head, size_t n)
     return ok;
 }
 
-pol_status pol__csv_track_read(pol_run *run, const char *path, pol__track *t)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return pol__fail(run, POL_ERR_IO, "cannot open %s", path);
-    t->format = POL_TF_CSV;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    pol__sbuf b = {0}, rest = {0};
-    pol_status st = POL_OK;
-    uint64_t lim = pol__limit(run, "track-points");
-    uint64_t fb = pol__limit(run, "field-bytes");
-    uint32_t lineno = 0;
-    long seg = pol__track_seg(t, POL_SEG_TRK, 0);
-    if (seg < 0) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
-    while (!st && (len = getline(&line, &cap, fp)) >= 0) {
-        lineno++;
-        size_t n = (size_t)len;
-        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
-        if (fb && n > fb) {
-            st = pol__fail(run, POL_ERR_LIMIT, "line %u is longer than %llu bytes (limit field-bytes)",
-                           lineno, (unsigned long long)fb);
-            break;
-        }
-        const char *s = line;
-        if (lineno == 1) {
-            if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) s += 3, n -= 3;
-            t->csv_delim = pick_delim(s, n);
-            if (!header_roles(s, n, t->csv_delim, &t->csv_lat, &t->csv_lon, &t->csv_time,
-                              &t->csv_ele, &t->csv_hdop, &t->csv_cols)) {
-                st = pol__fail(run, POL_ERR_FORMAT, "no latitude and longitude columns in the header");
-                break;
-            }
-            split_line(s, n, t->csv_delim, &b);
-            t->csv_names = pol__track_str(t, b.p, b.n);
-            continue;
-        }
-        if (!n) continue;
-        int k = split_line(s, n, t->csv_delim, &b);
-        pol__tpt p;
-        memset(&p, 0, sizeof p);
-        p.ele = p.t = NAN;
-        p.hdop = NAN;
-        p.seg = (uint32_t)seg;
-        p.line = lineno;
-        rest.n = 0;
-        const char *f = b.p;
-        int got = 0;
-        for (int i = 0; i < k; i++) {
-            const char *end = strchr(f, '\x1f');
-            size_t fl = end ? (size_t)(end - f) : strlen(f);
-            char tmp[128];
-            snprintf(tmp, sizeof tmp, "%.*s", (int)(fl < 127 ? fl : 127), f);
-            char *e;
-            if (i == t->csv_lat || i == t->csv_lon) {
-                double v = strtod(tmp, &e);
-                if (e == tmp) {
-                    st = pol__fail(run, POL_ERR_FORMAT, "line %u: %s \"%s\" is not a number", lineno,
-                                   i == t->csv_lat ? "latitude" : "longitude", tmp);
-                    break;
-                }
-                if (i == t->csv_lat) p.lat = v;
-                else p.lon = v;
-                got++;
-            } else if (i == t->csv_time) {
-                p.time_txt = pol__track_str(t, f, fl);
-                p.t = pol__iso_time(tmp);
-                if (isnan(p.t)) {
-                    double v = strtod(tmp, &e);
-                    if (e != tmp && !*e) p.t = v > 1e11 ? v / 1000 : v; /* epoch s or ms */
-                }
-            } else if (i == t->csv_ele) {
-                p.ele_txt = pol__track_str(t, f, fl);
-                double v = strtod(tmp, &e);
-                if (e != tmp) p.ele = v;
-            } else {
-                if (i == t->csv_hdop) {
-                    double v = strtod(tmp, &e);
-                    if (e != tmp) p.hdop = (float)v;
-                }
-                pol__sbuf_put(&rest, f, fl);
-                pol__sbuf_put(&rest, "\x1f", 1);
-            }
-            f = end ? end + 1 : f + fl;
-        }
-        if (st) break;
-        if (got < 2) {
-            st = pol__fail(run, POL_ERR_FORMAT, "line %u has no latitude or longitude", lineno);
-            break;
-        }
-        /* Columns missing at the end of a short row are empty. */
-        for (int i = k; i < t->csv_cols; i++)
-            if (i != t->csv_lat && i != t->csv_lon && i != t->csv_time && i != t->csv_ele)
-                pol__sbuf_put(&rest, "\x1f", 1);
-        if (rest.n) p.raw = pol__track_str(t, rest.p, rest.n);
-        if (lim && t->n >= lim) {
-            st = pol__fail(run, POL_ERR_LIMIT, "more than %llu points (limit track-points)",
-                           (unsigned long long)lim);
-            break;
-        }
-        if (pol__track_push(t, &p)) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
-    }
-    if (!st && lineno == 0) st = pol__fail(run, POL_ERR_FORMAT, "empty file: no points");
-    free(line);
-    free(b.p);
-    free(rest.p);
-    fclose(fp);
-    return st;
-}
 
-static void csv_field(FILE *f, const char *s, size_t n, char delim)
+void pol__track_csv_field(FILE *f, const char *s, size_t n, char delim)
 {
     int q = 0;
     for (size_t i = 0; i < n; i++)
@@ -251,57 +141,6 @@ static void csv_field(FILE *f, const char *s, size_t n, char delim)
     fputc('"', f);
 }
 
-pol_status pol__csv_track_write(pol_run *run, const pol__track *t, FILE *f)
-{
-    char d = t->format == POL_TF_CSV ? t->csv_delim : ',';
-    if (t->format == POL_TF_CSV && t->csv_names) {
-        const char *nm = pol__track_txt(t, t->csv_names);
-        for (const char *p = nm; *p; p++) {
-            if (*p == '\x1f') fputc(d, f);
-            else csv_field(f, p, 1, d);
-        }
-        fputc('\n', f);
-    } else {
-        fprintf(f, "lat%clon%cele%ctime%csegment%ctype\n", d, d, d, d, d);
-    }
-    static const char *const kinds[] = {"track", "route", "waypoint"};
-    for (size_t i = 0; i < t->n; i++) {
-        const pol__tpt *p = &t->pt[i];
-        if (p->flags & POL_TP_DELETED) continue;
-        char la[48], lo[48], tb[64] = "", eb[48] = "";
-        pol__track_coord(p, 1, la, sizeof la);
-        pol__track_coord(p, 0, lo, sizeof lo);
-        if (p->time_txt) snprintf(tb, sizeof tb, "%s", pol__track_txt(t, p->time_txt));
-        else if (isfinite(p->t)) pol__iso_format(p->t, tb, sizeof tb);
-        if (p->ele_txt && !(p->flags & POL_TP_ELE_SET))
-            snprintf(eb, sizeof eb, "%s", pol__track_txt(t, p->ele_txt));
-        else if (isfinite(p->ele))
-            snprintf(eb, sizeof eb, "%.3f", p->ele);
-        if (t->format == POL_TF_CSV && t->csv_names) {
-            const char *r = p->raw ? pol__track_txt(t, p->raw) : "";
-            for (int c = 0; c < t->csv_cols; c++) {
-                if (c) fputc(d, f);
-                if (c == t->csv_lat) fputs(la, f);
-                else if (c == t->csv_lon) fputs(lo, f);
-                else if (c == t->csv_time) csv_field(f, tb, strlen(tb), d);
-                else if (c == t->csv_ele) fputs(eb, f);
-                else {
-                    const char *e = strchr(r, '\x1f');
-                    size_t l = e ? (size_t)(e - r) : strlen(r);
-                    csv_field(f, r, l, d);
-                    r = e ? e + 1 : r + l;
-                }
-            }
-            fputc('\n', f);
-        } else {
-            fprintf(f, "%s%c%s%c%s%c", la, d, lo, d, eb, d);
-            csv_field(f, tb, strlen(tb), d);
-            fprintf(f, "%c%u%c%s\n", d, p->seg, d, kinds[t->seg[p->seg].kind]);
-        }
-    }
-    if (ferror(f)) return pol__fail(run, POL_ERR_IO, "write error");
-    return POL_OK;
-}
 
 /* ---- NMEA 0183 ---- */
 
@@ -361,108 +200,270 @@ int pol__nmea_sniff(const unsigned char *head, size_t n)
     return good >= 1;
 }
 
-pol_status pol__nmea_read(pol_run *run, const char *path, pol__track *t)
+
+/* ---- CSV and NMEA, read line by line ---- */
+
+struct pol__line_stream {
+    pol_run *run;
+    pol__track *t;
+    FILE *fp;
+    int nmea;
+    char *line;
+    size_t cap;
+    uint32_t lineno;
+    uint64_t total, lim, fb;
+    long seg;
+    int eof;
+    pol__sbuf b, rest;
+    /* NMEA: the fix being read (GGA and RMC of one fix are one point), pushed when the next fix
+     * starts or the file ends, so a chunk never ends on half a fix. */
+    double day;
+    size_t bad;
+    char tod_last[16];
+    int have_pending;
+    pol__tpt pending;
+};
+
+static pol_status push_point(pol__line_stream *s, const pol__tpt *p)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return pol__fail(run, POL_ERR_IO, "cannot open %s", path);
-    t->format = POL_TF_NMEA;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    pol_status st = POL_OK;
-    long seg = pol__track_seg(t, POL_SEG_TRK, 0);
-    if (seg < 0) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
-    uint64_t lim = pol__limit(run, "track-points");
-    double day = NAN; /* seconds of the current date from RMC */
-    size_t bad = 0;
-    uint32_t lineno = 0;
-    char tod_last[16] = "";
-    while (!st && (len = getline(&line, &cap, fp)) >= 0) {
-        lineno++;
-        size_t n = (size_t)len;
-        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
-        line[n] = '\0';
-        if (!n) continue;
-        if (!nmea_ok(line, n)) {
-            bad++;
-            continue;
-        }
-        char ty[8], tod[16], a[32], b[32], c[32], d[32], e[32];
-        field(line, 0, ty, sizeof ty);
-        size_t tl = strlen(ty);
-        if (tl < 5) continue;
-        const char *kind = ty + tl - 3;
-        int gga = strcmp(kind, "GGA") == 0, rmc = strcmp(kind, "RMC") == 0;
-        if (!gga && !rmc) continue;
-        field(line, 1, tod, sizeof tod);
-        double lat, lon, ele = NAN, hdop = NAN;
-        if (gga) {
-            field(line, 6, a, sizeof a);
-            if (!*a || *a == '0') continue; /* no fix */
-            lat = nmea_deg(field(line, 2, a, sizeof a), field(line, 3, b, sizeof b));
-            lon = nmea_deg(field(line, 4, c, sizeof c), field(line, 5, d, sizeof d));
-            field(line, 8, e, sizeof e);
-            if (*e) hdop = strtod(e, NULL);
-            field(line, 9, e, sizeof e);
-            if (*e) ele = strtod(e, NULL);
+    if (s->lim && s->total >= s->lim)
+        return pol__fail(s->run, POL_ERR_LIMIT, "more than %llu points (limit track-points)",
+                         (unsigned long long)s->lim);
+    if (pol__track_push(s->t, p)) return pol__fail(s->run, POL_ERR_NOMEM, "out of memory");
+    s->total++;
+    return POL_OK;
+}
+
+/* One data line of a CSV. */
+static pol_status csv_line(pol__line_stream *s, const char *str, size_t n)
+{
+    pol_run *run = s->run;
+    pol__track *t = s->t;
+    uint32_t lineno = s->lineno;
+    int k = split_line(str, n, t->csv_delim, &s->b);
+    pol__tpt p;
+    memset(&p, 0, sizeof p);
+    p.ele = p.t = NAN;
+    p.hdop = NAN;
+    p.seg = (uint32_t)s->seg;
+    p.line = lineno;
+    s->rest.n = 0;
+    const char *f = s->b.p;
+    int got = 0;
+    for (int i = 0; i < k; i++) {
+        const char *end = strchr(f, '\x1f');
+        size_t fl = end ? (size_t)(end - f) : strlen(f);
+        char tmp[128];
+        snprintf(tmp, sizeof tmp, "%.*s", (int)(fl < 127 ? fl : 127), f);
+        char *e;
+        if (i == t->csv_lat || i == t->csv_lon) {
+            double v = strtod(tmp, &e);
+            if (e == tmp)
+                return pol__fail(run, POL_ERR_FORMAT, "line %u: %s \"%s\" is not a number",
+                                 lineno, i == t->csv_lat ? "latitude" : "longitude", tmp);
+            if (i == t->csv_lat) p.lat = v;
+            else p.lon = v;
+            got++;
+        } else if (i == t->csv_time) {
+            p.time_txt = pol__track_str(t, f, fl);
+            p.t = pol__iso_time(tmp);
+            if (isnan(p.t)) {
+                double v = strtod(tmp, &e);
+                if (e != tmp && !*e) p.t = v > 1e11 ? v / 1000 : v; /* epoch s or ms */
+            }
+        } else if (i == t->csv_ele) {
+            p.ele_txt = pol__track_str(t, f, fl);
+            double v = strtod(tmp, &e);
+            if (e != tmp) p.ele = v;
         } else {
-            field(line, 2, a, sizeof a);
-            if (*a != 'A') continue; /* void */
-            lat = nmea_deg(field(line, 3, a, sizeof a), field(line, 4, b, sizeof b));
-            lon = nmea_deg(field(line, 5, c, sizeof c), field(line, 6, d, sizeof d));
-            field(line, 9, e, sizeof e);
-            if (strlen(e) == 6) {
-                int dd = (e[0] - '0') * 10 + e[1] - '0', mm = (e[2] - '0') * 10 + e[3] - '0',
-                    yy = (e[4] - '0') * 10 + e[5] - '0';
-                char iso[32];
-                snprintf(iso, sizeof iso, "%04d-%02d-%02dT00:00:00Z", 2000 + yy, mm, dd);
-                day = pol__iso_time(iso);
+            if (i == t->csv_hdop) {
+                double v = strtod(tmp, &e);
+                if (e != tmp) p.hdop = (float)v;
             }
+            pol__sbuf_put(&s->rest, f, fl);
+            pol__sbuf_put(&s->rest, "\x1f", 1);
         }
-        if (!isfinite(lat) || !isfinite(lon)) continue;
-        double sod = NAN;
-        if (strlen(tod) >= 6) {
-            int hh = (tod[0] - '0') * 10 + tod[1] - '0', mi = (tod[2] - '0') * 10 + tod[3] - '0';
-            sod = hh * 3600 + mi * 60 + strtod(tod + 4, NULL);
+        f = end ? end + 1 : f + fl;
+    }
+    if (got < 2)
+        return pol__fail(run, POL_ERR_FORMAT, "line %u has no latitude or longitude", lineno);
+    /* Columns missing at the end of a short row are empty. */
+    for (int i = k; i < t->csv_cols; i++)
+        if (i != t->csv_lat && i != t->csv_lon && i != t->csv_time && i != t->csv_ele)
+            pol__sbuf_put(&s->rest, "\x1f", 1);
+    if (s->rest.n) p.raw = pol__track_str(t, s->rest.p, s->rest.n);
+    if (s->b.oom || s->rest.oom) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    return push_point(s, &p);
+}
+
+/* One line of an NMEA file. */
+static pol_status nmea_line(pol__line_stream *s, char *line, size_t n)
+{
+    if (!nmea_ok(line, n)) {
+        s->bad++;
+        return POL_OK;
+    }
+    char ty[8], tod[16], a[32], b[32], c[32], d[32], e[32];
+    field(line, 0, ty, sizeof ty);
+    size_t tl = strlen(ty);
+    if (tl < 5) return POL_OK;
+    const char *kind = ty + tl - 3;
+    int gga = strcmp(kind, "GGA") == 0, rmc = strcmp(kind, "RMC") == 0;
+    if (!gga && !rmc) return POL_OK;
+    field(line, 1, tod, sizeof tod);
+    double lat, lon, ele = NAN, hdop = NAN;
+    if (gga) {
+        field(line, 6, a, sizeof a);
+        if (!*a || *a == '0') return POL_OK; /* no fix */
+        lat = nmea_deg(field(line, 2, a, sizeof a), field(line, 3, b, sizeof b));
+        lon = nmea_deg(field(line, 4, c, sizeof c), field(line, 5, d, sizeof d));
+        field(line, 8, e, sizeof e);
+        if (*e) hdop = strtod(e, NULL);
+        field(line, 9, e, sizeof e);
+        if (*e) ele = strtod(e, NULL);
+    } else {
+        field(line, 2, a, sizeof a);
+        if (*a != 'A') return POL_OK; /* void */
+        lat = nmea_deg(field(line, 3, a, sizeof a), field(line, 4, b, sizeof b));
+        lon = nmea_deg(field(line, 5, c, sizeof c), field(line, 6, d, sizeof d));
+        field(line, 9, e, sizeof e);
+        if (strlen(e) == 6) {
+            int dd = (e[0] - '0') * 10 + e[1] - '0', mm = (e[2] - '0') * 10 + e[3] - '0',
+                yy = (e[4] - '0') * 10 + e[5] - '0';
+            char iso[32];
+            snprintf(iso, sizeof iso, "%04d-%02d-%02dT00:00:00Z", 2000 + yy, mm, dd);
+            s->day = pol__iso_time(iso);
         }
-        /* GGA and RMC of the same fix are one point. */
-        if (t->n && strcmp(tod, tod_last) == 0) {
-            pol__tpt *p = &t->pt[t->n - 1];
-            if (gga) {
-                p->ele = ele;
-                p->hdop = (float)hdop;
-            }
-            if (isfinite(day) && isfinite(sod)) p->t = day + sod;
-            continue;
+    }
+    if (!isfinite(lat) || !isfinite(lon)) return POL_OK;
+    double sod = NAN;
+    if (strlen(tod) >= 6) {
+        int hh = (tod[0] - '0') * 10 + tod[1] - '0', mi = (tod[2] - '0') * 10 + tod[3] - '0';
+        sod = hh * 3600 + mi * 60 + strtod(tod + 4, NULL);
+    }
+    /* GGA and RMC of the same fix are one point. */
+    if (s->have_pending && strcmp(tod, s->tod_last) == 0) {
+        pol__tpt *p = &s->pending;
+        if (gga) {
+            p->ele = ele;
+            p->hdop = (float)hdop;
         }
-        snprintf(tod_last, sizeof tod_last, "%s", tod);
-        pol__tpt p;
-        memset(&p, 0, sizeof p);
-        p.lat = lat;
-        p.lon = lon;
-        p.ele = ele;
-        p.hdop = (float)hdop;
-        p.t = isfinite(day) && isfinite(sod) ? day + sod : NAN;
-        p.seg = (uint32_t)seg;
-        p.line = lineno;
-        if (lim && t->n >= lim) {
-            st = pol__fail(run, POL_ERR_LIMIT, "more than %llu points (limit track-points)",
-                           (unsigned long long)lim);
+        if (isfinite(s->day) && isfinite(sod)) p->t = s->day + sod;
+        return POL_OK;
+    }
+    if (s->have_pending) {
+        pol_status st = push_point(s, &s->pending);
+        s->have_pending = 0;
+        if (st) return st;
+    }
+    snprintf(s->tod_last, sizeof s->tod_last, "%s", tod);
+    pol__tpt *p = &s->pending;
+    memset(p, 0, sizeof *p);
+    p->lat = lat;
+    p->lon = lon;
+    p->ele = ele;
+    p->hdop = (float)hdop;
+    p->t = isfinite(s->day) && isfinite(sod) ? s->day + sod : NAN;
+    p->seg = (uint32_t)s->seg;
+    p->line = s->lineno;
+    s->have_pending = 1;
+    return POL_OK;
+}
+
+pol_status pol__line_stream_open(pol_run *run, const char *path, pol__track *t, int nmea,
+                                 pol__line_stream **out)
+{
+    *out = NULL;
+    pol__line_stream *s = calloc(1, sizeof *s);
+    if (!s) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    s->run = run;
+    s->t = t;
+    s->nmea = nmea;
+    s->day = NAN;
+    s->lim = pol__limit(run, "track-points");
+    s->fb = pol__limit(run, "field-bytes");
+    t->format = nmea ? POL_TF_NMEA : POL_TF_CSV;
+    s->fp = fopen(path, "rb");
+    if (!s->fp) {
+        free(s);
+        return pol__fail(run, POL_ERR_IO, "cannot open %s", path);
+    }
+    s->seg = pol__track_seg(t, POL_SEG_TRK, 0);
+    if (s->seg < 0) {
+        pol__line_stream_close(s);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
+    *out = s;
+    return POL_OK;
+}
+
+pol_status pol__line_stream_fill(pol__line_stream *s, size_t want, int *eof)
+{
+    pol_run *run = s->run;
+    pol__track *t = s->t;
+    pol_status st = POL_OK;
+    ssize_t len;
+    while (!st && !s->eof && t->n < want) {
+        len = getline(&s->line, &s->cap, s->fp);
+        if (len < 0) {
+            if (ferror(s->fp)) return pol__fail(run, POL_ERR_IO, "read error");
+            s->eof = 1;
+            if (s->have_pending) st = push_point(s, &s->pending);
+            s->have_pending = 0;
+            if (!st && !s->nmea && s->lineno == 0)
+                st = pol__fail(run, POL_ERR_FORMAT, "empty file: no points");
+            if (!st && s->bad)
+                pol__warn(run, "%zu NMEA lines with a bad checksum or shape were skipped", s->bad);
             break;
         }
-        if (pol__track_push(t, &p)) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        s->lineno++;
+        size_t n = (size_t)len;
+        while (n && (s->line[n - 1] == '\n' || s->line[n - 1] == '\r')) n--;
+        s->line[n] = '\0';
+        if (s->fb && n > s->fb)
+            return pol__fail(run, POL_ERR_LIMIT,
+                             "line %u is longer than %llu bytes (limit field-bytes)", s->lineno,
+                             (unsigned long long)s->fb);
+        if (s->nmea) {
+            if (n) st = nmea_line(s, s->line, n);
+            continue;
+        }
+        const char *str = s->line;
+        if (s->lineno == 1) {
+            if (n >= 3 && memcmp(str, "\xEF\xBB\xBF", 3) == 0) str += 3, n -= 3;
+            t->csv_delim = pick_delim(str, n);
+            if (!header_roles(str, n, t->csv_delim, &t->csv_lat, &t->csv_lon, &t->csv_time,
+                              &t->csv_ele, &t->csv_hdop, &t->csv_cols))
+                return pol__fail(run, POL_ERR_FORMAT, "no latitude and longitude columns in the header");
+            split_line(str, n, t->csv_delim, &s->b);
+            t->csv_names = pol__track_str(t, s->b.p, s->b.n);
+            if (!t->csv_names) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+            continue;
+        }
+        if (n) st = csv_line(s, str, n);
     }
-    /* Points before the first RMC date: dated back from the first dated one. */
-    if (!st) {
-        double off = NAN;
-        for (size_t i = 0; i < t->n && isnan(off); i++)
-            if (isfinite(t->pt[i].t)) off = t->pt[i].t;
-        (void)off;
-    }
-    if (bad) pol__warn(run, "%zu NMEA lines with a bad checksum or shape were skipped", bad);
-    free(line);
-    fclose(fp);
+    *eof = s->eof;
     return st;
+}
+
+int pol__line_stream_drop(pol__line_stream *s, size_t from)
+{
+    return pol__track_drop_front(s->t, from, NULL, 0);
+}
+
+uint64_t pol__line_stream_points(const pol__line_stream *s)
+{
+    return s->total;
+}
+
+void pol__line_stream_close(pol__line_stream *s)
+{
+    if (!s) return;
+    if (s->fp) fclose(s->fp);
+    free(s->line);
+    free(s->b.p);
+    free(s->rest.p);
+    free(s);
 }
 
 /* ---- GeoJSON ---- */
@@ -487,122 +488,7 @@ int pol__geojson_sniff(const unsigned char *head, size_t n)
     return type && geo;
 }
 
-typedef struct gj {
-    pol_run *run;
-    pol__track *t;
-    uint32_t track;
-    pol_status st;
-    uint64_t lim;
-} gj;
-
-static void gj_pos(gj *g, json_t *c, long seg, json_t *times, size_t k)
-{
-    if (g->st) return;
-    if (!json_is_array(c) || json_array_size(c) < 2 || !json_is_number(json_array_get(c, 0)) ||
-        !json_is_number(json_array_get(c, 1))) {
-        g->st = pol__fail(g->run, POL_ERR_FORMAT, "a position is not [lon, lat(, ele)]");
-        return;
-    }
-    pol__tpt p;
-    memset(&p, 0, sizeof p);
-    p.lon = json_number_value(json_array_get(c, 0));
-    p.lat = json_number_value(json_array_get(c, 1));
-    p.ele = json_array_size(c) >= 3 && json_is_number(json_array_get(c, 2))
-                ? json_number_value(json_array_get(c, 2))
-                : NAN;
-    p.t = NAN;
-    p.hdop = NAN;
-    p.seg = (uint32_t)seg;
-    json_t *tv = times ? json_array_get(times, k) : NULL;
-    if (json_is_string(tv)) {
-        const char *s = json_string_value(tv);
-        p.t = pol__iso_time(s);
-        p.time_txt = pol__track_str(g->t, s, strlen(s));
-    } else if (json_is_number(tv)) {
-        double v = json_number_value(tv);
-        p.t = v > 1e11 ? v / 1000 : v;
-    }
-    if (g->lim && g->t->n >= g->lim) {
-        g->st = pol__fail(g->run, POL_ERR_LIMIT, "more than %llu points (limit track-points)",
-                          (unsigned long long)g->lim);
-        return;
-    }
-    if (pol__track_push(g->t, &p)) g->st = pol__fail(g->run, POL_ERR_NOMEM, "out of memory");
-}
-
-static json_t *gj_times(json_t *props)
-{
-    if (!json_is_object(props)) return NULL;
-    json_t *t = json_object_get(props, "coordTimes");
-    if (!t) t = json_object_get(props, "times");
-    return json_is_array(t) ? t : NULL;
-}
-
-static void gj_geom(gj *g, json_t *geom, json_t *props)
-{
-    if (g->st || !json_is_object(geom)) return;
-    const char *ty = json_string_value(json_object_get(geom, "type"));
-    json_t *co = json_object_get(geom, "coordinates");
-    json_t *times = gj_times(props);
-    if (!ty) return;
-    g->track++;
-    if (strcmp(ty, "GeometryCollection") == 0) {
-        json_t *gs = json_object_get(geom, "geometries");
-        size_t i;
-        json_t *v;
-        json_array_foreach(gs, i, v) gj_geom(g, v, NULL);
-        return;
-    }
-    if (!json_is_array(co)) return;
-    if (strcmp(ty, "Point") == 0) {
-        long s = pol__track_seg(g->t, POL_SEG_WPT, g->track);
-        json_t *tv = json_is_object(props) ? json_object_get(props, "time") : NULL;
-        json_t *arr = tv ? json_pack("[O]", tv) : NULL;
-        gj_pos(g, co, s, arr, 0);
-        json_decref(arr);
-    } else if (strcmp(ty, "LineString") == 0 || strcmp(ty, "MultiPoint") == 0) {
-        long s = pol__track_seg(g->t, ty[0] == 'L' ? POL_SEG_TRK : POL_SEG_WPT, g->track);
-        size_t i;
-        json_t *v;
-        json_array_foreach(co, i, v) gj_pos(g, v, s, times, i);
-    } else if (strcmp(ty, "MultiLineString") == 0) {
-        size_t i, j;
-        json_t *line, *v;
-        json_array_foreach(co, i, line)
-        {
-            long s = pol__track_seg(g->t, POL_SEG_TRK, g->track);
-            json_t *lt = times ? json_array_get(times, i) : NULL;
-            json_array_foreach(line, j, v) gj_pos(g, v, s, json_is_array(lt) ? lt : NULL, j);
-        }
-    }
-}
-
-pol_status pol__geojson_read(pol_run *run, const char *path, pol__track *t)
-{
-    t->format = POL_TF_GEOJSON;
-    json_error_t je;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-    if (!root)
-        return pol__fail(run, POL_ERR_FORMAT, "broken JSON at line %d: %s", je.line, je.text);
-    gj g = {run, t, 0, POL_OK, pol__limit(run, "track-points")};
-    const char *ty = json_string_value(json_object_get(root, "type"));
-    if (ty && strcmp(ty, "FeatureCollection") == 0) {
-        size_t i;
-        json_t *f;
-        json_array_foreach(json_object_get(root, "features"), i, f)
-            gj_geom(&g, json_object_get(f, "geometry"), json_object_get(f, "properties"));
-    } else if (ty && strcmp(ty, "Feature") == 0) {
-        gj_geom(&g, json_object_get(root, "geometry"), json_object_get(root, "properties"));
-    } else if (ty) {
-        gj_geom(&g, root, NULL);
-    } else {
-        g.st = pol__fail(run, POL_ERR_FORMAT, "not GeoJSON: no \"type\"");
-    }
-    json_decref(root);
-    return g.st;
-}
-
-static void gj_coord(const pol__track *t, const pol__tpt *p, FILE *f)
+void pol__gj_coord(const pol__track *t, const pol__tpt *p, FILE *f)
 {
     char la[48], lo[48];
     (void)t;
@@ -614,7 +500,7 @@ static void gj_coord(const pol__track *t, const pol__tpt *p, FILE *f)
         fprintf(f, "[%s,%s]", lo, la);
 }
 
-static void gj_time(const pol__track *t, const pol__tpt *p, FILE *f)
+void pol__gj_time(const pol__track *t, const pol__tpt *p, FILE *f)
 {
     char tb[64] = "";
     const char *s = pol__track_txt(t, p->time_txt);
@@ -624,67 +510,3 @@ static void gj_time(const pol__track *t, const pol__tpt *p, FILE *f)
     else fputs("null", f);
 }
 
-pol_status pol__geojson_write(pol_run *run, const pol__track *t, FILE *f)
-{
-    fputs("{\"type\":\"FeatureCollection\",\"features\":[", f);
-    int first_f = 1;
-    /* One feature per track (MultiLineString of its segments), per waypoint (Point). */
-    size_t i = 0;
-    while (i < t->n) {
-        const pol__tpt *p = &t->pt[i];
-        if (p->flags & POL_TP_DELETED) {
-            i++;
-            continue;
-        }
-        uint32_t kind = t->seg[p->seg].kind;
-        if (!first_f) fputs(",\n", f);
-        first_f = 0;
-        if (kind == POL_SEG_WPT) {
-            fputs("{\"type\":\"Feature\",\"properties\":{\"kind\":\"waypoint\"", f);
-            if (isfinite(p->t) || p->time_txt) {
-                fputs(",\"time\":", f);
-                gj_time(t, p, f);
-            }
-            fputs("},\"geometry\":{\"type\":\"Point\",\"coordinates\":", f);
-            gj_coord(t, p, f);
-            fputs("}}", f);
-            i++;
-            continue;
-        }
-        uint32_t trk = t->seg[p->seg].track;
-        size_t end = i;
-        while (end < t->n && t->seg[t->pt[end].seg].track == trk &&
-               t->seg[t->pt[end].seg].kind == kind)
-            end++;
-        for (int pass = 0; pass < 2; pass++) {
-            if (pass == 0)
-                fprintf(f, "{\"type\":\"Feature\",\"geometry\":{\"type\":\"MultiLineString\","
-                           "\"coordinates\":[");
-            else
-                fprintf(f, "]},\"properties\":{\"kind\":\"%s\",\"coordTimes\":[",
-                        kind == POL_SEG_RTE ? "route" : "track");
-            long cur = -1;
-            int first = 1;
-            for (size_t k = i; k < end; k++) {
-                const pol__tpt *q = &t->pt[k];
-                if (q->flags & POL_TP_DELETED) continue;
-                if ((long)q->seg != cur) {
-                    if (cur >= 0) fputs("]", f);
-                    fputs(cur >= 0 ? ",[" : "[", f);
-                    cur = (long)q->seg;
-                    first = 1;
-                }
-                if (!first) fputs(",", f);
-                first = 0;
-                if (pass == 0) gj_coord(t, q, f);
-                else gj_time(t, q, f);
-            }
-            if (cur >= 0) fputs("]", f);
-        }
-        fputs("]}}", f);
-        i = end;
-    }
-    fputs("]}\n", f);
-    if (ferror(f)) return pol__fail(run, POL_ERR_IO, "write error");
-    return POL_OK;
-}

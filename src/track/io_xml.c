@@ -33,10 +33,10 @@ typedef struct xr {
     int seg_kind;
     int in_trk;
     /* KML */
-    int kml_coords, kml_when, kml_gxcoord;
-    size_t when_start, n_when; /* gx:Track: points made by <when> waiting for <gx:coord> */
-    size_t coord_i;
-    int in_point_pm; /* inside <Point> */
+    int kml_coords, kml_when;
+    int in_gxtrack;          /* inside <gx:Track> */
+    uint64_t gx_k;           /* gx:Track elements begun */
+    struct kml_coords *kb;   /* the second reader of the file, giving each <when> its <gx:coord> */
     /* Streamed GPX (exact): the source's bytes from the end of the last point on, so each
      * point keeps its element's bytes and the structure before it as written. */
     int exact;
@@ -334,6 +334,138 @@ static void XMLCALL on_entity(void *u, const XML_Char *name, int pe, const XML_C
 
 /* ---- KML ---- */
 
+/* A gx:Track lists its <when>s and its <gx:coord>s in two runs (all times, then all positions, in
+ * Google Earth's files) or interleaved: a second parser of the same file walks ahead to the
+ * <gx:coord>s and hands each <when> its position, so neither run is held whole. */
+typedef struct kcoord {
+    uint64_t k; /* the gx:Track (1-based) */
+    double v[3];
+    int n;      /* values read (2 or 3; 0: not "lon lat [alt]") */
+} kcoord;
+
+typedef struct kml_coords {
+    XML_Parser xp;
+    FILE *fp;
+    int eof, in_coord, depth;
+    uint64_t k;
+    pol__sbuf text;
+    kcoord *q;
+    size_t head, n, cap;
+    int oom;
+} kml_coords;
+
+static void XMLCALL kb_start(void *u, const XML_Char *name, const XML_Char **atts)
+{
+    kml_coords *b = u;
+    (void)atts;
+    const char *ln = local(name);
+    if (strcmp(ln, "Track") == 0) b->k++;
+    else if (strcmp(ln, "coord") == 0 && b->k) {
+        b->in_coord = 1;
+        b->text.n = 0;
+    }
+}
+
+static void XMLCALL kb_end(void *u, const XML_Char *name)
+{
+    kml_coords *b = u;
+    if (!b->in_coord || strcmp(local(name), "coord") != 0) return;
+    b->in_coord = 0;
+    pol__sbuf_put(&b->text, "", 0);
+    if (b->n == b->cap) {
+        if (b->head) {
+            memmove(b->q, b->q + b->head, (b->n - b->head) * sizeof *b->q);
+            b->n -= b->head;
+            b->head = 0;
+        }
+        if (b->n == b->cap) {
+            size_t nc = b->cap ? b->cap * 2 : 1024;
+            kcoord *nq = realloc(b->q, nc * sizeof *nq);
+            if (!nq) {
+                b->oom = 1;
+                XML_StopParser(b->xp, XML_FALSE);
+                return;
+            }
+            b->q = nq;
+            b->cap = nc;
+        }
+    }
+    kcoord *c = &b->q[b->n++];
+    c->k = b->k;
+    c->n = b->text.p ? sscanf(b->text.p, "%lf %lf %lf", &c->v[0], &c->v[1], &c->v[2]) : 0;
+    if (c->n < 2) c->n = 0;
+}
+
+static void XMLCALL kb_text(void *u, const XML_Char *s, int len)
+{
+    kml_coords *b = u;
+    if (b->in_coord && b->text.n < 4096) pol__sbuf_put(&b->text, s, (size_t)len);
+}
+
+static void XMLCALL kb_entity(void *u, const XML_Char *name, int pe, const XML_Char *v, int vl,
+                              const XML_Char *base, const XML_Char *sys, const XML_Char *pub,
+                              const XML_Char *notation)
+{
+    (void)name, (void)pe, (void)v, (void)vl, (void)base, (void)sys, (void)pub, (void)notation;
+    XML_StopParser(((kml_coords *)u)->xp, XML_FALSE); /* refused: the main parser says why */
+}
+
+static void kb_free(kml_coords *b)
+{
+    if (!b) return;
+    if (b->xp) XML_ParserFree(b->xp);
+    if (b->fp) fclose(b->fp);
+    free(b->text.p);
+    free(b->q);
+    free(b);
+}
+
+static kml_coords *kb_open(const char *path)
+{
+    kml_coords *b = calloc(1, sizeof *b);
+    if (!b) return NULL;
+    b->fp = fopen(path, "rb");
+    b->xp = XML_ParserCreate(NULL);
+    if (!b->fp || !b->xp) {
+        kb_free(b);
+        return NULL;
+    }
+    XML_SetUserData(b->xp, b);
+    XML_SetEntityDeclHandler(b->xp, kb_entity);
+    XML_SetParamEntityParsing(b->xp, XML_PARAM_ENTITY_PARSING_NEVER);
+    XML_SetElementHandler(b->xp, kb_start, kb_end);
+    XML_SetCharacterDataHandler(b->xp, kb_text);
+    return b;
+}
+
+/* The next <gx:coord> of gx:Track k; 0 when there is none, -1 when one of an earlier track was
+ * left without its <when>, -2 when out of memory or unreadable. */
+static int kb_next(kml_coords *b, uint64_t k, kcoord *out)
+{
+    enum { BLK = 1 << 16 };
+    for (;;) {
+        if (b->head < b->n) {
+            kcoord *c = &b->q[b->head];
+            if (c->k < k) return -1;
+            if (c->k > k) return 0;
+            *out = *c;
+            b->head++;
+            return 1;
+        }
+        b->head = b->n = 0;
+        if (b->eof) return 0;
+        void *buf = XML_GetBuffer(b->xp, BLK);
+        if (!buf) return -2;
+        size_t got = fread(buf, 1, BLK, b->fp);
+        if (ferror(b->fp)) return -2;
+        b->eof = got < BLK;
+        if (XML_ParseBuffer(b->xp, (int)got, b->eof) == XML_STATUS_ERROR) {
+            if (b->oom) return -2;
+            b->eof = 1; /* the main parser reports the broken XML */
+        }
+    }
+}
+
 static void kml_point(xr *x, double lon, double lat, double ele, int has_ele)
 {
     memset(&x->cur, 0, sizeof x->cur);
@@ -346,20 +478,32 @@ static void kml_point(xr *x, double lon, double lat, double ele, int has_ele)
     add_point(x);
 }
 
-static void kml_coords(xr *x, const char *s)
+/* Parses the complete "lon,lat[,alt]" entries of s[0, n); returns the bytes used (an entry cut
+ * by the end of `s` is left unless `final`). */
+static size_t kml_entries(xr *x, const char *s, size_t n, int final)
 {
-    /* "lon,lat[,alt] lon,lat[,alt] ..." */
-    const char *p = s;
+    size_t i = 0;
     for (;;) {
-        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
-        if (!*p) break;
-        char *e;
+        while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) i++;
+        if (i >= n) return i;
+        size_t e = i;
+        while (e < n && s[e] != ' ' && s[e] != '\t' && s[e] != '\n' && s[e] != '\r') e++;
+        if (e == n && !final) return i;
+        char tok[256];
+        if (e - i >= sizeof tok) {
+            stop(x, POL_ERR_FORMAT, "a <coordinates> entry is not lon,lat[,alt]");
+            return n;
+        }
+        memcpy(tok, s + i, e - i);
+        tok[e - i] = '\0';
         double v[3];
         int k = 0;
+        const char *p = tok;
+        char *end;
         for (; k < 3; k++) {
-            v[k] = strtod(p, &e);
-            if (e == p) break;
-            p = e;
+            v[k] = strtod(p, &end);
+            if (end == p) break;
+            p = end;
             if (*p != ',') {
                 k++;
                 break;
@@ -368,11 +512,11 @@ static void kml_coords(xr *x, const char *s)
         }
         if (k < 2) {
             stop(x, POL_ERR_FORMAT, "a <coordinates> entry is not lon,lat[,alt]");
-            return;
+            return n;
         }
         kml_point(x, v[0], v[1], v[2], k >= 3);
-        if (x->st) return;
-        while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') p++;
+        if (x->st) return n;
+        i = e;
     }
 }
 
@@ -397,18 +541,14 @@ static void XMLCALL kml_start(void *u, const XML_Char *name, const XML_Char **at
         new_seg(x, POL_SEG_TRK);
     } else if (strcmp(ln, "Track") == 0) {
         new_seg(x, POL_SEG_TRK);
-        x->when_start = x->t->n;
-        x->n_when = 0;
-        x->coord_i = 0;
+        x->gx_k++;
+        x->in_gxtrack = 1;
     } else if (strcmp(ln, "Point") == 0) {
         new_seg(x, POL_SEG_WPT);
-        x->in_point_pm = 1;
     } else if (strcmp(ln, "coordinates") == 0) {
         x->kml_coords = 1;
-    } else if (strcmp(ln, "when") == 0 && x->seg >= 0) {
+    } else if (strcmp(ln, "when") == 0 && x->in_gxtrack) {
         x->kml_when = 1;
-    } else if (strcmp(ln, "coord") == 0) {
-        x->kml_gxcoord = 1;
     }
 }
 
@@ -418,32 +558,29 @@ static void XMLCALL kml_end(void *u, const XML_Char *name)
     const char *ln = local(name);
     const char *s = x->text.p ? x->text.p : "";
     if (x->kml_coords && strcmp(ln, "coordinates") == 0) {
-        if (x->seg >= 0) kml_coords(x, s);
+        if (x->seg >= 0) kml_entries(x, s, x->text.n, 1);
         x->kml_coords = 0;
     } else if (x->kml_when && strcmp(ln, "when") == 0) {
-        kml_point(x, 0, 0, 0, 0);
-        if (!x->st) {
-            pol__tpt *p = &x->t->pt[x->t->n - 1];
-            p->t = pol__iso_time(s);
-            p->time_txt = pol__track_str(x->t, s, strlen(s));
-            p->lat = NAN; /* filled by <gx:coord> */
-            x->n_when++;
-        }
         x->kml_when = 0;
-    } else if (x->kml_gxcoord && strcmp(ln, "coord") == 0) {
-        double v[3];
-        int k = sscanf(s, "%lf %lf %lf", &v[0], &v[1], &v[2]);
-        if (k < 2 || x->coord_i >= x->n_when) {
-            stop(x, POL_ERR_FORMAT, "a <gx:coord> without its <when>, or not \"lon lat [alt]\"");
+        kcoord c;
+        int got = x->kb ? kb_next(x->kb, x->gx_k, &c) : -2;
+        if (got == -2) {
+            stop(x, POL_ERR_NOMEM, "out of memory reading the <gx:coord>s");
+        } else if (got <= 0 || c.n == 0) {
+            stop(x, POL_ERR_FORMAT, got < 0 ? "a <gx:coord> without its <when>"
+                                            : c.n == 0 && got > 0
+                                                  ? "a <gx:coord> is not \"lon lat [alt]\""
+                                                  : "a <when> without its <gx:coord>");
         } else {
-            pol__tpt *p = &x->t->pt[x->when_start + x->coord_i++];
-            p->lon = v[0];
-            p->lat = v[1];
-            p->ele = k >= 3 ? v[2] : NAN;
+            kml_point(x, c.v[0], c.v[1], c.v[2], c.n >= 3);
+            if (!x->st) {
+                pol__tpt *p = &x->t->pt[x->t->n - 1];
+                p->t = pol__iso_time(s);
+                p->time_txt = pol__track_str(x->t, s, x->text.n);
+            }
         }
-        x->kml_gxcoord = 0;
-    } else if (strcmp(ln, "Point") == 0) {
-        x->in_point_pm = 0;
+    } else if (strcmp(ln, "Track") == 0) {
+        x->in_gxtrack = 0;
     }
     x->text.n = 0;
     if (x->text.p) x->text.p[0] = '\0';
@@ -453,15 +590,24 @@ static void XMLCALL kml_end(void *u, const XML_Char *name)
 static void XMLCALL kml_text(void *u, const XML_Char *s, int len)
 {
     xr *x = u;
-    if (!x->kml_coords && !x->kml_when && !x->kml_gxcoord) return;
-    if (x->text.n + (size_t)len > (256u << 20)) {
-        stop(x, POL_ERR_LIMIT, "a <coordinates> element longer than 256 MiB");
+    if (!x->kml_coords && !x->kml_when) return;
+    if (x->kml_when && x->text.n + (size_t)len > 4096) {
+        stop(x, POL_ERR_LIMIT, "a <when> longer than 4 KiB");
         return;
     }
     pol__sbuf_put(&x->text, s, (size_t)len);
+    /* Coordinates are read as they come: only an entry cut by the block's end waits. */
+    if (x->kml_coords && x->seg >= 0 && x->text.n > 4096) {
+        size_t used = kml_entries(x, x->text.p, x->text.n, 0);
+        if (x->st) return;
+        memmove(x->text.p, x->text.p + used, x->text.n - used);
+        x->text.n -= used;
+        x->text.p[x->text.n] = '\0';
+        if (x->text.n > 4096) stop(x, POL_ERR_FORMAT, "a <coordinates> entry is not lon,lat[,alt]");
+    }
 }
 
-pol_status pol__gpx_read(pol_run *run, const char *path, pol__track *t, int kml)
+pol_status pol__gpx_read(pol_run *run, const char *path, pol__track *t)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp) return pol__fail(run, POL_ERR_IO, "cannot open %s", path);
@@ -469,7 +615,6 @@ pol_status pol__gpx_read(pol_run *run, const char *path, pol__track *t, int kml)
     memset(&x, 0, sizeof x);
     x.run = run;
     x.t = t;
-    x.kml = kml;
     x.seg = -1;
     x.max_points = pol__limit(run, "track-points");
     if (!x.max_points) x.max_points = UINT64_MAX;
@@ -481,15 +626,10 @@ pol_status pol__gpx_read(pol_run *run, const char *path, pol__track *t, int kml)
     XML_SetUserData(x.xp, &x);
     XML_SetEntityDeclHandler(x.xp, on_entity);
     XML_SetParamEntityParsing(x.xp, XML_PARAM_ENTITY_PARSING_NEVER);
-    if (kml) {
-        XML_SetElementHandler(x.xp, kml_start, kml_end);
-        XML_SetCharacterDataHandler(x.xp, kml_text);
-    } else {
-        XML_SetElementHandler(x.xp, gpx_start, gpx_end);
-        XML_SetCharacterDataHandler(x.xp, gpx_text);
-        XML_SetCommentHandler(x.xp, on_comment);
-    }
-    t->format = kml ? POL_TF_KML : POL_TF_GPX;
+    XML_SetElementHandler(x.xp, gpx_start, gpx_end);
+    XML_SetCharacterDataHandler(x.xp, gpx_text);
+    XML_SetCommentHandler(x.xp, on_comment);
+    t->format = POL_TF_GPX;
     /* Room for the points a file of this size holds (about 90 bytes each), so growing does not
      * copy a million points over and over. */
     if (fseeko(fp, 0, SEEK_END) == 0) {
@@ -545,14 +685,7 @@ pol_status pol__gpx_read(pol_run *run, const char *path, pol__track *t, int kml)
         }
     }
     if (!st && x.structure.oom) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
-    if (!st && !kml) t->tail = pol__track_str(t, x.structure.p ? x.structure.p : "", x.structure.n);
-    if (!st && kml) {
-        for (size_t i = 0; i < t->n; i++)
-            if (isnan(t->pt[i].lat)) {
-                st = pol__fail(run, POL_ERR_FORMAT, "a <when> without its <gx:coord>");
-                break;
-            }
-    }
+    if (!st) t->tail = pol__track_str(t, x.structure.p ? x.structure.p : "", x.structure.n);
     XML_ParserFree(x.xp);
     fclose(fp);
     free(x.structure.p);
@@ -680,6 +813,92 @@ void pol__gpx_stream_close(pol__gpx_stream *g)
     free(g);
 }
 
+/* ---- streamed KML ---- */
+
+struct pol__kml_stream {
+    xr x;
+    const char *path;
+    FILE *fp;
+    int eof;
+};
+
+pol_status pol__kml_stream_open(pol_run *run, const char *path, pol__track *t,
+                                pol__kml_stream **out)
+{
+    *out = NULL;
+    pol__kml_stream *g = calloc(1, sizeof *g);
+    if (!g) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    g->fp = fopen(path, "rb");
+    xr *x = &g->x;
+    x->xp = XML_ParserCreate(NULL);
+    x->kb = kb_open(path);
+    if (!g->fp || !x->xp || !x->kb) {
+        pol__kml_stream_close(g);
+        return pol__fail(run, POL_ERR_IO, "cannot open %s", path);
+    }
+    x->run = run;
+    x->t = t;
+    x->kml = 1;
+    x->seg = -1;
+    x->max_points = pol__limit(run, "track-points");
+    if (!x->max_points) x->max_points = UINT64_MAX;
+    XML_SetUserData(x->xp, x);
+    XML_SetEntityDeclHandler(x->xp, on_entity);
+    XML_SetParamEntityParsing(x->xp, XML_PARAM_ENTITY_PARSING_NEVER);
+    XML_SetElementHandler(x->xp, kml_start, kml_end);
+    XML_SetCharacterDataHandler(x->xp, kml_text);
+    t->format = POL_TF_KML;
+    *out = g;
+    return POL_OK;
+}
+
+pol_status pol__kml_stream_fill(pol__kml_stream *g, size_t want, int *eof)
+{
+    xr *x = &g->x;
+    pol_run *run = x->run;
+    enum { BLK = 1 << 16 };
+    while (!g->eof && x->t->n < want) {
+        void *buf = XML_GetBuffer(x->xp, BLK);
+        if (!buf) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        size_t got = fread(buf, 1, BLK, g->fp);
+        if (ferror(g->fp)) return pol__fail(run, POL_ERR_IO, "read error");
+        int fin = got < BLK;
+        if (XML_ParseBuffer(x->xp, (int)got, fin) == XML_STATUS_ERROR) {
+            if (x->st) return pol__fail(run, x->st, "%s", x->err);
+            return pol__fail(run, POL_ERR_FORMAT, "broken XML at line %lu, column %lu: %s",
+                             (unsigned long)XML_GetCurrentLineNumber(x->xp),
+                             (unsigned long)XML_GetCurrentColumnNumber(x->xp),
+                             XML_ErrorString(XML_GetErrorCode(x->xp)));
+        }
+        if (x->st) return pol__fail(run, x->st, "%s", x->err);
+        if (x->text.oom) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        if (fin) g->eof = 1;
+        if (pol__cancelled(run)) return pol__fail(run, POL_ERR_CANCELLED, "cancelled");
+    }
+    *eof = g->eof;
+    return POL_OK;
+}
+
+int pol__kml_stream_drop(pol__kml_stream *g, size_t from)
+{
+    return pol__track_drop_front(g->x.t, from, NULL, 0);
+}
+
+uint64_t pol__kml_stream_points(const pol__kml_stream *g)
+{
+    return g->x.total;
+}
+
+void pol__kml_stream_close(pol__kml_stream *g)
+{
+    if (!g) return;
+    if (g->x.xp) XML_ParserFree(g->x.xp);
+    kb_free(g->x.kb);
+    if (g->fp) fclose(g->fp);
+    free(g->x.text.p);
+    free(g);
+}
+
 /* ---- writing ---- */
 
 /* The shortest text that reads back as the same double. */
@@ -697,7 +916,7 @@ static void coord(const pol__track *t, const pol__tpt *p, int lat, char *buf, si
     pol__track_coord(p, lat, buf, cap);
 }
 
-static void time_text(const pol__track *t, const pol__tpt *p, char *buf, size_t cap)
+void pol__track_time_text(const pol__track *t, const pol__tpt *p, char *buf, size_t cap)
 {
     const char *s = pol__track_txt(t, p->time_txt);
     if (s && isfinite(pol__iso_time(s)))
@@ -715,7 +934,7 @@ static void ele_text(const pol__track *t, const pol__tpt *p, char *buf, size_t c
         num(buf, cap, round(p->ele * 1000) / 1000);
 }
 
-static void write_pt(const pol__track *t, const pol__tpt *p, const char *el, FILE *f, int gpx)
+void pol__gpx_write_pt(const pol__track *t, const pol__tpt *p, const char *el, FILE *f, int gpx)
 {
     char la[48], lo[48], tb[64], eb[48];
     coord(t, p, 1, la, sizeof la);
@@ -726,7 +945,7 @@ static void write_pt(const pol__track *t, const pol__tpt *p, const char *el, FIL
         fprintf(f, "<ele>%s</ele>", eb);
     }
     if (isfinite(p->t) || p->time_txt) {
-        time_text(t, p, tb, sizeof tb);
+        pol__track_time_text(t, p, tb, sizeof tb);
         if (tb[0]) fprintf(f, "<time>%s</time>", tb);
     }
     if (gpx && p->raw) fputs(pol__track_txt(t, p->raw), f);
@@ -734,55 +953,19 @@ static void write_pt(const pol__track *t, const pol__tpt *p, const char *el, FIL
     fprintf(f, "</%s>", el);
 }
 
+/* A GPX loaded whole, written as GPX: its own structure around the points. */
 pol_status pol__gpx_write(pol_run *run, const pol__track *t, FILE *f)
 {
     static const char *const el[] = {"trkpt", "rtept", "wpt"};
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
-    if (t->format == POL_TF_GPX) {
-        /* The source's own structure around the points. */
-        for (size_t i = 0; i < t->n; i++) {
-            const pol__tpt *p = &t->pt[i];
-            if (p->pre) fputs(pol__track_txt(t, p->pre), f);
-            if (p->flags & POL_TP_DELETED) continue;
-            write_pt(t, p, el[t->seg[p->seg].kind], f, 1);
-        }
-        if (t->tail) fputs(pol__track_txt(t, t->tail), f);
-        fputs("\n", f);
-    } else {
-        fputs("<gpx version=\"1.1\" creator=\"polish\" xmlns=\"http://www.topografix.com/GPX/1/1\">"
-              "\n",
-              f);
-        /* Waypoints first, then routes, then tracks (the schema's order). */
-        for (int pass = 0; pass < 3; pass++) {
-            int kind = pass == 0 ? POL_SEG_WPT : pass == 1 ? POL_SEG_RTE : POL_SEG_TRK;
-            long open_seg = -1, open_trk = -1;
-            for (size_t i = 0; i < t->n; i++) {
-                const pol__tpt *p = &t->pt[i];
-                if ((p->flags & POL_TP_DELETED) || (int)t->seg[p->seg].kind != kind) continue;
-                if (kind != POL_SEG_WPT && (long)p->seg != open_seg) {
-                    long trk = (long)t->seg[p->seg].track;
-                    if (kind == POL_SEG_TRK) {
-                        if (open_seg >= 0) fputs("</trkseg>\n", f);
-                        if (trk != open_trk) {
-                            if (open_trk >= 0) fputs("</trk>\n", f);
-                            fputs("<trk>\n", f);
-                            open_trk = trk;
-                        }
-                        fputs("<trkseg>\n", f);
-                    } else {
-                        if (open_seg >= 0) fputs("</rte>\n", f);
-                        fputs("<rte>\n", f);
-                    }
-                    open_seg = (long)p->seg;
-                }
-                write_pt(t, p, el[kind], f, 0);
-                fputs("\n", f);
-            }
-            if (kind == POL_SEG_TRK && open_seg >= 0) fputs("</trkseg>\n</trk>\n", f);
-            if (kind == POL_SEG_RTE && open_seg >= 0) fputs("</rte>\n", f);
-        }
-        fputs("</gpx>\n", f);
+    for (size_t i = 0; i < t->n; i++) {
+        const pol__tpt *p = &t->pt[i];
+        if (p->pre) fputs(pol__track_txt(t, p->pre), f);
+        if (p->flags & POL_TP_DELETED) continue;
+        pol__gpx_write_pt(t, p, el[t->seg[p->seg].kind], f, 1);
     }
+    if (t->tail) fputs(pol__track_txt(t, t->tail), f);
+    fputs("\n", f);
     if (ferror(f)) return pol__fail(run, POL_ERR_IO, "write error");
     return POL_OK;
 }
@@ -798,7 +981,7 @@ pol_status pol__gpx_write_exact(pol_run *run, const pol__track *t, size_t from, 
         if (!(p->flags & (POL_TP_MOVED | POL_TP_ELE_SET)) && p->src)
             fputs(pol__track_txt(t, p->src), f);
         else
-            write_pt(t, p, el[t->seg[p->seg].kind], f, 1);
+            pol__gpx_write_pt(t, p, el[t->seg[p->seg].kind], f, 1);
         ++*written;
     }
     if (last && t->tail) fputs(pol__track_txt(t, t->tail), f);
@@ -806,47 +989,3 @@ pol_status pol__gpx_write_exact(pol_run *run, const pol__track *t, size_t from, 
     return POL_OK;
 }
 
-pol_status pol__kml_write(pol_run *run, const pol__track *t, FILE *f)
-{
-    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-          "<kml xmlns=\"http://www.opengis.net/kml/2.2\" "
-          "xmlns:gx=\"http://www.google.com/kml/ext/2.2\">\n<Document>\n",
-          f);
-    long open_seg = -1;
-    int timed = 0;
-    for (size_t i = 0; i < t->n; i++) {
-        const pol__tpt *p = &t->pt[i];
-        if (p->flags & POL_TP_DELETED) continue;
-        char la[48], lo[48], tb[64];
-        coord(t, p, 1, la, sizeof la);
-        coord(t, p, 0, lo, sizeof lo);
-        if (t->seg[p->seg].kind == POL_SEG_WPT) {
-            if (open_seg >= 0) fputs(timed ? "</gx:Track></Placemark>\n" : "</coordinates></LineString></Placemark>\n", f);
-            open_seg = -1;
-            fprintf(f, "<Placemark><Point><coordinates>%s,%s", lo, la);
-            if (isfinite(p->ele)) fprintf(f, ",%.3f", p->ele);
-            fputs("</coordinates></Point></Placemark>\n", f);
-            continue;
-        }
-        if ((long)p->seg != open_seg) {
-            if (open_seg >= 0) fputs(timed ? "</gx:Track></Placemark>\n" : "</coordinates></LineString></Placemark>\n", f);
-            timed = isfinite(p->t) != 0;
-            fputs(timed ? "<Placemark><gx:Track>\n" : "<Placemark><LineString><coordinates>\n", f);
-            open_seg = (long)p->seg;
-        }
-        if (timed) {
-            time_text(t, p, tb, sizeof tb);
-            fprintf(f, "<when>%s</when><gx:coord>%s %s", tb, lo, la);
-            if (isfinite(p->ele)) fprintf(f, " %.3f", p->ele);
-            fputs("</gx:coord>\n", f);
-        } else {
-            fprintf(f, "%s,%s", lo, la);
-            if (isfinite(p->ele)) fprintf(f, ",%.3f", p->ele);
-            fputs("\n", f);
-        }
-    }
-    if (open_seg >= 0) fputs(timed ? "</gx:Track></Placemark>\n" : "</coordinates></LineString></Placemark>\n", f);
-    fputs("</Document>\n</kml>\n", f);
-    if (ferror(f)) return pol__fail(run, POL_ERR_IO, "write error");
-    return POL_OK;
-}

@@ -1,7 +1,7 @@
-/* polish — streaming tracks: a GPX is read and written as a stream of points in chunks, so a
- * file of millions of points takes the memory of one chunk and its context. The reader keeps the
- * source's bytes around every point (pol__track.exact), so an unchanged point is written as the
- * source wrote it. Ops whose effect on a point depends on a bounded neighbourhood (dedupe,
+/* polish — streaming tracks: any format is read (source.c) and written (sink.c) as a stream of
+ * points in chunks, so a file of millions of points takes the memory of one chunk and its
+ * context. The GPX reader keeps the source's bytes around every point (pol__track.exact), so an
+ * unchanged point is written as the source wrote it. Ops whose effect on a point depends on a bounded neighbourhood (dedupe,
  * despike, smooth, simplify) run their whole-track code on each chunk through one adapter, which
  * sums what they did over the chunks' cores; privacy has its own measuring pass. */
 #include <stdlib.h>
@@ -18,7 +18,7 @@
 typedef struct treader {
     pol_run *run;
     char *path;
-    pol__gpx_stream *g;
+    pol__tsrc *g;
     pol__track *buf;   /* fresh points [buf0, buf0 + buf->n) as read */
     uint64_t buf0;
     uint64_t next;     /* stream index of the next chunk's core */
@@ -40,8 +40,16 @@ static pol_status rd_open(pol_run *run, const char *path, void **out)
     r->buf = pol__track_new();
     r->last_t = NAN;
     r->last_seg = UINT32_MAX;
+    unsigned char head[4096];
+    size_t got = 0;
+    FILE *fp = fopen(path, "rb");
+    if (fp) {
+        got = fread(head, 1, sizeof head, fp);
+        fclose(fp);
+    }
     pol_status st = !r->path || !r->buf ? pol__fail(run, POL_ERR_NOMEM, "out of memory")
-                                        : pol__gpx_stream_open(run, path, r->buf, &r->g);
+                                        : pol__tsrc_open(run, path, pol__track_sniff_format(head, got),
+                                                         r->buf, &r->g);
     if (st) {
         pol__track_free(r->buf);
         free(r->path);
@@ -83,7 +91,7 @@ static pol_status rd_read(pol_run *run, void *p, size_t halo, pol__chunk **out)
         if (ms) return ms;
     }
     uint64_t want = r->next + CHUNK_POINTS + halo;
-    pol_status st = pol__gpx_stream_fill(r->g, (size_t)(want - r->buf0), &r->eof);
+    pol_status st = pol__tsrc_fill(r->g, (size_t)(want - r->buf0), &r->eof);
     if (st) return st;
     uint64_t have = r->buf0 + r->buf->n;
     if (r->next >= have) {
@@ -125,14 +133,14 @@ static pol_status rd_read(pol_run *run, void *p, size_t halo, pol__chunk **out)
     /* Keep only the context the next chunk needs before its core. */
     uint64_t keep = r->next > halo ? r->next - halo : 0;
     if (keep > r->buf0) {
-        if (pol__gpx_stream_drop(r->g, (size_t)(keep - r->buf0)))
+        if (pol__tsrc_drop(r->g, (size_t)(keep - r->buf0)))
             return pol__fail(run, POL_ERR_NOMEM, "out of memory");
         r->buf0 = keep;
     }
     if (last) {
         pol__jv *keep_step = run->step;
         run->step = NULL; /* on the item */
-        pol__measure_int(run, "points", (long long)pol__gpx_stream_points(r->g));
+        pol__measure_int(run, "points", (long long)pol__tsrc_points(r->g));
         if (r->back)
             pol__warn(run,
                       "time goes backwards %zu times: those points are kept as they are, and "
@@ -150,7 +158,7 @@ static void rd_close(void *p)
     treader *r = p;
     if (!r) return;
     pol__asset_unref(r->cur);
-    pol__gpx_stream_close(r->g);
+    pol__tsrc_close(r->g);
     pol__track_free(r->buf);
     free(r->path);
     free(r);
@@ -158,40 +166,69 @@ static void rd_close(void *p)
 
 /* ---- writing ---- */
 
+/* The format a streamed item is written in: the export op's, else the output name's, else the
+ * input's (NMEA as GPX); -1 when the output name says another track format than that. */
+static int out_format(pol_run *run, int in_fmt, const char *out)
+{
+    const char *f = pol__plan_load_option(run, "format");
+    int fmt = f ? pol__tfmt_from_name(f) : -1;
+    int named = out ? pol__tfmt_from_name(pol__path_ext(out)) : -1;
+    if (named == POL_TF_NMEA) named = -1;
+    if (fmt < 0) fmt = named >= 0 ? named : in_fmt == POL_TF_NMEA ? POL_TF_GPX : in_fmt;
+    return fmt;
+}
+
 typedef struct twriter {
     FILE *f;
-    size_t in, written;
+    size_t in;
+    int fmt;
+    pol__tsink *sink;
 } twriter;
 
-static pol_status wr_begin(pol_run *run, void *reader, FILE *f, void **out)
+/* The output's name is the temporary's: ".NAME.XXXXXX.part". */
+static pol_status wr_begin_path(pol_run *run, void *reader, const char *tmp, FILE *f, void **out)
 {
-    (void)reader;
+    treader *r = reader;
     twriter *w = calloc(1, sizeof *w);
     if (!w) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    char name[256] = "";
+    const char *b = strrchr(tmp, '/');
+    b = b ? b + 1 : tmp;
+    if (*b == '.') b++;
+    size_t l = strlen(b);
+    if (l > 12 && l - 12 < sizeof name) snprintf(name, sizeof name, "%.*s", (int)(l - 12), b);
     w->f = f;
+    w->fmt = out_format(run, (int)r->buf->format, name[0] ? name : NULL);
+    pol_status st = pol__tsink_begin(run, w->fmt, f, &w->sink);
+    if (st) {
+        free(w);
+        return st;
+    }
     *out = w;
     return POL_OK;
 }
 
 static pol_status wr_write(pol_run *run, void *p, const pol__chunk *c)
 {
+    (void)run;
     twriter *w = p;
     const pol__track *t = pol__track_of(c->data);
     w->in += c->n;
-    return pol__gpx_write_exact(run, t, c->pre, c->pre + c->n, c->last, w->f, &w->written);
+    return pol__tsink_points(w->sink, t, c->pre, c->pre + c->n, c->last);
 }
 
 static pol_status wr_end(pol_run *run, void *p)
 {
     twriter *w = p;
-    pol_status st = fflush(w->f) || ferror(w->f) ? pol__fail(run, POL_ERR_IO, "write error")
-                                                 : POL_OK;
+    size_t written = pol__tsink_written(w->sink);
+    pol_status st = pol__tsink_end(w->sink);
+    if (!st && (fflush(w->f) || ferror(w->f))) st = pol__fail(run, POL_ERR_IO, "write error");
     if (!st && run->item) {
         pol__jv *o = pol__jv_obj();
         pol__jv_set(o, "input", pol__jv_int((long long)w->in));
-        pol__jv_set(o, "written", pol__jv_int((long long)w->written));
-        pol__jv_set(o, "removed", pol__jv_int((long long)(w->in - w->written)));
-        pol__jv_set(o, "format", pol__jv_str("gpx"));
+        pol__jv_set(o, "written", pol__jv_int((long long)written));
+        pol__jv_set(o, "removed", pol__jv_int((long long)(w->in - written)));
+        pol__jv_set(o, "format", pol__jv_str(pol__tfmt_ext(w->fmt)));
         pol__jv_set(run->item, "points", o);
     }
     free(w);
@@ -200,10 +237,15 @@ static pol_status wr_end(pol_run *run, void *p)
 
 static void wr_abort(void *p)
 {
-    free(p);
+    twriter *w = p;
+    if (!w) return;
+    pol__tsink_abort(w->sink);
+    free(w);
 }
 
-/* A GPX written as GPX streams; other formats (and conversions) are read or written whole. */
+/* Every format streams in and out; an item is loaded whole only when the output's name does not
+ * say the format it will be written in (a conversion into a folder, where the loaded item's
+ * name takes the new extension). */
 static int accept(pol_run *run, const char *in, const char *out)
 {
     unsigned char head[4096];
@@ -211,14 +253,11 @@ static int accept(pol_run *run, const char *in, const char *out)
     if (!fp) return 0;
     size_t got = fread(head, 1, sizeof head, fp);
     fclose(fp);
-    if (pol__track_sniff_format(head, got) != POL_TF_GPX) return 0;
-    const char *f = pol__plan_load_option(run, "format");
-    int fmt = f ? pol__tfmt_from_name(f) : -1;
-    if (fmt < 0) {
-        fmt = pol__tfmt_from_name(pol__path_ext(out));
-        if (fmt == POL_TF_NMEA) fmt = -1;
-    }
-    return fmt < 0 || fmt == POL_TF_GPX;
+    int in_fmt = pol__track_sniff_format(head, got);
+    if (in_fmt < 0 || !pol__tsrc_streams(in_fmt)) return 0;
+    int fmt = out_format(run, in_fmt, out);
+    int named = pol__tfmt_from_name(pol__path_ext(out));
+    return named == fmt || (named < 0 && fmt == in_fmt);
 }
 
 const pol__stream_io pol__track_stream_io = {
@@ -226,7 +265,7 @@ const pol__stream_io pol__track_stream_io = {
     .open = rd_open,
     .read = rd_read,
     .close = rd_close,
-    .write_begin = wr_begin,
+    .write_begin_path = wr_begin_path,
     .write = wr_write,
     .write_end = wr_end,
     .write_abort = wr_abort,

@@ -157,6 +157,7 @@ pol__track *pol__track_slice(const pol__track *s, size_t from, size_t to)
         if (s->pt[i].seg < lo) lo = s->pt[i].seg;
         if (s->pt[i].seg > hi) hi = s->pt[i].seg;
     }
+    t->seg0 = s->seg0 + lo;
     for (uint32_t k = lo; !oom && from < to && k <= hi; k++)
         if (pol__track_seg(t, s->seg[k].kind, s->seg[k].track) < 0) oom = 1;
     if (!oom && to > from) {

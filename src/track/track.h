@@ -72,6 +72,9 @@ typedef struct pol__track {
     /* A streamed GPX chunk: `pre` and `tail` are the source's own bytes (the first point's
      * `pre` starts at the file's first byte) and each point keeps its element's bytes (`src`). */
     int exact;
+    /* A chunk of a stream: the index in the stream of its segment 0 (segments are renumbered
+     * from 0 in each chunk); a segment's identity across chunks is seg0 + its index. */
+    uint64_t seg0;
     /* Before-and-after for the report's figure: the input's positions (a thinned copy). */
     float *orig_xy;
     size_t n_orig;
@@ -134,7 +137,17 @@ static inline int pol__tp_live(const pol__track *t, size_t i)
 int pol__track_sniff(const unsigned char *head, size_t n, const char *path);
 /* The format of a file by its head (pol__tfmt), -1 when not a track. */
 int pol__track_sniff_format(const unsigned char *head, size_t n);
-pol_status pol__gpx_read(pol_run *run, const char *path, pol__track *t, int kml);
+pol_status pol__gpx_read(pol_run *run, const char *path, pol__track *t);
+/* KML read as a stream (coordinates as they come; a gx:Track's <when>s paired with their
+ * <gx:coord>s by a second parser of the file). */
+typedef struct pol__kml_stream pol__kml_stream;
+pol_status pol__kml_stream_open(pol_run *run, const char *path, pol__track *t,
+                                pol__kml_stream **out);
+pol_status pol__kml_stream_fill(pol__kml_stream *g, size_t want, int *eof);
+int pol__kml_stream_drop(pol__kml_stream *g, size_t from);
+uint64_t pol__kml_stream_points(const pol__kml_stream *g);
+void pol__kml_stream_close(pol__kml_stream *g);
+/* A GPX loaded whole (not streamed), as GPX. */
 pol_status pol__gpx_write(pol_run *run, const pol__track *t, FILE *f);
 /* Streamed GPX reading: points are added to `t` as the file is parsed, block by block. */
 typedef struct pol__gpx_stream pol__gpx_stream;
@@ -152,12 +165,60 @@ void pol__gpx_stream_close(pol__gpx_stream *g);
  * Adds the points written to *written. */
 pol_status pol__gpx_write_exact(pol_run *run, const pol__track *t, size_t from, size_t to,
                                 int last, FILE *f, size_t *written);
-pol_status pol__kml_write(pol_run *run, const pol__track *t, FILE *f);
-pol_status pol__csv_track_read(pol_run *run, const char *path, pol__track *t);
-pol_status pol__csv_track_write(pol_run *run, const pol__track *t, FILE *f);
-pol_status pol__nmea_read(pol_run *run, const char *path, pol__track *t);
-pol_status pol__geojson_read(pol_run *run, const char *path, pol__track *t);
-pol_status pol__geojson_write(pol_run *run, const pol__track *t, FILE *f);
+/* A GPX point element (<trkpt ...>...</trkpt>) from the numbers; `gpx`: the source was GPX and
+ * its other children are kept. */
+void pol__gpx_write_pt(const pol__track *t, const pol__tpt *p, const char *el, FILE *f, int gpx);
+/* The point's timestamp as ISO 8601 text: as the source wrote it when it reads as one. */
+void pol__track_time_text(const pol__track *t, const pol__tpt *p, char *buf, size_t cap);
+
+/* A CSV field, quoted when it must be. */
+void pol__track_csv_field(FILE *f, const char *s, size_t n, char delim);
+/* A GeoJSON position [lon, lat(, ele)] and a time ("..." or null). */
+void pol__gj_coord(const pol__track *t, const pol__tpt *p, FILE *f);
+void pol__gj_time(const pol__track *t, const pol__tpt *p, FILE *f);
+
+/* Streamed writing of any format: points are handed over in order, chunk by chunk (or the whole
+ * track as one chunk), and written as they come; what a format needs in another order (GPX's
+ * routes and tracks after its waypoints, GeoJSON's times after a feature's coordinates) waits in
+ * a temporary file, not in memory. */
+typedef struct pol__tsink pol__tsink;
+pol_status pol__tsink_begin(pol_run *run, int fmt, FILE *f, pol__tsink **out);
+/* Writes the kept points among [from, to) of `t`; `last`: `t` holds the stream's final points. */
+pol_status pol__tsink_points(pol__tsink *w, const pol__track *t, size_t from, size_t to, int last);
+/* Finishes the file and frees the sink (also on failure). */
+pol_status pol__tsink_end(pol__tsink *w);
+void pol__tsink_abort(pol__tsink *w);
+size_t pol__tsink_written(const pol__tsink *w);
+/* A track loaded whole, in `fmt` (begin, all points, end). */
+pol_status pol__tsink_whole(pol_run *run, int fmt, const pol__track *t, FILE *f);
+/* Any format read as a stream of points (source.c): points are added to `t` by _fill until it
+ * holds `want` or the file ends (*eof set); every point added is complete. */
+typedef struct pol__tsrc pol__tsrc;
+int pol__tsrc_streams(int fmt); /* 1 when `fmt` is read as a stream */
+pol_status pol__tsrc_open(pol_run *run, const char *path, int fmt, pol__track *t,
+                          pol__tsrc **out);
+pol_status pol__tsrc_fill(pol__tsrc *s, size_t want, int *eof);
+int pol__tsrc_drop(pol__tsrc *s, size_t from); /* see pol__track_drop_front */
+uint64_t pol__tsrc_points(const pol__tsrc *s);  /* points read so far */
+void pol__tsrc_close(pol__tsrc *s);
+/* The whole file through the stream reader. */
+pol_status pol__tsrc_read_all(pol_run *run, const char *path, int fmt, pol__track *t);
+/* CSV and NMEA read line by line (as the GPX stream above). */
+typedef struct pol__line_stream pol__line_stream;
+pol_status pol__line_stream_open(pol_run *run, const char *path, pol__track *t, int nmea,
+                                 pol__line_stream **out);
+pol_status pol__line_stream_fill(pol__line_stream *s, size_t want, int *eof);
+int pol__line_stream_drop(pol__line_stream *s, size_t from);
+uint64_t pol__line_stream_points(const pol__line_stream *s);
+void pol__line_stream_close(pol__line_stream *s);
+/* GeoJSON read as a stream of events (io_geojson.c). */
+typedef struct pol__gj_stream pol__gj_stream;
+pol_status pol__gj_stream_open(pol_run *run, const char *path, pol__track *t,
+                               pol__gj_stream **out);
+pol_status pol__gj_stream_fill(pol__gj_stream *g, size_t want, int *eof);
+int pol__gj_stream_drop(pol__gj_stream *g, size_t from);
+uint64_t pol__gj_stream_points(const pol__gj_stream *g);
+void pol__gj_stream_close(pol__gj_stream *g);
 /* Checks what every reader must: points in range, a points limit; fails naming the problem. */
 pol_status pol__track_check(pol_run *run, pol__track *t);
 const char *pol__tfmt_ext(int f);

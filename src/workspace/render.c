@@ -433,6 +433,7 @@ static pol_status make_render(pol_workspace *w, const ws_version *v, const char 
     else
         pol_options_default(&o2);
     o2.overwrite = o2.dry_run = o2.skip_existing = 0;
+    o2.lenient = 0; /* not part of the key: every render of a key is made alike */
     const char *inputs[] = {in};
     pol_batch b = {.mode = POL_BATCH_PROCESS,
                    .options = &o2,

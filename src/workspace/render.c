@@ -534,6 +534,8 @@ static pol_status make_render(pol_workspace *w, const ws_version *v, const char 
     free(mtext);
     free(mpath);
     if (s) goto out;
+    unlink(in); /* the original's link: the render folder holds the render only */
+    rmdir(in_dir);
     ws_fsync_dir(tmpd);
     ws_fsync_dir(out_dir);
     /* a folder without a manifest (made by hand, half removed) is not a render: replace it */

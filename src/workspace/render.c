@@ -433,6 +433,7 @@ static pol_status make_render(pol_workspace *w, const ws_version *v, const char 
     else
         pol_options_default(&o2);
     o2.overwrite = o2.dry_run = o2.skip_existing = 0;
+    o2.lenient = 0; /* not part of the key: every render of a key is made alike */
     const char *inputs[] = {in};
     pol_batch b = {.mode = POL_BATCH_PROCESS,
                    .options = &o2,
@@ -533,6 +534,8 @@ static pol_status make_render(pol_workspace *w, const ws_version *v, const char 
     free(mtext);
     free(mpath);
     if (s) goto out;
+    unlink(in); /* the original's link: the render folder holds the render only */
+    rmdir(in_dir);
     ws_fsync_dir(tmpd);
     ws_fsync_dir(out_dir);
     /* a folder without a manifest (made by hand, half removed) is not a render: replace it */

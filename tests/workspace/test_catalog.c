@@ -28,7 +28,7 @@ static void write_file(const char *path, const char *text)
 
 static void rm_rf(const char *path)
 {
-    char cmd[600];
+    char cmd[1400];
     snprintf(cmd, sizeof cmd, "chmod -R u+w '%s' 2>/dev/null; rm -rf '%s'", path, path);
     assert_int_equal(system(cmd), 0);
 }

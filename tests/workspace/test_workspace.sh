@@ -17,12 +17,12 @@ printf 'name,email,phone\nAda Lovelace,ada@example.com,+44 20 7946 0001\nAlan Tu
 # every output in the store and the render cache is complete: a stored original's name is its
 # SHA-256, a render folder has its manifest and each output has the manifest's hash; no temporary
 consistent() { # consistent WHEN
-    local bad=0 f h
-    for f in .polish/store/*/*; do
-        [ -e "$f" ] || continue
+    local bad=0 f h rel
+    while IFS= read -r f; do # every file in the store is an original under its own hash
+        rel=${f#.polish/store/}
         h=$(sha256sum < "$f" | cut -d' ' -f1)
-        [ "$h" = "$(basename "$f")" ] || { fail "$1: store file $f holds other bytes ($h)"; bad=1; }
-    done
+        [ "$rel" = "${h:0:2}/$h" ] || { fail "$1: store file $rel is not an original under its hash ($h)"; bad=1; }
+    done < <(find .polish/store -type f)
     for d in .polish/renders/*/; do
         [ -d "$d" ] || continue
         [ -f "$d/manifest.json" ] || { fail "$1: render $d has no manifest"; bad=1; continue; }
@@ -30,9 +30,14 @@ consistent() { # consistent WHEN
 import hashlib, json, os, sys
 d = sys.argv[1]
 m = json.load(open(os.path.join(d, "manifest.json")))
+listed = {"manifest.json", "report.json"}
 for o in m["outputs"]:
     b = open(os.path.join(d, o["path"]), "rb").read()
     assert hashlib.sha256(b).hexdigest() == o["sha256"], o["path"]
+    listed.add(o["path"])
+for top, dirs, files in os.walk(d):
+    for f in files:
+        assert os.path.relpath(os.path.join(top, f), d) in listed, f   # nothing else in a render
 EOF
     done
     if find .polish/store .polish/renders -name '*.part' -o -name '*.XXXXXX' | grep -q .; then

@@ -52,8 +52,10 @@ static void video_free(void *p)
     pol__subs_free(v->cues, v->n_cues);
     free(v->font);
     pol__vaudio_free(v->audio);
-    free(v->title);
-    free(v->lower_third);
+    free(v->title.text);
+    free(v->title.lower);
+    free(v->title.font);
+    free(v->audio_steps);
     free(v);
 }
 
@@ -66,7 +68,8 @@ static void *dup_mem(const void *p, size_t n)
 }
 
 /* A copy for a delivery target. The soundtrack's audio chain holds the running state of its ops,
- * so it is not copied: a target renders the plan's picture with the sound as decoded. */
+ * so it is not shared (targets render at once): the copy keeps the chain's op names and its
+ * render plans the same chain again (the same measurements give the same decisions). */
 static void *video_clone(const void *p)
 {
     const pol__video *s = p;
@@ -87,9 +90,12 @@ static void *video_clone(const void *p)
     }
     c->font = s->font ? pol__strdup(s->font) : NULL;
     c->audio = NULL;
-    c->title = s->title ? pol__strdup(s->title) : NULL;
-    c->lower_third = s->lower_third ? pol__strdup(s->lower_third) : NULL;
-    if (!c->path) {
+    c->title.text = s->title.text ? pol__strdup(s->title.text) : NULL;
+    c->title.lower = s->title.lower ? pol__strdup(s->title.lower) : NULL;
+    c->title.font = s->title.font ? pol__strdup(s->title.font) : NULL;
+    c->audio_steps = s->audio_steps ? pol__strdup(s->audio_steps) : NULL;
+    if (!c->path || (s->title.text && !c->title.text) || (s->title.lower && !c->title.lower) ||
+        (s->title.font && !c->title.font) || (s->audio_steps && !c->audio_steps)) {
         video_free(c);
         return NULL;
     }

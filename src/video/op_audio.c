@@ -17,22 +17,24 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         pol__decline(run, "the video has no soundtrack");
         return POL_OK;
     }
-    char *list = pol__strdup(pol__arg_str(args, "steps"));
+    const char *steps = pol__arg_str(args, "steps");
+    char *list = pol__strdup(steps);
     if (!list) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
-    const char *names[16];
     size_t n = 0;
-    for (char *s = strtok(list, ", "); s && n < 15; s = strtok(NULL, ", ")) {
+    for (char *s = strtok(list, ", "); s; s = strtok(NULL, ", ")) {
         const pol_op_desc *op = pol_op_find("audio", s);
         if (!op || !op->stream || (op->flags & POL_OP_DELIVER)) {
             pol_status st = pol__fail(run, POL_ERR_ARG, "--steps: '%s' is not a streamed audio op", s);
             free(list);
             return st;
         }
-        names[n++] = s;
+        if (++n > 12) {
+            free(list);
+            return pol__fail(run, POL_ERR_ARG, "--steps: at most 12 audio ops");
+        }
     }
-    names[n] = NULL;
-    pol_status st = pol__vaudio_plan(run, v, names, NULL);
     free(list);
+    pol_status st = pol__vaudio_plan_list(run, v, steps);
     if (st) return st;
     pol__decide(run, "%zu audio op%s on the %d Hz soundtrack (see the audio steps)", n, n == 1 ? "" : "s", v->in.arate);
     return POL_OK;

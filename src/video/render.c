@@ -605,6 +605,11 @@ pol_status pol__video_render(pol_run *run, pol__video *v, const char *out_path)
     r.ow &= ~1;
     r.oh &= ~1;
     if (r.ow < 2 || r.oh < 2) return pol__fail(run, POL_ERR_ARG, "an output of %dx%d pixels is too small", r.ow, r.oh);
+    /* a delivery target's copy: the soundtrack's chain planned again, as the default output's */
+    if (!v->audio && v->audio_steps && v->in.has_audio) {
+        st = pol__vaudio_plan_list(run, v, v->audio_steps);
+        if (st) return st;
+    }
     char cont[8] = "";
     if (v->ex.container[0]) snprintf(cont, sizeof cont, "%s", v->ex.container);
     else if (!pol__video_ext_container(pol__path_ext(out_path), cont)) snprintf(cont, sizeof cont, "mp4");
@@ -632,7 +637,8 @@ pol_status pol__video_render(pol_run *run, pol__video *v, const char *out_path)
     int arate = d ? pol__vdec_arate(d) : 0, ach = d ? pol__vdec_achannels(d) : 0;
     if (!st && arate > 0) st = open_audio_enc(run, &r, arate, ach);
     if (!st && v->xfade > 0 && arate > 0) r.xf = (size_t)(v->xfade * arate) & ~(size_t)1;
-    if (!st && v->n_cues && v->burn) st = pol__subs_burn_new(run, v, r.ow, r.oh, &r.burn);
+    if (!st && ((v->n_cues && v->burn) || v->title.text || v->title.lower))
+        st = pol__subs_burn_new(run, v, r.ow, r.oh, &r.burn);
     AVStream *sst = NULL;
     if (!st && v->n_cues && !v->burn) {
         sst = avformat_new_stream(r.oc, NULL);

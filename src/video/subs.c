@@ -317,6 +317,31 @@ static void ass_ts(double t, char *b, size_t n)
     snprintf(b, n, "%ld:%02ld:%02ld.%02ld", cs / 360000, cs / 6000 % 60, cs / 100 % 60, cs % 100);
 }
 
+/* One event line: text with its line breaks as \N and no override blocks. */
+static void put_event(char *s, size_t *po, size_t cap, int layer, double t0, double t1, const char *style,
+                      const char *text)
+{
+    char a[32], e[32];
+    size_t o = *po;
+    ass_ts(t0, a, sizeof a);
+    ass_ts(t1, e, sizeof e);
+    int k = snprintf(s + o, cap - o, "Dialogue: %d,%s,%s,%s,,0,0,0,,", layer, a, e, style);
+    if (k < 0 || (size_t)k >= cap - o) return;
+    o += (size_t)k;
+    for (const char *t = text; *t && o + 4 < cap; t++) {
+        if (*t == '\n') {
+            s[o++] = '\\';
+            s[o++] = 'N';
+        } else if (*t == '{' || *t == '}') {
+            s[o++] = '(';
+        } else {
+            s[o++] = *t;
+        }
+    }
+    if (o + 2 < cap) s[o++] = '\n';
+    *po = o;
+}
+
 static void no_log(int level, const char *fmt, va_list va, void *data)
 {
     (void)level;
@@ -345,40 +370,48 @@ pol_status pol__subs_burn_new(pol_run *run, const pol__video *v, int w, int h, p
     double scale = v->font_scale > 0 ? v->font_scale : 1;
     int size = (int)lround(side * 0.055 * scale);
     int ml = (int)lround(w * 0.10), mv = (int)lround(h * 0.08);
-    size_t cap = 1024 + 256 * v->n_cues;
-    for (size_t k = 0; k < v->n_cues; k++) cap += strlen(v->cues[k].text) * 2;
+    const pol__vtitle *ti = &v->title;
+    size_t n_cues = v->burn ? v->n_cues : 0;
+    size_t cap = 2048 + 256 * n_cues + 3 * strlen(font);
+    for (size_t k = 0; k < n_cues; k++) cap += strlen(v->cues[k].text) * 2;
+    if (ti->text) cap += strlen(ti->text) * 2 + 256;
+    if (ti->font) cap += 2 * strlen(ti->font);
+    if (ti->lower) cap += strlen(ti->lower) * 2 + 256;
     char *s = malloc(cap);
     if (!s) {
         pol__subs_burn_free(b);
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
-    size_t o = (size_t)snprintf(s, cap,
-        "[Script Info]\nScriptType: v4.00+\nPlayResX: %d\nPlayResY: %d\nWrapStyle: 2\n"
-        "ScaledBorderAndShadow: yes\n\n[V4+ Styles]\n"
+    static const char fmt[] =
         "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, "
         "Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, "
-        "Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n"
+        "Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n";
+    size_t o = (size_t)snprintf(s, cap,
+        "[Script Info]\nScriptType: v4.00+\nPlayResX: %d\nPlayResY: %d\nWrapStyle: 2\n"
+        "ScaledBorderAndShadow: yes\n\n[V4+ Styles]\n%s"
         "Style: Default,%s,%d,&H00FFFFFF,&H00FFFFFF,&H00000000,&H80000000,0,0,0,0,100,100,0,0,1,%.1f,"
-        "%.1f,2,%d,%d,%d,1\n\n[Events]\n"
-        "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n",
-        w, h, font, size, size * 0.08, size * 0.04, ml, ml, mv);
-    for (size_t k = 0; k < v->n_cues; k++) {
-        char a[32], e[32];
-        ass_ts(v->cues[k].t0, a, sizeof a);
-        ass_ts(v->cues[k].t1, e, sizeof e);
-        o += (size_t)snprintf(s + o, cap - o, "Dialogue: 0,%s,%s,Default,,0,0,0,,", a, e);
-        for (const char *t = v->cues[k].text; *t && o + 4 < cap; t++) {
-            if (*t == '\n') {
-                s[o++] = '\\';
-                s[o++] = 'N';
-            } else if (*t == '{' || *t == '}') {
-                s[o++] = '(';
-            } else {
-                s[o++] = *t;
-            }
-        }
-        if (o + 2 < cap) s[o++] = '\n';
+        "%.1f,2,%d,%d,%d,1\n",
+        w, h, fmt, font, size, size * 0.08, size * 0.04, ml, ml, mv);
+    if (ti->text || ti->lower) {
+        /* the title card centred, the lower third at the bottom left above the captions' lines;
+         * both inside the title-safe area, on a box (ASS colours are &HAABBGGRR, alpha 0 opaque) */
+        const char *tf = ti->font ? ti->font : font;
+        unsigned bgr = (ti->rgb & 255) << 16 | (ti->rgb & 0xFF00) | (ti->rgb >> 16 & 255);
+        unsigned box = (unsigned)lround(255 * (1 - ti->box)) << 24;
+        double ts = ti->size > 0 ? ti->size : 1;
+        int big = (int)lround(side * 0.09 * ts), small = (int)lround(side * 0.05 * ts);
+        o += (size_t)snprintf(s + o, cap - o,
+            "Style: Title,%s,%d,&H00%06X,&H00%06X,&H%08X,&H%08X,1,0,0,0,100,100,0,0,3,%.1f,0,5,%d,%d,%d,1\n"
+            "Style: Lower,%s,%d,&H00%06X,&H00%06X,&H%08X,&H%08X,1,0,0,0,100,100,0,0,3,%.1f,0,1,%d,%d,%d,1\n",
+            tf, big, bgr, bgr, box, box, big * 0.3, ml, ml, mv, tf, small, bgr, bgr, box, box, small * 0.3,
+            ml, ml, (int)lround(h * 0.18));
     }
+    o += (size_t)snprintf(s + o, cap - o,
+        "\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n");
+    for (size_t k = 0; k < n_cues; k++)
+        put_event(s, &o, cap, 0, v->cues[k].t0, v->cues[k].t1, "Default", v->cues[k].text);
+    if (ti->text) put_event(s, &o, cap, 1, ti->t0, ti->t1, "Title", ti->text);
+    if (ti->lower) put_event(s, &o, cap, 1, ti->lt0, ti->lt1, "Lower", ti->lower);
     b->track = ass_read_memory(b->lib, s, o, NULL);
     free(s);
     if (!b->track) {

@@ -223,6 +223,9 @@ pol_status pol__vaudio_plan(pol_run *run, pol__video *v, const char *const *name
         }
     }
     run->declined = 0;
+    /* planned; the render that applies the chain says applied or declined */
+    for (size_t k = 0; !st && k < a->n; k++)
+        if (a->node[k]) pol__jv_set(a->node[k], "status", pol__jv_str("planned"));
     if (st) {
         for (size_t k = 0; k < a->n; k++)
             if (a->node[k]) pol__jv_set(a->node[k], "status", pol__jv_str("failed"));
@@ -247,4 +250,27 @@ pol_status pol__vaudio_end(pol_run *run, pol__vaudio *a)
     }
     run->step = saved;
     return st;
+}
+
+pol_status pol__vaudio_plan_list(pol_run *run, pol__video *v, const char *list)
+{
+    char *copy = pol__strdup(list), *keep = pol__strdup(list);
+    if (!copy || !keep) {
+        free(copy);
+        free(keep);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
+    const char *names[VA_MAX + 1];
+    size_t n = 0;
+    for (char *s = strtok(copy, ", "); s && n < VA_MAX; s = strtok(NULL, ", ")) names[n++] = s;
+    names[n] = NULL;
+    pol_status st = pol__vaudio_plan(run, v, names, NULL);
+    free(copy);
+    if (st) {
+        free(keep);
+        return st;
+    }
+    free(v->audio_steps);
+    v->audio_steps = keep;
+    return POL_OK;
 }

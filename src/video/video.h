@@ -60,6 +60,17 @@ typedef struct pol__vanalysis {
 
 typedef struct pol__vaudio pol__vaudio; /* the soundtrack's audio chain (vaudio.c) */
 
+/* A title card (centred) and a lower third (bottom left), each shown over [t0, t1) of output
+ * time; text NULL = none. */
+typedef struct pol__vtitle {
+    char *text, *lower;
+    double t0, t1, lt0, lt1;
+    char *font;
+    uint32_t rgb;  /* text colour 0xRRGGBB */
+    double size;   /* relative to the default (title 9%, lower third 5% of the shorter side) */
+    double box;    /* opacity of the box behind the text, 0..1 */
+} pol__vtitle;
+
 /* Delivery (export). */
 typedef struct pol__vexport {
     char container[8]; /* "mp4" "mov" "mkv" "webm"; "" = from the output's extension */
@@ -94,9 +105,10 @@ typedef struct pol__video {
     double font_scale;
     pol__vaudio *audio;   /* NULL = the soundtrack is copied through the encoder unchanged */
     pol__vexport ex;
-    /* title card and lower third */
-    char *title, *lower_third;
-    double title_s;
+    pol__vtitle title; /* title card and lower third, burned in with the captions' libass */
+    /* the soundtrack's chain as asked (the audio domain's op names, comma-separated): a delivery
+     * target's copy plans its own chain from it, so every target gets the same cleaned sound */
+    char *audio_steps;
 } pol__video;
 
 extern const pol__domain pol__video_domain;
@@ -188,6 +200,8 @@ void pol__subs_burn_frame(pol__subs_burn *b, void *frame, double t);
  * measuring passes over the decoded soundtrack, and keeps the ones that apply. */
 pol_status pol__vaudio_plan(pol_run *run, pol__video *v, const char *const *names,
                             const char *const *opts);
+/* The same from a comma-separated list, remembered in v->audio_steps for delivery targets. */
+pol_status pol__vaudio_plan_list(pol_run *run, pol__video *v, const char *list);
 void pol__vaudio_free(pol__vaudio *a);
 /* Streams source audio through the chain: push decoded frames, pull processed ones. */
 pol_status pol__vaudio_start(pol_run *run, pol__vaudio *a);

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# polish — video.stabilise quality: a steady clip (a photograph) shaken by known offsets (made here
+# by ffmpeg's crop, whole pixels up to 13 px), stabilised; the residual camera motion (RMS of the
+# translation between consecutive frames, measured by tests/video/stabscore.py independently of
+# polish's analysis) must fall to a fraction of the shake. The steady clip is left alone.
+# bench/video/stabilise.sh compares the same score with vid.stab's two passes.
+. "$(dirname "$0")/lib.sh"
+SHAKE_X='trunc(8*sin(n*0.9)+5*sin(n*2.3+1))'
+SHAKE_Y='trunc(6*sin(n*1.3+0.5)+4*sin(n*3.1))'
+$FF -loop 1 -framerate 25 -i "$SKDATA/coffee.png" \
+    -vf "scale=480:320,crop=320:180:'80+$SHAKE_X':'70+$SHAKE_Y',format=yuv420p" \
+    -frames:v 60 -c:v libx264 -preset ultrafast -crf 16 "$T/shaken.mp4"
+$FF -loop 1 -framerate 25 -i "$SKDATA/coffee.png" -vf "scale=480:320,crop=320:180:80:70,format=yuv420p" \
+    -frames:v 60 -c:v libx264 -preset ultrafast -crf 16 "$T/steady.mp4"
+run_polish 0 video stabilise "$T/shaken.mp4" -o "$T/out.mp4" --report "$T/r.json"
+score() { $FF -i "$1" -f rawvideo -pix_fmt gray "$T/s.gray" && python3 "$VT/stabscore.py" "$T/s.gray" 320 180; }
+truth=$(python3 -c "
+import math
+d = [(math.trunc(8*math.sin(n*0.9)+5*math.sin(n*2.3+1)), math.trunc(6*math.sin(n*1.3+0.5)+4*math.sin(n*3.1))) for n in range(60)]
+v = [(d[i][0]-d[i-1][0])**2 + (d[i][1]-d[i-1][1])**2 for i in range(1, 60)]
+print((sum(v) / len(v)) ** .5)")
+read in_rms in_max _ < <(score "$T/shaken.mp4")
+read out_rms out_max n < <(score "$T/out.mp4")
+echo "stabilise: shake applied $truth px RMS; measured in $in_rms px, after polish $out_rms px (largest $out_max px, $n frames)"
+# the scorer itself: it finds the shake that was applied
+at_least "stabscore measures the applied shake" "$in_rms" "$(awk -v t="$truth" 'BEGIN{print t * 0.85}')"
+at_most "stabscore measures the applied shake" "$in_rms" "$(awk -v t="$truth" 'BEGIN{print t * 1.15}')"
+check "stabilise: every frame kept" [ "$n" = 60 ]
+at_most "stabilise: residual motion at most a quarter of the shake (px RMS)" "$out_rms" "$(awk -v t="$in_rms" 'BEGIN{print t * 0.25}')"
+check "stabilise: applied, with its crop" python3 - "$T/r.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))["items"][0]["steps"][0]
+assert s["status"] == "applied" and s["measured"]["crop_pct_each_side"] > 0, s
+PY
+run_polish 0 video stabilise "$T/steady.mp4" -o "$T/st2.mp4" --report "$T/r2.json"
+check "stabilise: a steady clip is left alone" python3 - "$T/r2.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))["items"][0]["steps"][0]
+assert s["status"] == "declined", s
+PY
+read st_rms _ _ < <(score "$T/st2.mp4")
+at_most "stabilise: the steady clip stays steady (px RMS)" "$st_rms" 0.3
+finish

@@ -341,20 +341,36 @@ static int cmd_ls(wsargs *a)
     return EXIT_ALL_OK;
 }
 
-static int cmd_show(wsargs *a)
+/* One item's JSON document from `get` (item or history), for `show` and `history`: NULL with
+ * *rc set when the arguments are wrong or the item cannot be read. Caller frees it. */
+static char *one_item_json(wsargs *a, const char *cmd,
+                           char *(*get)(pol_workspace *, int64_t, pol_err *), int *rc)
 {
     int64_t id;
-    if (a->n_pos != 1 || parse_id(a->pos[0], &id))
-        return usage_error("show: one item ID%s", "");
+    if (a->n_pos != 1 || parse_id(a->pos[0], &id)) {
+        *rc = usage_error("%s: one item ID", cmd);
+        return NULL;
+    }
     pol_workspace *w = open_ws(a);
-    if (!w) return EXIT_SOME_FAILED;
+    if (!w) {
+        *rc = EXIT_SOME_FAILED;
+        return NULL;
+    }
     pol_err err;
-    char *j = pol_workspace_item_json(w, id, &err);
+    char *j = get(w, id, &err);
     pol_workspace_close(w);
     if (!j) {
         fprintf(stderr, "polish: %s\n", err.msg);
-        return status_exit(err.code);
+        *rc = status_exit(err.code);
     }
+    return j;
+}
+
+static int cmd_show(wsargs *a)
+{
+    int rc = EXIT_ALL_OK;
+    char *j = one_item_json(a, "show", pol_workspace_item_json, &rc);
+    if (!j) return rc;
     printf("%s\n", j);
     free(j);
     return EXIT_ALL_OK;
@@ -362,18 +378,9 @@ static int cmd_show(wsargs *a)
 
 static int cmd_history(wsargs *a)
 {
-    int64_t id;
-    if (a->n_pos != 1 || parse_id(a->pos[0], &id))
-        return usage_error("history: one item ID%s", "");
-    pol_workspace *w = open_ws(a);
-    if (!w) return EXIT_SOME_FAILED;
-    pol_err err;
-    char *j = pol_workspace_history_json(w, id, &err);
-    pol_workspace_close(w);
-    if (!j) {
-        fprintf(stderr, "polish: %s\n", err.msg);
-        return status_exit(err.code);
-    }
+    int rc = EXIT_ALL_OK;
+    char *j = one_item_json(a, "history", pol_workspace_history_json, &rc);
+    if (!j) return rc;
     if (a->json) {
         printf("%s\n", j);
         free(j);

@@ -142,6 +142,21 @@ static int out_cmp(const void *a, const void *b)
 }
 
 /* Every regular file under root/rel, as out/... paths (hidden temporaries excluded). */
+/* The next free entry of `o`, zeroed (not yet counted in o->n); NULL when out of memory. */
+static ws_out *outs_next(ws_outs *o)
+{
+    if (o->n == o->cap) {
+        size_t nc = o->cap ? o->cap * 2 : 8;
+        ws_out *nv = realloc(o->v, nc * sizeof *nv);
+        if (!nv) return NULL;
+        o->v = nv;
+        o->cap = nc;
+    }
+    ws_out *x = &o->v[o->n];
+    memset(x, 0, sizeof *x);
+    return x;
+}
+
 static pol_status walk_outputs(const char *root, const char *rel, ws_outs *o, pol_err *err)
 {
     char *dir = ws_fmt("%s/%s", root, rel);
@@ -165,19 +180,9 @@ static pol_status walk_outputs(const char *root, const char *rel, ws_outs *o, po
         else if (S_ISDIR(st.st_mode))
             s = walk_outputs(root, sub, o, err);
         else if (S_ISREG(st.st_mode)) {
-            if (o->n == o->cap) {
-                size_t nc = o->cap ? o->cap * 2 : 8;
-                ws_out *nv = realloc(o->v, nc * sizeof *nv);
-                if (!nv) {
-                    s = ws_fail(err, POL_ERR_NOMEM, "out of memory");
-                    break;
-                }
-                o->v = nv;
-                o->cap = nc;
-            }
-            ws_out *x = &o->v[o->n];
-            memset(x, 0, sizeof *x);
-            s = ws_hash_file(full, -1, x->sha, &x->size, err);
+            ws_out *x = outs_next(o);
+            s = x ? ws_hash_file(full, -1, x->sha, &x->size, err)
+                  : ws_fail(err, POL_ERR_NOMEM, "out of memory");
             if (!s) {
                 x->path = sub;
                 sub = NULL;
@@ -245,18 +250,12 @@ static pol_status read_manifest(pol_workspace *w, const char *key, ws_outs *o, p
             s = ws_fail(err, POL_ERR_CORRUPT, "%s: %s is missing or changed", path, p);
         free(full);
         if (s) break;
-        if (o->n == o->cap) {
-            size_t nc = o->cap ? o->cap * 2 : 8;
-            ws_out *nv = realloc(o->v, nc * sizeof *nv);
-            if (!nv) {
-                s = ws_fail(err, POL_ERR_NOMEM, "out of memory");
-                break;
-            }
-            o->v = nv;
-            o->cap = nc;
+        ws_out *y = outs_next(o);
+        if (!y) {
+            s = ws_fail(err, POL_ERR_NOMEM, "out of memory");
+            break;
         }
-        ws_out *y = &o->v[o->n++];
-        memset(y, 0, sizeof *y);
+        o->n++;
         y->path = strdup(p);
         y->target = t ? strdup(t) : NULL;
         snprintf(y->sha, sizeof y->sha, "%s", h);

@@ -309,6 +309,10 @@ pol_status pol__read_file(pol_run *run, const char *path, uint64_t max_bytes, un
 
 /* ---- small helpers -------------------------------------------------------------------------- */
 
+/* A temporary file for scratch data in $TMPDIR (else /tmp), opened "w+b" and already removed,
+ * so it is gone when closed, even after a crash. `tag` names it while it exists
+ * (".polish-TAG.XXXXXX"). NULL with errno set when it cannot be made. */
+FILE *pol__temp_file(const char *tag);
 char *pol__strdup(const char *s);
 char *pol__strndup(const char *s, size_t n);
 char *pol__asprintf(const char *fmt, ...) POL_PRINTF(1, 2);

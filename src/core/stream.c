@@ -46,20 +46,6 @@ static pol_status source_open(pol_run *run, const pol__domain *d, const char *in
     return d->stream->scratch_open(run, src->scratch, like, rd);
 }
 
-/* A temporary file, removed at once (gone when closed, even after a crash), in $TMPDIR. */
-static FILE *scratch_file(void)
-{
-    const char *dir = getenv("TMPDIR");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/.polish-scratch.XXXXXX", dir && *dir ? dir : "/tmp");
-    int fd = mkstemp(path);
-    if (fd < 0) return NULL;
-    unlink(path);
-    FILE *f = fdopen(fd, "w+b");
-    if (!f) close(fd);
-    return f;
-}
-
 /* One pass over the source: ops [src->from, upto) applied to each chunk; then either op `upto`
  * measures (measuring pass) or the cores are written (w != NULL). With `spill`, the cores as ops
  * [0, upto) leave them are also written there, and *next becomes the reader of that copy. */
@@ -142,7 +128,7 @@ pol_status pol__stream_run(pol_run *run, const pol__domain *d, const char *in, c
             }
             FILE *spill = NULL;
             void *next = NULL;
-            if (changes && io->scratch_begin && io->scratch_open && !(spill = scratch_file()))
+            if (changes && io->scratch_begin && io->scratch_open && !(spill = pol__temp_file("scratch")))
                 s = pol__fail(run, POL_ERR_IO, "cannot make a scratch file in %s",
                               getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
             if (!s) s = pass(run, d, in, &src, st, k, halo_k, 1, NULL, spill, like, &next);

@@ -1,14 +1,29 @@
 /* polish — small string, path and clock helpers shared by the library. */
 #include <ctype.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "core/internal.h"
 
 const char *pol_version(void)
 {
     return "0.1.0";
+}
+
+FILE *pol__temp_file(const char *tag)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/.polish-%s.XXXXXX", dir && *dir ? dir : "/tmp", tag);
+    int fd = mkstemp(path);
+    if (fd < 0) return NULL;
+    unlink(path);
+    FILE *f = fdopen(fd, "w+b");
+    if (!f) close(fd);
+    return f;
 }
 
 char *pol__strdup(const char *s)

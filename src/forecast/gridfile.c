@@ -386,7 +386,7 @@ static pol_status decode_msg(pol_run *run, fc_gridfile *g, size_t k, unsigned ch
 static pol_status fill_cache(pol_run *run, fc_gridfile *g, double *vals)
 {
     size_t n_all = g->nrows * g->ncols;
-    FILE *c = tmpfile();
+    FILE *c = pol__temp_file("grib");
     if (!c) return pol__fail(run, POL_ERR_IO, "%s: cannot open a temporary file for its decoded "
                              "fields", pol__path_base(g->path));
     float *f = malloc(n_all * sizeof *f);

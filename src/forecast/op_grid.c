@@ -344,7 +344,7 @@ static pol_status g_wbegin(pol_run *run, void *rd, const char *tmp, FILE *f, voi
     } else {
         w->off = malloc(g->nt * g->nm * sizeof *w->off);
         w->len = malloc(g->nt * g->nm * sizeof *w->len);
-        w->spill = tmpfile();
+        w->spill = pol__temp_file("grid");
         w->in = fopen(g->path, "rb");
         if (!st && (!w->off || !w->len)) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
         if (!st && (!w->spill || !w->in))

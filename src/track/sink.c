@@ -29,20 +29,6 @@ struct pol__tsink {
     long spool_len;
 };
 
-/* A temporary file in $TMPDIR, already unlinked. */
-static FILE *spool_file(void)
-{
-    const char *dir = getenv("TMPDIR");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/.polish-track.XXXXXX", dir && *dir ? dir : "/tmp");
-    int fd = mkstemp(path);
-    if (fd < 0) return NULL;
-    unlink(path);
-    FILE *f = fdopen(fd, "w+b");
-    if (!f) close(fd);
-    return f;
-}
-
 /* Appends the first `n` bytes of `sp` to `f`. */
 static int copy_spool(FILE *sp, long n, FILE *f)
 {
@@ -101,7 +87,7 @@ static pol_status gpx_points(pol__tsink *w, const pol__track *t, size_t from, si
         FILE *o = f;
         if (kind != POL_SEG_WPT) {
             int k = kind == POL_SEG_RTE ? 0 : 1;
-            if (!w->spool[k] && !(w->spool[k] = spool_file()))
+            if (!w->spool[k] && !(w->spool[k] = pol__temp_file("track")))
                 return pol__fail(w->run, POL_ERR_IO, "cannot make a temporary file");
             o = w->spool[k];
             uint64_t s = gseg(t, p);
@@ -248,7 +234,7 @@ static pol_status gj_points(pol__tsink *w, const pol__track *t, size_t from, siz
         if (!w->feat_open || trk != w->feat_trk || kind != w->feat_kind) {
             pol_status st = gj_close(w);
             if (st) return st;
-            if (!w->spool[0] && !(w->spool[0] = spool_file()))
+            if (!w->spool[0] && !(w->spool[0] = pol__temp_file("track")))
                 return pol__fail(w->run, POL_ERR_IO, "cannot make a temporary file");
             if (!w->first_feature) fputs(",\n", f);
             w->first_feature = 0;

@@ -4,8 +4,10 @@
  * unchanged point is written as the source wrote it. Ops whose effect on a point depends on a bounded neighbourhood (dedupe,
  * despike, smooth, simplify) run their whole-track code on each chunk through one adapter, which
  * sums what they did over the chunks' cores; privacy has its own measuring pass. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "core/args.h"
 #include "core/stream.h"
 #include "track/stream.h"
@@ -181,7 +183,9 @@ static int out_format(pol_run *run, int in_fmt, const char *out)
 typedef struct twriter {
     FILE *f;
     size_t in;
-    int fmt;
+    int fmt, in_fmt;
+    int changed;       /* a point was removed, moved or given an elevation */
+    char *src;         /* the source file's path */
     pol__tsink *sink;
 } twriter;
 
@@ -198,9 +202,12 @@ static pol_status wr_begin_path(pol_run *run, void *reader, const char *tmp, FIL
     size_t l = strlen(b);
     if (l > 12 && l - 12 < sizeof name) snprintf(name, sizeof name, "%.*s", (int)(l - 12), b);
     w->f = f;
-    w->fmt = out_format(run, (int)r->buf->format, name[0] ? name : NULL);
+    w->in_fmt = (int)r->buf->format;
+    w->src = pol__strdup(r->path); /* NULL when out of memory: then the writer's own text */
+    w->fmt = out_format(run, w->in_fmt, name[0] ? name : NULL);
     pol_status st = pol__tsink_begin(run, w->fmt, f, &w->sink);
     if (st) {
+        free(w->src);
         free(w);
         return st;
     }
@@ -214,7 +221,27 @@ static pol_status wr_write(pol_run *run, void *p, const pol__chunk *c)
     twriter *w = p;
     const pol__track *t = pol__track_of(c->data);
     w->in += c->n;
+    for (size_t i = c->pre; i < c->pre + c->n && !w->changed; i++)
+        w->changed = (t->pt[i].flags & (POL_TP_DELETED | POL_TP_MOVED | POL_TP_ELE_SET)) != 0;
     return pol__tsink_points(w->sink, t, c->pre, c->pre + c->n, c->last);
+}
+
+/* Nothing changed and the format stays: the output becomes the source's own bytes, exactly (the
+ * writer's text would be the same track in its own dialect: quoting, number format, spacing). */
+static pol_status same_bytes(pol_run *run, twriter *w)
+{
+    FILE *in = fopen(w->src, "rb");
+    if (!in) return pol__fail(run, POL_ERR_IO, "cannot reopen %s", w->src);
+    pol_status st = POL_OK;
+    if (fflush(w->f) || ftruncate(fileno(w->f), 0) || fseek(w->f, 0, SEEK_SET))
+        st = pol__fail(run, POL_ERR_IO, "cannot rewrite the output: %s", strerror(errno));
+    char buf[1 << 16];
+    size_t n;
+    while (!st && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, w->f) != n) st = pol__fail(run, POL_ERR_IO, "write error");
+    if (!st && ferror(in)) st = pol__fail(run, POL_ERR_IO, "read error on %s", w->src);
+    fclose(in);
+    return st;
 }
 
 static pol_status wr_end(pol_run *run, void *p)
@@ -222,6 +249,8 @@ static pol_status wr_end(pol_run *run, void *p)
     twriter *w = p;
     size_t written = pol__tsink_written(w->sink);
     pol_status st = pol__tsink_end(w->sink);
+    if (!st && !w->changed && w->fmt == w->in_fmt && w->fmt != POL_TF_GPX && w->src)
+        st = same_bytes(run, w);
     if (!st && (fflush(w->f) || ferror(w->f))) st = pol__fail(run, POL_ERR_IO, "write error");
     if (!st && run->item) {
         pol__jv *o = pol__jv_obj();
@@ -231,6 +260,7 @@ static pol_status wr_end(pol_run *run, void *p)
         pol__jv_set(o, "format", pol__jv_str(pol__tfmt_ext(w->fmt)));
         pol__jv_set(run->item, "points", o);
     }
+    free(w->src);
     free(w);
     return st;
 }
@@ -240,6 +270,7 @@ static void wr_abort(void *p)
     twriter *w = p;
     if (!w) return;
     pol__tsink_abort(w->sink);
+    free(w->src);
     free(w);
 }
 

@@ -115,22 +115,12 @@ typedef struct gj_times {
 
 static int tq_push(gj_times *b, long l, long k, const unsigned char *s, size_t n, double v)
 {
-    if (b->n == b->cap) {
-        if (b->head) {
-            memmove(b->q, b->q + b->head, (b->n - b->head) * sizeof *b->q);
-            b->n -= b->head;
-            b->head = 0;
-        }
-        if (b->n == b->cap) {
-            size_t nc = b->cap ? b->cap * 2 : 1024;
-            gtime *nq = realloc(b->q, nc * sizeof *nq);
-            if (!nq) {
-                b->oom = 1;
-                return 0;
-            }
-            b->q = nq;
-            b->cap = nc;
-        }
+    void *q = b->q;
+    int ok = pol__tsrc_queue_room(&q, sizeof *b->q, &b->head, &b->n, &b->cap);
+    b->q = q;
+    if (!ok) {
+        b->oom = 1;
+        return 0;
     }
     gtime *g = &b->q[b->n++];
     g->f = b->p.feat;

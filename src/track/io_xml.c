@@ -372,23 +372,13 @@ static void XMLCALL kb_end(void *u, const XML_Char *name)
     if (!b->in_coord || strcmp(local(name), "coord") != 0) return;
     b->in_coord = 0;
     pol__sbuf_put(&b->text, "", 0);
-    if (b->n == b->cap) {
-        if (b->head) {
-            memmove(b->q, b->q + b->head, (b->n - b->head) * sizeof *b->q);
-            b->n -= b->head;
-            b->head = 0;
-        }
-        if (b->n == b->cap) {
-            size_t nc = b->cap ? b->cap * 2 : 1024;
-            kcoord *nq = realloc(b->q, nc * sizeof *nq);
-            if (!nq) {
-                b->oom = 1;
-                XML_StopParser(b->xp, XML_FALSE);
-                return;
-            }
-            b->q = nq;
-            b->cap = nc;
-        }
+    void *q = b->q;
+    int ok = pol__tsrc_queue_room(&q, sizeof *b->q, &b->head, &b->n, &b->cap);
+    b->q = q;
+    if (!ok) {
+        b->oom = 1;
+        XML_StopParser(b->xp, XML_FALSE);
+        return;
     }
     kcoord *c = &b->q[b->n++];
     c->k = b->k;

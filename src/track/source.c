@@ -39,6 +39,23 @@ pol_status pol__tsrc_open(pol_run *run, const char *path, int fmt, pol__track *t
     return POL_OK;
 }
 
+int pol__tsrc_queue_room(void **q, size_t elem, size_t *head, size_t *n, size_t *cap)
+{
+    if (*n < *cap) return 1;
+    if (*head) {
+        memmove(*q, (char *)*q + *head * elem, (*n - *head) * elem);
+        *n -= *head;
+        *head = 0;
+        if (*n < *cap) return 1;
+    }
+    size_t nc = *cap ? *cap * 2 : 1024;
+    void *nq = realloc(*q, nc * elem);
+    if (!nq) return 0;
+    *q = nq;
+    *cap = nc;
+    return 1;
+}
+
 int pol__tsrc_streams(int fmt)
 {
     return fmt >= 0 && fmt < POL_TF_COUNT;

@@ -203,6 +203,9 @@ uint64_t pol__tsrc_points(const pol__tsrc *s);  /* points read so far */
 void pol__tsrc_close(pol__tsrc *s);
 /* The whole file through the stream reader. */
 pol_status pol__tsrc_read_all(pol_run *run, const char *path, int fmt, pol__track *t);
+/* A reader's queue of pending entries, [*head, *n) live in *q of *cap: makes room for one more
+ * (moving the live entries to the front first, else growing). 0 when out of memory. */
+int pol__tsrc_queue_room(void **q, size_t elem, size_t *head, size_t *n, size_t *cap);
 /* CSV and NMEA read line by line (as the GPX stream above). */
 typedef struct pol__line_stream pol__line_stream;
 pol_status pol__line_stream_open(pol_run *run, const char *path, pol__track *t, int nmea,

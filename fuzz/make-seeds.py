@@ -316,7 +316,101 @@ STYLES = ('<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="http://schem
           '<xf numFmtId="164" applyNumberFormat="1"/><xf numFmtId="49"/></cellXfs></styleSheet>')
 
 
+def tool(args, ext):
+    """Runs a command that writes OUT (the placeholder in args) and returns the file's bytes."""
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "out." + ext)
+        subprocess.run([out if a == "OUT" else a for a in args], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(out, "rb") as f:
+            return f.read()
+
+
+def wav(rate, chans, frames, bits=16):
+    """A little PCM WAV: a ramp per channel."""
+    w = io.BytesIO()
+    import wave
+    with wave.open(w, "wb") as f:
+        f.setnchannels(chans)
+        f.setsampwidth(bits // 8)
+        f.setframerate(rate)
+        f.writeframes(b"".join(struct.pack("<h", (i * 997 + c * 3001) % 65536 - 32768)
+                               for i in range(frames) for c in range(chans)))
+    return w.getvalue()
+
+
+def domain_seeds():
+    """The render, cube, audio, track and forecast targets: small files of each format the
+    domain recognises by content (the fuzz_load targets write them without an extension)."""
+    # render: EXR half and float, a multi-layer one with Blender's pass names, Radiance HDR
+    put("render", "half.exr", tool(["oiiotool", "--create", "4x3", "4", "--fill:color=0.5,2,8,1",
+                                    "4x3", "-d", "half", "-o", "OUT"], "exr"))
+    put("render", "layers.exr", tool(["oiiotool", "--create", "3x2", "5", "--chnames",
+                                      "R,G,B,A,Z", "--fill:color=1,0.2,0.1,1,4", "3x2", "--chnames",
+                                      "ViewLayer.Combined.R,ViewLayer.Combined.G,ViewLayer.Combined.B,"
+                                      "ViewLayer.Combined.A,ViewLayer.Depth.Z", "-d", "float",
+                                      "-o", "OUT"], "exr"))
+    put("render", "tiled-zip.exr", tool(["oiiotool", "--create", "9x5", "3", "--tile", "4", "4",
+                                         "--compression", "zip", "-d", "half", "-o", "OUT"], "exr"))
+    put("render", "small.hdr", tool(["oiiotool", "--create", "5x2", "3", "--fill:color=3,1,0.25",
+                                     "5x2", "-o", "OUT"], "hdr"))
+    # cube: 1D and 3D LUTs, domain lines, comments, a size mismatch
+    put("cube", "3d.cube", b"# a look\nTITLE \"t\"\nLUT_3D_SIZE 2\nDOMAIN_MIN 0 0 0\nDOMAIN_MAX 1 1 1\n"
+        + b"".join(b"%g %g %g\n" % (r * 0.9, g, b_ * 1.1) for b_ in (0, 1) for g in (0, 1) for r in (0, 1)))
+    put("cube", "1d.cube", b"LUT_1D_SIZE 3\nLUT_1D_INPUT_RANGE 0 2\n0 0 0\n0.5 0.4 0.6\n1 1 1\n")
+    put("cube", "both.cube", b"LUT_1D_SIZE 2\nLUT_3D_SIZE 2\n0 0 0\n1 1 1\n"
+        + b"0 0 0\n1 0 0\n0 1 0\n1 1 0\n0 0 1\n1 0 1\n0 1 1\n1 1 1\n")
+    put("cube", "short.cube", b"LUT_3D_SIZE 3\n0 0 0\n1 1 1\n")
+    # audio: PCM WAV in two layouts, FLAC, Ogg Vorbis
+    put("audio", "mono16.wav", wav(8000, 1, 64))
+    put("audio", "stereo16.wav", wav(22050, 2, 48))
+    put("audio", "tiny.flac", tool(["sox", "-n", "-r", "8000", "-c", "1", "OUT", "synth", "0.02",
+                                    "sine", "440"], "flac"))
+    put("audio", "tiny.ogg", tool(["sox", "-n", "-r", "8000", "-c", "1", "OUT", "synth", "0.05",
+                                   "sine", "440"], "ogg"))
+    # track: every format the domain reads
+    put("track", "ride.gpx", b'<?xml version="1.0"?>\n<gpx version="1.1" creator="t" '
+        b'xmlns="http://www.topografix.com/GPX/1/1"><wpt lat="1" lon="2"><name>w</name></wpt>'
+        b'<trk><name>r</name><trkseg><trkpt lat="52.5" lon="13.4"><ele>34.5</ele>'
+        b'<time>2024-05-01T10:00:00Z</time><extensions><hr>120</hr></extensions></trkpt>'
+        b'<trkpt lat="52.5001" lon="13.4002"><time>2024-05-01T10:00:05Z</time></trkpt></trkseg>'
+        b'</trk><rte><rtept lat="3" lon="4"/></rte></gpx>\n')
+    put("track", "path.kml", b'<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2">'
+        b'<Document><Placemark><LineString><coordinates>13.4,52.5,30 13.41,52.51,31'
+        b'</coordinates></LineString></Placemark><Placemark><gx:Track xmlns:gx="x">'
+        b'<when>2024-05-01T10:00:00Z</when><gx:coord>13.4 52.5 3</gx:coord></gx:Track>'
+        b'</Placemark></Document></kml>\n')
+    put("track", "line.geojson", json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"times": ["2024-05-01T10:00:00Z", "2024-05-01T10:00:01Z"]},
+         "geometry": {"type": "LineString", "coordinates": [[13.4, 52.5, 3], [13.4001, 52.5001, 4]]}},
+        {"type": "Feature", "properties": {}, "geometry": {"type": "MultiLineString",
+                                                            "coordinates": [[[1, 2], [1.1, 2.1]]]}}]}).encode())
+    put("track", "points.csv", b"time,lat,lon,ele,speed\n2024-05-01T10:00:00Z,52.5,13.4,30,1.2\n"
+        b"2024-05-01T10:00:01Z,52.50001,13.40002,,1.3\n")
+    put("track", "gps.nmea", b"$GPGGA,100000,5230.000,N,01324.000,E,1,08,0.9,34.5,M,46.9,M,,*47\r\n"
+        b"$GPRMC,100001,A,5230.001,N,01324.002,E,5.0,90.0,010524,,,A*6C\r\n")
+    # forecast: a wide and a long station table, a GRIB2 message and a small NetCDF-CF ensemble
+    put("forecast", "wide.csv", b"station,init_time,lead_h,obs,ens_1,ens_2,ens_3\n"
+        b"A,2024-01-01T00:00Z,24,1.5,1.2,1.9,0.8\nA,2024-01-02T00:00Z,24,,2.0,nan,2.2\n"
+        b"B,2024-01-01T00:00Z,48,-3,-2.5,-3.5,-2.9\n")
+    put("forecast", "long.csv", b"station,init_time,lead_h,member,obs,value\n"
+        b"A,2024-01-01T00:00Z,24,1,1.5,1.2\nA,2024-01-01T00:00Z,24,2,1.5,1.9\n")
+    with open("/usr/share/eccodes/samples/GRIB2.tmpl", "rb") as f:
+        put("forecast", "sample.grib2", f.read())
+    cdl = b"""netcdf e { dimensions: member = 2 ; lat = 2 ; lon = 2 ;
+variables: float t2m(member, lat, lon) ; t2m:units = "K" ; float lat(lat) ; lat:units = "degrees_north" ;
+float lon(lon) ; lon:units = "degrees_east" ;
+data: t2m = 280, 281, 282, 283, 284, 285, 286, 287 ; lat = 50, 51 ; lon = 10, 11 ; }
+"""
+    with tempfile.TemporaryDirectory() as d:
+        c = os.path.join(d, "e.cdl")
+        with open(c, "wb") as f:
+            f.write(cdl)
+        put("forecast", "ens.nc", tool(["ncgen", "-k", "classic", "-o", "OUT", c], "nc"))
+
+
 def main():
+    domain_seeds()
     # EXIF blocks, both byte orders, with and without the private tags and a thumbnail
     text_seeds()
     put("exif", "le-gps.exif", exif_block(True))

@@ -13,7 +13,7 @@ set -uo pipefail
 
 cd "$(dirname "$0")/.."
 SRC=$PWD
-ALL=(recipe csv xlsx xlsx_parts image jpeg png webp tiff heif exif icc text)
+ALL=(recipe csv xlsx xlsx_parts image jpeg png webp tiff heif exif icc text render cube audio track forecast)
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 BUILD=${BUILD_FUZZ:-build-fuzz}
 RSS=${FUZZ_RSS_MB:-2048}

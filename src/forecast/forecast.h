@@ -58,6 +58,12 @@ size_t pol__forecast_moments(const pol__forecast *f, size_t i, double *mean, dou
 /* "2026-01-31T06:00:00Z", "2026-01-31 06:00", "2026-01-31": seconds since 1970 UTC; -1 on error
  * (*ok = 0). A time zone offset (+02:00) is applied. */
 double pol__forecast_parse_time(const char *s, int *ok);
+/* Walks the framing of every GRIB message in `path` (grib_check.c) before ecCodes reads it:
+ * POL_ERR_CORRUPT naming the message and the fault when a length or section runs out of place. */
+pol_status pol__forecast_grib_check(pol_run *run, const char *path);
+/* Walks a classic NetCDF header (nc_check.c) before netCDF-C opens it: POL_ERR_CORRUPT naming
+ * the fault when a count, length, name, type or dimension id is out of place. NetCDF-4 passes. */
+pol_status pol__forecast_netcdf_check(pol_run *run, const char *path);
 void pol__forecast_format_time(double t, char *buf, size_t cap);
 /* A number cell: 1 and *v, 0 for empty/NA/NaN (v = NaN), -1 for text that is not a number. */
 int pol__forecast_num(const char *s, double *v);

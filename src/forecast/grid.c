@@ -55,6 +55,8 @@ static void note_name(char *seen, size_t cap, const char *name)
 static pol_status read_grib(pol_run *run, const char *path, const char *var, long level,
                             const fc_stations *s, acc *out, size_t *matched)
 {
+    pol_status cst = pol__forecast_grib_check(run, path);
+    if (cst) return cst;
     FILE *fp = fopen(path, "rb");
     if (!fp) return pol__fail(run, POL_ERR_IO, "cannot open %s", path);
     codes_grib_multi_support_on(NULL); /* GRIB2 messages holding several fields (u and v) */
@@ -180,6 +182,8 @@ char *pol__fc_nc_att_text(int nc, int v, const char *name)
 static pol_status read_netcdf(pol_run *run, const char *path, const char *var,
                               const fc_stations *s, acc *out, size_t *matched)
 {
+    pol_status cst = pol__forecast_netcdf_check(run, path);
+    if (cst) return cst;
     int nc, rc = nc_open(path, NC_NOWRITE, &nc);
     if (rc != NC_NOERR) return pol__fail(run, POL_ERR_FORMAT, "%s: %s", path, nc_strerror(rc));
     pol_status st = POL_OK;

@@ -49,6 +49,8 @@ void fc_gridfile_close(fc_gridfile *g)
 static pol_status open_netcdf(pol_run *run, const char *path, const char *var, fc_gridfile *g)
 {
     const char *base = pol__path_base(path);
+    pol_status cst = pol__forecast_netcdf_check(run, path);
+    if (cst) return cst;
     int rc = nc_open(path, NC_NOWRITE, &g->nc);
     if (rc != NC_NOERR) {
         g->nc = -1;
@@ -228,6 +230,8 @@ static int cmp_long(const void *a, const void *b)
 static pol_status open_grib(pol_run *run, const char *path, const char *var, fc_gridfile *g)
 {
     const char *base = pol__path_base(path);
+    pol_status cst = pol__forecast_grib_check(run, path);
+    if (cst) return cst;
     FILE *fp = fopen(path, "rb");
     if (!fp) return pol__fail(run, POL_ERR_IO, "cannot open %s", base);
     g->fp = fp;

@@ -21,9 +21,9 @@ R_POINTS=${R_POINTS:-2000}
 OUT=$PWD/bench/out/forecast
 mkdir -p "$OUT"
 [ -x "$BIN" ] || { echo "no $BIN: build the release tree first" >&2; exit 1; }
-echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); R: $(R --version | head -1)"
+echo "machine: $(nproc) cores, $(uptime); R: $(R --version | head -1)"
 
-echo "--- 1. parity on the test bed (global fit per lead, 300 training inits x 40 stations)"
+echo "--- 1. parity on the test bed (global fit per lead, the test bed's default 1000 training inits x 40 stations)"
 rm -rf "$OUT/tb"
 "$POLISH" forecast testbed -o "$OUT/tb/" -q
 "$POLISH" forecast fit --train "$OUT/tb/train.csv" --scope global -o "$OUT/tb/model.json" -q
@@ -49,19 +49,20 @@ S=$OUT/samples-1m.csv
 Rscript bench/forecast/emos_optim.R "$S" | sed 's/^/  /'
 
 echo "--- 3. per-grid-point EMOS, $GRID_POINTS points x 30 days x 51 members, 2 threads"
-/usr/bin/time -f "  wall %e s, peak %M KB" "$BIN" grid "$GRID_POINTS" 30 51 2 "$OUT/grid-r.csv" "$R_POINTS" | sed 's/^/  /'
+/usr/bin/time -f "  wall %e s, user %U s, sys %S s, peak %M KB" "$BIN" grid "$GRID_POINTS" 30 51 2 "$OUT/grid-r.csv" "$R_POINTS" | sed 's/^/  /'
 Rscript bench/forecast/emos_optim.R "$OUT/grid-r.csv" | sed 's/^/  /'
 
 echo "--- 4. station workflow (polish CLI, wall time)"
 cd "$OUT/tb"
-/usr/bin/time -f "  calibrate: %e s, peak %M KB" "$POLISH" forecast calibrate --train train.csv --apply test.csv -o out.csv --overwrite -q
-/usr/bin/time -f "  verify:    %e s, peak %M KB" "$POLISH" forecast verify out.csv -o scores.json --overwrite -q
+/usr/bin/time -f "  calibrate: wall %e s, user %U s, sys %S s, peak %M KB" "$POLISH" forecast calibrate --train train.csv --apply test.csv -o out.csv --overwrite -q
+/usr/bin/time -f "  verify:    wall %e s, user %U s, sys %S s, peak %M KB" "$POLISH" forecast verify out.csv -o scores.json --overwrite -q
 python3 - scores.json <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 for l in d["by_lead"]:
-    print("  lead %4g h (%.1f MTU): CRPS raw %.4f, EMOS %.4f, skill %.1f%%" % (l["lead_h"], l["lead_h"] / 120,
-          l["raw"]["crps"], l["calibrated"]["crps"], 100 * l["calibrated"]["crps_skill_vs_raw"]))
+    print("  lead %4g h (%.1f MTU): CRPS raw %.4f (members' EDF %.4f), EMOS %.4f, skill %.1f%% vs the EDF (%.1f%% vs the fair CRPS)"
+          % (l["lead_h"], l["lead_h"] / 120, l["raw"]["crps"], l["raw"]["crps_ensemble_edf"], l["calibrated"]["crps"],
+             100 * l["calibrated"]["crps_skill_vs_raw_edf"], 100 * l["calibrated"]["crps_skill_vs_raw"]))
 PY
 
 echo "--- 5. calibrate-grid on a $GRID_ROWS x $GRID_COLS grid (30 days x 51 members), NetCDF, bands of --tile points"

@@ -547,7 +547,7 @@ typedef struct apply_ctx {
     pol__forecast *f;
     const view *v;
     const fc_output *o;
-    long c_mu, c_q0, c_p0, c_e0, c_model, c_flag;
+    long c_mu, c_q0, c_p0, c_e0, c_dist, c_model, c_flag;
     pol__arena **arenas; /* one per chunk */
     size_t n_chunks, chunk;
     size_t *n_raw, *n_global, *n_none;
@@ -684,6 +684,7 @@ static void apply_range(void *user, size_t a, size_t b)
                 put_num(c, ar, r, c->c_e0 + (long)j, sx[rank]);
             }
         }
+        put(c, ar, r, c->c_dist, dist_names[dist]);
         put(c, ar, r, c->c_model, raw ? "raw" : src);
         put(c, ar, r, c->c_flag, flag);
     }
@@ -743,6 +744,8 @@ pol_status fc_model_apply(pol_run *run, const fc_model *m, pol__forecast *f, con
         st = add_col(run, f, name, &col);
         if (j == 0) c.c_e0 = col;
     }
+    /* what mu and sigma describe, row by row (verify reads it) */
+    if (!st) st = add_col(run, f, "distribution", &c.c_dist);
     if (!st) st = add_col(run, f, "model", &c.c_model);
     if (!st) st = add_col(run, f, "flag", &c.c_flag);
     if (st) return st;

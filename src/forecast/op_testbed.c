@@ -3,7 +3,9 @@
 #include "forecast/op_common.h"
 
 static const pol_param_desc params[] = {
-    {"train-inits", POL_PARAM_INT, "300", 10, 1000000, NULL, "Initialisations in the training table."},
+    {"train-inits", POL_PARAM_INT, "1000", 10, 1000000, NULL,
+     "Initialisations in the training table (1000: enough for one fit per station and lead to "
+     "reach the skill of a pooled fit)."},
     {"test-inits", POL_PARAM_INT, "300", 1, 1000000, NULL, "Initialisations in the test table."},
     {"members", POL_PARAM_INT, "20", 1, 1000, NULL, "Ensemble members."},
     {"variables", POL_PARAM_INT, "40", 4, 256, NULL, "Lorenz-96 variables (the stations)."},

@@ -14,7 +14,7 @@ void fc_testbed_defaults(fc_testbed_opt *o)
     memset(o, 0, sizeof *o);
     o->k = 40;
     o->members = 20;
-    o->train_inits = 300;
+    o->train_inits = 1000;
     o->test_inits = 300;
     o->f_truth = 8;
     o->f_model = 7;
@@ -26,7 +26,7 @@ void fc_testbed_defaults(fc_testbed_opt *o)
     const double leads[] = {0.2, 0.5, 1.0, 1.5};
     memcpy(o->leads_mtu, leads, sizeof leads);
     o->n_leads = 4;
-    o->seed = 20140101;
+    o->seed = 1; /* as `polish forecast testbed --seed` by default */
 }
 
 typedef struct rng {

@@ -116,9 +116,13 @@ static const char *cell(const pol__table *t, size_t r, const char *col)
     return pol__table_get(t, r, (size_t)c);
 }
 
-/* The test bed, calibrated globally per lead: CRPS skill of EMOS over the raw ensemble. The
- * issue's figures (large training set): 32% at 0.2, 29% at 0.5, 22% at 1.0, 21% at 1.5 model
- * time units; a smaller test bed here, so a few points are allowed. */
+/* The test bed as `polish forecast testbed` makes it (its defaults: K = 40, 20 members, 1000
+ * training and 300 test initialisations, seed 1), calibrated as `polish forecast calibrate` does
+ * by default (Gaussian EMOS by minimum CRPS, one model per station and lead time): the CRPS skill
+ * over the raw ensemble must reach issue 12's figures, 32% at lead 0.2, 29% at 0.5, 22% at 1.0
+ * and 21% at 1.5 model time units. The reference is the raw members' empirical distribution, as
+ * in the literature the issue cites (Williams, Ferro & Kwasniok 2014); the fair ensemble CRPS,
+ * which estimates an ensemble of infinite size, is lower (verify reports both). */
 static void testbed_skill(void **state)
 {
     (void)state;
@@ -126,11 +130,11 @@ static void testbed_skill(void **state)
     tctx_init(&c);
     fc_testbed_opt o;
     fc_testbed_defaults(&o);
-    o.train_inits = 100;
-    o.test_inits = 60;
+    assert_int_equal(o.train_inits, 1000);
+    assert_int_equal(o.test_inits, 300);
     pol__table *tr = NULL, *te = NULL;
     assert_int_equal(fc_testbed(&c.run, &o, &tr, &te), POL_OK);
-    assert_int_equal(pol__table_rows(tr), 100 * 40 * 4);
+    assert_int_equal(pol__table_rows(tr), 1000 * 40 * 4);
     pol__forecast *train = NULL, *test = NULL, *other = NULL;
     assert_int_equal(pol__forecast_from_table(&c.run, tr, "train", &train), POL_OK);
     /* a copy of the test table with an unknown station in the first row */
@@ -140,16 +144,18 @@ static void testbed_skill(void **state)
     assert_int_equal(pol__forecast_from_table(&c.run, te2, "other", &other), POL_OK);
     assert_int_equal(train->m, 20);
 
-    fc_settings set = {.method = FC_M_EMOS, .dist = FC_GAUSS, .scope = FC_SCOPE_GLOBAL,
+    /* calibrate's defaults (src/forecast/op_common.h) */
+    fc_settings set = {.method = FC_M_EMOS, .dist = FC_GAUSS, .scope = FC_SCOPE_LOCAL,
                        .per_lead = 1, .min_train = 30};
     fc_model m;
-    assert_int_equal(fc_model_fit(&c.run, &set, train, test, &m), POL_OK);
-    assert_int_equal(m.n_fits, 4);
+    assert_int_equal(fc_model_fit(&c.run, &set, train, other, &m), POL_OK);
+    assert_int_equal(m.n_fits, 40 * 4 + 4); /* per station and lead, and the global fall-backs */
     const double qs[] = {0.05, 0.5, 0.95}, th[] = {0};
     fc_output out = {qs, 3, th, 1, 1};
     assert_int_equal(fc_model_apply(&c.run, &m, test, &out), POL_OK);
+    assert_int_equal(fc_model_apply(&c.run, &m, other, &out), POL_OK);
     fc_model_free(&m);
-    assert_string_equal(cell(test->t, 1, "model"), "global");
+    assert_string_equal(cell(test->t, 1, "model"), "local");
     double q05, q50, q95, e;
     pol__forecast_num(cell(test->t, 1, "q05"), &q05);
     pol__forecast_num(cell(test->t, 1, "q50"), &q50);
@@ -169,11 +175,7 @@ static void testbed_skill(void **state)
         assert_true((ra < rb) == (ea < eb) || ra == rb);
     }
 
-    /* local fits: the unseen station gets its raw ensemble and a flag */
-    set.scope = FC_SCOPE_LOCAL;
-    assert_int_equal(fc_model_fit(&c.run, &set, train, other, &m), POL_OK);
-    assert_int_equal(fc_model_apply(&c.run, &m, other, &out), POL_OK);
-    fc_model_free(&m);
+    /* the unseen station gets its raw ensemble and a flag */
     assert_string_equal(cell(other->t, 0, "model"), "raw");
     assert_non_null(strstr(cell(other->t, 0, "flag"), "no training data for station new-station"));
     assert_string_equal(cell(other->t, 1, "model"), "local");
@@ -183,16 +185,22 @@ static void testbed_skill(void **state)
     pol__jv *doc = NULL;
     assert_int_equal(fc_verify(&c.run, test, FC_GAUSS, NULL, 0, NULL, 0, NULL, &doc), POL_OK);
     char *js = pol__jv_dump(doc, 0);
-    const double want[] = {0.30, 0.26, 0.20, 0.19};
+    const double want[] = {0.32, 0.29, 0.22, 0.21}, lead_h[] = {24, 60, 120, 180};
     pol__jv *bl = pol__jv_get(doc, "by_lead");
     assert_non_null(bl);
     size_t i = 0;
-    for (pol__jv *e = bl->first; e; e = e->next, i++) {
-        pol__jv *calj = pol__jv_get(e, "calibrated");
-        double skill = pol__jv_get(calj, "crps_skill_vs_raw")->num;
-        print_message("lead %g h: CRPS skill vs raw %.1f%%\n", pol__jv_get(e, "lead_h")->num,
-                      100 * skill);
-        if (skill < want[i]) fail_msg("lead %zu: skill %.3f below %.2f (%s)", i, skill, want[i], js);
+    for (pol__jv *l = bl->first; l; l = l->next, i++) {
+        assert_true(i < 4);
+        assert_true(pol__jv_get(l, "lead_h")->num == lead_h[i]);
+        pol__jv *calj = pol__jv_get(l, "calibrated");
+        double skill = pol__jv_get(calj, "crps_skill_vs_raw_edf")->num;
+        double fair = pol__jv_get(calj, "crps_skill_vs_raw")->num;
+        print_message("lead %g h: CRPS skill %.2f%% against the members' EDF (%.2f%% against the "
+                      "fair CRPS)\n", lead_h[i], 100 * skill, 100 * fair);
+        /* the issue's figure itself (no allowance for rounding) */
+        if (!(skill >= want[i])) fail_msg("lead %g h: skill %.4f below %.2f (%s)", lead_h[i], skill, want[i], js);
+        /* the fair reference is the lower raw CRPS, so its skill is lower, never higher */
+        assert_true(fair < skill);
     }
     assert_int_equal(i, 4);
     free(js);

@@ -4,6 +4,9 @@
 . "$(dirname "$0")/../cli/lib.sh"
 POLISH=$(cd "$(dirname "$POLISH")" && pwd)/$(basename "$POLISH") # the test works inside $T
 cd "$T" || exit 1
+# the system's python3 when there is one: a version manager's shim (pyenv) on PATH costs about
+# 0.6 s of CPU per call, and this test calls python3 some thirty times
+if [ -x /usr/bin/python3 ]; then python3() { /usr/bin/python3 "$@"; }; fi
 
 mkdir docs
 cat > docs/bakery.md <<'MD'
@@ -271,10 +274,9 @@ run_polish 1 text fix bad-utf8.txt --kb kb.db -o bad-fixed.txt
 check "no output for invalid UTF-8" test ! -e bad-fixed.txt
 
 python3 -c 'import sys; sys.stdout.write("We are open from 9am. " * (50 * 1024 * 1024 // 22))' > big.txt
-start=$(date +%s)
 run_polish 1 text fix big.txt --kb kb.db -o big-fixed.txt
 contains "$ERR" "text limit"
-check "a 50 MB answer is refused quickly" test $(( $(date +%s) - start )) -lt 20
+contains "$ERR" "nothing was read" # refused from its size, before reading (no timing asserted)
 check "no output for the 50 MB answer" test ! -e big-fixed.txt
 
 printf '' > empty.md

@@ -19,9 +19,9 @@ static const pol_param_desc params[] = {
      "Append the sources of the supporting passages as a last line."},
     {"rewrite", POL_PARAM_BOOL, "false", 0, -1, NULL,
      "Off by default. Ask an OpenAI-compatible chat endpoint to rewrite an answer that still has "
-     "flagged claims after the fix; the rewrite is checked against the knowledge base and kept "
-     "only when it contradicts nothing and invents no value, else the un-rewritten result is kept "
-     "and the report says why."},
+     "a contradicted claim after the fix (unsupported claims alone are not sent); the rewrite is "
+     "checked against the knowledge base and kept only when it contradicts nothing and invents "
+     "no value, else the un-rewritten result is kept and the report says why."},
     {"rewrite-url", POL_PARAM_STR, NULL, 0, -1, NULL,
      "The endpoint (\"http://host:port/v1\" or the full \".../chat/completions\"); default: "
      "$POLISH_REWRITE_URL."},
@@ -45,10 +45,12 @@ pol_status pol__text_check_item(pol_run *run, pol_asset *asset, const pol_args *
 static pol_status rewrite(pol_run *run, const pol_args *args, const pol__check *c,
                           const pol__text *t, char **fixed, size_t *len)
 {
+    /* only a claim the knowledge base contradicts and the fix could not mend is worth a
+     * rewrite: claims it merely does not hold (a document of notes, a remark) stay as written,
+     * as --unsupported says */
     size_t flagged = 0;
     for (size_t i = 0; i < c->n; i++)
-        flagged += c->claims[i].verdict == POL_VERDICT_UNSUPPORTED ||
-                   (c->claims[i].verdict == POL_VERDICT_CONTRADICTED && !c->claims[i].fixable);
+        flagged += c->claims[i].verdict == POL_VERDICT_CONTRADICTED && !c->claims[i].fixable;
     pol__jv *rep = pol__jv_obj();
     const char *url = pol__arg_str(args, "rewrite-url");
     if (!url || !url[0]) url = getenv("POLISH_REWRITE_URL");
@@ -62,7 +64,7 @@ static pol_status rewrite(pol_run *run, const pol_args *args, const pol__check *
     pol__jv_set(rep, "model", pol__jv_str(cfg.model));
     if (!flagged) {
         pol__jv_set(rep, "status", pol__jv_str("not needed"));
-        pol__jv_set(rep, "reason", pol__jv_str("no claim is flagged after the fix"));
+        pol__jv_set(rep, "reason", pol__jv_str("no contradicted claim is left after the fix"));
         pol__measure_jv(run, "rewrite", rep);
         return POL_OK;
     }

@@ -50,10 +50,10 @@ static char *prompt(const char *orig, const pol__check *c, const char *answer, s
     pol__sbuf s = {0};
     pol__sbuf_puts(&s, "Answer:\n");
     pol__sbuf_put(&s, answer, n);
-    pol__sbuf_puts(&s, "\n\nClaims the knowledge base does not confirm:\n");
+    pol__sbuf_puts(&s, "\n\nClaims the approved passages contradict:\n");
     for (size_t i = 0; i < c->n; i++) {
         const pol__claim *cl = &c->claims[i];
-        if (cl->verdict == POL_VERDICT_SUPPORTED) continue;
+        if (cl->verdict != POL_VERDICT_CONTRADICTED || cl->fixable) continue;
         pol__sbuf_puts(&s, "- \"");
         pol__sbuf_put(&s, orig + cl->start, cl->end - cl->start);
         pol__sbuf_puts(&s, "\": ");
@@ -85,8 +85,9 @@ static const char system_msg[] =
     "You correct a customer-service answer so that it agrees with the approved passages. Keep "
     "the answer's language, tone, format and length. Use only facts stated in the answer or in "
     "the approved passages: never add a price, time, date, number, phone number, e-mail address, "
-    "URL or name that is not there. Remove a claim you cannot correct from the passages. Reply "
-    "with the corrected answer only.";
+    "URL or name that is not there. Correct only the listed claims (remove one you cannot correct "
+    "from its passage) and keep every other sentence as written. Reply with the corrected answer "
+    "only.";
 
 int pol__rewrite_ask(const pol__rewrite_cfg *cfg, const char *orig, const pol__check *c,
                      const char *answer, size_t n, char **out, char *why, size_t why_cap)

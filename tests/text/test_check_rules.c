@@ -274,6 +274,31 @@ static void test_reference_never_replaced(void **state)
     pol__kb_close(kb);
 }
 
+/* The visitor's question (--question) helps find the evidence of a claim that names nothing
+ * itself: "It is $9 each." answers "How much is a sourdough loaf?". */
+static void test_question_helps(void **state)
+{
+    (void)state;
+    pol__kb *kb = kb_of("# Prices\n\nA croissant costs $3.25 each.\n\n"
+                        "A sourdough loaf costs $6.50 each.\n",
+                        POL_TEXT_MARKDOWN);
+    const char *a = "It is $9 each.";
+    pol__check_opts o = {"How much is a sourdough loaf?", 5, 0.5};
+    pol__check c;
+    pol_err e;
+    pol_err_clear(&e);
+    assert_int_equal(pol__check_run(kb, a, strlen(a), &o, &c, &e), POL_OK);
+    assert_int_equal(c.n, 1);
+    print_message("  with the question: %s (%s)\n", pol__verdict_name(c.claims[0].verdict),
+                  c.claims[0].reason);
+    assert_int_equal(c.claims[0].verdict, POL_VERDICT_CONTRADICTED);
+    assert_non_null(strstr(c.claims[0].evidence, "sourdough"));
+    assert_int_equal(c.claims[0].n_fix, 1);
+    assert_string_equal(c.claims[0].fix[0].text, "$6.50");
+    pol__check_free(&c);
+    pol__kb_close(kb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -286,6 +311,7 @@ int main(void)
         cmocka_unit_test(test_wrapped_duration),
         cmocka_unit_test(test_values_one_to_one),
         cmocka_unit_test(test_reference_never_replaced),
+        cmocka_unit_test(test_question_helps),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -70,6 +70,18 @@ assert v == ["contradicted", "supported", "contradicted"], v  # the kb says: no 
 assert c[0]["source"] == "docs/bakery.md"
 ' "$OUT"
 
+# the HTML report shows each claim coloured by its verdict with the evidence beside it
+run_polish 0 text check answer.txt --kb kb.db -o check.json --report check.html
+check "HTML report: claims by verdict with their evidence" python3 -c '
+import base64, re
+h = open("check.html").read()
+m = re.search(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", h)
+s = base64.b64decode(m.group(1)).decode()
+t = " ".join(re.sub(r"<[^>]+>", " ", s).split())
+assert "contradicted We are open Monday to Friday from 7am to 5pm. We are open Monday to Friday from 7am to 6pm. docs/bakery.md" in t, t
+assert "supported A croissant costs $3.25." in t, t
+assert "#c62828" in s and "#2e7d32" in s, s'
+
 # fix: the wrong hour replaced, nothing else changed; a correct answer byte for byte the same
 run_polish 0 text fix answer.txt --kb kb.db -o fixed.txt
 check "the closing hour fixed" grep -q "from 7am to 6pm. A croissant costs \$3.25. We offer free delivery" fixed.txt

@@ -115,9 +115,10 @@ run_polish 0 text fix answer.txt --kb kb.db -o closed.txt --report closed.json -
 check "a closed port: the un-rewritten result" test "$(cat closed.txt)" = "$FIXED"
 rewrite_of closed.json > r.txt; contains r.txt "failed|the endpoint"
 
-# a correct answer is not sent at all
-printf 'We are open Monday to Friday from 7am to 6pm.\n' > good-answer.txt
+# a correct answer, and one whose only flaw is a claim the knowledge base does not hold, are not
+# sent at all (the wrong kind of input for a rewrite: notes, remarks)
+printf 'We are open Monday to Friday from 7am to 6pm. We bake fresh bagels every morning.\n' > good-answer.txt
 run_polish 0 text fix good-answer.txt --kb kb.db -o same.txt --report same.json --rewrite --rewrite-url "$URL/good/v1"
-check "a correct answer: byte for byte, nothing sent" sh -c "cmp -s good-answer.txt same.txt && test \$(wc -l < requests.log) = $n"
+check "unsupported only: byte for byte, nothing sent" sh -c "cmp -s good-answer.txt same.txt && test \$(wc -l < requests.log) = $n"
 rewrite_of same.json > r.txt; contains r.txt "not needed"
 finish

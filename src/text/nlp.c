@@ -1223,7 +1223,21 @@ size_t pol__val_format(const pol__val *v, const pol__val *like, const char *vtex
         out[k] = '\0';
         n = (int)k;
     } else {
-        n = snprintf(out, cap, "%.*s", (int)(v->end - v->start), vtext + v->start);
+        /* as the evidence wrote it, a line break and indent of a wrapped line ("45\n   minutes")
+         * written as one space */
+        size_t k = 0;
+        for (size_t i = v->start; i < v->end && k + 1 < cap; i++) {
+            char ch = vtext[i];
+            if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
+                while (i + 1 < v->end && (vtext[i + 1] == ' ' || vtext[i + 1] == '\t' ||
+                                          vtext[i + 1] == '\n' || vtext[i + 1] == '\r'))
+                    i++;
+                ch = ' ';
+            }
+            out[k++] = ch;
+        }
+        if (cap) out[k] = '\0';
+        n = (int)k;
     }
     return n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
 }

@@ -1,6 +1,7 @@
 /* polish — text.fix: contradicted values replaced with the knowledge base's, where unambiguous. */
 #include "text/check.h"
 #include "text/kbport.h"
+#include "text/rewrite.h"
 #include "text/textutil.h"
 
 static const pol_param_desc params[] = {
@@ -16,12 +17,115 @@ static const pol_param_desc params[] = {
                                           "remove: the sentence is taken out", NULL}},
     {"cite", POL_PARAM_BOOL, "false", 0, -1, NULL,
      "Append the sources of the supporting passages as a last line."},
+    {"rewrite", POL_PARAM_BOOL, "false", 0, -1, NULL,
+     "Off by default. Ask an OpenAI-compatible chat endpoint to rewrite an answer that still has "
+     "a contradicted claim after the fix (unsupported claims alone are not sent); the rewrite is "
+     "checked against the knowledge base and kept only when it contradicts nothing and invents "
+     "no value, else the un-rewritten result is kept and the report says why."},
+    {"rewrite-url", POL_PARAM_STR, NULL, 0, -1, NULL,
+     "The endpoint (\"http://host:port/v1\" or the full \".../chat/completions\"); default: "
+     "$POLISH_REWRITE_URL."},
+    {"rewrite-model", POL_PARAM_STR, NULL, 0, -1, NULL,
+     "The model name sent to the endpoint; default: $POLISH_REWRITE_MODEL, else \"default\"."},
+    {"rewrite-key-env", POL_PARAM_STR, "POLISH_REWRITE_KEY", 0, -1, NULL,
+     "The environment variable holding the endpoint's API key (sent as a Bearer token; none "
+     "when unset). The key itself is never a flag."},
+    {"rewrite-timeout", POL_PARAM_NUM, "20", 0.1, 600, NULL,
+     "Seconds the whole request may take before the un-rewritten result is kept.", .unit = "s"},
 };
 
 static const pol_port_desc inputs[] = {POL_TEXT_KB_PORT};
 
 pol_status pol__text_check_item(pol_run *run, pol_asset *asset, const pol_args *args,
                                 pol__check *out);
+
+/* The optional rewrite: asked only when a claim is still flagged (contradicted without a
+ * replacement, or unsupported); kept only when it passes the knowledge base. *fixed is replaced
+ * by the rewrite when it is kept; any failure keeps it and says why. */
+static pol_status rewrite(pol_run *run, const pol_args *args, const pol__check *c,
+                          const pol__text *t, char **fixed, size_t *len)
+{
+    /* only a claim the knowledge base contradicts and the fix could not mend is worth a
+     * rewrite: claims it merely does not hold (a document of notes, a remark) stay as written,
+     * as --unsupported says */
+    size_t flagged = 0;
+    for (size_t i = 0; i < c->n; i++)
+        flagged += c->claims[i].verdict == POL_VERDICT_CONTRADICTED && !c->claims[i].fixable;
+    pol__jv *rep = pol__jv_obj();
+    const char *url = pol__arg_str(args, "rewrite-url");
+    if (!url || !url[0]) url = getenv("POLISH_REWRITE_URL");
+    const char *model = pol__arg_str(args, "rewrite-model");
+    if (!model || !model[0]) model = getenv("POLISH_REWRITE_MODEL");
+    const char *key_env = pol__arg_str(args, "rewrite-key-env");
+    pol__rewrite_cfg cfg = {url, model && model[0] ? model : "default",
+                            key_env && key_env[0] ? getenv(key_env) : NULL,
+                            pol__arg_num(args, "rewrite-timeout"), 0};
+    pol__jv_set(rep, "flagged_claims", pol__jv_int((long long)flagged));
+    pol__jv_set(rep, "model", pol__jv_str(cfg.model));
+    if (!flagged) {
+        pol__jv_set(rep, "status", pol__jv_str("not needed"));
+        pol__jv_set(rep, "reason", pol__jv_str("no contradicted claim is left after the fix"));
+        pol__measure_jv(run, "rewrite", rep);
+        return POL_OK;
+    }
+    char why[400] = "";
+    char *rw = NULL;
+    char *orig = pol__strndup(t->buf, t->len);
+    if (!orig) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    const char *status = "failed";
+    if (pol__rewrite_ask(&cfg, orig, c, *fixed, *len, &rw, why, sizeof why) == 0) {
+        pol_asset *ka = NULL;
+        pol__kb *kb = NULL;
+        pol_status st = pol__text_kb_input(run, args, &ka, &kb);
+        if (st) {
+            free(rw);
+            free(orig);
+            return st;
+        }
+        pol__check_opts o = {pol__arg_str(args, "question"), (int)pol__arg_int(args, "top-k"),
+                             pol__arg_num(args, "min-coverage")};
+        int ok = pol__rewrite_accept(kb, &o, orig, c, *fixed, *len, rw, strlen(rw), why,
+                                     sizeof why, run->err);
+        pol__asset_unref(ka);
+        if (ok < 0) {
+            free(rw);
+            free(orig);
+            return pol__fail(run, run->err->code, "%s", run->err->msg);
+        }
+        if (ok) {
+            status = "applied";
+            size_t rn = strlen(rw);
+            /* the answer's last line break kept */
+            int nl = t->len && t->buf[t->len - 1] == '\n';
+            char *p = malloc(rn + 2);
+            if (!p) {
+                free(rw);
+                free(orig);
+                return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+            }
+            memcpy(p, rw, rn);
+            if (nl) p[rn++] = '\n';
+            p[rn] = '\0';
+            free(*fixed);
+            *fixed = p;
+            *len = rn;
+            snprintf(why, sizeof why, "the rewrite contradicts nothing and invents no value");
+        } else {
+            status = "rejected";
+        }
+    }
+    pol__jv_set(rep, "status", pol__jv_str(status));
+    pol__jv_set(rep, "reason", pol__jv_str(why));
+    if (rw) pol__jv_set(rep, "text", pol__jv_str(rw));
+    pol__measure_jv(run, "rewrite", rep);
+    if (!strcmp(status, "applied"))
+        pol__decide(run, "rewritten by the endpoint (%s): %s", cfg.model, why);
+    else
+        pol__warn(run, "rewrite %s: %s; the un-rewritten result is kept", status, why);
+    free(rw);
+    free(orig);
+    return POL_OK;
+}
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
@@ -103,6 +207,14 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
             } else {
                 free(s.p);
             }
+        }
+    }
+    if (pol__arg_bool(args, "rewrite")) {
+        st = rewrite(run, args, &c, t, &fixed, &len);
+        if (st) {
+            free(fixed);
+            pol__check_free(&c);
+            return st;
         }
     }
     pol__measure_int(run, "claims", (long long)c.n);

@@ -4,6 +4,9 @@
 . "$(dirname "$0")/../cli/lib.sh"
 POLISH=$(cd "$(dirname "$POLISH")" && pwd)/$(basename "$POLISH") # the test works inside $T
 cd "$T" || exit 1
+# the system's python3 when there is one: a version manager's shim (pyenv) on PATH costs about
+# 0.6 s of CPU per call, and this test calls python3 some thirty times
+if [ -x /usr/bin/python3 ]; then python3() { /usr/bin/python3 "$@"; }; fi
 
 mkdir docs
 cat > docs/bakery.md <<'MD'
@@ -66,6 +69,18 @@ v = [x["verdict"] for x in c]
 assert v == ["contradicted", "supported", "contradicted"], v  # the kb says: no delivery
 assert c[0]["source"] == "docs/bakery.md"
 ' "$OUT"
+
+# the HTML report shows each claim coloured by its verdict with the evidence beside it
+run_polish 0 text check answer.txt --kb kb.db -o check.json --report check.html
+check "HTML report: claims by verdict with their evidence" python3 -c '
+import base64, re
+h = open("check.html").read()
+m = re.search(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", h)
+s = base64.b64decode(m.group(1)).decode()
+t = " ".join(re.sub(r"<[^>]+>", " ", s).split())
+assert "contradicted We are open Monday to Friday from 7am to 5pm. We are open Monday to Friday from 7am to 6pm. docs/bakery.md" in t, t
+assert "supported A croissant costs $3.25." in t, t
+assert "#c62828" in s and "#2e7d32" in s, s'
 
 # fix: the wrong hour replaced, nothing else changed; a correct answer byte for byte the same
 run_polish 0 text fix answer.txt --kb kb.db -o fixed.txt
@@ -143,6 +158,23 @@ run_polish 0 text format md.md --max-chars 120 -o short.txt
 check "shortened at a sentence end" python3 -c '
 t = open("short.txt", encoding="utf-8").read()
 assert len(t) <= 121 and t.rstrip().endswith("close at 2pm."), repr(t)'
+run_polish 0 text format md.md --to sms --sms-parts 1 -o sms1.txt
+check "one SMS of 160 characters, ending at a sentence" python3 -c '
+t = open("sms1.txt", encoding="utf-8").read().splitlines()
+assert len(t) == 1 and len(t[0]) <= 160 and t[0].endswith("close at 2pm."), t'
+run_polish 0 text format md.md --to plain -o plain.txt
+check "plain: Markdown marks gone, the link written out" python3 -c '
+t = open("plain.txt", encoding="utf-8").read()
+assert "**" not in t and "##" not in t and "book online (https://example.com/book)" in t, t'
+run_polish 0 text format md.md --to email -o email.txt
+check "email: wrapped at 72 characters, words whole" python3 -c '
+t = open("email.txt", encoding="utf-8").read()
+assert max(len(l) for l in t.splitlines()) <= 72 and "**" not in t, t
+assert " ".join(t.split()) == " ".join(open("plain.txt", encoding="utf-8").read().split()), t'
+run_polish 0 text format md.md --to whatsapp -o wa.txt
+check "whatsapp: *bold*, bullets" python3 -c '
+t = open("wa.txt", encoding="utf-8").read()
+assert "*Hours*" in t and "We are *open*" in t and "\u2022 Croissant: $3.25" in t, t'
 run_polish 0 text format md.md --to html -o md.html
 contains md.html '<a href="https://example.com/book">book online</a>'
 contains md.html "<li>Croissant: \$3.25</li>"
@@ -158,6 +190,18 @@ check "banned word reported" python3 -c '
 import json
 s = json.load(open("pol-r.json"))["items"][0]["steps"][0]
 assert {"rule": "banned", "text": "guaranteed", "at": 33} in s["measured"]["violations"], s'
+# the other rules: a competitor named, a greeting template, length and reading-level limits
+printf 'competitors: [Crumbs & Co]\ngreeting: "Hello!"\nmax-chars: 60\nmax-grade: 4\n' > pol2.yml
+printf 'Unlike Crumbs & Co, our establishment guarantees extraordinarily meticulous craftsmanship.\n' > pb.txt
+run_polish 0 text policy pb.txt --policy pol2.yml -o pb-out.txt --report pol2-r.json
+check "policy: greeting added, competitor, length and reading grade reported" python3 -c '
+import json
+t = open("pb-out.txt").read()
+assert t == "Hello! Unlike Crumbs & Co, our establishment guarantees extraordinarily meticulous craftsmanship.\n", repr(t)
+s = json.load(open("pol2-r.json"))["items"][0]["steps"][0]
+rules = [v["rule"] for v in s["measured"]["violations"]]
+assert rules == ["competitor", "max-chars", "max-grade"], rules
+assert s["measured"]["reading_grade"] > 4, s["measured"]'
 printf 'banned: [a\nbrand: *x\n' > badpol.yml
 run_polish 1 text policy pa.txt --policy badpol.yml -o pa2.txt
 contains "$ERR" "badpol.yml: line"
@@ -271,10 +315,9 @@ run_polish 1 text fix bad-utf8.txt --kb kb.db -o bad-fixed.txt
 check "no output for invalid UTF-8" test ! -e bad-fixed.txt
 
 python3 -c 'import sys; sys.stdout.write("We are open from 9am. " * (50 * 1024 * 1024 // 22))' > big.txt
-start=$(date +%s)
 run_polish 1 text fix big.txt --kb kb.db -o big-fixed.txt
 contains "$ERR" "text limit"
-check "a 50 MB answer is refused quickly" test $(( $(date +%s) - start )) -lt 20
+contains "$ERR" "nothing was read" # refused from its size, before reading (no timing asserted)
 check "no output for the 50 MB answer" test ! -e big-fixed.txt
 
 printf '' > empty.md

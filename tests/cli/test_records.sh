@@ -51,6 +51,11 @@ reason = [k for k in q[0] if "reason" in k.lower()][0]
 assert all(r[reason] for r in q)
 PY
 
+# inspect: the columns a person can read, one line each (not a JSON blob).
+run_polish 0 inspect "$T/leads.csv"
+check "inspect lists each column on its own line" grep -Eq '^ +column [^,]+, role email, ' "$OUT"
+check "inspect prints no raw JSON" sh -c "! grep -q '\[{' '$OUT'"
+
 # inspect --json: stdout is JSON with roles and fill rates.
 run_polish 0 inspect "$T/leads.csv" --json
 check "inspect json" python3 -c '

@@ -83,8 +83,9 @@ pol_status pol_pipeline_parse_recipe(const char *text, size_t len, const char *n
 pol_status pol_pipeline_new_auto(pol_pipeline **out, pol_err *err);
 
 /* Options of the automatic pipeline (`polish fix --kb kb.db`): sets parameter or port `name` on
- * every automatic step whose op declares it; "OP.NAME" only on that op's steps, "DOMAIN.OP.NAME"
- * only in that domain. POL_ERR_ARG when no automatic step declares it or the value is invalid.
+ * every automatic step whose op declares it, and on each domain's default delivery whose
+ * delivery op declares it (`--format`, `--sheet`); "OP.NAME" only on that op's steps,
+ * "DOMAIN.OP.NAME" only in that domain. POL_ERR_ARG when no automatic step declares it or the value is invalid.
  * An automatic step whose required port is never given is skipped, each item saying so. */
 pol_status pol_pipeline_set_auto_option(pol_pipeline *p, const char *name, const char *value,
                                         pol_err *err);

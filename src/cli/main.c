@@ -873,14 +873,16 @@ static void fix_options_help(void)
 {
     printf("\nOptions of the automatic steps: --NAME VALUE sets NAME on every automatic step that "
            "takes it,\n--OP.NAME VALUE on one op's steps. A step that needs a file runs only when "
-           "it is given.\n");
+           "it is given.\nA domain's delivery options set how its items are written (and read). "
+           "--no-NAME sets a flag false.\n");
     for (size_t d = 0; d < pol_domain_count(); d++) {
         const char *dn = pol_domain_name(d);
         for (size_t i = 0; i < pol_op_count(dn); i++) {
             const pol_op_desc *op = pol_op_at(dn, i);
-            if (!(op->flags & POL_OP_AUTO) || (!op->n_params && !op->n_inputs && !op->n_outputs))
-                continue;
-            int col = printf("  %s.%s:", dn, op->name);
+            int deliver = (op->flags & POL_OP_DELIVER) != 0;
+            if (!(op->flags & POL_OP_AUTO) && !deliver) continue;
+            if (!op->n_params && !op->n_inputs && !op->n_outputs) continue;
+            int col = printf("  %s.%s%s:", dn, op->name, deliver ? " (delivery)" : "");
             for (size_t k = 0; k < op->n_inputs + op->n_outputs + op->n_params; k++) {
                 char w[160];
                 if (k < op->n_inputs)
@@ -985,6 +987,12 @@ static int cmd_fix(cli *c, int argc, char **argv)
         memcpy(name, a + 2, nlen);
         name[nlen] = '\0';
         int kind = pol_pipeline_auto_option_kind(p, name), b;
+        if (!kind && !value && !strncmp(name, "no-", 3) &&
+            pol_pipeline_auto_option_kind(p, name + 3) == 1) {
+            memmove(name, name + 3, strlen(name + 3) + 1); /* --no-header: header false */
+            kind = 1;
+            value = "false";
+        }
         if (!kind)
             die_usage("fix: unknown option --%s (no automatic step takes it; see 'polish help "
                       "fix')",

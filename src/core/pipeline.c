@@ -123,6 +123,17 @@ static pol_status auto_each(pol_pipeline *p, const char *option, const char *val
                 if (st) return st;
             }
         }
+        /* The domain's delivery options (`polish fix --format xlsx`, `--guard off`, and the
+         * reading options a delivery op passes to its loader, `--sheet all`) go to the default
+         * delivery, as `polish DOMAIN OP` takes them. */
+        const pol_op_desc *dop = d->domain ? pol_domain_deliver_op(d->domain->name) : NULL;
+        if (dop && (!opn || !strcmp(dop->name, opn)) && pol_op_param(dop, name)) {
+            (*hits)++;
+            if (fn) {
+                pol_status st = pol_pipeline_set_deliver_arg(d, name, value, err);
+                if (st) return st;
+            }
+        }
         if (fn) {
             pol_status st = auto_settle(d, err);
             if (st) return st;
@@ -158,11 +169,16 @@ int pol_pipeline_auto_option_kind(const pol_pipeline *p, const char *name)
     if (auto_each((pol_pipeline *)p, name, NULL, NULL, &hits, &e) || !hits) return 0;
     const char *dot = strrchr(name, '.');
     const char *bare = dot ? dot + 1 : name;
-    for (size_t i = 0; i < p->n_per_domain; i++)
-        for (size_t k = 0; p->per_domain[i] && k < p->per_domain[i]->n_all; k++) {
-            const pol_param_desc *pd = pol_op_param(p->per_domain[i]->all[k].op, bare);
+    for (size_t i = 0; i < p->n_per_domain; i++) {
+        const pol_pipeline *d = p->per_domain[i];
+        for (size_t k = 0; d && k < d->n_all; k++) {
+            const pol_param_desc *pd = pol_op_param(d->all[k].op, bare);
             if (pd && pd->type == POL_PARAM_BOOL) return 1;
         }
+        const pol_op_desc *dop = d && d->domain ? pol_domain_deliver_op(d->domain->name) : NULL;
+        const pol_param_desc *pd = dop ? pol_op_param(dop, bare) : NULL;
+        if (pd && pd->type == POL_PARAM_BOOL) return 1;
+    }
     return 2;
 }
 

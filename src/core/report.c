@@ -168,7 +168,19 @@ char *pol_report_text(const pol_report *r)
         const pol__jv *insp = pol__jv_get(it, "inspect");
         for (const pol__jv *m = insp ? insp->first : NULL; m; m = m->next) {
             tput(&b, "    %-24s ", m->key);
-            scalar_text(&b, m);
+            if (m->type == POL_JV_ARR && m->first && m->first->type == POL_JV_OBJ) {
+                /* A list of records (a table's columns): one line each, "key value, ..." */
+                tput(&b, "%zu", m->n);
+                for (const pol__jv *e = m->first; e; e = e->next) {
+                    tput(&b, "\n      ");
+                    for (const pol__jv *f = e->type == POL_JV_OBJ ? e->first : NULL; f; f = f->next) {
+                        tput(&b, "%s%s ", f == e->first ? "" : ", ", f->key);
+                        scalar_text(&b, f);
+                    }
+                }
+            } else {
+                scalar_text(&b, m);
+            }
             tput(&b, "\n");
         }
         const pol__jv *steps = pol__jv_get(it, "steps");

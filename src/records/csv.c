@@ -93,6 +93,25 @@ static unsigned char *closing_quote(unsigned char *s, unsigned char *end)
     }
 }
 
+/* The number of fields of the record at ps->p, without changing anything (0 at the end). */
+static size_t peek_fields(const parser *ps)
+{
+    unsigned char *p = ps->p, *end = ps->end;
+    size_t n = 0;
+    if (p >= end) return 0;
+    for (;;) {
+        n++;
+        if (*p == '"') {
+            unsigned char *q = closing_quote(p + 1, end);
+            if (!q) return n;
+            p = q + 1;
+        }
+        while (p < end && !ps->stop[*p]) p++;
+        if (p >= end || *p != (unsigned char)ps->delim) return n;
+        p++;
+    }
+}
+
 /* Parses one record starting at ps->p. Returns 1 when a record was read, 0 at the end, -1 OOM. */
 static int read_record(parser *ps)
 {
@@ -479,28 +498,38 @@ pol_status pol__csv_parse(pol_run *run, unsigned char *buf, size_t len, char del
         return pol__fail(run, POL_ERR_CORRUPT, "%s in the header line",
                          ps.unterminated ? "unterminated quoted field" : "oversized field");
     }
-    size_t ncols = ps.n;
+    int headerless = header == 0 || (header < 0 && looks_like_data(ps.cells, ps.n));
+    /* A header one field short of the first row (R's write.table: row names, no field for them
+     * in the header): the first column is unnamed, as R reads it, and stays so when written. */
+    size_t shift = !headerless && ps.n + 1 <= ps.max_cols && peek_fields(&ps) == ps.n + 1;
+    size_t ncols = ps.n + shift;
     pol__table *t = pol__table_new(ncols);
     if (!t) goto oom;
     r = pol__records_new(t);
     if (!r) goto oom;
-    int headerless = header == 0 || (header < 0 && looks_like_data(ps.cells, ncols));
     size_t blanks = 0;
     for (size_t c = 0; c < ncols; c++) {
-        if (pol__table_set_name(t, c, headerless ? "" : ps.cells[c])) goto oom;
-        blanks += !headerless && !ps.cells[c][0];
+        const char *h = headerless || c < shift ? "" : ps.cells[c - shift];
+        if (pol__table_set_name(t, c, h)) goto oom;
+        blanks += !headerless && c >= shift && !h[0];
     }
     if (fix_header(t)) goto oom;
+    if (shift) {
+        if (!(r->dialect.unnamed_first = pol__strdup(pol__table_name(t, 0)))) goto oom;
+        pol__decide(run, "the header is one field short of the rows (R's row names): the first "
+                         "column is unnamed (\"%s\"), written back without a header field",
+                    r->dialect.unnamed_first);
+    }
     if (blanks) {
         size_t l = 2;
-        for (size_t c = 0; c < ncols; c++)
-            if (!ps.cells[c][0]) l += strlen(pol__table_name(t, c)) + 1;
+        for (size_t c = shift; c < ncols; c++)
+            if (!ps.cells[c - shift][0]) l += strlen(pol__table_name(t, c)) + 1;
         char *b = malloc(l);
         if (!b) goto oom;
         size_t k = 0;
         b[k++] = '\n';
-        for (size_t c = 0; c < ncols; c++)
-            if (!ps.cells[c][0]) {
+        for (size_t c = shift; c < ncols; c++)
+            if (!ps.cells[c - shift][0]) {
                 size_t nl = strlen(pol__table_name(t, c));
                 memcpy(b + k, pol__table_name(t, c), nl);
                 k += nl;
@@ -858,7 +887,7 @@ static void write_cell(wbuf *w, const char *s, unsigned char *special, char deli
 
 pol_status pol__csv_write(pol_run *run, const pol__table *t, FILE *fp, char delim, int guard)
 {
-    pol__csv_style st = {delim, guard, 0, 0, 0, 1, NULL, NULL, NULL};
+    pol__csv_style st = {delim, guard, 0, 0, 0, 1, NULL, NULL, NULL, NULL};
     return pol__csv_write_style(run, t, fp, &st);
 }
 
@@ -892,8 +921,10 @@ pol_status pol__csv_write_style(pol_run *run, const pol__table *t, FILE *fp,
     if (sty->bom) wput(&w, "\xEF\xBB\xBF", 3);
     if (sty->preamble) wput(&w, sty->preamble, strlen(sty->preamble));
     if (sty->header) {
-        for (size_t c = 0; c < nc; c++) {
-            if (c) wputc(&w, delim);
+        /* R's write.table row names: the header has no field for the first column. */
+        size_t c0 = nc > 1 && sty->unnamed_first && !strcmp(pol__table_name(t, 0), sty->unnamed_first);
+        for (size_t c = c0; c < nc; c++) {
+            if (c > c0) wputc(&w, delim);
             const char *h = pol__table_name(t, c);
             if (sty->blank_names) {
                 /* A header that was empty in the input ("" before R's row names) stays empty. */

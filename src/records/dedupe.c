@@ -61,7 +61,7 @@ pol_status pol__match(pol_run *run, const pol__records *ra, const pol__records *
     if (!s.f || !res->cluster || !res->score || !s.text) goto oom;
     s.text[s.text_len++] = '\0';
     s.n = n;
-    if (!pol__mt_features(ra, rb, &s, res)) goto oom;
+    if (!pol__mt_features(run, ra, rb, &s, res)) goto oom;
     if (!(res->used_fields & ((1u << POL_MF_FIRST) | (1u << POL_MF_LAST) | (1u << POL_MF_EMAIL) |
                               (1u << POL_MF_PHONE) | (1u << POL_MF_ID)))) {
         /* Nothing that identifies a person or a company: every record is its own cluster. */

@@ -123,6 +123,39 @@ static void sort_keyrows(keyrow *v, size_t n)
     }
 }
 
+typedef struct ksort_job {
+    keyrow *v;
+    const size_t *start; /* bucket b is v[start[b], start[b + 1]) */
+} ksort_job;
+
+static void ksort_range(void *user, size_t b, size_t e)
+{
+    ksort_job *j = user;
+    for (size_t k = b; k < e; k++) sort_keyrows(j->v + j->start[k], j->start[k + 1] - j->start[k]);
+}
+
+/* sort_keyrows on the run's threads: the rows dealt (stably) into 256 buckets by the key's top
+ * byte, then each bucket sorted on its own. The keys are hashes, so the buckets are even. The
+ * order is sort_keyrows's, whatever the number of threads. */
+static void sort_keyrows_par(pol_run *run, keyrow *v, size_t n)
+{
+    keyrow *tmp = n >= (1u << 16) && run && run->threads > 1 ? malloc(n * sizeof *tmp) : NULL;
+    if (!tmp) {
+        sort_keyrows(v, n);
+        return;
+    }
+    mt_huge(tmp, n * sizeof *tmp);
+    size_t start[257] = {0}, at[256];
+    for (size_t i = 0; i < n; i++) start[(v[i].key >> 56) + 1]++;
+    for (size_t b = 0; b < 256; b++) start[b + 1] += start[b];
+    memcpy(at, start, sizeof at);
+    for (size_t i = 0; i < n; i++) tmp[at[v[i].key >> 56]++] = v[i];
+    memcpy(v, tmp, n * sizeof *v);
+    free(tmp);
+    ksort_job j = {v, start};
+    pol__parallel_for(run, 256, 1, ksort_range, &j);
+}
+
 static int cmp_cand(const void *a, const void *b)
 {
     uint64_t x = ((const cand *)a)->pair, y = ((const cand *)b)->pair;
@@ -327,7 +360,7 @@ int pol__mt_block(pol_run *run, const fstore *s, const pol__match_opts *o, int c
     pol__parallel_for(run, n, 16384, keys_range, &kj);
     for (size_t i = 0; i < n * N_KEYS; i++)
         if (kr[i].key) kr[nk++] = kr[i];
-    sort_keyrows(kr, nk);
+    sort_keyrows_par(run, kr, nk);
     size_t blocks = 0;
     for (size_t b = 0; b < nk;) {
         size_t e = b + 1;

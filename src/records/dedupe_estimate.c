@@ -14,7 +14,8 @@ typedef struct pmap {
     size_t cap, n;
 } pmap;
 
-static int pmap_add(pmap *m, uint64_t key, double c)
+/* Grows the table when it is half full (as each add first does). 0 on OOM. */
+static int pmap_room(pmap *m)
 {
     if ((m->n + 1) * 2 > m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 1024;
@@ -30,6 +31,12 @@ static int pmap_add(pmap *m, uint64_t key, double c)
         m->p = np;
         m->cap = cap;
     }
+    return 1;
+}
+
+static int pmap_add(pmap *m, uint64_t key, double c)
+{
+    if (!pmap_room(m)) return 0;
     size_t j = (key * 0x9E3779B97F4A7C15ull) >> 20 & (m->cap - 1);
     while (m->p[j].count != 0 && m->p[j].key != key) j = (j + 1) & (m->cap - 1);
     if (m->p[j].count == 0) {
@@ -250,9 +257,43 @@ static uint64_t zero_fields(uint64_t pattern, unsigned fields)
     return pattern;
 }
 
+/* The candidates' (pattern, key mask) combinations, each once with its count, in the order of
+ * their first candidate: what the estimation reads, in the order it would have met them one
+ * candidate at a time (so its tables fill in the same order and its sums come out the same),
+ * for a few thousand entries instead of millions. */
+typedef struct combo {
+    uint64_t key; /* pattern | mask << 48 */
+    size_t first, last; /* its first and last candidate */
+    double count;       /* 0: empty slot */
+} combo;
+
+/* Adds the combinations' patterns (through `fields` zeroed, those whose mask meets `keys`; all
+ * when keys is 0) to m as one add per candidate would have: the same keys in the same order, and
+ * the table's last growth too, which an add of a pattern already held after the last new one
+ * would have made. *seen (may be NULL) counts per field the candidates it is present in. */
+static int pmap_add_combos(pmap *m, const combo *cb, size_t n, unsigned keys, unsigned fields,
+                           double seen[POL_MF_COUNT])
+{
+    size_t last_new = 0, last_any = 0;
+    int any = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned mask = (unsigned)(cb[i].key >> 48);
+        if (keys && !(mask << 1 & keys)) continue;
+        uint64_t p = zero_fields(cb[i].key & (((uint64_t)1 << 48) - 1), fields);
+        size_t before = m->n;
+        if (!pmap_add(m, p, cb[i].count)) return 0;
+        if (m->n != before) last_new = cb[i].first;
+        if (!any || cb[i].last > last_any) last_any = cb[i].last;
+        any = 1;
+        if (seen)
+            for (int k = 0; k < POL_MF_COUNT; k++)
+                if ((p >> (3 * k)) & 7) seen[k] += cb[i].count;
+    }
+    return !any || last_any <= last_new || pmap_room(m);
+}
+
 /* Learns m per field from the training rules, then the match prior over all candidates. */
-static int estimate(const uint64_t *patterns, const uint8_t *masks, size_t n, pol__match_result *r,
-                    size_t *iterations)
+static int estimate(const combo *cb, size_t n, pol__match_result *r, size_t *iterations)
 {
     double msum[POL_MF_COUNT][POL_LV_COUNT] = {{0}};
     int runs[POL_MF_COUNT] = {0};
@@ -260,14 +301,9 @@ static int estimate(const uint64_t *patterns, const uint8_t *masks, size_t n, po
     for (size_t ri = 0; ri < N_RULES; ri++) {
         pmap pm = {0};
         double seen[POL_MF_COUNT] = {0};
-        for (size_t i = 0; i < n; i++) {
-            if (!((unsigned)masks[i] << 1 & rules[ri].keys)) continue;
-            uint64_t p = zero_fields(patterns[i], rules[ri].fields);
-            if (!pmap_add(&pm, p, 1)) {
-                free(pm.p);
-                return 0;
-            }
-            for (int k = 0; k < POL_MF_COUNT; k++) seen[k] += ((p >> (3 * k)) & 7) != 0;
+        if (!pmap_add_combos(&pm, cb, n, rules[ri].keys, rules[ri].fields, seen)) {
+            free(pm.p);
+            return 0;
         }
         if (pm.n == 0) {
             free(pm.p);
@@ -286,11 +322,10 @@ static int estimate(const uint64_t *patterns, const uint8_t *masks, size_t n, po
             r->m[k][l] = runs[k] ? msum[k][l] / runs[k] : fmax(m_prior[l], r->u[k][l]);
     /* The prior: EM on p alone, m and u fixed. */
     pmap all = {0};
-    for (size_t i = 0; i < n; i++)
-        if (!pmap_add(&all, patterns[i], 1)) {
-            free(all.p);
-            return 0;
-        }
+    if (!pmap_add_combos(&all, cb, n, 0, 0, NULL)) {
+        free(all.p);
+        return 0;
+    }
     r->prior = 0.1;
     for (int it = 0; it < 200; it++) {
         double gsum = 0, csum = 0;
@@ -309,6 +344,53 @@ static int estimate(const uint64_t *patterns, const uint8_t *masks, size_t n, po
     return 1;
 }
 
+static int by_first(const void *a, const void *b)
+{
+    const combo *x = a, *y = b;
+    return x->first < y->first ? -1 : x->first > y->first;
+}
+
+static size_t combos_of(const uint64_t *patterns, const cand *pairs, size_t u, combo **out)
+{
+    size_t cap = 1024, n = 0;
+    combo *t = calloc(cap, sizeof *t);
+    if (!t) return SIZE_MAX;
+    for (size_t i = 0; i < u; i++) {
+        uint64_t key = patterns[i] | (uint64_t)pairs[i].mask << 48;
+        size_t j = (key * 0x9E3779B97F4A7C15ull) >> 20 & (cap - 1);
+        while (t[j].count != 0 && t[j].key != key) j = (j + 1) & (cap - 1);
+        if (t[j].count != 0) {
+            t[j].count += 1;
+            t[j].last = i;
+            continue;
+        }
+        t[j] = (combo){key, i, i, 1};
+        if (++n * 2 > cap) {
+            size_t nc = cap * 2;
+            combo *g = calloc(nc, sizeof *g);
+            if (!g) {
+                free(t);
+                return SIZE_MAX;
+            }
+            for (size_t k = 0; k < cap; k++) {
+                if (t[k].count == 0) continue;
+                size_t m = (t[k].key * 0x9E3779B97F4A7C15ull) >> 20 & (nc - 1);
+                while (g[m].count != 0) m = (m + 1) & (nc - 1);
+                g[m] = t[k];
+            }
+            free(t);
+            t = g;
+            cap = nc;
+        }
+    }
+    size_t k = 0;
+    for (size_t j = 0; j < cap; j++)
+        if (t[j].count != 0) t[k++] = t[j];
+    qsort(t, k, sizeof *t, by_first);
+    *out = t;
+    return k;
+}
+
 /* Stage 3: compare the candidates (in parallel), then estimate u (random pairs) and m (EM). */
 int pol__mt_estimate(pol_run *run, const fstore *s, const vec64 *pairs, int cross, size_t n_a,
                      pol__match_result *res, uint64_t **patterns_out, size_t *samples_out,
@@ -316,8 +398,8 @@ int pol__mt_estimate(pol_run *run, const fstore *s, const vec64 *pairs, int cros
 {
     size_t u = pairs->n;
     uint64_t *patterns = NULL;
-    uint8_t *masks = NULL;
     pmap pm = {0};
+    combo *cb = NULL;
     int ok = 0;
     patterns = malloc((u ? u : 1) * sizeof *patterns);
     if (!patterns) goto out;
@@ -325,19 +407,17 @@ int pol__mt_estimate(pol_run *run, const fstore *s, const vec64 *pairs, int cros
     cmp_job job = {s, pairs->v, patterns};
     pol__parallel_for(run, u, 4096, cmp_range, &job);
     size_t samples = random_u(run, s, cross, n_a, res);
-    for (size_t i = 0; i < u; i++)
-        if (!pmap_add(&pm, patterns[i], 1)) goto out;
-    masks = malloc((u ? u : 1) * sizeof *masks);
-    if (!masks) goto out;
-    for (size_t i = 0; i < u; i++) masks[i] = pairs->v[i].mask;
-    if (!estimate(patterns, masks, u, res, &res->em_iterations)) goto out;
+    size_t nc = combos_of(patterns, pairs->v, u, &cb);
+    if (nc == SIZE_MAX) goto out;
+    if (!pmap_add_combos(&pm, cb, nc, 0, 0, NULL)) goto out;
+    if (!estimate(cb, nc, res, &res->em_iterations)) goto out;
 
     *samples_out = samples;
     *n_patterns = pm.n;
     ok = 1;
 out:
     free(pm.p);
-    free(masks);
+    free(cb);
     if (ok)
         *patterns_out = patterns;
     else

@@ -38,38 +38,53 @@ static uint32_t hash_text(const char *p, size_t n)
     return (uint32_t)(h ^ h >> 32);
 }
 
+/* Room in s->itab for one more string (0: none could be had). */
+static int itab_room(fstore *s)
+{
+    if ((s->in + 1) * 2 <= s->icap) return 1;
+    size_t cap = s->icap ? s->icap * 2 : 1 << 12;
+    struct islot *t = calloc(cap, sizeof *t);
+    if (!t) return 0;
+    for (size_t i = 0; i < s->icap; i++) {
+        if (!s->itab[i].off) continue;
+        size_t j = s->itab[i].hash & (cap - 1);
+        while (t[j].off) j = (j + 1) & (cap - 1);
+        t[j] = s->itab[i];
+    }
+    free(s->itab);
+    s->itab = t;
+    s->icap = cap;
+    return 1;
+}
+
+/* The slot of the string (p, n) with hash h in s->itab: the one holding it, or the empty one
+ * where it would go. */
+static struct islot *itab_find(const fstore *s, const char *p, size_t n, uint32_t h)
+{
+    size_t j = h & (s->icap - 1);
+    for (; s->itab[j].off; j = (j + 1) & (s->icap - 1)) {
+        const char *q = s->text + s->itab[j].off;
+        if (s->itab[j].hash == h && !memcmp(q, p, n) && q[n] == '\0') break;
+    }
+    return &s->itab[j];
+}
+
 /* put_text, but a string stored before is not stored again: its offset is given. Without memory
  * for the table, interning stops (s->interned = 0) and the text is simply stored. */
 static uint32_t intern_text(fstore *s, const char *p, size_t n)
 {
     if (n == 0) return 0;
     if (!s->interned) return put_text(s, p, n);
-    if ((s->in + 1) * 2 > s->icap) {
-        size_t cap = s->icap ? s->icap * 2 : 1 << 12;
-        struct islot *t = calloc(cap, sizeof *t);
-        if (!t) {
-            s->interned = 0;
-            return put_text(s, p, n);
-        }
-        for (size_t i = 0; i < s->icap; i++) {
-            if (!s->itab[i].off) continue;
-            size_t j = s->itab[i].hash & (cap - 1);
-            while (t[j].off) j = (j + 1) & (cap - 1);
-            t[j] = s->itab[i];
-        }
-        free(s->itab);
-        s->itab = t;
-        s->icap = cap;
+    if (!itab_room(s)) {
+        s->interned = 0;
+        return put_text(s, p, n);
     }
     uint32_t h = hash_text(p, n);
-    size_t j = h & (s->icap - 1);
-    for (; s->itab[j].off; j = (j + 1) & (s->icap - 1)) {
-        const char *q = s->text + s->itab[j].off;
-        if (s->itab[j].hash == h && !memcmp(q, p, n) && q[n] == '\0') return s->itab[j].off;
-    }
+    struct islot *slot = itab_find(s, p, n, h);
+    if (slot->off) return slot->off;
     uint32_t off = put_text(s, p, n);
     if (off) {
-        s->itab[j] = (struct islot){off, h};
+        *slot = (struct islot){off, h};
         s->in++;
     }
     return off;
@@ -351,23 +366,229 @@ static void extract(fstore *s, feat *f, const pol__table *t, size_t row, const c
     }
 }
 
-/* Stage 1: each record reduced to its features (names folded, nicknames, phones, ...). */
-int pol__mt_features(const pol__records *ra, const pol__records *rb, fstore *s, pol__match_result *res)
+/* ---- stage 1 in parts ------------------------------------------------------------------------ *
+ *
+ * A large table is cut into parts of consecutive rows, each extracted on its own thread into its
+ * own text store and intern table. The stores are then laid end to end in part order, and a
+ * string interned in a later part that an earlier part holds too is given the earlier offset
+ * (the interned fields keep one offset per distinct string across the whole store), so the
+ * features are those of one store: the comparisons see the same strings either way. */
+
+enum { MT_PART_ROWS = 32768, MT_MAX_PARTS = 64 };
+
+/* Local offset -> global offset for the strings of a part that an earlier part already held. */
+typedef struct remap {
+    uint32_t *key, *val; /* key 0 = empty */
+    size_t cap, n;
+} remap;
+
+static int remap_put(remap *m, uint32_t k, uint32_t v)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 1024;
+        uint32_t *nk = calloc(cap, sizeof *nk), *nv = malloc(cap * sizeof *nv);
+        if (!nk || !nv) {
+            free(nk);
+            free(nv);
+            return 0;
+        }
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->key[i]) continue;
+            size_t j = (m->key[i] * 0x9E3779B1u) & (cap - 1);
+            while (nk[j]) j = (j + 1) & (cap - 1);
+            nk[j] = m->key[i];
+            nv[j] = m->val[i];
+        }
+        free(m->key);
+        free(m->val);
+        m->key = nk;
+        m->val = nv;
+        m->cap = cap;
+    }
+    size_t j = (k * 0x9E3779B1u) & (m->cap - 1);
+    while (m->key[j] && m->key[j] != k) j = (j + 1) & (m->cap - 1);
+    if (!m->key[j]) m->n++;
+    m->key[j] = k;
+    m->val[j] = v;
+    return 1;
+}
+
+static inline uint32_t remap_get(const remap *m, uint32_t k, uint32_t base)
+{
+    if (m->cap) {
+        size_t j = (k * 0x9E3779B1u) & (m->cap - 1);
+        for (; m->key[j]; j = (j + 1) & (m->cap - 1))
+            if (m->key[j] == k) return m->val[j];
+    }
+    return base + k;
+}
+
+typedef struct fpart {
+    fstore st;     /* the part's own text and intern table */
+    size_t b, e;   /* its rows (of the whole: a's rows, then b's) */
+    uint32_t base; /* where its text lands in the whole store */
+    remap dup;     /* its interned strings an earlier part holds */
+} fpart;
+
+typedef struct feat_job {
+    fstore *s;
+    const pol__records *ra, *rb;
+    const colmap *ma, *mb;
+    size_t n_a;
+    fpart *part;
+} feat_job;
+
+static void extract_rows(fstore *st, feat *f, const feat_job *j, size_t b, size_t e)
+{
+    for (size_t i = b; i < e; i++) {
+        if (i < j->n_a) {
+            extract(st, &f[i], j->ra->rows, i, j->ma);
+        } else {
+            extract(st, &f[i], j->rb->rows, i - j->n_a, j->mb);
+            f[i].source = 1;
+        }
+    }
+}
+
+static void part_extract(void *user, size_t pb, size_t pe)
+{
+    feat_job *j = user;
+    for (size_t p = pb; p < pe; p++) {
+        fpart *fp = &j->part[p];
+        fp->st.interned = j->s->interned;
+        extract_rows(&fp->st, j->s->f, j, fp->b, fp->e);
+    }
+}
+
+/* A part's feature offsets into the whole store: interned ones through the part's remap. */
+static void part_rebase(void *user, size_t pb, size_t pe)
+{
+    feat_job *j = user;
+    unsigned interned = j->s->interned;
+    for (size_t p = pb; p < pe; p++) {
+        fpart *fp = &j->part[p];
+        if (p == 0) continue; /* base 0: offsets stand */
+        for (size_t i = fp->b; i < fp->e; i++) {
+            feat *f = &j->s->f[i];
+            for (int k = 0; k < POL_MF_COUNT; k++) {
+                if (!f->off[k]) continue;
+                f->off[k] = (interned >> k & 1) ? remap_get(&fp->dup, f->off[k], fp->base)
+                                                : fp->base + f->off[k];
+            }
+            if (f->canon_first)
+                f->canon_first = interned ? remap_get(&fp->dup, f->canon_first, fp->base)
+                                          : fp->base + f->canon_first;
+        }
+    }
+}
+
+/* Joins part fp's intern table (its distinct interned strings, now in the whole store's text at
+ * fp->base) to the whole store's table s->itab: a string an earlier part holds gets its earlier
+ * offset through fp->dup, a new one joins the table where it is. 0 when memory ran out. */
+static int part_intern(fstore *s, fpart *fp)
+{
+    for (size_t i = 0; i < fp->st.icap; i++) {
+        const struct islot *ls = &fp->st.itab[i];
+        if (!ls->off) continue;
+        uint32_t at = fp->base + ls->off;
+        const char *p = s->text + at;
+        size_t n = strlen(p);
+        if (!itab_room(s)) return 0;
+        struct islot *slot = itab_find(s, p, n, ls->hash);
+        if (slot->off) {
+            if (!remap_put(&fp->dup, ls->off, slot->off)) return 0;
+        } else {
+            *slot = (struct islot){at, ls->hash};
+            s->in++;
+        }
+    }
+    return 1;
+}
+
+/* Stage 1: each record reduced to its features (names folded, nicknames, phones, ...); a large
+ * table in parts on the run's threads (see above). */
+int pol__mt_features(pol_run *run, const pol__records *ra, const pol__records *rb, fstore *s,
+                     pol__match_result *res)
 {
     size_t n_a = pol__table_rows(ra->rows), n_b = rb ? pol__table_rows(rb->rows) : 0;
+    size_t n = n_a + n_b;
     colmap ma, mb;
-    s->interned = MT_INTERNED;
+    s->interned = s->plain ? 0 : MT_INTERNED;
     map_columns(ra, &ma);
     if (rb) map_columns(rb, &mb);
-    for (size_t i = 0; i < n_a; i++) extract(s, &s->f[i], ra->rows, i, &ma);
-    for (size_t i = 0; i < n_b; i++) {
-        extract(s, &s->f[n_a + i], rb->rows, i, &mb);
-        s->f[n_a + i].source = 1;
+    feat_job job = {s, ra, rb, &ma, rb ? &mb : &ma, n_a, NULL};
+    size_t parts = run && run->threads > 1 ? (size_t)run->threads * 2 : 1;
+    if (parts > n / MT_PART_ROWS) parts = n / MT_PART_ROWS;
+    if (parts > MT_MAX_PARTS) parts = MT_MAX_PARTS;
+    fpart part[MT_MAX_PARTS];
+    int ok = 1;
+    if (parts < 2) {
+        extract_rows(s, s->f, &job, 0, n);
+    } else {
+        memset(part, 0, sizeof part);
+        for (size_t p = 0; p < parts; p++) {
+            part[p].b = n * p / parts;
+            part[p].e = n * (p + 1) / parts;
+        }
+        job.part = part;
+        pol__parallel_for(run, parts, 1, part_extract, &job);
+        /* The parts' texts end to end (each without its leading "missing" NUL) in one store. */
+        size_t total = 1;
+        for (size_t p = 0; p < parts; p++) {
+            ok &= !part[p].st.oom;
+            if (part[p].st.interned != s->interned) s->interned = 0; /* a part ran out: plain */
+            part[p].base = (uint32_t)(total - 1);
+            total += part[p].st.text_len ? part[p].st.text_len - 1 : 0;
+            if (total >= UINT32_MAX) ok = 0;
+        }
+        char *t = ok ? realloc(s->text, total + 1) : NULL;
+        if (!t) {
+            ok = 0;
+        } else {
+            s->text = t;
+            s->text_cap = total + 1;
+            mt_huge(t, total + 1);
+            s->text[0] = '\0';
+            for (size_t p = 0; p < parts; p++)
+                if (part[p].st.text_len > 1)
+                    memcpy(s->text + part[p].base + 1, part[p].st.text + 1, part[p].st.text_len - 1);
+            s->text_len = total;
+            for (size_t p = 0; p < parts; p++) {
+                free(part[p].st.text);
+                part[p].st.text = NULL;
+            }
+            /* One offset per distinct interned string: part 0's table is the whole store's, the
+             * later parts' strings are looked up in it in part order. */
+            if (s->interned) {
+                free(s->itab);
+                s->itab = part[0].st.itab;
+                s->icap = part[0].st.icap;
+                s->in = part[0].st.in;
+                part[0].st.itab = NULL;
+                for (size_t p = 1; p < parts && s->interned; p++)
+                    if (!part_intern(s, &part[p])) s->interned = 0; /* no memory: plain */
+                if (!s->interned) /* every offset simply shifted */
+                    for (size_t p = 0; p < parts; p++) part[p].dup.n = 0;
+            }
+            for (size_t p = 0; p < parts; p++)
+                if (!part[p].dup.n) {
+                    free(part[p].dup.key);
+                    free(part[p].dup.val);
+                    part[p].dup = (remap){0};
+                }
+            pol__parallel_for(run, parts, 1, part_rebase, &job);
+        }
+        for (size_t p = 0; p < parts; p++) {
+            free(part[p].st.text);
+            free(part[p].st.itab);
+            free(part[p].dup.key);
+            free(part[p].dup.val);
+        }
     }
     free(s->itab);
     s->itab = NULL;
     s->icap = s->in = 0;
-    if (s->oom) return 0;
+    if (s->oom || !ok) return 0;
     for (int k = 0; k < POL_MF_COUNT; k++) {
         int used = ma.col[k] >= 0 || (rb && mb.col[k] >= 0);
         if (k == POL_MF_FIRST || k == POL_MF_LAST) used |= ma.full_name >= 0;

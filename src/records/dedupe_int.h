@@ -40,6 +40,7 @@ typedef struct fstore {
      * comparisons of those fields are remembered by their two offsets). Also the canonical first
      * names. The table is only needed while features are made. */
     unsigned interned;
+    int plain; /* set before stage 1: intern nothing (the reference the tests compare with) */
     struct islot {
         uint32_t off, hash;
     } *itab;
@@ -96,7 +97,7 @@ static inline void mt_huge(void *p, size_t n)
 }
 
 /* Stage 1 (dedupe_features.c): every record's features into s; sets res->used_fields. 0 on OOM. */
-int pol__mt_features(const pol__records *ra, const pol__records *rb, fstore *s,
+int pol__mt_features(pol_run *run, const pol__records *ra, const pol__records *rb, fstore *s,
                      pol__match_result *res);
 
 /* Comparison (dedupe_compare.c): the level of each field for a pair; patterns packed in 64 bits. */

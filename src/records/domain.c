@@ -40,6 +40,7 @@ void pol__records_free(void *data)
     free(r->dialect.preamble);
     free(r->dialect.blank_names);
     free(r->dialect.quoted_names);
+    free(r->dialect.unnamed_first);
     free(r);
 }
 
@@ -54,13 +55,17 @@ static void *records_clone(const void *data)
     r->role_conf = NULL;
     r->n_roles = 0;
     r->dialect.preamble = r->dialect.blank_names = r->dialect.quoted_names = NULL;
+    r->dialect.unnamed_first = NULL;
     if ((s->dialect.preamble && !(r->dialect.preamble = pol__strdup(s->dialect.preamble))) ||
+        (s->dialect.unnamed_first &&
+         !(r->dialect.unnamed_first = pol__strdup(s->dialect.unnamed_first))) ||
         (s->dialect.blank_names &&
          !(r->dialect.blank_names = pol__strdup(s->dialect.blank_names))) ||
         (s->dialect.quoted_names &&
          !(r->dialect.quoted_names = pol__strdup(s->dialect.quoted_names)))) {
         free(r->dialect.preamble);
         free(r->dialect.blank_names);
+        free(r->dialect.unnamed_first);
         free(r);
         return NULL;
     }
@@ -316,6 +321,7 @@ static pol_status write_one(pol_run *run, const pol__records *r, const pol__tabl
                              1,
                              NULL,
                              NULL,
+                             NULL,
                              NULL};
         if (same && r->delim) sty.delim = r->delim;
         if (r->save.delim) sty.delim = r->save.delim;
@@ -328,6 +334,7 @@ static pol_status write_one(pol_run *run, const pol__records *r, const pol__tabl
         if (t == r->rows) {
             sty.header = !r->dialect.headerless;
             sty.blank_names = r->dialect.blank_names;
+            sty.unnamed_first = r->dialect.unnamed_first;
             if (same) sty.preamble = r->dialect.preamble;
         }
         if (sty.preamble && strncasecmp(sty.preamble, "sep=", 4) == 0 && r->save.delim &&

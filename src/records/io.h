@@ -56,6 +56,7 @@ typedef struct pol__csv_style {
     const char *preamble;     /* written first as it is (NULL: none) */
     const char *blank_names;  /* "\nname\n...": header names written as "" (NULL: none) */
     const char *quoted_names; /* "\nname\n...": columns whose fields are all quoted */
+    const char *unnamed_first; /* a first column of this name gets no header field (NULL: none) */
 } pol__csv_style;
 pol_status pol__csv_write_style(pol_run *run, const pol__table *t, FILE *fp, const pol__csv_style *s);
 

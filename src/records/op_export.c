@@ -27,6 +27,9 @@ static const pol_param_desc params[] = {
     {"comment", POL_PARAM_STR, NULL, 0, -1, NULL,
      "Reading: lines starting with this prefix (e.g. \"#\") are comments, kept aside and written "
      "back before the header. Leading \"#\" lines are recognised without it."},
+    {"role", POL_PARAM_STR, NULL, 0, -1, NULL,
+     "Reading: roles set yourself for the ops that find them (\"COL=ROLE,...\", as records.roles "
+     "--role; \"COL=text\" leaves a column as it is)."},
     {"sheet", POL_PARAM_STR, NULL, 0, -1, NULL,
      "Reading XLSX: the sheet to read, by name or number (1 = first; default the first, with a "
      "warning naming the others), or \"all\": every sheet, each written as <stem>.<sheet>.<ext>."},
@@ -340,7 +343,7 @@ static void export_hint(const pol_args *a, int w, int h, pol_load_hint *hint)
     (void)w;
     (void)h;
     size_t k = 0;
-    static const char *const names[] = {"header", "comment", "sheet"};
+    static const char *const names[] = {"header", "comment", "sheet", "role"};
     for (size_t i = 0; i < POL_ARRAY_LEN(names); i++)
         if (pol__arg_set(a, names[i])) hint->options[k++] = (pol_load_option){names[i], pol__arg_str(a, names[i])};
 }

@@ -54,6 +54,9 @@ typedef struct pol__records_dialect {
                           back empty; owned */
     char *quoted_names; /* "\nName\n...": columns whose every field was quoted (R's text and row
                            names); they are written quoted; owned */
+    char *unnamed_first; /* the name given to a first column the header had no field for (R's
+                            write.table row names: the header one field short); written back
+                            without a header field; owned */
 } pol__records_dialect;
 
 typedef struct pol__records {

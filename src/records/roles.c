@@ -735,7 +735,8 @@ pol_status pol__roles_infer(pol_run *run, pol__records *r, const char *map, size
 pol_status pol__records_ensure_roles(pol_run *run, pol__records *r)
 {
     if (r->roles_done && r->roles) return POL_OK;
-    return pol__roles_infer(run, r, NULL, 2000);
+    const char *map = pol__plan_load_option(run, "role"); /* --role on any records op */
+    return pol__roles_infer(run, r, map && *map ? map : NULL, 2000);
 }
 
 /* ---- region --------------------------------------------------------------------------------- */

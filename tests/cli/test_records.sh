@@ -51,6 +51,18 @@ reason = [k for k in q[0] if "reason" in k.lower()][0]
 assert all(r[reason] for r in q)
 PY
 
+# --role on an op that finds the roles itself (not only records.roles and fix).
+printf 'Name,Email,Phone\nBo Diaz,bo@b.com,(617) 555-0102\n' >"$T/role.csv"
+run_polish 0 records standardise "$T/role.csv" -o "$T/role-auto.csv" --quiet
+check "standardise rewrites the phone column it finds" grep -q '+16175550102' "$T/role-auto.csv"
+run_polish 0 records standardise --role "Phone=text" "$T/role.csv" -o "$T/role-text.csv" --quiet
+check "standardise --role Phone=text leaves it as written" grep -q '(617) 555-0102' "$T/role-text.csv"
+
+# inspect: the columns a person can read, one line each (not a JSON blob).
+run_polish 0 inspect "$T/leads.csv"
+check "inspect lists each column on its own line" grep -Eq '^ +column [^,]+, role email, ' "$OUT"
+check "inspect prints no raw JSON" sh -c "! grep -q '\[{' '$OUT'"
+
 # inspect --json: stdout is JSON with roles and fill rates.
 run_polish 0 inspect "$T/leads.csv" --json
 check "inspect json" python3 -c '

@@ -20,6 +20,16 @@ printf '"","name","score"\n"1","Ann",3.5\n"2","Bo",NA\n' >"$T/r.csv"
 run_polish 0 fix "$T/r.csv" -o "$T/rfix" --quiet
 check "R's quoting and empty header round-trip through fix" cmp "$T/r.csv" "$T/rfix/r.csv"
 
+# R's write.table: the header has no field for the row names, so it is one field short of every
+# row. Read as R reads it (an unnamed first column), every row kept, written back as it came.
+printf 'a\tb\n1\t5.1\tx\n2\t4.9\ty\n' >"$T/wt.tsv"
+run_polish 0 fix "$T/wt.tsv" -o "$T/wtfix" --quiet
+check "write.table's short header round-trips through fix" cmp "$T/wt.tsv" "$T/wtfix/wt.tsv"
+check "write.table's rows are not quarantined" test ! -e "$T/wtfix/wt.quarantine.tsv"
+run_polish 0 records export --format csv "$T/wt.tsv" -o "$T/wt.csv" --quiet
+check "the unnamed column is the first column, the rows whole" \
+    cmp "$T/wt.csv" <(printf 'a,b\n1,5.1,x\n2,4.9,y\n')
+
 # Python's csv writers: QUOTE_NONNUMERIC (text, "" and "02134" quoted, numbers bare, in one
 # column too), QUOTE_ALL and QUOTE_MINIMAL, each with a quote inside a field: byte for byte.
 for mode in QUOTE_NONNUMERIC QUOTE_ALL QUOTE_MINIMAL; do
@@ -133,6 +143,19 @@ check "--sheet all through an op: XLSX in, one XLSX per sheet" \
     test -s "$T/allx/three.People.xlsx" -a -s "$T/allx/three.Q1 Sales.xlsx" -a -s "$T/allx/three.2.xlsx"
 run_polish 0 records export --format csv --sheet all "$T/book.xlsx" -o "$T/one.csv" --quiet
 check "--sheet all with -o FILE: the parts are FILE's sidecars" test -s "$T/one.Leads.csv" -a -s "$T/one.Notes.csv"
+
+# `polish fix` takes the delivery's reading and writing options too: every sheet of a workbook,
+# --no-header, --guard.
+run_polish 0 fix --sheet all "$T/book.xlsx" -o "$T/fixall/" --quiet
+check "fix --sheet all: every sheet written" test -s "$T/fixall/book.Leads.xlsx" -a -s "$T/fixall/book.Notes.xlsx"
+printf 'ann@x.org,Ann Lee\nbo@y.org,Bo Diaz\n' >"$T/nohead.csv"
+run_polish 0 fix --no-header "$T/nohead.csv" -o "$T/fixnh/" --quiet
+check "fix --no-header: no header line added or lost" test "$(head -1 "$T/fixnh/nohead.csv" | cut -d, -f1)" = ann@x.org
+printf 'Name,Email,Note\nAnn Lee,ann@x.org,=1+2\n' >"$T/g.csv"
+run_polish 0 fix --guard off "$T/g.csv" -o "$T/fixg/" --quiet
+check "fix --guard off: the formula written as it was" grep -q '^Ann Lee,ann@x.org,=1+2' "$T/fixg/g.csv"
+run_polish 0 fix "$T/g.csv" -o "$T/fixg2/" --quiet
+check "fix guards by default" grep -q "^Ann Lee,ann@x.org,'=1+2" "$T/fixg2/g.csv"
 
 # Shared strings that inflate past the limit are refused before they are read.
 "$PY3" - "$T/bomb.xlsx" <<'PY'

@@ -27,6 +27,9 @@ for (n in sets) {
   else if (is.null(dim(d))) d <- data.frame(name = if (is.null(names(d))) seq_along(d) else names(d), value = as.numeric(d))
   write.csv(d, file.path(out, paste0(n, ".csv")))
 }
+# write.table's own form: the header one field short of the rows (row names have no name).
+write.table(iris, file.path(out, "iris_table.csv"), sep = ",")
+write.table(airquality, file.path(out, "airquality_table.csv"), sep = ",", quote = FALSE, na = "")
 s <- data.frame(state.name, state.abb, state.region, state.area, state.center)
 write.csv(s, file.path(out, "states.csv"), row.names = FALSE)
 R
@@ -52,7 +55,8 @@ for f in "$D"/*.csv; do
 done
 # R writes its own dialect (quoted text columns and row names, bare numbers and NA, an empty
 # first header): the files come back byte for byte.
-for b in airquality.csv USArrests.csv iris.csv esoph.csv state.x77.csv states.csv CO2.csv; do
+for b in airquality.csv USArrests.csv iris.csv esoph.csv state.x77.csv states.csv CO2.csv \
+    iris_table.csv airquality_table.csv; do
     [ -f "$D/$b" ] || continue
     check "fix: $b byte-identical" cmp "$D/$b" "$T/fix/$b"
     check "standardise: $b byte-identical" cmp "$D/$b" "$T/std/$b"

@@ -3,18 +3,23 @@
 // click, wait for "done", look at the before/after (move the photo slider and check the "after"
 // picture's clip moves; the records table; the audio players load both sides), approve, and
 // download the approved outputs as a zip whose entries are checked. Screenshots go to $SHOTS.
-// usage: node browser.mjs URL SHOTS_DIR PHOTO CSV WAV
+// Then the knowledge base: two approved documents (a price list, opening hours) uploaded in its
+// panel, an answer with a wrong price uploaded and fixed: the contradicted claim is shown with
+// its evidence and source and the corrected answer holds the right price; a form whose operation
+// reads a file (text.redact's list of names) takes it as an upload and the output is redacted.
+// usage: node browser.mjs URL SHOTS_DIR PHOTO CSV WAV PRICES HOURS ANSWER NAMES
 import { createRequire } from 'module';
 import { execFileSync } from 'child_process';
 import fs from 'fs';
 import path from 'path';
 
-const [url, shots, photo, csv, wav] = process.argv.slice(2);
+const [url, shots, photo, csv, wav, prices, hours, answer, names] = process.argv.slice(2);
 const require = createRequire(process.env.PLAYWRIGHT_DIR + '/');
 const { chromium } = require('playwright-core');
 
 function fail(msg) { console.error('FAIL: ' + msg); process.exitCode = 1; throw new Error(msg); }
-const ok = msg => console.log('ok: ' + msg);
+const t0 = Date.now();
+const ok = msg => console.log('ok: ' + msg + ' [' + ((Date.now() - t0) / 1000).toFixed(1) + ' s]');
 
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--autoplay-policy=no-user-gesture-required'] });
@@ -108,6 +113,46 @@ try {
   ok('audio: both players loaded, durations ' + durs.join(' / '));
   await approve(ac, 'audio', 'audio');
 
+  // --- the knowledge base and an answer checked against it
+  await page.setInputFiles('#kb-file', [prices, hours]);
+  await page.waitForFunction(() => document.querySelectorAll('#kb-docs .kb-doc').length === 2, null, { timeout: 60000 });
+  const docs = await page.locator('#kb-docs .kb-doc').allTextContents();
+  if (!docs.includes(path.basename(prices)) || !docs.includes(path.basename(hours))) fail('knowledge base lists ' + docs.join(', '));
+  ok('knowledge base: ' + docs.join(', '));
+  const tc = await uploadAndFix(answer, 'text', 'answer');
+  const bad = tc.locator('.claim:has(mark.contradicted)');
+  await bad.first().waitFor({ timeout: 20000 });
+  const claim = await bad.first().innerText();
+  if (!/5\.90/.test(claim) || !/4\.50/.test(claim) || !claim.includes(path.basename(prices)))
+    fail('the contradicted claim lacks its evidence: ' + claim);
+  if (await tc.locator('.claim:has(mark.supported)').count() < 1) fail('no supported claim shown');
+  const fixedText = await page.evaluate(async id => {
+    const r = await fetch('/api/items/' + id + '/output', { headers: { Authorization: 'Bearer ' + sessionStorage.getItem('polish-token') } });
+    return r.text();
+  }, await tc.getAttribute('data-id'));
+  if (!/4\.50/.test(fixedText) || /5\.90/.test(fixedText)) fail('the fixed answer: ' + fixedText);
+  await page.screenshot({ path: path.join(shots, 'answer-claims.png'), fullPage: true });
+  ok('answer: contradicted claim with its evidence: ' + claim.replace(/\s+/g, ' ') + '; fixed: ' + fixedText.trim());
+  // a form with a file input: redact the names listed in an uploaded file
+  await tc.locator('button.recipe-toggle').click();
+  await tc.locator('select.op').selectOption('text.redact');
+  await tc.locator('form.recipe input[data-file="names"]').setInputFiles(names);
+  await tc.locator('form.recipe button[type="submit"]').click();
+  await page.waitForFunction(id => { const c = document.querySelector('.item[data-id="' + id + '"]');
+    return c && c.dataset.state === 'done' && c.querySelector('.steps-body td') && c.querySelector('.steps-body').textContent.includes('text.redact'); },
+    await tc.getAttribute('data-id'), { timeout: 120000 });
+  const item = await page.evaluate(async id => {
+    const h = { Authorization: 'Bearer ' + sessionStorage.getItem('polish-token') };
+    const it = await (await fetch('/api/items/' + id, { headers: h })).json();
+    const out = await (await fetch('/api/items/' + id + '/output', { headers: h })).text();
+    return { recipe: it.versions.find(v => v.id === it.current).recipe, out };
+  }, await tc.getAttribute('data-id'));
+  if (!/names: "ws:[0-9a-f]{64}"/.test(item.recipe)) fail('the form did not name the file by upload: ' + item.recipe);
+  const who = fs.readFileSync(names, 'utf8').trim().split('\n')[0];
+  if (item.out.includes(who)) fail('the name from the uploaded list is still in the output: ' + item.out);
+  await page.screenshot({ path: path.join(shots, 'answer-redact.png'), fullPage: true });
+  ok('form with an uploaded file (redact names): ' + item.out.trim());
+
   // --- download the approved outputs as a zip
   const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), page.click('#zip')]);
   const zpath = path.join(shots, 'approved.zip');
@@ -118,6 +163,8 @@ try {
   execFileSync('unzip', ['-tq', zpath]);
   ok('zip of approved outputs: ' + list.join(', '));
   await page.screenshot({ path: path.join(shots, 'final.png'), fullPage: true });
+  const ids = await page.locator('.item').evaluateAll(l => l.map(e => e.dataset.id));
+  if (new Set(ids).size !== ids.length) fail('an item is shown twice: ' + ids.join(', '));
   if (pageErrors.length) fail('page errors: ' + pageErrors.join('; '));
 } finally {
   await browser.close();

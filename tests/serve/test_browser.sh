@@ -27,6 +27,12 @@ convert "$PHOTO" -evaluate multiply 0.55 -channel B -evaluate multiply 0.7 +chan
 WS=$SCRATCH/ws
 make_workspace "$WS"
 start_server "$WS"
-"$NODE" "$(dirname "$0")/browser.mjs" "$URL" "$SHOTS" "$SCRATCH/cat.jpg" "$CSV" "$WAV"
+# the bakery's approved documents and an answer with a wrong price and a customer's name
+printf '# Prices\n\nA sourdough loaf costs 4.50 euros. A croissant costs 1.20 euros.\n' >"$SCRATCH/prices.md"
+printf '# Opening hours\n\nThe bakery opens at 7:00 every day except Monday.\n' >"$SCRATCH/hours.md"
+printf 'Hello Anna Schmidt! A sourdough loaf costs 5.90 euros. We open at 7:00 every day except Monday.\n' >"$SCRATCH/answer.txt"
+printf 'Anna Schmidt\n' >"$SCRATCH/names.txt"
+"$NODE" "$(dirname "$0")/browser.mjs" "$URL" "$SHOTS" "$SCRATCH/cat.jpg" "$CSV" "$WAV" \
+  "$SCRATCH/prices.md" "$SCRATCH/hours.md" "$SCRATCH/answer.txt" "$SCRATCH/names.txt"
 stop_server
 echo "screenshots in $SHOTS"

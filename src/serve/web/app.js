@@ -119,6 +119,7 @@ function card(id) {
 }
 
 async function act(id, what, body) {
+  id = Number(id); // cards are keyed by the number (a dataset value is a string)
   const c = card(id);
   const err = $('.error', c.root);
   err.hidden = true;
@@ -480,7 +481,7 @@ async function runRecipe(c) {
     else val = input.dataset.type === 'int' || input.dataset.type === 'number' ? String(Number(input.value)) : yamlStr(input.value);
     y += '    ' + input.dataset.param + ': ' + val + '\n';
   }
-  await act(c.root.dataset.id, 'fix', JSON.stringify({ recipe: y }));
+  await act(c.item.id, 'fix', JSON.stringify({ recipe: y }));
 }
 
 // ---- the knowledge base: approved documents answers are checked against ----------------------

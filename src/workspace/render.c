@@ -87,6 +87,13 @@ static pol_status draft_for(pol_workspace *w, int64_t item, const char *given, i
     sqlite3_stmt *q = NULL;
     if ((s = ws_current(w, item, &cur, err)) || (s = ws_load_version(w, cur, &v, err))) goto out;
     int64_t ver = cur;
+    if (!queue && !strcmp(v.decision, "draft") && !strcmp(v.recipe_hash, rh)) {
+        /* the current draft already has this recipe (a server's worker after the queue): nothing
+         * to write, so no commit (and no sync) */
+        ws_rollback(w);
+        *out = ver;
+        goto out;
+    }
     if (strcmp(v.decision, "draft") != 0 || strcmp(v.recipe_hash, rh) != 0) {
         if ((s = ws_prepare(w, "INSERT OR IGNORE INTO recipes(hash, text) VALUES(?, ?)", &q, err)))
             goto out;

@@ -501,7 +501,12 @@ static pol_status open_db(pol_workspace *w, int create, pol_err *err)
         return s;
     }
     sqlite3_busy_timeout(w->db, 30000);
-    if (ws_exec(w, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+    /* WAL with synchronous=NORMAL: a commit survives the process being killed at any moment (the
+     * crash the workspace is built for); only an OS crash or power loss may take back the last
+     * commits, and the catalog is then consistent at an earlier point (recovery requeues a render
+     * whose folder is in place, an original in the store without its item is reused). One fsync
+     * per checkpoint instead of one per commit. */
+    if (ws_exec(w, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
                 err))
         return err->code;
     if (create) {

@@ -7,13 +7,15 @@
 // panel, an answer with a wrong price uploaded and fixed: the contradicted claim is shown with
 // its evidence and source and the corrected answer holds the right price; a form whose operation
 // reads a file (text.redact's list of names) takes it as an upload and the output is redacted.
-// usage: node browser.mjs URL SHOTS_DIR PHOTO CSV WAV PRICES HOURS ANSWER NAMES
+// A GPS track fixed shows its map picture from the report; a forecast table shows reliability
+// diagrams after one click on "Reliability plots".
+// usage: node browser.mjs URL SHOTS_DIR PHOTO CSV WAV PRICES HOURS ANSWER NAMES GPX FORECAST
 import { createRequire } from 'module';
 import { execFileSync } from 'child_process';
 import fs from 'fs';
 import path from 'path';
 
-const [url, shots, photo, csv, wav, prices, hours, answer, names] = process.argv.slice(2);
+const [url, shots, photo, csv, wav, prices, hours, answer, names, gpx, forecast] = process.argv.slice(2);
 const require = createRequire(process.env.PLAYWRIGHT_DIR + '/');
 const { chromium } = require('playwright-core');
 
@@ -44,14 +46,14 @@ try {
     await card.locator('button.fix').click();
     await page.waitForSelector(`.item[data-domain="${domain}"][data-state="done"]`, { timeout: 120000 });
     ok(domain + ': fixed (' + (await card.locator('.inspect dl dt').count()) + ' inspect figures shown)');
-    await page.screenshot({ path: path.join(shots, shot + '-fixed.png'), fullPage: true });
+    await card.screenshot({ path: path.join(shots, shot + '-fixed.png') }); // the item's card only: cheaper than the whole page
     return card;
   }
 
   async function approve(card, domain, shot) {
     await card.locator('button.approve').click();
     await page.waitForSelector(`.item[data-domain="${domain}"][data-state="approved"]`, { timeout: 30000 });
-    await page.screenshot({ path: path.join(shots, shot + '-approved.png'), fullPage: true });
+    await card.screenshot({ path: path.join(shots, shot + '-approved.png') });
     ok(domain + ': approved');
   }
 
@@ -68,7 +70,7 @@ try {
   const clip1 = await after.evaluate(e => e.style.clipPath);
   if (clip0 === clip1 || !clip1.includes('20%')) fail('the slider does not move the after picture: ' + clip0 + ' -> ' + clip1);
   const sizes = await pc.locator('.compare img').evaluateAll(l => l.map(i => i.naturalWidth + 'x' + i.naturalHeight));
-  await page.screenshot({ path: path.join(shots, 'photo-slider.png'), fullPage: true });
+  await pc.screenshot({ path: path.join(shots, 'photo-slider.png') });
   ok('photo: slider moved (' + clip0 + ' -> ' + clip1 + '), before/after ' + sizes.join(' / '));
   await approve(pc, 'image', 'photo');
   // the parameter form is made from /api/ops: the image operations, each with its parameters
@@ -86,7 +88,7 @@ try {
   await page.waitForFunction(() => { const i = document.querySelector('.item[data-domain="image"] .compare img.after'); return i && i.complete && i.naturalWidth > 0; }, null, { timeout: 30000 });
   const w = await pc.locator('.compare img.after').evaluate(i => i.naturalWidth);
   if (w !== 120) fail('the recipe from the form gave a picture ' + w + ' px wide, not 120');
-  await page.screenshot({ path: path.join(shots, 'photo-recipe.png'), fullPage: true });
+  await pc.screenshot({ path: path.join(shots, 'photo-recipe.png') });
   ok('recipe from the form: resize to 120 px wide, a new draft');
 
   // --- a lead list: the records table
@@ -131,7 +133,7 @@ try {
     return r.text();
   }, await tc.getAttribute('data-id'));
   if (!/4\.50/.test(fixedText) || /5\.90/.test(fixedText)) fail('the fixed answer: ' + fixedText);
-  await page.screenshot({ path: path.join(shots, 'answer-claims.png'), fullPage: true });
+  await tc.screenshot({ path: path.join(shots, 'answer-claims.png') });
   ok('answer: contradicted claim with its evidence: ' + claim.replace(/\s+/g, ' ') + '; fixed: ' + fixedText.trim());
   // a form with a file input: redact the names listed in an uploaded file
   await tc.locator('button.recipe-toggle').click();
@@ -150,8 +152,20 @@ try {
   if (!/names: "ws:[0-9a-f]{64}"/.test(item.recipe)) fail('the form did not name the file by upload: ' + item.recipe);
   const who = fs.readFileSync(names, 'utf8').trim().split('\n')[0];
   if (item.out.includes(who)) fail('the name from the uploaded list is still in the output: ' + item.out);
-  await page.screenshot({ path: path.join(shots, 'answer-redact.png'), fullPage: true });
+  await tc.screenshot({ path: path.join(shots, 'answer-redact.png') });
   ok('form with an uploaded file (redact names): ' + item.out.trim());
+
+  // --- a track: its map from the report; a forecast table: reliability diagrams
+  const kc = await uploadAndFix(gpx, 'track', 'track');
+  await kc.locator('.figures figure img').first().waitFor({ timeout: 20000 });
+  const trackFigs = await kc.locator('.figures figcaption').allTextContents();
+  ok('track: pictures ' + trackFigs.join(', '));
+  const fc = await uploadAndFix(forecast, 'forecast', 'forecast');
+  await fc.locator('button.verify').click();
+  await page.waitForFunction(() => [...document.querySelectorAll('.item[data-domain="forecast"] .figures figcaption')].some(f => /Reliability/.test(f.textContent)), null, { timeout: 120000 });
+  const fcFigs = await fc.locator('.figures figcaption').allTextContents();
+  await fc.screenshot({ path: path.join(shots, 'forecast-reliability.png') });
+  ok('forecast: ' + fcFigs.join(', '));
 
   // --- download the approved outputs as a zip
   const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), page.click('#zip')]);

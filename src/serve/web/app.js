@@ -354,6 +354,19 @@ function textView(item, v) {
   return box;
 }
 
+// A forecast table's automatic recipe changes nothing; its pictures are the verification's:
+// reliability diagrams and rank/PIT histograms against the table's own observations.
+function forecastView(c, item, v) {
+  const box = textView(item, v);
+  const hasPlots = steps(item).some(s => (s.figures || []).some(f => /^Reliability/.test(f.title || '')));
+  if (!hasPlots) {
+    const b = el('button', { class: 'verify', type: 'button', text: 'Reliability plots (verify against the observations)' });
+    b.addEventListener('click', () => act(item.id, 'fix', JSON.stringify({ recipe: 'domain: forecast\nsteps:\n  - op: verify\n' })));
+    box.append(b);
+  }
+  return box;
+}
+
 function view(c, item, v, rendered) {
   const box = $('.view', c.root);
   box.replaceChildren();
@@ -365,7 +378,8 @@ function view(c, item, v, rendered) {
   else if (d === 'records') box.append(recordsView(item, v));
   else if (d === 'text') { const cv = claimsView(item); if (cv) box.append(cv); box.append(textView(item, v)); if (outputsOf(v).some(o => /\.(csv|tsv)$/.test(o.path))) box.append(recordsView(item, v)); }
   else if (d === 'video') box.append(el('video', { controls: '', preload: 'metadata', src: outputUrl(item, v, 0) }));
-  else if (d === 'track' || d === 'forecast' || d === 'render') box.append(textView(item, v));
+  else if (d === 'forecast') box.append(forecastView(c, item, v));
+  else if (d === 'track' || d === 'render') box.append(textView(item, v));
   const figs = figures(item);
   if (figs) box.append(el('h3', { text: 'From the report' }), figs);
   $('.steps-body', c.root).append(stepsTable(item));

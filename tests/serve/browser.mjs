@@ -6,16 +6,16 @@
 // Then the knowledge base: two approved documents (a price list, opening hours) uploaded in its
 // panel, an answer with a wrong price uploaded and fixed: the contradicted claim is shown with
 // its evidence and source and the corrected answer holds the right price; a form whose operation
-// reads a file (text.redact's list of names) takes it as an upload and the output is redacted.
+// reads a file (track.privacy's zones) takes it as an upload and the zone's points are cut.
 // A GPS track fixed shows its map picture from the report; a forecast table shows reliability
 // diagrams after one click on "Reliability plots".
-// usage: node browser.mjs URL SHOTS_DIR PHOTO CSV WAV PRICES HOURS ANSWER NAMES GPX FORECAST
+// usage: node browser.mjs URL SHOTS_DIR PHOTO CSV WAV PRICES HOURS ANSWER ZONES GPX FORECAST
 import { createRequire } from 'module';
 import { execFileSync } from 'child_process';
 import fs from 'fs';
 import path from 'path';
 
-const [url, shots, photo, csv, wav, prices, hours, answer, names, gpx, forecast] = process.argv.slice(2);
+const [url, shots, photo, csv, wav, prices, hours, answer, zones, gpx, forecast] = process.argv.slice(2);
 const require = createRequire(process.env.PLAYWRIGHT_DIR + '/');
 const { chromium } = require('playwright-core');
 
@@ -135,31 +135,29 @@ try {
   if (!/4\.50/.test(fixedText) || /5\.90/.test(fixedText)) fail('the fixed answer: ' + fixedText);
   await tc.screenshot({ path: path.join(shots, 'answer-claims.png') });
   ok('answer: contradicted claim with its evidence: ' + claim.replace(/\s+/g, ' ') + '; fixed: ' + fixedText.trim());
-  // a form with a file input: redact the names listed in an uploaded file
-  await tc.locator('button.recipe-toggle').click();
-  await tc.locator('select.op').selectOption('text.redact');
-  await tc.locator('form.recipe input[data-file="names"]').setInputFiles(names);
-  await tc.locator('form.recipe button[type="submit"]').click();
-  await page.waitForFunction(id => { const c = document.querySelector('.item[data-id="' + id + '"]');
-    return c && c.dataset.state === 'done' && c.querySelector('.steps-body td') && c.querySelector('.steps-body').textContent.includes('text.redact'); },
-    await tc.getAttribute('data-id'), { timeout: 120000 });
-  const item = await page.evaluate(async id => {
-    const h = { Authorization: 'Bearer ' + sessionStorage.getItem('polish-token') };
-    const it = await (await fetch('/api/items/' + id, { headers: h })).json();
-    const out = await (await fetch('/api/items/' + id + '/output', { headers: h })).text();
-    return { recipe: it.versions.find(v => v.id === it.current).recipe, out };
-  }, await tc.getAttribute('data-id'));
-  if (!/names: "ws:[0-9a-f]{64}"/.test(item.recipe)) fail('the form did not name the file by upload: ' + item.recipe);
-  const who = fs.readFileSync(names, 'utf8').trim().split('\n')[0];
-  if (item.out.includes(who)) fail('the name from the uploaded list is still in the output: ' + item.out);
-  await tc.screenshot({ path: path.join(shots, 'answer-redact.png') });
-  ok('form with an uploaded file (redact names): ' + item.out.trim());
-
   // --- a track: its map from the report; a forecast table: reliability diagrams
   const kc = await uploadAndFix(gpx, 'track', 'track');
   await kc.locator('.figures figure img').first().waitFor({ timeout: 20000 });
   const trackFigs = await kc.locator('.figures figcaption').allTextContents();
   ok('track: pictures ' + trackFigs.join(', '));
+  // a form with a file input: privacy zones uploaded with the form cut the ride's start
+  await kc.locator('button.recipe-toggle').click();
+  await kc.locator('select.op').selectOption('track.privacy');
+  await kc.locator('form.recipe input[data-file="zones"]').setInputFiles(zones);
+  await kc.locator('form.recipe button[type="submit"]').click();
+  const kid = await kc.getAttribute('data-id');
+  await page.waitForFunction(id => { const c = document.querySelector('.item[data-id="' + id + '"]');
+    return c && c.dataset.state === 'done' && c.querySelector('.steps-body').textContent.includes('track.privacy'); }, kid, { timeout: 120000 });
+  const kitem = await page.evaluate(async id => {
+    const h = { Authorization: 'Bearer ' + sessionStorage.getItem('polish-token') };
+    return (await fetch('/api/items/' + id, { headers: h })).json();
+  }, kid);
+  const krecipe = kitem.versions.find(v => v.id === kitem.current).recipe;
+  if (!/zones: "ws:[0-9a-f]{64}"/.test(krecipe)) fail('the form did not name the zones by upload: ' + krecipe);
+  const priv = kitem.report.items[0].steps.find(s => s.op === 'track.privacy');
+  if (!priv || !(priv.measured.points_cut > 0)) fail('the uploaded zones cut nothing: ' + JSON.stringify(priv));
+  await kc.screenshot({ path: path.join(shots, 'track-privacy.png') });
+  ok('form with an uploaded file (privacy zones): ' + priv.measured.points_cut + ' points cut');
   const fc = await uploadAndFix(forecast, 'forecast', 'forecast');
   await fc.locator('button.verify').click();
   await page.waitForFunction(() => [...document.querySelectorAll('.item[data-domain="forecast"] .figures figcaption')].some(f => /Reliability/.test(f.textContent)), null, { timeout: 120000 });

@@ -31,12 +31,16 @@ start_server "$WS"
 printf '# Prices\n\nA sourdough loaf costs 4.50 euros. A croissant costs 1.20 euros.\n' >"$SCRATCH/prices.md"
 printf '# Opening hours\n\nThe bakery opens at 7:00 every day except Monday.\n' >"$SCRATCH/hours.md"
 printf 'Hello Anna Schmidt! A sourdough loaf costs 5.90 euros. We open at 7:00 every day except Monday.\n' >"$SCRATCH/answer.txt"
-printf 'Anna Schmidt\n' >"$SCRATCH/names.txt"
 # a noisy bike ride, and a small forecast table with its observations (the forecast test bed)
 python3 "$POLISH_SRC/tests/track/trackgen.py" gen cycle 21 "$SCRATCH/ride" --white 3 --seconds 200 --stops 0
-"$POLISH" forecast testbed --train-inits 4 --test-inits 12 -o "$SCRATCH/fc/" >/dev/null
+python3 - "$SCRATCH/ride.gpx" >"$SCRATCH/zones.csv" <<'PY'
+import re, sys
+m = re.search(r'lat="([-0-9.]+)" lon="([-0-9.]+)"', open(sys.argv[1]).read())
+print("lat,lon,radius_m\n%s,%s,150" % m.groups())
+PY
+"$POLISH" forecast testbed --train-inits 10 --test-inits 10 -o "$SCRATCH/fc/" >/dev/null
 "$NODE" "$(dirname "$0")/browser.mjs" "$URL" "$SHOTS" "$SCRATCH/cat.jpg" "$CSV" "$WAV" \
-  "$SCRATCH/prices.md" "$SCRATCH/hours.md" "$SCRATCH/answer.txt" "$SCRATCH/names.txt" \
+  "$SCRATCH/prices.md" "$SCRATCH/hours.md" "$SCRATCH/answer.txt" "$SCRATCH/zones.csv" \
   "$SCRATCH/ride.gpx" "$SCRATCH/fc/test.csv"
 stop_server
 echo "screenshots in $SHOTS"

@@ -146,12 +146,18 @@ try {
   await kc.locator('form.recipe input[data-file="zones"]').setInputFiles(zones);
   await kc.locator('form.recipe button[type="submit"]').click();
   const kid = await kc.getAttribute('data-id');
-  await page.waitForFunction(id => { const c = document.querySelector('.item[data-id="' + id + '"]');
-    return c && c.dataset.state === 'done' && c.querySelector('.steps-body').textContent.includes('track.privacy'); }, kid, { timeout: 120000 });
+  // the item as the API gives it, once its current version (the privacy recipe) is rendered
   const kitem = await page.evaluate(async id => {
     const h = { Authorization: 'Bearer ' + sessionStorage.getItem('polish-token') };
-    return (await fetch('/api/items/' + id, { headers: h })).json();
+    for (let i = 0; i < 600; i++) {
+      const it = await (await fetch('/api/items/' + id, { headers: h })).json();
+      const v = it.versions.find(v => v.id === it.current);
+      if (v.recipe && v.recipe.includes('privacy') && (it.state === 'done' || it.state === 'failed')) return it;
+      await new Promise(r => setTimeout(r, 200));
+    }
+    return null;
   }, kid);
+  if (!kitem || kitem.state !== 'done') fail('privacy with uploaded zones: ' + JSON.stringify(kitem && kitem.error));
   const krecipe = kitem.versions.find(v => v.id === kitem.current).recipe;
   if (!/zones: "ws:[0-9a-f]{64}"/.test(krecipe)) fail('the form did not name the zones by upload: ' + krecipe);
   const priv = kitem.report.items[0].steps.find(s => s.op === 'track.privacy');

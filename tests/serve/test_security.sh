@@ -133,6 +133,9 @@ ok "slow clients: disconnected after the timeout, server up"
 
 # 7. a recipe may not name a file on the server: only an upload (ws:<sha256>) reaches an op;
 #    an empty POST with the token and no Origin header (curl, scripts) is legitimate
+printf 'Please ask Anna Schmidt at the counter.\n' >"$SCRATCH/note.txt"
+[ "$(code POST /api/items -F "file=@$SCRATCH/note.txt")" = 201 ] || fail "text upload: $(cat "$SCRATCH/body")"
+tid=$(json "$SCRATCH/body" 'd["id"]')
 for r in 'domain: text\nsteps:\n  - op: redact\n    names: /etc/passwd\n' \
          'domain: text\nsteps:\n  - op: redact\n    names: ../../../etc/passwd\n' \
          'domain: text\nsteps:\n  - op: check\n    inputs: {kb: /etc/hostname}\n'; do

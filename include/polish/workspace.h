@@ -149,6 +149,62 @@ pol_status pol_workspace_queued(pol_workspace *w, int64_t **ids, size_t *n, pol_
 pol_status pol_workspace_export(pol_workspace *w, const char *outdir, int approved_only,
                                 pol_err *err);
 
+/* ---- side files and the knowledge base -------------------------------------------------------- */
+
+/*
+ * A recipe names the files its steps read (a LUT, privacy zones, subtitles, a knowledge base file:
+ * input ports and path parameters) as "ws:<sha256>": a side file stored in the workspace by
+ * pol_workspace_attach, or a knowledge base set (pol_workspace_kb_json's "kb"). So a render's
+ * key covers its side files' bytes, and a page never gives the server a path.
+ */
+
+/* Stores the file at `path` by its SHA-256 (read-only, as originals) under display_name (NULL:
+ * the file's base name; only a base name is kept, its extension tells the op the type). `ref`
+ * (72 bytes, may be NULL) gets "ws:<sha256>". */
+pol_status pol_workspace_attach(pol_workspace *w, const char *path, const char *display_name,
+                                char ref[72], pol_err *err);
+
+/*
+ * The workspace's knowledge base: approved documents (Markdown, text, HTML, a CSV of questions and
+ * answers), one per name — adding a document under a name it holds replaces it (a new price
+ * list). The automatic recipe of a text item (an answer) is checked and fixed against the
+ * documents the knowledge base holds when it is fixed: the version's recipe records that set
+ * ("# polish: kb ws:<set>"), so a later change of the documents makes a new draft at the next
+ * fix and a render can always be remade. The set is built into a text knowledge base
+ * (.polish/kb/<set>.db) when a document is added: a document it cannot read is refused and the
+ * knowledge base stays as it was.
+ */
+pol_status pol_workspace_kb_add(pol_workspace *w, const char *path, const char *display_name,
+                                pol_err *err);
+/* Takes document `name` out of the knowledge base (POL_ERR_NOT_FOUND when it holds none). */
+pol_status pol_workspace_kb_remove(pol_workspace *w, const char *name, pol_err *err);
+/* {"kb": "ws:<set>" or null when empty, "documents": [{"name", "sha256", "size"}]}. */
+char *pol_workspace_kb_json(pol_workspace *w, pol_err *err);
+
+/* A confined handle (a server's) takes recipes that name files only as ws:<sha256> and output
+ * ports only by a plain file name: any other path is refused (POL_ERR_ARG) before the catalog
+ * changes. Off by default (the command line's recipes may name the user's own files). */
+void pol_workspace_confine(pol_workspace *w, int on);
+
+/* ---- the render cache's size --------------------------------------------------------------- */
+
+typedef struct pol_workspace_gc_result {
+    size_t kept, removed;         /* render folders */
+    uint64_t kept_bytes, removed_bytes;
+    size_t pinned;                /* kept because a current or approved version uses them */
+} pol_workspace_gc_result;
+
+/*
+ * Evicts renders from the cache, least recently made first, until what is left takes at most
+ * max_bytes (0: every render that may go). Never evicted: the render of an item's current version
+ * and of every approved version (pinned, whatever the limit), nor a render being made (its lock
+ * held). An evicted render stays in the catalog (key, outputs' SHA-256): the next fix of its
+ * version remakes it and checks the bytes. Knowledge bases (kb/<set>.db) other than the current
+ * set's go too; they are rebuilt from their documents when used. `res` may be NULL.
+ */
+pol_status pol_workspace_gc(pol_workspace *w, uint64_t max_bytes, pol_workspace_gc_result *res,
+                            pol_err *err);
+
 /* ---- watching an inbox ---------------------------------------------------------------------- */
 
 typedef enum pol_watch_event {

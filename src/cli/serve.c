@@ -57,6 +57,7 @@ int pol_cli_serve(int argc, char **argv)
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             printf("usage: polish serve --port P [--host 127.0.0.1] [--upload-limit BYTES]\n"
                    "                    [--workers N] [--timeout SECONDS] [--max-connections N]\n"
+                   "                    [--cache-limit BYTES]\n"
                    "\n"
                    "Serves the workspace in the current folder (see 'polish init .') as a web\n"
                    "page and a JSON API (docs/API.md), in the foreground, until Ctrl-C. The URL it\n"
@@ -66,7 +67,9 @@ int pol_cli_serve(int argc, char **argv)
                    "  --upload-limit N    largest upload (default 256M; K, M, G suffixes)\n"
                    "  --workers N         fixes rendered at once (default 2)\n"
                    "  --timeout S         seconds an idle connection is kept (default 30)\n"
-                   "  --max-connections N connections at once (default 128)\n");
+                   "  --max-connections N connections at once (default 128)\n"
+                   "  --cache-limit N     after each fix, evict old renders beyond N bytes (K, M,\n"
+                   "                      G; renders of current and approved versions stay)\n");
             return 0;
         } else if (!strcmp(a, "--port")) {
             rc = count(a, v, 0, 65535, &o.port);
@@ -86,6 +89,17 @@ int pol_cli_serve(int argc, char **argv)
             if (strlen(v) > 64 || pol_limits_set(&l, spec, &err) || !pol_limits_get(&l, "bytes"))
                 return usage_err("--upload-limit: '%s' is not a size (bytes, or with K, M, G)", v);
             o.upload_limit = pol_limits_get(&l, "bytes");
+            i++;
+        } else if (!strcmp(a, "--cache-limit")) {
+            if (!v) return usage_err("%s needs a size", a);
+            pol_limits l;
+            pol_limits_default(&l);
+            char spec[128];
+            pol_err err;
+            snprintf(spec, sizeof spec, "bytes=%s", v);
+            if (strlen(v) > 64 || pol_limits_set(&l, spec, &err) || !pol_limits_get(&l, "bytes"))
+                return usage_err("--cache-limit: '%s' is not a size (bytes, or with K, M, G)", v);
+            o.cache_limit = pol_limits_get(&l, "bytes");
             i++;
         } else if (!strcmp(a, "--workers")) {
             rc = count(a, v, 1, 64, &o.workers);

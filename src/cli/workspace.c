@@ -28,6 +28,11 @@ const char cli_workspace_usage[] =
     "  history ID [--json]                   every step of an item\n"
     "  export [--approved] -o DIR            every delivery target of each approved version\n"
     "  watch INBOX [--recipe R.yml] -o OUT   process each new file once it is complete\n"
+    "  kb add DOC... | kb ls | kb rm NAME    the workspace's knowledge base (approved documents\n"
+    "                                        that text items are checked against)\n"
+    "  attach FILE...                        store a file a recipe reads; prints ws:<sha256>\n"
+    "  gc [--max-size SIZE]                  evict renders no current or approved version uses\n"
+    "  (fix, watch: --lenient salvages damaged input; it is part of the version's recipe)\n"
     "  (-w DIR / POLISH_WORKSPACE: the workspace; default: this folder or a parent)\n";
 
 static int usage_error(const char *fmt, const char *a)
@@ -56,7 +61,8 @@ static int status_exit(pol_status s)
 
 typedef struct wsargs {
     const char *workspace, *output, *recipe;
-    int json, quiet, approved, once, jobs, settle;
+    int json, quiet, approved, once, jobs, settle, lenient;
+    const char *max_size;
     double interval;
     char **pos;
     int n_pos;
@@ -87,6 +93,10 @@ static int parse(const char *cmd, int argc, char **argv, wsargs *a)
             a->approved = 0;
         else if (!strcmp(s, "--once"))
             a->once = 1;
+        else if (!strcmp(s, "--lenient"))
+            a->lenient = 1;
+        else if (!strcmp(s, "--max-size"))
+            val = &a->max_size;
         else if (!strcmp(s, "-j") || !strcmp(s, "--jobs") || !strcmp(s, "--settle") ||
                  !strcmp(s, "--interval")) {
             if (i + 1 >= argc) return usage_error("%s needs a value", s), -1;
@@ -439,6 +449,7 @@ static int cmd_fix(wsargs *a)
     pol_options opt;
     pol_options_default(&opt);
     opt.threads = a->jobs;
+    opt.lenient = a->lenient;
     int failed = 0, code = EXIT_ALL_OK;
     for (int i = 0; i < a->n_pos; i++) {
         int64_t id;
@@ -567,6 +578,7 @@ static int cmd_watch(wsargs *a)
     pol_options opt;
     pol_options_default(&opt);
     opt.threads = a->jobs;
+    opt.lenient = a->lenient;
     pol_watch_spec spec = {.inbox = a->pos[0],
                            .recipe_text = recipe,
                            .outdir = a->output,
@@ -588,10 +600,116 @@ static int cmd_watch(wsargs *a)
     return EXIT_ALL_OK;
 }
 
+/* ---- the knowledge base, side files, the cache ------------------------------------------------ */
+
+static int cmd_kb(wsargs *a)
+{
+    const char *sub = a->n_pos ? a->pos[0] : "ls";
+    if (strcmp(sub, "add") && strcmp(sub, "ls") && strcmp(sub, "rm"))
+        return usage_error("kb: add DOC..., ls or rm NAME (not '%s')", sub);
+    if (strcmp(sub, "ls") && a->n_pos < 2) return usage_error("kb %s: which document?", sub);
+    pol_workspace *w = open_ws(a);
+    if (!w) return EXIT_SOME_FAILED;
+    pol_err err;
+    int failed = 0;
+    for (int i = 1; strcmp(sub, "ls") && i < a->n_pos; i++) {
+        pol_status s = !strcmp(sub, "add") ? pol_workspace_kb_add(w, a->pos[i], NULL, &err)
+                                           : pol_workspace_kb_remove(w, a->pos[i], &err);
+        if (s) {
+            fprintf(stderr, "polish: error: %s: %s\n", a->pos[i], err.msg);
+            failed++;
+        }
+    }
+    char *j = pol_workspace_kb_json(w, &err);
+    pol_workspace_close(w);
+    if (!j) {
+        fprintf(stderr, "polish: %s\n", err.msg);
+        return EXIT_SOME_FAILED;
+    }
+    if (a->json || !strcmp(sub, "ls")) {
+        json_t *doc = json_loads(j, 0, NULL);
+        json_t *docs = json_object_get(doc, "documents");
+        if (a->json) {
+            fputs(j, stdout);
+            putchar('\n');
+        } else {
+            size_t i;
+            json_t *d;
+            json_array_foreach(docs, i, d)
+            printf("%s\t%lld bytes\n", json_string_value(json_object_get(d, "name")),
+                   (long long)json_integer_value(json_object_get(d, "size")));
+            if (!json_array_size(docs)) fputs("(the knowledge base holds no document)\n", stderr);
+        }
+        json_decref(doc);
+    }
+    free(j);
+    return failed ? EXIT_SOME_FAILED : EXIT_ALL_OK;
+}
+
+static int cmd_attach(wsargs *a)
+{
+    if (!a->n_pos) return usage_error("attach: which file?%s", "");
+    pol_workspace *w = open_ws(a);
+    if (!w) return EXIT_SOME_FAILED;
+    int failed = 0;
+    for (int i = 0; i < a->n_pos; i++) {
+        pol_err err;
+        char ref[72];
+        if (pol_workspace_attach(w, a->pos[i], NULL, ref, &err)) {
+            fprintf(stderr, "polish: error: %s\n", err.msg);
+            failed++;
+        } else {
+            printf("%s\t%s\n", ref, a->pos[i]);
+        }
+    }
+    pol_workspace_close(w);
+    return failed ? EXIT_SOME_FAILED : EXIT_ALL_OK;
+}
+
+/* "500M", "2G", "0" → bytes; -1 when not a size. */
+static long long parse_size(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || v < 0) return -1;
+    double m = 1;
+    if (*end == 'K' || *end == 'k') m = 1024.0, end++;
+    else if (*end == 'M' || *end == 'm') m = 1048576.0, end++;
+    else if (*end == 'G' || *end == 'g') m = 1073741824.0, end++;
+    if (*end == 'B' || *end == 'b') end++;
+    if (*end || v * m > 9e18) return -1;
+    return (long long)(v * m);
+}
+
+static int cmd_gc(wsargs *a)
+{
+    if (a->n_pos) return usage_error("gc: unexpected %s", a->pos[0]);
+    long long max = a->max_size ? parse_size(a->max_size) : 0;
+    if (max < 0) return usage_error("gc: --max-size %s: not a size (500M, 2G)", a->max_size);
+    pol_workspace *w = open_ws(a);
+    if (!w) return EXIT_SOME_FAILED;
+    pol_err err;
+    pol_workspace_gc_result r;
+    pol_status s = pol_workspace_gc(w, (uint64_t)max, &r, &err);
+    pol_workspace_close(w);
+    if (s) {
+        fprintf(stderr, "polish: error: %s\n", err.msg);
+        return status_exit(s);
+    }
+    if (!a->quiet)
+        fprintf(stderr,
+                "polish: removed %zu render%s (%.1f MB); kept %zu (%.1f MB), %zu of them used by "
+                "a current or approved version\n",
+                r.removed, r.removed == 1 ? "" : "s", (double)r.removed_bytes / 1e6, r.kept,
+                (double)r.kept_bytes / 1e6, r.pinned);
+    return EXIT_ALL_OK;
+}
+
 int cli_workspace(const char *cmd, int argc, char **argv)
 {
-    static const char *const cmds[] = {"init",   "add",  "ls",      "show",   "fix",  "approve",
-                                       "reject", "undo", "history", "export", "watch"};
+    static const char *const cmds[] = {"init",    "add",    "ls",    "show",   "fix",
+                                       "approve", "reject", "undo",  "history", "export",
+                                       "watch",   "kb",     "attach", "gc"};
     int known = 0;
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) known |= !strcmp(cmd, cmds[i]);
     if (!known) return -1;
@@ -622,6 +740,12 @@ int cli_workspace(const char *cmd, int argc, char **argv)
         code = cmd_export(&a);
     else if (!strcmp(cmd, "watch"))
         code = cmd_watch(&a);
+    else if (!strcmp(cmd, "kb"))
+        code = cmd_kb(&a);
+    else if (!strcmp(cmd, "attach"))
+        code = cmd_attach(&a);
+    else if (!strcmp(cmd, "gc"))
+        code = cmd_gc(&a);
     else
         code = cmd_decide(cmd, &a);
     free(a.pos);

@@ -103,6 +103,7 @@ static pol_workspace *borrow(server *s, pol_err *err)
     pthread_mutex_unlock(&s->hmu);
     if (w) return w;
     if (pol_workspace_open(s->o.dir, &w, err)) return NULL;
+    pol_workspace_confine(w, 1); /* recipes from the page name files by upload only */
     return w;
 }
 
@@ -198,6 +199,7 @@ static void *worker(void *arg)
     pol_err err;
     pol_workspace *w = NULL;
     if (pol_workspace_open(s->o.dir, &w, &err)) w = NULL;
+    pol_workspace_confine(w, 1);
     for (;;) {
         pthread_mutex_lock(&s->qmu);
         while (!s->qhead && !s->stopping) pthread_cond_wait(&s->qcv, &s->qmu);
@@ -222,6 +224,10 @@ static void *worker(void *arg)
             st = pol_workspace_fix(w, j->id, j->recipe, &opt, on_progress, &f, &err);
         }
         item_event(s, j->id, st == POL_OK ? "done" : "failed", st == POL_OK ? NULL : err.msg);
+        if (w && s->o.cache_limit) {
+            pol_err gerr;
+            pol_workspace_gc(w, s->o.cache_limit, NULL, &gerr);
+        }
         free(j->recipe);
         free(j);
     }
@@ -499,6 +505,12 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
+/* The paths that take a multipart upload in the field "file". */
+static int upload_url(const char *url)
+{
+    return !strcmp(url, "/api/items") || !strcmp(url, "/api/files") || !strcmp(url, "/api/kb");
+}
+
 /* "/api/items/123/fix" → id 123 and rest "fix"; 0 when the path is not an item's. */
 static int parse_item(const char *url, int64_t *id, const char **rest)
 {
@@ -758,7 +770,11 @@ static enum MHD_Result serve_zip(server *s, struct MHD_Connection *c, int approv
 
 /* ---- routes --------------------------------------------------------------------------------- */
 
-static enum MHD_Result api_upload(server *s, struct MHD_Connection *c, request *q)
+/* what an upload becomes: an item, a side file a recipe names, a knowledge base document */
+enum upload_kind { UP_ITEM, UP_FILE, UP_KB };
+
+static enum MHD_Result api_upload(server *s, struct MHD_Connection *c, request *q,
+                                  enum upload_kind kind)
 {
     if (q->too_large) {
         char msg[160];
@@ -778,7 +794,13 @@ static enum MHD_Result api_upload(server *s, struct MHD_Connection *c, request *
     pol_workspace *w = borrow(s, &err);
     int64_t id = 0;
     const char *name = q->upload_name ? q->upload_name : "upload";
-    pol_status st = w ? pol_workspace_add(w, q->upload_path, name, &id, &err) : err.code;
+    char ref[72] = "";
+    char *kbj = NULL;
+    pol_status st = !w               ? err.code
+                    : kind == UP_ITEM ? pol_workspace_add(w, q->upload_path, name, &id, &err)
+                    : kind == UP_FILE ? pol_workspace_attach(w, q->upload_path, name, ref, &err)
+                                      : pol_workspace_kb_add(w, q->upload_path, name, &err);
+    if (!st && kind == UP_KB && !(kbj = pol_workspace_kb_json(w, &err))) st = err.code;
     give_back(s, w);
     unlink(q->upload_path);
     q->upload_path[0] = '\0';
@@ -791,10 +813,44 @@ static enum MHD_Result api_upload(server *s, struct MHD_Connection *c, request *
         snprintf(msg, sizeof msg, "%s: %s", name, m);
         return send_error(c, status_http(st), msg);
     }
+    if (kind == UP_KB) {
+        post_event(s, "kb", "{}");
+        return send_json(c, 201, kbj);
+    }
+    if (kind == UP_FILE) {
+        sv_buf b = {0};
+        sv_fmt(&b, "{\"ref\": \"%s\", \"name\": ", ref);
+        sv_json_str(&b, name);
+        sv_put(&b, "}");
+        char *out = sv_take(&b);
+        if (!out) return send_error(c, 500, "out of memory");
+        return send_json(c, 201, out);
+    }
     item_event(s, id, "added", NULL);
     char out[64];
     snprintf(out, sizeof out, "{\"id\": %lld}", (long long)id);
     return send_buf(c, 201, "application/json", out, strlen(out), 1);
+}
+
+/* POST /api/kb/remove {"name": "prices.md"} */
+static enum MHD_Result api_kb_remove(server *s, struct MHD_Connection *c, request *q)
+{
+    json_t *doc = q->body.len ? json_loadb(q->body.s, q->body.len, 0, NULL) : NULL;
+    const char *name = json_string_value(json_object_get(doc, "name"));
+    if (!name) {
+        json_decref(doc);
+        return send_error(c, 400, "send {\"name\": DOCUMENT}");
+    }
+    pol_err err;
+    pol_err_clear(&err);
+    pol_workspace *w = borrow(s, &err);
+    pol_status st = w ? pol_workspace_kb_remove(w, name, &err) : err.code;
+    char *j = !st ? pol_workspace_kb_json(w, &err) : NULL;
+    give_back(s, w);
+    json_decref(doc);
+    if (st || !j) return send_error(c, status_http(err.code), err.msg);
+    post_event(s, "kb", "{}");
+    return send_json(c, 200, j);
 }
 
 /* The fix's recipe: an empty body (the automatic recipe), {"recipe": "YAML"} or the YAML itself. */
@@ -1080,12 +1136,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         q->checked = 1;
         if (strcmp(method, "GET") && strcmp(method, "POST") && strcmp(method, "HEAD"))
             return send_error(c, 405, "only GET and POST");
-        if (!strcmp(method, "POST") && !strcmp(url, "/api/items")) {
+        if (!strcmp(method, "POST") && upload_url(url)) {
             const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                           MHD_HTTP_HEADER_CONTENT_LENGTH);
             if (len && strtoull(len, NULL, 10) > s->o.upload_limit) {
                 q->too_large = 1;
-                return api_upload(s, c, q); /* refused before the body is read */
+                return api_upload(s, c, q, UP_ITEM); /* refused before the body is read */
             }
             q->pp = MHD_create_post_processor(c, 64 * 1024, post_iter, q);
             if (!q->pp) q->bad_body = 1;
@@ -1097,7 +1153,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         size_t n = *upload_data_size;
         *upload_data_size = 0;
         q->got += n;
-        if (!strcmp(url, "/api/items")) {
+        if (!strcmp(method, "POST") && upload_url(url)) {
             if (q->got > s->o.upload_limit) q->too_large = 1;
             if (q->too_large || q->bad_body) return MHD_YES; /* the rest is read and dropped */
             if (!q->pp || MHD_post_process(q->pp, upload_data, n) != MHD_YES) q->bad_body = 1;
@@ -1115,14 +1171,32 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         return serve_asset(s, c, url + 1, 0);
     if (strncmp(url, "/api/", 5) != 0) return send_error(c, 404, "no such page");
     int get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
-    if (q->too_large && strcmp(url, "/api/items") != 0)
+    if (q->too_large && !upload_url(url))
         return send_error(c, 413, "the request body is too large");
     if (!strcmp(url, "/api/ops")) {
         if (!get) return send_error(c, 405, "GET the registry");
         return send_json(c, 200, pol_registry_json(NULL));
     }
+    if (!strcmp(url, "/api/files")) {
+        if (get) return send_error(c, 405, "POST a file (multipart, field 'file')");
+        return api_upload(s, c, q, UP_FILE);
+    }
+    if (!strcmp(url, "/api/kb")) {
+        if (!get) return api_upload(s, c, q, UP_KB);
+        pol_err err;
+        pol_err_clear(&err);
+        pol_workspace *w = borrow(s, &err);
+        char *j = w ? pol_workspace_kb_json(w, &err) : NULL;
+        give_back(s, w);
+        if (!j) return send_error(c, status_http(err.code), err.msg);
+        return send_json(c, 200, j);
+    }
+    if (!strcmp(url, "/api/kb/remove")) {
+        if (get) return send_error(c, 405, "POST {\"name\": DOCUMENT}");
+        return api_kb_remove(s, c, q);
+    }
     if (!strcmp(url, "/api/items")) {
-        if (!get) return api_upload(s, c, q);
+        if (!get) return api_upload(s, c, q, UP_ITEM);
         pol_err err;
         pol_err_clear(&err);
         pol_workspace *w = borrow(s, &err);
@@ -1200,6 +1274,7 @@ pol_status pol_serve_run(const pol_serve_opts *o, pol_serve_ready_fn ready, void
 
     pol_workspace *first = NULL;
     if ((st = pol_workspace_open(s->o.dir, &first, err))) goto out;
+    pol_workspace_confine(first, 1);
     give_back(s, first);
     if (make_token(s->token, 32)) {
         set_err(err, POL_ERR_IO, "%s", "getrandom failed: no token could be made");
@@ -1238,7 +1313,13 @@ pol_status pol_serve_run(const pol_serve_opts *o, pol_serve_ready_fn ready, void
                          MHD_OPTION_SOCK_ADDR, ai->ai_addr,
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->o.timeout,
                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->o.max_conns,
-                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+                         /* 32 KiB: MHD mmaps a larger pool, so every connection paid an mmap and
+                          * an munmap with its TLB shootdown (a third of the server's CPU under 50
+                          * clients); an upload streams through it in more, smaller pieces */
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+                         /* 2 MiB stacks: glibc keeps 40 MiB of freed thread stacks for reuse, so
+                          * 20 connection threads' stacks are reused instead of mapped anew */
+                         MHD_OPTION_THREAD_STACK_SIZE, (size_t)(2 << 20),
                          MHD_OPTION_NOTIFY_COMPLETED, request_done, s,
                          MHD_OPTION_EXTERNAL_LOGGER, quiet_log, NULL, MHD_OPTION_END);
     if (!d) {

@@ -15,6 +15,8 @@ typedef struct pol_serve_opts {
     unsigned workers;       /* fix worker threads (one workspace handle each); 0 = 2 */
     unsigned timeout;       /* seconds a connection may stay idle; 0 = 30 */
     unsigned max_conns;     /* connections at once; 0 = 128 */
+    uint64_t cache_limit;   /* after each fix, renders beyond this many bytes are evicted
+                               (pol_workspace_gc); 0 = no limit */
 } pol_serve_opts;
 
 /* Called once the server listens, with its URL (token included). */

@@ -198,7 +198,12 @@ static json_t *item_json(pol_workspace *w, int64_t item, int with_report, pol_er
     char *orig = ws_fmt(".polish/store/%.2s/%s", hash, hash);
     json_object_set_new(j, "original", orig ? json_string(orig) : json_null());
     free(orig);
-    json_object_set_new(j, "source", text_or_null(q, 11));
+    /* the name it was added under (a catalog made before names only were kept may hold a path:
+     * its base name only) */
+    char *src = sqlite3_column_text(q, 11) ? ws_clean_name((const char *)sqlite3_column_text(q, 11))
+                                           : NULL;
+    json_object_set_new(j, "source", src ? json_string(src) : json_null());
+    free(src);
     json_object_set_new(j, "added", iso_time(sqlite3_column_double(q, 5)));
     const char *dec = (const char *)sqlite3_column_text(q, 7);
     const char *run = (const char *)sqlite3_column_text(q, 8);

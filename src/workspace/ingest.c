@@ -26,8 +26,8 @@ static pol_status recognise(const char *path, const char **domain, pol_err *err)
 
 /* Copies `path` into store/ab/<sha256> (through tmp/ and link(), so a killed copy leaves no file
  * in the store); *hex gets the hash. */
-static pol_status store_copy(pol_workspace *w, const char *path, char hex[65], uint64_t *size,
-                             pol_err *err)
+pol_status ws_store_copy(pol_workspace *w, const char *path, char hex[65], uint64_t *size,
+                        pol_err *err)
 {
     char *tmpd = ws_tmpdir(w, "ingest");
     if (!tmpd) return ws_fail(err, POL_ERR_IO, "%s/tmp: %s", w->meta, strerror(errno));
@@ -79,7 +79,7 @@ pol_status pol_workspace_add(pol_workspace *w, const char *path, const char *dis
     if (s) return s;
     char hex[65];
     uint64_t size = 0;
-    if ((s = store_copy(w, path, hex, &size, err))) return s;
+    if ((s = ws_store_copy(w, path, hex, &size, err))) return s;
     char *name = ws_clean_name(display_name ? display_name : path);
     char auto_hash[65];
     ws_recipe_hash(NULL, auto_hash);
@@ -123,7 +123,9 @@ pol_status pol_workspace_add(pol_workspace *w, const char *path, const char *dis
     sqlite3_bind_text(q, 1, hex, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 3, domain, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 4, path, -1, SQLITE_STATIC);
+    /* only the name it came under: an absolute path (a server's temporary upload, the user's
+     * folders) would leak into the API and the history */
+    sqlite3_bind_text(q, 4, name, -1, SQLITE_STATIC);
     sqlite3_bind_double(q, 5, now);
     if (sqlite3_step(q) != SQLITE_DONE) {
         s = ws_db_error(w, err, "add");
@@ -149,7 +151,7 @@ pol_status pol_workspace_add(pol_workspace *w, const char *path, const char *dis
                        (long long)id);
     s = sql ? ws_exec(w, sql, err) : ws_fail(err, POL_ERR_NOMEM, "out of memory");
     free(sql);
-    char *detail = ws_fmt("%s (%s, %llu bytes, sha256 %s)", path, domain,
+    char *detail = ws_fmt("%s (%s, %llu bytes, sha256 %s)", name, domain,
                           (unsigned long long)size, hex);
     if (!s) s = ws_history(w, id, ver, "add", detail, 0, NULL, 0, err);
     free(detail);

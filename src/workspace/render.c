@@ -17,12 +17,15 @@
 
 /* ---- new drafts ------------------------------------------------------------------------------ */
 
-/* Checks a recipe against the registry and the item's domain before the catalog changes. */
+/* Checks a recipe against the registry, the item's domain and the files it names (ws:<sha256>
+ * present; no other path on a confined handle) before the catalog changes. */
 static pol_status check_recipe(pol_workspace *w, int64_t item, const char *text, pol_err *err)
 {
-    if (!text) return POL_OK;
+    ws_directives d;
+    ws_parse_directives(text, &d);
+    if (d.automatic) return POL_OK;
     pol_pipeline *p = NULL;
-    if (pol_pipeline_parse_recipe(text, strlen(text), "recipe", &p, err)) return err->code;
+    if (pol_pipeline_parse_recipe(d.body, strlen(d.body), "recipe", &p, err)) return err->code;
     sqlite3_stmt *q;
     pol_status s = ws_prepare(w, "SELECT domain, name FROM items WHERE id = ?", &q, err);
     if (!s) {
@@ -35,18 +38,47 @@ static pol_status check_recipe(pol_workspace *w, int64_t item, const char *text,
                         (const char *)sqlite3_column_text(q, 0), p->domain->name);
         sqlite3_finalize(q);
     }
+    if (!s) s = ws_resolve_pipeline(w, p, NULL, err);
     pol_pipeline_free(p);
     return s;
 }
 
+/* The version's recipe text for a fix: `recipe_text` with the workspace's directives — the
+ * knowledge base for an automatic recipe of a text item (when the knowledge base holds
+ * documents), lenient when asked. *out NULL: the plain automatic recipe. */
+static pol_status effective_recipe(pol_workspace *w, int64_t item, const char *recipe_text,
+                                   int lenient, char **out, pol_err *err)
+{
+    *out = NULL;
+    ws_directives d;
+    ws_parse_directives(recipe_text, &d);
+    if (lenient) d.lenient = 1;
+    if (d.automatic && !d.kb[0]) {
+        sqlite3_stmt *q;
+        pol_status s = ws_prepare(w, "SELECT domain FROM items WHERE id = ?", &q, err);
+        if (s) return s;
+        sqlite3_bind_int64(q, 1, item);
+        int text = sqlite3_step(q) == SQLITE_ROW &&
+                   !strcmp((const char *)sqlite3_column_text(q, 0), "text");
+        sqlite3_finalize(q);
+        if (text && (s = ws_kb_current(w, d.kb, err))) return s;
+    }
+    return ws_compose_recipe(&d, out, err);
+}
+
 /* The draft that `recipe_text` is rendered in: the current version when it is a draft with that
  * recipe, otherwise a new draft whose parent is the current version. `queue` marks it queued. */
-static pol_status draft_for(pol_workspace *w, int64_t item, const char *recipe_text, int queue,
-                            int64_t *out, pol_err *err)
+static pol_status draft_for(pol_workspace *w, int64_t item, const char *given, int lenient,
+                            int queue, int64_t *out, pol_err *err)
 {
     *out = 0;
-    pol_status s = check_recipe(w, item, recipe_text, err);
-    if (s) return s;
+    char *recipe_text = NULL;
+    pol_status s = effective_recipe(w, item, given, lenient, &recipe_text, err);
+    if (!s) s = check_recipe(w, item, recipe_text, err);
+    if (s) {
+        free(recipe_text);
+        return s;
+    }
     char rh[65];
     ws_recipe_hash(recipe_text, rh);
     if ((s = ws_begin(w, err))) return s;
@@ -55,6 +87,13 @@ static pol_status draft_for(pol_workspace *w, int64_t item, const char *recipe_t
     sqlite3_stmt *q = NULL;
     if ((s = ws_current(w, item, &cur, err)) || (s = ws_load_version(w, cur, &v, err))) goto out;
     int64_t ver = cur;
+    if (!queue && !strcmp(v.decision, "draft") && !strcmp(v.recipe_hash, rh)) {
+        /* the current draft already has this recipe (a server's worker after the queue): nothing
+         * to write, so no commit (and no sync) */
+        ws_rollback(w);
+        *out = ver;
+        goto out;
+    }
     if (strcmp(v.decision, "draft") != 0 || strcmp(v.recipe_hash, rh) != 0) {
         if ((s = ws_prepare(w, "INSERT OR IGNORE INTO recipes(hash, text) VALUES(?, ?)", &q, err)))
             goto out;
@@ -87,8 +126,12 @@ static pol_status draft_for(pol_workspace *w, int64_t item, const char *recipe_t
         s = sql ? ws_exec(w, sql, err) : ws_fail(err, POL_ERR_NOMEM, "out of memory");
         free(sql);
         int forked = strcmp(v.decision, "draft") != 0;
-        char *detail = ws_fmt("%s version %lld; recipe %.12s%s", forked ? "forked from" : "after",
-                              (long long)v.seq, rh, recipe_text ? "" : " (automatic)");
+        ws_directives dd;
+        ws_parse_directives(recipe_text, &dd);
+        char *detail = ws_fmt("%s version %lld; recipe %.12s%s%s%s", forked ? "forked from" : "after",
+                              (long long)v.seq, rh, dd.automatic ? " (automatic)" : "",
+                              dd.kb[0] ? " with the knowledge base" : "",
+                              dd.lenient ? " (lenient)" : "");
         if (!s)
             s = ws_history(w, item, ver, forked ? "fork" : "edit", detail, cur, NULL, 1, err);
         free(detail);
@@ -109,6 +152,7 @@ out:
     if (q) sqlite3_finalize(q);
     if (s) ws_rollback(w);
     ws_version_free(&v);
+    free(recipe_text);
     return s;
 }
 
@@ -199,24 +243,29 @@ static pol_status walk_outputs(const char *root, const char *rel, ws_outs *o, po
 }
 
 /* Replaces the temporary folder's paths in the engine's report with the workspace's. */
-static void rewrite_paths(json_t *j, const char *tmp_in, const char *tmp_out, const char *final_out)
+static void rewrite_paths(json_t *j, const char *tmp_in, const char *tmp_out, const char *final_out,
+                          const char *ws_dir, const char *tmp_side)
 {
     if (json_is_object(j)) {
         const char *k;
         json_t *v;
-        json_object_foreach(j, k, v) rewrite_paths(v, tmp_in, tmp_out, final_out);
+        json_object_foreach(j, k, v) rewrite_paths(v, tmp_in, tmp_out, final_out, ws_dir, tmp_side);
     } else if (json_is_array(j)) {
         size_t i;
         json_t *v;
-        json_array_foreach(j, i, v) rewrite_paths(v, tmp_in, tmp_out, final_out);
+        json_array_foreach(j, i, v) rewrite_paths(v, tmp_in, tmp_out, final_out, ws_dir, tmp_side);
     } else if (json_is_string(j)) {
         const char *s = json_string_value(j);
-        size_t li = strlen(tmp_in), lo = strlen(tmp_out);
+        size_t li = strlen(tmp_in), lo = strlen(tmp_out), lw = strlen(ws_dir);
         char *n = NULL;
         if (!strncmp(s, tmp_out, lo))
             n = ws_fmt("%s%s", final_out, s + lo);
         else if (!strncmp(s, tmp_in, li))
             n = strdup(s + li);
+        else if (!strncmp(s, tmp_side, strlen(tmp_side))) /* a side file: ws:<sha256>/name */
+            n = ws_fmt("ws:%s", s + strlen(tmp_side));
+        else if (!strncmp(s, ws_dir, lw) && s[lw] == '/') /* the workspace's own files */
+            n = strdup(s + lw + 1);
         if (n) json_string_set(j, n);
         free(n);
     }
@@ -406,7 +455,7 @@ static pol_status make_render(pol_workspace *w, const ws_version *v, const char 
     pol_pipeline *p = NULL;
     pol_report *r = NULL;
     ws_outs o = {0};
-    char *report_json = NULL, *failed_report = NULL;
+    char *report_json = NULL, *failed_report = NULL, *side = NULL;
     pol_status s = POL_OK;
     if (!in_dir || !out_dir || !in || !store || !report_path || !final || !final_out || !tin ||
         !tout) {
@@ -423,8 +472,24 @@ static pol_status make_render(pol_workspace *w, const ws_version *v, const char 
                     strerror(errno));
         goto out;
     }
-    s = v->recipe ? pol_pipeline_parse_recipe(v->recipe, strlen(v->recipe), "recipe", &p, err)
-                  : pol_pipeline_new_auto(&p, err);
+    ws_directives dv;
+    ws_parse_directives(v->recipe, &dv);
+    s = dv.automatic ? pol_pipeline_new_auto(&p, err)
+                     : pol_pipeline_parse_recipe(dv.body, strlen(dv.body), "recipe", &p, err);
+    if (s) goto out;
+    /* the files the recipe names (ws:<sha256>), linked under their names; the knowledge base */
+    side = ws_fmt("%s/side", tmpd);
+    if (!side) {
+        s = ws_fail(err, POL_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (dv.automatic && dv.kb[0]) {
+        char *kbp = NULL;
+        if (!(s = ws_kb_path(w, dv.kb, &kbp, err))) s = pol_pipeline_set_auto_option(p, "kb", kbp, err);
+        free(kbp);
+    } else if (!dv.automatic) {
+        s = ws_resolve_pipeline(w, p, side, err);
+    }
     if (s) goto out;
     pol_options o2;
     if (opt)
@@ -432,7 +497,8 @@ static pol_status make_render(pol_workspace *w, const ws_version *v, const char 
     else
         pol_options_default(&o2);
     o2.overwrite = o2.dry_run = o2.skip_existing = 0;
-    o2.lenient = 0; /* not part of the key: every render of a key is made alike */
+    /* from the recipe's directive only: part of the key, so every render of a key is made alike */
+    o2.lenient = dv.lenient;
     const char *inputs[] = {in};
     pol_batch b = {.mode = POL_BATCH_PROCESS,
                    .options = &o2,
@@ -455,7 +521,9 @@ static pol_status make_render(pol_workspace *w, const ws_version *v, const char 
     json_t *j = raw ? json_loads(raw, 0, NULL) : NULL;
     free(raw);
     if (j) {
-        rewrite_paths(j, tin, tout, final_out);
+        char *tside = ws_fmt("%s/", side);
+        rewrite_paths(j, tin, tout, final_out, w->dir, tside ? tside : tout);
+        free(tside);
         report_json = json_dumps(j, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
         json_decref(j);
     }
@@ -535,6 +603,7 @@ static pol_status make_render(pol_workspace *w, const ws_version *v, const char 
     if (s) goto out;
     unlink(in); /* the original's link: the render folder holds the render only */
     rmdir(in_dir);
+    ws_rm_rf(side); /* the side files' links too */
     ws_fsync_dir(tmpd);
     ws_fsync_dir(out_dir);
     /* a folder without a manifest (made by hand, half removed) is not a render: replace it */
@@ -557,6 +626,7 @@ out:
     outs_free(&o);
     free(report_json);
     free(failed_report);
+    free(side);
     free(tmpd);
     free(in_dir);
     free(out_dir);
@@ -627,7 +697,7 @@ pol_status pol_workspace_fix(pol_workspace *w, int64_t item_id, const char *reci
     pol_err_clear(err);
     if (!w) return ws_fail(err, POL_ERR_ARG, "fix: no workspace");
     int64_t ver;
-    pol_status s = draft_for(w, item_id, recipe_text, 0, &ver, err);
+    pol_status s = draft_for(w, item_id, recipe_text, opt && opt->lenient, 0, &ver, err);
     if (s) return s;
     return ws_render_version(w, ver, opt, progress, user, NULL, err);
 }
@@ -638,7 +708,7 @@ pol_status pol_workspace_queue(pol_workspace *w, int64_t item_id, const char *re
     pol_err_clear(err);
     if (!w) return ws_fail(err, POL_ERR_ARG, "queue: no workspace");
     int64_t ver;
-    return draft_for(w, item_id, recipe_text, 1, &ver, err);
+    return draft_for(w, item_id, recipe_text, 0, 1, &ver, err);
 }
 
 pol_status pol_workspace_render(pol_workspace *w, int64_t item_id, const pol_options *opt,

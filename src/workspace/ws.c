@@ -51,7 +51,16 @@ static const char *const schema_sql =
     "CREATE TABLE IF NOT EXISTS watch(id INTEGER PRIMARY KEY AUTOINCREMENT,"
     "  inbox TEXT NOT NULL, rel TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
     "  ino INTEGER NOT NULL, hash TEXT, item INTEGER, state TEXT NOT NULL, error TEXT,"
-    "  time REAL NOT NULL, UNIQUE(inbox, rel, size, mtime_ns, ino));";
+    "  time REAL NOT NULL, UNIQUE(inbox, rel, size, mtime_ns, ino));"
+    /* side files (a LUT, privacy zones, subtitles, a knowledge base file) named by recipes as
+     * ws:<sha256>; the workspace's knowledge base (its documents by name) and every set of
+     * documents a render used (so a knowledge base is remade from the store like a render) */
+    "CREATE TABLE IF NOT EXISTS files(hash TEXT PRIMARY KEY, name TEXT NOT NULL,"
+    "  size INTEGER NOT NULL, added REAL NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS kb(name TEXT PRIMARY KEY, hash TEXT NOT NULL,"
+    "  size INTEGER NOT NULL, added REAL NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS kb_sets(hash TEXT PRIMARY KEY, docs TEXT NOT NULL,"
+    "  created REAL NOT NULL);";
 
 /* ---- errors and strings ---------------------------------------------------------------------- */
 
@@ -492,7 +501,12 @@ static pol_status open_db(pol_workspace *w, int create, pol_err *err)
         return s;
     }
     sqlite3_busy_timeout(w->db, 30000);
-    if (ws_exec(w, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+    /* WAL with synchronous=NORMAL: a commit survives the process being killed at any moment (the
+     * crash the workspace is built for); only an OS crash or power loss may take back the last
+     * commits, and the catalog is then consistent at an earlier point (recovery requeues a render
+     * whose folder is in place, an original in the store without its item is reused). One fsync
+     * per checkpoint instead of one per commit. */
+    if (ws_exec(w, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
                 err))
         return err->code;
     if (create) {

@@ -10,6 +10,7 @@ struct pol_workspace {
     char *dir;  /* absolute workspace folder */
     char *meta; /* dir/.polish */
     sqlite3 *db;
+    int confined; /* recipes may name files only as ws:<sha256> (pol_workspace_confine) */
 };
 
 /* The recipe hash of the automatic recipe (a recipe's hash is the SHA-256 of its text). */
@@ -77,5 +78,38 @@ pol_status ws_render_version(pol_workspace *w, int64_t version, const pol_option
 
 /* Is the render `key` in place (manifest present)? */
 int ws_render_present(pol_workspace *w, const char *key);
+
+/* ---- the store, side files, the knowledge base (files.c) ---- */
+/* Copies `path` into store/ab/<sha256> through tmp/ and link(); *hex gets the hash. */
+pol_status ws_store_copy(pol_workspace *w, const char *path, char hex[65], uint64_t *size,
+                         pol_err *err);
+
+/* A version's recipe text may start with directive lines the workspace adds (YAML comments, so an
+ * explicit recipe stays a valid recipe): "# polish: automatic" (the domain's automatic recipe),
+ * "# polish: kb ws:<set>" (the knowledge base given to the automatic steps that take one),
+ * "# polish: lenient" (damaged input salvaged). They are part of the recipe's hash, so of the
+ * render key. */
+typedef struct ws_directives {
+    int automatic, lenient;
+    char kb[65];      /* the knowledge base set's hash, or "" */
+    const char *body; /* the recipe after the directives (NULL when automatic) */
+} ws_directives;
+void ws_parse_directives(const char *text, ws_directives *d);
+/* The canonical text: NULL for the plain automatic recipe (no directive at all). *text is the
+ * caller's; POL_ERR_NOMEM only. */
+pol_status ws_compose_recipe(const ws_directives *d, char **text, pol_err *err);
+
+/* The workspace's current knowledge base set (hash of its documents' names and hashes) in `hex`,
+ * "" when it holds no document. */
+pol_status ws_kb_current(pol_workspace *w, char hex[65], pol_err *err);
+
+/* Checks (side_dir NULL) or resolves (side_dir: a folder of the render's) every file a pipeline's
+ * steps name: input ports and path parameters. "ws:<sha256>" is a side file (linked into
+ * side_dir under its name, so its extension is kept) or a knowledge base set (built once into
+ * kb/<set>.db); any other path is refused when the handle is confined. */
+pol_status ws_resolve_pipeline(pol_workspace *w, pol_pipeline *p, const char *side_dir,
+                               pol_err *err);
+/* The path of knowledge base set `set`, built from its documents when missing. */
+pol_status ws_kb_path(pol_workspace *w, const char *set, char **path, pol_err *err);
 
 #endif

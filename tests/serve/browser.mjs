@@ -3,18 +3,25 @@
 // click, wait for "done", look at the before/after (move the photo slider and check the "after"
 // picture's clip moves; the records table; the audio players load both sides), approve, and
 // download the approved outputs as a zip whose entries are checked. Screenshots go to $SHOTS.
-// usage: node browser.mjs URL SHOTS_DIR PHOTO CSV WAV
+// Then the knowledge base: two approved documents (a price list, opening hours) uploaded in its
+// panel, an answer with a wrong price uploaded and fixed: the contradicted claim is shown with
+// its evidence and source and the corrected answer holds the right price; a form whose operation
+// reads a file (track.privacy's zones) takes it as an upload and the zone's points are cut.
+// A GPS track fixed shows its map picture from the report; a forecast table shows reliability
+// diagrams after one click on "Reliability plots".
+// usage: node browser.mjs URL SHOTS_DIR PHOTO CSV WAV PRICES HOURS ANSWER ZONES GPX FORECAST
 import { createRequire } from 'module';
 import { execFileSync } from 'child_process';
 import fs from 'fs';
 import path from 'path';
 
-const [url, shots, photo, csv, wav] = process.argv.slice(2);
+const [url, shots, photo, csv, wav, prices, hours, answer, zones, gpx, forecast] = process.argv.slice(2);
 const require = createRequire(process.env.PLAYWRIGHT_DIR + '/');
 const { chromium } = require('playwright-core');
 
 function fail(msg) { console.error('FAIL: ' + msg); process.exitCode = 1; throw new Error(msg); }
-const ok = msg => console.log('ok: ' + msg);
+const t0 = Date.now();
+const ok = msg => console.log('ok: ' + msg + ' [' + ((Date.now() - t0) / 1000).toFixed(1) + ' s]');
 
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--autoplay-policy=no-user-gesture-required'] });
@@ -39,14 +46,14 @@ try {
     await card.locator('button.fix').click();
     await page.waitForSelector(`.item[data-domain="${domain}"][data-state="done"]`, { timeout: 120000 });
     ok(domain + ': fixed (' + (await card.locator('.inspect dl dt').count()) + ' inspect figures shown)');
-    await page.screenshot({ path: path.join(shots, shot + '-fixed.png'), fullPage: true });
+    await card.screenshot({ path: path.join(shots, shot + '-fixed.png') }); // the item's card only: cheaper than the whole page
     return card;
   }
 
   async function approve(card, domain, shot) {
     await card.locator('button.approve').click();
     await page.waitForSelector(`.item[data-domain="${domain}"][data-state="approved"]`, { timeout: 30000 });
-    await page.screenshot({ path: path.join(shots, shot + '-approved.png'), fullPage: true });
+    await card.screenshot({ path: path.join(shots, shot + '-approved.png') });
     ok(domain + ': approved');
   }
 
@@ -63,7 +70,7 @@ try {
   const clip1 = await after.evaluate(e => e.style.clipPath);
   if (clip0 === clip1 || !clip1.includes('20%')) fail('the slider does not move the after picture: ' + clip0 + ' -> ' + clip1);
   const sizes = await pc.locator('.compare img').evaluateAll(l => l.map(i => i.naturalWidth + 'x' + i.naturalHeight));
-  await page.screenshot({ path: path.join(shots, 'photo-slider.png'), fullPage: true });
+  await pc.screenshot({ path: path.join(shots, 'photo-slider.png') });
   ok('photo: slider moved (' + clip0 + ' -> ' + clip1 + '), before/after ' + sizes.join(' / '));
   await approve(pc, 'image', 'photo');
   // the parameter form is made from /api/ops: the image operations, each with its parameters
@@ -81,7 +88,7 @@ try {
   await page.waitForFunction(() => { const i = document.querySelector('.item[data-domain="image"] .compare img.after'); return i && i.complete && i.naturalWidth > 0; }, null, { timeout: 30000 });
   const w = await pc.locator('.compare img.after').evaluate(i => i.naturalWidth);
   if (w !== 120) fail('the recipe from the form gave a picture ' + w + ' px wide, not 120');
-  await page.screenshot({ path: path.join(shots, 'photo-recipe.png'), fullPage: true });
+  await pc.screenshot({ path: path.join(shots, 'photo-recipe.png') });
   ok('recipe from the form: resize to 120 px wide, a new draft');
 
   // --- a lead list: the records table
@@ -108,6 +115,62 @@ try {
   ok('audio: both players loaded, durations ' + durs.join(' / '));
   await approve(ac, 'audio', 'audio');
 
+  // --- the knowledge base and an answer checked against it
+  await page.setInputFiles('#kb-file', [prices, hours]);
+  await page.waitForFunction(() => document.querySelectorAll('#kb-docs .kb-doc').length === 2, null, { timeout: 60000 });
+  const docs = await page.locator('#kb-docs .kb-doc').allTextContents();
+  if (!docs.includes(path.basename(prices)) || !docs.includes(path.basename(hours))) fail('knowledge base lists ' + docs.join(', '));
+  ok('knowledge base: ' + docs.join(', '));
+  const tc = await uploadAndFix(answer, 'text', 'answer');
+  const bad = tc.locator('.claim:has(mark.contradicted)');
+  await bad.first().waitFor({ timeout: 20000 });
+  const claim = await bad.first().innerText();
+  if (!/5\.90/.test(claim) || !/4\.50/.test(claim) || !claim.includes(path.basename(prices)))
+    fail('the contradicted claim lacks its evidence: ' + claim);
+  if (await tc.locator('.claim:has(mark.supported)').count() < 1) fail('no supported claim shown');
+  const fixedText = await page.evaluate(async id => {
+    const r = await fetch('/api/items/' + id + '/output', { headers: { Authorization: 'Bearer ' + sessionStorage.getItem('polish-token') } });
+    return r.text();
+  }, await tc.getAttribute('data-id'));
+  if (!/4\.50/.test(fixedText) || /5\.90/.test(fixedText)) fail('the fixed answer: ' + fixedText);
+  await tc.screenshot({ path: path.join(shots, 'answer-claims.png') });
+  ok('answer: contradicted claim with its evidence: ' + claim.replace(/\s+/g, ' ') + '; fixed: ' + fixedText.trim());
+  // --- a track: its map from the report; a forecast table: reliability diagrams
+  const kc = await uploadAndFix(gpx, 'track', 'track');
+  await kc.locator('.figures figure img').first().waitFor({ timeout: 20000 });
+  const trackFigs = await kc.locator('.figures figcaption').allTextContents();
+  ok('track: pictures ' + trackFigs.join(', '));
+  // a form with a file input: privacy zones uploaded with the form cut the ride's start
+  await kc.locator('button.recipe-toggle').click();
+  await kc.locator('select.op').selectOption('track.privacy');
+  await kc.locator('form.recipe input[data-file="zones"]').setInputFiles(zones);
+  await kc.locator('form.recipe button[type="submit"]').click();
+  const kid = await kc.getAttribute('data-id');
+  // the item as the API gives it, once its current version (the privacy recipe) is rendered
+  const kitem = await page.evaluate(async id => {
+    const h = { Authorization: 'Bearer ' + sessionStorage.getItem('polish-token') };
+    for (let i = 0; i < 600; i++) {
+      const it = await (await fetch('/api/items/' + id, { headers: h })).json();
+      const v = it.versions.find(v => v.id === it.current);
+      if (v.recipe && v.recipe.includes('privacy') && (it.state === 'done' || it.state === 'failed')) return it;
+      await new Promise(r => setTimeout(r, 200));
+    }
+    return null;
+  }, kid);
+  if (!kitem || kitem.state !== 'done') fail('privacy with uploaded zones: ' + JSON.stringify(kitem && kitem.error));
+  const krecipe = kitem.versions.find(v => v.id === kitem.current).recipe;
+  if (!/zones: "ws:[0-9a-f]{64}"/.test(krecipe)) fail('the form did not name the zones by upload: ' + krecipe);
+  const priv = kitem.report.items[0].steps.find(s => s.op === 'track.privacy');
+  if (!priv || !(priv.measured.points_cut > 0)) fail('the uploaded zones cut nothing: ' + JSON.stringify(priv));
+  await kc.screenshot({ path: path.join(shots, 'track-privacy.png') });
+  ok('form with an uploaded file (privacy zones): ' + priv.measured.points_cut + ' points cut');
+  const fc = await uploadAndFix(forecast, 'forecast', 'forecast');
+  await fc.locator('button.verify').click();
+  await page.waitForFunction(() => [...document.querySelectorAll('.item[data-domain="forecast"] .figures figcaption')].some(f => /Reliability/.test(f.textContent)), null, { timeout: 120000 });
+  const fcFigs = await fc.locator('.figures figcaption').allTextContents();
+  await fc.screenshot({ path: path.join(shots, 'forecast-reliability.png') });
+  ok('forecast: ' + fcFigs.join(', '));
+
   // --- download the approved outputs as a zip
   const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), page.click('#zip')]);
   const zpath = path.join(shots, 'approved.zip');
@@ -118,6 +181,8 @@ try {
   execFileSync('unzip', ['-tq', zpath]);
   ok('zip of approved outputs: ' + list.join(', '));
   await page.screenshot({ path: path.join(shots, 'final.png'), fullPage: true });
+  const ids = await page.locator('.item').evaluateAll(l => l.map(e => e.dataset.id));
+  if (new Set(ids).size !== ids.length) fail('an item is shown twice: ' + ids.join(', '));
   if (pageErrors.length) fail('page errors: ' + pageErrors.join('; '));
 } finally {
   await browser.close();

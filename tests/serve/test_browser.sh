@@ -27,6 +27,20 @@ convert "$PHOTO" -evaluate multiply 0.55 -channel B -evaluate multiply 0.7 +chan
 WS=$SCRATCH/ws
 make_workspace "$WS"
 start_server "$WS"
-"$NODE" "$(dirname "$0")/browser.mjs" "$URL" "$SHOTS" "$SCRATCH/cat.jpg" "$CSV" "$WAV"
+# the bakery's approved documents and an answer with a wrong price and a customer's name
+printf '# Prices\n\nA sourdough loaf costs 4.50 euros. A croissant costs 1.20 euros.\n' >"$SCRATCH/prices.md"
+printf '# Opening hours\n\nThe bakery opens at 7:00 every day except Monday.\n' >"$SCRATCH/hours.md"
+printf 'Hello Anna Schmidt! A sourdough loaf costs 5.90 euros. We open at 7:00 every day except Monday.\n' >"$SCRATCH/answer.txt"
+# a noisy bike ride, and a small forecast table with its observations (the forecast test bed)
+python3 "$POLISH_SRC/tests/track/trackgen.py" gen cycle 21 "$SCRATCH/ride" --white 3 --seconds 200 --stops 0
+python3 - "$SCRATCH/ride.gpx" >"$SCRATCH/zones.csv" <<'PY'
+import re, sys
+m = re.search(r'lat="([-0-9.]+)" lon="([-0-9.]+)"', open(sys.argv[1]).read())
+print("lat,lon,radius_m\n%s,%s,150" % m.groups())
+PY
+"$POLISH" forecast testbed --train-inits 10 --test-inits 10 -o "$SCRATCH/fc/" >/dev/null
+"$NODE" "$(dirname "$0")/browser.mjs" "$URL" "$SHOTS" "$SCRATCH/cat.jpg" "$CSV" "$WAV" \
+  "$SCRATCH/prices.md" "$SCRATCH/hours.md" "$SCRATCH/answer.txt" "$SCRATCH/zones.csv" \
+  "$SCRATCH/ride.gpx" "$SCRATCH/fc/test.csv"
 stop_server
 echo "screenshots in $SHOTS"

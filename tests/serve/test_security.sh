@@ -131,7 +131,51 @@ exec {fd}<&-
 [ "$(code GET /api/ops)" = 200 ] || fail "server down after slow clients"
 ok "slow clients: disconnected after the timeout, server up"
 
-# 7. unknown paths and methods
+# 7. a recipe may not name a file on the server: only an upload (ws:<sha256>) reaches an op;
+#    an empty POST with the token and no Origin header (curl, scripts) is legitimate
+printf 'Please ask Anna Schmidt at the counter.\n' >"$SCRATCH/note.txt"
+[ "$(code POST /api/items -F "file=@$SCRATCH/note.txt")" = 201 ] || fail "text upload: $(cat "$SCRATCH/body")"
+tid=$(json "$SCRATCH/body" 'd["id"]')
+for r in 'domain: text\nsteps:\n  - op: redact\n    names: /etc/passwd\n' \
+         'domain: text\nsteps:\n  - op: redact\n    names: ../../../etc/passwd\n' \
+         'domain: text\nsteps:\n  - op: check\n    inputs: {kb: /etc/hostname}\n'; do
+  c=$(code POST "/api/items/$tid/fix" --data-binary "$(printf "$r")")
+  [ "$c" = 400 ] && grep -q "upload" "$SCRATCH/body" || fail "a recipe naming a server file was not refused ($c): $r $(cat "$SCRATCH/body")"
+done
+c=$(code POST "/api/items/$tid/fix" --data-binary "$(printf 'domain: text\nsteps:\n  - op: check\n    inputs: {kb: "ws:%064d"}\n' 0)")
+[ "$c" = 404 ] || fail "a recipe naming an unknown upload gave $c"
+# a GPS ride and privacy zones uploaded as a side file: the zone around its start is cut
+python3 "$POLISH_SRC/tests/track/trackgen.py" gen cycle 21 "$SCRATCH/ride" --white 3 --seconds 200 --stops 0
+[ "$(code POST /api/items -F "file=@$SCRATCH/ride.gpx")" = 201 ] || fail "gpx upload: $(cat "$SCRATCH/body")"
+kid=$(json "$SCRATCH/body" 'd["id"]')
+python3 - "$SCRATCH/ride.gpx" >"$SCRATCH/zones.csv" <<'PY'
+import re, sys
+m = re.search(r'lat="([-0-9.]+)" lon="([-0-9.]+)"', open(sys.argv[1]).read())
+print("lat,lon,radius_m\n%s,%s,150" % m.groups())
+PY
+c=$(code POST "/api/items/$kid/fix" --data-binary "$(printf 'domain: track\nsteps:\n  - op: privacy\n    inputs: {zones: %s}\n' "$SCRATCH/zones.csv")")
+[ "$c" = 400 ] || fail "a recipe naming the zones by path gave $c"
+[ "$(code POST /api/files -F "file=@$SCRATCH/zones.csv")" = 201 ] || fail "side file upload: $(cat "$SCRATCH/body")"
+ref=$(json "$SCRATCH/body" 'd["ref"]')
+case $ref in ws:????????????????????????????????????????????????????????????????) ;; *) fail "side file ref $ref" ;; esac
+c=$(code POST "/api/items/$kid/fix" --data-binary "$(printf 'domain: track\nsteps:\n  - op: privacy\n    inputs: {zones: "%s"}\n' "$ref")")
+[ "$c" = 202 ] || fail "a recipe naming an upload was refused ($c): $(cat "$SCRATCH/body")"
+for _ in $(seq 1 300); do
+  code GET "/api/items/$kid" >/dev/null
+  st=$(json "$SCRATCH/body" 'd["state"]')
+  [ "$st" = done ] || [ "$st" = failed ] && break
+  sleep 0.2
+done
+[ "$st" = done ] || fail "privacy with uploaded zones ended $st"
+cut=$(json "$SCRATCH/body" '[s for s in d["report"]["items"][0]["steps"] if s["op"] == "track.privacy"][0]["measured"]["points_cut"]')
+[ "$cut" -gt 0 ] || fail "the uploaded zones cut no point"
+tid=$kid
+[ "$(code POST "/api/items/$tid/approve")" = 200 ] || fail "an empty approve without Origin was refused"
+[ "$(json "$SCRATCH/body" 'd["state"]')" = approved ] || fail "approve did not give the state approved"
+json "$SCRATCH/body" 'd["source"]' | grep -q / && fail "the item's source names a path"
+ok "recipes name files by upload only; an empty POST without Origin is legitimate"
+
+# 8. unknown paths and methods
 [ "$(code GET /api/nothing)" = 404 ] || fail "unknown API path"
 [ "$(code DELETE /api/items)" = 405 ] || fail "DELETE accepted"
 [ "$(code GET /api/items/1/../../../etc/passwd --path-as-is)" = 404 ] || fail "dot-dot path"

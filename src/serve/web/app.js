@@ -119,6 +119,7 @@ function card(id) {
 }
 
 async function act(id, what, body) {
+  id = Number(id); // cards are keyed by the number (a dataset value is a string)
   const c = card(id);
   const err = $('.error', c.root);
   err.hidden = true;
@@ -327,12 +328,15 @@ function recordsView(item, v) {
 function claimsView(item) {
   const box = el('div');
   for (const s of steps(item)) {
-    const claims = s.result && Array.isArray(s.result.claims) ? s.result.claims : null;
+    const doc = s.result && Array.isArray(s.result.claims) ? s.result
+      : s.measured && s.measured.check && Array.isArray(s.measured.check.claims) ? s.measured.check : null;
+    const claims = doc ? doc.claims : null;
     if (!claims) continue;
     box.append(el('h3', { text: 'Claims and their evidence (' + s.op + ')' }));
     for (const c of claims) {
       box.append(el('div', { class: 'claim' }, el('mark', { class: c.verdict, text: c.text }), ' ', el('span', { class: 'tag', text: c.verdict }),
         c.evidence ? el('div', { class: 'evidence', text: '“' + c.evidence + '” — ' + (c.source || '') }) : null,
+        (c.fix || []).length ? el('div', { class: 'fixed', text: 'corrected: ' + c.fix.map(f => f.from + ' → ' + f.to).join(', ') }) : null,
         c.reason ? el('div', { class: 'evidence', text: c.reason }) : null));
     }
   }
@@ -350,6 +354,19 @@ function textView(item, v) {
   return box;
 }
 
+// A forecast table's automatic recipe changes nothing; its pictures are the verification's:
+// reliability diagrams and rank/PIT histograms against the table's own observations.
+function forecastView(c, item, v) {
+  const box = textView(item, v);
+  const hasPlots = steps(item).some(s => (s.figures || []).some(f => /^Reliability/.test(f.title || '')));
+  if (!hasPlots) {
+    const b = el('button', { class: 'verify', type: 'button', text: 'Reliability plots (verify against the observations)' });
+    b.addEventListener('click', () => act(item.id, 'fix', JSON.stringify({ recipe: 'domain: forecast\nsteps:\n  - op: verify\n' })));
+    box.append(b);
+  }
+  return box;
+}
+
 function view(c, item, v, rendered) {
   const box = $('.view', c.root);
   box.replaceChildren();
@@ -361,7 +378,8 @@ function view(c, item, v, rendered) {
   else if (d === 'records') box.append(recordsView(item, v));
   else if (d === 'text') { const cv = claimsView(item); if (cv) box.append(cv); box.append(textView(item, v)); if (outputsOf(v).some(o => /\.(csv|tsv)$/.test(o.path))) box.append(recordsView(item, v)); }
   else if (d === 'video') box.append(el('video', { controls: '', preload: 'metadata', src: outputUrl(item, v, 0) }));
-  else if (d === 'track' || d === 'forecast' || d === 'render') box.append(textView(item, v));
+  else if (d === 'forecast') box.append(forecastView(c, item, v));
+  else if (d === 'track' || d === 'render') box.append(textView(item, v));
   const figs = figures(item);
   if (figs) box.append(el('h3', { text: 'From the report' }), figs);
   $('.steps-body', c.root).append(stepsTable(item));
@@ -369,14 +387,37 @@ function view(c, item, v, rendered) {
 
 // ---- parameter forms from the registry --------------------------------------------------------
 
+function sidePorts(op) { return (op.inputs || []).filter(p => !p.item); }
+
 function buildForm(c) {
   const f = $('form.recipe', c.root);
   const sel = $('select.op', f);
   if (sel.options.length || !registry || !c.item) return;
-  const ops = registry.ops.filter(o => o.domain === c.item.domain && !o.delivery && !o.document && !(o.inputs || []).some(p => p.required && !p.item));
+  // every op of the item's domain that a form can run: the files it reads are uploaded with it
+  // (not text.kb-add: the knowledge base has its own place on the page)
+  const ops = registry.ops.filter(o => o.domain === c.item.domain && !o.delivery && (o.inputs || []).some(p => p.item) &&
+    o.name !== 'text.kb-add');
   for (const o of ops) sel.append(el('option', { value: o.name, text: o.name.split('.')[1] }));
   sel.addEventListener('change', () => fillParams(f, ops.find(o => o.name === sel.value)));
   fillParams(f, ops[0]);
+}
+
+// A file the operation reads: the knowledge base of this workspace, or a file uploaded now (stored
+// by its hash; the recipe names it ws:<sha256>, never a path).
+function fileInput(box, name, help, types, isKb, required) {
+  const id = 'p-' + Math.random().toString(36).slice(2);
+  const wrap = el('div', { class: 'side' });
+  if (isKb) {
+    const pick = el('select', { id, 'data-kb': name });
+    pick.append(el('option', { value: kbRef || '', text: kbRef ? 'the knowledge base (' + kbDocs.length + ' documents)' : '(the knowledge base is empty: add documents above)' }));
+    pick.append(el('option', { value: 'upload', text: 'a knowledge base file (.db) I upload' }));
+    wrap.append(pick);
+  }
+  const file = el('input', { type: 'file', id: isKb ? id + '-f' : id, 'data-file': name });
+  if (types && types.length) file.accept = types.map(t => '.' + t).join(',');
+  wrap.append(file);
+  box.append(el('label', { for: id, text: name + (required ? ' (file, needed)' : ' (file)') }), wrap);
+  if (help) box.append(el('div', { class: 'help', text: help }));
 }
 
 function fillParams(f, op) {
@@ -384,8 +425,10 @@ function fillParams(f, op) {
   box.replaceChildren();
   $('.op-summary', f).textContent = op ? op.summary : 'no operation of this domain can run from a form';
   if (!op) return;
+  f.dataset.document = op.document ? '1' : '';
+  for (const p of sidePorts(op)) fileInput(box, p.name, p.help, p.types, p.name === 'kb', p.required);
   for (const p of op.params || []) {
-    if (p.path) continue; // files cannot be named from the browser
+    if (p.path) { fileInput(box, p.name, p.help, null, false, p.required); continue; }
     let input;
     const id = 'p-' + Math.random().toString(36).slice(2);
     if (p.type === 'bool') {
@@ -411,12 +454,40 @@ function fillParams(f, op) {
 
 function yamlStr(s) { return JSON.stringify(String(s)); } // a JSON string is a YAML string
 
+async function uploadSide(file) {
+  const fd = new FormData();
+  fd.append('file', file, file.name);
+  return (await api('POST', '/api/files', fd)).ref;
+}
+
 async function runRecipe(c) {
   const f = $('form.recipe', c.root);
   const op = $('select.op', f).value;
   if (!op) return;
   const [domain, name] = op.split('.');
+  const err = $('.error', c.root);
+  err.hidden = true;
   let y = 'domain: ' + domain + '\nsteps:\n  - op: ' + name + '\n';
+  const ports = [];
+  try {
+    const opDesc = registry.ops.find(o => o.name === op);
+    const portNames = new Set(sidePorts(opDesc).map(p => p.name));
+    for (const input of f.querySelectorAll('[data-file]')) {
+      const pname = input.dataset.file;
+      const kb = f.querySelector('[data-kb="' + pname + '"]');
+      let ref = '';
+      if (kb && kb.value !== 'upload') ref = kb.value;
+      else if (input.files.length) ref = await uploadSide(input.files[0]);
+      if (!ref) continue;
+      if (portNames.has(pname)) ports.push(pname + ': ' + yamlStr(ref));
+      else y += '    ' + pname + ': ' + yamlStr(ref) + '\n';
+    }
+  } catch (e) {
+    err.hidden = false;
+    err.textContent = 'upload: ' + e.message;
+    return;
+  }
+  if (ports.length) y += '    inputs: {' + ports.join(', ') + '}\n';
   for (const input of f.querySelectorAll('[data-param]')) {
     let val;
     if (input.dataset.type === 'bool') val = input.checked ? 'true' : 'false';
@@ -424,7 +495,51 @@ async function runRecipe(c) {
     else val = input.dataset.type === 'int' || input.dataset.type === 'number' ? String(Number(input.value)) : yamlStr(input.value);
     y += '    ' + input.dataset.param + ': ' + val + '\n';
   }
-  await act(c.root.dataset.id, 'fix', JSON.stringify({ recipe: y }));
+  await act(c.item.id, 'fix', JSON.stringify({ recipe: y }));
+}
+
+// ---- the knowledge base: approved documents answers are checked against ----------------------
+
+let kbRef = null, kbDocs = [];
+
+async function loadKb() {
+  try {
+    const kb = await api('GET', '/api/kb');
+    kbRef = kb.kb;
+    kbDocs = kb.documents || [];
+  } catch (e) { return; }
+  const list = $('#kb-docs');
+  list.replaceChildren();
+  for (const d of kbDocs) {
+    const rm = el('button', { class: 'secondary small', type: 'button', text: 'Remove' });
+    rm.addEventListener('click', async () => {
+      try { await api('POST', '/api/kb/remove', JSON.stringify({ name: d.name })); } catch (e) { kbStatus(e.message, true); }
+      loadKb();
+    });
+    list.append(el('li', {}, el('span', { class: 'kb-doc', text: d.name }), ' ', el('span', { class: 'muted', text: d.size + ' bytes' }), ' ', rm));
+  }
+  $('#kb-empty').hidden = kbDocs.length > 0;
+}
+
+function kbStatus(text, bad) {
+  const s = $('#kb-status');
+  s.className = bad ? 'error' : 'muted';
+  s.textContent = text;
+}
+
+async function kbUpload(files) {
+  for (const file of files) {
+    kbStatus('adding ' + file.name + '…');
+    const fd = new FormData();
+    fd.append('file', file, file.name);
+    try {
+      await api('POST', '/api/kb', fd);
+      kbStatus('added ' + file.name + ': fix an answer to check it against the documents');
+    } catch (e) {
+      kbStatus(file.name + ': ' + e.message, true);
+    }
+  }
+  await loadKb();
 }
 
 // ---- live updates -----------------------------------------------------------------------------
@@ -434,6 +549,7 @@ function listen() {
   es.addEventListener('open', () => { $('#conn').textContent = 'live'; });
   es.addEventListener('error', () => { $('#conn').textContent = 'reconnecting…'; });
   es.addEventListener('item', e => { const d = JSON.parse(e.data); refresh(d.id); });
+  es.addEventListener('kb', () => loadKb());
   es.addEventListener('progress', e => {
     const d = JSON.parse(e.data);
     const c = cards.get(d.id);
@@ -447,8 +563,10 @@ function listen() {
 async function main() {
   $('#zip').href = withToken('/api/export.zip');
   setupDrop();
+  $('#kb-file').addEventListener('change', e => { const fs = [...e.target.files]; e.target.value = ''; kbUpload(fs); });
   try {
     registry = await api('GET', '/api/ops');
+    await loadKb();
     const list = await api('GET', '/api/items');
     for (const it of list.items || []) await refresh(it.id);
     $('#empty').hidden = cards.size > 0;

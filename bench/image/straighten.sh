@@ -63,7 +63,7 @@ def steps(d):
         st = [s for s in it.get("steps", []) if s.get("op") == "image.straighten"]
         s = st[0] if st else {}
         m = s.get("measured") or {}
-        yield name, s.get("status"), m.get("tilt_deg"), s.get("confidence"), "horizon" in str(m.get("lines"))
+        yield name, s.get("status"), m.get("tilt_deg"), s.get("confidence"), "boundary" in str(m.get("lines"))
 def rate(d, label):
     n = ok = wrong = declined = hz_ok = hz_wrong = 0
     rows = []

@@ -63,36 +63,33 @@ def steps(d):
         st = [s for s in it.get("steps", []) if s.get("op") == "image.straighten"]
         s = st[0] if st else {}
         m = s.get("measured") or {}
-        yield name, s.get("status"), m.get("tilt_deg"), s.get("confidence"), "boundary" in str(m.get("lines"))
+        yield name, s.get("status"), m.get("tilt_deg"), s.get("confidence")
 def rate(d, label):
-    n = ok = wrong = declined = hz_ok = hz_wrong = 0
+    n = ok = wrong = declined = 0
     rows = []
-    for name, status, tilt, conf, hz in steps(d):
+    for name, status, tilt, conf in steps(d):
         a = float(name.rsplit("__", 1)[1])
         n += 1
         if status == "applied":
-            if abs(tilt - a) <= 0.3: ok += 1; hz_ok += hz
-            else:
-                wrong += 1; hz_wrong += hz
-                rows.append(f"    wrong: {name} measured {tilt:+.2f} (confidence {conf:.2f}){' [horizon]' if hz else ''}")
+            if abs(tilt - a) <= 0.3: ok += 1
+            else: wrong += 1; rows.append(f"    wrong: {name} measured {tilt:+.2f} (confidence {conf:.2f})")
         else:
             declined += 1
             t = "-" if tilt is None else f"{tilt:+.2f}"
             c = "-" if conf is None else f"{conf:.2f}"
             rows.append(f"    declined: {name} measured {t} (confidence {c})")
     print(f"  {label}: {n} rotated photos: {ok} within 0.3 deg ({100*ok/max(n,1):.0f}%), "
-          f"{wrong} applied a wrong angle ({100*wrong/max(n,1):.0f}%), {declined} declined; "
-          f"from the horizon boundary: {hz_ok} right, {hz_wrong} wrong")
+          f"{wrong} applied a wrong angle ({100*wrong/max(n,1):.0f}%), {declined} declined")
     return rows
 print("straighten on photos rotated by known angles")
 rows = rate("rot", "with a level reference")
 rows2 = rate("other", "without one (any action must be right)")
 n = rot = 0
 fr = []
-for name, status, tilt, conf, hz in steps("lvl"):
+for name, status, tilt, conf in steps("lvl"):
     n += 1
     if status == "applied":
-        rot += 1; fr.append(f"{name} {tilt:+.2f}{' [horizon]' if hz else ''}")
+        rot += 1; fr.append(f"{name} {tilt:+.2f}")
 print(f"  untilted photos as shipped: {n}, rotated {rot} ({100*rot/max(n,1):.0f}%) {' '.join(fr)}")
 print("\n".join(rows))
 print("\n".join(r for r in rows2 if "wrong" in r))

@@ -177,15 +177,20 @@ for f in "$OUT"/deg/*.png; do
     p=$("$SCORE" score "$OUT/fixdeg/$b" "$OUT/set/photo/$o.png")
     m=nan
     [ -n "${NOIM:-}" ] || m=$("$SCORE" score "$OUT/im/$b" "$OUT/set/photo/$o.png")
-    echo "$cn $o $n $p $m"
+    # The floors: the exact inverse of the known gains, and of their colour alone (grey's
+    # luminance kept, as white balance does; the brightness left to exposure).
+    for c in $CASTS; do [ "${c%%:*}" = "$cn" ] && IFS=: read -r _ r g bb <<<"$c"; done
+    read -r ox oc < <("$SCORE" oracle "$f" "$OUT/set/photo/$o.png" "$r" "$g" "$bb")
+    echo "$cn $o $n $p $m $ox $oc"
 done >"$OUT/rec.txt"
-printf '\n3. recovery: mean CIEDE2000 to the original (%s photos)\n' "$np"
-printf '  %-28s %8s %8s %8s\n' degradation none polish magick
-awk '{ k=$1; n[k]++; a[k]+=$3; b[k]+=$4; c[k]+=$5;
-       g = ($1=="under"||$1=="over") ? "exposure (2)" : "casts (5)"; N[g]++; A[g]+=$3; B[g]+=$4; C[g]+=$5;
-       N["all (7)"]++; A["all (7)"]+=$3; B["all (7)"]+=$4; C["all (7)"]+=$5 }
-     END { for (k in n) printf "  %-28s %8.2f %8.2f %8.2f\n", k, a[k]/n[k], b[k]/n[k], c[k]/n[k];
-           for (g in N) printf "  %-28s %8.2f %8.2f %8.2f\n", g, A[g]/N[g], B[g]/N[g], C[g]/N[g] }' "$OUT/rec.txt" | sort
+printf '\n3. recovery: mean CIEDE2000 to the original (%s photos); floor: the exact inverse of the\n' "$np"
+printf '   known gains; colour-only: the inverse of their colour, grey'"'"'s luminance kept\n'
+printf '  %-28s %8s %8s %8s %8s %8s\n' degradation none polish magick floor colour-only
+awk '{ k=$1; n[k]++; a[k]+=$3; b[k]+=$4; c[k]+=$5; d[k]+=$6; e[k]+=$7;
+       g = ($1=="under"||$1=="over") ? "exposure (2)" : "casts (5)"; N[g]++; A[g]+=$3; B[g]+=$4; C[g]+=$5; D[g]+=$6; E[g]+=$7;
+       N["all (7)"]++; A["all (7)"]+=$3; B["all (7)"]+=$4; C["all (7)"]+=$5; D["all (7)"]+=$6; E["all (7)"]+=$7 }
+     END { for (k in n) printf "  %-28s %8.2f %8.2f %8.2f %8.2f %8.2f\n", k, a[k]/n[k], b[k]/n[k], c[k]/n[k], d[k]/n[k], e[k]/n[k];
+           for (g in N) printf "  %-28s %8.2f %8.2f %8.2f %8.2f %8.2f\n", g, A[g]/N[g], B[g]/N[g], C[g]/N[g], D[g]/N[g], E[g]/N[g] }' "$OUT/rec.txt" | sort
 
 fi
 

@@ -18,6 +18,13 @@
  * quality_score tilt IN OUT MAXDIM DEG         photo reduced to MAXDIM, rotated counter-clockwise
  *                                              by DEG (bilinear) and cropped to the inscribed
  *                                              rectangle of the same aspect: a known tilt
+ * quality_score oracle DEG ORIG R G B           what the best global correction of a known cast
+ *                                              (R, G, B) scores on DEG against ORIG: two mean
+ *                                              CIEDE2000s, the exact inverse of the gains (only
+ *                                              what clipping lost remains) and the inverse of
+ *                                              their chromaticity alone, the luminance of grey
+ *                                              kept (what a white balance that leaves brightness
+ *                                              to exposure can reach without an exposure step)
  * Used by bench/image/quality.sh; the degradations are the ones tests/image/test_quality.c uses.
  */
 
@@ -146,6 +153,32 @@ int main(int argc, char **argv)
             }
         return save_png(im, argv[3]);
     }
+    if (argc == 7 && !strcmp(argv[1], "oracle")) {
+        pol__image *d = load(argv[2]), *o = load(argv[3]);
+        if (!d || !o) return 1;
+        if (d->width != o->width || d->height != o->height || d->channels < 3) {
+            fprintf(stderr, "%s and %s differ in size or are not colour\n", argv[2], argv[3]);
+            return 1;
+        }
+        double g[3] = {atof(argv[4]), atof(argv[5]), atof(argv[6])};
+        double lg = 0.2126 * g[0] + 0.7152 * g[1] + 0.0722 * g[2];
+        for (int mode = 0; mode < 2; mode++) {
+            pol__image *u = pol__image_clone(d);
+            if (!u) return 1;
+            int ch = u->channels;
+            for (size_t i = 0; i < (size_t)u->width * u->height; i++)
+                for (int k = 0; k < 3; k++) {
+                    float *p = u->px + i * ch + k;
+                    double v = pol__srgb_to_linear(*p) / g[k] * (mode ? lg : 1);
+                    *p = pol__linear_to_srgb((float)(v > 1 ? 1 : v));
+                }
+            printf(mode ? " %.3f\n" : "%.3f", pol__image_mean_de2000(u, o));
+            pol__image_free(u);
+        }
+        pol__image_free(d);
+        pol__image_free(o);
+        return 0;
+    }
     if (argc == 4 && !strcmp(argv[1], "score")) {
         pol__image *a = load(argv[2]), *b = load(argv[3]);
         if (!a || !b) return 1;
@@ -177,6 +210,6 @@ int main(int argc, char **argv)
         return 0;
     }
     fprintf(stderr, "usage: quality_score degrade IN OUT MAXDIM R G B | score A B | visible A B | "
-                    "tilt IN OUT MAXDIM DEG\n");
+                    "tilt IN OUT MAXDIM DEG | oracle DEG ORIG R G B\n");
     return 2;
 }

@@ -60,6 +60,11 @@ struct pol_op_stream {
      * then decide(): an op that needs what one pass found to measure the next (a limiter's effect
      * at the gain the first pass chose) counts its passes itself. */
     int measure_passes;
+    /* Set when the op's applying pass changes which units are written (a cut: units dropped or
+     * joined), which the domain's writer learns from the chunk: the op streams only as the last
+     * step (the domain's delivery op, which sets the format only, may follow), otherwise the item
+     * is loaded whole. */
+    int rewrites_output;
     pol_status (*begin)(pol_run *run, const pol_args *args, void **state);
     pol_status (*measure)(pol_run *run, void *state, const pol__chunk *c); /* the core only */
     pol_status (*decide)(pol_run *run, void *state);

@@ -40,6 +40,11 @@ typedef struct pol__ablock {
     uint64_t valid_end;
     size_t halo;
     pol__audio_fmt *out; /* where the export op tells the writer what to write */
+    /* A cutting op (pol_op_stream.rewrites_output: trim, shorten-pauses) sets these: the writer
+     * writes the emit_n frames at `emit` instead of the core. */
+    int emit_set;
+    const float *emit;
+    size_t emit_n;
 } pol__ablock;
 
 extern const pol__domain pol__audio_domain;

@@ -30,6 +30,9 @@ static const pol_param_desc params[] = {
 
 #define SUBWIN 8    /* minimum statistics: sub-windows */
 #define ALPHA_S 0.8 /* power smoothing */
+#ifndef MSKIP
+#define MSKIP 2 /* measuring: one hop in MSKIP analysed (its smoothing and windows scaled to match) */
+#endif
 #define BIAS 1.5    /* minimum of the smoothed power to the noise power (tuned on speech) */
 #define DD 0.98     /* decision-directed weight: the smoothing against musical noise */
 #define XIMIN 0.003 /* a-priori SNR floor, -25 dB */
@@ -55,6 +58,9 @@ typedef struct nstate {
     int channels, rate;
     size_t N, R, nb;
     size_t V; /* frames per sub-window */
+    size_t V_apply, V_meas; /* applying: every hop; measuring: every MSKIP-th */
+    float alpha; /* power smoothing per analysed frame */
+    size_t skip_pos;
     float *win;
     float *fin;
     float *pw; /* this frame's power per bin */
@@ -136,7 +142,9 @@ static pol_status setup(pol_run *run, nstate *s, int channels, int rate)
     s->N = pow2_near(0.064 * rate);
     s->R = s->N / 4;
     s->nb = s->N / 2 + 1;
-    s->V = (size_t)(1.5 * rate / (double)s->R / SUBWIN) + 1;
+    s->V = s->V_apply = (size_t)(1.5 * rate / (double)s->R / SUBWIN) + 1;
+    s->V_meas = (size_t)(1.5 * rate / (double)(s->R * MSKIP) / SUBWIN) + 1;
+    s->alpha = (float)ALPHA_S;
     s->win = malloc(s->N * sizeof *s->win);
     s->fin = malloc(s->N * sizeof *s->fin);
     s->pw = malloc(s->nb * sizeof *s->pw);
@@ -253,7 +261,7 @@ static void frame(nstate *s, chan *h, int apply_gain)
     float *restrict ps = h->ps, *restrict smin = h->sub_min, *restrict past = h->past_min;
     float *restrict pmin = h->pmin, *restrict lam = h->lambda;
     for (size_t k = 0; k < nb; k++) {
-        float v = (float)ALPHA_S * ps[k] + (float)(1 - ALPHA_S) * p[k];
+        float v = s->alpha * ps[k] + (1 - s->alpha) * p[k];
         ps[k] = v;
         float sm = v < smin[k] ? v : smin[k];
         smin[k] = sm;
@@ -374,6 +382,10 @@ static pol_status measure(pol_run *run, void *p, const pol__chunk *c)
         pol_status st = setup(run, s, b->channels, b->rate);
         if (st) return st;
         nreset(s);
+        /* the noise is learnt from one hop in MSKIP: the smoothing per analysed frame and the
+         * sub-windows in analysed frames span the same time as when applying */
+        s->V = s->V_meas;
+        s->alpha = (float)pow(ALPHA_S, MSKIP);
     }
     s->measuring = 1;
     const float *x = pol__chunk_core(c);
@@ -389,10 +401,12 @@ static pol_status measure(pol_run *run, void *p, const pol__chunk *c)
         s->pos = pos + m;
         if (s->pos < R) continue;
         s->pos = 0;
+        int skip = s->skip_pos++ % MSKIP != 0;
         for (size_t ch = 0; ch < nc; ch++) {
-            frame(s, &s->ch[ch], 0);
+            if (!skip) frame(s, &s->ch[ch], 0);
             memmove(s->ch[ch].in, s->ch[ch].in + R, (N - R) * sizeof(float));
         }
+        if (skip) continue;
         if (s->frame_no >= s->V * SUBWIN) s->m_lambda_frames++;
         s->m_frames++;
         frame_done(s);
@@ -405,6 +419,8 @@ static pol_status decide(pol_run *run, void *p)
     nstate *s = p;
     s->measuring = 0;
     if (!s->ch) return POL_OK;
+    s->V = s->V_apply;
+    s->alpha = (float)ALPHA_S;
     size_t nb = s->nb;
     double noise = 0, total = 0;
     if (s->m_lambda_frames) {

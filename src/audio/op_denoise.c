@@ -40,9 +40,11 @@ static const pol_param_desc params[] = {
 
 /* Per channel, per bin arrays are floats in loops the compiler vectorises (no branches, no
  * libm calls inside them). */
+#define SLACK 8 /* the frame and overlap-add buffers hold N + SLACK hops: shifted once in SLACK hops */
 typedef struct chan {
-    float *in;    /* the last N samples (frame buffer) */
-    float *ola;   /* overlap-add, N */
+    float *in;    /* the last N samples (frame buffer): a window sliding along in_base */
+    float *ola;   /* overlap-add, N: a window sliding along ola_base */
+    float *in_base, *ola_base;
     float *outq;  /* the R final samples being output */
     float *ps;    /* smoothed power */
     float *pmin, *sub_min, *subs; /* current min, running sub-window min, SUBWIN past mins */
@@ -89,8 +91,8 @@ static size_t pow2_near(double x)
 
 static void chan_free(chan *c)
 {
-    free(c->in);
-    free(c->ola);
+    free(c->in_base);
+    free(c->ola_base);
     free(c->outq);
     free(c->ps);
     free(c->pmin);
@@ -159,8 +161,8 @@ static pol_status setup(pol_run *run, nstate *s, int channels, int rate)
         s->win[i] = (float)sqrt(0.5 - 0.5 * cos(2 * M_PI * (double)i / (double)s->N));
     for (int c = 0; c < channels; c++) {
         chan *h = &s->ch[c];
-        h->in = calloc(s->N, sizeof *h->in);
-        h->ola = calloc(s->N, sizeof *h->ola);
+        h->in = h->in_base = calloc(s->N + SLACK * s->R, sizeof *h->in);
+        h->ola = h->ola_base = calloc(s->N + SLACK * s->R, sizeof *h->ola);
         h->outq = calloc(s->R, sizeof *h->outq);
         h->ps = calloc(s->nb, sizeof *h->ps);
         h->pmin = calloc(s->nb, sizeof *h->pmin);
@@ -185,8 +187,10 @@ static void nreset(void *p)
     nstate *s = p;
     for (int c = 0; c < s->channels; c++) {
         chan *h = &s->ch[c];
-        memset(h->in, 0, s->N * sizeof *h->in);
-        memset(h->ola, 0, s->N * sizeof *h->ola);
+        h->in = h->in_base;
+        h->ola = h->ola_base;
+        memset(h->in_base, 0, (s->N + SLACK * s->R) * sizeof *h->in);
+        memset(h->ola_base, 0, (s->N + SLACK * s->R) * sizeof *h->ola);
         memset(h->outq, 0, s->R * sizeof *h->outq);
         memset(h->prev_s2, 0, s->nb * sizeof *h->prev_s2);
         for (size_t k = 0; k < s->nb; k++) {
@@ -339,6 +343,31 @@ static void frame_done(nstate *s)
     s->frame_no++;
 }
 
+/* Slides the frame buffer on by a hop (its last R samples are then the next ones to fill). */
+static void in_advance(const nstate *s, chan *h)
+{
+    size_t N = s->N, R = s->R;
+    if (h->in + R + N > h->in_base + N + SLACK * R) {
+        memmove(h->in_base, h->in + R, (N - R) * sizeof *h->in);
+        h->in = h->in_base;
+    } else {
+        h->in += R;
+    }
+}
+
+/* Slides the overlap-add on by a hop: its last R samples start at zero. */
+static void ola_advance(const nstate *s, chan *h)
+{
+    size_t N = s->N, R = s->R;
+    if (h->ola + R + N > h->ola_base + N + SLACK * R) {
+        memmove(h->ola_base, h->ola + R, (N - R) * sizeof *h->ola);
+        h->ola = h->ola_base;
+    } else {
+        h->ola += R;
+    }
+    memset(h->ola + N - R, 0, R * sizeof *h->ola);
+}
+
 static void nprocess(void *p, const float *in, float *out, size_t n)
 {
     nstate *s = p;
@@ -366,9 +395,8 @@ static void nprocess(void *p, const float *in, float *out, size_t n)
             frame(s, h, 1);
             /* the first R outputs are final: queued for the next R frames */
             memcpy(h->outq, h->ola, R * sizeof *h->outq);
-            memmove(h->ola, h->ola + R, (N - R) * sizeof *h->ola);
-            memset(h->ola + N - R, 0, R * sizeof *h->ola);
-            memmove(h->in, h->in + R, (N - R) * sizeof *h->in);
+            ola_advance(s, h);
+            in_advance(s, h);
         }
         frame_done(s);
     }
@@ -404,7 +432,7 @@ static pol_status measure(pol_run *run, void *p, const pol__chunk *c)
         int skip = s->skip_pos++ % MSKIP != 0;
         for (size_t ch = 0; ch < nc; ch++) {
             if (!skip) frame(s, &s->ch[ch], 0);
-            memmove(s->ch[ch].in, s->ch[ch].in + R, (N - R) * sizeof(float));
+            in_advance(s, &s->ch[ch]);
         }
         if (skip) continue;
         if (s->frame_no >= s->V * SUBWIN) s->m_lambda_frames++;

@@ -34,6 +34,18 @@ for op in "shorten-pauses" "shorten-pauses --room-tone" "shorten-pauses --max 1 
     check "$op: streamed and whole give the same samples" "$AU" same s/p.wav w/p.wav
     [ ${#cuts[@]} = 0 ] || check "$op: the same cut list" cmp -s s/c.json w/c.json
 done
+# a step after a cut: the item is loaded whole (the cut changes what the later step sees), and
+# the result is the two ops run one after the other
+printf 'domain: audio\nsteps:\n  - shorten-pauses\n  - loudness\n' >r.yml
+rm -rf r sp1 sp2
+run_polish 0 run r.yml p.wav -o r/ --json
+check "a step after a cut: loaded whole" [ -z "$(grep '"streamed": true' "$OUT")" ]
+run_polish 0 audio shorten-pauses p.wav -o sp1/
+run_polish 0 audio loudness sp1/p.wav -o sp2/
+check "a step after a cut: the same length as the two ops one after the other" \
+    [ "$("$AU" info r/p.wav)" = "$("$AU" info sp2/p.wav)" ]
+at_least "a step after a cut: the same samples as the two ops one after the other (SI-SDR dB)" \
+    "$("$AU" sisdr sp2/p.wav r/p.wav)" 100
 # memory: 40 s and 4 minutes of 16 kHz speech with pauses, streamed; loaded whole the longer one
 # takes clearly more (checked without AddressSanitizer, whose quarantine hides it)
 sox "$T/p0.wav" "$T/p0.wav" "$T/m40.wav" trim 0 40

@@ -48,6 +48,10 @@ typedef struct pol__stream_io {
     /* Optional: may this item stream, read from `in` and written to `out`? 0 loads it whole
      * (a format the domain only reads or writes whole). NULL: every item streams. */
     int (*accept)(pol_run *run, const char *in, const char *out);
+    /* Optional: the extension a streamed output is named with (NULL: the input's), from the
+     * delivery op's arguments (`deliver`, NULL when there is no delivery op) — what the domain's
+     * out_ext says of an item loaded whole, known before the item is read. */
+    const char *(*out_ext)(pol_run *run, const char *in, const pol_args *deliver);
 } pol__stream_io;
 
 /* An op's chunk-by-chunk form (pol_op_desc.stream). */

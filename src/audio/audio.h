@@ -55,6 +55,8 @@ void pol__audio_free(void *d);
 /* A new asset of `frames` zeroed frames (memory reserved against --limit memory). */
 pol_status pol__audio_alloc(pol_run *run, uint64_t frames, int channels, int rate,
                             pol__audio **out);
+/* The extension export's --format names (NULL when not given). */
+const char *pol__audio_export_ext(const pol_args *args);
 /* Format helpers (io.c). */
 int pol__audio_format_for_ext(const char *ext, int *sf_format);
 const char *pol__audio_ext_for_format(int sf_format);

@@ -554,6 +554,14 @@ static pol_status scratch_open(pol_run *run, FILE *f, void *like, void **out)
     return POL_OK;
 }
 
+/* A streamed output is named by the format export will write (the input's when not given). */
+static const char *stream_out_ext(pol_run *run, const char *in, const pol_args *deliver)
+{
+    (void)run;
+    (void)in;
+    return pol__audio_export_ext(deliver);
+}
+
 static const pol__stream_io stream_io = {
     .chunk_units = CHUNK_FRAMES,
     .open = rd_open,
@@ -565,6 +573,7 @@ static const pol__stream_io stream_io = {
     .write_abort = wr_abort,
     .scratch_begin = scratch_begin,
     .scratch_open = scratch_open,
+    .out_ext = stream_out_ext,
 };
 
 /* ---- inspect -------------------------------------------------------------------------------- */

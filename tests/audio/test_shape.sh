@@ -72,7 +72,28 @@ rm -rf out2
 run_polish 0 audio export --rate 48000 --channels 1 --format flac in.wav -o out2/
 frames=$(echo "$shape" | cut -d' ' -f1)
 want=$(awk -v n="$frames" 'BEGIN{printf "%d", n * 48000 / 44100 + 0.5}')
-got=$("$AU" info out2/in.flac 2>/dev/null || "$AU" info out2/in.wav)
+check "export --format flac into a folder names the output .flac" [ -f out2/in.flac ]
+got=$("$AU" info out2/in.flac 2>/dev/null)
 check "export: 48 kHz mono of the same duration ($want frames, got $got)" \
     [ "$(echo "$got" | awk -v w="$want" '{d=$1-w; if (d<0) d=-d; print (d<=2 && $2==48000 && $3==1) ? "ok" : "no"}')" = ok ]
+# every format the issue names is read and written (streamed): FLAC exactly, the lossy codecs to
+# within their framing; and an odd rate and channel count keeps its shape through an op
+sox "$T/mono.wav" "$T/m10.wav" trim 0 10 2>/dev/null
+mfr=$("$AU" info "$T/m10.wav" | cut -d' ' -f1)
+for fmt in flac ogg opus mp3; do
+    rm -rf "fo-$fmt" "fd-$fmt"
+    run_polish 0 audio export --format $fmt "$T/m10.wav" -o "fo-$fmt/" || continue
+    f=$(ls "fo-$fmt"/m10.* 2>/dev/null | head -1)
+    check "$fmt: written as .$fmt" [ "$f" = "fo-$fmt/m10.$fmt" ]
+    run_polish 0 audio loudness --target -20 "$f" -o "fd-$fmt/" --json || continue
+    check "$fmt: read and written back streamed" grep -q '"streamed": true' "$OUT"
+    got=$("$AU" info "fd-$fmt/m10.$fmt" 2>/dev/null)
+    check "$fmt: same duration within 0.1 s ($got against $mfr frames at 16000)" \
+        [ "$(echo "$got" | awk -v n="$mfr" '{d=$1/$2-n/16000; if (d<0) d=-d; print d<=0.1 ? "ok" : "no"}')" = ok ]
+done
+check "flac: lossless, exactly the frames" [ "$("$AU" info fo-flac/m10.flac | cut -d' ' -f1)" = "$mfr" ]
+sox "$T/m10.wav" -r 22050 -c 3 "$T/odd.wav" 2>/dev/null
+rm -f odd-dn.wav
+run_polish 0 audio denoise --when always "$T/odd.wav" -o odd-dn.wav
+check "22.05 kHz, 3 channels: denoise keeps the shape" [ "$("$AU" info odd-dn.wav)" = "$("$AU" info "$T/odd.wav")" ]
 finish

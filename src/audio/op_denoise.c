@@ -1,7 +1,7 @@
 /* polish — audio.denoise: removes steady background noise with no profile given. Short-time
  * spectra (sqrt-Hann, 64 ms, 75% overlap, KISS FFT); the noise power per bin is learnt from the signal by
  * minimum statistics (the minimum of the smoothed power over ~1.5 s, bias-corrected), averaged
- * with the whole input's estimate from the measuring pass; the gain per bin is the log-spectral-amplitude (log-MMSE) estimator with
+ * with the whole input's estimate from the measuring pass (which analyses every other hop); the gain per bin is the log-spectral-amplitude (log-MMSE) estimator with
  * decision-directed a-priori SNR (its recursive smoothing keeps musical noise down) and a floor
  * set by the strength. The measuring pass also decides whether there is noise worth removing:
  * it declines on clean recordings and on input whose "noise" is tonal (music, test tones). */

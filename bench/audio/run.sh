@@ -113,3 +113,31 @@ rm -f "$OUT/dc60.wav" "$OUT/dcl.wav"
 read -r tc60 mc60 < <(timed "$POLISH" audio declip -j 1 "$OUT/clip-60.wav" -o "$OUT/dc60.wav")
 read -r tcl mcl < <(timed "$POLISH" audio declip -j 1 "$OUT/clip-$SECS.wav" -o "$OUT/dcl.wav")
 echo "peak RSS: 60 s file $mc60 KB ($tc60 s CPU), $SECS s file $mcl KB ($tcl s CPU)"
+
+echo
+echo "--- memory stays flat with duration (polish audio shorten-pauses, streamed: 60 s and $SECS s of speech with pauses)"
+rm -rf "$OUT/sp60" "$OUT/spl"
+read -r ts60 ms60 < <(timed "$POLISH" audio shorten-pauses -j 1 "$OUT/short.wav" -o "$OUT/sp60/")
+read -r tsl msl < <(timed "$POLISH" audio shorten-pauses -j 1 "$HUMMY" -o "$OUT/spl/")
+echo "peak RSS: 60 s file $ms60 KB ($ts60 s CPU), $SECS s file $msl KB ($tsl s CPU)"
+
+echo
+echo "--- a 10-hour file in bounded memory: polish fix on 1 h and 10 h of 8 kHz mono speech (looped,"
+echo "    pink noise 10 dB); the 6 h default duration limit refuses it, --limit duration=40000 lets it run"
+H1=$OUT/talk-1h.wav H10=$OUT/talk-10h.wav
+if [ ! -s "$H10" ]; then
+    sox "$OUT/speech-hp.wav" -r 8000 "$OUT/speech8.wav" 2>/dev/null
+    "$AU" mix "$OUT/speech8.wav" "$OUT/speech8n.wav" noise=pink snr=10 seed=9
+    sox "$OUT/speech8n.wav" -b 16 "$H10" repeat 1500 trim 0 36000 2>/dev/null
+    sox "$H10" "$H1" trim 0 3600 2>/dev/null
+fi
+echo "files: $("$AU" info "$H1") and $("$AU" info "$H10") (frames rate channels)"
+rm -rf "$OUT/h10" "$OUT/h1"
+if timed "$POLISH" fix -j 1 "$H10" -o "$OUT/h10/" >/dev/null 2>&1; then
+    echo "default limits: the 10-hour file was NOT refused"
+else
+    echo "default limits: refused: $(grep -o 'over the duration limit[^)]*)' "$OUT/.stderr" | head -1)"
+fi
+read -r th1 mh1 < <(timed "$POLISH" fix -j 1 --limit duration=40000 "$H1" -o "$OUT/h1/")
+read -r th10 mh10 < <(timed "$POLISH" fix -j 1 --limit duration=40000 "$H10" -o "$OUT/h10/")
+echo "peak RSS: 1 h $mh1 KB ($th1 s CPU, $(awk -v t="$th1" 'BEGIN{printf "%.0fx", 3600 / t}')), 10 h $mh10 KB ($th10 s CPU, $(awk -v t="$th10" 'BEGIN{printf "%.0fx", 36000 / t}')); output $("$AU" info "$OUT/h10/talk-10h.wav")"

@@ -40,6 +40,11 @@ typedef struct pol__ablock {
     uint64_t valid_end;
     size_t halo;
     pol__audio_fmt *out; /* where the export op tells the writer what to write */
+    /* A cutting op (pol_op_stream.rewrites_output: trim, shorten-pauses) sets these: the writer
+     * writes the emit_n frames at `emit` instead of the core. */
+    int emit_set;
+    const float *emit;
+    size_t emit_n;
 } pol__ablock;
 
 extern const pol__domain pol__audio_domain;
@@ -50,6 +55,8 @@ void pol__audio_free(void *d);
 /* A new asset of `frames` zeroed frames (memory reserved against --limit memory). */
 pol_status pol__audio_alloc(pol_run *run, uint64_t frames, int channels, int rate,
                             pol__audio **out);
+/* The extension export's --format names (NULL when not given). */
+const char *pol__audio_export_ext(const pol_args *args);
 /* Format helpers (io.c). */
 int pol__audio_format_for_ext(const char *ext, int *sf_format);
 const char *pol__audio_ext_for_format(int sf_format);

@@ -498,8 +498,11 @@ static pol_status wr_write(pol_run *run, void *p, const pol__chunk *c)
 {
     awriter *w = p;
     const pol__ablock *b = pol__ablock_of(c);
+    /* what a cutting op kept of the core, or the core */
+    const float *x = b->emit_set ? b->emit : pol__chunk_core(c);
+    size_t n = b->emit_set ? b->emit_n : c->n;
     if (w->raw) {
-        if (c->n && fwrite(pol__chunk_core(c), (size_t)b->channels * sizeof(float), c->n, w->raw) != c->n)
+        if (n && fwrite(x, (size_t)b->channels * sizeof(float), n, w->raw) != n)
             return pol__fail(run, POL_ERR_IO, "writing the scratch copy failed (disk full?)");
         return POL_OK;
     }
@@ -507,7 +510,7 @@ static pol_status wr_write(pol_run *run, void *p, const pol__chunk *c)
         pol_status st = w_open(run, w, b->out, b->channels, b->rate);
         if (st) return st;
     }
-    return w_put(run, w, pol__chunk_core(c), c->n);
+    return n ? w_put(run, w, x, n) : POL_OK;
 }
 
 static pol_status wr_end(pol_run *run, void *p)
@@ -551,6 +554,14 @@ static pol_status scratch_open(pol_run *run, FILE *f, void *like, void **out)
     return POL_OK;
 }
 
+/* A streamed output is named by the format export will write (the input's when not given). */
+static const char *stream_out_ext(pol_run *run, const char *in, const pol_args *deliver)
+{
+    (void)run;
+    (void)in;
+    return pol__audio_export_ext(deliver);
+}
+
 static const pol__stream_io stream_io = {
     .chunk_units = CHUNK_FRAMES,
     .open = rd_open,
@@ -562,6 +573,7 @@ static const pol__stream_io stream_io = {
     .write_abort = wr_abort,
     .scratch_begin = scratch_begin,
     .scratch_open = scratch_open,
+    .out_ext = stream_out_ext,
 };
 
 /* ---- inspect -------------------------------------------------------------------------------- */

@@ -383,16 +383,24 @@ static void feed(pol__aproc *p, const float *in, size_t n, float *blk, uint64_t 
         p->process(p->st, src, p->tmp, m);
         if (p->fig && in)
             for (size_t i = 0; i < m; i++) pol__afig_add(p->fig, 0, p->fed + i, src + i * nc);
-        /* outputs for frames [fed - L, fed + m - L) */
-        for (size_t i = 0; i < m; i++) {
-            uint64_t g = p->fed + i;
-            if (g < p->latency) continue;
-            g -= p->latency;
-            const float *o = p->tmp + i * nc;
-            memcpy(p->hist + (size_t)(g % p->hist_cap) * nc, o, nc * sizeof *o);
-            if (p->fig) pol__afig_add(p->fig, 1, g, o);
-            if (g >= s0 && g < s0 + len) memcpy(blk + (size_t)(g - s0) * nc, o, nc * sizeof *o);
-            p->produced = g + 1;
+        /* outputs for frames [fed - L, fed + m - L): the ring and the block get them in runs */
+        size_t i0 = p->fed >= p->latency ? 0 : (size_t)(p->latency - p->fed < m ? p->latency - p->fed : m);
+        if (i0 < m) {
+            uint64_t g0 = p->fed + i0 - p->latency, g1 = p->fed + m - p->latency;
+            const float *o = p->tmp + i0 * nc;
+            if (p->fig)
+                for (uint64_t g = g0; g < g1; g++) pol__afig_add(p->fig, 1, g, o + (size_t)(g - g0) * nc);
+            for (uint64_t g = g0; g < g1;) {
+                size_t slot = (size_t)(g % p->hist_cap);
+                size_t run = p->hist_cap - slot < g1 - g ? p->hist_cap - slot : (size_t)(g1 - g);
+                memcpy(p->hist + slot * nc, o + (size_t)(g - g0) * nc, run * nc * sizeof *o);
+                g += run;
+            }
+            uint64_t a = g0 > s0 ? g0 : s0, z = g1 < s0 + len ? g1 : s0 + len;
+            if (a < z)
+                memcpy(blk + (size_t)(a - s0) * nc, o + (size_t)(a - g0) * nc,
+                       (size_t)(z - a) * nc * sizeof *o);
+            p->produced = g1;
         }
         p->fed += m;
         n -= m;

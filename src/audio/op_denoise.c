@@ -1,7 +1,7 @@
 /* polish — audio.denoise: removes steady background noise with no profile given. Short-time
  * spectra (sqrt-Hann, 64 ms, 75% overlap, KISS FFT); the noise power per bin is learnt from the signal by
  * minimum statistics (the minimum of the smoothed power over ~1.5 s, bias-corrected), averaged
- * with the whole input's estimate from the measuring pass; the gain per bin is the log-spectral-amplitude (log-MMSE) estimator with
+ * with the whole input's estimate from the measuring pass (which analyses every other hop); the gain per bin is the log-spectral-amplitude (log-MMSE) estimator with
  * decision-directed a-priori SNR (its recursive smoothing keeps musical noise down) and a floor
  * set by the strength. The measuring pass also decides whether there is noise worth removing:
  * it declines on clean recordings and on input whose "noise" is tonal (music, test tones). */
@@ -30,6 +30,9 @@ static const pol_param_desc params[] = {
 
 #define SUBWIN 8    /* minimum statistics: sub-windows */
 #define ALPHA_S 0.8 /* power smoothing */
+#ifndef MSKIP
+#define MSKIP 2 /* measuring: one hop in MSKIP analysed (its smoothing and windows scaled to match) */
+#endif
 #define BIAS 1.5    /* minimum of the smoothed power to the noise power (tuned on speech) */
 #define DD 0.98     /* decision-directed weight: the smoothing against musical noise */
 #define XIMIN 0.003 /* a-priori SNR floor, -25 dB */
@@ -37,9 +40,11 @@ static const pol_param_desc params[] = {
 
 /* Per channel, per bin arrays are floats in loops the compiler vectorises (no branches, no
  * libm calls inside them). */
+#define SLACK 8 /* the frame and overlap-add buffers hold N + SLACK hops: shifted once in SLACK hops */
 typedef struct chan {
-    float *in;    /* the last N samples (frame buffer) */
-    float *ola;   /* overlap-add, N */
+    float *in;    /* the last N samples (frame buffer): a window sliding along in_base */
+    float *ola;   /* overlap-add, N: a window sliding along ola_base */
+    float *in_base, *ola_base;
     float *outq;  /* the R final samples being output */
     float *ps;    /* smoothed power */
     float *pmin, *sub_min, *subs; /* current min, running sub-window min, SUBWIN past mins */
@@ -55,6 +60,9 @@ typedef struct nstate {
     int channels, rate;
     size_t N, R, nb;
     size_t V; /* frames per sub-window */
+    size_t V_apply, V_meas; /* applying: every hop; measuring: every MSKIP-th */
+    float alpha; /* power smoothing per analysed frame */
+    size_t skip_pos;
     float *win;
     float *fin;
     float *pw; /* this frame's power per bin */
@@ -83,8 +91,8 @@ static size_t pow2_near(double x)
 
 static void chan_free(chan *c)
 {
-    free(c->in);
-    free(c->ola);
+    free(c->in_base);
+    free(c->ola_base);
     free(c->outq);
     free(c->ps);
     free(c->pmin);
@@ -136,7 +144,9 @@ static pol_status setup(pol_run *run, nstate *s, int channels, int rate)
     s->N = pow2_near(0.064 * rate);
     s->R = s->N / 4;
     s->nb = s->N / 2 + 1;
-    s->V = (size_t)(1.5 * rate / (double)s->R / SUBWIN) + 1;
+    s->V = s->V_apply = (size_t)(1.5 * rate / (double)s->R / SUBWIN) + 1;
+    s->V_meas = (size_t)(1.5 * rate / (double)(s->R * MSKIP) / SUBWIN) + 1;
+    s->alpha = (float)ALPHA_S;
     s->win = malloc(s->N * sizeof *s->win);
     s->fin = malloc(s->N * sizeof *s->fin);
     s->pw = malloc(s->nb * sizeof *s->pw);
@@ -151,8 +161,8 @@ static pol_status setup(pol_run *run, nstate *s, int channels, int rate)
         s->win[i] = (float)sqrt(0.5 - 0.5 * cos(2 * M_PI * (double)i / (double)s->N));
     for (int c = 0; c < channels; c++) {
         chan *h = &s->ch[c];
-        h->in = calloc(s->N, sizeof *h->in);
-        h->ola = calloc(s->N, sizeof *h->ola);
+        h->in = h->in_base = calloc(s->N + SLACK * s->R, sizeof *h->in);
+        h->ola = h->ola_base = calloc(s->N + SLACK * s->R, sizeof *h->ola);
         h->outq = calloc(s->R, sizeof *h->outq);
         h->ps = calloc(s->nb, sizeof *h->ps);
         h->pmin = calloc(s->nb, sizeof *h->pmin);
@@ -177,8 +187,10 @@ static void nreset(void *p)
     nstate *s = p;
     for (int c = 0; c < s->channels; c++) {
         chan *h = &s->ch[c];
-        memset(h->in, 0, s->N * sizeof *h->in);
-        memset(h->ola, 0, s->N * sizeof *h->ola);
+        h->in = h->in_base;
+        h->ola = h->ola_base;
+        memset(h->in_base, 0, (s->N + SLACK * s->R) * sizeof *h->in);
+        memset(h->ola_base, 0, (s->N + SLACK * s->R) * sizeof *h->ola);
         memset(h->outq, 0, s->R * sizeof *h->outq);
         memset(h->prev_s2, 0, s->nb * sizeof *h->prev_s2);
         for (size_t k = 0; k < s->nb; k++) {
@@ -253,7 +265,7 @@ static void frame(nstate *s, chan *h, int apply_gain)
     float *restrict ps = h->ps, *restrict smin = h->sub_min, *restrict past = h->past_min;
     float *restrict pmin = h->pmin, *restrict lam = h->lambda;
     for (size_t k = 0; k < nb; k++) {
-        float v = (float)ALPHA_S * ps[k] + (float)(1 - ALPHA_S) * p[k];
+        float v = s->alpha * ps[k] + (1 - s->alpha) * p[k];
         ps[k] = v;
         float sm = v < smin[k] ? v : smin[k];
         smin[k] = sm;
@@ -331,6 +343,31 @@ static void frame_done(nstate *s)
     s->frame_no++;
 }
 
+/* Slides the frame buffer on by a hop (its last R samples are then the next ones to fill). */
+static void in_advance(const nstate *s, chan *h)
+{
+    size_t N = s->N, R = s->R;
+    if (h->in + R + N > h->in_base + N + SLACK * R) {
+        memmove(h->in_base, h->in + R, (N - R) * sizeof *h->in);
+        h->in = h->in_base;
+    } else {
+        h->in += R;
+    }
+}
+
+/* Slides the overlap-add on by a hop: its last R samples start at zero. */
+static void ola_advance(const nstate *s, chan *h)
+{
+    size_t N = s->N, R = s->R;
+    if (h->ola + R + N > h->ola_base + N + SLACK * R) {
+        memmove(h->ola_base, h->ola + R, (N - R) * sizeof *h->ola);
+        h->ola = h->ola_base;
+    } else {
+        h->ola += R;
+    }
+    memset(h->ola + N - R, 0, R * sizeof *h->ola);
+}
+
 static void nprocess(void *p, const float *in, float *out, size_t n)
 {
     nstate *s = p;
@@ -358,9 +395,8 @@ static void nprocess(void *p, const float *in, float *out, size_t n)
             frame(s, h, 1);
             /* the first R outputs are final: queued for the next R frames */
             memcpy(h->outq, h->ola, R * sizeof *h->outq);
-            memmove(h->ola, h->ola + R, (N - R) * sizeof *h->ola);
-            memset(h->ola + N - R, 0, R * sizeof *h->ola);
-            memmove(h->in, h->in + R, (N - R) * sizeof *h->in);
+            ola_advance(s, h);
+            in_advance(s, h);
         }
         frame_done(s);
     }
@@ -374,6 +410,10 @@ static pol_status measure(pol_run *run, void *p, const pol__chunk *c)
         pol_status st = setup(run, s, b->channels, b->rate);
         if (st) return st;
         nreset(s);
+        /* the noise is learnt from one hop in MSKIP: the smoothing per analysed frame and the
+         * sub-windows in analysed frames span the same time as when applying */
+        s->V = s->V_meas;
+        s->alpha = (float)pow(ALPHA_S, MSKIP);
     }
     s->measuring = 1;
     const float *x = pol__chunk_core(c);
@@ -389,10 +429,12 @@ static pol_status measure(pol_run *run, void *p, const pol__chunk *c)
         s->pos = pos + m;
         if (s->pos < R) continue;
         s->pos = 0;
+        int skip = s->skip_pos++ % MSKIP != 0;
         for (size_t ch = 0; ch < nc; ch++) {
-            frame(s, &s->ch[ch], 0);
-            memmove(s->ch[ch].in, s->ch[ch].in + R, (N - R) * sizeof(float));
+            if (!skip) frame(s, &s->ch[ch], 0);
+            in_advance(s, &s->ch[ch]);
         }
+        if (skip) continue;
         if (s->frame_no >= s->V * SUBWIN) s->m_lambda_frames++;
         s->m_frames++;
         frame_done(s);
@@ -405,6 +447,8 @@ static pol_status decide(pol_run *run, void *p)
     nstate *s = p;
     s->measuring = 0;
     if (!s->ch) return POL_OK;
+    s->V = s->V_apply;
+    s->alpha = (float)ALPHA_S;
     size_t nb = s->nb;
     double noise = 0, total = 0;
     if (s->m_lambda_frames) {

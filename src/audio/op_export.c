@@ -25,9 +25,16 @@ typedef struct estate {
     long rate, channels, bitrate;
 } estate;
 
+static const char *const names[] = {"wav", "flac", "ogg", "opus", "mp3", "aiff"};
+
+const char *pol__audio_export_ext(const pol_args *args)
+{
+    int f = args ? pol__arg_choice(args, "format") : -1;
+    return f >= 0 && f < (int)POL_ARRAY_LEN(names) ? names[f] : NULL;
+}
+
 static void set_fmt(const estate *e, pol__audio_fmt *o)
 {
-    static const char *names[] = {"wav", "flac", "ogg", "opus", "mp3", "aiff"};
     int major = o->sf_format & SF_FORMAT_TYPEMASK, sub = o->sf_format & SF_FORMAT_SUBMASK;
     if (e->format >= 0) {
         int f = 0;

@@ -123,13 +123,13 @@ static char *with_part(char *rel, const char *part)
 }
 
 /* out/<target>/<rel>, with the extension the domain will write. */
-static char *out_path(const batch_ctx *c, const item *x, const char *target, pol_asset *a)
+/* The output's path; `ext` (NULL: the input's) replaces the extension. */
+static char *out_path_ext(const batch_ctx *c, const item *x, const char *target, const char *ext)
 {
     if (c->b->outfile && !target) return with_part(pol__strdup(c->b->outfile), x->part);
     const char *dir = c->b->outdir ? c->b->outdir : ".";
     char *rel = with_part(pol__strdup(x->rel), x->part);
     if (!rel) return NULL;
-    const char *ext = a && a->domain->out_ext ? a->domain->out_ext(a) : NULL;
     if (ext) {
         char *dot = strrchr(rel, '.');
         char *slash = strrchr(rel, '/');
@@ -145,6 +145,11 @@ static char *out_path(const batch_ctx *c, const item *x, const char *target, pol
                      : pol__asprintf("%.*s/%s", (int)dl, dir, rel);
     free(rel);
     return p;
+}
+
+static char *out_path(const batch_ctx *c, const item *x, const char *target, pol_asset *a)
+{
+    return out_path_ext(c, x, target, a && a->domain->out_ext ? a->domain->out_ext(a) : NULL);
 }
 
 static pol_status save_to(pol_run *run, const batch_ctx *c, const item *x, const char *target,
@@ -610,7 +615,9 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
         !c->want_thumbs) {
         /* Every step works chunk by chunk: the item is never held whole (unless the domain
          * reads or writes this file only whole). */
-        char *path = out_path(c, x, NULL, NULL);
+        /* named as a whole item would be: the extension the delivery settles on */
+        const pol_args *dargs = pn && plan_ops[pn - 1] == dop ? plan_args[pn - 1] : NULL;
+        char *path = out_path_ext(c, x, NULL, d->stream->out_ext ? d->stream->out_ext(run, x->path, dargs) : NULL);
         if (path && d->stream->accept && !d->stream->accept(run, x->path, path)) {
             free(path);
             goto whole;

@@ -13,8 +13,15 @@ int pol__stream_possible(const pol__domain *d, const pol_pipeline *p, const pol_
 {
     if (!d->stream || p->n_targets) return 0;
     if (!p->n_steps && !dop) return 0; /* nothing to do chunk by chunk: loaded and saved whole */
-    for (size_t i = 0; i < p->n_steps; i++)
+    const pol_op_desc *deliver = pol_domain_deliver_op(d->name);
+    for (size_t i = 0; i < p->n_steps; i++) {
         if (!p->steps[i].op->stream || p->steps[i].op->out_domain) return 0;
+        /* an op that rewrites what is written streams only as the last step (the delivery op
+         * may follow it) */
+        if (p->steps[i].op->stream->rewrites_output)
+            for (size_t j = i + 1; j < p->n_steps; j++)
+                if (p->steps[j].op != deliver) return 0;
+    }
     return !dop || dop->stream != NULL;
 }
 

@@ -48,6 +48,10 @@ typedef struct pol__stream_io {
     /* Optional: may this item stream, read from `in` and written to `out`? 0 loads it whole
      * (a format the domain only reads or writes whole). NULL: every item streams. */
     int (*accept)(pol_run *run, const char *in, const char *out);
+    /* Optional: the extension a streamed output is named with (NULL: the input's), from the
+     * delivery op's arguments (`deliver`, NULL when there is no delivery op) — what the domain's
+     * out_ext says of an item loaded whole, known before the item is read. */
+    const char *(*out_ext)(pol_run *run, const char *in, const pol_args *deliver);
 } pol__stream_io;
 
 /* An op's chunk-by-chunk form (pol_op_desc.stream). */
@@ -60,6 +64,11 @@ struct pol_op_stream {
      * then decide(): an op that needs what one pass found to measure the next (a limiter's effect
      * at the gain the first pass chose) counts its passes itself. */
     int measure_passes;
+    /* Set when the op's applying pass changes which units are written (a cut: units dropped or
+     * joined), which the domain's writer learns from the chunk: the op streams only as the last
+     * step (the domain's delivery op, which sets the format only, may follow), otherwise the item
+     * is loaded whole. */
+    int rewrites_output;
     pol_status (*begin)(pol_run *run, const pol_args *args, void **state);
     pol_status (*measure)(pol_run *run, void *state, const pol__chunk *c); /* the core only */
     pol_status (*decide)(pol_run *run, void *state);

@@ -39,12 +39,61 @@ rm -f out.wav
 run_polish 0 audio loudness --target -16 --ceiling -1 in.wav -o out.wav
 run_polish 0 fix talk.wav -o out/ && check "fix writes out/talk.wav" [ "$("$AU" info out/talk.wav)" = "$shape" ]
 run_polish 0 inspect talk.wav --json && contains "$OUT" '"hum_hz": '
+check "inspect gives every figure the issue names" python3 - "$OUT" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))["items"][0]["inspect"]
+for k in ["loudness_lufs", "loudness_range_lu", "true_peak_dbtp", "noise_floor_dbfs", "snr_db",
+          "hum_hz", "hum_harmonics", "clipped_samples", "dc_offset", "pauses", "pause_longest_s"]:
+    assert k in m, k
+assert abs(m["hum_hz"] - 50) < 0.3, m["hum_hz"]
+PY
+# the HTML report shows each applied cleaning step's before/after waveform and spectrogram: a PNG
+# per step, of the two panels' size, the "after" differing from the "before"
+rm -rf outr
+run_polish 0 fix talk.wav -o outr/ --report outr/r.html --json
+check "the report pictures: one PNG per applied step (dehum, denoise, ...)" python3 - outr/r.html "$OUT" <<'PY'
+import base64, json, re, struct, sys
+html = open(sys.argv[1]).read()
+rep = json.load(open(sys.argv[2]))
+applied = [s["op"] for s in rep["items"][0]["steps"]
+           if s["status"] == "applied" and s["op"] in ("audio.dehum", "audio.denoise", "audio.highpass")]
+assert "audio.dehum" in applied and "audio.denoise" in applied, applied
+figs = re.findall(r'<figure class="fig"><img alt="([^"]*)" src="data:image/png;base64,([^"]+)"', html)
+figs = [(t, base64.b64decode(b)) for t, b in figs if "before (left) and after (right)" in t]
+assert len(figs) >= len(applied), (len(figs), applied)
+for t, png in figs:
+    assert png[:8] == b"\x89PNG\r\n\x1a\n", t
+    w, h = struct.unpack(">II", png[16:24])
+    assert w >= 400 and h >= 150, (t, w, h)
+assert len({png for _, png in figs}) == len(figs), "two steps drew the same picture"
+PY
 # export: rate and channels change exactly as asked
 rm -rf out2
 run_polish 0 audio export --rate 48000 --channels 1 --format flac in.wav -o out2/
 frames=$(echo "$shape" | cut -d' ' -f1)
 want=$(awk -v n="$frames" 'BEGIN{printf "%d", n * 48000 / 44100 + 0.5}')
-got=$("$AU" info out2/in.flac 2>/dev/null || "$AU" info out2/in.wav)
+check "export --format flac into a folder names the output .flac" [ -f out2/in.flac ]
+got=$("$AU" info out2/in.flac 2>/dev/null)
 check "export: 48 kHz mono of the same duration ($want frames, got $got)" \
     [ "$(echo "$got" | awk -v w="$want" '{d=$1-w; if (d<0) d=-d; print (d<=2 && $2==48000 && $3==1) ? "ok" : "no"}')" = ok ]
+# every format the issue names is read and written (streamed): FLAC exactly, the lossy codecs to
+# within their framing; and an odd rate and channel count keeps its shape through an op
+sox "$T/mono.wav" "$T/m10.wav" trim 0 10 2>/dev/null
+mfr=$("$AU" info "$T/m10.wav" | cut -d' ' -f1)
+for fmt in flac ogg opus mp3; do
+    rm -rf "fo-$fmt" "fd-$fmt"
+    run_polish 0 audio export --format $fmt "$T/m10.wav" -o "fo-$fmt/" || continue
+    f=$(ls "fo-$fmt"/m10.* 2>/dev/null | head -1)
+    check "$fmt: written as .$fmt" [ "$f" = "fo-$fmt/m10.$fmt" ]
+    run_polish 0 audio loudness --target -20 "$f" -o "fd-$fmt/" --json || continue
+    check "$fmt: read and written back streamed" grep -q '"streamed": true' "$OUT"
+    got=$("$AU" info "fd-$fmt/m10.$fmt" 2>/dev/null)
+    check "$fmt: same duration within 0.1 s ($got against $mfr frames at 16000)" \
+        [ "$(echo "$got" | awk -v n="$mfr" '{d=$1/$2-n/16000; if (d<0) d=-d; print d<=0.1 ? "ok" : "no"}')" = ok ]
+done
+check "flac: lossless, exactly the frames" [ "$("$AU" info fo-flac/m10.flac | cut -d' ' -f1)" = "$mfr" ]
+sox "$T/m10.wav" -r 22050 -c 3 "$T/odd.wav" 2>/dev/null
+rm -f odd-dn.wav
+run_polish 0 audio denoise --when always "$T/odd.wav" -o odd-dn.wav
+check "22.05 kHz, 3 channels: denoise keeps the shape" [ "$("$AU" info odd-dn.wav)" = "$("$AU" info "$T/odd.wav")" ]
 finish

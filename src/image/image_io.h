@@ -147,6 +147,11 @@ pol__image pol__strip_view(const pol__chunk *c);
  * rows and sets the chunk's counts (a new size: src_px no longer applies). */
 void pol__strip_replace(pol__chunk *c, float *px, int width, int height, uint64_t start,
                         size_t pre, size_t n, size_t post);
+/* Strip-sized scratch kept from chunk to chunk (allocating and freeing one per chunk leaves
+ * glibc's arenas holding the freed memory): *spare when it holds `floats`, else a new buffer;
+ * *spare is taken (NULL after). pol__strip_swap puts `px` in the strip and its rows in *spare. */
+float *pol__strip_buffer(float **spare, size_t floats);
+void pol__strip_swap(pol__chunk *c, float *px, float **spare);
 /* The domain's chunked reading and writing (pol__domain.stream). */
 extern const pol__stream_io pol__image_stream_io;
 

@@ -643,42 +643,53 @@ struct pol__tiff_rows {
     tmsg msg;
     layout L;
     int tiled, lenient, bad;
-    uint32_t bw, bh;     /* block (tile or strip) size */
-    unsigned char *blk; /* one block */
+    uint32_t bw, bh;      /* block (tile or strip) size */
+    unsigned char *blk;   /* one tile */
     tmsize_t blk_size;
-    pol__image band;    /* decoded rows [band_y, band_y + band.height) of the picture */
-    int band_y, next;   /* next row handed out */
+    unsigned char *band;  /* the samples of rows [band_y, band_y + band_rows), as stored */
+    size_t row_bytes;
+    int band_y, band_rows, next; /* next: the next row handed out */
 };
 
+/* Reads the blocks of rows [y0, y0 + bh) into the band, at the source's depth. */
 static pol_status rows_band(pol_run *run, pol__tiff_rows *R, int y0)
 {
     const layout *L = &R->L;
     int bh = (int)R->bh, rows = y0 + bh > L->h ? L->h - y0 : bh;
-    R->band.height = rows;
+    size_t px_bytes = (size_t)L->spp * (size_t)L->bps / 8;
     R->band_y = y0;
-    if (R->lenient) memset(R->band.px, 0, sizeof(float) * (size_t)rows * (size_t)L->w * (size_t)L->ch);
+    R->band_rows = rows;
     if (R->tiled) {
+        size_t tile_row = (size_t)R->bw * px_bytes;
         for (uint32_t x = 0; x < (uint32_t)L->w; x += R->bw) {
+            size_t cols = x + R->bw > (uint32_t)L->w ? (uint32_t)L->w - x : R->bw;
             tmsize_t got = TIFFReadTile(R->t, R->blk, x, (uint32_t)y0, 0, 0);
-            if (got < 0 || !put_samples(L, &R->band, R->blk, (int)x, 0, (int)R->bw, rows, 0, got)) R->bad++;
+            int short_tile = 0;
+            for (int y = 0; y < rows; y++) {
+                unsigned char *d = R->band + (size_t)y * R->row_bytes + x * px_bytes;
+                if (got < 0 || (size_t)got < (size_t)y * tile_row + cols * px_bytes) {
+                    memset(d, 0, cols * px_bytes); /* a short or unreadable tile: black */
+                    short_tile = 1;
+                    continue;
+                }
+                memcpy(d, R->blk + (size_t)y * tile_row, cols * px_bytes);
+            }
+            R->bad += short_tile;
         }
     } else {
-        tmsize_t got = TIFFReadEncodedStrip(R->t, (uint32_t)y0 / R->bh, R->blk, R->blk_size);
-        if (got < 0 || !put_samples(L, &R->band, R->blk, 0, 0, L->w, rows, 0, got)) R->bad++;
+        tmsize_t got = TIFFReadEncodedStrip(R->t, (uint32_t)y0 / R->bh, R->band,
+                                            (tmsize_t)(R->row_bytes * R->bh));
+        size_t want = R->row_bytes * (size_t)rows;
+        if (got < 0 || (size_t)got < want) {
+            R->bad++;
+            memset(R->band + (got > 0 ? (size_t)got : 0), 0, want - (got > 0 ? (size_t)got : 0));
+        }
     }
     if (R->bad && !R->lenient)
         return pol__fail(run, POL_ERR_CORRUPT,
                          "damaged TIFF: %s (blocks unreadable; use --lenient to keep what can be "
                          "read)",
                          R->msg.err[0] ? R->msg.err : "bad data");
-    if (L->alpha && L->assoc) {
-        size_t n = (size_t)L->w * (size_t)rows;
-        for (size_t i = 0; i < n; i++) {
-            float *p = R->band.px + i * (size_t)L->ch, a = p[L->ch - 1];
-            if (a > 0)
-                for (int c = 0; c < L->colours; c++) p[c] = p[c] / a > 1 ? 1 : p[c] / a;
-        }
-    }
     return POL_OK;
 }
 
@@ -687,7 +698,7 @@ void pol__tiff_rows_close(pol__tiff_rows *R)
     if (!R) return;
     if (R->t) TIFFClose(R->t);
     free(R->blk);
-    pol__image_free_px(R->band.px);
+    free(R->band);
     free(R);
 }
 
@@ -759,17 +770,16 @@ pol_status pol__tiff_rows_open(pol_run *run, const char *path, pol__image **meta
         st = pol__fail(run, POL_ERR_CORRUPT, "damaged TIFF blocks");
         goto fail;
     }
-    R->blk = malloc((size_t)R->blk_size);
-    R->band.width = L->w;
-    R->band.channels = L->ch;
-    R->band.px = pol__image_alloc_px(L->w, (int)R->bh, L->ch);
+    R->row_bytes = (size_t)L->w * (size_t)spp * (size_t)bps / 8;
+    R->blk = R->tiled ? malloc((size_t)R->blk_size) : NULL;
+    R->band = malloc(R->row_bytes * (size_t)R->bh > (size_t)R->blk_size
+                         ? R->row_bytes * (size_t)R->bh
+                         : (size_t)R->blk_size);
     im = calloc(1, sizeof *im);
-    if (!R->blk || !R->band.px || !im) {
+    if ((R->tiled && !R->blk) || !R->band || !im) {
         st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    R->band.height = 0;
-    R->band_y = 0;
     R->lenient = run && run->opt ? run->opt->lenient : 0;
     im->width = L->w, im->height = L->h, im->channels = L->ch;
     im->bit_depth = bps;
@@ -807,12 +817,20 @@ pol_status pol__tiff_rows_read(pol_run *run, pol__tiff_rows *R, float *dst, int 
     size_t rowlen = (size_t)L->w * (size_t)L->ch;
     for (int i = 0; i < n; i++, R->next++) {
         if (R->next >= L->h) return pol__fail(run, POL_ERR_INTERNAL, "TIFF read past its end");
-        if (R->next >= R->band_y + R->band.height) {
+        if (R->next >= R->band_y + R->band_rows) {
             pol_status st = rows_band(run, R, R->next);
             if (st) return st;
         }
-        memcpy(dst + (size_t)i * rowlen, R->band.px + (size_t)(R->next - R->band_y) * rowlen,
-               rowlen * sizeof(float));
+        /* one row of samples as a one-row block, through the whole reader's conversion */
+        pol__image row = {.width = L->w, .height = 1, .channels = L->ch, .px = dst + (size_t)i * rowlen};
+        put_samples(L, &row, R->band + (size_t)(R->next - R->band_y) * R->row_bytes, 0, 0, L->w, 1,
+                    0, (tmsize_t)R->row_bytes);
+        if (L->alpha && L->assoc) /* our pixels are un-premultiplied */
+            for (int x = 0; x < L->w; x++) {
+                float *p = row.px + (size_t)x * (size_t)L->ch, a = p[L->ch - 1];
+                if (a > 0)
+                    for (int c = 0; c < L->colours; c++) p[c] = p[c] / a > 1 ? 1 : p[c] / a;
+            }
     }
     return POL_OK;
 }

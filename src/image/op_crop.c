@@ -166,14 +166,18 @@ static pol_status crop_apply(pol_run *run, void *state, pol__chunk *c)
         pol__strip_replace(c, NULL, s->w, s->h, (uint64_t)(q0 > b0 ? q0 - b0 : 0), 0, 0, 0);
         return POL_OK;
     }
-    float *px = pol__image_alloc_px(s->w, (int)(r1 - r0), ch);
-    if (!px) return pol__fail(run, POL_ERR_NOMEM, "out of memory cropping to %dx%d", s->w, s->h);
+    /* in place: each kept row moves to a place at or before its own */
     for (long r = r0; r < r1; r++)
-        memcpy(px + (size_t)(r - r0) * (size_t)s->w * (size_t)ch,
-               st->px + ((size_t)(r - s0) * (size_t)st->width + (size_t)s->x) * (size_t)ch,
-               sizeof(float) * (size_t)s->w * (size_t)ch);
-    pol__strip_replace(c, px, s->w, s->h, (uint64_t)(q0 - b0), (size_t)(q0 - r0), (size_t)(q1 - q0),
-                       (size_t)(r1 - q1));
+        memmove(st->px + (size_t)(r - r0) * (size_t)s->w * (size_t)ch,
+                st->px + ((size_t)(r - s0) * (size_t)st->width + (size_t)s->x) * (size_t)ch,
+                sizeof(float) * (size_t)s->w * (size_t)ch);
+    st->src_px = NULL;
+    st->width = s->w;
+    st->height = s->h;
+    c->start = (uint64_t)(q0 - b0);
+    c->pre = (size_t)(q0 - r0);
+    c->n = (size_t)(q1 - q0);
+    c->post = (size_t)(r1 - q1);
     return POL_OK;
 }
 

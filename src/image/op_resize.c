@@ -174,6 +174,7 @@ typedef struct rz_state {
     int ready, same; /* same: the size does not change (declined) */
     int in_w, in_h, ow, oh;
     pol__rs_rows *rows;
+    float *spare; /* a strip's rows, reused for the next one's result */
 } rz_state;
 
 static int rz_can(const pol_args *args)
@@ -263,13 +264,14 @@ static pol_status rz_apply(pol_run *run, void *state, pol__chunk *c)
         pol__strip_replace(c, NULL, s->ow, s->oh, (uint64_t)y0, 0, 0, 0);
         return POL_OK;
     }
-    float *px = pol__image_alloc_px(s->ow, b - a, st->channels);
+    float *px = pol__strip_buffer(&s->spare, (size_t)s->ow * (size_t)(b - a) * (size_t)st->channels);
     if (!px) return pol__fail(run, POL_ERR_NOMEM, "out of memory resizing to %dx%d", s->ow, s->oh);
     if (!pol__rs_rows_make(run, s->rows, st->px, s0, rows, a, b, px)) {
         pol__image_free_px(px);
         return pol__fail(run, POL_ERR_INTERNAL, "resizing a strip: rows %d-%d need more than rows %d-%d",
                          a, b, s0, s0 + rows);
     }
+    pol__strip_swap(c, px, &s->spare);
     pol__strip_replace(c, px, s->ow, s->oh, (uint64_t)y0, (size_t)(y0 - a), (size_t)(y1 - y0),
                        (size_t)(b - y1));
     return POL_OK;
@@ -279,6 +281,7 @@ static void rz_free(void *state)
 {
     rz_state *s = state;
     if (s) pol__rs_rows_free(s->rows);
+    if (s) pol__image_free_px(s->spare);
     free(s);
 }
 

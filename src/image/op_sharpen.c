@@ -97,6 +97,7 @@ typedef struct usm_job {
     gauss g;
     float amount, threshold;
     int failed;
+    int band; /* rows per work unit (BAND) */
 } usm_job;
 
 static void usm_bands(void *user, size_t begin, size_t end)
@@ -104,7 +105,7 @@ static void usm_bands(void *user, size_t begin, size_t end)
     usm_job *j = user;
     const pol__image *im = j->src;
     int w = im->width, ch = im->channels, r = j->g.r;
-    float *hb = malloc((size_t)(BAND + 2 * r) * (size_t)w * sizeof *hb);
+    float *hb = malloc((size_t)(j->band + 2 * r) * (size_t)w * sizeof *hb);
     float *luma = malloc((size_t)w * sizeof *luma);
     float *blur = malloc((size_t)w * sizeof *blur);
     if (!hb || !luma || !blur) {
@@ -113,7 +114,7 @@ static void usm_bands(void *user, size_t begin, size_t end)
         return;
     }
     for (size_t band = begin; band < end; band++) {
-        int y0 = (int)band * BAND, y1 = y0 + BAND > im->height ? im->height : y0 + BAND;
+        int y0 = (int)band * j->band, y1 = y0 + j->band > im->height ? im->height : y0 + j->band;
         hblur_rows(im, &j->g, y0 - r, y1 + r, luma, hb);
         for (int y = y0; y < y1; y++) {
             vblur_row(&j->g, hb, w, y - y0, blur);
@@ -219,6 +220,7 @@ static pol_status run_sharpen(pol_run *run, pol_asset *asset, const pol_args *ar
     gauss_init(&j.g, radius);
     j.dst = pol__image_alloc_px(im->width, im->height, im->channels);
     if (!j.dst) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    j.band = BAND;
     size_t bands = ((size_t)im->height + BAND - 1) / BAND;
     pol__parallel_for(run, bands, 1, usm_bands, &j);
     if (j.failed) {
@@ -238,6 +240,7 @@ static pol_status run_sharpen(pol_run *run, pol_asset *asset, const pol_args *ar
 
 typedef struct sh_state {
     usm_job j;
+    float *spare; /* the last strip's rows, reused for the next one's result */
 } sh_state;
 
 static int sh_can(const pol_args *args)
@@ -286,20 +289,28 @@ static pol_status sh_apply(pol_run *run, void *state, pol__chunk *c)
     usm_job j = s->j;
     j.src = &view;
     j.failed = 0;
-    j.dst = pol__image_alloc_px(view.width, view.height, view.channels);
+    j.dst = pol__strip_buffer(&s->spare, (size_t)view.width * view.height * view.channels);
     if (!j.dst) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
-    pol__parallel_for(run, ((size_t)view.height + BAND - 1) / BAND, 1, usm_bands, &j);
+    j.band = (view.height + 3) / 4 > 8 ? (view.height + 3) / 4 : 8; /* for the item's threads */
+    pol__parallel_for(run, ((size_t)view.height + (size_t)j.band - 1) / (size_t)j.band, 1, usm_bands, &j);
     if (j.failed) {
         pol__image_free_px(j.dst);
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
-    pol__image_free_px(st->px);
-    st->px = j.dst; /* same size: the decoded rows still compare */
+    (void)st;
+    pol__strip_swap(c, j.dst, &s->spare); /* same size: the decoded rows still compare */
     return POL_OK;
+}
+
+static void sh_free(void *state)
+{
+    sh_state *s = state;
+    if (s) pol__image_free_px(s->spare);
+    free(s);
 }
 
 static const pol_op_stream sharpen_stream = {.context = sh_context,
                                              .can = sh_can,
                                              .begin = sh_begin,
                                              .apply = sh_apply,
-                                             .free = free};
+                                             .free = sh_free};

@@ -179,6 +179,7 @@ typedef struct rs {
     int failed;
     int src_y0;    /* picture row of the source's first row (a strip's) */
     int o0, o1;    /* output rows made: [o0, o1); dst holds them from its first row */
+    int band;      /* output rows per work unit (RS_BAND) */
 } rs;
 
 /* Source row -> linear light, premultiplied, padded to cp channels. */
@@ -281,7 +282,7 @@ static void do_bands(void *user, size_t begin, size_t end)
     size_t rowlen = (size_t)r->out_w * (size_t)cp;
     int max_rows = 0;
     for (size_t b = begin; b < end; b++) {
-        int y0 = r->o0 + (int)b * RS_BAND, y1 = y0 + RS_BAND > r->o1 ? r->o1 : y0 + RS_BAND;
+        int y0 = r->o0 + (int)b * r->band, y1 = y0 + r->band > r->o1 ? r->o1 : y0 + r->band;
         int lo = r->v.start[y0], hi = 0;
         for (int y = y0; y < y1; y++) {
             if (r->v.start[y] < lo) lo = r->v.start[y];
@@ -300,7 +301,7 @@ static void do_bands(void *user, size_t begin, size_t end)
         goto done;
     }
     for (size_t b = begin; b < end; b++) {
-        int y0 = r->o0 + (int)b * RS_BAND, y1 = y0 + RS_BAND > r->o1 ? r->o1 : y0 + RS_BAND;
+        int y0 = r->o0 + (int)b * r->band, y1 = y0 + r->band > r->o1 ? r->o1 : y0 + r->band;
         int lo = r->v.start[y0], hi = 0;
         for (int y = y0; y < y1; y++) {
             if (r->v.start[y] < lo) lo = r->v.start[y];
@@ -370,6 +371,7 @@ float *pol__resample_rect(const pol_run *run, const pol__image *src, double x0, 
     r.in_w = x_end - r.x_off;
     r.o0 = 0;
     r.o1 = out_h;
+    r.band = RS_BAND;
     size_t bands = ((size_t)out_h + RS_BAND - 1) / RS_BAND;
     pol__parallel_for(run, bands, 1, do_bands, &r);
     wtab_free(&r.h);
@@ -458,7 +460,9 @@ int pol__rs_rows_make(const pol_run *run, pol__rs_rows *s, const float *src, int
     r->o1 = o1;
     r->dst = dst;
     r->failed = 0;
-    size_t bands = ((size_t)(o1 - o0) + RS_BAND - 1) / RS_BAND;
+    /* a strip is a few dozen rows: split for the item's threads */
+    r->band = (o1 - o0 + 3) / 4 > 8 ? (o1 - o0 + 3) / 4 : 8;
+    size_t bands = ((size_t)(o1 - o0) + (size_t)r->band - 1) / (size_t)r->band;
     pol__parallel_for(run, bands, 1, do_bands, r);
     r->src = NULL;
     return !r->failed;

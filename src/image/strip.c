@@ -3,12 +3,13 @@
  * step works on rows never holds the whole picture. Readers: TIFF (the direct layouts) and JPEG;
  * writers: TIFF and JPEG. Anything else is loaded whole (accept() says so before the run). */
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "image/image_io.h"
 
-#define STRIP_ROWS 64 /* core rows per chunk: half a TIFF tile row, 8 JPEG MCU rows; a strip of a 5000-pixel-wide RGB picture stays under the pixel pool's 8 MB (image.c) */
+#define STRIP_ROWS 32 /* core rows per chunk: a quarter of a TIFF tile row, 4 JPEG MCU rows */
 
 pol__image pol__strip_view(const pol__chunk *c)
 {
@@ -21,11 +22,28 @@ pol__image pol__strip_view(const pol__chunk *c)
     return v;
 }
 
+float *pol__strip_buffer(float **spare, size_t floats)
+{
+    float *p = *spare;
+    *spare = NULL;
+    if (p && malloc_usable_size(p) >= floats * sizeof(float)) return p;
+    pol__image_free_px(p);
+    return floats ? pol__image_alloc_px((int)floats, 1, 1) : NULL;
+}
+
+void pol__strip_swap(pol__chunk *c, float *px, float **spare)
+{
+    pol__strip *s = pol__strip_of(c);
+    pol__image_free_px(*spare);
+    *spare = s->px;
+    s->px = px;
+}
+
 void pol__strip_replace(pol__chunk *c, float *px, int width, int height, uint64_t start, size_t pre,
                         size_t n, size_t post)
 {
     pol__strip *s = pol__strip_of(c);
-    pol__image_free_px(s->px);
+    if (s->px != px) pol__image_free_px(s->px);
     s->px = px;
     s->src_px = NULL;
     s->width = width;
@@ -131,7 +149,9 @@ static pol_status rd_read(pol_run *run, void *p, size_t halo, pol__chunk **out)
         if (st) return st;
         r->win_n = hi - r->win_y;
     }
-    float *px = pol__image_alloc_px(r->w, hi - lo, r->ch);
+    /* the last chunk's buffer again when it is big enough: strip-sized buffers allocated and
+     * freed on every chunk would leave glibc's arenas holding freed memory */
+    float *px = pol__strip_buffer(&r->strip.px, (size_t)(hi - lo) * rowlen);
     if (!px) return pol__fail(run, POL_ERR_NOMEM, "out of memory for %d rows", hi - lo);
     memcpy(px, r->win + (size_t)(lo - r->win_y) * rowlen, (size_t)(hi - lo) * rowlen * sizeof(float));
     r->chunk.data = &r->strip;

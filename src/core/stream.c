@@ -15,13 +15,18 @@ int pol__stream_possible(const pol__domain *d, const pol_pipeline *p, const pol_
     if (!p->n_steps && !dop) return 0; /* nothing to do chunk by chunk: loaded and saved whole */
     const pol_op_desc *deliver = pol_domain_deliver_op(d->name);
     for (size_t i = 0; i < p->n_steps; i++) {
-        if (!p->steps[i].op->stream || p->steps[i].op->out_domain) return 0;
+        const pol_op_stream *os = p->steps[i].op->stream;
+        if (!os || p->steps[i].op->out_domain) return 0;
+        if (os->can && !os->can(p->steps[i].args)) return 0;
         /* an op that rewrites what is written streams only as the last step (the delivery op
          * may follow it) */
-        if (p->steps[i].op->stream->rewrites_output)
+        if (os->rewrites_output)
             for (size_t j = i + 1; j < p->n_steps; j++)
                 if (p->steps[j].op != deliver) return 0;
     }
+    if (dop && dop->stream && dop->stream->can && p->deliver && p->deliver->op == dop &&
+        !dop->stream->can(p->deliver))
+        return 0;
     return !dop || dop->stream != NULL;
 }
 
@@ -33,6 +38,18 @@ typedef struct stage {
     int begun;
 } stage;
 
+
+/* The context a chunk needs on each side so that stages [from, upto) leave its core right:
+ * worked out from the last stage back (a resampler scales what the stages after it need). */
+static size_t context_of(const stage *st, size_t from, size_t upto)
+{
+    size_t need = 0;
+    for (size_t i = upto; i-- > from;) {
+        const pol_op_stream *os = st[i].op->stream;
+        need = os->context ? os->context(st[i].args, need) : need + os->halo;
+    }
+    return need;
+}
 
 /* Runs `fn` with the report pointing at stage s. */
 #define IN_STAGE(run, s, expr)                                                                     \
@@ -127,12 +144,10 @@ pol_status pol__stream_run(pol_run *run, const pol__domain *d, const char *in, c
         const pol_op_stream *os = st[k].op->stream;
         int np = os->measure_passes > 1 ? os->measure_passes : 1;
         for (int m = 0; !s && m < np && os->measure_first && os->measure; m++) {
-            size_t halo_k = 0;
+            size_t halo_k = context_of(st, src.from, k);
             int changes = 0;
-            for (size_t i = src.from; i < k; i++) {
-                halo_k += st[i].op->stream->halo;
+            for (size_t i = src.from; i < k; i++)
                 if (!pol__jv_get(st[i].node, "declined")) changes = 1;
-            }
             FILE *spill = NULL;
             void *next = NULL;
             if (changes && io->scratch_begin && io->scratch_open && !(spill = pol__temp_file("scratch")))
@@ -152,8 +167,7 @@ pol_status pol__stream_run(pol_run *run, const pol__domain *d, const char *in, c
             run->step = NULL;
         }
     }
-    size_t halo_rest = 0;
-    for (size_t i = src.from; i < n; i++) halo_rest += st[i].op->stream->halo;
+    size_t halo_rest = context_of(st, src.from, n);
     /* The applying pass, written as it goes. */
     if (!s) {
         pol__outfile of;

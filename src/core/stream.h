@@ -57,6 +57,13 @@ typedef struct pol__stream_io {
 /* An op's chunk-by-chunk form (pol_op_desc.stream). */
 struct pol_op_stream {
     size_t halo; /* units of context the op needs on each side of a unit */
+    /* Optional, for an op whose context depends on its arguments or that changes the number of
+     * units (a resampler): the units of context it needs on each side of its input so that
+     * `after` units of context on each side of its output are still right. NULL: halo + after. */
+    size_t (*context)(const pol_args *args, size_t after);
+    /* Optional: can the op, with these arguments, work chunk by chunk? 0: the item is loaded
+     * whole (a size known only once the whole item is seen). NULL: always. */
+    int (*can)(const pol_args *args);
     /* Set when the op measures the whole stream before changing anything (a loudness target, a
      * global white point): the runner makes a measuring pass, calls decide(), then applies. */
     int measure_first;

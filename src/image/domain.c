@@ -148,6 +148,35 @@ static const char *save_format(const pol__image *im, const char *path)
     return writable(f ? f : im->format);
 }
 
+void pol__image_save_settings(pol_run *run, const pol__image *im, const char *fmt, int lossless,
+                              pol__image_save *s)
+{
+    const codec *c = codec_of(fmt);
+    int jpeg_out = !strcmp(fmt, "jpeg"), from_jpeg = !strcmp(im->format, "jpeg");
+    if (jpeg_out && from_jpeg && !s->quality && !lossless && im->jpeg_quality) {
+        /* Changed pixels: written like the source (its quality and chroma resolution). */
+        s->quality = im->jpeg_quality;
+        s->sub_h = im->jpeg_sub_h;
+        s->sub_v = im->jpeg_sub_v;
+        pol__decide(run, "JPEG written at the source's quality %d%s", s->quality,
+                    s->sub_h == 1 && s->sub_v == 1   ? " and 4:4:4 chroma"
+                    : s->sub_h == 2 && s->sub_v == 2 ? " and 4:2:0 chroma"
+                    : s->sub_h == 2 && s->sub_v == 1 ? " and 4:2:2 chroma"
+                                                     : "");
+    }
+    if (!s->quality && c) s->quality = c->default_quality;
+    size_t n = strlen(fmt);
+    if (n >= sizeof s->format) n = sizeof s->format - 1;
+    memcpy(s->format, fmt, n);
+    s->format[n] = '\0';
+}
+
+const char *pol__image_writable(const char *format)
+{
+    const codec *c = codec_of(format);
+    return c && c->save ? format : "png";
+}
+
 pol_status pol__image_save_path(pol_run *run, pol__image *im, const char *path)
 {
     const char *fmt = save_format(im, path);
@@ -169,19 +198,7 @@ pol_status pol__image_save_path(pol_run *run, pol__image *im, const char *path)
      * again, so nothing is lost. */
     int lossless = jpeg_out && from_jpeg && !s.quality && im->src_path && im->src_hash &&
                    pol__image_px_hash(run, im) == im->src_hash;
-    if (jpeg_out && from_jpeg && !s.quality && !lossless && im->jpeg_quality) {
-        /* Changed pixels: written like the source (its quality and chroma resolution). */
-        s.quality = im->jpeg_quality;
-        s.sub_h = im->jpeg_sub_h;
-        s.sub_v = im->jpeg_sub_v;
-        pol__decide(run, "JPEG written at the source's quality %d%s", s.quality,
-                    s.sub_h == 1 && s.sub_v == 1   ? " and 4:4:4 chroma"
-                    : s.sub_h == 2 && s.sub_v == 2 ? " and 4:2:0 chroma"
-                    : s.sub_h == 2 && s.sub_v == 1 ? " and 4:2:2 chroma"
-                                                   : "");
-    }
-    if (!s.quality) s.quality = c->default_quality;
-    memcpy(s.format, c->format, strlen(c->format) + 1);
+    pol__image_save_settings(run, im, c->format, lossless, &s);
     pol__meta_out m;
     pol_status st = pol__image_meta_prepare(run, im, &m);
     if (st) return st;
@@ -296,4 +313,5 @@ const pol__domain pol__image_domain = {
     .data_clone = data_clone,
     .auto_steps = auto_steps,
     .out_ext = out_ext,
+    .stream = &pol__image_stream_io,
 };

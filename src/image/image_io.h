@@ -3,6 +3,7 @@
 #define POLISH_IMAGE_IMAGE_IO_H
 
 #include <stdio.h>
+#include "core/stream.h"
 #include "image/image.h"
 
 /* ---- formats and sniffing (io_sniff.c) ------------------------------------------------------ */
@@ -21,6 +22,13 @@ pol_status pol__image_load_path(pol_run *run, const char *path, pol__image **out
 /* Writes `im` as its save settings say (format from them, else the extension, else the source),
  * safely (temporary file + rename). */
 pol_status pol__image_save_path(pol_run *run, pol__image *im, const char *path);
+
+/* The save settings a write of `im` as `fmt` uses: a changed JPEG like its source (quality and
+ * chroma resolution, unless asked otherwise), else the format's default quality. */
+void pol__image_save_settings(pol_run *run, const pol__image *im, const char *fmt, int lossless,
+                              pol__image_save *s);
+/* `format` when polish writes it, else "png" (GIF, BMP). */
+const char *pol__image_writable(const char *format);
 
 /* ---- codecs (io_*.c) ------------------------------------------------------------------------ */
 
@@ -65,6 +73,36 @@ pol_status pol__tiff_load(pol_run *run, const char *path, const pol__image_load_
                           pol__image **out);
 pol_status pol__tiff_save(pol_run *run, const pol__image *im, const pol__image_save *s,
                           const pol__meta_out *m, FILE *fp);
+/* TIFF row by row (strips): the direct layouts (8/16-bit grey or RGB, alpha, contiguous samples,
+ * upright, one page) are read in order a tile row or strip at a time; *meta gets the picture's
+ * size and metadata without pixels. Any TIFF is written row by row. */
+typedef struct pol__tiff_rows pol__tiff_rows;
+pol_status pol__tiff_rows_open(pol_run *run, const char *path, pol__image **meta,
+                               pol__tiff_rows **out);
+pol_status pol__tiff_rows_read(pol_run *run, pol__tiff_rows *r, float *dst, int n);
+void pol__tiff_rows_close(pol__tiff_rows *r);
+typedef struct pol__tiff_writer pol__tiff_writer;
+/* `im` gives the size, channels, depth and orientation (its pixels are not read). */
+pol_status pol__tiff_write_begin(pol_run *run, const pol__image *im, const pol__image_save *s,
+                                 const pol__meta_out *m, FILE *fp, pol__tiff_writer **out);
+pol_status pol__tiff_write_rows(pol_run *run, pol__tiff_writer *w, const float *px, int rows);
+pol_status pol__tiff_write_end(pol_run *run, pol__tiff_writer *w); /* frees w */
+void pol__tiff_write_abort(pol__tiff_writer *w);
+
+/* JPEG row by row (strips): grey or RGB, upright; *meta as for TIFF, with the source's quality,
+ * chroma resolution and path (dropped when decoding warned). Written row by row (grey or RGB). */
+typedef struct pol__jpeg_rows pol__jpeg_rows;
+pol_status pol__jpeg_rows_open(pol_run *run, const char *path, pol__image **meta,
+                               pol__jpeg_rows **out);
+pol_status pol__jpeg_rows_read(pol_run *run, pol__jpeg_rows *r, float *dst, int n);
+void pol__jpeg_rows_close(pol__jpeg_rows *r);
+typedef struct pol__jpeg_writer pol__jpeg_writer;
+pol_status pol__jpeg_write_begin(pol_run *run, const pol__image *im, const pol__image_save *s,
+                                 const pol__meta_out *m, FILE *fp, pol__jpeg_writer **out);
+pol_status pol__jpeg_write_rows(pol_run *run, pol__jpeg_writer *w, const float *px, int rows);
+pol_status pol__jpeg_write_end(pol_run *run, pol__jpeg_writer *w); /* frees w */
+void pol__jpeg_write_abort(pol__jpeg_writer *w);
+
 /* Read only: GIF (the first frame) and BMP are written as PNG. */
 pol_status pol__gif_load(pol_run *run, const char *path, const pol__image_load_opts *o,
                          pol__image **out);
@@ -86,6 +124,36 @@ pol_status pol__image_check_limits(pol_run *run, const pol__image_load_opts *o, 
 /* An operation's result of w x h pixels checked like a decoded image (pixels, dimension, memory)
  * before it is allocated: a parameter must not walk around a limit an input could not. */
 pol_status pol__image_check_result(pol_run *run, uint64_t w, uint64_t h, const char *what);
+
+/* ---- strips (strip.c): the image domain's chunks when an item streams ------------------------- */
+
+/* A chunk's payload: rows [c->start - c->pre, c->start + c->n + c->post) of the picture as it is
+ * at this point of the pipeline (an op that changes the size changes width/height and the
+ * chunk's counts). Pixels as in pol__image (float, interleaved, 0..1). */
+typedef struct pol__strip {
+    int width, height, channels; /* the whole picture at this point */
+    float *px;                   /* the rows (pol__image_alloc_px) */
+    pol__image *item;            /* metadata and save settings (no pixels), shared by the chunks */
+    /* The rows as decoded (same layout as px), until the chunk's size changes; the writer
+     * compares them to know whether any step changed a pixel (an unchanged JPEG is written from
+     * its DCT coefficients). */
+    const float *src_px;
+} pol__strip;
+
+static inline pol__strip *pol__strip_of(const pol__chunk *c) { return (pol__strip *)c->data; }
+/* The chunk's rows as an image (width x rows of the chunk, metadata of the item, no ownership). */
+pol__image pol__strip_view(const pol__chunk *c);
+/* Replaces the strip's rows by `px` (pol__image_alloc_px, taken) of `width` x (pre + n + post)
+ * rows and sets the chunk's counts (a new size: src_px no longer applies). */
+void pol__strip_replace(pol__chunk *c, float *px, int width, int height, uint64_t start,
+                        size_t pre, size_t n, size_t post);
+/* Strip-sized scratch kept from chunk to chunk (allocating and freeing one per chunk leaves
+ * glibc's arenas holding the freed memory): *spare when it holds `floats`, else a new buffer;
+ * *spare is taken (NULL after). pol__strip_swap puts `px` in the strip and its rows in *spare. */
+float *pol__strip_buffer(float **spare, size_t floats);
+void pol__strip_swap(pol__chunk *c, float *px, float **spare);
+/* The domain's chunked reading and writing (pol__domain.stream). */
+extern const pol__stream_io pol__image_stream_io;
 
 /* ---- copy-on-write pixels (image.c) -------------------------------------------------------- */
 
@@ -167,6 +235,21 @@ pol__rs_stream *pol__rs_stream_new(int in_w, int in_h, int ch, int out_w, int ou
 void pol__rs_stream_push(pol__rs_stream *s, const float *row);
 int pol__rs_stream_done(const pol__rs_stream *s); /* every output row was made */
 void pol__rs_stream_free(pol__rs_stream *s);
+
+/* Resizing strip by strip (the resize op's chunked form): the out_w x out_h resample of a whole
+ * in_w x in_h picture, made a band of output rows at a time from the source rows it needs; same
+ * filter and result as pol__resample. */
+typedef struct pol__rs_rows pol__rs_rows;
+pol__rs_rows *pol__rs_rows_new(int in_w, int in_h, int ch, int out_w, int out_h, pol__kernel k);
+void pol__rs_rows_free(pol__rs_rows *s);
+/* The source row output row y is centred on (each output row belongs to one source row's strip). */
+int pol__rs_rows_anchor(const pol__rs_rows *s, int y);
+/* The output rows [*o0, *o1) whose taps all lie in source rows [s0, s1). */
+void pol__rs_rows_range(const pol__rs_rows *s, int s0, int s1, int *o0, int *o1);
+/* Makes output rows [o0, o1) into dst (o1 - o0 rows of out_w) from `rows` source rows starting at
+ * picture row s0 (threaded). 0 when out of memory or a tap lies outside the rows given. */
+int pol__rs_rows_make(const pol_run *run, pol__rs_rows *s, const float *src, int s0, int rows,
+                      int o0, int o1, float *dst);
 
 /* Whether a decoder may resize while decoding: the plan starts with an absolute-size resize that
  * needs no crop, of a picture that is upright (orientation 1). Fills out_w x out_h (for the

@@ -177,6 +177,36 @@ static int estimate_quality(j_decompress_ptr d)
     return best;
 }
 
+/* ICC (unless CMYK), EXIF, XMP and resolution from the saved markers; 0 when out of memory. */
+static int read_meta(j_decompress_ptr d, pol__image *im, int cmyk)
+{
+    JOCTET *icc = NULL;
+    unsigned icc_len = 0;
+    if (!cmyk && jpeg_read_icc_profile(d, &icc, &icc_len) && icc) {
+        im->icc = icc; /* malloc'ed by libjpeg-turbo */
+        im->icc_len = icc_len;
+    } else {
+        free(icc);
+    }
+    for (jpeg_saved_marker_ptr m = d->marker_list; m; m = m->next) {
+        if (m->marker != JPEG_APP0 + 1) continue;
+        int ok = 1;
+        if (m->data_length > 6 && !memcmp(m->data, "Exif\0\0", 6))
+            ok = copy_blob(&im->exif, &im->exif_len, m->data + 6, m->data_length - 6);
+        else if (m->data_length > sizeof xmp_sig && !memcmp(m->data, xmp_sig, sizeof xmp_sig))
+            ok = copy_blob(&im->xmp, &im->xmp_len, m->data + sizeof xmp_sig,
+                           m->data_length - sizeof xmp_sig);
+        if (!ok) return 0;
+    }
+    if (d->saw_JFIF_marker && d->density_unit == 1 && d->X_density > 1)
+        im->dpi = d->X_density;
+    else if (d->saw_JFIF_marker && d->density_unit == 2 && d->X_density > 1)
+        im->dpi = d->X_density * 2.54;
+    else if (im->exif)
+        im->dpi = pol__exif_dpi(im->exif, im->exif_len);
+    return 1;
+}
+
 typedef struct jload {
     struct jpeg_decompress_struct d;
     jerr e;
@@ -305,33 +335,10 @@ pol_status pol__jpeg_load(pol_run *run, const char *path, const pol__image_load_
     im->bit_depth = 8;
     memcpy(im->format, "jpeg", 5);
     im->orientation = orientation;
-    JOCTET *icc = NULL;
-    unsigned icc_len = 0;
-    if (!cmyk && jpeg_read_icc_profile(&L->d, &icc, &icc_len) && icc) {
-        im->icc = icc; /* malloc'ed by libjpeg-turbo */
-        im->icc_len = icc_len;
-    } else {
-        free(icc);
+    if (!read_meta(&L->d, im, cmyk)) {
+        st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        goto done;
     }
-    for (jpeg_saved_marker_ptr m = L->d.marker_list; m; m = m->next) {
-        if (m->marker != JPEG_APP0 + 1) continue;
-        int ok = 1;
-        if (m->data_length > 6 && !memcmp(m->data, "Exif\0\0", 6))
-            ok = copy_blob(&im->exif, &im->exif_len, m->data + 6, m->data_length - 6);
-        else if (m->data_length > sizeof xmp_sig && !memcmp(m->data, xmp_sig, sizeof xmp_sig))
-            ok = copy_blob(&im->xmp, &im->xmp_len, m->data + sizeof xmp_sig,
-                           m->data_length - sizeof xmp_sig);
-        if (!ok) {
-            st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
-            goto done;
-        }
-    }
-    if (L->d.saw_JFIF_marker && L->d.density_unit == 1 && L->d.X_density > 1)
-        im->dpi = L->d.X_density;
-    else if (L->d.saw_JFIF_marker && L->d.density_unit == 2 && L->d.X_density > 1)
-        im->dpi = L->d.X_density * 2.54;
-    else if (im->exif)
-        im->dpi = pol__exif_dpi(im->exif, im->exif_len);
     im->srgb = cmyk || !im->icc || pol__icc_is_srgb(im->icc, im->icc_len);
     if (cmyk && L->cmyk_xf) {
         im->icc = pol__icc_srgb(&im->icc_len);
@@ -586,4 +593,198 @@ done:
     pol__image_free(S->conv);
     free(S);
     return st;
+}
+
+/* ---- row by row (strips) -------------------------------------------------------------------- */
+
+struct pol__jpeg_rows {
+    struct jpeg_decompress_struct d;
+    jerr e;
+    jscans scans;
+    FILE *fp;
+    JSAMPLE *row;
+    pol__image *meta;
+    int created;
+};
+
+void pol__jpeg_rows_close(pol__jpeg_rows *R)
+{
+    if (!R) return;
+    if (R->created) jpeg_destroy_decompress(&R->d);
+    if (R->fp) fclose(R->fp);
+    free(R->row);
+    free(R);
+}
+
+pol_status pol__jpeg_rows_open(pol_run *run, const char *path, pol__image **meta,
+                               pol__jpeg_rows **out)
+{
+    *out = NULL;
+    *meta = NULL;
+    pol__jpeg_rows *volatile R = calloc(1, sizeof *R);
+    if (!R) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    pol__image *volatile im = NULL;
+    pol_status st = POL_OK;
+    init_err(&R->e, run, run && run->opt ? run->opt->lenient : 0);
+    R->d.err = &R->e.pub;
+    if (setjmp(R->e.jb)) {
+        st = R->scans.over ? pol__fail(run, POL_ERR_LIMIT,
+                                       "progressive JPEG with more than %llu scans (--limit scans=N)",
+                                       (unsigned long long)R->scans.max_scans)
+                           : pol__fail(run, POL_ERR_CORRUPT, "damaged JPEG: %s", R->e.msg);
+        goto fail;
+    }
+    jpeg_create_decompress(&R->d);
+    R->created = 1;
+    R->scans.pub.progress_monitor = on_progress;
+    R->scans.e = &R->e;
+    R->scans.max_scans = run && run->opt ? run->opt->limits.max_scans : 0;
+    R->d.progress = &R->scans.pub;
+    if (!(R->fp = fopen(path, "rb"))) {
+        st = pol__fail(run, POL_ERR_IO, "cannot open");
+        goto fail;
+    }
+    jpeg_stdio_src(&R->d, R->fp);
+    jpeg_save_markers(&R->d, JPEG_APP0 + 1, 0xFFFF);
+    jpeg_save_markers(&R->d, JPEG_APP0 + 2, 0xFFFF);
+    jpeg_read_header(&R->d, TRUE);
+    if ((st = pol__image_check_limits(run, NULL, R->d.image_width, R->d.image_height, 1, "JPEG")))
+        goto fail;
+    int grey = R->d.jpeg_color_space == JCS_GRAYSCALE;
+    if (R->d.jpeg_color_space == JCS_CMYK || R->d.jpeg_color_space == JCS_YCCK ||
+        marker_orientation(&R->d) > 1) {
+        st = pol__fail(run, POL_ERR_UNSUPPORTED, "CMYK or turned JPEG: not read row by row");
+        goto fail;
+    }
+    R->d.out_color_space = grey ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_start_decompress(&R->d);
+    im = calloc(1, sizeof *im);
+    R->row = malloc((size_t)R->d.output_width * (size_t)R->d.output_components);
+    if (!im || !R->row || !read_meta(&R->d, im, 0)) {
+        st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    im->width = (int)R->d.output_width;
+    im->height = (int)R->d.output_height;
+    im->channels = R->d.output_components;
+    im->bit_depth = 8;
+    im->orientation = 1;
+    im->save.keep_icc = 1;
+    memcpy(im->format, "jpeg", 5);
+    im->srgb = !im->icc || pol__icc_is_srgb(im->icc, im->icc_len);
+    /* as pol__jpeg_load at full size: written like its source when changed, and from its own
+     * coefficients when not (unless decoding warned: then src_path is dropped) */
+    im->jpeg_quality = estimate_quality(&R->d);
+    if (R->d.num_components == 3 && R->d.comp_info[1].h_samp_factor == 1 &&
+        R->d.comp_info[1].v_samp_factor == 1 && R->d.comp_info[2].h_samp_factor == 1 &&
+        R->d.comp_info[2].v_samp_factor == 1) {
+        im->jpeg_sub_h = R->d.comp_info[0].h_samp_factor;
+        im->jpeg_sub_v = R->d.comp_info[0].v_samp_factor;
+    }
+    im->src_path = R->e.warned ? NULL : strdup(path);
+    R->meta = im;
+    *meta = im;
+    *out = R;
+    return POL_OK;
+fail:
+    pol__image_free(im);
+    pol__jpeg_rows_close(R);
+    return st;
+}
+
+pol_status pol__jpeg_rows_read(pol_run *run, pol__jpeg_rows *R, float *dst, int n)
+{
+    if (setjmp(R->e.jb))
+        return pol__fail(run, POL_ERR_CORRUPT, "damaged JPEG: %s at row %u of %u%s", R->e.msg,
+                         R->d.output_scanline, R->d.output_height,
+                         R->e.lenient ? "" : " (use --lenient to keep what can be read)");
+    size_t len = (size_t)R->d.output_width * (size_t)R->d.output_components;
+    JSAMPROW rp[1] = {R->row};
+    for (int i = 0; i < n; i++) {
+        if (R->d.output_scanline >= R->d.output_height)
+            return pol__fail(run, POL_ERR_INTERNAL, "JPEG read past its end");
+        jpeg_read_scanlines(&R->d, rp, 1);
+        float *d = dst + (size_t)i * len;
+        for (size_t k = 0; k < len; k++) d[k] = pol__u8_to_float[R->row[k]];
+    }
+    if (R->e.warned && R->meta->src_path) { /* not the source's own pixels any more */
+        free(R->meta->src_path);
+        R->meta->src_path = NULL;
+    }
+    return POL_OK;
+}
+
+struct pol__jpeg_writer {
+    jsave S;
+    int created;
+};
+
+void pol__jpeg_write_abort(pol__jpeg_writer *W)
+{
+    if (!W) return;
+    if (W->created) jpeg_destroy_compress(&W->S.c);
+    free(W->S.row);
+    pol__image_free(W->S.conv);
+    free(W);
+}
+
+pol_status pol__jpeg_write_begin(pol_run *run, const pol__image *im, const pol__image_save *s,
+                                 const pol__meta_out *m, FILE *fp, pol__jpeg_writer **out)
+{
+    *out = NULL;
+    if (im->channels != 1 && im->channels != 3)
+        return pol__fail(run, POL_ERR_UNSUPPORTED, "JPEG rows are grey or RGB");
+    pol__jpeg_writer *volatile W = calloc(1, sizeof *W);
+    if (!W) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    init_err(&W->S.e, run, 0);
+    W->S.c.err = &W->S.e.pub;
+    if (setjmp(W->S.e.jb)) {
+        pol_status st = pol__fail(run, POL_ERR_IO, "writing JPEG: %s", W->S.e.msg);
+        pol__jpeg_write_abort(W);
+        return st;
+    }
+    jpeg_create_compress(&W->S.c);
+    W->created = 1;
+    jpeg_stdio_dest(&W->S.c, fp);
+    pol_status pst;
+    if (!prepare(run, &W->S, im, s->quality > 0 ? s->quality : 85, s->progressive, s->sub_h,
+                 s->sub_v, &pst)) {
+        pol__jpeg_write_abort(W);
+        return pst;
+    }
+    if (m->dpi > 0) {
+        W->S.c.density_unit = 1;
+        W->S.c.X_density = W->S.c.Y_density = (UINT16)(m->dpi + 0.5);
+    }
+    jpeg_start_compress(&W->S.c, TRUE);
+    write_markers(run, &W->S.c, m);
+    *out = W;
+    return POL_OK;
+}
+
+pol_status pol__jpeg_write_rows(pol_run *run, pol__jpeg_writer *W, const float *px, int rows)
+{
+    if (setjmp(W->S.e.jb)) return pol__fail(run, POL_ERR_IO, "writing JPEG: %s", W->S.e.msg);
+    size_t n = (size_t)W->S.c.image_width * (size_t)W->S.c.input_components;
+    JSAMPROW rp[1] = {W->S.row};
+    for (int y = 0; y < rows; y++) {
+        if (W->S.c.next_scanline >= W->S.c.image_height)
+            return pol__fail(run, POL_ERR_INTERNAL, "JPEG writer given too many rows");
+        const float *src = px + (size_t)y * n;
+        for (size_t i = 0; i < n; i++) W->S.row[i] = pol__float_to_u8(src[i]);
+        jpeg_write_scanlines(&W->S.c, rp, 1);
+    }
+    return POL_OK;
+}
+
+pol_status pol__jpeg_write_end(pol_run *run, pol__jpeg_writer *W)
+{
+    if (setjmp(W->S.e.jb)) {
+        pol_status st = pol__fail(run, POL_ERR_IO, "writing JPEG: %s", W->S.e.msg);
+        pol__jpeg_write_abort(W);
+        return st;
+    }
+    jpeg_finish_compress(&W->S.c);
+    pol__jpeg_write_abort(W);
+    return POL_OK;
 }

@@ -511,23 +511,42 @@ static uint64_t exif_write_subifd(pol_run *run, TIFF *t, ExifData *ed)
     return off;
 }
 
-pol_status pol__tiff_save(pol_run *run, const pol__image *im, const pol__image_save *s,
-                          const pol__meta_out *m, FILE *fp)
+/* ---- writing, row by row ------------------------------------------------------------------- */
+
+struct pol__tiff_writer {
+    TIFF *t;
+    tmsg msg;
+    int sixteen, width, height, channels, next;
+    void *row;
+};
+
+pol_status pol__tiff_write_begin(pol_run *run, const pol__image *im, const pol__image_save *s,
+                                 const pol__meta_out *m, FILE *fp, pol__tiff_writer **out)
 {
+    *out = NULL;
+    pol__tiff_writer *W = calloc(1, sizeof *W);
+    if (!W) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     int sixteen = (s->bit_depth ? s->bit_depth : im->bit_depth) > 8;
-    tmsg msg = {{0}, 0};
+    W->sixteen = sixteen;
+    W->width = im->width, W->height = im->height, W->channels = im->channels;
     fflush(fp);
     int fd = dup(fileno(fp)); /* TIFFClose closes its descriptor; the caller closes fp */
-    if (fd < 0) return pol__fail(run, POL_ERR_IO, "cannot write TIFF");
-    TIFFOpenOptions *opts = open_options(&msg);
+    if (fd < 0) {
+        free(W);
+        return pol__fail(run, POL_ERR_IO, "cannot write TIFF");
+    }
+    TIFFOpenOptions *opts = open_options(&W->msg);
     uint64_t bytes =
         (uint64_t)im->width * (uint64_t)im->height * (uint64_t)im->channels * (sixteen ? 2u : 1u);
     TIFF *t = opts ? TIFFFdOpenExt(fd, "output", bytes > 3500000000ull ? "w8" : "w", opts) : NULL;
     TIFFOpenOptionsFree(opts);
     if (!t) {
         close(fd);
-        return pol__fail(run, POL_ERR_IO, "cannot write TIFF: %s", msg.err);
+        pol_status st = pol__fail(run, POL_ERR_IO, "cannot write TIFF: %s", W->msg.err);
+        free(W);
+        return st;
     }
+    W->t = t;
     int ch = im->channels, alpha = ch == 2 || ch == 4;
     ExifData *ed = exif_parse(m);
     if (m->exif && !ed) pol__warn(run, "EXIF could not be parsed; not written to the TIFF");
@@ -557,22 +576,266 @@ pol_status pol__tiff_save(pol_run *run, const pol__image *im, const pol__image_s
         exif_data_unref(ed);
     }
     if (exif_off) TIFFSetField(t, TIFFTAG_EXIFIFD, exif_off);
-    pol_status st = POL_OK;
-    size_t n = (size_t)im->width * (size_t)ch;
-    void *row = malloc(n * (sixteen ? 2 : 1));
-    if (!row) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
-    for (int y = 0; !st && y < im->height; y++) {
-        const float *src = pol__image_row(im, y);
-        if (sixteen)
-            for (size_t i = 0; i < n; i++) ((uint16_t *)row)[i] = pol__float_to_u16(src[i]);
-        else
-            for (size_t i = 0; i < n; i++) ((uint8_t *)row)[i] = pol__float_to_u8(src[i]);
-        if (TIFFWriteScanline(t, row, (uint32_t)y, 0) < 0)
-            st = pol__fail(run, POL_ERR_IO, "writing TIFF: %s", msg.err[0] ? msg.err : "failed");
+    W->row = malloc((size_t)im->width * (size_t)ch * (sixteen ? 2 : 1));
+    if (!W->row) {
+        pol__tiff_write_abort(W);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
-    free(row);
-    if (!st && !TIFFFlush(t))
-        st = pol__fail(run, POL_ERR_IO, "writing TIFF: %s", msg.err[0] ? msg.err : "failed");
-    TIFFClose(t);
+    *out = W;
+    return POL_OK;
+}
+
+pol_status pol__tiff_write_rows(pol_run *run, pol__tiff_writer *W, const float *px, int rows)
+{
+    size_t n = (size_t)W->width * (size_t)W->channels;
+    for (int y = 0; y < rows; y++) {
+        if (W->next >= W->height)
+            return pol__fail(run, POL_ERR_INTERNAL, "TIFF writer given more than %d rows", W->height);
+        const float *src = px + (size_t)y * n;
+        if (W->sixteen)
+            for (size_t i = 0; i < n; i++) ((uint16_t *)W->row)[i] = pol__float_to_u16(src[i]);
+        else
+            for (size_t i = 0; i < n; i++) ((uint8_t *)W->row)[i] = pol__float_to_u8(src[i]);
+        if (TIFFWriteScanline(W->t, W->row, (uint32_t)W->next++, 0) < 0)
+            return pol__fail(run, POL_ERR_IO, "writing TIFF: %s",
+                             W->msg.err[0] ? W->msg.err : "failed");
+    }
+    return POL_OK;
+}
+
+pol_status pol__tiff_write_end(pol_run *run, pol__tiff_writer *W)
+{
+    pol_status st = POL_OK;
+    if (W->next != W->height)
+        st = pol__fail(run, POL_ERR_INTERNAL, "TIFF writer given %d of %d rows", W->next, W->height);
+    if (!st && !TIFFFlush(W->t))
+        st = pol__fail(run, POL_ERR_IO, "writing TIFF: %s", W->msg.err[0] ? W->msg.err : "failed");
+    pol__tiff_write_abort(W);
     return st;
+}
+
+void pol__tiff_write_abort(pol__tiff_writer *W)
+{
+    if (!W) return;
+    if (W->t) TIFFClose(W->t);
+    free(W->row);
+    free(W);
+}
+
+pol_status pol__tiff_save(pol_run *run, const pol__image *im, const pol__image_save *s,
+                          const pol__meta_out *m, FILE *fp)
+{
+    pol__tiff_writer *W;
+    pol_status st = pol__tiff_write_begin(run, im, s, m, fp, &W);
+    if (st) return st;
+    st = pol__tiff_write_rows(run, W, im->px, im->height);
+    if (st) {
+        pol__tiff_write_abort(W);
+        return st;
+    }
+    return pol__tiff_write_end(run, W);
+}
+
+/* ---- reading, row by row --------------------------------------------------------------------- */
+
+struct pol__tiff_rows {
+    TIFF *t;
+    tmsg msg;
+    layout L;
+    int tiled, lenient, bad;
+    uint32_t bw, bh;      /* block (tile or strip) size */
+    unsigned char *blk;   /* one tile */
+    tmsize_t blk_size;
+    unsigned char *band;  /* the samples of rows [band_y, band_y + band_rows), as stored */
+    size_t row_bytes;
+    int band_y, band_rows, next; /* next: the next row handed out */
+};
+
+/* Reads the blocks of rows [y0, y0 + bh) into the band, at the source's depth. */
+static pol_status rows_band(pol_run *run, pol__tiff_rows *R, int y0)
+{
+    const layout *L = &R->L;
+    int bh = (int)R->bh, rows = y0 + bh > L->h ? L->h - y0 : bh;
+    size_t px_bytes = (size_t)L->spp * (size_t)L->bps / 8;
+    R->band_y = y0;
+    R->band_rows = rows;
+    if (R->tiled) {
+        size_t tile_row = (size_t)R->bw * px_bytes;
+        for (uint32_t x = 0; x < (uint32_t)L->w; x += R->bw) {
+            size_t cols = x + R->bw > (uint32_t)L->w ? (uint32_t)L->w - x : R->bw;
+            tmsize_t got = TIFFReadTile(R->t, R->blk, x, (uint32_t)y0, 0, 0);
+            int short_tile = 0;
+            for (int y = 0; y < rows; y++) {
+                unsigned char *d = R->band + (size_t)y * R->row_bytes + x * px_bytes;
+                if (got < 0 || (size_t)got < (size_t)y * tile_row + cols * px_bytes) {
+                    memset(d, 0, cols * px_bytes); /* a short or unreadable tile: black */
+                    short_tile = 1;
+                    continue;
+                }
+                memcpy(d, R->blk + (size_t)y * tile_row, cols * px_bytes);
+            }
+            R->bad += short_tile;
+        }
+    } else {
+        tmsize_t got = TIFFReadEncodedStrip(R->t, (uint32_t)y0 / R->bh, R->band,
+                                            (tmsize_t)(R->row_bytes * R->bh));
+        size_t want = R->row_bytes * (size_t)rows;
+        if (got < 0 || (size_t)got < want) {
+            R->bad++;
+            memset(R->band + (got > 0 ? (size_t)got : 0), 0, want - (got > 0 ? (size_t)got : 0));
+        }
+    }
+    if (R->bad && !R->lenient)
+        return pol__fail(run, POL_ERR_CORRUPT,
+                         "damaged TIFF: %s (blocks unreadable; use --lenient to keep what can be "
+                         "read)",
+                         R->msg.err[0] ? R->msg.err : "bad data");
+    return POL_OK;
+}
+
+void pol__tiff_rows_close(pol__tiff_rows *R)
+{
+    if (!R) return;
+    if (R->t) TIFFClose(R->t);
+    free(R->blk);
+    free(R->band);
+    free(R);
+}
+
+pol_status pol__tiff_rows_open(pol_run *run, const char *path, pol__image **meta,
+                               pol__tiff_rows **out)
+{
+    *out = NULL;
+    *meta = NULL;
+    pol__tiff_rows *R = calloc(1, sizeof *R);
+    if (!R) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    TIFFOpenOptions *opts = open_options(&R->msg);
+    /* "m": read, not memory-mapped: a mapped file's pages would count against the item's memory
+     * as they are touched, the whole file by the end */
+    R->t = opts ? TIFFOpenExt(path, "rm", opts) : NULL;
+    TIFFOpenOptionsFree(opts);
+    pol_status st = POL_OK;
+    pol__image *im = NULL;
+    if (!R->t) {
+        st = pol__fail(run, POL_ERR_CORRUPT, "damaged TIFF: %s",
+                       R->msg.err[0] ? R->msg.err : "unreadable");
+        goto fail;
+    }
+    TIFF *t = R->t;
+    uint32_t w = 0, h = 0;
+    uint16_t spp = 1, bps = 1, photo = PHOTOMETRIC_MINISBLACK, planar = PLANARCONFIG_CONTIG,
+             fmt = SAMPLEFORMAT_UINT, orient = 1;
+    TIFFGetField(t, TIFFTAG_IMAGEWIDTH, &w);
+    TIFFGetField(t, TIFFTAG_IMAGELENGTH, &h);
+    if ((st = pol__image_check_limits(run, NULL, w, h, TIFFNumberOfDirectories(t), "TIFF")) ||
+        (st = check_blocks(run, t, w, h)))
+        goto fail;
+    TIFFGetFieldDefaulted(t, TIFFTAG_SAMPLESPERPIXEL, &spp);
+    TIFFGetFieldDefaulted(t, TIFFTAG_BITSPERSAMPLE, &bps);
+    TIFFGetFieldDefaulted(t, TIFFTAG_PLANARCONFIG, &planar);
+    TIFFGetFieldDefaulted(t, TIFFTAG_SAMPLEFORMAT, &fmt);
+    TIFFGetField(t, TIFFTAG_PHOTOMETRIC, &photo);
+    TIFFGetFieldDefaulted(t, TIFFTAG_ORIENTATION, &orient);
+    layout *L = &R->L;
+    L->w = (int)w, L->h = (int)h, L->spp = spp, L->bps = bps, L->planar = planar;
+    L->colours = photo == PHOTOMETRIC_RGB ? 3 : 1;
+    uint16_t n_extra = 0, *extra = NULL;
+    TIFFGetField(t, TIFFTAG_EXTRASAMPLES, &n_extra, &extra);
+    L->alpha = spp > L->colours &&
+               (n_extra == 0 || extra[0] != EXTRASAMPLE_UNSPECIFIED || spp == L->colours + 1);
+    L->assoc = L->alpha && n_extra && extra[0] == EXTRASAMPLE_ASSOCALPHA;
+    L->ch = L->colours + (L->alpha ? 1 : 0);
+    L->invert = photo == PHOTOMETRIC_MINISWHITE;
+    /* what is read row by row: the direct layouts, one plane, upright, one page */
+    if (!((bps == 8 || bps == 16) && fmt == SAMPLEFORMAT_UINT && spp >= L->colours &&
+          planar == PLANARCONFIG_CONTIG && orient == 1 && TIFFNumberOfDirectories(t) == 1 &&
+          (photo == PHOTOMETRIC_RGB || photo == PHOTOMETRIC_MINISBLACK ||
+           photo == PHOTOMETRIC_MINISWHITE))) {
+        st = pol__fail(run, POL_ERR_UNSUPPORTED, "this TIFF layout is not read row by row");
+        goto fail;
+    }
+    R->tiled = TIFFIsTiled(t);
+    if (R->tiled) {
+        TIFFGetField(t, TIFFTAG_TILEWIDTH, &R->bw);
+        TIFFGetField(t, TIFFTAG_TILELENGTH, &R->bh);
+        R->blk_size = TIFFTileSize(t);
+    } else {
+        uint32_t rps = 0;
+        if (!TIFFGetField(t, TIFFTAG_ROWSPERSTRIP, &rps) || rps == 0 || rps > h) rps = h;
+        R->bw = w;
+        R->bh = rps;
+        R->blk_size = TIFFStripSize(t);
+    }
+    if (!R->bw || !R->bh || R->blk_size <= 0) {
+        st = pol__fail(run, POL_ERR_CORRUPT, "damaged TIFF blocks");
+        goto fail;
+    }
+    R->row_bytes = (size_t)L->w * (size_t)spp * (size_t)bps / 8;
+    R->blk = R->tiled ? malloc((size_t)R->blk_size) : NULL;
+    R->band = malloc(R->row_bytes * (size_t)R->bh > (size_t)R->blk_size
+                         ? R->row_bytes * (size_t)R->bh
+                         : (size_t)R->blk_size);
+    im = calloc(1, sizeof *im);
+    if ((R->tiled && !R->blk) || !R->band || !im) {
+        st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    R->lenient = run && run->opt ? run->opt->lenient : 0;
+    im->width = L->w, im->height = L->h, im->channels = L->ch;
+    im->bit_depth = bps;
+    im->orientation = 1;
+    im->save.keep_icc = 1;
+    memcpy(im->format, "tiff", 5);
+    uint32_t len = 0;
+    void *data = NULL;
+    if (TIFFGetField(t, TIFFTAG_ICCPROFILE, &len, &data) && len && data && (im->icc = malloc(len))) {
+        memcpy(im->icc, data, len);
+        im->icc_len = len;
+    }
+    if (TIFFGetField(t, TIFFTAG_XMLPACKET, &len, &data) && len && data && (im->xmp = malloc(len))) {
+        memcpy(im->xmp, data, len);
+        im->xmp_len = len;
+    }
+    float xres = 0;
+    uint16_t unit = RESUNIT_INCH;
+    TIFFGetFieldDefaulted(t, TIFFTAG_RESOLUTIONUNIT, &unit);
+    if (TIFFGetField(t, TIFFTAG_XRESOLUTION, &xres) && xres > 1)
+        im->dpi = unit == RESUNIT_INCH ? xres : unit == RESUNIT_CENTIMETER ? xres * 2.54 : 0;
+    im->srgb = !im->icc || pol__icc_is_srgb(im->icc, im->icc_len);
+    *meta = im;
+    *out = R;
+    return POL_OK;
+fail:
+    pol__image_free(im);
+    pol__tiff_rows_close(R);
+    return st;
+}
+
+pol_status pol__tiff_rows_read(pol_run *run, pol__tiff_rows *R, float *dst, int n)
+{
+    const layout *L = &R->L;
+    size_t rowlen = (size_t)L->w * (size_t)L->ch;
+    for (int i = 0; i < n; i++, R->next++) {
+        if (R->next >= L->h) return pol__fail(run, POL_ERR_INTERNAL, "TIFF read past its end");
+        if (R->next >= R->band_y + R->band_rows) {
+            pol_status st = rows_band(run, R, R->next);
+            if (st) return st;
+        }
+        /* one row of samples as a one-row block, through the whole reader's conversion */
+        pol__image row = {.width = L->w, .height = 1, .channels = L->ch, .px = dst + (size_t)i * rowlen};
+        put_samples(L, &row, R->band + (size_t)(R->next - R->band_y) * R->row_bytes, 0, 0, L->w, 1,
+                    0, (tmsize_t)R->row_bytes);
+        if (L->alpha && L->assoc) /* our pixels are un-premultiplied */
+            for (int x = 0; x < L->w; x++) {
+                float *p = row.px + (size_t)x * (size_t)L->ch, a = p[L->ch - 1];
+                if (a > 0)
+                    for (int c = 0; c < L->colours; c++) p[c] = p[c] / a > 1 ? 1 : p[c] / a;
+            }
+    }
+    return POL_OK;
+}
+
+int pol__tiff_rows_warned(const pol__tiff_rows *R)
+{
+    return R->bad;
 }

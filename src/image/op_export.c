@@ -39,6 +39,7 @@ static const pol_param_desc params[] = {
 };
 
 static pol_status run_export(pol_run *run, pol_asset *asset, const pol_args *args);
+static const pol_op_stream export_stream;
 
 /* A sized preset needs no more pixels than its output; anything else keeps the full size. */
 static void export_hint(const pol_args *a, int w, int h, pol_load_hint *hint)
@@ -64,6 +65,7 @@ const pol_op_desc pol__image_op_export = {
     .run = run_export,
     .flags = POL_OP_DELIVER,
     .hint = export_hint,
+    .stream = &export_stream,
 };
 
 /* Sizes follow each destination's published recommendations; lossy quality is high where the
@@ -142,6 +144,49 @@ static int lossy_only_8bit(const char *fmt)
 static int is_heif(const char *fmt)
 {
     return !strcmp(fmt, "heif") || !strcmp(fmt, "avif");
+}
+
+/* The delivery settings the arguments give (besides a preset's). */
+static void save_from_args(pol_run *run, const pol_args *args, pol__image_save *s)
+{
+    const char *fmt = pol__arg_str(args, "format");
+    if (fmt) {
+        size_t n = strlen(fmt);
+        if (n >= sizeof s->format) n = sizeof s->format - 1;
+        memcpy(s->format, fmt, n);
+        s->format[n] = '\0';
+    }
+    if (pol__arg_has(args, "quality")) s->quality = (int)pol__arg_int(args, "quality");
+    const char *bd = pol__arg_str(args, "bit-depth");
+    if (bd) s->bit_depth = atoi(bd);
+    const char *meta = pol__arg_str(args, "metadata");
+    s->metadata = meta && !strcmp(meta, "keep")        ? POL_META_KEEP
+                  : meta && !strcmp(meta, "strip-all") ? POL_META_STRIP_ALL
+                                                       : POL_META_STRIP_PRIVATE;
+    s->keep_icc = pol__arg_bool(args, "keep-icc");
+    s->keep_copyright = pol__arg_bool(args, "keep-copyright");
+    s->progressive = pol__arg_bool(args, "progressive");
+    s->lossless = pol__arg_bool(args, "lossless");
+    if (pol__arg_has(args, "dpi")) s->dpi = pol__arg_num(args, "dpi");
+    if (s->bit_depth > 8 && s->format[0] && lossy_only_8bit(s->format)) {
+        pol__warn(run, "%s is written with 8 bits per channel; --bit-depth %d needs PNG, TIFF "
+                       "(16) or HEIF/AVIF (10, 12)",
+                  s->format, s->bit_depth);
+        s->bit_depth = 8;
+    } else if (s->bit_depth == 16 && s->format[0] && is_heif(s->format)) {
+        pol__warn(run, "%s is written with 12 bits per channel, its deepest", s->format);
+        s->bit_depth = 12;
+    } else if ((s->bit_depth == 10 || s->bit_depth == 12) && s->format[0] &&
+               !is_heif(s->format)) {
+        pol__decide(run, "%s holds 8 or 16 bits: written with 16", s->format);
+        s->bit_depth = 16;
+    }
+    char q[32] = "the format's default";
+    if (s->quality) snprintf(q, sizeof q, "%d", s->quality);
+    pol__decide(run, "write %s, quality %s, metadata %s%s%s%s",
+                s->format[0] ? s->format : "in the output name's format", q,
+                meta ? meta : "strip-private", s->keep_icc ? ", colour profile kept" : "",
+                s->keep_copyright ? ", copyright kept" : "", s->bit_depth > 8 ? ", deep colour" : "");
 }
 
 static pol_status run_export(pol_run *run, pol_asset *asset, const pol_args *args)
@@ -224,43 +269,33 @@ static pol_status run_export(pol_run *run, pol_asset *asset, const pol_args *arg
         s->quality = p->quality;
         if (p->dpi > 0) s->dpi = p->dpi;
     }
-    const char *fmt = pol__arg_str(args, "format");
-    if (fmt) {
-        size_t n = strlen(fmt);
-        if (n >= sizeof s->format) n = sizeof s->format - 1;
-        memcpy(s->format, fmt, n);
-        s->format[n] = '\0';
-    }
-    if (pol__arg_has(args, "quality")) s->quality = (int)pol__arg_int(args, "quality");
-    const char *bd = pol__arg_str(args, "bit-depth");
-    if (bd) s->bit_depth = atoi(bd);
-    const char *meta = pol__arg_str(args, "metadata");
-    s->metadata = meta && !strcmp(meta, "keep")        ? POL_META_KEEP
-                  : meta && !strcmp(meta, "strip-all") ? POL_META_STRIP_ALL
-                                                       : POL_META_STRIP_PRIVATE;
-    s->keep_icc = pol__arg_bool(args, "keep-icc");
-    s->keep_copyright = pol__arg_bool(args, "keep-copyright");
-    s->progressive = pol__arg_bool(args, "progressive");
-    s->lossless = pol__arg_bool(args, "lossless");
-    if (pol__arg_has(args, "dpi")) s->dpi = pol__arg_num(args, "dpi");
-    if (s->bit_depth > 8 && s->format[0] && lossy_only_8bit(s->format)) {
-        pol__warn(run, "%s is written with 8 bits per channel; --bit-depth %d needs PNG, TIFF "
-                       "(16) or HEIF/AVIF (10, 12)",
-                  s->format, s->bit_depth);
-        s->bit_depth = 8;
-    } else if (s->bit_depth == 16 && s->format[0] && is_heif(s->format)) {
-        pol__warn(run, "%s is written with 12 bits per channel, its deepest", s->format);
-        s->bit_depth = 12;
-    } else if ((s->bit_depth == 10 || s->bit_depth == 12) && s->format[0] &&
-               !is_heif(s->format)) {
-        pol__decide(run, "%s holds 8 or 16 bits: written with 16", s->format);
-        s->bit_depth = 16;
-    }
-    char q[32] = "the format's default";
-    if (s->quality) snprintf(q, sizeof q, "%d", s->quality);
-    pol__decide(run, "write %s, quality %s, metadata %s%s%s%s",
-                s->format[0] ? s->format : "in the output name's format", q,
-                meta ? meta : "strip-private", s->keep_icc ? ", colour profile kept" : "",
-                s->keep_copyright ? ", copyright kept" : "", s->bit_depth > 8 ? ", deep colour" : "");
+    save_from_args(run, args, s);
     return POL_OK;
 }
+
+/* ---- strip by strip: the settings are made once and given to every strip's item ------------- */
+
+static int ex_can(const pol_args *args)
+{
+    return !pol__arg_str(args, "preset"); /* a preset resizes to a size known from the whole */
+}
+
+static pol_status ex_begin(pol_run *run, const pol_args *args, void **state)
+{
+    pol__image_save *s = calloc(1, sizeof *s);
+    if (!s) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    s->keep_icc = 1;
+    save_from_args(run, args, s);
+    *state = s;
+    return POL_OK;
+}
+
+static pol_status ex_apply(pol_run *run, void *state, pol__chunk *c)
+{
+    (void)run;
+    pol__strip_of(c)->item->save = *(const pol__image_save *)state;
+    return POL_OK;
+}
+
+static const pol_op_stream export_stream = {
+    .can = ex_can, .begin = ex_begin, .apply = ex_apply, .free = free};

@@ -1,6 +1,7 @@
 /* polish — image.resize: Lanczos resampling in linear light to a width, height, long edge or scale.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "image/image_io.h"
 #include "image/saliency.h"
@@ -20,6 +21,7 @@ static const pol_param_desc params[] = {
 };
 
 static pol_status run_resize(pol_run *run, pol_asset *asset, const pol_args *args);
+static const pol_op_stream resize_stream;
 
 /* The loader may decode at the size this resize starts from; a plain shrink to an exact size may
  * even be done while decoding. */
@@ -54,6 +56,7 @@ const pol_op_desc pol__image_op_resize = {
     .run = run_resize,
     .flags = 0,
     .hint = resize_hint,
+    .stream = &resize_stream,
 };
 
 /* Where a cover crop goes: on the most salient part of the picture (saliency.h), else centred. */
@@ -154,3 +157,136 @@ static pol_status run_resize(pol_run *run, pol_asset *asset, const pol_args *arg
                                            : POL_KERNEL_LANCZOS3;
     return pol__image_apply_resize(run, pol__image_of(asset), &q, k, "resize");
 }
+
+/* ---- strip by strip (a scale: the context a strip needs is known before the size is) -------- */
+
+static pol__kernel kernel_of(const pol_args *args)
+{
+    const char *kn = pol__arg_str(args, "kernel");
+    return !strcmp(kn, "lanczos2") ? POL_KERNEL_LANCZOS2
+           : !strcmp(kn, "linear") ? POL_KERNEL_LINEAR
+                                   : POL_KERNEL_LANCZOS3;
+}
+
+typedef struct rz_state {
+    pol__resize_req q;
+    pol__kernel k;
+    int ready, same; /* same: the size does not change (declined) */
+    int in_w, in_h, ow, oh;
+    pol__rs_rows *rows;
+    float *spare; /* a strip's rows, reused for the next one's result */
+} rz_state;
+
+static int rz_can(const pol_args *args)
+{
+    return pol__arg_has(args, "scale") && !pol__arg_has(args, "width") &&
+           !pol__arg_has(args, "height") && !pol__arg_has(args, "long-edge");
+}
+
+/* Source rows a strip needs each side of its core so that `after` output rows each side of the
+ * output core come out right: the kernel's reach (widened when shrinking) plus `after` output
+ * rows in source rows, and a row of slack each for rounding. */
+static size_t rz_context(const pol_args *args, size_t after)
+{
+    double inv = 1.0 / pol__arg_num(args, "scale");
+    pol__kernel k = kernel_of(args);
+    double support = (k == POL_KERNEL_LANCZOS3 ? 3 : k == POL_KERNEL_LANCZOS2 ? 2 : 1) *
+                     (inv > 1 ? inv : 1);
+    return (size_t)ceil((double)(after + 1) * inv + support) + 2;
+}
+
+static pol_status rz_begin(pol_run *run, const pol_args *args, void **state)
+{
+    rz_state *s = calloc(1, sizeof *s);
+    if (!s) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    pol__resize_req_from_args(args, &s->q);
+    s->k = kernel_of(args);
+    *state = s;
+    return POL_OK;
+}
+
+/* The first output row anchored at or after source row `a`. */
+static int first_anchored(const pol__rs_rows *r, int oh, int a)
+{
+    int lo = 0, hi = oh;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (pol__rs_rows_anchor(r, mid) < a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static pol_status rz_apply(pol_run *run, void *state, pol__chunk *c)
+{
+    rz_state *s = state;
+    pol__strip *st = pol__strip_of(c);
+    if (!s->ready) { /* the first strip: sized, checked and reported as the whole picture's is */
+        int sw, sh;
+        s->in_w = st->width, s->in_h = st->height;
+        pol__resize_geometry(&s->q, s->in_w, s->in_h, &sw, &sh, &s->ow, &s->oh);
+        s->ready = 1;
+        if (s->ow == s->in_w && s->oh == s->in_h) {
+            s->same = 1;
+            pol__decline(run, "resize: already %dx%d", s->ow, s->oh);
+            return POL_OK;
+        }
+        pol_status lst = pol__image_check_result(run, (uint64_t)s->ow, (uint64_t)s->oh, "resize");
+        if (lst) return lst;
+        if (!st->item->srgb)
+            pol__decide(run, "pixels are not known to be sRGB; linearised with the sRGB curve "
+                             "(run image.colour first for exact results)");
+        s->rows = pol__rs_rows_new(s->in_w, s->in_h, st->channels, s->ow, s->oh, s->k);
+        if (!s->rows)
+            return pol__fail(run, POL_ERR_NOMEM, "out of memory resizing to %dx%d", s->ow, s->oh);
+        pol__measure_int(run, "from_width", s->in_w);
+        pol__measure_int(run, "from_height", s->in_h);
+        pol__measure_int(run, "width", s->ow);
+        pol__measure_int(run, "height", s->oh);
+        pol__measure(run, "scale", (double)s->ow / s->in_w);
+        pol__decide(run, "resize: %dx%d -> %dx%d (%s, in linear light)", s->in_w, s->in_h, s->ow,
+                    s->oh,
+                    s->k == POL_KERNEL_LANCZOS3   ? "Lanczos-3"
+                    : s->k == POL_KERNEL_LANCZOS2 ? "Lanczos-2"
+                                                  : "linear");
+    }
+    if (s->same) return POL_OK;
+    int s0 = (int)(c->start - c->pre), rows = (int)(c->pre + c->n + c->post);
+    int y0 = first_anchored(s->rows, s->oh, (int)c->start);
+    int y1 = first_anchored(s->rows, s->oh, (int)(c->start + c->n));
+    int a = y0, b = y1;
+    if (rows) pol__rs_rows_range(s->rows, s0, s0 + rows, &a, &b);
+    if (a > y0) a = y0; /* (an empty core) */
+    if (b < y1) b = y1;
+    if (y1 <= y0) {
+        pol__strip_replace(c, NULL, s->ow, s->oh, (uint64_t)y0, 0, 0, 0);
+        return POL_OK;
+    }
+    float *px = pol__strip_buffer(&s->spare, (size_t)s->ow * (size_t)(b - a) * (size_t)st->channels);
+    if (!px) return pol__fail(run, POL_ERR_NOMEM, "out of memory resizing to %dx%d", s->ow, s->oh);
+    if (!pol__rs_rows_make(run, s->rows, st->px, s0, rows, a, b, px)) {
+        pol__image_free_px(px);
+        return pol__fail(run, POL_ERR_INTERNAL, "resizing a strip: rows %d-%d need more than rows %d-%d",
+                         a, b, s0, s0 + rows);
+    }
+    pol__strip_swap(c, px, &s->spare);
+    pol__strip_replace(c, px, s->ow, s->oh, (uint64_t)y0, (size_t)(y0 - a), (size_t)(y1 - y0),
+                       (size_t)(b - y1));
+    return POL_OK;
+}
+
+static void rz_free(void *state)
+{
+    rz_state *s = state;
+    if (s) pol__rs_rows_free(s->rows);
+    if (s) pol__image_free_px(s->spare);
+    free(s);
+}
+
+static const pol_op_stream resize_stream = {.context = rz_context,
+                                            .can = rz_can,
+                                            .begin = rz_begin,
+                                            .apply = rz_apply,
+                                            .free = rz_free};

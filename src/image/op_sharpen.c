@@ -15,6 +15,7 @@ static const pol_param_desc params[] = {
 };
 
 static pol_status run_sharpen(pol_run *run, pol_asset *asset, const pol_args *args);
+static const pol_op_stream sharpen_stream;
 
 const pol_op_desc pol__image_op_sharpen = {
     .domain = "image",
@@ -24,6 +25,7 @@ const pol_op_desc pol__image_op_sharpen = {
     .n_params = POL_ARRAY_LEN(params),
     .run = run_sharpen,
     .flags = POL_OP_AUTO,
+    .stream = &sharpen_stream,
 };
 
 #define BAND 64  /* rows per work unit: the luma scratch stays small and cache-warm */
@@ -95,6 +97,7 @@ typedef struct usm_job {
     gauss g;
     float amount, threshold;
     int failed;
+    int band; /* rows per work unit (BAND) */
 } usm_job;
 
 static void usm_bands(void *user, size_t begin, size_t end)
@@ -102,7 +105,7 @@ static void usm_bands(void *user, size_t begin, size_t end)
     usm_job *j = user;
     const pol__image *im = j->src;
     int w = im->width, ch = im->channels, r = j->g.r;
-    float *hb = malloc((size_t)(BAND + 2 * r) * (size_t)w * sizeof *hb);
+    float *hb = malloc((size_t)(j->band + 2 * r) * (size_t)w * sizeof *hb);
     float *luma = malloc((size_t)w * sizeof *luma);
     float *blur = malloc((size_t)w * sizeof *blur);
     if (!hb || !luma || !blur) {
@@ -111,7 +114,7 @@ static void usm_bands(void *user, size_t begin, size_t end)
         return;
     }
     for (size_t band = begin; band < end; band++) {
-        int y0 = (int)band * BAND, y1 = y0 + BAND > im->height ? im->height : y0 + BAND;
+        int y0 = (int)band * j->band, y1 = y0 + j->band > im->height ? im->height : y0 + j->band;
         hblur_rows(im, &j->g, y0 - r, y1 + r, luma, hb);
         for (int y = y0; y < y1; y++) {
             vblur_row(&j->g, hb, w, y - y0, blur);
@@ -217,6 +220,7 @@ static pol_status run_sharpen(pol_run *run, pol_asset *asset, const pol_args *ar
     gauss_init(&j.g, radius);
     j.dst = pol__image_alloc_px(im->width, im->height, im->channels);
     if (!j.dst) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    j.band = BAND;
     size_t bands = ((size_t)im->height + BAND - 1) / BAND;
     pol__parallel_for(run, bands, 1, usm_bands, &j);
     if (j.failed) {
@@ -231,3 +235,82 @@ static pol_status run_sharpen(pol_run *run, pol_asset *asset, const pol_args *ar
                 radius, threshold);
     return POL_OK;
 }
+
+/* ---- strip by strip (a given amount: the automatic one is judged on the whole picture) ------- */
+
+typedef struct sh_state {
+    usm_job j;
+    float *spare; /* the last strip's rows, reused for the next one's result */
+} sh_state;
+
+static int sh_can(const pol_args *args)
+{
+    return pol__arg_has(args, "amount");
+}
+
+static size_t sh_context(const pol_args *args, size_t after)
+{
+    gauss g;
+    gauss_init(&g, pol__arg_num(args, "radius"));
+    return after + (size_t)g.r;
+}
+
+static pol_status sh_begin(pol_run *run, const pol_args *args, void **state)
+{
+    sh_state *s = calloc(1, sizeof *s);
+    if (!s) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    *state = s;
+    double amount = pol__arg_num(args, "amount"), radius = pol__arg_num(args, "radius"),
+           threshold = pol__arg_num(args, "threshold");
+    s->j.amount = (float)amount;
+    s->j.threshold = (float)threshold;
+    gauss_init(&s->j.g, radius);
+    if (amount <= 0) {
+        pol__decline(run, "amount 0");
+        return POL_OK;
+    }
+    pol__measure(run, "amount", amount);
+    pol__measure(run, "radius", radius);
+    pol__measure(run, "threshold", threshold);
+    pol__decide(run, "unsharp mask on luminance: amount %.2f, radius %.2f, threshold %.3f", amount,
+                radius, threshold);
+    return POL_OK;
+}
+
+/* The strip's rows sharpened as the whole picture's are: at the picture's top and bottom the
+ * strip ends where the picture does (the same clamping); elsewhere the context rows, which the
+ * blur reads, are real neighbours, and only they come out wrong. */
+static pol_status sh_apply(pol_run *run, void *state, pol__chunk *c)
+{
+    sh_state *s = state;
+    if (s->j.amount <= 0 || !(c->pre + c->n + c->post)) return POL_OK;
+    pol__strip *st = pol__strip_of(c);
+    pol__image view = pol__strip_view(c);
+    usm_job j = s->j;
+    j.src = &view;
+    j.failed = 0;
+    j.dst = pol__strip_buffer(&s->spare, (size_t)view.width * view.height * view.channels);
+    if (!j.dst) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    j.band = (view.height + 3) / 4 > 8 ? (view.height + 3) / 4 : 8; /* for the item's threads */
+    pol__parallel_for(run, ((size_t)view.height + (size_t)j.band - 1) / (size_t)j.band, 1, usm_bands, &j);
+    if (j.failed) {
+        pol__image_free_px(j.dst);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
+    (void)st;
+    pol__strip_swap(c, j.dst, &s->spare); /* same size: the decoded rows still compare */
+    return POL_OK;
+}
+
+static void sh_free(void *state)
+{
+    sh_state *s = state;
+    if (s) pol__image_free_px(s->spare);
+    free(s);
+}
+
+static const pol_op_stream sharpen_stream = {.context = sh_context,
+                                             .can = sh_can,
+                                             .begin = sh_begin,
+                                             .apply = sh_apply,
+                                             .free = sh_free};

@@ -177,6 +177,9 @@ typedef struct rs {
     wtab h, v;
     float *dst;
     int failed;
+    int src_y0;    /* picture row of the source's first row (a strip's) */
+    int o0, o1;    /* output rows made: [o0, o1); dst holds them from its first row */
+    int band;      /* output rows per work unit (RS_BAND) */
 } rs;
 
 /* Source row -> linear light, premultiplied, padded to cp channels. */
@@ -279,7 +282,7 @@ static void do_bands(void *user, size_t begin, size_t end)
     size_t rowlen = (size_t)r->out_w * (size_t)cp;
     int max_rows = 0;
     for (size_t b = begin; b < end; b++) {
-        int y0 = (int)b * RS_BAND, y1 = y0 + RS_BAND > r->out_h ? r->out_h : y0 + RS_BAND;
+        int y0 = r->o0 + (int)b * r->band, y1 = y0 + r->band > r->o1 ? r->o1 : y0 + r->band;
         int lo = r->v.start[y0], hi = 0;
         for (int y = y0; y < y1; y++) {
             if (r->v.start[y] < lo) lo = r->v.start[y];
@@ -298,14 +301,15 @@ static void do_bands(void *user, size_t begin, size_t end)
         goto done;
     }
     for (size_t b = begin; b < end; b++) {
-        int y0 = (int)b * RS_BAND, y1 = y0 + RS_BAND > r->out_h ? r->out_h : y0 + RS_BAND;
+        int y0 = r->o0 + (int)b * r->band, y1 = y0 + r->band > r->o1 ? r->o1 : y0 + r->band;
         int lo = r->v.start[y0], hi = 0;
         for (int y = y0; y < y1; y++) {
             if (r->v.start[y] < lo) lo = r->v.start[y];
             if (r->v.start[y] + r->v.n[y] > hi) hi = r->v.start[y] + r->v.n[y];
         }
         for (int sy = lo; sy < hi; sy++) {
-            const float *srow = pol__image_row(r->src, sy) + (size_t)r->x_off * (size_t)ch;
+            const float *srow =
+                pol__image_row(r->src, sy - r->src_y0) + (size_t)r->x_off * (size_t)ch;
             to_linear(r, srow, lin, pad, r->in_w);
             hfilter(r, pad, tmp + (size_t)(sy - lo) * rowlen);
         }
@@ -319,7 +323,7 @@ static void do_bands(void *user, size_t begin, size_t end)
                 float wk = w[k];
                 for (size_t i = 0; i < rowlen; i++) acc[i] += wk * rk[i];
             }
-            finish_row(r, acc, enc, r->dst + (size_t)y * (size_t)r->out_w * (size_t)ch);
+            finish_row(r, acc, enc, r->dst + (size_t)(y - r->o0) * (size_t)r->out_w * (size_t)ch);
         }
     }
 done:
@@ -365,6 +369,9 @@ float *pol__resample_rect(const pol_run *run, const pol__image *src, double x0, 
         if (r.h.start[i] + r.h.n[i] > x_end) x_end = r.h.start[i] + r.h.n[i];
     }
     r.in_w = x_end - r.x_off;
+    r.o0 = 0;
+    r.o1 = out_h;
+    r.band = RS_BAND;
     size_t bands = ((size_t)out_h + RS_BAND - 1) / RS_BAND;
     pol__parallel_for(run, bands, 1, do_bands, &r);
     wtab_free(&r.h);
@@ -379,6 +386,86 @@ float *pol__resample_rect(const pol_run *run, const pol__image *src, double x0, 
 float *pol__resample(const pol_run *run, const pol__image *src, int out_w, int out_h, pol__kernel k)
 {
     return pol__resample_rect(run, src, 0, 0, src->width, src->height, out_w, out_h, k);
+}
+
+/* ---- strips: output rows made from a band of source rows ---------------------------------- */
+
+struct pol__rs_rows {
+    rs r;
+    double ratio; /* source rows per output row */
+    int in_width;
+};
+
+pol__rs_rows *pol__rs_rows_new(int in_w, int in_h, int ch, int out_w, int out_h, pol__kernel k)
+{
+    pol__rs_rows *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    rs *r = &s->r;
+    r->ch = ch;
+    r->cp = ch == 3 ? 4 : ch;
+    r->alpha = ch == 2 || ch == 4 ? ch - 1 : -1;
+    r->out_w = out_w;
+    r->out_h = out_h;
+    if (!wtab_build(&r->h, in_w, 0, in_w, out_w, k) || !wtab_build(&r->v, in_h, 0, in_h, out_h, k)) {
+        pol__rs_rows_free(s);
+        return NULL;
+    }
+    int x_end = 0;
+    r->x_off = r->h.start[0];
+    for (int i = 0; i < out_w; i++) {
+        if (r->h.start[i] < r->x_off) r->x_off = r->h.start[i];
+        if (r->h.start[i] + r->h.n[i] > x_end) x_end = r->h.start[i] + r->h.n[i];
+    }
+    r->in_w = x_end - r->x_off;
+    s->ratio = (double)in_h / out_h;
+    s->in_width = in_w;
+    return s;
+}
+
+void pol__rs_rows_free(pol__rs_rows *s)
+{
+    if (!s) return;
+    wtab_free(&s->r.h);
+    wtab_free(&s->r.v);
+    free(s);
+}
+
+int pol__rs_rows_anchor(const pol__rs_rows *s, int y)
+{
+    int a = (int)floor((y + 0.5) * s->ratio);
+    return a < 0 ? 0 : a;
+}
+
+void pol__rs_rows_range(const pol__rs_rows *s, int s0, int s1, int *o0, int *o1)
+{
+    const rs *r = &s->r;
+    int a = 0, b;
+    while (a < r->out_h && r->v.start[a] < s0) a++;
+    b = a;
+    while (b < r->out_h && r->v.start[b] + r->v.n[b] <= s1) b++;
+    *o0 = a;
+    *o1 = b;
+}
+
+int pol__rs_rows_make(const pol_run *run, pol__rs_rows *s, const float *src, int s0, int rows,
+                      int o0, int o1, float *dst)
+{
+    rs *r = &s->r;
+    if (o1 <= o0) return 1;
+    if (r->v.start[o0] < s0 || r->v.start[o1 - 1] + r->v.n[o1 - 1] > s0 + rows) return 0;
+    pol__image view = {.width = s->in_width, .height = rows, .channels = r->ch, .px = (float *)src};
+    r->src = &view;
+    r->src_y0 = s0;
+    r->o0 = o0;
+    r->o1 = o1;
+    r->dst = dst;
+    r->failed = 0;
+    /* a strip is a few dozen rows: split for the item's threads */
+    r->band = (o1 - o0 + 3) / 4 > 8 ? (o1 - o0 + 3) / 4 : 8;
+    size_t bands = ((size_t)(o1 - o0) + (size_t)r->band - 1) / (size_t)r->band;
+    pol__parallel_for(run, bands, 1, do_bands, r);
+    r->src = NULL;
+    return !r->failed;
 }
 
 /* ---- streaming: resize while a decoder delivers rows ------------------------------------- */

@@ -1,0 +1,358 @@
+/* polish — the image domain's strips: a picture read, processed and written a band of rows at a
+ * time through the engine's streaming contract (src/core/stream.h), so a pipeline whose every
+ * step works on rows never holds the whole picture. Readers: TIFF (the direct layouts) and JPEG;
+ * writers: TIFF and JPEG. Anything else is loaded whole (accept() says so before the run). */
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "image/image_io.h"
+
+#define STRIP_ROWS 32 /* core rows per chunk: a quarter of a TIFF tile row, 4 JPEG MCU rows */
+
+pol__image pol__strip_view(const pol__chunk *c)
+{
+    const pol__strip *s = pol__strip_of(c);
+    pol__image v = *s->item;
+    v.width = s->width;
+    v.height = (int)(c->pre + c->n + c->post);
+    v.channels = s->channels;
+    v.px = s->px;
+    return v;
+}
+
+float *pol__strip_buffer(float **spare, size_t floats)
+{
+    float *p = *spare;
+    *spare = NULL;
+    if (p && malloc_usable_size(p) >= floats * sizeof(float)) return p;
+    pol__image_free_px(p);
+    return floats ? pol__image_alloc_px((int)floats, 1, 1) : NULL;
+}
+
+void pol__strip_swap(pol__chunk *c, float *px, float **spare)
+{
+    pol__strip *s = pol__strip_of(c);
+    pol__image_free_px(*spare);
+    *spare = s->px;
+    s->px = px;
+}
+
+void pol__strip_replace(pol__chunk *c, float *px, int width, int height, uint64_t start, size_t pre,
+                        size_t n, size_t post)
+{
+    pol__strip *s = pol__strip_of(c);
+    if (s->px != px) pol__image_free_px(s->px);
+    s->px = px;
+    s->src_px = NULL;
+    s->width = width;
+    s->height = height;
+    c->start = start;
+    c->pre = pre;
+    c->n = n;
+    c->post = post;
+}
+
+/* ---- reading -------------------------------------------------------------------------------- */
+
+typedef struct sreader {
+    pol__chunk chunk;
+    pol__strip strip;
+    pol__image *meta;
+    pol__tiff_rows *tiff;
+    pol__jpeg_rows *jpeg;
+    int w, h, ch;
+    float *win; /* decoded rows [win_y, win_y + win_n), in order */
+    int win_y, win_n, win_cap;
+    int next; /* first row of the next core */
+} sreader;
+
+static const char *format_of(const char *path)
+{
+    unsigned char head[64];
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return NULL;
+    size_t n = fread(head, 1, sizeof head, fp);
+    fclose(fp);
+    return pol__image_sniff_format(head, n);
+}
+
+static void rd_close(void *p)
+{
+    sreader *r = p;
+    if (!r) return;
+    if (r->tiff) pol__tiff_rows_close(r->tiff);
+    if (r->jpeg) pol__jpeg_rows_close(r->jpeg);
+    pol__image_free_px(r->strip.px);
+    pol__image_free(r->meta);
+    free(r->win);
+    free(r);
+}
+
+static pol_status rd_open(pol_run *run, const char *path, void **out)
+{
+    *out = NULL;
+    const char *fmt = format_of(path);
+    sreader *r = calloc(1, sizeof *r);
+    if (!r) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    pol_status st;
+    if (fmt && !strcmp(fmt, "tiff"))
+        st = pol__tiff_rows_open(run, path, &r->meta, &r->tiff);
+    else if (fmt && !strcmp(fmt, "jpeg"))
+        st = pol__jpeg_rows_open(run, path, &r->meta, &r->jpeg);
+    else
+        st = pol__fail(run, POL_ERR_UNSUPPORTED, "this image format is not read row by row");
+    if (st) {
+        rd_close(r);
+        return st;
+    }
+    r->w = r->meta->width, r->h = r->meta->height, r->ch = r->meta->channels;
+    r->strip.item = r->meta;
+    *out = r;
+    return POL_OK;
+}
+
+static pol_status decode(pol_run *run, sreader *r, float *dst, int n)
+{
+    return r->tiff ? pol__tiff_rows_read(run, r->tiff, dst, n) : pol__jpeg_rows_read(run, r->jpeg, dst, n);
+}
+
+static pol_status rd_read(pol_run *run, void *p, size_t halo, pol__chunk **out)
+{
+    sreader *r = p;
+    *out = NULL;
+    if (r->next >= r->h) return POL_OK;
+    int y = r->next, n = r->h - y < STRIP_ROWS ? r->h - y : STRIP_ROWS;
+    int pre = (size_t)y < halo ? y : (int)halo;
+    int post = (size_t)(r->h - y - n) < halo ? r->h - y - n : (int)halo;
+    int lo = y - pre, hi = y + n + post;
+    size_t rowlen = (size_t)r->w * (size_t)r->ch;
+    if (r->win_n && lo > r->win_y) { /* rows no longer needed */
+        int drop = lo - r->win_y < r->win_n ? lo - r->win_y : r->win_n;
+        memmove(r->win, r->win + (size_t)drop * rowlen,
+                (size_t)(r->win_n - drop) * rowlen * sizeof(float));
+        r->win_y += drop;
+        r->win_n -= drop;
+    }
+    if (!r->win_n) r->win_y = r->win_y > lo ? r->win_y : lo;
+    if (r->win_y > lo) return pol__fail(run, POL_ERR_INTERNAL, "strip rows asked out of order");
+    int need = hi - r->win_y;
+    if (need > r->win_cap) {
+        float *w = realloc(r->win, (size_t)need * rowlen * sizeof(float));
+        if (!w) return pol__fail(run, POL_ERR_NOMEM, "out of memory for %d rows", need);
+        r->win = w;
+        r->win_cap = need;
+    }
+    if (r->win_y + r->win_n < hi) {
+        pol_status st = decode(run, r, r->win + (size_t)r->win_n * rowlen, hi - r->win_y - r->win_n);
+        if (st) return st;
+        r->win_n = hi - r->win_y;
+    }
+    /* the last chunk's buffer again when it is big enough: strip-sized buffers allocated and
+     * freed on every chunk would leave glibc's arenas holding freed memory */
+    float *px = pol__strip_buffer(&r->strip.px, (size_t)(hi - lo) * rowlen);
+    if (!px) return pol__fail(run, POL_ERR_NOMEM, "out of memory for %d rows", hi - lo);
+    memcpy(px, r->win + (size_t)(lo - r->win_y) * rowlen, (size_t)(hi - lo) * rowlen * sizeof(float));
+    r->chunk.data = &r->strip;
+    r->strip.channels = r->ch;
+    pol__strip_replace(&r->chunk, px, r->w, r->h, (uint64_t)y, (size_t)pre, (size_t)n, (size_t)post);
+    r->strip.src_px = r->win + (size_t)(lo - r->win_y) * rowlen;
+    r->chunk.last = y + n >= r->h;
+    r->next = y + n;
+    *out = &r->chunk;
+    return POL_OK;
+}
+
+/* ---- writing -------------------------------------------------------------------------------- */
+
+typedef struct swriter {
+    FILE *f;
+    pol__tiff_writer *tiff;
+    pol__jpeg_writer *jpeg;
+    int opened, rows, height;
+    /* a JPEG written as a JPEG with no quality asked for: when no pixel changed, it is written
+     * again from the source's coefficients (as pol__image_save_path does) */
+    char *src;
+    int changed, quality, sub_h, sub_v;
+    pol__image_save set;
+    pol__meta_out m;
+    unsigned char *icc, *xmp;
+} swriter;
+
+static void wr_free(swriter *w)
+{
+    free(w->src);
+    free(w->icc);
+    free(w->xmp);
+    free(w->m.exif);
+    free(w);
+}
+
+static pol_status wr_begin(pol_run *run, void *reader, FILE *f, void **out)
+{
+    (void)reader;
+    swriter *w = calloc(1, sizeof *w);
+    if (!w) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    w->f = f;
+    *out = w;
+    return POL_OK;
+}
+
+/* The encoder starts with the first strip: only then are the size and the save settings the
+ * steps chose known. */
+static pol_status wr_open(pol_run *run, swriter *w, const pol__strip *s)
+{
+    pol__image im = *s->item;
+    im.width = s->width;
+    im.height = s->height;
+    im.channels = s->channels;
+    im.px = NULL;
+    const char *fmt = im.save.format[0] ? im.save.format : pol__image_writable(im.format);
+    pol__image_save set = im.save;
+    int keep = !strcmp(fmt, "jpeg") && !strcmp(im.format, "jpeg") && !set.quality && im.src_path;
+    w->set = set;
+    /* the quality is reported once it is known whether pixels changed */
+    pol__image_save_settings(keep ? NULL : run, &im, fmt, 0, &set);
+    pol__meta_out m;
+    pol_status st = pol__image_meta_prepare(run, &im, &m);
+    if (st) return st;
+    if (keep) { /* what the coefficient copy needs once the reader is gone */
+        w->src = strdup(im.src_path);
+        w->m = m;
+        w->m.icc = w->icc = m.icc ? malloc(m.icc_len) : NULL;
+        w->m.xmp = w->xmp = m.xmp ? malloc(m.xmp_len) : NULL;
+        w->m.exif = m.exif ? malloc(m.exif_len) : NULL;
+        if (!w->src || (m.icc && !w->icc) || (m.xmp && !w->xmp) || (m.exif && !w->m.exif)) {
+            pol__image_meta_release(&m);
+            return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        }
+        if (m.icc) memcpy(w->icc, m.icc, m.icc_len);
+        if (m.xmp) memcpy(w->xmp, m.xmp, m.xmp_len);
+        if (m.exif) memcpy(w->m.exif, m.exif, m.exif_len);
+        w->quality = set.quality;
+        w->sub_h = set.sub_h, w->sub_v = set.sub_v;
+    }
+    errno = 0;
+    if (!strcmp(fmt, "tiff"))
+        st = pol__tiff_write_begin(run, &im, &set, &m, w->f, &w->tiff);
+    else if (!strcmp(fmt, "jpeg"))
+        st = pol__jpeg_write_begin(run, &im, &set, &m, w->f, &w->jpeg);
+    else
+        st = pol__fail(run, POL_ERR_UNSUPPORTED, "%s is not written row by row", fmt);
+    pol__image_meta_release(&m);
+    w->opened = !st;
+    w->height = s->height;
+    return st;
+}
+
+static pol_status io_error(pol_run *run, swriter *w, pol_status st)
+{
+    int e = errno;
+    if (st && st != POL_ERR_NOMEM && (e == ENOSPC || e == EDQUOT || e == EFBIG || e == EIO || ferror(w->f)))
+        return pol__fail(run, POL_ERR_IO, "cannot write: %s", strerror(e ? e : EIO));
+    return st;
+}
+
+static pol_status wr_write(pol_run *run, void *p, const pol__chunk *c)
+{
+    swriter *w = p;
+    const pol__strip *s = pol__strip_of(c);
+    pol_status st = POL_OK;
+    if (!w->opened && (st = wr_open(run, w, s))) return io_error(run, w, st);
+    if (!c->n) return POL_OK;
+    size_t rowlen = (size_t)s->width * (size_t)s->channels;
+    const float *core = s->px + c->pre * rowlen;
+    if (w->src && !w->changed &&
+        (!s->src_px || memcmp(core, s->src_px + c->pre * rowlen, c->n * rowlen * sizeof(float))))
+        w->changed = 1;
+    errno = 0;
+    st = w->tiff ? pol__tiff_write_rows(run, w->tiff, core, (int)c->n)
+                 : pol__jpeg_write_rows(run, w->jpeg, core, (int)c->n);
+    w->rows += (int)c->n;
+    return io_error(run, w, st);
+}
+
+static void wr_abort(void *p)
+{
+    swriter *w = p;
+    if (!w) return;
+    pol__tiff_write_abort(w->tiff);
+    pol__jpeg_write_abort(w->jpeg);
+    wr_free(w);
+}
+
+static pol_status wr_end(pol_run *run, void *p)
+{
+    swriter *w = p;
+    pol_status st = POL_OK;
+    if (!w->opened)
+        st = pol__fail(run, POL_ERR_INTERNAL, "no rows were written");
+    else if (w->rows != w->height)
+        st = pol__fail(run, POL_ERR_INTERNAL, "%d of %d rows were written", w->rows, w->height);
+    if (st) {
+        wr_abort(w);
+        return st;
+    }
+    errno = 0;
+    if (w->tiff) {
+        st = pol__tiff_write_end(run, w->tiff);
+        w->tiff = NULL;
+    } else {
+        st = pol__jpeg_write_end(run, w->jpeg);
+        w->jpeg = NULL;
+    }
+    st = io_error(run, w, st);
+    if (!st && w->src && !w->changed) {
+        /* no step changed a pixel: the encoded rows give way to the source's own coefficients */
+        if (fflush(w->f) != 0 || ftruncate(fileno(w->f), 0) != 0 || fseek(w->f, 0, SEEK_SET) != 0)
+            st = pol__fail(run, POL_ERR_IO, "cannot write: %s", strerror(errno));
+        else if (!(st = io_error(run, w, pol__jpeg_transcode(run, w->src, &w->set, &w->m, w->f))))
+            pol__decide(run, "no step changed the pixels: the JPEG was written from its own "
+                             "DCT coefficients, without loss");
+    } else if (!st && w->src) {
+        pol__decide(run, "JPEG written at the source's quality %d%s", w->quality,
+                    w->sub_h == 1 && w->sub_v == 1   ? " and 4:4:4 chroma"
+                    : w->sub_h == 2 && w->sub_v == 2 ? " and 4:2:0 chroma"
+                    : w->sub_h == 2 && w->sub_v == 1 ? " and 4:2:2 chroma"
+                                                     : "");
+    }
+    if (!st && (fflush(w->f) != 0 || ferror(w->f)))
+        st = pol__fail(run, POL_ERR_IO, "cannot write: %s", strerror(errno));
+    wr_free(w);
+    return st;
+}
+
+/* ---- which items stream --------------------------------------------------------------------- */
+
+/* Streams when the source is read row by row (TIFF's direct layouts, JPEG), upright, and is
+ * written in its own format (the writers know no other conversion); anything else is loaded
+ * whole, as before. */
+static int accept(pol_run *run, const char *in, const char *out)
+{
+    const char *fmt = format_of(in);
+    if (!fmt || (strcmp(fmt, "tiff") && strcmp(fmt, "jpeg"))) return 0;
+    const char *named = out ? pol__image_format_of_ext(pol__path_ext(out)) : NULL;
+    if (named && strcmp(named, fmt)) return 0;
+    for (size_t i = 0; run && i < run->plan_n; i++) {
+        if (!(run->plan_ops[i]->flags & POL_OP_DELIVER)) continue;
+        const char *f = pol__arg_str(run->plan_args[i], "format");
+        if (f && strcmp(f, fmt)) return 0;
+    }
+    void *r = NULL;
+    if (rd_open(NULL, in, &r)) return 0; /* a layout read only whole, or not upright */
+    rd_close(r);
+    return 1;
+}
+
+const pol__stream_io pol__image_stream_io = {
+    .chunk_units = STRIP_ROWS,
+    .open = rd_open,
+    .read = rd_read,
+    .close = rd_close,
+    .write_begin = wr_begin,
+    .write = wr_write,
+    .write_end = wr_end,
+    .write_abort = wr_abort,
+    .accept = accept,
+};

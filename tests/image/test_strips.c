@@ -1,0 +1,280 @@
+/* polish — image strips: a pipeline streamed strip by strip gives what the same pipeline gives on
+ * the whole picture (crop, resize, sharpen, export; TIFF tiled and in strips, 8 and 16 bit, grey,
+ * RGB and alpha; JPEG), an unchanged streamed JPEG is its own coefficients again, and the ops that
+ * need the whole picture keep the item whole. */
+#include <tiffio.h>
+#include "test_io_util.h"
+#include "polish/polish.h"
+
+/* A picture with something for every op: smooth gradients, hard edges, fine texture, and
+ * transparency that varies when there is alpha. */
+static pol__image *make_picture(int w, int h, int ch, uint64_t seed)
+{
+    pol__image *im = pol__image_new(w, h, ch);
+    assert_non_null(im);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            float *p = pol__image_row(im, y) + (size_t)x * ch;
+            double edge = ((x / 13 + y / 9) & 1) ? 0.25 : 0.0;
+            for (int c = 0; c < ch; c++) {
+                double v = 0.15 + 0.5 * (x + c * 7) / w + 0.2 * y / h + edge * (c == 1 ? -1 : 1) +
+                           0.06 * (trand(&seed) - 0.5);
+                p[c] = (float)(v < 0 ? 0 : v > 1 ? 1 : v);
+            }
+            if (ch == 2 || ch == 4) p[ch - 1] = (float)(0.2 + 0.8 * (double)((x * 7 + y * 3) % 50) / 49);
+        }
+    return im;
+}
+
+/* A tiled TIFF (tile tw x th) of `im` at `bits` per sample, written with libtiff itself. */
+static void write_tiled(const char *path, const pol__image *im, int bits, int tw, int th)
+{
+    TIFF *t = TIFFOpen(path, "w");
+    assert_non_null(t);
+    int ch = im->channels;
+    TIFFSetField(t, TIFFTAG_IMAGEWIDTH, (uint32_t)im->width);
+    TIFFSetField(t, TIFFTAG_IMAGELENGTH, (uint32_t)im->height);
+    TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, (uint16_t)ch);
+    TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, (uint16_t)bits);
+    TIFFSetField(t, TIFFTAG_PHOTOMETRIC, ch >= 3 ? PHOTOMETRIC_RGB : PHOTOMETRIC_MINISBLACK);
+    TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+    TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE);
+    if (ch == 2 || ch == 4) {
+        uint16_t ex = EXTRASAMPLE_UNASSALPHA;
+        TIFFSetField(t, TIFFTAG_EXTRASAMPLES, 1, &ex);
+    }
+    TIFFSetField(t, TIFFTAG_TILEWIDTH, (uint32_t)tw);
+    TIFFSetField(t, TIFFTAG_TILELENGTH, (uint32_t)th);
+    size_t bytes = (size_t)bits / 8, n = (size_t)tw * th * ch;
+    unsigned char *buf = calloc(n, bytes);
+    for (int ty = 0; ty < im->height; ty += th)
+        for (int tx = 0; tx < im->width; tx += tw) {
+            memset(buf, 0, n * bytes);
+            for (int y = 0; y < th && ty + y < im->height; y++)
+                for (int x = 0; x < tw && tx + x < im->width; x++)
+                    for (int c = 0; c < ch; c++) {
+                        float v = pol__image_row(im, ty + y)[(size_t)(tx + x) * ch + c];
+                        size_t at = ((size_t)y * tw + x) * ch + c;
+                        if (bits == 16)
+                            ((uint16_t *)buf)[at] = pol__float_to_u16(v);
+                        else
+                            buf[at] = pol__float_to_u8(v);
+                    }
+            assert_true(TIFFWriteTile(t, buf, (uint32_t)tx, (uint32_t)ty, 0, 0) >= 0);
+        }
+    free(buf);
+    TIFFClose(t);
+}
+
+/* Runs the recipe's steps on `in`: streamed (the delivery as default options) into `out`, or
+ * whole (a delivery target, which keeps the item whole) into the folder `out`. Returns the item's
+ * report as JSON (free it). */
+static char *run_recipe(const char *steps, const char *deliver, const char *in, const char *out,
+                        int whole)
+{
+    char text[2048];
+    if (whole)
+        snprintf(text, sizeof text, "domain: image\nsteps:\n%sdeliver:\n  - name: w\n%s%s", steps,
+                 deliver[0] ? "    " : "", deliver);
+    else
+        snprintf(text, sizeof text, "domain: image\nsteps:\n%s%s%s", steps,
+                 deliver[0] ? "  - export: {" : "", deliver[0] ? deliver : "");
+    if (!whole && deliver[0]) {
+        /* "format: tiff" -> "  - export: {format: tiff}" */
+        size_t n = strlen(text);
+        while (n && text[n - 1] == '\n') text[--n] = 0;
+        strcat(text, "}\n");
+    }
+    pol_pipeline *p;
+    pol_err err;
+    if (pol_pipeline_parse_recipe(text, strlen(text), "strips", &p, &err))
+        fail_msg("recipe: %s\n%s", err.msg, text);
+    pol_options opt;
+    pol_options_default(&opt);
+    opt.threads = 2;
+    opt.overwrite = 1;
+    pol_batch b = {.mode = POL_BATCH_PROCESS, .options = &opt};
+    if (whole)
+        b.outdir = out;
+    else
+        b.outfile = out;
+    pol_report *r = pol_report_new("test");
+    pol_batch_result res;
+    const char *ins[] = {in};
+    pol_status st = pol_batch_run(p, ins, 1, &b, r, &res, &err);
+    char *js = pol_report_json(r);
+    if (st) fail_msg("batch: %s\n%s", err.msg, js);
+    pol_report_free(r);
+    pol_pipeline_free(p);
+    return js;
+}
+
+static int streamed(const char *report)
+{
+    return strstr(report, "\"streamed\": true") != NULL;
+}
+
+static pol__image *load(tctx *t, const char *path)
+{
+    pol__image *im = NULL;
+    if (pol__image_load_path(&t->run, path, &im)) fail_msg("loading %s: %s", path, t->err.msg);
+    return im;
+}
+
+/* Streams and runs whole the same steps on `in`; the two outputs must agree to `tol`. */
+static void same_both_ways(tctx *t, const char *steps, const char *deliver, const char *in,
+                           const char *ext, double tol, const char *what)
+{
+    char out_s[256], dir_w[256], out_w[300];
+    snprintf(out_s, sizeof out_s, "%s/s.%s", t->dir, ext);
+    snprintf(dir_w, sizeof dir_w, "%s/whole", t->dir);
+    const char *base = strrchr(in, '/') ? strrchr(in, '/') + 1 : in;
+    snprintf(out_w, sizeof out_w, "%s/w/%s", dir_w, base);
+    char *rs = run_recipe(steps, deliver, in, out_s, 0);
+    char *rw = run_recipe(steps, deliver, in, dir_w, 1);
+    if (!streamed(rs)) fail_msg("%s: not streamed: %s", what, rs);
+    assert_false(streamed(rw));
+    pol__image *a = load(t, out_s), *b = load(t, out_w);
+    double mx = 0, mean = mean_abs_diff(a, b, &mx);
+    print_message("  %s: %dx%dx%d, max difference %.3g, mean %.3g\n", what, a->width, a->height,
+                  a->channels, mx, mean);
+    assert_true(mx <= tol);
+    pol__image_free(a);
+    pol__image_free(b);
+    free(rs);
+    free(rw);
+}
+
+static const char *const chain =
+    "  - crop: {box: \"7,11,301,233\"}\n"
+    "  - resize: {scale: 0.71}\n"
+    "  - sharpen: {amount: 1.2, radius: 1.3, threshold: 0}\n";
+
+static void test_tiff_tiled_16bit(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    for (int ch = 1; ch <= 4; ch++) {
+        pol__image *im = make_picture(317, 251, ch, 11u + (uint64_t)ch);
+        const char *in = tpath(&t, "tiled.tif");
+        write_tiled(in, im, 16, 32, 16);
+        char what[64];
+        snprintf(what, sizeof what, "16-bit tiled TIFF, %d channels", ch);
+        /* 16-bit output: equal to within one step of 16 bits (float rounding) */
+        same_both_ways(&t, chain, "format: tiff", in, "tif", 1.01 / 65535, what);
+        pol__image_free(im);
+    }
+    tctx_done(&t);
+}
+
+static void test_tiff_strips_resamplers(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    pol__image *im = make_picture(403, 389, 3, 5);
+    const char *in = tpath(&t, "strips.tif");
+    im->save.bit_depth = 8;
+    assert_int_equal(pol__image_save_path(&t.run, im, in), POL_OK);
+    /* strong shrinks need a wide context; enlarging a narrow one; each kernel */
+    static const char *const steps[] = {
+        "  - resize: {scale: 0.09}\n",
+        "  - resize: {scale: 0.37, kernel: lanczos2}\n  - sharpen: {amount: 2, radius: 4}\n",
+        "  - resize: {scale: 2.6}\n  - sharpen: {amount: 0.7, radius: 2.2, threshold: 0}\n",
+        "  - sharpen: {amount: 0.5, radius: 6}\n  - resize: {scale: 0.5, kernel: linear}\n"
+        "  - crop: {box: \"3,70,150,40\"}\n",
+        "  - crop: {box: \"0,0,403,389\"}\n  - resize: {scale: 1.0}\n",
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
+        char what[32];
+        snprintf(what, sizeof what, "8-bit TIFF in strips, chain %zu", i);
+        same_both_ways(&t, steps[i], "format: tiff", in, "tif", 0, what);
+    }
+    pol__image_free(im);
+    tctx_done(&t);
+}
+
+static void test_jpeg(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    pol__image *im = make_picture(500, 333, 3, 9);
+    const char *in = tpath(&t, "photo.jpg");
+    im->save.quality = 92;
+    assert_int_equal(pol__image_save_path(&t.run, im, in), POL_OK);
+    same_both_ways(&t, chain, "", in, "jpg", 0, "JPEG through crop, resize, sharpen");
+    /* nothing changed: the streamed JPEG is the whole path's lossless copy, byte for byte */
+    const char *nothing = "  - resize: {scale: 1}\n";
+    char out_s[256], dir_w[256], out_w[300];
+    snprintf(out_s, sizeof out_s, "%s/u.jpg", t.dir);
+    snprintf(dir_w, sizeof dir_w, "%s/uw", t.dir);
+    snprintf(out_w, sizeof out_w, "%s/w/photo.jpg", dir_w);
+    char *rs = run_recipe(nothing, "", in, out_s, 0);
+    char *rw = run_recipe(nothing, "", in, dir_w, 1);
+    assert_true(streamed(rs));
+    assert_non_null(strstr(rs, "written from its own DCT coefficients"));
+    FILE *fa = fopen(out_s, "rb"), *fb = fopen(out_w, "rb");
+    assert_non_null(fa);
+    assert_non_null(fb);
+    int ca, cb;
+    size_t n = 0;
+    do {
+        ca = fgetc(fa), cb = fgetc(fb), n++;
+        assert_int_equal(ca, cb);
+    } while (ca != EOF);
+    fclose(fa), fclose(fb);
+    print_message("  unchanged JPEG: %zu bytes, identical to the whole path's coefficient copy\n", n - 1);
+    free(rs);
+    free(rw);
+    pol__image_free(im);
+    tctx_done(&t);
+}
+
+/* What cannot stream stays whole: a size known only from the whole picture (resize to a width,
+ * an automatic sharpen), a preset, a format change, a turned picture. */
+static void test_whole_when_needed(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    pol__image *im = make_picture(120, 90, 3, 3);
+    const char *in = tpath(&t, "p.tif");
+    assert_int_equal(pol__image_save_path(&t.run, im, in), POL_OK);
+    char out[256];
+    snprintf(out, sizeof out, "%s/o.tif", t.dir);
+    char *r = run_recipe("  - resize: {width: 60}\n", "", in, out, 0);
+    assert_false(streamed(r));
+    free(r);
+    r = run_recipe("  - sharpen: {radius: 1}\n", "", in, out, 0);
+    assert_false(streamed(r));
+    free(r);
+    r = run_recipe("  - crop: {aspect: \"1:1\"}\n", "", in, out, 0);
+    assert_false(streamed(r));
+    free(r);
+    snprintf(out, sizeof out, "%s/o.png", t.dir);
+    r = run_recipe("  - resize: {scale: 0.5}\n", "", in, out, 0);
+    assert_false(streamed(r));
+    free(r);
+    r = run_recipe("  - resize: {scale: 0.5}\n", "", in, out, 0); /* (checked twice: no state) */
+    assert_false(streamed(r));
+    free(r);
+    snprintf(out, sizeof out, "%s/o2.tif", t.dir);
+    r = run_recipe("  - resize: {scale: 0.5}\n", "", in, out, 0);
+    assert_true(streamed(r));
+    free(r);
+    pol__image_free(im);
+    tctx_done(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tiff_tiled_16bit),
+        cmocka_unit_test(test_tiff_strips_resamplers),
+        cmocka_unit_test(test_jpeg),
+        cmocka_unit_test(test_whole_when_needed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

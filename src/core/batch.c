@@ -120,13 +120,13 @@ static char *with_part(char *rel, const char *part)
 }
 
 /* out/<target>/<rel>, with the extension the domain will write. */
-static char *out_path(const batch_ctx *c, const item *x, const char *target, pol_asset *a)
+/* The item's output path; in a folder under the extension `ext` when not NULL. */
+static char *out_path_ext(const batch_ctx *c, const item *x, const char *target, const char *ext)
 {
     if (c->b->outfile && !target) return with_part(pol__strdup(c->b->outfile), x->part);
     const char *dir = c->b->outdir ? c->b->outdir : ".";
     char *rel = with_part(pol__strdup(x->rel), x->part);
     if (!rel) return NULL;
-    const char *ext = a && a->domain->out_ext ? a->domain->out_ext(a) : NULL;
     if (ext) {
         char *dot = strrchr(rel, '.');
         char *slash = strrchr(rel, '/');
@@ -142,6 +142,11 @@ static char *out_path(const batch_ctx *c, const item *x, const char *target, pol
                      : pol__asprintf("%.*s/%s", (int)dl, dir, rel);
     free(rel);
     return p;
+}
+
+static char *out_path(const batch_ctx *c, const item *x, const char *target, pol_asset *a)
+{
+    return out_path_ext(c, x, target, a && a->domain->out_ext ? a->domain->out_ext(a) : NULL);
 }
 
 static pol_status save_to(pol_run *run, const batch_ctx *c, const item *x, const char *target,
@@ -530,6 +535,12 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
     if (!p) return pol__fail(run, POL_ERR_UNSUPPORTED, "no %s recipe", d->name);
 
     if (c->b->mode == POL_BATCH_INSPECT) {
+        if (d->inspect_path && !x->made && x->n_members < 2) {
+            double t = pol__now();
+            st = d->inspect_path(run, x->path); /* read as a stream, never held whole */
+            pol__jv_set(pol__jv_obj_at(run->item, "seconds"), "stream", pol__jv_num(pol__now() - t));
+            return st;
+        }
         if (!d->inspect)
             return pol__fail(run, POL_ERR_UNSUPPORTED, "%s has no inspection", d->name);
         pol_asset *a = NULL;
@@ -603,11 +614,23 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
 
     const pol_op_desc *docop = document_op(p);
     pol__jv *secs = pol__jv_obj_at(run->item, "seconds");
-    if (x->n_members < 2 && !x->made && !docop && pol__stream_possible(d, p, deliver_in_steps ? NULL : dop) &&
-        !c->want_thumbs) {
+    if (x->n_members < 2 && !x->made &&
+        pol__stream_possible(d, p, docop || deliver_in_steps ? NULL : dop) && !c->want_thumbs) {
         /* Every step works chunk by chunk: the item is never held whole (unless the domain
-         * reads or writes this file only whole). */
-        char *path = out_path(c, x, NULL, NULL);
+         * reads or writes this file only whole). A document op's pipeline writes no item: its
+         * document goes where a loaded item's would. */
+        if (docop) {
+            if (d->stream->accept && !d->stream->accept(run, x->path, NULL)) goto whole;
+            double t = pol__now();
+            st = pol__stream_run(run, d, x->path, p, NULL);
+            pol__jv_set(secs, "stream", pol__jv_num(pol__now() - t));
+            char *dp = st ? NULL : document_path(c, x);
+            if (dp) st = save_document(run, dp);
+            free(dp);
+            goto done;
+        }
+        char *path = out_path_ext(c, x, NULL,
+                                  d->stream->out_ext ? d->stream->out_ext(run, x->path) : NULL);
         if (path && d->stream->accept && !d->stream->accept(run, x->path, path)) {
             free(path);
             goto whole;

@@ -174,13 +174,16 @@ static double mode_speed(const char *mode)
     return mode[0] == 'd' ? 70 : mode[0] == 'c' ? 30 : 12;
 }
 
-/* For inspect: how many points the default gates would remove (nothing is changed). */
-size_t pol__track_speed_outliers(const pol__track *t)
+/* For inspect: how many of points [from, to) the default gates would remove (nothing is
+ * changed; the points around them are their context). */
+size_t pol__track_speed_outliers(const pol__track *t, size_t from, size_t to)
 {
     pol__track *c = pol__track_clone(t);
     if (!c) return 0;
     const char *mode = pol__track_mode_of(pol__track_typical_speed(c));
-    size_t n = pol__track_find_spikes(c, mode_speed(mode), 30, 20, POL_TP_DELETED);
+    pol__track_find_spikes(c, mode_speed(mode), 30, 20, POL_TP_DELETED | (1u << 30));
+    size_t n = 0;
+    for (size_t i = from; i < to && i < c->n; i++) n += (c->pt[i].flags & (1u << 30)) != 0;
     pol__track_free(c);
     return n;
 }

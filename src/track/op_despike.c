@@ -37,7 +37,8 @@ static double seg_off(const rp *a, const rp *b, const rp *p)
     else
         f = 0.5;
     double x = a->x + f * (b->x - a->x), y = a->y + f * (b->y - a->y);
-    return hypot(p->x - x, p->y - y);
+    double ex = p->x - x, ey = p->y - y;
+    return sqrt(ex * ex + ey * ey);
 }
 
 /* One pass over the live points; marks spikes; returns their number. */
@@ -66,7 +67,8 @@ static size_t pass(pol__track *t, double vmax, double min_jump, double sigma, do
         }
         for (size_t j = 0; j + 1 < m; j++) {
             double dt = q[j + 1].t - q[j].t;
-            double d = hypot(q[j + 1].x - q[j].x, q[j + 1].y - q[j].y);
+            double ddx = q[j + 1].x - q[j].x, ddy = q[j + 1].y - q[j].y;
+            double d = sqrt(ddx * ddx + ddy * ddy);
             /* Speed beyond what the noise alone makes (4 sigma of two fixes' error). */
             double dn = d - 4 * sigma;
             if (dn < 0) dn = 0;

@@ -36,36 +36,42 @@ typedef struct srec {
     uint32_t len[5];
 } srec;
 
-static int put_text(FILE *f, const pol__track *t, uint64_t off, uint32_t *len)
-{
-    const char *s = pol__track_txt(t, off);
-    size_t n = s ? strlen(s) : 0;
-    *len = s ? (uint32_t)n + 1 : 0;
-    return n && fwrite(s, 1, n, f) != n ? -1 : 0;
-}
-
 int pol__tscratch_write(FILE *f, const pol__track *t, size_t from, size_t to, int last)
 {
     for (size_t i = from; i < to; i++) {
         const pol__tpt *p = &t->pt[i];
-        srec r = {p->lat, p->lon, p->ele, p->t, p->hdop, p->flags, p->line,
-                  t->seg[p->seg].kind, t->seg[p->seg].track, t->seg0 + p->seg, {0}};
-        const uint64_t offs[5] = {p->time_txt, p->ele_txt, p->raw, p->pre, p->src};
+        srec r;
+        memset(&r, 0, sizeof r);
+        r.lat = p->lat, r.lon = p->lon, r.ele = p->ele, r.t = p->t, r.hdop = p->hdop;
+        r.flags = p->flags, r.line = p->line;
+        r.kind = t->seg[p->seg].kind, r.track = t->seg[p->seg].track, r.seg = t->seg0 + p->seg;
+        /* what no writer reads is left out: a removed point's texts but the structure before
+         * it, a changed point's exact bytes */
+        int del = (p->flags & POL_TP_DELETED) != 0;
+        const char *x[5] = {del ? NULL : pol__track_txt(t, p->time_txt),
+                            del ? NULL : pol__track_txt(t, p->ele_txt),
+                            del ? NULL : pol__track_txt(t, p->raw), pol__track_txt(t, p->pre),
+                            p->flags & (POL_TP_DELETED | POL_TP_MOVED | POL_TP_ELE_SET)
+                                ? NULL
+                                : pol__track_txt(t, p->src)};
+        size_t len[5];
         for (int k = 0; k < 5; k++) {
-            const char *x = pol__track_txt(t, offs[k]);
-            r.len[k] = x ? (uint32_t)strlen(x) + 1 : 0;
+            len[k] = x[k] ? strlen(x[k]) : 0;
+            r.len[k] = x[k] ? (uint32_t)len[k] + 1 : 0;
         }
-        if (fwrite(&r, sizeof r, 1, f) != 1) return -1;
+        if (fwrite_unlocked(&r, sizeof r, 1, f) != 1) return -1;
         for (int k = 0; k < 5; k++)
-            if (put_text(f, t, offs[k], &r.len[k])) return -1;
+            if (len[k] && fwrite_unlocked(x[k], 1, len[k], f) != len[k]) return -1;
     }
     if (last) {
         srec r;
         memset(&r, 0, sizeof r);
         r.seg = UINT64_MAX;
         const char *x = pol__track_txt(t, t->tail);
-        r.len[0] = x ? (uint32_t)strlen(x) + 1 : 0;
-        if (fwrite(&r, sizeof r, 1, f) != 1 || put_text(f, t, t->tail, &r.len[0])) return -1;
+        size_t n = x ? strlen(x) : 0;
+        r.len[0] = x ? (uint32_t)n + 1 : 0;
+        if (fwrite_unlocked(&r, sizeof r, 1, f) != 1 || (n && fwrite_unlocked(x, 1, n, f) != n))
+            return -1;
     }
     return 0;
 }
@@ -82,7 +88,7 @@ static uint64_t get_text(pol__tsrc *s, uint32_t len, int *bad)
         s->tmp = nb;
         s->tmp_cap = len;
     }
-    if (len > 1 && fread(s->tmp, 1, len - 1, s->scratch) != len - 1) {
+    if (len > 1 && fread_unlocked(s->tmp, 1, len - 1, s->scratch) != len - 1) {
         *bad = 1;
         return 0;
     }
@@ -97,7 +103,7 @@ static pol_status scratch_fill(pol__tsrc *s, size_t want, int *eof)
     while (!s->done && t->n < want) {
         srec r;
         int bad = 0;
-        if (fread(&r, sizeof r, 1, s->scratch) != 1)
+        if (fread_unlocked(&r, sizeof r, 1, s->scratch) != 1)
             return pol__fail(s->run, POL_ERR_IO, "the scratch copy ends early");
         if (r.seg == UINT64_MAX) {
             t->tail = get_text(s, r.len[0], &bad);

@@ -214,7 +214,17 @@ void pol__track_coord(const pol__tpt *p, int lat, char *buf, size_t cap)
     if (p->flags & POL_TP_MOVED) {
         /* Fixed point to 8 decimals without printf (the hot path of writing a smoothed track). */
         long long q = llround(fabs(v) * 1e8);
-        snprintf(buf, cap, "%s%lld.%08lld", v < 0 && q ? "-" : "", q / 100000000, q % 100000000);
+        char tmp[32];
+        size_t k = sizeof tmp;
+        tmp[--k] = '\0';
+        for (int i = 0; i < 8; i++, q /= 10) tmp[--k] = (char)('0' + q % 10);
+        tmp[--k] = '.';
+        do {
+            tmp[--k] = (char)('0' + q % 10);
+            q /= 10;
+        } while (q);
+        if (v < 0 && llround(fabs(v) * 1e8)) tmp[--k] = '-';
+        snprintf(buf, cap, "%s", tmp + k);
         return;
     }
     /* GPS coordinates have at most 10 significant digits: one try nearly always does. */
@@ -230,6 +240,13 @@ void pol__track_coord(const pol__tpt *p, int lat, char *buf, size_t cap)
 double pol__geo_dist(double lat1, double lon1, double lat2, double lon2)
 {
     const double d = M_PI / 180;
+    double dla = lat2 - lat1, dlo = lon2 - lon1;
+    if (fabs(dla) < 0.05 && fabs(dlo) < 0.05) {
+        /* Within about 5 km (consecutive fixes): the flat frame at the middle latitude, within a
+         * millionth of the great circle, for one cosine instead of five trigonometric calls. */
+        double x = dlo * d * cos((lat1 + lat2) * (0.5 * d)), y = dla * d;
+        return POL_EARTH_R * sqrt(x * x + y * y);
+    }
     double p1 = lat1 * d, p2 = lat2 * d;
     double a = sin((p2 - p1) / 2), b = sin((lon2 - lon1) * d / 2);
     double h = a * a + cos(p1) * cos(p2) * b * b;
@@ -606,18 +623,23 @@ void pol__tacc_add(pol__tacc *a, const pol__track *t, size_t i)
             int even = !isfinite(dt1) || !isfinite(dt2) ||
                        (dt1 > 0 && dt2 > 0 && fabs(dt1 - dt2) <= 0.1 * dt1);
             if (even) {
-                pol__enu f;
-                pol__enu_init(&f, q->lat, q->lon);
-                double x1, y1, x3, y3;
-                pol__enu_fwd(&f, r->lat, r->lon, &x1, &y1);
-                pol__enu_fwd(&f, p->lat, p->lon, &x3, &y3);
-                if (pol__tmed_add(&a->d2, fabs(x1 + x3)) || pol__tmed_add(&a->d2, fabs(y1 + y3)))
-                    a->oom = 1;
+                /* the east/north frame at the middle point (pol__enu), its cosine kept from when
+                 * that point came */
+                const double ky = POL_EARTH_R * M_PI / 180;
+                double kx = fmax(1, ky * a->prev_cos);
+                double dl1 = r->lon - q->lon, dl3 = p->lon - q->lon;
+                if (dl1 > 180) dl1 -= 360;
+                if (dl1 < -180) dl1 += 360;
+                if (dl3 > 180) dl3 -= 360;
+                if (dl3 < -180) dl3 += 360;
+                double x = dl1 * kx + dl3 * kx, y = (r->lat - q->lat) * ky + (p->lat - q->lat) * ky;
+                if (pol__tmed_add(&a->d2, fabs(x)) || pol__tmed_add(&a->d2, fabs(y))) a->oom = 1;
             }
         }
     }
     a->prev2 = a->prev;
     a->prev = *p;
+    a->prev_cos = cos(p->lat * M_PI / 180);
     if (a->n_prev < 2) a->n_prev++;
     /* Duration: first to last time within each segment, summed. */
     if (isfinite(p->t)) {
@@ -652,6 +674,20 @@ void pol__tacc_free(pol__tacc *a)
 {
     pol__tmed_free(&a->dts);
     pol__tmed_free(&a->d2);
+}
+
+double pol__track_distance(const pol__track *t)
+{
+    double d = 0;
+    long prev = -1;
+    for (size_t i = 0; i < t->n; i++) {
+        if (!pol__tp_live(t, i)) continue;
+        const pol__tpt *p = &t->pt[i];
+        if (prev >= 0 && t->pt[prev].seg == p->seg)
+            d += pol__geo_dist(t->pt[prev].lat, t->pt[prev].lon, p->lat, p->lon);
+        prev = (long)i;
+    }
+    return d;
 }
 
 void pol__track_analyse(const pol__track *t, pol__track_stats *s)

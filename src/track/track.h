@@ -251,6 +251,8 @@ typedef struct pol__track_stats {
     int has_time, has_ele;
 } pol__track_stats;
 void pol__track_analyse(const pol__track *t, pol__track_stats *s);
+/* The length of the live track points' path within segments (as pol__track_analyse's). */
+double pol__track_distance(const pol__track *t);
 /* A median of many values (>= 0) in bounded memory: exact up to 65,536 values, then from log
  * bins 0.1% wide. Zero-initialise; _add gives -1 when out of memory. */
 typedef struct pol__tmed {
@@ -271,7 +273,7 @@ typedef struct pol__tacc {
     int n_prev;
     uint64_t last_seg, tseg;
     long trk_seen;
-    double prev_v, t0, t1;
+    double prev_v, t0, t1, prev_cos;
     pol__tmed dts, d2;
     int oom;
 } pol__tacc;

@@ -538,6 +538,12 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
     if (!p) return pol__fail(run, POL_ERR_UNSUPPORTED, "no %s recipe", d->name);
 
     if (c->b->mode == POL_BATCH_INSPECT) {
+        if (d->inspect_path && !x->made && x->n_members < 2) {
+            double t = pol__now();
+            st = d->inspect_path(run, x->path); /* read as a stream, never held whole */
+            pol__jv_set(pol__jv_obj_at(run->item, "seconds"), "stream", pol__jv_num(pol__now() - t));
+            return st;
+        }
         if (!d->inspect)
             return pol__fail(run, POL_ERR_UNSUPPORTED, "%s has no inspection", d->name);
         pol_asset *a = NULL;
@@ -611,13 +617,25 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
 
     const pol_op_desc *docop = document_op(p);
     pol__jv *secs = pol__jv_obj_at(run->item, "seconds");
-    if (x->n_members < 2 && !x->made && !docop && pol__stream_possible(d, p, deliver_in_steps ? NULL : dop) &&
-        !c->want_thumbs) {
+    if (x->n_members < 2 && !x->made &&
+        pol__stream_possible(d, p, docop || deliver_in_steps ? NULL : dop) && !c->want_thumbs) {
         /* Every step works chunk by chunk: the item is never held whole (unless the domain
-         * reads or writes this file only whole). */
+         * reads or writes this file only whole). A document op's pipeline writes no item: its
+         * document goes where a loaded item's would. */
+        if (docop) {
+            if (d->stream->accept && !d->stream->accept(run, x->path, NULL)) goto whole;
+            double t = pol__now();
+            st = pol__stream_run(run, d, x->path, p, NULL);
+            pol__jv_set(secs, "stream", pol__jv_num(pol__now() - t));
+            char *dp = st ? NULL : document_path(c, x);
+            if (dp) st = save_document(run, dp);
+            free(dp);
+            goto done;
+        }
         /* named as a whole item would be: the extension the delivery settles on */
         const pol_args *dargs = pn && plan_ops[pn - 1] == dop ? plan_args[pn - 1] : NULL;
-        char *path = out_path_ext(c, x, NULL, d->stream->out_ext ? d->stream->out_ext(run, x->path, dargs) : NULL);
+        char *path = out_path_ext(c, x, NULL,
+                                  d->stream->out_ext ? d->stream->out_ext(run, x->path, dargs) : NULL);
         if (path && d->stream->accept && !d->stream->accept(run, x->path, path)) {
             free(path);
             goto whole;

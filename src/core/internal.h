@@ -55,6 +55,9 @@ struct pol__domain {
     pol_status (*save)(pol_run *run, pol_asset *a, const char *path);
     /* Records what is wrong, in numbers, with pol__measure()/pol__decide(). Optional. */
     pol_status (*inspect)(pol_run *run, pol_asset *a);
+    /* Optional: the same inspection of a file read as a stream, never held whole; used instead
+     * of load + inspect for an item of one file. */
+    pol_status (*inspect_path)(pol_run *run, const char *path);
     /* Small JPEG of the asset for HTML reports; optional. *jpeg is malloc'ed. */
     pol_status (*thumbnail)(pol_run *run, pol_asset *a, int max_dim, unsigned char **jpeg,
                             size_t *len);

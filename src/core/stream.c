@@ -115,7 +115,7 @@ pol_status pol__stream_run(pol_run *run, const pol__domain *d, const char *in, c
 {
     const pol__stream_io *io = d->stream;
     const pol_op_desc *dop = pol_domain_deliver_op(d->name);
-    int with_deliver = dop && !(p->n_steps && p->steps[p->n_steps - 1].op == dop);
+    int with_deliver = out && dop && !(p->n_steps && p->steps[p->n_steps - 1].op == dop);
     size_t n = p->n_steps + (with_deliver ? 1 : 0);
     stage *st = calloc(n ? n : 1, sizeof *st);
     pol_args *dargs = NULL;
@@ -168,8 +168,11 @@ pol_status pol__stream_run(pol_run *run, const pol__domain *d, const char *in, c
         }
     }
     size_t halo_rest = context_of(st, src.from, n);
-    /* The applying pass, written as it goes. */
-    if (!s) {
+    /* The applying pass, written as it goes (or only applied: a document op's pipeline). */
+    if (!s && !out) {
+        s = pass(run, d, in, &src, st, n, halo_rest, 0, NULL, NULL, like, NULL);
+        passes++;
+    } else if (!s) {
         pol__outfile of;
         s = pol__out_open(run, out, &of);
         if (!s) {

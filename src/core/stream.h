@@ -46,7 +46,8 @@ typedef struct pol__stream_io {
     pol_status (*write_begin_path)(pol_run *run, void *reader, const char *tmp_path, FILE *f,
                                    void **writer);
     /* Optional: may this item stream, read from `in` and written to `out`? 0 loads it whole
-     * (a format the domain only reads or writes whole). NULL: every item streams. */
+     * (a format the domain only reads or writes whole). NULL: every item streams. `out` NULL:
+     * nothing is written (a pipeline ending in a document op). */
     int (*accept)(pol_run *run, const char *in, const char *out);
     /* Optional: the extension a streamed output is named with (NULL: the input's), from the
      * delivery op's arguments (`deliver`, NULL when there is no delivery op) — what the domain's
@@ -85,11 +86,15 @@ struct pol_op_stream {
 };
 
 /* Can this item stream? Only when the domain reads and writes chunks and every step (and the
- * delivery op `dop`, when there is one) has a chunked form and there are no delivery targets. */
+ * delivery op `dop`, when there is one) has a chunked form and there are no delivery targets.
+ * A pipeline ending in a document op (POL_OP_DOCUMENT) streams too: pass dop = NULL. */
 int pol__stream_possible(const pol__domain *d, const struct pol_pipeline *p,
                          const pol_op_desc *dop);
 
-/* Streams `in` through the pipeline's steps to `out` (written through pol__out_open/commit). */
+/* Streams `in` through the pipeline's steps to `out` (written through pol__out_open/commit).
+ * `out` NULL: nothing is written and no delivery op runs (a pipeline ending in a document op,
+ * whose stream form hands its document over in end()); the applying pass still runs every step
+ * on every chunk. */
 pol_status pol__stream_run(pol_run *run, const pol__domain *d, const char *in,
                            const struct pol_pipeline *p, const char *out);
 

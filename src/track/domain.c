@@ -203,7 +203,7 @@ static const char *out_ext(pol_asset *a)
     return NULL;
 }
 
-size_t pol__track_speed_outliers(const pol__track *t);
+size_t pol__track_speed_outliers(const pol__track *t, size_t from, size_t to);
 
 static pol_status inspect(pol_run *run, pol_asset *a)
 {
@@ -212,7 +212,7 @@ static pol_status inspect(pol_run *run, pol_asset *a)
     pol__track_analyse(t, &s);
     pol__measure_str(run, "format", pol__tfmt_ext(t->format));
     pol__track_measure(run, &s);
-    if (s.has_time) pol__measure_int(run, "speed_outliers", (long long)pol__track_speed_outliers(t));
+    if (s.has_time) pol__measure_int(run, "speed_outliers", (long long)pol__track_speed_outliers(t, 0, t->n));
     return POL_OK;
 }
 
@@ -232,6 +232,7 @@ const pol__domain pol__track_domain = {
     .load = load,
     .save = save,
     .inspect = inspect,
+    .inspect_path = pol__track_inspect_path,
     .data_free = pol__track_free,
     .data_clone = pol__track_clone,
     .auto_steps = auto_steps,

@@ -891,6 +891,12 @@ void pol__kml_stream_close(pol__kml_stream *g)
 
 /* ---- writing ---- */
 
+/* A string to a file only this thread writes (the hot path of writing millions of points). */
+static void xput(const char *s, FILE *f)
+{
+    fwrite_unlocked(s, 1, strlen(s), f);
+}
+
 /* The shortest text that reads back as the same double. */
 static void num(char *buf, size_t cap, double v)
 {
@@ -909,17 +915,24 @@ static void coord(const pol__track *t, const pol__tpt *p, int lat, char *buf, si
 void pol__track_time_text(const pol__track *t, const pol__tpt *p, char *buf, size_t cap)
 {
     const char *s = pol__track_txt(t, p->time_txt);
-    if (s && isfinite(pol__iso_time(s)))
-        snprintf(buf, cap, "%s", s);
-    else
+    size_t n = s ? strlen(s) : 0;
+    if (s && cap && isfinite(pol__iso_time(s))) {
+        if (n >= cap) n = cap - 1;
+        memcpy(buf, s, n);
+        buf[n] = '\0';
+    } else
         pol__iso_format(p->t, buf, cap);
 }
 
 static void ele_text(const pol__track *t, const pol__tpt *p, char *buf, size_t cap)
 {
     const char *s = pol__track_txt(t, p->ele_txt);
-    if (s && !(p->flags & POL_TP_ELE_SET))
-        snprintf(buf, cap, "%s", s);
+    size_t n = s ? strlen(s) : 0;
+    if (s && !(p->flags & POL_TP_ELE_SET) && cap) {
+        if (n >= cap) n = cap - 1;
+        memcpy(buf, s, n);
+        buf[n] = '\0';
+    }
     else
         num(buf, cap, round(p->ele * 1000) / 1000);
 }
@@ -929,33 +942,50 @@ void pol__gpx_write_pt(const pol__track *t, const pol__tpt *p, const char *el, F
     char la[48], lo[48], tb[64], eb[48];
     coord(t, p, 1, la, sizeof la);
     coord(t, p, 0, lo, sizeof lo);
-    fprintf(f, "<%s lat=\"%s\" lon=\"%s\">", el, la, lo);
+    /* pieces by fputs: the hot path of writing a smoothed track */
+    fputc_unlocked('<', f), xput(el, f), xput(" lat=\"", f), xput(la, f), xput("\" lon=\"", f);
+    xput(lo, f), xput("\">", f);
     if (isfinite(p->ele)) {
         ele_text(t, p, eb, sizeof eb);
-        fprintf(f, "<ele>%s</ele>", eb);
+        xput("<ele>", f), xput(eb, f), xput("</ele>", f);
     }
     if (isfinite(p->t) || p->time_txt) {
         pol__track_time_text(t, p, tb, sizeof tb);
-        if (tb[0]) fprintf(f, "<time>%s</time>", tb);
+        if (tb[0]) xput("<time>", f), xput(tb, f), xput("</time>", f);
     }
-    if (gpx && p->raw) fputs(pol__track_txt(t, p->raw), f);
+    if (gpx && p->raw) xput(pol__track_txt(t, p->raw), f);
     else if (!gpx && isfinite(p->hdop)) fprintf(f, "<hdop>%g</hdop>", (double)p->hdop);
-    fprintf(f, "</%s>", el);
+    xput("</", f), xput(el, f), fputc_unlocked('>', f);
+}
+
+/* What comes before a point: a removed point's is left out when it is only the line break and
+ * indentation before it (so removed points leave no blank lines), kept when it holds structure
+ * or comments. */
+static void put_pre(const pol__track *t, const pol__tpt *p, FILE *f)
+{
+    const char *s = pol__track_txt(t, p->pre);
+    if (!s) return;
+    if (p->flags & POL_TP_DELETED) {
+        const char *c = s;
+        while (*c == ' ' || *c == '\t' || *c == '\n' || *c == '\r') c++;
+        if (!*c) return;
+    }
+    xput(s, f);
 }
 
 /* A GPX loaded whole, written as GPX: its own structure around the points. */
 pol_status pol__gpx_write(pol_run *run, const pol__track *t, FILE *f)
 {
     static const char *const el[] = {"trkpt", "rtept", "wpt"};
-    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
+    xput("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
     for (size_t i = 0; i < t->n; i++) {
         const pol__tpt *p = &t->pt[i];
-        if (p->pre) fputs(pol__track_txt(t, p->pre), f);
+        put_pre(t, p, f);
         if (p->flags & POL_TP_DELETED) continue;
         pol__gpx_write_pt(t, p, el[t->seg[p->seg].kind], f, 1);
     }
-    if (t->tail) fputs(pol__track_txt(t, t->tail), f);
-    fputs("\n", f);
+    if (t->tail) xput(pol__track_txt(t, t->tail), f);
+    xput("\n", f);
     if (ferror(f)) return pol__fail(run, POL_ERR_IO, "write error");
     return POL_OK;
 }
@@ -966,15 +996,15 @@ pol_status pol__gpx_write_exact(pol_run *run, const pol__track *t, size_t from, 
     static const char *const el[] = {"trkpt", "rtept", "wpt"};
     for (size_t i = from; i < to; i++) {
         const pol__tpt *p = &t->pt[i];
-        if (p->pre) fputs(pol__track_txt(t, p->pre), f);
+        put_pre(t, p, f);
         if (p->flags & POL_TP_DELETED) continue;
         if (!(p->flags & (POL_TP_MOVED | POL_TP_ELE_SET)) && p->src)
-            fputs(pol__track_txt(t, p->src), f);
+            xput(pol__track_txt(t, p->src), f);
         else
             pol__gpx_write_pt(t, p, el[t->seg[p->seg].kind], f, 1);
         ++*written;
     }
-    if (last && t->tail) fputs(pol__track_txt(t, t->tail), f);
+    if (last && t->tail) xput(pol__track_txt(t, t->tail), f);
     if (ferror(f)) return pol__fail(run, POL_ERR_IO, "write error");
     return POL_OK;
 }

@@ -37,7 +37,8 @@ static double seg_off(const rp *a, const rp *b, const rp *p)
     else
         f = 0.5;
     double x = a->x + f * (b->x - a->x), y = a->y + f * (b->y - a->y);
-    return hypot(p->x - x, p->y - y);
+    double ex = p->x - x, ey = p->y - y;
+    return sqrt(ex * ex + ey * ey);
 }
 
 /* One pass over the live points; marks spikes; returns their number. */
@@ -66,7 +67,8 @@ static size_t pass(pol__track *t, double vmax, double min_jump, double sigma, do
         }
         for (size_t j = 0; j + 1 < m; j++) {
             double dt = q[j + 1].t - q[j].t;
-            double d = hypot(q[j + 1].x - q[j].x, q[j + 1].y - q[j].y);
+            double ddx = q[j + 1].x - q[j].x, ddy = q[j + 1].y - q[j].y;
+            double d = sqrt(ddx * ddx + ddy * ddy);
             /* Speed beyond what the noise alone makes (4 sigma of two fixes' error). */
             double dn = d - 4 * sigma;
             if (dn < 0) dn = 0;
@@ -174,13 +176,16 @@ static double mode_speed(const char *mode)
     return mode[0] == 'd' ? 70 : mode[0] == 'c' ? 30 : 12;
 }
 
-/* For inspect: how many points the default gates would remove (nothing is changed). */
-size_t pol__track_speed_outliers(const pol__track *t)
+/* For inspect: how many of points [from, to) the default gates would remove (nothing is
+ * changed; the points around them are their context). */
+size_t pol__track_speed_outliers(const pol__track *t, size_t from, size_t to)
 {
     pol__track *c = pol__track_clone(t);
     if (!c) return 0;
     const char *mode = pol__track_mode_of(pol__track_typical_speed(c));
-    size_t n = pol__track_find_spikes(c, mode_speed(mode), 30, 20, POL_TP_DELETED);
+    pol__track_find_spikes(c, mode_speed(mode), 30, 20, POL_TP_DELETED | (1u << 30));
+    size_t n = 0;
+    for (size_t i = from; i < to && i < c->n; i++) n += (c->pt[i].flags & (1u << 30)) != 0;
     pol__track_free(c);
     return n;
 }

@@ -3,7 +3,7 @@
  * metres on the flat is not counted as climbing. */
 #include <stdlib.h>
 #include <string.h>
-#include "track/track.h"
+#include "track/stream.h"
 
 static const pol_param_desc params[] = {
     {"write", POL_PARAM_BOOL, "true", 0, -1, NULL,
@@ -144,4 +144,5 @@ const pol_op_desc pol__track_op_elevation = {
     .params = params,
     .n_params = POL_ARRAY_LEN(params),
     .run = run,
+    .stream = &pol__track_stream_elevation,
 };

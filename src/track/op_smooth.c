@@ -42,7 +42,8 @@ static size_t hold_stops(double *zx, double *zy, const double *tt, size_t m, dou
     size_t held = 0, i = 0;
     while (i < m) {
         size_t j = i + 1;
-        while (j < m && hypot(zx[j] - zx[i], zy[j] - zy[i]) < radius) j++;
+        while (j < m && (zx[j] - zx[i]) * (zx[j] - zx[i]) + (zy[j] - zy[i]) * (zy[j] - zy[i]) < radius * radius)
+            j++;
         if (tt[j - 1] - tt[i] >= minsec && j - i >= 3) {
             double cx = 0, cy = 0;
             for (size_t k = i; k < j; k++) cx += zx[k], cy += zy[k];
@@ -218,10 +219,8 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     }
     pol__measure(run, "moved_mean_m", moved_sum / (double)moved_n);
     pol__measure(run, "moved_max_m", moved_max);
-    pol__track_stats s2;
-    pol__track_analyse(t, &s2);
     pol__measure(run, "distance_before_m", s.distance);
-    pol__measure(run, "distance_after_m", s2.distance);
+    pol__measure(run, "distance_after_m", pol__track_distance(t));
     pol__decide(run, "smoothed %zu points (%s, noise %.1f m): moved %.1f m on average, %.1f m at "
                 "most",
                 moved_n, mode, sigma, moved_sum / (double)moved_n, moved_max);

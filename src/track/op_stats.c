@@ -1,12 +1,11 @@
 /* polish — track.stats: distance, duration, speeds, elevation, sampling — a JSON document
  * (`-o stats.json`, or `--json` on stdout); the track itself is not changed or written. */
-#include "track/track.h"
+#include "track/stream.h"
 
-static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
+/* The stats as measurements and as the step's document (a whole track's or a stream's). */
+void pol__track_stats_document(pol_run *run, const pol__track_stats *sp)
 {
-    (void)args;
-    pol__track_stats s;
-    pol__track_analyse(pol__track_of(asset), &s);
+    pol__track_stats s = *sp;
     pol__track_measure(run, &s);
     pol__jv *d = pol__jv_obj();
     pol__jv_set(d, "points", pol__jv_int((long long)s.points));
@@ -31,6 +30,14 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     }
     pol__document(run, d);
     pol__decline(run, "statistics only");
+}
+
+static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
+{
+    (void)args;
+    pol__track_stats s;
+    pol__track_analyse(pol__track_of(asset), &s);
+    pol__track_stats_document(run, &s);
     return POL_OK;
 }
 
@@ -40,4 +47,5 @@ const pol_op_desc pol__track_op_stats = {
     .summary = "Distance, duration, speeds, elevation and sampling of the track (a JSON document)",
     .run = run,
     .flags = POL_OP_DOCUMENT,
+    .stream = &pol__track_stream_stats,
 };

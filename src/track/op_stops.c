@@ -3,7 +3,7 @@
  * at the start and the one at the end of each track (where a recording starts and ends at home). */
 #include <stdlib.h>
 #include <string.h>
-#include "track/track.h"
+#include "track/stream.h"
 
 static const pol_param_desc params[] = {
     {"radius", POL_PARAM_NUM, NULL, 1, 10000, NULL,
@@ -105,4 +105,5 @@ const pol_op_desc pol__track_op_stops = {
     .params = params,
     .n_params = POL_ARRAY_LEN(params),
     .run = run,
+    .stream = &pol__track_stream_stops,
 };

@@ -181,6 +181,7 @@ static int out_format(pol_run *run, int in_fmt, const char *out)
 }
 
 typedef struct twriter {
+    int scratch;       /* the runner's scratch copy, not the output */
     FILE *f;
     size_t in;
     int fmt, in_fmt;
@@ -217,9 +218,12 @@ static pol_status wr_begin_path(pol_run *run, void *reader, const char *tmp, FIL
 
 static pol_status wr_write(pol_run *run, void *p, const pol__chunk *c)
 {
-    (void)run;
     twriter *w = p;
     const pol__track *t = pol__track_of(c->data);
+    if (w->scratch)
+        return pol__tscratch_write(w->f, t, c->pre, c->pre + c->n, c->last)
+                   ? pol__fail(run, POL_ERR_IO, "cannot write the scratch copy")
+                   : POL_OK;
     w->in += c->n;
     for (size_t i = c->pre; i < c->pre + c->n && !w->changed; i++)
         w->changed = (t->pt[i].flags & (POL_TP_DELETED | POL_TP_MOVED | POL_TP_ELE_SET)) != 0;
@@ -247,6 +251,10 @@ static pol_status same_bytes(pol_run *run, twriter *w)
 static pol_status wr_end(pol_run *run, void *p)
 {
     twriter *w = p;
+    if (w->scratch) {
+        free(w);
+        return POL_OK;
+    }
     size_t written = pol__tsink_written(w->sink);
     pol_status st = pol__tsink_end(w->sink);
     if (!st && !w->changed && w->fmt == w->in_fmt && w->fmt != POL_TF_GPX && w->src)
@@ -269,26 +277,101 @@ static void wr_abort(void *p)
 {
     twriter *w = p;
     if (!w) return;
+    if (w->scratch) {
+        free(w);
+        return;
+    }
     pol__tsink_abort(w->sink);
     free(w->src);
     free(w);
 }
 
-/* Every format streams in and out; an item is loaded whole only when the output's name does not
- * say the format it will be written in (a conversion into a folder, where the loaded item's
- * name takes the new extension). */
-static int accept(pol_run *run, const char *in, const char *out)
+/* The scratch copy: every point of each core as the steps before a measuring one left it (the
+ * removed ones too, flagged, so points keep their stream index), with its texts. */
+static pol_status scratch_begin(pol_run *run, FILE *f, void **out)
+{
+    twriter *w = calloc(1, sizeof *w);
+    if (!w) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    w->scratch = 1;
+    w->f = f;
+    *out = w;
+    return POL_OK;
+}
+
+/* Read back like the source: the header fields (format, dialect, GPX exactness) from the reader
+ * of the pass that wrote it. */
+static pol_status scratch_open(pol_run *run, FILE *f, void *like, void **out)
+{
+    *out = NULL;
+    const treader *lr = like;
+    treader *r = calloc(1, sizeof *r);
+    if (!r) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    r->run = run;
+    r->path = pol__strdup(lr->path);
+    r->buf = pol__track_new();
+    r->last_t = NAN;
+    r->last_seg = UINT32_MAX;
+    pol_status st = POL_OK;
+    if (!r->path || !r->buf) {
+        st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    } else {
+        const pol__track *h = lr->buf;
+        pol__track *t = r->buf;
+        t->format = h->format;
+        t->save_format = h->save_format;
+        t->gpx_version = h->gpx_version;
+        t->exact = h->exact;
+        t->csv_lat = h->csv_lat, t->csv_lon = h->csv_lon, t->csv_time = h->csv_time;
+        t->csv_ele = h->csv_ele, t->csv_hdop = h->csv_hdop, t->csv_cols = h->csv_cols;
+        t->csv_delim = h->csv_delim;
+        memcpy(t->mode, h->mode, sizeof t->mode);
+        const char *hd = pol__track_txt(h, h->csv_head), *nm = pol__track_txt(h, h->csv_names);
+        if ((hd && !(t->csv_head = pol__track_str(t, hd, strlen(hd)))) ||
+            (nm && !(t->csv_names = pol__track_str(t, nm, strlen(nm)))))
+            st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        if (!st) st = pol__tsrc_open_scratch(run, f, t, &r->g);
+    }
+    if (st) {
+        pol__track_free(r->buf);
+        free(r->path);
+        free(r);
+        return st;
+    }
+    *out = r;
+    return POL_OK;
+}
+
+static int sniff_file(const char *in)
 {
     unsigned char head[4096];
     FILE *fp = fopen(in, "rb");
-    if (!fp) return 0;
+    if (!fp) return -1;
     size_t got = fread(head, 1, sizeof head, fp);
     fclose(fp);
-    int in_fmt = pol__track_sniff_format(head, got);
+    return pol__track_sniff_format(head, got);
+}
+
+/* Every format streams in and out; an item is loaded whole only when the output's name says
+ * another format than the one it will be written in. `out` NULL: nothing is written (stats). */
+static int accept(pol_run *run, const char *in, const char *out)
+{
+    int in_fmt = sniff_file(in);
     if (in_fmt < 0 || !pol__tsrc_streams(in_fmt)) return 0;
+    if (!out) return 1;
     int fmt = out_format(run, in_fmt, out);
     int named = pol__tfmt_from_name(pol__path_ext(out));
     return named == fmt || (named < 0 && fmt == in_fmt);
+}
+
+/* In an output folder the item takes the extension of the format it is converted to (as a
+ * track loaded whole does: the export op's format, NMEA as GPX). */
+static const char *stream_out_ext(pol_run *run, const char *in, const pol_args *deliver)
+{
+    (void)deliver; /* the plan's format option is read instead: an export step may set it too */
+    const char *f = pol__plan_load_option(run, "format");
+    int fmt = f ? pol__tfmt_from_name(f) : -1;
+    if (fmt >= 0) return pol__tfmt_ext(fmt);
+    return sniff_file(in) == POL_TF_NMEA ? "gpx" : NULL;
 }
 
 const pol__stream_io pol__track_stream_io = {
@@ -300,7 +383,10 @@ const pol__stream_io pol__track_stream_io = {
     .write = wr_write,
     .write_end = wr_end,
     .write_abort = wr_abort,
+    .scratch_begin = scratch_begin,
+    .scratch_open = scratch_open,
     .accept = accept,
+    .out_ext = stream_out_ext,
 };
 
 /* ---- ops on chunks ---- */

@@ -12,5 +12,12 @@ extern const pol_op_stream pol__track_stream_smooth;
 extern const pol_op_stream pol__track_stream_simplify;
 extern const pol_op_stream pol__track_stream_export;
 extern const pol_op_stream pol__track_stream_privacy;
+extern const pol_op_stream pol__track_stream_stats;
+extern const pol_op_stream pol__track_stream_elevation;
+extern const pol_op_stream pol__track_stream_stops;
+/* The stats as measurements and as the step's document. */
+void pol__track_stats_document(pol_run *run, const pol__track_stats *s);
+/* inspect, reading the file as a stream (pol__domain.inspect_path). */
+pol_status pol__track_inspect_path(pol_run *run, const char *path);
 
 #endif

@@ -214,7 +214,17 @@ void pol__track_coord(const pol__tpt *p, int lat, char *buf, size_t cap)
     if (p->flags & POL_TP_MOVED) {
         /* Fixed point to 8 decimals without printf (the hot path of writing a smoothed track). */
         long long q = llround(fabs(v) * 1e8);
-        snprintf(buf, cap, "%s%lld.%08lld", v < 0 && q ? "-" : "", q / 100000000, q % 100000000);
+        char tmp[32];
+        size_t k = sizeof tmp;
+        tmp[--k] = '\0';
+        for (int i = 0; i < 8; i++, q /= 10) tmp[--k] = (char)('0' + q % 10);
+        tmp[--k] = '.';
+        do {
+            tmp[--k] = (char)('0' + q % 10);
+            q /= 10;
+        } while (q);
+        if (v < 0 && llround(fabs(v) * 1e8)) tmp[--k] = '-';
+        snprintf(buf, cap, "%s", tmp + k);
         return;
     }
     /* GPS coordinates have at most 10 significant digits: one try nearly always does. */
@@ -230,6 +240,13 @@ void pol__track_coord(const pol__tpt *p, int lat, char *buf, size_t cap)
 double pol__geo_dist(double lat1, double lon1, double lat2, double lon2)
 {
     const double d = M_PI / 180;
+    double dla = lat2 - lat1, dlo = lon2 - lon1;
+    if (fabs(dla) < 0.05 && fabs(dlo) < 0.05) {
+        /* Within about 5 km (consecutive fixes): the flat frame at the middle latitude, within a
+         * millionth of the great circle, for one cosine instead of five trigonometric calls. */
+        double x = dlo * d * cos((lat1 + lat2) * (0.5 * d)), y = dla * d;
+        return POL_EARTH_R * sqrt(x * x + y * y);
+    }
     double p1 = lat1 * d, p2 = lat2 * d;
     double a = sin((p2 - p1) / 2), b = sin((lon2 - lon1) * d / 2);
     double h = a * a + cos(p1) * cos(p2) * b * b;
@@ -449,122 +466,237 @@ double pol__median(double *v, size_t n)
     return 0.5 * (lo + hi);
 }
 
-void pol__track_analyse(const pol__track *t, pol__track_stats *s)
+/* ---- a median of many values in bounded memory ---- */
+
+/* Values kept exactly up to this many; beyond, counted in log bins 0.1% wide. */
+#define TMED_EXACT 65536
+#define TMED_LO 1e-6
+#define TMED_RATIO 1.001
+#define TMED_BINS 34600 /* log(1e9 / TMED_LO) / log(TMED_RATIO), rounded up */
+
+static size_t tmed_bin(double x)
 {
-    memset(s, 0, sizeof *s);
-    s->noise_m = NAN;
-    s->interval_median = NAN;
-    double *dts = malloc((t->n ? t->n : 1) * sizeof *dts);
-    double *d2 = malloc((t->n ? t->n : 1) * 2 * sizeof *d2);
-    size_t ndt = 0, nd2 = 0;
-    uint32_t last_seg = UINT32_MAX;
-    long prev = -1, prev2 = -1;
-    double prev_v = NAN;
-    int trk_seen_track = -1;
-    for (size_t i = 0; i < t->n; i++) {
-        const pol__tpt *p = &t->pt[i];
-        if (p->flags & POL_TP_DELETED) continue;
-        uint32_t kind = t->seg[p->seg].kind;
-        if (kind == POL_SEG_WPT) {
-            s->waypoints++;
-            continue;
+    if (!(x > TMED_LO)) return 0;
+    double b = log(x / TMED_LO) / log(TMED_RATIO) + 1;
+    return b >= TMED_BINS - 1 ? TMED_BINS - 1 : (size_t)b;
+}
+
+static double tmed_mid(size_t b)
+{
+    return b == 0 ? 0 : TMED_LO * pow(TMED_RATIO, (double)b - 0.5);
+}
+
+int pol__tmed_add(pol__tmed *m, double x)
+{
+    if (!(x >= 0)) return 0;
+    m->total++;
+    if (!m->hist && m->n < TMED_EXACT) {
+        if (m->n == m->cap) {
+            size_t nc = m->cap ? m->cap * 2 : 256;
+            double *v = realloc(m->v, nc * sizeof *v);
+            if (!v) return -1;
+            m->v = v;
+            m->cap = nc;
         }
-        if (kind == POL_SEG_RTE) {
-            s->route_points++;
-            continue;
-        }
-        s->points++;
-        if (isfinite(p->t)) s->has_time = 1;
-        if (isfinite(p->ele)) s->has_ele = 1;
-        if (p->seg != last_seg) {
-            s->segments++;
-            if ((int)t->seg[p->seg].track != trk_seen_track) {
-                s->tracks++;
-                trk_seen_track = (int)t->seg[p->seg].track;
-            }
-            last_seg = p->seg;
-            prev = prev2 = -1;
-            prev_v = NAN;
-        }
-        if (prev >= 0) {
-            const pol__tpt *q = &t->pt[prev];
-            double d = pol__geo_dist(q->lat, q->lon, p->lat, p->lon);
-            double dt = p->t - q->t;
-            s->distance += d;
-            if (d == 0 && (dt == 0 || !isfinite(dt)) &&
-                (isnan(p->ele) ? isnan(q->ele) : p->ele == q->ele))
-                s->duplicates++;
-            if (isfinite(dt)) {
-                if (dt < 0) s->backwards++;
-                if (dt > 0 && dts) dts[ndt++] = dt;
-                if (dt > 0) {
-                    double v = d / dt;
-                    if (v > s->max_speed) s->max_speed = v;
-                    if (v > 0.5) s->moving_time += dt;
-                    if (isfinite(prev_v) && fabs(v - prev_v) / dt > 10) s->accel_outliers++;
-                    prev_v = v;
-                }
-            }
-            if (isfinite(p->ele) && isfinite(q->ele)) {
-                double de = p->ele - q->ele;
-                if (de > 0) s->ele_gain += de;
-                else s->ele_loss -= de;
-            }
-            /* Second differences of evenly spaced triples: noise. */
-            if (prev2 >= 0 && d2) {
-                const pol__tpt *r = &t->pt[prev2];
-                double dt1 = q->t - r->t, dt2 = p->t - q->t;
-                int even = !isfinite(dt1) || !isfinite(dt2) ||
-                           (dt1 > 0 && dt2 > 0 && fabs(dt1 - dt2) <= 0.1 * dt1);
-                if (even) {
-                    pol__enu f;
-                    pol__enu_init(&f, q->lat, q->lon);
-                    double x1, y1, x3, y3;
-                    pol__enu_fwd(&f, r->lat, r->lon, &x1, &y1);
-                    pol__enu_fwd(&f, p->lat, p->lon, &x3, &y3);
-                    d2[nd2++] = fabs(x1 + x3);
-                    d2[nd2++] = fabs(y1 + y3);
-                }
-            }
-        }
-        prev2 = prev;
-        prev = (long)i;
+        m->v[m->n++] = x;
+        return 0;
     }
-    if (ndt) {
-        double *c = malloc(ndt * sizeof *c);
-        if (c) {
-            memcpy(c, dts, ndt * sizeof *c);
-            s->interval_median = pol__median(c, ndt);
-            free(c);
-        }
-        for (size_t k = 0; k < ndt; k++)
-            if (dts[k] > 10 * s->interval_median && dts[k] > 30) s->gaps++;
+    if (!m->hist) {
+        m->hist = calloc(TMED_BINS, sizeof *m->hist);
+        if (!m->hist) return -1;
+        for (size_t i = 0; i < m->n; i++) m->hist[tmed_bin(m->v[i])]++;
+        free(m->v);
+        m->v = NULL;
+        m->n = m->cap = 0;
     }
+    m->hist[tmed_bin(x)]++;
+    return 0;
+}
+
+double pol__tmed_median(pol__tmed *m)
+{
+    if (!m->hist) {
+        if (!m->n) return NAN;
+        double *c = malloc(m->n * sizeof *c);
+        if (!c) return NAN;
+        memcpy(c, m->v, m->n * sizeof *c);
+        double med = pol__median(c, m->n);
+        free(c);
+        return med;
+    }
+    uint64_t half = m->total / 2, acc = 0;
+    for (size_t b = 0; b < TMED_BINS; b++) {
+        acc += m->hist[b];
+        if (acc > half) return tmed_mid(b);
+    }
+    return NAN;
+}
+
+uint64_t pol__tmed_above(const pol__tmed *m, double th)
+{
+    uint64_t k = 0;
+    if (!m->hist) {
+        for (size_t i = 0; i < m->n; i++) k += m->v[i] > th;
+        return k;
+    }
+    for (size_t b = tmed_bin(th) + 1; b < TMED_BINS; b++) k += m->hist[b];
+    return k;
+}
+
+void pol__tmed_free(pol__tmed *m)
+{
+    free(m->v);
+    free(m->hist);
+    memset(m, 0, sizeof *m);
+}
+
+/* ---- the statistics of a track, point by point in order ---- */
+
+void pol__tacc_init(pol__tacc *a)
+{
+    memset(a, 0, sizeof *a);
+    a->s.noise_m = NAN;
+    a->s.interval_median = NAN;
+    a->last_seg = UINT64_MAX;
+    a->trk_seen = -1;
+    a->prev_v = NAN;
+    a->t0 = a->t1 = NAN;
+    a->tseg = UINT64_MAX;
+}
+
+void pol__tacc_add(pol__tacc *a, const pol__track *t, size_t i)
+{
+    const pol__tpt *p = &t->pt[i];
+    pol__track_stats *s = &a->s;
+    if (p->flags & POL_TP_DELETED) return;
+    uint32_t kind = t->seg[p->seg].kind;
+    if (kind == POL_SEG_WPT) {
+        s->waypoints++;
+        return;
+    }
+    if (kind == POL_SEG_RTE) {
+        s->route_points++;
+        return;
+    }
+    uint64_t seg = t->seg0 + p->seg;
+    s->points++;
+    if (isfinite(p->t)) s->has_time = 1;
+    if (isfinite(p->ele)) s->has_ele = 1;
+    if (seg != a->last_seg) {
+        s->segments++;
+        if ((long)t->seg[p->seg].track != a->trk_seen) {
+            s->tracks++;
+            a->trk_seen = (long)t->seg[p->seg].track;
+        }
+        a->last_seg = seg;
+        a->n_prev = 0;
+        a->prev_v = NAN;
+    }
+    if (a->n_prev >= 1) {
+        const pol__tpt *q = &a->prev;
+        double d = pol__geo_dist(q->lat, q->lon, p->lat, p->lon);
+        double dt = p->t - q->t;
+        s->distance += d;
+        if (d == 0 && (dt == 0 || !isfinite(dt)) &&
+            (isnan(p->ele) ? isnan(q->ele) : p->ele == q->ele))
+            s->duplicates++;
+        if (isfinite(dt)) {
+            if (dt < 0) s->backwards++;
+            if (dt > 0) {
+                if (pol__tmed_add(&a->dts, dt)) a->oom = 1;
+                double v = d / dt;
+                if (v > s->max_speed) s->max_speed = v;
+                if (v > 0.5) s->moving_time += dt;
+                if (isfinite(a->prev_v) && fabs(v - a->prev_v) / dt > 10) s->accel_outliers++;
+                a->prev_v = v;
+            }
+        }
+        if (isfinite(p->ele) && isfinite(q->ele)) {
+            double de = p->ele - q->ele;
+            if (de > 0) s->ele_gain += de;
+            else s->ele_loss -= de;
+        }
+        /* Second differences of evenly spaced triples: noise. */
+        if (a->n_prev >= 2) {
+            const pol__tpt *r = &a->prev2;
+            double dt1 = q->t - r->t, dt2 = p->t - q->t;
+            int even = !isfinite(dt1) || !isfinite(dt2) ||
+                       (dt1 > 0 && dt2 > 0 && fabs(dt1 - dt2) <= 0.1 * dt1);
+            if (even) {
+                /* the east/north frame at the middle point (pol__enu), its cosine kept from when
+                 * that point came */
+                const double ky = POL_EARTH_R * M_PI / 180;
+                double kx = fmax(1, ky * a->prev_cos);
+                double dl1 = r->lon - q->lon, dl3 = p->lon - q->lon;
+                if (dl1 > 180) dl1 -= 360;
+                if (dl1 < -180) dl1 += 360;
+                if (dl3 > 180) dl3 -= 360;
+                if (dl3 < -180) dl3 += 360;
+                double x = dl1 * kx + dl3 * kx, y = (r->lat - q->lat) * ky + (p->lat - q->lat) * ky;
+                if (pol__tmed_add(&a->d2, fabs(x)) || pol__tmed_add(&a->d2, fabs(y))) a->oom = 1;
+            }
+        }
+    }
+    a->prev2 = a->prev;
+    a->prev = *p;
+    a->prev_cos = cos(p->lat * M_PI / 180);
+    if (a->n_prev < 2) a->n_prev++;
     /* Duration: first to last time within each segment, summed. */
-    last_seg = UINT32_MAX;
-    double t0 = NAN, t1 = NAN;
-    for (size_t i = 0; i <= t->n; i++) {
-        int end = i == t->n;
-        const pol__tpt *p = end ? NULL : &t->pt[i];
-        if (!end && (!pol__tp_live(t, i) || !isfinite(p->t))) continue;
-        if (end || p->seg != last_seg) {
-            if (isfinite(t0) && isfinite(t1) && t1 > t0) s->duration += t1 - t0;
-            if (end) break;
-            last_seg = p->seg;
-            t0 = p->t;
+    if (isfinite(p->t)) {
+        if (seg != a->tseg) {
+            if (isfinite(a->t0) && isfinite(a->t1) && a->t1 > a->t0) s->duration += a->t1 - a->t0;
+            a->tseg = seg;
+            a->t0 = p->t;
         }
-        t1 = p->t;
+        a->t1 = p->t;
+    }
+}
+
+void pol__tacc_finish(pol__tacc *a, pol__track_stats *out)
+{
+    pol__track_stats *s = &a->s;
+    if (isfinite(a->t0) && isfinite(a->t1) && a->t1 > a->t0) s->duration += a->t1 - a->t0;
+    a->t0 = a->t1 = NAN;
+    if (a->dts.total) {
+        s->interval_median = pol__tmed_median(&a->dts);
+        s->gaps = (size_t)pol__tmed_above(&a->dts, fmax(10 * s->interval_median, 30));
     }
     if (s->duration > 0) s->mean_speed = s->distance / s->duration;
-    if (nd2 >= 8) {
+    if (a->d2.total >= 8) {
         /* |x1 + x3| (around the middle point) of white noise sigma: sd sqrt(6) sigma; the median
          * of a half-normal is 0.6745 sd. */
-        double med = pol__median(d2, nd2);
-        s->noise_m = med / 0.6745 / sqrt(6.0);
+        s->noise_m = pol__tmed_median(&a->d2) / 0.6745 / sqrt(6.0);
     }
-    /* Speed outliers: the robust gate the despiker uses, counted without changing anything. */
-    free(dts);
-    free(d2);
+    *out = *s;
+}
+
+void pol__tacc_free(pol__tacc *a)
+{
+    pol__tmed_free(&a->dts);
+    pol__tmed_free(&a->d2);
+}
+
+double pol__track_distance(const pol__track *t)
+{
+    double d = 0;
+    long prev = -1;
+    for (size_t i = 0; i < t->n; i++) {
+        if (!pol__tp_live(t, i)) continue;
+        const pol__tpt *p = &t->pt[i];
+        if (prev >= 0 && t->pt[prev].seg == p->seg)
+            d += pol__geo_dist(t->pt[prev].lat, t->pt[prev].lon, p->lat, p->lon);
+        prev = (long)i;
+    }
+    return d;
+}
+
+void pol__track_analyse(const pol__track *t, pol__track_stats *s)
+{
+    pol__tacc a;
+    pol__tacc_init(&a);
+    for (size_t i = 0; i < t->n; i++) pol__tacc_add(&a, t, i);
+    pol__tacc_finish(&a, s);
+    pol__tacc_free(&a);
 }
 
 void pol__track_measure(pol_run *run, const pol__track_stats *s)

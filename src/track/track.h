@@ -201,6 +201,11 @@ pol_status pol__tsrc_fill(pol__tsrc *s, size_t want, int *eof);
 int pol__tsrc_drop(pol__tsrc *s, size_t from); /* see pol__track_drop_front */
 uint64_t pol__tsrc_points(const pol__tsrc *s);  /* points read so far */
 void pol__tsrc_close(pol__tsrc *s);
+/* A scratch copy (the streaming runner's, stream.h) read as a stream: `t` holds the source's
+ * header fields already; the copy is `f` from its current position, written by
+ * pol__tscratch_write (points [from, to) of a chunk, and the end with `last`; -1 on error). */
+pol_status pol__tsrc_open_scratch(pol_run *run, FILE *f, pol__track *t, pol__tsrc **out);
+int pol__tscratch_write(FILE *f, const pol__track *t, size_t from, size_t to, int last);
 /* The whole file through the stream reader. */
 pol_status pol__tsrc_read_all(pol_run *run, const char *path, int fmt, pol__track *t);
 /* A reader's queue of pending entries, [*head, *n) live in *q of *cap: makes room for one more
@@ -246,6 +251,36 @@ typedef struct pol__track_stats {
     int has_time, has_ele;
 } pol__track_stats;
 void pol__track_analyse(const pol__track *t, pol__track_stats *s);
+/* The length of the live track points' path within segments (as pol__track_analyse's). */
+double pol__track_distance(const pol__track *t);
+/* A median of many values (>= 0) in bounded memory: exact up to 65,536 values, then from log
+ * bins 0.1% wide. Zero-initialise; _add gives -1 when out of memory. */
+typedef struct pol__tmed {
+    double *v;
+    size_t n, cap;
+    uint32_t *hist;
+    uint64_t total;
+} pol__tmed;
+int pol__tmed_add(pol__tmed *m, double x);
+double pol__tmed_median(pol__tmed *m);
+uint64_t pol__tmed_above(const pol__tmed *m, double th); /* values over th */
+void pol__tmed_free(pol__tmed *m);
+/* pol__track_analyse point by point, so a stream of chunks gives the whole track's figures: add
+ * each point in order (a chunk's core), then finish. Segments are told apart by seg0 + seg. */
+typedef struct pol__tacc {
+    pol__track_stats s;
+    pol__tpt prev, prev2;
+    int n_prev;
+    uint64_t last_seg, tseg;
+    long trk_seen;
+    double prev_v, t0, t1, prev_cos;
+    pol__tmed dts, d2;
+    int oom;
+} pol__tacc;
+void pol__tacc_init(pol__tacc *a);
+void pol__tacc_add(pol__tacc *a, const pol__track *t, size_t i);
+void pol__tacc_finish(pol__tacc *a, pol__track_stats *s);
+void pol__tacc_free(pol__tacc *a);
 /* Records the stats as measurements. */
 void pol__track_measure(pol_run *run, const pol__track_stats *s);
 /* Robust speed gate: the indexes of spikes among live points; marks them with `flag`. */

@@ -10,15 +10,19 @@ POLISH=$(realpath "$POLISH")
 # 40,000 points of a noisy ride at 1 Hz with spikes, stops and dropouts: three chunks.
 python3 "$G" gen cycle 11 "$T/long" --seconds 40000 --spikes 0.01 --stops 6 --dropouts 0.001
 
-# The same three steps streamed and loaded whole (a `stops` step, which has no chunked form, makes
-# the runner load the track whole).
+# The same three steps streamed and loaded whole (a `split` step, which has no chunked form, makes
+# the runner load the track whole; with a gap longer than the ride it leaves it one trip).
 cat >"$T/streamed.yaml" <<'EOF'
 domain: track
 steps: [dedupe, despike, smooth]
 EOF
 cat >"$T/whole.yaml" <<'EOF'
 domain: track
-steps: [dedupe, despike, smooth, stops]
+steps:
+  - dedupe
+  - despike
+  - smooth
+  - split: {gap: 1000000000}
 EOF
 run_polish 0 run "$T/streamed.yaml" "$T/long.gpx" -o "$T/s/" --report "$T/s.json" --quiet
 run_polish 0 run "$T/whole.yaml" "$T/long.gpx" -o "$T/w/" --report "$T/w.json" --quiet
@@ -132,7 +136,7 @@ check "--privacy.zones gives the same track" cmp -s "$T/pz/long.gpx" "$T/pz2/lon
 (cd "$T" && run_polish 0 fix long.gpx -o pn/ --json)
 check "without zones fix says which flag runs privacy" grep -q 'needs --zones' "$OUT"
 
-# Memory: 30,000 and 150,000 points streamed peak within 10% of each other; loaded whole (`stops`
+# Memory: 30,000 and 150,000 points streamed peak within 10% of each other; loaded whole (`split`
 # has no chunked form) the larger file takes clearly more, so the measurement can tell. Under
 # AddressSanitizer freed memory waits in a quarantine (256 MB) before reuse: kept small here.
 python3 "$G" big 150000 "$T/b200.gpx"
@@ -158,8 +162,8 @@ def peak(*args):
     return kib
 s40 = peak("fix", T + "/b40.gpx", "-o", T + "/m40/")
 s200 = peak("fix", T + "/b200.gpx", "-o", T + "/m200/")
-w40 = peak("track", "stops", T + "/b40.gpx", "-o", T + "/w40.gpx")
-w200 = peak("track", "stops", T + "/b200.gpx", "-o", T + "/w200.gpx")
+w40 = peak("track", "split", "--gap", "1e9", T + "/b40.gpx", "-o", T + "/w40.gpx")
+w200 = peak("track", "split", "--gap", "1e9", T + "/b200.gpx", "-o", T + "/w200.gpx")
 print("streamed fix: %d KiB at 30k points, %d KiB at 150k; whole: %d / %d KiB" % (s40, s200, w40, w200))
 assert s200 <= 1.10 * s40, (s40, s200)
 # That the measurement can tell growth is shown without AddressSanitizer only: under it the

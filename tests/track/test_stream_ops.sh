@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# polish — the ops that need the whole track, streamed: stats (a document), inspect, elevation
+# and stops give on a file of three chunks what they give on the track loaded whole; a conversion
+# into a folder streams under the new format's name; `fix --zones` reads its later pass from the
+# scratch copy and writes the same bytes as `fix` when no zone is near; memory stays flat.
+. "$(dirname "$0")/../cli/lib.sh"
+G="$(dirname "$0")/trackgen.py"
+POLISH=$(realpath "$POLISH")
+
+# A ride of 36,000 points (three chunks of 16,384) that starts and ends with a 20-minute stay,
+# with 3 m of position jitter and 2 m of elevation noise over a profile of known climb.
+python3 - "$T/stay.gpx" "$T/truth_gain" <<'PY'
+import datetime, math, random, sys
+random.seed(3)
+k = 111195.0
+kx = k * math.cos(math.radians(47.37))
+t0 = 1700000000
+out = []
+def add(la, lo, e):
+    out.append((la + random.gauss(0, 3) / k, lo + random.gauss(0, 3) / kx, e + random.gauss(0, 2)))
+prof = lambda i: 400 + 100 * math.sin(i / 2000.0)
+la, lo = 47.37, 8.54
+for i in range(1200): add(la, lo, 400)
+gain = 0.0
+for i in range(33600):
+    h = i / 3000.0
+    la += 5 * math.cos(h) / k
+    lo += 5 * math.sin(h) / kx
+    if i: gain += max(0.0, prof(i) - prof(i - 1))
+    add(la, lo, prof(i))
+e_end = prof(33599)
+for i in range(1200): add(la, lo, e_end)
+with open(sys.argv[1], "w") as f:
+    f.write('<?xml version="1.0" encoding="UTF-8"?>\n<gpx version="1.1" creator="test" '
+            'xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>\n')
+    for n, (a, b, e) in enumerate(out):
+        ts = datetime.datetime.fromtimestamp(t0 + n, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        f.write('<trkpt lat="%.7f" lon="%.7f"><ele>%.1f</ele><time>%s</time></trkpt>\n' % (a, b, e, ts))
+    f.write("</trkseg></trk></gpx>\n")
+open(sys.argv[2], "w").write("%.3f" % gain)
+PY
+
+# The same op loaded whole: a `split` step first (no chunked form) with a gap longer than the ride.
+whole() { # OP PARAMS-YAML
+    printf 'domain: track\nsteps:\n  - split: {gap: 1000000000}\n  - %s: {%s}\n' "$1" "$2" >"$T/w-$1.yml"
+}
+
+# stats: a document op's pipeline streams; the document is the whole track's.
+run_polish 0 track stats "$T/stay.gpx" -o "$T/s-stats.json" --report "$T/rs-stats.json" --quiet
+whole stats ""
+run_polish 0 run "$T/w-stats.yml" "$T/stay.gpx" -o "$T/w-stats.json" --quiet
+check "stats streamed: the whole track's document" python3 - "$T" <<'PY'
+import json, sys
+T = sys.argv[1]
+r = json.load(open(T + "/rs-stats.json"))["items"][0]
+st = r["steps"][-1]
+assert st["op"] == "track.stats" and st.get("streamed") and "stream" in r["seconds"], r
+a, b = json.load(open(T + "/s-stats.json")), json.load(open(T + "/w-stats.json"))
+assert a["points"] == 36000 and a == b, (a, b)
+PY
+run_polish 0 track stats "$T/stay.gpx" --json
+check "stats streamed to standard output" python3 -c '
+import json, sys; d = json.load(open(sys.argv[1])); assert d["points"] == 36000, d' "$OUT"
+
+# inspect: read as a stream, the same figures as stats.
+run_polish 0 inspect "$T/stay.gpx" --json
+check "inspect streamed: the same figures as the whole track's stats" python3 - "$OUT" "$T/w-stats.json" <<'PY'
+import json, sys
+it = json.load(open(sys.argv[1]))["items"][0]
+w = json.load(open(sys.argv[2]))
+m = it["inspect"]
+assert "stream" in it["seconds"] and "load" not in it["seconds"], it["seconds"]
+for k in ("points", "segments", "distance_m", "duration_s", "sampling_interval_s", "gaps",
+          "duplicates", "position_noise_m", "elevation_gain_raw_m"):
+    assert m[k] == w[k], (k, m[k], w[k])
+assert m["format"] == "gpx" and m["speed_outliers"] == 0, m
+PY
+
+# elevation: the noise measured over the whole profile, the climb counted across chunks.
+run_polish 0 track elevation "$T/stay.gpx" -o "$T/s-ele.gpx" --report "$T/rs-ele.json" --quiet
+whole elevation ""
+run_polish 0 run "$T/w-elevation.yml" "$T/stay.gpx" -o "$T/w-ele.gpx" --report "$T/rw-ele.json" --quiet
+check "elevation streamed: the whole run's gain, loss and profile; noise not counted as climbing" \
+    python3 - "$T" <<'PY'
+import json, re, sys
+T = sys.argv[1]
+def step(f):
+    return [s for s in json.load(open(f))["items"][0]["steps"] if s["op"] == "track.elevation"][0]
+s, w = step(T + "/rs-ele.json"), step(T + "/rw-ele.json")
+assert s.get("streamed") and s["status"] == "applied" and not w.get("streamed"), (s, w)
+ms, mw = s["measured"], w["measured"]
+for k in ("gain_m", "loss_m", "gain_raw_m", "elevation_noise_m"):
+    assert abs(ms[k] - mw[k]) <= 0.005 * abs(mw[k]) + 1e-9, (k, ms[k], mw[k])
+truth = float(open(T + "/truth_gain").read())
+assert abs(ms["gain_m"] - truth) < 0.15 * truth and ms["gain_raw_m"] > 10 * truth, (ms, truth)
+ele = lambda f: [float(x) for x in re.findall(r"<ele>([^<]*)</ele>", open(f).read())]
+a, b = ele(T + "/s-ele.gpx"), ele(T + "/w-ele.gpx")
+assert len(a) == len(b) == 36000 and max(abs(x - y) for x, y in zip(a, b)) < 0.05
+print("gain: streamed %.1f m, whole %.1f m, truth %.1f m, raw %.0f m" % (ms["gain_m"], mw["gain_m"], truth, ms["gain_raw_m"]))
+PY
+
+# stops --trim: the stays found across chunks, the same ones cut.
+run_polish 0 track stops --trim "$T/stay.gpx" -o "$T/s-stops.gpx" --report "$T/rs-stops.json" --quiet
+whole stops "trim: true"
+run_polish 0 run "$T/w-stops.yml" "$T/stay.gpx" -o "$T/w-stops.gpx" --report "$T/rw-stops.json" --quiet
+check "stops streamed: the same stays and the same points cut at both ends" python3 - "$T" <<'PY'
+import json, re, sys
+T = sys.argv[1]
+def step(f):
+    return [s for s in json.load(open(f))["items"][0]["steps"] if s["op"] == "track.stops"][0]
+s, w = step(T + "/rs-stops.json"), step(T + "/rw-stops.json")
+assert s.get("streamed") and s["status"] == "applied", s
+assert s["measured"]["list"] == w["measured"]["list"] and len(w["measured"]["list"]) == 2, (s, w)
+assert s["measured"]["points_cut"] == w["measured"]["points_cut"] > 2300, (s, w)
+times = lambda f: re.findall(r"<time>([^<]*)</time>", open(f).read())
+a, b = times(T + "/s-stops.gpx"), times(T + "/w-stops.gpx")
+assert a == b and len(a) == 36000 - s["measured"]["points_cut"], (len(a), len(b))
+PY
+
+# A conversion into a folder streams, under the new format's name.
+run_polish 0 track export --format geojson "$T/stay.gpx" -o "$T/dir/" --report "$T/rd.json" --quiet
+run_polish 0 track export --format geojson "$T/stay.gpx" -o "$T/one.geojson" --quiet
+check "a conversion into a folder streams and is named for its format" python3 - "$T" <<'PY'
+import json, sys
+T = sys.argv[1]
+r = json.load(open(T + "/rd.json"))["items"][0]
+assert r["steps"][-1].get("streamed") and r["outputs"][0].endswith("dir/stay.geojson"), r
+assert open(T + "/dir/stay.geojson").read() == open(T + "/one.geojson").read()
+PY
+
+# fix --zones: the privacy step's measuring pass keeps what dedupe, despike and smooth gave in a
+# scratch copy; the writing pass reads it back. A zone far away: the same bytes as plain fix.
+printf 'lat,lon,radius\n10,10,300\n' >"$T/far.csv"
+printf 'lat,lon,radius\n47.37,8.54,300\n' >"$T/home.csv"
+run_polish 0 fix "$T/stay.gpx" -o "$T/f0/" --quiet
+run_polish 0 fix "$T/stay.gpx" --zones "$T/far.csv" -o "$T/f1/" --report "$T/rf1.json" --quiet
+check "fix --zones through the scratch copy: the same bytes as fix when no zone is near" \
+    cmp -s "$T/f0/stay.gpx" "$T/f1/stay.gpx"
+run_polish 0 fix "$T/stay.gpx" --zones "$T/home.csv" -o "$T/f2/" --report "$T/rf2.json" --quiet
+check "fix --zones cut the start at home, in two passes" python3 - "$T" <<'PY'
+import json, re, sys
+T = sys.argv[1]
+r = json.load(open(T + "/rf2.json"))["items"][0]
+pv = [s for s in r["steps"] if s["op"] == "track.privacy"][0]
+assert r["passes"] == 2 and pv["status"] == "applied" and pv["measured"]["points_cut"] > 1200, r
+n0 = len(re.findall("<trkpt", open(T + "/f0/stay.gpx").read()))
+n2 = len(re.findall("<trkpt", open(T + "/f2/stay.gpx").read()))
+assert n0 - n2 == pv["measured"]["points_cut"], (n0, n2, pv)
+PY
+
+# Memory: inspect and stats of 30,000 and 150,000 points peak within 10% of each other.
+python3 "$G" big 150000 "$T/b150.gpx"
+head -n 30003 "$T/b150.gpx" >"$T/b30.gpx" && printf '</trkseg></trk>\n</gpx>\n' >>"$T/b30.gpx"
+check "inspect and stats: peak memory does not grow with the track" python3 - "$POLISH" "$T" <<'PY'
+import os, resource, subprocess, sys
+P, T = sys.argv[1], sys.argv[2]
+def peak(*args):
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        env = dict(os.environ)
+        if env.get("ASAN_OPTIONS"): env["ASAN_OPTIONS"] += ":quarantine_size_mb=4"
+        rc = subprocess.call([P, *args, "--quiet"], stdout=subprocess.DEVNULL, env=env)
+        os.write(w, b"%d %d" % (rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+        os._exit(0)
+    os.close(w)
+    rc, kib = map(int, os.read(r, 100).split())
+    os.waitpid(pid, 0)
+    assert rc == 0, args
+    return kib
+i30, i150 = peak("inspect", T + "/b30.gpx"), peak("inspect", T + "/b150.gpx")
+s30 = peak("track", "stats", T + "/b30.gpx", "-o", T + "/m30.json")
+s150 = peak("track", "stats", T + "/b150.gpx", "-o", T + "/m150.json")
+print("inspect %d / %d KiB, stats %d / %d KiB at 30k / 150k points" % (i30, i150, s30, s150))
+assert i150 <= 1.10 * i30 and s150 <= 1.10 * s30, (i30, i150, s30, s150)
+PY
+finish

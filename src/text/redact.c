@@ -549,8 +549,28 @@ static int capital_word(const finder *f, size_t k, size_t *we)
     return 1;
 }
 
+/* Every name of the caller's list (one per line: "Kiwi Zorblax", "Zorblax") wherever it appears
+ * as whole words, in any letter case, before the rules that read names from their context. */
+static void find_listed_names(finder *f, const char *extra)
+{
+    for (const char *p = extra; p && *p;) {
+        const char *e = strchr(p, '\n');
+        size_t m = e ? (size_t)(e - p) : strlen(p);
+        const char *q = p;
+        p = e ? e + 1 : p + m;
+        while (m && (q[m - 1] == '\r' || q[m - 1] == ' ' || q[m - 1] == '\t')) m--;
+        while (m && (*q == ' ' || *q == '\t')) q++, m--;
+        if (m < 2) continue;
+        for (size_t i = 0; i + m <= f->n; i++)
+            if ((f->t[i] | 32) == (*q | 32) && boundary(f, i) && boundary_after(f, i + m) &&
+                !strncasecmp(f->t + i, q, m))
+                add(f, i, i + m, POL_PII_NAME);
+    }
+}
+
 static void find_names(finder *f, const char *extra)
 {
+    find_listed_names(f, extra);
     static const char *const triggers[] = {
         "my name is ", "name is ", "name's ", "i'm ", "i am ", "this is ", "call me ",
         "name: ", "mr. ", "mrs. ", "ms. ", "dr. ", "mr ", "mrs ", "ms ", "dr ", "regards, ",

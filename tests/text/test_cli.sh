@@ -104,6 +104,13 @@ printf "Thanks, I'm Tom Baker, call me.\n" > thanks.txt
 run_polish 0 text redact thanks.txt -o thanks.out.txt
 check "a name after \"Thanks, I'm\" starts at the name" grep -qx "Thanks, I'm \[NAME\], call me." thanks.out.txt
 
+# redact --names: a listed full name wherever it appears (any case, whole words only)
+printf 'Kiwi Zorblax\n' > names.txt
+printf 'Please call Kiwi Zorblax; kiwi zorblax said so. Kiwi Zorblaxian is someone else.\n' > listed.txt
+run_polish 0 text redact listed.txt --names names.txt -o listed.out.txt
+check "a listed name is redacted wherever it appears, and only as whole words" grep -qx \
+    "Please call \[NAME\]; \[NAME\] said so. Kiwi Zorblaxian is someone else." listed.out.txt
+
 # leads: a records item written as CSV
 cat > chats.json <<'JSON'
 {"conversations": [{"id": "c1", "messages": [

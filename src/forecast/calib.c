@@ -318,14 +318,16 @@ static pol_status tasks_of(pol_run *run, const fc_settings *set, const srt *tr, 
         return add_task(run, tasks, nt, cap, fits, tr + lo, hi - lo, g, lead, NAN);
     }
     size_t j = lower_srt(ap, nap, &(srt){g, lead, -INFINITY, 0});
-    double last = NAN;
+    double last = NAN, lag = 0; /* past only: the window ends a longest lead before the init */
+    for (size_t i = a; set->past_only && i < b; i++)
+        if (tr[i].lead * 3600.0 > lag) lag = tr[i].lead * 3600.0;
     pol_status st = POL_OK;
     for (size_t q = j; q < nap && strcmp(ap[q].g, g) == 0 && lead_cmp(ap[q].lead, lead) == 0 && !st;
          q++) {
         if (ap[q].init == last) continue;
         last = ap[q].init;
         size_t lo, hi;
-        window(tr, a, b, last - W, last, &lo, &hi);
+        window(tr, a, b, last - lag - W, last - lag + (set->past_only ? 1 : 0), &lo, &hi);
         st = add_task(run, tasks, nt, cap, fits, tr + lo, hi - lo, g, lead, last);
     }
     return st;

@@ -157,7 +157,7 @@ static const pol__limit_key limits[] = {
     {NULL, 0, 0, NULL, NULL},
 };
 
-static const char *const auto_steps[] = {NULL};
+static const char *const auto_steps[] = {"self-calibrate", NULL};
 
 const pol__domain pol__forecast_domain = {
     .name = "forecast",

@@ -82,6 +82,8 @@ typedef struct fc_settings {
     int per_lead;           /* one model per lead time (else one for all leads) */
     double lead_window_h;   /* per lead: pool the training cases of leads within +- this */
     double window_days;     /* rolling window before each forecast's init time (0: all) */
+    int past_only;          /* rolling window: only cases whose observation was known at the
+                               forecast's init time (init + lead before it) */
     size_t min_train;       /* fewer training cases: the next wider fit is used */
     double bias_weight;     /* decaying average weight */
     const char *predictors; /* extra predictor columns, comma-separated (NULL: none) */

@@ -10,6 +10,13 @@
 
 /* The fitting parameters (method ... predictors), in one place for every op that fits. */
 #define FC_FIT_PARAMS                                                                              \
+    FC_FIT_PARAMS_HEAD,                                                                            \
+    FC_WINDOW_PARAM("0", 0, "Rolling training window: only the training cases in the N days "      \
+                    "before each forecast's init time (0: all)."),                                 \
+    FC_FIT_PARAMS_TAIL
+
+/* method ... lead-window */
+#define FC_FIT_PARAMS_HEAD                                                                         \
     {"method", POL_PARAM_ENUM, "emos", 0, -1, "emos|mos|bias|raw",                                 \
      "How the forecast is calibrated.", .choice_help = (const char *const[]){                      \
          "emos: ensemble model output statistics (nonhomogeneous regression) by minimum CRPS",     \
@@ -34,10 +41,14 @@
     {"lead-window", POL_PARAM_NUM, "0", 0, 1e5, NULL,                                             \
      "Smooth lead-time dependence: each lead's model pools the training cases of the leads "       \
      "within +- H hours (0: each lead alone); a lead without a fit uses the nearest one in the "   \
-     "window.", .unit = "h"},                                                                      \
-    {"window-days", POL_PARAM_NUM, "0", 0, 36500, NULL,                                            \
-     "Rolling training window: only the training cases in the N days before each forecast's "      \
-     "init time (0: all).", .unit = "days"},                                                       \
+     "window.", .unit = "h"}
+
+/* The rolling window, with a default and floor of the op's own. */
+#define FC_WINDOW_PARAM(def, lo, help)                                                             \
+    {"window-days", POL_PARAM_NUM, def, lo, 36500, NULL, help, .unit = "days"}
+
+/* The fitting parameters after the window (min-train ... predictors). */
+#define FC_FIT_PARAMS_TAIL                                                                         \
     {"min-train", POL_PARAM_INT, "30", 3, 1e9, NULL,                                               \
      "Fewest training cases for a model; fewer fall back to the global model."},                   \
     {"bias-weight", POL_PARAM_NUM, "0.05", 0.001, 1, NULL,                                         \

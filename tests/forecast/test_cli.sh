@@ -167,4 +167,54 @@ CSV
 check "NetCDF-CF ensemble at two stations" cmp -s n.csv n_want.csv
 run_polish 1 forecast extract --grid ens.nc --stations st2.csv --variable precip -o n2.csv
 contains "$ERR" "holds no variable precip (it holds: t2m)"
+# polish fix on a station table: self-calibration from the table's own observations (each
+# forecast by a model of the days before it, observed by then), kept only when it scores better
+run_polish 0 fix train.csv -o fixed/ --report fr.json
+/usr/bin/python3 - fr.json fixed/train.csv train.csv <<'PY' || fail "fix self-calibrates an under-dispersed ensemble"
+import csv, json, sys
+r = json.load(open(sys.argv[1]))
+s = [s for s in r["items"][0]["steps"] if s["op"] == "forecast.self-calibrate"][0]
+m = s["measured"]
+assert not s.get("declined"), s
+assert m["crps_skill_vs_raw"] > 0.10 and m["spread_skill_calibrated"] > 0.7, m
+assert any("calibrated (EMOS" in d for d in s["decisions"]), s["decisions"]
+out = list(csv.DictReader(open(sys.argv[2])))
+inp = list(csv.DictReader(open(sys.argv[3])))
+assert len(out) == len(inp) and "mu" in out[0] and "sigma" in out[0]
+assert all(o["obs"] == i["obs"] and o["ens_1"] == i["ens_1"] for o, i in zip(out, inp))
+PY
+# no look-ahead: a forecast is calibrated only from cases observed by its init time, so where no
+# earlier case of its lead was observed yet (init - first init < lead) it passes raw
+/usr/bin/python3 - fixed/train.csv <<'PY' || fail "a forecast was calibrated with data it could not have had"
+import csv, sys
+from datetime import datetime
+rows = list(csv.DictReader(open(sys.argv[1])))
+t = lambda s: datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").timestamp()
+t0 = min(t(r["init_time"]) for r in rows)
+early = [r for r in rows if t(r["init_time"]) - t0 < float(r["lead_h"]) * 3600]
+assert len(early) > 100, len(early)
+assert all(r["model"] == "raw" for r in early), [r for r in early if r["model"] != "raw"][:2]
+assert sum(r["model"] != "raw" for r in rows) > len(rows) / 2
+PY
+# a calibrated ensemble (members and observation from the same distribution) is left as it was
+/usr/bin/python3 - <<'PY'
+import random
+random.seed(5)
+with open("good.csv", "w") as f:
+    f.write("station,init_time,lead_h,obs," + ",".join("ens_%d" % i for i in range(1, 21)) + "\n")
+    for d in range(120):
+        for s in range(6):
+            m = 10 + 5 * random.random()
+            vals = [random.gauss(m, 1.5) for _ in range(21)]
+            f.write("s%d,2001-%02d-%02dT00:00:00Z,24,%.3f," % (s, 1 + d // 28, 1 + d % 28, vals[0])
+                    + ",".join("%.3f" % v for v in vals[1:]) + "\n")
+PY
+run_polish 0 fix good.csv -o fgood/ --report gr.json
+check "a calibrated ensemble passes byte for byte" cmp -s good.csv fgood/good.csv
+grep -q '"declined"' gr.json || fail "self-calibrate did not say it declined"
+# a table without observations: nothing to learn from, unchanged
+cut -d, -f1-3,5- good.csv > noobs.csv
+run_polish 0 fix noobs.csv -o fno/ --report nr.json
+check "a table without observations passes byte for byte" cmp -s noobs.csv fno/noobs.csv
+grep -q 'no observation column' nr.json || fail "no reason for declining without observations"
 finish

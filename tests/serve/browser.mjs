@@ -7,8 +7,9 @@
 // panel, an answer with a wrong price uploaded and fixed: the contradicted claim is shown with
 // its evidence and source and the corrected answer holds the right price; a form whose operation
 // reads a file (track.privacy's zones) takes it as an upload and the zone's points are cut.
-// A GPS track fixed shows its map picture from the report; a forecast table shows reliability
-// diagrams after one click on "Reliability plots".
+// A GPS track dragged and dropped onto the page and fixed shows its map picture from the report; a forecast table shows reliability
+// diagrams: one click on Fix calibrates it from its own observations, and the card shows the
+// calibrated forecasts' reliability diagrams.
 // usage: node browser.mjs URL SHOTS_DIR PHOTO CSV WAV PRICES HOURS ANSWER ZONES GPX FORECAST
 import { createRequire } from 'module';
 import { execFileSync } from 'child_process';
@@ -35,9 +36,25 @@ try {
   await page.waitForSelector('#conn:text("live")', { timeout: 20000 });
   ok('page loaded, events live');
 
-  async function uploadAndFix(file, domain, shot) {
+  // a file dropped on the page as a user drags it from their file manager: dragenter/dragover
+  // light the drop zone up, the drop uploads the file
+  async function dropFile(file) {
+    const dt = await page.evaluateHandle(([name, b64]) => {
+      const bin = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+      const d = new DataTransfer();
+      d.items.add(new File([bin], name));
+      return d;
+    }, [path.basename(file), fs.readFileSync(file).toString('base64')]);
+    await page.dispatchEvent('#drop', 'dragenter', { dataTransfer: dt });
+    await page.dispatchEvent('#drop', 'dragover', { dataTransfer: dt });
+    if (await page.locator('#drop.over').count() !== 1) fail('the drop zone does not light up under a dragged file');
+    await page.dispatchEvent('#drop', 'drop', { dataTransfer: dt });
+    if (await page.locator('#drop.over').count() !== 0) fail('the drop zone stays lit after the drop');
+  }
+
+  async function uploadAndFix(file, domain, shot, how = 'input') {
     const before = await page.locator('.item').count();
-    await page.setInputFiles('#file', file);
+    if (how === 'drop') await dropFile(file); else await page.setInputFiles('#file', file);
     const card = page.locator(`.item[data-domain="${domain}"]`).first();
     await card.waitFor({ timeout: 30000 });
     if (await page.locator('.item').count() !== before + 1) fail('upload of ' + file + ' made no new item');
@@ -136,7 +153,8 @@ try {
   await tc.screenshot({ path: path.join(shots, 'answer-claims.png') });
   ok('answer: contradicted claim with its evidence: ' + claim.replace(/\s+/g, ' ') + '; fixed: ' + fixedText.trim());
   // --- a track: its map from the report; a forecast table: reliability diagrams
-  const kc = await uploadAndFix(gpx, 'track', 'track');
+  const kc = await uploadAndFix(gpx, 'track', 'track', 'drop'); // dragged and dropped
+  ok('track: uploaded by drag and drop');
   await kc.locator('.figures figure img').first().waitFor({ timeout: 20000 });
   const trackFigs = await kc.locator('.figures figcaption').allTextContents();
   ok('track: pictures ' + trackFigs.join(', '));
@@ -165,7 +183,16 @@ try {
   await kc.screenshot({ path: path.join(shots, 'track-privacy.png') });
   ok('form with an uploaded file (privacy zones): ' + priv.measured.points_cut + ' points cut');
   const fc = await uploadAndFix(forecast, 'forecast', 'forecast');
-  await fc.locator('button.verify').click();
+  // one click calibrated the table from its own observations (the fix's report says so)
+  const fitem = await page.evaluate(async id => {
+    const r = await fetch('/api/items/' + id, { headers: { Authorization: 'Bearer ' + sessionStorage.getItem('polish-token') } });
+    return r.json();
+  }, await fc.getAttribute('data-id'));
+  const selfcal = fitem.report.items[0].steps.find(s => s.op === 'forecast.self-calibrate');
+  if (!selfcal || selfcal.declined || !(selfcal.measured.crps_skill_vs_raw > 0.05))
+    fail('Fix did not calibrate the forecast table: ' + JSON.stringify(selfcal));
+  ok('forecast: Fix calibrated it, CRPS skill ' + selfcal.measured.crps_skill_vs_raw.toFixed(3) + ' over the raw ensemble');
+  // its report carries the verification's pictures: reliability diagrams without another click
   await page.waitForFunction(() => [...document.querySelectorAll('.item[data-domain="forecast"] .figures figcaption')].some(f => /Reliability/.test(f.textContent)), null, { timeout: 120000 });
   const fcFigs = await fc.locator('.figures figcaption').allTextContents();
   await fc.screenshot({ path: path.join(shots, 'forecast-reliability.png') });

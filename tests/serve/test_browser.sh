@@ -38,9 +38,9 @@ import re, sys
 m = re.search(r'lat="([-0-9.]+)" lon="([-0-9.]+)"', open(sys.argv[1]).read())
 print("lat,lon,radius_m\n%s,%s,150" % m.groups())
 PY
-"$POLISH" forecast testbed --train-inits 10 --test-inits 10 -o "$SCRATCH/fc/" >/dev/null
+"$POLISH" forecast testbed --train-inits 40 --test-inits 10 -o "$SCRATCH/fc/" >/dev/null
 "$NODE" "$(dirname "$0")/browser.mjs" "$URL" "$SHOTS" "$SCRATCH/cat.jpg" "$CSV" "$WAV" \
   "$SCRATCH/prices.md" "$SCRATCH/hours.md" "$SCRATCH/answer.txt" "$SCRATCH/zones.csv" \
-  "$SCRATCH/ride.gpx" "$SCRATCH/fc/test.csv"
+  "$SCRATCH/ride.gpx" "$SCRATCH/fc/train.csv"
 stop_server
 echo "screenshots in $SHOTS"

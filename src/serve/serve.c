@@ -1203,6 +1203,19 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         char *j = w ? pol_workspace_list_json(w, &err) : NULL;
         give_back(s, w);
         if (!j) return send_error(c, status_http(err.code), err.msg);
+        /* the browser gets the workspace's name, never where it lies on the server's disk */
+        json_t *doc = json_loads(j, 0, NULL);
+        const char *dir = doc ? json_string_value(json_object_get(doc, "workspace")) : NULL;
+        if (dir) {
+            const char *slash = strrchr(dir, '/');
+            json_object_set_new(doc, "workspace", json_string(slash && slash[1] ? slash + 1 : dir));
+            char *k = json_dumps(doc, JSON_COMPACT);
+            if (k) {
+                free(j);
+                j = k;
+            }
+        }
+        json_decref(doc);
         return send_json(c, 200, j);
     }
     if (!strcmp(url, "/api/events")) {

@@ -38,8 +38,11 @@ c=$(curl -s -o /dev/null -w '%{http_code}' -X POST -F "file=@/etc/hostname" "$BA
 ok "no token / wrong token: 401"
 
 # the token in the query, and the cookie the page gets on its first visit
-c=$(curl -s -o /dev/null -w '%{http_code}' "$BASE/api/items?token=$TOKEN")
+c=$(curl -s -o "$SCRATCH/list" -w '%{http_code}' "$BASE/api/items?token=$TOKEN")
 [ "$c" = 200 ] || fail "?token= gave $c"
+# the item list names the workspace, never its folder on the server's disk
+grep -q '"workspace":"ws"' "$SCRATCH/list" || fail "the list does not name the workspace: $(cat "$SCRATCH/list")"
+! grep -qF "$SCRATCH" "$SCRATCH/list" || fail "the list reveals the server's path: $(cat "$SCRATCH/list")"
 curl -s -D "$SCRATCH/h" -o /dev/null "$BASE/?token=$TOKEN"
 cookie=$(grep -i '^Set-Cookie:' "$SCRATCH/h" | sed 's/^[^:]*: //; s/;.*//' | tr -d '\r')
 [ -n "$cookie" ] || fail "no cookie after the first visit"

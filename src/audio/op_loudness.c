@@ -178,6 +178,7 @@ static void lfree(void *p)
     for (size_t k = 0; k < NCAND; k++) pol__loud_free(s->cand[k]);
     if (s->env_ok) lenv_fini(&s->env);
     pol__tp_fini(&s->otp);
+    pol__afig_free(s->proc.fig);
     pol__aproc_fini(&s->proc);
     free(s->fr);
     free(s);
@@ -447,6 +448,9 @@ static pol_status apply(pol_run *run, void *p, pol__chunk *c)
         s->proc.st = s;
         s->proc.process = lprocess;
         s->proc.reset = lreset;
+        const pol__ablock *b = pol__ablock_of(c);
+        if (pol__want_figures(run)) /* pictures only for a report */
+            s->proc.fig = pol__afig_new(b->total, b->channels, b->rate);
     }
     return pol__aproc_block(run, &s->proc, pol__ablock_of(c), c);
 }
@@ -458,6 +462,9 @@ static pol_status end(pol_run *run, void *p)
     double l = pol__loud_integrated(s->meter);
     if (isfinite(l)) pol__measure(run, "output_lufs", round(l * 100) / 100);
     pol__measure(run, "output_true_peak_dbtp", round(20 * log10(fmax(s->out_tp, 1e-9)) * 100) / 100);
+    if (s->proc.fig)
+        pol__afig_attach(run, s->proc.fig, "loudness: before (left) and after (right): waveform, "
+                         "and spectrogram 50 Hz - 8 kHz (log frequency, 70 dB)");
     return POL_OK;
 }
 

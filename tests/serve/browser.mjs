@@ -130,6 +130,10 @@ try {
   await page.waitForFunction(() => [...document.querySelectorAll('.item[data-domain="audio"] audio')].every(a => a.readyState >= 1 && a.duration > 0), null, { timeout: 30000 });
   const durs = await players.evaluateAll(l => l.map(a => a.duration.toFixed(2)));
   ok('audio: both players loaded, durations ' + durs.join(' / '));
+  await ac.locator('.figures figure img').first().waitFor({ timeout: 20000 });
+  const audioFigs = await ac.locator('.figures figcaption').allTextContents();
+  if (!audioFigs.length) fail('audio: no waveform pictures');
+  ok('audio: pictures ' + audioFigs.join(', '));
   await approve(ac, 'audio', 'audio');
 
   // --- the knowledge base and an answer checked against it
@@ -197,6 +201,10 @@ try {
   const fcFigs = await fc.locator('.figures figcaption').allTextContents();
   await fc.screenshot({ path: path.join(shots, 'forecast-reliability.png') });
   ok('forecast: ' + fcFigs.join(', '));
+  // rejected: the item says so, and its output stays out of the approved downloads
+  await fc.locator('button.reject').click();
+  await page.waitForSelector('.item[data-domain="forecast"][data-state="rejected"]', { timeout: 30000 });
+  ok('forecast: rejected');
 
   // --- download the approved outputs as a zip
   const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), page.click('#zip')]);
@@ -205,6 +213,7 @@ try {
   const list = execFileSync('unzip', ['-Z1', zpath]).toString().trim().split('\n');
   const want = [/\.(jpe?g|png|webp)$/i, /\.(csv|xlsx)$/i, /\.(wav|flac)$/i];
   for (const w of want) if (!list.some(n => w.test(n))) fail('the zip lacks ' + w + ': ' + list.join(', '));
+  if (list.some(n => n.endsWith(path.basename(forecast)))) fail('the rejected forecast is in the zip: ' + list.join(', '));
   execFileSync('unzip', ['-tq', zpath]);
   ok('zip of approved outputs: ' + list.join(', '));
   await page.screenshot({ path: path.join(shots, 'final.png'), fullPage: true });

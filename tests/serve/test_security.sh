@@ -161,6 +161,10 @@ c=$(code POST "/api/items/$kid/fix" --data-binary "$(printf 'domain: track\nstep
 [ "$(code POST /api/files -F "file=@$SCRATCH/zones.csv")" = 201 ] || fail "side file upload: $(cat "$SCRATCH/body")"
 ref=$(json "$SCRATCH/body" 'd["ref"]')
 case $ref in ws:????????????????????????????????????????????????????????????????) ;; *) fail "side file ref $ref" ;; esac
+# the page's live updates: the server-sent events while this item is fixed
+curl -sN -H "Authorization: Bearer $TOKEN" "$BASE/api/events" >"$SCRATCH/events" &
+sse=$!
+sleep 0.5
 c=$(code POST "/api/items/$kid/fix" --data-binary "$(printf 'domain: track\nsteps:\n  - op: privacy\n    inputs: {zones: "%s"}\n' "$ref")")
 [ "$c" = 202 ] || fail "a recipe naming an upload was refused ($c): $(cat "$SCRATCH/body")"
 for _ in $(seq 1 300); do
@@ -170,6 +174,19 @@ for _ in $(seq 1 300); do
   sleep 0.2
 done
 [ "$st" = done ] || fail "privacy with uploaded zones ended $st"
+sleep 0.5
+kill "$sse" 2>/dev/null; wait "$sse" 2>/dev/null || true
+python3 - "$SCRATCH/events" "$kid" <<'PY' || fail "events of the fix: $(head -c 600 "$SCRATCH/events")"
+import json, sys
+text, kid = open(sys.argv[1]).read(), int(sys.argv[2])
+ev = []
+for block in text.split("\n\n"):
+    f = dict(l.split(": ", 1) for l in block.splitlines() if ": " in l and not l.startswith(":"))
+    if "event" in f: ev.append((f["event"], json.loads(f["data"])))
+prog = [d for e, d in ev if e == "progress" and d["id"] == kid]
+assert prog and prog[-1]["done"] == prog[-1]["total"] == 1, ev
+assert any(e == "item" and d["id"] == kid for e, d in ev), ev
+PY
 cut=$(json "$SCRATCH/body" '[s for s in d["report"]["items"][0]["steps"] if s["op"] == "track.privacy"][0]["measured"]["points_cut"]')
 [ "$cut" -gt 0 ] || fail "the uploaded zones cut no point"
 tid=$kid

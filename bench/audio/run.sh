@@ -141,3 +141,14 @@ fi
 read -r th1 mh1 < <(timed "$POLISH" fix -j 1 --limit duration=40000 "$H1" -o "$OUT/h1/")
 read -r th10 mh10 < <(timed "$POLISH" fix -j 1 --limit duration=40000 "$H10" -o "$OUT/h10/")
 echo "peak RSS: 1 h $mh1 KB ($th1 s CPU, $(awk -v t="$th1" 'BEGIN{printf "%.0fx", 3600 / t}')), 10 h $mh10 KB ($th10 s CPU, $(awk -v t="$th10" 'BEGIN{printf "%.0fx", 36000 / t}')); output $("$AU" info "$OUT/h10/talk-10h.wav")"
+
+echo
+echo "--- polish inspect streams: the 1-hour and 10-hour files read block by block (--limit duration=40000)"
+read -r ti1 mi1 < <(timed "$POLISH" inspect -j 1 --limit duration=40000 "$H1" --json)
+cp "$OUT/.stdout" "$OUT/inspect-1h.json"
+read -r ti10 mi10 < <(timed "$POLISH" inspect -j 1 --limit duration=40000 "$H10" --json)
+cp "$OUT/.stdout" "$OUT/inspect-10h.json"
+echo "peak RSS: 1 h $mi1 KB ($ti1 s CPU), 10 h $mi10 KB ($ti10 s CPU); 10 h: $(/usr/bin/python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1]))["items"][0]["inspect"]
+print("%s s, %s LUFS, %s dBTP, %s pauses" % (m["seconds"], m["loudness_lufs"], m["true_peak_dbtp"], m["pauses"]))' "$OUT/inspect-10h.json")"

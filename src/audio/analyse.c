@@ -2,7 +2,6 @@
  * with duration (a level byte per 20 ms frame apart): BS.1770-4 loudness and range, true peak,
  * sample peak, DC offset, clipping, frame levels (noise floor, speech level, SNR, pauses), and a
  * long-window average spectrum (hum fundamental and harmonics, rumble). */
-#include <kiss_fftr.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +29,8 @@ struct pol__aanalysis {
     /* average spectrum */
     size_t nfft, fill;
     float *in, *win, *tmp;
-    kiss_fft_cpx *out;
-    kiss_fftr_cfg plan;
+    pol__cpx *out;
+    pol__rfft *plan;
     double *psd;
     size_t n_spec;
 };
@@ -48,17 +47,17 @@ pol__aanalysis *pol__aan_new(int channels, int rate, int what)
     if (!(a->clip_run = calloc((size_t)channels, sizeof *a->clip_run))) goto fail;
     a->fr_len = (size_t)(rate / 50);
     if (a->fr_len < 1) a->fr_len = 1;
-    a->nfft = 1;
+    a->nfft = 16; /* the FFT's smallest size here (rates under 11 Hz) */
     while (a->nfft < (size_t)(1.5 * rate) && a->nfft < (1u << 18)) a->nfft <<= 1;
-    a->in = malloc(a->nfft * sizeof *a->in);
+    a->in = pol__fft_alloc(a->nfft * sizeof *a->in);
     a->win = malloc(a->nfft * sizeof *a->win);
     a->tmp = malloc(a->nfft * sizeof *a->tmp);
-    a->out = malloc((a->nfft / 2 + 1) * sizeof *a->out);
+    a->out = pol__fft_alloc((a->nfft / 2 + 1) * sizeof *a->out);
     a->psd = calloc(a->nfft / 2 + 1, sizeof *a->psd);
     if (!a->in || !a->win || !a->tmp || !a->out || !a->psd) goto fail;
     for (size_t i = 0; i < a->nfft; i++)
         a->win[i] = (float)(0.5 - 0.5 * cos(2 * M_PI * (double)i / (double)a->nfft));
-    a->plan = kiss_fftr_alloc((int)a->nfft, 0, NULL, NULL);
+    a->plan = pol__rfft_new(a->nfft, 0);
     if (!a->plan) goto fail;
     return a;
 fail:
@@ -73,9 +72,9 @@ void pol__aan_free(pol__aanalysis *a)
     pol__tp_fini(&a->tp);
     free(a->clip_run);
     free(a->levels);
-    kiss_fftr_free(a->plan);
-    free(a->in);
-    free(a->out);
+    pol__rfft_free(a->plan);
+    pol__fft_free(a->in);
+    pol__fft_free(a->out);
     free(a->win);
     free(a->tmp);
     free(a->psd);
@@ -88,7 +87,7 @@ static void spectrum_frame(pol__aanalysis *a)
     float *tmp = a->tmp;
     memcpy(tmp, a->in, a->nfft * sizeof *tmp);
     for (size_t i = 0; i < a->nfft; i++) a->in[i] *= a->win[i];
-    kiss_fftr(a->plan, a->in, a->out);
+    pol__rfft_fwd(a->plan, a->in, a->out);
     for (size_t k = 0; k <= a->nfft / 2; k++) {
         float re = a->out[k].r, im = a->out[k].i;
         a->psd[k] += (double)re * re + (double)im * im;

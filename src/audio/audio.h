@@ -152,9 +152,23 @@ size_t pol__loud_sub_len(const pol__loudmeter *m);
 double pol__loud_integrated(const pol__loudmeter *m); /* LUFS, -HUGE_VAL when all gated */
 double pol__loud_range(const pol__loudmeter *m);      /* LU */
 
-/* A lock for FFT plans (kept for callers; KISS FFT's configurations need none). */
+/* A lock for FFT plans (held while a plan is made). */
 void pol__fft_lock(void);
 void pol__fft_unlock(void);
+
+/* Real FFTs of power-of-two length n (libavutil's av_tx, SIMD): forward takes n floats to n/2 + 1
+ * bins, inverse n/2 + 1 bins (overwritten) to n floats, unnormalised (inverse(forward(x)) = n x).
+ * Buffers given to them must come from pol__fft_alloc (aligned for the SIMD code). */
+typedef struct pol__cpx {
+    float r, i;
+} pol__cpx;
+typedef struct pol__rfft pol__rfft;
+pol__rfft *pol__rfft_new(size_t n, int inverse);
+void pol__rfft_free(pol__rfft *f);
+void pol__rfft_fwd(pol__rfft *f, float *in, pol__cpx *out);
+void pol__rfft_inv(pol__rfft *f, pol__cpx *in, float *out);
+void *pol__fft_alloc(size_t bytes); /* zeroed */
+void pol__fft_free(void *p);
 
 /* ---- analysis (analyse.c): what inspect and the auto steps measure ------------------------- */
 

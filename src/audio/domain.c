@@ -592,6 +592,58 @@ static pol_status inspect(pol_run *run, pol_asset *asset)
     return POL_OK;
 }
 
+/* inspect read as a stream: the same analysis fed block by block, so memory does not grow with
+ * duration (the analysis keeps a byte per 20 ms for the pause statistics). The block size can be
+ * set by POLISH_AUDIO_INSPECT_BLOCK (frames; a test compares many small blocks with one block of
+ * the whole file, which is what inspecting the loaded item does). */
+static pol_status inspect_path(pol_run *run, const char *path)
+{
+    opened o;
+    pol_status st = open_checked(run, path, &o);
+    if (st) return st;
+    size_t nc = (size_t)o.info.channels, block = CHUNK_FRAMES / 8;
+    const char *env = getenv("POLISH_AUDIO_INSPECT_BLOCK");
+    if (env && *env) {
+        unsigned long long v = strtoull(env, NULL, 10);
+        if (v >= 1) block = v > (unsigned long long)o.info.frames ? (size_t)o.info.frames : (size_t)v;
+    }
+    pol__aanalysis *an = NULL;
+    float *buf = NULL;
+    st = pol__mem_reserve(run, block * nc * sizeof *buf, "an audio block");
+    if (!st && !(buf = malloc(block * nc * sizeof *buf)))
+        st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    if (!st && !(an = pol__aan_new(o.info.channels, o.info.samplerate, POL_AAN_LOUDNESS)))
+        st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    uint64_t done = 0, total = (uint64_t)o.info.frames;
+    while (!st && done < total) {
+        size_t want = total - done < block ? (size_t)(total - done) : block;
+        sf_count_t got = sf_readf_float(o.sf, buf, (sf_count_t)want);
+        if (got != (sf_count_t)want) {
+            st = pol__fail(run, POL_ERR_CORRUPT, "truncated: %llu of %llu frames could be read",
+                           (unsigned long long)(done + (uint64_t)(got > 0 ? got : 0)),
+                           (unsigned long long)total);
+            break;
+        }
+        pol__aan_add(an, buf, want);
+        done += want;
+    }
+    if (!st) {
+        pol__afindings f;
+        pol__aan_finish(an, &f);
+        pol__audio_fmt fmt;
+        fmt_from_input(&o.info, &fmt);
+        pol__measure_int(run, "rate", o.info.samplerate);
+        pol__measure_int(run, "channels", o.info.channels);
+        pol__measure_int(run, "frames", (long long)total);
+        pol__measure_str(run, "format", fmt.ext);
+        pol__aan_report(run, &f);
+    }
+    pol__aan_free(an);
+    free(buf);
+    sf_close(o.sf);
+    return st;
+}
+
 static const char *const auto_steps[] = {"highpass", "dehum", "denoise", "level", "loudness", NULL};
 
 const pol__domain pol__audio_domain = {
@@ -603,6 +655,7 @@ const pol__domain pol__audio_domain = {
     .load = load,
     .save = save,
     .inspect = inspect,
+    .inspect_path = inspect_path,
     .data_free = pol__audio_free,
     .data_clone = audio_clone,
     .auto_steps = auto_steps,

@@ -5,6 +5,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libavutil/mem.h>
+#include <libavutil/tx.h>
 #include "audio/audio.h"
 
 double pol__db(double power) { return power > 1e-30 ? 10 * log10(power) : -300; }
@@ -336,6 +338,43 @@ double pol__loud_range(const pol__loudmeter *m)
 static pthread_mutex_t fft_mu = PTHREAD_MUTEX_INITIALIZER;
 void pol__fft_lock(void) { pthread_mutex_lock(&fft_mu); }
 void pol__fft_unlock(void) { pthread_mutex_unlock(&fft_mu); }
+
+_Static_assert(sizeof(pol__cpx) == sizeof(AVComplexFloat), "pol__cpx is laid out as AVComplexFloat");
+
+struct pol__rfft {
+    AVTXContext *ctx;
+    av_tx_fn fn;
+};
+
+pol__rfft *pol__rfft_new(size_t n, int inverse)
+{
+    pol__rfft *f = calloc(1, sizeof *f);
+    if (!f || n < 4 || n > (1u << 24)) {
+        free(f);
+        return NULL;
+    }
+    float scale = 1.0f;
+    pol__fft_lock();
+    int r = av_tx_init(&f->ctx, &f->fn, AV_TX_FLOAT_RDFT, inverse, (int)n, &scale, 0);
+    pol__fft_unlock();
+    if (r < 0) {
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
+void pol__rfft_free(pol__rfft *f)
+{
+    if (!f) return;
+    av_tx_uninit(&f->ctx);
+    free(f);
+}
+
+void pol__rfft_fwd(pol__rfft *f, float *in, pol__cpx *out) { f->fn(f->ctx, out, in, sizeof(float)); }
+void pol__rfft_inv(pol__rfft *f, pol__cpx *in, float *out) { f->fn(f->ctx, out, in, sizeof(AVComplexFloat)); }
+void *pol__fft_alloc(size_t bytes) { return av_mallocz(bytes ? bytes : 1); }
+void pol__fft_free(void *p) { av_free(p); }
 
 /* ---- the processor adapter ----------------------------------------------------------------- */
 

@@ -4,7 +4,6 @@
  * title says what is shown), drawn with cairo into a PNG. Memory is fixed (COLS columns), whatever the
  * duration; the samples are taken as the op's processor sees them. */
 #include <cairo.h>
-#include <kiss_fftr.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,20 +87,20 @@ pol_status pol__afig_attach(pol_run *run, pol__afig *f, const char *title)
     cairo_t *cr = cairo_create(sf);
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_paint(cr);
-    float *in = malloc(WIN * sizeof *in);
-    kiss_fft_cpx *out = malloc((WIN / 2 + 1) * sizeof *out);
-    kiss_fftr_cfg plan = in && out ? kiss_fftr_alloc(WIN, 0, NULL, NULL) : NULL;
+    float *in = pol__fft_alloc(WIN * sizeof *in);
+    pol__cpx *out = pol__fft_alloc((WIN / 2 + 1) * sizeof *out);
+    pol__rfft *plan = in && out ? pol__rfft_new(WIN, 0) : NULL;
     /* one spectrogram scale for both panels */
     double top = -200;
     double (*spec)[COLS][ROWS] = calloc(2, sizeof *spec);
-    kiss_fftr_cfg made = plan;
+    pol__rfft *made = plan;
     if (!spec) plan = NULL;
     double ftop = fmin(8000, f->rate / 2.0), fmin_ = 50;
     for (int w = 0; w < 2 && plan; w++)
         for (int c = 0; c < COLS; c++) {
             for (int i = 0; i < WIN; i++)
                 in[i] = f->snap[w][c][i] * (float)(0.5 - 0.5 * cos(2 * M_PI * i / WIN));
-            kiss_fftr(plan, in, out);
+            pol__rfft_fwd(plan, in, out);
             for (int r = 0; r < ROWS; r++) {
                 double fr = fmin_ * pow(ftop / fmin_, (r + 0.5) / ROWS);
                 int k = (int)(fr * WIN / f->rate);
@@ -141,9 +140,9 @@ pol_status pol__afig_attach(pol_run *run, pol__afig *f, const char *title)
             }
     }
     cairo_destroy(cr);
-    kiss_fftr_free(made);
-    free(in);
-    free(out);
+    pol__rfft_free(made);
+    pol__fft_free(in);
+    pol__fft_free(out);
     free(spec);
     struct {
         unsigned char *data;

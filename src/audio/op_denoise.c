@@ -1,5 +1,5 @@
 /* polish — audio.denoise: removes steady background noise with no profile given. Short-time
- * spectra (sqrt-Hann, 64 ms, 75% overlap, KISS FFT); the noise power per bin is learnt from the signal by
+ * spectra (sqrt-Hann, 64 ms, 75% overlap, libavutil's real FFT); the noise power per bin is learnt from the signal by
  * minimum statistics (the minimum of the smoothed power over ~1.5 s, bias-corrected), averaged
  * with the whole input's estimate from the measuring pass (which analyses every other hop); the gain per bin is the log-spectral-amplitude (log-MMSE) estimator with
  * decision-directed a-priori SNR (its recursive smoothing keeps musical noise down) and a floor
@@ -11,7 +11,6 @@
 #pragma GCC optimize("no-trapping-math")
 #endif
 #include <float.h>
-#include <kiss_fftr.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,8 +65,8 @@ typedef struct nstate {
     float *win;
     float *fin;
     float *pw; /* this frame's power per bin */
-    kiss_fft_cpx *fx;
-    kiss_fftr_cfg fwd, inv;
+    pol__cpx *fx;
+    pol__rfft *fwd, *inv;
     chan *ch;
     size_t frame_no, sub_fill, sub_idx;
     uint64_t t;
@@ -111,11 +110,11 @@ static void nfree(void *p)
     if (s->ch)
         for (int c = 0; c < s->channels; c++) chan_free(&s->ch[c]);
     free(s->ch);
-    kiss_fftr_free(s->fwd);
-    kiss_fftr_free(s->inv);
-    free(s->fin);
+    pol__rfft_free(s->fwd);
+    pol__rfft_free(s->inv);
+    pol__fft_free(s->fin);
     free(s->pw);
-    free(s->fx);
+    pol__fft_free(s->fx);
     free(s->win);
     free(s->lambda0);
     free(s->m_lambda_sum);
@@ -148,9 +147,9 @@ static pol_status setup(pol_run *run, nstate *s, int channels, int rate)
     s->V_meas = (size_t)(1.5 * rate / (double)(s->R * MSKIP) / SUBWIN) + 1;
     s->alpha = (float)ALPHA_S;
     s->win = malloc(s->N * sizeof *s->win);
-    s->fin = malloc(s->N * sizeof *s->fin);
+    s->fin = pol__fft_alloc(s->N * sizeof *s->fin);
     s->pw = malloc(s->nb * sizeof *s->pw);
-    s->fx = malloc(s->nb * sizeof *s->fx);
+    s->fx = pol__fft_alloc(s->nb * sizeof *s->fx);
     s->ch = calloc((size_t)channels, sizeof *s->ch);
     s->lambda0 = calloc(s->nb, sizeof *s->lambda0);
     s->m_lambda_sum = calloc(s->nb, sizeof *s->m_lambda_sum);
@@ -176,8 +175,8 @@ static pol_status setup(pol_run *run, nstate *s, int channels, int rate)
             !h->prev_s2 || !h->g)
             return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
-    s->fwd = kiss_fftr_alloc((int)s->N, 0, NULL, NULL);
-    s->inv = kiss_fftr_alloc((int)s->N, 1, NULL, NULL);
+    s->fwd = pol__rfft_new(s->N, 0);
+    s->inv = pol__rfft_new(s->N, 1);
     if (!s->fwd || !s->inv) return pol__fail(run, POL_ERR_INTERNAL, "no FFT plan");
     return POL_OK;
 }
@@ -259,8 +258,8 @@ static void frame(nstate *s, chan *h, int apply_gain)
     float *restrict fin = s->fin, *restrict p = s->pw;
     const float *restrict win = s->win, *restrict in = h->in;
     for (size_t i = 0; i < N; i++) fin[i] = in[i] * win[i];
-    kiss_fftr(s->fwd, fin, s->fx);
-    const kiss_fft_cpx *fx = s->fx;
+    pol__rfft_fwd(s->fwd, fin, s->fx);
+    const pol__cpx *fx = s->fx;
     for (size_t k = 0; k < nb; k++) p[k] = fx[k].r * fx[k].r + fx[k].i * fx[k].i;
     float *restrict ps = h->ps, *restrict smin = h->sub_min, *restrict past = h->past_min;
     float *restrict pmin = h->pmin, *restrict lam = h->lambda;
@@ -322,12 +321,12 @@ static void frame(nstate *s, chan *h, int apply_gain)
     }
     s->removed_db_num += (double)num[0] + num[1] + num[2] + num[3];
     s->removed_db_den += (double)den[0] + den[1] + den[2] + den[3];
-    kiss_fft_cpx *fy = s->fx;
+    pol__cpx *fy = s->fx;
     for (k = 0; k < nb; k++) {
         fy[k].r *= gg[k];
         fy[k].i *= gg[k];
     }
-    kiss_fftri(s->inv, s->fx, fin);
+    pol__rfft_inv(s->inv, s->fx, fin);
     float norm = 1.0f / (float)N * (2.0f * (float)s->R / (float)N);
     float *restrict ola = h->ola;
     for (size_t i = 0; i < N; i++) ola[i] += fin[i] * win[i] * norm;

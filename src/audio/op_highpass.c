@@ -36,6 +36,7 @@ typedef struct hstate {
     box *b;       /* channels x STAGES x BOXES */
     float *dl;    /* channels x STAGES delay lines of D1 + 1 */
     uint64_t t;
+    size_t slot, dslot; /* t mod M, t mod (D1 + 1): kept as wrapping counters, no division a frame */
     pol__aanalysis *an;
     pol__aproc proc;
 } hstate;
@@ -110,6 +111,7 @@ static void hreset(void *p)
     }
     memset(s->dl, 0, (size_t)s->channels * STAGES * (s->D1 + 1) * sizeof *s->dl);
     s->t = 0;
+    s->slot = s->dslot = 0;
 }
 
 static void hprocess(void *p, const float *in, float *out, size_t n)
@@ -118,7 +120,7 @@ static void hprocess(void *p, const float *in, float *out, size_t n)
     size_t nc = (size_t)s->channels, M = s->M, DL = s->D1 + 1;
     double inv = 1.0 / (double)M;
     for (size_t i = 0; i < n; i++) {
-        size_t slot = (size_t)(s->t % M), dslot = (size_t)(s->t % DL);
+        size_t slot = s->slot, dslot = s->dslot, dnext = dslot + 1 == DL ? 0 : dslot + 1;
         for (size_t c = 0; c < nc; c++) {
             double v = in[i * nc + c];
             for (int st = 0; st < STAGES; st++) {
@@ -130,13 +132,15 @@ static void hprocess(void *p, const float *in, float *out, size_t n)
                     lp = bx->sum * inv;
                 }
                 float *d = s->dl + (c * STAGES + (size_t)st) * DL;
-                double delayed = d[(dslot + 1) % DL]; /* D1 frames ago */
+                double delayed = d[dnext]; /* D1 frames ago */
                 d[dslot] = (float)v;
                 v = delayed - lp;
             }
             out[i * nc + c] = (float)v;
         }
         s->t++;
+        s->slot = slot + 1 == M ? 0 : slot + 1;
+        s->dslot = dnext;
     }
 }
 

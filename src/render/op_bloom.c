@@ -134,7 +134,7 @@ static void final_rows(void *u, size_t b, size_t e)
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol__render *r = pol__render_of(asset);
+    pol__render *r = pol__render_get(run, asset);
     bl_ctx c = {.r = r, .thr = (float)pol__arg_num(args, "threshold"),
                 .inten = (float)pol__arg_num(args, "intensity"),
                 .scatter = (float)pol__arg_num(args, "scatter")};

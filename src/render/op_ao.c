@@ -16,9 +16,9 @@ static const pol_param_desc params[] = {
      "Horizontal field of view of the camera (Blender's 50 mm lens: 39.6).", .unit = "deg"},
     {"slices", POL_PARAM_INT, "2", 1, 8, NULL, "Directions searched per pixel (x4 over a 4x4 block)."},
     {"steps", POL_PARAM_INT, "6", 2, 32, NULL, "Depth samples per direction and side."},
-    {"resolution", POL_PARAM_ENUM, "quarter", 0, -1, "half|quarter",
-     "Where occlusion is computed (then a depth-aware upsample): quarter is about 4x faster and "
-     "softer."},
+    {"resolution", POL_PARAM_ENUM, "auto", 0, -1, "auto|half|quarter",
+     "Where occlusion is computed (then a depth-aware upsample): quarter is about 4x faster; auto "
+     "takes quarter when the frame's shorter side is 720 pixels or more, else half."},
 };
 
 #define SKY 1e9f
@@ -300,7 +300,8 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     float *ao = NULL;
     float k = (float)pol__arg_num(args, "strength");
     int keep = !r->pass[POL_RP_AO]; /* the result becomes the frame's AO pass when it has none */
-    int scale = pol__arg_choice(args, "resolution") == 0 ? 2 : 4;
+    int res = pol__arg_choice(args, "resolution");
+    int scale = res == 1 ? 2 : res == 2 ? 4 : (r->w < r->h ? r->w : r->h) >= 720 ? 4 : 2;
     pol_status st = pol__render_ao(run, r, rad, pol__arg_num(args, "fov"), (int)pol__arg_int(args, "slices"),
                                    (int)pol__arg_int(args, "steps"), scale, k, keep ? &ao : NULL,
                                    &used, &mean);

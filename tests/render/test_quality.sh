@@ -91,6 +91,22 @@ at_most "AO darkens where the sphere meets the ground" "$cr" 0.88
 at_least "AO darkens open ground far less (5% at most)" "$orr" 0.95
 at_least "contact is at least 8 points darker than open ground" "$(awk -v a="$orr" -v b="$cr" 'BEGIN{print a-b}')" 0.08
 
+# quarter resolution (the default from 720 lines up) on a 4x larger frame: the same regions x4,
+# within the same bounds, and close to the half-resolution result (before the speed work, the
+# only one) on the contact and open-ground ratios
+"$RN" scene f4.exr 800 600 1 blender
+run_polish 0 render export --format exr f4.exr -o f40.exr
+c0=$("$RN" region f40.exr 240 400 280 440); o0=$("$RN" region f40.exr 0 520 160 600)
+for res in quarter half; do
+    run_polish 0 render ao --strength 1 --resolution $res f4.exr -o ao4_$res.exr --format exr
+    c1=$("$RN" region ao4_$res.exr 240 400 280 440); o1=$("$RN" region ao4_$res.exr 0 520 160 600)
+    eval "cr_$res=$(awk -v a="$c1" -v b="$c0" 'BEGIN{print a/b}') or_$res=$(awk -v a="$o1" -v b="$o0" 'BEGIN{print a/b}')"
+done
+echo "ao at 800x600: quarter resolution contact $cr_quarter open $or_quarter; half contact $cr_half open $or_half"
+at_most "quarter-resolution AO darkens the contact" "$cr_quarter" 0.88
+at_least "quarter-resolution AO leaves open ground (5% at most)" "$or_quarter" 0.95
+at_most "quarter and half resolution agree on the contact within 0.04" "$(awk -v a="$cr_quarter" -v b="$cr_half" 'BEGIN{d=a-b; print d<0?-d:d}')" 0.04
+
 # --- bloom keeps the frame's light ------------------------------------------------------------------
 run_polish 0 render bloom f.exr -o bl.exr --format exr
 e0=$("$RN" stats f0.exr | cut -d' ' -f4); e1=$("$RN" stats bl.exr | cut -d' ' -f4)

@@ -181,23 +181,28 @@ static void sm_edge_rows(void *u, size_t b, size_t e)
     const aa_ctx *c = s->a;
     const int w = c->r->w, h = c->r->h;
     const float thr = c->thr;
-    for (int y = (int)b; y < (int)e; y++)
+    for (int y = (int)b; y < (int)e; y++) {
+        const float *r0 = c->L + (size_t)y * w;
+        const float *rt = y > 0 ? r0 - w : r0, *rtt = y > 1 ? r0 - 2 * (size_t)w : rt;
+        const float *rb = y + 1 < h ? r0 + w : r0;
+        unsigned char *o = s->e + (size_t)y * w;
         for (int x = 0; x < w; x++) {
-            float M = LU(x, y);
-            float dl = x > 0 ? fabsf(M - LU(x - 1, y)) : 0, dt = y > 0 ? fabsf(M - LU(x, y - 1)) : 0;
+            float M = r0[x];
+            float dl = x > 0 ? fabsf(M - r0[x - 1]) : 0, dt = fabsf(M - rt[x]);
             unsigned char bits = (dl >= thr ? E_LEFT : 0) | (dt >= thr ? E_TOP : 0);
             if (bits) {
                 /* local contrast adaptation: an edge less than half as strong as the strongest
                  * step around it is a texture's or a gradient's, not a silhouette's */
-                float dr = x + 1 < w ? fabsf(M - LU(x + 1, y)) : 0, db = y + 1 < h ? fabsf(M - LU(x, y + 1)) : 0;
-                float dll = x > 1 ? fabsf(LU(x - 1, y) - LU(x - 2, y)) : 0;
-                float dtt = y > 1 ? fabsf(LU(x, y - 1) - LU(x, y - 2)) : 0;
+                float dr = x + 1 < w ? fabsf(M - r0[x + 1]) : 0, db = fabsf(M - rb[x]);
+                float dll = x > 1 ? fabsf(r0[x - 1] - r0[x - 2]) : 0;
+                float dtt = fabsf(rt[x] - rtt[x]);
                 float mx = fmaxf(fmaxf(fmaxf(dl, dt), fmaxf(dr, db)), fmaxf(dll, dtt));
                 if ((bits & E_LEFT) && 2 * dl < mx) bits &= (unsigned char)~E_LEFT;
                 if ((bits & E_TOP) && 2 * dt < mx) bits &= (unsigned char)~E_TOP;
             }
-            s->e[(size_t)y * w + x] = bits;
+            o[x] = bits;
         }
+    }
 }
 
 /* The integral of the re-vectorised line's height over [a0, a1] of a segment of length L whose
@@ -296,9 +301,23 @@ static void sm_blend_rows(void *u, size_t b, size_t e)
     }
     int y0 = (int)b * BAND, y1 = (int)e * BAND > h ? h : (int)e * BAND;
     float *prev = buf, *cur = buf + (size_t)w * 4;
+    unsigned char *col = malloc((size_t)w); /* edges in each column of the 3 rows around */
+    if (!col) {
+        free(buf);
+        __atomic_store_n(&c->nomem, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    static const unsigned char pc[4] = {0, 1, 1, 2};
     for (int y = y0; y < y1; y++) {
         memcpy(cur, c->dst + (size_t)y * w * 4, (size_t)w * 16);
         const unsigned char *W0 = s->wt + (size_t)y * w * 4;
+        {
+            const unsigned char *ea = s->e + (size_t)(y > 0 ? y - 1 : y) * w, *em = s->e + (size_t)y * w;
+            const unsigned char *eb2 = s->e + (size_t)(y + 1 < h ? y + 1 : y) * w;
+            int na = y > 0, nb = y + 1 < h;
+            for (int x = 0; x < w; x++)
+                col[x] = (unsigned char)(pc[em[x] & 3] + (na ? pc[ea[x] & 3] : 0) + (nb ? pc[eb2[x] & 3] : 0));
+        }
         const unsigned char *Wb = y + 1 < h ? W0 + (size_t)w * 4 : NULL;
         for (int x = 0; x < w; x++) {
             float top = W0[4 * x] * (1 / 255.0f), left = W0[4 * x + 2] * (1 / 255.0f);
@@ -307,12 +326,7 @@ static void sm_blend_rows(void *u, size_t b, size_t e)
             /* texture gone below a pixel (a checker at the horizon) is edges everywhere, which no
              * line explains: how many edges the 3x3 around has (a straight edge 3, a dot 4, a
              * staircase 5, moire up to 18) sets how much of a small low-pass it gets */
-            int cnt = 0;
-            for (int j = y > 0 ? -1 : 0; j <= 1 && y + j < h; j++)
-                for (int i = x > 0 ? -1 : 0; i <= 1 && x + i < w; i++) {
-                    unsigned char eb = s->e[(size_t)(y + j) * w + (size_t)(x + i)];
-                    cnt += (eb & 1) + (eb >> 1);
-                }
+            int cnt = col[x] + (x > 0 ? col[x - 1] : 0) + (x + 1 < w ? col[x + 1] : 0);
             float sub = cnt > SUB_LO ? c->subq * fminf((float)(cnt - SUB_LO) / SUB_SPAN, 1.0f) : 0;
             if (top + bot + left + right <= 0 && sub <= 0) continue;
             blended++;
@@ -343,6 +357,7 @@ static void sm_blend_rows(void *u, size_t b, size_t e)
         prev = cur, cur = t;
     }
     free(buf);
+    free(col);
     __atomic_add_fetch(&c->edges, blended, __ATOMIC_RELAXED);
 }
 
@@ -354,14 +369,10 @@ pol_status pol__render_aa(pol_run *run, pol__render *r, int method, float thr, f
     pol_status st = pol__mem_reserve(run, n * 4 + extra + bands * 2 * (size_t)r->w * 16,
                                      "anti-aliasing buffers");
     if (st) return st;
-    float *rows2 = malloc(bands * 2 * (size_t)r->w * 16), *L = malloc(n * 4);
-    unsigned char *eb = extra ? malloc(extra) : NULL;
-    if (!rows2 || !L || (extra && !eb)) {
-        free(rows2);
-        free(L);
-        free(eb);
-        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
-    }
+    float *rows2 = pol__render_scratch(r, 2, bands * 2 * (size_t)r->w * 16);
+    float *L = pol__render_scratch(r, 0, n * 4);
+    unsigned char *eb = extra ? pol__render_scratch(r, 1, extra) : NULL;
+    if (!rows2 || !L || (extra && !eb)) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     for (size_t k = 0; k < bands; k++) {
         size_t first = k * BAND, last = first + BAND - 1 < (size_t)r->h ? first + BAND - 1 : (size_t)r->h - 1;
         memcpy(rows2 + k * 2 * r->w * 4, r->rgba + first * r->w * 4, (size_t)r->w * 16);
@@ -377,9 +388,6 @@ pol_status pol__render_aa(pol_run *run, pol__render *r, int method, float thr, f
     } else {
         pol__parallel_for(run, bands, 1, rows, &c);
     }
-    free(rows2);
-    free(L);
-    free(eb);
     if (c.nomem) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     *edges = c.edges;
     return POL_OK;

@@ -209,11 +209,19 @@ static void up_rows(void *u, size_t b, size_t e)
             int x0 = (int)fx;
             float ax = fx - (float)x0;
             int xa = x0 < c->w ? x0 : c->w - 1, xb = x0 + 1 < c->w ? x0 + 1 : c->w - 1;
-            float w00 = (1 - ax) * (1 - ay) / (1e-3f + fabsf(za[xa] - z) * iz) + 1e-6f;
-            float w10 = ax * (1 - ay) / (1e-3f + fabsf(za[xb] - z) * iz) + 1e-6f;
-            float w01 = (1 - ax) * ay / (1e-3f + fabsf(zb[xa] - z) * iz) + 1e-6f;
-            float w11 = ax * ay / (1e-3f + fabsf(zb[xb] - z) * iz) + 1e-6f;
-            float v = (w00 * ta[xa] + w10 * ta[xb] + w01 * tb[xa] + w11 * tb[xb]) / (w00 + w10 + w01 + w11);
+            float d00 = fabsf(za[xa] - z), d10 = fabsf(za[xb] - z), d01 = fabsf(zb[xa] - z),
+                  d11 = fabsf(zb[xb] - z);
+            float v;
+            if (fmaxf(fmaxf(d00, d10), fmaxf(d01, d11)) * iz < 0.002f) { /* one surface: bilinear */
+                float t0 = ta[xa] + ax * (ta[xb] - ta[xa]), t1 = tb[xa] + ax * (tb[xb] - tb[xa]);
+                v = t0 + ay * (t1 - t0);
+            } else {
+                float w00 = (1 - ax) * (1 - ay) / (1e-3f + fabsf(za[xa] - z) * iz) + 1e-6f;
+                float w10 = ax * (1 - ay) / (1e-3f + fabsf(za[xb] - z) * iz) + 1e-6f;
+                float w01 = (1 - ax) * ay / (1e-3f + fabsf(zb[xa] - z) * iz) + 1e-6f;
+                float w11 = ax * ay / (1e-3f + fabsf(zb[xb] - z) * iz) + 1e-6f;
+                v = (w00 * ta[xa] + w10 * ta[xb] + w01 * tb[xa] + w11 * tb[xb]) / (w00 + w10 + w01 + w11);
+            }
             if (orow) orow[x] = v;
             if (prow) {
                 float m = 1 - k + k * v;
@@ -244,11 +252,12 @@ pol_status pol__render_ao(pol_run *run, pol__render *r, double radius, double fo
     size_t nh = (size_t)w * h, nf = (size_t)r->w * r->h;
     pol_status st = pol__mem_reserve(run, (nh * 3 + (out ? nf : 0)) * 4, "ambient occlusion buffers");
     if (st) return st;
-    float *z = malloc(nh * 4), *ao = malloc(nh * 4), *tmp = malloc(nh * 4), *o = out ? malloc(nf * 4) : NULL;
-    if (!z || !ao || !tmp || (out && !o)) {
-        free(z), free(ao), free(tmp), free(o);
+    float *z = pol__render_scratch(r, 0, nh * 12), *o = out ? malloc(nf * 4) : NULL;
+    if (!z || (out && !o)) {
+        free(o);
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
+    float *ao = z + nh, *tmp = z + 2 * nh;
     /* low-res depth: the top-left pixel of each SxS block, placed at that pixel's centre (pos()),
      * so a plane stays a plane (a min or mean would bend it and occlude open ground) */
     for (int y = 0; y < h; y++)
@@ -283,7 +292,6 @@ pol_status pol__render_ao(pol_run *run, pol__render *r, double radius, double fo
     for (size_t i = 0; i < nh; i++) m += tmp[i];
     *mean = m / (double)nh;
     pol__parallel_for(run, (size_t)r->h, 8, up_rows, &c);
-    free(z), free(ao), free(tmp);
     if (out) *out = o;
     return POL_OK;
 }

@@ -159,18 +159,19 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     memset(m, 0, sizeof m);
     int w = (r->w + 1) / 2, h = (r->h + 1) / 2, nl = 0;
     pol_status st = pol__mem_reserve(run, (uint64_t)w * h * 3 * 4 * 2, "bloom levels");
-    for (; !st && nl < levels && w >= 1 && h >= 1; nl++) {
+    size_t total = 0; /* the levels share one scratch buffer of the frame */
+    for (; nl < levels && w >= 1 && h >= 1; nl++) {
         m[nl].w = w, m[nl].h = h;
-        if (!(m[nl].v = malloc((size_t)w * h * 3 * sizeof(float)))) {
-            st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
-            break;
-        }
+        total += (size_t)w * h * 3;
         if (w == 1 && h == 1) {
             nl++;
             break;
         }
         w = (w + 1) / 2, h = (h + 1) / 2;
     }
+    float *pool = st ? NULL : pol__render_scratch(r, 1, total * sizeof(float));
+    if (!st && !pool) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    for (int i = 0, off = 0; !st && i < nl; off += m[i].w * m[i].h * 3, i++) m[i].v = pool + off;
     if (!st) {
         c.m = m;
         pol__parallel_for(run, (size_t)m[0].h, 8, first_rows, &c);
@@ -183,7 +184,6 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         pol__decide(run, "%.2f%% of pixels above %.3g bloom through %d levels (intensity %.2f)",
                     100.0 * over / n, c.thr, nl, c.inten);
     }
-    for (int i = 0; i < 11; i++) free(m[i].v);
     if (!st) pol__render_figure(run, r, "before | after (bloom)");
     return st;
 }

@@ -30,6 +30,7 @@ void pol__render_free(void *p)
     for (int i = 0; i < r->nstage; i++)
         if (r->stage[i].ctx_free) r->stage[i].ctx_free(r->stage[i].ctx);
     free(r->rgba);
+    for (int i = 0; i < 3; i++) free(r->scratch[i]);
     for (int i = 0; i < POL_RP_COUNT; i++) free(r->pass[i]);
     free(r->before);
     free(r);
@@ -50,6 +51,8 @@ void *pol__render_clone(const void *p)
     pol__render *r = malloc(sizeof *r);
     if (!r) return NULL;
     *r = *s;
+    memset(r->scratch, 0, sizeof r->scratch);
+    memset(r->scratch_n, 0, sizeof r->scratch_n);
     size_t n = (size_t)s->w * s->h;
     r->rgba = dup_floats(s->rgba, n * 4);
     int ok = r->rgba != NULL;
@@ -63,6 +66,18 @@ void *pol__render_clone(const void *p)
         return NULL;
     }
     return r;
+}
+
+void *pol__render_scratch(pol__render *r, int slot, size_t bytes)
+{
+    if (slot < 0 || slot > 2) return NULL;
+    if (r->scratch_n[slot] < bytes) {
+        free(r->scratch[slot]);
+        r->scratch_n[slot] = 0;
+        if (!(r->scratch[slot] = malloc(bytes ? bytes : 1))) return NULL;
+        r->scratch_n[slot] = bytes;
+    }
+    return r->scratch[slot];
 }
 
 int pol__render_add_pass(pol__render *r, int p)

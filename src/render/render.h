@@ -41,6 +41,9 @@ typedef struct pol__render {
         void (*ctx_free)(void *ctx);
     } stage[8];
     int nstage;
+    /* per-frame scratch buffers (pol__render_scratch), reused from op to op */
+    void *scratch[3];
+    size_t scratch_n[3];
     /* the frame as loaded (a small copy) for the report's before/after figure, or NULL */
     float *before;
     int before_w, before_h;
@@ -72,6 +75,10 @@ static inline pol__render *pol__render_of(pol_asset *a) { return (pol__render *)
 int pol__render_defer(const pol_run *run, pol__render *r,
                       void (*fn)(void *ctx, float *rgb, const float *rgba, int n, int x0, int y),
                       void *ctx, void (*ctx_free)(void *ctx));
+/* Scratch memory of at least `bytes` kept on the frame and handed to the next op asking for the
+ * same slot (0..2), so steps do not each fault in fresh pages; contents undefined, valid until the
+ * next call for that slot; freed with the frame. NULL when out of memory. */
+void *pol__render_scratch(pol__render *r, int slot, size_t bytes);
 /* Applies the deferred steps (a no-op when none). */
 void pol__render_flush(const pol_run *run, pol__render *r);
 /* The frame of an asset with every deferred step applied: what ops and writers read. */

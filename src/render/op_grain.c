@@ -27,7 +27,8 @@ static void gn_px(void *u, float *rgb, const float *rgba, int n, int x0, int y)
         uint32_t s = hash32((uint32_t)((size_t)y * (size_t)c->w + (size_t)x) ^ hs);
         float u1 = ((s & 0xffff) + 0.5f) / 65536.0f, u2 = ((s >> 16) + 0.5f) / 65536.0f;
         float g = sqrtf(-2 * logf(u1)) * cosf(6.2831853f * u2);
-        float L = pol__rn_luma(rgba + 4 * i); /* of the premultiplied pixel */
+        float a = rgba[4 * i + 3]; /* alpha (the earlier stages of the pass leave it) */
+        float L = pol__rn_luma(rgb + 3 * i) * (a > 1e-6f && a < 1 ? a : 1); /* premultiplied */
         float lc = L > 0 ? L / (1 + L) : 0;
         float m = 1 + c->amount * g * 4 * lc * (1 - lc);
         m = m > 0 ? m : 0;

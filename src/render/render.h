@@ -70,7 +70,8 @@ static inline pol__render *pol__render_of(pol_asset *a) { return (pol__render *)
 /* Pointwise steps (exposure and tone map, grade and LUT, vignette, grain) are deferred and run
  * together in one threaded pass over the frame, tile by tile, when the next step or the writer
  * needs the pixels: fn gets n pixels of row y from x0 as unpremultiplied rgb (3n floats, changed
- * in place) and the premultiplied rgba they came from (for alpha). ctx is owned from here on
+ * in place, as the earlier stages left them) and the frame's rgba they came from (read only its
+ * alpha there: its colour is from before the pass). ctx is owned from here on
  * (ctx_free when done, also on failure). 0 when out of memory (nothing deferred then). */
 int pol__render_defer(const pol_run *run, pol__render *r,
                       void (*fn)(void *ctx, float *rgb, const float *rgba, int n, int x0, int y),

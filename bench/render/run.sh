@@ -16,6 +16,10 @@ cc -O2 -o "$W/rn_tool" tests/render/rn_tool.c $(pkg-config --cflags --libs OpenE
 ociobakelut --slope 1.1 1 0.95 --power 0.95 1 1.05 --sat 1.1 --format resolve_cube --cubesize 33 "$W/look.cube" >/dev/null
 mkdir -p "$W/in"
 for i in $(seq -w 1 "$N"); do cp "$W/frame.exr" "$W/in/f$i.exr"; done
+# the peers read plain R G B A: the beauty alone, as its own EXR (less to decode than polish's)
+mkdir -p "$W/rgba"
+oiiotool "$W/frame.exr" --ch "R=ViewLayer.Combined.R,G=ViewLayer.Combined.G,B=ViewLayer.Combined.B,A=ViewLayer.Combined.A" -o "$W/beauty.exr"
+for i in $(seq -w 1 "$N"); do cp "$W/beauty.exr" "$W/rgba/f$i.exr"; done
 cat > "$W/chain.yaml" <<Y
 domain: render
 steps:
@@ -64,19 +68,19 @@ echo "polish read + write only (EXR to PNG, for scale): $(awk -v c="$(cpu "$W/cp
 # full-resolution bloom in oiiotool (threshold, blur, add)
 rm -f "$W/cpu5"
 t0=$(now)
-for f in "$W"/in/*.exr; do $T -a -o "$W/cpu5" -f "%U %S" ocioconvert --lut "$W/look.cube" "$f" "$W/o_lut.exr" >/dev/null; done
+for f in "$W"/rgba/*.exr; do $T -a -o "$W/cpu5" -f "%U %S" ocioconvert --lut "$W/look.cube" "$f" "$W/o_lut.exr" >/dev/null; done
 t1=$(now)
 echo "OpenColorIO LUT only (ocioconvert --lut, EXR in and out): $(awk -v a="$t0" -v b="$t1" -v n="$N" 'BEGIN{printf "%.1f", (b-a)/n*1000}') ms/frame wall, $(awk -v c="$(cpu "$W/cpu5")" -v n="$N" 'BEGIN{printf "%.0f", c/n*1000}') ms CPU"
 rm -f "$W/cpu6"
 t0=$(now)
-for f in "$W"/in/*.exr; do
+for f in "$W"/rgba/*.exr; do
     $T -a -o "$W/cpu6" -f "%U %S" oiiotool --threads 2 "$f" --ch R,G,B --dup --subc 1 --clamp:min=0 --blur 61x61 --mulc 0.5 --add -o "$W/o_bloom.exr"
 done
 t1=$(now)
 echo "oiiotool naive full-resolution bloom (threshold, 61x61 blur, add; --threads 2): $(awk -v a="$t0" -v b="$t1" -v n="$N" 'BEGIN{printf "%.1f", (b-a)/n*1000}') ms/frame wall, $(awk -v c="$(cpu "$W/cpu6")" -v n="$N" 'BEGIN{printf "%.0f", c/n*1000}') ms CPU"
 rm -f "$W/cpu7"
 t0=$(now)
-for f in "$W"/in/*.exr; do $T -a -o "$W/cpu7" -f "%U %S" oiiotool --threads 2 "$f" -o "$W/o_copy.exr"; done
+for f in "$W"/rgba/*.exr; do $T -a -o "$W/cpu7" -f "%U %S" oiiotool --threads 2 "$f" -o "$W/o_copy.exr"; done
 t1=$(now)
 echo "oiiotool read + write only (EXR to EXR, for scale): $(awk -v a="$t0" -v b="$t1" -v n="$N" 'BEGIN{printf "%.1f", (b-a)/n*1000}') ms/frame wall, $(awk -v c="$(cpu "$W/cpu7")" -v n="$N" 'BEGIN{printf "%.0f", c/n*1000}') ms CPU"
 # Blender's compositor (AA + Fog Glow bloom + Filmic) on one frame: its own seconds for the

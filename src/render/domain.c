@@ -233,7 +233,7 @@ static const char *format_for(const pol__render *r, const char *path)
 
 static pol_status save(pol_run *run, pol_asset *a, const char *path)
 {
-    pol__render *r = pol__render_of(a);
+    pol__render *r = pol__render_get(run, a);
     const char *fmt = format_for(r, path);
     pol__outfile of;
     pol_status st = pol__out_open(run, path, &of);
@@ -320,7 +320,7 @@ static void range_of(pol_run *run, const char *name, const float *v, size_t n, i
 
 static pol_status inspect(pol_run *run, pol_asset *a)
 {
-    pol__render *r = pol__render_of(a);
+    pol__render *r = pol__render_get(run, a);
     size_t n = (size_t)r->w * r->h;
     pol__measure_str(run, "format", r->src_format);
     pol__measure_int(run, "width", r->w);
@@ -351,7 +351,7 @@ static pol_status inspect(pol_run *run, pol_asset *a)
 
 static pol_status thumbnail(pol_run *run, pol_asset *a, int max_dim, unsigned char **jpeg, size_t *len)
 {
-    pol__render *r = pol__render_of(a);
+    pol__render *r = pol__render_get(run, a);
     int ch;
     float *px = pol__render_display(run, r, &ch);
     if (!px) return pol__fail(run, POL_ERR_NOMEM, "out of memory");

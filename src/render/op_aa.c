@@ -1,16 +1,33 @@
-/* polish — render.aa: morphological anti-aliasing of the FXAA 3.11 kind. Edges are found on a
- * perceptual luma of the tone-compressed frame (so HDR highlights do not hide edges), their
- * direction and ends are searched along the edge, and each edge pixel is blended with its
- * neighbour across the edge by the coverage the edge's position gives (in linear light). */
+/* polish — render.aa: morphological anti-aliasing, two methods on a perceptual luma of the
+ * tone-compressed frame (so HDR highlights do not hide edges), blending in linear light:
+ *  - smaa (default), after Jimenez et al. 2012 ("SMAA: Enhanced Subpixel Morphological
+ *    Antialiasing"): edges between pixels from luma steps with local contrast adaptation (an edge
+ *    much weaker than a neighbouring one is dropped), then for each edge segment a search along
+ *    it both ways (up to `search` pixels) for its ends and the crossing edges there, which give
+ *    its shape (L, Z, U); the silhouette is re-vectorised as lines from the ends' half-steps to
+ *    the segment's middle and each pixel's blending weights are the areas that line cuts off
+ *    (a half with no step gets the expected 1/8 of an edge of unknown position, see FLAT);
+ *    last, each pixel is blended with its neighbours by those weights, along one axis, and
+ *    where edges crowd (texture finer than a pixel) softened by a 3x3 tent. No diagonal
+ *    pattern search or corner rounding (SMAA's optional parts).
+ *  - fxaa, of the FXAA 3.11 kind: each edge pixel searches along its edge for the ends and blends
+ *    with its neighbour across by the coverage the edge's position gives. */
 #include <stdlib.h>
 #include <string.h>
 #include "render/render.h"
 
 static const pol_param_desc params[] = {
+    {"method", POL_PARAM_ENUM, "smaa", 0, -1, "smaa|fxaa", "Which morphological method.",
+     .choice_help = (const char *const[]){
+         "smaa: edges between pixels, pattern search along each edge, area blending (SMAA 1x class)",
+         "fxaa: per-pixel edge direction and end search (FXAA 3.11 class), softens sub-pixel detail",
+         NULL}},
+    {"search", POL_PARAM_INT, "32", 4, 128, NULL,
+     "smaa: how far along an edge its ends are searched, each way (pixels)."},
     {"threshold", POL_PARAM_NUM, "0.063", 0.01, 0.5, NULL,
      "Smallest local contrast (perceptual luma) treated as an edge."},
     {"subpixel", POL_PARAM_NUM, "0.75", 0, 1, NULL,
-     "How much single-pixel detail (thin lines, dots) is softened."},
+     "How much sub-pixel detail (thin lines, dots, texture finer than a pixel) is softened."},
 };
 
 /* The frame is anti-aliased in place, in bands of BAND rows: a pixel blends with one neighbour
@@ -136,18 +153,226 @@ static void rows(void *u, size_t b, size_t e)
     __atomic_add_fetch(&c->edges, edges, __ATOMIC_RELAXED);
 }
 
-pol_status pol__render_aa(pol_run *run, pol__render *r, float thr, float subq, size_t *edges)
+/* ---- SMAA class ----------------------------------------------------------------------------- */
+
+/* edge bits of a pixel: its left side (between x-1 and x) and its top side (between y-1 and y) */
+#define E_LEFT 1
+#define E_TOP 2
+/* Where an edge has no step at an end, the silhouette's position inside its pixels is unknown:
+ * uniformly anywhere between the two pixel centres, the expected share of each pixel the other
+ * side covers is 1/8, which is what the two get from each other there (a least-squares guess;
+ * MLAA/SMAA leave them as they are). */
+#define FLAT 0.125f
+/* the sub-pixel softening starts above SUB_LO edges in a 3x3 and is full SUB_SPAN edges later */
+#define SUB_LO 3
+#define SUB_SPAN 6.0f
+
+typedef struct sm_ctx {
+    aa_ctx *a;
+    unsigned char *e;  /* w*h edge bits */
+    unsigned char *wt; /* w*h*4: takes from above, above takes from it, takes from left, left takes */
+    int search;
+    float flat;
+} sm_ctx;
+
+static void sm_edge_rows(void *u, size_t b, size_t e)
+{
+    sm_ctx *s = u;
+    const aa_ctx *c = s->a;
+    const int w = c->r->w, h = c->r->h;
+    const float thr = c->thr;
+    for (int y = (int)b; y < (int)e; y++) {
+        const float *r0 = c->L + (size_t)y * w;
+        const float *rt = y > 0 ? r0 - w : r0, *rtt = y > 1 ? r0 - 2 * (size_t)w : rt;
+        const float *rb = y + 1 < h ? r0 + w : r0;
+        unsigned char *o = s->e + (size_t)y * w;
+        for (int x = 0; x < w; x++) {
+            float M = r0[x];
+            float dl = x > 0 ? fabsf(M - r0[x - 1]) : 0, dt = fabsf(M - rt[x]);
+            unsigned char bits = (dl >= thr ? E_LEFT : 0) | (dt >= thr ? E_TOP : 0);
+            if (bits) {
+                /* local contrast adaptation: an edge less than half as strong as the strongest
+                 * step around it is a texture's or a gradient's, not a silhouette's */
+                float dr = x + 1 < w ? fabsf(M - r0[x + 1]) : 0, db = fabsf(M - rb[x]);
+                float dll = x > 1 ? fabsf(r0[x - 1] - r0[x - 2]) : 0;
+                float dtt = fabsf(rt[x] - rtt[x]);
+                float mx = fmaxf(fmaxf(fmaxf(dl, dt), fmaxf(dr, db)), fmaxf(dll, dtt));
+                if ((bits & E_LEFT) && 2 * dl < mx) bits &= (unsigned char)~E_LEFT;
+                if ((bits & E_TOP) && 2 * dt < mx) bits &= (unsigned char)~E_TOP;
+            }
+            o[x] = bits;
+        }
+    }
+}
+
+/* The integral of the re-vectorised line's height over [a0, a1] of a segment of length L whose
+ * ends are at heights h0 (t = 0) and h1 (t = L), each half a line to height 0 at the middle:
+ * the part above the edge in *pos, below in *neg. */
+static void seg_area(float L, float h0, float h1, float a0, float a1, float flat, float *pos, float *neg)
+{
+    float m = 0.5f * L;
+    *pos = *neg = 0;
+    for (int half = 0; half < 2; half++) {
+        float lo = half ? fmaxf(a0, m) : a0, hi = half ? a1 : fminf(a1, m);
+        float hend = half ? h1 : h0;
+        if (hi <= lo) continue;
+        if (hend == 0) { /* no step: where the edge lies inside the pixel is unknown */
+            *pos += flat * (hi - lo), *neg += flat * (hi - lo);
+            continue;
+        }
+        /* height at t: half 0: h0 (1 - t/m); half 1: h1 (t - m)/m */
+        float ylo = half ? hend * (lo - m) / m : hend * (1 - lo / m);
+        float yhi = half ? hend * (hi - m) / m : hend * (1 - hi / m);
+        float area = 0.5f * (ylo + yhi) * (hi - lo);
+        if (area > 0) *pos += area;
+        else *neg -= area;
+    }
+}
+
+static inline unsigned char q8(float v)
+{
+    v = v < 0 ? 0 : v > 1 ? 1 : v;
+    return (unsigned char)(v * 255 + 0.5f);
+}
+
+static void sm_weight_rows(void *u, size_t b, size_t e)
+{
+    sm_ctx *s = u;
+    const int w = s->a->r->w, h = s->a->r->h, S = s->search;
+    const unsigned char *E = s->e;
+#define EB(x, y) E[(size_t)(y) * w + (size_t)(x)]
+    for (int y = (int)b; y < (int)e; y++)
+        for (int x = 0; x < w; x++) {
+            unsigned char *o = s->wt + ((size_t)y * w + x) * 4;
+            o[0] = o[1] = o[2] = o[3] = 0;
+            unsigned char bits = EB(x, y);
+            if (!bits) continue;
+            if (bits & E_TOP) { /* a horizontal edge between (x, y-1) above and (x, y) */
+                int dl = 0, dr = 0;
+                while (dl < S && x - dl - 1 >= 0 && (EB(x - dl - 1, y) & E_TOP)) dl++;
+                while (dr < S && x + dr + 1 < w && (EB(x + dr + 1, y) & E_TOP)) dr++;
+                int xl = x - dl, xr = x + dr;
+                /* crossing edges at the ends: the silhouette steps up (+) or down (-) there */
+                float h0 = 0, h1 = 0;
+                if (dl < S) {
+                    int up = EB(xl, y - 1) & E_LEFT, dn = EB(xl, y) & E_LEFT;
+                    h0 = up && !dn ? 0.5f : dn && !up ? -0.5f : 0;
+                }
+                if (dr < S && xr + 1 < w) {
+                    int up = EB(xr + 1, y - 1) & E_LEFT, dn = EB(xr + 1, y) & E_LEFT;
+                    h1 = up && !dn ? 0.5f : dn && !up ? -0.5f : 0;
+                }
+                float pos, neg;
+                seg_area((float)(dl + dr + 1), h0, h1, (float)dl, (float)dl + 1, s->flat, &pos, &neg);
+                o[0] = q8(neg), o[1] = q8(pos);
+            }
+            if (bits & E_LEFT) { /* a vertical edge between (x-1, y) left and (x, y) */
+                int du = 0, dd = 0;
+                while (du < S && y - du - 1 >= 0 && (EB(x, y - du - 1) & E_LEFT)) du++;
+                while (dd < S && y + dd + 1 < h && (EB(x, y + dd + 1) & E_LEFT)) dd++;
+                int yt = y - du, yb = y + dd;
+                float h0 = 0, h1 = 0; /* + towards the left pixel */
+                if (du < S) {
+                    int lf = EB(x - 1, yt) & E_TOP, rt = EB(x, yt) & E_TOP;
+                    h0 = lf && !rt ? 0.5f : rt && !lf ? -0.5f : 0;
+                }
+                if (dd < S && yb + 1 < h) {
+                    int lf = EB(x - 1, yb + 1) & E_TOP, rt = EB(x, yb + 1) & E_TOP;
+                    h1 = lf && !rt ? 0.5f : rt && !lf ? -0.5f : 0;
+                }
+                float pos, neg;
+                seg_area((float)(du + dd + 1), h0, h1, (float)du, (float)du + 1, s->flat, &pos, &neg);
+                o[2] = q8(neg), o[3] = q8(pos);
+            }
+        }
+#undef EB
+}
+
+static void sm_blend_rows(void *u, size_t b, size_t e)
+{
+    sm_ctx *s = u;
+    aa_ctx *c = s->a;
+    const int w = c->r->w, h = c->r->h;
+    size_t blended = 0;
+    float *buf = malloc((size_t)w * 32);
+    if (!buf) {
+        __atomic_store_n(&c->nomem, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    int y0 = (int)b * BAND, y1 = (int)e * BAND > h ? h : (int)e * BAND;
+    float *prev = buf, *cur = buf + (size_t)w * 4;
+    unsigned char *col = malloc((size_t)w); /* edges in each column of the 3 rows around */
+    if (!col) {
+        free(buf);
+        __atomic_store_n(&c->nomem, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    static const unsigned char pc[4] = {0, 1, 1, 2};
+    for (int y = y0; y < y1; y++) {
+        memcpy(cur, c->dst + (size_t)y * w * 4, (size_t)w * 16);
+        const unsigned char *W0 = s->wt + (size_t)y * w * 4;
+        {
+            const unsigned char *ea = s->e + (size_t)(y > 0 ? y - 1 : y) * w, *em = s->e + (size_t)y * w;
+            const unsigned char *eb2 = s->e + (size_t)(y + 1 < h ? y + 1 : y) * w;
+            int na = y > 0, nb = y + 1 < h;
+            for (int x = 0; x < w; x++)
+                col[x] = (unsigned char)(pc[em[x] & 3] + (na ? pc[ea[x] & 3] : 0) + (nb ? pc[eb2[x] & 3] : 0));
+        }
+        const unsigned char *Wb = y + 1 < h ? W0 + (size_t)w * 4 : NULL;
+        for (int x = 0; x < w; x++) {
+            float top = W0[4 * x] * (1 / 255.0f), left = W0[4 * x + 2] * (1 / 255.0f);
+            float bot = Wb ? Wb[4 * x + 1] * (1 / 255.0f) : 0;
+            float right = x + 1 < w ? W0[4 * (x + 1) + 3] * (1 / 255.0f) : 0;
+            /* texture gone below a pixel (a checker at the horizon) is edges everywhere, which no
+             * line explains: how many edges the 3x3 around has (a straight edge 3, a dot 4, a
+             * staircase 5, moire up to 18) sets how much of a small low-pass it gets */
+            int cnt = col[x] + (x > 0 ? col[x - 1] : 0) + (x + 1 < w ? col[x + 1] : 0);
+            float sub = cnt > SUB_LO ? c->subq * fminf((float)(cnt - SUB_LO) / SUB_SPAN, 1.0f) : 0;
+            if (top + bot + left + right <= 0 && sub <= 0) continue;
+            blended++;
+            const float *pm = cur + (size_t)x * 4;
+            float *d = c->dst + ((size_t)y * w + x) * 4;
+            /* one axis, the one with the stronger weight (two axes would blend a corner twice) */
+            if (fmaxf(top, bot) >= fmaxf(left, right)) {
+                const float *pt = top > 0 ? orig_row(c, y - 1, y0, y1, prev, cur, y) + (size_t)x * 4 : pm;
+                const float *pb = bot > 0 ? orig_row(c, y + 1, y0, y1, prev, cur, y) + (size_t)x * 4 : pm;
+                for (int k = 0; k < 4; k++) d[k] = pm[k] + top * (pt[k] - pm[k]) + bot * (pb[k] - pm[k]);
+            } else {
+                const float *pl = left > 0 ? pm - 4 : pm, *pr = right > 0 ? pm + 4 : pm;
+                for (int k = 0; k < 4; k++) d[k] = pm[k] + left * (pl[k] - pm[k]) + right * (pr[k] - pm[k]);
+            }
+            if (sub > 0) { /* the 3x3 tent of the originals */
+                const float *ra = orig_row(c, y > 0 ? y - 1 : y, y0, y1, prev, cur, y);
+                const float *rb = orig_row(c, y + 1 < h ? y + 1 : y, y0, y1, prev, cur, y);
+                int xl = x > 0 ? x - 1 : x, xr = x + 1 < w ? x + 1 : x;
+                for (int k = 0; k < 4; k++) {
+                    float t = 0.25f * pm[k] +
+                              0.125f * (ra[4 * x + k] + rb[4 * x + k] + cur[4 * xl + k] + cur[4 * xr + k]) +
+                              0.0625f * (ra[4 * xl + k] + ra[4 * xr + k] + rb[4 * xl + k] + rb[4 * xr + k]);
+                    d[k] += sub * (t - d[k]);
+                }
+            }
+        }
+        float *t = prev;
+        prev = cur, cur = t;
+    }
+    free(buf);
+    free(col);
+    __atomic_add_fetch(&c->edges, blended, __ATOMIC_RELAXED);
+}
+
+pol_status pol__render_aa(pol_run *run, pol__render *r, int method, float thr, float subq,
+                          int search, size_t *edges)
 {
     size_t n = (size_t)r->w * r->h, bands = ((size_t)r->h + BAND - 1) / BAND;
-    pol_status st = pol__mem_reserve(run, n * 4 + bands * 2 * (size_t)r->w * 16,
+    size_t extra = method == POL_AA_SMAA ? n * 5 : 0;
+    pol_status st = pol__mem_reserve(run, n * 4 + extra + bands * 2 * (size_t)r->w * 16,
                                      "anti-aliasing buffers");
     if (st) return st;
-    float *rows2 = malloc(bands * 2 * (size_t)r->w * 16), *L = malloc(n * 4);
-    if (!rows2 || !L) {
-        free(rows2);
-        free(L);
-        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
-    }
+    float *rows2 = pol__render_scratch(r, 2, bands * 2 * (size_t)r->w * 16);
+    float *L = pol__render_scratch(r, 0, n * 4);
+    unsigned char *eb = extra ? pol__render_scratch(r, 1, extra) : NULL;
+    if (!rows2 || !L || (extra && !eb)) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     for (size_t k = 0; k < bands; k++) {
         size_t first = k * BAND, last = first + BAND - 1 < (size_t)r->h ? first + BAND - 1 : (size_t)r->h - 1;
         memcpy(rows2 + k * 2 * r->w * 4, r->rgba + first * r->w * 4, (size_t)r->w * 16);
@@ -155,9 +380,14 @@ pol_status pol__render_aa(pol_run *run, pol__render *r, float thr, float subq, s
     }
     aa_ctx c = {r, rows2, r->rgba, L, thr, 0.0312f, subq, 0, 0, run};
     pol__parallel_for(run, (size_t)r->h, 16, luma_rows, &c);
-    pol__parallel_for(run, bands, 1, rows, &c);
-    free(rows2);
-    free(L);
+    if (method == POL_AA_SMAA) {
+        sm_ctx s = {&c, eb, eb + n, search, FLAT};
+        pol__parallel_for(run, (size_t)r->h, 16, sm_edge_rows, &s);
+        pol__parallel_for(run, (size_t)r->h, 16, sm_weight_rows, &s);
+        pol__parallel_for(run, bands, 1, sm_blend_rows, &s);
+    } else {
+        pol__parallel_for(run, bands, 1, rows, &c);
+    }
     if (c.nomem) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     *edges = c.edges;
     return POL_OK;
@@ -165,10 +395,12 @@ pol_status pol__render_aa(pol_run *run, pol__render *r, float thr, float subq, s
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol__render *r = pol__render_of(asset);
+    pol__render *r = pol__render_get(run, asset);
     size_t edges = 0;
-    pol_status st = pol__render_aa(run, r, (float)pol__arg_num(args, "threshold"),
-                                   (float)pol__arg_num(args, "subpixel"), &edges);
+    int method = pol__arg_choice(args, "method") == 0 ? POL_AA_SMAA : POL_AA_FXAA;
+    pol_status st = pol__render_aa(run, r, method, (float)pol__arg_num(args, "threshold"),
+                                   (float)pol__arg_num(args, "subpixel"),
+                                   (int)pol__arg_int(args, "search"), &edges);
     if (st) return st;
     double frac = (double)edges / ((double)r->w * r->h);
     pol__measure(run, "edge_pixel_fraction", frac);
@@ -176,7 +408,8 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         pol__decline(run, "no aliased edges above the threshold");
         return POL_OK;
     }
-    pol__decide(run, "%zu edge pixels (%.1f%%) blended along their edges", edges, 100 * frac);
+    pol__decide(run, "%zu edge pixels (%.1f%%) blended along their edges (%s)", edges, 100 * frac,
+                method == POL_AA_SMAA ? "SMAA class" : "FXAA class");
     pol__render_figure(run, r, "before | after (anti-aliasing)");
     return POL_OK;
 }
@@ -184,7 +417,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 const pol_op_desc pol__render_op_aa = {
     .domain = "render",
     .name = "aa",
-    .summary = "Anti-alias edges (morphological, FXAA 3.11 class)",
+    .summary = "Anti-alias edges (morphological: SMAA 1x class, or FXAA 3.11 class)",
     .params = params,
     .n_params = POL_ARRAY_LEN(params),
     .run = run,

@@ -25,6 +25,8 @@ typedef struct bl_ctx {
     mip *m;
     int lvl;          /* level being made */
     float *bright_sum;
+    double *row_e;    /* per row: the luma sum (before; after, from final_rows) */
+    size_t *row_over; /* per row: pixels above the threshold */
 } bl_ctx;
 
 static inline float soft(float L, float t, float k)
@@ -123,18 +125,39 @@ static void final_rows(void *u, size_t b, size_t e)
     pol__render *r = (pol__render *)c->r;
     const mip *s = &c->m[0];
     float kx = (float)s->w / r->w, ky = (float)s->h / r->h;
-    for (size_t y = b; y < e; y++)
+    for (size_t y = b; y < e; y++) {
+        double acc = 0;
         for (int x = 0; x < r->w; x++) {
             float *p = r->rgba + ((size_t)y * r->w + x) * 4, o[3];
             sample(s, (x + 0.5f) * kx, (y + 0.5f) * ky, o);
             float L = pol__rn_luma(p), sc = L > 1e-9f ? soft(L, c->thr, c->knee) / L : 0;
             for (int k = 0; k < 3; k++) p[k] += c->inten * (o[k] - p[k] * sc);
+            acc += pol__rn_luma(p);
         }
+        c->row_e[y] = acc;
+    }
+}
+
+static void stat_rows(void *u, size_t b, size_t e)
+{
+    bl_ctx *c = u;
+    const pol__render *r = c->r;
+    for (size_t y = b; y < e; y++) {
+        double acc = 0;
+        size_t over = 0;
+        const float *p = r->rgba + y * r->w * 4;
+        for (int x = 0; x < r->w; x++) {
+            float L = pol__rn_luma(p + 4 * x);
+            over += L > c->thr;
+            acc += L;
+        }
+        c->row_e[y] = acc, c->row_over[y] = over;
+    }
 }
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol__render *r = pol__render_of(asset);
+    pol__render *r = pol__render_get(run, asset);
     bl_ctx c = {.r = r, .thr = (float)pol__arg_num(args, "threshold"),
                 .inten = (float)pol__arg_num(args, "intensity"),
                 .scatter = (float)pol__arg_num(args, "scatter")};
@@ -144,14 +167,18 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
                   "they are", r->view);
     size_t n = (size_t)r->w * r->h, over = 0;
     double energy = 0;
-    for (size_t i = 0; i < n; i++) {
-        float L = pol__rn_luma(r->rgba + 4 * i);
-        over += L > c.thr;
-        energy += L;
+    c.row_e = malloc((size_t)r->h * sizeof *c.row_e);
+    c.row_over = malloc((size_t)r->h * sizeof *c.row_over);
+    if (!c.row_e || !c.row_over) {
+        free(c.row_e), free(c.row_over);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
+    pol__parallel_for(run, (size_t)r->h, 16, stat_rows, &c);
+    for (int y = 0; y < r->h; y++) energy += c.row_e[y], over += c.row_over[y];
     pol__measure(run, "above_threshold_fraction", (double)over / (double)n);
     if (!over || c.inten <= 0) {
         pol__decline(run, "no light above the threshold %.3g: nothing blooms", c.thr);
+        free(c.row_e), free(c.row_over);
         return POL_OK;
     }
     int levels = (int)pol__arg_int(args, "levels");
@@ -159,18 +186,19 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     memset(m, 0, sizeof m);
     int w = (r->w + 1) / 2, h = (r->h + 1) / 2, nl = 0;
     pol_status st = pol__mem_reserve(run, (uint64_t)w * h * 3 * 4 * 2, "bloom levels");
-    for (; !st && nl < levels && w >= 1 && h >= 1; nl++) {
+    size_t total = 0; /* the levels share one scratch buffer of the frame */
+    for (; nl < levels && w >= 1 && h >= 1; nl++) {
         m[nl].w = w, m[nl].h = h;
-        if (!(m[nl].v = malloc((size_t)w * h * 3 * sizeof(float)))) {
-            st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
-            break;
-        }
+        total += (size_t)w * h * 3;
         if (w == 1 && h == 1) {
             nl++;
             break;
         }
         w = (w + 1) / 2, h = (h + 1) / 2;
     }
+    float *pool = st ? NULL : pol__render_scratch(r, 1, total * sizeof(float));
+    if (!st && !pool) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    for (int i = 0, off = 0; !st && i < nl; off += m[i].w * m[i].h * 3, i++) m[i].v = pool + off;
     if (!st) {
         c.m = m;
         pol__parallel_for(run, (size_t)m[0].h, 8, first_rows, &c);
@@ -178,12 +206,12 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         for (c.lvl = nl - 2; c.lvl >= 0; c.lvl--) pol__parallel_for(run, (size_t)m[c.lvl].h, 8, up_rows, &c);
         pol__parallel_for(run, (size_t)r->h, 8, final_rows, &c);
         double after = 0;
-        for (size_t i = 0; i < n; i++) after += pol__rn_luma(r->rgba + 4 * i);
+        for (int y = 0; y < r->h; y++) after += c.row_e[y];
         pol__measure(run, "energy_change", energy > 0 ? after / energy - 1 : 0);
         pol__decide(run, "%.2f%% of pixels above %.3g bloom through %d levels (intensity %.2f)",
                     100.0 * over / n, c.thr, nl, c.inten);
     }
-    for (int i = 0; i < 11; i++) free(m[i].v);
+    free(c.row_e), free(c.row_over);
     if (!st) pol__render_figure(run, r, "before | after (bloom)");
     return st;
 }

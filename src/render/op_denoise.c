@@ -102,7 +102,7 @@ static float noise_sigma(const float *v, int w, int h)
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol__render *r = pol__render_of(asset);
+    pol__render *r = pol__render_get(run, asset);
     size_t n = (size_t)r->w * r->h;
     const float *alb = r->pass[POL_RP_ALBEDO];
     pol_status st = pol__mem_reserve(run, n * 32, "denoising buffers");

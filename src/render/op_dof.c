@@ -54,7 +54,7 @@ static void rows(void *u, size_t b, size_t e)
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol__render *r = pol__render_of(asset);
+    pol__render *r = pol__render_get(run, asset);
     if (!r->pass[POL_RP_DEPTH]) {
         pol__decline(run, "no depth pass: depth of field needs the distance of each pixel");
         return POL_OK;

@@ -17,7 +17,7 @@ static const pol_param_desc params[] = {
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol__render *r = pol__render_of(asset);
+    pol__render *r = pol__render_get(run, asset);
     static const char *const fmts[] = {"png", "jpeg", "tiff", "exr", "hdr"};
     int f = pol__arg_choice(args, "format");
     if (f >= 0) snprintf(r->save_format, sizeof r->save_format, "%s", fmts[f]);

@@ -48,20 +48,25 @@ static void white_of(double T, double tint, float rgb[3])
 }
 
 typedef struct gr_ctx {
-    pol__render *r;
-    const pol__cube *lut;
+    pol__cube *lut;
     int tetra, cdl, wb;
     float gain[3], slope[3], offset[3], power[3], cdl_sat, sat;
 } gr_ctx;
 
-static void rows(void *u, size_t b, size_t e)
+static void gr_free(void *u)
 {
     gr_ctx *c = u;
-    pol__render *r = c->r;
-    for (size_t i = b * r->w; i < e * r->w; i++) {
-        float *p = r->rgba + 4 * i, a = p[3];
-        float k = a > 1e-6f && a < 1 ? 1 / a : 1, v[3];
-        for (int j = 0; j < 3; j++) v[j] = p[j] * k;
+    pol__cube_free(c->lut);
+    free(c);
+}
+
+/* n unpremultiplied pixels (a deferred step, run in the frame's fused pointwise pass) */
+static void gr_px(void *u, float *rgb, const float *rgba, int n, int x0, int y)
+{
+    const gr_ctx *c = u;
+    (void)rgba, (void)x0, (void)y;
+    for (int i = 0; i < n; i++) {
+        float *v = rgb + 3 * i;
         if (c->wb)
             for (int j = 0; j < 3; j++) v[j] *= c->gain[j];
         if (c->cdl) {
@@ -79,8 +84,6 @@ static void rows(void *u, size_t b, size_t e)
             for (int j = 0; j < 3; j++) v[j] = L + c->sat * (v[j] - L);
         }
         if (c->lut) pol__cube_apply(c->lut, v, c->tetra);
-        float m = a > 1e-6f && a < 1 ? a : 1;
-        for (int j = 0; j < 3; j++) p[j] = v[j] * m;
     }
 }
 
@@ -100,8 +103,9 @@ pol_status pol__render_load_cube(pol_run *run, const char *path, pol__cube **out
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol__render *r = pol__render_of(asset);
-    gr_ctx c = {.r = r, .tetra = pol__arg_choice(args, "interpolation") == 0};
+    pol__render *r = pol__render_of(asset); /* the pixels are not read here: earlier deferred
+                                                steps stay deferred and run with this one */
+    gr_ctx c = {.tetra = pol__arg_choice(args, "interpolation") == 0};
     if (!triple(pol__arg_str(args, "slope"), c.slope) || !triple(pol__arg_str(args, "offset"), c.offset) ||
         !triple(pol__arg_str(args, "power"), c.power))
         return pol__fail(run, POL_ERR_ARG, "slope, offset and power take one number or three "
@@ -138,7 +142,14 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         pol__decline(run, "no LUT, CDL, white balance or saturation given: nothing to grade");
         return POL_OK;
     }
-    pol__parallel_for(run, (size_t)r->h, 8, rows, &c);
+    gr_ctx *cp = malloc(sizeof *cp);
+    if (!cp) {
+        pol__cube_free(lut);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
+    *cp = c;
+    pol__render_defer(run, r, gr_px, cp, gr_free); /* owns lut from here on */
+    if (pol__want_figures(run)) pol__render_flush(run, r);
     char what[200] = "";
     if (c.wb) snprintf(what + strlen(what), sizeof what - strlen(what), "white balance from %.0f K; ", T);
     if (c.cdl) snprintf(what + strlen(what), sizeof what - strlen(what), "ASC-CDL; ");
@@ -150,7 +161,6 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         snprintf(r->view, sizeof r->view, "LUT %.26s", pol__path_base(lp));
     }
     pol__decide(run, "%s", what);
-    pol__cube_free(lut);
     pol__render_figure(run, r, "before | after (grade)");
     return POL_OK;
 }

@@ -49,7 +49,7 @@ static void rows(void *u, size_t b, size_t e)
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol__render *r = pol__render_of(asset);
+    pol__render *r = pol__render_get(run, asset);
     float amount = (float)pol__arg_num(args, "amount");
     if (amount <= 0) {
         pol__decline(run, "amount 0");

@@ -1,6 +1,7 @@
 /* polish — render.tonemap: exposure, then a view transform from scene-linear to display-encoded
  * sRGB: AgX (log2 encoding with an inset/outset matrix and a sigmoid fitted to Blender's AgX
  * base), ACES (the fitted RRT+ODT), a filmic curve (Hable), Reinhard (extended, on luminance). */
+#include <stdlib.h>
 #include <string.h>
 #include "image/image_io.h"
 #include "render/render.h"
@@ -104,24 +105,30 @@ static float hable(float x)
 }
 
 typedef struct tm_ctx {
-    pol__render *r;
     agx_tables agx;
     int curve;
     float gain, white2, hable_w;
-    long long changed;
 } tm_ctx;
 
-static void rows(void *u, size_t b, size_t e)
+static void tm_free(void *u)
 {
     tm_ctx *c = u;
-    pol__render *r = c->r;
-    for (size_t i = b * r->w; i < e * r->w; i++) {
-        float *p = r->rgba + 4 * i, a = p[3];
-        float k = a > 1e-6f && a < 1 ? 1 / a : 1, v[3];
-        for (int j = 0; j < 3; j++) v[j] = p[j] * k * c->gain;
-        if (v[0] < 0) v[0] = 0;
-        if (v[1] < 0) v[1] = 0;
-        if (v[2] < 0) v[2] = 0;
+    pol__rn_curve_free(&c->agx.in);
+    pol__rn_curve_free(&c->agx.out);
+    free(c);
+}
+
+/* n unpremultiplied pixels (a deferred step, run in the frame's fused pointwise pass) */
+static void tm_px(void *u, float *rgb, const float *rgba, int n, int x0, int y)
+{
+    const tm_ctx *c = u;
+    (void)rgba, (void)x0, (void)y;
+    for (int i = 0; i < n; i++) {
+        float *v = rgb + 3 * i;
+        for (int j = 0; j < 3; j++) {
+            float x = v[j] * c->gain;
+            v[j] = x > 0 ? x : 0;
+        }
         switch (c->curve) {
         case TM_AGX: agx(&c->agx, v); break;
         case TM_ACES: aces(v); break;
@@ -137,14 +144,12 @@ static void rows(void *u, size_t b, size_t e)
         default:
             for (int j = 0; j < 3; j++) v[j] = pol__rn_srgb_encode(v[j]);
         }
-        float m = a > 1e-6f && a < 1 ? a : 1;
-        for (int j = 0; j < 3; j++) p[j] = v[j] * m;
     }
 }
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol__render *r = pol__render_of(asset);
+    pol__render *r = pol__render_get(run, asset);
     if (r->display) {
         pol__decline(run, "the frame is display-referred already (%s): a second view transform "
                      "would darken and flatten it", r->view);
@@ -162,20 +167,21 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     size_t ns = (n + 6) / 7;
     pol__measure(run, "above_1_fraction", (double)over / (double)ns);
     pol__measure(run, "log_average_luminance", exp(lsum / (double)ns) - 1e-4);
-    tm_ctx c = {.r = r, .curve = curve, .gain = (float)exp2(ev), .hable_w = hable(2 * 11.2f)};
+    tm_ctx *c = calloc(1, sizeof *c);
+    if (!c) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    *c = (tm_ctx){.curve = curve, .gain = (float)exp2(ev), .hable_w = hable(2 * 11.2f)};
     float w = (float)pol__arg_num(args, "white");
-    c.white2 = w * w;
+    c->white2 = w * w;
     if (curve == TM_AGX) {
-        if (!pol__rn_curve_build(&c.agx.in, -13, 5, agx_in, NULL) ||
-            !pol__rn_curve_build(&c.agx.out, -16, 1, agx_out, NULL)) {
-            pol__rn_curve_free(&c.agx.in);
+        if (!pol__rn_curve_build(&c->agx.in, -13, 5, agx_in, NULL) ||
+            !pol__rn_curve_build(&c->agx.out, -16, 1, agx_out, NULL)) {
+            tm_free(c);
             return pol__fail(run, POL_ERR_NOMEM, "out of memory");
         }
-        c.agx.in_lo = (float)agx_sigmoid(0), c.agx.in_hi = (float)agx_sigmoid(1);
+        c->agx.in_lo = (float)agx_sigmoid(0), c->agx.in_hi = (float)agx_sigmoid(1);
     }
-    pol__parallel_for(run, (size_t)r->h, 8, rows, &c);
-    pol__rn_curve_free(&c.agx.in);
-    pol__rn_curve_free(&c.agx.out);
+    pol__render_defer(run, r, tm_px, c, tm_free); /* applied with the next pointwise steps */
+    if (pol__want_figures(run)) pol__render_flush(run, r);
     static const char *const names[] = {"AgX", "ACES (fitted RRT+ODT)", "filmic (Hable)",
                                         "Reinhard (extended)", "sRGB transfer"};
     r->display = 1;

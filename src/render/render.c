@@ -27,7 +27,10 @@ void pol__render_free(void *p)
 {
     pol__render *r = p;
     if (!r) return;
+    for (int i = 0; i < r->nstage; i++)
+        if (r->stage[i].ctx_free) r->stage[i].ctx_free(r->stage[i].ctx);
     free(r->rgba);
+    for (int i = 0; i < 3; i++) free(r->scratch[i]);
     for (int i = 0; i < POL_RP_COUNT; i++) free(r->pass[i]);
     free(r->before);
     free(r);
@@ -44,9 +47,12 @@ static float *dup_floats(const float *p, size_t n)
 void *pol__render_clone(const void *p)
 {
     const pol__render *s = p;
+    if (s->nstage) pol__render_flush(NULL, (pol__render *)s); /* the same frame, made concrete */
     pol__render *r = malloc(sizeof *r);
     if (!r) return NULL;
     *r = *s;
+    memset(r->scratch, 0, sizeof r->scratch);
+    memset(r->scratch_n, 0, sizeof r->scratch_n);
     size_t n = (size_t)s->w * s->h;
     r->rgba = dup_floats(s->rgba, n * 4);
     int ok = r->rgba != NULL;
@@ -60,6 +66,18 @@ void *pol__render_clone(const void *p)
         return NULL;
     }
     return r;
+}
+
+void *pol__render_scratch(pol__render *r, int slot, size_t bytes)
+{
+    if (slot < 0 || slot > 2) return NULL;
+    if (r->scratch_n[slot] < bytes) {
+        free(r->scratch[slot]);
+        r->scratch_n[slot] = 0;
+        if (!(r->scratch[slot] = malloc(bytes ? bytes : 1))) return NULL;
+        r->scratch_n[slot] = bytes;
+    }
+    return r->scratch[slot];
 }
 
 int pol__render_add_pass(pol__render *r, int p)
@@ -91,6 +109,50 @@ pol_status pol__render_check_size(pol_run *run, uint64_t w, uint64_t h, int chan
     snprintf(msg, sizeof msg, "decoding the %llux%llu %s", (unsigned long long)w,
              (unsigned long long)h, what);
     return pol__mem_reserve(run, w * h * (uint64_t)channels * sizeof(float), msg);
+}
+
+/* ---- deferred pointwise steps ---------------------------------------------------------------- */
+
+#define TILE 256
+
+static void flush_rows(void *u, size_t b, size_t e)
+{
+    pol__render *r = u;
+    float v[3 * TILE];
+    for (size_t y = b; y < e; y++)
+        for (int x0 = 0; x0 < r->w; x0 += TILE) {
+            int n = r->w - x0 < TILE ? r->w - x0 : TILE;
+            float *p = r->rgba + (y * r->w + (size_t)x0) * 4;
+            for (int i = 0; i < n; i++) {
+                float a = p[4 * i + 3], k = a > 1e-6f && a < 1 ? 1 / a : 1;
+                v[3 * i] = p[4 * i] * k, v[3 * i + 1] = p[4 * i + 1] * k, v[3 * i + 2] = p[4 * i + 2] * k;
+            }
+            for (int s = 0; s < r->nstage; s++) r->stage[s].fn(r->stage[s].ctx, v, p, n, x0, (int)y);
+            for (int i = 0; i < n; i++) {
+                float a = p[4 * i + 3], m = a > 1e-6f && a < 1 ? a : 1;
+                p[4 * i] = v[3 * i] * m, p[4 * i + 1] = v[3 * i + 1] * m, p[4 * i + 2] = v[3 * i + 2] * m;
+            }
+        }
+}
+
+void pol__render_flush(const pol_run *run, pol__render *r)
+{
+    if (!r->nstage) return;
+    pol__parallel_for(run, (size_t)r->h, 8, flush_rows, r);
+    for (int i = 0; i < r->nstage; i++)
+        if (r->stage[i].ctx_free) r->stage[i].ctx_free(r->stage[i].ctx);
+    r->nstage = 0;
+}
+
+int pol__render_defer(const pol_run *run, pol__render *r,
+                      void (*fn)(void *ctx, float *rgb, const float *rgba, int n, int x0, int y),
+                      void *ctx, void (*ctx_free)(void *ctx))
+{
+    if (!ctx) return 0;
+    if (r->nstage == (int)(sizeof r->stage / sizeof r->stage[0])) pol__render_flush(run, r);
+    r->stage[r->nstage].fn = fn, r->stage[r->nstage].ctx = ctx, r->stage[r->nstage].ctx_free = ctx_free;
+    r->nstage++;
+    return 1;
 }
 
 /* ---- NaN / Inf ------------------------------------------------------------------------------ */

@@ -34,6 +34,16 @@ typedef struct pol__render {
     int save_quality;           /* JPEG */
     int save_float;             /* EXR: 1 float, 0 half, -1 as the source */
     int save_passes;            /* EXR: write the passes as layers too */
+    /* pointwise steps not yet applied (render.c: pol__render_defer), run as one pass */
+    struct pol__rn_stage {
+        void (*fn)(void *ctx, float *rgb, const float *rgba, int n, int x0, int y);
+        void *ctx;
+        void (*ctx_free)(void *ctx);
+    } stage[8];
+    int nstage;
+    /* per-frame scratch buffers (pol__render_scratch), reused from op to op */
+    void *scratch[3];
+    size_t scratch_n[3];
     /* the frame as loaded (a small copy) for the report's before/after figure, or NULL */
     float *before;
     int before_w, before_h;
@@ -56,6 +66,29 @@ void *pol__render_clone(const void *r);
 /* Allocates pass p (zeroed); 0 when out of memory. */
 int pol__render_add_pass(pol__render *r, int p);
 static inline pol__render *pol__render_of(pol_asset *a) { return (pol__render *)a->data; }
+
+/* Pointwise steps (exposure and tone map, grade and LUT, vignette, grain) are deferred and run
+ * together in one threaded pass over the frame, tile by tile, when the next step or the writer
+ * needs the pixels: fn gets n pixels of row y from x0 as unpremultiplied rgb (3n floats, changed
+ * in place, as the earlier stages left them) and the frame's rgba they came from (read only its
+ * alpha there: its colour is from before the pass). ctx is owned from here on
+ * (ctx_free when done, also on failure). 0 when out of memory (nothing deferred then). */
+int pol__render_defer(const pol_run *run, pol__render *r,
+                      void (*fn)(void *ctx, float *rgb, const float *rgba, int n, int x0, int y),
+                      void *ctx, void (*ctx_free)(void *ctx));
+/* Scratch memory of at least `bytes` kept on the frame and handed to the next op asking for the
+ * same slot (0..2), so steps do not each fault in fresh pages; contents undefined, valid until the
+ * next call for that slot; freed with the frame. NULL when out of memory. */
+void *pol__render_scratch(pol__render *r, int slot, size_t bytes);
+/* Applies the deferred steps (a no-op when none). */
+void pol__render_flush(const pol_run *run, pol__render *r);
+/* The frame of an asset with every deferred step applied: what ops and writers read. */
+static inline pol__render *pol__render_get(const pol_run *run, pol_asset *a)
+{
+    pol__render *r = (pol__render *)a->data;
+    if (r->nstage) pol__render_flush(run, r);
+    return r;
+}
 
 /* Replaces NaN and Inf samples of the beauty (and passes) with the mean of finite neighbours (0
  * when none) so nothing downstream spreads them; counts what it found. Returns samples fixed. */
@@ -116,11 +149,14 @@ void pol__render_figure(pol_run *run, const pol__render *r, const char *title);
 /* Keeps a small copy of the beauty as loaded for the report (only when figures are wanted). */
 void pol__render_keep_before(pol_run *run, pol__render *r);
 
-/* Shared by ops and benchmarks: FXAA-class AA in place (edges: pixels treated); AO from the depth
- * pass (radius <= 0: automatic; *out is w*h floats, malloc'ed). */
-pol_status pol__render_aa(pol_run *run, pol__render *r, float thr, float subq, size_t *edges);
-pol_status pol__render_ao(pol_run *run, const pol__render *r, double radius, double fov_deg,
-                          int slices, int steps, float **out, double *radius_used);
+/* Shared by ops: SMAA- or FXAA-class AA in place (edges: pixels blended); AO from the depth pass
+ * (op_ao.c says how). */
+enum { POL_AA_SMAA, POL_AA_FXAA };
+pol_status pol__render_aa(pol_run *run, pol__render *r, int method, float thr, float subq,
+                          int search, size_t *edges);
+pol_status pol__render_ao(pol_run *run, pol__render *r, double radius, double fov_deg, int slices,
+                          int steps, int scale, float apply_k, float **out, double *radius_used,
+                          double *mean);
 struct pol__cube;
 pol_status pol__render_load_cube(pol_run *run, const char *path, struct pol__cube **out);
 

@@ -571,6 +571,12 @@ pol_status pol_plan_run(const char *plan_path, size_t stage, size_t shard, const
     qsort(sel.inputs, sel.n, sizeof *sel.inputs, cmp_str);
     json_array_foreach(jin, i, it) ins[i] = json_string_value(it);
     stream = shard_stream(&pl, stage, shard);
+    struct stat sb;
+    if (sel.staged && stage < n_stages && sel.n == 0 && stream && stat(stream, &sb) == 0) {
+        /* every part of this shard was done before: its stream says how, keep it */
+        if (res) memset(res, 0, sizeof *res);
+        goto done;
+    }
     char *sdir = stream ? pol__asprintf("%s/.polish-shards", pl.out) : NULL;
     int made = sdir && mkdirs(sdir) == 0;
     free(sdir);

@@ -14,7 +14,7 @@ static const pol_param_desc params[] = {
      "Pairs from this probability up to the threshold are near misses, listed for review."},
     {"max-block", POL_PARAM_INT, "24", 2, 100000, NULL,
      "Blocks up to this size are compared in full; larger ones by a sorted window."},
-    {"model-sample", POL_PARAM_INT, "1000000", 1000, 268435455, NULL,
+    {"model-sample", POL_PARAM_INT, "1000000", 100, 268435455, NULL,
      "In stages across shards (polish plan): rows of the sample the model is learned on."},
 };
 

@@ -196,6 +196,17 @@ typedef enum pol_group_rule {
     POL_GROUP_LIST,   /* the explicit groups of pol_batch.groups */
 } pol_group_rule;
 
+/* One stage of an item that its domain runs in stages across shards (polish plan, docs/SCALE.md):
+ * e.g. records learn a model once, score their blocks in parts, then join the clusters. */
+typedef struct pol_stage {
+    size_t stage, n_stages; /* 1-based */
+    const char *name;       /* the domain's name for it ("model", "score", "join") */
+    size_t part, parts;     /* this part of the stage (0-based) and how many there are */
+    size_t shards;          /* the plan's shards (a stage of one part per shard has this many) */
+    const char *dir;        /* the item's folder for the files passed between its stages */
+    const char *out;        /* where a stage before the last writes its one file (atomically) */
+} pol_stage;
+
 typedef struct pol_batch {
     pol_batch_mode mode;
     const pol_options *options;
@@ -217,6 +228,9 @@ typedef struct pol_batch {
      * left alone. Stale temporaries are then not swept (other shards may be writing). */
     int (*select)(const char *input, void *user);
     void *select_user;
+    /* Items run in stages across shards (pol_plan_run): the stage of the item at `input` (with
+     * select_user), or NULL for an item run whole. NULL outside staged plans. */
+    const struct pol_stage *(*stage)(const char *input, void *user);
 } pol_batch;
 
 typedef struct pol_batch_result {

@@ -494,9 +494,18 @@ static pol_status run_item(batch_ctx *c, item *x, const pol_pipeline *p, const p
         if (!st) thumb(c, d, run, a, &x->thumbs.before, &x->thumbs.before_len);
     }
     t = pol__now();
-    for (size_t i = 0; !st && i < p->n_steps; i++)
+    for (size_t i = 0; !st && !run->stage_done && i < p->n_steps; i++)
         st = run_op(run, p->steps[i].op, p->steps[i].args, a, NULL);
     pol__jv_set(secs, "steps", pol__jv_num(pol__now() - t));
+    if (!st && run->stage && run->stage->stage < run->stage->n_stages) {
+        /* a stage before the last delivers nothing: its op wrote the stage's file */
+        if (!run->stage_done)
+            st = pol__fail(run, POL_ERR_INTERNAL, "no step did stage %zu (%s)", run->stage->stage,
+                           run->stage->name);
+        pol__asset_unref(a);
+        emitted_free(run);
+        return st;
+    }
     if (!st && a->data && !docop) thumb(c, d, run, a, &x->thumbs.after, &x->thumbs.after_len);
     if (!st && pol__cancelled(run)) st = pol__fail(run, POL_ERR_CANCELLED, "cancelled");
     int split = 0;
@@ -742,7 +751,13 @@ static void item_task(void *arg)
                    .gate = c->gate,
                    .pending = pol__pending_new(),
                    .want_figures = c->want_thumbs || c->b->report_path != NULL,
-                   .automatic = c->pipe->is_auto};
+                   .automatic = c->pipe->is_auto,
+                   .stage = c->b->stage ? c->b->stage(x->path, c->b->select_user) : NULL};
+    if (x->node && run.stage) {
+        pol__jv_set(x->node, "stage", pol__jv_int((long long)run.stage->stage));
+        pol__jv_set(x->node, "stage_name", pol__jv_str(run.stage->name));
+        pol__jv_set(x->node, "part", pol__jv_int((long long)run.stage->part));
+    }
     double t = pol__now();
     pol_status st = x->node && run.pending ? process(c, x, &run)
                                            : pol__fail(&run, POL_ERR_NOMEM, "out of memory");

@@ -81,6 +81,13 @@ struct pol__domain {
      * sheet of a workbook with --sheet all): *names (malloc'ed, each malloc'ed) and *n; *n = 0 for
      * one item as usual. The runner then loads each part with run->part set. */
     pol_status (*parts)(pol_run *run, const char *path, char ***names, size_t *n);
+    /* Optional: the stages in which an item of pipeline `p` runs across `shards` shards (polish
+     * plan): up to `max` names and the parts of each (0: one per shard). Returns their number; 0
+     * or 1 for an item run whole in one stage. A stage runs the item's pipeline with run->stage
+     * set: the op that does a stage's work writes run->stage->out and sets run->stage_done (a
+     * stage before the last), which ends the item there; the last stage delivers as usual. */
+    size_t (*plan_stages)(const struct pol_pipeline *p, size_t shards, const char **names,
+                          size_t *parts, size_t max);
 };
 typedef struct pol__stream_io pol__stream_io;
 
@@ -165,7 +172,13 @@ struct pol_run {
     const char *part; /* the part of a file being loaded (pol__domain.parts), or NULL */
     int want_figures; /* a report file is written (--report): pol__figure() keeps pictures */
     int automatic;    /* the item runs its domain's automatic recipe (polish fix), not named steps */
+    const pol_stage *stage; /* the stage of a staged item (pol__domain.plan_stages), or NULL */
+    int stage_done;         /* set by the op that did a (non-final) stage's work: the item ends */
 };
+
+/* The file that part `part` of stage `stage` (1-based) of a staged item writes, in its stage
+ * folder (malloc'ed; NULL when out of memory). A later stage reads the earlier ones' files. */
+char *pol__stage_file(const pol_stage *s, size_t stage, size_t part);
 
 /* One item in, several out: hands the runner another output of this item, saved by its domain
  * as <stem>.<name>.<ext> next to the item's own output. Takes a reference to `a`. When the op is

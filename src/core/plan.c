@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "core/internal.h"
+#include "core/pipeline.h"
 #include "core/report.h"
 #include "core/sbuf.h"
 
@@ -156,6 +157,61 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+char *pol__stage_file(const pol_stage *s, size_t stage, size_t part)
+{
+    return pol__asprintf("%s/%zu.%zu", s->dir, stage, part);
+}
+
+/* The stages of a plan whose items run in stages: every item in every stage, each part of a
+ * stage an item of its own. A stage before the last writes one file per part in the item's stage
+ * folder (OUT/.polish-stages/<item>/<stage>.<part>); the last delivers the item's outputs. A
+ * stage of one part per item puts item k in shard k mod N; one of a part per shard puts part i in
+ * shard i. */
+static pol_status staged_stages(json_t *items, const char *out, size_t shards,
+                                const char *const *names, const size_t *parts, size_t n_st,
+                                json_t *stages)
+{
+    for (size_t k = 0; k < n_st; k++) {
+        json_t *stage = json_object(), *sitems = json_array();
+        if (!stage || !sitems) {
+            json_decref(stage);
+            json_decref(sitems);
+            return POL_ERR_NOMEM;
+        }
+        size_t np = parts[k] ? parts[k] : shards;
+        size_t j;
+        json_t *it;
+        json_array_foreach(items, j, it)
+        {
+            char *dir = pol__asprintf("%s/.polish-stages/%zu", out, j);
+            for (size_t part = 0; dir && part < np; part++) {
+                json_t *o1 = json_deep_copy(it);
+                if (!o1) break;
+                json_object_set_new(o1, "part", json_integer((json_int_t)part));
+                json_object_set_new(o1, "parts", json_integer((json_int_t)np));
+                json_object_set_new(o1, "dir", json_string(dir));
+                if (k + 1 < n_st) {
+                    char *f = pol__asprintf("%s/%zu.%zu", dir, k + 1, part);
+                    json_t *outs = json_array();
+                    json_array_append_new(outs, json_string(f ? f : ""));
+                    json_object_set_new(o1, "outputs", outs);
+                    free(f);
+                }
+                json_object_set_new(o1, "shard",
+                                    json_integer((json_int_t)(np == shards ? part : j % shards)));
+                json_array_append_new(sitems, o1);
+            }
+            free(dir);
+        }
+        json_object_set_new(stage, "stage", json_integer((json_int_t)(k + 1)));
+        json_object_set_new(stage, "name", json_string(names[k] ? names[k] : "stage"));
+        json_object_set_new(stage, "parts", json_integer((json_int_t)np));
+        json_object_set_new(stage, "items", sitems);
+        json_array_append_new(stages, stage);
+    }
+    return POL_OK;
+}
+
 pol_status pol_plan_make(const pol_plan_spec *s, char **plan_path, pol_err *err)
 {
     if (plan_path) *plan_path = NULL;
@@ -295,12 +351,27 @@ pol_status pol_plan_make(const pol_plan_spec *s, char **plan_path, pol_err *err)
         json_array_append_new(items, pv[k].obj);
         pv[k].obj = NULL;
     }
-    json_t *stage = json_object(), *stages = json_array();
+    json_t *stages = json_array();
+    /* A domain may run each item in stages across the shards (records: learn the model once,
+     * score the blocks in parts, join the clusters). */
+    enum { MAX_STAGES = 8 };
+    const char *snames[MAX_STAGES] = {0};
+    size_t sparts[MAX_STAGES] = {0};
+    size_t n_st = !p->is_auto && p->domain && p->domain->plan_stages
+                      ? p->domain->plan_stages(p, s->shards, snames, sparts, MAX_STAGES)
+                      : 0;
+    if (n_st > MAX_STAGES) n_st = MAX_STAGES;
+    if (n_st >= 2) {
+        if (staged_stages(items, out, s->shards, snames, sparts, n_st, stages)) goto oom;
+        goto staged;
+    }
+    json_t *stage = json_object();
     json_object_set_new(stage, "stage", json_integer(1));
     json_object_set_new(stage, "name", json_string("items"));
     json_object_set_new(stage, "items", items);
     items = NULL;
     json_array_append_new(stages, stage);
+staged:
     json_object_set_new(plan, "polish_plan", json_integer(PLAN_SCHEMA));
     json_object_set_new(plan, "recipe", json_string(s->recipe));
     json_object_set_new(plan, "recipe_text", json_stringn(rtext, rlen));
@@ -399,15 +470,28 @@ static char *shard_stream(const plan *pl, size_t stage, size_t shard)
     return pol__asprintf("%s/.polish-shards/stage-%zu.shard-%zu.jsonl", pl->out, stage, shard);
 }
 
+typedef struct sel_item {
+    const char *input; /* first: compared as a string by cmp_str */
+    pol_stage stage;
+} sel_item;
+
 typedef struct selection {
-    const char **inputs; /* sorted */
+    sel_item *inputs; /* sorted by input */
     size_t n;
+    int staged;
 } selection;
 
 static int selected(const char *input, void *user)
 {
     const selection *s = user;
     return bsearch(&input, s->inputs, s->n, sizeof *s->inputs, cmp_str) != NULL;
+}
+
+static const pol_stage *stage_of(const char *input, void *user)
+{
+    const selection *s = user;
+    sel_item *x = bsearch(&input, s->inputs, s->n, sizeof *s->inputs, cmp_str);
+    return x && s->staged ? &x->stage : NULL;
 }
 
 pol_status pol_plan_run(const char *plan_path, size_t stage, size_t shard, const pol_options *opt,
@@ -449,15 +533,50 @@ pol_status pol_plan_run(const char *plan_path, size_t stage, size_t shard, const
     }
     size_t i;
     json_t *it;
+    json_t *jst = json_array_get(pl.stages, stage - 1);
+    sel.staged = json_object_get(jst, "parts") != NULL;
+    const char *sname = json_string_value(json_object_get(jst, "name"));
     json_array_foreach(items, i, it)
     {
         if ((size_t)json_integer_value(json_object_get(it, "shard")) != shard) continue;
         const char *in = json_string_value(json_object_get(it, "input"));
-        if (in) sel.inputs[sel.n++] = in;
+        if (!in) continue;
+        sel_item *x = &sel.inputs[sel.n];
+        x->input = in;
+        if (sel.staged) {
+            const char *o0 = json_string_value(json_array_get(json_object_get(it, "outputs"), 0));
+            x->stage = (pol_stage){.stage = stage,
+                                   .n_stages = n_stages,
+                                   .name = sname ? sname : "stage",
+                                   .part = (size_t)json_integer_value(json_object_get(it, "part")),
+                                   .parts = (size_t)json_integer_value(json_object_get(it, "parts")),
+                                   .shards = pl.shards,
+                                   .dir = json_string_value(json_object_get(it, "dir")),
+                                   .out = stage < n_stages ? o0 : NULL};
+            struct stat sb;
+            if (!x->stage.dir || x->stage.parts < 1 || (stage < n_stages && !o0)) {
+                st = pol__err_set(err, POL_ERR_FORMAT, "%s: a staged item without its folder",
+                                  plan_path);
+                goto done;
+            }
+            if (stage < n_stages && stat(o0, &sb) == 0) continue; /* done before */
+            if (mkdirs(x->stage.dir) != 0) {
+                st = pol__err_set(err, POL_ERR_IO, "cannot make %s: %s", x->stage.dir,
+                                  strerror(errno));
+                goto done;
+            }
+        }
+        sel.n++;
     }
     qsort(sel.inputs, sel.n, sizeof *sel.inputs, cmp_str);
     json_array_foreach(jin, i, it) ins[i] = json_string_value(it);
     stream = shard_stream(&pl, stage, shard);
+    struct stat sb;
+    if (sel.staged && stage < n_stages && sel.n == 0 && stream && stat(stream, &sb) == 0) {
+        /* every part of this shard was done before: its stream says how, keep it */
+        if (res) memset(res, 0, sizeof *res);
+        goto done;
+    }
     char *sdir = stream ? pol__asprintf("%s/.polish-shards", pl.out) : NULL;
     int made = sdir && mkdirs(sdir) == 0;
     free(sdir);
@@ -473,12 +592,14 @@ pol_status pol_plan_run(const char *plan_path, size_t stage, size_t shard, const
         pol_options_default(&o);
     o.skip_existing = 1; /* a shard run again finishes what is missing, nothing twice */
     o.overwrite = 0;
+    if (sel.staged && stage < n_stages) o.skip_existing = 0; /* its stage files were looked at */
     pol_batch b = {.mode = POL_BATCH_PROCESS,
                    .options = &o,
                    .outdir = pl.out,
                    .group = group_rule(json_string_value(json_object_get(pl.root, "group"))),
                    .select = selected,
-                   .select_user = &sel};
+                   .select_user = &sel,
+                   .stage = sel.staged ? stage_of : NULL};
     if (sel.n == 0) { /* nothing planned for this shard: a finished, empty stream */
         if (res) memset(res, 0, sizeof *res);
         if (report) pol__report_stream_end(report);
@@ -537,6 +658,7 @@ pol_status pol_plan_merge(const char *plan_path, char **missing, pol_err *err)
         return pol__err_set(err, POL_ERR_NOMEM, "out of memory");
     }
     size_t n_stages = json_array_size(pl.stages);
+    int staged = json_object_get(json_array_get(pl.stages, 0), "parts") != NULL;
     for (size_t s = 1; s <= n_stages && !st; s++) {
         /* the shards' streams: a missing one means that shard never ran */
         for (size_t sh = 0; sh < pl.shards && !st; sh++) {
@@ -559,17 +681,23 @@ pol_status pol_plan_merge(const char *plan_path, char **missing, pol_err *err)
         json_array_foreach(items, i, it)
         {
             const char *in = json_string_value(json_object_get(it, "input"));
-            int done = 0;
+            /* a stage before the last is done when its file is in place (written whole, by a
+             * rename); a shard run again does not run it twice, so its stream may not list it */
+            int done = staged && s < n_stages;
             for (const pol__jv *x = all->items ? all->items->first : NULL; x && !done; x = x->next) {
-                const pol__jv *xi = pol__jv_get(x, "input");
-                done = xi && xi->str && in && !strcmp(xi->str, in) && item_done(x);
+                const pol__jv *xi = pol__jv_get(x, "input"), *xs = pol__jv_get(x, "stage");
+                done = xi && xi->str && in && !strcmp(xi->str, in) && item_done(x) &&
+                       (!xs || (size_t)(xs->type == POL_JV_INT ? xs->i : (long long)xs->num) == s);
             }
             json_t *w;
             size_t wi;
             const char *absent = NULL;
             json_array_foreach(json_object_get(it, "outputs"), wi, w)
             {
-                if (!absent && !output_present(json_string_value(w))) absent = json_string_value(w);
+                struct stat sb;
+                const char *wp = json_string_value(w);
+                if (!absent && !(staged && s < n_stages ? stat(wp, &sb) == 0 : output_present(wp)))
+                    absent = wp; /* a stage's file is named exactly: no other extension */
             }
             if (!done || absent) {
                 n_missing++;

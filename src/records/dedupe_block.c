@@ -348,6 +348,18 @@ static void keys_range(void *user, size_t b, size_t e)
 int pol__mt_block(pol_run *run, const fstore *s, const pol__match_opts *o, int cross, vec64 *pairs,
                   pol__match_result *res, size_t *blocks_out)
 {
+    return pol__mt_block_part(run, s, o, cross, pairs, res, blocks_out, 0, 1);
+}
+
+size_t pol__mt_key_bucket(uint64_t key, size_t parts)
+{
+    return parts > 1 ? (size_t)((key * 0x9E3779B97F4A7C15ull) >> 32) % parts : 0;
+}
+
+int pol__mt_block_part(pol_run *run, const fstore *s, const pol__match_opts *o, int cross,
+                       vec64 *pairs, pol__match_result *res, size_t *blocks_out, size_t bucket,
+                       size_t buckets)
+{
     size_t n = s->n;
     keyrow *kr = NULL;
     size_t nk = 0;
@@ -359,7 +371,8 @@ int pol__mt_block(pol_run *run, const fstore *s, const pol__match_opts *o, int c
     keys_job kj = {s, kr};
     pol__parallel_for(run, n, 16384, keys_range, &kj);
     for (size_t i = 0; i < n * N_KEYS; i++)
-        if (kr[i].key) kr[nk++] = kr[i];
+        if (kr[i].key && (buckets < 2 || pol__mt_key_bucket(kr[i].key, buckets) == bucket))
+            kr[nk++] = kr[i]; /* a block is whole in the one part its key falls in */
     sort_keyrows_par(run, kr, nk);
     size_t blocks = 0;
     for (size_t b = 0; b < nk;) {

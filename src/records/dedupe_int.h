@@ -112,6 +112,13 @@ void pol__mt_unpack(uint64_t p, uint8_t lv[POL_MF_COUNT]);
 int pol__mt_block(pol_run *run, const fstore *s, const pol__match_opts *o, int cross, vec64 *pairs,
                   pol__match_result *res, size_t *blocks);
 
+/* The same for the blocks whose key falls in part `part` of `parts` (pol__mt_key_bucket): every
+ * block lies whole in one part, so the parts' candidates together are pol__mt_block's. */
+int pol__mt_block_part(pol_run *run, const fstore *s, const pol__match_opts *o, int cross,
+                       vec64 *pairs, pol__match_result *res, size_t *blocks, size_t part,
+                       size_t parts);
+size_t pol__mt_key_bucket(uint64_t key, size_t parts);
+
 /* Stages 3-4 (dedupe_estimate.c): the pairs' patterns and the m/u estimates; the report. */
 int pol__mt_estimate(pol_run *run, const fstore *s, const vec64 *pairs, int cross, size_t n_a,
                      pol__match_result *res, uint64_t **patterns, size_t *samples,

@@ -4,6 +4,7 @@
 #include <strings.h>
 #include "records/io.h"
 #include "records/records.h"
+#include "records/stages.h"
 #include "records/std.h"
 
 /* ---- the asset ------------------------------------------------------------------------------ */
@@ -558,4 +559,5 @@ const pol__domain pol__records_domain = {
     .auto_steps = auto_steps,
     .out_ext = out_ext,
     .parts = parts,
+    .plan_stages = pol__records_plan_stages,
 };

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "records/dedupe.h"
 #include "records/match_util.h"
+#include "records/stages.h"
 
 static const pol_param_desc params[] = {
     {"threshold", POL_PARAM_NUM, "0.5", 0.01, 0.999, NULL,
@@ -13,6 +14,14 @@ static const pol_param_desc params[] = {
      "Pairs from this probability up to the threshold are near misses, listed for review."},
     {"max-block", POL_PARAM_INT, "24", 2, 100000, NULL,
      "Blocks up to this size are compared in full; larger ones by a sorted window."},
+    {"model-sample", POL_PARAM_INT, "1000000", 100, 268435455, NULL,
+     "In stages across shards (polish plan): rows of the sample the model is learned on."},
+};
+
+static const pol_port_desc inputs[] = {
+    {"model", POL_PORT_FILE, NULL, "txt", POL_PORT_SHARED,
+     "A model (the weights a staged run learned, OUT/.polish-stages/K/1.0) used instead of "
+     "estimating one: the same model gives the same clusters in one process or in shards."},
 };
 
 static const pol_port_desc outputs[] = {
@@ -41,7 +50,11 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     if (!pol__records_has_identity(r, why, sizeof why)) {
         /* Rows of measurements that look alike are still different rows. */
         pol__decline(run, "not deduplicated: %s (--role to name the contact columns)", why);
-        return POL_OK;
+        if (run->stage && run->stage->stage < run->stage->n_stages) { /* nothing to pass on */
+            st = pol__records_stage_nothing(run);
+            run->stage_done = st == POL_OK;
+        }
+        return st;
     }
     pol__match_opts o;
     pol__match_opts_default(&o);
@@ -50,7 +63,18 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     o.max_block = (size_t)pol__arg_int(args, "max-block");
     if (o.review_low > o.threshold) o.review_low = o.threshold;
     pol__match_result m;
-    st = pol__match(run, r, NULL, &o, &m);
+    const char *model = pol__input_path(args, "model", 0);
+    if (run->stage || model) { /* in stages across shards, or with a model (stages.c) */
+        int stage_done = 0;
+        st = pol__match_staged(run, r, &o, model, (size_t)pol__arg_int(args, "model-sample"), &m,
+                               &stage_done);
+        if (st || stage_done) {
+            run->stage_done = stage_done;
+            return st;
+        }
+    } else {
+        st = pol__match(run, r, NULL, &o, &m);
+    }
     if (st) return st;
     st = pol__match_write_columns(run, r, &m);
     if (!st) st = pol__match_build_review(run, r, NULL, &m);
@@ -86,4 +110,6 @@ const pol_op_desc pol__records_op_dedupe = {
     .flags = POL_OP_AUTO,
     .outputs = outputs,
     .n_outputs = POL_ARRAY_LEN(outputs),
+    .inputs = inputs,
+    .n_inputs = POL_ARRAY_LEN(inputs),
 };

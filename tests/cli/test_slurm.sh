@@ -5,6 +5,7 @@
 # why, where Slurm cannot start (not root, not installed).
 . "$(dirname "$0")/lib.sh"
 POLISH=$(cd "$(dirname "$POLISH")" && pwd)/$(basename "$POLISH") # the test changes folder
+SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
 skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "starting slurmctld and slurmd needs root"
 for p in slurmctld slurmd sbatch squeue scontrol munged; do
@@ -107,4 +108,23 @@ check "Slurm's shards give the single-process outputs, byte for byte" test $same
 for s in 0 1 2; do
     check "shard $s streamed its report" test -s "$T/out/.polish-shards/stage-1.shard-$s.jsonl"
 done
+
+# Records in stages: one job array per stage, each afterok on the one before, then the merge.
+/usr/bin/python3 "$SRCDIR/bench/records/gen_leads.py" 300 "$T/leads.csv" "$T/truth.txt"
+printf 'domain: records\nsteps: [standardise, dedupe, merge]\n' > "$T/dedupe.yml"
+"$POLISH" plan "$T/dedupe.yml" "$T/leads.csv" -o "$T/rec" --shards 3 --quiet
+dep=
+for St in 1 2 3; do
+    dep=$(sbatch --parsable --array=0-2 ${dep:+--dependency=afterok:$dep} -o "$T/rec-%A_%a.log" \
+        --wrap "$POLISH run --plan $T/rec/plan.json --stage $St --quiet")
+    check "stage $St's array was accepted" test -n "$dep"
+done
+sbatch --parsable --dependency=afterok:"$dep" -o "$T/rec-merge.log" --wrap "$POLISH merge $T/rec/plan.json" >/dev/null
+for _ in $(seq 1 180); do
+    [ "$(squeue -h 2>/dev/null | wc -l)" -eq 0 ] && break
+    sleep 1
+done
+check "the staged jobs finished and merge found every part done" grep -q "every planned item is done" "$T/rec-merge.log"
+"$POLISH" run "$T/dedupe.yml" "$T/leads.csv" -o "$T/rec1" --quiet
+check "Slurm's stages give the single-process list, byte for byte" cmp -s "$T/rec1/leads.csv" "$T/rec/leads.csv"
 finish

@@ -1,0 +1,409 @@
+/* polish — records deduplicated in stages across shards (polish plan, docs/SCALE.md).
+ *
+ * Stage 1 "model": the Fellegi-Sunter model (prior, m and u per field and level) learned once, on
+ * a sample of the rows (all of them up to model-sample rows), or the model file given to dedupe.
+ * Stage 2 "score", one part per shard: every shard reads the list, makes every row's blocking
+ * keys and keeps the (row, key) entries whose key falls in its part (a hash of the key), so each
+ * block lies whole in one part and is paired exactly as one process pairs it; its candidate pairs
+ * are compared and scored with the model, and those that clustering looks at (probability from
+ * review-low up) are written with their comparison pattern. Stage 3 "join": the parts' pairs are
+ * merged (a pair proposed by keys in two parts is kept once) and clustered over all rows as one
+ * process clusters them; then the rest of the recipe runs and the list is delivered. With the
+ * same model, the clusters, scores and review set are those of a single-process run: `dedupe`
+ * with `model: FILE` is that run. */
+#include <errno.h>
+#include <stdio.h>
+#include "core/internal.h"
+#include "core/pipeline.h"
+#include "records/dedupe_int.h"
+#include "records/stages.h"
+
+#define MODEL_MAGIC "polish-records-model 1"
+#define PAIRS_MAGIC "polish-records-pairs 1\n"
+
+extern const pol_op_desc pol__records_op_dedupe;
+
+size_t pol__records_plan_stages(const pol_pipeline *p, size_t shards, const char **names,
+                                size_t *parts, size_t max)
+{
+    (void)shards;
+    size_t n_dedupe = 0;
+    for (size_t i = 0; i < p->n_steps; i++) n_dedupe += p->steps[i].op == &pol__records_op_dedupe;
+    if (n_dedupe != 1 || max < 3) return 0; /* nothing to stage (or two matches: run whole) */
+    names[0] = "model";
+    parts[0] = 1;
+    names[1] = "score";
+    parts[1] = 0; /* one per shard */
+    names[2] = "join";
+    parts[2] = 1;
+    return 3;
+}
+
+/* ---- the model file: the prior, then m and u of every field and level, exactly (hex floats) -- */
+
+static pol_status model_write(pol_run *run, const char *path, const pol__match_result *r,
+                              int declined)
+{
+    pol__outfile of = {0};
+    pol_status st = pol__out_open(run, path, &of);
+    if (st) return st;
+    fprintf(of.fp, "%s\n", MODEL_MAGIC);
+    if (declined) {
+        fprintf(of.fp, "declined\n");
+    } else {
+        fprintf(of.fp, "prior %a\n", r->prior);
+        for (int k = 0; k < POL_MF_COUNT; k++)
+            for (int l = 1; l < POL_LV_COUNT; l++)
+                fprintf(of.fp, "%s %d %a %a\n", pol__mfield_name((pol__mfield)k), l, r->m[k][l],
+                        r->u[k][l]);
+    }
+    if (ferror(of.fp)) {
+        pol__out_abort(&of);
+        return pol__fail(run, POL_ERR_IO, "cannot write %s", path);
+    }
+    return pol__out_commit(run, &of);
+}
+
+/* Reads a model file into r (prior, m, u); every field and level must be there, probabilities in
+ * (0, 1]. */
+static pol_status model_read(pol_run *run, const char *path, pol__match_result *r)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return pol__fail(run, POL_ERR_NOT_FOUND, "model %s: %s", path, strerror(errno));
+    char line[256];
+    pol_status st = POL_OK;
+    unsigned seen[POL_MF_COUNT] = {0};
+    int have_prior = 0, lineno = 0;
+    if (!fgets(line, sizeof line, f) || strncmp(line, MODEL_MAGIC, strlen(MODEL_MAGIC)) != 0) {
+        fclose(f);
+        return pol__fail(run, POL_ERR_FORMAT, "%s: not a polish records model (first line is not "
+                                              "\"" MODEL_MAGIC "\")", path);
+    }
+    while (!st && fgets(line, sizeof line, f)) {
+        lineno++;
+        char name[64];
+        int l;
+        double a, b;
+        if (!strcmp(line, "declined\n")) {
+            st = pol__fail(run, POL_ERR_FORMAT, "%s: the model's list had nothing to match on",
+                           path);
+        } else if (sscanf(line, "prior %lf", &a) == 1) {
+            if (!(a > 0 && a < 1))
+                st = pol__fail(run, POL_ERR_FORMAT, "%s:%d: prior %g is not in (0, 1)", path,
+                               lineno + 1, a);
+            r->prior = a;
+            have_prior = 1;
+        } else if (sscanf(line, "%63s %d %lf %lf", name, &l, &a, &b) == 4) {
+            int k = 0;
+            while (k < POL_MF_COUNT && strcmp(pol__mfield_name((pol__mfield)k), name)) k++;
+            if (k == POL_MF_COUNT || l < 1 || l >= POL_LV_COUNT || !(a > 0 && a <= 1) ||
+                !(b > 0 && b <= 1))
+                st = pol__fail(run, POL_ERR_FORMAT, "%s:%d: not a field, level, m and u", path,
+                               lineno + 1);
+            else {
+                r->m[k][l] = a;
+                r->u[k][l] = b;
+                seen[k] |= 1u << l;
+            }
+        } else if (line[0] != '\n') {
+            st = pol__fail(run, POL_ERR_FORMAT, "%s:%d: not a model line", path, lineno + 1);
+        }
+    }
+    fclose(f);
+    for (int k = 0; !st && k < POL_MF_COUNT; k++)
+        if (seen[k] != ((1u << POL_LV_COUNT) - 2))
+            st = pol__fail(run, POL_ERR_FORMAT, "%s: field %s lacks some of its levels", path,
+                           pol__mfield_name((pol__mfield)k));
+    if (!st && !have_prior) st = pol__fail(run, POL_ERR_FORMAT, "%s: no prior", path);
+    return st;
+}
+
+/* ---- scored pairs: the pair (a << 32 | b) and its comparison pattern, sorted by pair -------- */
+
+typedef struct spair {
+    uint64_t pair, pattern;
+} spair;
+
+static pol_status pairs_write(pol_run *run, const char *path, const spair *v, size_t n)
+{
+    pol__outfile of = {0};
+    pol_status st = pol__out_open(run, path, &of);
+    if (st) return st;
+    uint64_t n64 = n;
+    fwrite(PAIRS_MAGIC, 1, strlen(PAIRS_MAGIC), of.fp);
+    fwrite(&n64, sizeof n64, 1, of.fp);
+    if (n) fwrite(v, sizeof *v, n, of.fp);
+    if (ferror(of.fp)) {
+        pol__out_abort(&of);
+        return pol__fail(run, POL_ERR_IO, "cannot write %s", path);
+    }
+    return pol__out_commit(run, &of);
+}
+
+/* Appends the pairs of `path` to *v (grown as needed). */
+static pol_status pairs_read(pol_run *run, const char *path, size_t n_rows, spair **v, size_t *n,
+                             size_t *cap)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return pol__fail(run, POL_ERR_NOT_FOUND, "%s: %s (its score stage has not run)", path,
+                             strerror(errno));
+    char magic[sizeof PAIRS_MAGIC];
+    uint64_t k = 0;
+    pol_status st = POL_OK;
+    if (fread(magic, 1, strlen(PAIRS_MAGIC), f) != strlen(PAIRS_MAGIC) ||
+        memcmp(magic, PAIRS_MAGIC, strlen(PAIRS_MAGIC)) || fread(&k, sizeof k, 1, f) != 1 ||
+        k > ((uint64_t)1 << 40))
+        st = pol__fail(run, POL_ERR_FORMAT, "%s: not a polish pairs file", path);
+    if (!st && *n + k > *cap) {
+        size_t nc = (*n + (size_t)k) * 2;
+        spair *nv = realloc(*v, (nc ? nc : 1) * sizeof *nv);
+        if (!nv) st = pol__fail(run, POL_ERR_NOMEM, "out of memory reading %s", path);
+        else {
+            *v = nv;
+            *cap = nc;
+        }
+    }
+    if (!st && k && fread(*v + *n, sizeof **v, (size_t)k, f) != k)
+        st = pol__fail(run, POL_ERR_FORMAT, "%s: cut short", path);
+    for (size_t i = 0; !st && i < k; i++) {
+        uint64_t p = (*v)[*n + i].pair;
+        if ((p >> 32) >= (uint32_t)p || (uint32_t)p >= n_rows)
+            st = pol__fail(run, POL_ERR_FORMAT, "%s: a pair of rows not in this list (was it "
+                                                "made from another?)", path);
+    }
+    fclose(f);
+    if (!st) *n += (size_t)k;
+    return st;
+}
+
+static int by_pair(const void *a, const void *b)
+{
+    uint64_t x = ((const spair *)a)->pair, y = ((const spair *)b)->pair;
+    return x < y ? -1 : x > y;
+}
+
+/* ---- the stages ------------------------------------------------------------------------------ */
+
+typedef struct pat_job {
+    const fstore *s;
+    const cand *pairs;
+    uint64_t *patterns;
+} pat_job;
+
+static void pat_range(void *user, size_t b, size_t e)
+{
+    pat_job *j = user;
+    uint8_t lv[POL_MF_COUNT];
+    mt_memo *memo = e - b > 4096 ? calloc(1, sizeof *memo) : NULL;
+    for (size_t i = b; i < e; i++) {
+        uint32_t x = (uint32_t)(j->pairs[i].pair >> 32), y = (uint32_t)j->pairs[i].pair;
+        pol__mt_compare_memo(j->s, &j->s->f[x], &j->s->f[y], lv, memo);
+        j->patterns[i] = pol__mt_pack(lv);
+    }
+    free(memo);
+}
+
+/* The comparison patterns of the candidates (in parallel). NULL when out of memory. */
+static uint64_t *patterns_of(pol_run *run, const fstore *s, const vec64 *pairs)
+{
+    uint64_t *pat = malloc((pairs->n ? pairs->n : 1) * sizeof *pat);
+    if (!pat) return NULL;
+    mt_huge(pat, pairs->n * sizeof *pat);
+    pat_job j = {s, pairs->v, pat};
+    pol__parallel_for(run, pairs->n, 4096, pat_range, &j);
+    return pat;
+}
+
+/* The row a sample keeps: all rows of one surname sound (or email, or row), so that the sample's
+ * duplicates are mostly sampled together. */
+static uint64_t sample_key(const fstore *s, const feat *f, size_t row)
+{
+    uint64_t h = 1469598103934665603ull;
+    const char *p = NULL;
+    size_t n = 0;
+    if (f->sdx_last[0]) {
+        p = f->sdx_last;
+        n = 4;
+    } else if (f->len[POL_MF_EMAIL]) {
+        p = fs(s, f, POL_MF_EMAIL);
+        n = f->len[POL_MF_EMAIL];
+    }
+    if (!p) return row * 0x9E3779B97F4A7C15ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+    return h * 0x9E3779B97F4A7C15ull;
+}
+
+/* Stage 1: m, u and the prior estimated as one process estimates them, on the rows of the
+ * sample (every row when there are at most `sample` of them). */
+static int learn(pol_run *run, const fstore *s, const pol__match_opts *o, size_t sample,
+                 pol__match_result *res)
+{
+    fstore sub = *s;
+    size_t k = sample && s->n > sample ? (s->n + sample - 1) / sample : 1;
+    if (k > 1) {
+        sub.f = malloc(s->n / k * 2 * sizeof *sub.f + sizeof *sub.f);
+        if (!sub.f) return 0;
+        size_t m = 0, cap = s->n / k * 2 + 1;
+        for (size_t i = 0; i < s->n && m < cap; i++)
+            if (sample_key(s, &s->f[i], i) % k == 0) sub.f[m++] = s->f[i];
+        sub.n = m;
+        pol__measure_int(run, "model_sample_rows", (long long)m);
+    }
+    vec64 pairs = {0};
+    uint64_t *patterns = NULL;
+    size_t blocks = 0, samples = 0, n_patterns = 0;
+    int ok = pol__mt_block(run, &sub, o, 0, &pairs, res, &blocks) &&
+             pol__mt_estimate(run, &sub, &pairs, 0, sub.n, res, &patterns, &samples, &n_patterns);
+    if (ok) pol__mt_report(run, res, sub.n, blocks, samples, n_patterns);
+    free(patterns);
+    free(pairs.v);
+    if (sub.f != s->f) free(sub.f);
+    return ok;
+}
+
+pol_status pol__records_stage_nothing(pol_run *run)
+{
+    pol__match_result none;
+    memset(&none, 0, sizeof none);
+    return !strcmp(run->stage->name, "model") ? model_write(run, run->stage->out, &none, 1)
+                                              : pairs_write(run, run->stage->out, NULL, 0);
+}
+
+static int by_float_prob_ok(const pol__match_result *m, const pol__match_opts *o, uint64_t pattern)
+{
+    float prob = (float)pol__mt_prob_of(m, pol__mt_pattern_weight(m, pattern));
+    return prob >= o->review_low; /* what clustering looks at, in its own precision */
+}
+
+pol_status pol__match_staged(pol_run *run, const pol__records *r, const pol__match_opts *o,
+                             const char *model, size_t sample, pol__match_result *res,
+                             int *stage_done)
+{
+    *stage_done = 0;
+    memset(res, 0, sizeof *res);
+    const pol_stage *sg = run->stage;
+    const char *mode = sg ? sg->name : "whole";
+    size_t n = pol__table_rows(r->rows);
+    if (n >= (1u << 28)) return pol__fail(run, POL_ERR_LIMIT, "too many rows to match (%zu)", n);
+    pol_status st = POL_OK;
+    fstore s = {0};
+    vec64 pairs = {0};
+    uint64_t *patterns = NULL;
+    spair *sp = NULL;
+    size_t n_sp = 0, cap_sp = 0;
+    char *path = NULL;
+    res->n = n;
+    s.f = calloc(n ? n : 1, sizeof *s.f);
+    mt_huge(s.f, n * sizeof *s.f);
+    res->cluster = calloc(n ? n : 1, sizeof *res->cluster);
+    res->score = calloc(n ? n : 1, sizeof *res->score);
+    s.text = malloc(s.text_cap = 64);
+    if (!s.f || !res->cluster || !res->score || !s.text) goto oom;
+    s.text[s.text_len++] = '\0';
+    s.n = n;
+    if (!pol__mt_features(run, r, NULL, &s, res)) goto oom;
+    int identity = (res->used_fields & ((1u << POL_MF_FIRST) | (1u << POL_MF_LAST) |
+                                        (1u << POL_MF_EMAIL) | (1u << POL_MF_PHONE) |
+                                        (1u << POL_MF_ID))) != 0;
+    if (!strcmp(mode, "model")) {
+        /* the model, learned here or taken from the file given */
+        if (!identity) {
+            pol__decline(run, "no name, email, phone or id column to match on");
+            st = model_write(run, sg->out, res, 1);
+        } else if (model) {
+            st = model_read(run, model, res);
+            if (!st) pol__decide(run, "the model of %s is used", model);
+            if (!st) st = model_write(run, sg->out, res, 0);
+        } else if (!learn(run, &s, o, sample, res)) {
+            goto oom;
+        } else {
+            st = model_write(run, sg->out, res, 0);
+        }
+        if (!st) *stage_done = 1;
+        goto done;
+    }
+    if (!identity) { /* every record its own cluster, as one process leaves them */
+        for (size_t i = 0; i < n; i++) res->cluster[i] = (uint32_t)i + 1;
+        res->n_clusters = n;
+        pol__decline(run, "no name, email, phone or id column to match on");
+        if (sg && sg->stage < sg->n_stages) {
+            st = pairs_write(run, sg->out, NULL, 0);
+            if (!st) *stage_done = 1;
+        }
+        goto done;
+    }
+    /* the model: the file given (one process), or stage 1's */
+    if (sg) {
+        path = pol__stage_file(sg, 1, 0);
+        if (!path) goto oom;
+        model = path;
+    }
+    if ((st = model_read(run, model, res))) goto done;
+    size_t blocks = 0;
+    if (!strcmp(mode, "score")) {
+        if (!pol__mt_block_part(run, &s, o, 0, &pairs, res, &blocks, sg->part, sg->parts))
+            goto oom;
+        if (!(patterns = patterns_of(run, &s, &pairs))) goto oom;
+        /* only what clustering looks at is kept: a pair under review-low never counts */
+        sp = malloc((pairs.n ? pairs.n : 1) * sizeof *sp);
+        if (!sp) goto oom;
+        for (size_t i = 0; i < pairs.n; i++)
+            if (by_float_prob_ok(res, o, patterns[i])) sp[n_sp++] = (spair){pairs.v[i].pair, patterns[i]};
+        pol__measure_int(run, "records", (long long)n);
+        pol__measure_int(run, "blocks", (long long)blocks);
+        pol__measure_int(run, "candidate_pairs", (long long)pairs.n);
+        pol__measure_int(run, "pairs_kept", (long long)n_sp);
+        pol__decide(run, "part %zu of %zu: %zu blocks, %zu candidate pairs, %zu scored from "
+                         "review-low up",
+                    sg->part + 1, sg->parts, blocks, pairs.n, n_sp);
+        st = pairs_write(run, sg->out, sp, n_sp);
+        if (!st) *stage_done = 1;
+        goto done;
+    }
+    if (!strcmp(mode, "join")) {
+        /* every part's pairs, each pair once (several keys in several parts may propose it) */
+        size_t parts = sg->shards ? sg->shards : 1;
+        for (size_t p = 0; p < parts && !st; p++) {
+            char *pf = pol__stage_file(sg, 2, p);
+            if (!pf) goto oom;
+            st = pairs_read(run, pf, n, &sp, &n_sp, &cap_sp);
+            free(pf);
+        }
+        if (st) goto done;
+        qsort(sp, n_sp, sizeof *sp, by_pair);
+        size_t u = 0;
+        for (size_t i = 0; i < n_sp; i++)
+            if (!u || sp[i].pair != sp[u - 1].pair) sp[u++] = sp[i];
+        pairs.v = malloc((u ? u : 1) * sizeof *pairs.v);
+        patterns = malloc((u ? u : 1) * sizeof *patterns);
+        if (!pairs.v || !patterns) goto oom;
+        for (size_t i = 0; i < u; i++) {
+            pairs.v[i] = (cand){sp[i].pair, 0};
+            patterns[i] = sp[i].pattern;
+        }
+        pairs.n = pairs.cap = pairs.sorted = u;
+        res->candidates = u;
+        pol__measure_int(run, "records", (long long)n);
+        pol__measure_int(run, "pairs_joined", (long long)u);
+        pol__decide(run, "%zu scored pairs from %zu parts joined over %zu records", u, parts, n);
+    } else {
+        /* one process with a model file: every block, scored with that model */
+        if (!pol__mt_block(run, &s, o, 0, &pairs, res, &blocks)) goto oom;
+        if (!(patterns = patterns_of(run, &s, &pairs))) goto oom;
+        pol__mt_report(run, res, n, blocks, 0, 0);
+        pol__decide(run, "the model of %s is used (not estimated)", model);
+    }
+    if (!pol__mt_cluster(&s, o, &pairs, patterns, res)) goto oom;
+    goto done;
+oom:
+    st = pol__fail(run, POL_ERR_NOMEM, "out of memory while matching %zu records", n);
+done:
+    if (st || *stage_done) pol__match_result_free(res);
+    free(path);
+    free(sp);
+    free(patterns);
+    free(pairs.v);
+    free(s.f);
+    free(s.text);
+    return st;
+}

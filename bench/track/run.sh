@@ -15,6 +15,23 @@ trap 'rm -rf "$W"' EXIT
 python3 "$here/../../tests/track/trackgen.py" big "$N" "$W/big.gpx"
 python3 "$here/../../tests/track/trackgen.py" big 50000 "$W/50k.gpx"
 printf 'lat,lon,radius\n47.37,8.54,300\n' >"$W/zones.csv"
+# The same track with pauses of an hour at a fifth, half and four fifths of it: five trips.
+python3 - "$W/big.gpx" "$W/trips.gpx" <<'PY'
+import re, sys, time
+n = sum(1 for l in open(sys.argv[1]) if "<trkpt" in l)
+cuts, k, shift = [n // 5, n // 2, 4 * n // 5], 0, 0
+with open(sys.argv[2], "w") as o:
+    for l in open(sys.argv[1]):
+        if "<trkpt" in l:
+            if shift < len(cuts) and k == cuts[shift]: shift += 1
+            k += 1
+            if shift:
+                m = re.search(r"<time>([^<]+)</time>", l)
+                t = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(
+                    time.mktime(time.strptime(m.group(1)[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone + 3600 * shift))
+                l = l[:m.start(1)] + t + l[m.end(1):]
+        o.write(l)
+PY
 echo "input: $N points, $(stat -c %s "$W/big.gpx") bytes; 50,000 points, $(stat -c %s "$W/50k.gpx") bytes"
 
 # measure NAME COMMAND... -> "NAME  wall-seconds  cpu-seconds  peak-MB" (best CPU time, user +
@@ -42,6 +59,8 @@ measure "polish track export GPX->GeoJSON (1M)" "$POLISH" track export --format 
 measure "polish track simplify 5 m (1M)"   "$POLISH" track simplify --tolerance 5 "$W/big.gpx" -o "$W/out/s.gpx" --quiet
 measure "polish fix (1M)"                  "$POLISH" fix "$W/big.gpx" -o "$W/out/" --quiet
 measure "polish fix --zones (1M, two passes)" "$POLISH" fix "$W/big.gpx" --zones "$W/zones.csv" -o "$W/out/" --quiet
+measure "polish track split, 5 trips (1M, streamed)" "$POLISH" track split "$W/trips.gpx" -o "$W/out/" --quiet
+measure "gpsbabel GPX->GPX (1M, the trips file)" gpsbabel -i gpx -f "$W/trips.gpx" -o gpx -F "$W/out/o.gpx"
 measure "gpsbabel simplify error=5 m (50k)" gpsbabel -i gpx -f "$W/50k.gpx" -x simplify,error=0.005k -o gpx -F "$W/out/s.gpx"
 measure "polish track simplify 5 m (50k)"  "$POLISH" track simplify --tolerance 5 "$W/50k.gpx" -o "$W/out/s.gpx" --quiet
 done

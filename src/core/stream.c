@@ -18,9 +18,9 @@ int pol__stream_possible(const pol__domain *d, const pol_pipeline *p, const pol_
         const pol_op_stream *os = p->steps[i].op->stream;
         if (!os || p->steps[i].op->out_domain) return 0;
         if (os->can && !os->can(p->steps[i].args)) return 0;
-        /* an op that rewrites what is written streams only as the last step (the delivery op
-         * may follow it) */
-        if (os->rewrites_output)
+        /* an op that rewrites what is written, or splits it, streams only as the last step (the
+         * delivery op may follow it) */
+        if (os->rewrites_output || os->splits)
             for (size_t j = i + 1; j < p->n_steps; j++)
                 if (p->steps[j].op != deliver) return 0;
     }
@@ -70,11 +70,105 @@ static pol_status source_open(pol_run *run, const pol__domain *d, const char *in
     return d->stream->scratch_open(run, src->scratch, like, rd);
 }
 
+/* Where the applying pass writes: the item's output, or, once an op cuts the stream
+ * (pol__chunk.cut_at), one part after another, each committed before the next opens. */
+typedef struct outputs {
+    const pol__domain *d;
+    const char *in, *out;
+    int open;          /* of/w hold the current output */
+    int made;          /* outputs opened so far */
+    pol__outfile of;
+    void *w;
+} outputs;
+
+/* <stem>.<name>.<ext> beside `out`, as a loaded item's emitted parts are named. */
+static char *part_path(const char *out, const char *name)
+{
+    const char *slash = strrchr(out, '/'), *dot = strrchr(out, '.');
+    if (dot && (!slash || dot > slash))
+        return pol__asprintf("%.*s.%s%s", (int)(dot - out), out, name, dot);
+    return pol__asprintf("%s.%s", out, name);
+}
+
+static pol_status outs_open(pol_run *run, outputs *o, const char *name)
+{
+    char *path = name ? part_path(o->out, name) : pol__strdup(o->out);
+    if (!path) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    const pol__stream_io *io = o->d->stream;
+    pol_status s = pol__out_open(run, path, &o->of);
+    free(path);
+    if (s) return s;
+    void *rd = NULL;
+    s = io->open(run, o->in, &rd); /* the writer takes the input's header from a reader */
+    if (!s)
+        s = io->write_begin_path ? io->write_begin_path(run, rd, o->of.tmp_path, o->of.fp, &o->w)
+                                 : io->write_begin(run, rd, o->of.fp, &o->w);
+    if (rd) io->close(rd);
+    if (s) {
+        pol__out_abort(&o->of);
+        return s;
+    }
+    o->open = 1;
+    o->made++;
+    return POL_OK;
+}
+
+static pol_status outs_close(pol_run *run, outputs *o, pol_status s)
+{
+    if (!o->open) return s;
+    const pol__stream_io *io = o->d->stream;
+    o->open = 0;
+    if (!s)
+        s = io->write_end(run, o->w);
+    else if (io->write_abort)
+        io->write_abort(o->w);
+    o->w = NULL;
+    if (!s) return pol__out_commit(run, &o->of);
+    pol__out_abort(&o->of);
+    return s;
+}
+
+/* The core's units [from, to) to the current output (the item's own when none is open). */
+static pol_status outs_slice(pol_run *run, outputs *o, const pol__chunk *c, size_t from, size_t to)
+{
+    if (!o->open) {
+        pol_status s = outs_open(run, o, NULL);
+        if (s) return s;
+    }
+    if (from == 0 && to == c->n && !c->n_cuts) return o->d->stream->write(run, o->w, c);
+    pol__chunk part = *c;
+    part.start = c->start + from;
+    part.n = to - from;
+    part.pre = c->pre + from;
+    part.post = c->post + (c->n - to);
+    part.last = c->last && to == c->n;
+    part.n_cuts = 0;
+    part.cut_at = NULL;
+    part.cut_name = NULL;
+    return o->d->stream->write(run, o->w, &part);
+}
+
+static pol_status outs_write(pol_run *run, outputs *o, const pol__chunk *c)
+{
+    size_t pos = 0;
+    pol_status s = POL_OK;
+    for (size_t i = 0; !s && i < c->n_cuts; i++) {
+        size_t at = c->cut_at[i];
+        if (at < pos || at > c->n) return pol__fail(run, POL_ERR_INTERNAL, "a cut out of order");
+        if (at > pos) s = outs_slice(run, o, c, pos, at);
+        if (!s) s = outs_close(run, o, POL_OK);
+        if (!s) s = outs_open(run, o, c->cut_name[i]);
+        pos = at;
+    }
+    if (!s && (c->n > pos || c->last)) s = outs_slice(run, o, c, pos, c->n);
+    return s;
+}
+
 /* One pass over the source: ops [src->from, upto) applied to each chunk; then either op `upto`
  * measures (measuring pass) or the cores are written (w != NULL). With `spill`, the cores as ops
  * [0, upto) leave them are also written there, and *next becomes the reader of that copy. */
 static pol_status pass(pol_run *run, const pol__domain *d, const char *in, const source *src,
-                       stage *st, size_t upto, size_t halo, int measure, void *w, FILE *spill,
+                       stage *st, size_t upto, size_t halo, int measure, outputs *w, FILE *spill,
                        void *like, void **next)
 {
     const pol__stream_io *io = d->stream;
@@ -88,13 +182,16 @@ static pol_status pass(pol_run *run, const pol__domain *d, const char *in, const
             s = pol__fail(run, POL_ERR_CANCELLED, "cancelled");
             break;
         }
+        c->n_cuts = 0;
+        c->cut_at = NULL;
+        c->cut_name = NULL;
         for (size_t k = src->from; !s && k < upto; k++)
             s = IN_STAGE(run, &st[k], st[k].op->stream->apply(run, st[k].state, c));
         run->step = NULL;
         if (!s && sw) s = io->write(run, sw, c);
         if (!s && measure)
             s = IN_STAGE(run, &st[upto], st[upto].op->stream->measure(run, st[upto].state, c));
-        if (!s && w) s = io->write(run, w, c);
+        if (!s && w) s = outs_write(run, w, c);
         if (s) break;
     }
     run->step = NULL;
@@ -173,28 +270,11 @@ pol_status pol__stream_run(pol_run *run, const pol__domain *d, const char *in, c
         s = pass(run, d, in, &src, st, n, halo_rest, 0, NULL, NULL, like, NULL);
         passes++;
     } else if (!s) {
-        pol__outfile of;
-        s = pol__out_open(run, out, &of);
-        if (!s) {
-            void *rd = NULL, *w = NULL;
-            s = io->open(run, in, &rd);
-            if (!s)
-                s = io->write_begin_path ? io->write_begin_path(run, rd, of.tmp_path, of.fp, &w)
-                                         : io->write_begin(run, rd, of.fp, &w);
-            if (rd) io->close(rd);
-            if (!s) s = pass(run, d, in, &src, st, n, halo_rest, 0, w, NULL, like, NULL);
-            if (w) {
-                if (!s)
-                    s = io->write_end(run, w);
-                else if (io->write_abort)
-                    io->write_abort(w);
-            }
-            passes++;
-            if (!s)
-                s = pol__out_commit(run, &of);
-            else
-                pol__out_abort(&of);
-        }
+        outputs o = {.d = d, .in = in, .out = out};
+        s = pass(run, d, in, &src, st, n, halo_rest, 0, &o, NULL, like, NULL);
+        if (!s && !o.made) s = outs_open(run, &o, NULL); /* an input of no units */
+        s = outs_close(run, &o, s);
+        passes++;
     }
     for (size_t i = 0; i < n; i++) {
         if (st[i].begun && st[i].op->stream->end && !s)

@@ -18,6 +18,14 @@ typedef struct pol__chunk {
     size_t n;       /* units in the core */
     size_t pre, post;
     int last; /* the stream's final chunk */
+    /* Set by an op that splits its item into several outputs (pol_op_stream.splits), reset by
+     * the runner before each chunk's steps: a new output, <stem>.<name>.<ext> beside the item's
+     * own, begins at core unit cut_at[i] (increasing) and takes the units up to the next cut.
+     * Units before the first cut go to the item's own output, which is made only when it gets
+     * one. The arrays belong to the op until its next apply. */
+    size_t n_cuts;
+    const size_t *cut_at;
+    const char *const *cut_name;
 } pol__chunk;
 
 /* A domain's chunked reading and writing (pol__domain.stream). */
@@ -29,7 +37,10 @@ typedef struct pol__stream_io {
      * reader until the next call; *out = NULL after the last one. */
     pol_status (*read)(pol_run *run, void *reader, size_t halo, pol__chunk **out);
     void (*close)(void *reader);
-    /* Writes the cores of the chunks, in order, to `f` in the input's format. */
+    /* Writes the cores of the chunks, in order, to `f` in the input's format: units [pre, pre + n)
+     * of each chunk's data. An item split into several outputs (pol__chunk.cut_at) gives each
+     * writer the same chunks narrowed to that output's units (pre and post widened): a writer
+     * has seen the whole stream only when its first chunk starts at 0 and its last is `last`. */
     pol_status (*write_begin)(pol_run *run, void *reader, FILE *f, void **writer);
     pol_status (*write)(pol_run *run, void *writer, const pol__chunk *c);
     pol_status (*write_end)(pol_run *run, void *writer); /* also frees the writer */
@@ -77,6 +88,10 @@ struct pol_op_stream {
      * step (the domain's delivery op, which sets the format only, may follow), otherwise the item
      * is loaded whole. */
     int rewrites_output;
+    /* Set when the op's applying pass splits the item into several outputs (pol__chunk.cut_at),
+     * streamed in order, one output open at a time, committed together with the item. Like
+     * rewrites_output, the op streams only as the last step. */
+    int splits;
     pol_status (*begin)(pol_run *run, const pol_args *args, void **state);
     pol_status (*measure)(pol_run *run, void *state, const pol__chunk *c); /* the core only */
     pol_status (*decide)(pol_run *run, void *state);

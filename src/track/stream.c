@@ -188,6 +188,9 @@ typedef struct twriter {
     int changed;       /* a point was removed, moved or given an elevation */
     char *src;         /* the source file's path */
     pol__tsink *sink;
+    int begun, saw_start, saw_last; /* chunks seen; the first started the stream; the last */
+    uint64_t next;     /* stream index after the last point written */
+    const pol__tskel *skel; /* a part of a split GPX: the structure around its points */
 } twriter;
 
 /* The output's name is the temporary's: ".NAME.XXXXXX.part". */
@@ -224,6 +227,17 @@ static pol_status wr_write(pol_run *run, void *p, const pol__chunk *c)
         return pol__tscratch_write(w->f, t, c->pre, c->pre + c->n, c->last)
                    ? pol__fail(run, POL_ERR_IO, "cannot write the scratch copy")
                    : POL_OK;
+    int exact = w->fmt == POL_TF_GPX && t->format == POL_TF_GPX && t->exact;
+    if (!w->begun) {
+        /* A part of a split item (a trip): the structure before its first point first. */
+        w->begun = 1;
+        w->saw_start = c->start == 0;
+        w->skel = exact ? t->skel : NULL;
+        if (w->skel && c->start > 0 && pol__tskel_put(w->skel, 0, c->start, 0, w->f))
+            return pol__fail(run, POL_ERR_IO, "write error");
+    }
+    w->next = c->start + c->n;
+    w->saw_last |= c->last;
     w->in += c->n;
     for (size_t i = c->pre; i < c->pre + c->n && !w->changed; i++)
         w->changed = (t->pt[i].flags & (POL_TP_DELETED | POL_TP_MOVED | POL_TP_ELE_SET)) != 0;
@@ -256,8 +270,15 @@ static pol_status wr_end(pol_run *run, void *p)
         return POL_OK;
     }
     size_t written = pol__tsink_written(w->sink);
-    pol_status st = pol__tsink_end(w->sink);
-    if (!st && !w->changed && w->fmt == w->in_fmt && w->fmt != POL_TF_GPX && w->src)
+    pol_status st = POL_OK;
+    /* A part that ends before the stream does: the structure after its last point. */
+    if (w->skel && !w->saw_last && pol__tskel_put(w->skel, w->next, UINT64_MAX, 1, w->f))
+        st = pol__fail(run, POL_ERR_IO, "write error");
+    if (!st) st = pol__tsink_end(w->sink);
+    else pol__tsink_abort(w->sink);
+    /* the source's bytes only when this writer saw all of it unchanged (not a part of it) */
+    if (!st && !w->changed && w->saw_start && w->saw_last && w->fmt == w->in_fmt &&
+        w->fmt != POL_TF_GPX && w->src)
         st = same_bytes(run, w);
     if (!st && (fflush(w->f) || ferror(w->f))) st = pol__fail(run, POL_ERR_IO, "write error");
     if (!st && run->item) {

@@ -75,10 +75,25 @@ typedef struct pol__track {
     /* A chunk of a stream: the index in the stream of its segment 0 (segments are renumbered
      * from 0 in each chunk); a segment's identity across chunks is seg0 + its index. */
     uint64_t seg0;
+    /* A chunk of a GPX split into parts (track.split): the structure outside a part's points. */
+    const struct pol__tskel *skel;
     /* Before-and-after for the report's figure: the input's positions (a thinned copy). */
     float *orig_xy;
     size_t n_orig;
 } pol__track;
+
+/* The structure of a streamed GPX that a part of it (a trip) is written with, so each part is
+ * the document with the other parts' points left out: every point's `pre` that holds more than
+ * white space, with the point's stream index, and the tail, spooled to a temporary file. */
+typedef struct pol__tskel {
+    FILE *f;
+    int bad; /* a write failed */
+} pol__tskel;
+/* Spools the structure before point `idx` (idx UINT64_MAX: the tail); white space is left out. */
+void pol__tskel_add(pol__tskel *k, uint64_t idx, const char *text);
+/* Writes the spooled structure of the points [from, to) to `out`, and the tail with `tail`;
+ * -1 on a read or write error. */
+int pol__tskel_put(const pol__tskel *k, uint64_t from, uint64_t to, int tail, FILE *out);
 
 static inline pol__track *pol__track_of(pol_asset *a)
 {

@@ -10,8 +10,9 @@ POLISH=$(realpath "$POLISH")
 # 40,000 points of a noisy ride at 1 Hz with spikes, stops and dropouts: three chunks.
 python3 "$G" gen cycle 11 "$T/long" --seconds 40000 --spikes 0.01 --stops 6 --dropouts 0.001
 
-# The same three steps streamed and loaded whole (a `split` step, which has no chunked form, makes
-# the runner load the track whole; with a gap longer than the ride it leaves it one trip).
+# The same three steps streamed and loaded whole (a `split` step first: it streams only as the
+# last step, so the runner loads the track whole; with a gap longer than the ride it leaves it one
+# trip).
 cat >"$T/streamed.yaml" <<'EOF'
 domain: track
 steps: [dedupe, despike, smooth]
@@ -19,10 +20,10 @@ EOF
 cat >"$T/whole.yaml" <<'EOF'
 domain: track
 steps:
+  - split: {gap: 1000000000}
   - dedupe
   - despike
   - smooth
-  - split: {gap: 1000000000}
 EOF
 run_polish 0 run "$T/streamed.yaml" "$T/long.gpx" -o "$T/s/" --report "$T/s.json" --quiet
 run_polish 0 run "$T/whole.yaml" "$T/long.gpx" -o "$T/w/" --report "$T/w.json" --quiet

@@ -6,12 +6,13 @@
 #      CIEDE2000 to the input (over visible pixels) and the largest change of alpha;
 #   2. lossless: the JPEG photos through `polish fix` as they are: how many were written from their
 #      DCT coefficients and the CIEDE2000 of the output to the input;
-#   3. recovery: the photos with known casts and exposure errors, through polish and through
-#      ImageMagick 6's auto chain, against doing nothing;
+#   3. recovery: the photos with known casts (brightness-keeping, as an auto-exposing camera
+#      records them), exposure errors and both, through polish and through ImageMagick 6's auto
+#      chain, against doing nothing (CASTS=darkening: the older darkening casts);
 #   4. straighten: how many untouched photos `polish fix` rotates (false rotations).
 # Usage: POLISH=build/src/cli/polish bench/image/broad.sh   (SCORE= tests/image/quality_score)
 #        PARTS="1 3" runs only those parts (default all four); NOIM=1 leaves ImageMagick out of
-#        part 3 (its column is then "-").
+#        part 3 (its column is then "-"); CASTS=darkening: part 3 with the casts of sessions 4-6.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 POLISH=${POLISH:-$PWD/build/src/cli/polish}
@@ -155,16 +156,30 @@ PY
 fi
 
 # ---- 3. recovery -------------------------------------------------------------------------------
+# Cases NAME:R:G:B:EV. A cast is the colour of a light as an auto-exposing camera records it: the
+# gains are scaled so the photo keeps its mean luminance Y (`quality_score cast`); an exposure
+# error is its own case (EV, gains 1) and the combined cases carry an explicit one.
+# CASTS=darkening runs session 4-6's definition instead: the raw gains (all at most 1, so every
+# cast also darkened the photo) and -1/+1 EV as gains of 0.5/2 (`quality_score degrade`).
 if part 3; then
-CASTS="warm:0.80:0.62:0.45 tungsten:1.00:0.78:0.52 shade:0.70:0.85:1.00 green:0.90:1.00:0.85 magenta:1.00:0.88:0.95 under:0.5:0.5:0.5 over:2:2:2"
+if [ "${CASTS:-}" = darkening ]; then
+    CASES="warm:0.80:0.62:0.45:d tungsten:1.00:0.78:0.52:d shade:0.70:0.85:1.00:d green:0.90:1.00:0.85:d magenta:1.00:0.88:0.95:d under:0.5:0.5:0.5:d over:2:2:2:d"
+else
+    CASES="warm:0.80:0.62:0.45:0 tungsten:1.00:0.78:0.52:0 shade:0.70:0.85:1.00:0 green:0.90:1.00:0.85:0 magenta:1.00:0.88:0.95:0 under:1:1:1:-1 over:1:1:1:1 tungsten_under:1.00:0.78:0.52:-1 shade_over:0.70:0.85:1.00:0.5"
+fi
 for f in "$OUT"/set/photo/*.png; do
     b=$(basename "${f%.png}")
-    for c in $CASTS; do
-        IFS=: read -r cn r g bb <<<"$c"
-        "$SCORE" degrade "$f" "$OUT/deg/${b}__$cn.png" "$MAXDIM" "$r" "$g" "$bb"
+    for c in $CASES; do
+        IFS=: read -r cn r g bb ev <<<"$c"
+        if [ "$ev" = d ]; then
+            "$SCORE" degrade "$f" "$OUT/deg/${b}__$cn.png" "$MAXDIM" "$r" "$g" "$bb"
+            echo "$r $g $bb" >"$OUT/deg/${b}__$cn.gains"
+        else
+            "$SCORE" cast "$f" "$OUT/deg/${b}__$cn.png" "$MAXDIM" "$r" "$g" "$bb" "$ev" >"$OUT/deg/${b}__$cn.gains"
+        fi
     done
 done
-"$POLISH" run "$OUT/fix.yml" "$OUT/deg" -o "$OUT/fixdeg" --quiet --overwrite >/dev/null || true
+"$POLISH" run "$OUT/fix.yml" "$OUT/deg" -o "$OUT/fixdeg" --quiet --overwrite --report "$OUT/fixdeg.json" >/dev/null || true
 [ -n "${NOIM:-}" ] || for f in "$OUT"/deg/*.png; do
     $IM "$f" -channel RGB -auto-level -auto-gamma "$OUT/im/$(basename "$f")"
 done
@@ -177,20 +192,20 @@ for f in "$OUT"/deg/*.png; do
     p=$("$SCORE" score "$OUT/fixdeg/$b" "$OUT/set/photo/$o.png")
     m=nan
     [ -n "${NOIM:-}" ] || m=$("$SCORE" score "$OUT/im/$b" "$OUT/set/photo/$o.png")
-    # The floors: the exact inverse of the known gains, and of their colour alone (grey's
+    # The floors: the exact inverse of the gains applied, and of their colour alone (grey's
     # luminance kept, as white balance does; the brightness left to exposure).
-    for c in $CASTS; do [ "${c%%:*}" = "$cn" ] && IFS=: read -r _ r g bb <<<"$c"; done
+    read -r r g bb <"${f%.png}.gains"
     read -r ox oc < <("$SCORE" oracle "$f" "$OUT/set/photo/$o.png" "$r" "$g" "$bb")
     echo "$cn $o $n $p $m $ox $oc"
 done >"$OUT/rec.txt"
-printf '\n3. recovery: mean CIEDE2000 to the original (%s photos); floor: the exact inverse of the\n' "$np"
-printf '   known gains; colour-only: the inverse of their colour, grey'"'"'s luminance kept\n'
+printf '\n3. recovery (%s casts): mean CIEDE2000 to the original (%s photos); floor: the exact inverse of the\n' "${CASTS:-brightness-keeping}" "$np"
+printf '   gains applied; colour-only: the inverse of their colour, grey'"'"'s luminance kept\n'
 printf '  %-28s %8s %8s %8s %8s %8s\n' degradation none polish magick floor colour-only
 awk '{ k=$1; n[k]++; a[k]+=$3; b[k]+=$4; c[k]+=$5; d[k]+=$6; e[k]+=$7;
-       g = ($1=="under"||$1=="over") ? "exposure (2)" : "casts (5)"; N[g]++; A[g]+=$3; B[g]+=$4; C[g]+=$5; D[g]+=$6; E[g]+=$7;
-       N["all (7)"]++; A["all (7)"]+=$3; B["all (7)"]+=$4; C["all (7)"]+=$5; D["all (7)"]+=$6; E["all (7)"]+=$7 }
+       g = ($1=="under"||$1=="over") ? "exposure" : ($1 ~ /_/) ? "combined" : "casts"; N[g]++; A[g]+=$3; B[g]+=$4; C[g]+=$5; D[g]+=$6; E[g]+=$7;
+       N["all"]++; A["all"]+=$3; B["all"]+=$4; C["all"]+=$5; D["all"]+=$6; E["all"]+=$7 }
      END { for (k in n) printf "  %-28s %8.2f %8.2f %8.2f %8.2f %8.2f\n", k, a[k]/n[k], b[k]/n[k], c[k]/n[k], d[k]/n[k], e[k]/n[k];
-           for (g in N) printf "  %-28s %8.2f %8.2f %8.2f %8.2f %8.2f\n", g, A[g]/N[g], B[g]/N[g], C[g]/N[g], D[g]/N[g], E[g]/N[g] }' "$OUT/rec.txt" | sort
+           for (g in N) printf "  %-28s %8.2f %8.2f %8.2f %8.2f %8.2f\n", g " (" N[g] ")", A[g]/N[g], B[g]/N[g], C[g]/N[g], D[g]/N[g], E[g]/N[g] }' "$OUT/rec.txt" | sort
 
 fi
 

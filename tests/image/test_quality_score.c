@@ -10,6 +10,12 @@
 /*
  * quality_score degrade IN OUT MAXDIM R G B   photo reduced to MAXDIM (area average in linear
  *                                              light), per-channel gains in linear light
+ * quality_score cast IN OUT MAXDIM R G B EV   photo reduced to MAXDIM, under a light of colour
+ *                                              (R, G, B) as a camera records it: the gains are
+ *                                              scaled so the image's mean linear luminance Y is
+ *                                              kept (an auto-exposed cast), then an exposure
+ *                                              error of EV stops (0: none); prints the gains
+ *                                              applied (for `oracle`)
  * quality_score score A B                      mean CIEDE2000 between two images of equal size
  * quality_score visible A B                    mean CIEDE2000 over A's visible pixels, then the
  *                                              largest change of alpha (0..1); an image with an
@@ -153,6 +159,31 @@ int main(int argc, char **argv)
             }
         return save_png(im, argv[3]);
     }
+    if (argc == 9 && !strcmp(argv[1], "cast")) {
+        pol__image *src = load(argv[2]);
+        if (!src) return 1;
+        pol__image *im = reduce(src, atoi(argv[4]));
+        pol__image_free(src);
+        if (!im) return 1;
+        double g[3] = {atof(argv[5]), atof(argv[6]), atof(argv[7])};
+        size_t n = (size_t)im->width * im->height;
+        double y0 = 0, y1 = 0;
+        for (size_t i = 0; i < n; i++) {
+            double l[3];
+            for (int k = 0; k < 3; k++) l[k] = pol__srgb_to_linear(im->px[i * 3 + k]);
+            y0 += 0.2126 * l[0] + 0.7152 * l[1] + 0.0722 * l[2];
+            y1 += 0.2126 * l[0] * g[0] + 0.7152 * l[1] * g[1] + 0.0722 * l[2] * g[2];
+        }
+        double f = (y1 > 0 ? y0 / y1 : 1) * exp2(atof(argv[8]));
+        for (int k = 0; k < 3; k++) g[k] *= f;
+        for (size_t i = 0; i < n; i++)
+            for (int k = 0; k < 3; k++) {
+                double v = pol__srgb_to_linear(im->px[i * 3 + k]) * g[k];
+                im->px[i * 3 + k] = pol__linear_to_srgb((float)(v > 1 ? 1 : v));
+            }
+        printf("%.6f %.6f %.6f\n", g[0], g[1], g[2]);
+        return save_png(im, argv[3]);
+    }
     if (argc == 7 && !strcmp(argv[1], "oracle")) {
         pol__image *d = load(argv[2]), *o = load(argv[3]);
         if (!d || !o) return 1;
@@ -210,6 +241,6 @@ int main(int argc, char **argv)
         return 0;
     }
     fprintf(stderr, "usage: quality_score degrade IN OUT MAXDIM R G B | score A B | visible A B | "
-                    "tilt IN OUT MAXDIM DEG | oracle DEG ORIG R G B\n");
+                    "tilt IN OUT MAXDIM DEG | oracle DEG ORIG R G B | cast IN OUT MAXDIM R G B EV\n");
     return 2;
 }

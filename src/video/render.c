@@ -185,6 +185,11 @@ typedef struct rstate {
     int64_t frames_out;
     size_t next_cue;
     struct sheet *sheet; /* the report's contact sheet, when figures are wanted */
+    float *wtmp;         /* the sub-pixel warp's horizontal pass */
+    size_t wtmp_n;
+    int *widx;           /* its column taps */
+    float *wwt;
+    size_t widx_n;
 } rstate;
 
 static pol_status av_fail(pol_run *run, int e, const char *what)
@@ -390,8 +395,8 @@ static pol_status cut_sink(pol_run *run, void *u, const float *x, size_t n)
     return to_encoder(run, r, r->cut_buf, out);
 }
 
-/* The crop window of source frame i (top-left, upright pixels), clamped inside the frame. */
-static void window_of(const rstate *r, int64_t i, int *x, int *y)
+/* The crop window of source frame i (top-left, upright pixels, a fraction), clamped inside the frame. */
+static void window_at(const rstate *r, int64_t i, double *ox, double *oy)
 {
     const pol__video *v = r->v;
     double fx = (v->in.width - r->cw) / 2.0, fy = (v->in.height - r->ch) / 2.0;
@@ -409,8 +414,118 @@ static void window_of(const rstate *r, int64_t i, int *x, int *y)
     if (fy < 0) fy = 0;
     if (fx > v->in.width - r->cw) fx = v->in.width - r->cw;
     if (fy > v->in.height - r->ch) fy = v->in.height - r->ch;
+    *ox = fx;
+    *oy = fy;
+}
+
+/* The same in whole pixels. */
+static void window_of(const rstate *r, int64_t i, int *x, int *y)
+{
+    double fx, fy;
+    window_at(r, i, &fx, &fy);
     *x = (int)lround(fx);
     *y = (int)lround(fy);
+}
+
+/* ---- the sub-pixel crop and scale (stabilisation): separable Catmull-Rom ------------------- */
+
+typedef struct warp_job {
+    const uint8_t *s;
+    int sls, sw, sh;
+    uint8_t *d;
+    int dls, dw, dh;
+    double y0, ky;
+    float *tmp;      /* sh rows of dw */
+    const int *xi;   /* 4 taps per output column */
+    const float *xw;
+} warp_job;
+
+static void cubic_w(double t, float w[4])
+{
+    double t2 = t * t, t3 = t2 * t;
+    w[0] = (float)(0.5 * (-t3 + 2 * t2 - t));
+    w[1] = (float)(0.5 * (3 * t3 - 5 * t2 + 2));
+    w[2] = (float)(0.5 * (-3 * t3 + 4 * t2 + t));
+    w[3] = (float)(0.5 * (t3 - t2));
+}
+
+static void warp_rows_h(void *u, size_t b, size_t e)
+{
+    const warp_job *j = u;
+    for (size_t y = b; y < e; y++) {
+        const uint8_t *s = j->s + y * (size_t)j->sls;
+        float *t = j->tmp + y * (size_t)j->dw;
+        for (int i = 0; i < j->dw; i++) {
+            const int *xi = j->xi + 4 * i;
+            const float *w = j->xw + 4 * i;
+            t[i] = w[0] * s[xi[0]] + w[1] * s[xi[1]] + w[2] * s[xi[2]] + w[3] * s[xi[3]];
+        }
+    }
+}
+
+static void warp_rows_v(void *u, size_t b, size_t e)
+{
+    const warp_job *j = u;
+    for (size_t oy = b; oy < e; oy++) {
+        double yy = j->y0 + ((double)oy + 0.5) * j->ky - 0.5, fy = floor(yy);
+        float w[4];
+        cubic_w(yy - fy, w);
+        const float *rows[4];
+        for (int k = 0; k < 4; k++) {
+            long r = (long)fy - 1 + k;
+            if (r < 0) r = 0;
+            if (r >= j->sh) r = j->sh - 1;
+            rows[k] = j->tmp + (size_t)r * j->dw;
+        }
+        uint8_t *d = j->d + oy * (size_t)j->dls;
+        for (int i = 0; i < j->dw; i++) {
+            float v = w[0] * rows[0][i] + w[1] * rows[1][i] + w[2] * rows[2][i] + w[3] * rows[3][i];
+            d[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v + 0.5f);
+        }
+    }
+}
+
+/* Crops src (8-bit 4:2:0) at the fractional window (fx, fy, cw x ch) and scales it to r->yuv. */
+static pol_status warp_frame(pol_run *run, rstate *r, const AVFrame *src, double fx, double fy)
+{
+    size_t need = (size_t)src->height * (size_t)r->ow;
+    if (need > r->wtmp_n) {
+        float *t = realloc(r->wtmp, need * sizeof *t);
+        if (!t) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        r->wtmp = t;
+        r->wtmp_n = need;
+    }
+    if ((size_t)r->ow * 4 > r->widx_n) {
+        int *xi = realloc(r->widx, (size_t)r->ow * 4 * sizeof *xi);
+        if (!xi) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        r->widx = xi;
+        float *xw = realloc(r->wwt, (size_t)r->ow * 4 * sizeof *xw);
+        if (!xw) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        r->wwt = xw;
+        r->widx_n = (size_t)r->ow * 4;
+    }
+    for (int p = 0; p < 3; p++) {
+        int c = p > 0;
+        warp_job j = {.s = src->data[p], .sls = src->linesize[p],
+                      .sw = c ? (src->width + 1) / 2 : src->width, .sh = c ? (src->height + 1) / 2 : src->height,
+                      .d = r->yuv->data[p], .dls = r->yuv->linesize[p],
+                      .dw = c ? r->ow / 2 : r->ow, .dh = c ? r->oh / 2 : r->oh,
+                      .tmp = r->wtmp, .xi = r->widx, .xw = r->wwt};
+        double x0 = c ? fx / 2 : fx, kx = (double)r->cw / r->ow;
+        j.y0 = c ? fy / 2 : fy;
+        j.ky = (double)r->ch / r->oh;
+        for (int i = 0; i < j.dw; i++) {
+            double xx = x0 + (i + 0.5) * kx - 0.5, f = floor(xx);
+            cubic_w(xx - f, r->wwt + 4 * i);
+            for (int k = 0; k < 4; k++) {
+                long q = (long)f - 1 + k;
+                r->widx[4 * i + k] = (int)(q < 0 ? 0 : q >= j.sw ? j.sw - 1 : q);
+            }
+        }
+        pol__parallel_for(run, (size_t)j.sh, 16, warp_rows_h, &j);
+        pol__parallel_for(run, (size_t)j.dh, 16, warp_rows_v, &j);
+    }
+    return POL_OK;
 }
 
 /* ---- the contact sheet: before/after frames for the HTML report ------------------------------ */
@@ -544,6 +659,16 @@ static pol_status video_frame(pol_run *run, rstate *r, AVFrame *f, double t, int
     if (!desc) return pol__fail(run, POL_ERR_UNSUPPORTED, "unknown pixel format");
     int x, y;
     window_of(r, index, &x, &y);
+    if (v->stab && v->n_stab && (src->format == AV_PIX_FMT_YUV420P || src->format == AV_PIX_FMT_YUVJ420P) &&
+        r->ow >= r->cw / 2) {
+        /* stabilised: the window moves by fractions of a pixel */
+        double fx, fy;
+        window_at(r, index, &fx, &fy);
+        if (av_frame_make_writable(r->yuv) < 0) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        pol_status ws = warp_frame(run, r, src, fx, fy);
+        if (ws) return ws;
+        goto scaled;
+    }
     int ax = 1 << desc->log2_chroma_w, ay = 1 << desc->log2_chroma_h;
     x -= x % ax;
     y -= y % ay;
@@ -566,6 +691,7 @@ static pol_status video_frame(pol_run *run, rstate *r, AVFrame *f, double t, int
     if (!r->sws) return pol__fail(run, POL_ERR_UNSUPPORTED, "cannot scale %s pictures", desc->name);
     if (av_frame_make_writable(r->yuv) < 0) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     sws_scale(r->sws, planes, ls, 0, r->ch, r->yuv->data, r->yuv->linesize);
+scaled:
     /* colour */
     if (v->gain && v->n_gain) {
         size_t k = (size_t)index < v->n_gain ? (size_t)index : v->n_gain - 1;
@@ -730,6 +856,9 @@ pol_status pol__video_render(pol_run *run, pol__video *v, const char *out_path)
     if (r.fifo) av_audio_fifo_free(r.fifo);
     free(r.tail);
     free(r.cut_buf);
+    free(r.wtmp);
+    free(r.widx);
+    free(r.wwt);
     pol__subs_burn_free(r.burn);
     /* the render's figure and measurement go with the plan's last step */
     pol__jv *saved = run->step, *steps = run->item ? pol__jv_get(run->item, "steps") : NULL;

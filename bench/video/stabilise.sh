@@ -6,7 +6,7 @@
 # between consecutive output frames, px). CPU seconds (user+sys) and wall from GNU time.
 # Usage: POLISH=build-rel/src/cli/polish bench/video/stabilise.sh [FRAMES]
 set -euo pipefail
-POLISH=${POLISH:-$PWD/build/src/cli/polish}
+POLISH=$(realpath "${POLISH:-build/src/cli/polish}")
 N=${1:-250}
 HERE=$(cd "$(dirname "$0")" && pwd)
 SCORE=$HERE/../../tests/video/stabscore.py
@@ -22,8 +22,8 @@ $FF -loop 1 -framerate 25 -i "$SK/coffee.png" \
 score() { $FF -i "$1" -f rawvideo -pix_fmt gray "$W/s.gray" && /usr/bin/python3 "$SCORE" "$W/s.gray" 320 180; }
 # timed NAME CMD...: runs CMD under GNU time; prints "wall cpu" seconds
 timed() {
-    /usr/bin/time -f "%e %U %S" -o "$W/t" "$@" >/dev/null 2>&1
-    awk '{printf "%.2f %.2f", $1, $2 + $3}' "$W/t"
+    /usr/bin/time -f "%e %U %S" -o "$W/t" "$@" >"$W/log" 2>&1 || { cat "$W/log" >&2; exit 1; }
+    awk '{printf "%.2f %.2f\n", $1, $2 + $3}' "$W/t"
 }
 read -r pw pc < <(timed "$POLISH" video stabilise "$W/shaken.mp4" -o "$W/polish.mp4")
 vs() {

@@ -185,6 +185,7 @@ typedef struct rstate {
     int64_t frames_out;
     size_t next_cue;
     struct sheet *sheet; /* the report's contact sheet, when figures are wanted */
+    struct vlogo *logo;  /* the title's logo, converted once */
     float *wtmp;         /* the sub-pixel warp's horizontal pass */
     size_t wtmp_n;
     int *widx;           /* its column taps */
@@ -627,6 +628,130 @@ static void sheet_finish(pol_run *run, sheet *sh)
     sws_freeContext(sh->sa);
 }
 
+/* ---- the title's logo: a PNG with alpha, scaled once, composited in Y'CbCr ------------------ */
+
+typedef struct vlogo {
+    int w, h;                 /* even */
+    uint8_t *y, *u, *v;       /* y: w x h, u/v: w/2 x h/2 */
+    uint8_t *a, *ac;          /* alpha per luma and per chroma sample */
+} vlogo;
+
+static void logo_free(vlogo *l)
+{
+    if (!l) return;
+    free(l->y);
+    free(l->u);
+    free(l->v);
+    free(l->a);
+    free(l->ac);
+    free(l);
+}
+
+static pol_status logo_load(pol_run *run, rstate *r, const pol__vtitle *t)
+{
+    cairo_surface_t *src = cairo_image_surface_create_from_png(t->logo);
+    if (cairo_surface_status(src) != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(src);
+        return pol__fail(run, POL_ERR_FORMAT, "the logo '%s' cannot be read as a PNG", t->logo);
+    }
+    int sw = cairo_image_surface_get_width(src), sh = cairo_image_surface_get_height(src);
+    int side = r->ow < r->oh ? r->ow : r->oh;
+    int h = (int)lround(t->logo_size * side) & ~1, w = (int)lround((double)h * sw / sh) & ~1;
+    if (w > r->ow - 4) {
+        w = (r->ow - 4) & ~1;
+        h = (int)lround((double)w * sh / sw) & ~1;
+    }
+    if (w < 2 || h < 2) {
+        cairo_surface_destroy(src);
+        pol__warn(run, "the logo is too small to show at this size");
+        return POL_OK;
+    }
+    cairo_surface_t *dst = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, w, h);
+    cairo_t *c = cairo_create(dst);
+    cairo_scale(c, (double)w / sw, (double)h / sh);
+    cairo_set_source_surface(c, src, 0, 0);
+    cairo_pattern_set_filter(cairo_get_source(c), CAIRO_FILTER_GOOD);
+    cairo_paint(c);
+    cairo_destroy(c);
+    cairo_surface_destroy(src);
+    cairo_surface_flush(dst);
+    vlogo *l = calloc(1, sizeof *l);
+    if (l) {
+        l->w = w;
+        l->h = h;
+        l->y = malloc((size_t)w * h);
+        l->a = malloc((size_t)w * h);
+        l->u = malloc((size_t)w * h / 4);
+        l->v = malloc((size_t)w * h / 4);
+        l->ac = malloc((size_t)w * h / 4);
+    }
+    if (!l || !l->y || !l->a || !l->u || !l->v || !l->ac) {
+        logo_free(l);
+        cairo_surface_destroy(dst);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
+    double kr = r->hd ? 0.2126 : 0.299, kb = r->hd ? 0.0722 : 0.114, kg = 1 - kr - kb;
+    const unsigned char *px = cairo_image_surface_get_data(dst);
+    int stride = cairo_image_surface_get_stride(dst);
+    for (int cy = 0; cy < h / 2; cy++)
+        for (int cx = 0; cx < w / 2; cx++) {
+            double sa = 0, su = 0, sv = 0;
+            for (int k = 0; k < 4; k++) {
+                int x = 2 * cx + (k & 1), y = 2 * cy + (k >> 1);
+                uint32_t p = *(const uint32_t *)(px + (size_t)y * stride + (size_t)x * 4);
+                double a = (p >> 24) / 255.0;
+                /* premultiplied: the colour is the stored value over alpha */
+                double R = a > 0 ? ((p >> 16) & 255) / 255.0 / a : 0, G = a > 0 ? ((p >> 8) & 255) / 255.0 / a : 0,
+                       B = a > 0 ? (p & 255) / 255.0 / a : 0;
+                R = fmin(R, 1);
+                G = fmin(G, 1);
+                B = fmin(B, 1);
+                double Y = kr * R + kg * G + kb * B, U = (B - Y) / (2 * (1 - kb)), V = (R - Y) / (2 * (1 - kr));
+                l->y[(size_t)y * w + x] = (uint8_t)lround(16 + 219 * Y);
+                l->a[(size_t)y * w + x] = (uint8_t)(p >> 24);
+                sa += a;
+                su += a * U;
+                sv += a * V;
+            }
+            size_t i = (size_t)cy * (w / 2) + cx;
+            l->ac[i] = (uint8_t)lround(sa / 4 * 255);
+            l->u[i] = (uint8_t)lround(128 + 224 * (sa > 0 ? su / sa : 0));
+            l->v[i] = (uint8_t)lround(128 + 224 * (sa > 0 ? sv / sa : 0));
+        }
+    cairo_surface_destroy(dst);
+    r->logo = l;
+    return POL_OK;
+}
+
+/* Composites the logo with its top-left corner at (x, y) (even) onto the output frame. */
+static void logo_put(const vlogo *l, AVFrame *f, int x, int y)
+{
+    for (int j = 0; j < l->h; j++) {
+        int oy = y + j;
+        if (oy < 0 || oy >= f->height) continue;
+        uint8_t *d = f->data[0] + (size_t)oy * f->linesize[0];
+        for (int i = 0; i < l->w; i++) {
+            int ox = x + i;
+            if (ox < 0 || ox >= f->width) continue;
+            int a = l->a[(size_t)j * l->w + i];
+            d[ox] = (uint8_t)((d[ox] * (255 - a) + l->y[(size_t)j * l->w + i] * a + 127) / 255);
+        }
+    }
+    for (int j = 0; j < l->h / 2; j++) {
+        int oy = y / 2 + j;
+        if (oy < 0 || oy >= f->height / 2) continue;
+        uint8_t *du = f->data[1] + (size_t)oy * f->linesize[1], *dv = f->data[2] + (size_t)oy * f->linesize[2];
+        for (int i = 0; i < l->w / 2; i++) {
+            int ox = x / 2 + i;
+            if (ox < 0 || ox >= f->width / 2) continue;
+            size_t k = (size_t)j * (l->w / 2) + i;
+            int a = l->ac[k];
+            du[ox] = (uint8_t)((du[ox] * (255 - a) + l->u[k] * a + 127) / 255);
+            dv[ox] = (uint8_t)((dv[ox] * (255 - a) + l->v[k] * a + 127) / 255);
+        }
+    }
+}
+
 static pol_status video_frame(pol_run *run, rstate *r, AVFrame *f, double t, int64_t index)
 {
     pol__video *v = r->v;
@@ -706,6 +831,14 @@ scaled:
         }
     }
     if (r->burn) pol__subs_burn_frame(r->burn, r->yuv, to);
+    if (r->logo) {
+        const pol__vtitle *ti = &v->title;
+        if (ti->text && to >= ti->t0 && to < ti->t1) /* centred above the title card */
+            logo_put(r->logo, r->yuv, ((r->ow - r->logo->w) / 2) & ~1, (int)lround(0.08 * r->oh) & ~1);
+        if (ti->lower && to >= ti->lt0 && to < ti->lt1) /* bottom right, level with the lower third */
+            logo_put(r->logo, r->yuv, (r->ow - r->logo->w - (int)lround(0.05 * r->ow)) & ~1,
+                     ((int)lround(0.83 * r->oh) - r->logo->h) & ~1);
+    }
     if (r->sheet) sheet_frame(r->sheet, v, src, r->yuv, index, x, y, r->cw, r->ch);
     int64_t pts = llround(to * 90000);
     if (pts <= r->last_vpts) pts = r->last_vpts + 1;
@@ -718,6 +851,7 @@ scaled:
 }
 
 static pol_status write_soft_subs(pol_run *run, rstate *r, double upto);
+
 
 pol_status pol__video_render(pol_run *run, pol__video *v, const char *out_path)
 {
@@ -763,6 +897,7 @@ pol_status pol__video_render(pol_run *run, pol__video *v, const char *out_path)
     int arate = d ? pol__vdec_arate(d) : 0, ach = d ? pol__vdec_achannels(d) : 0;
     if (!st && arate > 0) st = open_audio_enc(run, &r, arate, ach);
     if (!st && v->xfade > 0 && arate > 0) r.xf = (size_t)(v->xfade * arate) & ~(size_t)1;
+    if (!st && v->title.logo && (v->title.text || v->title.lower)) st = logo_load(run, &r, &v->title);
     if (!st && ((v->n_cues && v->burn) || v->title.text || v->title.lower))
         st = pol__subs_burn_new(run, v, r.ow, r.oh, &r.burn);
     AVStream *sst = NULL;
@@ -859,6 +994,7 @@ pol_status pol__video_render(pol_run *run, pol__video *v, const char *out_path)
     free(r.wtmp);
     free(r.widx);
     free(r.wwt);
+    logo_free(r.logo);
     pol__subs_burn_free(r.burn);
     /* the render's figure and measurement go with the plan's last step */
     pol__jv *saved = run->step, *steps = run->item ? pol__jv_get(run->item, "steps") : NULL;

@@ -69,6 +69,9 @@ typedef struct pol__vtitle {
     uint32_t rgb;  /* text colour 0xRRGGBB */
     double size;   /* relative to the default (title 9%, lower third 5% of the shorter side) */
     double box;    /* opacity of the box behind the text, 0..1 */
+    char *logo;    /* a PNG (alpha kept) shown with the title card (centred above it) and the
+                    * lower third (bottom right); NULL = none */
+    double logo_size; /* its height, a share of the shorter side */
 } pol__vtitle;
 
 /* Delivery (export). */

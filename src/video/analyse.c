@@ -19,7 +19,7 @@
 #define CSMALL 192
 
 /* Rotates a w x h plane of `bpp`-byte pixels clockwise by rot degrees into dst (upright). */
-static void rotate(const uint8_t *src, int w, int h, int bpp, int rot, uint8_t *dst)
+void pol__video_rotate_plane(const uint8_t *src, int w, int h, int bpp, int rot, uint8_t *dst)
 {
     int W = rot % 180 ? h : w;
     for (int y = 0; y < h; y++)
@@ -107,6 +107,7 @@ typedef struct actx {
     int cw, ch;      /* coded small sizes */
     int ccw, cch;
     uint8_t *g0, *g1, *tmp, *rgb, *rgbu;
+    uint8_t *gref; /* the last frame that was not frozen: a frozen run must not drift from it */
     int have_prev;
     float hist_prev[32];
 } actx;
@@ -134,12 +135,13 @@ pol_status pol__video_analyse(pol_run *run, pol__video *v)
     pol__vanalysis *a = calloc(1, sizeof *a);
     c.g0 = malloc(np);
     c.g1 = malloc(np);
+    c.gref = malloc(np);
     c.tmp = malloc(np);
     c.rgb = malloc((size_t)c.ccw * c.cch * 3);
     c.rgbu = malloc((size_t)c.ccw * c.cch * 3);
     pol__vdec *d = NULL;
     pol_status st = POL_OK;
-    if (!a || !c.g0 || !c.g1 || !c.tmp || !c.rgb || !c.rgbu) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    if (!a || !c.g0 || !c.g1 || !c.gref || !c.tmp || !c.rgb || !c.rgbu) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
     if (!st) st = pol__vdec_open(run, v->path, POL_VDEC_VIDEO, &d);
     a = a ? a : NULL;
     if (a) {
@@ -171,7 +173,7 @@ pol_status pol__video_analyse(pol_run *run, pol__video *v)
         uint8_t *dst[1] = {in->rotation ? c.tmp : c.g1};
         int ls[1] = {c.cw};
         sws_scale(c.sg, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dst, ls);
-        if (in->rotation) rotate(c.tmp, c.cw, c.ch, 1, in->rotation, c.g1);
+        if (in->rotation) pol__video_rotate_plane(c.tmp, c.cw, c.ch, 1, in->rotation, c.g1);
         if (a->n == cap) {
             size_t nc = cap ? cap * 2 : 1024;
             pol__vframe *nf = realloc(a->f, nc * sizeof *nf);
@@ -224,7 +226,28 @@ pol_status pol__video_analyse(pol_run *run, pol__video *v)
                     }
                 }
             fr->diff = nd ? (float)(dsum / nd / 255.0) : 0;
-            fr->frozen = changed * 2000 < nd && !fr->black; /* under 0.05% of pixels changed */
+            /* frozen: no change at all. The picture equals the previous one and the last frame
+             * that was not frozen, without shifting either (a slow pan over a plain scene changes
+             * little from frame to frame, but it drifts from the reference), and no motion. */
+            int still = changed * 2000 < nd && !fr->black && fabs(tx) < 0.05 && fabs(ty) < 0.05;
+            if (still) {
+                long big = 0, bigr = 0;
+                double sr = 0;
+                for (size_t q = 0; q < np; q++) {
+                    int d0 = abs((int)c.g1[q] - (int)c.g0[q]), d1 = abs((int)c.g1[q] - (int)c.gref[q]);
+                    big += d0 > 3;
+                    bigr += d1 > 3;
+                    sr += d1;
+                }
+                still = big * 2000 < (long)np && bigr * 2000 < (long)np && sr / (double)np < 0.5;
+            }
+            if (still) {
+                double rx, ry;
+                translation(c.gref, c.g1, sw, sh, &rx, &ry);
+                still = fabs(rx) < 0.1 && fabs(ry) < 0.1;
+            }
+            fr->frozen = (unsigned char)still;
+            if (!still) memcpy(c.gref, c.g1, np);
             if (wsum > 0) {
                 fr->mx = (float)((xs / wsum + 0.5) / sw);
                 fr->my = (float)((ys / wsum + 0.5) / sh);
@@ -238,6 +261,7 @@ pol_status pol__video_analyse(pol_run *run, pol__video *v)
         } else {
             fr->cut = 1;
             last_cut_t = o.t;
+            memcpy(c.gref, c.g1, np);
         }
         memcpy(c.hist_prev, hist, sizeof hist);
         /* colour and saliency twice a second */
@@ -248,7 +272,7 @@ pol_status pol__video_analyse(pol_run *run, pol__video *v)
                 uint8_t *cd[1] = {in->rotation ? c.rgb : c.rgbu};
                 int cl[1] = {c.ccw * 3};
                 sws_scale(c.sc, (const uint8_t *const *)f->data, f->linesize, 0, f->height, cd, cl);
-                if (in->rotation) rotate(c.rgb, c.ccw, c.cch, 3, in->rotation, c.rgbu);
+                if (in->rotation) pol__video_rotate_plane(c.rgb, c.ccw, c.cch, 3, in->rotation, c.rgbu);
                 pol__image *im = pol__image_new(csw, csh, 3);
                 if (im) {
                     for (size_t i = 0; i < (size_t)csw * csh * 3; i++) im->px[i] = c.rgbu[i] / 255.0f;
@@ -301,6 +325,7 @@ pol_status pol__video_analyse(pol_run *run, pol__video *v)
     sws_freeContext(c.sc);
     free(c.g0);
     free(c.g1);
+    free(c.gref);
     free(c.tmp);
     free(c.rgb);
     free(c.rgbu);

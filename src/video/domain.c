@@ -55,6 +55,7 @@ static void video_free(void *p)
     free(v->title.text);
     free(v->title.lower);
     free(v->title.font);
+    free(v->title.logo);
     free(v->audio_steps);
     free(v);
 }
@@ -93,9 +94,10 @@ static void *video_clone(const void *p)
     c->title.text = s->title.text ? pol__strdup(s->title.text) : NULL;
     c->title.lower = s->title.lower ? pol__strdup(s->title.lower) : NULL;
     c->title.font = s->title.font ? pol__strdup(s->title.font) : NULL;
+    c->title.logo = s->title.logo ? pol__strdup(s->title.logo) : NULL;
     c->audio_steps = s->audio_steps ? pol__strdup(s->audio_steps) : NULL;
     if (!c->path || (s->title.text && !c->title.text) || (s->title.lower && !c->title.lower) ||
-        (s->title.font && !c->title.font) || (s->audio_steps && !c->audio_steps)) {
+        (s->title.font && !c->title.font) || (s->title.logo && !c->title.logo) || (s->audio_steps && !c->audio_steps)) {
         video_free(c);
         return NULL;
     }

@@ -19,21 +19,34 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     pol_status st = pol__video_analyse(run, v);
     if (st) return st;
     const pol__vanalysis *a = v->ana;
-    size_t n = a->n, ns = 0, *shots = pol__video_shots(a, &ns);
+    double shake = pol__video_shake(a, v->in.fps), pct = shake / v->in.width * 100;
+    pol__measure(run, "shake_px", round(shake * 100) / 100);
+    pol__measure(run, "shake_pct_of_width", round(pct * 1000) / 1000);
+    if (pct < pol__arg_num(args, "min-shake")) {
+        pol__decline(run, "steady: shake %.3f%% of the width is below %.3f%%", pct, pol__arg_num(args, "min-shake"));
+        return POL_OK;
+    }
+    size_t n = a->n, ns = 0, *shots = pol__video_shots(a, &ns), refined = 0;
+    float *mdx = malloc(n * sizeof *mdx), *mdy = malloc(n * sizeof *mdy);
     double *px = malloc(n * sizeof *px), *py = malloc(n * sizeof *py), *sx = malloc(n * sizeof *sx),
            *sy = malloc(n * sizeof *sy);
-    if (!px || !py || !sx || !sy || !shots) {
-        free(px); free(py); free(sx); free(sy); free(shots);
-        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    pol_status st2s = POL_OK;
+    if (!px || !py || !sx || !sy || !shots || !mdx || !mdy) st2s = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    /* the motion refined to a fraction of a source pixel on larger frames */
+    if (!st2s) st2s = pol__video_fine_motion(run, v, mdx, mdy, &refined);
+    if (st2s) {
+        free(px); free(py); free(sx); free(sy); free(shots); free(mdx); free(mdy);
+        return st2s;
     }
+    pol__measure(run, "pairs_refined", (double)refined);
     double sigma = pol__arg_num(args, "smooth") * v->in.fps, e2 = 0, maxc = 0;
     int r = (int)ceil(3 * sigma);
     for (size_t s = 0; s < ns; s++) {
         size_t b = shots[s], e = s + 1 < ns ? shots[s + 1] : n;
         px[b] = py[b] = 0;
         for (size_t i = b + 1; i < e; i++) { /* where the content is, relative to the shot's start */
-            px[i] = px[i - 1] - a->f[i].dx;
-            py[i] = py[i - 1] - a->f[i].dy;
+            px[i] = px[i - 1] - mdx[i];
+            py[i] = py[i - 1] - mdy[i];
         }
         for (size_t i = b; i < e; i++) {
             double x = 0, y = 0, w = 0;
@@ -52,15 +65,9 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         }
     }
     free(shots);
+    free(mdx);
+    free(mdy);
     (void)e2;
-    double shake = pol__video_shake(a, v->in.fps), pct = shake / v->in.width * 100;
-    pol__measure(run, "shake_px", round(shake * 100) / 100);
-    pol__measure(run, "shake_pct_of_width", round(pct * 1000) / 1000);
-    if (pct < pol__arg_num(args, "min-shake")) {
-        free(px); free(py); free(sx); free(sy);
-        pol__decline(run, "steady: shake %.3f%% of the width is below %.3f%%", pct, pol__arg_num(args, "min-shake"));
-        return POL_OK;
-    }
     for (size_t i = 0; i < n; i++) maxc = fmax(maxc, fmax(fabs(sx[i]) / v->in.width, fabs(sy[i]) / v->in.height));
     double m = fmin(maxc * 1.05, pol__arg_num(args, "max-crop") / 100);
     float *st2 = malloc(n * 2 * sizeof *st2);

@@ -185,6 +185,12 @@ typedef struct rstate {
     int64_t frames_out;
     size_t next_cue;
     struct sheet *sheet; /* the report's contact sheet, when figures are wanted */
+    struct vlogo *logo;  /* the title's logo, converted once */
+    float *wtmp;         /* the sub-pixel warp's horizontal pass */
+    size_t wtmp_n;
+    int *widx;           /* its column taps */
+    float *wwt;
+    size_t widx_n;
 } rstate;
 
 static pol_status av_fail(pol_run *run, int e, const char *what)
@@ -390,8 +396,8 @@ static pol_status cut_sink(pol_run *run, void *u, const float *x, size_t n)
     return to_encoder(run, r, r->cut_buf, out);
 }
 
-/* The crop window of source frame i (top-left, upright pixels), clamped inside the frame. */
-static void window_of(const rstate *r, int64_t i, int *x, int *y)
+/* The crop window of source frame i (top-left, upright pixels, a fraction), clamped inside the frame. */
+static void window_at(const rstate *r, int64_t i, double *ox, double *oy)
 {
     const pol__video *v = r->v;
     double fx = (v->in.width - r->cw) / 2.0, fy = (v->in.height - r->ch) / 2.0;
@@ -409,8 +415,118 @@ static void window_of(const rstate *r, int64_t i, int *x, int *y)
     if (fy < 0) fy = 0;
     if (fx > v->in.width - r->cw) fx = v->in.width - r->cw;
     if (fy > v->in.height - r->ch) fy = v->in.height - r->ch;
+    *ox = fx;
+    *oy = fy;
+}
+
+/* The same in whole pixels. */
+static void window_of(const rstate *r, int64_t i, int *x, int *y)
+{
+    double fx, fy;
+    window_at(r, i, &fx, &fy);
     *x = (int)lround(fx);
     *y = (int)lround(fy);
+}
+
+/* ---- the sub-pixel crop and scale (stabilisation): separable Catmull-Rom ------------------- */
+
+typedef struct warp_job {
+    const uint8_t *s;
+    int sls, sw, sh;
+    uint8_t *d;
+    int dls, dw, dh;
+    double y0, ky;
+    float *tmp;      /* sh rows of dw */
+    const int *xi;   /* 4 taps per output column */
+    const float *xw;
+} warp_job;
+
+static void cubic_w(double t, float w[4])
+{
+    double t2 = t * t, t3 = t2 * t;
+    w[0] = (float)(0.5 * (-t3 + 2 * t2 - t));
+    w[1] = (float)(0.5 * (3 * t3 - 5 * t2 + 2));
+    w[2] = (float)(0.5 * (-3 * t3 + 4 * t2 + t));
+    w[3] = (float)(0.5 * (t3 - t2));
+}
+
+static void warp_rows_h(void *u, size_t b, size_t e)
+{
+    const warp_job *j = u;
+    for (size_t y = b; y < e; y++) {
+        const uint8_t *s = j->s + y * (size_t)j->sls;
+        float *t = j->tmp + y * (size_t)j->dw;
+        for (int i = 0; i < j->dw; i++) {
+            const int *xi = j->xi + 4 * i;
+            const float *w = j->xw + 4 * i;
+            t[i] = w[0] * s[xi[0]] + w[1] * s[xi[1]] + w[2] * s[xi[2]] + w[3] * s[xi[3]];
+        }
+    }
+}
+
+static void warp_rows_v(void *u, size_t b, size_t e)
+{
+    const warp_job *j = u;
+    for (size_t oy = b; oy < e; oy++) {
+        double yy = j->y0 + ((double)oy + 0.5) * j->ky - 0.5, fy = floor(yy);
+        float w[4];
+        cubic_w(yy - fy, w);
+        const float *rows[4];
+        for (int k = 0; k < 4; k++) {
+            long r = (long)fy - 1 + k;
+            if (r < 0) r = 0;
+            if (r >= j->sh) r = j->sh - 1;
+            rows[k] = j->tmp + (size_t)r * j->dw;
+        }
+        uint8_t *d = j->d + oy * (size_t)j->dls;
+        for (int i = 0; i < j->dw; i++) {
+            float v = w[0] * rows[0][i] + w[1] * rows[1][i] + w[2] * rows[2][i] + w[3] * rows[3][i];
+            d[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v + 0.5f);
+        }
+    }
+}
+
+/* Crops src (8-bit 4:2:0) at the fractional window (fx, fy, cw x ch) and scales it to r->yuv. */
+static pol_status warp_frame(pol_run *run, rstate *r, const AVFrame *src, double fx, double fy)
+{
+    size_t need = (size_t)src->height * (size_t)r->ow;
+    if (need > r->wtmp_n) {
+        float *t = realloc(r->wtmp, need * sizeof *t);
+        if (!t) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        r->wtmp = t;
+        r->wtmp_n = need;
+    }
+    if ((size_t)r->ow * 4 > r->widx_n) {
+        int *xi = realloc(r->widx, (size_t)r->ow * 4 * sizeof *xi);
+        if (!xi) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        r->widx = xi;
+        float *xw = realloc(r->wwt, (size_t)r->ow * 4 * sizeof *xw);
+        if (!xw) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        r->wwt = xw;
+        r->widx_n = (size_t)r->ow * 4;
+    }
+    for (int p = 0; p < 3; p++) {
+        int c = p > 0;
+        warp_job j = {.s = src->data[p], .sls = src->linesize[p],
+                      .sw = c ? (src->width + 1) / 2 : src->width, .sh = c ? (src->height + 1) / 2 : src->height,
+                      .d = r->yuv->data[p], .dls = r->yuv->linesize[p],
+                      .dw = c ? r->ow / 2 : r->ow, .dh = c ? r->oh / 2 : r->oh,
+                      .tmp = r->wtmp, .xi = r->widx, .xw = r->wwt};
+        double x0 = c ? fx / 2 : fx, kx = (double)r->cw / r->ow;
+        j.y0 = c ? fy / 2 : fy;
+        j.ky = (double)r->ch / r->oh;
+        for (int i = 0; i < j.dw; i++) {
+            double xx = x0 + (i + 0.5) * kx - 0.5, f = floor(xx);
+            cubic_w(xx - f, r->wwt + 4 * i);
+            for (int k = 0; k < 4; k++) {
+                long q = (long)f - 1 + k;
+                r->widx[4 * i + k] = (int)(q < 0 ? 0 : q >= j.sw ? j.sw - 1 : q);
+            }
+        }
+        pol__parallel_for(run, (size_t)j.sh, 16, warp_rows_h, &j);
+        pol__parallel_for(run, (size_t)j.dh, 16, warp_rows_v, &j);
+    }
+    return POL_OK;
 }
 
 /* ---- the contact sheet: before/after frames for the HTML report ------------------------------ */
@@ -512,6 +628,130 @@ static void sheet_finish(pol_run *run, sheet *sh)
     sws_freeContext(sh->sa);
 }
 
+/* ---- the title's logo: a PNG with alpha, scaled once, composited in Y'CbCr ------------------ */
+
+typedef struct vlogo {
+    int w, h;                 /* even */
+    uint8_t *y, *u, *v;       /* y: w x h, u/v: w/2 x h/2 */
+    uint8_t *a, *ac;          /* alpha per luma and per chroma sample */
+} vlogo;
+
+static void logo_free(vlogo *l)
+{
+    if (!l) return;
+    free(l->y);
+    free(l->u);
+    free(l->v);
+    free(l->a);
+    free(l->ac);
+    free(l);
+}
+
+static pol_status logo_load(pol_run *run, rstate *r, const pol__vtitle *t)
+{
+    cairo_surface_t *src = cairo_image_surface_create_from_png(t->logo);
+    if (cairo_surface_status(src) != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(src);
+        return pol__fail(run, POL_ERR_FORMAT, "the logo '%s' cannot be read as a PNG", t->logo);
+    }
+    int sw = cairo_image_surface_get_width(src), sh = cairo_image_surface_get_height(src);
+    int side = r->ow < r->oh ? r->ow : r->oh;
+    int h = (int)lround(t->logo_size * side) & ~1, w = (int)lround((double)h * sw / sh) & ~1;
+    if (w > r->ow - 4) {
+        w = (r->ow - 4) & ~1;
+        h = (int)lround((double)w * sh / sw) & ~1;
+    }
+    if (w < 2 || h < 2) {
+        cairo_surface_destroy(src);
+        pol__warn(run, "the logo is too small to show at this size");
+        return POL_OK;
+    }
+    cairo_surface_t *dst = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, w, h);
+    cairo_t *c = cairo_create(dst);
+    cairo_scale(c, (double)w / sw, (double)h / sh);
+    cairo_set_source_surface(c, src, 0, 0);
+    cairo_pattern_set_filter(cairo_get_source(c), CAIRO_FILTER_GOOD);
+    cairo_paint(c);
+    cairo_destroy(c);
+    cairo_surface_destroy(src);
+    cairo_surface_flush(dst);
+    vlogo *l = calloc(1, sizeof *l);
+    if (l) {
+        l->w = w;
+        l->h = h;
+        l->y = malloc((size_t)w * h);
+        l->a = malloc((size_t)w * h);
+        l->u = malloc((size_t)w * h / 4);
+        l->v = malloc((size_t)w * h / 4);
+        l->ac = malloc((size_t)w * h / 4);
+    }
+    if (!l || !l->y || !l->a || !l->u || !l->v || !l->ac) {
+        logo_free(l);
+        cairo_surface_destroy(dst);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
+    double kr = r->hd ? 0.2126 : 0.299, kb = r->hd ? 0.0722 : 0.114, kg = 1 - kr - kb;
+    const unsigned char *px = cairo_image_surface_get_data(dst);
+    int stride = cairo_image_surface_get_stride(dst);
+    for (int cy = 0; cy < h / 2; cy++)
+        for (int cx = 0; cx < w / 2; cx++) {
+            double sa = 0, su = 0, sv = 0;
+            for (int k = 0; k < 4; k++) {
+                int x = 2 * cx + (k & 1), y = 2 * cy + (k >> 1);
+                uint32_t p = *(const uint32_t *)(px + (size_t)y * stride + (size_t)x * 4);
+                double a = (p >> 24) / 255.0;
+                /* premultiplied: the colour is the stored value over alpha */
+                double R = a > 0 ? ((p >> 16) & 255) / 255.0 / a : 0, G = a > 0 ? ((p >> 8) & 255) / 255.0 / a : 0,
+                       B = a > 0 ? (p & 255) / 255.0 / a : 0;
+                R = fmin(R, 1);
+                G = fmin(G, 1);
+                B = fmin(B, 1);
+                double Y = kr * R + kg * G + kb * B, U = (B - Y) / (2 * (1 - kb)), V = (R - Y) / (2 * (1 - kr));
+                l->y[(size_t)y * w + x] = (uint8_t)lround(16 + 219 * Y);
+                l->a[(size_t)y * w + x] = (uint8_t)(p >> 24);
+                sa += a;
+                su += a * U;
+                sv += a * V;
+            }
+            size_t i = (size_t)cy * (w / 2) + cx;
+            l->ac[i] = (uint8_t)lround(sa / 4 * 255);
+            l->u[i] = (uint8_t)lround(128 + 224 * (sa > 0 ? su / sa : 0));
+            l->v[i] = (uint8_t)lround(128 + 224 * (sa > 0 ? sv / sa : 0));
+        }
+    cairo_surface_destroy(dst);
+    r->logo = l;
+    return POL_OK;
+}
+
+/* Composites the logo with its top-left corner at (x, y) (even) onto the output frame. */
+static void logo_put(const vlogo *l, AVFrame *f, int x, int y)
+{
+    for (int j = 0; j < l->h; j++) {
+        int oy = y + j;
+        if (oy < 0 || oy >= f->height) continue;
+        uint8_t *d = f->data[0] + (size_t)oy * f->linesize[0];
+        for (int i = 0; i < l->w; i++) {
+            int ox = x + i;
+            if (ox < 0 || ox >= f->width) continue;
+            int a = l->a[(size_t)j * l->w + i];
+            d[ox] = (uint8_t)((d[ox] * (255 - a) + l->y[(size_t)j * l->w + i] * a + 127) / 255);
+        }
+    }
+    for (int j = 0; j < l->h / 2; j++) {
+        int oy = y / 2 + j;
+        if (oy < 0 || oy >= f->height / 2) continue;
+        uint8_t *du = f->data[1] + (size_t)oy * f->linesize[1], *dv = f->data[2] + (size_t)oy * f->linesize[2];
+        for (int i = 0; i < l->w / 2; i++) {
+            int ox = x / 2 + i;
+            if (ox < 0 || ox >= f->width / 2) continue;
+            size_t k = (size_t)j * (l->w / 2) + i;
+            int a = l->ac[k];
+            du[ox] = (uint8_t)((du[ox] * (255 - a) + l->u[k] * a + 127) / 255);
+            dv[ox] = (uint8_t)((dv[ox] * (255 - a) + l->v[k] * a + 127) / 255);
+        }
+    }
+}
+
 static pol_status video_frame(pol_run *run, rstate *r, AVFrame *f, double t, int64_t index)
 {
     pol__video *v = r->v;
@@ -544,6 +784,16 @@ static pol_status video_frame(pol_run *run, rstate *r, AVFrame *f, double t, int
     if (!desc) return pol__fail(run, POL_ERR_UNSUPPORTED, "unknown pixel format");
     int x, y;
     window_of(r, index, &x, &y);
+    if (v->stab && v->n_stab && (src->format == AV_PIX_FMT_YUV420P || src->format == AV_PIX_FMT_YUVJ420P) &&
+        r->ow >= r->cw / 2) {
+        /* stabilised: the window moves by fractions of a pixel */
+        double fx, fy;
+        window_at(r, index, &fx, &fy);
+        if (av_frame_make_writable(r->yuv) < 0) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        pol_status ws = warp_frame(run, r, src, fx, fy);
+        if (ws) return ws;
+        goto scaled;
+    }
     int ax = 1 << desc->log2_chroma_w, ay = 1 << desc->log2_chroma_h;
     x -= x % ax;
     y -= y % ay;
@@ -566,6 +816,7 @@ static pol_status video_frame(pol_run *run, rstate *r, AVFrame *f, double t, int
     if (!r->sws) return pol__fail(run, POL_ERR_UNSUPPORTED, "cannot scale %s pictures", desc->name);
     if (av_frame_make_writable(r->yuv) < 0) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     sws_scale(r->sws, planes, ls, 0, r->ch, r->yuv->data, r->yuv->linesize);
+scaled:
     /* colour */
     if (v->gain && v->n_gain) {
         size_t k = (size_t)index < v->n_gain ? (size_t)index : v->n_gain - 1;
@@ -580,6 +831,14 @@ static pol_status video_frame(pol_run *run, rstate *r, AVFrame *f, double t, int
         }
     }
     if (r->burn) pol__subs_burn_frame(r->burn, r->yuv, to);
+    if (r->logo) {
+        const pol__vtitle *ti = &v->title;
+        if (ti->text && to >= ti->t0 && to < ti->t1) /* centred above the title card */
+            logo_put(r->logo, r->yuv, ((r->ow - r->logo->w) / 2) & ~1, (int)lround(0.08 * r->oh) & ~1);
+        if (ti->lower && to >= ti->lt0 && to < ti->lt1) /* bottom right, level with the lower third */
+            logo_put(r->logo, r->yuv, (r->ow - r->logo->w - (int)lround(0.05 * r->ow)) & ~1,
+                     ((int)lround(0.83 * r->oh) - r->logo->h) & ~1);
+    }
     if (r->sheet) sheet_frame(r->sheet, v, src, r->yuv, index, x, y, r->cw, r->ch);
     int64_t pts = llround(to * 90000);
     if (pts <= r->last_vpts) pts = r->last_vpts + 1;
@@ -592,6 +851,7 @@ static pol_status video_frame(pol_run *run, rstate *r, AVFrame *f, double t, int
 }
 
 static pol_status write_soft_subs(pol_run *run, rstate *r, double upto);
+
 
 pol_status pol__video_render(pol_run *run, pol__video *v, const char *out_path)
 {
@@ -637,6 +897,7 @@ pol_status pol__video_render(pol_run *run, pol__video *v, const char *out_path)
     int arate = d ? pol__vdec_arate(d) : 0, ach = d ? pol__vdec_achannels(d) : 0;
     if (!st && arate > 0) st = open_audio_enc(run, &r, arate, ach);
     if (!st && v->xfade > 0 && arate > 0) r.xf = (size_t)(v->xfade * arate) & ~(size_t)1;
+    if (!st && v->title.logo && (v->title.text || v->title.lower)) st = logo_load(run, &r, &v->title);
     if (!st && ((v->n_cues && v->burn) || v->title.text || v->title.lower))
         st = pol__subs_burn_new(run, v, r.ow, r.oh, &r.burn);
     AVStream *sst = NULL;
@@ -730,6 +991,10 @@ pol_status pol__video_render(pol_run *run, pol__video *v, const char *out_path)
     if (r.fifo) av_audio_fifo_free(r.fifo);
     free(r.tail);
     free(r.cut_buf);
+    free(r.wtmp);
+    free(r.widx);
+    free(r.wwt);
+    logo_free(r.logo);
     pol__subs_burn_free(r.burn);
     /* the render's figure and measurement go with the plan's last step */
     pol__jv *saved = run->step, *steps = run->item ? pol__jv_get(run->item, "steps") : NULL;

@@ -69,6 +69,9 @@ typedef struct pol__vtitle {
     uint32_t rgb;  /* text colour 0xRRGGBB */
     double size;   /* relative to the default (title 9%, lower third 5% of the shorter side) */
     double box;    /* opacity of the box behind the text, 0..1 */
+    char *logo;    /* a PNG (alpha kept) shown with the title card (centred above it) and the
+                    * lower third (bottom right); NULL = none */
+    double logo_size; /* its height, a share of the shorter side */
 } pol__vtitle;
 
 /* Delivery (export). */
@@ -150,6 +153,13 @@ void *pol__vdec_fmt(pol__vdec *d); /* AVFormatContext * */
 
 /* Decodes every frame at small size once and measures it (cached in v->ana). */
 pol_status pol__video_analyse(pol_run *run, pol__video *v);
+/* Rotates a w x h plane of `bpp`-byte pixels clockwise by rot degrees into dst (upright). */
+void pol__video_rotate_plane(const uint8_t *src, int w, int h, int bpp, int rot, uint8_t *dst);
+/* The translation between consecutive frames (as pol__vframe.dx/dy, upright source pixels)
+ * refined to a fraction of a pixel on frames of up to 960 px (motion.c); needs v->ana. dx, dy:
+ * v->ana->n each; *refined: how many pairs the refinement measured (the others keep the coarse
+ * estimate). */
+pol_status pol__video_fine_motion(pol_run *run, pol__video *v, float *dx, float *dy, size_t *refined);
 /* Shake: RMS of the frame-to-frame camera motion minus its 1 s average (upright pixels). */
 double pol__video_shake(const pol__vanalysis *a, double fps);
 /* Shot boundaries: indices of frames starting shots, 0 first; *n shots. malloc'ed. */

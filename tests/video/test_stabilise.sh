@@ -2,7 +2,7 @@
 # polish — video.stabilise quality: a steady clip (a photograph) shaken by known offsets (made here
 # by ffmpeg's crop, whole pixels up to 13 px), stabilised; the residual camera motion (RMS of the
 # translation between consecutive frames, measured by tests/video/stabscore.py independently of
-# polish's analysis) must fall to a fraction of the shake. The steady clip is left alone.
+# polish's analysis) must fall to 0.15 px RMS (vid.stab leaves 0.11 px). The steady clip is left alone.
 # bench/video/stabilise.sh compares the same score with vid.stab's two passes.
 . "$(dirname "$0")/lib.sh"
 SHAKE_X='trunc(8*sin(n*0.9)+5*sin(n*2.3+1))'
@@ -13,8 +13,8 @@ $FF -loop 1 -framerate 25 -i "$SKDATA/coffee.png" \
 $FF -loop 1 -framerate 25 -i "$SKDATA/coffee.png" -vf "scale=480:320,crop=320:180:80:70,format=yuv420p" \
     -frames:v 60 -c:v libx264 -preset ultrafast -crf 16 "$T/steady.mp4"
 run_polish 0 video stabilise "$T/shaken.mp4" -o "$T/out.mp4" --report "$T/r.json"
-score() { $FF -i "$1" -f rawvideo -pix_fmt gray "$T/s.gray" && python3 "$VT/stabscore.py" "$T/s.gray" 320 180; }
-truth=$(python3 -c "
+score() { $FF -i "$1" -f rawvideo -pix_fmt gray "$T/s.gray" && /usr/bin/python3 "$VT/stabscore.py" "$T/s.gray" 320 180; }
+truth=$(/usr/bin/python3 -c "
 import math
 d = [(math.trunc(8*math.sin(n*0.9)+5*math.sin(n*2.3+1)), math.trunc(6*math.sin(n*1.3+0.5)+4*math.sin(n*3.1))) for n in range(60)]
 v = [(d[i][0]-d[i-1][0])**2 + (d[i][1]-d[i-1][1])**2 for i in range(1, 60)]
@@ -26,14 +26,14 @@ echo "stabilise: shake applied $truth px RMS; measured in $in_rms px, after poli
 at_least "stabscore measures the applied shake" "$in_rms" "$(awk -v t="$truth" 'BEGIN{print t * 0.85}')"
 at_most "stabscore measures the applied shake" "$in_rms" "$(awk -v t="$truth" 'BEGIN{print t * 1.15}')"
 check "stabilise: every frame kept" [ "$n" = 60 ]
-at_most "stabilise: residual motion at most a quarter of the shake (px RMS)" "$out_rms" "$(awk -v t="$in_rms" 'BEGIN{print t * 0.25}')"
-check "stabilise: applied, with its crop" python3 - "$T/r.json" <<'PY'
+at_most "stabilise: residual motion at most 0.15 px RMS (vid.stab 0.11 px on this clip)" "$out_rms" 0.15
+check "stabilise: applied, with its crop" /usr/bin/python3 - "$T/r.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))["items"][0]["steps"][0]
 assert s["status"] == "applied" and s["measured"]["crop_pct_each_side"] > 0, s
 PY
 run_polish 0 video stabilise "$T/steady.mp4" -o "$T/st2.mp4" --report "$T/r2.json"
-check "stabilise: a steady clip is left alone" python3 - "$T/r2.json" <<'PY'
+check "stabilise: a steady clip is left alone" /usr/bin/python3 - "$T/r2.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))["items"][0]["steps"][0]
 assert s["status"] == "declined", s

@@ -67,11 +67,41 @@ import json, sys
 m = json.load(open(sys.argv[1]))["items"][0]["steps"][0]["measured"]
 assert m["title_from_s"] == 0 and m["title_to_s"] == 2, m
 PY
+# a logo with transparency: a red disc on a transparent square, shown with the title card (centred
+# above it) and with the lower third (bottom right); where it is transparent the picture is kept
+$FF -f lavfi -i "color=c=red:s=80x80" -vf "format=rgba,geq=r=255:g=0:b=0:a='if(lt(hypot(X-40\\,Y-40)\\,30)\\,255\\,0)'" \
+    -frames:v 1 "$T/logo.png"
+$FF -f lavfi -i "color=0x808080:s=320x180:r=25:d=2" -c:v libx264 -preset ultrafast -pix_fmt yuv420p "$T/grey.mp4"
+run_polish 0 video title --text "Open" --lower-third "Jane" --lower-third-at 1 --duration 1 --lower-third-duration 1 \
+    --logo "$T/logo.png" --box 0 "$T/grey.mp4" -o "$T/logo.mp4" --report "$T/rl.json"
+for t in 0.5 1.5; do $FF -ss $t -i "$T/logo.mp4" -frames:v 1 -f rawvideo -pix_fmt rgb24 "$T/l$t.rgb"; done
+check "title: the logo is composited with its alpha, above the title and bottom right with the lower third" /usr/bin/python3 - "$T" <<'PY'
+import sys
+d = sys.argv[1]
+def px(n, x, y):
+    b = open(f"{d}/{n}.rgb", "rb").read()
+    assert len(b) == 320 * 180 * 3
+    return tuple(b[(y * 320 + x) * 3:(y * 320 + x) * 3 + 3])
+red = lambda p: p[0] > 180 and p[1] < 70 and p[2] < 70
+black = lambda p: all(abs(c - 128) < 20 for c in p)  # the grey picture, untouched
+# the logo is 36 px high (0.2 of 180): with the title, x 142..178, y 14..50; disc centre (160, 32)
+t = "l0.5"
+assert red(px(t, 160, 32)), px(t, 160, 32)
+assert black(px(t, 144, 16)), px(t, 144, 16)          # the square's transparent corner
+assert black(px(t, 284, 131)), px(t, 284, 131)        # not yet bottom right
+# with the lower third: x 268..304, y 113..149 -> centre (286, 131)
+l = "l1.5"
+assert red(px(l, 286, 131)), px(l, 286, 131)
+assert black(px(l, 270, 115)), px(l, 270, 115)
+assert black(px(l, 160, 32)), px(l, 160, 32)          # the title card's logo is gone
+PY
+run_polish 1 video title --text x --logo "$T/missing.png" "$T/black.mp4" -o "$T/bad4.mp4"
+contains "$ERR" "logo"
 run_polish 1 video title --colour 12345 --text x "$T/black.mp4" -o "$T/bad.mp4"
 contains "$ERR" "colour"
 run_polish 1 video title "$T/black.mp4" -o "$T/bad2.mp4"
 contains "$ERR" "--text"
 run_polish 1 video title --text late --at 9 "$T/black.mp4" -o "$T/bad3.mp4"
 contains "$ERR" "after the clip"
-check "title: nothing written on bad arguments" [ ! -e "$T/bad.mp4" -a ! -e "$T/bad2.mp4" -a ! -e "$T/bad3.mp4" ]
+check "title: nothing written on bad arguments" [ ! -e "$T/bad.mp4" -a ! -e "$T/bad2.mp4" -a ! -e "$T/bad3.mp4" -a ! -e "$T/bad4.mp4" ]
 finish

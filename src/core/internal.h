@@ -165,6 +165,9 @@ struct pol_run {
     const char *part; /* the part of a file being loaded (pol__domain.parts), or NULL */
     int want_figures; /* a report file is written (--report): pol__figure() keeps pictures */
     int automatic;    /* the item runs its domain's automatic recipe (polish fix), not named steps */
+    /* Set by pol__stream_want_whole(): a streamed item found (before writing anything) that it must
+     * be loaded whole after all; the runner starts the item again on the whole path. */
+    int stream_whole;
 };
 
 /* One item in, several out: hands the runner another output of this item, saved by its domain

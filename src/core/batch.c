@@ -650,6 +650,7 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
             st = pol__stream_run(run, d, x->path, p, path);
             pol__jv_set(secs, "stream", pol__jv_num(pol__now() - t));
         }
+        if (st && run->stream_whole) pol__out_release(run, path);
         free(path);
         if (st && run->stream_whole) {
             /* a step found it needs the whole item (nothing was written): start again whole */

@@ -267,6 +267,9 @@ typedef struct pol__outfile {
 pol_status pol__out_open(pol_run *run, const char *final_path, pol__outfile *of);
 pol_status pol__out_commit(pol_run *run, pol__outfile *of); /* closes; renames; reports the path */
 void pol__out_abort(pol__outfile *of);                      /* accepts a never-opened outfile */
+/* Gives up the batch's claim on `final_path` this item made by opening it (an output aborted
+ * before it was written, which the item will open again). */
+void pol__out_release(pol_run *run, const char *final_path);
 
 /*
  * The write gate of a batch: every output inside the output folder (or the one named output file

@@ -158,4 +158,4 @@ static pol_status run_colour(pol_run *run, pol_asset *asset, const pol_args *arg
     return pol__image_to_srgb(run, pol__image_of(asset), i, pol__arg_bool(args, "black-point"), 1);
 }
 
-POL__PREVIEW_STREAM(preview_stream, run_colour, "colour converts the profile to sRGB: the item is loaded whole");
+POL__PREVIEW_STREAM(preview_stream, run_colour, "colour converts the profile to sRGB: the item is loaded whole", 0);

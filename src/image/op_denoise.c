@@ -448,7 +448,7 @@ done:
     return st;
 }
 
-POL__PREVIEW_STREAM(preview_stream, run, "denoise smooths noise (its chunked form is not written): the item is loaded whole");
+POL__PREVIEW_STREAM(preview_stream, run, "denoise smooths noise (its chunked form is not written): the item is loaded whole", 1);
 
 const pol_op_desc pol__image_op_denoise = {
     .domain = "image",

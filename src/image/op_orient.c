@@ -104,4 +104,4 @@ static pol_status run_orient(pol_run *run, pol_asset *asset, const pol_args *arg
     return pol__image_orient(run, pol__image_of(asset));
 }
 
-POL__PREVIEW_STREAM(preview_stream, run_orient, "orient turns the picture: the item is loaded whole");
+POL__PREVIEW_STREAM(preview_stream, run_orient, "orient turns the picture: the item is loaded whole", 0);

@@ -293,21 +293,10 @@ static int auto_amount(pol_run *run, pol__image *im, double *amount)
     return 1;
 }
 
-static pol_status run_sharpen(pol_run *run, pol_asset *asset, const pol_args *args)
+/* The unsharp mask on the whole picture, in place. */
+static pol_status usm_whole(pol_run *run, pol__image *im, double amount, double radius,
+                            double threshold)
 {
-    pol__image *im = pol__image_of(asset);
-    double radius = pol__arg_num(args, "radius");
-    double threshold = pol__arg_num(args, "threshold");
-    double amount;
-    if (pol__arg_has(args, "amount")) {
-        amount = pol__arg_num(args, "amount");
-    } else if (!auto_amount(run, im, &amount)) {
-        return POL_OK;
-    }
-    if (amount <= 0) {
-        pol__decline(run, "amount 0");
-        return POL_OK;
-    }
     usm_job j;
     memset(&j, 0, sizeof j);
     j.src = im;
@@ -324,6 +313,26 @@ static pol_status run_sharpen(pol_run *run, pol_asset *asset, const pol_args *ar
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
     pol__image_replace_px(im, j.dst, im->width, im->height, im->channels);
+    return POL_OK;
+}
+
+static pol_status run_sharpen(pol_run *run, pol_asset *asset, const pol_args *args)
+{
+    pol__image *im = pol__image_of(asset);
+    double radius = pol__arg_num(args, "radius");
+    double threshold = pol__arg_num(args, "threshold");
+    double amount;
+    if (pol__arg_has(args, "amount")) {
+        amount = pol__arg_num(args, "amount");
+    } else if (!auto_amount(run, im, &amount)) {
+        return POL_OK;
+    }
+    if (amount <= 0) {
+        pol__decline(run, "amount 0");
+        return POL_OK;
+    }
+    pol_status st = usm_whole(run, im, amount, radius, threshold);
+    if (st) return st;
     pol__measure(run, "amount", amount);
     pol__measure(run, "radius", radius);
     pol__measure(run, "threshold", threshold);
@@ -338,7 +347,7 @@ typedef struct sh_state {
     usm_job j;
     float *spare; /* the last strip's rows, reused for the next one's result */
     int pending;  /* automatic amount, not judged yet */
-    double radius;
+    double radius, threshold;
 } sh_state;
 
 
@@ -360,6 +369,7 @@ static pol_status sh_begin(pol_run *run, const pol_args *args, void **state)
     if (!pol__arg_has(args, "amount")) { /* automatic: judged with the first strip */
         s->pending = 1;
         s->radius = radius;
+        s->threshold = threshold;
         return POL_OK;
     }
     double amount = pol__arg_num(args, "amount");
@@ -382,21 +392,21 @@ static pol_status sh_begin(pol_run *run, const pol_args *args, void **state)
 static pol_status sh_apply(pol_run *run, void *state, pol__chunk *c)
 {
     sh_state *s = state;
+    pol__image *pv = NULL;
     if (s->pending) {
         /* judged on the item's preview, which carries the detail ratio measured at full
          * resolution on the picture as the steps before leave it (strip.c) */
         s->pending = 0;
-        pol__image *pv;
-        pol_status st = pol__strip_preview(run, c, &pv);
+        pol_status st = pol__strip_preview(run, c, 1, &pv);
         if (st) return st;
         double amount;
         if (!auto_amount(run, pv, &amount)) return POL_OK;
         s->j.amount = (float)amount;
         pol__measure(run, "amount", amount);
         pol__measure(run, "radius", s->radius);
-        pol__measure(run, "threshold", s->j.threshold);
+        pol__measure(run, "threshold", s->threshold);
         pol__decide(run, "unsharp mask on luminance: amount %.2f, radius %.2f, threshold %.3f",
-                    amount, s->radius, (double)s->j.threshold);
+                    amount, s->radius, s->threshold);
     }
     if (s->j.amount <= 0 || !(c->pre + c->n + c->post)) return POL_OK;
     pol__strip *st = pol__strip_of(c);
@@ -414,6 +424,16 @@ static pol_status sh_apply(pol_run *run, void *state, pol__chunk *c)
     }
     (void)st;
     pol__strip_swap(c, j.dst, &s->spare); /* same size: the decoded rows still compare */
+    if (pv) {
+        /* the steps after it judge the preview as sharpened: exactly when the preview is the
+         * picture itself; a reduced preview is left as it is (a box reduction of 2x or more
+         * keeps little of what an unsharp mask of radius ~1 adds) */
+        if (pv->width == view.width) {
+            pol_status e = usm_whole(run, pv, s->j.amount, s->radius, s->threshold);
+            if (e) return e;
+        }
+        return pol__strip_preview_follows(run, c);
+    }
     return POL_OK;
 }
 

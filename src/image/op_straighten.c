@@ -175,7 +175,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     return POL_OK;
 }
 
-POL__PREVIEW_STREAM(preview_stream, run, "straighten rotates the picture: the item is loaded whole");
+POL__PREVIEW_STREAM(preview_stream, run, "straighten rotates the picture: the item is loaded whole", 0);
 
 const pol_op_desc pol__image_op_straighten = {
     .domain = "image",

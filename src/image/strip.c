@@ -69,6 +69,10 @@ typedef struct sreader {
     int next; /* first row of the next core */
     char *path;
     pol__image *preview; /* pol__strip_preview's, made once */
+    /* after pol__strip_preview_follows: the first chunk's rows as the following step left them
+     * (a later step judging the preview checks nothing changed since) */
+    float *synced;
+    size_t synced_n;
     pol__measured measured;
 } sreader;
 
@@ -91,6 +95,7 @@ static void rd_close(void *p)
     pol__image_free_px(r->strip.px);
     pol__image_free(r->meta);
     pol__image_free(r->preview);
+    free(r->synced);
     free(r->win);
     free(r->path);
     free(r);
@@ -212,7 +217,9 @@ static pol_status analyse(pol_run *run, sreader *r)
             if (y > 0 && (y - 1) % step == 0) pol__kind_acc_row(ka, row - rowlen, row);
             pol__noise_acc_row(na, row);
             pol__detail_acc_row(da, row);
-            if (y / f < ph) {
+            if (f == 1) { /* not reduced: the picture itself */
+                memcpy(pol__image_row(pv, y), row, rowlen * sizeof(float));
+            } else if (y / f < ph) {
                 for (int x = 0; x < pw; x++)
                     for (int dx = 0; dx < f; dx++)
                         for (int k = 0; k < ch; k++) {
@@ -268,15 +275,20 @@ static pol_status analyse(pol_run *run, sreader *r)
     return st;
 }
 
-pol_status pol__strip_preview(pol_run *run, const pol__chunk *c, pol__image **out)
+pol_status pol__strip_preview(pol_run *run, const pol__chunk *c, int full_res, pol__image **out)
 {
     *out = NULL;
     const pol__strip *s = pol__strip_of(c);
     sreader *r = s->reader;
     size_t rowlen = (size_t)s->width * (size_t)s->channels;
-    /* measured on the source: right only while every step before left every pixel as it was */
-    if (!r || s->width != r->w || s->height != r->h || s->channels != r->ch || !s->src_px ||
-        memcmp(s->px, s->src_px, (c->pre + c->n + c->post) * rowlen * sizeof(float)))
+    size_t n = (c->pre + c->n + c->post) * rowlen;
+    /* measured on the source: right only while every step before left every pixel as it was,
+     * or (the picture itself, not its full-resolution measures) as a following step left it */
+    int same = r && s->width == r->w && s->height == r->h && s->channels == r->ch && s->src_px &&
+               !memcmp(s->px, s->src_px, n * sizeof(float));
+    int followed = r && !full_res && r->synced && r->synced_n == n && s->width == r->w &&
+                   s->height == r->h && !memcmp(s->px, r->synced, n * sizeof(float));
+    if (!same && !followed)
         return pol__stream_want_whole(run, "an automatic step judges the picture as the steps "
                                            "before it changed it: loaded whole");
     if (!r->preview) {
@@ -284,6 +296,20 @@ pol_status pol__strip_preview(pol_run *run, const pol__chunk *c, pol__image **ou
         if (st) return st;
     }
     *out = r->preview;
+    return POL_OK;
+}
+
+pol_status pol__strip_preview_follows(pol_run *run, const pol__chunk *c)
+{
+    const pol__strip *s = pol__strip_of(c);
+    sreader *r = s->reader;
+    if (!r) return POL_OK;
+    size_t n = (c->pre + c->n + c->post) * (size_t)s->width * (size_t)s->channels;
+    free(r->synced);
+    r->synced = malloc(n * sizeof(float));
+    if (!r->synced) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    memcpy(r->synced, s->px, n * sizeof(float));
+    r->synced_n = n;
     return POL_OK;
 }
 
@@ -307,13 +333,13 @@ void pol__preview_free(void *state)
 }
 
 pol_status pol__preview_apply(pol_run *run, void *state, pol__chunk *c, pol__image_run_fn fn,
-                              const char *name)
+                              const char *name, int full_res)
 {
     preview_state *s = state;
     if (s->judged) return POL_OK;
     s->judged = 1;
     pol__image *pv;
-    pol_status st = pol__strip_preview(run, c, &pv);
+    pol_status st = pol__strip_preview(run, c, full_res, &pv);
     if (st) return st;
     pol_asset a = {.refs = 1, .domain = &pol__image_domain, .data = pv};
     st = fn(run, &a, s->args);

@@ -108,22 +108,10 @@ static pol_status rd_open(pol_run *run, const char *path, void **out)
     sreader *r = calloc(1, sizeof *r);
     if (!r) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     pol_status st;
-    /* The header's limits hold, but the whole picture's memory is not reserved: a streamed item
-     * holds a window of rows and the preview, not the picture (and the item opens its source
-     * more than once: the writer's look, the passes, the preview's pass). */
-    pol_options o;
-    pol_run quiet;
-    if (run && run->opt) {
-        o = *run->opt;
-        o.limits.max_memory = 0;
-        quiet = *run;
-        quiet.opt = &o;
-    }
-    pol_run *hr = run && run->opt ? &quiet : run;
     if (fmt && !strcmp(fmt, "tiff"))
-        st = pol__tiff_rows_open(hr, path, &r->meta, &r->tiff);
+        st = pol__tiff_rows_open(run, path, &r->meta, &r->tiff);
     else if (fmt && !strcmp(fmt, "jpeg"))
-        st = pol__jpeg_rows_open(hr, path, &r->meta, &r->jpeg);
+        st = pol__jpeg_rows_open(run, path, &r->meta, &r->jpeg);
     else
         st = pol__fail(run, POL_ERR_UNSUPPORTED, "this image format is not read row by row");
     if (st) {
@@ -203,15 +191,8 @@ static pol_status analyse(pol_run *run, sreader *r)
     pol__image *meta = NULL;
     pol__tiff_rows *tr = NULL;
     pol__jpeg_rows *jr = NULL;
-    pol_options o;
-    pol_run hr = *run;
-    if (run->opt) { /* as rd_open: the picture is not held, its memory not reserved */
-        o = *run->opt;
-        o.limits.max_memory = 0;
-        hr.opt = &o;
-    }
-    pol_status st = r->tiff ? pol__tiff_rows_open(&hr, r->path, &meta, &tr)
-                            : pol__jpeg_rows_open(&hr, r->path, &meta, &jr);
+    pol_status st = r->tiff ? pol__tiff_rows_open(run, r->path, &meta, &tr)
+                            : pol__jpeg_rows_open(run, r->path, &meta, &jr);
     if (st) return st;
     int w = r->w, h = r->h, ch = r->ch, longer = w > h ? w : h;
     int f = longer / PREVIEW_DIM > 1 ? longer / PREVIEW_DIM : 1;

@@ -140,9 +140,6 @@ check "10: ... and items waited for each other's memory" python3 -c "
 import json,sys; r=json.load(open('$T/r10j.json'))
 w=[i['memory']['waited_seconds'] for i in r['items']]
 sys.exit(0 if len(w)==4 and sum(1 for x in w if x>0)>=1 else 1)"
-# the same JPEGs stream: under the same limit every item finishes
-timeout 120 "$POLISH" fix "$IN/a.jpg" -o "$T/o10s" --limit memory=600K --quiet >"$OUT" 2>"$ERR"
-check "10: a streamed JPEG within the limit is not refused (its reader's opens reserve nothing)" test $? -eq 0
 
 # ---- 11. nothing is lost without a word ----------------------------------------------------------
 python3 "$HOSTILE" apng "$T/anim.png"

@@ -12,7 +12,9 @@
 #   4. straighten: how many untouched photos `polish fix` rotates (false rotations).
 # Usage: POLISH=build/src/cli/polish bench/image/broad.sh   (SCORE= tests/image/quality_score)
 #        PARTS="1 3" runs only those parts (default all four); NOIM=1 leaves ImageMagick out of
-#        part 3 (its column is then "-"); CASTS=darkening: part 3 with the casts of sessions 4-6.
+#        part 3 (its column is then "-"); CASTS=darkening: part 3 with the casts of sessions 4-6;
+#        SETFMT=tif writes the photos as TIFF (fix streams them; with MAXDIM=2600 the larger ones
+#        are judged on a reduced preview).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 POLISH=${POLISH:-$PWD/build/src/cli/polish}
@@ -72,7 +74,14 @@ for b in coffee:white chelsea:white Dune:black Garden:black; do
         -extent "$(${IM/convert/identify} -format '%wx%h' "$OUT/set/photo/$n.png")" \
         "$OUT/set/backdrop/${n}_on_$c.png"
 done
-echo "broad image set: $np photos, $ng graphics, 4 backdrop shots (photos reduced to $MAXDIM px)"
+# SETFMT=tif: the photos and backdrop shots as 8-bit TIFF (the same pixels), so `polish fix`
+# streams them (its automatic steps judge a preview, strip.c) where PNG loads them whole.
+if [ "${SETFMT:-png}" = tif ]; then
+    for f in "$OUT"/set/photo/*.png "$OUT"/set/backdrop/*.png; do
+        $IM "$f" -depth 8 -compress zip "${f%.png}.tif" && rm "$f"
+    done
+fi
+echo "broad image set: $np photos, $ng graphics, 4 backdrop shots (photos reduced to $MAXDIM px, ${SETFMT:-png})"
 
 # `polish fix`'s automatic recipe without straighten (a rotation cannot be scored pixel by pixel;
 # step 4 counts its rotations).

@@ -655,10 +655,25 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
             st = pol__fail(run, POL_ERR_IO, "cannot create the folder for %s", path);
         } else {
             double t = pol__now();
+            run->stream_whole = 0;
             st = pol__stream_run(run, d, x->path, p, path);
             pol__jv_set(secs, "stream", pol__jv_num(pol__now() - t));
         }
+        if (st && run->stream_whole) pol__out_release(run, path);
         free(path);
+        if (st && run->stream_whole) {
+            /* a step found it needs the whole item (nothing was written): start again whole */
+            run->stream_whole = 0;
+            pol__jv_set(run->item, "streamed_fallback", pol__jv_str(run->err ? run->err->msg : ""));
+            pol__jv_set(run->item, "steps", pol__jv_arr());
+            pol__jv_set(run->item, "passes", pol__jv_null());
+            if (run->err) {
+                run->err->code = POL_OK;
+                run->err->msg[0] = '\0';
+            }
+            st = POL_OK;
+            goto whole;
+        }
         goto done;
     }
 whole:

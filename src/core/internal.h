@@ -174,6 +174,9 @@ struct pol_run {
     int automatic;    /* the item runs its domain's automatic recipe (polish fix), not named steps */
     const pol_stage *stage; /* the stage of a staged item (pol__domain.plan_stages), or NULL */
     int stage_done;         /* set by the op that did a (non-final) stage's work: the item ends */
+    /* Set by pol__stream_want_whole(): a streamed item found (before writing anything) that it must
+     * be loaded whole after all; the runner starts the item again on the whole path. */
+    int stream_whole;
 };
 
 /* The file that part `part` of stage `stage` (1-based) of a staged item writes, in its stage
@@ -277,6 +280,9 @@ typedef struct pol__outfile {
 pol_status pol__out_open(pol_run *run, const char *final_path, pol__outfile *of);
 pol_status pol__out_commit(pol_run *run, pol__outfile *of); /* closes; renames; reports the path */
 void pol__out_abort(pol__outfile *of);                      /* accepts a never-opened outfile */
+/* Gives up the batch's claim on `final_path` this item made by opening it (an output aborted
+ * before it was written, which the item will open again). */
+void pol__out_release(pol_run *run, const char *final_path);
 
 /*
  * The write gate of a batch: every output inside the output folder (or the one named output file

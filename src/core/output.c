@@ -226,6 +226,26 @@ static pol_status gate_check(pol_run *run, const char *final_path)
     return POL_OK;
 }
 
+void pol__out_release(pol_run *run, const char *final_path)
+{
+    pol__gate *g = run ? run->gate : NULL;
+    if (!g || !final_path) return;
+    char *canon = canonical(final_path);
+    if (!canon) return;
+    pthread_mutex_lock(&g->mu);
+    for (size_t i = 0; i < g->n_claims; i++) {
+        claim *c = &g->claims[i];
+        if (strcmp(c->path, canon) != 0) continue;
+        if (!c->owner_copy || !run->input || strcmp(c->owner_copy, run->input) != 0) break;
+        free(c->path);
+        free(c->owner_copy);
+        g->claims[i] = g->claims[--g->n_claims];
+        break;
+    }
+    pthread_mutex_unlock(&g->mu);
+    free(canon);
+}
+
 /* A file polish wrote as a report: JSON starting {"polish": or the HTML page's title. */
 static int looks_like_report(const char *path)
 {

@@ -30,6 +30,12 @@ int pol__stream_possible(const pol__domain *d, const pol_pipeline *p, const pol_
     return !dop || dop->stream != NULL;
 }
 
+pol_status pol__stream_want_whole(pol_run *run, const char *why)
+{
+    run->stream_whole = 1;
+    return pol__fail(run, POL_ERR_UNSUPPORTED, "%s", why);
+}
+
 typedef struct stage {
     const pol_op_desc *op;
     const pol_args *args;

@@ -106,6 +106,12 @@ struct pol_op_stream {
 int pol__stream_possible(const pol__domain *d, const struct pol_pipeline *p,
                          const pol_op_desc *dop);
 
+/* For a stream op that finds, while the item streams, that it needs the whole item after all (a
+ * measured decision the chunked form cannot apply: a rotation): fails the pass with `why`, and the
+ * runner, when nothing was written yet, runs the item again loaded whole (its report starts
+ * again, with "streamed_fallback": why). Returns the failing status to pass on. */
+pol_status pol__stream_want_whole(pol_run *run, const char *why);
+
 /* Streams `in` through the pipeline's steps to `out` (written through pol__out_open/commit).
  * `out` NULL: nothing is written and no delivery op runs (a pipeline ending in a document op,
  * whose stream form hands its document over in end()); the applying pass still runs every step

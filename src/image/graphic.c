@@ -41,63 +41,117 @@ static int cmp_long_desc(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
+struct pol__kind_acc {
+    kind_stats st;
+    long *hist;
+    int w, ch, alpha, step, ok;
+};
+
+enum { NBIN = 32 * 32 * 32 };
+
+pol__kind_acc *pol__kind_acc_new(int w, int h, int ch)
+{
+    pol__kind_acc *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    a->w = w, a->ch = ch, a->alpha = ch == 2 || ch == 4;
+    a->ok = w >= 4 && h >= 4;
+    double area = (double)w * h;
+    a->step = (int)floor(sqrt(area / 250000.0));
+    if (a->step < 1) a->step = 1;
+    a->hist = a->ok ? calloc(NBIN, sizeof(long)) : NULL;
+    if (a->ok && !a->hist) {
+        free(a);
+        return NULL;
+    }
+    return a;
+}
+
+int pol__kind_acc_step(const pol__kind_acc *a) { return a->step; }
+
+void pol__kind_acc_row(pol__kind_acc *a, const float *row, const float *below)
+{
+    if (!a->ok) return;
+    kind_stats *st = &a->st;
+    int w = a->w, ch = a->ch, step = a->step;
+    long *hist = a->hist;
+    for (int x = 0; x + 1 < w; x += step) {
+        const float *p = row + (size_t)x * ch;
+        st->n_all++;
+        if (a->alpha && p[ch - 1] < 0.5f) continue;
+        unsigned char q[3], r[3], d[3];
+        px_u8(p, ch, q);
+        st->n++;
+        /* neutral pixels by their 8-bit level (a grey photo has only 32 bins of 5 bits) */
+        if (q[0] == q[1] && q[1] == q[2])
+            hist[q[0]]++;
+        else
+            hist[(q[0] >> 3) << 10 | (q[1] >> 3) << 5 | q[2] >> 3]++;
+        int mx = q[0] > q[1] ? q[0] : q[1], mn = q[0] < q[1] ? q[0] : q[1];
+        mx = mx > q[2] ? mx : q[2];
+        mn = mn < q[2] ? mn : q[2];
+        st->light += mn >= 204;
+        st->dark += mx <= 89;
+        st->chromatic += mx - mn > 31;
+        if (mn >= 250 || mx <= 5) continue;
+        st->mid++;
+        px_u8(p + ch, ch, r);
+        px_u8(below + (size_t)x * ch, ch, d);
+        st->flat_mid += !memcmp(q, r, 3) && !memcmp(q, d, 3);
+    }
+}
+
+/* The statistics gathered; frees the accumulator. 0 when too few pixels to judge. */
+static int kind_acc_end(pol__kind_acc *a, kind_stats *st)
+{
+    *st = a->st;
+    int ok = a->ok;
+    if (ok && st->n > 0) {
+        qsort(a->hist, NBIN, sizeof(long), cmp_long_desc);
+        long acc = 0, want = (long)ceil(0.95 * (double)st->n);
+        int b = 0;
+        while (b < NBIN && acc < want) acc += a->hist[b++];
+        st->bins95 = b;
+    }
+    free(a->hist);
+    free(a);
+    return ok && st->n >= 256;
+}
+
 static int measure(const pol__image *im, kind_stats *st)
 {
     memset(st, 0, sizeof *st);
-    int w = im->width, h = im->height, ch = im->channels, alpha = ch == 2 || ch == 4;
-    if (w < 4 || h < 4) return 0;
-    double area = (double)w * h;
-    int step = (int)floor(sqrt(area / 250000.0));
-    if (step < 1) step = 1;
-    enum { NBIN = 32 * 32 * 32 };
-    long *hist = calloc(NBIN, sizeof(long));
-    if (!hist) return 0;
-    for (int y = 0; y + 1 < h; y += step) {
-        const float *row = pol__image_row(im, y), *below = pol__image_row(im, y + 1);
-        for (int x = 0; x + 1 < w; x += step) {
-            const float *p = row + (size_t)x * ch;
-            st->n_all++;
-            if (alpha && p[ch - 1] < 0.5f) continue;
-            unsigned char q[3], r[3], d[3];
-            px_u8(p, ch, q);
-            st->n++;
-            /* neutral pixels by their 8-bit level (a grey photo has only 32 bins of 5 bits) */
-            if (q[0] == q[1] && q[1] == q[2])
-                hist[q[0]]++;
-            else
-                hist[(q[0] >> 3) << 10 | (q[1] >> 3) << 5 | q[2] >> 3]++;
-            int mx = q[0] > q[1] ? q[0] : q[1], mn = q[0] < q[1] ? q[0] : q[1];
-            mx = mx > q[2] ? mx : q[2];
-            mn = mn < q[2] ? mn : q[2];
-            st->light += mn >= 204;
-            st->dark += mx <= 89;
-            st->chromatic += mx - mn > 31;
-            if (mn >= 250 || mx <= 5) continue;
-            st->mid++;
-            px_u8(p + ch, ch, r);
-            px_u8(below + (size_t)x * ch, ch, d);
-            st->flat_mid += !memcmp(q, r, 3) && !memcmp(q, d, 3);
-        }
-    }
-    if (st->n > 0) {
-        qsort(hist, NBIN, sizeof(long), cmp_long_desc);
-        long acc = 0, want = (long)ceil(0.95 * (double)st->n);
-        int b = 0;
-        while (b < NBIN && acc < want) acc += hist[b++];
-        st->bins95 = b;
-    }
-    free(hist);
-    return st->n >= 256;
+    int w = im->width, h = im->height;
+    pol__kind_acc *a = pol__kind_acc_new(w, h, im->channels);
+    if (!a) return 0;
+    for (int y = 0; y + 1 < h && a->ok; y += a->step)
+        pol__kind_acc_row(a, pol__image_row(im, y), pol__image_row(im, y + 1));
+    return kind_acc_end(a, st);
+}
+
+static void judge(pol__image *im, int ok, const kind_stats *stp);
+
+void pol__kind_acc_finish(pol__kind_acc *a, pol__image *im)
+{
+    kind_stats st;
+    int ok = kind_acc_end(a, &st);
+    judge(im, ok, &st);
 }
 
 int pol__image_kind(const pol_run *run, pol__image *im)
 {
+    (void)run;
     if (im->kind) return im->kind;
     kind_stats st;
+    judge(im, measure(im, &st), &st);
+    return im->kind;
+}
+
+static void judge(pol__image *im, int ok, const kind_stats *stp)
+{
+    kind_stats st = *stp;
     im->kind = 1;
     im->kind_why[0] = '\0';
-    if (!measure(im, &st)) return im->kind;
-    (void)run;
+    if (!ok) return;
     double n = (double)st.n, flat = st.mid ? (double)st.flat_mid / (double)st.mid : 0;
     double light = st.light / n, dark = st.dark / n, chroma = st.chromatic / n;
     double clear = st.n_all ? 1.0 - (double)st.n / (double)st.n_all : 0;
@@ -134,7 +188,6 @@ int pol__image_kind(const pol_run *run, pol__image *im)
                  "%d grey levels",
                  100 * light, 100 * dark, st.bins95);
     }
-    return im->kind;
 }
 
 int pol__image_graphic_declines(pol_run *run, pol__image *im)

@@ -53,7 +53,15 @@ typedef struct pol__image {
     /* The kind of picture, judged once by pol__image_kind() (graphic.c). */
     int kind;                    /* 0 not judged, 1 photo, 2 graphic */
     char kind_why[200];
+    /* Full-resolution measures taken before the pixels were reduced (a streamed item's preview,
+     * strip.c): what pol__noise_sigma2 and the sharpen op's detail ratio give, or NULL. */
+    const struct pol__measured *measured;
 } pol__image;
+
+typedef struct pol__measured {
+    double noise_sigma, noise_conf, noise_texture; /* pol__noise_sigma2 */
+    double detail_ratio, detail_fine;              /* image.sharpen's detail ratio */
+} pol__measured;
 
 /* Allocation. pol__image_new returns NULL when out of memory or when w*h*c overflows. */
 pol__image *pol__image_new(int width, int height, int channels);

@@ -138,7 +138,36 @@ typedef struct pol__strip {
      * compares them to know whether any step changed a pixel (an unchanged JPEG is written from
      * its DCT coefficients). */
     const float *src_px;
+    void *reader; /* the reader that made the chunk (strip.c) */
 } pol__strip;
+
+/* The item's preview, for the automatic steps of a streamed item to judge on (the picture
+ * box-reduced to about 1280 px, the kind of picture judged, and the full-resolution measures of
+ * pol__measured): gathered in one pass over the source the first time a step asks. Valid only
+ * while no step before changed a pixel: otherwise a pol__stream_want_whole() failure (the item is
+ * loaded whole). Owned by the reader. */
+pol_status pol__strip_preview(pol_run *run, const pol__chunk *c, int full_res, pol__image **out);
+/* For a step that changed the chunk's pixels and made the same change to the preview (so the
+ * steps after it may still judge the preview, though not its full-resolution measures, which
+ * `full_res` asks for): called on the first chunk, after the change. */
+pol_status pol__strip_preview_follows(pol_run *run, const pol__chunk *c);
+
+/* The chunked form of an automatic step that applies only whole: with the first strip it runs
+ * `fn` on the item's preview; when the step declines the item streams on unchanged, otherwise it
+ * is loaded whole (pol__stream_want_whole). `full_res`: the step reads the preview's
+ * full-resolution measures. begin/free for such a step's pol_op_stream. */
+typedef pol_status (*pol__image_run_fn)(pol_run *run, pol_asset *asset, const pol_args *args);
+pol_status pol__preview_begin(pol_run *run, const pol_args *args, void **state);
+pol_status pol__preview_apply(pol_run *run, void *state, pol__chunk *c, pol__image_run_fn fn,
+                              const char *name, int full_res);
+void pol__preview_free(void *state);
+#define POL__PREVIEW_STREAM(var, fn, name, full_res)                                                         \
+    static pol_status var##_apply(pol_run *run_, void *state_, pol__chunk *c_)                    \
+    {                                                                                              \
+        return pol__preview_apply(run_, state_, c_, fn, name, full_res);                           \
+    }                                                                                              \
+    static const pol_op_stream var = {                                                             \
+        .begin = pol__preview_begin, .apply = var##_apply, .free = pol__preview_free}
 
 static inline pol__strip *pol__strip_of(const pol__chunk *c) { return (pol__strip *)c->data; }
 /* The chunk's rows as an image (width x rows of the chunk, metadata of the item, no ownership). */

@@ -14,12 +14,14 @@ static const pol_param_desc params[] = {
 
 static pol_status run_colour(pol_run *run, pol_asset *asset, const pol_args *args);
 
+static const pol_op_stream preview_stream;
 const pol_op_desc pol__image_op_colour = {
     .domain = "image",
     .name = "colour",
     .summary = "Convert from the embedded ICC colour profile to sRGB; keeps alpha",
     .params = params,
     .n_params = POL_ARRAY_LEN(params),
+    .stream = &preview_stream,
     .run = run_colour,
     .flags = POL_OP_AUTO | POL_OP_SCALE_SAFE,
 };
@@ -155,3 +157,5 @@ static pol_status run_colour(pol_run *run, pol_asset *asset, const pol_args *arg
                                             : INTENT_PERCEPTUAL;
     return pol__image_to_srgb(run, pol__image_of(asset), i, pol__arg_bool(args, "black-point"), 1);
 }
+
+POL__PREVIEW_STREAM(preview_stream, run_colour, "colour converts the profile to sRGB: the item is loaded whole", 0);

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "image/image_io.h"
 #include "image/quality.h"
 
 static const pol_param_desc params[] = {
@@ -447,12 +448,15 @@ done:
     return st;
 }
 
+POL__PREVIEW_STREAM(preview_stream, run, "denoise smooths noise (its chunked form is not written): the item is loaded whole", 1);
+
 const pol_op_desc pol__image_op_denoise = {
     .domain = "image",
     .name = "denoise",
     .summary = "Reduce noise, edge-preserving; strength from the estimated noise sigma (declines on clean photos)",
     .params = params,
     .n_params = POL_ARRAY_LEN(params),
+    .stream = &preview_stream,
     .run = run,
     .flags = POL_OP_AUTO,
 };

@@ -1,6 +1,7 @@
 /* polish — image.exposure: corrects brightness by a change of exposure in linear light, with highlight protection. */
 #include <math.h>
 #include <stdlib.h>
+#include "image/image_io.h"
 #include "image/quality.h"
 
 static const pol_param_desc params[] = {
@@ -151,12 +152,15 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     return POL_OK;
 }
 
+POL__PREVIEW_STREAM(preview_stream, run, "exposure changes the brightness: the item is loaded whole", 0);
+
 const pol_op_desc pol__image_op_exposure = {
     .domain = "image",
     .name = "exposure",
     .summary = "Correct brightness: automatic EV from the luminance distribution with highlight protection, or manual --ev",
     .params = params,
     .n_params = POL_ARRAY_LEN(params),
+    .stream = &preview_stream,
     .run = run,
     .flags = POL_OP_AUTO | POL_OP_SCALE_SAFE,
 };

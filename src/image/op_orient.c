@@ -5,12 +5,14 @@
 
 static pol_status run_orient(pol_run *run, pol_asset *asset, const pol_args *args);
 
+static const pol_op_stream preview_stream;
 const pol_op_desc pol__image_op_orient = {
     .domain = "image",
     .name = "orient",
     .summary = "Rotate/flip the pixels as the EXIF orientation tag says, then set it to 1",
     .params = NULL,
     .n_params = 0,
+    .stream = &preview_stream,
     .run = run_orient,
     .flags = POL_OP_AUTO | POL_OP_SCALE_SAFE,
 };
@@ -101,3 +103,5 @@ static pol_status run_orient(pol_run *run, pol_asset *asset, const pol_args *arg
     (void)args;
     return pol__image_orient(run, pol__image_of(asset));
 }
+
+POL__PREVIEW_STREAM(preview_stream, run_orient, "orient turns the picture: the item is loaded whole", 0);

@@ -140,12 +140,45 @@ static void usm_bands(void *user, size_t begin, size_t end)
 
 /* Fine-detail ratio: mean |Y - G1 Y| over mean |G1 Y - G2 Y|, on bands spread over the image.
  * Soft pictures have lost the finest octave (low ratio); crisp or noisy ones have not. */
+#define DETAIL_BANDS 12
+#define DETAIL_ROWS 32
+
+/* Adds the band of rows [y0, y0 + DETAIL_ROWS) of `im` (which holds rows y0 - r .. y0 + rows + r)
+ * to the sums. hb1, hb2: (rows + 2r) * w floats; luma, b1, b2: w floats. */
+static void detail_band(const pol__image *im, const gauss *g1, const gauss *g2, int y0, float *hb1,
+                        float *hb2, float *luma, float *b1, float *b2, double *fine, double *coarse)
+{
+    int w = im->width, r = g2->r, rows = DETAIL_ROWS;
+    /* both blurs read from y0 - r; g1's narrower window starts r - g1.r rows later */
+    hblur_rows(im, g1, y0 - r, y0 + rows + r, luma, hb1);
+    hblur_rows(im, g2, y0 - r, y0 + rows + r, luma, hb2);
+    for (int y = y0; y < y0 + rows; y++) {
+        vblur_row(g1, hb1 + (size_t)(r - g1->r) * (size_t)w, w, y - y0, b1);
+        vblur_row(g2, hb2, w, y - y0, b2);
+        const float *s = pol__image_row(im, y);
+        for (int x = r; x < w - r; x++) {
+            float yv = luma_of(s + (size_t)x * (size_t)im->channels, im->channels);
+            *fine += fabsf(yv - b1[x]);
+            *coarse += fabsf(b1[x] - b2[x]);
+        }
+    }
+}
+
+static int detail_band_y0(int h, int r, int b)
+{
+    return r + (int)((long)(h - DETAIL_ROWS - 2 * r) * b / (DETAIL_BANDS - 1));
+}
+
 static double detail_ratio(const pol__image *im, double *fine_out)
 {
+    if (im->measured) { /* taken at full resolution before the pixels were reduced */
+        *fine_out = im->measured->detail_fine;
+        return im->measured->detail_ratio;
+    }
     gauss g1, g2;
     gauss_init(&g1, 1.0);
     gauss_init(&g2, 2.0);
-    int w = im->width, r = g2.r, n_bands = 12, rows = 32;
+    int w = im->width, r = g2.r, n_bands = DETAIL_BANDS, rows = DETAIL_ROWS;
     if (im->height < rows + 2 * r || w < 4 * r) return -1;
     float *hb1 = malloc((size_t)(rows + 2 * r) * (size_t)w * sizeof(float));
     float *hb2 = malloc((size_t)(rows + 2 * r) * (size_t)w * sizeof(float));
@@ -153,22 +186,9 @@ static double detail_ratio(const pol__image *im, double *fine_out)
     float *b1 = malloc((size_t)w * sizeof(float)), *b2 = malloc((size_t)w * sizeof(float));
     double fine = 0, coarse = 0;
     if (hb1 && hb2 && luma && b1 && b2) {
-        for (int b = 0; b < n_bands; b++) {
-            int y0 = r + (int)((long)(im->height - rows - 2 * r) * b / (n_bands - 1));
-            /* both blurs read from y0 - r; g1's narrower window starts r - g1.r rows later */
-            hblur_rows(im, &g1, y0 - r, y0 + rows + r, luma, hb1);
-            hblur_rows(im, &g2, y0 - r, y0 + rows + r, luma, hb2);
-            for (int y = y0; y < y0 + rows; y++) {
-                vblur_row(&g1, hb1 + (size_t)(r - g1.r) * (size_t)w, w, y - y0, b1);
-                vblur_row(&g2, hb2, w, y - y0, b2);
-                const float *s = pol__image_row(im, y);
-                for (int x = r; x < w - r; x++) {
-                    float yv = luma_of(s + (size_t)x * (size_t)im->channels, im->channels);
-                    fine += fabsf(yv - b1[x]);
-                    coarse += fabsf(b1[x] - b2[x]);
-                }
-            }
-        }
+        for (int b = 0; b < n_bands; b++)
+            detail_band(im, &g1, &g2, detail_band_y0(im->height, r, b), hb1, hb2, luma, b1, b2,
+                        &fine, &coarse);
     }
     free(hb1), free(hb2), free(luma), free(b1), free(b2);
     double n = (double)n_bands * rows * (w - 2 * r);
@@ -176,42 +196,107 @@ static double detail_ratio(const pol__image *im, double *fine_out)
     return coarse > 0 ? fine / coarse : -1;
 }
 
+/* Row by row: each band's rows are gathered in a small image of their own, then measured as the
+ * whole picture's band is (same order of additions, so the same figure). */
+struct pol__detail_acc {
+    gauss g1, g2;
+    int w, h, ch, y, ok, next; /* next: the band being gathered */
+    pol__image band;           /* rows y0 - r .. y0 + rows + r of band `next` */
+    float *hb1, *hb2, *luma, *b1, *b2;
+    double fine, coarse;
+};
+
+pol__detail_acc *pol__detail_acc_new(int w, int h, int ch)
+{
+    pol__detail_acc *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    gauss_init(&a->g1, 1.0);
+    gauss_init(&a->g2, 2.0);
+    int r = a->g2.r, rows = DETAIL_ROWS;
+    a->w = w, a->h = h, a->ch = ch;
+    a->ok = !(h < rows + 2 * r || w < 4 * r);
+    if (!a->ok) return a;
+    size_t n = (size_t)(rows + 2 * r) * (size_t)w;
+    a->band = (pol__image){.width = w, .height = rows + 2 * r, .channels = ch};
+    a->band.px = malloc(n * (size_t)ch * sizeof(float));
+    a->hb1 = malloc(n * sizeof(float));
+    a->hb2 = malloc(n * sizeof(float));
+    a->luma = malloc((size_t)w * sizeof(float));
+    a->b1 = malloc((size_t)w * sizeof(float));
+    a->b2 = malloc((size_t)w * sizeof(float));
+    if (!a->band.px || !a->hb1 || !a->hb2 || !a->luma || !a->b1 || !a->b2) a->ok = -1;
+    return a;
+}
+
+void pol__detail_acc_row(pol__detail_acc *a, const float *row)
+{
+    int y = a->y++, r = a->g2.r;
+    size_t rowlen = (size_t)a->w * (size_t)a->ch;
+    /* bands may overlap on a short picture: a row can serve several, one after the other */
+    while (a->ok == 1 && a->next < DETAIL_BANDS) {
+        int lo = detail_band_y0(a->h, r, a->next) - r, hi = lo + DETAIL_ROWS + 2 * r;
+        if (y < lo || y >= hi) return;
+        memcpy(a->band.px + (size_t)(y - lo) * rowlen, row, rowlen * sizeof(float));
+        if (y != hi - 1) return;
+        detail_band(&a->band, &a->g1, &a->g2, r, a->hb1, a->hb2, a->luma, a->b1, a->b2, &a->fine,
+                    &a->coarse);
+        a->next++;
+        /* the next band may start at or before this row: its earlier rows are in this band's */
+        int nlo = a->next < DETAIL_BANDS ? detail_band_y0(a->h, r, a->next) - r : hi;
+        if (nlo < y) {
+            int keep = y - nlo; /* rows nlo .. y - 1, at band offsets nlo - lo .. */
+            memmove(a->band.px, a->band.px + (size_t)(nlo - lo) * rowlen, (size_t)keep * rowlen * sizeof(float));
+        }
+    }
+}
+
+double pol__detail_acc_finish(pol__detail_acc *a, double *fine_out)
+{
+    double ratio = -1;
+    *fine_out = 0;
+    if (a->ok == 1 && a->next == DETAIL_BANDS) {
+        double n = (double)DETAIL_BANDS * DETAIL_ROWS * (a->w - 2 * a->g2.r);
+        *fine_out = a->fine / n;
+        ratio = a->coarse > 0 ? a->fine / a->coarse : -1;
+    }
+    free(a->band.px), free(a->hb1), free(a->hb2), free(a->luma), free(a->b1), free(a->b2);
+    free(a);
+    return ratio;
+}
+
 /* Calibrated on Debian sample photos (python3-skimage, mate-backgrounds): in focus they measure
  * 1.0-2.5; after a 1.5x down-and-up resample 0.8-1.3; after 3x 0.54-0.64; after 4.5x 0.44-0.50. */
 #define CRISP_RATIO 0.8
 #define MAX_AUTO_AMOUNT 0.8
 
-static pol_status run_sharpen(pol_run *run, pol_asset *asset, const pol_args *args)
+/* The automatic amount, judged on the picture's detail ratio: 0 when the step declines (said). */
+static int auto_amount(pol_run *run, pol__image *im, double *amount)
 {
-    pol__image *im = pol__image_of(asset);
-    double radius = pol__arg_num(args, "radius");
-    double threshold = pol__arg_num(args, "threshold");
-    double amount;
-    if (pol__arg_has(args, "amount")) {
-        amount = pol__arg_num(args, "amount");
-    } else {
-        if (pol__image_graphic_declines(run, im)) return POL_OK;
-        double fine = 0, ratio = detail_ratio(im, &fine);
-        pol__measure(run, "detail_ratio", ratio);
-        pol__measure(run, "fine_detail", fine);
-        if (ratio < 0) {
-            pol__decline(run, "image too small to judge its sharpness");
-            return POL_OK;
-        }
-        if (ratio >= CRISP_RATIO) {
-            pol__decline(run, "already crisp (detail ratio %.2f >= %.2f)", ratio, CRISP_RATIO);
-            return POL_OK;
-        }
-        amount = 2.0 * (CRISP_RATIO - ratio) / CRISP_RATIO;
-        if (amount > MAX_AUTO_AMOUNT) amount = MAX_AUTO_AMOUNT;
-        pol__confidence(run, 0.7);
-        pol__decide(run, "soft picture (detail ratio %.2f < %.2f): amount %.2f", ratio, CRISP_RATIO,
-                    amount);
+    *amount = 0;
+    if (pol__image_graphic_declines(run, im)) return 0;
+    double fine = 0, ratio = detail_ratio(im, &fine);
+    pol__measure(run, "detail_ratio", ratio);
+    pol__measure(run, "fine_detail", fine);
+    if (ratio < 0) {
+        pol__decline(run, "image too small to judge its sharpness");
+        return 0;
     }
-    if (amount <= 0) {
-        pol__decline(run, "amount 0");
-        return POL_OK;
+    if (ratio >= CRISP_RATIO) {
+        pol__decline(run, "already crisp (detail ratio %.2f >= %.2f)", ratio, CRISP_RATIO);
+        return 0;
     }
+    *amount = 2.0 * (CRISP_RATIO - ratio) / CRISP_RATIO;
+    if (*amount > MAX_AUTO_AMOUNT) *amount = MAX_AUTO_AMOUNT;
+    pol__confidence(run, 0.7);
+    pol__decide(run, "soft picture (detail ratio %.2f < %.2f): amount %.2f", ratio, CRISP_RATIO,
+                *amount);
+    return 1;
+}
+
+/* The unsharp mask on the whole picture, in place. */
+static pol_status usm_whole(pol_run *run, pol__image *im, double amount, double radius,
+                            double threshold)
+{
     usm_job j;
     memset(&j, 0, sizeof j);
     j.src = im;
@@ -228,6 +313,26 @@ static pol_status run_sharpen(pol_run *run, pol_asset *asset, const pol_args *ar
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
     pol__image_replace_px(im, j.dst, im->width, im->height, im->channels);
+    return POL_OK;
+}
+
+static pol_status run_sharpen(pol_run *run, pol_asset *asset, const pol_args *args)
+{
+    pol__image *im = pol__image_of(asset);
+    double radius = pol__arg_num(args, "radius");
+    double threshold = pol__arg_num(args, "threshold");
+    double amount;
+    if (pol__arg_has(args, "amount")) {
+        amount = pol__arg_num(args, "amount");
+    } else if (!auto_amount(run, im, &amount)) {
+        return POL_OK;
+    }
+    if (amount <= 0) {
+        pol__decline(run, "amount 0");
+        return POL_OK;
+    }
+    pol_status st = usm_whole(run, im, amount, radius, threshold);
+    if (st) return st;
     pol__measure(run, "amount", amount);
     pol__measure(run, "radius", radius);
     pol__measure(run, "threshold", threshold);
@@ -241,12 +346,10 @@ static pol_status run_sharpen(pol_run *run, pol_asset *asset, const pol_args *ar
 typedef struct sh_state {
     usm_job j;
     float *spare; /* the last strip's rows, reused for the next one's result */
+    int pending;  /* automatic amount, not judged yet */
+    double radius, threshold;
 } sh_state;
 
-static int sh_can(const pol_args *args)
-{
-    return pol__arg_has(args, "amount");
-}
 
 static size_t sh_context(const pol_args *args, size_t after)
 {
@@ -260,11 +363,17 @@ static pol_status sh_begin(pol_run *run, const pol_args *args, void **state)
     sh_state *s = calloc(1, sizeof *s);
     if (!s) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     *state = s;
-    double amount = pol__arg_num(args, "amount"), radius = pol__arg_num(args, "radius"),
-           threshold = pol__arg_num(args, "threshold");
-    s->j.amount = (float)amount;
+    double radius = pol__arg_num(args, "radius"), threshold = pol__arg_num(args, "threshold");
     s->j.threshold = (float)threshold;
     gauss_init(&s->j.g, radius);
+    if (!pol__arg_has(args, "amount")) { /* automatic: judged with the first strip */
+        s->pending = 1;
+        s->radius = radius;
+        s->threshold = threshold;
+        return POL_OK;
+    }
+    double amount = pol__arg_num(args, "amount");
+    s->j.amount = (float)amount;
     if (amount <= 0) {
         pol__decline(run, "amount 0");
         return POL_OK;
@@ -283,6 +392,22 @@ static pol_status sh_begin(pol_run *run, const pol_args *args, void **state)
 static pol_status sh_apply(pol_run *run, void *state, pol__chunk *c)
 {
     sh_state *s = state;
+    pol__image *pv = NULL;
+    if (s->pending) {
+        /* judged on the item's preview, which carries the detail ratio measured at full
+         * resolution on the picture as the steps before leave it (strip.c) */
+        s->pending = 0;
+        pol_status st = pol__strip_preview(run, c, 1, &pv);
+        if (st) return st;
+        double amount;
+        if (!auto_amount(run, pv, &amount)) return POL_OK;
+        s->j.amount = (float)amount;
+        pol__measure(run, "amount", amount);
+        pol__measure(run, "radius", s->radius);
+        pol__measure(run, "threshold", s->threshold);
+        pol__decide(run, "unsharp mask on luminance: amount %.2f, radius %.2f, threshold %.3f",
+                    amount, s->radius, s->threshold);
+    }
     if (s->j.amount <= 0 || !(c->pre + c->n + c->post)) return POL_OK;
     pol__strip *st = pol__strip_of(c);
     pol__image view = pol__strip_view(c);
@@ -299,6 +424,16 @@ static pol_status sh_apply(pol_run *run, void *state, pol__chunk *c)
     }
     (void)st;
     pol__strip_swap(c, j.dst, &s->spare); /* same size: the decoded rows still compare */
+    if (pv) {
+        /* the steps after it judge the preview as sharpened: exactly when the preview is the
+         * picture itself; a reduced preview is left as it is (a box reduction of 2x or more
+         * keeps little of what an unsharp mask of radius ~1 adds) */
+        if (pv->width == view.width) {
+            pol_status e = usm_whole(run, pv, s->j.amount, s->radius, s->threshold);
+            if (e) return e;
+        }
+        return pol__strip_preview_follows(run, c);
+    }
     return POL_OK;
 }
 
@@ -310,7 +445,6 @@ static void sh_free(void *state)
 }
 
 static const pol_op_stream sharpen_stream = {.context = sh_context,
-                                             .can = sh_can,
                                              .begin = sh_begin,
                                              .apply = sh_apply,
                                              .free = sh_free};

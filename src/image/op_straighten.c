@@ -1,5 +1,6 @@
 /* polish — image.straighten: levels a tilted horizon from long straight lines, then crops to the largest inscribed rectangle. */
 #include <math.h>
+#include "image/image_io.h"
 #include "image/quality.h"
 
 static const pol_param_desc params[] = {
@@ -174,12 +175,15 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     return POL_OK;
 }
 
+POL__PREVIEW_STREAM(preview_stream, run, "straighten rotates the picture: the item is loaded whole", 0);
+
 const pol_op_desc pol__image_op_straighten = {
     .domain = "image",
     .name = "straighten",
     .summary = "Straighten: detect tilt from long straight lines, rotate and crop; skips when unsure",
     .params = params,
     .n_params = POL_ARRAY_LEN(params),
+    .stream = &preview_stream,
     .run = run,
     .flags = POL_OP_AUTO,
 };

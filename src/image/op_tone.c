@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "image/image_io.h"
 #include "image/quality.h"
 
 static const pol_param_desc params[] = {
@@ -129,12 +130,15 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     return POL_OK;
 }
 
+POL__PREVIEW_STREAM(preview_stream, run, "tone changes the levels: the item is loaded whole", 0);
+
 const pol_op_desc pol__image_op_tone = {
     .domain = "image",
     .name = "tone",
     .summary = "Tone: automatic levels and midtone curve with highlight protection, or manual black/white/gamma",
     .params = params,
     .n_params = POL_ARRAY_LEN(params),
+    .stream = &preview_stream,
     .run = run,
     .flags = POL_OP_AUTO | POL_OP_SCALE_SAFE,
 };

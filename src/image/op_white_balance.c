@@ -1,6 +1,7 @@
 /* polish — image.white-balance: removes colour casts (automatic estimate with a confidence check, or manual temperature/tint). */
 #include <math.h>
 #include <string.h>
+#include "image/image_io.h"
 #include "image/quality.h"
 
 static const pol_param_desc params[] = {
@@ -226,12 +227,15 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     return POL_OK;
 }
 
+POL__PREVIEW_STREAM(preview_stream, run, "white balance corrects a cast: the item is loaded whole", 0);
+
 const pol_op_desc pol__image_op_white_balance = {
     .domain = "image",
     .name = "white-balance",
     .summary = "Remove a colour cast: automatic (gray-edge and white-patch estimators with plausibility and agreement checks) or manual temperature/tint",
     .params = params,
     .n_params = POL_ARRAY_LEN(params),
+    .stream = &preview_stream,
     .run = run,
     .flags = POL_OP_AUTO | POL_OP_SCALE_SAFE,
 };

@@ -527,6 +527,47 @@ static float luma_enc(const float *p, int ch)
     return ch >= 3 ? 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2] : p[0];
 }
 
+/* Block row `by` from the luma of picture rows by * NB_BLOCK .. by * NB_BLOCK + NB_BLOCK + 1. */
+static void noise_block_row(noise_ctx *c, size_t by, float *const rows[NB_BLOCK + 2])
+{
+    for (int bx = 0; bx < c->bw; bx++) {
+        double sum = 0;
+        int clipped = 0;
+        for (int r = 1; r <= NB_BLOCK; r++) {
+            const float *a = rows[r - 1], *m = rows[r], *d = rows[r + 1];
+            for (int x = 1 + bx * NB_BLOCK; x <= (bx + 1) * NB_BLOCK; x++) {
+                float v = a[x - 1] - 2 * a[x] + a[x + 1] - 2 * (m[x - 1] - 2 * m[x] + m[x + 1]) +
+                          d[x - 1] - 2 * d[x] + d[x + 1];
+                sum += fabsf(v);
+                /* Clipped or black areas look noiseless; keep them out of the statistics. */
+                clipped += m[x] >= 0.995f || m[x] <= 0.005f;
+            }
+        }
+        c->block[by * c->bw + bx] =
+            clipped > NB_BLOCK * NB_BLOCK / 8
+                ? NAN
+                : (float)(sum / (NB_BLOCK * NB_BLOCK) * sqrt(M_PI / 2) / 6);
+        /* the block at half resolution (2x2 means), the operator on its inner 6x6 */
+        float hb[NB_BLOCK / 2][NB_BLOCK / 2];
+        for (int r = 0; r < NB_BLOCK / 2; r++)
+            for (int q = 0; q < NB_BLOCK / 2; q++) {
+                int x = 1 + bx * NB_BLOCK + 2 * q;
+                hb[r][q] = 0.25f * (rows[1 + 2 * r][x] + rows[1 + 2 * r][x + 1] +
+                                    rows[2 + 2 * r][x] + rows[2 + 2 * r][x + 1]);
+            }
+        double hsum = 0;
+        for (int r = 1; r < NB_BLOCK / 2 - 1; r++)
+            for (int q = 1; q < NB_BLOCK / 2 - 1; q++) {
+                const float *a = hb[r - 1], *m = hb[r], *d = hb[r + 1];
+                float v = a[q - 1] - 2 * a[q] + a[q + 1] - 2 * (m[q - 1] - 2 * m[q] + m[q + 1]) +
+                          d[q - 1] - 2 * d[q] + d[q + 1];
+                hsum += fabsf(v);
+            }
+        int hn = (NB_BLOCK / 2 - 2) * (NB_BLOCK / 2 - 2);
+        c->half[by * c->bw + bx] = (float)(hsum / hn * sqrt(M_PI / 2) / 6);
+    }
+}
+
 static void noise_rows(void *user, size_t begin, size_t end)
 {
     noise_ctx *c = user;
@@ -547,42 +588,7 @@ static void noise_rows(void *user, size_t begin, size_t end)
             const float *src = pol__image_row(im, y0 + r);
             for (int x = 0; x < im->width; x++) rows[r][x] = luma_enc(src + (size_t)x * ch, ch);
         }
-        for (int bx = 0; bx < c->bw; bx++) {
-            double sum = 0;
-            int clipped = 0;
-            for (int r = 1; r <= NB_BLOCK; r++) {
-                const float *a = rows[r - 1], *m = rows[r], *d = rows[r + 1];
-                for (int x = 1 + bx * NB_BLOCK; x <= (bx + 1) * NB_BLOCK; x++) {
-                    float v = a[x - 1] - 2 * a[x] + a[x + 1] - 2 * (m[x - 1] - 2 * m[x] + m[x + 1]) +
-                              d[x - 1] - 2 * d[x] + d[x + 1];
-                    sum += fabsf(v);
-                    /* Clipped or black areas look noiseless; keep them out of the statistics. */
-                    clipped += m[x] >= 0.995f || m[x] <= 0.005f;
-                }
-            }
-            c->block[by * c->bw + bx] =
-                clipped > NB_BLOCK * NB_BLOCK / 8
-                    ? NAN
-                    : (float)(sum / (NB_BLOCK * NB_BLOCK) * sqrt(M_PI / 2) / 6);
-            /* the block at half resolution (2x2 means), the operator on its inner 6x6 */
-            float hb[NB_BLOCK / 2][NB_BLOCK / 2];
-            for (int r = 0; r < NB_BLOCK / 2; r++)
-                for (int q = 0; q < NB_BLOCK / 2; q++) {
-                    int x = 1 + bx * NB_BLOCK + 2 * q;
-                    hb[r][q] = 0.25f * (rows[1 + 2 * r][x] + rows[1 + 2 * r][x + 1] +
-                                        rows[2 + 2 * r][x] + rows[2 + 2 * r][x + 1]);
-                }
-            double hsum = 0;
-            for (int r = 1; r < NB_BLOCK / 2 - 1; r++)
-                for (int q = 1; q < NB_BLOCK / 2 - 1; q++) {
-                    const float *a = hb[r - 1], *m = hb[r], *d = hb[r + 1];
-                    float v = a[q - 1] - 2 * a[q] + a[q + 1] - 2 * (m[q - 1] - 2 * m[q] + m[q + 1]) +
-                              d[q - 1] - 2 * d[q] + d[q + 1];
-                    hsum += fabsf(v);
-                }
-            int hn = (NB_BLOCK / 2 - 2) * (NB_BLOCK / 2 - 2);
-            c->half[by * c->bw + bx] = (float)(hsum / hn * sqrt(M_PI / 2) / 6);
-        }
+        noise_block_row(c, by, rows);
     }
     free(buf);
 }
@@ -604,27 +610,20 @@ static int cmp_blk(const void *a, const void *b)
 }
 
 
-double pol__noise_sigma2(const pol_run *run, const pol__image *im, double *confidence,
-                         double *texture)
+/* The estimate from the blocks (c->block, c->half filled, m = usable ones counted inside); frees
+ * them. */
+static double noise_finish(noise_ctx *c, int channels, double *confidence, double *texture)
 {
-    *confidence = 0;
-    if (texture) *texture = NAN;
-    noise_ctx c = {im, (im->width - 2) / NB_BLOCK, (im->height - 2) / NB_BLOCK, NULL, NULL};
-    if (c.bw < 2 || c.bh < 2) return 0;
-    size_t n = (size_t)c.bw * c.bh;
-    c.block = malloc(n * sizeof(float));
-    c.half = malloc(n * sizeof(float));
+    size_t n = (size_t)c->bw * c->bh;
     blk *b = malloc(n * sizeof(blk));
-    if (!c.block || !c.half || !b) {
-        free(c.block);
-        free(c.half);
-        free(b);
+    if (!b) {
+        free(c->block);
+        free(c->half);
         return 0;
     }
-    pol__parallel_for(run, (size_t)c.bh, 4, noise_rows, &c);
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
-        if (!isnan(c.block[i])) b[m].s = c.block[i], b[m++].half = c.half[i];
+        if (!isnan(c->block[i])) b[m].s = c->block[i], b[m++].half = c->half[i];
     double sigma = 0;
     if (m >= 8) {
         qsort(b, m, sizeof(blk), cmp_blk);
@@ -632,7 +631,7 @@ double pol__noise_sigma2(const pol_run *run, const pol__image *im, double *confi
          * sampling error (about 6% for 256 pixels) biases it low by ~8%, corrected here. */
         sigma = b[m / 10].s / 0.92;
         /* Independent noise of equal sigma in R, G, B shows in luma as 0.668 sigma. */
-        if (im->channels >= 3) sigma /= 0.668;
+        if (channels >= 3) sigma /= 0.668;
         /* Agreement of the flattest quarter says whether a noise floor exists at all. */
         double lo = b[m / 20].s, hi = b[m / 4].s;
         *confidence = hi > 0 ? pol__clampf((float)(lo / hi), 0, 1) : 0;
@@ -651,9 +650,97 @@ double pol__noise_sigma2(const pol_run *run, const pol__image *im, double *confi
             }
         }
     }
-    free(c.block);
-    free(c.half);
+    free(c->block);
+    free(c->half);
     free(b);
+    return sigma;
+}
+
+double pol__noise_sigma2(const pol_run *run, const pol__image *im, double *confidence,
+                         double *texture)
+{
+    *confidence = 0;
+    if (texture) *texture = NAN;
+    if (im->measured) { /* taken at full resolution before the pixels were reduced */
+        *confidence = im->measured->noise_conf;
+        if (texture) *texture = im->measured->noise_texture;
+        return im->measured->noise_sigma;
+    }
+    noise_ctx c = {im, (im->width - 2) / NB_BLOCK, (im->height - 2) / NB_BLOCK, NULL, NULL};
+    if (c.bw < 2 || c.bh < 2) return 0;
+    size_t n = (size_t)c.bw * c.bh;
+    c.block = malloc(n * sizeof(float));
+    c.half = malloc(n * sizeof(float));
+    if (!c.block || !c.half) {
+        free(c.block);
+        free(c.half);
+        return 0;
+    }
+    pol__parallel_for(run, (size_t)c.bh, 4, noise_rows, &c);
+    return noise_finish(&c, im->channels, confidence, texture);
+}
+
+struct pol__noise_acc {
+    noise_ctx c;
+    int w, ch, y;  /* y: rows fed so far */
+    size_t by;     /* the block row being gathered */
+    float *buf;    /* NB_BLOCK + 2 luma rows */
+    float *rows[NB_BLOCK + 2];
+};
+
+pol__noise_acc *pol__noise_acc_new(int w, int h, int ch)
+{
+    pol__noise_acc *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    a->c = (noise_ctx){NULL, (w - 2) / NB_BLOCK, (h - 2) / NB_BLOCK, NULL, NULL};
+    a->w = w, a->ch = ch;
+    if (a->c.bw >= 2 && a->c.bh >= 2) {
+        size_t n = (size_t)a->c.bw * a->c.bh;
+        a->c.block = malloc(n * sizeof(float));
+        a->c.half = malloc(n * sizeof(float));
+        a->buf = malloc(sizeof(float) * (size_t)w * (NB_BLOCK + 2));
+        if (!a->c.block || !a->c.half || !a->buf) {
+            free(a->c.block);
+            free(a->c.half);
+            free(a->buf);
+            free(a);
+            return NULL;
+        }
+        for (int r = 0; r < NB_BLOCK + 2; r++) a->rows[r] = a->buf + (size_t)r * w;
+    }
+    return a;
+}
+
+void pol__noise_acc_row(pol__noise_acc *a, const float *src)
+{
+    int y = a->y++;
+    if (!a->buf || a->by >= (size_t)a->c.bh) return;
+    int r = y - (int)a->by * NB_BLOCK;
+    if (r < 0 || r > NB_BLOCK + 1) return;
+    for (int x = 0; x < a->w; x++) a->rows[r][x] = luma_enc(src + (size_t)x * a->ch, a->ch);
+    if (r == NB_BLOCK + 1) {
+        noise_block_row(&a->c, a->by, a->rows);
+        /* the last two rows open the next block row */
+        float *t0 = a->rows[0], *t1 = a->rows[1];
+        a->rows[0] = a->rows[NB_BLOCK], a->rows[1] = a->rows[NB_BLOCK + 1];
+        a->rows[NB_BLOCK] = t0, a->rows[NB_BLOCK + 1] = t1;
+        a->by++;
+    }
+}
+
+double pol__noise_acc_finish(pol__noise_acc *a, double *confidence, double *texture)
+{
+    *confidence = 0;
+    if (texture) *texture = NAN;
+    double sigma = 0;
+    if (a->buf && a->by == (size_t)a->c.bh)
+        sigma = noise_finish(&a->c, a->ch, confidence, texture);
+    else {
+        free(a->c.block);
+        free(a->c.half);
+    }
+    free(a->buf);
+    free(a);
     return sigma;
 }
 

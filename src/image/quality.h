@@ -184,6 +184,27 @@ int pol__tilt_estimate_persp(const pol_run *run, const pol__image *im, double ma
 /* 1 photo, 2 graphic (logo, screenshot, diagram, text); judged once and kept in im->kind, with the
  * reason in im->kind_why. */
 int pol__image_kind(const pol_run *run, pol__image *im);
+/* The same judgement gathered row by row (a streamed item's analysis pass): for every row y with
+ * y % step == 0 and y + 1 < height, _row(row y, row y + 1); _finish sets im->kind and frees. */
+typedef struct pol__kind_acc pol__kind_acc;
+pol__kind_acc *pol__kind_acc_new(int w, int h, int ch);
+int pol__kind_acc_step(const pol__kind_acc *a);
+void pol__kind_acc_row(pol__kind_acc *a, const float *row, const float *below);
+void pol__kind_acc_finish(pol__kind_acc *a, pol__image *im);
+
+/* pol__noise_sigma2 gathered row by row: feed every row of the picture in order (the luma the
+ * estimator reads is taken from it), then _finish gives what pol__noise_sigma2 gives on the whole
+ * picture, to the bit, and frees. */
+typedef struct pol__noise_acc pol__noise_acc;
+pol__noise_acc *pol__noise_acc_new(int w, int h, int ch);
+void pol__noise_acc_row(pol__noise_acc *a, const float *row);
+double pol__noise_acc_finish(pol__noise_acc *a, double *confidence, double *texture);
+
+/* The sharpen op's fine-detail ratio gathered row by row (op_sharpen.c): same contract. */
+typedef struct pol__detail_acc pol__detail_acc;
+pol__detail_acc *pol__detail_acc_new(int w, int h, int ch);
+void pol__detail_acc_row(pol__detail_acc *a, const float *row);
+double pol__detail_acc_finish(pol__detail_acc *a, double *fine);
 /* For an automatic photographic step: on a graphic, records the reason, declines and returns 1. */
 int pol__image_graphic_declines(pol_run *run, pol__image *im);
 /* Records the measurements behind the judgement (for inspect). */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "image/image_io.h"
+#include "image/quality.h"
 
 #define STRIP_ROWS 32 /* core rows per chunk: a quarter of a TIFF tile row, 4 JPEG MCU rows */
 
@@ -66,6 +67,13 @@ typedef struct sreader {
     float *win; /* decoded rows [win_y, win_y + win_n), in order */
     int win_y, win_n, win_cap;
     int next; /* first row of the next core */
+    char *path;
+    pol__image *preview; /* pol__strip_preview's, made once */
+    /* after pol__strip_preview_follows: the first chunk's rows as the following step left them
+     * (a later step judging the preview checks nothing changed since) */
+    float *synced;
+    size_t synced_n;
+    pol__measured measured;
 } sreader;
 
 static const char *format_of(const char *path)
@@ -86,7 +94,10 @@ static void rd_close(void *p)
     if (r->jpeg) pol__jpeg_rows_close(r->jpeg);
     pol__image_free_px(r->strip.px);
     pol__image_free(r->meta);
+    pol__image_free(r->preview);
+    free(r->synced);
     free(r->win);
+    free(r->path);
     free(r);
 }
 
@@ -109,6 +120,11 @@ static pol_status rd_open(pol_run *run, const char *path, void **out)
     }
     r->w = r->meta->width, r->h = r->meta->height, r->ch = r->meta->channels;
     r->strip.item = r->meta;
+    r->strip.reader = r;
+    if (!(r->path = strdup(path))) {
+        rd_close(r);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
     *out = r;
     return POL_OK;
 }
@@ -161,6 +177,175 @@ static pol_status rd_read(pol_run *run, void *p, size_t halo, pol__chunk **out)
     r->chunk.last = y + n >= r->h;
     r->next = y + n;
     *out = &r->chunk;
+    return POL_OK;
+}
+
+/* ---- the preview the automatic steps judge on ---------------------------------------------- */
+
+#define PREVIEW_DIM 1280 /* the preview's long side, at least (box factor: long side / this) */
+
+/* One pass over the source, row by row: the kind of picture and the noise and detail measures at
+ * full resolution, exactly as on the whole picture, and the box-reduced preview. */
+static pol_status analyse(pol_run *run, sreader *r)
+{
+    pol__image *meta = NULL;
+    pol__tiff_rows *tr = NULL;
+    pol__jpeg_rows *jr = NULL;
+    pol_status st = r->tiff ? pol__tiff_rows_open(run, r->path, &meta, &tr)
+                            : pol__jpeg_rows_open(run, r->path, &meta, &jr);
+    if (st) return st;
+    int w = r->w, h = r->h, ch = r->ch, longer = w > h ? w : h;
+    int f = longer / PREVIEW_DIM > 1 ? longer / PREVIEW_DIM : 1;
+    int pw = w / f, ph = h / f;
+    size_t rowlen = (size_t)w * (size_t)ch;
+    pol__image *pv = pol__image_new(pw > 0 ? pw : 1, ph > 0 ? ph : 1, ch);
+    float *buf = malloc((size_t)(STRIP_ROWS + 1) * rowlen * sizeof(float));
+    double *acc = calloc((size_t)(pw > 0 ? pw : 1) * (size_t)ch, sizeof(double));
+    pol__kind_acc *ka = pol__kind_acc_new(w, h, ch);
+    pol__noise_acc *na = pol__noise_acc_new(w, h, ch);
+    pol__detail_acc *da = pol__detail_acc_new(w, h, ch);
+    if (!pv || !buf || !acc || !ka || !na || !da) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    int step = ka ? pol__kind_acc_step(ka) : 1, alpha = ch == 2 || ch == 4;
+    pol__colour_init();
+    for (int y = 0; !st && y < h;) {
+        int n = h - y < STRIP_ROWS ? h - y : STRIP_ROWS;
+        /* row y - 1 stays in front of the batch: the kind's samples look one row down */
+        float *rows = buf + rowlen;
+        st = tr ? pol__tiff_rows_read(run, tr, rows, n) : pol__jpeg_rows_read(run, jr, rows, n);
+        for (int i = 0; !st && i < n; i++, y++) {
+            const float *row = rows + (size_t)i * rowlen;
+            if (y > 0 && (y - 1) % step == 0) pol__kind_acc_row(ka, row - rowlen, row);
+            pol__noise_acc_row(na, row);
+            pol__detail_acc_row(da, row);
+            if (f == 1) { /* not reduced: the picture itself */
+                memcpy(pol__image_row(pv, y), row, rowlen * sizeof(float));
+            } else if (y / f < ph) {
+                for (int x = 0; x < pw; x++)
+                    for (int dx = 0; dx < f; dx++)
+                        for (int k = 0; k < ch; k++) {
+                            /* colours averaged in linear light, as the steps' own reductions do */
+                            float v = row[((size_t)x * f + dx) * ch + k];
+                            acc[(size_t)x * ch + k] += alpha && k == ch - 1 ? v : pol__to_linear_fast(v);
+                        }
+                if (y % f == f - 1) {
+                    float *o = pol__image_row(pv, y / f);
+                    for (size_t k = 0; k < (size_t)pw * ch; k++) {
+                        float v = (float)(acc[k] / ((double)f * f));
+                        o[k] = alpha && k % (size_t)ch == (size_t)ch - 1 ? v : pol__linear_to_srgb(v);
+                        acc[k] = 0;
+                    }
+                }
+            }
+        }
+        if (!st) memcpy(buf, rows + (size_t)(n - 1) * rowlen, rowlen * sizeof(float));
+    }
+    if (tr) pol__tiff_rows_close(tr);
+    if (jr) pol__jpeg_rows_close(jr);
+    pol__image_free(meta);
+    free(buf);
+    free(acc);
+    if (!st) {
+        pol__measured *m = &r->measured;
+        m->noise_sigma = pol__noise_acc_finish(na, &m->noise_conf, &m->noise_texture);
+        m->detail_ratio = pol__detail_acc_finish(da, &m->detail_fine);
+        na = NULL, da = NULL;
+        /* the item's metadata the steps read (colour profile, depth, format) */
+        const pol__image *src = r->meta;
+        pv->bit_depth = src->bit_depth;
+        pv->orientation = src->orientation;
+        pv->dpi = src->dpi;
+        pv->srgb = src->srgb;
+        pv->save = src->save;
+        memcpy(pv->format, src->format, sizeof pv->format);
+        if (src->icc && (pv->icc = malloc(src->icc_len))) {
+            memcpy(pv->icc, src->icc, src->icc_len);
+            pv->icc_len = src->icc_len;
+        }
+        pv->measured = &r->measured;
+        pol__kind_acc_finish(ka, pv);
+        ka = NULL;
+        r->preview = pv;
+        pv = NULL;
+    }
+    pol__image dummy = {0};
+    if (ka) pol__kind_acc_finish(ka, &dummy); /* only frees */
+    if (na) pol__noise_acc_finish(na, &(double){0}, NULL);
+    if (da) pol__detail_acc_finish(da, &(double){0});
+    pol__image_free(pv);
+    return st;
+}
+
+pol_status pol__strip_preview(pol_run *run, const pol__chunk *c, int full_res, pol__image **out)
+{
+    *out = NULL;
+    const pol__strip *s = pol__strip_of(c);
+    sreader *r = s->reader;
+    size_t rowlen = (size_t)s->width * (size_t)s->channels;
+    size_t n = (c->pre + c->n + c->post) * rowlen;
+    /* measured on the source: right only while every step before left every pixel as it was,
+     * or (the picture itself, not its full-resolution measures) as a following step left it */
+    int same = r && s->width == r->w && s->height == r->h && s->channels == r->ch && s->src_px &&
+               !memcmp(s->px, s->src_px, n * sizeof(float));
+    int followed = r && !full_res && r->synced && r->synced_n == n && s->width == r->w &&
+                   s->height == r->h && !memcmp(s->px, r->synced, n * sizeof(float));
+    if (!same && !followed)
+        return pol__stream_want_whole(run, "an automatic step judges the picture as the steps "
+                                           "before it changed it: loaded whole");
+    if (!r->preview) {
+        pol_status st = analyse(run, r);
+        if (st) return st;
+    }
+    *out = r->preview;
+    return POL_OK;
+}
+
+pol_status pol__strip_preview_follows(pol_run *run, const pol__chunk *c)
+{
+    const pol__strip *s = pol__strip_of(c);
+    sreader *r = s->reader;
+    if (!r) return POL_OK;
+    size_t n = (c->pre + c->n + c->post) * (size_t)s->width * (size_t)s->channels;
+    free(r->synced);
+    r->synced = malloc(n * sizeof(float));
+    if (!r->synced) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    memcpy(r->synced, s->px, n * sizeof(float));
+    r->synced_n = n;
+    return POL_OK;
+}
+
+typedef struct preview_state {
+    const pol_args *args;
+    int judged;
+} preview_state;
+
+pol_status pol__preview_begin(pol_run *run, const pol_args *args, void **state)
+{
+    preview_state *s = calloc(1, sizeof *s);
+    if (!s) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    s->args = args;
+    *state = s;
+    return POL_OK;
+}
+
+void pol__preview_free(void *state)
+{
+    free(state);
+}
+
+pol_status pol__preview_apply(pol_run *run, void *state, pol__chunk *c, pol__image_run_fn fn,
+                              const char *name, int full_res)
+{
+    preview_state *s = state;
+    if (s->judged) return POL_OK;
+    s->judged = 1;
+    pol__image *pv;
+    pol_status st = pol__strip_preview(run, c, full_res, &pv);
+    if (st) return st;
+    pol_asset a = {.refs = 1, .domain = &pol__image_domain, .data = pv};
+    st = fn(run, &a, s->args);
+    if (st) return st;
+    if (!run->declined) /* it changes pixels: as a whole picture (and judged on it again) */
+        return pol__stream_want_whole(run, name);
     return POL_OK;
 }
 

@@ -130,7 +130,8 @@ contains "$ERR" "memory"
 printf 'domain: image\nlimits: {memory: 100K}\nsteps:\n  - sharpen: {amount: 0.3}\n' >"$T/lim.yml"
 run_polish 1 run "$T/lim.yml" "$IN/a.jpg" -o "$T/o10r"
 contains "$ERR" "limit of 0.1 MiB"
-mkdir -p "$T/many" && for i in 1 2 3 4; do cp "$IN/a.jpg" "$T/many/m$i.jpg"; done
+# PNG: loaded whole (a JPEG streams, holding rows rather than the picture)
+mkdir -p "$T/many" && for i in 1 2 3 4; do convert-im6.q16 "$IN/a.jpg" "$T/many/m$i.png"; done
 # each item fits alone (200x133 floats: 426 KB) but not two at once: they take turns, none fails
 timeout 120 "$POLISH" fix "$T/many" -o "$T/o10j" -j 4 --limit memory=600K --quiet \
     --report "$T/r10j.json" >"$OUT" 2>"$ERR"

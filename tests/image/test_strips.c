@@ -1,7 +1,9 @@
 /* polish — image strips: a pipeline streamed strip by strip gives what the same pipeline gives on
  * the whole picture (crop, resize, sharpen, export; TIFF tiled and in strips, 8 and 16 bit, grey,
  * RGB and alpha; JPEG), an unchanged streamed JPEG is its own coefficients again, and the ops that
- * need the whole picture keep the item whole. */
+ * need the whole picture keep the item whole; `polish fix` streamed decides as on the whole
+ * picture (exactly up to the preview's size, within stated tolerances beyond), and falls back to
+ * the whole picture when a step other than sharpen changes pixels. */
 #include <tiffio.h>
 #include "test_io_util.h"
 #include "polish/polish.h"
@@ -232,8 +234,8 @@ static void test_jpeg(void **state)
     tctx_done(&t);
 }
 
-/* What cannot stream stays whole: a size known only from the whole picture (resize to a width,
- * an automatic sharpen), a preset, a format change, a turned picture. */
+/* What cannot stream stays whole: a size known only from the whole picture (resize to a width),
+ * a preset, a format change, a turned picture. */
 static void test_whole_when_needed(void **state)
 {
     (void)state;
@@ -247,8 +249,8 @@ static void test_whole_when_needed(void **state)
     char *r = run_recipe("  - resize: {width: 60}\n", "", in, out, 0);
     assert_false(streamed(r));
     free(r);
-    r = run_recipe("  - sharpen: {radius: 1}\n", "", in, out, 0);
-    assert_false(streamed(r));
+    r = run_recipe("  - sharpen: {radius: 1}\n", "", in, out, 0); /* automatic: judged as whole */
+    assert_true(streamed(r));
     free(r);
     r = run_recipe("  - crop: {aspect: \"1:1\"}\n", "", in, out, 0);
     assert_false(streamed(r));
@@ -268,6 +270,239 @@ static void test_whole_when_needed(void **state)
     tctx_done(&t);
 }
 
+/* ---- polish fix, streamed: the automatic steps judge on the preview (strip.c) ----------------- */
+
+/* `polish fix` (the automatic pipeline) on `in` into `out` (its extension picks the format).
+ * Returns the report's JSON (free it). */
+static char *fix_run(const char *in, const char *out)
+{
+    pol_pipeline *p;
+    pol_err err;
+    if (pol_pipeline_new_auto(&p, &err)) fail_msg("auto: %s", err.msg);
+    pol_options opt;
+    pol_options_default(&opt);
+    opt.threads = 2;
+    opt.overwrite = 1;
+    pol_batch b = {.mode = POL_BATCH_PROCESS, .options = &opt, .outfile = out};
+    pol_report *r = pol_report_new("test");
+    pol_batch_result res;
+    const char *ins[] = {in};
+    pol_status st = pol_batch_run(p, ins, 1, &b, r, &res, &err);
+    char *js = pol_report_json(r);
+    if (st) fail_msg("fix: %s\n%s", err.msg, js);
+    pol_report_free(r);
+    pol_pipeline_free(p);
+    return js;
+}
+
+/* The report's automatic steps as text, without what differs by path alone (timings, the
+ * "streamed" flag): from the first step to the delivery step. Free it. */
+static char *steps_of(const char *report)
+{
+    const char *a = strstr(report, "\"op\": \"image.orient\"");
+    const char *b = strstr(report, "\"op\": \"image.export\"");
+    assert_non_null(a);
+    assert_non_null(b);
+    char *out = calloc((size_t)(b - a) + 1, 1);
+    size_t n = 0;
+    for (const char *l = a; l < b;) {
+        const char *e = memchr(l, '\n', (size_t)(b - l));
+        e = e ? e + 1 : b;
+        size_t len = (size_t)(e - l);
+        char line[512];
+        snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line - 1 ? len : sizeof line - 1), l);
+        if (!strstr(line, "\"seconds\"") && !strstr(line, "\"streamed\"")) {
+            memcpy(out + n, l, len);
+            n += len;
+        }
+        l = e;
+    }
+    return out;
+}
+
+/* The figure `key` in the report of step `op`; NAN when absent. */
+static double figure(const char *report, const char *op, const char *key)
+{
+    char k[128];
+    snprintf(k, sizeof k, "\"op\": \"image.%s\"", op);
+    const char *s = strstr(report, k);
+    if (!s) return NAN;
+    const char *next = strstr(s + 1, "\"op\": ");
+    snprintf(k, sizeof k, "\"%s\": ", key);
+    const char *f = strstr(s, k);
+    return f && (!next || f < next) ? strtod(f + strlen(k), NULL) : NAN;
+}
+
+/* A status of step `op` ("applied" or "declined"). */
+static int applied(const char *report, const char *op)
+{
+    char k[128];
+    snprintf(k, sizeof k, "\"op\": \"image.%s\"", op);
+    const char *s = strstr(report, k);
+    assert_non_null(s);
+    const char *st = strstr(s, "\"status\": \"");
+    assert_non_null(st);
+    return !strncmp(st + 11, "applied", 7);
+}
+
+/* A real photo made soft (scaled down 3x and up again to w x h), so image.sharpen applies. */
+static pol__image *soft_photo(tctx *t, const char *name, int w, int h)
+{
+    pol__image *ph = load_photo(t, name);
+    float *px = pol__resample(NULL, ph, ph->width / 3, ph->height / 3, POL_KERNEL_LANCZOS3);
+    assert_non_null(px);
+    pol__image small = *ph;
+    small.px = px, small.width = ph->width / 3, small.height = ph->height / 3;
+    pol__image *im = pol__image_new(w, h, ph->channels);
+    float *up = pol__resample(NULL, &small, w, h, POL_KERNEL_LANCZOS3);
+    assert_non_null(up);
+    pol__image_replace_px(im, up, w, h, ph->channels);
+    pol__image_free_px(px);
+    pol__image_free(ph);
+    return im;
+}
+
+/* Streamed (TIFF in, TIFF out) and whole (TIFF in, PNG out: a format change keeps it whole) fix
+ * of `im`; returns both reports and the largest pixel difference. */
+static double fix_both_ways(tctx *t, const pol__image *im, const char *name, char **rs, char **rw)
+{
+    char in[256], out_s[256], out_w[256];
+    snprintf(in, sizeof in, "%s/%s.tif", t->dir, name);
+    snprintf(out_s, sizeof out_s, "%s/%s-s.tif", t->dir, name);
+    snprintf(out_w, sizeof out_w, "%s/%s-w.png", t->dir, name);
+    pol__image *c = pol__image_clone(im);
+    assert_int_equal(pol__image_save_path(&t->run, c, in), POL_OK);
+    pol__image_free(c);
+    *rs = fix_run(in, out_s);
+    *rw = fix_run(in, out_w);
+    assert_false(streamed(*rw));
+    pol__image *a = load(t, out_s), *b = load(t, out_w);
+    assert_int_equal(a->width, b->width);
+    assert_int_equal(a->height, b->height);
+    double mx = 0;
+    mean_abs_diff(a, b, &mx);
+    pol__image_free(a);
+    pol__image_free(b);
+    return mx;
+}
+
+/* Up to the preview's size the preview is the picture: every step decides on the same pixels,
+ * the report is the whole path's figure for figure, and sharpen (streamed with its halo) gives
+ * the same pixels. */
+static void test_fix_exact(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    pol__image *im = soft_photo(&t, "coffee.png", 900, 600);
+    char *rs, *rw;
+    double mx = fix_both_ways(&t, im, "soft", &rs, &rw);
+    assert_true(streamed(rs));
+    assert_null(strstr(rs, "streamed_fallback"));
+    assert_true(applied(rs, "sharpen"));
+    char *a = steps_of(rs), *b = steps_of(rw);
+    if (strcmp(a, b)) fail_msg("streamed steps differ:\n%s\nwhole:\n%s", a, b);
+    print_message("  soft photo 900x600: streamed, sharpen amount %.3f, steps as whole, max "
+                  "difference %g\n", figure(rs, "sharpen", "amount"), mx);
+    assert_true(mx == 0);
+    free(a), free(b), free(rs), free(rw);
+    pol__image_free(im);
+    tctx_done(&t);
+}
+
+/* A picture that is a point step's to change (a colour cast) is loaded whole after all: the
+ * report says why, and the result is the whole path's. */
+static void test_fix_falls_back(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    pol__image *im = load_photo(&t, "astronaut.png"); /* under a yellow light */
+    for (size_t i = 0; i < (size_t)im->width * im->height; i++) im->px[i * 3 + 2] *= 0.75f;
+    char *rs, *rw;
+    double mx = fix_both_ways(&t, im, "cast", &rs, &rw);
+    assert_false(streamed(rs));
+    assert_non_null(strstr(rs, "streamed_fallback"));
+    assert_true(applied(rs, "white-balance"));
+    char *a = steps_of(rs), *b = steps_of(rw);
+    assert_string_equal(a, b);
+    print_message("  cast photo: loaded whole after all (white balance applies), max difference %g\n", mx);
+    assert_true(mx == 0);
+    free(a), free(b), free(rs), free(rw);
+    pol__image_free(im);
+    tctx_done(&t);
+}
+
+/* Beyond the preview's size the point steps judge a box-reduced preview: their figures move a
+ * little (within the tolerances below), while the kind of picture, noise and detail are measured
+ * at full resolution and agree exactly, and so does every decision and every pixel. */
+static void test_fix_reduced(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    pol__image *im = soft_photo(&t, "astronaut.png", 2600, 700);
+    char *rs, *rw;
+    double mx = fix_both_ways(&t, im, "big", &rs, &rw);
+    assert_true(streamed(rs));
+    assert_null(strstr(rs, "streamed_fallback"));
+    static const char *const ops[] = {"white-balance", "exposure", "tone", "denoise", "sharpen",
+                                      "straighten"};
+    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+        assert_int_equal(applied(rs, ops[i]), applied(rw, ops[i]));
+    static const struct {
+        const char *op, *key;
+        double tol;
+    } figs[] = {
+        {"denoise", "noise_sigma", 0},       {"denoise", "texture_ratio", 0},
+        {"sharpen", "detail_ratio", 0},      {"sharpen", "amount", 0},
+        {"white-balance", "cast_a", 0.5},    {"white-balance", "cast_b", 0.5},
+        {"exposure", "mean_lightness", 0.5}, {"exposure", "white_point", 0.01},
+        {"tone", "white_point", 0.01},       {"tone", "black_point", 0.01},
+    };
+    for (size_t i = 0; i < sizeof figs / sizeof *figs; i++) {
+        double a = figure(rs, figs[i].op, figs[i].key), b = figure(rw, figs[i].op, figs[i].key);
+        print_message("  %s %s: streamed %.6g, whole %.6g\n", figs[i].op, figs[i].key, a, b);
+        assert_false(isnan(a) || isnan(b));
+        assert_true(fabs(a - b) <= figs[i].tol);
+    }
+    print_message("  soft photo 2600x700: max difference %g\n", mx);
+    assert_true(mx == 0);
+    free(rs), free(rw);
+    pol__image_free(im);
+    tctx_done(&t);
+}
+
+/* An unchanged JPEG through fix streams and is its own entropy-coded data again: the same
+ * pixels, no encoder in between. */
+static void test_fix_jpeg_unchanged(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    pol__image *im = load_photo(&t, "chelsea.png");
+    const char *in = tpath(&t, "cat.jpg");
+    im->save.quality = 92;
+    assert_int_equal(pol__image_save_path(&t.run, im, in), POL_OK);
+    char out[256];
+    snprintf(out, sizeof out, "%s/cat-out.jpg", t.dir);
+    char *r = fix_run(in, out);
+    assert_true(streamed(r));
+    for (size_t i = 0; i < 6; i++)
+        assert_false(applied(r, (const char *[]){"white-balance", "exposure", "tone", "denoise",
+                                                 "sharpen", "straighten"}[i]));
+    assert_non_null(strstr(r, "written from its own DCT coefficients"));
+    pol__image *a = load(&t, in), *b = load(&t, out);
+    double mx = 0;
+    mean_abs_diff(a, b, &mx);
+    print_message("  unchanged JPEG through fix: streamed, copied, max difference %g\n", mx);
+    assert_true(mx == 0);
+    pol__image_free(a), pol__image_free(b);
+    free(r);
+    pol__image_free(im);
+    tctx_done(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -275,6 +510,10 @@ int main(void)
         cmocka_unit_test(test_tiff_strips_resamplers),
         cmocka_unit_test(test_jpeg),
         cmocka_unit_test(test_whole_when_needed),
+        cmocka_unit_test(test_fix_exact),
+        cmocka_unit_test(test_fix_falls_back),
+        cmocka_unit_test(test_fix_reduced),
+        cmocka_unit_test(test_fix_jpeg_unchanged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

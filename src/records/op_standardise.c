@@ -27,7 +27,9 @@ static const pol_param_desc params[] = {
     {"date-order", POL_PARAM_ENUM, "auto", 0, -1, "auto|mdy|dmy|ymd",
      "How to read ambiguous numeric dates such as 03/04/2020. auto: per column, from evidence "
      "(a 13-31 in the first place means day first, in the second month first), else dotted "
-     "dates (04.03.2024) day first, else --region's order."},
+     "dates (04.03.2024) day first, else --region's order. mdy/dmy: a date only the other order "
+     "can read (13.03.2024 under mdy) is read so, and the report warns that the column "
+     "contradicts the order given."},
     {"text", POL_PARAM_BOOL, "true", 0, -1, NULL,
      "Every cell: Unicode NFC, non-breaking/zero-width spaces, runs of white space, trimming."},
 };

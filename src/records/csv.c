@@ -667,6 +667,14 @@ pol_status pol__csv_parse(pol_run *run, unsigned char *buf, size_t len, char del
         } else if (ps.n < ncols) {
             /* Exporters often drop trailing empty cells: pad and keep, but report. */
             note_line(&shorter, line);
+            if (r->dialect.n_short % 256 == 0) {
+                uint32_t *sr = realloc(r->dialect.short_rows,
+                                       (r->dialect.n_short + 256) * 2 * sizeof *sr);
+                if (!sr) goto oom;
+                r->dialect.short_rows = sr;
+            }
+            r->dialect.short_rows[2 * r->dialect.n_short] = line;
+            r->dialect.short_rows[2 * r->dialect.n_short++ + 1] = (uint32_t)ps.n;
         }
         if (reason) {
             r->input_rows++;
@@ -918,7 +926,7 @@ static void write_cell(wbuf *w, const char *s, unsigned char *special, char deli
 
 pol_status pol__csv_write(pol_run *run, const pol__table *t, FILE *fp, char delim, int guard)
 {
-    pol__csv_style st = {delim, guard, 0, 0, 0, 1, NULL, NULL, NULL, NULL, NULL};
+    pol__csv_style st = {delim, guard, 0, 0, 0, 1, NULL, NULL, NULL, NULL, NULL, NULL, 0};
     return pol__csv_write_style(run, t, fp, &st);
 }
 
@@ -987,11 +995,34 @@ pol_status pol__csv_write_style(pol_run *run, const pol__table *t, FILE *fp,
         size_t last_ov = 0;
         for (size_t c = 0; any_ov && c < nc; c++)
             if ((qc[c] & 0x80) && *pol__table_get(t, r, c)) last_ov = c + 1;
+        /* A row that came short of the header goes back as short (its missing cells still empty). */
+        size_t upto = nc;
+        if (sty->n_short) {
+            uint32_t line = pol__table_src_line(t, r);
+            size_t lo = 0, hi = sty->n_short;
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (sty->short_rows[2 * mid] < line)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (lo < sty->n_short && sty->short_rows[2 * lo] == line) {
+                size_t k = sty->short_rows[2 * lo + 1], seen = 0;
+                upto = 0;
+                for (size_t c = 0; c < nc; c++) {
+                    if (qc[c] & 0x80) continue;
+                    if (seen++ >= k && *pol__table_get(t, r, c)) upto = nc; /* filled since */
+                    if (seen == k && upto != nc) upto = c + 1;
+                }
+            }
+        }
         int first = 1;
         /* The named columns, then the row's extra fields (whatever columns came after them). */
         for (int pass = 0; pass < 1 + any_ov; pass++)
             for (size_t c = 0; c < nc; c++) {
-                if (!(qc[c] & 0x80) != !pass || (pass && c >= last_ov)) continue;
+                if (!(qc[c] & 0x80) != !pass || (pass && c >= last_ov) || (!pass && c >= upto))
+                    continue;
                 if (!first) wputc(&w, delim);
                 first = 0;
                 const char *v = pol__table_get(t, r, c);

@@ -43,6 +43,7 @@ void pol__records_free(void *data)
     free(r->dialect.unnamed_first);
     free(r->dialect.overflow);
     free(r->dialect.sheet);
+    free(r->dialect.short_rows);
     free(r);
 }
 
@@ -59,6 +60,16 @@ static void *records_clone(const void *data)
     r->dialect.preamble = r->dialect.blank_names = r->dialect.quoted_names = NULL;
     r->dialect.unnamed_first = NULL;
     r->dialect.overflow = r->dialect.sheet = NULL;
+    r->dialect.short_rows = NULL;
+    if (s->dialect.n_short) {
+        r->dialect.short_rows = malloc(s->dialect.n_short * 2 * sizeof *r->dialect.short_rows);
+        if (!r->dialect.short_rows) {
+            free(r);
+            return NULL;
+        }
+        memcpy(r->dialect.short_rows, s->dialect.short_rows,
+               s->dialect.n_short * 2 * sizeof *r->dialect.short_rows);
+    }
     if ((s->dialect.sheet && !(r->dialect.sheet = pol__strdup(s->dialect.sheet))) ||
         (s->dialect.preamble && !(r->dialect.preamble = pol__strdup(s->dialect.preamble))) ||
         (s->dialect.overflow && !(r->dialect.overflow = pol__strdup(s->dialect.overflow))) ||
@@ -73,6 +84,7 @@ static void *records_clone(const void *data)
         free(r->dialect.unnamed_first);
         free(r->dialect.overflow);
         free(r->dialect.sheet);
+        free(r->dialect.short_rows);
         free(r);
         return NULL;
     }
@@ -433,7 +445,9 @@ static pol_status write_one(pol_run *run, const pol__records *r, const pol__tabl
                              NULL,
                              NULL,
                              NULL,
-                             NULL};
+                             NULL,
+                             NULL,
+                             0};
         if (same && r->delim) sty.delim = r->delim;
         if (r->save.delim) sty.delim = r->save.delim;
         sty.bom = r->save.bom >= 0 ? r->save.bom : same && r->dialect.bom;
@@ -447,6 +461,8 @@ static pol_status write_one(pol_run *run, const pol__records *r, const pol__tabl
             sty.blank_names = r->dialect.blank_names;
             sty.unnamed_first = r->dialect.unnamed_first;
             sty.overflow = r->dialect.overflow;
+            sty.short_rows = r->dialect.short_rows;
+            sty.n_short = r->dialect.n_short;
             if (same) sty.preamble = r->dialect.preamble;
         }
         if (sty.preamble && strncasecmp(sty.preamble, "sep=", 4) == 0 && r->save.delim &&

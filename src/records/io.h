@@ -59,6 +59,9 @@ typedef struct pol__csv_style {
     const char *unnamed_first; /* a first column of this name gets no header field (NULL: none) */
     const char *overflow;      /* "\nname\n...": columns of extra fields: no header field, and
                                   each row writes them up to its last filled one (NULL: none) */
+    const uint32_t *short_rows; /* line, fields pairs (by line): a row of that source line whose
+                                   cells from `fields` on are empty is written with `fields` */
+    size_t n_short;
 } pol__csv_style;
 pol_status pol__csv_write_style(pol_run *run, const pol__table *t, FILE *fp, const pol__csv_style *s);
 

@@ -60,6 +60,9 @@ typedef struct pol__records_dialect {
     char *overflow; /* "\nextra_field_1\n...": columns made for rows with more fields than the
                        header (POL__OVERFLOW_PREFIX); no header field, and each row writes them
                        only up to its last filled one, so the row reads as it did; owned */
+    uint32_t *short_rows; /* line, fields: pairs for rows with fewer fields than the header,
+                             written back as short as they came (when still empty there); owned */
+    size_t n_short;       /* pairs in short_rows */
     char *sheet; /* the worksheet's name when read from XLSX, given to the written sheet; owned */
 } pol__records_dialect;
 

@@ -135,10 +135,19 @@ static void test_ragged_rows(void **state)
     char *text = NULL;
     size_t tl = 0;
     FILE *fp = open_memstream(&text, &tl);
-    pol__csv_style sty = {',', 1, 0, 0, 0, 1, NULL, NULL, NULL, NULL, r->dialect.overflow};
+    pol__csv_style sty = {',', 1, 0, 0, 0, 1, NULL, NULL, NULL, NULL, r->dialect.overflow,
+                          NULL, 0};
     assert_int_equal(pol__csv_write_style(&t.run, r->rows, fp, &sty), POL_OK);
     fclose(fp);
     assert_string_equal(text, "a,b,c\n1,2,3\n4,5,\n6,7,8,9\n10,11,12\n13,14,15\n");
+    free(text);
+    /* With the short rows' lengths (as save does), the short row goes back short too. */
+    fp = open_memstream(&text, &tl);
+    sty.short_rows = r->dialect.short_rows;
+    sty.n_short = r->dialect.n_short;
+    assert_int_equal(pol__csv_write_style(&t.run, r->rows, fp, &sty), POL_OK);
+    fclose(fp);
+    assert_string_equal(text, "a,b,c\n1,2,3\n4,5\n6,7,8,9\n10,11,12\n13,14,15\n");
     free(text);
     /* A contact list (as dedupe/validate do it): the long row goes to the quarantine whole, with
      * its line and reason, and the extra column goes. */

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# polish — `polish fix table.csv -o out/` keeps every row of any CSV: a table that is not a contact
+# polish — `polish fix table.csv -o out/` keeps every row of any CSV as it was: a row short of the
+# header goes back short; a table that is not a contact
 # list keeps a row with more fields than its header whole (written back as it was, nothing
 # quarantined); a contact list accounts for such a row in its quarantine, every field kept.
 # Also: an XLSX output keeps the input's sheet name; --date-order that a column contradicts is
@@ -8,7 +9,7 @@
 PY3=$(command -v /usr/bin/python3 || command -v python3)
 
 # Measurements with an unquoted comma in a text field: rows longer than the header.
-printf 'station,temp,note\nParis,12.5,ok\nLyon, France,9,rain\nNice,14,\nBrest,7,wind,gusts,"a, b"\nToul,3,x\n' \
+printf 'station,temp,note\nParis,12.5,ok\nLyon, France,9,rain\nNice,14,\nBrest,7,wind,gusts,"a, b"\nMetz,5\nToul,3,x\n' \
     >"$T/table.csv"
 run_polish 0 fix "$T/table.csv" -o "$T/out/" --report "$T/t.json" --quiet
 check "not a contact list: every row written back as it was" cmp "$T/table.csv" "$T/out/table.csv"
@@ -20,7 +21,7 @@ run_polish 0 records export "$T/table.csv" -o "$T/table.xlsx" --quiet
 check "XLSX: the long rows' extra fields in columns after the last" "$PY3" - "$T/table.xlsx" <<'PY'
 import sys, openpyxl
 rows = [list(r) for r in openpyxl.load_workbook(sys.argv[1]).worksheets[0].iter_rows(values_only=True)]
-assert len(rows) == 6, rows
+assert len(rows) == 7, rows
 assert rows[2][:4] == ["Lyon", " France", 9, "rain"], rows[2]
 assert rows[4][:5] == ["Brest", 7, "wind", "gusts", "a, b"], rows[4]
 PY

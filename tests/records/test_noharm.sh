@@ -57,7 +57,7 @@ done
 # R writes its own dialect (quoted text columns and row names, bare numbers and NA, an empty
 # first header): the files come back byte for byte.
 for b in airquality.csv USArrests.csv iris.csv esoph.csv state.x77.csv states.csv CO2.csv \
-    iris_table.csv airquality_table.csv; do
+    iris_table.csv airquality_table.csv debian.csv ubuntu.csv; do
     [ -f "$D/$b" ] || continue
     check "fix: $b byte-identical" cmp "$D/$b" "$T/fix/$b"
     check "standardise: $b byte-identical" cmp "$D/$b" "$T/std/$b"

@@ -596,7 +596,7 @@ pol_status pol__csv_parse(pol_run *run, unsigned char *buf, size_t len, char del
         r->input_rows++;
     }
 
-    ragged shorter = {0}, longer = {0}, unterminated = {0}, oversized = {0};
+    ragged shorter = {0}, longer = {0}, unterminated = {0}, oversized = {0}, overflow = {0};
     size_t blank = 0;
     uint64_t max_rows = lim->max_rows;
     for (;;) {
@@ -636,14 +636,45 @@ pol_status pol__csv_parse(pol_run *run, unsigned char *buf, size_t len, char del
             snprintf(why, sizeof why, "a field is over the limit of %llu bytes",
                      (unsigned long long)lim->max_field_bytes);
             reason = why;
-        } else if (ps.n > ncols && !(ps.extra == 0 && all_empty(ps.cells, ncols, ps.n))) {
+        } else if (ps.n > ncols && ps.extra) {
+            /* Past the columns limit: not kept whole, so quarantined with its fields. */
             note_line(&longer, line);
             snprintf(why, sizeof why, "%zu fields where the header has %zu", ps.n + ps.extra,
                      ncols);
             reason = why;
+        } else if (ps.n > ncols && !all_empty(ps.cells, ncols, ps.n)) {
+            /* More fields than the header: kept whole, the extra fields in unnamed columns after
+             * the last (written back only in the rows that have them, so the row reads as it
+             * did). A contact list quarantines such rows when it deduplicates or validates
+             * (pol__records_quarantine_overflow): its fields may have shifted. */
+            note_line(&overflow, line);
+            while (pol__table_cols(t) < ps.n) {
+                char nm[48];
+                size_t k = pol__table_cols(t) - ncols + 1;
+                snprintf(nm, sizeof nm, "%s%zu", POL__OVERFLOW_PREFIX, k);
+                while (pol__table_find(t, nm) >= 0 && strlen(nm) + 2 < sizeof nm)
+                    strcat(nm, "_");
+                if (pol__table_add_col(t, nm) < 0) goto oom;
+                size_t ol = r->dialect.overflow ? strlen(r->dialect.overflow) : 1;
+                char *o = realloc(r->dialect.overflow, ol + strlen(nm) + 2);
+                if (!o) goto oom;
+                if (!r->dialect.overflow) o[0] = '\n';
+                memcpy(o + ol, nm, strlen(nm));
+                o[ol + strlen(nm)] = '\n';
+                o[ol + strlen(nm) + 1] = '\0';
+                r->dialect.overflow = o;
+            }
         } else if (ps.n < ncols) {
             /* Exporters often drop trailing empty cells: pad and keep, but report. */
             note_line(&shorter, line);
+            if (r->dialect.n_short % 256 == 0) {
+                uint32_t *sr = realloc(r->dialect.short_rows,
+                                       (r->dialect.n_short + 256) * 2 * sizeof *sr);
+                if (!sr) goto oom;
+                r->dialect.short_rows = sr;
+            }
+            r->dialect.short_rows[2 * r->dialect.n_short] = line;
+            r->dialect.short_rows[2 * r->dialect.n_short++ + 1] = (uint32_t)ps.n;
         }
         if (reason) {
             r->input_rows++;
@@ -667,8 +698,16 @@ pol_status pol__csv_parse(pol_run *run, unsigned char *buf, size_t len, char del
         pol__warn(run, "%zu rows have fewer fields than the header (padded), lines %s%s",
                   shorter.count, shorter.lines, shorter.count > 15 ? ", ..." : "");
     }
+    if (overflow.count) {
+        pol__measure_int(run, "long_rows", (long long)overflow.count);
+        pol__warn(run,
+                  "%zu rows have more fields than the header (kept whole: the extra fields in "
+                  "unnamed columns after the last, written back as they were), lines %s%s",
+                  overflow.count, overflow.lines, overflow.count > 15 ? ", ..." : "");
+    }
     if (longer.count)
-        pol__warn(run, "%zu rows have more fields than the header (quarantined), lines %s%s",
+        pol__warn(run,
+                  "%zu rows have more fields than the columns limit (quarantined), lines %s%s",
                   longer.count, longer.lines, longer.count > 15 ? ", ..." : "");
     if (unterminated.count)
         pol__warn(run, "%zu rows have an unterminated quoted field (quarantined), lines %s%s",
@@ -887,7 +926,7 @@ static void write_cell(wbuf *w, const char *s, unsigned char *special, char deli
 
 pol_status pol__csv_write(pol_run *run, const pol__table *t, FILE *fp, char delim, int guard)
 {
-    pol__csv_style st = {delim, guard, 0, 0, 0, 1, NULL, NULL, NULL, NULL};
+    pol__csv_style st = {delim, guard, 0, 0, 0, 1, NULL, NULL, NULL, NULL, NULL, NULL, 0};
     return pol__csv_write_style(run, t, fp, &st);
 }
 
@@ -908,6 +947,18 @@ pol_status pol__csv_write_style(pol_run *run, const pol__table *t, FILE *fp,
                 break;
             }
     }
+    /* Overflow columns (fields of rows longer than the header): qc bit 0x80. */
+    int any_ov = 0;
+    for (size_t c = 0; sty->overflow && c < pol__table_cols(t); c++) {
+        const char *h = pol__table_name(t, c);
+        size_t hl = strlen(h);
+        for (const char *f = hl ? strstr(sty->overflow, h) : NULL; f; f = strstr(f + 1, h))
+            if (f[-1] == '\n' && f[hl] == '\n') {
+                qc[c] |= 0x80;
+                any_ov = 1;
+                break;
+            }
+    }
     wbuf w = {fp, malloc(1 << 20), 0, 1 << 20, 0};
     if (!w.b) {
         free(qc);
@@ -923,8 +974,11 @@ pol_status pol__csv_write_style(pol_run *run, const pol__table *t, FILE *fp,
     if (sty->header) {
         /* R's write.table row names: the header has no field for the first column. */
         size_t c0 = nc > 1 && sty->unnamed_first && !strcmp(pol__table_name(t, 0), sty->unnamed_first);
+        int first = 1;
         for (size_t c = c0; c < nc; c++) {
-            if (c > c0) wputc(&w, delim);
+            if (qc[c] & 0x80) continue; /* the header had no field for the extra fields */
+            if (!first) wputc(&w, delim);
+            first = 0;
             const char *h = pol__table_name(t, c);
             if (sty->blank_names) {
                 /* A header that was empty in the input ("" before R's row names) stays empty. */
@@ -937,11 +991,43 @@ pol_status pol__csv_write_style(pol_run *run, const pol__table *t, FILE *fp,
         wput(&w, eol, eoln);
     }
     for (size_t r = 0; r < nr && !w.err; r++) {
-        for (size_t c = 0; c < nc; c++) {
-            if (c) wputc(&w, delim);
-            const char *v = pol__table_get(t, r, c);
-            write_cell(&w, v, special, delim, guard, qc[c]);
+        /* The last filled overflow column of this row: later ones are not written. */
+        size_t last_ov = 0;
+        for (size_t c = 0; any_ov && c < nc; c++)
+            if ((qc[c] & 0x80) && *pol__table_get(t, r, c)) last_ov = c + 1;
+        /* A row that came short of the header goes back as short (its missing cells still empty). */
+        size_t upto = nc;
+        if (sty->n_short) {
+            uint32_t line = pol__table_src_line(t, r);
+            size_t lo = 0, hi = sty->n_short;
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (sty->short_rows[2 * mid] < line)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (lo < sty->n_short && sty->short_rows[2 * lo] == line) {
+                size_t k = sty->short_rows[2 * lo + 1], seen = 0;
+                upto = 0;
+                for (size_t c = 0; c < nc; c++) {
+                    if (qc[c] & 0x80) continue;
+                    if (seen++ >= k && *pol__table_get(t, r, c)) upto = nc; /* filled since */
+                    if (seen == k && upto != nc) upto = c + 1;
+                }
+            }
         }
+        int first = 1;
+        /* The named columns, then the row's extra fields (whatever columns came after them). */
+        for (int pass = 0; pass < 1 + any_ov; pass++)
+            for (size_t c = 0; c < nc; c++) {
+                if (!(qc[c] & 0x80) != !pass || (pass && c >= last_ov) || (!pass && c >= upto))
+                    continue;
+                if (!first) wputc(&w, delim);
+                first = 0;
+                const char *v = pol__table_get(t, r, c);
+                write_cell(&w, v, special, delim, guard, qc[c] & 0x7f);
+            }
         wput(&w, eol, eoln);
     }
     wflush(&w);

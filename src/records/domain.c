@@ -42,6 +42,9 @@ void pol__records_free(void *data)
     free(r->dialect.blank_names);
     free(r->dialect.quoted_names);
     free(r->dialect.unnamed_first);
+    free(r->dialect.overflow);
+    free(r->dialect.sheet);
+    free(r->dialect.short_rows);
     free(r);
 }
 
@@ -57,7 +60,20 @@ static void *records_clone(const void *data)
     r->n_roles = 0;
     r->dialect.preamble = r->dialect.blank_names = r->dialect.quoted_names = NULL;
     r->dialect.unnamed_first = NULL;
-    if ((s->dialect.preamble && !(r->dialect.preamble = pol__strdup(s->dialect.preamble))) ||
+    r->dialect.overflow = r->dialect.sheet = NULL;
+    r->dialect.short_rows = NULL;
+    if (s->dialect.n_short) {
+        r->dialect.short_rows = malloc(s->dialect.n_short * 2 * sizeof *r->dialect.short_rows);
+        if (!r->dialect.short_rows) {
+            free(r);
+            return NULL;
+        }
+        memcpy(r->dialect.short_rows, s->dialect.short_rows,
+               s->dialect.n_short * 2 * sizeof *r->dialect.short_rows);
+    }
+    if ((s->dialect.sheet && !(r->dialect.sheet = pol__strdup(s->dialect.sheet))) ||
+        (s->dialect.preamble && !(r->dialect.preamble = pol__strdup(s->dialect.preamble))) ||
+        (s->dialect.overflow && !(r->dialect.overflow = pol__strdup(s->dialect.overflow))) ||
         (s->dialect.unnamed_first &&
          !(r->dialect.unnamed_first = pol__strdup(s->dialect.unnamed_first))) ||
         (s->dialect.blank_names &&
@@ -67,6 +83,9 @@ static void *records_clone(const void *data)
         free(r->dialect.preamble);
         free(r->dialect.blank_names);
         free(r->dialect.unnamed_first);
+        free(r->dialect.overflow);
+        free(r->dialect.sheet);
+        free(r->dialect.short_rows);
         free(r);
         return NULL;
     }
@@ -130,6 +149,108 @@ int pol__records_quarantine_rows(pol__records *r, const char *const *reason)
     pol__table_keep_rows(r->rows, keep);
     free(keep);
     return 0;
+}
+
+/* 1 when column `c` of `t` is named in the "\nname\n..." list `list`. */
+static int named_in(const char *list, const pol__table *t, size_t c)
+{
+    const char *h = pol__table_name(t, c);
+    size_t hl = strlen(h);
+    for (const char *f = hl && list ? strstr(list, h) : NULL; f; f = strstr(f + 1, h))
+        if (f[-1] == '\n' && f[hl] == '\n') return 1;
+    return 0;
+}
+
+int pol__records_is_overflow(const pol__records *r, size_t col)
+{
+    return r->dialect.overflow && col < pol__table_cols(r->rows) &&
+           named_in(r->dialect.overflow, r->rows, col);
+}
+
+int pol__records_row_is_long(const pol__records *r, size_t row)
+{
+    if (!r->dialect.overflow) return 0;
+    size_t nc = pol__table_cols(r->rows);
+    for (size_t c = nc; c-- > 0;)
+        if (*pol__table_get(r->rows, row, c) && named_in(r->dialect.overflow, r->rows, c))
+            return 1;
+    return 0;
+}
+
+long pol__records_quarantine_overflow(pol_run *run, pol__records *r)
+{
+    if (!r->dialect.overflow) return 0;
+    pol__table *t = r->rows;
+    size_t nr = pol__table_rows(t), nc = pol__table_cols(t), named = 0;
+    unsigned char *ov = calloc(nc ? nc : 1, 1);
+    if (!ov) return -1;
+    for (size_t c = 0; c < nc; c++) {
+        ov[c] = (unsigned char)named_in(r->dialect.overflow, t, c);
+        named += !ov[c];
+    }
+    size_t moved = 0;
+    for (size_t i = 0; i < nr; i++)
+        for (size_t c = 0; c < nc; c++)
+            if (ov[c] && *pol__table_get(t, i, c)) {
+                moved++;
+                break;
+            }
+    const char **reason = moved ? calloc(nr, sizeof *reason) : NULL;
+    char(*why)[64] = moved ? malloc(moved * sizeof *why) : NULL;
+    if (moved && (!reason || !why)) goto oom;
+    if (moved && r->quarantine && pol__table_cols(r->quarantine) < nc + 2) {
+        /* A quarantine made at load has fewer columns: room for the extra fields first. */
+        size_t qn = pol__table_cols(r->quarantine), qd = qn - 2;
+        long *map = malloc((nc + 2) * sizeof *map);
+        const char **names = malloc((nc + 2) * sizeof *names);
+        int bad = !map || !names;
+        for (size_t c = 0; !bad && c < nc + 2; c++) {
+            map[c] = c < qd ? (long)c : c >= nc ? (long)(qd + c - nc) : -1;
+            names[c] = c < nc ? pol__table_name(t, c) : pol__table_name(r->quarantine, qd + c - nc);
+        }
+        bad = bad || pol__table_project(r->quarantine, map, names, nc + 2);
+        free(map);
+        free(names);
+        if (bad) goto oom;
+    }
+    for (size_t i = 0, k = 0; moved && i < nr; i++) {
+        size_t last = 0;
+        for (size_t c = 0; c < nc; c++)
+            if (ov[c] && *pol__table_get(t, i, c)) last = c + 1;
+        if (!last) continue;
+        size_t fields = named;
+        for (size_t c = 0; c < last; c++) fields += ov[c];
+        snprintf(why[k], sizeof why[k], "%zu fields where the header has %zu", fields, named);
+        reason[i] = why[k++];
+    }
+    if (moved && pol__records_quarantine_rows(r, reason)) goto oom;
+    free(reason);
+    free(why);
+    /* The overflow columns go (the quarantine keeps them for its rows). */
+    for (size_t c = nc; c-- > 0;) {
+        if (!ov[c]) continue;
+        pol__table_del_col(t, c);
+        if (c < r->n_roles) {
+            memmove(r->roles + c, r->roles + c + 1, (r->n_roles - c - 1) * sizeof *r->roles);
+            memmove(r->role_conf + c, r->role_conf + c + 1,
+                    (r->n_roles - c - 1) * sizeof *r->role_conf);
+            r->n_roles--;
+        }
+    }
+    free(ov);
+    free(r->dialect.overflow);
+    r->dialect.overflow = NULL;
+    if (moved)
+        pol__warn(run,
+                  "%zu rows with more fields than the header quarantined: in a contact list their "
+                  "fields may have shifted (an email under phone)",
+                  moved);
+    return (long)moved;
+oom:
+    free(ov);
+    free(reason);
+    free(why);
+    return -1;
 }
 
 int pol__records_quarantine_cells(pol__records *r, const char *const *cells, size_t n,
@@ -301,7 +422,8 @@ static pol_status write_one(pol_run *run, const pol__records *r, const pol__tabl
         /* libxlsxwriter writes to a file name: release our handle on the temporary first. */
         fclose(of->fp);
         of->fp = NULL;
-        st = pol__xlsx_write(run, t, of->tmp_path, strcmp(guard, "always") == 0, kinds);
+        st = pol__xlsx_write_sheet(run, t, of->tmp_path, strcmp(guard, "always") == 0, kinds,
+                                   strcmp(r->format, "xlsx") == 0 ? r->dialect.sheet : NULL);
         free(kinds);
         if (!st) {
             of->fp = fopen(of->tmp_path, "ab");
@@ -323,7 +445,10 @@ static pol_status write_one(pol_run *run, const pol__records *r, const pol__tabl
                              NULL,
                              NULL,
                              NULL,
-                             NULL};
+                             NULL,
+                             NULL,
+                             NULL,
+                             0};
         if (same && r->delim) sty.delim = r->delim;
         if (r->save.delim) sty.delim = r->save.delim;
         sty.bom = r->save.bom >= 0 ? r->save.bom : same && r->dialect.bom;
@@ -336,6 +461,9 @@ static pol_status write_one(pol_run *run, const pol__records *r, const pol__tabl
             sty.header = !r->dialect.headerless;
             sty.blank_names = r->dialect.blank_names;
             sty.unnamed_first = r->dialect.unnamed_first;
+            sty.overflow = r->dialect.overflow;
+            sty.short_rows = r->dialect.short_rows;
+            sty.n_short = r->dialect.n_short;
             if (same) sty.preamble = r->dialect.preamble;
         }
         if (sty.preamble && strncasecmp(sty.preamble, "sep=", 4) == 0 && r->save.delim &&

@@ -57,6 +57,11 @@ typedef struct pol__csv_style {
     const char *blank_names;  /* "\nname\n...": header names written as "" (NULL: none) */
     const char *quoted_names; /* "\nname\n...": columns whose fields are all quoted */
     const char *unnamed_first; /* a first column of this name gets no header field (NULL: none) */
+    const char *overflow;      /* "\nname\n...": columns of extra fields: no header field, and
+                                  each row writes them up to its last filled one (NULL: none) */
+    const uint32_t *short_rows; /* line, fields pairs (by line): a row of that source line whose
+                                   cells from `fields` on are empty is written with `fields` */
+    size_t n_short;
 } pol__csv_style;
 pol_status pol__csv_write_style(pol_run *run, const pol__table *t, FILE *fp, const pol__csv_style *s);
 
@@ -79,6 +84,9 @@ enum {
  * AUTO) gives each column's POL_XCOL_*. */
 pol_status pol__xlsx_write(pol_run *run, const pol__table *t, const char *path, int guard,
                            const unsigned char *kinds);
+/* The same, naming the sheet `sheet` (the input workbook's sheet name; NULL: "Sheet1"). */
+pol_status pol__xlsx_write_sheet(pol_run *run, const pol__table *t, const char *path, int guard,
+                                 const unsigned char *kinds, const char *sheet);
 /* 1 when `s` is a number that a spreadsheet stores without changing its text: "-12", "3.9",
  * "0.25" (not "+3", "007", "3.90", "1e5" or more than 15 digits). */
 int pol__cell_is_plain_number(const char *s);

@@ -56,6 +56,8 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         }
         return st;
     }
+    if (pol__records_quarantine_overflow(run, r) < 0)
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     pol__match_opts o;
     pol__match_opts_default(&o);
     o.threshold = pol__arg_num(args, "threshold");

@@ -227,6 +227,8 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         pol__decline(run, "not deduplicated: %s (--role to name the contact columns)", why);
         return POL_OK;
     }
+    if (pol__records_quarantine_overflow(run, r) < 0)
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     long cc = pol__table_find(r->rows, "cluster_id");
     if (cc < 0) {
         /* Not deduplicated yet: match with the default settings first. */

@@ -19,12 +19,17 @@ static const pol_param_desc params[] = {
     {"extensions", POL_PARAM_ENUM, "keep", 0, -1, "keep|drop",
      "Phone extensions: keep as \";ext=123\" after the E.164 number, or drop them."},
     {"addresses", POL_PARAM_BOOL, "true", 0, -1, NULL,
-     "Streets in USPS Publication 28 form (Main St, N, Apt), state codes, ZIP/ZIP+4, countries."},
+     "Streets in USPS Publication 28 form (Main St, N, Apt), ZIP/ZIP+4, countries; a column "
+     "whose header and values show it holds states or provinces gets the region's code "
+     "(New York, ny -> NY: the one place a value's case changes outside names; reported with "
+     "examples). Any other column keeps its case."},
     {"dates", POL_PARAM_BOOL, "true", 0, -1, NULL, "Dates to ISO 8601 (YYYY-MM-DD)."},
     {"date-order", POL_PARAM_ENUM, "auto", 0, -1, "auto|mdy|dmy|ymd",
      "How to read ambiguous numeric dates such as 03/04/2020. auto: per column, from evidence "
      "(a 13-31 in the first place means day first, in the second month first), else dotted "
-     "dates (04.03.2024) day first, else --region's order."},
+     "dates (04.03.2024) day first, else --region's order. mdy/dmy: a date only the other order "
+     "can read (13.03.2024 under mdy) is read so, and the report warns that the column "
+     "contradicts the order given."},
     {"text", POL_PARAM_BOOL, "true", 0, -1, NULL,
      "Every cell: Unicode NFC, non-breaking/zero-width spaces, runs of white space, trimming."},
 };
@@ -173,6 +178,29 @@ static pol__date_order column_order(const pol__table *t, size_t c, pol__date_ord
     }
     *why = day_first ? "the column mixes both orders; the region's order" : "the region's order";
     return fallback;
+}
+
+/* With --date-order mdy or dmy: the numeric dates of column `c` that can only be read the other
+ * way (13.03.2024 under mdy); the first into ex[cap]. */
+static size_t against_order(const pol__table *t, size_t c, pol__date_order order, char *ex,
+                            size_t cap)
+{
+    size_t nr = pol__table_rows(t), n = 0;
+    ex[0] = '\0';
+    for (size_t i = 0; i < nr; i++) {
+        const char *v = pol__cell_value(t, i, c);
+        while (*v == ' ') v++;
+        char *e1, *e2;
+        long a = strtol(v, &e1, 10);
+        if (e1 == v || e1 - v > 2 || !strchr("/.-", *e1)) continue;
+        long b = strtol(e1 + 1, &e2, 10);
+        if (e2 == e1 + 1 || e2 - e1 - 1 > 2 || *e2 != *e1) continue;
+        int only_dmy = a > 12 && a <= 31 && b <= 12, only_mdy = b > 12 && b <= 31 && a <= 12;
+        if ((order == POL_DATE_MDY && only_dmy) || (order == POL_DATE_DMY && only_mdy)) {
+            if (!n++) snprintf(ex, cap, "%.60s", v);
+        }
+    }
+    return n;
 }
 
 /* Values are never recased outside person-name columns: every word of `out` that is a word of
@@ -341,6 +369,8 @@ static void work(void *user, size_t begin, size_t end)
                 region = rc;
             }
         }
+        /* A row longer than the header is left as it was: its fields may have shifted. */
+        if (j->r->dialect.overflow && pol__records_row_is_long(j->r, row)) continue;
         for (size_t c = 0; c < nc; c++) {
             int f = j->field[c];
             if (f < 0 && !j->text) continue;
@@ -505,6 +535,25 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
                 pol__decide(run, "column %s: dates read %s (%s; --date-order to choose)",
                             pol__table_name(r->rows, c),
                             j.col_order[c] == POL_DATE_DMY ? "day first" : "month first", why);
+        }
+    }
+    if (strcmp(order, "mdy") == 0 || strcmp(order, "dmy") == 0) {
+        /* The order given is used where a date allows it; a date it cannot fit (13.03.2024
+         * month first) has one reading, the other order: taken, and the contradiction said. */
+        for (size_t c = 0; c < nc; c++) {
+            if (j.field[c] != F_DATE) continue;
+            char ex[64];
+            size_t n = against_order(r->rows, c, j.order, ex, sizeof ex);
+            if (!n) continue;
+            char key[160];
+            snprintf(key, sizeof key, "dates_against_order %.120s", pol__table_name(r->rows, c));
+            pol__measure_int(run, key, (long long)n);
+            pol__warn(run,
+                      "column %s contradicts --date-order %s: %zu date%s can only be read %s "
+                      "(\"%s\"), and %s read so; check the column's other dates",
+                      pol__table_name(r->rows, c), order, n, n == 1 ? "" : "s",
+                      j.order == POL_DATE_MDY ? "day first" : "month first", ex,
+                      n == 1 ? "it is" : "they are");
         }
     }
     if (!any) {

@@ -188,6 +188,8 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
                      why_not);
         return POL_OK;
     }
+    if (pol__records_quarantine_overflow(run, r) < 0)
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     rules ru;
     memset(&ru, 0, sizeof ru);
     ru.quarantine_invalid = strcmp(pol__arg_str(args, "invalid"), "quarantine") == 0;

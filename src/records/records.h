@@ -57,7 +57,17 @@ typedef struct pol__records_dialect {
     char *unnamed_first; /* the name given to a first column the header had no field for (R's
                             write.table row names: the header one field short); written back
                             without a header field; owned */
+    char *overflow; /* "\nextra_field_1\n...": columns made for rows with more fields than the
+                       header (POL__OVERFLOW_PREFIX); no header field, and each row writes them
+                       only up to its last filled one, so the row reads as it did; owned */
+    uint32_t *short_rows; /* line, fields: pairs for rows with fewer fields than the header,
+                             written back as short as they came (when still empty there); owned */
+    size_t n_short;       /* pairs in short_rows */
+    char *sheet; /* the worksheet's name when read from XLSX, given to the written sheet; owned */
 } pol__records_dialect;
+
+/* Names of the columns that hold the fields of rows longer than the header. */
+#define POL__OVERFLOW_PREFIX "extra_field_"
 
 typedef struct pol__records {
     pol__table *rows;       /* the current rows, in input order */
@@ -132,6 +142,16 @@ int pol__records_quarantine_rows(pol__records *r, const char *const *reason);
 /* Adds one raw row (e.g. unreadable at load) to the quarantine. 0 ok, -1 OOM. */
 int pol__records_quarantine_cells(pol__records *r, const char *const *cells, size_t n,
                                   uint32_t src_line, const char *reason);
+
+/* A contact list's rows with more fields than the header (their fields may have shifted, so an
+ * email may sit in the phone column) go to the quarantine with their fields, and the overflow
+ * columns are removed. Run before validating or matching a table that has identity columns; a
+ * table that is not a contact list keeps them whole. Returns the rows moved, or -1 on OOM. */
+long pol__records_quarantine_overflow(pol_run *run, pol__records *r);
+/* 1 when column `col` of r->rows holds extra fields of long rows (dialect.overflow). */
+int pol__records_is_overflow(const pol__records *r, size_t col);
+/* 1 when row `row` has a filled extra field: a long row (its fields may have shifted). */
+int pol__records_row_is_long(const pol__records *r, size_t row);
 
 /* Estimated duplicate rows, from the matching code when linked in (weak), for inspect. */
 size_t pol__records_estimate_duplicates(pol_run *run, const pol__records *r) __attribute__((weak));

@@ -686,6 +686,12 @@ pol_status pol__roles_infer(pol_run *run, pol__records *r, const char *map, size
         decide_role(hr, hconf, cr, crate, k, filled, &role_out, &conf_out, why, sizeof why);
         pol__role role = role_out;
         double conf = conf_out;
+        if (pol__records_is_overflow(r, c)) {
+            /* The extra fields of long rows: shifted values of other columns, no role. */
+            role = POL_ROLE_TEXT;
+            conf = 0;
+            snprintf(why, sizeof why, "extra fields of rows longer than the header");
+        }
         r->roles[c] = role;
         r->role_conf[c] = (float)conf;
         pol__jv *o = pol__jv_obj();

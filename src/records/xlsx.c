@@ -663,6 +663,11 @@ pol_status pol__xlsx_load(pol_run *run, const char *path, pol__records **out)
                   x.wb_names.n, x.wb_names.v[index], others);
     }
     if (!st) st = parse_member(&x, z, sheet, sheet_start, sheet_end, 1, maxb ? maxb * 4 : 0);
+    /* The sheet's name, written back as the output's (a found-by-path sheet: the first). */
+    char sheet_name[128] = "";
+    if (!st && x.wb_names.n)
+        snprintf(sheet_name, sizeof sheet_name, "%s",
+                 x.wb_names.v[picked > 0 && index < x.wb_names.n ? index : 0]);
     unzClose(z);
     free(x.text);
     free(x.sst.v);
@@ -689,6 +694,10 @@ pol_status pol__xlsx_load(pol_run *run, const char *path, pol__records **out)
     pol__records *r = pol__records_new(rows);
     if (!r) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     r->input_rows = input;
+    if (sheet_name[0] && !(r->dialect.sheet = pol__strdup(sheet_name))) {
+        pol__records_free(r);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
     snprintf(r->format, sizeof r->format, "xlsx");
     snprintf(r->encoding, sizeof r->encoding, "utf-8");
     if (pol__table_rows(rows) == 0) pol__warn(run, "no data rows, only a header");
@@ -759,6 +768,12 @@ static int iso_datetime(const char *s, lxw_datetime *dt)
 pol_status pol__xlsx_write(pol_run *run, const pol__table *t, const char *path, int guard,
                            const unsigned char *kinds)
 {
+    return pol__xlsx_write_sheet(run, t, path, guard, kinds, NULL);
+}
+
+pol_status pol__xlsx_write_sheet(pol_run *run, const pol__table *t, const char *path, int guard,
+                                 const unsigned char *kinds, const char *sheet)
+{
     size_t nr = pol__table_rows(t), nc = pol__table_cols(t);
     if (nr + 1 > 1048576 || nc > 16384)
         return pol__fail(run, POL_ERR_LIMIT,
@@ -777,7 +792,11 @@ pol_status pol__xlsx_write(pol_run *run, const pol__table *t, const char *path, 
         props.created = in_st.st_mtime;
         workbook_set_properties(wb, &props);
     }
-    lxw_worksheet *ws = workbook_add_worksheet(wb, NULL);
+    /* The input's sheet name when it is one Excel accepts (it came from a workbook). */
+    lxw_worksheet *ws = NULL;
+    if (sheet && *sheet && workbook_validate_sheet_name(wb, sheet) == LXW_NO_ERROR)
+        ws = workbook_add_worksheet(wb, sheet);
+    if (!ws) ws = workbook_add_worksheet(wb, NULL);
     lxw_format *bold = workbook_add_format(wb);
     if (!ws || !bold) {
         workbook_close(wb);

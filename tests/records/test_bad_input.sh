@@ -66,7 +66,9 @@ item = json.load(open(sys.argv[1]))["items"][0]
 rows = item["rows"]
 assert rows["input"] == 5, rows
 assert rows["clean"] + rows["merged"] + rows["quarantined"] == rows["input"], rows
+assert rows["clean"] == 5, rows  # not a contact list: every row in the clean file
 PY
+check "the long row written back whole" grep -qx '6,7,8,9' "$T/r/ragged.csv"
 
 # UTF-16 with a BOM (Excel "Unicode text").
 python3 -c 'import sys; sys.stdout.buffer.write("name\tphone\nZoë\t(202) 555-0243\n".encode("utf-16"))' > "$T/u16.tsv"

@@ -5,6 +5,7 @@
 # numeric cell byte-identical, no text recased or rewritten, no quarantine or review file.
 . "$(dirname "$0")/../cli/lib.sh"
 CHECK=$(dirname "$0")/noharm_check.py
+PY3=$(command -v /usr/bin/python3 || command -v python3)
 D=$T/tables
 mkdir -p "$D"
 if command -v Rscript >/dev/null; then
@@ -49,14 +50,14 @@ run_polish 0 fix "$D" -o "$T/fix" --quiet
 mkdir -p "$T/std"
 for f in "$D"/*.csv; do
     b=$(basename "$f")
-    check "fix: $b unharmed" python3 "$CHECK" "$f" "$T/fix/$b"
+    check "fix: $b unharmed" "$PY3" "$CHECK" "$f" "$T/fix/$b"
     run_polish 0 records standardise "$f" -o "$T/std/$b" --quiet
-    check "standardise: $b unharmed" python3 "$CHECK" "$f" "$T/std/$b"
+    check "standardise: $b unharmed" "$PY3" "$CHECK" "$f" "$T/std/$b"
 done
 # R writes its own dialect (quoted text columns and row names, bare numbers and NA, an empty
 # first header): the files come back byte for byte.
 for b in airquality.csv USArrests.csv iris.csv esoph.csv state.x77.csv states.csv CO2.csv \
-    iris_table.csv airquality_table.csv; do
+    iris_table.csv airquality_table.csv debian.csv ubuntu.csv; do
     [ -f "$D/$b" ] || continue
     check "fix: $b byte-identical" cmp "$D/$b" "$T/fix/$b"
     check "standardise: $b byte-identical" cmp "$D/$b" "$T/std/$b"
@@ -64,7 +65,7 @@ done
 check "no quarantine or review file for a table that is not a contact list" \
     test -z "$(ls "$T/fix" "$T/std" | grep -E 'quarantine|review')"
 run_polish 0 inspect "$D/USArrests.csv" --json
-check "inspect says nothing will be rewritten or merged, and why" python3 - "$OUT" <<'PY'
+check "inspect says nothing will be rewritten or merged, and why" "$PY3" - "$OUT" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))["items"][0]["inspect"]
 assert m["estimated_duplicates"] == 0 and "no email, phone" in m["not_deduplicated"], m

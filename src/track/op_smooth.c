@@ -21,7 +21,8 @@ static const pol_param_desc params[] = {
      "are set to the stop's centre, so jitter at rest is not counted as distance."},
     {"min-noise", POL_PARAM_NUM, "1", 0, 1000, NULL,
      "A track whose estimated noise is below this, and below a tenth of its typical step between "
-     "fixes, is already smooth and left alone.", .unit = "m"},
+     "fixes, with under 1% of its length in steps no longer than 3 times the noise (at rest), "
+     "is already smooth and left alone.", .unit = "m"},
 };
 
 /* White-acceleration spectral density (m^2/s^3) per mode. */
@@ -149,6 +150,23 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     double step = typ * (isfinite(s.interval_median) ? s.interval_median : 1);
     double min_noise = pol__arg_num(args, "min-noise");
     if (isfinite(step) && step > 0 && 0.1 * step < min_noise) min_noise = 0.1 * step;
+    /* ... and little of its length made of steps no longer than the jitter itself (at rest or
+     * creeping: a car waiting at lights with 0.6 m of jitter adds about a metre a second, which
+     * the typical moving step does not show) */
+    double rest = 0;
+    long prev = -1;
+    for (size_t i = 0; i < t->n; i++) {
+        if (!pol__tp_live(t, i)) continue;
+        const pol__tpt *p = &t->pt[i];
+        if (prev >= 0 && t->pt[prev].seg == p->seg) {
+            double d = pol__geo_dist(t->pt[prev].lat, t->pt[prev].lon, p->lat, p->lon);
+            if (d <= 3 * sigma) rest += d;
+        }
+        prev = (long)i;
+    }
+    double rest_share = s.distance > 0 ? rest / s.distance : 0;
+    pol__measure(run, "length_share_at_jitter_scale", rest_share);
+    if (rest_share > 0.01) min_noise = 0; /* smoothing changes the distance: never skip */
     if (!pol__arg_set(args, "noise") && sigma < min_noise) {
         pol__decline(run, "estimated noise %.2f m is below %.2f m: already smooth", sigma,
                      min_noise);

@@ -79,18 +79,7 @@ static pol_status store_and_record(pol_workspace *w, const char *path, const cha
     sqlite3_stmt *q = NULL;
     double now = ws_now();
     if ((s = ws_begin(w, err))) goto out;
-    if ((s = ws_prepare(w, "INSERT OR IGNORE INTO originals(hash, size, added) VALUES(?,?,?)", &q,
-                        err)))
-        goto out;
-    sqlite3_bind_text(q, 1, hex, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, (sqlite3_int64)size);
-    sqlite3_bind_double(q, 3, now);
-    if (sqlite3_step(q) != SQLITE_DONE) {
-        s = ws_db_error(w, err, "side file");
-        goto out;
-    }
-    sqlite3_finalize(q);
-    q = NULL;
+    if ((s = ws_record_original(w, hex, size, now, "side file", err))) goto out;
     if ((s = ws_prepare(w,
                         kb ? "INSERT OR REPLACE INTO kb(name, hash, size, added) VALUES(?2,?1,?3,?4)"
                            : "INSERT OR IGNORE INTO files(hash, name, size, added) VALUES(?,?,?,?)",

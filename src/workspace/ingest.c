@@ -61,6 +61,21 @@ pol_status ws_store_copy(pol_workspace *w, const char *path, char hex[65], uint6
     return s;
 }
 
+pol_status ws_record_original(pol_workspace *w, const char hex[65], uint64_t size, double now,
+                              const char *what, pol_err *err)
+{
+    sqlite3_stmt *q = NULL;
+    pol_status s = ws_prepare(w, "INSERT OR IGNORE INTO originals(hash, size, added) VALUES(?,?,?)",
+                              &q, err);
+    if (s) return s;
+    sqlite3_bind_text(q, 1, hex, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)size);
+    sqlite3_bind_double(q, 3, now);
+    if (sqlite3_step(q) != SQLITE_DONE) s = ws_db_error(w, err, what);
+    sqlite3_finalize(q);
+    return s;
+}
+
 pol_status pol_workspace_add(pol_workspace *w, const char *path, const char *display_name,
                              int64_t *item_id, pol_err *err)
 {
@@ -88,17 +103,7 @@ pol_status pol_workspace_add(pol_workspace *w, const char *path, const char *dis
     sqlite3_stmt *q = NULL;
     if ((s = ws_begin(w, err))) goto out;
     double now = ws_now();
-    if ((s = ws_prepare(w, "INSERT OR IGNORE INTO originals(hash, size, added) VALUES(?,?,?)", &q,
-                        err)))
-        goto out;
-    sqlite3_bind_text(q, 1, hex, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, (sqlite3_int64)size);
-    sqlite3_bind_double(q, 3, now);
-    if (sqlite3_step(q) != SQLITE_DONE) {
-        s = ws_db_error(w, err, "add");
-        goto out;
-    }
-    sqlite3_finalize(q);
+    if ((s = ws_record_original(w, hex, size, now, "add", err))) goto out;
     if ((s = ws_prepare(w, "SELECT id FROM items WHERE hash = ?", &q, err))) goto out;
     sqlite3_bind_text(q, 1, hex, -1, SQLITE_STATIC);
     if (sqlite3_step(q) == SQLITE_ROW) id = sqlite3_column_int64(q, 0);

@@ -83,6 +83,10 @@ int ws_render_present(pol_workspace *w, const char *key);
 /* Copies `path` into store/ab/<sha256> through tmp/ and link(); *hex gets the hash. */
 pol_status ws_store_copy(pol_workspace *w, const char *path, char hex[65], uint64_t *size,
                          pol_err *err);
+/* Inside an open transaction: catalogues a stored original (once per hash); `what` names the
+ * caller in an error. */
+pol_status ws_record_original(pol_workspace *w, const char hex[65], uint64_t size, double now,
+                              const char *what, pol_err *err);
 
 /* A version's recipe text may start with directive lines the workspace adds (YAML comments, so an
  * explicit recipe stays a valid recipe): "# polish: automatic" (the domain's automatic recipe),

@@ -54,21 +54,9 @@ check "peak memory of streamed shorten-pauses does not grow with duration" \
     python3 - "$POLISH" "$T" <<'PY'
 import os, resource, subprocess, sys
 P, T = sys.argv[1], sys.argv[2]
-def peak(*args):
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        env = dict(os.environ)
-        if env.get("ASAN_OPTIONS"): env["ASAN_OPTIONS"] += ":quarantine_size_mb=4"
-        rc = subprocess.call([P, *args, "--quiet"], stdout=subprocess.DEVNULL, env=env)
-        os.write(w, b"%d %d" % (rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
-        os._exit(0)
-    os.close(w)
-    rc, kib = map(int, os.read(r, 100).split())
-    os.waitpid(pid, 0)
-    assert rc == 0, args
-    return kib
+sys.path.insert(0, os.environ["POLISH_TESTS_COMMON"])
+import peakmem
+def peak(*args): return peakmem.peak(P, *args)
 s40 = peak("audio", "shorten-pauses", T + "/m40.wav", "-o", T + "/o40/")
 s240 = peak("audio", "shorten-pauses", T + "/m240.wav", "-o", T + "/o240/")
 w40 = peak("audio", "shorten-pauses", T + "/m40.wav", "-o", T + "/w40/", "--report", T + "/w40/r.html")

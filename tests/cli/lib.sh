@@ -8,6 +8,8 @@ trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
 # Debian's python3, whose modules scripts/setup installs; not a version manager's shim that may
 # come first on PATH (pyenv's costs 0.6 s a call)
 if [ -x /usr/bin/python3 ]; then python3() { /usr/bin/python3 "$@"; }; fi
+# tests/common: Python helpers shared by the shell tests (peakmem.py)
+export POLISH_TESTS_COMMON=$(cd "$(dirname "${BASH_SOURCE[0]}")/../common" && pwd)
 FAILS=0
 PASSES=0
 pass() { PASSES=$((PASSES + 1)); }

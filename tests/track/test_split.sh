@@ -83,21 +83,9 @@ check "peak memory of a streamed split does not grow with the file" \
     /usr/bin/python3 - "$POLISH" "$T" <<'PY'
 import os, resource, subprocess, sys
 P, T = sys.argv[1], sys.argv[2]
-def peak(*args):
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        env = dict(os.environ)
-        if env.get("ASAN_OPTIONS"): env["ASAN_OPTIONS"] += ":quarantine_size_mb=4"
-        rc = subprocess.call([P, *args, "--quiet"], stdout=subprocess.DEVNULL, env=env)
-        os.write(w, b"%d %d" % (rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
-        os._exit(0)
-    os.close(w)
-    rc, kib = map(int, os.read(r, 100).split())
-    os.waitpid(pid, 0)
-    assert rc == 0, args
-    return kib
+sys.path.insert(0, os.environ["POLISH_TESTS_COMMON"])
+import peakmem
+def peak(*args): return peakmem.peak(P, *args)
 a = peak("track", "split", T + "/m30.gpx", "-o", T + "/m30/")
 b = peak("track", "split", T + "/m150.gpx", "-o", T + "/m150/")
 print("streamed split: %d KiB at 30k points, %d KiB at 100k" % (a, b))

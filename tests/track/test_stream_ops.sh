@@ -154,21 +154,9 @@ head -n 30003 "$T/b150.gpx" >"$T/b30.gpx" && printf '</trkseg></trk>\n</gpx>\n' 
 check "inspect and stats: peak memory does not grow with the track" python3 - "$POLISH" "$T" <<'PY'
 import os, resource, subprocess, sys
 P, T = sys.argv[1], sys.argv[2]
-def peak(*args):
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        env = dict(os.environ)
-        if env.get("ASAN_OPTIONS"): env["ASAN_OPTIONS"] += ":quarantine_size_mb=4"
-        rc = subprocess.call([P, *args, "--quiet"], stdout=subprocess.DEVNULL, env=env)
-        os.write(w, b"%d %d" % (rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
-        os._exit(0)
-    os.close(w)
-    rc, kib = map(int, os.read(r, 100).split())
-    os.waitpid(pid, 0)
-    assert rc == 0, args
-    return kib
+sys.path.insert(0, os.environ["POLISH_TESTS_COMMON"])
+import peakmem
+def peak(*args): return peakmem.peak(P, *args)
 i30, i150 = peak("inspect", T + "/b30.gpx"), peak("inspect", T + "/b150.gpx")
 s30 = peak("track", "stats", T + "/b30.gpx", "-o", T + "/m30.json")
 s150 = peak("track", "stats", T + "/b150.gpx", "-o", T + "/m150.json")

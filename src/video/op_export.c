@@ -44,7 +44,8 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
             /* another aspect: reframe to it, following the subject */
             int nw, nh;
             pol__video_window(v, (double)w / h, &nw, &nh);
-            pol_status st = pol__video_reframe_path(run, v, nw, nh, 0.6);
+            pol_status st = pol__video_reframe_path(run, v, nw, nh, atof(POL__VIDEO_SMOOTH), atof(POL__VIDEO_MAX_SPEED),
+                                                    atof(POL__VIDEO_MAX_ACCEL));
             if (st) return st;
             pol__decide(run, "reframed to %d:%d for the preset (subject-following)", w, h);
         }

@@ -8,8 +8,13 @@
 
 static const pol_param_desc params[] = {
     {"aspect", POL_PARAM_STR, "9:16", 0, -1, NULL, "Aspect ratio of the result, W:H (9:16, 1:1, 4:5, 16:9)."},
-    {"smooth", POL_PARAM_NUM, "0.6", 0, 10, NULL,
-     "How slowly the window follows the subject: the path's Gaussian smoothing.", .unit = "s"},
+    {"smooth", POL_PARAM_NUM, POL__VIDEO_SMOOTH, 0, 10, NULL,
+     "How calmly the window follows the subject: moving the window a pixel costs as much as the "
+     "subject a pixel outside its zone for a fifteenth of this; 0 follows as closely as the limits allow.", .unit = "s"},
+    {"max-speed", POL_PARAM_NUM, POL__VIDEO_MAX_SPEED, 0.01, 10, NULL,
+     "The window's fastest pan, in frame widths (heights) per second.", .unit = "widths/s"},
+    {"max-accel", POL_PARAM_NUM, POL__VIDEO_MAX_ACCEL, 0.01, 100, NULL,
+     "The window's largest acceleration, in frame widths (heights) per second squared.", .unit = "widths/s^2"},
 };
 
 static const pol_port_desc inputs[] = {
@@ -200,11 +205,13 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     }
     const char *given = pol__input_path(args, "path", 0);
     pol_status st = given ? read_path(run, v, given, cw, ch)
-                          : pol__video_reframe_path(run, v, cw, ch, pol__arg_num(args, "smooth"));
+                          : pol__video_reframe_path(run, v, cw, ch, pol__arg_num(args, "smooth"),
+                                                     pol__arg_num(args, "max-speed"), pol__arg_num(args, "max-accel"));
     if (st) return st;
     v->out_w = v->out_h = 0;
-    /* path statistics: the largest frame-to-frame move inside shots, and the mean */
-    double maxstep = 0, sum = 0;
+    /* path statistics inside shots: the largest frame-to-frame move, the mean, the largest change of
+     * move (px a frame^2) */
+    double maxstep = 0, sum = 0, maxacc = 0;
     size_t m = 0;
     for (size_t i = 1; i < v->n_crop; i++) {
         if (v->ana->f[i].cut) continue;
@@ -212,11 +219,15 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         if (d > maxstep) maxstep = d;
         sum += d;
         m++;
+        if (i >= 2 && !v->ana->f[i - 1].cut)
+            maxacc = fmax(maxacc, hypot(v->crop_x[i] - 2 * v->crop_x[i - 1] + v->crop_x[i - 2],
+                                        v->crop_y[i] - 2 * v->crop_y[i - 1] + v->crop_y[i - 2]));
     }
     pol__measure_int(run, "window_width", cw);
     pol__measure_int(run, "window_height", ch);
     pol__measure(run, "path_max_step_px", round(maxstep * 100) / 100);
     pol__measure(run, "path_mean_step_px", m ? round(sum / m * 1000) / 1000 : 0);
+    pol__measure(run, "path_max_accel_px", round(maxacc * 100) / 100);
     size_t ns = 0;
     free(pol__video_shots(v->ana, &ns));
     pol__measure_int(run, "shots", (long long)ns);

@@ -1,33 +1,13 @@
 /* polish — the subject-following crop path: where the subject is in each frame (the moving
- * region's centroid; the saliency centroid where nothing moves), held per shot, smoothed over
- * time (a Gaussian of smooth_s seconds, forward and back), then pulled so the subject stays
- * inside the window with a margin, smoothed lightly again and kept inside the frame. Shots are
- * smoothed independently: the window may jump at a cut, never inside a shot. */
+ * region's centroid; the saliency centroid where nothing moves), then per shot and axis the
+ * L1-smooth camera path of campath.c: it holds still, pans at a constant rate or eases between
+ * them, with bounded speed and acceleration, keeping the subject inside the window's inner part
+ * where it can. The subject's measured position may jump (someone enters the frame); the window
+ * never does. Shots are planned independently: the window may jump at a cut, never inside a shot. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "video/video.h"
-
-static void gauss(const double *in, double *out, size_t n, double sigma)
-{
-    if (sigma < 0.5) {
-        memcpy(out, in, n * sizeof *in);
-        return;
-    }
-    int r = (int)ceil(3 * sigma);
-    for (size_t i = 0; i < n; i++) {
-        double s = 0, w = 0;
-        for (int k = -r; k <= r; k++) {
-            long j = (long)i + k;
-            if (j < 0) j = 0; /* hold the ends */
-            if (j >= (long)n) j = (long)n - 1;
-            double g = exp(-0.5 * k * k / (sigma * sigma));
-            s += g * in[j];
-            w += g;
-        }
-        out[i] = s / w;
-    }
-}
 
 /* The subject's position along one axis (0..1) for each frame of [b, e): the moving region's
  * centroid where something moves; between such frames (up to 1 s apart) interpolated; where
@@ -93,45 +73,58 @@ static void subject(const pol__vanalysis *a, size_t b, size_t e, int axis, doubl
     }
 }
 
-/* One axis of the path, in window-centre units (0..1 of the frame), for the shot [b, e). */
-static void axis_path(const pol__vanalysis *a, size_t b, size_t e, int axis, double half, double sigma,
-                      double fps, double *out)
+/* One axis of the path, in window-centre units (0..1 of the frame), for the shot [b, e): the
+ * L1-smooth camera path (campath.c) that keeps the subject inside the window's inner 40% where it
+ * can, the window inside the frame always, its speed under max_speed and its acceleration under
+ * max_accel (frame sizes per second, per second squared). `len` is the frame's size along the axis
+ * in pixels, the unit the path is planned in. The smoothness weights grow with `smooth` (s): moving
+ * the window a pixel costs what the subject a pixel outside the zone for smooth/15 s costs (so
+ * the window does not give up on a subject near a shot's end), a change of speed or acceleration
+ * in proportion. A small pull towards the subject recentres it when it rests off centre. */
+typedef struct axis_opts {
+    double half, smooth, fps, len, max_speed, max_accel;
+} axis_opts;
+
+static int axis_path(const pol__vanalysis *a, size_t b, size_t e, int axis, const axis_opts *ao, double *out,
+                     int *steps)
 {
     size_t n = e - b;
-    double *raw = malloc(n * sizeof *raw), *s1 = malloc(n * sizeof *s1);
-    if (!raw || !s1) {
-        for (size_t i = 0; i < n; i++) out[i] = 0.5;
-        free(raw);
-        free(s1);
-        return;
-    }
-    subject(a, b, e, axis, fps, raw);
-    gauss(raw, s1, n, sigma);
-    /* the subject inside the window with a margin (40% of the half window): pulled, smoothed
-     * again, eight times, then held inside for certain (the last pull moves the window at most as
-     * fast as the subject) */
-    double slack = half * 0.6;
-    for (int it = 0; it < 8; it++) {
+    double *raw = malloc(n * sizeof *raw), *w = malloc(n * sizeof *w), *x = malloc(n * sizeof *x);
+    int ok = raw && w && x;
+    if (ok) {
+        subject(a, b, e, axis, ao->fps, raw);
+        double fps = ao->fps > 1 ? ao->fps : 1, L = ao->len, tau = ao->smooth;
         for (size_t i = 0; i < n; i++) {
-            if (raw[i] > s1[i] + slack) s1[i] = raw[i] - slack;
-            if (raw[i] < s1[i] - slack) s1[i] = raw[i] + slack;
+            raw[i] *= L;
+            /* a measured motion counts fully, a filled-in position less */
+            w[i] = a->f[b + i].mw > 0.0015f && !a->f[b + i].cut ? 1 : 0.3;
         }
-        gauss(s1, out, n, sigma / 3);
-        memcpy(s1, out, n * sizeof *s1);
+        pol__vpath_opts o = {
+            .lo = ao->half * L,
+            .hi = (1 - ao->half) * L,
+            .slack = 0.4 * ao->half * L,
+            .vmax = ao->max_speed * L / fps,
+            .amax = ao->max_accel * L / (fps * fps),
+            .keep = 5 / fps,
+            .centre = 0.03 / fps,
+            .lam1 = tau / 3,
+            .lam2 = tau * tau / 9 * fps,
+            .lam3 = tau * tau * tau / 9 * fps * fps,
+            .eps = 0.02,
+        };
+        ok = pol__video_camera_path(raw, w, n, &o, x, steps);
+        for (size_t i = 0; i < n; i++) out[i] = x[i] / L;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (raw[i] > out[i] + slack) out[i] = raw[i] - slack;
-        if (raw[i] < out[i] - slack) out[i] = raw[i] + slack;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (out[i] < half) out[i] = half;
-        if (out[i] > 1 - half) out[i] = 1 - half;
-    }
+    if (!ok)
+        for (size_t i = 0; i < n; i++) out[i] = 0.5;
     free(raw);
-    free(s1);
+    free(w);
+    free(x);
+    return ok;
 }
 
-pol_status pol__video_reframe_path(pol_run *run, pol__video *v, int cw, int ch, double smooth_s)
+pol_status pol__video_reframe_path(pol_run *run, pol__video *v, int cw, int ch, double smooth_s, double max_speed,
+                                   double max_accel)
 {
     pol_status st = pol__video_analyse(run, v);
     if (st) return st;
@@ -139,7 +132,21 @@ pol_status pol__video_reframe_path(pol_run *run, pol__video *v, int cw, int ch, 
     float *px = malloc(a->n * sizeof *px), *py = malloc(a->n * sizeof *py);
     double *tx = malloc(a->n * sizeof *tx), *ty = malloc(a->n * sizeof *ty);
     size_t ns = 0, *shots = pol__video_shots(a, &ns);
-    if (!px || !py || !tx || !ty || !shots) {
+    axis_opts ox = {(double)cw / v->in.width / 2, smooth_s, v->in.fps, v->in.width, max_speed, max_accel},
+              oy = {(double)ch / v->in.height / 2, smooth_s, v->in.fps, v->in.height, max_speed, max_accel};
+    int ok = px && py && tx && ty && shots, steps = 0, st1 = 0;
+    for (size_t s = 0; s < ns && ok; s++) {
+        size_t b = shots[s], e = s + 1 < ns ? shots[s + 1] : a->n;
+        if (cw < v->in.width) {
+            ok = axis_path(a, b, e, 0, &ox, tx + b, &st1);
+            steps += st1;
+        } else for (size_t i = b; i < e; i++) tx[i] = 0.5;
+        if (ok && ch < v->in.height) {
+            ok = axis_path(a, b, e, 1, &oy, ty + b, &st1);
+            steps += st1;
+        } else for (size_t i = b; i < e; i++) ty[i] = 0.5;
+    }
+    if (!ok) {
         free(px);
         free(py);
         free(tx);
@@ -147,15 +154,7 @@ pol_status pol__video_reframe_path(pol_run *run, pol__video *v, int cw, int ch, 
         free(shots);
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
-    double sigma = smooth_s * v->in.fps;
-    double hx = (double)cw / v->in.width / 2, hy = (double)ch / v->in.height / 2;
-    for (size_t s = 0; s < ns; s++) {
-        size_t b = shots[s], e = s + 1 < ns ? shots[s + 1] : a->n;
-        if (cw < v->in.width) axis_path(a, b, e, 0, hx, sigma, v->in.fps, tx + b);
-        else for (size_t i = b; i < e; i++) tx[i] = 0.5;
-        if (ch < v->in.height) axis_path(a, b, e, 1, hy, sigma, v->in.fps, ty + b);
-        else for (size_t i = b; i < e; i++) ty[i] = 0.5;
-    }
+    pol__measure_int(run, "path_newton_steps", steps);
     for (size_t i = 0; i < a->n; i++) {
         px[i] = (float)(tx[i] * v->in.width - cw / 2.0);
         py[i] = (float)(ty[i] * v->in.height - ch / 2.0);

@@ -179,8 +179,26 @@ double pol__video_out_duration(const pol__video *v);
 
 /* ---- reframing (reframe.c) ------------------------------------------------------------------ */
 
-/* A subject-following crop of cw x ch over the whole clip into v->crop_x/crop_y. */
-pol_status pol__video_reframe_path(pol_run *run, pol__video *v, int cw, int ch, double smooth_s);
+/* A subject-following crop of cw x ch over the whole clip into v->crop_x/crop_y: per shot, the
+ * smooth camera path below; speed and acceleration limits in frame sizes per second (squared). */
+pol_status pol__video_reframe_path(pol_run *run, pol__video *v, int cw, int ch, double smooth_s, double max_speed,
+                                   double max_accel);
+#define POL__VIDEO_SMOOTH "0.6"    /* reframe's defaults: smoothness, s */
+#define POL__VIDEO_MAX_SPEED "0.5" /* frame sizes per second */
+#define POL__VIDEO_MAX_ACCEL "1"   /* frame sizes per second squared */
+
+/* A smooth camera path along one axis (campath.c): positions x[0..n) minimising
+ *   keep * sum w[i] max(0, |x[i] - r[i]| - slack)   (the subject leaving the dead zone)
+ * + centre * sum w[i] |x[i] - r[i]|  + lam1 sum |x'| + lam2 sum |x''| + lam3 sum |x'''|
+ * under lo <= x <= hi, |x'| <= vmax, |x''| <= amax (differences per frame; the L1 terms smoothed
+ * by about eps). Returns 0 when out of memory (out then holds the middle of [lo, hi]). */
+typedef struct pol__vpath_opts {
+    double lo, hi, slack, vmax, amax;
+    double keep, centre, lam1, lam2, lam3;
+    double eps;
+} pol__vpath_opts;
+int pol__video_camera_path(const double *r, const double *w, size_t n, const pol__vpath_opts *o, double *out,
+                           int *newton_steps);
 
 /* ---- captions (subs.c) ---------------------------------------------------------------------- */
 

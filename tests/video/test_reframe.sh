@@ -18,7 +18,7 @@ $FF -i "$T/in.mp4" -vf "crop=100:180" -c:v libx264 -preset ultrafast -crf 12 "$T
 share() {
     $FF -i "$T/in.mp4" -f rawvideo -pix_fmt rgb24 "$T/in.rgb"
     $FF -i "$1" -f rawvideo -pix_fmt rgb24 "$T/o.rgb"
-    python3 - "$T/in.rgb" 320 180 "$T/o.rgb" "$(stream "$1" v width)" "$(stream "$1" v height)" <<'PY'
+    /usr/bin/python3 - "$T/in.rgb" 320 180 "$T/o.rgb" "$(stream "$1" v width)" "$(stream "$1" v height)" <<'PY'
 import re, sys
 cyan = re.compile(rb'[\x00-\x50][\xb4-\xff][\xb4-\xff]')
 def frames(path, w, h):
@@ -41,17 +41,52 @@ echo "subject inside the crop: polish $ours, centre crop $centre"
 at_least "reframe: subject inside the crop" "$ours" 0.95
 at_most "centre crop (the reference)" "$centre" 0.6
 # the path: no jump inside a shot (the subject moves at most ~7.5 px a frame)
-check "reframe: smooth path inside shots" python3 - "$T/out.path.csv" <<'PY'
+check "reframe: smooth path inside shots" /usr/bin/python3 - "$T/out.path.csv" <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 assert len(rows) == 200, len(rows)
 steps = [abs(float(rows[i]['x']) - float(rows[i - 1]['x'])) for i in range(1, len(rows)) if i != 100]
 assert max(steps) <= 10, max(steps)
+# bounded acceleration (1 width/s^2 = 0.51 px a frame^2; the CSV rounds to 0.1 px)
+x = [float(r['x']) for r in rows]
+acc = [abs(x[i + 1] - 2 * x[i] + x[i - 1]) for i in range(1, len(x) - 1) if i not in (99, 100)]
+assert max(acc) <= 0.512 + 0.15, max(acc)
+PY
+# a subject that jumps (someone else starts moving across the frame): the window pans there with
+# bounded speed and acceleration (defaults 0.5 widths/s, 1 width/s^2: 6.4 px a frame, 0.51 px a
+# frame^2 here) and holds the subject by the end; it does not jump with it
+$FF -loop 1 -i "$SKDATA/coffee.png" -f lavfi -i "color=c=0x00FFFF:s=24x24:r=25" \
+    -filter_complex "[0]scale=320:180,setsar=1[b];[b][1]overlay=x='if(lt(t,0.6),20+10*t,260+10*(t-0.6))':y=80:shortest=1,format=yuv420p" \
+    -t 3.2 -r 25 -c:v libx264 -preset ultrafast -crf 12 "$T/jump.mp4"
+run_polish 0 video reframe --aspect 9:16 "$T/jump.mp4" -o "$T/jump.out.mp4" --save-path jump.out.path.csv
+check "reframe: a jumping subject is followed without a jump" /usr/bin/python3 - "$T/jump.out.path.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+x = [float(r['x']) for r in rows]
+assert len(x) == 80, len(x)
+step = max(abs(x[i] - x[i - 1]) for i in range(1, len(x)))
+acc = max(abs(x[i + 1] - 2 * x[i] + x[i - 1]) for i in range(1, len(x) - 1))
+assert step <= 6.4 + 0.15 and acc <= 0.512 + 0.15, (step, acc)  # the CSV rounds to 0.1 px
+for i in range(70, 80):  # the subject (from 260 + 10 (t - 0.6) px, 24 wide) inside by the end
+    s = 260 + 10 * (i / 25 - 0.6)
+    assert x[i] <= s and s + 24 <= x[i] + 100, (i, x[i], s)
+PY
+# with no smoothness cost only the limits keep it smooth: lower ones are kept (3.84 px a frame,
+# 0.256 px a frame^2), and it still reaches the subject by the end
+run_polish 0 video reframe --aspect 9:16 --smooth 0 --max-speed 0.3 --max-accel 0.5 "$T/jump.mp4" \
+    -o "$T/jump0.mp4" --save-path jump0.path.csv
+check "reframe: the speed and acceleration limits hold" /usr/bin/python3 - "$T/jump0.path.csv" <<'PY'
+import csv, sys
+x = [float(r['x']) for r in csv.DictReader(open(sys.argv[1]))]
+step = max(abs(x[i] - x[i - 1]) for i in range(1, len(x)))
+acc = max(abs(x[i + 1] - 2 * x[i] + x[i - 1]) for i in range(1, len(x) - 1))
+s = 260 + 10 * (79 / 25 - 0.6)  # the subject's left edge in the last frame
+assert step <= 3.84 + 0.15 and acc <= 0.256 + 0.15 and x[-1] <= s and s + 24 <= x[-1] + 100, (step, acc, x[-1])
 PY
 # a given path is followed: the window's centre at 0.2 of the width throughout
 printf 't,cx,cy\n0,0.2,0.5\n10,0.2,0.5\n' > "$T/path.csv"
 run_polish 0 video reframe --aspect 9:16 "$T/in.mp4" --path "$T/path.csv" -o "$T/given.mp4" --save-path given.path.csv
-check "reframe --path: followed" python3 - "$T/given.path.csv" <<'PY'
+check "reframe --path: followed" /usr/bin/python3 - "$T/given.path.csv" <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 assert all(abs(float(r['x']) - (0.2 * 320 - 50)) < 1.01 for r in rows), rows[:3]

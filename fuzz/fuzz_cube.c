@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++)
         for (int tetra = 0; tetra < 2; tetra++) {
             float rgb[3] = {probes[i][0], probes[i][1], probes[i][2]};
-            pol__cube_apply(c, rgb, tetra);
+            pol__cube_apply(c, rgb, 1, tetra);
         }
     pol__cube_free(c);
     return 0;

@@ -56,6 +56,13 @@ best = min(runs, key=lambda r: sum(v for _, v in r))
 print("polish chain only (steps' own seconds, -j 2, wall): median %.1f ms of 3; best run: %s" %
       (tot[1], ", ".join("%s %.1f" % (o, v) for o, v in best)))
 PY
+# the chain alone on a frame decoded once (bench/render/rn_bench.c, built beside the tests):
+# median wall and CPU ms over 7 runs, 2 threads, then 1 thread
+RNB=$(dirname "$(dirname "$(readlink -f "$POLISH")")")/../tests/render/rn_bench
+if [ -x "$RNB" ]; then
+    echo "polish chain only, frame decoded once, 2 threads: $("$RNB" "$W/frame.exr" "$W/look.cube" 7 2)"
+    echo "polish chain only, frame decoded once, 1 thread: $("$RNB" "$W/frame.exr" "$W/look.cube" 7 1)"
+fi
 rm -f "$W/cpu3"
 t0=$(now)
 $T -o "$W/cpu3" -f "%U %S" "$POLISH" run "$W/chain.yaml" "$W/in" -o "$W/out3/" -j 2 -q

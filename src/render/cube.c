@@ -153,12 +153,16 @@ pol__cube *pol__cube_parse(const char *text, size_t len, char *err, size_t errca
         pol__cube_free(c);
         return NULL;
     }
+    for (int k = 0; k < 3; k++) { /* the input range to table steps, as a factor */
+        c->sc1[k] = c->size1 > 1 ? (float)(c->size1 - 1) / (c->max1[k] - c->min1[k]) : 0;
+        c->sc3[k] = c->size3 > 1 ? (float)(c->size3 - 1) / (c->max3[k] - c->min3[k]) : 0;
+    }
     return c;
 }
 
 static inline float lut1(const pol__cube *c, int k, float x)
 {
-    float t = (x - c->min1[k]) / (c->max1[k] - c->min1[k]) * (float)(c->size1 - 1);
+    float t = (x - c->min1[k]) * c->sc1[k];
     if (!(t > 0)) t = 0;
     if (t > (float)(c->size1 - 1)) t = (float)(c->size1 - 1);
     int i = (int)t;
@@ -167,31 +171,29 @@ static inline float lut1(const pol__cube *c, int k, float x)
     return c->t1[3 * i + k] + f * (c->t1[3 * (i + 1) + k] - c->t1[3 * i + k]);
 }
 
-void pol__cube_apply(const pol__cube *c, float *rgb, int tetra)
+static inline void apply_one(const pol__cube *c, float *rgb, int tetra)
 {
     if (c->t1)
         for (int k = 0; k < 3; k++) rgb[k] = lut1(c, k, rgb[k]);
     if (!c->t3) return;
-    int N = c->size3;
-    float t[3];
-    int i0[3], i1[3];
+    const int N = c->size3;
+    const size_t st[3] = {3, 3 * (size_t)N, 3 * (size_t)N * (size_t)N}; /* red fastest */
     float f[3];
+    size_t base = 0;
     for (int k = 0; k < 3; k++) {
-        t[k] = (rgb[k] - c->min3[k]) / (c->max3[k] - c->min3[k]) * (float)(N - 1);
-        if (!(t[k] > 0)) t[k] = 0;
-        if (t[k] > (float)(N - 1)) t[k] = (float)(N - 1);
-        i0[k] = (int)t[k];
-        if (i0[k] > N - 2) i0[k] = N - 2;
-        f[k] = t[k] - (float)i0[k];
-        i1[k] = i0[k] + 1;
+        float t = (rgb[k] - c->min3[k]) * c->sc3[k];
+        t = t > 0 ? t : 0; /* NaN too */
+        t = t < (float)(N - 1) ? t : (float)(N - 1);
+        int i = (int)t;
+        i = i < N - 2 ? i : N - 2;
+        f[k] = t - (float)i;
+        base += (size_t)i * st[k];
     }
-#define V(r, g, b) (c->t3 + 3 * ((size_t)(r) + (size_t)N * ((size_t)(g) + (size_t)N * (size_t)(b))))
-    const float *c000 = V(i0[0], i0[1], i0[2]), *c111 = V(i1[0], i1[1], i1[2]);
+    const float *c000 = c->t3 + base, *c111 = c000 + st[0] + st[1] + st[2];
     float fr = f[0], fg = f[1], fb = f[2];
     if (!tetra) {
-        const float *c100 = V(i1[0], i0[1], i0[2]), *c010 = V(i0[0], i1[1], i0[2]),
-                    *c110 = V(i1[0], i1[1], i0[2]), *c001 = V(i0[0], i0[1], i1[2]),
-                    *c101 = V(i1[0], i0[1], i1[2]), *c011 = V(i0[0], i1[1], i1[2]);
+        const float *c100 = c000 + st[0], *c010 = c000 + st[1], *c110 = c010 + st[0],
+                    *c001 = c000 + st[2], *c101 = c001 + st[0], *c011 = c001 + st[1];
         for (int k = 0; k < 3; k++) {
             float a = c000[k] + fr * (c100[k] - c000[k]), b = c010[k] + fr * (c110[k] - c010[k]);
             float d = c001[k] + fr * (c101[k] - c001[k]), e = c011[k] + fr * (c111[k] - c011[k]);
@@ -200,32 +202,19 @@ void pol__cube_apply(const pol__cube *c, float *rgb, int tetra)
         }
         return;
     }
-    /* tetrahedral: the cell is cut into six tetrahedra by the order of the fractions */
-    const float *A, *B;
-    float w0, w1, w2, w3;
-    if (fr > fg) {
-        if (fg > fb) { /* r > g > b */
-            A = V(i1[0], i0[1], i0[2]), B = V(i1[0], i1[1], i0[2]);
-            w0 = 1 - fr, w1 = fr - fg, w2 = fg - fb, w3 = fb;
-        } else if (fr > fb) { /* r > b >= g */
-            A = V(i1[0], i0[1], i0[2]), B = V(i1[0], i0[1], i1[2]);
-            w0 = 1 - fr, w1 = fr - fb, w2 = fb - fg, w3 = fg;
-        } else { /* b >= r > g */
-            A = V(i0[0], i0[1], i1[2]), B = V(i1[0], i0[1], i1[2]);
-            w0 = 1 - fb, w1 = fb - fr, w2 = fr - fg, w3 = fg;
-        }
-    } else {
-        if (fb > fg) { /* b > g >= r */
-            A = V(i0[0], i0[1], i1[2]), B = V(i0[0], i1[1], i1[2]);
-            w0 = 1 - fb, w1 = fb - fg, w2 = fg - fr, w3 = fr;
-        } else if (fb > fr) { /* g >= b > r */
-            A = V(i0[0], i1[1], i0[2]), B = V(i0[0], i1[1], i1[2]);
-            w0 = 1 - fg, w1 = fg - fb, w2 = fb - fr, w3 = fr;
-        } else { /* g >= r >= b */
-            A = V(i0[0], i1[1], i0[2]), B = V(i1[0], i1[1], i0[2]);
-            w0 = 1 - fg, w1 = fg - fr, w2 = fr - fb, w3 = fb;
-        }
-    }
+    /* tetrahedral: the cell is cut into six tetrahedra by the order of the fractions; the path
+     * from c000 to c111 steps along the axis of the largest fraction, then the middle one. Chosen
+     * without branches (the order changes from pixel to pixel, which branches mispredict). */
+    int amax = fr >= fg && fr >= fb ? 0 : fg >= fb ? 1 : 2;
+    int amin = fr < fg && fr < fb ? 0 : fg < fb ? 1 : 2;
+    amin = amin == amax ? (amax + 1) % 3 : amin; /* all equal: any other axis */
+    float fmax = f[amax], fmin = f[amin], fmid = f[3 - amax - amin];
+    const float *A = c000 + st[amax], *B = c111 - st[amin];
+    float w0 = 1 - fmax, w1 = fmax - fmid, w2 = fmid - fmin, w3 = fmin;
     for (int k = 0; k < 3; k++) rgb[k] = w0 * c000[k] + w1 * A[k] + w2 * B[k] + w3 * c111[k];
-#undef V
+}
+
+void pol__cube_apply(const pol__cube *c, float *rgb, int n, int tetra)
+{
+    for (int i = 0; i < n; i++) apply_one(c, rgb + 3 * i, tetra);
 }

@@ -7,11 +7,12 @@ typedef struct pol__cube {
     int size1, size3;     /* 0 when absent */
     float *t1, *t3;       /* size1*3 and size3^3*3 floats, red fastest */
     float min1[3], max1[3], min3[3], max3[3];
+    float sc1[3], sc3[3]; /* (size - 1) / (max - min) */
 } pol__cube;
 
 /* Parses `text`; NULL with a message in err (naming the line) when it is not a valid .cube. */
 pol__cube *pol__cube_parse(const char *text, size_t len, char *err, size_t errcap);
 void pol__cube_free(pol__cube *c);
-/* Maps one RGB triple in place (tetra: tetrahedral, else trilinear). */
-void pol__cube_apply(const pol__cube *c, float *rgb, int tetra);
+/* Maps n RGB triples in place (tetra: tetrahedral, else trilinear). */
+void pol__cube_apply(const pol__cube *c, float *rgb, int n, int tetra);
 #endif

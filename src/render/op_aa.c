@@ -12,6 +12,7 @@
  *    pattern search or corner rounding (SMAA's optional parts).
  *  - fxaa, of the FXAA 3.11 kind: each edge pixel searches along its edge for the ends and blends
  *    with its neighbour across by the coverage the edge's position gives. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include "render/render.h"
@@ -167,36 +168,61 @@ static void rows(void *u, size_t b, size_t e)
 #define SUB_LO 3
 #define SUB_SPAN 6.0f
 
+/* What one chunk of rows blended: pixel indices and their new values, written into the frame
+ * after every chunk is done (so every blend reads the originals, with no row copies). */
+typedef struct sm_out {
+    uint32_t *idx;
+    float *px;
+    size_t n, cap;
+} sm_out;
+
 typedef struct sm_ctx {
     aa_ctx *a;
+    uint16_t *L;       /* w*h perceptual luma, 0..65535 */
     unsigned char *e;  /* w*h edge bits */
-    unsigned char *wt; /* w*h*4: takes from above, above takes from it, takes from left, left takes */
-    int search;
+    int search, thr16;
     float flat;
+    sm_out out[64];    /* one per chunk */
+    int nout;
 } sm_ctx;
+
+/* fused with the deferred steps' pass: perceptual luma of the tone-compressed frame, 16 bits */
+static void sm_luma_rows(void *u, size_t b, size_t e)
+{
+    sm_ctx *s = u;
+    const pol__render *r = s->a->r;
+    const float *p = r->rgba + b * r->w * 4;
+    uint16_t *L = s->L + b * r->w;
+    size_t n = (e - b) * r->w;
+    for (size_t i = 0; i < n; i++) {
+        float l = 0.2126f * p[4 * i] + 0.7152f * p[4 * i + 1] + 0.0722f * p[4 * i + 2];
+        l = l > 0 ? l / (1 + l) : 0;
+        L[i] = (uint16_t)(sqrtf(l) * 65535.0f + 0.5f);
+    }
+}
 
 static void sm_edge_rows(void *u, size_t b, size_t e)
 {
     sm_ctx *s = u;
-    const aa_ctx *c = s->a;
-    const int w = c->r->w, h = c->r->h;
-    const float thr = c->thr;
+    const int w = s->a->r->w, h = s->a->r->h, thr = s->thr16;
     for (int y = (int)b; y < (int)e; y++) {
-        const float *r0 = c->L + (size_t)y * w;
-        const float *rt = y > 0 ? r0 - w : r0, *rtt = y > 1 ? r0 - 2 * (size_t)w : rt;
-        const float *rb = y + 1 < h ? r0 + w : r0;
+        const uint16_t *r0 = s->L + (size_t)y * w;
+        const uint16_t *rt = y > 0 ? r0 - w : r0, *rtt = y > 1 ? r0 - 2 * (size_t)w : rt;
+        const uint16_t *rb = y + 1 < h ? r0 + w : r0;
         unsigned char *o = s->e + (size_t)y * w;
         for (int x = 0; x < w; x++) {
-            float M = r0[x];
-            float dl = x > 0 ? fabsf(M - r0[x - 1]) : 0, dt = fabsf(M - rt[x]);
+            int M = r0[x];
+            int dl = x > 0 ? abs(M - r0[x - 1]) : 0, dt = abs(M - rt[x]);
             unsigned char bits = (dl >= thr ? E_LEFT : 0) | (dt >= thr ? E_TOP : 0);
             if (bits) {
                 /* local contrast adaptation: an edge less than half as strong as the strongest
                  * step around it is a texture's or a gradient's, not a silhouette's */
-                float dr = x + 1 < w ? fabsf(M - r0[x + 1]) : 0, db = fabsf(M - rb[x]);
-                float dll = x > 1 ? fabsf(r0[x - 1] - r0[x - 2]) : 0;
-                float dtt = fabsf(rt[x] - rtt[x]);
-                float mx = fmaxf(fmaxf(fmaxf(dl, dt), fmaxf(dr, db)), fmaxf(dll, dtt));
+                int dr = x + 1 < w ? abs(M - r0[x + 1]) : 0, db = abs(M - rb[x]);
+                int dll = x > 1 ? abs(r0[x - 1] - r0[x - 2]) : 0;
+                int dtt = abs(rt[x] - rtt[x]);
+                int mx = dl > dt ? dl : dt;
+                mx = dr > mx ? dr : mx, mx = db > mx ? db : mx;
+                mx = dll > mx ? dll : mx, mx = dtt > mx ? dtt : mx;
                 if ((bits & E_LEFT) && 2 * dl < mx) bits &= (unsigned char)~E_LEFT;
                 if ((bits & E_TOP) && 2 * dt < mx) bits &= (unsigned char)~E_TOP;
             }
@@ -235,93 +261,132 @@ static inline unsigned char q8(float v)
     return (unsigned char)(v * 255 + 0.5f);
 }
 
-static void sm_weight_rows(void *u, size_t b, size_t e)
+/* Column state of vertical edge runs, per chunk: the run through (x, y) spans rows top..bot
+ * (top INT_MIN: more than `search` above); valid while y <= bot. */
+typedef struct vruns {
+    int *top, *bot;
+} vruns;
+
+/* The blending weights of row y (4 bytes a pixel: takes from above, above takes from it, takes
+ * from left, left takes from it) for the pixels that have edges; the others get 0. Horizontal
+ * edges are followed as runs along the row, each found once; vertical ones through `vr`. */
+static void sm_row_weights(const sm_ctx *s, int y, unsigned char *o, vruns *vr)
 {
-    sm_ctx *s = u;
     const int w = s->a->r->w, h = s->a->r->h, S = s->search;
-    const unsigned char *E = s->e;
-#define EB(x, y) E[(size_t)(y) * w + (size_t)(x)]
-    for (int y = (int)b; y < (int)e; y++)
-        for (int x = 0; x < w; x++) {
-            unsigned char *o = s->wt + ((size_t)y * w + x) * 4;
-            o[0] = o[1] = o[2] = o[3] = 0;
-            unsigned char bits = EB(x, y);
-            if (!bits) continue;
-            if (bits & E_TOP) { /* a horizontal edge between (x, y-1) above and (x, y) */
-                int dl = 0, dr = 0;
-                while (dl < S && x - dl - 1 >= 0 && (EB(x - dl - 1, y) & E_TOP)) dl++;
-                while (dr < S && x + dr + 1 < w && (EB(x + dr + 1, y) & E_TOP)) dr++;
-                int xl = x - dl, xr = x + dr;
-                /* crossing edges at the ends: the silhouette steps up (+) or down (-) there */
-                float h0 = 0, h1 = 0;
-                if (dl < S) {
-                    int up = EB(xl, y - 1) & E_LEFT, dn = EB(xl, y) & E_LEFT;
-                    h0 = up && !dn ? 0.5f : dn && !up ? -0.5f : 0;
-                }
-                if (dr < S && xr + 1 < w) {
-                    int up = EB(xr + 1, y - 1) & E_LEFT, dn = EB(xr + 1, y) & E_LEFT;
-                    h1 = up && !dn ? 0.5f : dn && !up ? -0.5f : 0;
-                }
-                float pos, neg;
-                seg_area((float)(dl + dr + 1), h0, h1, (float)dl, (float)dl + 1, s->flat, &pos, &neg);
-                o[0] = q8(neg), o[1] = q8(pos);
+    const unsigned char *E = s->e, *row = E + (size_t)y * w;
+#define EB(x, yy) E[(size_t)(yy) * w + (size_t)(x)]
+    memset(o, 0, (size_t)w * 4);
+    int run_s = 0, run_e = -1; /* the horizontal run through x */
+    for (int x = 0; x < w; x++) {
+        unsigned char bits = row[x];
+        if (!bits) continue;
+        if (bits & E_TOP) { /* a horizontal edge between (x, y-1) above and (x, y) */
+            if (x > run_e) {
+                run_s = x, run_e = x;
+                while (run_e + 1 < w && (row[run_e + 1] & E_TOP)) run_e++;
             }
-            if (bits & E_LEFT) { /* a vertical edge between (x-1, y) left and (x, y) */
+            int dl = x - run_s < S ? x - run_s : S, dr = run_e - x < S ? run_e - x : S;
+            int xl = x - dl, xr = x + dr;
+            /* crossing edges at the ends: the silhouette steps up (+) or down (-) there */
+            float h0 = 0, h1 = 0;
+            if (dl < S) {
+                int up = EB(xl, y - 1) & E_LEFT, dn = row[xl] & E_LEFT;
+                h0 = up && !dn ? 0.5f : dn && !up ? -0.5f : 0;
+            }
+            if (dr < S && xr + 1 < w) {
+                int up = EB(xr + 1, y - 1) & E_LEFT, dn = row[xr + 1] & E_LEFT;
+                h1 = up && !dn ? 0.5f : dn && !up ? -0.5f : 0;
+            }
+            float pos, neg;
+            seg_area((float)(dl + dr + 1), h0, h1, (float)dl, (float)dl + 1, s->flat, &pos, &neg);
+            o[4 * x] = q8(neg), o[4 * x + 1] = q8(pos);
+        }
+        if (bits & E_LEFT) { /* a vertical edge between (x-1, y) left and (x, y) */
+            if (vr->bot[x] < y) { /* a run not met yet: its top (within S) and its bottom */
                 int du = 0, dd = 0;
                 while (du < S && y - du - 1 >= 0 && (EB(x, y - du - 1) & E_LEFT)) du++;
-                while (dd < S && y + dd + 1 < h && (EB(x, y + dd + 1) & E_LEFT)) dd++;
-                int yt = y - du, yb = y + dd;
-                float h0 = 0, h1 = 0; /* + towards the left pixel */
-                if (du < S) {
-                    int lf = EB(x - 1, yt) & E_TOP, rt = EB(x, yt) & E_TOP;
-                    h0 = lf && !rt ? 0.5f : rt && !lf ? -0.5f : 0;
-                }
-                if (dd < S && yb + 1 < h) {
-                    int lf = EB(x - 1, yb + 1) & E_TOP, rt = EB(x, yb + 1) & E_TOP;
-                    h1 = lf && !rt ? 0.5f : rt && !lf ? -0.5f : 0;
-                }
-                float pos, neg;
-                seg_area((float)(du + dd + 1), h0, h1, (float)du, (float)du + 1, s->flat, &pos, &neg);
-                o[2] = q8(neg), o[3] = q8(pos);
+                while (y + dd + 1 < h && (EB(x, y + dd + 1) & E_LEFT)) dd++;
+                vr->top[x] = du < S ? y - du : INT_MIN, vr->bot[x] = y + dd;
             }
+            int du = vr->top[x] == INT_MIN || y - vr->top[x] > S ? S : y - vr->top[x];
+            int dd = vr->bot[x] - y < S ? vr->bot[x] - y : S;
+            int yt = y - du, yb = y + dd;
+            float h0 = 0, h1 = 0; /* + towards the left pixel */
+            if (du < S) {
+                int lf = EB(x - 1, yt) & E_TOP, rt = EB(x, yt) & E_TOP;
+                h0 = lf && !rt ? 0.5f : rt && !lf ? -0.5f : 0;
+            }
+            if (dd < S && yb + 1 < h) {
+                int lf = EB(x - 1, yb + 1) & E_TOP, rt = EB(x, yb + 1) & E_TOP;
+                h1 = lf && !rt ? 0.5f : rt && !lf ? -0.5f : 0;
+            }
+            float pos, neg;
+            seg_area((float)(du + dd + 1), h0, h1, (float)du, (float)du + 1, s->flat, &pos, &neg);
+            o[4 * x + 2] = q8(neg), o[4 * x + 3] = q8(pos);
         }
+    }
 #undef EB
 }
 
+static int out_push(sm_out *o, uint32_t i, const float *v)
+{
+    if (o->n == o->cap) {
+        size_t cap = o->cap ? 2 * o->cap : 4096;
+        uint32_t *ni = realloc(o->idx, cap * sizeof *ni);
+        if (!ni) return 0;
+        o->idx = ni;
+        float *np = realloc(o->px, cap * 4 * sizeof *np);
+        if (!np) return 0;
+        o->px = np, o->cap = cap;
+    }
+    o->idx[o->n] = i;
+    memcpy(o->px + 4 * o->n, v, 4 * sizeof *v);
+    o->n++;
+    return 1;
+}
+
+/* Rows [b, e): each pixel near an edge blended with its neighbours by the weights of its row and
+ * the row below (computed here, one row ahead), the results kept in the chunk's list. */
 static void sm_blend_rows(void *u, size_t b, size_t e)
 {
     sm_ctx *s = u;
     aa_ctx *c = s->a;
     const int w = c->r->w, h = c->r->h;
+    const float *F = c->r->rgba;
+    int slot = __atomic_fetch_add(&s->nout, 1, __ATOMIC_RELAXED);
+    sm_out *out = &s->out[slot];
+    unsigned char *wbuf = malloc((size_t)w * 8 + (size_t)w + 16);
+    int *vbuf = malloc((size_t)w * 2 * sizeof *vbuf);
+    if (!wbuf || !vbuf) {
+        free(wbuf), free(vbuf);
+        __atomic_store_n(&c->nomem, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    vruns vr = {vbuf, vbuf + w};
+    for (int x = 0; x < w; x++) vr.bot[x] = -1;
+    unsigned char *W0 = wbuf, *W1 = wbuf + (size_t)w * 4, *col = wbuf + (size_t)w * 8;
+    memset(col + w, 0, 16);
+    sm_row_weights(s, (int)b, W0, &vr);
     size_t blended = 0;
-    float *buf = malloc((size_t)w * 32);
-    if (!buf) {
-        __atomic_store_n(&c->nomem, 1, __ATOMIC_RELAXED);
-        return;
-    }
-    int y0 = (int)b * BAND, y1 = (int)e * BAND > h ? h : (int)e * BAND;
-    float *prev = buf, *cur = buf + (size_t)w * 4;
-    unsigned char *col = malloc((size_t)w); /* edges in each column of the 3 rows around */
-    if (!col) {
-        free(buf);
-        __atomic_store_n(&c->nomem, 1, __ATOMIC_RELAXED);
-        return;
-    }
-    static const unsigned char pc[4] = {0, 1, 1, 2};
-    for (int y = y0; y < y1; y++) {
-        memcpy(cur, c->dst + (size_t)y * w * 4, (size_t)w * 16);
-        const unsigned char *W0 = s->wt + (size_t)y * w * 4;
-        {
-            const unsigned char *ea = s->e + (size_t)(y > 0 ? y - 1 : y) * w, *em = s->e + (size_t)y * w;
-            const unsigned char *eb2 = s->e + (size_t)(y + 1 < h ? y + 1 : y) * w;
-            int na = y > 0, nb = y + 1 < h;
-            for (int x = 0; x < w; x++)
-                col[x] = (unsigned char)(pc[em[x] & 3] + (na ? pc[ea[x] & 3] : 0) + (nb ? pc[eb2[x] & 3] : 0));
-        }
-        const unsigned char *Wb = y + 1 < h ? W0 + (size_t)w * 4 : NULL;
+    for (int y = (int)b; y < (int)e; y++) {
+        if (y + 1 < h) sm_row_weights(s, y + 1, W1, &vr);
+        /* edges in each column of the 3 rows around */
+        const unsigned char *ea = s->e + (size_t)(y > 0 ? y - 1 : y) * w, *em = s->e + (size_t)y * w;
+        const unsigned char *eb2 = s->e + (size_t)(y + 1 < h ? y + 1 : y) * w;
+        int na = y > 0, nb = y + 1 < h;
+        for (int x = 0; x < w; x++)
+            col[x] = (unsigned char)((em[x] & 1) + (em[x] >> 1 & 1) + (na ? (ea[x] & 1) + (ea[x] >> 1 & 1) : 0) +
+                                     (nb ? (eb2[x] & 1) + (eb2[x] >> 1 & 1) : 0));
+        const float *ra = F + (size_t)(y > 0 ? y - 1 : y) * w * 4, *rm = F + (size_t)y * w * 4;
+        const float *rb = F + (size_t)(y + 1 < h ? y + 1 : y) * w * 4;
         for (int x = 0; x < w; x++) {
+            if (!col[x] && !col[x + 1] && (x == 0 || !col[x - 1])) {
+                uint64_t z8; /* skip runs of columns with no edge around: x+1..x+7 too */
+                while (x + 9 < w && (memcpy(&z8, col + x + 1, 8), !z8)) x += 7;
+                continue;
+            }
             float top = W0[4 * x] * (1 / 255.0f), left = W0[4 * x + 2] * (1 / 255.0f);
-            float bot = Wb ? Wb[4 * x + 1] * (1 / 255.0f) : 0;
+            float bot = y + 1 < h ? W1[4 * x + 1] * (1 / 255.0f) : 0;
             float right = x + 1 < w ? W0[4 * (x + 1) + 3] * (1 / 255.0f) : 0;
             /* texture gone below a pixel (a checker at the horizon) is edges everywhere, which no
              * line explains: how many edges the 3x3 around has (a straight edge 3, a dot 4, a
@@ -330,64 +395,93 @@ static void sm_blend_rows(void *u, size_t b, size_t e)
             float sub = cnt > SUB_LO ? c->subq * fminf((float)(cnt - SUB_LO) / SUB_SPAN, 1.0f) : 0;
             if (top + bot + left + right <= 0 && sub <= 0) continue;
             blended++;
-            const float *pm = cur + (size_t)x * 4;
-            float *d = c->dst + ((size_t)y * w + x) * 4;
+            const float *pm = rm + (size_t)x * 4;
+            float d[4];
             /* one axis, the one with the stronger weight (two axes would blend a corner twice) */
             if (fmaxf(top, bot) >= fmaxf(left, right)) {
-                const float *pt = top > 0 ? orig_row(c, y - 1, y0, y1, prev, cur, y) + (size_t)x * 4 : pm;
-                const float *pb = bot > 0 ? orig_row(c, y + 1, y0, y1, prev, cur, y) + (size_t)x * 4 : pm;
+                const float *pt = top > 0 ? ra + (size_t)x * 4 : pm, *pb = bot > 0 ? rb + (size_t)x * 4 : pm;
                 for (int k = 0; k < 4; k++) d[k] = pm[k] + top * (pt[k] - pm[k]) + bot * (pb[k] - pm[k]);
             } else {
                 const float *pl = left > 0 ? pm - 4 : pm, *pr = right > 0 ? pm + 4 : pm;
                 for (int k = 0; k < 4; k++) d[k] = pm[k] + left * (pl[k] - pm[k]) + right * (pr[k] - pm[k]);
             }
             if (sub > 0) { /* the 3x3 tent of the originals */
-                const float *ra = orig_row(c, y > 0 ? y - 1 : y, y0, y1, prev, cur, y);
-                const float *rb = orig_row(c, y + 1 < h ? y + 1 : y, y0, y1, prev, cur, y);
                 int xl = x > 0 ? x - 1 : x, xr = x + 1 < w ? x + 1 : x;
                 for (int k = 0; k < 4; k++) {
                     float t = 0.25f * pm[k] +
-                              0.125f * (ra[4 * x + k] + rb[4 * x + k] + cur[4 * xl + k] + cur[4 * xr + k]) +
+                              0.125f * (ra[4 * x + k] + rb[4 * x + k] + rm[4 * xl + k] + rm[4 * xr + k]) +
                               0.0625f * (ra[4 * xl + k] + ra[4 * xr + k] + rb[4 * xl + k] + rb[4 * xr + k]);
                     d[k] += sub * (t - d[k]);
                 }
             }
+            if (!out_push(out, (uint32_t)((size_t)y * w + (size_t)x), d)) {
+                __atomic_store_n(&c->nomem, 1, __ATOMIC_RELAXED);
+                break;
+            }
         }
-        float *t = prev;
-        prev = cur, cur = t;
+        unsigned char *t = W0;
+        W0 = W1, W1 = t;
     }
-    free(buf);
-    free(col);
+    free(wbuf);
+    free(vbuf);
     __atomic_add_fetch(&c->edges, blended, __ATOMIC_RELAXED);
+}
+
+static void sm_commit(void *u, size_t b, size_t e)
+{
+    sm_ctx *s = u;
+    for (size_t k = b; k < e; k++) {
+        const sm_out *o = &s->out[k];
+        for (size_t i = 0; i < o->n; i++) memcpy(s->a->r->rgba + (size_t)o->idx[i] * 4, o->px + 4 * i, 16);
+    }
+}
+
+typedef struct fx_luma {
+    aa_ctx *c;
+} fx_luma;
+
+static void fx_luma_rows(void *u, size_t b, size_t e)
+{
+    luma_rows(((fx_luma *)u)->c, b, e);
 }
 
 pol_status pol__render_aa(pol_run *run, pol__render *r, int method, float thr, float subq,
                           int search, size_t *edges)
 {
-    size_t n = (size_t)r->w * r->h, bands = ((size_t)r->h + BAND - 1) / BAND;
-    size_t extra = method == POL_AA_SMAA ? n * 5 : 0;
-    pol_status st = pol__mem_reserve(run, n * 4 + extra + bands * 2 * (size_t)r->w * 16,
-                                     "anti-aliasing buffers");
+    size_t n = (size_t)r->w * r->h;
+    if (n > UINT32_MAX) return pol__fail(run, POL_ERR_LIMIT, "frame too large to anti-alias");
+    if (method == POL_AA_SMAA) {
+        pol_status st = pol__mem_reserve(run, n * 3, "anti-aliasing buffers");
+        if (st) return st;
+        unsigned char *buf = pol__render_scratch(r, 0, n * 3);
+        if (!buf) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        aa_ctx c = {.r = r, .dst = r->rgba, .thr = thr, .subq = subq, .run = run};
+        sm_ctx s = {.a = &c, .L = (uint16_t *)buf, .e = buf + 2 * n, .search = search,
+                    .thr16 = (int)ceilf(thr * 65535.0f), .flat = FLAT};
+        pol__render_pass(run, r, 16, sm_luma_rows, &s);
+        pol__parallel_for(run, (size_t)r->h, 16, sm_edge_rows, &s);
+        pol__parallel_for(run, (size_t)r->h, 16, sm_blend_rows, &s);
+        if (!c.nomem) pol__parallel_for(run, (size_t)s.nout, 1, sm_commit, &s);
+        for (int k = 0; k < s.nout; k++) free(s.out[k].idx), free(s.out[k].px);
+        if (c.nomem) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        *edges = c.edges;
+        return POL_OK;
+    }
+    size_t bands = ((size_t)r->h + BAND - 1) / BAND;
+    pol_status st = pol__mem_reserve(run, n * 4 + bands * 2 * (size_t)r->w * 16, "anti-aliasing buffers");
     if (st) return st;
     float *rows2 = pol__render_scratch(r, 2, bands * 2 * (size_t)r->w * 16);
     float *L = pol__render_scratch(r, 0, n * 4);
-    unsigned char *eb = extra ? pol__render_scratch(r, 1, extra) : NULL;
-    if (!rows2 || !L || (extra && !eb)) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    if (!rows2 || !L) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    aa_ctx c = {r, rows2, r->rgba, L, thr, 0.0312f, subq, 0, 0, run};
+    fx_luma fl = {&c};
+    pol__render_pass(run, r, 16, fx_luma_rows, &fl);
     for (size_t k = 0; k < bands; k++) {
         size_t first = k * BAND, last = first + BAND - 1 < (size_t)r->h ? first + BAND - 1 : (size_t)r->h - 1;
         memcpy(rows2 + k * 2 * r->w * 4, r->rgba + first * r->w * 4, (size_t)r->w * 16);
         memcpy(rows2 + (k * 2 + 1) * r->w * 4, r->rgba + last * r->w * 4, (size_t)r->w * 16);
     }
-    aa_ctx c = {r, rows2, r->rgba, L, thr, 0.0312f, subq, 0, 0, run};
-    pol__parallel_for(run, (size_t)r->h, 16, luma_rows, &c);
-    if (method == POL_AA_SMAA) {
-        sm_ctx s = {&c, eb, eb + n, search, FLAT};
-        pol__parallel_for(run, (size_t)r->h, 16, sm_edge_rows, &s);
-        pol__parallel_for(run, (size_t)r->h, 16, sm_weight_rows, &s);
-        pol__parallel_for(run, bands, 1, sm_blend_rows, &s);
-    } else {
-        pol__parallel_for(run, bands, 1, rows, &c);
-    }
+    pol__parallel_for(run, bands, 1, rows, &c);
     if (c.nomem) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     *edges = c.edges;
     return POL_OK;
@@ -395,7 +489,7 @@ pol_status pol__render_aa(pol_run *run, pol__render *r, int method, float thr, f
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol__render *r = pol__render_get(run, asset);
+    pol__render *r = pol__render_of(asset); /* deferred steps run in its first pass */
     size_t edges = 0;
     int method = pol__arg_choice(args, "method") == 0 ? POL_AA_SMAA : POL_AA_FXAA;
     pol_status st = pol__render_aa(run, r, method, (float)pol__arg_num(args, "threshold"),

@@ -2,8 +2,12 @@
  * positions come from depth and the field of view; for a few screen-space slices per pixel the
  * horizon on each side is found by marching the depth, and the cosine-weighted visible arc of the
  * hemisphere around the normal (reconstructed from depth, in view space) is integrated in closed
- * form. Computed at half resolution with interleaved slice angles, then a depth-aware 4x4 blur and
- * a depth-aware upsample; multiplied into the beauty. */
+ * form. Computed at quarter (or half) resolution, one slice a pixel at an angle and step offset
+ * from interleaved gradient noise (Jimenez 2014: no temporal accumulation needed, and a 4x4 block
+ * sees 16 well-spread directions), then a depth-aware 4x4 blur; the depth-aware (bilateral)
+ * upsample and the multiply into the beauty are a deferred pointwise stage, so they run inside the
+ * next pass over the frame instead of a pass of their own. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "render/render.h"
@@ -14,12 +18,15 @@ static const pol_param_desc params[] = {
     {"strength", POL_PARAM_NUM, "0.6", 0, 1, NULL, "How much of the occlusion darkens the beauty."},
     {"fov", POL_PARAM_NUM, "39.6", 5, 170, NULL,
      "Horizontal field of view of the camera (Blender's 50 mm lens: 39.6).", .unit = "deg"},
-    {"slices", POL_PARAM_INT, "2", 1, 8, NULL, "Directions searched per pixel (x4 over a 4x4 block)."},
-    {"steps", POL_PARAM_INT, "6", 2, 32, NULL, "Depth samples per direction and side."},
+    {"slices", POL_PARAM_INT, "1", 1, 8, NULL,
+     "Directions searched per pixel (x16 over the 4x4 block the blur averages)."},
+    {"steps", POL_PARAM_INT, "4", 2, 32, NULL, "Depth samples per direction and side."},
     {"resolution", POL_PARAM_ENUM, "auto", 0, -1, "auto|half|quarter",
      "Where occlusion is computed (then a depth-aware upsample): quarter is about 4x faster; auto "
      "takes quarter when the frame's shorter side is 720 pixels or more, else half."},
 };
+
+extern const pol_op_desc pol__render_op_export;
 
 #define SKY 1e9f
 
@@ -30,14 +37,28 @@ typedef struct ao_ctx {
     float R;
     int slices, steps;
     float *ao, *tmp;
-    const float *zfull;
     int W, H, s;           /* full size; s: the reduction (2 or 4) */
     float off;             /* where a low-res sample sits in its pixel: 0.5 / s */
-    float *out;            /* full-res ao, or NULL */
-    float *rgba;           /* full-res beauty to multiply by 1 - k + k ao, or NULL */
-    float k;
-    float dir[16][8][2];   /* slice directions (cos, sin) per cell of the 4x4 interleave */
 } ao_ctx;
+
+/* the half circle of slice directions, tabulated (cos, sin) */
+#define NDIR 256
+static float dirs[NDIR][2];
+static pthread_once_t dirs_once = PTHREAD_ONCE_INIT;
+static void dirs_build(void)
+{
+    for (int i = 0; i < NDIR; i++)
+        dirs[i][0] = (float)cos((i + 0.5) * M_PI / NDIR), dirs[i][1] = (float)sin((i + 0.5) * M_PI / NDIR);
+}
+
+/* interleaved gradient noise (Jimenez 2014) in [0, 1): neighbouring pixels get well-spread
+ * values, so a small blur averages them as it would many samples */
+static inline float ign(float x, float y)
+{
+    float t = 0.06711056f * x + 0.00583715f * y;
+    t = 52.9829189f * (t - floorf(t));
+    return t - floorf(t);
+}
 
 static inline void pos(const ao_ctx *c, int x, int y, float z, float *p)
 {
@@ -120,19 +141,22 @@ static void ao_rows(void *u, size_t b, size_t e)
                 continue;
             }
             if (rpx > 48) rpx = 48;
-            /* interleaved angle and step jitter over a 4x4 block */
-            int cell = (x & 3) + 4 * (y & 3);
-            float sj = (float)((x * 7 + y * 13) & 3) / 4.0f, tstep = rpx / (float)c->steps;
+            /* slice angle and step offset from interleaved gradient noise (the second from the
+             * transposed pattern, so the two do not move together) */
+            float na = ign((float)x, (float)y), sj = ign((float)y + 0.5f, (float)x + 0.5f);
+            float tstep = (rpx - 1) / (float)c->steps; /* from 1 pixel out to the radius */
             float vis = 0;
             for (int sl = 0; sl < c->slices; sl++) {
-                float d2[2] = {c->dir[cell][sl][0], c->dir[cell][sl][1]};
+                int di = (int)(((float)sl + na) / (float)c->slices * NDIR);
+                di = di < NDIR ? di : NDIR - 1;
+                float d2[2] = {dirs[di][0], dirs[di][1]};
                 float dv = d2[0] * V[0] + d2[1] * V[1];
                 float T[3] = {d2[0] - dv * V[0], d2[1] - dv * V[1], -dv * V[2]}; /* ortho to V */
                 float it = 1 / sqrtf(T[0] * T[0] + T[1] * T[1] + T[2] * T[2]);
                 for (int k = 0; k < 3; k++) T[k] *= it;
                 float ax[3] = {T[1] * V[2] - T[2] * V[1], T[2] * V[0] - T[0] * V[2], T[0] * V[1] - T[1] * V[0]};
-                float na = N[0] * ax[0] + N[1] * ax[1] + N[2] * ax[2];
-                float pn[3] = {N[0] - na * ax[0], N[1] - na * ax[1], N[2] - na * ax[2]};
+                float nax = N[0] * ax[0] + N[1] * ax[1] + N[2] * ax[2];
+                float pn[3] = {N[0] - nax * ax[0], N[1] - nax * ax[1], N[2] - nax * ax[2]};
                 float pnl = sqrtf(pn[0] * pn[0] + pn[1] * pn[1] + pn[2] * pn[2]);
                 if (!(pnl > 1e-6f)) continue;
                 float cg = (pn[0] * V[0] + pn[1] * V[1] + pn[2] * V[2]) / pnl;
@@ -141,7 +165,7 @@ static void ao_rows(void *u, size_t b, size_t e)
                 float gam = sgn * fast_acos(cg), sg = sgn * sqrtf(1 - cg * cg);
                 float hcos[2] = {-1, -1};
                 for (int j = 0; j < c->steps; j++) {
-                    float t = ((float)j + sj + 1) * tstep;
+                    float t = 1 + ((float)j + sj) * tstep;
                     int ox = rnd(d2[0] * t), oy = rnd(d2[1] * t);
                     if (!ox && !oy) continue;
                     for (int side = 0; side < 2; side++) { /* side 0 goes the -T way */
@@ -163,8 +187,11 @@ static void ao_rows(void *u, size_t b, size_t e)
                 float a2 = arc(h2, c2, sqrtf(1 - c2 * c2), gam, cg, sg, 0);
                 vis += pnl * 0.25f * (a1 + a2);
             }
+            /* not clamped to 1 here: one slice's estimate of an open surface is above 1 for some
+             * directions and below for others (only their mean is 1), so clamping before the
+             * blur averages them would darken open ground */
             float v = vis / (float)c->slices;
-            *o = v < 0 ? 0 : v > 1 ? 1 : v;
+            *o = v < 0 ? 0 : v;
         }
 }
 
@@ -183,52 +210,88 @@ static void blur_rows(void *u, size_t b, size_t e)
                     float wgt = fabsf(zz - z) < 0.05f * z ? 1.0f : 0.0f;
                     s += wgt * c->ao[(size_t)yy * c->w + xx], wsum += wgt;
                 }
-            c->tmp[(size_t)y * c->w + x] = wsum > 0 ? s / wsum : 1;
+            float v = wsum > 0 ? s / wsum : 1;
+            c->tmp[(size_t)y * c->w + x] = v < 1 ? v : 1;
         }
 }
 
-/* depth-aware upsample: of the four nearest low-res samples (sample i sits on full-res pixel s i),
- * weight those whose depth matches; multiplied into the beauty in the same pass */
-static void up_rows(void *u, size_t b, size_t e)
+/* The depth-aware upsample of the low-res result (the blurred `ao`), owned by a deferred stage:
+ * of the four nearest low-res samples (sample i sits on full-res pixel s i), bilinear where all
+ * four lie on the pixel's surface, else weighted by how well their depth matches. */
+typedef struct up_ctx {
+    float *z, *ao;     /* low-res depth and blurred occlusion (owned) */
+    int w, h, s;       /* low-res size, reduction */
+    const float *zfull; /* the frame's depth pass */
+    int W;
+    float k;           /* strength: the beauty is multiplied by 1 - k + k ao */
+} up_ctx;
+
+static void up_free(void *u)
 {
-    ao_ctx *c = u;
-    const float inv_s = 1.0f / (float)c->s, k = c->k;
-    for (int y = (int)b; y < (int)e; y++) {
-        float fy = (float)y * inv_s;
-        int y0 = (int)fy;
-        float ay = fy - (float)y0;
-        int ya = y0 < c->h ? y0 : c->h - 1, yb = y0 + 1 < c->h ? y0 + 1 : c->h - 1;
-        const float *za = c->z + (size_t)ya * c->w, *zb = c->z + (size_t)yb * c->w;
-        const float *ta = c->tmp + (size_t)ya * c->w, *tb = c->tmp + (size_t)yb * c->w;
-        const float *zrow = c->zfull + (size_t)y * c->W;
-        float *orow = c->out ? c->out + (size_t)y * c->W : NULL;
-        float *prow = c->rgba ? c->rgba + (size_t)y * c->W * 4 : NULL;
-        for (int x = 0; x < c->W; x++) {
-            float z = zrow[x], iz = 1 / (z > 1e-6f ? z : 1e-6f);
-            float fx = (float)x * inv_s;
-            int x0 = (int)fx;
-            float ax = fx - (float)x0;
-            int xa = x0 < c->w ? x0 : c->w - 1, xb = x0 + 1 < c->w ? x0 + 1 : c->w - 1;
-            float d00 = fabsf(za[xa] - z), d10 = fabsf(za[xb] - z), d01 = fabsf(zb[xa] - z),
-                  d11 = fabsf(zb[xb] - z);
-            float v;
-            if (fmaxf(fmaxf(d00, d10), fmaxf(d01, d11)) * iz < 0.002f) { /* one surface: bilinear */
-                float t0 = ta[xa] + ax * (ta[xb] - ta[xa]), t1 = tb[xa] + ax * (tb[xb] - tb[xa]);
-                v = t0 + ay * (t1 - t0);
-            } else {
-                float w00 = (1 - ax) * (1 - ay) / (1e-3f + fabsf(za[xa] - z) * iz) + 1e-6f;
-                float w10 = ax * (1 - ay) / (1e-3f + fabsf(za[xb] - z) * iz) + 1e-6f;
-                float w01 = (1 - ax) * ay / (1e-3f + fabsf(zb[xa] - z) * iz) + 1e-6f;
-                float w11 = ax * ay / (1e-3f + fabsf(zb[xb] - z) * iz) + 1e-6f;
-                v = (w00 * ta[xa] + w10 * ta[xb] + w01 * tb[xa] + w11 * tb[xb]) / (w00 + w10 + w01 + w11);
-            }
-            if (orow) orow[x] = v;
-            if (prow) {
-                float m = 1 - k + k * v;
-                prow[4 * x] *= m, prow[4 * x + 1] *= m, prow[4 * x + 2] *= m;
-            }
+    up_ctx *c = u;
+    free(c->z);
+    free(c);
+}
+
+/* n pixels of full-res row y from x0: the upsampled occlusion into v */
+static void up_row(const up_ctx *c, int y, int x0, int n, float *v)
+{
+    const float inv_s = 1.0f / (float)c->s;
+    float fy = (float)y * inv_s;
+    int y0 = (int)fy;
+    float ay = fy - (float)y0;
+    int ya = y0 < c->h ? y0 : c->h - 1, yb = y0 + 1 < c->h ? y0 + 1 : c->h - 1;
+    const float *za = c->z + (size_t)ya * c->w, *zb = c->z + (size_t)yb * c->w;
+    const float *ta = c->ao + (size_t)ya * c->w, *tb = c->ao + (size_t)yb * c->w;
+    const float *zrow = c->zfull + (size_t)y * c->W;
+    for (int i = 0; i < n; i++) {
+        int x = x0 + i;
+        float z = zrow[x], iz = 1 / (z > 1e-6f ? z : 1e-6f);
+        float fx = (float)x * inv_s;
+        int xl = (int)fx;
+        float ax = fx - (float)xl;
+        int xa = xl < c->w ? xl : c->w - 1, xb = xl + 1 < c->w ? xl + 1 : c->w - 1;
+        float d00 = fabsf(za[xa] - z), d10 = fabsf(za[xb] - z), d01 = fabsf(zb[xa] - z),
+              d11 = fabsf(zb[xb] - z);
+        if (fmaxf(fmaxf(d00, d10), fmaxf(d01, d11)) * iz < 0.002f) { /* one surface: bilinear */
+            float t0 = ta[xa] + ax * (ta[xb] - ta[xa]), t1 = tb[xa] + ax * (tb[xb] - tb[xa]);
+            v[i] = t0 + ay * (t1 - t0);
+        } else {
+            float w00 = (1 - ax) * (1 - ay) / (1e-3f + d00 * iz) + 1e-6f;
+            float w10 = ax * (1 - ay) / (1e-3f + d10 * iz) + 1e-6f;
+            float w01 = (1 - ax) * ay / (1e-3f + d01 * iz) + 1e-6f;
+            float w11 = ax * ay / (1e-3f + d11 * iz) + 1e-6f;
+            v[i] = (w00 * ta[xa] + w10 * ta[xb] + w01 * tb[xa] + w11 * tb[xb]) / (w00 + w10 + w01 + w11);
         }
     }
+}
+
+/* the deferred stage: multiplies the pixels' colour by 1 - k + k ao */
+static void up_px(void *u, float *rgb, const float *rgba, int n, int x0, int y)
+{
+    const up_ctx *c = u;
+    (void)rgba;
+    float v[256];
+    for (int b = 0; b < n; b += 256) {
+        int m = n - b < 256 ? n - b : 256;
+        up_row(c, y, x0 + b, m, v);
+        for (int i = 0; i < m; i++) {
+            float f = 1 - c->k + c->k * v[i];
+            float *p = rgb + 3 * (b + i);
+            p[0] *= f, p[1] *= f, p[2] *= f;
+        }
+    }
+}
+
+typedef struct full_ctx {
+    const up_ctx *u;
+    float *out;
+} full_ctx;
+
+static void full_rows(void *p, size_t b, size_t e)
+{
+    const full_ctx *c = p;
+    for (size_t y = b; y < e; y++) up_row(c->u, (int)y, 0, c->u->W, c->out + y * (size_t)c->u->W);
 }
 
 static int cmp_f(const void *a, const void *b)
@@ -238,9 +301,9 @@ static int cmp_f(const void *a, const void *b)
 }
 
 /* Ambient occlusion from the depth pass, computed at 1/scale resolution (scale 2 or 4) and
- * upsampled depth-aware; radius <= 0: automatic. With apply_k >= 0 the beauty is multiplied by
- * 1 - k + k ao in the upsampling pass; with out, the full-res ao (w*h floats, malloc'ed) is kept
- * too. *mean: the mean of the low-res result. */
+ * upsampled depth-aware; radius <= 0: automatic. With apply_k >= 0 the beauty's multiply by
+ * 1 - k + k ao is deferred (pol__render_defer: it runs in the next pass over the frame); with out,
+ * the full-res ao (w*h floats, malloc'ed) is made now. *mean: the mean of the low-res result. */
 pol_status pol__render_ao(pol_run *run, pol__render *r, double radius, double fov_deg, int slices,
                           int steps, int scale, float apply_k, float **out, double *radius_used,
                           double *mean)
@@ -252,11 +315,13 @@ pol_status pol__render_ao(pol_run *run, pol__render *r, double radius, double fo
     size_t nh = (size_t)w * h, nf = (size_t)r->w * r->h;
     pol_status st = pol__mem_reserve(run, (nh * 3 + (out ? nf : 0)) * 4, "ambient occlusion buffers");
     if (st) return st;
-    float *z = pol__render_scratch(r, 0, nh * 12), *o = out ? malloc(nf * 4) : NULL;
-    if (!z || (out && !o)) {
-        free(o);
+    up_ctx *u = calloc(1, sizeof *u);
+    float *z = malloc(nh * 12), *o = out ? malloc(nf * 4) : NULL;
+    if (!u || !z || (out && !o)) {
+        free(u), free(z), free(o);
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
+    *u = (up_ctx){z, z + 2 * nh, w, h, S, Z, r->w, apply_k};
     float *ao = z + nh, *tmp = z + 2 * nh;
     /* low-res depth: the top-left pixel of each SxS block, placed at that pixel's centre (pos()),
      * so a plane stays a plane (a min or mean would bend it and occlude open ground) */
@@ -277,23 +342,32 @@ pol_status pol__render_ao(pol_run *run, pol__render *r, double radius, double fo
         }
     }
     *radius_used = radius;
+    pthread_once(&dirs_once, dirs_build);
     ao_ctx c = {z, w, h, (float)(0.5 * r->w / S / tan(fov_deg * M_PI / 360)), (float)radius, slices,
-                steps, ao, tmp, Z, r->w, r->h, S, 0.5f / (float)S, o,
-                apply_k >= 0 ? r->rgba : NULL, apply_k};
-    static const float bayer[16] = {0, 8, 2, 10, 12, 4, 14, 6, 3, 11, 1, 9, 15, 7, 13, 5};
-    for (int cell = 0; cell < 16; cell++)
-        for (int sl = 0; sl < slices && sl < 8; sl++) {
-            double phi = (sl + (bayer[cell] + 0.5) / 16.0) / slices * M_PI;
-            c.dir[cell][sl][0] = (float)cos(phi), c.dir[cell][sl][1] = (float)sin(phi);
-        }
+                steps, ao, tmp, r->w, r->h, S, 0.5f / (float)S};
     pol__parallel_for(run, (size_t)h, 4, ao_rows, &c);
     pol__parallel_for(run, (size_t)h, 8, blur_rows, &c);
     double m = 0;
     for (size_t i = 0; i < nh; i++) m += tmp[i];
     *mean = m / (double)nh;
-    pol__parallel_for(run, (size_t)r->h, 8, up_rows, &c);
-    if (out) *out = o;
+    if (o) {
+        full_ctx fc = {u, o};
+        pol__parallel_for(run, (size_t)r->h, 8, full_rows, &fc);
+        *out = o;
+    }
+    if (apply_k < 0) up_free(u);
+    else if (!pol__render_defer(run, r, up_px, u, up_free))
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     return POL_OK;
+}
+
+/* Does the item's delivery write an EXR with its passes (render.export --passes true)? */
+static int plan_writes_passes(const pol_run *run)
+{
+    for (size_t i = 0; i < run->plan_n; i++)
+        if (run->plan_ops[i] == &pol__render_op_export && pol__arg_bool(run->plan_args[i], "passes"))
+            return 1;
+    return 0;
 }
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
@@ -307,7 +381,8 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     double rad = pol__arg_has(args, "radius") ? pol__arg_num(args, "radius") : 0, used = 0, mean = 1;
     float *ao = NULL;
     float k = (float)pol__arg_num(args, "strength");
-    int keep = !r->pass[POL_RP_AO]; /* the result becomes the frame's AO pass when it has none */
+    /* the result becomes the frame's AO pass when it has none and the delivery writes passes */
+    int keep = !r->pass[POL_RP_AO] && plan_writes_passes(run);
     int res = pol__arg_choice(args, "resolution");
     int scale = res == 1 ? 2 : res == 2 ? 4 : (r->w < r->h ? r->w : r->h) >= 720 ? 4 : 2;
     pol_status st = pol__render_ao(run, r, rad, pol__arg_num(args, "fov"), (int)pol__arg_int(args, "slices"),
@@ -323,7 +398,10 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     pol__decide(run, "ambient occlusion from depth at %s resolution (radius %.3g, mean occlusion "
                 "%.1f%%) applied at strength %.2f", scale == 2 ? "half" : "quarter", used,
                 100 * (1 - mean), k);
-    pol__render_figure(run, r, "before | after (ambient occlusion)");
+    if (pol__want_figures(run)) {
+        pol__render_flush(run, r);
+        pol__render_figure(run, r, "before | after (ambient occlusion)");
+    }
     return POL_OK;
 }
 

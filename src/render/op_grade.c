@@ -65,7 +65,7 @@ static void gr_px(void *u, float *rgb, const float *rgba, int n, int x0, int y)
 {
     const gr_ctx *c = u;
     (void)rgba, (void)x0, (void)y;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n && (c->wb || c->cdl || c->sat != 1); i++) {
         float *v = rgb + 3 * i;
         if (c->wb)
             for (int j = 0; j < 3; j++) v[j] *= c->gain[j];
@@ -83,8 +83,8 @@ static void gr_px(void *u, float *rgb, const float *rgba, int n, int x0, int y)
             float L = pol__rn_luma(v);
             for (int j = 0; j < 3; j++) v[j] = L + c->sat * (v[j] - L);
         }
-        if (c->lut) pol__cube_apply(c->lut, v, c->tetra);
     }
+    if (c->lut) pol__cube_apply(c->lut, rgb, n, c->tetra);
 }
 
 pol_status pol__render_load_cube(pol_run *run, const char *path, pol__cube **out)

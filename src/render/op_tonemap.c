@@ -123,27 +123,30 @@ static void tm_px(void *u, float *rgb, const float *rgba, int n, int x0, int y)
 {
     const tm_ctx *c = u;
     (void)rgba, (void)x0, (void)y;
-    for (int i = 0; i < n; i++) {
-        float *v = rgb + 3 * i;
-        for (int j = 0; j < 3; j++) {
-            float x = v[j] * c->gain;
-            v[j] = x > 0 ? x : 0;
-        }
-        switch (c->curve) {
-        case TM_AGX: agx(&c->agx, v); break;
-        case TM_ACES: aces(v); break;
-        case TM_FILMIC:
-            for (int j = 0; j < 3; j++) v[j] = pol__rn_srgb_encode(hable(2 * v[j]) / c->hable_w);
-            break;
-        case TM_REINHARD: {
+    for (int i = 0; i < 3 * n; i++) {
+        float x = rgb[i] * c->gain;
+        rgb[i] = x > 0 ? x : 0;
+    }
+    switch (c->curve) {
+    case TM_AGX:
+        for (int i = 0; i < n; i++) agx(&c->agx, rgb + 3 * i);
+        break;
+    case TM_ACES:
+        for (int i = 0; i < n; i++) aces(rgb + 3 * i);
+        break;
+    case TM_FILMIC:
+        for (int i = 0; i < 3 * n; i++) rgb[i] = pol__rn_srgb_encode(hable(2 * rgb[i]) / c->hable_w);
+        break;
+    case TM_REINHARD:
+        for (int i = 0; i < n; i++) {
+            float *v = rgb + 3 * i;
             float L = pol__rn_luma(v), Ln = L * (1 + L / c->white2) / (1 + L);
             float s = L > 1e-9f ? Ln / L : 0;
             for (int j = 0; j < 3; j++) v[j] = pol__rn_srgb_encode(v[j] * s);
-            break;
         }
-        default:
-            for (int j = 0; j < 3; j++) v[j] = pol__rn_srgb_encode(v[j]);
-        }
+        break;
+    default:
+        for (int i = 0; i < 3 * n; i++) rgb[i] = pol__rn_srgb_encode(rgb[i]);
     }
 }
 

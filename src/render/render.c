@@ -144,6 +144,29 @@ void pol__render_flush(const pol_run *run, pol__render *r)
     r->nstage = 0;
 }
 
+typedef struct pass_ctx {
+    pol__render *r;
+    void (*fn)(void *user, size_t b, size_t e);
+    void *user;
+} pass_ctx;
+
+static void pass_rows(void *u, size_t b, size_t e)
+{
+    pass_ctx *c = u;
+    if (c->r->nstage) flush_rows(c->r, b, e);
+    c->fn(c->user, b, e);
+}
+
+void pol__render_pass(const pol_run *run, pol__render *r, size_t grain,
+                      void (*fn)(void *user, size_t b, size_t e), void *user)
+{
+    pass_ctx c = {r, fn, user};
+    pol__parallel_for(run, (size_t)r->h, grain, pass_rows, &c);
+    for (int i = 0; i < r->nstage; i++)
+        if (r->stage[i].ctx_free) r->stage[i].ctx_free(r->stage[i].ctx);
+    r->nstage = 0;
+}
+
 int pol__render_defer(const pol_run *run, pol__render *r,
                       void (*fn)(void *ctx, float *rgb, const float *rgba, int n, int x0, int y),
                       void *ctx, void (*ctx_free)(void *ctx))

@@ -80,6 +80,12 @@ int pol__render_defer(const pol_run *run, pol__render *r,
  * same slot (0..2), so steps do not each fault in fresh pages; contents undefined, valid until the
  * next call for that slot; freed with the frame. NULL when out of memory. */
 void *pol__render_scratch(pol__render *r, int slot, size_t bytes);
+/* One threaded pass over the frame's rows that is also the deferred steps' pass: each chunk of
+ * rows [b, e) first gets the deferred steps, then fn(user, b, e) reads them. fn may read only the
+ * frame's rows in [b, e) (the others may be half-way through the steps); it may write its own
+ * buffers. Afterwards no step is deferred. */
+void pol__render_pass(const pol_run *run, pol__render *r, size_t grain,
+                      void (*fn)(void *user, size_t b, size_t e), void *user);
 /* Applies the deferred steps (a no-op when none). */
 void pol__render_flush(const pol_run *run, pol__render *r);
 /* The frame of an asset with every deferred step applied: what ops and writers read. */

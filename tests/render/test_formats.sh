@@ -31,6 +31,16 @@ found=$(json_get "$OUT" '",".join(d["items"][0]["inspect"]["passes_found"])')
 check "passes written and read back ($found)" [ "$found" = "beauty,depth,normal,albedo,motion" ]
 zmin=$(json_get "$OUT" 'd["items"][0]["inspect"]["depth_range"]["min"][0]')
 at_least "depth values survive (min $zmin)" "$zmin" 1
+# AO computed by the chain becomes an AO pass when the delivery writes passes (and only then:
+# it is made at full resolution for that alone)
+printf 'domain: render\nsteps:\n  - ao\n  - export: {format: exr, passes: true}\n' > aop.yaml
+run_polish 0 run aop.yaml f.exr -o aop/
+run_polish 0 inspect aop/f.exr --json
+found=$(json_get "$OUT" '",".join(d["items"][0]["inspect"]["passes_found"])')
+check "the AO pass written with the passes ($found)" [ "$found" = "beauty,depth,normal,albedo,motion,ao" ]
+aomin=$(json_get "$OUT" 'd["items"][0]["inspect"]["ao_range"]["min"][0]')
+aomax=$(json_get "$OUT" 'd["items"][0]["inspect"]["ao_range"]["max"][0]')
+check "the AO pass holds occlusion ($aomin..$aomax)" awk -v a="$aomin" -v b="$aomax" 'BEGIN{exit !(a < 0.9 && b <= 1 && b > 0.99)}'
 # tiled and multi-part EXR from oiiotool
 oiiotool p.exr --tile 16 16 -o tiled.exr
 run_polish 0 render export --format exr tiled.exr -o t2.exr

@@ -38,6 +38,11 @@ for mode in walk cycle drive; do
     raw=$(num "$T/c-$mode.raw.json" rmse_m); out=$(num "$T/c-$mode.out.json" rmse_m)
     echo "$mode correlated: RMSE raw $raw m, smoothed $out m"
     check "$mode: correlated error never worse ($raw -> $out)" le "$out" "$raw"
+    # ... and the wander is not walked: a smoother that took it for the path made this walk 8%
+    # and this ride 4% too long.
+    d=$(num "$T/c-$mode.out.json" distance_error)
+    echo "$mode correlated: distance error $d"
+    check "$mode: correlated error, distance error under 2% ($d)" le "$d" 0.02
 
     # Spikes (3% of points, 50-500 m) and dropouts: fix removes them, keeps every turn.
     python3 "$G" gen $mode 13 "$T/s-$mode" --white 3 --spikes 0.03 --dropouts 0.01 --seconds 400
@@ -51,4 +56,21 @@ for mode in walk cycle drive; do
     check "$mode: no turn point removed ($tr)" test "$tr" -eq 0
     check "$mode: at most 1% of other points removed ($fr)" le "$fr" 4
 done
+
+# The bench's walk under slowly varying error (10 minutes, 5 m over 60 s, 1 m of jitter) on four
+# seeds. Part of each track's distance error is out of any smoother's reach: the wander's own
+# movement along the path looks exactly like the walker speeding up or slowing down (it changes
+# these four tracks' lengths by +3.4, +2.0, -3.7 and -1.4%, seen with the jitter left out), so the
+# mean over the seeds is held to 2%, not each track. Before the wander was modelled: 6.4%.
+sum=0
+for seed in 31 32 33 34; do
+    /usr/bin/python3 "$G" gen walk $seed "$T/cw$seed" --white 1 --corr 5 --tau 60
+    run_polish 0 track smooth "$T/cw$seed.gpx" -o "$T/cws$seed/" --quiet
+    /usr/bin/python3 "$G" score "$T/cw$seed.truth.csv" "$T/cws$seed/cw$seed.gpx" > "$T/cw$seed.json"
+    d=$(num "$T/cw$seed.json" distance_error)
+    echo "walk, correlated error, seed $seed: distance error $d"
+    sum=$(/usr/bin/python3 -c "print($sum + $d)")
+done
+mean=$(/usr/bin/python3 -c "print($sum / 4)")
+check "walk under slowly varying error: mean distance error over 4 seeds under 2% ($mean)" le "$mean" 0.02
 finish

@@ -40,23 +40,12 @@ done
 
 check "each format converted into another streams, peak memory flat with the track's length" \
     python3 - "$POLISH" "$T" <<'PY'
-import json, os, resource, subprocess, sys
+import json, os, sys
 P, T = sys.argv[1], sys.argv[2]
+sys.path.insert(0, os.environ["POLISH_TESTS_COMMON"])
+import peakmem
 def peak(src, dst):
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        env = dict(os.environ)
-        if env.get("ASAN_OPTIONS"): env["ASAN_OPTIONS"] += ":quarantine_size_mb=4"
-        rc = subprocess.call([P, "track", "export", src, "-o", dst, "--report", dst + ".json",
-                              "--quiet"], stdout=subprocess.DEVNULL, env=env)
-        os.write(w, b"%d %d" % (rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
-        os._exit(0)
-    os.close(w)
-    rc, kib = map(int, os.read(r, 100).split())
-    os.waitpid(pid, 0)
-    assert rc == 0, (src, dst)
+    kib = peakmem.peak(P, "track", "export", src, "-o", dst, "--report", dst + ".json")
     item = json.load(open(dst + ".json"))["items"][0]
     assert item.get("seconds", {}).get("stream") is not None, (src, dst, item.get("seconds"))
     return kib, item["points"]

@@ -542,7 +542,7 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
     const pol__domain *d = want;
     pol_status st = POL_OK;
     if (run->stage && run->stage->stage < run->stage->n_stages && want && want->stage_unloaded) {
-        /* a stage done from the earlier stages' files alone: the input is not read at all */
+        /* a stage its domain does itself (pol__domain.stage_unloaded): nothing loaded here */
         const pol_pipeline *p = pol__pipeline_for(c->pipe, want);
         if (p && want->stage_unloaded(run, p, &st)) {
             pol__jv_set(run->item, "domain", pol__jv_str(want->name));

@@ -6,9 +6,11 @@
 # give the same clusters (the same output, byte for byte: the staged model is learned on all SUB
 # rows there, as one process learns it).
 # Usage: POLISH=build-rel/src/cli/polish bench/scale/records.sh [ROWS [SUB]]
-#   PAR=N   workers running at once (default 4; 10M rows take ~7 GB per score worker, so a
-#           24 GB machine shared with other work may need PAR=2: still 4 shards, 2 at a time)
-#   SKIP_BIG=1  only the subset comparison
+#   PAR=N   workers running at once (default 4; the model and join stages are one worker each,
+#           the score workers hold only their part's rows; PAR=2 runs 4 shards 2 at a time)
+#   SKIP_BIG=1  only the subset comparison; SKIP_SUB=1  only the ROWS run (the generator's
+#           stream is sequential, so the first SUB rows of ROWS are the SUB-row list: a SUB-row
+#           run of `records.sh SUB SUB` is that subset's comparison)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 POLISH=${POLISH:-$PWD/build-rel/src/cli/polish}
@@ -18,7 +20,10 @@ PAR=${PAR:-4}
 W=$PWD/bench/out/scale-records
 mkdir -p "$W"
 BIG=$W/leads-$ROWS.csv
-[ -s "$BIG" ] || /usr/bin/python3 bench/records/gen_leads.py "$ROWS" "$BIG" "$W/leads-$ROWS.truth"
+# the list: gen_leads.py's kind of list, written by its C twin (seconds, not minutes, for 10M)
+GEN=$W/gen_leads
+[ "$GEN" -nt bench/scale/gen_leads.c ] || cc -O2 -o "$GEN" bench/scale/gen_leads.c
+[ -s "$BIG" ] || /usr/bin/time -f "  generated $ROWS rows: %e s wall, %U s CPU" "$GEN" "$ROWS" "$BIG" "$W/leads-$ROWS.truth"
 head -n $((SUB + 1)) "$BIG" > "$W/sub.csv"
 printf 'domain: records\nsteps: [dedupe]\n' > "$W/dedupe.yml"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GB, load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -47,6 +52,7 @@ staged() {
     echo "  $name: files written: $(find "$out" -type f | wc -l), $(du -sm "$out" | cut -f1) MB (stage files $(du -sm "$out/.polish-stages" | cut -f1) MB)"
 }
 
+if [ "${SKIP_SUB:-0}" != 1 ]; then
 echo "== $SUB rows: 4 shards against one process"
 staged sub "$W/sub.csv"
 /usr/bin/time -f "%e %U %S %M" -o "$W/one.time" "$POLISH" run "$W/dedupe.yml" "$W/sub.csv" -o "$W/one" --overwrite --quiet
@@ -63,6 +69,7 @@ def parts(p):
 a, b = parts(sys.argv[1]), parts(sys.argv[2])
 print(f"  clusters: one process {len(a)}, shards {len(b)}, identical: {a == b}")
 PY
+fi
 [ "${SKIP_BIG:-0}" = 1 ] && exit 0
 echo "== $ROWS rows: 4 shards, $PAR at a time"
 staged big "$BIG"

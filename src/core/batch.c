@@ -540,7 +540,17 @@ static pol_status process(batch_ctx *c, item *x, pol_run *run)
 {
     const pol__domain *want = c->pipe->is_auto ? NULL : c->pipe->domain;
     const pol__domain *d = want;
-    pol_status st = x->made ? POL_OK : pol__recognise(run, x->path, want, &d);
+    pol_status st = POL_OK;
+    if (run->stage && run->stage->stage < run->stage->n_stages && want && want->stage_unloaded) {
+        /* a stage its domain does itself (pol__domain.stage_unloaded): nothing loaded here */
+        const pol_pipeline *p = pol__pipeline_for(c->pipe, want);
+        if (p && want->stage_unloaded(run, p, &st)) {
+            pol__jv_set(run->item, "domain", pol__jv_str(want->name));
+            run->stage_done = st == POL_OK;
+            return st;
+        }
+    }
+    if (!x->made) st = pol__recognise(run, x->path, want, &d);
     if (st) return st;
     pol__jv_set(run->item, "domain", pol__jv_str(d->name));
     const pol_pipeline *p = pol__pipeline_for(c->pipe, d);

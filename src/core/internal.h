@@ -88,6 +88,11 @@ struct pol__domain {
      * stage before the last), which ends the item there; the last stage delivers as usual. */
     size_t (*plan_stages)(const struct pol_pipeline *p, size_t shards, const char **names,
                           size_t *parts, size_t max);
+    /* Optional: a stage before the last that the domain does itself, without the engine
+     * recognising or loading the item (records' score shards read only their part's rows, written
+     * by the model stage; a forecast grid's tiles read only their bands). Returns 1 when it did
+     * the stage (*st its status; run->stage->out written), 0 when the item must be loaded. */
+    int (*stage_unloaded)(pol_run *run, const struct pol_pipeline *p, pol_status *st);
 };
 typedef struct pol__stream_io pol__stream_io;
 

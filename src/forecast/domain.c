@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 #include "forecast/forecast.h"
+#include "core/pipeline.h"
 #include "core/stream.h"
 #include "forecast/gridfile.h"
 #include "records/io.h"
@@ -12,6 +13,39 @@
 static const char *const extensions[] = {"csv", "tsv", "nc", "nc4", "grib", "grib2", "grb", "grb2",
                                          NULL};
 extern const pol__stream_io pol__forecast_grid_stream;
+extern const pol_op_desc pol__forecast_op_calibrate_grid;
+pol_status pol__forecast_grid_tiles(pol_run *run, const char *path, const pol_args *a);
+
+/* The calibrate-grid step of a pipeline, or NULL. */
+static const pol__step *grid_step(const pol_pipeline *p)
+{
+    for (size_t i = 0; i < p->n_steps; i++)
+        if (p->steps[i].op == &pol__forecast_op_calibrate_grid) return &p->steps[i];
+    return NULL;
+}
+
+/* polish plan: a gridded calibration in two stages, "tiles" (one part per shard: its share of the
+ * bands of rows, fitted and applied) and "join" (the output written from the tiles, as one
+ * process writes it). docs/SCALE.md. */
+static size_t plan_stages(const pol_pipeline *p, size_t shards, const char **names, size_t *parts,
+                          size_t max)
+{
+    (void)shards;
+    if (p->n_steps != 1 || !grid_step(p) || max < 2) return 0; /* the calibration alone */
+    names[0] = "tiles";
+    parts[0] = 0; /* one per shard */
+    names[1] = "join";
+    parts[1] = 1;
+    return 2;
+}
+
+static int stage_unloaded(pol_run *run, const pol_pipeline *p, pol_status *st)
+{
+    const pol__step *g = grid_step(p);
+    if (!g || strcmp(run->stage->name, "tiles")) return 0;
+    *st = pol__forecast_grid_tiles(run, run->input, g->args);
+    return 1;
+}
 
 /* A station table only: its header line names station, init_time and lead_h and has member
  * columns (ens_1 ...) or a member column. Any other CSV (a contact list, measurements) is left
@@ -174,4 +208,6 @@ const pol__domain pol__forecast_domain = {
     .out_ext = out_ext,
     .limits = limits,
     .stream = &pol__forecast_grid_stream,
+    .plan_stages = plan_stages,
+    .stage_unloaded = stage_unloaded,
 };

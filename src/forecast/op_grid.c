@@ -61,27 +61,32 @@ typedef struct gopts {
 
 extern const pol_op_desc pol__forecast_op_calibrate_grid;
 
-static pol_status plan_opts(pol_run *run, gopts *o)
+/* The options of one calibrate-grid step (a NULL: the defaults). */
+static pol_status args_opts(pol_run *run, const pol_args *a, gopts *o)
 {
     memset(o, 0, sizeof *o);
     o->box = 1;
     o->tile = 8192;
-    for (size_t i = 0; i < run->plan_n; i++) {
-        if (run->plan_ops[i] != &pol__forecast_op_calibrate_grid) continue;
-        const pol_args *a = run->plan_args[i];
-        fc_output out;
-        pol_status st = fc_output_from_args(run, a, o->q, o->thr, &out);
-        if (st) return st;
-        o->nq = out.n_q;
-        o->nthr = out.n_thr;
-        o->ecc = out.ecc;
-        o->var = pol__arg_str(a, "variable");
-        o->regional = pol__arg_choice(a, "scope") == 1;
-        if (o->regional) o->box = (size_t)pol__arg_int(a, "box");
-        o->tile = (size_t)pol__arg_int(a, "tile");
-        return POL_OK;
-    }
+    if (!a) return POL_OK;
+    fc_output out;
+    pol_status st = fc_output_from_args(run, a, o->q, o->thr, &out);
+    if (st) return st;
+    o->nq = out.n_q;
+    o->nthr = out.n_thr;
+    o->ecc = out.ecc;
+    o->var = pol__arg_str(a, "variable");
+    o->regional = pol__arg_choice(a, "scope") == 1;
+    if (o->regional) o->box = (size_t)pol__arg_int(a, "box");
+    o->tile = (size_t)pol__arg_int(a, "tile");
     return POL_OK;
+}
+
+static pol_status plan_opts(pol_run *run, gopts *o)
+{
+    for (size_t i = 0; i < run->plan_n; i++)
+        if (run->plan_ops[i] == &pol__forecast_op_calibrate_grid)
+            return args_opts(run, run->plan_args[i], o);
+    return args_opts(run, NULL, o);
 }
 
 /* ---- the streamed item: bands of rows of the forecast file ------------------------------------ */
@@ -94,6 +99,7 @@ typedef struct gchunk {
     float *ecc;          /* nt x nm x np: the members, calibrated in place (= ens) */
     signed char *model;  /* np: 1 calibrated, 0 raw ensemble passed through, -1 no members */
     const gopts *o;
+    int done; /* calibrated already (read back from a tile stage's file): nothing to fit */
 } gchunk;
 
 typedef struct greader {
@@ -102,6 +108,9 @@ typedef struct greader {
     gchunk c;
     pol__chunk pc;
     size_t next_row, rows_per;
+    /* the join stage of a plan in tiles: the calibrated bands read back from the tiles' files */
+    FILE *tile;
+    size_t tile_part;
 } greader;
 
 static void gchunk_free(gchunk *c)
@@ -117,15 +126,17 @@ static void g_close(void *p)
     if (!r) return;
     fc_gridfile_close(&r->g);
     gchunk_free(&r->c);
+    if (r->tile) fclose(r->tile);
     free(r);
 }
 
-static pol_status g_open(pol_run *run, const char *path, void **out)
+/* The reader of `path` with the options of step `a` (NULL: the item's plan's). */
+static pol_status g_open_args(pol_run *run, const char *path, const pol_args *a, void **out)
 {
     *out = NULL;
     greader *r = calloc(1, sizeof *r);
     if (!r) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
-    pol_status st = plan_opts(run, &r->o);
+    pol_status st = a ? args_opts(run, a, &r->o) : plan_opts(run, &r->o);
     if (!st) st = fc_gridfile_open(run, path, r->o.var, &r->g);
     if (st) {
         g_close(r);
@@ -166,6 +177,76 @@ static pol_status g_open(pol_run *run, const char *path, void **out)
     return POL_OK;
 }
 
+static pol_status g_open(pol_run *run, const char *path, void **out)
+{
+    return g_open_args(run, path, NULL, out);
+}
+
+/* ---- a plan in tiles (polish plan, docs/SCALE.md): stage 1 "tiles", one part per shard, fits
+ * and applies its share of the bands (whole bands, as one process cuts them) and writes them to
+ * its file; stage 2 "join" writes the output as one process does, its bands read back from the
+ * tiles' files in order. So the file is one process's, byte for byte. ------------------------- */
+
+#define TILE_MAGIC "polish-forecast-tile 1\n"
+
+typedef struct tile_head {
+    uint64_t r0, nr, np, nt, nm, nout;
+} tile_head;
+
+/* Floats of a band's outputs after mu (mu, sigma, quantiles, probabilities: contiguous). */
+static size_t band_outs(const gchunk *c)
+{
+    return c->nt * c->np * (2 + c->o->nq + c->o->nthr);
+}
+
+static size_t band_of_part(size_t bands, size_t part, size_t parts)
+{
+    return (size_t)((uint64_t)bands * part / (parts ? parts : 1));
+}
+
+/* The next band from the tiles' files into r->c (r->next_row is where it must start). */
+static pol_status tile_read(pol_run *run, greader *r)
+{
+    const pol_stage *sg = run->stage;
+    gchunk *c = &r->c;
+    tile_head h;
+    for (;;) {
+        if (!r->tile) {
+            if (r->tile_part >= (sg->shards ? sg->shards : 1))
+                return pol__fail(run, POL_ERR_FORMAT, "the tiles end before row %zu", r->next_row);
+            char *path = pol__stage_file(sg, 1, r->tile_part);
+            if (!path) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+            r->tile = fopen(path, "rb");
+            char magic[sizeof TILE_MAGIC];
+            int ok = r->tile && fread(magic, 1, strlen(TILE_MAGIC), r->tile) == strlen(TILE_MAGIC) &&
+                     !memcmp(magic, TILE_MAGIC, strlen(TILE_MAGIC));
+            pol_status st = ok ? POL_OK
+                               : pol__fail(run, r->tile ? POL_ERR_FORMAT : POL_ERR_NOT_FOUND,
+                                           "%s: %s", path, r->tile ? "not a polish forecast tile"
+                                                                   : "missing (its tiles stage has "
+                                                                     "not run)");
+            free(path);
+            if (st) return st;
+        }
+        if (fread(&h, sizeof h, 1, r->tile) == 1) break;
+        fclose(r->tile); /* this part's bands are done: the next part's follow */
+        r->tile = NULL;
+        r->tile_part++;
+    }
+    if (h.r0 != c->r0 || h.nr != c->nr || h.np != c->np || h.nt != c->nt || h.nm != c->nm ||
+        h.nout != band_outs(c))
+        return pol__fail(run, POL_ERR_FORMAT, "tile %zu: band at row %llu, %llu rows, where row %zu, "
+                         "%zu rows was expected (made from another plan?)", r->tile_part,
+                         (unsigned long long)h.r0, (unsigned long long)h.nr, c->r0, c->nr);
+    size_t ne = c->nt * c->nm * c->np;
+    if (fread(c->ens, sizeof(float), ne, r->tile) != ne ||
+        fread(c->mu, sizeof(float), h.nout, r->tile) != h.nout ||
+        fread(c->model, 1, c->np, r->tile) != c->np)
+        return pol__fail(run, POL_ERR_FORMAT, "tile %zu: cut short", r->tile_part);
+    c->done = 1;
+    return POL_OK;
+}
+
 static pol_status g_read(pol_run *run, void *p, size_t halo, pol__chunk **out)
 {
     (void)halo;
@@ -190,11 +271,17 @@ static pol_status g_read(pol_run *run, void *p, size_t halo, pol__chunk **out)
     c->q = c->sigma + g->nt * np;
     c->pex = c->q + g->nt * r->o.nq * np;
     (void)rows_np;
-    pol_status st = fc_gridfile_rows(run, g, c->r0, nr, c->ens);
+    pol_status st;
+    c->done = 0;
+    if (run->stage && run->stage->n_stages > 1 && !strcmp(run->stage->name, "join")) {
+        st = tile_read(run, r);
+    } else {
+        st = fc_gridfile_rows(run, g, c->r0, nr, c->ens);
+        size_t outs = g->nt * np * (2 + r->o.nq + r->o.nthr);
+        for (size_t i = 0; i < outs; i++) c->mu[i] = NAN;
+        memset(c->model, 0, np);
+    }
     if (st) return st;
-    size_t outs = g->nt * np * (2 + r->o.nq + r->o.nthr);
-    for (size_t i = 0; i < outs; i++) c->mu[i] = NAN;
-    memset(c->model, 0, np);
     r->pc = (pol__chunk){.data = c, .start = (uint64_t)c->r0 * g->ncols, .n = np, .pre = 0,
                          .post = 0, .last = c->r0 + nr == g->nrows};
     r->next_row += nr;
@@ -827,6 +914,16 @@ static pol_status gs_apply(pol_run *run, void *p, pol__chunk *pc)
 {
     gstate *s = p;
     gchunk *c = pc->data;
+    if (c->done) { /* calibrated by its tiles stage: only counted */
+        for (size_t i = 0; i < c->np; i++) {
+            s->calibrated += c->model[i] == 1;
+            s->raw += c->model[i] == 0;
+            s->none += c->model[i] == -1;
+        }
+        s->points += c->np;
+        s->bands++;
+        return POL_OK;
+    }
     if (c->grid_rows != s->train.nrows || c->grid_cols != s->train.ncols)
         return pol__fail(run, POL_ERR_ARG, "the training grid (%zu x %zu) is not the forecast grid "
                          "(%zu x %zu)", s->train.nrows, s->train.ncols, c->grid_rows, c->grid_cols);
@@ -921,3 +1018,54 @@ const pol_op_desc pol__forecast_op_calibrate_grid = {
     .inputs = inputs,
     .n_inputs = POL_ARRAY_LEN(inputs),
 };
+
+/* Stage 1 of a plan in tiles: part P of the bands of `path`, fitted, applied and written with
+ * the calibration's state of step `a` (one process's bands: the same rows a band, the same fits). */
+pol_status pol__forecast_grid_tiles(pol_run *run, const char *path, const pol_args *a)
+{
+    const pol_stage *sg = run->stage;
+    void *rv = NULL, *sv = NULL;
+    pol__outfile of = {0};
+    int opened = 0;
+    pol_status st = g_open_args(run, path, a, &rv);
+    if (!st) st = gs_begin(run, a, &sv);
+    greader *r = rv;
+    size_t bands = 0, b0 = 0, b1 = 0;
+    if (!st) {
+        bands = (r->g.nrows + r->rows_per - 1) / r->rows_per;
+        b0 = band_of_part(bands, sg->part, sg->parts);
+        b1 = band_of_part(bands, sg->part + 1, sg->parts);
+        st = pol__out_open(run, sg->out, &of);
+        opened = !st;
+    }
+    if (!st) fwrite(TILE_MAGIC, 1, strlen(TILE_MAGIC), of.fp);
+    for (size_t b = b0; !st && b < b1; b++) {
+        pol__chunk *pc = NULL;
+        r->next_row = b * r->rows_per;
+        st = g_read(run, r, 0, &pc);
+        if (!st && !pc) st = pol__fail(run, POL_ERR_INTERNAL, "band %zu past the grid", b);
+        if (!st) st = gs_apply(run, sv, pc);
+        if (st) break;
+        const gchunk *c = &r->c;
+        tile_head h = {c->r0, c->nr, c->np, c->nt, c->nm, band_outs(c)};
+        fwrite(&h, sizeof h, 1, of.fp);
+        fwrite(c->ens, sizeof(float), c->nt * c->nm * c->np, of.fp);
+        fwrite(c->mu, sizeof(float), h.nout, of.fp);
+        fwrite(c->model, 1, c->np, of.fp);
+        if (ferror(of.fp)) st = pol__fail(run, POL_ERR_IO, "cannot write %s", sg->out);
+    }
+    if (!st) st = gs_end(run, sv);
+    if (!st) {
+        pol__measure_int(run, "tile_bands", (long long)(b1 - b0));
+        pol__decide(run, "tile %zu of %zu: bands %zu to %zu of %zu (rows %zu to %zu)", sg->part + 1,
+                    sg->parts, b0, b1, bands, b0 * (r ? r->rows_per : 0),
+                    r && b1 * r->rows_per < r->g.nrows ? b1 * r->rows_per : r ? r->g.nrows : 0);
+    }
+    if (opened) {
+        if (st) pol__out_abort(&of);
+        else st = pol__out_commit(run, &of);
+    }
+    if (sv) gs_free(sv);
+    g_close(rv);
+    return st;
+}

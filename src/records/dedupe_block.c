@@ -435,3 +435,39 @@ int pol__mt_block_part(pol_run *run, const fstore *s, const pol__match_opts *o, 
     *blocks_out = blocks;
     return 1;
 }
+
+int pol__mt_part_rows(pol_run *run, const fstore *s, size_t parts,
+                      int (*emit)(void *user, size_t first, const uint64_t *mask), void *user)
+{
+    size_t n = s->n, nk = 0;
+    keyrow *kr = malloc((n ? n : 1) * N_KEYS * sizeof *kr);
+    uint64_t *mask = malloc((n ? n : 1) * sizeof *mask);
+    if (!kr || !mask) {
+        free(kr);
+        free(mask);
+        return 0;
+    }
+    mt_huge(kr, n * N_KEYS * sizeof *kr);
+    keys_job kj = {s, kr};
+    pol__parallel_for(run, n, 16384, keys_range, &kj);
+    for (size_t i = 0; i < n * N_KEYS; i++)
+        if (kr[i].key) kr[nk++] = kr[i];
+    sort_keyrows_par(run, kr, nk);
+    int ok = 1;
+    /* the parts 64 at a time: bit p - first of mask[row] when a block of part p has the row */
+    for (size_t first = 0; first < (parts ? parts : 1) && ok; first += 64) {
+        memset(mask, 0, n * sizeof *mask);
+        for (size_t b = 0; b < nk;) {
+            size_t e = b + 1;
+            while (e < nk && kr[e].key == kr[b].key) e++;
+            size_t p = pol__mt_key_bucket(kr[b].key, parts);
+            if (e - b > 1 && p >= first && p - first < 64)
+                for (size_t i = b; i < e; i++) mask[kr[i].row] |= (uint64_t)1 << (p - first);
+            b = e;
+        }
+        ok = emit(user, first, mask);
+    }
+    free(kr);
+    free(mask);
+    return ok;
+}

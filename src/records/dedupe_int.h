@@ -119,6 +119,13 @@ int pol__mt_block_part(pol_run *run, const fstore *s, const pol__match_opts *o, 
                        size_t parts);
 size_t pol__mt_key_bucket(uint64_t key, size_t parts);
 
+/* The rows each part's blocks need: a row goes to part p when one of its keys falls in part p
+ * and another row has that key (a block of two or more), so pol__mt_block_part on part p's rows
+ * alone gives part p's candidates. For parts [first, first + 64) in turn, emit() gets mask[row]
+ * with bit p - first set for the parts that need the row. 0 when out of memory or emit() fails. */
+int pol__mt_part_rows(pol_run *run, const fstore *s, size_t parts,
+                      int (*emit)(void *user, size_t first, const uint64_t *mask), void *user);
+
 /* Stages 3-4 (dedupe_estimate.c): the pairs' patterns and the m/u estimates; the report. */
 int pol__mt_estimate(pol_run *run, const fstore *s, const vec64 *pairs, int cross, size_t n_a,
                      pol__match_result *res, uint64_t **patterns, size_t *samples,

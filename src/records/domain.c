@@ -688,4 +688,5 @@ const pol__domain pol__records_domain = {
     .out_ext = out_ext,
     .parts = parts,
     .plan_stages = pol__records_plan_stages,
+    .stage_unloaded = pol__records_stage_unloaded,
 };

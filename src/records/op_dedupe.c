@@ -41,6 +41,15 @@ static pol_status write_explain(pol_run *run, FILE *f, int first, void *user)
     return pol__match_write_explain(run, f, first, e->r, NULL, e->m);
 }
 
+void pol__records_dedupe_opts(const pol_args *args, pol__match_opts *o)
+{
+    pol__match_opts_default(o);
+    o->threshold = pol__arg_num(args, "threshold");
+    o->review_low = pol__arg_num(args, "review-low");
+    o->max_block = (size_t)pol__arg_int(args, "max-block");
+    if (o->review_low > o->threshold) o->review_low = o->threshold;
+}
+
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
     pol__records *r = pol__records_of(asset);
@@ -59,11 +68,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     if (pol__records_quarantine_overflow(run, r) < 0)
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     pol__match_opts o;
-    pol__match_opts_default(&o);
-    o.threshold = pol__arg_num(args, "threshold");
-    o.review_low = pol__arg_num(args, "review-low");
-    o.max_block = (size_t)pol__arg_int(args, "max-block");
-    if (o.review_low > o.threshold) o.review_low = o.threshold;
+    pol__records_dedupe_opts(args, &o);
     pol__match_result m;
     const char *model = pol__input_path(args, "model", 0);
     if (run->stage || model) { /* in stages across shards, or with a model (stages.c) */

@@ -24,4 +24,11 @@ pol_status pol__match_staged(pol_run *run, const pol__records *r, const pol__mat
 /* A stage before the last with nothing to match: its file says so ("declined", no pairs). */
 pol_status pol__records_stage_nothing(pol_run *run);
 
+/* pol__domain.stage_unloaded: a score part from its rows file (written by the model stage) and
+ * the model, without the list. */
+int pol__records_stage_unloaded(pol_run *run, const struct pol_pipeline *p, pol_status *st);
+
+/* dedupe's options from its arguments. */
+void pol__records_dedupe_opts(const pol_args *args, pol__match_opts *o);
+
 #endif

@@ -60,6 +60,33 @@ check "the deduplicated list is at out/leads.csv" test -s out/leads.csv
 run_polish 0 run dedupe.yml leads.csv -o single/ --quiet
 check "stages give the single-process outputs, byte for byte" same_files single out
 check "fewer rows than the input: duplicates merged" test "$(wc -l < out/leads.csv)" -lt "$(wc -l < leads.csv)"
+# The score shards read only their part's rows, which the model stage dealt once: with the list
+# moved away after stage 1, stage 2 still runs, and every part holds fewer rows than the list.
+run_polish 0 plan dedupe.yml leads.csv -o outp/ --shards 4 --quiet
+"$POLISH" run --plan outp/plan.json --stage 1 --shard 0 --quiet || fail "stage 1"
+check "the model stage deals one rows file per score part" test "$(ls outp/.polish-stages/0/1.rows.* | wc -l)" -eq 4
+mv leads.csv leads.away
+for s in 0 1 2 3; do "$POLISH" run --plan outp/plan.json --stage 2 --shard $s --quiet || fail "score $s without the list"; done
+mv leads.away leads.csv
+"$POLISH" run --plan outp/plan.json --stage 3 --shard 0 --quiet || fail "join"
+run_polish 0 merge outp/plan.json --quiet
+check "scored from the parts' rows: the single-process outputs" same_files single outp
+check "each score part holds fewer rows than the list" /usr/bin/python3 - outp/report.json <<'PY'
+import json, sys
+rows = []
+def walk(x):
+    if isinstance(x, dict):
+        m = x.get("measured") or {}
+        if isinstance(m, dict) and "part_rows" in m and "pairs_kept" in m:
+            rows.append((m["part_rows"], m["records"]))
+        for v in x.values(): walk(v)
+    elif isinstance(x, list):
+        for v in x: walk(v)
+walk(json.load(open(sys.argv[1])))
+assert len(rows) == 4, rows
+assert all(0 < p < n for p, n in rows), rows
+PY
+
 # One process with the staged model file: the same again.
 model=$(ls out/.polish-stages/0/1.0)
 printf 'domain: records\nsteps:\n  - standardise\n  - dedupe: {model: %s}\n  - merge\n' "$T/$model" > withmodel.yml

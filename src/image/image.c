@@ -155,6 +155,7 @@ pol__image *pol__image_clone_shared(const pol__image *src)
     int ok = im != NULL;
     if (ok) {
         *im = *src;
+        im->points = NULL;
         im->icc = im->exif = im->xmp = NULL;
         im->src_path = NULL;
         ok = dup_str(&im->src_path, src->src_path) && dup_blob(&im->icc, src->icc, src->icc_len) &&
@@ -234,6 +235,7 @@ pol__image *pol__image_clone(const pol__image *src)
     if (!im) return NULL;
     *im = *src;
     im->px = NULL;
+    im->points = NULL;
     im->icc = im->exif = im->xmp = NULL;
     im->src_path = NULL;
     size_t n = (size_t)src->width * (size_t)src->height * (size_t)src->channels;
@@ -296,6 +298,18 @@ pol__image *pol__image_with_channels(const pol__image *im, int channels)
 pol_status pol__image_check_limits(pol_run *run, const pol__image_load_opts *o, uint64_t w,
                                    uint64_t h, uint64_t frames, const char *format)
 {
+    pol_status st = pol__image_check_size(run, o, w, h, frames, format);
+    if (st) return st;
+    /* Decoded pixels are floats, up to four channels: reserve that before any decoder allocates. */
+    char what[96];
+    snprintf(what, sizeof what, "decoding the %llux%llu %s", (unsigned long long)w,
+             (unsigned long long)h, format);
+    return pol__mem_reserve(run, w * h * 4 * sizeof(float), what);
+}
+
+pol_status pol__image_check_size(pol_run *run, const pol__image_load_opts *o, uint64_t w,
+                                 uint64_t h, uint64_t frames, const char *format)
+{
     const pol_limits *l = o && o->limits ? o->limits : run && run->opt ? &run->opt->limits : NULL;
     if (w == 0 || h == 0)
         return pol__fail(run, POL_ERR_CORRUPT, "%s header gives an empty image (%llux%llu)", format,
@@ -322,11 +336,7 @@ pol_status pol__image_check_limits(pol_run *run, const pol__image_load_opts *o, 
                          "%s has %llu frames, over the limit of %llu "
                          "(--limit frames=N)",
                          format, (unsigned long long)frames, (unsigned long long)l->max_frames);
-    /* Decoded pixels are floats, up to four channels: reserve that before any decoder allocates. */
-    char what[96];
-    snprintf(what, sizeof what, "decoding the %llux%llu %s", (unsigned long long)w,
-             (unsigned long long)h, format);
-    return pol__mem_reserve(run, w * h * 4 * sizeof(float), what);
+    return POL_OK;
 }
 
 pol_status pol__image_check_result(pol_run *run, uint64_t w, uint64_t h, const char *what)

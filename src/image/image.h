@@ -56,6 +56,9 @@ typedef struct pol__image {
     /* Full-resolution measures taken before the pixels were reduced (a streamed item's preview,
      * strip.c): what pol__noise_sigma2 and the sharpen op's detail ratio give, or NULL. */
     const struct pol__measured *measured;
+    /* A streamed item's preview: the curves the point steps apply to it are recorded here, so the
+     * strips get the same (strip.c); NULL otherwise. Clones do not copy it. */
+    struct pol__points *points;
 } pol__image;
 
 typedef struct pol__measured {

@@ -118,7 +118,12 @@ pol_status pol__heif_save(pol_run *run, const pol__image *im, const pol__image_s
  * before the first resize depends on full resolution. Records the decision. (domain.c) */
 int pol__image_plan_shrink(pol_run *run, int w, int h, int orientation);
 
-/* Refuses an image of w x h (and `frames`) over the run's limits before anything is decoded. */
+/* The same checks of size and frames, without reserving memory: for a reader that holds only
+ * rows (strip.c reserves what the stream holds, once per item). */
+pol_status pol__image_check_size(pol_run *run, const pol__image_load_opts *o, uint64_t w,
+                                 uint64_t h, uint64_t frames, const char *format);
+/* Refuses an image of w x h (and `frames`) over the run's limits before anything is decoded, and
+ * reserves the decoded picture's memory (pol__mem_reserve). */
 pol_status pol__image_check_limits(pol_run *run, const pol__image_load_opts *o, uint64_t w,
                                    uint64_t h, uint64_t frames, const char *format);
 /* An operation's result of w x h pixels checked like a decoded image (pixels, dimension, memory)
@@ -168,6 +173,22 @@ void pol__preview_free(void *state);
     }                                                                                              \
     static const pol_op_stream var = {                                                             \
         .begin = pol__preview_begin, .apply = var##_apply, .free = pol__preview_free}
+
+/* The chunked form of a point step (white balance, exposure, tone), whose every change of pixels
+ * is a curve of pol__apply_curves: judged with the first strip on the preview as pol__preview_
+ * apply does; when it applies, the curves it recorded on the preview are applied to every strip,
+ * those of consecutive point steps fused into one pass; a step that changed the preview otherwise
+ * sends the item whole. */
+pol_status pol__point_begin(pol_run *run, const pol_args *args, void **state);
+pol_status pol__point_apply(pol_run *run, void *state, pol__chunk *c, pol__image_run_fn fn,
+                            const char *name);
+#define POL__POINT_STREAM(var, fn, name)                                                           \
+    static pol_status var##_apply(pol_run *run_, void *state_, pol__chunk *c_)                    \
+    {                                                                                              \
+        return pol__point_apply(run_, state_, c_, fn, name);                                       \
+    }                                                                                              \
+    static const pol_op_stream var = {                                                             \
+        .begin = pol__point_begin, .apply = var##_apply, .free = pol__preview_free}
 
 static inline pol__strip *pol__strip_of(const pol__chunk *c) { return (pol__strip *)c->data; }
 /* The chunk's rows as an image (width x rows of the chunk, metadata of the item, no ownership). */

@@ -782,7 +782,7 @@ pol_status pol__jpeg_rows_open(pol_run *run, const char *path, pol__image **meta
     jpeg_save_markers(&R->d, JPEG_APP0 + 1, 0xFFFF);
     jpeg_save_markers(&R->d, JPEG_APP0 + 2, 0xFFFF);
     jpeg_read_header(&R->d, TRUE);
-    if ((st = pol__image_check_limits(run, NULL, R->d.image_width, R->d.image_height, 1, "JPEG")))
+    if ((st = pol__image_check_size(run, NULL, R->d.image_width, R->d.image_height, 1, "JPEG")))
         goto fail;
     int grey = R->d.jpeg_color_space == JCS_GRAYSCALE;
     if (R->d.jpeg_color_space == JCS_CMYK || R->d.jpeg_color_space == JCS_YCCK ||

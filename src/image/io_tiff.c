@@ -727,7 +727,7 @@ pol_status pol__tiff_rows_open(pol_run *run, const char *path, pol__image **meta
              fmt = SAMPLEFORMAT_UINT, orient = 1;
     TIFFGetField(t, TIFFTAG_IMAGEWIDTH, &w);
     TIFFGetField(t, TIFFTAG_IMAGELENGTH, &h);
-    if ((st = pol__image_check_limits(run, NULL, w, h, TIFFNumberOfDirectories(t), "TIFF")) ||
+    if ((st = pol__image_check_size(run, NULL, w, h, TIFFNumberOfDirectories(t), "TIFF")) ||
         (st = check_blocks(run, t, w, h)))
         goto fail;
     TIFFGetFieldDefaulted(t, TIFFTAG_SAMPLESPERPIXEL, &spp);

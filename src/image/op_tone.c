@@ -130,7 +130,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     return POL_OK;
 }
 
-POL__PREVIEW_STREAM(preview_stream, run, "tone changes the levels: the item is loaded whole", 0);
+POL__POINT_STREAM(preview_stream, run, "tone changes the levels other than by a curve: the item is loaded whole");
 
 const pol_op_desc pol__image_op_tone = {
     .domain = "image",

@@ -227,7 +227,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     return POL_OK;
 }
 
-POL__PREVIEW_STREAM(preview_stream, run, "white balance corrects a cast: the item is loaded whole", 0);
+POL__POINT_STREAM(preview_stream, run, "white balance corrects a cast other than by curves: the item is loaded whole");
 
 const pol_op_desc pol__image_op_white_balance = {
     .domain = "image",

@@ -827,24 +827,17 @@ static void curve_rows(void *user, size_t begin, size_t end)
     curve_ctx *c = user;
     int ch = c->im->channels, w = c->im->width;
     int colour = ch == 2 || ch == 4 ? ch - 1 : ch;
-    float fn = (float)c->n;
     for (size_t y = begin; y < end; y++) {
         float *p = pol__image_row(c->im, (int)y);
         for (int x = 0; x < w; x++, p += ch)
-            for (int k = 0; k < colour; k++) {
-                const float *t = c->lut[k];
-                float f = pol__clampf(p[k], 0, 1) * fn;
-                int i = (int)f;
-                if (i >= c->n) i = c->n - 1;
-                float r = f - (float)i;
-                p[k] = t[i] + r * (t[i + 1] - t[i]);
-            }
+            for (int k = 0; k < colour; k++) p[k] = pol__curve_eval(c->lut[k], c->n, p[k]);
     }
 }
 
 void pol__apply_curves(const pol_run *run, pol__image *im, const float *const lut[3], int n)
 {
     curve_ctx c = {im, {lut[0], lut[1], lut[2]}, n};
+    if (im->points) pol__points_record(im->points, lut, n);
     pol__parallel_for(run, (size_t)im->height, 16, curve_rows, &c);
 }
 

@@ -218,8 +218,22 @@ void pol__apply_gains(const pol_run *run, pol__image *im, const double gain[3]);
 /* Maps every colour channel (alpha untouched) through a curve of encoded values: lut[i] is the
  * output for input i/n, linearly interpolated; n + 1 entries. Threaded. */
 void pol__apply_curve(const pol_run *run, pol__image *im, const float *lut, int n);
-/* The same with one curve per colour channel (grey images use the first). */
+/* The same with one curve per colour channel (grey images use the first). On a streamed item's
+ * preview (im->points) the curves are also recorded for the strips (pol__points_record). */
 void pol__apply_curves(const pol_run *run, pol__image *im, const float *const lut[3], int n);
 #define POL_CURVE_N 4096
+/* One encoded value through a curve of n + 1 entries, as pol__apply_curves maps it: the one
+ * arithmetic of the whole picture and of the strips, so both give the same bits. */
+static inline float pol__curve_eval(const float *t, int n, float v)
+{
+    float f = pol__clampf(v, 0, 1) * (float)n;
+    int i = (int)f;
+    if (i >= n) i = n - 1;
+    float r = f - (float)i;
+    return t[i] + r * (t[i + 1] - t[i]);
+}
+/* Records a copy of the curves (one per colour channel) applied to a streamed item's preview, for
+ * the strips to apply the same (strip.c); on failure to allocate, marks the record unusable. */
+void pol__points_record(struct pol__points *p, const float *const lut[3], int n);
 
 #endif

@@ -11,6 +11,7 @@
 #include "image/quality.h"
 
 #define STRIP_ROWS 32 /* core rows per chunk: a quarter of a TIFF tile row, 4 JPEG MCU rows */
+#define PREVIEW_DIM 1280 /* the preview's long side, at least (box factor: long side / this) */
 
 pol__image pol__strip_view(const pol__chunk *c)
 {
@@ -55,6 +56,81 @@ void pol__strip_replace(pol__chunk *c, float *px, int width, int height, uint64_
     c->post = post;
 }
 
+/* ---- point steps: curves recorded on the preview, applied fused to the strips ---------------- */
+
+/* The curves the point steps (white balance, exposure, tone) applied to a streamed item's
+ * preview, in order: each strip gets the same, every step of a group of consecutive point steps
+ * in one pass over its pixels. */
+typedef struct pol__points {
+    struct pset {
+        float *lut; /* 3 curves of n + 1 entries, one per colour channel */
+        int n;
+        int group; /* the consecutive point steps applied in one pass */
+    } *set;
+    size_t n, cap;
+    int failed; /* a record could not be kept: the strips cannot follow the preview */
+} pol__points;
+
+void pol__points_record(pol__points *p, const float *const lut[3], int n)
+{
+    if (p->failed) return;
+    size_t len = (size_t)n + 1;
+    float *l = malloc(3 * len * sizeof(float));
+    if (l && p->n == p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 4;
+        struct pset *set = realloc(p->set, cap * sizeof *set);
+        if (set) p->set = set, p->cap = cap;
+    }
+    if (!l || p->n == p->cap) {
+        free(l);
+        p->failed = 1;
+        return;
+    }
+    for (int k = 0; k < 3; k++) memcpy(l + k * len, lut[k], len * sizeof(float));
+    p->set[p->n++] = (struct pset){l, n, 0};
+}
+
+static void points_free(pol__points *p)
+{
+    for (size_t i = 0; i < p->n; i++) free(p->set[i].lut);
+    free(p->set);
+}
+
+typedef struct points_job {
+    const struct pset *set;
+    size_t k; /* curves set[0..k) */
+    float *px;
+    size_t w;
+    int ch;
+} points_job;
+
+/* Each colour sample through every curve in turn, as each step's pol__apply_curves would map it
+ * on the whole picture, in one pass over the rows. */
+static void points_rows(void *user, size_t begin, size_t end)
+{
+    const points_job *j = user;
+    int ch = j->ch, colour = ch == 2 || ch == 4 ? ch - 1 : ch;
+    for (size_t y = begin; y < end; y++) {
+        float *p = j->px + y * j->w * (size_t)ch;
+        for (size_t x = 0; x < j->w; x++, p += ch)
+            for (int c = 0; c < colour; c++) {
+                float v = p[c];
+                for (size_t i = 0; i < j->k; i++)
+                    v = pol__curve_eval(j->set[i].lut + (size_t)c * ((size_t)j->set[i].n + 1),
+                                        j->set[i].n, v);
+                p[c] = v;
+            }
+    }
+}
+
+static void points_apply(const pol_run *run, const struct pset *set, size_t k, float *px,
+                         size_t w, size_t rows, int ch)
+{
+    if (!k || !rows) return;
+    points_job j = {set, k, px, w, ch};
+    pol__parallel_for(run, rows, 8, points_rows, &j);
+}
+
 /* ---- reading -------------------------------------------------------------------------------- */
 
 typedef struct sreader {
@@ -73,7 +149,12 @@ typedef struct sreader {
      * (a later step judging the preview checks nothing changed since) */
     float *synced;
     size_t synced_n;
+    int synced_by_points; /* the point steps' curves made the synced rows */
     pol__measured measured;
+    size_t measured_sets; /* the full-resolution measures are of the source through this many
+                             of the recorded curves */
+    pol__points pts;
+    int groups, last_group, last_idx; /* point step groups; the last one's plan index */
 } sreader;
 
 static const char *format_of(const char *path)
@@ -95,6 +176,7 @@ static void rd_close(void *p)
     pol__image_free_px(r->strip.px);
     pol__image_free(r->meta);
     pol__image_free(r->preview);
+    points_free(&r->pts);
     free(r->synced);
     free(r->win);
     free(r->path);
@@ -121,6 +203,7 @@ static pol_status rd_open(pol_run *run, const char *path, void **out)
     r->w = r->meta->width, r->h = r->meta->height, r->ch = r->meta->channels;
     r->strip.item = r->meta;
     r->strip.reader = r;
+    r->last_idx = -1;
     if (!(r->path = strdup(path))) {
         rd_close(r);
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
@@ -134,11 +217,30 @@ static pol_status decode(pol_run *run, sreader *r, float *dst, int n)
     return r->tiff ? pol__tiff_rows_read(run, r->tiff, dst, n) : pol__jpeg_rows_read(run, r->jpeg, dst, n);
 }
 
+/* What the item holds while it streams, reserved with its first strip (a reader opened only for
+ * the header, as the writer's is, holds nothing; the row readers reserve nothing): the preview
+ * (the picture itself below twice PREVIEW_DIM) and its accumulators, and about a dozen strips'
+ * rows (the decoded window with its halo, the chunk, the steps' spare and synced copies, the
+ * measuring passes' batches). */
+static pol_status reserve(pol_run *run, const sreader *r)
+{
+    int longer = r->w > r->h ? r->w : r->h, f = longer / PREVIEW_DIM > 1 ? longer / PREVIEW_DIM : 1;
+    uint64_t rowb = (uint64_t)r->w * (uint64_t)r->ch * sizeof(float);
+    uint64_t pw = (uint64_t)(r->w / f + 1), ph = (uint64_t)(r->h / f + 1);
+    uint64_t held = pw * ph * (uint64_t)r->ch * sizeof(float) + pw * (uint64_t)r->ch * sizeof(double) +
+                    12 * (uint64_t)(STRIP_ROWS + 1) * rowb;
+    char what[96];
+    snprintf(what, sizeof what, "streaming the %dx%d %s", r->w, r->h, r->meta->format);
+    return pol__mem_reserve(run, held, what);
+}
+
 static pol_status rd_read(pol_run *run, void *p, size_t halo, pol__chunk **out)
 {
     sreader *r = p;
     *out = NULL;
     if (r->next >= r->h) return POL_OK;
+    pol_status rs;
+    if (!r->next && !r->win_n && (rs = reserve(run, r))) return rs;
     int y = r->next, n = r->h - y < STRIP_ROWS ? r->h - y : STRIP_ROWS;
     int pre = (size_t)y < halo ? y : (int)halo;
     int post = (size_t)(r->h - y - n) < halo ? r->h - y - n : (int)halo;
@@ -182,11 +284,12 @@ static pol_status rd_read(pol_run *run, void *p, size_t halo, pol__chunk **out)
 
 /* ---- the preview the automatic steps judge on ---------------------------------------------- */
 
-#define PREVIEW_DIM 1280 /* the preview's long side, at least (box factor: long side / this) */
 
 /* One pass over the source, row by row: the kind of picture and the noise and detail measures at
- * full resolution, exactly as on the whole picture, and the box-reduced preview. */
-static pol_status analyse(pol_run *run, sreader *r)
+ * full resolution, exactly as on the whole picture, and the box-reduced preview. `again`: only
+ * the noise and detail measures, of the source through the curves the point steps recorded since
+ * (the picture as they leave it, which the whole path measures). */
+static pol_status analyse(pol_run *run, sreader *r, int again)
 {
     pol__image *meta = NULL;
     pol__tiff_rows *tr = NULL;
@@ -198,13 +301,15 @@ static pol_status analyse(pol_run *run, sreader *r)
     int f = longer / PREVIEW_DIM > 1 ? longer / PREVIEW_DIM : 1;
     int pw = w / f, ph = h / f;
     size_t rowlen = (size_t)w * (size_t)ch;
-    pol__image *pv = pol__image_new(pw > 0 ? pw : 1, ph > 0 ? ph : 1, ch);
+    pol__image *pv = again ? NULL : pol__image_new(pw > 0 ? pw : 1, ph > 0 ? ph : 1, ch);
     float *buf = malloc((size_t)(STRIP_ROWS + 1) * rowlen * sizeof(float));
-    double *acc = calloc((size_t)(pw > 0 ? pw : 1) * (size_t)ch, sizeof(double));
-    pol__kind_acc *ka = pol__kind_acc_new(w, h, ch);
+    double *acc = again ? NULL : calloc((size_t)(pw > 0 ? pw : 1) * (size_t)ch, sizeof(double));
+    pol__kind_acc *ka = again ? NULL : pol__kind_acc_new(w, h, ch);
     pol__noise_acc *na = pol__noise_acc_new(w, h, ch);
     pol__detail_acc *da = pol__detail_acc_new(w, h, ch);
-    if (!pv || !buf || !acc || !ka || !na || !da) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    size_t sets = r->pts.n;
+    if ((!again && (!pv || !acc || !ka)) || !buf || !na || !da)
+        st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
     int step = ka ? pol__kind_acc_step(ka) : 1, alpha = ch == 2 || ch == 4;
     pol__colour_init();
     for (int y = 0; !st && y < h;) {
@@ -212,11 +317,13 @@ static pol_status analyse(pol_run *run, sreader *r)
         /* row y - 1 stays in front of the batch: the kind's samples look one row down */
         float *rows = buf + rowlen;
         st = tr ? pol__tiff_rows_read(run, tr, rows, n) : pol__jpeg_rows_read(run, jr, rows, n);
+        if (!st && again) points_apply(run, r->pts.set, sets, rows, (size_t)w, (size_t)n, ch);
         for (int i = 0; !st && i < n; i++, y++) {
             const float *row = rows + (size_t)i * rowlen;
-            if (y > 0 && (y - 1) % step == 0) pol__kind_acc_row(ka, row - rowlen, row);
             pol__noise_acc_row(na, row);
             pol__detail_acc_row(da, row);
+            if (again) continue;
+            if (y > 0 && (y - 1) % step == 0) pol__kind_acc_row(ka, row - rowlen, row);
             if (f == 1) { /* not reduced: the picture itself */
                 memcpy(pol__image_row(pv, y), row, rowlen * sizeof(float));
             } else if (y / f < ph) {
@@ -249,6 +356,9 @@ static pol_status analyse(pol_run *run, sreader *r)
         m->noise_sigma = pol__noise_acc_finish(na, &m->noise_conf, &m->noise_texture);
         m->detail_ratio = pol__detail_acc_finish(da, &m->detail_fine);
         na = NULL, da = NULL;
+        r->measured_sets = sets;
+    }
+    if (!st && !again) {
         /* the item's metadata the steps read (colour profile, depth, format) */
         const pol__image *src = r->meta;
         pv->bit_depth = src->bit_depth;
@@ -262,6 +372,7 @@ static pol_status analyse(pol_run *run, sreader *r)
             pv->icc_len = src->icc_len;
         }
         pv->measured = &r->measured;
+        pv->points = &r->pts;
         pol__kind_acc_finish(ka, pv);
         ka = NULL;
         r->preview = pv;
@@ -286,13 +397,20 @@ pol_status pol__strip_preview(pol_run *run, const pol__chunk *c, int full_res, p
      * or (the picture itself, not its full-resolution measures) as a following step left it */
     int same = r && s->width == r->w && s->height == r->h && s->channels == r->ch && s->src_px &&
                !memcmp(s->px, s->src_px, n * sizeof(float));
-    int followed = r && !full_res && r->synced && r->synced_n == n && s->width == r->w &&
-                   s->height == r->h && !memcmp(s->px, r->synced, n * sizeof(float));
-    if (!same && !followed)
+    int followed = r && r->synced && r->synced_n == n && s->width == r->w && s->height == r->h &&
+                   !memcmp(s->px, r->synced, n * sizeof(float));
+    /* the full-resolution measures follow only the point steps' curves (measured again, on the
+     * source through them) */
+    int remeasure = followed && r->synced_by_points && r->pts.n && !r->pts.failed;
+    if (!same && !(followed && (!full_res || remeasure)))
         return pol__stream_want_whole(run, "an automatic step judges the picture as the steps "
                                            "before it changed it: loaded whole");
     if (!r->preview) {
-        pol_status st = analyse(run, r);
+        pol_status st = analyse(run, r, 0);
+        if (st) return st;
+    }
+    if (full_res && !same && r->measured_sets != r->pts.n) {
+        pol_status st = analyse(run, r, 1);
         if (st) return st;
     }
     *out = r->preview;
@@ -305,9 +423,13 @@ pol_status pol__strip_preview_follows(pol_run *run, const pol__chunk *c)
     sreader *r = s->reader;
     if (!r) return POL_OK;
     size_t n = (c->pre + c->n + c->post) * (size_t)s->width * (size_t)s->channels;
-    free(r->synced);
-    r->synced = malloc(n * sizeof(float));
-    if (!r->synced) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    r->synced_by_points = 0;
+    if (r->synced_n != n || !r->synced) {
+        free(r->synced);
+        r->synced_n = 0;
+        if (!(r->synced = malloc(n * sizeof(float))))
+            return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
     memcpy(r->synced, s->px, n * sizeof(float));
     r->synced_n = n;
     return POL_OK;
@@ -316,6 +438,9 @@ pol_status pol__strip_preview_follows(pol_run *run, const pol__chunk *c)
 typedef struct preview_state {
     const pol_args *args;
     int judged;
+    int idx;              /* the step's place in the run's plan, -1 unknown */
+    int lead, group;      /* a point step: it applies its group's curves (lead) */
+    size_t first;         /* its first curve */
 } preview_state;
 
 pol_status pol__preview_begin(pol_run *run, const pol_args *args, void **state)
@@ -323,6 +448,9 @@ pol_status pol__preview_begin(pol_run *run, const pol_args *args, void **state)
     preview_state *s = calloc(1, sizeof *s);
     if (!s) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     s->args = args;
+    s->idx = -1;
+    for (size_t i = 0; i < run->plan_n; i++)
+        if (run->plan_args[i] == args) s->idx = (int)i;
     *state = s;
     return POL_OK;
 }
@@ -346,6 +474,65 @@ pol_status pol__preview_apply(pol_run *run, void *state, pol__chunk *c, pol__ima
     if (st) return st;
     if (!run->declined) /* it changes pixels: as a whole picture (and judged on it again) */
         return pol__stream_want_whole(run, name);
+    return POL_OK;
+}
+
+/* Are the steps of the plan strictly between a and b all point steps (which, declined or
+ * applied, leave the strips as their curves say)? */
+static int only_points_between(const pol_run *run, int a, int b)
+{
+    if (a < 0 || b <= a || (size_t)b > run->plan_n) return 0;
+    for (int i = a + 1; i < b; i++) {
+        const pol_op_stream *os = run->plan_ops[i]->stream;
+        if (!os || os->begin != pol__point_begin) return 0;
+    }
+    return 1;
+}
+
+pol_status pol__point_begin(pol_run *run, const pol_args *args, void **state)
+{
+    return pol__preview_begin(run, args, state);
+}
+
+pol_status pol__point_apply(pol_run *run, void *state, pol__chunk *c, pol__image_run_fn fn,
+                            const char *name)
+{
+    preview_state *s = state;
+    pol__strip *sp = pol__strip_of(c);
+    sreader *r = sp->reader;
+    size_t rows = c->pre + c->n + c->post;
+    if (s->judged) { /* the group's curves, all in one pass */
+        if (!s->lead) return POL_OK;
+        size_t k = 0;
+        while (s->first + k < r->pts.n && r->pts.set[s->first + k].group == s->group) k++;
+        points_apply(run, r->pts.set + s->first, k, sp->px, (size_t)sp->width, rows, sp->channels);
+        return POL_OK;
+    }
+    s->judged = 1;
+    if (!r) return pol__stream_want_whole(run, name);
+    pol__image *pv;
+    pol_status st = pol__strip_preview(run, c, 0, &pv);
+    if (st) return st;
+    size_t first = r->pts.n;
+    pol_asset a = {.refs = 1, .domain = &pol__image_domain, .data = pv};
+    st = fn(run, &a, s->args);
+    if (st) return st;
+    if (run->declined && r->pts.n == first) return POL_OK;
+    /* changed the preview other than by curves it left on record: as a whole picture */
+    if (run->declined || r->pts.failed || r->pts.n == first) return pol__stream_want_whole(run, name);
+    int join = r->last_group && only_points_between(run, r->last_idx, s->idx);
+    s->group = join ? r->last_group : ++r->groups;
+    s->lead = !join;
+    s->first = first;
+    for (size_t i = first; i < r->pts.n; i++) r->pts.set[i].group = s->group;
+    r->last_group = s->group;
+    r->last_idx = s->idx;
+    /* this first strip gets the step's own curves (the next steps of its group are not judged
+     * yet); the steps after it judge the preview as it left it */
+    points_apply(run, r->pts.set + first, r->pts.n - first, sp->px, (size_t)sp->width, rows,
+                 sp->channels);
+    if ((st = pol__strip_preview_follows(run, c))) return st;
+    r->synced_by_points = 1;
     return POL_OK;
 }
 

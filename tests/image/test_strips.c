@@ -4,6 +4,7 @@
  * need the whole picture keep the item whole; `polish fix` streamed decides as on the whole
  * picture (exactly up to the preview's size, within stated tolerances beyond), and falls back to
  * the whole picture when a step other than sharpen changes pixels. */
+#include <lcms2.h>
 #include <tiffio.h>
 #include "test_io_util.h"
 #include "polish/polish.h"
@@ -274,7 +275,8 @@ static void test_whole_when_needed(void **state)
 
 /* `polish fix` (the automatic pipeline) on `in` into `out` (its extension picks the format).
  * Returns the report's JSON (free it). */
-static char *fix_run(const char *in, const char *out)
+/* The same under `--limit memory` (0: none); *failed: the items that failed. */
+static char *fix_run_mem(const char *in, const char *out, uint64_t max_memory, size_t *failed)
 {
     pol_pipeline *p;
     pol_err err;
@@ -283,15 +285,25 @@ static char *fix_run(const char *in, const char *out)
     pol_options_default(&opt);
     opt.threads = 2;
     opt.overwrite = 1;
+    opt.limits.max_memory = max_memory;
     pol_batch b = {.mode = POL_BATCH_PROCESS, .options = &opt, .outfile = out};
     pol_report *r = pol_report_new("test");
     pol_batch_result res;
     const char *ins[] = {in};
     pol_status st = pol_batch_run(p, ins, 1, &b, r, &res, &err);
     char *js = pol_report_json(r);
-    if (st) fail_msg("fix: %s\n%s", err.msg, js);
+    *failed = res.failed;
+    if (st && st != POL_ERR_PARTIAL) fail_msg("fix: %s\n%s", err.msg, js);
     pol_report_free(r);
     pol_pipeline_free(p);
+    return js;
+}
+
+static char *fix_run(const char *in, const char *out)
+{
+    size_t failed;
+    char *js = fix_run_mem(in, out, 0, &failed);
+    if (failed) fail_msg("fix failed:\n%s", js);
     return js;
 }
 
@@ -410,23 +422,103 @@ static void test_fix_exact(void **state)
     tctx_done(&t);
 }
 
-/* A picture that is a point step's to change (a colour cast) is loaded whole after all: the
- * report says why, and the result is the whole path's. */
-static void test_fix_falls_back(void **state)
+/* `fix` of a photo the point steps change, streamed and whole: the curves judged on the preview
+ * (the picture itself at this size) are the whole path's, applied strip by strip they give the
+ * same bits, and sharpen after them measures the picture as they leave it. */
+static void points_exact(tctx *t, pol__image *im, const char *name, const char *must_apply)
+{
+    char *rs, *rw;
+    double mx = fix_both_ways(t, im, name, &rs, &rw);
+    const char *why = strstr(rs, "streamed_fallback");
+    if (!streamed(rs) || why) fail_msg("%s: not streamed: %.200s", name, why ? why : "");
+    assert_true(applied(rs, must_apply));
+    char *a = steps_of(rs), *b = steps_of(rw);
+    if (strcmp(a, b)) fail_msg("streamed steps differ:\n%s\nwhole:\n%s", a, b);
+    print_message("  %s: streamed, %s%s%s%s applied, steps as whole, max difference %g\n", name,
+                  applied(rs, "white-balance") ? "white balance " : "",
+                  applied(rs, "exposure") ? "exposure " : "", applied(rs, "tone") ? "tone " : "",
+                  applied(rs, "sharpen") ? "sharpen " : "", mx);
+    assert_true(mx == 0);
+    free(a), free(b), free(rs), free(rw);
+}
+
+/* A colour cast: white balance's gains stream. */
+static void test_fix_points_cast(void **state)
 {
     (void)state;
     tctx t;
     tctx_init(&t);
     pol__image *im = load_photo(&t, "astronaut.png"); /* under a yellow light */
     for (size_t i = 0; i < (size_t)im->width * im->height; i++) im->px[i * 3 + 2] *= 0.75f;
+    points_exact(&t, im, "cast", "white-balance");
+    pol__image_free(im);
+    tctx_done(&t);
+}
+
+/* The RGB photo `im` as taken under a light of colour `g` with the exposure `ev` (linear). */
+static void light(pol__image *im, float ev, const float g[3])
+{
+    for (size_t i = 0; i < (size_t)im->width * im->height * 3; i++)
+        im->px[i] = pol__linear_to_srgb(pol__srgb_to_linear(im->px[i]) * ev * g[i % 3]);
+}
+
+/* An exposure error (1.3 stops under, in linear light) under a cast: white balance and exposure,
+ * fused in one pass over each strip. */
+static void test_fix_points_fused(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    pol__image *im = load_photo(&t, "astronaut.png");
+    light(im, 0.4f, (const float[3]){1, 0.92f, 0.72f});
+    points_exact(&t, im, "dark-cast", "white-balance");
+    pol__image_free(im);
+    tctx_done(&t);
+}
+
+/* A soft photo 1.5 stops under: exposure streams, and sharpen after it judges the detail measured
+ * at full resolution on the source through exposure's curve, as the whole path measures it. */
+static void test_fix_points_then_sharpen(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    pol__image *im = soft_photo(&t, "coffee.png", 900, 600);
+    light(im, 0.35f, (const float[3]){1, 0.9f, 0.7f});
+    points_exact(&t, im, "dark-soft", "sharpen");
+    pol__image_free(im);
+    tctx_done(&t);
+}
+
+/* A step that changes pixels other than by curves (colour, from an Adobe RGB profile) loads the
+ * item whole after all: the report says why, and the result is the whole path's. */
+static void test_fix_falls_back(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    pol__image *im = load_photo(&t, "astronaut.png");
+    cmsCIExyY white = {0.3127, 0.3290, 1};
+    cmsCIExyYTRIPLE prim = {{0.64, 0.33, 1}, {0.21, 0.71, 1}, {0.15, 0.06, 1}};
+    cmsToneCurve *g = cmsBuildGamma(NULL, 2.2);
+    cmsToneCurve *curves[3] = {g, g, g};
+    cmsHPROFILE h = cmsCreateRGBProfile(&white, &prim, curves);
+    cmsUInt32Number len = 0;
+    cmsSaveProfileToMem(h, NULL, &len);
+    free(im->icc);
+    im->icc = malloc(len);
+    cmsSaveProfileToMem(h, im->icc, &len);
+    im->icc_len = len;
+    cmsCloseProfile(h);
+    cmsFreeToneCurve(g);
     char *rs, *rw;
-    double mx = fix_both_ways(&t, im, "cast", &rs, &rw);
+    double mx = fix_both_ways(&t, im, "adobe", &rs, &rw);
     assert_false(streamed(rs));
     assert_non_null(strstr(rs, "streamed_fallback"));
-    assert_true(applied(rs, "white-balance"));
+    assert_true(applied(rs, "colour"));
     char *a = steps_of(rs), *b = steps_of(rw);
     assert_string_equal(a, b);
-    print_message("  cast photo: loaded whole after all (white balance applies), max difference %g\n", mx);
+    print_message("  Adobe RGB photo: loaded whole after all (colour applies), max difference %g\n", mx);
     assert_true(mx == 0);
     free(a), free(b), free(rs), free(rw);
     pol__image_free(im);
@@ -503,6 +595,35 @@ static void test_fix_jpeg_unchanged(void **state)
     tctx_done(&t);
 }
 
+/* Under `--limit memory` a streamed item reserves what the stream holds, once: a 2600x1000 JPEG
+ * (41.6 MB as a whole float picture, reserved by the whole path; the stream holds about 20 MB)
+ * streams under a 32 MB limit that refuses it whole. */
+static void test_fix_memory_limit(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    pol__image *im = soft_photo(&t, "astronaut.png", 2600, 1000);
+    const char *in = tpath(&t, "wide.jpg");
+    assert_int_equal(pol__image_save_path(&t.run, im, in), POL_OK);
+    char out[256];
+    size_t failed;
+    snprintf(out, sizeof out, "%s/wide-s.jpg", t.dir);
+    char *r = fix_run_mem(in, out, 32u << 20, &failed);
+    const char *why = strstr(r, "streamed_fallback");
+    if (!why) why = strstr(r, "\"error");
+    if (failed || !streamed(r)) fail_msg("not streamed under 32 MB: %.600s", why ? why : "");
+    free(r);
+    snprintf(out, sizeof out, "%s/wide-w.png", t.dir); /* a format change: loaded whole */
+    r = fix_run_mem(in, out, 32u << 20, &failed);
+    assert_int_equal(failed, 1);
+    assert_non_null(strstr(r, "limit"));
+    print_message("  2600x1000 JPEG under --limit memory=32M: streamed, and refused whole\n");
+    free(r);
+    pol__image_free(im);
+    tctx_done(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -511,9 +632,13 @@ int main(void)
         cmocka_unit_test(test_jpeg),
         cmocka_unit_test(test_whole_when_needed),
         cmocka_unit_test(test_fix_exact),
+        cmocka_unit_test(test_fix_points_cast),
+        cmocka_unit_test(test_fix_points_fused),
+        cmocka_unit_test(test_fix_points_then_sharpen),
         cmocka_unit_test(test_fix_falls_back),
         cmocka_unit_test(test_fix_reduced),
         cmocka_unit_test(test_fix_jpeg_unchanged),
+        cmocka_unit_test(test_fix_memory_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

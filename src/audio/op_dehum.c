@@ -489,6 +489,7 @@ static pol_status end(pol_run *run, void *p)
 static const pol_op_stream stream = {
     .halo = (size_t)(BLOCK_S * MAX_RATE) + 2,
     .measure_first = 1,
+    .measure_ahead = 1, /* a cheap first measuring pass: made in the one before when it can */
     .begin = begin,
     .measure = measure,
     .decide = decide,

@@ -47,8 +47,10 @@ typedef struct dstate {
     double complex *prev; /* channels x nh: last block's fits */
     double phase[MAX_H];
     double complex *raw;  /* channels x nh: this block's fits */
-    float *tab; /* oscillator tables (6 x T), windowed signal (channels x T), hum (channels x T):
-                 * floats, four to a vector (the fits and sums stay in double) */
+    float *tab; /* the fundamental's oscillator (2 x T), windowed signal (channels x T): floats,
+                 * eight to a vector (the fits and sums stay in double) */
+    float *acc;   /* the fits' partial sums (MAX_H x channels x 16) */
+    double *fsum; /* the fits' sums (MAX_H x channels x 2) */
     double complex *csm;  /* channels x nh: the fits averaged over blocks (coherent with the
                            * tracked oscillators, so speech averages out and hum stays) */  /* each harmonic's oscillator phase at the block's start */
     int have_prev;
@@ -74,6 +76,8 @@ static void dfree(void *p)
     free(s->var);
     free(s->wsh);
     free(s->tab);
+    pol__fft_free(s->acc);
+    free(s->fsum);
     pol__aproc_fini(&s->proc);
     pol__afig_free(s->proc.fig);
     free(s);
@@ -167,6 +171,143 @@ static void dreset(void *p)
     s->slot = s->hop_fill = 0;
 }
 
+/* cos and sin of h times the fundamental's phase come from the fundamental's by the Chebyshev
+ * recurrence x_h = 2 cos(phi) x_{h-1} - x_{h-2} (from x_0 = cos 0, sin 0), eight samples at a time
+ * in registers: every harmonic of every channel is fitted (and, below, synthesised) in one sweep
+ * over the block, which stays in the first-level cache. */
+#define LANES 8
+#define RUN 512 /* frames whose float partial sums are added up in double */
+typedef float v4 __attribute__((vector_size(16)));
+static inline v4 v4_load(const float *p)
+{
+    v4 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* From harmonic h (cc, sc) and h - 1 (cp, sp) to h + 1 and h; k1 = cos of the fundamental. */
+static inline void cheb_next(v4 k1, v4 *cp, v4 *sp, v4 *cc, v4 *sc)
+{
+    v4 cn = 2 * k1 * *cc - *cp, sn = 2 * k1 * *sc - *sp;
+    *cp = *cc;
+    *sp = *sc;
+    *cc = cn;
+    *sc = sn;
+}
+
+/* Each wanted harmonic's fit to every channel's windowed block wv: s->raw. */
+static void fit_all(dstate *s, int top, const int *want, const float *c1, const float *s1,
+                    const float *wv, double wsum)
+{
+    size_t nc = (size_t)s->channels, T = s->T, nh = (size_t)s->nh;
+    float *acc = s->acc; /* nh x nc x (LANES re, LANES im) */
+    double *sum = s->fsum; /* nh x nc x (re, im) */
+    memset(sum, 0, nh * nc * 2 * sizeof *sum);
+    for (size_t m = 0; m < T; m += RUN) {
+        size_t e = m + RUN < T ? m + RUN : T, j = m;
+        memset(acc, 0, nh * nc * 2 * LANES * sizeof *acc);
+        for (; j + LANES <= e; j += LANES) {
+            /* lanes 0-3 and 4-7 as two vectors of four */
+            v4 k1a = v4_load(c1 + j), k1b = v4_load(c1 + j + 4);
+            v4 cca = k1a, ccb = k1b, sca = v4_load(s1 + j), scb = v4_load(s1 + j + 4);
+            v4 cpa = {1, 1, 1, 1}, cpb = cpa, spa = {0, 0, 0, 0}, spb = spa;
+            for (int h = 1; h <= top; h++) {
+                if (h > 1) {
+                    cheb_next(k1a, &cpa, &spa, &cca, &sca);
+                    cheb_next(k1b, &cpb, &spb, &ccb, &scb);
+                }
+                int hi = want[h] - 1;
+                if (hi < 0) continue;
+                for (size_t c = 0; c < nc; c++) {
+                    const float *o = wv + c * T + j;
+                    v4 *a = (v4 *)(acc + ((size_t)hi * nc + c) * 2 * LANES);
+                    v4 oa = v4_load(o), ob = v4_load(o + 4);
+                    a[0] += oa * cca;
+                    a[1] += ob * ccb;
+                    a[2] += oa * sca;
+                    a[3] += ob * scb;
+                }
+            }
+        }
+        for (; j < e; j++) { /* the run's last frames, one at a time into the first lane */
+            float k1 = c1[j], cp = 1, sp = 0, cc = c1[j], sc = s1[j];
+            for (int h = 1; h <= top; h++) {
+                if (h > 1) {
+                    float cn = 2 * k1 * cc - cp, sn = 2 * k1 * sc - sp;
+                    cp = cc;
+                    sp = sc;
+                    cc = cn;
+                    sc = sn;
+                }
+                int hi = want[h] - 1;
+                if (hi < 0) continue;
+                for (size_t c = 0; c < nc; c++) {
+                    float *a = acc + ((size_t)hi * nc + c) * 2 * LANES;
+                    a[0] += wv[c * T + j] * cc;
+                    a[LANES] += wv[c * T + j] * sc;
+                }
+            }
+        }
+        for (size_t k = 0; k < nh * nc; k++)
+            for (int q = 0; q < LANES; q++) {
+                sum[2 * k] += acc[k * 2 * LANES + (size_t)q];
+                sum[2 * k + 1] -= acc[k * 2 * LANES + LANES + (size_t)q];
+            }
+    }
+    for (size_t hi = 0; hi < nh; hi++)
+        for (size_t c = 0; c < nc; c++) {
+            const double *r = sum + 2 * (hi * nc + c);
+            s->raw[c * MAX_H + hi] = wsum > 0 ? 2 * (r[0] + I * r[1]) / wsum : 0;
+        }
+}
+
+/* The block's hum from the averaged fits (shrunk), windowed and overlap-added into s->ola from
+ * frame m0 on (slot0: the ring slot of the block's first frame). */
+static void hum_all(dstate *s, int top, const int *want, const float *c1, const float *s1,
+                    size_t slot0, size_t m0)
+{
+    size_t nc = (size_t)s->channels, T = s->T, nh = (size_t)s->nh;
+    float *amp = s->acc; /* nh x nc x (re, im) */
+    float *hc = amp + ((nh * nc * 2 + 3) & ~(size_t)3); /* nc x LANES, vector-aligned */
+    for (size_t hi = 0; hi < nh; hi++)
+        for (size_t c = 0; c < nc; c++) {
+            double complex a = s->csm[c * MAX_H + hi] * s->wsh[c * MAX_H + hi];
+            amp[2 * (hi * nc + c)] = (float)creal(a);
+            amp[2 * (hi * nc + c) + 1] = (float)cimag(a);
+        }
+    size_t slot = slot0; /* of frame j */
+    v4 *hv = (v4 *)hc; /* per channel: lanes 0-3, 4-7 */
+    for (size_t j = 0; j < T; j += LANES) {
+        size_t n = T - j < LANES ? T - j : LANES;
+        float k1[LANES] = {0}, s1j[LANES] = {0};
+        memcpy(k1, c1 + j, n * sizeof *k1);
+        memcpy(s1j, s1 + j, n * sizeof *s1j);
+        v4 k1a = v4_load(k1), k1b = v4_load(k1 + 4);
+        v4 cca = k1a, ccb = k1b, sca = v4_load(s1j), scb = v4_load(s1j + 4);
+        v4 cpa = {1, 1, 1, 1}, cpb = cpa, spa = {0, 0, 0, 0}, spb = spa;
+        for (size_t c = 0; c < 2 * nc; c++) hv[c] = spa;
+        for (int h = 1; h <= top; h++) {
+            if (h > 1) {
+                cheb_next(k1a, &cpa, &spa, &cca, &sca);
+                cheb_next(k1b, &cpb, &spb, &ccb, &scb);
+            }
+            int hi = want[h] - 1;
+            if (hi < 0) continue;
+            for (size_t c = 0; c < nc; c++) {
+                float ar = amp[2 * ((size_t)hi * nc + c)], ai = amp[2 * ((size_t)hi * nc + c) + 1];
+                hv[2 * c] += ar * cca - ai * sca;
+                hv[2 * c + 1] += ar * ccb - ai * scb;
+            }
+        }
+        for (size_t q = 0; q < n; q++) {
+            size_t m = j + q;
+            if (m >= m0)
+                for (size_t c = 0; c < nc; c++) s->ola[slot * nc + c] += s->win[m] * hc[c * LANES + q];
+            if (++slot == T) slot = 0;
+        }
+    }
+}
+
 /* Fits and subtracts one block: frames [t+1-T, t+1), ending at the current frame. Each harmonic
  * is fitted against its oscillator; the frequency error shows as the fits' phase advance from the
  * last block (harmonics 1-3); the averaged fit is turned by that advance before the new fit is
@@ -174,32 +315,6 @@ static void dreset(void *p)
  * oscillators come from the fundamental's by the Chebyshev recurrence (cos hA = 2 cos A cos (h-1)A
  * - cos (h-2)A), so a block costs a few multiply-adds per sample and harmonic, in loops the
  * compiler vectorises. */
-/* cos and sin of h times the fundamental's phase at each sample, harmonic after harmonic, by the
- * Chebyshev recurrence x_h = 2 cos(phi) x_{h-1} - x_{h-2}: harm_first sets h = 1 (and h - 1 = 0:
- * cos 0, sin 0), each harm_next moves to h + 1. */
-static void harm_first(size_t T, const float *c1, const float *s1, float *cp, float *sp,
-                       float *cc, float *sc)
-{
-    for (size_t m = 0; m < T; m++) {
-        cp[m] = 1;
-        sp[m] = 0;
-        cc[m] = c1[m];
-        sc[m] = s1[m];
-    }
-}
-
-static void harm_next(size_t T, const float *restrict c1, float *restrict cp, float *restrict sp,
-                      float *restrict cc, float *restrict sc)
-{
-    for (size_t m = 0; m < T; m++) {
-        float cn = 2 * c1[m] * cc[m] - cp[m], sn = 2 * c1[m] * sc[m] - sp[m];
-        cp[m] = cc[m];
-        sp[m] = sc[m];
-        cc[m] = cn;
-        sc[m] = sn;
-    }
-}
-
 static void block(dstate *s)
 {
     size_t nc = (size_t)s->channels, T = s->T;
@@ -208,9 +323,8 @@ static void block(dstate *s)
     /* the ring slot of the block's first frame (bs mod T; bs >= -T) */
     size_t slot0 = bs < 0 ? (size_t)(bs + (int64_t)T) : (size_t)((uint64_t)bs % T);
     double w1 = 2 * M_PI * s->drift_f / s->rate, ph1 = s->phase[0];
-    float *c1 = s->tab, *s1 = c1 + T, *cp = s1 + T, *sp = cp + T, *cc = sp + T, *sc = cc + T;
-    float *wv = sc + T; /* nc x T: window x signal */
-    float *hum = wv + nc * T; /* nc x T */
+    float *c1 = s->tab, *s1 = c1 + T;
+    float *wv = s1 + T; /* nc x T: window x signal */
     /* the fundamental's oscillator: a rotation, renormalised now and then */
     double complex rot = cexp(I * ph1), step = cexp(I * w1);
     for (size_t m = 0; m < T; m++) {
@@ -233,37 +347,11 @@ static void block(dstate *s)
     /* the fits: harmonic by harmonic up to the highest, each from the two before */
     int top = s->harm[s->nh - 1];
     int want[MAX_H + 1] = {0};
-    for (int hi = 0; hi < s->nh; hi++) want[s->harm[hi]] = hi + 1;
-    harm_first(T, c1, s1, cp, sp, cc, sc);
-    for (int h = 1; h <= top; h++) {
-        if (h > 1) harm_next(T, c1, cp, sp, cc, sc);
-        int hi = want[h] - 1;
-        if (hi < 0) continue;
-        s->phase[hi] = fmod(h * ph1, 2 * M_PI);
-        for (size_t c = 0; c < nc; c++) {
-            const float *o = wv + c * T;
-            /* eight float partial sums over runs of 512 frames, added up in double */
-            double re = 0, im = 0;
-            for (size_t m = 0; m < T; m += 512) {
-                size_t e = m + 512 < T ? m + 512 : T, j = m;
-                float r8[8] = {0}, i8[8] = {0};
-                for (; j + 8 <= e; j += 8)
-                    for (int q = 0; q < 8; q++) {
-                        r8[q] += o[j + q] * cc[j + q];
-                        i8[q] += o[j + q] * sc[j + q];
-                    }
-                for (; j < e; j++) {
-                    r8[0] += o[j] * cc[j];
-                    i8[0] += o[j] * sc[j];
-                }
-                for (int q = 0; q < 8; q++) {
-                    re += r8[q];
-                    im -= i8[q];
-                }
-            }
-            s->raw[c * MAX_H + (size_t)hi] = wsum > 0 ? 2 * (re + I * im) / wsum : 0;
-        }
+    for (int hi = 0; hi < s->nh; hi++) {
+        want[s->harm[hi]] = hi + 1;
+        s->phase[hi] = fmod(s->harm[hi] * ph1, 2 * M_PI);
     }
+    fit_all(s, top, want, c1, s1, wv, wsum);
     /* the frequency error, Hz */
     double num = 0, den = 0;
     for (int hi = 0; hi < s->nh && s->have_prev; hi++) {
@@ -298,29 +386,9 @@ static void block(dstate *s)
             s->prev[c * MAX_H + (size_t)hi] = raw;
         }
     }
-    /* the hum of the block, every channel at once: the harmonics again */
-    memset(hum, 0, nc * T * sizeof *hum);
-    harm_first(T, c1, s1, cp, sp, cc, sc);
-    for (int h = 1; h <= top; h++) {
-        if (h > 1) harm_next(T, c1, cp, sp, cc, sc);
-        int hi = want[h] - 1;
-        if (hi < 0) continue;
-        for (size_t c = 0; c < nc; c++) {
-            double complex a = s->csm[c * MAX_H + (size_t)hi] * s->wsh[c * MAX_H + (size_t)hi];
-            float ar = (float)creal(a), ai = (float)cimag(a);
-            float *hc = hum + c * T;
-            for (size_t m = 0; m < T; m++) hc[m] += ar * cc[m] - ai * sc[m];
-        }
-    }
-    /* windowed, overlap-added */
-    for (size_t c = 0; c < nc; c++) {
-        const float *hc = hum + c * T;
-        size_t slot = (slot0 + m0) % T;
-        for (size_t m = m0; m < T; m++) {
-            s->ola[slot * nc + c] += s->win[m] * hc[m];
-            if (++slot == T) slot = 0;
-        }
-    }
+    /* the hum of the block, every channel at once: the harmonics again, windowed and
+     * overlap-added */
+    hum_all(s, top, want, c1, s1, slot0, m0);
     /* the oscillators go on from the block's end */
     s->phase[0] = fmod(ph1 + w1 * (double)s->H, 2 * M_PI);
     if (s->have_prev) {
@@ -392,8 +460,12 @@ static pol_status apply(pol_run *run, void *p, pol__chunk *c)
         s->raw = calloc(nc * MAX_H, sizeof *s->raw);
         s->var = calloc(nc * MAX_H, sizeof *s->var);
         s->wsh = calloc(nc * MAX_H, sizeof *s->wsh);
-        s->tab = malloc((6 + 2 * nc) * s->T * sizeof *s->tab);
-        if (!s->win || !s->xin || !s->ola || !s->prev || !s->csm || !s->raw || !s->var || !s->wsh || !s->tab) return pol__fail(run, POL_ERR_NOMEM, "oom");
+        s->tab = malloc((2 + nc) * s->T * sizeof *s->tab);
+        s->acc = pol__fft_alloc(MAX_H * nc * 2 * LANES * sizeof *s->acc); /* aligned vectors */
+        s->fsum = malloc(MAX_H * nc * 2 * sizeof *s->fsum);
+        if (!s->win || !s->xin || !s->ola || !s->prev || !s->csm || !s->raw || !s->var || !s->wsh ||
+            !s->tab || !s->acc || !s->fsum)
+            return pol__fail(run, POL_ERR_NOMEM, "oom");
         for (size_t m = 0; m < s->T; m++)
             s->win[m] = (float)(0.5 - 0.5 * cos(2 * M_PI * (double)m / (double)s->T));
         s->proc = (pol__aproc){.latency = s->T, .channels = b->channels, .st = s,
@@ -417,6 +489,7 @@ static pol_status end(pol_run *run, void *p)
 static const pol_op_stream stream = {
     .halo = (size_t)(BLOCK_S * MAX_RATE) + 2,
     .measure_first = 1,
+    .measure_ahead = 1, /* a cheap first measuring pass: made in the one before when it can */
     .begin = begin,
     .measure = measure,
     .decide = decide,

@@ -262,6 +262,7 @@ static pol_status end(pol_run *run, void *p)
 static const pol_op_stream stream = {
     .halo = (size_t)((WIN + 1) * SUB_S * 192000) + 2,
     .measure_first = 1,
+    .measure_ahead = 1, /* a cheap first measuring pass: made in the one before when it can */
     .begin = begin,
     .measure = measure,
     .decide = decide,

@@ -471,6 +471,7 @@ static pol_status end(pol_run *run, void *p)
 static const pol_op_stream stream = {
     .halo = (size_t)(LOOK_MS * 1e-3 * 768000) * 2 + 2 * POL_TP_TAPS + 2,
     .measure_first = 1,
+    .measure_ahead = 1, /* a cheap first measuring pass: made in the one before when it can */
     .measure_passes = 2,
     .begin = begin,
     .measure = measure,

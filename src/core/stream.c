@@ -46,12 +46,14 @@ typedef struct stage {
 
 
 /* The context a chunk needs on each side so that stages [from, upto) leave its core right:
- * worked out from the last stage back (a resampler scales what the stages after it need). */
+ * worked out from the last stage back (a resampler scales what the stages after it need). A
+ * stage that measured and declined changes nothing, so it needs none. */
 static size_t context_of(const stage *st, size_t from, size_t upto)
 {
     size_t need = 0;
     for (size_t i = upto; i-- > from;) {
         const pol_op_stream *os = st[i].op->stream;
+        if (st[i].node && pol__jv_get(st[i].node, "declined")) continue;
         need = os->context ? os->context(st[i].args, need) : need + os->halo;
     }
     return need;
@@ -175,7 +177,7 @@ static pol_status outs_write(pol_run *run, outputs *o, const pol__chunk *c)
  * [0, upto) leave them are also written there, and *next becomes the reader of that copy. */
 static pol_status pass(pol_run *run, const pol__domain *d, const char *in, const source *src,
                        stage *st, size_t upto, size_t halo, int measure, outputs *w, FILE *spill,
-                       void *like, void **next)
+                       void *like, void **next, void *ahead)
 {
     const pol__stream_io *io = d->stream;
     void *rd = NULL, *sw = NULL;
@@ -197,6 +199,9 @@ static pol_status pass(pol_run *run, const pol__domain *d, const char *in, const
         if (!s && sw) s = io->write(run, sw, c);
         if (!s && measure)
             s = IN_STAGE(run, &st[upto], st[upto].op->stream->measure(run, st[upto].state, c));
+        /* the next op's first measuring pass, on the same input (see pol_op_stream.measure_ahead) */
+        if (!s && ahead)
+            s = IN_STAGE(run, &st[upto + 1], st[upto + 1].op->stream->measure(run, ahead, c));
         if (!s && w) s = outs_write(run, w, c);
         if (s) break;
     }
@@ -243,10 +248,26 @@ pol_status pol__stream_run(pol_run *run, const pol__domain *d, const char *in, c
     source src = {NULL, 0};
     void *like = NULL; /* the reader of the pass that wrote src.scratch */
     size_t passes = 0;
+    void *ahead = NULL; /* op ahead_of's state whose first measuring pass was made in the op's before */
+    size_t ahead_of = 0;
     for (size_t k = 0; !s && k < n; k++) {
         const pol_op_stream *os = st[k].op->stream;
         int np = os->measure_passes > 1 ? os->measure_passes : 1;
-        for (int m = 0; !s && m < np && os->measure_first && os->measure; m++) {
+        int m0 = 0;
+        if (ahead) {
+            /* kept when op k - 1 changed nothing: op k measured the input it gets */
+            if (pol__jv_get(st[k - 1].node, "declined")) {
+                if (os->free) os->free(st[k].state);
+                st[k].state = ahead;
+                m0 = 1;
+                if (os->decide) s = IN_STAGE(run, &st[k], os->decide(run, st[k].state));
+                run->step = NULL;
+            } else if (os->free) {
+                os->free(ahead);
+            }
+            ahead = NULL;
+        }
+        for (int m = m0; !s && m < np && os->measure_first && os->measure; m++) {
             size_t halo_k = context_of(st, src.from, k);
             int changes = 0;
             for (size_t i = src.from; i < k; i++)
@@ -256,7 +277,14 @@ pol_status pol__stream_run(pol_run *run, const pol__domain *d, const char *in, c
             if (changes && io->scratch_begin && io->scratch_open && !(spill = pol__temp_file("scratch")))
                 s = pol__fail(run, POL_ERR_IO, "cannot make a scratch file in %s",
                               getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-            if (!s) s = pass(run, d, in, &src, st, k, halo_k, 1, NULL, spill, like, &next);
+            /* the next op's first measuring pass alongside this op's first, when it may */
+            const pol_op_stream *nx = k + 1 < n ? st[k + 1].op->stream : NULL;
+            if (!s && m == 0 && nx && nx->measure_ahead && nx->measure_first && nx->measure) {
+                s = IN_STAGE(run, &st[k + 1], nx->begin(run, st[k + 1].args, &ahead));
+                run->step = NULL;
+                ahead_of = k + 1;
+            }
+            if (!s) s = pass(run, d, in, &src, st, k, halo_k, 1, NULL, spill, like, &next, ahead);
             passes++;
             if (spill && !s) {
                 if (src.scratch) fclose(src.scratch);
@@ -270,14 +298,15 @@ pol_status pol__stream_run(pol_run *run, const pol__domain *d, const char *in, c
             run->step = NULL;
         }
     }
+    if (ahead && st[ahead_of].op->stream->free) st[ahead_of].op->stream->free(ahead); /* a pass failed */
     size_t halo_rest = context_of(st, src.from, n);
     /* The applying pass, written as it goes (or only applied: a document op's pipeline). */
     if (!s && !out) {
-        s = pass(run, d, in, &src, st, n, halo_rest, 0, NULL, NULL, like, NULL);
+        s = pass(run, d, in, &src, st, n, halo_rest, 0, NULL, NULL, like, NULL, NULL);
         passes++;
     } else if (!s) {
         outputs o = {.d = d, .in = in, .out = out};
-        s = pass(run, d, in, &src, st, n, halo_rest, 0, &o, NULL, like, NULL);
+        s = pass(run, d, in, &src, st, n, halo_rest, 0, &o, NULL, like, NULL, NULL);
         if (!s && !o.made) s = outs_open(run, &o, NULL); /* an input of no units */
         s = outs_close(run, &o, s);
         passes++;

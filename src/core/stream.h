@@ -83,6 +83,11 @@ struct pol_op_stream {
      * then decide(): an op that needs what one pass found to measure the next (a limiter's effect
      * at the gain the first pass chose) counts its passes itself. */
     int measure_passes;
+    /* Set when the op's first measuring pass is cheap and records nothing (begin and measure only
+     * keep state): the runner may make that pass inside the pass before it, on a second state
+     * from begin(), and keeps it when the op before declines (it then saw the same input),
+     * saving a pass over the item; otherwise that state is dropped and the pass made as usual. */
+    int measure_ahead;
     /* Set when the op's applying pass changes which units are written (a cut: units dropped or
      * joined), which the domain's writer learns from the chunk: the op streams only as the last
      * step (the domain's delivery op, which sets the format only, may follow), otherwise the item

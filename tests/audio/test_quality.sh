@@ -57,6 +57,31 @@ after=$(halves "$T/lv.wav")
 echo "level: speakers differ by $before LU before, $after LU after"
 at_most "level evens out the two speakers (LU apart)" "$after" 4
 check "level keeps the shape" [ "$("$AU" info "$T/lv.wav")" = "$("$AU" info "$T/two.wav")" ]
+# fix on speech with pink noise and 50 Hz hum: highpass applies, so dehum must measure what
+# highpass gives (the runner makes dehum's first measuring pass inside highpass's and keeps it only
+# when highpass declines): its hum figure is the one dehum finds on highpass's own output
+"$AU" mix "$T/clean.wav" "$T/hn.wav" noise=pink snr=10 hum=50 humdb=0 seed=5
+run_polish 0 fix "$T/hn.wav" -o "$T/fxh/" --json
+check "hum and noise: highpass applied in fix" [ "$(step_status "$OUT" highpass)" = applied ]
+hf=$(measured "$OUT" hum_peak_db)
+rm -f "$T/hp.wav"
+run_polish 0 audio highpass "$T/hn.wav" -o "$T/hp.wav"
+run_polish 0 audio dehum "$T/hp.wav" -o "$T/hpd.wav" --json
+hr=$(measured "$OUT" hum_peak_db)
+echo "fix on hum and noise: dehum found the hum $hf dB out; on highpass's output alone $hr dB"
+at_most "fix's dehum measured highpass's output (dB off)" "$(awk -v a="$hf" -v b="$hr" 'BEGIN{d=a-b; print d<0?-d:d}')" 0.3
+# fix on the two speakers: level applies, so loudness must measure what level gives, not the
+# input (the runner makes loudness's first measuring pass inside level's and keeps it only when
+# level declines): loudness's measured input is level's output
+run_polish 0 fix "$T/two.wav" -o "$T/fx2/" --json
+for op in highpass dehum denoise; do
+    check "two speakers: $op declines" [ "$(step_status "$OUT" $op)" = declined ]
+done
+check "two speakers: level applied in fix" [ "$(step_status "$OUT" level)" = applied ]
+li=$(measured "$OUT" input_lufs)
+lv=$("$AU" ebur128 "$T/lv.wav" | cut -d' ' -f1)
+echo "fix on two speakers: loudness measured its input at $li LUFS; level's output is $lv LUFS"
+at_most "fix's loudness measured level's output (LU off)" "$(awk -v a="$li" -v b="$lv" 'BEGIN{d=a-b; print d<0?-d:d}')" 0.05
 rm -f "$T/c.wav"
 run_polish 0 audio compress --threshold -30 --ratio 4 "$T/two.wav" -o "$T/c.wav" --json
 check "compress keeps the shape" [ "$("$AU" info "$T/c.wav")" = "$("$AU" info "$T/two.wav")" ]

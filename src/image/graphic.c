@@ -193,11 +193,13 @@ static void judge(const pol_run *run, pol__image *im, int ok, const kind_stats *
                  "a page of text or line art: %.0f%% light ground, %.0f%% dark marks, 95%% of it in "
                  "%d grey levels",
                  100 * light, 100 * dark, st.bins95);
-    } else if (flat >= RENDER_FLAT && strcmp(im->format, "jpeg") != 0) {
+    } else if (flat >= RENDER_FLAT && im->format[0] && strcmp(im->format, "jpeg") != 0) {
         /* A render: smooth gradients and areas of one exact colour, and none of the noise every
          * camera leaves (the streamed path's preview carries the full-resolution measure). Not
          * for a JPEG: its compression flattens a photo's smooth areas into blocks of one colour
-         * and takes the noise with them (mate's Aqua.jpg: 53% flat, 0.04 of a level). */
+         * and takes the noise with them (mate's Aqua.jpg: 53% flat, 0.04 of a level). Nor for a
+         * picture made in memory (no source format): a photo reduced or rotated in float has
+         * lost its noise too (ColdRipple at half size, tilted). */
         double conf, sigma = pol__noise_sigma2(run, im, &conf, NULL) * 255;
         if (conf > 0 && sigma < RENDER_NOISE) {
             im->kind = 2;

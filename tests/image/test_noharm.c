@@ -160,6 +160,33 @@ static void test_graphics_left_alone(void **state)
     assert_true(recognised + 2 >= n);
 }
 
+/* Rendered wallpapers with smooth gradients (Plasma's Kokkini, GNOME's dark Adwaita), as
+ * shipped: a quarter to a third of their tones sit in areas of one exact colour, too few for the
+ * flat-colour rules, yet they carry none of a camera's noise. Taken for photos, white balance
+ * removed a -8 b* "cast" from Kokkini (dE00 2.98) and tone lifted adwaita-d's white point (2.05). */
+static void test_rendered_wallpapers_left_alone(void **state)
+{
+    (void)state;
+    static const char *const paths[] = {
+        "/usr/share/wallpapers/Kokkini/contents/images/3840x2160.png",
+        "/usr/share/backgrounds/gnome/adwaita-d.webp",
+    };
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+        pol__image *orig = load(paths[i]), *im = pol__image_clone(orig);
+        assert_non_null(im);
+        int applied = photo_steps(&im);
+        double ad, de = pol__image_de2000_visible(orig, im, &ad);
+        printf("  %-40s kind %d, steps applied %d, dE00 %.3f (%s)\n", strrchr(paths[i], '/') + 1,
+               im->kind, applied, de, im->kind_why);
+        assert_int_equal(im->kind, 2);
+        assert_non_null(strstr(im->kind_why, "rendered picture"));
+        assert_int_equal(applied, 0);
+        assert_true(de < 1.0);
+        pol__image_free(im);
+        pol__image_free(orig);
+    }
+}
+
 /* ... while real photos (portrait, food, fur, night, macro, snow-like fog, landscapes) are not
  * mistaken for graphics. */
 static void test_photos_are_photos(void **state)
@@ -174,6 +201,9 @@ static void test_photos_are_photos(void **state)
         "/usr/share/wallpapers/DarkestHour/contents/images/1920x1080.jpg",
         "/usr/share/wallpapers/summer_1am/contents/images/1920x1080.jpg",
         "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg",
+        /* the photos of the evaluation set with the most tones in areas of one exact colour, and
+         * the least noise: not renders */
+        "/usr/share/wallpapers/ColdRipple/contents/images/1920x1080.jpg", SK "clock_motion.png",
     };
     for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
         pol__image *im = load(paths[i]);
@@ -489,6 +519,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_graphics_left_alone),
+        cmocka_unit_test(test_rendered_wallpapers_left_alone),
         cmocka_unit_test(test_photos_are_photos),
         cmocka_unit_test(test_transparent_pixels_not_measured),
         cmocka_unit_test(test_backdrop_not_exposure),

@@ -6,6 +6,7 @@
 #include "image/image.h"
 #include "image/image_io.h"
 #include "image/quality.h"
+#include "wb_cues.h"
 
 /*
  * quality_score degrade IN OUT MAXDIM R G B   photo reduced to MAXDIM (area average in linear
@@ -208,6 +209,28 @@ int main(int argc, char **argv)
         }
         pol__image_free(d);
         pol__image_free(o);
+        return 0;
+    }
+    if (argc == 4 && !strcmp(argv[1], "cues")) {
+        /* The light's cues (wb_cues.c) on a working copy of at most MAXDIM px: one line of
+         * name=u,v pairs, for fitting their weights (bench/image/wbfit.sh). */
+        pol__image *im = load(argv[2]);
+        if (!im || im->channels < 3) return 1;
+        pol_err e;
+        pol_err_clear(&e);
+        pol_options opt;
+        pol_options_default(&opt);
+        pol_run run = {.err = &e, .opt = &opt, .input = argv[2], .threads = 1};
+        pol__qsmall s;
+        if (pol__qsmall_make(&run, im, atoi(argv[3]), &s) != POL_OK) return 1;
+        double cue[POL_WB_NCUES][2];
+        int ok = pol__wb_cues(&s, cue);
+        pol__qsmall_free(&s);
+        pol__image_free(im);
+        if (!ok) return 1;
+        for (int k = 0; k < POL_WB_NCUES; k++)
+            printf("%s%.5f %.5f", k ? " " : "", cue[k][0], cue[k][1]);
+        printf("\n");
         return 0;
     }
     if (argc == 4 && !strcmp(argv[1], "score")) {

@@ -109,29 +109,34 @@ double pol__mt_prob_of(const pol__match_result *r, double w)
 static const double m_prior[POL_LV_COUNT] = {0, 0.80, 0.12, 0.05, 0.03};
 #define M_PRIOR_PAIRS 20.0
 
-/* Random pairs for u: drawn in order (one fixed sequence), compared in parallel, counted. */
-typedef struct upair {
-    uint32_t a, b;
-} upair;
-
-typedef struct u_job {
+/* Comparison patterns of a list of pairs, in parallel (ranges of 4096 pairs; a range that large
+ * keeps a memo of recent comparisons). */
+typedef struct pat_job {
     const fstore *s;
-    const upair *p;
+    const cand *pairs;
     uint64_t *patterns;
-} u_job;
+} pat_job;
 
-static void u_range(void *user, size_t b, size_t e)
+static void pat_range(void *user, size_t b, size_t e)
 {
-    u_job *j = user;
+    pat_job *j = user;
     uint8_t lv[POL_MF_COUNT];
     mt_memo *memo = e - b > 4096 ? calloc(1, sizeof *memo) : NULL;
     for (size_t i = b; i < e; i++) {
-        pol__mt_compare_memo(j->s, &j->s->f[j->p[i].a], &j->s->f[j->p[i].b], lv, memo);
+        uint32_t x = (uint32_t)(j->pairs[i].pair >> 32), y = (uint32_t)j->pairs[i].pair;
+        pol__mt_compare_memo(j->s, &j->s->f[x], &j->s->f[y], lv, memo);
         j->patterns[i] = pol__mt_pack(lv);
     }
     free(memo);
 }
 
+void pol__mt_patterns(pol_run *run, const fstore *s, const cand *pairs, size_t n, uint64_t *pat)
+{
+    pat_job j = {s, pairs, pat};
+    pol__parallel_for(run, n, 4096, pat_range, &j);
+}
+
+/* Random pairs for u: drawn in order (one fixed sequence), compared in parallel, counted. */
 static size_t random_u(pol_run *run, const fstore *s, int cross, size_t n_a, pol__match_result *r)
 {
     double cnt[POL_MF_COUNT][POL_LV_COUNT];
@@ -142,7 +147,7 @@ static size_t random_u(pol_run *run, const fstore *s, int cross, size_t n_a, pol
     size_t samples = 0, want = 200000;
     uint8_t lv[POL_MF_COUNT];
     size_t all = cross ? n_a * (n - n_a) : n * (n - 1) / 2;
-    upair *p = all > want ? malloc(want * sizeof *p) : NULL;
+    cand *p = all > want ? malloc(want * sizeof *p) : NULL;
     uint64_t *pat = p ? malloc(want * sizeof *pat) : NULL;
     if (all <= want) {
         for (size_t a = 0; a < n; a++)
@@ -161,7 +166,7 @@ static size_t random_u(pol_run *run, const fstore *s, int cross, size_t n_a, pol
             size_t b = cross ? n_a + (size_t)(st % (n - n_a)) : (size_t)(st % n);
             if (a == b) continue;
             if (pat) {
-                p[np++] = (upair){(uint32_t)a, (uint32_t)b};
+                p[np++] = (cand){(uint64_t)a << 32 | (uint32_t)b, 0};
                 continue;
             }
             pol__mt_compare(s, &s->f[a], &s->f[b], lv); /* no memory for the list: one by one */
@@ -169,8 +174,7 @@ static size_t random_u(pol_run *run, const fstore *s, int cross, size_t n_a, pol
             samples++;
         }
         if (pat) {
-            u_job job = {s, p, pat};
-            pol__parallel_for(run, np, 4096, u_range, &job);
+            pol__mt_patterns(run, s, p, np, pat);
             for (size_t i = 0; i < np; i++) {
                 pol__mt_unpack(pat[i], lv);
                 for (int k = 0; k < POL_MF_COUNT; k++) cnt[k][lv[k]] += 1;

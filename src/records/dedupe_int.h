@@ -105,6 +105,9 @@ void pol__mt_compare(const fstore *s, const feat *x, const feat *y, uint8_t lv[P
 /* The same with a memo (NULL: none); the levels are the same either way. */
 void pol__mt_compare_memo(const fstore *s, const feat *x, const feat *y, uint8_t lv[POL_MF_COUNT],
                           mt_memo *memo);
+/* The comparison pattern (pol__mt_pack) of each pair into pat[0..n): .pair holds the two rows as
+ * a << 32 | b, compared as (a, b); in parallel on the run's pool (dedupe_estimate.c). */
+void pol__mt_patterns(pol_run *run, const fstore *s, const cand *pairs, size_t n, uint64_t *pat);
 uint64_t pol__mt_pack(const uint8_t lv[POL_MF_COUNT]);
 void pol__mt_unpack(uint64_t p, uint8_t lv[POL_MF_COUNT]);
 

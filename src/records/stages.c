@@ -398,33 +398,13 @@ static pol_status rows_read(pol_run *run, const char *path, fstore *s, uint32_t 
 
 /* ---- the stages ------------------------------------------------------------------------------ */
 
-typedef struct pat_job {
-    const fstore *s;
-    const cand *pairs;
-    uint64_t *patterns;
-} pat_job;
-
-static void pat_range(void *user, size_t b, size_t e)
-{
-    pat_job *j = user;
-    uint8_t lv[POL_MF_COUNT];
-    mt_memo *memo = e - b > 4096 ? calloc(1, sizeof *memo) : NULL;
-    for (size_t i = b; i < e; i++) {
-        uint32_t x = (uint32_t)(j->pairs[i].pair >> 32), y = (uint32_t)j->pairs[i].pair;
-        pol__mt_compare_memo(j->s, &j->s->f[x], &j->s->f[y], lv, memo);
-        j->patterns[i] = pol__mt_pack(lv);
-    }
-    free(memo);
-}
-
 /* The comparison patterns of the candidates (in parallel). NULL when out of memory. */
 static uint64_t *patterns_of(pol_run *run, const fstore *s, const vec64 *pairs)
 {
     uint64_t *pat = malloc((pairs->n ? pairs->n : 1) * sizeof *pat);
     if (!pat) return NULL;
     mt_huge(pat, pairs->n * sizeof *pat);
-    pat_job j = {s, pairs->v, pat};
-    pol__parallel_for(run, pairs->n, 4096, pat_range, &j);
+    pol__mt_patterns(run, s, pairs->v, pairs->n, pat);
     return pat;
 }
 

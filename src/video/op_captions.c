@@ -18,7 +18,7 @@ static const pol_param_desc params[] = {
     {"cps", POL_PARAM_NUM, "20", 5, 60, NULL, "Fastest reading speed, characters per second."},
     {"model", POL_PARAM_STR, "/usr/share/pocketsphinx/model/en-us/en-us", 0, -1, NULL, "With --transcript: the pocketsphinx acoustic model directory."},
     {"dict", POL_PARAM_STR, "/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict", 0, -1, NULL, "With --transcript: the pronouncing dictionary."},
-    {"pause", POL_PARAM_NUM, "0.5", 0.1, 5, NULL, "With --transcript: a pause this long between words starts a new cue.", .unit = "s"},
+    {"pause", POL_PARAM_NUM, "0.5", 0.1, 5, NULL, "With --transcript: a pause this long between words starts a new cue (once the cue has been up for --min-duration; twice as long always does).", .unit = "s"},
 };
 
 static const pol_port_desc inputs[] = {

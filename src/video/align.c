@@ -406,6 +406,12 @@ static void spread(al_word *w, size_t nw, const unsigned char *act, size_t na, d
             }
             t[e] = f < na ? f * 0.02 + (span[e] - seen) : na * 0.02;
         }
+        if (speech) {
+            /* a word ends with the speech it starts in, not across the pause after it */
+            size_t g = (size_t)(t[0] / 0.02);
+            while (g < na && act[g]) g++;
+            if (t[1] > g * 0.02) t[1] = g * 0.02;
+        }
         w[i].t0 = t[0];
         w[i].t1 = fmax(t[1], t[0]);
     }

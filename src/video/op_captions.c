@@ -1,4 +1,5 @@
-/* polish — video.captions: cues from SRT or WebVTT, laid out by the rules (at most two lines of 42
+/* polish — video.captions: cues from SRT or WebVTT, or from a plain transcript aligned to the
+ * soundtrack (align.c), laid out by the rules (at most two lines of 42
  * characters, at least 1 s on screen, a reading speed limit), every cue checked; burned in with
  * libass inside the safe area, or muxed as soft subtitles (mov_text in MP4, SubRip in MKV, WebVTT
  * in WebM). Times follow an earlier trim. */
@@ -15,10 +16,14 @@ static const pol_param_desc params[] = {
     {"chars", POL_PARAM_INT, "42", 10, 80, NULL, "Most characters per line."},
     {"min-duration", POL_PARAM_NUM, "1", 0.3, 10, NULL, "Least time a cue stays on screen.", .unit = "s"},
     {"cps", POL_PARAM_NUM, "20", 5, 60, NULL, "Fastest reading speed, characters per second."},
+    {"model", POL_PARAM_STR, "/usr/share/pocketsphinx/model/en-us/en-us", 0, -1, NULL, "With --transcript: the pocketsphinx acoustic model directory."},
+    {"dict", POL_PARAM_STR, "/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict", 0, -1, NULL, "With --transcript: the pronouncing dictionary."},
+    {"pause", POL_PARAM_NUM, "0.5", 0.1, 5, NULL, "With --transcript: a pause this long between words starts a new cue (once the cue has been up for --min-duration; twice as long always does).", .unit = "s"},
 };
 
 static const pol_port_desc inputs[] = {
-    {"srt", POL_PORT_FILE, NULL, "srt|vtt", POL_PORT_REQUIRED, "The captions: SubRip (.srt) or WebVTT (.vtt)."},
+    {"srt", POL_PORT_FILE, NULL, "srt|vtt", 0, "The captions: SubRip (.srt) or WebVTT (.vtt)."},
+    {"transcript", POL_PORT_FILE, NULL, NULL, 0, "Or a plain UTF-8 transcript, aligned to the speech (pocketsphinx)."},
 };
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
@@ -26,7 +31,18 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     pol__video *v = pol__video_of(asset);
     pol__vcue *c = NULL;
     size_t n = 0;
-    pol_status st = pol__subs_read(run, pol__input_path(args, "srt", 0), &c, &n);
+    const char *srt = pol__input_path(args, "srt", 0), *tr = pol__input_path(args, "transcript", 0);
+    if (!srt == !tr)
+        return pol__fail(run, POL_ERR_ARG, "give the captions as either --srt or --transcript%s", srt ? ", not both" : "");
+    pol_status st;
+    if (srt) {
+        st = pol__subs_read(run, srt, &c, &n);
+    } else {
+        pol__align_opts o = {pol__arg_str(args, "model"), pol__arg_str(args, "dict"), pol__arg_num(args, "pause"),
+                             pol__arg_num(args, "min-duration"), (int)pol__arg_int(args, "lines"),
+                             (int)pol__arg_int(args, "chars")};
+        st = pol__video_transcript_cues(run, v, tr, &o, &c, &n);
+    }
     if (st) return st;
     pol__measure_int(run, "cues_read", (long long)n);
     /* source time to output time (an earlier trim); cues entirely cut go */
@@ -87,7 +103,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 const pol_op_desc pol__video_op_captions = {
     .domain = "video",
     .name = "captions",
-    .summary = "Captions from SRT/VTT, laid out by the rules; burned in (libass) or a subtitle track",
+    .summary = "Captions from SRT/VTT or an aligned transcript, laid out by the rules; burned in (libass) or a subtitle track",
     .params = params,
     .n_params = POL_ARRAY_LEN(params),
     .run = run,

@@ -215,6 +215,20 @@ typedef struct pol__subs_rules {
 pol_status pol__subs_apply_rules(pol_run *run, pol__vcue **cues, size_t *n, const pol__subs_rules *r,
                                  int *changed, int broken[4]);
 /* broken[]: cues over the lines, over the characters per line, under the time, over the speed. */
+/* Cues from a plain transcript (align.c): its words aligned to the soundtrack with pocketsphinx
+ * (acoustic model directory `model`, dictionary `dict`), or, without the model or when nothing
+ * aligns, spread over the detected speech or evenly; the report says which and how many words
+ * aligned. A new cue at a pause longer than `pause` s (once the cue has lasted min_s s, or at any
+ * pause over twice that) or before the text wraps to more than
+ * `lines` lines of `chars` characters. Times
+ * are source times. */
+typedef struct pol__align_opts {
+    const char *model, *dict;
+    double pause, min_s;
+    int lines, chars;
+} pol__align_opts;
+pol_status pol__video_transcript_cues(pol_run *run, pol__video *v, const char *path, const pol__align_opts *o,
+                                      pol__vcue **cues, size_t *n);
 /* Burned-in captions: a libass renderer for w x h frames. */
 typedef struct pol__subs_burn pol__subs_burn;
 pol_status pol__subs_burn_new(pol_run *run, const pol__video *v, int w, int h, pol__subs_burn **out);

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# polish — captions from a plain transcript aligned to the speech (pocketsphinx): three LibriVox
+# readings (pocketsphinx-testdata) with their leading silence trimmed, 1 s of silence before and
+# 2 s between them, so each reading's first word starts at a known time. Each reading's first cue
+# starts within 0.3 s of it, no cue holds words of two readings or covers a whole inserted
+# silence, every word is kept, the report says how many words aligned. Without the model the op
+# falls back to the voice activity and says so.
+. "$(dirname "$0")/lib.sh"
+command -v sox >/dev/null || { echo "SKIP: sox missing"; exit 77; }
+[ -f /usr/share/pocketsphinx/model/en-us/en-us/mdef ] || { echo "SKIP: pocketsphinx-en-us missing"; exit 77; }
+parts=()
+for k in 0870 0880 0890; do
+    sox "$LIBRIVOX"/*-"$k".wav "$T/u$k.wav" silence 1 0.01 1%
+    parts+=("$T/u$k.wav")
+done
+sox -n -r 16000 -c 1 -b 16 "$T/lead.wav" trim 0 1
+sox -n -r 16000 -c 1 -b 16 "$T/gap.wav" trim 0 2
+sox "$T/lead.wav" "${parts[0]}" "$T/gap.wav" "${parts[1]}" "$T/gap.wav" "${parts[2]}" "$T/lead.wav" "$T/speech.wav"
+starts=$(/usr/bin/python3 -c 'import sys; d=[float(x) for x in sys.argv[1:]]; print(1.0, 1.0+d[0]+2, 1.0+d[0]+2+d[1]+2)' \
+    "$(soxi -D "${parts[0]}")" "$(soxi -D "${parts[1]}")")
+$FF -f lavfi -i "color=c=gray:s=160x90:r=10" -i "$T/speech.wav" -c:v libx264 -preset ultrafast -pix_fmt yuv420p \
+    -c:a aac -shortest "$T/in.mp4"
+cat > "$T/t.txt" <<'TXT'
+And Mister John Dashwood had then leisure to consider how much there might be prudently in his power to do for them.
+
+He was not an ill-disposed young man,
+unless to be rather cold-hearted, and rather selfish, is to be ill-disposed.
+TXT
+run_polish 0 video captions --transcript "$T/t.txt" "$T/in.mp4" -o "$T/out.mp4" --report "$T/r.json"
+$FF -i "$T/out.mp4" -map 0:s -f srt "$T/out.srt"
+# the readings' words as counted in t.txt: 22, 7 ("ill-disposed" is one token), 12
+check "transcript: each reading's first cue starts at its first word; no cue joins two readings" \
+    python3 - "$T/out.srt" "$T/t.txt" $starts <<'PY'
+import re, sys
+cues = []
+for block in re.split(r'\n\s*\n', open(sys.argv[1]).read().strip()):
+    lines = block.strip().split('\n')
+    g = [int(x) for x in re.match(r'(\d+):(\d+):(\d+),(\d+) --> (\d+):(\d+):(\d+),(\d+)', lines[1]).groups()]
+    cues.append((g[0] * 3600 + g[1] * 60 + g[2] + g[3] / 1000, g[4] * 3600 + g[5] * 60 + g[6] + g[7] / 1000,
+                 re.sub(r'<[^>]*>', '', ' '.join(lines[2:])).split()))
+words = open(sys.argv[2]).read().split()
+assert [w for c in cues for w in c[2]] == words, ([c[2] for c in cues], words)
+known = [float(x) for x in sys.argv[3:]]
+first = [0, 22, 29]  # word index where each reading starts
+at, n = {}, 0
+for c in cues:
+    at[n] = c
+    n += len(c[2])
+errs = []
+for k, (i, t) in enumerate(zip(first, known)):
+    assert i in at, f"reading {k + 1} starts inside a cue: {[c[2] for c in cues]}"
+    errs.append(round(at[i][0] - t, 3))
+for t in known[1:]:  # the inserted 2 s silences: [t - 2, t]
+    for c in cues:
+        assert not (c[0] < t - 2 + 0.05 and c[1] > t - 0.05), f"cue {c} covers the silence before {t}"
+print("start errors (s):", errs)
+assert all(abs(e) <= 0.3 for e in errs), errs
+PY
+check "transcript: the report says pocketsphinx aligned the words" python3 - "$T/r.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))["items"][0]["steps"][0]["measured"]
+print("alignment:", m["alignment"], m["words_aligned"], "of", m["words"], "aligned")
+assert m["alignment"] == "pocketsphinx", m
+assert m["words"] == 41 and m["words_aligned"] >= 37, m
+assert m["cues_over_lines"] == 0 and m["cues_over_chars"] == 0, m
+PY
+# a recording over 60 s is aligned in 30 s windows: all five readings twice (66.7 s), each
+# reading's first cue within 0.3 s of its known start
+for k in 0920 0930; do sox "$LIBRIVOX"/*-"$k".wav "$T/u$k.wav" silence 1 0.01 1%; done
+seq=(); for r in 1 2; do for k in 0870 0880 0890 0920 0930; do seq+=("$T/u$k.wav" "$T/gap.wav"); done; done
+sox "$T/lead.wav" "${seq[@]:0:19}" "$T/lead.wav" "$T/long.wav"
+$FF -f lavfi -i "color=c=gray:s=160x90:r=10" -i "$T/long.wav" -c:v libx264 -preset ultrafast -pix_fmt yuv420p \
+    -c:a aac -shortest "$T/long.mp4"
+sed 's/^<s> //; s/ <\/s>.*//' "$LIBRIVOX/transcription" > "$T/five.txt"
+cat "$T/five.txt" "$T/five.txt" > "$T/long.txt"
+run_polish 0 video captions --transcript "$T/long.txt" "$T/long.mp4" -o "$T/long-out.mp4" --report "$T/r3.json"
+$FF -i "$T/long-out.mp4" -map 0:s -f srt "$T/long.srt"
+check "transcript over 60 s: windows; every reading's first cue at its start" \
+    python3 - "$T/long.srt" "$T/five.txt" "$T/r3.json" "${seq[@]:0:19}" <<'PY'
+import json, re, subprocess, sys
+m = json.load(open(sys.argv[3]))["items"][0]["steps"][0]["measured"]
+assert m["alignment"] == "pocketsphinx" and m["alignment_windows"] >= 2 and m["words_aligned"] >= 0.9 * m["words"], m
+cues = []
+for block in re.split(r'\n\s*\n', open(sys.argv[1]).read().strip()):
+    lines = block.strip().split('\n')
+    g = [int(x) for x in re.match(r'(\d+):(\d+):(\d+),(\d+)', lines[1]).groups()]
+    cues.append((g[0] * 3600 + g[1] * 60 + g[2] + g[3] / 1000, len(re.sub(r'<[^>]*>', '', ' '.join(lines[2:])).split())))
+counts = [len(l.split()) for l in open(sys.argv[2]).read().strip().split('\n')] * 2
+known = []
+t = 1.0
+for i, f in enumerate(sys.argv[4:]):
+    if i % 2 == 0: known.append(t)
+    t += float(subprocess.check_output(['soxi', '-D', f]))
+at, n = {}, 0
+for t0, k in cues:
+    at[n] = t0
+    n += k
+first = [sum(counts[:i]) for i in range(len(counts))]
+errs = [round(at[i] - t, 3) if i in at else None for i, t in zip(first, known)]
+print("long recording start errors (s):", errs)
+assert all(e is not None and abs(e) <= 0.3 for e in errs), errs
+PY
+# without the acoustic model: the words spread over the detected speech, said in the report
+run_polish 0 video captions --transcript "$T/t.txt" --model "$T/none" "$T/in.mp4" -o "$T/fb.mp4" --report "$T/r2.json"
+check "transcript without the model: the fallback is reported" python3 - "$T/r2.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))["items"][0]["steps"][0]["measured"]
+assert m["alignment"] == "voice-activity" and m["words_aligned"] == 0 and m["words"] == 41, m
+PY
+check "transcript without the model: subtitles are still written" test "$(stream "$T/fb.mp4" s codec_name)" = mov_text
+# either --srt or --transcript; an empty transcript is an error, with no output
+run_polish 1 video captions "$T/in.mp4" -o "$T/none.mp4"
+: > "$T/empty.txt"
+run_polish 1 video captions --transcript "$T/empty.txt" "$T/in.mp4" -o "$T/e.mp4"
+check "transcript: no output after an error" test ! -e "$T/e.mp4" -a ! -e "$T/none.mp4"
+finish

@@ -39,6 +39,21 @@ void pol__match_result_free(pol__match_result *r)
 
 /* ---- the whole match ------------------------------------------------------------------------ */
 
+int pol__mt_alloc(fstore *s, pol__match_result *res, size_t n)
+{
+    res->n = n;
+    s->f = calloc(n ? n : 1, sizeof *s->f);
+    mt_huge(s->f, n * sizeof *s->f);
+    res->cluster = calloc(n ? n : 1, sizeof *res->cluster);
+    res->score = calloc(n ? n : 1, sizeof *res->score);
+    /* The text store starts with its "missing" NUL, so s->text + off is valid with no text. */
+    s->text = malloc(s->text_cap = 64);
+    if (!s->f || !res->cluster || !res->score || !s->text) return 0;
+    s->text[s->text_len++] = '\0';
+    s->n = n;
+    return 1;
+}
+
 pol_status pol__match(pol_run *run, const pol__records *ra, const pol__records *rb,
                       const pol__match_opts *o, pol__match_result *res)
 {
@@ -51,16 +66,7 @@ pol_status pol__match(pol_run *run, const pol__records *ra, const pol__records *
     fstore s = {0};
     vec64 pairs = {0};
     uint64_t *patterns = NULL;
-    res->n = n;
-    s.f = calloc(n ? n : 1, sizeof *s.f);
-    mt_huge(s.f, n * sizeof *s.f);
-    res->cluster = calloc(n ? n : 1, sizeof *res->cluster);
-    res->score = calloc(n ? n : 1, sizeof *res->score);
-    /* The text store starts with its "missing" NUL, so s.text + off is valid with no text. */
-    s.text = malloc(s.text_cap = 64);
-    if (!s.f || !res->cluster || !res->score || !s.text) goto oom;
-    s.text[s.text_len++] = '\0';
-    s.n = n;
+    if (!pol__mt_alloc(&s, res, n)) goto oom;
     if (!pol__mt_features(run, ra, rb, &s, res)) goto oom;
     if (!(res->used_fields & ((1u << POL_MF_FIRST) | (1u << POL_MF_LAST) | (1u << POL_MF_EMAIL) |
                               (1u << POL_MF_PHONE) | (1u << POL_MF_ID)))) {

@@ -96,6 +96,11 @@ static inline void mt_huge(void *p, size_t n)
 #endif
 }
 
+/* The feature store and the result's cluster and score arrays for n rows, the store's text
+ * started with its "missing" NUL (dedupe.c). 0 when out of memory; the caller frees what was
+ * made, as on any other failure. */
+int pol__mt_alloc(fstore *s, pol__match_result *res, size_t n);
+
 /* Stage 1 (dedupe_features.c): every record's features into s; sets res->used_fields. 0 on OOM. */
 int pol__mt_features(pol_run *run, const pol__records *ra, const pol__records *rb, fstore *s,
                      pol__match_result *res);

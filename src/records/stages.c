@@ -487,15 +487,7 @@ pol_status pol__match_staged(pol_run *run, const pol__records *r, const pol__mat
     spair *sp = NULL;
     size_t n_sp = 0, cap_sp = 0;
     char *path = NULL;
-    res->n = n;
-    s.f = calloc(n ? n : 1, sizeof *s.f);
-    mt_huge(s.f, n * sizeof *s.f);
-    res->cluster = calloc(n ? n : 1, sizeof *res->cluster);
-    res->score = calloc(n ? n : 1, sizeof *res->score);
-    s.text = malloc(s.text_cap = 64);
-    if (!s.f || !res->cluster || !res->score || !s.text) goto oom;
-    s.text[s.text_len++] = '\0';
-    s.n = n;
+    if (!pol__mt_alloc(&s, res, n)) goto oom;
     if (!pol__mt_features(run, r, NULL, &s, res)) goto oom;
     int identity = (res->used_fields & ((1u << POL_MF_FIRST) | (1u << POL_MF_LAST) |
                                         (1u << POL_MF_EMAIL) | (1u << POL_MF_PHONE) |

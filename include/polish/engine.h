@@ -64,6 +64,11 @@ typedef struct pol_options {
 
 void pol_options_default(pol_options *o);
 
+/* Is `path` a frame pattern (its file name holds a run of '#' or a printf %d / %04d: "shot.####.exr")?
+ * As an input it names every file of that folder numbered so, read as one sequence in frame order;
+ * as the output file, each frame is written under the pattern with its number. */
+int pol_path_is_frame_pattern(const char *path);
+
 /* ---- pipelines ------------------------------------------------------------------------------ */
 
 /*

@@ -479,6 +479,11 @@ static void output_target(const cli *c, pol_batch *b)
     if (!(dot && dot != base && dot[1])) return;
     /* A name with an extension is a file: one file input only (or none, for an op that makes
      * its item). */
+    if (pol_path_is_frame_pattern(base)) { /* out/shot.####.png: each frame by its number */
+        b->outfile = c->output;
+        b->outdir = NULL;
+        return;
+    }
     if (c->n_inputs == 0 && (c->op_flags & POL_OP_NO_INPUT)) {
         b->outfile = c->output;
         b->outdir = NULL;

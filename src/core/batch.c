@@ -17,6 +17,7 @@
 #include "core/pool.h"
 #include "core/ports.h"
 #include "core/report.h"
+#include "core/sequence.h"
 #include "core/stream.h"
 
 typedef struct item {
@@ -32,6 +33,11 @@ typedef struct item {
     size_t n_members;
     char *group_rel; /* owned: the group's output name */
     int made;        /* made by a POL_OP_NO_INPUT op: no input file, `path` is the op's name */
+    /* a frame of a sequence (pol__domain.sequences), run in order by the sequence's first frame */
+    pol__seq_frame seq; /* seq.store NULL: not a frame of a sequence */
+    size_t seq_run;     /* the sequence's first frame: how many frames its task runs; else 0 */
+    long long frame;    /* the number in the item's name (has_frame) */
+    int has_frame;
 } item;
 
 typedef struct items {
@@ -85,6 +91,11 @@ typedef struct batch_ctx {
     pthread_mutex_t mu;
     size_t done, failed;
     double t0;
+    /* sequences of numbered frames: each one's name and the state its steps keep */
+    char **seq_names;
+    pol__seq_store *seq_stores;
+    size_t n_seqs;
+    int out_pattern; /* -o is a frame pattern: each frame written under it with its number */
 } batch_ctx;
 
 
@@ -126,7 +137,9 @@ static char *with_part(char *rel, const char *part)
 /* The output's path; `ext` (NULL: the input's) replaces the extension. */
 static char *out_path_ext(const batch_ctx *c, const item *x, const char *target, const char *ext)
 {
-    if (c->b->outfile && !target) return with_part(pol__strdup(c->b->outfile), x->part);
+    if (c->b->outfile && !target)
+        return with_part(c->out_pattern ? pol__frame_path(c->b->outfile, x->frame)
+                                        : pol__strdup(c->b->outfile), x->part);
     const char *dir = c->b->outdir ? c->b->outdir : ".";
     char *rel = with_part(pol__strdup(x->rel), x->part);
     if (!rel) return NULL;
@@ -185,7 +198,9 @@ static const pol_op_desc *document_op(const pol_pipeline *p)
 /* Where a document goes: -o FILE, or <stem>.json in -o DIR; NULL when there is no -o. */
 static char *document_path(const batch_ctx *c, const item *x)
 {
-    if (c->b->outfile) return with_part(pol__strdup(c->b->outfile), x->part);
+    if (c->b->outfile)
+        return with_part(c->out_pattern ? pol__frame_path(c->b->outfile, x->frame)
+                                        : pol__strdup(c->b->outfile), x->part);
     if (!c->b->outdir) return NULL;
     char *rel = with_part(pol__strdup(x->rel), x->part);
     if (!rel) return NULL;
@@ -787,11 +802,29 @@ static void item_task(void *arg)
                    .pending = pol__pending_new(),
                    .want_figures = c->want_thumbs || c->b->report_path != NULL,
                    .automatic = c->pipe->is_auto,
-                   .stage = c->b->stage ? c->b->stage(x->path, c->b->select_user) : NULL};
+                   .stage = c->b->stage ? c->b->stage(x->path, c->b->select_user) : NULL,
+                   .seq = x->seq.store ? &x->seq : NULL};
     if (x->node && run.stage) {
         pol__jv_set(x->node, "stage", pol__jv_int((long long)run.stage->stage));
         pol__jv_set(x->node, "stage_name", pol__jv_str(run.stage->name));
         pol__jv_set(x->node, "part", pol__jv_int((long long)run.stage->part));
+    }
+    if (x->node && run.seq) {
+        pol__jv *sq = pol__jv_obj_at(x->node, "sequence");
+        pol__jv_set(sq, "name", pol__jv_str(x->seq.name));
+        pol__jv_set(sq, "frame", pol__jv_int(x->seq.frame));
+        pol__jv_set(sq, "index", pol__jv_int((long long)x->seq.index));
+        pol__jv_set(sq, "frames", pol__jv_int((long long)x->seq.count));
+        if (x->seq.missing_before > 0) {
+            pol__jv_set(sq, "missing_before", pol__jv_int(x->seq.missing_before));
+            if (x->seq.missing_before == 1)
+                pol__warn(&run, "a gap in the sequence %s: frame %lld is missing before frame %lld",
+                          x->seq.name, x->seq.frame - 1, x->seq.frame);
+            else
+                pol__warn(&run, "a gap in the sequence %s: frames %lld to %lld (%lld) are missing "
+                          "before frame %lld", x->seq.name, x->seq.frame - x->seq.missing_before,
+                          x->seq.frame - 1, x->seq.missing_before, x->seq.frame);
+        }
     }
     double t = pol__now();
     pol_status st = x->node && run.pending ? process(c, x, &run)
@@ -820,6 +853,138 @@ static void item_task(void *arg)
         c->b->progress(&pr, c->b->progress_user);
     }
     pthread_mutex_unlock(&c->mu);
+}
+
+/* A sequence's frames, in frame order, one after another (each an item of its own): what a step
+ * keeps from a frame is there for the next. A frame that fails takes the kept state with it. */
+static void seq_task(void *arg)
+{
+    item_job *j = arg;
+    batch_ctx *c = j->c;
+    item *first = &c->it.v[j->index];
+    for (size_t k = 0; k < first->seq_run; k++) {
+        item *x = &c->it.v[j->index + k];
+        item_task(j + k);
+        if (x->failed || !x->ran) pol__seq_store_clear(x->seq.store);
+    }
+    pol__seq_store_clear(first->seq.store);
+}
+
+/* ---- sequences of numbered frames ----------------------------------------------------------- */
+
+static void seqs_free(batch_ctx *c)
+{
+    for (size_t s = 0; s < c->n_seqs; s++) {
+        pol__seq_store_clear(&c->seq_stores[s]);
+        free(c->seq_names[s]);
+    }
+    free(c->seq_names);
+    free(c->seq_stores);
+    c->seq_names = NULL, c->seq_stores = NULL, c->n_seqs = 0;
+}
+
+typedef struct seq_key {
+    char *key;
+    size_t i;
+} seq_key;
+
+static int cmp_seq_key(const void *a, const void *b)
+{
+    const seq_key *x = a, *y = b;
+    int k = strcmp(x->key, y->key);
+    return k ? k : x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Items numbered alike ("shot.0001.exr", "shot.0002.exr"; grouped "frame.0001.exr") of a domain
+ * that runs sequences become one sequence: placed where its first item was, in frame order, gaps
+ * in the numbering counted. Every item gets the number in its name (for an output pattern). */
+static pol_status find_sequences(batch_ctx *c, pol_err *err)
+{
+    size_t n = c->it.n;
+    seq_key *k = calloc(n ? n : 1, sizeof *k);
+    item *v = calloc(n ? n : 1, sizeof *v);
+    size_t *seq_of = calloc(n ? n : 1, sizeof *seq_of);
+    pol_status st = k && v && seq_of ? POL_OK : POL_ERR_NOMEM;
+    size_t nk = 0;
+    for (size_t i = 0; i < n && !st; i++) {
+        item *x = &c->it.v[i];
+        seq_of[i] = SIZE_MAX;
+        if (x->made) continue;
+        char *key = NULL;
+        int r = pol__frame_number(x->rel, &x->frame, &key, NULL);
+        if (r < 0) st = POL_ERR_NOMEM;
+        if (r <= 0) continue;
+        x->has_frame = 1;
+        k[nk++] = (seq_key){key, i};
+    }
+    /* items of one key, in frame order (then input order) */
+    if (!st && nk) qsort(k, nk, sizeof *k, cmp_seq_key);
+    const pol__domain *want = c->pipe->is_auto ? NULL : c->pipe->domain;
+    for (size_t a = 0, b; a < nk && !st; a = b) {
+        for (b = a + 1; b < nk && !strcmp(k[a].key, k[b].key); b++) {}
+        if (b - a < 2) continue;
+        /* frame order within the run (the key sorted them by input order) */
+        for (size_t p = a + 1; p < b; p++)
+            for (size_t q = p; q > a && c->it.v[k[q - 1].i].frame > c->it.v[k[q].i].frame; q--) {
+                seq_key t = k[q];
+                k[q] = k[q - 1], k[q - 1] = t;
+            }
+        const pol__domain *d = want ? want : pol__sniff_domain(c->it.v[k[a].i].path);
+        if (!d || !d->sequences) continue;
+        char **nn = realloc(c->seq_names, (c->n_seqs + 1) * sizeof *nn);
+        pol__seq_store *ns = nn ? realloc(c->seq_stores, (c->n_seqs + 1) * sizeof *ns) : NULL;
+        if (nn) c->seq_names = nn;
+        if (ns) c->seq_stores = ns;
+        char *name = NULL;
+        long long fr;
+        if (!nn || !ns || pol__frame_number(c->it.v[k[a].i].rel, &fr, NULL, &name) < 0) {
+            st = POL_ERR_NOMEM;
+            break;
+        }
+        size_t s = c->n_seqs++;
+        c->seq_names[s] = name;
+        memset(&c->seq_stores[s], 0, sizeof c->seq_stores[s]);
+        for (size_t p = a; p < b; p++) {
+            item *x = &c->it.v[k[p].i];
+            long long prev = p > a ? c->it.v[k[p - 1].i].frame : x->frame - 1;
+            x->seq = (pol__seq_frame){name, x->frame, p - a, b - a,
+                                      x->frame - prev > 1 ? x->frame - prev - 1 : 0,
+                                      NULL};
+            seq_of[k[p].i] = s;
+        }
+    }
+    /* the stores moved as sequences were added */
+    for (size_t i = 0; i < n && !st; i++)
+        if (seq_of[i] != SIZE_MAX) c->it.v[i].seq.store = &c->seq_stores[seq_of[i]];
+    /* the new order: each sequence whole, in frame order, where its first item in input order
+     * was (k lists each sequence's frames together, in frame order) */
+    unsigned char *placed = st ? NULL : calloc(c->n_seqs ? c->n_seqs : 1, 1);
+    if (!st && !placed) st = POL_ERR_NOMEM;
+    size_t m = 0;
+    for (size_t i = 0; i < n && !st; i++) {
+        size_t s = seq_of[i];
+        if (s == SIZE_MAX) {
+            v[m++] = c->it.v[i];
+            continue;
+        }
+        if (placed[s]) continue;
+        placed[s] = 1;
+        size_t head = m;
+        for (size_t p = 0; p < nk; p++)
+            if (seq_of[k[p].i] == s) v[m++] = c->it.v[k[p].i];
+        v[head].seq_run = m - head;
+    }
+    free(placed);
+    for (size_t p = 0; p < nk; p++) free(k[p].key);
+    free(k);
+    free(seq_of);
+    if (st) {
+        free(v);
+        return pol__err_set(err, st, "out of memory finding sequences");
+    }
+    free(c->it.v);
+    c->it.v = v;
+    return POL_OK;
 }
 
 /* ---- items that are groups of files --------------------------------------------------------- */
@@ -1034,7 +1199,8 @@ static pol_status batch_run(const pol_pipeline *p, const char *const *inputs, si
         pol__inputs_free(&in);
         return rs;
     }
-    if (b->outfile && in.n > 1 && b->group == POL_GROUP_NONE) {
+    c.out_pattern = b->outfile && pol_path_is_frame_pattern(b->outfile);
+    if (b->outfile && in.n > 1 && b->group == POL_GROUP_NONE && !c.out_pattern) {
         pol__inputs_free(&in);
         return pol__err_set(err, POL_ERR_ARG, "several inputs need an output folder, not a file");
     }
@@ -1070,7 +1236,16 @@ static pol_status batch_run(const pol_pipeline *p, const char *const *inputs, si
      * current folder. */
     const char *gate_dir = b->outdir;
     if (!b->outdir && !b->outfile && document_op(p)) gate_dir = ".";
-    c.gate = pol__gate_new(&in, writes ? gate_dir : NULL, writes ? b->outfile : NULL, &c.opt);
+    char *pattern_dir = NULL; /* -o shot.####.png: the frames go into its folder */
+    if (c.out_pattern) {
+        const char *slash = strrchr(b->outfile, '/');
+        pattern_dir = slash ? pol__strndup(b->outfile, slash == b->outfile ? 1 : (size_t)(slash - b->outfile))
+                            : pol__strdup(".");
+        if (pattern_dir && writes) mkdir_p(pattern_dir);
+    }
+    c.gate = c.out_pattern ? (pattern_dir ? pol__gate_new(&in, writes ? pattern_dir : NULL, NULL, &c.opt) : NULL)
+                           : pol__gate_new(&in, writes ? gate_dir : NULL, writes ? b->outfile : NULL, &c.opt);
+    free(pattern_dir);
     c.it.v = c.gate ? calloc(made ? 1 : in.n, sizeof *c.it.v) : NULL;
     if (!c.it.v) {
         pol__gate_free(c.gate);
@@ -1102,18 +1277,9 @@ static pol_status batch_run(const pol_pipeline *p, const char *const *inputs, si
         pol__inputs_free(&in);
         return st;
     }
-    if (b->outfile && c.it.n > 1) {
-        for (size_t i = 0; i < c.it.n; i++) {
-            free(c.it.v[i].members);
-            free(c.it.v[i].group_rel);
-        }
-        free(c.it.v);
-        pol__gate_free(c.gate);
-        pol__inputs_free(&in);
-        return pol__err_set(err, POL_ERR_ARG, "several items need an output folder, not a file");
-    }
-
-    if (b->select) { /* one shard: only its items */
+    if (b->outfile && c.it.n > 1 && !c.out_pattern)
+        st = pol__err_set(err, POL_ERR_ARG, "several items need an output folder, not a file");
+    if (!st && b->select) { /* one shard: only its items */
         size_t keep = 0;
         for (size_t i = 0; i < c.it.n; i++) {
             if (b->select(c.it.v[i].path, b->select_user)) {
@@ -1125,9 +1291,26 @@ static pol_status batch_run(const pol_pipeline *p, const char *const *inputs, si
         }
         c.it.n = keep;
     }
+    if (!st) st = find_sequences(&c, err);
+    for (size_t i = 0; !st && c.out_pattern && i < c.it.n; i++)
+        if (!c.it.v[i].has_frame)
+            st = pol__err_set(err, POL_ERR_ARG, "-o %s numbers its outputs, but %s has no frame "
+                              "number in its name", b->outfile, c.it.v[i].path);
+    if (st) {
+        for (size_t i = 0; i < c.it.n; i++) {
+            free(c.it.v[i].members);
+            free(c.it.v[i].group_rel);
+        }
+        free(c.it.v);
+        pol__gate_free(c.gate);
+        pol__inputs_free(&in);
+        seqs_free(&c);
+        return st;
+    }
     c.threads = c.opt.threads > 0 ? c.opt.threads : pol__cpu_count();
     c.outdir = ports_dir(b);
     if (c.outdir && writes && pol__ports_check(p, c.outdir, err)) {
+        seqs_free(&c);
         free(c.outdir);
         free(c.it.v);
         pol__gate_free(c.gate);
@@ -1140,6 +1323,7 @@ static pol_status batch_run(const pol_pipeline *p, const char *const *inputs, si
     if (!c.outdir || !c.bs || !jobs || (c.threads > 1 && !c.pool)) {
         pol__pool_free(c.pool);
         pol__batch_state_end(c.bs, 0, err);
+        seqs_free(&c);
         free(c.outdir);
         free(jobs);
         free(c.it.v);
@@ -1151,14 +1335,18 @@ static pol_status batch_run(const pol_pipeline *p, const char *const *inputs, si
     /* Every item is a task of the one pool; the ops' loops and the delivery targets queue their
      * parts on the same pool, ahead of items not yet started. */
     pol__task_group g = {0};
+    for (size_t i = 0; i < c.it.n; i++) jobs[i] = (item_job){&c, i};
     for (size_t i = 0; i < c.it.n; i++) {
-        jobs[i] = (item_job){&c, i};
-        pol__pool_submit(c.pool, &g, item_task, &jobs[i], 0);
+        if (c.it.v[i].seq_run) /* a sequence: its frames in order, one task */
+            pol__pool_submit(c.pool, &g, seq_task, &jobs[i], 0);
+        else if (!c.it.v[i].seq.store)
+            pol__pool_submit(c.pool, &g, item_task, &jobs[i], 0);
     }
     pol__pool_wait(c.pool, &g);
     pol__pool_free(c.pool);
     pthread_mutex_destroy(&c.mu);
     free(jobs);
+    seqs_free(&c);
     int cancelled = pol_cancelled();
     pol_err berr;
     pol_err_clear(&berr);

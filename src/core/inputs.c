@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "core/inputs.h"
+#include "core/sequence.h"
 
 #define MAX_DEPTH 64
 
@@ -292,6 +293,23 @@ pol_status pol__inputs_collect(pol__inputs *in, const char *const *paths, size_t
             while (len > 1 && dir[len - 1] == '/') dir[--len] = '\0';
             ok = walk(&w, dir, "", 0);
             free(dir);
+        } else if (stat(paths[i], &st) != 0 && pol_path_is_frame_pattern(paths[i])) {
+            /* "shot.####.exr": the frames it names, in frame order */
+            char **fp = NULL;
+            size_t nf = 0;
+            pol_status st2 = pol__frame_expand(paths[i], &fp, &nf, err);
+            for (size_t k = 0; k < nf; k++) {
+                struct stat fst;
+                if (ok && stat(fp[k], &fst) == 0 && !add_id(in, fst.st_dev, fst.st_ino)) ok = 0;
+                if (ok) ok = add_item(in, fp[k], pol__path_base(fp[k]), 1);
+                free(fp[k]);
+            }
+            free(fp);
+            if (st2) {
+                free(w.seen);
+                pol__inputs_free(in);
+                return st2;
+            }
         } else {
             if (stat(paths[i], &st) == 0 && !add_id(in, st.st_dev, st.st_ino)) ok = 0;
             if (ok) ok = add_item(in, paths[i], pol__path_base(paths[i]), 1);
@@ -317,6 +335,16 @@ void pol__inputs_free(pol__inputs *in)
     free(in->ids);
     pol__jv_free(in->skipped);
     memset(in, 0, sizeof *in);
+}
+
+const pol__domain *pol__sniff_domain(const char *path)
+{
+    unsigned char head[4096];
+    struct stat st;
+    ssize_t got = read_head(path, head, sizeof head, &st);
+    const pol__domain *best = got > 0 ? sniff_all(head, (size_t)got, path) : NULL;
+    const pol__domain *by_ext = domain_of_ext(path, best);
+    return best ? best : by_ext;
 }
 
 pol_status pol__recognise(pol_run *run, const char *path, const pol__domain *want,

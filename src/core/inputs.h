@@ -34,7 +34,9 @@ typedef struct pol__inputs {
  * folder `outdir` (may be NULL or not exist yet) is never walked. In folders, only regular files are
  * taken, and only those some domain recognises (`want`, when not NULL, must be that domain); named
  * files are always taken (and fail later if they are not usable). Never opens a FIFO or device.
- * Returns POL_OK or POL_ERR_NOMEM.
+ * A path that does not exist and is a frame pattern ("shot.####.exr", pol_path_is_frame_pattern)
+ * names the files numbered so, in frame order (POL_ERR_NOT_FOUND when none is there).
+ * Returns POL_OK, POL_ERR_NOMEM or POL_ERR_NOT_FOUND.
  */
 pol_status pol__inputs_collect(pol__inputs *in, const char *const *paths, size_t n,
                                const char *outdir, const pol__domain *want, pol_err *err);
@@ -46,5 +48,9 @@ int pol__inputs_has(const pol__inputs *in, dev_t dev, ino_t ino);
  * is refused before anything is read. An extension that claims another domain is an error. */
 pol_status pol__recognise(pol_run *run, const char *path, const pol__domain *want,
                           const pol__domain **out);
+
+/* The domain a file's content (else its extension) says it is, or NULL; reads its head without
+ * blocking, like pol__recognise, but decides nothing for an item. */
+const pol__domain *pol__sniff_domain(const char *path);
 
 #endif

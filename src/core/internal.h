@@ -93,6 +93,10 @@ struct pol__domain {
      * by the model stage; a forecast grid's tiles read only their bands). Returns 1 when it did
      * the stage (*st its status; run->stage->out written), 0 when the item must be loaded. */
     int (*stage_unloaded)(pol_run *run, const struct pol_pipeline *p, pol_status *st);
+    /* Items of this domain numbered as frames of one sequence (shot.0001.exr, shot.0002.exr, or
+     * groups of pass files frame.0001.*) run in frame order, one after another, and their steps
+     * may keep state from frame to frame (pol__seq_keep). 0: numbered items are items like any. */
+    int sequences;
 };
 typedef struct pol__stream_io pol__stream_io;
 
@@ -153,6 +157,39 @@ const char *pol__output_path(const pol_args *a, const char *name);
 struct pol__batch_state;
 struct pol__pool;
 
+/* ---- sequences: numbered frames run in order (src/core/sequence.c) -------------------------- */
+
+typedef struct pol__seq_slot {
+    const void *key;
+    void *state;
+    void (*free_fn)(void *);
+} pol__seq_slot;
+typedef struct pol__seq_store {
+    pol__seq_slot slot[8];
+    int n;
+} pol__seq_store;
+
+/* The frame of a sequence an item is (pol__sequence). */
+typedef struct pol__seq_frame {
+    const char *name;          /* the sequence: its items' name with the number as '#'s */
+    long long frame;           /* this frame's number */
+    size_t index, count;       /* its place in the sequence (0-based) and the sequence's length */
+    long long missing_before;  /* frames missing between the one before and this one (a gap) */
+    pol__seq_store *store;     /* the state steps keep from frame to frame */
+} pol__seq_frame;
+
+/* The frame of a sequence the item is, or NULL when it is not one (its domain runs no sequences,
+ * or no other item is numbered alike). */
+const pol__seq_frame *pol__sequence(const pol_run *run);
+/* The state a step left under `key` (use the step's args: one per step of the pipeline) when an
+ * earlier frame of the sequence ran it, or NULL. Check what it says it is (the frame it came
+ * from): a frame may have failed or been skipped in between. */
+void *pol__seq_state(const pol_run *run, const void *key);
+/* Keeps `state` for the next frame of the sequence under `key`, freeing the one kept before
+ * (free_fn frees it when replaced, when a frame fails and when the sequence ends). Outside a
+ * sequence it is freed at once; returns 0 then. */
+int pol__seq_keep(pol_run *run, const void *key, void *state, void (*free_fn)(void *));
+
 struct pol_run {
     pol_err *err;
     const pol_options *opt; /* options with the recipe's limits applied */
@@ -182,6 +219,7 @@ struct pol_run {
     /* Set by pol__stream_want_whole(): a streamed item found (before writing anything) that it must
      * be loaded whole after all; the runner starts the item again on the whole path. */
     int stream_whole;
+    const pol__seq_frame *seq; /* the frame of a sequence this item is (pol__sequence), or NULL */
 };
 
 /* The file that part `part` of stage `stage` (1-based) of a staged item writes, in its stage

@@ -391,4 +391,5 @@ const pol__domain pol__render_domain = {
     .auto_steps = auto_steps,
     .out_ext = out_ext,
     .load_group = load_group,
+    .sequences = 1, /* numbered frames run in order: aa's temporal mode reads the frame before */
 };

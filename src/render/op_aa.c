@@ -29,6 +29,23 @@ static const pol_param_desc params[] = {
      "Smallest local contrast (perceptual luma) treated as an edge."},
     {"subpixel", POL_PARAM_NUM, "0.75", 0, 1, NULL,
      "How much sub-pixel detail (thin lines, dots, texture finer than a pixel) is softened."},
+    {"temporal", POL_PARAM_ENUM, "auto", 0, -1, "auto|off",
+     "Temporal anti-aliasing on the frames of a sequence with a motion pass (op_taa.c).",
+     .choice_help = (const char *const[]){
+         "auto: on a sequence's frames with a motion pass, the frame before reprojected, clipped "
+         "to this frame's neighbourhood and blended; spatial where no history holds",
+         "off: each frame on its own (spatial only)", NULL}},
+    {"feedback", POL_PARAM_NUM, "0.9", 0, 0.98, NULL,
+     "temporal: the most weight the history keeps per frame (a frame's own sample weighs at least "
+     "1 - feedback)."},
+    {"motion", POL_PARAM_ENUM, "auto", 0, -1, "auto|blender|forward",
+     "temporal: how the motion pass's two channels are meant.",
+     .choice_help = (const char *const[]){
+         "auto: blender for a pass named Vector (Blender's), else forward",
+         "blender: where the pixel was in the frame before, relative to here, y up (Blender's "
+         "Vector.X, Vector.Y)",
+         "forward: how far the pixel moved since the frame before, x right, y down the rows",
+         NULL}},
 };
 
 /* The frame is anti-aliased in place, in bands of BAND rows: a pixel blends with one neighbour
@@ -492,6 +509,16 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     pol__render *r = pol__render_of(asset); /* deferred steps run in its first pass */
     size_t edges = 0;
     int method = pol__arg_choice(args, "method") == 0 ? POL_AA_SMAA : POL_AA_FXAA;
+    if (pol__arg_choice(args, "temporal") == 0 && pol__sequence(run) && r->pass[POL_RP_MOTION]) {
+        pol_status ts = pol__render_aa_temporal(
+            run, r, args, method, (float)pol__arg_num(args, "threshold"),
+            (float)pol__arg_num(args, "subpixel"), (int)pol__arg_int(args, "search"),
+            (float)pol__arg_num(args, "feedback"),
+            pol__arg_choice(args, "motion") == 1 ||
+                (pol__arg_choice(args, "motion") == 0 && strstr(r->pass_src[POL_RP_MOTION], "Vector")));
+        if (!ts) pol__render_figure(run, r, "before | after (temporal anti-aliasing)");
+        return ts;
+    }
     pol_status st = pol__render_aa(run, r, method, (float)pol__arg_num(args, "threshold"),
                                    (float)pol__arg_num(args, "subpixel"),
                                    (int)pol__arg_int(args, "search"), &edges);

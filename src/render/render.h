@@ -160,6 +160,13 @@ void pol__render_keep_before(pol_run *run, pol__render *r);
 enum { POL_AA_SMAA, POL_AA_FXAA };
 pol_status pol__render_aa(pol_run *run, pol__render *r, int method, float thr, float subq,
                           int search, size_t *edges);
+/* aa's temporal mode (op_taa.c): the frame of a sequence (pol__sequence) with its motion pass,
+ * blended with the previous frame's output kept under `key`; spatial AA (method, thr, subq,
+ * search) where there is no history. feedback: the most weight the history keeps. The motion
+ * pass: blender 0: how far each pixel moved since the frame before (x right, y down the rows);
+ * 1: Blender's Vector pass (where it was in the frame before, relative to here, y up). */
+pol_status pol__render_aa_temporal(pol_run *run, pol__render *r, const void *key, int method,
+                                   float thr, float subq, int search, float feedback, int blender);
 pol_status pol__render_ao(pol_run *run, pol__render *r, double radius, double fov_deg, int slices,
                           int steps, int scale, float apply_k, float **out, double *radius_used,
                           double *mean);

@@ -49,8 +49,8 @@ static int write_exr(const char *path, int w, int h, int n, const char *const *n
     return exr_finish(&ex) != 0;
 }
 
-/* Reads channels R, G, B (A when present, else 1) of part 0 into RGBA floats. */
-static float *read_exr(const char *path, int *W, int *H)
+/* One channel of part 0 as floats; NULL when the file has no such channel. */
+static float *read_channel(const char *path, const char *name, int *W, int *H)
 {
     exr_context_t ex;
     if (exr_start_read(&ex, path, NULL)) {
@@ -60,24 +60,24 @@ static float *read_exr(const char *path, int *W, int *H)
     exr_attr_box2i_t dw;
     exr_get_data_window(ex, 0, &dw);
     int w = dw.max.x - dw.min.x + 1, h = dw.max.y - dw.min.y + 1;
-    float *v = malloc((size_t)w * h * 16);
-    for (size_t i = 0; i < (size_t)w * h; i++) v[4 * i] = v[4 * i + 1] = v[4 * i + 2] = 0, v[4 * i + 3] = 1;
+    float *v = calloc((size_t)w * h, sizeof *v);
     int32_t lines;
     exr_get_scanlines_per_chunk(ex, 0, &lines);
     exr_decode_pipeline_t dec = EXR_DECODE_PIPELINE_INITIALIZER;
-    /* planes, then interleaved: OpenEXRCore 3.1 mixes up interleaved half channels */
-    float *pl = malloc((size_t)w * lines * 4 * sizeof(float));
+    int found = 0;
+    /* every channel into a plane of its own, a chunk at a time (OpenEXRCore 3.1 mixes up
+     * interleaved half channels, and crashes decoding half channels when some have no place) */
+    float *pl = NULL;
+    int me = -1;
     for (int y = 0; y < h; y += lines) {
         exr_chunk_info_t ci;
         exr_read_scanline_chunk_info(ex, 0, dw.min.y + y, &ci);
         if (y == 0) exr_decoding_initialize(ex, 0, &ci, &dec);
         else exr_decoding_update(ex, 0, &ci, &dec);
-        int kk[64];
-        for (int c = 0; c < dec.channel_count && c < 64; c++) {
-            const char *nm = dec.channels[c].channel_name;
-            int k = !strcmp(nm, "R") ? 0 : !strcmp(nm, "G") ? 1 : !strcmp(nm, "B") ? 2 : !strcmp(nm, "A") ? 3 : -1;
-            kk[c] = k;
-            dec.channels[c].decode_to_ptr = k < 0 ? NULL : (uint8_t *)(pl + (size_t)k * w * lines);
+        if (!pl) pl = malloc((size_t)w * lines * dec.channel_count * sizeof *pl);
+        for (int c = 0; c < dec.channel_count; c++) {
+            if (!strcmp(dec.channels[c].channel_name, name)) me = c, found = 1;
+            dec.channels[c].decode_to_ptr = (uint8_t *)(pl + (size_t)c * w * lines);
             dec.channels[c].user_pixel_stride = 4;
             dec.channels[c].user_line_stride = 4 * w;
             dec.channels[c].user_data_type = EXR_PIXEL_FLOAT;
@@ -85,17 +85,38 @@ static float *read_exr(const char *path, int *W, int *H)
         }
         if (y == 0) exr_decoding_choose_default_routines(ex, 0, &dec);
         exr_decoding_run(ex, 0, &dec);
-        for (int c = 0; c < dec.channel_count && c < 64; c++) {
-            if (kk[c] < 0) continue;
-            for (int j = 0; j < ci.height; j++)
-                for (int i = 0; i < w; i++)
-                    v[((size_t)(y + j) * w + i) * 4 + kk[c]] = pl[(size_t)kk[c] * w * lines + (size_t)j * w + i];
-        }
+        if (found) memcpy(v + (size_t)y * w, pl + (size_t)me * w * lines, (size_t)ci.height * w * sizeof *pl);
     }
     free(pl);
     exr_decoding_destroy(ex, &dec);
     exr_finish(&ex);
+    if (!found) {
+        free(v);
+        return NULL;
+    }
     *W = w, *H = h;
+    return v;
+}
+
+/* Reads channels R, G, B (A when present, else 1) of part 0 into RGBA floats. */
+static float *read_exr(const char *path, int *W, int *H)
+{
+    static const char *const nm[4] = {"R", "G", "B", "A"};
+    float *v = NULL;
+    for (int k = 0; k < 4; k++) {
+        int w = 0, h = 0;
+        float *p = read_channel(path, nm[k], &w, &h);
+        if (!p && k < 3) {
+            fprintf(stderr, "%s has no channel %s\n", path, nm[k]);
+            exit(2);
+        }
+        if (k == 0) {
+            *W = w, *H = h;
+            v = malloc((size_t)w * h * 16);
+        }
+        for (size_t i = 0; i < (size_t)*W * *H; i++) v[4 * i + k] = p ? p[i] : 1;
+        free(p);
+    }
     return v;
 }
 
@@ -420,10 +441,172 @@ static float *blur(const float *a, int w, int h, double sigma)
     return o;
 }
 
+/* ---- a moving scene: frames of a sequence with motion vectors -------------------------------- */
+
+/* A textured background (a checker, thin diagonal lines) panning by BG_V pixels a frame at depth
+ * 10, and in front of it a disc at depth 4 with thin lines of its own moving by FG_V a frame, so
+ * its trailing edge uncovers background it hid (disocclusion). Point-sampled, so a pixel's sample
+ * sits on a different place of the texture every frame: what temporal AA gathers. */
+static const float BG_V[2] = {0.37f, 0.13f}, FG_V[2] = {1.43f, 0.61f}, FG_R = 0.16f; /* x h */
+
+static void fg_centre(int w, int h, int t, float *c)
+{
+    c[0] = 0.3f * w + FG_V[0] * t, c[1] = 0.42f * h + FG_V[1] * t;
+}
+
+/* colour, depth and motion at (sx, sy) of frame t; returns 1 on the disc */
+static int seq_shade(float sx, float sy, int w, int h, int t, float *rgb, float *z, float *mv)
+{
+    float c[2];
+    fg_centre(w, h, t, c);
+    float dx = sx - c[0], dy = sy - c[1], R = FG_R * h;
+    if (dx * dx + dy * dy < R * R) { /* the disc: orange with two thin dark lines through it */
+        float u = dx * 0.8f + dy * 0.6f;
+        int line = fabsf(u) < 0.45f || fabsf(dx - 0.5f * dy - 7.3f) < 0.35f;
+        rgb[0] = line ? 0.05f : 0.9f, rgb[1] = line ? 0.04f : 0.45f, rgb[2] = line ? 0.03f : 0.12f;
+        *z = 4, mv[0] = FG_V[0], mv[1] = FG_V[1];
+        return 1;
+    }
+    float u = sx - BG_V[0] * t, v = sy - BG_V[1] * t; /* texture coordinates */
+    int chk = ((int)floorf(u / 7.0f) + (int)floorf(v / 7.0f)) & 1;
+    float val = chk ? 0.6f : 0.12f;
+    float d = fmodf(u + 0.45f * v, 11.0f);
+    if (d < 0) d += 11.0f;
+    if (d < 0.4f) val = 1.5f; /* a thin bright line */
+    rgb[0] = val * 0.9f, rgb[1] = val, rgb[2] = val * 1.1f;
+    *z = 10, mv[0] = BG_V[0], mv[1] = BG_V[1];
+    return 0;
+}
+
+/* rn_tool seq DIR W H FRAMES: DIR/f.NNNN.exr (1 sample, with depth.Z and motion.X/Y: how far each
+ * pixel moved since the frame before, y down) and DIR/ref.NNNN.exr (8x8 samples) */
+static int cmd_seq(int argc, char **argv)
+{
+    if (argc < 6) return 2;
+    int w = atoi(argv[3]), h = atoi(argv[4]), nf = atoi(argv[5]);
+    size_t n = (size_t)w * h;
+    float *pl[7];
+    for (int i = 0; i < 7; i++) pl[i] = calloc(n, sizeof(float));
+    int rc = 0;
+    for (int t = 1; t <= nf && !rc; t++) {
+        for (int ss = 0; ss < 2; ss++) {
+            int g = ss ? 8 : 1;
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++) {
+                    size_t i = (size_t)y * w + x;
+                    float acc[3] = {0, 0, 0}, rgb[3], z, mv[2];
+                    for (int j = 0; j < g; j++)
+                        for (int k = 0; k < g; k++) {
+                            seq_shade((float)x + ((float)k + 0.5f) / g, (float)y + ((float)j + 0.5f) / g,
+                                      w, h, t, rgb, &z, mv);
+                            for (int m = 0; m < 3; m++) acc[m] += rgb[m];
+                        }
+                    for (int m = 0; m < 3; m++) pl[m][i] = acc[m] / (float)(g * g);
+                    pl[3][i] = 1;
+                    seq_shade((float)x + 0.5f, (float)y + 0.5f, w, h, t, rgb, &z, mv);
+                    pl[4][i] = z, pl[5][i] = mv[0], pl[6][i] = mv[1];
+                }
+            char path[1024];
+            snprintf(path, sizeof path, "%s/%s.%04d.exr", argv[2], ss ? "ref" : "f", t);
+            const char *nm[] = {"R", "G", "B", "A", "depth.Z", "motion.X", "motion.Y"};
+            rc |= write_exr(path, w, h, ss ? 4 : 7, nm, pl, 0);
+        }
+    }
+    for (int i = 0; i < 7; i++) free(pl[i]);
+    return rc;
+}
+
+/* rn_tool seqscore W H T OUT.exr REF.exr: PSNR and SSIM of the frame; then on the disc's trail
+ * (pixels more than 1.5 pixels clear of the disc in frame T that it covered in any of the four
+ * frames before: where a ghost would be) the mean absolute error (encoded), the ghost (how much
+ * more orange than the reference the pixels are: the mean of (R - B) - (R - B)ref, linear; the
+ * disc is +0.78, the background -0.1 v) and the pixel count */
+static int cmd_seqscore(int argc, char **argv)
+{
+    if (argc != 7) return 2;
+    int W = atoi(argv[2]), H = atoi(argv[3]), t = atoi(argv[4]), w, h, w2, h2;
+    float *a = read_exr(argv[5], &w, &h), *b = read_exr(argv[6], &w2, &h2);
+    if (w != W || h != H || w2 != W || h2 != H) return 3;
+    double se = 0, ghost = 0;
+    long cnt = 0;
+    float rgb[3], z, mv[2], c[2];
+    fg_centre(w, h, t, c);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            float dx = (float)x + 0.5f - c[0], dy = (float)y + 0.5f - c[1];
+            if (sqrtf(dx * dx + dy * dy) < FG_R * h + 1.5f) continue;
+            int before = 0;
+            for (int j = 0; j < 4; j++)
+                for (int k = 0; k < 4; k++) {
+                    float sx = (float)x + ((float)k + 0.5f) / 4, sy = (float)y + ((float)j + 0.5f) / 4;
+                    for (int p = 1; p <= 4 && t - p >= 1; p++) before |= seq_shade(sx, sy, w, h, t - p, rgb, &z, mv);
+                }
+            if (!before) continue;
+            const float *p = a + ((size_t)y * w + x) * 4, *q = b + ((size_t)y * w + x) * 4;
+            for (int k = 0; k < 3; k++) se += fabs(enc(p[k]) - enc(q[k]));
+            ghost += (p[0] - p[2]) - (q[0] - q[2]);
+            cnt++;
+        }
+    printf("%.4f %.5f %.5f %.5f %ld\n", psnr(a, b, w, h), ssim(a, b, w, h), cnt ? se / (3.0 * cnt) : 0,
+           cnt ? ghost / cnt : 0, cnt);
+    free(a), free(b);
+    return 0;
+}
+
+/* ---- AO against Cycles ---------------------------------------------------------------------- */
+
+typedef struct corr_acc {
+    double n, sa, sb, saa, sbb, sab, sad;
+} corr_acc;
+
+static void corr_add(corr_acc *a, double x, double y)
+{
+    a->n++, a->sa += x, a->sb += y, a->saa += x * x, a->sbb += y * y, a->sab += x * y;
+    a->sad += fabs(x - y);
+}
+
+static void corr_print(const char *what, const corr_acc *a)
+{
+    double n = a->n > 0 ? a->n : 1, ma = a->sa / n, mb = a->sb / n;
+    double va = a->saa / n - ma * ma, vb = a->sbb / n - mb * mb, cv = a->sab / n - ma * mb;
+    printf("%s pixels %.0f cycles_mean %.4f polish_mean %.4f mae %.4f corr %.4f\n", what, a->n, ma,
+           mb, a->sad / n, va > 0 && vb > 0 ? cv / sqrt(va * vb) : 0);
+}
+
+/* rn_tool aocompare CYCLES.exr POLISH.exr: Cycles' AO pass (ViewLayer.AO.R) against polish's AO
+ * (the R channel of a frame whose beauty was 1 before `render ao --strength 1`): correlation and
+ * mean absolute error over the geometry, on the floor near contacts (world normal up, Cycles
+ * below 0.9) and on open floor (Cycles above 0.98) */
+static int cmd_aocompare(int argc, char **argv)
+{
+    if (argc != 4) return 2;
+    int w, h, w2, h2;
+    float *ao = read_channel(argv[2], "ViewLayer.AO.R", &w, &h);
+    float *z = read_channel(argv[2], "ViewLayer.Depth.Z", &w, &h);
+    float *nz = read_channel(argv[2], "ViewLayer.Normal.Z", &w, &h);
+    float *po = read_channel(argv[3], "R", &w2, &h2);
+    if (!ao || !z || !nz || !po || w != w2 || h != h2) return 3;
+    corr_acc all = {0}, contact = {0}, open = {0};
+    for (size_t i = 0; i < (size_t)w * h; i++) {
+        if (!(z[i] < 1e9f)) continue; /* the sky */
+        corr_add(&all, ao[i], po[i]);
+        if (nz[i] > 0.99f && ao[i] < 0.9f) corr_add(&contact, ao[i], po[i]);
+        if (nz[i] > 0.99f && ao[i] > 0.98f) corr_add(&open, ao[i], po[i]);
+    }
+    corr_print("all", &all);
+    corr_print("floor_contact", &contact);
+    corr_print("floor_open", &open);
+    free(ao), free(z), free(nz), free(po);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "aocompare")) return cmd_aocompare(argc, argv);
     if (argc < 2) return 2;
     if (!strcmp(argv[1], "scene")) return cmd_scene(argc, argv);
+    if (!strcmp(argv[1], "seq")) return cmd_seq(argc, argv);
+    if (!strcmp(argv[1], "seqscore")) return cmd_seqscore(argc, argv);
     int w, h, w2, h2;
     if (!strcmp(argv[1], "compare") && argc == 4) { /* psnr ssim maxdiff */
         float *a = read_exr(argv[2], &w, &h), *b = read_exr(argv[3], &w2, &h2);

@@ -510,12 +510,12 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     size_t edges = 0;
     int method = pol__arg_choice(args, "method") == 0 ? POL_AA_SMAA : POL_AA_FXAA;
     if (pol__arg_choice(args, "temporal") == 0 && pol__sequence(run) && r->pass[POL_RP_MOTION]) {
+        int mc = pol__arg_choice(args, "motion"); /* auto: Blender's for its Vector pass */
+        int blender = mc == 1 || (mc == 0 && strstr(r->pass_src[POL_RP_MOTION], "Vector"));
         pol_status ts = pol__render_aa_temporal(
             run, r, args, method, (float)pol__arg_num(args, "threshold"),
             (float)pol__arg_num(args, "subpixel"), (int)pol__arg_int(args, "search"),
-            (float)pol__arg_num(args, "feedback"),
-            pol__arg_choice(args, "motion") == 1 ||
-                (pol__arg_choice(args, "motion") == 0 && strstr(r->pass_src[POL_RP_MOTION], "Vector")));
+            (float)pol__arg_num(args, "feedback"), blender);
         if (!ts) pol__render_figure(run, r, "before | after (temporal anti-aliasing)");
         return ts;
     }

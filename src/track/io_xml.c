@@ -597,93 +597,6 @@ static void XMLCALL kml_text(void *u, const XML_Char *s, int len)
     }
 }
 
-pol_status pol__gpx_read(pol_run *run, const char *path, pol__track *t)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return pol__fail(run, POL_ERR_IO, "cannot open %s", path);
-    xr x;
-    memset(&x, 0, sizeof x);
-    x.run = run;
-    x.t = t;
-    x.seg = -1;
-    x.max_points = pol__limit(run, "track-points");
-    if (!x.max_points) x.max_points = UINT64_MAX;
-    x.xp = XML_ParserCreate(NULL);
-    if (!x.xp) {
-        fclose(fp);
-        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
-    }
-    XML_SetUserData(x.xp, &x);
-    XML_SetEntityDeclHandler(x.xp, on_entity);
-    XML_SetParamEntityParsing(x.xp, XML_PARAM_ENTITY_PARSING_NEVER);
-    XML_SetElementHandler(x.xp, gpx_start, gpx_end);
-    XML_SetCharacterDataHandler(x.xp, gpx_text);
-    XML_SetCommentHandler(x.xp, on_comment);
-    t->format = POL_TF_GPX;
-    /* Room for the points a file of this size holds (about 90 bytes each), so growing does not
-     * copy a million points over and over. */
-    if (fseeko(fp, 0, SEEK_END) == 0) {
-        off_t sz = ftello(fp);
-        uint64_t want = sz > 0 ? (uint64_t)sz / 90 + 16 : 0;
-        if (want > x.max_points) want = x.max_points;
-        if (want > t->cap && want < ((uint64_t)1 << 31)) {
-            pol__tpt *np = realloc(t->pt, (size_t)want * sizeof *np);
-            if (np) {
-                t->pt = np;
-                t->cap = (size_t)want;
-            }
-            char *pp = realloc(t->pool, (size_t)want * 40);
-            if (pp) {
-                t->pool = pp;
-                t->pool_cap = (size_t)want * 40;
-            }
-        }
-        rewind(fp);
-    }
-    enum { BLK = 1 << 16 };
-    pol_status st = POL_OK;
-    for (;;) {
-        void *buf = XML_GetBuffer(x.xp, BLK);
-        if (!buf) {
-            st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
-            break;
-        }
-        size_t got = fread(buf, 1, BLK, fp);
-        if (ferror(fp)) {
-            st = pol__fail(run, POL_ERR_IO, "read error");
-            break;
-        }
-        int fin = got < BLK;
-        if (XML_ParseBuffer(x.xp, (int)got, fin) == XML_STATUS_ERROR) {
-            if (x.st)
-                st = pol__fail(run, x.st, "%s", x.err);
-            else
-                st = pol__fail(run, POL_ERR_FORMAT, "broken XML at line %lu, column %lu: %s",
-                               (unsigned long)XML_GetCurrentLineNumber(x.xp),
-                               (unsigned long)XML_GetCurrentColumnNumber(x.xp),
-                               XML_ErrorString(XML_GetErrorCode(x.xp)));
-            break;
-        }
-        if (x.st) {
-            st = pol__fail(run, x.st, "%s", x.err);
-            break;
-        }
-        if (fin) break;
-        if (pol__cancelled(run)) {
-            st = pol__fail(run, POL_ERR_CANCELLED, "cancelled");
-            break;
-        }
-    }
-    if (!st && x.structure.oom) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
-    if (!st) t->tail = pol__track_str(t, x.structure.p ? x.structure.p : "", x.structure.n);
-    XML_ParserFree(x.xp);
-    fclose(fp);
-    free(x.structure.p);
-    free(x.raw.p);
-    free(x.text.p);
-    return st;
-}
-
 /* ---- streamed GPX ---- */
 
 struct pol__gpx_stream {
@@ -691,6 +604,44 @@ struct pol__gpx_stream {
     FILE *fp;
     int eof;
 };
+
+/* A GPX loaded whole: read as the stream is, to the end, so each point keeps its element's bytes
+ * and the structure around it as the source wrote them, and an unchanged point is written back
+ * byte for byte (lat and lon as written, not in shortest form). */
+pol_status pol__gpx_read(pol_run *run, const char *path, pol__track *t)
+{
+    pol__gpx_stream *g;
+    pol_status st = pol__gpx_stream_open(run, path, t, &g);
+    if (st) return st;
+    /* Room for the points a file of this size holds (about 90 bytes each, which the pool holds
+     * again as the points' own bytes), so growing does not copy a million points over and over. */
+    if (fseeko(g->fp, 0, SEEK_END) == 0) {
+        off_t sz = ftello(g->fp);
+        uint64_t want = sz > 0 ? (uint64_t)sz / 90 + 16 : 0;
+        if (want > g->x.max_points) want = g->x.max_points;
+        if (want > t->cap && want < ((uint64_t)1 << 31)) {
+            pol__tpt *np = realloc(t->pt, (size_t)want * sizeof *np);
+            if (np) {
+                t->pt = np;
+                t->cap = (size_t)want;
+            }
+            char *pp = realloc(t->pool, (size_t)sz + (size_t)want * 40);
+            if (pp) {
+                t->pool = pp;
+                t->pool_cap = (size_t)sz + (size_t)want * 40;
+            }
+        }
+        rewind(g->fp);
+    }
+    int eof = 0;
+    while (!st && !eof) {
+        st = pol__gpx_stream_fill(g, t->n + 65536, &eof);
+        if (!st && !eof && pol__cancelled(run)) st = pol__fail(run, POL_ERR_CANCELLED, "cancelled");
+    }
+    pol__gpx_stream_close(g);
+    return st;
+}
+
 
 pol_status pol__gpx_stream_open(pol_run *run, const char *path, pol__track *t,
                                 pol__gpx_stream **out)
@@ -973,10 +924,15 @@ static void put_pre(const pol__track *t, const pol__tpt *p, FILE *f)
     xput(s, f);
 }
 
-/* A GPX loaded whole, written as GPX: its own structure around the points. */
+/* A GPX loaded whole, written as GPX: its own structure around the points (the source's bytes,
+ * and each unchanged point's, when it was read exactly). */
 pol_status pol__gpx_write(pol_run *run, const pol__track *t, FILE *f)
 {
     static const char *const el[] = {"trkpt", "rtept", "wpt"};
+    if (t->exact) {
+        size_t written = 0;
+        return pol__gpx_write_exact(run, t, 0, t->n, 1, f, &written);
+    }
     xput("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
     for (size_t i = 0; i < t->n; i++) {
         const pol__tpt *p = &t->pt[i];

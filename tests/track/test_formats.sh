@@ -290,4 +290,33 @@ assert abs(len(d) - L / 10) < 4, (len(d), L)   # one point per 10 m of the path,
 assert d[0] == o[0] and d[-1] == o[-1]
 assert not any(tg.T0 + 300 < p[0] < tg.T0 + 595 for p in d)
 PY
+# A GPX loaded whole (resample is not streamed) keeps each point it does not change as the
+# source wrote it, as the streamed path does: coordinates with trailing zeros, attributes in
+# another order and quoting, spaces in the tag, an elevation and a time in their own notation,
+# an extension. The points resampled every 2 s fall on every second fix and the last.
+python3 - "$T/odd.gpx" <<'PY'
+import sys
+out = ['<?xml version="1.0" encoding="UTF-8"?>',
+       '<gpx version="1.1" creator="t" xmlns="http://www.topografix.com/GPX/1/1">',
+       '<trk><name>odd</name><trkseg>']
+for i in range(40):
+    lat, lon = "%.7f" % (47.37 + i * 1e-5), "%.7f" % (8.54 + i * 2e-5)
+    tag = ("<trkpt lon='%s'  lat='%s' >" % (lon, lat) if i % 3 == 0 else
+           '<trkpt lat="%s" lon="%s">' % (lat + "00", lon))
+    out.append('  %s<ele>%s</ele><time>2024-05-01T10:00:%02d.000Z</time>'
+               '<extensions><hr>%d</hr></extensions></trkpt>' % (tag, "4.0E2" if i % 2 else "400.50", i, 100 + i))
+out += ['</trkseg></trk>', '</gpx>']
+open(sys.argv[1], 'w').write('\n'.join(out) + '\n')
+PY
+run_polish 0 track resample --every 2 "$T/odd.gpx" -o "$T/odd2.gpx" --quiet
+check "loaded whole: unchanged points byte for byte" python3 - "$T/odd.gpx" "$T/odd2.gpx" <<'PY'
+import re, sys
+src = re.findall(r"<trkpt.*?</trkpt>", open(sys.argv[1]).read())
+out = open(sys.argv[2]).read()
+want = src[::2] + src[-1:]  # every 2 s from the first, and the last point kept
+kept = [e for e in want if e in out]
+assert len(src) == 40 and len(kept) == 21, (len(kept), [e for e in want if e not in out][:2])
+assert out.count("<trkpt") == 21, out.count("<trkpt")
+assert out.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<gpx version="1.1" creator="t"'), out[:80]
+PY
 finish

@@ -194,10 +194,13 @@ pol_status pol__image_save_path(pol_run *run, pol__image *im, const char *path)
     if (!c || !c->save) return pol__fail(run, POL_ERR_UNSUPPORTED, "cannot write format '%s'", fmt);
     pol__image_save s = im->save;
     int jpeg_out = !strcmp(c->format, "jpeg"), from_jpeg = !strcmp(im->format, "jpeg");
-    /* Unchanged pixels of a JPEG, and no quality asked for: its own DCT coefficients are written
-     * again, so nothing is lost. */
-    int lossless = jpeg_out && from_jpeg && !s.quality && im->src_path && im->src_hash &&
-                   pol__image_px_hash(run, im) == im->src_hash;
+    int webp_same = !strcmp(c->format, "webp") && !strcmp(im->format, "webp") && !s.lossless;
+    /* Unchanged pixels of a JPEG (or a still WebP), and no quality asked for: its own DCT
+     * coefficients (its own bitstream) are written again, so nothing is lost. */
+    int unchanged = !s.quality && im->src_path && im->src_hash &&
+                    ((jpeg_out && from_jpeg) || webp_same) &&
+                    pol__image_px_hash(run, im) == im->src_hash;
+    int lossless = unchanged && jpeg_out;
     pol__image_save_settings(run, im, c->format, lossless, &s);
     pol__meta_out m;
     pol_status st = pol__image_meta_prepare(run, im, &m);
@@ -211,6 +214,11 @@ pol_status pol__image_save_path(pol_run *run, pol__image *im, const char *path)
             if (!st)
                 pol__decide(run, "no step changed the pixels: the JPEG was written from its own "
                                  "DCT coefficients, without loss");
+        } else if (unchanged) {
+            st = pol__webp_remux(run, im->src_path, &m, of.fp);
+            if (!st)
+                pol__decide(run, "no step changed the pixels: the WebP's own image data was "
+                                 "written again, without loss");
         } else {
             st = c->save(run, im, &s, &m, of.fp);
         }

@@ -63,7 +63,7 @@ typedef struct pol__image {
 
 typedef struct pol__measured {
     double noise_sigma, noise_conf, noise_texture; /* pol__noise_sigma2 */
-    double detail_ratio, detail_fine;              /* image.sharpen's detail ratio */
+    double detail_ratio, detail_fine, detail_next; /* image.sharpen's detail ratios */
 } pol__measured;
 
 /* Allocation. pol__image_new returns NULL when out of memory or when w*h*c overflows. */

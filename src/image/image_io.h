@@ -69,6 +69,9 @@ pol_status pol__webp_load(pol_run *run, const char *path, const pol__image_load_
                           pol__image **out);
 pol_status pol__webp_save(pol_run *run, const pol__image *im, const pol__image_save *s,
                           const pol__meta_out *m, FILE *fp);
+/* Writes the still WebP at `src_path` again without decoding it (its VP8/VP8L and alpha chunks as
+ * they are), with the metadata chunks of `m` (the policy applied). */
+pol_status pol__webp_remux(pol_run *run, const char *src_path, const pol__meta_out *m, FILE *fp);
 pol_status pol__tiff_load(pol_run *run, const char *path, const pol__image_load_opts *o,
                           pol__image **out);
 pol_status pol__tiff_save(pol_run *run, const pol__image *im, const pol__image_save *s,

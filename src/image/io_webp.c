@@ -102,6 +102,10 @@ pol_status pol__webp_load(pol_run *run, const char *path, const pol__image_load_
     for (size_t i = 0; i < size; i++) im->px[i] = pol__u8_to_float[buf[i]];
     memcpy(im->format, "webp", 5);
     im->bit_depth = 8;
+    if (!f.has_animation) { /* unchanged pixels can be written again from this bitstream */
+        im->src_path = strdup(path);
+        im->src_hash = im->src_path ? pol__image_px_hash(run, im) : 0;
+    }
     if (mux && (!get_chunk(mux, "ICCP", &im->icc, &im->icc_len) ||
                 !get_chunk(mux, "EXIF", &im->exif, &im->exif_len) ||
                 !get_chunk(mux, "XMP ", &im->xmp, &im->xmp_len))) {
@@ -132,6 +136,58 @@ static int writer(const uint8_t *data, size_t size, const WebPPicture *pic)
 static int mem_writer(const uint8_t *data, size_t size, const WebPPicture *pic)
 {
     return WebPMemoryWrite(data, size, pic);
+}
+
+/* The image `img` (a bitstream or a one-image WebP file) in a VP8X container with the metadata
+ * chunks of `m`, written to fp. */
+static pol_status write_with_meta(pol_run *run, const WebPData *img, const pol__meta_out *m,
+                                  FILE *fp)
+{
+    pol_status st = POL_OK;
+    WebPMux *mux = WebPMuxNew();
+    WebPData outd = {NULL, 0};
+    int ok = mux && WebPMuxSetImage(mux, img, 0) == WEBP_MUX_OK;
+    if (ok && m->icc) {
+        WebPData c = {m->icc, m->icc_len};
+        ok = WebPMuxSetChunk(mux, "ICCP", &c, 0) == WEBP_MUX_OK;
+    }
+    if (ok && m->exif) {
+        WebPData c = {m->exif, m->exif_len};
+        ok = WebPMuxSetChunk(mux, "EXIF", &c, 0) == WEBP_MUX_OK;
+    }
+    if (ok && m->xmp) {
+        WebPData c = {m->xmp, m->xmp_len};
+        ok = WebPMuxSetChunk(mux, "XMP ", &c, 0) == WEBP_MUX_OK;
+    }
+    ok = ok && WebPMuxAssemble(mux, &outd) == WEBP_MUX_OK;
+    if (ok && fwrite(outd.bytes, 1, outd.size, fp) != outd.size)
+        st = pol__fail(run, POL_ERR_IO, "writing WebP failed");
+    else if (!ok)
+        st = pol__fail(run, POL_ERR_INTERNAL, "cannot add metadata to the WebP file");
+    WebPDataClear(&outd);
+    WebPMuxDelete(mux);
+    return st;
+}
+
+pol_status pol__webp_remux(pol_run *run, const char *src_path, const pol__meta_out *m, FILE *fp)
+{
+    unsigned char *data = NULL;
+    size_t len = 0;
+    pol_status st = pol__read_file(run, src_path, 0, &data, &len);
+    if (st) return st;
+    WebPData wd = {data, len};
+    WebPMux *mux = WebPMuxCreate(&wd, 0);
+    WebPMuxFrameInfo fr;
+    memset(&fr, 0, sizeof fr);
+    if (!mux || WebPMuxGetFrame(mux, 1, &fr) != WEBP_MUX_OK)
+        st = pol__fail(run, POL_ERR_CORRUPT, "%s: cannot take its image out of the WebP file",
+                       src_path);
+    else
+        st = write_with_meta(run, &fr.bitstream, m, fp);
+    WebPDataClear(&fr.bitstream);
+    WebPMuxDelete(mux);
+    free(data);
+    return st;
 }
 
 pol_status pol__webp_save(pol_run *run, const pol__image *im, const pol__image_save *s,
@@ -182,29 +238,8 @@ pol_status pol__webp_save(pol_run *run, const pol__image *im, const pol__image_s
         goto done;
     }
     if (meta) {
-        /* wrap the bitstream with the metadata chunks (VP8X container) */
-        WebPMux *mux = WebPMuxNew();
-        WebPData img = {mw.mem, mw.size}, outd = {NULL, 0};
-        int ok = mux && WebPMuxSetImage(mux, &img, 0) == WEBP_MUX_OK;
-        if (ok && m->icc) {
-            WebPData c = {m->icc, m->icc_len};
-            ok = WebPMuxSetChunk(mux, "ICCP", &c, 0) == WEBP_MUX_OK;
-        }
-        if (ok && m->exif) {
-            WebPData c = {m->exif, m->exif_len};
-            ok = WebPMuxSetChunk(mux, "EXIF", &c, 0) == WEBP_MUX_OK;
-        }
-        if (ok && m->xmp) {
-            WebPData c = {m->xmp, m->xmp_len};
-            ok = WebPMuxSetChunk(mux, "XMP ", &c, 0) == WEBP_MUX_OK;
-        }
-        ok = ok && WebPMuxAssemble(mux, &outd) == WEBP_MUX_OK;
-        if (ok && fwrite(outd.bytes, 1, outd.size, fp) != outd.size)
-            st = pol__fail(run, POL_ERR_IO, "writing WebP failed");
-        else if (!ok)
-            st = pol__fail(run, POL_ERR_INTERNAL, "cannot add metadata to the WebP file");
-        WebPDataClear(&outd);
-        WebPMuxDelete(mux);
+        WebPData img = {mw.mem, mw.size};
+        st = write_with_meta(run, &img, m, fp);
     }
 done:
     if (have_pic) WebPPictureFree(&pic);

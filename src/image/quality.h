@@ -204,7 +204,8 @@ double pol__noise_acc_finish(pol__noise_acc *a, double *confidence, double *text
 typedef struct pol__detail_acc pol__detail_acc;
 pol__detail_acc *pol__detail_acc_new(int w, int h, int ch);
 void pol__detail_acc_row(pol__detail_acc *a, const float *row);
-double pol__detail_acc_finish(pol__detail_acc *a, double *fine);
+/* *next: the next octave's ratio (-1 when unknown). */
+double pol__detail_acc_finish(pol__detail_acc *a, double *fine, double *next);
 /* For an automatic photographic step: on a graphic, records the reason, declines and returns 1. */
 int pol__image_graphic_declines(pol_run *run, pol__image *im);
 /* Records the measurements behind the judgement (for inspect). */

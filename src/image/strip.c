@@ -354,7 +354,7 @@ static pol_status analyse(pol_run *run, sreader *r, int again)
     if (!st) {
         pol__measured *m = &r->measured;
         m->noise_sigma = pol__noise_acc_finish(na, &m->noise_conf, &m->noise_texture);
-        m->detail_ratio = pol__detail_acc_finish(da, &m->detail_fine);
+        m->detail_ratio = pol__detail_acc_finish(da, &m->detail_fine, &m->detail_next);
         na = NULL, da = NULL;
         r->measured_sets = sets;
     }
@@ -381,7 +381,7 @@ static pol_status analyse(pol_run *run, sreader *r, int again)
     pol__image dummy = {0};
     if (ka) pol__kind_acc_finish(ka, &dummy); /* only frees */
     if (na) pol__noise_acc_finish(na, &(double){0}, NULL);
-    if (da) pol__detail_acc_finish(da, &(double){0});
+    if (da) pol__detail_acc_finish(da, &(double){0}, &(double){0});
     pol__image_free(pv);
     return st;
 }

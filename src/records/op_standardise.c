@@ -143,6 +143,20 @@ static int excel_serial(const char *s, size_t n, char out[32])
     return 1;
 }
 
+/* A numeric date's first two numbers: 1-2 digits, a separator of / . or -, 1-2 digits and the
+ * same separator again ("13.03.2024" gives 13, 3, '.'); 0 when `v` does not start that way. */
+static int numeric_date_head(const char *v, long *a, long *b, char *sep)
+{
+    while (*v == ' ') v++;
+    char *e1, *e2;
+    *a = strtol(v, &e1, 10);
+    if (e1 == v || e1 - v > 2 || !*e1 || !strchr("/.-", *e1)) return 0; /* strchr finds the NUL */
+    *b = strtol(e1 + 1, &e2, 10);
+    if (e2 == e1 + 1 || e2 - e1 - 1 > 2 || *e2 != *e1) return 0;
+    *sep = *e1;
+    return 1;
+}
+
 /* The day/month order of a column's numeric dates, from the column itself: a first number of
  * 13-31 can only be a day (day first), a second one only a day (month first); dotted dates with
  * no such evidence are day first (German, Polish, Russian ... usage); else `fallback`. */
@@ -152,15 +166,11 @@ static pol__date_order column_order(const pol__table *t, size_t c, pol__date_ord
     size_t nr = pol__table_rows(t), lim = nr < 20000 ? nr : 20000;
     size_t day_first = 0, month_first = 0, dotted = 0, numeric = 0;
     for (size_t i = 0; i < lim; i++) {
-        const char *v = pol__cell_value(t, i, c);
-        while (*v == ' ') v++;
-        char *e1, *e2;
-        long a = strtol(v, &e1, 10);
-        if (e1 == v || e1 - v > 2 || !strchr("/.-", *e1)) continue;
-        long b = strtol(e1 + 1, &e2, 10);
-        if (e2 == e1 + 1 || e2 - e1 - 1 > 2 || *e2 != *e1) continue;
+        long a, b;
+        char sep;
+        if (!numeric_date_head(pol__cell_value(t, i, c), &a, &b, &sep)) continue;
         numeric++;
-        dotted += *e1 == '.';
+        dotted += sep == '.';
         if (a > 12 && a <= 31 && b <= 12) day_first++;
         if (b > 12 && b <= 31 && a <= 12) month_first++;
     }
@@ -189,12 +199,10 @@ static size_t against_order(const pol__table *t, size_t c, pol__date_order order
     ex[0] = '\0';
     for (size_t i = 0; i < nr; i++) {
         const char *v = pol__cell_value(t, i, c);
+        long a, b;
+        char sep;
+        if (!numeric_date_head(v, &a, &b, &sep)) continue;
         while (*v == ' ') v++;
-        char *e1, *e2;
-        long a = strtol(v, &e1, 10);
-        if (e1 == v || e1 - v > 2 || !strchr("/.-", *e1)) continue;
-        long b = strtol(e1 + 1, &e2, 10);
-        if (e2 == e1 + 1 || e2 - e1 - 1 > 2 || *e2 != *e1) continue;
         int only_dmy = a > 12 && a <= 31 && b <= 12, only_mdy = b > 12 && b <= 31 && a <= 12;
         if ((order == POL_DATE_MDY && only_dmy) || (order == POL_DATE_DMY && only_mdy)) {
             if (!n++) snprintf(ex, cap, "%.60s", v);

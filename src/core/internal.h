@@ -93,6 +93,10 @@ struct pol__domain {
      * by the model stage; a forecast grid's tiles read only their bands). Returns 1 when it did
      * the stage (*st its status; run->stage->out written), 0 when the item must be loaded. */
     int (*stage_unloaded)(pol_run *run, const struct pol_pipeline *p, pol_status *st);
+    /* Optional: 1 when the parts of stage `stage` (1-based) of a plan over `shards` shards must
+     * exchange data while they run (a model fitted over a whole grid): the plan says so, and its
+     * shards then run only as the ranks of one MPI job (src/core/comm.h, docs/SCALE.md). */
+    int (*stage_talks)(const struct pol_pipeline *p, size_t stage, size_t shards);
 };
 typedef struct pol__stream_io pol__stream_io;
 

@@ -288,6 +288,22 @@ pol_status pol_plan_run(const char *plan_path, size_t stage, size_t shard, const
  * POL_ERR_PARTIAL and *missing (may be NULL; free it) lists what is not, one line each. */
 pol_status pol_plan_merge(const char *plan_path, char **missing, pol_err *err);
 
+/* ---- MPI: the shards of a plan as the ranks of one MPI job (docs/SCALE.md) ------------------- */
+
+/* 1 when this polish was built with MPI (meson -Dmpi=enabled). */
+int pol_mpi_built(void);
+/* Starts MPI for a process that is one rank of an MPI job (`mpirun -np N polish run --plan P
+ * --mpi`): *rank and *size say which. From then on pol_plan_run's shard should be the rank, and
+ * a stage whose parts must communicate (pol_plan_run refuses it otherwise) exchanges what it needs
+ * with the other ranks. POL_ERR_UNSUPPORTED in a build without MPI. */
+pol_status pol_mpi_begin(int *argc, char ***argv, size_t *rank, size_t *size, pol_err *err);
+/* Every rank calls it at the same point with its own outcome (`st`; its message in `err` when
+ * st != POL_OK). POL_OK when no rank failed; otherwise every rank gets the first failing rank's
+ * status and "rank R of N failed: message" in `err`. Without an MPI job: returns `st`. */
+pol_status pol_mpi_agree(pol_status st, pol_err *err);
+/* Ends MPI (every rank, after its last pol_mpi_agree). */
+void pol_mpi_end(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -81,6 +81,7 @@ static void usage(FILE *f)
           "  report [merge] STREAM.jsonl... -o OUT render or merge report streams\n"
           "  plan RECIPE.yml FILE|DIR... -o OUT/ --shards N   split a batch into shards\n"
           "  run --plan OUT/plan.json [--stage S] [--shard I] run one shard\n"
+          "  run --plan OUT/plan.json --mpi     under mpirun: the shards as MPI ranks\n"
           "  merge OUT/plan.json                   merge the shards' reports, check all done\n"
           "  serve --port P                        the workspace of this folder in the browser\n"
           "  help [DOMAIN | DOMAIN.OP]             explain a domain or an operation\n"
@@ -1111,41 +1112,25 @@ static int cmd_plan(cli *c, int argc, char **argv)
     return EXIT_ALL_OK;
 }
 
-/* polish run --plan OUT/plan.json [--stage S] [--shard I] */
-static int cmd_run_plan(cli *c, int argc, char **argv)
+/* One shard of one stage: runs it, prints its errors; *st its status, with the first error in
+ * `err` when an item failed. Returns the exit code. */
+static int run_shard(cli *c, const char *plan, size_t stage, long shard, pol_status *st,
+                     pol_err *err)
 {
-    const char *plan = NULL;
-    long stage = 0, shard = -1;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--plan")) {
-            if (i + 1 >= argc) die_usage("--plan needs a plan file");
-            plan = argv[++i];
-        } else if (!strncmp(argv[i], "--plan=", 7)) {
-            plan = argv[i] + 7;
-        } else if (!strcmp(argv[i], "--stage")) {
-            stage = count_arg("--stage", i + 1 < argc ? argv[++i] : NULL, 1);
-        } else if (!strcmp(argv[i], "--shard")) {
-            shard = count_arg("--shard", i + 1 < argc ? argv[++i] : NULL, 0);
-        } else if (!common_option(c, argc, argv, &i)) {
-            die_usage("run --plan: unexpected %s (the plan names the inputs)", argv[i]);
-        }
-    }
-    if (c->output) die_usage("run --plan: the plan names the output folder; no -o");
-    if (shard < 0) shard = shard_from_env();
-    if (shard < 0)
-        die_usage("run --plan: which shard? --shard I, or SLURM_ARRAY_TASK_ID, "
-                  "JOB_COMPLETION_INDEX or PARALLEL_SEQ");
     pol_report *r = pol_report_new("run --plan");
     if (!r) return EXIT_FATAL;
-    pol_err err;
     pol_batch_result res = {0};
-    pol_status st = pol_plan_run(plan, (size_t)stage, (size_t)shard, &c->opt, r, &res, &err);
-    int code = st == POL_OK ? EXIT_ALL_OK : st == POL_ERR_PARTIAL ? EXIT_SOME_FAILED : 0;
-    if (st && st != POL_ERR_PARTIAL) {
-        fprintf(stderr, "polish: %s\n", err.msg);
-        code = st == POL_ERR_ARG ? EXIT_USAGE : EXIT_FATAL;
+    *st = pol_plan_run(plan, stage, (size_t)shard, &c->opt, r, &res, err);
+    int code = *st == POL_OK ? EXIT_ALL_OK : *st == POL_ERR_PARTIAL ? EXIT_SOME_FAILED : 0;
+    if (*st && *st != POL_ERR_PARTIAL) {
+        fprintf(stderr, "polish: %s\n", err->msg);
+        code = *st == POL_ERR_ARG ? EXIT_USAGE : EXIT_FATAL;
     } else {
         char *e = pol_report_errors(r);
+        if (*st && e && *e) { /* the first failed item's error, for the other ranks of an MPI job */
+            size_t n = strcspn(e, "\n");
+            snprintf(err->msg, sizeof err->msg, "%.*s", (int)(n < sizeof err->msg ? n : 1000), e);
+        }
         if (e && *e)
             for (char *line = strtok(e, "\n"); line; line = strtok(NULL, "\n"))
                 fprintf(stderr, "polish: error: %s\n", line);
@@ -1160,6 +1145,75 @@ static int cmd_run_plan(cli *c, int argc, char **argv)
     }
     pol_report_free(r);
     return code;
+}
+
+/* polish run --plan OUT/plan.json --mpi [--stage S]: the shards as the ranks of one MPI job
+ * (mpirun -np N, N = the plan's shards), every stage in turn (or stage S), a stage starting when
+ * every rank finished the one before; a stage whose parts must communicate can. */
+static int run_plan_mpi(cli *c, const char *plan, long stage)
+{
+    size_t rank = 0, size = 1;
+    pol_err err;
+    pol_status st = pol_mpi_begin(NULL, NULL, &rank, &size, &err);
+    if (st) {
+        fprintf(stderr, "polish: %s\n", err.msg);
+        return EXIT_FATAL;
+    }
+    size_t n = stage ? (size_t)stage : pol_plan_stages(plan, &err);
+    if (!n) st = err.code ? err.code : POL_ERR_FORMAT;
+    int code = st ? EXIT_FATAL : EXIT_ALL_OK;
+    if (st) fprintf(stderr, "polish: %s\n", err.msg);
+    /* (a rank that cannot read the plan still agrees once, so the others hear it) */
+    for (size_t s = stage ? (size_t)stage : 1; s <= (n ? n : 1); s++) {
+        int one = EXIT_ALL_OK;
+        if (!st) one = run_shard(c, plan, s, (long)rank, &st, &err);
+        /* every rank learns whether another failed, and which: none waits for a dead one */
+        pol_status all = pol_mpi_agree(st, &err);
+        if (all) {
+            if (rank == 0)
+                fprintf(stderr, "polish: stage %zu stopped: %s\n", s, err.msg);
+            code = st ? (one ? one : EXIT_FATAL) : EXIT_FATAL;
+            break;
+        }
+        if (rank == 0 && !c->quiet && !c->json)
+            fprintf(stderr, "polish: stage %zu done on %zu ranks\n", s, size);
+    }
+    pol_mpi_end();
+    return code;
+}
+
+/* polish run --plan OUT/plan.json [--stage S] [--shard I | --mpi] */
+static int cmd_run_plan(cli *c, int argc, char **argv)
+{
+    const char *plan = NULL;
+    long stage = 0, shard = -1;
+    int mpi = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--plan")) {
+            if (i + 1 >= argc) die_usage("--plan needs a plan file");
+            plan = argv[++i];
+        } else if (!strncmp(argv[i], "--plan=", 7)) {
+            plan = argv[i] + 7;
+        } else if (!strcmp(argv[i], "--stage")) {
+            stage = count_arg("--stage", i + 1 < argc ? argv[++i] : NULL, 1);
+        } else if (!strcmp(argv[i], "--shard")) {
+            shard = count_arg("--shard", i + 1 < argc ? argv[++i] : NULL, 0);
+        } else if (!strcmp(argv[i], "--mpi")) {
+            mpi = 1;
+        } else if (!common_option(c, argc, argv, &i)) {
+            die_usage("run --plan: unexpected %s (the plan names the inputs)", argv[i]);
+        }
+    }
+    if (c->output) die_usage("run --plan: the plan names the output folder; no -o");
+    if (mpi && shard >= 0) die_usage("run --plan --mpi: each rank is its shard; no --shard");
+    if (mpi) return run_plan_mpi(c, plan, stage);
+    if (shard < 0) shard = shard_from_env();
+    if (shard < 0)
+        die_usage("run --plan: which shard? --shard I, or SLURM_ARRAY_TASK_ID, "
+                  "JOB_COMPLETION_INDEX or PARALLEL_SEQ (or --mpi under mpirun)");
+    pol_err err;
+    pol_status st;
+    return run_shard(c, plan, (size_t)stage, shard, &st, &err);
 }
 
 /* polish merge OUT/plan.json */

@@ -97,6 +97,10 @@ struct pol__domain {
      * groups of pass files frame.0001.*) run in frame order, one after another, and their steps
      * may keep state from frame to frame (pol__seq_keep). 0: numbered items are items like any. */
     int sequences;
+    /* Optional: 1 when the parts of stage `stage` (1-based) of a plan over `shards` shards must
+     * exchange data while they run (a model fitted over a whole grid): the plan says so, and its
+     * shards then run only as the ranks of one MPI job (src/core/comm.h, docs/SCALE.md). */
+    int (*stage_talks)(const struct pol_pipeline *p, size_t stage, size_t shards);
 };
 typedef struct pol__stream_io pol__stream_io;
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "core/comm.h"
 #include "core/internal.h"
 #include "core/pipeline.h"
 #include "core/report.h"
@@ -363,6 +364,18 @@ pol_status pol_plan_make(const pol_plan_spec *s, char **plan_path, pol_err *err)
     if (n_st > MAX_STAGES) n_st = MAX_STAGES;
     if (n_st >= 2) {
         if (staged_stages(items, out, s->shards, snames, sparts, n_st, stages)) goto oom;
+        for (size_t k = 0; k < n_st && p->domain->stage_talks; k++) {
+            if (!p->domain->stage_talks(p, k + 1, s->shards)) continue;
+            /* its parts run as the ranks of one MPI job, one item at a time for all of them */
+            if (n > 1) {
+                st = pol__err_set(err, POL_ERR_ARG, "stage %zu (%s) of this recipe must communicate "
+                                  "between its %zu parts (an MPI job): plan one input at a time, not "
+                                  "%zu", k + 1, snames[k] ? snames[k] : "stage", s->shards, n);
+                json_decref(stages);
+                goto done;
+            }
+            json_object_set_new(json_array_get(stages, k), "communicates", json_true());
+        }
         goto staged;
     }
     json_t *stage = json_object();
@@ -518,6 +531,22 @@ pol_status pol_plan_run(const char *plan_path, size_t stage, size_t shard, const
                           pl.shards - 1);
         goto done;
     }
+    /* an MPI job (src/core/comm.h): one rank a shard, all of them */
+    size_t ranks = pol__comm_size();
+    if (ranks > 1 && (ranks != pl.shards || shard != pol__comm_rank())) {
+        st = pol__err_set(err, POL_ERR_ARG, "the plan has %zu shards: run it as %zu MPI ranks "
+                          "(mpirun -np %zu), each its own shard, not %zu", pl.shards, pl.shards,
+                          pl.shards, ranks);
+        goto done;
+    }
+    int talks = json_is_true(json_object_get(json_array_get(pl.stages, stage - 1), "communicates"));
+    if (talks && ranks == 1) {
+        st = pol__err_set(err, POL_ERR_ARG, "stage %zu of %s must communicate between its %zu "
+                          "shards: run it as one MPI job, mpirun -np %zu polish run --plan %s "
+                          "--stage %zu --mpi (docs/SCALE.md)", stage, plan_path, pl.shards,
+                          pl.shards, plan_path, stage);
+        goto done;
+    }
     const char *rtext = json_string_value(json_object_get(pl.root, "recipe_text"));
     const char *rname = json_string_value(json_object_get(pl.root, "recipe"));
     st = pol_pipeline_parse_recipe(rtext, strlen(rtext), rname ? rname : "recipe", &p, err);
@@ -531,7 +560,7 @@ pol_status pol_plan_run(const char *plan_path, size_t stage, size_t shard, const
         st = pol__err_set(err, POL_ERR_NOMEM, "out of memory");
         goto done;
     }
-    size_t i;
+    size_t i, talks_done = 0;
     json_t *it;
     json_t *jst = json_array_get(pl.stages, stage - 1);
     sel.staged = json_object_get(jst, "parts") != NULL;
@@ -559,7 +588,10 @@ pol_status pol_plan_run(const char *plan_path, size_t stage, size_t shard, const
                                   plan_path);
                 goto done;
             }
-            if (stage < n_stages && stat(o0, &sb) == 0) continue; /* done before */
+            if (stage < n_stages && stat(o0, &sb) == 0) {
+                talks_done++;
+                if (!talks) continue; /* done before */
+            }
             if (mkdirs(x->stage.dir) != 0) {
                 st = pol__err_set(err, POL_ERR_IO, "cannot make %s: %s", x->stage.dir,
                                   strerror(errno));
@@ -567,6 +599,18 @@ pol_status pol_plan_run(const char *plan_path, size_t stage, size_t shard, const
             }
         }
         sel.n++;
+    }
+    if (talks) {
+        /* the ranks run the stage together or not at all: skipped when every rank's parts are
+         * done, else all of them take part (a rank whose part is done writes nothing) */
+        long long all_done = talks_done == sel.n;
+        pol_err e;
+        st = pol__comm_agree(POL_OK, NULL, &all_done, &e);
+        if (st) {
+            *err = e;
+            goto done;
+        }
+        if (all_done) sel.n = 0;
     }
     qsort(sel.inputs, sel.n, sizeof *sel.inputs, cmp_str);
     json_array_foreach(jin, i, it) ins[i] = json_string_value(it);

@@ -39,6 +39,14 @@ static size_t plan_stages(const pol_pipeline *p, size_t shards, const char **nam
     return 2;
 }
 
+/* scope global: one model for the whole grid, whose fit needs every tile's training cases at
+ * every step: the tiles must communicate (an MPI job) when there are several. */
+static int stage_talks(const pol_pipeline *p, size_t stage, size_t shards)
+{
+    const pol__step *g = grid_step(p);
+    return g && stage == 1 && shards > 1 && pol__arg_choice(g->args, "scope") == 2;
+}
+
 static int stage_unloaded(pol_run *run, const pol_pipeline *p, pol_status *st)
 {
     const pol__step *g = grid_step(p);
@@ -210,4 +218,5 @@ const pol__domain pol__forecast_domain = {
     .stream = &pol__forecast_grid_stream,
     .plan_stages = plan_stages,
     .stage_unloaded = stage_unloaded,
+    .stage_talks = stage_talks,
 };

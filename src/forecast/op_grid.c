@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "core/comm.h"
 #include "core/stream.h"
 #include "forecast/gridfile.h"
 #include "forecast/op_common.h"
@@ -27,8 +28,10 @@ static const pol_param_desc params[] = {
     {"distribution", POL_PARAM_ENUM, "gaussian", 0, -1, "gaussian|truncnormal|clogistic",
      "EMOS predictive distribution."},
     {"estimator", POL_PARAM_ENUM, "crps", 0, -1, "crps|mle", "Minimum CRPS or maximum likelihood."},
-    {"scope", POL_PARAM_ENUM, "local", 0, -1, "local|regional",
-     "One model per grid point, or per box of --box x --box grid points (pooling their cases)."},
+    {"scope", POL_PARAM_ENUM, "local", 0, -1, "local|regional|global",
+     "One model per grid point, per box of --box x --box grid points (pooling their cases), or "
+     "one for the whole grid (pooling every point's cases; in a plan of several shards its tiles "
+     "must communicate: an MPI job, docs/SCALE.md)."},
     {"box", POL_PARAM_INT, "4", 1, 1000, NULL, "Regional boxes: grid points on a side.",
      .when = "scope=regional"},
     {"min-train", POL_PARAM_INT, "10", 3, 1e9, NULL,
@@ -55,7 +58,7 @@ typedef struct gopts {
     const char *var;
     double q[64], thr[64];
     size_t nq, nthr;
-    int ecc, regional;
+    int ecc, regional, global;
     size_t box, tile;
 } gopts;
 
@@ -76,6 +79,7 @@ static pol_status args_opts(pol_run *run, const pol_args *a, gopts *o)
     o->ecc = out.ecc;
     o->var = pol__arg_str(a, "variable");
     o->regional = pol__arg_choice(a, "scope") == 1;
+    o->global = pol__arg_choice(a, "scope") == 2;
     if (o->regional) o->box = (size_t)pol__arg_int(a, "box");
     o->tile = (size_t)pol__arg_int(a, "tile");
     return POL_OK;
@@ -130,6 +134,16 @@ static void g_close(void *p)
     free(r);
 }
 
+/* Rows of a band: about --tile points, whole rows and boxes. */
+static size_t band_rows(const gopts *o, size_t nrows, size_t ncols)
+{
+    size_t rows = o->tile / (ncols ? ncols : 1);
+    if (rows < 1) rows = 1;
+    if (o->regional) rows = (rows + o->box - 1) / o->box * o->box;
+    if (rows > nrows) rows = nrows;
+    return rows ? rows : 1;
+}
+
 /* The reader of `path` with the options of step `a` (NULL: the item's plan's). */
 static pol_status g_open_args(pol_run *run, const char *path, const pol_args *a, void **out)
 {
@@ -143,11 +157,7 @@ static pol_status g_open_args(pol_run *run, const char *path, const pol_args *a,
         return st;
     }
     const fc_gridfile *g = &r->g;
-    /* about --tile points a band, whole rows and boxes */
-    size_t rows = r->o.tile / g->ncols;
-    if (rows < 1) rows = 1;
-    if (r->o.regional) rows = (rows + r->o.box - 1) / r->o.box * r->o.box;
-    if (rows > g->nrows) rows = g->nrows;
+    size_t rows = band_rows(&r->o, g->nrows, g->ncols);
     r->rows_per = rows;
     size_t np = rows * g->ncols, nt = g->nt, nm = g->nm;
     size_t outs = nt * np * (2 + r->o.nq + r->o.nthr);
@@ -681,6 +691,9 @@ typedef struct gstate {
     float *tbuf, *obuf;
     size_t tcap, ocap;
     size_t points, calibrated, raw, none, bands;
+    /* scope global: the one model of the whole grid, fitted in begin (gfit: it was) */
+    int global, gfit;
+    fc_emos gm;
 } gstate;
 
 static void gs_free(void *p)
@@ -746,12 +759,22 @@ static pol_status gs_begin2(pol_run *run, const pol_args *args, gstate *s)
     return POL_OK;
 }
 
+static pol_status global_fit(pol_run *run, const pol_args *args, gstate *s);
+
+static int join_stage(const pol_run *run)
+{
+    return run->stage && run->stage->n_stages > 1 && !strcmp(run->stage->name, "join");
+}
+
 static pol_status gs_begin(pol_run *run, const pol_args *args, void **out)
 {
     *out = NULL;
     gstate *s = calloc(1, sizeof *s);
     if (!s) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     pol_status st = gs_begin2(run, args, s);
+    s->global = pol__arg_choice(args, "scope") == 2;
+    /* the join writes what the tiles computed: nothing to fit */
+    if (!st && s->global && !join_stage(run)) st = global_fit(run, args, s);
     if (st) { /* the runner frees only a state that began */
         gs_free(s);
         return st;
@@ -793,14 +816,229 @@ static void moments(const float *x, size_t stride, size_t m, double *mean, doubl
     *sd = n > 1 ? sqrt(ss / (double)(n - 1)) : 0;
 }
 
+/* Point p of the band with model e (NULL: too few cases, the raw ensemble passed through): mu,
+ * sigma, quantiles, probabilities, the calibrated members (ECC-Q) and its flag. x: 2 * members. */
+static void apply_point(const gwork *w, size_t p, const fc_emos *e, float *x)
+{
+    gchunk *c = w->c;
+    const gopts *o = c->o;
+    size_t np = w->np;
+    int fitted = e != NULL;
+    float *sx = x + c->nm;
+    c->model[p] = fitted ? 1 : 0;
+    int any = 0;
+    for (size_t t = 0; t < c->nt; t++) {
+        const float *ens = c->ens + t * c->nm * np + p;
+        fc_sample sm;
+        memset(&sm, 0, sizeof sm);
+        size_t k;
+        moments(ens, np, c->nm, &sm.mean, &sm.sd, &k);
+        if (!k) continue;
+        any = 1;
+        double mu = sm.mean, sigma = sm.sd;
+        if (fitted) fc_emos_predict(e, &sm, &mu, &sigma);
+        c->mu[t * np + p] = (float)mu;
+        c->sigma[t * np + p] = (float)sigma;
+        size_t kk = 0;
+        for (size_t j = 0; j < c->nm; j++)
+            if (!isnan(ens[j * np])) sx[kk++] = ens[j * np];
+        qsort(sx, kk, sizeof *sx, cmp_f);
+        for (size_t qi = 0; qi < o->nq; qi++) {
+            double v, pr = o->q[qi];
+            if (fitted)
+                v = sigma > 0 ? fc_quantile(e->dist, mu, sigma, pr) : mu;
+            else if (kk == 1)
+                v = sx[0];
+            else {
+                double h = pr * (double)(kk - 1);
+                size_t lo = (size_t)floor(h);
+                v = lo >= kk - 1 ? sx[kk - 1] : sx[lo] + (h - (double)lo) * (sx[lo + 1] - sx[lo]);
+            }
+            c->q[(t * o->nq + qi) * np + p] = (float)v;
+        }
+        for (size_t ti = 0; ti < o->nthr; ti++) {
+            double th = o->thr[ti], pe;
+            if (fitted) {
+                pe = sigma > 0 ? 1 - fc_cdf(e->dist, mu, sigma, th) : (mu > th);
+            } else {
+                size_t above = 0;
+                for (size_t j = 0; j < kk; j++) above += sx[j] > th;
+                pe = (double)above / (double)kk;
+            }
+            c->pex[(t * o->nthr + ti) * np + p] = (float)pe;
+        }
+        if (fitted) { /* ECC-Q: calibrated quantiles at j/(k+1) in the raw members' order,
+                       * written over the raw members (ranks taken from a copy) */
+            float *ecc = c->ecc + t * c->nm * np + p;
+            for (size_t j = 0; j < c->nm; j++) x[j] = ens[j * np];
+            for (size_t j = 0; j < c->nm; j++) {
+                double rv = x[j];
+                if (isnan(rv)) continue;
+                size_t rank = 0;
+                for (size_t i2 = 0; i2 < c->nm; i2++) {
+                    double ov = x[i2];
+                    if (!isnan(ov)) rank += ov < rv || (ov == rv && i2 < j);
+                }
+                double lev = (double)(rank + 1) / (double)(kk + 1);
+                ecc[j * np] = (float)(sigma > 0 ? fc_quantile(e->dist, mu, sigma, lev) : mu);
+            }
+        }
+    }
+    if (!any) c->model[p] = -1;
+}
+
+/* The training case of point p of the band at training time t: its ensemble's mean and spread
+ * and the observation (at 0 or above for the distributions on [0, inf)). 0: none (no
+ * observation at that time, or no members). */
+static int point_case(const gwork *w, size_t p, size_t t, double *mean, double *sd, double *y)
+{
+    const gstate *s = w->s;
+    if (s->obs_t[t] == SIZE_MAX) return 0;
+    double v = w->ob[s->obs_t[t] * w->np + p];
+    if (isnan(v)) return 0;
+    size_t k;
+    moments(w->tr + t * w->nmtr * w->np + p, w->np, w->nmtr, mean, sd, &k);
+    if (!k) return 0;
+    *y = s->dist != FC_GAUSS && v < 0 ? 0 : v;
+    return 1;
+}
+
+/* scope global: every point of the band with the grid's one model (or its raw ensemble). */
+static void global_range(void *user, size_t pa, size_t pb)
+{
+    gwork *w = user;
+    float *x = malloc((w->c->nm ? w->c->nm : 1) * 2 * sizeof *x);
+    if (!x) return;
+    for (size_t p = pa; p < pb; p++) apply_point(w, p, w->s->gfit ? &w->s->gm : NULL, x);
+    free(x);
+}
+
+/* ---- scope global: one model for the whole grid, fitted before the first band is written ------
+ * Its cases are every point's at every training time: the fit needs all of them, at every step
+ * of its minimisation. In a plan of several shards each tile holds its own bands' cases only and
+ * the shards, the ranks of one MPI job, exchange each band's sums at every step
+ * (fc_emos_fit_blocks): that is the step of the grid that must communicate. One process holds
+ * every band's cases; the model is the same bit for bit either way. */
+
+typedef struct gblocks {
+    pol_run *run;
+    const size_t *first; /* the bands of each rank */
+    pol_err err;
+} gblocks;
+
+static int gb_gather(double *buf, size_t per, void *user)
+{
+    gblocks *g = user;
+    return pol__comm_gather(buf, g->first, per, &g->err) != POL_OK;
+}
+
+static void gb_each(size_t n, void (*f)(void *u, size_t a, size_t b), void *u, void *user)
+{
+    gblocks *g = user;
+    pol__parallel_for(g->run, n, 1, f, u);
+}
+
+static pol_status global_fit(pol_run *run, const pol_args *args, gstate *s)
+{
+    gopts o;
+    pol_status st = args_opts(run, args, &o);
+    if (st) return st;
+    const pol_stage *sg = run->stage;
+    size_t nr = s->train.nrows, nc = s->train.ncols, rows = band_rows(&o, nr, nc);
+    size_t nb = (nr + rows - 1) / rows;
+    /* tiles of a plan of several shards: this part's bands, the others' on the other ranks */
+    int talk = sg && sg->parts > 1 && !strcmp(sg->name, "tiles");
+    size_t size = talk ? sg->parts : 1, me = talk ? sg->part : 0;
+    size_t *first = calloc(size + 1, sizeof *first);
+    fc_block *bl = NULL;
+    if (!first) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    for (size_t r = 0; first && r <= size; r++) first[r] = band_of_part(nb, r, size);
+    if (!st && talk && (pol__comm_size() != size || pol__comm_rank() != me))
+        st = pol__fail(run, POL_ERR_ARG, "scope global fits one model over the whole grid: the %zu "
+                       "tiles must run together as the ranks of one MPI job (mpirun -np %zu polish "
+                       "run --plan PLAN --stage %zu --mpi)", size, size, sg->stage);
+    size_t b0 = first ? first[me] : 0, b1 = first ? first[me + 1] : 0, ncases = 0;
+    size_t per_band = rows * nc * s->train.nt;
+    if (!st) { /* this rank's cases: at most one a point and training time */
+        uint64_t most = (uint64_t)(b1 - b0) * per_band;
+        st = pol__mem_reserve(run, most * sizeof(fc_case) + (uint64_t)(s->train.nm + 1) * per_band *
+                              sizeof(float), "the training cases of a model over the whole grid");
+    }
+    if (!st && !(bl = calloc(b1 > b0 ? b1 - b0 : 1, sizeof *bl)))
+        st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    size_t tn = s->train.nm * s->train.nt * rows * nc, on = s->obs.nt * rows * nc;
+    float *tb = st ? NULL : malloc(tn * sizeof *tb), *ob = st ? NULL : malloc(on * sizeof *ob);
+    if (!st && (!tb || !ob)) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    for (size_t b = b0; !st && b < b1; b++) {
+        size_t r0 = b * rows, n_r = r0 + rows > nr ? nr - r0 : rows, np = n_r * nc;
+        st = fc_gridfile_rows(run, &s->train, r0, n_r, tb);
+        if (!st) st = fc_gridfile_rows(run, &s->obs, r0, n_r, ob);
+        fc_block *k = &bl[b - b0];
+        if (!st && !(k->c = malloc((np * s->train.nt + 1) * sizeof *k->c)))
+            st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        gwork w = {.s = s, .ntr = s->train.nt, .nmtr = s->train.nm, .np = np, .tr = tb, .ob = ob};
+        for (size_t p = 0; !st && p < np; p++)
+            for (size_t t = 0; t < s->train.nt; t++) {
+                double mean, sd, y;
+                if (!point_case(&w, p, t, &mean, &sd, &y)) continue;
+                k->c[k->n++] = (fc_case){(float)mean, (float)fc_lsd(sd), (float)y};
+                k->any_sd |= sd > 0;
+            }
+        ncases += k->n;
+    }
+    free(tb);
+    free(ob);
+    if (talk) { /* every rank has its cases, or the job stops here, each rank saying which failed */
+        pol_err e;
+        pol_status ag = pol__comm_agree(st, st ? run->err->msg : NULL, NULL, &e);
+        if (ag && !st) { /* "rank R of N failed: INPUT: why": the input is this one */
+            size_t li = run->input ? strlen(run->input) : 0;
+            char *at = li ? strstr(e.msg, run->input) : NULL;
+            if (at && !strncmp(at + li, ": ", 2)) memmove(at, at + li + 2, strlen(at + li + 2) + 1);
+            st = pol__fail(run, ag, "%s", e.msg);
+        }
+    }
+    if (!st) {
+        gblocks g = {.run = run, .first = first};
+        fc_blocks fb = {.n_blocks = nb, .b0 = b0, .b1 = b1, .own = bl, .gather = gb_gather,
+                        .each = gb_each, .user = &g};
+        int rc = fc_emos_fit_blocks(&s->gm, s->dist, s->mle, &fb);
+        if (rc == -2) st = pol__fail(run, g.err.code ? g.err.code : POL_ERR_INTERNAL, "%s", g.err.msg);
+        s->gfit = rc == 0 && s->gm.n >= s->min_train;
+    }
+    if (!st) {
+        pol__measure_int(run, "global_training_cases", (long long)s->gm.n);
+        pol__measure_int(run, "global_bands", (long long)nb);
+        pol__measure_int(run, "global_ranks", (long long)size);
+        pol__measure_int(run, "global_cases_here", (long long)ncases);
+        if (s->gfit) {
+            pol__measure(run, "global_a", s->gm.a);
+            pol__measure(run, "global_b", s->gm.b);
+            pol__measure(run, "global_c", s->gm.c);
+            pol__measure(run, "global_d", s->gm.d);
+            pol__measure(run, "global_score", s->gm.score);
+            pol__decide(run, "one EMOS model for the whole grid: mu = %.6g + %.6g * mean, log sigma "
+                        "= %.6g + %.6g * log sd, from %zu training cases in %zu bands%s", s->gm.a,
+                        s->gm.b, s->gm.c, s->gm.d, s->gm.n, nb,
+                        size > 1 ? ", their sums exchanged between the ranks" : "");
+        } else {
+            pol__warn(run, "scope global: %zu training cases with observations, fewer than %zu: the "
+                      "raw ensemble is passed through", s->gm.n, s->min_train);
+        }
+    }
+    for (size_t b = b0; bl && b < b1; b++) free(bl[b - b0].c);
+    free(bl);
+    free(first);
+    return st;
+}
+
 /* Units are grid points (local) or boxes (regional) of the band. */
 static void unit_range(void *user, size_t ua, size_t ub)
 {
     gwork *w = user;
     gstate *s = w->s;
     gchunk *c = w->c;
-    const gopts *o = c->o;
-    size_t np = w->np, cols = c->grid_cols, box = w->box;
+    size_t cols = c->grid_cols, box = w->box;
     size_t cap = box * box * w->ntr;
     fc_sample *smp = malloc((cap ? cap : 1) * sizeof *smp);
     float *x = malloc((c->nm ? c->nm : 1) * 2 * sizeof *x);
@@ -811,7 +1049,6 @@ static void unit_range(void *user, size_t ua, size_t ub)
         free(pts);
         return;
     }
-    float *sx = x + c->nm;
     for (size_t u = ua; u < ub; u++) {
         size_t npt = 0;
         if (box == 1) {
@@ -822,111 +1059,25 @@ static void unit_range(void *user, size_t ua, size_t ub)
                 for (size_t q = bc * box; q < (bc + 1) * box && q < cols; q++) pts[npt++] = r * cols + q;
         }
         size_t n = 0;
-        for (size_t i = 0; i < npt; i++) {
-            size_t p = pts[i];
+        for (size_t i = 0; i < npt; i++)
             for (size_t t = 0; t < w->ntr; t++) {
-                if (s->obs_t[t] == SIZE_MAX) continue;
-                double y = w->ob[s->obs_t[t] * np + p];
-                if (isnan(y)) continue;
-                size_t k;
                 fc_sample *sm = &smp[n];
                 memset(sm, 0, sizeof *sm);
-                moments(w->tr + t * w->nmtr * np + p, np, w->nmtr, &sm->mean, &sm->sd, &k);
-                if (!k) continue;
-                if ((s->dist != FC_GAUSS) && y < 0) y = 0;
-                sm->y = y;
-                n++;
+                n += point_case(w, pts[i], t, &sm->mean, &sm->sd, &sm->y);
             }
-        }
         fc_emos e;
         memset(&e, 0, sizeof e);
         int fitted = n >= s->min_train && n >= 3 && fc_emos_fit(&e, s->dist, s->mle, smp, n, 0) == 0;
-        for (size_t i = 0; i < npt; i++) {
-            size_t p = pts[i];
-            c->model[p] = fitted ? 1 : 0;
-            int any = 0;
-            for (size_t t = 0; t < c->nt; t++) {
-                const float *ens = c->ens + t * c->nm * np + p;
-                fc_sample sm;
-                memset(&sm, 0, sizeof sm);
-                size_t k;
-                moments(ens, np, c->nm, &sm.mean, &sm.sd, &k);
-                if (!k) continue;
-                any = 1;
-                double mu = sm.mean, sigma = sm.sd;
-                if (fitted) fc_emos_predict(&e, &sm, &mu, &sigma);
-                c->mu[t * np + p] = (float)mu;
-                c->sigma[t * np + p] = (float)sigma;
-                size_t kk = 0;
-                for (size_t j = 0; j < c->nm; j++)
-                    if (!isnan(ens[j * np])) sx[kk++] = ens[j * np];
-                qsort(sx, kk, sizeof *sx, cmp_f);
-                for (size_t qi = 0; qi < o->nq; qi++) {
-                    double v, pr = o->q[qi];
-                    if (fitted)
-                        v = sigma > 0 ? fc_quantile(e.dist, mu, sigma, pr) : mu;
-                    else if (kk == 1)
-                        v = sx[0];
-                    else {
-                        double h = pr * (double)(kk - 1);
-                        size_t lo = (size_t)floor(h);
-                        v = lo >= kk - 1 ? sx[kk - 1] : sx[lo] + (h - (double)lo) * (sx[lo + 1] - sx[lo]);
-                    }
-                    c->q[(t * o->nq + qi) * np + p] = (float)v;
-                }
-                for (size_t ti = 0; ti < o->nthr; ti++) {
-                    double th = o->thr[ti], pe;
-                    if (fitted) {
-                        pe = sigma > 0 ? 1 - fc_cdf(e.dist, mu, sigma, th) : (mu > th);
-                    } else {
-                        size_t above = 0;
-                        for (size_t j = 0; j < kk; j++) above += sx[j] > th;
-                        pe = (double)above / (double)kk;
-                    }
-                    c->pex[(t * o->nthr + ti) * np + p] = (float)pe;
-                }
-                if (fitted) { /* ECC-Q: calibrated quantiles at j/(k+1) in the raw members' order,
-                               * written over the raw members (ranks taken from a copy) */
-                    float *ecc = c->ecc + t * c->nm * np + p;
-                    for (size_t j = 0; j < c->nm; j++) x[j] = ens[j * np];
-                    for (size_t j = 0; j < c->nm; j++) {
-                        double rv = x[j];
-                        if (isnan(rv)) continue;
-                        size_t rank = 0;
-                        for (size_t i2 = 0; i2 < c->nm; i2++) {
-                            double ov = x[i2];
-                            if (!isnan(ov)) rank += ov < rv || (ov == rv && i2 < j);
-                        }
-                        double lev = (double)(rank + 1) / (double)(kk + 1);
-                        ecc[j * np] = (float)(sigma > 0 ? fc_quantile(e.dist, mu, sigma, lev) : mu);
-                    }
-                }
-            }
-            if (!any) c->model[p] = -1;
-        }
+        for (size_t i = 0; i < npt; i++) apply_point(w, pts[i], fitted ? &e : NULL, x);
     }
     free(smp);
     free(x);
     free(pts);
 }
 
-static pol_status gs_apply(pol_run *run, void *p, pol__chunk *pc)
+/* Local or regional: the band's training rows read, a model fitted per point or box. */
+static pol_status fit_band(pol_run *run, gstate *s, gchunk *c)
 {
-    gstate *s = p;
-    gchunk *c = pc->data;
-    if (c->done) { /* calibrated by its tiles stage: only counted */
-        for (size_t i = 0; i < c->np; i++) {
-            s->calibrated += c->model[i] == 1;
-            s->raw += c->model[i] == 0;
-            s->none += c->model[i] == -1;
-        }
-        s->points += c->np;
-        s->bands++;
-        return POL_OK;
-    }
-    if (c->grid_rows != s->train.nrows || c->grid_cols != s->train.ncols)
-        return pol__fail(run, POL_ERR_ARG, "the training grid (%zu x %zu) is not the forecast grid "
-                         "(%zu x %zu)", s->train.nrows, s->train.ncols, c->grid_rows, c->grid_cols);
     size_t np = c->np;
     size_t tn = s->train.nt * s->train.nm * np, on = s->obs.nt * np;
     if (tn > s->tcap) { /* the training band and its observations (reserved once: later bands
@@ -959,13 +1110,33 @@ static pol_status gs_apply(pol_run *run, void *p, pol__chunk *pc)
     w.ob = s->obuf;
     size_t units = w.box == 1 ? np : ((c->nr + w.box - 1) / w.box) * w.boxes_per_row;
     pol__parallel_for(run, units, w.box == 1 ? 64 : 4, unit_range, &w);
-    if (pol__cancelled(run)) return pol__fail(run, POL_ERR_CANCELLED, "cancelled");
-    for (size_t i = 0; i < np; i++) {
+    return POL_OK;
+}
+
+static pol_status gs_apply(pol_run *run, void *p, pol__chunk *pc)
+{
+    gstate *s = p;
+    gchunk *c = pc->data;
+    if (!c->done) { /* (done: calibrated by its tiles stage, only counted) */
+        if (c->grid_rows != s->train.nrows || c->grid_cols != s->train.ncols)
+            return pol__fail(run, POL_ERR_ARG, "the training grid (%zu x %zu) is not the forecast "
+                             "grid (%zu x %zu)", s->train.nrows, s->train.ncols, c->grid_rows,
+                             c->grid_cols);
+        if (s->global) { /* the grid's model, fitted in begin: no training rows to read */
+            gwork w = {.s = s, .c = c, .np = c->np};
+            pol__parallel_for(run, c->np, 64, global_range, &w);
+        } else {
+            pol_status st = fit_band(run, s, c);
+            if (st) return st;
+        }
+        if (pol__cancelled(run)) return pol__fail(run, POL_ERR_CANCELLED, "cancelled");
+    }
+    for (size_t i = 0; i < c->np; i++) {
         s->calibrated += c->model[i] == 1;
         s->raw += c->model[i] == 0;
         s->none += c->model[i] == -1;
     }
-    s->points += np;
+    s->points += c->np;
     s->bands++;
     return POL_OK;
 }
@@ -1031,6 +1202,13 @@ pol_status pol__forecast_grid_tiles(pol_run *run, const char *path, const pol_ar
     if (!st) st = gs_begin(run, a, &sv);
     greader *r = rv;
     size_t bands = 0, b0 = 0, b1 = 0;
+    if (!st && access(sg->out, F_OK) == 0) { /* a rerun of a stage whose ranks communicate:
+                                               * this rank took part in the fit; its tile stays */
+        pol__decide(run, "tile %zu of %zu: written before, kept", sg->part + 1, sg->parts);
+        gs_free(sv);
+        g_close(rv);
+        return POL_OK;
+    }
     if (!st) {
         bands = (r->g.nrows + r->rows_per - 1) / r->rows_per;
         b0 = band_of_part(bands, sg->part, sg->parts);

@@ -219,7 +219,7 @@ static void unpack(const fc_emos *m, const double *t, double *a, double *b, cons
     *d = m->use_sd ? t[3 + m->n_pred] : 0;
 }
 
-static double lsd(double sd)
+double fc_lsd(double sd)
 {
     return log(sd > 1e-9 ? sd : 1e-9);
 }
@@ -237,7 +237,7 @@ static double objective(const fc_emos *m, const fc_sample *s, const double *ls, 
     for (size_t i = 0; i < n; i++) {
         double mu = a + b * s[i].mean;
         for (size_t k = 0; k < m->n_pred; k++) mu += beta[k] * s[i].pred[k];
-        double l = m->use_sd ? (ls ? ls[i] : lsd(s[i].sd)) : 0;
+        double l = m->use_sd ? (ls ? ls[i] : fc_lsd(s[i].sd)) : 0;
         double sc = exp(c + d * l);
         double y = s[i].y;
         if (m->dist != FC_GAUSS && y < 0) y = 0;
@@ -318,7 +318,7 @@ int fc_emos_fit(fc_emos *m, fc_dist dist, int mle, const fc_sample *s, size_t n,
     if (dist == FC_CLOGIS) rsd *= sqrt(3.0) / M_PI;
     theta[2 + m->n_pred] = log(rsd);
     double *ls = m->use_sd ? malloc(n * sizeof *ls) : NULL;
-    for (size_t i = 0; ls && i < n; i++) ls[i] = lsd(s[i].sd);
+    for (size_t i = 0; ls && i < n; i++) ls[i] = fc_lsd(s[i].sd);
     emos_ctx c = {m, s, ls, n};
     fc_min_result r = fc_bfgs(emos_f, theta, np, &c, 500, 1e-10);
     free(ls);
@@ -336,7 +336,7 @@ void fc_emos_predict(const fc_emos *m, const fc_sample *s, double *loc, double *
     double mu = m->a + m->b * s->mean;
     for (size_t k = 0; k < m->n_pred; k++) mu += m->beta[k] * s->pred[k];
     *loc = mu;
-    *scale = exp(m->c + (m->use_sd ? m->d * lsd(s->sd) : 0));
+    *scale = exp(m->c + (m->use_sd ? m->d * fc_lsd(s->sd) : 0));
 }
 
 /* ---- Lorenz-96 ---------------------------------------------------------------------------- */

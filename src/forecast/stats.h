@@ -73,6 +73,32 @@ double fc_emos_objective(const fc_emos *m, const fc_sample *s, size_t n, const d
                          double *grad);
 size_t fc_emos_nparam(const fc_emos *m);
 
+/* ---- one EMOS model pooled over many blocks of cases (a whole grid), which may lie on several
+ * MPI ranks: every sum is a sum of per-block sums taken in block order, so the model is the same
+ * bit for bit whichever rank holds which block, and however many there are (global.c). */
+typedef struct fc_case {
+    float mean, lsd, y; /* ensemble mean, log of its spread (lsd of optim.c), observation */
+} fc_case;
+typedef struct fc_block {
+    fc_case *c;
+    size_t n;
+    int any_sd; /* a case with spread > 0 */
+} fc_block;
+typedef struct fc_blocks {
+    size_t n_blocks;   /* all blocks, on every rank */
+    size_t b0, b1;     /* this rank's: own[b - b0] for b in b0 .. b1 - 1 */
+    const fc_block *own;
+    /* fills every block's `per` doubles of buf from the ranks that own them (own ones filled) */
+    int (*gather)(double *buf, size_t per, void *user);
+    /* runs f(u, a, b) over 0 .. n - 1 in pieces, perhaps on several threads */
+    void (*each)(size_t n, void (*f)(void *u, size_t a, size_t b), void *u, void *user);
+    void *user;
+} fc_blocks;
+/* Fits by minimum CRPS (or MLE) over every block's cases. Returns 0; -1 when there are too few
+ * cases; -2 when gather failed. */
+int fc_emos_fit_blocks(fc_emos *m, fc_dist dist, int mle, const fc_blocks *b);
+double fc_lsd(double sd);
+
 /* Ordinary least squares y ~ X (n x k, row-major, with its own intercept column if wanted).
  * Returns 0, or -1 when singular. beta[k]; *resid_sd the residual standard deviation. */
 int fc_ols(const double *X, const double *y, size_t n, size_t k, double *beta, double *resid_sd);

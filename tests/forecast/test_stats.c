@@ -1,6 +1,7 @@
 /* polish tests — forecast statistics: closed-form CRPS against numerical integration, gradients
  * against finite differences, the ensemble CRPS, BFGS, EMOS recovering known coefficients. */
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -245,6 +246,101 @@ static void emos_recovers(void **state)
     free(s);
 }
 
+/* One model over blocks of cases that lie on several "ranks" (threads here, MPI ranks in
+ * calibrate-grid scope global): each rank holds some blocks, their sums are gathered at every
+ * step. The model is the same bit for bit however the blocks are shared out, and it is the
+ * per-sample fit's model (cases stored as floats: to 1e-4). */
+enum { NB = 10, NR = 3 };
+typedef struct share {
+    pthread_barrier_t bar;
+    double *all; /* every block's sums of the pass */
+    size_t first[NR + 1];
+    fc_block *bl;
+    fc_emos m[NR];
+} share;
+typedef struct rank_arg {
+    share *sh;
+    size_t r;
+} rank_arg;
+
+static int thread_gather(double *buf, size_t per, void *user)
+{
+    rank_arg *a = user;
+    share *sh = a->sh;
+    size_t b0 = sh->first[a->r], b1 = sh->first[a->r + 1];
+    memcpy(sh->all + b0 * per, buf + b0 * per, (b1 - b0) * per * sizeof *buf);
+    pthread_barrier_wait(&sh->bar);
+    memcpy(buf, sh->all, NB * per * sizeof *buf);
+    pthread_barrier_wait(&sh->bar); /* all have read before the next pass writes */
+    return 0;
+}
+
+static void *rank_fit(void *p)
+{
+    rank_arg *a = p;
+    share *sh = a->sh;
+    size_t b0 = sh->first[a->r], b1 = sh->first[a->r + 1];
+    fc_blocks fb = {.n_blocks = NB, .b0 = b0, .b1 = b1, .own = sh->bl + b0,
+                    .gather = thread_gather, .user = a};
+    if (fc_emos_fit_blocks(&sh->m[a->r], FC_GAUSS, 0, &fb)) sh->m[a->r].converged = -1;
+    return NULL;
+}
+
+static void emos_blocks(void **state)
+{
+    (void)state;
+    size_t n = 20000;
+    fc_sample *s = calloc(n, sizeof *s);
+    fc_case *c = calloc(n, sizeof *c);
+    assert_true(s && c);
+    for (size_t i = 0; i < n; i++) {
+        double mean = 10 * urand() - 5, sd = 0.2 + 1.5 * urand();
+        double y = 0.5 + 0.9 * mean + exp(-0.2 + 0.7 * log(sd)) * fc_norm_quantile(urand());
+        c[i] = (fc_case){(float)mean, (float)fc_lsd(sd), (float)y};
+        s[i].mean = c[i].mean; /* the same values, so the two fits see the same cases */
+        s[i].sd = exp(c[i].lsd);
+        s[i].y = c[i].y;
+    }
+    share sh = {.first = {0, 2, 7, NB}};
+    fc_block bl[NB];
+    for (size_t b = 0, at = 0; b < NB; b++) { /* uneven blocks */
+        size_t k = b + 1 < NB ? (b + 1) * 350 : n - at;
+        bl[b] = (fc_block){c + at, k, 1};
+        at += k;
+    }
+    sh.bl = bl;
+    fc_emos one, ref;
+    fc_blocks fb = {.n_blocks = NB, .b0 = 0, .b1 = NB, .own = bl};
+    assert_int_equal(fc_emos_fit_blocks(&one, FC_GAUSS, 0, &fb), 0);
+    assert_int_equal(fc_emos_fit(&ref, FC_GAUSS, 0, s, n, 0), 0);
+    assert_true(one.converged && one.n == n);
+    if (fabs(one.a - ref.a) > 1e-4 || fabs(one.b - ref.b) > 1e-4 || fabs(one.c - ref.c) > 1e-4 ||
+        fabs(one.d - ref.d) > 1e-4)
+        fail_msg("blocks a %.6f b %.6f c %.6f d %.6f, samples a %.6f b %.6f c %.6f d %.6f", one.a,
+                 one.b, one.c, one.d, ref.a, ref.b, ref.c, ref.d);
+    sh.all = calloc(NB * 8, sizeof *sh.all);
+    assert_non_null(sh.all);
+    pthread_barrier_init(&sh.bar, NULL, NR);
+    pthread_t t[NR];
+    rank_arg ra[NR];
+    for (size_t r = 0; r < NR; r++) {
+        ra[r] = (rank_arg){&sh, r};
+        assert_int_equal(pthread_create(&t[r], NULL, rank_fit, &ra[r]), 0);
+    }
+    for (size_t r = 0; r < NR; r++) pthread_join(t[r], NULL);
+    pthread_barrier_destroy(&sh.bar);
+    for (size_t r = 0; r < NR; r++) {
+        double got[4] = {sh.m[r].a, sh.m[r].b, sh.m[r].c, sh.m[r].d};
+        double want[4] = {one.a, one.b, one.c, one.d};
+        if (memcmp(got, want, sizeof got) || sh.m[r].converged != one.converged)
+            fail_msg("rank %zu: a %.17g b %.17g, one process a %.17g b %.17g", r, got[0], got[1],
+                     want[0], want[1]);
+    }
+    free(sh.all);
+    free(s);
+    free(c);
+}
+
 static void times(void **state)
 {
     (void)state;
@@ -270,7 +366,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(crps_closed_forms), cmocka_unit_test(gradients),
         cmocka_unit_test(quantiles),         cmocka_unit_test(truncnorm_tail),         cmocka_unit_test(ensemble_crps),
-        cmocka_unit_test(bfgs_rosenbrock),   cmocka_unit_test(emos_recovers),
+        cmocka_unit_test(bfgs_rosenbrock),   cmocka_unit_test(emos_recovers), cmocka_unit_test(emos_blocks),
         cmocka_unit_test(times),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

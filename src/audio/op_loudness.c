@@ -301,17 +301,14 @@ static pol_status measure(pol_run *run, void *p, const pol__chunk *c)
                 for (size_t ch = 0; ch < nc; ch++) pe += (double)f[ch] * f[ch];
                 s->sig_e += pe;
             }
-            /* kf: the first candidate with env g_k > c (nk when none) */
-            size_t lo = 0, hi = nk;
+            /* kf: the first candidate with env g_k > c (nk when none): the gains ascend, so the
+             * ones above c / env are the last; counted without a branch */
+            size_t lo = nk;
             if (env > 0) {
                 double t = cl / env;
-                while (lo < hi) {
-                    size_t mid = (lo + hi) / 2;
-                    if (s->cand_gain[mid] > t) hi = mid;
-                    else lo = mid + 1;
-                }
-            } else {
-                lo = nk;
+                size_t above = 0;
+                for (size_t k = 0; k < NCAND; k++) above += s->cand_gain[k] > t;
+                lo = nk - above;
             }
             s->acc_plain[lo] += e;
             if (lo < nk) {

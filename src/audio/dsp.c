@@ -610,14 +610,11 @@ pol_status pol__aproc_block(pol_run *run, pol__aproc *p, pol__ablock *b, const p
     }
     if (p->fed < b->valid_end) {
         if (p->fed < b->s0) return pol__fail(run, POL_ERR_INTERNAL, "audio block skipped frames");
-        /* copy the new input first: outputs overwrite the block as they come */
+        /* fed from the block itself: feed() processes SUB frames [f, f + m) into p->tmp before it
+         * places their outputs, frames [f - latency, f + m - latency), which lie before the
+         * input still to come (f + m on), so no output overwrites input not yet read */
         size_t n = (size_t)(b->valid_end - p->fed);
-        const float *src = b->x + (size_t)(p->fed - b->s0) * nc;
-        float *copy = malloc(n * nc * sizeof *copy);
-        if (!copy) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
-        memcpy(copy, src, n * nc * sizeof *copy);
-        feed(p, copy, n, b->x, b->s0, b->len);
-        free(copy);
+        feed(p, b->x + (size_t)(p->fed - b->s0) * nc, n, b->x, b->s0, b->len);
     }
     if (c->last || (s1 == b->total && b->valid_end == s1)) {
         /* the block reaches the end of the stream (a short last chunk can leave the one before

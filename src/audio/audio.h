@@ -132,6 +132,14 @@ void pol__tp_reset(pol__truepeak *t);
  * frame and this one (and the frame itself) over all channels. `floor`: when no sample in the
  * filter window reaches it, the interpolation is skipped and the sample peak returned. */
 float pol__tp_push(pol__truepeak *t, const float *frame, float floor);
+/* n frames at once: peak[i] is frame i's value as pol__tp_push gives it with every point
+ * interpolated, except where a run of frames can be proven to stay under `floor`: when the largest
+ * |sample| in their filter windows times pol__tp_bound() is below it, no interpolated point can
+ * reach it, and those frames get their sample peak. */
+void pol__tp_block(pol__truepeak *t, const float *x, size_t n, float floor, float *peak);
+/* No interpolated point exceeds this times the largest |sample| of its filter window (the largest
+ * sum of |coefficient| over the phases, rounded up). */
+float pol__tp_bound(void);
 
 /* BS.1770-4 / EBU R128 meter: integrated loudness (gated), loudness range, with memory that does
  * not grow with duration (block loudness histograms). */
@@ -144,6 +152,8 @@ void pol__loud_add(pol__loudmeter *m, const float *x, size_t frames, const float
 /* One frame at a time: the K-weighted, channel-weighted energy of a frame (advances this meter's
  * filters), and adding a frame's energy to the gating blocks. */
 double pol__loud_kw(pol__loudmeter *m, const float *frame);
+/* The same for n frames: e_out[i] is frame i's energy (channel pairs filtered in vectors). */
+void pol__loud_kw_block(pol__loudmeter *m, const float *x, size_t n, double *e_out);
 void pol__loud_push(pol__loudmeter *m, double e);
 /* The summed energy of n frames at once, n not past the end of the current 100 ms sub-block
  * (pol__loud_sub_len frames from the reset), as n pol__loud_push calls would add it. */

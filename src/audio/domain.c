@@ -593,20 +593,15 @@ static pol_status inspect(pol_run *run, pol_asset *asset)
 }
 
 /* inspect read as a stream: the same analysis fed block by block, so memory does not grow with
- * duration (the analysis keeps a byte per 20 ms for the pause statistics). The block size can be
- * set by POLISH_AUDIO_INSPECT_BLOCK (frames; a test compares many small blocks with one block of
- * the whole file, which is what inspecting the loaded item does). */
+ * duration (the analysis keeps a byte per 20 ms for the pause statistics). The figures do not
+ * depend on the blocks: tests/audio/test_dsp.c feeds the analysis in several block sizes and in
+ * one block of the whole signal, which is what inspecting the loaded item does. */
 static pol_status inspect_path(pol_run *run, const char *path)
 {
     opened o;
     pol_status st = open_checked(run, path, &o);
     if (st) return st;
     size_t nc = (size_t)o.info.channels, block = CHUNK_FRAMES / 8;
-    const char *env = getenv("POLISH_AUDIO_INSPECT_BLOCK");
-    if (env && *env) {
-        unsigned long long v = strtoull(env, NULL, 10);
-        if (v >= 1) block = v > (unsigned long long)o.info.frames ? (size_t)o.info.frames : (size_t)v;
-    }
     pol__aanalysis *an = NULL;
     float *buf = NULL;
     st = pol__mem_reserve(run, block * nc * sizeof *buf, "an audio block");

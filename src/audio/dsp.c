@@ -41,6 +41,10 @@ void pol__kweight(double fs, pol__biquad *shelf, pol__biquad *hp)
 static float tp_coef[POL_TP_PHASES][POL_TP_TAPS];
 static float tp_coef_t[POL_TP_TAPS][POL_TP_PHASES]; /* the same, tap by tap: four phases a vector */
 static pthread_once_t tp_once = PTHREAD_ONCE_INIT;
+static float tp_gain; /* max over phases of the sum of |coefficient|: see pol__tp_bound */
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+static v4f tp_splat[POL_TP_TAPS][POL_TP_PHASES]; /* each coefficient four times */
 
 static void tp_design(void)
 {
@@ -62,6 +66,23 @@ static void tp_design(void)
     }
     for (int p = 0; p < POL_TP_PHASES; p++)
         for (int k = 0; k < POL_TP_TAPS; k++) tp_coef_t[k][p] = tp_coef[p][k];
+    for (int k = 0; k < POL_TP_TAPS; k++)
+        for (int p = 0; p < POL_TP_PHASES; p++)
+            tp_splat[k][p] = (v4f){tp_coef_t[k][p], tp_coef_t[k][p], tp_coef_t[k][p], tp_coef_t[k][p]};
+    /* summed in double and rounded up a little, so float rounding in the filter cannot beat it */
+    double g = 0;
+    for (int p = 0; p < POL_TP_PHASES; p++) {
+        double a = 0;
+        for (int k = 0; k < POL_TP_TAPS; k++) a += fabs((double)tp_coef[p][k]);
+        g = a > g ? a : g;
+    }
+    tp_gain = (float)(g * (1 + 1e-5));
+}
+
+float pol__tp_bound(void)
+{
+    pthread_once(&tp_once, tp_design);
+    return tp_gain;
 }
 
 int pol__tp_init(pol__truepeak *t, int channels)
@@ -108,6 +129,94 @@ float pol__tp_push(pol__truepeak *t, const float *frame, float floor)
         }
     }
     return peak;
+}
+
+#define TP_RUN 8     /* pol__tp_block: frames a skip is decided for (a multiple of 4) */
+static inline v4f v4_abs(v4f a)
+{
+    v4i b;
+    memcpy(&b, &a, sizeof b);
+    b &= 0x7fffffff;
+    memcpy(&a, &b, sizeof a);
+    return a;
+}
+static inline v4f v4_max(v4f a, v4f b) /* a > b ? a : b, lane by lane */
+{
+    v4i m = a > b, ai, bi;
+    memcpy(&ai, &a, sizeof ai);
+    memcpy(&bi, &b, sizeof bi);
+    ai = (ai & m) | (bi & ~m);
+    memcpy(&a, &ai, sizeof a);
+    return a;
+}
+#define TP_CHUNK 1024 /* frames of one channel laid out together */
+
+void pol__tp_block(pol__truepeak *t, const float *x, size_t n, float floor, float *peak)
+{
+    size_t nc = (size_t)t->channels;
+    /* the sample peaks first; the channels' interpolated points then raise them */
+    for (size_t j = 0; j < n; j++) {
+        float a = 0;
+        for (size_t ch = 0; ch < nc; ch++) {
+            float v = fabsf(x[j * nc + ch]);
+            a = v > a ? v : a;
+        }
+        peak[j] = a;
+    }
+    float buf[POL_TP_TAPS - 1 + TP_CHUNK] = {0}; /* a short last run reads zeros past its end */
+    for (size_t ch = 0; ch < nc; ch++) {
+        float *r = t->hist + ch * 2 * POL_TP_TAPS;
+        /* the channel as one run of samples: the TAPS - 1 before the block (from the ring, oldest
+         * first), then the block's; frame j's window is buf[j, j + TAPS) */
+        for (int k = 0; k < POL_TP_TAPS - 1; k++) buf[k] = r[t->pos + 1 + k];
+        for (size_t c0 = 0; c0 < n; c0 += TP_CHUNK) {
+            size_t m = n - c0 < TP_CHUNK ? n - c0 : TP_CHUNK;
+            if (c0) /* the next chunk: the last TAPS - 1 samples carried over */
+                memmove(buf, buf + TP_CHUNK, (POL_TP_TAPS - 1) * sizeof *buf);
+            for (size_t j = 0; j < m; j++) buf[POL_TP_TAPS - 1 + j] = x[(c0 + j) * nc + ch];
+            for (size_t j0 = 0; j0 < m; j0 += TP_RUN) {
+                size_t q = m - j0 < TP_RUN ? m - j0 : TP_RUN;
+                const float *w = buf + j0;
+                float big = 0;
+                for (size_t k = 0; k < q + POL_TP_TAPS - 1; k++) {
+                    float v = fabsf(w[k]);
+                    big = v > big ? v : big;
+                }
+                if (big * tp_gain < floor) continue; /* no interpolated point here reaches it */
+                /* each phase over the run's frames, four frames a vector; the taps summed in
+                 * the order pol__tp_push sums them, so the points are the same to the bit */
+                v4f acc[POL_TP_PHASES][TP_RUN / 4] = {{{0}}};
+                for (int k = 0; k < POL_TP_TAPS; k++) {
+                    v4f in[TP_RUN / 4];
+                    for (int u = 0; u < TP_RUN / 4; u++) memcpy(&in[u], w + k + 4 * u, sizeof in[u]);
+                    for (int p = 0; p < POL_TP_PHASES; p++) {
+                        v4f cpk = tp_splat[k][p];
+                        for (int u = 0; u < TP_RUN / 4; u++) acc[p][u] += cpk * in[u];
+                    }
+                }
+                float *pk = peak + c0 + j0;
+                for (int u = 0; u < TP_RUN / 4; u++) {
+                    v4f best = v4_abs(acc[0][u]);
+                    for (int p = 1; p < POL_TP_PHASES; p++) best = v4_max(best, v4_abs(acc[p][u]));
+                    float b4[4];
+                    memcpy(b4, &best, sizeof b4);
+                    for (int j = 0; j < 4 && (size_t)(4 * u + j) < q; j++)
+                        pk[4 * u + j] = b4[j] > pk[4 * u + j] ? b4[j] : pk[4 * u + j];
+                }
+            }
+        }
+    }
+    /* the rings take the block's last frames */
+    size_t from = n > POL_TP_TAPS ? n - POL_TP_TAPS : 0;
+    int pos = t->pos;
+    for (size_t j = from; j < n; j++) {
+        for (size_t ch = 0; ch < nc; ch++) {
+            float *r = t->hist + ch * 2 * POL_TP_TAPS;
+            r[pos] = r[pos + POL_TP_TAPS] = x[j * nc + ch];
+        }
+        pos = pos + 1 == POL_TP_TAPS ? 0 : pos + 1;
+    }
+    t->pos = pos;
 }
 
 /* ---- loudness meter ------------------------------------------------------------------------ */
@@ -216,20 +325,60 @@ static void sub_done(pol__loudmeter *m)
 
 double pol__loud_kw(pol__loudmeter *m, const float *f)
 {
-    const pol__biquad *s = &m->shelf, *h = &m->hp;
-    double e = 0;
-    for (int c = 0; c < m->channels; c++) {
-        double *z = m->z + 4 * c;
-        double v = f[c];
-        double y1 = s->b0 * v + z[0];
-        z[0] = s->b1 * v - s->a1 * y1 + z[1];
-        z[1] = s->b2 * v - s->a2 * y1;
-        double y2 = h->b0 * y1 + z[2];
-        z[2] = h->b1 * y1 - h->a1 * y2 + z[3];
-        z[3] = h->b2 * y1 - h->a2 * y2;
-        e += m->w[c] * y2 * y2;
-    }
+    double e;
+    pol__loud_kw_block(m, f, 1, &e);
     return e;
+}
+
+/* Two channels at once: the same operations in the same order as one channel at a time, so the
+ * energies are the same to the bit (x86-64's baseline has no fused multiply-add to change them). */
+typedef double v2d __attribute__((vector_size(16)));
+
+void pol__loud_kw_block(pol__loudmeter *m, const float *x, size_t n, double *e_out)
+{
+    const pol__biquad *s = &m->shelf, *h = &m->hp;
+    size_t nc = (size_t)m->channels, c = 0;
+    for (size_t i = 0; i < n; i++) e_out[i] = 0;
+    /* channels in pairs, each pair's filters in vectors over the block; the sums per frame are
+     * still made channel by channel in order (e = 0 + w0 y0^2 + w1 y1^2 + ...) */
+    for (; c + 2 <= nc; c += 2) {
+        double *za = m->z + 4 * c, *zb = za + 4;
+        v2d z0 = {za[0], zb[0]}, z1 = {za[1], zb[1]}, z2 = {za[2], zb[2]}, z3 = {za[3], zb[3]};
+        const v2d sb0 = {s->b0, s->b0}, sb1 = {s->b1, s->b1}, sb2 = {s->b2, s->b2};
+        const v2d sa1 = {s->a1, s->a1}, sa2 = {s->a2, s->a2};
+        const v2d hb0 = {h->b0, h->b0}, hb1 = {h->b1, h->b1}, hb2 = {h->b2, h->b2};
+        const v2d ha1 = {h->a1, h->a1}, ha2 = {h->a2, h->a2};
+        const v2d w = {m->w[c], m->w[c + 1]};
+        const float *f = x + c;
+        for (size_t i = 0; i < n; i++, f += nc) {
+            v2d v = {f[0], f[1]};
+            v2d y1 = sb0 * v + z0;
+            z0 = sb1 * v - sa1 * y1 + z1;
+            z1 = sb2 * v - sa2 * y1;
+            v2d y2 = hb0 * y1 + z2;
+            z2 = hb1 * y1 - ha1 * y2 + z3;
+            z3 = hb2 * y1 - ha2 * y2;
+            v2d t = w * y2 * y2;
+            double e = e_out[i] + t[0];
+            e_out[i] = e + t[1];
+        }
+        za[0] = z0[0], za[1] = z1[0], za[2] = z2[0], za[3] = z3[0];
+        zb[0] = z0[1], zb[1] = z1[1], zb[2] = z2[1], zb[3] = z3[1];
+    }
+    for (; c < nc; c++) {
+        double *z = m->z + 4 * c, w = m->w[c];
+        const float *f = x + c;
+        for (size_t i = 0; i < n; i++, f += nc) {
+            double v = *f;
+            double y1 = s->b0 * v + z[0];
+            z[0] = s->b1 * v - s->a1 * y1 + z[1];
+            z[1] = s->b2 * v - s->a2 * y1;
+            double y2 = h->b0 * y1 + z[2];
+            z[2] = h->b1 * y1 - h->a1 * y2 + z[3];
+            z[3] = h->b2 * y1 - h->a2 * y2;
+            e_out[i] += w * y2 * y2;
+        }
+    }
 }
 
 void pol__loud_push(pol__loudmeter *m, double e)
@@ -249,25 +398,17 @@ size_t pol__loud_sub_len(const pol__loudmeter *m) { return m->sub_len; }
 
 void pol__loud_add(pol__loudmeter *m, const float *x, size_t frames, const float *gain)
 {
-    const pol__biquad *s = &m->shelf, *h = &m->hp;
-    int nc = m->channels;
-    for (size_t i = 0; i < frames; i++) {
-        double e = 0;
-        for (int c = 0; c < nc; c++) {
-            double *z = m->z + 4 * c;
-            double v = x[i * (size_t)nc + (size_t)c];
-            /* transposed direct form II, two stages */
-            double y1 = s->b0 * v + z[0];
-            z[0] = s->b1 * v - s->a1 * y1 + z[1];
-            z[1] = s->b2 * v - s->a2 * y1;
-            double y2 = h->b0 * y1 + z[2];
-            z[2] = h->b1 * y1 - h->a1 * y2 + z[3];
-            z[3] = h->b2 * y1 - h->a2 * y2;
-            e += m->w[c] * y2 * y2;
+    double e[512];
+    size_t nc = (size_t)m->channels;
+    for (size_t i0 = 0; i0 < frames; i0 += 512) {
+        size_t k = frames - i0 < 512 ? frames - i0 : 512;
+        pol__loud_kw_block(m, x + i0 * nc, k, e);
+        for (size_t i = 0; i < k; i++) {
+            double v = e[i];
+            if (gain) v *= (double)gain[i0 + i] * gain[i0 + i];
+            m->sub_e += v;
+            if (++m->sub_fill == m->sub_len) sub_done(m);
         }
-        if (gain) e *= (double)gain[i] * gain[i];
-        m->sub_e += e;
-        if (++m->sub_fill == m->sub_len) sub_done(m);
     }
 }
 
@@ -469,14 +610,11 @@ pol_status pol__aproc_block(pol_run *run, pol__aproc *p, pol__ablock *b, const p
     }
     if (p->fed < b->valid_end) {
         if (p->fed < b->s0) return pol__fail(run, POL_ERR_INTERNAL, "audio block skipped frames");
-        /* copy the new input first: outputs overwrite the block as they come */
+        /* fed from the block itself: feed() processes SUB frames [f, f + m) into p->tmp before it
+         * places their outputs, frames [f - latency, f + m - latency), which lie before the
+         * input still to come (f + m on), so no output overwrites input not yet read */
         size_t n = (size_t)(b->valid_end - p->fed);
-        const float *src = b->x + (size_t)(p->fed - b->s0) * nc;
-        float *copy = malloc(n * nc * sizeof *copy);
-        if (!copy) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
-        memcpy(copy, src, n * nc * sizeof *copy);
-        feed(p, copy, n, b->x, b->s0, b->len);
-        free(copy);
+        feed(p, b->x + (size_t)(p->fed - b->s0) * nc, n, b->x, b->s0, b->len);
     }
     if (c->last || (s1 == b->total && b->valid_end == s1)) {
         /* the block reaches the end of the stream (a short last chunk can leave the one before

@@ -195,6 +195,36 @@ static inline void cheb_next(v4 k1, v4 *cp, v4 *sp, v4 *cc, v4 *sc)
     *sc = sn;
 }
 
+/* Eight frames' oscillators, lanes 0-3 (a) and 4-7 (b): harmonic h's cos (cc) and sin (sc), and
+ * h - 1's (cp, sp), from the fundamental's cos c1 and sin s1. The fit and the hum's synthesis
+ * both walk the harmonics with it. */
+typedef struct osc8 {
+    v4 k1a, k1b, cca, ccb, sca, scb, cpa, cpb, spa, spb;
+} osc8;
+
+static inline osc8 osc8_start(const float *c1, const float *s1)
+{
+    osc8 o;
+    o.k1a = o.cca = v4_load(c1);
+    o.k1b = o.ccb = v4_load(c1 + 4);
+    o.sca = v4_load(s1);
+    o.scb = v4_load(s1 + 4);
+    o.cpa = o.cpb = (v4){1, 1, 1, 1};
+    o.spa = o.spb = (v4){0, 0, 0, 0};
+    return o;
+}
+
+/* On to harmonic h (from h - 1; h = 1 is where it starts); its index among the wanted ones, -1
+ * when it is not wanted. */
+static inline int osc8_harm(osc8 *o, int h, const int *want)
+{
+    if (h > 1) {
+        cheb_next(o->k1a, &o->cpa, &o->spa, &o->cca, &o->sca);
+        cheb_next(o->k1b, &o->cpb, &o->spb, &o->ccb, &o->scb);
+    }
+    return want[h] - 1;
+}
+
 /* Each wanted harmonic's fit to every channel's windowed block wv: s->raw. */
 static void fit_all(dstate *s, int top, const int *want, const float *c1, const float *s1,
                     const float *wv, double wsum)
@@ -207,25 +237,18 @@ static void fit_all(dstate *s, int top, const int *want, const float *c1, const 
         size_t e = m + RUN < T ? m + RUN : T, j = m;
         memset(acc, 0, nh * nc * 2 * LANES * sizeof *acc);
         for (; j + LANES <= e; j += LANES) {
-            /* lanes 0-3 and 4-7 as two vectors of four */
-            v4 k1a = v4_load(c1 + j), k1b = v4_load(c1 + j + 4);
-            v4 cca = k1a, ccb = k1b, sca = v4_load(s1 + j), scb = v4_load(s1 + j + 4);
-            v4 cpa = {1, 1, 1, 1}, cpb = cpa, spa = {0, 0, 0, 0}, spb = spa;
+            osc8 q = osc8_start(c1 + j, s1 + j);
             for (int h = 1; h <= top; h++) {
-                if (h > 1) {
-                    cheb_next(k1a, &cpa, &spa, &cca, &sca);
-                    cheb_next(k1b, &cpb, &spb, &ccb, &scb);
-                }
-                int hi = want[h] - 1;
+                int hi = osc8_harm(&q, h, want);
                 if (hi < 0) continue;
                 for (size_t c = 0; c < nc; c++) {
                     const float *o = wv + c * T + j;
                     v4 *a = (v4 *)(acc + ((size_t)hi * nc + c) * 2 * LANES);
                     v4 oa = v4_load(o), ob = v4_load(o + 4);
-                    a[0] += oa * cca;
-                    a[1] += ob * ccb;
-                    a[2] += oa * sca;
-                    a[3] += ob * scb;
+                    a[0] += oa * q.cca;
+                    a[1] += ob * q.ccb;
+                    a[2] += oa * q.sca;
+                    a[3] += ob * q.scb;
                 }
             }
         }
@@ -282,21 +305,15 @@ static void hum_all(dstate *s, int top, const int *want, const float *c1, const 
         float k1[LANES] = {0}, s1j[LANES] = {0};
         memcpy(k1, c1 + j, n * sizeof *k1);
         memcpy(s1j, s1 + j, n * sizeof *s1j);
-        v4 k1a = v4_load(k1), k1b = v4_load(k1 + 4);
-        v4 cca = k1a, ccb = k1b, sca = v4_load(s1j), scb = v4_load(s1j + 4);
-        v4 cpa = {1, 1, 1, 1}, cpb = cpa, spa = {0, 0, 0, 0}, spb = spa;
-        for (size_t c = 0; c < 2 * nc; c++) hv[c] = spa;
+        osc8 q = osc8_start(k1, s1j);
+        for (size_t c = 0; c < 2 * nc; c++) hv[c] = (v4){0, 0, 0, 0};
         for (int h = 1; h <= top; h++) {
-            if (h > 1) {
-                cheb_next(k1a, &cpa, &spa, &cca, &sca);
-                cheb_next(k1b, &cpb, &spb, &ccb, &scb);
-            }
-            int hi = want[h] - 1;
+            int hi = osc8_harm(&q, h, want);
             if (hi < 0) continue;
             for (size_t c = 0; c < nc; c++) {
                 float ar = amp[2 * ((size_t)hi * nc + c)], ai = amp[2 * ((size_t)hi * nc + c) + 1];
-                hv[2 * c] += ar * cca - ai * sca;
-                hv[2 * c + 1] += ar * ccb - ai * scb;
+                hv[2 * c] += ar * q.cca - ai * q.sca;
+                hv[2 * c + 1] += ar * q.ccb - ai * q.scb;
             }
         }
         for (size_t q = 0; q < n; q++) {

@@ -12,6 +12,7 @@
 #endif
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "audio/audio.h"
@@ -46,7 +47,8 @@ typedef struct chan {
     float *in_base, *ola_base;
     float *outq;  /* the R final samples being output */
     float *ps;    /* smoothed power */
-    float *pmin, *sub_min, *subs; /* current min, running sub-window min, SUBWIN past mins */
+    float *pmin, *sub_min, *subs; /* current min, running sub-window min, SUBWIN past mins (sub-window
+                                   * u's bins at subs + u nb, so the minimum over them is a vector loop) */
     float *past_min; /* the minimum of the past sub-windows, updated when one completes */
     float *lambda;
     float *prev_s2; /* |S|^2 of the previous frame */
@@ -65,6 +67,7 @@ typedef struct nstate {
     float *win;
     float *fin;
     float *pw; /* this frame's power per bin */
+    float *vv, *wf; /* applying, per bin: the LSA gain's argument v, and xi / (1 + xi) */
     pol__cpx *fx;
     pol__rfft *fwd, *inv;
     chan *ch;
@@ -114,6 +117,8 @@ static void nfree(void *p)
     pol__rfft_free(s->inv);
     pol__fft_free(s->fin);
     free(s->pw);
+    free(s->vv);
+    free(s->wf);
     pol__fft_free(s->fx);
     free(s->win);
     free(s->lambda0);
@@ -136,8 +141,11 @@ static pol_status begin(pol_run *run, const pol_args *args, void **out)
     return POL_OK;
 }
 
+static void e1t_init(void);
+
 static pol_status setup(pol_run *run, nstate *s, int channels, int rate)
 {
+    e1t_init();
     s->channels = channels;
     s->rate = rate;
     s->N = pow2_near(0.064 * rate);
@@ -149,12 +157,14 @@ static pol_status setup(pol_run *run, nstate *s, int channels, int rate)
     s->win = malloc(s->N * sizeof *s->win);
     s->fin = pol__fft_alloc(s->N * sizeof *s->fin);
     s->pw = malloc(s->nb * sizeof *s->pw);
+    s->vv = malloc(s->nb * sizeof *s->vv);
+    s->wf = malloc(s->nb * sizeof *s->wf);
     s->fx = pol__fft_alloc(s->nb * sizeof *s->fx);
     s->ch = calloc((size_t)channels, sizeof *s->ch);
     s->lambda0 = calloc(s->nb, sizeof *s->lambda0);
     s->m_lambda_sum = calloc(s->nb, sizeof *s->m_lambda_sum);
     s->m_p_sum = calloc(s->nb, sizeof *s->m_p_sum);
-    if (!s->win || !s->fin || !s->pw || !s->fx || !s->ch || !s->lambda0 || !s->m_lambda_sum || !s->m_p_sum)
+    if (!s->win || !s->fin || !s->pw || !s->vv || !s->wf || !s->fx || !s->ch || !s->lambda0 || !s->m_lambda_sum || !s->m_p_sum)
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < s->N; i++)
         s->win[i] = (float)sqrt(0.5 - 0.5 * cos(2 * M_PI * (double)i / (double)s->N));
@@ -198,7 +208,7 @@ static void nreset(void *p)
             h->ps[k] = l0;
             float m = l0 > 0 ? l0 / (float)BIAS : HUGE_VALF;
             h->pmin[k] = h->sub_min[k] = h->past_min[k] = m;
-            for (int u = 0; u < SUBWIN; u++) h->subs[k * SUBWIN + (size_t)u] = m;
+            for (int u = 0; u < SUBWIN; u++) h->subs[(size_t)u * s->nb + k] = m;
             h->g[k] = 1;
         }
     }
@@ -250,6 +260,39 @@ static inline float half_e1_exp(float x)
     return fast_exp2(y);
 }
 
+/* half_e1_exp from a table: its values at 64 points an octave from 2^-27 (under the 1e-8 its
+ * argument is held above) to 2^7 (where it is 1 to float precision), joined by straight lines
+ * (within 2e-5 of the formula, far inside its own few percent). The argument's float bits give
+ * the cell: exponent and the mantissa's top six bits, the rest the place in it. */
+#define E1T_BITS 17                     /* 23 - 6: 64 cells an octave */
+#define E1T_CELLS (34u << 6)
+#define E1T_LO 0x32000000u              /* 2^-27 */
+static float e1t[E1T_CELLS + 1];
+static pthread_once_t e1t_once = PTHREAD_ONCE_INIT;
+
+static void e1t_make(void)
+{
+    for (uint32_t i = 0; i <= E1T_CELLS; i++) {
+        uint32_t b = E1T_LO + (i << E1T_BITS);
+        float x;
+        memcpy(&x, &b, sizeof x);
+        e1t[i] = half_e1_exp(x);
+    }
+}
+
+static void e1t_init(void) { pthread_once(&e1t_once, e1t_make); }
+
+static inline float half_e1_exp_t(float x) /* x >= 2^-27 */
+{
+    uint32_t b;
+    memcpy(&b, &x, sizeof b);
+    uint32_t d = b - E1T_LO;
+    d = d < (E1T_CELLS << E1T_BITS) ? d : (E1T_CELLS << E1T_BITS) - 1;
+    uint32_t i = d >> E1T_BITS;
+    float f = (float)(d & ((1u << E1T_BITS) - 1)) * (1.0f / (float)(1u << E1T_BITS));
+    return e1t[i] + f * (e1t[i + 1] - e1t[i]);
+}
+
 /* One frame of channel c: its last N samples are in h->in. Updates the noise estimate; with
  * `apply_gain`, computes the gains and overlap-adds the cleaned frame. */
 static void frame(nstate *s, chan *h, int apply_gain)
@@ -271,13 +314,16 @@ static void frame(nstate *s, chan *h, int apply_gain)
         pmin[k] = sm < past[k] ? sm : past[k];
     }
     if (s->sub_fill + 1 == s->V) { /* a sub-window completes */
+        float *restrict cur = h->subs + s->sub_idx * nb;
         for (size_t k = 0; k < nb; k++) {
-            float *sb = h->subs + k * SUBWIN;
-            sb[s->sub_idx] = smin[k];
+            cur[k] = smin[k];
             smin[k] = HUGE_VALF;
-            float pm = sb[0];
-            for (int u = 1; u < SUBWIN; u++) pm = sb[u] < pm ? sb[u] : pm;
-            past[k] = pm;
+        }
+        const float *restrict sb0 = h->subs;
+        for (size_t k = 0; k < nb; k++) past[k] = sb0[k];
+        for (int u = 1; u < SUBWIN; u++) {
+            const float *restrict sb = h->subs + (size_t)u * nb;
+            for (size_t k = 0; k < nb; k++) past[k] = sb[k] < past[k] ? sb[k] : past[k];
         }
     }
     /* applying: mostly the whole input's estimate (steadier), partly the tracked one */
@@ -295,15 +341,22 @@ static void frame(nstate *s, chan *h, int apply_gain)
     }
     if (!apply_gain) return;
     float *restrict prev = h->prev_s2, *restrict gg = h->g;
+    float *restrict vv = s->vv, *restrict wf = s->wf;
     const float gmin = (float)s->gmin;
+    /* in three loops: the vector arithmetic, the table (scalar), the vector arithmetic */
     for (size_t k = 0; k < nb; k++) {
         float inv = 1.0f / lam[k];
         float gamma = p[k] * inv, gm1 = gamma - 1;
         float xi = (float)DD * prev[k] * inv + (float)(1 - DD) * (gm1 > 0 ? gm1 : 0);
         xi = xi < (float)XIMIN ? (float)XIMIN : xi;
-        float v = xi * gamma / (1 + xi);
-        v = v > 1e-8f ? v : 1e-8f;
-        float g = xi / (1 + xi) * half_e1_exp(v);
+        float w = xi / (1 + xi);
+        float v = w * gamma;
+        vv[k] = v > 1e-8f ? v : 1e-8f;
+        wf[k] = w;
+    }
+    for (size_t k = 0; k < nb; k++) vv[k] = half_e1_exp_t(vv[k]);
+    for (size_t k = 0; k < nb; k++) {
+        float g = wf[k] * vv[k];
         g = g > 1 ? 1 : g;
         prev[k] = g * g * p[k];
         gg[k] = g < gmin ? gmin : g; /* the floor */

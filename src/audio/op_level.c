@@ -92,8 +92,11 @@ static pol_status measure(pol_run *run, void *p, const pol__chunk *c)
         if (st) return st;
     }
     const float *x = pol__chunk_core(c);
+    double eb[512];
     for (size_t i = 0; i < c->n; i++) {
-        s->sub_e += pol__loud_kw(s->km, x + i * (size_t)s->channels);
+        if (i % 512 == 0) /* the K-weighted energies of the next 512 frames at once */
+            pol__loud_kw_block(s->km, x + i * (size_t)s->channels, c->n - i < 512 ? c->n - i : 512, eb);
+        s->sub_e += eb[i % 512];
         if (++s->fill < s->sub_len) continue;
         double e = s->sub_e / (double)s->sub_len;
         s->sub_e = 0;

@@ -33,6 +33,7 @@ static const pol_param_desc params[] = {
 #define MARGIN_DB 0.15 /* kept under the ceiling: true-peak meters differ by about this much */
 #define LOOK_MS 2.0
 #define RELEASE_MS 50.0
+#define LBLK 1024 /* frames the limiter takes at a time */
 
 static const double full_offsets[] = {0,   0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1,
                                       1.5, 2,    3,   4,   6,    9,   12};
@@ -59,6 +60,8 @@ typedef struct lenv {
     uint64_t t, n_mr;
     size_t xpos, mpos; /* t mod (D + 1), n_mr mod W */
     double prev, decay;
+    float *tpv;   /* LBLK true peaks */
+    float *zeros; /* LBLK zero frames, for more than 8 channels */
 } lenv;
 
 static int lenv_init(lenv *e, int nc, int rate)
@@ -74,7 +77,9 @@ static int lenv_init(lenv *e, int nc, int rate)
     e->dq_i = calloc(e->W + 1, sizeof *e->dq_i);
     e->dq_v = calloc(e->W + 1, sizeof *e->dq_v);
     e->mr = calloc(e->W, sizeof *e->mr);
-    return e->xr && e->dq_i && e->dq_v && e->mr;
+    e->tpv = malloc(LBLK * sizeof *e->tpv);
+    e->zeros = nc > 8 ? calloc(LBLK * (size_t)nc, sizeof *e->zeros) : NULL;
+    return e->xr && e->dq_i && e->dq_v && e->mr && e->tpv && (nc <= 8 || e->zeros);
 }
 
 static void lenv_fini(lenv *e)
@@ -84,6 +89,8 @@ static void lenv_fini(lenv *e)
     free(e->dq_i);
     free(e->dq_v);
     free(e->mr);
+    free(e->tpv);
+    free(e->zeros);
 }
 
 static void lenv_reset(lenv *e)
@@ -98,49 +105,62 @@ static void lenv_reset(lenv *e)
     e->prev = 0;
 }
 
-/* Pushes a frame; returns 1 with the frame D earlier and its envelope once there is one. The
- * rings' positions are kept as counters that wrap (no division per frame). */
-static int lenv_push(lenv *e, const float *f, float *out, double *env)
+/* Pushes n <= LBLK frames (NULL: zeros). Each frame that gives an output (the frame D earlier,
+ * once there is one) writes it to out and its envelope to env, in order; returns how many did
+ * (the last ones of the n). The true peaks of the n frames are found first, together
+ * (pol__tp_block: interpolated only where a peak can reach the floor). The rings' positions are
+ * kept as counters that wrap (no division per frame). */
+static size_t lenv_block(lenv *e, const float *x, size_t n, float *out, double *env)
 {
-    size_t nc = (size_t)e->nc, cap = e->W + 1;
-    uint64_t t = e->t++;
-    size_t xw = e->xpos; /* t mod (D + 1) */
-    memcpy(e->xr + xw * nc, f, nc * sizeof *f);
-    e->xpos = xw + 1 == e->D + 1 ? 0 : xw + 1;
-    float v = pol__tp_push(&e->tp, f, e->floor);
-    /* the deque holds (index, value) from dq_head, dq_n entries, values decreasing */
-    size_t tail = e->dq_head + e->dq_n; /* one past the newest, unwrapped */
-    while (e->dq_n) {
-        size_t last = tail - 1 >= cap ? tail - 1 - cap : tail - 1;
-        if (e->dq_v[last] > v) break;
-        e->dq_n--;
-        tail--;
+    static const float zeros[LBLK * 8];
+    size_t nc = (size_t)e->nc, cap = e->W + 1, made = 0;
+    if (!x) x = nc <= 8 ? zeros : e->zeros;
+    float *tpv = e->tpv;
+    pol__tp_block(&e->tp, x, n, e->floor, tpv);
+    for (size_t i = 0; i < n; i++) {
+        const float *f = x + i * nc;
+        uint64_t t = e->t++;
+        size_t xw = e->xpos; /* t mod (D + 1) */
+        float *xr = e->xr + xw * nc;
+        for (size_t c = 0; c < nc; c++) xr[c] = f[c];
+        e->xpos = xw + 1 == e->D + 1 ? 0 : xw + 1;
+        float v = tpv[i];
+        /* the deque holds (index, value) from dq_head, dq_n entries, values decreasing */
+        size_t tail = e->dq_head + e->dq_n; /* one past the newest, unwrapped */
+        while (e->dq_n) {
+            size_t last = tail - 1 >= cap ? tail - 1 - cap : tail - 1;
+            if (e->dq_v[last] > v) break;
+            e->dq_n--;
+            tail--;
+        }
+        size_t at = tail >= cap ? tail - cap : tail;
+        e->dq_i[at] = t;
+        e->dq_v[at] = v;
+        e->dq_n++;
+        while (e->dq_n && e->dq_i[e->dq_head] + e->W <= t) {
+            e->dq_head = e->dq_head + 1 == cap ? 0 : e->dq_head + 1;
+            e->dq_n--;
+        }
+        if (t < e->L) continue;
+        /* Mx(s) for s = t - L, released */
+        double mx = e->dq_v[e->dq_head];
+        double rel = mx > e->prev * e->decay ? mx : e->prev * e->decay;
+        e->prev = rel;
+        size_t slot = e->mpos; /* n_mr mod W */
+        if (e->n_mr >= e->W) e->msum -= e->mr[slot];
+        e->mr[slot] = (float)rel;
+        e->msum += rel;
+        e->n_mr++;
+        e->mpos = slot + 1 == e->W ? 0 : slot + 1;
+        if (t < e->D) continue;
+        /* frame t - D sits one after frame t in the ring of D + 1 */
+        const float *old = e->xr + e->xpos * nc;
+        float *o = out + made * nc;
+        for (size_t c = 0; c < nc; c++) o[c] = old[c];
+        uint64_t cnt = e->n_mr < e->W ? e->n_mr : e->W;
+        env[made++] = e->msum / (double)cnt;
     }
-    size_t at = tail >= cap ? tail - cap : tail;
-    e->dq_i[at] = t;
-    e->dq_v[at] = v;
-    e->dq_n++;
-    while (e->dq_n && e->dq_i[e->dq_head] + e->W <= t) {
-        e->dq_head = e->dq_head + 1 == cap ? 0 : e->dq_head + 1;
-        e->dq_n--;
-    }
-    if (t < e->L) return 0;
-    /* Mx(s) for s = t - L, released */
-    double mx = e->dq_v[e->dq_head];
-    double rel = mx > e->prev * e->decay ? mx : e->prev * e->decay;
-    e->prev = rel;
-    size_t slot = e->mpos; /* n_mr mod W */
-    if (e->n_mr >= e->W) e->msum -= e->mr[slot];
-    e->mr[slot] = (float)rel;
-    e->msum += rel;
-    e->n_mr++;
-    e->mpos = slot + 1 == e->W ? 0 : slot + 1;
-    if (t < e->D) return 0;
-    /* frame t - D sits one after frame t in the ring of D + 1 */
-    memcpy(out, e->xr + e->xpos * nc, nc * sizeof *out);
-    uint64_t cnt = e->n_mr < e->W ? e->n_mr : e->W;
-    *env = e->msum / (double)cnt;
-    return 1;
+    return made;
 }
 
 typedef struct lstate {
@@ -162,12 +182,12 @@ typedef struct lstate {
     double cand_gain[NCAND];
     lenv env;
     int env_ok;
-    uint64_t pre; /* frames of pre-roll still to drop in the pass-2 measurement */
     pol__aproc proc;
     double gain;
     float out_tp;
     pol__truepeak otp;
-    float *fr;
+    float *fr;           /* LBLK frames out of the limiter */
+    double *envb, *eb;   /* their envelopes and K-weighted energies */
 } lstate;
 
 static void lfree(void *p)
@@ -181,6 +201,8 @@ static void lfree(void *p)
     pol__afig_free(s->proc.fig);
     pol__aproc_fini(&s->proc);
     free(s->fr);
+    free(s->envb);
+    free(s->eb);
     free(s);
 }
 
@@ -256,63 +278,74 @@ static pol_status measure(pol_run *run, void *p, const pol__chunk *c)
         memset(s->acc_pe_r2, 0, sizeof s->acc_pe_r2);
     }
     size_t end = c->n + (c->last ? s->env.D : 0);
-    for (size_t i = 0; i < end; i++) {
-        static const float zeros[64];
-        const float *f = i < c->n ? x + i * nc : zeros;
-        if (!lenv_push(&s->env, f, fr, &env)) continue;
-        double e = pol__loud_kw(s->meter, fr);
-        double pe = 0;
-        if (s->gentle) {
-            for (size_t ch = 0; ch < nc; ch++) pe += (double)fr[ch] * fr[ch];
-            s->sig_e += pe;
-        }
-        /* kf: the first candidate with env g_k > c (nk when none) */
-        size_t lo = 0, hi = nk;
-        if (env > 0) {
-            double t = cl / env;
-            while (lo < hi) {
-                size_t mid = (lo + hi) / 2;
-                if (s->cand_gain[mid] > t) hi = mid;
-                else lo = mid + 1;
-            }
+    double *envb = s->envb, *eb = s->eb;
+    for (size_t i0 = 0; i0 < end; i0 += LBLK) {
+        size_t m = end - i0 < LBLK ? end - i0 : LBLK;
+        /* input frames [i0, i0 + m): the core's, then (the last chunk) zeros to flush */
+        size_t made = 0;
+        if (i0 < c->n) {
+            size_t mi = c->n - i0 < m ? c->n - i0 : m;
+            made = lenv_block(&s->env, x + i0 * nc, mi, fr, envb);
+            if (mi < m) made += lenv_block(&s->env, NULL, m - mi, fr + made * nc, envb + made);
         } else {
-            lo = nk;
+            made = lenv_block(&s->env, NULL, m, fr, envb);
         }
-        s->acc_plain[lo] += e;
-        if (lo < nk) {
-            double q = cl / env;
-            s->acc_lim[lo] += e * q * q;
+        pol__loud_kw_block(s->meter, fr, made, eb);
+        for (size_t j = 0; j < made; j++) {
+            size_t i = i0 + m - made + j; /* the input frame this output came with */
+            double e = eb[j];
+            env = envb[j];
+            const float *f = fr + j * nc;
+            double pe = 0;
             if (s->gentle) {
-                s->acc_pe[lo] += pe;
-                s->acc_pe_r[lo] += pe * q;
-                s->acc_pe_r2[lo] += pe * q * q;
+                for (size_t ch = 0; ch < nc; ch++) pe += (double)f[ch] * f[ch];
+                s->sig_e += pe;
             }
-        }
-        if (++s->fill == sub || (c->last && i + 1 == end)) {
-            /* candidate k: e g_k^2 from frames whose kf > k; e c^2/env^2 from those with kf <= k */
-            double plain = 0;
-            for (size_t k = nk; k-- > 0;) {
-                plain += s->acc_plain[k + 1];
-                s->tmp_plain[k] = plain;
+            /* kf: the first candidate with env g_k > c (nk when none): the gains ascend, so the
+             * ones above c / env are the last; counted without a branch */
+            size_t lo = nk;
+            if (env > 0) {
+                double t = cl / env;
+                size_t above = 0;
+                for (size_t k = 0; k < NCAND; k++) above += s->cand_gain[k] > t;
+                lo = nk - above;
             }
-            memset(s->acc_plain, 0, sizeof s->acc_plain);
-            double lim = 0, ape = 0, aper = 0, aper2 = 0;
-            for (size_t k = 0; k < nk; k++) {
-                lim += s->acc_lim[k];
-                double g = s->cand_gain[k];
-                pol__loud_push_sum(s->cand[k], s->tmp_plain[k] * g * g + lim, s->fill);
+            s->acc_plain[lo] += e;
+            if (lo < nk) {
+                double q = cl / env;
+                s->acc_lim[lo] += e * q * q;
                 if (s->gentle) {
-                    ape += s->acc_pe[k];
-                    aper += s->acc_pe_r[k];
-                    aper2 += s->acc_pe_r2[k];
-                    s->chg_e[k] += ape - 2 * aper / g + aper2 / (g * g);
+                    s->acc_pe[lo] += pe;
+                    s->acc_pe_r[lo] += pe * q;
+                    s->acc_pe_r2[lo] += pe * q * q;
                 }
             }
-            memset(s->acc_lim, 0, sizeof s->acc_lim);
-            memset(s->acc_pe, 0, sizeof s->acc_pe);
-            memset(s->acc_pe_r, 0, sizeof s->acc_pe_r);
-            memset(s->acc_pe_r2, 0, sizeof s->acc_pe_r2);
-            s->fill = 0;
+            if (++s->fill == sub || (c->last && i + 1 == end)) {
+                /* candidate k: e g_k^2 from frames whose kf > k; e c^2/env^2 from those with kf <= k */
+                double plain = 0;
+                for (size_t k = nk; k-- > 0;) {
+                    plain += s->acc_plain[k + 1];
+                    s->tmp_plain[k] = plain;
+                }
+                memset(s->acc_plain, 0, sizeof s->acc_plain);
+                double lim = 0, ape = 0, aper = 0, aper2 = 0;
+                for (size_t k = 0; k < nk; k++) {
+                    lim += s->acc_lim[k];
+                    double g = s->cand_gain[k];
+                    pol__loud_push_sum(s->cand[k], s->tmp_plain[k] * g * g + lim, s->fill);
+                    if (s->gentle) {
+                        ape += s->acc_pe[k];
+                        aper += s->acc_pe_r[k];
+                        aper2 += s->acc_pe_r2[k];
+                        s->chg_e[k] += ape - 2 * aper / g + aper2 / (g * g);
+                    }
+                }
+                memset(s->acc_lim, 0, sizeof s->acc_lim);
+                memset(s->acc_pe, 0, sizeof s->acc_pe);
+                memset(s->acc_pe_r, 0, sizeof s->acc_pe_r);
+                memset(s->acc_pe_r2, 0, sizeof s->acc_pe_r2);
+                s->fill = 0;
+            }
         }
     }
     return POL_OK;
@@ -338,7 +371,10 @@ static pol_status decide(pol_run *run, void *p)
         s->env_ok = 1;
         double gmax = pow(10, (s->gain_db + s->offsets[s->ncand - 1]) / 20);
         s->env.floor = (float)(0.5 * s->ceil_lin / gmax);
-        if (!(s->fr = calloc((size_t)s->channels, sizeof *s->fr))) return pol__fail(run, POL_ERR_NOMEM, "oom");
+        s->fr = calloc(LBLK * (size_t)s->channels, sizeof *s->fr);
+        s->envb = malloc(LBLK * sizeof *s->envb);
+        s->eb = malloc(LBLK * sizeof *s->eb);
+        if (!s->fr || !s->envb || !s->eb) return pol__fail(run, POL_ERR_NOMEM, "oom");
         for (size_t k = 0; k < s->ncand; k++) {
             s->cand_gain[k] = pow(10, (s->gain_db + s->offsets[k]) / 20);
             if (!(s->cand[k] = pol__loud_new(s->channels, s->rate)))
@@ -409,22 +445,26 @@ static void lprocess(void *p, const float *in, float *out, size_t n)
 {
     lstate *s = p;
     size_t nc = (size_t)s->channels;
-    double env;
-    for (size_t i = 0; i < n; i++) {
-        float *o = out + i * nc;
-        if (!lenv_push(&s->env, in + i * nc, o, &env)) {
-            memset(o, 0, nc * sizeof *o);
-            continue;
+    double *envb = s->envb, *eb = s->eb;
+    float *tpv = s->env.tpv; /* free between the limiter's blocks */
+    for (size_t i0 = 0; i0 < n; i0 += LBLK) {
+        size_t m = n - i0 < LBLK ? n - i0 : LBLK;
+        /* the first D frames of the stream give no output yet: zeros */
+        size_t pre = s->env.t < s->env.D ? (size_t)(s->env.D - s->env.t) : 0;
+        pre = pre < m ? pre : m;
+        memset(out + i0 * nc, 0, pre * nc * sizeof *out);
+        float *o = out + (i0 + pre) * nc;
+        size_t made = lenv_block(&s->env, in + i0 * nc, m, o, envb);
+        for (size_t j = 0; j < made; j++) {
+            double g = s->gain;
+            if (envb[j] * g > s->ceil_lin) g = s->ceil_lin / envb[j];
+            for (size_t c = 0; c < nc; c++) o[j * nc + c] = (float)(o[j * nc + c] * g);
         }
-        double g = s->gain;
-        if (env * g > s->ceil_lin) g = s->ceil_lin / env;
-        for (size_t c = 0; c < nc; c++) o[c] = (float)(o[c] * g);
-        if (s->pre) {
-            s->pre--;
-        }
-        pol__loud_push(s->meter, pol__loud_kw(s->meter, o));
-        float t = pol__tp_push(&s->otp, o, s->out_tp * 0.5f);
-        if (t > s->out_tp) s->out_tp = t;
+        pol__loud_kw_block(s->meter, o, made, eb);
+        for (size_t j = 0; j < made; j++) pol__loud_push(s->meter, eb[j]);
+        pol__tp_block(&s->otp, o, made, s->out_tp * 0.5f, tpv);
+        for (size_t j = 0; j < made; j++)
+            if (tpv[j] > s->out_tp) s->out_tp = tpv[j];
     }
 }
 

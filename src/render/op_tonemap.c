@@ -57,29 +57,50 @@ typedef struct agx_tables {
     float in_lo, in_hi;
 } agx_tables;
 
-static float agx_out_at(const agx_tables *t, float x)
+/* the table of curve c (from 2^lo) at x clamped to [lo, hi]: no branch, so loops over a plane
+ * vectorise */
+static inline float curve_clamped(const pol__rn_curve *c, float x, float lo, float hi)
 {
-    if (!(x > 0)) return 0;
-    if (x >= 2) return 1;
-    if (x < 1.0f / 65536) return (float)agx_out(x, NULL);
-    return pol__rn_curve_at(&t->out, x);
+    x = x > lo ? x : lo; /* NaN too */
+    x = x < hi ? x : hi;
+    return pol__rn_curve_at(c, x);
 }
 
-static void agx(const agx_tables *t, float *c)
-{
-    static const float in[9] = {0.842479062253094f, 0.0784335999999992f, 0.0792237451477643f,
-                                0.0423282422610123f, 0.878468636469772f, 0.0791661274605434f,
-                                0.0423756549057051f, 0.0784336f, 0.879142973793104f};
-    static const float outm[9] = {1.19687900512017f, -0.0980208811401368f, -0.0990297440797205f,
+static const float agx_inm[9] = {0.842479062253094f, 0.0784335999999992f, 0.0792237451477643f,
+                                 0.0423282422610123f, 0.878468636469772f, 0.0791661274605434f,
+                                 0.0423756549057051f, 0.0784336f, 0.879142973793104f};
+static const float agx_outm[9] = {1.19687900512017f, -0.0980208811401368f, -0.0990297440797205f,
                                   -0.0528968517574562f, 1.15190312990417f, -0.0989611768448433f,
                                   -0.0529716355144438f, -0.0980434501171241f, 1.15107367264116f};
-    float v[3];
-    for (int i = 0; i < 3; i++) {
-        float x = in[3 * i] * c[0] + in[3 * i + 1] * c[1] + in[3 * i + 2] * c[2];
-        v[i] = !(x > 1.0f / 8192) ? t->in_lo : x >= 32 ? t->in_hi : pol__rn_curve_at(&t->in, x);
+
+/* AgX on n pixels in planes, in place. Per channel after the inset matrix: at or below 2^-13 the
+ * log encoding's clamp gives the table's first entry (in_lo), at 32 and above its last (in_hi),
+ * so clamping x into the table gives those values exactly. After the outset matrix: 0 at or
+ * below 0, 1 from 2 up, the table in between; the few values below the table's 2^-16 (rare:
+ * near-black) are computed afterwards. */
+static void agx_planes(const agx_tables *t, float *R, float *G, float *B, int n)
+{
+    float V[3][POL_RN_TILE];
+    const float ilo = 1.0f / 8192, ihi = nextafterf(32, 0), olo = 1.0f / 65536, ohi = nextafterf(2, 0);
+    for (int k = 0; k < 3; k++) {
+        const float *m = agx_inm + 3 * k;
+        float *v = V[k];
+        for (int i = 0; i < n; i++)
+            v[i] = curve_clamped(&t->in, m[0] * R[i] + m[1] * G[i] + m[2] * B[i], ilo, ihi);
     }
-    for (int i = 0; i < 3; i++)
-        c[i] = agx_out_at(t, outm[3 * i] * v[0] + outm[3 * i + 1] * v[1] + outm[3 * i + 2] * v[2]);
+    float X[POL_RN_TILE];
+    for (int k = 0; k < 3; k++) {
+        const float *m = agx_outm + 3 * k;
+        float *o = k == 0 ? R : k == 1 ? G : B;
+        for (int i = 0; i < n; i++) X[i] = m[0] * V[0][i] + m[1] * V[1][i] + m[2] * V[2][i];
+        int small = 0;
+        for (int i = 0; i < n; i++) o[i] = curve_clamped(&t->out, X[i], olo, ohi);
+        for (int i = 0; i < n; i++) o[i] = X[i] >= 2 ? 1.0f : X[i] > 0 ? o[i] : 0.0f;
+        for (int i = 0; i < n; i++) small |= (X[i] > 0) & (X[i] < olo);
+        if (small)
+            for (int i = 0; i < n; i++)
+                if (X[i] > 0 && X[i] < olo) o[i] = (float)agx_out(X[i], NULL);
+    }
 }
 
 static void aces(float *c)
@@ -118,35 +139,44 @@ static void tm_free(void *u)
     free(c);
 }
 
-/* n unpremultiplied pixels (a deferred step, run in the frame's fused pointwise pass) */
-static void tm_px(void *u, float *rgb, const float *rgba, int n, int x0, int y)
+/* n unpremultiplied pixels in planes (a deferred step, run in the frame's fused pointwise pass) */
+static void tm_px(void *u, float *R, float *G, float *B, const float *rgba, int n, int x0, int y)
 {
     const tm_ctx *c = u;
     (void)rgba, (void)x0, (void)y;
-    for (int i = 0; i < 3 * n; i++) {
-        float x = rgb[i] * c->gain;
-        rgb[i] = x > 0 ? x : 0;
-    }
+    float *P[3] = {R, G, B};
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < n; i++) {
+            float x = P[k][i] * c->gain;
+            P[k][i] = x > 0 ? x : 0;
+        }
     switch (c->curve) {
     case TM_AGX:
-        for (int i = 0; i < n; i++) agx(&c->agx, rgb + 3 * i);
+        agx_planes(&c->agx, R, G, B, n);
         break;
     case TM_ACES:
-        for (int i = 0; i < n; i++) aces(rgb + 3 * i);
+        for (int i = 0; i < n; i++) {
+            float v[3] = {R[i], G[i], B[i]};
+            aces(v);
+            R[i] = v[0], G[i] = v[1], B[i] = v[2];
+        }
         break;
     case TM_FILMIC:
-        for (int i = 0; i < 3 * n; i++) rgb[i] = pol__rn_srgb_encode(hable(2 * rgb[i]) / c->hable_w);
+        for (int k = 0; k < 3; k++)
+            for (int i = 0; i < n; i++) P[k][i] = pol__rn_srgb_encode(hable(2 * P[k][i]) / c->hable_w);
         break;
     case TM_REINHARD:
         for (int i = 0; i < n; i++) {
-            float *v = rgb + 3 * i;
+            float v[3] = {R[i], G[i], B[i]};
             float L = pol__rn_luma(v), Ln = L * (1 + L / c->white2) / (1 + L);
             float s = L > 1e-9f ? Ln / L : 0;
-            for (int j = 0; j < 3; j++) v[j] = pol__rn_srgb_encode(v[j] * s);
+            R[i] = pol__rn_srgb_encode(v[0] * s), G[i] = pol__rn_srgb_encode(v[1] * s);
+            B[i] = pol__rn_srgb_encode(v[2] * s);
         }
         break;
     default:
-        for (int i = 0; i < 3 * n; i++) rgb[i] = pol__rn_srgb_encode(rgb[i]);
+        for (int k = 0; k < 3; k++)
+            for (int i = 0; i < n; i++) P[k][i] = pol__rn_srgb_encode(P[k][i]);
     }
 }
 

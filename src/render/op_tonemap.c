@@ -1,6 +1,7 @@
 /* polish — render.tonemap: exposure, then a view transform from scene-linear to display-encoded
  * sRGB: AgX (log2 encoding with an inset/outset matrix and a sigmoid fitted to Blender's AgX
  * base), ACES (the fitted RRT+ODT), a filmic curve (Hable), Reinhard (extended, on luminance). */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "image/image_io.h"
@@ -78,7 +79,7 @@ static const float agx_outm[9] = {1.19687900512017f, -0.0980208811401368f, -0.09
  * so clamping x into the table gives those values exactly. After the outset matrix: 0 at or
  * below 0, 1 from 2 up, the table in between; the few values below the table's 2^-16 (rare:
  * near-black) are computed afterwards. */
-static void agx_planes(const agx_tables *t, float *R, float *G, float *B, int n)
+__attribute__((target_clones("avx2", "default"))) static void agx_planes(const agx_tables *t, float *R, float *G, float *B, int n)
 {
     float V[3][POL_RN_TILE];
     const float ilo = 1.0f / 8192, ihi = nextafterf(32, 0), olo = 1.0f / 65536, ohi = nextafterf(2, 0);
@@ -125,18 +126,27 @@ static float hable(float x)
     return ((x * (A * x + C * B) + D * E) / (x * (A * x + B) + D * F)) - E / F;
 }
 
+/* the AgX tables depend on nothing but the curves: made once for the process */
+static agx_tables agx_tab;
+static int agx_ok;
+static pthread_once_t agx_once = PTHREAD_ONCE_INIT;
+
+static void agx_build(void)
+{
+    agx_ok = pol__rn_curve_build(&agx_tab.in, -13, 5, agx_in, NULL) &&
+             pol__rn_curve_build(&agx_tab.out, -16, 1, agx_out, NULL);
+    agx_tab.in_lo = (float)agx_sigmoid(0), agx_tab.in_hi = (float)agx_sigmoid(1);
+}
+
 typedef struct tm_ctx {
-    agx_tables agx;
+    const agx_tables *agx;
     int curve;
     float gain, white2, hable_w;
 } tm_ctx;
 
 static void tm_free(void *u)
 {
-    tm_ctx *c = u;
-    pol__rn_curve_free(&c->agx.in);
-    pol__rn_curve_free(&c->agx.out);
-    free(c);
+    free(u);
 }
 
 /* n unpremultiplied pixels in planes (a deferred step, run in the frame's fused pointwise pass) */
@@ -152,7 +162,7 @@ static void tm_px(void *u, float *R, float *G, float *B, const float *rgba, int 
         }
     switch (c->curve) {
     case TM_AGX:
-        agx_planes(&c->agx, R, G, B, n);
+        agx_planes(c->agx, R, G, B, n);
         break;
     case TM_ACES:
         for (int i = 0; i < n; i++) {
@@ -182,7 +192,8 @@ static void tm_px(void *u, float *R, float *G, float *B, const float *rgba, int 
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol__render *r = pol__render_get(run, asset);
+    pol__render *r = pol__render_of(asset); /* deferred steps stay deferred: the statistics
+                                                below read their rows as the steps will leave them */
     if (r->display) {
         pol__decline(run, "the frame is display-referred already (%s): a second view transform "
                      "would darken and flatten it", r->view);
@@ -192,12 +203,32 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     double ev = pol__arg_num(args, "exposure");
     size_t n = (size_t)r->w * r->h, over = 0;
     double lsum = 0;
-    for (size_t i = 0; i < n; i += 7) {
-        float L = pol__rn_luma(r->rgba + 4 * i);
-        over += L > 1;
-        lsum += log(1e-4 + (L > 0 ? L : 0));
+    /* every 7th row (a seventh of the frame, read in whole cache lines: every 7th pixel read
+     * as many lines as the whole frame) */
+    size_t ns = 0;
+    float *row = malloc((size_t)r->w * 4 * sizeof *row);
+    if (!row) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    for (int y = 3; y < r->h; y += 7) {
+        const float *p = row;
+        pol__render_peek_row(r, y, row);
+        float rs = 0;
+        for (int x = 0; x < r->w; x++) {
+            float L = pol__rn_luma(p + 4 * x);
+            over += L > 1;
+            rs += logf(1e-4f + (L > 0 ? L : 0));
+        }
+        lsum += rs, ns += (size_t)r->w;
     }
-    size_t ns = (n + 6) / 7;
+    for (int y = 0; !ns && y < r->h; y++) { /* fewer than 4 rows: all of them */
+        pol__render_peek_row(r, y, row);
+        for (int x = 0; x < r->w; x++) {
+            float L = pol__rn_luma(row + 4 * x);
+            over += L > 1;
+            lsum += logf(1e-4f + (L > 0 ? L : 0));
+        }
+        ns += y + 1 == r->h ? n : 0;
+    }
+    free(row);
     pol__measure(run, "above_1_fraction", (double)over / (double)ns);
     pol__measure(run, "log_average_luminance", exp(lsum / (double)ns) - 1e-4);
     tm_ctx *c = calloc(1, sizeof *c);
@@ -206,12 +237,12 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     float w = (float)pol__arg_num(args, "white");
     c->white2 = w * w;
     if (curve == TM_AGX) {
-        if (!pol__rn_curve_build(&c->agx.in, -13, 5, agx_in, NULL) ||
-            !pol__rn_curve_build(&c->agx.out, -16, 1, agx_out, NULL)) {
+        pthread_once(&agx_once, agx_build);
+        if (!agx_ok) {
             tm_free(c);
             return pol__fail(run, POL_ERR_NOMEM, "out of memory");
         }
-        c->agx.in_lo = (float)agx_sigmoid(0), c->agx.in_hi = (float)agx_sigmoid(1);
+        c->agx = &agx_tab;
     }
     pol__render_defer(run, r, tm_px, c, tm_free); /* applied with the next pointwise steps */
     if (pol__want_figures(run)) pol__render_flush(run, r);

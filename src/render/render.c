@@ -160,27 +160,36 @@ size_t pol__rn_blocks(size_t n, size_t grain)
 
 #define TILE POL_RN_TILE
 
-/* Rows [b, e) through the deferred steps: each tile of a row unpremultiplied into three planes,
- * through the stages, and premultiplied back. */
+/* One row of the frame (at p, w pixels, row y) through the deferred steps: each tile
+ * unpremultiplied into three planes, through the stages, and premultiplied back. */
+static void stage_row(const pol__render *r, float *p, int y)
+{
+    float R[TILE] __attribute__((aligned(16))), G[TILE] __attribute__((aligned(16))),
+        B[TILE] __attribute__((aligned(16)));
+    for (int x0 = 0; x0 < r->w; x0 += TILE, p += 4 * TILE) {
+        int n = r->w - x0 < TILE ? r->w - x0 : TILE;
+        for (int i = 0; i < n; i++) {
+            float a = p[4 * i + 3], k = a > 1e-6f && a < 1 ? 1 / a : 1;
+            R[i] = p[4 * i] * k, G[i] = p[4 * i + 1] * k, B[i] = p[4 * i + 2] * k;
+        }
+        for (int s = 0; s < r->nstage; s++) r->stage[s].fn(r->stage[s].ctx, R, G, B, p, n, x0, y);
+        for (int i = 0; i < n; i++) {
+            float a = p[4 * i + 3], m = a > 1e-6f && a < 1 ? a : 1;
+            p[4 * i] = R[i] * m, p[4 * i + 1] = G[i] * m, p[4 * i + 2] = B[i] * m;
+        }
+    }
+}
+
 static void flush_rows(void *u, size_t b, size_t e)
 {
     pol__render *r = u;
-    float R[TILE] __attribute__((aligned(16))), G[TILE] __attribute__((aligned(16))),
-        B[TILE] __attribute__((aligned(16)));
-    for (size_t y = b; y < e; y++)
-        for (int x0 = 0; x0 < r->w; x0 += TILE) {
-            int n = r->w - x0 < TILE ? r->w - x0 : TILE;
-            float *p = r->rgba + (y * r->w + (size_t)x0) * 4;
-            for (int i = 0; i < n; i++) {
-                float a = p[4 * i + 3], k = a > 1e-6f && a < 1 ? 1 / a : 1;
-                R[i] = p[4 * i] * k, G[i] = p[4 * i + 1] * k, B[i] = p[4 * i + 2] * k;
-            }
-            for (int s = 0; s < r->nstage; s++) r->stage[s].fn(r->stage[s].ctx, R, G, B, p, n, x0, (int)y);
-            for (int i = 0; i < n; i++) {
-                float a = p[4 * i + 3], m = a > 1e-6f && a < 1 ? a : 1;
-                p[4 * i] = R[i] * m, p[4 * i + 1] = G[i] * m, p[4 * i + 2] = B[i] * m;
-            }
-        }
+    for (size_t y = b; y < e; y++) stage_row(r, r->rgba + y * r->w * 4, (int)y);
+}
+
+void pol__render_peek_row(const pol__render *r, int y, float *dst)
+{
+    memcpy(dst, r->rgba + (size_t)y * r->w * 4, (size_t)r->w * 4 * sizeof *dst);
+    if (r->nstage) stage_row(r, dst, y);
 }
 
 void pol__render_flush(const pol_run *run, pol__render *r)

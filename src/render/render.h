@@ -99,6 +99,9 @@ void pol__rn_parallel(const pol_run *run, size_t n, size_t grain,
                       void (*fn)(void *user, size_t b, size_t e), void *user);
 /* How many blocks pol__rn_parallel cuts n items into: block k is [k grain, (k+1) grain). */
 size_t pol__rn_blocks(size_t n, size_t grain);
+/* Row y of the frame as it will be once the deferred steps have run (premultiplied rgba, w*4
+ * floats, into dst), without running them on the frame: for statistics of a few rows. */
+void pol__render_peek_row(const pol__render *r, int y, float *dst);
 /* Applies the deferred steps (a no-op when none). */
 void pol__render_flush(const pol_run *run, pol__render *r);
 /* The frame of an asset with every deferred step applied: what ops and writers read. */

@@ -16,8 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                       {-4, 2, 9},  {1e30f, -1e30f, 0}, {0.999f, 0.001f, 1}};
     for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++)
         for (int tetra = 0; tetra < 2; tetra++) {
-            float rgb[3] = {probes[i][0], probes[i][1], probes[i][2]};
-            pol__cube_apply(c, rgb, 1, tetra);
+            float r = probes[i][0], g = probes[i][1], b = probes[i][2];
+            pol__cube_apply(c, &r, &g, &b, 1, tetra);
         }
     pol__cube_free(c);
     return 0;

@@ -185,8 +185,9 @@ static void rows(void *u, size_t b, size_t e)
 #define SUB_LO 3
 #define SUB_SPAN 6.0f
 
-/* What one chunk of rows blended: pixel indices and their new values, written into the frame
- * after every chunk is done (so every blend reads the originals, with no row copies). */
+/* What one block of rows blended: pixel indices and their new values, written into the frame
+ * after every block is done (so every blend reads the originals, with no row copies). */
+#define BLEND_GRAIN 16
 typedef struct sm_out {
     uint32_t *idx;
     float *px;
@@ -199,8 +200,8 @@ typedef struct sm_ctx {
     unsigned char *e;  /* w*h edge bits */
     int search, thr16;
     float flat;
-    sm_out out[64];    /* one per chunk */
-    int nout;
+    sm_out *out;       /* one per block of BLEND_GRAIN rows */
+    size_t nout;
 } sm_ctx;
 
 /* fused with the deferred steps' pass: perceptual luma of the tone-compressed frame, 16 bits */
@@ -370,8 +371,7 @@ static void sm_blend_rows(void *u, size_t b, size_t e)
     aa_ctx *c = s->a;
     const int w = c->r->w, h = c->r->h;
     const float *F = c->r->rgba;
-    int slot = __atomic_fetch_add(&s->nout, 1, __ATOMIC_RELAXED);
-    sm_out *out = &s->out[slot];
+    sm_out *out = &s->out[b / BLEND_GRAIN];
     unsigned char *wbuf = malloc((size_t)w * 8 + (size_t)w + 16);
     int *vbuf = malloc((size_t)w * 2 * sizeof *vbuf);
     if (!wbuf || !vbuf) {
@@ -475,11 +475,14 @@ pol_status pol__render_aa(pol_run *run, pol__render *r, int method, float thr, f
         aa_ctx c = {.r = r, .dst = r->rgba, .thr = thr, .subq = subq, .run = run};
         sm_ctx s = {.a = &c, .L = (uint16_t *)buf, .e = buf + 2 * n, .search = search,
                     .thr16 = (int)ceilf(thr * 65535.0f), .flat = FLAT};
+        s.nout = pol__rn_blocks((size_t)r->h, BLEND_GRAIN);
+        if (!(s.out = calloc(s.nout, sizeof *s.out))) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
         pol__render_pass(run, r, 16, sm_luma_rows, &s);
-        pol__parallel_for(run, (size_t)r->h, 16, sm_edge_rows, &s);
-        pol__parallel_for(run, (size_t)r->h, 16, sm_blend_rows, &s);
-        if (!c.nomem) pol__parallel_for(run, (size_t)s.nout, 1, sm_commit, &s);
-        for (int k = 0; k < s.nout; k++) free(s.out[k].idx), free(s.out[k].px);
+        pol__rn_parallel(run, (size_t)r->h, 16, sm_edge_rows, &s);
+        pol__rn_parallel(run, (size_t)r->h, BLEND_GRAIN, sm_blend_rows, &s);
+        if (!c.nomem) pol__rn_parallel(run, s.nout, 4, sm_commit, &s);
+        for (size_t k = 0; k < s.nout; k++) free(s.out[k].idx), free(s.out[k].px);
+        free(s.out);
         if (c.nomem) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
         *edges = c.edges;
         return POL_OK;

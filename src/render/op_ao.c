@@ -233,7 +233,44 @@ static void up_free(void *u)
     free(c);
 }
 
-/* n pixels of full-res row y from x0: the upsampled occlusion into v */
+typedef float v4f __attribute__((vector_size(16)));
+typedef int v4i __attribute__((vector_size(16)));
+
+static inline v4f v4_abs(v4f v)
+{
+    v4i m = (v4i)v & 0x7fffffff;
+    return (v4f)m;
+}
+
+static inline v4f v4_max(v4f a, v4f b)
+{
+    v4i m = a > b;
+    return (v4f)((m & (v4i)a) | (~m & (v4i)b));
+}
+
+/* One full-res pixel: the four nearest low-res samples (rows a and b, columns xa and xb; ax, ay
+ * the fractions), bilinear where all four lie on the pixel's surface, else weighted by how well
+ * their depth matches. */
+static inline float up_one(const float *za, const float *zb, const float *ta, const float *tb,
+                           int xa, int xb, float ax, float ay, float z)
+{
+    float iz = 1 / (z > 1e-6f ? z : 1e-6f);
+    float d00 = fabsf(za[xa] - z), d10 = fabsf(za[xb] - z), d01 = fabsf(zb[xa] - z),
+          d11 = fabsf(zb[xb] - z);
+    if (fmaxf(fmaxf(d00, d10), fmaxf(d01, d11)) * iz < 0.002f) { /* one surface: bilinear */
+        float t0 = ta[xa] + ax * (ta[xb] - ta[xa]), t1 = tb[xa] + ax * (tb[xb] - tb[xa]);
+        return t0 + ay * (t1 - t0);
+    }
+    float w00 = (1 - ax) * (1 - ay) / (1e-3f + d00 * iz) + 1e-6f;
+    float w10 = ax * (1 - ay) / (1e-3f + d10 * iz) + 1e-6f;
+    float w01 = (1 - ax) * ay / (1e-3f + d01 * iz) + 1e-6f;
+    float w11 = ax * ay / (1e-3f + d11 * iz) + 1e-6f;
+    return (w00 * ta[xa] + w10 * ta[xb] + w01 * tb[xa] + w11 * tb[xb]) / (w00 + w10 + w01 + w11);
+}
+
+/* n pixels of full-res row y from x0: the upsampled occlusion into v. At quarter resolution the
+ * four pixels of a low-res cell share its four samples and go as one vector (the same operations
+ * as up_one, lane by lane); a cell with a pixel off the surface goes pixel by pixel. */
 static void up_row(const up_ctx *c, int y, int x0, int n, float *v)
 {
     const float inv_s = 1.0f / (float)c->s;
@@ -244,41 +281,57 @@ static void up_row(const up_ctx *c, int y, int x0, int n, float *v)
     const float *za = c->z + (size_t)ya * c->w, *zb = c->z + (size_t)yb * c->w;
     const float *ta = c->ao + (size_t)ya * c->w, *tb = c->ao + (size_t)yb * c->w;
     const float *zrow = c->zfull + (size_t)y * c->W;
-    for (int i = 0; i < n; i++) {
+    int i = 0;
+    if (c->s == 4) {
+        const v4f axv = {0.0f, 0.25f, 0.5f, 0.75f};
+        for (; i + 4 <= n; i += 4) {
+            int x = x0 + i;
+            if (x & 3) break;
+            int xl = x >> 2;
+            int xa = xl < c->w ? xl : c->w - 1, xb = xl + 1 < c->w ? xl + 1 : c->w - 1;
+            v4f z;
+            memcpy(&z, zrow + x, sizeof z);
+            v4f zc = z;
+            v4i lo = zc > 1e-6f;
+            zc = (v4f)((lo & (v4i)zc) | (~lo & (v4i)(v4f){1e-6f, 1e-6f, 1e-6f, 1e-6f}));
+            v4f iz = 1 / zc;
+            v4f d00 = v4_abs(za[xa] - z), d10 = v4_abs(za[xb] - z), d01 = v4_abs(zb[xa] - z),
+                d11 = v4_abs(zb[xb] - z);
+            v4i one = v4_max(v4_max(d00, d10), v4_max(d01, d11)) * iz < 0.002f;
+            v4f t0 = ta[xa] + axv * (ta[xb] - ta[xa]), t1 = tb[xa] + axv * (tb[xb] - tb[xa]);
+            v4f o = t0 + ay * (t1 - t0);
+            if (!(one[0] & one[1] & one[2] & one[3])) {
+                v4f w00 = (1 - axv) * (1 - ay) / (1e-3f + d00 * iz) + 1e-6f;
+                v4f w10 = axv * (1 - ay) / (1e-3f + d10 * iz) + 1e-6f;
+                v4f w01 = (1 - axv) * ay / (1e-3f + d01 * iz) + 1e-6f;
+                v4f w11 = axv * ay / (1e-3f + d11 * iz) + 1e-6f;
+                v4f ow = (w00 * ta[xa] + w10 * ta[xb] + w01 * tb[xa] + w11 * tb[xb]) / (w00 + w10 + w01 + w11);
+                o = (v4f)((one & (v4i)o) | (~one & (v4i)ow));
+            }
+            memcpy(v + i, &o, sizeof o);
+        }
+    }
+    for (; i < n; i++) {
         int x = x0 + i;
-        float z = zrow[x], iz = 1 / (z > 1e-6f ? z : 1e-6f);
         float fx = (float)x * inv_s;
         int xl = (int)fx;
-        float ax = fx - (float)xl;
         int xa = xl < c->w ? xl : c->w - 1, xb = xl + 1 < c->w ? xl + 1 : c->w - 1;
-        float d00 = fabsf(za[xa] - z), d10 = fabsf(za[xb] - z), d01 = fabsf(zb[xa] - z),
-              d11 = fabsf(zb[xb] - z);
-        if (fmaxf(fmaxf(d00, d10), fmaxf(d01, d11)) * iz < 0.002f) { /* one surface: bilinear */
-            float t0 = ta[xa] + ax * (ta[xb] - ta[xa]), t1 = tb[xa] + ax * (tb[xb] - tb[xa]);
-            v[i] = t0 + ay * (t1 - t0);
-        } else {
-            float w00 = (1 - ax) * (1 - ay) / (1e-3f + d00 * iz) + 1e-6f;
-            float w10 = ax * (1 - ay) / (1e-3f + d10 * iz) + 1e-6f;
-            float w01 = (1 - ax) * ay / (1e-3f + d01 * iz) + 1e-6f;
-            float w11 = ax * ay / (1e-3f + d11 * iz) + 1e-6f;
-            v[i] = (w00 * ta[xa] + w10 * ta[xb] + w01 * tb[xa] + w11 * tb[xb]) / (w00 + w10 + w01 + w11);
-        }
+        v[i] = up_one(za, zb, ta, tb, xa, xb, fx - (float)xl, ay, zrow[x]);
     }
 }
 
 /* the deferred stage: multiplies the pixels' colour by 1 - k + k ao */
-static void up_px(void *u, float *rgb, const float *rgba, int n, int x0, int y)
+static void up_px(void *u, float *R, float *G, float *B, const float *rgba, int n, int x0, int y)
 {
     const up_ctx *c = u;
     (void)rgba;
-    float v[256];
-    for (int b = 0; b < n; b += 256) {
-        int m = n - b < 256 ? n - b : 256;
+    float v[POL_RN_TILE];
+    for (int b = 0; b < n; b += POL_RN_TILE) {
+        int m = n - b < POL_RN_TILE ? n - b : POL_RN_TILE;
         up_row(c, y, x0 + b, m, v);
         for (int i = 0; i < m; i++) {
             float f = 1 - c->k + c->k * v[i];
-            float *p = rgb + 3 * (b + i);
-            p[0] *= f, p[1] *= f, p[2] *= f;
+            R[b + i] *= f, G[b + i] *= f, B[b + i] *= f;
         }
     }
 }
@@ -345,8 +398,8 @@ pol_status pol__render_ao(pol_run *run, pol__render *r, double radius, double fo
     pthread_once(&dirs_once, dirs_build);
     ao_ctx c = {z, w, h, (float)(0.5 * r->w / S / tan(fov_deg * M_PI / 360)), (float)radius, slices,
                 steps, ao, tmp, r->w, r->h, S, 0.5f / (float)S};
-    pol__parallel_for(run, (size_t)h, 4, ao_rows, &c);
-    pol__parallel_for(run, (size_t)h, 8, blur_rows, &c);
+    pol__rn_parallel(run, (size_t)h, 4, ao_rows, &c);
+    pol__rn_parallel(run, (size_t)h, 8, blur_rows, &c);
     double m = 0;
     for (size_t i = 0; i < nh; i++) m += tmp[i];
     *mean = m / (double)nh;

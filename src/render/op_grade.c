@@ -60,13 +60,13 @@ static void gr_free(void *u)
     free(c);
 }
 
-/* n unpremultiplied pixels (a deferred step, run in the frame's fused pointwise pass) */
-static void gr_px(void *u, float *rgb, const float *rgba, int n, int x0, int y)
+/* n unpremultiplied pixels in planes (a deferred step, run in the frame's fused pointwise pass) */
+static void gr_px(void *u, float *R, float *G, float *B, const float *rgba, int n, int x0, int y)
 {
     const gr_ctx *c = u;
     (void)rgba, (void)x0, (void)y;
     for (int i = 0; i < n && (c->wb || c->cdl || c->sat != 1); i++) {
-        float *v = rgb + 3 * i;
+        float v[3] = {R[i], G[i], B[i]};
         if (c->wb)
             for (int j = 0; j < 3; j++) v[j] *= c->gain[j];
         if (c->cdl) {
@@ -83,8 +83,9 @@ static void gr_px(void *u, float *rgb, const float *rgba, int n, int x0, int y)
             float L = pol__rn_luma(v);
             for (int j = 0; j < 3; j++) v[j] = L + c->sat * (v[j] - L);
         }
+        R[i] = v[0], G[i] = v[1], B[i] = v[2];
     }
-    if (c->lut) pol__cube_apply(c->lut, rgb, n, c->tetra);
+    if (c->lut) pol__cube_apply(c->lut, R, G, B, n, c->tetra);
 }
 
 pol_status pol__render_load_cube(pol_run *run, const char *path, pol__cube **out)

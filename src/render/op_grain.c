@@ -18,7 +18,7 @@ static inline uint32_t hash32(uint32_t x)
 }
 
 /* n unpremultiplied pixels (a deferred step, run in the frame's fused pointwise pass) */
-static void gn_px(void *u, float *rgb, const float *rgba, int n, int x0, int y)
+static void gn_px(void *u, float *R, float *G, float *B, const float *rgba, int n, int x0, int y)
 {
     const gr_ctx *c = u;
     uint32_t hs = hash32(c->seed);
@@ -28,11 +28,12 @@ static void gn_px(void *u, float *rgb, const float *rgba, int n, int x0, int y)
         float u1 = ((s & 0xffff) + 0.5f) / 65536.0f, u2 = ((s >> 16) + 0.5f) / 65536.0f;
         float g = sqrtf(-2 * logf(u1)) * cosf(6.2831853f * u2);
         float a = rgba[4 * i + 3]; /* alpha (the earlier stages of the pass leave it) */
-        float L = pol__rn_luma(rgb + 3 * i) * (a > 1e-6f && a < 1 ? a : 1); /* premultiplied */
+        float v[3] = {R[i], G[i], B[i]};
+        float L = pol__rn_luma(v) * (a > 1e-6f && a < 1 ? a : 1); /* premultiplied */
         float lc = L > 0 ? L / (1 + L) : 0;
         float m = 1 + c->amount * g * 4 * lc * (1 - lc);
         m = m > 0 ? m : 0;
-        rgb[3 * i] *= m, rgb[3 * i + 1] *= m, rgb[3 * i + 2] *= m;
+        R[i] *= m, G[i] *= m, B[i] *= m;
     }
 }
 

@@ -1,6 +1,7 @@
 /* polish — render.tonemap: exposure, then a view transform from scene-linear to display-encoded
  * sRGB: AgX (log2 encoding with an inset/outset matrix and a sigmoid fitted to Blender's AgX
  * base), ACES (the fitted RRT+ODT), a filmic curve (Hable), Reinhard (extended, on luminance). */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "image/image_io.h"
@@ -57,29 +58,50 @@ typedef struct agx_tables {
     float in_lo, in_hi;
 } agx_tables;
 
-static float agx_out_at(const agx_tables *t, float x)
+/* the table of curve c (from 2^lo) at x clamped to [lo, hi]: no branch, so loops over a plane
+ * vectorise */
+static inline float curve_clamped(const pol__rn_curve *c, float x, float lo, float hi)
 {
-    if (!(x > 0)) return 0;
-    if (x >= 2) return 1;
-    if (x < 1.0f / 65536) return (float)agx_out(x, NULL);
-    return pol__rn_curve_at(&t->out, x);
+    x = x > lo ? x : lo; /* NaN too */
+    x = x < hi ? x : hi;
+    return pol__rn_curve_at(c, x);
 }
 
-static void agx(const agx_tables *t, float *c)
-{
-    static const float in[9] = {0.842479062253094f, 0.0784335999999992f, 0.0792237451477643f,
-                                0.0423282422610123f, 0.878468636469772f, 0.0791661274605434f,
-                                0.0423756549057051f, 0.0784336f, 0.879142973793104f};
-    static const float outm[9] = {1.19687900512017f, -0.0980208811401368f, -0.0990297440797205f,
+static const float agx_inm[9] = {0.842479062253094f, 0.0784335999999992f, 0.0792237451477643f,
+                                 0.0423282422610123f, 0.878468636469772f, 0.0791661274605434f,
+                                 0.0423756549057051f, 0.0784336f, 0.879142973793104f};
+static const float agx_outm[9] = {1.19687900512017f, -0.0980208811401368f, -0.0990297440797205f,
                                   -0.0528968517574562f, 1.15190312990417f, -0.0989611768448433f,
                                   -0.0529716355144438f, -0.0980434501171241f, 1.15107367264116f};
-    float v[3];
-    for (int i = 0; i < 3; i++) {
-        float x = in[3 * i] * c[0] + in[3 * i + 1] * c[1] + in[3 * i + 2] * c[2];
-        v[i] = !(x > 1.0f / 8192) ? t->in_lo : x >= 32 ? t->in_hi : pol__rn_curve_at(&t->in, x);
+
+/* AgX on n pixels in planes, in place. Per channel after the inset matrix: at or below 2^-13 the
+ * log encoding's clamp gives the table's first entry (in_lo), at 32 and above its last (in_hi),
+ * so clamping x into the table gives those values exactly. After the outset matrix: 0 at or
+ * below 0, 1 from 2 up, the table in between; the few values below the table's 2^-16 (rare:
+ * near-black) are computed afterwards. */
+__attribute__((target_clones("avx2", "default"))) static void agx_planes(const agx_tables *t, float *R, float *G, float *B, int n)
+{
+    float V[3][POL_RN_TILE];
+    const float ilo = 1.0f / 8192, ihi = nextafterf(32, 0), olo = 1.0f / 65536, ohi = nextafterf(2, 0);
+    for (int k = 0; k < 3; k++) {
+        const float *m = agx_inm + 3 * k;
+        float *v = V[k];
+        for (int i = 0; i < n; i++)
+            v[i] = curve_clamped(&t->in, m[0] * R[i] + m[1] * G[i] + m[2] * B[i], ilo, ihi);
     }
-    for (int i = 0; i < 3; i++)
-        c[i] = agx_out_at(t, outm[3 * i] * v[0] + outm[3 * i + 1] * v[1] + outm[3 * i + 2] * v[2]);
+    float X[POL_RN_TILE];
+    for (int k = 0; k < 3; k++) {
+        const float *m = agx_outm + 3 * k;
+        float *o = k == 0 ? R : k == 1 ? G : B;
+        for (int i = 0; i < n; i++) X[i] = m[0] * V[0][i] + m[1] * V[1][i] + m[2] * V[2][i];
+        int small = 0;
+        for (int i = 0; i < n; i++) o[i] = curve_clamped(&t->out, X[i], olo, ohi);
+        for (int i = 0; i < n; i++) o[i] = X[i] >= 2 ? 1.0f : X[i] > 0 ? o[i] : 0.0f;
+        for (int i = 0; i < n; i++) small |= (X[i] > 0) & (X[i] < olo);
+        if (small)
+            for (int i = 0; i < n; i++)
+                if (X[i] > 0 && X[i] < olo) o[i] = (float)agx_out(X[i], NULL);
+    }
 }
 
 static void aces(float *c)
@@ -104,55 +126,74 @@ static float hable(float x)
     return ((x * (A * x + C * B) + D * E) / (x * (A * x + B) + D * F)) - E / F;
 }
 
+/* the AgX tables depend on nothing but the curves: made once for the process */
+static agx_tables agx_tab;
+static int agx_ok;
+static pthread_once_t agx_once = PTHREAD_ONCE_INIT;
+
+static void agx_build(void)
+{
+    agx_ok = pol__rn_curve_build(&agx_tab.in, -13, 5, agx_in, NULL) &&
+             pol__rn_curve_build(&agx_tab.out, -16, 1, agx_out, NULL);
+    agx_tab.in_lo = (float)agx_sigmoid(0), agx_tab.in_hi = (float)agx_sigmoid(1);
+}
+
 typedef struct tm_ctx {
-    agx_tables agx;
+    const agx_tables *agx;
     int curve;
     float gain, white2, hable_w;
 } tm_ctx;
 
 static void tm_free(void *u)
 {
-    tm_ctx *c = u;
-    pol__rn_curve_free(&c->agx.in);
-    pol__rn_curve_free(&c->agx.out);
-    free(c);
+    free(u);
 }
 
-/* n unpremultiplied pixels (a deferred step, run in the frame's fused pointwise pass) */
-static void tm_px(void *u, float *rgb, const float *rgba, int n, int x0, int y)
+/* n unpremultiplied pixels in planes (a deferred step, run in the frame's fused pointwise pass) */
+static void tm_px(void *u, float *R, float *G, float *B, const float *rgba, int n, int x0, int y)
 {
     const tm_ctx *c = u;
     (void)rgba, (void)x0, (void)y;
-    for (int i = 0; i < 3 * n; i++) {
-        float x = rgb[i] * c->gain;
-        rgb[i] = x > 0 ? x : 0;
-    }
+    float *P[3] = {R, G, B};
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < n; i++) {
+            float x = P[k][i] * c->gain;
+            P[k][i] = x > 0 ? x : 0;
+        }
     switch (c->curve) {
     case TM_AGX:
-        for (int i = 0; i < n; i++) agx(&c->agx, rgb + 3 * i);
+        agx_planes(c->agx, R, G, B, n);
         break;
     case TM_ACES:
-        for (int i = 0; i < n; i++) aces(rgb + 3 * i);
+        for (int i = 0; i < n; i++) {
+            float v[3] = {R[i], G[i], B[i]};
+            aces(v);
+            R[i] = v[0], G[i] = v[1], B[i] = v[2];
+        }
         break;
     case TM_FILMIC:
-        for (int i = 0; i < 3 * n; i++) rgb[i] = pol__rn_srgb_encode(hable(2 * rgb[i]) / c->hable_w);
+        for (int k = 0; k < 3; k++)
+            for (int i = 0; i < n; i++) P[k][i] = pol__rn_srgb_encode(hable(2 * P[k][i]) / c->hable_w);
         break;
     case TM_REINHARD:
         for (int i = 0; i < n; i++) {
-            float *v = rgb + 3 * i;
+            float v[3] = {R[i], G[i], B[i]};
             float L = pol__rn_luma(v), Ln = L * (1 + L / c->white2) / (1 + L);
             float s = L > 1e-9f ? Ln / L : 0;
-            for (int j = 0; j < 3; j++) v[j] = pol__rn_srgb_encode(v[j] * s);
+            R[i] = pol__rn_srgb_encode(v[0] * s), G[i] = pol__rn_srgb_encode(v[1] * s);
+            B[i] = pol__rn_srgb_encode(v[2] * s);
         }
         break;
     default:
-        for (int i = 0; i < 3 * n; i++) rgb[i] = pol__rn_srgb_encode(rgb[i]);
+        for (int k = 0; k < 3; k++)
+            for (int i = 0; i < n; i++) P[k][i] = pol__rn_srgb_encode(P[k][i]);
     }
 }
 
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
-    pol__render *r = pol__render_get(run, asset);
+    pol__render *r = pol__render_of(asset); /* deferred steps stay deferred: the statistics
+                                                below read their rows as the steps will leave them */
     if (r->display) {
         pol__decline(run, "the frame is display-referred already (%s): a second view transform "
                      "would darken and flatten it", r->view);
@@ -162,12 +203,32 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     double ev = pol__arg_num(args, "exposure");
     size_t n = (size_t)r->w * r->h, over = 0;
     double lsum = 0;
-    for (size_t i = 0; i < n; i += 7) {
-        float L = pol__rn_luma(r->rgba + 4 * i);
-        over += L > 1;
-        lsum += log(1e-4 + (L > 0 ? L : 0));
+    /* every 7th row (a seventh of the frame, read in whole cache lines: every 7th pixel read
+     * as many lines as the whole frame) */
+    size_t ns = 0;
+    float *row = malloc((size_t)r->w * 4 * sizeof *row);
+    if (!row) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    for (int y = 3; y < r->h; y += 7) {
+        const float *p = row;
+        pol__render_peek_row(r, y, row);
+        float rs = 0;
+        for (int x = 0; x < r->w; x++) {
+            float L = pol__rn_luma(p + 4 * x);
+            over += L > 1;
+            rs += logf(1e-4f + (L > 0 ? L : 0));
+        }
+        lsum += rs, ns += (size_t)r->w;
     }
-    size_t ns = (n + 6) / 7;
+    for (int y = 0; !ns && y < r->h; y++) { /* fewer than 4 rows: all of them */
+        pol__render_peek_row(r, y, row);
+        for (int x = 0; x < r->w; x++) {
+            float L = pol__rn_luma(row + 4 * x);
+            over += L > 1;
+            lsum += logf(1e-4f + (L > 0 ? L : 0));
+        }
+        ns += y + 1 == r->h ? n : 0;
+    }
+    free(row);
     pol__measure(run, "above_1_fraction", (double)over / (double)ns);
     pol__measure(run, "log_average_luminance", exp(lsum / (double)ns) - 1e-4);
     tm_ctx *c = calloc(1, sizeof *c);
@@ -176,12 +237,12 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     float w = (float)pol__arg_num(args, "white");
     c->white2 = w * w;
     if (curve == TM_AGX) {
-        if (!pol__rn_curve_build(&c->agx.in, -13, 5, agx_in, NULL) ||
-            !pol__rn_curve_build(&c->agx.out, -16, 1, agx_out, NULL)) {
+        pthread_once(&agx_once, agx_build);
+        if (!agx_ok) {
             tm_free(c);
             return pol__fail(run, POL_ERR_NOMEM, "out of memory");
         }
-        c->agx.in_lo = (float)agx_sigmoid(0), c->agx.in_hi = (float)agx_sigmoid(1);
+        c->agx = &agx_tab;
     }
     pol__render_defer(run, r, tm_px, c, tm_free); /* applied with the next pointwise steps */
     if (pol__want_figures(run)) pol__render_flush(run, r);

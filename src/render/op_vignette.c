@@ -10,7 +10,7 @@ static const pol_param_desc params[] = {
 typedef struct vg_ctx { float amount, cx, cy, sx, sy; } vg_ctx;
 
 /* n unpremultiplied pixels (a deferred step, run in the frame's fused pointwise pass) */
-static void vg_px(void *u, float *rgb, const float *rgba, int n, int x0, int y)
+static void vg_px(void *u, float *R, float *G, float *B, const float *rgba, int n, int x0, int y)
 {
     const vg_ctx *c = u;
     (void)rgba;
@@ -21,7 +21,7 @@ static void vg_px(void *u, float *rgb, const float *rgba, int n, int x0, int y)
         float cs = 1 / (1 + t), f = cs * cs; /* cos^4 of a lens with the corner at 45 deg */
         float m = 1 - c->amount * (1 - f) / (1 - 0.25f);
         m = m < 0 ? 0 : m;
-        rgb[3 * i] *= m, rgb[3 * i + 1] *= m, rgb[3 * i + 2] *= m;
+        R[i] *= m, G[i] *= m, B[i] *= m;
     }
 }
 

@@ -111,34 +111,91 @@ pol_status pol__render_check_size(pol_run *run, uint64_t w, uint64_t h, int chan
     return pol__mem_reserve(run, w * h * (uint64_t)channels * sizeof(float), msg);
 }
 
+/* ---- parallel loops --------------------------------------------------------------------------- */
+
+/* The frame's loops hand out blocks of `grain` items from a shared counter instead of one fixed
+ * half per thread: on a loaded machine a worker is often woken only after the calling thread has
+ * done its own half, and with fixed halves the caller then runs the other half too (the pool's
+ * waiter runs its group's queued tasks) while the worker, once awake, has nothing left. With
+ * blocks, whichever thread is running takes the next one, so the work splits by the CPU time each
+ * thread gets. */
+typedef struct pull_ctx {
+    size_t next; /* the next item to hand out (atomic) */
+    size_t n, grain;
+    void (*fn)(void *user, size_t b, size_t e);
+    void *user;
+} pull_ctx;
+
+static void pull_blocks(void *u, size_t b, size_t e)
+{
+    pull_ctx *c = u;
+    (void)b, (void)e;
+    for (;;) {
+        size_t i = __atomic_fetch_add(&c->next, c->grain, __ATOMIC_RELAXED);
+        if (i >= c->n) break;
+        c->fn(c->user, i, c->n - i < c->grain ? c->n : i + c->grain);
+    }
+}
+
+void pol__rn_parallel(const pol_run *run, size_t n, size_t grain,
+                      void (*fn)(void *user, size_t b, size_t e), void *user)
+{
+    if (n == 0) return;
+    if (grain < 1) grain = 1;
+    size_t threads = run && run->threads > 1 ? (size_t)run->threads : 1;
+    if (threads <= 1 || n <= grain) {
+        fn(user, 0, n);
+        return;
+    }
+    pull_ctx c = {0, n, grain, fn, user};
+    pol__parallel_for(run, threads, 1, pull_blocks, &c);
+}
+
+size_t pol__rn_blocks(size_t n, size_t grain)
+{
+    return grain ? (n + grain - 1) / grain : n;
+}
+
 /* ---- deferred pointwise steps ---------------------------------------------------------------- */
 
-#define TILE 256
+#define TILE POL_RN_TILE
+
+/* One row of the frame (at p, w pixels, row y) through the deferred steps: each tile
+ * unpremultiplied into three planes, through the stages, and premultiplied back. */
+static void stage_row(const pol__render *r, float *p, int y)
+{
+    float R[TILE] __attribute__((aligned(16))), G[TILE] __attribute__((aligned(16))),
+        B[TILE] __attribute__((aligned(16)));
+    for (int x0 = 0; x0 < r->w; x0 += TILE, p += 4 * TILE) {
+        int n = r->w - x0 < TILE ? r->w - x0 : TILE;
+        for (int i = 0; i < n; i++) {
+            float a = p[4 * i + 3], k = a > 1e-6f && a < 1 ? 1 / a : 1;
+            R[i] = p[4 * i] * k, G[i] = p[4 * i + 1] * k, B[i] = p[4 * i + 2] * k;
+        }
+        for (int s = 0; s < r->nstage; s++) r->stage[s].fn(r->stage[s].ctx, R, G, B, p, n, x0, y);
+        for (int i = 0; i < n; i++) {
+            float a = p[4 * i + 3], m = a > 1e-6f && a < 1 ? a : 1;
+            p[4 * i] = R[i] * m, p[4 * i + 1] = G[i] * m, p[4 * i + 2] = B[i] * m;
+        }
+    }
+}
 
 static void flush_rows(void *u, size_t b, size_t e)
 {
     pol__render *r = u;
-    float v[3 * TILE];
-    for (size_t y = b; y < e; y++)
-        for (int x0 = 0; x0 < r->w; x0 += TILE) {
-            int n = r->w - x0 < TILE ? r->w - x0 : TILE;
-            float *p = r->rgba + (y * r->w + (size_t)x0) * 4;
-            for (int i = 0; i < n; i++) {
-                float a = p[4 * i + 3], k = a > 1e-6f && a < 1 ? 1 / a : 1;
-                v[3 * i] = p[4 * i] * k, v[3 * i + 1] = p[4 * i + 1] * k, v[3 * i + 2] = p[4 * i + 2] * k;
-            }
-            for (int s = 0; s < r->nstage; s++) r->stage[s].fn(r->stage[s].ctx, v, p, n, x0, (int)y);
-            for (int i = 0; i < n; i++) {
-                float a = p[4 * i + 3], m = a > 1e-6f && a < 1 ? a : 1;
-                p[4 * i] = v[3 * i] * m, p[4 * i + 1] = v[3 * i + 1] * m, p[4 * i + 2] = v[3 * i + 2] * m;
-            }
-        }
+    for (size_t y = b; y < e; y++) stage_row(r, r->rgba + y * r->w * 4, (int)y);
+}
+
+void pol__render_peek_row(const pol__render *r, int y, float *dst)
+{
+    memcpy(dst, r->rgba + (size_t)y * r->w * 4, (size_t)r->w * 4 * sizeof *dst);
+    if (r->nstage) stage_row(r, dst, y);
 }
 
 void pol__render_flush(const pol_run *run, pol__render *r)
 {
     if (!r->nstage) return;
-    pol__parallel_for(run, (size_t)r->h, 8, flush_rows, r);
+    pol__rn_parallel(run, (size_t)r->h, 8, flush_rows, r);
     for (int i = 0; i < r->nstage; i++)
         if (r->stage[i].ctx_free) r->stage[i].ctx_free(r->stage[i].ctx);
     r->nstage = 0;
@@ -161,15 +218,14 @@ void pol__render_pass(const pol_run *run, pol__render *r, size_t grain,
                       void (*fn)(void *user, size_t b, size_t e), void *user)
 {
     pass_ctx c = {r, fn, user};
-    pol__parallel_for(run, (size_t)r->h, grain, pass_rows, &c);
+    pol__rn_parallel(run, (size_t)r->h, grain, pass_rows, &c);
     for (int i = 0; i < r->nstage; i++)
         if (r->stage[i].ctx_free) r->stage[i].ctx_free(r->stage[i].ctx);
     r->nstage = 0;
 }
 
-int pol__render_defer(const pol_run *run, pol__render *r,
-                      void (*fn)(void *ctx, float *rgb, const float *rgba, int n, int x0, int y),
-                      void *ctx, void (*ctx_free)(void *ctx))
+int pol__render_defer(const pol_run *run, pol__render *r, pol__rn_stage_fn fn, void *ctx,
+                      void (*ctx_free)(void *ctx))
 {
     if (!ctx) return 0;
     if (r->nstage == (int)(sizeof r->stage / sizeof r->stage[0])) pol__render_flush(run, r);

@@ -10,6 +10,14 @@
 #include <string.h>
 #include "core/internal.h"
 
+/* A deferred pointwise step: n pixels of row y from x0 as unpremultiplied planes R, G, B (n
+ * floats each, changed in place, as the earlier stages left them; at most POL_RN_TILE pixels,
+ * the planes 16-byte aligned) and the frame's rgba they came from (read only its alpha there: its
+ * colour is from before the pass). */
+#define POL_RN_TILE 256
+typedef void (*pol__rn_stage_fn)(void *ctx, float *R, float *G, float *B, const float *rgba, int n,
+                                 int x0, int y);
+
 /* The passes a frame may carry besides its beauty. */
 enum { POL_RP_DEPTH, POL_RP_NORMAL, POL_RP_ALBEDO, POL_RP_MOTION, POL_RP_AO, POL_RP_COUNT };
 
@@ -36,7 +44,7 @@ typedef struct pol__render {
     int save_passes;            /* EXR: write the passes as layers too */
     /* pointwise steps not yet applied (render.c: pol__render_defer), run as one pass */
     struct pol__rn_stage {
-        void (*fn)(void *ctx, float *rgb, const float *rgba, int n, int x0, int y);
+        pol__rn_stage_fn fn;
         void *ctx;
         void (*ctx_free)(void *ctx);
     } stage[8];
@@ -67,15 +75,13 @@ void *pol__render_clone(const void *r);
 int pol__render_add_pass(pol__render *r, int p);
 static inline pol__render *pol__render_of(pol_asset *a) { return (pol__render *)a->data; }
 
-/* Pointwise steps (exposure and tone map, grade and LUT, vignette, grain) are deferred and run
- * together in one threaded pass over the frame, tile by tile, when the next step or the writer
- * needs the pixels: fn gets n pixels of row y from x0 as unpremultiplied rgb (3n floats, changed
- * in place, as the earlier stages left them) and the frame's rgba they came from (read only its
- * alpha there: its colour is from before the pass). ctx is owned from here on
- * (ctx_free when done, also on failure). 0 when out of memory (nothing deferred then). */
-int pol__render_defer(const pol_run *run, pol__render *r,
-                      void (*fn)(void *ctx, float *rgb, const float *rgba, int n, int x0, int y),
-                      void *ctx, void (*ctx_free)(void *ctx));
+/* Pointwise steps (AO's upsample and multiply, exposure and tone map, grade and LUT, vignette,
+ * grain) are deferred and run together in one threaded pass over the frame, tile by tile, when
+ * the next step or the writer needs the pixels (pol__rn_stage_fn says what fn gets). ctx is owned
+ * from here on (ctx_free when done, also on failure). 0 when out of memory (nothing deferred
+ * then). */
+int pol__render_defer(const pol_run *run, pol__render *r, pol__rn_stage_fn fn, void *ctx,
+                      void (*ctx_free)(void *ctx));
 /* Scratch memory of at least `bytes` kept on the frame and handed to the next op asking for the
  * same slot (0..2), so steps do not each fault in fresh pages; contents undefined, valid until the
  * next call for that slot; freed with the frame. NULL when out of memory. */
@@ -86,6 +92,16 @@ void *pol__render_scratch(pol__render *r, int slot, size_t bytes);
  * buffers. Afterwards no step is deferred. */
 void pol__render_pass(const pol_run *run, pol__render *r, size_t grain,
                       void (*fn)(void *user, size_t b, size_t e), void *user);
+/* Calls fn(user, b, e) over [0, n) in blocks of `grain` items that the run's threads take from
+ * a shared counter as they come free (render.c says why); the blocks' order and which thread
+ * runs which are not fixed. */
+void pol__rn_parallel(const pol_run *run, size_t n, size_t grain,
+                      void (*fn)(void *user, size_t b, size_t e), void *user);
+/* How many blocks pol__rn_parallel cuts n items into: block k is [k grain, (k+1) grain). */
+size_t pol__rn_blocks(size_t n, size_t grain);
+/* Row y of the frame as it will be once the deferred steps have run (premultiplied rgba, w*4
+ * floats, into dst), without running them on the frame: for statistics of a few rows. */
+void pol__render_peek_row(const pol__render *r, int y, float *dst);
 /* Applies the deferred steps (a no-op when none). */
 void pol__render_flush(const pol_run *run, pol__render *r);
 /* The frame of an asset with every deferred step applied: what ops and writers read. */

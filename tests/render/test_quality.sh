@@ -115,6 +115,15 @@ echo "bloom: energy change $de"
 at_most "bloom conserves energy (relative change)" "$de" 0.01
 read -r _ _ md <<<"$("$RN" compare f0.exr bl.exr)"
 at_least "bloom changed the frame" "$md" 0.05
+# the composite runs in the next pass over the frame, after the step has reported: its energy
+# change is computed from the mip chain, and must be the change the written frame shows
+run_polish 0 render bloom f.exr -o blf.exr --format exr --float true --json
+rep=$(json_get "$OUT" 'd["items"][0]["steps"][0]["measured"]["energy_change"]')
+run_polish 0 render export --format exr --float true f.exr -o f0f.exr
+e0=$("$RN" stats f0f.exr | cut -d' ' -f4); e1=$("$RN" stats blf.exr | cut -d' ' -f4)
+dd=$(awk -v a="$e1" -v b="$e0" -v r="$rep" 'BEGIN{d=a/b-1-r; print d<0?-d:d}')
+echo "bloom: reported energy change $rep, the written frame's differs by $dd"
+at_most "bloom's reported energy change is the written frame's" "$dd" 0.00002
 
 # --- NaN and Inf never spread ------------------------------------------------------------------------
 "$RN" scene bad.exr 120 90 1 blender bad

@@ -532,13 +532,15 @@ static pol_status warp_frame(pol_run *run, rstate *r, const AVFrame *src, double
 
 /* The stabilisation's similarity warp (rotation, scale): each output pixel of the window taken
  * through the frame's similarity about the window's centre, sampled bicubically (Catmull-Rom,
- * edges held). */
+ * edges held). A point more than a pixel outside the picture is black: stabilise keeps every
+ * point inside, and should it fail, that shows rather than a smear. */
 typedef struct swarp_job {
     const uint8_t *s;
     int sls, sw, sh;
     uint8_t *d;
     int dls, dw;
     double ox, oy, xx, xy, yx, yy; /* source point of output pixel (i, j): o + i x. + j y. */
+    uint8_t fill;                  /* black */
 } swarp_job;
 
 static void swarp_rows(void *u, size_t b, size_t e)
@@ -549,6 +551,10 @@ static void swarp_rows(void *u, size_t b, size_t e)
         double bx = j->ox + (double)oy * j->yx, by = j->oy + (double)oy * j->yy;
         for (int i = 0; i < j->dw; i++) {
             double sx = bx + i * j->xx, sy = by + i * j->xy, fx = floor(sx), fy = floor(sy);
+            if (sx < -1 || sy < -1 || sx > j->sw || sy > j->sh) {
+                d[i] = j->fill;
+                continue;
+            }
             float wx[4], wy[4];
             cubic_w(sx - fx, wx);
             cubic_w(sy - fy, wy);
@@ -584,7 +590,8 @@ static void warp_similarity(pol_run *run, rstate *r, const AVFrame *src, double 
         double h = c ? 0.5 : 1; /* plane pixels per luma pixel */
         swarp_job j = {.s = src->data[p], .sls = src->linesize[p],
                        .sw = c ? (src->width + 1) / 2 : src->width, .sh = c ? (src->height + 1) / 2 : src->height,
-                       .d = r->yuv->data[p], .dls = r->yuv->linesize[p], .dw = c ? r->ow / 2 : r->ow};
+                       .d = r->yuv->data[p], .dls = r->yuv->linesize[p], .dw = c ? r->ow / 2 : r->ow,
+                       .fill = (uint8_t)(c ? 128 : src->format == AV_PIX_FMT_YUVJ420P ? 0 : 16)};
         int dh = c ? r->oh / 2 : r->oh;
         double kx = (double)r->cw / r->ow, ky = (double)r->ch / r->oh;
         /* the window's point of output pixel (i, j), about its centre, in plane pixels */

@@ -44,10 +44,11 @@ assert s["status"] == "declined", s
 PY
 read st_rms _ _ < <(score "$T/st2.mp4")
 at_most "stabilise: the steady clip stays steady (px RMS)" "$st_rms" 0.3
-# rotation: a rotation about the photo's centre then the offsets, a cat moving over the scene
+# rotation: a rotation about the photo's centre then the offsets, a cat moving over the scene;
+# its blacks lifted, so black at an edge can only be the border
 ROT='0.02*sin(n*0.7)+0.01*sin(n*1.9+2)'
 $FF -loop 1 -framerate 25 -i "$SKDATA/coffee.png" -loop 1 -framerate 25 -i "$SKDATA/chelsea.png" \
-    -filter_complex "[1]scale=64:48[m];[0]scale=480:320[b];[b][m]overlay=x='100+6*n':y='150+40*sin(n*0.2)',rotate=a='$ROT',crop=320:180:'80+$SHAKE_X':'70+$SHAKE_Y',format=yuv420p" \
+    -filter_complex "[1]scale=64:48[m];[0]scale=480:320[b];[b][m]overlay=x='100+6*n':y='150+40*sin(n*0.2)',rotate=a='$ROT',crop=320:180:'80+$SHAKE_X':'70+$SHAKE_Y',lutyuv=y='48+val*0.8',format=yuv420p" \
     -frames:v 60 -c:v libx264 -preset ultrafast -crf 16 "$T/turned.mp4"
 run_polish 0 video stabilise "$T/turned.mp4" -o "$T/turned.out.mp4" --report "$T/r3.json"
 simscore() { $FF -i "$1" -f rawvideo -pix_fmt gray "$T/s.gray" && /usr/bin/python3 "$VT/simscore.py" "$T/s.gray" 320 180; }
@@ -68,13 +69,14 @@ import json, sys
 s = json.load(open(sys.argv[1]))["items"][0]["steps"][0]
 m = s["measured"]
 assert s["status"] == "applied" and 0.75 < m["rotation_rms_deg"] < 0.95, m
-# no frame shows black (the rotation's border): every edge row and column keeps the picture's light
+# no frame shows the border (black where the warp leaves the picture; the clip's darkest grey is
+# 48): at most 2 dark pixels on an edge (coding noise)
 data = open(sys.argv[2], 'rb').read()
 w, h = 320, 180
 for k in range(len(data) // (w * h)):
     f = data[k * w * h:(k + 1) * w * h]
     edges = [f[0:w], f[(h - 1) * w:h * w], f[0::w], f[w - 1::w]]
     for e in edges:
-        assert sum(e) / len(e) > 30, (k, sum(e) / len(e))
+        assert sum(1 for p in e if p < 24) <= 2, (k, sorted(e)[:8])
 PY
 finish

@@ -36,7 +36,9 @@ void pol__video_rotate_plane(const uint8_t *src, int w, int h, int bpp, int rot,
 /* Global translation of b against a (both w x h grey): each block of a 4x3 grid with texture
  * searches its own shift (SAD, +-6 px, with a parabola for the fraction); the median of the
  * textured blocks is the camera's. A frame with fewer than 3 textured blocks (a flat backdrop)
- * gives no evidence: 0, so a subject moving over a plain wall is not taken for shake. */
+ * gives no evidence: 0, so a subject moving over a plain wall is not taken for shake. When asked
+ * (rot), the rotation and log scale about the centre: the robust similarity fit of the blocks'
+ * shifts (motion.c), when at least 6 blocks agree on it; else 0. */
 static double bsad(const uint8_t *a, const uint8_t *b, int w, int x0, int y0, int bw, int bh, int dx, int dy)
 {
     long s = 0, n = 0;
@@ -55,13 +57,14 @@ static int cmp_dbl(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
-static void translation(const uint8_t *a, const uint8_t *b, int w, int h, double *ox, double *oy)
+static void translation(const uint8_t *a, const uint8_t *b, int w, int h, double *ox, double *oy, double *rot)
 {
     const int M = 7, GX = 4, GY = 3;
     int bw = (w - 2 * M) / GX, bh = (h - 2 * M) / GY;
-    double vx[12], vy[12];
+    double vx[12], vy[12], qx[12], qy[12];
     int nv = 0;
     *ox = *oy = 0;
+    if (rot) rot[0] = rot[1] = 0;
     if (bw < 4 || bh < 4) return;
     for (int gy = 0; gy < GY; gy++)
         for (int gx = 0; gx < GX; gx++) {
@@ -93,9 +96,16 @@ static void translation(const uint8_t *a, const uint8_t *b, int w, int h, double
             }
             vx[nv] = fx;
             vy[nv] = fy;
+            qx[nv] = x0 + (bw - 1) / 2.0 - (w - 1) / 2.0;
+            qy[nv] = y0 + (bh - 1) / 2.0 - (h - 1) / 2.0;
             nv++;
         }
     if (nv < 3) return;
+    pol__vsim sim;
+    if (rot && nv >= 6 && pol__video_fit_similarity(qx, qy, vx, vy, nv, 0.6, 0.25 * (w < h ? w : h), &sim) >= 6) {
+        rot[0] = atan2(sim.b, sim.a);
+        rot[1] = log(hypot(sim.a, sim.b));
+    }
     qsort(vx, (size_t)nv, sizeof *vx, cmp_dbl);
     qsort(vy, (size_t)nv, sizeof *vy, cmp_dbl);
     *ox = nv % 2 ? vx[nv / 2] : 0.5 * (vx[nv / 2 - 1] + vx[nv / 2]);
@@ -205,10 +215,12 @@ pol_status pol__video_analyse(pol_run *run, pol__video *v)
             for (int b = 0; b < 32; b++) hd += fabsf(hist[b] - c.hist_prev[b]);
             fr->hdiff = (float)(hd / 2);
             /* motion: difference to the previous frame, after the global translation */
-            double tx, ty;
-            translation(c.g0, c.g1, sw, sh, &tx, &ty);
+            double tx, ty, rot[2];
+            translation(c.g0, c.g1, sw, sh, &tx, &ty, rot);
             fr->dx = (float)(tx * scale_x);
             fr->dy = (float)(ty * scale_y);
+            fr->da = (float)rot[0];
+            fr->ds = (float)rot[1];
             int ix = (int)lround(tx), iy = (int)lround(ty);
             double wsum = 0, xs = 0, ys = 0;
             long nd = 0, changed = 0;
@@ -243,7 +255,7 @@ pol_status pol__video_analyse(pol_run *run, pol__video *v)
             }
             if (still) {
                 double rx, ry;
-                translation(c.gref, c.g1, sw, sh, &rx, &ry);
+                translation(c.gref, c.g1, sw, sh, &rx, &ry, NULL);
                 still = fabs(rx) < 0.1 && fabs(ry) < 0.1;
             }
             fr->frozen = (unsigned char)still;
@@ -387,24 +399,26 @@ pol_status pol__video_sound(pol_run *run, pol__video *v, pol__afindings *f, unsi
     return st;
 }
 
-double pol__video_shake(const pol__vanalysis *a, double fps)
+double pol__video_shake(const pol__vanalysis *a, double fps, int width, int height)
 {
-    /* the frame-to-frame motion minus its average over 1 s (pans and walks are not shake), RMS */
-    double s2 = 0;
+    /* the frame-to-frame motion minus its average over 1 s (pans and walks are not shake), RMS; a
+     * rotation by what it moves the corners */
+    double s2 = 0, r = 0.5 * hypot(width, height);
     size_t m = 0;
-    int r = (int)lround(fps / 2);
+    int h = (int)lround(fps / 2);
     for (size_t i = 1; i < a->n; i++) {
         if (a->f[i].cut) continue;
-        double mx = 0, my = 0;
+        double mx = 0, my = 0, ma = 0;
         int c = 0;
-        for (long j = (long)i - r; j <= (long)i + r; j++)
+        for (long j = (long)i - h; j <= (long)i + h; j++)
             if (j >= 1 && j < (long)a->n && !a->f[j].cut) {
                 mx += a->f[j].dx;
                 my += a->f[j].dy;
+                ma += a->f[j].da;
                 c++;
             }
-        double ex = a->f[i].dx - mx / c, ey = a->f[i].dy - my / c;
-        s2 += ex * ex + ey * ey;
+        double ex = a->f[i].dx - mx / c, ey = a->f[i].dy - my / c, ea = (a->f[i].da - ma / c) * r;
+        s2 += ex * ex + ey * ey + ea * ea;
         m++;
     }
     return m ? sqrt(s2 / m) : 0;

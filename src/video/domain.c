@@ -83,7 +83,7 @@ static void *video_clone(const void *p)
     c->crop_y = dup_mem(s->crop_y, s->n_crop * sizeof(float));
     c->keep = dup_mem(s->keep, s->n_keep * sizeof *s->keep);
     c->gain = dup_mem(s->gain, s->n_gain * 3 * sizeof(float));
-    c->stab = dup_mem(s->stab, s->n_stab * 2 * sizeof(float));
+    c->stab = dup_mem(s->stab, s->n_stab * 4 * sizeof(float));
     c->cues = s->n_cues ? calloc(s->n_cues, sizeof *c->cues) : NULL;
     for (size_t i = 0; i < s->n_cues && c->cues; i++) {
         c->cues[i] = s->cues[i];
@@ -190,7 +190,7 @@ static pol_status inspect(pol_run *run, pol_asset *asset)
         snprintf(key, sizeof key, "%s_spans_s", kinds[k]);
         pol__measure_jv(run, key, runs);
     }
-    double shake = pol__video_shake(a, in->fps);
+    double shake = pol__video_shake(a, in->fps, in->width, in->height);
     pol__measure(run, "shake_px", round(shake * 100) / 100);
     pol__measure(run, "shake_pct_of_width", round(shake / in->width * 100 * 1000) / 1000);
     if (in->has_audio) {

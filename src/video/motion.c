@@ -1,10 +1,12 @@
-/* polish — the camera's motion refined to a fraction of a source pixel, for `stabilise`: the
- * analysis pass measured the translation between frames on 160 px frames (a step there is several
- * source pixels); here every frame is decoded again in grey at up to 960 px on the long side and
- * each pair's translation is refined from that coarse estimate by Lucas-Kanade (Gauss-Newton on
- * the sum of squared differences, bilinear sampling) over a three-level pyramid, on a 6x4 grid of
- * blocks; blocks without texture in both directions are skipped, and the camera's translation is
- * the mean of the blocks that agree with their median (a walker in one block is an outlier). */
+/* polish — the camera's motion between frames as a similarity (translation, rotation, scale),
+ * refined to a fraction of a source pixel, for `stabilise`: the analysis pass measured it on 160 px
+ * frames (a step there is several source pixels); here every frame is decoded again in grey at up
+ * to 960 px on the long side and each pair's similarity is refined from that coarse estimate over a
+ * three-level pyramid: on each level every block of an 8x6 grid finds its shift around the current
+ * similarity by Lucas-Kanade (Gauss-Newton on the sum of squared differences, bilinear sampling),
+ * blocks without texture in both directions are skipped, and a robust fit of the blocks' shifts
+ * (every pair of blocks proposes a similarity, the one most blocks agree with wins, then
+ * reweighted least squares) is the camera's: a walker's blocks disagree and drop out. */
 #include <libavcodec/avcodec.h>
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
@@ -15,8 +17,8 @@
 
 #define FINE 960
 #define LEVELS 3
-#define GX 6
-#define GY 4
+#define GX 8
+#define GY 6
 
 typedef struct pyr {
     float *p[LEVELS];
@@ -56,23 +58,127 @@ static void pyr_build(pyr *q, const uint8_t *g)
     }
 }
 
-/* Refines d (b(x) ~ a(x + d)) over the block [x0, x0+bw) x [y0, y0+bh) of one level; 0 when the
- * block has too little texture or the estimate runs away. */
+/* ---- the similarity fit ----------------------------------------------------------------------- */
+
+/* Least squares over the points with weight w[k] > 0: the similarity taking q[k] to r[k] = q[k] + d[k]
+ * (complex form: r = a q + t, a = s e^{i theta}); translation only (a = 1) when the points are too
+ * close together to tell a rotation (spread under min_spread). 0 when no weight. */
+static int ls_similarity(const double *qx, const double *qy, const double *dx, const double *dy, const double *w,
+                         int n, double min_spread, pol__vsim *o)
+{
+    double sw = 0, mqx = 0, mqy = 0, mrx = 0, mry = 0;
+    for (int k = 0; k < n; k++) {
+        if (w[k] <= 0) continue;
+        sw += w[k];
+        mqx += w[k] * qx[k];
+        mqy += w[k] * qy[k];
+        mrx += w[k] * (qx[k] + dx[k]);
+        mry += w[k] * (qy[k] + dy[k]);
+    }
+    if (sw <= 0) return 0;
+    mqx /= sw; mqy /= sw; mrx /= sw; mry /= sw;
+    double re = 0, im = 0, den = 0;
+    for (int k = 0; k < n; k++) {
+        if (w[k] <= 0) continue;
+        double ax = qx[k] - mqx, ay = qy[k] - mqy, bx = qx[k] + dx[k] - mrx, by = qy[k] + dy[k] - mry;
+        re += w[k] * (ax * bx + ay * by);
+        im += w[k] * (ax * by - ay * bx);
+        den += w[k] * (ax * ax + ay * ay);
+    }
+    if (den / sw < min_spread * min_spread) {
+        o->a = 1;
+        o->b = 0;
+    } else {
+        o->a = re / den;
+        o->b = im / den;
+    }
+    o->tx = mrx - (o->a * mqx - o->b * mqy);
+    o->ty = mry - (o->b * mqx + o->a * mqy);
+    return 1;
+}
+
+static double sim_resid(const pol__vsim *s, double qx, double qy, double dx, double dy)
+{
+    double ex = s->a * qx - s->b * qy + s->tx - (qx + dx), ey = s->b * qx + s->a * qy + s->ty - (qy + dy);
+    return hypot(ex, ey);
+}
+
+int pol__video_fit_similarity(const double *qx, const double *qy, const double *dx, const double *dy, int n,
+                              double tol, double min_spread, pol__vsim *out)
+{
+    if (n < 2 || n > POL__VSIM_MAX) return 0;
+    double w[POL__VSIM_MAX];
+    /* every pair proposes the similarity through its two points; the one most blocks agree with
+     * (within tol) wins: the background, as long as it holds more of the picture than the movers */
+    int best = 0;
+    pol__vsim bs = {1, 0, 0, 0};
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++) {
+            double ux = qx[j] - qx[i], uy = qy[j] - qy[i], L = ux * ux + uy * uy;
+            if (L < min_spread * min_spread) continue;
+            double vx = ux + dx[j] - dx[i], vy = uy + dy[j] - dy[i];
+            pol__vsim s = {(vx * ux + vy * uy) / L, (vy * ux - vx * uy) / L, 0, 0};
+            double m = hypot(s.a, s.b);
+            if (m < 0.8 || m > 1.25) continue;
+            s.tx = qx[i] + dx[i] - (s.a * qx[i] - s.b * qy[i]);
+            s.ty = qy[i] + dy[i] - (s.b * qx[i] + s.a * qy[i]);
+            int c = 0;
+            for (int k = 0; k < n; k++) c += sim_resid(&s, qx[k], qy[k], dx[k], dy[k]) < tol;
+            if (c > best) {
+                best = c;
+                bs = s;
+            }
+        }
+    /* a translation alone, when no pair is spread enough or agrees with more */
+    for (int i = 0; i < n; i++) {
+        pol__vsim s = {1, 0, dx[i], dy[i]};
+        int c = 0;
+        for (int k = 0; k < n; k++) c += sim_resid(&s, qx[k], qy[k], dx[k], dy[k]) < tol;
+        if (c > best) {
+            best = c;
+            bs = s;
+        }
+    }
+    if (best < 2) return 0;
+    /* least squares over the agreeing blocks, then reweighted (Tukey's biweight at 2 tol) */
+    for (int k = 0; k < n; k++) w[k] = sim_resid(&bs, qx[k], qy[k], dx[k], dy[k]) < tol;
+    pol__vsim s = bs;
+    for (int it = 0; it < 4; it++) {
+        if (!ls_similarity(qx, qy, dx, dy, w, n, min_spread, &s)) return 0;
+        for (int k = 0; k < n; k++) {
+            double u = sim_resid(&s, qx[k], qy[k], dx[k], dy[k]) / (2 * tol);
+            w[k] = u < 1 ? (1 - u * u) * (1 - u * u) : 0;
+        }
+    }
+    int in = 0;
+    for (int k = 0; k < n; k++) in += sim_resid(&s, qx[k], qy[k], dx[k], dy[k]) < tol;
+    *out = s;
+    return in;
+}
+
+/* ---- Lucas-Kanade on blocks, around a similarity ------------------------------------------------ */
+
+/* Refines the shift d of the block [x0, x0+bw) x [y0, y0+bh) of one level (w x h): b(x) ~ a(S(x) + d),
+ * S the similarity s about the level's centre (cx, cy). 0 when the block has too little texture
+ * or the estimate runs away. */
 static int lk_block(const float *a, const float *b, int w, int h, int x0, int y0, int bw, int bh,
-                    double *dx, double *dy, int iters)
+                    const pol__vsim *s, double cx, double cy, double *dx, double *dy, int iters)
 {
     for (int it = 0; it < iters; it++) {
         double hxx = 0, hxy = 0, hyy = 0, ex = 0, ey = 0;
         long n = 0;
-        double fx = floor(*dx), fy = floor(*dy), ax = *dx - fx, ay = *dy - fy;
-        int ix = (int)fx, iy = (int)fy;
         for (int y = y0; y < y0 + bh; y++) {
-            int sy = y + iy;
-            if (y < 1 || y >= h - 1 || sy < 0 || sy >= h - 1) continue;
+            if (y < 1 || y >= h - 1) continue;
+            double qy = y - cy;
             for (int x = x0; x < x0 + bw; x++) {
-                int sx = x + ix;
-                if (x < 1 || x >= w - 1 || sx < 0 || sx >= w - 1) continue;
-                const float *p = a + (size_t)sy * w + sx;
+                if (x < 1 || x >= w - 1) continue;
+                double qx = x - cx;
+                double sx = cx + s->a * qx - s->b * qy + s->tx + *dx, sy = cy + s->b * qx + s->a * qy + s->ty + *dy;
+                double fx = floor(sx), fy = floor(sy);
+                int ix = (int)fx, iy = (int)fy;
+                if (ix < 0 || iy < 0 || ix >= w - 1 || iy >= h - 1) continue;
+                double ax = sx - fx, ay = sy - fy;
+                const float *p = a + (size_t)iy * w + ix;
                 double v = (1 - ay) * ((1 - ax) * p[0] + ax * p[1]) + ay * ((1 - ax) * p[w] + ax * p[w + 1]);
                 const float *q = b + (size_t)y * w + x;
                 double gx = 0.5 * (q[1] - q[-1]), gy = 0.5 * (q[w] - q[-w]), e = v - q[0];
@@ -92,76 +198,69 @@ static int lk_block(const float *a, const float *b, int w, int h, int x0, int y0
         double ux = (hyy * ex - hxy * ey) / det, uy = (hxx * ey - hxy * ex) / det;
         *dx -= ux;
         *dy -= uy;
-        if (fabs(*dx) > w / 4.0 || fabs(*dy) > h / 4.0) return 0;
+        if (fabs(*dx) > w / 8.0 || fabs(*dy) > h / 8.0) return 0;
         if (fabs(ux) < 0.005 && fabs(uy) < 0.005) break;
     }
     return 1;
 }
 
-static int cmp_dbl(const void *x, const void *y)
+/* The camera's similarity between b and a (b(x) ~ a(S(x)), level-0 pixels about the frame's centre),
+ * from the prior *s: per pyramid level, each block of the grid refines its shift around the
+ * current similarity, and the robust fit of the blocks gives the next; the finest level is fitted
+ * twice. 0 when too few blocks agree (then *s is left as given). */
+static int refine(const pyr *A, const pyr *B, pol__vsim *s, int *inliers)
 {
-    double a = *(const double *)x, b = *(const double *)y;
-    return a < b ? -1 : a > b;
-}
-
-/* The camera's translation b against a at level 0 of the pyramids, starting from (cx, cy). */
-static int refine(const pyr *A, const pyr *B, double cx, double cy, double *ox, double *oy)
-{
-    double vx[GX * GY], vy[GX * GY];
-    int nv = 0;
-    int W = A->w[0], H = A->h[0], mx = W / 10, my = H / 10;
+    double qx[GX * GY], qy[GX * GY], vx[GX * GY], vy[GX * GY];
+    int W = A->w[0], H = A->h[0], mx = W / 12, my = H / 12;
     int bw = (W - 2 * mx) / GX, bh = (H - 2 * my) / GY;
     if (bw < 8 || bh < 8) return 0;
-    for (int gy = 0; gy < GY; gy++)
-        for (int gx = 0; gx < GX; gx++) {
-            double dx = cx / (1 << (LEVELS - 1)), dy = cy / (1 << (LEVELS - 1));
-            int ok = 1;
-            for (int l = LEVELS - 1; l >= 0 && ok; l--) {
-                int s = 1 << l;
-                int x0 = (mx + gx * bw) / s, y0 = (my + gy * bh) / s, w = bw / s, h = bh / s;
-                if (w < 4 || h < 4) continue; /* too small at this level: start finer */
-                ok = lk_block(A->p[l], B->p[l], A->w[l], A->h[l], x0, y0, w, h, &dx, &dy, l ? 8 : 12);
-                if (l) {
-                    dx *= 2;
-                    dy *= 2;
-                }
+    pol__vsim cur = *s;
+    int ok = 0;
+    for (int pass = LEVELS; pass >= 0; pass--) {
+        int l = pass > 0 ? pass - 1 : 0, sc = 1 << l;
+        int lw = A->w[l], lh = A->h[l];
+        double cx = (lw - 1) / 2.0, cy = (lh - 1) / 2.0;
+        pol__vsim ls = {cur.a, cur.b, cur.tx / sc, cur.ty / sc};
+        int nv = 0;
+        for (int gy = 0; gy < GY; gy++)
+            for (int gx = 0; gx < GX; gx++) {
+                int x0 = (mx + gx * bw) / sc, y0 = (my + gy * bh) / sc, w = bw / sc, h = bh / sc;
+                if (w < 6 || h < 6) continue; /* too small at this level */
+                double dx = 0, dy = 0;
+                if (!lk_block(A->p[l], B->p[l], lw, lh, x0, y0, w, h, &ls, cx, cy, &dx, &dy, l ? 8 : 12)) continue;
+                /* the block's centre and where it lands, as a shift at level 0 */
+                double px = x0 + (w - 1) / 2.0 - cx, py = y0 + (h - 1) / 2.0 - cy;
+                qx[nv] = px * sc;
+                qy[nv] = py * sc;
+                vx[nv] = (ls.a * px - ls.b * py + ls.tx + dx - px) * sc;
+                vy[nv] = (ls.b * px + ls.a * py + ls.ty + dy - py) * sc;
+                nv++;
             }
-            if (!ok) continue;
-            vx[nv] = dx;
-            vy[nv] = dy;
-            nv++;
+        if (nv < 4) continue;
+        pol__vsim f;
+        /* agreement within half a pixel of the level (a walker's block disagrees by more) */
+        int in = pol__video_fit_similarity(qx, qy, vx, vy, nv, 0.5 * sc, 0.25 * (W < H ? W : H), &f);
+        if (in < 4 || in * 2 < nv) continue;
+        cur = f;
+        if (l == 0) {
+            ok = 1;
+            *inliers = in;
         }
-    if (nv < 3) return 0;
-    double sx[GX * GY], sy[GX * GY];
-    memcpy(sx, vx, sizeof(double) * (size_t)nv);
-    memcpy(sy, vy, sizeof(double) * (size_t)nv);
-    qsort(sx, (size_t)nv, sizeof *sx, cmp_dbl);
-    qsort(sy, (size_t)nv, sizeof *sy, cmp_dbl);
-    double medx = nv % 2 ? sx[nv / 2] : 0.5 * (sx[nv / 2 - 1] + sx[nv / 2]);
-    double medy = nv % 2 ? sy[nv / 2] : 0.5 * (sy[nv / 2 - 1] + sy[nv / 2]);
-    double tx = 0, ty = 0;
-    int k = 0;
-    for (int i = 0; i < nv; i++)
-        if (fabs(vx[i] - medx) < 0.5 && fabs(vy[i] - medy) < 0.5) {
-            tx += vx[i];
-            ty += vy[i];
-            k++;
-        }
-    if (k * 2 < nv || k < 2) return 0; /* no agreement: the blocks see different motions */
-    *ox = tx / k;
-    *oy = ty / k;
-    return 1;
+    }
+    if (ok) *s = cur;
+    return ok;
 }
 
-pol_status pol__video_fine_motion(pol_run *run, pol__video *v, float *dx, float *dy, size_t *refined)
+pol_status pol__video_fine_motion(pol_run *run, pol__video *v, pol__vsim *m, size_t *refined)
 {
     const pol__vinfo *in = &v->in;
     const pol__vanalysis *an = v->ana;
     size_t n = an->n;
     for (size_t i = 0; i < n; i++) {
-        dx[i] = an->f[i].dx;
-        dy[i] = an->f[i].dy;
+        double e = exp(an->f[i].ds);
+        m[i] = (pol__vsim){e * cos(an->f[i].da), e * sin(an->f[i].da), an->f[i].dx, an->f[i].dy};
     }
+    m[0] = (pol__vsim){1, 0, 0, 0};
     *refined = 0;
     double k = (double)FINE / (in->coded_w > in->coded_h ? in->coded_w : in->coded_h);
     if (k > 1) k = 1;
@@ -197,10 +296,10 @@ pol_status pol__video_fine_motion(pol_run *run, pol__video *v, float *dx, float 
         if (in->rotation) pol__video_rotate_plane(g, cw, ch, 1, in->rotation, gu);
         pyr_build(&P[cur], gu);
         if (i > 0 && !an->f[i].cut) {
-            double rx, ry;
-            if (refine(&P[1 - cur], &P[cur], dx[i] / kx, dy[i] / ky, &rx, &ry)) {
-                dx[i] = (float)(rx * kx);
-                dy[i] = (float)(ry * ky);
+            pol__vsim s = {m[i].a, m[i].b, m[i].tx / kx, m[i].ty / ky};
+            int inl = 0;
+            if (refine(&P[1 - cur], &P[cur], &s, &inl)) {
+                m[i] = (pol__vsim){s.a, s.b, s.tx * kx, s.ty * ky};
                 (*refined)++;
             }
         }

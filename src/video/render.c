@@ -396,8 +396,9 @@ static pol_status cut_sink(pol_run *run, void *u, const float *x, size_t n)
     return to_encoder(run, r, r->cut_buf, out);
 }
 
-/* The crop window of source frame i (top-left, upright pixels, a fraction), clamped inside the frame. */
-static void window_at(const rstate *r, int64_t i, double *ox, double *oy)
+/* The crop window of source frame i (top-left, upright pixels, a fraction), clamped inside the
+ * frame; with_shift: moved by the stabilisation's translation (when the frame is not warped). */
+static void window_at(const rstate *r, int64_t i, int with_shift, double *ox, double *oy)
 {
     const pol__video *v = r->v;
     double fx = (v->in.width - r->cw) / 2.0, fy = (v->in.height - r->ch) / 2.0;
@@ -406,10 +407,10 @@ static void window_at(const rstate *r, int64_t i, double *ox, double *oy)
         fx = v->crop_x[k];
         fy = v->crop_y[k];
     }
-    if (v->stab && v->n_stab) {
+    if (with_shift && v->stab && v->n_stab) {
         size_t k = (size_t)i < v->n_stab ? (size_t)i : v->n_stab - 1;
-        fx += v->stab[2 * k];
-        fy += v->stab[2 * k + 1];
+        fx += v->stab[4 * k + 2];
+        fy += v->stab[4 * k + 3];
     }
     if (fx < 0) fx = 0;
     if (fy < 0) fy = 0;
@@ -423,7 +424,7 @@ static void window_at(const rstate *r, int64_t i, double *ox, double *oy)
 static void window_of(const rstate *r, int64_t i, int *x, int *y)
 {
     double fx, fy;
-    window_at(r, i, &fx, &fy);
+    window_at(r, i, 1, &fx, &fy);
     *x = (int)lround(fx);
     *y = (int)lround(fy);
 }
@@ -527,6 +528,83 @@ static pol_status warp_frame(pol_run *run, rstate *r, const AVFrame *src, double
         pol__parallel_for(run, (size_t)j.dh, 16, warp_rows_v, &j);
     }
     return POL_OK;
+}
+
+/* The stabilisation's similarity warp (rotation, scale): each output pixel of the window taken
+ * through the frame's similarity about the window's centre, sampled bicubically (Catmull-Rom,
+ * edges held). A point more than a pixel outside the picture is black: stabilise keeps every
+ * point inside, and should it fail, that shows rather than a smear. */
+typedef struct swarp_job {
+    const uint8_t *s;
+    int sls, sw, sh;
+    uint8_t *d;
+    int dls, dw;
+    double ox, oy, xx, xy, yx, yy; /* source point of output pixel (i, j): o + i x. + j y. */
+    uint8_t fill;                  /* black */
+} swarp_job;
+
+static void swarp_rows(void *u, size_t b, size_t e)
+{
+    const swarp_job *j = u;
+    for (size_t oy = b; oy < e; oy++) {
+        uint8_t *d = j->d + oy * (size_t)j->dls;
+        double bx = j->ox + (double)oy * j->yx, by = j->oy + (double)oy * j->yy;
+        for (int i = 0; i < j->dw; i++) {
+            double sx = bx + i * j->xx, sy = by + i * j->xy, fx = floor(sx), fy = floor(sy);
+            if (sx < -1 || sy < -1 || sx > j->sw || sy > j->sh) {
+                d[i] = j->fill;
+                continue;
+            }
+            float wx[4], wy[4];
+            cubic_w(sx - fx, wx);
+            cubic_w(sy - fy, wy);
+            long x0 = (long)fx - 1, y0 = (long)fy - 1;
+            float acc = 0;
+            if (x0 >= 0 && y0 >= 0 && x0 + 3 < j->sw && y0 + 3 < j->sh) {
+                const uint8_t *p = j->s + (size_t)y0 * j->sls + x0;
+                for (int k = 0; k < 4; k++, p += j->sls)
+                    acc += wy[k] * (wx[0] * p[0] + wx[1] * p[1] + wx[2] * p[2] + wx[3] * p[3]);
+            } else {
+                int xi[4];
+                for (int k = 0; k < 4; k++) {
+                    long q = x0 + k;
+                    xi[k] = (int)(q < 0 ? 0 : q >= j->sw ? j->sw - 1 : q);
+                }
+                for (int k = 0; k < 4; k++) {
+                    long q = y0 + k;
+                    const uint8_t *p = j->s + (size_t)(q < 0 ? 0 : q >= j->sh ? j->sh - 1 : q) * j->sls;
+                    acc += wy[k] * (wx[0] * p[xi[0]] + wx[1] * p[xi[1]] + wx[2] * p[xi[2]] + wx[3] * p[xi[3]]);
+                }
+            }
+            d[i] = (uint8_t)(acc < 0 ? 0 : acc > 255 ? 255 : acc + 0.5f);
+        }
+    }
+}
+
+/* Crops src (8-bit 4:2:0) at the window (fx, fy, cw x ch) taken through the similarity g (about
+ * the window's centre, upright pixels) and scales it to r->yuv. */
+static void warp_similarity(pol_run *run, rstate *r, const AVFrame *src, double fx, double fy, const float g[4])
+{
+    for (int p = 0; p < 3; p++) {
+        int c = p > 0;
+        double h = c ? 0.5 : 1; /* plane pixels per luma pixel */
+        swarp_job j = {.s = src->data[p], .sls = src->linesize[p],
+                       .sw = c ? (src->width + 1) / 2 : src->width, .sh = c ? (src->height + 1) / 2 : src->height,
+                       .d = r->yuv->data[p], .dls = r->yuv->linesize[p], .dw = c ? r->ow / 2 : r->ow,
+                       .fill = (uint8_t)(c ? 128 : src->format == AV_PIX_FMT_YUVJ420P ? 0 : 16)};
+        int dh = c ? r->oh / 2 : r->oh;
+        double kx = (double)r->cw / r->ow, ky = (double)r->ch / r->oh;
+        /* the window's point of output pixel (i, j), about its centre, in plane pixels */
+        double cx = (fx + r->cw / 2.0) * h - 0.5, cy = (fy + r->ch / 2.0) * h - 0.5;
+        double qx0 = fx * h + 0.5 * kx - 0.5 - cx, qy0 = fy * h + 0.5 * ky - 0.5 - cy;
+        j.ox = cx + g[0] * qx0 - g[1] * qy0 + g[2] * h;
+        j.oy = cy + g[1] * qx0 + g[0] * qy0 + g[3] * h;
+        j.xx = g[0] * kx;
+        j.xy = g[1] * kx;
+        j.yx = -g[1] * ky;
+        j.yy = g[0] * ky;
+        pol__parallel_for(run, (size_t)dh, 8, swarp_rows, &j);
+    }
 }
 
 /* ---- the contact sheet: before/after frames for the HTML report ------------------------------ */
@@ -786,12 +864,19 @@ static pol_status video_frame(pol_run *run, rstate *r, AVFrame *f, double t, int
     window_of(r, index, &x, &y);
     if (v->stab && v->n_stab && (src->format == AV_PIX_FMT_YUV420P || src->format == AV_PIX_FMT_YUVJ420P) &&
         r->ow >= r->cw / 2) {
-        /* stabilised: the window moves by fractions of a pixel */
+        /* stabilised: the window moves by fractions of a pixel, turns and scales */
+        size_t k = (size_t)index < v->n_stab ? (size_t)index : v->n_stab - 1;
+        const float *g = v->stab + 4 * k;
         double fx, fy;
-        window_at(r, index, &fx, &fy);
         if (av_frame_make_writable(r->yuv) < 0) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
-        pol_status ws = warp_frame(run, r, src, fx, fy);
-        if (ws) return ws;
+        if (g[0] == 1.0f && g[1] == 0.0f) { /* a shift alone: the separable path */
+            window_at(r, index, 1, &fx, &fy);
+            pol_status ws = warp_frame(run, r, src, fx, fy);
+            if (ws) return ws;
+        } else {
+            window_at(r, index, 0, &fx, &fy);
+            warp_similarity(run, r, src, fx, fy, g);
+        }
         goto scaled;
     }
     int ax = 1 << desc->log2_chroma_w, ay = 1 << desc->log2_chroma_h;

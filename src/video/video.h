@@ -46,6 +46,7 @@ typedef struct pol__vframe {
     float sx, sy;     /* saliency centroid (0..1), when sampled (sw > 0) */
     float sw;
     float dx, dy;     /* global translation to the previous frame, upright source pixels */
+    float da, ds;     /* and its rotation (radians) and log scale, about the frame's centre */
     float wb_u, wb_v, wb_conf, key; /* colour samples (wb_conf < 0: not sampled) */
     unsigned char cut; /* a shot starts here */
     unsigned char black, frozen;
@@ -99,7 +100,9 @@ typedef struct pol__video {
     double xfade;         /* audio crossfade at each cut, s */
     float *gain;          /* per source frame: R, G, B gains in linear light; NULL = none */
     size_t n_gain;
-    float *stab;          /* per source frame: dx, dy shift of the window (upright px); NULL = none */
+    float *stab;          /* per source frame: the similarity a, b, tx, ty taking a point q of the
+                           * window (upright px about the window's centre) to the source point
+                           * (a q - b q_y, b q_x + a q_y) + t about it (pol__vsim); NULL = none */
     size_t n_stab;
     pol__vcue *cues;
     size_t n_cues;
@@ -155,13 +158,25 @@ void *pol__vdec_fmt(pol__vdec *d); /* AVFormatContext * */
 pol_status pol__video_analyse(pol_run *run, pol__video *v);
 /* Rotates a w x h plane of `bpp`-byte pixels clockwise by rot degrees into dst (upright). */
 void pol__video_rotate_plane(const uint8_t *src, int w, int h, int bpp, int rot, uint8_t *dst);
-/* The translation between consecutive frames (as pol__vframe.dx/dy, upright source pixels)
- * refined to a fraction of a pixel on frames of up to 960 px (motion.c); needs v->ana. dx, dy:
- * v->ana->n each; *refined: how many pairs the refinement measured (the others keep the coarse
- * estimate). */
-pol_status pol__video_fine_motion(pol_run *run, pol__video *v, float *dx, float *dy, size_t *refined);
-/* Shake: RMS of the frame-to-frame camera motion minus its 1 s average (upright pixels). */
-double pol__video_shake(const pol__vanalysis *a, double fps);
+/* A similarity in complex form: q -> (a + ib) q + (tx + i ty) on centred coordinates. */
+typedef struct pol__vsim {
+    double a, b, tx, ty;
+} pol__vsim;
+#define POL__VSIM_MAX 64
+/* Robust fit of the similarity taking the points q[k] to q[k] + d[k] (n <= POL__VSIM_MAX): the
+ * pair of points (at least min_spread apart) or single shift most points agree with within tol,
+ * then reweighted least squares; translation only when the agreeing points are too close together.
+ * Returns how many points agree (0: no fit). motion.c. */
+int pol__video_fit_similarity(const double *qx, const double *qy, const double *dx, const double *dy, int n,
+                              double tol, double min_spread, pol__vsim *out);
+/* The camera's motion between consecutive frames: m[i] takes a point of frame i to frame i-1
+ * (upright source pixels about the frame's centre), refined to a fraction of a pixel on frames of
+ * up to 960 px (motion.c); needs v->ana. m: v->ana->n; *refined: how many pairs the refinement
+ * measured (the others keep the analysis pass's coarse estimate). */
+pol_status pol__video_fine_motion(pol_run *run, pol__video *v, pol__vsim *m, size_t *refined);
+/* Shake: RMS of the frame-to-frame camera motion minus its 1 s average (upright pixels; a rotation
+ * counts by what it moves the frame's corners). */
+double pol__video_shake(const pol__vanalysis *a, double fps, int width, int height);
 /* Shot boundaries: indices of frames starting shots, 0 first; *n shots. malloc'ed. */
 size_t *pol__video_shots(const pol__vanalysis *a, size_t *n);
 

@@ -1127,7 +1127,7 @@ static pol_status batch_run(const pol_pipeline *p, const char *const *inputs, si
     }
     c.threads = c.opt.threads > 0 ? c.opt.threads : pol__cpu_count();
     c.outdir = ports_dir(b);
-    if (c.outdir && writes && pol__ports_check(p, c.outdir, err)) {
+    if (c.outdir && writes && pol__ports_check(p, c.outdir, c.gate, err)) {
         free(c.outdir);
         free(c.it.v);
         pol__gate_free(c.gate);

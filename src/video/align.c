@@ -1,9 +1,12 @@
-/* polish — captions from a plain transcript: the soundtrack decoded to 16 kHz mono, the
- * transcript's words aligned to it with pocketsphinx (a finite-state grammar of the word sequence,
- * silences and fillers allowed between words), in windows of about 30 s on long recordings.
- * Words the dictionary lacks are kept, timed between their aligned neighbours. Without the model,
- * or when nothing aligns, the words are spread over the detected speech (voice activity) or evenly
- * over the duration; the report says which. Aligned words become cues at pauses and line limits. */
+/* polish — captions from a plain transcript: the soundtrack decoded to 16 kHz mono as the
+ * alignment needs it (one piece up to 60 s, else windows of about 30 s, samples before a window
+ * dropped: memory does not grow with length), the transcript's words aligned to it with
+ * pocketsphinx (a finite-state grammar of the word sequence, silences and fillers allowed between
+ * words), and each placed word checked against the sound (its acoustic score against every
+ * senone's): words the sound does not match are rejected. Words the dictionary lacks or the sound
+ * rejects are kept, timed between their aligned neighbours. Without the model, or when under half
+ * the words align, the words are spread over the detected speech (voice activity) or evenly over
+ * the duration; the report says which and why. Aligned words become cues at pauses and line limits. */
 #include <ctype.h>
 #include <libavformat/avformat.h>
 #include <libavutil/channel_layout.h>
@@ -28,8 +31,8 @@
 /* A placed word is believed when the acoustic score of it and its two neighbours on each side
  * (every senone scored, so a frame's score is relative to its best senone anywhere) averages at
  * least this per frame, in pocketsphinx's scaled log units (about -6.1 nats). Read speech placed
- * on its own transcript scores -17 to -93 a word and -22 to -47 so averaged; another text, music
- * or noise forced onto it -60 to -200, and below -66 averaged (bench/RESULTS.md, session 9). */
+ * on its own transcript scores -17 to -93 a word and -26 to -47 so averaged; another text, music
+ * or noise forced onto it -26 to -202 a word and -67 to -122 averaged (bench/RESULTS.md, session 9). */
 #define AL_MIN_SCORE (-60.0)
 #define AL_SCORE_SPAN 2
 

@@ -1309,7 +1309,7 @@ static pol_status batch_run(const pol_pipeline *p, const char *const *inputs, si
     }
     c.threads = c.opt.threads > 0 ? c.opt.threads : pol__cpu_count();
     c.outdir = ports_dir(b);
-    if (c.outdir && writes && pol__ports_check(p, c.outdir, err)) {
+    if (c.outdir && writes && pol__ports_check(p, c.outdir, c.gate, err)) {
         seqs_free(&c);
         free(c.outdir);
         free(c.it.v);

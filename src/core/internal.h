@@ -342,6 +342,9 @@ struct pol__inputs;
 pol__gate *pol__gate_new(const struct pol__inputs *in, const char *outdir, const char *outfile,
                          const pol_options *opt);
 void pol__gate_free(pol__gate *g); /* accepts NULL */
+/* Allows writing `path`, a file the command line named for an output port (already checked to lie
+ * in the output folder), beside an output file that allows only itself and its "STEM.*" sidecars. */
+pol_status pol__gate_allow(pol__gate *g, const char *path);
 /* Refuses `path` as a place for the report: an input, an output of this batch, not a regular file,
  * or an existing file that is not a polish report (unless --overwrite). g may be NULL. */
 pol_status pol__gate_report(const pol__gate *g, const char *path, pol_err *err);

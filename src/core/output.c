@@ -35,6 +35,8 @@ struct pol__gate {
     size_t n_inputs;
     char *outdir;  /* canonical, or NULL */
     char *outfile; /* as given, or NULL */
+    char **named;  /* canonical: files the command line named for output ports (pol__gate_allow) */
+    size_t n_named;
     int overwrite;
     claim *claims;
     size_t n_claims, cap_claims;
@@ -105,6 +107,8 @@ void pol__gate_free(pol__gate *g)
         free(g->claims[i].owner_copy);
     }
     free(g->claims);
+    for (size_t i = 0; i < g->n_named; i++) free(g->named[i]);
+    free(g->named);
     free(g->inputs);
     free(g->outdir);
     free(g->outfile);
@@ -123,9 +127,26 @@ static const char *kind_of(mode_t m)
     return "not a regular file";
 }
 
-/* Inside the output folder, or the named output file or a sidecar "STEM.*" beside it. */
+pol_status pol__gate_allow(pol__gate *g, const char *path)
+{
+    char *c = canonical(path);
+    if (!c) return errno == ENOMEM ? POL_ERR_NOMEM : POL_OK; /* a folder not there: its write fails */
+    char **v = realloc(g->named, (g->n_named + 1) * sizeof *v);
+    if (!v) {
+        free(c);
+        return POL_ERR_NOMEM;
+    }
+    g->named = v;
+    g->named[g->n_named++] = c;
+    return POL_OK;
+}
+
+/* Inside the output folder, or the named output file or a sidecar "STEM.*" beside it, or a file
+ * the command line named for an output port. */
 static int allowed_place(const pol__gate *g, const char *canon)
 {
+    for (size_t i = 0; i < g->n_named; i++)
+        if (!strcmp(g->named[i], canon)) return 1;
     if (g->outdir) {
         size_t n = strlen(g->outdir);
         if (!strncmp(canon, g->outdir, n) && (canon[n] == '/' || !strcmp(g->outdir, "/")))

@@ -206,11 +206,11 @@ char *pol__port_out_path(const pol_run *run, const char *path, pol_err *err)
     return p;
 }
 
-pol_status pol__ports_check(const pol_pipeline *p, const char *outdir, pol_err *err)
+pol_status pol__ports_check(const pol_pipeline *p, const char *outdir, pol__gate *gate, pol_err *err)
 {
     if (p->is_auto) {
         for (size_t i = 0; i < p->n_per_domain; i++)
-            if (p->per_domain[i] && pol__ports_check(p->per_domain[i], outdir, err))
+            if (p->per_domain[i] && pol__ports_check(p->per_domain[i], outdir, gate, err))
                 return err->code;
         return POL_OK;
     }
@@ -224,7 +224,9 @@ pol_status pol__ports_check(const pol_pipeline *p, const char *outdir, pol_err *
                 if (!full)
                     return pol__err_set(err, POL_ERR_ARG, "--%s: %s", a->op->outputs[k].name,
                                         e.msg);
+                pol_status st = gate ? pol__gate_allow(gate, full) : POL_OK;
                 free(full);
+                if (st) return pol__err_set(err, st, "out of memory");
             }
     }
     return POL_OK;

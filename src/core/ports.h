@@ -16,9 +16,10 @@ pol_status pol__batch_state_end(pol__batch_state *bs, int commit, pol_err *err);
 /* How many times shared inputs were loaded (tests check "loaded once"). */
 size_t pol__batch_state_loads(const pol__batch_state *bs);
 
-/* Checks every output port of the pipeline lands inside `outdir` (before anything runs). */
+/* Checks every output port of the pipeline lands inside `outdir` (before anything runs), and
+ * allows each through `gate` (when not NULL): a name given for a port is the user's choice. */
 struct pol_pipeline;
-pol_status pol__ports_check(const struct pol_pipeline *p, const char *outdir, pol_err *err);
+pol_status pol__ports_check(const struct pol_pipeline *p, const char *outdir, pol__gate *gate, pol_err *err);
 /* An output port's path may not contain "..". */
 pol_status pol__port_out_check(const char *path, pol_err *err);
 /* Where an output port's path lands: a relative one in the output folder; an absolute one only

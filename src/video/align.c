@@ -1,10 +1,14 @@
-/* polish — captions from a plain transcript: the soundtrack decoded to 16 kHz mono, the
- * transcript's words aligned to it with pocketsphinx (a finite-state grammar of the word sequence,
- * silences and fillers allowed between words), in windows of about 30 s on long recordings.
- * Words the dictionary lacks are kept, timed between their aligned neighbours. Without the model,
- * or when nothing aligns, the words are spread over the detected speech (voice activity) or evenly
- * over the duration; the report says which. Aligned words become cues at pauses and line limits. */
+/* polish — captions from a plain transcript: the soundtrack decoded to 16 kHz mono as the
+ * alignment needs it (one piece up to 60 s, else windows of about 30 s, samples before a window
+ * dropped: memory does not grow with length), the transcript's words aligned to it with
+ * pocketsphinx (a finite-state grammar of the word sequence, silences and fillers allowed between
+ * words), and each placed word checked against the sound (its acoustic score against every
+ * senone's): words the sound does not match are rejected. Words the dictionary lacks or the sound
+ * rejects are kept, timed between their aligned neighbours. Without the model, or when under half
+ * the words align, the words are spread over the detected speech (voice activity) or evenly over
+ * the duration; the report says which and why. Aligned words become cues at pauses and line limits. */
 #include <ctype.h>
+#include <libavformat/avformat.h>
 #include <libavutil/channel_layout.h>
 #include <libavutil/opt.h>
 #include <libswresample/swresample.h>
@@ -24,12 +28,21 @@
 #define AL_WHOLE 60.0     /* recordings up to this long are aligned in one piece */
 #define AL_SETTLE 5.0     /* words ending this close to a window's end wait for the next window */
 #define AL_MAX_WORDS 500000
+/* A placed word is believed when the acoustic score of it and its two neighbours on each side
+ * (every senone scored, so a frame's score is relative to its best senone anywhere) averages at
+ * least this per frame, in pocketsphinx's scaled log units (about -6.1 nats). Read speech placed
+ * on its own transcript scores -17 to -93 a word and -26 to -47 so averaged; another text, music
+ * or noise forced onto it -26 to -202 a word and -67 to -122 averaged (bench/RESULTS.md, session 9). */
+#define AL_MIN_SCORE (-60.0)
+#define AL_SCORE_SPAN 2
 
 typedef struct al_word {
     char *text; /* as written */
     char *key;  /* lower case, no punctuation; NULL when nothing is left */
     double t0, t1;
     int in_dict, aligned;
+    double ascr; /* the decoder's acoustic score of the word and its frames (align_window) */
+    int frames;
 } al_word;
 
 static void words_free(al_word *w, size_t n)
@@ -93,7 +106,7 @@ static pol_status read_words(pol_run *run, const char *path, al_word **out, size
             w = nw;
             cap = nc;
         }
-        al_word x = {pol__strndup(s, (size_t)(p - s)), normalise(s, (size_t)(p - s)), 0, 0, 0, 0};
+        al_word x = {pol__strndup(s, (size_t)(p - s)), normalise(s, (size_t)(p - s)), 0, 0, 0, 0, 0, 0};
         if (!x.text || !x.key) {
             free(x.text);
             free(x.key);
@@ -117,65 +130,93 @@ static pol_status read_words(pol_run *run, const char *path, al_word **out, size
     return POL_OK;
 }
 
-/* The soundtrack as 16 kHz mono 16-bit samples, from the source's first sample. */
-static pol_status decode_16k(pol_run *run, pol__video *v, int16_t **out, size_t *nout)
+/* The soundtrack as 16 kHz mono 16-bit samples, decoded as the alignment asks for it: only
+ * samples [base, base + n) are held, and samples before the next window are dropped, so memory
+ * stays flat however long the recording is (about 2 MB: one whole short recording or one window
+ * and what a decoded frame adds). */
+typedef struct al_audio {
+    const char *path;
+    pol__vdec *d;
+    SwrContext *swr;
+    AVChannelLayout in;
+    int16_t *x;
+    size_t base, n, cap; /* x[0..n) are samples base..base+n of the soundtrack */
+    size_t peak;         /* most samples held at once */
+    int eof;
+    double est_dur;      /* the audio stream's length from the container, s (0: unknown) */
+} al_audio;
+
+static void al_close(al_audio *a)
 {
-    pol__vdec *d = NULL;
-    pol_status st = pol__vdec_open(run, v->path, POL_VDEC_AUDIO, &d);
+    swr_free(&a->swr);
+    av_channel_layout_uninit(&a->in);
+    pol__vdec_close(a->d);
+    free(a->x);
+    memset(a, 0, sizeof *a);
+}
+
+static pol_status al_open(pol_run *run, pol__video *v, al_audio *a)
+{
+    memset(a, 0, sizeof *a);
+    a->path = v->path;
+    pol_status st = pol__vdec_open(run, v->path, POL_VDEC_AUDIO, &a->d);
     if (st) return st;
-    int ch = pol__vdec_achannels(d), rate = pol__vdec_arate(d);
-    size_t cap = (size_t)(fmax(v->in.duration, 1) * AL_RATE) + AL_RATE;
-    st = pol__mem_reserve(run, cap * sizeof(int16_t), "the soundtrack at 16 kHz for alignment");
-    int16_t *x = st ? NULL : malloc(cap * sizeof *x);
-    if (!st && !x) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
-    SwrContext *swr = NULL;
-    AVChannelLayout in, mono = AV_CHANNEL_LAYOUT_MONO;
-    av_channel_layout_default(&in, ch);
-    if (!st && (swr_alloc_set_opts2(&swr, &mono, AV_SAMPLE_FMT_S16, AL_RATE, &in, AV_SAMPLE_FMT_FLT, rate, 0,
-                                    NULL) < 0 || swr_init(swr) < 0))
+    int ch = pol__vdec_achannels(a->d), rate = pol__vdec_arate(a->d);
+    const AVStream *as = pol__vdec_astream(a->d);
+    if (as && as->duration > 0 && as->duration != AV_NOPTS_VALUE) a->est_dur = (double)as->duration * av_q2d(as->time_base);
+    if (a->est_dur <= 0) a->est_dur = v->in.duration;
+    a->cap = (size_t)((AL_WHOLE + 2) * AL_RATE);
+    st = pol__mem_reserve(run, a->cap * sizeof(int16_t), "the soundtrack at 16 kHz for alignment");
+    if (!st && !(a->x = malloc(a->cap * sizeof *a->x))) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    AVChannelLayout mono = AV_CHANNEL_LAYOUT_MONO;
+    av_channel_layout_default(&a->in, ch);
+    if (!st && (swr_alloc_set_opts2(&a->swr, &mono, AV_SAMPLE_FMT_S16, AL_RATE, &a->in, AV_SAMPLE_FMT_FLT, rate, 0,
+                                    NULL) < 0 || swr_init(a->swr) < 0))
         st = pol__fail(run, POL_ERR_UNSUPPORTED, "%s: cannot resample the soundtrack to 16 kHz", v->path);
-    size_t n = 0;
-    int first = 1, last = 0;
-    while (!st && !last) {
+    if (st) al_close(a);
+    return st;
+}
+
+/* Samples before `from` are not needed again. */
+static void al_drop(al_audio *a, size_t from)
+{
+    if (from <= a->base) return;
+    size_t k = from - a->base < a->n ? from - a->base : a->n;
+    memmove(a->x, a->x + k, (a->n - k) * sizeof *a->x);
+    a->base += k;
+    a->n -= k;
+}
+
+/* Decodes until samples up to `upto` are held or the soundtrack ends (a->eof). */
+static pol_status al_fill(pol_run *run, al_audio *a, size_t upto)
+{
+    pol_status st = POL_OK;
+    while (!st && !a->eof && a->base + a->n < upto) {
         pol__vdec_out o;
-        st = pol__vdec_next(run, d, &o);
+        st = pol__vdec_next(run, a->d, &o);
         if (st) break;
-        last = !o.kind;
+        int last = !o.kind;
         if (!last && o.kind != POL_VDEC_AUDIO) continue;
-        if (first && !last && o.t > 0) {
-            /* the soundtrack starts late: silence up to its first sample */
-            size_t pad = (size_t)llround(fmin(o.t, v->in.duration) * AL_RATE);
-            memset(x, 0, (pad < cap ? pad : cap) * sizeof *x);
-            n = pad < cap ? pad : cap;
-        }
-        first = 0;
-        int want = swr_get_out_samples(swr, last ? 0 : (int)o.n);
+        a->eof = last;
+        int want = swr_get_out_samples(a->swr, last ? 0 : (int)o.n);
         if (want <= 0) continue;
-        if (n + (size_t)want > cap) {
-            size_t nc = n + (size_t)want + AL_RATE;
-            st = pol__mem_reserve(run, (nc - cap) * sizeof *x, "the soundtrack at 16 kHz for alignment");
-            int16_t *nx = st ? NULL : realloc(x, nc * sizeof *nx);
+        if (a->n + (size_t)want > a->cap) {
+            size_t nc = a->n + (size_t)want + AL_RATE;
+            st = pol__mem_reserve(run, (nc - a->cap) * sizeof *a->x, "the soundtrack at 16 kHz for alignment");
+            int16_t *nx = st ? NULL : realloc(a->x, nc * sizeof *nx);
             if (!st && !nx) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
             if (st) break;
-            x = nx;
-            cap = nc;
+            a->x = nx;
+            a->cap = nc;
         }
-        uint8_t *op[1] = {(uint8_t *)(x + n)};
+        uint8_t *op[1] = {(uint8_t *)(a->x + a->n)};
         const uint8_t *ip[1] = {(const uint8_t *)o.samples};
-        int got = swr_convert(swr, op, want, last ? NULL : ip, last ? 0 : (int)o.n);
-        if (got < 0) st = pol__fail(run, POL_ERR_CORRUPT, "%s: resampling the soundtrack failed", v->path);
-        else n += (size_t)got;
+        int got = swr_convert(a->swr, op, want, last ? NULL : ip, last ? 0 : (int)o.n);
+        if (got < 0) st = pol__fail(run, POL_ERR_CORRUPT, "%s: resampling the soundtrack failed", a->path);
+        else a->n += (size_t)got;
+        if (a->n > a->peak) a->peak = a->n;
     }
-    swr_free(&swr);
-    av_channel_layout_uninit(&in);
-    pol__vdec_close(d);
-    if (st) {
-        free(x);
-        return st;
-    }
-    *out = x;
-    *nout = n;
-    return POL_OK;
+    return st;
 }
 
 /* ---- pocketsphinx --------------------------------------------------------------------------- */
@@ -259,8 +300,16 @@ static long align_window(ps_decoder_t *ps, al_word *w, const size_t *idx, size_t
             break;
         }
         int sf, ef;
+        int32 ascr, lscr, lback;
         ps_seg_frames(s, &sf, &ef);
-        if (!q) w[idx[k]].t0 = t_start + sf / AL_FPS;
+        ps_seg_prob(s, &ascr, &lscr, &lback);
+        if (!q) {
+            w[idx[k]].t0 = t_start + sf / AL_FPS;
+            w[idx[k]].ascr = 0;
+            w[idx[k]].frames = 0;
+        }
+        w[idx[k]].ascr += ascr;
+        w[idx[k]].frames += ef - sf + 1;
         w[idx[k]].t1 = t_start + (ef + 1) / AL_FPS;
         if (++q == n_parts(w[idx[k]].key)) {
             q = 0;
@@ -270,30 +319,57 @@ static long align_window(ps_decoder_t *ps, al_word *w, const size_t *idx, size_t
     return (long)k;
 }
 
-/* Aligns what it can; *aligned words get times. Returns a failure only for memory. */
-static pol_status align_ps(pol_run *run, const char *model, const char *dict, al_word *w, size_t nw,
-                           const int16_t *x, size_t n, size_t *aligned, size_t *missing, size_t *windows,
-                           const char **why)
+/* Whether each of the k words idx[0..k) just placed is believed (ok[j]): the frame-weighted mean
+ * of its and its neighbours' acoustic scores per frame against AL_MIN_SCORE. */
+static void verify(const al_word *w, const size_t *idx, size_t k, unsigned char *ok)
 {
-    *aligned = *missing = *windows = 0;
+    for (size_t j = 0; j < k; j++) {
+        double sc = 0, fr = 0;
+        size_t a = j > AL_SCORE_SPAN ? j - AL_SCORE_SPAN : 0, b = j + AL_SCORE_SPAN + 1 < k ? j + AL_SCORE_SPAN + 1 : k;
+        for (size_t q = a; q < b; q++) {
+            sc += w[idx[q]].ascr;
+            fr += w[idx[q]].frames;
+        }
+        ok[j] = fr > 0 && sc / fr >= AL_MIN_SCORE;
+    }
+}
+
+typedef struct al_result {
+    size_t aligned, missing, rejected, windows, held; /* held: most samples held at once */
+    const char *why;
+} al_result;
+
+/* Aligns what it can of the soundtrack `a` (decoded as the windows need it); aligned words get
+ * times. Words the decoder placed where the sound does not match them (verify) are counted in
+ * r->rejected and get none. Returns a failure only for memory or decoding. */
+static pol_status align_ps(pol_run *run, const char *model, const char *dict, al_word *w, size_t nw, al_audio *au,
+                           al_result *r)
+{
+    memset(r, 0, sizeof *r);
     char mdef[4096];
     snprintf(mdef, sizeof mdef, "%s/mdef", model);
     if (!file_exists(mdef) || !file_exists(dict)) {
-        *why = "the acoustic model or dictionary is missing (package pocketsphinx-en-us)";
+        r->why = "the acoustic model or dictionary is missing (package pocketsphinx-en-us)";
         return POL_OK;
     }
     cmd_ln_t *cfg = cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", model, "-dict", dict, "-logfn", "/dev/null",
                                 "-samprate", "16000",
                                 /* frame numbers must count every frame: no silence removed */
-                                "-remove_silence", "no", NULL);
+                                "-remove_silence", "no",
+                                /* every senone scored: a word's acoustic score is then relative to
+                                 * the best the model has for each frame (verify) */
+                                "-compallsen", "yes", NULL);
     ps_decoder_t *ps = cfg ? ps_init(cfg) : NULL;
     if (!ps) {
         if (cfg) cmd_ln_free_r(cfg);
-        *why = "pocketsphinx cannot load the model";
+        r->why = "pocketsphinx cannot load the model";
         return POL_OK;
     }
     size_t *idx = malloc(nw * sizeof *idx), m = 0;
-    if (!idx) {
+    unsigned char *ok = malloc(nw ? nw : 1);
+    if (!idx || !ok) {
+        free(idx);
+        free(ok);
         ps_free(ps);
         cmd_ln_free_r(cfg);
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
@@ -301,54 +377,78 @@ static pol_status align_ps(pol_run *run, const char *model, const char *dict, al
     for (size_t i = 0; i < nw; i++) {
         w[i].in_dict = w[i].key && strlen(w[i].key) < 256 && in_dict(ps, w[i].key);
         if (w[i].in_dict) idx[m++] = i;
-        else (*missing)++;
+        else r->missing++;
     }
-    double dur = (double)n / AL_RATE;
-    if (dur <= AL_WHOLE) {
-        long k = m ? align_window(ps, w, idx, m, x, n, 0, 0) : 0;
-        *windows = m != 0;
-        if (k > 0) *aligned = (size_t)k;
-        if (k < 0) *why = "the decoder failed";
-    } else {
+    /* up to AL_WHOLE s: one piece; the first sample past it says the recording is longer */
+    size_t whole = (size_t)(AL_WHOLE * AL_RATE);
+    pol_status st = al_fill(run, au, whole + 1);
+    if (!st && au->eof && au->n <= whole) {
+        long k = m ? align_window(ps, w, idx, m, au->x, au->n, 0, 0) : 0;
+        r->windows = m != 0;
+        if (k < 0) r->why = "the decoder failed";
+        if (k > 0) {
+            verify(w, idx, (size_t)k, ok);
+            for (size_t j = 0; j < (size_t)k; j++) {
+                w[idx[j]].aligned = ok[j];
+                r->aligned += ok[j];
+            }
+        }
+    } else if (!st) {
         /* windows of AL_WINDOW s from the end of the last word taken; each offers the words
-         * expected there at the transcript's average rate, with room to spare */
-        double rate = m / dur;
+         * expected there at the transcript's average rate (over the soundtrack's length as the
+         * container gives it), with room to spare. Only the window is held: samples before it
+         * are dropped, the next ones decoded as the window reaches them. */
+        double rate = m / fmax(au->est_dur, AL_WHOLE);
         size_t i = 0;
         double ta = 0;
-        while (i < m && ta < dur - 0.5) {
+        while (!st && i < m) {
+            al_drop(au, (size_t)(ta * AL_RATE));
+            st = al_fill(run, au, (size_t)ceil((ta + AL_WINDOW) * AL_RATE) + 2);
+            if (st) break;
+            /* the length is known once the end is decoded; before that it lies past the window */
+            double dur = au->eof ? (double)(au->base + au->n) / AL_RATE : ta + AL_WINDOW + 1;
+            if (ta >= dur - 0.5) break;
             double tb = fmin(dur, ta + AL_WINDOW);
             int last = tb >= dur - 1e-9;
             size_t want = last ? m - i : (size_t)ceil(rate * AL_WINDOW * 1.5) + 10;
             if (want > m - i) want = m - i;
             size_t s0 = (size_t)(ta * AL_RATE), s1 = (size_t)(tb * AL_RATE);
-            if (s1 > n) s1 = n;
-            long k = align_window(ps, w, idx + i, want, x + s0, s1 - s0, ta, !last);
-            (*windows)++;
+            if (s1 > au->base + au->n) s1 = au->base + au->n;
+            long k = align_window(ps, w, idx + i, want, au->x + (s0 - au->base), s1 - s0, ta, !last);
+            r->windows++;
             if (k < 0) {
-                *why = "the decoder failed";
+                r->why = "the decoder failed";
                 break;
             }
+            verify(w, idx + i, (size_t)k, ok);
+            /* taken: the words up to the last believed one that has settled */
             size_t take = 0;
             for (long j = 0; j < k; j++)
-                if (last || w[idx[i + j]].t1 < tb - AL_SETTLE) take = (size_t)j + 1;
+                if (ok[j] && (last || w[idx[i + j]].t1 < tb - AL_SETTLE)) take = (size_t)j + 1;
             for (size_t j = take; j < (size_t)k; j++) w[idx[i + j]].t0 = w[idx[i + j]].t1 = 0;
             if (!take) {
                 ta += AL_WINDOW / 2; /* nothing settled here: move on, the words wait */
                 continue;
             }
-            for (size_t j = 0; j < take; j++) w[idx[i + j]].aligned = 1;
+            for (size_t j = 0; j < take; j++) {
+                w[idx[i + j]].aligned = ok[j];
+                r->aligned += ok[j];
+                if (!ok[j]) w[idx[i + j]].t0 = w[idx[i + j]].t1 = 0;
+            }
             ta = w[idx[i + take - 1]].t1;
             i += take;
-            *aligned += take;
         }
     }
-    if (dur <= AL_WHOLE)
-        for (size_t j = 0; j < *aligned; j++) w[idx[j]].aligned = 1;
-    if (!*aligned && !*why) *why = m ? "no word aligned" : "no transcript word is in the dictionary";
+    r->held = au->peak;
+    for (size_t j = 0; j < m; j++) r->rejected += w[idx[j]].frames > 0 && !w[idx[j]].aligned;
+    if (!r->aligned && !r->why)
+        r->why = !m ? "no transcript word is in the dictionary"
+                 : r->rejected ? "no word the decoder placed matches the sound" : "no word aligned";
     free(idx);
+    free(ok);
     ps_free(ps);
     cmd_ln_free_r(cfg);
-    return POL_OK;
+    return st;
 }
 
 /* Words without times get them between their aligned neighbours, shared by characters. */
@@ -417,11 +517,11 @@ static void spread(al_word *w, size_t nw, const unsigned char *act, size_t na, d
     }
 }
 
-/* Words to cues: a new cue at a pause (once the cue has lasted min_s, or a long one), when the
+/* Words to cues (*loose: how many hold no aligned word; *loose_t: the first one's start): a new cue at a pause (once the cue has lasted min_s, or a long one), when the
  * text would wrap to more than `lines` lines of `chars`, or after a sentence's end once the cue
  * holds half of that. */
 static pol_status to_cues(pol_run *run, const al_word *w, size_t nw, double pause, double min_s, int lines,
-                          int chars, pol__vcue **out, size_t *nout)
+                          int chars, pol__vcue **out, size_t *nout, size_t *loose, double *loose_t)
 {
     pol__vcue *c = malloc(nw * sizeof *c);
     if (!c) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
@@ -456,6 +556,9 @@ static pol_status to_cues(pol_run *run, const al_word *w, size_t nw, double paus
             o += l;
         }
         t[o] = 0;
+        int any = 0;
+        for (size_t k = i; k < j; k++) any |= w[k].aligned;
+        if (!any && !(*loose)++) *loose_t = w[i].t0;
         c[n++] = (pol__vcue){w[i].t0, fmax(w[j - 1].t1, w[i].t0 + 0.1), t};
         i = j;
     }
@@ -472,18 +575,30 @@ pol_status pol__video_transcript_cues(pol_run *run, pol__video *v, const char *p
     pol_status st = read_words(run, path, &w, &nw);
     if (st) return st;
     double dur = v->in.duration;
-    size_t aligned = 0, missing = 0, windows = 0;
-    const char *why = NULL, *method = NULL;
+    al_result r = {0};
+    char whybuf[200];
+    const char *method = NULL;
     if (!v->in.has_audio) {
-        why = "the video has no soundtrack";
+        r.why = "the video has no soundtrack";
     } else {
-        int16_t *x = NULL;
-        size_t nx = 0;
-        st = decode_16k(run, v, &x, &nx);
-        if (!st) st = align_ps(run, o->model, o->dict, w, nw, x, nx, &aligned, &missing, &windows, &why);
-        free(x);
+        al_audio au;
+        st = al_open(run, v, &au);
+        if (!st) {
+            st = align_ps(run, o->model, o->dict, w, nw, &au, &r);
+            al_close(&au);
+        }
     }
-    if (!st && aligned) {
+    size_t believed = r.aligned, dict_words = nw - r.missing;
+    if (!st && r.aligned && r.aligned * 2 < dict_words) {
+        /* most words did not match the sound: a few chance matches are no alignment */
+        snprintf(whybuf, sizeof whybuf,
+                 "only %zu of %zu dictionary words matched the speech (a transcript of other speech, or no speech)",
+                 r.aligned, dict_words);
+        r.why = whybuf;
+        for (size_t i = 0; i < nw; i++) w[i].aligned = 0;
+        r.aligned = 0;
+    }
+    if (!st && r.aligned) {
         method = "pocketsphinx";
         interpolate(w, nw, dur);
     } else if (!st) {
@@ -499,20 +614,35 @@ pol_status pol__video_transcript_cues(pol_run *run, pol__video *v, const char *p
             method = na ? "voice-activity" : "even";
         }
         free(act);
-        if (!st) pol__warn(run, "%s: captions spread %s, not aligned", why,
+        if (!st) pol__warn(run, "%s: captions spread %s, not aligned", r.why,
                            na ? "over the detected speech" : "evenly over the duration");
     }
+    size_t loose = 0;
+    double loose_t = 0;
     if (!st) {
         pol__measure_str(run, "alignment", method);
         pol__measure_int(run, "words", (long long)nw);
-        pol__measure_int(run, "words_aligned", (long long)aligned);
-        pol__measure_int(run, "words_not_in_dictionary", (long long)missing);
-        if (windows) pol__measure_int(run, "alignment_windows", (long long)windows);
-        if (aligned && aligned + missing < nw)
-            pol__warn(run, "%zu of %zu dictionary words could not be aligned: timed between their neighbours",
-                      nw - missing - aligned, nw - missing);
-        pol__decide(run, "%zu of %zu words timed by %s", method[0] == 'p' ? aligned : nw, nw, method);
-        st = to_cues(run, w, nw, o->pause, o->min_s, o->lines, o->chars, cues, n);
+        pol__measure_int(run, "words_aligned", (long long)r.aligned);
+        pol__measure_int(run, "words_matching_speech", (long long)believed);
+        pol__measure_int(run, "words_rejected", (long long)r.rejected);
+        pol__measure_int(run, "words_not_in_dictionary", (long long)r.missing);
+        if (r.windows) {
+            pol__measure_int(run, "alignment_windows", (long long)r.windows);
+            pol__measure(run, "alignment_audio_held_s", round((double)r.held / AL_RATE * 100) / 100);
+        }
+        if (r.aligned && r.aligned < dict_words)
+            pol__warn(run, "%zu of %zu dictionary words could not be aligned (%zu placed where the sound does not "
+                      "match them): timed between their neighbours",
+                      dict_words - r.aligned, dict_words, r.rejected);
+        pol__decide(run, "%zu of %zu words timed by %s", method[0] == 'p' ? r.aligned : nw, nw, method);
+        st = to_cues(run, w, nw, o->pause, o->min_s, o->lines, o->chars, cues, n, &loose, &loose_t);
+    }
+    if (!st && method[0] == 'p') {
+        /* a cue none of whose words aligned is timed by its neighbours only: say so */
+        pol__measure_int(run, "cues_without_aligned_word", (long long)loose);
+        if (loose)
+            pol__warn(run, "%zu cue%s from %.1f s hold%s no aligned word: timed between aligned neighbours", loose,
+                      loose == 1 ? "" : "s", loose_t, loose == 1 ? "s" : "");
     }
     words_free(w, nw);
     return st;

@@ -372,6 +372,20 @@ pol_status pol__subs_burn_new(pol_run *run, const pol__video *v, int w, int h, p
     int ml = (int)lround(w * 0.10), mv = (int)lround(h * 0.08);
     const pol__vtitle *ti = &v->title;
     size_t n_cues = v->burn ? v->n_cues : 0;
+    /* libass does not wrap (WrapStyle 2: the rules made the lines): the longest line must fit the
+     * safe width. At 5.5% of the shorter side 42 characters overflow a vertical frame, so the size
+     * is capped for the longest line at an average glyph of 0.6 em (DejaVu Sans text: about 0.55) */
+    size_t longest = 0;
+    for (size_t k = 0; k < n_cues; k++)
+        for (const char *p = v->cues[k].text; *p;) {
+            size_t len = 0;
+            for (; *p && *p != '\n'; p++) len += ((unsigned char)*p & 0xC0) != 0x80; /* code points */
+            if (len > longest) longest = len;
+            if (*p) p++;
+        }
+    if (longest && size > (w - 2 * ml) / (0.6 * (double)longest))
+        size = (int)floor((w - 2 * ml) / (0.6 * (double)longest));
+    if (size < 1) size = 1;
     size_t cap = 2048 + 256 * n_cues + 3 * strlen(font);
     for (size_t k = 0; k < n_cues; k++) cap += strlen(v->cues[k].text) * 2;
     if (ti->text) cap += strlen(ti->text) * 2 + 256;

@@ -76,4 +76,27 @@ m = re.search(r'00:00:(\d+),(\d+) --> 00:00:(\d+),(\d+)', open(sys.argv[1]).read
 t0 = int(m.group(1)) + int(m.group(2)) / 1000
 assert abs(t0 - 7) < 0.05, t0  # the muxer may shift every stream by the AAC priming (23 ms)
 PY
+# WebVTT in, WebM out: a WebVTT track with the same words
+printf 'WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nFirst cue from WebVTT\n\n00:00:04.000 --> 00:00:06.000\nSecond <b>one</b>\n' > "$T/subs.vtt"
+run_polish 0 video captions --srt "$T/subs.vtt" "$T/in.mp4" -o "$T/out.webm"
+check "captions: WebVTT read, a WebVTT track in WebM" test "$(stream "$T/out.webm" s codec_name)" = webvtt
+$FF -i "$T/out.webm" -map 0:s -f srt "$T/webm.srt"
+check "captions: the WebVTT cues' words kept" python3 -c 'import re,sys; t=re.sub(r"<[^>]*>","",open(sys.argv[1]).read()); assert "First cue from WebVTT" in t and "Second one" in t, t' "$T/webm.srt"
+# burned in on a vertical (9:16) frame, two full lines of 42 characters: every drawn pixel inside
+# the title-safe area (10% from the sides, 8% from the bottom)
+printf '1\n00:00:01,000 --> 00:00:04,000\nThe agency films a long walk through the big\nhouse, then cuts it down for the phone feed\n' > "$T/wide.srt"
+$FF -f lavfi -i "color=c=gray:s=180x320:r=25:d=5" -c:v libx264 -preset ultrafast -pix_fmt yuv420p "$T/grey.mp4"
+run_polish 0 video captions --srt "$T/wide.srt" --burn "$T/grey.mp4" -o "$T/burn.mp4"
+$FF -ss 2 -i "$T/grey.mp4" -frames:v 1 -f rawvideo -pix_fmt gray "$T/g0.raw"
+$FF -ss 2 -i "$T/burn.mp4" -frames:v 1 -f rawvideo -pix_fmt gray "$T/g1.raw"
+check "captions burned: drawn inside the safe area, and drawn" python3 - "$T/g0.raw" "$T/g1.raw" <<'PY'
+import sys
+a, b = (open(f, 'rb').read() for f in sys.argv[1:])
+W, H = 180, 320
+drawn = [(i % W, i // W) for i in range(W * H) if abs(a[i] - b[i]) > 24]
+xs, ys = [p[0] for p in drawn], [p[1] for p in drawn]
+print(len(drawn), "pixels drawn; x", min(xs), "-", max(xs), "y", min(ys), "-", max(ys))
+assert len(drawn) > 300, len(drawn)
+assert min(xs) >= 0.10 * W - 2 and max(xs) <= 0.90 * W + 2 and max(ys) <= 0.92 * H + 1, (min(xs), max(xs), max(ys))
+PY
 finish

@@ -65,6 +65,15 @@ read e_out f_out < <(energy out.mp4)
 at_least "trim: speech energy kept" "$(awk -v a="$e_in" -v b="$e_out" 'BEGIN{print b/a}')" 0.98
 at_least "trim: loud frames kept (no word clipped)" "$(awk -v a="$f_in" -v b="$f_out" 'BEGIN{print b/a}')" 0.99
 
+# an output port's file may have any name in the output file's folder (not only OUT-STEM.*);
+# outside that folder it is refused before anything is written
+cd "$W/t" && run_polish 0 video trim --cut-pauses in.mp4 -o cut.mp4 --cuts list-of-cuts.json
+check "trim --cuts: a free name beside the output" python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))' list-of-cuts.json
+cd "$W/r" && run_polish 0 video reframe --aspect 9:16 in.mp4 -o framed.mp4 --save-path "$W/r/crop path.csv"
+check "reframe --save-path: a free (absolute) name beside the output" test -s "crop path.csv"
+run_polish 2 video reframe --aspect 9:16 in.mp4 -o framed2.mp4 --save-path "$T/outside.csv"
+check "reframe --save-path outside the output's folder: refused, nothing written" test ! -e "$T/outside.csv" -a ! -e framed2.mp4
+
 # polish fix clip.mp4 -o out/
 cd "$W" && run_polish 0 fix clip.mp4 -o out/
 check "fix: out/clip.mp4 written" [ -s out/clip.mp4 ]

@@ -14,4 +14,35 @@ assert len(spans) == 1, spans
 t0, t1 = spans[0]
 assert 2.9 <= t0 <= 3.1 and t1 >= 4.4, spans
 PY
+# three shots (a test pattern 2 s, black 1 s, colour bars 2 s): the cuts, the black span; the same
+# with frames dropped from 0.5-1.0 s (variable frame rate); and with rotation metadata (a phone
+# held upright): sizes upright, and a reframe comes out the way ffmpeg's autorotation shows it
+$FF -f lavfi -i "testsrc2=s=320x180:r=25:d=2" -f lavfi -i "color=c=black:s=320x180:r=25:d=1" \
+    -f lavfi -i "smptebars=s=320x180:r=25:d=2" -filter_complex "[0][1][2]concat=n=3:v=1:a=0,format=yuv420p" \
+    -c:v libx264 -preset ultrafast "$T/cuts.mp4"
+$FF -i "$T/cuts.mp4" -vf "select='not(between(t,0.5,1.0))+between(t,0.5,1.0)*not(mod(n,3))'" -fps_mode vfr \
+    -c:v libx264 -preset ultrafast "$T/vfr.mp4"
+$FF -i "$T/cuts.mp4" -c copy -metadata:s:v rotate=90 "$T/rot.mp4"
+for c in cuts vfr rot; do
+    run_polish 0 inspect "$T/$c.mp4" --json
+    check "inspect $c: cuts, black span, frame rate, rotation" /usr/bin/python3 - "$OUT" "$c" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))["items"][0]["inspect"]
+print({k: d[k] for k in ("width", "height", "rotation", "fps", "variable_frame_rate", "scene_cuts_s", "black_spans_s")})
+assert d["scene_cuts_s"] == [2, 3] and d["black_spans_s"] == [[2, 3]] and d["shots"] == 3, d
+assert d["variable_frame_rate"] == (sys.argv[2] == "vfr"), d
+assert (d["rotation"], d["width"], d["height"]) == ((270, 180, 320) if sys.argv[2] == "rot" else (0, 320, 180)), d
+PY
+done
+run_polish 0 video reframe --aspect 9:16 "$T/rot.mp4" -o "$T/rot-out.mp4"
+$FF -ss 0.5 -i "$T/rot.mp4" -frames:v 1 -f rawvideo -pix_fmt gray "$T/ff.raw"
+$FF -ss 0.5 -i "$T/rot-out.mp4" -frames:v 1 -f rawvideo -pix_fmt gray "$T/pol.raw"
+check "reframe of a rotated clip: upright as ffmpeg shows it" /usr/bin/python3 - "$T/ff.raw" "$T/pol.raw" <<'PY'
+import sys
+a, b = (open(f, 'rb').read() for f in sys.argv[1:])
+assert len(a) == len(b) == 180 * 320, (len(a), len(b))
+d = sum(abs(x - y) for x, y in zip(a, b)) / len(a)
+print("mean |difference| to ffmpeg's autorotated frame:", d)
+assert d < 4, d
+PY
 finish

@@ -100,6 +100,54 @@ errs = [round(at[i] - t, 3) if i in at else None for i, t in zip(first, known)]
 print("long recording start errors (s):", errs)
 assert all(e is not None and abs(e) <= 0.3 for e in errs), errs
 PY
+check "transcript over 60 s: decoded into the windows, not held whole" python3 - "$T/r3.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))["items"][0]["steps"][0]["measured"]
+print("audio held:", m["alignment_audio_held_s"], "s of 66.7")
+assert m["alignment_audio_held_s"] <= 62.5, m
+PY
+# transcripts that do not match the sound: the decoder's forced placements must not be believed.
+# meas FILE: the captions step's measurements and warnings as one JSON line
+meas() { python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["items"][0]["steps"][0]; print(json.dumps([s["measured"], s.get("warnings", [])]))' "$1"; }
+# another reading's text (the two readings not in the clip) on the 20.6 s clip (one piece)
+sed -n 4,5p "$T/five.txt" > "$T/other.txt"
+run_polish 0 video captions --transcript "$T/other.txt" "$T/in.mp4" -o "$T/other.mp4" --report "$T/ro.json"
+# the five readings' text in the other order on the 66.7 s clip (windows)
+tac "$T/five.txt" "$T/five.txt" > "$T/rev.txt"
+run_polish 0 video captions --transcript "$T/rev.txt" "$T/long.mp4" -o "$T/rev.mp4" --report "$T/rr.json"
+# music (a tone and its octave stepping through a scale, three notes a second) for 70 s (windows)
+# and pink noise for 20 s
+note='220*pow(2\,floor(mod(t*21\,12))/12)'
+$FF -f lavfi -i "color=c=gray:s=160x90:r=10" -f lavfi \
+    -i "aevalsrc=0.2*sin(2*PI*t*$note)+0.1*sin(4*PI*t*$note):s=16000:d=70" \
+    -c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac -shortest "$T/music.mp4"
+$FF -f lavfi -i "color=c=gray:s=160x90:r=10" -f lavfi -i "anoisesrc=c=pink:a=0.3:r=16000:d=20" \
+    -c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac -shortest "$T/noise.mp4"
+run_polish 0 video captions --transcript "$T/long.txt" "$T/music.mp4" -o "$T/music-out.mp4" --report "$T/rm.json"
+run_polish 0 video captions --transcript "$T/t.txt" "$T/noise.mp4" -o "$T/noise-out.mp4" --report "$T/rn.json"
+for c in ro rr rm rn; do
+    check "transcript not matching the sound ($c): not reported as aligned, said so" python3 - "$(meas "$T/$c.json")" <<'PY'
+import json, sys
+m, warn = json.loads(sys.argv[1])
+print(m["alignment"], m["words_aligned"], "aligned,", m["words_matching_speech"], "matching,", m["words_rejected"], "rejected of", m["words"], warn)
+assert m["alignment"] != "pocketsphinx" and m["words_aligned"] == 0, m
+assert m["words_matching_speech"] * 4 < m["words"], m
+assert any("not aligned" in w for w in warn), warn
+PY
+done
+check "transcript not matching the sound: subtitles are still written" \
+    test "$(stream "$T/rev.mp4" s codec_name)" = mov_text -a "$(stream "$T/music-out.mp4" s codec_name)" = mov_text
+# one reading's sentence replaced by one never said: the rest aligns, those words are not believed
+{ sed -n 1p "$T/five.txt"; echo "she was not a kind and gentle old woman"; sed -n 3,5p "$T/five.txt"; cat "$T/five.txt"; } > "$T/part.txt"
+run_polish 0 video captions --transcript "$T/part.txt" "$T/long.mp4" -o "$T/part.mp4" --report "$T/rp.json"
+check "transcript with a sentence not said: aligned around it, its words rejected" python3 - "$(meas "$T/rp.json")" <<'PY'
+import json, sys
+m, warn = json.loads(sys.argv[1])
+print(m["words_aligned"], "aligned,", m["words_rejected"], "rejected of", m["words"], warn)
+assert m["alignment"] == "pocketsphinx" and m["words"] == 143, m
+assert 0.9 * 143 <= m["words_aligned"] <= 143 - 4 and m["words_rejected"] >= 4, m
+assert "cues_without_aligned_word" in m and any("could not be aligned" in w for w in warn), (m, warn)
+PY
 # without the acoustic model: the words spread over the detected speech, said in the report
 run_polish 0 video captions --transcript "$T/t.txt" --model "$T/none" "$T/in.mp4" -o "$T/fb.mp4" --report "$T/r2.json"
 check "transcript without the model: the fallback is reported" python3 - "$T/r2.json" <<'PY'

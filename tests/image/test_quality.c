@@ -735,6 +735,24 @@ static pol__image *draw_lines(int W, int H, int n, const double *px, const doubl
     return im;
 }
 
+/* Nine verticals of a building seen looking up, mostly right of the centre, meeting `diags`
+ * picture diagonals above it, with the camera rolled by `roll` degrees (counter-clockwise). */
+static pol__image *looking_up(int W, int H, double roll, double diags)
+{
+    const double diag = hypot(W, H), cx = (W - 1) / 2.0, cy = (H - 1) / 2.0;
+    double t = roll * M_PI / 180;
+    /* the vanishing point, y down: up the rolled vertical axis */
+    double vx = cx - sin(t) * diags * diag, vy = cy - cos(t) * diags * diag;
+    double px[9], py[9], dx[9], dy[9];
+    for (int i = 0; i < 9; i++) {
+        px[i] = W * (0.42 + 0.065 * i) - 0.3 * W * (i == 0);
+        py[i] = H - 1;
+        dx[i] = vx - px[i];
+        dy[i] = vy - py[i];
+    }
+    return draw_lines(W, H, 9, px, py, dx, dy);
+}
+
 static void test_straighten_converging_verticals(void **state)
 {
     (void)state;
@@ -744,20 +762,9 @@ static void test_straighten_converging_verticals(void **state)
      * their angles spread over 4 degrees and their mode is the right-hand lines' lean, not the
      * roll. The tilt is the direction from the centre to the vanishing point. */
     const int W = 720, H = 540;
-    const double diag = hypot(W, H), cx = (W - 1) / 2.0, cy = (H - 1) / 2.0;
     const double rolls[] = {-2.5, 1.5};
     for (size_t r = 0; r < POL_ARRAY_LEN(rolls); r++) {
-        double t = rolls[r] * M_PI / 180;
-        /* the vanishing point, y down: up the rolled vertical axis */
-        double vx = cx - sin(t) * 5 * diag, vy = cy - cos(t) * 5 * diag;
-        double px[9], py[9], dx[9], dy[9];
-        for (int i = 0; i < 9; i++) {
-            px[i] = W * (0.42 + 0.065 * i) - 0.3 * W * (i == 0);
-            py[i] = H - 1;
-            dx[i] = vx - px[i];
-            dy[i] = vy - py[i];
-        }
-        pol__image *im = draw_lines(W, H, 9, px, py, dx, dy);
+        pol__image *im = looking_up(W, H, rolls[r], 5);
         pol__jv *step;
         const char *const kv[] = {"perspective", "true", NULL};
         int did = run_op(&im, "straighten", kv, &step);
@@ -771,7 +778,7 @@ static void test_straighten_converging_verticals(void **state)
         pol__jv_free(step);
         pol__image_free(im);
         /* By default (no perspective) the spread of lean is not a tilt it can trust. */
-        im = draw_lines(W, H, 9, px, py, dx, dy);
+        im = looking_up(W, H, rolls[r], 5);
         did = run_op(&im, "straighten", NULL, &step);
         print_message("  without perspective: %s (detected %+.2f, confidence %.2f)\n",
                       did ? "straightened" : "declined", measured(step, "tilt_deg"), confidence(step));
@@ -961,19 +968,9 @@ static void test_tilt_dense_vanishing_point(void **state)
      * by more than the roll. The dense cue's vanishing point gives the roll within 0.3 degree,
      * above the centre (q > 0), where the parallel reading is off by 0.4 degree or more. */
     const int W = 720, H = 540;
-    const double diag = hypot(W, H), cx = (W - 1) / 2.0, cy = (H - 1) / 2.0;
     const double rolls[] = {-1.5, 2.0};
     for (size_t r = 0; r < POL_ARRAY_LEN(rolls); r++) {
-        double t = rolls[r] * M_PI / 180;
-        double vx = cx - sin(t) * 3 * diag, vy = cy - cos(t) * 3 * diag;
-        double px[9], py[9], dx[9], dy[9];
-        for (int i = 0; i < 9; i++) {
-            px[i] = W * (0.42 + 0.065 * i) - 0.3 * W * (i == 0);
-            py[i] = H - 1;
-            dx[i] = vx - px[i];
-            dy[i] = vy - py[i];
-        }
-        pol__image *im = draw_lines(W, H, 9, px, py, dx, dy);
+        pol__image *im = looking_up(W, H, rolls[r], 3);
         float *g = grey_of(im);
         pol__tilt_dense d;
         assert_true(pol__tilt_dense_measure(g, W, H, 6, &d));

@@ -9,7 +9,7 @@ static const pol_param_desc params[] = {
     {"max-angle", POL_PARAM_NUM, "6", 0.5, 20, NULL, "Automatic: largest tilt corrected, in degrees."},
     {"min-angle", POL_PARAM_NUM, "0.25", 0, 5, NULL,
      "Automatic: smaller tilts are left alone."},
-    {"min-confidence", POL_PARAM_NUM, "0.4", 0, 1, NULL,
+    {"min-confidence", POL_PARAM_NUM, "0.7", 0, 1, NULL,
      "Automatic: decline when the detection is less certain than this."},
     {"perspective", POL_PARAM_BOOL, "false", 0, -1, NULL,
      "Automatic: let converging verticals (a camera pitched up or down) give the roll through their "
@@ -129,8 +129,25 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         double maxa = pol__arg_num(args, "max-angle"), mina = pol__arg_num(args, "min-angle");
         double conf;
         pol__tilt_info ti;
-        if (!pol__tilt_estimate_persp(run, im, maxa, pol__arg_bool(args, "perspective"), &tilt,
-                                      &conf, &ti)) {
+        int found = pol__tilt_estimate_persp(run, im, maxa, pol__arg_bool(args, "perspective"),
+                                             &tilt, &conf, &ti);
+        if (ti.dense_ok) {
+            int conv = ti.dense.v_peak > 1.15 * ti.dense.v_par_peak;
+            pol__measure(run, "dense_level_deg", ti.dense.h_deg);
+            pol__measure(run, "dense_level_peak", ti.dense.h_prom);
+            pol__measure(run, "dense_vertical_deg", conv ? ti.dense.v_deg : ti.dense.v_par_deg);
+            pol__measure(run, "dense_vertical_peak", conv ? ti.dense.v_prom : ti.dense.v_par_prom);
+            if (conv)
+                pol__measure(run, "dense_vertical_vanishing_point_diagonals", 1 / ti.dense.v_q / 2);
+        }
+        if (found) {
+            pol__measure(run, "segments_tilt_deg", ti.seg_deg);
+            pol__measure(run, "segments_confidence", ti.seg_conf);
+            pol__measure_str(run, "dense_confirms", ti.dense_agrees == 1   ? "level edges"
+                                                    : ti.dense_agrees == 2 ? "verticals"
+                                                                           : "no");
+        }
+        if (!found) {
             pol__decline(run, "too few straight lines to judge the tilt");
             return POL_OK;
         }

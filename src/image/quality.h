@@ -160,6 +160,18 @@ double pol__sharpness(const pol_run *run, const pol__image *im);
  * straight lines to judge; confidence 0..1. (tilt.c) */
 int pol__tilt_estimate(const pol_run *run, const pol__image *im, double max_deg, double *deg,
                        double *confidence);
+/* The dense cue (tilt_dense.c): every pixel's edge direction from the structure tensor at two
+ * scales, weighted by anisotropic energy and coherence. Near-level edges give a mode h_deg; the
+ * near-vertical ones the roll v_deg at their best vanishing point (inverse distance v_q in
+ * half-diagonals, 0: parallel; v_par_deg: the roll read as parallel). Prominences are the
+ * smoothed histogram's peak over its mean across +-max_deg. g is a grey w x h copy. */
+typedef struct pol__tilt_dense {
+    double h_deg, h_prom;
+    double v_deg, v_prom, v_peak, v_q;
+    double v_par_deg, v_par_prom, v_par_peak;
+    int votes_v;
+} pol__tilt_dense;
+int pol__tilt_dense_measure(const float *g, int w, int h, double max_deg, pol__tilt_dense *out);
 /* The evidence behind an estimate (for the report). */
 typedef struct pol__tilt_info {
     double share;    /* agreeing lines' share of the family's near-axis line length */
@@ -171,6 +183,11 @@ typedef struct pol__tilt_info {
     double vanishing; /* verticals converging: their vanishing point's distance from the centre in
                        * diagonals (positive above, negative below); 0 when parallel */
     int receding;     /* near-level lines set aside as receding towards a vanishing point */
+    pol__tilt_dense dense; /* the dense cue, when it could be measured */
+    int dense_ok;
+    int dense_agrees; /* 0: it does not confirm the segments; 1: its level edges do; 2: its verticals */
+    double seg_deg, seg_conf; /* the segments' own reading, before the dense one is weighed */
+    int seg_ok;
 } pol__tilt_info;
 int pol__tilt_estimate_info(const pol_run *run, const pol__image *im, double max_deg, double *deg,
                             double *confidence, pol__tilt_info *info);

@@ -307,6 +307,11 @@ void pol__warn(pol_run *run, const char *fmt, ...) POL_PRINTF(2, 3);
  * least `grain` items, in parallel; returns when all are done. */
 void pol__parallel_for(const pol_run *run, size_t n, size_t grain,
                        void (*fn)(void *user, size_t begin, size_t end), void *user);
+/* Calls fn(user, b, e) over [0, n) in blocks of `grain` items that the run's threads take from
+ * a shared counter as they come free (threads.c says why); the blocks' order and which thread
+ * runs which are not fixed, so fn must not depend on how [0, n) is cut. */
+void pol__parallel_blocks(const pol_run *run, size_t n, size_t grain,
+                          void (*fn)(void *user, size_t b, size_t e), void *user);
 
 int pol__cpu_count(void);
 

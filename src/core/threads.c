@@ -104,3 +104,41 @@ void pol__parallel_for(const pol_run *run, size_t n, size_t grain,
             chunk_main(&chunks[t]);
     }
 }
+
+/* Loops that hand out blocks of `grain` items from a shared counter instead of one fixed
+ * half per thread: on a loaded machine a worker is often woken only after the calling thread has
+ * done its own half, and with fixed halves the caller then runs the other half too (the pool's
+ * waiter runs its group's queued tasks) while the worker, once awake, has nothing left. With
+ * blocks, whichever thread is running takes the next one, so the work splits by the CPU time each
+ * thread gets. */
+typedef struct pull_ctx {
+    size_t next; /* the next item to hand out (atomic) */
+    size_t n, grain;
+    void (*fn)(void *user, size_t b, size_t e);
+    void *user;
+} pull_ctx;
+
+static void pull_blocks(void *u, size_t b, size_t e)
+{
+    pull_ctx *c = u;
+    (void)b, (void)e;
+    for (;;) {
+        size_t i = __atomic_fetch_add(&c->next, c->grain, __ATOMIC_RELAXED);
+        if (i >= c->n) break;
+        c->fn(c->user, i, c->n - i < c->grain ? c->n : i + c->grain);
+    }
+}
+
+void pol__parallel_blocks(const pol_run *run, size_t n, size_t grain,
+                          void (*fn)(void *user, size_t b, size_t e), void *user)
+{
+    if (n == 0) return;
+    if (grain < 1) grain = 1;
+    size_t threads = run && run->threads > 1 ? (size_t)run->threads : 1;
+    if (threads <= 1 || n <= grain) {
+        fn(user, 0, n);
+        return;
+    }
+    pull_ctx c = {0, n, grain, fn, user};
+    pol__parallel_for(run, threads, 1, pull_blocks, &c);
+}

@@ -478,9 +478,9 @@ pol_status pol__render_aa(pol_run *run, pol__render *r, int method, float thr, f
         s.nout = pol__rn_blocks((size_t)r->h, BLEND_GRAIN);
         if (!(s.out = calloc(s.nout, sizeof *s.out))) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
         pol__render_pass(run, r, 16, sm_luma_rows, &s);
-        pol__rn_parallel(run, (size_t)r->h, 16, sm_edge_rows, &s);
-        pol__rn_parallel(run, (size_t)r->h, BLEND_GRAIN, sm_blend_rows, &s);
-        if (!c.nomem) pol__rn_parallel(run, s.nout, 4, sm_commit, &s);
+        pol__parallel_blocks(run, (size_t)r->h, 16, sm_edge_rows, &s);
+        pol__parallel_blocks(run, (size_t)r->h, BLEND_GRAIN, sm_blend_rows, &s);
+        if (!c.nomem) pol__parallel_blocks(run, s.nout, 4, sm_commit, &s);
         for (size_t k = 0; k < s.nout; k++) free(s.out[k].idx), free(s.out[k].px);
         free(s.out);
         if (c.nomem) return pol__fail(run, POL_ERR_NOMEM, "out of memory");

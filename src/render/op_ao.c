@@ -398,8 +398,8 @@ pol_status pol__render_ao(pol_run *run, pol__render *r, double radius, double fo
     pthread_once(&dirs_once, dirs_build);
     ao_ctx c = {z, w, h, (float)(0.5 * r->w / S / tan(fov_deg * M_PI / 360)), (float)radius, slices,
                 steps, ao, tmp, r->w, r->h, S, 0.5f / (float)S};
-    pol__rn_parallel(run, (size_t)h, 4, ao_rows, &c);
-    pol__rn_parallel(run, (size_t)h, 8, blur_rows, &c);
+    pol__parallel_blocks(run, (size_t)h, 4, ao_rows, &c);
+    pol__parallel_blocks(run, (size_t)h, 8, blur_rows, &c);
     double m = 0;
     for (size_t i = 0; i < nh; i++) m += tmp[i];
     *mean = m / (double)nh;

@@ -264,7 +264,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     for (int i = 0, off = 0; i < nl; off += m[i].w * m[i].h * 3, i++) m[i].v = bc->pool + off;
     /* level 0 and the frame's statistics */
     c.m = m;
-    pol__rn_parallel(run, (size_t)m[0].h, 8, first_rows, &c);
+    pol__parallel_blocks(run, (size_t)m[0].h, 8, first_rows, &c);
     for (int y = 0; y < m[0].h; y++) energy += c.row_e[y], taken += c.row_s[y], over += c.row_over[y];
     free(c.row_e), free(c.row_s), free(c.row_over);
     pol__measure(run, "above_threshold_fraction", (double)over / (double)n);
@@ -273,8 +273,8 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         pol__decline(run, "no light above the threshold %.3g: nothing blooms", thr);
         return POL_OK;
     }
-    for (c.lvl = 1; c.lvl < nl; c.lvl++) pol__rn_parallel(run, (size_t)m[c.lvl].h, 8, down_rows, &c);
-    for (c.lvl = nl - 2; c.lvl >= 0; c.lvl--) pol__rn_parallel(run, (size_t)m[c.lvl].h, 8, up_rows, &c);
+    for (c.lvl = 1; c.lvl < nl; c.lvl++) pol__parallel_blocks(run, (size_t)m[c.lvl].h, 8, down_rows, &c);
+    for (c.lvl = nl - 2; c.lvl >= 0; c.lvl--) pol__parallel_blocks(run, (size_t)m[c.lvl].h, 8, up_rows, &c);
     float kx = (float)m[0].w / r->w;
     for (int x = 0; x < r->w; x++) { /* bilinear columns of level 0 (sample() in a table) */
         float fx = ((float)x + 0.5f) * kx - 0.5f;

@@ -113,44 +113,6 @@ pol_status pol__render_check_size(pol_run *run, uint64_t w, uint64_t h, int chan
 
 /* ---- parallel loops --------------------------------------------------------------------------- */
 
-/* The frame's loops hand out blocks of `grain` items from a shared counter instead of one fixed
- * half per thread: on a loaded machine a worker is often woken only after the calling thread has
- * done its own half, and with fixed halves the caller then runs the other half too (the pool's
- * waiter runs its group's queued tasks) while the worker, once awake, has nothing left. With
- * blocks, whichever thread is running takes the next one, so the work splits by the CPU time each
- * thread gets. */
-typedef struct pull_ctx {
-    size_t next; /* the next item to hand out (atomic) */
-    size_t n, grain;
-    void (*fn)(void *user, size_t b, size_t e);
-    void *user;
-} pull_ctx;
-
-static void pull_blocks(void *u, size_t b, size_t e)
-{
-    pull_ctx *c = u;
-    (void)b, (void)e;
-    for (;;) {
-        size_t i = __atomic_fetch_add(&c->next, c->grain, __ATOMIC_RELAXED);
-        if (i >= c->n) break;
-        c->fn(c->user, i, c->n - i < c->grain ? c->n : i + c->grain);
-    }
-}
-
-void pol__rn_parallel(const pol_run *run, size_t n, size_t grain,
-                      void (*fn)(void *user, size_t b, size_t e), void *user)
-{
-    if (n == 0) return;
-    if (grain < 1) grain = 1;
-    size_t threads = run && run->threads > 1 ? (size_t)run->threads : 1;
-    if (threads <= 1 || n <= grain) {
-        fn(user, 0, n);
-        return;
-    }
-    pull_ctx c = {0, n, grain, fn, user};
-    pol__parallel_for(run, threads, 1, pull_blocks, &c);
-}
-
 size_t pol__rn_blocks(size_t n, size_t grain)
 {
     return grain ? (n + grain - 1) / grain : n;
@@ -195,7 +157,7 @@ void pol__render_peek_row(const pol__render *r, int y, float *dst)
 void pol__render_flush(const pol_run *run, pol__render *r)
 {
     if (!r->nstage) return;
-    pol__rn_parallel(run, (size_t)r->h, 8, flush_rows, r);
+    pol__parallel_blocks(run, (size_t)r->h, 8, flush_rows, r);
     for (int i = 0; i < r->nstage; i++)
         if (r->stage[i].ctx_free) r->stage[i].ctx_free(r->stage[i].ctx);
     r->nstage = 0;
@@ -218,7 +180,7 @@ void pol__render_pass(const pol_run *run, pol__render *r, size_t grain,
                       void (*fn)(void *user, size_t b, size_t e), void *user)
 {
     pass_ctx c = {r, fn, user};
-    pol__rn_parallel(run, (size_t)r->h, grain, pass_rows, &c);
+    pol__parallel_blocks(run, (size_t)r->h, grain, pass_rows, &c);
     for (int i = 0; i < r->nstage; i++)
         if (r->stage[i].ctx_free) r->stage[i].ctx_free(r->stage[i].ctx);
     r->nstage = 0;

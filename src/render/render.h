@@ -92,12 +92,7 @@ void *pol__render_scratch(pol__render *r, int slot, size_t bytes);
  * buffers. Afterwards no step is deferred. */
 void pol__render_pass(const pol_run *run, pol__render *r, size_t grain,
                       void (*fn)(void *user, size_t b, size_t e), void *user);
-/* Calls fn(user, b, e) over [0, n) in blocks of `grain` items that the run's threads take from
- * a shared counter as they come free (render.c says why); the blocks' order and which thread
- * runs which are not fixed. */
-void pol__rn_parallel(const pol_run *run, size_t n, size_t grain,
-                      void (*fn)(void *user, size_t b, size_t e), void *user);
-/* How many blocks pol__rn_parallel cuts n items into: block k is [k grain, (k+1) grain). */
+/* How many blocks pol__parallel_blocks cuts n items into: block k is [k grain, (k+1) grain). */
 size_t pol__rn_blocks(size_t n, size_t grain);
 /* Row y of the frame as it will be once the deferred steps have run (premultiplied rgba, w*4
  * floats, into dst), without running them on the frame: for statistics of a few rows. */

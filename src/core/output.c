@@ -494,8 +494,12 @@ static void fmt_bytes(char *buf, size_t n, uint64_t b)
 {
     if (b >= (1ull << 30))
         snprintf(buf, n, "%.1f GiB", (double)b / (double)(1ull << 30));
-    else
+    else if (b >= (1ull << 20))
         snprintf(buf, n, "%.1f MiB", (double)b / (double)(1ull << 20));
+    else if (b >= 1024)
+        snprintf(buf, n, "%.1f KiB", (double)b / 1024.0);
+    else
+        snprintf(buf, n, "%llu bytes", (unsigned long long)b);
 }
 
 pol_status pol__mem_reserve(pol_run *run, uint64_t bytes, const char *what)

@@ -549,17 +549,11 @@ pol_status pol__out_commit(pol_run *run, pol__outfile *of)
     pol__pending *p = run ? run->pending : NULL;
     if (p) {
         pthread_mutex_lock(&p->mu);
-        if (p->n == p->cap) {
-            size_t cap = p->cap ? p->cap * 2 : 4;
-            pending_file *v = realloc(p->v, cap * sizeof *v);
-            if (!v) {
-                pthread_mutex_unlock(&p->mu);
-                unlink(of->tmp_path);
-                pol__out_abort(of);
-                return pol__fail(run, POL_ERR_NOMEM, "out of memory");
-            }
-            p->v = v;
-            p->cap = cap;
+        if (POL_GROW(p->v, p->cap, p->n + 1, 4)) {
+            pthread_mutex_unlock(&p->mu);
+            unlink(of->tmp_path);
+            pol__out_abort(of);
+            return pol__fail(run, POL_ERR_NOMEM, "out of memory");
         }
         p->v[p->n++] = (pending_file){of->tmp_path, of->final_path};
         pthread_mutex_unlock(&p->mu);

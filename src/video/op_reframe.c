@@ -145,8 +145,9 @@ static pol_status write_path(pol_run *run, FILE *f, int first, void *u)
     return ferror(f) ? POL_ERR_IO : POL_OK;
 }
 
-/* The crop path over time as an SVG: the window's centre (blue band: its extent) and the subject's
- * motion centroid (grey dots), shots as vertical lines. */
+/* The crop path over time as an SVG: the window's centre (blue band: its extent) and the motion's
+ * centroid (grey dots; the subject followed may be one of several moving things), shots as
+ * vertical lines. */
 /* Appends to s[0..cap) while there is room; o passing cap marks the figure as cut short. */
 #define APPEND(...) (o = o < cap ? o + (size_t)snprintf(s + o, cap - o, __VA_ARGS__) : o)
 
@@ -162,7 +163,7 @@ static void figure(pol_run *run, const pol__video *v)
     APPEND(
                                 "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' font-family='sans-serif' font-size='11'>"
                                 "<rect width='%d' height='%d' fill='white'/>"
-                                "<text x='6' y='14'>crop window across the frame (x, blue) and the moving subject (grey) over time</text>",
+                                "<text x='6' y='14'>crop window across the frame (x, blue) and the centroid of all motion (grey) over time</text>",
                                 W, H, W, H);
     double T = a->f[a->n - 1].t > 0 ? a->f[a->n - 1].t : 1;
     size_t step = a->n > 600 ? a->n / 600 : 1;

@@ -155,6 +155,12 @@ pol_status pol__video_reframe_path(pol_run *run, pol__video *v, int cw, int ch, 
     pol__measure_int(run, "subject_changes", (long long)ts.switches);
     pol__measure_int(run, "frames_with_tracked_subject", (long long)ts.frames_with_subject);
     pol__measure_int(run, "shots_moving_camera", (long long)ts.moving_shots);
+    if (ts.tracks)
+        pol__decide(run, "the subject: one tracked moving region at a time (%zu regions tracked, %zu changes of subject "
+                         "inside shots, %zu of %zu frames with one)", ts.tracks, ts.switches, ts.frames_with_subject, a->n);
+    else
+        pol__decide(run, "the subject: the motion's centroid (%zu of %zu shots with a moving camera; nothing tracked)",
+                    ts.moving_shots, ts.shots);
     float *px = malloc(a->n * sizeof *px), *py = malloc(a->n * sizeof *py);
     double *tx = malloc(a->n * sizeof *tx), *ty = malloc(a->n * sizeof *ty);
     size_t ns = 0, *shots = pol__video_shots(a, &ns);

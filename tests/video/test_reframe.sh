@@ -125,6 +125,15 @@ print("one subject wholly inside: %.3f of frames, %d changes; largest step %.1f 
       % (share, changes, step, acc))
 assert share >= 0.95 and changes == 0 and step <= 6.4 + 0.15 and acc <= 0.512 + 0.15, (share, changes, step, acc)
 PY
+# input of the wrong kind for tracking: a camera panning over a photo (everything moves against
+# any background) is left to the motion's centroid, and the report says so
+$FF -loop 1 -i "$SKDATA/coffee.png" -f lavfi -i "color=c=0x00FFFF:s=24x24:r=25" \
+    -filter_complex "[0]scale=640:360,setsar=1[b];[b][1]overlay=x='150+100*sin(t)':y=200:shortest=1,crop=320:180:'40+30*t':'20+5*t',format=yuv420p" \
+    -t 3 -r 25 -c:v libx264 -preset ultrafast -crf 12 "$T/pan.mp4"
+run_polish 0 video reframe --aspect 9:16 "$T/pan.mp4" -o "$T/pan.out.mp4" --json
+contains "$OUT" '"shots_moving_camera": 1'
+contains "$OUT" '"subject_tracks": 0'
+contains "$OUT" "the motion's centroid"
 # a given path is followed: the window's centre at 0.2 of the width throughout
 printf 't,cx,cy\n0,0.2,0.5\n10,0.2,0.5\n' > "$T/path.csv"
 run_polish 0 video reframe --aspect 9:16 "$T/in.mp4" --path "$T/path.csv" -o "$T/given.mp4" --save-path given.path.csv

@@ -288,6 +288,11 @@ typedef struct tinfo {
     double reward; /* per frame followed, while seen */
 } tinfo;
 
+typedef struct vlink {
+    uint32_t k;   /* the track (index into the shot's tracks) */
+    int32_t back; /* the previous frame's candidate it came from, -1 = none */
+} vlink;
+
 static int cmp_id(const void *a, const void *b)
 {
     int32_t x = ((const tinfo *)a)->id, y = ((const tinfo *)b)->id;
@@ -378,87 +383,90 @@ static int choose(const tctx *c, size_t b, size_t e, double fps, double win, pol
         if (ti[k].last - ti[k].first + 1 < min_life) ti[k].reward = -1; /* not a candidate */
     }
     size_t n = e - b;
-    /* per frame the candidates alive: (track index, x, hw, value, back-pointer) */
+    /* the Viterbi pass: per frame the candidates (tracks alive there) with their value, the previous
+     * frame's kept alongside; for the way back only each candidate's track and predecessor */
     typedef struct cand {
         size_t k;
-        double x, y, hw, hh, v;
-        long back; /* index into the previous frame's candidates, -1 = none */
-        int seen;
+        double x, v;
     } cand;
-    size_t *off = malloc((n + 1) * sizeof *off), ncand = 0, capc = 0, *act = malloc((nti ? nti : 1) * sizeof *act);
-    size_t nact = 0, nextk = 0;
-    cand *cd = NULL;
-    int ok = off && act;
+    size_t *off = malloc((n + 1) * sizeof *off), nlk = 0, caplk = 0, *act = malloc((nti ? nti : 1) * sizeof *act);
+    cand *cur = malloc((nti ? nti : 1) * sizeof *cur), *prev = malloc((nti ? nti : 1) * sizeof *prev);
+    vlink *lk = NULL;
+    size_t nact = 0, nextk = 0, ncur = 0, nprev = 0, sw = 0;
+    int ok = off && act && cur && prev;
     double csw = SWITCH_S * fps, cpan = PAN_S * fps / win;
-    for (size_t i = b; ok && i < e; i++) {
-        off[i - b] = ncand;
-        /* the tracks alive at i (ids, hence first frames, ascending) */
-        for (size_t q = 0; q < nact;)
-            if (ti[act[q]].last < i) act[q] = act[--nact];
-            else q++;
-        for (; nextk < nti && ti[nextk].first <= i; nextk++)
-            if (ti[nextk].reward >= 0) act[nact++] = nextk;
-        for (size_t q = 0; q < nact; q++) {
-            size_t k = act[q];
-            cand x = {k, 0, 0, 0, 0, 0, -1, 0};
-            if (!where(c, ti[k].id, i, ti[k].first, ti[k].last, &x.x, &x.y, &x.hw, &x.hh, &x.seen)) continue;
-            double r = ti[k].reward * (x.seen ? 1 : 0.5);
-            /* Viterbi step: stay on k, or come from another candidate */
-            double best = -HUGE_VAL;
-            long bp = -1;
-            if (i > b) {
-                for (size_t p = off[i - b - 1]; p < off[i - b]; p++) {
-                    const cand *pc = &cd[p];
-                    double val = pc->v;
-                    if (pc->k != k) {
-                        int alive = ti[pc->k].last >= i;
-                        val -= (alive ? csw : 0) + cpan * fabs(pc->x - x.x);
-                    }
+    for (size_t i = 0; i < n; i++) s[b + i] = (pol__vsubject){-1, -1, 0, 0, 0};
+    for (size_t i = b; ok && i <= e; i++) {
+        ncur = 0;
+        if (i < e) {
+            off[i - b] = nlk;
+            /* the tracks alive at i (ids, hence first frames, ascending) */
+            for (size_t q = 0; q < nact;)
+                if (ti[act[q]].last < i) act[q] = act[--nact];
+                else q++;
+            for (; nextk < nti && ti[nextk].first <= i; nextk++)
+                if (ti[nextk].reward >= 0) act[nact++] = nextk;
+            for (size_t q = 0; q < nact; q++) {
+                size_t k = act[q];
+                double x, y, hw, hh;
+                int seen;
+                if (!where(c, ti[k].id, i, ti[k].first, ti[k].last, &x, &y, &hw, &hh, &seen)) continue;
+                /* stay on k, or come from another candidate of the previous frame */
+                double best = -HUGE_VAL;
+                long bp = -1;
+                for (size_t p = 0; p < nprev; p++) {
+                    double val = prev[p].v;
+                    if (prev[p].k != k) val -= (ti[prev[p].k].last >= i ? csw : 0) + cpan * fabs(prev[p].x - x);
                     if (val > best) {
                         best = val;
                         bp = (long)p;
                     }
                 }
-            }
-            x.v = (bp >= 0 ? best : 0) + r;
-            x.back = bp;
-            if (ncand == capc) {
-                size_t nc = capc ? 2 * capc : 1024;
-                cand *n2 = realloc(cd, nc * sizeof *n2);
-                if (!n2) {
-                    ok = 0;
-                    break;
+                cur[ncur++] = (cand){k, x, (bp >= 0 ? best : 0) + ti[k].reward * (seen ? 1 : 0.5)};
+                if (nlk == caplk) {
+                    size_t nc = caplk ? 2 * caplk : 1024;
+                    vlink *n2 = realloc(lk, nc * sizeof *n2);
+                    if (!n2) {
+                        ok = 0;
+                        break;
+                    }
+                    lk = n2;
+                    caplk = nc;
                 }
-                cd = n2;
-                capc = nc;
-            }
-            cd[ncand++] = x;
-        }
-        /* a frame without candidates: nothing to follow; the next one starts afresh */
-    }
-    for (size_t i = 0; i < n; i++) s[b + i] = (pol__vsubject){-1, -1, 0, 0, 0};
-    size_t sw = 0;
-    if (ok) {
-        off[n] = ncand;
-        /* back from the best candidate at the end of each run of frames that have candidates */
-        for (size_t i = 0; i < n; i++) {
-            if (off[i] == off[i + 1] || (i + 1 < n && off[i + 1] < off[i + 2])) continue;
-            long p = (long)off[i];
-            for (size_t q = off[i]; q < off[i + 1]; q++)
-                if (cd[q].v > cd[p].v) p = (long)q;
-            for (size_t k = i;; k--) {
-                const cand *x = &cd[p];
-                s[b + k] = (pol__vsubject){x->x, x->y, x->hw, x->hh, x->seen ? 1 : 2};
-                if (x->back < 0) break;
-                sw += cd[x->back].k != x->k;
-                p = x->back;
+                lk[nlk++] = (vlink){(uint32_t)k, (int32_t)bp};
             }
         }
+        /* the end of a run of frames with candidates: back from its best */
+        if (ok && !ncur && nprev) {
+            size_t p = 0;
+            for (size_t q = 1; q < nprev; q++)
+                if (prev[q].v > prev[p].v) p = q;
+            for (size_t f = i - 1 - b;; f--) {
+                const vlink *l = &lk[off[f] + p];
+                double y, hw, hh;
+                int seen;
+                pol__vsubject *o = &s[b + f];
+                where(c, ti[l->k].id, b + f, ti[l->k].first, ti[l->k].last, &o->x, &y, &hw, &hh, &seen);
+                o->y = y;
+                o->hw = hw;
+                o->hh = hh;
+                o->kind = seen ? 1 : 2;
+                if (l->back < 0) break;
+                sw += lk[off[f - 1] + (size_t)l->back].k != l->k;
+                p = (size_t)l->back;
+            }
+        }
+        cand *t = prev;
+        prev = cur;
+        cur = t;
+        nprev = ncur;
     }
     if (switches) *switches += sw;
     free(off);
     free(act);
-    free(cd);
+    free(cur);
+    free(prev);
+    free(lk);
     free(ti);
     return ok;
 }

@@ -40,8 +40,7 @@ typedef struct tctx {
     int w, h;
     double fps;
     size_t n, D, S, KS; /* frames, delay (frames), sample step (frames), sample ring size */
-    uint8_t *ring, *samp, *bg, *m, *m2, *j;
-    size_t *samp_idx;
+    uint8_t *ring, *samp, *sorted, *bg, *m, *m2, *j;
     int *stack, *lab;
     size_t bg_first, bg_last; /* the samples the background was made of; bg_first > bg_last: none */
     int have_bg;
@@ -57,7 +56,9 @@ typedef struct tctx {
 } tctx;
 
 /* The background for frame j: the per-pixel median of the samples of j's shot within HALF_S
- * seconds either side (samples are every S frames, kept in a ring). */
+ * seconds either side (samples are every S frames, kept in a ring). Each pixel keeps its samples
+ * sorted (sorted[p * KS ..]); as the window slides, samples that leave are taken out and new ones
+ * put in, instead of sorting again. */
 static void background(tctx *c, size_t j)
 {
     size_t lo = j > c->D ? j - c->D : 0, hi = j + c->D;
@@ -70,18 +71,31 @@ static void background(tctx *c, size_t j)
         return;
     }
     if (c->have_bg && first == c->bg_first && last == c->bg_last) return;
-    size_t m = last - first + 1, np = (size_t)c->w * c->h;
-    uint8_t vals[64];
-    if (m > 64) m = 64;
+    size_t np = (size_t)c->w * c->h, K = c->KS;
+    /* slide when the old set is of the same shot and overlaps the new one; else start again */
+    int slide = c->have_bg && c->shot[c->bg_first * c->S] == c->shot[j] && first >= c->bg_first &&
+                last >= c->bg_last && first <= c->bg_last;
+    size_t out_from = slide ? c->bg_first : 0, out_to = slide ? first : 0; /* samples leaving */
+    size_t in_from = slide ? c->bg_last + 1 : first;                       /* samples coming */
+    size_t m0 = slide ? c->bg_last - c->bg_first + 1 : 0, m = last - first + 1;
     for (size_t p = 0; p < np; p++) {
-        for (size_t s = 0; s < m; s++) vals[s] = c->samp[((first + s) % c->KS) * np + p];
-        for (size_t a = 1; a < m; a++) /* insertion sort: at most a few dozen values */
-            for (size_t b = a; b > 0 && vals[b] < vals[b - 1]; b--) {
-                uint8_t t = vals[b];
-                vals[b] = vals[b - 1];
-                vals[b - 1] = t;
-            }
-        c->bg[p] = m % 2 ? vals[m / 2] : (uint8_t)((vals[m / 2 - 1] + vals[m / 2] + 1) / 2);
+        uint8_t *v = c->sorted + p * K;
+        size_t k = m0;
+        for (size_t s = out_from; s < out_to; s++) {
+            uint8_t x = c->samp[(s % K) * np + p];
+            size_t q = 0;
+            while (q < k && v[q] != x) q++;
+            if (q == k) continue; /* cannot happen: it went in when it came */
+            memmove(v + q, v + q + 1, k - q - 1);
+            k--;
+        }
+        for (size_t s = in_from; s <= last; s++) {
+            uint8_t x = c->samp[(s % K) * np + p];
+            size_t q = k++;
+            for (; q > 0 && v[q - 1] > x; q--) v[q] = v[q - 1];
+            v[q] = x;
+        }
+        c->bg[p] = m % 2 ? v[m / 2] : (uint8_t)((v[m / 2 - 1] + v[m / 2] + 1) / 2);
     }
     c->bg_first = first;
     c->bg_last = last;
@@ -500,6 +514,7 @@ pol_status pol__video_track_subject(pol_run *run, pol__video *v, double win_w, p
     unsigned char *moving = calloc(ns ? ns : 1, 1);
     c.ring = malloc((c.D + 1) * np);
     c.samp = malloc(c.KS * np);
+    c.sorted = malloc(c.KS * np);
     c.bg = malloc(np);
     c.m = malloc(np);
     c.m2 = malloc(np);
@@ -510,7 +525,7 @@ pol_status pol__video_track_subject(pol_run *run, pol__video *v, double win_w, p
     c.no = calloc(n, 1);
     uint8_t *g = malloc(np), *gu = malloc(np);
     pol_status st = POL_OK;
-    if (!shot_start || !shot || !moving || !c.ring || !c.samp || !c.bg || !c.m || !c.m2 || !c.j || !c.stack ||
+    if (!shot_start || !shot || !moving || !c.ring || !c.samp || !c.sorted || !c.bg || !c.m || !c.m2 || !c.j || !c.stack ||
         !c.lab || !c.o || !c.no || !g || !gu)
         st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
     if (!st) {
@@ -572,6 +587,7 @@ pol_status pol__video_track_subject(pol_run *run, pol__video *v, double win_w, p
     free(moving);
     free(c.ring);
     free(c.samp);
+    free(c.sorted);
     free(c.bg);
     free(c.m);
     free(c.m2);

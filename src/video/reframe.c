@@ -140,6 +140,13 @@ static int axis_path(const pol__vanalysis *a, const pol__vsubject *s, size_t b, 
 pol_status pol__video_reframe_path(pol_run *run, pol__video *v, int cw, int ch, double smooth_s, double max_speed,
                                    double max_accel)
 {
+    return pol__video_reframe_path_subject(run, v, cw, ch, smooth_s, max_speed, max_accel, NULL);
+}
+
+pol_status pol__video_reframe_path_subject(pol_run *run, pol__video *v, int cw, int ch, double smooth_s,
+                                           double max_speed, double max_accel, float **subject_x)
+{
+    if (subject_x) *subject_x = NULL;
     pol_status st = pol__video_analyse(run, v);
     if (st) return st;
     const pol__vanalysis *a = v->ana;
@@ -178,6 +185,9 @@ pol_status pol__video_reframe_path(pol_run *run, pol__video *v, int cw, int ch, 
             steps += st1;
         } else for (size_t i = b; i < e; i++) ty[i] = 0.5;
     }
+    if (ok && subject_x && (*subject_x = malloc(a->n * sizeof **subject_x)))
+        for (size_t i = 0; i < a->n; i++)
+            (*subject_x)[i] = subj[i].kind > 0 ? (float)subj[i].x : measured(a, subj, i) ? a->f[i].mx : -1;
     free(subj);
     if (!ok) {
         free(px);

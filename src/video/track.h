@@ -25,4 +25,9 @@ typedef struct pol__vtrack_stats {
 pol_status pol__video_track_subject(pol_run *run, pol__video *v, double win_w, pol__vsubject *s,
                                     pol__vtrack_stats *st);
 
+/* pol__video_reframe_path (reframe.c), and when subject_x is not NULL the followed subject's x per
+ * frame (0..1; < 0 where none was measured) in *subject_x, malloc'ed (NULL when out of memory). */
+pol_status pol__video_reframe_path_subject(pol_run *run, pol__video *v, int cw, int ch, double smooth_s,
+                                           double max_speed, double max_accel, float **subject_x);
+
 #endif

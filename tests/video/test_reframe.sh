@@ -125,6 +125,28 @@ print("one subject wholly inside: %.3f of frames, %d changes; largest step %.1f 
       % (share, changes, step, acc))
 assert share >= 0.95 and changes == 0 and step <= 6.4 + 0.15 and acc <= 0.512 + 0.15, (share, changes, step, acc)
 PY
+# a subject two thirds as wide as the window (64 px in 100): kept whole, so the window's dead zone
+# must shrink to what is left around it (the inner 40% would let its edges out)
+$FF -loop 1 -i "$SKDATA/coffee.png" -f lavfi -i "color=c=0x00FFFF:s=64x64:r=25" \
+    -filter_complex "[0]scale=320:180,setsar=1[b];[b][1]overlay=x='128+90*sin(2*PI*t/5)':y=60:shortest=1,format=yuv420p" \
+    -t 5 -r 25 -c:v libx264 -preset ultrafast -crf 12 "$T/big.mp4"
+run_polish 0 video reframe --aspect 9:16 "$T/big.mp4" -o "$T/big.out.mp4"
+$FF -i "$T/big.mp4" -f rawvideo -pix_fmt rgb24 "$T/big.rgb"
+$FF -i "$T/big.out.mp4" -f rawvideo -pix_fmt rgb24 "$T/big.out.rgb"
+check "reframe: a wide subject kept whole" /usr/bin/python3 - "$T/big.rgb" "$T/big.out.rgb" \
+    "$(stream "$T/big.out.mp4" v width)" "$(stream "$T/big.out.mp4" v height)" <<'PY'
+import sys
+import numpy as np
+def cyan(path, w, h):
+    v = np.fromfile(path, dtype=np.uint8)
+    v = v[: v.size // (w * h * 3) * w * h * 3].reshape(-1, h, w, 3).astype(np.int16)
+    return ((v[..., 0] < 80) & (v[..., 1] > 180) & (v[..., 2] > 180)).sum(axis=(1, 2))
+a, b = cyan(sys.argv[1], 320, 180), cyan(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+assert len(a) == len(b) == 125 and a.min() > 3500, (len(a), len(b), a.min())
+share = np.mean(b >= 0.97 * a)
+print("wide subject whole: %.3f of frames" % share)
+assert share >= 0.95, share
+PY
 # input of the wrong kind for tracking: a camera panning over a photo (everything moves against
 # any background) is left to the motion's centroid, and the report says so
 $FF -loop 1 -i "$SKDATA/coffee.png" -f lavfi -i "color=c=0x00FFFF:s=24x24:r=25" \

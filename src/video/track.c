@@ -576,6 +576,12 @@ pol_status pol__video_track_subject(pol_run *run, pol__video *v, double win_w, p
         if (b >= e || moving[q]) continue;
         if (!choose(&c, b, e, fps, win_w / in->width, s, &st_out->switches))
             st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        /* nothing followed in the whole shot (too short for a background, or nothing lasting moved):
+         * the shot is left to the motion's centroid, as if not tracked */
+        size_t with = 0;
+        for (size_t i = b; i < e; i++) with += s[i].kind > 0;
+        if (!with)
+            for (size_t i = b; i < e; i++) s[i].kind = -1;
     }
     if (!st) {
         st_out->tracks = (size_t)c.next_id;

@@ -14,7 +14,8 @@
 
 static const pol_param_desc params[] = {
     {"radius", POL_PARAM_NUM, NULL, 0, 1e9, NULL,
-     "Occlusion radius in scene units; unset: 5% of the median depth."},
+     "Occlusion distance in scene units, as Cycles' AO distance (an occluder nearer than it "
+     "counts in full); unset: 5% of the median depth."},
     {"strength", POL_PARAM_NUM, "0.6", 0, 1, NULL, "How much of the occlusion darkens the beauty."},
     {"fov", POL_PARAM_NUM, "39.6", 5, 170, NULL,
      "Horizontal field of view of the camera (Blender's 50 mm lens: 39.6).", .unit = "deg"},
@@ -104,7 +105,7 @@ static void ao_rows(void *u, size_t b, size_t e)
     const ao_ctx *c = u;
     const float invf = 1 / c->f, cx = 0.5f * (float)c->W / (float)c->s - c->off,
                 cy = 0.5f * (float)c->H / (float)c->s - c->off;
-    const float R2 = c->R * c->R, invR2 = 1 / R2;
+    const float R2 = c->R * c->R;
     for (int y = (int)b; y < (int)e; y++)
         for (int x = 0; x < c->w; x++) {
             float z = c->z[(size_t)y * c->w + x];
@@ -163,7 +164,9 @@ static void ao_rows(void *u, size_t b, size_t e)
                 cg = cg > 1 ? 1 : cg < -1 ? -1 : cg;
                 float sgn = (pn[0] * T[0] + pn[1] * T[1] + pn[2] * T[2]) < 0 ? -1.0f : 1.0f;
                 float gam = sgn * fast_acos(cg), sg = sgn * sqrtf(1 - cg * cg);
-                float hcos[2] = {-1, -1};
+                /* each side's highest horizon, kept as its cosine times its absolute value
+                 * (the same order as the cosine, without a square root per sample) */
+                float hq[2] = {-1, -1};
                 for (int j = 0; j < c->steps; j++) {
                     float t = 1 + ((float)j + sj) * tstep;
                     int ox = rnd(d2[0] * t), oy = rnd(d2[1] * t);
@@ -175,13 +178,18 @@ static void ao_rows(void *u, size_t b, size_t e)
                         float dd[3] = {((float)sx - cx) * invf * zs - P[0],
                                        ((float)sy - cy) * invf * zs - P[1], zs - P[2]};
                         float l2 = dd[0] * dd[0] + dd[1] * dd[1] + dd[2] * dd[2];
-                        if (!(l2 > 1e-12f) || l2 >= R2) continue; /* beyond R: no falloff left */
-                        float ch = (dd[0] * V[0] + dd[1] * V[1] + dd[2] * V[2]) / sqrtf(l2);
-                        ch = ch + (-1 - ch) * (l2 * invR2);
-                        if (ch > hcos[side]) hcos[side] = ch;
+                        /* every occluder nearer than R counts in full, as a ray-traced AO's
+                         * hit within its distance does (a falloff to R made R act as a third
+                         * to a half of Cycles' distance) */
+                        if (!(l2 > 1e-12f) || l2 >= R2) continue;
+                        float dv2 = dd[0] * V[0] + dd[1] * V[1] + dd[2] * V[2];
+                        float q = dv2 * fabsf(dv2) / l2;
+                        if (q > hq[side]) hq[side] = q;
                     }
                 }
-                float c1 = hcos[0] > 1 ? 1 : hcos[0], c2 = hcos[1] > 1 ? 1 : hcos[1];
+                float c1 = hq[0] < 0 ? -sqrtf(-hq[0]) : sqrtf(hq[0]);
+                float c2 = hq[1] < 0 ? -sqrtf(-hq[1]) : sqrtf(hq[1]);
+                c1 = c1 > 1 ? 1 : c1, c2 = c2 > 1 ? 1 : c2;
                 float h1 = -fast_acos(c1), h2 = fast_acos(c2);
                 float a1 = arc(h1, c1, -sqrtf(1 - c1 * c1), gam, cg, sg, 1);
                 float a2 = arc(h2, c2, sqrtf(1 - c2 * c2), gam, cg, sg, 0);

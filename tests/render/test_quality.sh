@@ -97,7 +97,10 @@ c0=$("$RN" region f0.exr 60 100 70 110); c1=$("$RN" region ao.exr 60 100 70 110)
 o0=$("$RN" region f0.exr 0 130 40 150); o1=$("$RN" region ao.exr 0 130 40 150)
 cr=$(awk -v a="$c1" -v b="$c0" 'BEGIN{print a/b}'); orr=$(awk -v a="$o1" -v b="$o0" 'BEGIN{print a/b}')
 echo "ao: contact $cr, open ground $orr"
-at_most "AO darkens where the sphere meets the ground" "$cr" 0.88
+# the radius is Cycles' AO distance (bench/render/cycles_ao.sh): a ray-traced AO darkens a sphere's
+# contact to about 0.72 at a distance of the sphere's size; this scene's automatic radius gives
+# about 0.65 here (0.88 was where AO fading out to its radius landed, at 0.877)
+at_most "AO darkens where the sphere meets the ground (as a ray-traced AO at its distance would)" "$cr" 0.75
 at_least "AO leaves open ground (2% at most: no bias from clamping one direction's estimate)" "$orr" 0.98
 at_least "contact is at least 8 points darker than open ground" "$(awk -v a="$orr" -v b="$cr" 'BEGIN{print a-b}')" 0.08
 
@@ -113,7 +116,7 @@ for res in quarter half; do
     eval "cr_$res=$(awk -v a="$c1" -v b="$c0" 'BEGIN{print a/b}') or_$res=$(awk -v a="$o1" -v b="$o0" 'BEGIN{print a/b}')"
 done
 echo "ao at 800x600: quarter resolution contact $cr_quarter open $or_quarter; half contact $cr_half open $or_half"
-at_most "quarter-resolution AO darkens the contact" "$cr_quarter" 0.88
+at_most "quarter-resolution AO darkens the contact" "$cr_quarter" 0.75
 at_least "quarter-resolution AO leaves open ground (2% at most)" "$or_quarter" 0.98
 at_most "quarter and half resolution agree on the contact within 0.04" "$(awk -v a="$cr_quarter" -v b="$cr_half" 'BEGIN{d=a-b; print d<0?-d:d}')" 0.04
 

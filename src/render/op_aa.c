@@ -299,16 +299,20 @@ static inline float perc_of(float l) { return l > 0 ? sqrtf(l / (1 + l)) : 0; }
 
 /* The share of neighbour n a pixel m takes across an edge of unknown position (see FLAT): half
  * the time the edge misses m, half the time it covers a uniform 0..1/2 of it (two-point Gauss
- * quadrature); the share whose perceptual luma is that mean. Tabulated over the lumas' top 8
- * bits, in steps of 1/510 (the weights are kept in 8 bits anyway), once for the process. */
-static unsigned char flat_tab[256][256];
+ * quadrature); the share whose perceptual luma is that mean. Tabulated over the lumas' top 7
+ * bits (16 KB: it stays in the first-level cache), in steps of 1/510 (the weights are kept in 8
+ * bits anyway), once for the process. */
+#define FT_BITS 7
+#define FT_N (1 << FT_BITS)
+#define FT(m, n) flat_tab[(m) >> (16 - FT_BITS)][(n) >> (16 - FT_BITS)]
+static unsigned char flat_tab[FT_N][FT_N];
 static pthread_once_t flat_once = PTHREAD_ONCE_INIT;
 
 static void flat_build(void)
 {
-    for (int i = 0; i < 256; i++)
-        for (int j = 0; j < 256; j++) {
-            float pm = ((float)i + 0.5f) / 256, lm = lin_of(pm), d = lin_of(((float)j + 0.5f) / 256) - lm;
+    for (int i = 0; i < FT_N; i++)
+        for (int j = 0; j < FT_N; j++) {
+            float pm = ((float)i + 0.5f) / FT_N, lm = lin_of(pm), d = lin_of(((float)j + 0.5f) / FT_N) - lm;
             float f = FLAT;
             if (fabsf(d) >= 1e-4f) {
                 float t = 0.5f * pm + 0.25f * (perc_of(lm + 0.10566f * d) + perc_of(lm + 0.39434f * d));
@@ -318,7 +322,7 @@ static void flat_build(void)
         }
 }
 
-static inline float flat_share(uint16_t m, uint16_t n) { return flat_tab[m >> 8][n >> 8] * (1 / 510.0f); }
+static inline float flat_share(uint16_t m, uint16_t n) { return FT(m, n) * (1 / 510.0f); }
 
 /* The height of the silhouette at one end of a run (+-0.5: a step to the minus or the plus side;
  * 0: unknown), in run coordinates: u along the run, v across (`vert` swaps them to x, y), the
@@ -369,8 +373,8 @@ static inline void edge_weights(float L, float h0, float h1, float a, uint16_t l
 {
     if (h0 * h1 > 0) h0 = h1 = 0;
     if (h0 == 0 && h1 == 0) { /* the whole edge of unknown position (most pixels of long runs) */
-        o[0] = (unsigned char)((flat_tab[lp >> 8][lm >> 8] + 1) >> 1);
-        o[1] = (unsigned char)((flat_tab[lm >> 8][lp >> 8] + 1) >> 1);
+        o[0] = (unsigned char)((FT(lp, lm) + 1) >> 1);
+        o[1] = (unsigned char)((FT(lm, lp) + 1) >> 1);
         return;
     }
     float fp = FLAT, fn = FLAT, pos, neg;
@@ -400,7 +404,11 @@ static void sm_row_weights(const sm_ctx *s, int y, unsigned char *o, vruns *vr)
     float rh0 = 0, rh1 = 0;
     for (int x = 0; x < w; x++) {
         unsigned char bits = row[x];
-        if (!bits) continue;
+        if (!bits) {
+            uint64_t z8; /* skip 8 pixels at a time where no edge is */
+            while (x + 8 < w && (memcpy(&z8, row + x + 1, 8), !z8)) x += 8;
+            continue;
+        }
         if (bits & E_TOP) { /* a horizontal edge between (x, y-1) above and (x, y) */
             if (x > run_e) {
                 run_s = x, run_e = x;

@@ -61,13 +61,6 @@ static inline float ign(float x, float y)
     return t - floorf(t);
 }
 
-static inline void pos(const ao_ctx *c, int x, int y, float z, float *p)
-{
-    p[0] = ((float)x + c->off - 0.5f * (float)c->W / (float)c->s) / c->f * z;
-    p[1] = ((float)y + c->off - 0.5f * (float)c->H / (float)c->s) / c->f * z;
-    p[2] = z;
-}
-
 static inline float zat(const ao_ctx *c, int x, int y)
 {
     x = x < 0 ? 0 : x >= c->w ? c->w - 1 : x;
@@ -115,16 +108,21 @@ static void ao_rows(void *u, size_t b, size_t e)
                 continue;
             }
             float P[3], V[3], N[3];
-            pos(c, x, y, z, P);
+            /* view position from depth, with 1/f precomputed (dividing by c->f made 20 divisions
+             * a pixel: the compiler cannot keep c->f in a register across the float stores) */
+#define POS(px, py, pz, o) ((o)[0] = ((float)(px) - cx) * invf * (pz), (o)[1] = ((float)(py) - cy) * invf * (pz), (o)[2] = (pz))
+            POS(x, y, z, P);
             float il = 1 / sqrtf(P[0] * P[0] + P[1] * P[1] + P[2] * P[2]);
             for (int k = 0; k < 3; k++) V[k] = -P[k] * il;
             /* normal: the smaller one-sided differences (no smearing across silhouettes) */
             float A[3], B[3], Q[3], dx[3], dy[3];
-            pos(c, x + 1, y, zat(c, x + 1, y), A);
-            pos(c, x - 1, y, zat(c, x - 1, y), B);
+            float za = zat(c, x + 1, y), zb = zat(c, x - 1, y);
+            POS(x + 1, y, za, A);
+            POS(x - 1, y, zb, B);
             for (int k = 0; k < 3; k++) dx[k] = fabsf(A[2] - z) < fabsf(z - B[2]) ? A[k] - P[k] : P[k] - B[k];
-            pos(c, x, y + 1, zat(c, x, y + 1), A);
-            pos(c, x, y - 1, zat(c, x, y - 1), Q);
+            za = zat(c, x, y + 1), zb = zat(c, x, y - 1);
+            POS(x, y + 1, za, A);
+            POS(x, y - 1, zb, Q);
             for (int k = 0; k < 3; k++) dy[k] = fabsf(A[2] - z) < fabsf(z - Q[2]) ? A[k] - P[k] : P[k] - Q[k];
             N[0] = dx[1] * dy[2] - dx[2] * dy[1];
             N[1] = dx[2] * dy[0] - dx[0] * dy[2];
@@ -201,6 +199,7 @@ static void ao_rows(void *u, size_t b, size_t e)
             float v = vis / (float)c->slices;
             *o = v < 0 ? 0 : v;
         }
+#undef POS
 }
 
 /* depth-aware 4x4 box: averages only neighbours on the same surface */
@@ -355,10 +354,30 @@ static void full_rows(void *p, size_t b, size_t e)
     for (size_t y = b; y < e; y++) up_row(c->u, (int)y, 0, c->u->W, c->out + y * (size_t)c->u->W);
 }
 
-static int cmp_f(const void *a, const void *b)
+/* the k-th smallest of v[0..n) (v reordered): Hoare's selection, linear on average (a sort of
+ * the sampled depths cost a few milliseconds a 1080p frame on one thread) */
+static float kth_smallest(float *v, size_t n, size_t k)
 {
-    float x = *(const float *)a, y = *(const float *)b;
-    return x < y ? -1 : x > y;
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        float piv = v[lo + (hi - lo) / 2];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < piv) i++;
+            while (v[j] > piv) j--;
+            if (i <= j) {
+                float t = v[i];
+                v[i] = v[j], v[j] = t;
+                i++;
+                if (j == 0) break;
+                j--;
+            }
+        }
+        if (k <= j) hi = j;
+        else if (k >= i) lo = i;
+        else return v[k];
+    }
+    return v[k];
 }
 
 /* Ambient occlusion from the depth pass, computed at 1/scale resolution (scale 2 or 4) and
@@ -384,7 +403,7 @@ pol_status pol__render_ao(pol_run *run, pol__render *r, double radius, double fo
     }
     *u = (up_ctx){z, z + 2 * nh, w, h, S, Z, r->w, apply_k};
     float *ao = z + nh, *tmp = z + 2 * nh;
-    /* low-res depth: the top-left pixel of each SxS block, placed at that pixel's centre (pos()),
+    /* low-res depth: the top-left pixel of each SxS block, placed at that pixel's centre (POS),
      * so a plane stays a plane (a min or mean would bend it and occlude open ground) */
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
@@ -396,8 +415,7 @@ pol_status pol__render_ao(pol_run *run, pol__render *r, double radius, double fo
         for (size_t i = 0; i < nh; i += 5)
             if (z[i] < SKY) tmp[k++] = z[i];
         if (k) {
-            qsort(tmp, k, sizeof *tmp, cmp_f);
-            radius = 0.05 * tmp[k / 2];
+            radius = 0.05 * kth_smallest(tmp, k, k / 2);
         } else {
             radius = 1;
         }

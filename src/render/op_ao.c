@@ -354,30 +354,10 @@ static void full_rows(void *p, size_t b, size_t e)
     for (size_t y = b; y < e; y++) up_row(c->u, (int)y, 0, c->u->W, c->out + y * (size_t)c->u->W);
 }
 
-/* the k-th smallest of v[0..n) (v reordered): Hoare's selection, linear on average (a sort of
- * the sampled depths cost a few milliseconds a 1080p frame on one thread) */
-static float kth_smallest(float *v, size_t n, size_t k)
+static int cmp_f(const void *a, const void *b)
 {
-    size_t lo = 0, hi = n - 1;
-    while (lo < hi) {
-        float piv = v[lo + (hi - lo) / 2];
-        size_t i = lo, j = hi;
-        while (i <= j) {
-            while (v[i] < piv) i++;
-            while (v[j] > piv) j--;
-            if (i <= j) {
-                float t = v[i];
-                v[i] = v[j], v[j] = t;
-                i++;
-                if (j == 0) break;
-                j--;
-            }
-        }
-        if (k <= j) hi = j;
-        else if (k >= i) lo = i;
-        else return v[k];
-    }
-    return v[k];
+    float x = *(const float *)a, y = *(const float *)b;
+    return x < y ? -1 : x > y;
 }
 
 /* Ambient occlusion from the depth pass, computed at 1/scale resolution (scale 2 or 4) and
@@ -415,7 +395,8 @@ pol_status pol__render_ao(pol_run *run, pol__render *r, double radius, double fo
         for (size_t i = 0; i < nh; i += 5)
             if (z[i] < SKY) tmp[k++] = z[i];
         if (k) {
-            radius = 0.05 * kth_smallest(tmp, k, k / 2);
+            qsort(tmp, k, sizeof *tmp, cmp_f);
+            radius = 0.05 * tmp[k / 2];
         } else {
             radius = 1;
         }

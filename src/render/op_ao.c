@@ -1,10 +1,11 @@
 /* polish — render.ao: ground-truth-style ambient occlusion (GTAO class) from the depth pass. View
  * positions come from depth and the field of view; for a few screen-space slices per pixel the
- * horizon on each side is found by marching the depth, and the cosine-weighted visible arc of the
- * hemisphere around the normal (reconstructed from depth, in view space) is integrated in closed
- * form. Computed at quarter (or half) resolution, one slice a pixel at an angle and step offset
- * from interleaved gradient noise (Jimenez 2014: no temporal accumulation needed, and a 4x4 block
- * sees 16 well-spread directions), then a depth-aware 4x4 blur; the depth-aware (bilateral)
+ * horizon on each side is found by marching the depth (every sample nearer than the radius counts
+ * in full, so the radius is a ray-traced AO's distance, Cycles' included), and the cosine-weighted
+ * visible arc of the hemisphere around the normal (reconstructed from depth, in view space) is
+ * integrated in closed form. Computed at quarter (or half) resolution, one slice a pixel at an
+ * angle and step offset from interleaved gradient noise (Jimenez 2014: no temporal accumulation
+ * needed, and a 4x4 block sees 16 well-spread directions), then a depth-aware 4x4 blur; the depth-aware (bilateral)
  * upsample and the multiply into the beauty are a deferred pointwise stage, so they run inside the
  * next pass over the frame instead of a pass of their own. */
 #include <pthread.h>

@@ -312,10 +312,11 @@ static void flat_build(void)
 {
     for (int i = 0; i < FT_N; i++)
         for (int j = 0; j < FT_N; j++) {
-            float pm = ((float)i + 0.5f) / FT_N, lm = lin_of(pm), d = lin_of(((float)j + 0.5f) / FT_N) - lm;
-            float f = FLAT;
+            float pm = ((float)i + 0.5f) / FT_N, lm = lin_of(pm);
+            float d = lin_of(((float)j + 0.5f) / FT_N) - lm, f = FLAT;
             if (fabsf(d) >= 1e-4f) {
-                float t = 0.5f * pm + 0.25f * (perc_of(lm + 0.10566f * d) + perc_of(lm + 0.39434f * d));
+                float t = 0.5f * pm +
+                          0.25f * (perc_of(lm + 0.10566f * d) + perc_of(lm + 0.39434f * d));
                 f = (lin_of(t) - lm) / d;
             }
             flat_tab[i][j] = (unsigned char)(510 * (f < 0 ? 0 : f > 0.5f ? 0.5f : f) + 0.5f);

@@ -5,9 +5,9 @@
  * visible arc of the hemisphere around the normal (reconstructed from depth, in view space) is
  * integrated in closed form. Computed at quarter (or half) resolution, one slice a pixel at an
  * angle and step offset from interleaved gradient noise (Jimenez 2014: no temporal accumulation
- * needed, and a 4x4 block sees 16 well-spread directions), then a depth-aware 4x4 blur; the depth-aware (bilateral)
- * upsample and the multiply into the beauty are a deferred pointwise stage, so they run inside the
- * next pass over the frame instead of a pass of their own. */
+ * needed, and a 4x4 block sees 16 well-spread directions), then a depth-aware 4x4 blur; the
+ * depth-aware (bilateral) upsample and the multiply into the beauty are a deferred pointwise
+ * stage, so they run inside the next pass over the frame instead of a pass of their own. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,7 +111,9 @@ static void ao_rows(void *u, size_t b, size_t e)
             float P[3], V[3], N[3];
             /* view position from depth, with 1/f precomputed (dividing by c->f made 20 divisions
              * a pixel: the compiler cannot keep c->f in a register across the float stores) */
-#define POS(px, py, pz, o) ((o)[0] = ((float)(px) - cx) * invf * (pz), (o)[1] = ((float)(py) - cy) * invf * (pz), (o)[2] = (pz))
+#define POS(px, py, pz, o)                                                                         \
+    ((o)[0] = ((float)(px) - cx) * invf * (pz), (o)[1] = ((float)(py) - cy) * invf * (pz),           \
+     (o)[2] = (pz))
             POS(x, y, z, P);
             float il = 1 / sqrtf(P[0] * P[0] + P[1] * P[1] + P[2] * P[2]);
             for (int k = 0; k < 3; k++) V[k] = -P[k] * il;

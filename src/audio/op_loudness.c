@@ -43,6 +43,8 @@ static const double gentle_offsets[] = {-12, -10, -8,  -7,  -6,  -5,   -4.5, -4,
                                         -2.5, -2, -1.5, -1, -0.5, -0.25, 0,   0.1, 0.2,  0.35,
                                         0.5, 0.75, 1,   2,  3,    6,    12};
 #define NCAND POL_ARRAY_LEN(gentle_offsets)
+#define GSEARCH 32 /* a power of two over NCAND */
+_Static_assert(NCAND < GSEARCH, "the candidates' search table holds them all");
 
 /* The limiter's envelope E(u) >= the true peak around u: a sliding maximum of the true peak over
  * +-L, held with an exponential release, averaged over +-L (so the gain ramps in over 2L). The
@@ -54,15 +56,16 @@ typedef struct lenv {
     size_t L, W, D;
     pol__truepeak tp;
     float floor;
-    uint64_t *dq_i;
-    float *dq_v; /* deque for the sliding max over W */
-    size_t dq_head, dq_n;
+    /* the true peaks: the last W - 1 frames', then a block's; the sliding maximum over W from
+     * maxima within segments of W (forward and backward), so the loops have no data-dependent
+     * branch */
+    float *tpb, *fwd, *bwd;
     float *mr; /* the last W released maxima */
     double msum;
     uint64_t t, n_mr;
     size_t mpos; /* n_mr mod W */
     double prev, decay;
-    float *tpv;   /* LBLK true peaks */
+    float *tpv;   /* LBLK floats, free for the applying pass's meter */
     float *zeros; /* LBLK zero frames, for more than 8 channels */
 } lenv;
 
@@ -75,19 +78,21 @@ static int lenv_init(lenv *e, int nc, int rate)
     e->D = 2 * e->L;
     e->decay = exp(-1.0 / (RELEASE_MS * 1e-3 * rate));
     if (!pol__tp_init(&e->tp, nc)) return 0;
-    e->dq_i = calloc(e->W + 1, sizeof *e->dq_i);
-    e->dq_v = calloc(e->W + 1, sizeof *e->dq_v);
+    e->tpb = calloc(e->W - 1 + LBLK, sizeof *e->tpb);
+    e->fwd = malloc((e->W - 1 + LBLK) * sizeof *e->fwd);
+    e->bwd = malloc((e->W - 1 + LBLK) * sizeof *e->bwd);
     e->mr = calloc(e->W, sizeof *e->mr);
     e->tpv = malloc(LBLK * sizeof *e->tpv);
     e->zeros = nc > 8 ? calloc(LBLK * (size_t)nc, sizeof *e->zeros) : NULL;
-    return e->dq_i && e->dq_v && e->mr && e->tpv && (nc <= 8 || e->zeros);
+    return e->tpb && e->fwd && e->bwd && e->mr && e->tpv && (nc <= 8 || e->zeros);
 }
 
 static void lenv_fini(lenv *e)
 {
     pol__tp_fini(&e->tp);
-    free(e->dq_i);
-    free(e->dq_v);
+    free(e->tpb);
+    free(e->fwd);
+    free(e->bwd);
     free(e->mr);
     free(e->tpv);
     free(e->zeros);
@@ -97,7 +102,8 @@ static void lenv_reset(lenv *e)
 {
     pol__tp_reset(&e->tp);
     memset(e->mr, 0, e->W * sizeof *e->mr);
-    e->dq_head = e->dq_n = 0;
+    memset(e->tpb, 0, (e->W - 1) * sizeof *e->tpb); /* true peaks are >= 0: zeros before the start
+                                                      * leave every maximum as it is */
     e->msum = 0;
     e->t = e->n_mr = 0;
     e->mpos = 0;
@@ -107,49 +113,44 @@ static void lenv_reset(lenv *e)
 /* Pushes n <= LBLK frames (NULL: zeros). Each frame that completes an envelope (that of the frame
  * D earlier, once there is one) writes it to env, in order; returns how many did (the last ones of
  * the n). The true peaks of the n frames are found first, together (pol__tp_block: interpolated
- * only where a peak can reach the floor). The rings' positions are kept as counters that wrap (no
- * division per frame). */
+ * only where a peak can reach the floor), then their sliding maxima. The ring's position is kept
+ * as a counter that wraps (no division per frame). */
 static size_t lenv_block(lenv *e, const float *x, size_t n, double *env)
 {
     static const float zeros[LBLK * 8];
-    size_t nc = (size_t)e->nc, cap = e->W + 1, made = 0;
+    size_t nc = (size_t)e->nc, W = e->W, made = 0, len = W - 1 + n;
     if (!x) x = nc <= 8 ? zeros : e->zeros;
-    float *tpv = e->tpv;
-    pol__tp_block(&e->tp, x, n, e->floor, tpv);
+    float *tb = e->tpb, *fw = e->fwd, *bw = e->bwd;
+    pol__tp_block(&e->tp, x, n, e->floor, tb + W - 1);
+    /* frame i's window is tb[i, i + W): it ends one segment of W in and starts in that segment
+     * or the one before, so its maximum is bw[i] (from i to its segment's end) against
+     * fw[i + W - 1] (from that segment's start) */
+    for (size_t a = 0; a < len; a += W) {
+        size_t z = a + W < len ? a + W : len;
+        fw[a] = tb[a];
+        for (size_t p = a + 1; p < z; p++) fw[p] = fw[p - 1] > tb[p] ? fw[p - 1] : tb[p];
+        bw[z - 1] = tb[z - 1];
+        for (size_t p = z - 1; p-- > a;) bw[p] = bw[p + 1] > tb[p] ? bw[p + 1] : tb[p];
+    }
     for (size_t i = 0; i < n; i++) {
         uint64_t t = e->t++;
-        float v = tpv[i];
-        /* the deque holds (index, value) from dq_head, dq_n entries, values decreasing */
-        size_t tail = e->dq_head + e->dq_n; /* one past the newest, unwrapped */
-        while (e->dq_n) {
-            size_t last = tail - 1 >= cap ? tail - 1 - cap : tail - 1;
-            if (e->dq_v[last] > v) break;
-            e->dq_n--;
-            tail--;
-        }
-        size_t at = tail >= cap ? tail - cap : tail;
-        e->dq_i[at] = t;
-        e->dq_v[at] = v;
-        e->dq_n++;
-        while (e->dq_n && e->dq_i[e->dq_head] + e->W <= t) {
-            e->dq_head = e->dq_head + 1 == cap ? 0 : e->dq_head + 1;
-            e->dq_n--;
-        }
+        float mxf = bw[i] > fw[i + W - 1] ? bw[i] : fw[i + W - 1];
         if (t < e->L) continue;
         /* Mx(s) for s = t - L, released */
-        double mx = e->dq_v[e->dq_head];
+        double mx = mxf;
         double rel = mx > e->prev * e->decay ? mx : e->prev * e->decay;
         e->prev = rel;
         size_t slot = e->mpos; /* n_mr mod W */
-        if (e->n_mr >= e->W) e->msum -= e->mr[slot];
+        if (e->n_mr >= W) e->msum -= e->mr[slot];
         e->mr[slot] = (float)rel;
         e->msum += rel;
         e->n_mr++;
-        e->mpos = slot + 1 == e->W ? 0 : slot + 1;
+        e->mpos = slot + 1 == W ? 0 : slot + 1;
         if (t < e->D) continue;
-        uint64_t cnt = e->n_mr < e->W ? e->n_mr : e->W;
+        uint64_t cnt = e->n_mr < W ? e->n_mr : W;
         env[made++] = e->msum / (double)cnt;
     }
+    memmove(tb, tb + n, (W - 1) * sizeof *tb); /* the last W - 1 true peaks, for the next block */
     return made;
 }
 
@@ -170,6 +171,7 @@ typedef struct lstate {
     pol__loudmeter *meter;               /* pass 1; then the output meter */
     pol__loudmeter *cand[NCAND];
     double cand_gain[NCAND];
+    double gsearch[GSEARCH]; /* the candidates' gains, then infinities */
     lenv env;
     int env_ok;
     pol__aproc proc;
@@ -283,14 +285,15 @@ static pol_status account(pol_run *run, lstate *s, size_t made)
         double e = s->qe[j], env = envb[j];
         double pe = s->gentle ? s->qp[j] : 0;
         s->sig_e += pe;
-        /* kf: the first candidate with env g_k > c (nk when none): the gains ascend, so the
-         * ones above c / env are the last; counted without a branch */
+        /* kf: the first candidate with env g_k > c (nk when none): the gains ascend, so it is
+         * the count of gains <= c / env, found by halving without a branch (the table past
+         * the candidates holds infinities) */
         size_t lo = nk;
         if (env > 0) {
             double t = cl / env;
-            size_t above = 0;
-            for (size_t k = 0; k < NCAND; k++) above += s->cand_gain[k] > t;
-            lo = nk - above;
+            const double *gs = s->gsearch;
+            lo = 0;
+            for (size_t step = GSEARCH / 2; step; step /= 2) lo += gs[lo + step - 1] <= t ? step : 0;
         }
         s->acc_plain[lo] += e;
         if (lo < nk) {
@@ -396,8 +399,9 @@ static pol_status decide(pol_run *run, void *p)
         if (!(s->envf = pol__temp_file("limiter")))
             return pol__fail(run, POL_ERR_IO, "cannot make the limiter's scratch file in %s",
                              getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+        for (size_t k = 0; k < GSEARCH; k++) s->gsearch[k] = HUGE_VAL;
         for (size_t k = 0; k < s->ncand; k++) {
-            s->cand_gain[k] = pow(10, (s->gain_db + s->offsets[k]) / 20);
+            s->cand_gain[k] = s->gsearch[k] = pow(10, (s->gain_db + s->offsets[k]) / 20);
             if (!(s->cand[k] = pol__loud_new(s->channels, s->rate)))
                 return pol__fail(run, POL_ERR_NOMEM, "out of memory");
         }

@@ -182,7 +182,7 @@ typedef struct lstate {
      * is not known yet, oldest first (at most D + LBLK) */
     double *qe, *qp;
     size_t qn;
-    double *envb, *eb; /* LBLK envelopes; LBLK output energies */
+    double *envb;      /* LBLK envelopes */
     FILE *envf;        /* the envelope of every frame, written by pass 2, read by the apply */
     int env_err;       /* the apply could not read it back */
 } lstate;
@@ -200,7 +200,6 @@ static void lfree(void *p)
     free(s->qe);
     free(s->qp);
     free(s->envb);
-    free(s->eb);
     if (s->envf) fclose(s->envf);
     free(s);
 }
@@ -394,8 +393,7 @@ static pol_status decide(pol_run *run, void *p)
         s->qe = malloc((s->env.D + LBLK) * sizeof *s->qe);
         s->qp = malloc((s->env.D + LBLK) * sizeof *s->qp);
         s->envb = malloc(LBLK * sizeof *s->envb);
-        s->eb = malloc(LBLK * sizeof *s->eb);
-        if (!s->qe || !s->qp || !s->envb || !s->eb) return pol__fail(run, POL_ERR_NOMEM, "oom");
+        if (!s->qe || !s->qp || !s->envb) return pol__fail(run, POL_ERR_NOMEM, "oom");
         if (!(s->envf = pol__temp_file("limiter")))
             return pol__fail(run, POL_ERR_IO, "cannot make the limiter's scratch file in %s",
                              getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -471,7 +469,7 @@ static void lprocess(void *p, const float *in, float *out, size_t n)
 {
     lstate *s = p;
     size_t nc = (size_t)s->channels;
-    double *envb = s->envb, *eb = s->eb;
+    double *envb = s->envb;
     float *tpv = s->env.tpv; /* free: the limiter's envelope is not computed here */
     for (size_t i0 = 0; i0 < n; i0 += LBLK) {
         size_t m = n - i0 < LBLK ? n - i0 : LBLK;
@@ -486,8 +484,7 @@ static void lprocess(void *p, const float *in, float *out, size_t n)
             if (envb[j] * g > s->ceil_lin) g = s->ceil_lin / envb[j];
             for (size_t c = 0; c < nc; c++) o[j * nc + c] = (float)(x[j * nc + c] * g);
         }
-        pol__loud_kw_block(s->meter, o, m, eb);
-        for (size_t j = 0; j < m; j++) pol__loud_push(s->meter, eb[j]);
+        pol__loud_add(s->meter, o, m, NULL);
         /* only the largest point is wanted: frames whose points provably stay under it so far
          * cannot change it */
         pol__tp_block(&s->otp, o, m, s->out_tp, tpv);

@@ -3,13 +3,17 @@
 
 gen MODE SEED OUT_PREFIX [--seconds N] [--white M] [--corr M] [--tau S] [--spikes F]
     [--dropouts F] [--interval S] [--stops N]
-  writes OUT_PREFIX.gpx (what a GPS would record) and OUT_PREFIX.truth.csv (t,x,y,lat,lon,spike)
+  writes OUT_PREFIX.gpx (what a GPS would record) and OUT_PREFIX.truth.csv (t,x,y,lat,lon,spike),
+  and with --corr OUT_PREFIX.wander.csv (t,bx,by: the slowly varying error at each fix)
 score TRUTH_CSV TRACK_GPX [--raw RAW_GPX]
   prints JSON: rmse_m, points, spikes_total, spikes_removed, spike_recall, false_removed,
-  turn_points_removed, distance_m, truth_distance_m, distance_error
+  turn_points_removed, distance_m, truth_distance_m, distance_error, still_distance_share (the
+  length written where the truth stands still, over the truth's length), moving_steps_frozen
+  (the share of the truth's moving steps written as no move at all), distance_error_signed, and
+  distance_floor (signed, when the wander file is beside the truth: its change along the path)
 big N OUT_GPX   a long cycling track of N points (bench), written fast
 """
-import json, math, random, sys
+import json, math, os, random, sys
 import xml.etree.ElementTree as ET
 
 LAT0, LON0 = 47.37, 8.54
@@ -18,8 +22,10 @@ KY = R * math.pi / 180
 KX = KY * math.cos(LAT0 * math.pi / 180)
 T0 = 1714557600  # 2024-05-01T10:00:00Z
 
-SPEED = {"walk": 1.4, "cycle": 5.5, "drive": 14.0}
-TOP = {"walk": 1.8, "cycle": 8.0, "drive": 25.0}
+SPEED = {"walk": 1.4, "cycle": 5.5, "drive": 14.0, "market": 0.75}
+TOP = {"walk": 1.8, "cycle": 8.0, "drive": 25.0, "market": 1.0}
+# market: a shuffle between stalls, each leg at its own pace of 0.5-1 m/s, tight turns (the
+# other modes draw nothing more, so their tracks are as before)
 
 def iso(t):
     import time
@@ -40,6 +46,7 @@ def truth(mode, rng, seconds, interval, stops):
     turn_rate = 0.0
     stop_times = sorted(rng.uniform(0.15, 0.85) * seconds for _ in range(stops))
     stop_left = 0.0
+    pace = 1.0
     dt = 0.1
     next_sample = 0.0
     while t <= seconds + 1e-9:
@@ -59,13 +66,15 @@ def truth(mode, rng, seconds, interval, stops):
             v += max(-1.5 * dt, min(1.0 * dt, target - v))
         else:
             leg_left -= dt
-            target = min(TOP[mode], v0 * rng.uniform(0.95, 1.05))
+            target = min(TOP[mode], pace * v0 * rng.uniform(0.95, 1.05))
             v += max(-1.5 * dt, min(1.0 * dt, target - v))
             head += rng.gauss(0, 0.002)
             if leg_left <= 0:
                 ang = rng.choice([-1, 1]) * rng.uniform(math.radians(30), math.radians(110))
                 # a turn at a radius the mode allows
-                radius = {"walk": 3.0, "cycle": 8.0, "drive": 15.0}[mode]
+                radius = {"walk": 3.0, "cycle": 8.0, "drive": 15.0, "market": 1.5}[mode]
+                if mode == "market":
+                    pace = rng.uniform(0.5, 1.0) / v0
                 vt = v0 * 0.5
                 dur = abs(ang) * radius / max(vt, 0.3)
                 turn_rate = ang / dur
@@ -83,6 +92,7 @@ def gen(mode, seed, prefix, seconds=600, white=3.0, corr=0.0, tau=60.0, spikes=0
     cx = cy = 0.0
     a = math.exp(-interval / tau)
     rows = []
+    wander = []
     pts = []
     drop_left = 0
     for i, (t, x, y, turning) in enumerate(tr):
@@ -111,6 +121,7 @@ def gen(mode, seed, prefix, seconds=600, white=3.0, corr=0.0, tau=60.0, spikes=0
         mlat = LAT0 + my / KY
         mlon = LON0 + mx / KX
         rows.append((T0 + t, x, y, lat, lon, spike, int(turning)))
+        wander.append((T0 + t, cx, cy))
         pts.append((mlat, mlon, 400 + 0.02 * y, T0 + t))
     with open(prefix + ".gpx", "w") as f:
         f.write('<?xml version="1.0" encoding="UTF-8"?>\n<gpx version="1.1" creator="trackgen" '
@@ -124,6 +135,11 @@ def gen(mode, seed, prefix, seconds=600, white=3.0, corr=0.0, tau=60.0, spikes=0
         f.write("t,x,y,lat,lon,spike,turning\n")
         for r in rows:
             f.write("%.3f,%.4f,%.4f,%.9f,%.9f,%d,%d\n" % r)
+    if corr > 0:
+        with open(prefix + ".wander.csv", "w") as f:
+            f.write("t,bx,by\n")
+            for r in wander:
+                f.write("%.3f,%.6f,%.6f\n" % r)
 
 def parse_time(s):
     import calendar
@@ -191,6 +207,38 @@ def score(truth_csv, track_gpx):
     tdist = 0.0
     for a, b in zip(order, order[1:]):
         tdist += math.hypot(tr[b][0] - tr[a][0], tr[b][1] - tr[a][1])
+    # between fixes next to each other in both: the length written where the truth stands still
+    # (the error walked at rest), and the steps held still where the truth moves (frozen)
+    out = {round(t, 3): xy(lat, lon) for t, lat, lon in pts}
+    still_dist, frozen, moving = 0.0, 0, 0
+    for a, b in zip(order, order[1:]):
+        if a not in out or b not in out:
+            continue
+        d_out = math.hypot(out[b][0] - out[a][0], out[b][1] - out[a][1])
+        if math.hypot(tr[b][0] - tr[a][0], tr[b][1] - tr[a][1]) < 1e-6:
+            still_dist += d_out
+        else:
+            moving += 1
+            frozen += d_out < 0.05
+    # The floor (with a slowly varying error written beside the truth): the wander's change along
+    # the truth's direction over its moving steps, which moves the fixes along the path exactly
+    # as walking faster or slower would; no smoother that does not know the speed removes it.
+    floor = None
+    wpath = truth_csv[:-len(".truth.csv")] + ".wander.csv" if truth_csv.endswith(".truth.csv") else ""
+    if wpath and os.path.exists(wpath):
+        wd = {}
+        with open(wpath) as f:
+            next(f)
+            for line in f:
+                t, bx, by = line.split(",")
+                wd[round(float(t), 3)] = (float(bx), float(by))
+        floor = 0.0
+        for a, b in zip(order, order[1:]):
+            dx, dy = tr[b][0] - tr[a][0], tr[b][1] - tr[a][1]
+            d = math.hypot(dx, dy)
+            if d >= 1e-6 and a in wd and b in wd:
+                floor += ((wd[b][0] - wd[a][0]) * dx + (wd[b][1] - wd[a][1]) * dy) / d
+        floor = floor / tdist if tdist else None
     return {
         "rmse_m": math.sqrt(se / n) if n else None,
         "points": len(pts),
@@ -202,6 +250,10 @@ def score(truth_csv, track_gpx):
         "distance_m": dist,
         "truth_distance_m": tdist,
         "distance_error": abs(dist - tdist) / tdist if tdist else None,
+        "distance_error_signed": (dist - tdist) / tdist if tdist else None,
+        "distance_floor": floor,
+        "still_distance_share": still_dist / tdist if tdist else None,
+        "moving_steps_frozen": frozen / moving if moving else None,
     }
 
 def big(n, out):

@@ -28,18 +28,26 @@ typedef struct chan_map {
     int type;          /* EXR_PIXEL_* */
 } chan_map;
 
+enum { COMP_LUMA = 4 }; /* a beauty's Y: its grey when it has no R, G or B (resolve_luma) */
+
 static int comp_of(const char *c, int kind)
 {
     if (kind == POL_RP_DEPTH || kind == POL_RP_AO) /* one channel, however it is named */
         return (!strcasecmp(c, "Z") || !strcasecmp(c, "R") || !strcasecmp(c, "V") ||
                 !strcasecmp(c, "Y") || !strcasecmp(c, "L") || !strcasecmp(c, "X") ||
                 !strcasecmp(c, "depth") || !strcasecmp(c, "distance")) ? 0 : -1;
+    if (kind == -1) { /* colour: R, G, B, A; Y is luminance, read only where there is no colour */
+        if (!strcasecmp(c, "R") || !strcasecmp(c, "red")) return 0;
+        if (!strcasecmp(c, "G") || !strcasecmp(c, "green")) return 1;
+        if (!strcasecmp(c, "B") || !strcasecmp(c, "blue")) return 2;
+        if (!strcasecmp(c, "A") || !strcasecmp(c, "alpha")) return 3;
+        return !strcasecmp(c, "Y") ? COMP_LUMA : -1;
+    }
     if (!strcasecmp(c, "R") || !strcasecmp(c, "X") || !strcasecmp(c, "red")) return 0;
     if (!strcasecmp(c, "G") || !strcasecmp(c, "Y") || !strcasecmp(c, "green")) return 1;
     if (!strcasecmp(c, "B") || !strcasecmp(c, "Z") || !strcasecmp(c, "blue")) return 2;
-    if (!strcasecmp(c, "A") || !strcasecmp(c, "alpha")) return kind == -1 ? 3 : 9;
+    if (!strcasecmp(c, "A") || !strcasecmp(c, "alpha")) return 9;
     if (!strcasecmp(c, "W")) return 9; /* Blender's Vector.W (motion to the next frame) */
-    if (kind == -1 && !strcasecmp(c, "Y")) return 0;
     return -1;
 }
 
@@ -94,7 +102,27 @@ static void classify(chan_map *m)
     m->comp = comp_of(chan, m->kind);
     if (m->comp < 0) m->kind = -2;                          /* unknown component: not used */
     else if (m->kind >= 0 && m->comp >= pol__rp_channels(m->kind)) m->kind = -4; /* extra */
-    else if (m->kind == -1 && m->comp > 3) m->kind = -4;
+    else if (m->kind == -1 && m->comp > 3 && m->comp != COMP_LUMA) m->kind = -4;
+}
+
+/* A beauty's luminance channel: its grey when its layer has no R, G or B (it is then read as
+ * R and copied into G and B), else an extra channel beside the colour, not used (an RGB file
+ * with a Y had its G replaced by Y). */
+static void resolve_luma(chan_map *maps, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        chan_map *y = &maps[i];
+        if (y->kind != -1 || y->comp != COMP_LUMA) continue;
+        int colour = 0;
+        for (size_t j = 0; j < n && !colour; j++)
+            colour = maps[j].kind == -1 && maps[j].comp <= 2 && maps[j].part == y->part &&
+                     !strcmp(maps[j].prefix, y->prefix);
+        if (colour) { /* named in the report's "not used" */
+            y->kind = -2;
+            snprintf(y->prefix, sizeof y->prefix, "%s", y->name);
+        } else
+            y->comp = 0;
+    }
 }
 
 /* ---- reading -------------------------------------------------------------------------------- */
@@ -332,6 +360,7 @@ pol_status pol__exr_read(pol_run *run, const char *path, int want_beauty, pol__r
     if (!st && !have_dw)
         st = pol__fail(run, POL_ERR_UNSUPPORTED, "EXR has no scanline or tiled part (deep data "
                        "is not read)");
+    if (!st) resolve_luma(maps, n_maps);
     /* one source per kind: the first layer that gives it (a view layer with Combined first) */
     if (!st) {
         char chosen[POL_RP_COUNT + 1][128];

@@ -16,6 +16,17 @@ read -r ps _ md <<<"$("$RN" compare ph.exr ph2.exr)"
 check "half EXR round trip is exact (max diff $md)" [ "$md" = 0 ]
 read -r ps _ md <<<"$("$RN" compare p.exr ph.exr)"
 at_most "half differs from float by half's precision only" "$md" 0.02
+# a luminance channel beside R, G, B is not the green (it replaced G before); alone, it is grey
+oiiotool p.exr --ch "R,G,B,A,Y=0.9" -o py.exr
+run_polish 0 render export --format exr py.exr -o py2.exr
+read -r ps _ md <<<"$("$RN" compare p.exr py2.exr)"
+check "an extra Y beside R, G, B is left out (max diff $md)" [ "$md" = 0 ]
+contains "$ERR" "not used: Y"
+oiiotool p.exr --ch G --chnames Y -o yonly.exr
+run_polish 0 render export --format exr yonly.exr -o y2.exr
+read -r r g b _ <<<"$("$RN" pixel y2.exr 10 10)"
+read -r _ g0 _ _ <<<"$("$RN" pixel p.exr 10 10)"
+check "a Y-only beauty is grey from Y ($r $g $b, Y $g0)" test "$r" = "$g0" -a "$g" = "$g0" -a "$b" = "$g0"
 # Blender multi-layer: the Combined layer is the beauty
 run_polish 0 render export --format exr f.exr -o f2.exr
 read -r ps _ md <<<"$("$RN" compare p.exr f2.exr)"

@@ -295,6 +295,16 @@ pol_status pol__exr_read(pol_run *run, const char *path, int want_beauty, pol__r
         exr_get_storage(ex, p, &sto);
         pi->storage = (int)sto;
         if (sto != EXR_STORAGE_SCANLINE && sto != EXR_STORAGE_TILED) continue; /* deep: skipped */
+        exr_compression_t comp = EXR_COMPRESSION_NONE;
+        if (!exr_get_compression(ex, p, &comp) &&
+            (comp == EXR_COMPRESSION_DWAA || comp == EXR_COMPRESSION_DWAB)) {
+            /* OpenEXRCore 3.1 has no DWA decoder: said so, not "truncated" at the first chunk */
+            st = pol__fail(run, POL_ERR_UNSUPPORTED, "EXR compressed with %s, which this OpenEXR "
+                           "library cannot decode; write it with ZIP, PIZ or no compression "
+                           "(oiiotool IN --compression zip -o OUT)",
+                           comp == EXR_COMPRESSION_DWAA ? "DWAA" : "DWAB");
+            break;
+        }
         if ((rv = exr_get_data_window(ex, p, &pi->dw))) {
             st = exr_fail(run, rv, "data window");
             break;

@@ -27,6 +27,11 @@ contains "$ERR" "limit"
 # within a raised limit it is still refused by memory, never decoded
 run_polish 1 inspect huge.exr --limit pixels=20000000000 --limit memory=1G
 contains "$ERR" "huge.exr"
+# DWAA/DWAB: the library cannot decode them; said so (it was "truncated or damaged")
+oiiotool f.exr --compression dwaa -o dwa.exr
+run_polish 1 render tonemap dwa.exr -o odwa.png
+contains "$ERR" "DWAA"
+check "no output from a DWAA EXR" test ! -e odwa.png
 # an EXR holding only a depth pass: no beauty
 oiiotool --pattern constant:color=3 16x16 1 --chnames Z -o zonly.exr
 run_polish 1 render tonemap zonly.exr -o o3.png

@@ -190,6 +190,38 @@ static void tm_px(void *u, float *R, float *G, float *B, const float *rgba, int 
     }
 }
 
+/* tonemap's statistics: rows 3, 10, 17, ... as the deferred steps will leave them; per sampled
+ * row k its log-luminance sum (in float, along the row) and the pixels above 1 */
+typedef struct st_ctx {
+    const pol__render *r;
+    float *rs;
+    size_t *over;
+    int nomem;
+} st_ctx;
+
+static void stat_rows(void *u, size_t b, size_t e)
+{
+    st_ctx *c = u;
+    const pol__render *r = c->r;
+    float *row = malloc((size_t)r->w * 4 * sizeof *row);
+    if (!row) {
+        __atomic_store_n(&c->nomem, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    for (size_t k = b; k < e; k++) {
+        pol__render_peek_row(r, 3 + 7 * (int)k, row);
+        float rs = 0;
+        size_t over = 0;
+        for (int x = 0; x < r->w; x++) {
+            float L = pol__rn_luma(row + 4 * x);
+            over += L > 1;
+            rs += logf(1e-4f + (L > 0 ? L : 0));
+        }
+        c->rs[k] = rs, c->over[k] = over;
+    }
+    free(row);
+}
+
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
     pol__render *r = pol__render_of(asset); /* deferred steps stay deferred: the statistics
@@ -204,21 +236,21 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     size_t n = (size_t)r->w * r->h, over = 0;
     double lsum = 0;
     /* every 7th row (a seventh of the frame, read in whole cache lines: every 7th pixel read
-     * as many lines as the whole frame) */
-    size_t ns = 0;
+     * as many lines as the whole frame), the rows shared by the threads, summed in row order */
+    size_t ns = 0, nrows = r->h > 3 ? (size_t)(r->h - 4) / 7 + 1 : 0;
+    st_ctx sc = {r, calloc(nrows + 1, sizeof *sc.rs), calloc(nrows + 1, sizeof *sc.over), 0};
     float *row = malloc((size_t)r->w * 4 * sizeof *row);
-    if (!row) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
-    for (int y = 3; y < r->h; y += 7) {
-        const float *p = row;
-        pol__render_peek_row(r, y, row);
-        float rs = 0;
-        for (int x = 0; x < r->w; x++) {
-            float L = pol__rn_luma(p + 4 * x);
-            over += L > 1;
-            rs += logf(1e-4f + (L > 0 ? L : 0));
-        }
-        lsum += rs, ns += (size_t)r->w;
+    if (!row || !sc.rs || !sc.over) {
+        free(row), free(sc.rs), free(sc.over);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
+    pol__parallel_blocks(run, nrows, 4, stat_rows, &sc);
+    if (sc.nomem) {
+        free(row), free(sc.rs), free(sc.over);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
+    for (size_t k = 0; k < nrows; k++) lsum += sc.rs[k], over += sc.over[k], ns += (size_t)r->w;
+    free(sc.rs), free(sc.over);
     for (int y = 0; !ns && y < r->h; y++) { /* fewer than 4 rows: all of them */
         pol__render_peek_row(r, y, row);
         for (int x = 0; x < r->w; x++) {

@@ -92,36 +92,89 @@ static inline float share(const knee *c, float L)
     return L > 1e-9f ? s / L : 0;
 }
 
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+#define SEL4(m, a, b) ((v4f)(((m) & (v4i)(a)) | (~(m) & (v4i)(b))))
+
+/* n pixels of a frame row (premultiplied RGBA): their luma L, L times their bright share, and
+ * their colour times that share, 4 pixels at a time (transposed in vectors; each lane the same
+ * operations as share() and pol__rn_luma()) */
+static void bright_px(const knee *kn, const float *p, int n, float *L, float *T, float *PR, float *PG, float *PB)
+{
+    const v4i lo = {0, 4, 1, 5}, hi = {2, 6, 3, 7}, first = {0, 1, 4, 5}, second = {2, 3, 6, 7};
+    const v4f zero = {0, 0, 0, 0}, one = {1, 1, 1, 1};
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        v4f q0, q1, q2, q3;
+        memcpy(&q0, p + 4 * i, 16), memcpy(&q1, p + 4 * i + 4, 16);
+        memcpy(&q2, p + 4 * i + 8, 16), memcpy(&q3, p + 4 * i + 12, 16);
+        v4f t0 = __builtin_shuffle(q0, q1, lo), t1 = __builtin_shuffle(q0, q1, hi);
+        v4f t2 = __builtin_shuffle(q2, q3, lo), t3 = __builtin_shuffle(q2, q3, hi);
+        v4f r = __builtin_shuffle(t0, t2, first), g = __builtin_shuffle(t0, t2, second),
+            b = __builtin_shuffle(t1, t3, first);
+        v4f l = 0.2126f * r + 0.7152f * g + 0.0722f * b;
+        v4f qq = l - kn->k_lo, lin = l - kn->thr;
+        v4f sv = SEL4(l >= kn->k_hi, SEL4(lin > 0, lin, zero), qq * qq * kn->k_inv4);
+        sv = SEL4(l <= kn->k_lo, zero, sv);
+        v4f sc = SEL4(l > 1e-9f, sv / SEL4(l > 1e-9f, l, one), zero);
+        v4f tt = l * sc, pr = r * sc, pg = g * sc, pb = b * sc;
+        memcpy(L + i, &l, 16), memcpy(T + i, &tt, 16);
+        memcpy(PR + i, &pr, 16), memcpy(PG + i, &pg, 16), memcpy(PB + i, &pb, 16);
+    }
+    for (; i < n; i++) {
+        const float *q = p + 4 * i;
+        float l = pol__rn_luma(q), sc = share(kn, l);
+        L[i] = l, T[i] = l * sc, PR[i] = q[0] * sc, PG[i] = q[1] * sc, PB[i] = q[2] * sc;
+    }
+}
+
 /* The bright part of the full frame reduced to half size (a plain 2x2 mean, so energy is kept),
  * and the frame's statistics on the way: per half-size row, the luma sum and the pixels above
- * the threshold of its source rows (each pixel counted once). */
+ * the threshold of its source rows (each pixel counted once). The pixels' terms are made a piece
+ * of two rows at a time (bright_px); the sums then add them in the order of one pixel at a time:
+ * per output pixel its four sources left to right, top row first, and the statistics' float sums
+ * handed to double every 64 output pixels. */
+#define PIECE 256
 static void first_rows(void *u, size_t b, size_t e)
 {
     bl_ctx *c = u;
     const pol__render *r = c->r;
     mip *d = &c->m[0];
     float *o0 = plane(d, 0), *o1 = plane(d, 1), *o2 = plane(d, 2);
+    float L[2][PIECE + 1], T[2][PIECE + 1], P[2][3][PIECE + 1];
     for (size_t y = b; y < e; y++) {
         double acc = 0, taken = 0;
         size_t over = 0;
-        int sy0 = (int)(2 * y), sy1 = sy0 + 1 < r->h ? sy0 + 1 : r->h - 1;
+        int sy0 = (int)(2 * y), sy1 = sy0 + 1 < r->h ? sy0 + 1 : r->h - 1, ry = sy1 != sy0;
         const float *r0 = r->rgba + (size_t)sy0 * r->w * 4, *r1 = r->rgba + (size_t)sy1 * r->w * 4;
         size_t row = y * (size_t)d->w;
         float rs = 0, ts = 0;
-        for (int x = 0; x < d->w; x++) {
-            int sx0 = 2 * x, sx1 = sx0 + 1 < r->w ? sx0 + 1 : r->w - 1;
-            const float *p[4] = {r0 + 4 * sx0, r0 + 4 * sx1, r1 + 4 * sx0, r1 + 4 * sx1};
-            float a0 = 0, a1 = 0, a2 = 0;
-            for (int j = 0; j < 4; j++) {
-                float L = pol__rn_luma(p[j]), sc = share(&c->kn, L);
-                a0 += p[j][0] * sc, a1 += p[j][1] * sc, a2 += p[j][2] * sc;
-                /* statistics: the clamped duplicates at an odd frame's last column/row not again */
-                int real = (j & 1 ? sx1 != sx0 : 1) & (j & 2 ? sy1 != sy0 : 1);
-                rs += real ? L : 0, ts += real ? L * sc : 0;
-                over += (size_t)(real & (L > c->kn.thr));
+        for (int c0 = 0; c0 < r->w; c0 += PIECE) {
+            int nin = r->w - c0 < PIECE ? r->w - c0 : PIECE, nout = (nin + 1) / 2;
+            for (int k = 0; k < 2; k++)
+                bright_px(&c->kn, (k ? r1 : r0) + 4 * (size_t)c0, nin, L[k], T[k], P[k][0], P[k][1], P[k][2]);
+            if (nin & 1) /* an odd frame's last column: its own right neighbour (not counted twice) */
+                for (int k = 0; k < 2; k++) {
+                    L[k][nin] = L[k][nin - 1], T[k][nin] = T[k][nin - 1];
+                    for (int j = 0; j < 3; j++) P[k][j][nin] = P[k][j][nin - 1];
+                }
+            for (int j = 0; j < 3; j++) {
+                float *o = (j == 0 ? o0 : j == 1 ? o1 : o2) + row + c0 / 2;
+                const float *a = P[0][j], *bb = P[1][j];
+                for (int x = 0; x < nout; x++)
+                    o[x] = (0.0f + a[2 * x] + a[2 * x + 1] + bb[2 * x] + bb[2 * x + 1]) * 0.25f;
             }
-            o0[row + x] = a0 * 0.25f, o1[row + x] = a1 * 0.25f, o2[row + x] = a2 * 0.25f;
-            if ((x & 63) == 63) acc += rs, taken += ts, rs = ts = 0;
+            for (int xo = 0; xo < nout; xo++) {
+                int x = c0 / 2 + xo, rx = 2 * x + 1 < r->w;
+                for (int j = 0; j < 4; j++) {
+                    int k = j >> 1, i = 2 * xo + (j & 1);
+                    int real = (j & 1 ? rx : 1) & (j & 2 ? ry : 1);
+                    float l = L[k][i];
+                    rs += real ? l : 0, ts += real ? T[k][i] : 0;
+                    over += (size_t)(real & (l > c->kn.thr));
+                }
+                if ((x & 63) == 63) acc += rs, taken += ts, rs = ts = 0;
+            }
         }
         c->row_e[y] = acc + rs, c->row_s[y] = taken + ts, c->row_over[y] = over;
     }

@@ -92,8 +92,8 @@ static inline float share(const knee *c, float L)
     return L > 1e-9f ? s / L : 0;
 }
 
-typedef float v4f __attribute__((vector_size(16)));
-typedef int32_t v4i __attribute__((vector_size(16)));
+typedef pol__v4f v4f;
+typedef pol__v4i v4i;
 #define SEL4(m, a, b) ((v4f)(((m) & (v4i)(a)) | (~(m) & (v4i)(b))))
 
 /* n pixels of a frame row (premultiplied RGBA): their luma L, L times their bright share, and
@@ -101,17 +101,11 @@ typedef int32_t v4i __attribute__((vector_size(16)));
  * operations as share() and pol__rn_luma()) */
 static void bright_px(const knee *kn, const float *p, int n, float *L, float *T, float *PR, float *PG, float *PB)
 {
-    const v4i lo = {0, 4, 1, 5}, hi = {2, 6, 3, 7}, first = {0, 1, 4, 5}, second = {2, 3, 6, 7};
     const v4f zero = {0, 0, 0, 0}, one = {1, 1, 1, 1};
     int i = 0;
     for (; i + 4 <= n; i += 4) {
-        v4f q0, q1, q2, q3;
-        memcpy(&q0, p + 4 * i, 16), memcpy(&q1, p + 4 * i + 4, 16);
-        memcpy(&q2, p + 4 * i + 8, 16), memcpy(&q3, p + 4 * i + 12, 16);
-        v4f t0 = __builtin_shuffle(q0, q1, lo), t1 = __builtin_shuffle(q0, q1, hi);
-        v4f t2 = __builtin_shuffle(q2, q3, lo), t3 = __builtin_shuffle(q2, q3, hi);
-        v4f r = __builtin_shuffle(t0, t2, first), g = __builtin_shuffle(t0, t2, second),
-            b = __builtin_shuffle(t1, t3, first);
+        v4f r, g, b, a;
+        pol__rn_rgba4(p + 4 * i, &r, &g, &b, &a);
         v4f l = 0.2126f * r + 0.7152f * g + 0.0722f * b;
         v4f qq = l - kn->k_lo, lin = l - kn->thr;
         v4f sv = SEL4(l >= kn->k_hi, SEL4(lin > 0, lin, zero), qq * qq * kn->k_inv4);

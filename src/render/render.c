@@ -122,8 +122,8 @@ size_t pol__rn_blocks(size_t n, size_t grain)
 
 #define TILE POL_RN_TILE
 
-typedef float v4f __attribute__((vector_size(16)));
-typedef int32_t v4i __attribute__((vector_size(16)));
+typedef pol__v4f v4f;
+typedef pol__v4i v4i;
 #define SEL4(m, a, b) ((v4f)(((m) & (v4i)(a)) | (~(m) & (v4i)(b))))
 
 /* What the pass divides by and multiplies back: alpha where it is strictly between 1e-6 and 1,
@@ -145,14 +145,10 @@ static void stage_row(const pol__render *r, float *p, int y)
     for (int x0 = 0; x0 < r->w; x0 += TILE, p += 4 * TILE) {
         int n = r->w - x0 < TILE ? r->w - x0 : TILE, i = 0;
         for (; i + 4 <= n; i += 4) {
-            v4f q0, q1, q2, q3;
-            memcpy(&q0, p + 4 * i, 16), memcpy(&q1, p + 4 * i + 4, 16);
-            memcpy(&q2, p + 4 * i + 8, 16), memcpy(&q3, p + 4 * i + 12, 16);
-            v4f t0 = __builtin_shuffle(q0, q1, lo), t1 = __builtin_shuffle(q0, q1, hi);
-            v4f t2 = __builtin_shuffle(q2, q3, lo), t3 = __builtin_shuffle(q2, q3, hi);
-            v4f k = 1.0f / unit_alpha4(__builtin_shuffle(t1, t3, second));
-            v4f vr = __builtin_shuffle(t0, t2, first) * k, vg = __builtin_shuffle(t0, t2, second) * k,
-                vb = __builtin_shuffle(t1, t3, first) * k;
+            v4f vr, vg, vb, va;
+            pol__rn_rgba4(p + 4 * i, &vr, &vg, &vb, &va);
+            v4f k = 1.0f / unit_alpha4(va);
+            vr *= k, vg *= k, vb *= k;
             memcpy(R + i, &vr, 16), memcpy(G + i, &vg, 16), memcpy(B + i, &vb, 16);
         }
         for (; i < n; i++) {

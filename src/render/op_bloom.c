@@ -29,9 +29,10 @@ typedef struct knee {
     float thr, k_lo, k_hi, k_inv4; /* k_inv4: 1/(4 knee), 0 when there is no knee */
 } knee;
 
-/* Bilinear reads of a level at the pixel centres of a level (or frame) twice its size, as tables
- * made once: per column the left and right sample and the right one's weight; per row the same.
- * sample() below is the rule; the tables give the same numbers with no per-pixel clamps. */
+/* Bilinear reads of a level at the pixel centres of a level (or frame) about twice its size, as
+ * tables made once: per column (or row) the left and right sample and the right one's weight.
+ * Pixel x of the larger sits at (x + 0.5) src_n / n - 0.5 on the smaller, clamped to its first and
+ * last samples. */
 typedef struct axis {
     int *i0, *i1;
     float *a;

@@ -19,13 +19,57 @@ static const pol_param_desc params[] = {
 
 typedef struct mip {
     int w, h;
-    float *v; /* 3 channels */
+    float *v; /* 3 planes of w*h: R, G, B */
 } mip;
+
+static inline float *plane(const mip *m, int k) { return m->v + (size_t)k * m->w * m->h; }
 
 /* the threshold's knee: 0 below k_lo, quadratic to k_hi, linear above */
 typedef struct knee {
     float thr, k_lo, k_hi, k_inv4; /* k_inv4: 1/(4 knee), 0 when there is no knee */
 } knee;
+
+/* Bilinear reads of a level at the pixel centres of a level (or frame) about twice its size, as
+ * tables made once: per column (or row) the left and right sample and the right one's weight.
+ * Pixel x of the larger sits at (x + 0.5) src_n / n - 0.5 on the smaller, clamped to its first and
+ * last samples. */
+typedef struct axis {
+    int *i0, *i1;
+    float *a;
+    int n;
+    int twice; /* n = 2 src_n: columns 2j and 2j+1 read src j-1, j at 3/4 and j, j+1 at 1/4 */
+} axis;
+
+static int axis_make(axis *t, int n, int src_n)
+{
+    t->i0 = malloc((size_t)n * sizeof *t->i0), t->i1 = malloc((size_t)n * sizeof *t->i1);
+    t->a = malloc((size_t)n * sizeof *t->a);
+    if (!t->i0 || !t->i1 || !t->a) return 0;
+    float k = (float)src_n / (float)n;
+    t->n = n;
+    for (int x = 0; x < n; x++) {
+        float f = ((float)x + 0.5f) * k - 0.5f;
+        f = f < 0 ? 0 : f;
+        int i0 = (int)f;
+        i0 = i0 > src_n - 1 ? src_n - 1 : i0;
+        t->i0[x] = i0, t->i1[x] = i0 + 1 < src_n ? i0 + 1 : i0;
+        float a = f - (float)i0;
+        t->a[x] = a > 1 ? 1 : a;
+    }
+    /* the pattern of an exact halving, checked on the table itself (lerp_cols relies on it) */
+    t->twice = n == 2 * src_n && n >= 4;
+    for (int x = 2; x + 2 < n && t->twice; x++) {
+        int j = x / 2, e = !(x & 1);
+        t->twice = t->i0[x] == j - e && t->i1[x] == j + 1 - e && t->a[x] == (e ? 0.75f : 0.25f);
+    }
+    return 1;
+}
+
+static void axis_free(axis *t)
+{
+    free(t->i0), free(t->i1), free(t->a);
+    t->i0 = t->i1 = NULL, t->a = NULL;
+}
 
 typedef struct bl_ctx {
     const pol__render *r;
@@ -33,6 +77,7 @@ typedef struct bl_ctx {
     float scatter;
     mip *m;
     int lvl;          /* level being made */
+    axis cx, cy;      /* up_rows: level lvl + 1 read at level lvl's columns and rows */
     double *row_e;    /* per level-0 row: the luma sum of its source rows */
     double *row_s;    /* per level-0 row: the luma taken from them (the bright part) */
     size_t *row_over; /* per level-0 row: pixels above the threshold */
@@ -48,104 +93,173 @@ static inline float share(const knee *c, float L)
     return L > 1e-9f ? s / L : 0;
 }
 
+typedef pol__v4f v4f;
+typedef pol__v4i v4i;
+#define SEL4(m, a, b) ((v4f)(((m) & (v4i)(a)) | (~(m) & (v4i)(b))))
+
+/* n pixels of a frame row (premultiplied RGBA): their luma L, L times their bright share, and
+ * their colour times that share, 4 pixels at a time (transposed in vectors; each lane the same
+ * operations as share() and pol__rn_luma()) */
+static void bright_px(const knee *kn, const float *p, int n, float *L, float *T, float *PR, float *PG, float *PB)
+{
+    const v4f zero = {0, 0, 0, 0}, one = {1, 1, 1, 1};
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        v4f r, g, b, a;
+        pol__rn_rgba4(p + 4 * i, &r, &g, &b, &a);
+        v4f l = 0.2126f * r + 0.7152f * g + 0.0722f * b;
+        v4f qq = l - kn->k_lo, lin = l - kn->thr;
+        v4f sv = SEL4(l >= kn->k_hi, SEL4(lin > 0, lin, zero), qq * qq * kn->k_inv4);
+        sv = SEL4(l <= kn->k_lo, zero, sv);
+        v4f sc = SEL4(l > 1e-9f, sv / SEL4(l > 1e-9f, l, one), zero);
+        v4f tt = l * sc, pr = r * sc, pg = g * sc, pb = b * sc;
+        memcpy(L + i, &l, 16), memcpy(T + i, &tt, 16);
+        memcpy(PR + i, &pr, 16), memcpy(PG + i, &pg, 16), memcpy(PB + i, &pb, 16);
+    }
+    for (; i < n; i++) {
+        const float *q = p + 4 * i;
+        float l = pol__rn_luma(q), sc = share(kn, l);
+        L[i] = l, T[i] = l * sc, PR[i] = q[0] * sc, PG[i] = q[1] * sc, PB[i] = q[2] * sc;
+    }
+}
+
 /* The bright part of the full frame reduced to half size (a plain 2x2 mean, so energy is kept),
  * and the frame's statistics on the way: per half-size row, the luma sum and the pixels above
- * the threshold of its source rows (each pixel counted once). */
+ * the threshold of its source rows (each pixel counted once). The pixels' terms are made a piece
+ * of two rows at a time (bright_px); the sums then add them in the order of one pixel at a time:
+ * per output pixel its four sources left to right, top row first, and the statistics' float sums
+ * handed to double every 64 output pixels. */
+#define PIECE 256
 static void first_rows(void *u, size_t b, size_t e)
 {
     bl_ctx *c = u;
     const pol__render *r = c->r;
     mip *d = &c->m[0];
+    float *o0 = plane(d, 0), *o1 = plane(d, 1), *o2 = plane(d, 2);
+    float L[2][PIECE + 1], T[2][PIECE + 1], P[2][3][PIECE + 1];
     for (size_t y = b; y < e; y++) {
         double acc = 0, taken = 0;
         size_t over = 0;
-        int sy0 = (int)(2 * y), sy1 = sy0 + 1 < r->h ? sy0 + 1 : r->h - 1;
+        int sy0 = (int)(2 * y), sy1 = sy0 + 1 < r->h ? sy0 + 1 : r->h - 1, ry = sy1 != sy0;
         const float *r0 = r->rgba + (size_t)sy0 * r->w * 4, *r1 = r->rgba + (size_t)sy1 * r->w * 4;
-        float *o = d->v + (size_t)y * d->w * 3;
+        size_t row = y * (size_t)d->w;
         float rs = 0, ts = 0;
-        for (int x = 0; x < d->w; x++) {
-            int sx0 = 2 * x, sx1 = sx0 + 1 < r->w ? sx0 + 1 : r->w - 1;
-            const float *p[4] = {r0 + 4 * sx0, r0 + 4 * sx1, r1 + 4 * sx0, r1 + 4 * sx1};
-            float a0 = 0, a1 = 0, a2 = 0;
-            for (int j = 0; j < 4; j++) {
-                float L = pol__rn_luma(p[j]), sc = share(&c->kn, L);
-                a0 += p[j][0] * sc, a1 += p[j][1] * sc, a2 += p[j][2] * sc;
-                /* statistics: the clamped duplicates at an odd frame's last column/row not again */
-                int real = (j & 1 ? sx1 != sx0 : 1) & (j & 2 ? sy1 != sy0 : 1);
-                rs += real ? L : 0, ts += real ? L * sc : 0;
-                over += (size_t)(real & (L > c->kn.thr));
+        for (int c0 = 0; c0 < r->w; c0 += PIECE) {
+            int nin = r->w - c0 < PIECE ? r->w - c0 : PIECE, nout = (nin + 1) / 2;
+            for (int k = 0; k < 2; k++)
+                bright_px(&c->kn, (k ? r1 : r0) + 4 * (size_t)c0, nin, L[k], T[k], P[k][0], P[k][1], P[k][2]);
+            if (nin & 1) /* an odd frame's last column: its own right neighbour (not counted twice) */
+                for (int k = 0; k < 2; k++) {
+                    L[k][nin] = L[k][nin - 1], T[k][nin] = T[k][nin - 1];
+                    for (int j = 0; j < 3; j++) P[k][j][nin] = P[k][j][nin - 1];
+                }
+            for (int j = 0; j < 3; j++) {
+                float *o = (j == 0 ? o0 : j == 1 ? o1 : o2) + row + c0 / 2;
+                const float *a = P[0][j], *bb = P[1][j];
+                for (int x = 0; x < nout; x++)
+                    o[x] = (0.0f + a[2 * x] + a[2 * x + 1] + bb[2 * x] + bb[2 * x + 1]) * 0.25f;
             }
-            o[3 * x] = a0 * 0.25f, o[3 * x + 1] = a1 * 0.25f, o[3 * x + 2] = a2 * 0.25f;
-            if ((x & 63) == 63) acc += rs, taken += ts, rs = ts = 0;
+            for (int xo = 0; xo < nout; xo++) {
+                int x = c0 / 2 + xo, rx = 2 * x + 1 < r->w;
+                for (int j = 0; j < 4; j++) {
+                    int k = j >> 1, i = 2 * xo + (j & 1);
+                    int real = (j & 1 ? rx : 1) & (j & 2 ? ry : 1);
+                    float l = L[k][i];
+                    rs += real ? l : 0, ts += real ? T[k][i] : 0;
+                    over += (size_t)(real & (l > c->kn.thr));
+                }
+                if ((x & 63) == 63) acc += rs, taken += ts, rs = ts = 0;
+            }
         }
         c->row_e[y] = acc + rs, c->row_s[y] = taken + ts, c->row_over[y] = over;
     }
 }
 
+/* a 2x2 mean of level lvl - 1, plane by plane (the last column and row clamped on odd sizes) */
 static void down_rows(void *u, size_t b, size_t e)
 {
     bl_ctx *c = u;
     const mip *s = &c->m[c->lvl - 1];
     mip *d = &c->m[c->lvl];
-    for (size_t y = b; y < e; y++)
-        for (int x = 0; x < d->w; x++)
-            for (int k = 0; k < 3; k++) {
-                float acc = 0;
-                for (int j = 0; j < 2; j++)
-                    for (int i = 0; i < 2; i++) {
-                        int sx = 2 * x + i < s->w ? 2 * x + i : s->w - 1;
-                        int sy = (int)(2 * y) + j < s->h ? (int)(2 * y) + j : s->h - 1;
-                        acc += s->v[((size_t)sy * s->w + sx) * 3 + k];
-                    }
-                d->v[((size_t)y * d->w + x) * 3 + k] = 0.25f * acc;
+    for (int k = 0; k < 3; k++)
+        for (size_t y = b; y < e; y++) {
+            int sy0 = (int)(2 * y), sy1 = sy0 + 1 < s->h ? sy0 + 1 : s->h - 1;
+            const float *a = plane(s, k) + (size_t)sy0 * s->w, *bb = plane(s, k) + (size_t)sy1 * s->w;
+            float *o = plane(d, k) + y * (size_t)d->w;
+            int x = 0;
+            for (; x < d->w && 2 * x + 1 < s->w; x++)
+                o[x] = 0.25f * (0.0f + a[2 * x] + a[2 * x + 1] + bb[2 * x] + bb[2 * x + 1]);
+            for (; x < d->w; x++) {
+                int x0 = 2 * x < s->w ? 2 * x : s->w - 1, x1 = 2 * x + 1 < s->w ? 2 * x + 1 : s->w - 1;
+                o[x] = 0.25f * (0.0f + a[x0] + a[x1] + bb[x0] + bb[x1]);
             }
+        }
 }
 
-/* bilinear sample of level m at the centre of pixel (x, y) of a level sx, sy times larger */
-static inline void sample(const mip *m, float fx, float fy, float *o)
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+#define SEL8(m, a, b) ((v8f)(((m) & (v8i)(a)) | (~(m) & (v8i)(b))))
+
+/* src row read at the columns of t (n of them from x0): out[x] = src[i0] + a (src[i1] - src[i0]).
+ * On an exact halving the interior goes 16 columns at a time: the even ones from src j-1, j, the
+ * odd ones from src j, j+1, interleaved (the same operations on the same numbers as the table's). */
+__attribute__((target_clones("avx2", "default"))) static void lerp_cols(const axis *t, const float *restrict src, float *restrict out, int x0, int n)
 {
-    fx -= 0.5f, fy -= 0.5f;
-    if (fx < 0) fx = 0;
-    if (fy < 0) fy = 0;
-    int x0 = (int)fx, y0 = (int)fy;
-    if (x0 > m->w - 1) x0 = m->w - 1;
-    if (y0 > m->h - 1) y0 = m->h - 1;
-    int x1 = x0 + 1 < m->w ? x0 + 1 : x0, y1 = y0 + 1 < m->h ? y0 + 1 : y0;
-    float ax = fx - (float)x0, ay = fy - (float)y0;
-    if (ax > 1) ax = 1;
-    if (ay > 1) ay = 1;
-    const float *a = m->v + ((size_t)y0 * m->w + x0) * 3, *bb = m->v + ((size_t)y0 * m->w + x1) * 3,
-                *cc = m->v + ((size_t)y1 * m->w + x0) * 3, *d = m->v + ((size_t)y1 * m->w + x1) * 3;
-    for (int k = 0; k < 3; k++) {
-        float t = a[k] + ax * (bb[k] - a[k]), u = cc[k] + ax * (d[k] - cc[k]);
-        o[k] = t + ay * (u - t);
+    const int *i0 = t->i0, *i1 = t->i1;
+    const float *a = t->a;
+    int x = x0, end = x0 + n;
+    if (t->twice) {
+        const int stop = (end < t->n - 2 ? end : t->n - 2) - 16; /* the last block's end: x + 16 */
+        for (; x < end && (x < 2 || (x & 1)); x++) out[x - x0] = src[i0[x]] + a[x] * (src[i1[x]] - src[i0[x]]);
+        for (; x <= stop; x += 16) {
+            const float *p = src + x / 2;
+            v8f sm, s0, s1;
+            memcpy(&sm, p - 1, sizeof sm), memcpy(&s0, p, sizeof s0), memcpy(&s1, p + 1, sizeof s1);
+            v8f ev = sm + 0.75f * (s0 - sm), od = s0 + 0.25f * (s1 - s0);
+            v8f lo = __builtin_shuffle(ev, od, (v8i){0, 8, 1, 9, 2, 10, 3, 11});
+            v8f hi = __builtin_shuffle(ev, od, (v8i){4, 12, 5, 13, 6, 14, 7, 15});
+            memcpy(out + (x - x0), &lo, sizeof lo), memcpy(out + (x - x0) + 8, &hi, sizeof hi);
+        }
     }
+    for (; x < end; x++) out[x - x0] = src[i0[x]] + a[x] * (src[i1[x]] - src[i0[x]]);
 }
 
-/* level lvl (in place) = (1 - scatter) * itself + scatter * upsampled level lvl + 1 */
+/* level lvl (in place) = (1 - scatter) * itself + scatter * level lvl + 1 read bilinearly at its
+ * pixel centres */
+#define CHUNK 256
 static void up_rows(void *u, size_t b, size_t e)
 {
     bl_ctx *c = u;
     mip *d = &c->m[c->lvl];
     const mip *s = &c->m[c->lvl + 1];
-    float kx = (float)s->w / d->w, ky = (float)s->h / d->h;
-    for (size_t y = b; y < e; y++)
-        for (int x = 0; x < d->w; x++) {
-            float o[3];
-            sample(s, (x + 0.5f) * kx, (y + 0.5f) * ky, o);
-            float *p = d->v + ((size_t)y * d->w + x) * 3;
-            for (int k = 0; k < 3; k++) p[k] = (1 - c->scatter) * p[k] + c->scatter * o[k];
+    float t[CHUNK], w[CHUNK];
+    const float sc = c->scatter, keep = 1 - sc;
+    for (size_t y = b; y < e; y++) {
+        int ya = c->cy.i0[y], yb = c->cy.i1[y];
+        float ay = c->cy.a[y];
+        for (int k = 0; k < 3; k++) {
+            const float *sa = plane(s, k) + (size_t)ya * s->w, *sb = plane(s, k) + (size_t)yb * s->w;
+            float *p = plane(d, k) + y * (size_t)d->w;
+            for (int x0 = 0; x0 < d->w; x0 += CHUNK) {
+                int n = d->w - x0 < CHUNK ? d->w - x0 : CHUNK;
+                lerp_cols(&c->cx, sa, t, x0, n);
+                lerp_cols(&c->cx, sb, w, x0, n);
+                for (int i = 0; i < n; i++) {
+                    float o = t[i] + ay * (w[i] - t[i]);
+                    p[x0 + i] = keep * p[x0 + i] + sc * o;
+                }
+            }
         }
+    }
 }
 
 /* The composite, a deferred stage: the frame minus the bright part taken, plus the spread light
- * (level 0 sampled bilinearly at each pixel's centre through column tables made once), on the
+ * (level 0 read bilinearly at each pixel's centre: along its two rows, then between them), on the
  * premultiplied values as the frame holds them. Owns the levels. */
 typedef struct bc_ctx {
-    float *pool;        /* the levels; level 0 first */
+    float *pool;        /* the levels, planar; level 0 first */
     int w0, h0, W, H;   /* level 0's size, the frame's */
-    int *x0, *x1;       /* per column: the left and right level-0 sample (as float offsets) */
-    float *ax;          /* per column: the weight of the right one */
+    axis fx, fy;        /* the frame's columns and rows on level 0 */
     float inten;
     knee kn;
 } bc_ctx;
@@ -153,44 +267,60 @@ typedef struct bc_ctx {
 static void bc_free(void *u)
 {
     bc_ctx *c = u;
-    free(c->pool), free(c->x0), free(c->x1), free(c->ax);
+    free(c->pool);
+    axis_free(&c->fx), axis_free(&c->fy);
     free(c);
 }
 
-/* row y of the frame: its two level-0 rows and the weight of the lower */
-static inline void bc_rows(const bc_ctx *c, int y, int *y0, int *y1, float *ay)
+/* n pixels from column x0 of row y; 8 at a time in vectors (each lane the same operations as
+ * one pixel alone), the rest one by one */
+__attribute__((target_clones("avx2", "default"))) static void bc_mix(const bc_ctx *c, float *R, float *G, float *B, const float *rgba, int n, int x0, int y)
 {
-    float fy = ((float)y + 0.5f) * ((float)c->h0 / c->H) - 0.5f;
-    fy = fy < 0 ? 0 : fy;
-    int a = (int)fy;
-    a = a > c->h0 - 1 ? c->h0 - 1 : a;
-    *y0 = a, *y1 = a + 1 < c->h0 ? a + 1 : a;
-    float w = fy - (float)a;
-    *ay = w > 1 ? 1 : w;
+    const size_t pl = (size_t)c->w0 * c->h0;
+    const float *la = c->pool + (size_t)c->fy.i0[y] * c->w0, *lb = c->pool + (size_t)c->fy.i1[y] * c->w0;
+    float ha[3][CHUNK], hb[3][CHUNK]; /* the two level-0 rows at these columns */
+    for (int k = 0; k < 3; k++) {
+        lerp_cols(&c->fx, la + k * pl, ha[k], x0, n);
+        lerp_cols(&c->fx, lb + k * pl, hb[k], x0, n);
+    }
+    const float ay = c->fy.a[y], inten = c->inten;
+    const knee kn = c->kn;
+    int i = 0;
+    const v8f zero = {0}, one = zero + 1;
+    for (; i + 8 <= n; i += 8) {
+        v8f o[3], p[3], t, u;
+        for (int k = 0; k < 3; k++) {
+            memcpy(&t, ha[k] + i, sizeof t), memcpy(&u, hb[k] + i, sizeof u);
+            o[k] = t + ay * (u - t);
+        }
+        const float *q = rgba + 4 * i;
+        v8f al = {q[3], q[7], q[11], q[15], q[19], q[23], q[27], q[31]};
+        v8f m = SEL8((al > 1e-6f) & (al < 1), al, one);
+        memcpy(&p[0], R + i, sizeof t), memcpy(&p[1], G + i, sizeof t), memcpy(&p[2], B + i, sizeof t);
+        for (int k = 0; k < 3; k++) p[k] *= m;
+        v8f L = 0.2126f * p[0] + 0.7152f * p[1] + 0.0722f * p[2];
+        v8f qq = L - kn.k_lo, lin = L - kn.thr;
+        v8f s = SEL8(L >= kn.k_hi, SEL8(lin > 0, lin, zero), qq * qq * kn.k_inv4);
+        s = SEL8(L <= kn.k_lo, zero, s);
+        v8f sc = SEL8(L > 1e-9f, s / SEL8(L > 1e-9f, L, one), zero);
+        for (int k = 0; k < 3; k++) p[k] = (p[k] + inten * (o[k] - p[k] * sc)) / m;
+        memcpy(R + i, &p[0], sizeof t), memcpy(G + i, &p[1], sizeof t), memcpy(B + i, &p[2], sizeof t);
+    }
+    for (; i < n; i++) {
+        float o0 = ha[0][i] + ay * (hb[0][i] - ha[0][i]), o1 = ha[1][i] + ay * (hb[1][i] - ha[1][i]),
+              o2 = ha[2][i] + ay * (hb[2][i] - ha[2][i]);
+        float al = rgba[4 * i + 3], m = al > 1e-6f && al < 1 ? al : 1; /* as the pass premultiplies */
+        float p0 = R[i] * m, p1 = G[i] * m, p2 = B[i] * m;
+        float sc = share(&kn, 0.2126f * p0 + 0.7152f * p1 + 0.0722f * p2);
+        p0 += inten * (o0 - p0 * sc), p1 += inten * (o1 - p1 * sc), p2 += inten * (o2 - p2 * sc);
+        R[i] = p0 / m, G[i] = p1 / m, B[i] = p2 / m; /* m is 1 for opaque pixels: exact */
+    }
 }
 
 static void bc_px(void *u, float *R, float *G, float *B, const float *rgba, int n, int x0, int y)
 {
-    const bc_ctx *c = u;
-    int y0, y1;
-    float ay;
-    bc_rows(c, y, &y0, &y1, &ay);
-    const float *ra = c->pool + (size_t)y0 * c->w0 * 3, *rb = c->pool + (size_t)y1 * c->w0 * 3;
-    for (int i = 0; i < n; i++) {
-        int x = x0 + i;
-        const float *a = ra + c->x0[x], *bb = ra + c->x1[x], *cc = rb + c->x0[x], *d = rb + c->x1[x];
-        float ax = c->ax[x], o[3];
-        for (int k = 0; k < 3; k++) {
-            float t = a[k] + ax * (bb[k] - a[k]), w = cc[k] + ax * (d[k] - cc[k]);
-            o[k] = t + ay * (w - t);
-        }
-        float al = rgba[4 * i + 3], m = al > 1e-6f && al < 1 ? al : 1; /* as the pass premultiplies */
-        float p[3] = {R[i] * m, G[i] * m, B[i] * m};
-        float sc = share(&c->kn, pol__rn_luma(p));
-        for (int k = 0; k < 3; k++) p[k] += c->inten * (o[k] - p[k] * sc);
-        if (m != 1) p[0] /= m, p[1] /= m, p[2] /= m;
-        R[i] = p[0], G[i] = p[1], B[i] = p[2];
-    }
+    for (int b = 0; b < n; b += CHUNK) /* the pass hands at most POL_RN_TILE pixels */
+        bc_mix(u, R + b, G + b, B + b, rgba + 4 * b, n - b < CHUNK ? n - b : CHUNK, x0 + b, y);
 }
 
 /* The luma the composite adds over the whole frame: luma is linear, so it is level 0's luma
@@ -200,19 +330,18 @@ static double bc_added(const bc_ctx *c)
 {
     double *cw = calloc((size_t)c->w0 + (size_t)c->h0, sizeof *cw), *rw = cw + c->w0;
     if (!cw) return NAN;
-    for (int x = 0; x < c->W; x++) cw[c->x0[x] / 3] += 1 - (double)c->ax[x], cw[c->x1[x] / 3] += c->ax[x];
-    for (int y = 0; y < c->H; y++) {
-        int y0, y1;
-        float ay;
-        bc_rows(c, y, &y0, &y1, &ay);
-        rw[y0] += 1 - (double)ay, rw[y1] += ay;
-    }
+    for (int x = 0; x < c->W; x++) cw[c->fx.i0[x]] += 1 - (double)c->fx.a[x], cw[c->fx.i1[x]] += c->fx.a[x];
+    for (int y = 0; y < c->H; y++) rw[c->fy.i0[y]] += 1 - (double)c->fy.a[y], rw[c->fy.i1[y]] += c->fy.a[y];
+    const size_t pl = (size_t)c->w0 * c->h0;
     double sum = 0;
     for (int i = 0; i < c->h0; i++) {
         if (rw[i] == 0) continue;
-        const float *v = c->pool + (size_t)i * c->w0 * 3;
+        const float *v = c->pool + (size_t)i * c->w0;
         double rs = 0;
-        for (int j = 0; j < c->w0; j++) rs += cw[j] * pol__rn_luma(v + 3 * j);
+        for (int j = 0; j < c->w0; j++) {
+            float px[3] = {v[j], v[pl + j], v[2 * pl + j]};
+            rs += cw[j] * pol__rn_luma(px);
+        }
         sum += rw[i] * rs;
     }
     free(cw);
@@ -251,17 +380,19 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     c.row_e = malloc((size_t)m[0].h * sizeof *c.row_e);
     c.row_s = malloc((size_t)m[0].h * sizeof *c.row_s);
     c.row_over = malloc((size_t)m[0].h * sizeof *c.row_over);
-    if (bc) {
-        *bc = (bc_ctx){malloc(total * sizeof(float)), m[0].w, m[0].h, r->w, r->h,
-                       malloc((size_t)r->w * sizeof(int)), malloc((size_t)r->w * sizeof(int)),
-                       malloc((size_t)r->w * sizeof(float)), inten, kn};
+    int ok = bc && c.row_e && c.row_s && c.row_over;
+    if (ok) {
+        *bc = (bc_ctx){.pool = malloc(total * sizeof(float)), .w0 = m[0].w, .h0 = m[0].h,
+                       .W = r->w, .H = r->h, .inten = inten, .kn = kn};
+        ok = bc->pool && axis_make(&bc->fx, r->w, m[0].w) && axis_make(&bc->fy, r->h, m[0].h);
     }
-    if (!bc || !bc->pool || !bc->x0 || !bc->x1 || !bc->ax || !c.row_e || !c.row_s || !c.row_over) {
+    if (!ok) {
         if (bc) bc_free(bc);
         free(c.row_e), free(c.row_s), free(c.row_over);
         return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
-    for (int i = 0, off = 0; i < nl; off += m[i].w * m[i].h * 3, i++) m[i].v = bc->pool + off;
+    size_t off = 0;
+    for (int i = 0; i < nl; off += (size_t)m[i].w * m[i].h * 3, i++) m[i].v = bc->pool + off;
     /* level 0 and the frame's statistics */
     c.m = m;
     pol__parallel_blocks(run, (size_t)m[0].h, 8, first_rows, &c);
@@ -274,16 +405,13 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         return POL_OK;
     }
     for (c.lvl = 1; c.lvl < nl; c.lvl++) pol__parallel_blocks(run, (size_t)m[c.lvl].h, 8, down_rows, &c);
-    for (c.lvl = nl - 2; c.lvl >= 0; c.lvl--) pol__parallel_blocks(run, (size_t)m[c.lvl].h, 8, up_rows, &c);
-    float kx = (float)m[0].w / r->w;
-    for (int x = 0; x < r->w; x++) { /* bilinear columns of level 0 (sample() in a table) */
-        float fx = ((float)x + 0.5f) * kx - 0.5f;
-        fx = fx < 0 ? 0 : fx;
-        int x0 = (int)fx;
-        x0 = x0 > m[0].w - 1 ? m[0].w - 1 : x0;
-        int x1 = x0 + 1 < m[0].w ? x0 + 1 : x0;
-        float ax = fx - (float)x0;
-        bc->x0[x] = 3 * x0, bc->x1[x] = 3 * x1, bc->ax[x] = ax > 1 ? 1 : ax;
+    for (c.lvl = nl - 2; c.lvl >= 0; c.lvl--) {
+        if (!axis_make(&c.cx, m[c.lvl].w, m[c.lvl + 1].w) || !axis_make(&c.cy, m[c.lvl].h, m[c.lvl + 1].h)) {
+            axis_free(&c.cx), axis_free(&c.cy), bc_free(bc);
+            return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        }
+        pol__parallel_blocks(run, (size_t)m[c.lvl].h, 8, up_rows, &c);
+        axis_free(&c.cx), axis_free(&c.cy);
     }
     /* the light after: the light before, minus the bright part taken, plus the spread light */
     double after = energy + inten * (bc_added(bc) - taken);

@@ -79,7 +79,7 @@ static const float agx_outm[9] = {1.19687900512017f, -0.0980208811401368f, -0.09
  * so clamping x into the table gives those values exactly. After the outset matrix: 0 at or
  * below 0, 1 from 2 up, the table in between; the few values below the table's 2^-16 (rare:
  * near-black) are computed afterwards. */
-__attribute__((target_clones("avx2", "default"))) static void agx_planes(const agx_tables *t, float *R, float *G, float *B, int n)
+static void agx_planes(const agx_tables *t, float *R, float *G, float *B, int n)
 {
     float V[3][POL_RN_TILE];
     const float ilo = 1.0f / 8192, ihi = nextafterf(32, 0), olo = 1.0f / 65536, ohi = nextafterf(2, 0);
@@ -103,6 +103,76 @@ __attribute__((target_clones("avx2", "default"))) static void agx_planes(const a
                 if (X[i] > 0 && X[i] < olo) o[i] = (float)agx_out(X[i], NULL);
     }
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define AGX_AVX2 1
+static int agx_use_avx2; /* set with the tables (agx_build), read after */
+
+/* pol__rn_curve_at on 8 values already clamped into the table: the same integer steps on the
+ * float's bits, the two entries gathered, the same interpolation */
+__attribute__((target("avx2"))) static inline __m256 curve8(const pol__rn_curve *c, __m256 v)
+{
+    __m256i off = _mm256_sub_epi32(_mm256_castps_si256(v), _mm256_set1_epi32((int)((uint32_t)(127 + c->lo) << 23)));
+    __m256i i = _mm256_srli_epi32(off, 13);
+    __m256 fr = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_and_si256(off, _mm256_set1_epi32(0x1fff))),
+                              _mm256_set1_ps(1.0f / 8192));
+    /* entries i and i + 1 are adjacent: gathered as 4 + 4 pairs (8-byte elements: half the
+     * element loads of two 8-float gathers), then split */
+    __m256 lo = _mm256_castpd_ps(_mm256_i32gather_pd((const double *)(const void *)c->t, _mm256_castsi256_si128(i), 4));
+    __m256 hi = _mm256_castpd_ps(_mm256_i32gather_pd((const double *)(const void *)c->t, _mm256_extracti128_si256(i, 1), 4));
+    __m256 a = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0))), _MM_SHUFFLE(3, 1, 2, 0)));
+    __m256 b = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1))), _MM_SHUFFLE(3, 1, 2, 0)));
+    return _mm256_add_ps(a, _mm256_mul_ps(fr, _mm256_sub_ps(b, a)));
+}
+
+/* clamped as curve_clamped does: below lo (or NaN) lo, above hi hi */
+__attribute__((target("avx2"))) static inline __m256 clamp8(__m256 x, __m256 lo, __m256 hi)
+{
+    x = _mm256_blendv_ps(lo, x, _mm256_cmp_ps(x, lo, _CMP_GT_OQ));
+    return _mm256_blendv_ps(hi, x, _mm256_cmp_ps(x, hi, _CMP_LT_OQ));
+}
+
+/* agx_planes on 8 pixels at a time with AVX2 gathers (the same operations lane by lane, no FMA);
+ * returns how many pixels it did (a multiple of 8) */
+__attribute__((target("avx2"))) static int agx_avx2(const agx_tables *t, float *R, float *G, float *B, int n)
+{
+    const __m256 ilo = _mm256_set1_ps(1.0f / 8192), ihi = _mm256_set1_ps(nextafterf(32, 0)),
+                 olo = _mm256_set1_ps(1.0f / 65536), ohi = _mm256_set1_ps(nextafterf(2, 0)),
+                 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1), two = _mm256_set1_ps(2);
+    float *P[3] = {R, G, B};
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 r = _mm256_loadu_ps(R + i), g = _mm256_loadu_ps(G + i), b = _mm256_loadu_ps(B + i), V[3];
+        for (int k = 0; k < 3; k++) {
+            const float *m = agx_inm + 3 * k;
+            __m256 x = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(m[0]), r),
+                                                   _mm256_mul_ps(_mm256_set1_ps(m[1]), g)),
+                                     _mm256_mul_ps(_mm256_set1_ps(m[2]), b));
+            V[k] = curve8(&t->in, clamp8(x, ilo, ihi));
+        }
+        for (int k = 0; k < 3; k++) {
+            const float *m = agx_outm + 3 * k;
+            __m256 X = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(m[0]), V[0]),
+                                                   _mm256_mul_ps(_mm256_set1_ps(m[1]), V[1])),
+                                     _mm256_mul_ps(_mm256_set1_ps(m[2]), V[2]));
+            __m256 o = curve8(&t->out, clamp8(X, olo, ohi));
+            __m256 pos = _mm256_cmp_ps(X, zero, _CMP_GT_OQ);
+            o = _mm256_blendv_ps(zero, o, pos);
+            o = _mm256_blendv_ps(o, one, _mm256_cmp_ps(X, two, _CMP_GE_OQ));
+            int small = _mm256_movemask_ps(_mm256_and_ps(pos, _mm256_cmp_ps(X, olo, _CMP_LT_OQ)));
+            _mm256_storeu_ps(P[k] + i, o);
+            if (small) { /* near black, below the table: computed */
+                float xs[8];
+                _mm256_storeu_ps(xs, X);
+                for (int l = 0; l < 8; l++)
+                    if (small >> l & 1) P[k][i + l] = (float)agx_out(xs[l], NULL);
+            }
+        }
+    }
+    return i;
+}
+#endif
 
 static void aces(float *c)
 {
@@ -136,6 +206,9 @@ static void agx_build(void)
     agx_ok = pol__rn_curve_build(&agx_tab.in, -13, 5, agx_in, NULL) &&
              pol__rn_curve_build(&agx_tab.out, -16, 1, agx_out, NULL);
     agx_tab.in_lo = (float)agx_sigmoid(0), agx_tab.in_hi = (float)agx_sigmoid(1);
+#ifdef AGX_AVX2
+    agx_use_avx2 = __builtin_cpu_supports("avx2");
+#endif
 }
 
 typedef struct tm_ctx {
@@ -162,7 +235,13 @@ static void tm_px(void *u, float *R, float *G, float *B, const float *rgba, int 
         }
     switch (c->curve) {
     case TM_AGX:
-        agx_planes(c->agx, R, G, B, n);
+    {
+        int done = 0;
+#ifdef AGX_AVX2
+        if (agx_use_avx2) done = agx_avx2(c->agx, R, G, B, n);
+#endif
+        if (done < n) agx_planes(c->agx, R + done, G + done, B + done, n - done);
+    }
         break;
     case TM_ACES:
         for (int i = 0; i < n; i++) {
@@ -190,6 +269,38 @@ static void tm_px(void *u, float *R, float *G, float *B, const float *rgba, int 
     }
 }
 
+/* tonemap's statistics: rows 3, 10, 17, ... as the deferred steps will leave them; per sampled
+ * row k its log-luminance sum (in float, along the row) and the pixels above 1 */
+typedef struct st_ctx {
+    const pol__render *r;
+    float *rs;
+    size_t *over;
+    int nomem;
+} st_ctx;
+
+static void stat_rows(void *u, size_t b, size_t e)
+{
+    st_ctx *c = u;
+    const pol__render *r = c->r;
+    float *row = malloc((size_t)r->w * 4 * sizeof *row);
+    if (!row) {
+        __atomic_store_n(&c->nomem, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    for (size_t k = b; k < e; k++) {
+        pol__render_peek_row(r, 3 + 7 * (int)k, row);
+        float rs = 0;
+        size_t over = 0;
+        for (int x = 0; x < r->w; x++) {
+            float L = pol__rn_luma(row + 4 * x);
+            over += L > 1;
+            rs += logf(1e-4f + (L > 0 ? L : 0));
+        }
+        c->rs[k] = rs, c->over[k] = over;
+    }
+    free(row);
+}
+
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
     pol__render *r = pol__render_of(asset); /* deferred steps stay deferred: the statistics
@@ -204,21 +315,21 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     size_t n = (size_t)r->w * r->h, over = 0;
     double lsum = 0;
     /* every 7th row (a seventh of the frame, read in whole cache lines: every 7th pixel read
-     * as many lines as the whole frame) */
-    size_t ns = 0;
+     * as many lines as the whole frame), the rows shared by the threads, summed in row order */
+    size_t ns = 0, nrows = r->h > 3 ? (size_t)(r->h - 4) / 7 + 1 : 0;
+    st_ctx sc = {r, calloc(nrows + 1, sizeof *sc.rs), calloc(nrows + 1, sizeof *sc.over), 0};
     float *row = malloc((size_t)r->w * 4 * sizeof *row);
-    if (!row) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
-    for (int y = 3; y < r->h; y += 7) {
-        const float *p = row;
-        pol__render_peek_row(r, y, row);
-        float rs = 0;
-        for (int x = 0; x < r->w; x++) {
-            float L = pol__rn_luma(p + 4 * x);
-            over += L > 1;
-            rs += logf(1e-4f + (L > 0 ? L : 0));
-        }
-        lsum += rs, ns += (size_t)r->w;
+    if (!row || !sc.rs || !sc.over) {
+        free(row), free(sc.rs), free(sc.over);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     }
+    pol__parallel_blocks(run, nrows, 4, stat_rows, &sc);
+    if (sc.nomem) {
+        free(row), free(sc.rs), free(sc.over);
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
+    for (size_t k = 0; k < nrows; k++) lsum += sc.rs[k], over += sc.over[k], ns += (size_t)r->w;
+    free(sc.rs), free(sc.over);
     for (int y = 0; !ns && y < r->h; y++) { /* fewer than 4 rows: all of them */
         pol__render_peek_row(r, y, row);
         for (int x = 0; x < r->w; x++) {

@@ -122,20 +122,57 @@ size_t pol__rn_blocks(size_t n, size_t grain)
 
 #define TILE POL_RN_TILE
 
+typedef pol__v4f v4f;
+typedef pol__v4i v4i;
+#define SEL4(m, a, b) ((v4f)(((m) & (v4i)(a)) | (~(m) & (v4i)(b))))
+
+/* What the pass divides by and multiplies back: alpha where it is strictly between 1e-6 and 1,
+ * else 1 (opaque, or too transparent to divide by). */
+static inline v4f unit_alpha4(v4f a)
+{
+    return SEL4((a > 1e-6f) & (a < 1), a, ((v4f){1, 1, 1, 1}));
+}
+
 /* One row of the frame (at p, w pixels, row y) through the deferred steps: each tile
- * unpremultiplied into three planes, through the stages, and premultiplied back. */
+ * unpremultiplied into three planes, through the stages, and premultiplied back. Four pixels at
+ * a time are transposed between RGBA and the planes in vectors (the same division and products
+ * as one pixel alone, so the same numbers). */
 static void stage_row(const pol__render *r, float *p, int y)
 {
     float R[TILE] __attribute__((aligned(16))), G[TILE] __attribute__((aligned(16))),
         B[TILE] __attribute__((aligned(16)));
+    const v4i lo = {0, 4, 1, 5}, hi = {2, 6, 3, 7}, first = {0, 1, 4, 5}, second = {2, 3, 6, 7};
     for (int x0 = 0; x0 < r->w; x0 += TILE, p += 4 * TILE) {
-        int n = r->w - x0 < TILE ? r->w - x0 : TILE;
-        for (int i = 0; i < n; i++) {
+        int n = r->w - x0 < TILE ? r->w - x0 : TILE, i = 0;
+        for (; i + 4 <= n; i += 4) {
+            v4f vr, vg, vb, va;
+            pol__rn_rgba4(p + 4 * i, &vr, &vg, &vb, &va);
+            v4f k = 1.0f / unit_alpha4(va);
+            vr *= k, vg *= k, vb *= k;
+            memcpy(R + i, &vr, 16), memcpy(G + i, &vg, 16), memcpy(B + i, &vb, 16);
+        }
+        for (; i < n; i++) {
             float a = p[4 * i + 3], k = a > 1e-6f && a < 1 ? 1 / a : 1;
             R[i] = p[4 * i] * k, G[i] = p[4 * i + 1] * k, B[i] = p[4 * i + 2] * k;
         }
         for (int s = 0; s < r->nstage; s++) r->stage[s].fn(r->stage[s].ctx, R, G, B, p, n, x0, y);
-        for (int i = 0; i < n; i++) {
+        for (i = 0; i + 4 <= n; i += 4) {
+            v4f q1, q3, vr, vg, vb;
+            memcpy(&q1, p + 4 * i, 16), memcpy(&q3, p + 4 * i + 4, 16);
+            v4f a = __builtin_shuffle(q1, q3, (v4i){3, 7, 0, 0});
+            memcpy(&q1, p + 4 * i + 8, 16), memcpy(&q3, p + 4 * i + 12, 16);
+            a = __builtin_shuffle(a, __builtin_shuffle(q1, q3, (v4i){3, 7, 0, 0}), first);
+            v4f m = unit_alpha4(a);
+            memcpy(&vr, R + i, 16), memcpy(&vg, G + i, 16), memcpy(&vb, B + i, 16);
+            vr *= m, vg *= m, vb *= m;
+            v4f u0 = __builtin_shuffle(vr, vg, lo), u1 = __builtin_shuffle(vr, vg, hi);
+            v4f u2 = __builtin_shuffle(vb, a, lo), u3 = __builtin_shuffle(vb, a, hi);
+            v4f o0 = __builtin_shuffle(u0, u2, first), o1 = __builtin_shuffle(u0, u2, second);
+            v4f o2 = __builtin_shuffle(u1, u3, first), o3 = __builtin_shuffle(u1, u3, second);
+            memcpy(p + 4 * i, &o0, 16), memcpy(p + 4 * i + 4, &o1, 16);
+            memcpy(p + 4 * i + 8, &o2, 16), memcpy(p + 4 * i + 12, &o3, 16);
+        }
+        for (; i < n; i++) {
             float a = p[4 * i + 3], m = a > 1e-6f && a < 1 ? a : 1;
             p[4 * i] = R[i] * m, p[4 * i + 1] = G[i] * m, p[4 * i + 2] = B[i] * m;
         }

@@ -18,6 +18,21 @@
 typedef void (*pol__rn_stage_fn)(void *ctx, float *R, float *G, float *B, const float *rgba, int n,
                                  int x0, int y);
 
+/* Four RGBA pixels (16 floats at p) transposed into R, G, B and A vectors: the fused pass and
+ * bloom's full-resolution read work on planes 4 pixels at a time. */
+typedef float pol__v4f __attribute__((vector_size(16)));
+typedef int32_t pol__v4i __attribute__((vector_size(16)));
+static inline void pol__rn_rgba4(const float *p, pol__v4f *r, pol__v4f *g, pol__v4f *b, pol__v4f *a)
+{
+    const pol__v4i lo = {0, 4, 1, 5}, hi = {2, 6, 3, 7}, first = {0, 1, 4, 5}, second = {2, 3, 6, 7};
+    pol__v4f q0, q1, q2, q3;
+    memcpy(&q0, p, 16), memcpy(&q1, p + 4, 16), memcpy(&q2, p + 8, 16), memcpy(&q3, p + 12, 16);
+    pol__v4f t0 = __builtin_shuffle(q0, q1, lo), t1 = __builtin_shuffle(q0, q1, hi);
+    pol__v4f t2 = __builtin_shuffle(q2, q3, lo), t3 = __builtin_shuffle(q2, q3, hi);
+    *r = __builtin_shuffle(t0, t2, first), *g = __builtin_shuffle(t0, t2, second);
+    *b = __builtin_shuffle(t1, t3, first), *a = __builtin_shuffle(t1, t3, second);
+}
+
 /* The passes a frame may carry besides its beauty. */
 enum { POL_RP_DEPTH, POL_RP_NORMAL, POL_RP_ALBEDO, POL_RP_MOTION, POL_RP_AO, POL_RP_COUNT };
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "render/cube.h"
 #include "render/render.h"
 
 static double srgb_exact(double v)
@@ -67,11 +68,103 @@ static void test_curve(void **state)
     assert_null(c.t);
 }
 
+/* The tetrahedral 3D LUT, as the .cube rule says, one pixel at a time in the order of products
+ * and sums pol__cube_apply documents: the reference its vector paths must equal bit for bit. */
+static void tetra_ref(const pol__cube *c, const float *in, float *out)
+{
+    const int N = c->size3;
+    float f[3];
+    int ix[3];
+    for (int k = 0; k < 3; k++) {
+        float t = (in[k] - c->min3[k]) * c->sc3[k];
+        t = t > 0 ? t : 0;
+        t = t < (float)(N - 1) ? t : (float)(N - 1);
+        ix[k] = (int)t < N - 2 ? (int)t : N - 2;
+        f[k] = t - (float)ix[k];
+    }
+    int amax = f[0] >= f[1] && f[0] >= f[2] ? 0 : f[1] >= f[2] ? 1 : 2;
+    int amin = f[0] < f[1] && f[0] < f[2] ? 0 : f[1] < f[2] ? 1 : 2;
+    if (amin == amax) amin = (amax + 1) % 3;
+    int amid = 3 - amax - amin;
+    int c0[3] = {ix[0], ix[1], ix[2]}, cA[3], cB[3], c1[3] = {ix[0] + 1, ix[1] + 1, ix[2] + 1};
+    memcpy(cA, c0, sizeof cA), memcpy(cB, c1, sizeof cB);
+    cA[amax]++, cB[amin]--;
+    const int *cs[4] = {c0, cA, cB, c1};
+    float w[4] = {1 - f[amax], f[amax] - f[amid], f[amid] - f[amin], f[amin]};
+    for (int k = 0; k < 3; k++) {
+        float o = 0;
+        for (int j = 0; j < 4; j++) {
+            const int *q = cs[j];
+            float v = c->t3[3 * (((size_t)q[2] * N + (size_t)q[1]) * N + (size_t)q[0]) + k];
+            o = j ? o + w[j] * v : w[j] * v;
+        }
+        out[k] = o;
+    }
+}
+
+/* pol__cube_apply (tetrahedral; with AVX2 8 pixels at a time, else one by one) against
+ * tetra_ref on a non-separable 6^3 table: random colours, colours on the grid and on cell faces
+ * (ties between fractions, which pick the tetrahedron), outside the input range, NaN and
+ * infinities, in runs of every length from 1 to 40 (the vector body and its tail) */
+static void test_lut_tetra_exact(void **state)
+{
+    (void)state;
+    const int N = 6;
+    size_t cap = 64 + (size_t)N * N * N * 40;
+    char *txt = malloc(cap);
+    assert_non_null(txt);
+    size_t len = (size_t)snprintf(txt, cap, "LUT_3D_SIZE %d\nDOMAIN_MIN -0.1 0 0\nDOMAIN_MAX 1 1.5 1\n", N);
+    for (int b = 0; b < N; b++)
+        for (int g = 0; g < N; g++)
+            for (int r = 0; r < N; r++) {
+                double x = r / (N - 1.0), y = g / (N - 1.0), z = b / (N - 1.0);
+                len += (size_t)snprintf(txt + len, cap - len, "%.6f %.6f %.6f\n", x * x + 0.2 * y * z,
+                                        sqrt(y) * (1 - 0.3 * x), z + 0.25 * sin(6 * x * y));
+            }
+    char err[200];
+    pol__cube *c = pol__cube_parse(txt, len, err, sizeof err);
+    free(txt);
+    assert_non_null(c);
+    enum { NPX = 4000 };
+    static float R[NPX], G[NPX], B[NPX], in[NPX][3];
+    uint32_t seed = 12345;
+    for (int i = 0; i < NPX; i++) {
+        for (int k = 0; k < 3; k++) {
+            seed = seed * 1664525u + 1013904223u;
+            float u = (float)(seed >> 8) / 16777216.0f;
+            int kind = (int)(seed & 7);
+            in[i][k] = kind == 0 ? (float)(int)(u * N) / (N - 1) * (c->max3[k] - c->min3[k]) + c->min3[k]
+                       : kind == 1 ? -0.5f + 2.5f * u : u;
+        }
+        if (i % 5 == 1) in[i][1] = in[i][0]; /* equal fractions */
+        if (i % 7 == 2) in[i][2] = in[i][0], in[i][1] = in[i][0];
+    }
+    in[3][0] = NAN, in[11][1] = INFINITY, in[19][2] = -INFINITY;
+    for (int i = 0; i < NPX; i++) R[i] = in[i][0], G[i] = in[i][1], B[i] = in[i][2];
+    for (int at = 0, run = 1; at < NPX; at += run, run = run % 40 + 1) {
+        int n = NPX - at < run ? NPX - at : run;
+        pol__cube_apply(c, R + at, G + at, B + at, n, 1);
+    }
+    int bad = 0;
+    for (int i = 0; i < NPX; i++) {
+        float ref[3], got[3] = {R[i], G[i], B[i]};
+        tetra_ref(c, in[i], ref);
+        if (memcmp(ref, got, sizeof ref)) {
+            if (bad++ < 5)
+                print_error("pixel %d (%g %g %g): %.9g %.9g %.9g, expected %.9g %.9g %.9g\n", i, in[i][0],
+                            in[i][1], in[i][2], got[0], got[1], got[2], ref[0], ref[1], ref[2]);
+        }
+    }
+    pol__cube_free(c);
+    assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_srgb_encode),
         cmocka_unit_test(test_curve),
+        cmocka_unit_test(test_lut_tetra_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

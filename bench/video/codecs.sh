@@ -18,7 +18,7 @@ declare -A best mem
 for r in $(seq "$ROUNDS"); do
     for c in h264 vp9 av1; do
         ext=mp4; [ $c = vp9 ] && ext=webm
-        /usr/bin/time -f "%U %S %M" -o "$W/t" "$POLISH" video export --codec $c "$V" -o "$W/$c.$ext" >"$W/log" 2>&1 \
+        /usr/bin/time -f "%U %S %M" -o "$W/t" "$POLISH" video export --codec $c "$V" -o "$W/$c.$ext" --overwrite >"$W/log" 2>&1 \
             || { cat "$W/log" >&2; exit 1; }
         read -r u s m <"$W/t"
         cpu=$(awk -v u="$u" -v s="$s" 'BEGIN{printf "%.2f", u + s}')

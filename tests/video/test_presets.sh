@@ -9,12 +9,12 @@
 # 1 s at 10 fps with a tone
 $FF -f lavfi -i "testsrc2=s=641x359:r=10:d=1" -f lavfi -i "sine=f=330:d=1:r=48000" -c:v libx264 -preset ultrafast \
     -pix_fmt yuv444p -c:a aac -shortest "$T/odd.mp4"
-# upright: a grey 360x640 picture whose top 160 rows are red, a white square below them (not
-# testsrc2: its red bar, turned, passes for the band); stored turned a quarter clockwise,
+# upright: a 360x640 test pattern in grey (testsrc2's own red bar, turned, passes for the band)
+# whose top 160 rows are red; stored turned a quarter clockwise,
 # with a display matrix turning it back (ffmpeg 5.1 writes one only when copying: rotation=90,
 # which ffmpeg's own player shows upright)
-$FF -f lavfi -i "color=c=gray:s=360x640:r=10:d=1" -f lavfi -i "sine=f=330:d=1:r=48000" \
-    -vf "drawbox=x=0:y=0:w=360:h=160:color=red:t=fill,drawbox=x=150:y=400:w=60:h=60:color=white:t=fill,transpose=1" -c:v libx264 -preset ultrafast -pix_fmt yuv420p \
+$FF -f lavfi -i "testsrc2=s=360x640:r=10:d=1" -f lavfi -i "sine=f=330:d=1:r=48000" \
+    -vf "hue=s=0,drawbox=x=0:y=0:w=360:h=160:color=red:t=fill,transpose=1" -c:v libx264 -preset ultrafast -pix_fmt yuv420p \
     -c:a aac -shortest "$T/rot0.mp4"
 $FF -i "$T/rot0.mp4" -c copy -metadata:s:v:0 rotate=90 "$T/rot.mp4"
 $FF -i "$T/rot.mp4" -frames:v 1 -vf scale=36:64 -f rawvideo -pix_fmt rgb24 "$T/rot.rgb"

@@ -79,12 +79,16 @@ typedef struct pol__vtitle {
 typedef struct pol__vexport {
     char container[8]; /* "mp4" "mov" "mkv" "webm"; "" = from the output's extension */
     int width, height; /* 0 = as the plan gives */
-    int crf;           /* 0 = default (20; VP9 32) */
-    char preset[16];   /* x264 preset; "" = veryfast */
+    int crf;           /* 0 = default; in x264's scale unless crf_own */
+    int crf_own;       /* crf is in the chosen encoder's own scale (the user's --crf) */
+    char preset[16];   /* speed as an x264 preset name; "" = veryfast (AV1: SVT-AV1 presets) */
     int abitrate;      /* kbit/s, 0 = 128 */
     double max_fps;    /* 0 = keep */
-    int vp9;           /* VP9 + Opus instead of H.264 + AAC */
+    int codec;         /* POL__VC_*: the video encoder; AUTO = from the container (webm: VP9, else H.264) */
+    int acodec;        /* POL__VA_*: the audio encoder; AUTO = from the container (webm: Opus, else AAC) */
 } pol__vexport;
+enum { POL__VC_AUTO, POL__VC_H264, POL__VC_VP9, POL__VC_AV1 };
+enum { POL__VA_AUTO, POL__VA_AAC, POL__VA_OPUS };
 
 typedef struct pol__video {
     char *path;

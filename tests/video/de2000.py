@@ -4,7 +4,9 @@ def lab(r, g, b):
     def lin(c):
         c /= 255
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-    r, g, b = lin(r), lin(g), lin(b)
+    return lab_lin(lin(r), lin(g), lin(b))
+def lab_lin(r, g, b):
+    """CIELAB (D65) of linear sRGB 0..1."""
     x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047
     y = 0.2126 * r + 0.7152 * g + 0.0722 * b
     z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883
@@ -26,7 +28,8 @@ def de(l1, l2):
     SL = 1 + 0.015 * (Lb - 50) ** 2 / math.sqrt(20 + (Lb - 50) ** 2); SC = 1 + 0.045 * Cbp; SH = 1 + 0.015 * Cbp * T
     RT = -2 * math.sqrt(Cbp ** 7 / (Cbp ** 7 + 25 ** 7)) * math.sin(math.radians(60 * math.exp(-((hb - 275) / 25) ** 2)))
     return math.sqrt((dL / SL) ** 2 + (dC / SC) ** 2 + (dH / SH) ** 2 + RT * (dC / SC) * (dH / SH))
-a, b = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
-assert len(a) == len(b) and len(a) > 0
-n = len(a) // 3
-print(sum(de(lab(*a[3 * i:3 * i + 3]), lab(*b[3 * i:3 * i + 3])) for i in range(n)) / n)
+if __name__ == "__main__":
+    a, b = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
+    assert len(a) == len(b) and len(a) > 0
+    n = len(a) // 3
+    print(sum(de(lab(*a[3 * i:3 * i + 3]), lab(*b[3 * i:3 * i + 3])) for i in range(n)) / n)

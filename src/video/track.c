@@ -381,7 +381,7 @@ static int choose(const tctx *c, size_t b, size_t e, double fps, double win, pol
             t->last = i;
             t->reward += 0.5 + 0.5 * sqrt(o->area / amax); /* summed, divided by the frames seen below */
         }
-    qsort(ti, nti, sizeof *ti, cmp_id);
+    if (nti > 1) qsort(ti, nti, sizeof *ti, cmp_id); /* ti is NULL when nothing moved */
     size_t min_life = (size_t)lround(MIN_LIFE_S * fps);
     for (size_t k = 0; k < nti; k++) {
         size_t seen = 0;

@@ -164,4 +164,10 @@ import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 assert all(abs(float(r['x']) - (0.2 * 320 - 50)) < 1.01 for r in rows), rows[:3]
 PY
+# a still clip in which nothing moves: no subject to follow, a centred window (qsort was handed
+# a null array of tracks: the sanitizer build stopped there)
+$FF -f lavfi -i "color=c=gray:s=320x180:r=25:d=2" -pix_fmt yuv420p -c:v libx264 -preset ultrafast \
+    "$T/still.mp4"
+run_polish 0 video reframe --aspect 9:16 "$T/still.mp4" -o "$T/still.out.mp4"
+check "a still clip is reframed" test -s "$T/still.out.mp4"
 finish

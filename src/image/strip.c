@@ -239,6 +239,11 @@ typedef struct sreader {
     pol__points pts;
     int groups, last_group, last_idx; /* point step groups; the last one's plan index */
     int no_reserve; /* a second reader of the same item (a re-measure): reserves nothing */
+    /* the last chunk's rows through a point group, when its rows were the source's: the next
+     * chunk's context rows are in it (each row goes through the curves and transforms once) */
+    float *pwin;
+    size_t pwin_cap;
+    int pwin_y, pwin_n, pwin_group;
 } sreader;
 
 
@@ -252,6 +257,7 @@ static void rd_close(void *p)
     pol__image_free(r->preview);
     points_free(&r->pts);
     free(r->synced);
+    free(r->pwin);
     free(r->win);
     free(r->path);
     free(r);
@@ -690,7 +696,25 @@ static pol_status point_apply(pol_run *run, void *state, pol__chunk *c, pol__ima
         if (!s->lead) return POL_OK;
         size_t k = 0;
         while (s->first + k < r->pts.n && r->pts.set[s->first + k].group == s->group) k++;
-        points_apply(run, r->pts.set + s->first, k, sp->px, (size_t)sp->width, rows, sp->channels);
+        size_t rowlen = (size_t)sp->width * (size_t)sp->channels, from = 0;
+        int lo = (int)(c->start - c->pre);
+        int fresh = sp->src_px && sp->width == r->w && sp->height == r->h &&
+                    !memcmp(sp->px, sp->src_px, rows * rowlen * sizeof(float));
+        if (fresh && r->pwin_group == s->group && r->pwin_y <= lo && lo < r->pwin_y + r->pwin_n) {
+            from = (size_t)(r->pwin_y + r->pwin_n - lo) < rows ? (size_t)(r->pwin_y + r->pwin_n - lo) : rows;
+            memcpy(sp->px, r->pwin + (size_t)(lo - r->pwin_y) * rowlen, from * rowlen * sizeof(float));
+        }
+        points_apply(run, r->pts.set + s->first, k, sp->px + from * rowlen, (size_t)sp->width,
+                     rows - from, sp->channels);
+        if (fresh && r->pwin_cap < rows * rowlen) {
+            free(r->pwin);
+            r->pwin_cap = (r->pwin = malloc(rows * rowlen * sizeof(float))) ? rows * rowlen : 0;
+        }
+        r->pwin_group = 0;
+        if (fresh && r->pwin) {
+            memcpy(r->pwin, sp->px, rows * rowlen * sizeof(float));
+            r->pwin_y = lo, r->pwin_n = (int)rows, r->pwin_group = s->group;
+        }
         return POL_OK;
     }
     s->judged = 1;

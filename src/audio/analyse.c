@@ -125,8 +125,9 @@ void pol__aan_add(pol__aanalysis *a, const float *x, size_t frames)
     if (a->lm) pol__loud_add(a->lm, x, frames, NULL);
     for (size_t i = 0; i < frames; i++) {
         const float *f = x + i * (size_t)nc;
-        float tfloor = a->tp_max * 0.5f;
-        float t = pol__tp_push(&a->tp, f, tfloor);
+        /* only the largest point is kept: a frame whose points provably stay under it so far
+         * cannot change it */
+        float t = pol__tp_push(&a->tp, f, a->tp_max);
         if (t > a->tp_max) a->tp_max = t;
         double mono = 0, e = 0;
         for (int c = 0; c < nc; c++) {

@@ -129,8 +129,9 @@ int pol__tp_init(pol__truepeak *t, int channels);
 void pol__tp_fini(pol__truepeak *t);
 void pol__tp_reset(pol__truepeak *t);
 /* Pushes one frame; returns the largest |value| of the 4 interpolated points between the previous
- * frame and this one (and the frame itself) over all channels. `floor`: when no sample in the
- * filter window reaches it, the interpolation is skipped and the sample peak returned. */
+ * frame and this one (and the frame itself) over all channels. `floor`: when the largest |sample|
+ * in a channel's filter window times pol__tp_bound() is below it (so no interpolated point can
+ * reach it), that channel's interpolation is skipped and its sample peak counts. */
 float pol__tp_push(pol__truepeak *t, const float *frame, float floor);
 /* n frames at once: peak[i] is frame i's value as pol__tp_push gives it with every point
  * interpolated, except where a run of frames can be proven to stay under `floor`: when the largest

@@ -562,6 +562,8 @@ static const char *stream_out_ext(pol_run *run, const char *in, const pol_args *
     return pol__audio_export_ext(deliver);
 }
 
+static double rd_rate(void *p) { return ((const areader *)p)->o.info.samplerate; }
+
 static const pol__stream_io stream_io = {
     .chunk_units = CHUNK_FRAMES,
     .open = rd_open,
@@ -574,6 +576,7 @@ static const pol__stream_io stream_io = {
     .scratch_begin = scratch_begin,
     .scratch_open = scratch_open,
     .out_ext = stream_out_ext,
+    .units_per_second = rd_rate,
 };
 
 /* ---- inspect -------------------------------------------------------------------------------- */

@@ -117,9 +117,14 @@ float pol__tp_push(pol__truepeak *t, const float *frame, float floor)
         const float *h = r + pos + 1; /* the last TAPS frames, oldest first */
         float a = fabsf(frame[ch]);
         if (a > peak) peak = a;
-        /* the interpolated points lie between the middle taps */
-        float m1 = fabsf(h[POL_TP_TAPS / 2]), m0 = fabsf(h[POL_TP_TAPS / 2 - 1]);
-        if (m0 < floor && m1 < floor) continue;
+        /* no interpolated point exceeds the window's largest |sample| times the bound (the
+         * middle taps alone prove nothing: the points between them can be larger) */
+        float big = 0;
+        for (int k = 0; k < POL_TP_TAPS; k++) {
+            float v = fabsf(h[k]);
+            big = v > big ? v : big;
+        }
+        if (big * tp_gain < floor) continue;
         float acc[POL_TP_PHASES] = {0};
         for (int k = 0; k < POL_TP_TAPS; k++)
             for (int p = 0; p < POL_TP_PHASES; p++) acc[p] += tp_coef_t[k][p] * h[k];

@@ -503,8 +503,12 @@ static pol_status end(pol_run *run, void *p)
     return POL_OK;
 }
 
+/* The applying pass's delay is its block, BLOCK_S at the rate (the rate capped at MAX_RATE). */
+static size_t halo_at(double rate) { return (size_t)(BLOCK_S * (rate < MAX_RATE ? rate : MAX_RATE)) + 2; }
+
 static const pol_op_stream stream = {
     .halo = (size_t)(BLOCK_S * MAX_RATE) + 2,
+    .halo_at = halo_at,
     .measure_first = 1,
     .measure_ahead = 1, /* a cheap first measuring pass: made in the one before when it can */
     .begin = begin,

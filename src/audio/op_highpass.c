@@ -124,27 +124,30 @@ static void hprocess(void *p, const float *in, float *out, size_t n)
     size_t nc = (size_t)s->channels, np = PAIRS(nc), M = s->M, DL = s->D1 + 1;
     double inv = 1.0 / (double)M;
     const v2d inv2 = {inv, inv};
-    for (size_t i = 0; i < n; i++) {
-        size_t slot = s->slot, dslot = s->dslot, dnext = dslot + 1 == DL ? 0 : dslot + 1;
-        const float *x = in + i * nc;
-        for (size_t c = 0; c < nc; c += 2) { /* an odd count's last channel pairs with zeros */
-            int two = c + 1 < nc;
+    size_t slot = s->slot, dslot = s->dslot;
+    /* a pair of channels at a time over the n frames, its running sums held in registers */
+    for (size_t c = 0; c < nc; c += 2) { /* an odd count's last channel pairs with zeros */
+        int two = c + 1 < nc;
+        v2d sum[STAGES * BOXES];
+        for (size_t bi = 0; bi < STAGES * BOXES; bi++) memcpy(&sum[bi], s->sum + bi * np + c, sizeof sum[bi]);
+        slot = s->slot;
+        dslot = s->dslot;
+        for (size_t i = 0; i < n; i++) {
+            size_t dnext = dslot + 1 == DL ? 0 : dslot + 1;
+            const float *x = in + i * nc;
             v2d v = {x[c], two ? x[c + 1] : 0};
             for (size_t st = 0; st < STAGES; st++) {
                 v2d lp = v;
                 for (size_t k = 0; k < BOXES; k++) {
                     size_t bi = st * BOXES + k;
-                    double *sm = s->sum + bi * np + c;
                     float *rg = s->ring + (bi * M + slot) * np + c;
-                    v2d sum, old;
+                    v2d old;
                     v2f r2, l2 = __builtin_convertvector(lp, v2f);
-                    memcpy(&sum, sm, sizeof sum);
                     memcpy(&r2, rg, sizeof r2);
                     old = __builtin_convertvector(r2, v2d);
-                    sum += lp - old;
-                    memcpy(sm, &sum, sizeof sum);
+                    sum[bi] += lp - old;
                     memcpy(rg, &l2, sizeof l2);
-                    lp = sum * inv2;
+                    lp = sum[bi] * inv2;
                 }
                 float *d = s->dl + st * DL * np;
                 v2f dd, vf = __builtin_convertvector(v, v2f);
@@ -154,11 +157,14 @@ static void hprocess(void *p, const float *in, float *out, size_t n)
             }
             out[i * nc + c] = (float)v[0];
             if (two) out[i * nc + c + 1] = (float)v[1];
+            slot = slot + 1 == M ? 0 : slot + 1;
+            dslot = dnext;
         }
-        s->t++;
-        s->slot = slot + 1 == M ? 0 : slot + 1;
-        s->dslot = dnext;
+        for (size_t bi = 0; bi < STAGES * BOXES; bi++) memcpy(s->sum + bi * np + c, &sum[bi], sizeof sum[bi]);
     }
+    s->t += n;
+    s->slot = slot;
+    s->dslot = dslot;
 }
 
 static pol_status apply(pol_run *run, void *p, pol__chunk *c)

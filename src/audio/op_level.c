@@ -262,8 +262,12 @@ static pol_status end(pol_run *run, void *p)
     return POL_OK;
 }
 
+/* The applying pass's delay: WIN + 1 sub-blocks at the rate. */
+static size_t halo_at(double rate) { return (WIN + 1) * (size_t)(SUB_S * rate) + 2; }
+
 static const pol_op_stream stream = {
     .halo = (size_t)((WIN + 1) * SUB_S * 192000) + 2,
+    .halo_at = halo_at,
     .measure_first = 1,
     .measure_ahead = 1, /* a cheap first measuring pass: made in the one before when it can */
     .begin = begin,

@@ -1,8 +1,9 @@
 /* polish — audio.loudness: hits an integrated loudness target (BS.1770-4 / EBU R128) under a
  * true-peak ceiling. Pass 1 measures the input's loudness; pass 2 measures, for gains around the
  * one pass 1 implies, the loudness the look-ahead true-peak limiter would leave (its envelope does
- * not depend on the gain, so one pass serves every candidate); the gain that lands on the target
- * is then applied with the limiter, delay-compensated so the length and alignment are exact. */
+ * not depend on the gain, so one pass serves every candidate, and it is kept for the applying
+ * pass in a scratch file); the gain that lands on the target is then applied, limited where that
+ * envelope says, with no delay, so the length and alignment are exact. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,25 +43,29 @@ static const double gentle_offsets[] = {-12, -10, -8,  -7,  -6,  -5,   -4.5, -4,
                                         -2.5, -2, -1.5, -1, -0.5, -0.25, 0,   0.1, 0.2,  0.35,
                                         0.5, 0.75, 1,   2,  3,    6,    12};
 #define NCAND POL_ARRAY_LEN(gentle_offsets)
+#define GSEARCH 32 /* a power of two over NCAND */
+_Static_assert(NCAND < GSEARCH, "the candidates' search table holds them all");
 
 /* The limiter's envelope E(u) >= the true peak around u: a sliding maximum of the true peak over
  * +-L, held with an exponential release, averaged over +-L (so the gain ramps in over 2L). The
- * gain min(1, c/E) keeps g * true peak under c at every gain g. Delay 2L. */
+ * gain min(1, c/E) keeps g * true peak under c at every gain g. E(u) is known 2L = D frames after
+ * frame u. It is computed once, in the second measuring pass, and kept in a scratch file (a
+ * double a frame, in order); the applying pass reads it back, so it needs no look-ahead. */
 typedef struct lenv {
     int nc;
     size_t L, W, D;
     pol__truepeak tp;
     float floor;
-    float *xr;   /* the last D+1 frames */
-    uint64_t *dq_i;
-    float *dq_v; /* deque for the sliding max over W */
-    size_t dq_head, dq_n;
+    /* the true peaks: the last W - 1 frames', then a block's; the sliding maximum over W from
+     * maxima within segments of W (forward and backward), so the loops have no data-dependent
+     * branch */
+    float *tpb, *fwd, *bwd;
     float *mr; /* the last W released maxima */
     double msum;
     uint64_t t, n_mr;
-    size_t xpos, mpos; /* t mod (D + 1), n_mr mod W */
+    size_t mpos; /* n_mr mod W */
     double prev, decay;
-    float *tpv;   /* LBLK true peaks */
+    float *tpv;   /* LBLK floats, free for the applying pass's meter */
     float *zeros; /* LBLK zero frames, for more than 8 channels */
 } lenv;
 
@@ -73,21 +78,21 @@ static int lenv_init(lenv *e, int nc, int rate)
     e->D = 2 * e->L;
     e->decay = exp(-1.0 / (RELEASE_MS * 1e-3 * rate));
     if (!pol__tp_init(&e->tp, nc)) return 0;
-    e->xr = calloc((e->D + 1) * (size_t)nc, sizeof *e->xr);
-    e->dq_i = calloc(e->W + 1, sizeof *e->dq_i);
-    e->dq_v = calloc(e->W + 1, sizeof *e->dq_v);
+    e->tpb = calloc(e->W - 1 + LBLK, sizeof *e->tpb);
+    e->fwd = malloc((e->W - 1 + LBLK) * sizeof *e->fwd);
+    e->bwd = malloc((e->W - 1 + LBLK) * sizeof *e->bwd);
     e->mr = calloc(e->W, sizeof *e->mr);
     e->tpv = malloc(LBLK * sizeof *e->tpv);
     e->zeros = nc > 8 ? calloc(LBLK * (size_t)nc, sizeof *e->zeros) : NULL;
-    return e->xr && e->dq_i && e->dq_v && e->mr && e->tpv && (nc <= 8 || e->zeros);
+    return e->tpb && e->fwd && e->bwd && e->mr && e->tpv && (nc <= 8 || e->zeros);
 }
 
 static void lenv_fini(lenv *e)
 {
     pol__tp_fini(&e->tp);
-    free(e->xr);
-    free(e->dq_i);
-    free(e->dq_v);
+    free(e->tpb);
+    free(e->fwd);
+    free(e->bwd);
     free(e->mr);
     free(e->tpv);
     free(e->zeros);
@@ -96,70 +101,56 @@ static void lenv_fini(lenv *e)
 static void lenv_reset(lenv *e)
 {
     pol__tp_reset(&e->tp);
-    memset(e->xr, 0, (e->D + 1) * (size_t)e->nc * sizeof *e->xr);
     memset(e->mr, 0, e->W * sizeof *e->mr);
-    e->dq_head = e->dq_n = 0;
+    memset(e->tpb, 0, (e->W - 1) * sizeof *e->tpb); /* true peaks are >= 0: zeros before the start
+                                                      * leave every maximum as it is */
     e->msum = 0;
     e->t = e->n_mr = 0;
-    e->xpos = e->mpos = 0;
+    e->mpos = 0;
     e->prev = 0;
 }
 
-/* Pushes n <= LBLK frames (NULL: zeros). Each frame that gives an output (the frame D earlier,
- * once there is one) writes it to out and its envelope to env, in order; returns how many did
- * (the last ones of the n). The true peaks of the n frames are found first, together
- * (pol__tp_block: interpolated only where a peak can reach the floor). The rings' positions are
- * kept as counters that wrap (no division per frame). */
-static size_t lenv_block(lenv *e, const float *x, size_t n, float *out, double *env)
+/* Pushes n <= LBLK frames (NULL: zeros). Each frame that completes an envelope (that of the frame
+ * D earlier, once there is one) writes it to env, in order; returns how many did (the last ones of
+ * the n). The true peaks of the n frames are found first, together (pol__tp_block: interpolated
+ * only where a peak can reach the floor), then their sliding maxima. The ring's position is kept
+ * as a counter that wraps (no division per frame). */
+static size_t lenv_block(lenv *e, const float *x, size_t n, double *env)
 {
     static const float zeros[LBLK * 8];
-    size_t nc = (size_t)e->nc, cap = e->W + 1, made = 0;
+    size_t nc = (size_t)e->nc, W = e->W, made = 0, len = W - 1 + n;
     if (!x) x = nc <= 8 ? zeros : e->zeros;
-    float *tpv = e->tpv;
-    pol__tp_block(&e->tp, x, n, e->floor, tpv);
+    float *tb = e->tpb, *fw = e->fwd, *bw = e->bwd;
+    pol__tp_block(&e->tp, x, n, e->floor, tb + W - 1);
+    /* frame i's window is tb[i, i + W): it ends one segment of W in and starts in that segment
+     * or the one before, so its maximum is bw[i] (from i to its segment's end) against
+     * fw[i + W - 1] (from that segment's start) */
+    for (size_t a = 0; a < len; a += W) {
+        size_t z = a + W < len ? a + W : len;
+        fw[a] = tb[a];
+        for (size_t p = a + 1; p < z; p++) fw[p] = fw[p - 1] > tb[p] ? fw[p - 1] : tb[p];
+        bw[z - 1] = tb[z - 1];
+        for (size_t p = z - 1; p-- > a;) bw[p] = bw[p + 1] > tb[p] ? bw[p + 1] : tb[p];
+    }
     for (size_t i = 0; i < n; i++) {
-        const float *f = x + i * nc;
         uint64_t t = e->t++;
-        size_t xw = e->xpos; /* t mod (D + 1) */
-        float *xr = e->xr + xw * nc;
-        for (size_t c = 0; c < nc; c++) xr[c] = f[c];
-        e->xpos = xw + 1 == e->D + 1 ? 0 : xw + 1;
-        float v = tpv[i];
-        /* the deque holds (index, value) from dq_head, dq_n entries, values decreasing */
-        size_t tail = e->dq_head + e->dq_n; /* one past the newest, unwrapped */
-        while (e->dq_n) {
-            size_t last = tail - 1 >= cap ? tail - 1 - cap : tail - 1;
-            if (e->dq_v[last] > v) break;
-            e->dq_n--;
-            tail--;
-        }
-        size_t at = tail >= cap ? tail - cap : tail;
-        e->dq_i[at] = t;
-        e->dq_v[at] = v;
-        e->dq_n++;
-        while (e->dq_n && e->dq_i[e->dq_head] + e->W <= t) {
-            e->dq_head = e->dq_head + 1 == cap ? 0 : e->dq_head + 1;
-            e->dq_n--;
-        }
+        float mxf = bw[i] > fw[i + W - 1] ? bw[i] : fw[i + W - 1];
         if (t < e->L) continue;
         /* Mx(s) for s = t - L, released */
-        double mx = e->dq_v[e->dq_head];
+        double mx = mxf;
         double rel = mx > e->prev * e->decay ? mx : e->prev * e->decay;
         e->prev = rel;
         size_t slot = e->mpos; /* n_mr mod W */
-        if (e->n_mr >= e->W) e->msum -= e->mr[slot];
+        if (e->n_mr >= W) e->msum -= e->mr[slot];
         e->mr[slot] = (float)rel;
         e->msum += rel;
         e->n_mr++;
-        e->mpos = slot + 1 == e->W ? 0 : slot + 1;
+        e->mpos = slot + 1 == W ? 0 : slot + 1;
         if (t < e->D) continue;
-        /* frame t - D sits one after frame t in the ring of D + 1 */
-        const float *old = e->xr + e->xpos * nc;
-        float *o = out + made * nc;
-        for (size_t c = 0; c < nc; c++) o[c] = old[c];
-        uint64_t cnt = e->n_mr < e->W ? e->n_mr : e->W;
+        uint64_t cnt = e->n_mr < W ? e->n_mr : W;
         env[made++] = e->msum / (double)cnt;
     }
+    memmove(tb, tb + n, (W - 1) * sizeof *tb); /* the last W - 1 true peaks, for the next block */
     return made;
 }
 
@@ -180,14 +171,20 @@ typedef struct lstate {
     pol__loudmeter *meter;               /* pass 1; then the output meter */
     pol__loudmeter *cand[NCAND];
     double cand_gain[NCAND];
+    double gsearch[GSEARCH]; /* the candidates' gains, then infinities */
     lenv env;
     int env_ok;
     pol__aproc proc;
     double gain;
     float out_tp;
     pol__truepeak otp;
-    float *fr;           /* LBLK frames out of the limiter */
-    double *envb, *eb;   /* their envelopes and K-weighted energies */
+    /* pass 2: the K-weighted energy (and, gentle, the plain energy) of each frame whose envelope
+     * is not known yet, oldest first (at most D + LBLK) */
+    double *qe, *qp;
+    size_t qn;
+    double *envb;      /* LBLK envelopes */
+    FILE *envf;        /* the envelope of every frame, written by pass 2, read by the apply */
+    int env_err;       /* the apply could not read it back */
 } lstate;
 
 static void lfree(void *p)
@@ -200,9 +197,10 @@ static void lfree(void *p)
     pol__tp_fini(&s->otp);
     pol__afig_free(s->proc.fig);
     pol__aproc_fini(&s->proc);
-    free(s->fr);
+    free(s->qe);
+    free(s->qp);
     free(s->envb);
-    free(s->eb);
+    if (s->envf) fclose(s->envf);
     free(s);
 }
 
@@ -237,6 +235,83 @@ static pol_status setup(pol_run *run, lstate *s, const pol__ablock *b)
     return POL_OK;
 }
 
+/* Pass 2, at the end of a 100 ms sub-block: candidate k gets e g_k^2 from frames whose first
+ * limited candidate kf is above k, e c^2/env^2 from those with kf <= k (see account). */
+static void sub_flush(lstate *s)
+{
+    size_t nk = s->ncand;
+    double plain = 0;
+    for (size_t k = nk; k-- > 0;) {
+        plain += s->acc_plain[k + 1];
+        s->tmp_plain[k] = plain;
+    }
+    memset(s->acc_plain, 0, sizeof s->acc_plain);
+    double lim = 0, ape = 0, aper = 0, aper2 = 0;
+    for (size_t k = 0; k < nk; k++) {
+        lim += s->acc_lim[k];
+        double g = s->cand_gain[k];
+        pol__loud_push_sum(s->cand[k], s->tmp_plain[k] * g * g + lim, s->fill);
+        if (s->gentle) {
+            ape += s->acc_pe[k];
+            aper += s->acc_pe_r[k];
+            aper2 += s->acc_pe_r2[k];
+            s->chg_e[k] += ape - 2 * aper / g + aper2 / (g * g);
+        }
+    }
+    memset(s->acc_lim, 0, sizeof s->acc_lim);
+    memset(s->acc_pe, 0, sizeof s->acc_pe);
+    memset(s->acc_pe_r, 0, sizeof s->acc_pe_r);
+    memset(s->acc_pe_r2, 0, sizeof s->acc_pe_r2);
+    s->fill = 0;
+}
+
+/* Pass 2: the `made` envelopes in s->envb belong to the oldest queued frames. At a frame of
+ * K-weighted energy e and envelope env, candidate k (gains ascending) is limited when
+ * env g_k > c, to r_k = c / (env g_k): every candidate from the first limited one, kf, gets
+ * e c^2 / env^2 whatever its gain, every one below it e g_k^2. So a frame adds to two sums kept at
+ * kf, and each candidate's energy is a prefix or suffix sum of them at the sub-block's end: two
+ * additions a frame instead of one per candidate. The limiter's change (gentle),
+ * pe (1 - r_k)^2 = pe - 2 pe c / (env g_k) + pe c^2 / (env^2 g_k^2), the same way. The envelopes
+ * go to the scratch file for the applying pass. */
+static pol_status account(pol_run *run, lstate *s, size_t made)
+{
+    const double *envb = s->envb;
+    double cl = s->ceil_lin;
+    size_t nk = s->ncand, sub = pol__loud_sub_len(s->cand[0]);
+    if (made && fwrite(envb, sizeof *envb, made, s->envf) != made)
+        return pol__fail(run, POL_ERR_IO, "writing the limiter's scratch file failed (disk full?)");
+    for (size_t j = 0; j < made; j++) {
+        double e = s->qe[j], env = envb[j];
+        double pe = s->gentle ? s->qp[j] : 0;
+        s->sig_e += pe;
+        /* kf: the first candidate with env g_k > c (nk when none): the gains ascend, so it is
+         * the count of gains <= c / env, found by halving without a branch (the table past
+         * the candidates holds infinities) */
+        size_t lo = nk;
+        if (env > 0) {
+            double t = cl / env;
+            const double *gs = s->gsearch;
+            lo = 0;
+            for (size_t step = GSEARCH / 2; step; step /= 2) lo += gs[lo + step - 1] <= t ? step : 0;
+        }
+        s->acc_plain[lo] += e;
+        if (lo < nk) {
+            double q = cl / env;
+            s->acc_lim[lo] += e * q * q;
+            if (s->gentle) {
+                s->acc_pe[lo] += pe;
+                s->acc_pe_r[lo] += pe * q;
+                s->acc_pe_r2[lo] += pe * q * q;
+            }
+        }
+        if (++s->fill == sub) sub_flush(s);
+    }
+    s->qn -= made;
+    memmove(s->qe, s->qe + made, s->qn * sizeof *s->qe);
+    if (s->gentle) memmove(s->qp, s->qp + made, s->qn * sizeof *s->qp);
+    return POL_OK;
+}
+
 static pol_status measure(pol_run *run, void *p, const pol__chunk *c)
 {
     lstate *s = p;
@@ -258,96 +333,40 @@ static pol_status measure(pol_run *run, void *p, const pol__chunk *c)
         for (size_t k = 0; k < s->ncand; k++) pol__loud_reset(s->cand[k]);
         s->sig_e = 0;
         memset(s->chg_e, 0, sizeof s->chg_e);
-    }
-    /* At a frame of K-weighted energy e and envelope env, candidate k (gains ascending) is
-     * limited when env g_k > c, to r_k = c / (env g_k): every candidate from the first limited
-     * one, kf, gets e c^2 / env^2 whatever its gain, every one below it e g_k^2. So a frame adds
-     * to two sums kept at kf, and each candidate's energy is a prefix or suffix sum of them at
-     * the sub-block's end: two additions a frame instead of one per candidate. The limiter's
-     * change (gentle), pe (1 - r_k)^2 = pe - 2 pe c / (env g_k) + pe c^2 / (env^2 g_k^2), the same
-     * way. */
-    float *fr = s->fr;
-    double env, cl = s->ceil_lin;
-    size_t nc = (size_t)s->channels, nk = s->ncand, sub = pol__loud_sub_len(s->cand[0]);
-    if (c->start == 0) {
         s->fill = 0;
+        s->qn = 0;
         memset(s->acc_plain, 0, sizeof s->acc_plain);
         memset(s->acc_lim, 0, sizeof s->acc_lim);
         memset(s->acc_pe, 0, sizeof s->acc_pe);
         memset(s->acc_pe_r, 0, sizeof s->acc_pe_r);
         memset(s->acc_pe_r2, 0, sizeof s->acc_pe_r2);
+        if (fseek(s->envf, 0, SEEK_SET) != 0)
+            return pol__fail(run, POL_ERR_IO, "cannot rewind the limiter's scratch file");
     }
-    size_t end = c->n + (c->last ? s->env.D : 0);
-    double *envb = s->envb, *eb = s->eb;
-    for (size_t i0 = 0; i0 < end; i0 += LBLK) {
-        size_t m = end - i0 < LBLK ? end - i0 : LBLK;
-        /* input frames [i0, i0 + m): the core's, then (the last chunk) zeros to flush */
-        size_t made = 0;
-        if (i0 < c->n) {
-            size_t mi = c->n - i0 < m ? c->n - i0 : m;
-            made = lenv_block(&s->env, x + i0 * nc, mi, fr, envb);
-            if (mi < m) made += lenv_block(&s->env, NULL, m - mi, fr + made * nc, envb + made);
-        } else {
-            made = lenv_block(&s->env, NULL, m, fr, envb);
-        }
-        pol__loud_kw_block(s->meter, fr, made, eb);
-        for (size_t j = 0; j < made; j++) {
-            size_t i = i0 + m - made + j; /* the input frame this output came with */
-            double e = eb[j];
-            env = envb[j];
-            const float *f = fr + j * nc;
-            double pe = 0;
-            if (s->gentle) {
-                for (size_t ch = 0; ch < nc; ch++) pe += (double)f[ch] * f[ch];
-                s->sig_e += pe;
+    size_t nc = (size_t)s->channels;
+    for (size_t i0 = 0; i0 < c->n; i0 += LBLK) {
+        size_t m = c->n - i0 < LBLK ? c->n - i0 : LBLK;
+        const float *f = x + i0 * nc;
+        /* a frame's energies do not depend on the envelope: made now, used when its envelope
+         * comes out of the limiter D frames later */
+        pol__loud_kw_block(s->meter, f, m, s->qe + s->qn);
+        if (s->gentle)
+            for (size_t j = 0; j < m; j++) {
+                double pe = 0;
+                for (size_t ch = 0; ch < nc; ch++) pe += (double)f[j * nc + ch] * f[j * nc + ch];
+                s->qp[s->qn + j] = pe;
             }
-            /* kf: the first candidate with env g_k > c (nk when none): the gains ascend, so the
-             * ones above c / env are the last; counted without a branch */
-            size_t lo = nk;
-            if (env > 0) {
-                double t = cl / env;
-                size_t above = 0;
-                for (size_t k = 0; k < NCAND; k++) above += s->cand_gain[k] > t;
-                lo = nk - above;
-            }
-            s->acc_plain[lo] += e;
-            if (lo < nk) {
-                double q = cl / env;
-                s->acc_lim[lo] += e * q * q;
-                if (s->gentle) {
-                    s->acc_pe[lo] += pe;
-                    s->acc_pe_r[lo] += pe * q;
-                    s->acc_pe_r2[lo] += pe * q * q;
-                }
-            }
-            if (++s->fill == sub || (c->last && i + 1 == end)) {
-                /* candidate k: e g_k^2 from frames whose kf > k; e c^2/env^2 from those with kf <= k */
-                double plain = 0;
-                for (size_t k = nk; k-- > 0;) {
-                    plain += s->acc_plain[k + 1];
-                    s->tmp_plain[k] = plain;
-                }
-                memset(s->acc_plain, 0, sizeof s->acc_plain);
-                double lim = 0, ape = 0, aper = 0, aper2 = 0;
-                for (size_t k = 0; k < nk; k++) {
-                    lim += s->acc_lim[k];
-                    double g = s->cand_gain[k];
-                    pol__loud_push_sum(s->cand[k], s->tmp_plain[k] * g * g + lim, s->fill);
-                    if (s->gentle) {
-                        ape += s->acc_pe[k];
-                        aper += s->acc_pe_r[k];
-                        aper2 += s->acc_pe_r2[k];
-                        s->chg_e[k] += ape - 2 * aper / g + aper2 / (g * g);
-                    }
-                }
-                memset(s->acc_lim, 0, sizeof s->acc_lim);
-                memset(s->acc_pe, 0, sizeof s->acc_pe);
-                memset(s->acc_pe_r, 0, sizeof s->acc_pe_r);
-                memset(s->acc_pe_r2, 0, sizeof s->acc_pe_r2);
-                s->fill = 0;
-            }
-        }
+        s->qn += m;
+        pol_status st = account(run, s, lenv_block(&s->env, f, m, s->envb));
+        if (st) return st;
     }
+    if (c->last) /* zeros through the limiter bring out the last D envelopes */
+        for (size_t i0 = 0; i0 < s->env.D; i0 += LBLK) {
+            size_t m = s->env.D - i0 < LBLK ? s->env.D - i0 : LBLK;
+            pol_status st = account(run, s, lenv_block(&s->env, NULL, m, s->envb));
+            if (st) return st;
+        }
+    if (c->last && s->fill) sub_flush(s);
     return POL_OK;
 }
 
@@ -371,12 +390,16 @@ static pol_status decide(pol_run *run, void *p)
         s->env_ok = 1;
         double gmax = pow(10, (s->gain_db + s->offsets[s->ncand - 1]) / 20);
         s->env.floor = (float)(0.5 * s->ceil_lin / gmax);
-        s->fr = calloc(LBLK * (size_t)s->channels, sizeof *s->fr);
+        s->qe = malloc((s->env.D + LBLK) * sizeof *s->qe);
+        s->qp = malloc((s->env.D + LBLK) * sizeof *s->qp);
         s->envb = malloc(LBLK * sizeof *s->envb);
-        s->eb = malloc(LBLK * sizeof *s->eb);
-        if (!s->fr || !s->envb || !s->eb) return pol__fail(run, POL_ERR_NOMEM, "oom");
+        if (!s->qe || !s->qp || !s->envb) return pol__fail(run, POL_ERR_NOMEM, "oom");
+        if (!(s->envf = pol__temp_file("limiter")))
+            return pol__fail(run, POL_ERR_IO, "cannot make the limiter's scratch file in %s",
+                             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+        for (size_t k = 0; k < GSEARCH; k++) s->gsearch[k] = HUGE_VAL;
         for (size_t k = 0; k < s->ncand; k++) {
-            s->cand_gain[k] = pow(10, (s->gain_db + s->offsets[k]) / 20);
+            s->cand_gain[k] = s->gsearch[k] = pow(10, (s->gain_db + s->offsets[k]) / 20);
             if (!(s->cand[k] = pol__loud_new(s->channels, s->rate)))
                 return pol__fail(run, POL_ERR_NOMEM, "out of memory");
         }
@@ -440,30 +463,32 @@ static pol_status decide(pol_run *run, void *p)
     return POL_OK;
 }
 
-/* The applying processor: envelope, gain, limiter; the output metered on the way out. */
+/* The applying processor: the gain, limited where the envelope pass 2 kept says so; the output
+ * metered on the way out. No look-ahead: each frame's envelope is read back, in order. */
 static void lprocess(void *p, const float *in, float *out, size_t n)
 {
     lstate *s = p;
     size_t nc = (size_t)s->channels;
-    double *envb = s->envb, *eb = s->eb;
-    float *tpv = s->env.tpv; /* free between the limiter's blocks */
+    double *envb = s->envb;
+    float *tpv = s->env.tpv; /* free: the limiter's envelope is not computed here */
     for (size_t i0 = 0; i0 < n; i0 += LBLK) {
         size_t m = n - i0 < LBLK ? n - i0 : LBLK;
-        /* the first D frames of the stream give no output yet: zeros */
-        size_t pre = s->env.t < s->env.D ? (size_t)(s->env.D - s->env.t) : 0;
-        pre = pre < m ? pre : m;
-        memset(out + i0 * nc, 0, pre * nc * sizeof *out);
-        float *o = out + (i0 + pre) * nc;
-        size_t made = lenv_block(&s->env, in + i0 * nc, m, o, envb);
-        for (size_t j = 0; j < made; j++) {
+        if (fread(envb, sizeof *envb, m, s->envf) != m) {
+            s->env_err = 1; /* apply() fails the step */
+            memset(envb, 0, m * sizeof *envb);
+        }
+        const float *x = in + i0 * nc;
+        float *o = out + i0 * nc;
+        for (size_t j = 0; j < m; j++) {
             double g = s->gain;
             if (envb[j] * g > s->ceil_lin) g = s->ceil_lin / envb[j];
-            for (size_t c = 0; c < nc; c++) o[j * nc + c] = (float)(o[j * nc + c] * g);
+            for (size_t c = 0; c < nc; c++) o[j * nc + c] = (float)(x[j * nc + c] * g);
         }
-        pol__loud_kw_block(s->meter, o, made, eb);
-        for (size_t j = 0; j < made; j++) pol__loud_push(s->meter, eb[j]);
-        pol__tp_block(&s->otp, o, made, s->out_tp * 0.5f, tpv);
-        for (size_t j = 0; j < made; j++)
+        pol__loud_add(s->meter, o, m, NULL);
+        /* only the largest point is wanted: frames whose points provably stay under it so far
+         * cannot change it */
+        pol__tp_block(&s->otp, o, m, s->out_tp, tpv);
+        for (size_t j = 0; j < m; j++)
             if (tpv[j] > s->out_tp) s->out_tp = tpv[j];
     }
 }
@@ -471,7 +496,7 @@ static void lprocess(void *p, const float *in, float *out, size_t n)
 static void lreset(void *p)
 {
     lstate *s = p;
-    lenv_reset(&s->env);
+    if (fseek(s->envf, 0, SEEK_SET) != 0) s->env_err = 1;
     pol__loud_reset(s->meter);
     pol__tp_reset(&s->otp);
     s->out_tp = 0;
@@ -483,7 +508,9 @@ static pol_status apply(pol_run *run, void *p, pol__chunk *c)
     if (s->off || !s->env_ok) return POL_OK;
     if (!s->proc.process) {
         if (!pol__tp_init(&s->otp, s->channels)) return pol__fail(run, POL_ERR_NOMEM, "oom");
-        s->proc.latency = s->env.D;
+        if (fflush(s->envf) != 0)
+            return pol__fail(run, POL_ERR_IO, "writing the limiter's scratch file failed (disk full?)");
+        s->proc.latency = 0;
         s->proc.channels = s->channels;
         s->proc.st = s;
         s->proc.process = lprocess;
@@ -492,7 +519,10 @@ static pol_status apply(pol_run *run, void *p, pol__chunk *c)
         if (pol__want_figures(run)) /* pictures only for a report */
             s->proc.fig = pol__afig_new(b->total, b->channels, b->rate);
     }
-    return pol__aproc_block(run, &s->proc, pol__ablock_of(c), c);
+    pol_status st = pol__aproc_block(run, &s->proc, pol__ablock_of(c), c);
+    if (!st && s->env_err)
+        return pol__fail(run, POL_ERR_IO, "the limiter's scratch file could not be read back");
+    return st;
 }
 
 static pol_status end(pol_run *run, void *p)
@@ -509,7 +539,7 @@ static pol_status end(pol_run *run, void *p)
 }
 
 static const pol_op_stream stream = {
-    .halo = (size_t)(LOOK_MS * 1e-3 * 768000) * 2 + 2 * POL_TP_TAPS + 2,
+    .halo = 0, /* the applying pass reads the envelope pass 2 made: no look-ahead */
     .measure_first = 1,
     .measure_ahead = 1, /* a cheap first measuring pass: made in the one before when it can */
     .measure_passes = 2,

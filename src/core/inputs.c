@@ -50,13 +50,7 @@ int pol__inputs_has(const pol__inputs *in, dev_t dev, ino_t ino)
 
 static int add_item(pol__inputs *in, const char *path, const char *rel, int named)
 {
-    if (in->n == in->cap) {
-        size_t cap = in->cap ? in->cap * 2 : 64;
-        pol__input *v = realloc(in->v, cap * sizeof *v);
-        if (!v) return 0;
-        in->v = v;
-        in->cap = cap;
-    }
+    if (POL_GROW(in->v, in->cap, in->n + 1, 64)) return 0;
     pol__input *x = &in->v[in->n];
     x->path = pol__strdup(path);
     x->rel = pol__strdup(rel);
@@ -226,14 +220,9 @@ static int walk(walk_ctx *w, const char *dir, const char *rel_prefix, int depth)
     int ok = 1;
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.') continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            char **nn = realloc(names, cap * sizeof *nn);
-            if (!nn) {
-                ok = 0;
-                break;
-            }
-            names = nn;
+        if (POL_GROW(names, cap, n + 1, 64)) {
+            ok = 0;
+            break;
         }
         if (!(names[n] = pol__strdup(e->d_name))) {
             ok = 0;

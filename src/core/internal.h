@@ -410,4 +410,12 @@ static inline int pol__mul_ok(size_t a, size_t b, size_t *out)
     return 1;
 }
 
+/* Makes room for at least `need` elements of `elem` bytes in the malloc'ed array whose address is
+ * `arrp` (a T **, passed as void *) and whose capacity is *cap: the capacity doubles, from
+ * `first` when it is 0, until it holds `need`; the new elements are not initialised. Returns 0,
+ * or -1 (out of memory, or the size would overflow) with the array and *cap as they were.
+ * Use POL_GROW(v, cap, need, first) for an array `T *v` and a `size_t cap`. */
+int pol__grow(void *arrp, size_t *cap, size_t need, size_t elem, size_t first);
+#define POL_GROW(arr, cap, need, first) pol__grow(&(arr), &(cap), (need), sizeof *(arr), (first))
+
 #endif

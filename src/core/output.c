@@ -494,8 +494,12 @@ static void fmt_bytes(char *buf, size_t n, uint64_t b)
 {
     if (b >= (1ull << 30))
         snprintf(buf, n, "%.1f GiB", (double)b / (double)(1ull << 30));
-    else
+    else if (b >= (1ull << 20))
         snprintf(buf, n, "%.1f MiB", (double)b / (double)(1ull << 20));
+    else if (b >= 1024)
+        snprintf(buf, n, "%.1f KiB", (double)b / 1024.0);
+    else
+        snprintf(buf, n, "%llu bytes", (unsigned long long)b);
 }
 
 pol_status pol__mem_reserve(pol_run *run, uint64_t bytes, const char *what)
@@ -545,17 +549,11 @@ pol_status pol__out_commit(pol_run *run, pol__outfile *of)
     pol__pending *p = run ? run->pending : NULL;
     if (p) {
         pthread_mutex_lock(&p->mu);
-        if (p->n == p->cap) {
-            size_t cap = p->cap ? p->cap * 2 : 4;
-            pending_file *v = realloc(p->v, cap * sizeof *v);
-            if (!v) {
-                pthread_mutex_unlock(&p->mu);
-                unlink(of->tmp_path);
-                pol__out_abort(of);
-                return pol__fail(run, POL_ERR_NOMEM, "out of memory");
-            }
-            p->v = v;
-            p->cap = cap;
+        if (POL_GROW(p->v, p->cap, p->n + 1, 4)) {
+            pthread_mutex_unlock(&p->mu);
+            unlink(of->tmp_path);
+            pol__out_abort(of);
+            return pol__fail(run, POL_ERR_NOMEM, "out of memory");
         }
         p->v[p->n++] = (pending_file){of->tmp_path, of->final_path};
         pthread_mutex_unlock(&p->mu);

@@ -129,7 +129,8 @@ typedef struct pitem {
     long long bytes;
     size_t index;
     char *stem;   /* first output without its extension */
-    size_t group; /* items with one stem share a shard */
+    const char *seq; /* the sequence it is a frame of (the report's), or NULL */
+    size_t group; /* items with one stem, or of one sequence, share a shard */
 } pitem;
 
 typedef struct pgroup {
@@ -156,6 +157,21 @@ static int by_bytes_desc(const void *a, const void *b)
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int by_seq(const void *a, const void *b)
+{
+    const pitem *x = *(pitem *const *)a, *y = *(pitem *const *)b;
+    if (!x->seq || !y->seq) return !x->seq - !y->seq;
+    int c = strcmp(x->seq, y->seq);
+    return c ? c : x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* union-find over the items: the root of k's set */
+static size_t uf_root(size_t *up, size_t k)
+{
+    while (up[k] != k) k = up[k] = up[up[k]];
+    return k;
 }
 
 char *pol__stage_file(const pol_stage *s, size_t stage, size_t part)
@@ -283,7 +299,9 @@ pol_status pol_plan_make(const pol_plan_spec *s, char **plan_path, pol_err *err)
             json_array_append_new(outs, json_string(w->str));
         json_object_set_new(o1, "bytes", json_integer(bytes));
         json_object_set_new(o1, "outputs", outs);
-        pv[k] = (pitem){o1, bytes, k};
+        const pol__jv *sqn = pol__jv_get(pol__jv_get(it, "sequence"), "name");
+        pv[k] = (pitem){o1, bytes, k, NULL, sqn && sqn->str ? sqn->str : NULL, 0};
+        if (pv[k].seq) json_object_set_new(o1, "sequence", json_string(pv[k].seq));
         order[k] = &pv[k];
     }
     /* No two items may write the same file: two shards would race for it. */
@@ -306,8 +324,11 @@ pol_status pol_plan_make(const pol_plan_spec *s, char **plan_path, pol_err *err)
     free(all);
     /* Items whose outputs differ only in extension (a.jpg and a.png both delivered as WebP) go
      * to one shard, where the batch resolves them as a single process would; no two shards can
-     * then race for a file. Balance by size: the largest group first, each to the shard with the
-     * least so far (ties: the lower shard), so the plan is the same every time it is made. */
+     * then race for a file. So do a sequence's frames (shot.####.exr): the batch runs them in
+     * frame order as one task, a step keeping state from frame to frame (temporal AA), which a
+     * shard holding only some of them would break. Balance by size: the largest group first,
+     * each to the shard with the least so far (ties: the lower shard), so the plan is the same
+     * every time it is made. */
     for (k = 0; k < n; k++) {
         json_t *outs = json_object_get(pv[k].obj, "outputs");
         const char *o0 = json_array_size(outs) ? json_string_value(json_array_get(outs, 0))
@@ -317,17 +338,35 @@ pol_status pol_plan_make(const pol_plan_spec *s, char **plan_path, pol_err *err)
                                                                           : strlen(o0));
         if (!pv[k].stem) goto oom;
     }
-    qsort(order, n, sizeof *order, by_stem);
-    size_t ng = 0;
-    for (k = 0; k < n; k++) {
-        if (k && !strcmp(order[k]->stem, order[k - 1]->stem)) {
-            order[k]->group = order[k - 1]->group;
-            groups[order[k]->group].bytes += order[k]->bytes + 1;
-        } else {
-            groups[ng] = (pgroup){order[k]->bytes + 1, k, -1};
-            order[k]->group = ng++;
-        }
+    size_t *up = malloc((n ? n : 1) * sizeof *up), *gof = malloc((n ? n : 1) * sizeof *gof);
+    if (!up || !gof) {
+        free(up);
+        free(gof);
+        goto oom;
     }
+    for (k = 0; k < n; k++) up[k] = k;
+    qsort(order, n, sizeof *order, by_seq);
+    for (k = 1; k < n && order[k]->seq; k++)
+        if (!strcmp(order[k]->seq, order[k - 1]->seq))
+            up[uf_root(up, order[k]->index)] = uf_root(up, order[k - 1]->index);
+    qsort(order, n, sizeof *order, by_stem);
+    for (k = 1; k < n; k++)
+        if (!strcmp(order[k]->stem, order[k - 1]->stem))
+            up[uf_root(up, order[k]->index)] = uf_root(up, order[k - 1]->index);
+    /* one group per set, numbered (and its ties broken) by its first item in stem order */
+    size_t ng = 0;
+    for (k = 0; k < n; k++) gof[k] = SIZE_MAX;
+    for (k = 0; k < n; k++) {
+        size_t root = uf_root(up, order[k]->index);
+        if (gof[root] == SIZE_MAX) {
+            groups[ng] = (pgroup){0, k, -1};
+            gof[root] = ng++;
+        }
+        order[k]->group = gof[root];
+        groups[order[k]->group].bytes += order[k]->bytes + 1;
+    }
+    free(up);
+    free(gof);
     pgroup **gorder = calloc(ng ? ng : 1, sizeof *gorder);
     long long *load = calloc(s->shards, sizeof *load);
     if (!gorder || !load) {

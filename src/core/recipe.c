@@ -31,13 +31,7 @@ static void node_free(node *n)
 
 static int node_add(node *parent, node *kid)
 {
-    if (parent->n == parent->cap) {
-        size_t cap = parent->cap ? parent->cap * 2 : 8;
-        node **k = realloc(parent->kids, cap * sizeof *k);
-        if (!k) return 0;
-        parent->kids = k;
-        parent->cap = cap;
-    }
+    if (POL_GROW(parent->kids, parent->cap, parent->n + 1, 8)) return 0;
     parent->kids[parent->n++] = kid;
     return 1;
 }

@@ -118,14 +118,9 @@ pol_status pol__frame_expand(const char *pattern, char ***paths, size_t *n, pol_
         long long fr;
         if (e->d_name[0] == '.' || !frame_match(e->d_name, pre, strlen(pre), post, width, &fr))
             continue;
-        if (cnt == cap) {
-            cap = cap ? 2 * cap : 64;
-            found *nf = realloc(f, cap * sizeof *nf);
-            if (!nf) {
-                oom = 1;
-                break;
-            }
-            f = nf;
+        if (POL_GROW(f, cap, cnt + 1, 64)) {
+            oom = 1;
+            break;
         }
         f[cnt].frame = fr;
         if (!(f[cnt].name = pol__asprintf("%.*s%s", (int)nb, pattern, e->d_name))) oom = 1;

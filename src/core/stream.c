@@ -47,14 +47,16 @@ typedef struct stage {
 
 /* The context a chunk needs on each side so that stages [from, upto) leave its core right:
  * worked out from the last stage back (a resampler scales what the stages after it need). A
- * stage that measured and declined changes nothing, so it needs none. */
-static size_t context_of(const stage *st, size_t from, size_t upto)
+ * stage that measured and declined changes nothing, so it needs none. `ups`: the stream's units
+ * a second (0: not known), for stages whose context is a time (halo_at). */
+static size_t context_of(const stage *st, size_t from, size_t upto, double ups)
 {
     size_t need = 0;
     for (size_t i = upto; i-- > from;) {
         const pol_op_stream *os = st[i].op->stream;
         if (st[i].node && pol__jv_get(st[i].node, "declined")) continue;
-        need = os->context ? os->context(st[i].args, need) : need + os->halo;
+        size_t halo = os->halo_at && ups > 0 ? os->halo_at(ups) : os->halo;
+        need = os->context ? os->context(st[i].args, need) : need + halo;
     }
     return need;
 }
@@ -176,13 +178,14 @@ static pol_status outs_write(pol_run *run, outputs *o, const pol__chunk *c)
  * measures (measuring pass) or the cores are written (w != NULL). With `spill`, the cores as ops
  * [0, upto) leave them are also written there, and *next becomes the reader of that copy. */
 static pol_status pass(pol_run *run, const pol__domain *d, const char *in, const source *src,
-                       stage *st, size_t upto, size_t halo, int measure, outputs *w, FILE *spill,
+                       stage *st, size_t upto, int measure, outputs *w, FILE *spill,
                        void *like, void **next, void *ahead)
 {
     const pol__stream_io *io = d->stream;
     void *rd = NULL, *sw = NULL;
     pol_status s = source_open(run, d, in, src, like, &rd);
     if (s) return s;
+    size_t halo = context_of(st, src->from, upto, io->units_per_second ? io->units_per_second(rd) : 0);
     if (spill) s = io->scratch_begin(run, spill, &sw);
     pol__chunk *c;
     while (!s && !(s = io->read(run, rd, halo, &c)) && c) {
@@ -268,7 +271,6 @@ pol_status pol__stream_run(pol_run *run, const pol__domain *d, const char *in, c
             ahead = NULL;
         }
         for (int m = m0; !s && m < np && os->measure_first && os->measure; m++) {
-            size_t halo_k = context_of(st, src.from, k);
             int changes = 0;
             for (size_t i = src.from; i < k; i++)
                 if (!pol__jv_get(st[i].node, "declined")) changes = 1;
@@ -284,7 +286,7 @@ pol_status pol__stream_run(pol_run *run, const pol__domain *d, const char *in, c
                 run->step = NULL;
                 ahead_of = k + 1;
             }
-            if (!s) s = pass(run, d, in, &src, st, k, halo_k, 1, NULL, spill, like, &next, ahead);
+            if (!s) s = pass(run, d, in, &src, st, k, 1, NULL, spill, like, &next, ahead);
             passes++;
             if (spill && !s) {
                 if (src.scratch) fclose(src.scratch);
@@ -299,14 +301,13 @@ pol_status pol__stream_run(pol_run *run, const pol__domain *d, const char *in, c
         }
     }
     if (ahead && st[ahead_of].op->stream->free) st[ahead_of].op->stream->free(ahead); /* a pass failed */
-    size_t halo_rest = context_of(st, src.from, n);
     /* The applying pass, written as it goes (or only applied: a document op's pipeline). */
     if (!s && !out) {
-        s = pass(run, d, in, &src, st, n, halo_rest, 0, NULL, NULL, like, NULL, NULL);
+        s = pass(run, d, in, &src, st, n, 0, NULL, NULL, like, NULL, NULL);
         passes++;
     } else if (!s) {
         outputs o = {.d = d, .in = in, .out = out};
-        s = pass(run, d, in, &src, st, n, halo_rest, 0, &o, NULL, like, NULL, NULL);
+        s = pass(run, d, in, &src, st, n, 0, &o, NULL, like, NULL, NULL);
         if (!s && !o.made) s = outs_open(run, &o, NULL); /* an input of no units */
         s = outs_close(run, &o, s);
         passes++;

@@ -64,11 +64,18 @@ typedef struct pol__stream_io {
      * delivery op's arguments (`deliver`, NULL when there is no delivery op) — what the domain's
      * out_ext says of an item loaded whole, known before the item is read. */
     const char *(*out_ext)(pol_run *run, const char *in, const pol_args *deliver);
+    /* Optional: the stream's units a second (audio: the sample rate), from an open reader, for
+     * ops whose context is a time (pol_op_stream.halo_at). 0: not known. */
+    double (*units_per_second)(void *reader);
 } pol__stream_io;
 
 /* An op's chunk-by-chunk form (pol_op_desc.stream). */
 struct pol_op_stream {
     size_t halo; /* units of context the op needs on each side of a unit */
+    /* Optional, for an op whose context is a time: the units of context it needs at this many
+     * units a second (pol__stream_io.units_per_second), used instead of `halo` when the domain's
+     * reader tells it (halo stays the most it can be, for when it does not). */
+    size_t (*halo_at)(double units_per_second);
     /* Optional, for an op whose context depends on its arguments or that changes the number of
      * units (a resampler): the units of context it needs on each side of its input so that
      * `after` units of context on each side of its output are still right. NULL: halo + after. */

@@ -35,6 +35,23 @@ char *pol__strdup(const char *s)
     return d;
 }
 
+int pol__grow(void *arrp, size_t *cap, size_t need, size_t elem, size_t first)
+{
+    if (need <= *cap) return 0;
+    size_t c = *cap ? *cap : (first ? first : 1), bytes;
+    while (c < need) {
+        if (c > SIZE_MAX / 2) return -1;
+        c *= 2;
+    }
+    if (!pol__mul_ok(c, elem, &bytes)) return -1;
+    void *old, *nv;
+    memcpy(&old, arrp, sizeof old); /* arrp is a T **: read and write it as bytes */
+    if (!(nv = realloc(old, bytes))) return -1;
+    memcpy(arrp, &nv, sizeof nv);
+    *cap = c;
+    return 0;
+}
+
 char *pol__strndup(const char *s, size_t n)
 {
     if (!s) return NULL;

@@ -366,15 +366,9 @@ static pol_status plan_pooled(pol_run *run, const fc_settings *set, const srt *t
             size_t k = 0;
             for (size_t i = a; i < b; i++) k += fabs(tr[i].lead - L) <= H;
             if (!k) continue;
-            if (keep->n == keep->cap) {
-                size_t nc = keep->cap ? keep->cap * 2 : 64;
-                srt **v = realloc(keep->v, nc * sizeof *v);
-                if (!v) {
-                    st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
-                    break;
-                }
-                keep->v = v;
-                keep->cap = nc;
+            if (POL_GROW(keep->v, keep->cap, keep->n + 1, 64)) {
+                st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+                break;
             }
             srt *c = malloc(k * sizeof *c);
             if (!c) {

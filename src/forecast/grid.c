@@ -24,13 +24,7 @@ typedef struct acc {
 
 static int push(acc *a, entry e)
 {
-    if (a->n == a->cap) {
-        size_t nc = a->cap ? a->cap * 2 : 1024;
-        entry *p = realloc(a->e, nc * sizeof *p);
-        if (!p) return -1;
-        a->e = p;
-        a->cap = nc;
-    }
+    if (POL_GROW(a->e, a->cap, a->n + 1, 1024)) return -1;
     a->e[a->n++] = e;
     return 0;
 }

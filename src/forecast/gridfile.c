@@ -287,15 +287,9 @@ static pol_status open_grib(pol_run *run, const char *path, const char *var, fc_
                            "%zu (one grid per file)", base, msgs, name, np, npts);
             break;
         }
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 64;
-            gmsg *p = realloc(ms, nc * sizeof *p);
-            if (!p) {
-                st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
-                break;
-            }
-            ms = p;
-            cap = nc;
+        if (POL_GROW(ms, cap, n + 1, 64)) {
+            st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+            break;
         }
         ms[n++] = (gmsg){off, (size_t)total, valid, member};
     }

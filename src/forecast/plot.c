@@ -13,16 +13,9 @@ typedef struct pngbuf {
 static cairo_status_t write_fn(void *user, const unsigned char *data, unsigned int len)
 {
     pngbuf *b = user;
-    if (b->n + len > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 65536;
-        while (cap < b->n + len) cap *= 2;
-        unsigned char *p = realloc(b->p, cap);
-        if (!p) {
-            b->failed = 1;
-            return CAIRO_STATUS_WRITE_ERROR;
-        }
-        b->p = p;
-        b->cap = cap;
+    if (POL_GROW(b->p, b->cap, b->n + len, 65536)) {
+        b->failed = 1;
+        return CAIRO_STATUS_WRITE_ERROR;
     }
     memcpy(b->p + b->n, data, len);
     b->n += len;

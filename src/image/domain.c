@@ -195,10 +195,12 @@ pol_status pol__image_save_path(pol_run *run, pol__image *im, const char *path)
     pol__image_save s = im->save;
     int jpeg_out = !strcmp(c->format, "jpeg"), from_jpeg = !strcmp(im->format, "jpeg");
     int webp_same = !strcmp(c->format, "webp") && !strcmp(im->format, "webp") && !s.lossless;
-    /* Unchanged pixels of a JPEG (or a still WebP), and no quality asked for: its own DCT
-     * coefficients (its own bitstream) are written again, so nothing is lost. */
+    int png_same = !strcmp(c->format, "png") && !strcmp(im->format, "png") &&
+                   (!s.bit_depth || s.bit_depth == im->bit_depth);
+    /* Unchanged pixels of a JPEG (or a still WebP or PNG), and no quality asked for: its own DCT
+     * coefficients (its own bitstream, its own chunks) are written again, so nothing is lost. */
     int unchanged = !s.quality && im->src_path && im->src_hash &&
-                    ((jpeg_out && from_jpeg) || webp_same) &&
+                    ((jpeg_out && from_jpeg) || webp_same || png_same) &&
                     pol__image_px_hash(run, im) == im->src_hash;
     int lossless = unchanged && jpeg_out;
     pol__image_save_settings(run, im, c->format, lossless, &s);
@@ -214,13 +216,20 @@ pol_status pol__image_save_path(pol_run *run, pol__image *im, const char *path)
             if (!st)
                 pol__decide(run, "no step changed the pixels: the JPEG was written from its own "
                                  "DCT coefficients, without loss");
-        } else if (unchanged) {
+        } else if (unchanged && webp_same) {
             st = pol__webp_remux(run, im->src_path, &m, of.fp);
             if (!st)
                 pol__decide(run, "no step changed the pixels: the WebP's own image data was "
                                  "written again, without loss");
         } else {
-            st = c->save(run, im, &s, &m, of.fp);
+            int copied = 0;
+            if (unchanged && png_same) {
+                st = pol__png_copy(run, im, &m, s.metadata == POL_META_KEEP, of.fp, &copied);
+                if (copied)
+                    pol__decide(run, "no step changed the pixels: the PNG's own image data was "
+                                     "written again, byte for byte");
+            }
+            if (!st && !copied) st = c->save(run, im, &s, &m, of.fp);
         }
         int e = errno; /* what the last failed write said, before the codec's own wording */
         if (st && st != POL_ERR_NOMEM &&

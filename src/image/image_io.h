@@ -71,6 +71,12 @@ pol_status pol__webp_save(pol_run *run, const pol__image *im, const pol__image_s
                           const pol__meta_out *m, FILE *fp);
 /* Writes the still WebP at `src_path` again without decoding it (its VP8/VP8L and alpha chunks as
  * they are), with the metadata chunks of `m` (the policy applied). */
+/* Writes the PNG `im` was read from (im->src_path) again with its own image data and rendering
+ * chunks byte for byte, the metadata of `m` in place of its own, and its text, time and unknown
+ * chunks when `keep_other`. *copied is 0, with nothing written, when the file cannot be copied
+ * (damaged, animated, or metadata the source does not hold): encode the pixels instead. */
+pol_status pol__png_copy(pol_run *run, const pol__image *im, const pol__meta_out *m, int keep_other,
+                         FILE *fp, int *copied);
 pol_status pol__webp_remux(pol_run *run, const char *src_path, const pol__meta_out *m, FILE *fp);
 pol_status pol__tiff_load(pol_run *run, const char *path, const pol__image_load_opts *o,
                           pol__image **out);

@@ -212,6 +212,10 @@ pol_status pol__png_load(pol_run *run, const char *path, const pol__image_load_o
     memcpy(im->format, "png", 4);
     im->bit_depth = sixteen ? 16 : 8;
     if ((st = read_meta(run, ctx, im))) goto done;
+    if (!rc && decoded_rows == h && frames <= 1) { /* whole and still: can be copied if unchanged */
+        im->src_path = strdup(path);
+        im->src_hash = im->src_path ? pol__image_px_hash(run, im) : 0;
+    }
     *out = im;
     im = NULL;
 done:

@@ -1,5 +1,6 @@
 /* polish — image.straighten: levels a tilted horizon from long straight lines, then crops to the largest inscribed rectangle. */
 #include <math.h>
+#include <stdio.h>
 #include "image/image_io.h"
 #include "image/quality.h"
 
@@ -140,17 +141,56 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
             if (conv)
                 pol__measure(run, "dense_vertical_vanishing_point_diagonals", 1 / ti.dense.v_q / 2);
         }
-        if (found) {
+        if (ti.horizon_ok) {
+            pol__measure(run, "horizon_deg", ti.horizon.deg);
+            pol__measure(run, "horizon_se_deg", ti.horizon.se_deg);
+            pol__measure(run, "horizon_cover", ti.horizon.cover);
+            pol__measure(run, "horizon_contrast", ti.horizon.contrast);
+            pol__measure(run, "horizon_smooth", ti.horizon.smooth);
+            pol__measure(run, "horizon_sky_texture", ti.horizon.sky);
+            pol__measure(run, "horizon_row", ti.horizon.row);
+            pol__measure_int(run, "horizon_balanced", ti.horizon.balanced);
+        }
+        if (ti.vp_ok) {
+            pol__measure_int(run, "vanishing_points", ti.vp.points);
+            pol__measure_int(run, "horizontal_vanishing_points", ti.vp.h_points);
+            if (ti.vp.v_ok) {
+                pol__measure(run, "vp_vertical_deg", ti.vp.v_deg);
+                pol__measure(run, "vp_vertical_diagonals", ti.vp.v_dist);
+                pol__measure(run, "vp_vertical_support", ti.vp.v_support);
+                pol__measure_int(run, "vp_vertical_lines", ti.vp.v_members);
+            }
+            if (ti.vp.h_ok) {
+                pol__measure(run, "vp_horizon_deg", ti.vp.h_deg);
+                pol__measure(run, "vp_horizon_support", ti.vp.h_support);
+                pol__measure(run, "vp_focal_half_diagonals", ti.vp.focal);
+            }
+        }
+        if (ti.seg_ok) {
             pol__measure(run, "segments_tilt_deg", ti.seg_deg);
             pol__measure(run, "segments_confidence", ti.seg_conf);
             pol__measure_str(run, "dense_confirms", ti.dense_agrees == 1   ? "level edges"
                                                     : ti.dense_agrees == 2 ? "verticals"
                                                                            : "no");
         }
+        if (ti.receding) pol__measure_int(run, "receding_segments_set_aside", ti.receding);
         if (!found) {
-            pol__decline(run, "too few straight lines to judge the tilt");
+            /* no estimate, not a tilt of 0: tilt_deg is left out of the report */
+            pol__decline(run, "no estimate: no straight line, vanishing point or horizon gives a "
+                              "reading");
             return POL_OK;
         }
+        static const char *const by[] = {"", "segments", "vanishing points"};
+        static const char *const cue[] = {"segments", "vertical vanishing point",
+                                          "horizon through vanishing points", "horizon line",
+                                          "dense level edges", "dense verticals"};
+        char agree[160] = "";
+        size_t al = 0;
+        for (int k = 0; k < 6; k++)
+            if (ti.agreeing_cues >> k & 1)
+                al += (size_t)snprintf(agree + al, sizeof agree - al, "%s%s", al ? ", " : "", cue[k]);
+        pol__measure_str(run, "decided_by", by[ti.decided_by]);
+        pol__measure_str(run, "agreeing_cues", al ? agree : "none");
         pol__measure(run, "tilt_deg", tilt);
         pol__measure_str(run, "lines", ti.family == 2 ? "horizontal and vertical"
                                        : ti.family   ? "vertical"
@@ -160,7 +200,6 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         pol__measure(run, "agreeing_share", ti.share);
         pol__measure(run, "agreeing_length", ti.support);
         pol__measure(run, "agreeing_spread_deg", ti.spread);
-        if (ti.receding) pol__measure_int(run, "receding_segments_set_aside", ti.receding);
         if (ti.vanishing != 0) pol__measure(run, "vertical_vanishing_point_diagonals", ti.vanishing);
         pol__confidence(run, conf);
         double minc = pol__arg_num(args, "min-confidence");

@@ -172,6 +172,34 @@ typedef struct pol__tilt_dense {
     int votes_v;
 } pol__tilt_dense;
 int pol__tilt_dense_measure(const float *g, int w, int h, double max_deg, pol__tilt_dense *out);
+/* A line segment for the vanishing-point model: midpoint (x, y) centred, y up, in half-diagonals;
+ * direction ang in degrees [0, 180) (y up) with its cosine and sine; length in half-diagonals. */
+typedef struct pol__tilt_line {
+    double x, y, ang, ca, sa, len;
+} pol__tilt_line;
+/* Vanishing points of the lines (tilt_vp.c), up to three. v_deg: the roll from the verticals'
+ * point (v_dist its distance in diagonals, positive above, 0 at infinity); h_deg: the angle of
+ * the horizon through two horizontal points (focal: the focal length, in half-diagonals, that
+ * makes them orthogonal to the verticals). Returns 0 when no point is found. */
+typedef struct pol__tilt_vp_info {
+    int points, h_points;
+    int v_ok, v_members;
+    double v_deg, v_dist, v_support;
+    int h_ok;
+    double h_deg, h_support, focal;
+} pol__tilt_vp_info;
+int pol__tilt_vp(const pol__tilt_line *ls, size_t n, double max_deg, pol__tilt_vp_info *out);
+/* A horizon or water line (tilt_horizon.c): a straight boundary across the picture between two
+ * colour regions. deg its tilt, se_deg the fit's standard error, cover the share of the width
+ * whose boundary is on the line, contrast the two sides' colour difference, smooth the texture
+ * of the smoother side, sky the texture of everything above it, row its height at the centre
+ * (0 top, 1 bottom).
+ * Returns 0 when no such boundary is found. */
+typedef struct pol__tilt_horizon_info {
+    double deg, se_deg, cover, span, contrast, smooth, sky, rms_px, row;
+    int balanced;
+} pol__tilt_horizon_info;
+int pol__tilt_horizon(const pol__image *im, double max_deg, pol__tilt_horizon_info *out);
 /* The evidence behind an estimate (for the report). */
 typedef struct pol__tilt_info {
     double share;    /* agreeing lines' share of the family's near-axis line length */
@@ -185,8 +213,15 @@ typedef struct pol__tilt_info {
     int receding;     /* near-level lines set aside as receding towards a vanishing point */
     pol__tilt_dense dense; /* the dense cue, when it could be measured */
     int dense_ok;
+    pol__tilt_vp_info vp;  /* the vanishing points of lines of every direction */
+    int vp_ok;
+    pol__tilt_horizon_info horizon; /* a horizon or water line */
+    int horizon_ok;
     int dense_agrees; /* 0: it does not confirm the segments; 1: its level edges do; 2: its verticals */
     double seg_deg, seg_conf; /* the segments' own reading, before the dense one is weighed */
+    double seg_final;         /* the segments' confidence with the dense cue's agreement */
+    int decided_by;           /* 0 no reading, 1 the segments, 2 the vanishing points */
+    unsigned agreeing_cues;   /* bit k: cue k (tilt.c's CUE_ order) agrees with the estimate */
     int seg_ok;
 } pol__tilt_info;
 int pol__tilt_estimate_info(const pol_run *run, const pol__image *im, double max_deg, double *deg,

@@ -67,13 +67,7 @@ static int push(parser *ps, const char *cell)
         ps->extra++;
         return 0;
     }
-    if (ps->n == ps->cap) {
-        size_t cap = ps->cap ? ps->cap * 2 : 64;
-        const char **c = realloc(ps->cells, cap * sizeof *c);
-        if (!c) return -1;
-        ps->cells = c;
-        ps->cap = cap;
-    }
+    if (POL_GROW(ps->cells, ps->cap, ps->n + 1, 64)) return -1;
     ps->cells[ps->n++] = cell;
     return 0;
 }

@@ -83,15 +83,10 @@ static void text_add(void *ud, const XML_Char *s, int len)
             fail(x, POL_ERR_LIMIT);
             return;
         }
-        size_t cap = x->tcap ? x->tcap * 2 : 256;
-        while (cap < x->tlen + (size_t)len + 1) cap *= 2;
-        char *t = realloc(x->text, cap);
-        if (!t) {
+        if (POL_GROW(x->text, x->tcap, x->tlen + (size_t)len + 1, 256)) {
             fail(x, POL_ERR_NOMEM);
             return;
         }
-        x->text = t;
-        x->tcap = cap;
     }
     memcpy(x->text + x->tlen, s, (size_t)len);
     x->tlen += (size_t)len;
@@ -146,15 +141,9 @@ static void sst_end(void *ud, const XML_Char *name)
         x->in_rph = 0;
     else if (strcmp(name, "si") == 0) {
         x->in_si = 0;
-        if (x->sst.n == x->sst.cap) {
-            size_t cap = x->sst.cap ? x->sst.cap * 2 : 1024;
-            char **v = realloc(x->sst.v, cap * sizeof *v);
-            if (!v) {
-                fail(x, POL_ERR_NOMEM);
-                return;
-            }
-            x->sst.v = v;
-            x->sst.cap = cap;
+        if (POL_GROW(x->sst.v, x->sst.cap, x->sst.n + 1, 1024)) {
+            fail(x, POL_ERR_NOMEM);
+            return;
         }
         char *s = text_take(x);
         if (s) x->sst.v[x->sst.n++] = s;
@@ -507,15 +496,9 @@ static const char *lattr(const XML_Char **a, const char *name)
 
 static void vpush(xreader *x, strvec *v, const char *s)
 {
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 16;
-        char **nv = realloc(v->v, cap * sizeof *nv);
-        if (!nv) {
-            fail(x, POL_ERR_NOMEM);
-            return;
-        }
-        v->v = nv;
-        v->cap = cap;
+    if (POL_GROW(v->v, v->cap, v->n + 1, 16)) {
+        fail(x, POL_ERR_NOMEM);
+        return;
     }
     char *c = pol__arena_strndup(x->arena, s ? s : "", s ? strlen(s) : 0);
     if (!c) {

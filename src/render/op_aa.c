@@ -6,13 +6,16 @@
  *    it both ways (up to `search` pixels) for its ends and the crossing edges there, which give
  *    its shape (L, Z, U); the silhouette is re-vectorised as lines from the ends' half-steps to
  *    the segment's middle and each pixel's blending weights are the areas that line cuts off
- *    (a half with no step gets the expected 1/8 of an edge of unknown position, see FLAT);
+ *    (a half with no step gets the expected look of an edge of unknown position, see FLAT);
+ *    a step counts only where it is a stair of one silhouette (see end_height: crossings of
+ *    texture lines, corners, T-junctions and bumps are edges of unknown position instead);
  *    last, each pixel is blended with its neighbours by those weights, along one axis, and
  *    where edges crowd (texture finer than a pixel) softened by a 3x3 tent. No diagonal
- *    pattern search or corner rounding (SMAA's optional parts).
+ *    pattern search (SMAA's optional part).
  *  - fxaa, of the FXAA 3.11 kind: each edge pixel searches along its edge for the ends and blends
  *    with its neighbour across by the coverage the edge's position gives. */
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "render/render.h"
@@ -178,9 +181,16 @@ static void rows(void *u, size_t b, size_t e)
 #define E_TOP 2
 /* Where an edge has no step at an end, the silhouette's position inside its pixels is unknown:
  * uniformly anywhere between the two pixel centres, the expected share of each pixel the other
- * side covers is 1/8, which is what the two get from each other there (a least-squares guess;
- * MLAA/SMAA leave them as they are). */
+ * side covers is 1/8 (MLAA/SMAA leave them as they are). The mean of the light is not the mean
+ * of the look: a dark pixel that may hold a sliver of a bright one looks, on average, much less
+ * lit than 1/8 of the bright one makes it, and a bright one the other way round. So each side
+ * takes the share of the other that gives it the expected perceptual luma (flat_share); FLAT
+ * where the two are alike. */
 #define FLAT 0.125f
+/* an X-junction: the edge resumes this far past its end with the opposite polarity */
+#define XJ_GAP 4
+/* a stair: the next run along the crossing edge within this many rows */
+#define STAIR_RISE 2
 /* the sub-pixel softening starts above SUB_LO edges in a 3x3 and is full SUB_SPAN edges later */
 #define SUB_LO 3
 #define SUB_SPAN 6.0f
@@ -199,7 +209,6 @@ typedef struct sm_ctx {
     uint16_t *L;       /* w*h perceptual luma, 0..65535 */
     unsigned char *e;  /* w*h edge bits */
     int search, thr16;
-    float flat;
     sm_out *out;       /* one per block of BLEND_GRAIN rows */
     size_t nout;
 } sm_ctx;
@@ -252,7 +261,8 @@ static void sm_edge_rows(void *u, size_t b, size_t e)
 /* The integral of the re-vectorised line's height over [a0, a1] of a segment of length L whose
  * ends are at heights h0 (t = 0) and h1 (t = L), each half a line to height 0 at the middle:
  * the part above the edge in *pos, below in *neg. */
-static void seg_area(float L, float h0, float h1, float a0, float a1, float flat, float *pos, float *neg)
+static void seg_area(float L, float h0, float h1, float a0, float a1, float fpos, float fneg,
+                     float *pos, float *neg)
 {
     float m = 0.5f * L;
     *pos = *neg = 0;
@@ -261,7 +271,7 @@ static void seg_area(float L, float h0, float h1, float a0, float a1, float flat
         float hend = half ? h1 : h0;
         if (hi <= lo) continue;
         if (hend == 0) { /* no step: where the edge lies inside the pixel is unknown */
-            *pos += flat * (hi - lo), *neg += flat * (hi - lo);
+            *pos += fpos * (hi - lo), *neg += fneg * (hi - lo);
             continue;
         }
         /* height at t: half 0: h0 (1 - t/m); half 1: h1 (t - m)/m */
@@ -279,10 +289,106 @@ static inline unsigned char q8(float v)
     return (unsigned char)(v * 255 + 0.5f);
 }
 
+/* linear luma from the 16-bit perceptual one and back (l / (1 + l) = p^2) */
+static inline float lin_of(float p)
+{
+    p = fminf(p, 0.9995f);
+    return p * p / (1 - p * p);
+}
+static inline float perc_of(float l) { return l > 0 ? sqrtf(l / (1 + l)) : 0; }
+
+/* The share of neighbour n a pixel m takes across an edge of unknown position (see FLAT): half
+ * the time the edge misses m, half the time it covers a uniform 0..1/2 of it (two-point Gauss
+ * quadrature); the share whose perceptual luma is that mean. Tabulated over the lumas' top 7
+ * bits (16 KB: it stays in the first-level cache), in steps of 1/510 (the weights are kept in 8
+ * bits anyway), once for the process. */
+#define FT_BITS 7
+#define FT_N (1 << FT_BITS)
+#define FT(m, n) flat_tab[(m) >> (16 - FT_BITS)][(n) >> (16 - FT_BITS)]
+static unsigned char flat_tab[FT_N][FT_N];
+static pthread_once_t flat_once = PTHREAD_ONCE_INIT;
+
+static void flat_build(void)
+{
+    for (int i = 0; i < FT_N; i++)
+        for (int j = 0; j < FT_N; j++) {
+            float pm = ((float)i + 0.5f) / FT_N, lm = lin_of(pm);
+            float d = lin_of(((float)j + 0.5f) / FT_N) - lm, f = FLAT;
+            if (fabsf(d) >= 1e-4f) {
+                float t = 0.5f * pm +
+                          0.25f * (perc_of(lm + 0.10566f * d) + perc_of(lm + 0.39434f * d));
+                f = (lin_of(t) - lm) / d;
+            }
+            flat_tab[i][j] = (unsigned char)(510 * (f < 0 ? 0 : f > 0.5f ? 0.5f : f) + 0.5f);
+        }
+}
+
+static inline float flat_share(uint16_t m, uint16_t n) { return FT(m, n) * (1 / 510.0f); }
+
+/* The height of the silhouette at one end of a run (+-0.5: a step to the minus or the plus side;
+ * 0: unknown), in run coordinates: u along the run, v across (`vert` swaps them to x, y), the
+ * edge between rows v-1 and v, e the run's end pixel, cu the column of the crossing edge there,
+ * dir the way out of the run (-1, +1). SMAA reads any crossing edge at one side as a step of the
+ * silhouette; here it counts only as a stair: the edge must go on along the crossing edge within
+ * STAIR_RISE rows, between the same two colours (luma within the threshold), and must not resume
+ * on its own line with the opposite polarity within XJ_GAP (a line crossing it: two texture
+ * lines, a checker's corner). A corner of a shape, a T-junction of two surfaces and a crossing
+ * give an edge of unknown position (FLAT) instead of a triangle from a step that is not one. */
+static float end_height(const sm_ctx *s, int vert, int v, int e, int cu, int dir)
+{
+    const int w = s->a->r->w, U = vert ? s->a->r->h : w, V = vert ? w : s->a->r->h;
+    const unsigned char ALONG = vert ? E_LEFT : E_TOP, CROSS = vert ? E_TOP : E_LEFT;
+    const unsigned char *E = s->e;
+    const uint16_t *L = s->L;
+#define AT(uu, vv) ((size_t)(vert ? (uu) : (vv)) * (size_t)w + (size_t)(vert ? (vv) : (uu)))
+    if (cu < 0 || cu >= U) return 0;
+    int up = (E[AT(cu, v - 1)] & CROSS) != 0, dn = (E[AT(cu, v)] & CROSS) != 0;
+    if (up == dn) return 0;
+    int pol = L[AT(e, v)] > L[AT(e, v - 1)]; /* brighter on the plus side */
+    for (int k = 2; k <= XJ_GAP + 1; k++) {
+        int u = e + dir * k;
+        if (u < 0 || u >= U) break;
+        if ((E[AT(u, v)] & ALONG) && (L[AT(u, v)] > L[AT(u, v - 1)]) != pol) return 0;
+    }
+    int g = dir > 0 ? cu : cu - 1; /* where the next run would start */
+    if (g < 0 || g >= U) return 0;
+    for (int j = 1; j <= STAIR_RISE; j++) {
+        int rc = up ? v - j : v + j - 1, rn = up ? v - j : v + j;
+        if (rc < 0 || rc >= V || rn < 1 || rn >= V || !(E[AT(cu, rc)] & CROSS)) return 0;
+        if (E[AT(g, rn)] & ALONG) {
+            int same = abs((int)L[AT(g, rn - 1)] - (int)L[AT(e, v - 1)]) < s->thr16 &&
+                       abs((int)L[AT(g, rn)] - (int)L[AT(e, v)]) < s->thr16;
+            return same ? (up ? 0.5f : -0.5f) : 0;
+        }
+    }
+    return 0;
+#undef AT
+}
+
+/* The blending weights across one edge of a pixel (o[0]: the plus-side pixel takes from the
+ * minus side, o[1]: the other way; lm, lp their lumas) at a of a run of length L whose ends have
+ * heights h0, h1. A bump (both ends stepping to the same side, as at a curve's extreme) has its
+ * tip at an unknown position too, where SMAA would put a dent. */
+static inline void edge_weights(float L, float h0, float h1, float a, uint16_t lm, uint16_t lp,
+                                unsigned char *o)
+{
+    if (h0 * h1 > 0) h0 = h1 = 0;
+    if (h0 == 0 && h1 == 0) { /* the whole edge of unknown position (most pixels of long runs) */
+        o[0] = (unsigned char)((FT(lp, lm) + 1) >> 1);
+        o[1] = (unsigned char)((FT(lm, lp) + 1) >> 1);
+        return;
+    }
+    float fp = FLAT, fn = FLAT, pos, neg;
+    if (h0 == 0 || h1 == 0) fp = flat_share(lm, lp), fn = flat_share(lp, lm);
+    seg_area(L, h0, h1, a, a + 1, fp, fn, &pos, &neg);
+    o[0] = q8(neg), o[1] = q8(pos);
+}
+
 /* Column state of vertical edge runs, per chunk: the run through (x, y) spans rows top..bot
- * (top INT_MIN: more than `search` above); valid while y <= bot. */
+ * (top INT_MIN: more than `search` above), with its ends' heights; valid while y <= bot. */
 typedef struct vruns {
     int *top, *bot;
+    float *h0, *h1;
 } vruns;
 
 /* The blending weights of row y (4 bytes a pixel: takes from above, above takes from it, takes
@@ -294,30 +400,27 @@ static void sm_row_weights(const sm_ctx *s, int y, unsigned char *o, vruns *vr)
     const unsigned char *E = s->e, *row = E + (size_t)y * w;
 #define EB(x, yy) E[(size_t)(yy) * w + (size_t)(x)]
     memset(o, 0, (size_t)w * 4);
-    int run_s = 0, run_e = -1; /* the horizontal run through x */
+    const uint16_t *Lr = s->L + (size_t)y * w;
+    int run_s = 0, run_e = -1; /* the horizontal run through x, and its ends' heights */
+    float rh0 = 0, rh1 = 0;
     for (int x = 0; x < w; x++) {
         unsigned char bits = row[x];
-        if (!bits) continue;
+        if (!bits) {
+            uint64_t z8; /* skip 8 pixels at a time where no edge is */
+            while (x + 8 < w && (memcpy(&z8, row + x + 1, 8), !z8)) x += 8;
+            continue;
+        }
         if (bits & E_TOP) { /* a horizontal edge between (x, y-1) above and (x, y) */
             if (x > run_e) {
                 run_s = x, run_e = x;
                 while (run_e + 1 < w && (row[run_e + 1] & E_TOP)) run_e++;
+                /* the silhouette steps up (+) or down (-) at the ends, or is of unknown height */
+                rh0 = end_height(s, 0, y, run_s, run_s, -1);
+                rh1 = end_height(s, 0, y, run_e, run_e + 1, 1);
             }
             int dl = x - run_s < S ? x - run_s : S, dr = run_e - x < S ? run_e - x : S;
-            int xl = x - dl, xr = x + dr;
-            /* crossing edges at the ends: the silhouette steps up (+) or down (-) there */
-            float h0 = 0, h1 = 0;
-            if (dl < S) {
-                int up = EB(xl, y - 1) & E_LEFT, dn = row[xl] & E_LEFT;
-                h0 = up && !dn ? 0.5f : dn && !up ? -0.5f : 0;
-            }
-            if (dr < S && xr + 1 < w) {
-                int up = EB(xr + 1, y - 1) & E_LEFT, dn = row[xr + 1] & E_LEFT;
-                h1 = up && !dn ? 0.5f : dn && !up ? -0.5f : 0;
-            }
-            float pos, neg;
-            seg_area((float)(dl + dr + 1), h0, h1, (float)dl, (float)dl + 1, s->flat, &pos, &neg);
-            o[4 * x] = q8(neg), o[4 * x + 1] = q8(pos);
+            edge_weights((float)(dl + dr + 1), dl < S ? rh0 : 0, dr < S ? rh1 : 0, (float)dl,
+                         Lr[x - (ptrdiff_t)w], Lr[x], o + 4 * x);
         }
         if (bits & E_LEFT) { /* a vertical edge between (x-1, y) left and (x, y) */
             if (vr->bot[x] < y) { /* a run not met yet: its top (within S) and its bottom */
@@ -325,22 +428,14 @@ static void sm_row_weights(const sm_ctx *s, int y, unsigned char *o, vruns *vr)
                 while (du < S && y - du - 1 >= 0 && (EB(x, y - du - 1) & E_LEFT)) du++;
                 while (y + dd + 1 < h && (EB(x, y + dd + 1) & E_LEFT)) dd++;
                 vr->top[x] = du < S ? y - du : INT_MIN, vr->bot[x] = y + dd;
+                /* + towards the left pixel */
+                vr->h0[x] = du < S ? end_height(s, 1, x, y - du, y - du, -1) : 0;
+                vr->h1[x] = end_height(s, 1, x, y + dd, y + dd + 1, 1);
             }
             int du = vr->top[x] == INT_MIN || y - vr->top[x] > S ? S : y - vr->top[x];
             int dd = vr->bot[x] - y < S ? vr->bot[x] - y : S;
-            int yt = y - du, yb = y + dd;
-            float h0 = 0, h1 = 0; /* + towards the left pixel */
-            if (du < S) {
-                int lf = EB(x - 1, yt) & E_TOP, rt = EB(x, yt) & E_TOP;
-                h0 = lf && !rt ? 0.5f : rt && !lf ? -0.5f : 0;
-            }
-            if (dd < S && yb + 1 < h) {
-                int lf = EB(x - 1, yb + 1) & E_TOP, rt = EB(x, yb + 1) & E_TOP;
-                h1 = lf && !rt ? 0.5f : rt && !lf ? -0.5f : 0;
-            }
-            float pos, neg;
-            seg_area((float)(du + dd + 1), h0, h1, (float)du, (float)du + 1, s->flat, &pos, &neg);
-            o[4 * x + 2] = q8(neg), o[4 * x + 3] = q8(pos);
+            edge_weights((float)(du + dd + 1), du < S ? vr->h0[x] : 0, dd < S ? vr->h1[x] : 0,
+                         (float)du, Lr[x - 1], Lr[x], o + 4 * x + 2);
         }
     }
 #undef EB
@@ -374,12 +469,13 @@ static void sm_blend_rows(void *u, size_t b, size_t e)
     sm_out *out = &s->out[b / BLEND_GRAIN];
     unsigned char *wbuf = malloc((size_t)w * 8 + (size_t)w + 16);
     int *vbuf = malloc((size_t)w * 2 * sizeof *vbuf);
-    if (!wbuf || !vbuf) {
-        free(wbuf), free(vbuf);
+    float *hbuf = malloc((size_t)w * 2 * sizeof *hbuf);
+    if (!wbuf || !vbuf || !hbuf) {
+        free(wbuf), free(vbuf), free(hbuf);
         __atomic_store_n(&c->nomem, 1, __ATOMIC_RELAXED);
         return;
     }
-    vruns vr = {vbuf, vbuf + w};
+    vruns vr = {vbuf, vbuf + w, hbuf, hbuf + w};
     for (int x = 0; x < w; x++) vr.bot[x] = -1;
     unsigned char *W0 = wbuf, *W1 = wbuf + (size_t)w * 4, *col = wbuf + (size_t)w * 8;
     memset(col + w, 0, 16);
@@ -441,6 +537,7 @@ static void sm_blend_rows(void *u, size_t b, size_t e)
     }
     free(wbuf);
     free(vbuf);
+    free(hbuf);
     __atomic_add_fetch(&c->edges, blended, __ATOMIC_RELAXED);
 }
 
@@ -474,9 +571,10 @@ pol_status pol__render_aa(pol_run *run, pol__render *r, int method, float thr, f
         if (!buf) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
         aa_ctx c = {.r = r, .dst = r->rgba, .thr = thr, .subq = subq, .run = run};
         sm_ctx s = {.a = &c, .L = (uint16_t *)buf, .e = buf + 2 * n, .search = search,
-                    .thr16 = (int)ceilf(thr * 65535.0f), .flat = FLAT};
+                    .thr16 = (int)ceilf(thr * 65535.0f)};
         s.nout = pol__rn_blocks((size_t)r->h, BLEND_GRAIN);
         if (!(s.out = calloc(s.nout, sizeof *s.out))) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        pthread_once(&flat_once, flat_build);
         pol__render_pass(run, r, 16, sm_luma_rows, &s);
         pol__parallel_blocks(run, (size_t)r->h, 16, sm_edge_rows, &s);
         pol__parallel_blocks(run, (size_t)r->h, BLEND_GRAIN, sm_blend_rows, &s);

@@ -1,12 +1,13 @@
 /* polish — render.ao: ground-truth-style ambient occlusion (GTAO class) from the depth pass. View
  * positions come from depth and the field of view; for a few screen-space slices per pixel the
- * horizon on each side is found by marching the depth, and the cosine-weighted visible arc of the
- * hemisphere around the normal (reconstructed from depth, in view space) is integrated in closed
- * form. Computed at quarter (or half) resolution, one slice a pixel at an angle and step offset
- * from interleaved gradient noise (Jimenez 2014: no temporal accumulation needed, and a 4x4 block
- * sees 16 well-spread directions), then a depth-aware 4x4 blur; the depth-aware (bilateral)
- * upsample and the multiply into the beauty are a deferred pointwise stage, so they run inside the
- * next pass over the frame instead of a pass of their own. */
+ * horizon on each side is found by marching the depth (every sample nearer than the radius counts
+ * in full, so the radius is a ray-traced AO's distance, Cycles' included), and the cosine-weighted
+ * visible arc of the hemisphere around the normal (reconstructed from depth, in view space) is
+ * integrated in closed form. Computed at quarter (or half) resolution, one slice a pixel at an
+ * angle and step offset from interleaved gradient noise (Jimenez 2014: no temporal accumulation
+ * needed, and a 4x4 block sees 16 well-spread directions), then a depth-aware 4x4 blur; the
+ * depth-aware (bilateral) upsample and the multiply into the beauty are a deferred pointwise
+ * stage, so they run inside the next pass over the frame instead of a pass of their own. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,8 @@
 
 static const pol_param_desc params[] = {
     {"radius", POL_PARAM_NUM, NULL, 0, 1e9, NULL,
-     "Occlusion radius in scene units; unset: 5% of the median depth."},
+     "Occlusion distance in scene units, as Cycles' AO distance (an occluder nearer than it "
+     "counts in full); unset: 5% of the median depth."},
     {"strength", POL_PARAM_NUM, "0.6", 0, 1, NULL, "How much of the occlusion darkens the beauty."},
     {"fov", POL_PARAM_NUM, "39.6", 5, 170, NULL,
      "Horizontal field of view of the camera (Blender's 50 mm lens: 39.6).", .unit = "deg"},
@@ -60,13 +62,6 @@ static inline float ign(float x, float y)
     return t - floorf(t);
 }
 
-static inline void pos(const ao_ctx *c, int x, int y, float z, float *p)
-{
-    p[0] = ((float)x + c->off - 0.5f * (float)c->W / (float)c->s) / c->f * z;
-    p[1] = ((float)y + c->off - 0.5f * (float)c->H / (float)c->s) / c->f * z;
-    p[2] = z;
-}
-
 static inline float zat(const ao_ctx *c, int x, int y)
 {
     x = x < 0 ? 0 : x >= c->w ? c->w - 1 : x;
@@ -104,7 +99,7 @@ static void ao_rows(void *u, size_t b, size_t e)
     const ao_ctx *c = u;
     const float invf = 1 / c->f, cx = 0.5f * (float)c->W / (float)c->s - c->off,
                 cy = 0.5f * (float)c->H / (float)c->s - c->off;
-    const float R2 = c->R * c->R, invR2 = 1 / R2;
+    const float R2 = c->R * c->R;
     for (int y = (int)b; y < (int)e; y++)
         for (int x = 0; x < c->w; x++) {
             float z = c->z[(size_t)y * c->w + x];
@@ -114,16 +109,23 @@ static void ao_rows(void *u, size_t b, size_t e)
                 continue;
             }
             float P[3], V[3], N[3];
-            pos(c, x, y, z, P);
+            /* view position from depth, with 1/f precomputed (dividing by c->f made 20 divisions
+             * a pixel: the compiler cannot keep c->f in a register across the float stores) */
+#define POS(px, py, pz, o)                                                                         \
+    ((o)[0] = ((float)(px) - cx) * invf * (pz), (o)[1] = ((float)(py) - cy) * invf * (pz),           \
+     (o)[2] = (pz))
+            POS(x, y, z, P);
             float il = 1 / sqrtf(P[0] * P[0] + P[1] * P[1] + P[2] * P[2]);
             for (int k = 0; k < 3; k++) V[k] = -P[k] * il;
             /* normal: the smaller one-sided differences (no smearing across silhouettes) */
             float A[3], B[3], Q[3], dx[3], dy[3];
-            pos(c, x + 1, y, zat(c, x + 1, y), A);
-            pos(c, x - 1, y, zat(c, x - 1, y), B);
+            float za = zat(c, x + 1, y), zb = zat(c, x - 1, y);
+            POS(x + 1, y, za, A);
+            POS(x - 1, y, zb, B);
             for (int k = 0; k < 3; k++) dx[k] = fabsf(A[2] - z) < fabsf(z - B[2]) ? A[k] - P[k] : P[k] - B[k];
-            pos(c, x, y + 1, zat(c, x, y + 1), A);
-            pos(c, x, y - 1, zat(c, x, y - 1), Q);
+            za = zat(c, x, y + 1), zb = zat(c, x, y - 1);
+            POS(x, y + 1, za, A);
+            POS(x, y - 1, zb, Q);
             for (int k = 0; k < 3; k++) dy[k] = fabsf(A[2] - z) < fabsf(z - Q[2]) ? A[k] - P[k] : P[k] - Q[k];
             N[0] = dx[1] * dy[2] - dx[2] * dy[1];
             N[1] = dx[2] * dy[0] - dx[0] * dy[2];
@@ -163,7 +165,9 @@ static void ao_rows(void *u, size_t b, size_t e)
                 cg = cg > 1 ? 1 : cg < -1 ? -1 : cg;
                 float sgn = (pn[0] * T[0] + pn[1] * T[1] + pn[2] * T[2]) < 0 ? -1.0f : 1.0f;
                 float gam = sgn * fast_acos(cg), sg = sgn * sqrtf(1 - cg * cg);
-                float hcos[2] = {-1, -1};
+                /* each side's highest horizon, kept as its cosine times its absolute value
+                 * (the same order as the cosine, without a square root per sample) */
+                float hq[2] = {-1, -1};
                 for (int j = 0; j < c->steps; j++) {
                     float t = 1 + ((float)j + sj) * tstep;
                     int ox = rnd(d2[0] * t), oy = rnd(d2[1] * t);
@@ -175,13 +179,18 @@ static void ao_rows(void *u, size_t b, size_t e)
                         float dd[3] = {((float)sx - cx) * invf * zs - P[0],
                                        ((float)sy - cy) * invf * zs - P[1], zs - P[2]};
                         float l2 = dd[0] * dd[0] + dd[1] * dd[1] + dd[2] * dd[2];
-                        if (!(l2 > 1e-12f) || l2 >= R2) continue; /* beyond R: no falloff left */
-                        float ch = (dd[0] * V[0] + dd[1] * V[1] + dd[2] * V[2]) / sqrtf(l2);
-                        ch = ch + (-1 - ch) * (l2 * invR2);
-                        if (ch > hcos[side]) hcos[side] = ch;
+                        /* every occluder nearer than R counts in full, as a ray-traced AO's
+                         * hit within its distance does (a falloff to R made R act as a third
+                         * to a half of Cycles' distance) */
+                        if (!(l2 > 1e-12f) || l2 >= R2) continue;
+                        float dv2 = dd[0] * V[0] + dd[1] * V[1] + dd[2] * V[2];
+                        float q = dv2 * fabsf(dv2) / l2;
+                        if (q > hq[side]) hq[side] = q;
                     }
                 }
-                float c1 = hcos[0] > 1 ? 1 : hcos[0], c2 = hcos[1] > 1 ? 1 : hcos[1];
+                float c1 = hq[0] < 0 ? -sqrtf(-hq[0]) : sqrtf(hq[0]);
+                float c2 = hq[1] < 0 ? -sqrtf(-hq[1]) : sqrtf(hq[1]);
+                c1 = c1 > 1 ? 1 : c1, c2 = c2 > 1 ? 1 : c2;
                 float h1 = -fast_acos(c1), h2 = fast_acos(c2);
                 float a1 = arc(h1, c1, -sqrtf(1 - c1 * c1), gam, cg, sg, 1);
                 float a2 = arc(h2, c2, sqrtf(1 - c2 * c2), gam, cg, sg, 0);
@@ -193,6 +202,7 @@ static void ao_rows(void *u, size_t b, size_t e)
             float v = vis / (float)c->slices;
             *o = v < 0 ? 0 : v;
         }
+#undef POS
 }
 
 /* depth-aware 4x4 box: averages only neighbours on the same surface */
@@ -376,7 +386,7 @@ pol_status pol__render_ao(pol_run *run, pol__render *r, double radius, double fo
     }
     *u = (up_ctx){z, z + 2 * nh, w, h, S, Z, r->w, apply_k};
     float *ao = z + nh, *tmp = z + 2 * nh;
-    /* low-res depth: the top-left pixel of each SxS block, placed at that pixel's centre (pos()),
+    /* low-res depth: the top-left pixel of each SxS block, placed at that pixel's centre (POS),
      * so a plane stays a plane (a min or mean would bend it and occlude open ground) */
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {

@@ -229,7 +229,7 @@ pol_status pol__render_aa_temporal(pol_run *run, pol__render *r, const void *key
     }
     if (raw) {
         raw_ctx rc = {r->rgba, raw, r->w};
-        pol__parallel_for(run, (size_t)r->h, 16, raw_rows, &rc);
+        pol__parallel_blocks(run, (size_t)r->h, 16, raw_rows, &rc);
     }
     size_t edges = 0;
     st = pol__render_aa(run, r, method, thr, subq, search, &edges);
@@ -242,7 +242,7 @@ pol_status pol__render_aa_temporal(pol_run *run, pol__render *r, const void *key
     if (nh->z) memcpy(nh->z, r->pass[POL_RP_DEPTH], n * 4);
     if (!prev) {
         raw_ctx rc = {r->rgba, nh->c, r->w};
-        pol__parallel_for(run, (size_t)r->h, 16, raw_rows, &rc);
+        pol__parallel_blocks(run, (size_t)r->h, 16, raw_rows, &rc);
         for (size_t i = 0; i < n; i++) nh->age[i] = 1;
         pol__measure(run, "temporal_history_fraction", 0);
         pol__decide(run, "temporal: no history (%s): spatial anti-aliasing (%s class) on %zu edge "
@@ -253,7 +253,7 @@ pol_status pol__render_aa_temporal(pol_run *run, pol__render *r, const void *key
                      .z = r->pass[POL_RP_DEPTH], .h = prev, .out = nh->c, .age = nh->age,
                      .rgba = r->rgba, .sx = blender ? 1.0f : -1.0f, .sy = -1.0f,
                      .min_a = 1 - feedback};
-        pol__parallel_for(run, (size_t)r->h, 8, taa_rows, &c);
+        pol__parallel_blocks(run, (size_t)r->h, 8, taa_rows, &c);
         double dn = (double)n;
         pol__measure(run, "temporal_history_fraction", (double)c.used / dn);
         pol__measure(run, "disoccluded_fraction", (double)c.disocc / dn);

@@ -271,13 +271,7 @@ typedef struct checker {
 
 static pol_status add_claim(pol__check *out, pol__claim **c)
 {
-    if (out->n == out->cap) {
-        size_t cap = out->cap ? out->cap * 2 : 8;
-        pol__claim *p = realloc(out->claims, cap * sizeof *p);
-        if (!p) return POL_ERR_NOMEM;
-        out->claims = p;
-        out->cap = cap;
-    }
+    if (POL_GROW(out->claims, out->cap, out->n + 1, 8)) return POL_ERR_NOMEM;
     *c = &out->claims[out->n++];
     memset(*c, 0, sizeof **c);
     return POL_OK;

@@ -19,13 +19,7 @@ static int push(pol__chunk_list *c, const char *s, size_t n)
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\n')) n--;
     while (n && (*s == ' ' || *s == '\n')) s++, n--;
     if (!n) return 0;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 16;
-        char **t = realloc(c->text, cap * sizeof *t);
-        if (!t) return -1;
-        c->text = t;
-        c->cap = cap;
-    }
+    if (POL_GROW(c->text, c->cap, c->n + 1, 16)) return -1;
     if (!(c->text[c->n] = pol__strndup(s, n))) return -1;
     c->n++;
     return 0;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include "core/internal.h"
 #include "text/textutil.h"
 
 static int is_alpha_byte(unsigned char c)
@@ -354,15 +355,9 @@ void pol__vals_free(pol__vals *v)
 static pol__val *add_val(pol__vals *vs, pol__vtype t, size_t s, size_t e)
 {
     if (vs->oom) return NULL;
-    if (vs->n == vs->cap) {
-        size_t c = vs->cap ? vs->cap * 2 : 16;
-        pol__val *p = realloc(vs->v, c * sizeof *p);
-        if (!p) {
-            vs->oom = 1;
-            return NULL;
-        }
-        vs->v = p;
-        vs->cap = c;
+    if (POL_GROW(vs->v, vs->cap, vs->n + 1, 16)) {
+        vs->oom = 1;
+        return NULL;
     }
     pol__val *v = &vs->v[vs->n++];
     memset(v, 0, sizeof *v);

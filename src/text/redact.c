@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <strings.h>
+#include "core/internal.h"
 #include "records/std.h"
 #include "text/redact.h"
 #include "text/textutil.h"
@@ -84,15 +85,9 @@ static int span_free(const finder *f, size_t s, size_t e)
 static void add(finder *f, size_t s, size_t e, pol__pii t)
 {
     if (f->out->oom || !span_free(f, s, e)) return;
-    if (f->out->n == f->out->cap) {
-        size_t c = f->out->cap ? f->out->cap * 2 : 16;
-        pol__pii_span *p = realloc(f->out->v, c * sizeof *p);
-        if (!p) {
-            f->out->oom = 1;
-            return;
-        }
-        f->out->v = p;
-        f->out->cap = c;
+    if (POL_GROW(f->out->v, f->out->cap, f->out->n + 1, 16)) {
+        f->out->oom = 1;
+        return;
     }
     f->out->v[f->out->n++] = (pol__pii_span){s, e, t};
     memset(f->used + s, 1, e - s);

@@ -24,13 +24,7 @@ void pol__transcripts_free(pol__transcripts *t)
 
 static pol__convo *new_convo(pol__transcripts *t, const char *id)
 {
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 16;
-        pol__convo *p = realloc(t->c, cap * sizeof *p);
-        if (!p) return NULL;
-        t->c = p;
-        t->cap = cap;
-    }
+    if (POL_GROW(t->c, t->cap, t->n + 1, 16)) return NULL;
     pol__convo *c = &t->c[t->n];
     memset(c, 0, sizeof *c);
     if (id && !(c->id = pol__strdup(id))) return NULL;
@@ -41,13 +35,7 @@ static pol__convo *new_convo(pol__transcripts *t, const char *id)
 
 static int add_msg(pol__convo *c, int visitor, const char *text, size_t n, const char *time)
 {
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 8;
-        pol__msg *p = realloc(c->m, cap * sizeof *p);
-        if (!p) return -1;
-        c->m = p;
-        c->cap = cap;
-    }
+    if (POL_GROW(c->m, c->cap, c->n + 1, 8)) return -1;
     pol__msg *m = &c->m[c->n];
     m->visitor = visitor;
     m->text = pol__strndup(text, n);

@@ -85,7 +85,7 @@ static double eval(const cp *c, const double *x, double mu, double *g, double *h
         if (t == HUGE_VAL) return HUGE_VAL;
         f += t;
         double d = x[i] - c->r[i], a1, a2, b1, b2;
-        f += c->w[i] * (o->keep * zone(d, o->slack, &a1, &a2) + o->centre * soft_abs(d, c->eps[0], &b1, &b2));
+        f += c->w[i] * (o->keep * zone(d, o->slack_at ? o->slack_at[i] : o->slack, &a1, &a2) + o->centre * soft_abs(d, c->eps[0], &b1, &b2));
         if (g) {
             g[i] += g1 + c->w[i] * (o->keep * a1 + o->centre * b1);
             h[i * BW] += g2 + c->w[i] * (o->keep * a2 + o->centre * b2);

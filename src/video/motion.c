@@ -251,6 +251,29 @@ static int refine(const pyr *A, const pyr *B, pol__vsim *s, int *inliers)
     return ok;
 }
 
+pol_status pol__video_next_grey(pol_run *run, pol__vdec *d, int rotation, int cw, int ch, void **sc, uint8_t *tmp,
+                                uint8_t *out, int *got)
+{
+    *got = 0;
+    for (;;) {
+        pol__vdec_out o;
+        pol_status st = pol__vdec_next(run, d, &o);
+        if (st || !o.kind) return st;
+        if (o.kind != POL_VDEC_VIDEO) continue;
+        AVFrame *f = o.frame;
+        *sc = sws_getCachedContext(*sc, f->width, f->height, f->format, cw, ch, AV_PIX_FMT_GRAY8, SWS_AREA, NULL,
+                                   NULL, NULL);
+        if (!*sc)
+            return pol__fail(run, POL_ERR_UNSUPPORTED, "cannot convert %s pictures", av_get_pix_fmt_name(f->format));
+        uint8_t *dst[1] = {rotation ? tmp : out};
+        int ls[1] = {cw};
+        sws_scale(*sc, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dst, ls);
+        if (rotation) pol__video_rotate_plane(tmp, cw, ch, 1, rotation, out);
+        *got = 1;
+        return POL_OK;
+    }
+}
+
 pol_status pol__video_fine_motion(pol_run *run, pol__video *v, pol__vsim *m, size_t *refined)
 {
     const pol__vinfo *in = &v->in;
@@ -279,21 +302,9 @@ pol_status pol__video_fine_motion(pol_run *run, pol__video *v, pol__vsim *m, siz
     size_t i = 0;
     int cur = 0;
     while (!st) {
-        pol__vdec_out o;
-        st = pol__vdec_next(run, d, &o);
-        if (st || !o.kind) break;
-        if (o.kind != POL_VDEC_VIDEO) continue;
-        if (i >= n) break;
-        AVFrame *f = o.frame;
-        sc = sws_getCachedContext(sc, f->width, f->height, f->format, cw, ch, AV_PIX_FMT_GRAY8, SWS_AREA, NULL, NULL, NULL);
-        if (!sc) {
-            st = pol__fail(run, POL_ERR_UNSUPPORTED, "cannot convert %s pictures", av_get_pix_fmt_name(f->format));
-            break;
-        }
-        uint8_t *dst[1] = {in->rotation ? g : gu};
-        int ls[1] = {cw};
-        sws_scale(sc, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dst, ls);
-        if (in->rotation) pol__video_rotate_plane(g, cw, ch, 1, in->rotation, gu);
+        int got = 0;
+        st = pol__video_next_grey(run, d, in->rotation, cw, ch, (void **)&sc, g, gu, &got);
+        if (st || !got || i >= n) break;
         pyr_build(&P[cur], gu);
         if (i > 0 && !an->f[i].cut) {
             pol__vsim s = {m[i].a, m[i].b, m[i].tx / kx, m[i].ty / ky};

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/ports.h"
-#include "video/video.h"
+#include "video/track.h"
 
 static const pol_param_desc params[] = {
     {"aspect", POL_PARAM_STR, "9:16", 0, -1, NULL, "Aspect ratio of the result, W:H (9:16, 1:1, 4:5, 16:9)."},
@@ -145,12 +145,13 @@ static pol_status write_path(pol_run *run, FILE *f, int first, void *u)
     return ferror(f) ? POL_ERR_IO : POL_OK;
 }
 
-/* The crop path over time as an SVG: the window's centre (blue band: its extent) and the subject's
- * motion centroid (grey dots), shots as vertical lines. */
+/* The crop path over time as an SVG: the window's centre (blue band: its extent) and the subject it
+ * follows (grey dots: one tracked moving thing, or the motion's centroid where it was not tracked;
+ * sx NULL: the motion's centroid throughout), shots as vertical lines. */
 /* Appends to s[0..cap) while there is room; o passing cap marks the figure as cut short. */
 #define APPEND(...) (o = o < cap ? o + (size_t)snprintf(s + o, cap - o, __VA_ARGS__) : o)
 
-static void figure(pol_run *run, const pol__video *v)
+static void figure(pol_run *run, const pol__video *v, const float *sx)
 {
     const pol__vanalysis *a = v->ana;
     if (!a || !a->n) return;
@@ -162,7 +163,7 @@ static void figure(pol_run *run, const pol__video *v)
     APPEND(
                                 "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' font-family='sans-serif' font-size='11'>"
                                 "<rect width='%d' height='%d' fill='white'/>"
-                                "<text x='6' y='14'>crop window across the frame (x, blue) and the moving subject (grey) over time</text>",
+                                "<text x='6' y='14'>crop window across the frame (x, blue) and the subject followed (grey) over time</text>",
                                 W, H, W, H);
     double T = a->f[a->n - 1].t > 0 ? a->f[a->n - 1].t : 1;
     size_t step = a->n > 600 ? a->n / 600 : 1;
@@ -179,10 +180,10 @@ static void figure(pol_run *run, const pol__video *v)
             APPEND( "L%.1f %.1f", a->f[i].t / T * W,
                                   20 + (H - 20) * (double)(v->crop_x[i] + v->crop_w) / v->in.width);
     APPEND( "Z'/>");
-    for (size_t i = 0; i < a->n; i += step)
-        if (a->f[i].mw > 0.0015f)
-            APPEND( "<circle cx='%.1f' cy='%.1f' r='1.5' fill='#555'/>", a->f[i].t / T * W,
-                                  20 + (H - 20) * a->f[i].mx);
+    for (size_t i = 0; i < a->n; i += step) {
+        double x = sx ? sx[i] : a->f[i].mw > 0.0015f ? a->f[i].mx : -1;
+        if (x >= 0) APPEND("<circle cx='%.1f' cy='%.1f' r='1.5' fill='#555'/>", a->f[i].t / T * W, 20 + (H - 20) * x);
+    }
     APPEND( "</svg>");
     if (o < cap) pol__figure(run, "crop path", "image/svg+xml", s, o);
     free(s);
@@ -204,10 +205,14 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         return POL_OK;
     }
     const char *given = pol__input_path(args, "path", 0);
+    float *sx = NULL;
     pol_status st = given ? read_path(run, v, given, cw, ch)
-                          : pol__video_reframe_path(run, v, cw, ch, pol__arg_num(args, "smooth"),
-                                                     pol__arg_num(args, "max-speed"), pol__arg_num(args, "max-accel"));
+                          : pol__video_reframe_path_subject(run, v, cw, ch, pol__arg_num(args, "smooth"),
+                                                            pol__arg_num(args, "max-speed"),
+                                                            pol__arg_num(args, "max-accel"), &sx);
     if (st) return st;
+    if (pol__want_figures(run)) figure(run, v, sx);
+    free(sx);
     v->out_w = v->out_h = 0;
     /* path statistics inside shots: the largest frame-to-frame move, the mean, the largest change of
      * move (px a frame^2) */
@@ -249,7 +254,6 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         }
         if (st) return st;
     }
-    if (pol__want_figures(run)) figure(run, v);
     return POL_OK;
 }
 

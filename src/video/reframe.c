@@ -7,17 +7,25 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "video/video.h"
+#include "video/track.h"
 
-/* The subject's position along one axis (0..1) for each frame of [b, e): the moving region's
- * centroid where something moves; between such frames (up to 1 s apart) interpolated; where
- * nothing moves nearby, the nearest saliency sample; else held. */
-static void subject(const pol__vanalysis *a, size_t b, size_t e, int axis, double fps, double *raw)
+/* Whether frame i's subject position is measured: the tracked subject where the shot was tracked
+ * (kind >= 0), else the motion centroid. */
+static int measured(const pol__vanalysis *a, const pol__vsubject *s, size_t i)
+{
+    return s[i].kind >= 0 ? s[i].kind > 0 : a->f[i].mw > 0.0015f && !a->f[i].cut;
+}
+
+/* The subject's position along one axis (0..1) for each frame of [b, e): the tracked subject, or
+ * where the shot was not tracked the moving region's centroid; between such frames (up to 1 s
+ * apart) interpolated; where nothing moves nearby, the nearest saliency sample; else held. */
+static void subject(const pol__vanalysis *a, const pol__vsubject *s, size_t b, size_t e, int axis, double fps,
+                    double *raw)
 {
     size_t n = e - b, gap = (size_t)(fps > 1 ? fps : 1);
     for (size_t i = b; i < e; i++) {
         const pol__vframe *f = &a->f[i];
-        raw[i - b] = f->mw > 0.0015f && !f->cut ? (axis ? f->my : f->mx) : -1;
+        raw[i - b] = !measured(a, s, i) ? -1 : s[i].kind > 0 ? (axis ? s[i].y : s[i].x) : axis ? f->my : f->mx;
     }
     /* gaps in the motion: interpolate across short ones, reach out from the ends */
     for (size_t i = 0; i < n;) {
@@ -85,19 +93,23 @@ typedef struct axis_opts {
     double half, smooth, fps, len, max_speed, max_accel;
 } axis_opts;
 
-static int axis_path(const pol__vanalysis *a, size_t b, size_t e, int axis, const axis_opts *ao, double *out,
-                     int *steps)
+static int axis_path(const pol__vanalysis *a, const pol__vsubject *s, size_t b, size_t e, int axis,
+                     const axis_opts *ao, double *out, int *steps)
 {
     size_t n = e - b;
-    double *raw = malloc(n * sizeof *raw), *w = malloc(n * sizeof *w), *x = malloc(n * sizeof *x);
-    int ok = raw && w && x;
+    double *raw = malloc(n * sizeof *raw), *w = malloc(n * sizeof *w), *x = malloc(n * sizeof *x),
+           *sl = malloc(n * sizeof *sl);
+    int ok = raw && w && x && sl;
     if (ok) {
-        subject(a, b, e, axis, ao->fps, raw);
-        double fps = ao->fps > 1 ? ao->fps : 1, L = ao->len, tau = ao->smooth;
+        subject(a, s, b, e, axis, ao->fps, raw);
+        double fps = ao->fps > 1 ? ao->fps : 1, L = ao->len, tau = ao->smooth, half = ao->half * L;
         for (size_t i = 0; i < n; i++) {
             raw[i] *= L;
-            /* a measured motion counts fully, a filled-in position less */
-            w[i] = a->f[b + i].mw > 0.0015f && !a->f[b + i].cut ? 1 : 0.3;
+            /* a measured position counts fully, one between sightings less, a filled-in one least */
+            w[i] = s[b + i].kind == 2 ? 0.6 : measured(a, s, b + i) ? 1 : 0.3;
+            /* the dead zone: the inner 40% of the window, less for a subject too wide to keep whole */
+            double ext = s[b + i].kind > 0 ? (axis ? s[b + i].hh : s[b + i].hw) * L : 0;
+            sl[i] = fmin(0.4 * half, fmax(0.05 * half, 0.9 * half - ext));
         }
         pol__vpath_opts o = {
             .lo = ao->half * L,
@@ -111,6 +123,7 @@ static int axis_path(const pol__vanalysis *a, size_t b, size_t e, int axis, cons
             .lam2 = tau * tau / 9 * fps,
             .lam3 = tau * tau * tau / 9 * fps * fps,
             .eps = 0.02,
+            .slack_at = sl,
         };
         ok = pol__video_camera_path(raw, w, n, &o, x, steps);
         for (size_t i = 0; i < n; i++) out[i] = x[i] / L;
@@ -120,15 +133,41 @@ static int axis_path(const pol__vanalysis *a, size_t b, size_t e, int axis, cons
     free(raw);
     free(w);
     free(x);
+    free(sl);
     return ok;
 }
 
 pol_status pol__video_reframe_path(pol_run *run, pol__video *v, int cw, int ch, double smooth_s, double max_speed,
                                    double max_accel)
 {
+    return pol__video_reframe_path_subject(run, v, cw, ch, smooth_s, max_speed, max_accel, NULL);
+}
+
+pol_status pol__video_reframe_path_subject(pol_run *run, pol__video *v, int cw, int ch, double smooth_s,
+                                           double max_speed, double max_accel, float **subject_x)
+{
+    if (subject_x) *subject_x = NULL;
     pol_status st = pol__video_analyse(run, v);
     if (st) return st;
     const pol__vanalysis *a = v->ana;
+    pol__vsubject *subj = malloc(a->n * sizeof *subj);
+    if (!subj) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    pol__vtrack_stats ts;
+    st = pol__video_track_subject(run, v, cw < v->in.width ? cw : ch * (double)v->in.width / v->in.height, subj, &ts);
+    if (st) {
+        free(subj);
+        return st;
+    }
+    pol__measure_int(run, "subject_tracks", (long long)ts.tracks);
+    pol__measure_int(run, "subject_changes", (long long)ts.switches);
+    pol__measure_int(run, "frames_with_tracked_subject", (long long)ts.frames_with_subject);
+    pol__measure_int(run, "shots_moving_camera", (long long)ts.moving_shots);
+    if (ts.tracks)
+        pol__decide(run, "the subject: one tracked moving region at a time (%zu regions tracked, %zu changes of subject "
+                         "inside shots, %zu of %zu frames with one)", ts.tracks, ts.switches, ts.frames_with_subject, a->n);
+    else
+        pol__decide(run, "the subject: the motion's centroid (%zu of %zu shots with a moving camera; nothing tracked)",
+                    ts.moving_shots, ts.shots);
     float *px = malloc(a->n * sizeof *px), *py = malloc(a->n * sizeof *py);
     double *tx = malloc(a->n * sizeof *tx), *ty = malloc(a->n * sizeof *ty);
     size_t ns = 0, *shots = pol__video_shots(a, &ns);
@@ -138,14 +177,18 @@ pol_status pol__video_reframe_path(pol_run *run, pol__video *v, int cw, int ch, 
     for (size_t s = 0; s < ns && ok; s++) {
         size_t b = shots[s], e = s + 1 < ns ? shots[s + 1] : a->n;
         if (cw < v->in.width) {
-            ok = axis_path(a, b, e, 0, &ox, tx + b, &st1);
+            ok = axis_path(a, subj, b, e, 0, &ox, tx + b, &st1);
             steps += st1;
         } else for (size_t i = b; i < e; i++) tx[i] = 0.5;
         if (ok && ch < v->in.height) {
-            ok = axis_path(a, b, e, 1, &oy, ty + b, &st1);
+            ok = axis_path(a, subj, b, e, 1, &oy, ty + b, &st1);
             steps += st1;
         } else for (size_t i = b; i < e; i++) ty[i] = 0.5;
     }
+    if (ok && subject_x && (*subject_x = malloc(a->n * sizeof **subject_x)))
+        for (size_t i = 0; i < a->n; i++)
+            (*subject_x)[i] = subj[i].kind > 0 ? (float)subj[i].x : measured(a, subj, i) ? a->f[i].mx : -1;
+    free(subj);
     if (!ok) {
         free(px);
         free(py);

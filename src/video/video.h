@@ -174,6 +174,11 @@ int pol__video_fit_similarity(const double *qx, const double *qy, const double *
  * up to 960 px (motion.c); needs v->ana. m: v->ana->n; *refined: how many pairs the refinement
  * measured (the others keep the analysis pass's coarse estimate). */
 pol_status pol__video_fine_motion(pol_run *run, pol__video *v, pol__vsim *m, size_t *refined);
+/* The next video frame of d as upright grey, scaled to cw x ch as coded, into out (tmp: as large,
+ * for a rotation): *got 1, or 0 at the end. *sc is the cached scaler (struct SwsContext *;
+ * sws_freeContext it). */
+pol_status pol__video_next_grey(pol_run *run, pol__vdec *d, int rotation, int cw, int ch, void **sc, uint8_t *tmp,
+                                uint8_t *out, int *got);
 /* Shake: RMS of the frame-to-frame camera motion minus its 1 s average (upright pixels; a rotation
  * counts by what it moves the frame's corners). */
 double pol__video_shake(const pol__vanalysis *a, double fps, int width, int height);
@@ -211,6 +216,7 @@ typedef struct pol__vpath_opts {
     double lo, hi, slack, vmax, amax;
     double keep, centre, lam1, lam2, lam3;
     double eps;
+    const double *slack_at; /* per frame, in place of slack; NULL = slack throughout */
 } pol__vpath_opts;
 int pol__video_camera_path(const double *r, const double *w, size_t n, const pol__vpath_opts *o, double *out,
                            int *newton_steps);

@@ -12,6 +12,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "core/internal.h"
 #include "workspace/ws.h"
 
 static __thread uint64_t walk_bytes;
@@ -97,15 +98,9 @@ pol_status pol_workspace_gc(pol_workspace *w, uint64_t max_bytes, pol_workspace_
     struct dirent *de;
     while (!s && (de = readdir(d))) {
         if (strlen(de->d_name) != 64) continue;
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 64;
-            gc_entry *ne = realloc(e, nc * sizeof *ne);
-            if (!ne) {
-                s = ws_fail(err, POL_ERR_NOMEM, "out of memory");
-                break;
-            }
-            e = ne;
-            cap = nc;
+        if (POL_GROW(e, cap, n + 1, 64)) {
+            s = ws_fail(err, POL_ERR_NOMEM, "out of memory");
+            break;
         }
         gc_entry *x = &e[n++];
         snprintf(x->key, sizeof x->key, "%.64s", de->d_name);

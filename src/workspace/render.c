@@ -189,13 +189,7 @@ static int out_cmp(const void *a, const void *b)
 /* The next free entry of `o`, zeroed (not yet counted in o->n); NULL when out of memory. */
 static ws_out *outs_next(ws_outs *o)
 {
-    if (o->n == o->cap) {
-        size_t nc = o->cap ? o->cap * 2 : 8;
-        ws_out *nv = realloc(o->v, nc * sizeof *nv);
-        if (!nv) return NULL;
-        o->v = nv;
-        o->cap = nc;
-    }
+    if (POL_GROW(o->v, o->cap, o->n + 1, 8)) return NULL;
     ws_out *x = &o->v[o->n];
     memset(x, 0, sizeof *x);
     return x;

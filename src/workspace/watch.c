@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include "core/internal.h"
 #include "workspace/ws.h"
 
 typedef struct seen {
@@ -60,13 +61,7 @@ static void scan(watcher *x, const char *rel, int depth)
             } else if (S_ISREG(st.st_mode)) {
                 seen *s = find_seen(x, sub);
                 if (!s) {
-                    if (x->n == x->cap) {
-                        size_t nc = x->cap ? x->cap * 2 : 16;
-                        seen *nv = realloc(x->v, nc * sizeof *nv);
-                        if (!nv) goto next;
-                        x->v = nv;
-                        x->cap = nc;
-                    }
+                    if (POL_GROW(x->v, x->cap, x->n + 1, 16)) goto next;
                     s = &x->v[x->n++];
                     memset(s, 0, sizeof *s);
                     s->rel = sub;

@@ -20,6 +20,18 @@ for op in "denoise" "dehum" "loudness --target -16 --ceiling -1" "highpass --whe
     agree=$("$AU" sisdr "$T/s/in.wav" "$T/w/in.wav")
     at_least "$op: streamed and whole agree (SI-SDR dB)" "$agree" 100
 done
+# dehum's context is its 0.7 s block at the input's rate (it was sized for 192 kHz whatever the
+# rate). The reader (domain.c) reserves its buffer as it grows: a measuring pass with no context
+# (524288 frames), then the applying pass, whose second block holds 524288 frames and the
+# context on both sides; so at 8 kHz mono, reserved bytes / 8 - 524288 is the context a side.
+sox "$T/mono.wav" -r 8000 "$T/m8.wav" 2>/dev/null
+"$AU" loop "$T/m8.wav" "$T/m8long.wav" 140
+rm -rf "$T/s"
+if run_polish 0 audio dehum --when always "$T/m8long.wav" -o "$T/s/" --json; then
+    ctx=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["items"][0]["memory"]["reserved_bytes"] // 8 - 524288)' "$OUT")
+    at_least "dehum's context at 8 kHz (frames a side)" "$ctx" 5600
+    at_most "dehum's context at 8 kHz (frames a side)" "$ctx" 5602
+fi
 # declip streams too: clipped speech over the two blocks, streamed and whole give the same samples
 sox "$T/in.wav" -b 16 "$T/clip.wav" vol 4 2>/dev/null
 rm -rf "$T/s" "$T/w"

@@ -129,7 +129,7 @@ run_polish 1 fix "$IN/a.jpg" -o "$T/o10m" --limit memory=100K
 contains "$ERR" "memory"
 printf 'domain: image\nlimits: {memory: 100K}\nsteps:\n  - sharpen: {amount: 0.3}\n' >"$T/lim.yml"
 run_polish 1 run "$T/lim.yml" "$IN/a.jpg" -o "$T/o10r"
-contains "$ERR" "limit of 0.1 MiB"
+contains "$ERR" "limit of 100.0 KiB"
 # PNG: loaded whole (a JPEG streams, holding rows rather than the picture)
 mkdir -p "$T/many" && for i in 1 2 3 4; do convert-im6.q16 "$IN/a.jpg" "$T/many/m$i.png"; done
 # each item fits alone (200x133 floats: 426 KB) but not two at once: they take turns, none fails

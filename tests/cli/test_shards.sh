@@ -128,6 +128,46 @@ check "PARALLEL_SEQ 1 is shard 0" test -s out3/.polish-shards/stage-1.shard-0.js
 run_polish 1 merge out3/plan.json
 check "shard 1 never ran: merge says so" grep -q "shard 1" "$ERR"
 
+# A sequence of numbered frames (render: shot.####.exr) runs as one task in frame order, its
+# temporal anti-aliasing carrying each frame's history to the next: the plan keeps it whole on
+# one shard, and balances by the sequence's total size. Two sequences (6 and 4 frames of noise,
+# still, with depth and motion passes) and one more frame over 3 shards: items dealt one by one
+# would split both sequences.
+if command -v oiiotool >/dev/null; then
+    mkdir -p seqs
+    frame() {
+        oiiotool --pattern noise:type=uniform:min=0:max=1:seed="$2" 64x48 3 --chnames R,G,B \
+            --pattern constant:color=1 64x48 1 --chnames A --chappend \
+            --pattern constant:color=5 64x48 1 --chnames depth.Z --chappend \
+            --pattern constant:color=0,0 64x48 2 --chnames motion.X,motion.Y --chappend \
+            -d half -o "$1"
+    }
+    for i in 1 2 3 4 5 6; do frame seqs/a.000$i.exr $i; done
+    for i in 1 2 3 4; do frame seqs/b.000$i.exr $((10 + i)); done
+    frame seqs/c.exr 20
+    printf 'domain: render\nsteps:\n  - aa\n  - export: {format: exr}\n' > seq.yml
+    run_polish 0 plan seq.yml seqs/ -o sq/ --shards 3 --quiet
+    check "each sequence whole on one shard, the two on different shards" python3 - sq/plan.json <<'PY'
+import json, sys
+items = json.load(open(sys.argv[1]))["stages"][0]["items"]
+assert len(items) == 11, len(items)
+shard = {}
+for it in items:
+    name = it["input"].rsplit("/", 1)[1]
+    if name != "c.exr":
+        assert it.get("sequence"), it
+    shard.setdefault(name[0], set()).add(it["shard"])
+assert all(len(v) == 1 for v in shard.values()), shard
+assert len({min(v) for v in shard.values()}) == 3, shard  # a, b and c each on a shard of its own
+PY
+    for s in 0 1 2; do "$POLISH" run --plan sq/plan.json --shard $s --quiet; done
+    run_polish 0 merge sq/plan.json --quiet
+    run_polish 0 run seq.yml seqs/ -o sq1/ --quiet
+    same=1
+    for f in $(cd sq1 && find . -type f -name '*.exr' | sort); do cmp -s "sq1/$f" "sq/$f" || { same=0; echo "differs: $f" >&2; }; done
+    check "sequences on shards give the single-process frames, byte for byte (history included)" test $same -eq 1
+fi
+
 # Refusals: no shard given, a shard or stage the plan has not, a bad plan.
 run_polish 2 run --plan out3/plan.json
 run_polish 2 run --plan out3/plan.json --shard 4

@@ -243,6 +243,29 @@ static void test_parallel_for(void **state)
     assert_int_equal(v[2], 4);
 }
 
+static void test_grow(void **state)
+{
+    (void)state;
+    int *v = NULL;
+    size_t cap = 0;
+    assert_int_equal(POL_GROW(v, cap, 1, 8), 0); /* from empty: `first` */
+    assert_true(v != NULL);
+    assert_int_equal(cap, 8);
+    for (int i = 0; i < 8; i++) v[i] = i;
+    assert_int_equal(POL_GROW(v, cap, 8, 8), 0); /* already room: nothing moves */
+    assert_int_equal(cap, 8);
+    assert_int_equal(POL_GROW(v, cap, 9, 8), 0); /* doubles */
+    assert_int_equal(cap, 16);
+    assert_int_equal(POL_GROW(v, cap, 100, 8), 0); /* doubles until it holds the need */
+    assert_int_equal(cap, 128);
+    for (int i = 0; i < 8; i++) assert_int_equal(v[i], i); /* the contents kept */
+    int *before = v;
+    assert_int_equal(POL_GROW(v, cap, SIZE_MAX / 2, 8), -1); /* the size would overflow */
+    assert_true(v == before);
+    assert_int_equal(cap, 128); /* left as it was */
+    free(v);
+}
+
 static void test_run_explain(void **state)
 {
     (void)state;
@@ -330,6 +353,7 @@ int main(void)
         cmocka_unit_test(test_recipe_errors),     cmocka_unit_test(test_limits),
         cmocka_unit_test(test_safe_output),       cmocka_unit_test(test_parallel_for),
         cmocka_unit_test(test_run_explain),       cmocka_unit_test(test_typed_declarations),
+        cmocka_unit_test(test_grow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -487,6 +487,71 @@ static void test_unchanged_webp_lossless(void **state)
     }
 }
 
+static int same_bytes(const char *a, const char *b)
+{
+    long n = file_size(a);
+    if (n != file_size(b)) return 0;
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    assert_non_null(fa);
+    assert_non_null(fb);
+    int same = 1;
+    for (long i = 0; i < n && same; i++) same = fgetc(fa) == fgetc(fb);
+    fclose(fa);
+    fclose(fb);
+    return same;
+}
+
+/* And for a PNG: its own chunks are written again, not a new encode (an optimised 480-byte PNG
+ * came back as 1586 bytes). Palette, transparency, gamma, chromaticities, significant bits and the
+ * ICC profile stay byte for byte; text and time chunks only under --metadata keep; a print DPI is
+ * written as a new pHYs. Real files from python3-skimage and the Debian pixmaps. */
+static void test_unchanged_png_copied(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *path;
+        int plain; /* no text, time or unknown chunk: byte for byte under the default policy */
+    } files[] = {{"/usr/share/pixmaps/debian-logo.png", 1}, {SK "foo3x5x4indexed.png", 1},
+                 {SK "logo.png", 1},                      {SK "page.png", 1},
+                 {SK "palette_color.png", 1},             {SK "green_palette.png", 0},
+                 {SK "chelsea.png", 0},                   {SK "clock_motion.png", 0}};
+    char out[300];
+    snprintf(out, sizeof out, "%s/same.png", g_dir);
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        pol__image *im = load(files[i].path);
+        assert_true(im->src_hash != 0);
+        save(im, out);
+        pol__image *back = load(out);
+        double mx = largest_change(im, back);
+        long sa = file_size(files[i].path), sb = file_size(out);
+        int same = same_bytes(files[i].path, out);
+        printf("  %-20s %ld -> %ld bytes%s, largest pixel change %.6f\n",
+               strrchr(files[i].path, '/') + 1, sa, sb, same ? " (byte for byte)" : "", mx);
+        assert_true(mx == 0);
+        assert_true(sb <= sa);
+        if (files[i].plain) assert_true(same);
+        pol__image_free(back);
+        im->save.metadata = POL_META_KEEP; /* every chunk kept: the file itself */
+        save(im, out);
+        assert_true(same_bytes(files[i].path, out));
+        im->save.metadata = POL_META_STRIP_PRIVATE;
+        im->save.dpi = 300; /* a print preset: a new pHYs, the pixels still copied */
+        save(im, out);
+        back = load(out);
+        assert_true(fabs(back->dpi - 300) < 0.5);
+        assert_true(largest_change(im, back) == 0);
+        pol__image_free(back);
+        im->save.dpi = 0;
+        for (size_t k = 0; k < 12; k++) im->px[k] = 1 - im->px[k]; /* changed: encoded again */
+        save(im, out);
+        back = load(out);
+        assert_true(largest_change(im, back) < 1.0 / 65535 + 1e-6);
+        assert_false(same_bytes(files[i].path, out));
+        pol__image_free(back);
+        pol__image_free(im);
+    }
+}
+
 /* Changed pixels: written at the source's estimated quality and chroma subsampling. */
 static void test_changed_jpeg_like_source(void **state)
 {
@@ -612,6 +677,7 @@ int main(void)
         cmocka_unit_test(test_backdrop_not_exposure),
         cmocka_unit_test(test_unchanged_jpeg_lossless),
         cmocka_unit_test(test_unchanged_webp_lossless),
+        cmocka_unit_test(test_unchanged_png_copied),
         cmocka_unit_test(test_changed_jpeg_like_source),
         cmocka_unit_test(test_preset_fit),
         cmocka_unit_test(test_print_dpi_in_exif),

@@ -8,28 +8,38 @@ cd "$T" || exit 1
 gt() { awk -v a="$1" -v b="$2" 'BEGIN{exit !(a > b)}'; }
 
 # --- anti-aliasing: 1 sample per pixel against 8x8 supersampling ---------------------------------
-for scene in edge notex tex; do
-    opt=$scene; [ "$scene" = tex ] && opt=""
-    "$RN" scene al_$scene.exr 200 150 1 plain $opt
-    "$RN" scene ref_$scene.exr 200 150 64 plain $opt
-    run_polish 0 render aa --method fxaa al_$scene.exr -o fx_$scene.exr --format exr
-    read -r p_fx s_fx p_fb s_fb _ <<<"$("$RN" blurmatch al_$scene.exr fx_$scene.exr ref_$scene.exr)"
-    echo "aa $scene, FXAA class: $p_fx dB / $s_fx, blur as sharp $p_fb dB / $s_fb"
-    run_polish 0 render aa al_$scene.exr -o aa_$scene.exr --format exr
-    read -r p_aa s_aa p_bl s_bl p_al s_al sg _ <<<"$("$RN" blurmatch al_$scene.exr aa_$scene.exr ref_$scene.exr)"
-    echo "aa $scene: aliased $p_al dB / $s_al, aa (SMAA class) $p_aa dB / $s_aa, blur (sigma $sg, as sharp) $p_bl dB / $s_bl"
-    at_least "aa ($scene) improves PSNR over the aliased frame by 1.5 dB" "$(awk -v a="$p_aa" -v b="$p_al" 'BEGIN{print a-b}')" 1.5
-    gt "$s_aa" "$s_al" && pass || fail "aa ($scene) SSIM $s_aa is not above the aliased $s_al"
-    if [ "$scene" = edge ]; then
-        at_least "aa beats a blur as sharp on edges (PSNR margin)" "$(awk -v a="$p_aa" -v b="$p_bl" 'BEGIN{print a-b}')" 1.5
-        gt "$s_aa" "$s_bl" && pass || fail "aa SSIM $s_aa not above the blur's $s_bl on edges"
-    elif [ "$scene" = notex ]; then
-        gt "$s_aa" "$s_bl" && pass || fail "aa SSIM $s_aa not above the blur's $s_bl on the untextured scene"
-        at_least "SMAA-class aa beats a blur as sharp on the untextured scene (PSNR margin)" "$(awk -v a="$p_aa" -v b="$p_bl" 'BEGIN{print a-b}')" 0.5
-        at_least "SMAA-class aa beats FXAA-class on the untextured scene (PSNR margin)" "$(awk -v a="$p_aa" -v b="$p_fx" 'BEGIN{print a-b}')" 0.5
-    else # textured: sub-pixel checker (moire) no single-frame method resolves; within reach of the blur
-        at_least "SMAA-class aa within 0.5 dB of a blur as sharp on the textured scene" "$(awk -v a="$p_aa" -v b="$p_bl" 'BEGIN{print a-b}')" -0.5
-    fi
+# The blur each method is held against is a Gaussian of the aliased frame as sharp as that
+# method's result (the same mean gradient of display luma): a method must place its softening
+# where it helps, not soften more. A frame's score hangs much on where its long horizontal edges
+# (the horizon, the checker's rows) fall inside their pixels, which no single-frame method can
+# know, so each scene is scored at five sizes (positions): at 200x150 alone the untextured scene
+# gave SMAA a 1.2 dB lead while the other four sizes gave the blur 1.1-1.9 dB.
+for size in "160 120" "200 150" "240 180" "280 210" "320 240"; do
+    set -- $size
+    for scene in edge notex tex; do
+        opt=$scene; [ "$scene" = tex ] && opt=""
+        id=${scene}_$1
+        "$RN" scene al_$id.exr "$1" "$2" 1 plain $opt
+        "$RN" scene ref_$id.exr "$1" "$2" 64 plain $opt
+        run_polish 0 render aa --method fxaa al_$id.exr -o fx_$id.exr --format exr
+        read -r p_fx s_fx p_fb s_fb _ <<<"$("$RN" blurmatch al_$id.exr fx_$id.exr ref_$id.exr)"
+        run_polish 0 render aa al_$id.exr -o aa_$id.exr --format exr
+        read -r p_aa s_aa p_bl s_bl p_al s_al sg _ <<<"$("$RN" blurmatch al_$id.exr aa_$id.exr ref_$id.exr)"
+        echo "aa $scene ${1}x$2: aliased $p_al dB / $s_al; FXAA class $p_fx / $s_fx (blur as sharp $p_fb / $s_fb); SMAA class $p_aa / $s_aa (blur, sigma $sg, as sharp $p_bl / $s_bl)"
+        at_least "aa ($id) improves PSNR over the aliased frame by 1.5 dB" "$(awk -v a="$p_aa" -v b="$p_al" 'BEGIN{print a-b}')" 1.5
+        gt "$s_aa" "$s_al" && pass || fail "aa ($id) SSIM $s_aa is not above the aliased $s_al"
+        # the better of the two methods (by PSNR) beats the blur as sharp as it, on PSNR and SSIM
+        if gt "$p_fx" "$p_aa"; then best="FXAA class"; pb=$p_fx sb=$s_fx pr=$p_fb sr=$s_fb
+        else best="SMAA class"; pb=$p_aa sb=$s_aa pr=$p_bl sr=$s_bl; fi
+        gt "$pb" "$pr" && pass || fail "aa ($id): the better method ($best, $pb dB) does not beat a blur as sharp ($pr dB)"
+        gt "$sb" "$sr" && pass || fail "aa ($id): the better method's SSIM ($best, $sb) is not above a blur as sharp ($sr)"
+        # and so does the default method itself
+        gt "$p_aa" "$p_bl" && pass || fail "aa ($id): SMAA class ($p_aa dB) does not beat a blur as sharp ($p_bl dB)"
+        gt "$s_aa" "$s_bl" && pass || fail "aa ($id): SMAA class SSIM $s_aa is not above a blur as sharp ($s_bl)"
+        if [ "$scene" = edge ]; then
+            at_least "aa beats a blur as sharp on edges ($id, PSNR margin)" "$(awk -v a="$p_aa" -v b="$p_bl" 'BEGIN{print a-b}')" 1.5
+        fi
+    done
 done
 
 # --- LUTs against OpenColorIO ------------------------------------------------------------------------
@@ -87,7 +97,10 @@ c0=$("$RN" region f0.exr 60 100 70 110); c1=$("$RN" region ao.exr 60 100 70 110)
 o0=$("$RN" region f0.exr 0 130 40 150); o1=$("$RN" region ao.exr 0 130 40 150)
 cr=$(awk -v a="$c1" -v b="$c0" 'BEGIN{print a/b}'); orr=$(awk -v a="$o1" -v b="$o0" 'BEGIN{print a/b}')
 echo "ao: contact $cr, open ground $orr"
-at_most "AO darkens where the sphere meets the ground" "$cr" 0.88
+# the radius is Cycles' AO distance (bench/render/cycles_ao.sh): a ray-traced AO darkens a sphere's
+# contact to about 0.72 at a distance of the sphere's size; this scene's automatic radius gives
+# about 0.65 here (0.88 was where AO fading out to its radius landed, at 0.877)
+at_most "AO darkens where the sphere meets the ground (as a ray-traced AO at its distance would)" "$cr" 0.75
 at_least "AO leaves open ground (2% at most: no bias from clamping one direction's estimate)" "$orr" 0.98
 at_least "contact is at least 8 points darker than open ground" "$(awk -v a="$orr" -v b="$cr" 'BEGIN{print a-b}')" 0.08
 
@@ -103,7 +116,7 @@ for res in quarter half; do
     eval "cr_$res=$(awk -v a="$c1" -v b="$c0" 'BEGIN{print a/b}') or_$res=$(awk -v a="$o1" -v b="$o0" 'BEGIN{print a/b}')"
 done
 echo "ao at 800x600: quarter resolution contact $cr_quarter open $or_quarter; half contact $cr_half open $or_half"
-at_most "quarter-resolution AO darkens the contact" "$cr_quarter" 0.88
+at_most "quarter-resolution AO darkens the contact" "$cr_quarter" 0.75
 at_least "quarter-resolution AO leaves open ground (2% at most)" "$or_quarter" 0.98
 at_most "quarter and half resolution agree on the contact within 0.04" "$(awk -v a="$cr_quarter" -v b="$cr_half" 'BEGIN{d=a-b; print d<0?-d:d}')" 0.04
 

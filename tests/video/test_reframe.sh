@@ -83,6 +83,79 @@ acc = max(abs(x[i + 1] - 2 * x[i] + x[i - 1]) for i in range(1, len(x) - 1))
 s = 260 + 10 * (79 / 25 - 0.6)  # the subject's left edge in the last frame
 assert step <= 3.84 + 0.15 and acc <= 0.256 + 0.15 and x[-1] <= s and s + 24 <= x[-1] + 100, (step, acc, x[-1])
 PY
+# several moving subjects (AutoFlip's case; opencv's vtest.avi has a dozen walkers): a cyan square
+# walking right on the left, a magenta one walking left on the right, both there throughout, and a
+# large yellow one crossing the middle for 1 s. The motion's centroid falls between them, where a
+# 9:16 window holds neither; the window must follow one of them, whole, and not change between them
+# (the yellow one is there too briefly to be worth a pan).
+$FF -loop 1 -i "$SKDATA/coffee.png" -f lavfi -i "color=c=0x00FFFF:s=24x24:r=25" \
+    -f lavfi -i "color=c=0xFF00FF:s=20x20:r=25" -f lavfi -i "color=c=0xFFFF00:s=32x32:r=25" \
+    -filter_complex "[0]scale=320:180,setsar=1[b];[b][1]overlay=x='30+8*t':y=120:shortest=1[c];[c][2]overlay=x='270-8*t':y='50+10*sin(t)':shortest=1[d];[d][3]overlay=x='100+60*(t-2)':y=70:enable='between(t,2,3)':shortest=1,format=yuv420p" \
+    -t 6 -r 25 -c:v libx264 -preset ultrafast -crf 12 "$T/two.mp4"
+run_polish 0 video reframe --aspect 9:16 "$T/two.mp4" -o "$T/two.out.mp4" --save-path two.out.path.csv
+$FF -i "$T/two.mp4" -f rawvideo -pix_fmt rgb24 "$T/two.rgb"
+$FF -i "$T/two.out.mp4" -f rawvideo -pix_fmt rgb24 "$T/two.out.rgb"
+check "reframe: one of several subjects followed, whole, without changing" /usr/bin/python3 - "$T/two.rgb" \
+    "$T/two.out.rgb" "$(stream "$T/two.out.mp4" v width)" "$(stream "$T/two.out.mp4" v height)" \
+    "$T/two.out.path.csv" <<'PY'
+import csv, sys
+import numpy as np
+def counts(path, w, h):
+    v = np.fromfile(path, dtype=np.uint8)
+    v = v[: v.size // (w * h * 3) * w * h * 3].reshape(-1, h, w, 3).astype(np.int16)
+    r, g, b = v[..., 0], v[..., 1], v[..., 2]
+    cyan = (r < 80) & (g > 180) & (b > 180)
+    magenta = (r > 180) & (g < 80) & (b > 180)
+    return cyan.sum(axis=(1, 2)), magenta.sum(axis=(1, 2))
+ci, mi = counts(sys.argv[1], 320, 180)
+co, mo = counts(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+assert len(ci) == len(co) == 150 and ci.min() > 300 and mi.min() > 200, (len(ci), len(co), ci.min(), mi.min())
+whole_c, whole_m = co >= 0.9 * ci, mo >= 0.9 * mi
+share = np.mean(whole_c | whole_m)
+held, changes = None, 0
+for c, m in zip(whole_c, whole_m):
+    now = held if (held == "c" and c) or (held == "m" and m) else "c" if c else "m" if m else None
+    if now and held and now != held:
+        changes += 1
+    held = now or held
+x = [float(r['x']) for r in csv.DictReader(open(sys.argv[5]))]
+step = max(abs(x[i] - x[i - 1]) for i in range(1, len(x)))
+acc = max(abs(x[i + 1] - 2 * x[i] + x[i - 1]) for i in range(1, len(x) - 1))
+print("one subject wholly inside: %.3f of frames, %d changes; largest step %.1f px, second difference %.2f px"
+      % (share, changes, step, acc))
+assert share >= 0.95 and changes == 0 and step <= 6.4 + 0.15 and acc <= 0.512 + 0.15, (share, changes, step, acc)
+PY
+# a subject two thirds as wide as the window (64 px in 100): kept whole, so the window's dead zone
+# must shrink to what is left around it (the inner 40% would let its edges out)
+$FF -loop 1 -i "$SKDATA/coffee.png" -f lavfi -i "color=c=0x00FFFF:s=64x64:r=25" \
+    -filter_complex "[0]scale=320:180,setsar=1[b];[b][1]overlay=x='128+90*sin(2*PI*t/5)':y=60:shortest=1,format=yuv420p" \
+    -t 5 -r 25 -c:v libx264 -preset ultrafast -crf 12 "$T/big.mp4"
+run_polish 0 video reframe --aspect 9:16 "$T/big.mp4" -o "$T/big.out.mp4"
+$FF -i "$T/big.mp4" -f rawvideo -pix_fmt rgb24 "$T/big.rgb"
+$FF -i "$T/big.out.mp4" -f rawvideo -pix_fmt rgb24 "$T/big.out.rgb"
+check "reframe: a wide subject kept whole" /usr/bin/python3 - "$T/big.rgb" "$T/big.out.rgb" \
+    "$(stream "$T/big.out.mp4" v width)" "$(stream "$T/big.out.mp4" v height)" <<'PY'
+import sys
+import numpy as np
+def cyan(path, w, h):
+    v = np.fromfile(path, dtype=np.uint8)
+    v = v[: v.size // (w * h * 3) * w * h * 3].reshape(-1, h, w, 3).astype(np.int16)
+    return ((v[..., 0] < 80) & (v[..., 1] > 180) & (v[..., 2] > 180)).sum(axis=(1, 2))
+a, b = cyan(sys.argv[1], 320, 180), cyan(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+assert len(a) == len(b) == 125 and a.min() > 3500, (len(a), len(b), a.min())
+share = np.mean(b >= 0.97 * a)
+print("wide subject whole: %.3f of frames" % share)
+assert share >= 0.95, share
+PY
+# input of the wrong kind for tracking: a camera panning over a photo (everything moves against
+# any background) is left to the motion's centroid, and the report says so
+$FF -loop 1 -i "$SKDATA/coffee.png" -f lavfi -i "color=c=0x00FFFF:s=24x24:r=25" \
+    -filter_complex "[0]scale=640:360,setsar=1[b];[b][1]overlay=x='150+100*sin(t)':y=200:shortest=1,crop=320:180:'40+30*t':'20+5*t',format=yuv420p" \
+    -t 3 -r 25 -c:v libx264 -preset ultrafast -crf 12 "$T/pan.mp4"
+run_polish 0 video reframe --aspect 9:16 "$T/pan.mp4" -o "$T/pan.out.mp4" --json
+contains "$OUT" '"shots_moving_camera": 1'
+contains "$OUT" '"subject_tracks": 0'
+contains "$OUT" "the motion's centroid"
 # a given path is followed: the window's centre at 0.2 of the width throughout
 printf 't,cx,cy\n0,0.2,0.5\n10,0.2,0.5\n' > "$T/path.csv"
 run_polish 0 video reframe --aspect 9:16 "$T/in.mp4" --path "$T/path.csv" -o "$T/given.mp4" --save-path given.path.csv

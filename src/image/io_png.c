@@ -330,6 +330,7 @@ pol_status pol__png_rows_open(pol_run *run, const char *path, pol__image **meta,
     im->orientation = 1;
     im->save.keep_icc = 1;
     memcpy(im->format, "png", 4);
+    im->src_path = strdup(path); /* (the writer copies its chunks when no pixel changed) */
     *meta = im;
     *out = r;
     return POL_OK;

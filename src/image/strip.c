@@ -805,11 +805,13 @@ typedef struct swriter {
     pol__image_save set;
     pol__meta_out m;
     unsigned char *icc, *xmp;
+    pol__image *png_src; /* a PNG's source metadata (no pixels), for its copy when unchanged */
 } swriter;
 
 static void wr_free(swriter *w)
 {
     free(w->src);
+    pol__image_free(w->png_src);
     free(w->icc);
     free(w->xmp);
     free(w->m.exif);
@@ -838,6 +840,21 @@ static pol_status wr_open(pol_run *run, swriter *w, const pol__strip *s)
     const char *fmt = im.save.format[0] ? im.save.format : pol__image_writable(im.format);
     pol__image_save set = im.save;
     int keep = !strcmp(fmt, "jpeg") && !strcmp(im.format, "jpeg") && !set.quality && im.src_path;
+    /* a PNG written as a PNG at its depth: when no pixel changed, its own chunks are copied (as
+     * pol__image_save_path does), with what pol__png_copy compares the policy's metadata to */
+    if (!strcmp(fmt, "png") && !strcmp(im.format, "png") && !set.quality && im.src_path &&
+        (!set.bit_depth || set.bit_depth == im.bit_depth)) {
+        keep = 1;
+        pol__image *p = w->png_src = calloc(1, sizeof *p);
+        if (!p || !(p->src_path = strdup(im.src_path)) ||
+            (im.icc && !(p->icc = malloc(im.icc_len))) || (im.exif && !(p->exif = malloc(im.exif_len))) ||
+            (im.xmp && !(p->xmp = malloc(im.xmp_len))))
+            return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        if (im.icc) memcpy(p->icc, im.icc, p->icc_len = im.icc_len);
+        if (im.exif) memcpy(p->exif, im.exif, p->exif_len = im.exif_len);
+        if (im.xmp) memcpy(p->xmp, im.xmp, p->xmp_len = im.xmp_len);
+        p->dpi = im.dpi;
+    }
     w->set = set;
     /* the quality is reported once it is known whether pixels changed */
     pol__image_save_settings(keep ? NULL : run, &im, fmt, 0, &set);
@@ -913,6 +930,32 @@ static void wr_abort(void *p)
     wr_free(w);
 }
 
+/* No step changed a PNG's pixels: its own chunks replace the rows just encoded, when the copy
+ * can be made (not damaged; pol__png_copy says), made aside first so the encode stays otherwise. */
+static pol_status png_copy_instead(pol_run *run, swriter *w)
+{
+    FILE *t = tmpfile();
+    if (!t) return pol__fail(run, POL_ERR_IO, "cannot make a temporary file: %s", strerror(errno));
+    int copied = 0;
+    pol_status st = pol__png_copy(run, w->png_src, &w->m, w->set.metadata == POL_META_KEEP, t,
+                                  &copied);
+    if (!st && copied) {
+        char buf[65536];
+        size_t n;
+        if (fflush(t) != 0 || fseek(t, 0, SEEK_SET) != 0 || fflush(w->f) != 0 ||
+            ftruncate(fileno(w->f), 0) != 0 || fseek(w->f, 0, SEEK_SET) != 0)
+            st = pol__fail(run, POL_ERR_IO, "cannot write: %s", strerror(errno));
+        while (!st && (n = fread(buf, 1, sizeof buf, t)) > 0)
+            if (fwrite(buf, 1, n, w->f) != n) st = pol__fail(run, POL_ERR_IO, "cannot write: %s", strerror(errno));
+        if (!st && ferror(t)) st = pol__fail(run, POL_ERR_IO, "cannot read a temporary file");
+        if (!st)
+            pol__decide(run, "no step changed the pixels: the PNG's own image data was written "
+                             "again, byte for byte");
+    }
+    fclose(t);
+    return st;
+}
+
 static pol_status wr_end(pol_run *run, void *p)
 {
     swriter *w = p;
@@ -937,7 +980,11 @@ static pol_status wr_end(pol_run *run, void *p)
         w->png = NULL;
     }
     st = io_error(run, w, st);
-    if (!st && w->src && !w->changed) {
+    if (!st && w->png_src && !w->changed) {
+        st = png_copy_instead(run, w);
+    } else if (!st && w->png_src) {
+        /* (a changed PNG: encoded, as written) */
+    } else if (!st && w->src && !w->changed) {
         /* no step changed a pixel: the encoded rows give way to the source's own coefficients */
         if (fflush(w->f) != 0 || ftruncate(fileno(w->f), 0) != 0 || fseek(w->f, 0, SEEK_SET) != 0)
             st = pol__fail(run, POL_ERR_IO, "cannot write: %s", strerror(errno));

@@ -806,6 +806,7 @@ typedef struct swriter {
     pol__meta_out m;
     unsigned char *icc, *xmp;
     pol__image *png_src; /* a PNG's source metadata (no pixels), for its copy when unchanged */
+    int width, ch;       /* the rows written */
 } swriter;
 
 static void wr_free(swriter *w)
@@ -889,6 +890,7 @@ static pol_status wr_open(pol_run *run, swriter *w, const pol__strip *s)
     pol__image_meta_release(&m);
     w->opened = !st;
     w->height = s->height;
+    w->width = s->width, w->ch = s->channels;
     return st;
 }
 
@@ -897,6 +899,26 @@ static pol_status io_error(pol_run *run, swriter *w, pol_status st)
     int e = errno;
     if (st && st != POL_ERR_NOMEM && (e == ENOSPC || e == EDQUOT || e == EFBIG || e == EIO || ferror(w->f)))
         return pol__fail(run, POL_ERR_IO, "cannot write: %s", strerror(e ? e : EIO));
+    return st;
+}
+
+/* Rows [0, n) of the source PNG, decoded again and encoded: the rows a PNG writer held back while
+ * no step had changed a pixel (they are the source's own). */
+static pol_status png_encode_source(pol_run *run, swriter *w, int n)
+{
+    pol__image *meta = NULL;
+    pol__png_rows *pr = NULL;
+    pol_status st = pol__png_rows_open(run, w->png_src->src_path, &meta, &pr);
+    size_t rowlen = (size_t)w->width * (size_t)w->ch;
+    float *buf = st ? NULL : malloc((size_t)STRIP_ROWS * rowlen * sizeof(float));
+    if (!st && !buf) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    for (int y = 0; !st && y < n; y += STRIP_ROWS) {
+        int k = n - y < STRIP_ROWS ? n - y : STRIP_ROWS;
+        if (!(st = pol__png_rows_read(run, pr, buf, k))) st = pol__png_write_rows(run, w->png, buf, k);
+    }
+    free(buf);
+    pol__png_rows_close(pr);
+    pol__image_free(meta);
     return st;
 }
 
@@ -910,8 +932,15 @@ static pol_status wr_write(pol_run *run, void *p, const pol__chunk *c)
     size_t rowlen = (size_t)s->width * (size_t)s->channels;
     const float *core = s->px + c->pre * rowlen;
     if (w->src && !w->changed &&
-        (!s->src_px || memcmp(core, s->src_px + c->pre * rowlen, c->n * rowlen * sizeof(float))))
+        (!s->src_px || memcmp(core, s->src_px + c->pre * rowlen, c->n * rowlen * sizeof(float)))) {
         w->changed = 1;
+        /* a PNG's encoder starts with the first changed row: the rows before are the source's */
+        if (w->png && (st = png_encode_source(run, w, w->rows))) return io_error(run, w, st);
+    }
+    if (w->png && !w->changed) { /* held back: copied with the file, or encoded at the end */
+        w->rows += (int)c->n;
+        return POL_OK;
+    }
     errno = 0;
     st = w->tiff   ? pol__tiff_write_rows(run, w->tiff, core, (int)c->n)
          : w->jpeg ? pol__jpeg_write_rows(run, w->jpeg, core, (int)c->n)
@@ -932,14 +961,16 @@ static void wr_abort(void *p)
 
 /* No step changed a PNG's pixels: its own chunks replace the rows just encoded, when the copy
  * can be made (not damaged; pol__png_copy says), made aside first so the encode stays otherwise. */
-static pol_status png_copy_instead(pol_run *run, swriter *w)
+static pol_status png_copy_instead(pol_run *run, swriter *w, int *done)
 {
+    *done = 0;
     FILE *t = tmpfile();
     if (!t) return pol__fail(run, POL_ERR_IO, "cannot make a temporary file: %s", strerror(errno));
     int copied = 0;
     pol_status st = pol__png_copy(run, w->png_src, &w->m, w->set.metadata == POL_META_KEEP, t,
                                   &copied);
     if (!st && copied) {
+        *done = 1;
         char buf[65536];
         size_t n;
         if (fflush(t) != 0 || fseek(t, 0, SEEK_SET) != 0 || fflush(w->f) != 0 ||
@@ -969,21 +1000,34 @@ static pol_status wr_end(pol_run *run, void *p)
         return st;
     }
     errno = 0;
-    if (w->tiff) {
-        st = pol__tiff_write_end(run, w->tiff);
+    if (w->png && !w->changed) { /* no step changed a pixel: the PNG's own chunks, else encoded */
+        int copied = 0;
+        st = png_copy_instead(run, w, &copied);
+        if (!st && copied) {
+            pol__png_write_abort(w->png);
+            w->png = NULL;
+        } else if (!st) {
+            st = png_encode_source(run, w, w->height);
+        }
+    }
+    if (!w->png && !w->tiff && !w->jpeg) {
+        /* (copied) */
+    } else if (w->tiff) {
+        st = st ? st : pol__tiff_write_end(run, w->tiff);
         w->tiff = NULL;
     } else if (w->jpeg) {
         st = pol__jpeg_write_end(run, w->jpeg);
         w->jpeg = NULL;
+    } else if (st) {
+        pol__png_write_abort(w->png);
+        w->png = NULL;
     } else {
         st = pol__png_write_end(run, w->png);
         w->png = NULL;
     }
     st = io_error(run, w, st);
-    if (!st && w->png_src && !w->changed) {
-        st = png_copy_instead(run, w);
-    } else if (!st && w->png_src) {
-        /* (a changed PNG: encoded, as written) */
+    if (w->png_src) {
+        /* (a PNG: copied above, or encoded) */
     } else if (!st && w->src && !w->changed) {
         /* no step changed a pixel: the encoded rows give way to the source's own coefficients */
         if (fflush(w->f) != 0 || ftruncate(fileno(w->f), 0) != 0 || fseek(w->f, 0, SEEK_SET) != 0)

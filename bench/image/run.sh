@@ -60,6 +60,26 @@ if [ ! -s "$OUT/5k-cast.jpg" ]; then
     vips extract_band "$OUT/.tu.v" "$OUT/5k-cast.jpg[Q=90]" 0 --n 3
     rm -f "$OUT/.t.v" "$OUT/.tw.v" "$OUT/.tu.v"
 fi
+# (7): a noisy photo denoise acts on (python3-skimage's coffee at 5120x2880, Gaussian noise of
+# sigma 8 levels per channel, JPEG Q92); (8): the 5k photo in Display P3 (colour converts it);
+# (9): a 6000x4000 RGBA PNG
+noisy() { # noisy SRC OUT
+    vips thumbnail "$1" "$OUT/.m.v" 5120 --height 2880 --crop centre --size force
+    vips extract_band "$OUT/.m.v" "$OUT/.m3.v" 0 --n 3
+    for k in 1 2 3; do vips gaussnoise "$OUT/.n$k.v" 5120 2880 --sigma 8 --mean 0; done
+    vips bandjoin "$OUT/.n1.v $OUT/.n2.v $OUT/.n3.v" "$OUT/.n.v"
+    vips add "$OUT/.m3.v" "$OUT/.n.v" "$OUT/.s.v"
+    vips cast "$OUT/.s.v" "$OUT/.u.v" uchar
+    vips copy "$OUT/.u.v" "$2[Q=92]"
+    rm -f "$OUT"/.m.v "$OUT"/.m3.v "$OUT"/.n?.v "$OUT"/.n.v "$OUT"/.s.v "$OUT"/.u.v
+}
+[ -s "$OUT/5k-noisy.jpg" ] || noisy /usr/lib/python3/dist-packages/skimage/data/coffee.png "$OUT/5k-noisy.jpg"
+[ -s "$OUT/5k-p3.jpg" ] || vips icc_transform "$OUT/5k.jpg" "$OUT/5k-p3.jpg[Q=90]" p3 --embedded
+if [ ! -s "$OUT/6k.png" ]; then
+    vips thumbnail "$SRC" "$OUT/.t.v" 6000 --height 4000 --crop centre --size force
+    vips bandjoin_const "$OUT/.t.v" "$OUT/6k.png" 255
+    rm -f "$OUT/.t.v"
+fi
 
 # ---- (1) the libvips speed-and-memory pipeline -------------------------------------------------
 echo
@@ -161,5 +181,28 @@ v6=$(measure vips sharpen "$OUT/5k-cast.jpg" "$OUT/v6.jpg")
 row "polish fix" "$p6"
 row "vips sharpen" "$v6"
 echo "  memory polish/vips sharpen $(mem_ratio "$p6" "$v6") (aim <= 2)"
+
+# ---- (7)-(9) denoise, colour and PNG in strips --------------------------------------------------
+echo
+echo "(7) 5120x2880 noisy JPEG: polish fix (denoise applied, streamed with its halo) against one vips sharpen pass"
+p7=$(measure "$POLISH" fix "$OUT/5k-noisy.jpg" -o "$OUT/p7.jpg" --overwrite -q)
+v7=$(measure vips sharpen "$OUT/5k-noisy.jpg" "$OUT/v7.jpg")
+row "polish fix" "$p7"
+row "vips sharpen" "$v7"
+echo "  memory polish/vips sharpen $(mem_ratio "$p7" "$v7") (aim <= 2)"
+echo
+echo "(8) 5120x2880 Display P3 JPEG: polish fix (colour applied, streamed) against vips icc_transform to sRGB"
+p8=$(measure "$POLISH" fix "$OUT/5k-p3.jpg" -o "$OUT/p8.jpg" --overwrite -q)
+v8=$(measure vips icc_transform "$OUT/5k-p3.jpg" "$OUT/v8.jpg" srgb --embedded)
+row "polish fix" "$p8"
+row "vips icc_transform" "$v8"
+echo "  memory polish/vips $(mem_ratio "$p8" "$v8")"
+echo
+echo "(9) 6000x4000 RGBA PNG: polish fix (streamed, PNG rows) against one vips sharpen pass"
+p9=$(measure "$POLISH" fix "$OUT/6k.png" -o "$OUT/p9.png" --overwrite -q)
+v9=$(measure vips sharpen "$OUT/6k.png" "$OUT/v9.png")
+row "polish fix" "$p9"
+row "vips sharpen" "$v9"
+echo "  memory polish/vips sharpen $(mem_ratio "$p9" "$v9")"
 echo "  (1) again: memory polish/vips $(mem_ratio "$p1" "$v1") (aim <= 1), time vips/polish $(ratio "$p1" "$v1") (aim >= 1)"
 echo "  load at the end: $(uptime | sed 's/.*load average: //')"

@@ -112,6 +112,20 @@ pol_status pol__jpeg_write_rows(pol_run *run, pol__jpeg_writer *w, const float *
 pol_status pol__jpeg_write_end(pol_run *run, pol__jpeg_writer *w); /* frees w */
 void pol__jpeg_write_abort(pol__jpeg_writer *w);
 
+/* PNG row by row (strips): non-interlaced, still, upright, its metadata before its pixels; *meta
+ * as for TIFF. Written row by row (8 or 16 bit, grey or RGB, alpha). */
+typedef struct pol__png_rows pol__png_rows;
+pol_status pol__png_rows_open(pol_run *run, const char *path, pol__image **meta,
+                              pol__png_rows **out);
+pol_status pol__png_rows_read(pol_run *run, pol__png_rows *r, float *dst, int n);
+void pol__png_rows_close(pol__png_rows *r);
+typedef struct pol__png_writer pol__png_writer;
+pol_status pol__png_write_begin(pol_run *run, const pol__image *im, const pol__image_save *s,
+                                const pol__meta_out *m, FILE *fp, pol__png_writer **out);
+pol_status pol__png_write_rows(pol_run *run, pol__png_writer *w, const float *px, int rows);
+pol_status pol__png_write_end(pol_run *run, pol__png_writer *w); /* frees w */
+void pol__png_write_abort(pol__png_writer *w);
+
 /* Read only: GIF (the first frame) and BMP are written as PNG. */
 pol_status pol__gif_load(pol_run *run, const char *path, const pol__image_load_opts *o,
                          pol__image **out);
@@ -161,6 +175,9 @@ typedef struct pol__strip {
  * while no step before changed a pixel: otherwise a pol__stream_want_whole() failure (the item is
  * loaded whole). Owned by the reader. */
 pol_status pol__strip_preview(pol_run *run, const pol__chunk *c, int full_res, pol__image **out);
+/* What `full_res` asks for: the noise estimate (pol__noise_sigma2), sharpen's detail ratio. */
+#define POL__FULL_RES_NOISE 1
+#define POL__FULL_RES_DETAIL 2
 /* For a step that changed the chunk's pixels and made the same change to the preview (so the
  * steps after it may still judge the preview, though not its full-resolution measures, which
  * `full_res` asks for): called on the first chunk, after the change. */
@@ -195,6 +212,37 @@ pol_status pol__point_apply(pol_run *run, void *state, pol__chunk *c, pol__image
     static pol_status var##_apply(pol_run *run_, void *state_, pol__chunk *c_)                    \
     {                                                                                              \
         return pol__point_apply(run_, state_, c_, fn, name);                                       \
+    }                                                                                              \
+    static const pol_op_stream var = {                                                             \
+        .begin = pol__point_begin, .apply = var##_apply, .free = pol__preview_free}
+
+/* A step that needs neighbours (denoise), in strips: makes rows [a, b) of `rows` (rows
+ * [y0, y0 + rows->height) of the picture as the steps before left them) as the whole picture's
+ * rows y0 + [a, b) come out, reading at most its halo of rows around them; where `rows` ends with
+ * the picture, the picture's border treatment applies. The other rows may be left anything.
+ * `self` is the step's plan. */
+typedef pol_status (*pol__rows_filter_fn)(pol_run *run, const void *self, pol__image *rows, int y0,
+                                          int a, int b);
+/* Applies such a step to chunk `c`, whose context is at least `halo` rows where it does not end
+ * with the picture: the rows it can make right are made. */
+pol_status pol__strip_filter(pol_run *run, pol__chunk *c, size_t halo, pol__rows_filter_fn fn,
+                             const void *self);
+/* Called on the first chunk after pol__strip_filter: the steps after it may judge the preview
+ * (which the step changed the same way, or left as it was when it is reduced), and their
+ * full-resolution measures are taken again of the source through the recorded steps, this one
+ * with its halo. `self` (malloc'ed) is taken. */
+pol_status pol__strip_filter_record(pol_run *run, const pol__chunk *c, size_t halo,
+                                    pol__rows_filter_fn fn, void *self);
+
+/* The same for a point step that decides from the item's metadata alone (colour: the profile):
+ * judged before the preview is made when it is the first to judge, so the preview and the
+ * full-resolution measures are taken of the picture through its change in their one pass. */
+pol_status pol__point_apply_meta(pol_run *run, void *state, pol__chunk *c, pol__image_run_fn fn,
+                                 const char *name);
+#define POL__POINT_STREAM_META(var, fn, name)                                                      \
+    static pol_status var##_apply(pol_run *run_, void *state_, pol__chunk *c_)                    \
+    {                                                                                              \
+        return pol__point_apply_meta(run_, state_, c_, fn, name);                                  \
     }                                                                                              \
     static const pol_op_stream var = {                                                             \
         .begin = pol__point_begin, .apply = var##_apply, .free = pol__preview_free}

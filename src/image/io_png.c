@@ -112,39 +112,44 @@ static uint32_t apng_frames(const char *path)
     return frames;
 }
 
-pol_status pol__png_load(pol_run *run, const char *path, const pol__image_load_opts *o,
-                         pol__image **out)
+/* A decoder on `path` with the chunk caps below, its header read: *fp and *ctx are the caller's
+ * (also on failure, NULL when not made). */
+static pol_status open_ctx(pol_run *run, const char *path, int lenient, FILE **fp, spng_ctx **ctx,
+                           struct spng_ihdr *ihdr)
 {
-    *out = NULL;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return pol__fail(run, POL_ERR_IO, "cannot open");
-    spng_ctx *ctx = spng_ctx_new(0);
-    pol__image *im = NULL;
-    void *buf = NULL;
-    pol_status st = POL_OK;
-    int lenient = o && o->lenient;
-    if (!ctx) {
-        st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
-        goto done;
-    }
+    *ctx = NULL;
+    if (!(*fp = fopen(path, "rb"))) return pol__fail(run, POL_ERR_IO, "cannot open");
+    if (!(*ctx = spng_ctx_new(0))) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
     /* ancillary chunks (text, ICC, EXIF) are held in memory: cap them. They come from the file,
      * so the cap is near its size (a 759-byte file declaring a 64 MB eXIf chunk made spng
      * allocate 64 MB); the 16 MB slack is for decompressed text and ICC. spng ignores limits
      * where the chunk size is over the cache size. */
     size_t cache_max = 256u << 20;
     struct stat sb;
-    if (fstat(fileno(fp), &sb) == 0 && sb.st_size >= 0 &&
+    if (fstat(fileno(*fp), &sb) == 0 && sb.st_size >= 0 &&
         (uint64_t)sb.st_size < cache_max - (16u << 20))
         cache_max = (size_t)sb.st_size + (16u << 20);
-    spng_set_chunk_limits(ctx, cache_max < (64u << 20) ? cache_max : 64u << 20, cache_max);
-    if (lenient) spng_set_crc_action(ctx, SPNG_CRC_USE, SPNG_CRC_USE);
-    spng_set_png_file(ctx, fp);
+    spng_set_chunk_limits(*ctx, cache_max < (64u << 20) ? cache_max : 64u << 20, cache_max);
+    if (lenient) spng_set_crc_action(*ctx, SPNG_CRC_USE, SPNG_CRC_USE);
+    spng_set_png_file(*ctx, *fp);
+    int rc = spng_get_ihdr(*ctx, ihdr);
+    if (rc) return pol__fail(run, POL_ERR_CORRUPT, "damaged PNG header: %s", spng_strerror(rc));
+    return POL_OK;
+}
+
+pol_status pol__png_load(pol_run *run, const char *path, const pol__image_load_opts *o,
+                         pol__image **out)
+{
+    *out = NULL;
+    FILE *fp = NULL;
+    spng_ctx *ctx = NULL;
+    pol__image *im = NULL;
+    void *buf = NULL;
+    int lenient = o && o->lenient;
     struct spng_ihdr ihdr;
-    int rc = spng_get_ihdr(ctx, &ihdr);
-    if (rc) {
-        st = pol__fail(run, POL_ERR_CORRUPT, "damaged PNG header: %s", spng_strerror(rc));
-        goto done;
-    }
+    pol_status st = open_ctx(run, path, lenient, &fp, &ctx, &ihdr);
+    int rc;
+    if (st) goto done;
     uint32_t frames = apng_frames(path);
     if ((st = pol__image_check_limits(run, o, ihdr.width, ihdr.height, frames ? frames : 1, "PNG")))
         goto done;
@@ -215,82 +220,259 @@ pol_status pol__png_load(pol_run *run, const char *path, const pol__image_load_o
     im = NULL;
 done:
     spng_ctx_free(ctx);
-    fclose(fp);
+    if (fp) fclose(fp);
     free(buf);
     pol__image_free(im);
     return st;
 }
 
-pol_status pol__png_save(pol_run *run, const pol__image *im, const pol__image_save *s,
-                         const pol__meta_out *m, FILE *fp)
+/* Does a chunk the metadata is read from (ICC, EXIF, text, resolution) come after the first IDAT
+ * (other than as the copy of one before it: libvips writes its eXIf twice)? The row reader reads
+ * the metadata before the pixels, so such a file is loaded whole. Unreadable: 1. */
+static int meta_after_idat(const char *path)
 {
-    int sixteen = (s->bit_depth ? s->bit_depth : im->bit_depth) > 8;
-    spng_ctx *ctx = spng_ctx_new(SPNG_CTX_ENCODER);
-    if (!ctx) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
-    pol_status st = POL_OK;
-    int ch = im->channels;
-    size_t rowbytes = (size_t)im->width * (size_t)ch * (sixteen ? 2 : 1);
-    unsigned char *row = malloc(rowbytes);
-    int rc = row ? spng_set_png_file(ctx, fp) : SPNG_EMEM;
+    static const char meta[][5] = {"iCCP", "eXIf", "iTXt", "tEXt", "zTXt", "pHYs"};
+    FILE *f = fopen(path, "rb");
+    if (!f) return 1;
+    unsigned char h[8], crc[4];
+    struct {
+        unsigned char head[8], crc[4];
+    } early[16]; /* the metadata chunks before the pixels: length, type and CRC */
+    int n_early = 0, idat = 0, late = 0, end = 0;
+    if (fseek(f, 8, SEEK_SET) != 0) late = 1;
+    while (!late && !end && fread(h, 1, 8, f) == 8) {
+        uint32_t len = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+        int is_meta = 0;
+        for (size_t i = 0; i < sizeof meta / sizeof *meta; i++) is_meta |= !memcmp(h + 4, meta[i], 4);
+        if (len > 0x7fffffffu || fseek(f, (long)len, SEEK_CUR) != 0 || fread(crc, 1, 4, f) != 4) {
+            late = 1;
+            break;
+        }
+        if (!memcmp(h + 4, "IDAT", 4)) idat = 1;
+        end = !memcmp(h + 4, "IEND", 4);
+        if (!is_meta) continue;
+        if (!idat && n_early < 16) {
+            memcpy(early[n_early].head, h, 8);
+            memcpy(early[n_early++].crc, crc, 4);
+        } else if (idat) {
+            int copy = 0;
+            for (int i = 0; i < n_early; i++)
+                copy |= !memcmp(early[i].head, h, 8) && !memcmp(early[i].crc, crc, 4);
+            late = !copy;
+        }
+    }
+    fclose(f);
+    return late || !end;
+}
+
+struct pol__png_rows {
+    FILE *fp;
+    spng_ctx *ctx;
+    void *buf; /* one decoded row, RGBA8 or RGBA16 */
+    size_t rowbytes;
+    int w, h, ch, sixteen, y;
+    int lenient, failed_at; /* --lenient: rows after a damaged one are black, with a warning */
+};
+
+void pol__png_rows_close(pol__png_rows *r)
+{
+    if (!r) return;
+    spng_ctx_free(r->ctx);
+    if (r->fp) fclose(r->fp);
+    free(r->buf);
+    free(r);
+}
+
+pol_status pol__png_rows_open(pol_run *run, const char *path, pol__image **meta,
+                              pol__png_rows **out)
+{
+    *out = NULL;
+    *meta = NULL;
+    pol__png_rows *r = calloc(1, sizeof *r);
+    if (!r) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    r->lenient = run && run->opt ? run->opt->lenient : 0;
+    r->failed_at = -1;
+    struct spng_ihdr ihdr;
+    memset(&ihdr, 0, sizeof ihdr);
+    pol__image *im = NULL;
+    pol_status st = open_ctx(run, path, r->lenient, &r->fp, &r->ctx, &ihdr);
+    if (!st && (ihdr.interlace_method || apng_frames(path) > 1 || meta_after_idat(path)))
+        st = pol__fail(run, POL_ERR_UNSUPPORTED, "interlaced or animated PNG, or metadata after "
+                                                 "the pixels: not read row by row");
+    if (!st) st = pol__image_check_size(run, NULL, ihdr.width, ihdr.height, 1, "PNG");
+    struct spng_trns trns;
+    r->ch = png_channels(&ihdr, spng_get_trns(r->ctx, &trns) == 0);
+    r->sixteen = ihdr.bit_depth == 16;
+    r->w = (int)ihdr.width, r->h = (int)ihdr.height;
+    r->rowbytes = (size_t)r->w * (r->sixteen ? 8 : 4);
+    int rc = 0;
+    if (!st) {
+        rc = (r->buf = malloc(r->rowbytes)) && (im = calloc(1, sizeof *im)) ? 0 : SPNG_EMEM;
+        if (!rc)
+            rc = spng_decode_image(r->ctx, NULL, 0, r->sixteen ? SPNG_FMT_RGBA16 : SPNG_FMT_RGBA8,
+                                   SPNG_DECODE_TRNS | SPNG_DECODE_PROGRESSIVE);
+        if (rc)
+            st = rc == SPNG_EMEM ? pol__fail(run, POL_ERR_NOMEM, "out of memory")
+                                 : pol__fail(run, POL_ERR_CORRUPT, "damaged PNG: %s", spng_strerror(rc));
+    }
+    if (!st) st = read_meta(run, r->ctx, im);
+    if (!st && im->orientation > 1)
+        st = pol__fail(run, POL_ERR_UNSUPPORTED, "turned PNG: not read row by row");
+    if (st) {
+        pol__image_free(im);
+        pol__png_rows_close(r);
+        return st;
+    }
+    im->width = r->w;
+    im->height = r->h;
+    im->channels = r->ch;
+    im->bit_depth = r->sixteen ? 16 : 8;
+    im->orientation = 1;
+    im->save.keep_icc = 1;
+    memcpy(im->format, "png", 4);
+    im->src_path = strdup(path); /* (the writer copies its chunks when no pixel changed) */
+    *meta = im;
+    *out = r;
+    return POL_OK;
+}
+
+pol_status pol__png_rows_read(pol_run *run, pol__png_rows *r, float *dst, int n)
+{
+    size_t rowlen = (size_t)r->w * (size_t)r->ch;
+    for (int i = 0; i < n; i++, r->y++, dst += rowlen) {
+        if (r->y >= r->h) return pol__fail(run, POL_ERR_INTERNAL, "PNG rows read past the end");
+        int rc = r->failed_at < 0 ? spng_decode_row(r->ctx, r->buf, r->rowbytes) : 0;
+        if (r->failed_at < 0 && rc && !(rc == SPNG_EOI && r->y == r->h - 1)) {
+            if (rc == SPNG_EMEM) return pol__fail(run, POL_ERR_NOMEM, "out of memory decoding PNG");
+            if (!r->lenient || r->y == 0)
+                return pol__fail(run, POL_ERR_CORRUPT, "damaged PNG: %s at row %d of %d%s",
+                                 spng_strerror(rc), r->y, r->h,
+                                 r->lenient ? "" : " (use --lenient to keep what can be read)");
+            pol__warn(run, "PNG: %s after row %d of %d; the rest left black (--lenient)",
+                      spng_strerror(rc), r->y, r->h);
+            r->failed_at = r->y;
+        }
+        if (r->failed_at >= 0)
+            memset(dst, 0, rowlen * sizeof(float));
+        else
+            convert_row(r->buf, dst, r->w, r->ch, r->sixteen);
+    }
+    return POL_OK;
+}
+
+struct pol__png_writer {
+    spng_ctx *ctx;
+    unsigned char *row;
+    char *xmp; /* libspng wants NUL-terminated text, kept until the end */
+    size_t rowbytes;
+    int w, h, ch, sixteen, y;
+};
+
+void pol__png_write_abort(pol__png_writer *w)
+{
+    if (!w) return;
+    spng_ctx_free(w->ctx);
+    free(w->row);
+    free(w->xmp);
+    free(w);
+}
+
+pol_status pol__png_write_begin(pol_run *run, const pol__image *im, const pol__image_save *s,
+                                const pol__meta_out *m, FILE *fp, pol__png_writer **out)
+{
+    *out = NULL;
+    pol__png_writer *w = calloc(1, sizeof *w);
+    if (!w) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    w->sixteen = (s->bit_depth ? s->bit_depth : im->bit_depth) > 8;
+    w->w = im->width, w->h = im->height, w->ch = im->channels;
+    w->rowbytes = (size_t)im->width * (size_t)w->ch * (w->sixteen ? 2 : 1);
+    w->ctx = spng_ctx_new(SPNG_CTX_ENCODER);
+    w->row = malloc(w->rowbytes);
+    int rc = w->ctx && w->row ? spng_set_png_file(w->ctx, fp) : SPNG_EMEM;
     static const uint8_t types[5] = {0, SPNG_COLOR_TYPE_GRAYSCALE, SPNG_COLOR_TYPE_GRAYSCALE_ALPHA,
                                      SPNG_COLOR_TYPE_TRUECOLOR, SPNG_COLOR_TYPE_TRUECOLOR_ALPHA};
-    struct spng_ihdr ihdr = {
-        (uint32_t)im->width, (uint32_t)im->height, (uint8_t)(sixteen ? 16 : 8), types[ch], 0, 0, 0};
-    if (!rc) rc = spng_set_ihdr(ctx, &ihdr);
+    struct spng_ihdr ihdr = {(uint32_t)im->width, (uint32_t)im->height,
+                             (uint8_t)(w->sixteen ? 16 : 8), types[w->ch], 0, 0, 0};
+    if (!rc) rc = spng_set_ihdr(w->ctx, &ihdr);
     if (!rc && m->icc) {
         struct spng_iccp iccp;
         memset(&iccp, 0, sizeof iccp);
         strcpy(iccp.profile_name, "ICC profile");
         iccp.profile = (char *)m->icc;
         iccp.profile_len = m->icc_len;
-        rc = spng_set_iccp(ctx, &iccp);
+        rc = spng_set_iccp(w->ctx, &iccp);
     }
     if (!rc && m->exif) {
         struct spng_exif exif = {m->exif_len, (char *)m->exif};
-        if (spng_set_exif(ctx, &exif))
+        if (spng_set_exif(w->ctx, &exif))
             pol__warn(run, "EXIF rejected by the PNG encoder; not written");
     }
-    char *xmp = NULL; /* libspng wants NUL-terminated text */
-    if (!rc && m->xmp && (xmp = malloc(m->xmp_len + 1))) {
-        memcpy(xmp, m->xmp, m->xmp_len);
-        xmp[m->xmp_len] = '\0';
+    if (!rc && m->xmp && (w->xmp = malloc(m->xmp_len + 1))) {
+        memcpy(w->xmp, m->xmp, m->xmp_len);
+        w->xmp[m->xmp_len] = '\0';
         struct spng_text t;
         memset(&t, 0, sizeof t);
         strcpy(t.keyword, xmp_key);
         t.type = SPNG_ITXT;
         t.length = m->xmp_len;
-        t.text = xmp;
+        t.text = w->xmp;
         t.language_tag = (char *)"";
         t.translated_keyword = (char *)"";
-        if (spng_set_text(ctx, &t, 1))
+        if (spng_set_text(w->ctx, &t, 1))
             pol__warn(run, "XMP rejected by the PNG encoder; not written");
     }
     if (!rc && m->dpi > 0) {
         struct spng_phys phys = {(uint32_t)(m->dpi / 0.0254 + 0.5),
                                  (uint32_t)(m->dpi / 0.0254 + 0.5), 1};
-        rc = spng_set_phys(ctx, &phys);
+        rc = spng_set_phys(w->ctx, &phys);
     }
     if (!rc)
-        rc = spng_encode_image(ctx, NULL, 0, SPNG_FMT_PNG,
+        rc = spng_encode_image(w->ctx, NULL, 0, SPNG_FMT_PNG,
                                SPNG_ENCODE_PROGRESSIVE | SPNG_ENCODE_FINALIZE);
-    size_t n = (size_t)im->width * (size_t)ch;
-    for (int y = 0; !rc && y < im->height; y++) {
-        const float *src = pol__image_row(im, y);
-        if (sixteen)
-            for (size_t i = 0; i < n; i++) ((uint16_t *)row)[i] = pol__float_to_u16(src[i]);
-        else
-            for (size_t i = 0; i < n; i++) row[i] = pol__float_to_u8(src[i]);
-        rc = spng_encode_row(ctx, row, rowbytes);
-        if (rc == SPNG_EOI) {
-            rc = 0;
-            break;
-        }
+    if (rc) {
+        pol__png_write_abort(w);
+        return pol__fail(run, rc == SPNG_EMEM ? POL_ERR_NOMEM : POL_ERR_IO, "writing PNG: %s",
+                         spng_strerror(rc));
     }
-    if (rc)
-        st = pol__fail(run, rc == SPNG_EMEM ? POL_ERR_NOMEM : POL_ERR_IO, "writing PNG: %s",
-                       spng_strerror(rc));
-    free(row);
-    spng_ctx_free(ctx);
-    free(xmp);
+    *out = w;
+    return POL_OK;
+}
+
+pol_status pol__png_write_rows(pol_run *run, pol__png_writer *w, const float *px, int rows)
+{
+    size_t n = (size_t)w->w * (size_t)w->ch;
+    for (int i = 0; i < rows; i++, w->y++, px += n) {
+        if (w->y >= w->h) return pol__fail(run, POL_ERR_INTERNAL, "PNG rows written past the end");
+        if (w->sixteen)
+            for (size_t k = 0; k < n; k++) ((uint16_t *)w->row)[k] = pol__float_to_u16(px[k]);
+        else
+            for (size_t k = 0; k < n; k++) w->row[k] = pol__float_to_u8(px[k]);
+        int rc = spng_encode_row(w->ctx, w->row, w->rowbytes);
+        if (rc && !(rc == SPNG_EOI && w->y == w->h - 1))
+            return pol__fail(run, rc == SPNG_EMEM ? POL_ERR_NOMEM : POL_ERR_IO,
+                             "writing PNG: %s", spng_strerror(rc));
+    }
+    return POL_OK;
+}
+
+pol_status pol__png_write_end(pol_run *run, pol__png_writer *w)
+{
+    pol_status st = w->y == w->h ? POL_OK
+                                 : pol__fail(run, POL_ERR_INTERNAL, "%d of %d PNG rows written",
+                                             w->y, w->h);
+    pol__png_write_abort(w);
     return st;
+}
+
+pol_status pol__png_save(pol_run *run, const pol__image *im, const pol__image_save *s,
+                         const pol__meta_out *m, FILE *fp)
+{
+    pol__png_writer *w;
+    pol_status st = pol__png_write_begin(run, im, s, m, fp, &w);
+    if (st) return st;
+    if ((st = pol__png_write_rows(run, w, im->px, im->height))) {
+        pol__png_write_abort(w);
+        return st;
+    }
+    return pol__png_write_end(run, w);
 }

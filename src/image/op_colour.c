@@ -4,6 +4,7 @@
 #include <string.h>
 #include <lcms2.h>
 #include "image/image_io.h"
+#include "image/quality.h"
 
 static const pol_param_desc params[] = {
     {"intent", POL_PARAM_ENUM, "perceptual", 1, 0, "perceptual|relative|saturation|absolute",
@@ -26,6 +27,89 @@ const pol_op_desc pol__image_op_colour = {
     .flags = POL_OP_AUTO | POL_OP_SCALE_SAFE,
 };
 
+/* A float transform evaluates its curves with pow() for every sample (about 170 ns a pixel);
+ * a photo's pixels repeat (8-bit sources have few distinct colours in an area), so each run of
+ * rows remembers the colours it converted, in a direct-mapped table, and converts only the new
+ * ones, in one call. The same input gives lcms2 the same output wherever it is (the transform has
+ * no cache of its own), so the rows come out as one call over them would give. */
+#define MEMO_BITS 14
+typedef struct memo_entry {
+    uint32_t key[3];
+    float out[3];
+} memo_entry;
+
+struct pol__xf_memo {
+    memo_entry tab[1u << MEMO_BITS];
+    float *buf;   /* the row's new colours, packed */
+    size_t *at;   /* their places in the row */
+    size_t cap;
+};
+
+pol__xf_memo *pol__xf_memo_new(void)
+{
+    pol__xf_memo *m = malloc(sizeof *m);
+    if (!m) return NULL;
+    /* a key no sample has: a NaN pattern the decoders never make */
+    for (size_t i = 0; i < (1u << MEMO_BITS); i++)
+        m->tab[i].key[0] = m->tab[i].key[1] = m->tab[i].key[2] = 0xffffffffu;
+    m->buf = NULL, m->at = NULL, m->cap = 0;
+    return m;
+}
+
+void pol__xf_memo_free(pol__xf_memo *m)
+{
+    if (!m) return;
+    free(m->buf);
+    free(m->at);
+    free(m);
+}
+
+static memo_entry *memo_slot(pol__xf_memo *m, const uint32_t k[3])
+{
+    uint32_t h = (k[0] * 0x9E3779B1u) ^ (k[1] * 0x85EBCA77u) ^ (k[2] * 0xC2B2AE3Du);
+    return &m->tab[(h ^ h >> 15) & ((1u << MEMO_BITS) - 1)];
+}
+
+void pol__xf_row(void *xf, float *row, size_t w, int ch, pol__xf_memo *m)
+{
+    int colour = ch >= 3 ? 3 : 1;
+    if (m && m->cap < w) {
+        float *b = realloc(m->buf, w * (size_t)ch * sizeof(float));
+        if (b) m->buf = b;
+        size_t *a = b ? realloc(m->at, w * sizeof(size_t)) : NULL;
+        if (a) m->at = a, m->cap = w;
+    }
+    if (!m || m->cap < w) { /* no memory for the table's work: the whole row in one call */
+        cmsDoTransform(xf, row, row, (cmsUInt32Number)w);
+    } else {
+        size_t miss = 0;
+        for (size_t x = 0; x < w; x++) {
+            float *p = row + x * (size_t)ch;
+            uint32_t k[3] = {0, 0, 0};
+            memcpy(k, p, (size_t)colour * sizeof(float));
+            memo_entry *e = memo_slot(m, k);
+            if (e->key[0] == k[0] && e->key[1] == k[1] && e->key[2] == k[2]) {
+                memcpy(p, e->out, (size_t)colour * sizeof(float));
+            } else {
+                memcpy(m->buf + miss * (size_t)ch, p, (size_t)ch * sizeof(float));
+                m->at[miss++] = x;
+            }
+        }
+        if (miss) cmsDoTransform(xf, m->buf, m->buf, (cmsUInt32Number)miss);
+        for (size_t i = 0; i < miss; i++) {
+            float *p = row + m->at[i] * (size_t)ch, *o = m->buf + i * (size_t)ch;
+            uint32_t k[3] = {0, 0, 0};
+            memcpy(k, p, (size_t)colour * sizeof(float));
+            memo_entry *e = memo_slot(m, k);
+            memcpy(e->key, k, sizeof k);
+            memcpy(e->out, o, (size_t)colour * sizeof(float));
+            memcpy(p, o, (size_t)ch * sizeof(float));
+        }
+    }
+    /* float transforms are unbounded: colours outside sRGB come out below 0 or above 1 */
+    pol__clamp_unit(row, w * (size_t)ch);
+}
+
 typedef struct xf_job {
     cmsHTRANSFORM xf;
     pol__image *im;
@@ -34,13 +118,10 @@ typedef struct xf_job {
 static void xf_rows(void *user, size_t begin, size_t end)
 {
     xf_job *j = user;
-    for (size_t y = begin; y < end; y++) {
-        float *row = pol__image_row(j->im, (int)y);
-        cmsDoTransform(j->xf, row, row, (cmsUInt32Number)j->im->width);
-        /* float transforms are unbounded: colours outside sRGB come out below 0 or above 1 */
-        size_t n = (size_t)j->im->width * (size_t)j->im->channels;
-        for (size_t i = 0; i < n; i++) row[i] = row[i] < 0 ? 0 : row[i] > 1 ? 1 : row[i];
-    }
+    pol__xf_memo *m = pol__xf_memo_new();
+    for (size_t y = begin; y < end; y++)
+        pol__xf_row(j->xf, pol__image_row(j->im, (int)y), (size_t)j->im->width, j->im->channels, m);
+    pol__xf_memo_free(m);
 }
 
 /* Grey stays grey: the target is a grey profile with the sRGB curve. */
@@ -135,7 +216,10 @@ pol_status pol__image_to_srgb(pol_run *run, pol__image *im, int intent, int blac
     }
     xf_job j = {xf, im};
     pol__parallel_for(run, (size_t)im->height, 32, xf_rows, &j);
-    cmsDeleteTransform(xf);
+    if (im->points) /* a streamed item's preview: the strips get the same transform */
+        pol__points_record_transform(im->points, xf);
+    else
+        cmsDeleteTransform(xf);
     free(im->icc);
     im->icc = new_icc;
     im->icc_len = new_len;
@@ -158,4 +242,4 @@ static pol_status run_colour(pol_run *run, pol_asset *asset, const pol_args *arg
     return pol__image_to_srgb(run, pol__image_of(asset), i, pol__arg_bool(args, "black-point"), 1);
 }
 
-POL__PREVIEW_STREAM(preview_stream, run_colour, "colour converts the profile to sRGB: the item is loaded whole", 0);
+POL__POINT_STREAM_META(preview_stream, run_colour, "colour changed the pixels other than by its transform: the item is loaded whole");

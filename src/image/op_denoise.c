@@ -63,6 +63,8 @@ static void plane_pad(plane *p)
 
 typedef struct dn_ctx {
     int w, h, ch;
+    int par; /* the half-resolution grid pairs rows par + 2k, par + 2k + 1 (a strip starting on an
+                odd row of the picture skips its first row, so the pairs are the picture's) */
     pol__image *im;
     plane y, gy, yo, r2;  /* luma, its 3x3 guide, filtered luma, squared residual (row sums) */
     plane cb, cr, hy;     /* half-resolution chroma and luma guide */
@@ -196,7 +198,7 @@ static void half_rows(void *user, size_t begin, size_t end)
             float sb = 0, sr = 0, sy = 0;
             int n = 0;
             for (int dy = 0; dy < 2; dy++) {
-                int y = (int)hy * 2 + dy;
+                int y = c->par + (int)hy * 2 + dy;
                 if (y >= c->h) continue;
                 const float *yr = prow(&c->y, y), *gr = prow(&c->gy, y);
                 for (int dx = 0; dx < 2; dx++) {
@@ -293,7 +295,7 @@ static void merge_rows(void *user, size_t begin, size_t end)
             }
             continue;
         }
-        float fy = (y + 0.5f) / 2 - 0.5f;
+        float fy = (y - c->par + 0.5f) / 2 - 0.5f;
         int y0 = (int)floorf(fy);
         float ty = fy - y0;
         int ya = y0 < 0 ? 0 : y0 >= c->chh ? c->chh - 1 : y0, yb = y0 + 1 >= c->chh ? c->chh - 1 : y0 + 1;
@@ -327,15 +329,43 @@ static void merge_rows(void *user, size_t begin, size_t end)
     free(buf);
 }
 
-static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
+/* pol__parallel_for over rows [a, b) only. */
+typedef struct range_job {
+    void (*fn)(void *user, size_t begin, size_t end);
+    void *user;
+    size_t off;
+} range_job;
+
+static void range_rows(void *user, size_t begin, size_t end)
 {
-    pol__image *im = pol__image_of(asset);
+    const range_job *j = user;
+    j->fn(j->user, begin + j->off, end + j->off);
+}
+
+static void range_for(const pol_run *run, size_t a, size_t b, size_t grain,
+                      void (*fn)(void *user, size_t begin, size_t end), void *user)
+{
+    if (b <= a) return;
+    range_job j = {fn, user, a};
+    pol__parallel_for(run, b - a, grain, range_rows, &j);
+}
+
+/* What denoise does, decided once: the noise it removes and how strongly. */
+typedef struct dn_plan {
+    double sigma; /* 8-bit levels, per channel */
+    double strength, chroma;
+} dn_plan;
+
+/* Decides on `im` (the picture, or a streamed item's preview with its full-resolution noise
+ * measure): 1 with the plan when denoise applies, 0 when it declined (recorded). */
+static int decide(pol_run *run, pol__image *im, const pol_args *args, dn_plan *p)
+{
     double sigma; /* in 8-bit levels, per channel */
     double strength_scale = 1;
     if (pol__arg_has(args, "sigma")) {
         sigma = pol__arg_num(args, "sigma");
     } else {
-        if (pol__image_graphic_declines(run, im)) return POL_OK;
+        if (pol__image_graphic_declines(run, im)) return 0;
         double conf, texture;
         sigma = pol__noise_sigma2(run, im, &conf, &texture) * 255;
         pol__measure(run, "noise_sigma", sigma);
@@ -351,34 +381,63 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
                               "it keeps %.0f%% of its strength at half resolution where noise "
                               "keeps 50%%",
                          sigma, 50 * texture);
-            return POL_OK;
+            return 0;
         }
         strength_scale = white;
         double mins = pol__arg_num(args, "min-sigma");
         if (sigma < mins) {
             pol__decline(run, "noise sigma %.2f levels is below %.2f: nothing worth removing",
                          sigma, mins);
-            return POL_OK;
+            return 0;
         }
     }
-    double strength = pol__arg_num(args, "strength") * strength_scale,
-           chroma = pol__arg_num(args, "chroma");
-    if (sigma <= 0 || strength <= 0) {
+    p->sigma = sigma;
+    p->strength = pol__arg_num(args, "strength") * strength_scale;
+    p->chroma = pol__arg_num(args, "chroma");
+    if (sigma <= 0 || p->strength <= 0) {
         pol__decline(run, "zero strength");
-        return POL_OK;
+        return 0;
     }
+    if ((im->width + 1) / 2 <= PAD || (im->height + 1) / 2 <= PAD) {
+        pol__decline(run, "image too small to denoise (%dx%d)", im->width, im->height);
+        return 0;
+    }
+    return 1;
+}
+
+static void report(pol_run *run, const dn_plan *p)
+{
+    pol__measure(run, "sigma_used", p->sigma);
+    pol__decide(run, "edge-preserving smoothing for noise sigma %.1f levels (strength %.2f)",
+                p->sigma, p->strength);
+}
+
+/* Rows before a from a plane's start, and rows from b to its end, zeroed: a stage made only the
+ * rows the output needs, and the mirrored padding must not copy undefined values. */
+static void plane_clear_outside(plane *p, int a, int b)
+{
+    for (int y = 0; y < p->h; y++)
+        if (y < a || y >= b) memset(prow(p, y), 0, sizeof(float) * (size_t)p->w);
+}
+
+/* Denoises rows [a, b) of `im` as the whole picture's rows a0 + [a, b) come out, where `im` holds
+ * rows [a0, a0 + im->height) of a picture `height` rows high: rows at the picture's top and
+ * bottom are mirrored as on the whole picture, and rows [a, b) lie at least DN_HALO rows inside
+ * `im` where it does not end with the picture. The other rows are left as they were (the
+ * expensive stages make only what rows [a, b) need). */
+static pol_status denoise_rows(pol_run *run, pol__image *im, const dn_plan *p, int a0, int a,
+                               int b)
+{
+    double sigma = p->sigma, strength = p->strength, chroma = p->chroma;
     dn_ctx c;
     memset(&c, 0, sizeof c);
     c.im = im;
     c.w = im->width;
     c.h = im->height;
     c.ch = im->channels;
+    c.par = a0 & 1;
     c.cw = (c.w + 1) / 2;
-    c.chh = (c.h + 1) / 2;
-    if (c.cw <= PAD || c.chh <= PAD) {
-        pol__decline(run, "image too small to denoise (%dx%d)", c.w, c.h);
-        return POL_OK;
-    }
+    c.chh = (c.h - c.par + 1) / 2;
     /* Luma noise of independent per-channel noise is 0.67 sigma; the 3x3 guide divides it by 3.
      * The range sigma spans the guide's noise comfortably while staying below real edges. */
     double sy = sigma / 255 * (c.ch >= 3 ? 0.668 : 1.0);
@@ -397,10 +456,10 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     c.ry = sigma > 12 ? 3 : 2;
     c.rc = 2;
     double ss = c.ry * 0.5 * (strength < 1 ? strength : 1) + 0.3, sc = 1.6;
-    for (int a = 0; a <= PAD; a++)
-        for (int b = 0; b <= PAD; b++) {
-            c.sws[a][b] = (float)exp(-(a * a + b * b) / (2 * ss * ss));
-            c.swc[a][b] = (float)exp(-(a * a + b * b) / (2 * sc * sc));
+    for (int i = 0; i <= PAD; i++)
+        for (int j = 0; j <= PAD; j++) {
+            c.sws[i][j] = (float)exp(-(i * i + j * j) / (2 * ss * ss));
+            c.swc[i][j] = (float)exp(-(i * i + j * j) / (2 * sc * sc));
         }
     int colour = c.ch >= 3;
     int ok = plane_new(&c.y, c.w, c.h) && plane_new(&c.gy, c.w, c.h) &&
@@ -416,25 +475,28 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         st = pol__fail(run, POL_ERR_NOMEM, "out of memory denoising a %dx%d image", c.w, c.h);
         goto done;
     }
+    /* the filtered luma rows the restore step reads (2 rows each side), and the half-resolution
+     * chroma rows the merge interpolates (one each side of the rows' centres) */
+    int la = a - 2 > 0 ? a - 2 : 0, lb = b + 2 < c.h ? b + 2 : c.h;
+    int ca = (a - c.par) / 2 - 2, cb = (b - c.par) / 2 + 2;
+    ca = ca > 0 ? ca : 0, cb = cb < c.chh ? cb : c.chh;
     pol__parallel_for(run, (size_t)c.h, 16, split_rows, &c);
     plane_pad(&c.y);
     pol__parallel_for(run, (size_t)c.h, 16, guide_rows, &c);
     plane_pad(&c.gy);
-    pol__parallel_for(run, (size_t)c.h, 8, luma_rows, &c);
+    range_for(run, (size_t)la, (size_t)lb, 8, luma_rows, &c);
     if (colour) {
         pol__parallel_for(run, (size_t)c.chh, 8, half_rows, &c);
         plane_pad(&c.cb);
         plane_pad(&c.cr);
         plane_pad(&c.hy);
-        pol__parallel_for(run, (size_t)c.chh, 8, chroma_rows, &c);
+        range_for(run, (size_t)ca, (size_t)cb, 8, chroma_rows, &c);
     }
-    pol__parallel_for(run, (size_t)c.h, 16, residual_rows, &c);
+    range_for(run, (size_t)la, (size_t)lb, 16, residual_rows, &c);
+    plane_clear_outside(&c.r2, la, lb);
     plane_pad(&c.r2);
-    pol__parallel_for(run, (size_t)c.h, 16, restore_rows, &c);
-    pol__parallel_for(run, (size_t)c.h, 16, merge_rows, &c);
-    pol__measure(run, "sigma_used", sigma);
-    pol__decide(run, "edge-preserving smoothing for noise sigma %.1f levels (strength %.2f)", sigma,
-                strength);
+    range_for(run, (size_t)a, (size_t)b, 16, restore_rows, &c);
+    range_for(run, (size_t)a, (size_t)b, 16, merge_rows, &c);
 done:
     free(c.y.buf);
     free(c.gy.buf);
@@ -448,7 +510,81 @@ done:
     return st;
 }
 
-POL__PREVIEW_STREAM(preview_stream, run, "denoise smooths noise (its chunked form is not written): the item is loaded whole", 1);
+static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
+{
+    pol__image *im = pol__image_of(asset);
+    dn_plan p;
+    if (!decide(run, im, args, &p)) return POL_OK;
+    pol_status st = denoise_rows(run, im, &p, 0, 0, im->height);
+    if (!st) report(run, &p);
+    return st;
+}
+
+/* ---- strip by strip ------------------------------------------------------------------------- */
+
+/* Rows of context a strip needs each side: the restore step reads filtered luma 2 rows away,
+ * which reads the guide 3 rows away (the 7x7 luma window), which reads luma 1 row away: 6; the
+ * merge interpolates half-resolution chroma rows filtered over 2 half rows (5 rows) after a
+ * 2x2 reduction: 8; one more for a strip that starts on an odd row (its first row is not
+ * paired). Even, so strips of the reader's 32 rows start on even rows. */
+#define DN_HALO 10
+
+typedef struct dn_stream {
+    const pol_args *args;
+    int judged, on;
+    dn_plan plan;
+} dn_stream;
+
+static pol_status dn_rows(pol_run *run, const void *self, pol__image *rows, int y0, int a, int b)
+{
+    return denoise_rows(run, rows, self, y0, a, b);
+}
+
+static pol_status dn_begin(pol_run *run, const pol_args *args, void **state)
+{
+    dn_stream *s = calloc(1, sizeof *s);
+    if (!s) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    s->args = args;
+    *state = s;
+    return POL_OK;
+}
+
+/* Decided with the first strip on the item's preview (its noise measured at full resolution on
+ * the picture as the steps before leave it), then every strip filtered with its halo. */
+static pol_status dn_apply(pol_run *run, void *state, pol__chunk *c)
+{
+    dn_stream *s = state;
+    if (s->judged) return s->on ? pol__strip_filter(run, c, DN_HALO, dn_rows, &s->plan) : POL_OK;
+    s->judged = 1;
+    const pol__strip *sp = pol__strip_of(c);
+    pol_status st;
+    if (pol__arg_has(s->args, "sigma")) { /* a given sigma: nothing to judge but the size */
+        pol__image size = {.width = sp->width, .height = sp->height, .channels = sp->channels};
+        if (!decide(run, &size, s->args, &s->plan)) return POL_OK;
+        s->on = 1;
+        if ((st = pol__strip_filter(run, c, DN_HALO, dn_rows, &s->plan))) return st;
+        report(run, &s->plan);
+        return POL_OK; /* the preview does not follow: a step judging it sends the item whole */
+    }
+    pol__image *pv;
+    if ((st = pol__strip_preview(run, c, POL__FULL_RES_NOISE, &pv))) return st;
+    if (!decide(run, pv, s->args, &s->plan)) return POL_OK;
+    s->on = 1;
+    /* the steps after it judge the preview as denoised when it is the picture itself; a reduced
+     * preview (2x or more) keeps little of the noise and is left as it is */
+    if (pv->width == sp->width && pv->height == sp->height &&
+        (st = denoise_rows(run, pv, &s->plan, 0, 0, pv->height)))
+        return st;
+    if ((st = pol__strip_filter(run, c, DN_HALO, dn_rows, &s->plan))) return st;
+    report(run, &s->plan);
+    dn_plan *rec = malloc(sizeof *rec);
+    if (!rec) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    *rec = s->plan;
+    return pol__strip_filter_record(run, c, DN_HALO, dn_rows, rec);
+}
+
+static const pol_op_stream denoise_stream = {
+    .halo = DN_HALO, .begin = dn_begin, .apply = dn_apply, .free = free};
 
 const pol_op_desc pol__image_op_denoise = {
     .domain = "image",
@@ -456,7 +592,7 @@ const pol_op_desc pol__image_op_denoise = {
     .summary = "Reduce noise, edge-preserving; strength from the estimated noise sigma (declines on clean photos)",
     .params = params,
     .n_params = POL_ARRAY_LEN(params),
-    .stream = &preview_stream,
+    .stream = &denoise_stream,
     .run = run,
     .flags = POL_OP_AUTO,
 };

@@ -277,6 +277,16 @@ void pol__detail_acc_row(pol__detail_acc *a, const float *row)
     }
 }
 
+int pol__detail_acc_reads(const pol__detail_acc *a, int y0, int y1)
+{
+    int r = a->g[2].r;
+    for (int b = a->next; a->ok == 1 && b < DETAIL_BANDS; b++) {
+        int lo = detail_band_y0(a->h, r, b) - r, hi = lo + DETAIL_ROWS + 2 * r;
+        if (lo < y1 && hi > y0) return 1;
+    }
+    return 0;
+}
+
 double pol__detail_acc_finish(pol__detail_acc *a, double *fine_out, double *next_out)
 {
     double ratio = -1;
@@ -437,7 +447,7 @@ static pol_status sh_apply(pol_run *run, void *state, pol__chunk *c)
         /* judged on the item's preview, which carries the detail ratio measured at full
          * resolution on the picture as the steps before leave it (strip.c) */
         s->pending = 0;
-        pol_status st = pol__strip_preview(run, c, 1, &pv);
+        pol_status st = pol__strip_preview(run, c, POL__FULL_RES_DETAIL, &pv);
         if (st) return st;
         double amount;
         if (!auto_amount(run, pv, &amount)) return POL_OK;

@@ -258,6 +258,8 @@ pol__detail_acc *pol__detail_acc_new(int w, int h, int ch);
 void pol__detail_acc_row(pol__detail_acc *a, const float *row);
 /* *next: the next octave's ratio (-1 when unknown). */
 double pol__detail_acc_finish(pol__detail_acc *a, double *fine, double *next);
+/* Does the measure read any of rows [y0, y1) (its bands cover a few hundred rows)? */
+int pol__detail_acc_reads(const pol__detail_acc *a, int y0, int y1);
 /* For an automatic photographic step: on a graphic, records the reason, declines and returns 1. */
 int pol__image_graphic_declines(pol_run *run, pol__image *im);
 /* Records the measurements behind the judgement (for inspect). */
@@ -288,5 +290,22 @@ static inline float pol__curve_eval(const float *t, int n, float v)
 /* Records a copy of the curves (one per colour channel) applied to a streamed item's preview, for
  * the strips to apply the same (strip.c); on failure to allocate, marks the record unusable. */
 void pol__points_record(struct pol__points *p, const float *const lut[3], int n);
+/* Records a colour transform (an lcms2 cmsHTRANSFORM of float rows, made without a cache so the
+ * threads may share it; taken: deleted with the record, or at once on failure) applied to a
+ * streamed item's preview, for the strips to apply the same (strip.c). */
+void pol__points_record_transform(struct pol__points *p, void *xf);
+/* A row of w pixels (ch channels, float) through the colour transform `xf` (an lcms2
+ * cmsHTRANSFORM of float rows), in place, then clamped to 0..1; `m` (NULL: none) remembers
+ * colours converted before by the same transform, so repeated ones are not computed again: the
+ * result is the same bits either way. A memo serves one thread and one transform. */
+typedef struct pol__xf_memo pol__xf_memo;
+pol__xf_memo *pol__xf_memo_new(void);
+void pol__xf_memo_free(pol__xf_memo *m);
+void pol__xf_row(void *xf, float *row, size_t w, int ch, pol__xf_memo *m);
+/* Clamps n values to 0..1 (a float colour transform's output is unbounded). */
+static inline void pol__clamp_unit(float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) v[i] = v[i] < 0 ? 0 : v[i] > 1 ? 1 : v[i];
+}
 
 #endif

@@ -1,12 +1,14 @@
 /* polish — the image domain's strips: a picture read, processed and written a band of rows at a
  * time through the engine's streaming contract (src/core/stream.h), so a pipeline whose every
- * step works on rows never holds the whole picture. Readers: TIFF (the direct layouts) and JPEG;
- * writers: TIFF and JPEG. Anything else is loaded whole (accept() says so before the run). */
+ * step works on rows never holds the whole picture. Readers: TIFF (the direct layouts), JPEG and
+ * PNG; writers: TIFF, JPEG and PNG. Anything else is loaded whole (accept() says so before the
+ * run). */
 #include <errno.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <lcms2.h>
 #include "image/image_io.h"
 #include "image/quality.h"
 
@@ -58,41 +60,66 @@ void pol__strip_replace(pol__chunk *c, float *px, int width, int height, uint64_
 
 /* ---- point steps: curves recorded on the preview, applied fused to the strips ---------------- */
 
-/* The curves the point steps (white balance, exposure, tone) applied to a streamed item's
- * preview, in order: each strip gets the same, every step of a group of consecutive point steps
- * in one pass over its pixels. */
+/* The curves the point steps (white balance, exposure, tone) and the colour transforms (colour)
+ * applied to a streamed item's preview, in order: each strip gets the same, every step of a group
+ * of consecutive point steps in one pass over its pixels. */
 typedef struct pol__points {
     struct pset {
-        float *lut; /* 3 curves of n + 1 entries, one per colour channel */
+        float *lut; /* 3 curves of n + 1 entries, one per colour channel; NULL for a transform */
         int n;
         int group; /* the consecutive point steps applied in one pass */
+        cmsHTRANSFORM xf; /* an lcms2 float transform (no cache: shared by the threads), owned */
+        /* a step that needs neighbours (denoise): its rows function and plan (owned), and the
+         * rows of context it reads on each side */
+        pol__rows_filter_fn filter;
+        void *self;
+        size_t halo;
     } *set;
     size_t n, cap;
     int failed; /* a record could not be kept: the strips cannot follow the preview */
 } pol__points;
 
-void pol__points_record(pol__points *p, const float *const lut[3], int n)
+/* Room for one more record; 0 (and the record marked unusable) when out of memory. */
+static int points_room(pol__points *p)
 {
-    if (p->failed) return;
-    size_t len = (size_t)n + 1;
-    float *l = malloc(3 * len * sizeof(float));
-    if (l && p->n == p->cap) {
+    if (p->failed) return 0;
+    if (p->n == p->cap) {
         size_t cap = p->cap ? 2 * p->cap : 4;
         struct pset *set = realloc(p->set, cap * sizeof *set);
         if (set) p->set = set, p->cap = cap;
     }
-    if (!l || p->n == p->cap) {
-        free(l);
+    if (p->n == p->cap) p->failed = 1;
+    return !p->failed;
+}
+
+void pol__points_record(pol__points *p, const float *const lut[3], int n)
+{
+    size_t len = (size_t)n + 1;
+    float *l = points_room(p) ? malloc(3 * len * sizeof(float)) : NULL;
+    if (!l) {
         p->failed = 1;
         return;
     }
     for (int k = 0; k < 3; k++) memcpy(l + k * len, lut[k], len * sizeof(float));
-    p->set[p->n++] = (struct pset){l, n, 0};
+    p->set[p->n++] = (struct pset){.lut = l, .n = n};
+}
+
+void pol__points_record_transform(pol__points *p, void *xf)
+{
+    if (!points_room(p)) {
+        cmsDeleteTransform(xf);
+        return;
+    }
+    p->set[p->n++] = (struct pset){.xf = xf};
 }
 
 static void points_free(pol__points *p)
 {
-    for (size_t i = 0; i < p->n; i++) free(p->set[i].lut);
+    for (size_t i = 0; i < p->n; i++) {
+        free(p->set[i].lut);
+        free(p->set[i].self);
+        if (p->set[i].xf) cmsDeleteTransform(p->set[i].xf);
+    }
     free(p->set);
 }
 
@@ -105,22 +132,37 @@ typedef struct points_job {
 } points_job;
 
 /* Each colour sample through every curve in turn, as each step's pol__apply_curves would map it
- * on the whole picture, in one pass over the rows. */
+ * on the whole picture, and each row through a colour transform as pol__image_to_srgb converts
+ * the whole picture's rows (then clamped), in order, in one pass over the rows. */
 static void points_rows(void *user, size_t begin, size_t end)
 {
     const points_job *j = user;
     int ch = j->ch, colour = ch == 2 || ch == 4 ? ch - 1 : ch;
+    pol__xf_memo *m = NULL; /* for the first transform of the sets (usually the only one) */
+    for (size_t i = 0; !m && i < j->k; i++)
+        if (j->set[i].xf) m = pol__xf_memo_new();
     for (size_t y = begin; y < end; y++) {
-        float *p = j->px + y * j->w * (size_t)ch;
-        for (size_t x = 0; x < j->w; x++, p += ch)
-            for (int c = 0; c < colour; c++) {
-                float v = p[c];
-                for (size_t i = 0; i < j->k; i++)
-                    v = pol__curve_eval(j->set[i].lut + (size_t)c * ((size_t)j->set[i].n + 1),
-                                        j->set[i].n, v);
-                p[c] = v;
+        float *row = j->px + y * j->w * (size_t)ch;
+        for (size_t a = 0, b, first_xf = 1; a < j->k; a = b) {
+            if (j->set[a].xf) {
+                pol__xf_row(j->set[a].xf, row, j->w, ch, first_xf ? m : NULL);
+                first_xf = 0;
+                b = a + 1;
+                continue;
             }
+            for (b = a; b < j->k && !j->set[b].xf; b++) {}
+            float *p = row;
+            for (size_t x = 0; x < j->w; x++, p += ch)
+                for (int c = 0; c < colour; c++) {
+                    float v = p[c];
+                    for (size_t i = a; i < b; i++)
+                        v = pol__curve_eval(j->set[i].lut + (size_t)c * ((size_t)j->set[i].n + 1),
+                                            j->set[i].n, v);
+                    p[c] = v;
+                }
+        }
     }
+    pol__xf_memo_free(m);
 }
 
 static void points_apply(const pol_run *run, const struct pset *set, size_t k, float *px,
@@ -133,12 +175,53 @@ static void points_apply(const pol_run *run, const struct pset *set, size_t k, f
 
 /* ---- reading -------------------------------------------------------------------------------- */
 
+/* A source read row by row: one of the formats' row readers. */
+typedef struct rows_src {
+    pol__tiff_rows *tiff;
+    pol__jpeg_rows *jpeg;
+    pol__png_rows *png;
+} rows_src;
+
+static const char *format_of(const char *path)
+{
+    unsigned char head[64];
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return NULL;
+    size_t n = fread(head, 1, sizeof head, fp);
+    fclose(fp);
+    return pol__image_sniff_format(head, n);
+}
+
+static pol_status src_open(pol_run *run, const char *path, pol__image **meta, rows_src *src)
+{
+    const char *fmt = format_of(path);
+    memset(src, 0, sizeof *src);
+    if (fmt && !strcmp(fmt, "tiff")) return pol__tiff_rows_open(run, path, meta, &src->tiff);
+    if (fmt && !strcmp(fmt, "jpeg")) return pol__jpeg_rows_open(run, path, meta, &src->jpeg);
+    if (fmt && !strcmp(fmt, "png")) return pol__png_rows_open(run, path, meta, &src->png);
+    return pol__fail(run, POL_ERR_UNSUPPORTED, "this image format is not read row by row");
+}
+
+static pol_status src_read(pol_run *run, rows_src *src, float *dst, int n)
+{
+    return src->tiff   ? pol__tiff_rows_read(run, src->tiff, dst, n)
+           : src->jpeg ? pol__jpeg_rows_read(run, src->jpeg, dst, n)
+                       : pol__png_rows_read(run, src->png, dst, n);
+}
+
+static void src_close(rows_src *src)
+{
+    if (src->tiff) pol__tiff_rows_close(src->tiff);
+    if (src->jpeg) pol__jpeg_rows_close(src->jpeg);
+    if (src->png) pol__png_rows_close(src->png);
+    memset(src, 0, sizeof *src);
+}
+
 typedef struct sreader {
     pol__chunk chunk;
     pol__strip strip;
     pol__image *meta;
-    pol__tiff_rows *tiff;
-    pol__jpeg_rows *jpeg;
+    rows_src src;
     int w, h, ch;
     float *win; /* decoded rows [win_y, win_y + win_n), in order */
     int win_y, win_n, win_cap;
@@ -151,33 +234,30 @@ typedef struct sreader {
     size_t synced_n;
     int synced_by_points; /* the point steps' curves made the synced rows */
     pol__measured measured;
-    size_t measured_sets; /* the full-resolution measures are of the source through this many
+    size_t noise_sets, detail_sets; /* the full-resolution measures are of the source through this many
                              of the recorded curves */
     pol__points pts;
     int groups, last_group, last_idx; /* point step groups; the last one's plan index */
+    int no_reserve; /* a second reader of the same item (a re-measure): reserves nothing */
+    /* the last chunk's rows through a point group, when its rows were the source's: the next
+     * chunk's context rows are in it (each row goes through the curves and transforms once) */
+    float *pwin;
+    size_t pwin_cap;
+    int pwin_y, pwin_n, pwin_group;
 } sreader;
 
-static const char *format_of(const char *path)
-{
-    unsigned char head[64];
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return NULL;
-    size_t n = fread(head, 1, sizeof head, fp);
-    fclose(fp);
-    return pol__image_sniff_format(head, n);
-}
 
 static void rd_close(void *p)
 {
     sreader *r = p;
     if (!r) return;
-    if (r->tiff) pol__tiff_rows_close(r->tiff);
-    if (r->jpeg) pol__jpeg_rows_close(r->jpeg);
+    src_close(&r->src);
     pol__image_free_px(r->strip.px);
     pol__image_free(r->meta);
     pol__image_free(r->preview);
     points_free(&r->pts);
     free(r->synced);
+    free(r->pwin);
     free(r->win);
     free(r->path);
     free(r);
@@ -186,16 +266,9 @@ static void rd_close(void *p)
 static pol_status rd_open(pol_run *run, const char *path, void **out)
 {
     *out = NULL;
-    const char *fmt = format_of(path);
     sreader *r = calloc(1, sizeof *r);
     if (!r) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
-    pol_status st;
-    if (fmt && !strcmp(fmt, "tiff"))
-        st = pol__tiff_rows_open(run, path, &r->meta, &r->tiff);
-    else if (fmt && !strcmp(fmt, "jpeg"))
-        st = pol__jpeg_rows_open(run, path, &r->meta, &r->jpeg);
-    else
-        st = pol__fail(run, POL_ERR_UNSUPPORTED, "this image format is not read row by row");
+    pol_status st = src_open(run, path, &r->meta, &r->src);
     if (st) {
         rd_close(r);
         return st;
@@ -214,7 +287,7 @@ static pol_status rd_open(pol_run *run, const char *path, void **out)
 
 static pol_status decode(pol_run *run, sreader *r, float *dst, int n)
 {
-    return r->tiff ? pol__tiff_rows_read(run, r->tiff, dst, n) : pol__jpeg_rows_read(run, r->jpeg, dst, n);
+    return src_read(run, &r->src, dst, n);
 }
 
 /* What the item holds while it streams, reserved with its first strip (a reader opened only for
@@ -240,7 +313,7 @@ static pol_status rd_read(pol_run *run, void *p, size_t halo, pol__chunk **out)
     *out = NULL;
     if (r->next >= r->h) return POL_OK;
     pol_status rs;
-    if (!r->next && !r->win_n && (rs = reserve(run, r))) return rs;
+    if (!r->next && !r->win_n && !r->no_reserve && (rs = reserve(run, r))) return rs;
     int y = r->next, n = r->h - y < STRIP_ROWS ? r->h - y : STRIP_ROWS;
     int pre = (size_t)y < halo ? y : (int)halo;
     int post = (size_t)(r->h - y - n) < halo ? r->h - y - n : (int)halo;
@@ -285,17 +358,81 @@ static pol_status rd_read(pol_run *run, void *p, size_t halo, pol__chunk **out)
 /* ---- the preview the automatic steps judge on ---------------------------------------------- */
 
 
+static int has_filter(const pol__points *p, size_t k)
+{
+    for (size_t i = 0; i < k; i++)
+        if (p->set[i].filter) return 1;
+    return 0;
+}
+
+/* Rows [a, b) of `c`'s rows through the filter of set `f`, made as the whole picture's are:
+ * where the rows end with the picture they are mirrored as there, elsewhere `halo` rows of the
+ * chunk are context only. *a, *b narrow to the rows made. */
+static pol_status filter_chunk(pol_run *run, const struct pset *f, pol__chunk *c, size_t *a,
+                               size_t *b)
+{
+    const pol__strip *s = pol__strip_of(c);
+    size_t rows = c->pre + c->n + c->post, y0 = (size_t)c->start - c->pre;
+    if (y0 > 0) *a += f->halo;
+    if (y0 + rows < (size_t)s->height) *b = *b > f->halo ? *b - f->halo : 0;
+    if (*b < *a) *b = *a;
+    pol__image v = pol__strip_view(c);
+    return f->filter(run, f->self, &v, (int)y0, (int)*a, (int)*b);
+}
+
+/* The full-resolution measures again, of the source through every step recorded since it was
+ * measured, a step that needs neighbours among them (denoise): the source read in strips with
+ * their context, each strip through the records in order, the cores measured in order. */
+static pol_status remeasure_filtered(pol_run *run, sreader *r, size_t sets, pol__noise_acc *na,
+                                     pol__detail_acc *da)
+{
+    /* only the detail asked for: the strips whose rows none of its bands reads are not filtered
+     * (their rows go by unread) */
+    int bands_only = !na;
+    size_t halo = 0;
+    for (size_t i = 0; i < sets; i++) halo += r->pts.set[i].halo;
+    void *p = NULL;
+    pol_status st = rd_open(run, r->path, &p);
+    if (st) return st;
+    sreader *t = p;
+    t->no_reserve = 1;
+    pol__chunk *c;
+    while (!(st = rd_read(run, t, halo, &c)) && c) {
+        pol__strip *s = pol__strip_of(c);
+        size_t a = 0, b = c->pre + c->n + c->post, rowlen = (size_t)s->width * (size_t)s->channels;
+        int skip = bands_only && !pol__detail_acc_reads(da, (int)c->start, (int)(c->start + c->n));
+        if (skip) a = c->pre, b = c->pre + c->n;
+        for (size_t i = 0, j; !st && !skip && i < sets; i = j) {
+            if (r->pts.set[i].filter) {
+                st = filter_chunk(run, &r->pts.set[i], c, &a, &b);
+                j = i + 1;
+                continue;
+            }
+            for (j = i; j < sets && !r->pts.set[j].filter; j++) {}
+            points_apply(run, r->pts.set + i, j - i, s->px + a * rowlen, (size_t)s->width, b - a,
+                         s->channels);
+        }
+        if (!st && (a > c->pre || b < c->pre + c->n))
+            st = pol__fail(run, POL_ERR_INTERNAL, "a strip's context is short of its filters'");
+        for (size_t y = c->pre; !st && y < c->pre + c->n; y++) {
+            if (na) pol__noise_acc_row(na, s->px + y * rowlen);
+            if (da) pol__detail_acc_row(da, s->px + y * rowlen);
+        }
+    }
+    rd_close(t);
+    return st;
+}
+
 /* One pass over the source, row by row: the kind of picture and the noise and detail measures at
- * full resolution, exactly as on the whole picture, and the box-reduced preview. `again`: only
- * the noise and detail measures, of the source through the curves the point steps recorded since
- * (the picture as they leave it, which the whole path measures). */
+ * full resolution, exactly as on the whole picture, and the box-reduced preview. `again`
+ * (POL__FULL_RES_NOISE, POL__FULL_RES_DETAIL): only those measures, of the source through the
+ * steps recorded since (the picture as they leave it, which the whole path measures). */
 static pol_status analyse(pol_run *run, sreader *r, int again)
 {
+    int want = again ? again : POL__FULL_RES_NOISE | POL__FULL_RES_DETAIL;
     pol__image *meta = NULL;
-    pol__tiff_rows *tr = NULL;
-    pol__jpeg_rows *jr = NULL;
-    pol_status st = r->tiff ? pol__tiff_rows_open(run, r->path, &meta, &tr)
-                            : pol__jpeg_rows_open(run, r->path, &meta, &jr);
+    rows_src src;
+    pol_status st = src_open(run, r->path, &meta, &src);
     if (st) return st;
     int w = r->w, h = r->h, ch = r->ch, longer = w > h ? w : h;
     int f = longer / PREVIEW_DIM > 1 ? longer / PREVIEW_DIM : 1;
@@ -305,23 +442,30 @@ static pol_status analyse(pol_run *run, sreader *r, int again)
     float *buf = malloc((size_t)(STRIP_ROWS + 1) * rowlen * sizeof(float));
     double *acc = again ? NULL : calloc((size_t)(pw > 0 ? pw : 1) * (size_t)ch, sizeof(double));
     pol__kind_acc *ka = again ? NULL : pol__kind_acc_new(w, h, ch);
-    pol__noise_acc *na = pol__noise_acc_new(w, h, ch);
-    pol__detail_acc *da = pol__detail_acc_new(w, h, ch);
+    pol__noise_acc *na = want & POL__FULL_RES_NOISE ? pol__noise_acc_new(w, h, ch) : NULL;
+    pol__detail_acc *da = want & POL__FULL_RES_DETAIL ? pol__detail_acc_new(w, h, ch) : NULL;
     size_t sets = r->pts.n;
-    if ((!again && (!pv || !acc || !ka)) || !buf || !na || !da)
+    if ((!again && (!pv || !acc || !ka)) || !buf || (!na && (want & POL__FULL_RES_NOISE)) ||
+        (!da && (want & POL__FULL_RES_DETAIL)))
         st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
     int step = ka ? pol__kind_acc_step(ka) : 1, alpha = ch == 2 || ch == 4;
     pol__colour_init();
-    for (int y = 0; !st && y < h;) {
+    int replay = again && has_filter(&r->pts, sets);
+    if (!st && replay) {
+        /* the row reader opened above is not used: the replay reads strips with context */
+        st = remeasure_filtered(run, r, sets, na, da);
+    }
+    for (int y = 0; !st && !replay && y < h;) {
         int n = h - y < STRIP_ROWS ? h - y : STRIP_ROWS;
         /* row y - 1 stays in front of the batch: the kind's samples look one row down */
         float *rows = buf + rowlen;
-        st = tr ? pol__tiff_rows_read(run, tr, rows, n) : pol__jpeg_rows_read(run, jr, rows, n);
-        if (!st && again) points_apply(run, r->pts.set, sets, rows, (size_t)w, (size_t)n, ch);
+        st = src_read(run, &src, rows, n);
+        /* (on the first pass: what a step deciding from the metadata alone recorded) */
+        if (!st && sets) points_apply(run, r->pts.set, sets, rows, (size_t)w, (size_t)n, ch);
         for (int i = 0; !st && i < n; i++, y++) {
             const float *row = rows + (size_t)i * rowlen;
-            pol__noise_acc_row(na, row);
-            pol__detail_acc_row(da, row);
+            if (na) pol__noise_acc_row(na, row);
+            if (da) pol__detail_acc_row(da, row);
             if (again) continue;
             if (y > 0 && (y - 1) % step == 0) pol__kind_acc_row(ka, row - rowlen, row);
             if (f == 1) { /* not reduced: the picture itself */
@@ -346,17 +490,21 @@ static pol_status analyse(pol_run *run, sreader *r, int again)
         }
         if (!st) memcpy(buf, rows + (size_t)(n - 1) * rowlen, rowlen * sizeof(float));
     }
-    if (tr) pol__tiff_rows_close(tr);
-    if (jr) pol__jpeg_rows_close(jr);
+    src_close(&src);
     pol__image_free(meta);
     free(buf);
     free(acc);
     if (!st) {
         pol__measured *m = &r->measured;
-        m->noise_sigma = pol__noise_acc_finish(na, &m->noise_conf, &m->noise_texture);
-        m->detail_ratio = pol__detail_acc_finish(da, &m->detail_fine, &m->detail_next);
+        if (na) {
+            m->noise_sigma = pol__noise_acc_finish(na, &m->noise_conf, &m->noise_texture);
+            r->noise_sets = sets;
+        }
+        if (da) {
+            m->detail_ratio = pol__detail_acc_finish(da, &m->detail_fine, &m->detail_next);
+            r->detail_sets = sets;
+        }
         na = NULL, da = NULL;
-        r->measured_sets = sets;
     }
     if (!st && !again) {
         /* the item's metadata the steps read (colour profile, depth, format) */
@@ -409,8 +557,13 @@ pol_status pol__strip_preview(pol_run *run, const pol__chunk *c, int full_res, p
         pol_status st = analyse(run, r, 0);
         if (st) return st;
     }
-    if (full_res && !same && r->measured_sets != r->pts.n) {
-        pol_status st = analyse(run, r, 1);
+    int stale = (full_res & POL__FULL_RES_NOISE && r->noise_sets != r->pts.n ? POL__FULL_RES_NOISE : 0) |
+                (full_res & POL__FULL_RES_DETAIL && r->detail_sets != r->pts.n ? POL__FULL_RES_DETAIL : 0);
+    if (!same && stale) {
+        /* through curves alone both measures cost little more than the decode: both are taken
+         * (a step after may want the other); through a filter, only what is asked */
+        if (!has_filter(&r->pts, r->pts.n)) stale = POL__FULL_RES_NOISE | POL__FULL_RES_DETAIL;
+        pol_status st = analyse(run, r, stale);
         if (st) return st;
     }
     *out = r->preview;
@@ -489,13 +642,51 @@ static int only_points_between(const pol_run *run, int a, int b)
     return 1;
 }
 
+/* The item's profile made the preview's (a colour step converted it). */
+static pol_status follow_profile(pol_run *run, pol__image *item, const pol__image *pv)
+{
+    item->srgb = pv->srgb;
+    if (item->icc_len == pv->icc_len && (!pv->icc || !memcmp(item->icc, pv->icc, pv->icc_len)))
+        return POL_OK;
+    unsigned char *icc = pv->icc ? malloc(pv->icc_len) : NULL;
+    if (pv->icc && !icc) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    if (icc) memcpy(icc, pv->icc, pv->icc_len);
+    free(item->icc);
+    item->icc = icc;
+    item->icc_len = icc ? pv->icc_len : 0;
+    return POL_OK;
+}
+
 pol_status pol__point_begin(pol_run *run, const pol_args *args, void **state)
 {
     return pol__preview_begin(run, args, state);
 }
 
-pol_status pol__point_apply(pol_run *run, void *state, pol__chunk *c, pol__image_run_fn fn,
-                            const char *name)
+/* A pixel of the item's metadata (profile, depth, format) for a step that decides from the
+ * metadata alone (colour): it runs before the preview is made, so the preview and the
+ * full-resolution measures are taken of the picture through what it recorded, in the one pass. */
+static pol__image *probe_of(const pol__image *meta)
+{
+    pol__image *p = pol__image_new(1, 1, meta->channels);
+    if (!p) return NULL;
+    memset(p->px, 0, (size_t)meta->channels * sizeof(float));
+    p->bit_depth = meta->bit_depth;
+    p->srgb = meta->srgb;
+    p->save = meta->save;
+    memcpy(p->format, meta->format, sizeof p->format);
+    if (meta->icc && (p->icc = malloc(meta->icc_len))) {
+        memcpy(p->icc, meta->icc, meta->icc_len);
+        p->icc_len = meta->icc_len;
+    }
+    if (meta->icc && !p->icc) {
+        pol__image_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static pol_status point_apply(pol_run *run, void *state, pol__chunk *c, pol__image_run_fn fn,
+                              const char *name, int meta_only)
 {
     preview_state *s = state;
     pol__strip *sp = pol__strip_of(c);
@@ -505,21 +696,50 @@ pol_status pol__point_apply(pol_run *run, void *state, pol__chunk *c, pol__image
         if (!s->lead) return POL_OK;
         size_t k = 0;
         while (s->first + k < r->pts.n && r->pts.set[s->first + k].group == s->group) k++;
-        points_apply(run, r->pts.set + s->first, k, sp->px, (size_t)sp->width, rows, sp->channels);
+        size_t rowlen = (size_t)sp->width * (size_t)sp->channels, from = 0;
+        int lo = (int)(c->start - c->pre);
+        int fresh = sp->src_px && sp->width == r->w && sp->height == r->h &&
+                    !memcmp(sp->px, sp->src_px, rows * rowlen * sizeof(float));
+        if (fresh && r->pwin_group == s->group && r->pwin_y <= lo && lo < r->pwin_y + r->pwin_n) {
+            from = (size_t)(r->pwin_y + r->pwin_n - lo) < rows ? (size_t)(r->pwin_y + r->pwin_n - lo) : rows;
+            memcpy(sp->px, r->pwin + (size_t)(lo - r->pwin_y) * rowlen, from * rowlen * sizeof(float));
+        }
+        points_apply(run, r->pts.set + s->first, k, sp->px + from * rowlen, (size_t)sp->width,
+                     rows - from, sp->channels);
+        if (fresh && r->pwin_cap < rows * rowlen) {
+            free(r->pwin);
+            r->pwin_cap = (r->pwin = malloc(rows * rowlen * sizeof(float))) ? rows * rowlen : 0;
+        }
+        r->pwin_group = 0;
+        if (fresh && r->pwin) {
+            memcpy(r->pwin, sp->px, rows * rowlen * sizeof(float));
+            r->pwin_y = lo, r->pwin_n = (int)rows, r->pwin_group = s->group;
+        }
         return POL_OK;
     }
     s->judged = 1;
     if (!r) return pol__stream_want_whole(run, name);
-    pol__image *pv;
-    pol_status st = pol__strip_preview(run, c, 0, &pv);
-    if (st) return st;
+    pol__image *pv, *probe = NULL;
+    size_t n = rows * (size_t)sp->width * (size_t)sp->channels;
+    pol_status st = POL_OK;
+    if (meta_only && !r->preview && sp->src_px && sp->width == r->w && sp->height == r->h &&
+        !memcmp(sp->px, sp->src_px, n * sizeof(float))) {
+        if (!(pv = probe = probe_of(r->meta))) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        probe->points = &r->pts;
+    } else if ((st = pol__strip_preview(run, c, 0, &pv))) {
+        return st;
+    }
     size_t first = r->pts.n;
     pol_asset a = {.refs = 1, .domain = &pol__image_domain, .data = pv};
     st = fn(run, &a, s->args);
-    if (st) return st;
-    if (run->declined && r->pts.n == first) return POL_OK;
     /* changed the preview other than by curves it left on record: as a whole picture */
-    if (run->declined || r->pts.failed || r->pts.n == first) return pol__stream_want_whole(run, name);
+    if (!st && !(run->declined && r->pts.n == first) &&
+        (run->declined || r->pts.failed || r->pts.n == first))
+        st = pol__stream_want_whole(run, name);
+    /* a colour transform gives the picture a new profile: the writer embeds the preview's */
+    if (!st && r->pts.n > first) st = follow_profile(run, r->meta, pv);
+    pol__image_free(probe);
+    if (st || r->pts.n == first) return st;
     int join = r->last_group && only_points_between(run, r->last_idx, s->idx);
     s->group = join ? r->last_group : ++r->groups;
     s->lead = !join;
@@ -536,12 +756,47 @@ pol_status pol__point_apply(pol_run *run, void *state, pol__chunk *c, pol__image
     return POL_OK;
 }
 
+pol_status pol__point_apply(pol_run *run, void *state, pol__chunk *c, pol__image_run_fn fn,
+                            const char *name)
+{
+    return point_apply(run, state, c, fn, name, 0);
+}
+
+pol_status pol__point_apply_meta(pol_run *run, void *state, pol__chunk *c, pol__image_run_fn fn,
+                                 const char *name)
+{
+    return point_apply(run, state, c, fn, name, 1);
+}
+
+pol_status pol__strip_filter(pol_run *run, pol__chunk *c, size_t halo, pol__rows_filter_fn fn,
+                             const void *self)
+{
+    struct pset f = {.filter = fn, .self = (void *)self, .halo = halo};
+    size_t a = 0, b = c->pre + c->n + c->post;
+    return filter_chunk(run, &f, c, &a, &b);
+}
+
+pol_status pol__strip_filter_record(pol_run *run, const pol__chunk *c, size_t halo,
+                                    pol__rows_filter_fn fn, void *self)
+{
+    sreader *r = pol__strip_of(c)->reader;
+    if (!r || !points_room(&r->pts)) {
+        free(self); /* (no record: a later full-resolution measure sends the item whole) */
+    } else {
+        r->pts.set[r->pts.n++] = (struct pset){.filter = fn, .self = self, .halo = halo};
+    }
+    pol_status st = pol__strip_preview_follows(run, c);
+    if (!st && r) r->synced_by_points = 1;
+    return st;
+}
+
 /* ---- writing -------------------------------------------------------------------------------- */
 
 typedef struct swriter {
     FILE *f;
     pol__tiff_writer *tiff;
     pol__jpeg_writer *jpeg;
+    pol__png_writer *png;
     int opened, rows, height;
     /* a JPEG written as a JPEG with no quality asked for: when no pixel changed, it is written
      * again from the source's coefficients (as pol__image_save_path does) */
@@ -550,11 +805,14 @@ typedef struct swriter {
     pol__image_save set;
     pol__meta_out m;
     unsigned char *icc, *xmp;
+    pol__image *png_src; /* a PNG's source metadata (no pixels), for its copy when unchanged */
+    int width, ch;       /* the rows written */
 } swriter;
 
 static void wr_free(swriter *w)
 {
     free(w->src);
+    pol__image_free(w->png_src);
     free(w->icc);
     free(w->xmp);
     free(w->m.exif);
@@ -583,6 +841,21 @@ static pol_status wr_open(pol_run *run, swriter *w, const pol__strip *s)
     const char *fmt = im.save.format[0] ? im.save.format : pol__image_writable(im.format);
     pol__image_save set = im.save;
     int keep = !strcmp(fmt, "jpeg") && !strcmp(im.format, "jpeg") && !set.quality && im.src_path;
+    /* a PNG written as a PNG at its depth: when no pixel changed, its own chunks are copied (as
+     * pol__image_save_path does), with what pol__png_copy compares the policy's metadata to */
+    if (!strcmp(fmt, "png") && !strcmp(im.format, "png") && !set.quality && im.src_path &&
+        (!set.bit_depth || set.bit_depth == im.bit_depth)) {
+        keep = 1;
+        pol__image *p = w->png_src = calloc(1, sizeof *p);
+        if (!p || !(p->src_path = strdup(im.src_path)) ||
+            (im.icc && !(p->icc = malloc(im.icc_len))) || (im.exif && !(p->exif = malloc(im.exif_len))) ||
+            (im.xmp && !(p->xmp = malloc(im.xmp_len))))
+            return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        if (im.icc) memcpy(p->icc, im.icc, p->icc_len = im.icc_len);
+        if (im.exif) memcpy(p->exif, im.exif, p->exif_len = im.exif_len);
+        if (im.xmp) memcpy(p->xmp, im.xmp, p->xmp_len = im.xmp_len);
+        p->dpi = im.dpi;
+    }
     w->set = set;
     /* the quality is reported once it is known whether pixels changed */
     pol__image_save_settings(keep ? NULL : run, &im, fmt, 0, &set);
@@ -610,11 +883,14 @@ static pol_status wr_open(pol_run *run, swriter *w, const pol__strip *s)
         st = pol__tiff_write_begin(run, &im, &set, &m, w->f, &w->tiff);
     else if (!strcmp(fmt, "jpeg"))
         st = pol__jpeg_write_begin(run, &im, &set, &m, w->f, &w->jpeg);
+    else if (!strcmp(fmt, "png"))
+        st = pol__png_write_begin(run, &im, &set, &m, w->f, &w->png);
     else
         st = pol__fail(run, POL_ERR_UNSUPPORTED, "%s is not written row by row", fmt);
     pol__image_meta_release(&m);
     w->opened = !st;
     w->height = s->height;
+    w->width = s->width, w->ch = s->channels;
     return st;
 }
 
@@ -623,6 +899,26 @@ static pol_status io_error(pol_run *run, swriter *w, pol_status st)
     int e = errno;
     if (st && st != POL_ERR_NOMEM && (e == ENOSPC || e == EDQUOT || e == EFBIG || e == EIO || ferror(w->f)))
         return pol__fail(run, POL_ERR_IO, "cannot write: %s", strerror(e ? e : EIO));
+    return st;
+}
+
+/* Rows [0, n) of the source PNG, decoded again and encoded: the rows a PNG writer held back while
+ * no step had changed a pixel (they are the source's own). */
+static pol_status png_encode_source(pol_run *run, swriter *w, int n)
+{
+    pol__image *meta = NULL;
+    pol__png_rows *pr = NULL;
+    pol_status st = pol__png_rows_open(run, w->png_src->src_path, &meta, &pr);
+    size_t rowlen = (size_t)w->width * (size_t)w->ch;
+    float *buf = st ? NULL : malloc((size_t)STRIP_ROWS * rowlen * sizeof(float));
+    if (!st && !buf) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    for (int y = 0; !st && y < n; y += STRIP_ROWS) {
+        int k = n - y < STRIP_ROWS ? n - y : STRIP_ROWS;
+        if (!(st = pol__png_rows_read(run, pr, buf, k))) st = pol__png_write_rows(run, w->png, buf, k);
+    }
+    free(buf);
+    pol__png_rows_close(pr);
+    pol__image_free(meta);
     return st;
 }
 
@@ -636,11 +932,19 @@ static pol_status wr_write(pol_run *run, void *p, const pol__chunk *c)
     size_t rowlen = (size_t)s->width * (size_t)s->channels;
     const float *core = s->px + c->pre * rowlen;
     if (w->src && !w->changed &&
-        (!s->src_px || memcmp(core, s->src_px + c->pre * rowlen, c->n * rowlen * sizeof(float))))
+        (!s->src_px || memcmp(core, s->src_px + c->pre * rowlen, c->n * rowlen * sizeof(float)))) {
         w->changed = 1;
+        /* a PNG's encoder starts with the first changed row: the rows before are the source's */
+        if (w->png && (st = png_encode_source(run, w, w->rows))) return io_error(run, w, st);
+    }
+    if (w->png && !w->changed) { /* held back: copied with the file, or encoded at the end */
+        w->rows += (int)c->n;
+        return POL_OK;
+    }
     errno = 0;
-    st = w->tiff ? pol__tiff_write_rows(run, w->tiff, core, (int)c->n)
-                 : pol__jpeg_write_rows(run, w->jpeg, core, (int)c->n);
+    st = w->tiff   ? pol__tiff_write_rows(run, w->tiff, core, (int)c->n)
+         : w->jpeg ? pol__jpeg_write_rows(run, w->jpeg, core, (int)c->n)
+                   : pol__png_write_rows(run, w->png, core, (int)c->n);
     w->rows += (int)c->n;
     return io_error(run, w, st);
 }
@@ -651,7 +955,36 @@ static void wr_abort(void *p)
     if (!w) return;
     pol__tiff_write_abort(w->tiff);
     pol__jpeg_write_abort(w->jpeg);
+    pol__png_write_abort(w->png);
     wr_free(w);
+}
+
+/* No step changed a PNG's pixels: its own chunks replace the rows just encoded, when the copy
+ * can be made (not damaged; pol__png_copy says), made aside first so the encode stays otherwise. */
+static pol_status png_copy_instead(pol_run *run, swriter *w, int *done)
+{
+    *done = 0;
+    FILE *t = tmpfile();
+    if (!t) return pol__fail(run, POL_ERR_IO, "cannot make a temporary file: %s", strerror(errno));
+    int copied = 0;
+    pol_status st = pol__png_copy(run, w->png_src, &w->m, w->set.metadata == POL_META_KEEP, t,
+                                  &copied);
+    if (!st && copied) {
+        *done = 1;
+        char buf[65536];
+        size_t n;
+        if (fflush(t) != 0 || fseek(t, 0, SEEK_SET) != 0 || fflush(w->f) != 0 ||
+            ftruncate(fileno(w->f), 0) != 0 || fseek(w->f, 0, SEEK_SET) != 0)
+            st = pol__fail(run, POL_ERR_IO, "cannot write: %s", strerror(errno));
+        while (!st && (n = fread(buf, 1, sizeof buf, t)) > 0)
+            if (fwrite(buf, 1, n, w->f) != n) st = pol__fail(run, POL_ERR_IO, "cannot write: %s", strerror(errno));
+        if (!st && ferror(t)) st = pol__fail(run, POL_ERR_IO, "cannot read a temporary file");
+        if (!st)
+            pol__decide(run, "no step changed the pixels: the PNG's own image data was written "
+                             "again, byte for byte");
+    }
+    fclose(t);
+    return st;
 }
 
 static pol_status wr_end(pol_run *run, void *p)
@@ -667,15 +1000,35 @@ static pol_status wr_end(pol_run *run, void *p)
         return st;
     }
     errno = 0;
-    if (w->tiff) {
-        st = pol__tiff_write_end(run, w->tiff);
+    if (w->png && !w->changed) { /* no step changed a pixel: the PNG's own chunks, else encoded */
+        int copied = 0;
+        st = png_copy_instead(run, w, &copied);
+        if (!st && copied) {
+            pol__png_write_abort(w->png);
+            w->png = NULL;
+        } else if (!st) {
+            st = png_encode_source(run, w, w->height);
+        }
+    }
+    if (!w->png && !w->tiff && !w->jpeg) {
+        /* (copied) */
+    } else if (w->tiff) {
+        st = st ? st : pol__tiff_write_end(run, w->tiff);
         w->tiff = NULL;
-    } else {
+    } else if (w->jpeg) {
         st = pol__jpeg_write_end(run, w->jpeg);
         w->jpeg = NULL;
+    } else if (st) {
+        pol__png_write_abort(w->png);
+        w->png = NULL;
+    } else {
+        st = pol__png_write_end(run, w->png);
+        w->png = NULL;
     }
     st = io_error(run, w, st);
-    if (!st && w->src && !w->changed) {
+    if (w->png_src) {
+        /* (a PNG: copied above, or encoded) */
+    } else if (!st && w->src && !w->changed) {
         /* no step changed a pixel: the encoded rows give way to the source's own coefficients */
         if (fflush(w->f) != 0 || ftruncate(fileno(w->f), 0) != 0 || fseek(w->f, 0, SEEK_SET) != 0)
             st = pol__fail(run, POL_ERR_IO, "cannot write: %s", strerror(errno));
@@ -703,7 +1056,7 @@ static pol_status wr_end(pol_run *run, void *p)
 static int accept(pol_run *run, const char *in, const char *out)
 {
     const char *fmt = format_of(in);
-    if (!fmt || (strcmp(fmt, "tiff") && strcmp(fmt, "jpeg"))) return 0;
+    if (!fmt || (strcmp(fmt, "tiff") && strcmp(fmt, "jpeg") && strcmp(fmt, "png"))) return 0;
     const char *named = out ? pol__image_format_of_ext(pol__path_ext(out)) : NULL;
     if (named && strcmp(named, fmt)) return 0;
     for (size_t i = 0; run && i < run->plan_n; i++) {

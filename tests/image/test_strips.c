@@ -235,6 +235,34 @@ static void test_jpeg(void **state)
     tctx_done(&t);
 }
 
+/* PNG in strips: read with libspng's row decoder and written row by row, 8 and 16 bit, grey
+ * and RGB, alpha kept; the same bits as the whole path. */
+static void test_png(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    static const struct {
+        int ch, bits;
+    } kinds[] = {{4, 16}, {1, 8}, {3, 8}, {2, 16}};
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+        pol__image *im = make_picture(317, 245, kinds[i].ch, 60 + i);
+        im->bit_depth = kinds[i].bits;
+        const char *in = tpath(&t, "p.png");
+        assert_int_equal(pol__image_save_path(&t.run, im, in), POL_OK);
+        char what[96];
+        snprintf(what, sizeof what, "PNG %d-bit, %d channels, through crop, resize, sharpen",
+                 kinds[i].bits, kinds[i].ch);
+        same_both_ways(&t, chain, "", in, "png", 0, what);
+        pol__image *o = load(&t, tpath(&t, "s.png"));
+        assert_int_equal(o->channels, kinds[i].ch);
+        assert_int_equal(o->bit_depth, kinds[i].bits);
+        pol__image_free(o);
+        pol__image_free(im);
+    }
+    tctx_done(&t);
+}
+
 /* What cannot stream stays whole: a size known only from the whole picture (resize to a width),
  * a preset, a format change, a turned picture. */
 static void test_whole_when_needed(void **state)
@@ -422,9 +450,10 @@ static void test_fix_exact(void **state)
     tctx_done(&t);
 }
 
-/* `fix` of a photo the point steps change, streamed and whole: the curves judged on the preview
- * (the picture itself at this size) are the whole path's, applied strip by strip they give the
- * same bits, and sharpen after them measures the picture as they leave it. */
+/* `fix` of a photo that steps change, streamed and whole: what they judge on the preview (the
+ * picture itself at this size) is the whole path's, applied strip by strip (the point steps'
+ * curves and colour's transform fused, denoise with its halo) it gives the same bits, and the
+ * steps after them measure the picture as they leave it. */
 static void points_exact(tctx *t, pol__image *im, const char *name, const char *must_apply)
 {
     char *rs, *rw;
@@ -434,7 +463,8 @@ static void points_exact(tctx *t, pol__image *im, const char *name, const char *
     assert_true(applied(rs, must_apply));
     char *a = steps_of(rs), *b = steps_of(rw);
     if (strcmp(a, b)) fail_msg("streamed steps differ:\n%s\nwhole:\n%s", a, b);
-    print_message("  %s: streamed, %s%s%s%s applied, steps as whole, max difference %g\n", name,
+    print_message("  %s: streamed, %s%s%s%s%s%s applied, steps as whole, max difference %g\n", name,
+                  applied(rs, "colour") ? "colour " : "", applied(rs, "denoise") ? "denoise " : "",
                   applied(rs, "white-balance") ? "white balance " : "",
                   applied(rs, "exposure") ? "exposure " : "", applied(rs, "tone") ? "tone " : "",
                   applied(rs, "sharpen") ? "sharpen " : "", mx);
@@ -490,14 +520,11 @@ static void test_fix_points_then_sharpen(void **state)
     tctx_done(&t);
 }
 
-/* A step that changes pixels other than by curves (colour, from an Adobe RGB profile) loads the
- * item whole after all: the report says why, and the result is the whole path's. */
-static void test_fix_falls_back(void **state)
+/* A photo with an Adobe RGB-like profile: colour's lcms transform, decided on the preview,
+ * streams fused with the curves after it (one transform per item, shared by the threads); the
+ * output carries the sRGB profile and equals the whole path's bit for bit. */
+static pol__image *with_wide_profile(pol__image *im)
 {
-    (void)state;
-    tctx t;
-    tctx_init(&t);
-    pol__image *im = load_photo(&t, "astronaut.png");
     cmsCIExyY white = {0.3127, 0.3290, 1};
     cmsCIExyYTRIPLE prim = {{0.64, 0.33, 1}, {0.21, 0.71, 1}, {0.15, 0.06, 1}};
     cmsToneCurve *g = cmsBuildGamma(NULL, 2.2);
@@ -511,17 +538,73 @@ static void test_fix_falls_back(void **state)
     im->icc_len = len;
     cmsCloseProfile(h);
     cmsFreeToneCurve(g);
-    char *rs, *rw;
-    double mx = fix_both_ways(&t, im, "adobe", &rs, &rw);
-    assert_false(streamed(rs));
-    assert_non_null(strstr(rs, "streamed_fallback"));
-    assert_true(applied(rs, "colour"));
-    char *a = steps_of(rs), *b = steps_of(rw);
-    assert_string_equal(a, b);
-    print_message("  Adobe RGB photo: loaded whole after all (colour applies), max difference %g\n", mx);
-    assert_true(mx == 0);
-    free(a), free(b), free(rs), free(rw);
+    return im;
+}
+
+static void test_fix_colour_streams(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    pol__image *im = with_wide_profile(load_photo(&t, "astronaut.png"));
+    light(im, 0.5f, (const float[3]){1, 0.95f, 0.8f}); /* and the point steps after it act */
+    points_exact(&t, im, "adobe", "colour");
+    pol__image *o = load(&t, tpath(&t, "adobe-s.tif"));
+    assert_non_null(o->icc);
+    assert_true(pol__icc_is_srgb(o->icc, o->icc_len));
+    pol__image_free(o);
     pol__image_free(im);
+    tctx_done(&t);
+}
+
+/* Gaussian noise of `sigma` 8-bit levels on every colour sample (Box-Muller). */
+static void add_noise(pol__image *im, double sigma, uint64_t seed)
+{
+    size_t n = (size_t)im->width * im->height * im->channels;
+    for (size_t i = 0; i < n; i++) {
+        double u = trand(&seed) * 0.999 + 0.0005, v = trand(&seed);
+        double g = sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
+        double x = im->px[i] + g * sigma / 255;
+        im->px[i] = (float)(x < 0 ? 0 : x > 1 ? 1 : x);
+    }
+}
+
+/* A noisy photo: denoise decides on the preview (noise measured in its flat areas at full
+ * resolution), then filters strip by strip with its halo; sharpen after it judges the detail
+ * measured again on the source through denoise. Bit for bit the whole path's. */
+static void test_fix_denoise_streams(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    pol__image *im = load_photo(&t, "coffee.png");
+    add_noise(im, 7, 11);
+    points_exact(&t, im, "noisy", "denoise");
+    pol__image_free(im);
+    tctx_done(&t);
+}
+
+/* Denoise at a given sigma after a crop that starts on an odd row (the strips then start on odd
+ * rows of the picture denoise sees), 8 and 16 bit, grey and RGB with alpha. */
+static void test_denoise_strips_odd_rows(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    static const int chans[] = {1, 4, 3};
+    for (int i = 0; i < 3; i++) {
+        pol__image *im = make_picture(173, 301, chans[i], 40 + (uint64_t)i);
+        add_noise(im, 9, 5 + (uint64_t)i);
+        const char *in = tpath(&t, i == 2 ? "n16.tif" : "n.tif");
+        write_tiled(in, im, i == 2 ? 16 : 8, 64, 48);
+        char what[64];
+        snprintf(what, sizeof what, "denoise after a crop at row 7, %d channels", chans[i]);
+        same_both_ways(&t, "  - crop: {box: \"3,7,160,280\"}\n  - denoise: {sigma: 9}\n",
+                       "format: tiff", in, "tif", 0, what);
+        same_both_ways(&t, "  - denoise: {sigma: 14, strength: 0.8}\n", "format: tiff", in, "tif",
+                       0, "denoise at sigma 14 (7x7 window)");
+        pol__image_free(im);
+    }
     tctx_done(&t);
 }
 
@@ -595,6 +678,36 @@ static void test_fix_jpeg_unchanged(void **state)
     tctx_done(&t);
 }
 
+/* An unchanged PNG through fix streams, and its own chunks are written again byte for byte (a
+ * logo with transparency: every photographic step declines on it). */
+static void test_fix_png_unchanged(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    const char *in = "/usr/lib/python3/dist-packages/skimage/data/logo.png";
+    char out[256];
+    snprintf(out, sizeof out, "%s/logo-out.png", t.dir);
+    char *r = fix_run(in, out);
+    assert_true(streamed(r));
+    assert_non_null(strstr(r, "the PNG's own image data was written again"));
+    FILE *a = fopen(in, "rb"), *b = fopen(out, "rb");
+    assert_non_null(a);
+    assert_non_null(b);
+    int ca, cb, same = 1;
+    long n = 0;
+    do {
+        ca = fgetc(a), cb = fgetc(b), n++;
+        same = ca == cb;
+    } while (same && ca != EOF);
+    fclose(a), fclose(b);
+    print_message("  unchanged PNG through fix: streamed, %s after %ld bytes\n",
+                  same ? "byte for byte" : "differs", n);
+    assert_true(same);
+    free(r);
+    tctx_done(&t);
+}
+
 /* Under `--limit memory` a streamed item reserves what the stream holds, once: a 2600x1000 JPEG
  * (41.6 MB as a whole float picture, reserved by the whole path; the stream holds about 20 MB)
  * streams under a 32 MB limit that refuses it whole. */
@@ -618,26 +731,40 @@ static void test_fix_memory_limit(void **state)
     r = fix_run_mem(in, out, 32u << 20, &failed);
     assert_int_equal(failed, 1);
     assert_non_null(strstr(r, "limit"));
-    print_message("  2600x1000 JPEG under --limit memory=32M: streamed, and refused whole\n");
+    free(r);
+    /* the same picture as a PNG (written as PNG: it streams too) */
+    const char *png = tpath(&t, "wide.png");
+    assert_int_equal(pol__image_save_path(&t.run, im, png), POL_OK);
+    snprintf(out, sizeof out, "%s/wide-s.png", t.dir);
+    r = fix_run_mem(png, out, 32u << 20, &failed);
+    why = strstr(r, "streamed_fallback");
+    if (!why) why = strstr(r, "\"error");
+    if (failed || !streamed(r)) fail_msg("PNG not streamed under 32 MB: %.600s", why ? why : "");
+    print_message("  2600x1000 JPEG and PNG under --limit memory=32M: streamed, and refused whole\n");
     free(r);
     pol__image_free(im);
     tctx_done(&t);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1) cmocka_set_test_filter(argv[1]); /* one test by name (a glob) */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tiff_tiled_16bit),
         cmocka_unit_test(test_tiff_strips_resamplers),
         cmocka_unit_test(test_jpeg),
+        cmocka_unit_test(test_png),
         cmocka_unit_test(test_whole_when_needed),
         cmocka_unit_test(test_fix_exact),
         cmocka_unit_test(test_fix_points_cast),
         cmocka_unit_test(test_fix_points_fused),
         cmocka_unit_test(test_fix_points_then_sharpen),
-        cmocka_unit_test(test_fix_falls_back),
+        cmocka_unit_test(test_fix_colour_streams),
+        cmocka_unit_test(test_fix_denoise_streams),
+        cmocka_unit_test(test_denoise_strips_odd_rows),
         cmocka_unit_test(test_fix_reduced),
         cmocka_unit_test(test_fix_jpeg_unchanged),
+        cmocka_unit_test(test_fix_png_unchanged),
         cmocka_unit_test(test_fix_memory_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,8 +6,11 @@
  * bKGD, ...) are copied byte for byte, and the metadata policy decides the rest: the ICC profile,
  * EXIF and XMP are kept where the policy kept them unchanged, replaced where it changed them
  * (GPS removed from EXIF, a new DPI) and dropped where it removed them; text, time and unknown
- * ancillary chunks stay only under --metadata keep. */
+ * ancillary chunks stay only under --metadata keep. The file is read twice (its CRCs checked
+ * first, then copied) through one 64 KB buffer, so a large PNG is never held. */
+#include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -16,16 +19,13 @@
 #include "image/image_io.h"
 
 typedef struct {
-    unsigned char *p;
-    size_t n, cap;
-} obuf;
+    FILE *f;
+    int failed; /* a write failed */
+} sink;
 
-static int put(obuf *o, const void *d, size_t n)
+static void put(sink *o, const void *d, size_t n)
 {
-    if (POL_GROW(o->p, o->cap, o->n + n, 4096)) return -1;
-    memcpy(o->p + o->n, d, n);
-    o->n += n;
-    return 0;
+    if (!o->failed && n && fwrite(d, 1, n, o->f) != n) o->failed = 1;
 }
 
 static void be32(unsigned char *b, uint32_t v)
@@ -42,32 +42,32 @@ static uint32_t rd32(const unsigned char *b)
 }
 
 /* A new chunk: length, type, data, CRC over type and data. */
-static int put_chunk(obuf *o, const char type[4], const void *d1, size_t n1, const void *d2,
-                     size_t n2)
+static void put_chunk(sink *o, const char type[4], const void *d, size_t n)
 {
-    if (n1 + n2 > 0x7fffffffu) return -1;
-    unsigned char h[8];
-    be32(h, (uint32_t)(n1 + n2));
+    if (n > 0x7fffffffu) {
+        o->failed = 1;
+        return;
+    }
+    unsigned char h[8], c[4];
+    be32(h, (uint32_t)n);
     memcpy(h + 4, type, 4);
     uLong crc = crc32(0L, h + 4, 4);
-    if (n1) crc = crc32(crc, d1, (uInt)n1);
-    if (n2) crc = crc32(crc, d2, (uInt)n2);
-    unsigned char c[4];
+    if (n) crc = crc32(crc, d, (uInt)n);
     be32(c, (uint32_t)crc);
-    return put(o, h, 8) || (n1 && put(o, d1, n1)) || (n2 && put(o, d2, n2)) || put(o, c, 4)
-               ? -1
-               : 0;
+    put(o, h, 8);
+    put(o, d, n);
+    put(o, c, 4);
 }
 
 /* pHYs: `dpi` as pixels per metre, both axes. */
-static int put_phys(obuf *o, double dpi)
+static void put_phys(sink *o, double dpi)
 {
     unsigned char ph[9];
     uint32_t ppm = (uint32_t)(dpi / 0.0254 + 0.5);
     be32(ph, ppm);
     be32(ph + 4, ppm);
     ph[8] = 1; /* the unit is the metre */
-    return put_chunk(o, "pHYs", ph, 9, NULL, 0);
+    put_chunk(o, "pHYs", ph, 9);
 }
 
 static int is(const unsigned char *t, const char *name) { return !memcmp(t, name, 4); }
@@ -90,17 +90,35 @@ static int is_xmp(const unsigned char *d, uint32_t n)
     return n > sizeof xmp_key && !memcmp(d, xmp_key, sizeof xmp_key); /* keyword and its NUL */
 }
 
+enum { BUF = 1 << 16 };
+
+/* The first pass: a signature, chunks whose CRCs hold up to an IEND, no animation. Nothing is held
+ * but one buffer: the file is read again to be copied. */
+static int copyable(FILE *in, unsigned char *buf)
+{
+    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    unsigned char h[8];
+    if (fread(h, 1, 8, in) != 8 || memcmp(h, sig, 8)) return 0;
+    for (;;) {
+        if (fread(h, 1, 8, in) != 8) return 0;
+        uint32_t n = rd32(h);
+        if (n > 0x7fffffffu || is(h + 4, "acTL")) return 0; /* animated: encoded again instead */
+        uLong crc = crc32(0L, h + 4, 4);
+        for (uint32_t left = n; left;) {
+            size_t k = left < BUF ? left : BUF;
+            if (fread(buf, 1, k, in) != k) return 0;
+            crc = crc32(crc, buf, (uInt)k);
+            left -= (uint32_t)k;
+        }
+        if (fread(buf, 1, 4, in) != 4 || rd32(buf) != (uint32_t)crc) return 0; /* damaged */
+        if (is(h + 4, "IEND")) return 1;
+    }
+}
+
 pol_status pol__png_copy(pol_run *run, const pol__image *im, const pol__meta_out *m, int keep_other,
                          FILE *fp, int *copied)
 {
     *copied = 0;
-    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    unsigned char *src = NULL;
-    size_t len = 0;
-    pol_status st = pol__read_file(run, im->src_path, 0, &src, &len);
-    if (st) return st;
-    obuf o = {0};
-    int oom = 0, bad = 0, ended = 0, phys_done = 0;
     /* the source's own ICC, EXIF and XMP are kept in place when the policy left them unchanged */
     int icc_same = m->icc && im->icc && m->icc_len == im->icc_len &&
                    !memcmp(m->icc, im->icc, m->icc_len);
@@ -109,60 +127,72 @@ pol_status pol__png_copy(pol_run *run, const pol__image *im, const pol__meta_out
     int xmp_same = m->xmp && im->xmp && m->xmp_len == im->xmp_len &&
                    !memcmp(m->xmp, im->xmp, m->xmp_len);
     int dpi_same = m->dpi == im->dpi;
-    if (len < 8 || memcmp(src, sig, 8) || (m->icc && !icc_same) || (m->xmp && !xmp_same)) {
-        bad = 1; /* a profile or XMP that is not the source's: the encoder writes it */
-        goto done;
-    }
-    oom = put(&o, sig, 8) != 0;
-    for (size_t at = 8; !oom && !bad && !ended;) {
-        if (len - at < 12) {
-            bad = 1;
-            break;
+    if ((m->icc && !icc_same) || (m->xmp && !xmp_same))
+        return POL_OK; /* a profile or XMP that is not the source's: the encoder writes it */
+    FILE *in = fopen(im->src_path, "rb");
+    if (!in) return pol__fail(run, POL_ERR_IO, "cannot reopen %s to copy it: %s", im->src_path,
+                              strerror(errno));
+    unsigned char *buf = malloc(BUF);
+    pol_status st = POL_OK;
+    if (!buf) {
+        st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    } else if (copyable(in, buf) && fseek(in, 8, SEEK_SET) == 0) {
+        /* bad: not copied, and nothing written; the caller encodes the pixels instead */
+        sink o = {fp, 0};
+        int ended = 0, phys_done = 0, bad = 0;
+        put(&o, "\x89PNG\r\n\x1a\n", 8);
+        while (!o.failed && !bad && !ended) {
+            unsigned char h[8], peek[sizeof xmp_key];
+            if (fread(h, 1, 8, in) != 8) {
+                bad = 1;
+                break;
+            }
+            const unsigned char *t = h + 4;
+            uint32_t n = rd32(h);
+            int copy, xmp = 0;
+            if (is(t, "iTXt") && n > sizeof xmp_key) { /* XMP? its keyword, then back */
+                long at = ftell(in);
+                xmp = fread(peek, 1, sizeof peek, in) == sizeof peek && is_xmp(peek, n);
+                if (at < 0 || fseek(in, at, SEEK_SET) != 0) bad = 1;
+            }
+            if (is(t, "iCCP"))
+                copy = icc_same;
+            else if (is(t, "eXIf")) {
+                copy = exif_same;
+                if (!copy && m->exif) put_chunk(&o, "eXIf", m->exif, m->exif_len);
+            } else if (xmp)
+                copy = xmp_same;
+            else if (is(t, "pHYs")) {
+                copy = dpi_same || m->dpi <= 0;
+                phys_done = 1;
+                if (!copy) put_phys(&o, m->dpi);
+            } else if (is(t, "IDAT") && !phys_done && m->dpi > 0 && !dpi_same) {
+                put_phys(&o, m->dpi); /* a DPI the source did not have: before the image data */
+                phys_done = 1;
+                copy = 1;
+            } else
+                copy = rendering_chunk(t) || keep_other;
+            if (copy) {
+                put(&o, h, 8);
+                for (uint64_t left = (uint64_t)n + 4; left && !bad && !o.failed;) {
+                    size_t k = left < BUF ? (size_t)left : BUF;
+                    if (fread(buf, 1, k, in) != k) bad = 1;
+                    put(&o, buf, k);
+                    left -= k;
+                }
+            } else if (fseek(in, (long)n + 4, SEEK_CUR) != 0) {
+                bad = 1;
+            }
+            ended = is(t, "IEND");
         }
-        uint32_t n = rd32(src + at);
-        const unsigned char *t = src + at + 4, *d = src + at + 8;
-        if (n > 0x7fffffffu || n > len - at - 12) {
-            bad = 1;
-            break;
-        }
-        size_t whole = (size_t)n + 12;
-        if ((uint32_t)crc32(crc32(0L, t, 4), d, n) != rd32(d + n) || is(t, "acTL")) {
-            bad = 1; /* damaged (read leniently), or animated: encoded again instead */
-            break;
-        }
-        int copy;
-        if (is(t, "iCCP"))
-            copy = icc_same;
-        else if (is(t, "eXIf")) {
-            copy = exif_same;
-            if (!copy && m->exif) oom = put_chunk(&o, "eXIf", m->exif, m->exif_len, NULL, 0) != 0;
-        } else if (is(t, "iTXt") && is_xmp(d, n))
-            copy = xmp_same;
-        else if (is(t, "pHYs")) {
-            copy = dpi_same || m->dpi <= 0;
-            phys_done = 1;
-            if (!copy) oom = put_phys(&o, m->dpi) != 0;
-        } else if (is(t, "IDAT") && !phys_done && m->dpi > 0 && !dpi_same) {
-            /* a DPI the source did not have (a print preset): before the image data */
-            oom = put_phys(&o, m->dpi) != 0;
-            phys_done = 1;
-            copy = 1;
-        } else
-            copy = rendering_chunk(t) || keep_other;
-        if (!oom && copy) oom = put(&o, src + at, whole) != 0;
-        ended = is(t, "IEND");
-        at += whole;
-    }
-    if (!oom && !ended) bad = 1;
-    if (!oom && !bad) {
-        if (fwrite(o.p, 1, o.n, fp) != o.n)
+        if (o.failed)
             st = pol__fail(run, POL_ERR_IO, "writing PNG failed");
+        else if (bad) /* the file changed under us after the first pass */
+            st = pol__fail(run, POL_ERR_IO, "%s changed while it was being copied", im->src_path);
         else
             *copied = 1;
     }
-done: /* bad: not copied, and nothing written; the caller encodes the pixels instead */
-    if (oom) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
-    free(o.p);
-    free(src);
+    free(buf);
+    fclose(in);
     return st;
 }

@@ -101,6 +101,10 @@ struct pol__domain {
      * exchange data while they run (a model fitted over a whole grid): the plan says so, and its
      * shards then run only as the ranks of one MPI job (src/core/comm.h, docs/SCALE.md). */
     int (*stage_talks)(const struct pol_pipeline *p, size_t stage, size_t shards);
+    /* Optional: checks, when the plan is made, that the file at `path` can run through the stages
+     * plan_stages gave (a forecast grid's tiles need a GRIB or NetCDF grid), so a file that would
+     * be refused by every shard is refused by the plan instead. 0, or an error naming the file. */
+    pol_status (*plan_input)(const struct pol_pipeline *p, const char *path, pol_err *err);
 };
 typedef struct pol__stream_io pol__stream_io;
 

@@ -402,6 +402,13 @@ pol_status pol_plan_make(const pol_plan_spec *s, char **plan_path, pol_err *err)
                       : 0;
     if (n_st > MAX_STAGES) n_st = MAX_STAGES;
     if (n_st >= 2) {
+        for (k = 0; k < n && p->domain->plan_input; k++) {
+            const char *in = json_string_value(json_object_get(json_array_get(items, k), "input"));
+            if ((st = p->domain->plan_input(p, in ? in : "", err))) {
+                json_decref(stages);
+                goto done;
+            }
+        }
         if (staged_stages(items, out, s->shards, snames, sparts, n_st, stages)) goto oom;
         for (size_t k = 0; k < n_st && p->domain->stage_talks; k++) {
             if (!p->domain->stage_talks(p, k + 1, s->shards)) continue;

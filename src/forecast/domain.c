@@ -1,6 +1,8 @@
 /* polish — the forecast domain: recognise station tables, load, save, inspect. */
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -45,6 +47,21 @@ static int stage_talks(const pol_pipeline *p, size_t stage, size_t shards)
 {
     const pol__step *g = grid_step(p);
     return g && stage == 1 && shards > 1 && pol__arg_choice(g->args, "scope") == 2;
+}
+
+/* A gridded calibration's tiles are bands of a grid's rows: a plan for any other file (a
+ * station table) is refused when it is made, as the run would refuse it in every shard. */
+static pol_status plan_input(const pol_pipeline *p, const char *path, pol_err *err)
+{
+    if (!grid_step(p)) return POL_OK;
+    unsigned char head[8] = {0};
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return pol__err_set(err, POL_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    size_t got = fread(head, 1, sizeof head, fp);
+    fclose(fp);
+    if (fc_grid_kind(head, got)) return POL_OK;
+    return pol__err_set(err, POL_ERR_FORMAT, "%s is neither GRIB nor NetCDF: calibrate-grid plans "
+                        "tiles of a grid (a station table is calibrated by calibrate)", path);
 }
 
 static int stage_unloaded(pol_run *run, const pol_pipeline *p, pol_status *st)
@@ -219,4 +236,5 @@ const pol__domain pol__forecast_domain = {
     .plan_stages = plan_stages,
     .stage_unloaded = stage_unloaded,
     .stage_talks = stage_talks,
+    .plan_input = plan_input,
 };

@@ -3,7 +3,8 @@
 # makes two stages, "tiles" (one part per shard: its share of the bands of rows, fitted and
 # applied) and "join" (the output written from the tiles); under GNU parallel with 4 workers the
 # output is one process's, byte for byte, per grid point and per box; the join reads the tiles
-# (a tampered tile shows in the output); a lost tile is rerun.
+# (a tampered tile shows in the output); a lost tile is rerun; a file that is not a grid is refused
+# by the plan.
 . "$(dirname "$0")/../cli/lib.sh"
 POLISH=$(readlink -f "$POLISH")
 GRID_TEST=$(readlink -f "$(dirname "$0")/test_grid.sh")
@@ -70,5 +71,12 @@ check "a tile in place is not made again" test "$(stat -c %Y.%i out/.polish-stag
 "$POLISH" run --plan out/plan.json --stage 2 --shard 0 --quiet || fail "rerun join"
 run_polish 0 merge out/plan.json --quiet
 check "after a lost tile: one process's file" cmp -s one/fc.nc out/fc.nc
+
+# 5. a station table is not a grid: the plan refuses it (as every shard would), and writes no plan
+printf 'station,init_time,lead_h,obs,ens_1,ens_2\nA,2024-01-01T00:00Z,24,1.0,1.1,0.9\n' > st.csv
+printf 'domain: forecast\nsteps:\n  - calibrate-grid: {train: %s, scope: global, tile: 8}\n' "$T/train.nc" > st.yml
+run_polish 3 plan st.yml st.csv -o stplan/ --shards 2 --quiet
+contains "$ERR" "st.csv is neither GRIB nor NetCDF"
+check "no plan for a station table" test ! -e stplan/plan.json
 
 finish

@@ -49,6 +49,14 @@ typedef struct pol__ablock {
 
 extern const pol__domain pol__audio_domain;
 extern const pol_op_desc *const pol__audio_ops[];
+extern const pol_op_desc pol__audio_op_highpass;
+/* highpass's power response |H(f)|^2 at `hz`, from its state after decide (its cutoff) and the
+ * stream's rate: what an op measuring a spectrum ahead of it multiplies by (measure_through). */
+typedef struct pol__hp_response {
+    const void *state;
+    int rate;
+} pol__hp_response;
+double pol__highpass_power(const void *response, double hz);
 
 static inline pol__audio *pol__audio_of(pol_asset *a) { return (pol__audio *)a->data; }
 void pol__audio_free(void *d);
@@ -191,6 +199,10 @@ typedef struct pol__aanalysis pol__aanalysis;
 pol__aanalysis *pol__aan_new(int channels, int rate, int what);
 void pol__aan_free(pol__aanalysis *a);
 void pol__aan_add(pol__aanalysis *a, const float *x, size_t frames);
+/* Multiplies the long-window spectrum measured so far by power(ctx, hz), bin by bin: what it
+ * would have measured of the signal through a linear filter of that power response (exact but
+ * for the filter's response varying within a bin, and its start-up). */
+void pol__aan_weigh(pol__aanalysis *a, double (*power)(const void *ctx, double hz), const void *ctx);
 
 typedef struct pol__afindings {
     double seconds;

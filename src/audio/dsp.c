@@ -386,6 +386,45 @@ void pol__loud_kw_block(pol__loudmeter *m, const float *x, size_t n, double *e_o
     }
 }
 
+pol_status pol__chunk_kw(pol_run *run, const pol__chunk *c, const double **e)
+{
+    const pol__ablock *b = pol__ablock_of(c);
+    pol__akw *k = b->kw;
+    *e = NULL;
+    if (!k) return POL_OK;
+    if (k->have && k->start == c->start && k->n == c->n) {
+        *e = k->e;
+        return POL_OK;
+    }
+    if (!k->m && !(k->m = pol__loud_new(b->channels, b->rate)))
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    if (c->start != k->next)
+        return pol__fail(run, POL_ERR_INTERNAL, "shared K-weighting: frames %llu asked for at %llu",
+                         (unsigned long long)c->start, (unsigned long long)k->next);
+    if (c->n > k->cap) {
+        pol_status st = pol__mem_reserve(run, (c->n - k->cap) * sizeof *k->e, "K-weighted energies");
+        if (st) return st;
+        double *ne = realloc(k->e, c->n * sizeof *ne);
+        if (!ne) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        k->e = ne;
+        k->cap = c->n;
+    }
+    pol__loud_kw_block(k->m, pol__chunk_core(c), c->n, k->e);
+    k->start = c->start;
+    k->n = c->n;
+    k->next = c->start + c->n;
+    k->have = 1;
+    *e = k->e;
+    return POL_OK;
+}
+
+void pol__akw_fini(pol__akw *k)
+{
+    pol__loud_free(k->m);
+    free(k->e);
+    memset(k, 0, sizeof *k);
+}
+
 void pol__loud_push(pol__loudmeter *m, double e)
 {
     m->sub_e += e;
@@ -401,6 +440,26 @@ void pol__loud_push_sum(pol__loudmeter *m, double e_sum, size_t n)
 
 size_t pol__loud_sub_len(const pol__loudmeter *m) { return m->sub_len; }
 
+/* The energies of n frames (each times gain[i]^2 when gain is not NULL) added in order, a
+ * sub-block's run at a time in a register: the same sums as one frame at a time. */
+static void push_block(pol__loudmeter *m, const double *e, const float *gain, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        size_t k = m->sub_len - m->sub_fill < n - i ? m->sub_len - m->sub_fill : n - i;
+        double se = m->sub_e;
+        if (gain)
+            for (size_t j = i; j < i + k; j++) se += e[j] * ((double)gain[j] * gain[j]);
+        else
+            for (size_t j = i; j < i + k; j++) se += e[j];
+        m->sub_e = se;
+        m->sub_fill += k;
+        i += k;
+        if (m->sub_fill == m->sub_len) sub_done(m);
+    }
+}
+
+void pol__loud_push_block(pol__loudmeter *m, const double *e, size_t n) { push_block(m, e, NULL, n); }
+
 void pol__loud_add(pol__loudmeter *m, const float *x, size_t frames, const float *gain)
 {
     double e[512];
@@ -408,12 +467,7 @@ void pol__loud_add(pol__loudmeter *m, const float *x, size_t frames, const float
     for (size_t i0 = 0; i0 < frames; i0 += 512) {
         size_t k = frames - i0 < 512 ? frames - i0 : 512;
         pol__loud_kw_block(m, x + i0 * nc, k, e);
-        for (size_t i = 0; i < k; i++) {
-            double v = e[i];
-            if (gain) v *= (double)gain[i0 + i] * gain[i0 + i];
-            m->sub_e += v;
-            if (++m->sub_fill == m->sub_len) sub_done(m);
-        }
+        push_block(m, e, gain ? gain + i0 : NULL, k);
     }
 }
 

@@ -363,7 +363,13 @@ static pol_status measure(pol_run *run, void *p, const pol__chunk *c)
     }
     const float *x = pol__chunk_core(c);
     if (s->pass == 0) {
-        pol__loud_add(s->meter, x, c->n, NULL);
+        const double *e; /* the pass's K-weighting, shared with level's measuring */
+        pol_status st = pol__chunk_kw(run, c, &e);
+        if (st) return st;
+        if (e)
+            pol__loud_push_block(s->meter, e, c->n);
+        else
+            pol__loud_add(s->meter, x, c->n, NULL);
         return POL_OK;
     }
     if (s->off) return POL_OK;

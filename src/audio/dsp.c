@@ -601,12 +601,15 @@ static pol_status adapter_start(pol_run *run, pol__aproc *p, size_t halo)
 }
 
 /* Feeds `n` frames (NULL: zeros) and places the outputs: frames of the block get them in place,
- * and the ring keeps them for the next block's context. */
+ * and the ring keeps those the next block's context can ask for: the last hist_cap this call
+ * produces (pol__aproc_block restores only frames that recent), not every one. */
 static void feed(pol__aproc *p, const float *in, size_t n, float *blk, uint64_t s0, size_t len)
 {
     size_t nc = (size_t)p->channels;
     static const float zeros[SUB * 8];
     float *zin = NULL;
+    uint64_t end = p->fed + n > p->latency ? p->fed + n - p->latency : 0; /* produced by the end */
+    uint64_t keep_from = end > p->hist_cap ? end - p->hist_cap : 0;
     while (n) {
         size_t m = n < SUB ? n : SUB;
         const float *src = in;
@@ -629,7 +632,7 @@ static void feed(pol__aproc *p, const float *in, size_t n, float *blk, uint64_t 
             const float *o = p->tmp + i0 * nc;
             if (p->fig)
                 for (uint64_t g = g0; g < g1; g++) pol__afig_add(p->fig, 1, g, o + (size_t)(g - g0) * nc);
-            for (uint64_t g = g0; g < g1;) {
+            for (uint64_t g = g0 > keep_from ? g0 : keep_from; g < g1;) {
                 size_t slot = (size_t)(g % p->hist_cap);
                 size_t run = p->hist_cap - slot < g1 - g ? p->hist_cap - slot : (size_t)(g1 - g);
                 memcpy(p->hist + slot * nc, o + (size_t)(g - g0) * nc, run * nc * sizeof *o);

@@ -321,23 +321,29 @@ static pol_status account(pol_run *run, lstate *s, size_t made)
         s->env_kept += b - a;
     }
     s->env_t += made;
-    for (size_t j = 0; j < made; j++) {
-        double e = s->qe[j], env = envb[j];
-        double pe = s->gentle ? s->qp[j] : 0;
-        s->sig_e += pe;
-        /* kf: the first candidate with env g_k > c (nk when none): the gains ascend, so it is
-         * the count of gains <= c / env, found by halving without a branch (the table past
-         * the candidates holds infinities) */
-        size_t lo = nk;
-        if (env > 0) {
-            double t = cl / env;
-            const double *gs = s->gsearch;
-            lo = 0;
+    /* a sub-block's run at a time, the frames no candidate limits (most) summed in a register
+     * (the same additions, in the same order, as slot nk of acc_plain gets them one by one) */
+    const double *gs = s->gsearch;
+    double gnk = gs[nk - 1];
+    for (size_t j = 0; j < made;) {
+        size_t k = sub - s->fill < made - j ? sub - s->fill : made - j;
+        double none = s->acc_plain[nk], sig = s->sig_e;
+        for (size_t i = j; i < j + k; i++) {
+            double e = s->qe[i], env = envb[i];
+            double pe = s->gentle ? s->qp[i] : 0;
+            sig += pe;
+            double t = env > 0 ? cl / env : HUGE_VAL;
+            if (gnk <= t) { /* no candidate limited here */
+                none += e;
+                continue;
+            }
+            /* kf: the first candidate with env g_k > c: the gains ascend, so it is the count of
+             * gains <= c / env, found by halving without a branch (the table past the candidates
+             * holds infinities) */
+            size_t lo = 0;
             for (size_t step = GSEARCH / 2; step; step /= 2) lo += gs[lo + step - 1] <= t ? step : 0;
-        }
-        s->acc_plain[lo] += e;
-        if (lo < nk) {
             double q = cl / env;
+            s->acc_plain[lo] += e;
             s->acc_lim[lo] += e * q * q;
             if (s->gentle) {
                 s->acc_pe[lo] += pe;
@@ -345,7 +351,11 @@ static pol_status account(pol_run *run, lstate *s, size_t made)
                 s->acc_pe_r2[lo] += pe * q * q;
             }
         }
-        if (++s->fill == sub) sub_flush(s);
+        s->acc_plain[nk] = none;
+        s->sig_e = sig;
+        s->fill += k;
+        j += k;
+        if (s->fill == sub) sub_flush(s);
     }
     s->qn -= made;
     memmove(s->qe, s->qe + made, s->qn * sizeof *s->qe);

@@ -168,7 +168,8 @@ void pol__tp_block(pol__truepeak *t, const float *x, size_t n, float floor, floa
         }
         peak[j] = a;
     }
-    float buf[POL_TP_TAPS - 1 + TP_CHUNK] = {0}; /* a short last run reads zeros past its end */
+    /* a short last run reads past its end: zeros there (the points it gives are not kept) */
+    float buf[POL_TP_TAPS - 1 + TP_CHUNK + TP_RUN];
     for (size_t ch = 0; ch < nc; ch++) {
         float *r = t->hist + ch * 2 * POL_TP_TAPS;
         /* the channel as one run of samples: the TAPS - 1 before the block (from the ring, oldest
@@ -179,6 +180,7 @@ void pol__tp_block(pol__truepeak *t, const float *x, size_t n, float floor, floa
             if (c0) /* the next chunk: the last TAPS - 1 samples carried over */
                 memmove(buf, buf + TP_CHUNK, (POL_TP_TAPS - 1) * sizeof *buf);
             for (size_t j = 0; j < m; j++) buf[POL_TP_TAPS - 1 + j] = x[(c0 + j) * nc + ch];
+            memset(buf + POL_TP_TAPS - 1 + m, 0, TP_RUN * sizeof *buf);
             for (size_t j0 = 0; j0 < m; j0 += TP_RUN) {
                 size_t q = m - j0 < TP_RUN ? m - j0 : TP_RUN;
                 const float *w = buf + j0;
@@ -343,9 +345,11 @@ void pol__loud_kw_block(pol__loudmeter *m, const float *x, size_t n, double *e_o
 {
     const pol__biquad *s = &m->shelf, *h = &m->hp;
     size_t nc = (size_t)m->channels, c = 0;
-    for (size_t i = 0; i < n; i++) e_out[i] = 0;
     /* channels in pairs, each pair's filters in vectors over the block; the sums per frame are
-     * still made channel by channel in order (e = 0 + w0 y0^2 + w1 y1^2 + ...) */
+     * still made channel by channel in order (e = 0 + w0 y0^2 + w1 y1^2 + ...; the first channel
+     * stores its term, which is 0 + it, so e_out need not be zeroed first) */
+    if (!nc)
+        for (size_t i = 0; i < n; i++) e_out[i] = 0;
     for (; c + 2 <= nc; c += 2) {
         double *za = m->z + 4 * c, *zb = za + 4;
         v2d z0 = {za[0], zb[0]}, z1 = {za[1], zb[1]}, z2 = {za[2], zb[2]}, z3 = {za[3], zb[3]};
@@ -364,7 +368,7 @@ void pol__loud_kw_block(pol__loudmeter *m, const float *x, size_t n, double *e_o
             z2 = hb1 * y1 - ha1 * y2 + z3;
             z3 = hb2 * y1 - ha2 * y2;
             v2d t = w * y2 * y2;
-            double e = e_out[i] + t[0];
+            double e = c ? e_out[i] + t[0] : t[0];
             e_out[i] = e + t[1];
         }
         za[0] = z0[0], za[1] = z1[0], za[2] = z2[0], za[3] = z3[0];
@@ -381,7 +385,7 @@ void pol__loud_kw_block(pol__loudmeter *m, const float *x, size_t n, double *e_o
             double y2 = h->b0 * y1 + z[2];
             z[2] = h->b1 * y1 - h->a1 * y2 + z[3];
             z[3] = h->b2 * y1 - h->a2 * y2;
-            e_out[i] += w * y2 * y2;
+            e_out[i] = c ? e_out[i] + w * y2 * y2 : w * y2 * y2;
         }
     }
 }

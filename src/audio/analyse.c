@@ -168,6 +168,12 @@ void pol__aan_add(pol__aanalysis *a, const float *x, size_t frames)
     a->frames += frames;
 }
 
+void pol__aan_weigh(pol__aanalysis *a, double (*power)(const void *ctx, double hz), const void *ctx)
+{
+    double df = (double)a->rate / (double)a->nfft;
+    for (size_t k = 0; k <= a->nfft / 2; k++) a->psd[k] *= power(ctx, (double)k * df);
+}
+
 static double percentile(const uint64_t *h, int n, double q)
 {
     uint64_t tot = 0;

@@ -27,6 +27,18 @@ typedef struct pol__audio {
     pol__audio_fmt out; /* starts as the input's format */
 } pol__audio;
 
+/* K-weighted energies shared by the ops that measure in one streamed pass (level, loudness: the
+ * same frames weighed the same way): the reader's, whose BS.1770 filters run once over the pass's
+ * cores in order however many ops ask (pol__chunk_kw). */
+typedef struct pol__akw {
+    struct pol__loudmeter *m; /* its filters (made on the first request) */
+    double *e;                /* the energies of the core [start, start + n) */
+    size_t cap, n;
+    uint64_t start, next;     /* next: the frame the filters have reached */
+    int have;
+} pol__akw;
+void pol__akw_fini(pol__akw *k);
+
 /* A streamed block (pol__chunk.data): frames [s0, s0 + len) of the stream, interleaved; the core
  * is [chunk.start, chunk.start + chunk.n). `valid_end`: input to the next op is exact below it
  * (each op with latency L leaves its last L frames of a non-final block as they were; the runner's
@@ -45,10 +57,20 @@ typedef struct pol__ablock {
     int emit_set;
     const float *emit;
     size_t emit_n;
+    /* The pass's shared K-weighting (NULL: none, as for an item loaded whole: each op filters). */
+    pol__akw *kw;
 } pol__ablock;
 
 extern const pol__domain pol__audio_domain;
 extern const pol_op_desc *const pol__audio_ops[];
+extern const pol_op_desc pol__audio_op_highpass;
+/* highpass's power response |H(f)|^2 at `hz`, from its state after decide (its cutoff) and the
+ * stream's rate: what an op measuring a spectrum ahead of it multiplies by (measure_through). */
+typedef struct pol__hp_response {
+    const void *state;
+    int rate;
+} pol__hp_response;
+double pol__highpass_power(const void *response, double hz);
 
 static inline pol__audio *pol__audio_of(pol_asset *a) { return (pol__audio *)a->data; }
 void pol__audio_free(void *d);
@@ -156,6 +178,14 @@ double pol__loud_kw(pol__loudmeter *m, const float *frame);
 /* The same for n frames: e_out[i] is frame i's energy (channel pairs filtered in vectors). */
 void pol__loud_kw_block(pol__loudmeter *m, const float *x, size_t n, double *e_out);
 void pol__loud_push(pol__loudmeter *m, double e);
+/* The K-weighted energies of the chunk's core, *e = e[0, c->n), from its block's shared filters
+ * (pol__ablock.kw): made once per chunk whoever asks first, so ops measuring in the same pass
+ * filter the frames once. *e = NULL when the block has none: the op filters with its own meter.
+ * An op that takes them takes them for every chunk of its pass, in order: a chunk that skips
+ * frames the filters have not seen fails. */
+pol_status pol__chunk_kw(pol_run *run, const pol__chunk *c, const double **e);
+/* n frames' energies, as n pol__loud_push calls would add them. */
+void pol__loud_push_block(pol__loudmeter *m, const double *e, size_t n);
 /* The summed energy of n frames at once, n not past the end of the current 100 ms sub-block
  * (pol__loud_sub_len frames from the reset), as n pol__loud_push calls would add it. */
 void pol__loud_push_sum(pol__loudmeter *m, double e_sum, size_t n);
@@ -191,6 +221,10 @@ typedef struct pol__aanalysis pol__aanalysis;
 pol__aanalysis *pol__aan_new(int channels, int rate, int what);
 void pol__aan_free(pol__aanalysis *a);
 void pol__aan_add(pol__aanalysis *a, const float *x, size_t frames);
+/* Multiplies the long-window spectrum measured so far by power(ctx, hz), bin by bin: what it
+ * would have measured of the signal through a linear filter of that power response (exact but
+ * for the filter's response varying within a bin, and its start-up). */
+void pol__aan_weigh(pol__aanalysis *a, double (*power)(const void *ctx, double hz), const void *ctx);
 
 typedef struct pol__afindings {
     double seconds;

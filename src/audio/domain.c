@@ -406,6 +406,7 @@ typedef struct areader {
     pol__chunk c;
     pol__audio_fmt fmt;
     FILE *raw; /* a scratch copy (native floats) instead of the file */
+    pol__akw kw; /* the pass's shared K-weighting */
 } areader;
 
 static pol_status rd_open(pol_run *run, const char *path, void **out)
@@ -465,7 +466,8 @@ static pol_status rd_read(pol_run *run, void *p, size_t halo, pol__chunk **out)
     size_t off = (size_t)(s0 - r->buf_s0);
     r->blk = (pol__ablock){.x = r->buf + off * nc, .channels = (int)nc,
                            .rate = r->o.info.samplerate, .total = total, .s0 = s0,
-                           .len = (size_t)(s1 - s0), .valid_end = s1, .halo = halo, .out = &r->fmt};
+                           .len = (size_t)(s1 - s0), .valid_end = s1, .halo = halo, .out = &r->fmt,
+                           .kw = &r->kw};
     r->c = (pol__chunk){.data = &r->blk, .start = r->next, .n = core,
                         .pre = (size_t)(r->next - s0), .post = (size_t)(s1 - r->next - core),
                         .last = r->next + core >= total};
@@ -479,6 +481,7 @@ static void rd_close(void *p)
     areader *r = p;
     if (!r) return;
     if (r->o.sf) sf_close(r->o.sf);
+    pol__akw_fini(&r->kw);
     free(r->buf);
     free(r);
 }

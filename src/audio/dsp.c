@@ -168,7 +168,8 @@ void pol__tp_block(pol__truepeak *t, const float *x, size_t n, float floor, floa
         }
         peak[j] = a;
     }
-    float buf[POL_TP_TAPS - 1 + TP_CHUNK] = {0}; /* a short last run reads zeros past its end */
+    /* a short last run reads past its end: zeros there (the points it gives are not kept) */
+    float buf[POL_TP_TAPS - 1 + TP_CHUNK + TP_RUN];
     for (size_t ch = 0; ch < nc; ch++) {
         float *r = t->hist + ch * 2 * POL_TP_TAPS;
         /* the channel as one run of samples: the TAPS - 1 before the block (from the ring, oldest
@@ -179,6 +180,7 @@ void pol__tp_block(pol__truepeak *t, const float *x, size_t n, float floor, floa
             if (c0) /* the next chunk: the last TAPS - 1 samples carried over */
                 memmove(buf, buf + TP_CHUNK, (POL_TP_TAPS - 1) * sizeof *buf);
             for (size_t j = 0; j < m; j++) buf[POL_TP_TAPS - 1 + j] = x[(c0 + j) * nc + ch];
+            memset(buf + POL_TP_TAPS - 1 + m, 0, TP_RUN * sizeof *buf);
             for (size_t j0 = 0; j0 < m; j0 += TP_RUN) {
                 size_t q = m - j0 < TP_RUN ? m - j0 : TP_RUN;
                 const float *w = buf + j0;
@@ -343,9 +345,11 @@ void pol__loud_kw_block(pol__loudmeter *m, const float *x, size_t n, double *e_o
 {
     const pol__biquad *s = &m->shelf, *h = &m->hp;
     size_t nc = (size_t)m->channels, c = 0;
-    for (size_t i = 0; i < n; i++) e_out[i] = 0;
     /* channels in pairs, each pair's filters in vectors over the block; the sums per frame are
-     * still made channel by channel in order (e = 0 + w0 y0^2 + w1 y1^2 + ...) */
+     * still made channel by channel in order (e = 0 + w0 y0^2 + w1 y1^2 + ...; the first channel
+     * stores its term, which is 0 + it, so e_out need not be zeroed first) */
+    if (!nc)
+        for (size_t i = 0; i < n; i++) e_out[i] = 0;
     for (; c + 2 <= nc; c += 2) {
         double *za = m->z + 4 * c, *zb = za + 4;
         v2d z0 = {za[0], zb[0]}, z1 = {za[1], zb[1]}, z2 = {za[2], zb[2]}, z3 = {za[3], zb[3]};
@@ -364,7 +368,7 @@ void pol__loud_kw_block(pol__loudmeter *m, const float *x, size_t n, double *e_o
             z2 = hb1 * y1 - ha1 * y2 + z3;
             z3 = hb2 * y1 - ha2 * y2;
             v2d t = w * y2 * y2;
-            double e = e_out[i] + t[0];
+            double e = c ? e_out[i] + t[0] : t[0];
             e_out[i] = e + t[1];
         }
         za[0] = z0[0], za[1] = z1[0], za[2] = z2[0], za[3] = z3[0];
@@ -381,9 +385,48 @@ void pol__loud_kw_block(pol__loudmeter *m, const float *x, size_t n, double *e_o
             double y2 = h->b0 * y1 + z[2];
             z[2] = h->b1 * y1 - h->a1 * y2 + z[3];
             z[3] = h->b2 * y1 - h->a2 * y2;
-            e_out[i] += w * y2 * y2;
+            e_out[i] = c ? e_out[i] + w * y2 * y2 : w * y2 * y2;
         }
     }
+}
+
+pol_status pol__chunk_kw(pol_run *run, const pol__chunk *c, const double **e)
+{
+    const pol__ablock *b = pol__ablock_of(c);
+    pol__akw *k = b->kw;
+    *e = NULL;
+    if (!k) return POL_OK;
+    if (k->have && k->start == c->start && k->n == c->n) {
+        *e = k->e;
+        return POL_OK;
+    }
+    if (!k->m && !(k->m = pol__loud_new(b->channels, b->rate)))
+        return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    if (c->start != k->next)
+        return pol__fail(run, POL_ERR_INTERNAL, "shared K-weighting: frames %llu asked for at %llu",
+                         (unsigned long long)c->start, (unsigned long long)k->next);
+    if (c->n > k->cap) {
+        pol_status st = pol__mem_reserve(run, (c->n - k->cap) * sizeof *k->e, "K-weighted energies");
+        if (st) return st;
+        double *ne = realloc(k->e, c->n * sizeof *ne);
+        if (!ne) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        k->e = ne;
+        k->cap = c->n;
+    }
+    pol__loud_kw_block(k->m, pol__chunk_core(c), c->n, k->e);
+    k->start = c->start;
+    k->n = c->n;
+    k->next = c->start + c->n;
+    k->have = 1;
+    *e = k->e;
+    return POL_OK;
+}
+
+void pol__akw_fini(pol__akw *k)
+{
+    pol__loud_free(k->m);
+    free(k->e);
+    memset(k, 0, sizeof *k);
 }
 
 void pol__loud_push(pol__loudmeter *m, double e)
@@ -401,6 +444,26 @@ void pol__loud_push_sum(pol__loudmeter *m, double e_sum, size_t n)
 
 size_t pol__loud_sub_len(const pol__loudmeter *m) { return m->sub_len; }
 
+/* The energies of n frames (each times gain[i]^2 when gain is not NULL) added in order, a
+ * sub-block's run at a time in a register: the same sums as one frame at a time. */
+static void push_block(pol__loudmeter *m, const double *e, const float *gain, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        size_t k = m->sub_len - m->sub_fill < n - i ? m->sub_len - m->sub_fill : n - i;
+        double se = m->sub_e;
+        if (gain)
+            for (size_t j = i; j < i + k; j++) se += e[j] * ((double)gain[j] * gain[j]);
+        else
+            for (size_t j = i; j < i + k; j++) se += e[j];
+        m->sub_e = se;
+        m->sub_fill += k;
+        i += k;
+        if (m->sub_fill == m->sub_len) sub_done(m);
+    }
+}
+
+void pol__loud_push_block(pol__loudmeter *m, const double *e, size_t n) { push_block(m, e, NULL, n); }
+
 void pol__loud_add(pol__loudmeter *m, const float *x, size_t frames, const float *gain)
 {
     double e[512];
@@ -408,12 +471,7 @@ void pol__loud_add(pol__loudmeter *m, const float *x, size_t frames, const float
     for (size_t i0 = 0; i0 < frames; i0 += 512) {
         size_t k = frames - i0 < 512 ? frames - i0 : 512;
         pol__loud_kw_block(m, x + i0 * nc, k, e);
-        for (size_t i = 0; i < k; i++) {
-            double v = e[i];
-            if (gain) v *= (double)gain[i0 + i] * gain[i0 + i];
-            m->sub_e += v;
-            if (++m->sub_fill == m->sub_len) sub_done(m);
-        }
+        push_block(m, e, gain ? gain + i0 : NULL, k);
     }
 }
 
@@ -547,12 +605,15 @@ static pol_status adapter_start(pol_run *run, pol__aproc *p, size_t halo)
 }
 
 /* Feeds `n` frames (NULL: zeros) and places the outputs: frames of the block get them in place,
- * and the ring keeps them for the next block's context. */
+ * and the ring keeps those the next block's context can ask for: the last hist_cap this call
+ * produces (pol__aproc_block restores only frames that recent), not every one. */
 static void feed(pol__aproc *p, const float *in, size_t n, float *blk, uint64_t s0, size_t len)
 {
     size_t nc = (size_t)p->channels;
     static const float zeros[SUB * 8];
     float *zin = NULL;
+    uint64_t end = p->fed + n > p->latency ? p->fed + n - p->latency : 0; /* produced by the end */
+    uint64_t keep_from = end > p->hist_cap ? end - p->hist_cap : 0;
     while (n) {
         size_t m = n < SUB ? n : SUB;
         const float *src = in;
@@ -575,7 +636,7 @@ static void feed(pol__aproc *p, const float *in, size_t n, float *blk, uint64_t 
             const float *o = p->tmp + i0 * nc;
             if (p->fig)
                 for (uint64_t g = g0; g < g1; g++) pol__afig_add(p->fig, 1, g, o + (size_t)(g - g0) * nc);
-            for (uint64_t g = g0; g < g1;) {
+            for (uint64_t g = g0 > keep_from ? g0 : keep_from; g < g1;) {
                 size_t slot = (size_t)(g % p->hist_cap);
                 size_t run = p->hist_cap - slot < g1 - g ? p->hist_cap - slot : (size_t)(g1 - g);
                 memcpy(p->hist + slot * nc, o + (size_t)(g - g0) * nc, run * nc * sizeof *o);

@@ -157,6 +157,19 @@ static pol_status decide(pol_run *run, void *p)
     return POL_OK;
 }
 
+/* Measured ahead, alongside highpass's measuring pass, on highpass's input: highpass is a known
+ * linear filter, so its output's spectrum is this one times its power response. Any other op
+ * before: not known, measured again. */
+static int through(pol_run *run, void *p, const pol_op_desc *before, void *before_state)
+{
+    (void)run;
+    dstate *s = p;
+    if (before != &pol__audio_op_highpass || !s->an) return 0;
+    pol__hp_response r = {before_state, s->rate};
+    pol__aan_weigh(s->an, pol__highpass_power, &r);
+    return 1;
+}
+
 static void dreset(void *p)
 {
     dstate *s = p;
@@ -511,6 +524,7 @@ static const pol_op_stream stream = {
     .halo_at = halo_at,
     .measure_first = 1,
     .measure_ahead = 1, /* a cheap first measuring pass: made in the one before when it can */
+    .measure_through = through,
     .begin = begin,
     .measure = measure,
     .decide = decide,

@@ -101,6 +101,28 @@ static pol_status decide(pol_run *run, void *p)
     return POL_OK;
 }
 
+/* The moving average's length at this rate (a faster rate gets a shorter filter). */
+static size_t box_len(double freq, int rate)
+{
+    double fc = fmin(freq, 0.2 * rate);
+    size_t M = (size_t)(0.477 * rate / fc) | 1;
+    return M > MAX_M ? MAX_M : M;
+}
+
+/* Each stage is the input delayed by D1 minus four moving averages of M (each one's response
+ * e^{-iw(M-1)/2} A(w), A = sin(wM/2) / (M sin(w/2)), so together e^{-iwD1} A^4): e^{-iwD1}(1 - A^4),
+ * and the two stages' power (1 - A^4)^4. */
+double pol__highpass_power(const void *response, double hz)
+{
+    const pol__hp_response *r = response;
+    const hstate *s = r->state;
+    if (s->off) return 1;
+    double M = (double)box_len(s->freq, r->rate), w = 2 * M_PI * hz / r->rate;
+    double sh = sin(w / 2), a = fabs(sh) < 1e-12 ? 1 : sin(w * M / 2) / (M * sh);
+    double a4 = a * a * a * a, st = 1 - a4;
+    return st * st * st * st;
+}
+
 static void hreset(void *p)
 {
     hstate *s = p;
@@ -175,9 +197,7 @@ static pol_status apply(pol_run *run, void *p, pol__chunk *c)
     if (!s->sum) {
         s->channels = b->channels;
         s->rate = b->rate;
-        double fc = fmin(s->freq, 0.2 * b->rate);
-        s->M = (size_t)(0.477 * b->rate / fc) | 1;
-        if (s->M > MAX_M) s->M = MAX_M;
+        s->M = box_len(s->freq, b->rate);
         s->D1 = BOXES * (s->M - 1) / 2;
         size_t nc = PAIRS((size_t)s->channels);
         s->sum = calloc(STAGES * BOXES * nc, sizeof *s->sum);

@@ -78,26 +78,24 @@ static pol_status setup(pol_run *run, lvstate *s, const pol__ablock *b)
     s->channels = b->channels;
     s->rate = b->rate;
     s->sub_len = (size_t)(SUB_S * b->rate);
+    if (s->sub_len < 1) s->sub_len = 1;
     if (!(s->km = pol__loud_new(b->channels, b->rate))) return pol__fail(run, POL_ERR_NOMEM, "oom");
     return POL_OK;
 }
 
 static double lufs(double e) { return -0.691 + pol__db(e); }
 
-static pol_status measure(pol_run *run, void *p, const pol__chunk *c)
+/* Adds energies eb[i, m) up to the end of the current sub-block (in a register, in order: the
+ * same sums as one at a time); at its end, the sub-block's figures. Returns where it stopped. */
+static size_t sub_run(lvstate *s, const double *eb, size_t i, size_t m)
 {
-    lvstate *s = p;
-    if (!s->km) {
-        pol_status st = setup(run, s, pol__ablock_of(c));
-        if (st) return st;
-    }
-    const float *x = pol__chunk_core(c);
-    double eb[512];
-    for (size_t i = 0; i < c->n; i++) {
-        if (i % 512 == 0) /* the K-weighted energies of the next 512 frames at once */
-            pol__loud_kw_block(s->km, x + i * (size_t)s->channels, c->n - i < 512 ? c->n - i : 512, eb);
-        s->sub_e += eb[i % 512];
-        if (++s->fill < s->sub_len) continue;
+    size_t k = s->sub_len - s->fill < m - i ? s->sub_len - s->fill : m - i;
+    double se = s->sub_e;
+    for (size_t j = i; j < i + k; j++) se += eb[j];
+    s->sub_e = se;
+    s->fill += k;
+    i += k;
+    if (s->fill == s->sub_len) {
         double e = s->sub_e / (double)s->sub_len;
         s->sub_e = 0;
         s->fill = 0;
@@ -110,12 +108,38 @@ static pol_status measure(pol_run *run, void *p, const pol__chunk *c)
         }
         if (s->nsub >= 30) {
             double z = 0;
-            for (int k = 0; k < 30; k++) z += s->ring[k];
+            for (int r = 0; r < 30; r++) z += s->ring[r];
             z /= 30;
             if (z > s->top_e) s->top_e = z;
             int bin = (int)((lufs(z) + 70) * 10);
             if (bin >= 0) s->st_hist[bin < HIST ? bin : HIST - 1]++;
         }
+    }
+    return i;
+}
+
+static pol_status measure(pol_run *run, void *p, const pol__chunk *c)
+{
+    lvstate *s = p;
+    if (!s->km) {
+        pol_status st = setup(run, s, pol__ablock_of(c));
+        if (st) return st;
+    }
+    const double *ek;
+    pol_status st = pol__chunk_kw(run, c, &ek); /* the pass's, shared with loudness's */
+    if (st) return st;
+    if (ek) {
+        for (size_t i = 0; i < c->n;) i = sub_run(s, ek, i, c->n);
+        return POL_OK;
+    }
+    const float *x = pol__chunk_core(c);
+    double eb[512];
+    for (size_t i0 = 0; i0 < c->n; i0 += 512) {
+        size_t m = c->n - i0 < 512 ? c->n - i0 : 512;
+        /* the K-weighted energies of the next 512 frames at once */
+        pol__loud_kw_block(s->km, x + i0 * (size_t)s->channels, m, eb);
+        for (size_t i = 0; i < m;)
+            i = sub_run(s, eb, i, m);
     }
     return POL_OK;
 }

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "audio/audio.h"
 
 static const pol_param_desc params[] = {
@@ -49,8 +50,9 @@ _Static_assert(NCAND < GSEARCH, "the candidates' search table holds them all");
 /* The limiter's envelope E(u) >= the true peak around u: a sliding maximum of the true peak over
  * +-L, held with an exponential release, averaged over +-L (so the gain ramps in over 2L). The
  * gain min(1, c/E) keeps g * true peak under c at every gain g. E(u) is known 2L = D frames after
- * frame u. It is computed once, in the second measuring pass, and kept in a scratch file (a
- * double a frame, in order); the applying pass reads it back, so it needs no look-ahead. */
+ * frame u. It is computed once, in the second measuring pass, and kept in a scratch file where it
+ * can limit (runs of doubles, see lstate.envf); the applying pass reads it back, so it needs no
+ * look-ahead. */
 typedef struct lenv {
     int nc;
     size_t L, W, D;
@@ -183,9 +185,27 @@ typedef struct lstate {
     double *qe, *qp;
     size_t qn;
     double *envb;      /* LBLK envelopes */
-    FILE *envf;        /* the envelope of every frame, written by pass 2, read by the apply */
+    /* The envelope where it can limit, written by pass 2 and read by the apply: runs of frames
+     * (a run_hdr, then its envelopes) whose envelope times the largest candidate gain (gtop) is
+     * over the ceiling, or could be after rounding; at every other frame the applied gain, which
+     * is at most gtop, is under the ceiling, so the apply needs no envelope there. Short gaps are
+     * kept inside a run (a header costs two doubles). */
+    FILE *envf;
+    double gtop;       /* the largest candidate gain, widened for rounding */
+    uint64_t env_t;    /* pass 2: envelopes made so far (the frame of the next) */
+    uint64_t env_kept; /* pass 2: envelopes written */
+    /* the apply: the run being read (frames [rs, rs + rn)), the next frame's index, how many of
+     * the run's envelopes are read into envb (from frame rb) */
+    uint64_t rs, rn, rb, at;
+    size_t rlen;
+    int rend;          /* no run left */
     int env_err;       /* the apply could not read it back */
 } lstate;
+
+typedef struct run_hdr {
+    uint64_t start, n;
+} run_hdr;
+#define GAP_KEPT 8 /* a gap of fewer frames between two runs is written as envelopes */
 
 static void lfree(void *p)
 {
@@ -272,31 +292,58 @@ static void sub_flush(lstate *s)
  * kf, and each candidate's energy is a prefix or suffix sum of them at the sub-block's end: two
  * additions a frame instead of one per candidate. The limiter's change (gentle),
  * pe (1 - r_k)^2 = pe - 2 pe c / (env g_k) + pe c^2 / (env^2 g_k^2), the same way. The envelopes
- * go to the scratch file for the applying pass. */
+ * that can limit at some candidate go to the scratch file for the applying pass, as runs. */
 static pol_status account(pol_run *run, lstate *s, size_t made)
 {
     const double *envb = s->envb;
     double cl = s->ceil_lin;
     size_t nk = s->ncand, sub = pol__loud_sub_len(s->cand[0]);
-    if (made && fwrite(envb, sizeof *envb, made, s->envf) != made)
-        return pol__fail(run, POL_ERR_IO, "writing the limiter's scratch file failed (disk full?)");
-    for (size_t j = 0; j < made; j++) {
-        double e = s->qe[j], env = envb[j];
-        double pe = s->gentle ? s->qp[j] : 0;
-        s->sig_e += pe;
-        /* kf: the first candidate with env g_k > c (nk when none): the gains ascend, so it is
-         * the count of gains <= c / env, found by halving without a branch (the table past
-         * the candidates holds infinities) */
-        size_t lo = nk;
-        if (env > 0) {
-            double t = cl / env;
-            const double *gs = s->gsearch;
-            lo = 0;
-            for (size_t step = GSEARCH / 2; step; step /= 2) lo += gs[lo + step - 1] <= t ? step : 0;
+    /* the runs where the envelope can limit: [a, b) of this block's, gaps under GAP_KEPT kept */
+    for (size_t j = 0; j < made;) {
+        if (!(envb[j] * s->gtop > cl)) {
+            j++;
+            continue;
         }
-        s->acc_plain[lo] += e;
-        if (lo < nk) {
+        size_t a = j, b = j + 1, gap = 0;
+        for (j++; j < made && gap < GAP_KEPT; j++) {
+            if (envb[j] * s->gtop > cl) {
+                b = j + 1;
+                gap = 0;
+            } else {
+                gap++;
+            }
+        }
+        j = b;
+        run_hdr h = {s->env_t + a, b - a};
+        if (fwrite(&h, sizeof h, 1, s->envf) != 1 ||
+            fwrite(envb + a, sizeof *envb, b - a, s->envf) != b - a)
+            return pol__fail(run, POL_ERR_IO, "writing the limiter's scratch file failed (disk full?)");
+        s->env_kept += b - a;
+    }
+    s->env_t += made;
+    /* a sub-block's run at a time, the frames no candidate limits (most) summed in a register
+     * (the same additions, in the same order, as slot nk of acc_plain gets them one by one) */
+    const double *gs = s->gsearch;
+    double gnk = gs[nk - 1];
+    for (size_t j = 0; j < made;) {
+        size_t k = sub - s->fill < made - j ? sub - s->fill : made - j;
+        double none = s->acc_plain[nk], sig = s->sig_e;
+        for (size_t i = j; i < j + k; i++) {
+            double e = s->qe[i], env = envb[i];
+            double pe = s->gentle ? s->qp[i] : 0;
+            sig += pe;
+            double t = env > 0 ? cl / env : HUGE_VAL;
+            if (gnk <= t) { /* no candidate limited here */
+                none += e;
+                continue;
+            }
+            /* kf: the first candidate with env g_k > c: the gains ascend, so it is the count of
+             * gains <= c / env, found by halving without a branch (the table past the candidates
+             * holds infinities) */
+            size_t lo = 0;
+            for (size_t step = GSEARCH / 2; step; step /= 2) lo += gs[lo + step - 1] <= t ? step : 0;
             double q = cl / env;
+            s->acc_plain[lo] += e;
             s->acc_lim[lo] += e * q * q;
             if (s->gentle) {
                 s->acc_pe[lo] += pe;
@@ -304,7 +351,11 @@ static pol_status account(pol_run *run, lstate *s, size_t made)
                 s->acc_pe_r2[lo] += pe * q * q;
             }
         }
-        if (++s->fill == sub) sub_flush(s);
+        s->acc_plain[nk] = none;
+        s->sig_e = sig;
+        s->fill += k;
+        j += k;
+        if (s->fill == sub) sub_flush(s);
     }
     s->qn -= made;
     memmove(s->qe, s->qe + made, s->qn * sizeof *s->qe);
@@ -322,7 +373,13 @@ static pol_status measure(pol_run *run, void *p, const pol__chunk *c)
     }
     const float *x = pol__chunk_core(c);
     if (s->pass == 0) {
-        pol__loud_add(s->meter, x, c->n, NULL);
+        const double *e; /* the pass's K-weighting, shared with level's measuring */
+        pol_status st = pol__chunk_kw(run, c, &e);
+        if (st) return st;
+        if (e)
+            pol__loud_push_block(s->meter, e, c->n);
+        else
+            pol__loud_add(s->meter, x, c->n, NULL);
         return POL_OK;
     }
     if (s->off) return POL_OK;
@@ -340,7 +397,8 @@ static pol_status measure(pol_run *run, void *p, const pol__chunk *c)
         memset(s->acc_pe, 0, sizeof s->acc_pe);
         memset(s->acc_pe_r, 0, sizeof s->acc_pe_r);
         memset(s->acc_pe_r2, 0, sizeof s->acc_pe_r2);
-        if (fseek(s->envf, 0, SEEK_SET) != 0)
+        s->env_t = s->env_kept = 0;
+        if (fflush(s->envf) != 0 || ftruncate(fileno(s->envf), 0) != 0 || fseek(s->envf, 0, SEEK_SET) != 0)
             return pol__fail(run, POL_ERR_IO, "cannot rewind the limiter's scratch file");
     }
     size_t nc = (size_t)s->channels;
@@ -403,6 +461,7 @@ static pol_status decide(pol_run *run, void *p)
             if (!(s->cand[k] = pol__loud_new(s->channels, s->rate)))
                 return pol__fail(run, POL_ERR_NOMEM, "out of memory");
         }
+        s->gtop = s->cand_gain[s->ncand - 1] * (1 + 1e-9);
         return POL_OK;
     }
     if (s->off) return POL_OK;
@@ -452,6 +511,10 @@ static pol_status decide(pol_run *run, void *p)
                   "the %.1f dBTP ceiling holds the loudness at %.2f LUFS, below the %.1f target "
                   "(limiting more would distort)", s->ceiling, s->predicted, s->target);
     s->gain = pow(10, gdb / 20);
+    if (s->gain > s->gtop) /* cannot happen: the gain is chosen among the candidates' */
+        return pol__fail(run, POL_ERR_INTERNAL, "loudness: gain %.6f dB over the largest candidate's", gdb);
+    /* frames whose envelope could reach the ceiling at the largest gain tried (kept for the apply) */
+    pol__measure_int(run, "frames_near_ceiling", (long long)s->env_kept);
     pol__measure(run, "target_lufs", s->target);
     pol__measure(run, "ceiling_dbtp", s->ceiling);
     pol__measure(run, "gain_db", round(gdb * 100) / 100);
@@ -463,8 +526,24 @@ static pol_status decide(pol_run *run, void *p)
     return POL_OK;
 }
 
+/* The apply: the next run of kept envelopes (s->rend when none is left). */
+static void next_run(lstate *s)
+{
+    run_hdr h;
+    if (fread(&h, sizeof h, 1, s->envf) != 1) {
+        s->rend = 1;
+        if (ferror(s->envf)) s->env_err = 1;
+        return;
+    }
+    if (h.start < s->rs + s->rn || h.n == 0) s->env_err = 1; /* out of order: not ours */
+    s->rs = h.start;
+    s->rn = h.n;
+    s->rb = h.start;
+    s->rlen = 0;
+}
+
 /* The applying processor: the gain, limited where the envelope pass 2 kept says so; the output
- * metered on the way out. No look-ahead: each frame's envelope is read back, in order. */
+ * metered on the way out. No look-ahead: the kept envelopes are read back, in order. */
 static void lprocess(void *p, const float *in, float *out, size_t n)
 {
     lstate *s = p;
@@ -473,17 +552,39 @@ static void lprocess(void *p, const float *in, float *out, size_t n)
     float *tpv = s->env.tpv; /* free: the limiter's envelope is not computed here */
     for (size_t i0 = 0; i0 < n; i0 += LBLK) {
         size_t m = n - i0 < LBLK ? n - i0 : LBLK;
-        if (fread(envb, sizeof *envb, m, s->envf) != m) {
-            s->env_err = 1; /* apply() fails the step */
-            memset(envb, 0, m * sizeof *envb);
-        }
         const float *x = in + i0 * nc;
         float *o = out + i0 * nc;
-        for (size_t j = 0; j < m; j++) {
-            double g = s->gain;
-            if (envb[j] * g > s->ceil_lin) g = s->ceil_lin / envb[j];
-            for (size_t c = 0; c < nc; c++) o[j * nc + c] = (float)(x[j * nc + c] * g);
+        for (size_t j = 0; j < m;) {
+            uint64_t t = s->at + j;
+            while (!s->rend && t >= s->rs + s->rn) next_run(s);
+            if (s->rend || t < s->rs) { /* no envelope kept here: the gain, unlimited */
+                size_t k = s->rend || s->rs - t > m - j ? m - j : (size_t)(s->rs - t);
+                double g = s->gain;
+                for (size_t q = j * nc; q < (j + k) * nc; q++) o[q] = (float)(x[q] * g);
+                j += k;
+                continue;
+            }
+            if (t >= s->rb + s->rlen) { /* the run's next envelopes */
+                uint64_t left = s->rs + s->rn - t;
+                size_t want = left < LBLK ? (size_t)left : LBLK;
+                if (fread(envb, sizeof *envb, want, s->envf) != want) {
+                    s->env_err = 1; /* apply() fails the step */
+                    memset(envb, 0, want * sizeof *envb);
+                }
+                s->rb = t;
+                s->rlen = want;
+            }
+            size_t k = (size_t)(s->rb + s->rlen - t);
+            if (k > m - j) k = m - j;
+            const double *ev = envb + (t - s->rb);
+            for (size_t q = 0; q < k; q++) {
+                double g = s->gain;
+                if (ev[q] * g > s->ceil_lin) g = s->ceil_lin / ev[q];
+                for (size_t c = 0; c < nc; c++) o[(j + q) * nc + c] = (float)(x[(j + q) * nc + c] * g);
+            }
+            j += k;
         }
+        s->at += m;
         pol__loud_add(s->meter, o, m, NULL);
         /* only the largest point is wanted: frames whose points provably stay under it so far
          * cannot change it */
@@ -497,6 +598,9 @@ static void lreset(void *p)
 {
     lstate *s = p;
     if (fseek(s->envf, 0, SEEK_SET) != 0) s->env_err = 1;
+    s->rs = s->rn = s->rb = s->at = 0;
+    s->rlen = 0;
+    s->rend = 0;
     pol__loud_reset(s->meter);
     pol__tp_reset(&s->otp);
     s->out_tp = 0;

@@ -258,8 +258,14 @@ pol_status pol__stream_run(pol_run *run, const pol__domain *d, const char *in, c
         int np = os->measure_passes > 1 ? os->measure_passes : 1;
         int m0 = 0;
         if (ahead) {
-            /* kept when op k - 1 changed nothing: op k measured the input it gets */
-            if (pol__jv_get(st[k - 1].node, "declined")) {
+            /* kept when op k - 1 changed nothing (op k measured the input it gets), or when op k
+             * can carry what it measured through what op k - 1 does */
+            int keep = pol__jv_get(st[k - 1].node, "declined") != NULL;
+            if (!keep && os->measure_through) {
+                keep = IN_STAGE(run, &st[k], os->measure_through(run, ahead, st[k - 1].op, st[k - 1].state));
+                run->step = NULL;
+            }
+            if (keep) {
                 if (os->free) os->free(st[k].state);
                 st[k].state = ahead;
                 m0 = 1;

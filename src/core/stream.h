@@ -95,6 +95,13 @@ struct pol_op_stream {
      * from begin(), and keeps it when the op before declines (it then saw the same input),
      * saving a pass over the item; otherwise that state is dropped and the pass made as usual. */
     int measure_ahead;
+    /* Optional, with measure_ahead: when the op before did not decline, its pass fed this op's
+     * first measuring pass that op's input, not its output. Return 1 when this op has turned what
+     * it measured into what it would have measured of that op's output (it knows what the op
+     * does to it: audio's dehum measures a spectrum and highpass is a known linear filter), so
+     * the pass is kept; 0 drops it and the pass is made as usual. `before` and `before_state`:
+     * the op before, after its decide. */
+    int (*measure_through)(pol_run *run, void *state, const pol_op_desc *before, void *before_state);
     /* Set when the op's applying pass changes which units are written (a cut: units dropped or
      * joined), which the domain's writer learns from the chunk: the op streams only as the last
      * step (the domain's delivery op, which sets the format only, may follow), otherwise the item

@@ -2,7 +2,8 @@
  * the per-frame detector's points to the bit, and its skip never hides a point that reaches the
  * floor (signals whose inter-sample peaks sit just above and just below it, with every sample
  * under it), nor does the per-frame detector's (pol__tp_push, inspect's); the K-weighting of
- * channel pairs in vectors gives the one-channel-at-a-time energies to the bit; the analysis
+ * channel pairs in vectors gives the one-channel-at-a-time energies to the bit, and shared by the
+ * ops of a streamed pass the energies of one meter over the whole signal; the analysis
  * inspect streams gives the same figures whatever the blocks it is fed in. */
 #include <math.h>
 #include <setjmp.h>
@@ -217,6 +218,60 @@ static void test_kw_block(void **state)
     }
 }
 
+/* The K-weighting shared by the ops measuring in one streamed pass (pol__chunk_kw): over chunks
+ * of several sizes, two ops asking for each chunk in turn both get the energies one meter gives
+ * over the whole signal, to the bit (the filters run once, in order, across the chunks); a block
+ * without shared filters gives none (the op filters itself); a chunk that skips frames fails. */
+static void test_chunk_kw(void **state)
+{
+    (void)state;
+    const int nc = 2, rate = 48000;
+    const size_t sizes[] = {4096, 1, 777, 30000, 5};
+    size_t n = 0;
+    for (size_t k = 0; k < POL_ARRAY_LEN(sizes); k++) n += sizes[k];
+    float *x = malloc(n * (size_t)nc * sizeof *x);
+    double *r = malloc(n * sizeof *r);
+    assert_true(x && r);
+    for (size_t i = 0; i < n * (size_t)nc; i++) x[i] = 0.5f * noise();
+    pol__loudmeter *m = pol__loud_new(nc, rate);
+    assert_non_null(m);
+    pol__loud_kw_block(m, x, n, r);
+    pol__loud_free(m);
+    pol_err err;
+    pol_err_clear(&err);
+    pol_run run = {.err = &err};
+    pol__akw kw = {0};
+    size_t at = 0;
+    for (size_t k = 0; k < POL_ARRAY_LEN(sizes); k++) {
+        /* a block with context around the core, as the reader gives it */
+        size_t pre = at < 100 ? at : 100;
+        pol__ablock b = {.x = x + (at - pre) * (size_t)nc, .channels = nc, .rate = rate,
+                         .total = n, .s0 = at - pre, .len = pre + sizes[k], .kw = &kw};
+        pol__chunk c = {.data = &b, .start = at, .n = sizes[k], .pre = pre};
+        for (int op = 0; op < 2; op++) {
+            const double *e = NULL;
+            assert_int_equal(pol__chunk_kw(&run, &c, &e), POL_OK);
+            assert_non_null(e);
+            for (size_t i = 0; i < sizes[k]; i++) assert_true(e[i] == r[at + i]);
+        }
+        at += sizes[k];
+    }
+    /* no shared filters: none given */
+    pol__ablock b0 = {.x = x, .channels = nc, .rate = rate, .total = n, .len = 10};
+    pol__chunk c0 = {.data = &b0, .start = 0, .n = 10};
+    const double *e0 = r;
+    assert_int_equal(pol__chunk_kw(&run, &c0, &e0), POL_OK);
+    assert_null(e0);
+    /* frames skipped: the filters cannot give them */
+    pol__ablock b1 = {.x = x, .channels = nc, .rate = rate, .total = n + 50, .s0 = n + 10,
+                      .len = 10, .kw = &kw};
+    pol__chunk c1 = {.data = &b1, .start = n + 10, .n = 10};
+    assert_int_not_equal(pol__chunk_kw(&run, &c1, &e0), POL_OK);
+    pol__akw_fini(&kw);
+    free(x);
+    free(r);
+}
+
 /* The analysis fed in blocks of 65536 (what inspect reads), 4093 and 1000 frames gives exactly
  * the figures of one block of the whole signal (what inspecting a loaded item does): bursts of
  * noise with pauses between them, 50 Hz hum with harmonics, a few clipped runs. */
@@ -267,6 +322,7 @@ int main(void)
         cmocka_unit_test(test_tp_block_skip),
         cmocka_unit_test(test_tp_push_skip),
         cmocka_unit_test(test_kw_block),
+        cmocka_unit_test(test_chunk_kw),
         cmocka_unit_test(test_analysis_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

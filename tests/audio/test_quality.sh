@@ -58,11 +58,15 @@ echo "level: speakers differ by $before LU before, $after LU after"
 at_most "level evens out the two speakers (LU apart)" "$after" 4
 check "level keeps the shape" [ "$("$AU" info "$T/lv.wav")" = "$("$AU" info "$T/two.wav")" ]
 # fix on speech with pink noise and 50 Hz hum: highpass applies, so dehum must measure what
-# highpass gives (the runner makes dehum's first measuring pass inside highpass's and keeps it only
-# when highpass declines): its hum figure is the one dehum finds on highpass's own output
+# highpass gives (the runner makes dehum's first measuring pass inside highpass's; when highpass
+# applies, dehum carries its spectrum through highpass's power response, measure_through): its hum
+# figure is the one dehum finds on highpass's own output, and that pass is not made again (5
+# passes: highpass with dehum's first, denoise, level with loudness's first, loudness, the apply)
 "$AU" mix "$T/clean.wav" "$T/hn.wav" noise=pink snr=10 hum=50 humdb=0 seed=5
 run_polish 0 fix "$T/hn.wav" -o "$T/fxh/" --json
 check "hum and noise: highpass applied in fix" [ "$(step_status "$OUT" highpass)" = applied ]
+np=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["items"][0]["passes"])' "$OUT")
+check "hum and noise: dehum's measuring pass carried through highpass (5 passes, got $np)" [ "$np" = 5 ]
 hf=$(measured "$OUT" hum_peak_db)
 rm -f "$T/hp.wav"
 run_polish 0 audio highpass "$T/hn.wav" -o "$T/hp.wav"

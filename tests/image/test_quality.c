@@ -795,8 +795,8 @@ static void test_straighten_receding_lines(void **state)
      * point on the horizon far to the left, so each leans a little more than the one above it
      * (2.5 to 6.5 degrees, close together: read as parallel lines they agree on a lean of about
      * 5 degrees, which is not the tilt). The scene is rolled by `roll`. The planks must be set
-     * aside; the step may then decline (the horizon also passes through their vanishing point)
-     * but must not rotate by the planks' angle. */
+     * aside and must not rotate the picture by their angle; the horizon, a line under an empty
+     * sky, is then read by the horizon test, which decides (session 11). */
     const int W = 720, H = 540;
     const double cx = (W - 1) / 2.0, cy = (H - 1) / 2.0, yh = 0.3 * H;
     const double rolls[] = {-2, 1};
@@ -823,10 +823,14 @@ static void test_straighten_receding_lines(void **state)
                       rolls[r], did ? "straightened" : "declined", est, confidence(step), aside);
         assert_true(!did || fabs(est - rolls[r]) <= 0.3);
         assert_true(aside >= 6);
-        /* with the planks and the horizon through their point set aside no line agrees on an
-         * angle and no other cue decides: no estimate, not a tilt of 0 */
-        assert_false(did);
-        assert_true(isnan(est));
+        /* with the planks and the horizon through their point set aside no segment agrees on an
+         * angle: the segments give no reading (not a tilt of 0), and the horizon test decides */
+        assert_true(isnan(measured(step, "segments_tilt_deg")));
+        const pol__jv *m = pol__jv_get(step, "measured");
+        const pol__jv *by = m ? pol__jv_get(m, "decided_by") : NULL;
+        assert_true(did);
+        assert_non_null(by);
+        assert_string_equal(by->str, "horizon line (a sky line)");
         pol__jv_free(step);
         pol__image_free(im);
     }

@@ -149,7 +149,11 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
             pol__measure(run, "horizon_smooth", ti.horizon.smooth);
             pol__measure(run, "horizon_sky_texture", ti.horizon.sky);
             pol__measure(run, "horizon_row", ti.horizon.row);
+            pol__measure(run, "horizon_score", ti.horizon.score);
             pol__measure_int(run, "horizon_balanced", ti.horizon.balanced);
+            /* the lines it weighed, and which (strongest first) it took as the uppermost strong */
+            pol__measure_int(run, "horizon_candidates", ti.horizon.ncand);
+            pol__measure_int(run, "horizon_candidate_taken", ti.horizon.chosen + 1);
         }
         if (ti.vp_ok) {
             pol__measure_int(run, "vanishing_points", ti.vp.points);
@@ -180,7 +184,8 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
                               "reading");
             return POL_OK;
         }
-        static const char *const by[] = {"", "segments", "vanishing points"};
+        static const char *const by[] = {"", "segments", "vanishing points",
+                                         "horizon line (a sky line)"};
         static const char *const cue[] = {"segments", "vertical vanishing point",
                                           "horizon through vanishing points", "horizon line",
                                           "dense level edges", "dense verticals"};

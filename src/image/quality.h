@@ -193,11 +193,20 @@ int pol__tilt_vp(const pol__tilt_line *ls, size_t n, double max_deg, pol__tilt_v
  * colour regions. deg its tilt, se_deg the fit's standard error, cover the share of the width
  * whose boundary is on the line, contrast the two sides' colour difference, smooth the texture
  * of the smoother side, sky the texture of everything above it, row its height at the centre
- * (0 top, 1 bottom).
- * Returns 0 when no such boundary is found. */
-typedef struct pol__tilt_horizon_info {
+ * (0 top, 1 bottom), score its strength. Of the candidates (all in cand), the uppermost of the
+ * strong ones is reported. Returns 0 when no such boundary is found. */
+typedef struct pol__tilt_horizon_cand {
     double deg, se_deg, cover, span, contrast, smooth, sky, rms_px, row;
+    double score; /* cover x contrast / (sky + 0.01) / (se_deg + 0.05) */
     int balanced;
+} pol__tilt_horizon_cand;
+#define POL_HZ_CAND 6
+typedef struct pol__tilt_horizon_info {
+    double deg, se_deg, cover, span, contrast, smooth, sky, rms_px, row, score;
+    int balanced;
+    int ncand;  /* every candidate that was refined to a line, strongest coarse sum first */
+    int chosen; /* the one above: the uppermost of the strong ones (tilt_horizon.c) */
+    pol__tilt_horizon_cand cand[POL_HZ_CAND];
 } pol__tilt_horizon_info;
 int pol__tilt_horizon(const pol__image *im, double max_deg, pol__tilt_horizon_info *out);
 /* The evidence behind an estimate (for the report). */
@@ -220,7 +229,7 @@ typedef struct pol__tilt_info {
     int dense_agrees; /* 0: it does not confirm the segments; 1: its level edges do; 2: its verticals */
     double seg_deg, seg_conf; /* the segments' own reading, before the dense one is weighed */
     double seg_final;         /* the segments' confidence with the dense cue's agreement */
-    int decided_by;           /* 0 no reading, 1 the segments, 2 the vanishing points */
+    int decided_by; /* 0 no reading, 1 the segments, 2 the vanishing points, 3 the horizon test */
     unsigned agreeing_cues;   /* bit k: cue k (tilt.c's CUE_ order) agrees with the estimate */
     int seg_ok;
 } pol__tilt_info;

@@ -219,17 +219,26 @@ static int set_aside_receding(seg *segs, size_t nseg, double max_deg)
  *   - the vanishing points, when the verticals' point and the horizon through the horizontal
  *     points agree within VP_AGREE_DEG (a Manhattan scene read twice over), at VP_OWN plus
  *     AGREE_BONUS for every other cue that agrees (segments, horizon test, dense cues).
+ *   - the horizon test alone, at HZ_OWN, when its line is a sky line: a clear boundary (score
+ *     at least HZ_MIN_SCORE) under an all but textureless region (the mean texture above it at
+ *     most HZ_MAX_SKY: open sky, fog or a storm's cloud, not trees, a shore or a room). Both
+ *     thresholds were fitted on one half of the labelled photos and scored on the other, both
+ *     ways round (bench/RESULTS.md, straighten session 11): a sunset's sloping ridge under a
+ *     sky of texture 0.009 is the nearest wrong line, so the bound is tight.
  * The more confident decides, and its value is the estimate (not a mean: the cues differ in
- * precision). The horizon test and the vanishing points do not decide alone, and the verticals'
- * point does not vote for the segments: on the labelled set (bench/RESULTS.md, session 10) each
- * of those, fitted on one half of the photos, rotated more photos wrongly on the other half
- * (untilted ones among them) and found no more tilts. When no cue gives a reading there is no
- * estimate, not a tilt of 0.
+ * precision); on a tie the segments. The vanishing points do not decide alone, and the
+ * verticals' point does not vote for the segments: on the labelled set (bench/RESULTS.md,
+ * session 10) each of those, fitted on one half of the photos, rotated more photos wrongly on
+ * the other half (untilted ones among them) and found no more tilts. When no cue gives a
+ * reading there is no estimate, not a tilt of 0.
  */
 #define AGREE_DEG 0.35
 #define AGREE_BONUS 0.3
 #define VP_AGREE_DEG 0.3
 #define VP_OWN 0.5
+#define HZ_OWN 0.7
+#define HZ_MIN_SCORE 20.0
+#define HZ_MAX_SKY 0.008
 
 enum { CUE_SEG, CUE_VPV, CUE_VPH, CUE_HORIZON, CUE_DENSE_LEVEL, CUE_DENSE_VERT, CUE_N };
 
@@ -304,6 +313,17 @@ static int decide(pol__tilt_info *info, int longer, double *deg, double *confide
             conf = c;
             agree = a | 1u << CUE_VPV | 1u << CUE_VPH;
         }
+    }
+    if (ok[CUE_HORIZON] && info->horizon.score >= HZ_MIN_SCORE && info->horizon.sky <= HZ_MAX_SKY &&
+        HZ_OWN > conf) {
+        best = 3;
+        est = val[CUE_HORIZON];
+        conf = HZ_OWN;
+        agree = agreeing(val, ok,
+                         1u << CUE_SEG | 1u << CUE_DENSE_LEVEL | 1u << CUE_DENSE_VERT |
+                             1u << CUE_VPV | 1u << CUE_VPH,
+                         est) |
+                1u << CUE_HORIZON;
     }
     info->decided_by = best;
     info->agreeing_cues = agree;

@@ -18,12 +18,15 @@
  *      robust straight line is fitted through those points, so grass that hides part of the sea
  *      line and a wave crest do not bend it;
  *   3. the fit gives the angle, its standard error, how much of the width it covers, and the two
- *      sides' colour contrast and texture (a sky or calm water is smooth on at least one side).
+ *      sides' colour contrast and texture (a sky or calm water is smooth on at least one side);
+ *   4. of the refined lines that score at least HZ_UPPER_SHARE of the best, the uppermost is the
+ *      horizon: the first boundary under the sky, not a sharper rail, shore or pier edge below.
  */
 
 #define HZ_DIM 640
 #define HZ_STEP 0.2 /* degrees, the coarse search */
-#define HZ_CAND 6
+#define HZ_CAND POL_HZ_CAND
+#define HZ_UPPER_SHARE 0.4 /* bench/RESULTS.md, session 11 */
 
 typedef struct cand {
     double deg, r, score;
@@ -165,7 +168,6 @@ int pol__tilt_horizon(const pol__image *im, double max_deg, pol__tilt_horizon_in
     int ncol = w - 2 * margin;
     double *px = malloc((size_t)ncol * sizeof(double)), *py = malloc((size_t)ncol * sizeof(double));
     int found = 0;
-    double best_score = 0;
     for (int k = 0; k < nc && px && py; k++) {
         /* the candidate's colour direction (its mean change, normalised) */
         double u[3] = {0, 0, 0}, un = 0;
@@ -317,20 +319,47 @@ int pol__tilt_horizon(const pol__image *im, double max_deg, pol__tilt_horizon_in
         tup = nup ? tup / nup : 1;
         /* score: the contrast over the sky's texture, times the covered width */
         double score = cover * con / (tup + 0.01) / (se_m * 180 / M_PI + 0.05);
-        if (score > best_score) {
-            best_score = score;
-            found = 1;
-            out->sky = tup;
-            out->deg = deg;
-            out->se_deg = se_m * 180 / M_PI;
-            out->cover = cover;
-            out->span = (xmax - xmin) / ncol;
-            out->balanced = left >= sw / 5 && right >= sw / 5;
-            out->contrast = con;
-            out->smooth = smooth;
-            out->rms_px = rms;
-            out->row = (b + m * cx) / h;
+        if (out->ncand < HZ_CAND) {
+            pol__tilt_horizon_cand *q = &out->cand[out->ncand++];
+            q->deg = deg;
+            q->se_deg = se_m * 180 / M_PI;
+            q->cover = cover;
+            q->span = (xmax - xmin) / ncol;
+            q->contrast = con;
+            q->smooth = smooth;
+            q->sky = tup;
+            q->rms_px = rms;
+            q->row = (b + m * cx) / h;
+            q->score = score;
+            q->balanced = left >= sw / 5 && right >= sw / 5;
         }
+    }
+    /* The horizon is the first boundary from the top: of the candidates that score at least
+     * HZ_UPPER_SHARE of the best, the uppermost. A guard rail, a shore or a pier's edge can be
+     * a sharper boundary than the sky line above it (Storm's rail scores twice its sky line). */
+    double best_score = 0;
+    for (int k = 0; k < out->ncand; k++)
+        if (out->cand[k].score > best_score) best_score = out->cand[k].score;
+    int pick = -1;
+    for (int k = 0; k < out->ncand; k++)
+        if (out->cand[k].score > 0 && out->cand[k].score >= HZ_UPPER_SHARE * best_score &&
+            (pick < 0 || out->cand[k].row < out->cand[pick].row))
+            pick = k;
+    if (pick >= 0) {
+        const pol__tilt_horizon_cand *p = &out->cand[pick];
+        found = 1;
+        out->chosen = pick;
+        out->deg = p->deg;
+        out->se_deg = p->se_deg;
+        out->cover = p->cover;
+        out->span = p->span;
+        out->contrast = p->contrast;
+        out->smooth = p->smooth;
+        out->sky = p->sky;
+        out->rms_px = p->rms_px;
+        out->row = p->row;
+        out->score = p->score;
+        out->balanced = p->balanced;
     }
     free(px);
     free(py);

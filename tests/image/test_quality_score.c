@@ -17,6 +17,9 @@
  *                                              kept (an auto-exposed cast), then an exposure
  *                                              error of EV stops (0: none); prints the gains
  *                                              applied (for `oracle`)
+ * quality_score horizon IN                     every candidate of straighten's horizon test, one
+ *                                              line each: deg se cover contrast sky row score
+ *                                              chosen (1 for the one the test reports)
  * quality_score score A B                      mean CIEDE2000 between two images of equal size
  * quality_score visible A B                    mean CIEDE2000 over A's visible pixels, then the
  *                                              largest change of alpha (0..1); an image with an
@@ -209,6 +212,21 @@ int main(int argc, char **argv)
         }
         pol__image_free(d);
         pol__image_free(o);
+        return 0;
+    }
+    if (argc == 3 && !strcmp(argv[1], "horizon")) {
+        /* Every candidate of straighten's horizon test (tilt_horizon.c), for choosing among
+         * them on the benchmark's photos (bench/RESULTS.md, straighten session 11). */
+        pol__image *im = load(argv[2]);
+        if (!im) return 1;
+        pol__tilt_horizon_info hi;
+        int ok = pol__tilt_horizon(im, 6, &hi);
+        pol__image_free(im);
+        for (int k = 0; ok && k < hi.ncand; k++) {
+            const pol__tilt_horizon_cand *c = &hi.cand[k];
+            printf("%.4f %.4f %.4f %.4f %.5f %.4f %.4f %d\n", c->deg, c->se_deg, c->cover,
+                   c->contrast, c->sky, c->row, c->score, k == hi.chosen);
+        }
         return 0;
     }
     if (argc == 4 && !strcmp(argv[1], "cues")) {

@@ -542,12 +542,6 @@ static void full_rows(void *p, size_t b, size_t e)
     for (size_t y = b; y < e; y++) up_row(c->u, (int)y, 0, c->u->W, c->out + y * (size_t)c->u->W);
 }
 
-static int cmp_f(const void *a, const void *b)
-{
-    float x = *(const float *)a, y = *(const float *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Ambient occlusion from the depth pass, computed at 1/scale resolution (scale 2 or 4) and
  * upsampled depth-aware; radius <= 0: automatic. With apply_k >= 0 the beauty's multiply by
  * 1 - k + k ao is deferred (pol__render_defer: it runs in the next pass over the frame); with out,
@@ -578,16 +572,17 @@ pol_status pol__render_ao(pol_run *run, pol__render *r, double radius, double fo
             float v = Z[(size_t)(S * y) * r->w + (size_t)(S * x)];
             z[(size_t)y * w + x] = v > 0 && v < SKY ? v : SKY;
         }
-    if (!(radius > 0)) { /* 5% of the median finite depth */
+    if (!(radius > 0)) { /* 5% of the median finite depth (of every 5th sample), by selection */
+        double *d = malloc((nh / 5 + 1) * sizeof *d);
+        if (!d) {
+            free(u), free(z), free(o);
+            return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        }
         size_t k = 0;
         for (size_t i = 0; i < nh; i += 5)
-            if (z[i] < SKY) tmp[k++] = z[i];
-        if (k) {
-            qsort(tmp, k, sizeof *tmp, cmp_f);
-            radius = 0.05 * tmp[k / 2];
-        } else {
-            radius = 1;
-        }
+            if (z[i] < SKY) d[k++] = z[i];
+        radius = k ? 0.05 * (float)pol__select_k(d, k, k / 2) : 1;
+        free(d);
     }
     *radius_used = radius;
     pthread_once(&dirs_once, dirs_build);

@@ -6,8 +6,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "render/cube.h"
 #include "render/render.h"
@@ -159,12 +162,61 @@ static void test_lut_tetra_exact(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* writes a 2^3 LUT whose every entry is (v, v, v) */
+static void write_cube(const char *path, const char *v)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "LUT_3D_SIZE 2\n");
+    for (int i = 0; i < 8; i++) fprintf(f, "%s %s %s\n", v, v, v);
+    fclose(f);
+}
+
+/* The LUT of a sequence's frames is parsed once: a second load of the same file gives the same
+ * tables (held twice); the file rewritten in place with other numbers of the same length, or
+ * replaced by another file, is read again; each holder's free drops only its own reference. */
+static void test_cube_cache(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/polish-cube-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[64], other[64];
+    snprintf(path, sizeof path, "%s/a.cube", dir);
+    snprintf(other, sizeof other, "%s/b.cube", dir);
+    pol_err e;
+    pol_err_clear(&e);
+    pol_run run = {.err = &e};
+    write_cube(path, "0.25");
+    pol__cube *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+    assert_int_equal(pol__render_load_cube(&run, path, &a), POL_OK);
+    assert_int_equal(pol__render_load_cube(&run, path, &b), POL_OK);
+    assert_ptr_equal(a, b);
+    pol__cube_free(a); /* b still holds it */
+    assert_true(b->t3[0] == 0.25f);
+    struct timespec pause = {0, 20 * 1000 * 1000};
+    nanosleep(&pause, NULL); /* a later modification time, whatever the file system's grain */
+    write_cube(path, "0.75"); /* the same size, other numbers */
+    assert_int_equal(pol__render_load_cube(&run, path, &c), POL_OK);
+    assert_true(c != b);
+    assert_true(c->t3[0] == 0.75f);
+    assert_true(b->t3[0] == 0.25f); /* the frame that holds the old one keeps it */
+    pol__cube_free(b);
+    write_cube(other, "0.5");
+    assert_int_equal(rename(other, path), 0); /* replaced by another file */
+    assert_int_equal(pol__render_load_cube(&run, path, &d), POL_OK);
+    assert_true(d->t3[0] == 0.5f);
+    pol__cube_free(c), pol__cube_free(d);
+    remove(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_srgb_encode),
         cmocka_unit_test(test_curve),
         cmocka_unit_test(test_lut_tetra_exact),
+        cmocka_unit_test(test_cube_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

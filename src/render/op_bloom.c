@@ -399,7 +399,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     c.row_over = malloc((size_t)m[0].h * sizeof *c.row_over);
     int ok = bc && c.row_e && c.row_s && c.row_over;
     if (ok) {
-        *bc = (bc_ctx){.pool = malloc(total * sizeof(float)), .w0 = m[0].w, .h0 = m[0].h,
+        *bc = (bc_ctx){.pool = pol__rn_alloc(total * sizeof(float), 0), .w0 = m[0].w, .h0 = m[0].h,
                        .W = r->w, .H = r->h, .inten = inten, .kn = kn};
         ok = bc->pool && axis_make(&bc->fx, r->w, m[0].w) && axis_make(&bc->fy, r->h, m[0].h);
     }

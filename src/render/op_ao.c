@@ -443,6 +443,13 @@ static inline v4f v4_max(v4f a, v4f b)
     return (v4f)((m & (v4i)a) | (~m & (v4i)b));
 }
 
+typedef float v8f __attribute__((vector_size(32)));
+typedef int v8i __attribute__((vector_size(32)));
+
+/* as v4_abs and v4_max (macros: a function returning a 32-byte vector needs AVX at its call) */
+#define V8_ABS(v) ((v8f)((v8i)(v) & 0x7fffffff))
+#define V8_MAX(a, b) ((v8f)((((a) > (b)) & (v8i)(a)) | (~((a) > (b)) & (v8i)(b))))
+
 /* One full-res pixel: the four nearest low-res samples (rows a and b, columns xa and xb; ax, ay
  * the fractions), bilinear where all four lie on the pixel's surface, else weighted by how well
  * their depth matches. */
@@ -466,7 +473,7 @@ static inline float up_one(const float *za, const float *zb, const float *ta, co
 /* n pixels of full-res row y from x0: the upsampled occlusion into v. At quarter resolution the
  * four pixels of a low-res cell share its four samples and go as one vector (the same operations
  * as up_one, lane by lane); a cell with a pixel off the surface goes pixel by pixel. */
-static void up_row(const up_ctx *c, int y, int x0, int n, float *v)
+__attribute__((target_clones("avx2", "default"))) static void up_row(const up_ctx *c, int y, int x0, int n, float *v)
 {
     const float inv_s = 1.0f / (float)c->s;
     float fy = (float)y * inv_s;
@@ -477,6 +484,40 @@ static void up_row(const up_ctx *c, int y, int x0, int n, float *v)
     const float *ta = c->ao + (size_t)ya * c->w, *tb = c->ao + (size_t)yb * c->w;
     const float *zrow = c->zfull + (size_t)y * c->W;
     int i = 0;
+    if (c->s == 4 && !(x0 & 3)) { /* two cells at a time: lanes 0-3 one cell, 4-7 the next */
+        const v8f axv = {0.0f, 0.25f, 0.5f, 0.75f, 0.0f, 0.25f, 0.5f, 0.75f};
+        for (; i + 8 <= n; i += 8) {
+            int xl = (x0 + i) >> 2;
+            int xa = xl < c->w ? xl : c->w - 1, xb = xl + 1 < c->w ? xl + 1 : c->w - 1;
+            int xc = xb, xd = xl + 2 < c->w ? xl + 2 : c->w - 1; /* the second cell's a and b */
+#define PAIR(p, i0, i1) ((v8f){p[i0], p[i0], p[i0], p[i0], p[i1], p[i1], p[i1], p[i1]})
+            v8f zA = PAIR(za, xa, xc), zB = PAIR(za, xb, xd), zC = PAIR(zb, xa, xc), zD = PAIR(zb, xb, xd);
+            v8f tA = PAIR(ta, xa, xc), tB = PAIR(ta, xb, xd), tC = PAIR(tb, xa, xc), tD = PAIR(tb, xb, xd);
+#undef PAIR
+            v8f z;
+            memcpy(&z, zrow + x0 + i, sizeof z);
+            v8f zc = z;
+            v8i lo = zc > 1e-6f;
+            zc = (v8f)((lo & (v8i)zc) | (~lo & (v8i)(v8f){1e-6f, 1e-6f, 1e-6f, 1e-6f, 1e-6f, 1e-6f, 1e-6f, 1e-6f}));
+            v8f iz = 1 / zc;
+            v8f d00 = V8_ABS(zA - z), d10 = V8_ABS(zB - z), d01 = V8_ABS(zC - z), d11 = V8_ABS(zD - z);
+            v8f dm0 = V8_MAX(d00, d10), dm1 = V8_MAX(d01, d11);
+            v8i one = V8_MAX(dm0, dm1) * iz < 0.002f;
+            v8f t0 = tA + axv * (tB - tA), t1 = tC + axv * (tD - tC);
+            v8f o = t0 + ay * (t1 - t0);
+            int all = 1;
+            for (int k = 0; k < 8; k++) all &= one[k] != 0;
+            if (!all) {
+                v8f w00 = (1 - axv) * (1 - ay) / (1e-3f + d00 * iz) + 1e-6f;
+                v8f w10 = axv * (1 - ay) / (1e-3f + d10 * iz) + 1e-6f;
+                v8f w01 = (1 - axv) * ay / (1e-3f + d01 * iz) + 1e-6f;
+                v8f w11 = axv * ay / (1e-3f + d11 * iz) + 1e-6f;
+                v8f ow = (w00 * tA + w10 * tB + w01 * tC + w11 * tD) / (w00 + w10 + w01 + w11);
+                o = (v8f)((one & (v8i)o) | (~one & (v8i)ow));
+            }
+            memcpy(v + i, &o, sizeof o);
+        }
+    }
     if (c->s == 4) {
         const v4f axv = {0.0f, 0.25f, 0.5f, 0.75f};
         for (; i + 4 <= n; i += 4) {

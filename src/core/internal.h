@@ -422,4 +422,10 @@ static inline int pol__mul_ok(size_t a, size_t b, size_t *out)
 int pol__grow(void *arrp, size_t *cap, size_t need, size_t elem, size_t first);
 #define POL_GROW(arr, cap, need, first) pol__grow(&(arr), &(cap), (need), sizeof *(arr), (first))
 
+/* The k-th smallest (from 0) of v[0..n), k < n, in expected linear time (Hoare's selection, not a
+ * sort); reorders v so that v[k] is that value, nothing before it larger, nothing after it smaller. */
+double pol__select_k(double *v, size_t n, size_t k);
+/* The median of n doubles (the mean of the middle two when n is even; NAN when n is 0); reorders v. */
+double pol__median(double *v, size_t n);
+
 #endif

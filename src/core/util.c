@@ -1,5 +1,6 @@
-/* polish — small string, path and clock helpers shared by the library. */
+/* polish — small string, path, clock and statistics helpers shared by the library. */
 #include <ctype.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,4 +119,45 @@ double pol__now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Hoare's selection: partitions around a middle pivot and goes on in the part that holds k. */
+double pol__select_k(double *v, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        double piv = v[lo + (hi - lo) / 2];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < piv) i++;
+            while (v[j] > piv) j--;
+            if (i <= j) {
+                double t = v[i];
+                v[i] = v[j];
+                v[j] = t;
+                i++;
+                if (j == 0) break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return v[k];
+    }
+    return v[k];
+}
+
+double pol__median(double *v, size_t n)
+{
+    if (!n) return NAN;
+    double hi = pol__select_k(v, n, n / 2);
+    if (n % 2) return hi;
+    /* the largest of the lower half */
+    double lo = v[0];
+    for (size_t i = 1; i < n / 2; i++)
+        if (v[i] > lo) lo = v[i];
+    return 0.5 * (lo + hi);
 }

@@ -12,7 +12,7 @@
 
 void pol__cube_free(pol__cube *c)
 {
-    if (!c) return;
+    if (!c || __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) > 0) return;
     free(c->t1);
     free(c->t3);
     free(c->t4);
@@ -66,6 +66,7 @@ pol__cube *pol__cube_parse(const char *text, size_t len, char *err, size_t errca
         snprintf(err, errcap, "out of memory");
         return NULL;
     }
+    c->refs = 1;
     for (int k = 0; k < 3; k++) c->min1[k] = c->min3[k] = 0, c->max1[k] = c->max3[k] = 1;
     size_t n1 = 0, n3 = 0, need1 = 0, need3 = 0;
     int line_no = 0, bad = 0;

@@ -19,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "render/render.h"
+#ifdef __SSE__
+#include <xmmintrin.h>
+#endif
 
 static const pol_param_desc params[] = {
     {"method", POL_PARAM_ENUM, "smaa", 0, -1, "smaa|fxaa", "Which morphological method.",
@@ -213,20 +216,43 @@ typedef struct sm_ctx {
     size_t nout;
 } sm_ctx;
 
-/* fused with the deferred steps' pass: perceptual luma of the tone-compressed frame, 16 bits */
+/* fused with the deferred steps' pass: perceptual luma of the tone-compressed frame, 16 bits;
+ * 4 pixels at a time (transposed in vectors: each lane the same operations as one pixel alone) */
+typedef pol__v4f v4f;
+typedef pol__v4i v4i;
+typedef uint16_t v4u16 __attribute__((vector_size(8)));
 static void sm_luma_rows(void *u, size_t b, size_t e)
 {
     sm_ctx *s = u;
     const pol__render *r = s->a->r;
     const float *p = r->rgba + b * r->w * 4;
     uint16_t *L = s->L + b * r->w;
-    size_t n = (e - b) * r->w;
-    for (size_t i = 0; i < n; i++) {
+    size_t n = (e - b) * r->w, i = 0;
+    for (; i + 4 <= n; i += 4) {
+        v4f vr, vg, vb, va;
+        pol__rn_rgba4(p + 4 * i, &vr, &vg, &vb, &va);
+        v4f l = 0.2126f * vr + 0.7152f * vg + 0.0722f * vb;
+        v4i pos = l > 0;
+        l = (v4f)(pos & (v4i)(l / (1 + l)));
+#ifdef __SSE__
+        v4f q = (v4f)_mm_sqrt_ps((__m128)l);
+#else
+        v4f q;
+        for (int k = 0; k < 4; k++) q[k] = sqrtf(l[k]);
+#endif
+        q = q * 65535.0f + 0.5f;
+        v4u16 o = __builtin_convertvector(__builtin_convertvector(q, v4i), v4u16);
+        memcpy(L + i, &o, sizeof o);
+    }
+    for (; i < n; i++) {
         float l = 0.2126f * p[4 * i] + 0.7152f * p[4 * i + 1] + 0.0722f * p[4 * i + 2];
         l = l > 0 ? l / (1 + l) : 0;
         L[i] = (uint16_t)(sqrtf(l) * 65535.0f + 0.5f);
     }
 }
+
+typedef uint16_t v8u16 __attribute__((vector_size(16)));
+typedef int16_t v8i16 __attribute__((vector_size(16)));
 
 static void sm_edge_rows(void *u, size_t b, size_t e)
 {
@@ -238,6 +264,22 @@ static void sm_edge_rows(void *u, size_t b, size_t e)
         const uint16_t *rb = y + 1 < h ? r0 + w : r0;
         unsigned char *o = s->e + (size_t)y * w;
         for (int x = 0; x < w; x++) {
+            if (x > 0 && x + 8 <= w && thr > 0) {
+                /* 8 pixels whose steps to the left and above are all under the threshold have
+                 * no edge bits: found in one vector test (the steps as unsigned differences) */
+                v8u16 m, l, t;
+                memcpy(&m, r0 + x, 16), memcpy(&l, r0 + x - 1, 16), memcpy(&t, rt + x, 16);
+                v8u16 gl = (v8u16)(m > l), gt = (v8u16)(m > t);
+                v8u16 dl = (gl & (m - l)) | (~gl & (l - m)), dt = (gt & (m - t)) | (~gt & (t - m));
+                v8i16 over = (v8i16)((dl >= (uint16_t)thr) | (dt >= (uint16_t)thr));
+                uint64_t any[2];
+                memcpy(any, &over, 16);
+                if (!(any[0] | any[1])) {
+                    memset(o + x, 0, 8);
+                    x += 7;
+                    continue;
+                }
+            }
             int M = r0[x];
             int dl = x > 0 ? abs(M - r0[x - 1]) : 0, dt = abs(M - rt[x]);
             unsigned char bits = (dl >= thr ? E_LEFT : 0) | (dt >= thr ? E_TOP : 0);
@@ -441,7 +483,7 @@ static void sm_row_weights(const sm_ctx *s, int y, unsigned char *o, vruns *vr)
 #undef EB
 }
 
-static int out_push(sm_out *o, uint32_t i, const float *v)
+static inline int out_push(sm_out *o, uint32_t i, const void *v)
 {
     if (o->n == o->cap) {
         size_t cap = o->cap ? 2 * o->cap : 4096;
@@ -453,7 +495,7 @@ static int out_push(sm_out *o, uint32_t i, const float *v)
         o->px = np, o->cap = cap;
     }
     o->idx[o->n] = i;
-    memcpy(o->px + 4 * o->n, v, 4 * sizeof *v);
+    memcpy(o->px + 4 * o->n, v, 4 * sizeof(float));
     o->n++;
     return 1;
 }
@@ -508,26 +550,32 @@ static void sm_blend_rows(void *u, size_t b, size_t e)
             float sub = cnt > SUB_LO ? c->subq * fminf((float)(cnt - SUB_LO) / SUB_SPAN, 1.0f) : 0;
             if (top + bot + left + right <= 0 && sub <= 0) continue;
             blended++;
+            /* one pixel's RGBA as a vector: each channel the same operations as alone */
             const float *pm = rm + (size_t)x * 4;
-            float d[4];
+            v4f m, d;
+            memcpy(&m, pm, 16);
             /* one axis, the one with the stronger weight (two axes would blend a corner twice) */
             if (fmaxf(top, bot) >= fmaxf(left, right)) {
-                const float *pt = top > 0 ? ra + (size_t)x * 4 : pm, *pb = bot > 0 ? rb + (size_t)x * 4 : pm;
-                for (int k = 0; k < 4; k++) d[k] = pm[k] + top * (pt[k] - pm[k]) + bot * (pb[k] - pm[k]);
+                v4f pt = m, pb = m;
+                if (top > 0) memcpy(&pt, ra + (size_t)x * 4, 16);
+                if (bot > 0) memcpy(&pb, rb + (size_t)x * 4, 16);
+                d = m + top * (pt - m) + bot * (pb - m);
             } else {
-                const float *pl = left > 0 ? pm - 4 : pm, *pr = right > 0 ? pm + 4 : pm;
-                for (int k = 0; k < 4; k++) d[k] = pm[k] + left * (pl[k] - pm[k]) + right * (pr[k] - pm[k]);
+                v4f pl = m, pr = m;
+                if (left > 0) memcpy(&pl, pm - 4, 16);
+                if (right > 0) memcpy(&pr, pm + 4, 16);
+                d = m + left * (pl - m) + right * (pr - m);
             }
             if (sub > 0) { /* the 3x3 tent of the originals */
                 int xl = x > 0 ? x - 1 : x, xr = x + 1 < w ? x + 1 : x;
-                for (int k = 0; k < 4; k++) {
-                    float t = 0.25f * pm[k] +
-                              0.125f * (ra[4 * x + k] + rb[4 * x + k] + rm[4 * xl + k] + rm[4 * xr + k]) +
-                              0.0625f * (ra[4 * xl + k] + ra[4 * xr + k] + rb[4 * xl + k] + rb[4 * xr + k]);
-                    d[k] += sub * (t - d[k]);
-                }
+                v4f a0, a1, a2, b0, b1, b2, m0, m2;
+                memcpy(&a0, ra + 4 * xl, 16), memcpy(&a1, ra + 4 * x, 16), memcpy(&a2, ra + 4 * xr, 16);
+                memcpy(&b0, rb + 4 * xl, 16), memcpy(&b1, rb + 4 * x, 16), memcpy(&b2, rb + 4 * xr, 16);
+                memcpy(&m0, rm + 4 * xl, 16), memcpy(&m2, rm + 4 * xr, 16);
+                v4f t = 0.25f * m + 0.125f * (a1 + b1 + m0 + m2) + 0.0625f * (a0 + a2 + b0 + b2);
+                d += sub * (t - d);
             }
-            if (!out_push(out, (uint32_t)((size_t)y * w + (size_t)x), d)) {
+            if (!out_push(out, (uint32_t)((size_t)y * w + (size_t)x), &d)) {
                 __atomic_store_n(&c->nomem, 1, __ATOMIC_RELAXED);
                 break;
             }

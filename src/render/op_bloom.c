@@ -325,25 +325,42 @@ static void bc_px(void *u, float *R, float *G, float *B, const float *rgba, int 
 
 /* The luma the composite adds over the whole frame: luma is linear, so it is level 0's luma
  * weighted by how much of each sample the frame's bilinear reads take (made from the same column
- * and row weights, in double). */
-static double bc_added(const bc_ctx *c)
+ * and row weights, in double). Each level-0 row's column-weighted sum is made by the threads,
+ * then the rows are added in their order (the same sums as one row after another). */
+typedef struct added_ctx {
+    const bc_ctx *c;
+    const double *cw, *rw;
+    double *row;
+} added_ctx;
+
+static void added_rows(void *u, size_t b, size_t e)
 {
-    double *cw = calloc((size_t)c->w0 + (size_t)c->h0, sizeof *cw), *rw = cw + c->w0;
-    if (!cw) return NAN;
-    for (int x = 0; x < c->W; x++) cw[c->fx.i0[x]] += 1 - (double)c->fx.a[x], cw[c->fx.i1[x]] += c->fx.a[x];
-    for (int y = 0; y < c->H; y++) rw[c->fy.i0[y]] += 1 - (double)c->fy.a[y], rw[c->fy.i1[y]] += c->fy.a[y];
+    const added_ctx *a = u;
+    const bc_ctx *c = a->c;
     const size_t pl = (size_t)c->w0 * c->h0;
-    double sum = 0;
-    for (int i = 0; i < c->h0; i++) {
-        if (rw[i] == 0) continue;
-        const float *v = c->pool + (size_t)i * c->w0;
+    for (size_t i = b; i < e; i++) {
+        if (a->rw[i] == 0) continue;
+        const float *v = c->pool + i * c->w0;
         double rs = 0;
         for (int j = 0; j < c->w0; j++) {
             float px[3] = {v[j], v[pl + j], v[2 * pl + j]};
-            rs += cw[j] * pol__rn_luma(px);
+            rs += a->cw[j] * pol__rn_luma(px);
         }
-        sum += rw[i] * rs;
+        a->row[i] = rs;
     }
+}
+
+static double bc_added(const pol_run *run, const bc_ctx *c)
+{
+    double *cw = calloc((size_t)c->w0 + 2 * (size_t)c->h0, sizeof *cw), *rw = cw + c->w0; /* and the rows' sums */
+    if (!cw) return NAN;
+    for (int x = 0; x < c->W; x++) cw[c->fx.i0[x]] += 1 - (double)c->fx.a[x], cw[c->fx.i1[x]] += c->fx.a[x];
+    for (int y = 0; y < c->H; y++) rw[c->fy.i0[y]] += 1 - (double)c->fy.a[y], rw[c->fy.i1[y]] += c->fy.a[y];
+    added_ctx a = {c, cw, rw, rw + c->h0};
+    pol__parallel_blocks(run, (size_t)c->h0, 16, added_rows, &a);
+    double sum = 0;
+    for (int i = 0; i < c->h0; i++)
+        if (rw[i] != 0) sum += rw[i] * a.row[i];
     free(cw);
     return sum;
 }
@@ -382,7 +399,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     c.row_over = malloc((size_t)m[0].h * sizeof *c.row_over);
     int ok = bc && c.row_e && c.row_s && c.row_over;
     if (ok) {
-        *bc = (bc_ctx){.pool = malloc(total * sizeof(float)), .w0 = m[0].w, .h0 = m[0].h,
+        *bc = (bc_ctx){.pool = pol__rn_alloc(total * sizeof(float), 0), .w0 = m[0].w, .h0 = m[0].h,
                        .W = r->w, .H = r->h, .inten = inten, .kn = kn};
         ok = bc->pool && axis_make(&bc->fx, r->w, m[0].w) && axis_make(&bc->fy, r->h, m[0].h);
     }
@@ -414,7 +431,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         axis_free(&c.cx), axis_free(&c.cy);
     }
     /* the light after: the light before, minus the bright part taken, plus the spread light */
-    double after = energy + inten * (bc_added(bc) - taken);
+    double after = energy + inten * (bc_added(run, bc) - taken);
     pol__measure(run, "energy_change", energy > 0 ? after / energy - 1 : 0);
     pol__decide(run, "%.2f%% of pixels above %.3g bloom through %d levels (intensity %.2f)",
                 100.0 * over / n, thr, nl, inten);

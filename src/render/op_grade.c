@@ -1,7 +1,9 @@
 /* polish — render.grade: white balance, ASC-CDL (slope, offset, power, saturation), saturation and
  * a .cube LUT (1D, 3D or both; tetrahedral or trilinear), in one pass. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "render/cube.h"
 #include "render/render.h"
 
@@ -88,17 +90,53 @@ static void gr_px(void *u, float *R, float *G, float *B, const float *rgba, int 
     if (c->lut) pol__cube_apply(c->lut, R, G, B, n, c->tetra);
 }
 
+/* The last LUT parsed, kept for the process (with a reference of its own): the frames of a
+ * sequence or a batch name the same file, which is then parsed once. A file is the same by its
+ * identity (device, inode, size, modification and change times, taken before it is read), so a
+ * file edited or replaced in between is read again. */
+static struct {
+    pthread_mutex_t mu;
+    struct stat st;
+    pol__cube *c;
+} cube_cache = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+           a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
 pol_status pol__render_load_cube(pol_run *run, const char *path, pol__cube **out)
 {
     unsigned char *text = NULL;
     size_t len = 0;
     *out = NULL;
-    pol_status st = pol__read_file(run, path, 256u << 20, &text, &len);
-    if (st) return st;
+    struct stat st;
+    int known = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+    if (known) {
+        pthread_mutex_lock(&cube_cache.mu);
+        if (cube_cache.c && same_file(&cube_cache.st, &st)) {
+            *out = cube_cache.c;
+            __atomic_add_fetch(&cube_cache.c->refs, 1, __ATOMIC_ACQ_REL);
+        }
+        pthread_mutex_unlock(&cube_cache.mu);
+        if (*out) return POL_OK;
+    }
+    pol_status st2 = pol__read_file(run, path, 256u << 20, &text, &len);
+    if (st2) return st2;
     char err[200];
     *out = pol__cube_parse((const char *)text, len, err, sizeof err);
     free(text);
     if (!*out) return pol__fail(run, POL_ERR_FORMAT, "LUT %s: %s", path, err);
+    if (known) {
+        pthread_mutex_lock(&cube_cache.mu);
+        pol__cube *old = cube_cache.c;
+        cube_cache.c = *out, cube_cache.st = st;
+        __atomic_add_fetch(&(*out)->refs, 1, __ATOMIC_ACQ_REL);
+        pthread_mutex_unlock(&cube_cache.mu);
+        pol__cube_free(old);
+    }
     return POL_OK;
 }
 

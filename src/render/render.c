@@ -1,11 +1,26 @@
 /* polish — the render frame: allocation, copies, NaN/Inf repair, the display transform used for
  * 8/16-bit output, report figures. */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "image/image.h"
 #include "image/image_io.h"
 #include "render/render.h"
+
+void *pol__rn_alloc(size_t bytes, int zeroed)
+{
+    void *p = zeroed ? calloc(1, bytes ? bytes : 1) : malloc(bytes ? bytes : 1);
+#ifdef MADV_HUGEPAGE
+    const uintptr_t hp = (uintptr_t)2 << 20;
+    if (p && bytes >= 2 * hp) {
+        uintptr_t a = ((uintptr_t)p + hp - 1) & ~(hp - 1), e = ((uintptr_t)p + bytes) & ~(hp - 1);
+        if (e > a) madvise((void *)a, e - a, MADV_HUGEPAGE); /* advice: its failure changes nothing */
+    }
+#endif
+    return p;
+}
 
 pol__render *pol__render_new(int w, int h)
 {
@@ -16,7 +31,7 @@ pol__render *pol__render_new(int w, int h)
     if (!r) return NULL;
     r->w = w, r->h = h;
     r->save_float = -1;
-    if (!(r->rgba = malloc(n))) {
+    if (!(r->rgba = pol__rn_alloc(n, 0))) {
         free(r);
         return NULL;
     }
@@ -39,7 +54,7 @@ void pol__render_free(void *p)
 static float *dup_floats(const float *p, size_t n)
 {
     if (!p) return NULL;
-    float *q = malloc(n * sizeof *q);
+    float *q = pol__rn_alloc(n * sizeof *q, 0);
     if (q) memcpy(q, p, n * sizeof *q);
     return q;
 }
@@ -74,7 +89,7 @@ void *pol__render_scratch(pol__render *r, int slot, size_t bytes)
     if (r->scratch_n[slot] < bytes) {
         free(r->scratch[slot]);
         r->scratch_n[slot] = 0;
-        if (!(r->scratch[slot] = malloc(bytes ? bytes : 1))) return NULL;
+        if (!(r->scratch[slot] = pol__rn_alloc(bytes, 0))) return NULL;
         r->scratch_n[slot] = bytes;
     }
     return r->scratch[slot];
@@ -83,7 +98,7 @@ void *pol__render_scratch(pol__render *r, int slot, size_t bytes)
 int pol__render_add_pass(pol__render *r, int p)
 {
     if (r->pass[p]) return 1;
-    r->pass[p] = calloc((size_t)r->w * r->h * pol__rp_channels(p), sizeof(float));
+    r->pass[p] = pol__rn_alloc((size_t)r->w * r->h * pol__rp_channels(p) * sizeof(float), 1);
     return r->pass[p] != NULL;
 }
 

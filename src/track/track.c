@@ -425,47 +425,6 @@ int pol__tfmt_from_name(const char *s)
 
 /* ---- analysis ---- */
 
-/* The k-th smallest of v[0..n) (Hoare's selection; reorders v). */
-static double select_k(double *v, size_t n, size_t k)
-{
-    size_t lo = 0, hi = n - 1;
-    while (lo < hi) {
-        double piv = v[lo + (hi - lo) / 2];
-        size_t i = lo, j = hi;
-        while (i <= j) {
-            while (v[i] < piv) i++;
-            while (v[j] > piv) j--;
-            if (i <= j) {
-                double t = v[i];
-                v[i] = v[j];
-                v[j] = t;
-                i++;
-                if (j == 0) break;
-                j--;
-            }
-        }
-        if (k <= j)
-            hi = j;
-        else if (k >= i)
-            lo = i;
-        else
-            return v[k];
-    }
-    return v[k];
-}
-
-double pol__median(double *v, size_t n)
-{
-    if (!n) return NAN;
-    double hi = select_k(v, n, n / 2);
-    if (n % 2) return hi;
-    /* the largest of the lower half */
-    double lo = v[0];
-    for (size_t i = 1; i < n / 2; i++)
-        if (v[i] > lo) lo = v[i];
-    return 0.5 * (lo + hi);
-}
-
 /* ---- a median of many values in bounded memory ---- */
 
 /* Values kept exactly up to this many; beyond, counted in log bins 0.1% wide. */

@@ -314,7 +314,5 @@ const char *pol__track_mode_of(double speed);
  * place; measurement variance r; work holds m * pol__track_rts_work() bytes. */
 void pol__track_rts(double *z, const double *tt, size_t m, double q, double r, void *work);
 size_t pol__track_rts_work(void);
-/* Median of n doubles (reorders v). */
-double pol__median(double *v, size_t n);
 
 #endif

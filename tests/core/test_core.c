@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -266,6 +267,46 @@ static void test_grow(void **state)
     free(v);
 }
 
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* pol__select_k against a sort, on inputs where a selection goes wrong easily: sorted, reversed,
+ * all equal, few distinct values (runs of equal pivots), and random; every k of small arrays, and
+ * the partition it leaves (nothing before k larger, nothing after smaller). pol__median on odd
+ * and even counts. */
+static void test_select_k(void **state)
+{
+    (void)state;
+    enum { N = 97 };
+    double v[N], s[N];
+    unsigned seed = 12345;
+    for (int shape = 0; shape < 5; shape++)
+        for (int n = 1; n <= N; n += (n < 12 ? 1 : 17))
+            for (int k = 0; k < n; k++) {
+                for (int i = 0; i < n; i++) {
+                    seed = seed * 1103515245u + 12345u;
+                    double r = (double)(seed >> 8 & 0xffff);
+                    v[i] = shape == 0 ? i : shape == 1 ? n - i : shape == 2 ? 7 : shape == 3 ? (double)((seed >> 9) % 3) : r;
+                }
+                memcpy(s, v, sizeof(double) * (size_t)n);
+                qsort(s, (size_t)n, sizeof *s, cmp_dbl);
+                double got = pol__select_k(v, (size_t)n, (size_t)k);
+                assert_true(got == s[k]);
+                assert_true(v[k] == s[k]);
+                for (int i = 0; i < k; i++) assert_true(v[i] <= got);
+                for (int i = k + 1; i < n; i++) assert_true(v[i] >= got);
+                qsort(v, (size_t)n, sizeof *v, cmp_dbl); /* a permutation of the input */
+                assert_memory_equal(v, s, sizeof(double) * (size_t)n);
+            }
+    double odd[] = {5, 1, 4, 2, 3}, even[] = {8, 1, 7, 2};
+    assert_true(pol__median(odd, 5) == 3);
+    assert_true(pol__median(even, 4) == 4.5);
+    assert_true(isnan(pol__median(odd, 0)));
+}
+
 static void test_run_explain(void **state)
 {
     (void)state;
@@ -354,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_safe_output),       cmocka_unit_test(test_parallel_for),
         cmocka_unit_test(test_run_explain),       cmocka_unit_test(test_typed_declarations),
         cmocka_unit_test(test_grow),
+        cmocka_unit_test(test_select_k),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,8 +6,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "render/cube.h"
 #include "render/render.h"
@@ -159,12 +162,114 @@ static void test_lut_tetra_exact(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* AO's AVX2 path (ao_px8, 8 pixels a vector) against the portable one (POLISH_RENDER_NO_AVX2 set),
+ * bit for bit: a depth of a tilted floor, a box, a sphere and sky, odd sizes (the rows' last
+ * pixels go one by one), quarter and half resolution, 1 and 3 slices, 4 and 7 steps, the radius
+ * automatic and given. On a CPU without AVX2 both runs are the portable code. */
+static void test_ao_avx2_exact(void **state)
+{
+    (void)state;
+    const int W = 203, H = 121;
+    pol__render *r = pol__render_new(W, H);
+    assert_non_null(r);
+    assert_true(pol__render_add_pass(r, POL_RP_DEPTH));
+    float *Z = r->pass[POL_RP_DEPTH];
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            float z = y < H / 4 ? 0 : 40.0f / (1 + 0.05f * (float)(y - H / 4)); /* sky, then floor */
+            if (x > 30 && x < 80 && y > 40 && y < 100) z = fminf(z, 6 + 0.01f * (float)x); /* box */
+            float dx = (float)x - 140, dy = (float)y - 70;
+            if (dx * dx + dy * dy < 900) z = fminf(z, 5 - sqrtf(900 - dx * dx - dy * dy) / 30);
+            Z[(size_t)y * W + x] = z;
+        }
+    for (size_t i = 0; i < (size_t)W * H * 4; i++) r->rgba[i] = 0.5f;
+    pol_err e;
+    pol_err_clear(&e);
+    pol_run run = {.err = &e, .threads = 1};
+    static const int cfg[][4] = {{4, 1, 4, 0}, {2, 1, 4, 0}, {4, 3, 7, 1}, {2, 3, 4, 1}};
+    int bad = 0;
+    for (size_t k = 0; k < sizeof cfg / sizeof cfg[0]; k++) {
+        float *out[2];
+        double rad[2], mean[2];
+        for (int portable = 0; portable < 2; portable++) {
+            if (portable) setenv("POLISH_RENDER_NO_AVX2", "1", 1);
+            else unsetenv("POLISH_RENDER_NO_AVX2");
+            assert_int_equal(pol__render_ao(&run, r, cfg[k][3] ? 0.8 : 0, 39.6, cfg[k][1], cfg[k][2],
+                                            cfg[k][0], -1, &out[portable], &rad[portable], &mean[portable]),
+                             POL_OK);
+            assert_non_null(out[portable]);
+        }
+        unsetenv("POLISH_RENDER_NO_AVX2");
+        size_t diff = 0, occluded = 0;
+        for (size_t i = 0; i < (size_t)W * H; i++) {
+            diff += memcmp(&out[0][i], &out[1][i], sizeof(float)) != 0;
+            occluded += out[1][i] < 0.99f;
+        }
+        print_message("ao config %zu: %zu of %d pixels differ, %zu occluded\n", k, diff, W * H, occluded);
+        bad += diff > 0 || rad[0] != rad[1] || mean[0] != mean[1];
+        assert_true(occluded > 100); /* the scene does occlude: the comparison is not of 1s */
+        free(out[0]), free(out[1]);
+    }
+    pol__render_free(r);
+    assert_int_equal(bad, 0);
+}
+
+/* writes a 2^3 LUT whose every entry is (v, v, v) */
+static void write_cube(const char *path, const char *v)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "LUT_3D_SIZE 2\n");
+    for (int i = 0; i < 8; i++) fprintf(f, "%s %s %s\n", v, v, v);
+    fclose(f);
+}
+
+/* The LUT of a sequence's frames is parsed once: a second load of the same file gives the same
+ * tables (held twice); the file rewritten in place with other numbers of the same length, or
+ * replaced by another file, is read again; each holder's free drops only its own reference. */
+static void test_cube_cache(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/polish-cube-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[64], other[64];
+    snprintf(path, sizeof path, "%s/a.cube", dir);
+    snprintf(other, sizeof other, "%s/b.cube", dir);
+    pol_err e;
+    pol_err_clear(&e);
+    pol_run run = {.err = &e};
+    write_cube(path, "0.25");
+    pol__cube *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+    assert_int_equal(pol__render_load_cube(&run, path, &a), POL_OK);
+    assert_int_equal(pol__render_load_cube(&run, path, &b), POL_OK);
+    assert_ptr_equal(a, b);
+    pol__cube_free(a); /* b still holds it */
+    assert_true(b->t3[0] == 0.25f);
+    struct timespec pause = {0, 20 * 1000 * 1000};
+    nanosleep(&pause, NULL); /* a later modification time, whatever the file system's grain */
+    write_cube(path, "0.75"); /* the same size, other numbers */
+    assert_int_equal(pol__render_load_cube(&run, path, &c), POL_OK);
+    assert_true(c != b);
+    assert_true(c->t3[0] == 0.75f);
+    assert_true(b->t3[0] == 0.25f); /* the frame that holds the old one keeps it */
+    pol__cube_free(b);
+    write_cube(other, "0.5");
+    assert_int_equal(rename(other, path), 0); /* replaced by another file */
+    assert_int_equal(pol__render_load_cube(&run, path, &d), POL_OK);
+    assert_true(d->t3[0] == 0.5f);
+    pol__cube_free(c), pol__cube_free(d);
+    remove(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_srgb_encode),
         cmocka_unit_test(test_curve),
         cmocka_unit_test(test_lut_tetra_exact),
+        cmocka_unit_test(test_cube_cache),
+        cmocka_unit_test(test_ao_avx2_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

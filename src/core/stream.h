@@ -95,6 +95,12 @@ struct pol_op_stream {
      * from begin(), and keeps it when the op before declines (it then saw the same input),
      * saving a pass over the item; otherwise that state is dropped and the pass made as usual. */
     int measure_ahead;
+    /* Set when the op, as the last step (the delivery op may follow), can do without its
+     * measuring pass: its applying pass marks what it cannot decide yet and the domain's writer
+     * holds that back until a later chunk decides it (a privacy trim's cut at a track's end). The
+     * runner then makes no measuring pass for it; the op knows it when apply() comes before any
+     * measure(). Elsewhere in a pipeline it measures first as usual. */
+    int decides_when_last;
     /* Set when the op's applying pass changes which units are written (a cut: units dropped or
      * joined), which the domain's writer learns from the chunk: the op streams only as the last
      * step (the domain's delivery op, which sets the format only, may follow), otherwise the item

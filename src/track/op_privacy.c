@@ -266,7 +266,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     return POL_OK;
 }
 
-/* ---- streamed: a measuring pass, then the cut ---- */
+/* ---- streamed: one pass as the last step (ps_apply_one), else measured, then cut ---- */
 
 #define NONE UINT64_MAX
 

@@ -3,7 +3,8 @@
  * context. The GPX reader keeps the source's bytes around every point (pol__track.exact), so an
  * unchanged point is written as the source wrote it. Ops whose effect on a point depends on a bounded neighbourhood (dedupe,
  * despike, smooth, simplify) run their whole-track code on each chunk through one adapter, which
- * sums what they did over the chunks' cores; privacy has its own measuring pass. */
+ * sums what they did over the chunks' cores; privacy decides on its own (held points, see
+ * wr_write), or after its own measuring pass when it is not the last step. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,8 +243,9 @@ static pol_status release_held(pol_run *run, twriter *w, const pol__track *like,
         return pol__fail(run, POL_ERR_IO, "cannot read back the points held back");
     pol__track *h = pol__track_new();
     pol__tsrc *g = NULL;
-    pol_status st = !h || pol__track_copy_head(h, like) ? pol__fail(run, POL_ERR_NOMEM, "out of memory")
-                                                        : pol__tsrc_open_stretch(run, w->held, h, &g);
+    pol_status st = !h || pol__track_copy_head(h, like)
+                        ? pol__fail(run, POL_ERR_NOMEM, "out of memory")
+                        : pol__tsrc_open_stretch(run, w->held, h, &g);
     int eof = 0;
     while (!st && !eof) {
         st = pol__tsrc_fill(g, CHUNK_POINTS, &eof);

@@ -58,7 +58,7 @@ measure "gpsbabel GPX->GeoJSON (1M)"        gpsbabel -i gpx -f "$W/big.gpx" -o g
 measure "polish track export GPX->GeoJSON (1M)" "$POLISH" track export --format geojson "$W/big.gpx" -o "$W/out/o.geojson" --quiet
 measure "polish track simplify 5 m (1M)"   "$POLISH" track simplify --tolerance 5 "$W/big.gpx" -o "$W/out/s.gpx" --quiet
 measure "polish fix (1M)"                  "$POLISH" fix "$W/big.gpx" -o "$W/out/" --quiet
-measure "polish fix --zones (1M, two passes)" "$POLISH" fix "$W/big.gpx" --zones "$W/zones.csv" -o "$W/out/" --quiet
+measure "polish fix --zones (1M, one pass)" "$POLISH" fix "$W/big.gpx" --zones "$W/zones.csv" -o "$W/out/" --quiet
 measure "polish track split, 5 trips (1M, streamed)" "$POLISH" track split "$W/trips.gpx" -o "$W/out/" --quiet
 measure "gpsbabel GPX->GPX (1M, the trips file)" gpsbabel -i gpx -f "$W/trips.gpx" -o gpx -F "$W/out/o.gpx"
 measure "gpsbabel simplify error=5 m (50k)" gpsbabel -i gpx -f "$W/50k.gpx" -x simplify,error=0.005k -o gpx -F "$W/out/s.gpx"

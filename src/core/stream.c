@@ -257,6 +257,11 @@ pol_status pol__stream_run(pol_run *run, const pol__domain *d, const char *in, c
         const pol_op_stream *os = st[k].op->stream;
         int np = os->measure_passes > 1 ? os->measure_passes : 1;
         int m0 = 0;
+        if (os->decides_when_last) {
+            size_t j = k + 1;
+            while (j < n && st[j].op == dop) j++;
+            if (j == n) np = 0; /* decided in the applying pass (pol_op_stream.decides_when_last) */
+        }
         if (ahead) {
             /* kept when op k - 1 changed nothing (op k measured the input it gets), or when op k
              * can carry what it measured through what op k - 1 does */

@@ -102,6 +102,12 @@ struct pol_op_stream {
      * the pass is kept; 0 drops it and the pass is made as usual. `before` and `before_state`:
      * the op before, after its decide. */
     int (*measure_through)(pol_run *run, void *state, const pol_op_desc *before, void *before_state);
+    /* Set when the op, as the last step (the delivery op may follow), can do without its
+     * measuring pass: its applying pass marks what it cannot decide yet and the domain's writer
+     * holds that back until a later chunk decides it (a privacy trim's cut at a track's end). The
+     * runner then makes no measuring pass for it; the op knows it when apply() comes before any
+     * measure(). Elsewhere in a pipeline it measures first as usual. */
+    int decides_when_last;
     /* Set when the op's applying pass changes which units are written (a cut: units dropped or
      * joined), which the domain's writer learns from the chunk: the op streams only as the last
      * step (the domain's delivery op, which sets the format only, may follow), otherwise the item

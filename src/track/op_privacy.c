@@ -1,8 +1,11 @@
 /* polish — track.privacy: the start and end of each track inside a privacy zone (home, work)
  * are cut, so the recording does not lead to the door. Zones are a declared input: a CSV of
  * "lat,lon[,radius_m]" lines (a header line is allowed) or GeoJSON (Points with an optional
- * "radius" property, Polygons and MultiPolygons). Streamed, a measuring pass finds each track's
- * first and last point outside the zones, then the applying pass cuts around them. */
+ * "radius" property, Polygons and MultiPolygons). Streamed as the last step, one pass: a track's
+ * points are cut while it has not left the zones; after that, points inside are held back by the
+ * writer until the track leaves again (kept) or ends (cut). Elsewhere in a pipeline a measuring
+ * pass finds each track's first and last point outside the zones, then the applying pass cuts
+ * around them. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,7 +266,7 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
     return POL_OK;
 }
 
-/* ---- streamed: a measuring pass, then the cut ---- */
+/* ---- streamed: one pass as the last step (ps_apply_one), else measured, then cut ---- */
 
 #define NONE UINT64_MAX
 
@@ -274,6 +277,11 @@ typedef struct pstate {
     unsigned char *cut_any;
     size_t n_trk;
     size_t cut;
+    int measured; /* a measuring pass was made; otherwise one pass decides (ps_apply_one) */
+    /* one pass: the track being read, whether it has left the zones, its points held back */
+    int in_trk, left;
+    uint32_t trk;
+    size_t pending;
 } pstate;
 
 static pol_status ps_begin(pol_run *run, const pol_args *args, void **out)
@@ -310,6 +318,7 @@ static int ps_grow(pstate *s, uint32_t k)
 static pol_status ps_measure(pol_run *run, void *state, const pol__chunk *c)
 {
     pstate *s = state;
+    s->measured = 1;
     if (!s->nz) return POL_OK;
     const pol__track *t = pol__track_of(c->data);
     for (size_t i = c->pre; i < c->pre + c->n; i++) {
@@ -324,10 +333,76 @@ static pol_status ps_measure(pol_run *run, void *state, const pol__chunk *c)
     return POL_OK;
 }
 
+/* One pass: the points held back since `from` (of this chunk's core; the whole core before `to`
+ * and t->release when they began in an earlier chunk) kept or cut. */
+static void settle(pstate *s, pol__track *t, size_t from, size_t to, int fate)
+{
+    for (size_t j = from; j < to; j++) {
+        if (!(t->pt[j].flags & POL_TP_HELD)) continue;
+        t->pt[j].flags &= ~(uint32_t)POL_TP_HELD;
+        if (fate == POL_HOLD_CUT) t->pt[j].flags |= POL_TP_DELETED | POL_TP_PRIVATE;
+    }
+    if (fate == POL_HOLD_CUT) {
+        s->cut += s->pending;
+        s->cut_any[s->trk] = 1;
+    }
+    s->pending = 0;
+}
+
+/* The applying pass without a measuring one (the last step): the same cut as the measured one,
+ * each track's points before its first outside the zones and after its last. */
+static pol_status ps_apply_one(pol_run *run, pstate *s, pol__chunk *c)
+{
+    pol__track *t = pol__track_of(c->data);
+    size_t lo = c->pre, hi = c->pre + c->n;
+    size_t held = SIZE_MAX; /* where this chunk's points held back begin; MAX: before it */
+    for (size_t i = lo; i < hi; i++) {
+        if (!pol__tp_live(t, i)) continue;
+        uint32_t k = t->seg[t->pt[i].seg].track;
+        if (!s->in_trk || k != s->trk) {
+            if (s->pending) {
+                if (held == SIZE_MAX) t->release = POL_HOLD_CUT;
+                settle(s, t, held == SIZE_MAX ? lo : held, i, POL_HOLD_CUT);
+                held = SIZE_MAX;
+            }
+            if (ps_grow(s, k)) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+            s->in_trk = 1;
+            s->trk = k;
+            s->left = 0;
+        }
+        int in = inside(s->z, s->nz, &t->pt[i]);
+        if (!s->left) {
+            if (!in) {
+                s->left = 1;
+                continue;
+            }
+            t->pt[i].flags |= POL_TP_DELETED | POL_TP_PRIVATE;
+            s->cut++;
+            s->cut_any[k] = 1;
+        } else if (in) {
+            if (!s->pending) held = i;
+            t->pt[i].flags |= POL_TP_HELD;
+            s->pending++;
+        } else if (s->pending) {
+            if (held == SIZE_MAX) t->release = POL_HOLD_KEEP;
+            settle(s, t, held == SIZE_MAX ? lo : held, i, POL_HOLD_KEEP);
+            held = SIZE_MAX;
+        }
+    }
+    if (s->pending && c->last) {
+        if (held == SIZE_MAX) t->release = POL_HOLD_CUT;
+        settle(s, t, held == SIZE_MAX ? lo : held, hi, POL_HOLD_CUT);
+    }
+    if (s->pending) t->hold_from = 1 + (held == SIZE_MAX ? lo : held);
+    if (c->start == 0 && c->last && s->cut) return pol__track_figure(run, t, "privacy");
+    return POL_OK;
+}
+
 static pol_status ps_apply(pol_run *run, void *state, pol__chunk *c)
 {
     pstate *s = state;
     if (!s->nz) return POL_OK;
+    if (!s->measured) return ps_apply_one(run, s, c);
     pol__track *t = pol__track_of(c->data);
     for (size_t i = 0; i < t->n; i++) {
         if (!pol__tp_live(t, i)) continue;
@@ -379,6 +454,7 @@ static void ps_free(void *state)
 
 const pol_op_stream pol__track_stream_privacy = {
     .measure_first = 1,
+    .decides_when_last = 1,
     .begin = ps_begin,
     .measure = ps_measure,
     .decide = NULL,

@@ -303,9 +303,10 @@ static double ou_loglik(const double *z, const double *tt, size_t lo, size_t hi,
 /* One candidate stop: rest on fixes (u0, u1]. Each end is moved, up to REST_EDGE s at a time
  * (twice), to where the wander model's likelihood of the fixes around the stop (REST_CONTEXT s
  * either side) is highest; the stop is kept only if that beats the same fixes walked by
- * REST_NATS. Both hypotheses carry the same wander, so a stretch whose fixes move only as far as
- * the wander can is at rest, and one whose movement the wander cannot make is walked. Returns
- * the fixes put at rest. */
+ * REST_NATS (by anything when it starts where a kept stop ends: then it is that stop's end).
+ * Both hypotheses carry the same wander, so a stretch whose fixes move only as far as the wander
+ * can is at rest, and one whose movement the wander cannot make is walked. Returns the fixes
+ * put at rest. */
 static size_t refine(const double *zx, const double *zy, const double *tt, size_t m, double dtm,
                      double q, double r, double sb2, double vk2, size_t u0, size_t u1,
                      unsigned char *rest)
@@ -337,7 +338,10 @@ static size_t refine(const double *zx, const double *zy, const double *tt, size_
         }
     }
 #undef LLW
-    if (!(best - none > REST_NATS)) return 0;
+    /* Starting where a kept stop ends, it is that stop's end moved on, weighed as any end is (by
+     * the likelihood alone), not a new stop that must win by REST_NATS. */
+    double need = rest[floor0] && b0 == floor0 ? 0 : REST_NATS;
+    if (!(best - none > need)) return 0;
     for (size_t u = b0 + 1; u <= b1; u++) rest[u] = 1;
     return b1 - b0;
 }

@@ -19,6 +19,7 @@ struct pol__tsrc {
     pol__track *t;
     uint64_t read;
     int done;
+    int stretch; /* segments numbered from the copy's first (pol__tsrc_open_stretch) */
     char *tmp;
     size_t tmp_cap;
 };
@@ -111,10 +112,12 @@ static pol_status scratch_fill(pol__tsrc *s, size_t want, int *eof)
             s->done = 1;
             break;
         }
-        while (!bad && t->n_seg <= r.seg) /* the same segment numbers as the source's reader */
+        if (s->stretch && !t->n_seg) t->seg0 = r.seg;
+        if (r.seg < t->seg0) return pol__fail(s->run, POL_ERR_IO, "cannot read the scratch copy");
+        while (!bad && t->seg0 + t->n_seg <= r.seg) /* the source's reader's segment numbers */
             if (pol__track_seg(t, r.kind, r.track) < 0) bad = 1;
         pol__tpt p = {.lat = r.lat, .lon = r.lon, .ele = r.ele, .t = r.t, .hdop = r.hdop,
-                      .seg = (uint32_t)r.seg, .flags = r.flags, .line = r.line};
+                      .seg = (uint32_t)(r.seg - t->seg0), .flags = r.flags, .line = r.line};
         p.time_txt = get_text(s, r.len[0], &bad);
         p.ele_txt = get_text(s, r.len[1], &bad);
         p.raw = get_text(s, r.len[2], &bad);
@@ -139,6 +142,30 @@ pol_status pol__tsrc_open_scratch(pol_run *run, FILE *f, pol__track *t, pol__tsr
     s->t = t;
     *out = s;
     return POL_OK;
+}
+
+pol_status pol__tsrc_open_stretch(pol_run *run, FILE *f, pol__track *t, pol__tsrc **out)
+{
+    pol_status st = pol__tsrc_open_scratch(run, f, t, out);
+    if (!st) (*out)->stretch = 1;
+    return st;
+}
+
+int pol__track_copy_head(pol__track *t, const pol__track *h)
+{
+    t->format = h->format;
+    t->save_format = h->save_format;
+    t->gpx_version = h->gpx_version;
+    t->exact = h->exact;
+    t->csv_lat = h->csv_lat, t->csv_lon = h->csv_lon, t->csv_time = h->csv_time;
+    t->csv_ele = h->csv_ele, t->csv_hdop = h->csv_hdop, t->csv_cols = h->csv_cols;
+    t->csv_delim = h->csv_delim;
+    memcpy(t->mode, h->mode, sizeof t->mode);
+    const char *hd = pol__track_txt(h, h->csv_head), *nm = pol__track_txt(h, h->csv_names);
+    if ((hd && !(t->csv_head = pol__track_str(t, hd, strlen(hd)))) ||
+        (nm && !(t->csv_names = pol__track_str(t, nm, strlen(nm)))))
+        return -1;
+    return 0;
 }
 
 pol_status pol__tsrc_open(pol_run *run, const char *path, int fmt, pol__track *t,

@@ -3,7 +3,8 @@
  * context. The GPX reader keeps the source's bytes around every point (pol__track.exact), so an
  * unchanged point is written as the source wrote it. Ops whose effect on a point depends on a bounded neighbourhood (dedupe,
  * despike, smooth, simplify) run their whole-track code on each chunk through one adapter, which
- * sums what they did over the chunks' cores; privacy has its own measuring pass. */
+ * sums what they did over the chunks' cores; privacy decides on its own (held points, see
+ * wr_write), or after its own measuring pass when it is not the last step. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,6 +192,8 @@ typedef struct twriter {
     int begun, saw_start, saw_last; /* chunks seen; the first started the stream; the last */
     uint64_t next;     /* stream index after the last point written */
     const pol__tskel *skel; /* a part of a split GPX: the structure around its points */
+    FILE *held;        /* points held back, not decided yet (pol__track.hold_from), in order */
+    size_t n_held;
 } twriter;
 
 /* The output's name is the temporary's: ".NAME.XXXXXX.part". */
@@ -219,6 +222,51 @@ static pol_status wr_begin_path(pol_run *run, void *reader, const char *tmp, FIL
     return POL_OK;
 }
 
+/* Points [from, to) of t to the points held back. */
+static pol_status hold_back(pol_run *run, twriter *w, const pol__track *t, size_t from, size_t to)
+{
+    if (from >= to) return POL_OK;
+    if (!w->held && !(w->held = pol__temp_file("held")))
+        return pol__fail(run, POL_ERR_IO, "cannot make a temporary file for the points held back");
+    if (pol__tscratch_write(w->held, t, from, to, 0))
+        return pol__fail(run, POL_ERR_IO, "cannot write the points held back");
+    w->n_held += to - from;
+    return POL_OK;
+}
+
+/* The points held back, decided: written in order, a chunk at a time, the held ones kept or
+ * cut as `fate` says. `like`: a chunk of the same stream (its header fields). */
+static pol_status release_held(pol_run *run, twriter *w, const pol__track *like, int fate)
+{
+    if (pol__tscratch_write(w->held, like, 0, 0, 1) || fflush(w->held) ||
+        fseek(w->held, 0, SEEK_SET))
+        return pol__fail(run, POL_ERR_IO, "cannot read back the points held back");
+    pol__track *h = pol__track_new();
+    pol__tsrc *g = NULL;
+    pol_status st = !h || pol__track_copy_head(h, like)
+                        ? pol__fail(run, POL_ERR_NOMEM, "out of memory")
+                        : pol__tsrc_open_stretch(run, w->held, h, &g);
+    int eof = 0;
+    while (!st && !eof) {
+        st = pol__tsrc_fill(g, CHUNK_POINTS, &eof);
+        for (size_t i = 0; !st && i < h->n; i++) {
+            pol__tpt *q = &h->pt[i];
+            if (!(q->flags & POL_TP_HELD)) continue;
+            q->flags &= ~(uint32_t)POL_TP_HELD;
+            if (fate == POL_HOLD_CUT) q->flags |= POL_TP_DELETED | POL_TP_PRIVATE;
+        }
+        if (!st && fate == POL_HOLD_CUT) w->changed = 1;
+        if (!st) st = pol__tsink_points(w->sink, h, 0, h->n, 0);
+        if (!st && pol__tsrc_drop(g, h->n)) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    }
+    pol__tsrc_close(g);
+    pol__track_free(h);
+    w->n_held = 0;
+    if (!st && (fseek(w->held, 0, SEEK_SET) || ftruncate(fileno(w->held), 0)))
+        st = pol__fail(run, POL_ERR_IO, "cannot empty the points held back");
+    return st;
+}
+
 static pol_status wr_write(pol_run *run, void *p, const pol__chunk *c)
 {
     twriter *w = p;
@@ -241,7 +289,18 @@ static pol_status wr_write(pol_run *run, void *p, const pol__chunk *c)
     w->in += c->n;
     for (size_t i = c->pre; i < c->pre + c->n && !w->changed; i++)
         w->changed = (t->pt[i].flags & (POL_TP_DELETED | POL_TP_MOVED | POL_TP_ELE_SET)) != 0;
-    return pol__tsink_points(w->sink, t, c->pre, c->pre + c->n, c->last);
+    size_t lo = c->pre, hi = c->pre + c->n;
+    if (w->n_held) {
+        /* what an op holds back stays in order behind it until decided */
+        if (!t->release) return hold_back(run, w, t, lo, hi);
+        pol_status st = release_held(run, w, t, t->release);
+        if (st) return st;
+    }
+    size_t end = t->hold_from && t->hold_from - 1 < hi ? t->hold_from - 1 : hi;
+    if (end < lo) end = lo;
+    pol_status st = pol__tsink_points(w->sink, t, lo, end, c->last && end == hi);
+    if (!st) st = hold_back(run, w, t, end, hi);
+    return st;
 }
 
 /* Nothing changed and the format stays: the output becomes the source's own bytes, exactly (the
@@ -271,6 +330,9 @@ static pol_status wr_end(pol_run *run, void *p)
     }
     size_t written = pol__tsink_written(w->sink);
     pol_status st = POL_OK;
+    if (w->n_held) st = pol__fail(run, POL_ERR_INTERNAL, "%zu points held back were never decided",
+                                  w->n_held);
+    if (w->held) fclose(w->held);
     /* A part that ends before the stream does: the structure after its last point. */
     if (w->skel && !w->saw_last && pol__tskel_put(w->skel, w->next, UINT64_MAX, 1, w->f))
         st = pol__fail(run, POL_ERR_IO, "write error");
@@ -303,6 +365,7 @@ static void wr_abort(void *p)
         return;
     }
     pol__tsink_abort(w->sink);
+    if (w->held) fclose(w->held);
     free(w->src);
     free(w);
 }
@@ -336,21 +399,9 @@ static pol_status scratch_open(pol_run *run, FILE *f, void *like, void **out)
     if (!r->path || !r->buf) {
         st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
     } else {
-        const pol__track *h = lr->buf;
-        pol__track *t = r->buf;
-        t->format = h->format;
-        t->save_format = h->save_format;
-        t->gpx_version = h->gpx_version;
-        t->exact = h->exact;
-        t->csv_lat = h->csv_lat, t->csv_lon = h->csv_lon, t->csv_time = h->csv_time;
-        t->csv_ele = h->csv_ele, t->csv_hdop = h->csv_hdop, t->csv_cols = h->csv_cols;
-        t->csv_delim = h->csv_delim;
-        memcpy(t->mode, h->mode, sizeof t->mode);
-        const char *hd = pol__track_txt(h, h->csv_head), *nm = pol__track_txt(h, h->csv_names);
-        if ((hd && !(t->csv_head = pol__track_str(t, hd, strlen(hd)))) ||
-            (nm && !(t->csv_names = pol__track_str(t, nm, strlen(nm)))))
+        if (pol__track_copy_head(r->buf, lr->buf))
             st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
-        if (!st) st = pol__tsrc_open_scratch(run, f, t, &r->g);
+        if (!st) st = pol__tsrc_open_scratch(run, f, r->buf, &r->g);
     }
     if (st) {
         pol__track_free(r->buf);

@@ -149,6 +149,8 @@ pol__track *pol__track_slice(const pol__track *s, size_t from, size_t to)
     t->tail = 0;
     t->orig_xy = NULL;
     t->n_orig = 0;
+    t->hold_from = 0;
+    t->release = 0;
     int oom = pool_room(t, text_bytes(s, from, to) + 4096) != 0;
     t->csv_head = copy_str(t, s, s->csv_head, &oom);
     t->csv_names = copy_str(t, s, s->csv_names, &oom);

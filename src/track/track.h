@@ -16,7 +16,10 @@ enum {
     POL_TP_STOP = 1u << 4,    /* inside a detected stop */
     POL_TP_DUP = 1u << 5,     /* removed as a duplicate */
     POL_TP_PRIVATE = 1u << 6, /* removed by the privacy trim */
+    POL_TP_HELD = 1u << 7,    /* streamed: not decided yet; the writer holds it back (privacy) */
 };
+
+enum { POL_HOLD_KEEP = 1, POL_HOLD_CUT = 2 };
 
 /* Segment kinds. */
 enum { POL_SEG_TRK = 0, POL_SEG_RTE = 1, POL_SEG_WPT = 2 };
@@ -77,6 +80,12 @@ typedef struct pol__track {
     uint64_t seg0;
     /* A chunk of a GPX split into parts (track.split): the structure outside a part's points. */
     const struct pol__tskel *skel;
+    /* A streamed chunk whose end is not decided yet (the privacy trim, run as the last step):
+     * the writer holds back its core from point hold_from - 1 on (0: none), and `release` says
+     * what becomes of the points held back from earlier chunks, before this chunk's are written
+     * (0: still undecided, POL_HOLD_KEEP, POL_HOLD_CUT). */
+    size_t hold_from;
+    int release;
     /* Before-and-after for the report's figure: the input's positions (a thinned copy). */
     float *orig_xy;
     size_t n_orig;
@@ -220,6 +229,12 @@ void pol__tsrc_close(pol__tsrc *s);
  * header fields already; the copy is `f` from its current position, written by
  * pol__tscratch_write (points [from, to) of a chunk, and the end with `last`; -1 on error). */
 pol_status pol__tsrc_open_scratch(pol_run *run, FILE *f, pol__track *t, pol__tsrc **out);
+/* The same for a copy of a stretch of a stream: `t`'s segments start at the copy's first one
+ * (t->seg0), not at the stream's first. */
+pol_status pol__tsrc_open_stretch(pol_run *run, FILE *f, pol__track *t, pol__tsrc **out);
+/* Copies the header fields a reader sets (format, CSV columns, GPX version, ...) from `h`;
+ * -1 when out of memory. */
+int pol__track_copy_head(pol__track *t, const pol__track *h);
 int pol__tscratch_write(FILE *f, const pol__track *t, size_t from, size_t to, int last);
 /* The whole file through the stream reader. */
 pol_status pol__tsrc_read_all(pol_run *run, const char *path, int fmt, pol__track *t);

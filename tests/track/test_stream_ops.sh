@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # polish — the ops that need the whole track, streamed: stats (a document), inspect, elevation
 # and stops give on a file of three chunks what they give on the track loaded whole; a conversion
-# into a folder streams under the new format's name; `fix --zones` reads its later pass from the
-# scratch copy and writes the same bytes as `fix` when no zone is near; memory stays flat.
+# into a folder streams under the new format's name; `fix --zones` writes the same bytes as `fix`
+# when no zone is near and decides in one pass, holding back what it cannot decide yet; memory
+# stays flat.
 . "$(dirname "$0")/../cli/lib.sh"
 G="$(dirname "$0")/trackgen.py"
 POLISH=$(realpath "$POLISH")
@@ -128,24 +129,76 @@ assert r["steps"][-1].get("streamed") and r["outputs"][0].endswith("dir/stay.geo
 assert open(T + "/dir/stay.geojson").read() == open(T + "/one.geojson").read()
 PY
 
-# fix --zones: the privacy step's measuring pass keeps what dedupe, despike and smooth gave in a
-# scratch copy; the writing pass reads it back. A zone far away: the same bytes as plain fix.
+# fix --zones: privacy, the last step, decides in the one pass that writes. A zone far away: the
+# same bytes as plain fix.
 printf 'lat,lon,radius\n10,10,300\n' >"$T/far.csv"
 printf 'lat,lon,radius\n47.37,8.54,300\n' >"$T/home.csv"
 run_polish 0 fix "$T/stay.gpx" -o "$T/f0/" --quiet
 run_polish 0 fix "$T/stay.gpx" --zones "$T/far.csv" -o "$T/f1/" --report "$T/rf1.json" --quiet
-check "fix --zones through the scratch copy: the same bytes as fix when no zone is near" \
+check "fix --zones: the same bytes as fix when no zone is near" \
     cmp -s "$T/f0/stay.gpx" "$T/f1/stay.gpx"
 run_polish 0 fix "$T/stay.gpx" --zones "$T/home.csv" -o "$T/f2/" --report "$T/rf2.json" --quiet
-check "fix --zones cut the start at home, in two passes" python3 - "$T" <<'PY'
+check "fix --zones cut the start at home, in one pass" python3 - "$T" <<'PY'
 import json, re, sys
 T = sys.argv[1]
 r = json.load(open(T + "/rf2.json"))["items"][0]
 pv = [s for s in r["steps"] if s["op"] == "track.privacy"][0]
-assert r["passes"] == 2 and pv["status"] == "applied" and pv["measured"]["points_cut"] > 1200, r
+assert r["passes"] == 1 and pv["status"] == "applied" and pv["measured"]["points_cut"] > 1200, r
 n0 = len(re.findall("<trkpt", open(T + "/f0/stay.gpx").read()))
 n2 = len(re.findall("<trkpt", open(T + "/f2/stay.gpx").read()))
 assert n0 - n2 == pv["measured"]["points_cut"], (n0, n2, pv)
+PY
+
+# Privacy as the last step decides in one pass: after a track has left the zones, the points
+# inside are held back until it leaves again (kept) or ends (cut), across chunk boundaries.
+# Four tracks of 56,500 points (four chunks), each point's time its index; zones A and B.
+python3 - "$T/zz.gpx" "$T/zz.csv" "$T/zz.want" <<'PY'
+import random, sys
+random.seed(5)
+A, B, OUT = (47.37, 8.54), (47.40, 8.60), (47.385, 8.57)
+def near(c, r):
+    return c[0] + random.uniform(-r, r) / 111195.0, c[1] + random.uniform(-r, r) / 75000.0
+# per track: (count, where) runs; "A"/"B" inside that zone (within 50 m), "o" 2 km away
+tracks = [[(100, "A"), (14900, "o"), (3000, "A"), (1000, "o"), (1000, "B")],
+          [(10000, "o"), (20000, "B")],
+          [(500, "A")],
+          [(3000, "A"), (2000, "o"), (1000, "A")]]
+o = ['<?xml version="1.0" encoding="UTF-8"?>\n<gpx version="1.1" creator="t" '
+     'xmlns="http://www.topografix.com/GPX/1/1">\n<wpt lat="47.1" lon="8.1"><name>w</name></wpt>\n']
+want, g = [], 0
+for runs in tracks:
+    o.append("<trk><trkseg>\n")
+    where = [w for n, w in runs for _ in range(n)]
+    outs = [i for i, w in enumerate(where) if w == "o"]
+    for i, w in enumerate(where):
+        la, lo = near({"A": A, "B": B, "o": OUT}[w], 50 if w != "o" else 500)
+        h, m, s = g // 3600, g // 60 % 60, g % 60
+        o.append('<trkpt lat="%.7f" lon="%.7f"><time>2024-01-0%dT%02d:%02d:%02dZ</time></trkpt>\n'
+                 % (la, lo, 1 + h // 24, h % 24, m, s))
+        if outs and outs[0] <= i <= outs[-1]: want.append(g)
+        g += 1
+    o.append("</trkseg></trk>\n")
+o.append("</gpx>\n")
+open(sys.argv[1], "w").write("".join(o))
+open(sys.argv[2], "w").write("lat,lon,radius\n%f,%f,300\n%f,%f,300\n" % (A + B))
+open(sys.argv[3], "w").write("%d\n%s\n" % (g, " ".join(map(str, want))))
+PY
+run_polish 0 track privacy --zones "$T/zz.csv" "$T/zz.gpx" -o "$T/zz/" --report "$T/rzz.json" --quiet
+check "privacy as the last step: one pass, each track cut before it leaves and after it last leaves the zones" \
+    python3 - "$T" "$G" <<'PY'
+import importlib.util, json, sys
+T = sys.argv[1]
+spec = importlib.util.spec_from_file_location("tg", sys.argv[2]); tg = importlib.util.module_from_spec(spec); spec.loader.exec_module(tg)
+n, want = open(T + "/zz.want").read().split("\n")[:2]
+want = [int(x) for x in want.split()]
+t0 = tg.read_gpx(T + "/zz.gpx")[0][0]
+got = [round(p[0] - t0) for p in tg.read_gpx(T + "/zz/zz.gpx")]
+r = json.load(open(T + "/rzz.json"))["items"][0]
+pv = [s for s in r["steps"] if s["op"] == "track.privacy"][0]
+print("kept %d of %s points (want %d), cut %s, passes %s" % (len(got), n, len(want), pv["measured"]["points_cut"], r["passes"]))
+assert got == want, [(i, a, b) for i, (a, b) in enumerate(zip(got, want)) if a != b][:5]
+assert pv["measured"]["points_cut"] == int(n) - len(want) and r["passes"] == 1, (pv, r["passes"])
+assert '<wpt lat="47.1"' in open(T + "/zz/zz.gpx").read()
 PY
 
 # Memory: inspect and stats of 30,000 and 150,000 points peak within 10% of each other.

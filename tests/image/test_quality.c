@@ -436,6 +436,49 @@ static void test_exposure_minus_one_ev(void **state)
     assert_true(sum_fix / n < 5);
 }
 
+/* Underexposed photos that the key and the colour of the light could not tell from dark scenes:
+ * bright scenes (sand, a meadow, blinds in sun) keep a bright average at -1 EV, and green or
+ * yellow scenes read as coloured light. Their brightest pixels end a stop short of white, which a
+ * photo exposed for its scene does not: image.exposure brings them back. Untouched, the same
+ * photos are left alone, and so is a blue-hour scene (Plasma's DarkestHour) whose highlights end
+ * short on purpose: its light is bluer than a day's. */
+static void test_exposure_by_highlights(void **state)
+{
+    (void)state;
+    const char *const set[] = {MATE "Dune.jpg", MATE "GreenMeadow.jpg", MATE "Garden.jpg",
+                               MATE "Blinds.jpg"};
+    for (size_t p = 0; p < POL_ARRAY_LEN(set); p++) {
+        pol__image *orig = load_photo(set[p], 384);
+        pol__image *im = degrade_gains(orig, 0.5, 0.5, 0.5);
+        double none = pol__image_mean_de2000(im, orig);
+        pol__jv *step;
+        int acted = run_op(&im, "exposure", NULL, &step);
+        double ev = measured(step, "ev"), peak = measured(step, "highlight_peak");
+        pol__jv_free(step);
+        double fix = pol__image_mean_de2000(im, orig);
+        print_message("%-22s -1 EV: highlight peak %.3f, %s %+.2f EV, dE00 %5.2f -> %5.2f\n",
+                      pol__path_base(set[p]), peak, acted ? "corrected" : "declined", ev, none,
+                      fix);
+        assert_true(acted);
+        assert_true(ev > 0.7 && ev < 1.3);
+        assert_true(fix < 0.3 * none);
+        pol__image_free(im);
+        im = pol__image_clone(orig);
+        assert_non_null(im);
+        assert_false(run_op(&im, "exposure", NULL, NULL));
+        pol__image_free(im);
+        pol__image_free(orig);
+    }
+    pol__image *dusk = load_photo("/usr/share/wallpapers/DarkestHour/contents/images/1920x1080.jpg", 384);
+    pol__jv *step;
+    int acted = run_op(&dusk, "exposure", NULL, &step);
+    print_message("DarkestHour untouched: highlight peak %.3f, %s\n",
+                  measured(step, "highlight_peak"), acted ? "brightened" : "left alone");
+    pol__jv_free(step);
+    assert_false(acted);
+    pol__image_free(dusk);
+}
+
 static void test_exposure_plus_one_ev(void **state)
 {
     (void)state;
@@ -1545,6 +1588,7 @@ int main(void)
         cmocka_unit_test(test_recovery_from_camera_casts),
         cmocka_unit_test(test_good_photos_unchanged),
         cmocka_unit_test(test_exposure_minus_one_ev),
+        cmocka_unit_test(test_exposure_by_highlights),
         cmocka_unit_test(test_exposure_plus_one_ev),
         cmocka_unit_test(test_exposure_manual_and_tone_manual),
         cmocka_unit_test(test_white_balance_manual),

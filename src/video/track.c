@@ -25,6 +25,7 @@
 #define MIN_LIFE_S 0.8  /* shorter tracks are not candidates */
 #define SWITCH_S 3.0    /* leaving a subject still there costs this many seconds of following one */
 #define PAN_S 2.0       /* a pan of a window width costs this many */
+#define FLOOR 0.3       /* following any present mover earns this much a frame, the largest 1 */
 
 typedef struct obs {
     int32_t track;
@@ -440,11 +441,13 @@ static int choose(const tctx *c, size_t b, size_t e, double fps, double win, pol
                         bp = (long)p;
                     }
                 }
-                /* following earns by prominence: the track's size against the frame's largest
-                 * moving region (the kept regions are sorted by area), so the person nearest the
-                 * camera is preferred while there, not the one seen longest */
+                /* following earns by prominence: beyond a floor, the track's size against the
+                 * frame's largest moving region (the kept regions are sorted by area), so the person
+                 * nearest the camera is preferred while there, not the one seen longest; the floor
+                 * keeps a subject against small differences (a close-up's moving hand against its
+                 * face) */
                 double big = c->no[i] ? c->o[i * MAX_BLOBS].area : ar;
-                double rw = ti[k].weight * (big > 0 ? fmin(1, ar / big) : 1);
+                double rw = ti[k].weight * (FLOOR + (1 - FLOOR) * (big > 0 ? fmin(1, ar / big) : 1));
                 cur[ncur++] = (cand){k, x, (bp >= 0 ? best : 0) + rw * (seen ? 1 : 0.5)};
                 if (nlk == caplk) {
                     size_t nc = caplk ? 2 * caplk : 1024;

@@ -316,8 +316,8 @@ static int cmp_id(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The track's box centre and half width at frame i (0..1 of the frame), between its observations
- * linearly; 0 when it has none at or around i. */
+/* The track's box centre and half width at frame i (0..1 of the frame), and its area (px) when
+ * asked, between its observations linearly; 0 when it has none at or around i. */
 static int where(const tctx *c, int32_t id, size_t i, size_t first, size_t last, double *x, double *y, double *hw,
                  double *hh, int *seen, double *area)
 {

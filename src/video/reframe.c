@@ -9,6 +9,9 @@
 #include <string.h>
 #include "video/track.h"
 
+#define SWITCH_PAN_S 3.0 /* a change of subject: seconds per window width panned to the new one */
+#define SWITCH_MAX_S 1.5 /* and at most this long */
+
 /* Whether frame i's subject position is measured: the tracked subject where the shot was tracked
  * (kind >= 0), else the motion centroid. */
 static int measured(const pol__vanalysis *a, const pol__vsubject *s, size_t i)
@@ -110,6 +113,19 @@ static int axis_path(const pol__vanalysis *a, const pol__vsubject *s, size_t b, 
             /* the dead zone: the inner 40% of the window, less for a subject too wide to keep whole */
             double ext = s[b + i].kind > 0 ? (axis ? s[b + i].hh : s[b + i].hw) * L : 0;
             sl[i] = fmin(0.4 * half, fmax(0.05 * half, 0.9 * half - ext));
+        }
+        /* a change of subject: the new one is reached by a pan of about a window width per
+         * SWITCH_PAN_S seconds (at most SWITCH_MAX_S), not as fast as the limits allow: its pull
+         * grows from nothing over that time. Frames before the change keep the old subject's. */
+        for (size_t i = 1, last = 0; i < n; i++) {
+            const pol__vsubject *p = &s[b + i], *q = &s[b + last];
+            if (p->kind <= 0) continue;
+            if (q->kind > 0 && p->id != q->id) {
+                double d = fabs(raw[i] - raw[last]) - sl[i];
+                size_t r = d > 0 ? (size_t)ceil(fmin(SWITCH_PAN_S * d / (2 * half), SWITCH_MAX_S) * fps) : 0;
+                for (size_t k = 0; k < r && i + k < n; k++) w[i + k] *= (double)(k + 1) / (double)(r + 1);
+            }
+            last = i;
         }
         pol__vpath_opts o = {
             .lo = ao->half * L,

@@ -2,10 +2,12 @@
  * moving regions found per frame by background subtraction (each pixel against the median of
  * samples of its shot within a few seconds either side, so people who walk on are not part of it),
  * tracked from frame to frame by position and overlap, and one of the tracks chosen per stretch as
- * the subject by a dynamic programme over the shot: following a present, large, moving track earns,
- * changing to another costs (more while the current one is still there, more the further the
- * window must pan), so the choice does not flicker and changes when the subject leaves or a much
- * stronger one stays for long. Shots whose camera moves are left to the motion centroid. */
+ * the subject by a dynamic programme over the shot: following a present, moving track earns by its
+ * prominence in each frame (its size against the frame's largest moving region: the person nearest
+ * the camera), changing to another costs (more while the current one is still there, more the
+ * further the window must pan), so the choice does not flicker and changes when the subject leaves
+ * or a much more prominent one stays for long. Shots whose camera moves are left to the motion
+ * centroid. */
 #include <libswscale/swscale.h>
 #include <math.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@
 #define MIN_LIFE_S 0.8  /* shorter tracks are not candidates */
 #define SWITCH_S 3.0    /* leaving a subject still there costs this many seconds of following one */
 #define PAN_S 2.0       /* a pan of a window width costs this many */
+#define FLOOR 0.3       /* following any present mover earns this much a frame, the largest 1 */
 
 typedef struct obs {
     int32_t track;
@@ -299,7 +302,7 @@ static int measure(tctx *c, size_t j, const uint8_t *g)
 typedef struct tinfo {
     int32_t id;
     size_t first, last;
-    double reward; /* per frame followed, while seen */
+    double weight; /* of its prominence; < 0: not a candidate */
 } tinfo;
 
 typedef struct vlink {
@@ -313,10 +316,10 @@ static int cmp_id(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The track's box centre and half width at frame i (0..1 of the frame), between its observations
- * linearly; 0 when it has none at or around i. */
+/* The track's box centre and half width at frame i (0..1 of the frame), and its area (px) when
+ * asked, between its observations linearly; 0 when it has none at or around i. */
 static int where(const tctx *c, int32_t id, size_t i, size_t first, size_t last, double *x, double *y, double *hw,
-                 double *hh, int *seen)
+                 double *hh, int *seen, double *area)
 {
     const obs *a = NULL, *b = NULL;
     size_t ia = 0, ib = 0;
@@ -344,6 +347,7 @@ static int where(const tctx *c, int32_t id, size_t i, size_t first, size_t last,
     *y = (LERP(y0) + LERP(y1) + 1) / 2 / c->h;
     *hw = (LERP(x1) - LERP(x0) + 1) / 2 / c->w;
     *hh = (LERP(y1) - LERP(y0) + 1) / 2 / c->h;
+    if (area) *area = LERP(area);
 #undef LERP
     *seen = ia == i;
     return 1;
@@ -352,12 +356,9 @@ static int where(const tctx *c, int32_t id, size_t i, size_t first, size_t last,
 /* The subject of the shot [b, e): per frame the chosen track, by a Viterbi pass. */
 static int choose(const tctx *c, size_t b, size_t e, double fps, double win, pol__vsubject *s, size_t *switches)
 {
-    /* the shot's tracks: life, and a reward from their size and how far they travel */
+    /* the shot's tracks: their lives, and whether they travel */
     size_t nti = 0, cap = 0;
     tinfo *ti = NULL;
-    double amax = 0;
-    for (size_t i = b; i < e; i++)
-        for (unsigned q = 0; q < c->no[i]; q++) amax = fmax(amax, c->o[i * MAX_BLOBS + q].area);
     for (size_t i = b; i < e; i++)
         for (unsigned q = 0; q < c->no[i]; q++) {
             const obs *o = &c->o[i * MAX_BLOBS + q];
@@ -376,25 +377,29 @@ static int choose(const tctx *c, size_t b, size_t e, double fps, double win, pol
                     cap = nc;
                 }
                 t = &ti[nti++];
-                *t = (tinfo){o->track, i, i, 0};
+                *t = (tinfo){o->track, i, i, 1};
             }
             t->last = i;
-            t->reward += 0.5 + 0.5 * sqrt(o->area / amax); /* summed, divided by the frames seen below */
         }
     if (nti > 1) qsort(ti, nti, sizeof *ti, cmp_id); /* ti is NULL when nothing moved */
     size_t min_life = (size_t)lround(MIN_LIFE_S * fps);
     for (size_t k = 0; k < nti; k++) {
+        /* a track that stays where it is (a ghost of something that left, a flag) counts less: the
+         * span of its centres against its width (not its two ends: a walk there and back travels) */
+        double lo = HUGE_VAL, hi = -HUGE_VAL, wsum = 0;
         size_t seen = 0;
-        double x0 = 0, x1 = 0, y, hw, hh;
-        int sn;
         for (size_t i = ti[k].first; i <= ti[k].last; i++)
-            for (unsigned q = 0; q < c->no[i]; q++) seen += c->o[i * MAX_BLOBS + q].track == ti[k].id;
-        where(c, ti[k].id, ti[k].first, ti[k].first, ti[k].last, &x0, &y, &hw, &hh, &sn);
-        where(c, ti[k].id, ti[k].last, ti[k].first, ti[k].last, &x1, &y, &hw, &hh, &sn);
-        ti[k].reward /= (double)(seen ? seen : 1);
-        /* a track that stays where it is (a ghost of something that left, a flag) counts less */
-        if (fabs(x1 - x0) < 2 * hw) ti[k].reward *= 0.3;
-        if (ti[k].last - ti[k].first + 1 < min_life) ti[k].reward = -1; /* not a candidate */
+            for (unsigned q = 0; q < c->no[i]; q++) {
+                const obs *o = &c->o[i * MAX_BLOBS + q];
+                if (o->track != ti[k].id) continue;
+                double cx = (o->x0 + o->x1 + 1) / 2.0;
+                lo = fmin(lo, cx);
+                hi = fmax(hi, cx);
+                wsum += o->x1 - o->x0 + 1;
+                seen++;
+            }
+        if (seen && hi - lo < wsum / (double)seen) ti[k].weight = 0.3;
+        if (ti[k].last - ti[k].first + 1 < min_life) ti[k].weight = -1; /* not a candidate */
     }
     size_t n = e - b;
     /* the Viterbi pass: per frame the candidates (tracks alive there) with their value, the previous
@@ -409,7 +414,7 @@ static int choose(const tctx *c, size_t b, size_t e, double fps, double win, pol
     size_t nact = 0, nextk = 0, ncur = 0, nprev = 0, sw = 0;
     int ok = off && act && cur && prev;
     double csw = SWITCH_S * fps, cpan = PAN_S * fps / win;
-    for (size_t i = 0; i < n; i++) s[b + i] = (pol__vsubject){-1, -1, 0, 0, 0};
+    for (size_t i = 0; i < n; i++) s[b + i] = (pol__vsubject){-1, -1, 0, 0, 0, -1};
     for (size_t i = b; ok && i <= e; i++) {
         ncur = 0;
         if (i < e) {
@@ -419,12 +424,12 @@ static int choose(const tctx *c, size_t b, size_t e, double fps, double win, pol
                 if (ti[act[q]].last < i) act[q] = act[--nact];
                 else q++;
             for (; nextk < nti && ti[nextk].first <= i; nextk++)
-                if (ti[nextk].reward >= 0) act[nact++] = nextk;
+                if (ti[nextk].weight >= 0) act[nact++] = nextk;
             for (size_t q = 0; q < nact; q++) {
                 size_t k = act[q];
-                double x, y, hw, hh;
+                double x, y, hw, hh, ar;
                 int seen;
-                if (!where(c, ti[k].id, i, ti[k].first, ti[k].last, &x, &y, &hw, &hh, &seen)) continue;
+                if (!where(c, ti[k].id, i, ti[k].first, ti[k].last, &x, &y, &hw, &hh, &seen, &ar)) continue;
                 /* stay on k, or come from another candidate of the previous frame */
                 double best = -HUGE_VAL;
                 long bp = -1;
@@ -436,7 +441,14 @@ static int choose(const tctx *c, size_t b, size_t e, double fps, double win, pol
                         bp = (long)p;
                     }
                 }
-                cur[ncur++] = (cand){k, x, (bp >= 0 ? best : 0) + ti[k].reward * (seen ? 1 : 0.5)};
+                /* following earns by prominence: beyond a floor, the track's size against the
+                 * frame's largest moving region (the kept regions are sorted by area), so the person
+                 * nearest the camera is preferred while there, not the one seen longest; the floor
+                 * keeps a subject against small differences (a close-up's moving hand against its
+                 * face) */
+                double big = c->no[i] ? c->o[i * MAX_BLOBS].area : ar;
+                double rw = ti[k].weight * (FLOOR + (1 - FLOOR) * (big > 0 ? fmin(1, ar / big) : 1));
+                cur[ncur++] = (cand){k, x, (bp >= 0 ? best : 0) + rw * (seen ? 1 : 0.5)};
                 if (nlk == caplk) {
                     size_t nc = caplk ? 2 * caplk : 1024;
                     vlink *n2 = realloc(lk, nc * sizeof *n2);
@@ -460,11 +472,12 @@ static int choose(const tctx *c, size_t b, size_t e, double fps, double win, pol
                 double y, hw, hh;
                 int seen;
                 pol__vsubject *o = &s[b + f];
-                where(c, ti[l->k].id, b + f, ti[l->k].first, ti[l->k].last, &o->x, &y, &hw, &hh, &seen);
+                where(c, ti[l->k].id, b + f, ti[l->k].first, ti[l->k].last, &o->x, &y, &hw, &hh, &seen, NULL);
                 o->y = y;
                 o->hw = hw;
                 o->hh = hh;
                 o->kind = seen ? 1 : 2;
+                o->id = ti[l->k].id;
                 if (l->back < 0) break;
                 sw += lk[off[f - 1] + (size_t)l->back].k != l->k;
                 p = (size_t)l->back;
@@ -492,7 +505,7 @@ pol_status pol__video_track_subject(pol_run *run, pol__video *v, double win_w, p
     const pol__vanalysis *an = v->ana;
     size_t n = an->n;
     memset(st_out, 0, sizeof *st_out);
-    for (size_t i = 0; i < n; i++) s[i] = (pol__vsubject){-1, -1, 0, 0, -1}; /* not tracked */
+    for (size_t i = 0; i < n; i++) s[i] = (pol__vsubject){-1, -1, 0, 0, -1, -1}; /* not tracked */
     double fps = in->fps > 1 ? in->fps : 1;
     double k = (double)TSIZE / (in->coded_w > in->coded_h ? in->coded_w : in->coded_h);
     if (k > 1) k = 1;

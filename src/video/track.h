@@ -10,6 +10,7 @@
 typedef struct pol__vsubject {
     double x, y, hw, hh;
     int kind;
+    int32_t id; /* the track followed (kind > 0), so that a change of subject can be seen; else -1 */
 } pol__vsubject;
 
 typedef struct pol__vtrack_stats {

@@ -125,6 +125,36 @@ print("one subject wholly inside: %.3f of frames, %d changes; largest step %.1f 
       % (share, changes, step, acc))
 assert share >= 0.95 and changes == 0 and step <= 6.4 + 0.15 and acc <= 0.512 + 0.15, (share, changes, step, acc)
 PY
+# the most prominent of two moving subjects: a small far one (cyan, 12 px) walks throughout; from
+# 4 s a near one nine times its area (yellow, 36 px) walks there and back on the right until the end.
+# A viewer's subject is the near one once it is there: from 6 s (2 s to pan) it must be wholly inside,
+# on a path within the limits (10 fps: 16 px a frame, 3.2 px a frame^2). Choosing by how long a
+# track lives (or taking a walk that ends where it began for a still ghost) keeps the far one.
+$FF -loop 1 -i "$SKDATA/coffee.png" -f lavfi -i "color=c=0x00FFFF:s=12x12:r=10" \
+    -f lavfi -i "color=c=0xFFFF00:s=36x36:r=10" \
+    -filter_complex "[0]scale=320:180,setsar=1[b];[b][1]overlay=x='30+4*t':y=40:shortest=1[c];[c][2]overlay=x='180+70*sin(2*PI*(t-4)/8)':y=110:enable='gte(t,4)':shortest=1,format=yuv420p" \
+    -t 16 -r 10 -c:v libx264 -preset ultrafast -crf 12 "$T/near.mp4"
+run_polish 0 video reframe --aspect 9:16 "$T/near.mp4" -o "$T/near.out.mp4" --save-path near.path.csv
+$FF -i "$T/near.mp4" -f rawvideo -pix_fmt rgb24 "$T/near.rgb"
+$FF -i "$T/near.out.mp4" -f rawvideo -pix_fmt rgb24 "$T/near.out.rgb"
+check "reframe: the nearer of two moving subjects followed" /usr/bin/python3 - "$T/near.rgb" "$T/near.out.rgb" \
+    "$(stream "$T/near.out.mp4" v width)" "$(stream "$T/near.out.mp4" v height)" "$T/near.path.csv" <<'PY'
+import csv, sys
+import numpy as np
+def yellow(path, w, h):
+    v = np.fromfile(path, dtype=np.uint8)
+    v = v[: v.size // (w * h * 3) * w * h * 3].reshape(-1, h, w, 3).astype(np.int16)
+    return ((v[..., 0] > 180) & (v[..., 1] > 180) & (v[..., 2] < 80)).sum(axis=(1, 2))
+a, b = yellow(sys.argv[1], 320, 180), yellow(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+assert len(a) == len(b) == 160 and a[60:].min() > 1000, (len(a), len(b), a[60:].min())
+share = np.mean(b[60:] >= 0.97 * a[60:])
+x = [float(r['x']) for r in csv.DictReader(open(sys.argv[5]))]
+step = max(abs(x[i] - x[i - 1]) for i in range(1, len(x)))
+acc = max(abs(x[i + 1] - 2 * x[i] + x[i - 1]) for i in range(1, len(x) - 1))
+print("near subject whole from 6 s: %.3f of frames; largest step %.1f px, second difference %.2f px"
+      % (share, step, acc))
+assert share >= 0.95 and step <= 16 + 0.15 and acc <= 3.2 + 0.15, (share, step, acc)
+PY
 # a subject two thirds as wide as the window (64 px in 100): kept whole, so the window's dead zone
 # must shrink to what is left around it (the inner 40% would let its edges out)
 $FF -loop 1 -i "$SKDATA/coffee.png" -f lavfi -i "color=c=0x00FFFF:s=64x64:r=25" \

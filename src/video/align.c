@@ -4,7 +4,10 @@
  * pocketsphinx (a finite-state grammar of the word sequence, silences and fillers allowed between
  * words), and each placed word checked against the sound (its acoustic score against every
  * senone's): words the sound does not match are rejected. Words the dictionary lacks or the sound
- * rejects are kept, timed between their aligned neighbours. Without the model, or when under half
+ * rejects are kept, timed between their aligned neighbours. A transcript that matches only in part
+ * is aligned where it matches: a window whose plain chain of words places a word the sound rejects
+ * is decoded again with jumps over words and garbage for speech the transcript lacks (place); the
+ * stretches not matched, either way, are reported. Without the model, or when under a quarter of
  * the words align, the words are spread over the detected speech (voice activity) or evenly over
  * the duration; the report says which and why. Aligned words become cues at pauses and line limits. */
 #include <ctype.h>

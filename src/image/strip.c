@@ -77,6 +77,10 @@ typedef struct pol__points {
     } *set;
     size_t n, cap;
     int failed; /* a record could not be kept: the strips cannot follow the preview */
+    /* straighten's rotation (pol__straighten_apply on the preview): the strips are rotated by
+     * pol__rotate_strips; the preview is not, so no step after it judges the preview */
+    int rotated, rot_crop;
+    double rot_tilt;
 } pol__points;
 
 /* Room for one more record; 0 (and the record marked unusable) when out of memory. */
@@ -111,6 +115,13 @@ void pol__points_record_transform(pol__points *p, void *xf)
         return;
     }
     p->set[p->n++] = (struct pset){.xf = xf};
+}
+
+void pol__points_record_rotation(pol__points *p, double tilt, int crop)
+{
+    p->rotated = 1;
+    p->rot_tilt = tilt;
+    p->rot_crop = crop;
 }
 
 static void points_free(pol__points *p)
@@ -550,6 +561,9 @@ pol_status pol__strip_preview(pol_run *run, const pol__chunk *c, int full_res, p
     /* the full-resolution measures follow only the point steps' curves (measured again, on the
      * source through them) */
     int remeasure = followed && r->synced_by_points && r->pts.n && !r->pts.failed;
+    if (r && r->pts.rotated)
+        return pol__stream_want_whole(run, "an automatic step judges the picture after straighten "
+                                           "rotated it: loaded whole");
     if (!same && !(followed && (!full_res || remeasure)))
         return pol__stream_want_whole(run, "an automatic step judges the picture as the steps "
                                            "before it changed it: loaded whole");
@@ -766,6 +780,36 @@ pol_status pol__point_apply_meta(pol_run *run, void *state, pol__chunk *c, pol__
                                  const char *name)
 {
     return point_apply(run, state, c, fn, name, 1);
+}
+
+pol_status pol__strip_judge_rotation(pol_run *run, const pol__chunk *c, int meta_only,
+                                     pol__image_run_fn fn, const pol_args *args, double *tilt,
+                                     int *crop)
+{
+    sreader *r = pol__strip_of(c)->reader;
+    if (!r) return pol__stream_want_whole(run, "straighten judges the picture: loaded whole");
+    pol__image *pv, *probe = NULL;
+    pol_status st = POL_OK;
+    if (meta_only) {
+        if (!(pv = probe = probe_of(r->meta))) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        probe->points = &r->pts;
+    } else if ((st = pol__strip_preview(run, c, 0, &pv))) {
+        return st;
+    }
+    r->pts.rotated = 0;
+    pol_asset a = {.refs = 1, .domain = &pol__image_domain, .data = pv};
+    st = fn(run, &a, args);
+    pol__image_free(probe);
+    if (st || run->declined) {
+        r->pts.rotated = 0;
+        return st;
+    }
+    if (!r->pts.rotated)
+        return pol__stream_want_whole(run, "straighten changed the picture other than by its "
+                                           "rotation: loaded whole");
+    *tilt = r->pts.rot_tilt;
+    *crop = r->pts.rot_crop;
+    return POL_OK;
 }
 
 pol_status pol__strip_filter(pol_run *run, pol__chunk *c, size_t halo, pol__rows_filter_fn fn,

@@ -463,11 +463,12 @@ static void points_exact(tctx *t, pol__image *im, const char *name, const char *
     assert_true(applied(rs, must_apply));
     char *a = steps_of(rs), *b = steps_of(rw);
     if (strcmp(a, b)) fail_msg("streamed steps differ:\n%s\nwhole:\n%s", a, b);
-    print_message("  %s: streamed, %s%s%s%s%s%s applied, steps as whole, max difference %g\n", name,
-                  applied(rs, "colour") ? "colour " : "", applied(rs, "denoise") ? "denoise " : "",
+    print_message("  %s: streamed, %s%s%s%s%s%s%s applied, steps as whole, max difference %g\n",
+                  name, applied(rs, "colour") ? "colour " : "", applied(rs, "denoise") ? "denoise " : "",
                   applied(rs, "white-balance") ? "white balance " : "",
                   applied(rs, "exposure") ? "exposure " : "", applied(rs, "tone") ? "tone " : "",
-                  applied(rs, "sharpen") ? "sharpen " : "", mx);
+                  applied(rs, "sharpen") ? "sharpen " : "",
+                  applied(rs, "straighten") ? "straighten " : "", mx);
     assert_true(mx == 0);
     free(a), free(b), free(rs), free(rw);
 }
@@ -648,6 +649,66 @@ static void test_fix_reduced(void **state)
     tctx_done(&t);
 }
 
+/* Straighten's rotation strip by strip (rotate.c): each output strip made from the band of rows
+ * it reads, kept as the strips come; a given angle needs no look at the picture. Equal to the
+ * whole picture's rotation, cropped or not (the corners then read the edge rows), grey, grey and
+ * alpha, RGB, RGBA at 16 bit, with a crop before it and steps after it that need context
+ * (sharpen's halo, a resize), and a band wider than the picture is tall. */
+static void test_rotate_strips(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    static const int chans[] = {1, 2, 3, 4};
+    for (int i = 0; i < 4; i++) {
+        pol__image *im = make_picture(900, 397, chans[i], 70 + (uint64_t)i);
+        const char *in = tpath(&t, i == 3 ? "r16.tif" : "r.tif");
+        write_tiled(in, im, i == 3 ? 16 : 8, 64, 48);
+        char what[96];
+        snprintf(what, sizeof what, "rotated 4.5 deg and cropped, %d channels", chans[i]);
+        same_both_ways(&t, "  - straighten: {angle: 4.5}\n", "format: tiff", in, "tif", 0, what);
+        snprintf(what, sizeof what, "rotated -2.3 deg, not cropped, %d channels", chans[i]);
+        same_both_ways(&t, "  - straighten: {angle: -2.3, crop: false}\n", "format: tiff", in,
+                       "tif", 0, what);
+        same_both_ways(&t,
+                       "  - crop: {box: \"5,9,870,380\"}\n"
+                       "  - straighten: {angle: -6}\n"
+                       "  - sharpen: {amount: 1.5, radius: 2, threshold: 0}\n"
+                       "  - resize: {scale: 0.55}\n",
+                       "format: tiff", in, "tif", 0, "crop, rotate, sharpen, resize");
+        pol__image_free(im);
+    }
+    pol__image *im = make_picture(600, 150, 3, 99);
+    const char *in = tpath(&t, "wide.tif");
+    write_tiled(in, im, 8, 64, 48);
+    same_both_ways(&t, "  - straighten: {angle: 30, crop: false}\n  - sharpen: {amount: 1, radius: 1, threshold: 0}\n",
+                   "format: tiff", in, "tif", 0, "rotated 30 deg: a band taller than the picture");
+    pol__image_free(im);
+    tctx_done(&t);
+}
+
+/* A tilted photo through fix: straighten judges the preview (the picture itself at this size)
+ * and rotates strip by strip: the whole path's angle, crop, report and pixels, in far less
+ * memory; a step after the rotation that judges the picture sends the item whole. */
+static void test_fix_straighten_streams(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    pol__image *im = load_photo(&t, "camera.png"); /* a level horizon and a tripod */
+    assert_int_equal(pol__straighten_apply(&t.run, im, -3, 1), POL_OK);
+    points_exact(&t, im, "tilted", "straighten");
+    const char *in = tpath(&t, "tilted.tif");
+    char out[256];
+    snprintf(out, sizeof out, "%s/o.tif", t.dir);
+    char *r = run_recipe("  - straighten: {angle: 2}\n  - sharpen: {radius: 1}\n", "", in, out, 0);
+    assert_false(streamed(r));
+    assert_non_null(strstr(r, "after straighten rotated it"));
+    free(r);
+    pol__image_free(im);
+    tctx_done(&t);
+}
+
 /* An unchanged JPEG through fix streams and is its own entropy-coded data again: the same
  * pixels, no encoder in between. */
 static void test_fix_jpeg_unchanged(void **state)
@@ -766,6 +827,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_fix_jpeg_unchanged),
         cmocka_unit_test(test_fix_png_unchanged),
         cmocka_unit_test(test_fix_memory_limit),
+        cmocka_unit_test(test_rotate_strips),
+        cmocka_unit_test(test_fix_straighten_streams),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

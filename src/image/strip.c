@@ -5,10 +5,10 @@
  * run). */
 #include <errno.h>
 #include <malloc.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <lcms2.h>
 #include "image/image_io.h"
 #include "image/quality.h"
 
@@ -68,7 +68,7 @@ typedef struct pol__points {
         float *lut; /* 3 curves of n + 1 entries, one per colour channel; NULL for a transform */
         int n;
         int group; /* the consecutive point steps applied in one pass */
-        cmsHTRANSFORM xf; /* an lcms2 float transform (no cache: shared by the threads), owned */
+        void *xf; /* a colour transform (pol__xf_row; shared by the threads), owned */
         /* a step that needs neighbours (denoise): its rows function and plan (owned), and the
          * rows of context it reads on each side */
         pol__rows_filter_fn filter;
@@ -81,6 +81,14 @@ typedef struct pol__points {
      * pol__rotate_strips; the preview is not, so no step after it judges the preview */
     int rotated, rot_crop;
     double rot_tilt;
+    /* colour memos (pol__xf_row) kept from strip to strip and from the preview's pass to the
+     * applying pass, one per thread at work, each for the transform it was filled by: a memo
+     * made afresh for every strip would convert most of the strip's colours again */
+    struct memo_slot {
+        pol__xf_memo *m;
+        const void *xf;
+        atomic_int busy;
+    } memo[8];
 } pol__points;
 
 /* Room for one more record; 0 (and the record marked unusable) when out of memory. */
@@ -111,7 +119,7 @@ void pol__points_record(pol__points *p, const float *const lut[3], int n)
 void pol__points_record_transform(pol__points *p, void *xf)
 {
     if (!points_room(p)) {
-        cmsDeleteTransform(xf);
+        pol__xf_free(xf);
         return;
     }
     p->set[p->n++] = (struct pset){.xf = xf};
@@ -126,15 +134,17 @@ void pol__points_record_rotation(pol__points *p, double tilt, int crop)
 
 static void points_free(pol__points *p)
 {
+    for (size_t i = 0; i < sizeof p->memo / sizeof *p->memo; i++) pol__xf_memo_free(p->memo[i].m);
     for (size_t i = 0; i < p->n; i++) {
         free(p->set[i].lut);
         free(p->set[i].self);
-        if (p->set[i].xf) cmsDeleteTransform(p->set[i].xf);
+        if (p->set[i].xf) pol__xf_free(p->set[i].xf);
     }
     free(p->set);
 }
 
 typedef struct points_job {
+    pol__points *p;
     const struct pset *set;
     size_t k; /* curves set[0..k) */
     float *px;
@@ -150,8 +160,17 @@ static void points_rows(void *user, size_t begin, size_t end)
     const points_job *j = user;
     int ch = j->ch, colour = ch == 2 || ch == 4 ? ch - 1 : ch;
     pol__xf_memo *m = NULL; /* for the first transform of the sets (usually the only one) */
-    for (size_t i = 0; !m && i < j->k; i++)
-        if (j->set[i].xf) m = pol__xf_memo_new();
+    const void *xf = NULL;
+    for (size_t i = 0; !xf && i < j->k; i++) xf = j->set[i].xf;
+    struct memo_slot *slot = NULL;
+    for (size_t i = 0; xf && !slot && i < sizeof j->p->memo / sizeof *j->p->memo; i++)
+        if (!atomic_exchange(&j->p->memo[i].busy, 1)) slot = &j->p->memo[i];
+    if (slot && slot->xf != xf) { /* (filled by another transform) */
+        pol__xf_memo_free(slot->m);
+        slot->m = NULL;
+    }
+    if (slot && !slot->m) slot->m = pol__xf_memo_new(), slot->xf = xf;
+    m = slot ? slot->m : xf ? pol__xf_memo_new() : NULL;
     for (size_t y = begin; y < end; y++) {
         float *row = j->px + y * j->w * (size_t)ch;
         for (size_t a = 0, b, first_xf = 1; a < j->k; a = b) {
@@ -173,14 +192,18 @@ static void points_rows(void *user, size_t begin, size_t end)
                 }
         }
     }
-    pol__xf_memo_free(m);
+    if (slot)
+        atomic_store(&slot->busy, 0);
+    else
+        pol__xf_memo_free(m);
 }
 
-static void points_apply(const pol_run *run, const struct pset *set, size_t k, float *px,
+/* Records p->set[from, from + k) applied to the rows, in one pass over them. */
+static void points_apply(const pol_run *run, pol__points *p, size_t from, size_t k, float *px,
                          size_t w, size_t rows, int ch)
 {
     if (!k || !rows) return;
-    points_job j = {set, k, px, w, ch};
+    points_job j = {p, p->set + from, k, px, w, ch};
     pol__parallel_for(run, rows, 8, points_rows, &j);
 }
 
@@ -420,7 +443,7 @@ static pol_status remeasure_filtered(pol_run *run, sreader *r, size_t sets, pol_
                 continue;
             }
             for (j = i; j < sets && !r->pts.set[j].filter; j++) {}
-            points_apply(run, r->pts.set + i, j - i, s->px + a * rowlen, (size_t)s->width, b - a,
+            points_apply(run, &r->pts, i, j - i, s->px + a * rowlen, (size_t)s->width, b - a,
                          s->channels);
         }
         if (!st && (a > c->pre || b < c->pre + c->n))
@@ -472,7 +495,7 @@ static pol_status analyse(pol_run *run, sreader *r, int again)
         float *rows = buf + rowlen;
         st = src_read(run, &src, rows, n);
         /* (on the first pass: what a step deciding from the metadata alone recorded) */
-        if (!st && sets) points_apply(run, r->pts.set, sets, rows, (size_t)w, (size_t)n, ch);
+        if (!st && sets) points_apply(run, &r->pts, 0, sets, rows, (size_t)w, (size_t)n, ch);
         for (int i = 0; !st && i < n; i++, y++) {
             const float *row = rows + (size_t)i * rowlen;
             if (na) pol__noise_acc_row(na, row);
@@ -718,7 +741,7 @@ static pol_status point_apply(pol_run *run, void *state, pol__chunk *c, pol__ima
             from = (size_t)(r->pwin_y + r->pwin_n - lo) < rows ? (size_t)(r->pwin_y + r->pwin_n - lo) : rows;
             memcpy(sp->px, r->pwin + (size_t)(lo - r->pwin_y) * rowlen, from * rowlen * sizeof(float));
         }
-        points_apply(run, r->pts.set + s->first, k, sp->px + from * rowlen, (size_t)sp->width,
+        points_apply(run, &r->pts, s->first, k, sp->px + from * rowlen, (size_t)sp->width,
                      rows - from, sp->channels);
         if (fresh && r->pwin_cap < rows * rowlen) {
             free(r->pwin);
@@ -763,7 +786,7 @@ static pol_status point_apply(pol_run *run, void *state, pol__chunk *c, pol__ima
     r->last_idx = s->idx;
     /* this first strip gets the step's own curves (the next steps of its group are not judged
      * yet); the steps after it judge the preview as it left it */
-    points_apply(run, r->pts.set + first, r->pts.n - first, sp->px, (size_t)sp->width, rows,
+    points_apply(run, &r->pts, first, r->pts.n - first, sp->px, (size_t)sp->width, rows,
                  sp->channels);
     if ((st = pol__strip_preview_follows(run, c))) return st;
     r->synced_by_points = 1;

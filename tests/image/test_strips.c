@@ -558,6 +558,50 @@ static void test_fix_colour_streams(void **state)
     tctx_done(&t);
 }
 
+/* Colour's matrix-shaper transform (tables for the curves and the sRGB encoding, one matrix)
+ * against lcms2's float pipeline for the same profiles: 8-bit codes and other values, within a
+ * 16-bit step; the report says which transform converted. */
+static void test_colour_matrix_shaper(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    pol__image *im = with_wide_profile(pol__image_new(256, 64, 3));
+    uint64_t seed = 5;
+    for (size_t i = 0; i < (size_t)256 * 64 * 3; i++)
+        im->px[i] = i < (size_t)256 * 32 * 3 ? pol__u8_to_float[(int)(trand(&seed) * 256) & 255]
+                                           : (float)trand(&seed);
+    cmsHPROFILE in = cmsOpenProfileFromMem(im->icc, (cmsUInt32Number)im->icc_len);
+    cmsHPROFILE out = cmsCreate_sRGBProfile();
+    cmsHTRANSFORM xf = cmsCreateTransform(in, TYPE_RGB_FLT, out, TYPE_RGB_FLT, INTENT_PERCEPTUAL,
+                                          cmsFLAGS_NOCACHE | cmsFLAGS_BLACKPOINTCOMPENSATION);
+    assert_non_null(xf);
+    size_t n = (size_t)im->width * im->height;
+    float *want = malloc(n * 3 * sizeof(float));
+    cmsDoTransform(xf, im->px, want, (cmsUInt32Number)n);
+    cmsDeleteTransform(xf);
+    cmsCloseProfile(in);
+    cmsCloseProfile(out);
+    const char *path = tpath(&t, "wide.tif");
+    assert_int_equal(pol__image_save_path(&t.run, im, path), POL_OK);
+    assert_int_equal(pol__image_to_srgb(&t.run, im, INTENT_PERCEPTUAL, 1, 1), POL_OK);
+    double mx = 0;
+    for (size_t i = 0; i < n * 3; i++) {
+        float w = want[i] < 0 ? 0 : want[i] > 1 ? 1 : want[i];
+        mx = fmax(mx, fabs((double)im->px[i] - w));
+    }
+    char out_dir[256];
+    snprintf(out_dir, sizeof out_dir, "%s/cw", t.dir);
+    char *r = run_recipe("  - colour: {}\n", "", path, out_dir, 1);
+    print_message("  matrix-shaper against lcms2: max difference %.2g\n", mx);
+    assert_non_null(strstr(r, "matrix-shaper tables"));
+    assert_true(mx <= 1.0 / 65535);
+    free(r);
+    free(want);
+    pol__image_free(im);
+    tctx_done(&t);
+}
+
 /* Gaussian noise of `sigma` 8-bit levels on every colour sample (Box-Muller). */
 static void add_noise(pol__image *im, double sigma, uint64_t seed)
 {
@@ -821,6 +865,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_fix_points_fused),
         cmocka_unit_test(test_fix_points_then_sharpen),
         cmocka_unit_test(test_fix_colour_streams),
+        cmocka_unit_test(test_colour_matrix_shaper),
         cmocka_unit_test(test_fix_denoise_streams),
         cmocka_unit_test(test_denoise_strips_odd_rows),
         cmocka_unit_test(test_fix_reduced),

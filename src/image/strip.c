@@ -13,7 +13,6 @@
 #include "image/quality.h"
 
 #define STRIP_ROWS 32 /* core rows per chunk: a quarter of a TIFF tile row, 4 JPEG MCU rows */
-#define PREVIEW_DIM 1280 /* the preview's long side, at least (box factor: long side / this) */
 
 pol__image pol__strip_view(const pol__chunk *c)
 {
@@ -326,12 +325,12 @@ static pol_status decode(pol_run *run, sreader *r, float *dst, int n)
 
 /* What the item holds while it streams, reserved with its first strip (a reader opened only for
  * the header, as the writer's is, holds nothing; the row readers reserve nothing): the preview
- * (the picture itself below twice PREVIEW_DIM) and its accumulators, and about a dozen strips'
+ * (the picture itself below 2560 px) and its accumulators, and about a dozen strips'
  * rows (the decoded window with its halo, the chunk, the steps' spare and synced copies, the
  * measuring passes' batches). */
 static pol_status reserve(pol_run *run, const sreader *r)
 {
-    int longer = r->w > r->h ? r->w : r->h, f = longer / PREVIEW_DIM > 1 ? longer / PREVIEW_DIM : 1;
+    int f = pol__preview_factor(r->w, r->h);
     uint64_t rowb = (uint64_t)r->w * (uint64_t)r->ch * sizeof(float);
     uint64_t pw = (uint64_t)(r->w / f + 1), ph = (uint64_t)(r->h / f + 1);
     uint64_t held = pw * ph * (uint64_t)r->ch * sizeof(float) + pw * (uint64_t)r->ch * sizeof(double) +
@@ -468,8 +467,7 @@ static pol_status analyse(pol_run *run, sreader *r, int again)
     rows_src src;
     pol_status st = src_open(run, r->path, &meta, &src);
     if (st) return st;
-    int w = r->w, h = r->h, ch = r->ch, longer = w > h ? w : h;
-    int f = longer / PREVIEW_DIM > 1 ? longer / PREVIEW_DIM : 1;
+    int w = r->w, h = r->h, ch = r->ch, f = pol__preview_factor(w, h);
     int pw = w / f, ph = h / f;
     size_t rowlen = (size_t)w * (size_t)ch;
     pol__image *pv = again ? NULL : pol__image_new(pw > 0 ? pw : 1, ph > 0 ? ph : 1, ch);
@@ -553,6 +551,7 @@ static pol_status analyse(pol_run *run, sreader *r, int again)
             memcpy(pv->icc, src->icc, src->icc_len);
             pv->icc_len = src->icc_len;
         }
+        r->measured.factor = f;
         pv->measured = &r->measured;
         pv->points = &r->pts;
         pol__kind_acc_finish(ka, pv);

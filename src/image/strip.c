@@ -872,6 +872,11 @@ typedef struct swriter {
     pol__meta_out m;
     unsigned char *icc, *xmp;
     pol__image *png_src; /* a PNG's source metadata (no pixels), for its copy when unchanged */
+    /* such a PNG's encoder is started only when a strip differs from the source (or its copy
+     * cannot be made): nothing is written before, so an unchanged PNG's copy is written once */
+    int png_held;
+    pol__image png_im; /* its size, channels and depth (no pointers) */
+    pol__image_save png_set;
     int width, ch;       /* the rows written */
 } swriter;
 
@@ -945,7 +950,12 @@ static pol_status wr_open(pol_run *run, swriter *w, const pol__strip *s)
         w->sub_h = set.sub_h, w->sub_v = set.sub_v;
     }
     errno = 0;
-    if (!strcmp(fmt, "tiff"))
+    if (w->png_src) {
+        w->png_held = 1;
+        w->png_im = (pol__image){.width = im.width, .height = im.height, .channels = im.channels,
+                                 .bit_depth = im.bit_depth};
+        w->png_set = set;
+    } else if (!strcmp(fmt, "tiff"))
         st = pol__tiff_write_begin(run, &im, &set, &m, w->f, &w->tiff);
     else if (!strcmp(fmt, "jpeg"))
         st = pol__jpeg_write_begin(run, &im, &set, &m, w->f, &w->jpeg);
@@ -968,13 +978,16 @@ static pol_status io_error(pol_run *run, swriter *w, pol_status st)
     return st;
 }
 
-/* Rows [0, n) of the source PNG, decoded again and encoded: the rows a PNG writer held back while
- * no step had changed a pixel (they are the source's own). */
+/* The held PNG encoder started, and rows [0, n) of the source PNG decoded again and encoded:
+ * the rows it held back while no step had changed a pixel (they are the source's own). */
 static pol_status png_encode_source(pol_run *run, swriter *w, int n)
 {
+    w->png_held = 0;
+    pol_status st = pol__png_write_begin(run, &w->png_im, &w->png_set, &w->m, w->f, &w->png);
+    if (st) return st;
     pol__image *meta = NULL;
     pol__png_rows *pr = NULL;
-    pol_status st = pol__png_rows_open(run, w->png_src->src_path, &meta, &pr);
+    st = pol__png_rows_open(run, w->png_src->src_path, &meta, &pr);
     size_t rowlen = (size_t)w->width * (size_t)w->ch;
     float *buf = st ? NULL : malloc((size_t)STRIP_ROWS * rowlen * sizeof(float));
     if (!st && !buf) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
@@ -1001,9 +1014,9 @@ static pol_status wr_write(pol_run *run, void *p, const pol__chunk *c)
         (!s->src_px || memcmp(core, s->src_px + c->pre * rowlen, c->n * rowlen * sizeof(float)))) {
         w->changed = 1;
         /* a PNG's encoder starts with the first changed row: the rows before are the source's */
-        if (w->png && (st = png_encode_source(run, w, w->rows))) return io_error(run, w, st);
+        if (w->png_held && (st = png_encode_source(run, w, w->rows))) return io_error(run, w, st);
     }
-    if (w->png && !w->changed) { /* held back: copied with the file, or encoded at the end */
+    if (w->png_held) { /* held back: copied with the file, or encoded at the end */
         w->rows += (int)c->n;
         return POL_OK;
     }
@@ -1025,31 +1038,15 @@ static void wr_abort(void *p)
     wr_free(w);
 }
 
-/* No step changed a PNG's pixels: its own chunks replace the rows just encoded, when the copy
- * can be made (not damaged; pol__png_copy says), made aside first so the encode stays otherwise. */
+/* No step changed a PNG's pixels (its encoder still held): its own chunks are the output, when
+ * the copy can be made (not damaged; pol__png_copy says, having written nothing otherwise). */
 static pol_status png_copy_instead(pol_run *run, swriter *w, int *done)
 {
-    *done = 0;
-    FILE *t = tmpfile();
-    if (!t) return pol__fail(run, POL_ERR_IO, "cannot make a temporary file: %s", strerror(errno));
-    int copied = 0;
-    pol_status st = pol__png_copy(run, w->png_src, &w->m, w->set.metadata == POL_META_KEEP, t,
-                                  &copied);
-    if (!st && copied) {
-        *done = 1;
-        char buf[65536];
-        size_t n;
-        if (fflush(t) != 0 || fseek(t, 0, SEEK_SET) != 0 || fflush(w->f) != 0 ||
-            ftruncate(fileno(w->f), 0) != 0 || fseek(w->f, 0, SEEK_SET) != 0)
-            st = pol__fail(run, POL_ERR_IO, "cannot write: %s", strerror(errno));
-        while (!st && (n = fread(buf, 1, sizeof buf, t)) > 0)
-            if (fwrite(buf, 1, n, w->f) != n) st = pol__fail(run, POL_ERR_IO, "cannot write: %s", strerror(errno));
-        if (!st && ferror(t)) st = pol__fail(run, POL_ERR_IO, "cannot read a temporary file");
-        if (!st)
-            pol__decide(run, "no step changed the pixels: the PNG's own image data was written "
-                             "again, byte for byte");
-    }
-    fclose(t);
+    pol_status st = pol__png_copy(run, w->png_src, &w->m, w->set.metadata == POL_META_KEEP, w->f,
+                                  done);
+    if (!st && *done)
+        pol__decide(run, "no step changed the pixels: the PNG's own image data was written "
+                         "again, byte for byte");
     return st;
 }
 
@@ -1066,15 +1063,10 @@ static pol_status wr_end(pol_run *run, void *p)
         return st;
     }
     errno = 0;
-    if (w->png && !w->changed) { /* no step changed a pixel: the PNG's own chunks, else encoded */
+    if (w->png_held) { /* no step changed a pixel: the PNG's own chunks, else encoded */
         int copied = 0;
         st = png_copy_instead(run, w, &copied);
-        if (!st && copied) {
-            pol__png_write_abort(w->png);
-            w->png = NULL;
-        } else if (!st) {
-            st = png_encode_source(run, w, w->height);
-        }
+        if (!st && !copied) st = png_encode_source(run, w, w->height);
     }
     if (!w->png && !w->tiff && !w->jpeg) {
         /* (copied) */

@@ -263,6 +263,25 @@ static void test_png(void **state)
     tctx_done(&t);
 }
 
+/* A PNG whose first strips no step changes (a flat top that sharpen leaves as it is): its
+ * encoder starts only with the first changed strip, the rows held back decoded again and encoded
+ * first; the same bits as the whole path. */
+static void test_png_held_rows(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    pol__image *im = make_picture(203, 180, 3, 17);
+    for (int y = 0; y < 100; y++)
+        for (int x = 0; x < 203 * 3; x++) pol__image_row(im, y)[x] = 0.4f;
+    const char *in = tpath(&t, "flat-top.png");
+    assert_int_equal(pol__image_save_path(&t.run, im, in), POL_OK);
+    same_both_ways(&t, "  - sharpen: {amount: 1, radius: 1, threshold: 0}\n", "", in, "png", 0,
+                   "PNG, first strips unchanged by sharpen");
+    pol__image_free(im);
+    tctx_done(&t);
+}
+
 /* What cannot stream stays whole: a size known only from the whole picture (resize to a width),
  * a preset, a format change, a turned picture. */
 static void test_whole_when_needed(void **state)
@@ -861,6 +880,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_tiff_strips_resamplers),
         cmocka_unit_test(test_jpeg),
         cmocka_unit_test(test_png),
+        cmocka_unit_test(test_png_held_rows),
         cmocka_unit_test(test_whole_when_needed),
         cmocka_unit_test(test_fix_exact),
         cmocka_unit_test(test_fix_points_cast),

@@ -244,7 +244,9 @@ pol_status pol__rotate_strips_apply(pol_run *run, void *state, pol__chunk *c)
     if (!s->active) return POL_OK;
     pol__strip *sp = pol__strip_of(c);
     const rot_geom *g = &s->g;
-    if ((int)c->start != s->have || sp->width != g->w || sp->height != g->h || sp->channels != g->ch)
+    /* (an empty core may carry any start: a crop's rows past its box) */
+    if ((c->n && (int)c->start != s->have) || sp->width != g->w || sp->height != g->h ||
+        sp->channels != g->ch)
         return pol__fail(run, POL_ERR_INTERNAL, "rotating strips: rows %d-%d came after row %d",
                          (int)c->start, (int)(c->start + c->n), s->have);
     int after = (int)c->after, lo, hi;

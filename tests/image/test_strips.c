@@ -741,6 +741,8 @@ static void test_rotate_strips(void **state)
                        "  - sharpen: {amount: 1.5, radius: 2, threshold: 0}\n"
                        "  - resize: {scale: 0.55}\n",
                        "format: tiff", in, "tif", 0, "crop, rotate, sharpen, resize");
+        same_both_ways(&t, "  - crop: {box: \"0,40,900,250\"}\n  - straighten: {angle: 3}\n",
+                       "format: tiff", in, "tif", 0, "a crop that ends above the last strips, rotate");
         pol__image_free(im);
     }
     pol__image *im = make_picture(600, 150, 3, 99);

@@ -75,6 +75,20 @@ noisy() { # noisy SRC OUT
 }
 [ -s "$OUT/5k-noisy.jpg" ] || noisy /usr/lib/python3/dist-packages/skimage/data/coffee.png "$OUT/5k-noisy.jpg"
 [ -s "$OUT/5k-p3.jpg" ] || vips icc_transform "$OUT/5k.jpg" "$OUT/5k-p3.jpg[Q=90]" p3 --embedded
+# (10): a tilted photo straighten levels (the ColdRipple wallpaper, plasma-workspace-wallpapers,
+# rotated 3 degrees with vips similarity, cropped to 5120x2880 from a 1.2x cover), JPEG Q90; and
+# (10') the same scene untilted (same resampling, angle 0: straighten declines)
+tilted() { # tilted ANGLE OUT
+    local src=/usr/share/wallpapers/ColdRipple/contents/images/2560x1600.jpg
+    vips thumbnail "$src" "$OUT/.c.v" 6144 --height 3456 --crop centre --size force
+    vips similarity "$OUT/.c.v" "$OUT/.cr.v" --angle "$1"
+    local w h
+    w=$(vipsheader -f width "$OUT/.cr.v") h=$(vipsheader -f height "$OUT/.cr.v")
+    vips crop "$OUT/.cr.v" "$2[Q=90]" $(((w - 5120) / 2)) $(((h - 2880) / 2)) 5120 2880
+    rm -f "$OUT/.c.v" "$OUT/.cr.v"
+}
+[ -s "$OUT/5k-tilt.jpg" ] || tilted 3 "$OUT/5k-tilt.jpg"
+[ -s "$OUT/5k-level.jpg" ] || tilted 0 "$OUT/5k-level.jpg"
 if [ ! -s "$OUT/6k.png" ]; then
     vips thumbnail "$SRC" "$OUT/.t.v" 6000 --height 4000 --crop centre --size force
     vips bandjoin_const "$OUT/.t.v" "$OUT/6k.png" 255
@@ -204,5 +218,14 @@ v9=$(measure vips sharpen "$OUT/6k.png" "$OUT/v9.png")
 row "polish fix" "$p9"
 row "vips sharpen" "$v9"
 echo "  memory polish/vips sharpen $(mem_ratio "$p9" "$v9")"
+echo
+echo "(10) 5120x2880 tilted JPEG: polish fix (sharpen and straighten applied, rotated in strips) against the same scene level and one vips sharpen pass"
+p10=$(measure "$POLISH" fix "$OUT/5k-tilt.jpg" -o "$OUT/p10.jpg" --overwrite -q)
+p10l=$(measure "$POLISH" fix "$OUT/5k-level.jpg" -o "$OUT/p10l.jpg" --overwrite -q)
+v10=$(measure vips sharpen "$OUT/5k-tilt.jpg" "$OUT/v10.jpg")
+row "polish fix, tilted" "$p10"
+row "polish fix, level" "$p10l"
+row "vips sharpen" "$v10"
+echo "  memory tilted/level $(mem_ratio "$p10" "$p10l"), polish/vips sharpen $(mem_ratio "$p10" "$v10") (aim <= 2)"
 echo "  (1) again: memory polish/vips $(mem_ratio "$p1" "$v1") (aim <= 1), time vips/polish $(ratio "$p1" "$v1") (aim >= 1)"
 echo "  load at the end: $(uptime | sed 's/.*load average: //')"

@@ -185,8 +185,13 @@ static pol_status pass(pol_run *run, const pol__domain *d, const char *in, const
     void *rd = NULL, *sw = NULL;
     pol_status s = source_open(run, d, in, src, like, &rd);
     if (s) return s;
-    size_t halo = context_of(st, src->from, upto, io->units_per_second ? io->units_per_second(rd) : 0);
-    if (spill) s = io->scratch_begin(run, spill, &sw);
+    double ups = io->units_per_second ? io->units_per_second(rd) : 0;
+    size_t halo = context_of(st, src->from, upto, ups);
+    /* what the ops after each one need (pol__chunk.after), as the pass starts */
+    size_t *after = malloc((upto + 1) * sizeof *after);
+    if (!after) s = pol__fail(run, POL_ERR_NOMEM, "out of memory");
+    for (size_t k = src->from; !s && k < upto; k++) after[k] = context_of(st, k + 1, upto, ups);
+    if (!s && spill) s = io->scratch_begin(run, spill, &sw);
     pol__chunk *c;
     while (!s && !(s = io->read(run, rd, halo, &c)) && c) {
         if (pol__cancelled(run)) {
@@ -196,8 +201,10 @@ static pol_status pass(pol_run *run, const pol__domain *d, const char *in, const
         c->n_cuts = 0;
         c->cut_at = NULL;
         c->cut_name = NULL;
-        for (size_t k = src->from; !s && k < upto; k++)
+        for (size_t k = src->from; !s && k < upto; k++) {
+            c->after = after[k];
             s = IN_STAGE(run, &st[k], st[k].op->stream->apply(run, st[k].state, c));
+        }
         run->step = NULL;
         if (!s && sw) s = io->write(run, sw, c);
         if (!s && measure)
@@ -209,6 +216,7 @@ static pol_status pass(pol_run *run, const pol__domain *d, const char *in, const
         if (s) break;
     }
     run->step = NULL;
+    free(after);
     if (sw) {
         if (!s)
             s = io->write_end(run, sw);

@@ -18,6 +18,10 @@ typedef struct pol__chunk {
     size_t n;       /* units in the core */
     size_t pre, post;
     int last; /* the stream's final chunk */
+    /* Set by the runner before each op's apply: the context the ops after it need on each side of
+     * the core (pol_op_stream.context). An op that makes its output units itself, from units it
+     * keeps across chunks (a rotation from a band of rows), makes that many around its core. */
+    size_t after;
     /* Set by an op that splits its item into several outputs (pol_op_stream.splits), reset by
      * the runner before each chunk's steps: a new output, <stem>.<name>.<ext> beside the item's
      * own, begins at core unit cut_at[i] (increasing) and takes the units up to the next cut.

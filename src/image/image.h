@@ -64,7 +64,16 @@ typedef struct pol__image {
 typedef struct pol__measured {
     double noise_sigma, noise_conf, noise_texture; /* pol__noise_sigma2 */
     double detail_ratio, detail_fine, detail_next; /* image.sharpen's detail ratios */
+    int factor; /* the preview's box reduction of the picture (pol__preview_factor) */
 } pol__measured;
+
+/* The box reduction of a w x h picture's streamed preview (strip.c): its long side over 1280,
+ * rounded down; 1 below 2560 px (the preview is the picture). */
+static inline int pol__preview_factor(int w, int h)
+{
+    int longer = w > h ? w : h;
+    return longer / 1280 > 1 ? longer / 1280 : 1;
+}
 
 /* Allocation. pol__image_new returns NULL when out of memory or when w*h*c overflows. */
 pol__image *pol__image_new(int width, int height, int channels);

@@ -262,6 +262,30 @@ void pol__strip_swap(pol__chunk *c, float *px, float **spare);
 /* The domain's chunked reading and writing (pol__domain.stream). */
 extern const pol__stream_io pol__image_stream_io;
 
+/* ---- straighten's rotation (rotate.c) ------------------------------------------------------- */
+
+/* Rotates `im` clockwise by `tilt` degrees (counter-clockwise when negative) about its centre
+ * and, with `crop`, cuts it to the largest inscribed rectangle of its aspect ratio (else the
+ * corners repeat the edges); reports the rotation, or declines when nothing would be left. On a
+ * streamed item's preview (im->points) it only records the rotation, for the strips. */
+pol_status pol__straighten_apply(pol_run *run, pol__image *im, double tilt, int crop);
+/* The chunked form of straighten: with the first strip `judge` (the step's run) runs on the
+ * preview, or with `meta_only` (a given angle) on a pixel of the item's metadata; a rotation it
+ * records is applied strip by strip, each output strip made from the band of earlier rows it
+ * reads (about (width/2)·|sin θ| rows each side), kept as the strips come. Output rows come
+ * later than the rows they read: the first strips give empty cores. */
+pol_status pol__rotate_strips_begin(pol_run *run, const pol_args *args, pol__image_run_fn judge,
+                                    int meta_only, void **state);
+pol_status pol__rotate_strips_apply(pol_run *run, void *state, pol__chunk *c);
+void pol__rotate_strips_free(void *state);
+/* strip.c's side of it: runs `fn` (straighten's run) as said above; when it neither declines nor
+ * records a rotation the item is loaded whole. *tilt, *crop: the rotation recorded. */
+pol_status pol__strip_judge_rotation(pol_run *run, const pol__chunk *c, int meta_only,
+                                     pol__image_run_fn fn, const pol_args *args, double *tilt,
+                                     int *crop);
+/* Records the rotation pol__straighten_apply was asked for on a streamed item's preview. */
+void pol__points_record_rotation(struct pol__points *p, double tilt, int crop);
+
 /* ---- copy-on-write pixels (image.c) -------------------------------------------------------- */
 
 /* The delivery copies the batch runner makes (one per target, via the domain's data_clone) share

@@ -20,104 +20,6 @@ static const pol_param_desc params[] = {
      "Crop to the largest inscribed rectangle of the same aspect ratio."},
 };
 
-/*
- * Rotation about the centre with a Catmull-Rom bicubic kernel (sharp, no ringing worth noticing
- * at these small angles), then an axis-aligned crop: the largest rectangle of the original aspect
- * ratio that fits inside the rotated frame, so no corner is left empty.
- */
-typedef struct rot_ctx {
-    const pol__image *src;
-    float *dst;
-    int dw, dh;
-    double cs, sn; /* rotation by -tilt */
-    double ox, oy; /* offsets of the output centre in source coordinates */
-} rot_ctx;
-
-static inline void cubic_w(float t, float w[4])
-{
-    float t2 = t * t, t3 = t2 * t;
-    w[0] = -0.5f * t3 + t2 - 0.5f * t;
-    w[1] = 1.5f * t3 - 2.5f * t2 + 1;
-    w[2] = -1.5f * t3 + 2 * t2 + 0.5f * t;
-    w[3] = 0.5f * t3 - 0.5f * t2;
-}
-
-static void rot_rows(void *user, size_t begin, size_t end)
-{
-    rot_ctx *c = user;
-    const pol__image *s = c->src;
-    int ch = s->channels, W = s->width, H = s->height;
-    for (size_t yy = begin; yy < end; yy++) {
-        float *o = c->dst + yy * (size_t)c->dw * ch;
-        double dy = (double)yy - (c->dh - 1) / 2.0;
-        for (int x = 0; x < c->dw; x++, o += ch) {
-            double dx = x - (c->dw - 1) / 2.0;
-            /* Output pixel -> source position (y grows downwards). */
-            double sx = c->cs * dx - c->sn * dy + c->ox, sy = c->sn * dx + c->cs * dy + c->oy;
-            int x0 = (int)floorf((float)sx), y0 = (int)floorf((float)sy);
-            float wx[4], wy[4];
-            cubic_w((float)(sx - x0), wx);
-            cubic_w((float)(sy - y0), wy);
-            if (ch == 3 && x0 >= 1 && y0 >= 1 && x0 + 2 < W && y0 + 2 < H) {
-                /* Interior, RGB: no clamping, channels in registers. */
-                float r = 0, g = 0, b = 0;
-                for (int j = 0; j < 4; j++) {
-                    const float *q = pol__image_row(s, y0 - 1 + j) + (size_t)(x0 - 1) * 3;
-                    float rr = wx[0] * q[0] + wx[1] * q[3] + wx[2] * q[6] + wx[3] * q[9];
-                    float gg = wx[0] * q[1] + wx[1] * q[4] + wx[2] * q[7] + wx[3] * q[10];
-                    float bb = wx[0] * q[2] + wx[1] * q[5] + wx[2] * q[8] + wx[3] * q[11];
-                    r += wy[j] * rr;
-                    g += wy[j] * gg;
-                    b += wy[j] * bb;
-                }
-                o[0] = pol__clampf(r, 0, 1);
-                o[1] = pol__clampf(g, 0, 1);
-                o[2] = pol__clampf(b, 0, 1);
-                continue;
-            }
-            float acc[4] = {0, 0, 0, 0};
-            for (int j = 0; j < 4; j++) {
-                int py = y0 - 1 + j;
-                py = py < 0 ? 0 : py >= H ? H - 1 : py;
-                const float *row = pol__image_row(s, py);
-                float rowacc[4] = {0, 0, 0, 0};
-                for (int i = 0; i < 4; i++) {
-                    int px = x0 - 1 + i;
-                    px = px < 0 ? 0 : px >= W ? W - 1 : px;
-                    const float *p = row + (size_t)px * ch;
-                    for (int k = 0; k < ch; k++) rowacc[k] += wx[i] * p[k];
-                }
-                for (int k = 0; k < ch; k++) acc[k] += wy[j] * rowacc[k];
-            }
-            for (int k = 0; k < ch; k++) o[k] = pol__clampf(acc[k], 0, 1);
-        }
-    }
-}
-
-/* Rotates clockwise by `deg` (counter-clockwise when negative) and crops (or keeps the size,
- * repeating the edges into the corners, when crop is 0). */
-static pol_status rotate(pol_run *run, pol__image *im, double deg, int crop)
-{
-    double t = deg * M_PI / 180, cs = cos(t), sn = sin(t), as = fabs(sn);
-    int W = im->width, H = im->height, dw = W, dh = H;
-    if (crop) {
-        double k = fmin(W / (W * cs + H * as), H / (W * as + H * cs));
-        dw = (int)floor(W * k);
-        dh = (int)floor(H * k);
-        if (dw < 1 || dh < 1) {
-            pol__decline(run, "a %dx%d image is too small to rotate and crop", W, H);
-            return POL_OK;
-        }
-    }
-    float *px = pol__image_alloc_px(dw, dh, im->channels);
-    if (!px) return pol__fail(run, POL_ERR_NOMEM, "out of memory rotating a %dx%d image", W, H);
-    /* Rotating the content clockwise by t means sampling the source counter-clockwise. */
-    rot_ctx c = {im, px, dw, dh, cs, -sn, (W - 1) / 2.0, (H - 1) / 2.0};
-    pol__parallel_for(run, (size_t)dh, 8, rot_rows, &c);
-    pol__image_replace_px(im, px, dw, dh, im->channels);
-    return POL_OK;
-}
-
 static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
 {
     pol__image *im = pol__image_of(asset);
@@ -223,20 +125,18 @@ static pol_status run(pol_run *run, pol_asset *asset, const pol_args *args)
         pol__decline(run, "rotation of 0 degrees");
         return POL_OK;
     }
-    int W = im->width, H = im->height, crop = pol__arg_bool(args, "crop");
-    pol_status st = rotate(run, im, tilt, crop);
-    if (st != POL_OK || run->declined) return st;
-    pol__measure(run, "rotation_deg", -tilt);
-    pol__decide(run, "rotated %.2f deg %s%s", fabs(tilt),
-                tilt > 0 ? "clockwise" : "counter-clockwise",
-                crop ? "" : " (corners filled from the edges)");
-    if (crop)
-        pol__decide(run, "cropped %dx%d -> %dx%d to the largest inscribed rectangle", W, H,
-                    im->width, im->height);
-    return POL_OK;
+    return pol__straighten_apply(run, im, tilt, pol__arg_bool(args, "crop")); /* (rotate.c) */
 }
 
-POL__PREVIEW_STREAM(preview_stream, run, "straighten rotates the picture: the item is loaded whole", 0);
+/* Strip by strip: judged on the preview (a given angle needs no look), rotated from a band of
+ * rows (rotate.c). */
+static pol_status strips_begin(pol_run *r, const pol_args *args, void **state)
+{
+    return pol__rotate_strips_begin(r, args, run, pol__arg_has(args, "angle"), state);
+}
+
+static const pol_op_stream strips = {
+    .begin = strips_begin, .apply = pol__rotate_strips_apply, .free = pol__rotate_strips_free};
 
 const pol_op_desc pol__image_op_straighten = {
     .domain = "image",
@@ -244,7 +144,7 @@ const pol_op_desc pol__image_op_straighten = {
     .summary = "Straighten: detect tilt from long straight lines, rotate and crop; skips when unsure",
     .params = params,
     .n_params = POL_ARRAY_LEN(params),
-    .stream = &preview_stream,
+    .stream = &strips,
     .run = run,
     .flags = POL_OP_AUTO,
 };

@@ -54,7 +54,14 @@ pol_status pol__qsmall_make(const pol_run *run, const pol__image *im, int max_di
     memset(out, 0, sizeof *out);
     pol__colour_init();
     int longer = im->width > im->height ? im->width : im->height;
-    int f = (longer + max_dim - 1) / max_dim;
+    /* The box is counted in the picture's own pixels and made a multiple of its streamed
+     * preview's reduction (pol__preview_factor), so the whole picture and that preview (already
+     * reduced by it) average the same blocks of pixels: the steps judging either see the same
+     * samples, up to the preview's rounding, and decide alike near their thresholds. */
+    int pre = im->measured && im->measured->factor > 1 ? im->measured->factor : 1;
+    int unit = pre > 1 ? pre : pol__preview_factor(im->width, im->height);
+    int whole = longer * pre, per = unit * max_dim;
+    int f = unit * ((whole + per - 1) / per) / pre;
     if (f < 1) f = 1;
     out->factor = f;
     out->w = im->width / f;

@@ -299,14 +299,16 @@ static inline float pol__curve_eval(const float *t, int n, float v)
 /* Records a copy of the curves (one per colour channel) applied to a streamed item's preview, for
  * the strips to apply the same (strip.c); on failure to allocate, marks the record unusable. */
 void pol__points_record(struct pol__points *p, const float *const lut[3], int n);
-/* Records a colour transform (an lcms2 cmsHTRANSFORM of float rows, made without a cache so the
- * threads may share it; taken: deleted with the record, or at once on failure) applied to a
- * streamed item's preview, for the strips to apply the same (strip.c). */
+/* Records a colour transform (op_colour.c's, of float rows, which the threads may share;
+ * taken: freed with the record, or at once on failure) applied to a streamed item's preview, for
+ * the strips to apply the same (strip.c). */
 void pol__points_record_transform(struct pol__points *p, void *xf);
-/* A row of w pixels (ch channels, float) through the colour transform `xf` (an lcms2
- * cmsHTRANSFORM of float rows), in place, then clamped to 0..1; `m` (NULL: none) remembers
- * colours converted before by the same transform, so repeated ones are not computed again: the
- * result is the same bits either way. A memo serves one thread and one transform. */
+/* Frees such a transform (NULL accepted). */
+void pol__xf_free(void *xf);
+/* A row of w pixels (ch channels, float) through the colour transform `xf`, in place, then
+ * clamped to 0..1; `m` (NULL: none) remembers colours lcms2 converted before by the same
+ * transform, so repeated ones are not computed again: the result is the same bits either way. A
+ * memo serves one thread and one transform. */
 typedef struct pol__xf_memo pol__xf_memo;
 pol__xf_memo *pol__xf_memo_new(void);
 void pol__xf_memo_free(pol__xf_memo *m);

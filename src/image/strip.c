@@ -5,15 +5,14 @@
  * run). */
 #include <errno.h>
 #include <malloc.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <lcms2.h>
 #include "image/image_io.h"
 #include "image/quality.h"
 
 #define STRIP_ROWS 32 /* core rows per chunk: a quarter of a TIFF tile row, 4 JPEG MCU rows */
-#define PREVIEW_DIM 1280 /* the preview's long side, at least (box factor: long side / this) */
 
 pol__image pol__strip_view(const pol__chunk *c)
 {
@@ -68,7 +67,7 @@ typedef struct pol__points {
         float *lut; /* 3 curves of n + 1 entries, one per colour channel; NULL for a transform */
         int n;
         int group; /* the consecutive point steps applied in one pass */
-        cmsHTRANSFORM xf; /* an lcms2 float transform (no cache: shared by the threads), owned */
+        void *xf; /* a colour transform (pol__xf_row; shared by the threads), owned */
         /* a step that needs neighbours (denoise): its rows function and plan (owned), and the
          * rows of context it reads on each side */
         pol__rows_filter_fn filter;
@@ -77,6 +76,18 @@ typedef struct pol__points {
     } *set;
     size_t n, cap;
     int failed; /* a record could not be kept: the strips cannot follow the preview */
+    /* straighten's rotation (pol__straighten_apply on the preview): the strips are rotated by
+     * pol__rotate_strips; the preview is not, so no step after it judges the preview */
+    int rotated, rot_crop;
+    double rot_tilt;
+    /* colour memos (pol__xf_row) kept from strip to strip and from the preview's pass to the
+     * applying pass, one per thread at work, each for the transform it was filled by: a memo
+     * made afresh for every strip would convert most of the strip's colours again */
+    struct memo_slot {
+        pol__xf_memo *m;
+        const void *xf;
+        atomic_int busy;
+    } memo[8];
 } pol__points;
 
 /* Room for one more record; 0 (and the record marked unusable) when out of memory. */
@@ -107,23 +118,32 @@ void pol__points_record(pol__points *p, const float *const lut[3], int n)
 void pol__points_record_transform(pol__points *p, void *xf)
 {
     if (!points_room(p)) {
-        cmsDeleteTransform(xf);
+        pol__xf_free(xf);
         return;
     }
     p->set[p->n++] = (struct pset){.xf = xf};
 }
 
+void pol__points_record_rotation(pol__points *p, double tilt, int crop)
+{
+    p->rotated = 1;
+    p->rot_tilt = tilt;
+    p->rot_crop = crop;
+}
+
 static void points_free(pol__points *p)
 {
+    for (size_t i = 0; i < sizeof p->memo / sizeof *p->memo; i++) pol__xf_memo_free(p->memo[i].m);
     for (size_t i = 0; i < p->n; i++) {
         free(p->set[i].lut);
         free(p->set[i].self);
-        if (p->set[i].xf) cmsDeleteTransform(p->set[i].xf);
+        if (p->set[i].xf) pol__xf_free(p->set[i].xf);
     }
     free(p->set);
 }
 
 typedef struct points_job {
+    pol__points *p;
     const struct pset *set;
     size_t k; /* curves set[0..k) */
     float *px;
@@ -139,8 +159,17 @@ static void points_rows(void *user, size_t begin, size_t end)
     const points_job *j = user;
     int ch = j->ch, colour = ch == 2 || ch == 4 ? ch - 1 : ch;
     pol__xf_memo *m = NULL; /* for the first transform of the sets (usually the only one) */
-    for (size_t i = 0; !m && i < j->k; i++)
-        if (j->set[i].xf) m = pol__xf_memo_new();
+    const void *xf = NULL;
+    for (size_t i = 0; !xf && i < j->k; i++) xf = j->set[i].xf;
+    struct memo_slot *slot = NULL;
+    for (size_t i = 0; xf && !slot && i < sizeof j->p->memo / sizeof *j->p->memo; i++)
+        if (!atomic_exchange(&j->p->memo[i].busy, 1)) slot = &j->p->memo[i];
+    if (slot && slot->xf != xf) { /* (filled by another transform) */
+        pol__xf_memo_free(slot->m);
+        slot->m = NULL;
+    }
+    if (slot && !slot->m) slot->m = pol__xf_memo_new(), slot->xf = xf;
+    m = slot ? slot->m : xf ? pol__xf_memo_new() : NULL;
     for (size_t y = begin; y < end; y++) {
         float *row = j->px + y * j->w * (size_t)ch;
         for (size_t a = 0, b, first_xf = 1; a < j->k; a = b) {
@@ -162,14 +191,18 @@ static void points_rows(void *user, size_t begin, size_t end)
                 }
         }
     }
-    pol__xf_memo_free(m);
+    if (slot)
+        atomic_store(&slot->busy, 0);
+    else
+        pol__xf_memo_free(m);
 }
 
-static void points_apply(const pol_run *run, const struct pset *set, size_t k, float *px,
+/* Records p->set[from, from + k) applied to the rows, in one pass over them. */
+static void points_apply(const pol_run *run, pol__points *p, size_t from, size_t k, float *px,
                          size_t w, size_t rows, int ch)
 {
     if (!k || !rows) return;
-    points_job j = {set, k, px, w, ch};
+    points_job j = {p, p->set + from, k, px, w, ch};
     pol__parallel_for(run, rows, 8, points_rows, &j);
 }
 
@@ -292,12 +325,12 @@ static pol_status decode(pol_run *run, sreader *r, float *dst, int n)
 
 /* What the item holds while it streams, reserved with its first strip (a reader opened only for
  * the header, as the writer's is, holds nothing; the row readers reserve nothing): the preview
- * (the picture itself below twice PREVIEW_DIM) and its accumulators, and about a dozen strips'
+ * (the picture itself below 2560 px) and its accumulators, and about a dozen strips'
  * rows (the decoded window with its halo, the chunk, the steps' spare and synced copies, the
  * measuring passes' batches). */
 static pol_status reserve(pol_run *run, const sreader *r)
 {
-    int longer = r->w > r->h ? r->w : r->h, f = longer / PREVIEW_DIM > 1 ? longer / PREVIEW_DIM : 1;
+    int f = pol__preview_factor(r->w, r->h);
     uint64_t rowb = (uint64_t)r->w * (uint64_t)r->ch * sizeof(float);
     uint64_t pw = (uint64_t)(r->w / f + 1), ph = (uint64_t)(r->h / f + 1);
     uint64_t held = pw * ph * (uint64_t)r->ch * sizeof(float) + pw * (uint64_t)r->ch * sizeof(double) +
@@ -409,7 +442,7 @@ static pol_status remeasure_filtered(pol_run *run, sreader *r, size_t sets, pol_
                 continue;
             }
             for (j = i; j < sets && !r->pts.set[j].filter; j++) {}
-            points_apply(run, r->pts.set + i, j - i, s->px + a * rowlen, (size_t)s->width, b - a,
+            points_apply(run, &r->pts, i, j - i, s->px + a * rowlen, (size_t)s->width, b - a,
                          s->channels);
         }
         if (!st && (a > c->pre || b < c->pre + c->n))
@@ -434,8 +467,7 @@ static pol_status analyse(pol_run *run, sreader *r, int again)
     rows_src src;
     pol_status st = src_open(run, r->path, &meta, &src);
     if (st) return st;
-    int w = r->w, h = r->h, ch = r->ch, longer = w > h ? w : h;
-    int f = longer / PREVIEW_DIM > 1 ? longer / PREVIEW_DIM : 1;
+    int w = r->w, h = r->h, ch = r->ch, f = pol__preview_factor(w, h);
     int pw = w / f, ph = h / f;
     size_t rowlen = (size_t)w * (size_t)ch;
     pol__image *pv = again ? NULL : pol__image_new(pw > 0 ? pw : 1, ph > 0 ? ph : 1, ch);
@@ -461,7 +493,7 @@ static pol_status analyse(pol_run *run, sreader *r, int again)
         float *rows = buf + rowlen;
         st = src_read(run, &src, rows, n);
         /* (on the first pass: what a step deciding from the metadata alone recorded) */
-        if (!st && sets) points_apply(run, r->pts.set, sets, rows, (size_t)w, (size_t)n, ch);
+        if (!st && sets) points_apply(run, &r->pts, 0, sets, rows, (size_t)w, (size_t)n, ch);
         for (int i = 0; !st && i < n; i++, y++) {
             const float *row = rows + (size_t)i * rowlen;
             if (na) pol__noise_acc_row(na, row);
@@ -519,6 +551,7 @@ static pol_status analyse(pol_run *run, sreader *r, int again)
             memcpy(pv->icc, src->icc, src->icc_len);
             pv->icc_len = src->icc_len;
         }
+        r->measured.factor = f;
         pv->measured = &r->measured;
         pv->points = &r->pts;
         pol__kind_acc_finish(ka, pv);
@@ -550,6 +583,9 @@ pol_status pol__strip_preview(pol_run *run, const pol__chunk *c, int full_res, p
     /* the full-resolution measures follow only the point steps' curves (measured again, on the
      * source through them) */
     int remeasure = followed && r->synced_by_points && r->pts.n && !r->pts.failed;
+    if (r && r->pts.rotated)
+        return pol__stream_want_whole(run, "an automatic step judges the picture after straighten "
+                                           "rotated it: loaded whole");
     if (!same && !(followed && (!full_res || remeasure)))
         return pol__stream_want_whole(run, "an automatic step judges the picture as the steps "
                                            "before it changed it: loaded whole");
@@ -704,7 +740,7 @@ static pol_status point_apply(pol_run *run, void *state, pol__chunk *c, pol__ima
             from = (size_t)(r->pwin_y + r->pwin_n - lo) < rows ? (size_t)(r->pwin_y + r->pwin_n - lo) : rows;
             memcpy(sp->px, r->pwin + (size_t)(lo - r->pwin_y) * rowlen, from * rowlen * sizeof(float));
         }
-        points_apply(run, r->pts.set + s->first, k, sp->px + from * rowlen, (size_t)sp->width,
+        points_apply(run, &r->pts, s->first, k, sp->px + from * rowlen, (size_t)sp->width,
                      rows - from, sp->channels);
         if (fresh && r->pwin_cap < rows * rowlen) {
             free(r->pwin);
@@ -749,7 +785,7 @@ static pol_status point_apply(pol_run *run, void *state, pol__chunk *c, pol__ima
     r->last_idx = s->idx;
     /* this first strip gets the step's own curves (the next steps of its group are not judged
      * yet); the steps after it judge the preview as it left it */
-    points_apply(run, r->pts.set + first, r->pts.n - first, sp->px, (size_t)sp->width, rows,
+    points_apply(run, &r->pts, first, r->pts.n - first, sp->px, (size_t)sp->width, rows,
                  sp->channels);
     if ((st = pol__strip_preview_follows(run, c))) return st;
     r->synced_by_points = 1;
@@ -766,6 +802,36 @@ pol_status pol__point_apply_meta(pol_run *run, void *state, pol__chunk *c, pol__
                                  const char *name)
 {
     return point_apply(run, state, c, fn, name, 1);
+}
+
+pol_status pol__strip_judge_rotation(pol_run *run, const pol__chunk *c, int meta_only,
+                                     pol__image_run_fn fn, const pol_args *args, double *tilt,
+                                     int *crop)
+{
+    sreader *r = pol__strip_of(c)->reader;
+    if (!r) return pol__stream_want_whole(run, "straighten judges the picture: loaded whole");
+    pol__image *pv, *probe = NULL;
+    pol_status st = POL_OK;
+    if (meta_only) {
+        if (!(pv = probe = probe_of(r->meta))) return pol__fail(run, POL_ERR_NOMEM, "out of memory");
+        probe->points = &r->pts;
+    } else if ((st = pol__strip_preview(run, c, 0, &pv))) {
+        return st;
+    }
+    r->pts.rotated = 0;
+    pol_asset a = {.refs = 1, .domain = &pol__image_domain, .data = pv};
+    st = fn(run, &a, args);
+    pol__image_free(probe);
+    if (st || run->declined) {
+        r->pts.rotated = 0;
+        return st;
+    }
+    if (!r->pts.rotated)
+        return pol__stream_want_whole(run, "straighten changed the picture other than by its "
+                                           "rotation: loaded whole");
+    *tilt = r->pts.rot_tilt;
+    *crop = r->pts.rot_crop;
+    return POL_OK;
 }
 
 pol_status pol__strip_filter(pol_run *run, pol__chunk *c, size_t halo, pol__rows_filter_fn fn,
@@ -806,6 +872,11 @@ typedef struct swriter {
     pol__meta_out m;
     unsigned char *icc, *xmp;
     pol__image *png_src; /* a PNG's source metadata (no pixels), for its copy when unchanged */
+    /* such a PNG's encoder is started only when a strip differs from the source (or its copy
+     * cannot be made): nothing is written before, so an unchanged PNG's copy is written once */
+    int png_held;
+    pol__image png_im; /* its size, channels and depth (no pointers) */
+    pol__image_save png_set;
     int width, ch;       /* the rows written */
 } swriter;
 
@@ -879,7 +950,12 @@ static pol_status wr_open(pol_run *run, swriter *w, const pol__strip *s)
         w->sub_h = set.sub_h, w->sub_v = set.sub_v;
     }
     errno = 0;
-    if (!strcmp(fmt, "tiff"))
+    if (w->png_src) {
+        w->png_held = 1;
+        w->png_im = (pol__image){.width = im.width, .height = im.height, .channels = im.channels,
+                                 .bit_depth = im.bit_depth};
+        w->png_set = set;
+    } else if (!strcmp(fmt, "tiff"))
         st = pol__tiff_write_begin(run, &im, &set, &m, w->f, &w->tiff);
     else if (!strcmp(fmt, "jpeg"))
         st = pol__jpeg_write_begin(run, &im, &set, &m, w->f, &w->jpeg);
@@ -902,13 +978,16 @@ static pol_status io_error(pol_run *run, swriter *w, pol_status st)
     return st;
 }
 
-/* Rows [0, n) of the source PNG, decoded again and encoded: the rows a PNG writer held back while
- * no step had changed a pixel (they are the source's own). */
+/* The held PNG encoder started, and rows [0, n) of the source PNG decoded again and encoded:
+ * the rows it held back while no step had changed a pixel (they are the source's own). */
 static pol_status png_encode_source(pol_run *run, swriter *w, int n)
 {
+    w->png_held = 0;
+    pol_status st = pol__png_write_begin(run, &w->png_im, &w->png_set, &w->m, w->f, &w->png);
+    if (st) return st;
     pol__image *meta = NULL;
     pol__png_rows *pr = NULL;
-    pol_status st = pol__png_rows_open(run, w->png_src->src_path, &meta, &pr);
+    st = pol__png_rows_open(run, w->png_src->src_path, &meta, &pr);
     size_t rowlen = (size_t)w->width * (size_t)w->ch;
     float *buf = st ? NULL : malloc((size_t)STRIP_ROWS * rowlen * sizeof(float));
     if (!st && !buf) st = pol__fail(run, POL_ERR_NOMEM, "out of memory");
@@ -935,9 +1014,9 @@ static pol_status wr_write(pol_run *run, void *p, const pol__chunk *c)
         (!s->src_px || memcmp(core, s->src_px + c->pre * rowlen, c->n * rowlen * sizeof(float)))) {
         w->changed = 1;
         /* a PNG's encoder starts with the first changed row: the rows before are the source's */
-        if (w->png && (st = png_encode_source(run, w, w->rows))) return io_error(run, w, st);
+        if (w->png_held && (st = png_encode_source(run, w, w->rows))) return io_error(run, w, st);
     }
-    if (w->png && !w->changed) { /* held back: copied with the file, or encoded at the end */
+    if (w->png_held) { /* held back: copied with the file, or encoded at the end */
         w->rows += (int)c->n;
         return POL_OK;
     }
@@ -959,31 +1038,15 @@ static void wr_abort(void *p)
     wr_free(w);
 }
 
-/* No step changed a PNG's pixels: its own chunks replace the rows just encoded, when the copy
- * can be made (not damaged; pol__png_copy says), made aside first so the encode stays otherwise. */
+/* No step changed a PNG's pixels (its encoder still held): its own chunks are the output, when
+ * the copy can be made (not damaged; pol__png_copy says, having written nothing otherwise). */
 static pol_status png_copy_instead(pol_run *run, swriter *w, int *done)
 {
-    *done = 0;
-    FILE *t = tmpfile();
-    if (!t) return pol__fail(run, POL_ERR_IO, "cannot make a temporary file: %s", strerror(errno));
-    int copied = 0;
-    pol_status st = pol__png_copy(run, w->png_src, &w->m, w->set.metadata == POL_META_KEEP, t,
-                                  &copied);
-    if (!st && copied) {
-        *done = 1;
-        char buf[65536];
-        size_t n;
-        if (fflush(t) != 0 || fseek(t, 0, SEEK_SET) != 0 || fflush(w->f) != 0 ||
-            ftruncate(fileno(w->f), 0) != 0 || fseek(w->f, 0, SEEK_SET) != 0)
-            st = pol__fail(run, POL_ERR_IO, "cannot write: %s", strerror(errno));
-        while (!st && (n = fread(buf, 1, sizeof buf, t)) > 0)
-            if (fwrite(buf, 1, n, w->f) != n) st = pol__fail(run, POL_ERR_IO, "cannot write: %s", strerror(errno));
-        if (!st && ferror(t)) st = pol__fail(run, POL_ERR_IO, "cannot read a temporary file");
-        if (!st)
-            pol__decide(run, "no step changed the pixels: the PNG's own image data was written "
-                             "again, byte for byte");
-    }
-    fclose(t);
+    pol_status st = pol__png_copy(run, w->png_src, &w->m, w->set.metadata == POL_META_KEEP, w->f,
+                                  done);
+    if (!st && *done)
+        pol__decide(run, "no step changed the pixels: the PNG's own image data was written "
+                         "again, byte for byte");
     return st;
 }
 
@@ -1000,15 +1063,10 @@ static pol_status wr_end(pol_run *run, void *p)
         return st;
     }
     errno = 0;
-    if (w->png && !w->changed) { /* no step changed a pixel: the PNG's own chunks, else encoded */
+    if (w->png_held) { /* no step changed a pixel: the PNG's own chunks, else encoded */
         int copied = 0;
         st = png_copy_instead(run, w, &copied);
-        if (!st && copied) {
-            pol__png_write_abort(w->png);
-            w->png = NULL;
-        } else if (!st) {
-            st = png_encode_source(run, w, w->height);
-        }
+        if (!st && !copied) st = png_encode_source(run, w, w->height);
     }
     if (!w->png && !w->tiff && !w->jpeg) {
         /* (copied) */

@@ -263,6 +263,25 @@ static void test_png(void **state)
     tctx_done(&t);
 }
 
+/* A PNG whose first strips no step changes (a flat top that sharpen leaves as it is): its
+ * encoder starts only with the first changed strip, the rows held back decoded again and encoded
+ * first; the same bits as the whole path. */
+static void test_png_held_rows(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    pol__image *im = make_picture(203, 180, 3, 17);
+    for (int y = 0; y < 100; y++)
+        for (int x = 0; x < 203 * 3; x++) pol__image_row(im, y)[x] = 0.4f;
+    const char *in = tpath(&t, "flat-top.png");
+    assert_int_equal(pol__image_save_path(&t.run, im, in), POL_OK);
+    same_both_ways(&t, "  - sharpen: {amount: 1, radius: 1, threshold: 0}\n", "", in, "png", 0,
+                   "PNG, first strips unchanged by sharpen");
+    pol__image_free(im);
+    tctx_done(&t);
+}
+
 /* What cannot stream stays whole: a size known only from the whole picture (resize to a width),
  * a preset, a format change, a turned picture. */
 static void test_whole_when_needed(void **state)
@@ -463,11 +482,12 @@ static void points_exact(tctx *t, pol__image *im, const char *name, const char *
     assert_true(applied(rs, must_apply));
     char *a = steps_of(rs), *b = steps_of(rw);
     if (strcmp(a, b)) fail_msg("streamed steps differ:\n%s\nwhole:\n%s", a, b);
-    print_message("  %s: streamed, %s%s%s%s%s%s applied, steps as whole, max difference %g\n", name,
-                  applied(rs, "colour") ? "colour " : "", applied(rs, "denoise") ? "denoise " : "",
+    print_message("  %s: streamed, %s%s%s%s%s%s%s applied, steps as whole, max difference %g\n",
+                  name, applied(rs, "colour") ? "colour " : "", applied(rs, "denoise") ? "denoise " : "",
                   applied(rs, "white-balance") ? "white balance " : "",
                   applied(rs, "exposure") ? "exposure " : "", applied(rs, "tone") ? "tone " : "",
-                  applied(rs, "sharpen") ? "sharpen " : "", mx);
+                  applied(rs, "sharpen") ? "sharpen " : "",
+                  applied(rs, "straighten") ? "straighten " : "", mx);
     assert_true(mx == 0);
     free(a), free(b), free(rs), free(rw);
 }
@@ -557,6 +577,50 @@ static void test_fix_colour_streams(void **state)
     tctx_done(&t);
 }
 
+/* Colour's matrix-shaper transform (tables for the curves and the sRGB encoding, one matrix)
+ * against lcms2's float pipeline for the same profiles: 8-bit codes and other values, within a
+ * 16-bit step; the report says which transform converted. */
+static void test_colour_matrix_shaper(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    pol__image *im = with_wide_profile(pol__image_new(256, 64, 3));
+    uint64_t seed = 5;
+    for (size_t i = 0; i < (size_t)256 * 64 * 3; i++)
+        im->px[i] = i < (size_t)256 * 32 * 3 ? pol__u8_to_float[(int)(trand(&seed) * 256) & 255]
+                                           : (float)trand(&seed);
+    cmsHPROFILE in = cmsOpenProfileFromMem(im->icc, (cmsUInt32Number)im->icc_len);
+    cmsHPROFILE out = cmsCreate_sRGBProfile();
+    cmsHTRANSFORM xf = cmsCreateTransform(in, TYPE_RGB_FLT, out, TYPE_RGB_FLT, INTENT_PERCEPTUAL,
+                                          cmsFLAGS_NOCACHE | cmsFLAGS_BLACKPOINTCOMPENSATION);
+    assert_non_null(xf);
+    size_t n = (size_t)im->width * im->height;
+    float *want = malloc(n * 3 * sizeof(float));
+    cmsDoTransform(xf, im->px, want, (cmsUInt32Number)n);
+    cmsDeleteTransform(xf);
+    cmsCloseProfile(in);
+    cmsCloseProfile(out);
+    const char *path = tpath(&t, "wide.tif");
+    assert_int_equal(pol__image_save_path(&t.run, im, path), POL_OK);
+    assert_int_equal(pol__image_to_srgb(&t.run, im, INTENT_PERCEPTUAL, 1, 1), POL_OK);
+    double mx = 0;
+    for (size_t i = 0; i < n * 3; i++) {
+        float w = want[i] < 0 ? 0 : want[i] > 1 ? 1 : want[i];
+        mx = fmax(mx, fabs((double)im->px[i] - w));
+    }
+    char out_dir[256];
+    snprintf(out_dir, sizeof out_dir, "%s/cw", t.dir);
+    char *r = run_recipe("  - colour: {}\n", "", path, out_dir, 1);
+    print_message("  matrix-shaper against lcms2: max difference %.2g\n", mx);
+    assert_non_null(strstr(r, "matrix-shaper tables"));
+    assert_true(mx <= 1.0 / 65535);
+    free(r);
+    free(want);
+    pol__image_free(im);
+    tctx_done(&t);
+}
+
 /* Gaussian noise of `sigma` 8-bit levels on every colour sample (Box-Muller). */
 static void add_noise(pol__image *im, double sigma, uint64_t seed)
 {
@@ -608,8 +672,10 @@ static void test_denoise_strips_odd_rows(void **state)
     tctx_done(&t);
 }
 
-/* Beyond the preview's size the point steps judge a box-reduced preview: their figures move a
- * little (within the tolerances below), while the kind of picture, noise and detail are measured
+/* Beyond the preview's size the point steps judge a box-reduced preview; their working copies
+ * average the same blocks of source pixels as the whole path's (pol__qsmall_make counts its box
+ * in the picture's pixels, a multiple of the preview's reduction), so their figures agree to the
+ * preview's rounding (tolerances below), while the kind of picture, noise and detail are measured
  * at full resolution and agree exactly, and so does every decision and every pixel. */
 static void test_fix_reduced(void **state)
 {
@@ -631,8 +697,8 @@ static void test_fix_reduced(void **state)
     } figs[] = {
         {"denoise", "noise_sigma", 0},       {"denoise", "texture_ratio", 0},
         {"sharpen", "detail_ratio", 0},      {"sharpen", "amount", 0},
-        {"white-balance", "cast_a", 0.5},    {"white-balance", "cast_b", 0.5},
-        {"exposure", "mean_lightness", 0.5}, {"exposure", "white_point", 0.01},
+        {"white-balance", "cast_a", 0.001},  {"white-balance", "cast_b", 0.001},
+        {"exposure", "mean_lightness", 0.01}, {"exposure", "white_point", 0.01},
         {"tone", "white_point", 0.01},       {"tone", "black_point", 0.01},
     };
     for (size_t i = 0; i < sizeof figs / sizeof *figs; i++) {
@@ -644,6 +710,68 @@ static void test_fix_reduced(void **state)
     print_message("  soft photo 2600x700: max difference %g\n", mx);
     assert_true(mx == 0);
     free(rs), free(rw);
+    pol__image_free(im);
+    tctx_done(&t);
+}
+
+/* Straighten's rotation strip by strip (rotate.c): each output strip made from the band of rows
+ * it reads, kept as the strips come; a given angle needs no look at the picture. Equal to the
+ * whole picture's rotation, cropped or not (the corners then read the edge rows), grey, grey and
+ * alpha, RGB, RGBA at 16 bit, with a crop before it and steps after it that need context
+ * (sharpen's halo, a resize), and a band wider than the picture is tall. */
+static void test_rotate_strips(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    static const int chans[] = {1, 2, 3, 4};
+    for (int i = 0; i < 4; i++) {
+        pol__image *im = make_picture(900, 397, chans[i], 70 + (uint64_t)i);
+        const char *in = tpath(&t, i == 3 ? "r16.tif" : "r.tif");
+        write_tiled(in, im, i == 3 ? 16 : 8, 64, 48);
+        char what[96];
+        snprintf(what, sizeof what, "rotated 4.5 deg and cropped, %d channels", chans[i]);
+        same_both_ways(&t, "  - straighten: {angle: 4.5}\n", "format: tiff", in, "tif", 0, what);
+        snprintf(what, sizeof what, "rotated -2.3 deg, not cropped, %d channels", chans[i]);
+        same_both_ways(&t, "  - straighten: {angle: -2.3, crop: false}\n", "format: tiff", in,
+                       "tif", 0, what);
+        same_both_ways(&t,
+                       "  - crop: {box: \"5,9,870,380\"}\n"
+                       "  - straighten: {angle: -6}\n"
+                       "  - sharpen: {amount: 1.5, radius: 2, threshold: 0}\n"
+                       "  - resize: {scale: 0.55}\n",
+                       "format: tiff", in, "tif", 0, "crop, rotate, sharpen, resize");
+        same_both_ways(&t, "  - crop: {box: \"0,40,900,250\"}\n  - straighten: {angle: 3}\n",
+                       "format: tiff", in, "tif", 0, "a crop that ends above the last strips, rotate");
+        pol__image_free(im);
+    }
+    pol__image *im = make_picture(600, 150, 3, 99);
+    const char *in = tpath(&t, "wide.tif");
+    write_tiled(in, im, 8, 64, 48);
+    same_both_ways(&t, "  - straighten: {angle: 30, crop: false}\n  - sharpen: {amount: 1, radius: 1, threshold: 0}\n",
+                   "format: tiff", in, "tif", 0, "rotated 30 deg: a band taller than the picture");
+    pol__image_free(im);
+    tctx_done(&t);
+}
+
+/* A tilted photo through fix: straighten judges the preview (the picture itself at this size)
+ * and rotates strip by strip: the whole path's angle, crop, report and pixels, in far less
+ * memory; a step after the rotation that judges the picture sends the item whole. */
+static void test_fix_straighten_streams(void **state)
+{
+    (void)state;
+    tctx t;
+    tctx_init(&t);
+    pol__image *im = load_photo(&t, "camera.png"); /* a level horizon and a tripod */
+    assert_int_equal(pol__straighten_apply(&t.run, im, -3, 1), POL_OK);
+    points_exact(&t, im, "tilted", "straighten");
+    const char *in = tpath(&t, "tilted.tif");
+    char out[256];
+    snprintf(out, sizeof out, "%s/o.tif", t.dir);
+    char *r = run_recipe("  - straighten: {angle: 2}\n  - sharpen: {radius: 1}\n", "", in, out, 0);
+    assert_false(streamed(r));
+    assert_non_null(strstr(r, "after straighten rotated it"));
+    free(r);
     pol__image_free(im);
     tctx_done(&t);
 }
@@ -754,18 +882,22 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_tiff_strips_resamplers),
         cmocka_unit_test(test_jpeg),
         cmocka_unit_test(test_png),
+        cmocka_unit_test(test_png_held_rows),
         cmocka_unit_test(test_whole_when_needed),
         cmocka_unit_test(test_fix_exact),
         cmocka_unit_test(test_fix_points_cast),
         cmocka_unit_test(test_fix_points_fused),
         cmocka_unit_test(test_fix_points_then_sharpen),
         cmocka_unit_test(test_fix_colour_streams),
+        cmocka_unit_test(test_colour_matrix_shaper),
         cmocka_unit_test(test_fix_denoise_streams),
         cmocka_unit_test(test_denoise_strips_odd_rows),
         cmocka_unit_test(test_fix_reduced),
         cmocka_unit_test(test_fix_jpeg_unchanged),
         cmocka_unit_test(test_fix_png_unchanged),
         cmocka_unit_test(test_fix_memory_limit),
+        cmocka_unit_test(test_rotate_strips),
+        cmocka_unit_test(test_fix_straighten_streams),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -190,11 +190,12 @@ static float rnd(void)
     return (float)(rng_state >> 8) / 16777216.0f;
 }
 
-/* sky light at a point: `mc` random cosine-weighted directions (0: the exact value by 256 stratified) */
+/* sky light at a point: `mc` random cosine-weighted directions (0: the converged value, 1024 samples
+ * stratified 32 x 32) */
 static float sky(const float *p, const float *n, int mc)
 {
     if (mc < 0) return 0.75f + 0.25f * n[1]; /* no occlusion: smooth light only (fast) */
-    int N = mc > 0 ? mc : 256, vis = 0;
+    int N = mc > 0 ? mc : 1024, vis = 0;
     float t[3], b[3];
     if (fabsf(n[0]) > 0.5f) t[0] = 0, t[1] = 1, t[2] = 0;
     else t[0] = 1, t[1] = 0, t[2] = 0;
@@ -205,7 +206,7 @@ static float sky(const float *p, const float *n, int mc)
     for (int s = 0; s < N; s++) {
         float u1, u2;
         if (mc > 0) u1 = rnd(), u2 = rnd();
-        else u1 = ((float)(s % 16) + 0.5f) / 16, u2 = ((float)(s / 16) + 0.5f) / 16;
+        else u1 = ((float)(s % 32) + 0.5f) / 32, u2 = ((float)(s / 32) + 0.5f) / 32;
         float r = sqrtf(u1), ph = 6.2831853f * u2;
         float x = r * cosf(ph), y = r * sinf(ph), z = sqrtf(1 - u1);
         float d[3] = {x * t[0] + y * b[0] + z * n[0], x * t[1] + y * b[1] + z * n[1], x * t[2] + y * b[2] + z * n[2]};

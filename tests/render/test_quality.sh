@@ -74,7 +74,7 @@ at_least "trilinear differs from OpenColorIO's tetrahedral (the check can fail)"
 read -r _ _ md <<<"$("$RN" compare rnd.exr ours_cdl.exr)"
 at_least "the CDL LUT changed the picture" "$md" 0.05
 
-# --- denoising: 16 sky samples against 256 stratified ---------------------------------------------
+# --- denoising: a 16-sample frame against a 1024-sample one (stratified: the converged frame) -----
 "$RN" scene noisy.exr 160 120 1 blender mc=16
 "$RN" scene noisy_plain.exr 160 120 1 plain mc=16
 "$RN" scene clean.exr 160 120 1 plain mc=0
